@@ -1,0 +1,1350 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Concurrent maps on top of the core map: one mutex, one rwlock, N mutex-guarded shards, and a
+ * read-mostly sync map after Go's sync.Map (src/sync/map.go, Go 1.20-1.23).
+ *
+ * Every lock acquisition goes through lock_take(), which fires lock_wait_begin/lock_wait_end
+ * only when a trylock failed, i.e. only when the caller really has to wait.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmap_impl.h"
+#include "probes.h"
+
+#define CACHELINE      64
+#define MAX_SHARDS     4096
+#define DEFAULT_SHARDS 16
+/* Sync-map counters are spread over this many cache lines so readers do not share one. */
+#define NSTRIPES 32
+
+/*
+ * The static TLS model: the library is linked or loaded at start-up, and the general-dynamic
+ * model would put a __tls_get_addr call on every sync-map read.
+ */
+#define TLS __thread __attribute__((tls_model("initial-exec")))
+
+/* ---- locks ---- */
+
+enum lock_kind {
+	LK_MUTEX,
+	LK_RWLOCK,
+};
+
+static void lock_take(ccmap_t *cm, void *lock, enum lock_kind kind, enum cmap_lock_mode mode)
+{
+	int err;
+
+	if (kind == LK_MUTEX)
+		err = pthread_mutex_trylock(lock);
+	else if (mode == CMAP_LOCK_READ)
+		err = pthread_rwlock_tryrdlock(lock);
+	else
+		err = pthread_rwlock_trywrlock(lock);
+	if (err) {
+		CMAP_PROBE3(lock_wait_begin, cm, lock, mode);
+		if (kind == LK_MUTEX)
+			err = pthread_mutex_lock(lock);
+		else if (mode == CMAP_LOCK_READ)
+			err = pthread_rwlock_rdlock(lock);
+		else
+			err = pthread_rwlock_wrlock(lock);
+		/* Only a corrupted lock fails here; carrying on would corrupt the map too. */
+		if (err)
+			abort();
+		CMAP_PROBE3(lock_wait_end, cm, lock, mode);
+	}
+	CMAP_PROBE3(lock_acquired, cm, lock, mode);
+}
+
+static void lock_drop(ccmap_t *cm, void *lock, enum lock_kind kind, enum cmap_lock_mode mode)
+{
+	/* Fired while still held, so a tracer sees the release before any next acquisition. */
+	CMAP_PROBE3(lock_released, cm, lock, mode);
+	if (kind == LK_MUTEX)
+		pthread_mutex_unlock(lock);
+	else
+		pthread_rwlock_unlock(lock);
+}
+
+/* ---- epoch-based reclamation, for the sync map's lock-free readers ---- */
+
+/*
+ * A sync-map reader reaches the snapshot map and its entries without any lock, so a promotion
+ * cannot free the snapshot it replaces while a reader may still be inside it.  Each thread owns
+ * a record; a reader publishes the global epoch in it for the duration of its read.  The epoch
+ * advances only when every reader inside a read section has seen the current epoch, so after it
+ * has advanced twice past the epoch an object was retired in, no reader can still hold that
+ * object.  Retired objects are freed under the owning map's mutex at later retirements, or at
+ * ccmap_free().  Readers write only their own cache line, so the read path stays scalable.
+ */
+struct ebr_rec {
+	uint64_t epoch;	      /* atomic: 0 outside read sections, else the epoch seen on entry */
+	unsigned int nest;    /* owner thread only */
+	int in_use;	      /* atomic: owned by a live thread */
+	struct ebr_rec *next; /* immutable once published */
+} __attribute__((aligned(CACHELINE)));
+
+static struct ebr_rec *ebr_head;
+static uint64_t ebr_epoch = 1;
+static pthread_once_t ebr_once = PTHREAD_ONCE_INIT;
+static pthread_key_t ebr_key;
+static bool ebr_key_ok;
+static TLS struct ebr_rec *ebr_self;
+
+static void ebr_thread_exit(void *p)
+{
+	struct ebr_rec *r = p;
+
+	__atomic_store_n(&r->epoch, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->in_use, 0, __ATOMIC_RELEASE);
+	/* Another key's destructor may still read a sync map: it must register afresh. */
+	ebr_self = NULL;
+}
+
+static void ebr_init(void)
+{
+	ebr_key_ok = pthread_key_create(&ebr_key, ebr_thread_exit) == 0;
+}
+
+/* Records are recycled from exited threads and never freed, so walking the list is safe. */
+static struct ebr_rec *ebr_register(void)
+{
+	struct ebr_rec *r, *old;
+
+	pthread_once(&ebr_once, ebr_init);
+	if (!ebr_key_ok)
+		return NULL;
+	for (r = __atomic_load_n(&ebr_head, __ATOMIC_ACQUIRE); r; r = r->next) {
+		int unused = 0;
+
+		if (!__atomic_load_n(&r->in_use, __ATOMIC_RELAXED) &&
+		    __atomic_compare_exchange_n(&r->in_use, &unused, 1, false, __ATOMIC_ACQUIRE,
+						__ATOMIC_RELAXED))
+			goto found;
+	}
+	r = aligned_alloc(CACHELINE, sizeof(*r));
+	if (!r)
+		return NULL;
+	memset(r, 0, sizeof(*r));
+	r->in_use = 1;
+	old = __atomic_load_n(&ebr_head, __ATOMIC_RELAXED);
+	do
+		r->next = old;
+	while (!__atomic_compare_exchange_n(&ebr_head, &old, r, false, __ATOMIC_RELEASE,
+					    __ATOMIC_RELAXED));
+found:
+	if (pthread_setspecific(ebr_key, r)) {
+		__atomic_store_n(&r->in_use, 0, __ATOMIC_RELEASE);
+		return NULL;
+	}
+	ebr_self = r;
+	return r;
+}
+
+/* NULL when no record could be set up: the caller then takes the map's mutex instead. */
+static inline struct ebr_rec *ebr_enter(void)
+{
+	struct ebr_rec *r = ebr_self;
+
+	if (__builtin_expect(!r, 0)) {
+		r = ebr_register();
+		if (!r)
+			return NULL;
+	}
+	/*
+	 * seq_cst: the epoch must be visible before the snapshot pointer is read, or a
+	 * reclaimer could miss this reader.
+	 */
+	if (r->nest++ == 0)
+		__atomic_store_n(&r->epoch, __atomic_load_n(&ebr_epoch, __ATOMIC_SEQ_CST),
+				 __ATOMIC_SEQ_CST);
+	return r;
+}
+
+static inline void ebr_exit(struct ebr_rec *r)
+{
+	if (--r->nest == 0)
+		__atomic_store_n(&r->epoch, 0, __ATOMIC_RELEASE);
+}
+
+/* Advance the global epoch if every reader inside a read section has seen the current one. */
+static uint64_t ebr_try_advance(void)
+{
+	uint64_t g = __atomic_load_n(&ebr_epoch, __ATOMIC_SEQ_CST);
+	struct ebr_rec *r;
+
+	for (r = __atomic_load_n(&ebr_head, __ATOMIC_ACQUIRE); r; r = r->next) {
+		uint64_t e = __atomic_load_n(&r->epoch, __ATOMIC_SEQ_CST);
+
+		if (e && e != g)
+			return g;
+	}
+	/* Failing means another map advanced it: just as good. */
+	__atomic_compare_exchange_n(&ebr_epoch, &g, g + 1, false, __ATOMIC_SEQ_CST,
+				    __ATOMIC_SEQ_CST);
+	return __atomic_load_n(&ebr_epoch, __ATOMIC_SEQ_CST);
+}
+
+/* ---- the sync map ---- */
+
+/*
+ * An entry holds one key's value and is shared by the snapshot and the dirty map, so a store to
+ * a key in the snapshot changes it in both without the mutex.  Go swaps a pointer to a boxed
+ * value; a C value is 64 bits with no spare encoding for "deleted" or "expunged", so the state
+ * lives in its own word: a tag, two flags and a version, and the value is guarded by it like a
+ * seqlock.  Readers never write; writers own the value for two stores (WRITING).
+ */
+enum {
+	E_NIL = 0, /* deleted (Go: p == nil) */
+	E_VAL = 1, /* holds a value */
+	E_EXP = 2, /* expunged: deleted, and absent from the dirty map (Go: p == expunged) */
+	E_TAG = 3,
+	E_WRITING = 4, /* a writer is replacing val */
+	E_HELD = 8,    /* ccmap_update() runs on this key: val stays readable, writers must lock */
+	E_VER = 16,    /* bumped on every change, so a reader notices one between its loads */
+};
+
+struct entry {
+	uint64_t st;  /* atomic */
+	uint64_t val; /* atomic */
+};
+
+enum {
+	TS_FAIL = -1, /* expunged, or held by ccmap_update(): retry under the mutex */
+	TS_WAS_NIL = 0,
+	TS_WAS_VAL = 1,
+};
+
+enum {
+	DEL_FAIL = -1,
+	DEL_ABSENT = 0,
+	DEL_DONE = 1,
+};
+
+static inline uint64_t st_next(uint64_t s, uint64_t tag)
+{
+	return ((s & ~(uint64_t)(E_VER - 1)) + E_VER) | tag;
+}
+
+static inline struct entry *to_entry(uint64_t v)
+{
+	return (struct entry *)(uintptr_t)v;
+}
+
+static void spin_pause(unsigned int *spins)
+{
+	/* A writer owns an entry for two stores; only a preempted one is worth yielding to. */
+	if (++*spins < 64) {
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause();
+#endif
+	} else {
+		sched_yield();
+	}
+}
+
+static bool entry_load(struct entry *e, uint64_t *val)
+{
+	unsigned int spins = 0;
+
+	for (;;) {
+		uint64_t s = __atomic_load_n(&e->st, __ATOMIC_SEQ_CST), v;
+
+		if (s & E_WRITING) {
+			spin_pause(&spins);
+			continue;
+		}
+		if ((s & E_TAG) != E_VAL)
+			return false;
+		v = __atomic_load_n(&e->val, __ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&e->st, __ATOMIC_SEQ_CST) == s) {
+			if (val)
+				*val = v;
+			return true;
+		}
+	}
+}
+
+/* Go's trySwap (and, under the mutex, swapLocked: then it cannot fail). */
+static int entry_try_store(struct entry *e, uint64_t val)
+{
+	uint64_t s = __atomic_load_n(&e->st, __ATOMIC_SEQ_CST);
+	unsigned int spins = 0;
+
+	for (;;) {
+		if ((s & E_TAG) == E_EXP || (s & E_HELD))
+			return TS_FAIL;
+		if (s & E_WRITING) {
+			spin_pause(&spins);
+			s = __atomic_load_n(&e->st, __ATOMIC_SEQ_CST);
+			continue;
+		}
+		if (__atomic_compare_exchange_n(&e->st, &s, s | E_WRITING, false, __ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST))
+			break;
+	}
+	__atomic_store_n(&e->val, val, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&e->st, st_next(s, E_VAL), __ATOMIC_SEQ_CST);
+	return (s & E_TAG) == E_VAL ? TS_WAS_VAL : TS_WAS_NIL;
+}
+
+/* Go's entry.delete. */
+static int entry_delete(struct entry *e)
+{
+	uint64_t s = __atomic_load_n(&e->st, __ATOMIC_SEQ_CST);
+	unsigned int spins = 0;
+
+	for (;;) {
+		if ((s & E_TAG) != E_VAL)
+			return DEL_ABSENT;
+		if (s & E_HELD)
+			return DEL_FAIL;
+		if (s & E_WRITING) {
+			spin_pause(&spins);
+			s = __atomic_load_n(&e->st, __ATOMIC_SEQ_CST);
+			continue;
+		}
+		if (__atomic_compare_exchange_n(&e->st, &s, st_next(s, E_NIL), false,
+						__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+			return DEL_DONE;
+	}
+}
+
+/* Go's tryExpungeLocked.  Mutex held. */
+static bool entry_try_expunge(struct entry *e)
+{
+	uint64_t s = __atomic_load_n(&e->st, __ATOMIC_SEQ_CST);
+
+	for (;;) {
+		if ((s & E_TAG) == E_EXP)
+			return true;
+		/* A writer that owns a deleted entry is about to give it a value. */
+		if ((s & E_TAG) == E_VAL || (s & E_WRITING))
+			return false;
+		if (__atomic_compare_exchange_n(&e->st, &s, st_next(s, E_EXP), false,
+						__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+			return true;
+	}
+}
+
+static inline uint64_t entry_tag(struct entry *e)
+{
+	return __atomic_load_n(&e->st, __ATOMIC_SEQ_CST) & E_TAG;
+}
+
+/* Go's readOnly: immutable once published. */
+struct readonly {
+	cmap_t *m;    /* key -> struct entry * */
+	bool amended; /* the dirty map holds keys m lacks */
+};
+
+/* Counters every operation bumps; striped so concurrent readers do not share a cache line. */
+struct stripe {
+	uint64_t inserts;
+	uint64_t updates;
+	uint64_t deletes;
+	uint64_t lookups;
+	uint64_t hits;
+} __attribute__((aligned(CACHELINE)));
+
+/* Objects unpublished at one epoch, freed once no reader can hold them. */
+struct retired {
+	struct retired *next;
+	uint64_t epoch;
+	struct readonly *ro;
+	cmap_t *map;
+	struct entry **entries;
+	size_t nentries;
+};
+
+struct syncmap {
+	struct readonly *read; /* atomic: the published snapshot */
+	pthread_mutex_t mu;
+	/* Everything below is guarded by mu. */
+	cmap_t *dirty;	    /* key -> struct entry *; NULL right after a promotion */
+	uint64_t misses;    /* since the last promotion (Go's m.misses) */
+	uint64_t nexpunged; /* expunged entries in the snapshot */
+	uint64_t misses_total;
+	uint64_t promotions;
+	uint64_t grows_done; /* structural counters of dirty maps already promoted */
+	uint64_t same_size_done;
+	uint64_t evacuated_done;
+	struct retired *retired;
+	struct stripe stripes[NSTRIPES];
+};
+
+struct shard {
+	pthread_mutex_t mu;
+	cmap_t *m;
+} __attribute__((aligned(CACHELINE)));
+
+struct ccmap {
+	enum cmap_variant variant;
+	size_t hint;
+	union {
+		struct {
+			pthread_mutex_t mu;
+			cmap_t *m;
+		} mx;
+		struct {
+			pthread_rwlock_t rw;
+			cmap_t *m;
+		} rw;
+		struct {
+			struct shard *v;
+			unsigned int n;
+			unsigned int bits;
+			uint64_t seed;
+		} sh;
+		struct syncmap *sy;
+	};
+};
+
+static TLS unsigned int stripe_slot; /* 1 + this thread's stripe; 0 until first used */
+static unsigned int stripes_handed_out;
+
+static inline struct stripe *my_stripe(struct syncmap *s)
+{
+	unsigned int k = stripe_slot;
+
+	if (__builtin_expect(!k, 0)) {
+		k = __atomic_fetch_add(&stripes_handed_out, 1, __ATOMIC_RELAXED) % NSTRIPES + 1;
+		stripe_slot = k;
+	}
+	return &s->stripes[k - 1];
+}
+
+static inline void count(uint64_t *c, uint64_t n)
+{
+	if (n)
+		__atomic_fetch_add(c, n, __ATOMIC_RELAXED);
+}
+
+/* A read the snapshot answered without the lock. */
+static inline void sync_hit(ccmap_t *cm, struct stripe *sp)
+{
+	count(&sp->hits, 1);
+	CMAP_PROBE1(sync_hit, cm);
+}
+
+static void sync_lock(ccmap_t *cm)
+{
+	lock_take(cm, &cm->sy->mu, LK_MUTEX, CMAP_LOCK_WRITE);
+}
+
+static void sync_unlock(ccmap_t *cm)
+{
+	lock_drop(cm, &cm->sy->mu, LK_MUTEX, CMAP_LOCK_WRITE);
+}
+
+static inline struct readonly *sync_read(struct syncmap *s)
+{
+	return __atomic_load_n(&s->read, __ATOMIC_SEQ_CST);
+}
+
+static void retired_free(struct retired *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nentries; i++)
+		free(r->entries[i]);
+	free(r->entries);
+	cmap_free(r->map);
+	free(r->ro);
+	free(r);
+}
+
+/* Mutex held: @r's objects are already unreachable from the published snapshot. */
+static void sync_retire(struct syncmap *s, struct retired *r)
+{
+	struct retired **pp, *x;
+	uint64_t g;
+
+	r->epoch = __atomic_load_n(&ebr_epoch, __ATOMIC_SEQ_CST);
+	r->next = s->retired;
+	s->retired = r;
+	g = ebr_try_advance();
+	for (pp = &s->retired; (x = *pp);) {
+		if (x->epoch + 2 <= g) {
+			*pp = x->next;
+			retired_free(x);
+		} else {
+			pp = &x->next;
+		}
+	}
+}
+
+static int dirty_copy(uint64_t key, uint64_t ev, void *arg)
+{
+	void **a = arg;
+
+	if (entry_try_expunge(to_entry(ev))) {
+		(*(uint64_t *)a[1])++;
+		return 0;
+	}
+	return cmap_put(a[0], key, ev) < 0 ? -ENOMEM : 0;
+}
+
+static int undo_expunge(uint64_t key, uint64_t ev, void *arg)
+{
+	struct entry *e = to_entry(ev);
+
+	(void)key;
+	(void)arg;
+	if (entry_tag(e) == E_EXP)
+		__atomic_store_n(&e->st, st_next(__atomic_load_n(&e->st, __ATOMIC_SEQ_CST), E_NIL),
+				 __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+/* Go's dirtyLocked.  Mutex held. */
+static int dirty_locked(ccmap_t *cm)
+{
+	struct syncmap *s = cm->sy;
+	cmap_t *rm = sync_read(s)->m, *d;
+	size_t hint = cmap_len(rm) > cm->hint ? cmap_len(rm) : cm->hint;
+	uint64_t nexp = 0;
+	void *arg[2];
+	int err;
+
+	if (s->dirty)
+		return 0;
+	d = cmap__new_child(hint, cm);
+	if (!d)
+		return -ENOMEM;
+	arg[0] = d;
+	arg[1] = &nexp;
+	/* the copies are not new keys: no insert probe, as they count as no insert */
+	d->copying = true;
+	err = cmap__walk(rm, dirty_copy, arg);
+	d->copying = false;
+	if (err) {
+		/*
+		 * With no dirty map the snapshot is a promoted dirty map, which holds no expunged
+		 * entry: every one there now was expunged above, and must come back.
+		 */
+		cmap__walk(rm, undo_expunge, NULL);
+		cmap_free(d);
+		return -ENOMEM;
+	}
+	s->dirty = d;
+	s->nexpunged = nexp;
+	return 0;
+}
+
+/* Publish the snapshot again with amended set, building the dirty map first.  Mutex held. */
+static int sync_amend(ccmap_t *cm)
+{
+	struct syncmap *s = cm->sy;
+	struct readonly *old = sync_read(s), *nr = malloc(sizeof(*nr));
+	struct retired *rt = calloc(1, sizeof(*rt));
+
+	if (!nr || !rt || dirty_locked(cm)) {
+		free(nr);
+		free(rt);
+		return -ENOMEM;
+	}
+	nr->m = old->m;
+	nr->amended = true;
+	__atomic_store_n(&s->read, nr, __ATOMIC_SEQ_CST);
+	rt->ro = old;
+	sync_retire(s, rt);
+	return 0;
+}
+
+struct collect {
+	struct entry **v;
+	size_t n;
+};
+
+static int collect_expunged(uint64_t key, uint64_t ev, void *arg)
+{
+	struct collect *c = arg;
+
+	(void)key;
+	if (entry_tag(to_entry(ev)) == E_EXP)
+		c->v[c->n++] = to_entry(ev);
+	return 0;
+}
+
+/*
+ * The dirty map becomes the snapshot.  Expunged entries of the old snapshot are in no map any
+ * more, so they retire with it.  Mutex held.
+ */
+static void sync_promote(ccmap_t *cm)
+{
+	struct syncmap *s = cm->sy;
+	struct readonly *old = sync_read(s), *nr = malloc(sizeof(*nr));
+	struct retired *rt = calloc(1, sizeof(*rt));
+	struct cmap_stats ds;
+	struct collect c = {0};
+
+	if (s->nexpunged)
+		c.v = malloc(s->nexpunged * sizeof(*c.v));
+	/* Without memory, stay as we are: the next miss tries again. */
+	if (!nr || !rt || (s->nexpunged && !c.v)) {
+		free(nr);
+		free(rt);
+		free(c.v);
+		return;
+	}
+	if (s->nexpunged)
+		cmap__walk(old->m, collect_expunged, &c);
+	CMAP_PROBE2(sync_promote, cm, cmap_len(s->dirty));
+	/* The promoted map is never written again, so its structural counters are final. */
+	cmap_stats(s->dirty, &ds);
+	s->grows_done += ds.grows;
+	s->same_size_done += ds.same_size_grows;
+	s->evacuated_done += ds.evacuated;
+	nr->m = s->dirty;
+	nr->amended = false;
+	__atomic_store_n(&s->read, nr, __ATOMIC_SEQ_CST);
+	s->dirty = NULL;
+	s->misses = 0;
+	s->nexpunged = 0;
+	s->promotions++;
+	rt->ro = old;
+	rt->map = old->m;
+	rt->entries = c.v;
+	rt->nentries = c.n;
+	sync_retire(s, rt);
+}
+
+/* Go's missLocked: reads (and deletes) the snapshot could not answer pay towards promotion. */
+static void sync_miss_locked(ccmap_t *cm)
+{
+	struct syncmap *s = cm->sy;
+
+	s->misses++;
+	s->misses_total++;
+	CMAP_PROBE1(sync_miss, cm);
+	if (s->misses >= cmap_len(s->dirty))
+		sync_promote(cm);
+}
+
+/*
+ * Go's Swap slow path.  Mutex held.  Return: 1 inserted, 0 updated, -ENOMEM.  The caller
+ * counts, because ccmap_update() counts what its callback did instead.
+ */
+static int sync_store_locked(ccmap_t *cm, uint64_t key, uint64_t val)
+{
+	struct syncmap *s = cm->sy;
+	struct readonly *ro = sync_read(s);
+	struct entry *e;
+	uint64_t ev;
+
+	if (cmap__peek(ro->m, key, &ev)) {
+		e = to_entry(ev);
+		if (entry_tag(e) == E_EXP) {
+			/*
+			 * Expunged entries are missing from the (existing) dirty map.  Add it there
+			 * before reviving it, so a failure changes nothing.  Nobody else changes an
+			 * expunged entry, so a plain store revives it.
+			 */
+			if (cmap_put(s->dirty, key, ev) < 0)
+				return -ENOMEM;
+			__atomic_store_n(&e->st,
+					 st_next(__atomic_load_n(&e->st, __ATOMIC_SEQ_CST), E_NIL),
+					 __ATOMIC_SEQ_CST);
+			s->nexpunged--;
+		}
+		return entry_try_store(e, val) == TS_WAS_VAL ? 0 : 1;
+	}
+	if (s->dirty && cmap__peek(s->dirty, key, &ev))
+		return entry_try_store(to_entry(ev), val) == TS_WAS_VAL ? 0 : 1;
+	if (!ro->amended) {
+		int err = sync_amend(cm);
+
+		if (err)
+			return err;
+	}
+	e = malloc(sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->st = E_VAL;
+	e->val = val;
+	if (cmap_put(s->dirty, key, (uintptr_t)e) < 0) {
+		free(e);
+		return -ENOMEM;
+	}
+	return 1;
+}
+
+static int sync_put(ccmap_t *cm, uint64_t key, uint64_t val)
+{
+	struct syncmap *s = cm->sy;
+	struct stripe *sp = my_stripe(s);
+	struct ebr_rec *r = ebr_enter();
+	uint64_t ev;
+	int rc;
+
+	if (r) {
+		if (cmap__peek(sync_read(s)->m, key, &ev)) {
+			rc = entry_try_store(to_entry(ev), val);
+			if (rc != TS_FAIL) {
+				ebr_exit(r);
+				count(rc == TS_WAS_VAL ? &sp->updates : &sp->inserts, 1);
+				return rc == TS_WAS_VAL ? 0 : 1;
+			}
+		}
+		ebr_exit(r);
+	}
+	sync_lock(cm);
+	rc = sync_store_locked(cm, key, val);
+	sync_unlock(cm);
+	if (rc >= 0)
+		count(rc ? &sp->inserts : &sp->updates, 1);
+	return rc;
+}
+
+/*
+ * Go's Load.  When the snapshot cannot answer, it returns with the mutex held (*locked set) if
+ * @keep_locked, so ccmap_read() can run its callback under it.
+ */
+static bool sync_load(ccmap_t *cm, uint64_t key, uint64_t *val, bool keep_locked, bool *locked)
+{
+	struct syncmap *s = cm->sy;
+	struct stripe *sp = my_stripe(s);
+	struct ebr_rec *r = ebr_enter();
+	struct readonly *ro;
+	uint64_t ev;
+	bool found;
+
+	if (r) {
+		ro = sync_read(s);
+		if (cmap__peek(ro->m, key, &ev)) {
+			found = entry_load(to_entry(ev), val);
+			ebr_exit(r);
+			sync_hit(cm, sp);
+			return found;
+		}
+		if (!ro->amended) {
+			ebr_exit(r);
+			sync_hit(cm, sp);
+			return false;
+		}
+		ebr_exit(r);
+	}
+	sync_lock(cm);
+	ro = sync_read(s);
+	if (cmap__peek(ro->m, key, &ev)) {
+		/* Promoted while we waited: the snapshot answers after all. */
+		found = entry_load(to_entry(ev), val);
+		sync_hit(cm, sp);
+	} else if (ro->amended) {
+		found = cmap__peek(s->dirty, key, &ev) && entry_load(to_entry(ev), val);
+		sync_miss_locked(cm);
+	} else {
+		found = false;
+		sync_hit(cm, sp);
+	}
+	if (keep_locked)
+		*locked = true;
+	else
+		sync_unlock(cm);
+	return found;
+}
+
+/* Go's LoadAndDelete. */
+static bool sync_del(ccmap_t *cm, uint64_t key)
+{
+	struct syncmap *s = cm->sy;
+	struct stripe *sp = my_stripe(s);
+	struct ebr_rec *r = ebr_enter();
+	struct readonly *ro;
+	bool done = false;
+	uint64_t ev;
+	int rc;
+
+	if (r) {
+		ro = sync_read(s);
+		if (cmap__peek(ro->m, key, &ev)) {
+			rc = entry_delete(to_entry(ev));
+			if (rc != DEL_FAIL) {
+				ebr_exit(r);
+				if (rc == DEL_DONE)
+					count(&sp->deletes, 1);
+				return rc == DEL_DONE;
+			}
+		} else if (!ro->amended) {
+			ebr_exit(r);
+			return false;
+		}
+		ebr_exit(r);
+	}
+	sync_lock(cm);
+	ro = sync_read(s);
+	if (cmap__peek(ro->m, key, &ev)) {
+		done = entry_delete(to_entry(ev)) == DEL_DONE;
+	} else if (ro->amended) {
+		if (cmap__peek(s->dirty, key, &ev)) {
+			/*
+			 * The key is only in the dirty map, which readers never see without the
+			 * mutex: its entry can be freed at once.
+			 */
+			cmap_del(s->dirty, key);
+			done = entry_tag(to_entry(ev)) == E_VAL;
+			free(to_entry(ev));
+		}
+		sync_miss_locked(cm);
+	}
+	sync_unlock(cm);
+	if (done)
+		count(&sp->deletes, 1);
+	return done;
+}
+
+/* Credit what a callback did to its scratch map as if it had been done to the map. */
+static void count_scratch(struct stripe *sp, const cmap_t *scratch, bool writes)
+{
+	struct cmap_stats st;
+
+	cmap_stats(scratch, &st);
+	count(&sp->lookups, st.lookups);
+	if (writes) {
+		count(&sp->inserts, st.inserts);
+		count(&sp->updates, st.updates);
+		count(&sp->deletes, st.deletes);
+	}
+}
+
+static int sync_update(ccmap_t *cm, uint64_t key, int (*fn)(cmap_t *, uint64_t, void *), void *arg)
+{
+	struct syncmap *s = cm->sy;
+	struct stripe *sp = my_stripe(s);
+	struct entry *e = NULL;
+	uint64_t ev, st0 = 0, old = 0, nv;
+	bool had = false, has;
+	struct bucket sb;
+	cmap_t scratch;
+	int rc, err = 0;
+
+	sync_lock(cm);
+	if (cmap__peek(sync_read(s)->m, key, &ev) || (s->dirty && cmap__peek(s->dirty, key, &ev))) {
+		unsigned int spins = 0;
+
+		/*
+		 * Hold the entry: lock-free stores and deletes of @key then fall back to the
+		 * mutex, so the read-modify-write is atomic; readers still see the old value.
+		 */
+		e = to_entry(ev);
+		st0 = __atomic_load_n(&e->st, __ATOMIC_SEQ_CST);
+		for (;;) {
+			if ((st0 & E_TAG) == E_EXP) {
+				e = NULL;
+				break;
+			}
+			if (st0 & E_WRITING) {
+				spin_pause(&spins);
+				st0 = __atomic_load_n(&e->st, __ATOMIC_SEQ_CST);
+				continue;
+			}
+			if (__atomic_compare_exchange_n(&e->st, &st0, st0 | E_HELD, false,
+							__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+				break;
+		}
+		if (e && (st0 & E_TAG) == E_VAL) {
+			had = true;
+			old = __atomic_load_n(&e->val, __ATOMIC_SEQ_CST);
+		}
+	}
+	cmap__scratch_init(&scratch, &sb, had, key, old);
+	rc = fn(&scratch, key, arg);
+	has = cmap__peek(&scratch, key, &nv);
+	if (e) {
+		if (has) {
+			__atomic_store_n(&e->st, st0 | E_HELD | E_WRITING, __ATOMIC_SEQ_CST);
+			__atomic_store_n(&e->val, nv, __ATOMIC_SEQ_CST);
+			__atomic_store_n(&e->st, st_next(st0, E_VAL), __ATOMIC_SEQ_CST);
+		} else if (had) {
+			__atomic_store_n(&e->st, st_next(st0, E_NIL), __ATOMIC_SEQ_CST);
+		} else {
+			__atomic_store_n(&e->st, st0, __ATOMIC_SEQ_CST);
+		}
+	} else if (has) {
+		err = sync_store_locked(cm, key, nv);
+	}
+	sync_unlock(cm);
+	count_scratch(sp, &scratch, err >= 0);
+	cmap__scratch_fini(&scratch, &sb);
+	return err < 0 ? err : rc;
+}
+
+static int sync_read_fn(ccmap_t *cm, uint64_t key, int (*fn)(cmap_t *, uint64_t, void *), void *arg)
+{
+	struct stripe *sp = my_stripe(cm->sy);
+	bool locked = false, has;
+	struct bucket sb;
+	cmap_t scratch;
+	uint64_t v = 0;
+	int rc;
+
+	has = sync_load(cm, key, &v, true, &locked);
+	cmap__scratch_init(&scratch, &sb, has, key, v);
+	rc = fn(&scratch, key, arg);
+	if (locked)
+		sync_unlock(cm);
+	count_scratch(sp, &scratch, false);
+	cmap__scratch_fini(&scratch, &sb);
+	return rc;
+}
+
+static int free_entry(uint64_t key, uint64_t ev, void *arg)
+{
+	(void)key;
+	(void)arg;
+	free(to_entry(ev));
+	return 0;
+}
+
+static int free_dirty_only(uint64_t key, uint64_t ev, void *arg)
+{
+	/* Entries in both maps are the same object and are freed with the snapshot. */
+	if (!cmap__peek(arg, key, NULL))
+		free(to_entry(ev));
+	return 0;
+}
+
+static void sync_free(struct syncmap *s)
+{
+	struct readonly *ro = s->read;
+	struct retired *r, *next;
+
+	for (r = s->retired; r; r = next) {
+		next = r->next;
+		retired_free(r);
+	}
+	if (s->dirty) {
+		cmap__walk(s->dirty, free_dirty_only, ro->m);
+		cmap_free(s->dirty);
+	}
+	cmap__walk(ro->m, free_entry, NULL);
+	cmap_free(ro->m);
+	free(ro);
+	pthread_mutex_destroy(&s->mu);
+	free(s);
+}
+
+static struct syncmap *sync_new(ccmap_t *cm)
+{
+	struct syncmap *s = aligned_alloc(CACHELINE, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	memset(s, 0, sizeof(*s));
+	s->read = calloc(1, sizeof(*s->read));
+	if (!s->read)
+		goto fail;
+	/* The first snapshot is empty; the hint sizes each dirty map instead. */
+	s->read->m = cmap__new_child(0, cm);
+	if (!s->read->m)
+		goto fail;
+	if (pthread_mutex_init(&s->mu, NULL)) {
+		cmap_free(s->read->m);
+		goto fail;
+	}
+	return s;
+fail:
+	free(s->read);
+	free(s);
+	return NULL;
+}
+
+static void sync_stats(ccmap_t *cm, struct cmap_stats *st)
+{
+	struct syncmap *s = cm->sy;
+	struct cmap_stats rs, ds = {0};
+	int i;
+
+	memset(st, 0, sizeof(*st));
+	sync_lock(cm);
+	for (i = 0; i < NSTRIPES; i++) {
+		struct stripe *sp = &s->stripes[i];
+
+		st->inserts += __atomic_load_n(&sp->inserts, __ATOMIC_RELAXED);
+		st->updates += __atomic_load_n(&sp->updates, __ATOMIC_RELAXED);
+		st->deletes += __atomic_load_n(&sp->deletes, __ATOMIC_RELAXED);
+		st->lookups += __atomic_load_n(&sp->lookups, __ATOMIC_RELAXED);
+		st->hits += __atomic_load_n(&sp->hits, __ATOMIC_RELAXED);
+	}
+	cmap_stats(sync_read(s)->m, &rs);
+	if (s->dirty)
+		cmap_stats(s->dirty, &ds);
+	st->misses = s->misses_total;
+	st->promotions = s->promotions;
+	st->grows = s->grows_done + ds.grows;
+	st->same_size_grows = s->same_size_done + ds.same_size_grows;
+	st->evacuated = s->evacuated_done + ds.evacuated;
+	st->overflow = rs.overflow + ds.overflow;
+	st->buckets = rs.buckets + ds.buckets;
+	st->B = s->dirty ? ds.B : rs.B;
+	sync_unlock(cm);
+	/*
+	 * Lock-free stores and deletes do not take the mutex, so while they run the stripes can
+	 * be read mid-way through a delete whose insert was counted in a stripe already summed.
+	 */
+	st->count = st->inserts > st->deletes ? st->inserts - st->deletes : 0;
+}
+
+/* ---- the locked variants ---- */
+
+static struct shard *shard_of(ccmap_t *cm, uint64_t key)
+{
+	/*
+	 * High bits, from a seed of the ccmap's own: the shard maps hash with seeds of their
+	 * own, so keys of one shard still spread over all of its buckets and tophash values.
+	 */
+	uint64_t h = cmap__hash_u64(key, cm->sh.seed);
+
+	return &cm->sh.v[cm->sh.bits ? h >> (64 - cm->sh.bits) : 0];
+}
+
+/* The lock and core map guarding @key, for the mutex, rwlock and sharded variants. */
+static cmap_t *guard_of(ccmap_t *cm, uint64_t key, void **lock, enum lock_kind *kind)
+{
+	struct shard *sh;
+
+	switch (cm->variant) {
+	case CMAP_MUTEX:
+		*lock = &cm->mx.mu;
+		*kind = LK_MUTEX;
+		return cm->mx.m;
+	case CMAP_RWLOCK:
+		*lock = &cm->rw.rw;
+		*kind = LK_RWLOCK;
+		return cm->rw.m;
+	default:
+		sh = shard_of(cm, key);
+		*lock = &sh->mu;
+		*kind = LK_MUTEX;
+		return sh->m;
+	}
+}
+
+const char *ccmap_variant_name(enum cmap_variant v)
+{
+	switch (v) {
+	case CMAP_PLAIN:
+		return "plain";
+	case CMAP_MUTEX:
+		return "mutex";
+	case CMAP_RWLOCK:
+		return "rwlock";
+	case CMAP_SHARDED:
+		return "sharded";
+	case CMAP_SYNC:
+		return "sync";
+	}
+	return NULL;
+}
+
+static int rwlock_init(pthread_rwlock_t *rw)
+{
+	pthread_rwlockattr_t a;
+	int err;
+
+	/*
+	 * glibc's default prefers readers, so a steady stream of readers starves writers
+	 * forever; preferring writers makes readers queue behind a waiting writer, which is the
+	 * behaviour the rwlock scenarios are meant to show.
+	 */
+	if (pthread_rwlockattr_init(&a))
+		return -ENOMEM;
+	pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	err = pthread_rwlock_init(rw, &a);
+	pthread_rwlockattr_destroy(&a);
+	return err ? -err : 0;
+}
+
+ccmap_t *ccmap_new(const struct ccmap_opts *opts)
+{
+	ccmap_t *cm;
+	unsigned int i, n;
+	int B = 0;
+
+	if (!opts) {
+		errno = EINVAL;
+		return NULL;
+	}
+	cm = calloc(1, sizeof(*cm));
+	if (!cm)
+		return NULL;
+	cm->variant = opts->variant;
+	cm->hint = opts->hint;
+	switch (opts->variant) {
+	case CMAP_MUTEX:
+		cm->mx.m = cmap__new_child(opts->hint, cm);
+		if (!cm->mx.m)
+			goto fail;
+		if (pthread_mutex_init(&cm->mx.mu, NULL)) {
+			cmap_free(cm->mx.m);
+			goto nomem;
+		}
+		B = cmap__b_for_hint(opts->hint);
+		break;
+	case CMAP_RWLOCK:
+		cm->rw.m = cmap__new_child(opts->hint, cm);
+		if (!cm->rw.m)
+			goto fail;
+		if (rwlock_init(&cm->rw.rw)) {
+			cmap_free(cm->rw.m);
+			goto nomem;
+		}
+		B = cmap__b_for_hint(opts->hint);
+		break;
+	case CMAP_SHARDED:
+		n = opts->shards ? opts->shards : DEFAULT_SHARDS;
+		if (n > MAX_SHARDS || (n & (n - 1))) {
+			errno = EINVAL;
+			goto fail;
+		}
+		/* Rounded up, so evenly spread keys fit their shards without a grow. */
+		B = cmap__b_for_hint(opts->hint / n + !!(opts->hint % n));
+		if (B < 0) {
+			errno = EINVAL;
+			goto fail;
+		}
+		cm->sh.v = aligned_alloc(CACHELINE, n * sizeof(*cm->sh.v));
+		if (!cm->sh.v)
+			goto nomem;
+		memset(cm->sh.v, 0, n * sizeof(*cm->sh.v));
+		cm->sh.n = n;
+		cm->sh.bits = __builtin_ctz(n);
+		cm->sh.seed = cmap__next_seed();
+		for (i = 0; i < n; i++) {
+			cm->sh.v[i].m = cmap__new_child(opts->hint / n + !!(opts->hint % n), cm);
+			if (!cm->sh.v[i].m || pthread_mutex_init(&cm->sh.v[i].mu, NULL)) {
+				cmap_free(cm->sh.v[i].m);
+				while (i--) {
+					pthread_mutex_destroy(&cm->sh.v[i].mu);
+					cmap_free(cm->sh.v[i].m);
+				}
+				free(cm->sh.v);
+				goto nomem;
+			}
+		}
+		break;
+	case CMAP_SYNC:
+		B = cmap__b_for_hint(opts->hint);
+		if (B < 0) {
+			errno = EINVAL;
+			goto fail;
+		}
+		cm->sy = sync_new(cm);
+		if (!cm->sy)
+			goto nomem;
+		break;
+	default:
+		errno = EINVAL;
+		goto fail;
+	}
+	CMAP_PROBE5(map_create, cm, opts->hint, B, opts->variant, 0);
+	return cm;
+nomem:
+	errno = ENOMEM;
+fail:
+	free(cm);
+	return NULL;
+}
+
+void ccmap_free(ccmap_t *cm)
+{
+	unsigned int i;
+
+	if (!cm)
+		return;
+	CMAP_PROBE1(map_destroy, cm);
+	switch (cm->variant) {
+	case CMAP_MUTEX:
+		pthread_mutex_destroy(&cm->mx.mu);
+		cmap_free(cm->mx.m);
+		break;
+	case CMAP_RWLOCK:
+		pthread_rwlock_destroy(&cm->rw.rw);
+		cmap_free(cm->rw.m);
+		break;
+	case CMAP_SHARDED:
+		for (i = 0; i < cm->sh.n; i++) {
+			pthread_mutex_destroy(&cm->sh.v[i].mu);
+			cmap_free(cm->sh.v[i].m);
+		}
+		free(cm->sh.v);
+		break;
+	default:
+		sync_free(cm->sy);
+		break;
+	}
+	free(cm);
+}
+
+int ccmap_put(ccmap_t *cm, uint64_t key, uint64_t val)
+{
+	enum lock_kind kind;
+	void *lock;
+	cmap_t *m;
+	int rc;
+
+	if (cm->variant == CMAP_SYNC)
+		return sync_put(cm, key, val);
+	m = guard_of(cm, key, &lock, &kind);
+	lock_take(cm, lock, kind, CMAP_LOCK_WRITE);
+	rc = cmap_put(m, key, val);
+	lock_drop(cm, lock, kind, CMAP_LOCK_WRITE);
+	return rc;
+}
+
+bool ccmap_get(ccmap_t *cm, uint64_t key, uint64_t *val)
+{
+	enum cmap_lock_mode mode;
+	enum lock_kind kind;
+	void *lock;
+	cmap_t *m;
+	bool found;
+
+	if (cm->variant == CMAP_SYNC) {
+		count(&my_stripe(cm->sy)->lookups, 1);
+		return sync_load(cm, key, val, false, NULL);
+	}
+	m = guard_of(cm, key, &lock, &kind);
+	mode = kind == LK_RWLOCK ? CMAP_LOCK_READ : CMAP_LOCK_WRITE;
+	lock_take(cm, lock, kind, mode);
+	found = cmap_get(m, key, val);
+	lock_drop(cm, lock, kind, mode);
+	return found;
+}
+
+bool ccmap_del(ccmap_t *cm, uint64_t key)
+{
+	enum lock_kind kind;
+	void *lock;
+	cmap_t *m;
+	bool found;
+
+	if (cm->variant == CMAP_SYNC)
+		return sync_del(cm, key);
+	m = guard_of(cm, key, &lock, &kind);
+	lock_take(cm, lock, kind, CMAP_LOCK_WRITE);
+	found = cmap_del(m, key);
+	lock_drop(cm, lock, kind, CMAP_LOCK_WRITE);
+	return found;
+}
+
+int ccmap_update(ccmap_t *cm, uint64_t key, int (*fn)(cmap_t *inner, uint64_t key, void *arg),
+		 void *arg)
+{
+	enum lock_kind kind;
+	void *lock;
+	cmap_t *m;
+	int rc;
+
+	if (cm->variant == CMAP_SYNC)
+		return sync_update(cm, key, fn, arg);
+	m = guard_of(cm, key, &lock, &kind);
+	lock_take(cm, lock, kind, CMAP_LOCK_WRITE);
+	rc = fn(m, key, arg);
+	lock_drop(cm, lock, kind, CMAP_LOCK_WRITE);
+	return rc;
+}
+
+int ccmap_read(ccmap_t *cm, uint64_t key, int (*fn)(cmap_t *inner, uint64_t key, void *arg),
+	       void *arg)
+{
+	enum cmap_lock_mode mode;
+	enum lock_kind kind;
+	void *lock;
+	cmap_t *m;
+	int rc;
+
+	if (cm->variant == CMAP_SYNC)
+		return sync_read_fn(cm, key, fn, arg);
+	m = guard_of(cm, key, &lock, &kind);
+	mode = kind == LK_RWLOCK ? CMAP_LOCK_READ : CMAP_LOCK_WRITE;
+	lock_take(cm, lock, kind, mode);
+	rc = fn(m, key, arg);
+	lock_drop(cm, lock, kind, mode);
+	return rc;
+}
+
+static void stats_add(struct cmap_stats *sum, const struct cmap_stats *st)
+{
+	sum->inserts += st->inserts;
+	sum->updates += st->updates;
+	sum->deletes += st->deletes;
+	sum->lookups += st->lookups;
+	sum->grows += st->grows;
+	sum->same_size_grows += st->same_size_grows;
+	sum->evacuated += st->evacuated;
+	sum->overflow += st->overflow;
+	sum->count += st->count;
+	sum->buckets += st->buckets;
+	if (st->B > sum->B)
+		sum->B = st->B;
+}
+
+void ccmap_stats(ccmap_t *cm, struct cmap_stats *st)
+{
+	struct cmap_stats one;
+	unsigned int i;
+
+	memset(st, 0, sizeof(*st));
+	switch (cm->variant) {
+	case CMAP_MUTEX:
+		lock_take(cm, &cm->mx.mu, LK_MUTEX, CMAP_LOCK_WRITE);
+		cmap_stats(cm->mx.m, st);
+		lock_drop(cm, &cm->mx.mu, LK_MUTEX, CMAP_LOCK_WRITE);
+		break;
+	case CMAP_RWLOCK:
+		lock_take(cm, &cm->rw.rw, LK_RWLOCK, CMAP_LOCK_READ);
+		cmap_stats(cm->rw.m, st);
+		lock_drop(cm, &cm->rw.rw, LK_RWLOCK, CMAP_LOCK_READ);
+		break;
+	case CMAP_SHARDED:
+		for (i = 0; i < cm->sh.n; i++) {
+			lock_take(cm, &cm->sh.v[i].mu, LK_MUTEX, CMAP_LOCK_WRITE);
+			cmap_stats(cm->sh.v[i].m, &one);
+			lock_drop(cm, &cm->sh.v[i].mu, LK_MUTEX, CMAP_LOCK_WRITE);
+			stats_add(st, &one);
+		}
+		break;
+	default:
+		sync_stats(cm, st);
+		break;
+	}
+}
+
+size_t ccmap_len(ccmap_t *cm)
+{
+	struct cmap_stats st;
+	size_t n = 0;
+	unsigned int i;
+
+	switch (cm->variant) {
+	case CMAP_MUTEX:
+		lock_take(cm, &cm->mx.mu, LK_MUTEX, CMAP_LOCK_WRITE);
+		n = cmap_len(cm->mx.m);
+		lock_drop(cm, &cm->mx.mu, LK_MUTEX, CMAP_LOCK_WRITE);
+		break;
+	case CMAP_RWLOCK:
+		lock_take(cm, &cm->rw.rw, LK_RWLOCK, CMAP_LOCK_READ);
+		n = cmap_len(cm->rw.m);
+		lock_drop(cm, &cm->rw.rw, LK_RWLOCK, CMAP_LOCK_READ);
+		break;
+	case CMAP_SHARDED:
+		for (i = 0; i < cm->sh.n; i++) {
+			lock_take(cm, &cm->sh.v[i].mu, LK_MUTEX, CMAP_LOCK_WRITE);
+			n += cmap_len(cm->sh.v[i].m);
+			lock_drop(cm, &cm->sh.v[i].mu, LK_MUTEX, CMAP_LOCK_WRITE);
+		}
+		break;
+	default:
+		sync_stats(cm, &st);
+		n = st.count;
+		break;
+	}
+	return n;
+}

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internals shared by cmap.c and ccmap.c.  Not installed: the layout may change at any time.
+ */
+#ifndef CMAP_IMPL_H
+#define CMAP_IMPL_H
+
+#include "cmap.h"
+
+/*
+ * Slot states kept in tophash[], as in Go's runtime map.  A real top-hash byte is always at
+ * least TOPHASH_MIN so it can never be mistaken for a state.
+ */
+enum {
+	SLOT_EMPTY_REST = 0, /* empty, and so is every later slot and overflow bucket */
+	SLOT_EMPTY_ONE = 1,  /* empty */
+	SLOT_EVAC_X = 2,     /* old bucket: entry moved to the same index in the new array */
+	SLOT_EVAC_Y = 3,     /* old bucket: entry moved to index + old size */
+	SLOT_EVAC_EMPTY = 4, /* old bucket: slot was empty when the bucket was evacuated */
+	TOPHASH_MIN = 5,
+};
+
+struct bucket {
+	uint8_t tophash[CMAP_BUCKET_SLOTS];
+	uint64_t keys[CMAP_BUCKET_SLOTS]; /* the key, or a struct bkey * for byte-string maps */
+	uint64_t vals[CMAP_BUCKET_SLOTS];
+	struct bucket *overflow;
+};
+
+/*
+ * The map's own copy of a byte-string key.  The hash is kept so evacuation and iteration never
+ * rehash a key; seq orders keys with equal hashes during iteration (it is unique per map).
+ */
+struct bkey {
+	uint64_t hash;
+	uint64_t seq;
+	size_t len;
+	unsigned char data[];
+};
+
+struct cmap {
+	struct bucket *buckets;	   /* 2^B buckets */
+	struct bucket *oldbuckets; /* non-NULL while a grow is being evacuated */
+	uint64_t count;
+	uint64_t nevacuate;    /* old buckets below this are all evacuated */
+	uint64_t noverflow;    /* overflow buckets chained to buckets[] (exact) */
+	uint64_t noldoverflow; /* overflow buckets still chained to oldbuckets[] */
+	uint64_t seed;
+	cmap_hash_fn hash; /* byte-string maps: caller's hash, NULL for the built-in */
+	uint64_t nextseq;  /* byte-string maps: next struct bkey.seq */
+	size_t hint;
+	uint8_t B;
+	bool bytes;    /* byte-string keys */
+	bool samesize; /* the grow in progress keeps B */
+	bool quiet;    /* scratch map: fires no probes */
+	bool copying;  /* being filled with a copy of another map: stores are not inserts */
+	const void *parent; /* the concurrent map this map belongs to, NULL when standalone */
+
+	uint64_t inserts;
+	uint64_t updates;
+	uint64_t deletes;
+	uint64_t grows;
+	uint64_t same_size_grows;
+	uint64_t evacuated;
+	/*
+	 * Readers holding a shared lock bump this concurrently, so it is atomic, and it lives on
+	 * its own cache line so those bumps do not evict the fields every lookup reads.
+	 */
+	uint64_t lookups __attribute__((aligned(64)));
+};
+
+/*
+ * Internal functions are hidden so libcmap.so does not export them; the static library still
+ * provides them to the tests that check the internals.
+ */
+#define CMAP_INTERNAL __attribute__((visibility("hidden")))
+
+/* The built-in hash of a 64-bit integer key: equal to cmap_hash_bytes(&key, 8, seed). */
+CMAP_INTERNAL uint64_t cmap__hash_u64(uint64_t key, uint64_t seed);
+
+/* A fresh seed: a deterministic function of how many seeds the process drew before. */
+CMAP_INTERNAL uint64_t cmap__next_seed(void);
+
+/*
+ * cmap_new() for a map owned by the concurrent map @parent: its map_create probe names the
+ * parent, so a tracer can fold the inner map into the map its user sees.
+ */
+CMAP_INTERNAL cmap_t *cmap__new_child(size_t hint, const void *parent);
+
+/* The B a map created with @hint starts with, or -EINVAL. */
+CMAP_INTERNAL int cmap__b_for_hint(size_t hint);
+
+/*
+ * Call @fn on every entry of an integer-key map, in bucket order; @m must not change meanwhile.
+ * Stops at, and returns, the first non-zero value @fn returns.
+ */
+CMAP_INTERNAL int cmap__walk(const cmap_t *m, int (*fn)(uint64_t key, uint64_t val, void *arg),
+			     void *arg);
+
+/* cmap_get() without counting a lookup: only reads the map, so many threads may call it. */
+CMAP_INTERNAL bool cmap__peek(const cmap_t *m, uint64_t key, uint64_t *val);
+
+/*
+ * A quiet integer-key map living in caller storage (@m and one bucket @b), holding @key -> @val
+ * when @has.  It fires no probes and draws no seed; cmap__scratch_fini() frees whatever it
+ * allocated if it outgrew @b.
+ */
+CMAP_INTERNAL void cmap__scratch_init(cmap_t *m, struct bucket *b, bool has, uint64_t key,
+				      uint64_t val);
+CMAP_INTERNAL void cmap__scratch_fini(cmap_t *m, struct bucket *b);
+
+#endif /* CMAP_IMPL_H */
