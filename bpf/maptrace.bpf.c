@@ -1,0 +1,461 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * maptrace's BPF side.
+ *
+ * Hot events (every insert, delete, sync-map read) are counted per map in a per-CPU hash and
+ * never leave the kernel one by one.  Rare events (create, grow, evacuation step, promotion,
+ * contended wait) go through one ring buffer as typed, size-prefixed records (include/maptrace.h)
+ * with a user stack id.  Records are submitted without waking the reader, which polls; the reader
+ * is woken only when the buffer fills past a quarter, so a burst cannot overrun it silently.
+ * Every lost record is counted in drops[].
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/usdt.bpf.h>
+#include "maptrace.h"
+
+#define MAX_THREADS 16384
+#define MAX_CPUS 1024
+#define FUTEX_CMD_MASK 0x7f /* op without FUTEX_PRIVATE_FLAG (128) and FUTEX_CLOCK_REALTIME (256) */
+#define FUTEX_WAIT 0
+#define FUTEX_LOCK_PI 6
+#define FUTEX_WAIT_BITSET 9
+#define FUTEX_WAIT_REQUEUE_PI 11
+#define FUTEX_LOCK_PI2 13
+#define EAGAIN 11
+
+/* Set by the loader before load. */
+const volatile __u32 target_tgid;
+const volatile __u32 rb_size = 1;
+const volatile __u8 capture_stacks = 1;
+const volatile __u8 trace_futex = 1;
+const volatile __u32 nr_cpus = 1;
+
+/* Loss counters, read by the loader for every report. */
+__u64 drops[MT_DROP_MAX];
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, 127 * sizeof(__u64));
+	__uint(max_entries, 16384);
+} stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct mt_map_counts);
+} map_counts SEC(".maps");
+
+/* A grow in progress on a thread, from grow_begin to grow_end. */
+struct grow_state {
+	__u64 map;
+	__u64 ts;
+	__u64 count;
+	__u32 old_B;
+	__u32 new_B;
+	__u32 same_size;
+	__s32 stack_id;
+};
+
+/* A contended library lock acquisition in progress. */
+struct lock_state {
+	__u64 map;
+	__u64 lock;
+	__u64 ts;
+	__u32 mode;
+	__u32 _pad;
+};
+
+struct futex_state {
+	__u64 uaddr;
+	__u64 ts;
+	__u32 op;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct grow_state);
+} grows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_THREADS);
+	__type(key, __u32);
+	__type(value, __u64);
+} evac_start SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct lock_state);
+} lock_waits SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct futex_state);
+} futex_waits SEC(".maps");
+
+static __always_inline void count_drop(int which)
+{
+	__sync_fetch_and_add(&drops[which], 1);
+}
+
+static __always_inline __s32 user_stack(void *ctx)
+{
+	long id;
+
+	if (!capture_stacks)
+		return -1;
+	id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+	if (id < 0)
+		count_drop(MT_DROP_STACK);
+	return id;
+}
+
+static __always_inline void *reserve(__u32 size, __u16 type, __s32 stack_id)
+{
+	struct mt_hdr *h = bpf_ringbuf_reserve(&events, size, 0);
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (!h) {
+		count_drop(MT_DROP_RINGBUF);
+		return NULL;
+	}
+	h->type = type;
+	h->size = size;
+	h->cpu = bpf_get_smp_processor_id();
+	h->pid = (__u32)id;
+	h->tgid = id >> 32;
+	h->ts = bpf_ktime_get_ns();
+	h->stack_id = stack_id;
+	h->_pad = 0;
+	return h;
+}
+
+/* Wake the reader only when the buffer is filling: a wakeup per record costs ~1 us. */
+static __always_inline void submit(void *rec)
+{
+	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+
+	bpf_ringbuf_submit(rec, avail > rb_size / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+}
+
+static __always_inline struct mt_map_counts *counts_of(__u64 map)
+{
+	struct mt_map_counts *c = bpf_map_lookup_elem(&map_counts, &map);
+	static const struct mt_map_counts zero;
+
+	if (c)
+		return c;
+	bpf_map_update_elem(&map_counts, &map, &zero, BPF_NOEXIST);
+	c = bpf_map_lookup_elem(&map_counts, &map);
+	if (!c)
+		count_drop(MT_DROP_STATE);
+	return c;
+}
+
+static __always_inline __u32 tid(void)
+{
+	return (__u32)bpf_get_current_pid_tgid();
+}
+
+SEC("usdt")
+int BPF_USDT(map_create, __u64 map, __u64 hint, __u64 B, __u64 variant, __u64 parent)
+{
+	struct mt_map_create *r = reserve(sizeof(*r), MT_REC_MAP_CREATE, user_stack(ctx));
+
+	/* counts left by an earlier map at this address (its destroy was not seen) */
+	bpf_map_delete_elem(&map_counts, &map);
+	if (!r)
+		return 0;
+	r->map = map;
+	r->hint = hint;
+	r->parent = parent;
+	r->B = B;
+	r->variant = variant;
+	submit(r);
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(map_destroy, __u64 map)
+{
+	struct mt_map_destroy *r = reserve(sizeof(*r), MT_REC_MAP_DESTROY, -1);
+	struct mt_map_counts *c;
+
+	if (r) {
+		r->map = map;
+		__builtin_memset(&r->counts, 0, sizeof(r->counts));
+		for (__u32 cpu = 0; cpu < MAX_CPUS && cpu < nr_cpus; cpu++) {
+			c = bpf_map_lookup_percpu_elem(&map_counts, &map, cpu);
+			if (!c)
+				break;
+			r->counts.inserts += c->inserts;
+			r->counts.deletes += c->deletes;
+			r->counts.sync_hits += c->sync_hits;
+			r->counts.sync_misses += c->sync_misses;
+		}
+		submit(r);
+	}
+	/* the address may be reused by the next map: its counts must start from zero */
+	bpf_map_delete_elem(&map_counts, &map);
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(insert, __u64 map)
+{
+	struct mt_map_counts *c = counts_of(map);
+
+	if (c)
+		c->inserts++;
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(delete, __u64 map)
+{
+	struct mt_map_counts *c = counts_of(map);
+
+	if (c)
+		c->deletes++;
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(sync_hit, __u64 map)
+{
+	struct mt_map_counts *c = counts_of(map);
+
+	if (c)
+		c->sync_hits++;
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(sync_miss, __u64 map)
+{
+	struct mt_map_counts *c = counts_of(map);
+
+	if (c)
+		c->sync_misses++;
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(grow_begin, __u64 map, __u64 old_B, __u64 new_B, __u64 count, __u64 same_size)
+{
+	struct grow_state g = {
+		.map = map,
+		.ts = bpf_ktime_get_ns(),
+		.count = count,
+		.old_B = old_B,
+		.new_B = new_B,
+		.same_size = same_size,
+		.stack_id = user_stack(ctx),
+	};
+	__u32 t = tid();
+
+	if (bpf_map_update_elem(&grows, &t, &g, BPF_ANY))
+		count_drop(MT_DROP_STATE);
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(grow_end, __u64 map)
+{
+	__u32 t = tid();
+	struct grow_state *g = bpf_map_lookup_elem(&grows, &t);
+	struct mt_grow *r;
+
+	if (!g || g->map != map)
+		return 0;
+	r = reserve(sizeof(*r), MT_REC_GROW, g->stack_id);
+	if (r) {
+		r->map = map;
+		r->count = g->count;
+		r->dur_ns = r->h.ts - g->ts;
+		r->old_B = g->old_B;
+		r->new_B = g->new_B;
+		r->same_size = g->same_size;
+		r->_pad = 0;
+		submit(r);
+	}
+	bpf_map_delete_elem(&grows, &t);
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(evacuate_begin, __u64 map)
+{
+	__u32 t = tid();
+	__u64 now = bpf_ktime_get_ns();
+
+	if (bpf_map_update_elem(&evac_start, &t, &now, BPF_ANY))
+		count_drop(MT_DROP_STATE);
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(evacuate, __u64 map, __u64 oldbucket, __u64 moved)
+{
+	__u32 t = tid();
+	__u64 *start = bpf_map_lookup_elem(&evac_start, &t);
+	struct mt_evacuate *r = reserve(sizeof(*r), MT_REC_EVACUATE, -1);
+
+	if (r) {
+		r->map = map;
+		r->oldbucket = oldbucket;
+		r->moved = moved;
+		r->dur_ns = start ? r->h.ts - *start : 0;
+		submit(r);
+	}
+	if (start)
+		bpf_map_delete_elem(&evac_start, &t);
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(grow_done, __u64 map, __u64 B, __u64 count)
+{
+	struct mt_grow_done *r = reserve(sizeof(*r), MT_REC_GROW_DONE, -1);
+
+	if (!r)
+		return 0;
+	r->map = map;
+	r->B = B;
+	r->count = count;
+	r->_pad = 0;
+	submit(r);
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(sync_promote, __u64 map, __u64 dirty_len)
+{
+	struct mt_promote *r = reserve(sizeof(*r), MT_REC_PROMOTE, user_stack(ctx));
+
+	if (!r)
+		return 0;
+	r->map = map;
+	r->dirty_len = dirty_len;
+	submit(r);
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(lock_wait_begin, __u64 map, __u64 lock, __u64 mode)
+{
+	struct lock_state s = {
+		.map = map,
+		.lock = lock,
+		.ts = bpf_ktime_get_ns(),
+		.mode = mode,
+	};
+	__u32 t = tid();
+
+	if (bpf_map_update_elem(&lock_waits, &t, &s, BPF_ANY))
+		count_drop(MT_DROP_STATE);
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(lock_wait_end, __u64 map, __u64 lock)
+{
+	__u32 t = tid();
+	struct lock_state *s = bpf_map_lookup_elem(&lock_waits, &t);
+	struct mt_lock_wait *r;
+
+	if (!s || s->lock != lock)
+		return 0;
+	r = reserve(sizeof(*r), MT_REC_LOCK_WAIT, user_stack(ctx));
+	if (r) {
+		r->map = s->map;
+		r->lock = s->lock;
+		r->wait_ns = r->h.ts - s->ts;
+		r->mode = s->mode;
+		r->_pad = 0;
+		submit(r);
+	}
+	bpf_map_delete_elem(&lock_waits, &t);
+	return 0;
+}
+
+static __always_inline bool is_wait_op(__u32 op)
+{
+	switch (op & FUTEX_CMD_MASK) {
+	case FUTEX_WAIT:
+	case FUTEX_WAIT_BITSET:
+	case FUTEX_LOCK_PI:
+	case FUTEX_LOCK_PI2:
+	case FUTEX_WAIT_REQUEUE_PI:
+		return true;
+	default:
+		return false;
+	}
+}
+
+SEC("tracepoint/syscalls/sys_enter_futex")
+int futex_enter(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct futex_state s;
+	__u32 t = (__u32)id;
+
+	if (!trace_futex || id >> 32 != target_tgid)
+		return 0;
+	s.op = (__u32)ctx->args[1];
+	if (!is_wait_op(s.op))
+		return 0;
+	s.uaddr = ctx->args[0];
+	s.ts = bpf_ktime_get_ns();
+	s._pad = 0;
+	if (bpf_map_update_elem(&futex_waits, &t, &s, BPF_ANY))
+		count_drop(MT_DROP_STATE);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_futex")
+int futex_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct mt_futex_wait *r;
+	struct futex_state *s;
+	__u32 t = (__u32)id;
+
+	if (!trace_futex || id >> 32 != target_tgid)
+		return 0;
+	s = bpf_map_lookup_elem(&futex_waits, &t);
+	if (!s)
+		return 0;
+	/* -EAGAIN: the word changed before the thread slept; nobody waited */
+	if (ctx->ret != -EAGAIN) {
+		r = reserve(sizeof(*r), MT_REC_FUTEX_WAIT, user_stack(ctx));
+		if (r) {
+			r->uaddr = s->uaddr;
+			r->wait_ns = r->h.ts - s->ts;
+			r->ret = ctx->ret;
+			r->op = s->op;
+			r->in_lib_wait = bpf_map_lookup_elem(&lock_waits, &t) != NULL;
+			submit(r);
+		}
+	}
+	bpf_map_delete_elem(&futex_waits, &t);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ABI shared by maptrace's BPF programs and its user-space loader.
+ * Fixed-width fields only: the same bytes are read by a 64-bit loader and by BPF.
+ *
+ * Every ring-buffer record starts with struct mt_hdr {type, size}; a reader dispatches on type
+ * and skips unknown types by size, so new record types never break an older reader.
+ */
+#ifndef MAPTRACE_H
+#define MAPTRACE_H
+
+#ifdef __BPF__
+/* vmlinux.h provides __u32/__u64 */
+#else
+#include <linux/types.h>
+#endif
+
+#define MT_ABI_VERSION 1
+
+/* Record types. */
+enum mt_rec_type {
+	MT_REC_MAP_CREATE = 1,
+	MT_REC_GROW = 2,	 /* grow begin..end: the new bucket array was allocated */
+	MT_REC_EVACUATE = 3,	 /* one old bucket evacuated, with its duration */
+	MT_REC_GROW_DONE = 4,	 /* the last old bucket was evacuated */
+	MT_REC_PROMOTE = 5,	 /* sync map: dirty map promoted */
+	MT_REC_LOCK_WAIT = 6,	 /* a contended acquisition of a library lock (USDT) */
+	MT_REC_FUTEX_WAIT = 7,	 /* a futex wait in the target (any lock) */
+	MT_REC_MAP_DESTROY = 8,
+};
+
+/* Which lock mode a wait was for. */
+enum mt_lock_mode {
+	MT_MODE_WRITE = 0,
+	MT_MODE_READ = 1,
+	MT_MODE_UNKNOWN = 2,
+};
+
+/** Common header: every record begins with it. @size covers the whole record. */
+struct mt_hdr {
+	__u16 type;
+	__u16 size;
+	__u32 cpu;
+	__u32 pid; /* thread id */
+	__u32 tgid;
+	__u64 ts;  /* CLOCK_MONOTONIC ns at the event's end */
+	__s32 stack_id; /* user stack id in the stack map, negative when not captured */
+	__u32 _pad;
+};
+
+struct mt_map_create {
+	struct mt_hdr h;
+	__u64 map;
+	__u64 hint;
+	__u64 parent; /* the concurrent map owning this core map, 0 when standalone */
+	__u32 B;
+	__u32 variant;
+};
+
+struct mt_grow {
+	struct mt_hdr h;
+	__u64 map;
+	__u64 count;	/* entries at grow start */
+	__u64 dur_ns;	/* grow_begin .. grow_end */
+	__u32 old_B;
+	__u32 new_B;
+	__u32 same_size;
+	__u32 _pad;
+};
+
+struct mt_evacuate {
+	struct mt_hdr h;
+	__u64 map;
+	__u64 oldbucket;
+	__u64 moved;
+	__u64 dur_ns; /* evacuate_begin .. evacuate; 0 when the begin was not seen */
+};
+
+struct mt_grow_done {
+	struct mt_hdr h;
+	__u64 map;
+	__u64 count;
+	__u32 B;
+	__u32 _pad;
+};
+
+struct mt_promote {
+	struct mt_hdr h;
+	__u64 map;
+	__u64 dirty_len;
+};
+
+struct mt_lock_wait {
+	struct mt_hdr h;
+	__u64 map;  /* the concurrent map the lock guards */
+	__u64 lock; /* address of the pthread lock */
+	__u64 wait_ns;
+	__u32 mode; /* enum mt_lock_mode */
+	__u32 _pad;
+};
+
+struct mt_futex_wait {
+	struct mt_hdr h;
+	__u64 uaddr;	/* futex word */
+	__u64 wait_ns;
+	__s64 ret;	/* syscall return: 0, -ETIMEDOUT, -EAGAIN, -EINTR ... */
+	__u32 op;	/* futex op with flags */
+	__u32 in_lib_wait; /* 1 when the thread was inside a library lock wait (counted there) */
+};
+
+/* Per-map counters of hot events, aggregated in the kernel (per-CPU hash, key = map). */
+struct mt_map_counts {
+	__u64 inserts;
+	__u64 deletes;
+	__u64 sync_hits;
+	__u64 sync_misses;
+};
+
+/* A map is freed: its hot counters leave the kernel with it, summed over CPUs. */
+struct mt_map_destroy {
+	struct mt_hdr h;
+	__u64 map;
+	struct mt_map_counts counts;
+};
+
+/* Indexes into the drop counters in .bss. */
+enum mt_drop {
+	MT_DROP_RINGBUF = 0, /* bpf_ringbuf_reserve failed */
+	MT_DROP_STACK = 1,   /* bpf_get_stackid failed (stack map full or walk failed) */
+	MT_DROP_STATE = 2,   /* per-thread state map full */
+	MT_DROP_MAX = 3,
+};
+
+#endif /* MAPTRACE_H */

@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Advice rules.  Each rule is one function that reads the report's rows and adds a line for
+ * each row whose evidence calls for a change, quoting that evidence; a rule whose evidence is
+ * absent adds nothing.  Adding a rule: write the function, add it to rules[].
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cmap.h"
+#include "advice.h"
+#include "report.h"
+
+/* A lock wait is worth a line when it cost at least this much in total... */
+#define LOCK_MIN_WAIT_NS 1000000ULL
+/* ...or at least this share of the run (percent), which matters for short runs. */
+#define LOCK_MIN_WAIT_PCT 1
+
+/*
+ * The sync map degrades when misses exceed 2.3 x hits (BRIEF.md); compared as integers,
+ * misses * 10 > hits * 23, so exactly 2.3 x is not flagged.
+ */
+#define SYNC_MISS_NUM 23
+#define SYNC_MISS_DEN 10
+/* A ratio over a handful of reads (a map still warming up) is noise, not evidence. */
+#define SYNC_MIN_READS 100
+
+/* Capacity this many times the live count, after deletes, is memory worth giving back... */
+#define COMPACT_FACTOR 8
+/* ...unless the map is so small that compacting it cannot matter. */
+#define COMPACT_MIN_BUCKETS 8
+
+struct advice_list {
+	char **v;
+	int n;
+	int cap;
+};
+
+__attribute__((format(printf, 2, 3))) static int advice_add(struct advice_list *a, const char *fmt,
+							    ...)
+{
+	va_list ap;
+	char *s;
+	int len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		return -EINVAL;
+	s = malloc((size_t)len + 1);
+	if (!s)
+		return -ENOMEM;
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)len + 1, fmt, ap);
+	va_end(ap);
+	if (a->n == a->cap) {
+		int cap = a->cap ? 2 * a->cap : 8;
+		char **v = realloc(a->v, (size_t)cap * sizeof(*v));
+
+		if (!v) {
+			free(s);
+			return -ENOMEM;
+		}
+		a->v = v;
+		a->cap = cap;
+	}
+	a->v[a->n++] = s;
+	return 0;
+}
+
+static bool is_cmap(const struct map_report *m)
+{
+	return !m->library || !m->library[0] || !strcmp(m->library, "cmap");
+}
+
+static char *fmt_addr(char *buf, size_t size, __u64 addr)
+{
+	snprintf(buf, size, "0x%llx", (unsigned long long)addr);
+	return buf;
+}
+
+/* The B a hint picks: the smallest with hint <= 6.5 * 2^B (lib/cmap.h). */
+static int hint_B(__u64 hint)
+{
+	int B = 0;
+
+	while (B < 63 && (unsigned __int128)hint * CMAP_LOAD_DEN > (unsigned __int128)CMAP_LOAD_NUM
+									   << B)
+		B++;
+	return B;
+}
+
+__u64 advice__size_hint(__u64 peak)
+{
+	__u64 p = 1;
+	int digits = 1;
+
+	for (__u64 v = peak; v >= 10; v /= 10)
+		digits++;
+	/*
+	 * Round up to 2, then 3, ... significant digits and keep the first round number that
+	 * picks the same bucket count as the peak itself: rounding up never lets the map grow,
+	 * and never makes it bigger than the peak needs.
+	 */
+	for (int keep = 2; keep < digits; keep++) {
+		__u64 r;
+
+		p = 1;
+		for (int i = 0; i < digits - keep; i++)
+			p *= 10;
+		r = (peak + p - 1) / p * p;
+		if (r >= peak && hint_B(r) == hint_B(peak))
+			return r;
+	}
+	return peak;
+}
+
+/* A map that grew: the hint that would have avoided every grow it made. */
+static int rule_size_hint(const struct report *r, struct advice_list *a)
+{
+	for (int i = 0; i < r->nmaps; i++) {
+		const struct map_report *m = &r->maps[i];
+		char addr[24], where[320], path[48] = "", dur[16], hint_note[64] = "";
+		int last = (m->nsizes < MT_MAX_SIZES ? m->nsizes : MT_MAX_SIZES) - 1;
+		__u64 need, hint;
+		int err;
+
+		if (!m->grows)
+			continue;
+		/* The hint must cover the most the map ever held while we watched. */
+		need = m->peak_count;
+		if (m->count > 0 && (__u64)m->count > need)
+			need = (__u64)m->count;
+		/*
+		 * Without a count (the map predates the trace) or when the map grew despite a
+		 * hint that large (shards filled unevenly), the size it reached is the evidence.
+		 */
+		if (!need || (m->create_seen && m->hint >= need))
+			need = need > m->capacity ? need : m->capacity;
+		if (!need)
+			continue;
+		hint = advice__size_hint(need);
+
+		if (!m->create_seen)
+			snprintf(where, sizeof(where), " (created before tracing)");
+		else if (m->created_at && m->created_at[0])
+			snprintf(where, sizeof(where), " (created at %s)", m->created_at);
+		if (last >= 1)
+			snprintf(path, sizeof(path), " (2^%u -> 2^%u buckets)", m->sizes[0],
+				 m->sizes[last]);
+		if (m->create_seen && m->hint)
+			snprintf(hint_note, sizeof(hint_note), " instead of %llu",
+				 (unsigned long long)m->hint);
+		err = advice_add(a,
+				 "map %s%s: grew %llu times%s, %s rehashing, %llu entries moved; "
+				 "%s %llu%s",
+				 fmt_addr(addr, sizeof(addr), m->addr), where,
+				 (unsigned long long)m->grows, path,
+				 report__fmt_ns(dur, sizeof(dur), m->grow_ns_total),
+				 (unsigned long long)m->moved,
+				 is_cmap(m) ? "create it with hint" : "presize it for",
+				 (unsigned long long)hint, hint_note);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static bool lock_wait_material(const struct report *r, const struct lock_report *l)
+{
+	__u64 dur = report__duration_ns(r);
+
+	if (!l->contentions || !l->wait_ns)
+		return false;
+	return l->wait_ns >= LOCK_MIN_WAIT_NS ||
+	       (dur &&
+		(unsigned __int128)l->wait_ns * 100 >= (unsigned __int128)dur * LOCK_MIN_WAIT_PCT);
+}
+
+/* What a contended mutex should become, from what it guards and who waits on it. */
+static const char *mutex_prescription(const struct report *r, const struct lock_report *l)
+{
+	const struct map_report *m = l->map ? report__find_map(r, l->map) : NULL;
+	__u64 rw = l->read_contentions + l->write_contentions;
+	bool cmap = m && is_cmap(m);
+
+	if (m && cmap && m->variant == CMAP_SHARDED)
+		return "one shard's lock is this hot: use more shards, or look for a hot key";
+	if (m && cmap && m->variant == CMAP_SYNC)
+		return "every write and every read that misses the snapshot takes this lock: "
+		       "with frequent writes a sharded map (CMAP_SHARDED) serves better";
+	/* Two thirds of the waits being reads is the point where an rwlock clearly pays. */
+	if (rw && l->read_contentions * 3 >= rw * 2)
+		return cmap ? "most waits are reads, which an rwlock (CMAP_RWLOCK) lets run "
+			      "together; or shard the map (CMAP_SHARDED, one lock per shard)" :
+			      "most waits are reads, which an rwlock lets run together; or shard "
+			      "the map (N maps, one lock each)";
+	return cmap ? "every access serialises on one lock: shard the map (CMAP_SHARDED, one "
+		      "lock per shard), or use an rwlock (CMAP_RWLOCK) if reads dominate" :
+		      "every access serialises on one lock: shard the map (N maps, one lock "
+		      "each), or use an rwlock if reads dominate";
+}
+
+/* The parts every lock line quotes. */
+struct lock_quote {
+	char addr[24];
+	char map[48]; /* " guarding map 0x..", or "" */
+	char wait[16];
+	char p99[16];
+};
+
+static int advise_mutex(const struct report *r, const struct lock_report *l,
+			const struct lock_quote *q, struct advice_list *a)
+{
+	char who[64] = "";
+
+	/* The library's probes say whether a wait was for a read or a write. */
+	if (l->read_contentions + l->write_contentions)
+		snprintf(who, sizeof(who), " (%llu reads, %llu writes)",
+			 (unsigned long long)l->read_contentions,
+			 (unsigned long long)l->write_contentions);
+	return advice_add(a, "mutex %s%s: %llu contended acquisitions%s, %s waiting (P99 %s): %s",
+			  q->addr, q->map, (unsigned long long)l->contentions, who, q->wait, q->p99,
+			  mutex_prescription(r, l));
+}
+
+static int advise_rwlock(const struct lock_report *l, const struct lock_quote *q,
+			 struct advice_list *a)
+{
+	__u64 rw = l->read_contentions + l->write_contentions;
+	char rwait[16], wwait[16];
+
+	if (!rw)
+		return advice_add(a,
+				  "rwlock %s%s: %llu contended acquisitions, %s waiting (P99 %s): "
+				  "consider a sharded map",
+				  q->addr, q->map, (unsigned long long)l->contentions, q->wait,
+				  q->p99);
+	return advice_add(a,
+			  "rwlock %s%s: %.0f%% of %llu contended acquisitions were writes; readers "
+			  "waited %s, writers %s in total (P99 %s): a writer makes every reader "
+			  "queue; consider a sharded map",
+			  q->addr, q->map, 100.0 * (double)l->write_contentions / (double)rw,
+			  (unsigned long long)rw,
+			  report__fmt_ns(rwait, sizeof(rwait), l->read_wait_ns),
+			  report__fmt_ns(wwait, sizeof(wwait), l->write_wait_ns), q->p99);
+}
+
+/* A contended lock: quote its waits and, where the evidence backs one, the change. */
+static int rule_lock(const struct report *r, struct advice_list *a)
+{
+	for (int i = 0; i < r->nlocks; i++) {
+		const struct lock_report *l = &r->locks[i];
+		struct lock_quote q = { 0 };
+		int err;
+
+		if (!lock_wait_material(r, l))
+			continue;
+		fmt_addr(q.addr, sizeof(q.addr), l->addr);
+		if (l->map)
+			snprintf(q.map, sizeof(q.map), " guarding map 0x%llx",
+				 (unsigned long long)l->map);
+		report__fmt_ns(q.wait, sizeof(q.wait), l->wait_ns);
+		report__fmt_ns(q.p99, sizeof(q.p99), l->p99_ns);
+
+		switch (l->kind) {
+		case MT_LOCK_MUTEX:
+			err = advise_mutex(r, l, &q, a);
+			break;
+		case MT_LOCK_RWLOCK:
+			err = advise_rwlock(l, &q, a);
+			break;
+		default:
+			/*
+			 * A condvar wait is a thread waiting for work, not for a lock; a bare
+			 * futex could be anything (a join, a semaphore): the tables show where
+			 * it waits, but the evidence backs no prescription.
+			 */
+			err = 0;
+			break;
+		}
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* A read-mostly sync map whose reads keep missing its snapshot. */
+static int rule_sync_misses(const struct report *r, struct advice_list *a)
+{
+	for (int i = 0; i < r->nmaps; i++) {
+		const struct map_report *m = &r->maps[i];
+		char addr[24], ratio[32];
+		int err;
+
+		if (m->sync_misses + m->sync_hits < SYNC_MIN_READS)
+			continue;
+		if ((unsigned __int128)m->sync_misses * SYNC_MISS_DEN <=
+		    (unsigned __int128)m->sync_hits * SYNC_MISS_NUM)
+			continue;
+		if (m->sync_hits)
+			snprintf(ratio, sizeof(ratio), "misses/hits = %.1f",
+				 (double)m->sync_misses / (double)m->sync_hits);
+		else
+			snprintf(ratio, sizeof(ratio), "every read missed");
+		err = advice_add(
+			a,
+			"sync map %s: %s (%llu misses, %llu hits, %llu promotions): writes "
+			"are too frequent for a read-mostly map; use a sharded or rwlock map",
+			fmt_addr(addr, sizeof(addr), m->addr), ratio,
+			(unsigned long long)m->sync_misses, (unsigned long long)m->sync_hits,
+			(unsigned long long)m->promotions);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* A map that deletes left far larger than what it holds: deletes never shrink a map. */
+static int rule_compact(const struct report *r, struct advice_list *a)
+{
+	for (int i = 0; i < r->nmaps; i++) {
+		const struct map_report *m = &r->maps[i];
+		__u64 live = m->count > 1 ? (__u64)m->count : 1;
+		char addr[24], peak[48] = "", fix[96];
+		int err;
+
+		if (m->count < 0 || !m->deletes || m->buckets <= COMPACT_MIN_BUCKETS)
+			continue;
+		if ((unsigned __int128)m->capacity < (unsigned __int128)live * COMPACT_FACTOR)
+			continue;
+		if (m->peak_count > (__u64)m->count)
+			snprintf(peak, sizeof(peak), " (peak %llu)",
+				 (unsigned long long)m->peak_count);
+		if (is_cmap(m) && m->variant == CMAP_PLAIN)
+			snprintf(fix, sizeof(fix), "call cmap_compact() to give memory back");
+		else if (is_cmap(m) && m->variant > CMAP_PLAIN)
+			snprintf(
+				fix, sizeof(fix),
+				"copy it into a new map created with hint %lld to give memory back",
+				(long long)m->count);
+		else
+			snprintf(fix, sizeof(fix),
+				 "rebuild it at its live size to give memory back");
+		err = advice_add(
+			a,
+			"map %s: holds %lld entries%s in %llu buckets (capacity %llu) after "
+			"%llu deletes; %s",
+			fmt_addr(addr, sizeof(addr), m->addr), (long long)m->count, peak,
+			(unsigned long long)m->buckets, (unsigned long long)m->capacity,
+			(unsigned long long)m->deletes, fix);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(const struct report *r, struct advice_list *a);
+} rules[] = {
+	{ "size-hint", rule_size_hint },
+	{ "lock", rule_lock },
+	{ "sync-misses", rule_sync_misses },
+	{ "compact", rule_compact },
+};
+
+static void advice_list_free(char **v, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+int advice__build(struct report *r)
+{
+	struct advice_list a = { 0 };
+	int err = 0;
+
+	advice_list_free(r->advice, r->nadvice);
+	r->advice = NULL;
+	r->nadvice = 0;
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]) && !err; i++)
+		err = rules[i].fn(r, &a);
+	if (err) {
+		advice_list_free(a.v, a.n);
+		return err;
+	}
+	r->advice = a.v;
+	r->nadvice = a.n;
+	return 0;
+}

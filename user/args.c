@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "args.h"
+
+#define DEFAULT_INTERVAL_MS 1000
+#define DEFAULT_RINGBUF_MB 8
+
+void args__usage(void)
+{
+	printf("Usage: maptrace -p PID [OPTIONS] [INTERVAL [COUNT]]\n"
+	       "Show why hash maps in a running process are slow: which maps rehash and which\n"
+	       "locks guarding maps are contended, with advice on what to change.\n"
+	       "\n"
+	       "TARGET\n"
+	       "  -p, --pid PID          process to trace (required)\n"
+	       "\n"
+	       "TIMING\n"
+	       "  INTERVAL               seconds between live reports (default 1, 0.1-3600)\n"
+	       "  COUNT                  number of live reports, then exit (default: unlimited)\n"
+	       "  -d, --duration SECS    trace for this long, then print the summary (0.1-86400)\n"
+	       "\n"
+	       "OUTPUT\n"
+	       "      --json             print only the final summary, as one JSON document\n"
+	       "  -q, --quiet            no live reports, only the final summary\n"
+	       "      --top N            rows per table (default 10, 0 = all)\n"
+	       "\n"
+	       "COLLECTION\n"
+	       "      --no-stacks        do not capture user stacks (cheaper; no stack columns)\n"
+	       "      --no-futex         do not trace futex waits (only the library's own lock probes)\n"
+	       "      --ringbuf-mb N     ring buffer size in MiB, a power of two (default %d, 1-1024)\n"
+	       "  -v, --verbose          libbpf debug output on stderr\n"
+	       "  -h, --help             this help\n"
+	       "  -V, --version          print the version\n"
+	       "\n"
+	       "Examples:\n"
+	       "  maptrace -p 1234                 live report every second until Ctrl-C\n"
+	       "  maptrace -p 1234 5 3             three reports five seconds apart, then the summary\n"
+	       "  maptrace -p 1234 -d 10 --json    ten seconds, then the summary as JSON\n"
+	       "  maptrace -p $(pidof mapload) -q  only the summary, at Ctrl-C or when mapload exits\n",
+	       DEFAULT_RINGBUF_MB);
+}
+
+/* Parse a decimal number of seconds in [lo, hi] into milliseconds. */
+static int parse_seconds(const char *what, const char *s, double lo, double hi, __u64 *ms)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || v < lo || v > hi) {
+		fprintf(stderr, "maptrace: %s must be a number of seconds from %g to %g, not '%s'\n",
+			what, lo, hi, s);
+		return -EINVAL;
+	}
+	*ms = (__u64)(v * 1000.0 + 0.5);
+	return 0;
+}
+
+static int parse_int(const char *what, const char *s, long long lo, long long hi, long long *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi) {
+		fprintf(stderr, "maptrace: %s must be an integer from %lld to %lld, not '%s'\n", what,
+			lo, hi, s);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+int args__parse(int argc, char **argv, struct args *a)
+{
+	enum { OPT_JSON = 256, OPT_TOP, OPT_NO_STACKS, OPT_NO_FUTEX, OPT_RINGBUF };
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "top", required_argument, NULL, OPT_TOP },
+		{ "no-stacks", no_argument, NULL, OPT_NO_STACKS },
+		{ "no-futex", no_argument, NULL, OPT_NO_FUTEX },
+		{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{},
+	};
+	long long v;
+	int c;
+
+	*a = (struct args){
+		.interval_ms = DEFAULT_INTERVAL_MS,
+		.top = 10,
+		.stacks = true,
+		.futex = true,
+		.ringbuf_mb = DEFAULT_RINGBUF_MB,
+	};
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+p:d:qvhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (parse_int("-p PID", optarg, 1, INT_MAX, &v))
+				return -EINVAL;
+			a->pid = (int)v;
+			break;
+		case 'd':
+			if (parse_seconds("-d", optarg, 0.1, 86400, &a->duration_ms))
+				return -EINVAL;
+			break;
+		case OPT_JSON:
+			a->json = true;
+			break;
+		case 'q':
+			a->quiet = true;
+			break;
+		case OPT_TOP:
+			if (parse_int("--top", optarg, 0, 100000, &v))
+				return -EINVAL;
+			a->top = (int)v;
+			break;
+		case OPT_NO_STACKS:
+			a->stacks = false;
+			break;
+		case OPT_NO_FUTEX:
+			a->futex = false;
+			break;
+		case OPT_RINGBUF:
+			if (parse_int("--ringbuf-mb", optarg, 1, 1024, &v))
+				return -EINVAL;
+			if (v & (v - 1)) {
+				fprintf(stderr, "maptrace: --ringbuf-mb must be a power of two, not %lld\n",
+					v);
+				return -EINVAL;
+			}
+			a->ringbuf_mb = (__u32)v;
+			break;
+		case 'v':
+			a->verbose = true;
+			break;
+		case 'h':
+			a->help = true;
+			return 0;
+		case 'V':
+			a->version = true;
+			return 0;
+		default:
+			if (optopt >= 256 || (optopt && strchr("pd", optopt)))
+				fprintf(stderr, "maptrace: %s needs a value; see maptrace --help\n",
+					argv[optind - 1]);
+			else
+				fprintf(stderr, "maptrace: unknown option '%s'; see maptrace --help\n",
+					argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc &&
+	    parse_seconds("INTERVAL", argv[optind++], 0.1, 3600, &a->interval_ms))
+		return -EINVAL;
+	if (optind < argc) {
+		if (parse_int("COUNT", argv[optind++], 1, LLONG_MAX, &v))
+			return -EINVAL;
+		a->count = (__u64)v;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "maptrace: unexpected argument '%s'; see maptrace --help\n",
+			argv[optind]);
+		return -EINVAL;
+	}
+	if (!a->pid) {
+		fprintf(stderr, "maptrace: no target: give the process to trace with -p PID\n");
+		return -EINVAL;
+	}
+	return 0;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/* maptrace's command line: options, parsing and --help, in one place. */
+#ifndef MT_ARGS_H
+#define MT_ARGS_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+struct args {
+	int pid;
+	__u64 interval_ms;	/* live report period */
+	__u64 count;		/* live reports before exiting; 0 = unlimited */
+	__u64 duration_ms;	/* stop after this long; 0 = until Ctrl-C or target exit */
+	int top;		/* rows per table, 0 = all */
+	bool json;		/* final summary as JSON on stdout, no live tables */
+	bool quiet;		/* no live tables, final summary only */
+	bool stacks;		/* capture user stacks */
+	bool futex;		/* trace futex waits */
+	__u32 ringbuf_mb;
+	bool verbose;		/* libbpf debug output */
+	bool help;
+	bool version;
+};
+
+/**
+ * args__parse() - parse argv into *@a, with defaults for everything not given.
+ * Return: 0 (check a->help / a->version), or -EINVAL after a one-line message on stderr that
+ * names the option and its valid range.
+ */
+int args__parse(int argc, char **argv, struct args *a);
+
+/** args__usage() - print --help, with examples, on stdout. */
+void args__usage(void);
+
+#endif /* MT_ARGS_H */

@@ -1,0 +1,930 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The report model: aggregates records into per-map and per-lock state, and builds sorted,
+ * folded report snapshots from it.  See model.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "advice.h"
+#include "cmap.h"
+#include "model.h"
+
+#define LIB_LOCK_SPAN 64 /* bytes of a pthread lock that hold its futex words */
+
+/* u64 -> index, open addressing; keys are never 0 in practice, but 0 is handled. */
+struct idmap {
+	__u64 *keys;
+	int *vals; /* index + 1; 0 = empty slot */
+	size_t cap, len;
+};
+
+static __u64 mix64(__u64 x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	return x ^ (x >> 33);
+}
+
+static int idmap__get(const struct idmap *im, __u64 key)
+{
+	size_t i;
+
+	if (!im->cap)
+		return -1;
+	for (i = mix64(key) & (im->cap - 1); im->vals[i]; i = (i + 1) & (im->cap - 1))
+		if (im->keys[i] == key)
+			return im->vals[i] - 1;
+	return -1;
+}
+
+static int idmap__put(struct idmap *im, __u64 key, int val)
+{
+	size_t i;
+
+	if ((im->len + 1) * 2 > im->cap) {
+		struct idmap n = { .cap = im->cap ? im->cap * 2 : 64 };
+
+		n.keys = calloc(n.cap, sizeof(*n.keys));
+		n.vals = calloc(n.cap, sizeof(*n.vals));
+		if (!n.keys || !n.vals) {
+			free(n.keys);
+			free(n.vals);
+			return -ENOMEM;
+		}
+		for (i = 0; i < im->cap; i++)
+			if (im->vals[i])
+				idmap__put(&n, im->keys[i], im->vals[i] - 1);
+		free(im->keys);
+		free(im->vals);
+		*im = n;
+	}
+	for (i = mix64(key) & (im->cap - 1); im->vals[i]; i = (i + 1) & (im->cap - 1))
+		if (im->keys[i] == key)
+			break;
+	if (!im->vals[i])
+		im->len++;
+	im->keys[i] = key;
+	im->vals[i] = val + 1;
+	return 0;
+}
+
+static void idmap__free(struct idmap *im)
+{
+	free(im->keys);
+	free(im->vals);
+}
+
+/* Costs per stack, for one map or lock: few distinct stacks each, so a plain array. */
+struct stack_costs {
+	struct mt_stack_cost *v;
+	int n, cap;
+};
+
+static int stack_costs__add(struct stack_costs *sc, int stack, __u64 ns)
+{
+	for (int i = 0; i < sc->n; i++) {
+		if (sc->v[i].stack == stack) {
+			sc->v[i].count++;
+			sc->v[i].ns += ns;
+			return 0;
+		}
+	}
+	if (sc->n == sc->cap) {
+		int cap = sc->cap ? sc->cap * 2 : 4;
+		void *v = realloc(sc->v, cap * sizeof(*sc->v));
+
+		if (!v)
+			return -ENOMEM;
+		sc->v = v;
+		sc->cap = cap;
+	}
+	sc->v[sc->n++] = (struct mt_stack_cost){ .stack = stack, .count = 1, .ns = ns };
+	return 0;
+}
+
+static int cmp_cost_desc(const void *a, const void *b)
+{
+	const struct mt_stack_cost *x = a, *y = b;
+
+	if (x->ns != y->ns)
+		return x->ns < y->ns ? 1 : -1;
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return x->stack - y->stack;
+}
+
+/* Copy the costliest stacks of @sc into @top; returns how many. */
+static int stack_costs__top(const struct stack_costs *sc, struct mt_stack_cost *top, int max)
+{
+	struct mt_stack_cost *tmp;
+	int n = sc->n < max ? sc->n : max;
+
+	if (!sc->n)
+		return 0;
+	tmp = malloc(sc->n * sizeof(*tmp));
+	if (!tmp)
+		return 0;
+	memcpy(tmp, sc->v, sc->n * sizeof(*tmp));
+	qsort(tmp, sc->n, sizeof(*tmp), cmp_cost_desc);
+	memcpy(top, tmp, n * sizeof(*tmp));
+	free(tmp);
+	return n;
+}
+
+/* One core map (or a concurrent map's own record) as seen in the events. */
+struct map_state {
+	__u64 addr;
+	__u64 parent;
+	int variant;
+	bool create_seen;
+	bool destroyed;
+	__u64 hint;
+	int created_stack;
+	bool B_known;
+	__u32 B;
+	__u64 grows, same_size_grows, grows_done;
+	__u64 evacuated, moved;
+	__u64 alloc_ns, evac_ns, max_step_ns;
+	__u64 promotions;
+	__u64 peak_count;
+	__u32 sizes[MT_MAX_SIZES];
+	int nsizes;
+	struct mt_map_counts counts;
+	struct hist grow_hist;
+	struct stack_costs grow_stacks;
+};
+
+struct lock_state {
+	__u64 addr;
+	int kind;
+	__u64 map;
+	bool from_library;
+	__u64 contentions, wait_ns;
+	__u64 read_contentions, read_wait_ns, write_contentions, write_wait_ns;
+	struct hist hist;
+	struct stack_costs stacks;
+};
+
+struct model {
+	struct run_info info;
+	struct map_state **maps;
+	int nmaps, cap_maps;
+	struct idmap map_idx;
+	struct lock_state **locks;
+	int nlocks, cap_locks;
+	struct idmap lock_idx;
+	struct mt_stack *stacks;
+	int nstacks, cap_stacks;
+	struct idmap stack_idx; /* hash of a stack's ips -> first stack with that hash */
+	char **strings;		/* interned strings, for freeing */
+	int nstrings, cap_strings;
+	struct idmap string_idx;
+	__u64 dropped[MT_DROP_MAX];
+	__u64 events;
+	__u64 unknown_records;
+	__u64 futex_waits_in_lib;
+};
+
+struct model *model__new(void)
+{
+	return calloc(1, sizeof(struct model));
+}
+
+void model__free(struct model *m)
+{
+	if (!m)
+		return;
+	for (int i = 0; i < m->nmaps; i++) {
+		free(m->maps[i]->grow_stacks.v);
+		free(m->maps[i]);
+	}
+	for (int i = 0; i < m->nlocks; i++) {
+		free(m->locks[i]->stacks.v);
+		free(m->locks[i]);
+	}
+	for (int i = 0; i < m->nstacks; i++)
+		free(m->stacks[i].frames);
+	for (int i = 0; i < m->nstrings; i++)
+		free(m->strings[i]);
+	free(m->maps);
+	free(m->locks);
+	free(m->stacks);
+	free(m->strings);
+	idmap__free(&m->map_idx);
+	idmap__free(&m->lock_idx);
+	idmap__free(&m->stack_idx);
+	idmap__free(&m->string_idx);
+	free(m);
+}
+
+struct run_info *model__info(struct model *m)
+{
+	return &m->info;
+}
+
+static int grow_array(void **arr, int *cap, int need, size_t elem)
+{
+	void *n;
+	int c;
+
+	if (need <= *cap)
+		return 0;
+	c = *cap ? *cap * 2 : 16;
+	while (c < need)
+		c *= 2;
+	n = realloc(*arr, c * elem);
+	if (!n)
+		return -ENOMEM;
+	*arr = n;
+	*cap = c;
+	return 0;
+}
+
+static __u64 hash_str(const char *s)
+{
+	__u64 h = 1469598103934665603ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+/* Intern @s: equal strings share one copy.  Collisions chain by rehashing the hash. */
+static const char *intern(struct model *m, const char *s)
+{
+	__u64 h;
+	int i;
+
+	if (!s || !*s)
+		return "";
+	for (h = hash_str(s);; h = mix64(h)) {
+		i = idmap__get(&m->string_idx, h);
+		if (i < 0)
+			break;
+		if (!strcmp(m->strings[i], s))
+			return m->strings[i];
+	}
+	if (grow_array((void **)&m->strings, &m->cap_strings, m->nstrings + 1, sizeof(char *)))
+		return NULL;
+	m->strings[m->nstrings] = strdup(s);
+	if (!m->strings[m->nstrings] || idmap__put(&m->string_idx, h, m->nstrings)) {
+		free(m->strings[m->nstrings]);
+		return NULL;
+	}
+	return m->strings[m->nstrings++];
+}
+
+static __u64 hash_stack(const struct mt_frame *f, int n)
+{
+	__u64 h = 0x9e3779b97f4a7c15ULL ^ (__u64)n;
+
+	for (int i = 0; i < n; i++)
+		h = mix64(h ^ f[i].ip);
+	return h;
+}
+
+static bool same_stack(const struct mt_stack *s, const struct mt_frame *f, int n)
+{
+	if (s->nframes != n)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (s->frames[i].ip != f[i].ip || strcmp(s->frames[i].func, f[i].func ?: ""))
+			return false;
+	return true;
+}
+
+int model__intern_stack(struct model *m, const struct mt_frame *frames, int nframes)
+{
+	struct mt_stack *s;
+	__u64 h;
+	int i;
+
+	for (h = hash_stack(frames, nframes);; h = mix64(h)) {
+		i = idmap__get(&m->stack_idx, h);
+		if (i < 0)
+			break;
+		if (same_stack(&m->stacks[i], frames, nframes))
+			return i;
+	}
+	if (grow_array((void **)&m->stacks, &m->cap_stacks, m->nstacks + 1, sizeof(*m->stacks)))
+		return -ENOMEM;
+	s = &m->stacks[m->nstacks];
+	s->nframes = nframes;
+	s->frames = calloc(nframes ? nframes : 1, sizeof(*s->frames));
+	if (!s->frames)
+		return -ENOMEM;
+	for (i = 0; i < nframes; i++) {
+		s->frames[i] = frames[i];
+		s->frames[i].func = intern(m, frames[i].func);
+		s->frames[i].module = intern(m, frames[i].module);
+		s->frames[i].build_id = intern(m, frames[i].build_id);
+		s->frames[i].file = intern(m, frames[i].file);
+		if (!s->frames[i].func || !s->frames[i].module || !s->frames[i].build_id ||
+		    !s->frames[i].file) {
+			free(s->frames);
+			return -ENOMEM;
+		}
+	}
+	if (idmap__put(&m->stack_idx, h, m->nstacks)) {
+		free(s->frames);
+		return -ENOMEM;
+	}
+	return m->nstacks++;
+}
+
+static struct map_state *map_get(struct model *m, __u64 addr)
+{
+	struct map_state *s;
+	int i = idmap__get(&m->map_idx, addr);
+
+	if (i >= 0)
+		return m->maps[i];
+	if (grow_array((void **)&m->maps, &m->cap_maps, m->nmaps + 1, sizeof(*m->maps)))
+		return NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->addr = addr;
+	s->variant = -1;
+	s->created_stack = -1;
+	if (idmap__put(&m->map_idx, addr, m->nmaps)) {
+		free(s);
+		return NULL;
+	}
+	m->maps[m->nmaps++] = s;
+	return s;
+}
+
+static struct lock_state *lock_get(struct model *m, __u64 addr)
+{
+	struct lock_state *s;
+	int i = idmap__get(&m->lock_idx, addr);
+
+	if (i >= 0)
+		return m->locks[i];
+	if (grow_array((void **)&m->locks, &m->cap_locks, m->nlocks + 1, sizeof(*m->locks)))
+		return NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->addr = addr;
+	if (idmap__put(&m->lock_idx, addr, m->nlocks)) {
+		free(s);
+		return NULL;
+	}
+	m->locks[m->nlocks++] = s;
+	return s;
+}
+
+static void map_push_size(struct map_state *s, __u32 B)
+{
+	if (s->nsizes && s->sizes[s->nsizes - 1] == B)
+		return;
+	if (s->nsizes < MT_MAX_SIZES)
+		s->sizes[s->nsizes++] = B;
+}
+
+static __s64 map_count(const struct map_state *s)
+{
+	if (!s->create_seen)
+		return -1;
+	return (__s64)(s->counts.inserts - s->counts.deletes);
+}
+
+static void map_note_count(struct map_state *s, __u64 count)
+{
+	if (count > s->peak_count)
+		s->peak_count = count;
+}
+
+static int on_map_create(struct model *m, const struct mt_map_create *r, int stack)
+{
+	struct map_state *s = map_get(m, r->map);
+
+	if (!s)
+		return -ENOMEM;
+	/*
+	 * An address is reused after free: keep the old map's figures as a retired entry (still
+	 * folded into its row, no longer found by address) and start over.
+	 */
+	if (s->create_seen || s->destroyed) {
+		struct map_state *old = malloc(sizeof(*old));
+
+		if (!old || grow_array((void **)&m->maps, &m->cap_maps, m->nmaps + 1,
+				       sizeof(*m->maps))) {
+			free(old);
+			return -ENOMEM;
+		}
+		*old = *s;
+		m->maps[m->nmaps++] = old;
+		memset(s, 0, sizeof(*s));
+		s->addr = r->map;
+	}
+	s->create_seen = true;
+	s->parent = r->parent;
+	s->variant = (int)r->variant;
+	s->hint = r->hint;
+	s->created_stack = stack;
+	s->B = r->B;
+	s->B_known = true;
+	s->nsizes = 0;
+	map_push_size(s, r->B);
+	return 0;
+}
+
+static int on_grow(struct model *m, const struct mt_grow *r, int stack)
+{
+	struct map_state *s = map_get(m, r->map);
+
+	if (!s)
+		return -ENOMEM;
+	if (!s->B_known)
+		map_push_size(s, r->old_B);
+	if (r->same_size)
+		s->same_size_grows++;
+	else
+		s->grows++;
+	map_push_size(s, r->new_B);
+	s->B = r->new_B;
+	s->B_known = true;
+	s->alloc_ns += r->dur_ns;
+	if (r->dur_ns > s->max_step_ns)
+		s->max_step_ns = r->dur_ns;
+	map_note_count(s, r->count + 1);
+	hist__add(&s->grow_hist, r->dur_ns);
+	return stack_costs__add(&s->grow_stacks, stack, r->dur_ns);
+}
+
+static int on_evacuate(struct model *m, const struct mt_evacuate *r)
+{
+	struct map_state *s = map_get(m, r->map);
+
+	if (!s)
+		return -ENOMEM;
+	s->evacuated++;
+	s->moved += r->moved;
+	s->evac_ns += r->dur_ns;
+	if (r->dur_ns > s->max_step_ns)
+		s->max_step_ns = r->dur_ns;
+	hist__add(&s->grow_hist, r->dur_ns);
+	return 0;
+}
+
+static int on_grow_done(struct model *m, const struct mt_grow_done *r)
+{
+	struct map_state *s = map_get(m, r->map);
+
+	if (!s)
+		return -ENOMEM;
+	s->grows_done++;
+	s->B = r->B;
+	s->B_known = true;
+	map_note_count(s, r->count);
+	return 0;
+}
+
+static int on_promote(struct model *m, const struct mt_promote *r)
+{
+	struct map_state *s = map_get(m, r->map);
+
+	if (!s)
+		return -ENOMEM;
+	s->promotions++;
+	return 0;
+}
+
+static int on_map_destroy(struct model *m, const struct mt_map_destroy *r)
+{
+	int i = idmap__get(&m->map_idx, r->map);
+
+	if (i >= 0) {
+		m->maps[i]->destroyed = true;
+		m->maps[i]->counts = r->counts;
+	}
+	return 0;
+}
+
+static void lock_account(struct lock_state *l, __u32 mode, __u64 ns)
+{
+	l->contentions++;
+	l->wait_ns += ns;
+	if (mode == MT_MODE_READ) {
+		l->read_contentions++;
+		l->read_wait_ns += ns;
+	} else if (mode == MT_MODE_WRITE) {
+		l->write_contentions++;
+		l->write_wait_ns += ns;
+	}
+	hist__add(&l->hist, ns);
+}
+
+static int on_lock_wait(struct model *m, const struct mt_lock_wait *r, int stack)
+{
+	struct lock_state *l = lock_get(m, r->lock);
+
+	if (!l)
+		return -ENOMEM;
+	l->from_library = true;
+	l->map = r->map;
+	lock_account(l, r->mode, r->wait_ns);
+	return stack_costs__add(&l->stacks, stack, r->wait_ns);
+}
+
+/* Guess what kind of lock a futex word belongs to from the functions on the waiting stack. */
+static int futex_kind_from_stack(const struct model *m, int stack, __u32 *mode)
+{
+	const struct mt_stack *s;
+
+	*mode = MT_MODE_UNKNOWN;
+	if (stack < 0 || stack >= m->nstacks)
+		return MT_LOCK_FUTEX;
+	s = &m->stacks[stack];
+	for (int i = 0; i < s->nframes; i++) {
+		const char *f = s->frames[i].func;
+
+		if (strstr(f, "rwlock_rd") || strstr(f, "rw_lock_reader") ||
+		    strstr(f, "rw_lock_read")) {
+			*mode = MT_MODE_READ;
+			return MT_LOCK_RWLOCK;
+		}
+		if (strstr(f, "rwlock_wr") || strstr(f, "rw_lock_writer")) {
+			*mode = MT_MODE_WRITE;
+			return MT_LOCK_RWLOCK;
+		}
+		if (strstr(f, "cond_wait") || strstr(f, "cond_timedwait") || strstr(f, "cond_clockwait"))
+			return MT_LOCK_CONDVAR;
+		if (strstr(f, "mutex_lock") || strstr(f, "lll_lock_wait") || strstr(f, "rec_mutex")) {
+			*mode = MT_MODE_WRITE;
+			return MT_LOCK_MUTEX;
+		}
+	}
+	return MT_LOCK_FUTEX;
+}
+
+/* A library lock whose futex words contain @uaddr, or NULL. */
+static struct lock_state *library_lock_at(struct model *m, __u64 uaddr)
+{
+	for (int i = 0; i < m->nlocks; i++) {
+		struct lock_state *l = m->locks[i];
+
+		if (l->from_library && uaddr >= l->addr && uaddr < l->addr + LIB_LOCK_SPAN)
+			return l;
+	}
+	return NULL;
+}
+
+static int on_futex_wait(struct model *m, const struct mt_futex_wait *r, int stack)
+{
+	struct lock_state *l;
+	__u32 mode;
+	int kind;
+
+	/* the library's own probes already timed this wait, with the lock and the mode */
+	if (r->in_lib_wait) {
+		m->futex_waits_in_lib++;
+		return 0;
+	}
+	kind = futex_kind_from_stack(m, stack, &mode);
+	l = library_lock_at(m, r->uaddr);
+	if (!l) {
+		l = lock_get(m, r->uaddr);
+		if (!l)
+			return -ENOMEM;
+		if (l->kind == MT_LOCK_FUTEX)
+			l->kind = kind;
+	}
+	lock_account(l, mode, r->wait_ns);
+	return stack_costs__add(&l->stacks, stack, r->wait_ns);
+}
+
+int model__add_record(struct model *m, const struct mt_hdr *rec, int stack)
+{
+	m->events++;
+	switch (rec->type) {
+	case MT_REC_MAP_CREATE:
+		return on_map_create(m, (const void *)rec, stack);
+	case MT_REC_GROW:
+		return on_grow(m, (const void *)rec, stack);
+	case MT_REC_EVACUATE:
+		return on_evacuate(m, (const void *)rec);
+	case MT_REC_GROW_DONE:
+		return on_grow_done(m, (const void *)rec);
+	case MT_REC_PROMOTE:
+		return on_promote(m, (const void *)rec);
+	case MT_REC_LOCK_WAIT:
+		return on_lock_wait(m, (const void *)rec, stack);
+	case MT_REC_FUTEX_WAIT:
+		return on_futex_wait(m, (const void *)rec, stack);
+	case MT_REC_MAP_DESTROY:
+		return on_map_destroy(m, (const void *)rec);
+	default:
+		m->unknown_records++;
+		return 0;
+	}
+}
+
+int model__set_counts(struct model *m, __u64 map, const struct mt_map_counts *c)
+{
+	struct map_state *s = map_get(m, map);
+
+	if (!s)
+		return -ENOMEM;
+	s->counts = *c;
+	if (map_count(s) > 0)
+		map_note_count(s, (__u64)map_count(s));
+	return 0;
+}
+
+void model__set_dropped(struct model *m, const __u64 dropped[MT_DROP_MAX])
+{
+	memcpy(m->dropped, dropped, sizeof(m->dropped));
+}
+
+const char *mt_lock_kind_name(int kind)
+{
+	switch (kind) {
+	case MT_LOCK_MUTEX:
+		return "mutex";
+	case MT_LOCK_RWLOCK:
+		return "rwlock";
+	case MT_LOCK_CONDVAR:
+		return "condvar";
+	default:
+		return "futex";
+	}
+}
+
+const char *mt_variant_name(int variant)
+{
+	static const char *const names[] = { "plain", "mutex", "rwlock", "sharded", "sync" };
+
+	if (variant < 0 || variant >= (int)(sizeof(names) / sizeof(names[0])))
+		return "?";
+	return names[variant];
+}
+
+/* Is this frame inside the map library itself (so not "where the map was created")? */
+static bool frame_in_library(const struct mt_frame *f)
+{
+	const char *base = strrchr(f->module, '/');
+
+	base = base ? base + 1 : f->module;
+	return !strncmp(f->func, "cmap_", 5) || !strncmp(f->func, "ccmap_", 6) ||
+	       !strcmp(f->file, "cmap.c") || !strcmp(f->file, "ccmap.c") ||
+	       !strncmp(base, "libcmap", 7);
+}
+
+static const char *created_at(struct model *m, int stack)
+{
+	char buf[512];
+	const struct mt_frame *f = NULL;
+
+	if (stack < 0 || stack >= m->nstacks)
+		return "";
+	for (int i = 0; i < m->stacks[stack].nframes; i++) {
+		if (!frame_in_library(&m->stacks[stack].frames[i])) {
+			f = &m->stacks[stack].frames[i];
+			break;
+		}
+	}
+	if (!f)
+		return "";
+	if (*f->func && *f->file)
+		snprintf(buf, sizeof(buf), "%s (%s:%u)", f->func, f->file, f->line);
+	else if (*f->func)
+		snprintf(buf, sizeof(buf), "%s+0x%llx", f->func, (unsigned long long)f->offset);
+	else
+		snprintf(buf, sizeof(buf), "%s+0x%llx", *f->module ? f->module : "?",
+			 (unsigned long long)f->ip);
+	return intern(m, buf) ?: "";
+}
+
+/* Add one core map's figures into a report row. */
+static void fold_map(struct map_report *row, const struct map_state *s, bool live_sum)
+{
+	__s64 count = map_count(s);
+
+	row->inserts += s->counts.inserts;
+	row->deletes += s->counts.deletes;
+	row->sync_hits += s->counts.sync_hits;
+	row->sync_misses += s->counts.sync_misses;
+	row->grows += s->grows;
+	row->same_size_grows += s->same_size_grows;
+	row->grows_done += s->grows_done;
+	row->evacuated += s->evacuated;
+	row->moved += s->moved;
+	row->alloc_ns_total += s->alloc_ns;
+	row->evac_ns_total += s->evac_ns;
+	row->grow_ns_total += s->alloc_ns + s->evac_ns;
+	if (s->max_step_ns > row->grow_ns_max)
+		row->grow_ns_max = s->max_step_ns;
+	row->promotions += s->promotions;
+	hist__merge(&row->grow_hist, &s->grow_hist);
+	/* a freed inner map (an old sync snapshot) holds nothing now; a freed map keeps its end state */
+	if ((s->destroyed && s->parent) || !s->B_known)
+		return;
+	/* sync maps keep the same keys in snapshot and dirty map: take the fullest, not the sum */
+	if (live_sum) {
+		row->buckets += 1ULL << s->B;
+		if (row->count >= 0)
+			row->count = count < 0 ? -1 : row->count + count;
+		if (s->peak_count > row->peak_count)
+			row->peak_count = s->peak_count;
+	} else if (count > row->count || (1ULL << s->B) > row->buckets) {
+		row->buckets = 1ULL << s->B;
+		row->count = count;
+		row->peak_count = s->peak_count;
+	}
+	if (s->B > row->B)
+		row->B = s->B;
+	row->capacity = row->buckets * CMAP_LOAD_NUM / CMAP_LOAD_DEN;
+}
+
+static int cmp_maps(const void *a, const void *b)
+{
+	const struct map_report *x = a, *y = b;
+
+	if (x->grow_ns_total != y->grow_ns_total)
+		return x->grow_ns_total < y->grow_ns_total ? 1 : -1;
+	if (x->grows != y->grows)
+		return x->grows < y->grows ? 1 : -1;
+	if (x->inserts != y->inserts)
+		return x->inserts < y->inserts ? 1 : -1;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static int cmp_locks(const void *a, const void *b)
+{
+	const struct lock_report *x = a, *y = b;
+
+	if (x->wait_ns != y->wait_ns)
+		return x->wait_ns < y->wait_ns ? 1 : -1;
+	if (x->contentions != y->contentions)
+		return x->contentions < y->contentions ? 1 : -1;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static const struct map_state *top_level(struct model *m, const struct map_state *s)
+{
+	int i;
+
+	if (!s->parent)
+		return s;
+	i = idmap__get(&m->map_idx, s->parent);
+	return i >= 0 ? m->maps[i] : NULL;
+}
+
+static int build_maps(struct model *m, struct report *r)
+{
+	struct idmap rows = { 0 };
+	int err = 0;
+
+	r->maps = calloc(m->nmaps ? m->nmaps : 1, sizeof(*r->maps));
+	if (!r->maps)
+		return -ENOMEM;
+	/* one row per top-level map, created in event order */
+	for (int i = 0; i < m->nmaps; i++) {
+		const struct map_state *s = m->maps[i];
+		struct map_report *row;
+
+		if ((s->parent && top_level(m, s)) || idmap__get(&rows, s->parent ?: s->addr) >= 0)
+			continue;
+		row = &r->maps[r->nmaps];
+		row->addr = s->parent ? s->parent : s->addr;
+		row->library = "cmap";
+		row->variant = s->parent ? -1 : s->variant;
+		row->create_seen = s->create_seen;
+		row->hint = s->hint;
+		row->created_stack = s->created_stack;
+		row->created_at = created_at(m, s->created_stack);
+		row->count = 0;
+		err = idmap__put(&rows, row->addr, r->nmaps++);
+		if (err)
+			goto out;
+	}
+	for (int i = 0; i < m->nmaps; i++) {
+		const struct map_state *s = m->maps[i];
+		__u64 key = s->parent ?: s->addr;
+		int ri = idmap__get(&rows, key);
+		struct map_report *row;
+
+		if (ri < 0)
+			continue;
+		row = &r->maps[ri];
+		if (s->addr != row->addr)
+			row->inner_maps++;
+		fold_map(row, s, row->variant != CMAP_SYNC);
+		/* the size path of the inner map that grew most stands for the whole map */
+		if (s->nsizes > row->nsizes || (s->nsizes == row->nsizes && s->grows > 0 &&
+						 row->nsizes && s->sizes[0] < row->sizes[0])) {
+			memcpy(row->sizes, s->sizes, sizeof(row->sizes));
+			row->nsizes = s->nsizes;
+		}
+		if (s->grow_stacks.n) {
+			struct mt_stack_cost tmp[MT_TOP_STACKS * 2];
+			int n = row->ntop;
+
+			memcpy(tmp, row->top_stacks, n * sizeof(tmp[0]));
+			n += stack_costs__top(&s->grow_stacks, tmp + n, MT_TOP_STACKS);
+			qsort(tmp, n, sizeof(tmp[0]), cmp_cost_desc);
+			row->ntop = n < MT_TOP_STACKS ? n : MT_TOP_STACKS;
+			memcpy(row->top_stacks, tmp, row->ntop * sizeof(tmp[0]));
+		}
+	}
+	for (int i = 0; i < r->nmaps; i++) {
+		/* a sync map copies its snapshot into each new dirty map: no insert/delete count adds up to its size */
+		if ((!r->maps[i].create_seen && r->maps[i].count == 0) ||
+		    r->maps[i].variant == CMAP_SYNC)
+			r->maps[i].count = -1;
+	}
+	qsort(r->maps, r->nmaps, sizeof(*r->maps), cmp_maps);
+out:
+	idmap__free(&rows);
+	return err;
+}
+
+static int build_locks(struct model *m, struct report *r)
+{
+	r->locks = calloc(m->nlocks ? m->nlocks : 1, sizeof(*r->locks));
+	if (!r->locks)
+		return -ENOMEM;
+	for (int i = 0; i < m->nlocks; i++) {
+		const struct lock_state *l = m->locks[i];
+		struct lock_report *row = &r->locks[r->nlocks++];
+		int mi;
+
+		row->addr = l->addr;
+		row->kind = l->kind;
+		row->map = l->map;
+		row->from_library = l->from_library;
+		if (l->from_library) {
+			mi = idmap__get(&m->map_idx, l->map);
+			if (mi >= 0 && m->maps[mi]->variant >= 0)
+				row->kind = m->maps[mi]->variant == CMAP_RWLOCK ? MT_LOCK_RWLOCK
+										: MT_LOCK_MUTEX;
+			else
+				row->kind = l->read_contentions ? MT_LOCK_RWLOCK : MT_LOCK_MUTEX;
+		}
+		row->contentions = l->contentions;
+		row->wait_ns = l->wait_ns;
+		row->read_contentions = l->read_contentions;
+		row->read_wait_ns = l->read_wait_ns;
+		row->write_contentions = l->write_contentions;
+		row->write_wait_ns = l->write_wait_ns;
+		row->hist = l->hist;
+		row->p50_ns = hist__percentile(&l->hist, 50);
+		row->p99_ns = hist__percentile(&l->hist, 99);
+		row->max_ns = l->hist.max;
+		row->ntop = stack_costs__top(&l->stacks, row->top_stacks, MT_TOP_STACKS);
+	}
+	qsort(r->locks, r->nlocks, sizeof(*r->locks), cmp_locks);
+	return 0;
+}
+
+int model__report(struct model *m, bool final, int top, struct report **out)
+{
+	struct report *r = calloc(1, sizeof(*r));
+	int err;
+
+	*out = NULL;
+	if (!r)
+		return -ENOMEM;
+	r->info = m->info;
+	r->final = final;
+	r->events = m->events;
+	r->futex_waits_in_lib = m->futex_waits_in_lib;
+	memcpy(r->dropped, m->dropped, sizeof(r->dropped));
+	r->stacks = m->stacks;
+	r->nstacks = m->nstacks;
+	err = build_maps(m, r);
+	if (!err)
+		err = build_locks(m, r);
+	if (!err)
+		err = advice__build(r);
+	if (err) {
+		report__free(r);
+		return err;
+	}
+	if (top > 0 && r->nmaps > top)
+		r->nmaps = top;
+	if (top > 0 && r->nlocks > top)
+		r->nlocks = top;
+	*out = r;
+	return 0;
+}
+
+void report__free(struct report *r)
+{
+	if (!r)
+		return;
+	for (int i = 0; i < r->nadvice; i++)
+		free(r->advice[i]);
+	free(r->advice);
+	free(r->maps);
+	free(r->locks);
+	free(r);
+}

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The report model: everything maptrace knows about a traced process, built from a stream of
+ * records (include/maptrace.h) and symbolized stacks, whether they come live from BPF or from a
+ * trace file.  Report backends (text, JSON, ...) read a struct report snapshot and never see
+ * how it was collected.
+ */
+#ifndef MT_MODEL_H
+#define MT_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include "maptrace.h"
+#include "hist.h"
+
+/* One symbolized frame.  Strings are interned in the model and live as long as it does. */
+struct mt_frame {
+	__u64 ip;
+	__u64 offset;	       /* ip - function start */
+	const char *func;      /* "" when unknown */
+	const char *module;    /* path of the object, "" when unknown */
+	const char *build_id;  /* hex, "" when unknown */
+	const char *file;      /* "" when no line info */
+	__u32 line;
+	__u32 exact;	       /* 0: func is only the nearest exported symbol */
+};
+
+/* A user stack, leaf first. */
+struct mt_stack {
+	int nframes;
+	struct mt_frame *frames;
+};
+
+/* A stack that led to some cost (a wait, a grow), for "top stacks". */
+struct mt_stack_cost {
+	int stack;  /* index into report.stacks, -1 for "no stack" */
+	__u64 count;
+	__u64 ns;
+};
+
+#define MT_MAX_SIZES 64
+#define MT_TOP_STACKS 8
+
+enum mt_lock_kind {
+	MT_LOCK_FUTEX = 0, /* a futex of unknown kind */
+	MT_LOCK_MUTEX = 1,
+	MT_LOCK_RWLOCK = 2,
+	MT_LOCK_CONDVAR = 3,
+};
+
+/* One map as reported: a standalone core map, or a concurrent map with its inner maps folded in. */
+struct map_report {
+	__u64 addr;
+	const char *library;   /* profile name: "cmap" */
+	int variant;	       /* enum cmap_variant; -1 unknown */
+	bool create_seen;
+	__u64 hint;
+	int created_stack;     /* index into report.stacks, -1 when not seen */
+	const char *created_at; /* "func (file:line)" of the first frame outside the library, "" */
+	__u64 inner_maps;      /* core maps folded into this one (shards, sync snapshots) */
+	__u64 inserts;
+	__u64 deletes;
+	__u64 grows;
+	__u64 same_size_grows;
+	__u64 evacuated;       /* old buckets evacuated */
+	__u64 moved;	       /* entries moved by evacuation */
+	__u64 grow_ns_total;   /* time in grows (allocation) plus evacuation steps */
+	__u64 grow_ns_max;     /* longest single grow or evacuation step */
+	__u64 alloc_ns_total;  /* grow begin..end only */
+	__u64 evac_ns_total;   /* evacuation steps only */
+	__u64 grows_done;      /* grows whose evacuation completed */
+	__u32 sizes[MT_MAX_SIZES]; /* B path: initial B, then the B after each doubling */
+	int nsizes;
+	__u32 B;	       /* current B (of the largest inner map) */
+	__s64 count;	       /* live entries, -1 when unknown (map created before tracing) */
+	__u64 buckets;	       /* current buckets, summed over inner maps */
+	__u64 capacity;	       /* entries it holds before its next grow: 6.5 * buckets */
+	__u64 peak_count;
+	__u64 sync_hits;
+	__u64 sync_misses;
+	__u64 promotions;
+	struct hist grow_hist; /* each grow's and each evacuation step's duration */
+	struct mt_stack_cost top_stacks[MT_TOP_STACKS]; /* stacks that triggered grows */
+	int ntop;
+};
+
+struct lock_report {
+	__u64 addr;
+	int kind;	       /* enum mt_lock_kind */
+	__u64 map;	       /* the map it guards, 0 when unknown */
+	bool from_library;     /* seen through the library's lock probes */
+	__u64 contentions;
+	__u64 wait_ns;
+	__u64 read_contentions, read_wait_ns;
+	__u64 write_contentions, write_wait_ns;
+	__u64 p50_ns, p99_ns, max_ns;
+	struct hist hist;
+	struct mt_stack_cost top_stacks[MT_TOP_STACKS];
+	int ntop;
+};
+
+/* Process and run metadata. */
+struct run_info {
+	int pid;
+	char comm[64];
+	char cmdline[512];
+	char hostname[128];
+	char kernel[128];
+	char version[32];
+	__u64 start_wall_ns;   /* CLOCK_REALTIME at start */
+	__u64 start_mono_ns;   /* CLOCK_MONOTONIC at start */
+	__u64 end_mono_ns;
+	bool library_found;    /* the map library's probes were attached */
+	bool target_exited;
+};
+
+struct report {
+	struct run_info info;
+	struct map_report *maps;   /* sorted by cost: grow time, then grows, then inserts */
+	int nmaps;
+	struct lock_report *locks; /* sorted by total wait */
+	int nlocks;
+	struct mt_stack *stacks;   /* shared stack table, indexes from the rows above */
+	int nstacks;
+	char **advice;
+	int nadvice;
+	__u64 dropped[MT_DROP_MAX];
+	__u64 events;		   /* records processed */
+	__u64 futex_waits_in_lib;  /* futex waits already counted as library lock waits */
+	bool final;		   /* the whole-run summary (vs an interval) */
+};
+
+struct model;
+
+/** model__new() - an empty model. NULL on ENOMEM. */
+struct model *model__new(void);
+
+/** model__free() - free the model and all its strings. NULL is allowed. */
+void model__free(struct model *m);
+
+/** model__info() - the run metadata, writable by the collector. */
+struct run_info *model__info(struct model *m);
+
+/**
+ * model__intern_stack() - add a symbolized stack (leaf first) to the model's stack table,
+ * deduplicated.  Frame strings are copied.
+ * Return: the stack's index (>= 0) or -ENOMEM.
+ */
+int model__intern_stack(struct model *m, const struct mt_frame *frames, int nframes);
+
+/**
+ * model__add_record() - aggregate one ring-buffer record.
+ * @stack: index from model__intern_stack() for the record's stack, or -1.
+ * Unknown record types are counted and ignored.  Return: 0 or -ENOMEM.
+ */
+int model__add_record(struct model *m, const struct mt_hdr *rec, int stack);
+
+/**
+ * model__set_counts() - the kernel's current hot counters of core map @map (absolute values,
+ * summed over CPUs); replaces earlier ones.
+ */
+int model__set_counts(struct model *m, __u64 map, const struct mt_map_counts *c);
+
+/** model__set_dropped() - the kernel's loss counters (absolute). */
+void model__set_dropped(struct model *m, const __u64 dropped[MT_DROP_MAX]);
+
+/**
+ * model__report() - build a report snapshot: fold inner maps into their concurrent map, sort
+ * rows, compute percentiles and advice.  The report refers to the model's strings and stacks:
+ * free it with report__free() before the model.
+ * @top: keep at most this many rows per table (0: all).
+ */
+int model__report(struct model *m, bool final, int top, struct report **out);
+
+/** report__free() - free a report from model__report(). NULL is allowed. */
+void report__free(struct report *r);
+
+/** mt_lock_kind_name() - "mutex", "rwlock", "condvar" or "futex". */
+const char *mt_lock_kind_name(int kind);
+
+/** mt_variant_name() - "plain", "mutex", "rwlock", "sharded", "sync" or "?". */
+const char *mt_variant_name(int variant);
+
+#endif /* MT_MODEL_H */

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The "json" backend: one document that scripts and tests read (its fields are documented in
+ * the README).  Counts and nanoseconds are integers, written exactly; unknown values are null
+ * rather than a sentinel a script could mistake for data.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include "json_writer.h"
+#include "report.h"
+
+/* Long C++ names and paths fit; a longer frame is cut, which is still valid JSON. */
+#define FRAME_BUF 1024
+
+static void addr_field(struct json_writer *w, const char *name, __u64 addr)
+{
+	char buf[32];
+
+	/* A string: JSON numbers are doubles to most readers and would round 64-bit addresses. */
+	snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)addr);
+	json_writer__string_field(w, name, buf);
+}
+
+/* The frames of stack @idx, leaf first, as strings; null when there is no stack. */
+static void frames_value(struct json_writer *w, const struct report *r, int idx)
+{
+	const struct mt_stack *st = report__stack(r, idx);
+	char buf[FRAME_BUF];
+
+	if (!st) {
+		json_writer__null(w);
+		return;
+	}
+	json_writer__arr_begin(w);
+	for (int i = 0; i < st->nframes; i++)
+		json_writer__string(w, report__fmt_frame(buf, sizeof(buf), &st->frames[i]));
+	json_writer__arr_end(w);
+}
+
+static void top_stacks_field(struct json_writer *w, const struct report *r,
+			     const struct mt_stack_cost *top, int ntop, const char *ns_name)
+{
+	json_writer__name(w, "top_stacks");
+	json_writer__arr_begin(w);
+	for (int i = 0; i < ntop && i < MT_TOP_STACKS; i++) {
+		json_writer__obj_begin(w);
+		json_writer__u64_field(w, "count", top[i].count);
+		json_writer__u64_field(w, ns_name, top[i].ns);
+		json_writer__name(w, "frames");
+		frames_value(w, r, top[i].stack);
+		json_writer__obj_end(w);
+	}
+	json_writer__arr_end(w);
+}
+
+static void map_value(struct json_writer *w, const struct report *r, const struct map_report *m)
+{
+	json_writer__obj_begin(w);
+	addr_field(w, "addr", m->addr);
+	json_writer__string_field(w, "library", m->library);
+	json_writer__name(w, "variant");
+	json_writer__string(w, m->variant >= 0 ? mt_variant_name(m->variant) : NULL);
+	json_writer__u64_field(w, "inserts", m->inserts);
+	json_writer__u64_field(w, "deletes", m->deletes);
+	json_writer__u64_field(w, "grows", m->grows);
+	json_writer__u64_field(w, "same_size_grows", m->same_size_grows);
+	json_writer__u64_field(w, "evacuated", m->evacuated);
+	json_writer__u64_field(w, "moved", m->moved);
+	json_writer__name(w, "sizes");
+	json_writer__arr_begin(w);
+	for (int i = 0; i < m->nsizes && i < MT_MAX_SIZES; i++)
+		json_writer__u64(w, m->sizes[i]);
+	json_writer__arr_end(w);
+	json_writer__u64_field(w, "B", m->B);
+	json_writer__u64_field(w, "buckets", m->buckets);
+	json_writer__u64_field(w, "grow_ns_total", m->grow_ns_total);
+	json_writer__u64_field(w, "grow_ns_max", m->grow_ns_max);
+	json_writer__u64_field(w, "alloc_ns_total", m->alloc_ns_total);
+	json_writer__u64_field(w, "evac_ns_total", m->evac_ns_total);
+	if (m->count < 0)
+		json_writer__null_field(w, "count");
+	else
+		json_writer__s64_field(w, "count", m->count);
+	json_writer__u64_field(w, "peak_count", m->peak_count);
+	json_writer__u64_field(w, "capacity", m->capacity);
+	/* Without the create probe the hint is unknown, which is not the same as "no hint". */
+	if (m->create_seen)
+		json_writer__u64_field(w, "hint", m->hint);
+	else
+		json_writer__null_field(w, "hint");
+	json_writer__name(w, "created_at");
+	if (m->create_seen && m->created_at && m->created_at[0])
+		json_writer__string(w, m->created_at);
+	else
+		json_writer__null(w);
+	json_writer__name(w, "created_stack");
+	frames_value(w, r, m->create_seen ? m->created_stack : -1);
+	json_writer__u64_field(w, "hits", m->sync_hits);
+	json_writer__u64_field(w, "misses", m->sync_misses);
+	json_writer__u64_field(w, "promotions", m->promotions);
+	top_stacks_field(w, r, m->top_stacks, m->ntop, "grow_ns");
+	json_writer__obj_end(w);
+}
+
+static void lock_value(struct json_writer *w, const struct report *r, const struct lock_report *l)
+{
+	json_writer__obj_begin(w);
+	addr_field(w, "addr", l->addr);
+	json_writer__string_field(w, "kind", mt_lock_kind_name(l->kind));
+	if (l->map)
+		addr_field(w, "map", l->map);
+	else
+		json_writer__null_field(w, "map");
+	json_writer__u64_field(w, "contentions", l->contentions);
+	json_writer__u64_field(w, "wait_ns_total", l->wait_ns);
+	json_writer__u64_field(w, "p50_ns", l->p50_ns);
+	json_writer__u64_field(w, "p99_ns", l->p99_ns);
+	json_writer__u64_field(w, "max_ns", l->max_ns);
+	json_writer__name(w, "reads");
+	json_writer__obj_begin(w);
+	json_writer__u64_field(w, "contentions", l->read_contentions);
+	json_writer__u64_field(w, "wait_ns", l->read_wait_ns);
+	json_writer__obj_end(w);
+	json_writer__name(w, "writes");
+	json_writer__obj_begin(w);
+	json_writer__u64_field(w, "contentions", l->write_contentions);
+	json_writer__u64_field(w, "wait_ns", l->write_wait_ns);
+	json_writer__obj_end(w);
+	top_stacks_field(w, r, l->top_stacks, l->ntop, "wait_ns");
+	json_writer__obj_end(w);
+}
+
+static int json_emit(FILE *out, const struct report *r, const struct report_opts *o)
+{
+	__u64 dur = report__duration_ns(r);
+	struct json_writer *w;
+	int err;
+
+	w = json_writer__new(out, o && o->pretty);
+	if (!w)
+		return -ENOMEM;
+
+	json_writer__obj_begin(w);
+	json_writer__s64_field(w, "pid", r->info.pid);
+	json_writer__string_field(w, "comm", r->info.comm);
+	json_writer__name(w, "duration_s");
+	json_writer__double(w, (double)dur / 1e9, 3);
+	json_writer__u64_field(w, "duration_ns", dur);
+	json_writer__bool_field(w, "library_found", r->info.library_found);
+	json_writer__bool_field(w, "target_exited", r->info.target_exited);
+	json_writer__bool_field(w, "final", r->final);
+
+	json_writer__name(w, "maps");
+	json_writer__arr_begin(w);
+	for (int i = 0; i < r->nmaps; i++)
+		map_value(w, r, &r->maps[i]);
+	json_writer__arr_end(w);
+
+	json_writer__name(w, "locks");
+	json_writer__arr_begin(w);
+	for (int i = 0; i < r->nlocks; i++)
+		lock_value(w, r, &r->locks[i]);
+	json_writer__arr_end(w);
+
+	json_writer__name(w, "advice");
+	json_writer__arr_begin(w);
+	for (int i = 0; i < r->nadvice; i++)
+		json_writer__string(w, r->advice[i]);
+	json_writer__arr_end(w);
+
+	json_writer__u64_field(w, "dropped", report__dropped_total(r));
+	json_writer__name(w, "dropped_detail");
+	json_writer__obj_begin(w);
+	json_writer__u64_field(w, "ringbuf", r->dropped[MT_DROP_RINGBUF]);
+	json_writer__u64_field(w, "stack", r->dropped[MT_DROP_STACK]);
+	json_writer__u64_field(w, "state", r->dropped[MT_DROP_STATE]);
+	json_writer__obj_end(w);
+	json_writer__u64_field(w, "events", r->events);
+	json_writer__obj_end(w);
+
+	err = json_writer__finish(w);
+	json_writer__free(w);
+	return err;
+}
+
+const struct report_backend report_json_backend = {
+	.name = "json",
+	.desc = "the summary as one JSON document (documented in the README)",
+	.emit = json_emit,
+};

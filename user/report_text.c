@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The "text" backend: what an on-call engineer reads in a terminal.  Every interval: a header,
+ * the REHASH and LOCK WAIT tables (and SYNC MAPS when there are sync maps), each sorted by cost
+ * as the report arrives.  The final summary adds bcc-style log2 histograms, the costliest
+ * stacks in full and the advice.  Rows are kept within the width (120 columns by default) by
+ * cutting the last, free-form column, never by shifting the numeric ones.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "cmap.h"
+#include "report.h"
+
+#define LINE_BUF 1024
+
+/* The option that lets the ring buffer absorb a burst between two polls (user/args.c). */
+#define RINGBUF_OPTION "--ringbuf-mb"
+
+/* A short path is shown whole; a longer one as its ends and the number of steps. */
+#define SIZES_SHOWN_WHOLE 3
+
+#define HIST_STARS 40
+
+struct text {
+	FILE *out;
+	const struct report *r;
+	const struct report_opts *o;
+	int width;
+};
+
+static int rows(const struct text *t, int n)
+{
+	return t->o->top > 0 && t->o->top < n ? t->o->top : n;
+}
+
+static void heading(const struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (t->o->color)
+		fputs("\033[1m", t->out);
+	va_start(ap, fmt);
+	vfprintf(t->out, fmt, ap);
+	va_end(ap);
+	if (t->o->color)
+		fputs("\033[0m", t->out);
+	fputc('\n', t->out);
+}
+
+/* Cut @s to @max columns, marking the cut, so a row never wraps in a terminal. */
+static const char *fit(char *s, int max)
+{
+	if (max < 4)
+		max = 4;
+	if ((int)strlen(s) > max)
+		strcpy(s + max - 3, "...");
+	return s;
+}
+
+static char *fmt_addr(char *buf, size_t size, __u64 addr)
+{
+	snprintf(buf, size, "0x%llx", (unsigned long long)addr);
+	return buf;
+}
+
+/*
+ * "2^0->2^14", or the whole path when it is short ("2^3->2^4").  The number of steps is added,
+ * "2^0->2^14 (14)", only when it differs from the GROWS column beside it (inner maps of a
+ * sharded map each have their own path; this is the largest one's).
+ */
+static const char *fmt_sizes(char *buf, size_t size, const struct map_report *m)
+{
+	int n = m->nsizes < MT_MAX_SIZES ? m->nsizes : MT_MAX_SIZES;
+	size_t len = 0;
+
+	if (n <= 0) {
+		snprintf(buf, size, "-");
+		return buf;
+	}
+	if (n > SIZES_SHOWN_WHOLE) {
+		len = (size_t)snprintf(buf, size, "2^%u->2^%u", m->sizes[0], m->sizes[n - 1]);
+		if ((__u64)(n - 1) != m->grows && len < size)
+			snprintf(buf + len, size - len, " (%d)", n - 1);
+		return buf;
+	}
+	buf[0] = '\0';
+	for (int i = 0; i < n && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s2^%u", i ? "->" : "",
+					m->sizes[i]);
+	return buf;
+}
+
+/* A duration, or "-" for none: a column of "0ns" hides the rows that matter. */
+static const char *fmt_ns_or_dash(char *buf, size_t size, __u64 ns)
+{
+	if (!ns) {
+		snprintf(buf, size, "-");
+		return buf;
+	}
+	return report__fmt_ns(buf, size, ns);
+}
+
+static void print_header(const struct text *t)
+{
+	const struct report *r = t->r;
+	__u64 dur = report__duration_ns(r);
+	__u64 dropped = report__dropped_total(r);
+	char clock[16] = "";
+	char d[32];
+
+	if (r->info.start_wall_ns) {
+		time_t now = (time_t)((r->info.start_wall_ns + dur) / 1000000000ULL);
+		struct tm tm;
+
+		if (localtime_r(&now, &tm))
+			strftime(clock, sizeof(clock), "%H:%M:%S  ", &tm);
+	}
+	heading(t, "%sPID %d (%s)  %s%s traced  %llu records  dropped %llu%s",
+		r->final ? "SUMMARY  " : "", r->info.pid, r->info.comm, clock,
+		report__fmt_ns(d, sizeof(d), dur), (unsigned long long)r->events,
+		(unsigned long long)dropped, r->info.target_exited ? "  (target exited)" : "");
+	if (!dropped)
+		return;
+	/* Loss is never silent: say which counter and what to change. */
+	if (r->dropped[MT_DROP_RINGBUF])
+		fprintf(t->out,
+			"  dropped %llu records: the ring buffer was full; use a larger one (%s) "
+			"or a shorter interval\n",
+			(unsigned long long)r->dropped[MT_DROP_RINGBUF], RINGBUF_OPTION);
+	if (r->dropped[MT_DROP_STACK])
+		fprintf(t->out,
+			"  dropped %llu stacks: the stack map was full or the unwind failed "
+			"(records kept without a stack); trace a shorter period, or build the "
+			"target with -fno-omit-frame-pointer\n",
+			(unsigned long long)r->dropped[MT_DROP_STACK]);
+	if (r->dropped[MT_DROP_STATE])
+		fprintf(t->out,
+			"  dropped %llu events: more threads were waiting or growing at once "
+			"than the per-thread state map holds; those were not timed\n",
+			(unsigned long long)r->dropped[MT_DROP_STATE]);
+}
+
+static void print_rehash(const struct text *t)
+{
+	const struct report *r = t->r;
+	int n = rows(t, r->nmaps);
+	char line[LINE_BUF];
+
+	if (!r->info.library_found) {
+		/* Without the library's probes an empty table would read as "no map grew". */
+		fprintf(t->out, "no map library found in PID %d: reporting futex waits only\n",
+			r->info.pid);
+		return;
+	}
+	if (!n) {
+		fprintf(t->out, "REHASH: no map grew\n");
+		return;
+	}
+	heading(t, "REHASH");
+	snprintf(line, sizeof(line), "%-14s %-7s %8s %5s %4s %-11s %7s %7s %8s %13s %s", "ADDR",
+		 "VARIANT", "INSERTS", "GROWS", "SAME", "SIZE PATH", "REHASH", "MAXSTEP", "MOVED",
+		 "COUNT/CAP", "CREATED AT");
+	fprintf(t->out, "%s\n", fit(line, t->width));
+	for (int i = 0; i < n; i++) {
+		const struct map_report *m = &r->maps[i];
+		char addr[24], sizes[64], tot[16], max[16], cc[48];
+		const char *variant = m->library ? m->library : "?";
+		const char *at = "?";
+
+		/* Libraries without our variants (GLib, Redis) are named instead. */
+		if (m->variant >= 0)
+			variant = mt_variant_name(m->variant);
+		if (m->create_seen && m->created_at && m->created_at[0])
+			at = m->created_at;
+		if (m->count < 0)
+			snprintf(cc, sizeof(cc), "?/%llu", (unsigned long long)m->capacity);
+		else
+			snprintf(cc, sizeof(cc), "%lld/%llu", (long long)m->count,
+				 (unsigned long long)m->capacity);
+		snprintf(line, sizeof(line),
+			 "%-14s %-7s %8llu %5llu %4llu %-11s %7s %7s %8llu %13s %s",
+			 fmt_addr(addr, sizeof(addr), m->addr), variant,
+			 (unsigned long long)m->inserts, (unsigned long long)m->grows,
+			 (unsigned long long)m->same_size_grows, fmt_sizes(sizes, sizeof(sizes), m),
+			 fmt_ns_or_dash(tot, sizeof(tot), m->grow_ns_total),
+			 fmt_ns_or_dash(max, sizeof(max), m->grow_ns_max),
+			 (unsigned long long)m->moved, cc, at);
+		fprintf(t->out, "%s\n", fit(line, t->width));
+	}
+}
+
+static bool map_is_sync(const struct map_report *m)
+{
+	return m->variant == CMAP_SYNC || m->sync_hits || m->sync_misses || m->promotions;
+}
+
+/* A third table rather than three more columns: only sync maps have these figures. */
+static void print_sync(const struct text *t)
+{
+	const struct report *r = t->r;
+	int n = rows(t, r->nmaps), shown = 0;
+
+	for (int i = 0; i < n; i++) {
+		const struct map_report *m = &r->maps[i];
+		char addr[24], ratio[24];
+
+		if (!map_is_sync(m))
+			continue;
+		if (!shown++) {
+			heading(t, "SYNC MAPS");
+			fprintf(t->out, "%-14s %12s %12s %9s %10s\n", "ADDR", "HITS", "MISSES",
+				"MISS/HIT", "PROMOTIONS");
+		}
+		if (m->sync_hits)
+			snprintf(ratio, sizeof(ratio), "%.2f",
+				 (double)m->sync_misses / (double)m->sync_hits);
+		else
+			snprintf(ratio, sizeof(ratio), m->sync_misses ? "inf" : "-");
+		fprintf(t->out, "%-14s %12llu %12llu %9s %10llu\n",
+			fmt_addr(addr, sizeof(addr), m->addr), (unsigned long long)m->sync_hits,
+			(unsigned long long)m->sync_misses, ratio,
+			(unsigned long long)m->promotions);
+	}
+}
+
+static void print_locks(const struct text *t)
+{
+	const struct report *r = t->r;
+	int n = rows(t, r->nlocks);
+	char line[LINE_BUF];
+
+	if (!n) {
+		fprintf(t->out, "LOCK WAIT: no contended lock\n");
+		return;
+	}
+	heading(t, "LOCK WAIT");
+	snprintf(line, sizeof(line), "%-14s %-7s %-14s %7s %6s %6s %6s %6s %-10s %s", "ADDR",
+		 "KIND", "MAP", "WAITS", "TOTAL", "P50", "P99", "MAX", "READ/WRITE",
+		 "TOP WAITING STACK");
+	fprintf(t->out, "%s\n", fit(line, t->width));
+	for (int i = 0; i < n; i++) {
+		const struct lock_report *l = &r->locks[i];
+		char addr[24], map[24], tot[16], p50[16], p99[16], max[16], rw[48], stack[LINE_BUF];
+		int used;
+
+		if (l->kind == MT_LOCK_RWLOCK)
+			snprintf(rw, sizeof(rw), "r %llu/w %llu",
+				 (unsigned long long)l->read_contentions,
+				 (unsigned long long)l->write_contentions);
+		else
+			snprintf(rw, sizeof(rw), "-");
+		if (l->map)
+			fmt_addr(map, sizeof(map), l->map);
+		else
+			snprintf(map, sizeof(map), "-");
+		used = snprintf(line, sizeof(line), "%-14s %-7s %-14s %7llu %6s %6s %6s %6s %-10s ",
+				fmt_addr(addr, sizeof(addr), l->addr), mt_lock_kind_name(l->kind),
+				map, (unsigned long long)l->contentions,
+				report__fmt_ns(tot, sizeof(tot), l->wait_ns),
+				report__fmt_ns(p50, sizeof(p50), l->p50_ns),
+				report__fmt_ns(p99, sizeof(p99), l->p99_ns),
+				report__fmt_ns(max, sizeof(max), l->max_ns), rw);
+		report__fmt_stack_line(stack, sizeof(stack), r,
+				       l->ntop ? l->top_stacks[0].stack : -1, 0);
+		fprintf(t->out, "%s%s\n", line, fit(stack, t->width - used));
+	}
+}
+
+/* bcc's slot: slot 0 holds 0 and 1, slot k >= 1 holds 2^k .. 2^(k+1)-1. */
+static int log2_slot(__u64 v)
+{
+	return v < 2 ? 0 : 63 - __builtin_clzll(v);
+}
+
+/*
+ * A bcc-style log2 histogram of nanoseconds.  The fine buckets of struct hist never straddle
+ * a power of two, so summing them by the slot of their lowest value is exact.
+ */
+static void print_log2_hist(const struct text *t, const struct hist *h)
+{
+	__u64 slots[64] = { 0 }, max = 0;
+	int lo = 64, hi = -1, w;
+	char num[24];
+
+	for (int i = 0; i < HIST_NBUCKETS; i++) {
+		int s;
+
+		if (!h->buckets[i])
+			continue;
+		s = log2_slot(hist__bucket_low(i));
+		slots[s] += h->buckets[i];
+		if (s < lo)
+			lo = s;
+		if (s > hi)
+			hi = s;
+	}
+	if (hi < 0) {
+		fprintf(t->out, "    (empty)\n");
+		return;
+	}
+	for (int s = lo; s <= hi; s++)
+		if (slots[s] > max)
+			max = slots[s];
+	w = snprintf(num, sizeof(num), "%llu",
+		     (unsigned long long)(hi == 63 ? ~0ULL : (2ULL << hi) - 1));
+	fprintf(t->out, "    %*s%*s : count    distribution\n", w, "nsecs", w + 4, "");
+	for (int s = lo; s <= hi; s++) {
+		__u64 low = s ? 1ULL << s : 0;
+		__u64 high = s == 63 ? ~0ULL : (2ULL << s) - 1;
+		int stars = (int)(slots[s] * HIST_STARS / max);
+
+		fprintf(t->out, "    %*llu -> %-*llu : %-8llu |%.*s%*s|\n", w,
+			(unsigned long long)low, w, (unsigned long long)high,
+			(unsigned long long)slots[s], stars,
+			"****************************************", HIST_STARS - stars, "");
+	}
+}
+
+static void print_histograms(const struct text *t)
+{
+	const struct report *r = t->r;
+	int nl = rows(t, r->nlocks), nm = rows(t, r->nmaps);
+	char a[24], b[24], p50[16], p99[16], max[16];
+
+	for (int i = 0; i < nl; i++) {
+		const struct lock_report *l = &r->locks[i];
+
+		if (!i)
+			heading(t, "\nLOCK WAIT HISTOGRAMS");
+		fprintf(t->out, "%s %s%s%s: %llu waits, P50 %s, P99 %s, max %s\n",
+			mt_lock_kind_name(l->kind), fmt_addr(a, sizeof(a), l->addr),
+			l->map ? " guarding map " : "",
+			l->map ? fmt_addr(b, sizeof(b), l->map) : "",
+			(unsigned long long)l->contentions,
+			report__fmt_ns(p50, sizeof(p50), l->p50_ns),
+			report__fmt_ns(p99, sizeof(p99), l->p99_ns),
+			report__fmt_ns(max, sizeof(max), l->max_ns));
+		print_log2_hist(t, &l->hist);
+	}
+	for (int i = 0, shown = 0; i < nm; i++) {
+		const struct map_report *m = &r->maps[i];
+
+		if (!m->grow_hist.count)
+			continue;
+		if (!shown++)
+			heading(t, "\nGROW AND EVACUATION STEP DURATIONS");
+		fprintf(t->out, "map %s: %llu grows and evacuation steps, longest %s\n",
+			fmt_addr(a, sizeof(a), m->addr), (unsigned long long)m->grow_hist.count,
+			report__fmt_ns(max, sizeof(max), m->grow_ns_max));
+		print_log2_hist(t, &m->grow_hist);
+	}
+}
+
+/* One stack cost with the row it belongs to, to rank stacks across rows. */
+struct ranked {
+	const struct mt_stack_cost *c;
+	const struct lock_report *lock;
+	const struct map_report *map;
+};
+
+static int cmp_ranked(const void *pa, const void *pb)
+{
+	const struct ranked *a = pa, *b = pb;
+
+	/* Compare, never subtract: a 64-bit difference does not fit the int we return. */
+	if (a->c->ns != b->c->ns)
+		return a->c->ns < b->c->ns ? 1 : -1;
+	if (a->c->count != b->c->count)
+		return a->c->count < b->c->count ? 1 : -1;
+	return 0;
+}
+
+static void print_full_stack(const struct text *t, int idx)
+{
+	const struct mt_stack *st = report__stack(t->r, idx);
+	char frame[LINE_BUF];
+
+	if (!st || !st->nframes) {
+		fprintf(t->out, "      (no stack captured)\n");
+		return;
+	}
+	for (int i = 0; i < st->nframes; i++)
+		fprintf(t->out, "      %s\n",
+			report__fmt_frame(frame, sizeof(frame), &st->frames[i]));
+}
+
+static int print_top_stacks(const struct text *t, bool locks)
+{
+	const struct report *r = t->r;
+	int nrows = locks ? rows(t, r->nlocks) : rows(t, r->nmaps);
+	struct ranked *v;
+	int n = 0, shown;
+	char a[24], b[24], ns[16];
+
+	v = calloc((size_t)(nrows ? nrows : 1) * MT_TOP_STACKS, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (int i = 0; i < nrows; i++) {
+		const struct lock_report *l = locks ? &r->locks[i] : NULL;
+		const struct map_report *m = locks ? NULL : &r->maps[i];
+		int ntop = locks ? l->ntop : m->ntop;
+
+		for (int j = 0; j < ntop && j < MT_TOP_STACKS; j++) {
+			v[n].c = locks ? &l->top_stacks[j] : &m->top_stacks[j];
+			v[n].lock = l;
+			v[n].map = m;
+			n++;
+		}
+	}
+	qsort(v, (size_t)n, sizeof(*v), cmp_ranked);
+	shown = rows(t, n);
+	if (shown)
+		heading(t, locks ? "\nTOP WAITING STACKS" : "\nTOP GROWING STACKS");
+	for (int i = 0; i < shown; i++) {
+		const struct mt_stack_cost *c = v[i].c;
+
+		if (locks)
+			fprintf(t->out, "#%d %s %s%s%s: %llu waits, %s\n", i + 1,
+				mt_lock_kind_name(v[i].lock->kind),
+				fmt_addr(a, sizeof(a), v[i].lock->addr),
+				v[i].lock->map ? " guarding map " : "",
+				v[i].lock->map ? fmt_addr(b, sizeof(b), v[i].lock->map) : "",
+				(unsigned long long)c->count,
+				report__fmt_ns(ns, sizeof(ns), c->ns));
+		else
+			fprintf(t->out, "#%d map %s: %llu grows, %s\n", i + 1,
+				fmt_addr(a, sizeof(a), v[i].map->addr),
+				(unsigned long long)c->count,
+				report__fmt_ns(ns, sizeof(ns), c->ns));
+		print_full_stack(t, c->stack);
+	}
+	free(v);
+	return 0;
+}
+
+static void print_advice(const struct text *t)
+{
+	const struct report *r = t->r;
+
+	if (!r->nadvice) {
+		fprintf(t->out, "\nno advice: nothing in the evidence calls for a change\n");
+		return;
+	}
+	heading(t, "\nADVICE");
+	for (int i = 0; i < r->nadvice; i++)
+		fprintf(t->out, "  %s\n", r->advice[i]);
+}
+
+static int text_emit(FILE *out, const struct report *r, const struct report_opts *o)
+{
+	static const struct report_opts defaults;
+	struct text t = {
+		.out = out,
+		.r = r,
+		.o = o ? o : &defaults,
+	};
+	int err;
+
+	t.width = t.o->width > 0 ? t.o->width : REPORT_DEFAULT_WIDTH;
+	if (t.width >= LINE_BUF)
+		t.width = LINE_BUF - 1;
+
+	print_header(&t);
+	print_rehash(&t);
+	print_sync(&t);
+	print_locks(&t);
+	if (r->final || t.o->histograms) {
+		print_histograms(&t);
+		err = print_top_stacks(&t, true);
+		if (!err)
+			err = print_top_stacks(&t, false);
+		if (err)
+			return err;
+		print_advice(&t);
+	}
+	if (fflush(out))
+		return errno ? -errno : -EIO;
+	return ferror(out) ? -EIO : 0;
+}
+
+const struct report_backend report_text_backend = {
+	.name = "text",
+	.desc = "tables for a terminal; the summary adds histograms, stacks and advice",
+	.emit = text_emit,
+};

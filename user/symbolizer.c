@@ -1,0 +1,1157 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * User-space stack symbolizer on libelf and libdw.
+ *
+ * An ip is turned into an ELF virtual address in two steps: the mapping that covers it gives a
+ * file offset (ip - start + pgoff), and the PT_LOAD segment holding that file offset gives the
+ * virtual address (p_vaddr - p_offset). This works the same for PIE and non-PIE executables and
+ * shared libraries, and does not assume the first mapping of a file is its load base, which is
+ * wrong whenever the first segment does not start at file offset 0 or a mapping was split.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwelf.h>
+#include <gelf.h>
+#include <zlib.h>
+
+#include "symbolizer.h"
+
+#define PROC_BUCKETS   256
+#define MODULE_BUCKETS 64
+/* Beyond this, resolving stays correct but stops being memoised: bounds memory per module. */
+#define ADDR_CACHE_MAX (1u << 16)
+/* How many earlier symbols may still cover an address past a smaller nested symbol. */
+#define COVER_LOOKBACK 8
+#define BUILD_ID_MAX   20
+#define DEBUG_ROOT     "/usr/lib/debug"
+
+struct sym {
+	__u64 addr;
+	__u64 size;
+	const char *name;
+	int rank; /* orders aliases at one address: lower is the name users know */
+};
+
+struct addr_entry {
+	__u64 vaddr;
+	__u64 offset;
+	const char *func; /* points into ELF or DWARF data owned by the module */
+	const char *file;
+	int line;
+	bool exact;
+	bool used;
+};
+
+struct module {
+	struct module *next;
+	/* identity of the opened file, so processes mapping the same file share one module */
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	int refs;
+
+	Elf *elf; /* NULL when the file is not a readable ELF: every address is then unknown */
+	Elf *dbg_elf;
+	Elf *alt_elf;
+	Elf *dw_elf; /* elf or dbg_elf, whichever has DWARF */
+	Dwarf *dwarf;
+	Dwarf *alt_dwarf;
+	bool dwarf_tried;
+	GElf_Phdr *loads;
+	size_t nr_loads;
+	struct sym *syms;
+	size_t nr_syms;
+	char build_id[2 * BUILD_ID_MAX + 1];
+
+	struct addr_entry *cache;
+	size_t cache_cap;
+	size_t cache_used;
+};
+
+struct mapping {
+	__u64 start;
+	__u64 end;
+	__u64 pgoff;
+	__u64 ino;
+	dev_t dev;
+	char *path;
+	bool deleted;
+	bool exec;
+	bool mod_tried;
+	struct module *mod;
+};
+
+struct proc {
+	struct proc *next;
+	int pid;
+	struct mapping *maps;
+	size_t nr_maps;
+};
+
+struct symbolizer {
+	struct proc *procs[PROC_BUCKETS];
+	struct module *modules[MODULE_BUCKETS];
+};
+
+/* ---- modules ---------------------------------------------------------------------------- */
+
+static Elf *elf_open_fd(int fd)
+{
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+
+	if (!elf)
+		return NULL;
+	/* Detach from the fd so a long-lived symbolizer does not hold one fd per module. */
+	if (elf_kind(elf) != ELF_K_ELF || elf_cntl(elf, ELF_C_FDREAD) != 0) {
+		elf_end(elf);
+		return NULL;
+	}
+	return elf;
+}
+
+static Elf_Scn *find_section(Elf *elf, const char *name)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	GElf_Shdr shdr;
+	const char *n;
+
+	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &shdr))
+			continue;
+		n = elf_strptr(elf, shstrndx, shdr.sh_name);
+		if (n && strcmp(n, name) == 0)
+			return scn;
+	}
+	return NULL;
+}
+
+static bool has_section_type(Elf *elf, Elf64_Word type)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr shdr;
+
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, &shdr) && shdr.sh_type == type)
+			return true;
+	return false;
+}
+
+static bool has_dwarf(Elf *elf)
+{
+	Elf_Scn *scn = find_section(elf, ".debug_info");
+	GElf_Shdr shdr;
+
+	if (!scn)
+		scn = find_section(elf, ".zdebug_info");
+	/* a NOBITS .debug_info is a placeholder some strippers leave, not debug info */
+	return scn && gelf_getshdr(scn, &shdr) && shdr.sh_type != SHT_NOBITS;
+}
+
+static void build_id_hex(Elf *elf, char *out)
+{
+	const unsigned char *id;
+	ssize_t len;
+	int i;
+
+	out[0] = '\0';
+	len = dwelf_elf_gnu_build_id(elf, (const void **)&id);
+	if (len <= 0)
+		return;
+	if (len > BUILD_ID_MAX)
+		len = BUILD_ID_MAX;
+	for (i = 0; i < len; i++)
+		sprintf(out + 2 * i, "%02x", id[i]);
+}
+
+static int sym_rank(const GElf_Sym *s, const char *name)
+{
+	int bind = GELF_ST_BIND(s->st_info);
+	int rank = 0;
+
+	/* A typed function beats an untyped asm label at the same address. */
+	if (GELF_ST_TYPE(s->st_info) == STT_NOTYPE)
+		rank += 1000;
+	/* malloc over __libc_malloc over __malloc: exported, then fewest leading underscores. */
+	if (bind == STB_LOCAL)
+		rank += 100;
+	else if (bind == STB_WEAK)
+		rank += 10;
+	while (*name++ == '_')
+		rank++;
+	return rank;
+}
+
+static int sym_cmp(const void *a, const void *b)
+{
+	const struct sym *x = a, *y = b;
+	size_t lx, ly;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	lx = strlen(x->name);
+	ly = strlen(y->name);
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static bool sym_wanted(Elf *elf, const GElf_Sym *s, const char *name)
+{
+	int type = GELF_ST_TYPE(s->st_info);
+	GElf_Shdr shdr;
+	Elf_Scn *scn;
+
+	if (!name || !name[0] || s->st_value == 0)
+		return false;
+	if (s->st_shndx == SHN_UNDEF || s->st_shndx >= SHN_LORESERVE)
+		return false;
+	if (type == STT_FUNC || type == STT_GNU_IFUNC)
+		return true;
+	if (type != STT_NOTYPE || name[0] == '$' || strncmp(name, ".L", 2) == 0)
+		return false;
+	/* Untyped symbols count only as code labels, as hand-written assembly emits them. */
+	scn = elf_getscn(elf, s->st_shndx);
+	return scn && gelf_getshdr(scn, &shdr) && (shdr.sh_flags & SHF_EXECINSTR);
+}
+
+static int load_syms(struct module *mod, Elf *elf, Elf64_Word type)
+{
+	Elf_Scn *scn = NULL;
+	struct sym *syms;
+	size_t n, i, cap;
+	Elf_Data *data;
+	GElf_Shdr shdr;
+	const char *name;
+	GElf_Sym s;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &shdr) || shdr.sh_type != type || !shdr.sh_entsize)
+			continue;
+		data = elf_getdata(scn, NULL);
+		if (!data)
+			continue;
+		n = shdr.sh_size / shdr.sh_entsize;
+		cap = mod->nr_syms + n;
+		syms = realloc(mod->syms, (cap ? cap : 1) * sizeof(*syms));
+		if (!syms)
+			return -ENOMEM;
+		mod->syms = syms;
+		for (i = 0; i < n; i++) {
+			if (!gelf_getsym(data, (int)i, &s))
+				continue;
+			name = elf_strptr(elf, shdr.sh_link, s.st_name);
+			if (!sym_wanted(elf, &s, name))
+				continue;
+			syms[mod->nr_syms].addr = s.st_value;
+			syms[mod->nr_syms].size = s.st_size;
+			syms[mod->nr_syms].name = name;
+			syms[mod->nr_syms].rank = sym_rank(&s, name);
+			mod->nr_syms++;
+		}
+	}
+	if (mod->nr_syms)
+		qsort(mod->syms, mod->nr_syms, sizeof(*mod->syms), sym_cmp);
+	return 0;
+}
+
+static int load_phdrs(struct module *mod)
+{
+	size_t n, i;
+	GElf_Phdr ph;
+
+	/* without program headers nothing maps to the file: its addresses stay unknown */
+	if (elf_getphdrnum(mod->elf, &n) != 0)
+		n = 0;
+	mod->loads = calloc(n ? n : 1, sizeof(*mod->loads));
+	if (!mod->loads)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		if (gelf_getphdr(mod->elf, (int)i, &ph) && ph.p_type == PT_LOAD)
+			mod->loads[mod->nr_loads++] = ph;
+	return 0;
+}
+
+static bool same_file(const struct stat *st, const struct module *mod)
+{
+	return st->st_dev == mod->dev && st->st_ino == mod->ino;
+}
+
+static bool crc_matches(int fd, GElf_Word want)
+{
+	unsigned char buf[65536];
+	uLong crc = crc32(0, Z_NULL, 0);
+	ssize_t n;
+
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return false;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		crc = crc32(crc, buf, (uInt)n);
+	return n == 0 && (GElf_Word)crc == want;
+}
+
+/*
+ * Open a candidate debug file, accepting it only when it provably belongs to the module: the
+ * same build-id when both have one, else the CRC recorded in .gnu_debuglink (crc non-NULL).
+ * A stale debug file left over from another build would give confidently wrong names and lines.
+ */
+static Elf *open_debug_candidate(const struct module *mod, const char *path, const GElf_Word *crc)
+{
+	char id[2 * BUILD_ID_MAX + 1];
+	struct stat st;
+	Elf *elf = NULL;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || same_file(&st, mod))
+		goto cleanup;
+	elf = elf_open_fd(fd);
+	if (!elf)
+		goto cleanup;
+	build_id_hex(elf, id);
+	if (mod->build_id[0] && id[0]) {
+		if (strcmp(id, mod->build_id) != 0)
+			goto reject;
+	} else if (!crc || !crc_matches(fd, *crc)) {
+		/* the CRC reads the whole file: only when there is no build-id to compare */
+		goto reject;
+	}
+	if (has_section_type(elf, SHT_SYMTAB) || has_dwarf(elf))
+		goto cleanup;
+reject:
+	elf_end(elf);
+	elf = NULL;
+cleanup:
+	close(fd);
+	return elf;
+}
+
+static Elf *find_by_build_id(const struct module *mod, const char *root, const char *id)
+{
+	char path[PATH_MAX];
+	Elf *elf;
+
+	if (!id[0] || !id[1] || !id[2])
+		return NULL;
+	snprintf(path, sizeof(path), "%s" DEBUG_ROOT "/.build-id/%.2s/%s.debug", root, id, id + 2);
+	elf = open_debug_candidate(mod, path, NULL);
+	if (elf || !root[0])
+		return elf;
+	/* The host's debug packages are safe to use for a container's file: the id must match. */
+	snprintf(path, sizeof(path), DEBUG_ROOT "/.build-id/%.2s/%s.debug", id, id + 2);
+	return open_debug_candidate(mod, path, NULL);
+}
+
+static Elf *find_debug_file(const struct module *mod, const char *root, const char *path)
+{
+	const char *roots[] = {root, ""};
+	const char *link, *slash;
+	char cand[PATH_MAX];
+	GElf_Word crc;
+	int dirlen;
+	size_t i;
+	Elf *elf;
+
+	elf = find_by_build_id(mod, root, mod->build_id);
+	if (elf)
+		return elf;
+	link = dwelf_elf_gnu_debuglink(mod->elf, &crc);
+	slash = strrchr(path, '/');
+	if (!link || !link[0] || !slash)
+		return NULL;
+	dirlen = (int)(slash - path);
+	/*
+	 * gdb's order: beside the file, in .debug/ beside it, under the global debug dir; first as
+	 * the target sees them, then as we do (a chrooted target's maps show our paths).
+	 */
+	for (i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+		snprintf(cand, sizeof(cand), "%s%.*s/%s", roots[i], dirlen, path, link);
+		elf = open_debug_candidate(mod, cand, &crc);
+		if (elf)
+			return elf;
+		snprintf(cand, sizeof(cand), "%s%.*s/.debug/%s", roots[i], dirlen, path, link);
+		elf = open_debug_candidate(mod, cand, &crc);
+		if (elf)
+			return elf;
+		snprintf(cand, sizeof(cand), "%s" DEBUG_ROOT "%.*s/%s", roots[i], dirlen, path,
+			 link);
+		elf = open_debug_candidate(mod, cand, &crc);
+		if (elf)
+			return elf;
+	}
+	return NULL;
+}
+
+/*
+ * dwz-compressed debug files (Debian's -dbgsym) keep shared DIEs in a separate alt file, named
+ * with its build-id in .gnu_debugaltlink. Open it now, while /proc/PID/root is still there.
+ */
+static void open_altlink(struct module *mod, Elf *dw_elf, const char *root)
+{
+	char id[2 * BUILD_ID_MAX + 1], path[PATH_MAX];
+	struct module probe = {0};
+	const unsigned char *raw;
+	const char *name;
+	size_t namelen, len, i;
+	Elf_Data *data;
+	Elf_Scn *scn;
+
+	scn = find_section(dw_elf, ".gnu_debugaltlink");
+	data = scn ? elf_getdata(scn, NULL) : NULL;
+	if (!data || !data->d_buf || !data->d_size)
+		return;
+	name = data->d_buf;
+	namelen = strnlen(name, data->d_size);
+	if (namelen + 1 >= data->d_size)
+		return;
+	raw = (const unsigned char *)name + namelen + 1;
+	len = data->d_size - namelen - 1;
+	if (len > BUILD_ID_MAX)
+		return;
+	for (i = 0; i < len; i++)
+		sprintf(id + 2 * i, "%02x", raw[i]);
+	/* The alt file's build-id is its identity; open_debug_candidate checks it against this. */
+	memcpy(probe.build_id, id, sizeof(id));
+	mod->alt_elf = find_by_build_id(&probe, root, id);
+	if (!mod->alt_elf && name[0] == '/') {
+		snprintf(path, sizeof(path), "%s%s", root, name);
+		mod->alt_elf = open_debug_candidate(&probe, path, NULL);
+	}
+}
+
+/*
+ * DWARF is set up at the first address of the module, not when the module is opened:
+ * dwarf_begin_elf decompresses the debug sections, tens of milliseconds for libc, which would
+ * otherwise be paid at attach for every library whether any stack goes through it or not.
+ */
+static Dwarf *module_dwarf(struct module *mod)
+{
+	if (mod->dwarf_tried)
+		return mod->dwarf;
+	mod->dwarf_tried = true;
+	if (!mod->dw_elf)
+		return NULL;
+	mod->dwarf = dwarf_begin_elf(mod->dw_elf, DWARF_C_READ, NULL);
+	if (mod->dwarf && mod->alt_elf) {
+		mod->alt_dwarf = dwarf_begin_elf(mod->alt_elf, DWARF_C_READ, NULL);
+		if (mod->alt_dwarf)
+			dwarf_setalt(mod->dwarf, mod->alt_dwarf);
+	}
+	return mod->dwarf;
+}
+
+static void module_free(struct module *mod)
+{
+	if (!mod)
+		return;
+	if (mod->dwarf)
+		dwarf_end(mod->dwarf);
+	if (mod->alt_dwarf)
+		dwarf_end(mod->alt_dwarf);
+	if (mod->alt_elf)
+		elf_end(mod->alt_elf);
+	if (mod->dbg_elf)
+		elf_end(mod->dbg_elf);
+	if (mod->elf)
+		elf_end(mod->elf);
+	free(mod->loads);
+	free(mod->syms);
+	free(mod->cache);
+	free(mod);
+}
+
+/*
+ * Build a module from an open file. Failing to parse the file is not an error: the module is
+ * kept without an ELF so the file is not reopened for each of its addresses.
+ */
+static int module_load(struct module *mod, int fd, const char *root, const char *path)
+{
+	Elf *sym_elf = NULL, *dw_elf = NULL;
+	int err;
+
+	mod->elf = elf_open_fd(fd);
+	if (!mod->elf)
+		return 0;
+	err = load_phdrs(mod);
+	if (err)
+		return err;
+	build_id_hex(mod->elf, mod->build_id);
+
+	if (has_section_type(mod->elf, SHT_SYMTAB))
+		sym_elf = mod->elf;
+	if (has_dwarf(mod->elf))
+		dw_elf = mod->elf;
+	if (!sym_elf || !dw_elf) {
+		mod->dbg_elf = find_debug_file(mod, root, path);
+		if (mod->dbg_elf && !sym_elf && has_section_type(mod->dbg_elf, SHT_SYMTAB))
+			sym_elf = mod->dbg_elf;
+		if (mod->dbg_elf && !dw_elf && has_dwarf(mod->dbg_elf))
+			dw_elf = mod->dbg_elf;
+	}
+
+	if (sym_elf)
+		err = load_syms(mod, sym_elf, SHT_SYMTAB);
+	else
+		err = load_syms(mod, mod->elf, SHT_DYNSYM);
+	if (err)
+		return err;
+
+	mod->dw_elf = dw_elf;
+	if (dw_elf)
+		open_altlink(mod, dw_elf, root);
+	return 0;
+}
+
+static unsigned int module_bucket(dev_t dev, ino_t ino)
+{
+	return (unsigned int)((ino ^ (dev * 31)) % MODULE_BUCKETS);
+}
+
+static void module_put(struct symbolizer *sz, struct module *mod)
+{
+	struct module **pp;
+
+	if (!mod || --mod->refs > 0)
+		return;
+	for (pp = &sz->modules[module_bucket(mod->dev, mod->ino)]; *pp; pp = &(*pp)->next) {
+		if (*pp == mod) {
+			*pp = mod->next;
+			break;
+		}
+	}
+	module_free(mod);
+}
+
+/* Open the file behind a mapping as the target process sees it. */
+static int open_mapping(int pid, const struct mapping *m)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int fd = -1, stale = -1;
+
+	if (!m->deleted) {
+		/* /proc/PID/root: the target's mount namespace and chroot, e.g. a container. */
+		snprintf(path, sizeof(path), "/proc/%d/root%s", pid, m->path);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && m->ino && fstat(fd, &st) == 0 && st.st_ino != m->ino) {
+			/* replaced on disk since it was mapped; keep only as a last resort */
+			stale = fd;
+			fd = -1;
+		}
+	}
+	if (fd < 0 && !m->deleted) {
+		/*
+		 * The kernel prints paths from the reader's root when it can reach the file, so a
+		 * chrooted target's paths are ours. Such a path could also name an unrelated host
+		 * file, so take it only if it is the very inode that is mapped.
+		 */
+		fd = open(m->path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 &&
+		    (fstat(fd, &st) != 0 || st.st_ino != m->ino || st.st_dev != m->dev)) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (fd < 0) {
+		/* the mapped inode, even deleted; CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE */
+		snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid,
+			 (unsigned long long)m->start, (unsigned long long)m->end);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0) {
+		fd = stale;
+		stale = -1;
+	}
+	if (stale >= 0)
+		close(stale);
+	return fd;
+}
+
+/* Return the module for a mapping with a reference taken, or NULL when it cannot be opened. */
+static struct module *module_get(struct symbolizer *sz, int pid, const struct mapping *m)
+{
+	struct module *mod = NULL;
+	char root[32];
+	struct stat st;
+	unsigned int b;
+	int fd, err;
+
+	fd = open_mapping(pid, m);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) != 0)
+		goto cleanup;
+	b = module_bucket(st.st_dev, st.st_ino);
+	for (mod = sz->modules[b]; mod; mod = mod->next) {
+		if (same_file(&st, mod) && mod->size == st.st_size &&
+		    mod->mtime.tv_sec == st.st_mtim.tv_sec &&
+		    mod->mtime.tv_nsec == st.st_mtim.tv_nsec) {
+			mod->refs++;
+			goto cleanup;
+		}
+	}
+	mod = calloc(1, sizeof(*mod));
+	if (!mod)
+		goto cleanup;
+	mod->dev = st.st_dev;
+	mod->ino = st.st_ino;
+	mod->size = st.st_size;
+	mod->mtime = st.st_mtim;
+	mod->refs = 1;
+	snprintf(root, sizeof(root), "/proc/%d/root", pid);
+	err = module_load(mod, fd, root, m->path);
+	if (err) {
+		module_free(mod);
+		mod = NULL;
+		goto cleanup;
+	}
+	mod->next = sz->modules[b];
+	sz->modules[b] = mod;
+cleanup:
+	close(fd);
+	return mod;
+}
+
+/* Map a file offset to the ELF virtual address through the PT_LOAD that holds it. */
+static bool module_vaddr(const struct module *mod, __u64 fileoff, __u64 *vaddr)
+{
+	const GElf_Phdr *ph;
+	size_t i;
+
+	for (i = 0; i < mod->nr_loads; i++) {
+		ph = &mod->loads[i];
+		if (fileoff >= ph->p_offset && fileoff - ph->p_offset < ph->p_filesz) {
+			*vaddr = fileoff - ph->p_offset + ph->p_vaddr;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- address resolution ------------------------------------------------------------------- */
+
+static bool sym_covers(const struct sym *s, __u64 vaddr)
+{
+	if (vaddr < s->addr)
+		return false;
+	return s->size ? vaddr - s->addr < s->size : vaddr == s->addr;
+}
+
+static void lookup_sym(const struct module *mod, __u64 vaddr, struct addr_entry *e)
+{
+	size_t lo = 0, hi = mod->nr_syms, i, last, first, limit;
+	const struct sym *best = NULL;
+
+	/* one past the last symbol at or below vaddr */
+	while (lo < hi) {
+		i = lo + (hi - lo) / 2;
+		if (mod->syms[i].addr <= vaddr)
+			lo = i + 1;
+		else
+			hi = i;
+	}
+	if (lo == 0)
+		return;
+	last = lo - 1;
+	first = last;
+	while (first > 0 && mod->syms[first - 1].addr == mod->syms[last].addr)
+		first--;
+	/*
+	 * The closest covering symbol wins, and among aliases the best ranked (sorted first).
+	 * Look a little further back too: a nested label (asm entry point, size 0 or small) may
+	 * sit between vaddr and the function that really encloses it.
+	 */
+	limit = first > COVER_LOOKBACK ? first - COVER_LOOKBACK : 0;
+	for (i = last + 1; i-- > limit;) {
+		if (best && mod->syms[i].addr != best->addr)
+			break;
+		if (sym_covers(&mod->syms[i], vaddr))
+			best = &mod->syms[i];
+	}
+	e->exact = best != NULL;
+	if (!best)
+		best = &mod->syms[first];
+	e->func = best->name;
+	e->offset = vaddr - best->addr;
+}
+
+static bool find_cu(Dwarf *dw, __u64 vaddr, Dwarf_Die *cudie)
+{
+	Dwarf_Off off = 0, next;
+	size_t hsize;
+
+	if (dwarf_addrdie(dw, vaddr, cudie))
+		return true;
+	/* .debug_aranges is optional (clang omits it); fall back to each CU's own ranges. */
+	while (dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+		if (dwarf_offdie(dw, off + hsize, cudie) && dwarf_haspc(cudie, vaddr) > 0)
+			return true;
+		off = next;
+	}
+	return false;
+}
+
+/* The out-of-line function around vaddr (not an inlined callee), for code no symbol covers. */
+static void dwarf_func(Dwarf_Die *cudie, __u64 vaddr, struct addr_entry *e)
+{
+	Dwarf_Addr base, start, end;
+	Dwarf_Die *scopes = NULL, *fn = NULL;
+	Dwarf_Attribute attr;
+	const char *name;
+	ptrdiff_t it = 0;
+	int n, i;
+
+	/* innermost first; inlined callees are DW_TAG_inlined_subroutine and get skipped */
+	n = dwarf_getscopes(cudie, vaddr, &scopes);
+	for (i = 0; i < n && !fn; i++)
+		if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram)
+			fn = &scopes[i];
+	if (!fn)
+		goto cleanup;
+	name = dwarf_formstring(dwarf_attr_integrate(fn, DW_AT_linkage_name, &attr));
+	if (!name)
+		name = dwarf_diename(fn);
+	if (!name)
+		goto cleanup;
+	/* Split hot/cold functions have several ranges; offset from the one holding vaddr. */
+	while ((it = dwarf_ranges(fn, it, &base, &start, &end)) > 0) {
+		if (vaddr >= start && vaddr < end) {
+			e->func = name;
+			e->offset = vaddr - start;
+			e->exact = true;
+			break;
+		}
+	}
+cleanup:
+	free(scopes);
+}
+
+static void lookup_dwarf(struct module *mod, __u64 vaddr, struct addr_entry *e)
+{
+	Dwarf *dw = module_dwarf(mod);
+	Dwarf_Die cudie;
+	Dwarf_Line *line;
+	const char *src;
+
+	if (!dw || !find_cu(dw, vaddr, &cudie))
+		return;
+	if (!e->exact)
+		dwarf_func(&cudie, vaddr, e);
+	line = dwarf_getsrc_die(&cudie, vaddr);
+	if (!line)
+		return;
+	src = dwarf_linesrc(line, NULL, NULL);
+	if (src && dwarf_lineno(line, &e->line) == 0)
+		e->file = src;
+	else
+		e->line = 0;
+}
+
+static size_t addr_hash(__u64 vaddr, size_t cap)
+{
+	return (size_t)((vaddr * 0x9e3779b97f4a7c15ULL) >> 17) & (cap - 1);
+}
+
+static struct addr_entry *cache_find(const struct module *mod, __u64 vaddr)
+{
+	size_t i;
+
+	if (!mod->cache)
+		return NULL;
+	for (i = addr_hash(vaddr, mod->cache_cap); mod->cache[i].used;
+	     i = (i + 1) & (mod->cache_cap - 1))
+		if (mod->cache[i].vaddr == vaddr)
+			return &mod->cache[i];
+	return NULL;
+}
+
+static void cache_insert(struct module *mod, const struct addr_entry *e)
+{
+	struct addr_entry *old = mod->cache, *tab;
+	size_t cap, i, j;
+
+	if (mod->cache_used >= ADDR_CACHE_MAX)
+		return;
+	if (2 * (mod->cache_used + 1) > mod->cache_cap) {
+		cap = mod->cache_cap ? 2 * mod->cache_cap : 64;
+		tab = calloc(cap, sizeof(*tab));
+		if (!tab)
+			return; /* only memoisation is lost */
+		for (j = 0; j < mod->cache_cap; j++) {
+			if (!old[j].used)
+				continue;
+			for (i = addr_hash(old[j].vaddr, cap); tab[i].used; i = (i + 1) & (cap - 1))
+				;
+			tab[i] = old[j];
+		}
+		free(old);
+		mod->cache = tab;
+		mod->cache_cap = cap;
+	}
+	for (i = addr_hash(e->vaddr, mod->cache_cap); mod->cache[i].used;
+	     i = (i + 1) & (mod->cache_cap - 1))
+		;
+	mod->cache[i] = *e;
+	mod->cache[i].used = true;
+	mod->cache_used++;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+static void fill_from_entry(const struct addr_entry *e, struct sym_frame *frame)
+{
+	if (e->func) {
+		snprintf(frame->func, sizeof(frame->func), "%s", e->func);
+		frame->offset = e->offset;
+		frame->exact = e->exact;
+	} else {
+		frame->offset = e->vaddr;
+	}
+	if (e->file && e->line > 0) {
+		snprintf(frame->file, sizeof(frame->file), "%s", base_name(e->file));
+		frame->line = e->line;
+	}
+}
+
+/* ---- processes ---------------------------------------------------------------------------- */
+
+static int read_maps(int pid, struct mapping **out, size_t *nr_out)
+{
+	unsigned long long start, end, pgoff, ino;
+	struct mapping *maps = NULL, *tmp, *m;
+	size_t nr = 0, cap = 0, len, linecap = 0;
+	char path[64], perms[5], *line = NULL;
+	static const char deleted[] = " (deleted)";
+	unsigned int maj, min;
+	int err = 0, pos;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f) {
+		err = errno == ENOENT ? -ESRCH : -errno;
+		goto cleanup;
+	}
+	while (getline(&line, &linecap, f) > 0) {
+		pos = 0;
+		if (sscanf(line, "%llx-%llx %4s %llx %x:%x %llu %n", &start, &end, perms, &pgoff,
+			   &maj, &min, &ino, &pos) < 7 ||
+		    !pos)
+			continue;
+		if (nr == cap) {
+			cap = cap ? 2 * cap : 64;
+			tmp = realloc(maps, cap * sizeof(*maps));
+			if (!tmp) {
+				err = -ENOMEM;
+				goto cleanup;
+			}
+			maps = tmp;
+		}
+		m = &maps[nr];
+		memset(m, 0, sizeof(*m));
+		m->start = start;
+		m->end = end;
+		m->pgoff = pgoff;
+		m->ino = ino;
+		m->dev = makedev(maj, min);
+		m->exec = perms[2] == 'x';
+		len = strcspn(line + pos, "\n");
+		line[pos + len] = '\0';
+		if (len >= sizeof(deleted) - 1 &&
+		    strcmp(line + pos + len - (sizeof(deleted) - 1), deleted) == 0) {
+			line[pos + len - (sizeof(deleted) - 1)] = '\0';
+			m->deleted = true;
+		}
+		m->path = strdup(line + pos);
+		if (!m->path) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		nr++;
+	}
+	if (ferror(f)) {
+		/* a process exiting under us reads as ESRCH, not as an empty address space */
+		err = errno == ESRCH || errno == ENOENT ? -ESRCH : -EIO;
+		goto cleanup;
+	}
+	*out = maps;
+	*nr_out = nr;
+	maps = NULL;
+	nr = 0;
+cleanup:
+	if (f)
+		fclose(f);
+	free(line);
+	for (len = 0; len < nr; len++)
+		free(maps[len].path);
+	free(maps);
+	return err;
+}
+
+static void maps_free(struct symbolizer *sz, struct mapping *maps, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		module_put(sz, maps[i].mod);
+		free(maps[i].path);
+	}
+	free(maps);
+}
+
+static struct mapping *find_mapping(const struct proc *p, __u64 ip)
+{
+	size_t lo = 0, hi = p->nr_maps, i;
+
+	while (lo < hi) {
+		i = lo + (hi - lo) / 2;
+		if (ip < p->maps[i].start)
+			hi = i;
+		else if (ip >= p->maps[i].end) /* end is exclusive: it is the next mapping's byte */
+			lo = i + 1;
+		else
+			return &p->maps[i];
+	}
+	return NULL;
+}
+
+static bool same_mapped_file(const struct mapping *a, const struct mapping *b)
+{
+	return a->ino == b->ino && a->dev == b->dev && a->deleted == b->deleted &&
+	       strcmp(a->path, b->path) == 0;
+}
+
+static void share_module(struct mapping *m, const struct mapping *from)
+{
+	if (m->mod_tried || !from->mod || m->path[0] != '/' || !same_mapped_file(m, from))
+		return;
+	m->mod = from->mod;
+	m->mod->refs++;
+	m->mod_tried = true;
+}
+
+/*
+ * Open the modules of code mappings now rather than at their first address: once the process
+ * exits, /proc/PID/root and map_files are gone, and its last stacks would stay unresolved.
+ * The other mappings of those files (rodata, data) share the module.
+ */
+static void proc_load_modules(struct symbolizer *sz, struct proc *p)
+{
+	struct mapping *m;
+	size_t i;
+
+	for (i = 0; i < p->nr_maps; i++) {
+		m = &p->maps[i];
+		if (m->exec && m->path[0] == '/' && !m->mod_tried) {
+			m->mod_tried = true;
+			m->mod = module_get(sz, p->pid, m);
+		}
+	}
+	/* a file's mappings are adjacent: spread each module forwards, then backwards */
+	for (i = 1; i < p->nr_maps; i++)
+		share_module(&p->maps[i], &p->maps[i - 1]);
+	for (i = p->nr_maps; i > 1; i--)
+		share_module(&p->maps[i - 2], &p->maps[i - 1]);
+}
+
+/* Re-read the mappings, keeping the modules of mappings that did not change. */
+static int proc_reread(struct symbolizer *sz, struct proc *p)
+{
+	struct mapping *maps, *o, *n;
+	size_t nr, i, j = 0;
+	int err;
+
+	err = read_maps(p->pid, &maps, &nr);
+	if (err)
+		return err;
+	/* both lists are sorted by start, as the kernel prints them */
+	for (i = 0; i < nr; i++) {
+		n = &maps[i];
+		while (j < p->nr_maps && p->maps[j].start < n->start)
+			j++;
+		if (j == p->nr_maps)
+			break;
+		o = &p->maps[j];
+		if (o->start == n->start && o->end == n->end && o->pgoff == n->pgoff &&
+		    same_mapped_file(o, n)) {
+			n->mod = o->mod;
+			n->mod_tried = o->mod_tried;
+			o->mod = NULL;
+		}
+	}
+	maps_free(sz, p->maps, p->nr_maps);
+	p->maps = maps;
+	p->nr_maps = nr;
+	proc_load_modules(sz, p);
+	return 0;
+}
+
+static int proc_get(struct symbolizer *sz, int pid, struct proc **out)
+{
+	struct proc *p, **bucket = &sz->procs[(unsigned int)pid % PROC_BUCKETS];
+	int err;
+
+	for (p = *bucket; p; p = p->next) {
+		if (p->pid == pid) {
+			*out = p;
+			return 0;
+		}
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->pid = pid;
+	err = read_maps(pid, &p->maps, &p->nr_maps);
+	if (err) {
+		free(p);
+		return err;
+	}
+	proc_load_modules(sz, p);
+	p->next = *bucket;
+	*bucket = p;
+	*out = p;
+	return 0;
+}
+
+/* ---- public API ----------------------------------------------------------------------------- */
+
+struct symbolizer *symbolizer__new(void)
+{
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return calloc(1, sizeof(struct symbolizer));
+}
+
+void symbolizer__forget(struct symbolizer *sz, int pid)
+{
+	struct proc **pp, *p;
+
+	if (!sz || pid <= 0)
+		return;
+	for (pp = &sz->procs[(unsigned int)pid % PROC_BUCKETS]; (p = *pp); pp = &p->next) {
+		if (p->pid == pid) {
+			*pp = p->next;
+			maps_free(sz, p->maps, p->nr_maps);
+			free(p);
+			return;
+		}
+	}
+}
+
+void symbolizer__free(struct symbolizer *sz)
+{
+	struct proc *p;
+	int i;
+
+	if (!sz)
+		return;
+	for (i = 0; i < PROC_BUCKETS; i++) {
+		while ((p = sz->procs[i])) {
+			sz->procs[i] = p->next;
+			maps_free(sz, p->maps, p->nr_maps);
+			free(p);
+		}
+	}
+	/* every module is referenced by some mapping, so none can be left */
+	free(sz);
+}
+
+int symbolizer__resolve(struct symbolizer *sz, int pid, __u64 ip, struct sym_frame *frame)
+{
+	struct addr_entry e = {0}, *hit;
+	struct mapping *m;
+	struct proc *p;
+	__u64 fileoff, vaddr;
+	int err;
+
+	if (!sz || pid <= 0 || !frame)
+		return -EINVAL;
+	memset(frame, 0, sizeof(*frame));
+	err = proc_get(sz, pid, &p);
+	if (err)
+		return err;
+	m = find_mapping(p, ip);
+	if (!m) {
+		/* a library may have been loaded since the mappings were read */
+		err = proc_reread(sz, p);
+		if (err)
+			return err;
+		m = find_mapping(p, ip);
+		if (!m)
+			return -ENOENT;
+	}
+	snprintf(frame->module, sizeof(frame->module), "%s", m->path);
+	if (m->path[0] != '/') {
+		/* anonymous memory (JIT code) or a pseudo-file such as [vdso] */
+		frame->offset = m->path[0] ? ip - m->start : ip;
+		return 0;
+	}
+	if (!m->mod_tried) {
+		m->mod_tried = true;
+		m->mod = module_get(sz, pid, m);
+	}
+	fileoff = ip - m->start + m->pgoff;
+	if (!m->mod || !m->mod->elf || !module_vaddr(m->mod, fileoff, &vaddr)) {
+		frame->offset = fileoff;
+		if (m->mod)
+			memcpy(frame->build_id, m->mod->build_id, sizeof(frame->build_id));
+		return 0;
+	}
+	memcpy(frame->build_id, m->mod->build_id, sizeof(frame->build_id));
+
+	hit = cache_find(m->mod, vaddr);
+	if (!hit) {
+		e.vaddr = vaddr;
+		lookup_sym(m->mod, vaddr, &e);
+		lookup_dwarf(m->mod, vaddr, &e);
+		cache_insert(m->mod, &e);
+		hit = &e;
+	}
+	fill_from_entry(hit, frame);
+	return 0;
+}
+
+int sym_frame__format(const struct sym_frame *f, char *buf, size_t len)
+{
+	int n;
+
+	if (!f || !buf || !len)
+		return -EINVAL;
+	if (!f->func[0])
+		n = snprintf(buf, len, "%s+0x%llx", f->module[0] ? f->module : "[unknown]",
+			     (unsigned long long)f->offset);
+	else if (f->file[0] && f->line > 0)
+		n = snprintf(buf, len, "%s+0x%llx (%s:%d)", f->func, (unsigned long long)f->offset,
+			     f->file, f->line);
+	else
+		n = snprintf(buf, len, "%s+0x%llx", f->func, (unsigned long long)f->offset);
+	if (n < 0)
+		return -EINVAL;
+	return (size_t)n >= len ? -ENOSPC : 0;
+}

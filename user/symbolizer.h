@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+#ifndef MAPTRACE_SYMBOLIZER_H
+#define MAPTRACE_SYMBOLIZER_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+/*
+ * User-space stack symbolizer.
+ *
+ * Turns an instruction pointer of a (possibly containerised) process into a function, offset,
+ * source line and module. Modules are opened through /proc/PID/root so that the target's own
+ * view of the file system is used, and debug info is looked up by build-id and .gnu_debuglink.
+ * State is cached per process (its mappings) and per module (symbols, DWARF, resolved
+ * addresses); modules are shared between processes that map the same file.
+ *
+ * Not thread-safe: use one symbolizer per thread or serialise calls.
+ */
+
+struct symbolizer;
+
+struct sym_frame {
+	char func[256];	   /* function name, "" when unknown */
+	__u64 offset;	   /* ip - function start; module-relative address when func is "" */
+	char module[256];  /* path of the mapped object as the target sees it, "" if anonymous */
+	char file[256];	   /* source file basename when DWARF line info exists, else "" */
+	int line;	   /* 0 when unknown */
+	char build_id[41]; /* hex build-id of the module, "" when none */
+	int exact;	   /* 1: a symbol or DWARF function covers ip; 0: nearest symbol below */
+};
+
+/**
+ * symbolizer__new() - create an empty symbolizer.
+ *
+ * Return: a new symbolizer, or NULL with errno set (ENOMEM, or the libelf version mismatch
+ * reported as EINVAL).
+ */
+struct symbolizer *symbolizer__new(void);
+
+/**
+ * symbolizer__free() - release a symbolizer and every cached process and module.
+ * @sz: symbolizer, may be NULL.
+ */
+void symbolizer__free(struct symbolizer *sz);
+
+/**
+ * symbolizer__resolve() - resolve one user-space address of a process.
+ * @sz: symbolizer.
+ * @pid: process (or thread) id whose address space @ip belongs to.
+ * @ip: the address to resolve. For return addresses of frames other than the innermost, pass
+ *	ip - 1 so that the call instruction, not the one after it, is looked up.
+ * @frame: filled on success.
+ *
+ * The process's mappings are read on first use and cached; when @ip lies outside all cached
+ * mappings they are read once more, since the process may have loaded a library since.
+ * A module that cannot be opened or has no symbols still yields 0, with @frame->func "" and
+ * @frame->offset set to the module-relative address (the ELF virtual address when the module
+ * could be read, the file offset otherwise).
+ *
+ * Return: 0 on success; -ESRCH when the process is gone, -ENOENT when no mapping of the process
+ * covers @ip, -EACCES when its mappings may not be read, -EINVAL or -ENOMEM otherwise.
+ */
+int symbolizer__resolve(struct symbolizer *sz, int pid, __u64 ip, struct sym_frame *frame);
+
+/**
+ * symbolizer__forget() - drop cached state of a process.
+ * @sz: symbolizer.
+ * @pid: the process; nothing happens when it is not cached.
+ *
+ * Call it when the process execs or exits: its mappings are no longer valid, and a reused pid
+ * would otherwise be symbolized with the old process's layout. Modules no other cached process
+ * uses are freed.
+ */
+void symbolizer__forget(struct symbolizer *sz, int pid);
+
+/**
+ * sym_frame__format() - render a frame on one line.
+ * @f: a frame filled by symbolizer__resolve().
+ * @buf: destination, always NUL-terminated when @len > 0.
+ * @len: size of @buf.
+ *
+ * Produces "func+0xoff (file:line)", "func+0xoff" without line info, or "module+0xaddr" when the
+ * function is unknown ("[unknown]+0xaddr" for anonymous memory).
+ *
+ * Return: 0, -EINVAL on bad arguments, or -ENOSPC when the text was truncated.
+ */
+int sym_frame__format(const struct sym_frame *f, char *buf, size_t len);
+
+#endif /* MAPTRACE_SYMBOLIZER_H */

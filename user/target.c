@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "target.h"
+#include "usdt.h"
+
+#define PROVIDER "cmap"
+
+static int read_small_file(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+/* Does the target live in our mount namespace's root?  Then its paths are ours too. */
+static bool same_root(int pid)
+{
+	struct stat a, b;
+	char p[64];
+
+	snprintf(p, sizeof(p), "/proc/%d/root", pid);
+	return !stat("/proc/self/root", &a) && !stat(p, &b) && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+bool target_module__has_probe(const struct target_module *m, const char *name)
+{
+	for (int i = 0; i < m->nsites; i++)
+		if (!strcmp(m->sites[i].name, name))
+			return true;
+	return false;
+}
+
+void target__release(struct target *t)
+{
+	for (int i = 0; i < t->nmodules; i++) {
+		free(t->modules[i].sites);
+		t->modules[i].sites = NULL;
+	}
+	t->nmodules = 0;
+}
+
+bool target__alive(int pid)
+{
+	char path[64], buf[512], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_small_file(path, buf, sizeof(buf)) < 0)
+		return false;
+	/* the state follows the last ')' of the comm field; Z and X are gone for good */
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+}
+
+static void read_identity(struct target *t)
+{
+	char path[64];
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", t->pid);
+	if (read_small_file(path, t->comm, sizeof(t->comm)) > 0)
+		t->comm[strcspn(t->comm, "\n")] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", t->pid);
+	n = read_small_file(path, t->cmdline, sizeof(t->cmdline));
+	for (int i = 0; i < n - 1; i++)
+		if (!t->cmdline[i])
+			t->cmdline[i] = ' ';
+}
+
+int target__inspect(int pid, struct target *t)
+{
+	char path[64], line[4096 + 256];
+	bool own_root;
+	FILE *f;
+	int err = 0;
+
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	own_root = same_root(pid);
+	read_identity(t);
+	while (fgets(line, sizeof(line), f)) {
+		struct target_module *m;
+		char *file = strchr(line, '/');
+		bool seen = false;
+
+		if (!file || !strstr(line, " r-xp ")) /* probes live in executable mappings */
+			continue;
+		file[strcspn(file, "\n")] = '\0';
+		if (strstr(file, " (deleted)"))
+			continue;
+		for (int i = 0; i < t->nmodules; i++)
+			seen |= !strcmp(t->modules[i].mapped, file);
+		if (seen || t->nmodules == TARGET_MAX_MODULES)
+			continue;
+		m = &t->modules[t->nmodules];
+		memset(m, 0, sizeof(*m));
+		snprintf(m->mapped, sizeof(m->mapped), "%s", file);
+		if (own_root)
+			snprintf(m->path, sizeof(m->path), "%s", file);
+		else
+			snprintf(m->path, sizeof(m->path), "/proc/%d/root%s", pid, file);
+		/* a module whose notes cannot be parsed is left out; usdt__parse said why */
+		if (usdt__parse(m->path, PROVIDER, &m->sites, &m->nsites))
+			continue;
+		if (m->nsites)
+			t->nmodules++;
+		else
+			free(m->sites);
+	}
+	if (ferror(f))
+		err = -EIO;
+	fclose(f);
+	/* an empty maps file: the process exited, or it is a kernel thread */
+	if (!err && !target__alive(pid))
+		err = -ESRCH;
+	return err;
+}

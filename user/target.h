@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/* The traced process: who it is and which of its mapped objects carry the map library's probes. */
+#ifndef MT_TARGET_H
+#define MT_TARGET_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#define TARGET_MAX_MODULES 16
+
+struct usdt_site;
+
+/* One mapped object with USDT probes of provider "cmap". */
+struct target_module {
+	char path[4096];	 /* path maptrace opens (through /proc/PID/root when needed) */
+	char mapped[4096];	 /* path as the target sees it */
+	struct usdt_site *sites; /* every cmap probe site of the object */
+	int nsites;
+};
+
+struct target {
+	int pid;
+	char comm[64];
+	char cmdline[512];
+	int nmodules;
+	struct target_module modules[TARGET_MAX_MODULES];
+};
+
+/**
+ * target__inspect() - read what maptrace needs to know about process @pid: its name, command
+ * line, and the mapped objects that carry cmap USDT probes.
+ * Return: 0, -ESRCH when there is no such process, -EACCES when its mappings cannot be read.
+ */
+int target__inspect(int pid, struct target *t);
+
+/** target__release() - free what target__inspect() allocated. */
+void target__release(struct target *t);
+
+/** target__alive() - does process @pid still exist (and is it not a zombie)? */
+bool target__alive(int pid);
+
+/** target_module__has_probe() - does the module carry probe @name? */
+bool target_module__has_probe(const struct target_module *m, const char *name);
+
+#endif /* MT_TARGET_H */

@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "maptrace.skel.h"
+#include "symbolizer.h"
+#include "tracer.h"
+#include "usdt.h"
+
+#define STACK_DEPTH 127
+#define MAX_LINKS 256
+#define STACK_UNRESOLVED (-2)
+
+struct tracer {
+	struct maptrace_bpf *skel;
+	struct ring_buffer *rb;
+	struct bpf_link *links[MAX_LINKS]; /* tracepoints */
+	int nlinks;
+	int fds[MAX_LINKS]; /* uprobe_multi links of the library's probes */
+	int nfds;
+	struct symbolizer *sz;
+	struct model *m;
+	int pid;
+	int ncpus;
+	__u32 stack_slots;
+	int *stack_of;	 /* BPF stack id -> model stack index, STACK_UNRESOLVED until seen */
+	__u64 malformed; /* records shorter than their header says */
+};
+
+/* The USDT programs, by probe name: the BPF functions are named after the probes. */
+static const char *const usdt_probes[] = {
+	"map_create",	 "map_destroy", "insert",    "delete",	     "sync_hit",
+	"sync_miss",	 "grow_begin",	"grow_end",  "evacuate_begin", "evacuate",
+	"grow_done",	 "sync_promote", "lock_wait_begin", "lock_wait_end",
+};
+
+static int resolve_stack(struct tracer *tr, __s32 id)
+{
+	struct mt_frame frames[STACK_DEPTH];
+	struct sym_frame sf;
+	__u64 ips[STACK_DEPTH] = {};
+	int n, idx;
+
+	if (id < 0 || (__u32)id >= tr->stack_slots)
+		return -1;
+	if (tr->stack_of[id] != STACK_UNRESOLVED)
+		return tr->stack_of[id];
+	if (bpf_map_lookup_elem(bpf_map__fd(tr->skel->maps.stacks), &id, ips))
+		return -1;
+	for (n = 0; n < STACK_DEPTH && ips[n]; n++) {
+		/* return addresses point after the call: look up the call itself */
+		__u64 ip = n ? ips[n] - 1 : ips[n];
+
+		memset(&sf, 0, sizeof(sf));
+		symbolizer__resolve(tr->sz, tr->pid, ip, &sf);
+		frames[n] = (struct mt_frame){
+			.ip = ips[n],
+			.offset = sf.offset,
+			.func = sf.func,
+			.module = sf.module,
+			.build_id = sf.build_id,
+			.file = sf.file,
+			.line = sf.line > 0 ? (__u32)sf.line : 0,
+			.exact = sf.exact,
+		};
+		/* the model copies the strings: sf is reused, so intern frame by frame below */
+		frames[n].func = strdup(sf.func);
+		frames[n].module = strdup(sf.module);
+		frames[n].build_id = strdup(sf.build_id);
+		frames[n].file = strdup(sf.file);
+	}
+	idx = model__intern_stack(tr->m, frames, n);
+	for (int i = 0; i < n; i++) {
+		free((char *)frames[i].func);
+		free((char *)frames[i].module);
+		free((char *)frames[i].build_id);
+		free((char *)frames[i].file);
+	}
+	if (idx < 0)
+		return -1;
+	tr->stack_of[id] = idx;
+	return idx;
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct tracer *tr = ctx;
+	const struct mt_hdr *h = data;
+
+	if (size < sizeof(*h) || h->size > size) {
+		tr->malformed++;
+		return 0;
+	}
+	return model__add_record(tr->m, h, resolve_stack(tr, h->stack_id));
+}
+
+/* libbpf needs tracefs for the futex tracepoints; it is not always mounted (nor is it here). */
+static int ensure_tracefs(void)
+{
+	if (!access("/sys/kernel/tracing/events", F_OK) ||
+	    !access("/sys/kernel/debug/tracing/events", F_OK))
+		return 0;
+	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL)) {
+		int err = -errno;
+
+		fprintf(stderr,
+			"maptrace: tracefs is not mounted and mounting it on /sys/kernel/tracing failed "
+			"(%s); mount it with 'mount -t tracefs nodev /sys/kernel/tracing' or use "
+			"--no-futex\n",
+			strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+/* One uprobe_multi link per (probe, module): all of a probe's sites detach in one batch. */
+static int attach_usdt(struct tracer *tr, const struct target *t)
+{
+	int spec_fd = bpf_map__fd(tr->skel->maps.__bpf_usdt_specs);
+	__u32 max_specs = bpf_map__max_entries(tr->skel->maps.__bpf_usdt_specs), next_id = 0;
+
+	for (int mi = 0; mi < t->nmodules; mi++) {
+		const struct target_module *mod = &t->modules[mi];
+
+		for (size_t i = 0; i < sizeof(usdt_probes) / sizeof(usdt_probes[0]); i++) {
+			struct bpf_program *prog;
+			int fd;
+
+			if (!target_module__has_probe(mod, usdt_probes[i]))
+				continue;
+			prog = bpf_object__find_program_by_name(tr->skel->obj, usdt_probes[i]);
+			if (!prog || tr->nfds == MAX_LINKS)
+				return -E2BIG;
+			fd = usdt__attach_probe(bpf_program__fd(prog), spec_fd, max_specs, mod->path,
+						t->pid, mod->sites, mod->nsites, usdt_probes[i], 0,
+						&next_id);
+			if (fd < 0) {
+				if (!target__alive(t->pid))
+					fprintf(stderr,
+						"maptrace: PID %d exited while maptrace was attaching; "
+						"start maptrace while it runs\n",
+						t->pid);
+				else
+					fprintf(stderr,
+						"maptrace: cannot attach to probe cmap:%s in %s: %s\n",
+						usdt_probes[i], mod->mapped, strerror(-fd));
+				return fd;
+			}
+			tr->fds[tr->nfds++] = fd;
+		}
+	}
+	return 0;
+}
+
+static int attach_futex(struct tracer *tr, const struct target *t)
+{
+	struct bpf_program *progs[] = { tr->skel->progs.futex_enter, tr->skel->progs.futex_exit };
+	int err = ensure_tracefs();
+
+	if (err)
+		return err;
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		struct bpf_link *link = bpf_program__attach(progs[i]);
+
+		if (!link) {
+			err = -errno;
+			fprintf(stderr, "maptrace: cannot attach to the futex tracepoints: %s\n",
+				strerror(-err));
+			return err;
+		}
+		tr->links[tr->nlinks++] = link;
+	}
+	(void)t;
+	return 0;
+}
+
+int tracer__start(const struct args *a, const struct target *t, struct model *m,
+		  struct tracer **out)
+{
+	struct tracer *tr = calloc(1, sizeof(*tr));
+	int err;
+
+	*out = NULL;
+	if (!tr)
+		return -ENOMEM;
+	tr->m = m;
+	tr->pid = t->pid;
+	tr->ncpus = libbpf_num_possible_cpus();
+	tr->sz = symbolizer__new();
+	if (tr->ncpus <= 0 || !tr->sz) {
+		err = tr->ncpus < 0 ? tr->ncpus : -ENOMEM;
+		goto cleanup;
+	}
+
+	/* open: parse the object, nothing in the kernel yet */
+	tr->skel = maptrace_bpf__open();
+	if (!tr->skel) {
+		err = -errno;
+		fprintf(stderr, "maptrace: cannot open the BPF object: %s\n", strerror(-err));
+		goto cleanup;
+	}
+	/* configure: the pid filter and sizes are constants the verifier sees */
+	tr->skel->rodata->target_tgid = t->pid;
+	tr->skel->rodata->rb_size = a->ringbuf_mb << 20;
+	tr->skel->rodata->capture_stacks = a->stacks;
+	tr->skel->rodata->trace_futex = a->futex;
+	tr->skel->rodata->nr_cpus = tr->ncpus;
+	bpf_map__set_max_entries(tr->skel->maps.events, a->ringbuf_mb << 20);
+	if (!a->futex) {
+		bpf_program__set_autoload(tr->skel->progs.futex_enter, false);
+		bpf_program__set_autoload(tr->skel->progs.futex_exit, false);
+	}
+	/* the library's probes attach through uprobe_multi links, which need this at load */
+	for (size_t i = 0; i < sizeof(usdt_probes) / sizeof(usdt_probes[0]); i++) {
+		struct bpf_program *prog =
+			bpf_object__find_program_by_name(tr->skel->obj, usdt_probes[i]);
+
+		if (prog)
+			bpf_program__set_expected_attach_type(
+				prog, (enum bpf_attach_type)USDT_TRACE_UPROBE_MULTI);
+	}
+	tr->stack_slots = bpf_map__max_entries(tr->skel->maps.stacks);
+	tr->stack_of = malloc(tr->stack_slots * sizeof(*tr->stack_of));
+	if (!tr->stack_of) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (__u32 i = 0; i < tr->stack_slots; i++)
+		tr->stack_of[i] = STACK_UNRESOLVED;
+
+	/* load: verify and create maps */
+	err = maptrace_bpf__load(tr->skel);
+	if (err) {
+		fprintf(stderr, "maptrace: cannot load the BPF programs: %s (run with -v for the "
+				"verifier log)\n",
+			strerror(-err));
+		goto cleanup;
+	}
+
+	/* attach: the library's probes in every module that has them, then futex waits */
+	err = attach_usdt(tr, t);
+	if (!err && a->futex)
+		err = attach_futex(tr, t);
+	if (err)
+		goto cleanup;
+
+	/* poll: records arrive without wakeups; the main loop polls on a timeout */
+	tr->rb = ring_buffer__new(bpf_map__fd(tr->skel->maps.events), on_record, tr, NULL);
+	if (!tr->rb) {
+		err = -errno;
+		fprintf(stderr, "maptrace: cannot set up the ring buffer: %s\n", strerror(-err));
+		goto cleanup;
+	}
+	/* read the target's mappings now: it may exit before its last records are read */
+	{
+		struct sym_frame sf;
+
+		symbolizer__resolve(tr->sz, tr->pid, 0, &sf);
+	}
+	*out = tr;
+	return 0;
+cleanup:
+	tracer__free(tr);
+	return err;
+}
+
+int tracer__poll(struct tracer *tr, int timeout_ms)
+{
+	int n = ring_buffer__poll(tr->rb, timeout_ms);
+
+	if (n == -EINTR)
+		return 0;
+	return n;
+}
+
+static int sync_counts(struct tracer *tr)
+{
+	int fd = bpf_map__fd(tr->skel->maps.map_counts);
+	struct mt_map_counts *vals = calloc(tr->ncpus, sizeof(*vals));
+	__u64 key, *prev = NULL;
+	int err = 0;
+
+	if (!vals)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(fd, prev, &key)) {
+		struct mt_map_counts sum = {};
+
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, vals))
+			continue; /* deleted meanwhile by map_destroy */
+		for (int c = 0; c < tr->ncpus; c++) {
+			sum.inserts += vals[c].inserts;
+			sum.deletes += vals[c].deletes;
+			sum.sync_hits += vals[c].sync_hits;
+			sum.sync_misses += vals[c].sync_misses;
+		}
+		err = model__set_counts(tr->m, key, &sum);
+		if (err)
+			break;
+	}
+	free(vals);
+	return err;
+}
+
+int tracer__sync(struct tracer *tr)
+{
+	__u64 dropped[MT_DROP_MAX];
+	int err = ring_buffer__consume(tr->rb);
+
+	if (err < 0)
+		return err;
+	for (int i = 0; i < MT_DROP_MAX; i++)
+		dropped[i] = __atomic_load_n(&tr->skel->bss->drops[i], __ATOMIC_RELAXED);
+	model__set_dropped(tr->m, dropped);
+	return sync_counts(tr);
+}
+
+struct detach_job {
+	struct bpf_link **links;
+	int *fds;
+	int n;
+};
+
+static void *detach_one(void *arg)
+{
+	struct detach_job *j = arg;
+
+	for (int i = 0; i < j->n; i++) {
+		if (j->links)
+			bpf_link__destroy(j->links[i]);
+		else
+			close(j->fds[i]);
+	}
+	return NULL;
+}
+
+/*
+ * Each link's detach waits for an RCU grace period (20-100 ms measured here); closing 14 links
+ * in turn takes most of a second.  Close them from parallel threads so the grace periods
+ * overlap: the whole detach then costs about one.
+ */
+static void detach_all(struct tracer *tr)
+{
+	struct detach_job jobs[MAX_LINKS * 2];
+	pthread_t th[MAX_LINKS * 2];
+	bool started[MAX_LINKS * 2] = {};
+	int n = 0;
+
+	for (int i = 0; i < tr->nfds; i++)
+		jobs[n++] = (struct detach_job){ .fds = &tr->fds[i], .n = 1 };
+	for (int i = 0; i < tr->nlinks; i++)
+		jobs[n++] = (struct detach_job){ .links = &tr->links[i], .n = 1 };
+	for (int i = 0; i < n; i++) {
+		started[i] = !pthread_create(&th[i], NULL, detach_one, &jobs[i]);
+		if (!started[i])
+			detach_one(&jobs[i]);
+	}
+	for (int i = 0; i < n; i++)
+		if (started[i])
+			pthread_join(th[i], NULL);
+	tr->nfds = tr->nlinks = 0;
+}
+
+void tracer__free(struct tracer *tr)
+{
+	if (!tr)
+		return;
+	ring_buffer__free(tr->rb);
+	detach_all(tr);
+	maptrace_bpf__destroy(tr->skel);
+	symbolizer__free(tr->sz);
+	free(tr->stack_of);
+	free(tr);
+}

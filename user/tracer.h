@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The live collector: loads maptrace's BPF programs, attaches them to one process, and feeds
+ * what they record into a model.
+ */
+#ifndef MT_TRACER_H
+#define MT_TRACER_H
+
+#include "args.h"
+#include "model.h"
+#include "target.h"
+
+struct tracer;
+
+/**
+ * tracer__start() - open, configure, load and attach the BPF programs for @t.
+ * Prints a one-line message naming the problem and its fix on failure.
+ * Return: 0 and *@out, or a negative errno.
+ */
+int tracer__start(const struct args *a, const struct target *t, struct model *m,
+		  struct tracer **out);
+
+/**
+ * tracer__poll() - wait up to @timeout_ms for records and feed every available one to the
+ * model.  Return: records consumed, or a negative errno.
+ */
+int tracer__poll(struct tracer *tr, int timeout_ms);
+
+/**
+ * tracer__sync() - drain the ring buffer and copy the kernel's per-map counters and loss
+ * counters into the model, so a report built next is complete.
+ */
+int tracer__sync(struct tracer *tr);
+
+/** tracer__free() - detach and unload everything. NULL is allowed. */
+void tracer__free(struct tracer *tr);
+
+#endif /* MT_TRACER_H */
