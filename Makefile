@@ -1,0 +1,212 @@
+# SPDX-License-Identifier: MIT
+# maptrace build.  Objects go out of tree into .output/, binaries into bin/.
+#   make            build the library, mapload, the BPF objects and maptrace
+#   make test       install missing packages, build, run every test tier
+#   make demo       install missing packages, build, run maptrace on a mapload growth storm
+#   make bench      library benchmarks (ratios measured side by side in one run)
+#   make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from the running kernel's BTF
+#   make install PREFIX=/usr/local
+#   V=1             show full commands
+
+OUTPUT ?= .output
+PREFIX ?= /usr/local
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+WARN := -Wall -Wextra
+CFLAGS ?= -O2 -g -fno-omit-frame-pointer
+ALL_CFLAGS := $(CFLAGS) $(WARN) -pthread -MMD -MP $(EXTRA_CFLAGS)
+INCLUDES := -Iinclude -Ilib -I$(OUTPUT) -Iuser
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-parameter \
+	-Ivmlinux/$(ARCH) -Iinclude -I/usr/include/$(MULTIARCH) -MMD -MP
+
+LIB_SRCS := lib/cmap.c lib/ccmap.c
+LIB_OBJS := $(LIB_SRCS:%.c=$(OUTPUT)/%.o)
+LIB_NOPROBE_OBJS := $(LIB_SRCS:%.c=$(OUTPUT)/noprobes/%.o)
+LIBCMAP_A := $(OUTPUT)/libcmap.a
+LIBCMAP_SO := $(OUTPUT)/libcmap.so
+
+MAPLOAD_SRCS := $(wildcard mapload/*.c)
+MAPLOAD_OBJS := $(MAPLOAD_SRCS:%.c=$(OUTPUT)/%.o)
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(BPF_SRCS:%.bpf.c=$(OUTPUT)/%.bpf.o)
+SKELS := $(BPF_SRCS:bpf/%.bpf.c=$(OUTPUT)/%.skel.h)
+
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(USER_SRCS:%.c=$(OUTPUT)/%.o)
+USER_LIBS := -lbpf -ldw -lelf -lz -lm
+
+TEST_BPF_SRCS := $(wildcard tests/bpf/*.bpf.c)
+TEST_SKELS := $(TEST_BPF_SRCS:tests/bpf/%.bpf.c=$(OUTPUT)/tests/bpf/%.skel.h)
+
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%,$(wildcard tests/unit/test_*.c))
+TEST_PROGS := $(patsubst tests/progs/%.c,$(OUTPUT)/tests/progs/%,$(wildcard tests/progs/*.c))
+LIBMAPTRACE_A := $(OUTPUT)/libmaptrace.a
+
+LIB_TESTS := $(patsubst tests/lib/%.c,$(OUTPUT)/tests/lib/%,$(filter-out tests/lib/test_stress.c,$(wildcard tests/lib/test_*.c)))
+STRESS_TESTS := $(OUTPUT)/tests/lib/test_stress_tsan $(OUTPUT)/tests/lib/test_stress_asan
+BPF_TESTS := $(OUTPUT)/tests/bpf/test_usdt_grow
+
+BINS := bin/mapload $(if $(USER_SRCS),bin/maptrace)
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all lib test test-build demo bench deps vmlinux install clean
+
+all: lib $(BINS)
+
+lib: $(LIBCMAP_A) $(LIBCMAP_SO)
+
+deps:
+	$(Q)scripts/deps.sh
+
+# --- the reference map library -------------------------------------------------------------
+$(OUTPUT)/lib/%.o: lib/%.c | $(OUTPUT)/lib
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIC $(INCLUDES) -c $< -o $@
+
+$(OUTPUT)/noprobes/lib/%.o: lib/%.c | $(OUTPUT)/noprobes/lib
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -DCMAP_NO_PROBES $(INCLUDES) -c $< -o $@
+
+$(LIBCMAP_A): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUTPUT)/libcmap-noprobes.a: $(LIB_NOPROBE_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LIBCMAP_SO): $(LIB_OBJS)
+	$(call msg,LD,$@)
+	$(Q)$(CC) -shared -pthread -Wl,-soname,libcmap.so.1 $^ -o $@
+	$(Q)ln -sf libcmap.so $@.1
+
+# --- mapload: the workload -----------------------------------------------------------------
+$(OUTPUT)/mapload/%.o: mapload/%.c | $(OUTPUT)/mapload
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(INCLUDES) -c $< -o $@
+
+bin/mapload: $(MAPLOAD_OBJS) $(LIBCMAP_A) | bin
+	$(call msg,LD,$@)
+	$(Q)$(CC) -pthread $(MAPLOAD_OBJS) $(LIBCMAP_A) -lm -o $@
+
+# The same workload linked against libcmap.so: probes then live in a shared library.
+bin/mapload-shared: $(MAPLOAD_OBJS) $(LIBCMAP_SO) | bin
+	$(call msg,LD,$@)
+	$(Q)$(CC) -pthread $(MAPLOAD_OBJS) -L$(OUTPUT) -l:libcmap.so -lm \
+		-Wl,-rpath,'$$ORIGIN/../$(OUTPUT)' -o $@
+
+# --- BPF programs and skeletons ------------------------------------------------------------
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/tests/bpf/%.bpf.o: tests/bpf/%.bpf.c | $(OUTPUT)/tests/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(OUTPUT)/tests/bpf/%.skel.h: $(OUTPUT)/tests/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# --- maptrace ------------------------------------------------------------------------------
+$(OUTPUT)/user/%.o: user/%.c $(SKELS) | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(INCLUDES) -c $< -o $@
+
+bin/maptrace: $(USER_OBJS) | bin
+	$(call msg,LD,$@)
+	$(Q)$(CC) -pthread $^ $(USER_LIBS) -o $@
+
+# Everything but main(), for unit tests.
+$(LIBMAPTRACE_A): $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# --- tests ---------------------------------------------------------------------------------
+$(OUTPUT)/tests/lib/test_%: tests/lib/test_%.c $(LIBCMAP_A) | $(OUTPUT)/tests/lib
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(INCLUDES) $< $(LIBCMAP_A) -o $@
+
+# The stress test is compiled together with the library sources so the sanitizers see inside.
+$(OUTPUT)/tests/lib/test_stress_tsan: tests/lib/test_stress.c $(LIB_SRCS) | $(OUTPUT)/tests/lib
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O1 -g $(WARN) -pthread -fsanitize=thread $(INCLUDES) $^ -o $@
+
+$(OUTPUT)/tests/lib/test_stress_asan: tests/lib/test_stress.c $(LIB_SRCS) | $(OUTPUT)/tests/lib
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O1 -g $(WARN) -pthread -fsanitize=address,undefined -fno-omit-frame-pointer \
+		-fno-sanitize-recover=undefined $(INCLUDES) $^ -o $@
+
+$(OUTPUT)/tests/bpf/test_%: tests/bpf/test_%.c $(TEST_SKELS) | $(OUTPUT)/tests/bpf
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(INCLUDES) -I$(OUTPUT)/tests/bpf $< -lbpf -lelf -lz -o $@
+
+$(OUTPUT)/tests/unit/test_%: tests/unit/test_%.c $(LIBMAPTRACE_A) | $(OUTPUT)/tests/unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(INCLUDES) $< $(LIBMAPTRACE_A) $(USER_LIBS) -o $@
+
+$(OUTPUT)/tests/progs/%: tests/progs/%.c $(LIBCMAP_A) | $(OUTPUT)/tests/progs
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(INCLUDES) $< $(LIBCMAP_A) -o $@
+
+test-build: all bin/mapload-shared $(OUTPUT)/libcmap-noprobes.a $(LIB_TESTS) $(STRESS_TESTS) $(BPF_TESTS) $(UNIT_TESTS) \
+	$(TEST_PROGS)
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory test-build
+	$(Q)tests/run.sh
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/demo.sh
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/bench/bench_lib $(OUTPUT)/bench/bench_lib_noprobes
+	$(Q)bench/run.sh
+
+$(OUTPUT)/bench/bench_lib: bench/bench_lib.c $(LIBCMAP_A) | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(INCLUDES) $< $(LIBCMAP_A) -o $@
+
+$(OUTPUT)/bench/bench_lib_noprobes: bench/bench_lib.c $(OUTPUT)/libcmap-noprobes.a | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(INCLUDES) $< $(OUTPUT)/libcmap-noprobes.a -o $@
+
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(ARCH)/vmlinux.h
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(LIBCMAP_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIBCMAP_SO) $(DESTDIR)$(PREFIX)/lib/libcmap.so.1
+	ln -sf libcmap.so.1 $(DESTDIR)$(PREFIX)/lib/libcmap.so
+	install -m 644 lib/cmap.h $(DESTDIR)$(PREFIX)/include/
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+
+$(OUTPUT)/lib $(OUTPUT)/noprobes/lib $(OUTPUT)/mapload $(OUTPUT)/bpf $(OUTPUT)/user \
+$(OUTPUT)/tests/lib $(OUTPUT)/tests/bpf $(OUTPUT)/tests/unit $(OUTPUT)/tests/progs \
+$(OUTPUT)/bench bin:
+	$(Q)mkdir -p $@
+
+clean:
+	rm -rf $(OUTPUT) bin
+
+-include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)

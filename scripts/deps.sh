@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Install the Debian packages that maptrace's build, demo and tests need, when missing.
+# Idempotent and fast when everything is present: it asks dpkg first and only calls apt-get
+# (update once, then install) for what is missing.
+set -euo pipefail
+
+pkgs=(
+	make gcc clang llvm pkg-config binutils python3
+	libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev
+	systemtap-sdt-dev bpftrace dwz
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+		missing+=("$p")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages: ${missing[*]}; run as root or: sudo apt-get install ${missing[*]}" >&2
+	exit 1
+fi
+echo "deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >&2
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

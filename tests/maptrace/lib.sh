@@ -1,0 +1,67 @@
+# Helpers for maptrace's root tests: TAP-style checks and running a target under maptrace.
+# Source it; call `finish` at the end.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+MAPTRACE=${MAPTRACE:-bin/maptrace}
+MAPLOAD=${MAPLOAD:-bin/mapload}
+CONTEND=${CONTEND:-.output/tests/progs/contend}
+TMP=$(mktemp -d /tmp/maptrace-test.XXXXXX)
+FAILS=0
+trap 'jobs -p | xargs -r kill -9 2>/dev/null; rm -rf "$TMP"' EXIT
+
+ok() { echo "ok - $*"; }
+not_ok() { echo "not ok - $*"; FAILS=$((FAILS + 1)); }
+# check DESCRIPTION COMMAND...: ok when the command succeeds
+check() {
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+finish() { exit $((FAILS > 0)); }
+
+# jq-like field access with python: jget FILE EXPR (EXPR in python over `d`)
+jget() {
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# Wait until FILE contains PATTERN, up to SECONDS.
+wait_for() {
+	local file=$1 pattern=$2 secs=${3:-10}
+	local end=$((SECONDS + secs))
+	while ! grep -q "$pattern" "$file" 2>/dev/null; do
+		[ $SECONDS -ge $end ] && return 1
+		sleep 0.02
+	done
+}
+
+# traced NAME MAPTRACE-ARGS -- TARGET-CMD...
+# Starts the target, stops it (SIGSTOP) once it has printed its pid, attaches maptrace, waits
+# until maptrace says it is tracing, then lets the target run.  Leaves:
+#   $TMP/NAME.target.out  target's stdout      $TMP/NAME.mt.out  maptrace's stdout
+#   $TMP/NAME.mt.err      maptrace's stderr    NAME_target_rc, NAME_mt_rc, NAME_exit_lag (ms
+#   from the target's exit to maptrace's)
+traced() {
+	local name=$1
+	shift
+	local mtargs=()
+	while [ "$1" != "--" ]; do mtargs+=("$1"); shift; done
+	shift
+	"$@" >"$TMP/$name.target.out" 2>"$TMP/$name.target.err" &
+	local tpid=$!
+	# stop it once it runs its own code (it prints its pid first), so maptrace sees its mappings
+	wait_for "$TMP/$name.target.err" "pid" 10 || echo "# target printed no pid"
+	kill -STOP "$tpid"
+	"$MAPTRACE" -p "$tpid" "${mtargs[@]}" >"$TMP/$name.mt.out" 2>"$TMP/$name.mt.err" &
+	local mpid=$!
+	if ! wait_for "$TMP/$name.mt.err" "tracing PID" 20; then
+		echo "# maptrace did not start: $(cat "$TMP/$name.mt.err")"
+	fi
+	kill -CONT "$tpid"
+	wait "$tpid"
+	eval "${name}_target_rc=$?"
+	local t_end
+	t_end=$(date +%s%N)
+	wait "$mpid"
+	eval "${name}_mt_rc=$?"
+	eval "${name}_exit_lag=$((($(date +%s%N) - t_end) / 1000000))"
+}

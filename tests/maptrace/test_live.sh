@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# maptrace -p PID against workloads with exactly known behaviour (needs root: loads BPF).
+source "$(dirname "$0")/lib.sh"
+
+# --- growth storm: exact grows, same-size grows and evacuations, and the size path ----------
+traced growth --json -- "$MAPLOAD" --scenario growth --start-after 0.3 --json
+check "growth: mapload exited 0" [ "$growth_target_rc" -eq 0 ]
+check "growth: maptrace exited 0 when the target exited" [ "$growth_mt_rc" -eq 0 ]
+check "growth: maptrace noticed the exit within 1 s (took ${growth_exit_lag} ms)" \
+	[ "$growth_exit_lag" -lt 1000 ]
+G=$TMP/growth.target.out M=$TMP/growth.mt.out
+for f in grows same_size_grows evacuated inserts; do
+	want=$(jget "$G" "d['$f']")
+	got=$(jget "$M" "sum(m['$f'] for m in d['maps'])")
+	check "growth: $f: maptrace $got, library $want" [ "$got" = "$want" ]
+done
+# 100,000 inserts from B=0 double while count > 6.5 * 2^B: B ends at 14 (6.5 * 2^14 = 106496)
+check "growth: size path is 2^0 -> 2^14, one doubling at a time" \
+	[ "$(jget "$M" "d['maps'][0]['sizes']")" = "$(python3 -c 'print(list(range(15)))')" ]
+check "growth: grow time recorded" [ "$(jget "$M" "d['maps'][0]['grow_ns_total'] > 0")" = True ]
+check "growth: advice gives a size hint that avoids every grow" \
+	grep -q "hint 100000" <(jget "$M" "'\n'.join(d['advice'])")
+check "growth: no records dropped" [ "$(jget "$M" "d['dropped']")" = 0 ]
+check "growth: created_at names the workload's function" \
+	[ -n "$(jget "$M" "d['maps'][0]['created_at']")" ]
+
+# --- presized: no grow, no size-hint advice -------------------------------------------------
+traced presized --json -- "$MAPLOAD" --scenario presized --start-after 0.3 --json
+M=$TMP/presized.mt.out
+check "presized: maptrace exited 0" [ "$presized_mt_rc" -eq 0 ]
+check "presized: zero grows" [ "$(jget "$M" "sum(m['grows'] for m in d['maps'])")" = 0 ]
+check "presized: inserts counted: 100000" \
+	[ "$(jget "$M" "sum(m['inserts'] for m in d['maps'])")" = 100000 ]
+check "presized: no size-hint advice" \
+	[ "$(jget "$M" "sum('hint' in a for a in d['advice'])")" = 0 ]
+
+# --- deterministic mutex contention: 10 waits of ~20 ms -------------------------------------
+traced mutex --json -- "$CONTEND" mutex 10 20 0.3
+M=$TMP/mutex.mt.out
+MAP=$(jget "$TMP/mutex.target.out" "d['map']")
+LOCK="[l for l in d['locks'] if l['map'] == '$MAP']"
+check "mutex: maptrace exited 0" [ "$mutex_mt_rc" -eq 0 ]
+check "mutex: one lock attributed to map $MAP" [ "$(jget "$M" "len($LOCK)")" = 1 ]
+check "mutex: exactly 10 contentions ($(jget "$M" "$LOCK[0]['contentions']"))" \
+	[ "$(jget "$M" "$LOCK[0]['contentions']")" = 10 ]
+check "mutex: kind mutex" [ "$(jget "$M" "$LOCK[0]['kind']")" = mutex ]
+p50=$(jget "$M" "$LOCK[0]['p50_ns']")
+check "mutex: P50 $p50 ns within 10% of 20 ms" \
+	[ "$(python3 -c "print(abs($p50 - 20e6) <= 2e6)")" = True ]
+check "mutex: all waits are writes" [ "$(jget "$M" "$LOCK[0]['writes']['contentions']")" = 10 ]
+check "mutex: waiting stack names the waiting function" \
+	grep -q "thread_b\|mutex_b" <(jget "$M" "$LOCK[0]['top_stacks'][0]['frames']")
+check "mutex: advice on the contended mutex" \
+	grep -qi "mutex" <(jget "$M" "'\n'.join(d['advice'])")
+check "mutex: no futex wait counted twice" \
+	[ "$(jget "$M" "sum(l['contentions'] for l in d['locks'] if l['kind'] in ('mutex','rwlock'))")" = 10 ]
+
+# --- a bare pthread mutex, outside the library: seen through futex waits alone ---------------
+traced bare --json -- "$CONTEND" pthread 10 20 0.3
+M=$TMP/bare.mt.out
+ADDR=$(jget "$TMP/bare.target.out" "d['lock']")
+LOCK="[l for l in d['locks'] if l['addr'] == '$ADDR']"
+check "futex: maptrace exited 0" [ "$bare_mt_rc" -eq 0 ]
+check "futex: the mutex $ADDR is reported" [ "$(jget "$M" "len($LOCK)")" = 1 ]
+check "futex: exactly 10 contentions ($(jget "$M" "$LOCK[0]['contentions']"))" \
+	[ "$(jget "$M" "$LOCK[0]['contentions']")" = 10 ]
+check "futex: kind mutex, from the waiting stack ($(jget "$M" "$LOCK[0]['kind']"))" \
+	[ "$(jget "$M" "$LOCK[0]['kind']")" = mutex ]
+p50=$(jget "$M" "$LOCK[0]['p50_ns']")
+check "futex: P50 $p50 ns within 10% of 20 ms" \
+	[ "$(python3 -c "print(abs($p50 - 20e6) <= 2e6)")" = True ]
+
+# --- rwlock: read and write waits apart -----------------------------------------------------
+traced rwlock --json -- "$CONTEND" rwlock 5 20 0.3
+M=$TMP/rwlock.mt.out
+MAP=$(jget "$TMP/rwlock.target.out" "d['map']")
+LOCK="[l for l in d['locks'] if l['map'] == '$MAP']"
+check "rwlock: maptrace exited 0" [ "$rwlock_mt_rc" -eq 0 ]
+check "rwlock: kind rwlock" [ "$(jget "$M" "$LOCK[0]['kind']")" = rwlock ]
+check "rwlock: 10 read contentions ($(jget "$M" "$LOCK[0]['reads']['contentions']"))" \
+	[ "$(jget "$M" "$LOCK[0]['reads']['contentions']")" = 10 ]
+check "rwlock: 5 write contentions ($(jget "$M" "$LOCK[0]['writes']['contentions']"))" \
+	[ "$(jget "$M" "$LOCK[0]['writes']['contentions']")" = 5 ]
+
+# --- sync map: misses and promotions exact; advice only under churn -------------------------
+for sc in sync-churn sync-stable; do
+	name=${sc/-/_}
+	traced "$name" --json -- "$MAPLOAD" --scenario "$sc" --start-after 0.3 --json
+	G=$TMP/$name.target.out M=$TMP/$name.mt.out
+	for f in misses promotions; do
+		want=$(jget "$G" "d['$f']")
+		got=$(jget "$M" "sum(m['$f'] for m in d['maps'])")
+		check "$sc: $f: maptrace $got, library $want" [ "$got" = "$want" ]
+	done
+	n=$(jget "$M" "sum('too frequent' in a for a in d['advice'])")
+	if [ "$sc" = sync-churn ]; then
+		check "$sc: read-mostly advice given (misses/hits $(jget "$G" "round(d['misses']/max(d['hits'],1),2)"))" [ "$n" = 1 ]
+	else
+		check "$sc: no read-mostly advice (misses/hits $(jget "$G" "round(d['misses']/max(d['hits'],1),2)"))" [ "$n" = 0 ]
+	fi
+done
+
+# --- tracing does not change results --------------------------------------------------------
+"$MAPLOAD" --scenario mutex-writers --ops 200000 --json >"$TMP/plain.json"
+traced cks --json -- "$MAPLOAD" --scenario mutex-writers --ops 200000 --start-after 0.3 --json
+check "checksum identical traced and untraced" \
+	[ "$(jget "$TMP/plain.json" "d['checksum']")" = "$(jget "$TMP/cks.target.out" "d['checksum']")" ]
+
+# --- the library as a shared object ---------------------------------------------------------
+traced shared --json -- bin/mapload-shared --scenario growth --start-after 0.3 --json
+check "shared library: grows counted ($(jget "$TMP/shared.mt.out" "sum(m['grows'] for m in d['maps'])"))" \
+	[ "$(jget "$TMP/shared.mt.out" "sum(m['grows'] for m in d['maps'])")" = "$(jget "$TMP/shared.target.out" "d['grows']")" ]
+
+finish
