@@ -71,7 +71,7 @@ struct lock_state {
 	__u64 lock;
 	__u64 ts;
 	__u32 mode;
-	__u32 _pad;
+	__u32 kind;
 };
 
 struct futex_state {
@@ -358,13 +358,14 @@ int BPF_USDT(sync_promote, __u64 map, __u64 dirty_len)
 }
 
 SEC("usdt")
-int BPF_USDT(lock_wait_begin, __u64 map, __u64 lock, __u64 mode)
+int BPF_USDT(lock_wait_begin, __u64 map, __u64 lock, __u64 mode, __u64 kind)
 {
 	struct lock_state s = {
 		.map = map,
 		.lock = lock,
 		.ts = bpf_ktime_get_ns(),
 		.mode = mode,
+		.kind = kind,
 	};
 	__u32 t = tid();
 
@@ -388,7 +389,7 @@ int BPF_USDT(lock_wait_end, __u64 map, __u64 lock)
 		r->lock = s->lock;
 		r->wait_ns = r->h.ts - s->ts;
 		r->mode = s->mode;
-		r->_pad = 0;
+		r->kind = s->kind;
 		submit(r);
 	}
 	bpf_map_delete_elem(&lock_waits, &t);

@@ -95,8 +95,8 @@ struct mt_lock_wait {
 	__u64 map;  /* the concurrent map the lock guards */
 	__u64 lock; /* address of the pthread lock */
 	__u64 wait_ns;
-	__u32 mode; /* enum mt_lock_mode */
-	__u32 _pad;
+	__u32 mode; /* enum mt_lock_mode: what the caller waited to do */
+	__u32 kind; /* 0: pthread mutex, 1: pthread rwlock */
 };
 
 struct mt_futex_wait {

@@ -30,9 +30,10 @@
 
 /* ---- locks ---- */
 
+/* Also the `kind` argument of the lock probes. */
 enum lock_kind {
-	LK_MUTEX,
-	LK_RWLOCK,
+	LK_MUTEX = 0,
+	LK_RWLOCK = 1,
 };
 
 static void lock_take(ccmap_t *cm, void *lock, enum lock_kind kind, enum cmap_lock_mode mode)
@@ -46,7 +47,7 @@ static void lock_take(ccmap_t *cm, void *lock, enum lock_kind kind, enum cmap_lo
 	else
 		err = pthread_rwlock_trywrlock(lock);
 	if (err) {
-		CMAP_PROBE3(lock_wait_begin, cm, lock, mode);
+		CMAP_PROBE4(lock_wait_begin, cm, lock, mode, kind);
 		if (kind == LK_MUTEX)
 			err = pthread_mutex_lock(lock);
 		else if (mode == CMAP_LOCK_READ)
@@ -56,15 +57,15 @@ static void lock_take(ccmap_t *cm, void *lock, enum lock_kind kind, enum cmap_lo
 		/* Only a corrupted lock fails here; carrying on would corrupt the map too. */
 		if (err)
 			abort();
-		CMAP_PROBE3(lock_wait_end, cm, lock, mode);
+		CMAP_PROBE4(lock_wait_end, cm, lock, mode, kind);
 	}
-	CMAP_PROBE3(lock_acquired, cm, lock, mode);
+	CMAP_PROBE4(lock_acquired, cm, lock, mode, kind);
 }
 
 static void lock_drop(ccmap_t *cm, void *lock, enum lock_kind kind, enum cmap_lock_mode mode)
 {
 	/* Fired while still held, so a tracer sees the release before any next acquisition. */
-	CMAP_PROBE3(lock_released, cm, lock, mode);
+	CMAP_PROBE4(lock_released, cm, lock, mode, kind);
 	if (kind == LK_MUTEX)
 		pthread_mutex_unlock(lock);
 	else
@@ -1063,11 +1064,26 @@ static int rwlock_init(pthread_rwlock_t *rw)
 
 ccmap_t *ccmap_new(const struct ccmap_opts *opts)
 {
+	unsigned int i, n = 1;
+	size_t inner_hint;
 	ccmap_t *cm;
-	unsigned int i, n;
-	int B = 0;
+	int B;
 
-	if (!opts) {
+	if (!opts || opts->variant < CMAP_MUTEX || opts->variant > CMAP_SYNC) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (opts->variant == CMAP_SHARDED) {
+		n = opts->shards ? opts->shards : DEFAULT_SHARDS;
+		if (n > MAX_SHARDS || (n & (n - 1))) {
+			errno = EINVAL;
+			return NULL;
+		}
+	}
+	/* Rounded up, so evenly spread keys fit their shards without a grow. */
+	inner_hint = opts->hint / n + !!(opts->hint % n);
+	B = cmap__b_for_hint(inner_hint);
+	if (B < 0) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -1076,39 +1092,31 @@ ccmap_t *ccmap_new(const struct ccmap_opts *opts)
 		return NULL;
 	cm->variant = opts->variant;
 	cm->hint = opts->hint;
+	/*
+	 * Announced before the inner maps exist: their map_create names this map as parent, and a
+	 * tracer must already know which map that address is now (addresses are reused).
+	 */
+	CMAP_PROBE5(map_create, cm, opts->hint, B, opts->variant, 0);
 	switch (opts->variant) {
 	case CMAP_MUTEX:
-		cm->mx.m = cmap__new_child(opts->hint, cm);
+		cm->mx.m = cmap__new_child(inner_hint, cm);
 		if (!cm->mx.m)
-			goto fail;
+			goto nomem;
 		if (pthread_mutex_init(&cm->mx.mu, NULL)) {
 			cmap_free(cm->mx.m);
 			goto nomem;
 		}
-		B = cmap__b_for_hint(opts->hint);
 		break;
 	case CMAP_RWLOCK:
-		cm->rw.m = cmap__new_child(opts->hint, cm);
+		cm->rw.m = cmap__new_child(inner_hint, cm);
 		if (!cm->rw.m)
-			goto fail;
+			goto nomem;
 		if (rwlock_init(&cm->rw.rw)) {
 			cmap_free(cm->rw.m);
 			goto nomem;
 		}
-		B = cmap__b_for_hint(opts->hint);
 		break;
 	case CMAP_SHARDED:
-		n = opts->shards ? opts->shards : DEFAULT_SHARDS;
-		if (n > MAX_SHARDS || (n & (n - 1))) {
-			errno = EINVAL;
-			goto fail;
-		}
-		/* Rounded up, so evenly spread keys fit their shards without a grow. */
-		B = cmap__b_for_hint(opts->hint / n + !!(opts->hint % n));
-		if (B < 0) {
-			errno = EINVAL;
-			goto fail;
-		}
 		cm->sh.v = aligned_alloc(CACHELINE, n * sizeof(*cm->sh.v));
 		if (!cm->sh.v)
 			goto nomem;
@@ -1117,7 +1125,7 @@ ccmap_t *ccmap_new(const struct ccmap_opts *opts)
 		cm->sh.bits = __builtin_ctz(n);
 		cm->sh.seed = cmap__next_seed();
 		for (i = 0; i < n; i++) {
-			cm->sh.v[i].m = cmap__new_child(opts->hint / n + !!(opts->hint % n), cm);
+			cm->sh.v[i].m = cmap__new_child(inner_hint, cm);
 			if (!cm->sh.v[i].m || pthread_mutex_init(&cm->sh.v[i].mu, NULL)) {
 				cmap_free(cm->sh.v[i].m);
 				while (i--) {
@@ -1129,26 +1137,17 @@ ccmap_t *ccmap_new(const struct ccmap_opts *opts)
 			}
 		}
 		break;
-	case CMAP_SYNC:
-		B = cmap__b_for_hint(opts->hint);
-		if (B < 0) {
-			errno = EINVAL;
-			goto fail;
-		}
+	default: /* CMAP_SYNC */
 		cm->sy = sync_new(cm);
 		if (!cm->sy)
 			goto nomem;
 		break;
-	default:
-		errno = EINVAL;
-		goto fail;
 	}
-	CMAP_PROBE5(map_create, cm, opts->hint, B, opts->variant, 0);
 	return cm;
 nomem:
-	errno = ENOMEM;
-fail:
+	CMAP_PROBE1(map_destroy, cm);
 	free(cm);
+	errno = ENOMEM;
 	return NULL;
 }
 
@@ -1211,7 +1210,7 @@ bool ccmap_get(ccmap_t *cm, uint64_t key, uint64_t *val)
 		return sync_load(cm, key, val, false, NULL);
 	}
 	m = guard_of(cm, key, &lock, &kind);
-	mode = kind == LK_RWLOCK ? CMAP_LOCK_READ : CMAP_LOCK_WRITE;
+	mode = CMAP_LOCK_READ; /* shared on an rwlock, exclusive on a mutex */
 	lock_take(cm, lock, kind, mode);
 	found = cmap_get(m, key, val);
 	lock_drop(cm, lock, kind, mode);
@@ -1263,7 +1262,7 @@ int ccmap_read(ccmap_t *cm, uint64_t key, int (*fn)(cmap_t *inner, uint64_t key,
 	if (cm->variant == CMAP_SYNC)
 		return sync_read_fn(cm, key, fn, arg);
 	m = guard_of(cm, key, &lock, &kind);
-	mode = kind == LK_RWLOCK ? CMAP_LOCK_READ : CMAP_LOCK_WRITE;
+	mode = CMAP_LOCK_READ; /* shared on an rwlock, exclusive on a mutex */
 	lock_take(cm, lock, kind, mode);
 	rc = fn(m, key, arg);
 	lock_drop(cm, lock, kind, mode);

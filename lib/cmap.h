@@ -54,12 +54,14 @@
  *                                                  (as in Go, so does a delete of a key only in
  *                                                  the dirty map); misses drive promotion
  *   cmap:sync_promote(map, dirty_len)              the dirty map became the new snapshot
- *   cmap:lock_wait_begin(map, lock, mode)          a lock of the library is contended: the caller
- *                                                  is about to block (mode: 0 = write/exclusive,
- *                                                  1 = read/shared)
- *   cmap:lock_wait_end(map, lock, mode)            the contended acquisition completed
- *   cmap:lock_acquired(map, lock, mode)            any acquisition (contended or not)
- *   cmap:lock_released(map, lock, mode)            a release
+ *   cmap:lock_wait_begin(map, lock, mode, kind)    a lock of the library is contended: the caller
+ *                                                  is about to block (mode: 0 = for a write,
+ *                                                  1 = for a lookup: shared on an rwlock,
+ *                                                  exclusive on a mutex; kind: 0 = pthread
+ *                                                  mutex, 1 = pthread rwlock)
+ *   cmap:lock_wait_end(map, lock, mode, kind)      the contended acquisition completed
+ *   cmap:lock_acquired(map, lock, mode, kind)      any acquisition (contended or not)
+ *   cmap:lock_released(map, lock, mode, kind)      a release
  *
  * For concurrent maps, `map` in the lock probes is the ccmap_t address and `lock` the address of
  * the pthread_mutex_t / pthread_rwlock_t (the futex words glibc waits on lie inside it).

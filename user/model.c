@@ -138,7 +138,8 @@ static int stack_costs__top(const struct stack_costs *sc, struct mt_stack_cost *
 /* One core map (or a concurrent map's own record) as seen in the events. */
 struct map_state {
 	__u64 addr;
-	__u64 parent;
+	struct map_state *parent; /* the concurrent map instance it belongs to, NULL if none */
+	int row;		  /* report row, while a report is built */
 	int variant;
 	bool create_seen;
 	bool destroyed;
@@ -336,13 +337,11 @@ int model__intern_stack(struct model *m, const struct mt_frame *frames, int nfra
 	return m->nstacks++;
 }
 
-static struct map_state *map_get(struct model *m, __u64 addr)
+/* A new instance at @addr: from now on events at @addr are its own. */
+static struct map_state *map_new_instance(struct model *m, __u64 addr)
 {
 	struct map_state *s;
-	int i = idmap__get(&m->map_idx, addr);
 
-	if (i >= 0)
-		return m->maps[i];
 	if (grow_array((void **)&m->maps, &m->cap_maps, m->nmaps + 1, sizeof(*m->maps)))
 		return NULL;
 	s = calloc(1, sizeof(*s));
@@ -357,6 +356,14 @@ static struct map_state *map_get(struct model *m, __u64 addr)
 	}
 	m->maps[m->nmaps++] = s;
 	return s;
+}
+
+/* The map living at @addr now (one is made up when its creation was not seen). */
+static struct map_state *map_get(struct model *m, __u64 addr)
+{
+	int i = idmap__get(&m->map_idx, addr);
+
+	return i >= 0 ? m->maps[i] : map_new_instance(m, addr);
 }
 
 static struct lock_state *lock_get(struct model *m, __u64 addr)
@@ -407,25 +414,19 @@ static int on_map_create(struct model *m, const struct mt_map_create *r, int sta
 
 	if (!s)
 		return -ENOMEM;
-	/*
-	 * An address is reused after free: keep the old map's figures as a retired entry (still
-	 * folded into its row, no longer found by address) and start over.
-	 */
+	/* an address reused after free: a new map, whose figures must not mix with the old one's */
 	if (s->create_seen || s->destroyed) {
-		struct map_state *old = malloc(sizeof(*old));
-
-		if (!old || grow_array((void **)&m->maps, &m->cap_maps, m->nmaps + 1,
-				       sizeof(*m->maps))) {
-			free(old);
+		s = map_new_instance(m, r->map);
+		if (!s)
 			return -ENOMEM;
-		}
-		*old = *s;
-		m->maps[m->nmaps++] = old;
-		memset(s, 0, sizeof(*s));
-		s->addr = r->map;
 	}
 	s->create_seen = true;
-	s->parent = r->parent;
+	/* the library announces a concurrent map before its inner maps: this is its instance */
+	if (r->parent) {
+		s->parent = map_get(m, r->parent);
+		if (!s->parent)
+			return -ENOMEM;
+	}
 	s->variant = (int)r->variant;
 	s->hint = r->hint;
 	s->created_stack = stack;
@@ -529,6 +530,7 @@ static int on_lock_wait(struct model *m, const struct mt_lock_wait *r, int stack
 	if (!l)
 		return -ENOMEM;
 	l->from_library = true;
+	l->kind = r->kind == 1 ? MT_LOCK_RWLOCK : MT_LOCK_MUTEX;
 	l->map = r->map;
 	lock_account(l, r->mode, r->wait_ns);
 	return stack_costs__add(&l->stacks, stack, r->wait_ns);
@@ -724,16 +726,20 @@ static void fold_map(struct map_report *row, const struct map_state *s, bool liv
 		row->grow_ns_max = s->max_step_ns;
 	row->promotions += s->promotions;
 	hist__merge(&row->grow_hist, &s->grow_hist);
-	/* a freed inner map (an old sync snapshot) holds nothing now; a freed map keeps its end state */
-	if ((s->destroyed && s->parent) || !s->B_known)
+	/*
+	 * A concurrent map's own record has no buckets (its inner maps do); an inner map freed
+	 * while its map lives on (an old sync snapshot) holds nothing now; a freed map keeps the
+	 * state it ended in.
+	 */
+	if ((s->destroyed && s->parent && !s->parent->destroyed) || !s->B_known ||
+	    s->variant > CMAP_PLAIN)
 		return;
 	/* sync maps keep the same keys in snapshot and dirty map: take the fullest, not the sum */
 	if (live_sum) {
 		row->buckets += 1ULL << s->B;
 		if (row->count >= 0)
 			row->count = count < 0 ? -1 : row->count + count;
-		if (s->peak_count > row->peak_count)
-			row->peak_count = s->peak_count;
+		row->peak_count += s->peak_count;
 	} else if (count > row->count || (1ULL << s->B) > row->buckets) {
 		row->buckets = 1ULL << s->B;
 		row->count = count;
@@ -768,59 +774,37 @@ static int cmp_locks(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-static const struct map_state *top_level(struct model *m, const struct map_state *s)
-{
-	int i;
-
-	if (!s->parent)
-		return s;
-	i = idmap__get(&m->map_idx, s->parent);
-	return i >= 0 ? m->maps[i] : NULL;
-}
-
 static int build_maps(struct model *m, struct report *r)
 {
-	struct idmap rows = { 0 };
-	int err = 0;
-
 	r->maps = calloc(m->nmaps ? m->nmaps : 1, sizeof(*r->maps));
 	if (!r->maps)
 		return -ENOMEM;
-	/* one row per top-level map, created in event order */
+	/* one row per top-level map instance, in creation order */
 	for (int i = 0; i < m->nmaps; i++) {
-		const struct map_state *s = m->maps[i];
+		struct map_state *s = m->maps[i];
 		struct map_report *row;
 
-		if ((s->parent && top_level(m, s)) || idmap__get(&rows, s->parent ?: s->addr) >= 0)
+		if (s->parent)
 			continue;
-		row = &r->maps[r->nmaps];
-		row->addr = s->parent ? s->parent : s->addr;
+		s->row = r->nmaps;
+		row = &r->maps[r->nmaps++];
+		row->addr = s->addr;
 		row->library = "cmap";
-		row->variant = s->parent ? -1 : s->variant;
+		row->variant = s->variant;
 		row->create_seen = s->create_seen;
 		row->hint = s->hint;
 		row->created_stack = s->created_stack;
 		row->created_at = created_at(m, s->created_stack);
-		row->count = 0;
-		err = idmap__put(&rows, row->addr, r->nmaps++);
-		if (err)
-			goto out;
 	}
 	for (int i = 0; i < m->nmaps; i++) {
 		const struct map_state *s = m->maps[i];
-		__u64 key = s->parent ?: s->addr;
-		int ri = idmap__get(&rows, key);
-		struct map_report *row;
+		struct map_report *row = &r->maps[(s->parent ?: s)->row];
 
-		if (ri < 0)
-			continue;
-		row = &r->maps[ri];
-		if (s->addr != row->addr)
+		if (s->parent)
 			row->inner_maps++;
 		fold_map(row, s, row->variant != CMAP_SYNC);
 		/* the size path of the inner map that grew most stands for the whole map */
-		if (s->nsizes > row->nsizes || (s->nsizes == row->nsizes && s->grows > 0 &&
-						 row->nsizes && s->sizes[0] < row->sizes[0])) {
+		if (s->nsizes > row->nsizes) {
 			memcpy(row->sizes, s->sizes, sizeof(row->sizes));
 			row->nsizes = s->nsizes;
 		}
@@ -836,15 +820,15 @@ static int build_maps(struct model *m, struct report *r)
 		}
 	}
 	for (int i = 0; i < r->nmaps; i++) {
-		/* a sync map copies its snapshot into each new dirty map: no insert/delete count adds up to its size */
-		if ((!r->maps[i].create_seen && r->maps[i].count == 0) ||
-		    r->maps[i].variant == CMAP_SYNC)
+		/*
+		 * Unknown when the creation was not seen; and a sync map copies its snapshot into
+		 * each new dirty map, so no insert/delete count adds up to its size.
+		 */
+		if (!r->maps[i].create_seen || r->maps[i].variant == CMAP_SYNC)
 			r->maps[i].count = -1;
 	}
 	qsort(r->maps, r->nmaps, sizeof(*r->maps), cmp_maps);
-out:
-	idmap__free(&rows);
-	return err;
+	return 0;
 }
 
 static int build_locks(struct model *m, struct report *r)
@@ -855,20 +839,11 @@ static int build_locks(struct model *m, struct report *r)
 	for (int i = 0; i < m->nlocks; i++) {
 		const struct lock_state *l = m->locks[i];
 		struct lock_report *row = &r->locks[r->nlocks++];
-		int mi;
 
 		row->addr = l->addr;
 		row->kind = l->kind;
 		row->map = l->map;
 		row->from_library = l->from_library;
-		if (l->from_library) {
-			mi = idmap__get(&m->map_idx, l->map);
-			if (mi >= 0 && m->maps[mi]->variant >= 0)
-				row->kind = m->maps[mi]->variant == CMAP_RWLOCK ? MT_LOCK_RWLOCK
-										: MT_LOCK_MUTEX;
-			else
-				row->kind = l->read_contentions ? MT_LOCK_RWLOCK : MT_LOCK_MUTEX;
-		}
 		row->contentions = l->contentions;
 		row->wait_ns = l->wait_ns;
 		row->read_contentions = l->read_contentions;
