@@ -187,6 +187,9 @@ struct model {
 	__u64 dropped[MT_DROP_MAX];
 	__u64 events;
 	__u64 unknown_records;
+	bool keep_events;
+	struct mt_event *event_log;
+	size_t nevent_log, cap_event_log;
 	__u64 futex_waits_in_lib;
 };
 
@@ -211,6 +214,9 @@ void model__free(struct model *m)
 		free(m->stacks[i].frames);
 	for (int i = 0; i < m->nstrings; i++)
 		free(m->strings[i]);
+	for (size_t i = 0; i < m->nevent_log; i++)
+		free((void *)m->event_log[i].rec);
+	free(m->event_log);
 	free(m->maps);
 	free(m->locks);
 	free(m->stacks);
@@ -220,6 +226,32 @@ void model__free(struct model *m)
 	idmap__free(&m->stack_idx);
 	idmap__free(&m->string_idx);
 	free(m);
+}
+
+void model__keep_events(struct model *m, bool keep)
+{
+	m->keep_events = keep;
+}
+
+static int log_event(struct model *m, const struct mt_hdr *rec, int stack)
+{
+	void *copy;
+
+	if (m->nevent_log == m->cap_event_log) {
+		size_t cap = m->cap_event_log ? m->cap_event_log * 2 : 1024;
+		void *n = realloc(m->event_log, cap * sizeof(*m->event_log));
+
+		if (!n)
+			return -ENOMEM;
+		m->event_log = n;
+		m->cap_event_log = cap;
+	}
+	copy = malloc(rec->size);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, rec, rec->size);
+	m->event_log[m->nevent_log++] = (struct mt_event){ .rec = copy, .stack = stack };
+	return 0;
 }
 
 struct run_info *model__info(struct model *m)
@@ -605,7 +637,14 @@ static int on_futex_wait(struct model *m, const struct mt_futex_wait *r, int sta
 
 int model__add_record(struct model *m, const struct mt_hdr *rec, int stack)
 {
+	int err;
+
 	m->events++;
+	if (m->keep_events) {
+		err = log_event(m, rec, stack);
+		if (err)
+			return err;
+	}
 	switch (rec->type) {
 	case MT_REC_MAP_CREATE:
 		return on_map_create(m, (const void *)rec, stack);
@@ -875,6 +914,8 @@ int model__report(struct model *m, bool final, int top, struct report **out)
 	memcpy(r->dropped, m->dropped, sizeof(r->dropped));
 	r->stacks = m->stacks;
 	r->nstacks = m->nstacks;
+	r->event_log = m->event_log;
+	r->nevent_log = m->nevent_log;
 	err = build_maps(m, r);
 	if (!err)
 		err = build_locks(m, r);

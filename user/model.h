@@ -32,6 +32,12 @@ struct mt_stack {
 	struct mt_frame *frames;
 };
 
+/* One recorded event, kept when model__keep_events() asked for it (timelines, --events). */
+struct mt_event {
+	const struct mt_hdr *rec; /* a copy of the record, owned by the model */
+	int stack;		  /* index into report.stacks, -1 for none */
+};
+
 /* A stack that led to some cost (a wait, a grow), for "top stacks". */
 struct mt_stack_cost {
 	int stack;  /* index into report.stacks, -1 for "no stack" */
@@ -125,6 +131,8 @@ struct report {
 	int nstacks;
 	char **advice;
 	int nadvice;
+	const struct mt_event *event_log; /* every record in arrival order, when kept; else NULL */
+	size_t nevent_log;
 	__u64 dropped[MT_DROP_MAX];
 	__u64 events;		   /* records processed */
 	__u64 futex_waits_in_lib;  /* futex waits already counted as library lock waits */
@@ -138,6 +146,12 @@ struct model *model__new(void);
 
 /** model__free() - free the model and all its strings. NULL is allowed. */
 void model__free(struct model *m);
+
+/**
+ * model__keep_events() - from now on keep a copy of every record, for backends that draw
+ * timelines or list events.  Costs memory proportional to the trace.
+ */
+void model__keep_events(struct model *m, bool keep);
 
 /** model__info() - the run metadata, writable by the collector. */
 struct run_info *model__info(struct model *m);
