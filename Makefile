@@ -167,7 +167,12 @@ $(OUTPUT)/tests/progs/%: tests/progs/%.c $(LIBCMAP_A) | $(OUTPUT)/tests/progs
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(INCLUDES) $< $(LIBCMAP_A) -o $@
 
-test-build: all bin/mapload-shared $(OUTPUT)/libcmap-noprobes.a $(LIB_TESTS) $(STRESS_TESTS) $(BPF_TESTS) $(UNIT_TESTS) \
+# mapload as a non-PIE executable: probes at fixed addresses.
+$(OUTPUT)/tests/progs/mapload-nopie: $(MAPLOAD_SRCS) $(LIB_SRCS) | $(OUTPUT)/tests/progs
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) -pthread -fno-pie -no-pie $(INCLUDES) $^ -lm -o $@
+
+test-build: all $(OUTPUT)/tests/progs/mapload-nopie bin/mapload-shared $(OUTPUT)/libcmap-noprobes.a $(LIB_TESTS) $(STRESS_TESTS) $(BPF_TESTS) $(UNIT_TESTS) \
 	$(TEST_PROGS)
 
 test: deps

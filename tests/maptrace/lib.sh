@@ -19,9 +19,11 @@ check() {
 }
 finish() { exit $((FAILS > 0)); }
 
-# jq-like field access with python: jget FILE EXPR (EXPR in python over `d`)
+# jq-like field access with python: jget FILE EXPR (EXPR in python over `d`).  On any error it
+# prints a value no other call prints, so two failed lookups never compare equal.
 jget() {
-	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' \
+		"$1" "$2" 2>/dev/null || echo "jget-failed-$RANDOM$RANDOM"
 }
 
 # Wait until FILE contains PATTERN, up to SECONDS.

@@ -111,4 +111,44 @@ traced shared --json -- bin/mapload-shared --scenario growth --start-after 0.3 -
 check "shared library: grows counted ($(jget "$TMP/shared.mt.out" "sum(m['grows'] for m in d['maps'])"))" \
 	[ "$(jget "$TMP/shared.mt.out" "sum(m['grows'] for m in d['maps'])")" = "$(jget "$TMP/shared.target.out" "d['grows']")" ]
 
+# --- a non-PIE executable ------------------------------------------------------------------
+traced nopie --json -- .output/tests/progs/mapload-nopie --scenario growth --start-after 0.3 --json
+check "non-PIE executable: grows counted ($(jget "$TMP/nopie.mt.out" "sum(m['grows'] for m in d['maps'])"))" \
+	[ "$(jget "$TMP/nopie.mt.out" "sum(m['grows'] for m in d['maps'])")" = "$(jget "$TMP/nopie.target.out" "d['grows']")" ]
+check "non-PIE executable: stacks symbolized" \
+	grep -q "cmap_put" <(jget "$TMP/nopie.mt.out" "d['maps'][0]['top_stacks'][0]['frames']")
+
+# --- live reports: INTERVAL COUNT, then the summary ------------------------------------------
+"$MAPLOAD" --scenario mutex-writers --duration 20 --start-after 0.3 >/dev/null 2>"$TMP/iv.err" &
+t=$!
+wait_for "$TMP/iv.err" pid 10
+start=$(date +%s%N)
+timeout 20 "$MAPTRACE" -p "$t" 0.3 3 >"$TMP/iv.out" 2>&1
+rc=$?
+ms=$((($(date +%s%N) - start) / 1000000))
+check "interval 0.3 count 3: exit 0 ($rc)" [ "$rc" -eq 0 ]
+check "interval 0.3 count 3: three live reports and one summary" \
+	[ "$(grep -c '^PID ' "$TMP/iv.out")" = 3 -a "$(grep -c '^SUMMARY ' "$TMP/iv.out")" = 1 ]
+check "interval 0.3 count 3: took about 0.9 s (${ms} ms)" [ "$ms" -ge 800 -a "$ms" -lt 5000 ]
+check "live report has both tables" grep -q "^REHASH" "$TMP/iv.out"
+check "live report shows the contended mutex" grep -qE "^0x[0-9a-f]+ +mutex" "$TMP/iv.out"
+
+# --- -d SECONDS, and SIGINT / SIGTERM: the summary, exit 0 -----------------------------------
+timeout 20 "$MAPTRACE" -p "$t" -d 0.5 --json >"$TMP/dur.json" 2>/dev/null
+check "-d 0.5: exit 0 and a JSON summary ($?)" python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$TMP/dur.json"
+for sig in INT TERM; do
+	"$MAPTRACE" -p "$t" --json >"$TMP/sig.json" 2>"$TMP/sig.err" &
+	m=$!
+	wait_for "$TMP/sig.err" "tracing PID" 10
+	sleep 0.3
+	kill -"$sig" "$m"
+	wait "$m"
+	rc=$?
+	check "SIG$sig: exit 0 ($rc)" [ "$rc" -eq 0 ]
+	check "SIG$sig: summary printed with the contended lock" \
+		[ "$(jget "$TMP/sig.json" "len(d['locks']) > 0 and d['final']")" = True ]
+done
+kill "$t"
+wait "$t" 2>/dev/null
+
 finish
