@@ -247,7 +247,8 @@ static void print_locks(const struct text *t)
 		char addr[24], map[24], tot[16], p50[16], p99[16], max[16], rw[48], stack[LINE_BUF];
 		int used;
 
-		if (l->kind == MT_LOCK_RWLOCK)
+		/* known for the library's locks (lookups vs writes) and for rwlocks from the stack */
+		if (l->read_contentions + l->write_contentions)
 			snprintf(rw, sizeof(rw), "r %llu/w %llu",
 				 (unsigned long long)l->read_contentions,
 				 (unsigned long long)l->write_contentions);
