@@ -25,9 +25,12 @@ tests=(
 	"unit-report|60|.output/tests/unit/test_report"
 	"unit-symbolizer|120|.output/tests/unit/test_symbolizer"
 	"unit-usdt|120|.output/tests/unit/test_usdt"
+	"unit-export|120|.output/tests/unit/test_export"
+	"unit-trace-file|300|.output/tests/unit/test_trace_file"
 	"bpf-usdt-grow|120|.output/tests/bpf/test_usdt_grow"
 	"maptrace-live|600|tests/maptrace/test_live.sh"
 	"maptrace-errors|300|tests/maptrace/test_errors.sh"
+	"maptrace-trace|300|tests/maptrace/test_trace.sh"
 )
 
 for t in "${tests[@]}"; do

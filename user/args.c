@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "args.h"
+#include "report.h"
 
 #define DEFAULT_INTERVAL_MS 1000
 #define DEFAULT_RINGBUF_MB 8
@@ -13,6 +14,7 @@
 void args__usage(void)
 {
 	printf("Usage: maptrace -p PID [OPTIONS] [INTERVAL [COUNT]]\n"
+	       "       maptrace report FILE [--format F] [--weight W] [--what X] [--events]\n"
 	       "Show why hash maps in a running process are slow: which maps rehash and which\n"
 	       "locks guarding maps are contended, with advice on what to change.\n"
 	       "\n"
@@ -25,7 +27,15 @@ void args__usage(void)
 	       "  -d, --duration SECS    trace for this long, then print the summary (0.1-86400)\n"
 	       "\n"
 	       "OUTPUT\n"
-	       "      --json             print only the final summary, as one JSON document\n"
+	       "  -o, --output FILE      also record the trace to FILE (mode 0600), for 'maptrace\n"
+	       "                         report' here or on another machine\n"
+	       "      --force            let -o replace an existing file (never a symlink)\n"
+	       "  -f, --format F         the final summary as text (default), json, folded, pprof\n"
+	       "                         or chrome; live reports are text only\n"
+	       "      --json             the same as --format json\n"
+	       "      --weight W         folded, pprof: wait-ns, rehash-ns or count\n"
+	       "      --what X           folded, pprof: locks, grows or all (default)\n"
+	       "      --events           json: list every event too\n"
 	       "  -q, --quiet            no live reports, only the final summary\n"
 	       "      --top N            rows per table (default 10, 0 = all)\n"
 	       "\n"
@@ -41,8 +51,28 @@ void args__usage(void)
 	       "  maptrace -p 1234                 live report every second until Ctrl-C\n"
 	       "  maptrace -p 1234 5 3             three reports five seconds apart, then the summary\n"
 	       "  maptrace -p 1234 -d 10 --json    ten seconds, then the summary as JSON\n"
-	       "  maptrace -p $(pidof mapload) -q  only the summary, at Ctrl-C or when mapload exits\n",
+	       "  maptrace -p 1234 -d 30 -o t.mtr  record 30 seconds to t.mtr\n"
+	       "  maptrace report t.mtr            the summary, from the file\n"
+	       "  maptrace report t.mtr -f folded --what locks | flamegraph.pl > waits.svg\n"
+	       "  maptrace report t.mtr -f pprof > waits.pb.gz && go tool pprof -top waits.pb.gz\n"
+	       "  maptrace report t.mtr -f chrome > trace.json   (open in ui.perfetto.dev)\n",
 	       DEFAULT_RINGBUF_MB);
+}
+
+static int parse_choice(const char *what, const char *s, const char *const *names, int n,
+			int *out)
+{
+	for (int i = 0; i < n; i++) {
+		if (!strcmp(s, names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	fprintf(stderr, "maptrace: %s must be one of", what);
+	for (int i = 0; i < n; i++)
+		fprintf(stderr, "%s %s", i ? "," : "", names[i]);
+	fprintf(stderr, "; not '%s'\n", s);
+	return -EINVAL;
 }
 
 /* Parse a decimal number of seconds in [lo, hi] into milliseconds. */
@@ -80,11 +110,21 @@ static int parse_int(const char *what, const char *s, long long lo, long long hi
 
 int args__parse(int argc, char **argv, struct args *a)
 {
-	enum { OPT_JSON = 256, OPT_TOP, OPT_NO_STACKS, OPT_NO_FUTEX, OPT_RINGBUF };
+	enum { OPT_JSON = 256, OPT_TOP, OPT_NO_STACKS, OPT_NO_FUTEX, OPT_RINGBUF, OPT_FORCE,
+	       OPT_WEIGHT, OPT_WHAT, OPT_EVENTS };
+	static const char *const formats[] = { "text", "json", "folded", "pprof", "chrome" };
+	static const char *const weights[] = { "default", "wait-ns", "rehash-ns", "count" };
+	static const char *const whats[] = { "all", "locks", "grows" };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, OPT_JSON },
+		{ "output", required_argument, NULL, 'o' },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "format", required_argument, NULL, 'f' },
+		{ "weight", required_argument, NULL, OPT_WEIGHT },
+		{ "what", required_argument, NULL, OPT_WHAT },
+		{ "events", no_argument, NULL, OPT_EVENTS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "top", required_argument, NULL, OPT_TOP },
 		{ "no-stacks", no_argument, NULL, OPT_NO_STACKS },
@@ -95,8 +135,9 @@ int args__parse(int argc, char **argv, struct args *a)
 		{ "version", no_argument, NULL, 'V' },
 		{},
 	};
+	bool report_mode = argc > 1 && !strcmp(argv[1], "report");
 	long long v;
-	int c;
+	int c, i;
 
 	*a = (struct args){
 		.interval_ms = DEFAULT_INTERVAL_MS,
@@ -104,10 +145,13 @@ int args__parse(int argc, char **argv, struct args *a)
 		.stacks = true,
 		.futex = true,
 		.ringbuf_mb = DEFAULT_RINGBUF_MB,
+		.format = "text",
 	};
-	optind = 1;
+	optind = report_mode ? 2 : 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+p:d:qvhV", opts, NULL)) != -1) {
+	/* "report FILE --format F": options may follow the file */
+	while ((c = getopt_long(argc, argv, report_mode ? "p:d:o:f:qvhV" : "+p:d:o:f:qvhV", opts,
+				NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_int("-p PID", optarg, 1, INT_MAX, &v))
@@ -119,7 +163,29 @@ int args__parse(int argc, char **argv, struct args *a)
 				return -EINVAL;
 			break;
 		case OPT_JSON:
-			a->json = true;
+			a->format = "json";
+			break;
+		case 'o':
+			a->output = optarg;
+			break;
+		case OPT_FORCE:
+			a->force = true;
+			break;
+		case 'f':
+			if (parse_choice("--format", optarg, formats, 5, &i))
+				return -EINVAL;
+			a->format = formats[i];
+			break;
+		case OPT_WEIGHT:
+			if (parse_choice("--weight", optarg, weights, 4, &a->weight))
+				return -EINVAL;
+			break;
+		case OPT_WHAT:
+			if (parse_choice("--what", optarg, whats, 3, &a->what))
+				return -EINVAL;
+			break;
+		case OPT_EVENTS:
+			a->events = true;
 			break;
 		case 'q':
 			a->quiet = true;
@@ -155,7 +221,7 @@ int args__parse(int argc, char **argv, struct args *a)
 			a->version = true;
 			return 0;
 		default:
-			if (optopt >= 256 || (optopt && strchr("pd", optopt)))
+			if (optopt >= 256 || (optopt && strchr("pdof", optopt)))
 				fprintf(stderr, "maptrace: %s needs a value; see maptrace --help\n",
 					argv[optind - 1]);
 			else
@@ -163,6 +229,31 @@ int args__parse(int argc, char **argv, struct args *a)
 					argv[optind - 1]);
 			return -EINVAL;
 		}
+	}
+	a->json = !strcmp(a->format, "json");
+	if ((a->what == REPORT_WHAT_GROWS && a->weight == REPORT_WEIGHT_WAIT_NS) ||
+	    (a->what == REPORT_WHAT_LOCKS && a->weight == REPORT_WEIGHT_REHASH_NS)) {
+		fprintf(stderr, "maptrace: --weight %s does not apply to --what %s\n",
+			weights[a->weight], whats[a->what]);
+		return -EINVAL;
+	}
+	if (report_mode) {
+		if (optind >= argc) {
+			fprintf(stderr, "maptrace: report needs a trace file: maptrace report FILE\n");
+			return -EINVAL;
+		}
+		a->report_file = argv[optind++];
+		if (optind < argc) {
+			fprintf(stderr, "maptrace: unexpected argument '%s'; see maptrace --help\n",
+				argv[optind]);
+			return -EINVAL;
+		}
+		if (a->pid || a->output) {
+			fprintf(stderr, "maptrace: report reads a trace file; -p and -o are for "
+					"tracing a live process\n");
+			return -EINVAL;
+		}
+		return 0;
 	}
 	if (optind < argc &&
 	    parse_seconds("INTERVAL", argv[optind++], 0.1, 3600, &a->interval_ms))

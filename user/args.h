@@ -7,12 +7,19 @@
 #include <linux/types.h>
 
 struct args {
+	const char *report_file; /* "maptrace report FILE": read a trace instead of tracing */
 	int pid;
 	__u64 interval_ms;	/* live report period */
 	__u64 count;		/* live reports before exiting; 0 = unlimited */
 	__u64 duration_ms;	/* stop after this long; 0 = until Ctrl-C or target exit */
 	int top;		/* rows per table, 0 = all */
 	bool json;		/* final summary as JSON on stdout, no live tables */
+	const char *format;	/* backend of the final summary: text, json, folded, pprof, chrome */
+	const char *output;	/* -o: record a trace file */
+	bool force;		/* -o may replace an existing file */
+	int weight;		/* enum report_weight */
+	int what;		/* enum report_what */
+	bool events;		/* json: every event too */
 	bool quiet;		/* no live tables, final summary only */
 	bool stacks;		/* capture user stacks */
 	bool futex;		/* trace futex waits */

@@ -17,6 +17,7 @@
 #include "preflight.h"
 #include "report.h"
 #include "target.h"
+#include "trace_file.h"
 #include "tracer.h"
 
 #define MAPTRACE_VERSION "0.1.0"
@@ -61,40 +62,77 @@ static void fill_info(struct run_info *info, const struct target *t, bool librar
 	info->library_found = library_found;
 }
 
-static int emit(const struct args *a, struct tracer *tr, struct model *m, bool final)
+static void report_opts_from(const struct args *a, bool final, struct report_opts *o)
 {
-	const struct report_backend *be = report_backend__find(a->json ? "json" : "text");
-	struct report_opts o = { .top = a->top, .histograms = final };
+	*o = (struct report_opts){
+		.top = a->top,
+		.histograms = final,
+		.weight = a->weight,
+		.what = a->what,
+		.events = a->events,
+		.color = false,
+	};
+}
+
+/* Build a report from the model and print it with the chosen backend on stdout. */
+static int print_report(const struct args *a, struct model *m, bool final, const char *format)
+{
+	const struct report_backend *be = report_backend__find(format);
+	struct report_opts o;
 	struct report *r;
 	int err;
 
-	err = tracer__sync(tr);
-	if (err)
-		return err;
-	model__info(m)->end_mono_ns = now_ns(CLOCK_MONOTONIC);
-	err = model__report(m, final, a->top, &r);
+	report_opts_from(a, final, &o);
+	/* stack profiles and timelines cover every lock and map, not the top rows */
+	err = model__report(m, final, strcmp(format, "text") && strcmp(format, "json") ? 0 : a->top,
+			    &r);
 	if (err)
 		return err;
 	err = be->emit(stdout, r, &o);
-	fflush(stdout);
+	if (!err && fflush(stdout))
+		err = -errno;
 	report__free(r);
+	if (err && err != -EPIPE)
+		fprintf(stderr, "maptrace: writing the %s report failed: %s\n", format,
+			strerror(-err));
 	return err;
 }
 
+/* Backends that draw every event need the model to keep them. */
+static bool needs_events(const struct args *a)
+{
+	return !strcmp(a->format, "chrome") || !strcmp(a->format, "folded") ||
+	       !strcmp(a->format, "pprof") || a->events;
+}
+
+/* pprof is gzip'ed protobuf: refuse to spray it on a terminal. */
+static int check_output(const struct args *a)
+{
+	if (!strcmp(a->format, "pprof") && isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "maptrace: pprof output is binary; redirect it to a file: "
+				"... --format pprof > profile.pb.gz\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Trace until a signal, the duration, the report count or the target's exit. */
-static int run(const struct args *a, const struct target *t, struct model *m)
+static int run(const struct args *a, const struct target *t, struct model *m,
+	       struct trace_writer *w)
 {
 	__u64 start = now_ns(CLOCK_MONOTONIC), next = start + a->interval_ms * 1000000ULL;
-	bool live = !a->json && !a->quiet;
+	__u64 sync_every = w && a->interval_ms > 1000 ? 1000 : a->interval_ms, next_sync;
+	bool live = !strcmp(a->format, "text") && !a->quiet;
 	struct tracer *tr = NULL;
 	__u64 reports = 0;
 	int err;
 
-	err = tracer__start(a, t, m, &tr);
+	err = tracer__start(a, t, m, w, &tr);
 	if (err)
 		return err;
 	fprintf(stderr, "maptrace: tracing PID %d (%s)%s; Ctrl-C to stop\n", t->pid, t->comm,
 		t->nmodules ? "" : ": no map library found, reporting futex waits only");
+	next_sync = start + sync_every * 1000000ULL;
 	while (!stop_signal) {
 		__u64 now;
 
@@ -108,17 +146,24 @@ static int run(const struct args *a, const struct target *t, struct model *m)
 		now = now_ns(CLOCK_MONOTONIC);
 		if (!target__alive(t->pid)) {
 			model__info(m)->target_exited = true;
-			if (!a->json)
-				fprintf(stderr, "maptrace: PID %d exited\n", t->pid);
+			fprintf(stderr, "maptrace: PID %d exited\n", t->pid);
 			break;
 		}
 		if (a->duration_ms && now - start >= a->duration_ms * 1000000ULL)
 			break;
+		/* the trace file is flushed here too: kill -9 loses at most a second */
+		if (now >= next_sync) {
+			next_sync += sync_every * 1000000ULL;
+			err = tracer__sync(tr);
+			if (err)
+				break;
+		}
 		if (now < next)
 			continue;
 		next += a->interval_ms * 1000000ULL;
 		if (live) {
-			err = emit(a, tr, m, false);
+			model__info(m)->end_mono_ns = now;
+			err = print_report(a, m, false, "text");
 			if (err)
 				break;
 		}
@@ -126,13 +171,64 @@ static int run(const struct args *a, const struct target *t, struct model *m)
 			break;
 	}
 	if (!err)
-		err = emit(a, tr, m, true);
+		err = tracer__sync(tr);
+	model__info(m)->end_mono_ns = now_ns(CLOCK_MONOTONIC);
+	if (w && !err)
+		err = trace_writer__end(w, model__info(m));
+	if (!err)
+		err = print_report(a, m, true, a->format);
 	tracer__free(tr);
+	return err;
+}
+
+/* maptrace report FILE: the same summary, from a trace file. */
+static int run_report(const struct args *a)
+{
+	struct trace_read_status st = { 0 };
+	struct model *m = model__new();
+	int err;
+
+	if (!m)
+		return -ENOMEM;
+	if (needs_events(a))
+		model__keep_events(m, true);
+	err = trace_reader__load(a->report_file, m, &st);
+	if (err) {
+		fprintf(stderr, "maptrace: cannot read %s: %s\n", a->report_file, st.why);
+		goto out;
+	}
+	if (st.truncated || !st.complete)
+		fprintf(stderr, "maptrace: warning: %s: %s; reporting the %llu records before it\n",
+			a->report_file, st.why, (unsigned long long)st.records);
+	err = print_report(a, m, true, a->format);
+	/* a damaged file still gets its partial report, but scripts must see it was damaged */
+	if (!err && st.truncated)
+		err = -EIO;
+out:
+	model__free(m);
+	return err;
+}
+
+/* Open the -o file and write the run's metadata first. */
+static int open_trace(const struct args *a, struct model *m, struct trace_writer **w)
+{
+	int err = trace_writer__open(a->output, a->force, w);
+
+	if (err == -EEXIST)
+		fprintf(stderr, "maptrace: %s exists; use --force to replace it\n", a->output);
+	else if (err == -ELOOP)
+		fprintf(stderr, "maptrace: %s is a symbolic link; refusing to write through it\n",
+			a->output);
+	else if (err)
+		fprintf(stderr, "maptrace: cannot create %s: %s\n", a->output, strerror(-err));
+	if (!err)
+		err = trace_writer__meta(*w, model__info(m));
 	return err;
 }
 
 int main(int argc, char **argv)
 {
+	struct trace_writer *w = NULL;
 	struct model *m = NULL;
 	struct target *t = NULL;
 	struct args a;
@@ -155,7 +251,11 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 
-	err = preflight__check();
+	if (a.report_file) {
+		err = check_output(&a) ?: run_report(&a);
+		return err ? 1 : 0;
+	}
+	err = check_output(&a) ?: preflight__check();
 	if (err)
 		goto cleanup;
 	t = calloc(1, sizeof(*t));
@@ -165,6 +265,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "maptrace: out of memory\n");
 		goto cleanup;
 	}
+	if (needs_events(&a))
+		model__keep_events(m, true);
 	err = target__inspect(a.pid, t);
 	if (err == -ESRCH) {
 		fprintf(stderr, "maptrace: cannot trace PID %d: no such process; check the PID "
@@ -177,8 +279,17 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 	fill_info(model__info(m), t, t->nmodules > 0);
-	err = run(&a, t, m);
+	if (a.output) {
+		err = open_trace(&a, m, &w);
+		if (err)
+			goto cleanup;
+	}
+	err = run(&a, t, m, w);
 cleanup:
+	if (trace_writer__close(w) && !err) {
+		fprintf(stderr, "maptrace: closing %s failed\n", a.output);
+		err = -EIO;
+	}
 	model__free(m);
 	if (t)
 		target__release(t);

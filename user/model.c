@@ -254,6 +254,11 @@ static int log_event(struct model *m, const struct mt_hdr *rec, int stack)
 	return 0;
 }
 
+const struct mt_stack *model__stack(const struct model *m, int idx)
+{
+	return idx >= 0 && idx < m->nstacks ? &m->stacks[idx] : NULL;
+}
+
 struct run_info *model__info(struct model *m)
 {
 	return &m->info;

@@ -153,6 +153,9 @@ void model__free(struct model *m);
  */
 void model__keep_events(struct model *m, bool keep);
 
+/** model__stack() - the interned stack at @idx, NULL when out of range. */
+const struct mt_stack *model__stack(const struct model *m, int idx);
+
 /** model__info() - the run metadata, writable by the collector. */
 struct run_info *model__info(struct model *m);
 

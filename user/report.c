@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* The backend table and the helpers every backend shares. */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "report.h"
 
@@ -8,6 +10,9 @@
 static const struct report_backend *const backends[] = {
 	&report_text_backend,
 	&report_json_backend,
+	&report_folded_backend,
+	&report_pprof_backend,
+	&report_chrome_backend,
 };
 
 const struct report_backend *report_backend__find(const char *name)
@@ -174,4 +179,484 @@ char *report__fmt_stack_line(char *buf, size_t size, const struct report *r, int
 					      (unsigned long long)f->ip);
 	}
 	return buf;
+}
+
+const char *report__rec_name(unsigned int type)
+{
+	static const char *const names[] = {
+		[MT_REC_MAP_CREATE] = "map_create", [MT_REC_GROW] = "grow",
+		[MT_REC_EVACUATE] = "evacuate",	    [MT_REC_GROW_DONE] = "grow_done",
+		[MT_REC_PROMOTE] = "promote",	    [MT_REC_LOCK_WAIT] = "lock_wait",
+		[MT_REC_FUTEX_WAIT] = "futex_wait", [MT_REC_MAP_DESTROY] = "map_destroy",
+	};
+
+	if (type >= sizeof(names) / sizeof(names[0]) || !names[type])
+		return "unknown";
+	return names[type];
+}
+
+const char *report__mode_name(unsigned int mode)
+{
+	switch (mode) {
+	case MT_MODE_WRITE:
+		return "write";
+	case MT_MODE_READ:
+		return "read";
+	default:
+		return "unknown";
+	}
+}
+
+bool report__rec_complete(const struct mt_hdr *h)
+{
+	static const size_t sizes[] = {
+		[MT_REC_MAP_CREATE] = sizeof(struct mt_map_create),
+		[MT_REC_GROW] = sizeof(struct mt_grow),
+		[MT_REC_EVACUATE] = sizeof(struct mt_evacuate),
+		[MT_REC_GROW_DONE] = sizeof(struct mt_grow_done),
+		[MT_REC_PROMOTE] = sizeof(struct mt_promote),
+		[MT_REC_LOCK_WAIT] = sizeof(struct mt_lock_wait),
+		[MT_REC_FUTEX_WAIT] = sizeof(struct mt_futex_wait),
+		[MT_REC_MAP_DESTROY] = sizeof(struct mt_map_destroy),
+	};
+
+	return h && h->type < sizeof(sizes) / sizeof(sizes[0]) && sizes[h->type] &&
+	       h->size >= sizes[h->type];
+}
+
+int report__kinds(const struct report_opts *o, bool *locks, bool *grows)
+{
+	enum report_weight weight = o ? o->weight : REPORT_WEIGHT_DEFAULT;
+	enum report_what what = o ? o->what : REPORT_WHAT_ALL;
+
+	*locks = what == REPORT_WHAT_ALL || what == REPORT_WHAT_LOCKS;
+	*grows = what == REPORT_WHAT_ALL || what == REPORT_WHAT_GROWS;
+	if (weight == REPORT_WEIGHT_WAIT_NS) {
+		if (!*locks)
+			return -EINVAL;
+		*grows = false;
+	} else if (weight == REPORT_WEIGHT_REHASH_NS) {
+		if (!*grows)
+			return -EINVAL;
+		*locks = false;
+	}
+	return *locks || *grows ? 0 : -EINVAL;
+}
+
+char *report__frame_name(char *buf, size_t size, const struct mt_frame *f)
+{
+	const char *mod = report__module_base(f->module);
+
+	if (f->func && f->func[0])
+		snprintf(buf, size, "%s", f->func);
+	else if (mod[0])
+		snprintf(buf, size, "%s+0x%llx", mod, (unsigned long long)f->offset);
+	else
+		snprintf(buf, size, "[unknown]");
+	/* names come from the target's files: a control character would break a line format */
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return buf;
+}
+
+/*
+ * The bytes of a library lock that hold its futex words: a futex wait at an address inside
+ * them counts toward that lock.  The model's LIB_LOCK_SPAN (model.c); the replay below must
+ * attribute waits exactly as the model did for the costs to add up to the rows.
+ */
+#define REPLAY_LIB_LOCK_SPAN 64
+
+/* u64 -> u64, open addressing; a key of 0 is kept aside since 0 marks an empty slot. */
+struct u64map {
+	__u64 *keys, *vals;
+	size_t cap, len;
+	bool has_zero;
+	__u64 zero_val;
+};
+
+static __u64 mix64(__u64 x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	return x ^ (x >> 33);
+}
+
+static __u64 *u64map__slot(const struct u64map *m, __u64 key)
+{
+	size_t i;
+
+	if (!m->cap)
+		return NULL;
+	for (i = mix64(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
+		if (m->keys[i] == key)
+			return &m->vals[i];
+	return NULL;
+}
+
+static bool u64map__get(const struct u64map *m, __u64 key, __u64 *val)
+{
+	const __u64 *v;
+
+	if (!key) {
+		if (m->has_zero && val)
+			*val = m->zero_val;
+		return m->has_zero;
+	}
+	v = u64map__slot(m, key);
+	if (v && val)
+		*val = *v;
+	return v != NULL;
+}
+
+static int u64map__put(struct u64map *m, __u64 key, __u64 val)
+{
+	size_t i;
+
+	if (!key) {
+		m->has_zero = true;
+		m->zero_val = val;
+		return 0;
+	}
+	if ((m->len + 1) * 2 > m->cap) {
+		struct u64map n = { .cap = m->cap ? m->cap * 2 : 64 };
+
+		n.keys = calloc(n.cap, sizeof(*n.keys));
+		n.vals = calloc(n.cap, sizeof(*n.vals));
+		if (!n.keys || !n.vals) {
+			free(n.keys);
+			free(n.vals);
+			return -ENOMEM;
+		}
+		for (i = 0; i < m->cap; i++)
+			if (m->keys[i])
+				u64map__put(&n, m->keys[i], m->vals[i]);
+		free(m->keys);
+		free(m->vals);
+		n.has_zero = m->has_zero;
+		n.zero_val = m->zero_val;
+		*m = n;
+	}
+	for (i = mix64(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
+		if (m->keys[i] == key)
+			break;
+	if (!m->keys[i])
+		m->len++;
+	m->keys[i] = key;
+	m->vals[i] = val;
+	return 0;
+}
+
+static void u64map__free(struct u64map *m)
+{
+	free(m->keys);
+	free(m->vals);
+}
+
+/* A lock as the model's lock table holds it, in the order the model created them. */
+struct replay_lock {
+	__u64 addr;
+	bool from_library;
+};
+
+struct report_replay {
+	struct u64map row_locks; /* lock addresses of the report's rows */
+	struct u64map row_maps;	 /* map addresses of the report's rows */
+	struct u64map parent;	 /* core map -> its concurrent map, as last created */
+	struct u64map lock_idx;	 /* lock address -> index in locks */
+	struct replay_lock *locks;
+	size_t nlocks, cap_locks;
+	int err;
+};
+
+struct report_replay *report_replay__new(const struct report *r)
+{
+	struct report_replay *rp = calloc(1, sizeof(*rp));
+	int err = 0;
+
+	if (!rp)
+		return NULL;
+	for (int i = 0; i < r->nlocks && !err; i++)
+		err = u64map__put(&rp->row_locks, r->locks[i].addr, 1);
+	for (int i = 0; i < r->nmaps && !err; i++)
+		err = u64map__put(&rp->row_maps, r->maps[i].addr, 1);
+	if (err) {
+		report_replay__free(rp);
+		return NULL;
+	}
+	return rp;
+}
+
+void report_replay__free(struct report_replay *rp)
+{
+	if (!rp)
+		return;
+	u64map__free(&rp->row_locks);
+	u64map__free(&rp->row_maps);
+	u64map__free(&rp->parent);
+	u64map__free(&rp->lock_idx);
+	free(rp->locks);
+	free(rp);
+}
+
+/* The model's lock_get(): the lock at @addr, made when new.  NULL on ENOMEM. */
+static struct replay_lock *replay_lock_get(struct report_replay *rp, __u64 addr)
+{
+	__u64 idx;
+
+	if (u64map__get(&rp->lock_idx, addr, &idx))
+		return &rp->locks[idx];
+	if (rp->nlocks == rp->cap_locks) {
+		size_t cap = rp->cap_locks ? rp->cap_locks * 2 : 16;
+		void *n = realloc(rp->locks, cap * sizeof(*rp->locks));
+
+		if (!n)
+			return NULL;
+		rp->locks = n;
+		rp->cap_locks = cap;
+	}
+	if (u64map__put(&rp->lock_idx, addr, rp->nlocks))
+		return NULL;
+	rp->locks[rp->nlocks] = (struct replay_lock){ .addr = addr };
+	return &rp->locks[rp->nlocks++];
+}
+
+/* The model's library_lock_at(): the first library lock whose futex words hold @uaddr. */
+static const struct replay_lock *replay_library_lock_at(const struct report_replay *rp, __u64 uaddr)
+{
+	for (size_t i = 0; i < rp->nlocks; i++) {
+		const struct replay_lock *l = &rp->locks[i];
+
+		if (l->from_library && uaddr >= l->addr && uaddr < l->addr + REPLAY_LIB_LOCK_SPAN)
+			return l;
+	}
+	return NULL;
+}
+
+static __u64 replay_top_map(const struct report_replay *rp, __u64 map)
+{
+	__u64 parent;
+
+	return u64map__get(&rp->parent, map, &parent) && parent ? parent : map;
+}
+
+bool report_replay__step(struct report_replay *rp, const struct mt_event *ev, __u64 *owner)
+{
+	const struct mt_hdr *h = ev->rec;
+	const struct replay_lock *l;
+	struct replay_lock *nl;
+
+	*owner = 0;
+	if (!report__rec_complete(h))
+		return false;
+	switch (h->type) {
+	case MT_REC_MAP_CREATE: {
+		const struct mt_map_create *c = (const void *)h;
+
+		/* a reused address starts a new instance: its parent is this record's */
+		if (u64map__put(&rp->parent, c->map, c->parent))
+			rp->err = -ENOMEM;
+		*owner = replay_top_map(rp, c->map);
+		return false;
+	}
+	case MT_REC_GROW:
+		*owner = replay_top_map(rp, ((const struct mt_grow *)h)->map);
+		return u64map__get(&rp->row_maps, *owner, NULL);
+	case MT_REC_EVACUATE:
+		*owner = replay_top_map(rp, ((const struct mt_evacuate *)h)->map);
+		return u64map__get(&rp->row_maps, *owner, NULL);
+	case MT_REC_GROW_DONE:
+		*owner = replay_top_map(rp, ((const struct mt_grow_done *)h)->map);
+		return false;
+	case MT_REC_PROMOTE:
+		*owner = replay_top_map(rp, ((const struct mt_promote *)h)->map);
+		return false;
+	case MT_REC_MAP_DESTROY:
+		*owner = replay_top_map(rp, ((const struct mt_map_destroy *)h)->map);
+		return false;
+	case MT_REC_LOCK_WAIT:
+		nl = replay_lock_get(rp, ((const struct mt_lock_wait *)h)->lock);
+		if (!nl) {
+			rp->err = -ENOMEM;
+			*owner = ((const struct mt_lock_wait *)h)->lock;
+			return false;
+		}
+		nl->from_library = true;
+		*owner = nl->addr;
+		return u64map__get(&rp->row_locks, *owner, NULL);
+	case MT_REC_FUTEX_WAIT: {
+		const struct mt_futex_wait *f = (const void *)h;
+
+		if (f->in_lib_wait)
+			return false;
+		l = replay_library_lock_at(rp, f->uaddr);
+		if (!l)
+			l = replay_lock_get(rp, f->uaddr);
+		*owner = l ? l->addr : f->uaddr;
+		if (!l)
+			rp->err = -ENOMEM;
+		return u64map__get(&rp->row_locks, *owner, NULL);
+	}
+	default:
+		return false;
+	}
+}
+
+/* (stack, object) -> cost, while summing. */
+struct cost_table {
+	struct u64map idx; /* key: hash of (stack, object) chain; val: index into v */
+	struct report_cost *v;
+	size_t n, cap;
+};
+
+static int cost_table__add(struct cost_table *t, int stack, __u64 object, __u64 count, __u64 ns)
+{
+	__u64 key = mix64(object) ^ (__u64)(__s64)stack, idx;
+
+	/* distinct (stack, object) pairs may share a key: rehash the key along a chain */
+	for (;; key = mix64(key + 1)) {
+		if (!u64map__get(&t->idx, key, &idx))
+			break;
+		if (t->v[idx].stack == stack && t->v[idx].object == object) {
+			t->v[idx].count += count;
+			t->v[idx].ns += ns;
+			return 0;
+		}
+	}
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		void *nv = realloc(t->v, cap * sizeof(*t->v));
+
+		if (!nv)
+			return -ENOMEM;
+		t->v = nv;
+		t->cap = cap;
+	}
+	if (u64map__put(&t->idx, key, t->n))
+		return -ENOMEM;
+	t->v[t->n++] = (struct report_cost){ stack, object, count, ns };
+	return 0;
+}
+
+static int cmp_cost(const void *a, const void *b)
+{
+	const struct report_cost *x = a, *y = b;
+
+	if (x->stack != y->stack)
+		return x->stack < y->stack ? -1 : 1;
+	if (x->object != y->object)
+		return x->object < y->object ? -1 : 1;
+	return 0;
+}
+
+/* Costs from the rows' top stacks, with the rest of each row's total on REPORT_STACK_OTHER. */
+static int costs_from_rows(const struct report *r, enum report_what what, struct cost_table *t)
+{
+	const struct mt_stack_cost *top;
+	__u64 object, count, ns;
+	int ntop, rows = what == REPORT_WHAT_LOCKS ? r->nlocks : r->nmaps, err;
+
+	for (int i = 0; i < rows; i++) {
+		if (what == REPORT_WHAT_LOCKS) {
+			object = r->locks[i].addr;
+			count = r->locks[i].contentions;
+			ns = r->locks[i].wait_ns;
+			top = r->locks[i].top_stacks;
+			ntop = r->locks[i].ntop;
+		} else {
+			object = r->maps[i].addr;
+			count = r->maps[i].grows + r->maps[i].same_size_grows;
+			ns = r->maps[i].grow_ns_total;
+			top = r->maps[i].top_stacks;
+			ntop = r->maps[i].ntop;
+		}
+		for (int j = 0; j < ntop && j < MT_TOP_STACKS; j++) {
+			err = cost_table__add(t, top[j].stack < 0 ? -1 : top[j].stack, object,
+					      top[j].count, top[j].ns);
+			if (err)
+				return err;
+			count -= top[j].count < count ? top[j].count : count;
+			ns -= top[j].ns < ns ? top[j].ns : ns;
+		}
+		if (count || ns) {
+			err = cost_table__add(t, REPORT_STACK_OTHER, object, count, ns);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+static int costs_from_events(const struct report *r, enum report_what what, struct cost_table *t)
+{
+	struct report_replay *rp = report_replay__new(r);
+	int err = 0;
+
+	if (!rp)
+		return -ENOMEM;
+	for (size_t i = 0; i < r->nevent_log && !err; i++) {
+		const struct mt_event *ev = &r->event_log[i];
+		const struct mt_hdr *h = ev->rec;
+		int stack = report__stack(r, ev->stack) ? ev->stack : -1;
+		__u64 owner;
+
+		if (!report_replay__step(rp, ev, &owner))
+			continue;
+		switch (h->type) {
+		case MT_REC_LOCK_WAIT:
+			if (what == REPORT_WHAT_LOCKS)
+				err = cost_table__add(t, stack, owner, 1,
+						      ((const struct mt_lock_wait *)h)->wait_ns);
+			break;
+		case MT_REC_FUTEX_WAIT:
+			if (what == REPORT_WHAT_LOCKS)
+				err = cost_table__add(t, stack, owner, 1,
+						      ((const struct mt_futex_wait *)h)->wait_ns);
+			break;
+		case MT_REC_GROW:
+			if (what == REPORT_WHAT_GROWS)
+				err = cost_table__add(t, stack, owner, 1,
+						      ((const struct mt_grow *)h)->dur_ns);
+			break;
+		case MT_REC_EVACUATE:
+			if (what == REPORT_WHAT_GROWS)
+				err = cost_table__add(t, stack, owner, 0,
+						      ((const struct mt_evacuate *)h)->dur_ns);
+			break;
+		}
+	}
+	if (!err)
+		err = rp->err;
+	report_replay__free(rp);
+	return err;
+}
+
+int report__costs(const struct report *r, enum report_what what, struct report_cost **out,
+		  size_t *n, bool *exact)
+{
+	struct cost_table t = {};
+	bool from_events = r->event_log != NULL;
+	int err;
+
+	*out = NULL;
+	*n = 0;
+	if (what != REPORT_WHAT_LOCKS && what != REPORT_WHAT_GROWS)
+		return -EINVAL;
+	err = from_events ? costs_from_events(r, what, &t) : costs_from_rows(r, what, &t);
+	u64map__free(&t.idx);
+	if (err) {
+		free(t.v);
+		return err;
+	}
+	if (t.n)
+		qsort(t.v, t.n, sizeof(*t.v), cmp_cost);
+	else
+		free(t.v);
+	*out = t.n ? t.v : NULL;
+	*n = t.n;
+	if (exact)
+		*exact = from_events;
+	return 0;
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Report backends: every output format (text, JSON, and later folded, pprof, Chrome trace)
+ * Report backends: every output format (text, JSON, folded stacks, pprof, Chrome trace)
  * renders the same struct report (model.h) and knows nothing of how it was collected.  A
  * backend is one file that defines one struct report_backend and adds it to the table in
  * report.c; callers pick one by name.
@@ -20,6 +20,21 @@
 /* Columns the text backend fits its tables into when the caller does not say. */
 #define REPORT_DEFAULT_WIDTH 120
 
+/* What the value of a stack is, in backends that weigh stacks (folded, pprof). */
+enum report_weight {
+	REPORT_WEIGHT_DEFAULT = 0, /* wait ns for lock stacks, rehash ns for grow stacks */
+	REPORT_WEIGHT_WAIT_NS,	   /* lock wait time only (implies lock stacks) */
+	REPORT_WEIGHT_REHASH_NS,   /* grow and evacuation time only (implies grow stacks) */
+	REPORT_WEIGHT_COUNT,	   /* contended waits; grows (evacuation steps weigh 0) */
+};
+
+/* Which costs the stack backends (folded, pprof) show. */
+enum report_what {
+	REPORT_WHAT_ALL = 0, /* both, kept apart (each backend says how) */
+	REPORT_WHAT_LOCKS,   /* contended lock waits */
+	REPORT_WHAT_GROWS,   /* grows and evacuation steps */
+};
+
 /* How to render.  Zero-initialised options are a sensible default for every backend. */
 struct report_opts {
 	int top;	 /* rows per table and stacks per section; 0: all */
@@ -28,6 +43,9 @@ struct report_opts {
 	bool color;	 /* text: bold headings (only when writing to a terminal) */
 	bool pretty;	 /* json: one member per line, indented */
 	int width;	 /* text: columns to fit rows into; 0: REPORT_DEFAULT_WIDTH */
+	enum report_weight weight; /* folded, pprof: what a stack weighs */
+	enum report_what what;	   /* folded, pprof: lock stacks, grow stacks or both */
+	bool events;		   /* json: every record of the event log too ("event_log") */
 };
 
 struct report_backend {
@@ -43,6 +61,9 @@ struct report_backend {
 /* The backends, one per file (report_<name>.c). */
 extern const struct report_backend report_text_backend;
 extern const struct report_backend report_json_backend;
+extern const struct report_backend report_folded_backend;
+extern const struct report_backend report_pprof_backend;
+extern const struct report_backend report_chrome_backend;
 
 /**
  * report_backend__find() - the backend called @name.
@@ -96,5 +117,90 @@ char *report__fmt_stack_line(char *buf, size_t size, const struct report *r, int
  * report__module_base() - basename of a module path ("" stays "").
  */
 const char *report__module_base(const char *module);
+
+/** report__rec_name() - "grow", "futex_wait", ... for a record type; "unknown" for others. */
+const char *report__rec_name(unsigned int type);
+
+/**
+ * report__rec_complete() - whether @h is a record type this build knows, at least as long as
+ * its struct, so its fields can be read.
+ */
+bool report__rec_complete(const struct mt_hdr *h);
+
+/** report__mode_name() - "write", "read" or "unknown" (enum mt_lock_mode). */
+const char *report__mode_name(unsigned int mode);
+
+/*
+ * Stack costs for the backends that weigh stacks (folded, pprof).
+ *
+ * The rows keep only their MT_TOP_STACKS costliest stacks, and a map row's top stacks hold
+ * the grow (allocation) time alone, so when the model kept its event log the costs are summed
+ * from the events instead: every contended wait (MT_REC_LOCK_WAIT, and MT_REC_FUTEX_WAIT
+ * outside a library lock wait) and every grow and evacuation step, each charged to the stack
+ * it was recorded with.  Only events that count toward a row of the report are included, so
+ * the costs add up exactly to the rows' totals (lock wait_ns, map grow_ns_total) even when
+ * the rows were cut to the top N.  Without the event log the rows' top stacks are used, and
+ * what they leave out is charged to REPORT_STACK_OTHER, so the totals still add up.
+ */
+
+/* Stack index of the part of a row's cost that its top stacks leave out. */
+#define REPORT_STACK_OTHER (-2)
+
+/* What one stack cost, toward one lock or one map. */
+struct report_cost {
+	int stack;    /* index into report.stacks; -1: recorded without a stack;
+		       * REPORT_STACK_OTHER: not among the row's top stacks */
+	__u64 object; /* the lock's address, or the (top-level) map's */
+	__u64 count;  /* contended waits; or grows (evacuation steps count 0) */
+	__u64 ns;     /* wait time; or grow plus evacuation time */
+};
+
+/**
+ * report__costs() - the stack costs of the locks (@what REPORT_WHAT_LOCKS) or of the grows
+ * (REPORT_WHAT_GROWS) of @r, sorted by stack then object, one entry per (stack, object).
+ * @out: a malloc()ed array the caller frees (NULL when *@n is 0).
+ * @exact: set to true when the costs come from the event log, false when from the rows' top
+ * stacks; may be NULL.
+ * Return: 0, -ENOMEM, or -EINVAL for another @what.
+ */
+int report__costs(const struct report *r, enum report_what what, struct report_cost **out,
+		  size_t *n, bool *exact);
+
+/**
+ * report__kinds() - which kinds of cost the stack backends show for @o (NULL: defaults):
+ * --what, narrowed by a weight of one kind ("wait-ns": locks, "rehash-ns": grows).
+ * Return: 0, or -EINVAL when the weight contradicts --what (rehash-ns with locks only).
+ */
+int report__kinds(const struct report_opts *o, bool *locks, bool *grows);
+
+/**
+ * report__frame_name() - the name a stack backend shows for a frame: the function, else
+ * "module+0xoffset" (module basename, module-relative address), else "[unknown]"; control
+ * characters become spaces.  Return: @buf.
+ */
+char *report__frame_name(char *buf, size_t size, const struct mt_frame *f);
+
+/*
+ * A replay of the event log in the model's own order, saying which report row each event
+ * counts toward: a wait toward its lock (a futex wait inside a library lock's futex words
+ * counts toward that lock, as in the model), a grow or evacuation step toward the top-level
+ * map that owns the core map (inner maps fold into their concurrent map).
+ */
+struct report_replay;
+
+/** report_replay__new() - a replay of @r's event log from its start.  NULL on ENOMEM. */
+struct report_replay *report_replay__new(const struct report *r);
+
+/**
+ * report_replay__step() - feed the next event of the log (in order).
+ * @owner: set to the lock or top-level map address the event concerns; 0 when it concerns
+ * none (a futex wait already counted as a library lock wait, an unknown record).
+ * Return: true when the event is a cost (contended wait, grow, evacuation step) that counts
+ * toward a row present in the report; false otherwise (including rows cut by --top).
+ */
+bool report_replay__step(struct report_replay *rp, const struct mt_event *ev, __u64 *owner);
+
+/** report_replay__free() - NULL is allowed. */
+void report_replay__free(struct report_replay *rp);
 
 #endif /* MT_REPORT_H */

@@ -130,6 +130,130 @@ static void lock_value(struct json_writer *w, const struct report *r, const stru
 	json_writer__obj_end(w);
 }
 
+/* The fields of one record, by type; unknown types show their type number and size. */
+static void event_fields(struct json_writer *w, const struct mt_hdr *h)
+{
+	switch (h->type) {
+	case MT_REC_MAP_CREATE: {
+		const struct mt_map_create *m = (const void *)h;
+
+		addr_field(w, "map", m->map);
+		json_writer__u64_field(w, "hint", m->hint);
+		if (m->parent)
+			addr_field(w, "parent", m->parent);
+		else
+			json_writer__null_field(w, "parent");
+		json_writer__u64_field(w, "B", m->B);
+		json_writer__string_field(w, "variant", mt_variant_name((int)m->variant));
+		break;
+	}
+	case MT_REC_GROW: {
+		const struct mt_grow *g = (const void *)h;
+
+		addr_field(w, "map", g->map);
+		json_writer__u64_field(w, "count", g->count);
+		json_writer__u64_field(w, "dur_ns", g->dur_ns);
+		json_writer__u64_field(w, "old_B", g->old_B);
+		json_writer__u64_field(w, "new_B", g->new_B);
+		json_writer__bool_field(w, "same_size", g->same_size);
+		break;
+	}
+	case MT_REC_EVACUATE: {
+		const struct mt_evacuate *e = (const void *)h;
+
+		addr_field(w, "map", e->map);
+		json_writer__u64_field(w, "oldbucket", e->oldbucket);
+		json_writer__u64_field(w, "moved", e->moved);
+		json_writer__u64_field(w, "dur_ns", e->dur_ns);
+		break;
+	}
+	case MT_REC_GROW_DONE: {
+		const struct mt_grow_done *g = (const void *)h;
+
+		addr_field(w, "map", g->map);
+		json_writer__u64_field(w, "count", g->count);
+		json_writer__u64_field(w, "B", g->B);
+		break;
+	}
+	case MT_REC_PROMOTE: {
+		const struct mt_promote *p = (const void *)h;
+
+		addr_field(w, "map", p->map);
+		json_writer__u64_field(w, "dirty_len", p->dirty_len);
+		break;
+	}
+	case MT_REC_LOCK_WAIT: {
+		const struct mt_lock_wait *l = (const void *)h;
+
+		addr_field(w, "map", l->map);
+		addr_field(w, "lock", l->lock);
+		json_writer__u64_field(w, "wait_ns", l->wait_ns);
+		json_writer__string_field(w, "mode", report__mode_name(l->mode));
+		json_writer__string_field(w, "kind", l->kind == 1 ? "rwlock" : "mutex");
+		break;
+	}
+	case MT_REC_FUTEX_WAIT: {
+		const struct mt_futex_wait *f = (const void *)h;
+
+		addr_field(w, "uaddr", f->uaddr);
+		json_writer__u64_field(w, "wait_ns", f->wait_ns);
+		json_writer__s64_field(w, "ret", f->ret);
+		json_writer__u64_field(w, "op", f->op);
+		/* such a wait is already counted as the library lock wait it is part of */
+		json_writer__bool_field(w, "in_lib_wait", f->in_lib_wait);
+		break;
+	}
+	case MT_REC_MAP_DESTROY: {
+		const struct mt_map_destroy *d = (const void *)h;
+
+		addr_field(w, "map", d->map);
+		json_writer__u64_field(w, "inserts", d->counts.inserts);
+		json_writer__u64_field(w, "deletes", d->counts.deletes);
+		json_writer__u64_field(w, "hits", d->counts.sync_hits);
+		json_writer__u64_field(w, "misses", d->counts.sync_misses);
+		break;
+	}
+	}
+}
+
+/*
+ * Every record of the event log, in arrival order: {"type", "ts_ns" (CLOCK_MONOTONIC at the
+ * event's end), "t_ns" (since the trace start), "tid", "pid", "cpu", the record's fields,
+ * "stack"}.  "event_log", not "events": that name already holds the count of records.
+ */
+static void event_log_field(struct json_writer *w, const struct report *r)
+{
+	json_writer__name(w, "event_log");
+	/* null, not []: the model did not keep its events, which is not "nothing happened" */
+	if (!r->event_log) {
+		json_writer__null(w);
+		return;
+	}
+	json_writer__arr_begin(w);
+	for (size_t i = 0; i < r->nevent_log; i++) {
+		const struct mt_hdr *h = r->event_log[i].rec;
+		bool known = report__rec_complete(h);
+
+		json_writer__obj_begin(w);
+		json_writer__string_field(w, "type", known ? report__rec_name(h->type) : "unknown");
+		if (!known) {
+			json_writer__u64_field(w, "type_id", h->type);
+			json_writer__u64_field(w, "size", h->size);
+		}
+		json_writer__u64_field(w, "ts_ns", h->ts);
+		json_writer__s64_field(w, "t_ns", (__s64)(h->ts - r->info.start_mono_ns));
+		json_writer__u64_field(w, "tid", h->pid);
+		json_writer__u64_field(w, "pid", h->tgid);
+		json_writer__u64_field(w, "cpu", h->cpu);
+		if (known)
+			event_fields(w, h);
+		json_writer__name(w, "stack");
+		frames_value(w, r, r->event_log[i].stack);
+		json_writer__obj_end(w);
+	}
+	json_writer__arr_end(w);
+}
+
 static int json_emit(FILE *out, const struct report *r, const struct report_opts *o)
 {
 	__u64 dur = report__duration_ns(r);
@@ -176,6 +300,8 @@ static int json_emit(FILE *out, const struct report *r, const struct report_opts
 	json_writer__u64_field(w, "state", r->dropped[MT_DROP_STATE]);
 	json_writer__obj_end(w);
 	json_writer__u64_field(w, "events", r->events);
+	if (o && o->events)
+		event_log_field(w, r);
 	json_writer__obj_end(w);
 
 	err = json_writer__finish(w);

@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 #include "maptrace.skel.h"
 #include "symbolizer.h"
+#include "trace_file.h"
 #include "tracer.h"
 #include "usdt.h"
 
@@ -28,6 +29,9 @@ struct tracer {
 	int nfds;
 	struct symbolizer *sz;
 	struct model *m;
+	struct trace_writer *w; /* -o FILE, or NULL */
+	int stacks_written;	/* model stacks [0, stacks_written) are in the file */
+	int write_err;		/* first error writing the file; reported once */
 	int pid;
 	int ncpus;
 	__u32 stack_slots;
@@ -90,16 +94,39 @@ static int resolve_stack(struct tracer *tr, __s32 id)
 	return idx;
 }
 
+/* Keep the trace file in step with the model: new stacks first, then the record using them. */
+static void write_record(struct tracer *tr, const struct mt_hdr *h, int stack)
+{
+	int err = 0;
+
+	while (!err && tr->stacks_written <= stack) {
+		err = trace_writer__stack(tr->w, tr->stacks_written,
+					  model__stack(tr->m, tr->stacks_written));
+		tr->stacks_written++;
+	}
+	if (!err)
+		err = trace_writer__record(tr->w, h, stack);
+	if (err && !tr->write_err) {
+		tr->write_err = err;
+		fprintf(stderr, "maptrace: writing the trace file failed: %s; tracing goes on\n",
+			strerror(-err));
+	}
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct tracer *tr = ctx;
 	const struct mt_hdr *h = data;
+	int stack;
 
 	if (size < sizeof(*h) || h->size > size) {
 		tr->malformed++;
 		return 0;
 	}
-	return model__add_record(tr->m, h, resolve_stack(tr, h->stack_id));
+	stack = resolve_stack(tr, h->stack_id);
+	if (tr->w && !tr->write_err)
+		write_record(tr, h, stack);
+	return model__add_record(tr->m, h, stack);
 }
 
 /* libbpf needs tracefs for the futex tracepoints; it is not always mounted (nor is it here). */
@@ -183,7 +210,7 @@ static int attach_futex(struct tracer *tr, const struct target *t)
 }
 
 int tracer__start(const struct args *a, const struct target *t, struct model *m,
-		  struct tracer **out)
+		  struct trace_writer *w, struct tracer **out)
 {
 	struct tracer *tr = calloc(1, sizeof(*tr));
 	int err;
@@ -192,6 +219,7 @@ int tracer__start(const struct args *a, const struct target *t, struct model *m,
 	if (!tr)
 		return -ENOMEM;
 	tr->m = m;
+	tr->w = w;
 	tr->pid = t->pid;
 	tr->ncpus = libbpf_num_possible_cpus();
 	tr->sz = symbolizer__new();
@@ -305,6 +333,8 @@ static int sync_counts(struct tracer *tr)
 		err = model__set_counts(tr->m, key, &sum);
 		if (err)
 			break;
+		if (tr->w && !tr->write_err)
+			tr->write_err = trace_writer__counts(tr->w, key, &sum);
 	}
 	free(vals);
 	return err;
@@ -320,7 +350,10 @@ int tracer__sync(struct tracer *tr)
 	for (int i = 0; i < MT_DROP_MAX; i++)
 		dropped[i] = __atomic_load_n(&tr->skel->bss->drops[i], __ATOMIC_RELAXED);
 	model__set_dropped(tr->m, dropped);
-	return sync_counts(tr);
+	err = sync_counts(tr);
+	if (!err && tr->w && !tr->write_err)
+		tr->write_err = trace_writer__drops(tr->w, dropped) ?: trace_writer__flush(tr->w);
+	return err;
 }
 
 struct detach_job {

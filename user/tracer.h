@@ -12,13 +12,17 @@
 
 struct tracer;
 
+struct trace_writer;
+
 /**
  * tracer__start() - open, configure, load and attach the BPF programs for @t.
+ * @w: when not NULL, every record, stack and counter snapshot is also written there (the
+ * caller has written the metadata and writes the end record).
  * Prints a one-line message naming the problem and its fix on failure.
  * Return: 0 and *@out, or a negative errno.
  */
 int tracer__start(const struct args *a, const struct target *t, struct model *m,
-		  struct tracer **out);
+		  struct trace_writer *w, struct tracer **out);
 
 /**
  * tracer__poll() - wait up to @timeout_ms for records and feed every available one to the
@@ -28,7 +32,7 @@ int tracer__poll(struct tracer *tr, int timeout_ms);
 
 /**
  * tracer__sync() - drain the ring buffer and copy the kernel's per-map counters and loss
- * counters into the model, so a report built next is complete.
+ * counters into the model (and the trace file), so a report built next is complete.
  */
 int tracer__sync(struct tracer *tr);
 

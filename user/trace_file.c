@@ -1,0 +1,1143 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Trace file writer and reader.  The format is documented in docs/trace-format.md; the
+ * constants and layouts below are that document in code, so change both together.
+ *
+ * Everything is in the writer's native byte order (like perf.data): the header's byte-order
+ * mark tells a reader on a machine of the other order to refuse the file instead of misreading
+ * it.  Every record carries a CRC-32, so a bit flip stops the reader at the damaged record
+ * instead of feeding nonsense to the model.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+#include "trace_file.h"
+
+#define TRACE_MAGIC		"MAPTRACE"
+#define TRACE_MAGIC_LEN		8
+#define TRACE_BYTE_ORDER	0x01020304u
+#define TRACE_HDR_SIZE		32   /* the v1 header; newer writers may append fields */
+#define TRACE_HDR_MAX		4096 /* a larger header_size is corruption, not a new field */
+#define TRACE_HDR_CRC_OFF	28
+#define REC_HDR_SIZE		16
+#define TRACE_MAX_RECORD	(4u << 20) /* whole record; a 127-frame stack needs about 2 MiB */
+#define TRACE_MAX_STR		4096	   /* longer strings are cut by the writer */
+#define TRACE_MAX_STACKS	(1 << 24)  /* stack indexes; bounds the reader's index table */
+#define TRACE_MAX_FRAME_FIXED	4096
+#define TRACE_MAX_FRAME_STRINGS 64
+#define WBUF_SIZE		(64u << 10)
+#define FLUSH_NS		1000000000ULL
+
+/* The v1 layouts: fixed parts, then what the document says follows. */
+#define META_FIXED    32
+#define META_STRINGS  5 /* comm, cmdline, hostname, kernel, version */
+#define STACK_FIXED   16
+#define FRAME_FIXED   24
+#define FRAME_STRINGS 4 /* func, module, build_id, file */
+#define EVENT_FIXED   8
+#define COUNTS_LEN    (16 + 4 * 8)
+#define DROPS_FIXED   8
+#define END_LEN	      32
+
+/* Only a fuzzer build skips checksums, so mutated inputs reach the record parsers. */
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+#define CHECK_CRC 0
+#else
+#define CHECK_CRC 1
+#endif
+
+enum trace_rec_type {
+	TR_META = 1,
+	TR_STACK = 2,
+	TR_EVENT = 3,
+	TR_COUNTS = 4,
+	TR_DROPS = 5,
+	TR_END = 6,
+};
+
+#define META_F_LIBRARY_FOUND 1u
+#define END_F_TARGET_EXITED  1u
+
+static const char *rec_name(__u32 type)
+{
+	static const char *const names[] = {"?",      "meta",  "stack", "event",
+					    "counts", "drops", "end"};
+
+	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
+}
+
+static const char *ring_name(__u32 type)
+{
+	static const char *const names[] = {"?",	 "map_create", "grow",
+					    "evacuate",	 "grow_done",  "promote",
+					    "lock_wait", "futex_wait", "map_destroy"};
+
+	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
+}
+
+size_t trace_record_min_size(__u32 type)
+{
+	switch (type) {
+	case MT_REC_MAP_CREATE:
+		return sizeof(struct mt_map_create);
+	case MT_REC_GROW:
+		return sizeof(struct mt_grow);
+	case MT_REC_EVACUATE:
+		return sizeof(struct mt_evacuate);
+	case MT_REC_GROW_DONE:
+		return sizeof(struct mt_grow_done);
+	case MT_REC_PROMOTE:
+		return sizeof(struct mt_promote);
+	case MT_REC_LOCK_WAIT:
+		return sizeof(struct mt_lock_wait);
+	case MT_REC_FUTEX_WAIT:
+		return sizeof(struct mt_futex_wait);
+	case MT_REC_MAP_DESTROY:
+		return sizeof(struct mt_map_destroy);
+	default:
+		return 0;
+	}
+}
+
+static __u64 now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+/* Unaligned native-order access: records pack strings, so fields need not be aligned. */
+static __u32 get32(const unsigned char *p)
+{
+	__u32 v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static __u64 get64(const unsigned char *p)
+{
+	__u64 v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static unsigned char *put32(unsigned char *p, __u32 v)
+{
+	memcpy(p, &v, sizeof(v));
+	return p + sizeof(v);
+}
+
+static unsigned char *put64(unsigned char *p, __u64 v)
+{
+	memcpy(p, &v, sizeof(v));
+	return p + sizeof(v);
+}
+
+static size_t str_len(const char *s, size_t max)
+{
+	return s ? strnlen(s, max) : 0;
+}
+
+static unsigned char *put_str(unsigned char *p, const char *s, size_t max)
+{
+	size_t n = str_len(s, max);
+
+	p = put32(p, (__u32)n);
+	if (n)
+		memcpy(p, s, n);
+	return p + n;
+}
+
+/* CRC-32 of a record: its header without the crc field, then the payload and padding. */
+static __u32 rec_crc(const unsigned char *hdr, const unsigned char *payload, size_t n)
+{
+	uLong crc = crc32(0L, Z_NULL, 0);
+
+	crc = crc32(crc, hdr, 8);
+	crc = crc32(crc, hdr + 12, REC_HDR_SIZE - 12);
+	/* zlib takes uInt lengths; records are at most TRACE_MAX_RECORD */
+	return (__u32)crc32(crc, payload, (uInt)n);
+}
+
+static __u32 header_crc(const unsigned char *h, size_t size)
+{
+	static const unsigned char zero[4];
+	uLong crc = crc32(0L, Z_NULL, 0);
+
+	crc = crc32(crc, h, TRACE_HDR_CRC_OFF);
+	crc = crc32(crc, zero, sizeof(zero));
+	return (__u32)crc32(crc, h + TRACE_HDR_CRC_OFF + 4, (uInt)(size - TRACE_HDR_CRC_OFF - 4));
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* writer */
+
+struct trace_writer {
+	int fd;
+	int err; /* the first write error: sticky, the file is incomplete from there */
+	bool ended;
+	unsigned char *buf; /* WBUF_SIZE bytes of whole records */
+	size_t len;
+	unsigned char *big; /* a record larger than buf, written on its own */
+	size_t big_cap;
+	unsigned char *rec; /* the record being built: in buf or big */
+	size_t rec_size;
+	__u8 *stack_written; /* model stack index -> written */
+	size_t stack_cap;
+	__u64 last_flush_ns;
+	__u64 events;
+	__u64 stacks;
+};
+
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+	while (n) {
+		ssize_t k = write(fd, p, n);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (k == 0)
+			return -EIO;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int writer_flush(struct trace_writer *w)
+{
+	int err;
+
+	if (w->err)
+		return w->err;
+	w->last_flush_ns = now_ns(CLOCK_MONOTONIC_COARSE);
+	if (!w->len)
+		return 0;
+	err = write_all(w->fd, w->buf, w->len);
+	w->len = 0;
+	if (err)
+		w->err = err;
+	return err;
+}
+
+/*
+ * Start a record of @type with @len payload bytes; return the zeroed payload to fill, or NULL
+ * with the error in *@errp.  rec_commit() seals it.
+ */
+static unsigned char *rec_begin(struct trace_writer *w, __u32 type, size_t len, int *errp)
+{
+	size_t size = (REC_HDR_SIZE + len + 7) & ~(size_t)7;
+	unsigned char *rec;
+
+	*errp = w->err;
+	if (w->err)
+		return NULL;
+	if (w->ended) {
+		*errp = -EINVAL;
+		return NULL;
+	}
+	if (size > TRACE_MAX_RECORD) {
+		*errp = -E2BIG;
+		return NULL;
+	}
+	if (w->len + size > WBUF_SIZE) {
+		*errp = writer_flush(w);
+		if (*errp)
+			return NULL;
+	}
+	if (size <= WBUF_SIZE) {
+		rec = w->buf + w->len;
+	} else {
+		if (size > w->big_cap) {
+			void *n = realloc(w->big, size);
+
+			if (!n) {
+				*errp = -ENOMEM;
+				return NULL;
+			}
+			w->big = n;
+			w->big_cap = size;
+		}
+		rec = w->big;
+	}
+	memset(rec, 0, size);
+	put32(rec, type);
+	put32(rec + 4, (__u32)size);
+	put32(rec + 12, (__u32)len);
+	w->rec = rec;
+	w->rec_size = size;
+	return rec + REC_HDR_SIZE;
+}
+
+static int rec_commit(struct trace_writer *w)
+{
+	int err = 0;
+
+	put32(w->rec + 8, rec_crc(w->rec, w->rec + REC_HDR_SIZE, w->rec_size - REC_HDR_SIZE));
+	if (w->rec == w->big) {
+		/* buf was flushed to make room in rec_begin(): order is kept */
+		err = write_all(w->fd, w->big, w->rec_size);
+		if (err)
+			w->err = err;
+	} else {
+		w->len += w->rec_size;
+	}
+	w->rec = NULL;
+	if (!err && now_ns(CLOCK_MONOTONIC_COARSE) - w->last_flush_ns >= FLUSH_NS)
+		err = writer_flush(w);
+	return err;
+}
+
+int trace_writer__open(const char *path, bool force, struct trace_writer **out)
+{
+	struct trace_writer *w = NULL;
+	unsigned char *h;
+	struct stat st;
+	int fd = -1, err;
+
+	*out = NULL;
+	if (!lstat(path, &st)) {
+		if (S_ISLNK(st.st_mode))
+			return -ELOOP;
+		if (!force)
+			return -EEXIST;
+		if (S_ISDIR(st.st_mode))
+			return -EISDIR;
+		if (!S_ISREG(st.st_mode))
+			return -EINVAL;
+		/* a fresh file, not a truncated one: its owner, mode and hard links stay behind */
+		if (unlink(path) && errno != ENOENT)
+			return -errno;
+	} else if (errno != ENOENT) {
+		return -errno;
+	}
+	/* O_EXCL|O_NOFOLLOW: whatever appeared at @path since lstat() is neither opened nor
+	 * followed */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = -errno;
+		if (err == -EEXIST && !lstat(path, &st) && S_ISLNK(st.st_mode))
+			err = -ELOOP;
+		return err;
+	}
+	/* the umask may have taken the owner's bits away; traces show command lines: 0600 exactly
+	 */
+	if (fchmod(fd, 0600)) {
+		err = -errno;
+		goto cleanup;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w || !(w->buf = malloc(WBUF_SIZE))) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	w->fd = fd;
+	h = w->buf;
+	memset(h, 0, TRACE_HDR_SIZE);
+	memcpy(h, TRACE_MAGIC, TRACE_MAGIC_LEN);
+	put32(h + 8, TRACE_BYTE_ORDER);
+	put32(h + 12, TRACE_VERSION);
+	put32(h + 16, TRACE_HDR_SIZE);
+	put32(h + 20, MT_ABI_VERSION);
+	put32(h + 24, 0); /* flags */
+	put32(h + TRACE_HDR_CRC_OFF, header_crc(h, TRACE_HDR_SIZE));
+	w->len = TRACE_HDR_SIZE;
+	/* on disk at once: a file that exists is a valid (if empty) trace */
+	err = writer_flush(w);
+	if (err)
+		goto cleanup;
+	*out = w;
+	return 0;
+cleanup:
+	if (w)
+		free(w->buf);
+	free(w);
+	close(fd);
+	unlink(path);
+	return err;
+}
+
+int trace_writer__meta(struct trace_writer *w, const struct run_info *info)
+{
+	const char *strs[META_STRINGS] = {info->comm, info->cmdline, info->hostname, info->kernel,
+					  info->version};
+	const size_t max[META_STRINGS] = {sizeof(info->comm), sizeof(info->cmdline),
+					  sizeof(info->hostname), sizeof(info->kernel),
+					  sizeof(info->version)};
+	size_t len = META_FIXED;
+	unsigned char *p;
+	int err;
+
+	for (int i = 0; i < META_STRINGS; i++)
+		len += 4 + str_len(strs[i], max[i]);
+	p = rec_begin(w, TR_META, len, &err);
+	if (!p)
+		return err;
+	p = put32(p, META_FIXED);
+	p = put32(p, (__u32)info->pid);
+	p = put64(p, info->start_wall_ns);
+	p = put64(p, info->start_mono_ns);
+	p = put32(p, info->library_found ? META_F_LIBRARY_FOUND : 0);
+	p = put32(p, META_STRINGS);
+	for (int i = 0; i < META_STRINGS; i++)
+		p = put_str(p, strs[i], max[i]);
+	return rec_commit(w);
+}
+
+int trace_writer__stack(struct trace_writer *w, int idx, const struct mt_stack *s)
+{
+	size_t len = STACK_FIXED;
+	unsigned char *p;
+	int err;
+
+	if (idx < 0 || idx >= TRACE_MAX_STACKS || !s || s->nframes < 0 ||
+	    (s->nframes && !s->frames))
+		return -EINVAL;
+	if ((size_t)idx < w->stack_cap && w->stack_written[idx])
+		return 0;
+	for (int i = 0; i < s->nframes; i++) {
+		const struct mt_frame *f = &s->frames[i];
+
+		len += FRAME_FIXED + 4 * FRAME_STRINGS + str_len(f->func, TRACE_MAX_STR) +
+		       str_len(f->module, TRACE_MAX_STR) + str_len(f->build_id, TRACE_MAX_STR) +
+		       str_len(f->file, TRACE_MAX_STR);
+		if (len > TRACE_MAX_RECORD)
+			return -E2BIG;
+	}
+	if ((size_t)idx >= w->stack_cap) {
+		size_t cap = w->stack_cap ? w->stack_cap : 256;
+		void *n;
+
+		while (cap <= (size_t)idx)
+			cap *= 2;
+		n = realloc(w->stack_written, cap);
+		if (!n)
+			return -ENOMEM;
+		memset((__u8 *)n + w->stack_cap, 0, cap - w->stack_cap);
+		w->stack_written = n;
+		w->stack_cap = cap;
+	}
+	p = rec_begin(w, TR_STACK, len, &err);
+	if (!p)
+		return err;
+	p = put32(p, (__u32)idx);
+	p = put32(p, (__u32)s->nframes);
+	p = put32(p, FRAME_FIXED);
+	p = put32(p, FRAME_STRINGS);
+	for (int i = 0; i < s->nframes; i++) {
+		const struct mt_frame *f = &s->frames[i];
+
+		p = put64(p, f->ip);
+		p = put64(p, f->offset);
+		p = put32(p, f->line);
+		p = put32(p, f->exact);
+		p = put_str(p, f->func, TRACE_MAX_STR);
+		p = put_str(p, f->module, TRACE_MAX_STR);
+		p = put_str(p, f->build_id, TRACE_MAX_STR);
+		p = put_str(p, f->file, TRACE_MAX_STR);
+	}
+	err = rec_commit(w);
+	if (err)
+		return err;
+	w->stack_written[idx] = 1;
+	w->stacks++;
+	return 0;
+}
+
+int trace_writer__record(struct trace_writer *w, const struct mt_hdr *rec, int stack)
+{
+	unsigned char *p;
+	int err;
+
+	if (!rec || rec->size < sizeof(*rec))
+		return -EINVAL;
+	if (stack < 0)
+		stack = -1;
+	else if ((size_t)stack >= w->stack_cap || !w->stack_written[stack])
+		return -EINVAL; /* the reader would not know the stack: write it first */
+	p = rec_begin(w, TR_EVENT, EVENT_FIXED + rec->size, &err);
+	if (!p)
+		return err;
+	p = put32(p, (__u32)stack);
+	p = put32(p, rec->size);
+	memcpy(p, rec, rec->size);
+	err = rec_commit(w);
+	if (!err)
+		w->events++;
+	return err;
+}
+
+int trace_writer__counts(struct trace_writer *w, __u64 map, const struct mt_map_counts *c)
+{
+	unsigned char *p;
+	int err;
+
+	p = rec_begin(w, TR_COUNTS, COUNTS_LEN, &err);
+	if (!p)
+		return err;
+	p = put64(p, now_ns(CLOCK_MONOTONIC));
+	p = put64(p, map);
+	p = put64(p, c->inserts);
+	p = put64(p, c->deletes);
+	p = put64(p, c->sync_hits);
+	put64(p, c->sync_misses);
+	return rec_commit(w);
+}
+
+int trace_writer__drops(struct trace_writer *w, const __u64 dropped[MT_DROP_MAX])
+{
+	unsigned char *p;
+	int err;
+
+	p = rec_begin(w, TR_DROPS, DROPS_FIXED + MT_DROP_MAX * 8, &err);
+	if (!p)
+		return err;
+	p = put64(p, now_ns(CLOCK_MONOTONIC));
+	for (int i = 0; i < MT_DROP_MAX; i++)
+		p = put64(p, dropped[i]);
+	return rec_commit(w);
+}
+
+int trace_writer__end(struct trace_writer *w, const struct run_info *info)
+{
+	unsigned char *p;
+	int err;
+
+	p = rec_begin(w, TR_END, END_LEN, &err);
+	if (!p)
+		return err;
+	p = put64(p, info->end_mono_ns);
+	p = put32(p, info->target_exited ? END_F_TARGET_EXITED : 0);
+	p = put32(p, 0);
+	p = put64(p, w->events);
+	put64(p, w->stacks);
+	err = rec_commit(w);
+	w->ended = true;
+	return err ?: writer_flush(w);
+}
+
+int trace_writer__flush(struct trace_writer *w)
+{
+	return writer_flush(w);
+}
+
+int trace_writer__close(struct trace_writer *w)
+{
+	int err;
+
+	if (!w)
+		return 0;
+	err = writer_flush(w);
+	if (close(w->fd) && !err)
+		err = -errno;
+	free(w->buf);
+	free(w->big);
+	free(w->stack_written);
+	free(w);
+	return err;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* reader */
+
+struct reader {
+	FILE *f;
+	struct model *m;
+	struct trace_read_status *st;
+	unsigned char *buf; /* the current record's payload */
+	size_t cap;
+	__u64 *ev;     /* an aligned copy of the current ring-buffer record */
+	int *stack_of; /* file stack index -> model stack index, -1 when not (yet) seen */
+	size_t nstack_of;
+	__u64 off;     /* offset of the current record */
+	__u64 last_ts; /* latest timestamp seen, for a file without an end record */
+	__u64 ring_unknown;
+	bool have_end_counts;
+	__u64 end_events;
+};
+
+__attribute__((format(printf, 2, 3))) static void say(struct trace_read_status *st, const char *fmt,
+						      ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(st->why, sizeof(st->why), fmt, ap);
+	va_end(ap);
+}
+
+static size_t read_some(struct reader *r, void *buf, size_t n)
+{
+	size_t k = n ? fread(buf, 1, n, r->f) : 0;
+
+	r->st->bytes += k;
+	return k;
+}
+
+/* Bounds-checked cursor over a record payload. */
+struct cur {
+	const unsigned char *p;
+	size_t len, pos;
+	bool bad;
+};
+
+static bool cur_need(struct cur *c, size_t n)
+{
+	if (c->bad || n > c->len - c->pos) {
+		c->bad = true;
+		return false;
+	}
+	return true;
+}
+
+static __u32 cur32(struct cur *c)
+{
+	__u32 v;
+
+	if (!cur_need(c, 4))
+		return 0;
+	v = get32(c->p + c->pos);
+	c->pos += 4;
+	return v;
+}
+
+static __u64 cur64(struct cur *c)
+{
+	__u64 v;
+
+	if (!cur_need(c, 8))
+		return 0;
+	v = get64(c->p + c->pos);
+	c->pos += 8;
+	return v;
+}
+
+static void cur_skip(struct cur *c, size_t n)
+{
+	if (cur_need(c, n))
+		c->pos += n;
+}
+
+/* A length-prefixed string, copied NUL-terminated into @dst (cut to @size - 1 bytes). */
+static void cur_str(struct cur *c, char *dst, size_t size)
+{
+	__u32 n = cur32(c);
+	size_t k;
+
+	if (size)
+		dst[0] = '\0';
+	if (!cur_need(c, n))
+		return;
+	if (size) {
+		/* an embedded NUL ends the string: never trust the length to be a C string's */
+		k = strnlen((const char *)c->p + c->pos, n);
+		if (k >= size)
+			k = size - 1;
+		memcpy(dst, c->p + c->pos, k);
+		dst[k] = '\0';
+	}
+	c->pos += n;
+}
+
+/* Return values of the record handlers: 0, STOP (st->why set), or -ENOMEM. */
+#define STOP 1
+
+static int malformed(struct reader *r, __u32 type, const char *what)
+{
+	say(r->st, "malformed %s record at byte %llu: %s", rec_name(type),
+	    (unsigned long long)r->off, what);
+	return STOP;
+}
+
+static int on_meta(struct reader *r, struct cur *c)
+{
+	struct run_info *info = model__info(r->m);
+	char *dst[META_STRINGS] = {info->comm, info->cmdline, info->hostname, info->kernel,
+				   info->version};
+	const size_t size[META_STRINGS] = {sizeof(info->comm), sizeof(info->cmdline),
+					   sizeof(info->hostname), sizeof(info->kernel),
+					   sizeof(info->version)};
+	__u32 fixed = cur32(c), nstr, flags;
+	int pid;
+	__u64 wall, mono;
+
+	pid = (int)cur32(c);
+	wall = cur64(c);
+	mono = cur64(c);
+	flags = cur32(c);
+	nstr = cur32(c);
+	if (c->bad || fixed < META_FIXED || fixed > c->len)
+		return malformed(r, TR_META, "fixed part does not fit");
+	c->pos = fixed;
+	info->pid = pid;
+	info->start_wall_ns = wall;
+	info->start_mono_ns = mono;
+	info->library_found = flags & META_F_LIBRARY_FOUND;
+	for (__u32 i = 0; i < nstr && !c->bad; i++) {
+		if (i < META_STRINGS)
+			cur_str(c, dst[i], size[i]);
+		else
+			cur_str(c, NULL, 0);
+	}
+	if (c->bad)
+		return malformed(r, TR_META, "a string runs past the record");
+	return 0;
+}
+
+static int on_stack(struct reader *r, struct cur *c)
+{
+	__u32 idx = cur32(c), nframes = cur32(c), ffixed = cur32(c), fstrs = cur32(c);
+	struct mt_frame *frames = NULL;
+	char *arena = NULL, *a;
+	int midx, ret = 0;
+
+	if (c->bad)
+		return malformed(r, TR_STACK, "too short");
+	if (idx >= TRACE_MAX_STACKS)
+		return malformed(r, TR_STACK, "stack index out of range");
+	if (ffixed < FRAME_FIXED || ffixed > TRACE_MAX_FRAME_FIXED || fstrs < FRAME_STRINGS ||
+	    fstrs > TRACE_MAX_FRAME_STRINGS)
+		return malformed(r, TR_STACK, "bad frame layout");
+	/* every frame takes at least its fixed part and its string lengths */
+	if (nframes > (c->len - c->pos) / (ffixed + 4 * fstrs))
+		return malformed(r, TR_STACK, "more frames than the record holds");
+	frames = calloc(nframes ? nframes : 1, sizeof(*frames));
+	/* room for every kept string of the payload, each with a NUL */
+	arena = malloc(c->len + (size_t)nframes * FRAME_STRINGS + 1);
+	if (!frames || !arena) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	a = arena;
+	for (__u32 i = 0; i < nframes && !c->bad; i++) {
+		struct mt_frame *f = &frames[i];
+		const char **strs[FRAME_STRINGS] = {&f->func, &f->module, &f->build_id, &f->file};
+		size_t start = c->pos;
+
+		f->ip = cur64(c);
+		f->offset = cur64(c);
+		f->line = cur32(c);
+		f->exact = cur32(c);
+		cur_skip(c, start + ffixed - c->pos);
+		for (__u32 s = 0; s < fstrs && !c->bad; s++) {
+			if (s < FRAME_STRINGS) {
+				size_t room = c->len - c->pos + 1;
+
+				cur_str(c, a, room);
+				*strs[s] = a;
+				a += strlen(a) + 1;
+			} else {
+				cur_str(c, NULL, 0);
+			}
+		}
+	}
+	if (c->bad) {
+		ret = malformed(r, TR_STACK, "a frame runs past the record");
+		goto out;
+	}
+	midx = model__intern_stack(r->m, frames, (int)nframes);
+	if (midx < 0) {
+		ret = midx;
+		goto out;
+	}
+	if (idx >= r->nstack_of) {
+		size_t n = r->nstack_of ? r->nstack_of : 64;
+		int *v;
+
+		while (n <= idx)
+			n *= 2;
+		v = realloc(r->stack_of, n * sizeof(*v));
+		if (!v) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		for (size_t i = r->nstack_of; i < n; i++)
+			v[i] = -1;
+		r->stack_of = v;
+		r->nstack_of = n;
+	}
+	r->stack_of[idx] = midx;
+out:
+	free(frames);
+	free(arena);
+	return ret;
+}
+
+static void note_ts(struct reader *r, __u64 ts)
+{
+	if (ts > r->last_ts)
+		r->last_ts = ts;
+}
+
+/* Values no real map has, which the model would turn into undefined shifts. */
+static const char *ring_insane(const struct mt_hdr *h)
+{
+	switch (h->type) {
+	case MT_REC_MAP_CREATE:
+		return ((const struct mt_map_create *)h)->B > 63 ? "B out of range" : NULL;
+	case MT_REC_GROW: {
+		const struct mt_grow *g = (const void *)h;
+
+		return g->old_B > 63 || g->new_B > 63 ? "B out of range" : NULL;
+	}
+	case MT_REC_GROW_DONE:
+		return ((const struct mt_grow_done *)h)->B > 63 ? "B out of range" : NULL;
+	default:
+		return NULL;
+	}
+}
+
+static int on_event(struct reader *r, struct cur *c)
+{
+	__s32 stack = (__s32)cur32(c);
+	__u32 reclen = cur32(c);
+	const struct mt_hdr *h = (const void *)r->ev;
+	char what[96];
+	const char *bad;
+	size_t min;
+	int midx = -1, err;
+
+	if (c->bad)
+		return malformed(r, TR_EVENT, "too short");
+	if (reclen < sizeof(struct mt_hdr) || reclen > 0xffff || reclen > c->len - c->pos) {
+		snprintf(what, sizeof(what), "holds a ring-buffer record of %u bytes in %zu",
+			 reclen, c->len - c->pos);
+		return malformed(r, TR_EVENT, what);
+	}
+	memcpy(r->ev, c->p + c->pos, reclen);
+	if (h->size != reclen) {
+		snprintf(what, sizeof(what), "ring-buffer record says %u bytes, holds %u", h->size,
+			 reclen);
+		return malformed(r, TR_EVENT, what);
+	}
+	min = trace_record_min_size(h->type);
+	if (!min) {
+		/* a record type from a newer maptrace: skipped by its size, like a newer file type
+		 */
+		r->ring_unknown++;
+		r->st->skipped++;
+		return 0;
+	}
+	if (reclen < min) {
+		snprintf(what, sizeof(what), "%s record of %u bytes (at least %zu)",
+			 ring_name(h->type), reclen, min);
+		return malformed(r, TR_EVENT, what);
+	}
+	bad = ring_insane(h);
+	if (bad) {
+		snprintf(what, sizeof(what), "%s record: %s", ring_name(h->type), bad);
+		return malformed(r, TR_EVENT, what);
+	}
+	if (stack >= 0 && (size_t)stack < r->nstack_of)
+		midx = r->stack_of[stack];
+	note_ts(r, h->ts);
+	err = model__add_record(r->m, h, midx);
+	if (err)
+		return err;
+	r->st->events++;
+	return 0;
+}
+
+static int on_counts(struct reader *r, struct cur *c)
+{
+	struct mt_map_counts mc;
+	__u64 ts = cur64(c), map = cur64(c);
+
+	mc.inserts = cur64(c);
+	mc.deletes = cur64(c);
+	mc.sync_hits = cur64(c);
+	mc.sync_misses = cur64(c);
+	if (c->bad)
+		return malformed(r, TR_COUNTS, "too short");
+	note_ts(r, ts);
+	return model__set_counts(r->m, map, &mc);
+}
+
+static int on_drops(struct reader *r, struct cur *c)
+{
+	__u64 dropped[MT_DROP_MAX] = {0}, ts = cur64(c);
+	size_t n;
+
+	if (c->bad || (c->len - c->pos) % 8)
+		return malformed(r, TR_DROPS, "not a list of counters");
+	n = (c->len - c->pos) / 8;
+	/* counters an older writer did not have stay 0; newer ones are ignored */
+	for (size_t i = 0; i < n && i < MT_DROP_MAX; i++)
+		dropped[i] = cur64(c);
+	note_ts(r, ts);
+	model__set_dropped(r->m, dropped);
+	return 0;
+}
+
+static int on_end(struct reader *r, struct cur *c)
+{
+	struct run_info *info = model__info(r->m);
+	__u64 end = cur64(c), events;
+	__u32 flags = cur32(c);
+
+	cur32(c);
+	events = cur64(c);
+	cur64(c); /* stacks */
+	if (c->bad)
+		return malformed(r, TR_END, "too short");
+	info->end_mono_ns = end;
+	info->target_exited = flags & END_F_TARGET_EXITED;
+	r->have_end_counts = true;
+	r->end_events = events;
+	return 0;
+}
+
+static int read_header(struct reader *r)
+{
+	struct trace_read_status *st = r->st;
+	unsigned char h[TRACE_HDR_MAX];
+	__u32 bom, version, size, abi;
+	size_t n = read_some(r, h, TRACE_HDR_SIZE);
+
+	if (ferror(r->f)) {
+		say(st, "cannot read: %s", strerror(errno));
+		return errno ? -errno : -EIO;
+	}
+	if (!n) {
+		say(st, "empty file (0 bytes): maptrace stopped before writing anything");
+		return -ENODATA;
+	}
+	if (memcmp(h, TRACE_MAGIC, n < TRACE_MAGIC_LEN ? n : TRACE_MAGIC_LEN)) {
+		say(st, "not a maptrace trace (bad magic)");
+		return -EINVAL;
+	}
+	if (n >= 12) {
+		bom = get32(h + 8);
+		if (bom == __builtin_bswap32(TRACE_BYTE_ORDER)) {
+			say(st,
+			    "written on a machine of the other byte order (%s-endian); this "
+			    "maptrace reads %s-endian traces",
+			    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? "big" : "little",
+			    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ ? "little" : "big");
+			return -EPROTO;
+		}
+		if (bom != TRACE_BYTE_ORDER) {
+			say(st, "not a maptrace trace (bad byte-order mark 0x%08x)", bom);
+			return -EINVAL;
+		}
+	}
+	if (n >= 16) {
+		version = get32(h + 12);
+		if (!version) {
+			say(st, "corrupt file header (format version 0)");
+			return -EINVAL;
+		}
+		if (version > TRACE_VERSION) {
+			say(st,
+			    "trace format version %u is newer than this maptrace reads (%u); "
+			    "report it with a newer maptrace",
+			    version, TRACE_VERSION);
+			return -EPROTO;
+		}
+	}
+	if (n < TRACE_HDR_SIZE) {
+		say(st, "file ends inside its header (%zu of %d bytes): nothing was recorded", n,
+		    TRACE_HDR_SIZE);
+		return -ENODATA;
+	}
+	size = get32(h + 16);
+	if (size < TRACE_HDR_SIZE || size > TRACE_HDR_MAX || size % 8) {
+		say(st, "corrupt file header (header size %u)", size);
+		return -EINVAL;
+	}
+	n += read_some(r, h + TRACE_HDR_SIZE, size - TRACE_HDR_SIZE);
+	if (n < size) {
+		say(st, "file ends inside its header (%zu of %u bytes): nothing was recorded", n,
+		    size);
+		return -ENODATA;
+	}
+	if (CHECK_CRC && get32(h + TRACE_HDR_CRC_OFF) != header_crc(h, size)) {
+		say(st, "corrupt file header (bad checksum)");
+		return -EINVAL;
+	}
+	abi = get32(h + 20);
+	if (!abi) {
+		say(st, "corrupt file header (record ABI 0)");
+		return -EINVAL;
+	}
+	if (abi > MT_ABI_VERSION) {
+		say(st, "trace records use ABI %u, newer than this maptrace reads (%u)", abi,
+		    MT_ABI_VERSION);
+		return -EPROTO;
+	}
+	r->off = size;
+	st->stop_offset = size;
+	return 0;
+}
+
+/* One record at r->off.  Return: 0 to go on, STOP (st->why says why), or -ENOMEM. */
+static int read_record(struct reader *r, bool *end)
+{
+	struct trace_read_status *st = r->st;
+	unsigned char rh[REC_HDR_SIZE];
+	__u32 type, size, len;
+	size_t n = read_some(r, rh, sizeof(rh));
+	struct cur c;
+	int err;
+
+	if (n < sizeof(rh)) {
+		if (ferror(r->f)) {
+			say(st, "read error at byte %llu: %s", (unsigned long long)r->off,
+			    strerror(errno));
+			return STOP;
+		}
+		st->truncated = true;
+		if (!n)
+			say(st,
+			    "trace ends at byte %llu without an end record (maptrace was "
+			    "killed, or is still writing)",
+			    (unsigned long long)r->off);
+		else
+			say(st, "truncated record at byte %llu (header needs %zu bytes, %zu left)",
+			    (unsigned long long)r->off, sizeof(rh), n);
+		return STOP;
+	}
+	type = get32(rh);
+	size = get32(rh + 4);
+	len = get32(rh + 12);
+	if (size < REC_HDR_SIZE || size % 8 || size > TRACE_MAX_RECORD ||
+	    len > size - REC_HDR_SIZE || size - REC_HDR_SIZE - len >= 8) {
+		say(st, "corrupt record header at byte %llu (type %u, size %u, length %u)",
+		    (unsigned long long)r->off, type, size, len);
+		return STOP;
+	}
+	if (size - REC_HDR_SIZE > r->cap) {
+		void *b = realloc(r->buf, size - REC_HDR_SIZE);
+
+		if (!b)
+			return -ENOMEM;
+		r->buf = b;
+		r->cap = size - REC_HDR_SIZE;
+	}
+	n = read_some(r, r->buf, size - REC_HDR_SIZE);
+	if (n < size - REC_HDR_SIZE) {
+		if (ferror(r->f)) {
+			say(st, "read error at byte %llu: %s", (unsigned long long)r->off,
+			    strerror(errno));
+			return STOP;
+		}
+		st->truncated = true;
+		say(st, "truncated record at byte %llu (header says %u bytes, %zu left)",
+		    (unsigned long long)r->off, size, n + REC_HDR_SIZE);
+		return STOP;
+	}
+	if (CHECK_CRC && get32(rh + 8) != rec_crc(rh, r->buf, size - REC_HDR_SIZE)) {
+		say(st,
+		    "bad checksum in record at byte %llu (type %s, %u bytes): the file is "
+		    "corrupt from there on",
+		    (unsigned long long)r->off, rec_name(type), size);
+		return STOP;
+	}
+	c = (struct cur){.p = r->buf, .len = len};
+	switch (type) {
+	case TR_META:
+		err = on_meta(r, &c);
+		break;
+	case TR_STACK:
+		err = on_stack(r, &c);
+		break;
+	case TR_EVENT:
+		err = on_event(r, &c);
+		break;
+	case TR_COUNTS:
+		err = on_counts(r, &c);
+		break;
+	case TR_DROPS:
+		err = on_drops(r, &c);
+		break;
+	case TR_END:
+		err = on_end(r, &c);
+		*end = !err;
+		break;
+	default:
+		/* a record type from a newer maptrace: its size says how much to skip */
+		st->skipped++;
+		err = 0;
+		break;
+	}
+	if (err)
+		return err;
+	st->records++;
+	r->off += size;
+	st->stop_offset = r->off;
+	return 0;
+}
+
+int trace_reader__load(const char *path, struct model *m, struct trace_read_status *st)
+{
+	struct reader r = {.m = m, .st = st};
+	struct run_info *info = model__info(m);
+	bool end = false;
+	struct stat sb;
+	int err;
+
+	memset(st, 0, sizeof(*st));
+	r.f = fopen(path, "rbe");
+	if (!r.f) {
+		err = -errno;
+		say(st, "cannot open: %s", strerror(-err));
+		return err;
+	}
+	if (!fstat(fileno(r.f), &sb) && S_ISDIR(sb.st_mode)) {
+		say(st, "is a directory, not a trace file");
+		err = -EISDIR;
+		goto cleanup;
+	}
+	r.ev = malloc(0x10000); /* a ring-buffer record's size is a __u16 */
+	if (!r.ev) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	err = read_header(&r);
+	if (err)
+		goto cleanup;
+	do {
+		err = read_record(&r, &end);
+	} while (!err && !end);
+	if (err < 0) {
+		say(st, "out of memory reading the record at byte %llu", (unsigned long long)r.off);
+		goto cleanup;
+	}
+	err = 0;
+	st->complete = end;
+	if (end) {
+		unsigned char extra;
+
+		if (r.have_end_counts && r.end_events != st->events + r.ring_unknown)
+			say(st, "the end record counts %llu events but %llu were read",
+			    (unsigned long long)r.end_events,
+			    (unsigned long long)(st->events + r.ring_unknown));
+		else if (read_some(&r, &extra, 1))
+			say(st, "data after the end record at byte %llu ignored",
+			    (unsigned long long)r.off);
+	} else if (!info->end_mono_ns && r.last_ts > info->start_mono_ns) {
+		/* without its end record, the trace lasted at least until its last event */
+		info->end_mono_ns = r.last_ts;
+	}
+cleanup:
+	if (err == -ENOMEM && !st->why[0])
+		say(st, "out of memory");
+	fclose(r.f);
+	free(r.buf);
+	free(r.ev);
+	free(r.stack_of);
+	return err;
+}

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Trace files (-o FILE, maptrace report FILE): everything a report needs, recorded so that
+ * another machine rebuilds exactly the model the live run had.  The format is described in
+ * docs/trace-format.md: a header whose magic reveals byte order, then size-prefixed, typed,
+ * checksummed records.
+ *
+ * The writer is fed the same calls, in the same order, as the model: replaying the file calls
+ * model__intern_stack(), model__add_record(), model__set_counts() and model__set_dropped() in
+ * that order again, so the model (and every report built from it) comes out the same.
+ */
+#ifndef MT_TRACE_FILE_H
+#define MT_TRACE_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include "maptrace.h"
+#include "model.h"
+
+/* The format version this maptrace writes and the newest it reads. */
+#define TRACE_VERSION 1
+
+struct trace_writer;
+
+/**
+ * trace_writer__open() - create the trace file @path (mode 0600) and write its header.
+ * @force: replace an existing regular file (it is removed and created anew, so neither its
+ *	   owner, its mode nor its other hard links carry over).
+ *
+ * A symbolic link at @path is never followed nor replaced, with or without @force.
+ * Return: 0 and the writer in *@out, or -EEXIST (a file exists and no @force), -ELOOP (@path
+ * is a symbolic link), -EISDIR (a directory), -EINVAL (another kind of non-regular file), or
+ * the -errno of the open/write that failed.
+ */
+int trace_writer__open(const char *path, bool force, struct trace_writer **out);
+
+/**
+ * trace_writer__meta() - record the run metadata: pid, comm, cmdline, host name, kernel
+ * release, maptrace version, start time (wall clock and monotonic), whether the map library
+ * was found.  Call it once, after filling @info and before any other record.
+ */
+int trace_writer__meta(struct trace_writer *w, const struct run_info *info);
+
+/**
+ * trace_writer__stack() - record a symbolized stack under its model index @idx (from
+ * model__intern_stack()).  Must come before the first record that uses @idx; a second call
+ * for an index already written writes nothing and returns 0, so a caller may call it every
+ * time it interns a stack.
+ * Return: 0, -EINVAL for a negative or absurd index, -E2BIG for a stack too large for a
+ * record, or a write error.
+ */
+int trace_writer__stack(struct trace_writer *w, int idx, const struct mt_stack *s);
+
+/**
+ * trace_writer__record() - record one ring-buffer record verbatim (@rec->size bytes) and the
+ * model stack index it was aggregated with (-1 for none).
+ * Return: 0, -EINVAL when @rec->size is shorter than its header or @stack was never written
+ * with trace_writer__stack(), or a write error.
+ */
+int trace_writer__record(struct trace_writer *w, const struct mt_hdr *rec, int stack);
+
+/**
+ * trace_writer__counts() - record a snapshot of core map @map's in-kernel counters (absolute,
+ * summed over CPUs), as passed to model__set_counts().
+ */
+int trace_writer__counts(struct trace_writer *w, __u64 map, const struct mt_map_counts *c);
+
+/** trace_writer__drops() - record the kernel's loss counters (absolute). */
+int trace_writer__drops(struct trace_writer *w, const __u64 dropped[MT_DROP_MAX]);
+
+/**
+ * trace_writer__end() - record the end of the run: @info->end_mono_ns and target_exited.
+ * The reader reports a file without it as incomplete.  Nothing may be written after it.
+ */
+int trace_writer__end(struct trace_writer *w, const struct run_info *info);
+
+/**
+ * trace_writer__flush() - write out buffered records.  The caller flushes at least once a
+ * second, so a kill -9 loses at most the last second.  (Every call also flushes by itself
+ * when the last flush is a second old.)  Write errors stick: once one happened, every later
+ * call returns it.
+ */
+int trace_writer__flush(struct trace_writer *w);
+
+/**
+ * trace_writer__close() - flush, close and free.  NULL is allowed.
+ * Return: 0, or the first write/close error of the writer's life (the file is then incomplete).
+ */
+int trace_writer__close(struct trace_writer *w);
+
+/* What trace_reader__load() saw. */
+struct trace_read_status {
+	__u64 bytes;	   /* bytes read from the file */
+	__u64 records;	   /* whole, valid records read (of every type) */
+	__u64 events;	   /* ring-buffer records handed to the model */
+	__u64 skipped;	   /* records of types this maptrace does not know, skipped */
+	bool complete;	   /* the end record was read */
+	bool truncated;	   /* the file ends before its end record (killed, still written, cut) */
+	__u64 stop_offset; /* where reading stopped: end of the last record used */
+	char why[160];	   /* "" when complete; else why it stopped, with the byte offset */
+};
+
+/**
+ * trace_reader__load() - replay the trace file @path into @m (normally fresh from model__new();
+ * call model__keep_events() first if the backend needs events).
+ *
+ * A file that ends early or is corrupt from some record on is read up to its last whole,
+ * valid record: the model then holds that prefix, @st->complete is false, @st->truncated
+ * tells an early end from corruption, and @st->why says where and why reading stopped (print
+ * it as a warning).  When the end record is missing, end_mono_ns is taken from the last
+ * timestamp seen.
+ *
+ * @st->why never repeats @path: print it as "maptrace: FILE: why".
+ *
+ * Return: 0 when the file could be read, possibly partially; or, with @st->why saying it in
+ * words and @m untouched: -ENOENT and the like (cannot open), -EISDIR, -ENODATA (zero-length
+ * file, or it ends inside its header), -EINVAL (not a maptrace trace: bad magic, corrupt
+ * header), -EPROTO (a newer format version or record ABI, or written on a machine of the other
+ * byte order); or -ENOMEM, after which @m may hold part of the file.
+ */
+int trace_reader__load(const char *path, struct model *m, struct trace_read_status *st);
+
+/**
+ * trace_record_min_size() - the size of the struct for ring-buffer record type @type: a
+ * record of that type shorter than this must not reach model__add_record().
+ * Return: the size, or 0 for a type this maptrace does not know.
+ */
+size_t trace_record_min_size(__u32 type);
+
+#endif /* MT_TRACE_FILE_H */
