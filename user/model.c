@@ -10,72 +10,21 @@
 #include "advice.h"
 #include "cmap.h"
 #include "model.h"
+#include "u64map.h"
 
 #define LIB_LOCK_SPAN 64 /* bytes of a pthread lock that hold its futex words */
 
-/* u64 -> index, open addressing; keys are never 0 in practice, but 0 is handled. */
-struct idmap {
-	__u64 *keys;
-	int *vals; /* index + 1; 0 = empty slot */
-	size_t cap, len;
-};
-
-static __u64 mix64(__u64 x)
+/* Index of @key in @im, -1 when absent. */
+static int idmap__get(const struct u64map *im, __u64 key)
 {
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	return x ^ (x >> 33);
+	__u64 v;
+
+	return u64map__get(im, key, &v) ? (int)v : -1;
 }
 
-static int idmap__get(const struct idmap *im, __u64 key)
+static int idmap__put(struct u64map *im, __u64 key, int val)
 {
-	size_t i;
-
-	if (!im->cap)
-		return -1;
-	for (i = mix64(key) & (im->cap - 1); im->vals[i]; i = (i + 1) & (im->cap - 1))
-		if (im->keys[i] == key)
-			return im->vals[i] - 1;
-	return -1;
-}
-
-static int idmap__put(struct idmap *im, __u64 key, int val)
-{
-	size_t i;
-
-	if ((im->len + 1) * 2 > im->cap) {
-		struct idmap n = { .cap = im->cap ? im->cap * 2 : 64 };
-
-		n.keys = calloc(n.cap, sizeof(*n.keys));
-		n.vals = calloc(n.cap, sizeof(*n.vals));
-		if (!n.keys || !n.vals) {
-			free(n.keys);
-			free(n.vals);
-			return -ENOMEM;
-		}
-		for (i = 0; i < im->cap; i++)
-			if (im->vals[i])
-				idmap__put(&n, im->keys[i], im->vals[i] - 1);
-		free(im->keys);
-		free(im->vals);
-		*im = n;
-	}
-	for (i = mix64(key) & (im->cap - 1); im->vals[i]; i = (i + 1) & (im->cap - 1))
-		if (im->keys[i] == key)
-			break;
-	if (!im->vals[i])
-		im->len++;
-	im->keys[i] = key;
-	im->vals[i] = val + 1;
-	return 0;
-}
-
-static void idmap__free(struct idmap *im)
-{
-	free(im->keys);
-	free(im->vals);
+	return u64map__put(im, key, (__u64)val);
 }
 
 /* Costs per stack, for one map or lock: few distinct stacks each, so a plain array. */
@@ -174,16 +123,16 @@ struct model {
 	struct run_info info;
 	struct map_state **maps;
 	int nmaps, cap_maps;
-	struct idmap map_idx;
+	struct u64map map_idx;
 	struct lock_state **locks;
 	int nlocks, cap_locks;
-	struct idmap lock_idx;
+	struct u64map lock_idx;
 	struct mt_stack *stacks;
 	int nstacks, cap_stacks;
-	struct idmap stack_idx; /* hash of a stack's ips -> first stack with that hash */
+	struct u64map stack_idx; /* hash of a stack's ips -> first stack with that hash */
 	char **strings;		/* interned strings, for freeing */
 	int nstrings, cap_strings;
-	struct idmap string_idx;
+	struct u64map string_idx;
 	__u64 dropped[MT_DROP_MAX];
 	__u64 events;
 	__u64 unknown_records;
@@ -221,10 +170,10 @@ void model__free(struct model *m)
 	free(m->locks);
 	free(m->stacks);
 	free(m->strings);
-	idmap__free(&m->map_idx);
-	idmap__free(&m->lock_idx);
-	idmap__free(&m->stack_idx);
-	idmap__free(&m->string_idx);
+	u64map__free(&m->map_idx);
+	u64map__free(&m->lock_idx);
+	u64map__free(&m->stack_idx);
+	u64map__free(&m->string_idx);
 	free(m);
 }
 
@@ -233,7 +182,8 @@ void model__keep_events(struct model *m, bool keep)
 	m->keep_events = keep;
 }
 
-static int log_event(struct model *m, const struct mt_hdr *rec, int stack)
+static int log_event(struct model *m, const struct mt_hdr *rec, int stack, __u64 owner,
+		     bool counted)
 {
 	void *copy;
 
@@ -250,7 +200,8 @@ static int log_event(struct model *m, const struct mt_hdr *rec, int stack)
 	if (!copy)
 		return -ENOMEM;
 	memcpy(copy, rec, rec->size);
-	m->event_log[m->nevent_log++] = (struct mt_event){ .rec = copy, .stack = stack };
+	m->event_log[m->nevent_log++] =
+		(struct mt_event){ .rec = copy, .stack = stack, .owner = owner, .counted = counted };
 	return 0;
 }
 
@@ -445,7 +396,13 @@ static void map_note_count(struct map_state *s, __u64 count)
 		s->peak_count = count;
 }
 
-static int on_map_create(struct model *m, const struct mt_map_create *r, int stack)
+/* The address of the report row a core map's figures go to. */
+static __u64 row_addr(const struct map_state *s)
+{
+	return s->parent ? s->parent->addr : s->addr;
+}
+
+static int on_map_create(struct model *m, const struct mt_map_create *r, int stack, __u64 *owner)
 {
 	struct map_state *s = map_get(m, r->map);
 
@@ -471,15 +428,17 @@ static int on_map_create(struct model *m, const struct mt_map_create *r, int sta
 	s->B_known = true;
 	s->nsizes = 0;
 	map_push_size(s, r->B);
+	*owner = row_addr(s);
 	return 0;
 }
 
-static int on_grow(struct model *m, const struct mt_grow *r, int stack)
+static int on_grow(struct model *m, const struct mt_grow *r, int stack, __u64 *owner)
 {
 	struct map_state *s = map_get(m, r->map);
 
 	if (!s)
 		return -ENOMEM;
+	*owner = row_addr(s);
 	if (!s->B_known)
 		map_push_size(s, r->old_B);
 	if (r->same_size)
@@ -497,12 +456,13 @@ static int on_grow(struct model *m, const struct mt_grow *r, int stack)
 	return stack_costs__add(&s->grow_stacks, stack, r->dur_ns);
 }
 
-static int on_evacuate(struct model *m, const struct mt_evacuate *r)
+static int on_evacuate(struct model *m, const struct mt_evacuate *r, __u64 *owner)
 {
 	struct map_state *s = map_get(m, r->map);
 
 	if (!s)
 		return -ENOMEM;
+	*owner = row_addr(s);
 	s->evacuated++;
 	s->moved += r->moved;
 	s->evac_ns += r->dur_ns;
@@ -512,12 +472,13 @@ static int on_evacuate(struct model *m, const struct mt_evacuate *r)
 	return 0;
 }
 
-static int on_grow_done(struct model *m, const struct mt_grow_done *r)
+static int on_grow_done(struct model *m, const struct mt_grow_done *r, __u64 *owner)
 {
 	struct map_state *s = map_get(m, r->map);
 
 	if (!s)
 		return -ENOMEM;
+	*owner = row_addr(s);
 	s->grows_done++;
 	s->B = r->B;
 	s->B_known = true;
@@ -525,23 +486,25 @@ static int on_grow_done(struct model *m, const struct mt_grow_done *r)
 	return 0;
 }
 
-static int on_promote(struct model *m, const struct mt_promote *r)
+static int on_promote(struct model *m, const struct mt_promote *r, __u64 *owner)
 {
 	struct map_state *s = map_get(m, r->map);
 
 	if (!s)
 		return -ENOMEM;
+	*owner = row_addr(s);
 	s->promotions++;
 	return 0;
 }
 
-static int on_map_destroy(struct model *m, const struct mt_map_destroy *r)
+static int on_map_destroy(struct model *m, const struct mt_map_destroy *r, __u64 *owner)
 {
 	int i = idmap__get(&m->map_idx, r->map);
 
 	if (i >= 0) {
 		m->maps[i]->destroyed = true;
 		m->maps[i]->counts = r->counts;
+		*owner = row_addr(m->maps[i]);
 	}
 	return 0;
 }
@@ -560,12 +523,13 @@ static void lock_account(struct lock_state *l, __u32 mode, __u64 ns)
 	hist__add(&l->hist, ns);
 }
 
-static int on_lock_wait(struct model *m, const struct mt_lock_wait *r, int stack)
+static int on_lock_wait(struct model *m, const struct mt_lock_wait *r, int stack, __u64 *owner)
 {
 	struct lock_state *l = lock_get(m, r->lock);
 
 	if (!l)
 		return -ENOMEM;
+	*owner = l->addr;
 	l->from_library = true;
 	l->kind = r->kind == 1 ? MT_LOCK_RWLOCK : MT_LOCK_MUTEX;
 	l->map = r->map;
@@ -616,7 +580,8 @@ static struct lock_state *library_lock_at(struct model *m, __u64 uaddr)
 	return NULL;
 }
 
-static int on_futex_wait(struct model *m, const struct mt_futex_wait *r, int stack)
+static int on_futex_wait(struct model *m, const struct mt_futex_wait *r, int stack, __u64 *owner,
+			 bool *counted)
 {
 	struct lock_state *l;
 	__u32 mode;
@@ -636,41 +601,53 @@ static int on_futex_wait(struct model *m, const struct mt_futex_wait *r, int sta
 		if (l->kind == MT_LOCK_FUTEX)
 			l->kind = kind;
 	}
+	*owner = l->addr;
+	*counted = true;
 	lock_account(l, mode, r->wait_ns);
 	return stack_costs__add(&l->stacks, stack, r->wait_ns);
 }
 
-int model__add_record(struct model *m, const struct mt_hdr *rec, int stack)
+/* Dispatch one record; *@owner: the lock or top-level map it was charged to (0: none). */
+static int add_record(struct model *m, const struct mt_hdr *rec, int stack, __u64 *owner,
+		      bool *counted)
 {
-	int err;
-
-	m->events++;
-	if (m->keep_events) {
-		err = log_event(m, rec, stack);
-		if (err)
-			return err;
-	}
 	switch (rec->type) {
 	case MT_REC_MAP_CREATE:
-		return on_map_create(m, (const void *)rec, stack);
+		return on_map_create(m, (const void *)rec, stack, owner);
 	case MT_REC_GROW:
-		return on_grow(m, (const void *)rec, stack);
+		*counted = true;
+		return on_grow(m, (const void *)rec, stack, owner);
 	case MT_REC_EVACUATE:
-		return on_evacuate(m, (const void *)rec);
+		*counted = true;
+		return on_evacuate(m, (const void *)rec, owner);
 	case MT_REC_GROW_DONE:
-		return on_grow_done(m, (const void *)rec);
+		return on_grow_done(m, (const void *)rec, owner);
 	case MT_REC_PROMOTE:
-		return on_promote(m, (const void *)rec);
+		return on_promote(m, (const void *)rec, owner);
 	case MT_REC_LOCK_WAIT:
-		return on_lock_wait(m, (const void *)rec, stack);
+		*counted = true;
+		return on_lock_wait(m, (const void *)rec, stack, owner);
 	case MT_REC_FUTEX_WAIT:
-		return on_futex_wait(m, (const void *)rec, stack);
+		return on_futex_wait(m, (const void *)rec, stack, owner, counted);
 	case MT_REC_MAP_DESTROY:
-		return on_map_destroy(m, (const void *)rec);
+		return on_map_destroy(m, (const void *)rec, owner);
 	default:
 		m->unknown_records++;
 		return 0;
 	}
+}
+
+int model__add_record(struct model *m, const struct mt_hdr *rec, int stack)
+{
+	bool counted = false;
+	__u64 owner = 0;
+	int err;
+
+	m->events++;
+	err = add_record(m, rec, stack, &owner, &counted);
+	if (!err && m->keep_events)
+		err = log_event(m, rec, stack, owner, counted);
+	return err;
 }
 
 int model__set_counts(struct model *m, __u64 map, const struct mt_map_counts *c)

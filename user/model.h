@@ -36,6 +36,10 @@ struct mt_stack {
 struct mt_event {
 	const struct mt_hdr *rec; /* a copy of the record, owned by the model */
 	int stack;		  /* index into report.stacks, -1 for none */
+	bool counted;		  /* its time counts toward a row: a grow, an evacuation step, a
+				   * contended wait not already counted by the library's probes */
+	__u64 owner;		  /* address of the report row it belongs to (lock, or top-level
+				   * map), 0 for none */
 };
 
 /* A stack that led to some cost (a wait, a grow), for "top stacks". */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "report.h"
+#include "u64map.h"
 
 /* Adding a format: one new report_<name>.c and one line here. */
 static const struct report_backend *const backends[] = {
@@ -260,115 +261,9 @@ char *report__frame_name(char *buf, size_t size, const struct mt_frame *f)
 	return buf;
 }
 
-/*
- * The bytes of a library lock that hold its futex words: a futex wait at an address inside
- * them counts toward that lock.  The model's LIB_LOCK_SPAN (model.c); the replay below must
- * attribute waits exactly as the model did for the costs to add up to the rows.
- */
-#define REPLAY_LIB_LOCK_SPAN 64
-
-/* u64 -> u64, open addressing; a key of 0 is kept aside since 0 marks an empty slot. */
-struct u64map {
-	__u64 *keys, *vals;
-	size_t cap, len;
-	bool has_zero;
-	__u64 zero_val;
-};
-
-static __u64 mix64(__u64 x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	return x ^ (x >> 33);
-}
-
-static __u64 *u64map__slot(const struct u64map *m, __u64 key)
-{
-	size_t i;
-
-	if (!m->cap)
-		return NULL;
-	for (i = mix64(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
-		if (m->keys[i] == key)
-			return &m->vals[i];
-	return NULL;
-}
-
-static bool u64map__get(const struct u64map *m, __u64 key, __u64 *val)
-{
-	const __u64 *v;
-
-	if (!key) {
-		if (m->has_zero && val)
-			*val = m->zero_val;
-		return m->has_zero;
-	}
-	v = u64map__slot(m, key);
-	if (v && val)
-		*val = *v;
-	return v != NULL;
-}
-
-static int u64map__put(struct u64map *m, __u64 key, __u64 val)
-{
-	size_t i;
-
-	if (!key) {
-		m->has_zero = true;
-		m->zero_val = val;
-		return 0;
-	}
-	if ((m->len + 1) * 2 > m->cap) {
-		struct u64map n = { .cap = m->cap ? m->cap * 2 : 64 };
-
-		n.keys = calloc(n.cap, sizeof(*n.keys));
-		n.vals = calloc(n.cap, sizeof(*n.vals));
-		if (!n.keys || !n.vals) {
-			free(n.keys);
-			free(n.vals);
-			return -ENOMEM;
-		}
-		for (i = 0; i < m->cap; i++)
-			if (m->keys[i])
-				u64map__put(&n, m->keys[i], m->vals[i]);
-		free(m->keys);
-		free(m->vals);
-		n.has_zero = m->has_zero;
-		n.zero_val = m->zero_val;
-		*m = n;
-	}
-	for (i = mix64(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
-		if (m->keys[i] == key)
-			break;
-	if (!m->keys[i])
-		m->len++;
-	m->keys[i] = key;
-	m->vals[i] = val;
-	return 0;
-}
-
-static void u64map__free(struct u64map *m)
-{
-	free(m->keys);
-	free(m->vals);
-}
-
-/* A lock as the model's lock table holds it, in the order the model created them. */
-struct replay_lock {
-	__u64 addr;
-	bool from_library;
-};
-
 struct report_replay {
 	struct u64map row_locks; /* lock addresses of the report's rows */
 	struct u64map row_maps;	 /* map addresses of the report's rows */
-	struct u64map parent;	 /* core map -> its concurrent map, as last created */
-	struct u64map lock_idx;	 /* lock address -> index in locks */
-	struct replay_lock *locks;
-	size_t nlocks, cap_locks;
-	int err;
 };
 
 struct report_replay *report_replay__new(const struct report *r)
@@ -395,113 +290,21 @@ void report_replay__free(struct report_replay *rp)
 		return;
 	u64map__free(&rp->row_locks);
 	u64map__free(&rp->row_maps);
-	u64map__free(&rp->parent);
-	u64map__free(&rp->lock_idx);
-	free(rp->locks);
 	free(rp);
 }
 
-/* The model's lock_get(): the lock at @addr, made when new.  NULL on ENOMEM. */
-static struct replay_lock *replay_lock_get(struct report_replay *rp, __u64 addr)
-{
-	__u64 idx;
-
-	if (u64map__get(&rp->lock_idx, addr, &idx))
-		return &rp->locks[idx];
-	if (rp->nlocks == rp->cap_locks) {
-		size_t cap = rp->cap_locks ? rp->cap_locks * 2 : 16;
-		void *n = realloc(rp->locks, cap * sizeof(*rp->locks));
-
-		if (!n)
-			return NULL;
-		rp->locks = n;
-		rp->cap_locks = cap;
-	}
-	if (u64map__put(&rp->lock_idx, addr, rp->nlocks))
-		return NULL;
-	rp->locks[rp->nlocks] = (struct replay_lock){ .addr = addr };
-	return &rp->locks[rp->nlocks++];
-}
-
-/* The model's library_lock_at(): the first library lock whose futex words hold @uaddr. */
-static const struct replay_lock *replay_library_lock_at(const struct report_replay *rp, __u64 uaddr)
-{
-	for (size_t i = 0; i < rp->nlocks; i++) {
-		const struct replay_lock *l = &rp->locks[i];
-
-		if (l->from_library && uaddr >= l->addr && uaddr < l->addr + REPLAY_LIB_LOCK_SPAN)
-			return l;
-	}
-	return NULL;
-}
-
-static __u64 replay_top_map(const struct report_replay *rp, __u64 map)
-{
-	__u64 parent;
-
-	return u64map__get(&rp->parent, map, &parent) && parent ? parent : map;
-}
-
+/* The model says which lock or map each event was charged to: count it if that row is shown. */
 bool report_replay__step(struct report_replay *rp, const struct mt_event *ev, __u64 *owner)
 {
-	const struct mt_hdr *h = ev->rec;
-	const struct replay_lock *l;
-	struct replay_lock *nl;
+	const struct u64map *rows;
 
-	*owner = 0;
-	if (!report__rec_complete(h))
+	*owner = ev->owner;
+	if (!ev->counted || !report__rec_complete(ev->rec))
 		return false;
-	switch (h->type) {
-	case MT_REC_MAP_CREATE: {
-		const struct mt_map_create *c = (const void *)h;
-
-		/* a reused address starts a new instance: its parent is this record's */
-		if (u64map__put(&rp->parent, c->map, c->parent))
-			rp->err = -ENOMEM;
-		*owner = replay_top_map(rp, c->map);
-		return false;
-	}
-	case MT_REC_GROW:
-		*owner = replay_top_map(rp, ((const struct mt_grow *)h)->map);
-		return u64map__get(&rp->row_maps, *owner, NULL);
-	case MT_REC_EVACUATE:
-		*owner = replay_top_map(rp, ((const struct mt_evacuate *)h)->map);
-		return u64map__get(&rp->row_maps, *owner, NULL);
-	case MT_REC_GROW_DONE:
-		*owner = replay_top_map(rp, ((const struct mt_grow_done *)h)->map);
-		return false;
-	case MT_REC_PROMOTE:
-		*owner = replay_top_map(rp, ((const struct mt_promote *)h)->map);
-		return false;
-	case MT_REC_MAP_DESTROY:
-		*owner = replay_top_map(rp, ((const struct mt_map_destroy *)h)->map);
-		return false;
-	case MT_REC_LOCK_WAIT:
-		nl = replay_lock_get(rp, ((const struct mt_lock_wait *)h)->lock);
-		if (!nl) {
-			rp->err = -ENOMEM;
-			*owner = ((const struct mt_lock_wait *)h)->lock;
-			return false;
-		}
-		nl->from_library = true;
-		*owner = nl->addr;
-		return u64map__get(&rp->row_locks, *owner, NULL);
-	case MT_REC_FUTEX_WAIT: {
-		const struct mt_futex_wait *f = (const void *)h;
-
-		if (f->in_lib_wait)
-			return false;
-		l = replay_library_lock_at(rp, f->uaddr);
-		if (!l)
-			l = replay_lock_get(rp, f->uaddr);
-		*owner = l ? l->addr : f->uaddr;
-		if (!l)
-			rp->err = -ENOMEM;
-		return u64map__get(&rp->row_locks, *owner, NULL);
-	}
-	default:
-		return false;
-	}
+	rows = ev->rec->type == MT_REC_LOCK_WAIT || ev->rec->type == MT_REC_FUTEX_WAIT ?
+		       &rp->row_locks :
+		       &rp->row_maps;
+	return u64map__get(rows, ev->owner, NULL);
 }
 
 /* (stack, object) -> cost, while summing. */
@@ -627,8 +430,6 @@ static int costs_from_events(const struct report *r, enum report_what what, stru
 			break;
 		}
 	}
-	if (!err)
-		err = rp->err;
 	report_replay__free(rp);
 	return err;
 }
