@@ -52,7 +52,7 @@ TEST_BPF_SRCS := $(wildcard tests/bpf/*.bpf.c)
 TEST_SKELS := $(TEST_BPF_SRCS:tests/bpf/%.bpf.c=$(OUTPUT)/tests/bpf/%.skel.h)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%,$(wildcard tests/unit/test_*.c))
-TEST_PROGS := $(patsubst tests/progs/%.c,$(OUTPUT)/tests/progs/%,$(wildcard tests/progs/*.c))
+TEST_PROGS := $(patsubst tests/progs/%.c,$(OUTPUT)/tests/progs/%,$(filter-out tests/progs/lockchain.c,$(wildcard tests/progs/*.c)))
 LIBMAPTRACE_A := $(OUTPUT)/libmaptrace.a
 
 LIB_TESTS := $(patsubst tests/lib/%.c,$(OUTPUT)/tests/lib/%,$(filter-out tests/lib/test_stress.c,$(wildcard tests/lib/test_*.c)))
@@ -107,7 +107,7 @@ bin/mapload: $(MAPLOAD_OBJS) $(LIBCMAP_A) | bin
 bin/mapload-shared: $(MAPLOAD_OBJS) $(LIBCMAP_SO) | bin
 	$(call msg,LD,$@)
 	$(Q)$(CC) -pthread $(MAPLOAD_OBJS) -L$(OUTPUT) -l:libcmap.so -lm \
-		-Wl,-rpath,'$$ORIGIN/../$(OUTPUT)' -o $@
+		-Wl,-rpath,$(abspath $(OUTPUT)) -o $@
 
 # --- BPF programs and skeletons ------------------------------------------------------------
 $(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c | $(OUTPUT)/bpf
@@ -172,7 +172,17 @@ $(OUTPUT)/tests/progs/mapload-nopie: $(MAPLOAD_SRCS) $(LIB_SRCS) | $(OUTPUT)/tes
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -pthread -fno-pie -no-pie $(INCLUDES) $^ -lm -o $@
 
-test-build: all $(OUTPUT)/tests/progs/mapload-nopie bin/mapload-shared $(OUTPUT)/libcmap-noprobes.a $(LIB_TESTS) $(STRESS_TESTS) $(BPF_TESTS) $(UNIT_TESTS) \
+# The same waiting stack with and without frame pointers, for the unwinding tests.
+$(OUTPUT)/tests/progs/lockchain-nofp: tests/progs/lockchain.c | $(OUTPUT)/tests/progs
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -fomit-frame-pointer $(WARN) -pthread $< -o $@
+
+$(OUTPUT)/tests/progs/lockchain-fp: tests/progs/lockchain.c | $(OUTPUT)/tests/progs
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer $(WARN) -pthread $< -o $@
+
+test-build: all $(OUTPUT)/tests/progs/mapload-nopie $(OUTPUT)/tests/progs/lockchain-nofp \
+	$(OUTPUT)/tests/progs/lockchain-fp bin/mapload-shared $(OUTPUT)/libcmap-noprobes.a $(LIB_TESTS) $(STRESS_TESTS) $(BPF_TESTS) $(UNIT_TESTS) \
 	$(TEST_PROGS)
 
 test: deps

@@ -31,6 +31,8 @@ const volatile __u32 rb_size = 1;
 const volatile __u8 capture_stacks = 1;
 const volatile __u8 trace_futex = 1;
 const volatile __u32 nr_cpus = 1;
+const volatile __u8 stack_dwarf;	 /* send registers and stack bytes with each stack */
+const volatile __u32 ustack_size = 8192; /* stack bytes to copy, at most MT_USTACK_MAX */
 
 /* Loss counters, read by the loader for every report. */
 __u64 drops[MT_DROP_MAX];
@@ -109,6 +111,20 @@ struct {
 	__type(value, struct futex_state);
 } futex_waits SEC(".maps");
 
+#define USTACK_CHUNK 512
+
+/* Records with a stack are built here, so a variable-size stack copy can follow them. */
+struct scratch {
+	__u8 buf[MT_REC_MAX + sizeof(struct mt_ustack) + MT_USTACK_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch_buf SEC(".maps");
+
 static __always_inline void count_drop(int which)
 {
 	__sync_fetch_and_add(&drops[which], 1);
@@ -142,16 +158,84 @@ static __always_inline void *reserve(__u32 size, __u16 type, __s32 stack_id)
 	h->tgid = id >> 32;
 	h->ts = bpf_ktime_get_ns();
 	h->stack_id = stack_id;
-	h->_pad = 0;
+	h->flags = 0;
 	return h;
 }
 
 /* Wake the reader only when the buffer is filling: a wakeup per record costs ~1 us. */
-static __always_inline void submit(void *rec)
+static __always_inline __u64 wakeup_flag(void)
 {
 	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
 
-	bpf_ringbuf_submit(rec, avail > rb_size / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	return avail > rb_size / 4 ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void submit(void *rec)
+{
+	bpf_ringbuf_submit(rec, wakeup_flag());
+}
+
+/* A record that may carry a stack copy: built in the per-CPU scratch buffer. */
+static __always_inline void *rec_new(__u16 size, __u16 type, __s32 stack_id)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 zero = 0;
+	struct mt_hdr *h = bpf_map_lookup_elem(&scratch_buf, &zero);
+
+	if (!h)
+		return NULL;
+	__builtin_memset(h, 0, sizeof(*h));
+	h->type = type;
+	h->size = size;
+	h->cpu = bpf_get_smp_processor_id();
+	h->pid = (__u32)id;
+	h->tgid = id >> 32;
+	h->ts = bpf_ktime_get_ns();
+	h->stack_id = stack_id;
+	return h;
+}
+
+/*
+ * Send a record from rec_new(); with --stack dwarf append the user registers (@uregs: the
+ * kernel's saved user pt_regs) and as much of the user stack as can be read, in chunks, so a
+ * copy that would run past the top of the stack still brings everything below it.
+ */
+static __always_inline void rec_send(void *rec, __u32 base, struct pt_regs *uregs)
+{
+	struct mt_hdr *h = rec;
+	struct mt_ustack *u;
+	__u64 sp, len = base;
+	__u32 copied = 0;
+
+	if (stack_dwarf && uregs && base <= MT_REC_MAX) {
+		u = rec + base;
+		if (!bpf_probe_read_kernel(&u->regs, sizeof(u->regs), uregs)) {
+			sp = u->regs.rsp;
+			for (int i = 0; i < MT_USTACK_MAX / USTACK_CHUNK; i++) {
+				if (copied + USTACK_CHUNK > ustack_size)
+					break;
+				if (bpf_probe_read_user((void *)(u + 1) + copied, USTACK_CHUNK,
+							(void *)(sp + copied)))
+					break;
+				copied += USTACK_CHUNK;
+			}
+			u->base_size = base;
+			u->stack_len = copied;
+			len = base + sizeof(*u) + copied;
+			h->size = len;
+			h->flags |= MT_HDR_USTACK;
+		}
+	}
+	if (len > sizeof(struct scratch))
+		return;
+	if (bpf_ringbuf_output(&events, rec, len, wakeup_flag()))
+		count_drop(MT_DROP_RINGBUF);
+}
+
+/* The user registers of the current task, saved at kernel entry. */
+static __always_inline struct pt_regs *task_uregs(void)
+{
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 }
 
 static __always_inline struct mt_map_counts *counts_of(__u64 map)
@@ -176,7 +260,7 @@ static __always_inline __u32 tid(void)
 SEC("usdt")
 int BPF_USDT(map_create, __u64 map, __u64 hint, __u64 B, __u64 variant, __u64 parent)
 {
-	struct mt_map_create *r = reserve(sizeof(*r), MT_REC_MAP_CREATE, user_stack(ctx));
+	struct mt_map_create *r = rec_new(sizeof(*r), MT_REC_MAP_CREATE, user_stack(ctx));
 
 	/* counts left by an earlier map at this address (its destroy was not seen) */
 	bpf_map_delete_elem(&map_counts, &map);
@@ -187,7 +271,7 @@ int BPF_USDT(map_create, __u64 map, __u64 hint, __u64 B, __u64 variant, __u64 pa
 	r->parent = parent;
 	r->B = B;
 	r->variant = variant;
-	submit(r);
+	rec_send(r, sizeof(*r), ctx);
 	return 0;
 }
 
@@ -284,7 +368,7 @@ int BPF_USDT(grow_end, __u64 map)
 
 	if (!g || g->map != map)
 		return 0;
-	r = reserve(sizeof(*r), MT_REC_GROW, g->stack_id);
+	r = rec_new(sizeof(*r), MT_REC_GROW, g->stack_id);
 	if (r) {
 		r->map = map;
 		r->count = g->count;
@@ -293,7 +377,8 @@ int BPF_USDT(grow_end, __u64 map)
 		r->new_B = g->new_B;
 		r->same_size = g->same_size;
 		r->_pad = 0;
-		submit(r);
+		/* still inside the insert that grew the map: the same call chain as grow_begin */
+		rec_send(r, sizeof(*r), ctx);
 	}
 	bpf_map_delete_elem(&grows, &t);
 	return 0;
@@ -347,13 +432,13 @@ int BPF_USDT(grow_done, __u64 map, __u64 B, __u64 count)
 SEC("usdt")
 int BPF_USDT(sync_promote, __u64 map, __u64 dirty_len)
 {
-	struct mt_promote *r = reserve(sizeof(*r), MT_REC_PROMOTE, user_stack(ctx));
+	struct mt_promote *r = rec_new(sizeof(*r), MT_REC_PROMOTE, user_stack(ctx));
 
 	if (!r)
 		return 0;
 	r->map = map;
 	r->dirty_len = dirty_len;
-	submit(r);
+	rec_send(r, sizeof(*r), ctx);
 	return 0;
 }
 
@@ -383,14 +468,14 @@ int BPF_USDT(lock_wait_end, __u64 map, __u64 lock)
 
 	if (!s || s->lock != lock)
 		return 0;
-	r = reserve(sizeof(*r), MT_REC_LOCK_WAIT, user_stack(ctx));
+	r = rec_new(sizeof(*r), MT_REC_LOCK_WAIT, user_stack(ctx));
 	if (r) {
 		r->map = s->map;
 		r->lock = s->lock;
 		r->wait_ns = r->h.ts - s->ts;
 		r->mode = s->mode;
 		r->kind = s->kind;
-		submit(r);
+		rec_send(r, sizeof(*r), ctx);
 	}
 	bpf_map_delete_elem(&lock_waits, &t);
 	return 0;
@@ -445,14 +530,15 @@ int futex_exit(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	/* -EAGAIN: the word changed before the thread slept; nobody waited */
 	if (ctx->ret != -EAGAIN) {
-		r = reserve(sizeof(*r), MT_REC_FUTEX_WAIT, user_stack(ctx));
+		r = rec_new(sizeof(*r), MT_REC_FUTEX_WAIT, user_stack(ctx));
 		if (r) {
 			r->uaddr = s->uaddr;
 			r->wait_ns = r->h.ts - s->ts;
 			r->ret = ctx->ret;
 			r->op = s->op;
 			r->in_lib_wait = bpf_map_lookup_elem(&lock_waits, &t) != NULL;
-			submit(r);
+			/* a wait the library's probes time is unwound there, not twice */
+			rec_send(r, sizeof(*r), r->in_lib_wait ? NULL : task_uregs());
 		}
 	}
 	bpf_map_delete_elem(&futex_waits, &t);

@@ -45,8 +45,33 @@ struct mt_hdr {
 	__u32 tgid;
 	__u64 ts;  /* CLOCK_MONOTONIC ns at the event's end */
 	__s32 stack_id; /* user stack id in the stack map, negative when not captured */
-	__u32 _pad;
+	__u32 flags;	/* MT_HDR_* */
 };
+
+/* The record is followed by a struct mt_ustack trailer (registers and stack bytes). */
+#define MT_HDR_USTACK 1
+
+/* User registers in the layout of the kernel's x86-64 struct pt_regs (168 bytes). */
+struct mt_user_regs {
+	__u64 r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8;
+	__u64 rax, rcx, rdx, rsi, rdi, orig_rax, rip, cs, eflags, rsp, ss;
+};
+
+/*
+ * With --stack dwarf, a record with a stack carries, after its own fields, the thread's user
+ * registers and a copy of the top of its user stack, so user space can unwind through code
+ * built without frame pointers using the modules' CFI.  Only the live reader sees it: it
+ * unwinds, then hands the record on without the trailer (base_size bytes).
+ */
+struct mt_ustack {
+	struct mt_user_regs regs;
+	__u32 base_size;   /* size of the record before this trailer */
+	__u32 stack_len;   /* stack bytes that follow, copied from regs.rsp upwards */
+	/* __u8 stack[stack_len]; */
+};
+
+#define MT_USTACK_MAX 16384 /* most stack bytes a record carries */
+#define MT_REC_MAX 128	    /* no record struct is larger */
 
 struct mt_map_create {
 	struct mt_hdr h;

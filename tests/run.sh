@@ -27,10 +27,12 @@ tests=(
 	"unit-usdt|120|.output/tests/unit/test_usdt"
 	"unit-export|120|.output/tests/unit/test_export"
 	"unit-trace-file|300|.output/tests/unit/test_trace_file"
+	"unit-unwind|120|.output/tests/unit/test_unwind"
 	"bpf-usdt-grow|120|.output/tests/bpf/test_usdt_grow"
 	"maptrace-live|600|tests/maptrace/test_live.sh"
 	"maptrace-errors|300|tests/maptrace/test_errors.sh"
 	"maptrace-trace|300|tests/maptrace/test_trace.sh"
+	"maptrace-stacks|300|tests/maptrace/test_stacks.sh"
 )
 
 for t in "${tests[@]}"; do

@@ -41,6 +41,12 @@ void args__usage(void)
 	       "\n"
 	       "COLLECTION\n"
 	       "      --no-stacks        do not capture user stacks (cheaper; no stack columns)\n"
+	       "      --stack MODE       fp: the kernel's frame-pointer walk (cheapest, loses\n"
+	       "                         functions built without frame pointers, glibc's among\n"
+	       "                         them); dwarf: copy registers and the top of the stack and\n"
+	       "                         unwind with the modules' CFI; auto (default): dwarf for\n"
+	       "                         the rare events maptrace records (waits, grows, creates)\n"
+	       "      --stack-size BYTES stack bytes copied for dwarf (default 8192, 512-16384)\n"
 	       "      --no-futex         do not trace futex waits (only the library's own lock probes)\n"
 	       "      --ringbuf-mb N     ring buffer size in MiB, a power of two (default %d, 1-1024)\n"
 	       "  -v, --verbose          libbpf debug output on stderr\n"
@@ -111,7 +117,8 @@ static int parse_int(const char *what, const char *s, long long lo, long long hi
 int args__parse(int argc, char **argv, struct args *a)
 {
 	enum { OPT_JSON = 256, OPT_TOP, OPT_NO_STACKS, OPT_NO_FUTEX, OPT_RINGBUF, OPT_FORCE,
-	       OPT_WEIGHT, OPT_WHAT, OPT_EVENTS };
+	       OPT_WEIGHT, OPT_WHAT, OPT_EVENTS, OPT_STACK, OPT_STACK_SIZE };
+	static const char *const stack_modes[] = { "fp", "dwarf", "auto" };
 	static const char *const formats[] = { "text", "json", "folded", "pprof", "chrome" };
 	static const char *const weights[] = { "default", "wait-ns", "rehash-ns", "count" };
 	static const char *const whats[] = { "all", "locks", "grows" };
@@ -128,6 +135,8 @@ int args__parse(int argc, char **argv, struct args *a)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "top", required_argument, NULL, OPT_TOP },
 		{ "no-stacks", no_argument, NULL, OPT_NO_STACKS },
+		{ "stack", required_argument, NULL, OPT_STACK },
+		{ "stack-size", required_argument, NULL, OPT_STACK_SIZE },
 		{ "no-futex", no_argument, NULL, OPT_NO_FUTEX },
 		{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -146,6 +155,8 @@ int args__parse(int argc, char **argv, struct args *a)
 		.futex = true,
 		.ringbuf_mb = DEFAULT_RINGBUF_MB,
 		.format = "text",
+		.stack_dwarf = true,
+		.stack_size = 8192,
 	};
 	optind = report_mode ? 2 : 1;
 	opterr = 0;
@@ -197,6 +208,22 @@ int args__parse(int argc, char **argv, struct args *a)
 			break;
 		case OPT_NO_STACKS:
 			a->stacks = false;
+			break;
+		case OPT_STACK:
+			if (parse_choice("--stack", optarg, stack_modes, 3, &i))
+				return -EINVAL;
+			a->stack_dwarf = i != 0;
+			break;
+		case OPT_STACK_SIZE:
+			if (parse_int("--stack-size", optarg, 512, 16384, &v))
+				return -EINVAL;
+			if (v % 512) {
+				fprintf(stderr, "maptrace: --stack-size must be a multiple of 512, "
+						"not %lld\n",
+					v);
+				return -EINVAL;
+			}
+			a->stack_size = (__u32)v;
 			break;
 		case OPT_NO_FUTEX:
 			a->futex = false;

@@ -22,6 +22,8 @@ struct args {
 	bool events;		/* json: every event too */
 	bool quiet;		/* no live tables, final summary only */
 	bool stacks;		/* capture user stacks */
+	bool stack_dwarf;	/* unwind with CFI from a copy of the user stack (--stack) */
+	__u32 stack_size;	/* bytes of user stack to copy for dwarf unwinding */
 	bool futex;		/* trace futex waits */
 	__u32 ringbuf_mb;
 	bool verbose;		/* libbpf debug output */

@@ -14,6 +14,7 @@
 #include "symbolizer.h"
 #include "trace_file.h"
 #include "tracer.h"
+#include "unwind.h"
 #include "usdt.h"
 
 #define STACK_DEPTH 127
@@ -28,6 +29,7 @@ struct tracer {
 	int fds[MAX_LINKS]; /* uprobe_multi links of the library's probes */
 	int nfds;
 	struct symbolizer *sz;
+	struct unwinder *uw;	/* --stack dwarf, else NULL */
 	struct model *m;
 	struct trace_writer *w; /* -o FILE, or NULL */
 	int stacks_written;	/* model stacks [0, stacks_written) are in the file */
@@ -37,6 +39,7 @@ struct tracer {
 	__u32 stack_slots;
 	int *stack_of;	 /* BPF stack id -> model stack index, STACK_UNRESOLVED until seen */
 	__u64 malformed; /* records shorter than their header says */
+	__u64 dwarf_stacks; /* stacks unwound from a stack copy */
 };
 
 /* The USDT programs, by probe name: the BPF functions are named after the probes. */
@@ -46,25 +49,21 @@ static const char *const usdt_probes[] = {
 	"grow_done",	 "sync_promote", "lock_wait_begin", "lock_wait_end",
 };
 
-static int resolve_stack(struct tracer *tr, __s32 id)
+/* Symbolize return addresses (leaf first) and intern them in the model: its stack index. */
+static int intern_ips(struct tracer *tr, const __u64 *ips, int nips)
 {
 	struct mt_frame frames[STACK_DEPTH];
 	struct sym_frame sf;
-	__u64 ips[STACK_DEPTH] = {};
 	int n, idx;
 
-	if (id < 0 || (__u32)id >= tr->stack_slots)
-		return -1;
-	if (tr->stack_of[id] != STACK_UNRESOLVED)
-		return tr->stack_of[id];
-	if (bpf_map_lookup_elem(bpf_map__fd(tr->skel->maps.stacks), &id, ips))
-		return -1;
-	for (n = 0; n < STACK_DEPTH && ips[n]; n++) {
+	for (n = 0; n < nips && n < STACK_DEPTH && ips[n]; n++) {
 		/* return addresses point after the call: look up the call itself */
 		__u64 ip = n ? ips[n] - 1 : ips[n];
 
 		memset(&sf, 0, sizeof(sf));
 		symbolizer__resolve(tr->sz, tr->pid, ip, &sf);
+		/* "pthread_mutex_lock@@GLIBC_2.2.5": the symbol version says nothing to a reader */
+		sf.func[strcspn(sf.func, "@")] = '\0';
 		frames[n] = (struct mt_frame){
 			.ip = ips[n],
 			.offset = sf.offset,
@@ -81,6 +80,8 @@ static int resolve_stack(struct tracer *tr, __s32 id)
 		frames[n].build_id = strdup(sf.build_id);
 		frames[n].file = strdup(sf.file);
 	}
+	if (!n)
+		return -1;
 	idx = model__intern_stack(tr->m, frames, n);
 	for (int i = 0; i < n; i++) {
 		free((char *)frames[i].func);
@@ -88,10 +89,66 @@ static int resolve_stack(struct tracer *tr, __s32 id)
 		free((char *)frames[i].build_id);
 		free((char *)frames[i].file);
 	}
-	if (idx < 0)
+	return idx < 0 ? -1 : idx;
+}
+
+/* The model stack of a kernel stack id (a frame-pointer walk), symbolized once per id. */
+static int resolve_stack(struct tracer *tr, __s32 id)
+{
+	__u64 ips[STACK_DEPTH] = {};
+
+	if (id < 0 || (__u32)id >= tr->stack_slots)
 		return -1;
-	tr->stack_of[id] = idx;
-	return idx;
+	if (tr->stack_of[id] != STACK_UNRESOLVED)
+		return tr->stack_of[id];
+	if (bpf_map_lookup_elem(bpf_map__fd(tr->skel->maps.stacks), &id, ips))
+		return -1;
+	tr->stack_of[id] = intern_ips(tr, ips, STACK_DEPTH);
+	return tr->stack_of[id];
+}
+
+/* The size of a record type's own fields, where a --stack dwarf trailer starts. */
+static __u32 rec_base_size(__u16 type)
+{
+	switch (type) {
+	case MT_REC_MAP_CREATE:
+		return sizeof(struct mt_map_create);
+	case MT_REC_GROW:
+		return sizeof(struct mt_grow);
+	case MT_REC_PROMOTE:
+		return sizeof(struct mt_promote);
+	case MT_REC_LOCK_WAIT:
+		return sizeof(struct mt_lock_wait);
+	case MT_REC_FUTEX_WAIT:
+		return sizeof(struct mt_futex_wait);
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Unwind a record's copy of the user stack with the modules' CFI.  Return: the model stack, or
+ * -1 when the record carries no copy or the unwind found no frame (the caller falls back to
+ * the kernel's frame-pointer stack).
+ */
+static int unwind_stack(struct tracer *tr, const struct mt_hdr *h, size_t size)
+{
+	__u32 base = rec_base_size(h->type);
+	const struct mt_ustack *u;
+	__u64 ips[STACK_DEPTH];
+	int n = 0;
+
+	if (!tr->uw || !(h->flags & MT_HDR_USTACK) || !base || size < base + sizeof(*u))
+		return -1;
+	u = (const void *)((const char *)h + base);
+	if (u->base_size != base || base + sizeof(*u) + u->stack_len > size)
+		return -1;
+	if (unwinder__unwind(tr->uw, tr->pid, &u->regs, u + 1, u->stack_len, ips, STACK_DEPTH,
+			     &n) ||
+	    n < 1)
+		return -1;
+	tr->dwarf_stacks++;
+	return intern_ips(tr, ips, n);
 }
 
 /* Keep the trace file in step with the model: new stacks first, then the record using them. */
@@ -117,13 +174,29 @@ static int on_record(void *ctx, void *data, size_t size)
 {
 	struct tracer *tr = ctx;
 	const struct mt_hdr *h = data;
+	__u64 plain[MT_REC_MAX / sizeof(__u64)];
 	int stack;
 
 	if (size < sizeof(*h) || h->size > size) {
 		tr->malformed++;
 		return 0;
 	}
-	stack = resolve_stack(tr, h->stack_id);
+	stack = unwind_stack(tr, h, size);
+	if (stack < 0)
+		stack = resolve_stack(tr, h->stack_id);
+	/* the stack copy has served: the model and the file get the record's own fields */
+	if (h->flags & MT_HDR_USTACK) {
+		__u32 base = rec_base_size(h->type);
+
+		if (!base || base > sizeof(plain) || base > size) {
+			tr->malformed++;
+			return 0;
+		}
+		memcpy(plain, h, base);
+		h = (const struct mt_hdr *)plain;
+		((struct mt_hdr *)plain)->size = base;
+		((struct mt_hdr *)plain)->flags &= ~MT_HDR_USTACK;
+	}
 	if (tr->w && !tr->write_err)
 		write_record(tr, h, stack);
 	return model__add_record(tr->m, h, stack);
@@ -241,6 +314,8 @@ int tracer__start(const struct args *a, const struct target *t, struct model *m,
 	tr->skel->rodata->capture_stacks = a->stacks;
 	tr->skel->rodata->trace_futex = a->futex;
 	tr->skel->rodata->nr_cpus = tr->ncpus;
+	tr->skel->rodata->stack_dwarf = a->stacks && a->stack_dwarf;
+	tr->skel->rodata->ustack_size = a->stack_size;
 	bpf_map__set_max_entries(tr->skel->maps.events, a->ringbuf_mb << 20);
 	if (!a->futex) {
 		bpf_program__set_autoload(tr->skel->progs.futex_enter, false);
@@ -287,11 +362,24 @@ int tracer__start(const struct args *a, const struct target *t, struct model *m,
 		fprintf(stderr, "maptrace: cannot set up the ring buffer: %s\n", strerror(-err));
 		goto cleanup;
 	}
-	/* read the target's mappings now: it may exit before its last records are read */
+	/* read the target's mappings and open its modules now: it may exit before its last
+	 * records are read
+	 */
 	{
 		struct sym_frame sf;
 
 		symbolizer__resolve(tr->sz, tr->pid, 0, &sf);
+	}
+	if (a->stacks && a->stack_dwarf) {
+		tr->uw = unwinder__new();
+		if (!tr->uw || unwinder__prepare(tr->uw, tr->pid)) {
+			/* still correct, just shallower: frame-pointer stacks */
+			fprintf(stderr, "maptrace: cannot prepare DWARF unwinding of PID %d; "
+					"falling back to frame-pointer stacks\n",
+				tr->pid);
+			unwinder__free(tr->uw);
+			tr->uw = NULL;
+		}
 	}
 	*out = tr;
 	return 0;
@@ -410,6 +498,7 @@ void tracer__free(struct tracer *tr)
 	detach_all(tr);
 	maptrace_bpf__destroy(tr->skel);
 	symbolizer__free(tr->sz);
+	unwinder__free(tr->uw);
 	free(tr->stack_of);
 	free(tr);
 }

@@ -1,0 +1,938 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * DWARF unwinding of copied user stacks with elfutils' libdwfl.
+ *
+ * libdwfl does the work once it has three things: modules (an ELF file and where it is loaded),
+ * the initial registers, and a way to read memory. We report the modules ourselves instead of
+ * using dwfl_linux_proc_report(), because its find_elf callback opens paths as we see them, not
+ * as the target does, and does so lazily, when the process may be gone. Each module's ELF is
+ * opened while the process lives and handed to libdwfl through the find_elf callback.
+ *
+ * A module is reported with the address range its PT_LOADs span, placed so that libdwfl's bias
+ * (low address - first PT_LOAD's aligned p_vaddr) is the real load bias. The bias is computed
+ * from an executable mapping through the PT_LOAD holding its file offset, as the symbolizer
+ * does, so a file whose first mapping is not at offset 0 or a split mapping does not fool it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/openat2.h>
+
+#include <elfutils/libdwelf.h>
+#include <elfutils/libdwfl.h>
+#include <gelf.h>
+#include <zlib.h>
+
+#include "unwind.h"
+
+#define PROC_BUCKETS 64
+/* rax, rdx, rcx, rbx, rsi, rdi, rbp, rsp, r8-r15, then the return address column: rip */
+#define X86_64_DWARF_REGS 17
+#define DWARF_REG_RSP	  7
+#define DEBUG_DIR	  "/usr/lib/debug"
+#define BUILD_ID_MAX	  64
+/* Libraries loaded after prepare are looked for at most this often per process. */
+#define REFRESH_NS (1000ull * 1000 * 1000)
+/* A failed read this far above the copy is taken for a frame beyond it, not for garbage. */
+#define STACK_REACH (8ull << 20)
+
+/* An executable mapping of a file (or the vDSO) as /proc/PID/maps shows it. */
+struct xmap {
+	__u64 start;
+	__u64 end;
+	__u64 pgoff;
+	__u64 ino;
+	dev_t dev;
+	bool deleted;
+	bool vdso;
+	char *path;
+};
+
+struct umod {
+	struct umod *next;
+	struct uproc *proc;
+	Dwfl_Module *mod; /* in the Dwfl it was reported to */
+	char *path;	  /* as the target sees it, "[vdso]" for the vDSO */
+	Elf *elf;	  /* until libdwfl takes it through find_elf */
+	void *image;	  /* the vDSO's bytes behind elf_memory(); outlives the Dwfl */
+	__u64 ino;
+	__u64 low; /* address range libdwfl knows the module by */
+	__u64 high;
+	__u64 bias;
+};
+
+struct uproc {
+	struct uproc *next;
+	int pid;
+	int root_fd;   /* the target's "/", O_PATH; -1 when it could not be opened */
+	bool own_root; /* root_fd is our own "/" too: look up debug files once */
+	Dwfl *dwfl;
+	struct umod *mods;
+	__u64 maps_sig; /* hash of the executable file mappings the Dwfl was built from */
+	__u64 refreshed_ns;
+
+	/* the unwind in progress, read by the libdwfl callbacks */
+	const struct mt_user_regs *regs;
+	const unsigned char *stack;
+	size_t stack_len;
+	__u64 *ips;
+	int max;
+	int n;
+	__u64 prev_sp;
+	bool missed; /* a pc outside every module: maybe a library loaded since */
+	struct unwind_result res;
+};
+
+struct unwinder {
+	struct uproc *procs[PROC_BUCKETS];
+	struct unwind_result last;
+};
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
+}
+
+/* ---- opening files as the target sees them --------------------------------------------------- */
+
+/*
+ * Open path below the target's root. RESOLVE_IN_ROOT keeps absolute symlinks inside it, which
+ * a plain /proc/PID/root/path would follow into our own root.
+ */
+static int open_in_root(const struct uproc *p, const char *path)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	char buf[PATH_MAX];
+	int fd;
+
+	if (p->root_fd >= 0) {
+		fd = (int)syscall(SYS_openat2, p->root_fd, path, &how, sizeof(how));
+		if (fd >= 0 || errno != ENOSYS)
+			return fd;
+		/* before Linux 5.6: still relative to the target's root, symlinks aside */
+		return openat(p->root_fd, path[0] == '/' ? path + 1 : path, O_RDONLY | O_CLOEXEC);
+	}
+	snprintf(buf, sizeof(buf), "/proc/%d/root%s", p->pid, path);
+	return open(buf, O_RDONLY | O_CLOEXEC);
+}
+
+/* Open the file behind an executable mapping; -1 when it cannot be. */
+static int open_mapping(const struct uproc *p, const struct xmap *m)
+{
+	char path[64];
+	struct stat st;
+	int fd = -1, stale = -1;
+
+	if (!m->deleted) {
+		fd = open_in_root(p, m->path);
+		if (fd >= 0 && (fstat(fd, &st) != 0 || st.st_ino != m->ino)) {
+			/* replaced on disk since it was mapped: a last resort only */
+			stale = fd;
+			fd = -1;
+		}
+	}
+	if (fd < 0 && !m->deleted) {
+		/* a chrooted target's maps show our paths: take only the very inode mapped */
+		fd = open(m->path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 &&
+		    (fstat(fd, &st) != 0 || st.st_ino != m->ino || st.st_dev != m->dev)) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	if (fd < 0) {
+		/* the mapped inode, even deleted; CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE */
+		snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", p->pid,
+			 (unsigned long long)m->start, (unsigned long long)m->end);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd < 0) {
+		fd = stale;
+		stale = -1;
+	}
+	if (stale >= 0)
+		close(stale);
+	return fd;
+}
+
+static Elf *elf_from_fd(int fd)
+{
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+
+	if (!elf)
+		return NULL;
+	/* detach from the fd: a process's modules must not cost one descriptor each */
+	if (elf_kind(elf) != ELF_K_ELF || elf_cntl(elf, ELF_C_FDREAD) != 0) {
+		elf_end(elf);
+		return NULL;
+	}
+	return elf;
+}
+
+/* The vDSO is not a file: copy its image out of the process while it runs. */
+static Elf *vdso_elf(const struct uproc *p, const struct xmap *m, void **image)
+{
+	size_t len = m->end - m->start;
+	char path[64];
+	Elf *elf = NULL;
+	void *buf;
+	int fd;
+
+	buf = malloc(len);
+	if (!buf)
+		return NULL;
+	snprintf(path, sizeof(path), "/proc/%d/mem", p->pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && pread(fd, buf, len, (off_t)m->start) == (ssize_t)len) {
+		elf = elf_memory(buf, len);
+		if (elf && elf_kind(elf) != ELF_K_ELF) {
+			elf_end(elf);
+			elf = NULL;
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	if (elf)
+		*image = buf;
+	else
+		free(buf);
+	return elf;
+}
+
+/* ---- modules --------------------------------------------------------------------------------- */
+
+/*
+ * Place the module: the load bias from the PT_LOAD that holds the mapping's file offset
+ * (preferring an executable one), and the range of all PT_LOADs. low uses libdwfl's own
+ * "p_vaddr & -p_align" of the first PT_LOAD, so that its bias equals ours.
+ */
+static int module_place(struct umod *um, const struct xmap *m)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	bool found = false, first = true;
+	__u64 first_vaddr = 0, top = 0;
+	size_t phnum, i;
+	GElf_Phdr ph;
+	int pass;
+
+	if (elf_getphdrnum(um->elf, &phnum) != 0)
+		return -EINVAL;
+	for (pass = 0; pass < 2 && !found; pass++) {
+		for (i = 0; i < phnum && !found; i++) {
+			if (!gelf_getphdr(um->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+				continue;
+			if (pass == 0 && !(ph.p_flags & PF_X))
+				continue;
+			if (m->pgoff < (ph.p_offset & ~(__u64)(page - 1)) ||
+			    m->pgoff >= ph.p_offset + ph.p_filesz)
+				continue;
+			um->bias = m->start - (ph.p_vaddr + m->pgoff - ph.p_offset);
+			found = true;
+		}
+	}
+	if (!found)
+		return -ENOENT;
+	for (i = 0; i < phnum; i++) {
+		if (!gelf_getphdr(um->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		if (first)
+			first_vaddr = ph.p_vaddr & -ph.p_align;
+		first = false;
+		if (ph.p_vaddr + ph.p_memsz > top)
+			top = ph.p_vaddr + ph.p_memsz;
+	}
+	um->low = um->bias + first_vaddr;
+	um->high = um->bias + top;
+	return um->high > um->low ? 0 : -EINVAL;
+}
+
+static void module_free(struct umod *um)
+{
+	if (!um)
+		return;
+	if (um->elf)
+		elf_end(um->elf);
+	free(um->image);
+	free(um->path);
+	free(um);
+}
+
+static struct umod *module_open(struct uproc *p, const struct xmap *m)
+{
+	struct umod *um;
+	int fd;
+
+	um = calloc(1, sizeof(*um));
+	if (!um)
+		return NULL;
+	um->proc = p;
+	um->ino = m->ino;
+	um->path = strdup(m->path);
+	if (!um->path)
+		goto fail;
+	if (m->vdso) {
+		um->elf = vdso_elf(p, m, &um->image);
+	} else {
+		fd = open_mapping(p, m);
+		if (fd < 0)
+			goto fail;
+		um->elf = elf_from_fd(fd);
+		close(fd);
+	}
+	if (!um->elf || module_place(um, m) != 0)
+		goto fail;
+	return um;
+fail:
+	module_free(um);
+	return NULL;
+}
+
+/* libdwfl asks for a module's ELF: hand over the one opened while the process lived. */
+static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_Addr base,
+		    char **file_name, Elf **elfp)
+{
+	struct umod *um = *userdata;
+
+	(void)mod;
+	(void)name;
+	(void)base;
+	(void)file_name;
+	if (!um || !um->elf)
+		return -1;
+	*elfp = um->elf;
+	um->elf = NULL; /* libdwfl owns it now */
+	return -1;
+}
+
+/* ---- separate debug files -------------------------------------------------------------------- */
+
+static bool has_section(Elf *elf, const char *name)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	GElf_Shdr shdr;
+	const char *n;
+
+	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &shdr) || shdr.sh_type == SHT_NOBITS)
+			continue;
+		n = elf_strptr(elf, shstrndx, shdr.sh_name);
+		if (n && strcmp(n, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Is fd the debug file of the module, and worth loading? It must carry the module's build-id (or
+ * the .gnu_debuglink CRC when the module has no build-id), and a .debug_frame: the unwinder
+ * wants nothing else from it, and libdw decompresses all DWARF sections of a file it loads.
+ */
+static bool debug_file_ok(int fd, const unsigned char *id, int idlen, GElf_Word crc)
+{
+	const void *fid = NULL;
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	bool ok = false;
+	char *raw;
+	size_t len;
+
+	if (!elf || elf_kind(elf) != ELF_K_ELF)
+		goto cleanup;
+	if (idlen > 0) {
+		ok = dwelf_elf_gnu_build_id(elf, &fid) == idlen && memcmp(fid, id, idlen) == 0;
+	} else {
+		raw = elf_rawfile(elf, &len);
+		ok = raw && crc32(0, (const Bytef *)raw, (uInt)len) == crc;
+	}
+	ok = ok && has_section(elf, ".debug_frame");
+cleanup:
+	elf_end(elf);
+	return ok;
+}
+
+static int open_debug(const struct uproc *p, const char *path, const unsigned char *id, int idlen,
+		      GElf_Word crc)
+{
+	int pass, fd;
+
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 1 && p->own_root)
+			break;
+		/* the target's debug files, then ours: checked by build-id, they may be on the host
+		 */
+		fd = pass == 0 ? open_in_root(p, path) : open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (debug_file_ok(fd, id, idlen, crc))
+			return fd;
+		close(fd);
+	}
+	return -1;
+}
+
+/*
+ * Called by libdwfl only when a pc has no .eh_frame entry and the module has no DWARF of its own,
+ * i.e. when .debug_frame might help. The file descriptor returned stays open with the module.
+ */
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+			  const char *file_name, const char *debuglink, GElf_Word crc,
+			  char **debuginfo_file_name)
+{
+	struct umod *um = *userdata;
+	const unsigned char *id = NULL;
+	char path[PATH_MAX], hex[2 * BUILD_ID_MAX + 1];
+	const char *dir_fmt[] = {"%.*s/%s", "%.*s/.debug/%s", DEBUG_DIR "%.*s/%s"};
+	GElf_Addr vaddr;
+	int idlen, i, fd, dirlen;
+
+	(void)modname;
+	(void)base;
+	(void)file_name;
+	(void)debuginfo_file_name;
+	if (!um)
+		return -1;
+	idlen = dwfl_module_build_id(mod, &id, &vaddr);
+	if (idlen > 0 && idlen <= BUILD_ID_MAX) {
+		for (i = 0; i < idlen; i++)
+			snprintf(hex + 2 * i, 3, "%02x", id[i]);
+		snprintf(path, sizeof(path), DEBUG_DIR "/.build-id/%.2s/%s.debug", hex, hex + 2);
+		fd = open_debug(um->proc, path, id, idlen, 0);
+		if (fd >= 0)
+			return fd;
+	} else {
+		idlen = 0;
+	}
+	if (!debuglink || um->path[0] != '/')
+		return -1;
+	dirlen = (int)(strrchr(um->path, '/') - um->path);
+	for (i = 0; i < (int)(sizeof(dir_fmt) / sizeof(dir_fmt[0])); i++) {
+		snprintf(path, sizeof(path), dir_fmt[i], dirlen, um->path, debuglink);
+		if (strcmp(path, um->path) == 0)
+			continue;
+		fd = open_debug(um->proc, path, id, idlen, crc);
+		if (fd >= 0)
+			return fd;
+	}
+	return -1;
+}
+
+static const Dwfl_Callbacks dwfl_callbacks = {
+	.find_elf = find_elf,
+	.find_debuginfo = find_debuginfo,
+};
+
+/* ---- thread state: the captured registers and stack copy ------------------------------------- */
+
+static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
+{
+	struct uproc *p = arg;
+
+	(void)dwfl;
+	if (*thread_argp)
+		return 0;
+	*thread_argp = p;
+	return p->pid;
+}
+
+static bool get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
+{
+	(void)dwfl;
+	(void)tid;
+	*thread_argp = arg;
+	return true;
+}
+
+/* Memory is the stack copy only: the live process has moved on, or is gone. */
+static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
+{
+	struct uproc *p = arg;
+	__u64 sp = p->regs->rsp, off = addr - sp;
+
+	(void)dwfl;
+	if (addr < sp || p->stack_len < sizeof(*result) || off > p->stack_len - sizeof(*result)) {
+		if (!p->res.bad_addr)
+			p->res.bad_addr = addr;
+		return false;
+	}
+	memcpy(result, p->stack + off, sizeof(*result));
+	if (off + sizeof(*result) > p->res.stack_used)
+		p->res.stack_used = off + sizeof(*result);
+	return true;
+}
+
+static bool set_initial_registers(Dwfl_Thread *thread, void *arg)
+{
+	const struct mt_user_regs *r = ((struct uproc *)arg)->regs;
+	/* DWARF numbering of the x86-64 psABI, not pt_regs order */
+	const Dwarf_Word regs[X86_64_DWARF_REGS] = {
+		r->rax, r->rdx, r->rcx, r->rbx, r->rsi, r->rdi, r->rbp, r->rsp, r->r8,
+		r->r9,	r->r10, r->r11, r->r12, r->r13, r->r14, r->r15, r->rip,
+	};
+
+	return dwfl_thread_state_registers(thread, 0, X86_64_DWARF_REGS, regs);
+}
+
+static const Dwfl_Thread_Callbacks thread_callbacks = {
+	.next_thread = next_thread,
+	.get_thread = get_thread,
+	.memory_read = memory_read,
+	.set_initial_registers = set_initial_registers,
+};
+
+/* ---- processes ------------------------------------------------------------------------------- */
+
+static void xmaps_free(struct xmap *maps, size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		free(maps[i].path);
+	free(maps);
+}
+
+static __u64 fnv1a(__u64 h, const void *data, size_t len)
+{
+	const unsigned char *c = data;
+
+	while (len--)
+		h = (h ^ *c++) * 0x100000001b3ull;
+	return h;
+}
+
+/* The executable mappings of files and of the vDSO, and a hash that changes when they do. */
+static int read_xmaps(int pid, struct xmap **out, size_t *nr_out, __u64 *sig)
+{
+	unsigned long long start, end, pgoff, ino;
+	struct xmap *maps = NULL, *tmp, *m;
+	size_t nr = 0, cap = 0, len, linecap = 0;
+	static const char deleted[] = " (deleted)";
+	char path[64], perms[5], *line = NULL, *name;
+	unsigned int maj, min;
+	__u64 h = 0xcbf29ce484222325ull;
+	int err = 0, pos;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f) {
+		err = errno == ENOENT ? -ESRCH : -errno;
+		goto cleanup;
+	}
+	while (getline(&line, &linecap, f) > 0) {
+		pos = 0;
+		if (sscanf(line, "%llx-%llx %4s %llx %x:%x %llu %n", &start, &end, perms, &pgoff,
+			   &maj, &min, &ino, &pos) < 7 ||
+		    !pos || perms[2] != 'x')
+			continue;
+		name = line + pos;
+		len = strcspn(name, "\n");
+		name[len] = '\0';
+		if (name[0] != '/' && strcmp(name, "[vdso]") != 0)
+			continue; /* anonymous code (JIT): no CFI, the frame-pointer fallback copes
+				   */
+		if (nr == cap) {
+			cap = cap ? 2 * cap : 32;
+			tmp = realloc(maps, cap * sizeof(*maps));
+			if (!tmp) {
+				err = -ENOMEM;
+				goto cleanup;
+			}
+			maps = tmp;
+		}
+		m = &maps[nr];
+		memset(m, 0, sizeof(*m));
+		m->start = start;
+		m->end = end;
+		m->pgoff = pgoff;
+		m->ino = ino;
+		m->dev = makedev(maj, min);
+		m->vdso = name[0] == '[';
+		if (len >= sizeof(deleted) - 1 &&
+		    strcmp(name + len - (sizeof(deleted) - 1), deleted) == 0) {
+			name[len - (sizeof(deleted) - 1)] = '\0';
+			m->deleted = true;
+		}
+		m->path = strdup(name);
+		if (!m->path) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		nr++;
+		h = fnv1a(h, line, (size_t)pos + strlen(name));
+	}
+	if (ferror(f)) {
+		/* a process exiting under us reads as ESRCH, not as an empty address space */
+		err = errno == ESRCH || errno == ENOENT ? -ESRCH : -EIO;
+		goto cleanup;
+	}
+	*out = maps;
+	*nr_out = nr;
+	*sig = h;
+	maps = NULL;
+	nr = 0;
+cleanup:
+	if (f)
+		fclose(f);
+	free(line);
+	xmaps_free(maps, nr);
+	return err;
+}
+
+static void mods_free(struct umod *um)
+{
+	struct umod *next;
+
+	for (; um; um = next) {
+		next = um->next;
+		module_free(um);
+	}
+}
+
+/*
+ * Build a Dwfl with every executable module of the process, its ELF already opened, attached to
+ * the thread-state callbacks. On success *dwflp and *modsp replace nothing: the caller swaps.
+ */
+static int proc_build(struct uproc *p, Dwfl **dwflp, struct umod **modsp, __u64 *sig)
+{
+	struct umod *mods = NULL, *um, *last = NULL;
+	struct xmap *maps = NULL;
+	Dwfl_Module *mod;
+	Dwarf_Addr bias;
+	Dwfl *dwfl = NULL;
+	void **ud;
+	size_t nr = 0, i;
+	int err;
+
+	err = read_xmaps(p->pid, &maps, &nr, sig);
+	if (err)
+		return err;
+	dwfl = dwfl_begin(&dwfl_callbacks);
+	if (!dwfl) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	dwfl_report_begin(dwfl);
+	for (i = 0; i < nr; i++) {
+		/* a second executable mapping of a file already placed (split by mprotect) */
+		if (last && maps[i].ino == last->ino && maps[i].start >= last->low &&
+		    maps[i].end <= last->high && strcmp(maps[i].path, last->path) == 0)
+			continue;
+		um = module_open(p, &maps[i]);
+		if (!um)
+			continue; /* its frames fall back to the frame pointer */
+		mod = dwfl_report_module(dwfl, um->path, um->low, um->high);
+		if (!mod) {
+			module_free(um);
+			continue;
+		}
+		dwfl_module_info(mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL);
+		*ud = um;
+		um->mod = mod;
+		um->next = mods;
+		mods = um;
+		last = um;
+	}
+	if (dwfl_report_end(dwfl, NULL, NULL) != 0 || !mods) {
+		err = mods ? -EINVAL : -ENOENT;
+		goto cleanup;
+	}
+	/* open the ELFs now, while the process lives; find_elf hands them over */
+	for (um = mods; um; um = um->next)
+		dwfl_module_getelf(um->mod, &bias);
+	if (!dwfl_attach_state(dwfl, NULL, p->pid, &thread_callbacks, p)) {
+		err = -EINVAL;
+		goto cleanup;
+	}
+	*dwflp = dwfl;
+	*modsp = mods;
+	dwfl = NULL;
+	mods = NULL;
+cleanup:
+	dwfl_end(dwfl); /* before the modules: it ends the ELFs handed over, not the vDSO images */
+	mods_free(mods);
+	xmaps_free(maps, nr);
+	return err;
+}
+
+static void proc_free(struct uproc *p)
+{
+	if (!p)
+		return;
+	dwfl_end(p->dwfl);
+	mods_free(p->mods);
+	if (p->root_fd >= 0)
+		close(p->root_fd);
+	free(p);
+}
+
+static int proc_new(int pid, struct uproc **out)
+{
+	struct stat st, ours;
+	struct uproc *p;
+	char path[64];
+	int err;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->pid = pid;
+	/* the target's root, kept for debug files looked up after it exits */
+	snprintf(path, sizeof(path), "/proc/%d/root", pid);
+	p->root_fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (p->root_fd < 0 && errno == ENOENT) {
+		free(p);
+		return -ESRCH;
+	}
+	p->own_root = p->root_fd >= 0 && fstat(p->root_fd, &st) == 0 && stat("/", &ours) == 0 &&
+		      st.st_dev == ours.st_dev && st.st_ino == ours.st_ino;
+	err = proc_build(p, &p->dwfl, &p->mods, &p->maps_sig);
+	if (err) {
+		proc_free(p);
+		return err;
+	}
+	*out = p; /* refreshed_ns 0: the first pc outside every module looks at the maps at once */
+	return 0;
+}
+
+/*
+ * A pc fell outside every module. If the process still runs and its executable mappings changed
+ * (dlopen), rebuild its Dwfl. Returns 1 when rebuilt, 0 when not, or a negative errno.
+ */
+static int proc_refresh(struct uproc *p)
+{
+	struct umod *mods;
+	__u64 now = now_ns(), sig;
+	struct xmap *maps;
+	size_t nr;
+	Dwfl *dwfl;
+	int err;
+
+	if (now - p->refreshed_ns < REFRESH_NS)
+		return 0;
+	p->refreshed_ns = now;
+	err = read_xmaps(p->pid, &maps, &nr, &sig);
+	if (err)
+		return err;
+	xmaps_free(maps, nr);
+	if (sig == p->maps_sig)
+		return 0;
+	err = proc_build(p, &dwfl, &mods, &sig);
+	if (err)
+		return err;
+	dwfl_end(p->dwfl);
+	mods_free(p->mods);
+	p->dwfl = dwfl;
+	p->mods = mods;
+	p->maps_sig = sig;
+	return 1;
+}
+
+static int proc_get(struct unwinder *u, int pid, struct uproc **out)
+{
+	struct uproc *p, **bucket = &u->procs[(unsigned int)pid % PROC_BUCKETS];
+	int err;
+
+	for (p = *bucket; p; p = p->next) {
+		if (p->pid == pid) {
+			*out = p;
+			return 0;
+		}
+	}
+	err = proc_new(pid, &p);
+	if (err)
+		return err;
+	p->next = *bucket;
+	*bucket = p;
+	*out = p;
+	return 0;
+}
+
+/* ---- unwinding ------------------------------------------------------------------------------- */
+
+static int frame_cb(Dwfl_Frame *state, void *arg)
+{
+	struct uproc *p = arg;
+	Dwarf_Word sp;
+	Dwarf_Addr pc;
+	bool exact;
+
+	/*
+	 * Reads that failed before this frame did not stop the unwind. Those made from here on are
+	 * for the step to the next frame (dwfl_frame_pc() takes it to learn whether the next frame
+	 * is a signal frame): if it gets no frame, they tell why.
+	 */
+	p->res.bad_addr = 0;
+	if (!dwfl_frame_pc(state, &pc, &exact)) {
+		p->res.stop = UNWIND_STOP_BROKEN;
+		return DWARF_CB_ABORT;
+	}
+	if (p->n >= p->max) {
+		p->res.stop = UNWIND_STOP_MAX;
+		return DWARF_CB_ABORT;
+	}
+	if (dwfl_frame_reg(state, DWARF_REG_RSP, &sp) == 0) {
+		/* each caller's frame lies above its callee's, except across a signal (altstack) */
+		if (p->n > 0 && !exact &&
+		    (sp < p->prev_sp || (sp == p->prev_sp && pc == p->ips[p->n - 1]))) {
+			p->res.stop = UNWIND_STOP_BROKEN;
+			return DWARF_CB_ABORT;
+		}
+		p->prev_sp = sp;
+	}
+	if (!dwfl_addrmodule(p->dwfl, exact ? pc : pc - 1))
+		p->missed = true;
+	p->ips[p->n++] = pc;
+	return DWARF_CB_OK;
+}
+
+static int proc_unwind(struct uproc *p, const struct mt_user_regs *regs, const void *stack,
+		       size_t stack_len, __u64 *ips, int max)
+{
+	__u64 copy_end = regs->rsp + stack_len;
+	int ret;
+
+	p->regs = regs;
+	p->stack = stack;
+	p->stack_len = stack_len;
+	p->ips = ips;
+	p->max = max;
+	p->n = 0;
+	p->prev_sp = 0;
+	p->missed = false;
+	memset(&p->res, 0, sizeof(p->res));
+	p->res.stop = UNWIND_STOP_END;
+	ret = dwfl_getthread_frames(p->dwfl, p->pid, frame_cb, p);
+	/*
+	 * libdwfl takes a return address it cannot read for the end of the stack (0), like one the
+	 * CFI marks undefined: only a failed read tells the two apart. It fails (-1) on a pc it
+	 * cannot unwind at all.
+	 */
+	if (p->res.stop == UNWIND_STOP_END && p->res.bad_addr)
+		p->res.stop =
+			p->res.bad_addr >= copy_end && p->res.bad_addr - copy_end < STACK_REACH
+				? UNWIND_STOP_STACK
+				: UNWIND_STOP_BROKEN;
+	else if (ret < 0)
+		p->res.stop = UNWIND_STOP_BROKEN;
+	p->regs = NULL;
+	p->stack = NULL;
+	p->ips = NULL;
+	return p->n > 0 ? 0 : -EIO;
+}
+
+/* ---- public API ------------------------------------------------------------------------------ */
+
+struct unwinder *unwinder__new(void)
+{
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return calloc(1, sizeof(struct unwinder));
+}
+
+void unwinder__free(struct unwinder *u)
+{
+	struct uproc *p;
+	int i;
+
+	if (!u)
+		return;
+	for (i = 0; i < PROC_BUCKETS; i++) {
+		while ((p = u->procs[i])) {
+			u->procs[i] = p->next;
+			proc_free(p);
+		}
+	}
+	free(u);
+}
+
+int unwinder__prepare(struct unwinder *u, int pid)
+{
+	struct uproc *p;
+
+	if (!u || pid <= 0)
+		return -EINVAL;
+	return proc_get(u, pid, &p);
+}
+
+int unwinder__unwind(struct unwinder *u, int pid, const struct mt_user_regs *regs, const void *stack,
+		     size_t stack_len, __u64 *ips, int max, int *n)
+{
+	struct uproc *p;
+	int err;
+
+	if (n)
+		*n = 0;
+	if (!u || pid <= 0 || !regs || (!stack && stack_len) || !ips || max <= 0 || !n)
+		return -EINVAL;
+#ifndef __x86_64__
+	return -EOPNOTSUPP; /* struct mt_user_regs and the DWARF register numbers are x86-64's */
+#endif
+	err = proc_get(u, pid, &p);
+	if (err)
+		return err;
+	err = proc_unwind(p, regs, stack, stack_len, ips, max);
+	if (!err && p->missed && proc_refresh(p) == 1)
+		err = proc_unwind(p, regs, stack, stack_len, ips, max);
+	if (err)
+		return err;
+	u->last = p->res;
+	*n = p->n;
+	return 0;
+}
+
+void unwinder__last_result(const struct unwinder *u, struct unwind_result *res)
+{
+	if (u && res)
+		*res = u->last;
+}
+
+void unwinder__forget(struct unwinder *u, int pid)
+{
+	struct uproc **pp, *p;
+
+	if (!u || pid <= 0)
+		return;
+	for (pp = &u->procs[(unsigned int)pid % PROC_BUCKETS]; (p = *pp); pp = &p->next) {
+		if (p->pid == pid) {
+			*pp = p->next;
+			proc_free(p);
+			return;
+		}
+	}
+}
+
+const char *unwind_stop__str(enum unwind_stop stop)
+{
+	switch (stop) {
+	case UNWIND_STOP_END:
+		return "end";
+	case UNWIND_STOP_MAX:
+		return "max";
+	case UNWIND_STOP_STACK:
+		return "stack";
+	case UNWIND_STOP_BROKEN:
+		return "broken";
+	}
+	return "?";
+}
