@@ -63,7 +63,7 @@ BINS := bin/mapload $(if $(USER_SRCS),bin/maptrace)
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all lib test test-build demo bench deps vmlinux install clean
+.PHONY: all lib test test-build demo bench bench-overhead fuzz deps vmlinux install clean
 
 all: lib $(BINS)
 
@@ -182,7 +182,7 @@ $(OUTPUT)/tests/progs/lockchain-fp: tests/progs/lockchain.c | $(OUTPUT)/tests/pr
 	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer $(WARN) -pthread $< -o $@
 
 test-build: all $(OUTPUT)/tests/progs/mapload-nopie $(OUTPUT)/tests/progs/lockchain-nofp \
-	$(OUTPUT)/tests/progs/lockchain-fp bin/mapload-shared $(OUTPUT)/libcmap-noprobes.a $(LIB_TESTS) $(STRESS_TESTS) $(BPF_TESTS) $(UNIT_TESTS) \
+	$(OUTPUT)/tests/progs/lockchain-fp $(OUTPUT)/tests/unit/test_trace_file_asan bin/mapload-shared $(OUTPUT)/libcmap-noprobes.a $(LIB_TESTS) $(STRESS_TESTS) $(BPF_TESTS) $(UNIT_TESTS) \
 	$(TEST_PROGS)
 
 test: deps
@@ -205,6 +205,30 @@ $(OUTPUT)/bench/bench_lib_noprobes: bench/bench_lib.c $(OUTPUT)/libcmap-noprobes
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(INCLUDES) $< $(OUTPUT)/libcmap-noprobes.a -o $@
 
+# The fuzz target for the trace-file reader: the user/ sources that need neither libbpf nor
+# elfutils.  Built without CRC checks so mutated inputs reach the parsers.
+REPORT_SRCS := user/model.c user/hist.c user/advice.c user/json_writer.c user/pprof_proto.c \
+	user/u64map.c user/trace_file.c $(wildcard user/report*.c)
+FUZZ_TIME ?= 600
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+
+$(OUTPUT)/fuzz/fuzz_trace_reader: fuzz/fuzz_trace_reader.c $(REPORT_SRCS) | $(OUTPUT)/fuzz
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $(INCLUDES) $^ -lz -lm -o $@
+
+# make fuzz [FUZZ_TIME=seconds]: seeds from fuzz/corpus/, what it learns in .output/fuzz/corpus
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory $(OUTPUT)/fuzz/fuzz_trace_reader
+	$(Q)mkdir -p $(OUTPUT)/fuzz/corpus
+	$(Q)$(OUTPUT)/fuzz/fuzz_trace_reader -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+		-artifact_prefix=$(OUTPUT)/fuzz/ $(OUTPUT)/fuzz/corpus fuzz/corpus
+
+$(OUTPUT)/tests/unit/test_trace_file_asan: tests/unit/test_trace_file.c $(REPORT_SRCS) | $(OUTPUT)/tests/unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O1 -g $(WARN) -fsanitize=address,undefined -fno-omit-frame-pointer \
+		-fno-sanitize-recover=undefined $(INCLUDES) $^ -lz -lm -o $@
+
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(ARCH)/vmlinux.h
 
@@ -218,7 +242,7 @@ install: all
 
 $(OUTPUT)/lib $(OUTPUT)/noprobes/lib $(OUTPUT)/mapload $(OUTPUT)/bpf $(OUTPUT)/user \
 $(OUTPUT)/tests/lib $(OUTPUT)/tests/bpf $(OUTPUT)/tests/unit $(OUTPUT)/tests/progs \
-$(OUTPUT)/bench bin:
+$(OUTPUT)/bench $(OUTPUT)/fuzz bin:
 	$(Q)mkdir -p $@
 
 clean:

@@ -33,6 +33,10 @@ const volatile __u8 trace_futex = 1;
 const volatile __u32 nr_cpus = 1;
 const volatile __u8 stack_dwarf;	 /* send registers and stack bytes with each stack */
 const volatile __u32 ustack_size = 8192; /* stack bytes to copy, at most MT_USTACK_MAX */
+const volatile __u32 dwarf_per_sec;	 /* stack copies per second per CPU, 0: no limit */
+
+/* Events that got the frame-pointer stack only because the copy budget was spent. */
+__u64 dwarf_skipped;
 
 /* Loss counters, read by the loader for every report. */
 __u64 drops[MT_DROP_MAX];
@@ -125,6 +129,48 @@ struct {
 	__type(value, struct scratch);
 } scratch_buf SEC(".maps");
 
+/* The current one-second window of stack copies on this CPU. */
+struct dwarf_window {
+	__u64 start;
+	__u64 n;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dwarf_window);
+} dwarf_windows SEC(".maps");
+
+/*
+ * --stack auto: copy the stack for the first dwarf_per_sec events of each second on a CPU and
+ * leave the rest to the kernel's frame-pointer walk, so a lock contended thousands of times a
+ * second cannot flood the ring buffer with 8 KiB copies.
+ */
+static __always_inline bool dwarf_allowed(void)
+{
+	struct dwarf_window *w;
+	__u32 zero = 0;
+	__u64 now;
+
+	if (!dwarf_per_sec)
+		return true;
+	w = bpf_map_lookup_elem(&dwarf_windows, &zero);
+	if (!w)
+		return false;
+	now = bpf_ktime_get_ns();
+	if (now - w->start >= 1000000000ULL) {
+		w->start = now;
+		w->n = 0;
+	}
+	if (w->n >= dwarf_per_sec) {
+		__sync_fetch_and_add(&dwarf_skipped, 1);
+		return false;
+	}
+	w->n++;
+	return true;
+}
+
 static __always_inline void count_drop(int which)
 {
 	__sync_fetch_and_add(&drops[which], 1);
@@ -207,7 +253,7 @@ static __always_inline void rec_send(void *rec, __u32 base, struct pt_regs *ureg
 	__u64 sp, len = base;
 	__u32 copied = 0;
 
-	if (stack_dwarf && uregs && base <= MT_REC_MAX) {
+	if (stack_dwarf && uregs && base <= MT_REC_MAX && dwarf_allowed()) {
 		u = rec + base;
 		if (!bpf_probe_read_kernel(&u->regs, sizeof(u->regs), uregs)) {
 			sp = u->regs.rsp;

@@ -7,7 +7,7 @@ set -euo pipefail
 pkgs=(
 	make gcc clang llvm pkg-config binutils python3
 	libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev
-	systemtap-sdt-dev bpftrace dwz golang-go libclang-rt-14-dev
+	systemtap-sdt-dev bpftrace dwz golang-go libclang-rt-14-dev prometheus
 )
 
 missing=()

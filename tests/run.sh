@@ -27,12 +27,15 @@ tests=(
 	"unit-usdt|120|.output/tests/unit/test_usdt"
 	"unit-export|120|.output/tests/unit/test_export"
 	"unit-trace-file|300|.output/tests/unit/test_trace_file"
+	"unit-trace-file-asan|300|.output/tests/unit/test_trace_file_asan"
 	"unit-unwind|120|.output/tests/unit/test_unwind"
+	"unit-prom|120|.output/tests/unit/test_prom"
 	"bpf-usdt-grow|120|.output/tests/bpf/test_usdt_grow"
 	"maptrace-live|600|tests/maptrace/test_live.sh"
 	"maptrace-errors|300|tests/maptrace/test_errors.sh"
 	"maptrace-trace|300|tests/maptrace/test_trace.sh"
 	"maptrace-stacks|300|tests/maptrace/test_stacks.sh"
+	"maptrace-prom|300|tests/maptrace/test_prom.sh"
 )
 
 for t in "${tests[@]}"; do

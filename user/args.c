@@ -19,7 +19,10 @@ void args__usage(void)
 	       "locks guarding maps are contended, with advice on what to change.\n"
 	       "\n"
 	       "TARGET\n"
-	       "  -p, --pid PID          process to trace (required)\n"
+	       "  -p, --pid PID          process to trace\n"
+	       "      --comm NAME        trace the process named NAME (its newest), and again\n"
+	       "                         under its new PID whenever it restarts\n"
+	       "      --exe PATH         the same, for the process running the executable PATH\n"
 	       "\n"
 	       "TIMING\n"
 	       "  INTERVAL               seconds between live reports (default 1, 0.1-3600)\n"
@@ -37,6 +40,10 @@ void args__usage(void)
 	       "      --what X           folded, pprof: locks, grows or all (default)\n"
 	       "      --events           json: list every event too\n"
 	       "  -q, --quiet            no live reports, only the final summary\n"
+	       "      --listen ADDR:PORT serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+	       "                         (ADDR defaults to 127.0.0.1; nothing else is served)\n"
+	       "      --metrics-top N    maps and locks with series of their own; the rest are\n"
+	       "                         summed as map=\"other\" / lock=\"other\" (default 20)\n"
 	       "      --top N            rows per table (default 10, 0 = all)\n"
 	       "\n"
 	       "COLLECTION\n"
@@ -45,7 +52,7 @@ void args__usage(void)
 	       "                         functions built without frame pointers, glibc's among\n"
 	       "                         them); dwarf: copy registers and the top of the stack and\n"
 	       "                         unwind with the modules' CFI; auto (default): dwarf for\n"
-	       "                         the rare events maptrace records (waits, grows, creates)\n"
+	       "                         up to 500 events per second per CPU, fp beyond\n"
 	       "      --stack-size BYTES stack bytes copied for dwarf (default 8192, 512-16384)\n"
 	       "      --no-futex         do not trace futex waits (only the library's own lock probes)\n"
 	       "      --ringbuf-mb N     ring buffer size in MiB, a power of two (default %d, 1-1024)\n"
@@ -58,6 +65,7 @@ void args__usage(void)
 	       "  maptrace -p 1234 5 3             three reports five seconds apart, then the summary\n"
 	       "  maptrace -p 1234 -d 10 --json    ten seconds, then the summary as JSON\n"
 	       "  maptrace -p 1234 -d 30 -o t.mtr  record 30 seconds to t.mtr\n"
+	       "  maptrace --comm redis-server -q --listen :9464   metrics, across restarts\n"
 	       "  maptrace report t.mtr            the summary, from the file\n"
 	       "  maptrace report t.mtr -f folded --what locks | flamegraph.pl > waits.svg\n"
 	       "  maptrace report t.mtr -f pprof > waits.pb.gz && go tool pprof -top waits.pb.gz\n"
@@ -117,13 +125,18 @@ static int parse_int(const char *what, const char *s, long long lo, long long hi
 int args__parse(int argc, char **argv, struct args *a)
 {
 	enum { OPT_JSON = 256, OPT_TOP, OPT_NO_STACKS, OPT_NO_FUTEX, OPT_RINGBUF, OPT_FORCE,
-	       OPT_WEIGHT, OPT_WHAT, OPT_EVENTS, OPT_STACK, OPT_STACK_SIZE };
+	       OPT_WEIGHT, OPT_WHAT, OPT_EVENTS, OPT_STACK, OPT_STACK_SIZE, OPT_COMM, OPT_EXE,
+	       OPT_LISTEN, OPT_METRICS_TOP };
 	static const char *const stack_modes[] = { "fp", "dwarf", "auto" };
 	static const char *const formats[] = { "text", "json", "folded", "pprof", "chrome" };
 	static const char *const weights[] = { "default", "wait-ns", "rehash-ns", "count" };
 	static const char *const whats[] = { "all", "locks", "grows" };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
+		{ "comm", required_argument, NULL, OPT_COMM },
+		{ "exe", required_argument, NULL, OPT_EXE },
+		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "metrics-top", required_argument, NULL, OPT_METRICS_TOP },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "output", required_argument, NULL, 'o' },
@@ -156,6 +169,7 @@ int args__parse(int argc, char **argv, struct args *a)
 		.ringbuf_mb = DEFAULT_RINGBUF_MB,
 		.format = "text",
 		.stack_dwarf = true,
+		.stack_auto = true,
 		.stack_size = 8192,
 	};
 	optind = report_mode ? 2 : 1;
@@ -175,6 +189,27 @@ int args__parse(int argc, char **argv, struct args *a)
 			break;
 		case OPT_JSON:
 			a->format = "json";
+			break;
+		case OPT_COMM:
+			if (strlen(optarg) > 15) {
+				fprintf(stderr, "maptrace: --comm takes a process name of at most 15 "
+						"characters, as /proc/PID/comm holds it; use --exe PATH "
+						"for '%s'\n",
+					optarg);
+				return -EINVAL;
+			}
+			a->comm = optarg;
+			break;
+		case OPT_EXE:
+			a->exe = optarg;
+			break;
+		case OPT_LISTEN:
+			a->listen = optarg;
+			break;
+		case OPT_METRICS_TOP:
+			if (parse_int("--metrics-top", optarg, 1, 10000, &v))
+				return -EINVAL;
+			a->metrics_top = (int)v;
 			break;
 		case 'o':
 			a->output = optarg;
@@ -213,6 +248,7 @@ int args__parse(int argc, char **argv, struct args *a)
 			if (parse_choice("--stack", optarg, stack_modes, 3, &i))
 				return -EINVAL;
 			a->stack_dwarf = i != 0;
+			a->stack_auto = i == 2;
 			break;
 		case OPT_STACK_SIZE:
 			if (parse_int("--stack-size", optarg, 512, 16384, &v))
@@ -275,7 +311,7 @@ int args__parse(int argc, char **argv, struct args *a)
 				argv[optind]);
 			return -EINVAL;
 		}
-		if (a->pid || a->output) {
+		if (a->pid || a->comm || a->exe || a->output || a->listen) {
 			fprintf(stderr, "maptrace: report reads a trace file; -p and -o are for "
 					"tracing a live process\n");
 			return -EINVAL;
@@ -295,8 +331,15 @@ int args__parse(int argc, char **argv, struct args *a)
 			argv[optind]);
 		return -EINVAL;
 	}
-	if (!a->pid) {
-		fprintf(stderr, "maptrace: no target: give the process to trace with -p PID\n");
+	if (!!a->pid + !!a->comm + !!a->exe != 1) {
+		fprintf(stderr, "maptrace: %s: give the process to trace with one of -p PID, "
+				"--comm NAME or --exe PATH\n",
+			a->pid || a->comm || a->exe ? "more than one target" : "no target");
+		return -EINVAL;
+	}
+	if (a->output && !a->pid) {
+		fprintf(stderr, "maptrace: -o records one process: use it with -p PID, not "
+				"--comm or --exe\n");
 		return -EINVAL;
 	}
 	return 0;

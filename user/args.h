@@ -9,6 +9,10 @@
 struct args {
 	const char *report_file; /* "maptrace report FILE": read a trace instead of tracing */
 	int pid;
+	const char *comm;	/* --comm: follow the process with this name across restarts */
+	const char *exe;	/* --exe: follow the process running this executable */
+	const char *listen;	/* --listen ADDR:PORT: serve Prometheus metrics */
+	int metrics_top;	/* --metrics-top: maps and locks with their own series */
 	__u64 interval_ms;	/* live report period */
 	__u64 count;		/* live reports before exiting; 0 = unlimited */
 	__u64 duration_ms;	/* stop after this long; 0 = until Ctrl-C or target exit */
@@ -23,6 +27,7 @@ struct args {
 	bool quiet;		/* no live tables, final summary only */
 	bool stacks;		/* capture user stacks */
 	bool stack_dwarf;	/* unwind with CFI from a copy of the user stack (--stack) */
+	bool stack_auto;	/* --stack auto: dwarf within a budget of copies per second */
 	__u32 stack_size;	/* bytes of user stack to copy for dwarf unwinding */
 	bool futex;		/* trace futex waits */
 	__u32 ringbuf_mb;

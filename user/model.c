@@ -637,12 +637,32 @@ static int add_record(struct model *m, const struct mt_hdr *rec, int stack, __u6
 	}
 }
 
+/* Bucket exponents a map can have: 2^B must fit in 64 bits. */
+static bool sizes_possible(const struct mt_hdr *rec)
+{
+	switch (rec->type) {
+	case MT_REC_MAP_CREATE:
+		return ((const struct mt_map_create *)rec)->B < 64;
+	case MT_REC_GROW:
+		return ((const struct mt_grow *)rec)->old_B < 64 &&
+		       ((const struct mt_grow *)rec)->new_B < 64;
+	case MT_REC_GROW_DONE:
+		return ((const struct mt_grow_done *)rec)->B < 64;
+	default:
+		return true;
+	}
+}
+
 int model__add_record(struct model *m, const struct mt_hdr *rec, int stack)
 {
 	bool counted = false;
 	__u64 owner = 0;
 	int err;
 
+	if (!sizes_possible(rec)) {
+		m->unknown_records++;
+		return 0;
+	}
 	m->events++;
 	err = add_record(m, rec, stack, &owner, &counted);
 	if (!err && m->keep_events)

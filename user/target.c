@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,4 +135,72 @@ int target__inspect(int pid, struct target *t)
 	if (!err && !target__alive(pid))
 		err = -ESRCH;
 	return err;
+}
+
+/* Field 22 of /proc/PID/stat: start time in clock ticks since boot. */
+static unsigned long long start_time(int pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long v = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_small_file(path, buf, sizeof(buf)) < 0)
+		return 0;
+	p = strrchr(buf, ')');
+	/* after the comm: state is field 3, starttime field 22 */
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		v = strtoull(p + 1, NULL, 10);
+	return v;
+}
+
+static bool matches(int pid, const char *comm, const char *exe, const char *exe_real)
+{
+	char path[64], buf[PATH_MAX];
+	ssize_t n;
+
+	if (comm) {
+		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+		if (read_small_file(path, buf, sizeof(buf)) < 0)
+			return false;
+		buf[strcspn(buf, "\n")] = '\0';
+		return !strcmp(buf, comm);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return false;
+	buf[n] = '\0';
+	return !strcmp(buf, exe) || (exe_real && !strcmp(buf, exe_real));
+}
+
+int target__find(const char *comm, const char *exe, int *pid)
+{
+	char real[PATH_MAX], *exe_real = exe ? realpath(exe, real) : NULL;
+	unsigned long long best_start = 0;
+	int best = 0, self = getpid();
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		int p;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		p = atoi(de->d_name);
+		if (p == self || !matches(p, comm, exe, exe_real) || !target__alive(p))
+			continue;
+		if (!best || start_time(p) >= best_start) {
+			best = p;
+			best_start = start_time(p);
+		}
+	}
+	closedir(d);
+	if (!best)
+		return -ESRCH;
+	*pid = best;
+	return 0;
 }

@@ -36,6 +36,13 @@ int target__inspect(int pid, struct target *t);
 /** target__release() - free what target__inspect() allocated. */
 void target__release(struct target *t);
 
+/**
+ * target__find() - the newest live process whose comm is @comm (when not NULL) or whose
+ * executable is @exe (when not NULL), other than maptrace itself.
+ * Return: 0 and *@pid, or -ESRCH when there is none.
+ */
+int target__find(const char *comm, const char *exe, int *pid);
+
 /** target__alive() - does process @pid still exist (and is it not a zombie)? */
 bool target__alive(int pid);
 

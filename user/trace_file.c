@@ -324,8 +324,7 @@ int trace_writer__open(const char *path, bool force, struct trace_writer **out)
 	} else if (errno != ENOENT) {
 		return -errno;
 	}
-	/* O_EXCL|O_NOFOLLOW: whatever appeared at @path since lstat() is neither opened nor
-	 * followed */
+	/* O_EXCL|O_NOFOLLOW: whatever appeared at @path since lstat() is not opened nor followed */
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		err = -errno;
@@ -333,8 +332,7 @@ int trace_writer__open(const char *path, bool force, struct trace_writer **out)
 			err = -ELOOP;
 		return err;
 	}
-	/* the umask may have taken the owner's bits away; traces show command lines: 0600 exactly
-	 */
+	/* the umask may have taken the owner's bits: traces show command lines, so 0600 exactly */
 	if (fchmod(fd, 0600)) {
 		err = -errno;
 		goto cleanup;
@@ -800,14 +798,40 @@ static const char *ring_insane(const struct mt_hdr *h)
 	}
 }
 
+int trace_record_check(const struct mt_hdr *h, size_t len, char *why, size_t size)
+{
+	const char *bad;
+	size_t min;
+
+	if (len < sizeof(*h) || h->size < sizeof(*h) || h->size > len) {
+		snprintf(why, size, "ring-buffer record of %zu bytes says %u", len,
+			 len < sizeof(*h) ? 0 : h->size);
+		return -EINVAL;
+	}
+	min = trace_record_min_size(h->type);
+	if (!min) {
+		snprintf(why, size, "unknown ring-buffer record type %u", h->type);
+		return -EOPNOTSUPP;
+	}
+	if (h->size < min) {
+		snprintf(why, size, "%s record of %u bytes (at least %zu)", ring_name(h->type),
+			 h->size, min);
+		return -EINVAL;
+	}
+	bad = ring_insane(h);
+	if (bad) {
+		snprintf(why, size, "%s record: %s", ring_name(h->type), bad);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int on_event(struct reader *r, struct cur *c)
 {
 	__s32 stack = (__s32)cur32(c);
 	__u32 reclen = cur32(c);
 	const struct mt_hdr *h = (const void *)r->ev;
 	char what[96];
-	const char *bad;
-	size_t min;
 	int midx = -1, err;
 
 	if (c->bad)
@@ -823,24 +847,15 @@ static int on_event(struct reader *r, struct cur *c)
 			 reclen);
 		return malformed(r, TR_EVENT, what);
 	}
-	min = trace_record_min_size(h->type);
-	if (!min) {
-		/* a record type from a newer maptrace: skipped by its size, like a newer file type
-		 */
+	err = trace_record_check(h, reclen, what, sizeof(what));
+	if (err == -EOPNOTSUPP) {
+		/* a record type from a newer maptrace: skipped, like a newer file record type */
 		r->ring_unknown++;
 		r->st->skipped++;
 		return 0;
 	}
-	if (reclen < min) {
-		snprintf(what, sizeof(what), "%s record of %u bytes (at least %zu)",
-			 ring_name(h->type), reclen, min);
+	if (err)
 		return malformed(r, TR_EVENT, what);
-	}
-	bad = ring_insane(h);
-	if (bad) {
-		snprintf(what, sizeof(what), "%s record: %s", ring_name(h->type), bad);
-		return malformed(r, TR_EVENT, what);
-	}
 	if (stack >= 0 && (size_t)stack < r->nstack_of)
 		midx = r->stack_of[stack];
 	note_ts(r, h->ts);

@@ -98,7 +98,7 @@ struct trace_read_status {
 	bool complete;	   /* the end record was read */
 	bool truncated;	   /* the file ends before its end record (killed, still written, cut) */
 	__u64 stop_offset; /* where reading stopped: end of the last record used */
-	char why[160];	   /* "" when complete; else why it stopped, with the byte offset */
+	char why[160];	   /* why it stopped, with the byte offset; "" when complete and clean */
 };
 
 /**
@@ -127,5 +127,16 @@ int trace_reader__load(const char *path, struct model *m, struct trace_read_stat
  * Return: the size, or 0 for a type this maptrace does not know.
  */
 size_t trace_record_min_size(__u32 type);
+
+/**
+ * trace_record_check() - may ring-buffer record @h, with @len bytes readable at @h, reach
+ * model__add_record()?  The reader applies it to every record; the tracer can apply it to
+ * records from BPF so that a live report and one from the file see the same records.
+ * Checks that @h->size fits in @len, covers the struct of its type, and that its values are
+ * possible (a bucket exponent B above 63 is not).
+ * Return: 0 when it may; -EOPNOTSUPP for a type this maptrace does not know (skip it);
+ * -EINVAL when it is malformed.  Either error puts the reason in @why (@size bytes).
+ */
+int trace_record_check(const struct mt_hdr *h, size_t len, char *why, size_t size);
 
 #endif /* MT_TRACE_FILE_H */

@@ -20,6 +20,7 @@
 #define STACK_DEPTH 127
 #define MAX_LINKS 256
 #define STACK_UNRESOLVED (-2)
+#define DWARF_AUTO_PER_SEC 500 /* --stack auto: 500 x 8 KiB = 4 MiB/s per CPU at most */
 
 struct tracer {
 	struct maptrace_bpf *skel;
@@ -107,25 +108,6 @@ static int resolve_stack(struct tracer *tr, __s32 id)
 	return tr->stack_of[id];
 }
 
-/* The size of a record type's own fields, where a --stack dwarf trailer starts. */
-static __u32 rec_base_size(__u16 type)
-{
-	switch (type) {
-	case MT_REC_MAP_CREATE:
-		return sizeof(struct mt_map_create);
-	case MT_REC_GROW:
-		return sizeof(struct mt_grow);
-	case MT_REC_PROMOTE:
-		return sizeof(struct mt_promote);
-	case MT_REC_LOCK_WAIT:
-		return sizeof(struct mt_lock_wait);
-	case MT_REC_FUTEX_WAIT:
-		return sizeof(struct mt_futex_wait);
-	default:
-		return 0;
-	}
-}
-
 /*
  * Unwind a record's copy of the user stack with the modules' CFI.  Return: the model stack, or
  * -1 when the record carries no copy or the unwind found no frame (the caller falls back to
@@ -133,7 +115,7 @@ static __u32 rec_base_size(__u16 type)
  */
 static int unwind_stack(struct tracer *tr, const struct mt_hdr *h, size_t size)
 {
-	__u32 base = rec_base_size(h->type);
+	__u32 base = trace_record_min_size(h->type);
 	const struct mt_ustack *u;
 	__u64 ips[STACK_DEPTH];
 	int n = 0;
@@ -175,6 +157,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	struct tracer *tr = ctx;
 	const struct mt_hdr *h = data;
 	__u64 plain[MT_REC_MAX / sizeof(__u64)];
+	char why[160];
 	int stack;
 
 	if (size < sizeof(*h) || h->size > size) {
@@ -186,7 +169,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		stack = resolve_stack(tr, h->stack_id);
 	/* the stack copy has served: the model and the file get the record's own fields */
 	if (h->flags & MT_HDR_USTACK) {
-		__u32 base = rec_base_size(h->type);
+		__u32 base = trace_record_min_size(h->type);
 
 		if (!base || base > sizeof(plain) || base > size) {
 			tr->malformed++;
@@ -196,6 +179,11 @@ static int on_record(void *ctx, void *data, size_t size)
 		h = (const struct mt_hdr *)plain;
 		((struct mt_hdr *)plain)->size = base;
 		((struct mt_hdr *)plain)->flags &= ~MT_HDR_USTACK;
+	}
+	/* what the file's reader would refuse must not reach the live model either */
+	if (trace_record_check(h, h->size, why, sizeof(why))) {
+		tr->malformed++;
+		return 0;
 	}
 	if (tr->w && !tr->write_err)
 		write_record(tr, h, stack);
@@ -316,6 +304,7 @@ int tracer__start(const struct args *a, const struct target *t, struct model *m,
 	tr->skel->rodata->nr_cpus = tr->ncpus;
 	tr->skel->rodata->stack_dwarf = a->stacks && a->stack_dwarf;
 	tr->skel->rodata->ustack_size = a->stack_size;
+	tr->skel->rodata->dwarf_per_sec = a->stack_auto ? DWARF_AUTO_PER_SEC : 0;
 	bpf_map__set_max_entries(tr->skel->maps.events, a->ringbuf_mb << 20);
 	if (!a->futex) {
 		bpf_program__set_autoload(tr->skel->progs.futex_enter, false);

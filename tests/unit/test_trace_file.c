@@ -1067,6 +1067,39 @@ static void test_forward_compat(void)
 	report__free(r);
 	model__free(m);
 
+	/* a bucket exponent no map can have: the model would shift by it */
+	c.len = 0;
+	craft_header(&c, 1, 32);
+	{
+		struct mt_map_create mc = {.h = {.type = MT_REC_MAP_CREATE, .size = sizeof(mc)},
+					   .map = M_PLAIN,
+					   .B = 85};
+		char why[96];
+
+		craft_event(&c, -1, &mc, sizeof(mc));
+		m = model__new();
+		err = load_bytes(c.p, c.len, m, &st);
+		check(!err && st.events == 0 && strstr(st.why, "B out of range"),
+		      "reader: a map_create record with B 85 is refused ('%s')", st.why);
+		model__free(m);
+		check(trace_record_check(&mc.h, sizeof(mc), why, sizeof(why)) == -EINVAL &&
+			      strstr(why, "B out of range"),
+		      "trace_record_check: B 85 is malformed ('%s')", why);
+		mc.B = 63;
+		check(!trace_record_check(&mc.h, sizeof(mc), why, sizeof(why)),
+		      "trace_record_check: B 63 is fine");
+		check(trace_record_check(&mc.h, sizeof(mc) - 8, why, sizeof(why)) == -EINVAL,
+		      "trace_record_check: a record longer than the bytes there is malformed "
+		      "('%s')",
+		      why);
+		mc.h.size = 40;
+		check(trace_record_check(&mc.h, sizeof(mc), why, sizeof(why)) == -EINVAL,
+		      "trace_record_check: a map_create of 40 bytes is malformed ('%s')", why);
+		mc.h.type = 77;
+		check(trace_record_check(&mc.h, sizeof(mc), why, sizeof(why)) == -EOPNOTSUPP,
+		      "trace_record_check: an unknown type is -EOPNOTSUPP ('%s')", why);
+	}
+
 	/* a record whose ring-buffer size disagrees with its length */
 	c.len = 0;
 	craft_header(&c, 1, 32);

@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: MIT
+/*
+ * maptrace's two modes: live tracing (reports, -o recording, --listen metrics, following a
+ * process by name across restarts) and reporting a trace file.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/utsname.h>
+#include "model.h"
+#include "preflight.h"
+#include "prom.h"
+#include "report.h"
+#include "run.h"
+#include "target.h"
+#include "trace_file.h"
+#include "tracer.h"
+
+#define POLL_MS 100	     /* ring buffer poll period; also how fast a target exit is noticed */
+#define METRICS_MS 1000	     /* --listen: metrics refreshed this often */
+#define FIND_MS 500	     /* --comm/--exe: how often to look for the process */
+
+static __u64 now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+static void fill_info(struct run_info *info, const struct target *t, bool library_found)
+{
+	struct utsname u;
+
+	info->pid = t->pid;
+	snprintf(info->comm, sizeof(info->comm), "%s", t->comm);
+	snprintf(info->cmdline, sizeof(info->cmdline), "%s", t->cmdline);
+	gethostname(info->hostname, sizeof(info->hostname) - 1);
+	if (!uname(&u))
+		snprintf(info->kernel, sizeof(info->kernel), "%s", u.release);
+	snprintf(info->version, sizeof(info->version), "%s", MAPTRACE_VERSION);
+	info->start_wall_ns = now_ns(CLOCK_REALTIME);
+	info->start_mono_ns = now_ns(CLOCK_MONOTONIC);
+	info->library_found = library_found;
+}
+
+static void report_opts_from(const struct args *a, bool final, struct report_opts *o)
+{
+	*o = (struct report_opts){
+		.top = a->top,
+		.histograms = final,
+		.weight = a->weight,
+		.what = a->what,
+		.events = a->events,
+		.color = false,
+	};
+}
+
+/* Build a report from the model and print it with the chosen backend on stdout. */
+static int print_report(const struct args *a, struct model *m, bool final, const char *format)
+{
+	const struct report_backend *be = report_backend__find(format);
+	struct report_opts o;
+	struct report *r;
+	int err;
+
+	report_opts_from(a, final, &o);
+	/* stack profiles and timelines cover every lock and map, not the top rows */
+	err = model__report(m, final, strcmp(format, "text") && strcmp(format, "json") ? 0 : a->top,
+			    &r);
+	if (err)
+		return err;
+	err = be->emit(stdout, r, &o);
+	if (!err && fflush(stdout))
+		err = -errno;
+	report__free(r);
+	if (err && err != -EPIPE)
+		fprintf(stderr, "maptrace: writing the %s report failed: %s\n", format,
+			strerror(-err));
+	return err;
+}
+
+/* Backends that draw every event need the model to keep them. */
+static bool needs_events(const struct args *a)
+{
+	return !strcmp(a->format, "chrome") || !strcmp(a->format, "folded") ||
+	       !strcmp(a->format, "pprof") || a->events;
+}
+
+/* pprof is gzip'ed protobuf: refuse to spray it on a terminal. */
+static int check_output(const struct args *a)
+{
+	if (!strcmp(a->format, "pprof") && isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "maptrace: pprof output is binary; redirect it to a file: "
+				"... --format pprof > profile.pb.gz\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* maptrace report FILE: the same summary, from a trace file. */
+int run__report(const struct args *a)
+{
+	struct trace_read_status st = { 0 };
+	struct model *m = model__new();
+	int err;
+
+	if (!m)
+		return -ENOMEM;
+	err = check_output(a);
+	if (err)
+		goto out;
+	if (needs_events(a))
+		model__keep_events(m, true);
+	err = trace_reader__load(a->report_file, m, &st);
+	if (err) {
+		fprintf(stderr, "maptrace: cannot read %s: %s\n", a->report_file, st.why);
+		goto out;
+	}
+	if (st.why[0])
+		fprintf(stderr, "maptrace: warning: %s: %s; reporting the %llu events read\n",
+			a->report_file, st.why, (unsigned long long)st.events);
+	err = print_report(a, m, true, a->format);
+	/* a damaged file still gets its partial report, but scripts must see it was damaged */
+	if (!err && !st.complete)
+		err = -EIO;
+out:
+	model__free(m);
+	return err;
+}
+
+/* Open the -o file and write the run's metadata first. */
+static int open_trace(const struct args *a, struct model *m, struct trace_writer **w)
+{
+	int err = trace_writer__open(a->output, a->force, w);
+
+	if (err == -EEXIST)
+		fprintf(stderr, "maptrace: %s exists; use --force to replace it\n", a->output);
+	else if (err == -ELOOP)
+		fprintf(stderr, "maptrace: %s is a symbolic link; refusing to write through it\n",
+			a->output);
+	else if (err)
+		fprintf(stderr, "maptrace: cannot create %s: %s\n", a->output, strerror(-err));
+	if (!err)
+		err = trace_writer__meta(*w, model__info(m));
+	return err;
+}
+
+/* State of one live run, across the processes it follows. */
+struct live {
+	const struct args *a;
+	volatile sig_atomic_t *stop;
+	struct prom_server *srv; /* --listen */
+	struct prom_state *ps;
+	__u64 start;		 /* CLOCK_MONOTONIC at start: -d counts from here */
+	__u64 reports;		 /* live reports printed, for COUNT */
+};
+
+static bool live__out_of_time(const struct live *l, __u64 now)
+{
+	return l->a->duration_ms && now - l->start >= l->a->duration_ms * 1000000ULL;
+}
+
+/* Refresh what /metrics serves from the model (every row: the exposition folds the tail). */
+static int live__publish(struct live *l, struct model *m, bool attached)
+{
+	struct report *r = NULL;
+	size_t len = 0;
+	char *buf = NULL;
+	int err;
+
+	if (!l->srv)
+		return 0;
+	err = model__report(m, false, 0, &r);
+	if (!err)
+		err = prom_state__update(l->ps, r, attached);
+	if (!err)
+		err = prom_state__format(l->ps, &buf, &len);
+	if (!err)
+		err = prom_server__publish(l->srv, buf, len);
+	free(buf);
+	report__free(r);
+	return err;
+}
+
+/* Trace one process until it exits (*exited), a signal, the duration or the report count. */
+static int live__trace(struct live *l, const struct target *t, struct model *m,
+		       struct trace_writer *w, bool *exited, bool *done)
+{
+	const struct args *a = l->a;
+	__u64 interval = a->interval_ms * 1000000ULL, next, next_sync;
+	__u64 sync_every = a->interval_ms;
+	bool live_text = !strcmp(a->format, "text") && !a->quiet;
+	struct tracer *tr = NULL;
+	int err;
+
+	/* a trace file is flushed, and metrics refreshed, at least once a second */
+	if ((w || l->srv) && sync_every > METRICS_MS)
+		sync_every = METRICS_MS;
+	err = tracer__start(a, t, m, w, &tr);
+	if (err)
+		return err;
+	fprintf(stderr, "maptrace: tracing PID %d (%s)%s; Ctrl-C to stop\n", t->pid, t->comm,
+		t->nmodules ? "" : ": no map library found, reporting futex waits only");
+	/* scrapers see the new process at once, not a second later */
+	err = live__publish(l, m, true);
+	if (err) {
+		tracer__free(tr);
+		return err;
+	}
+	next = now_ns(CLOCK_MONOTONIC) + interval;
+	next_sync = now_ns(CLOCK_MONOTONIC) + sync_every * 1000000ULL;
+	while (!*l->stop) {
+		__u64 now;
+
+		err = tracer__poll(tr, POLL_MS);
+		if (err < 0) {
+			fprintf(stderr, "maptrace: reading the ring buffer failed: %s\n",
+				strerror(-err));
+			break;
+		}
+		err = 0;
+		now = now_ns(CLOCK_MONOTONIC);
+		if (!target__alive(t->pid)) {
+			model__info(m)->target_exited = true;
+			*exited = true;
+			fprintf(stderr, "maptrace: PID %d exited\n", t->pid);
+			break;
+		}
+		if (live__out_of_time(l, now)) {
+			*done = true;
+			break;
+		}
+		if (now >= next_sync) {
+			next_sync += sync_every * 1000000ULL;
+			err = tracer__sync(tr) ?: live__publish(l, m, true);
+			if (err)
+				break;
+		}
+		if (now < next)
+			continue;
+		next += interval;
+		if (live_text) {
+			model__info(m)->end_mono_ns = now;
+			err = print_report(a, m, false, "text");
+			if (err)
+				break;
+		}
+		if (a->count && ++l->reports >= a->count) {
+			*done = true;
+			break;
+		}
+	}
+	if (!err)
+		err = tracer__sync(tr);
+	model__info(m)->end_mono_ns = now_ns(CLOCK_MONOTONIC);
+	if (!err)
+		err = live__publish(l, m, !*exited);
+	if (w && !err)
+		err = trace_writer__end(w, model__info(m));
+	if (!err)
+		err = print_report(a, m, true, a->format);
+	tracer__free(tr);
+	return err;
+}
+
+/* The process to trace now: -p, or the newest one matching --comm/--exe (-ESRCH: none yet). */
+static int live__find(const struct live *l, int *pid)
+{
+	if (l->a->pid) {
+		*pid = l->a->pid;
+		return 0;
+	}
+	return target__find(l->a->comm, l->a->exe, pid);
+}
+
+/* Inspect, attach, trace and report one process. */
+static int live__one(struct live *l, int pid, bool *exited, bool *done)
+{
+	const struct args *a = l->a;
+	struct trace_writer *w = NULL;
+	struct target *t = calloc(1, sizeof(*t));
+	struct model *m = model__new();
+	int err;
+
+	if (!t || !m) {
+		err = -ENOMEM;
+		fprintf(stderr, "maptrace: out of memory\n");
+		goto out;
+	}
+	if (needs_events(a))
+		model__keep_events(m, true);
+	err = target__inspect(pid, t);
+	if (err == -ESRCH) {
+		fprintf(stderr, "maptrace: cannot trace PID %d: no such process; check the PID "
+				"with ps or pgrep\n",
+			pid);
+		goto out;
+	} else if (err) {
+		fprintf(stderr, "maptrace: cannot read the mappings of PID %d: %s\n", pid,
+			strerror(-err));
+		goto out;
+	}
+	fill_info(model__info(m), t, t->nmodules > 0);
+	if (a->output) {
+		err = open_trace(a, m, &w);
+		if (err)
+			goto out;
+	}
+	err = live__trace(l, t, m, w, exited, done);
+out:
+	if (trace_writer__close(w) && !err) {
+		fprintf(stderr, "maptrace: closing %s failed\n", a->output);
+		err = -EIO;
+	}
+	model__free(m);
+	if (t)
+		target__release(t);
+	free(t);
+	return err;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+int run__live(const struct args *a, volatile sig_atomic_t *stop)
+{
+	struct prom_opts po = { .top = a->metrics_top };
+	struct live l = { .a = a, .stop = stop, .start = now_ns(CLOCK_MONOTONIC) };
+	bool follow = a->comm || a->exe, waiting = false, done = false;
+	int err = check_output(a) ?: preflight__check();
+
+	if (err)
+		return err;
+	/* before any BPF is loaded, so a port clash fails fast (it says so itself) */
+	if (a->listen) {
+		err = prom_server__start(a->listen, &l.srv);
+		if (err)
+			return err;
+		l.ps = prom_state__new(&po);
+		if (!l.ps) {
+			err = -ENOMEM;
+			goto out;
+		}
+	}
+	while (!*stop && !done) {
+		bool exited = false;
+		int pid;
+
+		err = live__find(&l, &pid);
+		if (err == -ESRCH && follow) {
+			err = 0;
+			if (!waiting)
+				fprintf(stderr, "maptrace: waiting for a process %s %s\n",
+					a->comm ? "named" : "running", a->comm ?: a->exe);
+			waiting = true;
+			if (live__out_of_time(&l, now_ns(CLOCK_MONOTONIC)))
+				break;
+			sleep_ms(FIND_MS);
+			continue;
+		}
+		if (err)
+			break;
+		waiting = false;
+		err = live__one(&l, pid, &exited, &done);
+		/* without --comm/--exe the run ends with its process; with them it waits again */
+		if (err || !follow || !exited)
+			break;
+	}
+out:
+	prom_server__stop(l.srv);
+	prom_state__free(l.ps);
+	return err;
+}
