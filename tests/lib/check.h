@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Minimal TAP-style reporting for the library tests: one "ok - what" or "not ok - what" line
- * per check, which the test runner counts; diagnostics go to stderr prefixed with "# ".
+ * Helpers of the library tests, over tests/tap.h: timing and reproducible random numbers.
  */
 #ifndef TESTS_LIB_CHECK_H
 #define TESTS_LIB_CHECK_H
@@ -10,34 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
-
-static int check_failures;
-
-static inline __attribute__((format(printf, 2, 3))) int check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - ", ok ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	if (!ok)
-		check_failures++;
-	return ok;
-}
-
-static inline __attribute__((format(printf, 1, 2))) void diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("# ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
+#include "../tap.h"
 
 static inline double check_now(void)
 {
@@ -49,7 +21,7 @@ static inline double check_now(void)
 
 static inline int check_exit(void)
 {
-	return check_failures ? 1 : 0;
+	return tap_exit();
 }
 
 /* splitmix64: reproducible pseudo-random numbers from a printed seed. */

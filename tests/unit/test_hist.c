@@ -11,31 +11,13 @@
 #include <string.h>
 
 #include "hist.h"
+#include "../tap.h"
 
 /* The accuracy hist.h promises: half a sub-bucket, 1/64 of the value. */
 #define TOLERANCE (1.0 / 64)
 #define MS 1000000ULL
 #define SEC 1000000000ULL
 
-static int passed, failed;
-
-static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - ", ok ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	if (ok)
-		passed++;
-	else
-		failed++;
-}
 
 static bool close_enough(__u64 got, __u64 want)
 {

@@ -25,29 +25,11 @@
 #include <sys/wait.h>
 
 #include "prom.h"
+#include "../tap.h"
 
 #define MS 1000000ULL
 #define US 1000ULL
 
-static int passed, failed;
-
-static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - ", ok ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	if (ok)
-		passed++;
-	else
-		failed++;
-}
 
 static void skip(const char *what, const char *why)
 {

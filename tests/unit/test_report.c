@@ -20,6 +20,7 @@
 #include "json_writer.h"
 #include "model.h"
 #include "report.h"
+#include "../tap.h"
 
 /*
  * model.c defines these; weak copies let this test link without it (and without libbpf) and
@@ -39,25 +40,6 @@ __attribute__((weak)) const char *mt_variant_name(int variant)
 	return variant >= 0 && variant < 5 ? names[variant] : "?";
 }
 
-static int passed, failed;
-
-static void check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void check(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - ", ok ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	if (ok)
-		passed++;
-	else
-		failed++;
-}
 
 #define MS 1000000ULL
 #define SEC 1000000000ULL

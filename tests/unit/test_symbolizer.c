@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "symbolizer.h"
+#include "../tap.h"
 
 #define MAX_KEYS 32
 
@@ -51,69 +52,7 @@ static const char *const ns_files[][2] = {
 	{NULL, NULL},
 };
 
-static int passed, failed;
 static char tmpdir[512];
-
-static void check(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - ", ok ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	if (ok)
-		passed++;
-	else
-		failed++;
-}
-
-/* Run argv; with out, capture its stdout (NUL-terminated). Returns the exit status or -1. */
-static int run(char *const argv[], char *out, size_t outlen)
-{
-	int pfd[2] = {-1, -1}, status;
-	size_t used = 0;
-	ssize_t n;
-	pid_t pid;
-
-	if (out && pipe(pfd) != 0)
-		return -1;
-	pid = fork();
-	if (pid < 0) {
-		if (out) {
-			close(pfd[0]);
-			close(pfd[1]);
-		}
-		return -1;
-	}
-	if (pid == 0) {
-		if (out) {
-			dup2(pfd[1], STDOUT_FILENO);
-			close(pfd[0]);
-			close(pfd[1]);
-		}
-		execvp(argv[0], argv);
-		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	if (out) {
-		close(pfd[1]);
-		while (used + 1 < outlen && (n = read(pfd[0], out + used, outlen - used - 1)) > 0)
-			used += (size_t)n;
-		out[used] = '\0';
-		/* drain the rest so the child cannot block on a full pipe */
-		while (read(pfd[0], &status, sizeof(status)) > 0)
-			;
-		close(pfd[0]);
-	}
-	if (waitpid(pid, &status, 0) < 0)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
 
 static int runv(const char *first, ...)
 {
@@ -127,7 +66,7 @@ static int runv(const char *first, ...)
 		n++;
 	va_end(ap);
 	argv[n] = NULL;
-	return run(argv, NULL, 0);
+	return tap_run(argv, NULL, 0);
 }
 
 static int have_program(const char *name)
@@ -163,7 +102,7 @@ static void readelf_build_id(const char *path, char id[41])
 	char out[16384], *p;
 
 	id[0] = '\0';
-	if (run(argv, out, sizeof(out)) != 0)
+	if (tap_run(argv, out, sizeof(out)) != 0)
 		return;
 	p = strstr(out, "Build ID: ");
 	if (p)

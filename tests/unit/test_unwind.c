@@ -41,6 +41,7 @@
 
 #include "symbolizer.h"
 #include "unwind.h"
+#include "../tap.h"
 
 #define MAX_FRAMES 64
 #define STACK_COPY (16 * 1024)
@@ -81,26 +82,7 @@ struct fixture {
 	FILE *out;
 };
 
-static int passed, failed;
 static char tmpdir[512];
-
-static void check(int ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - ", ok ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	if (ok)
-		passed++;
-	else
-		failed++;
-}
 
 static double now_us(void)
 {

@@ -59,43 +59,6 @@ static const char *tmp_path(const char *name)
 	return p;
 }
 
-/* Run argv; with out, capture its stdout (NUL-terminated). Returns the exit status or -1. */
-static int run(char *const argv[], char *out, size_t outlen)
-{
-	int pfd[2] = {-1, -1}, status;
-	size_t used = 0;
-	ssize_t n;
-	pid_t pid;
-
-	if (out && pipe(pfd))
-		return -1;
-	pid = fork();
-	if (pid < 0)
-		return -1;
-	if (pid == 0) {
-		if (out) {
-			dup2(pfd[1], STDOUT_FILENO);
-			close(pfd[0]);
-			close(pfd[1]);
-		}
-		execvp(argv[0], argv);
-		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	if (out) {
-		close(pfd[1]);
-		while (used + 1 < outlen && (n = read(pfd[0], out + used, outlen - used - 1)) > 0)
-			used += (size_t)n;
-		out[used] = '\0';
-		while (read(pfd[0], &status, sizeof(status)) > 0)
-			;
-		close(pfd[0]);
-	}
-	if (waitpid(pid, &status, 0) < 0)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 /* ---- layouts -------------------------------------------------------------------------- */
 
 /*
@@ -365,7 +328,7 @@ static int readelf_notes(const char *path, struct ref_note **notes)
 	int n = 0, cap = 0;
 
 	*notes = NULL;
-	if (run(argv, out, sizeof(out)))
+	if (tap_run(argv, out, sizeof(out)))
 		return -1;
 	while ((p = strstr(p, "Provider: "))) {
 		char *next = strstr(p + 1, "Provider: "), *q;
@@ -529,7 +492,7 @@ static int fake_prelink(const char *fix, const char *out, long shift)
 	GElf_Shdr sh;
 	Elf *elf;
 
-	if (run(argv, NULL, 0))
+	if (tap_run(argv, NULL, 0))
 		return -EIO;
 	fd = open(out, O_RDWR);
 	if (fd < 0)
@@ -1129,9 +1092,9 @@ static int build(const char *vmlinux_dir)
 			fixture_dir);
 		return -ENOENT;
 	}
-	if (run(o2, NULL, 0) || run(o0, NULL, 0))
+	if (tap_run(o2, NULL, 0) || tap_run(o0, NULL, 0))
 		return -EIO;
-	if (run(bpf, NULL, 0))
+	if (tap_run(bpf, NULL, 0))
 		return -EIO;
 	return 0;
 }

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TAP-style reporting shared by the C tests: one "ok - what" or "not ok - what" line per check,
+ * which tests/run.sh counts; diagnostics go to stderr prefixed with "# ".
+ */
+#ifndef TESTS_TAP_H
+#define TESTS_TAP_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <errno.h>
+#include <unistd.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+static int passed, failed;
+
+/* check() - report one check; returns @ok so callers can stop early. */
+static inline __attribute__((format(printf, 2, 3), unused)) int check(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%s - ", ok ? "ok" : "not ok");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+	if (ok)
+		passed++;
+	else
+		failed++;
+	return ok;
+}
+
+/* diag() - a diagnostic line on stderr. */
+static inline __attribute__((format(printf, 1, 2), unused)) void diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("# ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* tap_exit() - the closing count, and the exit status: 1 when any check failed. */
+static inline __attribute__((unused)) int tap_exit(void)
+{
+	printf("# %d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
+
+/* Run argv; with out, capture its stdout (NUL-terminated). Returns the exit status or -1. */
+static inline __attribute__((unused)) int tap_run(char *const argv[], char *out, size_t outlen)
+{
+	int pfd[2] = {-1, -1}, status;
+	size_t used = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (out && pipe(pfd) != 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		if (out) {
+			close(pfd[0]);
+			close(pfd[1]);
+		}
+		return -1;
+	}
+	if (pid == 0) {
+		if (out) {
+			dup2(pfd[1], STDOUT_FILENO);
+			close(pfd[0]);
+			close(pfd[1]);
+		}
+		execvp(argv[0], argv);
+		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	if (out) {
+		close(pfd[1]);
+		while (used + 1 < outlen && (n = read(pfd[0], out + used, outlen - used - 1)) > 0)
+			used += (size_t)n;
+		out[used] = '\0';
+		/* drain the rest so the child cannot block on a full pipe */
+		while (read(pfd[0], &status, sizeof(status)) > 0)
+			;
+		close(pfd[0]);
+	}
+	if (waitpid(pid, &status, 0) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+#endif /* TESTS_TAP_H */
