@@ -26,6 +26,7 @@
 #include <gelf.h>
 #include <zlib.h>
 
+#include "procfs.h"
 #include "symbolizer.h"
 
 #define PROC_BUCKETS   256
@@ -544,46 +545,10 @@ static void module_put(struct symbolizer *sz, struct module *mod)
 /* Open the file behind a mapping as the target process sees it. */
 static int open_mapping(int pid, const struct mapping *m)
 {
-	char path[PATH_MAX];
-	struct stat st;
-	int fd = -1, stale = -1;
+	struct proc_file f = { .path = m->path, .start = m->start, .end = m->end,
+			       .ino = m->ino, .dev = m->dev, .deleted = m->deleted };
 
-	if (!m->deleted) {
-		/* /proc/PID/root: the target's mount namespace and chroot, e.g. a container. */
-		snprintf(path, sizeof(path), "/proc/%d/root%s", pid, m->path);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0 && m->ino && fstat(fd, &st) == 0 && st.st_ino != m->ino) {
-			/* replaced on disk since it was mapped; keep only as a last resort */
-			stale = fd;
-			fd = -1;
-		}
-	}
-	if (fd < 0 && !m->deleted) {
-		/*
-		 * The kernel prints paths from the reader's root when it can reach the file, so a
-		 * chrooted target's paths are ours. Such a path could also name an unrelated host
-		 * file, so take it only if it is the very inode that is mapped.
-		 */
-		fd = open(m->path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0 &&
-		    (fstat(fd, &st) != 0 || st.st_ino != m->ino || st.st_dev != m->dev)) {
-			close(fd);
-			fd = -1;
-		}
-	}
-	if (fd < 0) {
-		/* the mapped inode, even deleted; CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE */
-		snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", pid,
-			 (unsigned long long)m->start, (unsigned long long)m->end);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-	}
-	if (fd < 0) {
-		fd = stale;
-		stale = -1;
-	}
-	if (stale >= 0)
-		close(stale);
-	return fd;
+	return procfs__open_mapped(pid, -1, &f);
 }
 
 /* Return the module for a mapping with a reference taken, or NULL when it cannot be opened. */

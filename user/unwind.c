@@ -34,6 +34,7 @@
 #include <gelf.h>
 #include <zlib.h>
 
+#include "procfs.h"
 #include "unwind.h"
 
 #define PROC_BUCKETS 64
@@ -109,67 +110,18 @@ static __u64 now_ns(void)
 
 /* ---- opening files as the target sees them --------------------------------------------------- */
 
-/*
- * Open path below the target's root. RESOLVE_IN_ROOT keeps absolute symlinks inside it, which
- * a plain /proc/PID/root/path would follow into our own root.
- */
 static int open_in_root(const struct uproc *p, const char *path)
 {
-	struct open_how how = {
-		.flags = O_RDONLY | O_CLOEXEC,
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
-	};
-	char buf[PATH_MAX];
-	int fd;
-
-	if (p->root_fd >= 0) {
-		fd = (int)syscall(SYS_openat2, p->root_fd, path, &how, sizeof(how));
-		if (fd >= 0 || errno != ENOSYS)
-			return fd;
-		/* before Linux 5.6: still relative to the target's root, symlinks aside */
-		return openat(p->root_fd, path[0] == '/' ? path + 1 : path, O_RDONLY | O_CLOEXEC);
-	}
-	snprintf(buf, sizeof(buf), "/proc/%d/root%s", p->pid, path);
-	return open(buf, O_RDONLY | O_CLOEXEC);
+	return procfs__open_in_root(p->pid, p->root_fd, path);
 }
 
 /* Open the file behind an executable mapping; -1 when it cannot be. */
 static int open_mapping(const struct uproc *p, const struct xmap *m)
 {
-	char path[64];
-	struct stat st;
-	int fd = -1, stale = -1;
+	struct proc_file f = { .path = m->path, .start = m->start, .end = m->end,
+			       .ino = m->ino, .dev = m->dev, .deleted = m->deleted };
 
-	if (!m->deleted) {
-		fd = open_in_root(p, m->path);
-		if (fd >= 0 && (fstat(fd, &st) != 0 || st.st_ino != m->ino)) {
-			/* replaced on disk since it was mapped: a last resort only */
-			stale = fd;
-			fd = -1;
-		}
-	}
-	if (fd < 0 && !m->deleted) {
-		/* a chrooted target's maps show our paths: take only the very inode mapped */
-		fd = open(m->path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0 &&
-		    (fstat(fd, &st) != 0 || st.st_ino != m->ino || st.st_dev != m->dev)) {
-			close(fd);
-			fd = -1;
-		}
-	}
-	if (fd < 0) {
-		/* the mapped inode, even deleted; CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE */
-		snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", p->pid,
-			 (unsigned long long)m->start, (unsigned long long)m->end);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-	}
-	if (fd < 0) {
-		fd = stale;
-		stale = -1;
-	}
-	if (stale >= 0)
-		close(stale);
-	return fd;
+	return procfs__open_mapped(p->pid, p->root_fd, &f);
 }
 
 static Elf *elf_from_fd(int fd)
