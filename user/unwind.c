@@ -27,7 +27,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/openat2.h>
 
 #include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
