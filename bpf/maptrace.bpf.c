@@ -34,6 +34,9 @@ const volatile __u32 nr_cpus = 1;
 const volatile __u8 stack_dwarf;	 /* send registers and stack bytes with each stack */
 const volatile __u32 ustack_size = 8192; /* stack bytes to copy, at most MT_USTACK_MAX */
 const volatile __u32 dwarf_per_sec;	 /* stack copies per second per CPU, 0: no limit */
+/* --overhead-budget: read a freed core map's own counters at these offsets of its struct */
+const volatile __u8 lib_counts;
+const volatile __u32 lib_off_inserts, lib_off_deletes, lib_off_count;
 
 /* Events that got the frame-pointer stack only because the copy budget was spent. */
 __u64 dwarf_skipped;
@@ -321,11 +324,32 @@ int BPF_USDT(map_create, __u64 map, __u64 hint, __u64 B, __u64 variant, __u64 pa
 	return 0;
 }
 
+/* The library's exact counters of a map about to be freed (--overhead-budget). */
+static __always_inline void send_lib_counts(__u64 map)
+{
+	struct mt_lib_counts *r = reserve(sizeof(*r), MT_REC_LIB_COUNTS, -1);
+
+	if (!r)
+		return;
+	r->map = map;
+	if (bpf_probe_read_user(&r->inserts, 8, (void *)(map + lib_off_inserts)) ||
+	    bpf_probe_read_user(&r->deletes, 8, (void *)(map + lib_off_deletes)) ||
+	    bpf_probe_read_user(&r->count, 8, (void *)(map + lib_off_count))) {
+		bpf_ringbuf_discard(r, 0);
+		return;
+	}
+	submit(r);
+}
+
 SEC("usdt")
 int BPF_USDT(map_destroy, __u64 map)
 {
-	struct mt_map_destroy *r = reserve(sizeof(*r), MT_REC_MAP_DESTROY, -1);
+	struct mt_map_destroy *r;
 	struct mt_map_counts *c;
+
+	if (lib_counts)
+		send_lib_counts(map);
+	r = reserve(sizeof(*r), MT_REC_MAP_DESTROY, -1);
 
 	if (r) {
 		r->map = map;

@@ -27,6 +27,7 @@ enum mt_rec_type {
 	MT_REC_LOCK_WAIT = 6,	 /* a contended acquisition of a library lock (USDT) */
 	MT_REC_FUTEX_WAIT = 7,	 /* a futex wait in the target (any lock) */
 	MT_REC_MAP_DESTROY = 8,
+	MT_REC_LIB_COUNTS = 9,	 /* a core map's own counters, read as it is freed */
 };
 
 /* Which lock mode a wait was for. */
@@ -133,6 +134,18 @@ struct mt_futex_wait {
 	__u32 in_lib_wait; /* 1 when the thread was inside a library lock wait (counted there) */
 };
 
+/*
+ * With --overhead-budget the per-insert probes are sampled, so as a map is freed BPF reads its
+ * exact counters from the library's struct (offsets given by the loader).
+ */
+struct mt_lib_counts {
+	struct mt_hdr h;
+	__u64 map;
+	__u64 inserts;
+	__u64 deletes;
+	__u64 count;
+};
+
 /* Per-map counters of hot events, aggregated in the kernel (per-CPU hash, key = map). */
 struct mt_map_counts {
 	__u64 inserts;
@@ -155,5 +168,39 @@ enum mt_drop {
 	MT_DROP_STATE = 2,   /* per-thread state map full */
 	MT_DROP_MAX = 3,
 };
+
+#ifndef __BPF__
+/* mt_rec_name() - "grow", "futex_wait", ... for a record type; NULL for an unknown one. */
+static inline const char *mt_rec_name(unsigned int type)
+{
+	static const char *const names[] = {
+		[MT_REC_MAP_CREATE] = "map_create", [MT_REC_GROW] = "grow",
+		[MT_REC_EVACUATE] = "evacuate",	    [MT_REC_GROW_DONE] = "grow_done",
+		[MT_REC_PROMOTE] = "promote",	    [MT_REC_LOCK_WAIT] = "lock_wait",
+		[MT_REC_FUTEX_WAIT] = "futex_wait", [MT_REC_MAP_DESTROY] = "map_destroy",
+		[MT_REC_LIB_COUNTS] = "lib_counts",
+	};
+
+	return type < sizeof(names) / sizeof(names[0]) ? names[type] : NULL;
+}
+
+/* mt_rec_size() - the struct size of a record type, 0 for an unknown one. */
+static inline unsigned long mt_rec_size(unsigned int type)
+{
+	static const unsigned long sizes[] = {
+		[MT_REC_MAP_CREATE] = sizeof(struct mt_map_create),
+		[MT_REC_GROW] = sizeof(struct mt_grow),
+		[MT_REC_EVACUATE] = sizeof(struct mt_evacuate),
+		[MT_REC_GROW_DONE] = sizeof(struct mt_grow_done),
+		[MT_REC_PROMOTE] = sizeof(struct mt_promote),
+		[MT_REC_LOCK_WAIT] = sizeof(struct mt_lock_wait),
+		[MT_REC_FUTEX_WAIT] = sizeof(struct mt_futex_wait),
+		[MT_REC_MAP_DESTROY] = sizeof(struct mt_map_destroy),
+		[MT_REC_LIB_COUNTS] = sizeof(struct mt_lib_counts),
+	};
+
+	return type < sizeof(sizes) / sizeof(sizes[0]) ? sizes[type] : 0;
+}
+#endif
 
 #endif /* MAPTRACE_H */

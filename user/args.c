@@ -56,6 +56,10 @@ void args__usage(void)
 	       "      --stack-size BYTES stack bytes copied for dwarf (default 8192, 512-16384)\n"
 	       "      --no-futex         do not trace futex waits (only the library's own lock probes)\n"
 	       "      --ringbuf-mb N     ring buffer size in MiB, a power of two (default %d, 1-1024)\n"
+	       "      --overhead-budget PCT  keep the estimated CPU the per-insert probes add under\n"
+	       "                         PCT%% of a CPU (0.01-100) by attaching them only part of\n"
+	       "                         each second; grows, evacuations and waits stay fully\n"
+	       "                         traced, inserts and counts come from the library\n"
 	       "  -v, --verbose          libbpf debug output on stderr\n"
 	       "  -h, --help             this help\n"
 	       "  -V, --version          print the version\n"
@@ -89,19 +93,31 @@ static int parse_choice(const char *what, const char *s, const char *const *name
 	return -EINVAL;
 }
 
-/* Parse a decimal number of seconds in [lo, hi] into milliseconds. */
-static int parse_seconds(const char *what, const char *s, double lo, double hi, __u64 *ms)
+/* Parse a decimal number of @unit in [lo, hi]. */
+static int parse_number(const char *what, const char *unit, const char *s, double lo, double hi,
+			double *out)
 {
 	char *end;
 	double v;
 
 	errno = 0;
 	v = strtod(s, &end);
-	if (errno || end == s || *end || v < lo || v > hi) {
-		fprintf(stderr, "maptrace: %s must be a number of seconds from %g to %g, not '%s'\n",
-			what, lo, hi, s);
+	if (errno || end == s || *end || !(v >= lo && v <= hi)) {
+		fprintf(stderr, "maptrace: %s must be a number of %s from %g to %g, not '%s'\n",
+			what, unit, lo, hi, s);
 		return -EINVAL;
 	}
+	*out = v;
+	return 0;
+}
+
+/* Parse a decimal number of seconds in [lo, hi] into milliseconds. */
+static int parse_seconds(const char *what, const char *s, double lo, double hi, __u64 *ms)
+{
+	double v;
+
+	if (parse_number(what, "seconds", s, lo, hi, &v))
+		return -EINVAL;
 	*ms = (__u64)(v * 1000.0 + 0.5);
 	return 0;
 }
@@ -126,7 +142,7 @@ int args__parse(int argc, char **argv, struct args *a)
 {
 	enum { OPT_JSON = 256, OPT_TOP, OPT_NO_STACKS, OPT_NO_FUTEX, OPT_RINGBUF, OPT_FORCE,
 	       OPT_WEIGHT, OPT_WHAT, OPT_EVENTS, OPT_STACK, OPT_STACK_SIZE, OPT_COMM, OPT_EXE,
-	       OPT_LISTEN, OPT_METRICS_TOP };
+	       OPT_LISTEN, OPT_METRICS_TOP, OPT_BUDGET };
 	static const char *const stack_modes[] = { "fp", "dwarf", "auto" };
 	static const char *const formats[] = { "text", "json", "folded", "pprof", "chrome" };
 	static const char *const weights[] = { "default", "wait-ns", "rehash-ns", "count" };
@@ -137,6 +153,7 @@ int args__parse(int argc, char **argv, struct args *a)
 		{ "exe", required_argument, NULL, OPT_EXE },
 		{ "listen", required_argument, NULL, OPT_LISTEN },
 		{ "metrics-top", required_argument, NULL, OPT_METRICS_TOP },
+		{ "overhead-budget", required_argument, NULL, OPT_BUDGET },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "output", required_argument, NULL, 'o' },
@@ -205,6 +222,11 @@ int args__parse(int argc, char **argv, struct args *a)
 			break;
 		case OPT_LISTEN:
 			a->listen = optarg;
+			break;
+		case OPT_BUDGET:
+			if (parse_number("--overhead-budget", "percent", optarg, 0.01, 100,
+					 &a->budget_pct))
+				return -EINVAL;
 			break;
 		case OPT_METRICS_TOP:
 			if (parse_int("--metrics-top", optarg, 1, 10000, &v))

@@ -31,6 +31,7 @@ struct args {
 	__u32 stack_size;	/* bytes of user stack to copy for dwarf unwinding */
 	bool futex;		/* trace futex waits */
 	__u32 ringbuf_mb;
+	double budget_pct;	/* --overhead-budget: 0 = probes always on */
 	bool verbose;		/* libbpf debug output */
 	bool help;
 	bool version;

@@ -502,10 +502,34 @@ static int on_map_destroy(struct model *m, const struct mt_map_destroy *r, __u64
 	int i = idmap__get(&m->map_idx, r->map);
 
 	if (i >= 0) {
+		struct mt_map_counts *c = &m->maps[i]->counts;
+
 		m->maps[i]->destroyed = true;
-		m->maps[i]->counts = r->counts;
+		/* the larger: with sampled probes the library's own counters were read already */
+		c->inserts = c->inserts > r->counts.inserts ? c->inserts : r->counts.inserts;
+		c->deletes = c->deletes > r->counts.deletes ? c->deletes : r->counts.deletes;
+		c->sync_hits = c->sync_hits > r->counts.sync_hits ? c->sync_hits : r->counts.sync_hits;
+		c->sync_misses = c->sync_misses > r->counts.sync_misses ? c->sync_misses :
+									   r->counts.sync_misses;
 		*owner = row_addr(m->maps[i]);
 	}
+	return 0;
+}
+
+/* A core map's own counters, read as it was freed: exact where the probes were sampled. */
+static int on_lib_counts(struct model *m, const struct mt_lib_counts *r, __u64 *owner)
+{
+	int i = idmap__get(&m->map_idx, r->map);
+	struct map_state *s;
+
+	/* only core maps have these counters (a concurrent map's struct is another layout) */
+	if (i < 0 || !m->maps[i]->create_seen || m->maps[i]->variant != 0)
+		return 0;
+	s = m->maps[i];
+	*owner = row_addr(s);
+	s->counts.inserts = r->inserts;
+	s->counts.deletes = r->deletes;
+	map_note_count(s, r->count);
 	return 0;
 }
 
@@ -631,6 +655,8 @@ static int add_record(struct model *m, const struct mt_hdr *rec, int stack, __u6
 		return on_futex_wait(m, (const void *)rec, stack, owner, counted);
 	case MT_REC_MAP_DESTROY:
 		return on_map_destroy(m, (const void *)rec, owner);
+	case MT_REC_LIB_COUNTS:
+		return on_lib_counts(m, (const void *)rec, owner);
 	default:
 		m->unknown_records++;
 		return 0;
@@ -679,6 +705,35 @@ int model__set_counts(struct model *m, __u64 map, const struct mt_map_counts *c)
 	s->counts = *c;
 	if (map_count(s) > 0)
 		map_note_count(s, (__u64)map_count(s));
+	return 0;
+}
+
+int model__set_lib_counts(struct model *m, __u64 map, __u64 inserts, __u64 deletes, __u64 count)
+{
+	struct map_state *s = map_get(m, map);
+
+	if (!s)
+		return -ENOMEM;
+	s->counts.inserts = inserts;
+	s->counts.deletes = deletes;
+	map_note_count(s, count);
+	return 0;
+}
+
+int model__core_maps(const struct model *m, __u64 **addrs, int *n)
+{
+	*n = 0;
+	*addrs = malloc((m->nmaps ? m->nmaps : 1) * sizeof(**addrs));
+	if (!*addrs)
+		return -ENOMEM;
+	for (int i = 0; i < m->nmaps; i++) {
+		const struct map_state *s = m->maps[i];
+
+		/* the current instance at its address only: retired ones are no longer there */
+		if (s->create_seen && !s->destroyed && s->variant == 0 &&
+		    idmap__get(&m->map_idx, s->addr) == i)
+			(*addrs)[(*n)++] = s->addr;
+	}
 	return 0;
 }
 

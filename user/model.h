@@ -123,6 +123,10 @@ struct run_info {
 	__u64 end_mono_ns;
 	bool library_found;    /* the map library's probes were attached */
 	bool target_exited;
+	/* --overhead-budget: the per-insert probes ran only part of the time */
+	double budget_pct;     /* 0: not bounded */
+	double duty;	       /* share of the time they were attached (0..1) */
+	bool lib_counts;       /* inserts, deletes and counts read from the library's counters */
 };
 
 struct report {
@@ -182,6 +186,19 @@ int model__add_record(struct model *m, const struct mt_hdr *rec, int stack);
  * summed over CPUs); replaces earlier ones.
  */
 int model__set_counts(struct model *m, __u64 map, const struct mt_map_counts *c);
+
+/**
+ * model__set_lib_counts() - exact figures of core map @map read from the library's own
+ * counters (with the per-insert probes sampled): they replace the probes' inserts, deletes
+ * and live count.  Return: 0 or -ENOMEM.
+ */
+int model__set_lib_counts(struct model *m, __u64 map, __u64 inserts, __u64 deletes, __u64 count);
+
+/**
+ * model__core_maps() - addresses of the live core maps whose creation was seen (where the
+ * library's counters can be read).  *@addrs is malloc'ed.  Return: 0 or -ENOMEM.
+ */
+int model__core_maps(const struct model *m, __u64 **addrs, int *n);
 
 /** model__set_dropped() - the kernel's loss counters (absolute). */
 void model__set_dropped(struct model *m, const __u64 dropped[MT_DROP_MAX]);

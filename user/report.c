@@ -184,16 +184,7 @@ char *report__fmt_stack_line(char *buf, size_t size, const struct report *r, int
 
 const char *report__rec_name(unsigned int type)
 {
-	static const char *const names[] = {
-		[MT_REC_MAP_CREATE] = "map_create", [MT_REC_GROW] = "grow",
-		[MT_REC_EVACUATE] = "evacuate",	    [MT_REC_GROW_DONE] = "grow_done",
-		[MT_REC_PROMOTE] = "promote",	    [MT_REC_LOCK_WAIT] = "lock_wait",
-		[MT_REC_FUTEX_WAIT] = "futex_wait", [MT_REC_MAP_DESTROY] = "map_destroy",
-	};
-
-	if (type >= sizeof(names) / sizeof(names[0]) || !names[type])
-		return "unknown";
-	return names[type];
+	return mt_rec_name(type) ?: "unknown";
 }
 
 const char *report__mode_name(unsigned int mode)
@@ -210,19 +201,7 @@ const char *report__mode_name(unsigned int mode)
 
 bool report__rec_complete(const struct mt_hdr *h)
 {
-	static const size_t sizes[] = {
-		[MT_REC_MAP_CREATE] = sizeof(struct mt_map_create),
-		[MT_REC_GROW] = sizeof(struct mt_grow),
-		[MT_REC_EVACUATE] = sizeof(struct mt_evacuate),
-		[MT_REC_GROW_DONE] = sizeof(struct mt_grow_done),
-		[MT_REC_PROMOTE] = sizeof(struct mt_promote),
-		[MT_REC_LOCK_WAIT] = sizeof(struct mt_lock_wait),
-		[MT_REC_FUTEX_WAIT] = sizeof(struct mt_futex_wait),
-		[MT_REC_MAP_DESTROY] = sizeof(struct mt_map_destroy),
-	};
-
-	return h && h->type < sizeof(sizes) / sizeof(sizes[0]) && sizes[h->type] &&
-	       h->size >= sizes[h->type];
+	return h && mt_rec_size(h->type) && h->size >= mt_rec_size(h->type);
 }
 
 int report__kinds(const struct report_opts *o, bool *locks, bool *grows)

@@ -292,6 +292,29 @@ static int json_emit(FILE *out, const struct report *r, const struct report_opts
 		json_writer__string(w, r->advice[i]);
 	json_writer__arr_end(w);
 
+	/* --overhead-budget: which figures are sampled, and how much */
+	json_writer__name(w, "sampling");
+	if (r->info.budget_pct > 0) {
+		json_writer__obj_begin(w);
+		json_writer__name(w, "budget_pct");
+		json_writer__double(w, r->info.budget_pct, 3);
+		json_writer__name(w, "duty");
+		json_writer__double(w, r->info.duty, 4);
+		json_writer__name(w, "sampled");
+		json_writer__arr_begin(w);
+		json_writer__string(w, "hits");
+		json_writer__string(w, "misses");
+		json_writer__arr_end(w);
+		json_writer__name(w, "from_library_counters");
+		json_writer__arr_begin(w);
+		json_writer__string(w, "inserts");
+		json_writer__string(w, "deletes");
+		json_writer__string(w, "count");
+		json_writer__arr_end(w);
+		json_writer__obj_end(w);
+	} else {
+		json_writer__null(w);
+	}
 	json_writer__u64_field(w, "dropped", report__dropped_total(r));
 	json_writer__name(w, "dropped_detail");
 	json_writer__obj_begin(w);

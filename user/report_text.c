@@ -123,6 +123,13 @@ static void print_header(const struct text *t)
 		r->final ? "SUMMARY  " : "", r->info.pid, r->info.comm, clock,
 		report__fmt_ns(d, sizeof(d), dur), (unsigned long long)r->events,
 		(unsigned long long)dropped, r->info.target_exited ? "  (target exited)" : "");
+	/* with --overhead-budget, say which figures are whole and which are a sample */
+	if (r->info.budget_pct > 0)
+		fprintf(t->out,
+			"  overhead budget %g%%: per-insert probes attached %.1f%% of the time; "
+			"inserts, deletes and counts read from the library's counters; sync-map "
+			"hits and misses sampled; grows, evacuations and waits complete\n",
+			r->info.budget_pct, r->info.duty * 100.0);
 	if (!dropped)
 		return;
 	/* Loss is never silent: say which counter and what to change. */

@@ -235,6 +235,12 @@ static int live__trace(struct live *l, const struct target *t, struct model *m,
 			*done = true;
 			break;
 		}
+		err = tracer__duty(tr);
+		if (err) {
+			fprintf(stderr, "maptrace: re-attaching the per-insert probes failed: %s\n",
+				strerror(-err));
+			break;
+		}
 		if (now >= next_sync) {
 			next_sync += sync_every * 1000000ULL;
 			err = tracer__sync(tr) ?: live__publish(l, m, true);

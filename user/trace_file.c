@@ -75,35 +75,12 @@ static const char *rec_name(__u32 type)
 
 static const char *ring_name(__u32 type)
 {
-	static const char *const names[] = {"?",	 "map_create", "grow",
-					    "evacuate",	 "grow_done",  "promote",
-					    "lock_wait", "futex_wait", "map_destroy"};
-
-	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
+	return mt_rec_name(type) ?: "unknown";
 }
 
 size_t trace_record_min_size(__u32 type)
 {
-	switch (type) {
-	case MT_REC_MAP_CREATE:
-		return sizeof(struct mt_map_create);
-	case MT_REC_GROW:
-		return sizeof(struct mt_grow);
-	case MT_REC_EVACUATE:
-		return sizeof(struct mt_evacuate);
-	case MT_REC_GROW_DONE:
-		return sizeof(struct mt_grow_done);
-	case MT_REC_PROMOTE:
-		return sizeof(struct mt_promote);
-	case MT_REC_LOCK_WAIT:
-		return sizeof(struct mt_lock_wait);
-	case MT_REC_FUTEX_WAIT:
-		return sizeof(struct mt_futex_wait);
-	case MT_REC_MAP_DESTROY:
-		return sizeof(struct mt_map_destroy);
-	default:
-		return 0;
-	}
+	return mt_rec_size(type);
 }
 
 static __u64 now_ns(clockid_t clk)

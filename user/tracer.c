@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#define _GNU_SOURCE /* process_vm_readv */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -7,9 +8,12 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "cmap_impl.h"
 #include "maptrace.skel.h"
 #include "symbolizer.h"
 #include "trace_file.h"
@@ -21,6 +25,13 @@
 #define MAX_LINKS 256
 #define STACK_UNRESOLVED (-2)
 #define DWARF_AUTO_PER_SEC 500 /* --stack auto: 500 x 8 KiB = 4 MiB/s per CPU at most */
+#define DUTY_PERIOD_NS 1000000000ULL /* --overhead-budget: one on/off cycle per second */
+#define DUTY_MIN_ON_NS 50000000ULL   /* shorter slices would cost more in attach/detach */
+/*
+ * Estimated CPU one hit of a per-insert probe adds: the kernel's uprobe trampoline on the
+ * 5-byte nop plus the program, as measured here by make bench-overhead (see bench/README.md).
+ */
+#define HOT_HIT_NS 400.0
 
 struct tracer {
 	struct maptrace_bpf *skel;
@@ -29,6 +40,19 @@ struct tracer {
 	int nlinks;
 	int fds[MAX_LINKS]; /* uprobe_multi links of the library's probes */
 	int nfds;
+	/* --overhead-budget: the per-insert probes' links, attached only part of each second */
+	struct hot_link {
+		int fd; /* -1 while detached */
+		int prog_fd;
+		const struct target_module *mod;
+		const char *name;
+		__u32 first_spec; /* re-attaching rewrites the same spec ids */
+	} hot[MAX_LINKS];
+	int nhot;
+	double budget;		/* fraction of one CPU, 0: not bounded */
+	bool hot_on;
+	__u64 phase_end, slice_start, slice_hits, on_ns_planned;
+	__u64 on_total_ns, duty_start;
 	struct symbolizer *sz;
 	struct unwinder *uw;	/* --stack dwarf, else NULL */
 	struct model *m;
@@ -209,6 +233,13 @@ static int ensure_tracefs(void)
 	return 0;
 }
 
+/* The probes that fire on every operation: the ones --overhead-budget switches on and off. */
+static bool is_hot(const char *probe)
+{
+	return !strcmp(probe, "insert") || !strcmp(probe, "delete") ||
+	       !strcmp(probe, "sync_hit") || !strcmp(probe, "sync_miss");
+}
+
 /* One uprobe_multi link per (probe, module): all of a probe's sites detach in one batch. */
 static int attach_usdt(struct tracer *tr, const struct target *t)
 {
@@ -227,6 +258,11 @@ static int attach_usdt(struct tracer *tr, const struct target *t)
 			prog = bpf_object__find_program_by_name(tr->skel->obj, usdt_probes[i]);
 			if (!prog || tr->nfds == MAX_LINKS)
 				return -E2BIG;
+			if (tr->budget > 0 && is_hot(usdt_probes[i]))
+				tr->hot[tr->nhot] = (struct hot_link){ .prog_fd = bpf_program__fd(prog),
+								       .mod = mod,
+								       .name = usdt_probes[i],
+								       .first_spec = next_id };
 			fd = usdt__attach_probe(bpf_program__fd(prog), spec_fd, max_specs, mod->path,
 						t->pid, mod->sites, mod->nsites, usdt_probes[i], 0,
 						&next_id);
@@ -242,7 +278,10 @@ static int attach_usdt(struct tracer *tr, const struct target *t)
 						usdt_probes[i], mod->mapped, strerror(-fd));
 				return fd;
 			}
-			tr->fds[tr->nfds++] = fd;
+			if (tr->budget > 0 && is_hot(usdt_probes[i]))
+				tr->hot[tr->nhot++].fd = fd;
+			else
+				tr->fds[tr->nfds++] = fd;
 		}
 	}
 	return 0;
@@ -270,6 +309,190 @@ static int attach_futex(struct tracer *tr, const struct target *t)
 	return 0;
 }
 
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+/* Every hit of the per-operation probes so far, summed over maps and CPUs. */
+static __u64 hot_hits(struct tracer *tr)
+{
+	int fd = bpf_map__fd(tr->skel->maps.map_counts);
+	struct mt_map_counts *vals = calloc(tr->ncpus, sizeof(*vals));
+	__u64 key, *prev = NULL, sum = 0;
+
+	if (!vals)
+		return 0;
+	while (!bpf_map_get_next_key(fd, prev, &key)) {
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, vals))
+			continue;
+		for (int c = 0; c < tr->ncpus; c++)
+			sum += vals[c].inserts + vals[c].deletes + vals[c].sync_hits +
+			       vals[c].sync_misses;
+	}
+	free(vals);
+	return sum;
+}
+
+struct detach_job {
+	struct bpf_link **links;
+	int *fds;
+	int n;
+};
+
+static void *detach_one(void *arg)
+{
+	struct detach_job *j = arg;
+
+	for (int i = 0; i < j->n; i++) {
+		if (j->links) {
+			bpf_link__destroy(j->links[i]);
+		} else {
+			close(j->fds[i]);
+			j->fds[i] = -1;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Each link's detach waits for an RCU grace period (20-100 ms measured here); closing 14 links
+ * in turn takes most of a second.  Close them from parallel threads so the grace periods
+ * overlap: the whole detach then costs about one.
+ */
+static void run_detach(struct detach_job *jobs, int n)
+{
+	pthread_t th[MAX_LINKS * 3];
+	bool started[MAX_LINKS * 3] = {};
+
+	for (int i = 0; i < n; i++) {
+		started[i] = !pthread_create(&th[i], NULL, detach_one, &jobs[i]);
+		if (!started[i])
+			detach_one(&jobs[i]);
+	}
+	for (int i = 0; i < n; i++)
+		if (started[i])
+			pthread_join(th[i], NULL);
+}
+
+/* The per-operation probes' links only (--overhead-budget). */
+static void hot_detach(struct tracer *tr)
+{
+	struct detach_job jobs[MAX_LINKS];
+	int n = 0;
+
+	for (int i = 0; i < tr->nhot; i++)
+		if (tr->hot[i].fd >= 0)
+			jobs[n++] = (struct detach_job){ .fds = &tr->hot[i].fd, .n = 1 };
+	run_detach(jobs, n);
+}
+
+static void detach_all(struct tracer *tr)
+{
+	struct detach_job jobs[MAX_LINKS * 3];
+	int n = 0;
+
+	for (int i = 0; i < tr->nfds; i++)
+		jobs[n++] = (struct detach_job){ .fds = &tr->fds[i], .n = 1 };
+	for (int i = 0; i < tr->nhot; i++)
+		if (tr->hot[i].fd >= 0)
+			jobs[n++] = (struct detach_job){ .fds = &tr->hot[i].fd, .n = 1 };
+	for (int i = 0; i < tr->nlinks; i++)
+		jobs[n++] = (struct detach_job){ .links = &tr->links[i], .n = 1 };
+	run_detach(jobs, n);
+	tr->nfds = tr->nlinks = tr->nhot = 0;
+}
+
+static int hot_attach(struct tracer *tr)
+{
+	int spec_fd = bpf_map__fd(tr->skel->maps.__bpf_usdt_specs);
+	__u32 max_specs = bpf_map__max_entries(tr->skel->maps.__bpf_usdt_specs);
+
+	for (int i = 0; i < tr->nhot; i++) {
+		struct hot_link *h = &tr->hot[i];
+		__u32 id = h->first_spec;
+
+		h->fd = usdt__attach_probe(h->prog_fd, spec_fd, max_specs, h->mod->path, tr->pid,
+					   h->mod->sites, h->mod->nsites, h->name, 0, &id);
+		if (h->fd < 0)
+			return h->fd;
+	}
+	return 0;
+}
+
+int tracer__duty(struct tracer *tr)
+{
+	__u64 now = now_ns(), hits;
+	double rate, cost, duty;
+	int err;
+
+	if (!tr->nhot || now < tr->phase_end)
+		return 0;
+	if (tr->hot_on) {
+		hits = hot_hits(tr);
+		tr->on_total_ns += now - tr->slice_start;
+		/* CPU share the probes cost while attached, from the hits seen in this slice */
+		rate = (double)(hits - tr->slice_hits) * 1e9 / (double)(now - tr->slice_start);
+		cost = rate * HOT_HIT_NS / 1e9;
+		duty = cost > tr->budget ? tr->budget / cost : 1.0;
+		tr->on_ns_planned = (__u64)(duty * DUTY_PERIOD_NS);
+		if (tr->on_ns_planned < DUTY_MIN_ON_NS)
+			tr->on_ns_planned = DUTY_MIN_ON_NS;
+		if (tr->on_ns_planned >= DUTY_PERIOD_NS) {
+			/* within budget: stay attached, look again in a period */
+			tr->slice_start = now;
+			tr->slice_hits = hits;
+			tr->phase_end = now + DUTY_PERIOD_NS;
+		} else {
+			hot_detach(tr);
+			tr->hot_on = false;
+			tr->phase_end = now + DUTY_PERIOD_NS - tr->on_ns_planned;
+		}
+	} else {
+		err = hot_attach(tr);
+		if (err)
+			return err;
+		tr->hot_on = true;
+		tr->slice_start = now_ns();
+		tr->slice_hits = hot_hits(tr);
+		tr->phase_end = tr->slice_start + tr->on_ns_planned;
+	}
+	model__info(tr->m)->duty =
+		(double)(tr->on_total_ns + (tr->hot_on ? now - tr->slice_start : 0)) /
+		(double)(now - tr->duty_start ?: 1);
+	return 0;
+}
+
+/*
+ * With the per-insert probes sampled, read each core map's exact counters from the library
+ * itself (struct cmap, lib/cmap_impl.h) in the target's memory.
+ */
+static int read_lib_counts(struct tracer *tr)
+{
+	__u64 *addrs;
+	int n, err;
+
+	err = model__core_maps(tr->m, &addrs, &n);
+	if (err)
+		return err;
+	for (int i = 0; i < n && !err; i++) {
+		struct cmap c;
+		struct iovec local = { .iov_base = &c, .iov_len = sizeof(c) };
+		struct iovec remote = { .iov_base = (void *)addrs[i], .iov_len = sizeof(c) };
+
+		/* the map may be freed meanwhile (its destroy record says so): skip it */
+		if (process_vm_readv(tr->pid, &local, 1, &remote, 1, 0) != sizeof(c))
+			continue;
+		err = model__set_lib_counts(tr->m, addrs[i], c.inserts, c.deletes, c.count);
+	}
+	free(addrs);
+	return err;
+}
+
 int tracer__start(const struct args *a, const struct target *t, struct model *m,
 		  struct trace_writer *w, struct tracer **out)
 {
@@ -281,6 +504,7 @@ int tracer__start(const struct args *a, const struct target *t, struct model *m,
 		return -ENOMEM;
 	tr->m = m;
 	tr->w = w;
+	tr->budget = a->budget_pct / 100.0;
 	tr->pid = t->pid;
 	tr->ncpus = libbpf_num_possible_cpus();
 	tr->sz = symbolizer__new();
@@ -305,6 +529,10 @@ int tracer__start(const struct args *a, const struct target *t, struct model *m,
 	tr->skel->rodata->stack_dwarf = a->stacks && a->stack_dwarf;
 	tr->skel->rodata->ustack_size = a->stack_size;
 	tr->skel->rodata->dwarf_per_sec = a->stack_auto ? DWARF_AUTO_PER_SEC : 0;
+	tr->skel->rodata->lib_counts = a->budget_pct > 0;
+	tr->skel->rodata->lib_off_inserts = offsetof(struct cmap, inserts);
+	tr->skel->rodata->lib_off_deletes = offsetof(struct cmap, deletes);
+	tr->skel->rodata->lib_off_count = offsetof(struct cmap, count);
 	bpf_map__set_max_entries(tr->skel->maps.events, a->ringbuf_mb << 20);
 	if (!a->futex) {
 		bpf_program__set_autoload(tr->skel->progs.futex_enter, false);
@@ -343,6 +571,17 @@ int tracer__start(const struct args *a, const struct target *t, struct model *m,
 		err = attach_futex(tr, t);
 	if (err)
 		goto cleanup;
+
+	if (tr->nhot) {
+		tr->hot_on = true;
+		tr->duty_start = tr->slice_start = now_ns();
+		tr->phase_end = tr->slice_start + DUTY_MIN_ON_NS * 4;
+		tr->on_ns_planned = DUTY_PERIOD_NS;
+		tr->slice_hits = hot_hits(tr);
+		model__info(m)->budget_pct = a->budget_pct;
+		model__info(m)->duty = 1;
+		model__info(m)->lib_counts = true;
+	}
 
 	/* poll: records arrive without wakeups; the main loop polls on a timeout */
 	tr->rb = ring_buffer__new(bpf_map__fd(tr->skel->maps.events), on_record, tr, NULL);
@@ -428,55 +667,11 @@ int tracer__sync(struct tracer *tr)
 		dropped[i] = __atomic_load_n(&tr->skel->bss->drops[i], __ATOMIC_RELAXED);
 	model__set_dropped(tr->m, dropped);
 	err = sync_counts(tr);
+	if (!err && tr->nhot)
+		err = read_lib_counts(tr);
 	if (!err && tr->w && !tr->write_err)
 		tr->write_err = trace_writer__drops(tr->w, dropped) ?: trace_writer__flush(tr->w);
 	return err;
-}
-
-struct detach_job {
-	struct bpf_link **links;
-	int *fds;
-	int n;
-};
-
-static void *detach_one(void *arg)
-{
-	struct detach_job *j = arg;
-
-	for (int i = 0; i < j->n; i++) {
-		if (j->links)
-			bpf_link__destroy(j->links[i]);
-		else
-			close(j->fds[i]);
-	}
-	return NULL;
-}
-
-/*
- * Each link's detach waits for an RCU grace period (20-100 ms measured here); closing 14 links
- * in turn takes most of a second.  Close them from parallel threads so the grace periods
- * overlap: the whole detach then costs about one.
- */
-static void detach_all(struct tracer *tr)
-{
-	struct detach_job jobs[MAX_LINKS * 2];
-	pthread_t th[MAX_LINKS * 2];
-	bool started[MAX_LINKS * 2] = {};
-	int n = 0;
-
-	for (int i = 0; i < tr->nfds; i++)
-		jobs[n++] = (struct detach_job){ .fds = &tr->fds[i], .n = 1 };
-	for (int i = 0; i < tr->nlinks; i++)
-		jobs[n++] = (struct detach_job){ .links = &tr->links[i], .n = 1 };
-	for (int i = 0; i < n; i++) {
-		started[i] = !pthread_create(&th[i], NULL, detach_one, &jobs[i]);
-		if (!started[i])
-			detach_one(&jobs[i]);
-	}
-	for (int i = 0; i < n; i++)
-		if (started[i])
-			pthread_join(th[i], NULL);
-	tr->nfds = tr->nlinks = 0;
 }
 
 void tracer__free(struct tracer *tr)

@@ -36,6 +36,13 @@ int tracer__poll(struct tracer *tr, int timeout_ms);
  */
 int tracer__sync(struct tracer *tr);
 
+/**
+ * tracer__duty() - with --overhead-budget, switch the per-operation probes on or off when their
+ * slice of the second is over, sizing the next slice from the hit rate just seen.  Call it
+ * from the poll loop.  Return: 0 or a negative errno.
+ */
+int tracer__duty(struct tracer *tr);
+
 /** tracer__free() - detach and unload everything. NULL is allowed. */
 void tracer__free(struct tracer *tr);
 

@@ -118,6 +118,22 @@ check "non-PIE executable: grows counted ($(jget "$TMP/nopie.mt.out" "sum(m['gro
 check "non-PIE executable: stacks symbolized" \
 	grep -q "cmap_put" <(jget "$TMP/nopie.mt.out" "d['maps'][0]['top_stacks'][0]['frames']")
 
+# --- --overhead-budget: grows and evacuations complete, inserts from the library, marked -------
+for v in plain mutex; do
+	traced "budget_$v" --json --overhead-budget 1 -- "$MAPLOAD" --variant "$v" --ops 2000000 \
+		--keys 2000000 --write-pct 100 --new-key-pct 100 --start-after 0.3 --json
+	G=$TMP/budget_$v.target.out M=$TMP/budget_$v.mt.out
+	for f in grows evacuated inserts; do
+		want=$(jget "$G" "d['$f']")
+		got=$(jget "$M" "sum(m['$f'] for m in d['maps'])")
+		check "budget ($v): $f exact: maptrace $got, library $want" [ "$got" = "$want" ]
+	done
+	check "budget ($v): the summary marks sampled figures ($(jget "$M" "d['sampling']"))" \
+		[ "$(jget "$M" "d['sampling']['sampled'] == ['hits', 'misses'] and 'inserts' in d['sampling']['from_library_counters'] and 0 < d['sampling']['duty'] <= 1")" = True ]
+done
+traced budget_none --json -- "$CONTEND" mutex 2 5 0.3
+check "no budget: sampling is null" [ "$(jget "$TMP/budget_none.mt.out" "d['sampling']")" = None ]
+
 # --- live reports: INTERVAL COUNT, then the summary ------------------------------------------
 "$MAPLOAD" --scenario mutex-writers --duration 20 --start-after 0.3 >/dev/null 2>"$TMP/iv.err" &
 t=$!
