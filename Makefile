@@ -4,6 +4,8 @@
 #   make test       install missing packages, build, run every test tier
 #   make demo       install missing packages, build, run maptrace on a mapload growth storm
 #   make bench      library benchmarks (ratios measured side by side in one run)
+#   make bench-overhead  what tracing costs, against bpftrace, perf and bcc (bench/README.md)
+#   make fuzz       fuzz the trace-file reader (FUZZ_TIME=600 seconds)
 #   make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from the running kernel's BTF
 #   make install PREFIX=/usr/local
 #   V=1             show full commands
@@ -196,6 +198,36 @@ demo: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/bench/bench_lib $(OUTPUT)/bench/bench_lib_noprobes
 	$(Q)bench/run.sh
+
+# make bench-overhead: maptrace against bpftrace, perf and bcc, and its own costs (bench/README.md)
+BENCH_OVERHEAD_BINS := $(OUTPUT)/bench/floor $(OUTPUT)/bench/futexcall $(OUTPUT)/bench/inserts \
+	$(OUTPUT)/bench/bench_lib $(OUTPUT)/bench/bench_lib_noprobes
+
+bench-overhead: deps
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_OVERHEAD_BINS)
+	$(Q)bench/overhead.sh
+
+# The floor: empty BPF programs, built and skeleton'ed like bpf/*.bpf.c.
+$(OUTPUT)/bench/%.bpf.o: bench/%.bpf.c | $(OUTPUT)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/bench/%.skel.h: $(OUTPUT)/bench/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# Attaches through maptrace's own uprobe_multi code (user/usdt.c), so only the program differs.
+$(OUTPUT)/bench/floor: bench/floor.c $(OUTPUT)/bench/floor.skel.h $(OUTPUT)/user/usdt.o | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(INCLUDES) -I$(OUTPUT)/bench $< $(OUTPUT)/user/usdt.o -lbpf -lelf -lz -o $@
+
+$(OUTPUT)/bench/futexcall: bench/futexcall.c | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@
+
+$(OUTPUT)/bench/inserts: bench/inserts.c $(LIBCMAP_A) | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(INCLUDES) $< $(LIBCMAP_A) -o $@
 
 $(OUTPUT)/bench/bench_lib: bench/bench_lib.c $(LIBCMAP_A) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
