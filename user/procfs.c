@@ -4,6 +4,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -71,4 +74,55 @@ int procfs__open_mapped(int pid, int root_fd, const struct proc_file *f)
 	if (stale >= 0)
 		close(stale);
 	return fd;
+}
+
+int procfs__maps(int pid, int (*cb)(const struct proc_map *m, void *arg), void *arg)
+{
+	static const char deleted[] = " (deleted)";
+	unsigned long long start, end, pgoff, ino;
+	char path[64], perms[5], *line = NULL;
+	unsigned int maj, min;
+	size_t linecap = 0, len;
+	int err = 0, pos;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (!err && getline(&line, &linecap, f) > 0) {
+		struct proc_map m;
+		char *name;
+
+		pos = 0;
+		if (sscanf(line, "%llx-%llx %4s %llx %x:%x %llu %n", &start, &end, perms, &pgoff,
+			   &maj, &min, &ino, &pos) < 7 ||
+		    !pos)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		m = (struct proc_map){ .start = start, .end = end, .pgoff = pgoff, .ino = ino,
+				       .dev = makedev(maj, min), .exec = perms[2] == 'x',
+				       .line = line };
+		/* the path is the rest of the line; split it off the line kept for hashing */
+		name = strdup(line + pos);
+		if (!name) {
+			err = -ENOMEM;
+			break;
+		}
+		len = strlen(name);
+		if (len >= sizeof(deleted) - 1 &&
+		    !strcmp(name + len - (sizeof(deleted) - 1), deleted)) {
+			name[len - (sizeof(deleted) - 1)] = '\0';
+			m.deleted = true;
+		}
+		m.path = name;
+		err = cb(&m, arg);
+		free(name);
+	}
+	/* a process exiting under us reads as ESRCH, not as an empty address space */
+	if (!err && ferror(f))
+		err = errno == ESRCH || errno == ENOENT ? -ESRCH : -EIO;
+	fclose(f);
+	free(line);
+	return err;
 }

@@ -32,4 +32,22 @@ int procfs__open_in_root(int pid, int root_fd, const char *path);
  */
 int procfs__open_mapped(int pid, int root_fd, const struct proc_file *f);
 
+/* One line of /proc/PID/maps, parsed. */
+struct proc_map {
+	__u64 start, end, pgoff, ino;
+	dev_t dev;
+	bool exec;	  /* mapped executable */
+	bool deleted;	  /* the file was deleted (" (deleted)" removed from path) */
+	const char *path; /* file path, "[vdso]"-style name, or "" for anonymous memory */
+	const char *line; /* the whole line without its newline, for hashing */
+};
+
+/**
+ * procfs__maps() - call @cb for each mapping of process @pid, in address order, until it
+ * returns non-zero.  The strings are valid during the call only.
+ * Return: 0, what @cb returned, -ESRCH when the process is gone (also when it exits while being
+ * read), or another -errno.
+ */
+int procfs__maps(int pid, int (*cb)(const struct proc_map *m, void *arg), void *arg);
+
 #endif /* MT_PROCFS_H */

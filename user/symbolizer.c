@@ -804,77 +804,55 @@ static void fill_from_entry(const struct addr_entry *e, struct sym_frame *frame)
 
 /* ---- processes ---------------------------------------------------------------------------- */
 
+struct maps_acc {
+	struct mapping *v;
+	size_t n, cap;
+};
+
+static int add_mapping(const struct proc_map *pm, void *arg)
+{
+	struct maps_acc *acc = arg;
+	struct mapping *m;
+
+	if (acc->n == acc->cap) {
+		size_t cap = acc->cap ? 2 * acc->cap : 64;
+		void *tmp = realloc(acc->v, cap * sizeof(*acc->v));
+
+		if (!tmp)
+			return -ENOMEM;
+		acc->v = tmp;
+		acc->cap = cap;
+	}
+	m = &acc->v[acc->n];
+	memset(m, 0, sizeof(*m));
+	m->start = pm->start;
+	m->end = pm->end;
+	m->pgoff = pm->pgoff;
+	m->ino = pm->ino;
+	m->dev = pm->dev;
+	m->exec = pm->exec;
+	m->deleted = pm->deleted;
+	m->path = strdup(pm->path);
+	if (!m->path)
+		return -ENOMEM;
+	acc->n++;
+	return 0;
+}
+
 static int read_maps(int pid, struct mapping **out, size_t *nr_out)
 {
-	unsigned long long start, end, pgoff, ino;
-	struct mapping *maps = NULL, *tmp, *m;
-	size_t nr = 0, cap = 0, len, linecap = 0;
-	char path[64], perms[5], *line = NULL;
-	static const char deleted[] = " (deleted)";
-	unsigned int maj, min;
-	int err = 0, pos;
-	FILE *f;
+	struct maps_acc acc = { 0 };
+	int err = procfs__maps(pid, add_mapping, &acc);
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "re");
-	if (!f) {
-		err = errno == ENOENT ? -ESRCH : -errno;
-		goto cleanup;
+	if (err) {
+		for (size_t i = 0; i < acc.n; i++)
+			free(acc.v[i].path);
+		free(acc.v);
+		return err;
 	}
-	while (getline(&line, &linecap, f) > 0) {
-		pos = 0;
-		if (sscanf(line, "%llx-%llx %4s %llx %x:%x %llu %n", &start, &end, perms, &pgoff,
-			   &maj, &min, &ino, &pos) < 7 ||
-		    !pos)
-			continue;
-		if (nr == cap) {
-			cap = cap ? 2 * cap : 64;
-			tmp = realloc(maps, cap * sizeof(*maps));
-			if (!tmp) {
-				err = -ENOMEM;
-				goto cleanup;
-			}
-			maps = tmp;
-		}
-		m = &maps[nr];
-		memset(m, 0, sizeof(*m));
-		m->start = start;
-		m->end = end;
-		m->pgoff = pgoff;
-		m->ino = ino;
-		m->dev = makedev(maj, min);
-		m->exec = perms[2] == 'x';
-		len = strcspn(line + pos, "\n");
-		line[pos + len] = '\0';
-		if (len >= sizeof(deleted) - 1 &&
-		    strcmp(line + pos + len - (sizeof(deleted) - 1), deleted) == 0) {
-			line[pos + len - (sizeof(deleted) - 1)] = '\0';
-			m->deleted = true;
-		}
-		m->path = strdup(line + pos);
-		if (!m->path) {
-			err = -ENOMEM;
-			goto cleanup;
-		}
-		nr++;
-	}
-	if (ferror(f)) {
-		/* a process exiting under us reads as ESRCH, not as an empty address space */
-		err = errno == ESRCH || errno == ENOENT ? -ESRCH : -EIO;
-		goto cleanup;
-	}
-	*out = maps;
-	*nr_out = nr;
-	maps = NULL;
-	nr = 0;
-cleanup:
-	if (f)
-		fclose(f);
-	free(line);
-	for (len = 0; len < nr; len++)
-		free(maps[len].path);
-	free(maps);
-	return err;
+	*out = acc.v;
+	*nr_out = acc.n;
+	return 0;
 }
 
 static void maps_free(struct symbolizer *sz, struct mapping *maps, size_t nr)

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "procfs.h"
 #include "target.h"
 #include "usdt.h"
 
@@ -84,53 +85,51 @@ static void read_identity(struct target *t)
 			t->cmdline[i] = ' ';
 }
 
+struct inspect {
+	struct target *t;
+	bool own_root;
+};
+
+/* A mapped object with the library's probes becomes a module of the target. */
+static int add_module(const struct proc_map *pm, void *arg)
+{
+	struct inspect *in = arg;
+	struct target *t = in->t;
+	struct target_module *m;
+
+	/* probes live in executable mappings of files still on disk */
+	if (!pm->exec || pm->path[0] != '/' || pm->deleted || t->nmodules == TARGET_MAX_MODULES)
+		return 0;
+	for (int i = 0; i < t->nmodules; i++)
+		if (!strcmp(t->modules[i].mapped, pm->path))
+			return 0;
+	m = &t->modules[t->nmodules];
+	memset(m, 0, sizeof(*m));
+	snprintf(m->mapped, sizeof(m->mapped), "%s", pm->path);
+	if (in->own_root)
+		snprintf(m->path, sizeof(m->path), "%s", pm->path);
+	else
+		snprintf(m->path, sizeof(m->path), "/proc/%d/root%s", t->pid, pm->path);
+	/* a module whose notes cannot be parsed is left out; usdt__parse said why */
+	if (usdt__parse(m->path, PROVIDER, &m->sites, &m->nsites))
+		return 0;
+	if (m->nsites)
+		t->nmodules++;
+	else
+		free(m->sites);
+	return 0;
+}
+
 int target__inspect(int pid, struct target *t)
 {
-	char path[64], line[4096 + 256];
-	bool own_root;
-	FILE *f;
-	int err = 0;
+	struct inspect in = { .t = t };
+	int err;
 
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? -ESRCH : -errno;
-	own_root = same_root(pid);
+	in.own_root = same_root(pid);
 	read_identity(t);
-	while (fgets(line, sizeof(line), f)) {
-		struct target_module *m;
-		char *file = strchr(line, '/');
-		bool seen = false;
-
-		if (!file || !strstr(line, " r-xp ")) /* probes live in executable mappings */
-			continue;
-		file[strcspn(file, "\n")] = '\0';
-		if (strstr(file, " (deleted)"))
-			continue;
-		for (int i = 0; i < t->nmodules; i++)
-			seen |= !strcmp(t->modules[i].mapped, file);
-		if (seen || t->nmodules == TARGET_MAX_MODULES)
-			continue;
-		m = &t->modules[t->nmodules];
-		memset(m, 0, sizeof(*m));
-		snprintf(m->mapped, sizeof(m->mapped), "%s", file);
-		if (own_root)
-			snprintf(m->path, sizeof(m->path), "%s", file);
-		else
-			snprintf(m->path, sizeof(m->path), "/proc/%d/root%s", pid, file);
-		/* a module whose notes cannot be parsed is left out; usdt__parse said why */
-		if (usdt__parse(m->path, PROVIDER, &m->sites, &m->nsites))
-			continue;
-		if (m->nsites)
-			t->nmodules++;
-		else
-			free(m->sites);
-	}
-	if (ferror(f))
-		err = -EIO;
-	fclose(f);
+	err = procfs__maps(pid, add_module, &in);
 	/* an empty maps file: the process exited, or it is a kernel thread */
 	if (!err && !target__alive(pid))
 		err = -ESRCH;

@@ -469,83 +469,60 @@ static __u64 fnv1a(__u64 h, const void *data, size_t len)
 	return h;
 }
 
+struct xmaps_acc {
+	struct xmap *v;
+	size_t n, cap;
+	__u64 sig;
+};
+
+static int add_xmap(const struct proc_map *pm, void *arg)
+{
+	struct xmaps_acc *acc = arg;
+	struct xmap *m;
+
+	/* anonymous code (JIT) has no CFI: the frame-pointer fallback copes */
+	if (!pm->exec || (pm->path[0] != '/' && strcmp(pm->path, "[vdso]")))
+		return 0;
+	if (acc->n == acc->cap) {
+		size_t cap = acc->cap ? 2 * acc->cap : 32;
+		void *tmp = realloc(acc->v, cap * sizeof(*acc->v));
+
+		if (!tmp)
+			return -ENOMEM;
+		acc->v = tmp;
+		acc->cap = cap;
+	}
+	m = &acc->v[acc->n];
+	memset(m, 0, sizeof(*m));
+	m->start = pm->start;
+	m->end = pm->end;
+	m->pgoff = pm->pgoff;
+	m->ino = pm->ino;
+	m->dev = pm->dev;
+	m->vdso = pm->path[0] == '[';
+	m->deleted = pm->deleted;
+	m->path = strdup(pm->path);
+	if (!m->path)
+		return -ENOMEM;
+	acc->n++;
+	acc->sig = fnv1a(acc->sig, pm->line, strlen(pm->line));
+	return 0;
+}
+
 /* The executable mappings of files and of the vDSO, and a hash that changes when they do. */
 static int read_xmaps(int pid, struct xmap **out, size_t *nr_out, __u64 *sig)
 {
-	unsigned long long start, end, pgoff, ino;
-	struct xmap *maps = NULL, *tmp, *m;
-	size_t nr = 0, cap = 0, len, linecap = 0;
-	static const char deleted[] = " (deleted)";
-	char path[64], perms[5], *line = NULL, *name;
-	unsigned int maj, min;
-	__u64 h = 0xcbf29ce484222325ull;
-	int err = 0, pos;
-	FILE *f;
+	struct xmaps_acc acc = { .sig = 0xcbf29ce484222325ull };
+	int err = procfs__maps(pid, add_xmap, &acc);
 
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	f = fopen(path, "re");
-	if (!f) {
-		err = errno == ENOENT ? -ESRCH : -errno;
-		goto cleanup;
+	if (err) {
+		xmaps_free(acc.v, acc.n);
+		return err;
 	}
-	while (getline(&line, &linecap, f) > 0) {
-		pos = 0;
-		if (sscanf(line, "%llx-%llx %4s %llx %x:%x %llu %n", &start, &end, perms, &pgoff,
-			   &maj, &min, &ino, &pos) < 7 ||
-		    !pos || perms[2] != 'x')
-			continue;
-		name = line + pos;
-		len = strcspn(name, "\n");
-		name[len] = '\0';
-		if (name[0] != '/' && strcmp(name, "[vdso]") != 0)
-			continue; /* anonymous code (JIT): no CFI, the frame-pointer fallback copes
-				   */
-		if (nr == cap) {
-			cap = cap ? 2 * cap : 32;
-			tmp = realloc(maps, cap * sizeof(*maps));
-			if (!tmp) {
-				err = -ENOMEM;
-				goto cleanup;
-			}
-			maps = tmp;
-		}
-		m = &maps[nr];
-		memset(m, 0, sizeof(*m));
-		m->start = start;
-		m->end = end;
-		m->pgoff = pgoff;
-		m->ino = ino;
-		m->dev = makedev(maj, min);
-		m->vdso = name[0] == '[';
-		if (len >= sizeof(deleted) - 1 &&
-		    strcmp(name + len - (sizeof(deleted) - 1), deleted) == 0) {
-			name[len - (sizeof(deleted) - 1)] = '\0';
-			m->deleted = true;
-		}
-		m->path = strdup(name);
-		if (!m->path) {
-			err = -ENOMEM;
-			goto cleanup;
-		}
-		nr++;
-		h = fnv1a(h, line, (size_t)pos + strlen(name));
-	}
-	if (ferror(f)) {
-		/* a process exiting under us reads as ESRCH, not as an empty address space */
-		err = errno == ESRCH || errno == ENOENT ? -ESRCH : -EIO;
-		goto cleanup;
-	}
-	*out = maps;
-	*nr_out = nr;
-	*sig = h;
-	maps = NULL;
-	nr = 0;
-cleanup:
-	if (f)
-		fclose(f);
-	free(line);
-	xmaps_free(maps, nr);
-	return err;
+	*out = acc.v;
+	*nr_out = acc.n;
+	*sig = acc.sig;
+	return 0;
 }
 
 static void mods_free(struct umod *um)
