@@ -42,6 +42,7 @@
 #include "symbolizer.h"
 #include "unwind.h"
 #include "../tap.h"
+#include "../nsutil.h"
 
 #define MAX_FRAMES 64
 #define STACK_COPY (16 * 1024)
@@ -176,67 +177,6 @@ static int build_fixtures(const char *src)
 	return mkdir(tmp_path("ns"), 0755);
 }
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t len = (ssize_t)strlen(text);
-	int ok;
-
-	if (fd < 0)
-		return -1;
-	ok = write(fd, text, (size_t)len) == len;
-	close(fd);
-	return ok ? 0 : -1;
-}
-
-static int copy_file(const char *from, const char *to)
-{
-	char buf[65536];
-	int in, out, err = 0;
-	ssize_t n;
-
-	in = open(from, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return -1;
-	out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
-	if (out < 0) {
-		close(in);
-		return -1;
-	}
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t)n) != n)
-			err = -1;
-	if (n < 0)
-		err = -1;
-	close(in);
-	close(out);
-	return err;
-}
-
-/* In the fixture's child: hide dir behind a tmpfs in a private mount namespace, as a container. */
-static int enter_private_dir(const char *dir)
-{
-	char map[64];
-	uid_t uid = getuid();
-	gid_t gid = getgid();
-
-	if (unshare(CLONE_NEWNS) != 0) {
-		/* unprivileged: a user namespace grants the right to mount */
-		if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0)
-			return -1;
-		snprintf(map, sizeof(map), "0 %u 1", (unsigned int)uid);
-		if (write_file("/proc/self/setgroups", "deny") ||
-		    write_file("/proc/self/uid_map", map))
-			return -1;
-		snprintf(map, sizeof(map), "0 %u 1", (unsigned int)gid);
-		if (write_file("/proc/self/gid_map", map))
-			return -1;
-	}
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
-	    mount("tmpfs", dir, "tmpfs", 0, "mode=0755") != 0)
-		return -1;
-	return 0;
-}
 
 /*
  * Start tmp/exe with mode ("mutex", "rwlock" or "dlopen") and wait for "ready". With ns_dir, run
