@@ -22,10 +22,9 @@
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
-#include <elfutils/libdwelf.h>
 #include <gelf.h>
-#include <zlib.h>
 
+#include "debugfile.h"
 #include "procfs.h"
 #include "symbolizer.h"
 
@@ -35,8 +34,6 @@
 #define ADDR_CACHE_MAX (1u << 16)
 /* How many earlier symbols may still cover an address past a smaller nested symbol. */
 #define COVER_LOOKBACK 8
-#define BUILD_ID_MAX   20
-#define DEBUG_ROOT     "/usr/lib/debug"
 
 struct sym {
 	__u64 addr;
@@ -75,7 +72,7 @@ struct module {
 	size_t nr_loads;
 	struct sym *syms;
 	size_t nr_syms;
-	char build_id[2 * BUILD_ID_MAX + 1];
+	char build_id[DEBUGFILE_BUILD_ID_HEX];
 
 	struct addr_entry *cache;
 	size_t cache_cap;
@@ -108,77 +105,6 @@ struct symbolizer {
 };
 
 /* ---- modules ---------------------------------------------------------------------------- */
-
-static Elf *elf_open_fd(int fd)
-{
-	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-
-	if (!elf)
-		return NULL;
-	/* Detach from the fd so a long-lived symbolizer does not hold one fd per module. */
-	if (elf_kind(elf) != ELF_K_ELF || elf_cntl(elf, ELF_C_FDREAD) != 0) {
-		elf_end(elf);
-		return NULL;
-	}
-	return elf;
-}
-
-static Elf_Scn *find_section(Elf *elf, const char *name)
-{
-	Elf_Scn *scn = NULL;
-	size_t shstrndx;
-	GElf_Shdr shdr;
-	const char *n;
-
-	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
-		return NULL;
-	while ((scn = elf_nextscn(elf, scn))) {
-		if (!gelf_getshdr(scn, &shdr))
-			continue;
-		n = elf_strptr(elf, shstrndx, shdr.sh_name);
-		if (n && strcmp(n, name) == 0)
-			return scn;
-	}
-	return NULL;
-}
-
-static bool has_section_type(Elf *elf, Elf64_Word type)
-{
-	Elf_Scn *scn = NULL;
-	GElf_Shdr shdr;
-
-	while ((scn = elf_nextscn(elf, scn)))
-		if (gelf_getshdr(scn, &shdr) && shdr.sh_type == type)
-			return true;
-	return false;
-}
-
-static bool has_dwarf(Elf *elf)
-{
-	Elf_Scn *scn = find_section(elf, ".debug_info");
-	GElf_Shdr shdr;
-
-	if (!scn)
-		scn = find_section(elf, ".zdebug_info");
-	/* a NOBITS .debug_info is a placeholder some strippers leave, not debug info */
-	return scn && gelf_getshdr(scn, &shdr) && shdr.sh_type != SHT_NOBITS;
-}
-
-static void build_id_hex(Elf *elf, char *out)
-{
-	const unsigned char *id;
-	ssize_t len;
-	int i;
-
-	out[0] = '\0';
-	len = dwelf_elf_gnu_build_id(elf, (const void **)&id);
-	if (len <= 0)
-		return;
-	if (len > BUILD_ID_MAX)
-		len = BUILD_ID_MAX;
-	for (i = 0; i < len; i++)
-		sprintf(out + 2 * i, "%02x", id[i]);
-}
 
 static int sym_rank(const GElf_Sym *s, const char *name)
 {
@@ -295,150 +221,6 @@ static bool same_file(const struct stat *st, const struct module *mod)
 	return st->st_dev == mod->dev && st->st_ino == mod->ino;
 }
 
-static bool crc_matches(int fd, GElf_Word want)
-{
-	unsigned char buf[65536];
-	uLong crc = crc32(0, Z_NULL, 0);
-	ssize_t n;
-
-	if (lseek(fd, 0, SEEK_SET) < 0)
-		return false;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		crc = crc32(crc, buf, (uInt)n);
-	return n == 0 && (GElf_Word)crc == want;
-}
-
-/*
- * Open a candidate debug file, accepting it only when it provably belongs to the module: the
- * same build-id when both have one, else the CRC recorded in .gnu_debuglink (crc non-NULL).
- * A stale debug file left over from another build would give confidently wrong names and lines.
- */
-static Elf *open_debug_candidate(const struct module *mod, const char *path, const GElf_Word *crc)
-{
-	char id[2 * BUILD_ID_MAX + 1];
-	struct stat st;
-	Elf *elf = NULL;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || same_file(&st, mod))
-		goto cleanup;
-	elf = elf_open_fd(fd);
-	if (!elf)
-		goto cleanup;
-	build_id_hex(elf, id);
-	if (mod->build_id[0] && id[0]) {
-		if (strcmp(id, mod->build_id) != 0)
-			goto reject;
-	} else if (!crc || !crc_matches(fd, *crc)) {
-		/* the CRC reads the whole file: only when there is no build-id to compare */
-		goto reject;
-	}
-	if (has_section_type(elf, SHT_SYMTAB) || has_dwarf(elf))
-		goto cleanup;
-reject:
-	elf_end(elf);
-	elf = NULL;
-cleanup:
-	close(fd);
-	return elf;
-}
-
-static Elf *find_by_build_id(const struct module *mod, const char *root, const char *id)
-{
-	char path[PATH_MAX];
-	Elf *elf;
-
-	if (!id[0] || !id[1] || !id[2])
-		return NULL;
-	snprintf(path, sizeof(path), "%s" DEBUG_ROOT "/.build-id/%.2s/%s.debug", root, id, id + 2);
-	elf = open_debug_candidate(mod, path, NULL);
-	if (elf || !root[0])
-		return elf;
-	/* The host's debug packages are safe to use for a container's file: the id must match. */
-	snprintf(path, sizeof(path), DEBUG_ROOT "/.build-id/%.2s/%s.debug", id, id + 2);
-	return open_debug_candidate(mod, path, NULL);
-}
-
-static Elf *find_debug_file(const struct module *mod, const char *root, const char *path)
-{
-	const char *roots[] = {root, ""};
-	const char *link, *slash;
-	char cand[PATH_MAX];
-	GElf_Word crc;
-	int dirlen;
-	size_t i;
-	Elf *elf;
-
-	elf = find_by_build_id(mod, root, mod->build_id);
-	if (elf)
-		return elf;
-	link = dwelf_elf_gnu_debuglink(mod->elf, &crc);
-	slash = strrchr(path, '/');
-	if (!link || !link[0] || !slash)
-		return NULL;
-	dirlen = (int)(slash - path);
-	/*
-	 * gdb's order: beside the file, in .debug/ beside it, under the global debug dir; first as
-	 * the target sees them, then as we do (a chrooted target's maps show our paths).
-	 */
-	for (i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
-		snprintf(cand, sizeof(cand), "%s%.*s/%s", roots[i], dirlen, path, link);
-		elf = open_debug_candidate(mod, cand, &crc);
-		if (elf)
-			return elf;
-		snprintf(cand, sizeof(cand), "%s%.*s/.debug/%s", roots[i], dirlen, path, link);
-		elf = open_debug_candidate(mod, cand, &crc);
-		if (elf)
-			return elf;
-		snprintf(cand, sizeof(cand), "%s" DEBUG_ROOT "%.*s/%s", roots[i], dirlen, path,
-			 link);
-		elf = open_debug_candidate(mod, cand, &crc);
-		if (elf)
-			return elf;
-	}
-	return NULL;
-}
-
-/*
- * dwz-compressed debug files (Debian's -dbgsym) keep shared DIEs in a separate alt file, named
- * with its build-id in .gnu_debugaltlink. Open it now, while /proc/PID/root is still there.
- */
-static void open_altlink(struct module *mod, Elf *dw_elf, const char *root)
-{
-	char id[2 * BUILD_ID_MAX + 1], path[PATH_MAX];
-	struct module probe = {0};
-	const unsigned char *raw;
-	const char *name;
-	size_t namelen, len, i;
-	Elf_Data *data;
-	Elf_Scn *scn;
-
-	scn = find_section(dw_elf, ".gnu_debugaltlink");
-	data = scn ? elf_getdata(scn, NULL) : NULL;
-	if (!data || !data->d_buf || !data->d_size)
-		return;
-	name = data->d_buf;
-	namelen = strnlen(name, data->d_size);
-	if (namelen + 1 >= data->d_size)
-		return;
-	raw = (const unsigned char *)name + namelen + 1;
-	len = data->d_size - namelen - 1;
-	if (len > BUILD_ID_MAX)
-		return;
-	for (i = 0; i < len; i++)
-		sprintf(id + 2 * i, "%02x", raw[i]);
-	/* The alt file's build-id is its identity; open_debug_candidate checks it against this. */
-	memcpy(probe.build_id, id, sizeof(id));
-	mod->alt_elf = find_by_build_id(&probe, root, id);
-	if (!mod->alt_elf && name[0] == '/') {
-		snprintf(path, sizeof(path), "%s%s", root, name);
-		mod->alt_elf = open_debug_candidate(&probe, path, NULL);
-	}
-}
-
 /*
  * DWARF is set up at the first address of the module, not when the module is opened:
  * dwarf_begin_elf decompresses the debug sections, tens of milliseconds for libc, which would
@@ -486,26 +268,33 @@ static void module_free(struct module *mod)
  */
 static int module_load(struct module *mod, int fd, const char *root, const char *path)
 {
+	struct debugfile_query q = {.path = path,
+				    .root = root,
+				    .build_id = mod->build_id,
+				    .dev = mod->dev,
+				    .ino = mod->ino};
 	Elf *sym_elf = NULL, *dw_elf = NULL;
 	int err;
 
-	mod->elf = elf_open_fd(fd);
+	mod->elf = debugfile__elf_begin(fd);
 	if (!mod->elf)
 		return 0;
 	err = load_phdrs(mod);
 	if (err)
 		return err;
-	build_id_hex(mod->elf, mod->build_id);
+	debugfile__build_id(mod->elf, mod->build_id);
 
-	if (has_section_type(mod->elf, SHT_SYMTAB))
+	if (debugfile__has_symtab(mod->elf))
 		sym_elf = mod->elf;
-	if (has_dwarf(mod->elf))
+	if (debugfile__has_dwarf(mod->elf))
 		dw_elf = mod->elf;
 	if (!sym_elf || !dw_elf) {
-		mod->dbg_elf = find_debug_file(mod, root, path);
-		if (mod->dbg_elf && !sym_elf && has_section_type(mod->dbg_elf, SHT_SYMTAB))
+		q.elf = mod->elf;
+		/* none found is not an error: the module keeps what the file itself has */
+		debugfile__open(&q, &mod->dbg_elf, NULL, 0);
+		if (mod->dbg_elf && !sym_elf && debugfile__has_symtab(mod->dbg_elf))
 			sym_elf = mod->dbg_elf;
-		if (mod->dbg_elf && !dw_elf && has_dwarf(mod->dbg_elf))
+		if (mod->dbg_elf && !dw_elf && debugfile__has_dwarf(mod->dbg_elf))
 			dw_elf = mod->dbg_elf;
 	}
 
@@ -517,8 +306,9 @@ static int module_load(struct module *mod, int fd, const char *root, const char 
 		return err;
 
 	mod->dw_elf = dw_elf;
+	/* Now, while /proc/PID/root is still there; missing, DWARF reads just lose shared DIEs. */
 	if (dw_elf)
-		open_altlink(mod, dw_elf, root);
+		debugfile__open_alt(dw_elf, root, &mod->alt_elf);
 	return 0;
 }
 

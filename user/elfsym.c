@@ -1,0 +1,599 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * Symbols by name for attaching uprobes, on libelf.
+ *
+ * A uprobe is attached at a file offset, not at an address: the symbol's virtual address is
+ * turned into one through the PT_LOAD segment that holds it (offset = vaddr - p_vaddr +
+ * p_offset), always of the main file, since a debug file's segments describe no file contents.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <gelf.h>
+
+#include "debugfile.h"
+#include "elfsym.h"
+
+/* The hidden bit of a .gnu.version entry: a non-default version, "name@VER" rather than "@@". */
+#define VERSYM_HIDDEN 0x8000
+#define VERSYM_INDEX  0x7fff
+
+struct elfsym_file {
+	Elf *elf;
+	Elf *dbg_elf; /* NULL unless the file has no .symtab and a debug file was accepted */
+	GElf_Phdr *loads;
+	size_t nr_loads;
+	bool has_symtab;
+	bool dbg_has_symtab;
+	bool swap; /* the file's byte order is not ours */
+	char build_id[DEBUGFILE_BUILD_ID_HEX];
+	char dbg_path[PATH_MAX];
+};
+
+/* A name to look up, split at its version. */
+struct query {
+	const char *base;
+	size_t base_len;
+	const char *ver; /* NULL: any version */
+	bool need_default;
+	bool func; /* functions, else data objects */
+};
+
+/* A symbol's name, split the same way. */
+struct sym_name {
+	size_t base_len;
+	const char *ver; /* NULL when unversioned */
+	size_t ver_len;
+	bool hidden;
+};
+
+/* Version definitions of a .dynsym: its .gnu.version entries, and the names they index. */
+struct versions {
+	Elf_Data *versym;
+	Elf_Data *verdef;
+	size_t verdef_strtab;
+	size_t verdef_count;
+};
+
+struct match {
+	GElf_Sym sym;
+	int rank;
+	bool found;
+};
+
+enum table { TABLE_SYMTAB, TABLE_DYNSYM, TABLE_DEBUG };
+
+/* ---- opening ------------------------------------------------------------------------------ */
+
+static int load_phdrs(struct elfsym_file *f)
+{
+	size_t n, i;
+	GElf_Phdr ph;
+
+	/* without program headers (a .o) nothing has a file offset: lookups return -ERANGE */
+	if (elf_getphdrnum(f->elf, &n) != 0)
+		n = 0;
+	f->loads = calloc(n ? n : 1, sizeof(*f->loads));
+	if (!f->loads)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		if (gelf_getphdr(f->elf, (int)i, &ph) && ph.p_type == PT_LOAD)
+			f->loads[f->nr_loads++] = ph;
+	return 0;
+}
+
+/*
+ * The path as the target sees it, which .gnu_debuglink candidates are named after: @path without
+ * its @root prefix, made absolute so that "beside the file" has a directory.
+ */
+static void target_path(const char *path, const char *root, char *out, size_t len)
+{
+	size_t rlen = strlen(root);
+	char cwd[PATH_MAX];
+
+	while (rlen && root[rlen - 1] == '/')
+		rlen--;
+	if (rlen && strncmp(path, root, rlen) == 0 && path[rlen] == '/')
+		path += rlen;
+	/* too long to be made absolute: the debug link is then looked for relative to our cwd */
+	if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)) ||
+	    snprintf(out, len, "%s/%s", cwd, path) >= (int)len)
+		snprintf(out, len, "%s", path);
+}
+
+static bool host_is_lsb(void)
+{
+	return __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
+}
+
+int elfsym__open(const char *path, const char *root, struct elfsym_file **out)
+{
+	struct debugfile_query q = {0};
+	struct elfsym_file *f = NULL;
+	char tpath[PATH_MAX];
+	struct stat st;
+	GElf_Ehdr eh;
+	int fd = -1, err;
+
+	if (!path || !path[0] || !out)
+		return -EINVAL;
+	*out = NULL;
+	if (!root)
+		root = "";
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) != 0) {
+		err = -errno;
+		goto cleanup;
+	}
+	/* a FIFO or device would block or mislead libelf; a directory is not ELF either */
+	if (!S_ISREG(st.st_mode)) {
+		err = -ENOEXEC;
+		goto cleanup;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	f->elf = debugfile__elf_begin(fd);
+	if (!f->elf || !gelf_getehdr(f->elf, &eh)) {
+		err = -ENOEXEC;
+		goto cleanup;
+	}
+	f->swap = (eh.e_ident[EI_DATA] == ELFDATA2LSB) != host_is_lsb();
+	err = load_phdrs(f);
+	if (err)
+		goto cleanup;
+	debugfile__build_id(f->elf, f->build_id);
+
+	/* A .symtab has every function; only without one can a debug file add any. */
+	f->has_symtab = debugfile__has_symtab(f->elf);
+	if (!f->has_symtab) {
+		target_path(path, root, tpath, sizeof(tpath));
+		q.elf = f->elf;
+		q.path = tpath;
+		q.root = root;
+		q.build_id = f->build_id;
+		q.dev = st.st_dev;
+		q.ino = st.st_ino;
+		/* none found is not an error: .dynsym still has the exported functions */
+		if (debugfile__open(&q, &f->dbg_elf, f->dbg_path, sizeof(f->dbg_path)) == 0)
+			f->dbg_has_symtab = debugfile__has_symtab(f->dbg_elf);
+	}
+	*out = f;
+	f = NULL;
+	err = 0;
+cleanup:
+	elfsym__close(f);
+	close(fd);
+	return err;
+}
+
+void elfsym__close(struct elfsym_file *f)
+{
+	if (!f)
+		return;
+	if (f->dbg_elf)
+		elf_end(f->dbg_elf);
+	if (f->elf)
+		elf_end(f->elf);
+	free(f->loads);
+	free(f);
+}
+
+const char *elfsym__build_id(const struct elfsym_file *f)
+{
+	return f ? f->build_id : "";
+}
+
+bool elfsym__stripped(const struct elfsym_file *f)
+{
+	return f && !f->has_symtab && !f->dbg_has_symtab;
+}
+
+const char *elfsym__debug_path(const struct elfsym_file *f)
+{
+	return f && f->dbg_elf ? f->dbg_path : NULL;
+}
+
+/* ---- symbol lookup ------------------------------------------------------------------------ */
+
+static int parse_query(const char *name, bool func, struct query *q)
+{
+	const char *at;
+
+	if (!name || !name[0])
+		return -EINVAL;
+	memset(q, 0, sizeof(*q));
+	q->base = name;
+	q->func = func;
+	at = strchr(name, '@');
+	if (!at) {
+		q->base_len = strlen(name);
+		return 0;
+	}
+	q->base_len = (size_t)(at - name);
+	q->need_default = at[1] == '@';
+	q->ver = at + 1 + q->need_default;
+	return q->base_len && q->ver[0] ? 0 : -EINVAL;
+}
+
+static void find_versions(Elf *elf, size_t dynsym_ndx, struct versions *v)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr shdr;
+
+	memset(v, 0, sizeof(*v));
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &shdr))
+			continue;
+		if (shdr.sh_type == SHT_GNU_versym && shdr.sh_link == dynsym_ndx) {
+			v->versym = elf_getdata(scn, NULL);
+		} else if (shdr.sh_type == SHT_GNU_verdef) {
+			v->verdef = elf_getdata(scn, NULL);
+			v->verdef_strtab = shdr.sh_link;
+			v->verdef_count = shdr.sh_info;
+		}
+	}
+}
+
+/* The name of version definition @ndx, or NULL (a version needed from another file, say). */
+static const char *version_name(Elf *elf, const struct versions *v, unsigned int ndx)
+{
+	GElf_Verdaux aux;
+	GElf_Verdef def;
+	size_t off = 0, i;
+
+	if (!v->verdef || !v->verdef->d_buf)
+		return NULL;
+	for (i = 0; i < v->verdef_count; i++) {
+		if (!gelf_getverdef(v->verdef, (int)off, &def))
+			return NULL;
+		if (def.vd_ndx == ndx) {
+			if (!gelf_getverdaux(v->verdef, (int)(off + def.vd_aux), &aux))
+				return NULL;
+			return elf_strptr(elf, v->verdef_strtab, aux.vda_name);
+		}
+		if (!def.vd_next)
+			return NULL;
+		off += def.vd_next;
+	}
+	return NULL;
+}
+
+/*
+ * Split a symbol's name at its version: .symtab spells it in the name ("memcpy@GLIBC_2.2.5",
+ * "memcpy@@GLIBC_2.14"), .dynsym in the parallel .gnu.version table.
+ */
+static void sym_name(Elf *elf, const char *name, const struct versions *v, size_t i,
+		     struct sym_name *sn)
+{
+	const char *at = strchr(name, '@');
+	GElf_Versym vs;
+
+	memset(sn, 0, sizeof(*sn));
+	if (at) {
+		sn->base_len = (size_t)(at - name);
+		sn->hidden = at[1] != '@';
+		sn->ver = at + 1 + !sn->hidden;
+		sn->ver_len = strlen(sn->ver);
+		return;
+	}
+	sn->base_len = strlen(name);
+	if (!v || !v->versym || !v->versym->d_buf || !gelf_getversym(v->versym, (int)i, &vs))
+		return;
+	sn->hidden = vs & VERSYM_HIDDEN;
+	/* 0 is local, 1 the file's base version: both read as unversioned */
+	if ((vs & VERSYM_INDEX) >= 2) {
+		sn->ver = version_name(elf, v, vs & VERSYM_INDEX);
+		sn->ver_len = sn->ver ? strlen(sn->ver) : 0;
+	}
+}
+
+static bool name_matches(const struct query *q, const char *name, const struct sym_name *sn)
+{
+	if (sn->base_len != q->base_len || memcmp(name, q->base, q->base_len) != 0)
+		return false;
+	if (!q->ver)
+		return true;
+	if (!sn->ver || sn->ver_len != strlen(q->ver) || memcmp(sn->ver, q->ver, sn->ver_len))
+		return false;
+	return !q->need_default || !sn->hidden;
+}
+
+/* How well a symbol of the right name fits: lower is better, negative is not at all. */
+static int sym_rank(Elf *elf, const struct query *q, const GElf_Sym *s, const struct sym_name *sn)
+{
+	int type = GELF_ST_TYPE(s->st_info), bind = GELF_ST_BIND(s->st_info);
+	bool xindex = s->st_shndx == SHN_XINDEX;
+	GElf_Shdr shdr;
+	Elf_Scn *scn;
+	int rank;
+
+	/* undefined is a reference to another file; ABS and COMMON are not addresses here */
+	if (s->st_shndx == SHN_UNDEF || (s->st_shndx >= SHN_LORESERVE && !xindex))
+		return -1;
+	if (!q->func) {
+		if (type != STT_OBJECT)
+			return -1;
+		rank = 0;
+	} else if (type == STT_FUNC || type == STT_GNU_IFUNC) {
+		rank = 0;
+	} else if (type == STT_NOTYPE && !xindex) {
+		/* hand-written assembly leaves entry points untyped: a label in code will do */
+		scn = elf_getscn(elf, s->st_shndx);
+		if (!scn || !gelf_getshdr(scn, &shdr) || !(shdr.sh_flags & SHF_EXECINSTR))
+			return -1;
+		rank = 1000;
+	} else {
+		return -1;
+	}
+	/* what a program linking against the file gets: the default version */
+	if (sn->hidden)
+		rank += 100;
+	if (bind == STB_WEAK)
+		rank += 10;
+	else if (bind != STB_GLOBAL)
+		rank += 20;
+	return rank;
+}
+
+static void scan_table(Elf *elf, Elf64_Word type, const struct query *q, struct match *best)
+{
+	struct versions v, *vp = NULL;
+	struct sym_name sn;
+	Elf_Scn *scn = NULL;
+	const char *name;
+	GElf_Shdr shdr;
+	Elf_Data *data;
+	size_t n, i;
+	GElf_Sym s;
+	int rank;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &shdr) || shdr.sh_type != type || !shdr.sh_entsize)
+			continue;
+		data = elf_getdata(scn, NULL);
+		if (!data || !data->d_buf)
+			continue;
+		if (type == SHT_DYNSYM) {
+			find_versions(elf, elf_ndxscn(scn), &v);
+			vp = &v;
+		}
+		n = shdr.sh_size / shdr.sh_entsize;
+		for (i = 0; i < n; i++) {
+			if (!gelf_getsym(data, (int)i, &s))
+				continue;
+			name = elf_strptr(elf, shdr.sh_link, s.st_name);
+			/* cheap reject before splitting versions: most names differ at once */
+			if (!name || strncmp(name, q->base, q->base_len) != 0)
+				continue;
+			sym_name(elf, name, vp, i, &sn);
+			if (!name_matches(q, name, &sn))
+				continue;
+			rank = sym_rank(elf, q, &s, &sn);
+			if (rank < 0 || (best->found && rank >= best->rank))
+				continue;
+			best->sym = s;
+			best->rank = rank;
+			best->found = true;
+		}
+	}
+}
+
+/* The first table, in search order, that has the symbol. */
+static int lookup(const struct elfsym_file *f, const struct query *q, struct match *m,
+		  enum table *where)
+{
+	memset(m, 0, sizeof(*m));
+	if (f->has_symtab) {
+		scan_table(f->elf, SHT_SYMTAB, q, m);
+		*where = TABLE_SYMTAB;
+		if (m->found)
+			return 0;
+	}
+	scan_table(f->elf, SHT_DYNSYM, q, m);
+	*where = TABLE_DYNSYM;
+	if (m->found)
+		return 0;
+	if (f->dbg_has_symtab) {
+		scan_table(f->dbg_elf, SHT_SYMTAB, q, m);
+		*where = TABLE_DEBUG;
+		if (m->found)
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/* The PT_LOAD of the main file whose file contents hold [vaddr, vaddr + len), or NULL. */
+static const GElf_Phdr *load_of(const struct elfsym_file *f, __u64 vaddr, __u64 len)
+{
+	const GElf_Phdr *ph;
+	size_t i;
+
+	for (i = 0; i < f->nr_loads; i++) {
+		ph = &f->loads[i];
+		/* p_filesz, not p_memsz: the tail past it (.bss) has no bytes in the file */
+		if (vaddr >= ph->p_vaddr && vaddr - ph->p_vaddr < ph->p_filesz &&
+		    len <= ph->p_filesz - (vaddr - ph->p_vaddr))
+			return ph;
+	}
+	return NULL;
+}
+
+/*
+ * "debug file PATH", keeping the end of a PATH too long to fit: the file name tells most.
+ * @len must leave room for the prefix and "...", as sizeof(elfsym_sym.where) does.
+ */
+static void where_debug(char *out, size_t len, const char *path)
+{
+	static const char prefix[] = "debug file ";
+	size_t plen = strlen(path), room = len - sizeof(prefix); /* characters left for the path */
+
+	memcpy(out, prefix, sizeof(prefix) - 1);
+	out += sizeof(prefix) - 1;
+	if (plen > room) {
+		memcpy(out, "...", 3);
+		out += 3;
+		room -= 3;
+		path += plen - room;
+		plen = room;
+	}
+	memcpy(out, path, plen);
+	out[plen] = '\0';
+}
+
+int elfsym__find(struct elfsym_file *f, const char *name, struct elfsym_sym *out)
+{
+	const GElf_Phdr *ph;
+	const char *raw;
+	enum table where;
+	struct query q;
+	struct match m;
+	size_t rawlen;
+	__u64 avail;
+	int err;
+
+	if (!f || !out)
+		return -EINVAL;
+	err = parse_query(name, true, &q);
+	if (err)
+		return err;
+	memset(out, 0, sizeof(*out));
+	err = lookup(f, &q, &m, &where);
+	if (err)
+		return err;
+	out->vaddr = m.sym.st_value;
+	out->size = m.sym.st_size;
+	out->ifunc = GELF_ST_TYPE(m.sym.st_info) == STT_GNU_IFUNC;
+	if (where == TABLE_SYMTAB)
+		snprintf(out->where, sizeof(out->where), "symtab");
+	else if (where == TABLE_DYNSYM)
+		snprintf(out->where, sizeof(out->where), "dynsym");
+	else
+		where_debug(out->where, sizeof(out->where), f->dbg_path);
+
+	ph = load_of(f, out->vaddr, 1);
+	if (!ph)
+		return -ERANGE;
+	out->file_offset = out->vaddr - ph->p_vaddr + ph->p_offset;
+	/* what the breakpoint will replace; short only at the very end of a segment or file */
+	avail = ph->p_filesz - (out->vaddr - ph->p_vaddr);
+	raw = elf_rawfile(f->elf, &rawlen);
+	if (raw && out->file_offset < rawlen) {
+		if (avail > rawlen - out->file_offset)
+			avail = rawlen - out->file_offset;
+		out->code_len = avail < sizeof(out->code) ? (int)avail : (int)sizeof(out->code);
+		memcpy(out->code, raw + out->file_offset, (size_t)out->code_len);
+	}
+	return 0;
+}
+
+int elfsym__read_object(struct elfsym_file *f, const char *name, void *buf, size_t size)
+{
+	unsigned char val[8], t;
+	const GElf_Phdr *ph;
+	enum table where;
+	struct query q;
+	struct match m;
+	const char *raw;
+	size_t rawlen, i;
+	__u64 off;
+	int err;
+
+	if (!f || !buf || (size != 1 && size != 2 && size != 4 && size != 8))
+		return -EINVAL;
+	err = parse_query(name, false, &q);
+	if (err)
+		return err;
+	err = lookup(f, &q, &m, &where);
+	if (err)
+		return err;
+	/* reading 8 bytes of a 4-byte object would return its neighbour's bytes too */
+	if (m.sym.st_size && m.sym.st_size != size)
+		return -EINVAL;
+	ph = load_of(f, m.sym.st_value, size);
+	if (!ph)
+		return -EINVAL;
+	off = m.sym.st_value - ph->p_vaddr + ph->p_offset;
+	raw = elf_rawfile(f->elf, &rawlen);
+	if (!raw || off > rawlen || size > rawlen - off)
+		return -EINVAL;
+	memcpy(val, raw + off, size);
+	if (f->swap) {
+		for (i = 0; i < size / 2; i++) {
+			t = val[i];
+			val[i] = val[size - 1 - i];
+			val[size - 1 - i] = t;
+		}
+	}
+	memcpy(buf, val, size);
+	return 0;
+}
+
+/* ---- probe sites -------------------------------------------------------------------------- */
+
+/*
+ * Mirrors arch_uprobe_analyze_insn(): branch_setup_xol_ops() emulates nops (0x90 with prefixes
+ * always; NOPL, 0f 1f /0, since 2025), jmp rel8/rel32, call rel32 and jcc; push_setup_xol_ops()
+ * emulates push of a register, with no prefix but REX 0x41. A 0x66 prefix makes branches
+ * unprobeable, and 2e/3e/26/36/f0 prefixes any instruction: those fall to single-step here,
+ * which is what attach will then report as an error.
+ */
+enum uprobe_site_kind elfsym__site_kind(const unsigned char *c, int len)
+{
+	static const unsigned char nop5[] = {0x0f, 0x1f, 0x44, 0x00, 0x00};
+	int i = 0;
+
+	if (!c || len <= 0)
+		return UPROBE_SITE_STEP;
+	if (len >= 5 && memcmp(c, nop5, sizeof(nop5)) == 0)
+		return UPROBE_SITE_NOP5;
+	/* 66 90 is the 2-byte nop; REX.B 90 would be xchg %r8,%rax and f3 90 pause */
+	if (c[0] == 0x66 && len >= 2 && c[1] != 0x66)
+		i = 1;
+	if (c[i] == 0x90)
+		return UPROBE_SITE_NOP;
+	if (len >= i + 3 && c[i] == 0x0f && c[i + 1] == 0x1f && ((c[i + 2] >> 3) & 7) == 0)
+		return UPROBE_SITE_NOP;
+	if (c[0] >= 0x50 && c[0] <= 0x57)
+		return UPROBE_SITE_PUSH;
+	if (len >= 2 && c[0] == 0x41 && c[1] >= 0x50 && c[1] <= 0x57)
+		return UPROBE_SITE_PUSH;
+	if ((c[0] == 0xe8 || c[0] == 0xe9) && len >= 5)
+		return UPROBE_SITE_BRANCH;
+	if ((c[0] == 0xeb || (c[0] >= 0x70 && c[0] <= 0x7f)) && len >= 2)
+		return UPROBE_SITE_BRANCH;
+	if (c[0] == 0x0f && len >= 6 && c[1] >= 0x80 && c[1] <= 0x8f)
+		return UPROBE_SITE_BRANCH;
+	return UPROBE_SITE_STEP;
+}
+
+const char *elfsym__site_kind_name(enum uprobe_site_kind k)
+{
+	switch (k) {
+	case UPROBE_SITE_NOP5:
+		return "nop5";
+	case UPROBE_SITE_NOP:
+		return "nop (emulated)";
+	case UPROBE_SITE_PUSH:
+		return "push (emulated)";
+	case UPROBE_SITE_BRANCH:
+		return "branch (emulated)";
+	case UPROBE_SITE_STEP:
+		return "single-step";
+	}
+	return "unknown";
+}
