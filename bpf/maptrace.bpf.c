@@ -343,16 +343,13 @@ static __always_inline void send_lib_counts(__u64 map)
 	submit(r);
 }
 
-SEC("usdt")
-int BPF_USDT(map_destroy, __u64 map)
+/* A map is freed: its hot counters leave the kernel in a record, and its slot is cleared. */
+static __always_inline void map_freed(__u64 map)
 {
 	struct mt_map_destroy *r;
 	struct mt_map_counts *c;
 
-	if (lib_counts)
-		send_lib_counts(map);
 	r = reserve(sizeof(*r), MT_REC_MAP_DESTROY, -1);
-
 	if (r) {
 		r->map = map;
 		__builtin_memset(&r->counts, 0, sizeof(r->counts));
@@ -364,11 +361,21 @@ int BPF_USDT(map_destroy, __u64 map)
 			r->counts.deletes += c->deletes;
 			r->counts.sync_hits += c->sync_hits;
 			r->counts.sync_misses += c->sync_misses;
+			r->counts.lookups += c->lookups;
+			r->counts.lib = c->lib;
 		}
 		submit(r);
 	}
 	/* the address may be reused by the next map: its counts must start from zero */
 	bpf_map_delete_elem(&map_counts, &map);
+}
+
+SEC("usdt")
+int BPF_USDT(map_destroy, __u64 map)
+{
+	if (lib_counts)
+		send_lib_counts(map);
+	map_freed(map);
 	return 0;
 }
 
@@ -615,6 +622,366 @@ int futex_exit(struct trace_event_raw_sys_exit *ctx)
 	}
 	bpf_map_delete_elem(&futex_waits, &t);
 	return 0;
+}
+
+/*
+ * Probe profiles: one program serves every uprobe on a map library's own functions.  Each site's
+ * cookie indexes probe_specs (set by the loader), which says what the call is to the map.  The
+ * program is attached as a uprobe session: at entry it decides whether it needs to see the
+ * return too (a resize's duration and new size), and returning 1 spares the hits that do not
+ * the cost of the return trampoline.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MT_MAX_SPECS);
+	__type(key, __u32);
+	__type(value, struct mt_probe_spec);
+} probe_specs SEC(".maps");
+
+/* A profile call in progress on a thread, from entry to return (or grow begin to end). */
+struct pcall {
+	__u64 map;
+	__u64 a; /* size, or old size, or progress at entry */
+	__u64 b; /* new size known at entry, or total */
+	__u64 ts;
+	__u32 spec;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct pcall);
+} pcalls SEC(".maps");
+
+/* An incremental rehash of one map, from its first step until its progress field resets. */
+struct rehash_state {
+	__u64 first_ts;
+	__u64 steps;
+	__u64 moved;
+	__u64 step_ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct rehash_state);
+} rehashes SEC(".maps");
+
+extern bool bpf_session_is_return(void) __ksym;
+
+/*
+ * Argument @i of the probed call.  Loaded field by field: a switch on @i compiles into a
+ * variable offset into the context, which the verifier refuses.
+ */
+static __always_inline __u64 reg_arg(struct pt_regs *ctx, __u8 i)
+{
+	__u64 regs[6] = { ctx->di, ctx->si, ctx->dx, ctx->cx, ctx->r8, ctx->r9 };
+
+	return i < 6 ? regs[i] : 0;
+}
+
+/* Read @src; @map is the map pointer for fields.  Arguments only mean something at entry. */
+static __always_inline __s64 src_read(struct pt_regs *ctx, const struct mt_src *src, __u64 map)
+{
+	__s64 v = 0;
+
+	switch (src->kind) {
+	case MT_SRC_ARG:
+		v = reg_arg(ctx, src->arg);
+		break;
+	case MT_SRC_RET:
+		v = PT_REGS_RC(ctx);
+		break;
+	case MT_SRC_CONST:
+		return src->off;
+	case MT_SRC_FIELD: {
+		void *p = (void *)(map + src->off);
+		__u64 raw = 0;
+		int shift = 0;
+		long err;
+
+		/* constant sizes: the verifier must see the copy fit in @raw */
+		switch (src->width) {
+		case 1:
+			err = bpf_probe_read_user(&raw, 1, p);
+			shift = 56;
+			break;
+		case 2:
+			err = bpf_probe_read_user(&raw, 2, p);
+			shift = 48;
+			break;
+		case 4:
+			err = bpf_probe_read_user(&raw, 4, p);
+			shift = 32;
+			break;
+		default:
+			err = bpf_probe_read_user(&raw, 8, p);
+			break;
+		}
+		if (err)
+			return 0;
+		if (shift && (src->flags & MT_SRC_SIGNED))
+			v = (__s64)(raw << shift) >> shift;
+		else
+			v = (__s64)raw;
+		break;
+	}
+	default:
+		return 0;
+	}
+	if (src->flags & MT_SRC_EXP2)
+		return v < 0 || v > 62 ? 0 : 1LL << v;
+	return v;
+}
+
+/* The first of two sources that reads non-zero. */
+static __always_inline __u64 src_read2(struct pt_regs *ctx, const struct mt_src *a,
+				       const struct mt_src *b, __u64 map)
+{
+	__s64 v = src_read(ctx, a, map);
+
+	if (!v && b->kind != MT_SRC_NONE)
+		v = src_read(ctx, b, map);
+	return v;
+}
+
+static __always_inline void send_resize(struct pt_regs *ctx, const struct mt_probe_spec *sp,
+					__u64 map, __u64 old_size, __u64 new_size, __u64 start)
+{
+	struct mt_resize *r = rec_new(sizeof(*r), MT_REC_RESIZE, user_stack(ctx));
+
+	if (!r)
+		return;
+	r->map = map;
+	r->old_size = old_size;
+	r->new_size = new_size;
+	r->count = sp->count.kind != MT_SRC_NONE ? src_read(ctx, &sp->count, map) : ~0ULL;
+	r->dur_ns = start ? r->h.ts - start : 0;
+	r->lib = sp->lib;
+	r->flags = start ? MT_RESIZE_TIMED : 0;
+	rec_send(r, sizeof(*r), ctx);
+}
+
+static __always_inline void count_hit(const struct mt_probe_spec *sp, __u64 map)
+{
+	struct mt_map_counts *c = counts_of(map);
+
+	if (!c)
+		return;
+	c->lib = sp->lib;
+	if (sp->role == MT_ROLE_INSERT)
+		c->inserts++;
+	else if (sp->role == MT_ROLE_DELETE)
+		c->deletes++;
+	else
+		c->lookups++;
+}
+
+static __always_inline int save_call(const struct mt_probe_spec *sp, __u32 spec, __u64 map,
+				     __u64 a, __u64 b)
+{
+	struct pcall pc = { .map = map, .a = a, .b = b, .ts = bpf_ktime_get_ns(), .spec = spec };
+	__u32 t = tid();
+
+	if (bpf_map_update_elem(&pcalls, &t, &pc, BPF_ANY)) {
+		count_drop(MT_DROP_STATE);
+		return 1;
+	}
+	return 0;
+}
+
+/* Entry of a profile function.  Return: 0 to run again at its return, 1 not to. */
+static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_probe_spec *sp,
+					 __u32 spec)
+{
+	bool ret = sp->flags & MT_SPEC_RETURN;
+	__u64 map = 0, a, b;
+	struct mt_table_create *c;
+
+	if (sp->map.kind != MT_SRC_RET)
+		map = src_read(ctx, &sp->map, 0);
+	switch (sp->role) {
+	case MT_ROLE_INSERT:
+	case MT_ROLE_DELETE:
+	case MT_ROLE_LOOKUP:
+		if (!map)
+			return 1;
+		count_hit(sp, map);
+		if (!ret || sp->size.kind == MT_SRC_NONE)
+			return 1;
+		return save_call(sp, spec, map, src_read2(ctx, &sp->size, &sp->size_alt, map), 0);
+	case MT_ROLE_DESTROY:
+		if (map)
+			map_freed(map);
+		return 1;
+	case MT_ROLE_CREATE:
+		if (ret)
+			return save_call(sp, spec, map, 0, 0);
+		if (!map)
+			return 1;
+		bpf_map_delete_elem(&map_counts, &map);
+		c = rec_new(sizeof(*c), MT_REC_TABLE_CREATE, user_stack(ctx));
+		if (c) {
+			c->map = map;
+			c->size = src_read2(ctx, &sp->size, &sp->size_alt, map);
+			c->lib = sp->lib;
+			rec_send(c, sizeof(*c), ctx);
+		}
+		return 1;
+	case MT_ROLE_RESIZE:
+	case MT_ROLE_GROW_BEGIN:
+		if (!map)
+			return 1;
+		a = src_read2(ctx, &sp->size, &sp->size_alt, map);
+		b = sp->new_size.kind == MT_SRC_ARG ?
+			    src_read2(ctx, &sp->new_size, &sp->new_size_alt, map) : 0;
+		if (sp->role == MT_ROLE_GROW_BEGIN)
+			return save_call(sp, spec, map, a, b) | 1;
+		if (!ret) {
+			if (!b)
+				b = src_read2(ctx, &sp->new_size, &sp->new_size_alt, map);
+			if (a != b)
+				send_resize(ctx, sp, map, a, b, 0);
+			return 1;
+		}
+		return save_call(sp, spec, map, a, b);
+	case MT_ROLE_GROW_END: {
+		__u32 t = tid();
+		struct pcall *pc = bpf_map_lookup_elem(&pcalls, &t);
+		struct mt_probe_spec *begin;
+
+		if (!pc)
+			return 1;
+		begin = bpf_map_lookup_elem(&probe_specs, &pc->spec);
+		if (begin && begin->role == MT_ROLE_GROW_BEGIN && (!map || map == pc->map)) {
+			b = pc->b ?: src_read2(ctx, &begin->new_size, &begin->new_size_alt, pc->map);
+			send_resize(ctx, begin, pc->map, pc->a, b, pc->ts);
+		}
+		bpf_map_delete_elem(&pcalls, &t);
+		return 1;
+	}
+	case MT_ROLE_REHASH_STEP:
+		if (!map)
+			return 1;
+		a = src_read(ctx, &sp->pos, map);
+		/* not rehashing: the call returns at once */
+		if ((__s64)a < 0)
+			return 1;
+		b = src_read2(ctx, &sp->size, &sp->size_alt, map);
+		return save_call(sp, spec, map, a, b);
+	default:
+		return 1;
+	}
+}
+
+static __always_inline void rehash_step_done(struct pt_regs *ctx, const struct mt_probe_spec *sp,
+					     struct pcall *pc, __u64 now)
+{
+	struct rehash_state *st, fresh = { .first_ts = pc->ts };
+	__s64 pos = src_read(ctx, &sp->pos, pc->map);
+	struct mt_rehash *r;
+	__u64 moved;
+
+	moved = pos < 0 ? pc->b - pc->a : (__u64)pos - pc->a;
+	st = bpf_map_lookup_elem(&rehashes, &pc->map);
+	if (!st) {
+		bpf_map_update_elem(&rehashes, &pc->map, &fresh, BPF_NOEXIST);
+		st = bpf_map_lookup_elem(&rehashes, &pc->map);
+		if (!st) {
+			count_drop(MT_DROP_STATE);
+			return;
+		}
+	}
+	if (moved) {
+		st->steps++;
+		st->moved += moved;
+	}
+	st->step_ns += now - pc->ts;
+	if (pos >= 0)
+		return;
+	r = reserve(sizeof(*r), MT_REC_REHASH, -1);
+	if (r) {
+		r->map = pc->map;
+		r->steps = st->steps;
+		r->moved = st->moved;
+		r->step_ns = st->step_ns;
+		r->elapsed_ns = now - st->first_ts;
+		r->size = src_read2(ctx, &sp->size, &sp->size_alt, pc->map);
+		r->lib = sp->lib;
+		r->_pad = 0;
+		submit(r);
+	}
+	bpf_map_delete_elem(&rehashes, &pc->map);
+}
+
+/* Return of a profile function whose entry asked for it. */
+static __always_inline void profile_return(struct pt_regs *ctx, const struct mt_probe_spec *sp)
+{
+	__u32 t = tid();
+	struct pcall *pc = bpf_map_lookup_elem(&pcalls, &t);
+	__s64 rv = PT_REGS_RC(ctx);
+	__u64 now = bpf_ktime_get_ns(), size;
+	struct mt_table_create *c;
+
+	if (!pc)
+		return;
+	switch (sp->role) {
+	case MT_ROLE_INSERT:
+	case MT_ROLE_DELETE:
+	case MT_ROLE_LOOKUP:
+		size = src_read2(ctx, &sp->size, &sp->size_alt, pc->map);
+		if (size != pc->a && size)
+			send_resize(ctx, sp, pc->map, pc->a, size, pc->ts);
+		break;
+	case MT_ROLE_CREATE:
+		if (sp->map.kind == MT_SRC_RET)
+			pc->map = rv;
+		if (!pc->map)
+			break;
+		bpf_map_delete_elem(&map_counts, &pc->map);
+		c = rec_new(sizeof(*c), MT_REC_TABLE_CREATE, user_stack(ctx));
+		if (c) {
+			c->map = pc->map;
+			c->size = src_read2(ctx, &sp->size, &sp->size_alt, pc->map);
+			c->lib = sp->lib;
+			rec_send(c, sizeof(*c), ctx);
+		}
+		break;
+	case MT_ROLE_RESIZE:
+		if ((sp->ret_cond == MT_RET_EQ && rv != sp->ret_val) ||
+		    (sp->ret_cond == MT_RET_NE && rv == sp->ret_val))
+			break;
+		size = pc->b;
+		if (!size)
+			size = src_read2(ctx, &sp->new_size, &sp->new_size_alt, pc->map);
+		if (size != pc->a)
+			send_resize(ctx, sp, pc->map, pc->a, size, pc->ts);
+		break;
+	case MT_ROLE_REHASH_STEP:
+		rehash_step_done(ctx, sp, pc, now);
+		break;
+	default:
+		break;
+	}
+	bpf_map_delete_elem(&pcalls, &t);
+}
+
+SEC("uprobe")
+int profile_probe(struct pt_regs *ctx)
+{
+	__u32 spec = (__u32)bpf_get_attach_cookie(ctx);
+	struct mt_probe_spec *sp = bpf_map_lookup_elem(&probe_specs, &spec);
+
+	if (!sp)
+		return 1;
+	if (bpf_session_is_return()) {
+		profile_return(ctx, sp);
+		return 0;
+	}
+	return profile_entry(ctx, sp, spec);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -28,6 +28,9 @@ enum mt_rec_type {
 	MT_REC_FUTEX_WAIT = 7,	 /* a futex wait in the target (any lock) */
 	MT_REC_MAP_DESTROY = 8,
 	MT_REC_LIB_COUNTS = 9,	 /* a core map's own counters, read as it is freed */
+	MT_REC_RESIZE = 10,	 /* a profile map changed size (one-shot resize or grow begin..end) */
+	MT_REC_REHASH = 11,	 /* a profile map finished an incremental rehash */
+	MT_REC_TABLE_CREATE = 12, /* a profile map was created */
 };
 
 /* Which lock mode a wait was for. */
@@ -152,6 +155,106 @@ struct mt_map_counts {
 	__u64 deletes;
 	__u64 sync_hits;
 	__u64 sync_misses;
+	__u64 lookups;
+	__u32 lib; /* the profile that counted them: index into the loader's profile table */
+	__u32 _pad;
+};
+
+/*
+ * Probe profiles: maps of libraries without maptrace's USDT probes (GLib, Redis, anything
+ * described with --probe) are traced with uprobes on the library's own functions.  Every site
+ * carries a cookie indexing an array of these specs, which say what the function is to the
+ * map (its role), where the map pointer is, and how to read sizes.
+ */
+enum mt_role {
+	MT_ROLE_INSERT = 1,	 /* count; with a size source, a resize inside the call is seen */
+	MT_ROLE_DELETE = 2,	 /* the same for removals */
+	MT_ROLE_LOOKUP = 3,	 /* count */
+	MT_ROLE_CREATE = 4,	 /* a map is made (the map is usually the return value) */
+	MT_ROLE_DESTROY = 5,	 /* a map is freed: its counters leave the kernel */
+	MT_ROLE_RESIZE = 6,	 /* one call resizes: old size at entry, new size at entry or return */
+	MT_ROLE_GROW_BEGIN = 7,	 /* a resize starts (old and new size) ... */
+	MT_ROLE_GROW_END = 8,	 /* ... and ends here, on the same thread */
+	MT_ROLE_REHASH_STEP = 9, /* one step of an incremental rehash; progress from a field */
+	MT_ROLE_MAX = 10,
+};
+
+/* Where a value comes from. */
+enum mt_src_kind {
+	MT_SRC_NONE = 0,
+	MT_SRC_ARG = 1,	  /* argument @arg (0-5) at entry */
+	MT_SRC_RET = 2,	  /* the return value */
+	MT_SRC_FIELD = 3, /* @width bytes at @off from the map pointer */
+	MT_SRC_CONST = 4, /* @off itself */
+};
+
+#define MT_SRC_SIGNED 1 /* sign-extend a field */
+#define MT_SRC_EXP2 2	/* the value is log2 of the size; a negative one means 0 */
+
+struct mt_src {
+	__u8 kind; /* enum mt_src_kind */
+	__u8 arg;
+	__u8 width; /* 1, 2, 4 or 8 */
+	__u8 flags; /* MT_SRC_* */
+	__u32 off;
+};
+
+#define MT_SPEC_RETURN 1 /* also run at the function's return (uprobe session) */
+
+enum mt_ret_cond {
+	MT_RET_ANY = 0,
+	MT_RET_EQ = 1, /* a resize counts only when the return value equals ret_val */
+	MT_RET_NE = 2,
+};
+
+struct mt_probe_spec {
+	__u32 role; /* enum mt_role */
+	__u32 lib;  /* profile index, reported with every record */
+	__u32 flags; /* MT_SPEC_* */
+	__u32 ret_cond; /* enum mt_ret_cond */
+	__s64 ret_val;
+	struct mt_src map;
+	struct mt_src size;	/* size now (at entry; fields again at return) */
+	struct mt_src size_alt; /* used when @size reads 0 */
+	struct mt_src new_size; /* resize, grow begin: the size being moved to */
+	struct mt_src new_size_alt;
+	struct mt_src count;	/* entries, when the map says */
+	struct mt_src pos;	/* rehash step: progress, negative when not rehashing */
+};
+
+#define MT_MAX_SPECS 256
+
+#define MT_RESIZE_TIMED 1 /* dur_ns was measured (entry..return, or begin..end) */
+
+struct mt_resize {
+	struct mt_hdr h;
+	__u64 map;
+	__u64 old_size;
+	__u64 new_size;
+	__u64 count;  /* entries after the resize, ~0 when unknown */
+	__u64 dur_ns; /* 0 when not timed */
+	__u32 lib;
+	__u32 flags;  /* MT_RESIZE_* */
+};
+
+struct mt_rehash {
+	struct mt_hdr h;
+	__u64 map;
+	__u64 steps;	  /* calls of the step function that moved buckets */
+	__u64 moved;	  /* buckets moved (the progress field's advance) */
+	__u64 step_ns;	  /* time inside the steps */
+	__u64 elapsed_ns; /* first step's start .. last step's end */
+	__u64 size;	  /* the size after the rehash */
+	__u32 lib;
+	__u32 _pad;
+};
+
+struct mt_table_create {
+	struct mt_hdr h;
+	__u64 map;
+	__u64 size; /* 0 when unknown */
+	__u32 lib;
+	__u32 _pad;
 };
 
 /* A map is freed: its hot counters leave the kernel with it, summed over CPUs. */
@@ -178,7 +281,8 @@ static inline const char *mt_rec_name(unsigned int type)
 		[MT_REC_EVACUATE] = "evacuate",	    [MT_REC_GROW_DONE] = "grow_done",
 		[MT_REC_PROMOTE] = "promote",	    [MT_REC_LOCK_WAIT] = "lock_wait",
 		[MT_REC_FUTEX_WAIT] = "futex_wait", [MT_REC_MAP_DESTROY] = "map_destroy",
-		[MT_REC_LIB_COUNTS] = "lib_counts",
+		[MT_REC_LIB_COUNTS] = "lib_counts", [MT_REC_RESIZE] = "resize",
+		[MT_REC_REHASH] = "rehash",	    [MT_REC_TABLE_CREATE] = "table_create",
 	};
 
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : NULL;
@@ -197,6 +301,9 @@ static inline unsigned long mt_rec_size(unsigned int type)
 		[MT_REC_FUTEX_WAIT] = sizeof(struct mt_futex_wait),
 		[MT_REC_MAP_DESTROY] = sizeof(struct mt_map_destroy),
 		[MT_REC_LIB_COUNTS] = sizeof(struct mt_lib_counts),
+		[MT_REC_RESIZE] = sizeof(struct mt_resize),
+		[MT_REC_REHASH] = sizeof(struct mt_rehash),
+		[MT_REC_TABLE_CREATE] = sizeof(struct mt_table_create),
 	};
 
 	return type < sizeof(sizes) / sizeof(sizes[0]) ? sizes[type] : 0;

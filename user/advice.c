@@ -128,7 +128,7 @@ static int rule_size_hint(const struct report *r, struct advice_list *a)
 		__u64 need, hint;
 		int err;
 
-		if (!m->grows)
+		if (!m->grows || !is_cmap(m))
 			continue;
 		/* The hint must cover the most the map ever held while we watched. */
 		need = m->peak_count;
@@ -149,8 +149,8 @@ static int rule_size_hint(const struct report *r, struct advice_list *a)
 		else if (m->created_at && m->created_at[0])
 			snprintf(where, sizeof(where), " (created at %s)", m->created_at);
 		if (last >= 1)
-			snprintf(path, sizeof(path), " (2^%u -> 2^%u buckets)", m->sizes[0],
-				 m->sizes[last]);
+			snprintf(path, sizeof(path), " (2^%llu -> 2^%llu buckets)",
+				 (unsigned long long)m->sizes[0], (unsigned long long)m->sizes[last]);
 		if (m->create_seen && m->hint)
 			snprintf(hint_note, sizeof(hint_note), " instead of %llu",
 				 (unsigned long long)m->hint);
@@ -358,11 +358,52 @@ static int rule_compact(const struct report *r, struct advice_list *a)
 	return 0;
 }
 
+/*
+ * A map of a probe profile (GLib, Redis, --probe) that grew: quote its size path and the time
+ * its resizes and rehash steps took.  There is no hint to name: each library presizes its own
+ * way, if at all.
+ */
+static int rule_profile_grows(const struct report *r, struct advice_list *a)
+{
+	for (int i = 0; i < r->nmaps; i++) {
+		const struct map_report *m = &r->maps[i];
+		int last = (m->nsizes < MT_MAX_SIZES ? m->nsizes : MT_MAX_SIZES) - 1;
+		char addr[24], path[64] = "", dur[16], el[16], rehash[160] = "", where[320] = "";
+		int err;
+
+		if (is_cmap(m) || !m->grows)
+			continue;
+		if (last >= 1)
+			snprintf(path, sizeof(path), " (%llu -> %llu slots)",
+				 (unsigned long long)m->sizes[0], (unsigned long long)m->sizes[last]);
+		if (m->create_seen && m->created_at && m->created_at[0])
+			snprintf(where, sizeof(where), " (created at %s)", m->created_at);
+		else if (!m->create_seen)
+			snprintf(where, sizeof(where), " (created before tracing)");
+		if (m->grows_done && m->rehash_steps)
+			snprintf(rehash, sizeof(rehash),
+				 ", rehashed incrementally in %llu steps over %s",
+				 (unsigned long long)m->rehash_steps,
+				 report__fmt_ns(el, sizeof(el), m->rehash_elapsed_ns));
+		err = advice_add(a,
+				 "%s map %s%s: grew %llu times%s, %s in resizes and rehash steps%s; "
+				 "size it for its peak when it is created (or before traffic reaches "
+				 "it) if the library allows",
+				 m->library, fmt_addr(addr, sizeof(addr), m->addr), where,
+				 (unsigned long long)m->grows, path,
+				 report__fmt_ns(dur, sizeof(dur), m->grow_ns_total), rehash);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(const struct report *r, struct advice_list *a);
 } rules[] = {
 	{ "size-hint", rule_size_hint },
+	{ "profile-grows", rule_profile_grows },
 	{ "lock", rule_lock },
 	{ "sync-misses", rule_sync_misses },
 	{ "compact", rule_compact },

@@ -60,6 +60,20 @@ void args__usage(void)
 	       "                         PCT%% of a CPU (0.01-100) by attaching them only part of\n"
 	       "                         each second; grows, evacuations and waits stay fully\n"
 	       "                         traced, inserts and counts come from the library\n"
+	       "\n"
+	       "LIBRARIES (maps of libraries without maptrace's USDT probes; docs/profiles.md)\n"
+	       "      --probe ROLE:OBJECT:SYMBOL[:KEY=VALUE,...]\n"
+	       "                         attach a uprobe on SYMBOL of the mapped OBJECT (a file\n"
+	       "                         name such as libfoo.so or an executable's name), e.g.\n"
+	       "                         grow:libfoo.so:foo_resize:map=arg0,size=u64@0,new_size=arg1\n"
+	       "                         roles: insert delete lookup create destroy resize (grow)\n"
+	       "                         grow_begin grow_end rehash_step; repeatable\n"
+	       "      --profile FILE     probe profiles from FILE (the built-in ones are glib and\n"
+	       "                         redis); repeatable\n"
+	       "      --list             print the objects, profiles and probes maptrace would\n"
+	       "                         attach in the process (symbol, address, role, cost per\n"
+	       "                         hit) and why a profile did not match, then exit\n"
+	       "\n"
 	       "  -v, --verbose          libbpf debug output on stderr\n"
 	       "  -h, --help             this help\n"
 	       "  -V, --version          print the version\n"
@@ -70,6 +84,8 @@ void args__usage(void)
 	       "  maptrace -p 1234 -d 10 --json    ten seconds, then the summary as JSON\n"
 	       "  maptrace -p 1234 -d 30 -o t.mtr  record 30 seconds to t.mtr\n"
 	       "  maptrace --comm redis-server -q --listen :9464   metrics, across restarts\n"
+	       "  maptrace -p $(pidof redis-server) --list   what maptrace finds in Redis\n"
+	       "  maptrace -p 1234 --probe grow:app:ht_resize:map=arg0,size=u64@0,new_size=arg1\n"
 	       "  maptrace report t.mtr            the summary, from the file\n"
 	       "  maptrace report t.mtr -f folded --what locks | flamegraph.pl > waits.svg\n"
 	       "  maptrace report t.mtr -f pprof > waits.pb.gz && go tool pprof -top waits.pb.gz\n"
@@ -142,7 +158,7 @@ int args__parse(int argc, char **argv, struct args *a)
 {
 	enum { OPT_JSON = 256, OPT_TOP, OPT_NO_STACKS, OPT_NO_FUTEX, OPT_RINGBUF, OPT_FORCE,
 	       OPT_WEIGHT, OPT_WHAT, OPT_EVENTS, OPT_STACK, OPT_STACK_SIZE, OPT_COMM, OPT_EXE,
-	       OPT_LISTEN, OPT_METRICS_TOP, OPT_BUDGET };
+	       OPT_LISTEN, OPT_METRICS_TOP, OPT_BUDGET, OPT_PROBE, OPT_PROFILE, OPT_LIST };
 	static const char *const stack_modes[] = { "fp", "dwarf", "auto" };
 	static const char *const formats[] = { "text", "json", "folded", "pprof", "chrome" };
 	static const char *const weights[] = { "default", "wait-ns", "rehash-ns", "count" };
@@ -154,6 +170,9 @@ int args__parse(int argc, char **argv, struct args *a)
 		{ "listen", required_argument, NULL, OPT_LISTEN },
 		{ "metrics-top", required_argument, NULL, OPT_METRICS_TOP },
 		{ "overhead-budget", required_argument, NULL, OPT_BUDGET },
+		{ "probe", required_argument, NULL, OPT_PROBE },
+		{ "profile", required_argument, NULL, OPT_PROFILE },
+		{ "list", no_argument, NULL, OPT_LIST },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "output", required_argument, NULL, 'o' },
@@ -227,6 +246,25 @@ int args__parse(int argc, char **argv, struct args *a)
 			if (parse_number("--overhead-budget", "percent", optarg, 0.01, 100,
 					 &a->budget_pct))
 				return -EINVAL;
+			break;
+		case OPT_PROBE:
+			if (a->nprobes == ARGS_MAX_PROBES) {
+				fprintf(stderr, "maptrace: at most %d --probe options; put more in a "
+						"--profile FILE\n", ARGS_MAX_PROBES);
+				return -EINVAL;
+			}
+			a->probes[a->nprobes++] = optarg;
+			break;
+		case OPT_PROFILE:
+			if (a->nprofiles == ARGS_MAX_PROFILE_FILES) {
+				fprintf(stderr, "maptrace: at most %d --profile files\n",
+					ARGS_MAX_PROFILE_FILES);
+				return -EINVAL;
+			}
+			a->profiles[a->nprofiles++] = optarg;
+			break;
+		case OPT_LIST:
+			a->list = true;
 			break;
 		case OPT_METRICS_TOP:
 			if (parse_int("--metrics-top", optarg, 1, 10000, &v))
@@ -333,7 +371,8 @@ int args__parse(int argc, char **argv, struct args *a)
 				argv[optind]);
 			return -EINVAL;
 		}
-		if (a->pid || a->comm || a->exe || a->output || a->listen) {
+		if (a->pid || a->comm || a->exe || a->output || a->listen || a->list ||
+		    a->nprobes) {
 			fprintf(stderr, "maptrace: report reads a trace file; -p and -o are for "
 					"tracing a live process\n");
 			return -EINVAL;

@@ -6,6 +6,9 @@
 #include <stdbool.h>
 #include <linux/types.h>
 
+#define ARGS_MAX_PROBES 64
+#define ARGS_MAX_PROFILE_FILES 16
+
 struct args {
 	const char *report_file; /* "maptrace report FILE": read a trace instead of tracing */
 	int pid;
@@ -32,6 +35,11 @@ struct args {
 	bool futex;		/* trace futex waits */
 	__u32 ringbuf_mb;
 	double budget_pct;	/* --overhead-budget: 0 = probes always on */
+	const char *probes[ARGS_MAX_PROBES];	     /* --probe ROLE:OBJECT:SYMBOL[:K=V,...] */
+	int nprobes;
+	const char *profiles[ARGS_MAX_PROFILE_FILES]; /* --profile FILE */
+	int nprofiles;
+	bool list;		/* --list: print what would be attached, then exit */
 	bool verbose;		/* libbpf debug output */
 	bool help;
 	bool version;

@@ -101,8 +101,12 @@ struct map_state {
 	__u64 alloc_ns, evac_ns, max_step_ns;
 	__u64 promotions;
 	__u64 peak_count;
-	__u32 sizes[MT_MAX_SIZES];
+	__u64 sizes[MT_MAX_SIZES];
 	int nsizes;
+	int lib;	   /* 0: cmap's USDT probes; else the profile index */
+	__u64 size;	   /* profile maps: current size, 0 unknown */
+	__u64 shrinks;
+	__u64 rehash_steps, rehash_elapsed_ns;
 	struct mt_map_counts counts;
 	struct hist grow_hist;
 	struct stack_costs grow_stacks;
@@ -375,7 +379,7 @@ static struct lock_state *lock_get(struct model *m, __u64 addr)
 	return s;
 }
 
-static void map_push_size(struct map_state *s, __u32 B)
+static void map_push_size(struct map_state *s, __u64 B)
 {
 	if (s->nsizes && s->sizes[s->nsizes - 1] == B)
 		return;
@@ -511,6 +515,9 @@ static int on_map_destroy(struct model *m, const struct mt_map_destroy *r, __u64
 		c->sync_hits = c->sync_hits > r->counts.sync_hits ? c->sync_hits : r->counts.sync_hits;
 		c->sync_misses = c->sync_misses > r->counts.sync_misses ? c->sync_misses :
 									   r->counts.sync_misses;
+		c->lookups = c->lookups > r->counts.lookups ? c->lookups : r->counts.lookups;
+		if (r->counts.lib)
+			m->maps[i]->lib = (int)r->counts.lib;
 		*owner = row_addr(m->maps[i]);
 	}
 	return 0;
@@ -530,6 +537,81 @@ static int on_lib_counts(struct model *m, const struct mt_lib_counts *r, __u64 *
 	s->counts.inserts = r->inserts;
 	s->counts.deletes = r->deletes;
 	map_note_count(s, r->count);
+	return 0;
+}
+
+/* A map of a probe profile appears: created, or first seen in a record. */
+static int on_table_create(struct model *m, const struct mt_table_create *r, int stack,
+			   __u64 *owner)
+{
+	struct map_state *s = map_get(m, r->map);
+
+	if (!s)
+		return -ENOMEM;
+	if (s->create_seen || s->destroyed) {
+		s = map_new_instance(m, r->map);
+		if (!s)
+			return -ENOMEM;
+	}
+	s->create_seen = true;
+	s->lib = (int)r->lib;
+	s->created_stack = stack;
+	s->nsizes = 0;
+	s->size = r->size;
+	if (r->size)
+		map_push_size(s, r->size);
+	*owner = s->addr;
+	return 0;
+}
+
+static int on_resize(struct model *m, const struct mt_resize *r, int stack, __u64 *owner)
+{
+	struct map_state *s = map_get(m, r->map);
+
+	if (!s)
+		return -ENOMEM;
+	*owner = s->addr;
+	s->lib = (int)r->lib;
+	if (!s->nsizes && r->old_size)
+		map_push_size(s, r->old_size);
+	map_push_size(s, r->new_size);
+	s->size = r->new_size;
+	if (r->count != ~0ULL)
+		map_note_count(s, r->count);
+	/* the first table of a map made empty (Redis allocates on the first insert) */
+	if (!r->old_size)
+		return 0;
+	if (r->new_size > r->old_size)
+		s->grows++;
+	else if (r->new_size < r->old_size)
+		s->shrinks++;
+	else
+		s->same_size_grows++;
+	s->alloc_ns += r->dur_ns;
+	if (r->dur_ns > s->max_step_ns)
+		s->max_step_ns = r->dur_ns;
+	if (r->flags & MT_RESIZE_TIMED)
+		hist__add(&s->grow_hist, r->dur_ns);
+	return stack_costs__add(&s->grow_stacks, stack, r->dur_ns);
+}
+
+static int on_rehash(struct model *m, const struct mt_rehash *r, __u64 *owner)
+{
+	struct map_state *s = map_get(m, r->map);
+
+	if (!s)
+		return -ENOMEM;
+	*owner = s->addr;
+	s->lib = (int)r->lib;
+	s->grows_done++;
+	s->rehash_steps += r->steps;
+	s->rehash_elapsed_ns += r->elapsed_ns;
+	s->evacuated += r->moved;
+	s->evac_ns += r->step_ns;
+	if (r->size) {
+		map_push_size(s, r->size);
+		s->size = r->size;
+	}
 	return 0;
 }
 
@@ -657,6 +739,14 @@ static int add_record(struct model *m, const struct mt_hdr *rec, int stack, __u6
 		return on_map_destroy(m, (const void *)rec, owner);
 	case MT_REC_LIB_COUNTS:
 		return on_lib_counts(m, (const void *)rec, owner);
+	case MT_REC_TABLE_CREATE:
+		return on_table_create(m, (const void *)rec, stack, owner);
+	case MT_REC_RESIZE:
+		*counted = ((const struct mt_resize *)rec)->old_size != 0;
+		return on_resize(m, (const void *)rec, stack, owner);
+	case MT_REC_REHASH:
+		*counted = true;
+		return on_rehash(m, (const void *)rec, owner);
 	default:
 		m->unknown_records++;
 		return 0;
@@ -703,6 +793,8 @@ int model__set_counts(struct model *m, __u64 map, const struct mt_map_counts *c)
 	if (!s)
 		return -ENOMEM;
 	s->counts = *c;
+	if (c->lib)
+		s->lib = (int)c->lib;
 	if (map_count(s) > 0)
 		map_note_count(s, (__u64)map_count(s));
 	return 0;
@@ -821,7 +913,20 @@ static void fold_map(struct map_report *row, const struct map_state *s, bool liv
 	if (s->max_step_ns > row->grow_ns_max)
 		row->grow_ns_max = s->max_step_ns;
 	row->promotions += s->promotions;
+	row->lookups += s->counts.lookups;
+	row->shrinks += s->shrinks;
+	row->rehash_steps += s->rehash_steps;
+	row->rehash_elapsed_ns += s->rehash_elapsed_ns;
 	hist__merge(&row->grow_hist, &s->grow_hist);
+	if (s->lib) {
+		/* a profile map: sizes in the library's own unit, entries unknown */
+		row->size = s->size;
+		row->buckets = s->size;
+		row->B = s->size && !(s->size & (s->size - 1)) ? (__u32)__builtin_ctzll(s->size) : 0;
+		row->peak_count = s->peak_count;
+		row->count = -1;
+		return;
+	}
 	/*
 	 * A concurrent map's own record has no buckets (its inner maps do); an inner map freed
 	 * while its map lives on (an old sync snapshot) holds nothing now; a freed map keeps the
@@ -843,6 +948,7 @@ static void fold_map(struct map_report *row, const struct map_state *s, bool liv
 	}
 	if (s->B > row->B)
 		row->B = s->B;
+	row->size = row->buckets;
 	row->capacity = row->buckets * CMAP_LOAD_NUM / CMAP_LOAD_DEN;
 }
 
@@ -870,6 +976,27 @@ static int cmp_locks(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
+/* The name of library index @lib in info.libraries ("cmap,glib,redis"), interned. */
+static const char *library_name(struct model *m, int lib)
+{
+	const char *p = m->info.libraries;
+	char name[64];
+	size_t n;
+
+	if (!lib || !*p)
+		return lib ? "?" : "cmap";
+	for (int i = 0; i < lib && p; i++) {
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	if (!p)
+		return "?";
+	n = strcspn(p, ",");
+	snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) ? n : sizeof(name) - 1), p);
+	return intern(m, name) ?: "?";
+}
+
 static int build_maps(struct model *m, struct report *r)
 {
 	r->maps = calloc(m->nmaps ? m->nmaps : 1, sizeof(*r->maps));
@@ -885,7 +1012,8 @@ static int build_maps(struct model *m, struct report *r)
 		s->row = r->nmaps;
 		row = &r->maps[r->nmaps++];
 		row->addr = s->addr;
-		row->library = "cmap";
+		row->library = library_name(m, s->lib);
+		row->sizes_in_slots = s->lib != 0;
 		row->variant = s->variant;
 		row->create_seen = s->create_seen;
 		row->hint = s->hint;

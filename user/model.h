@@ -62,7 +62,13 @@ enum mt_lock_kind {
 /* One map as reported: a standalone core map, or a concurrent map with its inner maps folded in. */
 struct map_report {
 	__u64 addr;
-	const char *library;   /* profile name: "cmap" */
+	const char *library;   /* "cmap" (USDT), or the probe profile's name: "glib", "redis" */
+	bool sizes_in_slots;   /* sizes[] in the profile's table sizes; else bucket exponents (cmap) */
+	__u64 size;	       /* current size: buckets (cmap: 2^B), or the profile's slots; 0 unknown */
+	__u64 shrinks;	       /* resizes to a smaller size (profile maps) */
+	__u64 lookups;
+	__u64 rehash_steps;    /* incremental rehash steps of completed rehashes (profile maps) */
+	__u64 rehash_elapsed_ns; /* first step to last, summed over completed rehashes */
 	int variant;	       /* enum cmap_variant; -1 unknown */
 	bool create_seen;
 	__u64 hint;
@@ -80,7 +86,7 @@ struct map_report {
 	__u64 alloc_ns_total;  /* grow begin..end only */
 	__u64 evac_ns_total;   /* evacuation steps only */
 	__u64 grows_done;      /* grows whose evacuation completed */
-	__u32 sizes[MT_MAX_SIZES]; /* B path: initial B, then the B after each doubling */
+	__u64 sizes[MT_MAX_SIZES]; /* B path (initial B, then after each doubling), or sizes */
 	int nsizes;
 	__u32 B;	       /* current B (of the largest inner map) */
 	__s64 count;	       /* live entries, -1 when unknown (map created before tracing) */
@@ -122,6 +128,7 @@ struct run_info {
 	__u64 start_mono_ns;   /* CLOCK_MONOTONIC at start */
 	__u64 end_mono_ns;
 	bool library_found;    /* the map library's probes were attached */
+	char libraries[512];   /* library names by record lib index, comma-separated */
 	bool target_exited;
 	/* --overhead-budget: the per-insert probes ran only part of the time */
 	double budget_pct;     /* 0: not bounded */

@@ -62,10 +62,18 @@ static void map_value(struct json_writer *w, const struct report *r, const struc
 	json_writer__string(w, m->variant >= 0 ? mt_variant_name(m->variant) : NULL);
 	json_writer__u64_field(w, "inserts", m->inserts);
 	json_writer__u64_field(w, "deletes", m->deletes);
+	json_writer__u64_field(w, "lookups", m->lookups);
 	json_writer__u64_field(w, "grows", m->grows);
+	json_writer__u64_field(w, "shrinks", m->shrinks);
 	json_writer__u64_field(w, "same_size_grows", m->same_size_grows);
 	json_writer__u64_field(w, "evacuated", m->evacuated);
 	json_writer__u64_field(w, "moved", m->moved);
+	json_writer__u64_field(w, "grows_done", m->grows_done);
+	json_writer__u64_field(w, "rehash_steps", m->rehash_steps);
+	json_writer__u64_field(w, "rehash_elapsed_ns", m->rehash_elapsed_ns);
+	/* cmap's path is in bucket exponents; a profile's in its own table sizes */
+	json_writer__string_field(w, "sizes_unit", m->sizes_in_slots ? "slots" : "log2 buckets");
+	json_writer__u64_field(w, "size", m->size);
 	json_writer__name(w, "sizes");
 	json_writer__arr_begin(w);
 	for (int i = 0; i < m->nsizes && i < MT_MAX_SIZES; i++)

@@ -77,20 +77,24 @@ static const char *fmt_sizes(char *buf, size_t size, const struct map_report *m)
 	int n = m->nsizes < MT_MAX_SIZES ? m->nsizes : MT_MAX_SIZES;
 	size_t len = 0;
 
+	const char *pre = m->sizes_in_slots ? "" : "2^";
+
 	if (n <= 0) {
 		snprintf(buf, size, "-");
 		return buf;
 	}
 	if (n > SIZES_SHOWN_WHOLE) {
-		len = (size_t)snprintf(buf, size, "2^%u->2^%u", m->sizes[0], m->sizes[n - 1]);
-		if ((__u64)(n - 1) != m->grows && len < size)
+		len = (size_t)snprintf(buf, size, "%s%llu->%s%llu", pre,
+				       (unsigned long long)m->sizes[0], pre,
+				       (unsigned long long)m->sizes[n - 1]);
+		if ((__u64)(n - 1) != m->grows + m->shrinks && len < size)
 			snprintf(buf + len, size - len, " (%d)", n - 1);
 		return buf;
 	}
 	buf[0] = '\0';
 	for (int i = 0; i < n && len < size; i++)
-		len += (size_t)snprintf(buf + len, size - len, "%s2^%u", i ? "->" : "",
-					m->sizes[i]);
+		len += (size_t)snprintf(buf + len, size - len, "%s%s%llu", i ? "->" : "", pre,
+					(unsigned long long)m->sizes[i]);
 	return buf;
 }
 

@@ -15,6 +15,7 @@
 #include "preflight.h"
 #include "prom.h"
 #include "report.h"
+#include "profile.h"
 #include "run.h"
 #include "target.h"
 #include "trace_file.h"
@@ -158,6 +159,8 @@ struct live {
 	struct prom_state *ps;
 	__u64 start;		 /* CLOCK_MONOTONIC at start: -d counts from here */
 	__u64 reports;		 /* live reports printed, for COUNT */
+	struct profile_set *profiles; /* built-in, --profile and --probe */
+	struct probe_plan *plan;      /* the profile probes for the current process */
 };
 
 static bool live__out_of_time(const struct live *l, __u64 now)
@@ -201,11 +204,12 @@ static int live__trace(struct live *l, const struct target *t, struct model *m,
 	/* a trace file is flushed, and metrics refreshed, at least once a second */
 	if ((w || l->srv) && sync_every > METRICS_MS)
 		sync_every = METRICS_MS;
-	err = tracer__start(a, t, m, w, &tr);
+	err = tracer__start(a, t, l->plan, m, w, &tr);
 	if (err)
 		return err;
 	fprintf(stderr, "maptrace: tracing PID %d (%s)%s; Ctrl-C to stop\n", t->pid, t->comm,
-		t->nmodules ? "" : ": no map library found, reporting futex waits only");
+		model__info(m)->library_found ? "" :
+						": no map library found, reporting futex waits only");
 	/* scrapers see the new process at once, not a second later */
 	err = live__publish(l, m, true);
 	if (err) {
@@ -284,6 +288,19 @@ static int live__find(const struct live *l, int *pid)
 	return target__find(l->a->comm, l->a->exe, pid);
 }
 
+/* --list: what maptrace finds in the process and would attach. */
+static void print_list(const struct target *t, const struct probe_plan *plan)
+{
+	printf("PID %d (%s)\n", t->pid, t->comm);
+	for (int i = 0; i < t->nmodules; i++)
+		printf("cmap USDT probes: %s, %d sites (5-byte nops: ~0.2 us/hit)\n",
+		       t->modules[i].mapped, t->modules[i].nsites);
+	if (!t->nmodules)
+		printf("cmap USDT probes: none (no mapped object carries provider cmap)\n");
+	fputs(plan->log, stdout);
+	printf("%d profile probe sites would be attached\n", probe_plan__sites(plan));
+}
+
 /* Inspect, attach, trace and report one process. */
 static int live__one(struct live *l, int pid, bool *exited, bool *done)
 {
@@ -311,7 +328,33 @@ static int live__one(struct live *l, int pid, bool *exited, bool *done)
 			strerror(-err));
 		goto out;
 	}
-	fill_info(model__info(m), t, t->nmodules > 0);
+	probe_plan__free(l->plan);
+	l->plan = NULL;
+	err = profile_set__plan(l->profiles, t, &l->plan);
+	if (err) {
+		fprintf(stderr, "maptrace: cannot match probe profiles against PID %d: %s\n", pid,
+			strerror(-err));
+		goto out;
+	}
+	if (a->list) {
+		print_list(t, l->plan);
+		*done = true;
+		goto out;
+	}
+	if (l->plan->refusals[0]) {
+		/* each line names the probe and why; the user's own probes must all attach */
+		for (char *line = l->plan->refusals, *nl; *line; line = nl + 1) {
+			nl = strchr(line, '\n');
+			fprintf(stderr, "maptrace: not attached: %.*s\n", (int)(nl - line), line);
+		}
+		if (l->plan->fatal) {
+			err = -ENOENT;
+			goto out;
+		}
+	}
+	fill_info(model__info(m), t, t->nmodules > 0 || probe_plan__sites(l->plan) > 0);
+	snprintf(model__info(m)->libraries, sizeof(model__info(m)->libraries), "%s",
+		 profile_set__libraries(l->profiles));
 	if (a->output) {
 		err = open_trace(a, m, &w);
 		if (err)
@@ -342,10 +385,18 @@ int run__live(const struct args *a, volatile sig_atomic_t *stop)
 	struct prom_opts po = { .top = a->metrics_top };
 	struct live l = { .a = a, .stop = stop, .start = now_ns(CLOCK_MONOTONIC) };
 	bool follow = a->comm || a->exe, waiting = false, done = false;
-	int err = check_output(a) ?: preflight__check();
+	int err = check_output(a);
 
-	if (err)
+	/* profile syntax errors before anything is loaded */
+	if (!err)
+		err = profile_set__new(a->profiles, a->nprofiles, a->probes, a->nprobes,
+				       &l.profiles);
+	if (!err && !a->list)
+		err = preflight__check();
+	if (err) {
+		profile_set__free(l.profiles);
 		return err;
+	}
 	/* before any BPF is loaded, so a port clash fails fast (it says so itself) */
 	if (a->listen) {
 		err = prom_server__start(a->listen, &l.srv);
@@ -384,5 +435,7 @@ int run__live(const struct args *a, volatile sig_atomic_t *stop)
 out:
 	prom_server__stop(l.srv);
 	prom_state__free(l.ps);
+	probe_plan__free(l.plan);
+	profile_set__free(l.profiles);
 	return err;
 }

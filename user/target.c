@@ -30,15 +30,25 @@ static int read_small_file(const char *path, char *buf, size_t len)
 	return (int)n;
 }
 
-/* Does the target live in our mount namespace's root?  Then its paths are ours too. */
+/*
+ * Does the target see our files: the same root and the same mount namespace?  Then its paths
+ * are ours too; otherwise (a chroot, a container, `unshare -m`) they are read through
+ * /proc/PID/root.
+ */
 static bool same_root(int pid)
 {
-	struct stat a, b;
-	char p[64];
+	struct stat a, b, na, nb;
+	char p[64], n[64];
 
 	snprintf(p, sizeof(p), "/proc/%d/root", pid);
-	return !stat("/proc/self/root", &a) && !stat(p, &b) && a.st_dev == b.st_dev &&
-	       a.st_ino == b.st_ino;
+	snprintf(n, sizeof(n), "/proc/%d/ns/mnt", pid);
+	if (stat("/proc/self/root", &a) || stat(p, &b) || a.st_dev != b.st_dev ||
+	    a.st_ino != b.st_ino)
+		return false;
+	/* without the namespace files (no such kernel option) the root decides */
+	if (stat("/proc/self/ns/mnt", &na) || stat(n, &nb))
+		return true;
+	return na.st_ino == nb.st_ino && na.st_dev == nb.st_dev;
 }
 
 bool target_module__has_probe(const struct target_module *m, const char *name)
@@ -128,6 +138,8 @@ int target__inspect(int pid, struct target *t)
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
 	in.own_root = same_root(pid);
+	if (!in.own_root)
+		snprintf(t->root, sizeof(t->root), "/proc/%d/root", pid);
 	read_identity(t);
 	err = procfs__maps(pid, add_module, &in);
 	/* an empty maps file: the process exited, or it is a kernel thread */

@@ -20,6 +20,7 @@ struct target_module {
 
 struct target {
 	int pid;
+	char root[64]; /* "/proc/PID/root" when the target has another root than ours, else "" */
 	char comm[64];
 	char cmdline[512];
 	int nmodules;

@@ -37,12 +37,12 @@
 
 /* The v1 layouts: fixed parts, then what the document says follows. */
 #define META_FIXED    32
-#define META_STRINGS  5 /* comm, cmdline, hostname, kernel, version */
+#define META_STRINGS  6 /* comm, cmdline, hostname, kernel, version, libraries */
 #define STACK_FIXED   16
 #define FRAME_FIXED   24
 #define FRAME_STRINGS 4 /* func, module, build_id, file */
 #define EVENT_FIXED   8
-#define COUNTS_LEN    (16 + 4 * 8)
+#define COUNTS_LEN    (16 + 6 * 8) /* older files have 16 + 4 * 8 */
 #define DROPS_FIXED   8
 #define END_LEN	      32
 
@@ -347,11 +347,11 @@ cleanup:
 
 int trace_writer__meta(struct trace_writer *w, const struct run_info *info)
 {
-	const char *strs[META_STRINGS] = {info->comm, info->cmdline, info->hostname, info->kernel,
-					  info->version};
-	const size_t max[META_STRINGS] = {sizeof(info->comm), sizeof(info->cmdline),
+	const char *strs[META_STRINGS] = {info->comm,	  info->cmdline, info->hostname,
+					  info->kernel, info->version, info->libraries};
+	const size_t max[META_STRINGS] = {sizeof(info->comm),	  sizeof(info->cmdline),
 					  sizeof(info->hostname), sizeof(info->kernel),
-					  sizeof(info->version)};
+					  sizeof(info->version),  sizeof(info->libraries)};
 	size_t len = META_FIXED;
 	unsigned char *p;
 	int err;
@@ -468,7 +468,9 @@ int trace_writer__counts(struct trace_writer *w, __u64 map, const struct mt_map_
 	p = put64(p, c->inserts);
 	p = put64(p, c->deletes);
 	p = put64(p, c->sync_hits);
-	put64(p, c->sync_misses);
+	p = put64(p, c->sync_misses);
+	p = put64(p, c->lookups);
+	put64(p, c->lib);
 	return rec_commit(w);
 }
 
@@ -640,11 +642,11 @@ static int malformed(struct reader *r, __u32 type, const char *what)
 static int on_meta(struct reader *r, struct cur *c)
 {
 	struct run_info *info = model__info(r->m);
-	char *dst[META_STRINGS] = {info->comm, info->cmdline, info->hostname, info->kernel,
-				   info->version};
-	const size_t size[META_STRINGS] = {sizeof(info->comm), sizeof(info->cmdline),
+	char *dst[META_STRINGS] = {info->comm,	 info->cmdline, info->hostname,
+				   info->kernel, info->version, info->libraries};
+	const size_t size[META_STRINGS] = {sizeof(info->comm),	   sizeof(info->cmdline),
 					   sizeof(info->hostname), sizeof(info->kernel),
-					   sizeof(info->version)};
+					   sizeof(info->version),  sizeof(info->libraries)};
 	__u32 fixed = cur32(c), nstr, flags;
 	int pid;
 	__u64 wall, mono;
@@ -854,6 +856,10 @@ static int on_counts(struct reader *r, struct cur *c)
 	mc.sync_misses = cur64(c);
 	if (c->bad)
 		return malformed(r, TR_COUNTS, "too short");
+	/* lookups and the library index came later: absent from older files */
+	mc.lookups = c->len - c->pos >= 16 ? cur64(c) : 0;
+	mc.lib = c->len - c->pos >= 8 ? (__u32)cur64(c) : 0;
+	mc._pad = 0;
 	note_ts(r, ts);
 	return model__set_counts(r->m, map, &mc);
 }

@@ -19,6 +19,7 @@
 #include "trace_file.h"
 #include "tracer.h"
 #include "unwind.h"
+#include "profile.h"
 #include "usdt.h"
 
 #define STACK_DEPTH 127
@@ -287,6 +288,54 @@ static int attach_usdt(struct tracer *tr, const struct target *t)
 	return 0;
 }
 
+/*
+ * The profile probes: every site's spec goes into probe_specs under its cookie, and each module's
+ * sites attach with one uprobe session link.
+ */
+static int attach_profiles(struct tracer *tr, const struct target *t, const struct probe_plan *p)
+{
+	int spec_fd = bpf_map__fd(tr->skel->maps.probe_specs);
+	int prog_fd = bpf_program__fd(tr->skel->progs.profile_probe);
+	__u32 next = 0;
+	int err = 0;
+
+	for (int mi = 0; p && mi < p->nmodules && !err; mi++) {
+		const struct plan_module *pm = &p->modules[mi];
+		__u64 *offsets = calloc(pm->nsites, sizeof(*offsets));
+		__u64 *cookies = calloc(pm->nsites, sizeof(*cookies));
+		int fd;
+
+		if (!offsets || !cookies) {
+			err = -ENOMEM;
+		} else if (next + pm->nsites > MT_MAX_SPECS || tr->nfds == MAX_LINKS) {
+			fprintf(stderr, "maptrace: more than %d profile probe sites; trace fewer "
+					"functions\n", MT_MAX_SPECS);
+			err = -E2BIG;
+		}
+		for (int i = 0; !err && i < pm->nsites; i++) {
+			offsets[i] = pm->sites[i].file_offset;
+			cookies[i] = next;
+			if (bpf_map_update_elem(spec_fd, &next, &pm->sites[i].spec, BPF_ANY))
+				err = -errno;
+			next++;
+		}
+		if (!err) {
+			fd = usdt__attach_multi_type(prog_fd, USDT_TRACE_UPROBE_SESSION, pm->path,
+						     t->pid, offsets, NULL, cookies, pm->nsites);
+			if (fd < 0) {
+				err = fd;
+				fprintf(stderr, "maptrace: cannot attach the %s probes in %s: %s\n",
+					pm->sites[0].sym, pm->mapped, strerror(-err));
+			} else {
+				tr->fds[tr->nfds++] = fd;
+			}
+		}
+		free(offsets);
+		free(cookies);
+	}
+	return err;
+}
+
 static int attach_futex(struct tracer *tr, const struct target *t)
 {
 	struct bpf_program *progs[] = { tr->skel->progs.futex_enter, tr->skel->progs.futex_exit };
@@ -493,8 +542,8 @@ static int read_lib_counts(struct tracer *tr)
 	return err;
 }
 
-int tracer__start(const struct args *a, const struct target *t, struct model *m,
-		  struct trace_writer *w, struct tracer **out)
+int tracer__start(const struct args *a, const struct target *t, const struct probe_plan *plan,
+		  struct model *m, struct trace_writer *w, struct tracer **out)
 {
 	struct tracer *tr = calloc(1, sizeof(*tr));
 	int err;
@@ -547,6 +596,11 @@ int tracer__start(const struct args *a, const struct target *t, struct model *m,
 			bpf_program__set_expected_attach_type(
 				prog, (enum bpf_attach_type)USDT_TRACE_UPROBE_MULTI);
 	}
+	/* one program serves every profile probe, at entry and (when it asks) at return */
+	bpf_program__set_expected_attach_type(tr->skel->progs.profile_probe,
+					      (enum bpf_attach_type)USDT_TRACE_UPROBE_SESSION);
+	if (!probe_plan__sites(plan))
+		bpf_program__set_autoload(tr->skel->progs.profile_probe, false);
 	tr->stack_slots = bpf_map__max_entries(tr->skel->maps.stacks);
 	tr->stack_of = malloc(tr->stack_slots * sizeof(*tr->stack_of));
 	if (!tr->stack_of) {
@@ -567,6 +621,8 @@ int tracer__start(const struct args *a, const struct target *t, struct model *m,
 
 	/* attach: the library's probes in every module that has them, then futex waits */
 	err = attach_usdt(tr, t);
+	if (!err)
+		err = attach_profiles(tr, t, plan);
 	if (!err && a->futex)
 		err = attach_futex(tr, t);
 	if (err)
@@ -645,6 +701,9 @@ static int sync_counts(struct tracer *tr)
 			sum.deletes += vals[c].deletes;
 			sum.sync_hits += vals[c].sync_hits;
 			sum.sync_misses += vals[c].sync_misses;
+			sum.lookups += vals[c].lookups;
+			if (vals[c].lib)
+				sum.lib = vals[c].lib;
 		}
 		err = model__set_counts(tr->m, key, &sum);
 		if (err)

@@ -13,16 +13,18 @@
 struct tracer;
 
 struct trace_writer;
+struct probe_plan;
 
 /**
  * tracer__start() - open, configure, load and attach the BPF programs for @t.
+ * @plan: the profile probes to attach (NULL or empty: none).
  * @w: when not NULL, every record, stack and counter snapshot is also written there (the
  * caller has written the metadata and writes the end record).
  * Prints a one-line message naming the problem and its fix on failure.
  * Return: 0 and *@out, or a negative errno.
  */
-int tracer__start(const struct args *a, const struct target *t, struct model *m,
-		  struct trace_writer *w, struct tracer **out);
+int tracer__start(const struct args *a, const struct target *t, const struct probe_plan *plan,
+		  struct model *m, struct trace_writer *w, struct tracer **out);
 
 /**
  * tracer__poll() - wait up to @timeout_ms for records and feed every available one to the

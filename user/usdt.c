@@ -499,6 +499,14 @@ cleanup:
 int usdt__attach_multi(int prog_fd, const char *path, int pid, const __u64 *offsets,
 		       const __u64 *ref_ctr_offsets, const __u64 *cookies, int cnt)
 {
+	return usdt__attach_multi_type(prog_fd, USDT_TRACE_UPROBE_MULTI, path, pid, offsets,
+				       ref_ctr_offsets, cookies, cnt);
+}
+
+int usdt__attach_multi_type(int prog_fd, __u32 attach_type, const char *path, int pid,
+			    const __u64 *offsets, const __u64 *ref_ctr_offsets, const __u64 *cookies,
+			    int cnt)
+{
 	struct uprobe_multi_link_attr attr;
 	int fd;
 
@@ -506,7 +514,7 @@ int usdt__attach_multi(int prog_fd, const char *path, int pid, const __u64 *offs
 		return -EINVAL;
 	memset(&attr, 0, sizeof(attr));
 	attr.prog_fd = (__u32)prog_fd;
-	attr.attach_type = USDT_TRACE_UPROBE_MULTI;
+	attr.attach_type = attach_type;
 	attr.path = (__u64)(unsigned long)path;
 	attr.offsets = (__u64)(unsigned long)offsets;
 	attr.ref_ctr_offsets = (__u64)(unsigned long)ref_ctr_offsets;

@@ -38,6 +38,8 @@
  * the enum constant does not clash with it.
  */
 #define USDT_TRACE_UPROBE_MULTI 48
+/* BPF_TRACE_UPROBE_SESSION (6.13+): one program at entry and, when it returns 0, at return. */
+#define USDT_TRACE_UPROBE_SESSION 57
 
 /* The argument limit of <bpf/usdt.bpf.h> (BPF_USDT_MAX_ARG_CNT). */
 #define USDT_MAX_ARGS 12
@@ -134,6 +136,14 @@ int usdt__parse_args(const char *args, struct __bpf_usdt_spec *spec);
  */
 int usdt__attach_multi(int prog_fd, const char *path, int pid, const __u64 *offsets,
 		       const __u64 *ref_ctr_offsets, const __u64 *cookies, int cnt);
+
+/**
+ * usdt__attach_multi_type() - usdt__attach_multi() for a program loaded with expected attach
+ * type @attach_type: USDT_TRACE_UPROBE_MULTI or USDT_TRACE_UPROBE_SESSION.
+ */
+int usdt__attach_multi_type(int prog_fd, __u32 attach_type, const char *path, int pid,
+			    const __u64 *offsets, const __u64 *ref_ctr_offsets, const __u64 *cookies,
+			    int cnt);
 
 /**
  * usdt__attach_probe() - attach a program to every site of one probe, specs included.

@@ -1,0 +1,1065 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Probe profiles: parsing (docs/profiles.md), matching against a process's mappings, and
+ * resolving each probe to a uprobe site with its spec.  See profile.h.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "elfsym.h"
+#include "procfs.h"
+#include "profile.h"
+#include "target.h"
+
+#define MAX_PROFILES 32
+#define MAX_OBJECTS 8
+#define MAX_REQUIRE 16
+#define MAX_FIELDSETS 8
+#define MAX_FIELDS 16
+#define MAX_PROBES 48
+#define NAME_LEN 128
+
+enum version_kind {
+	VERSION_NONE,	  /* no version check: only inline fields (TYPE@OFF) may be used */
+	VERSION_SYMBOLS,  /* exported u32 data symbols joined with '.' (glib_major_version ...) */
+	VERSION_RETCONST, /* a function returning a constant 0xMMmmpp (Redis's RM_GetServerVersion) */
+	VERSION_SONAME,	  /* the mapped file name's suffix after the object name */
+	VERSION_BUILD_ID, /* the build-id */
+};
+
+struct field {
+	char name[32];
+	struct mt_src src;
+};
+
+struct fieldset {
+	char glob[64]; /* version pattern, fnmatch(3) */
+	struct field fields[MAX_FIELDS];
+	int n;
+};
+
+struct pprobe {
+	int role;
+	char sym[NAME_LEN];
+	char args[512]; /* key=value ..., resolved per module (field names depend on the version) */
+	int line;
+};
+
+struct profile {
+	char name[64];
+	char origin[160]; /* "built-in", "FILE", "--probe" */
+	char objects[MAX_OBJECTS][NAME_LEN];
+	int nobjects;
+	char require[MAX_REQUIRE][NAME_LEN];
+	int nrequire;
+	int version_kind;
+	char version_syms[3][NAME_LEN];
+	int nversion_syms;
+	struct fieldset fsets[MAX_FIELDSETS];
+	int nfsets;
+	struct pprobe probes[MAX_PROBES];
+	int nprobes;
+};
+
+struct profile_set {
+	struct profile *p[MAX_PROFILES];
+	int n;
+	char libraries[MAX_PROFILES * 65];
+};
+
+/*
+ * Built-in profiles, in the --profile format.  Field offsets were read from the libraries'
+ * machine code on Debian 12 (GLib 2.74.6, Redis 7.0.15) and are checked against the version
+ * before use.
+ */
+static const char builtin_glib[] =
+	"# GLib's GHashTable (struct _GHashTable in glib/ghash.c)\n"
+	"profile glib\n"
+	"object libglib-2.0.so.0\n"
+	"require g_hash_table_insert g_hash_table_new_full\n"
+	"version symbols glib_major_version glib_minor_version glib_micro_version\n"
+	"fields 2.74.* size=u64@0 nnodes=u32@16 noccupied=u32@20\n"
+	"probe create g_hash_table_new_full map=ret size=size\n"
+	/* every insert and remove may resize (g_hash_table_maybe_resize is inlined): watch size */
+	"probe insert g_hash_table_insert map=arg0 size=size count=nnodes\n"
+	"probe insert g_hash_table_replace map=arg0 size=size count=nnodes\n"
+	"probe insert g_hash_table_add map=arg0 size=size count=nnodes\n"
+	"probe delete g_hash_table_remove map=arg0 size=size count=nnodes\n"
+	"probe delete g_hash_table_steal map=arg0 size=size count=nnodes\n"
+	"probe resize g_hash_table_remove_all map=arg0 size=size new_size=size count=nnodes\n";
+
+static const char builtin_redis[] =
+	/*
+	 * No dictDelete: its entry is single-stepped (~4 us) and every SET calls it on the
+	 * expires dict, usually for a key that is not there.
+	 */
+	"# Redis's dict (src/dict.h); Debian's redis-server is a link to redis-check-rdb\n"
+	"profile redis\n"
+	"object redis-server redis-check-rdb\n"
+	"require _dictExpand dictRehash dictAddRaw\n"
+	"version retconst RM_GetServerVersion\n"
+	"fields 7.0.* size0=log2:s8@50 size1=log2:s8@51 used0=u64@24 rehashidx=s64@40\n"
+	"probe create dictCreate map=ret size=size0\n"
+	"probe insert dictAddRaw map=arg0\n"
+	"probe destroy dictRelease map=arg0\n"
+	/*
+	 * The new table is table 1 while rehashing, table 0 when the dict was empty.  dictExpand
+	 * and dictResize (shrinks) carry inlined copies of _dictExpand in 7.0.15: probe all three.
+	 */
+	"probe resize _dictExpand map=arg0 size=size0 new_size=size1|size0 ok=ret==0 count=used0\n"
+	"probe resize dictExpand map=arg0 size=size0 new_size=size1|size0 ok=ret==0 count=used0\n"
+	"probe resize dictResize map=arg0 size=size0 new_size=size1|size0 ok=ret==0 count=used0\n"
+	"probe rehash_step dictRehash map=arg0 pos=rehashidx size=size0\n";
+
+static const char *const role_names[MT_ROLE_MAX] = {
+	[MT_ROLE_INSERT] = "insert",	     [MT_ROLE_DELETE] = "delete",
+	[MT_ROLE_LOOKUP] = "lookup",	     [MT_ROLE_CREATE] = "create",
+	[MT_ROLE_DESTROY] = "destroy",	     [MT_ROLE_RESIZE] = "resize",
+	[MT_ROLE_GROW_BEGIN] = "grow_begin", [MT_ROLE_GROW_END] = "grow_end",
+	[MT_ROLE_REHASH_STEP] = "rehash_step",
+};
+
+const char *mt_role_name(int role)
+{
+	return role > 0 && role < MT_ROLE_MAX && role_names[role] ? role_names[role] : "?";
+}
+
+static int role_parse(const char *s)
+{
+	if (!strcmp(s, "grow")) /* a one-shot resize, as users tend to call it */
+		return MT_ROLE_RESIZE;
+	if (!strcmp(s, "remove"))
+		return MT_ROLE_DELETE;
+	for (int i = 1; i < MT_ROLE_MAX; i++)
+		if (role_names[i] && !strcmp(s, role_names[i]))
+			return i;
+	return -1;
+}
+
+/* "u32@16", "s64@40", "log2:s8@50": a field of the map struct. */
+static int parse_field(const char *s, struct mt_src *src)
+{
+	static const struct {
+		const char *name;
+		int width;
+		bool sign;
+	} types[] = { { "u8", 1, false },  { "s8", 1, true },  { "u16", 2, false },
+		      { "s16", 2, true },  { "u32", 4, false }, { "s32", 4, true },
+		      { "u64", 8, false }, { "s64", 8, true } };
+	const char *at = strchr(s, '@');
+	char type[16], *end;
+	bool log2 = false;
+	unsigned long off;
+
+	if (!strncmp(s, "log2:", 5)) {
+		log2 = true;
+		s += 5;
+	}
+	if (!at || (size_t)(at - s) >= sizeof(type))
+		return -EINVAL;
+	memcpy(type, s, at - s);
+	type[at - s] = '\0';
+	errno = 0;
+	off = strtoul(at + 1, &end, 0);
+	if (errno || *end || end == at + 1 || off > 65535)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		if (strcmp(type, types[i].name))
+			continue;
+		*src = (struct mt_src){ .kind = MT_SRC_FIELD,
+					.width = (__u8)types[i].width,
+					.flags = (types[i].sign ? MT_SRC_SIGNED : 0) |
+						 (log2 ? MT_SRC_EXP2 : 0),
+					.off = (__u32)off };
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/*
+ * One value source: argN, ret, const:N, TYPE@OFF, or a field name of @fs.
+ * Return: 0; -EINVAL for bad syntax; -ENOENT for a field name @fs lacks (or no @fs).
+ */
+static int parse_src(const char *s, const struct fieldset *fs, struct mt_src *src)
+{
+	char *end;
+
+	memset(src, 0, sizeof(*src));
+	if (!strncmp(s, "arg", 3) && s[3] >= '0' && s[3] <= '5' && !s[4]) {
+		src->kind = MT_SRC_ARG;
+		src->arg = (__u8)(s[3] - '0');
+		return 0;
+	}
+	if (!strcmp(s, "ret")) {
+		src->kind = MT_SRC_RET;
+		return 0;
+	}
+	if (!strncmp(s, "const:", 6)) {
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(s + 6, &end, 0);
+		if (errno || *end || v > 0xffffffffUL)
+			return -EINVAL;
+		src->kind = MT_SRC_CONST;
+		src->off = (__u32)v;
+		return 0;
+	}
+	if (strchr(s, '@'))
+		return parse_field(s, src);
+	for (const char *c = s; *c; c++)
+		if (!(*c == '_' || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9')))
+			return -EINVAL;
+	if (!*s)
+		return -EINVAL;
+	for (int i = 0; fs && i < fs->n; i++) {
+		if (!strcmp(fs->fields[i].name, s)) {
+			*src = fs->fields[i].src;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* "a|b": a source and the one used when it reads 0. */
+static int parse_src2(const char *s, const struct fieldset *fs, struct mt_src *a, struct mt_src *b)
+{
+	char buf[128];
+	char *bar;
+	int err;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	bar = strchr(buf, '|');
+	memset(b, 0, sizeof(*b));
+	if (bar) {
+		*bar = '\0';
+		err = parse_src(bar + 1, fs, b);
+		if (err)
+			return err;
+	}
+	return parse_src(buf, fs, a);
+}
+
+/* "ok=ret==0" or "ok=ret!=-1". */
+static int parse_ok(const char *s, struct mt_probe_spec *sp)
+{
+	char *end;
+
+	if (strncmp(s, "ret", 3) || (strncmp(s + 3, "==", 2) && strncmp(s + 3, "!=", 2)))
+		return -EINVAL;
+	errno = 0;
+	sp->ret_val = strtoll(s + 5, &end, 0);
+	if (errno || *end || end == s + 5)
+		return -EINVAL;
+	sp->ret_cond = s[3] == '=' ? MT_RET_EQ : MT_RET_NE;
+	return 0;
+}
+
+/*
+ * Turn a probe's key=value list into a spec, with the field names of @fs (NULL when the
+ * version is unknown).  @bad names the failing key on error.
+ * Return: 0, -EINVAL (syntax, or a key the role needs is missing), -ENOENT (a field name @fs
+ * does not define).
+ */
+static int probe_spec(const struct pprobe *pp, const struct fieldset *fs, struct mt_probe_spec *sp,
+		      char *bad, size_t badlen)
+{
+	char buf[sizeof(pp->args)], *save = NULL, *kv;
+	bool need_return = false;
+	int err = 0;
+
+	memset(sp, 0, sizeof(*sp));
+	sp->role = (__u32)pp->role;
+	snprintf(buf, sizeof(buf), "%s", pp->args);
+	for (kv = strtok_r(buf, " \t,", &save); kv && !err; kv = strtok_r(NULL, " \t,", &save)) {
+		char *eq = strchr(kv, '=');
+		const char *key = kv, *val;
+
+		snprintf(bad, badlen, "%s", kv);
+		if (!eq) {
+			err = -EINVAL;
+			break;
+		}
+		*eq = '\0';
+		val = eq + 1;
+		if (!strcmp(key, "map"))
+			err = parse_src(val, fs, &sp->map);
+		else if (!strcmp(key, "size") || !strcmp(key, "old_size"))
+			err = parse_src2(val, fs, &sp->size, &sp->size_alt);
+		else if (!strcmp(key, "new_size"))
+			err = parse_src2(val, fs, &sp->new_size, &sp->new_size_alt);
+		else if (!strcmp(key, "count"))
+			err = parse_src(val, fs, &sp->count);
+		else if (!strcmp(key, "pos"))
+			err = parse_src(val, fs, &sp->pos);
+		else if (!strcmp(key, "ok"))
+			err = parse_ok(val, sp);
+		else
+			err = -EINVAL;
+	}
+	if (err)
+		return err;
+	snprintf(bad, badlen, "map=");
+	if (sp->map.kind == MT_SRC_NONE && pp->role != MT_ROLE_GROW_END)
+		return -EINVAL;
+	if (sp->map.kind == MT_SRC_RET && pp->role != MT_ROLE_CREATE)
+		return -EINVAL;
+	switch (pp->role) {
+	case MT_ROLE_INSERT:
+	case MT_ROLE_DELETE:
+	case MT_ROLE_LOOKUP:
+		need_return = sp->size.kind != MT_SRC_NONE;
+		break;
+	case MT_ROLE_CREATE:
+		need_return = sp->map.kind == MT_SRC_RET || sp->size.kind == MT_SRC_FIELD;
+		break;
+	case MT_ROLE_RESIZE:
+		snprintf(bad, badlen, "new_size=");
+		if (sp->new_size.kind == MT_SRC_NONE)
+			return -EINVAL;
+		need_return = sp->new_size.kind != MT_SRC_ARG || sp->ret_cond != MT_RET_ANY;
+		break;
+	case MT_ROLE_GROW_BEGIN:
+		snprintf(bad, badlen, "new_size=");
+		if (sp->new_size.kind != MT_SRC_NONE && sp->new_size.kind != MT_SRC_ARG &&
+		    sp->new_size.kind != MT_SRC_FIELD)
+			return -EINVAL;
+		break;
+	case MT_ROLE_REHASH_STEP:
+		snprintf(bad, badlen, "pos= and size=");
+		if (sp->pos.kind != MT_SRC_FIELD || sp->size.kind == MT_SRC_NONE)
+			return -EINVAL;
+		need_return = true;
+		break;
+	default:
+		break;
+	}
+	sp->flags = need_return ? MT_SPEC_RETURN : 0;
+	bad[0] = '\0';
+	return 0;
+}
+
+static struct profile *find_profile(struct profile_set *ps, const char *name)
+{
+	for (int i = 0; i < ps->n; i++)
+		if (!strcmp(ps->p[i]->name, name))
+			return ps->p[i];
+	return NULL;
+}
+
+static struct profile *add_profile(struct profile_set *ps, const char *name, const char *origin)
+{
+	struct profile *p;
+
+	if (ps->n == MAX_PROFILES)
+		return NULL;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	snprintf(p->origin, sizeof(p->origin), "%s", origin);
+	ps->p[ps->n++] = p;
+	return p;
+}
+
+/* Split @line into at most @max words (modifies it). */
+static int words(char *line, char **w, int max)
+{
+	char *save = NULL;
+	int n = 0;
+
+	for (char *t = strtok_r(line, " \t", &save); t; t = strtok_r(NULL, " \t", &save)) {
+		if (n == max)
+			return -E2BIG;
+		w[n++] = t;
+	}
+	return n;
+}
+
+static int parse_fields(struct profile *p, char **w, int n, const char **why)
+{
+	struct fieldset *fs;
+
+	if (n < 3) {
+		*why = "want: fields VERSION-PATTERN NAME=TYPE@OFFSET ...";
+		return -EINVAL;
+	}
+	if (p->nfsets == MAX_FIELDSETS || n - 2 > MAX_FIELDS) {
+		*why = "too many field sets or fields";
+		return -EINVAL;
+	}
+	fs = &p->fsets[p->nfsets];
+	memset(fs, 0, sizeof(*fs));
+	snprintf(fs->glob, sizeof(fs->glob), "%s", w[1]);
+	for (int i = 2; i < n; i++) {
+		char *eq = strchr(w[i], '=');
+		struct field *f = &fs->fields[fs->n];
+
+		if (!eq || eq == w[i] || (size_t)(eq - w[i]) >= sizeof(f->name) ||
+		    parse_field(eq + 1, &f->src)) {
+			*why = "a field is NAME=TYPE@OFFSET, TYPE one of u8 s8 u16 s16 u32 s32 u64 s64, "
+			       "optionally log2:TYPE";
+			return -EINVAL;
+		}
+		memcpy(f->name, w[i], eq - w[i]);
+		f->name[eq - w[i]] = '\0';
+		fs->n++;
+	}
+	p->nfsets++;
+	return 0;
+}
+
+static int parse_probe(struct profile *p, char **w, int n, int lineno, const char **why)
+{
+	struct pprobe *pp;
+	size_t len = 0;
+
+	if (n < 3) {
+		*why = "want: probe ROLE SYMBOL KEY=VALUE ...";
+		return -EINVAL;
+	}
+	if (p->nprobes == MAX_PROBES) {
+		*why = "too many probes in one profile";
+		return -EINVAL;
+	}
+	pp = &p->probes[p->nprobes];
+	memset(pp, 0, sizeof(*pp));
+	pp->role = role_parse(w[1]);
+	if (pp->role < 0) {
+		*why = "unknown role; roles: insert delete lookup create destroy resize (grow) "
+		       "grow_begin grow_end rehash_step";
+		return -EINVAL;
+	}
+	if (strlen(w[2]) >= sizeof(pp->sym)) {
+		*why = "symbol name too long";
+		return -EINVAL;
+	}
+	snprintf(pp->sym, sizeof(pp->sym), "%s", w[2]);
+	for (int i = 3; i < n; i++)
+		len += (size_t)snprintf(pp->args + len, len < sizeof(pp->args) ? sizeof(pp->args) - len : 0,
+					"%s%s", i > 3 ? " " : "", w[i]);
+	if (len >= sizeof(pp->args)) {
+		*why = "probe line too long";
+		return -EINVAL;
+	}
+	pp->line = lineno;
+	p->nprobes++;
+	return 0;
+}
+
+/* A probe's arguments must at least parse with inline fields; names are checked per module. */
+static int check_probe_syntax(const struct profile *p, const struct pprobe *pp, const char **why,
+			      char *bad, size_t badlen)
+{
+	struct mt_probe_spec sp;
+	int err = -ENOENT;
+
+	/* field names resolve against any of the profile's field sets */
+	for (int i = 0; i < p->nfsets && err == -ENOENT; i++)
+		err = probe_spec(pp, &p->fsets[i], &sp, bad, badlen);
+	if (err == -ENOENT && !p->nfsets)
+		err = probe_spec(pp, NULL, &sp, bad, badlen);
+	if (err == -ENOENT)
+		*why = "names a field no 'fields' line defines";
+	else if (err)
+		*why = "bad KEY=VALUE (keys: map size new_size count pos ok; values: argN ret "
+		       "const:N TYPE@OFFSET FIELD, a|b for size and new_size; ok=ret==N)";
+	return err;
+}
+
+/* Parse profile text; @origin names it in messages. */
+static int parse_text(struct profile_set *ps, const char *text, const char *origin)
+{
+	char *copy = strdup(text), *save = NULL, *line;
+	struct profile *p = NULL;
+	const char *why = NULL;
+	char bad[160] = "";
+	int lineno = 0, err = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (line = strtok_r(copy, "\n", &save); line && !err; line = strtok_r(NULL, "\n", &save)) {
+		char *w[MAX_FIELDS + 4];
+		int n;
+
+		lineno++;
+		line[strcspn(line, "#")] = '\0';
+		n = words(line, w, MAX_FIELDS + 4);
+		if (n == 0)
+			continue;
+		if (n < 0) {
+			why = "too many words on the line";
+			err = -EINVAL;
+			break;
+		}
+		if (!strcmp(w[0], "profile")) {
+			if (n != 2) {
+				why = "want: profile NAME";
+				err = -EINVAL;
+			} else if (find_profile(ps, w[1])) {
+				why = "a profile of that name exists already";
+				err = -EINVAL;
+			} else if (!(p = add_profile(ps, w[1], origin))) {
+				err = -ENOMEM;
+			}
+			continue;
+		}
+		if (!p) {
+			why = "the file must start with 'profile NAME'";
+			err = -EINVAL;
+			break;
+		}
+		if (!strcmp(w[0], "object")) {
+			for (int i = 1; i < n && p->nobjects < MAX_OBJECTS; i++)
+				snprintf(p->objects[p->nobjects++], NAME_LEN, "%s", w[i]);
+		} else if (!strcmp(w[0], "require")) {
+			for (int i = 1; i < n && p->nrequire < MAX_REQUIRE; i++)
+				snprintf(p->require[p->nrequire++], NAME_LEN, "%s", w[i]);
+		} else if (!strcmp(w[0], "version")) {
+			if (n >= 3 && n <= 5 && !strcmp(w[1], "symbols")) {
+				p->version_kind = VERSION_SYMBOLS;
+				for (int i = 2; i < n; i++)
+					snprintf(p->version_syms[p->nversion_syms++], NAME_LEN, "%s",
+						 w[i]);
+			} else if (n == 3 && !strcmp(w[1], "retconst")) {
+				p->version_kind = VERSION_RETCONST;
+				snprintf(p->version_syms[0], NAME_LEN, "%s", w[2]);
+				p->nversion_syms = 1;
+			} else if (n == 2 && !strcmp(w[1], "soname")) {
+				p->version_kind = VERSION_SONAME;
+			} else if (n == 2 && !strcmp(w[1], "build-id")) {
+				p->version_kind = VERSION_BUILD_ID;
+			} else {
+				why = "want: version symbols SYM [SYM [SYM]] | retconst SYM | soname | "
+				      "build-id";
+				err = -EINVAL;
+			}
+		} else if (!strcmp(w[0], "fields")) {
+			err = parse_fields(p, w, n, &why);
+		} else if (!strcmp(w[0], "probe")) {
+			err = parse_probe(p, w, n, lineno, &why);
+			if (!err)
+				err = check_probe_syntax(p, &p->probes[p->nprobes - 1], &why, bad,
+							 sizeof(bad));
+		} else {
+			why = "unknown directive; directives: profile object require version fields "
+			      "probe";
+			err = -EINVAL;
+		}
+	}
+	if (!err && p && (!p->nobjects || !p->nprobes)) {
+		why = "a profile needs an 'object' line and at least one 'probe'";
+		err = -EINVAL;
+	}
+	if (err == -EINVAL)
+		fprintf(stderr, "maptrace: %s line %d: %s%s%s%s\n", origin, lineno, why,
+			bad[0] ? " (at '" : "", bad, bad[0] ? "')" : "");
+	free(copy);
+	return err;
+}
+
+/*
+ * --probe ROLE:OBJECT:SYMBOL[:KEY=VALUE,...]: one probe of a profile named after OBJECT
+ * (all --probe options for one object share it).
+ */
+static int parse_probe_opt(struct profile_set *ps, const char *opt)
+{
+	char buf[768], *f[4] = {}, *save = NULL, line[900];
+	struct profile *p;
+	const char *why;
+	char bad[160] = "";
+	int n = 0, role, err;
+
+	snprintf(buf, sizeof(buf), "%s", opt);
+	for (char *t = strtok_r(buf, ":", &save); t && n < 4;
+	     t = n < 3 ? strtok_r(NULL, ":", &save) : strtok_r(NULL, "", &save))
+		f[n++] = t;
+	role = n >= 3 ? role_parse(f[0]) : -1;
+	if (n < 3 || role < 0) {
+		fprintf(stderr,
+			"maptrace: --probe '%s': want ROLE:OBJECT:SYMBOL[:KEY=VALUE,...], e.g. "
+			"grow:libfoo.so:foo_resize:map=arg0,new_size=arg1 (see docs/profiles.md)\n",
+			opt);
+		return -EINVAL;
+	}
+	p = find_profile(ps, f[1]);
+	if (p && strcmp(p->origin, "--probe")) {
+		fprintf(stderr, "maptrace: --probe '%s': '%s' is the name of a %s profile; name the "
+				"object by its file name\n", opt, f[1], p->origin);
+		return -EINVAL;
+	}
+	if (!p) {
+		p = add_profile(ps, f[1], "--probe");
+		if (!p)
+			return -ENOMEM;
+		snprintf(p->objects[p->nobjects++], NAME_LEN, "%s", f[1]);
+	}
+	snprintf(line, sizeof(line), "probe %s %s %s", f[0], f[2], f[3] ? f[3] : "");
+	{
+		char *w[MAX_FIELDS + 4];
+		int nw = words(line, w, MAX_FIELDS + 4);
+
+		err = nw < 0 ? -EINVAL : parse_probe(p, w, nw, 0, &why);
+	}
+	if (!err)
+		err = check_probe_syntax(p, &p->probes[p->nprobes - 1], &why, bad, sizeof(bad));
+	if (err)
+		fprintf(stderr, "maptrace: --probe '%s': %s%s%s%s\n", opt, why ? why : "invalid",
+			bad[0] ? " (at '" : "", bad, bad[0] ? "')" : "");
+	return err;
+}
+
+static int read_file(const char *path, char **out)
+{
+	FILE *f = fopen(path, "re");
+	size_t len = 0, cap = 4096;
+	char *buf;
+
+	if (!f) {
+		int err = -errno;
+
+		fprintf(stderr, "maptrace: --profile %s: %s\n", path, strerror(-err));
+		return err;
+	}
+	buf = malloc(cap);
+	while (buf) {
+		size_t n = fread(buf + len, 1, cap - len - 1, f);
+
+		len += n;
+		if (len < cap - 1)
+			break;
+		cap *= 2;
+		buf = realloc(buf, cap);
+	}
+	fclose(f);
+	if (!buf)
+		return -ENOMEM;
+	buf[len] = '\0';
+	*out = buf;
+	return 0;
+}
+
+int profile_set__new(const char *const *files, int nfiles, const char *const *probes, int nprobes,
+		     struct profile_set **out)
+{
+	struct profile_set *ps = calloc(1, sizeof(*ps));
+	size_t len;
+	int err;
+
+	*out = NULL;
+	if (!ps)
+		return -ENOMEM;
+	err = parse_text(ps, builtin_glib, "built-in profile glib");
+	if (!err)
+		err = parse_text(ps, builtin_redis, "built-in profile redis");
+	for (int i = 0; !err && i < nfiles; i++) {
+		char *text = NULL;
+
+		err = read_file(files[i], &text);
+		if (!err) {
+			err = parse_text(ps, text, files[i]);
+			free(text);
+		}
+	}
+	for (int i = 0; !err && i < nprobes; i++)
+		err = parse_probe_opt(ps, probes[i]);
+	if (err) {
+		profile_set__free(ps);
+		return err;
+	}
+	len = (size_t)snprintf(ps->libraries, sizeof(ps->libraries), "cmap");
+	for (int i = 0; i < ps->n && len < sizeof(ps->libraries); i++)
+		len += (size_t)snprintf(ps->libraries + len, sizeof(ps->libraries) - len, ",%s",
+					ps->p[i]->name);
+	*out = ps;
+	return 0;
+}
+
+void profile_set__free(struct profile_set *ps)
+{
+	if (!ps)
+		return;
+	for (int i = 0; i < ps->n; i++)
+		free(ps->p[i]);
+	free(ps);
+}
+
+const char *profile_set__libraries(const struct profile_set *ps)
+{
+	return ps->libraries;
+}
+
+/* --- planning --- */
+
+struct planner {
+	const struct profile_set *ps;
+	const struct target *t;
+	struct probe_plan *plan;
+	char seen[64][4096]; /* mapped objects already looked at */
+	int nseen;
+	bool found[MAX_PROFILES];   /* an object of the profile is mapped */
+	int err;
+};
+
+static void plan_log(char **buf, size_t *len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void plan_log(char **buf, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	char *n;
+	int k;
+
+	va_start(ap, fmt);
+	k = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (k < 0)
+		return;
+	n = realloc(*buf, *len + (size_t)k + 1);
+	if (!n)
+		return;
+	*buf = n;
+	va_start(ap, fmt);
+	vsnprintf(*buf + *len, (size_t)k + 1, fmt, ap);
+	va_end(ap);
+	*len += (size_t)k;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+/* Does mapped file @path go with object name @obj?  "libglib-2.0.so.0" matches its real file
+ * "libglib-2.0.so.0.7400.6"; an executable matches by name. */
+static bool object_matches(const char *obj, const char *path)
+{
+	const char *b = base_name(path);
+	size_t n = strlen(obj);
+
+	if (strchr(obj, '/'))
+		return !strcmp(obj, path);
+	return !strcmp(b, obj) || (!strncmp(b, obj, n) && b[n] == '.');
+}
+
+/* The library's version as a string, "" when it cannot be read (with @why). */
+static void module_version(const struct profile *p, struct elfsym_file *ef, const char *mapped,
+			   const char *obj, char *ver, size_t len, char *why, size_t wlen)
+{
+	ver[0] = '\0';
+	switch (p->version_kind) {
+	case VERSION_SYMBOLS: {
+		size_t at = 0;
+
+		for (int i = 0; i < p->nversion_syms; i++) {
+			__u32 v;
+
+			if (elfsym__read_object(ef, p->version_syms[i], &v, sizeof(v))) {
+				snprintf(why, wlen, "no data symbol %s to read the version from",
+					 p->version_syms[i]);
+				ver[0] = '\0';
+				return;
+			}
+			at += (size_t)snprintf(ver + at, at < len ? len - at : 0, "%s%u",
+					       i ? "." : "", v);
+		}
+		return;
+	}
+	case VERSION_RETCONST: {
+		struct elfsym_sym s;
+		__u32 v;
+
+		/* mov $imm32, %eax; ret */
+		if (elfsym__find(ef, p->version_syms[0], &s) || s.code_len < 6 ||
+		    s.code[0] != 0xb8 || s.code[5] != 0xc3) {
+			snprintf(why, wlen, "%s is not a function returning a constant",
+				 p->version_syms[0]);
+			return;
+		}
+		memcpy(&v, s.code + 1, sizeof(v));
+		snprintf(ver, len, "%u.%u.%u", (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff);
+		return;
+	}
+	case VERSION_SONAME: {
+		const char *b = base_name(mapped);
+		size_t n = strlen(obj);
+
+		if (!strncmp(b, obj, n) && b[n] == '.')
+			snprintf(ver, len, "%s", b + n + 1);
+		else
+			snprintf(why, wlen, "the file name %s has no version after %s", b, obj);
+		return;
+	}
+	case VERSION_BUILD_ID:
+		snprintf(ver, len, "%s", elfsym__build_id(ef));
+		if (!ver[0])
+			snprintf(why, wlen, "the file has no build-id");
+		return;
+	default:
+		snprintf(why, wlen, "the profile states no way to read the version");
+		return;
+	}
+}
+
+/* Expected added cost of one hit, from measurements on this kind of machine (docs/profiles.md). */
+static const char *site_cost(int kind, bool ret)
+{
+	switch (kind) {
+	case UPROBE_SITE_NOP5:
+		return ret ? "~0.2 us/hit + ~0.5 us per return seen" : "~0.2 us/hit";
+	case UPROBE_SITE_NOP:
+	case UPROBE_SITE_PUSH:
+	case UPROBE_SITE_BRANCH:
+		return ret ? "~0.6 us/hit + ~0.5 us per return seen" : "~0.6 us/hit";
+	default:
+		return ret ? "~4 us/hit (single-stepped) + ~0.5 us per return seen" :
+			     "~4 us/hit (single-stepped)";
+	}
+}
+
+static int plan_add_site(struct plan_module *pm, const struct plan_site *s)
+{
+	void *n = realloc(pm->sites, (size_t)(pm->nsites + 1) * sizeof(*pm->sites));
+
+	if (!n)
+		return -ENOMEM;
+	pm->sites = n;
+	pm->sites[pm->nsites++] = *s;
+	return 0;
+}
+
+static void refuse(struct planner *pl, const struct profile *p, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A probe left out.  One the user wrote (--probe, --profile) makes the run fail. */
+static void refuse(struct planner *pl, const struct profile *p, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	plan_log(&pl->plan->refusals, &pl->plan->reflen, "%s\n", line);
+	if (strncmp(p->origin, "built-in", 8))
+		pl->plan->fatal++;
+	plan_log(&pl->plan->log, &pl->plan->loglen, "    not attached: %s\n", line);
+}
+
+/* Profile @pi against the object mapped from @mapped (opened as @path). */
+static int plan_profile(struct planner *pl, int pi, const char *obj, const char *path,
+			const char *mapped)
+{
+	const struct profile *p = pl->ps->p[pi];
+	struct probe_plan *plan = pl->plan;
+	const struct fieldset *fs = NULL;
+	struct elfsym_file *ef = NULL;
+	char ver[96], why[256] = "", root[64] = "";
+	struct plan_module pm = {};
+	int err = 0;
+
+	pl->found[pi] = true;
+	if (strcmp(path, mapped))
+		snprintf(root, sizeof(root), "/proc/%d/root", pl->t->pid);
+	err = elfsym__open(path, root, &ef);
+	if (err) {
+		plan_log(&plan->log, &plan->loglen, "profile %s: cannot read %s: %s\n", p->name, mapped,
+		     strerror(-err));
+		return 0;
+	}
+	for (int i = 0; i < p->nrequire; i++) {
+		struct elfsym_sym s;
+
+		if (elfsym__find(ef, p->require[i], &s)) {
+			plan_log(&plan->log, &plan->loglen,
+			     "profile %s: not matched: %s has no symbol %s%s\n", p->name, mapped,
+			     p->require[i],
+			     elfsym__stripped(ef) ? " (stripped, and no debug file found under "
+						    "/usr/lib/debug)" : "");
+			if (elfsym__stripped(ef))
+				refuse(pl, p, "%s: %s has no symbol %s (stripped?); install its debug "
+					   "file under /usr/lib/debug/.build-id", p->name, mapped,
+				       p->require[i]);
+			goto out;
+		}
+	}
+	module_version(p, ef, mapped, obj, ver, sizeof(ver), why, sizeof(why));
+	for (int i = 0; ver[0] && i < p->nfsets && !fs; i++)
+		if (!fnmatch(p->fsets[i].glob, ver, 0))
+			fs = &p->fsets[i];
+	plan_log(&plan->log, &plan->loglen, "profile %s (%s): %s%s%s%s%s%s\n", p->name, p->origin, mapped,
+	     ver[0] ? ", version " : "", ver, fs ? ", fields for " : "", fs ? fs->glob : "",
+	     elfsym__debug_path(ef) ? ", symbols from the debug file" : "");
+	snprintf(pm.path, sizeof(pm.path), "%s", path);
+	snprintf(pm.mapped, sizeof(pm.mapped), "%s", mapped);
+	pm.lib = pi + 1;
+	for (int i = 0; i < p->nprobes; i++) {
+		const struct pprobe *pp = &p->probes[i];
+		struct plan_site site = {};
+		struct elfsym_sym s;
+		char bad[160];
+
+		err = probe_spec(pp, fs, &site.spec, bad, sizeof(bad));
+		if (err == -ENOENT) {
+			if (ver[0])
+				refuse(pl, p, "%s %s in %s: %s is version %s; the %s profile knows the "
+					   "field offsets of %s only (add a 'fields' line for this "
+					   "version with --profile FILE)", mt_role_name(pp->role),
+				       pp->sym, p->name, base_name(mapped), ver, p->name,
+				       p->nfsets ? p->fsets[0].glob : "no version");
+			else
+				refuse(pl, p, "%s %s in %s: the version of %s is unknown (%s), so its "
+					   "struct fields cannot be read", mt_role_name(pp->role),
+				       pp->sym, p->name, base_name(mapped), why);
+			err = 0;
+			continue;
+		}
+		if (err)
+			goto out;
+		if (elfsym__find(ef, pp->sym, &s)) {
+			refuse(pl, p, "%s %s in %s: %s has no symbol %s%s", mt_role_name(pp->role),
+			       pp->sym, p->name, mapped, pp->sym,
+			       elfsym__stripped(ef) ? " (stripped?); install its debug file under "
+						      "/usr/lib/debug/.build-id" : "");
+			continue;
+		}
+		snprintf(site.sym, sizeof(site.sym), "%s", pp->sym);
+		site.vaddr = s.vaddr;
+		site.file_offset = s.file_offset;
+		site.kind = elfsym__site_kind(s.code, s.code_len);
+		site.spec.lib = (__u32)pm.lib;
+		plan_log(&plan->log, &plan->loglen, "    %-12s %-28s 0x%-8llx %-18s %s\n",
+		     mt_role_name(pp->role), pp->sym, (unsigned long long)s.vaddr,
+		     elfsym__site_kind_name(site.kind),
+		     site_cost(site.kind, site.spec.flags & MT_SPEC_RETURN));
+		err = plan_add_site(&pm, &site);
+		if (err)
+			goto out;
+	}
+	if (pm.nsites) {
+		void *n = realloc(plan->modules, (size_t)(plan->nmodules + 1) * sizeof(pm));
+
+		if (!n) {
+			err = -ENOMEM;
+			goto out;
+		}
+		plan->modules = n;
+		plan->modules[plan->nmodules++] = pm;
+		pm.sites = NULL;
+	}
+out:
+	free(pm.sites);
+	elfsym__close(ef);
+	return err;
+}
+
+static int plan_mapping(const struct proc_map *m, void *arg)
+{
+	struct planner *pl = arg;
+	char path[4096];
+
+	if (!m->exec || m->path[0] != '/' || m->deleted)
+		return 0;
+	for (int i = 0; i < pl->nseen; i++)
+		if (!strcmp(pl->seen[i], m->path))
+			return 0;
+	if (pl->nseen < 64)
+		snprintf(pl->seen[pl->nseen++], sizeof(pl->seen[0]), "%s", m->path);
+	if (pl->t->root[0])
+		snprintf(path, sizeof(path), "%s%s", pl->t->root, m->path);
+	else
+		snprintf(path, sizeof(path), "%s", m->path);
+	for (int pi = 0; pi < pl->ps->n; pi++) {
+		const struct profile *p = pl->ps->p[pi];
+
+		for (int o = 0; o < p->nobjects; o++) {
+			if (!object_matches(p->objects[o], m->path))
+				continue;
+			pl->err = plan_profile(pl, pi, p->objects[o], path, m->path);
+			if (pl->err)
+				return pl->err;
+			break;
+		}
+	}
+	return 0;
+}
+
+int profile_set__plan(const struct profile_set *ps, const struct target *t,
+		      struct probe_plan **out)
+{
+	struct planner *pl = calloc(1, sizeof(*pl));
+	int err;
+
+	*out = NULL;
+	if (!pl)
+		return -ENOMEM;
+	pl->ps = ps;
+	pl->t = t;
+	pl->plan = calloc(1, sizeof(*pl->plan));
+	if (!pl->plan) {
+		free(pl);
+		return -ENOMEM;
+	}
+	err = procfs__maps(t->pid, plan_mapping, pl);
+	if (!err)
+		err = pl->err;
+	for (int pi = 0; !err && pi < ps->n; pi++) {
+		const struct profile *p = ps->p[pi];
+		char objs[512] = "";
+		size_t len = 0;
+
+		if (pl->found[pi])
+			continue;
+		for (int o = 0; o < p->nobjects; o++)
+			len += (size_t)snprintf(objs + len, len < sizeof(objs) ? sizeof(objs) - len : 0,
+						"%s%s", o ? " or " : "", p->objects[o]);
+		plan_log(&pl->plan->log, &pl->plan->loglen,
+		     "profile %s (%s): not matched: no mapped object named %s\n", p->name,
+		     p->origin, objs);
+		/* a --probe the user asked for, whose object is not there, is an error to show */
+		if (!strcmp(p->origin, "--probe"))
+			refuse(pl, p, "--probe for %s: PID %d maps no object named %s", p->name, t->pid,
+			       objs);
+	}
+	if (err) {
+		probe_plan__free(pl->plan);
+		free(pl);
+		return err;
+	}
+	if (!pl->plan->refusals)
+		pl->plan->refusals = strdup("");
+	if (!pl->plan->log)
+		pl->plan->log = strdup("");
+	*out = pl->plan;
+	free(pl);
+	return 0;
+}
+
+void probe_plan__free(struct probe_plan *p)
+{
+	if (!p)
+		return;
+	for (int i = 0; i < p->nmodules; i++)
+		free(p->modules[i].sites);
+	free(p->modules);
+	free(p->log);
+	free(p->refusals);
+	free(p);
+}
+
+int probe_plan__sites(const struct probe_plan *p)
+{
+	int n = 0;
+
+	for (int i = 0; p && i < p->nmodules; i++)
+		n += p->modules[i].nsites;
+	return n;
+}

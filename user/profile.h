@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Probe profiles: how maptrace traces a map library that has no USDT probes of its own.
+ *
+ * A profile names the objects it applies to (a shared library's soname or an executable's
+ * name), the symbols they must export, how to learn the library's version, the struct fields
+ * it reads per version, and one probe per function: its role for the map and where the map
+ * pointer and the sizes are.  Built-in profiles (GLib, Redis) are written in the same text
+ * format users write with --profile FILE; --probe adds one probe on the command line.  The
+ * format is documented in docs/profiles.md.
+ *
+ * profile_set__plan() matches every profile against a process's mappings and resolves each
+ * probe to a file offset and a struct mt_probe_spec; the tracer attaches the plan with one
+ * uprobe session link per module.
+ */
+#ifndef MT_PROFILE_H
+#define MT_PROFILE_H
+
+#include <stdio.h>
+#include "maptrace.h"
+
+struct profile_set;
+struct target;
+
+/**
+ * profile_set__new() - the built-in profiles plus those of @files (--profile) and @probes
+ * (--probe), parsed.  On a syntax error prints one line naming the file (or option), the line
+ * and the fix.  Return: 0 and *@out, -EINVAL, -ENOENT for a missing file, -ENOMEM.
+ */
+int profile_set__new(const char *const *files, int nfiles, const char *const *probes, int nprobes,
+		     struct profile_set **out);
+
+/** profile_set__free() - NULL is allowed. */
+void profile_set__free(struct profile_set *ps);
+
+/**
+ * profile_set__libraries() - the library names by record lib index, comma-separated: index 0
+ * is "cmap" (the USDT library), then each profile.  Points into @ps.
+ */
+const char *profile_set__libraries(const struct profile_set *ps);
+
+/* One resolved probe site. */
+struct plan_site {
+	char sym[128];
+	__u64 vaddr;
+	__u64 file_offset;
+	int kind; /* enum uprobe_site_kind */
+	struct mt_probe_spec spec;
+};
+
+/* The sites of one mapped object. */
+struct plan_module {
+	char path[4096];   /* path maptrace opens */
+	char mapped[4096]; /* path as the target sees it */
+	int lib;	   /* profile index (record lib) */
+	struct plan_site *sites;
+	int nsites;
+};
+
+struct probe_plan {
+	struct plan_module *modules;
+	int nmodules;
+	char *log;	/* what --list prints: matches, probes, and why profiles did not match */
+	size_t loglen;
+	char *refusals; /* one line per probe that could not be attached, "" when none */
+	size_t reflen;
+	int fatal;	/* refusals of probes the user gave (--probe, --profile FILE) */
+};
+
+/**
+ * profile_set__plan() - match the profiles against process @t's mapped objects.
+ * Probes that cannot be resolved (missing symbol, unknown version for a field) are left out
+ * and explained in plan->refusals.  Return: 0 and *@out (possibly with no modules), or -errno.
+ */
+int profile_set__plan(const struct profile_set *ps, const struct target *t,
+		      struct probe_plan **out);
+
+/** probe_plan__free() - NULL is allowed. */
+void probe_plan__free(struct probe_plan *p);
+
+/** probe_plan__sites() - total sites of the plan. */
+int probe_plan__sites(const struct probe_plan *p);
+
+/** mt_role_name() - "insert", "resize", ... for enum mt_role; "?" when unknown. */
+const char *mt_role_name(int role);
+
+#endif /* MT_PROFILE_H */
