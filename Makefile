@@ -54,7 +54,8 @@ TEST_BPF_SRCS := $(wildcard tests/bpf/*.bpf.c)
 TEST_SKELS := $(TEST_BPF_SRCS:tests/bpf/%.bpf.c=$(OUTPUT)/tests/bpf/%.skel.h)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%,$(wildcard tests/unit/test_*.c))
-TEST_PROGS := $(patsubst tests/progs/%.c,$(OUTPUT)/tests/progs/%,$(filter-out tests/progs/lockchain.c,$(wildcard tests/progs/*.c)))
+TEST_PROGS := $(patsubst tests/progs/%.c,$(OUTPUT)/tests/progs/%,$(filter-out tests/progs/lockchain.c tests/progs/ghash.c,$(wildcard tests/progs/*.c))) \
+	      $(OUTPUT)/tests/progs/ghash
 LIBMAPTRACE_A := $(OUTPUT)/libmaptrace.a
 
 LIB_TESTS := $(patsubst tests/lib/%.c,$(OUTPUT)/tests/lib/%,$(filter-out tests/lib/test_stress.c,$(wildcard tests/lib/test_*.c)))
@@ -173,6 +174,11 @@ $(OUTPUT)/tests/progs/%: tests/progs/%.c $(LIBCMAP_A) | $(OUTPUT)/tests/progs
 $(OUTPUT)/tests/progs/mapload-nopie: $(MAPLOAD_SRCS) $(LIB_SRCS) | $(OUTPUT)/tests/progs
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(WARN) -pthread -fno-pie -no-pie $(INCLUDES) $^ -lm -o $@
+
+# A GLib GHashTable workload, for the built-in glib profile's tests.
+$(OUTPUT)/tests/progs/ghash: tests/progs/ghash.c | $(OUTPUT)/tests/progs
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O2 -g $(WARN) $< $$(pkg-config --cflags --libs glib-2.0) -o $@
 
 # The same waiting stack with and without frame pointers, for the unwinding tests.
 $(OUTPUT)/tests/progs/lockchain-nofp: tests/progs/lockchain.c | $(OUTPUT)/tests/progs

@@ -24,6 +24,7 @@ tests=(
 	"unit-hist|60|.output/tests/unit/test_hist"
 	"unit-report|60|.output/tests/unit/test_report"
 	"unit-symbolizer|120|.output/tests/unit/test_symbolizer"
+	"unit-elfsym|120|.output/tests/unit/test_elfsym"
 	"unit-usdt|120|.output/tests/unit/test_usdt"
 	"unit-export|120|.output/tests/unit/test_export"
 	"unit-trace-file|300|.output/tests/unit/test_trace_file"
@@ -36,6 +37,7 @@ tests=(
 	"maptrace-trace|300|tests/maptrace/test_trace.sh"
 	"maptrace-stacks|300|tests/maptrace/test_stacks.sh"
 	"maptrace-prom|300|tests/maptrace/test_prom.sh"
+	"maptrace-profiles|600|tests/maptrace/test_profiles.sh"
 )
 
 for t in "${tests[@]}"; do

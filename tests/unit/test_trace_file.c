@@ -206,7 +206,7 @@ static void src_futex(struct source *s, __u64 uaddr, __u64 wait, __u32 in_lib, i
 
 static void src_counts(struct source *s, __u64 map, __u64 ins, __u64 del, __u64 hits, __u64 misses)
 {
-	struct mt_map_counts c = {ins, del, hits, misses};
+	struct mt_map_counts c = { .inserts = ins, .deletes = del, .sync_hits = hits, .sync_misses = misses };
 
 	note(s, trace_writer__counts(s->w, map, &c), "trace_writer__counts");
 	if (model__set_counts(s->m, map, &c))
@@ -1147,7 +1147,21 @@ static void test_bad_files(const unsigned char *good, size_t len)
 	      st.why);
 
 	memcpy(buf, good, len);
-	buf[len / 2] ^= 0x10;
+	{
+		/* a payload byte of the record that holds the middle of the file */
+		size_t off = 32, size;
+
+		while (off < len) {
+			__u32 sz;
+
+			memcpy(&sz, buf + off + 4, sizeof(sz));
+			size = sz;
+			if (off + size > len / 2 || !size)
+				break;
+			off += size;
+		}
+		buf[off + 16] ^= 0x10;
+	}
 	err = load_bytes(buf, len, m, &st);
 	check(!err && !st.complete && !st.truncated && strstr(st.why, "bad checksum"),
 	      "reader: a flipped bit stops the read at its record: '%s'", st.why);

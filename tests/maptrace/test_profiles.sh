@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# Maps of libraries without maptrace's USDT probes: GLib's GHashTable and Redis's dict through
+# the built-in profiles, a table written for the test through --probe and --profile FILE, a
+# target in another mount namespace, and a stripped binary with and without its debug file.
+# Every count is checked against what the program itself (or Redis) says.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/redis.sh"
+GHASH=.output/tests/progs/ghash
+CUSTOMHT=.output/tests/progs/customht
+
+# same_resizes MT_JSON MAPEXPR TARGET_JSON TABLEEXPR: the map's grows, shrinks and size path
+# are exactly the resizes the program saw (MAPEXPR over d, the report; TABLEEXPR over t, the
+# program's own JSON).
+same_resizes() {
+	python3 - "$@" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); m = eval(sys.argv[2])
+t = json.load(open(sys.argv[3])); tab = eval(sys.argv[4])
+rs = tab['resizes']
+path = [rs[0][0]] + [n for _, n in rs] if rs else []
+grows = sum(1 for o, n in rs if n > o); shrinks = sum(1 for o, n in rs if n < o)
+got = (m['grows'], m['shrinks'], m['sizes'])
+want = (grows, shrinks, path)
+if got != want:
+    print('# maptrace (grows, shrinks, sizes) %s\n# program  %s' % (got, want))
+    sys.exit(1)
+PY
+}
+
+# --- GLib: a GHashTable filled by 4 threads under a GMutex, then emptied -----------------------
+traced glib --json -- "$GHASH" 4 100000 1 3
+M=$TMP/glib.mt.out T=$TMP/glib.target.out
+TABLE=$(jget "$T" "d['table']") MUTEX=$(jget "$T" "d['mutex']")
+MAP="[m for m in d['maps'] if m['addr'] == '$TABLE'][0]"
+check "glib: maptrace exited 0 ($glib_mt_rc)" [ "$glib_mt_rc" -eq 0 ]
+check "glib: the program ran ($glib_target_rc)" [ "$glib_target_rc" -eq 0 ]
+check "glib: the table is reported with library glib" \
+	[ "$(jget "$M" "$MAP['library']")" = glib ]
+check "glib: $(jget "$T" "d['nresizes']") resizes, the same as the program saw" \
+	same_resizes "$M" "$MAP" "$T" "t"
+check "glib: 100000 inserts, 100000 removes" \
+	[ "$(jget "$M" "($MAP['inserts'], $MAP['deletes'])")" = "(100000, 100000)" ]
+check "glib: largest size 131072 = the program's full size" \
+	[ "$(jget "$M" "max($MAP['sizes'])")" = "$(jget "$T" "d['full_size']")" ]
+check "glib: resizes are timed (grow_ns_total > 0)" \
+	[ "$(jget "$M" "$MAP['grow_ns_total'] > 0")" = True ]
+check "glib: sizes in slots" [ "$(jget "$M" "$MAP['sizes_unit']")" = slots ]
+# GLib's GMutex waits on its own word (&mutex->i[0]): at least the 3 forced waits
+WAITS=$(jget "$M" "[l['contentions'] for l in d['locks'] if l['addr'] == '$MUTEX'][0]")
+check "glib: GMutex waits at the mutex's address ($WAITS >= 3)" \
+	[ "$(jget "$M" "[l['contentions'] for l in d['locks'] if l['addr'] == '$MUTEX'][0] >= 3")" = True ]
+check "glib: a resize stack names the inserting function" \
+	[ "$(jget "$M" "any('filler' in f for s in $MAP['top_stacks'] for f in s['frames'])")" = True ]
+
+# --list names the profile, the version, each probe with its address and cost
+"$GHASH" 1 10 3 >/dev/null 2>"$TMP/list.err" &
+gp=$!
+wait_for "$TMP/list.err" pid 5
+"$MAPTRACE" -p "$gp" --list >"$TMP/list.out" 2>&1
+check "--list: exits 0" [ $? -eq 0 ]
+check "--list: glib matched with version and fields" \
+	grep -q "profile glib (built-in profile glib): .*libglib-2.0.so.0.*, version 2\.74\.[0-9]*, fields for 2.74.\*" "$TMP/list.out"
+check "--list: the insert probe with address, instruction kind and cost" \
+	grep -qE "^ +insert +g_hash_table_insert +0x[0-9a-f]+ +push \(emulated\) +~0\.6 us/hit" "$TMP/list.out"
+check "--list: why redis did not match" \
+	grep -q "profile redis (built-in profile redis): not matched: no mapped object named redis-server or redis-check-rdb" "$TMP/list.out"
+kill "$gp" 2>/dev/null
+wait "$gp" 2>/dev/null
+
+# --- Redis: the keyspace dict while 200,000 keys are loaded ------------------------------------
+port=$(redis_free_port)
+if redis_start redis "$port"; then
+	"$MAPTRACE" -p "$REDIS_PID" --json 0.2 >"$TMP/redis.json" 2>"$TMP/redis.err" &
+	mpid=$!
+	wait_for "$TMP/redis.err" "tracing PID" 20
+	"$MAPTRACE" -p "$REDIS_PID" 0.2 >"$TMP/redis.live" 2>/dev/null &
+	lpid=$!
+	sleep 0.5
+	# in four steps of 1000, 9000, 50000 and 140000 keys: the live reports see the dict grow
+	for chunk in 1:1000 1001:9000 10001:50000 60001:140000; do
+		redis_load "$port" "${chunk#*:}" "${chunk%:*}" || not_ok "redis: loading keys $chunk"
+		sleep 0.4
+	done
+	sleep 0.5
+	HT=$(redis_htstats "$port")
+	kill -INT "$mpid" "$lpid"
+	wait "$mpid"
+	mrc=$?
+	wait "$lpid"
+	redis_stop "$port"
+	R=$TMP/redis.json
+	KS="[m for m in d['maps'] if m['inserts'] >= 200000][0]"
+	check "redis: maptrace exited 0 ($mrc)" [ "$mrc" -eq 0 ]
+	check "redis: one dict took the 200000 inserts, library redis" \
+		[ "$(jget "$R" "[m['library'] for m in d['maps'] if m['inserts'] >= 200000]")" = "['redis']" ]
+	check "redis: its final size $(jget "$R" "$KS['size']") = DEBUG HTSTATS 0's table size $HT" \
+		[ "$(jget "$R" "$KS['size']")" = "$HT" ]
+	check "redis: 16 expansions 4 -> 262144 ($(jget "$R" "$KS['grows']"))" \
+		[ "$(jget "$R" "($KS['grows'], $KS['sizes'][0], $KS['sizes'][-1])")" = "(16, 4, 262144)" ]
+	check "redis: every expansion's rehash completed ($(jget "$R" "$KS['grows_done']"))" \
+		[ "$(jget "$R" "$KS['grows_done']")" = 16 ]
+	# rehashing moves every bucket of each old table: 4 + 8 + ... + 131072
+	check "redis: rehashing moved 262140 buckets ($(jget "$R" "$KS['evacuated']"))" \
+		[ "$(jget "$R" "$KS['evacuated']")" = 262140 ]
+	check "redis: rehash steps and elapsed time recorded" \
+		[ "$(jget "$R" "$KS['rehash_steps'] > 16 and $KS['rehash_elapsed_ns'] >= $KS['evac_ns_total'] > 0")" = True ]
+	check "redis: the advice names the dict and its size path" \
+		[ "$(jget "$R" "any(a.startswith('redis map ') and '4 -> 262144 slots' in a for a in d['advice'])")" = True ]
+	# the live tables show the dict's grows climbing while keys are loaded
+	GROWS=$(awk '/^ADDR/ { t = 1; next } t && $2 == "redis" && $4 > 0 { print $4 } /^[A-Z]/ { t = 0 }' "$TMP/redis.live" | uniq | tr '\n' ' ')
+	check "redis: live reports show the dict growing ($GROWS)" \
+		python3 -c "import sys; g=[int(x) for x in '$GROWS'.split()]; sys.exit(not (len(g) >= 3 and g == sorted(g) and g[-1] == 16))"
+else
+	not_ok "redis: redis-server did not start: $(tail -3 "$TMP"/redis*.log 2>/dev/null)"
+fi
+
+# --- A table maptrace has no profile for: --probe and --profile FILE -------------------------
+PROBES=(--probe "create:customht:ht_new:map=ret,size=u64@0"
+	--probe "insert:customht:ht_insert:map=arg0"
+	--probe "delete:customht:ht_remove:map=arg0"
+	--probe "grow:customht:ht_resize:map=arg0,size=u64@0,new_size=arg1"
+	--probe "destroy:customht:ht_free:map=arg0")
+traced probe --json "${PROBES[@]}" -- "$CUSTOMHT" 5000 1 1
+M=$TMP/probe.mt.out T=$TMP/probe.target.out
+check "--probe: maptrace exited 0 ($probe_mt_rc)" [ "$probe_mt_rc" -eq 0 ]
+check "--probe: every resize, sizes not powers of two" \
+	same_resizes "$M" "[m for m in d['maps'] if m['library'] == 'customht'][0]" "$T" "t['tables'][0]"
+check "--probe: 5000 inserts and removes" \
+	[ "$(jget "$M" "[(m['inserts'], m['deletes']) for m in d['maps'] if m['library'] == 'customht']")" = "[(5000, 5000)]" ]
+
+cat >"$TMP/customht.profile" <<'EOF'
+# the test's own table: struct ht { unsigned long size, count; ... }
+profile customht
+object customht
+require ht_insert ht_resize
+version build-id
+fields * size=u64@0 count=u64@8
+probe create ht_new map=ret size=size
+probe insert ht_insert map=arg0
+probe delete ht_remove map=arg0
+probe resize ht_resize map=arg0 size=size new_size=arg1 count=count
+probe destroy ht_free map=arg0
+EOF
+traced profile --json --profile "$TMP/customht.profile" -- "$CUSTOMHT" 3000 1 2
+M=$TMP/profile.mt.out T=$TMP/profile.target.out
+check "--profile: maptrace exited 0 ($profile_mt_rc)" [ "$profile_mt_rc" -eq 0 ]
+check "--profile: two tables (one address may be reused), each with every resize" \
+	python3 - "$M" "$T" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); t = json.load(open(sys.argv[2]))
+def key(g, s, p): return (g, s, tuple(p))
+got = sorted(key(m['grows'], m['shrinks'], m['sizes']) for m in d['maps'] if m['library'] == 'customht')
+want = sorted(key(sum(n > o for o, n in x['resizes']), sum(n < o for o, n in x['resizes']),
+                  [x['resizes'][0][0]] + [n for _, n in x['resizes']]) for x in t['tables'])
+sys.exit(got != want)
+PY
+
+# bad profiles and probes: one line naming the problem, non-zero exit
+printf 'profile x\nobject x\nprobe explode x_fn map=arg0\n' >"$TMP/bad.profile"
+"$MAPTRACE" -p 1 --profile "$TMP/bad.profile" >/dev/null 2>"$TMP/bad.err"
+check "--profile with an unknown role: exit 2 or 1 and the line named" \
+	grep -q "bad.profile line 3: unknown role" "$TMP/bad.err"
+"$MAPTRACE" -p 1 --probe "grow:libfoo.so" >/dev/null 2>"$TMP/bad2.err"
+check "--probe without a symbol: the syntax is shown" \
+	grep -q "want ROLE:OBJECT:SYMBOL\[:KEY=VALUE,...\]" "$TMP/bad2.err"
+"$MAPTRACE" -p 1 --probe "grow:libfoo.so:foo:map=arg9" >/dev/null 2>"$TMP/bad3.err"
+check "--probe with a bad value: names it" grep -q "at 'map=arg9'" "$TMP/bad3.err"
+
+# --- A target in its own mount namespace, running its own copy of the binary ------------------
+mkdir -p "$TMP/nsroot"
+NSBIN=/mnt/maptrace-ns-test
+mkdir -p "$NSBIN"
+unshare -m --propagation private bash -c "mount -t tmpfs none $NSBIN && cp $CUSTOMHT $NSBIN/customht-ns && exec $NSBIN/customht-ns 4000 1 1" \
+	>"$TMP/ns.target.out" 2>"$TMP/ns.target.err" &
+wait_for "$TMP/ns.target.err" pid 10
+NSPID=$(sed -n 's/.*pid \([0-9]*\).*/\1/p' "$TMP/ns.target.err")
+check "mount namespace: the binary is not visible from here" [ ! -e "$NSBIN/customht-ns" ]
+"$MAPTRACE" -p "$NSPID" --json --probe "grow:customht-ns:ht_resize:map=arg0,size=u64@0,new_size=arg1" \
+	--probe "insert:customht-ns:ht_insert:map=arg0" >"$TMP/ns.mt.out" 2>"$TMP/ns.mt.err"
+nsrc=$?
+wait
+check "mount namespace: maptrace exited 0 ($nsrc: $(tail -1 "$TMP/ns.mt.err"))" [ "$nsrc" -eq 0 ]
+check "mount namespace: every resize" \
+	same_resizes "$TMP/ns.mt.out" "[m for m in d['maps'] if m['library'] == 'customht-ns'][0]" "$TMP/ns.target.out" "t['tables'][0]"
+check "mount namespace: resize stacks symbolized from the namespace's binary (ht_insert)" \
+	[ "$(jget "$TMP/ns.mt.out" "any(f.startswith('ht_insert') for m in d['maps'] for s in m['top_stacks'] for f in s['frames'])")" = True ]
+rmdir "$NSBIN" 2>/dev/null
+
+# --- A stripped binary: a clear refusal; with its debug file under /usr/lib/debug: traced -------
+STRIPPED=$TMP/customht-stripped
+objcopy --only-keep-debug "$CUSTOMHT" "$TMP/customht.debug"
+strip -o "$STRIPPED" "$CUSTOMHT"
+BUILD_ID=$(readelf -n "$STRIPPED" | sed -n 's/.*Build ID: \([0-9a-f]*\).*/\1/p')
+DEBUG_FILE=/usr/lib/debug/.build-id/${BUILD_ID:0:2}/${BUILD_ID:2}.debug
+SPROBES=(--probe "grow:customht-stripped:ht_resize:map=arg0,size=u64@0,new_size=arg1")
+check "stripped: the copy has no ht_resize symbol" bash -c "! nm '$STRIPPED' 2>/dev/null | grep -q ht_resize"
+check "stripped: no debug file installed for build-id $BUILD_ID yet" [ ! -e "$DEBUG_FILE" ]
+traced stripped --json "${SPROBES[@]}" -- "$STRIPPED" 2000 1 1
+check "stripped: maptrace exits non-zero ($stripped_mt_rc)" [ "$stripped_mt_rc" -ne 0 ]
+check "stripped: the message names the missing symbol and the fix" \
+	grep -q "has no symbol ht_resize (stripped?); install its debug file under /usr/lib/debug/.build-id" "$TMP/stripped.mt.err"
+mkdir -p "$(dirname "$DEBUG_FILE")"
+cp "$TMP/customht.debug" "$DEBUG_FILE"
+traced debug --json "${SPROBES[@]}" -- "$STRIPPED" 2000 1 1
+rm -f "$DEBUG_FILE"
+rmdir "$(dirname "$DEBUG_FILE")" 2>/dev/null
+check "stripped + debug file: maptrace exited 0 ($debug_mt_rc)" [ "$debug_mt_rc" -eq 0 ]
+check "stripped + debug file: every resize" \
+	same_resizes "$TMP/debug.mt.out" "[m for m in d['maps'] if m['library'] == 'customht-stripped'][0]" "$TMP/debug.target.out" "t['tables'][0]"
+check "stripped + debug file: stacks symbolized (ht_insert)" \
+	[ "$(jget "$TMP/debug.mt.out" "any(f.startswith('ht_insert') for m in d['maps'] for s in m['top_stacks'] for f in s['frames'])")" = True ]
+finish

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A GLib GHashTable filled from several threads under a GMutex, for maptrace's real-target
+ * tests.  The program watches its own table: it reads the table's bucket count before and after
+ * every insert and remove (from GHashTable's private struct, GLib 2.74's layout, checked against
+ * the public API at start), so it knows exactly which resizes happened and with what sizes.
+ *
+ *   ghash THREADS KEYS [START_AFTER_S] [HOLD_ITERS]
+ *
+ * Phases: THREADS threads insert KEYS distinct keys (thread t the keys k with k % THREADS == t),
+ * each insert under one GMutex; then one thread removes every key, so the table shrinks again.
+ * Finally HOLD_ITERS times one thread holds the GMutex 5 ms while another blocks on it, so at
+ * least HOLD_ITERS futex waits happen on the mutex's word.
+ *
+ * Prints "ghash: pid N" on stderr, sleeps START_AFTER_S (default 1), and prints one JSON line on
+ * stdout with the table and mutex addresses, every resize seen, and the contention it caused.
+ */
+#include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_RESIZES 256
+
+/* The head of GLib 2.74's struct _GHashTable (glib/ghash.c). */
+struct ghash_head {
+	gsize size;
+	gint mod;
+	guint mask;
+	guint nnodes;
+	guint noccupied;
+};
+
+struct resize {
+	gsize old_size, new_size;
+};
+
+static GHashTable *table;
+static GMutex lock;
+static unsigned int nthreads, nkeys;
+static struct resize resizes[MAX_RESIZES];
+static unsigned int nresizes, contended;
+
+static gsize table_size(void)
+{
+	return ((const struct ghash_head *)table)->size;
+}
+
+static void note_resize(gsize before)
+{
+	gsize after = table_size();
+
+	if (after == before)
+		return;
+	if (nresizes < MAX_RESIZES)
+		resizes[nresizes] = (struct resize){ before, after };
+	nresizes++;
+}
+
+/* Take the mutex, counting the times it was already held. */
+static void take(void)
+{
+	if (!g_mutex_trylock(&lock)) {
+		__atomic_fetch_add(&contended, 1, __ATOMIC_RELAXED);
+		g_mutex_lock(&lock);
+	}
+}
+
+static gpointer filler(gpointer arg)
+{
+	unsigned int t = GPOINTER_TO_UINT(arg);
+
+	for (unsigned int k = t; k < nkeys; k += nthreads) {
+		gsize before;
+
+		take();
+		before = table_size();
+		g_hash_table_insert(table, GUINT_TO_POINTER(k + 1), GUINT_TO_POINTER(k));
+		note_resize(before);
+		g_mutex_unlock(&lock);
+	}
+	return NULL;
+}
+
+static gint holding;
+
+static gpointer holder(gpointer arg)
+{
+	g_mutex_lock(&lock);
+	g_atomic_int_set(&holding, 1);
+	g_usleep(5000);
+	g_mutex_unlock(&lock);
+	return arg;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int start_after = 1, hold_iters = 0;
+	GThread *threads[64];
+	const struct ghash_head *h;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: ghash THREADS KEYS [START_AFTER_S] [HOLD_ITERS]\n");
+		return 2;
+	}
+	nthreads = atoi(argv[1]);
+	nkeys = atoi(argv[2]);
+	if (argc > 3)
+		start_after = atoi(argv[3]);
+	if (argc > 4)
+		hold_iters = atoi(argv[4]);
+	if (nthreads < 1 || nthreads > 64) {
+		fprintf(stderr, "ghash: THREADS must be 1..64\n");
+		return 2;
+	}
+	if (glib_major_version != 2 || glib_minor_version != 74) {
+		fprintf(stderr, "ghash: built for GLib 2.74's private layout, running %u.%u\n",
+			glib_major_version, glib_minor_version);
+		return 2;
+	}
+	fprintf(stderr, "ghash: pid %d\n", getpid());
+	sleep(start_after);
+
+	table = g_hash_table_new(g_direct_hash, g_direct_equal);
+	g_mutex_init(&lock);
+	h = (const struct ghash_head *)table;
+	/* the layout check: a fresh table has 8 buckets, mask 7, no nodes */
+	if (h->size != 8 || h->mask != 7 || h->nnodes != 0) {
+		fprintf(stderr, "ghash: GHashTable layout is not 2.74's\n");
+		return 2;
+	}
+
+	for (unsigned int t = 0; t < nthreads; t++)
+		threads[t] = g_thread_new("filler", filler, GUINT_TO_POINTER(t));
+	for (unsigned int t = 0; t < nthreads; t++)
+		g_thread_join(threads[t]);
+	if (h->nnodes != g_hash_table_size(table) || h->nnodes != nkeys) {
+		fprintf(stderr, "ghash: nnodes %u, g_hash_table_size %u, keys %u\n", h->nnodes,
+			g_hash_table_size(table), nkeys);
+		return 1;
+	}
+	gsize full_size = table_size();
+
+	for (unsigned int k = 0; k < nkeys; k++) {
+		gsize before;
+
+		take();
+		before = table_size();
+		g_hash_table_remove(table, GUINT_TO_POINTER(k + 1));
+		note_resize(before);
+		g_mutex_unlock(&lock);
+	}
+
+	for (unsigned int i = 0; i < hold_iters; i++) {
+		GThread *th;
+
+		g_atomic_int_set(&holding, 0);
+		th = g_thread_new("holder", holder, NULL);
+		while (!g_atomic_int_get(&holding))
+			g_usleep(100);
+		g_mutex_lock(&lock);
+		g_mutex_unlock(&lock);
+		g_thread_join(th);
+	}
+
+	printf("{\"pid\": %d, \"table\": \"%#lx\", \"mutex\": \"%#lx\", \"keys\": %u, "
+	       "\"threads\": %u, \"full_size\": %zu, \"final_size\": %zu, \"contended\": %u, "
+	       "\"hold_iters\": %u, \"nresizes\": %u, \"resizes\": [",
+	       getpid(), (unsigned long)table, (unsigned long)&lock, nkeys, nthreads, full_size,
+	       table_size(), contended, hold_iters, nresizes);
+	for (unsigned int i = 0; i < nresizes && i < MAX_RESIZES; i++)
+		printf("%s[%zu, %zu]", i ? ", " : "", resizes[i].old_size, resizes[i].new_size);
+	printf("]}\n");
+	g_hash_table_destroy(table);
+	return 0;
+}
