@@ -258,7 +258,10 @@ static __always_inline void rec_send(void *rec, __u32 base, struct pt_regs *ureg
 	__u64 sp, len = base;
 	__u32 copied = 0;
 
-	if (stack_dwarf && uregs && base <= MT_REC_MAX && dwarf_allowed()) {
+	/* grows and resizes are few (a log of the map's size) and always worth a full stack */
+	bool rare = h->type == MT_REC_GROW || h->type == MT_REC_RESIZE;
+
+	if (stack_dwarf && uregs && base <= MT_REC_MAX && (rare || dwarf_allowed())) {
 		u = rec + base;
 		if (!bpf_probe_read_kernel(&u->regs, sizeof(u->regs), uregs)) {
 			sp = u->regs.rsp;

@@ -116,8 +116,10 @@ char *report__fmt_frame(char *buf, size_t size, const struct mt_frame *f)
 	const char *mod = report__module_base(f->module);
 	size_t n;
 
+	/* "name?+0x32b": only the nearest exported symbol below, not the function itself */
 	if (f->func && f->func[0])
-		n = (size_t)snprintf(buf, size, "%s+0x%llx", f->func,
+		n = (size_t)snprintf(buf, size, "%s%s+0x%llx", f->func,
+				     f->exact || (f->file && f->file[0]) ? "" : "?",
 				     (unsigned long long)f->offset);
 	else
 		n = (size_t)snprintf(buf, size, "0x%llx", (unsigned long long)f->ip);

@@ -83,6 +83,16 @@ static const char *fmt_sizes(char *buf, size_t size, const struct map_report *m)
 		snprintf(buf, size, "-");
 		return buf;
 	}
+	if (n > SIZES_SHOWN_WHOLE && m->shrinks) {
+		/* up and down again (GLib shrinks as it empties): first, largest, last */
+		__u64 top = 0;
+
+		for (int i = 0; i < n; i++)
+			top = m->sizes[i] > top ? m->sizes[i] : top;
+		snprintf(buf, size, "%s%llu->%s%llu->%s%llu", pre, (unsigned long long)m->sizes[0],
+			 pre, (unsigned long long)top, pre, (unsigned long long)m->sizes[n - 1]);
+		return buf;
+	}
 	if (n > SIZES_SHOWN_WHOLE) {
 		len = (size_t)snprintf(buf, size, "%s%llu->%s%llu", pre,
 				       (unsigned long long)m->sizes[0], pre,
@@ -187,7 +197,10 @@ static void print_rehash(const struct text *t)
 			variant = mt_variant_name(m->variant);
 		if (m->create_seen && m->created_at && m->created_at[0])
 			at = m->created_at;
-		if (m->count < 0)
+		/* a profile's map: its entries and load limit are the library's business */
+		if (m->sizes_in_slots)
+			snprintf(cc, sizeof(cc), "-");
+		else if (m->count < 0)
 			snprintf(cc, sizeof(cc), "?/%llu", (unsigned long long)m->capacity);
 		else
 			snprintf(cc, sizeof(cc), "%lld/%llu", (long long)m->count,
