@@ -363,7 +363,9 @@ static struct profile *add_profile(struct profile_set *ps, const char *name, con
 	if (!p)
 		return NULL;
 	snprintf(p->name, sizeof(p->name), "%s", name);
-	snprintf(p->origin, sizeof(p->origin), "%s", origin);
+	/* "built-in profile glib" in messages, "built-in" beside its name */
+	snprintf(p->origin, sizeof(p->origin), "%s",
+		 strncmp(origin, "built-in", 8) ? origin : "built-in");
 	ps->p[ps->n++] = p;
 	return p;
 }
@@ -465,9 +467,10 @@ static int check_probe_syntax(const struct profile *p, const struct pprobe *pp, 
 		err = probe_spec(pp, &p->fsets[i], &sp, bad, badlen);
 	if (err == -ENOENT && !p->nfsets)
 		err = probe_spec(pp, NULL, &sp, bad, badlen);
-	if (err == -ENOENT)
-		*why = "names a field no 'fields' line defines";
-	else if (err)
+	if (err == -ENOENT) {
+		*why = "names a field no 'fields' line defines (arguments are arg0..arg5)";
+		err = -EINVAL;
+	} else if (err)
 		*why = "bad KEY=VALUE (keys: map size new_size count pos ok; values: argN ret "
 		       "const:N TYPE@OFFSET FIELD, a|b for size and new_size; ok=ret==N)";
 	return err;

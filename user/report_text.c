@@ -189,6 +189,10 @@ static void print_rehash(const struct text *t)
 	for (int i = 0; i < n; i++) {
 		const struct map_report *m = &r->maps[i];
 		char addr[24], sizes[64], tot[16], max[16], cc[48];
+
+		/* a library's idle tables (Redis makes a few per client) would bury the others */
+		if (m->sizes_in_slots && !m->inserts && !m->deletes && !m->grows && !m->shrinks)
+			continue;
 		const char *variant = m->library ? m->library : "?";
 		const char *at = "?";
 

@@ -59,11 +59,11 @@ wait_for "$TMP/list.err" pid 5
 "$MAPTRACE" -p "$gp" --list >"$TMP/list.out" 2>&1
 check "--list: exits 0" [ $? -eq 0 ]
 check "--list: glib matched with version and fields" \
-	grep -q "profile glib (built-in profile glib): .*libglib-2.0.so.0.*, version 2\.74\.[0-9]*, fields for 2.74.\*" "$TMP/list.out"
+	grep -q "profile glib (built-in): .*libglib-2.0.so.0.*, version 2\.74\.[0-9]*, fields for 2.74.\*" "$TMP/list.out"
 check "--list: the insert probe with address, instruction kind and cost" \
 	grep -qE "^ +insert +g_hash_table_insert +0x[0-9a-f]+ +push \(emulated\) +~0\.6 us/hit" "$TMP/list.out"
 check "--list: why redis did not match" \
-	grep -q "profile redis (built-in profile redis): not matched: no mapped object named redis-server or redis-check-rdb" "$TMP/list.out"
+	grep -q "profile redis (built-in): not matched: no mapped object named redis-server or redis-check-rdb" "$TMP/list.out"
 kill "$gp" 2>/dev/null
 wait "$gp" 2>/dev/null
 

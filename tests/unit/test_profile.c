@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Probe profiles without BPF: parsing of the built-in profiles, --probe and --profile files,
+ * the specs each probe turns into, and planning against this very process (its own functions
+ * resolved to the file offsets nm and readelf give).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include "profile.h"
+#include "target.h"
+#include "../tap.h"
+
+/* A function of this executable for the planner to find. */
+__attribute__((noinline, used)) int profile_fixture_resize(void *map, unsigned long n)
+{
+	return (int)(n + (uintptr_t)map);
+}
+
+static struct profile_set *parse(const char *const *files, int nfiles, const char *const *probes,
+				 int nprobes, int *err)
+{
+	struct profile_set *ps = NULL;
+
+	*err = profile_set__new(files, nfiles, probes, nprobes, &ps);
+	return ps;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fputs(text, f) < 0 || fclose(f))
+		abort();
+}
+
+static const struct plan_site *find_site(const struct probe_plan *p, const char *sym)
+{
+	for (int i = 0; p && i < p->nmodules; i++)
+		for (int j = 0; j < p->modules[i].nsites; j++)
+			if (!strcmp(p->modules[i].sites[j].sym, sym))
+				return &p->modules[i].sites[j];
+	return NULL;
+}
+
+/* The file offset of @sym in @exe, as nm and readelf's segments give it. */
+static unsigned long long nm_offset(const char *exe, const char *sym)
+{
+	char cmd[2048];
+	unsigned long long v = 0, off = 0, vaddr = 0, filesz = 0;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd), "nm %s | awk '$3 == \"%s\" { print $1 }'", exe, sym);
+	f = popen(cmd, "r");
+	if (!f || fscanf(f, "%llx", &v) != 1)
+		v = 0;
+	if (f)
+		pclose(f);
+	snprintf(cmd, sizeof(cmd),
+		 "readelf -lW %s | awk '$1 == \"LOAD\" && / R E / { print $2, $3, $5 }'", exe);
+	f = popen(cmd, "r");
+	if (!f || fscanf(f, "%llx %llx %llx", &off, &vaddr, &filesz) != 3)
+		return 0;
+	pclose(f);
+	return v - vaddr + off;
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/test_profile.XXXXXX", path[256], exe[1024], probe[512];
+	struct profile_set *ps;
+	struct probe_plan *plan = NULL;
+	const struct plan_site *s;
+	struct target t = { 0 };
+	ssize_t n;
+	int err;
+
+	if (!mkdtemp(dir))
+		return 1;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return 1;
+	exe[n] = '\0';
+
+	/* the built-ins parse, and their names index the records' lib field */
+	ps = parse(NULL, 0, NULL, 0, &err);
+	check(!err && ps && !strcmp(profile_set__libraries(ps), "cmap,glib,redis"),
+	      "built-in profiles parse: libraries '%s'", ps ? profile_set__libraries(ps) : "");
+	profile_set__free(ps);
+
+	/* --probe syntax */
+	{
+		static const struct {
+			const char *probe;
+			int err;
+		} cases[] = {
+			{ "grow:libfoo.so:foo_resize:map=arg0,new_size=arg1", 0 },
+			{ "insert:libfoo.so:foo_put:map=arg0,size=u32@8", 0 },
+			{ "rehash_step:libfoo.so:foo_step:map=arg0,pos=s64@40,size=log2:s8@50", 0 },
+			{ "create:libfoo.so:foo_new:map=ret,size=u64@0", 0 },
+			{ "resize:libfoo.so:foo_x:map=arg0,size=u64@0,new_size=u64@8|u64@0,ok=ret==0",
+			  0 },
+			{ "grow:libfoo.so", -EINVAL },
+			{ "explode:libfoo.so:foo:map=arg0", -EINVAL },
+			{ "grow:libfoo.so:foo:map=arg9,new_size=arg1", -EINVAL },
+			{ "grow:libfoo.so:foo:map=arg0", -EINVAL },	/* no new_size */
+			{ "insert:libfoo.so:foo:size=u64@0", -EINVAL }, /* no map */
+			{ "insert:libfoo.so:foo:map=ret", -EINVAL },	/* ret only for create */
+			{ "insert:libfoo.so:foo:map=arg0,size=f64@0", -EINVAL },
+			{ "insert:libfoo.so:foo:map=arg0,size=nosuchfield", -EINVAL },
+			{ "rehash_step:libfoo.so:foo:map=arg0,size=u64@0", -EINVAL }, /* no pos */
+			{ "resize:libfoo.so:foo:map=arg0,new_size=arg1,ok=ret<0", -EINVAL },
+		};
+
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			const char *probes[] = { cases[i].probe };
+
+			ps = parse(NULL, 0, probes, 1, &err);
+			check(err == cases[i].err, "--probe '%s': %d (want %d)", cases[i].probe, err,
+			      cases[i].err);
+			profile_set__free(ps);
+		}
+	}
+
+	/* --profile files: errors name the line */
+	{
+		static const struct {
+			const char *text;
+			int err;
+			const char *what;
+		} cases[] = {
+			{ "profile a\nobject a\nprobe insert a_put map=arg0\n", 0, "minimal" },
+			{ "object a\n", -EINVAL, "no profile line first" },
+			{ "profile a\nobject a\n", -EINVAL, "no probe" },
+			{ "profile a\nprobe insert a_put map=arg0\n", -EINVAL, "no object" },
+			{ "profile a\nobject a\nfrobnicate\n", -EINVAL, "unknown directive" },
+			{ "profile a\nobject a\nversion maybe\nprobe insert f map=arg0\n", -EINVAL,
+			  "bad version kind" },
+			{ "profile a\nobject a\nfields 1.* size=u64\nprobe insert f map=arg0\n", -EINVAL,
+			  "field without offset" },
+			{ "profile a\nobject a\nfields 1.* size=u64@0\n"
+			  "probe insert f map=arg0 size=size\n",
+			  0, "a named field" },
+			{ "profile a\nobject a\nfields 1.* size=u64@0\n"
+			  "probe insert f map=arg0 size=other\n",
+			  -EINVAL, "an undefined field name" },
+			{ "profile glib\nobject x\nprobe insert f map=arg0\n", -EINVAL,
+			  "the name of a built-in" },
+		};
+
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			const char *files[] = { path };
+
+			snprintf(path, sizeof(path), "%s/p%zu.profile", dir, i);
+			write_file(path, cases[i].text);
+			ps = parse(files, 1, NULL, 0, &err);
+			check(err == cases[i].err, "--profile, %s: %d (want %d)", cases[i].what, err,
+			      cases[i].err);
+			profile_set__free(ps);
+		}
+		{
+			const char *files[] = { "/nonexistent/x.profile" };
+
+			ps = parse(files, 1, NULL, 0, &err);
+			check(err == -ENOENT, "--profile of a missing file: %d", err);
+			profile_set__free(ps);
+		}
+	}
+
+	/* planning against this process: its own function, by the offset nm gives */
+	t.pid = getpid();
+	snprintf(probe, sizeof(probe),
+		 "resize:%s:profile_fixture_resize:map=arg0,size=u64@0,new_size=arg1",
+		 strrchr(exe, '/') + 1);
+	{
+		const char *probes[] = { probe };
+		unsigned long long want = nm_offset(exe, "profile_fixture_resize");
+
+		ps = parse(NULL, 0, probes, 1, &err);
+		err = err ?: profile_set__plan(ps, &t, &plan);
+		s = err ? NULL : find_site(plan, "profile_fixture_resize");
+		check(s && s->file_offset == want && want,
+		      "plan: profile_fixture_resize at file offset 0x%llx (nm: 0x%llx)",
+		      s ? (unsigned long long)s->file_offset : 0, want);
+		check(s && s->spec.role == MT_ROLE_RESIZE && s->spec.map.kind == MT_SRC_ARG &&
+			      s->spec.map.arg == 0 && s->spec.size.kind == MT_SRC_FIELD &&
+			      s->spec.size.width == 8 && s->spec.new_size.kind == MT_SRC_ARG &&
+			      s->spec.new_size.arg == 1 && !(s->spec.flags & MT_SPEC_RETURN) &&
+			      s->spec.lib == 3,
+		      "plan: a resize with its new size in an argument needs no return probe, lib 3");
+		check(plan && !plan->fatal && plan->refusals && !plan->refusals[0],
+		      "plan: nothing refused");
+		check(plan && strstr(plan->log, "profile glib (built-in): not matched: no mapped "
+						"object named libglib-2.0.so.0"),
+		      "plan: the log says why glib did not match");
+		probe_plan__free(plan);
+		plan = NULL;
+		profile_set__free(ps);
+	}
+
+	/* a field set for another version: the probe is refused with the reason, fatally */
+	snprintf(path, sizeof(path), "%s/v.profile", dir);
+	snprintf(probe, sizeof(probe),
+		 "profile mine\nobject %s\nversion build-id\nfields 0000* size=u64@0\n"
+		 "probe insert profile_fixture_resize map=arg0 size=size\n"
+		 "probe lookup profile_fixture_resize map=arg0\n",
+		 strrchr(exe, '/') + 1);
+	write_file(path, probe);
+	{
+		const char *files[] = { path };
+
+		ps = parse(files, 1, NULL, 0, &err);
+		err = err ?: profile_set__plan(ps, &t, &plan);
+		check(!err && plan->fatal == 1 &&
+			      strstr(plan->refusals, "the mine profile knows the field offsets of "
+						     "0000* only"),
+		      "plan: an unknown version refuses the probe that reads a field");
+		if (plan && plan->refusals[0])
+			diag("refused: %.*s", (int)strcspn(plan->refusals, "\n"), plan->refusals);
+		s = plan ? find_site(plan, "profile_fixture_resize") : NULL;
+		check(s && s->spec.role == MT_ROLE_LOOKUP && probe_plan__sites(plan) == 1,
+		      "plan: the probe without fields still attaches");
+		probe_plan__free(plan);
+		profile_set__free(ps);
+	}
+	snprintf(probe, sizeof(probe), "rm -rf %s", dir);
+	if (system(probe))
+		diag("could not remove %s", dir);
+	printf("# %d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}
