@@ -1,0 +1,372 @@
+#!/usr/bin/env bash
+# bench/sites.sh: what one hit of a maptrace uprobe costs the traced process, by the kind of
+# site it sits on, on this kernel, next to an empty bpftrace uprobe on the same site.
+#
+#   bash bench/sites.sh                  (root; about 2 minutes)
+#   RUNS=5 CKEYS=250000 GKEYS=1000000 IROUNDS=5 bash bench/sites.sh
+#
+# Why the site kind matters.  A uprobe replaces the first instruction of the probed function
+# with int3.  On a hit the kernel runs the BPF program, then has to execute the instruction it
+# replaced, and that is where the kinds differ:
+#   - 5-byte nop (a USDT site, libcmap's cmap:insert): nothing to execute; on 6.18 the kernel
+#     also rewrites a hit nop5 into a call to its uprobe trampoline (a syscall, no trap).
+#   - emulated (push %reg, jmp/call/jcc): the kernel emulates it in the trap handler.  GLib's
+#     g_hash_table_insert and _remove start with push %r15.
+#   - single-step (anything else, e.g. customht's ht_insert starts with a movabs): the kernel
+#     copies the instruction to an XOL slot, returns to user mode to step it under TF, takes
+#     a debug trap, and fixes up: two more kernel entries per hit.  The expensive kind.
+#   - entry + return: a uprobe_multi *session* program asks at entry for the return (maptrace's
+#     insert/delete roles compare the map's size before and after); the kernel then hijacks the
+#     return address, and the return costs one more kernel entry and a second program run.
+#
+# How it measures.  Each target is started under a tiny wait4() wrapper, prints its pid, is
+# stopped (SIGSTOP) during its start delay of 1 s (inserts stops itself), the tracer is started
+# on it, and only when the tracer has said it is attached (maptrace: "tracing PID"; bpftrace: a
+# BEGIN printf) AND the probe site's first byte in the target's memory (/proc/PID/mem) has been
+# replaced, does the target continue (SIGCONT).  The figure is the target's CPU time, user + sys
+# of all its threads from wait4's rusage (microseconds): the trap, the BPF program and the
+# single-step or emulation all run in the target's context, whereas the tracer's start-up and
+# the sleep do not count.  Per hit = (median traced CPU - median untraced CPU) / hits, where
+# hits is what the target reports it called (customht: ht_insert calls; ghash: inserts +
+# removes; inserts: N x ROUNDS) and maptrace's own count confirms it.  Variants run interleaved
+# (round r of each variant, then round r+1; the order rotates every round) so machine noise hits
+# all of them alike; every figure is the median of RUNS runs, with min..max of the per-round
+# deltas as the spread.  For the nop5 row the primary figure is bench/inserts' own median ns per
+# insert over its rounds (as bench/overhead.sh section 2), the CPU delta beside it.
+#
+# The GLib rows.  maptrace's built-in glib profile matches any mapped file named
+# libglib-2.0.so.0[.*] and cannot be switched off (--probe and --profile add to it), so a
+# --probe lookup on g_hash_table_insert would attach *next to* the built-in session probes on the
+# same addresses (--list shows 9 sites).  Instead ghash runs with LD_LIBRARY_PATH on a private
+# copy of libglib: for the entry-only row the copy's file name is gbench.so (reached through a
+# libglib-2.0.so.0 symlink; /proc/PID/maps names the real file, so the built-in profile does not
+# match and --list shows only the two lookup sites); for the entry+return row it is
+# libglib-2.0.so.0.7400.6 in another directory, so the built-in profile matches as it does on
+# the system's library.  The two copies are byte-identical; both are untraced-measured too.
+# The built-in profile also probes g_hash_table_new_full (once), replace/add/steal/remove_all
+# (never called by ghash).
+#
+# Sizes.  The costs are microseconds a hit, so hits, not untraced run length, set the run time:
+# the defaults keep a traced run near 1-2 s (untraced customht ~0.1 s, ghash ~0.1 s) and the
+# whole script under 3 minutes; the delta is still hundreds of times the run-to-run noise.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+
+RUNS=${RUNS:-5}
+CKEYS=${CKEYS:-250000}   # customht KEYS: ht_insert hits per run
+GKEYS=${GKEYS:-500000}   # ghash KEYS: 2 x GKEYS hits (insert + remove) per run
+IROUNDS=${IROUNDS:-5}    # bench/inserts ROUNDS x 100000 inserts
+IN=100000
+T_START=$SECONDS
+
+die() { echo "bench-sites: $*" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || die "run as root (BPF, uprobes, /proc/PID/mem)"
+CT_SRC=.output/tests/progs/customht GH_SRC=.output/tests/progs/ghash INS_SRC=.output/bench/inserts
+for f in bin/maptrace "$CT_SRC" "$GH_SRC" "$INS_SRC"; do
+	[ -x "$f" ] || die "$f is missing: run make && make test-build && make $INS_SRC"
+done
+command -v bpftrace >/dev/null || die "bpftrace is missing (apt-get install bpftrace)"
+GLIB_SYS=$(ldd "$GH_SRC" | awk '$1 == "libglib-2.0.so.0" { print $3 }')
+GLIB_SYS=$(realpath "$GLIB_SYS" 2>/dev/null)
+[ -f "$GLIB_SYS" ] || die "cannot find the libglib ghash links against"
+
+TMP=$(mktemp -d /tmp/maptrace-sites.XXXXXX)
+cleanup() {
+	local p
+	for p in $(jobs -p); do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# private copies: a rebuild elsewhere must not change them mid-run; customht keeps its name
+# (the --probe object), the libglib copies get the names discussed above
+cp bin/maptrace "$TMP/maptrace" && cp "$CT_SRC" "$TMP/customht" && cp "$GH_SRC" "$TMP/ghash" &&
+	cp "$INS_SRC" "$TMP/inserts" || die "cannot copy the binaries to $TMP"
+mkdir -p "$TMP/gplain" "$TMP/gbuiltin"
+cp "$GLIB_SYS" "$TMP/gplain/gbench.so" && ln -s gbench.so "$TMP/gplain/libglib-2.0.so.0" &&
+	cp "$GLIB_SYS" "$TMP/gbuiltin/$(basename "$GLIB_SYS")" &&
+	ln -s "$(basename "$GLIB_SYS")" "$TMP/gbuiltin/libglib-2.0.so.0" || die "cannot copy $GLIB_SYS"
+MT=$TMP/maptrace CT=$TMP/customht GH=$TMP/ghash INS=$TMP/inserts
+GPLAIN=$TMP/gplain/gbench.so GBUILTIN=$TMP/gbuiltin/$(basename "$GLIB_SYS")
+
+# --- helpers -------------------------------------------------------------------------------
+
+median() { sort -g | awk 'NF { v[++n] = $1 } END { if (n) print v[int((n + 1) / 2)]; else print "nan" }'; }
+med() { { median <"$1"; } 2>/dev/null || echo nan; }
+calc() { awk "BEGIN { x = ($1); if (x != x) print \"nan\"; else printf \"%.6g\\n\", x }" 2>/dev/null || echo nan; }
+isnum() { [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?$ ]]; }
+fmt() { if isnum "$1"; then printf "%.${2:-0}f" "$1"; else echo "${1:-n/a}"; fi; }
+jget() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null || echo n/a; }
+
+# wait_for FILE PATTERN SECONDS [PID]: until FILE has PATTERN; fails early if PID exits
+wait_for() {
+	local file=$1 pattern=$2 end=$((SECONDS + $3)) pid=${4:-}
+	while ! grep -q -- "$pattern" "$file" 2>/dev/null; do
+		[ $SECONDS -ge "$end" ] && return 1
+		[ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null && ! grep -q -- "$pattern" "$file" && return 1
+		sleep 0.005
+	done
+}
+
+# cpurun OUT CMD...: runs CMD, writes "user sys status" of it (wait4 rusage) to OUT
+cpurun() {
+	python3 -c '
+import os, sys
+pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ)
+_, st, ru = os.wait4(pid, 0)
+open(sys.argv[1], "w").write("%.6f %.6f %d\n" % (ru.ru_utime, ru.ru_stime, os.waitstatus_to_exitcode(st)))
+' "$@"
+}
+
+# sym_vaddr FILE SYM: a function's link-time address (hex)
+sym_vaddr() { nm -D --defined-only "$1" 2>/dev/null | awk -v s="$2" '$3 == s { print "0x" $1; exit }' | grep . ||
+	nm "$1" | awk -v s="$2" '$3 == s { print "0x" $1; exit }'; }
+# the first cmap:insert USDT site of FILE
+usdt_vaddr() { readelf -n "$1" | awk '/Name: insert$/ { getline; sub(",", "", $2); print $2; exit }'; }
+
+# site_byte PID VADDR FILE: the byte at VADDR of FILE in PID's memory (hex)
+site_byte() {
+	python3 - "$@" <<'EOF'
+import os, sys
+pid, vaddr, binary = int(sys.argv[1]), int(sys.argv[2], 16), os.path.realpath(sys.argv[3])
+with open(binary, "rb") as f:
+    et_dyn = f.read(18)[16] == 3
+base = None if et_dyn else 0
+for line in open(f"/proc/{pid}/maps") if et_dyn else []:
+    f = line.split()
+    if len(f) >= 6 and os.path.realpath(f[5]) == binary and int(f[2], 16) == 0:
+        base = int(f[0].split("-")[0], 16)
+        break
+fd = os.open(f"/proc/{pid}/mem", os.O_RDONLY)
+print(os.pread(fd, 1, base + vaddr).hex())
+EOF
+}
+
+CT_INS=$(sym_vaddr "$CT" ht_insert)
+G_INS=$(sym_vaddr "$GPLAIN" g_hash_table_insert)
+G_REM=$(sym_vaddr "$GPLAIN" g_hash_table_remove)
+INS_NOP=$(usdt_vaddr "$INS")
+[ -n "$CT_INS" ] && [ -n "$G_INS" ] && [ -n "$G_REM" ] && [ -n "$INS_NOP" ] || die "cannot find the probe sites"
+
+# --- the variants --------------------------------------------------------------------------
+#
+# variant: target | tracer | site (vaddr, file) checked for being armed
+VARIANTS=(ct-none ct-mt ct-bt gh-none gh-mt gh-bt gb-none gb-mt gh-btret in-none in-mt in-bt)
+declare -A LABEL=(
+	[ct-none]="customht $CKEYS, untraced"
+	[ct-mt]="customht, maptrace --probe lookup:customht:ht_insert"
+	[ct-bt]="customht, bpftrace uprobe:ht_insert {}"
+	[gh-none]="ghash on gbench.so copy, untraced"
+	[gh-mt]="ghash, maptrace --probe lookup: insert + remove"
+	[gh-bt]="ghash, bpftrace uprobe: insert {} + remove {}"
+	[gb-none]="ghash on libglib-2.0.so.0.* copy, untraced"
+	[gb-mt]="ghash, maptrace built-in glib profile"
+	[gh-btret]="ghash, bpftrace uprobe+uretprobe {} on both"
+	[in-none]="inserts ${IROUNDS}x$IN, untraced"
+	[in-mt]="inserts, maptrace (USDT cmap:insert)"
+	[in-bt]="inserts, bpftrace usdt:cmap:insert {}"
+)
+MT_COMMON=(-q --json --no-futex)
+target_cmd() {
+	case $1 in
+	ct-*) echo "env $CT $CKEYS 1" ;;
+	gh-*) echo "env LD_LIBRARY_PATH=$TMP/gplain $GH 1 $GKEYS 1 0" ;;
+	gb-*) echo "env LD_LIBRARY_PATH=$TMP/gbuiltin $GH 1 $GKEYS 1 0" ;;
+	gs-*) echo "env $GH 1 $GKEYS 1 0" ;; # the system's libglib: only for --list
+	in-*) echo "env $INS $IROUNDS $IN" ;;
+	esac
+}
+BT_READY='BEGIN { printf("ready\n"); }'
+# tracer_cmd VARIANT PID: sets TCMD (empty: untraced), SITE_V, SITE_F
+tracer_cmd() {
+	local v=$1 pid=$2
+	TCMD=() SITE_V="" SITE_F=""
+	case $v in
+	ct-mt) TCMD=("$MT" -p "$pid" "${MT_COMMON[@]}" --probe lookup:customht:ht_insert:map=arg0) ;;
+	ct-bt) TCMD=(bpftrace -p "$pid" -e "uprobe:$CT:ht_insert {} $BT_READY") ;;
+	gh-mt) TCMD=("$MT" -p "$pid" "${MT_COMMON[@]}" --probe lookup:gbench.so:g_hash_table_insert:map=arg0
+		--probe lookup:gbench.so:g_hash_table_remove:map=arg0) ;;
+	gh-bt) TCMD=(bpftrace -p "$pid" -e "uprobe:$GPLAIN:g_hash_table_insert {} uprobe:$GPLAIN:g_hash_table_remove {} $BT_READY") ;;
+	gh-btret) TCMD=(bpftrace -p "$pid" -e "uprobe:$GPLAIN:g_hash_table_insert {} uretprobe:$GPLAIN:g_hash_table_insert {}
+		uprobe:$GPLAIN:g_hash_table_remove {} uretprobe:$GPLAIN:g_hash_table_remove {} $BT_READY") ;;
+	gb-mt) TCMD=("$MT" -p "$pid" "${MT_COMMON[@]}") ;;
+	in-mt) TCMD=("$MT" -p "$pid" "${MT_COMMON[@]}") ;;
+	in-bt) TCMD=(bpftrace -p "$pid" -e "usdt:$INS:cmap:insert {} $BT_READY") ;;
+	esac
+	case $v in
+	ct-*) SITE_V=$CT_INS SITE_F=$CT ;;
+	gh-*) SITE_V=$G_INS SITE_F=$GPLAIN ;;
+	gb-*) SITE_V=$G_INS SITE_F=$GBUILTIN ;;
+	in-*) SITE_V=$INS_NOP SITE_F=$INS ;;
+	esac
+}
+
+# one_run VARIANT ROUND: leaves $TMP/V.R.{cpu,out,err,tr.out,tr.err}; returns non-zero on failure
+one_run() {
+	local v=$1 r=$2 n=$TMP/$1.$2 wp tpid trpid="" orig b end
+	# shellcheck disable=SC2046
+	cpurun "$n.cpu" $(target_cmd "$v") >"$n.out" 2>"$n.err" &
+	wp=$!
+	wait_for "$n.err" "pid [0-9]" 20 "$wp" || { echo "# $v: target printed no pid: $(cat "$n.err")" >&2; return 1; }
+	tpid=$(grep -o 'pid [0-9]*' "$n.err" | head -1 | cut -d' ' -f2)
+	if [[ $v == in-* ]]; then # inserts stops itself
+		while [ "$(awk '{ print $3 }' "/proc/$tpid/stat" 2>/dev/null)" != T ]; do
+			kill -0 "$tpid" 2>/dev/null || { echo "# $v: inserts exited" >&2; return 1; }
+			sleep 0.005
+		done
+	else
+		kill -STOP "$tpid"
+	fi
+	tracer_cmd "$v" "$tpid"
+	if [ ${#TCMD[@]} -gt 0 ]; then
+		orig=$(site_byte "$tpid" "$SITE_V" "$SITE_F")
+		"${TCMD[@]}" >"$n.tr.out" 2>"$n.tr.err" &
+		trpid=$!
+		if [[ ${TCMD[0]} == bpftrace ]]; then
+			wait_for "$n.tr.out" ready 60 "$trpid"
+		else
+			wait_for "$n.tr.err" "tracing PID" 60 "$trpid"
+		fi || { echo "# $v: tracer did not attach: $(grep -v RLIMIT "$n.tr.err" | head -2)" >&2
+			kill -9 "$tpid" "$trpid" 2>/dev/null; wait "$wp" "$trpid" 2>/dev/null; return 1; }
+		end=$((SECONDS + 10))
+		while b=$(site_byte "$tpid" "$SITE_V" "$SITE_F" 2>/dev/null); [ "$b" = "$orig" ]; do
+			[ $SECONDS -ge $end ] && { echo "# $v: site never armed" >&2
+				kill -9 "$tpid" "$trpid" 2>/dev/null; wait "$wp" "$trpid" 2>/dev/null; return 1; }
+			sleep 0.01
+		done
+	fi
+	kill -CONT "$tpid"
+	wait "$wp"
+	if [ -n "$trpid" ]; then
+		# maptrace and bpftrace -p exit when the target does
+		end=$((SECONDS + 10))
+		while kill -0 "$trpid" 2>/dev/null && [ $SECONDS -lt $end ]; do sleep 0.02; done
+		kill -INT "$trpid" 2>/dev/null
+		wait "$trpid" 2>/dev/null
+	fi
+	[ "$(awk '{ print $3 }' "$n.cpu" 2>/dev/null)" = 0 ] || { echo "# $v: target failed: $(tail -2 "$n.err")" >&2; return 1; }
+	awk '{ printf "%.6f\n", $1 + $2 }' "$n.cpu" >>"$TMP/$v.cpu"
+	echo "$r" >>"$TMP/$v.rounds"
+	return 0
+}
+
+# --- what gets attached --------------------------------------------------------------------
+
+echo "maptrace probe sites by kind: medians of $RUNS interleaved runs, target CPU (user+sys) from wait4"
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs, kernel $(uname -r); $("$MT" --version 2>&1 | head -1), $(bpftrace --version 2>/dev/null); load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "== what maptrace attaches (--list on an idle target) =="
+list_on() { # TARGET-VARIANT MT-ARGS...
+	local v=$1 pid
+	shift
+	# shellcheck disable=SC2046
+	$(target_cmd "$v" | sed 's/ 1\( 0\)\?$/ 60\1/') >/dev/null 2>"$TMP/list.err" &
+	pid=$!
+	wait_for "$TMP/list.err" "pid [0-9]" 10 "$pid"
+	pid=$(grep -o 'pid [0-9]*' "$TMP/list.err" | head -1 | cut -d' ' -f2)
+	"$MT" -p "$pid" --list "$@" 2>&1 | grep -E '^    |sites would' | sed 's/^/  /'
+	kill -9 "$pid" 2>/dev/null
+	wait 2>/dev/null
+}
+echo "customht, --probe lookup:customht:ht_insert:map=arg0:"
+list_on ct-mt --probe lookup:customht:ht_insert:map=arg0
+echo "ghash on the system's libglib with --probe lookup on insert/remove (NOT used: the built-in profile joins in):"
+list_on gs-list --probe lookup:libglib-2.0.so.0:g_hash_table_insert:map=arg0 --probe lookup:libglib-2.0.so.0:g_hash_table_remove:map=arg0
+echo "ghash on the gbench.so copy, --probe lookup:gbench.so:g_hash_table_{insert,remove}:map=arg0 (row 2):"
+list_on gh-mt --probe lookup:gbench.so:g_hash_table_insert:map=arg0 --probe lookup:gbench.so:g_hash_table_remove:map=arg0
+echo "ghash on the libglib-2.0.so.0.* copy, no options: the built-in glib profile (row 3):"
+list_on gb-mt
+echo "inserts (libcmap USDT; maptrace attaches all of libcmap's probes, only cmap:insert fires):"
+echo "  cmap:insert at $INS_NOP: 5-byte nop"
+
+# --- the runs ------------------------------------------------------------------------------
+
+for r in $(seq "$RUNS"); do
+	nv=${#VARIANTS[@]}
+	for i in $(seq 0 $((nv - 1))); do
+		one_run "${VARIANTS[$(((i + r - 1) % nv))]}" "$r"
+	done
+done
+
+# --- results -------------------------------------------------------------------------------
+
+# hits per run, from what the targets report
+CT_HITS=$(jget "$TMP/ct-none.1.out" 'd["tables"][0]["inserts"]')
+GH_HITS=$((2 * GKEYS))
+IN_HITS=$((IROUNDS * IN))
+# maptrace's own counts (median over runs), to confirm every hit was seen
+mt_count() { # VARIANT EXPR
+	local f
+	for f in "$TMP/$1".*.tr.out; do jget "$f" "$2"; done | median
+}
+CT_SEEN=$(mt_count ct-mt 'sum(m["lookups"] for m in d["maps"])')
+GH_SEEN=$(mt_count gh-mt 'sum(m["lookups"] for m in d["maps"])')
+GB_SEEN=$(mt_count gb-mt 'sum(m["inserts"] + m["deletes"] for m in d["maps"])')
+IN_SEEN=$(mt_count in-mt 'sum(m["inserts"] for m in d["maps"])')
+
+# paired per-round deltas: A - B per round where both ran, divided by HITS, in ns
+deltas() { # A B HITS
+	join <(paste -d' ' "$TMP/$1.rounds" "$TMP/$1.cpu" | sort) <(paste -d' ' "$TMP/$2.rounds" "$TMP/$2.cpu" | sort) 2>/dev/null |
+		awk -v h="$3" '{ printf "%.3f\n", ($2 - $3) * 1e9 / h }'
+}
+spread() { sort -g | awk 'NF { v[++n] = $1 } END { if (n) printf "%.0f..%.0f", v[1], v[n]; else print "n/a" }'; }
+# per_hit A B HITS: (median A - median B) / HITS in ns
+per_hit() { calc "($(med "$TMP/$1.cpu") - $(med "$TMP/$2.cpu")) * 1e9 / $3"; }
+
+echo
+echo "== every variant: target CPU seconds (user+sys) =="
+printf '%-56s %5s %9s %19s %10s\n' variant runs median "min..max" "hits/run"
+declare -A HITS=([ct]=$CT_HITS [gh]=$GH_HITS [gb]=$GH_HITS [in]=$IN_HITS)
+for v in "${VARIANTS[@]}"; do
+	printf '%-56s %5s %9s %19s %10s\n' "${LABEL[$v]}" "$(wc -l <"$TMP/$v.cpu" 2>/dev/null || echo 0)" \
+		"$(fmt "$(med "$TMP/$v.cpu")" 4)" \
+		"$(sort -g "$TMP/$v.cpu" 2>/dev/null | awk 'NR == 1 { a = $1 } { b = $1 } END { if (NR) printf "%.4f..%.4f", a, b }')" \
+		"${HITS[${v%%-*}]}"
+done
+echo "hits counted by maptrace (median): customht $CT_SEEN of $CT_HITS; ghash entry-only $GH_SEEN of $GH_HITS;" \
+	"ghash built-in $GB_SEEN of $GH_HITS (inserts + deletes); inserts $IN_SEEN of $IN_HITS"
+# inserts' own ns/insert (median over its rounds), per run
+for v in in-none in-mt in-bt; do
+	for f in "$TMP/$v".*.out; do awk '{ print $1 }' "$f"; done >"$TMP/$v.nsop" 2>/dev/null
+done
+echo "inserts' own ns/insert (median of its rounds): untraced $(fmt "$(med "$TMP/in-none.nsop")" 1)" \
+	"[$(spread <"$TMP/in-none.nsop")], maptrace $(fmt "$(med "$TMP/in-mt.nsop")" 1) [$(spread <"$TMP/in-mt.nsop")]," \
+	"bpftrace $(fmt "$(med "$TMP/in-bt.nsop")" 1) [$(spread <"$TMP/in-bt.nsop")]"
+echo "the two libglib copies untraced: gbench.so $(fmt "$(med "$TMP/gh-none.cpu")" 4) s," \
+	"libglib-2.0.so.0.* $(fmt "$(med "$TMP/gb-none.cpu")" 4) s ($(fmt "$(per_hit gb-none gh-none "$GH_HITS")" 1) ns/hit apart)"
+
+echo
+echo "== ns added per hit: (median traced - median untraced CPU) / hits; [min..max of per-round deltas] =="
+NS_NOP_MT=$(calc "$(med "$TMP/in-mt.nsop") - $(med "$TMP/in-none.nsop")")
+NS_NOP_BT=$(calc "$(med "$TMP/in-bt.nsop") - $(med "$TMP/in-none.nsop")")
+row() { # KIND SYMBOL MT-NS MT-SPREAD BT-NS BT-SPREAD
+	printf '%-30s %-26s %9s %-13s %9s %-13s %9s\n' "$1" "$2" "$(fmt "$3")" "[$4]" "$(fmt "$5")" "[$6]" \
+		"$(fmt "$(calc "$3 - $5")")"
+}
+printf '%-30s %-26s %23s %23s %9s\n' "site kind" "example symbol" "ns/hit added (maptrace)" "ns/hit (bpftrace empty)" "mt - bt"
+row "single-step entry" "customht ht_insert" \
+	"$(per_hit ct-mt ct-none "$CT_HITS")" "$(deltas ct-mt ct-none "$CT_HITS" | spread)" \
+	"$(per_hit ct-bt ct-none "$CT_HITS")" "$(deltas ct-bt ct-none "$CT_HITS" | spread)"
+row "emulated push, entry only" "g_hash_table_insert/remove" \
+	"$(per_hit gh-mt gh-none "$GH_HITS")" "$(deltas gh-mt gh-none "$GH_HITS" | spread)" \
+	"$(per_hit gh-bt gh-none "$GH_HITS")" "$(deltas gh-bt gh-none "$GH_HITS" | spread)"
+row "emulated push, entry+return" "g_hash_table_insert/remove" \
+	"$(per_hit gb-mt gb-none "$GH_HITS")" "$(deltas gb-mt gb-none "$GH_HITS" | spread)" \
+	"$(per_hit gh-btret gh-none "$GH_HITS")" "$(deltas gh-btret gh-none "$GH_HITS" | spread)"
+row "  the return alone (3 - 2)" "" \
+	"$(calc "$(per_hit gb-mt gb-none "$GH_HITS") - $(per_hit gh-mt gh-none "$GH_HITS")")" "-" \
+	"$(calc "$(per_hit gh-btret gh-none "$GH_HITS") - $(per_hit gh-bt gh-none "$GH_HITS")")" "-"
+row "5-byte nop (USDT), own timer" "cmap:insert (inserts)" \
+	"$NS_NOP_MT" "$(paste -d' ' "$TMP/in-mt.nsop" "$TMP/in-none.nsop" | awk '{ print $1 - $2 }' | spread)" \
+	"$NS_NOP_BT" "$(paste -d' ' "$TMP/in-bt.nsop" "$TMP/in-none.nsop" | awk '{ print $1 - $2 }' | spread)"
+row "5-byte nop (USDT), CPU time" "cmap:insert (inserts)" \
+	"$(per_hit in-mt in-none "$IN_HITS")" "$(deltas in-mt in-none "$IN_HITS" | spread)" \
+	"$(per_hit in-bt in-none "$IN_HITS")" "$(deltas in-bt in-none "$IN_HITS" | spread)"
+echo "   maptrace: lookup role (entry only, counts in a per-CPU hash) on rows 1-2; built-in glib"
+echo "   insert/delete roles (entry + session return, size before/after) on row 3; libcmap's USDT"
+echo "   insert program on row 4.  bpftrace $(bpftrace --version 2>/dev/null | awk '{ print $2 }'): empty uprobe (row 3: uprobe +"
+echo "   uretprobe) on the same addresses, attached one perf-event uprobe per site.  mt - bt: what"
+echo "   maptrace's programs (and uprobe_multi session) cost over the kernel's bare uprobe."
+echo "   Per-round deltas pair runs of the same round (the spread); the row figure is from medians."
+echo "total time: $((SECONDS - T_START)) s"
