@@ -751,6 +751,50 @@ static __always_inline __u64 src_read2(struct pt_regs *ctx, const struct mt_src 
 	return v;
 }
 
+static __always_inline bool cmp_holds(__u8 cmp, __s64 l, __s64 r)
+{
+	switch (cmp) {
+	case MT_CMP_LT:
+		return l < r;
+	case MT_CMP_LE:
+		return l <= r;
+	case MT_CMP_GT:
+		return l > r;
+	case MT_CMP_GE:
+		return l >= r;
+	case MT_CMP_EQ:
+		return l == r;
+	default:
+		return l != r;
+	}
+}
+
+/* Does the spec's guard hold now (or has it none)?  An OR of ANDs, see struct mt_guard. */
+static __always_inline bool guard_holds(struct pt_regs *ctx, const struct mt_probe_spec *sp,
+					__u64 map)
+{
+	bool alt = true;
+
+	if (!sp->nwhen)
+		return true;
+	for (int i = 0; i < MT_MAX_GUARDS; i++) {
+		const struct mt_guard *g = &sp->when[i];
+		__s64 l, r;
+
+		if ((__u32)i >= sp->nwhen)
+			break;
+		l = (src_read(ctx, &g->a, map) + g->a_add) * (__s64)g->a_mul;
+		r = (src_read(ctx, &g->b, map) + g->b_add) * (__s64)g->b_mul;
+		alt = alt && cmp_holds(g->cmp, l, r);
+		if (!g->and_next) {
+			if (alt)
+				return true;
+			alt = true;
+		}
+	}
+	return false;
+}
+
 static __always_inline void send_resize(struct pt_regs *ctx, const struct mt_probe_spec *sp,
 					__u64 map, __u64 old_size, __u64 new_size, __u64 start)
 {
@@ -813,7 +857,7 @@ static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_pr
 		if (!map)
 			return 1;
 		count_hit(sp, map);
-		if (!ret || sp->size.kind == MT_SRC_NONE)
+		if (!ret || sp->size.kind == MT_SRC_NONE || !guard_holds(ctx, sp, map))
 			return 1;
 		return save_call(sp, spec, map, src_read2(ctx, &sp->size, &sp->size_alt, map), 0);
 	case MT_ROLE_DESTROY:

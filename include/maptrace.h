@@ -201,6 +201,25 @@ struct mt_src {
 
 #define MT_SPEC_RETURN 1 /* also run at the function's return (uprobe session) */
 
+enum mt_cmp { MT_CMP_LT = 1, MT_CMP_LE, MT_CMP_GT, MT_CMP_GE, MT_CMP_EQ, MT_CMP_NE };
+
+/*
+ * One comparison of a guard: (a + a_add) * a_mul CMP (b + b_add) * b_mul, in signed 64 bits.
+ * A guard is an OR of ANDs: terms joined by and_next form one alternative.  A probe that
+ * watches a size across the call asks for its return only when its guard holds at entry (the
+ * call may resize), so the calls far from a resize cost no return trampoline.
+ */
+struct mt_guard {
+	struct mt_src a, b;
+	__s32 a_add, b_add;
+	__u32 a_mul, b_mul;
+	__u8 cmp; /* enum mt_cmp */
+	__u8 and_next;
+	__u8 _pad[2];
+};
+
+#define MT_MAX_GUARDS 4
+
 enum mt_ret_cond {
 	MT_RET_ANY = 0,
 	MT_RET_EQ = 1, /* a resize counts only when the return value equals ret_val */
@@ -220,6 +239,9 @@ struct mt_probe_spec {
 	struct mt_src new_size_alt;
 	struct mt_src count;	/* entries, when the map says */
 	struct mt_src pos;	/* rehash step: progress, negative when not rehashing */
+	struct mt_guard when[MT_MAX_GUARDS]; /* insert, delete, lookup with a size: see mt_guard */
+	__u32 nwhen;
+	__u32 _pad;
 };
 
 #define MT_MAX_SPECS 256

@@ -77,6 +77,8 @@ struct profile_set {
  * machine code on Debian 12 (GLib 2.74.6, Redis 7.0.15) and are checked against the version
  * before use.
  */
+#define GLIB_WHEN "when=(noccupied+1)*17>=size*16|(nnodes-1)*4<size&size>8"
+
 static const char builtin_glib[] =
 	"# GLib's GHashTable (struct _GHashTable in glib/ghash.c)\n"
 	"profile glib\n"
@@ -85,12 +87,17 @@ static const char builtin_glib[] =
 	"version symbols glib_major_version glib_minor_version glib_micro_version\n"
 	"fields 2.74.* size=u64@0 nnodes=u32@16 noccupied=u32@20\n"
 	"probe create g_hash_table_new_full map=ret size=size\n"
-	/* every insert and remove may resize (g_hash_table_maybe_resize is inlined): watch size */
-	"probe insert g_hash_table_insert map=arg0 size=size count=nnodes\n"
-	"probe insert g_hash_table_replace map=arg0 size=size count=nnodes\n"
-	"probe insert g_hash_table_add map=arg0 size=size count=nnodes\n"
-	"probe delete g_hash_table_remove map=arg0 size=size count=nnodes\n"
-	"probe delete g_hash_table_steal map=arg0 size=size count=nnodes\n"
+	/*
+	 * Every insert and remove may resize (g_hash_table_maybe_resize is inlined): watch size.
+	 * It resizes when size <= noccupied + noccupied / 16 (grow) or size > 4 * nnodes and
+	 * size > 8 (shrink), after the call; one call changes noccupied and nnodes by at most one.
+	 * So only calls where these hold at entry, one step ahead, need their return seen.
+	 */
+	"probe insert g_hash_table_insert map=arg0 size=size count=nnodes " GLIB_WHEN "\n"
+	"probe insert g_hash_table_replace map=arg0 size=size count=nnodes " GLIB_WHEN "\n"
+	"probe insert g_hash_table_add map=arg0 size=size count=nnodes " GLIB_WHEN "\n"
+	"probe delete g_hash_table_remove map=arg0 size=size count=nnodes " GLIB_WHEN "\n"
+	"probe delete g_hash_table_steal map=arg0 size=size count=nnodes " GLIB_WHEN "\n"
 	"probe resize g_hash_table_remove_all map=arg0 size=size new_size=size count=nnodes\n";
 
 static const char builtin_redis[] =
@@ -246,6 +253,101 @@ static int parse_src2(const char *s, const struct fieldset *fs, struct mt_src *a
 	return parse_src(buf, fs, a);
 }
 
+/*
+ * One side of a guard comparison: "NAME", "NAME*4", "(NAME+1)*17", "(NAME-1)", or an integer.
+ * NAME is any value source (parse_src).  Return: 0, -EINVAL, -ENOENT (unknown field name).
+ */
+static int parse_side(const char *s, const struct fieldset *fs, struct mt_src *src, __s32 *add,
+		      __u32 *mul)
+{
+	char buf[96], *end, *star;
+	long v;
+
+	*add = 0;
+	*mul = 1;
+	snprintf(buf, sizeof(buf), "%s", s);
+	if ((buf[0] >= '0' && buf[0] <= '9') || buf[0] == '-') {
+		errno = 0;
+		v = strtol(buf, &end, 0);
+		if (errno || *end || v < -0x7fffffffL || v > 0x7fffffffL)
+			return -EINVAL;
+		memset(src, 0, sizeof(*src));
+		*add = (__s32)v; /* a constant is 0 + v */
+		return 0;
+	}
+	star = strrchr(buf, '*');
+	if (star && (!strchr(buf, ')') || star > strchr(buf, ')'))) {
+		errno = 0;
+		v = strtol(star + 1, &end, 0);
+		if (errno || *end || v < 1 || v > 0xffff)
+			return -EINVAL;
+		*mul = (__u32)v;
+		*star = '\0';
+	}
+	if (buf[0] == '(') {
+		char *close = strrchr(buf, ')'), *op;
+
+		if (!close || close[1])
+			return -EINVAL;
+		*close = '\0';
+		memmove(buf, buf + 1, strlen(buf));
+		op = strpbrk(buf, "+-");
+		if (op) {
+			errno = 0;
+			v = strtol(op + 1, &end, 0);
+			if (errno || *end || op[1] == '\0' || v > 0xffff)
+				return -EINVAL;
+			*add = (__s32)(*op == '-' ? -v : v);
+			*op = '\0';
+		}
+	}
+	return parse_src(buf, fs, src);
+}
+
+/* "when=(noccupied+1)*17>=size*16|(nnodes-1)*4<size&size>8": an OR of ANDs. */
+static int parse_when(const char *s, const struct fieldset *fs, struct mt_probe_spec *sp)
+{
+	static const struct {
+		const char *op;
+		int cmp;
+	} ops[] = { { ">=", MT_CMP_GE }, { "<=", MT_CMP_LE }, { "==", MT_CMP_EQ },
+		    { "!=", MT_CMP_NE }, { ">", MT_CMP_GT },  { "<", MT_CMP_LT } };
+	char buf[256], *save = NULL, *term;
+	int err;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	sp->nwhen = 0;
+	for (term = strtok_r(buf, "|&", &save); term; term = strtok_r(NULL, "|&", &save)) {
+		/* the separator that ended this term says how it joins the next */
+		char sep = s[term - buf + strlen(term)];
+		struct mt_guard *g;
+		char *at = NULL;
+		size_t k;
+
+		if (sp->nwhen == MT_MAX_GUARDS)
+			return -EINVAL;
+		g = &sp->when[sp->nwhen];
+		memset(g, 0, sizeof(*g));
+		for (k = 0; k < sizeof(ops) / sizeof(ops[0]); k++) {
+			at = strstr(term, ops[k].op);
+			if (at)
+				break;
+		}
+		if (!at)
+			return -EINVAL;
+		g->cmp = (__u8)ops[k].cmp;
+		*at = '\0';
+		err = parse_side(term, fs, &g->a, &g->a_add, &g->a_mul);
+		if (!err)
+			err = parse_side(at + strlen(ops[k].op), fs, &g->b, &g->b_add, &g->b_mul);
+		if (err)
+			return err;
+		g->and_next = sep == '&';
+		sp->nwhen++;
+	}
+	return sp->nwhen ? 0 : -EINVAL;
+}
+
 /* "ok=ret==0" or "ok=ret!=-1". */
 static int parse_ok(const char *s, struct mt_probe_spec *sp)
 {
@@ -300,6 +402,8 @@ static int probe_spec(const struct pprobe *pp, const struct fieldset *fs, struct
 			err = parse_src(val, fs, &sp->pos);
 		else if (!strcmp(key, "ok"))
 			err = parse_ok(val, sp);
+		else if (!strcmp(key, "when"))
+			err = parse_when(val, fs, sp);
 		else
 			err = -EINVAL;
 	}
@@ -315,6 +419,9 @@ static int probe_spec(const struct pprobe *pp, const struct fieldset *fs, struct
 	case MT_ROLE_DELETE:
 	case MT_ROLE_LOOKUP:
 		need_return = sp->size.kind != MT_SRC_NONE;
+		snprintf(bad, badlen, "when= (it needs size=)");
+		if (sp->nwhen && !need_return)
+			return -EINVAL;
 		break;
 	case MT_ROLE_CREATE:
 		need_return = sp->map.kind == MT_SRC_RET || sp->size.kind == MT_SRC_FIELD;
@@ -471,8 +578,9 @@ static int check_probe_syntax(const struct profile *p, const struct pprobe *pp, 
 		*why = "names a field no 'fields' line defines (arguments are arg0..arg5)";
 		err = -EINVAL;
 	} else if (err)
-		*why = "bad KEY=VALUE (keys: map size new_size count pos ok; values: argN ret "
-		       "const:N TYPE@OFFSET FIELD, a|b for size and new_size; ok=ret==N)";
+		*why = "bad KEY=VALUE (keys: map size new_size count pos ok when; values: argN ret "
+		       "const:N TYPE@OFFSET FIELD, a|b for size and new_size; ok=ret==N; "
+		       "when=(A+1)*17>=B*16|A<B&B>8)";
 	return err;
 }
 
