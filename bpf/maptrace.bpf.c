@@ -9,11 +9,36 @@
  * is woken only when the buffer fills past a quarter, so a burst cannot overrun it silently.
  * Every lost record is counted in drops[].
  */
-#include "vmlinux.h"
+/*
+ * UAPI headers, not vmlinux.h: nothing here reads a kernel struct whose layout varies, and
+ * without CO-RE relocations libbpf does not load and parse the kernel's BTF at start-up
+ * (15-20 ms of maptrace's ~40 here).  The tracepoint contexts below are the syscall events'
+ * stable format (see /sys/kernel/tracing/events/syscalls/sys_enter_futex/format).
+ */
+#include <stdbool.h>
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <asm/ptrace.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/usdt.bpf.h>
 #include "maptrace.h"
+
+/* syscalls/sys_enter_*: the common header, the syscall number, then six 8-byte arguments */
+struct sys_enter_ctx {
+	__u64 common;
+	__s64 nr;
+	__u64 args[6];
+};
+
+/* syscalls/sys_exit_*: the common header, the syscall number, the return value */
+struct sys_exit_ctx {
+	__u64 common;
+	__s64 nr;
+	__s64 ret;
+};
+
+struct task_struct;
 
 #define MAX_THREADS 16384
 #define MAX_CPUS 1024
@@ -94,6 +119,7 @@ struct futex_state {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* rare events: allocated as they come */
 	__uint(max_entries, MAX_THREADS);
 	__type(key, __u32);
 	__type(value, struct grow_state);
@@ -108,6 +134,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* rare events: allocated as they come */
 	__uint(max_entries, MAX_THREADS);
 	__type(key, __u32);
 	__type(value, struct lock_state);
@@ -115,6 +142,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* rare events: allocated as they come */
 	__uint(max_entries, MAX_THREADS);
 	__type(key, __u32);
 	__type(value, struct futex_state);
@@ -578,7 +606,7 @@ static __always_inline bool is_wait_op(__u32 op)
 }
 
 SEC("tracepoint/syscalls/sys_enter_futex")
-int futex_enter(struct trace_event_raw_sys_enter *ctx)
+int futex_enter(struct sys_enter_ctx *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct futex_state s;
@@ -598,7 +626,7 @@ int futex_enter(struct trace_event_raw_sys_enter *ctx)
 }
 
 SEC("tracepoint/syscalls/sys_exit_futex")
-int futex_exit(struct trace_event_raw_sys_exit *ctx)
+int futex_exit(struct sys_exit_ctx *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct mt_futex_wait *r;
@@ -653,6 +681,7 @@ struct pcall {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* rare events: allocated as they come */
 	__uint(max_entries, MAX_THREADS);
 	__type(key, __u32);
 	__type(value, struct pcall);
@@ -668,12 +697,22 @@ struct rehash_state {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* rare events: allocated as they come */
 	__uint(max_entries, 4096);
 	__type(key, __u64);
 	__type(value, struct rehash_state);
 } rehashes SEC(".maps");
 
-extern bool bpf_session_is_return(void) __ksym;
+/*
+ * Is this run of a uprobe session the return?  At entry the registers' ip is the probed
+ * address, which bpf_get_func_ip() also gives; at return it is the caller's return address.
+ * (The kfunc bpf_session_is_return() says the same, but any kfunc makes libbpf load and parse
+ * the kernel's BTF at start-up, 15-20 ms here.)
+ */
+static __always_inline bool session_is_return(struct pt_regs *ctx)
+{
+	return PT_REGS_IP(ctx) != bpf_get_func_ip(ctx);
+}
 
 /*
  * Argument @i of the probed call.  Loaded field by field: a switch on @i compiles into a
@@ -681,7 +720,7 @@ extern bool bpf_session_is_return(void) __ksym;
  */
 static __always_inline __u64 reg_arg(struct pt_regs *ctx, __u8 i)
 {
-	__u64 regs[6] = { ctx->di, ctx->si, ctx->dx, ctx->cx, ctx->r8, ctx->r9 };
+	__u64 regs[6] = { ctx->rdi, ctx->rsi, ctx->rdx, ctx->rcx, ctx->r8, ctx->r9 };
 
 	return i < 6 ? regs[i] : 0;
 }
@@ -1024,7 +1063,7 @@ int profile_probe(struct pt_regs *ctx)
 
 	if (!sp)
 		return 1;
-	if (bpf_session_is_return()) {
+	if (session_is_return(ctx)) {
 		profile_return(ctx, sp);
 		return 0;
 	}

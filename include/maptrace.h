@@ -9,11 +9,7 @@
 #ifndef MAPTRACE_H
 #define MAPTRACE_H
 
-#ifdef __BPF__
-/* vmlinux.h provides __u32/__u64 */
-#else
 #include <linux/types.h>
-#endif
 
 #define MT_ABI_VERSION 1
 

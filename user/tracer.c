@@ -177,6 +177,84 @@ static void write_record(struct tracer *tr, const struct mt_hdr *h, int stack)
 	}
 }
 
+/*
+ * Registering the first uprobe waits for an RCU grace period (the kernel's dup_mmap_sem is a
+ * percpu rwsem: its first writer syncs, 10-15 ms here); writers that follow within about a
+ * grace period do not.  So while the BPF object loads, one thread registers a uprobe on a
+ * function of maptrace itself that nothing calls, and pays that wait in parallel; the real
+ * probes then attach without it.  If anything here fails, start-up is just slower.
+ */
+__attribute__((noinline, used)) void mt_prewarm_site(void)
+{
+	__asm__ volatile("" ::: "memory");
+}
+
+struct prewarm {
+	pthread_t th;
+	bool started;
+	int link_fd;
+};
+
+/* mt_prewarm_site's offset in the file /proc/self/exe, from our own mappings. */
+static int self_offset(__u64 *off)
+{
+	unsigned long addr = (unsigned long)&mt_prewarm_site, start, end, pgoff;
+	char line[512], perms[8];
+	FILE *f = fopen("/proc/self/maps", "re");
+	int err = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx %7s %lx", &start, &end, perms, &pgoff) != 4)
+			continue;
+		if (addr >= start && addr < end && perms[2] == 'x') {
+			*off = addr - start + pgoff;
+			err = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return err;
+}
+
+static void *prewarm_run(void *arg)
+{
+	static const struct bpf_insn ret0[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts,
+		    .expected_attach_type = (enum bpf_attach_type)USDT_TRACE_UPROBE_MULTI);
+	struct prewarm *pw = arg;
+	__u64 off;
+	int prog;
+
+	if (self_offset(&off))
+		return NULL;
+	prog = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "mt_prewarm", "GPL", ret0, 2, &opts);
+	if (prog < 0)
+		return NULL;
+	pw->link_fd = usdt__attach_multi(prog, "/proc/self/exe", getpid(), &off, NULL, NULL, 1);
+	close(prog);
+	return NULL;
+}
+
+static void prewarm_start(struct prewarm *pw)
+{
+	pw->link_fd = -1;
+	pw->started = !pthread_create(&pw->th, NULL, prewarm_run, pw);
+}
+
+/* Wait for the prewarm thread; its link stays until the others are detached. */
+static int prewarm_join(struct prewarm *pw)
+{
+	if (pw->started)
+		pthread_join(pw->th, NULL);
+	pw->started = false;
+	return pw->link_fd;
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct tracer *tr = ctx;
@@ -546,11 +624,13 @@ int tracer__start(const struct args *a, const struct target *t, const struct pro
 		  struct model *m, struct trace_writer *w, struct tracer **out)
 {
 	struct tracer *tr = calloc(1, sizeof(*tr));
-	int err;
+	struct prewarm pw = {};
+	int err, fd;
 
 	*out = NULL;
 	if (!tr)
 		return -ENOMEM;
+	prewarm_start(&pw);
 	tr->m = m;
 	tr->w = w;
 	tr->budget = a->budget_pct / 100.0;
@@ -620,6 +700,9 @@ int tracer__start(const struct args *a, const struct target *t, const struct pro
 	}
 
 	/* attach: the library's probes in every module that has them, then futex waits */
+	fd = prewarm_join(&pw);
+	if (fd >= 0)
+		tr->fds[tr->nfds++] = fd;
 	err = attach_usdt(tr, t);
 	if (!err)
 		err = attach_profiles(tr, t, plan);
@@ -668,6 +751,9 @@ int tracer__start(const struct args *a, const struct target *t, const struct pro
 	*out = tr;
 	return 0;
 cleanup:
+	fd = prewarm_join(&pw);
+	if (fd >= 0)
+		close(fd);
 	tracer__free(tr);
 	return err;
 }
