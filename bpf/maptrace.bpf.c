@@ -170,7 +170,7 @@ struct dwarf_window {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2); /* 0: waits and the rest, 1: grows and resizes */
 	__type(key, __u32);
 	__type(value, struct dwarf_window);
 } dwarf_windows SEC(".maps");
@@ -180,15 +180,14 @@ struct {
  * leave the rest to the kernel's frame-pointer walk, so a lock contended thousands of times a
  * second cannot flood the ring buffer with 8 KiB copies.
  */
-static __always_inline bool dwarf_allowed(void)
+static __always_inline bool dwarf_allowed(__u32 budget)
 {
 	struct dwarf_window *w;
-	__u32 zero = 0;
 	__u64 now;
 
 	if (!dwarf_per_sec)
 		return true;
-	w = bpf_map_lookup_elem(&dwarf_windows, &zero);
+	w = bpf_map_lookup_elem(&dwarf_windows, &budget);
 	if (!w)
 		return false;
 	now = bpf_ktime_get_ns();
@@ -286,10 +285,14 @@ static __always_inline void rec_send(void *rec, __u32 base, struct pt_regs *ureg
 	__u64 sp, len = base;
 	__u32 copied = 0;
 
-	/* grows and resizes are few (a log of the map's size) and always worth a full stack */
-	bool rare = h->type == MT_REC_GROW || h->type == MT_REC_RESIZE;
+	/*
+	 * Grows and resizes have a budget of their own, so a flood of waits cannot leave them
+	 * without full stacks; and no stack copy goes into a buffer already half full.
+	 */
+	__u32 budget = h->type == MT_REC_GROW || h->type == MT_REC_RESIZE;
 
-	if (stack_dwarf && uregs && base <= MT_REC_MAX && (rare || dwarf_allowed())) {
+	if (stack_dwarf && uregs && base <= MT_REC_MAX &&
+	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < rb_size / 2 && dwarf_allowed(budget)) {
 		u = rec + base;
 		if (!bpf_probe_read_kernel(&u->regs, sizeof(u->regs), uregs)) {
 			sp = u->regs.rsp;
@@ -394,6 +397,11 @@ static __always_inline void map_freed(__u64 map)
 			r->counts.sync_misses += c->sync_misses;
 			r->counts.lookups += c->lookups;
 			r->counts.lib = c->lib;
+			r->counts.evac_steps += c->evac_steps;
+			r->counts.evac_moved += c->evac_moved;
+			r->counts.evac_ns += c->evac_ns;
+			if (c->evac_max_ns > r->counts.evac_max_ns)
+				r->counts.evac_max_ns = c->evac_max_ns;
 		}
 		submit(r);
 	}
@@ -505,19 +513,51 @@ int BPF_USDT(evacuate_begin, __u64 map)
 	return 0;
 }
 
+/*
+ * An evacuation step into the map's hot counters, not the ring buffer: when the buffer is
+ * filling (a growing map under several writers makes hundreds of thousands a second), and
+ * when a record cannot be reserved.  Counted exactly, without a record of its own.
+ */
+static __always_inline void evacuate_summed(__u64 map, __u64 moved, __u64 dur)
+{
+	struct mt_map_counts *c = counts_of(map);
+
+	if (!c) {
+		count_drop(MT_DROP_RINGBUF);
+		return;
+	}
+	c->evac_steps++;
+	c->evac_moved += moved;
+	c->evac_ns += dur;
+	if (dur > c->evac_max_ns)
+		c->evac_max_ns = dur;
+}
+
 SEC("usdt")
 int BPF_USDT(evacuate, __u64 map, __u64 oldbucket, __u64 moved)
 {
 	__u32 t = tid();
 	__u64 *start = bpf_map_lookup_elem(&evac_start, &t);
-	struct mt_evacuate *r = reserve(sizeof(*r), MT_REC_EVACUATE, -1);
+	__u64 now = bpf_ktime_get_ns(), dur = start ? now - *start : 0;
+	struct mt_evacuate *r = NULL;
 
+	if (bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < rb_size / 4 * 3)
+		r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (r) {
+		r->h = (struct mt_hdr){ .type = MT_REC_EVACUATE,
+					.size = sizeof(*r),
+					.cpu = bpf_get_smp_processor_id(),
+					.pid = t,
+					.tgid = bpf_get_current_pid_tgid() >> 32,
+					.ts = now,
+					.stack_id = -1 };
 		r->map = map;
 		r->oldbucket = oldbucket;
 		r->moved = moved;
-		r->dur_ns = start ? r->h.ts - *start : 0;
+		r->dur_ns = dur;
 		submit(r);
+	} else {
+		evacuate_summed(map, moved, dur);
 	}
 	if (start)
 		bpf_map_delete_elem(&evac_start, &t);

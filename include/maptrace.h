@@ -154,6 +154,14 @@ struct mt_map_counts {
 	__u64 lookups;
 	__u32 lib; /* the profile that counted them: index into the loader's profile table */
 	__u32 _pad;
+	/*
+	 * Evacuation steps summed here instead of sent one record each, while the ring buffer is
+	 * over three quarters full: none is lost, only its own duration (the max is kept).
+	 */
+	__u64 evac_steps;
+	__u64 evac_moved;
+	__u64 evac_ns;
+	__u64 evac_max_ns;
 };
 
 /*

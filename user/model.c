@@ -516,6 +516,12 @@ static int on_map_destroy(struct model *m, const struct mt_map_destroy *r, __u64
 		c->sync_misses = c->sync_misses > r->counts.sync_misses ? c->sync_misses :
 									   r->counts.sync_misses;
 		c->lookups = c->lookups > r->counts.lookups ? c->lookups : r->counts.lookups;
+		if (r->counts.evac_steps > c->evac_steps) {
+			c->evac_steps = r->counts.evac_steps;
+			c->evac_moved = r->counts.evac_moved;
+			c->evac_ns = r->counts.evac_ns;
+			c->evac_max_ns = r->counts.evac_max_ns;
+		}
 		if (r->counts.lib)
 			m->maps[i]->lib = (int)r->counts.lib;
 		*owner = row_addr(m->maps[i]);
@@ -905,13 +911,17 @@ static void fold_map(struct map_report *row, const struct map_state *s, bool liv
 	row->grows += s->grows;
 	row->same_size_grows += s->same_size_grows;
 	row->grows_done += s->grows_done;
-	row->evacuated += s->evacuated;
-	row->moved += s->moved;
+	/* steps the kernel summed under ring-buffer pressure count like the others */
+	row->evacuated += s->evacuated + s->counts.evac_steps;
+	row->evac_summed += s->counts.evac_steps;
+	row->moved += s->moved + s->counts.evac_moved;
 	row->alloc_ns_total += s->alloc_ns;
-	row->evac_ns_total += s->evac_ns;
-	row->grow_ns_total += s->alloc_ns + s->evac_ns;
+	row->evac_ns_total += s->evac_ns + s->counts.evac_ns;
+	row->grow_ns_total += s->alloc_ns + s->evac_ns + s->counts.evac_ns;
 	if (s->max_step_ns > row->grow_ns_max)
 		row->grow_ns_max = s->max_step_ns;
+	if (s->counts.evac_max_ns > row->grow_ns_max)
+		row->grow_ns_max = s->counts.evac_max_ns;
 	row->promotions += s->promotions;
 	row->lookups += s->counts.lookups;
 	row->shrinks += s->shrinks;

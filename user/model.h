@@ -80,6 +80,7 @@ struct map_report {
 	__u64 grows;
 	__u64 same_size_grows;
 	__u64 evacuated;       /* old buckets evacuated */
+	__u64 evac_summed;     /* of them, steps summed in the kernel (no record, no histogram) */
 	__u64 moved;	       /* entries moved by evacuation */
 	__u64 grow_ns_total;   /* time in grows (allocation) plus evacuation steps */
 	__u64 grow_ns_max;     /* longest single grow or evacuation step */

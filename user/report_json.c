@@ -67,6 +67,7 @@ static void map_value(struct json_writer *w, const struct report *r, const struc
 	json_writer__u64_field(w, "shrinks", m->shrinks);
 	json_writer__u64_field(w, "same_size_grows", m->same_size_grows);
 	json_writer__u64_field(w, "evacuated", m->evacuated);
+	json_writer__u64_field(w, "evacuated_summed", m->evac_summed);
 	json_writer__u64_field(w, "moved", m->moved);
 	json_writer__u64_field(w, "grows_done", m->grows_done);
 	json_writer__u64_field(w, "rehash_steps", m->rehash_steps);

@@ -380,6 +380,11 @@ static void print_histograms(const struct text *t)
 		fprintf(t->out, "map %s: %llu grows and evacuation steps, longest %s\n",
 			fmt_addr(a, sizeof(a), m->addr), (unsigned long long)m->grow_hist.count,
 			report__fmt_ns(max, sizeof(max), m->grow_ns_max));
+		if (m->evac_summed)
+			fprintf(t->out,
+				"  and %llu evacuation steps summed in the kernel while the ring buffer "
+				"was filling (counted, not in the histogram)\n",
+				(unsigned long long)m->evac_summed);
 		print_log2_hist(t, &m->grow_hist);
 	}
 }

@@ -42,7 +42,7 @@
 #define FRAME_FIXED   24
 #define FRAME_STRINGS 4 /* func, module, build_id, file */
 #define EVENT_FIXED   8
-#define COUNTS_LEN    (16 + 6 * 8) /* older files have 16 + 4 * 8 */
+#define COUNTS_LEN    (16 + 10 * 8) /* older files have 16 + 4 * 8 or 16 + 6 * 8 */
 #define DROPS_FIXED   8
 #define END_LEN	      32
 
@@ -470,7 +470,11 @@ int trace_writer__counts(struct trace_writer *w, __u64 map, const struct mt_map_
 	p = put64(p, c->sync_hits);
 	p = put64(p, c->sync_misses);
 	p = put64(p, c->lookups);
-	put64(p, c->lib);
+	p = put64(p, c->lib);
+	p = put64(p, c->evac_steps);
+	p = put64(p, c->evac_moved);
+	p = put64(p, c->evac_ns);
+	put64(p, c->evac_max_ns);
 	return rec_commit(w);
 }
 
@@ -860,6 +864,11 @@ static int on_counts(struct reader *r, struct cur *c)
 	mc.lookups = c->len - c->pos >= 16 ? cur64(c) : 0;
 	mc.lib = c->len - c->pos >= 8 ? (__u32)cur64(c) : 0;
 	mc._pad = 0;
+	/* so did the evacuation steps summed in the kernel */
+	mc.evac_steps = c->len - c->pos >= 32 ? cur64(c) : 0;
+	mc.evac_moved = c->len - c->pos >= 24 ? cur64(c) : 0;
+	mc.evac_ns = c->len - c->pos >= 16 ? cur64(c) : 0;
+	mc.evac_max_ns = c->len - c->pos >= 8 ? cur64(c) : 0;
 	note_ts(r, ts);
 	return model__set_counts(r->m, map, &mc);
 }

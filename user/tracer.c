@@ -790,6 +790,11 @@ static int sync_counts(struct tracer *tr)
 			sum.lookups += vals[c].lookups;
 			if (vals[c].lib)
 				sum.lib = vals[c].lib;
+			sum.evac_steps += vals[c].evac_steps;
+			sum.evac_moved += vals[c].evac_moved;
+			sum.evac_ns += vals[c].evac_ns;
+			if (vals[c].evac_max_ns > sum.evac_max_ns)
+				sum.evac_max_ns = vals[c].evac_max_ns;
 		}
 		err = model__set_counts(tr->m, key, &sum);
 		if (err)
