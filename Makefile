@@ -5,6 +5,7 @@
 #   make demo       install missing packages, build, run maptrace on a mapload growth storm
 #   make bench      library benchmarks (ratios measured side by side in one run)
 #   make bench-overhead  what tracing costs, against bpftrace, perf and bcc (bench/README.md)
+#   make bench-sites     what one uprobe hit costs, by the kind of instruction probed
 #   make fuzz       fuzz the trace-file reader (FUZZ_TIME=600 seconds)
 #   make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from the running kernel's BTF
 #   make install PREFIX=/usr/local
@@ -66,7 +67,7 @@ BINS := bin/mapload $(if $(USER_SRCS),bin/maptrace)
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all lib test test-build demo bench bench-overhead fuzz deps vmlinux install clean
+.PHONY: all lib test test-build demo bench bench-overhead bench-sites fuzz deps vmlinux install clean
 
 all: lib $(BINS)
 
@@ -212,6 +213,11 @@ BENCH_OVERHEAD_BINS := $(OUTPUT)/bench/floor $(OUTPUT)/bench/futexcall $(OUTPUT)
 bench-overhead: deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_OVERHEAD_BINS)
 	$(Q)bench/overhead.sh
+
+# make bench-sites: the cost of one probe hit by site kind, next to bpftrace (bench/README.md)
+bench-sites: deps
+	$(Q)$(MAKE) --no-print-directory test-build $(BENCH_OVERHEAD_BINS)
+	$(Q)bash bench/sites.sh
 
 # The floor: empty BPF programs, built and skeleton'ed like bpf/*.bpf.c.
 $(OUTPUT)/bench/%.bpf.o: bench/%.bpf.c | $(OUTPUT)/bench

@@ -134,7 +134,6 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC); /* rare events: allocated as they come */
 	__uint(max_entries, MAX_THREADS);
 	__type(key, __u32);
 	__type(value, struct lock_state);
@@ -142,7 +141,6 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC); /* rare events: allocated as they come */
 	__uint(max_entries, MAX_THREADS);
 	__type(key, __u32);
 	__type(value, struct futex_state);
@@ -418,10 +416,57 @@ int BPF_USDT(map_destroy, __u64 map)
 	return 0;
 }
 
-SEC("usdt")
-int BPF_USDT(insert, __u64 map)
+/*
+ * The map argument of a per-operation probe, which fires millions of times a second.  In the
+ * library it is always in a register, so read the register straight from the context rather
+ * than through bpf_usdt_arg(), a function call and a bpf_probe_read_kernel() per hit; any
+ * other form takes the general path.
+ */
+static __always_inline __u64 hot_map_arg(struct pt_regs *ctx)
 {
-	struct mt_map_counts *c = counts_of(map);
+	__u32 id = (__u32)bpf_get_attach_cookie(ctx);
+	struct __bpf_usdt_spec *spec = bpf_map_lookup_elem(&__bpf_usdt_specs, &id);
+	struct __bpf_usdt_arg_spec *a;
+	long v = 0;
+
+	if (!spec)
+		return 0;
+	a = &spec->args[0];
+	if (a->arg_type != BPF_USDT_ARG_REG || a->arg_bitshift) {
+		bpf_usdt_arg(ctx, 0, &v);
+		return v;
+	}
+	switch (a->reg_off) {
+	case __builtin_offsetof(struct pt_regs, rdi):
+		return ctx->rdi;
+	case __builtin_offsetof(struct pt_regs, rsi):
+		return ctx->rsi;
+	case __builtin_offsetof(struct pt_regs, rbx):
+		return ctx->rbx;
+	case __builtin_offsetof(struct pt_regs, rbp):
+		return ctx->rbp;
+	case __builtin_offsetof(struct pt_regs, r12):
+		return ctx->r12;
+	case __builtin_offsetof(struct pt_regs, r13):
+		return ctx->r13;
+	case __builtin_offsetof(struct pt_regs, r14):
+		return ctx->r14;
+	case __builtin_offsetof(struct pt_regs, r15):
+		return ctx->r15;
+	case __builtin_offsetof(struct pt_regs, rax):
+		return ctx->rax;
+	case __builtin_offsetof(struct pt_regs, rdx):
+		return ctx->rdx;
+	default:
+		bpf_usdt_arg(ctx, 0, &v);
+		return v;
+	}
+}
+
+SEC("usdt")
+int insert(struct pt_regs *ctx)
+{
+	struct mt_map_counts *c = counts_of(hot_map_arg(ctx));
 
 	if (c)
 		c->inserts++;
@@ -429,9 +474,9 @@ int BPF_USDT(insert, __u64 map)
 }
 
 SEC("usdt")
-int BPF_USDT(delete, __u64 map)
+int delete(struct pt_regs *ctx)
 {
-	struct mt_map_counts *c = counts_of(map);
+	struct mt_map_counts *c = counts_of(hot_map_arg(ctx));
 
 	if (c)
 		c->deletes++;
@@ -439,9 +484,9 @@ int BPF_USDT(delete, __u64 map)
 }
 
 SEC("usdt")
-int BPF_USDT(sync_hit, __u64 map)
+int sync_hit(struct pt_regs *ctx)
 {
-	struct mt_map_counts *c = counts_of(map);
+	struct mt_map_counts *c = counts_of(hot_map_arg(ctx));
 
 	if (c)
 		c->sync_hits++;
@@ -449,9 +494,9 @@ int BPF_USDT(sync_hit, __u64 map)
 }
 
 SEC("usdt")
-int BPF_USDT(sync_miss, __u64 map)
+int sync_miss(struct pt_regs *ctx)
 {
-	struct mt_map_counts *c = counts_of(map);
+	struct mt_map_counts *c = counts_of(hot_map_arg(ctx));
 
 	if (c)
 		c->sync_misses++;
@@ -721,7 +766,6 @@ struct pcall {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC); /* rare events: allocated as they come */
 	__uint(max_entries, MAX_THREADS);
 	__type(key, __u32);
 	__type(value, struct pcall);
@@ -766,7 +810,46 @@ static __always_inline __u64 reg_arg(struct pt_regs *ctx, __u8 i)
 }
 
 /* Read @src; @map is the map pointer for fields.  Arguments only mean something at entry. */
-static __always_inline __s64 src_read(struct pt_regs *ctx, const struct mt_src *src, __u64 map)
+/* A copy of the map struct's fields, taken once at entry (struct mt_probe_spec's snap). */
+struct snap {
+	__u8 b[MT_SNAP_MAX + 8]; /* 8 spare zero bytes: any field is read as 8 bytes, then cut */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct snap);
+} snaps SEC(".maps");
+
+/* The raw bytes of a field: from the entry's copy when there is one, else user memory. */
+static __always_inline long field_raw(const struct mt_src *src, __u64 map, const struct snap *sn,
+				      __u32 snap_off, __u64 *raw)
+{
+	void *p = (void *)(map + src->off);
+	__u32 o = src->off - snap_off;
+
+	if (sn && src->off >= snap_off && o + src->width <= MT_SNAP_MAX) {
+		/* the mask is a no-op the verifier needs to see the bound */
+		o &= MT_SNAP_MAX - 1;
+		__builtin_memcpy(raw, &sn->b[o], 8);
+		return 0;
+	}
+	/* constant sizes: the verifier must see the copy fit in @raw */
+	switch (src->width) {
+	case 1:
+		return bpf_probe_read_user(raw, 1, p);
+	case 2:
+		return bpf_probe_read_user(raw, 2, p);
+	case 4:
+		return bpf_probe_read_user(raw, 4, p);
+	default:
+		return bpf_probe_read_user(raw, 8, p);
+	}
+}
+
+static __always_inline __s64 src_read_snap(struct pt_regs *ctx, const struct mt_src *src,
+					   __u64 map, const struct snap *sn, __u32 snap_off)
 {
 	__s64 v = 0;
 
@@ -780,35 +863,14 @@ static __always_inline __s64 src_read(struct pt_regs *ctx, const struct mt_src *
 	case MT_SRC_CONST:
 		return src->off;
 	case MT_SRC_FIELD: {
-		void *p = (void *)(map + src->off);
+		int shift = src->width == 1 ? 56 : src->width == 2 ? 48 : src->width == 4 ? 32 : 0;
 		__u64 raw = 0;
-		int shift = 0;
-		long err;
 
-		/* constant sizes: the verifier must see the copy fit in @raw */
-		switch (src->width) {
-		case 1:
-			err = bpf_probe_read_user(&raw, 1, p);
-			shift = 56;
-			break;
-		case 2:
-			err = bpf_probe_read_user(&raw, 2, p);
-			shift = 48;
-			break;
-		case 4:
-			err = bpf_probe_read_user(&raw, 4, p);
-			shift = 32;
-			break;
-		default:
-			err = bpf_probe_read_user(&raw, 8, p);
-			break;
-		}
-		if (err)
+		if (field_raw(src, map, sn, snap_off, &raw))
 			return 0;
-		if (shift && (src->flags & MT_SRC_SIGNED))
-			v = (__s64)(raw << shift) >> shift;
-		else
-			v = (__s64)raw;
+		/* cut to the field's width, sign-extending a signed one */
+		raw <<= shift;
+		v = src->flags & MT_SRC_SIGNED ? (__s64)raw >> shift : (__s64)(raw >> shift);
 		break;
 	}
 	default:
@@ -819,15 +881,27 @@ static __always_inline __s64 src_read(struct pt_regs *ctx, const struct mt_src *
 	return v;
 }
 
+static __always_inline __s64 src_read(struct pt_regs *ctx, const struct mt_src *src, __u64 map)
+{
+	return src_read_snap(ctx, src, map, NULL, 0);
+}
+
 /* The first of two sources that reads non-zero. */
+static __always_inline __u64 src_read2_snap(struct pt_regs *ctx, const struct mt_src *a,
+					    const struct mt_src *b, __u64 map, const struct snap *sn,
+					    __u32 snap_off)
+{
+	__s64 v = src_read_snap(ctx, a, map, sn, snap_off);
+
+	if (!v && b->kind != MT_SRC_NONE)
+		v = src_read_snap(ctx, b, map, sn, snap_off);
+	return v;
+}
+
 static __always_inline __u64 src_read2(struct pt_regs *ctx, const struct mt_src *a,
 				       const struct mt_src *b, __u64 map)
 {
-	__s64 v = src_read(ctx, a, map);
-
-	if (!v && b->kind != MT_SRC_NONE)
-		v = src_read(ctx, b, map);
-	return v;
+	return src_read2_snap(ctx, a, b, map, NULL, 0);
 }
 
 static __always_inline bool cmp_holds(__u8 cmp, __s64 l, __s64 r)
@@ -850,7 +924,7 @@ static __always_inline bool cmp_holds(__u8 cmp, __s64 l, __s64 r)
 
 /* Does the spec's guard hold now (or has it none)?  An OR of ANDs, see struct mt_guard. */
 static __always_inline bool guard_holds(struct pt_regs *ctx, const struct mt_probe_spec *sp,
-					__u64 map)
+					__u64 map, const struct snap *sn)
 {
 	bool alt = true;
 
@@ -862,8 +936,8 @@ static __always_inline bool guard_holds(struct pt_regs *ctx, const struct mt_pro
 
 		if ((__u32)i >= sp->nwhen)
 			break;
-		l = (src_read(ctx, &g->a, map) + g->a_add) * (__s64)g->a_mul;
-		r = (src_read(ctx, &g->b, map) + g->b_add) * (__s64)g->b_mul;
+		l = (src_read_snap(ctx, &g->a, map, sn, sp->snap_off) + g->a_add) * (__s64)g->a_mul;
+		r = (src_read_snap(ctx, &g->b, map, sn, sp->snap_off) + g->b_add) * (__s64)g->b_mul;
 		alt = alt && cmp_holds(g->cmp, l, r);
 		if (!g->and_next) {
 			if (alt)
@@ -924,6 +998,7 @@ static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_pr
 					 __u32 spec)
 {
 	bool ret = sp->flags & MT_SPEC_RETURN;
+	struct snap *sn = NULL;
 	__u64 map = 0, a, b;
 	struct mt_table_create *c;
 
@@ -936,9 +1011,20 @@ static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_pr
 		if (!map)
 			return 1;
 		count_hit(sp, map);
-		if (!ret || sp->size.kind == MT_SRC_NONE || !guard_holds(ctx, sp, map))
+		if (!ret || sp->size.kind == MT_SRC_NONE)
 			return 1;
-		return save_call(sp, spec, map, src_read2(ctx, &sp->size, &sp->size_alt, map), 0);
+		if (sp->snap) {
+			__u32 zero = 0;
+
+			sn = bpf_map_lookup_elem(&snaps, &zero);
+			if (sn && bpf_probe_read_user(sn->b, MT_SNAP_MAX, (void *)(map + sp->snap_off)))
+				sn = NULL;
+		}
+		if (!guard_holds(ctx, sp, map, sn))
+			return 1;
+		return save_call(sp, spec, map,
+				 src_read2_snap(ctx, &sp->size, &sp->size_alt, map, sn, sp->snap_off),
+				 0);
 	case MT_ROLE_DESTROY:
 		if (map)
 			map_freed(map);

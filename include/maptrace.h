@@ -245,8 +245,17 @@ struct mt_probe_spec {
 	struct mt_src pos;	/* rehash step: progress, negative when not rehashing */
 	struct mt_guard when[MT_MAX_GUARDS]; /* insert, delete, lookup with a size: see mt_guard */
 	__u32 nwhen;
+	/*
+	 * When every field the entry reads lies in MT_SNAP_MAX bytes from snap_off, the entry
+	 * copies those bytes once and decodes the fields from the copy: one user-memory read a
+	 * hit instead of one per field.
+	 */
+	__u32 snap;
+	__u32 snap_off;
 	__u32 _pad;
 };
+
+#define MT_SNAP_MAX 64
 
 #define MT_MAX_SPECS 256
 

@@ -406,19 +406,25 @@ static __u64 row_addr(const struct map_state *s)
 	return s->parent ? s->parent->addr : s->addr;
 }
 
+/* The map a creation at @addr starts: a new instance when the address held one already. */
+static struct map_state *map_created(struct model *m, __u64 addr)
+{
+	struct map_state *s = map_get(m, addr);
+
+	/* an address reused after free: a new map, whose figures must not mix with the old one's */
+	if (s && (s->create_seen || s->destroyed))
+		s = map_new_instance(m, addr);
+	if (s)
+		s->create_seen = true;
+	return s;
+}
+
 static int on_map_create(struct model *m, const struct mt_map_create *r, int stack, __u64 *owner)
 {
-	struct map_state *s = map_get(m, r->map);
+	struct map_state *s = map_created(m, r->map);
 
 	if (!s)
 		return -ENOMEM;
-	/* an address reused after free: a new map, whose figures must not mix with the old one's */
-	if (s->create_seen || s->destroyed) {
-		s = map_new_instance(m, r->map);
-		if (!s)
-			return -ENOMEM;
-	}
-	s->create_seen = true;
 	/* the library announces a concurrent map before its inner maps: this is its instance */
 	if (r->parent) {
 		s->parent = map_get(m, r->parent);
@@ -550,16 +556,10 @@ static int on_lib_counts(struct model *m, const struct mt_lib_counts *r, __u64 *
 static int on_table_create(struct model *m, const struct mt_table_create *r, int stack,
 			   __u64 *owner)
 {
-	struct map_state *s = map_get(m, r->map);
+	struct map_state *s = map_created(m, r->map);
 
 	if (!s)
 		return -ENOMEM;
-	if (s->create_seen || s->destroyed) {
-		s = map_new_instance(m, r->map);
-		if (!s)
-			return -ENOMEM;
-	}
-	s->create_seen = true;
 	s->lib = (int)r->lib;
 	s->created_stack = stack;
 	s->nsizes = 0;

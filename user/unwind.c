@@ -33,6 +33,7 @@
 #include <gelf.h>
 #include <zlib.h>
 
+#include "debugfile.h"
 #include "procfs.h"
 #include "unwind.h"
 
@@ -123,18 +124,10 @@ static int open_mapping(const struct uproc *p, const struct xmap *m)
 	return procfs__open_mapped(p->pid, p->root_fd, &f);
 }
 
+/* detached from the fd: a process's modules must not cost one descriptor each */
 static Elf *elf_from_fd(int fd)
 {
-	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-
-	if (!elf)
-		return NULL;
-	/* detach from the fd: a process's modules must not cost one descriptor each */
-	if (elf_kind(elf) != ELF_K_ELF || elf_cntl(elf, ELF_C_FDREAD) != 0) {
-		elf_end(elf);
-		return NULL;
-	}
-	return elf;
+	return debugfile__elf_begin(fd);
 }
 
 /* The vDSO is not a file: copy its image out of the process while it runs. */

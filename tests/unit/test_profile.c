@@ -143,8 +143,11 @@ int main(void)
 			{ "profile a\nobject a\nfields 1.* size=u64@0\n"
 			  "probe insert f map=arg0 size=other\n",
 			  -EINVAL, "an undefined field name" },
-			{ "profile glib\nobject x\nprobe insert f map=arg0\n", -EINVAL,
-			  "the name of a built-in" },
+			{ "profile glib\nobject x\nprobe insert f map=arg0\n", 0,
+			  "the name of a built-in replaces it" },
+			{ "profile a\nobject a\nprobe insert f map=arg0\n"
+			  "profile a\nobject b\nprobe insert g map=arg0\n",
+			  -EINVAL, "two profiles of one name" },
 		};
 
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
