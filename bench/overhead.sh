@@ -683,8 +683,11 @@ t "library with probes, untraced, within 2% of without (sec. 0)" "$(printf '%.3f
 t "maptrace per counted insert <= 1.2x the USDT floor (sec. 2)" "${MT_VS_FLOOR}x ($(fmt "$MT_PER_INSERT") / $(fmt "$F2") ns)" "$(verdict "$MT_VS_FLOOR" 1.2)"
 t "  the same from bpf_stats: floor + (insert - empty program)" "${EST}x (+$(fmt "$(calc "$INS_NS - $EMPTY_NS")") ns a hit)" "$(verdict "$EST" 1.2)"
 t "insert-latency view <= 0.3x bpftrace's uprobe+uretprobe hist" "not offered (bpftrace hist: +$(fmt "$(calc "${S1[bt-hist]:-nan} - $U1")" 0) ns/op)" "n/a"
-r=$(ratio "$W_MT" "$W_BT"); t "start-up <= 0.5x bpftrace's, warm (sec. 4)" "${r}x ($(fmt "$W_MT") / $(fmt "$W_BT") ms)" "$(verdict "$r" 0.5)"
-r=$(ratio "$C_MT" "$C_BT"); t "start-up <= 0.25x bpftrace's, cold page cache" "${r}x ($(fmt "$C_MT") / $(fmt "$C_BT") ms)" "$(verdict "$r" 0.25)"
+# the issue times start-up to "probes attached": bpftrace's BEGIN runs once they are; its
+# "Attaching N probes..." line comes before, so it is shown beside, not judged
+r=$(ratio "$W_MT" "$W_BTB"); t "start-up <= 0.5x bpftrace's, warm (sec. 4)" "${r}x ($(fmt "$W_MT") / $(fmt "$W_BTB") ms)" "$(verdict "$r" 0.5)"
+r=$(ratio "$W_MT" "$W_BT"); t "  vs bpftrace's 'Attaching' line, before it attaches" "${r}x ($(fmt "$W_MT") / $(fmt "$W_BT") ms)" "-"
+r=$(ratio "$C_MT" "$C_BTB"); t "start-up <= 0.25x bpftrace's, cold page cache" "${r}x ($(fmt "$C_MT") / $(fmt "$C_BTB") ms)" "$(verdict "$r" 0.25)"
 if [ $BCC_OK = 1 ]; then
 	r=$(ratio "$W_MT" "$W_BCC"); t "start-up <= 0.1x bcc's" "${r}x ($(fmt "$W_MT") / $(fmt "$W_BCC") ms)" "$(verdict "$r" 0.1)"
 else

@@ -108,6 +108,8 @@ struct lock_state {
 	__u64 ts;
 	__u32 mode;
 	__u32 kind;
+	__u32 waited; /* a futex wait ended meanwhile (a profile's lock role) */
+	__u32 _pad;
 };
 
 struct futex_state {
@@ -731,7 +733,11 @@ int futex_exit(struct sys_exit_ctx *ctx)
 			r->wait_ns = r->h.ts - s->ts;
 			r->ret = ctx->ret;
 			r->op = s->op;
-			r->in_lib_wait = bpf_map_lookup_elem(&lock_waits, &t) != NULL;
+			struct lock_state *ls = bpf_map_lookup_elem(&lock_waits, &t);
+
+			r->in_lib_wait = ls != NULL;
+			if (ls)
+				ls->waited = 1;
 			/* a wait the library's probes time is unwound there, not twice */
 			rec_send(r, sizeof(*r), r->in_lib_wait ? NULL : task_uregs());
 		}
@@ -1075,6 +1081,23 @@ static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_pr
 		bpf_map_delete_elem(&pcalls, &t);
 		return 1;
 	}
+	case MT_ROLE_LOCK: {
+		struct lock_state ls = {
+			.map = map,
+			.lock = src_read(ctx, &sp->lock, map),
+			.ts = bpf_ktime_get_ns(),
+			.mode = sp->lock_mode,
+			.kind = sp->lock_kind,
+		};
+		__u32 t = tid();
+
+		/* the futex path marks it if the call sleeps; the return decides */
+		if (bpf_map_update_elem(&lock_waits, &t, &ls, BPF_ANY)) {
+			count_drop(MT_DROP_STATE);
+			return 1;
+		}
+		return 0;
+	}
 	case MT_ROLE_REHASH_STEP:
 		if (!map)
 			return 1;
@@ -1129,11 +1152,40 @@ static __always_inline void rehash_step_done(struct pt_regs *ctx, const struct m
 	bpf_map_delete_elem(&rehashes, &pc->map);
 }
 
+/* A lock role's return: the call was a contended acquisition if it slept in a futex wait. */
+static __always_inline void lock_return(struct pt_regs *ctx)
+{
+	__u32 t = tid();
+	struct lock_state *s = bpf_map_lookup_elem(&lock_waits, &t);
+	struct mt_lock_wait *r;
+
+	if (!s)
+		return;
+	if (s->waited) {
+		r = rec_new(sizeof(*r), MT_REC_LOCK_WAIT, user_stack(ctx));
+		if (r) {
+			r->map = s->map;
+			r->lock = s->lock;
+			r->wait_ns = r->h.ts - s->ts;
+			r->mode = s->mode;
+			r->kind = s->kind;
+			rec_send(r, sizeof(*r), ctx);
+		}
+	}
+	bpf_map_delete_elem(&lock_waits, &t);
+}
+
 /* Return of a profile function whose entry asked for it. */
 static __always_inline void profile_return(struct pt_regs *ctx, const struct mt_probe_spec *sp)
 {
 	__u32 t = tid();
-	struct pcall *pc = bpf_map_lookup_elem(&pcalls, &t);
+	struct pcall *pc;
+
+	if (sp->role == MT_ROLE_LOCK) {
+		lock_return(ctx);
+		return;
+	}
+	pc = bpf_map_lookup_elem(&pcalls, &t);
 	__s64 rv = PT_REGS_RC(ctx);
 	__u64 now = bpf_ktime_get_ns(), size;
 	struct mt_table_create *c;

@@ -180,7 +180,9 @@ enum mt_role {
 	MT_ROLE_GROW_BEGIN = 7,	 /* a resize starts (old and new size) ... */
 	MT_ROLE_GROW_END = 8,	 /* ... and ends here, on the same thread */
 	MT_ROLE_REHASH_STEP = 9, /* one step of an incremental rehash; progress from a field */
-	MT_ROLE_MAX = 10,
+	MT_ROLE_LOCK = 10,	 /* takes a lock guarding a map: a call that sleeps in a futex wait
+				  * is a contended acquisition, timed from entry to return */
+	MT_ROLE_MAX = 11,
 };
 
 /* Where a value comes from. */
@@ -243,6 +245,9 @@ struct mt_probe_spec {
 	struct mt_src new_size_alt;
 	struct mt_src count;	/* entries, when the map says */
 	struct mt_src pos;	/* rehash step: progress, negative when not rehashing */
+	struct mt_src lock;	/* lock: the lock's address */
+	__u32 lock_mode;	/* lock: enum mt_lock_mode */
+	__u32 lock_kind;	/* lock: 0 a mutex, 1 an rwlock (as struct mt_lock_wait) */
 	struct mt_guard when[MT_MAX_GUARDS]; /* insert, delete, lookup with a size: see mt_guard */
 	__u32 nwhen;
 	/*

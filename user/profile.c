@@ -128,7 +128,7 @@ static const char *const role_names[MT_ROLE_MAX] = {
 	[MT_ROLE_LOOKUP] = "lookup",	     [MT_ROLE_CREATE] = "create",
 	[MT_ROLE_DESTROY] = "destroy",	     [MT_ROLE_RESIZE] = "resize",
 	[MT_ROLE_GROW_BEGIN] = "grow_begin", [MT_ROLE_GROW_END] = "grow_end",
-	[MT_ROLE_REHASH_STEP] = "rehash_step",
+	[MT_ROLE_REHASH_STEP] = "rehash_step", [MT_ROLE_LOCK] = "lock",
 };
 
 const char *mt_role_name(int role)
@@ -430,13 +430,20 @@ static int probe_spec(const struct pprobe *pp, const struct fieldset *fs, struct
 			err = parse_ok(val, sp);
 		else if (!strcmp(key, "when"))
 			err = parse_when(val, fs, sp);
-		else
+		else if (!strcmp(key, "lock"))
+			err = parse_src(val, fs, &sp->lock);
+		else if (!strcmp(key, "mode") && (!strcmp(val, "read") || !strcmp(val, "write"))) {
+			/* a read or write lock is one side of an rwlock */
+			sp->lock_mode = !strcmp(val, "read") ? MT_MODE_READ : MT_MODE_WRITE;
+			sp->lock_kind = 1;
+		} else {
 			err = -EINVAL;
+		}
 	}
 	if (err)
 		return err;
 	snprintf(bad, badlen, "map=");
-	if (sp->map.kind == MT_SRC_NONE && pp->role != MT_ROLE_GROW_END)
+	if (sp->map.kind == MT_SRC_NONE && pp->role != MT_ROLE_GROW_END && pp->role != MT_ROLE_LOCK)
 		return -EINVAL;
 	if (sp->map.kind == MT_SRC_RET && pp->role != MT_ROLE_CREATE)
 		return -EINVAL;
@@ -463,6 +470,14 @@ static int probe_spec(const struct pprobe *pp, const struct fieldset *fs, struct
 		if (sp->new_size.kind != MT_SRC_NONE && sp->new_size.kind != MT_SRC_ARG &&
 		    sp->new_size.kind != MT_SRC_FIELD)
 			return -EINVAL;
+		break;
+	case MT_ROLE_LOCK:
+		snprintf(bad, badlen, "lock= (an argument)");
+		if (sp->lock.kind != MT_SRC_ARG)
+			return -EINVAL;
+		if (!sp->lock_kind)
+			sp->lock_mode = MT_MODE_WRITE;
+		need_return = true;
 		break;
 	case MT_ROLE_REHASH_STEP:
 		snprintf(bad, badlen, "pos= and size=");
@@ -569,7 +584,7 @@ static int parse_probe(struct profile *p, char **w, int n, int lineno, const cha
 	pp->role = role_parse(w[1]);
 	if (pp->role < 0) {
 		*why = "unknown role; roles: insert delete lookup create destroy resize (grow) "
-		       "grow_begin grow_end rehash_step";
+		       "grow_begin grow_end rehash_step lock";
 		return -EINVAL;
 	}
 	if (strlen(w[2]) >= sizeof(pp->sym)) {
@@ -605,7 +620,7 @@ static int check_probe_syntax(const struct profile *p, const struct pprobe *pp, 
 		*why = "names a field no 'fields' line defines (arguments are arg0..arg5)";
 		err = -EINVAL;
 	} else if (err)
-		*why = "bad KEY=VALUE (keys: map size new_size count pos ok when; values: argN ret "
+		*why = "bad KEY=VALUE (keys: map size new_size count pos ok when lock mode; values: argN ret "
 		       "const:N TYPE@OFFSET FIELD, a|b for size and new_size; ok=ret==N; "
 		       "when=(A+1)*17>=B*16|A<B&B>8)";
 	return err;

@@ -61,6 +61,18 @@ check "glib: every resize stack runs from the inserting function to the thread's
 check "glib: every GMutex wait stack names the waiting function and the thread's start" \
 	[ "$(jget "$M" "all(any(f.startswith(('filler+', 'main+')) for f in s['frames']) and s['frames'][-1].startswith(('clone3+', '_start+')) for l in d['locks'] if l['addr'] == '$MUTEX' for s in l['top_stacks'])")" = True ]
 
+# a lock role on g_mutex_lock: calls that sleep are contended acquisitions of that GMutex,
+# timed entry to return, and the futex waits inside them are not counted twice
+traced glock --json --probe "lock:libglib-2.0.so.0:g_mutex_lock:lock=arg0" -- "$GHASH" 4 20000 1 3
+M=$TMP/glock.mt.out T=$TMP/glock.target.out MUTEX=$(jget "$T" "d['mutex']")
+L="[l for l in d['locks'] if l['addr'] == '$MUTEX'][0]"
+check "lock role: maptrace exited 0 ($glock_mt_rc)" [ "$glock_mt_rc" -eq 0 ]
+check "lock role: the GMutex is a mutex ($(jget "$M" "$L['kind']"))" [ "$(jget "$M" "$L['kind']")" = mutex ]
+check "lock role: 3 forced waits <= $(jget "$M" "$L['contentions']") acquisitions that slept <= $(jget "$T" "d['contended']") failed trylocks" \
+	[ "$(jget "$M" "3 <= $L['contentions'] <= $(jget "$T" "d['contended']")")" = True ]
+check "lock role: each wait's stack names the function taking the lock" \
+	[ "$(jget "$M" "all(any(f.startswith(('filler+', 'main+', 'holder+')) for f in s['frames']) for s in $L['top_stacks'])")" = True ]
+
 # --list names the profile, the version, each probe with its address and cost
 "$GHASH" 1 10 3 >/dev/null 2>"$TMP/list.err" &
 gp=$!

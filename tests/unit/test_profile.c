@@ -99,6 +99,10 @@ int main(void)
 			{ "create:libfoo.so:foo_new:map=ret,size=u64@0", 0 },
 			{ "resize:libfoo.so:foo_x:map=arg0,size=u64@0,new_size=u64@8|u64@0,ok=ret==0",
 			  0 },
+			{ "lock:libfoo.so:foo_lock:lock=arg0", 0 },
+			{ "lock:libfoo.so:foo_rdlock:lock=arg0,map=arg1,mode=read", 0 },
+			{ "lock:libfoo.so:foo_lock:map=arg0", -EINVAL },	 /* no lock */
+			{ "lock:libfoo.so:foo_lock:lock=arg0,mode=shared", -EINVAL },
 			{ "grow:libfoo.so", -EINVAL },
 			{ "explode:libfoo.so:foo:map=arg0", -EINVAL },
 			{ "grow:libfoo.so:foo:map=arg9,new_size=arg1", -EINVAL },
