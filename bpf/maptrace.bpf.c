@@ -966,6 +966,7 @@ static __always_inline void send_resize(struct pt_regs *ctx, const struct mt_pro
 	r->new_size = new_size;
 	r->count = sp->count.kind != MT_SRC_NONE ? src_read(ctx, &sp->count, map) : ~0ULL;
 	r->dur_ns = start ? r->h.ts - start : 0;
+	r->tag = sp->name.kind != MT_SRC_NONE ? src_read(ctx, &sp->name, map) : 0;
 	r->lib = sp->lib;
 	r->flags = start ? MT_RESIZE_TIMED : 0;
 	rec_send(r, sizeof(*r), ctx);
@@ -1045,6 +1046,7 @@ static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_pr
 		if (c) {
 			c->map = map;
 			c->size = src_read2(ctx, &sp->size, &sp->size_alt, map);
+			c->tag = sp->name.kind != MT_SRC_NONE ? src_read(ctx, &sp->name, map) : 0;
 			c->lib = sp->lib;
 			rec_send(c, sizeof(*c), ctx);
 		}
@@ -1210,6 +1212,7 @@ static __always_inline void profile_return(struct pt_regs *ctx, const struct mt_
 		if (c) {
 			c->map = pc->map;
 			c->size = src_read2(ctx, &sp->size, &sp->size_alt, pc->map);
+			c->tag = sp->name.kind != MT_SRC_NONE ? src_read(ctx, &sp->name, pc->map) : 0;
 			c->lib = sp->lib;
 			rec_send(c, sizeof(*c), ctx);
 		}

@@ -246,6 +246,7 @@ struct mt_probe_spec {
 	struct mt_src count;	/* entries, when the map says */
 	struct mt_src pos;	/* rehash step: progress, negative when not rehashing */
 	struct mt_src lock;	/* lock: the lock's address */
+	struct mt_src name;	/* a pointer that names the map: the data symbol it points to */
 	__u32 lock_mode;	/* lock: enum mt_lock_mode */
 	__u32 lock_kind;	/* lock: 0 a mutex, 1 an rwlock (as struct mt_lock_wait) */
 	struct mt_guard when[MT_MAX_GUARDS]; /* insert, delete, lookup with a size: see mt_guard */
@@ -273,6 +274,7 @@ struct mt_resize {
 	__u64 new_size;
 	__u64 count;  /* entries after the resize, ~0 when unknown */
 	__u64 dur_ns; /* 0 when not timed */
+	__u64 tag;    /* the spec's name pointer (Redis: the dict's type), 0 when none */
 	__u32 lib;
 	__u32 flags;  /* MT_RESIZE_* */
 };
@@ -293,6 +295,7 @@ struct mt_table_create {
 	struct mt_hdr h;
 	__u64 map;
 	__u64 size; /* 0 when unknown */
+	__u64 tag;  /* as in struct mt_resize */
 	__u32 lib;
 	__u32 _pad;
 };

@@ -377,9 +377,11 @@ static int rule_profile_grows(const struct report *r, struct advice_list *a)
 			snprintf(path, sizeof(path), " (%llu -> %llu slots)",
 				 (unsigned long long)m->sizes[0], (unsigned long long)m->sizes[last]);
 		if (m->create_seen && m->created_at && m->created_at[0])
-			snprintf(where, sizeof(where), " (created at %s)", m->created_at);
+			snprintf(where, sizeof(where), " (%s%screated at %s)", m->name ? m->name : "",
+				 m->name && m->name[0] ? ", " : "", m->created_at);
 		else if (!m->create_seen)
-			snprintf(where, sizeof(where), " (created before tracing)");
+			snprintf(where, sizeof(where), " (%s%screated before tracing)",
+				 m->name ? m->name : "", m->name && m->name[0] ? ", " : "");
 		if (m->grows_done && m->rehash_steps)
 			snprintf(rehash, sizeof(rehash),
 				 ", rehashed incrementally in %llu steps over %s",

@@ -597,3 +597,59 @@ const char *elfsym__site_kind_name(enum uprobe_site_kind k)
 	}
 	return "unknown";
 }
+
+/* The data object covering @vaddr in one symbol table, or false. */
+static bool object_in(Elf *elf, Elf64_Word type, __u64 vaddr, char *name, size_t len)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *data;
+		size_t n;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != type || !sh.sh_entsize)
+			continue;
+		data = elf_getdata(scn, NULL);
+		n = sh.sh_size / sh.sh_entsize;
+		for (size_t i = 0; data && i < n; i++) {
+			GElf_Sym sym;
+			const char *nm;
+
+			if (!gelf_getsym(data, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_OBJECT ||
+			    sym.st_shndx == SHN_UNDEF || vaddr < sym.st_value ||
+			    vaddr >= sym.st_value + (sym.st_size ? sym.st_size : 1))
+				continue;
+			nm = elf_strptr(elf, sh.sh_link, sym.st_name);
+			if (!nm || !nm[0])
+				continue;
+			snprintf(name, len, "%.*s", (int)strcspn(nm, "@"), nm);
+			return true;
+		}
+	}
+	return false;
+}
+
+int elfsym__object_at(struct elfsym_file *f, __u64 file_offset, char *name, size_t len)
+{
+	__u64 vaddr = 0;
+	bool found = false;
+
+	if (!f || !name || !len)
+		return -EINVAL;
+	for (size_t i = 0; i < f->nr_loads && !found; i++) {
+		const GElf_Phdr *ph = &f->loads[i];
+
+		if (file_offset >= ph->p_offset && file_offset < ph->p_offset + ph->p_filesz) {
+			vaddr = file_offset - ph->p_offset + ph->p_vaddr;
+			found = true;
+		}
+	}
+	if (!found)
+		return -ENOENT;
+	if ((f->has_symtab && object_in(f->elf, SHT_SYMTAB, vaddr, name, len)) ||
+	    object_in(f->elf, SHT_DYNSYM, vaddr, name, len) ||
+	    (f->dbg_has_symtab && object_in(f->dbg_elf, SHT_SYMTAB, vaddr, name, len)))
+		return 0;
+	return -ENOENT;
+}

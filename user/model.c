@@ -104,6 +104,7 @@ struct map_state {
 	__u64 sizes[MT_MAX_SIZES];
 	int nsizes;
 	int lib;	   /* 0: cmap's USDT probes; else the profile index */
+	const char *name;  /* interned; NULL when unnamed */
 	__u64 size;	   /* profile maps: current size, 0 unknown */
 	__u64 shrinks;
 	__u64 rehash_steps, rehash_elapsed_ns;
@@ -835,6 +836,16 @@ int model__core_maps(const struct model *m, __u64 **addrs, int *n)
 	return 0;
 }
 
+int model__name_map(struct model *m, __u64 map, const char *name)
+{
+	struct map_state *s = map_get(m, map);
+
+	if (!s)
+		return -ENOMEM;
+	s->name = intern(m, name);
+	return s->name ? 0 : -ENOMEM;
+}
+
 void model__set_dropped(struct model *m, const __u64 dropped[MT_DROP_MAX])
 {
 	memcpy(m->dropped, dropped, sizeof(m->dropped));
@@ -1023,6 +1034,7 @@ static int build_maps(struct model *m, struct report *r)
 		row = &r->maps[r->nmaps++];
 		row->addr = s->addr;
 		row->library = library_name(m, s->lib);
+		row->name = s->name ? s->name : "";
 		row->sizes_in_slots = s->lib != 0;
 		row->variant = s->variant;
 		row->create_seen = s->create_seen;

@@ -63,6 +63,7 @@ enum mt_lock_kind {
 struct map_report {
 	__u64 addr;
 	const char *library;   /* "cmap" (USDT), or the probe profile's name: "glib", "redis" */
+	const char *name;      /* what the profile names it by (Redis: its dictType), "" none */
 	bool sizes_in_slots;   /* sizes[] in the profile's table sizes; else bucket exponents (cmap) */
 	__u64 size;	       /* current size: buckets (cmap: 2^B), or the profile's slots; 0 unknown */
 	__u64 shrinks;	       /* resizes to a smaller size (profile maps) */
@@ -207,6 +208,14 @@ int model__set_lib_counts(struct model *m, __u64 map, __u64 inserts, __u64 delet
  * library's counters can be read).  *@addrs is malloc'ed.  Return: 0 or -ENOMEM.
  */
 int model__core_maps(const struct model *m, __u64 **addrs, int *n);
+
+#define MT_NAME_MAX 128
+
+/**
+ * model__name_map() - name the map now at @map (it is made up when not seen yet).
+ * Return: 0 or -ENOMEM.
+ */
+int model__name_map(struct model *m, __u64 map, const char *name);
 
 /** model__set_dropped() - the kernel's loss counters (absolute). */
 void model__set_dropped(struct model *m, const __u64 dropped[MT_DROP_MAX]);

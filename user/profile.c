@@ -110,17 +110,21 @@ static const char builtin_redis[] =
 	"object redis-server redis-check-rdb\n"
 	"require _dictExpand dictRehash dictAddRaw\n"
 	"version retconst RM_GetServerVersion\n"
-	"fields 7.0.* size0=log2:s8@50 size1=log2:s8@51 used0=u64@24 rehashidx=s64@40\n"
-	"probe create dictCreate map=ret size=size0\n"
+	"fields 7.0.* type=u64@0 size0=log2:s8@50 size1=log2:s8@51 used0=u64@24 rehashidx=s64@40\n"
+	/* a dict is named after its dictType: dbDictType is the keyspace, dbExpiresDictType ... */
+	"probe create dictCreate map=ret size=size0 name=type\n"
 	"probe insert dictAddRaw map=arg0\n"
 	"probe destroy dictRelease map=arg0\n"
 	/*
 	 * The new table is table 1 while rehashing, table 0 when the dict was empty.  dictExpand
 	 * and dictResize (shrinks) carry inlined copies of _dictExpand in 7.0.15: probe all three.
 	 */
-	"probe resize _dictExpand map=arg0 size=size0 new_size=size1|size0 ok=ret==0 count=used0\n"
-	"probe resize dictExpand map=arg0 size=size0 new_size=size1|size0 ok=ret==0 count=used0\n"
-	"probe resize dictResize map=arg0 size=size0 new_size=size1|size0 ok=ret==0 count=used0\n"
+	"probe resize _dictExpand map=arg0 size=size0 new_size=size1|size0 ok=ret==0 count=used0 "
+	"name=type\n"
+	"probe resize dictExpand map=arg0 size=size0 new_size=size1|size0 ok=ret==0 count=used0 "
+	"name=type\n"
+	"probe resize dictResize map=arg0 size=size0 new_size=size1|size0 ok=ret==0 count=used0 "
+	"name=type\n"
 	"probe rehash_step dictRehash map=arg0 pos=rehashidx size=size0\n";
 
 static const char *const role_names[MT_ROLE_MAX] = {
@@ -432,6 +436,8 @@ static int probe_spec(const struct pprobe *pp, const struct fieldset *fs, struct
 			err = parse_when(val, fs, sp);
 		else if (!strcmp(key, "lock"))
 			err = parse_src(val, fs, &sp->lock);
+		else if (!strcmp(key, "name"))
+			err = parse_src(val, fs, &sp->name);
 		else if (!strcmp(key, "mode") && (!strcmp(val, "read") || !strcmp(val, "write"))) {
 			/* a read or write lock is one side of an rwlock */
 			sp->lock_mode = !strcmp(val, "read") ? MT_MODE_READ : MT_MODE_WRITE;
@@ -620,7 +626,7 @@ static int check_probe_syntax(const struct profile *p, const struct pprobe *pp, 
 		*why = "names a field no 'fields' line defines (arguments are arg0..arg5)";
 		err = -EINVAL;
 	} else if (err)
-		*why = "bad KEY=VALUE (keys: map size new_size count pos ok when lock mode; values: argN ret "
+		*why = "bad KEY=VALUE (keys: map size new_size count pos ok when lock mode name; values: argN ret "
 		       "const:N TYPE@OFFSET FIELD, a|b for size and new_size; ok=ret==N; "
 		       "when=(A+1)*17>=B*16|A<B&B>8)";
 	return err;

@@ -188,7 +188,7 @@ static void print_rehash(const struct text *t)
 	fprintf(t->out, "%s\n", fit(line, t->width));
 	for (int i = 0; i < n; i++) {
 		const struct map_report *m = &r->maps[i];
-		char addr[24], sizes[64], tot[16], max[16], cc[48];
+		char addr[24], sizes[64], tot[16], max[16], cc[48], named[320];
 
 		/* a library's idle tables (Redis makes a few per client) would bury the others */
 		if (m->sizes_in_slots && !m->inserts && !m->deletes && !m->grows && !m->shrinks)
@@ -201,6 +201,12 @@ static void print_rehash(const struct text *t)
 			variant = mt_variant_name(m->variant);
 		if (m->create_seen && m->created_at && m->created_at[0])
 			at = m->created_at;
+		/* a named map (Redis: its dictType) says so first */
+		if (m->name && m->name[0]) {
+			snprintf(named, sizeof(named), "%s%s%s", m->name, strcmp(at, "?") ? " " : "",
+				 strcmp(at, "?") ? at : "");
+			at = named;
+		}
 		/* a profile's map: its entries and load limit are the library's business */
 		if (m->sizes_in_slots)
 			snprintf(cc, sizeof(cc), "-");

@@ -60,6 +60,7 @@ enum trace_rec_type {
 	TR_COUNTS = 4,
 	TR_DROPS = 5,
 	TR_END = 6,
+	TR_NAME = 7,
 };
 
 #define META_F_LIBRARY_FOUND 1u
@@ -68,7 +69,7 @@ enum trace_rec_type {
 static const char *rec_name(__u32 type)
 {
 	static const char *const names[] = {"?",      "meta",  "stack", "event",
-					    "counts", "drops", "end"};
+					    "counts", "drops", "end",   "name"};
 
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
 }
@@ -478,6 +479,19 @@ int trace_writer__counts(struct trace_writer *w, __u64 map, const struct mt_map_
 	return rec_commit(w);
 }
 
+int trace_writer__name(struct trace_writer *w, __u64 map, const char *name)
+{
+	unsigned char *p;
+	int err;
+
+	p = rec_begin(w, TR_NAME, 8 + 4 + str_len(name, TRACE_MAX_STR), &err);
+	if (!p)
+		return err;
+	p = put64(p, map);
+	put_str(p, name, TRACE_MAX_STR);
+	return rec_commit(w);
+}
+
 int trace_writer__drops(struct trace_writer *w, const __u64 dropped[MT_DROP_MAX])
 {
 	unsigned char *p;
@@ -873,6 +887,17 @@ static int on_counts(struct reader *r, struct cur *c)
 	return model__set_counts(r->m, map, &mc);
 }
 
+static int on_name(struct reader *r, struct cur *c)
+{
+	char name[MT_NAME_MAX];
+	__u64 map = cur64(c);
+
+	cur_str(c, name, sizeof(name));
+	if (c->bad)
+		return malformed(r, TR_NAME, "too short");
+	return model__name_map(r->m, map, name);
+}
+
 static int on_drops(struct reader *r, struct cur *c)
 {
 	__u64 dropped[MT_DROP_MAX] = {0}, ts = cur64(c);
@@ -1069,6 +1094,9 @@ static int read_record(struct reader *r, bool *end)
 		break;
 	case TR_DROPS:
 		err = on_drops(r, &c);
+		break;
+	case TR_NAME:
+		err = on_name(r, &c);
 		break;
 	case TR_END:
 		err = on_end(r, &c);

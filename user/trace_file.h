@@ -66,6 +66,12 @@ int trace_writer__record(struct trace_writer *w, const struct mt_hdr *rec, int s
  */
 int trace_writer__counts(struct trace_writer *w, __u64 map, const struct mt_map_counts *c);
 
+/**
+ * trace_writer__name() - name the map now at @map (a profile map named after the data symbol a
+ * pointer in it points to, e.g. Redis's dbDictType).  Written after the event that named it.
+ */
+int trace_writer__name(struct trace_writer *w, __u64 map, const char *name);
+
 /** trace_writer__drops() - record the kernel's loss counters (absolute). */
 int trace_writer__drops(struct trace_writer *w, const __u64 dropped[MT_DROP_MAX]);
 

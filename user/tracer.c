@@ -14,11 +14,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "cmap_impl.h"
+#include "elfsym.h"
 #include "maptrace.skel.h"
 #include "symbolizer.h"
 #include "trace_file.h"
 #include "tracer.h"
 #include "unwind.h"
+#include "procfs.h"
 #include "profile.h"
 #include "usdt.h"
 
@@ -65,6 +67,13 @@ struct tracer {
 	__u32 stack_slots;
 	int *stack_of;	 /* BPF stack id -> model stack index, STACK_UNRESOLVED until seen */
 	__u64 malformed; /* records shorter than their header says */
+	/* names of the data a profile map's name pointer points to (Redis's dictTypes) */
+	struct tag_name {
+		__u64 tag;
+		char name[MT_NAME_MAX]; /* "" when no data symbol covers it */
+	} names[64];
+	int nnames;
+	char root[64]; /* the target's /proc/PID/root prefix, "" when it shares ours */
 	__u64 dwarf_stacks; /* stacks unwound from a stack copy */
 };
 
@@ -255,6 +264,72 @@ static int prewarm_join(struct prewarm *pw)
 	return pw->link_fd;
 }
 
+struct tag_find {
+	__u64 tag;
+	const char *root;
+	char path[4096];
+	__u64 off; /* file offset of the tag */
+	bool found;
+};
+
+static int find_tag_mapping(const struct proc_map *pm, void *arg)
+{
+	struct tag_find *f = arg;
+
+	if (f->tag < pm->start || f->tag >= pm->end || pm->path[0] != '/' || pm->deleted)
+		return 0;
+	snprintf(f->path, sizeof(f->path), "%s%s", f->root, pm->path);
+	f->off = f->tag - pm->start + pm->pgoff;
+	f->found = true;
+	return 1;
+}
+
+/* The data symbol @tag points into (Redis: "dbDictType"), or "": resolved once per tag. */
+static const char *tag_name(struct tracer *tr, __u64 tag)
+{
+	struct tag_find f = { .tag = tag, .root = tr->root };
+	struct elfsym_file *ef = NULL;
+	struct tag_name *tn;
+
+	for (int i = 0; i < tr->nnames; i++)
+		if (tr->names[i].tag == tag)
+			return tr->names[i].name;
+	tn = &tr->names[tr->nnames < 64 ? tr->nnames++ : 63];
+	tn->tag = tag;
+	tn->name[0] = '\0';
+	procfs__maps(tr->pid, find_tag_mapping, &f);
+	if (f.found && !elfsym__open(f.path, tr->root, &ef) &&
+	    elfsym__object_at(ef, f.off, tn->name, sizeof(tn->name)))
+		tn->name[0] = '\0';
+	elfsym__close(ef);
+	return tn->name;
+}
+
+/* A profile map whose record carries a name pointer gets the name of what it points to. */
+static int name_map(struct tracer *tr, const struct mt_hdr *h)
+{
+	__u64 map, tag;
+	const char *name;
+	int err;
+
+	if (h->type == MT_REC_RESIZE) {
+		map = ((const struct mt_resize *)h)->map;
+		tag = ((const struct mt_resize *)h)->tag;
+	} else if (h->type == MT_REC_TABLE_CREATE) {
+		map = ((const struct mt_table_create *)h)->map;
+		tag = ((const struct mt_table_create *)h)->tag;
+	} else {
+		return 0;
+	}
+	name = tag ? tag_name(tr, tag) : "";
+	if (!name[0])
+		return 0;
+	err = model__name_map(tr->m, map, name);
+	if (!err && tr->w && !tr->write_err)
+		tr->write_err = trace_writer__name(tr->w, map, name);
+	return err;
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct tracer *tr = ctx;
@@ -290,7 +365,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	}
 	if (tr->w && !tr->write_err)
 		write_record(tr, h, stack);
-	return model__add_record(tr->m, h, stack);
+	return model__add_record(tr->m, h, stack) ?: name_map(tr, h);
 }
 
 /* libbpf needs tracefs for the futex tracepoints; it is not always mounted (nor is it here). */
@@ -635,6 +710,7 @@ int tracer__start(const struct args *a, const struct target *t, const struct pro
 	tr->w = w;
 	tr->budget = a->budget_pct / 100.0;
 	tr->pid = t->pid;
+	snprintf(tr->root, sizeof(tr->root), "%s", t->root);
 	tr->ncpus = libbpf_num_possible_cpus();
 	tr->sz = symbolizer__new();
 	if (tr->ncpus <= 0 || !tr->sz) {

@@ -140,8 +140,10 @@ for st in m['top_stacks']:
         print('# missing frames in order %s: %s' % (want, st['frames'])); ok = False
 sys.exit(not ok)
 PY
+	check "redis: the keyspace dict is named after its type, dbDictType" \
+		[ "$(jget "$R" "$KS['name']")" = dbDictType ]
 	check "redis: the advice names the dict and its size path" \
-		[ "$(jget "$R" "any(a.startswith('redis map ') and '4 -> 262144 slots' in a for a in d['advice'])")" = True ]
+		[ "$(jget "$R" "any(a.startswith('redis map ') and 'dbDictType' in a and '4 -> 262144 slots' in a for a in d['advice'])")" = True ]
 	# the live tables show the dict's grows climbing while keys are loaded
 	GROWS=$(awk '/^ADDR/ { t = 1; next } t && $2 == "redis" && $4 > 0 { print $4 } /^[A-Z]/ { t = 0 }' "$TMP/redis.live" | uniq | tr '\n' ' ')
 	check "redis: live reports show the dict growing ($GROWS)" \

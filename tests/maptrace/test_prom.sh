@@ -15,10 +15,6 @@
 #      series stop.
 source "$(dirname "$0")/lib.sh"
 
-if ! "$MAPTRACE" --help 2>&1 | grep -q -- "--listen"; then
-	echo "ok - maptrace --listen # SKIP $MAPTRACE has no --listen option"
-	finish
-fi
 if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
 	echo "ok - Prometheus end to end # SKIP no prometheus/promtool (apt-get install prometheus)"
 	finish
@@ -223,31 +219,27 @@ kill "$load_pid" 2>/dev/null
 wait "$load_pid" 2>/dev/null
 
 # --- 4. --comm: a restart is a new pid label, the old pid's series stop -----------------------
-if "$MAPTRACE" --help 2>&1 | grep -q -- "--comm"; then
-	"$MAPTRACE" --comm contend --listen "127.0.0.1:$MT_PORT" -q >"$TMP/comm.mt.out" \
-		2>"$TMP/comm.mt.err" &
-	comm_mt=$!
-	start_target first "$CONTEND" mutex 20 20 1
-	attached() { grep -q "^maptrace_attached{pid=\"$1\".*} $2\$" <(http_get "$MT_URL" 2>/dev/null); }
-	check "--comm: the first pid $first_pid is attached" wait_until 20 attached "$first_pid" 1
-	wait "$first_pid"
-	check "--comm: once it exits, attached 0 for pid $first_pid" \
-		wait_until 10 attached "$first_pid" 0
-	start_target second "$CONTEND" mutex 20 20 1
-	check "--comm: the restarted target, pid $second_pid, is attached" \
-		wait_until 20 attached "$second_pid" 1
-	gone() { http_get "$MT_URL" >"$TMP/comm.metrics" && ! grep -q "pid=\"$1\"" "$TMP/comm.metrics"; }
-	check "--comm: pid $first_pid's series are no longer exposed" gone "$first_pid"
-	check "--comm: Prometheus has both pids" \
-		wait_until 15 scraped "count(count by (pid) (max_over_time(maptrace_attached{pid=~\"$first_pid|$second_pid\"}[5m]))) == 2"
-	wait "$second_pid"
-	kill -INT "$comm_mt"
-	wait "$comm_mt"
-	mt_rc=$?
-	check "--comm: maptrace exits 0 on SIGINT ($mt_rc)" [ "$mt_rc" -eq 0 ]
-else
-	echo "ok - --comm restart # SKIP $MAPTRACE has no --comm option"
-fi
+"$MAPTRACE" --comm contend --listen "127.0.0.1:$MT_PORT" -q >"$TMP/comm.mt.out" \
+	2>"$TMP/comm.mt.err" &
+comm_mt=$!
+start_target first "$CONTEND" mutex 20 20 1
+attached() { grep -q "^maptrace_attached{pid=\"$1\".*} $2\$" <(http_get "$MT_URL" 2>/dev/null); }
+check "--comm: the first pid $first_pid is attached" wait_until 20 attached "$first_pid" 1
+wait "$first_pid"
+check "--comm: once it exits, attached 0 for pid $first_pid" \
+	wait_until 10 attached "$first_pid" 0
+start_target second "$CONTEND" mutex 20 20 1
+check "--comm: the restarted target, pid $second_pid, is attached" \
+	wait_until 20 attached "$second_pid" 1
+gone() { http_get "$MT_URL" >"$TMP/comm.metrics" && ! grep -q "pid=\"$1\"" "$TMP/comm.metrics"; }
+check "--comm: pid $first_pid's series are no longer exposed" gone "$first_pid"
+check "--comm: Prometheus has both pids" \
+	wait_until 15 scraped "count(count by (pid) (max_over_time(maptrace_attached{pid=~\"$first_pid|$second_pid\"}[5m]))) == 2"
+wait "$second_pid"
+kill -INT "$comm_mt"
+wait "$comm_mt"
+mt_rc=$?
+check "--comm: maptrace exits 0 on SIGINT ($mt_rc)" [ "$mt_rc" -eq 0 ]
 
 kill "$PROM_PID" 2>/dev/null
 wait "$PROM_PID" 2>/dev/null
