@@ -16,6 +16,7 @@
 #include "prom.h"
 #include "report.h"
 #include "profile.h"
+#include "usdt.h"
 #include "run.h"
 #include "target.h"
 #include "trace_file.h"
@@ -292,11 +293,29 @@ static int live__find(const struct live *l, int *pid)
 static void print_list(const struct target *t, const struct probe_plan *plan)
 {
 	printf("PID %d (%s)\n", t->pid, t->comm);
-	for (int i = 0; i < t->nmodules; i++)
-		printf("cmap USDT probes: %s, %d sites (5-byte nops: ~0.2 us/hit)\n",
-		       t->modules[i].mapped, t->modules[i].nsites);
+	for (int i = 0; i < t->nmodules; i++) {
+		const struct target_module *m = &t->modules[i];
+
+		printf("cmap (built-in, USDT probes of lib/): %s\n", m->mapped);
+		/* one line per probe: its sites, the first one's address */
+		for (int j = 0; j < m->nsites; j++) {
+			int n = 0, k;
+
+			for (k = 0; k < j && strcmp(m->sites[k].name, m->sites[j].name); k++)
+				;
+			if (k < j)
+				continue;
+			for (k = j; k < m->nsites; k++)
+				n += !strcmp(m->sites[k].name, m->sites[j].name);
+			printf("    %-15s %2d site%s 0x%-8llx %-18s %s\n", m->sites[j].name, n,
+			       n == 1 ? " " : "s", (unsigned long long)m->sites[j].addr, "nop5",
+			       tracer__traces_probe(m->sites[j].name) ? "~0.3 us/hit" :
+									"not attached");
+		}
+	}
 	if (!t->nmodules)
-		printf("cmap USDT probes: none (no mapped object carries provider cmap)\n");
+		printf("cmap (built-in, USDT probes of lib/): not matched: no mapped object carries "
+		       "provider cmap\n");
 	fputs(plan->log, stdout);
 	printf("%d profile probe sites would be attached\n", probe_plan__sites(plan));
 }

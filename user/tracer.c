@@ -84,6 +84,14 @@ static const char *const usdt_probes[] = {
 	"grow_done",	 "sync_promote", "lock_wait_begin", "lock_wait_end",
 };
 
+bool tracer__traces_probe(const char *name)
+{
+	for (size_t i = 0; i < sizeof(usdt_probes) / sizeof(usdt_probes[0]); i++)
+		if (!strcmp(usdt_probes[i], name))
+			return true;
+	return false;
+}
+
 /* Symbolize return addresses (leaf first) and intern them in the model: its stack index. */
 static int intern_ips(struct tracer *tr, const __u64 *ips, int nips)
 {

@@ -45,6 +45,9 @@ int tracer__sync(struct tracer *tr);
  */
 int tracer__duty(struct tracer *tr);
 
+/** tracer__traces_probe() - does maptrace attach to the library's USDT probe @name? */
+bool tracer__traces_probe(const char *name);
+
 /** tracer__free() - detach and unload everything. NULL is allowed. */
 void tracer__free(struct tracer *tr);
 

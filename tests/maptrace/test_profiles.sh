@@ -83,6 +83,18 @@ check "--list: glib matched with version and fields" \
 	grep -q "profile glib (built-in): .*libglib-2.0.so.0.*, version 2\.74\.[0-9]*, fields for 2.74.\*" "$TMP/list.out"
 check "--list: the insert probe with address, instruction kind and cost" \
 	grep -qE "^ +insert +g_hash_table_insert +0x[0-9a-f]+ +push \(emulated\) +~0\.6 us/hit" "$TMP/list.out"
+"$MAPLOAD" --scenario growth --start-after 3 >/dev/null 2>"$TMP/mlist.err" &
+mp=$!
+wait_for "$TMP/mlist.err" pid 5
+"$MAPTRACE" -p "$mp" --list >"$TMP/mlist.out" 2>&1
+kill "$mp" 2>/dev/null
+wait "$mp" 2>/dev/null
+check "--list: lib/'s USDT probes, one line each, with sites, address, kind and cost" \
+	grep -qE "^ +insert +1 site +0x[0-9a-f]+ +nop5 +~0\.3 us/hit" "$TMP/mlist.out"
+check "--list: lib/'s probes maptrace does not attach say so" \
+	grep -qE "^ +lock_acquired +1 site +0x[0-9a-f]+ +nop5 +not attached" "$TMP/mlist.out"
+check "--list: libcmap not mapped, said so" \
+	grep -q "cmap (built-in, USDT probes of lib/): not matched: no mapped object carries provider cmap" "$TMP/list.out"
 check "--list: why redis did not match" \
 	grep -q "profile redis (built-in): not matched: no mapped object named redis-server or redis-check-rdb" "$TMP/list.out"
 kill "$gp" 2>/dev/null
