@@ -465,45 +465,22 @@ static __always_inline __u64 hot_map_arg(struct pt_regs *ctx)
 	}
 }
 
-SEC("usdt")
-int insert(struct pt_regs *ctx)
-{
-	struct mt_map_counts *c = counts_of(hot_map_arg(ctx));
+/* A per-operation probe: one more in its field of the map's per-CPU counters. */
+#define HOT_COUNTER(probe, field)                                                                 \
+	SEC("usdt")                                                                              \
+	int probe(struct pt_regs *ctx)                                                           \
+	{                                                                                        \
+		struct mt_map_counts *c = counts_of(hot_map_arg(ctx));                           \
+                                                                                                 \
+		if (c)                                                                           \
+			c->field++;                                                              \
+		return 0;                                                                        \
+	}
 
-	if (c)
-		c->inserts++;
-	return 0;
-}
-
-SEC("usdt")
-int delete(struct pt_regs *ctx)
-{
-	struct mt_map_counts *c = counts_of(hot_map_arg(ctx));
-
-	if (c)
-		c->deletes++;
-	return 0;
-}
-
-SEC("usdt")
-int sync_hit(struct pt_regs *ctx)
-{
-	struct mt_map_counts *c = counts_of(hot_map_arg(ctx));
-
-	if (c)
-		c->sync_hits++;
-	return 0;
-}
-
-SEC("usdt")
-int sync_miss(struct pt_regs *ctx)
-{
-	struct mt_map_counts *c = counts_of(hot_map_arg(ctx));
-
-	if (c)
-		c->sync_misses++;
-	return 0;
-}
+HOT_COUNTER(insert, inserts)
+HOT_COUNTER(delete, deletes)
+HOT_COUNTER(sync_hit, sync_hits)
+HOT_COUNTER(sync_miss, sync_misses)
 
 SEC("usdt")
 int BPF_USDT(grow_begin, __u64 map, __u64 old_B, __u64 new_B, __u64 count, __u64 same_size)
