@@ -67,7 +67,7 @@ void args__usage(void)
 	       "                         name such as libfoo.so or an executable's name), e.g.\n"
 	       "                         grow:libfoo.so:foo_resize:map=arg0,size=u64@0,new_size=arg1\n"
 	       "                         roles: insert delete lookup create destroy resize (grow)\n"
-	       "                         grow_begin grow_end rehash_step; repeatable\n"
+	       "                         grow_begin grow_end rehash_step lock; repeatable\n"
 	       "      --profile FILE     probe profiles from FILE (the built-in ones are glib and\n"
 	       "                         redis); repeatable\n"
 	       "      --list             print the objects, profiles and probes maptrace would\n"
