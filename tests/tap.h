@@ -7,6 +7,8 @@
 #define TESTS_TAP_H
 
 #include <stdarg.h>
+#include <stdlib.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -95,6 +97,44 @@ static inline __attribute__((unused)) int tap_run(char *const argv[], char *out,
 	if (waitpid(pid, &status, 0) < 0)
 		return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* tap_runv() - tap_run() of a NULL-terminated argument list, without capturing output. */
+static inline __attribute__((unused, sentinel)) int tap_runv(const char *first, ...)
+{
+	char *argv[32];
+	va_list ap;
+	int n = 0;
+
+	argv[n++] = (char *)first;
+	va_start(ap, first);
+	while (n < 31 && (argv[n] = va_arg(ap, char *)))
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	return tap_run(argv, NULL, 0);
+}
+
+/*
+ * tap_tmpdir() - make a private directory $TMPDIR/PREFIX.XXXXXX in @dir, absolute and without
+ * symlinks (fixture paths are compared with the ones the kernel and debug links print).
+ * Return: 0, or -1 after a message on stderr.
+ */
+static inline __attribute__((unused)) int tap_tmpdir(char *dir, size_t size, const char *prefix)
+{
+	char path[PATH_MAX];
+
+	snprintf(dir, size, "%s/%s.XXXXXX", getenv("TMPDIR") ?: "/tmp", prefix);
+	if (!mkdtemp(dir)) {
+		fprintf(stderr, "cannot create a directory in %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	if (!realpath(dir, path) || strlen(path) >= size) {
+		fprintf(stderr, "cannot resolve %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	strcpy(dir, path);
+	return 0;
 }
 
 #endif /* TESTS_TAP_H */

@@ -82,21 +82,6 @@ static const char lib_map[] =
 static char tmpdir[512];
 static char exe_id[41]; /* build-id of fx_exe and of every stripped copy of it */
 
-static int runv(const char *first, ...)
-{
-	char *argv[32];
-	va_list ap;
-	int n = 0;
-
-	argv[n++] = (char *)first;
-	va_start(ap, first);
-	while (n < 31 && (argv[n] = va_arg(ap, char *)))
-		n++;
-	va_end(ap);
-	argv[n] = NULL;
-	return tap_run(argv, NULL, 0);
-}
-
 static const char *tmp_path(const char *name)
 {
 	static char buf[16][PATH_MAX];
@@ -222,27 +207,27 @@ static int build_fixtures(void)
 	err |= write_file(tmp_path("fx_lib.map"), lib_map);
 	if (err)
 		return -EIO;
-	err |= runv("gcc", "-O0", "-g", "-fPIE", "-pie", tmp_path("fx_main.c"), "-o",
+	err |= tap_runv("gcc", "-O0", "-g", "-fPIE", "-pie", tmp_path("fx_main.c"), "-o",
 		    tmp_path("fx_exe"), NULL);
-	err |= runv("gcc", "-O0", "-g", "-fno-pie", "-no-pie", tmp_path("fx_main.c"), "-o",
+	err |= tap_runv("gcc", "-O0", "-g", "-fno-pie", "-no-pie", tmp_path("fx_main.c"), "-o",
 		    tmp_path("fx_nopie"), NULL);
-	err |= runv("gcc", "-O0", "-g", "-fPIE", "-pie", "-DOTHER", tmp_path("fx_main.c"), "-o",
+	err |= tap_runv("gcc", "-O0", "-g", "-fPIE", "-pie", "-DOTHER", tmp_path("fx_main.c"), "-o",
 		    tmp_path("fx_other"), NULL);
-	err |= runv("gcc", "-O0", "-g", "-fPIE", "-pie", "-Wl,--build-id=none",
+	err |= tap_runv("gcc", "-O0", "-g", "-fPIE", "-pie", "-Wl,--build-id=none",
 		    tmp_path("fx_main.c"), "-o", tmp_path("fx_nobid"), NULL);
-	err |= runv("gcc", "-O0", "-g", "-fPIE", "-pie", "-Wl,--build-id=none", "-DOTHER",
+	err |= tap_runv("gcc", "-O0", "-g", "-fPIE", "-pie", "-Wl,--build-id=none", "-DOTHER",
 		    tmp_path("fx_main.c"), "-o", tmp_path("fx_nobid_other"), NULL);
-	err |= runv("gcc", "-O0", "-g", "-fPIC", "-shared", "-Wl,--version-script",
+	err |= tap_runv("gcc", "-O0", "-g", "-fPIC", "-shared", "-Wl,--version-script",
 		    tmp_path("fx_lib.map"), tmp_path("fx_lib.c"), "-o", tmp_path("libfx.so"), NULL);
 	if (err)
 		return -EIO;
-	err |= runv("strip", "--strip-all", "-o", tmp_path("libfx_stripped.so"),
+	err |= tap_runv("strip", "--strip-all", "-o", tmp_path("libfx_stripped.so"),
 		    tmp_path("libfx.so"), NULL);
-	err |= runv("objcopy", "--only-keep-debug", tmp_path("fx_exe"), tmp_path("fx_exe.debug"),
+	err |= tap_runv("objcopy", "--only-keep-debug", tmp_path("fx_exe"), tmp_path("fx_exe.debug"),
 		    NULL);
-	err |= runv("objcopy", "--only-keep-debug", tmp_path("fx_other"),
+	err |= tap_runv("objcopy", "--only-keep-debug", tmp_path("fx_other"),
 		    tmp_path("fx_other.debug"), NULL);
-	err |= runv("strip", "--strip-all", "-o", tmp_path("fx_stripped"), tmp_path("fx_exe"),
+	err |= tap_runv("strip", "--strip-all", "-o", tmp_path("fx_stripped"), tmp_path("fx_exe"),
 		    NULL);
 
 	/* by build-id under a root; under another root, the debug file of another build */
@@ -253,46 +238,46 @@ static int build_fixtures(void)
 	err |= make_dirs(tmp_path(bid));
 	snprintf(bid, sizeof(bid), "root/usr/lib/debug/.build-id/%.2s/%s.debug", exe_id,
 		 exe_id + 2);
-	err |= runv("cp", tmp_path("fx_exe.debug"), tmp_path(bid), NULL);
+	err |= tap_runv("cp", tmp_path("fx_exe.debug"), tmp_path(bid), NULL);
 	snprintf(bid, sizeof(bid), "badroot/usr/lib/debug/.build-id/%.2s", exe_id);
 	err |= make_dirs(tmp_path(bid));
 	snprintf(bid, sizeof(bid), "badroot/usr/lib/debug/.build-id/%.2s/%s.debug", exe_id,
 		 exe_id + 2);
-	err |= runv("cp", tmp_path("fx_other.debug"), tmp_path(bid), NULL);
+	err |= tap_runv("cp", tmp_path("fx_other.debug"), tmp_path(bid), NULL);
 
 	/* .gnu_debuglink: beside the file, in .debug/, under a root's /usr/lib/debug/<dir>/ */
-	err |= runv("cp", tmp_path("fx_stripped"), tmp_path("fx_dl"), NULL);
-	err |= runv("cp", tmp_path("fx_exe.debug"), tmp_path("fx_dl.debug"), NULL);
+	err |= tap_runv("cp", tmp_path("fx_stripped"), tmp_path("fx_dl"), NULL);
+	err |= tap_runv("cp", tmp_path("fx_exe.debug"), tmp_path("fx_dl.debug"), NULL);
 	snprintf(link, sizeof(link), "--add-gnu-debuglink=%s", tmp_path("fx_dl.debug"));
-	err |= runv("objcopy", link, tmp_path("fx_dl"), NULL);
+	err |= tap_runv("objcopy", link, tmp_path("fx_dl"), NULL);
 
 	err |= make_dirs(tmp_path(".debug"));
-	err |= runv("cp", tmp_path("fx_stripped"), tmp_path("fx_sub"), NULL);
-	err |= runv("cp", tmp_path("fx_exe.debug"), tmp_path(".debug/fx_sub.debug"), NULL);
+	err |= tap_runv("cp", tmp_path("fx_stripped"), tmp_path("fx_sub"), NULL);
+	err |= tap_runv("cp", tmp_path("fx_exe.debug"), tmp_path(".debug/fx_sub.debug"), NULL);
 	snprintf(link, sizeof(link), "--add-gnu-debuglink=%s", tmp_path(".debug/fx_sub.debug"));
-	err |= runv("objcopy", link, tmp_path("fx_sub"), NULL);
+	err |= tap_runv("objcopy", link, tmp_path("fx_sub"), NULL);
 
 	err |= make_dirs(tmp_path("root2/bin"));
 	err |= make_dirs(tmp_path("root2/usr/lib/debug/bin"));
-	err |= runv("cp", tmp_path("fx_stripped"), tmp_path("root2/bin/fx_gl"), NULL);
-	err |= runv("cp", tmp_path("fx_exe.debug"), tmp_path("root2/usr/lib/debug/bin/fx_gl.debug"),
+	err |= tap_runv("cp", tmp_path("fx_stripped"), tmp_path("root2/bin/fx_gl"), NULL);
+	err |= tap_runv("cp", tmp_path("fx_exe.debug"), tmp_path("root2/usr/lib/debug/bin/fx_gl.debug"),
 		    NULL);
 	snprintf(link, sizeof(link), "--add-gnu-debuglink=%s",
 		 tmp_path("root2/usr/lib/debug/bin/fx_gl.debug"));
-	err |= runv("objcopy", link, tmp_path("root2/bin/fx_gl"), NULL);
+	err |= tap_runv("objcopy", link, tmp_path("root2/bin/fx_gl"), NULL);
 
 	/* no build-id: the CRC decides; fx_crcbad's debug file is replaced after linking */
-	err |= runv("objcopy", "--only-keep-debug", tmp_path("fx_nobid"), tmp_path("fx_crc.debug"),
+	err |= tap_runv("objcopy", "--only-keep-debug", tmp_path("fx_nobid"), tmp_path("fx_crc.debug"),
 		    NULL);
-	err |= runv("strip", "--strip-all", "-o", tmp_path("fx_crc"), tmp_path("fx_nobid"), NULL);
+	err |= tap_runv("strip", "--strip-all", "-o", tmp_path("fx_crc"), tmp_path("fx_nobid"), NULL);
 	snprintf(link, sizeof(link), "--add-gnu-debuglink=%s", tmp_path("fx_crc.debug"));
-	err |= runv("objcopy", link, tmp_path("fx_crc"), NULL);
-	err |= runv("cp", tmp_path("fx_crc.debug"), tmp_path("fx_crcbad.debug"), NULL);
-	err |= runv("strip", "--strip-all", "-o", tmp_path("fx_crcbad"), tmp_path("fx_nobid"),
+	err |= tap_runv("objcopy", link, tmp_path("fx_crc"), NULL);
+	err |= tap_runv("cp", tmp_path("fx_crc.debug"), tmp_path("fx_crcbad.debug"), NULL);
+	err |= tap_runv("strip", "--strip-all", "-o", tmp_path("fx_crcbad"), tmp_path("fx_nobid"),
 		    NULL);
 	snprintf(link, sizeof(link), "--add-gnu-debuglink=%s", tmp_path("fx_crcbad.debug"));
-	err |= runv("objcopy", link, tmp_path("fx_crcbad"), NULL);
-	err |= runv("objcopy", "--only-keep-debug", tmp_path("fx_nobid_other"),
+	err |= tap_runv("objcopy", link, tmp_path("fx_crcbad"), NULL);
+	err |= tap_runv("objcopy", "--only-keep-debug", tmp_path("fx_nobid_other"),
 		    tmp_path("fx_crcbad.debug"), NULL);
 	return err ? -EIO : 0;
 }
@@ -758,20 +743,10 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 
 int main(void)
 {
-	char path[PATH_MAX];
 	int err;
 
-	snprintf(tmpdir, sizeof(tmpdir), "%s/elfsymtest.XXXXXX", getenv("TMPDIR") ?: "/tmp");
-	if (!mkdtemp(tmpdir)) {
-		fprintf(stderr, "cannot create a directory in %s: %s\n", tmpdir, strerror(errno));
+	if (tap_tmpdir(tmpdir, sizeof(tmpdir), "elfsymtest"))
 		return 1;
-	}
-	/* absolute and without symlinks: debug file paths are compared as strings */
-	if (!realpath(tmpdir, path) || strlen(path) >= sizeof(tmpdir)) {
-		fprintf(stderr, "cannot resolve %s: %s\n", tmpdir, strerror(errno));
-		return 1;
-	}
-	strcpy(tmpdir, path);
 
 	test_site_kinds();
 	err = build_fixtures();

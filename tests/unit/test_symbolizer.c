@@ -55,21 +55,6 @@ static const char *const ns_files[][2] = {
 
 static char tmpdir[512];
 
-static int runv(const char *first, ...)
-{
-	char *argv[32];
-	va_list ap;
-	int n = 0;
-
-	argv[n++] = (char *)first;
-	va_start(ap, first);
-	while (n < 31 && (argv[n] = va_arg(ap, char *)))
-		n++;
-	va_end(ap);
-	argv[n] = NULL;
-	return tap_run(argv, NULL, 0);
-}
-
 static int have_program(const char *name)
 {
 	char *path = strdup(getenv("PATH") ?: "/usr/bin:/bin"), *dir, *save = NULL;
@@ -128,44 +113,44 @@ static int build_fixtures(const char *src)
 			src);
 		return -ENOENT;
 	}
-	err |= runv("gcc", "-O0", "-g", "-fPIC", "-shared", "-fno-toplevel-reorder", lib_src, "-o",
+	err |= tap_runv("gcc", "-O0", "-g", "-fPIC", "-shared", "-fno-toplevel-reorder", lib_src, "-o",
 		    tmp_path("libsymfix.so"), NULL);
-	err |= runv("objcopy", "--strip-all", tmp_path("libsymfix.so"), tmp_path("libsymfix_dl.so"),
+	err |= tap_runv("objcopy", "--strip-all", tmp_path("libsymfix.so"), tmp_path("libsymfix_dl.so"),
 		    NULL);
-	err |= runv("gcc", "-O0", "-g", "-fPIE", "-pie", exe_src, "-o", tmp_path("fix_pie"), ldir,
+	err |= tap_runv("gcc", "-O0", "-g", "-fPIE", "-pie", exe_src, "-o", tmp_path("fix_pie"), ldir,
 		    rpath, "-lsymfix", "-ldl", NULL);
-	err |= runv("gcc", "-O0", "-g", "-fno-pie", "-no-pie", exe_src, "-o", tmp_path("fix_nopie"),
+	err |= tap_runv("gcc", "-O0", "-g", "-fno-pie", "-no-pie", exe_src, "-o", tmp_path("fix_nopie"),
 		    ldir, rpath, "-lsymfix", "-ldl", NULL);
 
 	/* stripped, debug file beside it */
-	err |= runv("cp", tmp_path("fix_pie"), tmp_path("fix_dbg"), NULL);
-	err |= runv("objcopy", "--only-keep-debug", tmp_path("fix_dbg"), tmp_path("fix_dbg.debug"),
+	err |= tap_runv("cp", tmp_path("fix_pie"), tmp_path("fix_dbg"), NULL);
+	err |= tap_runv("objcopy", "--only-keep-debug", tmp_path("fix_dbg"), tmp_path("fix_dbg.debug"),
 		    NULL);
-	err |= runv("objcopy", "--strip-all", tmp_path("fix_dbg"), NULL);
-	err |= runv("cp", tmp_path("fix_dbg"), tmp_path("fix_nodbg"), NULL);
+	err |= tap_runv("objcopy", "--strip-all", tmp_path("fix_dbg"), NULL);
+	err |= tap_runv("cp", tmp_path("fix_dbg"), tmp_path("fix_nodbg"), NULL);
 	snprintf(link, sizeof(link), "--add-gnu-debuglink=%s", tmp_path("fix_dbg.debug"));
-	err |= runv("objcopy", link, tmp_path("fix_dbg"), NULL);
+	err |= tap_runv("objcopy", link, tmp_path("fix_dbg"), NULL);
 
 	/* stripped, debug file in .debug/; ns/ is where namespaced fixtures mount their tmpfs */
 	dbg_dir = tmp_path(".debug");
 	if (mkdir(dbg_dir, 0755) != 0 || mkdir(tmp_path("ns"), 0755) != 0)
 		return -errno;
-	err |= runv("cp", tmp_path("fix_pie"), tmp_path("fix_sub"), NULL);
-	err |= runv("objcopy", "--only-keep-debug", tmp_path("fix_sub"),
+	err |= tap_runv("cp", tmp_path("fix_pie"), tmp_path("fix_sub"), NULL);
+	err |= tap_runv("objcopy", "--only-keep-debug", tmp_path("fix_sub"),
 		    tmp_path(".debug/fix_sub.debug"), NULL);
-	err |= runv("objcopy", "--strip-all", tmp_path("fix_sub"), NULL);
+	err |= tap_runv("objcopy", "--strip-all", tmp_path("fix_sub"), NULL);
 	snprintf(link, sizeof(link), "--add-gnu-debuglink=%s", tmp_path(".debug/fix_sub.debug"));
-	err |= runv("objcopy", link, tmp_path("fix_sub"), NULL);
+	err |= tap_runv("objcopy", link, tmp_path("fix_sub"), NULL);
 
 	/* symfix_hidden known only to DWARF; with dwz, its name only in the dwz multifile */
-	err |= runv("gcc", "-O0", "-g", "-fPIC", "-shared", "-fno-toplevel-reorder", lib_src, "-o",
+	err |= tap_runv("gcc", "-O0", "-g", "-fPIC", "-shared", "-fno-toplevel-reorder", lib_src, "-o",
 		    tmp_path("libsymfix_dw.so"), NULL);
-	err |= runv("objcopy", "--strip-symbol=symfix_hidden", tmp_path("libsymfix_dw.so"), NULL);
+	err |= tap_runv("objcopy", "--strip-symbol=symfix_hidden", tmp_path("libsymfix_dw.so"), NULL);
 	if (have_program("dwz")) {
 		/* a multifile needs two inputs: the twin shares every string */
-		err |= runv("cp", tmp_path("libsymfix_dw.so"), tmp_path("dwz_twin.so"), NULL);
+		err |= tap_runv("cp", tmp_path("libsymfix_dw.so"), tmp_path("dwz_twin.so"), NULL);
 		/* named as only a namespaced fixture sees it: found through /proc/PID/root alone */
-		err |= runv("dwz", "-m", tmp_path("dwz_common.debug"), "-M",
+		err |= tap_runv("dwz", "-m", tmp_path("dwz_common.debug"), "-M",
 			    tmp_path("ns/dwz_common.debug"), tmp_path("libsymfix_dw.so"),
 			    tmp_path("dwz_twin.so"), NULL);
 	}
@@ -658,7 +643,7 @@ static void test_deleted(struct symbolizer *sz)
 	struct sym_frame f;
 	int err, priv = can_open_map_files();
 
-	err = runv("cp", tmp_path("fix_pie"), tmp_path("fix_del"), NULL);
+	err = tap_runv("cp", tmp_path("fix_pie"), tmp_path("fix_del"), NULL);
 	err = err ? -EIO : fixture_start(&fx, "fix_del", NULL, NULL);
 	check(!err, "deleted: fixture started (%d)", err);
 	if (err)
@@ -771,22 +756,12 @@ int main(int argc, char **argv)
 {
 	const char *src = argc > 1 ? argv[1] : "tests/fixtures";
 	struct symbolizer *sz = NULL;
-	char path[PATH_MAX];
 	int err;
 
 	/* a fixture dying early must not kill the test through a write to its stdin */
 	signal(SIGPIPE, SIG_IGN);
-	snprintf(tmpdir, sizeof(tmpdir), "%s/symtest.XXXXXX", getenv("TMPDIR") ?: "/tmp");
-	if (!mkdtemp(tmpdir)) {
-		fprintf(stderr, "cannot create a directory in %s: %s\n", tmpdir, strerror(errno));
+	if (tap_tmpdir(tmpdir, sizeof(tmpdir), "symtest"))
 		return 1;
-	}
-	/* absolute and without symlinks: it is compared with the paths the kernel prints */
-	if (!realpath(tmpdir, path) || strlen(path) >= sizeof(tmpdir)) {
-		fprintf(stderr, "cannot resolve %s: %s\n", tmpdir, strerror(errno));
-		return 1;
-	}
-	strcpy(tmpdir, path);
 	err = build_fixtures(src);
 	check(!err, "fixtures built with gcc in %s (%d)", tmpdir, err);
 	if (err)

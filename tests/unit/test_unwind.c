@@ -651,21 +651,11 @@ int main(int argc, char **argv)
 	};
 	struct symbolizer *sz = NULL;
 	struct unwinder *u = NULL;
-	char path[PATH_MAX];
 	size_t i;
 	int err;
 
-	snprintf(tmpdir, sizeof(tmpdir), "%s/unwtest.XXXXXX", getenv("TMPDIR") ?: "/tmp");
-	if (!mkdtemp(tmpdir)) {
-		fprintf(stderr, "cannot create a directory in %s: %s\n", tmpdir, strerror(errno));
+	if (tap_tmpdir(tmpdir, sizeof(tmpdir), "unwtest"))
 		return 1;
-	}
-	/* absolute and without symlinks: it is compared with the paths the kernel prints */
-	if (!realpath(tmpdir, path) || strlen(path) >= sizeof(tmpdir)) {
-		fprintf(stderr, "cannot resolve %s: %s\n", tmpdir, strerror(errno));
-		return 1;
-	}
-	strcpy(tmpdir, path);
 	err = build_fixtures(src);
 	check(!err, "fixtures built with gcc and objcopy in %s", tmpdir);
 	if (err)
