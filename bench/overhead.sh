@@ -38,30 +38,11 @@ trap 'exit 130' INT TERM
 
 die() { echo "bench-overhead: $*" >&2; exit 1; }
 
-median() { sort -g | awk 'NF { v[++n] = $1 } END { if (n) print v[int((n + 1) / 2)]; else print "nan" }'; }
-med() { { median <"$1"; } 2>/dev/null || echo nan; }
-# calc EXPR: floating point with awk; prints "nan" when an operand is not a number
-calc() { awk "BEGIN { x = ($1); if (x != x) print \"nan\"; else printf \"%.6g\\n\", x }" 2>/dev/null || echo nan; }
-isnum() { [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?$ ]]; }
+source bench/lib.sh
 # ratio A B: A/B with 2 decimals, or n/a
 ratio() { if isnum "$1" && isnum "$2" && [ "$(calc "$2 != 0")" = 1 ]; then printf '%.2f' "$(calc "$1 / $2")"; else echo n/a; fi; }
 verdict() { if [ "$1" = n/a ]; then echo "n/a"; elif [ "$(calc "$1 <= $2")" = 1 ]; then echo PASS; else echo MISS; fi; }
 fmt() { if isnum "$1"; then printf "%.${2:-1}f" "$1"; else echo "${1:-n/a}"; fi; }
-
-jget() {
-	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' \
-		"$1" "$2" 2>/dev/null || echo n/a
-}
-
-# wait_for FILE PATTERN SECONDS [PID]: until FILE has PATTERN; fails early if PID exits
-wait_for() {
-	local file=$1 pattern=$2 end=$((SECONDS + $3)) pid=${4:-}
-	while ! grep -q -- "$pattern" "$file" 2>/dev/null; do
-		[ $SECONDS -ge "$end" ] && return 1
-		[ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null && ! grep -q -- "$pattern" "$file" && return 1
-		sleep 0.005
-	done
-}
 
 # wait_exit PID SECONDS: until PID has exited (and reap it); fails on timeout
 wait_exit() {
@@ -87,25 +68,6 @@ stop_tracer() {
 	echo "# tracer $pid had to be killed" >&2
 }
 
-# The first byte of a probe site in a running process (hex): a uprobe replaces it once armed.
-# site_byte PID VADDR BINARY
-site_byte() {
-	python3 - "$@" <<'EOF'
-import os, sys
-pid, vaddr, binary = int(sys.argv[1]), int(sys.argv[2], 16), os.path.realpath(sys.argv[3])
-with open(binary, "rb") as f:
-    et_dyn = f.read(18)[16] == 3  # ET_DYN: PIE or library, loaded at a base; ET_EXEC: not
-base = None if et_dyn else 0
-for line in open(f"/proc/{pid}/maps") if et_dyn else []:
-    f = line.split()
-    if len(f) >= 6 and os.path.realpath(f[5]) == binary and int(f[2], 16) == 0:
-        base = int(f[0].split("-")[0], 16)
-        break
-fd = os.open(f"/proc/{pid}/mem", os.O_RDONLY)
-print(os.pread(fd, 1, base + vaddr).hex())
-EOF
-}
-
 # wait_armed PID VADDR BINARY ORIG: until the site's first byte is no longer ORIG (10 s)
 wait_armed() {
 	local end=$((SECONDS + 10)) b
@@ -119,18 +81,6 @@ wait_armed() {
 
 # Sum of on-CPU ns of every thread of PID (schedstat: ns precision, unlike utime/stime).
 cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'; }
-
-# bpf_stats of the BPF programs PID holds: "name run_cnt run_time_ns" lines
-prog_stats() {
-	local ids
-	ids=$(grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -u | tr '\n' ,)
-	bpftool prog show -j 2>/dev/null | python3 -c '
-import json, sys
-ids = {int(x) for x in sys.argv[1].split(",") if x}
-for p in json.load(sys.stdin):
-    if p["id"] in ids:
-        print(p["name"], p.get("run_cnt", 0), p.get("run_time_ns", 0))' "$ids"
-}
 
 set_stats() { echo "$1" >/proc/sys/kernel/bpf_stats_enabled; }
 
@@ -161,7 +111,6 @@ MT=$TMP/maptrace
 ML=$TMP/mapload
 INS=$TMP/inserts
 # the first cmap:insert site of BINARY (a link-time address)
-insert_vaddr() { readelf -n "$1" | awk '/Name: insert$/ { getline; sub(",", "", $2); print $2; exit }'; }
 PUT_VADDR=0x$(nm "$ML" | awk '$3 == "cmap_put" { print $1 }')
 INSERT_VADDR=$(insert_vaddr "$ML")
 INS_INSERT_VADDR=$(insert_vaddr "$INS")

@@ -100,24 +100,8 @@ GPLAIN=$TMP/gplain/gbench.so GBUILTIN=$TMP/gbuiltin/$(basename "$GLIB_SYS")
 
 # --- helpers -------------------------------------------------------------------------------
 
-median() { sort -g | awk 'NF { v[++n] = $1 } END { if (n) print v[int((n + 1) / 2)]; else print "nan" }'; }
-med() { { median <"$1"; } 2>/dev/null || echo nan; }
-calc() { awk "BEGIN { x = ($1); if (x != x) print \"nan\"; else printf \"%.6g\\n\", x }" 2>/dev/null || echo nan; }
-isnum() { [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?(e[-+]?[0-9]+)?$ ]]; }
+source bench/lib.sh
 fmt() { if isnum "$1"; then printf "%.${2:-0}f" "$1"; else echo "${1:-n/a}"; fi; }
-jget() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2" 2>/dev/null || echo n/a; }
-
-# alive PID: running or stopped, not gone and not a zombie
-alive() { local s; s=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null); [ -n "$s" ] && [ "$s" != Z ]; }
-# wait_for FILE PATTERN SECONDS [PID]: until FILE has PATTERN; fails early if PID exits
-wait_for() {
-	local file=$1 pattern=$2 end=$((SECONDS + $3)) pid=${4:-}
-	while ! grep -q -- "$pattern" "$file" 2>/dev/null; do
-		[ $SECONDS -ge "$end" ] && return 1
-		[ -n "$pid" ] && ! alive "$pid" && ! grep -q -- "$pattern" "$file" && return 1
-		sleep 0.005
-	done
-}
 
 # cpurun OUT CMD...: runs CMD, writes "user sys status" of it (wait4 rusage) to OUT
 cpurun() {
@@ -134,31 +118,12 @@ sym_vaddr() {
 	{ nm -D --defined-only "$1"; nm --defined-only "$1"; } 2>/dev/null |
 		awk -v s="$2" '$3 == s && !f { print "0x" $1; f = 1 }'
 }
-# the first cmap:insert USDT site of FILE
-usdt_vaddr() { readelf -n "$1" | awk '/Name: insert$/ { getline; sub(",", "", $2); print $2; exit }'; }
 
-# site_byte PID VADDR FILE: the byte at VADDR of FILE in PID's memory (hex)
-site_byte() {
-	python3 - "$@" <<'EOF'
-import os, sys
-pid, vaddr, binary = int(sys.argv[1]), int(sys.argv[2], 16), os.path.realpath(sys.argv[3])
-with open(binary, "rb") as f:
-    et_dyn = f.read(18)[16] == 3
-base = None if et_dyn else 0
-for line in open(f"/proc/{pid}/maps") if et_dyn else []:
-    f = line.split()
-    if len(f) >= 6 and os.path.realpath(f[5]) == binary and int(f[2], 16) == 0:
-        base = int(f[0].split("-")[0], 16)
-        break
-fd = os.open(f"/proc/{pid}/mem", os.O_RDONLY)
-print(os.pread(fd, 1, base + vaddr).hex())
-EOF
-}
 
 CT_INS=$(sym_vaddr "$CT" ht_insert)
 G_INS=$(sym_vaddr "$GPLAIN" g_hash_table_insert)
 G_REM=$(sym_vaddr "$GPLAIN" g_hash_table_remove)
-INS_NOP=$(usdt_vaddr "$INS")
+INS_NOP=$(insert_vaddr "$INS")
 [ -n "$CT_INS" ] && [ -n "$G_INS" ] && [ -n "$G_REM" ] && [ -n "$INS_NOP" ] || die "cannot find the probe sites"
 
 # --- the variants --------------------------------------------------------------------------
@@ -217,18 +182,6 @@ tracer_cmd() {
 	esac
 }
 
-# bpf_stats of the BPF programs PID holds: "name run_cnt run_time_ns" lines
-prog_stats() {
-	local ids
-	ids=$(grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{ print $2 }' | sort -u | tr '\n' ,)
-	bpftool prog show -j 2>/dev/null | python3 -c '
-import json, sys
-ids = {int(x) for x in sys.argv[1].split(",") if x}
-for p in json.load(sys.stdin):
-    if p["id"] in ids and p.get("run_cnt", 0):
-        print(p.get("name", "?"), p.get("run_cnt", 0), p.get("run_time_ns", 0))' "$ids"
-}
-
 # one_run VARIANT ROUND [STATS_AFTER_S]: leaves $TMP/V.R.{cpu,out,err,tr.out,tr.err}; returns non-zero on failure
 one_run() {
 	local v=$1 r=$2 n=$TMP/$1.$2 wp tpid trpid="" orig b end
@@ -267,7 +220,7 @@ one_run() {
 	if [ -n "${3:-}" ]; then # stats mode: sample the tracer's programs mid-run, then end it
 		sleep "$3"
 		kill -STOP "$tpid" # no hit between the stats and maptrace's final count
-		prog_stats "$trpid" >"$n.stats"
+		prog_stats "$trpid" | awk '$2 > 0' >"$n.stats"
 		kill -9 "$tpid" 2>/dev/null
 	fi
 	wait "$wp"
