@@ -41,7 +41,7 @@ Elf *debugfile__elf_begin(int fd)
 	return elf;
 }
 
-static Elf_Scn *find_section(Elf *elf, const char *name)
+Elf_Scn *debugfile__section(Elf *elf, const char *name)
 {
 	Elf_Scn *scn = NULL;
 	size_t shstrndx;
@@ -73,11 +73,11 @@ bool debugfile__has_symtab(Elf *elf)
 
 bool debugfile__has_dwarf(Elf *elf)
 {
-	Elf_Scn *scn = find_section(elf, ".debug_info");
+	Elf_Scn *scn = debugfile__section(elf, ".debug_info");
 	GElf_Shdr shdr;
 
 	if (!scn)
-		scn = find_section(elf, ".zdebug_info");
+		scn = debugfile__section(elf, ".zdebug_info");
 	/* a NOBITS .debug_info is a placeholder some strippers leave, not debug info */
 	return scn && gelf_getshdr(scn, &shdr) && shdr.sh_type != SHT_NOBITS;
 }
@@ -234,7 +234,7 @@ int debugfile__open_alt(Elf *dwarf_elf, const char *root, Elf **out)
 	Elf_Scn *scn;
 
 	*out = NULL;
-	scn = find_section(dwarf_elf, ".gnu_debugaltlink");
+	scn = debugfile__section(dwarf_elf, ".gnu_debugaltlink");
 	data = scn ? elf_getdata(scn, NULL) : NULL;
 	if (!data || !data->d_buf || !data->d_size)
 		return -ENOENT;

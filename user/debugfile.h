@@ -100,4 +100,7 @@ int debugfile__open(const struct debugfile_query *q, Elf **out, char *path, size
  */
 int debugfile__open_alt(Elf *dwarf_elf, const char *root, Elf **out);
 
+/** debugfile__section() - the section named @name of @elf, or NULL. */
+Elf_Scn *debugfile__section(Elf *elf, const char *name);
+
 #endif /* MT_DEBUGFILE_H */

@@ -267,23 +267,13 @@ static int find_elf(Dwfl_Module *mod, void **userdata, const char *name, Dwarf_A
 
 /* ---- separate debug files -------------------------------------------------------------------- */
 
+/* A section with contents in the file (a stripped debug file keeps .debug_frame's header only). */
 static bool has_section(Elf *elf, const char *name)
 {
-	Elf_Scn *scn = NULL;
-	size_t shstrndx;
+	Elf_Scn *scn = debugfile__section(elf, name);
 	GElf_Shdr shdr;
-	const char *n;
 
-	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
-		return false;
-	while ((scn = elf_nextscn(elf, scn))) {
-		if (!gelf_getshdr(scn, &shdr) || shdr.sh_type == SHT_NOBITS)
-			continue;
-		n = elf_strptr(elf, shstrndx, shdr.sh_name);
-		if (n && strcmp(n, name) == 0)
-			return true;
-	}
-	return false;
+	return scn && gelf_getshdr(scn, &shdr) && shdr.sh_type != SHT_NOBITS;
 }
 
 /*
