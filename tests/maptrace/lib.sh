@@ -26,6 +26,21 @@ jget() {
 		"$1" "$2" 2>/dev/null || echo "jget-failed-$RANDOM$RANDOM"
 }
 
+# near GOT WANT TOLERANCE: |GOT - WANT| <= TOLERANCE * WANT, false for NaN, none or error
+near() {
+	python3 -c 'import sys; g, w, t = map(float, sys.argv[1:]); sys.exit(not abs(g - w) <= t * w)' \
+		"$1" "$2" "$3" 2>/dev/null
+}
+
+# waited FILE p50|mean: of the waits tests/progs/contend timed itself (its JSON's waits_ns), the
+# nearest-rank median or the mean, in ns
+waited() {
+	case $2 in
+	p50) jget "$1" "sorted(d['waits_ns'])[(len(d['waits_ns']) + 1) // 2 - 1]" ;;
+	mean) jget "$1" "sum(d['waits_ns']) / len(d['waits_ns'])" ;;
+	esac
+}
+
 # Wait until FILE contains PATTERN, up to SECONDS.
 wait_for() {
 	local file=$1 pattern=$2 secs=${3:-10}

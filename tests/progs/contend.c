@@ -14,10 +14,13 @@
  *     to write (1 write contention): 2*ITERS read and ITERS write contentions.
  *
  * Prints "contend: pid N" on stderr, sleeps START_AFTER_S (default 1) so a tracer can attach,
- * and prints one JSON line with what it did on stdout.
+ * and prints one JSON line with what it did on stdout, including every wait as the waiting
+ * thread timed it itself (CLOCK_MONOTONIC around the blocking call): tests compare a tracer's
+ * latencies with these rather than with HOLD_MS, which a busy machine overshoots.
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
@@ -39,7 +42,27 @@ struct ctx {
 	sem_t go_read;	/* a reader may take the read lock and hold it */
 	sem_t read_holding; /* that reader holds the read lock */
 	sem_t done[READERS + 1];
+	uint64_t *waits; /* each contention's duration as its waiter measured it, in ns */
+	int nwaits;
+	pthread_mutex_t waits_lock;
 };
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void record_wait(struct ctx *c, uint64_t since)
+{
+	uint64_t d = now_ns() - since;
+
+	pthread_mutex_lock(&c->waits_lock);
+	c->waits[c->nwaits++] = d;
+	pthread_mutex_unlock(&c->waits_lock);
+}
 
 static void sleep_ms(long ms)
 {
@@ -74,12 +97,17 @@ static int read_hold_and_signal(cmap_t *inner, uint64_t key, void *arg)
 static __attribute__((noinline)) void mutex_b(struct ctx *c, bool bare)
 {
 	for (int i = 0; i < c->iters; i++) {
+		uint64_t t0;
+
 		sem_wait(&c->holding);
+		t0 = now_ns();
 		if (bare) {
 			pthread_mutex_lock(&c->bare);
+			record_wait(c, t0);
 			pthread_mutex_unlock(&c->bare);
 		} else {
 			ccmap_put(c->m, 1000 + i, i);
+			record_wait(c, t0);
 		}
 		sem_post(&c->done[0]);
 	}
@@ -127,9 +155,13 @@ static void *reader(void *arg)
 	struct ctx *c = r->c;
 
 	for (int i = 0; i < c->iters; i++) {
+		uint64_t t0;
+
 		/* phase 1: the writer holds the lock, we block reading */
 		sem_wait(&c->holding);
+		t0 = now_ns();
 		ccmap_get(c->m, i, NULL);
+		record_wait(c, t0);
 		sem_post(&c->done[r->idx]);
 		/* phase 2: reader 0 holds the read lock while the writer blocks */
 		if (r->idx == 0) {
@@ -155,8 +187,12 @@ static void run_rwlock(struct ctx *c)
 		for (int k = 0; k < READERS; k++)
 			sem_wait(&c->done[k]);
 		sem_post(&c->go_read);
+		uint64_t t0;
+
 		sem_wait(&c->read_holding);
+		t0 = now_ns();
 		ccmap_put(c->m, 5000 + i, i);
+		record_wait(c, t0);
 		sem_wait(&c->done[0]);
 	}
 	for (int i = 0; i < READERS; i++)
@@ -179,6 +215,7 @@ int main(int argc, char **argv)
 	rw = !strcmp(argv[1], "rwlock");
 	bare = !strcmp(argv[1], "pthread");
 	pthread_mutex_init(&c.bare, NULL);
+	pthread_mutex_init(&c.waits_lock, NULL);
 	c.iters = atoi(argv[2]);
 	c.hold_ms = atol(argv[3]);
 	if (argc > 4)
@@ -189,8 +226,9 @@ int main(int argc, char **argv)
 	}
 	o.variant = rw ? CMAP_RWLOCK : CMAP_MUTEX;
 	c.waiters = rw ? READERS : 1;
+	c.waits = calloc((size_t)c.iters * (READERS + 1), sizeof(*c.waits));
 	c.m = ccmap_new(&o);
-	if (!c.m) {
+	if (!c.m || !c.waits) {
 		perror("contend: ccmap_new");
 		return 1;
 	}
@@ -207,9 +245,13 @@ int main(int argc, char **argv)
 		run_mutex(&c, bare);
 	ccmap_stats(c.m, &st);
 	printf("{\"map\": \"%p\", \"lock\": \"%p\", \"iters\": %d, \"hold_ms\": %ld, "
-	       "\"read_contentions\": %d, \"write_contentions\": %d}\n",
+	       "\"read_contentions\": %d, \"write_contentions\": %d, \"waits_ns\": [",
 	       (void *)c.m, bare ? (void *)&c.bare : NULL, c.iters, c.hold_ms,
 	       rw ? READERS * c.iters : 0, c.iters);
+	for (int i = 0; i < c.nwaits; i++)
+		printf("%s%llu", i ? ", " : "", (unsigned long long)c.waits[i]);
+	printf("]}\n");
+	free(c.waits);
 	ccmap_free(c.m);
 	return 0;
 }
