@@ -206,7 +206,7 @@ static const char *mutex_prescription(const struct report *r, const struct lock_
 
 /* The parts every lock line quotes. */
 struct lock_quote {
-	char addr[24];
+	char addr[96]; /* "NAME (0x..)" or "0x.." */
 	char map[48]; /* " guarding map 0x..", or "" */
 	char wait[16];
 	char p99[16];
@@ -259,7 +259,7 @@ static int rule_lock(const struct report *r, struct advice_list *a)
 
 		if (!lock_wait_material(r, l))
 			continue;
-		fmt_addr(q.addr, sizeof(q.addr), l->addr);
+		report__lock_label(q.addr, sizeof(q.addr), l);
 		if (l->map)
 			snprintf(q.map, sizeof(q.map), " guarding map 0x%llx",
 				 (unsigned long long)l->map);

@@ -637,12 +637,16 @@ int elfsym__object_at(struct elfsym_file *f, __u64 file_offset, char *name, size
 
 	if (!f || !name || !len)
 		return -EINVAL;
-	for (size_t i = 0; i < f->nr_loads && !found; i++) {
-		const GElf_Phdr *ph = &f->loads[i];
+	/* the file's bytes first; then .bss, which a mapping reaches as if the file went on */
+	for (int pass = 0; pass < 2 && !found; pass++) {
+		for (size_t i = 0; i < f->nr_loads && !found; i++) {
+			const GElf_Phdr *ph = &f->loads[i];
+			__u64 size = pass ? ph->p_memsz : ph->p_filesz;
 
-		if (file_offset >= ph->p_offset && file_offset < ph->p_offset + ph->p_filesz) {
-			vaddr = file_offset - ph->p_offset + ph->p_vaddr;
-			found = true;
+			if (file_offset >= ph->p_offset && file_offset < ph->p_offset + size) {
+				vaddr = file_offset - ph->p_offset + ph->p_vaddr;
+				found = true;
+			}
 		}
 	}
 	if (!found)

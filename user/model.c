@@ -115,6 +115,7 @@ struct map_state {
 
 struct lock_state {
 	__u64 addr;
+	const char *name; /* interned; NULL when unnamed */
 	int kind;
 	__u64 map;
 	bool from_library;
@@ -132,6 +133,7 @@ struct model {
 	struct lock_state **locks;
 	int nlocks, cap_locks;
 	struct u64map lock_idx;
+	struct u64map lock_alias; /* futex word -> the lock it belongs to (model__alias_lock) */
 	struct mt_stack *stacks;
 	int nstacks, cap_stacks;
 	struct u64map stack_idx; /* hash of a stack's ips -> first stack with that hash */
@@ -177,6 +179,7 @@ void model__free(struct model *m)
 	free(m->strings);
 	u64map__free(&m->map_idx);
 	u64map__free(&m->lock_idx);
+	u64map__free(&m->lock_alias);
 	u64map__free(&m->stack_idx);
 	u64map__free(&m->string_idx);
 	free(m);
@@ -697,6 +700,7 @@ static int on_futex_wait(struct model *m, const struct mt_futex_wait *r, int sta
 			 bool *counted)
 {
 	struct lock_state *l;
+	__u64 alias;
 	__u32 mode;
 	int kind;
 
@@ -706,14 +710,14 @@ static int on_futex_wait(struct model *m, const struct mt_futex_wait *r, int sta
 		return 0;
 	}
 	kind = futex_kind_from_stack(m, stack, &mode);
-	l = library_lock_at(m, r->uaddr);
-	if (!l) {
-		l = lock_get(m, r->uaddr);
-		if (!l)
-			return -ENOMEM;
-		if (l->kind == MT_LOCK_FUTEX)
-			l->kind = kind;
-	}
+	if (u64map__get(&m->lock_alias, r->uaddr, &alias))
+		l = lock_get(m, alias);
+	else
+		l = library_lock_at(m, r->uaddr) ?: lock_get(m, r->uaddr);
+	if (!l)
+		return -ENOMEM;
+	if (l->kind == MT_LOCK_FUTEX)
+		l->kind = kind;
 	*owner = l->addr;
 	*counted = true;
 	lock_account(l, mode, r->wait_ns);
@@ -832,6 +836,20 @@ int model__core_maps(const struct model *m, __u64 **addrs, int *n)
 		if (s->create_seen && !s->destroyed && s->variant == 0 &&
 		    idmap__get(&m->map_idx, s->addr) == i)
 			(*addrs)[(*n)++] = s->addr;
+	}
+	return 0;
+}
+
+int model__alias_lock(struct model *m, __u64 word, __u64 lock, const char *name)
+{
+	struct lock_state *l = lock_get(m, lock);
+
+	if (!l || u64map__put(&m->lock_alias, word, lock))
+		return -ENOMEM;
+	if (name && name[0]) {
+		l->name = intern(m, name);
+		if (!l->name)
+			return -ENOMEM;
 	}
 	return 0;
 }
@@ -1090,6 +1108,7 @@ static int build_locks(struct model *m, struct report *r)
 		row->kind = l->kind;
 		row->map = l->map;
 		row->from_library = l->from_library;
+		row->name = l->name ? l->name : "";
 		row->contentions = l->contentions;
 		row->wait_ns = l->wait_ns;
 		row->read_contentions = l->read_contentions;

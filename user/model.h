@@ -105,6 +105,7 @@ struct map_report {
 
 struct lock_report {
 	__u64 addr;
+	const char *name;      /* the data symbol the lock is, or "" */
 	int kind;	       /* enum mt_lock_kind */
 	__u64 map;	       /* the map it guards, 0 when unknown */
 	bool from_library;     /* seen through the library's lock probes */
@@ -216,6 +217,13 @@ int model__core_maps(const struct model *m, __u64 **addrs, int *n);
  * Return: 0 or -ENOMEM.
  */
 int model__name_map(struct model *m, __u64 map, const char *name);
+
+/**
+ * model__alias_lock() - futex waits on @word are waits for the lock at @lock, named @name
+ * ("" or NULL: unnamed).  GLib's GRWLock points to a pthread_rwlock_t elsewhere, whose words
+ * the waiters sleep on.  Applies to waits added from now on.
+ */
+int model__alias_lock(struct model *m, __u64 word, __u64 lock, const char *name);
 
 /** model__set_dropped() - the kernel's loss counters (absolute). */
 void model__set_dropped(struct model *m, const __u64 dropped[MT_DROP_MAX]);

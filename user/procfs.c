@@ -101,8 +101,8 @@ int procfs__maps(int pid, int (*cb)(const struct proc_map *m, void *arg), void *
 			continue;
 		line[strcspn(line, "\n")] = '\0';
 		m = (struct proc_map){ .start = start, .end = end, .pgoff = pgoff, .ino = ino,
-				       .dev = makedev(maj, min), .exec = perms[2] == 'x',
-				       .line = line };
+				       .dev = makedev(maj, min), .read = perms[0] == 'r',
+				       .write = perms[1] == 'w', .exec = perms[2] == 'x', .line = line };
 		/* the path is the rest of the line; split it off the line kept for hashing */
 		name = strdup(line + pos);
 		if (!name) {

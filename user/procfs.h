@@ -36,7 +36,7 @@ int procfs__open_mapped(int pid, int root_fd, const struct proc_file *f);
 struct proc_map {
 	__u64 start, end, pgoff, ino;
 	dev_t dev;
-	bool exec;	  /* mapped executable */
+	bool read, write, exec; /* the mapping's permissions */
 	bool deleted;	  /* the file was deleted (" (deleted)" removed from path) */
 	const char *path; /* file path, "[vdso]"-style name, or "" for anonymous memory */
 	const char *line; /* the whole line without its newline, for hashing */

@@ -189,6 +189,15 @@ const char *report__rec_name(unsigned int type)
 	return mt_rec_name(type) ?: "unknown";
 }
 
+char *report__lock_label(char *buf, size_t size, const struct lock_report *l)
+{
+	if (l->name && l->name[0])
+		snprintf(buf, size, "%s (0x%llx)", l->name, (unsigned long long)l->addr);
+	else
+		snprintf(buf, size, "0x%llx", (unsigned long long)l->addr);
+	return buf;
+}
+
 const char *report__mode_name(unsigned int mode)
 {
 	switch (mode) {

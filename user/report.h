@@ -127,6 +127,9 @@ const char *report__rec_name(unsigned int type);
  */
 bool report__rec_complete(const struct mt_hdr *h);
 
+/** report__lock_label() - "NAME (0xADDR)" for a lock with a name, else "0xADDR". */
+char *report__lock_label(char *buf, size_t size, const struct lock_report *l);
+
 /** report__mode_name() - "write", "read" or "unknown" (enum mt_lock_mode). */
 const char *report__mode_name(unsigned int mode);
 

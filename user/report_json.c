@@ -117,6 +117,8 @@ static void lock_value(struct json_writer *w, const struct report *r, const stru
 {
 	json_writer__obj_begin(w);
 	addr_field(w, "addr", l->addr);
+	json_writer__name(w, "name");
+	json_writer__string(w, l->name && l->name[0] ? l->name : NULL);
 	json_writer__string_field(w, "kind", mt_lock_kind_name(l->kind));
 	if (l->map)
 		addr_field(w, "map", l->map);

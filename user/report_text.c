@@ -292,8 +292,13 @@ static void print_locks(const struct text *t)
 			fmt_addr(map, sizeof(map), l->map);
 		else
 			snprintf(map, sizeof(map), "-");
+		/* a named lock shows its name where it fits the column */
+		if (l->name && l->name[0] && strlen(l->name) <= 14)
+			snprintf(addr, sizeof(addr), "%s", l->name);
+		else
+			fmt_addr(addr, sizeof(addr), l->addr);
 		used = snprintf(line, sizeof(line), "%-14s %-7s %-14s %7llu %6s %6s %6s %6s %-10s ",
-				fmt_addr(addr, sizeof(addr), l->addr), mt_lock_kind_name(l->kind),
+				addr, mt_lock_kind_name(l->kind),
 				map, (unsigned long long)l->contentions,
 				report__fmt_ns(tot, sizeof(tot), l->wait_ns),
 				report__fmt_ns(p50, sizeof(p50), l->p50_ns),
@@ -359,7 +364,7 @@ static void print_histograms(const struct text *t)
 {
 	const struct report *r = t->r;
 	int nl = rows(t, r->nlocks), nm = rows(t, r->nmaps);
-	char a[24], b[24], p50[16], p99[16], max[16];
+	char a[96], b[24], p50[16], p99[16], max[16];
 
 	for (int i = 0; i < nl; i++) {
 		const struct lock_report *l = &r->locks[i];
@@ -367,7 +372,7 @@ static void print_histograms(const struct text *t)
 		if (!i)
 			heading(t, "\nLOCK WAIT HISTOGRAMS");
 		fprintf(t->out, "%s %s%s%s: %llu waits, P50 %s, P99 %s, max %s\n",
-			mt_lock_kind_name(l->kind), fmt_addr(a, sizeof(a), l->addr),
+			mt_lock_kind_name(l->kind), report__lock_label(a, sizeof(a), l),
 			l->map ? " guarding map " : "",
 			l->map ? fmt_addr(b, sizeof(b), l->map) : "",
 			(unsigned long long)l->contentions,
@@ -434,7 +439,7 @@ static int print_top_stacks(const struct text *t, bool locks)
 	int nrows = locks ? rows(t, r->nlocks) : rows(t, r->nmaps);
 	struct ranked *v;
 	int n = 0, shown;
-	char a[24], b[24], ns[16];
+	char a[96], b[24], ns[16];
 
 	v = calloc((size_t)(nrows ? nrows : 1) * MT_TOP_STACKS, sizeof(*v));
 	if (!v)
@@ -461,7 +466,7 @@ static int print_top_stacks(const struct text *t, bool locks)
 		if (locks)
 			fprintf(t->out, "#%d %s %s%s%s: %llu waits, %s\n", i + 1,
 				mt_lock_kind_name(v[i].lock->kind),
-				fmt_addr(a, sizeof(a), v[i].lock->addr),
+				report__lock_label(a, sizeof(a), v[i].lock),
 				v[i].lock->map ? " guarding map " : "",
 				v[i].lock->map ? fmt_addr(b, sizeof(b), v[i].lock->map) : "",
 				(unsigned long long)c->count,

@@ -61,6 +61,7 @@ enum trace_rec_type {
 	TR_DROPS = 5,
 	TR_END = 6,
 	TR_NAME = 7,
+	TR_LOCK_ALIAS = 8,
 };
 
 #define META_F_LIBRARY_FOUND 1u
@@ -69,7 +70,7 @@ enum trace_rec_type {
 static const char *rec_name(__u32 type)
 {
 	static const char *const names[] = {"?",      "meta",  "stack", "event",
-					    "counts", "drops", "end",   "name"};
+					    "counts", "drops", "end",   "name", "lock-alias"};
 
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
 }
@@ -492,6 +493,20 @@ int trace_writer__name(struct trace_writer *w, __u64 map, const char *name)
 	return rec_commit(w);
 }
 
+int trace_writer__lock_alias(struct trace_writer *w, __u64 word, __u64 lock, const char *name)
+{
+	unsigned char *p;
+	int err;
+
+	p = rec_begin(w, TR_LOCK_ALIAS, 8 + 8 + 4 + str_len(name, TRACE_MAX_STR), &err);
+	if (!p)
+		return err;
+	p = put64(p, word);
+	p = put64(p, lock);
+	put_str(p, name, TRACE_MAX_STR);
+	return rec_commit(w);
+}
+
 int trace_writer__drops(struct trace_writer *w, const __u64 dropped[MT_DROP_MAX])
 {
 	unsigned char *p;
@@ -898,6 +913,17 @@ static int on_name(struct reader *r, struct cur *c)
 	return model__name_map(r->m, map, name);
 }
 
+static int on_lock_alias(struct reader *r, struct cur *c)
+{
+	char name[MT_NAME_MAX];
+	__u64 word = cur64(c), lock = cur64(c);
+
+	cur_str(c, name, sizeof(name));
+	if (c->bad)
+		return malformed(r, TR_LOCK_ALIAS, "too short");
+	return model__alias_lock(r->m, word, lock, name);
+}
+
 static int on_drops(struct reader *r, struct cur *c)
 {
 	__u64 dropped[MT_DROP_MAX] = {0}, ts = cur64(c);
@@ -1097,6 +1123,9 @@ static int read_record(struct reader *r, bool *end)
 		break;
 	case TR_NAME:
 		err = on_name(r, &c);
+		break;
+	case TR_LOCK_ALIAS:
+		err = on_lock_alias(r, &c);
 		break;
 	case TR_END:
 		err = on_end(r, &c);

@@ -72,6 +72,13 @@ int trace_writer__counts(struct trace_writer *w, __u64 map, const struct mt_map_
  */
 int trace_writer__name(struct trace_writer *w, __u64 map, const char *name);
 
+/**
+ * trace_writer__lock_alias() - futex waits on @word from here on are waits for the lock at
+ * @lock, named @name (GLib's GRWLock: its waiters sleep in a pthread_rwlock_t it points to).
+ * Written before the EVENT whose wait it attributes.
+ */
+int trace_writer__lock_alias(struct trace_writer *w, __u64 word, __u64 lock, const char *name);
+
 /** trace_writer__drops() - record the kernel's loss counters (absolute). */
 int trace_writer__drops(struct trace_writer *w, const __u64 dropped[MT_DROP_MAX]);
 

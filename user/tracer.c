@@ -16,12 +16,14 @@
 #include "cmap_impl.h"
 #include "elfsym.h"
 #include "maptrace.skel.h"
+#include "memscan.h"
 #include "symbolizer.h"
 #include "trace_file.h"
 #include "tracer.h"
 #include "unwind.h"
 #include "procfs.h"
 #include "profile.h"
+#include "u64map.h"
 #include "usdt.h"
 
 #define STACK_DEPTH 127
@@ -73,6 +75,7 @@ struct tracer {
 		char name[MT_NAME_MAX]; /* "" when no data symbol covers it */
 	} names[64];
 	int nnames;
+	struct u64map rw_words; /* futex words already searched for the GRWLock they belong to */
 	char root[64]; /* the target's /proc/PID/root prefix, "" when it shares ours */
 	__u64 dwarf_stacks; /* stacks unwound from a stack copy */
 };
@@ -278,13 +281,29 @@ struct tag_find {
 	char path[4096];
 	__u64 off; /* file offset of the tag */
 	bool found;
+	/* the mapping before the one being looked at: a writable file mapping's, else "" */
+	__u64 prev_start, prev_end, prev_pgoff;
+	char prev_path[4096];
 };
 
 static int find_tag_mapping(const struct proc_map *pm, void *arg)
 {
 	struct tag_find *f = arg;
+	bool file = pm->path[0] == '/' && !pm->deleted;
 
-	if (f->tag < pm->start || f->tag >= pm->end || pm->path[0] != '/' || pm->deleted)
+	/* a file's .bss past its last page is anonymous memory right after the file's mapping */
+	if (f->tag >= pm->start && f->tag < pm->end && !pm->path[0] && f->prev_end == pm->start &&
+	    f->prev_path[0]) {
+		snprintf(f->path, sizeof(f->path), "%s%s", f->root, f->prev_path);
+		f->off = f->tag - f->prev_start + f->prev_pgoff;
+		f->found = true;
+		return 1;
+	}
+	f->prev_start = pm->start;
+	f->prev_end = pm->end;
+	f->prev_pgoff = pm->pgoff;
+	snprintf(f->prev_path, sizeof(f->prev_path), "%s", file && pm->write ? pm->path : "");
+	if (f->tag < pm->start || f->tag >= pm->end || !file)
 		return 0;
 	snprintf(f->path, sizeof(f->path), "%s%s", f->root, pm->path);
 	f->off = f->tag - pm->start + pm->pgoff;
@@ -338,6 +357,49 @@ static int name_map(struct tracer *tr, const struct mt_hdr *h)
 	return err;
 }
 
+/* Does stack @idx wait inside GLib's GRWLock? */
+static bool in_grwlock(const struct tracer *tr, int idx)
+{
+	const struct mt_stack *st = model__stack(tr->m, idx);
+
+	for (int i = 0; st && i < st->nframes; i++) {
+		if (!strcmp(st->frames[i].func, "g_rw_lock_reader_lock") ||
+		    !strcmp(st->frames[i].func, "g_rw_lock_writer_lock"))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A GRWLock's waiters sleep on the words of the pthread_rwlock_t GLib allocated for it (8 and
+ * 12 bytes in: __wrphase_futex, __writers_futex), which the GRWLock points to.  The first wait
+ * on a word finds that GRWLock in the target's memory, once; from then on the word's waits count
+ * under the GRWLock's address, named after its symbol when it is static.  Before the wait is
+ * added or written, so the trace file replays the same.
+ */
+static int alias_grwlock(struct tracer *tr, const struct mt_hdr *h, int stack)
+{
+	const struct mt_futex_wait *f = (const void *)h;
+	const char *name;
+	__u64 lock;
+	int err;
+
+	if (h->type != MT_REC_FUTEX_WAIT || f->in_lib_wait || f->uaddr < 12 ||
+	    u64map__get(&tr->rw_words, f->uaddr, NULL) || !in_grwlock(tr, stack))
+		return 0;
+	err = u64map__put(&tr->rw_words, f->uaddr, 1);
+	if (err)
+		return err;
+	if (memscan__find_pointer(tr->pid, (f->uaddr - 12 + 7) & ~7ULL, f->uaddr, MEMSCAN_BUDGET,
+				  &lock) != 1)
+		return 0;
+	name = tag_name(tr, lock);
+	err = model__alias_lock(tr->m, f->uaddr, lock, name);
+	if (!err && tr->w && !tr->write_err)
+		tr->write_err = trace_writer__lock_alias(tr->w, f->uaddr, lock, name);
+	return err;
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct tracer *tr = ctx;
@@ -371,6 +433,8 @@ static int on_record(void *ctx, void *data, size_t size)
 		tr->malformed++;
 		return 0;
 	}
+	if (alias_grwlock(tr, h, stack))
+		return -ENOMEM;
 	if (tr->w && !tr->write_err)
 		write_record(tr, h, stack);
 	return model__add_record(tr->m, h, stack) ?: name_map(tr, h);
@@ -846,6 +910,10 @@ int tracer__poll(struct tracer *tr, int timeout_ms)
 {
 	int n = ring_buffer__poll(tr->rb, timeout_ms);
 
+	/* records are submitted without a wakeup until the buffer fills: read them anyway, so
+	 * none waits longer than a poll period (a GRWLock is found while its process lives) */
+	if (!n)
+		n = ring_buffer__consume(tr->rb);
 	if (n == -EINTR)
 		return 0;
 	return n;
@@ -918,5 +986,6 @@ void tracer__free(struct tracer *tr)
 	symbolizer__free(tr->sz);
 	unwinder__free(tr->uw);
 	free(tr->stack_of);
+	u64map__free(&tr->rw_words);
 	free(tr);
 }

@@ -49,6 +49,26 @@ check "glib: sizes in slots" [ "$(jget "$M" "$MAP['sizes_unit']")" = slots ]
 WAITS=$(jget "$M" "[l['contentions'] for l in d['locks'] if l['addr'] == '$MUTEX'][0]")
 check "glib: GMutex waits at the mutex's address ($WAITS >= 3)" \
 	[ "$(jget "$M" "[l['contentions'] for l in d['locks'] if l['addr'] == '$MUTEX'][0] >= 3")" = True ]
+# a GRWLock's waiters sleep in the pthread_rwlock_t GLib allocated for it: counted under the
+# GRWLock's own address and static name, reads and writes apart, as many as ghash timed
+RWLOCK=$(jget "$T" "d['rwlock']")
+RW="[l for l in d['locks'] if l['addr'] == '$RWLOCK']"
+check "glib: GRWLock waits at the GRWLock's address $RWLOCK, named rwlock, kind rwlock" \
+	[ "$(jget "$M" "[(l['name'], l['kind']) for l in $RW]")" = "[('rwlock', 'rwlock')]" ]
+want="($(jget "$T" "d['rw_read_waits']"), $(jget "$T" "d['rw_write_waits']"))"
+check "glib: GRWLock read and write waits $want, as ghash timed them" \
+	[ "$(jget "$M" "($RW[0]['reads']['contentions'], $RW[0]['writes']['contentions'])")" = "$want" ]
+check "glib: no wait left on the pthread_rwlock_t's own words" \
+	[ "$(jget "$M" "sum(l['contentions'] for l in d['locks'] if l['kind'] == 'rwlock')")" = \
+	  "$(jget "$M" "$RW[0]['contentions']")" ]
+# the trace file says which GRWLock a futex word belongs to: the offline report is the same
+traced glibrw --json -o "$TMP/glibrw.mtr" -- "$GHASH" 1 1000 1 3
+LOCKS="sorted((l['addr'], l['name'], l['kind'], l['contentions'], l['reads']['contentions'], l['writes']['contentions']) for l in d['locks'])"
+"$MAPTRACE" report "$TMP/glibrw.mtr" --format json >"$TMP/glibrw.replay" 2>"$TMP/glibrw.replay.err"
+check "glib: the replayed trace file names and counts the GRWLock as the live run did" \
+	[ "$(jget "$TMP/glibrw.replay" "$LOCKS")" = "$(jget "$TMP/glibrw.mt.out" "$LOCKS")" -a \
+	  "$(jget "$TMP/glibrw.mt.out" "'rwlock' in [l['name'] for l in d['locks']]")" = True ]
+
 # full stacks through GLib (no frame pointers, no debug symbols here) down to the thread start:
 # every wait unwound (--stack dwarf), in a buffer large enough for all their stack copies
 traced glibstk --json --stack dwarf --ringbuf-mb 64 -- "$GHASH" 2 20000 1 3

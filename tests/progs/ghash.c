@@ -10,12 +10,17 @@
  * Phases: THREADS threads insert KEYS distinct keys (thread t the keys k with k % THREADS == t),
  * each insert under one GMutex; then one thread removes every key, so the table shrinks again.
  * Finally HOLD_ITERS times one thread holds the GMutex 5 ms while another blocks on it, so at
- * least HOLD_ITERS futex waits happen on the mutex's word.
+ * least HOLD_ITERS futex waits happen on the mutex's word; then HOLD_ITERS times a thread holds
+ * the static GRWLock `rwlock` for writing 5 ms while main blocks reading, and HOLD_ITERS times a
+ * thread holds it for reading while main blocks writing: exactly HOLD_ITERS read and HOLD_ITERS
+ * write waits (timed by main itself, trylock first, so a wait that did not block is not one).
+ * It stays alive 0.3 s after, so a tracer can still read its memory.
  *
  * Prints "ghash: pid N" on stderr, sleeps START_AFTER_S (default 1), and prints one JSON line on
  * stdout with the table and mutex addresses, every resize seen, and the contention it caused.
  */
 #include <glib.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +43,7 @@ struct resize {
 
 static GHashTable *table;
 static GMutex lock;
+static GRWLock rwlock;
 static unsigned int nthreads, nkeys;
 static struct resize resizes[MAX_RESIZES];
 static unsigned int nresizes, contended;
@@ -94,9 +100,50 @@ static gpointer holder(gpointer arg)
 	return arg;
 }
 
+static gpointer rw_holder(gpointer write)
+{
+	if (write)
+		g_rw_lock_writer_lock(&rwlock);
+	else
+		g_rw_lock_reader_lock(&rwlock);
+	g_atomic_int_set(&holding, 1);
+	g_usleep(5000);
+	if (write)
+		g_rw_lock_writer_unlock(&rwlock);
+	else
+		g_rw_lock_reader_unlock(&rwlock);
+	return NULL;
+}
+
+/* One forced GRWLock wait: the other side holds it (for writing when main reads); returns 1
+ * when main really had to wait. */
+static unsigned int rw_wait(bool read)
+{
+	GThread *th;
+	unsigned int waited;
+
+	g_atomic_int_set(&holding, 0);
+	th = g_thread_new("rw-holder", rw_holder, GUINT_TO_POINTER(read));
+	while (!g_atomic_int_get(&holding))
+		g_usleep(100);
+	if (read) {
+		waited = !g_rw_lock_reader_trylock(&rwlock);
+		if (waited)
+			g_rw_lock_reader_lock(&rwlock);
+		g_rw_lock_reader_unlock(&rwlock);
+	} else {
+		waited = !g_rw_lock_writer_trylock(&rwlock);
+		if (waited)
+			g_rw_lock_writer_lock(&rwlock);
+		g_rw_lock_writer_unlock(&rwlock);
+	}
+	g_thread_join(th);
+	return waited;
+}
+
 int main(int argc, char **argv)
 {
-	unsigned int start_after = 1, hold_iters = 0;
+	unsigned int start_after = 1, hold_iters = 0, rw_reads = 0, rw_writes = 0;
 	GThread *threads[64];
 	const struct ghash_head *h;
 
@@ -164,11 +211,20 @@ int main(int argc, char **argv)
 		g_thread_join(th);
 	}
 
-	printf("{\"pid\": %d, \"table\": \"%#lx\", \"mutex\": \"%#lx\", \"keys\": %u, "
-	       "\"threads\": %u, \"full_size\": %zu, \"final_size\": %zu, \"contended\": %u, "
-	       "\"hold_iters\": %u, \"nresizes\": %u, \"resizes\": [",
-	       getpid(), (unsigned long)table, (unsigned long)&lock, nkeys, nthreads, full_size,
-	       table_size(), contended, hold_iters, nresizes);
+	for (unsigned int i = 0; i < hold_iters; i++) {
+		rw_reads += rw_wait(true);
+		rw_writes += rw_wait(false);
+	}
+	if (hold_iters)
+		g_usleep(300000);
+
+	printf("{\"pid\": %d, \"table\": \"%#lx\", \"mutex\": \"%#lx\", \"rwlock\": \"%#lx\", "
+	       "\"keys\": %u, \"threads\": %u, \"full_size\": %zu, \"final_size\": %zu, "
+	       "\"contended\": %u, \"hold_iters\": %u, \"rw_read_waits\": %u, "
+	       "\"rw_write_waits\": %u, \"nresizes\": %u, \"resizes\": [",
+	       getpid(), (unsigned long)table, (unsigned long)&lock, (unsigned long)&rwlock, nkeys,
+	       nthreads, full_size, table_size(), contended, hold_iters, rw_reads, rw_writes,
+	       nresizes);
 	for (unsigned int i = 0; i < nresizes && i < MAX_RESIZES; i++)
 		printf("%s[%zu, %zu]", i ? ", " : "", resizes[i].old_size, resizes[i].new_size);
 	printf("]}\n");

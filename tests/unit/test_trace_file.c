@@ -54,6 +54,8 @@ static void die(const char *what)
 #define L_RW	     0x55d0a0004040ULL
 #define L_APP	     0x7ffd00001000ULL
 #define L_COND	     0x7ffd00002000ULL
+#define L_GRW	     0x55d0a0006000ULL /* a static GRWLock ... */
+#define L_GRW_WORD   0x7f0000000b98ULL /* ... and a word of the pthread_rwlock_t it points to */
 
 /* Stacks, leaf first. */
 static const struct mt_frame unused_frames[] = {
@@ -204,6 +206,13 @@ static void src_futex(struct source *s, __u64 uaddr, __u64 wait, __u32 in_lib, i
 	src_rec(s, &r, MT_REC_FUTEX_WAIT, sizeof(r), stack);
 }
 
+static void src_alias(struct source *s, __u64 word, __u64 lock, const char *name)
+{
+	note(s, trace_writer__lock_alias(s->w, word, lock, name), "trace_writer__lock_alias");
+	if (model__alias_lock(s->m, word, lock, name))
+		die("model__alias_lock");
+}
+
 static void src_counts(struct source *s, __u64 map, __u64 ins, __u64 del, __u64 hits, __u64 misses)
 {
 	struct mt_map_counts c = { .inserts = ins, .deletes = del, .sync_hits = hits, .sync_misses = misses };
@@ -335,6 +344,11 @@ static void scenario_full(struct source *s)
 	for (int i = 0; i < 5; i++)
 		src_futex(s, L_COND, 10 * MS, 0, st_cond);
 	src_futex(s, L_RW + 4, 90 * US, 0, st_rd);
+	/* a GRWLock's waits, on its pthread_rwlock_t's word, counted under the GRWLock */
+	src_futex(s, L_GRW_WORD, 70 * US, 0, st_rd);
+	src_alias(s, L_GRW_WORD, L_GRW, "type_rw_lock");
+	for (int i = 0; i < 3; i++)
+		src_futex(s, L_GRW_WORD, 80 * US, 0, i ? st_rd : st_wr);
 	src_futex(s, L_APP + 0x100, 5 * US, 0, st_odd);
 	src_futex(s, L_APP + 0x200, 6 * US, 0, -1);
 	/* a stack interned again (another BPF stack id, same frames): written once */
@@ -363,6 +377,8 @@ static void scenario_small(struct source *s)
 	src_counts(s, M_PLAIN, 8, 1, 0, 0);
 	src_lock(s, M_SHARDED, L_SHARD0, 0, 0, 3 * MS, st);
 	src_futex(s, L_APP, 4 * MS, 0, -1);
+	src_alias(s, L_APP + 8, L_GRW, "g");
+	src_futex(s, L_APP + 8, 2 * MS, 0, st);
 	src_drops(s, 1, 0, 0);
 }
 
@@ -578,6 +594,7 @@ static void same_lock(const struct report *a, const struct lock_report *x, const
 
 	snprintf(w, sizeof(w), "lock 0x%llx", (unsigned long long)x->addr);
 	SAME_U(w, x->addr, y->addr);
+	same_str(w, x->name, y->name);
 	SAME_U(w, x->kind, y->kind);
 	SAME_U(w, x->map, y->map);
 	SAME_U(w, x->from_library, y->from_library);
@@ -676,6 +693,19 @@ static void test_round_trip(const char *path)
 	      ra->nadvice);
 	check(!compare_reports(ra, rb),
 	      "round trip: info, maps, locks, histograms, stacks, drops and advice agree");
+	for (int i = 0; i < rb->nlocks; i++) {
+		const struct lock_report *l = &rb->locks[i];
+
+		if (l->addr == L_GRW)
+			check(!strcmp(l->name, "type_rw_lock") && l->contentions == 3 &&
+				      l->read_contentions == 2 && l->write_contentions == 1,
+			      "round trip: the GRWLock's 3 waits after its alias, named %s (%llu)",
+			      l->name, (unsigned long long)l->contentions);
+		if (l->addr == L_GRW_WORD)
+			check(l->contentions == 1 && !l->name[0],
+			      "round trip: the wait before the alias stays at the word (%llu)",
+			      (unsigned long long)l->contentions);
+	}
 	check(rb->nstacks == ra->nstacks - 1 + 2,
 	      "round trip: the unused stack is not written; the reader's model keeps its own "
 	      "(%d stacks vs %d)",
