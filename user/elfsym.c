@@ -623,7 +623,11 @@ static bool object_in(Elf *elf, Elf64_Word type, __u64 vaddr, char *name, size_t
 			nm = elf_strptr(elf, sh.sh_link, sym.st_name);
 			if (!nm || !nm[0])
 				continue;
-			snprintf(name, len, "%.*s", (int)strcspn(nm, "@"), nm);
+			if (vaddr == sym.st_value)
+				snprintf(name, len, "%.*s", (int)strcspn(nm, "@"), nm);
+			else
+				snprintf(name, len, "%.*s+%#llx", (int)strcspn(nm, "@"), nm,
+					 (unsigned long long)(vaddr - sym.st_value));
 			return true;
 		}
 	}

@@ -159,7 +159,9 @@ const char *elfsym__site_kind_name(enum uprobe_site_kind k);
 
 /**
  * elfsym__object_at() - the data object (STT_OBJECT) that holds the byte at @file_offset of the
- * file's loaded contents, from .symtab, .dynsym or the debug file, without its symbol version.
+ * file's loaded contents, from .symtab, .dynsym or the debug file, without its symbol version,
+ * and "+0x.." when the byte is not its first.  .bss counts as continuing the file: the offset
+ * a mapping of the file would give it.
  * Return: 0 and @name; -ENOENT when no object covers it; -EINVAL.
  */
 int elfsym__object_at(struct elfsym_file *f, __u64 file_offset, char *name, size_t len);

@@ -75,7 +75,7 @@ struct tracer {
 		char name[MT_NAME_MAX]; /* "" when no data symbol covers it */
 	} names[64];
 	int nnames;
-	struct u64map rw_words; /* futex words already searched for the GRWLock they belong to */
+	struct u64map words; /* futex word -> enum word_state, once the word was looked at */
 	char root[64]; /* the target's /proc/PID/root prefix, "" when it shares ours */
 	__u64 dwarf_stacks; /* stacks unwound from a stack copy */
 };
@@ -311,11 +311,23 @@ static int find_tag_mapping(const struct proc_map *pm, void *arg)
 	return 1;
 }
 
+/* The data symbol at @addr in the target ("dbDictType", "lock+0x8"), or "" in @name. */
+static void data_symbol(const struct tracer *tr, __u64 addr, char *name, size_t len)
+{
+	struct tag_find f = { .tag = addr, .root = tr->root };
+	struct elfsym_file *ef = NULL;
+
+	name[0] = '\0';
+	procfs__maps(tr->pid, find_tag_mapping, &f);
+	if (f.found && !elfsym__open(f.path, tr->root, &ef) &&
+	    elfsym__object_at(ef, f.off, name, len))
+		name[0] = '\0';
+	elfsym__close(ef);
+}
+
 /* The data symbol @tag points into (Redis: "dbDictType"), or "": resolved once per tag. */
 static const char *tag_name(struct tracer *tr, __u64 tag)
 {
-	struct tag_find f = { .tag = tag, .root = tr->root };
-	struct elfsym_file *ef = NULL;
 	struct tag_name *tn;
 
 	for (int i = 0; i < tr->nnames; i++)
@@ -323,12 +335,7 @@ static const char *tag_name(struct tracer *tr, __u64 tag)
 			return tr->names[i].name;
 	tn = &tr->names[tr->nnames < 64 ? tr->nnames++ : 63];
 	tn->tag = tag;
-	tn->name[0] = '\0';
-	procfs__maps(tr->pid, find_tag_mapping, &f);
-	if (f.found && !elfsym__open(f.path, tr->root, &ef) &&
-	    elfsym__object_at(ef, f.off, tn->name, sizeof(tn->name)))
-		tn->name[0] = '\0';
-	elfsym__close(ef);
+	data_symbol(tr, tag, tn->name, sizeof(tn->name));
 	return tn->name;
 }
 
@@ -370,30 +377,47 @@ static bool in_grwlock(const struct tracer *tr, int idx)
 	return false;
 }
 
+enum word_state {
+	WORD_DECIDED = 1, /* named, moved to its GRWLock, or searched for it in vain */
+	WORD_NOT_STATIC,  /* no symbol; a later wait's stack may still show a GRWLock */
+};
+
 /*
- * A GRWLock's waiters sleep on the words of the pthread_rwlock_t GLib allocated for it (8 and
- * 12 bytes in: __wrphase_futex, __writers_futex), which the GRWLock points to.  The first wait
- * on a word finds that GRWLock in the target's memory, once; from then on the word's waits count
- * under the GRWLock's address, named after its symbol when it is static.  Before the wait is
- * added or written, so the trace file replays the same.
+ * A wait on a futex word outside the library's locks says which lock it is, once:
+ * - a static lock (in a file's data or .bss) is named after its symbol;
+ * - a GRWLock's waiters sleep on the words of the pthread_rwlock_t GLib allocated for it (8 and
+ *   12 bytes in: __wrphase_futex, __writers_futex), which the GRWLock points to: the GRWLock is
+ *   found in the target's memory, and the word's waits count under its address and name.
+ * Done before the wait is added or written, so the trace file replays the same.  Only a stack
+ * unwound through GLib shows g_rw_lock_*: until one does (a frame-pointer walk stops short of
+ * it, and a buffer past half full sends none), the word stays as it is.
  */
-static int alias_grwlock(struct tracer *tr, const struct mt_hdr *h, int stack)
+static int attribute_futex_word(struct tracer *tr, const struct mt_hdr *h, int stack)
 {
 	const struct mt_futex_wait *f = (const void *)h;
-	const char *name;
-	__u64 lock;
+	char name[MT_NAME_MAX];
+	__u64 lock = 0, state = 0;
 	int err;
 
-	if (h->type != MT_REC_FUTEX_WAIT || f->in_lib_wait || f->uaddr < 12 ||
-	    u64map__get(&tr->rw_words, f->uaddr, NULL) || !in_grwlock(tr, stack))
+	if (h->type != MT_REC_FUTEX_WAIT || f->in_lib_wait ||
+	    (u64map__get(&tr->words, f->uaddr, &state) && state == WORD_DECIDED))
 		return 0;
-	err = u64map__put(&tr->rw_words, f->uaddr, 1);
-	if (err)
-		return err;
-	if (memscan__find_pointer(tr->pid, (f->uaddr - 12 + 7) & ~7ULL, f->uaddr, MEMSCAN_BUDGET,
-				  &lock) != 1)
-		return 0;
-	name = tag_name(tr, lock);
+	if (!in_grwlock(tr, stack)) {
+		if (state == WORD_NOT_STATIC)
+			return 0;
+		data_symbol(tr, f->uaddr, name, sizeof(name));
+		err = u64map__put(&tr->words, f->uaddr, name[0] ? WORD_DECIDED : WORD_NOT_STATIC);
+		if (err || !name[0])
+			return err;
+		lock = f->uaddr;
+	} else {
+		err = u64map__put(&tr->words, f->uaddr, WORD_DECIDED);
+		if (err || f->uaddr < 12 ||
+		    memscan__find_pointer(tr->pid, (f->uaddr - 12 + 7) & ~7ULL, f->uaddr,
+					  MEMSCAN_BUDGET, &lock) != 1)
+			return err;
+		data_symbol(tr, lock, name, sizeof(name));
+	}
 	err = model__alias_lock(tr->m, f->uaddr, lock, name);
 	if (!err && tr->w && !tr->write_err)
 		tr->write_err = trace_writer__lock_alias(tr->w, f->uaddr, lock, name);
@@ -433,7 +457,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		tr->malformed++;
 		return 0;
 	}
-	if (alias_grwlock(tr, h, stack))
+	if (attribute_futex_word(tr, h, stack))
 		return -ENOMEM;
 	if (tr->w && !tr->write_err)
 		write_record(tr, h, stack);
@@ -986,6 +1010,6 @@ void tracer__free(struct tracer *tr)
 	symbolizer__free(tr->sz);
 	unwinder__free(tr->uw);
 	free(tr->stack_of);
-	u64map__free(&tr->rw_words);
+	u64map__free(&tr->words);
 	free(tr);
 }

@@ -49,6 +49,8 @@ check "glib: sizes in slots" [ "$(jget "$M" "$MAP['sizes_unit']")" = slots ]
 WAITS=$(jget "$M" "[l['contentions'] for l in d['locks'] if l['addr'] == '$MUTEX'][0]")
 check "glib: GMutex waits at the mutex's address ($WAITS >= 3)" \
 	[ "$(jget "$M" "[l['contentions'] for l in d['locks'] if l['addr'] == '$MUTEX'][0] >= 3")" = True ]
+check "glib: the GMutex is named after its static symbol, lock" \
+	[ "$(jget "$M" "[l['name'] for l in d['locks'] if l['addr'] == '$MUTEX']")" = "['lock']" ]
 # a GRWLock's waiters sleep in the pthread_rwlock_t GLib allocated for it: counted under the
 # GRWLock's own address and static name, reads and writes apart, as many as ghash timed
 RWLOCK=$(jget "$T" "d['rwlock']")

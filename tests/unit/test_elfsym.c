@@ -165,8 +165,12 @@ cleanup:
 	return val;
 }
 
-/* The file offset of @vaddr by readelf's PT_LOAD lines, the reference for elfsym's math. */
-static int readelf_offset(const char *path, unsigned long long vaddr, unsigned long long *off)
+/*
+ * The file offset of @vaddr by readelf's PT_LOAD lines, the reference for elfsym's math; with
+ * @bss, also past the file's bytes (.bss), as a mapping of the file would place it.
+ */
+static int readelf_offset_in(const char *path, unsigned long long vaddr, bool bss,
+			     unsigned long long *off)
 {
 	char *argv[] = {"readelf", "-lW", (char *)path, NULL};
 	unsigned long long o, v, p, filesz, memsz;
@@ -178,12 +182,17 @@ static int readelf_offset(const char *path, unsigned long long vaddr, unsigned l
 		if (sscanf(line, " LOAD %llx %llx %llx %llx %llx", &o, &v, &p, &filesz, &memsz) !=
 		    5)
 			continue;
-		if (vaddr >= v && vaddr < v + filesz) {
+		if (vaddr >= v && vaddr < v + (bss ? memsz : filesz)) {
 			*off = vaddr - v + o;
 			return 0;
 		}
 	}
 	return -ENOENT;
+}
+
+static int readelf_offset(const char *path, unsigned long long vaddr, unsigned long long *off)
+{
+	return readelf_offset_in(path, vaddr, false, off);
 }
 
 static int file_bytes(const char *path, unsigned long long off, unsigned char *buf, int len)
@@ -418,12 +427,36 @@ static void check_sites(const char *tag, struct elfsym_file *f)
 	}
 }
 
-static void check_objects(const char *tag, struct elfsym_file *f)
+/* elfsym__object_at(): the object at a file offset, by nm's address and readelf's segments. */
+static void check_object_at(const char *tag, struct elfsym_file *f, const char *ref,
+			    const char *sym, unsigned long long delta, bool bss, const char *want)
 {
-	unsigned long long u64 = 0;
+	unsigned long long off = 0, v = nm_value(ref, false, sym, false);
+	char name[64] = "";
+	int err = -ENOENT;
+
+	if (v && !readelf_offset_in(ref, v + delta, bss, &off))
+		err = elfsym__object_at(f, off, name, sizeof(name));
+	check(!err && !strcmp(name, want), "%s: the object at %s+%llu is %s (got %d, '%s')", tag,
+	      sym, delta, want, err, name);
+}
+
+/* @ref: the unstripped file with @f's layout, for nm */
+static void check_objects(const char *tag, struct elfsym_file *f, const char *ref)
+{
+	unsigned long long u64 = 0, off = 0;
 	unsigned short u16 = 0;
 	unsigned int u32 = 0;
+	char name[64];
 	int err;
+
+	check_object_at(tag, f, ref, "fx_const_u64", 0, false, "fx_const_u64");
+	check_object_at(tag, f, ref, "fx_const_u64", 5, false, "fx_const_u64+0x5");
+	/* .bss: a static lock lives there (the GMutex in tests/progs/ghash) */
+	check_object_at(tag, f, ref, "fx_bss_u32", 0, true, "fx_bss_u32");
+	err = readelf_offset(ref, nm_value(ref, false, "fx_alpha", false), &off) ?:
+	      elfsym__object_at(f, off, name, sizeof(name));
+	check(err == -ENOENT, "%s: code is no data object: -ENOENT (got %d)", tag, err);
 
 	err = elfsym__read_object(f, "fx_const_u32", &u32, sizeof(u32));
 	check(!err && u32 == 0xdeadbeefu, "%s: fx_const_u32 reads 0xdeadbeef (got %d, %#x)", tag,
@@ -471,7 +504,7 @@ static void test_symtab(const char *tag, const char *file)
 	/* an untyped label in .text, as hand-written assembly leaves: still a probe site */
 	expect_func(tag, f, path, "fx_label", path, false, "fx_label", "symtab");
 	check_sites(tag, f);
-	check_objects(tag, f);
+	check_objects(tag, f, path);
 	expect_missing(tag, f, "fx_nosuch");
 	expect_missing(tag, f, "fx_const_u32"); /* data is not a function */
 	expect_missing(tag, f, "fx_alph");	/* prefixes do not match */
@@ -517,7 +550,7 @@ static void test_debug_file(const char *tag, const char *path, const char *root,
 	expect_func(tag, f, path, "fx_alpha", tmp_path("fx_exe"), false, "fx_alpha", where);
 	expect_func(tag, f, path, "fx_static", tmp_path("fx_exe"), false, "fx_static", where);
 	check_sites(tag, f);
-	check_objects(tag, f);
+	check_objects(tag, f, tmp_path("fx_exe")); /* the same layout: a stripped copy */
 	elfsym__close(f);
 }
 
