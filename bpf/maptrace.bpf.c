@@ -116,7 +116,7 @@ struct futex_state {
 	__u64 uaddr;
 	__u64 ts;
 	__u32 op;
-	__u32 _pad;
+	__u32 val; /* the value the word was expected to hold */
 };
 
 struct {
@@ -161,6 +161,18 @@ struct {
 	__type(key, __u32);
 	__type(value, struct scratch);
 } scratch_buf SEC(".maps");
+
+/*
+ * Futex words whose wait has gone out with a stack copy: under --stack auto the first wait on
+ * each word is unwound whatever the budget, so every lock gets one full stack (which is also
+ * what tells a GRWLock's words) even while another one floods the second's budget.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u8);
+} unwound_words SEC(".maps");
 
 /* The current one-second window of stack copies on this CPU. */
 struct dwarf_window {
@@ -276,9 +288,10 @@ static __always_inline void *rec_new(__u16 size, __u16 type, __s32 stack_id)
 /*
  * Send a record from rec_new(); with --stack dwarf append the user registers (@uregs: the
  * kernel's saved user pt_regs) and as much of the user stack as can be read, in chunks, so a
- * copy that would run past the top of the stack still brings everything below it.
+ * copy that would run past the top of the stack still brings everything below it.  @first:
+ * the copy is not counted against --stack auto's budget.  Return: a stack copy went with it.
  */
-static __always_inline void rec_send(void *rec, __u32 base, struct pt_regs *uregs)
+static __always_inline bool rec_send_ex(void *rec, __u32 base, struct pt_regs *uregs, bool first)
 {
 	struct mt_hdr *h = rec;
 	struct mt_ustack *u;
@@ -292,7 +305,8 @@ static __always_inline void rec_send(void *rec, __u32 base, struct pt_regs *ureg
 	__u32 budget = h->type == MT_REC_GROW || h->type == MT_REC_RESIZE;
 
 	if (stack_dwarf && uregs && base <= MT_REC_MAX &&
-	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < rb_size / 2 && dwarf_allowed(budget)) {
+	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < rb_size / 2 &&
+	    (first || dwarf_allowed(budget))) {
 		u = rec + base;
 		if (!bpf_probe_read_kernel(&u->regs, sizeof(u->regs), uregs)) {
 			sp = u->regs.rsp;
@@ -312,9 +326,17 @@ static __always_inline void rec_send(void *rec, __u32 base, struct pt_regs *ureg
 		}
 	}
 	if (len > sizeof(struct scratch))
-		return;
-	if (bpf_ringbuf_output(&events, rec, len, wakeup_flag()))
+		return false;
+	if (bpf_ringbuf_output(&events, rec, len, wakeup_flag())) {
 		count_drop(MT_DROP_RINGBUF);
+		return false;
+	}
+	return h->flags & MT_HDR_USTACK;
+}
+
+static __always_inline void rec_send(void *rec, __u32 base, struct pt_regs *uregs)
+{
+	rec_send_ex(rec, base, uregs, false);
 }
 
 /* The user registers of the current task, saved at kernel entry. */
@@ -682,8 +704,8 @@ int futex_enter(struct sys_enter_ctx *ctx)
 	if (!is_wait_op(s.op))
 		return 0;
 	s.uaddr = ctx->args[0];
+	s.val = (__u32)ctx->args[2];
 	s.ts = bpf_ktime_get_ns();
-	s._pad = 0;
 	if (bpf_map_update_elem(&futex_waits, &t, &s, BPF_ANY))
 		count_drop(MT_DROP_STATE);
 	return 0;
@@ -710,13 +732,24 @@ int futex_exit(struct sys_exit_ctx *ctx)
 			r->wait_ns = r->h.ts - s->ts;
 			r->ret = ctx->ret;
 			r->op = s->op;
+			if (s->val == 2)
+				r->h.flags |= MT_HDR_FUTEX_VAL2;
 			struct lock_state *ls = bpf_map_lookup_elem(&lock_waits, &t);
 
 			r->in_lib_wait = ls != NULL;
 			if (ls)
 				ls->waited = 1;
 			/* a wait the library's probes time is unwound there, not twice */
-			rec_send(r, sizeof(*r), r->in_lib_wait ? NULL : task_uregs());
+			if (!r->in_lib_wait) {
+				__u64 word = s->uaddr;
+				bool first = !bpf_map_lookup_elem(&unwound_words, &word);
+				__u8 one = 1;
+
+				if (rec_send_ex(r, sizeof(*r), task_uregs(), first) && first)
+					bpf_map_update_elem(&unwound_words, &word, &one, BPF_ANY);
+			} else {
+				rec_send(r, sizeof(*r), NULL);
+			}
 		}
 	}
 	bpf_map_delete_elem(&futex_waits, &t);

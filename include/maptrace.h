@@ -50,6 +50,11 @@ struct mt_hdr {
 
 /* The record is followed by a struct mt_ustack trailer (registers and stack bytes). */
 #define MT_HDR_USTACK 1
+/*
+ * A futex wait that expected the word to be 2: the "locked, with waiters" state of the
+ * lll-style mutexes of glibc, GLib's GMutex and others.
+ */
+#define MT_HDR_FUTEX_VAL2 2
 
 /* User registers in the layout of the kernel's x86-64 struct pt_regs (168 bytes). */
 struct mt_user_regs {

@@ -373,9 +373,21 @@ static int rule_profile_grows(const struct report *r, struct advice_list *a)
 
 		if (is_cmap(m) || !m->grows)
 			continue;
-		if (last >= 1)
-			snprintf(path, sizeof(path), " (%llu -> %llu slots)",
-				 (unsigned long long)m->sizes[0], (unsigned long long)m->sizes[last]);
+		if (last >= 1) {
+			__u64 peak = 0;
+
+			for (int j = 0; j <= last; j++)
+				peak = m->sizes[j] > peak ? m->sizes[j] : peak;
+			/* a table that shrank again: its peak is the size to plan for */
+			if (peak != m->sizes[last])
+				snprintf(path, sizeof(path), " (%llu -> %llu -> %llu slots)",
+					 (unsigned long long)m->sizes[0], (unsigned long long)peak,
+					 (unsigned long long)m->sizes[last]);
+			else
+				snprintf(path, sizeof(path), " (%llu -> %llu slots)",
+					 (unsigned long long)m->sizes[0],
+					 (unsigned long long)m->sizes[last]);
+		}
 		if (m->create_seen && m->created_at && m->created_at[0])
 			snprintf(where, sizeof(where), " (%s%screated at %s)", m->name ? m->name : "",
 				 m->name && m->name[0] ? ", " : "", m->created_at);

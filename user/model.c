@@ -710,6 +710,11 @@ static int on_futex_wait(struct model *m, const struct mt_futex_wait *r, int sta
 		return 0;
 	}
 	kind = futex_kind_from_stack(m, stack, &mode);
+	/* no stack says otherwise: a word expected to be 2 is a mutex's, contended */
+	if (kind == MT_LOCK_FUTEX && (r->h.flags & MT_HDR_FUTEX_VAL2)) {
+		kind = MT_LOCK_MUTEX;
+		mode = MT_MODE_WRITE;
+	}
 	if (u64map__get(&m->lock_alias, r->uaddr, &alias))
 		l = lock_get(m, alias);
 	else

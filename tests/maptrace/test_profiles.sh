@@ -49,14 +49,15 @@ check "glib: sizes in slots" [ "$(jget "$M" "$MAP['sizes_unit']")" = slots ]
 WAITS=$(jget "$M" "[l['contentions'] for l in d['locks'] if l['addr'] == '$MUTEX'][0]")
 check "glib: GMutex waits at the mutex's address ($WAITS >= 3)" \
 	[ "$(jget "$M" "[l['contentions'] for l in d['locks'] if l['addr'] == '$MUTEX'][0] >= 3")" = True ]
-check "glib: the GMutex is named after its static symbol, lock" \
-	[ "$(jget "$M" "[l['name'] for l in d['locks'] if l['addr'] == '$MUTEX']")" = "['lock']" ]
+check "glib: the GMutex is named after its static symbol, lock, and is a mutex (its word waited at 2)" \
+	[ "$(jget "$M" "[(l['name'], l['kind']) for l in d['locks'] if l['addr'] == '$MUTEX']")" = "[('lock', 'mutex')]" ]
 # a GRWLock's waiters sleep in the pthread_rwlock_t GLib allocated for it: counted under the
 # GRWLock's own address and static name, reads and writes apart, as many as ghash timed
 RWLOCK=$(jget "$T" "d['rwlock']")
 RW="[l for l in d['locks'] if l['addr'] == '$RWLOCK']"
 check "glib: GRWLock waits at the GRWLock's address $RWLOCK, named rwlock, kind rwlock" \
-	[ "$(jget "$M" "[(l['name'], l['kind']) for l in $RW]")" = "[('rwlock', 'rwlock')]" ]
+	[ "$(jget "$M" "[(l['name'], l['kind']) for l in $RW]")" = "[('rwlock', 'rwlock')]" ] ||
+	jget "$M" "'\n'.join('# %s %s %s %d waits, stack %s' % (l['addr'], l['name'], l['kind'], l['contentions'], l['top_stacks'][0]['frames'][:3] if l['top_stacks'] else []) for l in d['locks'] if l['kind'] in ('rwlock', 'futex'))"
 want="($(jget "$T" "d['rw_read_waits']"), $(jget "$T" "d['rw_write_waits']"))"
 check "glib: GRWLock read and write waits $want, as ghash timed them" \
 	[ "$(jget "$M" "($RW[0]['reads']['contentions'], $RW[0]['writes']['contentions'])")" = "$want" ]

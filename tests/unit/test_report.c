@@ -761,6 +761,43 @@ static void test_stack_ranking(void)
 	report_free(r);
 }
 
+/* A profile's table: its size path, with the peak when it shrank again; a named lock. */
+static void test_advice_profile(void)
+{
+	struct report *r = report_new();
+	struct map_report *m = add_map(r, 0x5568757ed0c0ULL, 0);
+	struct lock_report *l = add_lock(r, 0x55684f5fe140ULL, MT_LOCK_MUTEX, 0);
+	int n = 0;
+
+	m->library = "glib";
+	m->grows = 11;
+	m->grow_ns_total = 886 * 1000;
+	for (__u64 size = 8; size <= 16384; size *= 2)
+		m->sizes[n++] = size;
+	m->nsizes = n;
+	l->name = "lock";
+	l->contentions = 4;
+	l->wait_ns = 18 * MS;
+	l->write_contentions = 4;
+	l->write_wait_ns = 18 * MS;
+	advice__build(r);
+	check(advice_matching(r, "glib map 0x5568757ed0c0 (created before tracing): grew 11 times "
+				 "(8 -> 16384 slots), 886us in resizes") == 1,
+	      "advice: a profile's table that grew quotes its first and last size");
+	m->sizes[n++] = 4096;
+	m->sizes[n++] = 8;
+	m->nsizes = n;
+	m->shrinks = 2;
+	advice__build(r);
+	check(advice_matching(r, "grew 11 times (8 -> 16384 -> 8 slots)") == 1,
+	      "advice: one that shrank again quotes its peak between them");
+	check(advice_matching(r, "mutex lock (0x55684f5fe140): 4 contended acquisitions") == 1,
+	      "advice: a static lock is named, with its address");
+	for (int i = 0; i < r->nadvice; i++)
+		printf("# advice: %s\n", r->advice[i]);
+	report_free(r);
+}
+
 static void test_advice_rules(void)
 {
 	struct report *r = fixture();
@@ -991,6 +1028,7 @@ int main(void)
 	test_text_empty();
 	test_stack_ranking();
 	test_advice_rules();
+	test_advice_profile();
 	test_size_hint();
 	printf("# %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

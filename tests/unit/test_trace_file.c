@@ -351,6 +351,13 @@ static void scenario_full(struct source *s)
 		src_futex(s, L_GRW_WORD, 80 * US, 0, i ? st_rd : st_wr);
 	src_futex(s, L_APP + 0x100, 5 * US, 0, st_odd);
 	src_futex(s, L_APP + 0x200, 6 * US, 0, -1);
+	/* no stack, but the word was expected to be 2: a contended lll-style mutex */
+	{
+		struct mt_futex_wait r = { .h.flags = MT_HDR_FUTEX_VAL2, .uaddr = L_APP + 0x300,
+					   .wait_ns = 7 * US, .ret = 0, .op = 0x80 };
+
+		src_rec(s, &r, MT_REC_FUTEX_WAIT, sizeof(r), st_odd);
+	}
 	/* a stack interned again (another BPF stack id, same frames): written once */
 	note(s,
 	     trace_writer__stack(
@@ -701,6 +708,11 @@ static void test_round_trip(const char *path)
 				      l->read_contentions == 2 && l->write_contentions == 1,
 			      "round trip: the GRWLock's 3 waits after its alias, named %s (%llu)",
 			      l->name, (unsigned long long)l->contentions);
+		if (l->addr == L_APP + 0x300 || l->addr == L_APP + 0x100)
+			check(l->kind == (l->addr == L_APP + 0x300 ? MT_LOCK_MUTEX : MT_LOCK_FUTEX),
+			      "round trip: a word expected to be 2 is a mutex's, one that was not "
+			      "stays a futex (0x%llx: %s)", (unsigned long long)l->addr,
+			      mt_lock_kind_name(l->kind));
 		if (l->addr == L_GRW_WORD)
 			check(l->contentions == 1 && !l->name[0],
 			      "round trip: the wait before the alias stays at the word (%llu)",
