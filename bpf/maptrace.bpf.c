@@ -732,8 +732,8 @@ int futex_exit(struct sys_exit_ctx *ctx)
 			r->wait_ns = r->h.ts - s->ts;
 			r->ret = ctx->ret;
 			r->op = s->op;
-			if (s->val == 2)
-				r->h.flags |= MT_HDR_FUTEX_VAL2;
+			if (s->val < 256)
+				r->h.flags |= MT_HDR_FUTEX_VAL | s->val << MT_HDR_FUTEX_VAL_SHIFT;
 			struct lock_state *ls = bpf_map_lookup_elem(&lock_waits, &t);
 
 			r->in_lib_wait = ls != NULL;

@@ -51,10 +51,12 @@ struct mt_hdr {
 /* The record is followed by a struct mt_ustack trailer (registers and stack bytes). */
 #define MT_HDR_USTACK 1
 /*
- * A futex wait that expected the word to be 2: the "locked, with waiters" state of the
- * lll-style mutexes of glibc, GLib's GMutex and others.
+ * On a futex wait: bits 8-15 hold the value the wait expected the word to hold (it was below
+ * 256).  2 is the "locked, with waiters" state of the lll-style mutexes of glibc, GLib's GMutex
+ * and others; on a glibc rwlock's words it tells readers from writers.
  */
-#define MT_HDR_FUTEX_VAL2 2
+#define MT_HDR_FUTEX_VAL       2
+#define MT_HDR_FUTEX_VAL_SHIFT 8
 
 /* User registers in the layout of the kernel's x86-64 struct pt_regs (168 bytes). */
 struct mt_user_regs {

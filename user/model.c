@@ -117,6 +117,8 @@ struct lock_state {
 	__u64 addr;
 	const char *name; /* interned; NULL when unnamed */
 	int kind;
+	bool kind_guessed; /* from futex values, not a stack: a stack may still correct it */
+	__u8 vals_seen;	   /* bit N: a wait on it expected N (N < 8) */
 	__u64 map;
 	bool from_library;
 	__u64 contentions, wait_ns;
@@ -684,6 +686,34 @@ static int futex_kind_from_stack(const struct model *m, int stack, __u32 *mode)
 	return MT_LOCK_FUTEX;
 }
 
+/* The value a futex wait expected the word to hold, or -1 when not recorded. */
+static int futex_val(const struct mt_futex_wait *r)
+{
+	if (!(r->h.flags & MT_HDR_FUTEX_VAL))
+		return -1;
+	return (int)((r->h.flags >> MT_HDR_FUTEX_VAL_SHIFT) & 0xff);
+}
+
+/*
+ * The mode of a wait whose stack does not say, from the word and the value expected.  A mutex
+ * is taken to write.  glibc's pthread_rwlock_t (GLib's GRWLock uses one) is 8-byte aligned;
+ * readers wait on __wrphase_futex (offset 8) for a write phase to end, expecting 1 | FUTEX_USED
+ * (3), writers on it for a read phase to end, expecting FUTEX_USED (2), or on __writers_futex
+ * (offset 12, so 4 mod 8) for another writer.
+ */
+static __u32 futex_mode_from_word(int kind, const struct mt_futex_wait *r)
+{
+	int val = futex_val(r);
+
+	if (kind == MT_LOCK_MUTEX)
+		return MT_MODE_WRITE;
+	if (kind != MT_LOCK_RWLOCK || val < 0)
+		return MT_MODE_UNKNOWN;
+	if (r->uaddr % 8 == 4)
+		return MT_MODE_WRITE;
+	return val == 3 ? MT_MODE_READ : val == 2 ? MT_MODE_WRITE : MT_MODE_UNKNOWN;
+}
+
 /* A library lock whose futex words contain @uaddr, or NULL. */
 static struct lock_state *library_lock_at(struct model *m, __u64 uaddr)
 {
@@ -710,19 +740,28 @@ static int on_futex_wait(struct model *m, const struct mt_futex_wait *r, int sta
 		return 0;
 	}
 	kind = futex_kind_from_stack(m, stack, &mode);
-	/* no stack says otherwise: a word expected to be 2 is a mutex's, contended */
-	if (kind == MT_LOCK_FUTEX && (r->h.flags & MT_HDR_FUTEX_VAL2)) {
-		kind = MT_LOCK_MUTEX;
-		mode = MT_MODE_WRITE;
-	}
 	if (u64map__get(&m->lock_alias, r->uaddr, &alias))
 		l = lock_get(m, alias);
 	else
 		l = library_lock_at(m, r->uaddr) ?: lock_get(m, r->uaddr);
 	if (!l)
 		return -ENOMEM;
-	if (l->kind == MT_LOCK_FUTEX)
+	if (futex_val(r) >= 0 && futex_val(r) < 8)
+		l->vals_seen |= 1u << futex_val(r);
+	if (kind != MT_LOCK_FUTEX && (l->kind == MT_LOCK_FUTEX || l->kind_guessed)) {
 		l->kind = kind;
+		l->kind_guessed = false;
+	} else if ((l->kind == MT_LOCK_FUTEX || l->kind_guessed) && (l->vals_seen & 1u << 2)) {
+		/*
+		 * No stack says: a word expected to be 2 is a contended lll mutex's (its states are
+		 * 0, 1, 2), unless it was also expected to be 3, which a glibc rwlock's
+		 * __wrphase_futex is (readers 3, writers 2).
+		 */
+		l->kind = l->vals_seen & 1u << 3 ? MT_LOCK_RWLOCK : MT_LOCK_MUTEX;
+		l->kind_guessed = true;
+	}
+	if (mode == MT_MODE_UNKNOWN)
+		mode = futex_mode_from_word(l->kind, r);
 	*owner = l->addr;
 	*counted = true;
 	lock_account(l, mode, r->wait_ns);

@@ -353,10 +353,19 @@ static void scenario_full(struct source *s)
 	src_futex(s, L_APP + 0x200, 6 * US, 0, -1);
 	/* no stack, but the word was expected to be 2: a contended lll-style mutex */
 	{
-		struct mt_futex_wait r = { .h.flags = MT_HDR_FUTEX_VAL2, .uaddr = L_APP + 0x300,
+		struct mt_futex_wait r = { .h.flags = MT_HDR_FUTEX_VAL | 2 << MT_HDR_FUTEX_VAL_SHIFT,
+					   .uaddr = L_APP + 0x300,
 					   .wait_ns = 7 * US, .ret = 0, .op = 0x80 };
 
 		src_rec(s, &r, MT_REC_FUTEX_WAIT, sizeof(r), st_odd);
+	}
+	/* no stacks: 3 (unknown yet), 2 (a mutex, it seems), 3 again: glibc's rwlock after all */
+	for (int i = 0; i < 3; i++) {
+		struct mt_futex_wait r = { .h.flags = MT_HDR_FUTEX_VAL |
+						      (i == 1 ? 2 : 3) << MT_HDR_FUTEX_VAL_SHIFT,
+					   .uaddr = L_APP + 0x408, .wait_ns = 9 * US, .op = 0x89 };
+
+		src_rec(s, &r, MT_REC_FUTEX_WAIT, sizeof(r), -1);
 	}
 	/* a stack interned again (another BPF stack id, same frames): written once */
 	note(s,
@@ -713,6 +722,14 @@ static void test_round_trip(const char *path)
 			      "round trip: a word expected to be 2 is a mutex's, one that was not "
 			      "stays a futex (0x%llx: %s)", (unsigned long long)l->addr,
 			      mt_lock_kind_name(l->kind));
+		if (l->addr == L_APP + 0x408)
+			check(l->kind == MT_LOCK_RWLOCK && l->contentions == 3 &&
+				      l->read_contentions == 1 && l->write_contentions == 1,
+			      "round trip: waits expecting 3, 2, 3 are an rwlock's, the last a read, "
+			      "the second a write (%s, %llu: r %llu w %llu)", mt_lock_kind_name(l->kind),
+			      (unsigned long long)l->contentions,
+			      (unsigned long long)l->read_contentions,
+			      (unsigned long long)l->write_contentions);
 		if (l->addr == L_GRW_WORD)
 			check(l->contentions == 1 && !l->name[0],
 			      "round trip: the wait before the alias stays at the word (%llu)",
