@@ -11,6 +11,7 @@
 #include <string.h>
 #include "cmap.h"
 #include "advice.h"
+#include "grow.h"
 #include "report.h"
 
 /* A lock wait is worth a line when it cost at least this much in total... */
@@ -56,16 +57,9 @@ __attribute__((format(printf, 2, 3))) static int advice_add(struct advice_list *
 	va_start(ap, fmt);
 	vsnprintf(s, (size_t)len + 1, fmt, ap);
 	va_end(ap);
-	if (a->n == a->cap) {
-		int cap = a->cap ? 2 * a->cap : 8;
-		char **v = realloc(a->v, (size_t)cap * sizeof(*v));
-
-		if (!v) {
-			free(s);
-			return -ENOMEM;
-		}
-		a->v = v;
-		a->cap = cap;
+	if (GROW(a->v, a->n, a->cap, 8)) {
+		free(s);
+		return -ENOMEM;
 	}
 	a->v[a->n++] = s;
 	return 0;

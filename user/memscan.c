@@ -7,11 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "grow.h"
 #include "memscan.h"
 #include "procfs.h"
 
 #define CHUNK (1u << 20)
-#define PAGE 4096u
+#define PAGE  4096u
 
 enum region_class {
 	REGION_FILE, /* a file's writable data: where static locks live */
@@ -27,8 +28,8 @@ struct region {
 struct regions {
 	struct region *v;
 	int n, cap;
-	__u64 prev_end;		 /* the previous mapping's end */
-	bool prev_inaccessible;  /* and it was ---p (a guard page) */
+	__u64 prev_end;		/* the previous mapping's end */
+	bool prev_inaccessible; /* and it was ---p (a guard page) */
 	int err;
 };
 
@@ -44,18 +45,10 @@ static int collect(const struct proc_map *pm, void *arg)
 	 * thread's stack (glibc maps the guard right below it) */
 	if (!pm->read || !pm->write || (!anon && pm->path[0] != '/') || (anon && guarded))
 		return 0;
-	if (rs->n == rs->cap) {
-		int cap = rs->cap ? 2 * rs->cap : 64;
-		struct region *v = realloc(rs->v, cap * sizeof(*v));
-
-		if (!v) {
-			rs->err = -ENOMEM;
-			return 1;
-		}
-		rs->v = v;
-		rs->cap = cap;
-	}
-	rs->v[rs->n++] = (struct region){ pm->start, pm->end, anon ? REGION_ANON : REGION_FILE };
+	rs->err = GROW(rs->v, rs->n, rs->cap, 64);
+	if (rs->err)
+		return 1;
+	rs->v[rs->n++] = (struct region){pm->start, pm->end, anon ? REGION_ANON : REGION_FILE};
 	return 0;
 }
 
@@ -93,7 +86,7 @@ static int scan_region(int fd, __u64 *buf, __u64 start, __u64 end, __u64 lo, __u
 
 int memscan__find_pointer(int pid, __u64 lo, __u64 hi, __u64 budget, __u64 *at)
 {
-	struct regions rs = { 0 };
+	struct regions rs = {0};
 	char path[64];
 	__u64 *buf = NULL;
 	int fd, err = 0;
@@ -114,10 +107,11 @@ int memscan__find_pointer(int pid, __u64 lo, __u64 hi, __u64 budget, __u64 *at)
 		for (int i = 0; i < rs.n && found < 2 && budget; i++) {
 			if (rs.v[i].cls == (enum region_class)cls)
 				found += scan_region(fd, buf, rs.v[i].start, rs.v[i].end, lo, hi,
-						     &budget, found ? &(__u64){ 0 } : at);
+						     &budget, found ? &(__u64){0} : at);
 		}
 		if (found) {
-			/* several pointers, or one found before the budget cut the search: unsure */
+			/* several pointers, or one found before the budget cut the search: unsure
+			 */
 			err = found == 1 && budget ? 1 : 0;
 			break;
 		}

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "advice.h"
 #include "cmap.h"
+#include "grow.h"
 #include "model.h"
 #include "u64map.h"
 
@@ -42,15 +43,8 @@ static int stack_costs__add(struct stack_costs *sc, int stack, __u64 ns)
 			return 0;
 		}
 	}
-	if (sc->n == sc->cap) {
-		int cap = sc->cap ? sc->cap * 2 : 4;
-		void *v = realloc(sc->v, cap * sizeof(*sc->v));
-
-		if (!v)
-			return -ENOMEM;
-		sc->v = v;
-		sc->cap = cap;
-	}
+	if (GROW(sc->v, sc->n, sc->cap, 4))
+		return -ENOMEM;
 	sc->v[sc->n++] = (struct mt_stack_cost){ .stack = stack, .count = 1, .ns = ns };
 	return 0;
 }
@@ -197,15 +191,8 @@ static int log_event(struct model *m, const struct mt_hdr *rec, int stack, __u64
 {
 	void *copy;
 
-	if (m->nevent_log == m->cap_event_log) {
-		size_t cap = m->cap_event_log ? m->cap_event_log * 2 : 1024;
-		void *n = realloc(m->event_log, cap * sizeof(*m->event_log));
-
-		if (!n)
-			return -ENOMEM;
-		m->event_log = n;
-		m->cap_event_log = cap;
-	}
+	if (GROW(m->event_log, m->nevent_log, m->cap_event_log, 1024))
+		return -ENOMEM;
 	copy = malloc(rec->size);
 	if (!copy)
 		return -ENOMEM;
@@ -223,24 +210,6 @@ const struct mt_stack *model__stack(const struct model *m, int idx)
 struct run_info *model__info(struct model *m)
 {
 	return &m->info;
-}
-
-static int grow_array(void **arr, int *cap, int need, size_t elem)
-{
-	void *n;
-	int c;
-
-	if (need <= *cap)
-		return 0;
-	c = *cap ? *cap * 2 : 16;
-	while (c < need)
-		c *= 2;
-	n = realloc(*arr, c * elem);
-	if (!n)
-		return -ENOMEM;
-	*arr = n;
-	*cap = c;
-	return 0;
 }
 
 static __u64 hash_str(const char *s)
@@ -267,7 +236,7 @@ static const char *intern(struct model *m, const char *s)
 		if (!strcmp(m->strings[i], s))
 			return m->strings[i];
 	}
-	if (grow_array((void **)&m->strings, &m->cap_strings, m->nstrings + 1, sizeof(char *)))
+	if (GROW(m->strings, m->nstrings, m->cap_strings, 16))
 		return NULL;
 	m->strings[m->nstrings] = strdup(s);
 	if (!m->strings[m->nstrings] || idmap__put(&m->string_idx, h, m->nstrings)) {
@@ -309,7 +278,7 @@ int model__intern_stack(struct model *m, const struct mt_frame *frames, int nfra
 		if (same_stack(&m->stacks[i], frames, nframes))
 			return i;
 	}
-	if (grow_array((void **)&m->stacks, &m->cap_stacks, m->nstacks + 1, sizeof(*m->stacks)))
+	if (GROW(m->stacks, m->nstacks, m->cap_stacks, 16))
 		return -ENOMEM;
 	s = &m->stacks[m->nstacks];
 	s->nframes = nframes;
@@ -340,7 +309,7 @@ static struct map_state *map_new_instance(struct model *m, __u64 addr)
 {
 	struct map_state *s;
 
-	if (grow_array((void **)&m->maps, &m->cap_maps, m->nmaps + 1, sizeof(*m->maps)))
+	if (GROW(m->maps, m->nmaps, m->cap_maps, 16))
 		return NULL;
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -371,7 +340,7 @@ static struct lock_state *lock_get(struct model *m, __u64 addr)
 
 	if (i >= 0)
 		return m->locks[i];
-	if (grow_array((void **)&m->locks, &m->cap_locks, m->nlocks + 1, sizeof(*m->locks)))
+	if (GROW(m->locks, m->nlocks, m->cap_locks, 16))
 		return NULL;
 	s = calloc(1, sizeof(*s));
 	if (!s)

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "grow.h"
 #include "report.h"
 #include "u64map.h"
 
@@ -318,15 +319,8 @@ static int cost_table__add(struct cost_table *t, int stack, __u64 object, __u64 
 			return 0;
 		}
 	}
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		void *nv = realloc(t->v, cap * sizeof(*t->v));
-
-		if (!nv)
-			return -ENOMEM;
-		t->v = nv;
-		t->cap = cap;
-	}
+	if (GROW(t->v, t->n, t->cap, 64))
+		return -ENOMEM;
 	if (u64map__put(&t->idx, key, t->n))
 		return -ENOMEM;
 	t->v[t->n++] = (struct report_cost){ stack, object, count, ns };

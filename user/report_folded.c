@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "grow.h"
 #include "report.h"
 
 #define FRAME_BUF 1024
@@ -98,15 +99,8 @@ struct folded {
 
 static int folded_add(struct folded *f, char *stack, __u64 value)
 {
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 64;
-		void *nv = realloc(f->v, cap * sizeof(*f->v));
-
-		if (!nv)
-			return -ENOMEM;
-		f->v = nv;
-		f->cap = cap;
-	}
+	if (GROW(f->v, f->n, f->cap, 64))
+		return -ENOMEM;
 	f->v[f->n++] = (struct folded_line){ stack, value };
 	return 0;
 }

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "grow.h"
 #include "pprof_proto.h"
 #include "report.h"
 
@@ -147,15 +148,8 @@ static long table_get(struct table *t, const __u64 k[4], const char *s)
 	for (j = hash_tuple(k, s) & (t->nslots - 1); t->slots[j]; j = (j + 1) & (t->nslots - 1))
 		if (same_tuple(&t->v[t->slots[j] - 1], k, s))
 			return (long)(t->slots[j] - 1);
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		void *n = realloc(t->v, cap * sizeof(*t->v));
-
-		if (!n)
-			return -ENOMEM;
-		t->v = n;
-		t->cap = cap;
-	}
+	if (GROW(t->v, t->n, t->cap, 64))
+		return -ENOMEM;
 	memcpy(t->v[t->n].k, k, sizeof(t->v[t->n].k));
 	t->v[t->n].str = NULL;
 	t->v[t->n].aux = 0;

@@ -25,6 +25,7 @@
 #include <gelf.h>
 
 #include "debugfile.h"
+#include "grow.h"
 #include "procfs.h"
 #include "symbolizer.h"
 
@@ -604,15 +605,8 @@ static int add_mapping(const struct proc_map *pm, void *arg)
 	struct maps_acc *acc = arg;
 	struct mapping *m;
 
-	if (acc->n == acc->cap) {
-		size_t cap = acc->cap ? 2 * acc->cap : 64;
-		void *tmp = realloc(acc->v, cap * sizeof(*acc->v));
-
-		if (!tmp)
-			return -ENOMEM;
-		acc->v = tmp;
-		acc->cap = cap;
-	}
+	if (GROW(acc->v, acc->n, acc->cap, 64))
+		return -ENOMEM;
 	m = &acc->v[acc->n];
 	memset(m, 0, sizeof(*m));
 	m->start = pm->start;

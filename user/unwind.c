@@ -34,6 +34,7 @@
 #include <zlib.h>
 
 #include "debugfile.h"
+#include "grow.h"
 #include "procfs.h"
 #include "unwind.h"
 
@@ -466,15 +467,8 @@ static int add_xmap(const struct proc_map *pm, void *arg)
 	/* anonymous code (JIT) has no CFI: the frame-pointer fallback copes */
 	if (!pm->exec || (pm->path[0] != '/' && strcmp(pm->path, "[vdso]")))
 		return 0;
-	if (acc->n == acc->cap) {
-		size_t cap = acc->cap ? 2 * acc->cap : 32;
-		void *tmp = realloc(acc->v, cap * sizeof(*acc->v));
-
-		if (!tmp)
-			return -ENOMEM;
-		acc->v = tmp;
-		acc->cap = cap;
-	}
+	if (GROW(acc->v, acc->n, acc->cap, 32))
+		return -ENOMEM;
 	m = &acc->v[acc->n];
 	memset(m, 0, sizeof(*m));
 	m->start = pm->start;

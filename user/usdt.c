@@ -26,6 +26,7 @@
 #include <asm/ptrace.h>
 #include <bpf/bpf.h>
 
+#include "grow.h"
 #include "usdt.h"
 
 #define NT_STAPSDT    3
@@ -380,15 +381,8 @@ static int make_site(const char *path, const struct note *n, __u64 base_shift,
 
 static int add_site(struct usdt_site **sites, int *nsites, int *cap, const struct usdt_site *s)
 {
-	if (*nsites == *cap) {
-		int ncap = *cap ? *cap * 2 : 16;
-		struct usdt_site *p = realloc(*sites, (size_t)ncap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		*sites = p;
-		*cap = ncap;
-	}
+	if (GROW(*sites, *nsites, *cap, 16))
+		return -ENOMEM;
 	(*sites)[(*nsites)++] = *s;
 	return 0;
 }

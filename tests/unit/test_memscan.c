@@ -88,13 +88,16 @@ int main(void)
 		kill(pid, SIGKILL);
 		return tap_exit();
 	}
-	l = (struct layout){ hide(l.in_static), hide(l.static_ptr), hide(l.in_heap),
-			     hide(l.heap_ptr), hide(l.twice), hide(l.on_stack), hide(l.nowhere) };
+	l = (struct layout){hide(l.in_static), hide(l.static_ptr), hide(l.in_heap),
+			    hide(l.heap_ptr),  hide(l.twice),	   hide(l.on_stack),
+			    hide(l.nowhere)};
 	usleep(100000); /* the thread has stored its local */
 
 	r = memscan__find_pointer(pid, l.in_static, l.in_static + 8, MEMSCAN_BUDGET, &at);
-	check(r == 1 && at == l.static_ptr, "a static word pointing into the range: found at %#llx "
-	      "(want %#lx, r %d)", (unsigned long long)at, (unsigned long)l.static_ptr, r);
+	check(r == 1 && at == l.static_ptr,
+	      "a static word pointing into the range: found at %#llx "
+	      "(want %#lx, r %d)",
+	      (unsigned long long)at, (unsigned long)l.static_ptr, r);
 	at = 0;
 	r = memscan__find_pointer(pid, l.in_heap, l.in_heap + 8, MEMSCAN_BUDGET, &at);
 	check(r == 1 && at == l.heap_ptr, "a heap word: found at %#llx (want %#lx, r %d)",
