@@ -137,4 +137,44 @@ static inline __attribute__((unused)) int tap_tmpdir(char *dir, size_t size, con
 	return 0;
 }
 
+/*
+ * tap_run_checks() - run @cmd, a checker script that prints TAP lines: echo them, count each
+ * "ok" and "not ok" as this program's own, and fail unless there were exactly @want.
+ */
+static inline __attribute__((unused)) void tap_run_checks(const char *cmd, int want,
+							  const char *what)
+{
+	char line[2048];
+	int seen = 0;
+	FILE *p = popen(cmd, "r");
+
+	if (!p) {
+		check(false, "%s: popen %s: %s", what, cmd, strerror(errno));
+		return;
+	}
+	while (fgets(line, sizeof(line), p)) {
+		fputs(line, stdout);
+		if (!strncmp(line, "ok - ", 5))
+			passed++, seen++;
+		else if (!strncmp(line, "not ok - ", 9))
+			failed++, seen++;
+	}
+	if (pclose(p) != 0 || seen != want)
+		check(false, "%s: the checker ran every check (%d of %d)", what, seen, want);
+}
+
+/* tap_readelf_build_id() - the build-id of @path as `readelf -n` prints it, "" if none. */
+static inline __attribute__((unused)) void tap_readelf_build_id(const char *path, char id[41])
+{
+	char *argv[] = {"readelf", "-n", (char *)path, NULL};
+	char out[16384], *p;
+
+	id[0] = '\0';
+	if (tap_run(argv, out, sizeof(out)) != 0)
+		return;
+	p = strstr(out, "Build ID: ");
+	if (p)
+		sscanf(p + strlen("Build ID: "), "%40[0-9a-f]", id);
+}
+
 #endif /* TESTS_TAP_H */

@@ -120,20 +120,6 @@ static int make_dirs(const char *path)
 	return mkdir(p, 0755) != 0 && errno != EEXIST ? -errno : 0;
 }
 
-/* The build-id as `readelf -n` prints it. */
-static void readelf_build_id(const char *path, char id[41])
-{
-	char *argv[] = {"readelf", "-n", (char *)path, NULL};
-	char out[16384], *p;
-
-	id[0] = '\0';
-	if (tap_run(argv, out, sizeof(out)) != 0)
-		return;
-	p = strstr(out, "Build ID: ");
-	if (p)
-		sscanf(p + strlen("Build ID: "), "%40[0-9a-f]", id);
-}
-
 /*
  * The value nm prints for @name (as nm spells it, "fx_ver@@VER_2" for a versioned dynamic
  * symbol); with @prefix, the first symbol whose name starts with @name. 0 when not found.
@@ -240,7 +226,7 @@ static int build_fixtures(void)
 		    NULL);
 
 	/* by build-id under a root; under another root, the debug file of another build */
-	readelf_build_id(tmp_path("fx_exe"), exe_id);
+	tap_readelf_build_id(tmp_path("fx_exe"), exe_id);
 	if (strlen(exe_id) < 3)
 		return -ENOENT;
 	snprintf(bid, sizeof(bid), "root/usr/lib/debug/.build-id/%.2s", exe_id);
@@ -490,7 +476,7 @@ static void test_symtab(const char *tag, const char *file)
 
 	if (!f)
 		return;
-	readelf_build_id(path, want_id);
+	tap_readelf_build_id(path, want_id);
 	check(want_id[0] && strcmp(elfsym__build_id(f), want_id) == 0,
 	      "%s: build-id matches readelf -n (got %s, want %s)", tag, elfsym__build_id(f),
 	      want_id);

@@ -859,9 +859,9 @@ static void test_pprof(const struct report *r)
 static void python_checks(const char *what, const char *path, const char *checks)
 {
 	char ppath[] = "/tmp/test_export_py.XXXXXX";
-	char cmd[512], line[2048];
-	int fd, seen = 0, n = 0;
-	FILE *f, *p;
+	char cmd[512];
+	int fd, n = 0;
+	FILE *f;
 
 	/* every check is one line starting "chk(" */
 	for (const char *c = checks; (c = strstr(c, "chk(")); c++)
@@ -891,20 +891,7 @@ static void python_checks(const char *what, const char *path, const char *checks
 	fputs(checks, f);
 	fclose(f);
 	snprintf(cmd, sizeof(cmd), "python3 %s %s 2>&1", ppath, path);
-	p = popen(cmd, "r");
-	if (!p) {
-		check(false, "%s: popen python3: %s", what, strerror(errno));
-	} else {
-		while (fgets(line, sizeof(line), p)) {
-			fputs(line, stdout);
-			if (!strncmp(line, "ok - ", 5))
-				passed++, seen++;
-			else if (!strncmp(line, "not ok - ", 9))
-				failed++, seen++;
-		}
-		if (pclose(p) != 0 || seen != n + 1)
-			check(false, "%s: python3 ran every check (%d of %d)", what, seen, n + 1);
-	}
+	tap_run_checks(cmd, n + 1, what);
 	unlink(ppath);
 }
 

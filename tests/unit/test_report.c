@@ -381,9 +381,9 @@ static bool have_python(void)
 static void json_checks(const char *what, const char *doc, const struct json_check *c, int n)
 {
 	char jpath[] = "/tmp/test_report_json.XXXXXX", ppath[] = "/tmp/test_report_py.XXXXXX";
-	char cmd[256], line[1024];
-	FILE *f, *p;
-	int fd, seen = 0;
+	char cmd[256];
+	FILE *f;
+	int fd;
 
 	if (!have_python()) {
 		printf("ok - %s # SKIP python3 not found\n", what);
@@ -422,20 +422,7 @@ static void json_checks(const char *what, const char *doc, const struct json_che
 		fprintf(f, "chk(%s%s%s, lambda: %s)\n", "\"\"\"", c[i].name, "\"\"\"", c[i].expr);
 	fclose(f);
 	snprintf(cmd, sizeof(cmd), "python3 %s %s", ppath, jpath);
-	p = popen(cmd, "r");
-	if (!p) {
-		check(false, "%s: popen python3: %s", what, strerror(errno));
-	} else {
-		while (fgets(line, sizeof(line), p)) {
-			fputs(line, stdout);
-			if (!strncmp(line, "ok - ", 5))
-				passed++, seen++;
-			else if (!strncmp(line, "not ok - ", 9))
-				failed++, seen++;
-		}
-		if (pclose(p) != 0 || seen != n + 1)
-			check(false, "%s: python3 ran every check (%d of %d)", what, seen, n + 1);
-	}
+	tap_run_checks(cmd, n + 1, what);
 	unlink(jpath);
 	unlink(ppath);
 }

@@ -81,20 +81,6 @@ static const char *tmp_path(const char *name)
 	return p;
 }
 
-/* The build-id as `readelf -n` prints it, the reference the symbolizer must agree with. */
-static void readelf_build_id(const char *path, char id[41])
-{
-	char *argv[] = {"readelf", "-n", (char *)path, NULL};
-	char out[16384], *p;
-
-	id[0] = '\0';
-	if (tap_run(argv, out, sizeof(out)) != 0)
-		return;
-	p = strstr(out, "Build ID: ");
-	if (p)
-		sscanf(p + strlen("Build ID: "), "%40[0-9a-f]", id);
-}
-
 static int build_fixtures(const char *src)
 {
 	char lib_src[PATH_MAX], exe_src[PATH_MAX], ldir[PATH_MAX + 2], rpath[PATH_MAX + 16];
@@ -351,7 +337,7 @@ static void expect_build_id(struct symbolizer *sz, const struct fixture *fx, con
 	err = symbolizer__resolve(sz, fx->pid, ip, &f);
 	/* through the target's root: the module may exist only in its mount namespace */
 	snprintf(path, sizeof(path), "/proc/%d/root%s", fx->pid, f.module);
-	readelf_build_id(path, want);
+	tap_readelf_build_id(path, want);
 	check(!err && want[0] && strcmp(f.build_id, want) == 0,
 	      "%s: build-id of %s matches readelf -n (got %s, want %s)", tag, f.module, f.build_id,
 	      want);
