@@ -15,6 +15,7 @@
 #include <bpf/libbpf.h>
 #include "cmap_impl.h"
 #include "elfsym.h"
+#include "grow.h"
 #include "maptrace.skel.h"
 #include "memscan.h"
 #include "symbolizer.h"
@@ -76,6 +77,9 @@ struct tracer {
 	} names[64];
 	int nnames;
 	struct u64map words; /* futex word -> enum word_state, once the word was looked at */
+	struct file_range *files; /* data_symbol()'s view of the target's file mappings */
+	int nfiles, cap_files;
+	__u64 files_read_ns;
 	char root[64]; /* the target's /proc/PID/root prefix, "" when it shares ours */
 	__u64 dwarf_stacks; /* stacks unwound from a stack copy */
 };
@@ -275,52 +279,94 @@ static int prewarm_join(struct prewarm *pw)
 	return pw->link_fd;
 }
 
-struct tag_find {
-	__u64 tag;
-	const char *root;
-	char path[4096];
-	__u64 off; /* file offset of the tag */
-	bool found;
-	/* the mapping before the one being looked at: a writable file mapping's, else "" */
-	__u64 prev_start, prev_end, prev_pgoff;
-	char prev_path[4096];
+/* One file mapping of the target, or the anonymous .bss right after a writable one. */
+struct file_range {
+	__u64 start, end;
+	__u64 off;  /* the file offset at start, as if the file went on past its end (.bss) */
+	char *path; /* as the target sees it */
 };
 
-static int find_tag_mapping(const struct proc_map *pm, void *arg)
-{
-	struct tag_find *f = arg;
-	bool file = pm->path[0] == '/' && !pm->deleted;
+struct range_load {
+	struct tracer *tr;
+	int prev_data; /* the index of the last range if a writable file mapping, else -1 */
+	__u64 prev_end;
+	int err;
+};
 
-	/* a file's .bss past its last page is anonymous memory right after the file's mapping */
-	if (f->tag >= pm->start && f->tag < pm->end && !pm->path[0] && f->prev_end == pm->start &&
-	    f->prev_path[0]) {
-		snprintf(f->path, sizeof(f->path), "%s%s", f->root, f->prev_path);
-		f->off = f->tag - f->prev_start + f->prev_pgoff;
-		f->found = true;
+static int add_file_range(const struct proc_map *pm, void *arg)
+{
+	struct range_load *rl = arg;
+	struct tracer *tr = rl->tr;
+	int prev = rl->prev_data;
+	bool bss = !pm->path[0] && prev >= 0 && rl->prev_end == pm->start;
+	struct file_range *r;
+
+	rl->prev_end = pm->end;
+	rl->prev_data = -1;
+	if ((pm->path[0] != '/' || pm->deleted) && !bss)
+		return 0;
+	rl->err = GROW(tr->files, tr->nfiles, tr->cap_files, 64);
+	if (rl->err)
+		return 1;
+	r = &tr->files[tr->nfiles];
+	*r = (struct file_range){ .start = pm->start, .end = pm->end, .off = pm->pgoff };
+	if (bss)
+		r->off = tr->files[prev].off + (pm->start - tr->files[prev].start);
+	r->path = strdup(bss ? tr->files[prev].path : pm->path);
+	if (!r->path) {
+		rl->err = -ENOMEM;
 		return 1;
 	}
-	f->prev_start = pm->start;
-	f->prev_end = pm->end;
-	f->prev_pgoff = pm->pgoff;
-	snprintf(f->prev_path, sizeof(f->prev_path), "%s", file && pm->write ? pm->path : "");
-	if (f->tag < pm->start || f->tag >= pm->end || !file)
-		return 0;
-	snprintf(f->path, sizeof(f->path), "%s%s", f->root, pm->path);
-	f->off = f->tag - pm->start + pm->pgoff;
-	f->found = true;
-	return 1;
+	tr->nfiles++;
+	if (pm->write && !bss)
+		rl->prev_data = tr->nfiles - 1;
+	return 0;
 }
 
-/* The data symbol at @addr in the target ("dbDictType", "lock+0x8"), or "" in @name. */
-static void data_symbol(const struct tracer *tr, __u64 addr, char *name, size_t len)
+static void free_file_ranges(struct tracer *tr)
 {
-	struct tag_find f = { .tag = addr, .root = tr->root };
+	for (int i = 0; i < tr->nfiles; i++)
+		free(tr->files[i].path);
+	tr->nfiles = 0;
+}
+
+static const struct file_range *file_range_at(const struct tracer *tr, __u64 addr)
+{
+	for (int i = 0; i < tr->nfiles; i++) {
+		if (addr >= tr->files[i].start && addr < tr->files[i].end)
+			return &tr->files[i];
+	}
+	return NULL;
+}
+
+static __u64 now_ns(void);
+
+/*
+ * The data symbol at @addr in the target ("dbDictType", "lock+0x8"), or "" in @name.  The
+ * target's file mappings are read once and again at most once a second, when an address is in
+ * none of them (a library loaded since): most futex words asked about are on the heap.
+ */
+static void data_symbol(struct tracer *tr, __u64 addr, char *name, size_t len)
+{
+	const struct file_range *r = file_range_at(tr, addr);
 	struct elfsym_file *ef = NULL;
+	char path[4096];
 
 	name[0] = '\0';
-	procfs__maps(tr->pid, find_tag_mapping, &f);
-	if (f.found && !elfsym__open(f.path, tr->root, &ef) &&
-	    elfsym__object_at(ef, f.off, name, len))
+	if (!r && now_ns() - tr->files_read_ns >= 1000000000ULL) {
+		struct range_load rl = { .tr = tr, .prev_data = -1 };
+
+		free_file_ranges(tr);
+		tr->files_read_ns = now_ns();
+		if (procfs__maps(tr->pid, add_file_range, &rl) || rl.err)
+			free_file_ranges(tr);
+		r = file_range_at(tr, addr);
+	}
+	if (!r)
+		return;
+	snprintf(path, sizeof(path), "%s%s", tr->root, r->path);
+	if (!elfsym__open(path, tr->root, &ef) &&
+	    elfsym__object_at(ef, r->off + (addr - r->start), name, len))
 		name[0] = '\0';
 	elfsym__close(ef);
 }
@@ -1011,5 +1057,7 @@ void tracer__free(struct tracer *tr)
 	unwinder__free(tr->uw);
 	free(tr->stack_of);
 	u64map__free(&tr->words);
+	free_file_ranges(tr);
+	free(tr->files);
 	free(tr);
 }
