@@ -177,4 +177,10 @@ static inline __attribute__((unused)) void tap_readelf_build_id(const char *path
 		sscanf(p + strlen("Build ID: "), "%40[0-9a-f]", id);
 }
 
+/* tap_rmtree() - remove @dir and everything below it (a test's temporary directory). */
+static inline __attribute__((unused)) void tap_rmtree(const char *dir)
+{
+	tap_runv("rm", "-rf", "--", dir, NULL);
+}
+
 #endif /* TESTS_TAP_H */

@@ -882,29 +882,6 @@ void model__set_dropped(struct model *m, const __u64 dropped[MT_DROP_MAX])
 	memcpy(m->dropped, dropped, sizeof(m->dropped));
 }
 
-const char *mt_lock_kind_name(int kind)
-{
-	switch (kind) {
-	case MT_LOCK_MUTEX:
-		return "mutex";
-	case MT_LOCK_RWLOCK:
-		return "rwlock";
-	case MT_LOCK_CONDVAR:
-		return "condvar";
-	default:
-		return "futex";
-	}
-}
-
-const char *mt_variant_name(int variant)
-{
-	static const char *const names[] = { "plain", "mutex", "rwlock", "sharded", "sync" };
-
-	if (variant < 0 || variant >= (int)(sizeof(names) / sizeof(names[0])))
-		return "?";
-	return names[variant];
-}
-
 /* Is this frame inside the map library itself (so not "where the map was created")? */
 static bool frame_in_library(const struct mt_frame *f)
 {

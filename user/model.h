@@ -239,10 +239,34 @@ int model__report(struct model *m, bool final, int top, struct report **out);
 /** report__free() - free a report from model__report(). NULL is allowed. */
 void report__free(struct report *r);
 
+/*
+ * The names of kinds and variants are inline, so that what only reads reports (prom.c's and the
+ * report backends' unit tests) need not link the model.
+ */
+
 /** mt_lock_kind_name() - "mutex", "rwlock", "condvar" or "futex". */
-const char *mt_lock_kind_name(int kind);
+static inline const char *mt_lock_kind_name(int kind)
+{
+	switch (kind) {
+	case MT_LOCK_MUTEX:
+		return "mutex";
+	case MT_LOCK_RWLOCK:
+		return "rwlock";
+	case MT_LOCK_CONDVAR:
+		return "condvar";
+	default:
+		return "futex";
+	}
+}
 
 /** mt_variant_name() - "plain", "mutex", "rwlock", "sharded", "sync" or "?". */
-const char *mt_variant_name(int variant);
+static inline const char *mt_variant_name(int variant)
+{
+	static const char *const names[] = { "plain", "mutex", "rwlock", "sharded", "sync" };
+
+	if (variant < 0 || variant >= (int)(sizeof(names) / sizeof(names[0])))
+		return "?";
+	return names[variant];
+}
 
 #endif /* MT_MODEL_H */

@@ -236,30 +236,12 @@ static void map_row_in(struct row_in *in, const struct map_report *m)
 	in->count = m->count;
 }
 
-/*
- * The kind label: mt_lock_kind_name()'s words, spelled out here so that prom.c needs only
- * hist.c and not the whole model to link (its unit test, tools that read trace files).
- */
-static const char *kind_label(int kind)
-{
-	switch (kind) {
-	case MT_LOCK_MUTEX:
-		return "mutex";
-	case MT_LOCK_RWLOCK:
-		return "rwlock";
-	case MT_LOCK_CONDVAR:
-		return "condvar";
-	default:
-		return "futex";
-	}
-}
-
 static void lock_row_in(struct row_in *in, const struct lock_report *l)
 {
 	memset(in, 0, sizeof(*in));
 	in->addr = l->addr;
 	phist__from_hist(&in->v.h, &l->hist, &lock_layout);
-	in->kind = kind_label(l->kind);
+	in->kind = mt_lock_kind_name(l->kind);
 	in->map = l->map;
 	in->count = -1;
 }

@@ -17,7 +17,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -752,14 +751,6 @@ static void test_open_errors(void)
 	      "errors: accessors take NULL");
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int main(void)
 {
 	int err;
@@ -781,6 +772,6 @@ int main(void)
 	test_glib();
 	test_open_errors();
 
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tap_rmtree(tmpdir);
 	return tap_exit();
 }

@@ -22,24 +22,6 @@
 #include "report.h"
 #include "../tap.h"
 
-/*
- * model.c defines these; weak copies let this test link without it (and without libbpf) and
- * step aside when it is linked in.
- */
-__attribute__((weak)) const char *mt_lock_kind_name(int kind)
-{
-	static const char *const names[] = { "futex", "mutex", "rwlock", "condvar" };
-
-	return kind >= 0 && kind < 4 ? names[kind] : "futex";
-}
-
-__attribute__((weak)) const char *mt_variant_name(int variant)
-{
-	static const char *const names[] = { "plain", "mutex", "rwlock", "sharded", "sync" };
-
-	return variant >= 0 && variant < 5 ? names[variant] : "?";
-}
-
 
 #define MS 1000000ULL
 #define SEC 1000000000ULL

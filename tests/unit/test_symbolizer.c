@@ -15,7 +15,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -730,14 +729,6 @@ static void test_errors(struct symbolizer *sz)
 	check(sym_frame__format(NULL, NULL, 0) == -EINVAL, "errors: format of NULL gives -EINVAL");
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int main(int argc, char **argv)
 {
 	const char *src = argc > 1 ? argv[1] : "tests/fixtures";
@@ -769,7 +760,7 @@ int main(int argc, char **argv)
 	test_errors(sz);
 cleanup:
 	symbolizer__free(sz);
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tap_rmtree(tmpdir);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

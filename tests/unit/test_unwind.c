@@ -20,7 +20,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
@@ -597,14 +596,6 @@ static void test_errors(struct unwinder *u)
 	unwinder__free(NULL);
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 int main(int argc, char **argv)
 {
 	const char *src = argc > 1 ? argv[1] : "tests/fixtures";
@@ -672,7 +663,7 @@ int main(int argc, char **argv)
 cleanup:
 	unwinder__free(u);
 	symbolizer__free(sz);
-	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	tap_rmtree(tmpdir);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
