@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "model.h"
 #include "report.h"
+#include "sink.h"
 #include "trace_file.h"
 
 static int fd = -1;
@@ -40,6 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const struct report_backend *b;
 	struct report *r = NULL;
 	struct model *m;
+	struct sink sink;
 
 	if (fd < 0)
 		setup();
@@ -50,7 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	/* backends that draw timelines read the event log: keep it so they are fuzzed too */
 	model__keep_events(m, true);
-	if (!trace_reader__load(path, m, &st) && !model__report(m, true, 0, &r)) {
+	model__sink(m, &sink);
+	if (!trace_reader__load(path, &sink, &st) && !report__build(m, true, 0, &r)) {
 		for (int i = 0; (b = report_backend__get(i)); i++)
 			b->emit(devnull, r, &o);
 	}

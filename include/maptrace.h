@@ -323,6 +323,8 @@ enum mt_drop {
 };
 
 #ifndef __BPF__
+#include <stddef.h>
+
 /* mt_rec_name() - "grow", "futex_wait", ... for a record type; NULL for an unknown one. */
 static inline const char *mt_rec_name(unsigned int type)
 {

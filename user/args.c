@@ -161,7 +161,6 @@ int args__parse(int argc, char **argv, struct args *a)
 	       OPT_WEIGHT, OPT_WHAT, OPT_EVENTS, OPT_STACK, OPT_STACK_SIZE, OPT_COMM, OPT_EXE,
 	       OPT_LISTEN, OPT_METRICS_TOP, OPT_BUDGET, OPT_PROBE, OPT_PROFILE, OPT_LIST };
 	static const char *const stack_modes[] = { "fp", "dwarf", "auto" };
-	static const char *const formats[] = { "text", "json", "folded", "pprof", "chrome" };
 	static const char *const weights[] = { "default", "wait-ns", "rehash-ns", "count" };
 	static const char *const whats[] = { "all", "locks", "grows" };
 	static const struct option opts[] = {
@@ -278,11 +277,20 @@ int args__parse(int argc, char **argv, struct args *a)
 		case OPT_FORCE:
 			a->force = true;
 			break;
-		case 'f':
-			if (parse_choice("--format", optarg, formats, 5, &i))
+		case 'f': {
+			/* the formats are the report backends' names */
+			const char *formats[16];
+			int n = 0;
+
+			while (n < 16 && report_backend__get(n)) {
+				formats[n] = report_backend__get(n)->name;
+				n++;
+			}
+			if (parse_choice("--format", optarg, formats, n, &i))
 				return -EINVAL;
 			a->format = formats[i];
 			break;
+		}
 		case OPT_WEIGHT:
 			if (parse_choice("--weight", optarg, weights, 4, &a->weight))
 				return -EINVAL;

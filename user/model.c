@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "advice.h"
 #include "cmap.h"
 #include "grow.h"
 #include "model.h"
+#include "sink.h"
 #include "u64map.h"
 
 #define LIB_LOCK_SPAN 64 /* bytes of a pthread lock that hold its futex words */
@@ -140,7 +140,7 @@ struct model {
 	__u64 events;
 	__u64 unknown_records;
 	bool keep_events;
-	struct mt_event *event_log;
+	struct model_event *event_log;
 	size_t nevent_log, cap_event_log;
 	__u64 futex_waits_in_lib;
 };
@@ -166,8 +166,6 @@ void model__free(struct model *m)
 		free(m->stacks[i].frames);
 	for (int i = 0; i < m->nstrings; i++)
 		free(m->strings[i]);
-	for (size_t i = 0; i < m->nevent_log; i++)
-		free((void *)m->event_log[i].rec);
 	free(m->event_log);
 	free(m->maps);
 	free(m->locks);
@@ -186,19 +184,14 @@ void model__keep_events(struct model *m, bool keep)
 	m->keep_events = keep;
 }
 
-static int log_event(struct model *m, const struct mt_hdr *rec, int stack, __u64 owner,
+static int log_event(struct model *m, const struct mt_event *ev, int stack, __u64 owner,
 		     bool counted)
 {
-	void *copy;
-
 	if (GROW(m->event_log, m->nevent_log, m->cap_event_log, 1024))
 		return -ENOMEM;
-	copy = malloc(rec->size);
-	if (!copy)
-		return -ENOMEM;
-	memcpy(copy, rec, rec->size);
-	m->event_log[m->nevent_log++] =
-		(struct mt_event){ .rec = copy, .stack = stack, .owner = owner, .counted = counted };
+	m->event_log[m->nevent_log++] = (struct model_event){
+		.ev = *ev, .stack = stack, .owner = owner, .counted = counted
+	};
 	return 0;
 }
 
@@ -394,86 +387,152 @@ static struct map_state *map_created(struct model *m, __u64 addr)
 	return s;
 }
 
-static int on_map_create(struct model *m, const struct mt_map_create *r, int stack, __u64 *owner)
+static int on_map_create(struct model *m, const struct mt_event *ev, int stack, __u64 *owner)
 {
-	struct map_state *s = map_created(m, r->map);
+	const struct mt_ev_create *c = &ev->create;
+	struct map_state *s = map_created(m, ev->map);
 
 	if (!s)
 		return -ENOMEM;
+	s->created_stack = stack;
+	s->nsizes = 0;
+	if (!(ev->flags & MT_EV_LOG2)) {
+		/* a map of a probe profile appears: created, or first seen in a record */
+		s->lib = (int)ev->lib;
+		s->size = c->size;
+		if (c->size)
+			map_push_size(s, c->size);
+		*owner = s->addr;
+		return 0;
+	}
 	/* the library announces a concurrent map before its inner maps: this is its instance */
-	if (r->parent) {
-		s->parent = map_get(m, r->parent);
+	if (c->parent) {
+		s->parent = map_get(m, c->parent);
 		if (!s->parent)
 			return -ENOMEM;
 	}
-	s->variant = (int)r->variant;
-	s->hint = r->hint;
-	s->created_stack = stack;
-	s->B = r->B;
+	s->variant = c->variant;
+	s->hint = c->hint;
+	s->B = (__u32)c->size;
 	s->B_known = true;
-	s->nsizes = 0;
-	map_push_size(s, r->B);
+	map_push_size(s, c->size);
 	*owner = row_addr(s);
 	return 0;
 }
 
-static int on_grow(struct model *m, const struct mt_grow *r, int stack, __u64 *owner)
+/* A libcmap grow: sizes are bucket exponents, and the record's count excludes the new key. */
+static void on_cmap_grow(struct map_state *s, const struct mt_event *ev)
 {
-	struct map_state *s = map_get(m, r->map);
+	const struct mt_ev_resize *r = &ev->resize;
 
-	if (!s)
-		return -ENOMEM;
-	*owner = row_addr(s);
 	if (!s->B_known)
-		map_push_size(s, r->old_B);
-	if (r->same_size)
+		map_push_size(s, r->old_size);
+	if (ev->flags & MT_EV_SAME_SIZE)
 		s->same_size_grows++;
 	else
 		s->grows++;
-	map_push_size(s, r->new_B);
-	s->B = r->new_B;
+	map_push_size(s, r->new_size);
+	s->B = (__u32)r->new_size;
 	s->B_known = true;
-	s->alloc_ns += r->dur_ns;
-	if (r->dur_ns > s->max_step_ns)
-		s->max_step_ns = r->dur_ns;
 	map_note_count(s, r->count + 1);
-	hist__add(&s->grow_hist, r->dur_ns);
-	return stack_costs__add(&s->grow_stacks, stack, r->dur_ns);
 }
 
-static int on_evacuate(struct model *m, const struct mt_evacuate *r, __u64 *owner)
+/* A profile map's resize: sizes in slots; a first table (old size 0) is no resize. */
+static bool on_table_resize(struct map_state *s, const struct mt_event *ev)
 {
-	struct map_state *s = map_get(m, r->map);
+	const struct mt_ev_resize *r = &ev->resize;
+
+	s->lib = (int)ev->lib;
+	if (!s->nsizes && r->old_size)
+		map_push_size(s, r->old_size);
+	map_push_size(s, r->new_size);
+	s->size = r->new_size;
+	if (r->count != MT_EV_UNKNOWN)
+		map_note_count(s, r->count);
+	/* the first table of a map made empty (Redis allocates on the first insert) */
+	if (!r->old_size)
+		return false;
+	if (r->new_size > r->old_size)
+		s->grows++;
+	else if (r->new_size < r->old_size)
+		s->shrinks++;
+	else
+		s->same_size_grows++;
+	return true;
+}
+
+static int on_resize(struct model *m, const struct mt_event *ev, int stack, __u64 *owner,
+		     bool *counted)
+{
+	struct map_state *s = map_get(m, ev->map);
+	__u64 dur = ev->resize.dur_ns;
 
 	if (!s)
 		return -ENOMEM;
-	*owner = row_addr(s);
-	s->evacuated++;
-	s->moved += r->moved;
+	if (ev->flags & MT_EV_LOG2) {
+		*owner = row_addr(s);
+		on_cmap_grow(s, ev);
+	} else {
+		*owner = s->addr;
+		if (!on_table_resize(s, ev))
+			return 0;
+	}
+	*counted = true;
+	s->alloc_ns += dur;
+	if (dur > s->max_step_ns)
+		s->max_step_ns = dur;
+	if (ev->flags & MT_EV_TIMED)
+		hist__add(&s->grow_hist, dur);
+	return stack_costs__add(&s->grow_stacks, stack, dur);
+}
+
+static int on_migrate(struct model *m, const struct mt_event *ev, __u64 *owner)
+{
+	const struct mt_ev_migrate *r = &ev->migrate;
+	struct map_state *s = map_get(m, ev->map);
+
+	if (!s)
+		return -ENOMEM;
+	s->evacuated += r->buckets;
 	s->evac_ns += r->dur_ns;
+	if (ev->flags & MT_EV_WHOLE) {
+		/* a profile map's incremental rehash, summed over its steps: it is done */
+		*owner = s->addr;
+		s->lib = (int)ev->lib;
+		s->grows_done++;
+		s->rehash_steps += r->steps;
+		s->rehash_elapsed_ns += r->elapsed_ns;
+		if (r->size) {
+			map_push_size(s, r->size);
+			s->size = r->size;
+		}
+		return 0;
+	}
+	*owner = row_addr(s);
+	s->moved += r->entries;
 	if (r->dur_ns > s->max_step_ns)
 		s->max_step_ns = r->dur_ns;
 	hist__add(&s->grow_hist, r->dur_ns);
 	return 0;
 }
 
-static int on_grow_done(struct model *m, const struct mt_grow_done *r, __u64 *owner)
+static int on_grow_done(struct model *m, const struct mt_event *ev, __u64 *owner)
 {
-	struct map_state *s = map_get(m, r->map);
+	struct map_state *s = map_get(m, ev->map);
 
 	if (!s)
 		return -ENOMEM;
 	*owner = row_addr(s);
 	s->grows_done++;
-	s->B = r->B;
+	s->B = (__u32)ev->done.size;
 	s->B_known = true;
-	map_note_count(s, r->count);
+	map_note_count(s, ev->done.count);
 	return 0;
 }
 
-static int on_promote(struct model *m, const struct mt_promote *r, __u64 *owner)
+static int on_promote(struct model *m, const struct mt_event *ev, __u64 *owner)
 {
-	struct map_state *s = map_get(m, r->map);
+	struct map_state *s = map_get(m, ev->map);
 
 	if (!s)
 		return -ENOMEM;
@@ -482,38 +541,43 @@ static int on_promote(struct model *m, const struct mt_promote *r, __u64 *owner)
 	return 0;
 }
 
-static int on_map_destroy(struct model *m, const struct mt_map_destroy *r, __u64 *owner)
+static __u64 max_u64(__u64 a, __u64 b)
 {
-	int i = idmap__get(&m->map_idx, r->map);
+	return a > b ? a : b;
+}
+
+static int on_map_destroy(struct model *m, const struct mt_event *ev, __u64 *owner)
+{
+	const struct mt_map_counts *rc = &ev->counts;
+	int i = idmap__get(&m->map_idx, ev->map);
 
 	if (i >= 0) {
 		struct mt_map_counts *c = &m->maps[i]->counts;
 
 		m->maps[i]->destroyed = true;
 		/* the larger: with sampled probes the library's own counters were read already */
-		c->inserts = c->inserts > r->counts.inserts ? c->inserts : r->counts.inserts;
-		c->deletes = c->deletes > r->counts.deletes ? c->deletes : r->counts.deletes;
-		c->sync_hits = c->sync_hits > r->counts.sync_hits ? c->sync_hits : r->counts.sync_hits;
-		c->sync_misses = c->sync_misses > r->counts.sync_misses ? c->sync_misses :
-									   r->counts.sync_misses;
-		c->lookups = c->lookups > r->counts.lookups ? c->lookups : r->counts.lookups;
-		if (r->counts.evac_steps > c->evac_steps) {
-			c->evac_steps = r->counts.evac_steps;
-			c->evac_moved = r->counts.evac_moved;
-			c->evac_ns = r->counts.evac_ns;
-			c->evac_max_ns = r->counts.evac_max_ns;
+		c->inserts = max_u64(c->inserts, rc->inserts);
+		c->deletes = max_u64(c->deletes, rc->deletes);
+		c->sync_hits = max_u64(c->sync_hits, rc->sync_hits);
+		c->sync_misses = max_u64(c->sync_misses, rc->sync_misses);
+		c->lookups = max_u64(c->lookups, rc->lookups);
+		if (rc->evac_steps > c->evac_steps) {
+			c->evac_steps = rc->evac_steps;
+			c->evac_moved = rc->evac_moved;
+			c->evac_ns = rc->evac_ns;
+			c->evac_max_ns = rc->evac_max_ns;
 		}
-		if (r->counts.lib)
-			m->maps[i]->lib = (int)r->counts.lib;
+		if (rc->lib)
+			m->maps[i]->lib = (int)rc->lib;
 		*owner = row_addr(m->maps[i]);
 	}
 	return 0;
 }
 
 /* A core map's own counters, read as it was freed: exact where the probes were sampled. */
-static int on_lib_counts(struct model *m, const struct mt_lib_counts *r, __u64 *owner)
+static int on_lib_counts(struct model *m, const struct mt_event *ev, __u64 *owner)
 {
-	int i = idmap__get(&m->map_idx, r->map);
+	int i = idmap__get(&m->map_idx, ev->map);
 	struct map_state *s;
 
 	/* only core maps have these counters (a concurrent map's struct is another layout) */
@@ -521,78 +585,9 @@ static int on_lib_counts(struct model *m, const struct mt_lib_counts *r, __u64 *
 		return 0;
 	s = m->maps[i];
 	*owner = row_addr(s);
-	s->counts.inserts = r->inserts;
-	s->counts.deletes = r->deletes;
-	map_note_count(s, r->count);
-	return 0;
-}
-
-/* A map of a probe profile appears: created, or first seen in a record. */
-static int on_table_create(struct model *m, const struct mt_table_create *r, int stack,
-			   __u64 *owner)
-{
-	struct map_state *s = map_created(m, r->map);
-
-	if (!s)
-		return -ENOMEM;
-	s->lib = (int)r->lib;
-	s->created_stack = stack;
-	s->nsizes = 0;
-	s->size = r->size;
-	if (r->size)
-		map_push_size(s, r->size);
-	*owner = s->addr;
-	return 0;
-}
-
-static int on_resize(struct model *m, const struct mt_resize *r, int stack, __u64 *owner)
-{
-	struct map_state *s = map_get(m, r->map);
-
-	if (!s)
-		return -ENOMEM;
-	*owner = s->addr;
-	s->lib = (int)r->lib;
-	if (!s->nsizes && r->old_size)
-		map_push_size(s, r->old_size);
-	map_push_size(s, r->new_size);
-	s->size = r->new_size;
-	if (r->count != ~0ULL)
-		map_note_count(s, r->count);
-	/* the first table of a map made empty (Redis allocates on the first insert) */
-	if (!r->old_size)
-		return 0;
-	if (r->new_size > r->old_size)
-		s->grows++;
-	else if (r->new_size < r->old_size)
-		s->shrinks++;
-	else
-		s->same_size_grows++;
-	s->alloc_ns += r->dur_ns;
-	if (r->dur_ns > s->max_step_ns)
-		s->max_step_ns = r->dur_ns;
-	if (r->flags & MT_RESIZE_TIMED)
-		hist__add(&s->grow_hist, r->dur_ns);
-	return stack_costs__add(&s->grow_stacks, stack, r->dur_ns);
-}
-
-static int on_rehash(struct model *m, const struct mt_rehash *r, __u64 *owner)
-{
-	struct map_state *s = map_get(m, r->map);
-
-	if (!s)
-		return -ENOMEM;
-	*owner = s->addr;
-	s->lib = (int)r->lib;
-	s->grows_done++;
-	s->rehash_steps += r->steps;
-	s->rehash_elapsed_ns += r->elapsed_ns;
-	s->evacuated += r->moved;
-	s->evac_ns += r->step_ns;
-	if (r->size) {
-		map_push_size(s, r->size);
-		s->size = r->size;
-	}
+	s->counts.inserts = ev->lib_counts.inserts;
+	s->counts.deletes = ev->lib_counts.deletes;
+	map_note_count(s, ev->lib_counts.count);
 	return 0;
 }
 
@@ -610,18 +605,19 @@ static void lock_account(struct lock_state *l, __u32 mode, __u64 ns)
 	hist__add(&l->hist, ns);
 }
 
-static int on_lock_wait(struct model *m, const struct mt_lock_wait *r, int stack, __u64 *owner)
+/* A wait the map library's own lock probes timed, with its lock, map and mode. */
+static int on_lib_lock_wait(struct model *m, const struct mt_event *ev, int stack, __u64 *owner)
 {
-	struct lock_state *l = lock_get(m, r->lock);
+	struct lock_state *l = lock_get(m, ev->wait.lock);
 
 	if (!l)
 		return -ENOMEM;
 	*owner = l->addr;
 	l->from_library = true;
-	l->kind = r->kind == 1 ? MT_LOCK_RWLOCK : MT_LOCK_MUTEX;
-	l->map = r->map;
-	lock_account(l, r->mode, r->wait_ns);
-	return stack_costs__add(&l->stacks, stack, r->wait_ns);
+	l->kind = ev->flags & MT_EV_RWLOCK ? MT_LOCK_RWLOCK : MT_LOCK_MUTEX;
+	l->map = ev->map;
+	lock_account(l, ev->wait.mode, ev->wait.wait_ns);
+	return stack_costs__add(&l->stacks, stack, ev->wait.wait_ns);
 }
 
 /* Guess what kind of lock a futex word belongs to from the functions on the waiting stack. */
@@ -655,14 +651,6 @@ static int futex_kind_from_stack(const struct model *m, int stack, __u32 *mode)
 	return MT_LOCK_FUTEX;
 }
 
-/* The value a futex wait expected the word to hold, or -1 when not recorded. */
-static int futex_val(const struct mt_futex_wait *r)
-{
-	if (!(r->h.flags & MT_HDR_FUTEX_VAL))
-		return -1;
-	return (int)((r->h.flags >> MT_HDR_FUTEX_VAL_SHIFT) & 0xff);
-}
-
 /*
  * The mode of a wait whose stack does not say, from the word and the value expected.  A mutex
  * is taken to write.  glibc's pthread_rwlock_t (GLib's GRWLock uses one) is 8-byte aligned;
@@ -670,17 +658,15 @@ static int futex_val(const struct mt_futex_wait *r)
  * (3), writers on it for a read phase to end, expecting FUTEX_USED (2), or on __writers_futex
  * (offset 12, so 4 mod 8) for another writer.
  */
-static __u32 futex_mode_from_word(int kind, const struct mt_futex_wait *r)
+static __u32 futex_mode_from_word(int kind, const struct mt_ev_wait *w)
 {
-	int val = futex_val(r);
-
 	if (kind == MT_LOCK_MUTEX)
 		return MT_MODE_WRITE;
-	if (kind != MT_LOCK_RWLOCK || val < 0)
+	if (kind != MT_LOCK_RWLOCK || w->val < 0)
 		return MT_MODE_UNKNOWN;
-	if (r->uaddr % 8 == 4)
+	if (w->word % 8 == 4)
 		return MT_MODE_WRITE;
-	return val == 3 ? MT_MODE_READ : val == 2 ? MT_MODE_WRITE : MT_MODE_UNKNOWN;
+	return w->val == 3 ? MT_MODE_READ : w->val == 2 ? MT_MODE_WRITE : MT_MODE_UNKNOWN;
 }
 
 /* A library lock whose futex words contain @uaddr, or NULL. */
@@ -695,28 +681,29 @@ static struct lock_state *library_lock_at(struct model *m, __u64 uaddr)
 	return NULL;
 }
 
-static int on_futex_wait(struct model *m, const struct mt_futex_wait *r, int stack, __u64 *owner,
+static int on_futex_wait(struct model *m, const struct mt_event *ev, int stack, __u64 *owner,
 			 bool *counted)
 {
+	const struct mt_ev_wait *w = &ev->wait;
 	struct lock_state *l;
 	__u64 alias;
 	__u32 mode;
 	int kind;
 
 	/* the library's own probes already timed this wait, with the lock and the mode */
-	if (r->in_lib_wait) {
+	if (ev->flags & MT_EV_IN_LIB) {
 		m->futex_waits_in_lib++;
 		return 0;
 	}
 	kind = futex_kind_from_stack(m, stack, &mode);
-	if (u64map__get(&m->lock_alias, r->uaddr, &alias))
+	if (u64map__get(&m->lock_alias, w->word, &alias))
 		l = lock_get(m, alias);
 	else
-		l = library_lock_at(m, r->uaddr) ?: lock_get(m, r->uaddr);
+		l = library_lock_at(m, w->word) ?: lock_get(m, w->word);
 	if (!l)
 		return -ENOMEM;
-	if (futex_val(r) >= 0 && futex_val(r) < 8)
-		l->vals_seen |= 1u << futex_val(r);
+	if (w->val >= 0 && w->val < 8)
+		l->vals_seen |= 1u << w->val;
 	if (kind != MT_LOCK_FUTEX && (l->kind == MT_LOCK_FUTEX || l->kind_guessed)) {
 		l->kind = kind;
 		l->kind_guessed = false;
@@ -730,83 +717,55 @@ static int on_futex_wait(struct model *m, const struct mt_futex_wait *r, int sta
 		l->kind_guessed = true;
 	}
 	if (mode == MT_MODE_UNKNOWN)
-		mode = futex_mode_from_word(l->kind, r);
+		mode = futex_mode_from_word(l->kind, w);
 	*owner = l->addr;
 	*counted = true;
-	lock_account(l, mode, r->wait_ns);
-	return stack_costs__add(&l->stacks, stack, r->wait_ns);
+	lock_account(l, mode, w->wait_ns);
+	return stack_costs__add(&l->stacks, stack, w->wait_ns);
 }
 
-/* Dispatch one record; *@owner: the lock or top-level map it was charged to (0: none). */
-static int add_record(struct model *m, const struct mt_hdr *rec, int stack, __u64 *owner,
-		      bool *counted)
+/* Dispatch one event; *@owner: the lock or top-level map it was charged to (0: none). */
+static int add_event(struct model *m, const struct mt_event *ev, int stack, __u64 *owner,
+		     bool *counted)
 {
-	switch (rec->type) {
-	case MT_REC_MAP_CREATE:
-		return on_map_create(m, (const void *)rec, stack, owner);
-	case MT_REC_GROW:
+	switch (ev->kind) {
+	case MT_EV_MAP_CREATE:
+		return on_map_create(m, ev, stack, owner);
+	case MT_EV_RESIZE:
+		return on_resize(m, ev, stack, owner, counted);
+	case MT_EV_MIGRATE:
 		*counted = true;
-		return on_grow(m, (const void *)rec, stack, owner);
-	case MT_REC_EVACUATE:
-		*counted = true;
-		return on_evacuate(m, (const void *)rec, owner);
-	case MT_REC_GROW_DONE:
-		return on_grow_done(m, (const void *)rec, owner);
-	case MT_REC_PROMOTE:
-		return on_promote(m, (const void *)rec, owner);
-	case MT_REC_LOCK_WAIT:
-		*counted = true;
-		return on_lock_wait(m, (const void *)rec, stack, owner);
-	case MT_REC_FUTEX_WAIT:
-		return on_futex_wait(m, (const void *)rec, stack, owner, counted);
-	case MT_REC_MAP_DESTROY:
-		return on_map_destroy(m, (const void *)rec, owner);
-	case MT_REC_LIB_COUNTS:
-		return on_lib_counts(m, (const void *)rec, owner);
-	case MT_REC_TABLE_CREATE:
-		return on_table_create(m, (const void *)rec, stack, owner);
-	case MT_REC_RESIZE:
-		*counted = ((const struct mt_resize *)rec)->old_size != 0;
-		return on_resize(m, (const void *)rec, stack, owner);
-	case MT_REC_REHASH:
-		*counted = true;
-		return on_rehash(m, (const void *)rec, owner);
+		return on_migrate(m, ev, owner);
+	case MT_EV_GROW_DONE:
+		return on_grow_done(m, ev, owner);
+	case MT_EV_PROMOTE:
+		return on_promote(m, ev, owner);
+	case MT_EV_MAP_DESTROY:
+		return on_map_destroy(m, ev, owner);
+	case MT_EV_MAP_COUNTS:
+		return on_lib_counts(m, ev, owner);
+	case MT_EV_WAIT:
+		if (ev->flags & MT_EV_LIB_LOCK) {
+			*counted = true;
+			return on_lib_lock_wait(m, ev, stack, owner);
+		}
+		return on_futex_wait(m, ev, stack, owner, counted);
 	default:
 		m->unknown_records++;
 		return 0;
 	}
 }
 
-/* Bucket exponents a map can have: 2^B must fit in 64 bits. */
-static bool sizes_possible(const struct mt_hdr *rec)
-{
-	switch (rec->type) {
-	case MT_REC_MAP_CREATE:
-		return ((const struct mt_map_create *)rec)->B < 64;
-	case MT_REC_GROW:
-		return ((const struct mt_grow *)rec)->old_B < 64 &&
-		       ((const struct mt_grow *)rec)->new_B < 64;
-	case MT_REC_GROW_DONE:
-		return ((const struct mt_grow_done *)rec)->B < 64;
-	default:
-		return true;
-	}
-}
-
-int model__add_record(struct model *m, const struct mt_hdr *rec, int stack)
+int model__add_event(struct model *m, const struct mt_event *ev, int stack)
 {
 	bool counted = false;
 	__u64 owner = 0;
 	int err;
 
-	if (!sizes_possible(rec)) {
-		m->unknown_records++;
-		return 0;
-	}
 	m->events++;
-	err = add_record(m, rec, stack, &owner, &counted);
+	err = add_event(m, ev, stack, &owner, &counted);
 	if (!err && m->keep_events)
-		err = log_event(m, rec, stack, owner, counted);
+		err = log_event(m, ev, stack, owner, counted);
 	return err;
 }
 
@@ -1005,29 +964,31 @@ static int cmp_locks(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-/* The name of library index @lib in info.libraries ("cmap,glib,redis"), interned. */
-static const char *library_name(struct model *m, int lib)
+char *run_info__library(const struct run_info *info, unsigned int lib, char *buf, size_t size)
 {
-	const char *p = m->info.libraries;
-	char name[64];
-	size_t n;
+	const char *p = info->libraries;
 
-	if (!lib || !*p)
-		return lib ? "?" : "cmap";
-	for (int i = 0; i < lib && p; i++) {
+	if (!lib || !*p) {
+		snprintf(buf, size, "%s", lib ? "?" : "cmap");
+		return buf;
+	}
+	/* "cmap,glib,redis": the lib-th name after the first */
+	for (unsigned int i = 0; i < lib && p; i++) {
 		p = strchr(p, ',');
 		if (p)
 			p++;
 	}
-	if (!p)
-		return "?";
-	n = strcspn(p, ",");
-	snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) ? n : sizeof(name) - 1), p);
-	return intern(m, name) ?: "?";
+	if (p)
+		snprintf(buf, size, "%.*s", (int)strcspn(p, ","), p);
+	else
+		snprintf(buf, size, "?");
+	return buf;
 }
 
 static int build_maps(struct model *m, struct report *r)
 {
+	char lib[64];
+
 	r->maps = calloc(m->nmaps ? m->nmaps : 1, sizeof(*r->maps));
 	if (!r->maps)
 		return -ENOMEM;
@@ -1041,7 +1002,10 @@ static int build_maps(struct model *m, struct report *r)
 		s->row = r->nmaps;
 		row = &r->maps[r->nmaps++];
 		row->addr = s->addr;
-		row->library = library_name(m, s->lib);
+		row->library = intern(m, run_info__library(&m->info, (unsigned int)s->lib, lib,
+							   sizeof(lib)));
+		if (!row->library)
+			return -ENOMEM;
 		row->name = s->name ? s->name : "";
 		row->sizes_in_slots = s->lib != 0;
 		row->variant = s->variant;
@@ -1115,7 +1079,7 @@ static int build_locks(struct model *m, struct report *r)
 	return 0;
 }
 
-int model__report(struct model *m, bool final, int top, struct report **out)
+int model__snapshot(struct model *m, bool final, struct report **out)
 {
 	struct report *r = calloc(1, sizeof(*r));
 	int err;
@@ -1135,28 +1099,88 @@ int model__report(struct model *m, bool final, int top, struct report **out)
 	err = build_maps(m, r);
 	if (!err)
 		err = build_locks(m, r);
-	if (!err)
-		err = advice__build(r);
 	if (err) {
-		report__free(r);
+		free(r->maps);
+		free(r->locks);
+		free(r);
 		return err;
 	}
-	if (top > 0 && r->nmaps > top)
-		r->nmaps = top;
-	if (top > 0 && r->nlocks > top)
-		r->nlocks = top;
 	*out = r;
 	return 0;
 }
 
-void report__free(struct report *r)
+/* The model as a sink: the collector's calls, each onto the model's own verb. */
+static int sink_begin(void *ctx, const struct run_info *info)
 {
-	if (!r)
-		return;
-	for (int i = 0; i < r->nadvice; i++)
-		free(r->advice[i]);
-	free(r->advice);
-	free(r->maps);
-	free(r->locks);
-	free(r);
+	struct model *m = ctx;
+
+	m->info = *info;
+	return 0;
+}
+
+static int sink_stack(void *ctx, int idx, const struct mt_frame *frames, int nframes)
+{
+	/* the model numbers stacks itself: it comes first in a tee */
+	return idx >= 0 ? -EINVAL : model__intern_stack(ctx, frames, nframes);
+}
+
+static int sink_event(void *ctx, const struct mt_hdr *rec, const struct mt_event *ev, int stack)
+{
+	(void)rec;
+	return model__add_event(ctx, ev, stack);
+}
+
+static int sink_name_map(void *ctx, __u64 map, const char *name)
+{
+	return model__name_map(ctx, map, name);
+}
+
+static int sink_alias_lock(void *ctx, __u64 word, __u64 lock, const char *name)
+{
+	return model__alias_lock(ctx, word, lock, name);
+}
+
+static int sink_counts(void *ctx, __u64 map, const struct mt_map_counts *c)
+{
+	return model__set_counts(ctx, map, c);
+}
+
+static int sink_lib_counts(void *ctx, __u64 map, __u64 inserts, __u64 deletes, __u64 count)
+{
+	return model__set_lib_counts(ctx, map, inserts, deletes, count);
+}
+
+static int sink_dropped(void *ctx, const __u64 dropped[MT_DROP_MAX])
+{
+	model__set_dropped(ctx, dropped);
+	return 0;
+}
+
+static int sink_end(void *ctx, const struct run_info *info)
+{
+	struct model *m = ctx;
+
+	m->info.end_mono_ns = info->end_mono_ns;
+	m->info.target_exited = info->target_exited;
+	m->info.budget_pct = info->budget_pct;
+	m->info.duty = info->duty;
+	m->info.lib_counts = info->lib_counts;
+	return 0;
+}
+
+static const struct sink_ops model_sink_ops = {
+	.begin = sink_begin,
+	.stack = sink_stack,
+	.event = sink_event,
+	.name_map = sink_name_map,
+	.alias_lock = sink_alias_lock,
+	.counts = sink_counts,
+	.lib_counts = sink_lib_counts,
+	.dropped = sink_dropped,
+	.end = sink_end,
+};
+
+void model__sink(struct model *m, struct sink *out)
+{
+	*out = (struct sink){ .ops = &model_sink_ops, .ctx = m };
 }

@@ -12,7 +12,10 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include "maptrace.h"
+#include "mt_event.h"
 #include "hist.h"
+
+struct sink;
 
 /* One symbolized frame.  Strings are interned in the model and live as long as it does. */
 struct mt_frame {
@@ -33,8 +36,8 @@ struct mt_stack {
 };
 
 /* One recorded event, kept when model__keep_events() asked for it (timelines, --events). */
-struct mt_event {
-	const struct mt_hdr *rec; /* a copy of the record, owned by the model */
+struct model_event {
+	struct mt_event ev;	  /* the decoded record */
 	int stack;		  /* index into report.stacks, -1 for none */
 	bool counted;		  /* its time counts toward a row: a grow, an evacuation step, a
 				   * contended wait not already counted by the library's probes */
@@ -139,6 +142,13 @@ struct run_info {
 	bool lib_counts;       /* inserts, deletes and counts read from the library's counters */
 };
 
+/**
+ * run_info__library() - the name of library index @lib of the run: "cmap" for 0, a profile's
+ * name such as "glib" for the others (from @info->libraries), "?" when the run does not say.
+ * Return: @buf.
+ */
+char *run_info__library(const struct run_info *info, unsigned int lib, char *buf, size_t size);
+
 struct report {
 	struct run_info info;
 	struct map_report *maps;   /* sorted by cost: grow time, then grows, then inserts */
@@ -149,7 +159,7 @@ struct report {
 	int nstacks;
 	char **advice;
 	int nadvice;
-	const struct mt_event *event_log; /* every record in arrival order, when kept; else NULL */
+	const struct model_event *event_log; /* every event in arrival order, when kept; else NULL */
 	size_t nevent_log;
 	__u64 dropped[MT_DROP_MAX];
 	__u64 events;		   /* records processed */
@@ -185,11 +195,18 @@ struct run_info *model__info(struct model *m);
 int model__intern_stack(struct model *m, const struct mt_frame *frames, int nframes);
 
 /**
- * model__add_record() - aggregate one ring-buffer record.
+ * model__add_event() - aggregate one decoded record (mt_event_decode()).
  * @stack: index from model__intern_stack() for the record's stack, or -1.
- * Unknown record types are counted and ignored.  Return: 0 or -ENOMEM.
+ * Return: 0 or -ENOMEM.
  */
-int model__add_record(struct model *m, const struct mt_hdr *rec, int stack);
+int model__add_event(struct model *m, const struct mt_event *ev, int stack);
+
+/**
+ * model__sink() - the model as a sink (sink.h): what a live tracer or a trace-file reader
+ * feeds.  The sink numbers stacks (model__intern_stack()); its run metadata replaces the
+ * model's (begin), and at the end its end_mono_ns and target_exited (end).
+ */
+void model__sink(struct model *m, struct sink *out);
 
 /**
  * model__set_counts() - the kernel's current hot counters of core map @map (absolute values,
@@ -229,15 +246,12 @@ int model__alias_lock(struct model *m, __u64 word, __u64 lock, const char *name)
 void model__set_dropped(struct model *m, const __u64 dropped[MT_DROP_MAX]);
 
 /**
- * model__report() - build a report snapshot: fold inner maps into their concurrent map, sort
- * rows, compute percentiles and advice.  The report refers to the model's strings and stacks:
- * free it with report__free() before the model.
- * @top: keep at most this many rows per table (0: all).
+ * model__snapshot() - the model's figures as a report: inner maps folded into their
+ * concurrent map, rows sorted by cost, percentiles computed; no advice, every row.  The report
+ * refers to the model's strings and stacks: free it (report__free()) before the model.
+ * Reports are built by report__build() (report.h), which adds the advice and cuts the rows.
  */
-int model__report(struct model *m, bool final, int top, struct report **out);
-
-/** report__free() - free a report from model__report(). NULL is allowed. */
-void report__free(struct report *r);
+int model__snapshot(struct model *m, bool final, struct report **out);
 
 /*
  * The names of kinds and variants are inline, so that what only reads reports (prom.c's and the

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "advice.h"
 #include "grow.h"
 #include "report.h"
 #include "u64map.h"
@@ -31,6 +32,40 @@ const struct report_backend *report_backend__get(int i)
 	if (i < 0 || (size_t)i >= sizeof(backends) / sizeof(backends[0]))
 		return NULL;
 	return backends[i];
+}
+
+int report__build(struct model *m, bool final, int top, struct report **out)
+{
+	struct report *r;
+	int err = model__snapshot(m, final, &r);
+
+	*out = NULL;
+	if (err)
+		return err;
+	/* advice weighs every row, before --top leaves some out */
+	err = advice__build(r);
+	if (err) {
+		report__free(r);
+		return err;
+	}
+	if (top > 0 && r->nmaps > top)
+		r->nmaps = top;
+	if (top > 0 && r->nlocks > top)
+		r->nlocks = top;
+	*out = r;
+	return 0;
+}
+
+void report__free(struct report *r)
+{
+	if (!r)
+		return;
+	for (int i = 0; i < r->nadvice; i++)
+		free(r->advice[i]);
+	free(r->advice);
+	free(r->maps);
+	free(r->locks);
+	free(r);
 }
 
 __u64 report__duration_ns(const struct report *r)
@@ -185,11 +220,6 @@ char *report__fmt_stack_line(char *buf, size_t size, const struct report *r, int
 	return buf;
 }
 
-const char *report__rec_name(unsigned int type)
-{
-	return mt_rec_name(type) ?: "unknown";
-}
-
 char *report__lock_label(char *buf, size_t size, const struct lock_report *l)
 {
 	if (l->name && l->name[0])
@@ -209,11 +239,6 @@ const char *report__mode_name(unsigned int mode)
 	default:
 		return "unknown";
 	}
-}
-
-bool report__rec_complete(const struct mt_hdr *h)
-{
-	return h && mt_rec_size(h->type) && h->size >= mt_rec_size(h->type);
 }
 
 int report__kinds(const struct report_opts *o, bool *locks, bool *grows)
@@ -285,16 +310,14 @@ void report_replay__free(struct report_replay *rp)
 }
 
 /* The model says which lock or map each event was charged to: count it if that row is shown. */
-bool report_replay__step(struct report_replay *rp, const struct mt_event *ev, __u64 *owner)
+bool report_replay__step(struct report_replay *rp, const struct model_event *ev, __u64 *owner)
 {
 	const struct u64map *rows;
 
 	*owner = ev->owner;
-	if (!ev->counted || !report__rec_complete(ev->rec))
+	if (!ev->counted)
 		return false;
-	rows = ev->rec->type == MT_REC_LOCK_WAIT || ev->rec->type == MT_REC_FUTEX_WAIT ?
-		       &rp->row_locks :
-		       &rp->row_maps;
+	rows = ev->ev.kind == MT_EV_WAIT ? &rp->row_locks : &rp->row_maps;
 	return u64map__get(rows, ev->owner, NULL);
 }
 
@@ -354,7 +377,7 @@ static int costs_from_rows(const struct report *r, enum report_what what, struct
 			ntop = r->locks[i].ntop;
 		} else {
 			object = r->maps[i].addr;
-			count = r->maps[i].grows + r->maps[i].same_size_grows;
+			count = r->maps[i].grows + r->maps[i].same_size_grows + r->maps[i].shrinks;
 			ns = r->maps[i].grow_ns_total;
 			top = r->maps[i].top_stacks;
 			ntop = r->maps[i].ntop;
@@ -384,33 +407,26 @@ static int costs_from_events(const struct report *r, enum report_what what, stru
 	if (!rp)
 		return -ENOMEM;
 	for (size_t i = 0; i < r->nevent_log && !err; i++) {
-		const struct mt_event *ev = &r->event_log[i];
-		const struct mt_hdr *h = ev->rec;
-		int stack = report__stack(r, ev->stack) ? ev->stack : -1;
+		const struct model_event *le = &r->event_log[i];
+		const struct mt_event *ev = &le->ev;
+		int stack = report__stack(r, le->stack) ? le->stack : -1;
 		__u64 owner;
 
-		if (!report_replay__step(rp, ev, &owner))
+		if (!report_replay__step(rp, le, &owner))
 			continue;
-		switch (h->type) {
-		case MT_REC_LOCK_WAIT:
+		switch (ev->kind) {
+		case MT_EV_WAIT:
 			if (what == REPORT_WHAT_LOCKS)
-				err = cost_table__add(t, stack, owner, 1,
-						      ((const struct mt_lock_wait *)h)->wait_ns);
+				err = cost_table__add(t, stack, owner, 1, ev->wait.wait_ns);
 			break;
-		case MT_REC_FUTEX_WAIT:
-			if (what == REPORT_WHAT_LOCKS)
-				err = cost_table__add(t, stack, owner, 1,
-						      ((const struct mt_futex_wait *)h)->wait_ns);
-			break;
-		case MT_REC_GROW:
+		case MT_EV_RESIZE:
 			if (what == REPORT_WHAT_GROWS)
-				err = cost_table__add(t, stack, owner, 1,
-						      ((const struct mt_grow *)h)->dur_ns);
+				err = cost_table__add(t, stack, owner, 1, ev->resize.dur_ns);
 			break;
-		case MT_REC_EVACUATE:
+		case MT_EV_MIGRATE:
+			/* moving entries is part of a grow's cost, not a grow of its own */
 			if (what == REPORT_WHAT_GROWS)
-				err = cost_table__add(t, stack, owner, 0,
-						      ((const struct mt_evacuate *)h)->dur_ns);
+				err = cost_table__add(t, stack, owner, 0, ev->migrate.dur_ns);
 			break;
 		}
 	}

@@ -48,9 +48,16 @@ struct report_opts {
 	bool events;		   /* json: every record of the event log too ("event_log") */
 };
 
+/* What a backend needs and makes, so callers never special-case a format by its name. */
+#define REPORT_LIVE	 1u /* prints interval reports during a live run (a terminal's format) */
+#define REPORT_EVENTS	 2u /* reads the event log: the model must keep every event */
+#define REPORT_ALL_ROWS	 4u /* covers every map and lock (a profile, a timeline): --top ignored */
+#define REPORT_BINARY	 8u /* binary output: refused on a terminal */
+
 struct report_backend {
 	const char *name; /* what --format takes: "text", "json" */
 	const char *desc; /* one line for --help */
+	unsigned int traits; /* REPORT_* */
 	/*
 	 * emit() - write @r to @out.  Return: 0, -EIO when writing failed, -ENOMEM, or -EINVAL
 	 * for a report it cannot render.
@@ -73,6 +80,16 @@ const struct report_backend *report_backend__find(const char *name);
 
 /** report_backend__get() - the @i-th backend, for listing them; NULL past the last one. */
 const struct report_backend *report_backend__get(int i);
+
+/**
+ * report__build() - a report of model @m: its snapshot (model__snapshot()), the advice drawn
+ * from every row, then the rows cut to @top per table (0: all).  Free it with report__free()
+ * before the model.  Return: 0 or -ENOMEM.
+ */
+int report__build(struct model *m, bool final, int top, struct report **out);
+
+/** report__free() - free a report from report__build(). NULL is allowed. */
+void report__free(struct report *r);
 
 /** report__duration_ns() - length of the traced period, 0 when the clock readings are unset. */
 __u64 report__duration_ns(const struct report *r);
@@ -117,15 +134,6 @@ char *report__fmt_stack_line(char *buf, size_t size, const struct report *r, int
  * report__module_base() - basename of a module path ("" stays "").
  */
 const char *report__module_base(const char *module);
-
-/** report__rec_name() - "grow", "futex_wait", ... for a record type; "unknown" for others. */
-const char *report__rec_name(unsigned int type);
-
-/**
- * report__rec_complete() - whether @h is a record type this build knows, at least as long as
- * its struct, so its fields can be read.
- */
-bool report__rec_complete(const struct mt_hdr *h);
 
 /** report__lock_label() - "NAME (0xADDR)" for a lock with a name, else "0xADDR". */
 char *report__lock_label(char *buf, size_t size, const struct lock_report *l);
@@ -201,7 +209,7 @@ struct report_replay *report_replay__new(const struct report *r);
  * Return: true when the event is a cost (contended wait, grow, evacuation step) that counts
  * toward a row present in the report; false otherwise (including rows cut by --top).
  */
-bool report_replay__step(struct report_replay *rp, const struct mt_event *ev, __u64 *owner);
+bool report_replay__step(struct report_replay *rp, const struct model_event *ev, __u64 *owner);
 
 /** report_replay__free() - NULL is allowed. */
 void report_replay__free(struct report_replay *rp);

@@ -55,9 +55,9 @@ struct chrome {
 	const struct lock_report **locks; /* lock rows by address, for their kind and map */
 };
 
-static __u32 rec_pid(const struct report *r, const struct mt_hdr *h)
+static __u32 ev_pid(const struct report *r, const struct mt_event *ev)
 {
-	return h->tgid ? h->tgid : (__u32)r->info.pid;
+	return ev->pid ? ev->pid : (__u32)r->info.pid;
 }
 
 static void ts_field(struct chrome *c, const char *name, __u64 ns)
@@ -143,34 +143,37 @@ static int cmp_span(const void *a, const void *b)
 /* The span of event @i, or false when it is not drawn as one. */
 static bool event_span(const struct chrome *c, size_t i, struct span *s)
 {
-	const struct mt_hdr *h = c->r->event_log[i].rec;
+	const struct mt_event *ev = &c->r->event_log[i].ev;
 	__u64 dur;
 
-	switch (h->type) {
-	case MT_REC_GROW:
-		dur = ((const struct mt_grow *)h)->dur_ns;
-		break;
-	case MT_REC_EVACUATE:
-		dur = ((const struct mt_evacuate *)h)->dur_ns;
-		break;
-	case MT_REC_LOCK_WAIT:
-		dur = ((const struct mt_lock_wait *)h)->wait_ns;
-		break;
-	case MT_REC_FUTEX_WAIT:
-		/* a wait inside a library lock wait is that wait's own span */
-		if (((const struct mt_futex_wait *)h)->in_lib_wait)
+	switch (ev->kind) {
+	case MT_EV_RESIZE:
+		/* a profile map's first table is no resize: its counter shows it */
+		if (!(ev->flags & MT_EV_LOG2) && !ev->resize.old_size)
 			return false;
-		dur = ((const struct mt_futex_wait *)h)->wait_ns;
+		dur = ev->resize.dur_ns;
+		break;
+	case MT_EV_MIGRATE:
+		/* a whole incremental rehash ran in many calls, on any thread: an instant says it */
+		if (ev->flags & MT_EV_WHOLE)
+			return false;
+		dur = ev->migrate.dur_ns;
+		break;
+	case MT_EV_WAIT:
+		/* a wait inside a library lock wait is that wait's own span */
+		if (ev->flags & MT_EV_IN_LIB)
+			return false;
+		dur = ev->wait.wait_ns;
 		break;
 	default:
 		return false;
 	}
 	*s = (struct span){
-		.start = h->ts > dur ? h->ts - dur : 0,
-		.end = h->ts,
+		.start = ev->ts > dur ? ev->ts - dur : 0,
+		.end = ev->ts,
 		.dur = dur,
-		.tid = h->pid,
-		.pid = rec_pid(c->r, h),
+		.tid = ev->tid,
+		.pid = ev_pid(c->r, ev),
 		.ev = i,
 		.owner = c->owners[i],
 	};
@@ -202,12 +205,10 @@ static int collect(struct chrome *c)
 		qsort(c->locks, (size_t)r->nlocks, sizeof(*c->locks), cmp_lock_ptr);
 
 	for (size_t i = 0; i < r->nevent_log; i++) {
-		const struct mt_hdr *h = r->event_log[i].rec;
+		const struct mt_event *ev = &r->event_log[i].ev;
 
 		report_replay__step(rp, &r->event_log[i], &c->owners[i]);
-		if (!report__rec_complete(h))
-			continue;
-		c->threads[c->nthreads++] = (__u64)rec_pid(r, h) << 32 | h->pid;
+		c->threads[c->nthreads++] = (__u64)ev_pid(r, ev) << 32 | ev->tid;
 		if (event_span(c, i, &c->spans[c->nspans]))
 			c->nspans++;
 	}
@@ -312,21 +313,19 @@ static void event_begin(struct chrome *c, const char *ph, const char *name, cons
 	ts_field(c, "ts", ts);
 }
 
-static void wait_span(struct chrome *c, const struct span *s, const struct mt_event *ev)
+static void wait_span(struct chrome *c, const struct span *s, const struct model_event *le)
 {
-	const struct mt_hdr *h = ev->rec;
+	const struct mt_event *ev = &le->ev;
 	const struct lock_report *l = find_lock(c, s->owner);
 	const char *kind = l ? mt_lock_kind_name(l->kind) : "futex";
 	__u64 map = l ? l->map : 0;
 	unsigned int mode = MT_MODE_UNKNOWN;
 	char name[128];
 
-	if (h->type == MT_REC_LOCK_WAIT) {
-		const struct mt_lock_wait *lw = (const void *)h;
-
-		kind = lw->kind == 1 ? "rwlock" : "mutex";
-		map = lw->map;
-		mode = lw->mode;
+	if (ev->flags & MT_EV_LIB_LOCK) {
+		kind = ev->flags & MT_EV_RWLOCK ? "rwlock" : "mutex";
+		map = ev->map;
+		mode = ev->wait.mode;
 	} else if (l && l->kind == MT_LOCK_MUTEX) {
 		mode = MT_MODE_WRITE; /* a mutex has one mode; a futex's rwlock mode is a guess */
 	}
@@ -341,110 +340,166 @@ static void wait_span(struct chrome *c, const struct span *s, const struct mt_ev
 	else
 		json_writer__null_field(c->w, "map");
 	json_writer__string_field(c->w, "mode", report__mode_name(mode));
-	if (h->type == MT_REC_FUTEX_WAIT) {
-		const struct mt_futex_wait *fw = (const void *)h;
-
-		addr_field(c->w, "futex", fw->uaddr);
-		json_writer__s64_field(c->w, "ret", fw->ret);
+	if (!(ev->flags & MT_EV_LIB_LOCK)) {
+		addr_field(c->w, "futex", ev->wait.word);
+		json_writer__s64_field(c->w, "ret", ev->wait.ret);
 	}
 	json_writer__u64_field(c->w, "wait_ns", s->dur);
 }
 
-static void grow_span(struct chrome *c, const struct span *s, const struct mt_event *ev)
+/* "grow 2^4->2^5" for libcmap's bucket exponents; "grow 1024->2048" for a profile's slots. */
+static void resize_name(char *buf, size_t size, const struct mt_event *ev)
 {
-	const struct mt_hdr *h = ev->rec;
+	unsigned long long from = ev->resize.old_size, to = ev->resize.new_size;
+	bool log2 = ev->flags & MT_EV_LOG2;
+
+	if (ev->flags & MT_EV_SAME_SIZE)
+		snprintf(buf, size, log2 ? "same-size grow 2^%llu" : "same-size resize %llu", to);
+	else if (log2)
+		snprintf(buf, size, "grow 2^%llu->2^%llu", from, to);
+	else
+		snprintf(buf, size, "%s %llu->%llu", to > from ? "grow" : "shrink", from, to);
+}
+
+static void grow_span(struct chrome *c, const struct span *s, const struct model_event *le)
+{
+	const struct mt_event *ev = &le->ev;
+	bool log2 = ev->flags & MT_EV_LOG2;
 	char name[64];
 
-	if (h->type == MT_REC_GROW) {
-		const struct mt_grow *g = (const void *)h;
-
-		if (g->same_size)
-			snprintf(name, sizeof(name), "same-size grow 2^%u", g->new_B);
-		else
-			snprintf(name, sizeof(name), "grow 2^%u->2^%u", g->old_B, g->new_B);
-		event_begin(c, "X", name, "rehash", s->pid, s->tid, s->start);
-		dur_field(c, s->end - s->start);
-		json_writer__name(c->w, "args");
-		json_writer__obj_begin(c->w);
-		addr_field(c->w, "map", s->owner);
-		if (g->map != s->owner)
-			addr_field(c->w, "inner_map", g->map);
-		json_writer__u64_field(c->w, "count", g->count);
-		json_writer__u64_field(c->w, "old_B", g->old_B);
-		json_writer__u64_field(c->w, "new_B", g->new_B);
-		json_writer__u64_field(c->w, "dur_ns", s->dur);
+	if (ev->kind == MT_EV_RESIZE)
+		resize_name(name, sizeof(name), ev);
+	else
+		snprintf(name, sizeof(name), "evacuate");
+	event_begin(c, "X", name, "rehash", s->pid, s->tid, s->start);
+	dur_field(c, s->end - s->start);
+	json_writer__name(c->w, "args");
+	json_writer__obj_begin(c->w);
+	addr_field(c->w, "map", s->owner);
+	if (ev->map != s->owner)
+		addr_field(c->w, "inner_map", ev->map);
+	if (ev->kind == MT_EV_RESIZE) {
+		if (ev->resize.count != MT_EV_UNKNOWN)
+			json_writer__u64_field(c->w, "count", ev->resize.count);
+		json_writer__u64_field(c->w, log2 ? "old_B" : "old_size", ev->resize.old_size);
+		json_writer__u64_field(c->w, log2 ? "new_B" : "new_size", ev->resize.new_size);
 	} else {
-		const struct mt_evacuate *e = (const void *)h;
-
-		event_begin(c, "X", "evacuate", "rehash", s->pid, s->tid, s->start);
-		dur_field(c, s->end - s->start);
-		json_writer__name(c->w, "args");
-		json_writer__obj_begin(c->w);
-		addr_field(c->w, "map", s->owner);
-		if (e->map != s->owner)
-			addr_field(c->w, "inner_map", e->map);
-		json_writer__u64_field(c->w, "oldbucket", e->oldbucket);
-		json_writer__u64_field(c->w, "moved", e->moved);
-		json_writer__u64_field(c->w, "dur_ns", s->dur);
+		json_writer__u64_field(c->w, "oldbucket", ev->migrate.oldbucket);
+		json_writer__u64_field(c->w, "moved", ev->migrate.entries);
 	}
+	json_writer__u64_field(c->w, "dur_ns", s->dur);
 }
 
 static void spans(struct chrome *c)
 {
 	for (size_t i = 0; i < c->nspans; i++) {
 		const struct span *s = &c->spans[i];
-		const struct mt_event *ev = &c->r->event_log[s->ev];
+		const struct model_event *le = &c->r->event_log[s->ev];
 
-		if (ev->rec->type == MT_REC_GROW || ev->rec->type == MT_REC_EVACUATE)
-			grow_span(c, s, ev);
+		if (le->ev.kind == MT_EV_WAIT)
+			wait_span(c, s, le);
 		else
-			wait_span(c, s, ev);
+			grow_span(c, s, le);
 		if (s->end - s->start != s->dur)
 			json_writer__u64_field(c->w, "trimmed_ns", s->dur - (s->end - s->start));
-		stack_field(c, ev->stack);
+		stack_field(c, le->stack);
 		json_writer__obj_end(c->w); /* args */
 		json_writer__obj_end(c->w);
 	}
 }
 
-/* A "C" event for core map @map (owned by @top) now holding 2^@B buckets and @count entries. */
-static void map_counter(struct chrome *c, const struct mt_hdr *h, __u64 top, __u64 map, __u32 B,
+/*
+ * A "C" event for map @map (owned by @top) now of size @size (libcmap: B, so 2^B buckets; a
+ * profile map: slots) holding @count entries (MT_EV_UNKNOWN: not said).
+ */
+static void map_counter(struct chrome *c, const struct mt_event *ev, __u64 top, __u64 size,
 			__u64 count)
 {
+	bool log2 = ev->flags & MT_EV_LOG2;
 	char name[96];
 
-	if (top && top != map)
+	if (top && top != ev->map)
 		snprintf(name, sizeof(name), "map 0x%llx / 0x%llx", (unsigned long long)top,
-			 (unsigned long long)map);
+			 (unsigned long long)ev->map);
 	else
-		snprintf(name, sizeof(name), "map 0x%llx", (unsigned long long)map);
+		snprintf(name, sizeof(name), "map 0x%llx", (unsigned long long)ev->map);
 	json_writer__obj_begin(c->w);
 	json_writer__string_field(c->w, "ph", "C");
 	json_writer__string_field(c->w, "name", name);
-	json_writer__u64_field(c->w, "pid", rec_pid(c->r, h));
-	ts_field(c, "ts", h->ts);
+	json_writer__u64_field(c->w, "pid", ev_pid(c->r, ev));
+	ts_field(c, "ts", ev->ts);
 	json_writer__name(c->w, "args");
 	json_writer__obj_begin(c->w);
-	json_writer__u64_field(c->w, "buckets", B < 64 ? 1ULL << B : 0);
-	json_writer__u64_field(c->w, "entries", count);
+	if (log2)
+		json_writer__u64_field(c->w, "buckets", size < 64 ? 1ULL << size : 0);
+	else
+		json_writer__u64_field(c->w, "slots", size);
+	if (count != MT_EV_UNKNOWN)
+		json_writer__u64_field(c->w, "entries", count);
 	json_writer__obj_end(c->w);
 	json_writer__obj_end(c->w);
 }
 
-static void instant(struct chrome *c, const struct mt_event *ev, const char *what, __u64 map,
-		    __u64 top)
+static void instant(struct chrome *c, const struct model_event *le, const char *what, __u64 top)
 {
-	const struct mt_hdr *h = ev->rec;
+	const struct mt_event *ev = &le->ev;
 	char name[96];
 
-	snprintf(name, sizeof(name), "%s 0x%llx", what, (unsigned long long)map);
-	event_begin(c, "i", name, "map", rec_pid(c->r, h), h->pid, h->ts);
+	snprintf(name, sizeof(name), "%s 0x%llx", what, (unsigned long long)ev->map);
+	event_begin(c, "i", name, "map", ev_pid(c->r, ev), ev->tid, ev->ts);
 	json_writer__string_field(c->w, "s", "t");
 	json_writer__name(c->w, "args");
 	json_writer__obj_begin(c->w);
-	addr_field(c->w, "map", map);
-	if (top && top != map)
+	addr_field(c->w, "map", ev->map);
+	if (top && top != ev->map)
 		addr_field(c->w, "in_map", top);
+	if (ev->lib) {
+		char lib[64];
+
+		json_writer__string_field(c->w, "library",
+					  run_info__library(&c->r->info, ev->lib, lib, sizeof(lib)));
+	}
+}
+
+static void instant_end(struct chrome *c)
+{
+	json_writer__obj_end(c->w); /* args */
+	json_writer__obj_end(c->w);
+}
+
+static void create_event(struct chrome *c, const struct model_event *le, __u64 top)
+{
+	const struct mt_event *ev = &le->ev;
+
+	instant(c, le, "create map", top);
+	if (ev->flags & MT_EV_LOG2) {
+		json_writer__string_field(c->w, "variant", mt_variant_name(ev->create.variant));
+		json_writer__u64_field(c->w, "hint", ev->create.hint);
+		json_writer__u64_field(c->w, "B", ev->create.size);
+	} else {
+		json_writer__u64_field(c->w, "size", ev->create.size);
+	}
+	stack_field(c, le->stack);
+	instant_end(c);
+	/* a concurrent map's own record has no buckets (its inner maps do); 0 slots: unknown */
+	if (ev->flags & MT_EV_LOG2 ? ev->create.variant == CMAP_PLAIN : ev->create.size != 0)
+		map_counter(c, ev, top, ev->create.size, 0);
+}
+
+/* A profile map's whole incremental rehash: its figures, at its end. */
+static void rehash_event(struct chrome *c, const struct model_event *le, __u64 top)
+{
+	const struct mt_event *ev = &le->ev;
+
+	instant(c, le, "rehash done", top);
+	json_writer__u64_field(c->w, "steps", ev->migrate.steps);
+	json_writer__u64_field(c->w, "buckets", ev->migrate.buckets);
+	json_writer__u64_field(c->w, "step_ns", ev->migrate.dur_ns);
+	json_writer__u64_field(c->w, "elapsed_ns", ev->migrate.elapsed_ns);
+	stack_field(c, le->stack);
+	instant_end(c);
+	if (ev->migrate.size)
+		map_counter(c, ev, top, ev->migrate.size, MT_EV_UNKNOWN);
 }
 
 /* Counters and instants, in log order. */
@@ -453,65 +508,39 @@ static void map_events(struct chrome *c)
 	const struct report *r = c->r;
 
 	for (size_t i = 0; i < r->nevent_log; i++) {
-		const struct mt_event *ev = &r->event_log[i];
-		const struct mt_hdr *h = ev->rec;
+		const struct model_event *le = &r->event_log[i];
+		const struct mt_event *ev = &le->ev;
 		__u64 top = c->owners[i];
 
-		if (!report__rec_complete(h))
-			continue;
-		switch (h->type) {
-		case MT_REC_MAP_CREATE: {
-			const struct mt_map_create *m = (const void *)h;
-
-			instant(c, ev, "create map", m->map, top);
-			json_writer__string_field(c->w, "variant",
-						  mt_variant_name((int)m->variant));
-			json_writer__u64_field(c->w, "hint", m->hint);
-			json_writer__u64_field(c->w, "B", m->B);
-			stack_field(c, ev->stack);
-			json_writer__obj_end(c->w);
-			json_writer__obj_end(c->w);
-			/* a concurrent map's own record has no buckets: its inner maps do */
-			if (m->variant == CMAP_PLAIN)
-				map_counter(c, h, top, m->map, m->B, 0);
+		switch (ev->kind) {
+		case MT_EV_MAP_CREATE:
+			create_event(c, le, top);
 			break;
-		}
-		case MT_REC_GROW: {
-			const struct mt_grow *g = (const void *)h;
-
-			map_counter(c, h, top, g->map, g->new_B, g->count);
+		case MT_EV_RESIZE:
+			map_counter(c, ev, top, ev->resize.new_size, ev->resize.count);
 			break;
-		}
-		case MT_REC_GROW_DONE: {
-			const struct mt_grow_done *g = (const void *)h;
-
-			instant(c, ev, "grow done", g->map, top);
-			json_writer__u64_field(c->w, "B", g->B);
-			json_writer__u64_field(c->w, "count", g->count);
-			json_writer__obj_end(c->w);
-			json_writer__obj_end(c->w);
-			map_counter(c, h, top, g->map, g->B, g->count);
+		case MT_EV_MIGRATE:
+			if (ev->flags & MT_EV_WHOLE)
+				rehash_event(c, le, top);
 			break;
-		}
-		case MT_REC_PROMOTE: {
-			const struct mt_promote *p = (const void *)h;
-
-			instant(c, ev, "promote", p->map, top);
-			json_writer__u64_field(c->w, "dirty_len", p->dirty_len);
-			json_writer__obj_end(c->w);
-			json_writer__obj_end(c->w);
+		case MT_EV_GROW_DONE:
+			instant(c, le, "grow done", top);
+			json_writer__u64_field(c->w, "B", ev->done.size);
+			json_writer__u64_field(c->w, "count", ev->done.count);
+			instant_end(c);
+			map_counter(c, ev, top, ev->done.size, ev->done.count);
 			break;
-		}
-		case MT_REC_MAP_DESTROY: {
-			const struct mt_map_destroy *d = (const void *)h;
-
-			instant(c, ev, "destroy map", d->map, top);
-			json_writer__u64_field(c->w, "inserts", d->counts.inserts);
-			json_writer__u64_field(c->w, "deletes", d->counts.deletes);
-			json_writer__obj_end(c->w);
-			json_writer__obj_end(c->w);
+		case MT_EV_PROMOTE:
+			instant(c, le, "promote", top);
+			json_writer__u64_field(c->w, "dirty_len", ev->dirty_len);
+			instant_end(c);
 			break;
-		}
+		case MT_EV_MAP_DESTROY:
+			instant(c, le, "destroy map", top);
+			json_writer__u64_field(c->w, "inserts", ev->counts.inserts);
+			json_writer__u64_field(c->w, "deletes", ev->counts.deletes);
+			instant_end(c);
+			break;
 		}
 	}
 }
@@ -571,5 +600,6 @@ static int chrome_emit(FILE *out, const struct report *r, const struct report_op
 const struct report_backend report_chrome_backend = {
 	.name = "chrome",
 	.desc = "Chrome trace-event JSON for Perfetto: grows, evacuations, waits, map sizes",
+	.traits = REPORT_EVENTS | REPORT_ALL_ROWS,
 	.emit = chrome_emit,
 };

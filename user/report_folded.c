@@ -205,5 +205,6 @@ static int folded_emit(FILE *out, const struct report *r, const struct report_op
 const struct report_backend report_folded_backend = {
 	.name = "folded",
 	.desc = "collapsed stacks for flamegraph.pl, inferno, speedscope (--weight, --what)",
+	.traits = REPORT_EVENTS | REPORT_ALL_ROWS,
 	.emit = folded_emit,
 };

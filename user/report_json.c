@@ -143,90 +143,108 @@ static void lock_value(struct json_writer *w, const struct report *r, const stru
 	json_writer__obj_end(w);
 }
 
-/* The fields of one record, by type; unknown types show their type number and size. */
-static void event_fields(struct json_writer *w, const struct mt_hdr *h)
+/* A map event's sizes: bucket exponents for libcmap (as its records say), slots otherwise. */
+static void size_field(struct json_writer *w, const struct mt_event *ev, const char *log2_name,
+		       const char *name, __u64 v)
 {
-	switch (h->type) {
-	case MT_REC_MAP_CREATE: {
-		const struct mt_map_create *m = (const void *)h;
+	json_writer__u64_field(w, ev->flags & MT_EV_LOG2 ? log2_name : name, v);
+}
 
-		addr_field(w, "map", m->map);
-		json_writer__u64_field(w, "hint", m->hint);
-		if (m->parent)
-			addr_field(w, "parent", m->parent);
+static void opt_u64_field(struct json_writer *w, const char *name, __u64 v)
+{
+	if (v == MT_EV_UNKNOWN)
+		json_writer__null_field(w, name);
+	else
+		json_writer__u64_field(w, name, v);
+}
+
+static void map_event_fields(struct json_writer *w, const struct mt_event *ev)
+{
+	addr_field(w, "map", ev->map);
+	switch (ev->kind) {
+	case MT_EV_MAP_CREATE:
+		if (!(ev->flags & MT_EV_LOG2)) {
+			json_writer__u64_field(w, "size", ev->create.size);
+			break;
+		}
+		json_writer__u64_field(w, "hint", ev->create.hint);
+		if (ev->create.parent)
+			addr_field(w, "parent", ev->create.parent);
 		else
 			json_writer__null_field(w, "parent");
-		json_writer__u64_field(w, "B", m->B);
-		json_writer__string_field(w, "variant", mt_variant_name((int)m->variant));
+		json_writer__u64_field(w, "B", ev->create.size);
+		json_writer__string_field(w, "variant", mt_variant_name(ev->create.variant));
+		break;
+	case MT_EV_RESIZE:
+		opt_u64_field(w, "count", ev->resize.count);
+		if (ev->flags & MT_EV_TIMED)
+			json_writer__u64_field(w, "dur_ns", ev->resize.dur_ns);
+		else
+			json_writer__null_field(w, "dur_ns");
+		size_field(w, ev, "old_B", "old_size", ev->resize.old_size);
+		size_field(w, ev, "new_B", "new_size", ev->resize.new_size);
+		json_writer__bool_field(w, "same_size", ev->flags & MT_EV_SAME_SIZE);
+		break;
+	case MT_EV_MIGRATE:
+		if (ev->flags & MT_EV_WHOLE) {
+			json_writer__u64_field(w, "steps", ev->migrate.steps);
+			json_writer__u64_field(w, "buckets", ev->migrate.buckets);
+			json_writer__u64_field(w, "step_ns", ev->migrate.dur_ns);
+			json_writer__u64_field(w, "elapsed_ns", ev->migrate.elapsed_ns);
+			json_writer__u64_field(w, "size", ev->migrate.size);
+			break;
+		}
+		json_writer__u64_field(w, "oldbucket", ev->migrate.oldbucket);
+		json_writer__u64_field(w, "moved", ev->migrate.entries);
+		json_writer__u64_field(w, "dur_ns", ev->migrate.dur_ns);
+		break;
+	case MT_EV_GROW_DONE:
+		json_writer__u64_field(w, "count", ev->done.count);
+		json_writer__u64_field(w, "B", ev->done.size);
+		break;
+	case MT_EV_PROMOTE:
+		json_writer__u64_field(w, "dirty_len", ev->dirty_len);
+		break;
+	case MT_EV_MAP_DESTROY:
+		json_writer__u64_field(w, "inserts", ev->counts.inserts);
+		json_writer__u64_field(w, "deletes", ev->counts.deletes);
+		json_writer__u64_field(w, "hits", ev->counts.sync_hits);
+		json_writer__u64_field(w, "misses", ev->counts.sync_misses);
+		break;
+	case MT_EV_MAP_COUNTS:
+		json_writer__u64_field(w, "inserts", ev->lib_counts.inserts);
+		json_writer__u64_field(w, "deletes", ev->lib_counts.deletes);
+		json_writer__u64_field(w, "count", ev->lib_counts.count);
 		break;
 	}
-	case MT_REC_GROW: {
-		const struct mt_grow *g = (const void *)h;
+}
 
-		addr_field(w, "map", g->map);
-		json_writer__u64_field(w, "count", g->count);
-		json_writer__u64_field(w, "dur_ns", g->dur_ns);
-		json_writer__u64_field(w, "old_B", g->old_B);
-		json_writer__u64_field(w, "new_B", g->new_B);
-		json_writer__bool_field(w, "same_size", g->same_size);
-		break;
-	}
-	case MT_REC_EVACUATE: {
-		const struct mt_evacuate *e = (const void *)h;
+/* The fields of one event, by kind. */
+static void event_fields(struct json_writer *w, const struct report *r, const struct mt_event *ev)
+{
+	char lib[64];
 
-		addr_field(w, "map", e->map);
-		json_writer__u64_field(w, "oldbucket", e->oldbucket);
-		json_writer__u64_field(w, "moved", e->moved);
-		json_writer__u64_field(w, "dur_ns", e->dur_ns);
-		break;
+	if (ev->kind != MT_EV_WAIT) {
+		if (ev->lib)
+			json_writer__string_field(w, "library",
+						  run_info__library(&r->info, ev->lib, lib, sizeof(lib)));
+		map_event_fields(w, ev);
+		return;
 	}
-	case MT_REC_GROW_DONE: {
-		const struct mt_grow_done *g = (const void *)h;
-
-		addr_field(w, "map", g->map);
-		json_writer__u64_field(w, "count", g->count);
-		json_writer__u64_field(w, "B", g->B);
-		break;
+	if (ev->flags & MT_EV_LIB_LOCK) {
+		addr_field(w, "map", ev->map);
+		addr_field(w, "lock", ev->wait.lock);
+		json_writer__u64_field(w, "wait_ns", ev->wait.wait_ns);
+		json_writer__string_field(w, "mode", report__mode_name(ev->wait.mode));
+		json_writer__string_field(w, "kind", ev->flags & MT_EV_RWLOCK ? "rwlock" : "mutex");
+		return;
 	}
-	case MT_REC_PROMOTE: {
-		const struct mt_promote *p = (const void *)h;
-
-		addr_field(w, "map", p->map);
-		json_writer__u64_field(w, "dirty_len", p->dirty_len);
-		break;
-	}
-	case MT_REC_LOCK_WAIT: {
-		const struct mt_lock_wait *l = (const void *)h;
-
-		addr_field(w, "map", l->map);
-		addr_field(w, "lock", l->lock);
-		json_writer__u64_field(w, "wait_ns", l->wait_ns);
-		json_writer__string_field(w, "mode", report__mode_name(l->mode));
-		json_writer__string_field(w, "kind", l->kind == 1 ? "rwlock" : "mutex");
-		break;
-	}
-	case MT_REC_FUTEX_WAIT: {
-		const struct mt_futex_wait *f = (const void *)h;
-
-		addr_field(w, "uaddr", f->uaddr);
-		json_writer__u64_field(w, "wait_ns", f->wait_ns);
-		json_writer__s64_field(w, "ret", f->ret);
-		json_writer__u64_field(w, "op", f->op);
-		/* such a wait is already counted as the library lock wait it is part of */
-		json_writer__bool_field(w, "in_lib_wait", f->in_lib_wait);
-		break;
-	}
-	case MT_REC_MAP_DESTROY: {
-		const struct mt_map_destroy *d = (const void *)h;
-
-		addr_field(w, "map", d->map);
-		json_writer__u64_field(w, "inserts", d->counts.inserts);
-		json_writer__u64_field(w, "deletes", d->counts.deletes);
-		json_writer__u64_field(w, "hits", d->counts.sync_hits);
-		json_writer__u64_field(w, "misses", d->counts.sync_misses);
-		break;
-	}
-	}
+	addr_field(w, "uaddr", ev->wait.word);
+	json_writer__u64_field(w, "wait_ns", ev->wait.wait_ns);
+	json_writer__s64_field(w, "ret", ev->wait.ret);
+	json_writer__u64_field(w, "op", ev->wait.op);
+	/* such a wait is already counted as the library lock wait it is part of */
+	json_writer__bool_field(w, "in_lib_wait", ev->flags & MT_EV_IN_LIB);
 }
 
 /*
@@ -244,22 +262,16 @@ static void event_log_field(struct json_writer *w, const struct report *r)
 	}
 	json_writer__arr_begin(w);
 	for (size_t i = 0; i < r->nevent_log; i++) {
-		const struct mt_hdr *h = r->event_log[i].rec;
-		bool known = report__rec_complete(h);
+		const struct mt_event *ev = &r->event_log[i].ev;
 
 		json_writer__obj_begin(w);
-		json_writer__string_field(w, "type", known ? report__rec_name(h->type) : "unknown");
-		if (!known) {
-			json_writer__u64_field(w, "type_id", h->type);
-			json_writer__u64_field(w, "size", h->size);
-		}
-		json_writer__u64_field(w, "ts_ns", h->ts);
-		json_writer__s64_field(w, "t_ns", (__s64)(h->ts - r->info.start_mono_ns));
-		json_writer__u64_field(w, "tid", h->pid);
-		json_writer__u64_field(w, "pid", h->tgid);
-		json_writer__u64_field(w, "cpu", h->cpu);
-		if (known)
-			event_fields(w, h);
+		json_writer__string_field(w, "type", mt_event_name(ev));
+		json_writer__u64_field(w, "ts_ns", ev->ts);
+		json_writer__s64_field(w, "t_ns", (__s64)(ev->ts - r->info.start_mono_ns));
+		json_writer__u64_field(w, "tid", ev->tid);
+		json_writer__u64_field(w, "pid", ev->pid);
+		json_writer__u64_field(w, "cpu", ev->cpu);
+		event_fields(w, r, ev);
 		json_writer__name(w, "stack");
 		frames_value(w, r, r->event_log[i].stack);
 		json_writer__obj_end(w);
@@ -348,5 +360,6 @@ static int json_emit(FILE *out, const struct report *r, const struct report_opts
 const struct report_backend report_json_backend = {
 	.name = "json",
 	.desc = "the summary as one JSON document (documented in the README)",
+	.traits = 0,
 	.emit = json_emit,
 };

@@ -479,5 +479,6 @@ static int pprof_emit(FILE *out, const struct report *r, const struct report_opt
 const struct report_backend report_pprof_backend = {
 	.name = "pprof",
 	.desc = "gzipped profile.proto for go tool pprof, Pyroscope (lock delay, rehash time)",
+	.traits = REPORT_EVENTS | REPORT_ALL_ROWS | REPORT_BINARY,
 	.emit = pprof_emit,
 };

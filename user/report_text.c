@@ -530,5 +530,6 @@ static int text_emit(FILE *out, const struct report *r, const struct report_opts
 const struct report_backend report_text_backend = {
 	.name = "text",
 	.desc = "tables for a terminal; the summary adds histograms, stacks and advice",
+	.traits = REPORT_LIVE,
 	.emit = text_emit,
 };

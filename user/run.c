@@ -18,6 +18,7 @@
 #include "profile.h"
 #include "usdt.h"
 #include "run.h"
+#include "sink.h"
 #include "target.h"
 #include "trace_file.h"
 #include "tracer.h"
@@ -71,9 +72,7 @@ static int print_report(const struct args *a, struct model *m, bool final, const
 	int err;
 
 	report_opts_from(a, final, &o);
-	/* stack profiles and timelines cover every lock and map, not the top rows */
-	err = model__report(m, final, strcmp(format, "text") && strcmp(format, "json") ? 0 : a->top,
-			    &r);
+	err = report__build(m, final, be->traits & REPORT_ALL_ROWS ? 0 : a->top, &r);
 	if (err)
 		return err;
 	err = be->emit(stdout, r, &o);
@@ -89,16 +88,15 @@ static int print_report(const struct args *a, struct model *m, bool final, const
 /* Backends that draw every event need the model to keep them. */
 static bool needs_events(const struct args *a)
 {
-	return !strcmp(a->format, "chrome") || !strcmp(a->format, "folded") ||
-	       !strcmp(a->format, "pprof") || a->events;
+	return (report_backend__find(a->format)->traits & REPORT_EVENTS) || a->events;
 }
 
-/* pprof is gzip'ed protobuf: refuse to spray it on a terminal. */
+/* Binary output (pprof's gzip'ed protobuf): refuse to spray it on a terminal. */
 static int check_output(const struct args *a)
 {
-	if (!strcmp(a->format, "pprof") && isatty(STDOUT_FILENO)) {
-		fprintf(stderr, "maptrace: pprof output is binary; redirect it to a file: "
-				"... --format pprof > profile.pb.gz\n");
+	if ((report_backend__find(a->format)->traits & REPORT_BINARY) && isatty(STDOUT_FILENO)) {
+		fprintf(stderr, "maptrace: %s output is binary; redirect it to a file: "
+				"... --format %s > FILE\n", a->format, a->format);
 		return -EINVAL;
 	}
 	return 0;
@@ -109,16 +107,18 @@ int run__report(const struct args *a)
 {
 	struct trace_read_status st = { 0 };
 	struct model *m = model__new();
+	struct sink sink;
 	int err;
 
 	if (!m)
 		return -ENOMEM;
+	model__sink(m, &sink);
 	err = check_output(a);
 	if (err)
 		goto out;
 	if (needs_events(a))
 		model__keep_events(m, true);
-	err = trace_reader__load(a->report_file, m, &st);
+	err = trace_reader__load(a->report_file, &sink, &st);
 	if (err) {
 		fprintf(stderr, "maptrace: cannot read %s: %s\n", a->report_file, st.why);
 		goto out;
@@ -179,7 +179,7 @@ static int live__publish(struct live *l, struct model *m, bool attached)
 
 	if (!l->srv)
 		return 0;
-	err = model__report(m, false, 0, &r);
+	err = report__build(m, false, 0, &r);
 	if (!err)
 		err = prom_state__update(l->ps, r, attached);
 	if (!err)
@@ -198,7 +198,7 @@ static int live__trace(struct live *l, const struct target *t, struct model *m,
 	const struct args *a = l->a;
 	__u64 interval = a->interval_ms * 1000000ULL, next, next_sync;
 	__u64 sync_every = a->interval_ms;
-	bool live_text = !strcmp(a->format, "text") && !a->quiet;
+	bool live_text = (report_backend__find(a->format)->traits & REPORT_LIVE) && !a->quiet;
 	struct tracer *tr = NULL;
 	int err;
 

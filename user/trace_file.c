@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
+#include "mt_event.h"
+#include "sink.h"
 #include "trace_file.h"
 
 #define TRACE_MAGIC		"MAPTRACE"
@@ -45,6 +47,7 @@
 #define COUNTS_LEN    (16 + 10 * 8) /* older files have 16 + 4 * 8 or 16 + 6 * 8 */
 #define DROPS_FIXED   8
 #define END_LEN	      32
+#define LIB_COUNTS_LEN 40
 
 /* Only a fuzzer build skips checksums, so mutated inputs reach the record parsers. */
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
@@ -62,6 +65,7 @@ enum trace_rec_type {
 	TR_END = 6,
 	TR_NAME = 7,
 	TR_LOCK_ALIAS = 8,
+	TR_LIB_COUNTS = 9,
 };
 
 #define META_F_LIBRARY_FOUND 1u
@@ -70,19 +74,9 @@ enum trace_rec_type {
 static const char *rec_name(__u32 type)
 {
 	static const char *const names[] = {"?",      "meta",  "stack", "event",
-					    "counts", "drops", "end",   "name", "lock-alias"};
+					    "counts", "drops", "end",   "name", "lock-alias", "lib-counts"};
 
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
-}
-
-static const char *ring_name(__u32 type)
-{
-	return mt_rec_name(type) ?: "unknown";
-}
-
-size_t trace_record_min_size(__u32 type)
-{
-	return mt_rec_size(type);
 }
 
 static __u64 now_ns(clockid_t clk)
@@ -507,6 +501,23 @@ int trace_writer__lock_alias(struct trace_writer *w, __u64 word, __u64 lock, con
 	return rec_commit(w);
 }
 
+int trace_writer__lib_counts(struct trace_writer *w, __u64 map, __u64 inserts, __u64 deletes,
+			     __u64 count)
+{
+	unsigned char *p;
+	int err;
+
+	p = rec_begin(w, TR_LIB_COUNTS, LIB_COUNTS_LEN, &err);
+	if (!p)
+		return err;
+	p = put64(p, now_ns(CLOCK_MONOTONIC));
+	p = put64(p, map);
+	p = put64(p, inserts);
+	p = put64(p, deletes);
+	put64(p, count);
+	return rec_commit(w);
+}
+
 int trace_writer__drops(struct trace_writer *w, const __u64 dropped[MT_DROP_MAX])
 {
 	unsigned char *p;
@@ -544,6 +555,78 @@ int trace_writer__flush(struct trace_writer *w)
 	return writer_flush(w);
 }
 
+/* The writer as a sink: each call writes its record. */
+static int sink_begin(void *ctx, const struct run_info *info)
+{
+	return trace_writer__meta(ctx, info);
+}
+
+static int sink_stack(void *ctx, int idx, const struct mt_frame *frames, int nframes)
+{
+	struct mt_stack s = { .nframes = nframes, .frames = (struct mt_frame *)frames };
+	int err;
+
+	/* the writer keeps no stack table: it records the numbers the model gave */
+	if (idx < 0)
+		return -EINVAL;
+	err = trace_writer__stack(ctx, idx, &s);
+	return err ? err : idx;
+}
+
+static int sink_event(void *ctx, const struct mt_hdr *rec, const struct mt_event *ev, int stack)
+{
+	(void)ev;
+	return trace_writer__record(ctx, rec, stack);
+}
+
+static int sink_name_map(void *ctx, __u64 map, const char *name)
+{
+	return trace_writer__name(ctx, map, name);
+}
+
+static int sink_alias_lock(void *ctx, __u64 word, __u64 lock, const char *name)
+{
+	return trace_writer__lock_alias(ctx, word, lock, name);
+}
+
+static int sink_counts(void *ctx, __u64 map, const struct mt_map_counts *c)
+{
+	return trace_writer__counts(ctx, map, c);
+}
+
+static int sink_lib_counts(void *ctx, __u64 map, __u64 inserts, __u64 deletes, __u64 count)
+{
+	return trace_writer__lib_counts(ctx, map, inserts, deletes, count);
+}
+
+static int sink_dropped(void *ctx, const __u64 dropped[MT_DROP_MAX])
+{
+	/* the loss counters come with every sync, at least once a second: flush with them */
+	return trace_writer__drops(ctx, dropped) ?: trace_writer__flush(ctx);
+}
+
+static int sink_end(void *ctx, const struct run_info *info)
+{
+	return trace_writer__end(ctx, info);
+}
+
+static const struct sink_ops writer_sink_ops = {
+	.begin = sink_begin,
+	.stack = sink_stack,
+	.event = sink_event,
+	.name_map = sink_name_map,
+	.alias_lock = sink_alias_lock,
+	.counts = sink_counts,
+	.lib_counts = sink_lib_counts,
+	.dropped = sink_dropped,
+	.end = sink_end,
+};
+
+void trace_writer__sink(struct trace_writer *w, struct sink *out)
+{
+	*out = (struct sink){ .ops = &writer_sink_ops, .ctx = w };
+}
+
 int trace_writer__close(struct trace_writer *w)
 {
 	int err;
@@ -565,7 +648,8 @@ int trace_writer__close(struct trace_writer *w)
 
 struct reader {
 	FILE *f;
-	struct model *m;
+	const struct sink *sink;
+	struct run_info info; /* from the META and END records */
 	struct trace_read_status *st;
 	unsigned char *buf; /* the current record's payload */
 	size_t cap;
@@ -674,7 +758,7 @@ static int malformed(struct reader *r, __u32 type, const char *what)
 
 static int on_meta(struct reader *r, struct cur *c)
 {
-	struct run_info *info = model__info(r->m);
+	struct run_info *info = &r->info;
 	char *dst[META_STRINGS] = {info->comm,	 info->cmdline, info->hostname,
 				   info->kernel, info->version, info->libraries};
 	const size_t size[META_STRINGS] = {sizeof(info->comm),	   sizeof(info->cmdline),
@@ -704,7 +788,7 @@ static int on_meta(struct reader *r, struct cur *c)
 	}
 	if (c->bad)
 		return malformed(r, TR_META, "a string runs past the record");
-	return 0;
+	return sink__begin(r->sink, info);
 }
 
 static int on_stack(struct reader *r, struct cur *c)
@@ -758,7 +842,7 @@ static int on_stack(struct reader *r, struct cur *c)
 		ret = malformed(r, TR_STACK, "a frame runs past the record");
 		goto out;
 	}
-	midx = model__intern_stack(r->m, frames, (int)nframes);
+	midx = sink__stack(r->sink, -1, frames, (int)nframes);
 	if (midx < 0) {
 		ret = midx;
 		goto out;
@@ -792,57 +876,12 @@ static void note_ts(struct reader *r, __u64 ts)
 		r->last_ts = ts;
 }
 
-/* Values no real map has, which the model would turn into undefined shifts. */
-static const char *ring_insane(const struct mt_hdr *h)
-{
-	switch (h->type) {
-	case MT_REC_MAP_CREATE:
-		return ((const struct mt_map_create *)h)->B > 63 ? "B out of range" : NULL;
-	case MT_REC_GROW: {
-		const struct mt_grow *g = (const void *)h;
-
-		return g->old_B > 63 || g->new_B > 63 ? "B out of range" : NULL;
-	}
-	case MT_REC_GROW_DONE:
-		return ((const struct mt_grow_done *)h)->B > 63 ? "B out of range" : NULL;
-	default:
-		return NULL;
-	}
-}
-
-int trace_record_check(const struct mt_hdr *h, size_t len, char *why, size_t size)
-{
-	const char *bad;
-	size_t min;
-
-	if (len < sizeof(*h) || h->size < sizeof(*h) || h->size > len) {
-		snprintf(why, size, "ring-buffer record of %zu bytes says %u", len,
-			 len < sizeof(*h) ? 0 : h->size);
-		return -EINVAL;
-	}
-	min = trace_record_min_size(h->type);
-	if (!min) {
-		snprintf(why, size, "unknown ring-buffer record type %u", h->type);
-		return -EOPNOTSUPP;
-	}
-	if (h->size < min) {
-		snprintf(why, size, "%s record of %u bytes (at least %zu)", ring_name(h->type),
-			 h->size, min);
-		return -EINVAL;
-	}
-	bad = ring_insane(h);
-	if (bad) {
-		snprintf(why, size, "%s record: %s", ring_name(h->type), bad);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 static int on_event(struct reader *r, struct cur *c)
 {
 	__s32 stack = (__s32)cur32(c);
 	__u32 reclen = cur32(c);
 	const struct mt_hdr *h = (const void *)r->ev;
+	struct mt_event ev;
 	char what[96];
 	int midx = -1, err;
 
@@ -859,7 +898,7 @@ static int on_event(struct reader *r, struct cur *c)
 			 reclen);
 		return malformed(r, TR_EVENT, what);
 	}
-	err = trace_record_check(h, reclen, what, sizeof(what));
+	err = mt_event_decode(h, reclen, &ev, what, sizeof(what));
 	if (err == -EOPNOTSUPP) {
 		/* a record type from a newer maptrace: skipped, like a newer file record type */
 		r->ring_unknown++;
@@ -871,7 +910,7 @@ static int on_event(struct reader *r, struct cur *c)
 	if (stack >= 0 && (size_t)stack < r->nstack_of)
 		midx = r->stack_of[stack];
 	note_ts(r, h->ts);
-	err = model__add_record(r->m, h, midx);
+	err = sink__event(r->sink, h, &ev, midx);
 	if (err)
 		return err;
 	r->st->events++;
@@ -899,7 +938,7 @@ static int on_counts(struct reader *r, struct cur *c)
 	mc.evac_ns = c->len - c->pos >= 16 ? cur64(c) : 0;
 	mc.evac_max_ns = c->len - c->pos >= 8 ? cur64(c) : 0;
 	note_ts(r, ts);
-	return model__set_counts(r->m, map, &mc);
+	return sink__counts(r->sink, map, &mc);
 }
 
 static int on_name(struct reader *r, struct cur *c)
@@ -910,7 +949,7 @@ static int on_name(struct reader *r, struct cur *c)
 	cur_str(c, name, sizeof(name));
 	if (c->bad)
 		return malformed(r, TR_NAME, "too short");
-	return model__name_map(r->m, map, name);
+	return sink__name_map(r->sink, map, name);
 }
 
 static int on_lock_alias(struct reader *r, struct cur *c)
@@ -921,7 +960,7 @@ static int on_lock_alias(struct reader *r, struct cur *c)
 	cur_str(c, name, sizeof(name));
 	if (c->bad)
 		return malformed(r, TR_LOCK_ALIAS, "too short");
-	return model__alias_lock(r->m, word, lock, name);
+	return sink__alias_lock(r->sink, word, lock, name);
 }
 
 static int on_drops(struct reader *r, struct cur *c)
@@ -936,13 +975,23 @@ static int on_drops(struct reader *r, struct cur *c)
 	for (size_t i = 0; i < n && i < MT_DROP_MAX; i++)
 		dropped[i] = cur64(c);
 	note_ts(r, ts);
-	model__set_dropped(r->m, dropped);
-	return 0;
+	return sink__dropped(r->sink, dropped);
+}
+
+static int on_lib_counts(struct reader *r, struct cur *c)
+{
+	__u64 ts = cur64(c), map = cur64(c), inserts = cur64(c), deletes = cur64(c);
+	__u64 count = cur64(c);
+
+	if (c->bad)
+		return malformed(r, TR_LIB_COUNTS, "too short");
+	note_ts(r, ts);
+	return sink__lib_counts(r->sink, map, inserts, deletes, count);
 }
 
 static int on_end(struct reader *r, struct cur *c)
 {
-	struct run_info *info = model__info(r->m);
+	struct run_info *info = &r->info;
 	__u64 end = cur64(c), events;
 	__u32 flags = cur32(c);
 
@@ -955,7 +1004,7 @@ static int on_end(struct reader *r, struct cur *c)
 	info->target_exited = flags & END_F_TARGET_EXITED;
 	r->have_end_counts = true;
 	r->end_events = events;
-	return 0;
+	return sink__end(r->sink, info);
 }
 
 static int read_header(struct reader *r)
@@ -1127,6 +1176,9 @@ static int read_record(struct reader *r, bool *end)
 	case TR_LOCK_ALIAS:
 		err = on_lock_alias(r, &c);
 		break;
+	case TR_LIB_COUNTS:
+		err = on_lib_counts(r, &c);
+		break;
 	case TR_END:
 		err = on_end(r, &c);
 		*end = !err;
@@ -1145,10 +1197,10 @@ static int read_record(struct reader *r, bool *end)
 	return 0;
 }
 
-int trace_reader__load(const char *path, struct model *m, struct trace_read_status *st)
+int trace_reader__load(const char *path, const struct sink *sink, struct trace_read_status *st)
 {
-	struct reader r = {.m = m, .st = st};
-	struct run_info *info = model__info(m);
+	struct reader r = {.sink = sink, .st = st};
+	struct run_info *info = &r.info;
 	bool end = false;
 	struct stat sb;
 	int err;
@@ -1195,6 +1247,9 @@ int trace_reader__load(const char *path, struct model *m, struct trace_read_stat
 	} else if (!info->end_mono_ns && r.last_ts > info->start_mono_ns) {
 		/* without its end record, the trace lasted at least until its last event */
 		info->end_mono_ns = r.last_ts;
+		err = sink__end(sink, info);
+		if (err)
+			goto cleanup;
 	}
 cleanup:
 	if (err == -ENOMEM && !st->why[0])

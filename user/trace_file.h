@@ -18,6 +18,7 @@
 #include "maptrace.h"
 #include "model.h"
 
+struct sink;
 /* The format version this maptrace writes and the newest it reads. */
 #define TRACE_VERSION 1
 
@@ -79,6 +80,13 @@ int trace_writer__name(struct trace_writer *w, __u64 map, const char *name);
  */
 int trace_writer__lock_alias(struct trace_writer *w, __u64 word, __u64 lock, const char *name);
 
+/**
+ * trace_writer__lib_counts() - record core map @map's own counters, read from the library's
+ * struct (with --overhead-budget), as passed to model__set_lib_counts().
+ */
+int trace_writer__lib_counts(struct trace_writer *w, __u64 map, __u64 inserts, __u64 deletes,
+			     __u64 count);
+
 /** trace_writer__drops() - record the kernel's loss counters (absolute). */
 int trace_writer__drops(struct trace_writer *w, const __u64 dropped[MT_DROP_MAX]);
 
@@ -102,6 +110,13 @@ int trace_writer__flush(struct trace_writer *w);
  */
 int trace_writer__close(struct trace_writer *w);
 
+/**
+ * trace_writer__sink() - the writer as a sink (sink.h): begin writes the metadata, end the end
+ * record, dropped the loss counters and a flush; the others their records.  It numbers no
+ * stacks: put it second in a tee, after the model.
+ */
+void trace_writer__sink(struct trace_writer *w, struct sink *out);
+
 /* What trace_reader__load() saw. */
 struct trace_read_status {
 	__u64 bytes;	   /* bytes read from the file */
@@ -115,41 +130,24 @@ struct trace_read_status {
 };
 
 /**
- * trace_reader__load() - replay the trace file @path into @m (normally fresh from model__new();
- * call model__keep_events() first if the backend needs events).
+ * trace_reader__load() - replay the trace file @path into @sink (normally a fresh model's:
+ * model__sink(); call model__keep_events() first if the backend needs events).  Every
+ * ring-buffer record is decoded (mt_event_decode()) before it reaches the sink.
  *
  * A file that ends early or is corrupt from some record on is read up to its last whole,
- * valid record: the model then holds that prefix, @st->complete is false, @st->truncated
- * tells an early end from corruption, and @st->why says where and why reading stopped (print
- * it as a warning).  When the end record is missing, end_mono_ns is taken from the last
- * timestamp seen.
+ * valid record: the sink then got that prefix, @st->complete is false, @st->truncated tells an
+ * early end from corruption, and @st->why says where and why reading stopped (print it as a
+ * warning).  When the end record is missing, the sink's end is called with end_mono_ns taken
+ * from the last timestamp seen.
  *
  * @st->why never repeats @path: print it as "maptrace: FILE: why".
  *
  * Return: 0 when the file could be read, possibly partially; or, with @st->why saying it in
- * words and @m untouched: -ENOENT and the like (cannot open), -EISDIR, -ENODATA (zero-length
- * file, or it ends inside its header), -EINVAL (not a maptrace trace: bad magic, corrupt
- * header), -EPROTO (a newer format version or record ABI, or written on a machine of the other
- * byte order); or -ENOMEM, after which @m may hold part of the file.
+ * words and @sink not called: -ENOENT and the like (cannot open), -EISDIR, -ENODATA
+ * (zero-length file, or it ends inside its header), -EINVAL (not a maptrace trace: bad magic,
+ * corrupt header), -EPROTO (a newer format version or record ABI, or written on a machine of
+ * the other byte order); or -ENOMEM, after which the sink may have part of the file.
  */
-int trace_reader__load(const char *path, struct model *m, struct trace_read_status *st);
-
-/**
- * trace_record_min_size() - the size of the struct for ring-buffer record type @type: a
- * record of that type shorter than this must not reach model__add_record().
- * Return: the size, or 0 for a type this maptrace does not know.
- */
-size_t trace_record_min_size(__u32 type);
-
-/**
- * trace_record_check() - may ring-buffer record @h, with @len bytes readable at @h, reach
- * model__add_record()?  The reader applies it to every record; the tracer can apply it to
- * records from BPF so that a live report and one from the file see the same records.
- * Checks that @h->size fits in @len, covers the struct of its type, and that its values are
- * possible (a bucket exponent B above 63 is not).
- * Return: 0 when it may; -EOPNOTSUPP for a type this maptrace does not know (skip it);
- * -EINVAL when it is malformed.  Either error puts the reason in @why (@size bytes).
- */
-int trace_record_check(const struct mt_hdr *h, size_t len, char *why, size_t size);
+int trace_reader__load(const char *path, const struct sink *sink, struct trace_read_status *st);
 
 #endif /* MT_TRACE_FILE_H */

@@ -20,6 +20,7 @@
 #include "memscan.h"
 #include "symbolizer.h"
 #include "trace_file.h"
+#include "mt_event.h"
 #include "tracer.h"
 #include "unwind.h"
 #include "procfs.h"
@@ -164,7 +165,7 @@ static int resolve_stack(struct tracer *tr, __s32 id)
  */
 static int unwind_stack(struct tracer *tr, const struct mt_hdr *h, size_t size)
 {
-	__u32 base = trace_record_min_size(h->type);
+	__u32 base = mt_rec_size(h->type);
 	const struct mt_ustack *u;
 	__u64 ips[STACK_DEPTH];
 	int n = 0;
@@ -475,7 +476,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	struct tracer *tr = ctx;
 	const struct mt_hdr *h = data;
 	__u64 plain[MT_REC_MAX / sizeof(__u64)];
-	char why[160];
+	struct mt_event ev;
 	int stack;
 
 	if (size < sizeof(*h) || h->size > size) {
@@ -487,7 +488,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		stack = resolve_stack(tr, h->stack_id);
 	/* the stack copy has served: the model and the file get the record's own fields */
 	if (h->flags & MT_HDR_USTACK) {
-		__u32 base = trace_record_min_size(h->type);
+		__u32 base = mt_rec_size(h->type);
 
 		if (!base || base > sizeof(plain) || base > size) {
 			tr->malformed++;
@@ -499,7 +500,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		((struct mt_hdr *)plain)->flags &= ~MT_HDR_USTACK;
 	}
 	/* what the file's reader would refuse must not reach the live model either */
-	if (trace_record_check(h, h->size, why, sizeof(why))) {
+	if (mt_event_decode(h, h->size, &ev, NULL, 0)) {
 		tr->malformed++;
 		return 0;
 	}
@@ -507,7 +508,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		return -ENOMEM;
 	if (tr->w && !tr->write_err)
 		write_record(tr, h, stack);
-	return model__add_record(tr->m, h, stack) ?: name_map(tr, h);
+	return model__add_event(tr->m, &ev, stack) ?: name_map(tr, h);
 }
 
 /* libbpf needs tracefs for the futex tracepoints; it is not always mounted (nor is it here). */

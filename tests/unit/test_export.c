@@ -126,6 +126,7 @@ static struct expect ex;
 static void add(void *rec, __u16 type, __u16 size, __u32 tid, __u64 ts, int stack)
 {
 	struct mt_hdr *h = rec;
+	struct mt_event ev;
 
 	h->type = type;
 	h->size = size;
@@ -134,8 +135,8 @@ static void add(void *rec, __u16 type, __u16 size, __u32 tid, __u64 ts, int stac
 	h->tgid = PID;
 	h->ts = ts;
 	h->stack_id = stack >= 0 ? stack + 1 : -1;
-	if (model__add_record(m, h, stack)) {
-		fprintf(stderr, "model__add_record failed\n");
+	if (mt_event_decode(h, size, &ev, NULL, 0) || model__add_event(m, &ev, stack)) {
+		fprintf(stderr, "model__add_event failed\n");
 		exit(2);
 	}
 }
@@ -308,8 +309,8 @@ static struct report *build_report(int top)
 {
 	struct report *r;
 
-	if (model__report(m, true, top, &r)) {
-		fprintf(stderr, "model__report failed\n");
+	if (report__build(m, true, top, &r)) {
+		fprintf(stderr, "report__build failed\n");
 		exit(2);
 	}
 	return r;
@@ -1068,7 +1069,7 @@ static void test_empty(void)
 
 	model__keep_events(em, true);
 	model__info(em)->pid = 1;
-	if (!em || model__report(em, true, 0, &r)) {
+	if (!em || report__build(em, true, 0, &r)) {
 		check(false, "empty report");
 		model__free(em);
 		return;

@@ -27,6 +27,7 @@
 
 #include "model.h"
 #include "report.h"
+#include "sink.h"
 #include "trace_file.h"
 #include "../tap.h"
 
@@ -145,6 +146,7 @@ static int src_stack(struct source *s, const struct mt_frame *frames, int n)
 static void src_rec(struct source *s, void *rec, __u16 type, __u16 size, int stack)
 {
 	struct mt_hdr *h = rec;
+	struct mt_event ev;
 
 	h->type = type;
 	h->size = size;
@@ -155,8 +157,8 @@ static void src_rec(struct source *s, void *rec, __u16 type, __u16 size, int sta
 	h->ts = s->ts;
 	h->stack_id = stack >= 0 ? 1000 + stack : -14;
 	note(s, trace_writer__record(s->w, h, stack), "trace_writer__record");
-	if (model__add_record(s->m, h, stack))
-		die("model__add_record");
+	if (mt_event_decode(h, size, &ev, NULL, 0) || model__add_event(s->m, &ev, stack))
+		die("model__add_event");
 }
 
 static void src_create(struct source *s, __u64 map, __u64 parent, __u32 variant, __u32 B,
@@ -443,6 +445,15 @@ static void spit(const char *path, const void *buf, size_t len)
 static int memfd = -1;
 static char memfd_path[64];
 
+/* The model as a sink, for the reader (a static: one call's sink lives until the next). */
+static const struct sink *sink_of(struct model *m)
+{
+	static struct sink s;
+
+	model__sink(m, &s);
+	return &s;
+}
+
 static int load_bytes(const void *buf, size_t len, struct model *m, struct trace_read_status *st)
 {
 	if (memfd < 0) {
@@ -453,7 +464,7 @@ static int load_bytes(const void *buf, size_t len, struct model *m, struct trace
 	}
 	if (ftruncate(memfd, 0) || pwrite(memfd, buf, len, 0) != (ssize_t)len)
 		die("memfd write");
-	return trace_reader__load(memfd_path, m, st);
+	return trace_reader__load(memfd_path, sink_of(m), st);
 }
 
 static char *emit(const char *backend, const struct report *r)
@@ -667,8 +678,8 @@ static struct report *report_of(struct model *m)
 {
 	struct report *r;
 
-	if (model__report(m, true, 0, &r))
-		die("model__report");
+	if (report__build(m, true, 0, &r))
+		die("report__build");
 	return r;
 }
 
@@ -696,7 +707,7 @@ static void test_round_trip(const char *path)
 	m = model__new();
 	if (!m || model__intern_stack(m, dummy, 1) < 0 || model__intern_stack(m, dummy + 1, 1) < 0)
 		die("model");
-	err = trace_reader__load(path, m, &st);
+	err = trace_reader__load(path, sink_of(m), &st);
 	check(!err && st.complete && !st.truncated && !st.why[0],
 	      "reader: the full trace loads completely (err %d, complete %d, why '%s')", err,
 	      st.complete, st.why);
@@ -796,7 +807,7 @@ static void test_big_stack(void)
 	src_end(&s);
 	check(!s.err, "writer: a 127-frame stack of long strings (about 650 KiB) is written");
 	m = model__new();
-	err = trace_reader__load(path, m, &st);
+	err = trace_reader__load(path, sink_of(m), &st);
 	ra = report_of(s.m);
 	rb = report_of(m);
 	check(!err && st.complete && ra->nlocks == 1 && rb->nlocks == 1,
@@ -1115,6 +1126,7 @@ static void test_forward_compat(void)
 		struct mt_map_create mc = {.h = {.type = MT_REC_MAP_CREATE, .size = sizeof(mc)},
 					   .map = M_PLAIN,
 					   .B = 85};
+		struct mt_event ev;
 		char why[96];
 
 		craft_event(&c, -1, &mc, sizeof(mc));
@@ -1123,22 +1135,23 @@ static void test_forward_compat(void)
 		check(!err && st.events == 0 && strstr(st.why, "B out of range"),
 		      "reader: a map_create record with B 85 is refused ('%s')", st.why);
 		model__free(m);
-		check(trace_record_check(&mc.h, sizeof(mc), why, sizeof(why)) == -EINVAL &&
+		check(mt_event_decode(&mc.h, sizeof(mc), &ev, why, sizeof(why)) == -EINVAL &&
 			      strstr(why, "B out of range"),
-		      "trace_record_check: B 85 is malformed ('%s')", why);
+		      "mt_event_decode: B 85 is malformed ('%s')", why);
 		mc.B = 63;
-		check(!trace_record_check(&mc.h, sizeof(mc), why, sizeof(why)),
-		      "trace_record_check: B 63 is fine");
-		check(trace_record_check(&mc.h, sizeof(mc) - 8, why, sizeof(why)) == -EINVAL,
-		      "trace_record_check: a record longer than the bytes there is malformed "
+		check(!mt_event_decode(&mc.h, sizeof(mc), &ev, why, sizeof(why)) &&
+			      ev.kind == MT_EV_MAP_CREATE && ev.create.size == 63,
+		      "mt_event_decode: B 63 is fine");
+		check(mt_event_decode(&mc.h, sizeof(mc) - 8, &ev, why, sizeof(why)) == -EINVAL,
+		      "mt_event_decode: a record longer than the bytes there is malformed "
 		      "('%s')",
 		      why);
 		mc.h.size = 40;
-		check(trace_record_check(&mc.h, sizeof(mc), why, sizeof(why)) == -EINVAL,
-		      "trace_record_check: a map_create of 40 bytes is malformed ('%s')", why);
+		check(mt_event_decode(&mc.h, sizeof(mc), &ev, why, sizeof(why)) == -EINVAL,
+		      "mt_event_decode: a map_create of 40 bytes is malformed ('%s')", why);
 		mc.h.type = 77;
-		check(trace_record_check(&mc.h, sizeof(mc), why, sizeof(why)) == -EOPNOTSUPP,
-		      "trace_record_check: an unknown type is -EOPNOTSUPP ('%s')", why);
+		check(mt_event_decode(&mc.h, sizeof(mc), &ev, why, sizeof(why)) == -EOPNOTSUPP,
+		      "mt_event_decode: an unknown type is -EOPNOTSUPP ('%s')", why);
 	}
 
 	/* a record whose ring-buffer size disagrees with its length */
@@ -1165,10 +1178,10 @@ static void test_bad_files(const unsigned char *good, size_t len)
 
 	if (!buf || !m)
 		die("malloc");
-	err = trace_reader__load(path_in("does-not-exist.trace"), m, &st);
+	err = trace_reader__load(path_in("does-not-exist.trace"), sink_of(m), &st);
 	check(err == -ENOENT && strstr(st.why, "No such file"), "reader: missing file: %d '%s'",
 	      err, st.why);
-	err = trace_reader__load(dir, m, &st);
+	err = trace_reader__load(dir, sink_of(m), &st);
 	check(err == -EISDIR && st.why[0], "reader: a directory: %d '%s'", err, st.why);
 	err = load_bytes("", 0, m, &st);
 	check(err == -ENODATA && strstr(st.why, "empty"), "reader: zero-length file: %d '%s'", err,
@@ -1264,7 +1277,7 @@ static void test_every_truncation(const char *name, const unsigned char *buf, si
 			last_events = st.events;
 		}
 		/* every prefix must also make a report */
-		if (model__report(m, true, 0, &r))
+		if (report__build(m, true, 0, &r))
 			ok = false;
 		report__free(r);
 		model__free(m);
@@ -1302,7 +1315,7 @@ static void test_every_bit_flip(const char *name, const unsigned char *good, siz
 		ok = st.why[0] && (err < 0 || !st.complete);
 		errors += err < 0;
 		partial += !err;
-		if (model__report(m, true, 0, &r))
+		if (report__build(m, true, 0, &r))
 			ok = false;
 		report__free(r);
 		model__free(m);

@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one decoder of ring-buffer records (maptrace.h): it checks a record and turns it into a
+ * typed event, by what happened rather than by which probe saw it.  A libcmap grow and a
+ * profile map's resize are both MT_EV_RESIZE; a libcmap evacuation step and a profile map's
+ * finished incremental rehash are both MT_EV_MIGRATE; a library lock wait and a futex wait are
+ * both MT_EV_WAIT.  The live tracer and the trace-file reader decode every record here, once;
+ * the model keeps the typed events, and no report backend reads a raw record.
+ *
+ * User space only: BPF writes the records, it never decodes them.
+ */
+#ifndef MT_EVENT_H
+#define MT_EVENT_H
+
+#ifndef __BPF__
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <linux/types.h>
+#include "maptrace.h"
+
+/* What happened. */
+enum mt_event_kind {
+	MT_EV_NONE = 0,
+	MT_EV_MAP_CREATE = 1,  /* a map was made (or first seen, for a profile map) */
+	MT_EV_RESIZE = 2,      /* its table was replaced by a larger, smaller or same-size one */
+	MT_EV_MIGRATE = 3,     /* entries moved to the new table: one step, or a whole rehash */
+	MT_EV_GROW_DONE = 4,   /* the last old bucket of an incremental grow was moved */
+	MT_EV_PROMOTE = 5,     /* a sync map's dirty map became its read-only snapshot */
+	MT_EV_MAP_DESTROY = 6, /* a map was freed; its in-kernel counters came with it */
+	MT_EV_MAP_COUNTS = 7,  /* a map's own counters, read from its struct */
+	MT_EV_WAIT = 8,	       /* a contended lock wait */
+	MT_EV_KIND_MAX = 9,
+};
+
+/* Flags of struct mt_event. */
+#define MT_EV_LOG2	 1u /* sizes are log2 of the bucket count (libcmap's B), else slots */
+#define MT_EV_TIMED	 2u /* a resize's dur_ns was measured */
+#define MT_EV_SAME_SIZE	 4u /* a resize to the same size (libcmap: overflow buckets piled up) */
+#define MT_EV_WHOLE	 8u /* a migration summed over a whole incremental rehash, not one step */
+#define MT_EV_LIB_LOCK	 16u /* a wait seen by the map library's own lock probes */
+#define MT_EV_IN_LIB	 32u /* a futex wait inside a library lock wait (counted there) */
+#define MT_EV_RWLOCK	 64u /* a library lock wait on a reader-writer lock (else a mutex) */
+
+#define MT_EV_UNKNOWN (~0ULL) /* a count the record does not give */
+
+struct mt_ev_create {
+	__u64 hint;    /* the size hint given (libcmap) */
+	__u64 parent;  /* the concurrent map owning this core map, 0 when standalone */
+	__u64 size;    /* initial size (MT_EV_LOG2: B), 0 unknown */
+	__u64 tag;     /* the profile's name pointer (Redis: the dict's type), 0 none */
+	__s32 variant; /* enum cmap_variant, -1 when not a libcmap map */
+	__u32 _pad;
+};
+
+struct mt_ev_resize {
+	__u64 old_size; /* 0: the map's first table, not a resize (Redis allocates lazily) */
+	__u64 new_size;
+	__u64 count;	/* entries: libcmap at the grow's start, a profile's after; or UNKNOWN */
+	__u64 dur_ns;	/* the resize itself, when MT_EV_TIMED */
+	__u64 tag;
+};
+
+struct mt_ev_migrate {
+	__u64 buckets;	  /* old buckets moved */
+	__u64 entries;	  /* entries moved, MT_EV_UNKNOWN when not counted */
+	__u64 dur_ns;	  /* time inside the step(s) */
+	__u64 steps;	  /* calls that moved buckets (1 for a single step) */
+	__u64 elapsed_ns; /* MT_EV_WHOLE: first step's start to last step's end */
+	__u64 size;	  /* MT_EV_WHOLE: the size after, 0 unknown */
+	__u64 oldbucket;  /* a single step: the old bucket, else MT_EV_UNKNOWN */
+};
+
+struct mt_ev_grow_done {
+	__u64 count;
+	__u64 size; /* MT_EV_LOG2: B */
+};
+
+struct mt_ev_lib_counts {
+	__u64 inserts, deletes, count;
+};
+
+struct mt_ev_wait {
+	__u64 lock;    /* MT_EV_LIB_LOCK: the lock's address; else 0 (the model finds it) */
+	__u64 word;    /* a futex wait: the futex word; else 0 */
+	__u64 wait_ns;
+	__s64 ret;     /* a futex wait: the syscall's return */
+	__u32 op;      /* a futex wait: the futex op with flags */
+	__u32 mode;    /* enum mt_lock_mode */
+	__s32 val;     /* a futex wait: the value it expected the word to hold, -1 unrecorded */
+	__u32 _pad;
+};
+
+/** One decoded record. */
+struct mt_event {
+	__u16 kind; /* enum mt_event_kind */
+	__u16 rec;  /* the record type it came from: only for naming it (mt_event_name) */
+	__u32 flags; /* MT_EV_* */
+	__u32 tid, pid, cpu;
+	__u32 lib;  /* 0: libcmap's USDT probes; else the probe profile's index */
+	__u64 ts;   /* CLOCK_MONOTONIC at the event's end */
+	__u64 map;  /* the map; a wait: the map the lock guards, 0 unknown */
+	union {
+		struct mt_ev_create create;
+		struct mt_ev_resize resize;
+		struct mt_ev_migrate migrate;
+		struct mt_ev_grow_done done;
+		__u64 dirty_len; /* MT_EV_PROMOTE */
+		struct mt_map_counts counts; /* MT_EV_MAP_DESTROY */
+		struct mt_ev_lib_counts lib_counts; /* MT_EV_MAP_COUNTS */
+		struct mt_ev_wait wait;
+	};
+};
+
+/* Every record type must fit the buffers sized by MT_REC_MAX. */
+_Static_assert(sizeof(struct mt_map_create) <= MT_REC_MAX, "mt_map_create too large");
+_Static_assert(sizeof(struct mt_grow) <= MT_REC_MAX, "mt_grow too large");
+_Static_assert(sizeof(struct mt_evacuate) <= MT_REC_MAX, "mt_evacuate too large");
+_Static_assert(sizeof(struct mt_grow_done) <= MT_REC_MAX, "mt_grow_done too large");
+_Static_assert(sizeof(struct mt_promote) <= MT_REC_MAX, "mt_promote too large");
+_Static_assert(sizeof(struct mt_lock_wait) <= MT_REC_MAX, "mt_lock_wait too large");
+_Static_assert(sizeof(struct mt_futex_wait) <= MT_REC_MAX, "mt_futex_wait too large");
+_Static_assert(sizeof(struct mt_map_destroy) <= MT_REC_MAX, "mt_map_destroy too large");
+_Static_assert(sizeof(struct mt_lib_counts) <= MT_REC_MAX, "mt_lib_counts too large");
+_Static_assert(sizeof(struct mt_resize) <= MT_REC_MAX, "mt_resize too large");
+_Static_assert(sizeof(struct mt_rehash) <= MT_REC_MAX, "mt_rehash too large");
+_Static_assert(sizeof(struct mt_table_create) <= MT_REC_MAX, "mt_table_create too large");
+
+/** mt_event_name() - what JSON and messages call @ev: its record's name ("grow", "resize"). */
+static inline const char *mt_event_name(const struct mt_event *ev)
+{
+	return mt_rec_name(ev->rec) ?: "unknown";
+}
+
+/** mt_event_is_wait() - is @ev a contended wait that counts toward its lock? */
+static inline int mt_event_is_wait(const struct mt_event *ev)
+{
+	return ev->kind == MT_EV_WAIT && !(ev->flags & MT_EV_IN_LIB);
+}
+
+static inline int mt__decode_map(const struct mt_hdr *h, struct mt_event *ev)
+{
+	switch (h->type) {
+	case MT_REC_MAP_CREATE: {
+		const struct mt_map_create *r = (const void *)h;
+
+		ev->kind = MT_EV_MAP_CREATE;
+		ev->flags = MT_EV_LOG2;
+		ev->map = r->map;
+		ev->create = (struct mt_ev_create){ .hint = r->hint, .parent = r->parent,
+						    .size = r->B, .variant = (__s32)r->variant };
+		return r->B < 64;
+	}
+	case MT_REC_TABLE_CREATE: {
+		const struct mt_table_create *r = (const void *)h;
+
+		ev->kind = MT_EV_MAP_CREATE;
+		ev->map = r->map;
+		ev->lib = r->lib;
+		ev->create = (struct mt_ev_create){ .size = r->size, .tag = r->tag, .variant = -1 };
+		return 1;
+	}
+	case MT_REC_GROW: {
+		const struct mt_grow *r = (const void *)h;
+
+		ev->kind = MT_EV_RESIZE;
+		ev->flags = MT_EV_LOG2 | MT_EV_TIMED | (r->same_size ? MT_EV_SAME_SIZE : 0);
+		ev->map = r->map;
+		ev->resize = (struct mt_ev_resize){ .old_size = r->old_B, .new_size = r->new_B,
+						    .count = r->count, .dur_ns = r->dur_ns };
+		return r->old_B < 64 && r->new_B < 64;
+	}
+	case MT_REC_RESIZE: {
+		const struct mt_resize *r = (const void *)h;
+
+		ev->kind = MT_EV_RESIZE;
+		ev->flags = (r->flags & MT_RESIZE_TIMED ? MT_EV_TIMED : 0) |
+			    (r->old_size && r->old_size == r->new_size ? MT_EV_SAME_SIZE : 0);
+		ev->map = r->map;
+		ev->lib = r->lib;
+		ev->resize = (struct mt_ev_resize){ .old_size = r->old_size,
+						    .new_size = r->new_size, .count = r->count,
+						    .dur_ns = r->dur_ns, .tag = r->tag };
+		return 1;
+	}
+	case MT_REC_EVACUATE: {
+		const struct mt_evacuate *r = (const void *)h;
+
+		ev->kind = MT_EV_MIGRATE;
+		ev->flags = MT_EV_LOG2;
+		ev->map = r->map;
+		ev->migrate = (struct mt_ev_migrate){ .buckets = 1, .entries = r->moved,
+						      .dur_ns = r->dur_ns, .steps = 1,
+						      .elapsed_ns = r->dur_ns,
+						      .oldbucket = r->oldbucket };
+		return 1;
+	}
+	case MT_REC_REHASH: {
+		const struct mt_rehash *r = (const void *)h;
+
+		ev->kind = MT_EV_MIGRATE;
+		ev->flags = MT_EV_WHOLE;
+		ev->map = r->map;
+		ev->lib = r->lib;
+		ev->migrate = (struct mt_ev_migrate){ .buckets = r->moved, .entries = MT_EV_UNKNOWN,
+						      .dur_ns = r->step_ns, .steps = r->steps,
+						      .elapsed_ns = r->elapsed_ns, .size = r->size,
+						      .oldbucket = MT_EV_UNKNOWN };
+		return 1;
+	}
+	case MT_REC_GROW_DONE: {
+		const struct mt_grow_done *r = (const void *)h;
+
+		ev->kind = MT_EV_GROW_DONE;
+		ev->flags = MT_EV_LOG2;
+		ev->map = r->map;
+		ev->done = (struct mt_ev_grow_done){ .count = r->count, .size = r->B };
+		return r->B < 64;
+	}
+	}
+	return -1;
+}
+
+static inline int mt__decode_other(const struct mt_hdr *h, struct mt_event *ev)
+{
+	switch (h->type) {
+	case MT_REC_PROMOTE: {
+		const struct mt_promote *r = (const void *)h;
+
+		ev->kind = MT_EV_PROMOTE;
+		ev->map = r->map;
+		ev->dirty_len = r->dirty_len;
+		return 1;
+	}
+	case MT_REC_MAP_DESTROY: {
+		const struct mt_map_destroy *r = (const void *)h;
+
+		ev->kind = MT_EV_MAP_DESTROY;
+		ev->map = r->map;
+		ev->lib = r->counts.lib;
+		ev->counts = r->counts;
+		return 1;
+	}
+	case MT_REC_LIB_COUNTS: {
+		const struct mt_lib_counts *r = (const void *)h;
+
+		ev->kind = MT_EV_MAP_COUNTS;
+		ev->map = r->map;
+		ev->lib_counts = (struct mt_ev_lib_counts){ r->inserts, r->deletes, r->count };
+		return 1;
+	}
+	case MT_REC_LOCK_WAIT: {
+		const struct mt_lock_wait *r = (const void *)h;
+
+		ev->kind = MT_EV_WAIT;
+		ev->flags = MT_EV_LIB_LOCK | (r->kind == 1 ? MT_EV_RWLOCK : 0);
+		ev->map = r->map;
+		ev->wait = (struct mt_ev_wait){ .lock = r->lock, .wait_ns = r->wait_ns,
+						.mode = r->mode, .val = -1 };
+		return 1;
+	}
+	case MT_REC_FUTEX_WAIT: {
+		const struct mt_futex_wait *r = (const void *)h;
+
+		ev->kind = MT_EV_WAIT;
+		ev->flags = r->in_lib_wait ? MT_EV_IN_LIB : 0;
+		ev->wait = (struct mt_ev_wait){
+			.word = r->uaddr, .wait_ns = r->wait_ns, .ret = r->ret, .op = r->op,
+			.mode = MT_MODE_UNKNOWN,
+			.val = h->flags & MT_HDR_FUTEX_VAL ?
+				       (__s32)((h->flags >> MT_HDR_FUTEX_VAL_SHIFT) & 0xff) :
+				       -1,
+		};
+		return 1;
+	}
+	}
+	return -1;
+}
+
+/**
+ * mt_event_decode() - check the record at @h (@len bytes readable there) and decode it.
+ * The checks: @h->size fits in @len and covers the struct of its type, and its values are
+ * possible (a bucket exponent above 63 is not).
+ * Return: 0 and *@ev; -EOPNOTSUPP for a type this maptrace does not know (skip it by its
+ * size); -EINVAL for a malformed record.  Either error puts the reason in @why (@size bytes;
+ * @why may be NULL).
+ */
+static inline int mt_event_decode(const struct mt_hdr *h, size_t len, struct mt_event *ev,
+				  char *why, size_t size)
+{
+	unsigned long min;
+	int ok;
+
+	if (len < sizeof(*h) || h->size < sizeof(*h) || h->size > len) {
+		if (why && size)
+			snprintf(why, size, "ring-buffer record of %zu bytes says %u", len,
+				 len < sizeof(*h) ? 0 : h->size);
+		return -EINVAL;
+	}
+	min = mt_rec_size(h->type);
+	if (!min) {
+		if (why && size)
+			snprintf(why, size, "unknown ring-buffer record type %u", h->type);
+		return -EOPNOTSUPP;
+	}
+	if (h->size < min) {
+		if (why && size)
+			snprintf(why, size, "%s record of %u bytes (at least %lu)",
+				 mt_rec_name(h->type), h->size, min);
+		return -EINVAL;
+	}
+	*ev = (struct mt_event){ .rec = h->type, .tid = h->pid, .pid = h->tgid, .cpu = h->cpu,
+				 .ts = h->ts };
+	ok = mt__decode_map(h, ev);
+	if (ok < 0)
+		ok = mt__decode_other(h, ev);
+	if (ok <= 0) {
+		if (why && size)
+			snprintf(why, size, "%s record: B out of range", mt_rec_name(h->type));
+		return -EINVAL;
+	}
+	return 0;
+}
+#endif /* !__BPF__ */
+
+#endif /* MT_EVENT_H */
