@@ -9,22 +9,18 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "clock.h"
 #include "cmap_impl.h"
-#include "elfsym.h"
-#include "grow.h"
+#include "lockid.h"
 #include "maptrace.skel.h"
-#include "memscan.h"
 #include "symbolizer.h"
 #include "trace_file.h"
 #include "tracer.h"
 #include "unwind.h"
-#include "procfs.h"
 #include "profile.h"
-#include "u64map.h"
 #include "usdt.h"
 
 #define STACK_DEPTH 127
@@ -70,17 +66,7 @@ struct tracer {
 	__u32 stack_slots;
 	int *stack_of;	 /* BPF stack id -> model stack index, STACK_UNRESOLVED until seen */
 	__u64 malformed; /* records shorter than their header says */
-	/* names of the data a profile map's name pointer points to (Redis's dictTypes) */
-	struct tag_name {
-		__u64 tag;
-		char name[MT_NAME_MAX]; /* "" when no data symbol covers it */
-	} names[64];
-	int nnames;
-	struct u64map words; /* futex word -> enum word_state, once the word was looked at */
-	struct file_range *files; /* data_symbol()'s view of the target's file mappings */
-	int nfiles, cap_files;
-	__u64 files_read_ns;
-	char root[64]; /* the target's /proc/PID/root prefix, "" when it shares ours */
+	struct lockid *li; /* names data and futex words */
 	__u64 dwarf_stacks; /* stacks unwound from a stack copy */
 };
 
@@ -279,112 +265,6 @@ static int prewarm_join(struct prewarm *pw)
 	return pw->link_fd;
 }
 
-/* One file mapping of the target, or the anonymous .bss right after a writable one. */
-struct file_range {
-	__u64 start, end;
-	__u64 off;  /* the file offset at start, as if the file went on past its end (.bss) */
-	char *path; /* as the target sees it */
-};
-
-struct range_load {
-	struct tracer *tr;
-	int prev_data; /* the index of the last range if a writable file mapping, else -1 */
-	__u64 prev_end;
-	int err;
-};
-
-static int add_file_range(const struct proc_map *pm, void *arg)
-{
-	struct range_load *rl = arg;
-	struct tracer *tr = rl->tr;
-	int prev = rl->prev_data;
-	bool bss = !pm->path[0] && prev >= 0 && rl->prev_end == pm->start;
-	struct file_range *r;
-
-	rl->prev_end = pm->end;
-	rl->prev_data = -1;
-	if ((pm->path[0] != '/' || pm->deleted) && !bss)
-		return 0;
-	rl->err = GROW(tr->files, tr->nfiles, tr->cap_files, 64);
-	if (rl->err)
-		return 1;
-	r = &tr->files[tr->nfiles];
-	*r = (struct file_range){ .start = pm->start, .end = pm->end, .off = pm->pgoff };
-	if (bss)
-		r->off = tr->files[prev].off + (pm->start - tr->files[prev].start);
-	r->path = strdup(bss ? tr->files[prev].path : pm->path);
-	if (!r->path) {
-		rl->err = -ENOMEM;
-		return 1;
-	}
-	tr->nfiles++;
-	if (pm->write && !bss)
-		rl->prev_data = tr->nfiles - 1;
-	return 0;
-}
-
-static void free_file_ranges(struct tracer *tr)
-{
-	for (int i = 0; i < tr->nfiles; i++)
-		free(tr->files[i].path);
-	tr->nfiles = 0;
-}
-
-static const struct file_range *file_range_at(const struct tracer *tr, __u64 addr)
-{
-	for (int i = 0; i < tr->nfiles; i++) {
-		if (addr >= tr->files[i].start && addr < tr->files[i].end)
-			return &tr->files[i];
-	}
-	return NULL;
-}
-
-static __u64 now_ns(void);
-
-/*
- * The data symbol at @addr in the target ("dbDictType", "lock+0x8"), or "" in @name.  The
- * target's file mappings are read once and again at most once a second, when an address is in
- * none of them (a library loaded since): most futex words asked about are on the heap.
- */
-static void data_symbol(struct tracer *tr, __u64 addr, char *name, size_t len)
-{
-	const struct file_range *r = file_range_at(tr, addr);
-	struct elfsym_file *ef = NULL;
-	char path[4096];
-
-	name[0] = '\0';
-	if (!r && now_ns() - tr->files_read_ns >= 1000000000ULL) {
-		struct range_load rl = { .tr = tr, .prev_data = -1 };
-
-		free_file_ranges(tr);
-		tr->files_read_ns = now_ns();
-		if (procfs__maps(tr->pid, add_file_range, &rl) || rl.err)
-			free_file_ranges(tr);
-		r = file_range_at(tr, addr);
-	}
-	if (!r)
-		return;
-	snprintf(path, sizeof(path), "%s%s", tr->root, r->path);
-	if (!elfsym__open(path, tr->root, &ef) &&
-	    elfsym__object_at(ef, r->off + (addr - r->start), name, len))
-		name[0] = '\0';
-	elfsym__close(ef);
-}
-
-/* The data symbol @tag points into (Redis: "dbDictType"), or "": resolved once per tag. */
-static const char *tag_name(struct tracer *tr, __u64 tag)
-{
-	struct tag_name *tn;
-
-	for (int i = 0; i < tr->nnames; i++)
-		if (tr->names[i].tag == tag)
-			return tr->names[i].name;
-	tn = &tr->names[tr->nnames < 64 ? tr->nnames++ : 63];
-	tn->tag = tag;
-	data_symbol(tr, tag, tn->name, sizeof(tn->name));
-	return tn->name;
-}
-
 /* A profile map whose record carries a name pointer gets the name of what it points to. */
 static int name_map(struct tracer *tr, const struct mt_hdr *h)
 {
@@ -401,7 +281,7 @@ static int name_map(struct tracer *tr, const struct mt_hdr *h)
 	} else {
 		return 0;
 	}
-	name = tag ? tag_name(tr, tag) : "";
+	name = tag ? lockid__name_data(tr->li, tag) : "";
 	if (!name[0])
 		return 0;
 	err = model__name_map(tr->m, map, name);
@@ -410,60 +290,23 @@ static int name_map(struct tracer *tr, const struct mt_hdr *h)
 	return err;
 }
 
-/* Does stack @idx wait inside GLib's GRWLock? */
-static bool in_grwlock(const struct tracer *tr, int idx)
-{
-	const struct mt_stack *st = model__stack(tr->m, idx);
-
-	for (int i = 0; st && i < st->nframes; i++) {
-		if (!strcmp(st->frames[i].func, "g_rw_lock_reader_lock") ||
-		    !strcmp(st->frames[i].func, "g_rw_lock_writer_lock"))
-			return true;
-	}
-	return false;
-}
-
-enum word_state {
-	WORD_DECIDED = 1, /* named, moved to its GRWLock, or searched for it in vain */
-	WORD_NOT_STATIC,  /* no symbol; a later wait's stack may still show a GRWLock */
-};
-
 /*
- * A wait on a futex word outside the library's locks says which lock it is, once:
- * - a static lock (in a file's data or .bss) is named after its symbol;
- * - a GRWLock's waiters sleep on the words of the pthread_rwlock_t GLib allocated for it (8 and
- *   12 bytes in: __wrphase_futex, __writers_futex), which the GRWLock points to: the GRWLock is
- *   found in the target's memory, and the word's waits count under its address and name.
- * Done before the wait is added or written, so the trace file replays the same.  Only a stack
- * unwound through GLib shows g_rw_lock_*: until one does (a frame-pointer walk stops short of
- * it, and a buffer past half full sends none), the word stays as it is.
+ * A wait on a futex word outside the library's locks may say which lock the word belongs to:
+ * done before the wait is added or written, so the trace file replays the same.
  */
-static int attribute_futex_word(struct tracer *tr, const struct mt_hdr *h, int stack)
+static int alias_futex_word(struct tracer *tr, const struct mt_hdr *h, int stack)
 {
 	const struct mt_futex_wait *f = (const void *)h;
 	char name[MT_NAME_MAX];
-	__u64 lock = 0, state = 0;
+	__u64 lock;
 	int err;
 
-	if (h->type != MT_REC_FUTEX_WAIT || f->in_lib_wait ||
-	    (u64map__get(&tr->words, f->uaddr, &state) && state == WORD_DECIDED))
+	if (h->type != MT_REC_FUTEX_WAIT)
 		return 0;
-	if (!in_grwlock(tr, stack)) {
-		if (state == WORD_NOT_STATIC)
-			return 0;
-		data_symbol(tr, f->uaddr, name, sizeof(name));
-		err = u64map__put(&tr->words, f->uaddr, name[0] ? WORD_DECIDED : WORD_NOT_STATIC);
-		if (err || !name[0])
-			return err;
-		lock = f->uaddr;
-	} else {
-		err = u64map__put(&tr->words, f->uaddr, WORD_DECIDED);
-		if (err || f->uaddr < 12 ||
-		    memscan__find_pointer(tr->pid, (f->uaddr - 12 + 7) & ~7ULL, f->uaddr,
-					  MEMSCAN_BUDGET, &lock) != 1)
-			return err;
-		data_symbol(tr, lock, name, sizeof(name));
-	}
+	err = lockid__attribute_futex(tr->li, f, model__stack(tr->m, stack), &lock, name,
+				      sizeof(name));
+	if (err <= 0)
+		return err;
 	err = model__alias_lock(tr->m, f->uaddr, lock, name);
 	if (!err && tr->w && !tr->write_err)
 		tr->write_err = trace_writer__lock_alias(tr->w, f->uaddr, lock, name);
@@ -503,7 +346,7 @@ static int on_record(void *ctx, void *data, size_t size)
 		tr->malformed++;
 		return 0;
 	}
-	if (attribute_futex_word(tr, h, stack))
+	if (alias_futex_word(tr, h, stack))
 		return -ENOMEM;
 	if (tr->w && !tr->write_err)
 		write_record(tr, h, stack);
@@ -653,14 +496,6 @@ static int attach_futex(struct tracer *tr, const struct target *t)
 	return 0;
 }
 
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-}
-
 /* Every hit of the per-operation probes so far, summed over maps and CPUs. */
 static __u64 hot_hits(struct tracer *tr)
 {
@@ -770,7 +605,7 @@ static int hot_attach(struct tracer *tr)
 
 int tracer__duty(struct tracer *tr)
 {
-	__u64 now = now_ns(), hits;
+	__u64 now = clock_mono_ns(), hits;
 	double rate, cost, duty;
 	int err;
 
@@ -801,7 +636,7 @@ int tracer__duty(struct tracer *tr)
 		if (err)
 			return err;
 		tr->hot_on = true;
-		tr->slice_start = now_ns();
+		tr->slice_start = clock_mono_ns();
 		tr->slice_hits = hot_hits(tr);
 		tr->phase_end = tr->slice_start + tr->on_ns_planned;
 	}
@@ -852,13 +687,15 @@ int tracer__start(const struct args *a, const struct target *t, const struct pro
 	tr->w = w;
 	tr->budget = a->budget_pct / 100.0;
 	tr->pid = t->pid;
-	snprintf(tr->root, sizeof(tr->root), "%s", t->root);
 	tr->ncpus = libbpf_num_possible_cpus();
 	tr->sz = symbolizer__new();
 	if (tr->ncpus <= 0 || !tr->sz) {
 		err = tr->ncpus < 0 ? tr->ncpus : -ENOMEM;
 		goto cleanup;
 	}
+	err = lockid__new(tr->pid, t->root, &tr->li);
+	if (err)
+		goto cleanup;
 
 	/* open: parse the object, nothing in the kernel yet */
 	tr->skel = maptrace_bpf__open();
@@ -931,7 +768,7 @@ int tracer__start(const struct args *a, const struct target *t, const struct pro
 
 	if (tr->nhot) {
 		tr->hot_on = true;
-		tr->duty_start = tr->slice_start = now_ns();
+		tr->duty_start = tr->slice_start = clock_mono_ns();
 		tr->phase_end = tr->slice_start + DUTY_MIN_ON_NS * 4;
 		tr->on_ns_planned = DUTY_PERIOD_NS;
 		tr->slice_hits = hot_hits(tr);
@@ -1056,8 +893,6 @@ void tracer__free(struct tracer *tr)
 	symbolizer__free(tr->sz);
 	unwinder__free(tr->uw);
 	free(tr->stack_of);
-	u64map__free(&tr->words);
-	free_file_ranges(tr);
-	free(tr->files);
+	lockid__free(tr->li);
 	free(tr);
 }
