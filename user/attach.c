@@ -1,0 +1,591 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "attach.h"
+#include "clock.h"
+#include "cmap_impl.h"
+#include "maptrace.skel.h"
+#include "profile.h"
+#include "usdt.h"
+
+#define MAX_LINKS 256
+#define DWARF_AUTO_PER_SEC 500 /* --stack auto: 500 x 8 KiB = 4 MiB/s per CPU at most */
+#define DUTY_PERIOD_NS 1000000000ULL /* --overhead-budget: one on/off cycle per second */
+#define DUTY_MIN_ON_NS 50000000ULL   /* shorter slices would cost more in attach/detach */
+/*
+ * Estimated CPU one hit of a per-insert probe adds: the kernel's uprobe trampoline on the
+ * 5-byte nop plus the program, as measured here by make bench-overhead (see bench/README.md).
+ */
+#define HOT_HIT_NS 400.0
+
+/*
+ * Registering the first uprobe waits for an RCU grace period (the kernel's dup_mmap_sem is a
+ * percpu rwsem: its first writer syncs, 10-15 ms here); writers that follow within about a
+ * grace period do not.  So while the BPF object loads, one thread registers a uprobe on a
+ * function of maptrace itself that nothing calls, and pays that wait in parallel; the real
+ * probes then attach without it.  If anything here fails, start-up is just slower.
+ */
+__attribute__((noinline, used)) void mt_prewarm_site(void)
+{
+	__asm__ volatile("" ::: "memory");
+}
+
+struct prewarm {
+	pthread_t th;
+	bool started;
+	int link_fd;
+};
+
+/* mt_prewarm_site's offset in the file /proc/self/exe, from our own mappings. */
+static int self_offset(__u64 *off)
+{
+	unsigned long addr = (unsigned long)&mt_prewarm_site, start, end, pgoff;
+	char line[512], perms[8];
+	FILE *f = fopen("/proc/self/maps", "re");
+	int err = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx %7s %lx", &start, &end, perms, &pgoff) != 4)
+			continue;
+		if (addr >= start && addr < end && perms[2] == 'x') {
+			*off = addr - start + pgoff;
+			err = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return err;
+}
+
+static void *prewarm_run(void *arg)
+{
+	static const struct bpf_insn ret0[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts,
+		    .expected_attach_type = (enum bpf_attach_type)USDT_TRACE_UPROBE_MULTI);
+	struct prewarm *pw = arg;
+	__u64 off;
+	int prog;
+
+	if (self_offset(&off))
+		return NULL;
+	prog = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "mt_prewarm", "GPL", ret0, 2, &opts);
+	if (prog < 0)
+		return NULL;
+	pw->link_fd = usdt__attach_multi(prog, "/proc/self/exe", getpid(), &off, NULL, NULL, 1);
+	close(prog);
+	return NULL;
+}
+
+static void prewarm_start(struct prewarm *pw)
+{
+	pw->link_fd = -1;
+	pw->started = !pthread_create(&pw->th, NULL, prewarm_run, pw);
+}
+
+/* Wait for the prewarm thread; its link stays until the others are detached. */
+static int prewarm_join(struct prewarm *pw)
+{
+	int fd;
+
+	if (pw->started)
+		pthread_join(pw->th, NULL);
+	pw->started = false;
+	fd = pw->link_fd;
+	pw->link_fd = -1; /* the caller owns it now */
+	return fd;
+}
+
+struct attacher {
+	struct maptrace_bpf *skel;
+	struct prewarm pw;
+	struct bpf_link *links[MAX_LINKS]; /* tracepoints */
+	int nlinks;
+	int fds[MAX_LINKS]; /* uprobe_multi links of the library's probes */
+	int nfds;
+	/* --overhead-budget: the per-insert probes' links, attached only part of each second */
+	struct hot_link {
+		int fd; /* -1 while detached */
+		int prog_fd;
+		const struct target_module *mod;
+		const char *name;
+		__u32 first_spec; /* re-attaching rewrites the same spec ids */
+	} hot[MAX_LINKS];
+	int nhot;
+	double budget; /* fraction of one CPU, 0: not bounded */
+	bool hot_on;
+	__u64 phase_end, slice_start, slice_hits, on_ns_planned;
+	__u64 on_total_ns, duty_start;
+	bool futex; /* attach the futex tracepoints */
+	int pid;
+	int ncpus;
+};
+
+/* The USDT programs, by probe name: the BPF functions are named after the probes. */
+static const char *const usdt_probes[] = {
+	"map_create",	 "map_destroy", "insert",    "delete",	     "sync_hit",
+	"sync_miss",	 "grow_begin",	"grow_end",  "evacuate_begin", "evacuate",
+	"grow_done",	 "sync_promote", "lock_wait_begin", "lock_wait_end",
+};
+
+bool attacher__traces_probe(const char *name)
+{
+	for (size_t i = 0; i < sizeof(usdt_probes) / sizeof(usdt_probes[0]); i++)
+		if (!strcmp(usdt_probes[i], name))
+			return true;
+	return false;
+}
+
+/* libbpf needs tracefs for the futex tracepoints; it is not always mounted (nor is it here). */
+static int ensure_tracefs(void)
+{
+	if (!access("/sys/kernel/tracing/events", F_OK) ||
+	    !access("/sys/kernel/debug/tracing/events", F_OK))
+		return 0;
+	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL)) {
+		int err = -errno;
+
+		fprintf(stderr,
+			"maptrace: tracefs is not mounted and mounting it on /sys/kernel/tracing failed "
+			"(%s); mount it with 'mount -t tracefs nodev /sys/kernel/tracing' or use "
+			"--no-futex\n",
+			strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+/* The probes that fire on every operation: the ones --overhead-budget switches on and off. */
+static bool is_hot(const char *probe)
+{
+	return !strcmp(probe, "insert") || !strcmp(probe, "delete") ||
+	       !strcmp(probe, "sync_hit") || !strcmp(probe, "sync_miss");
+}
+
+/* One uprobe_multi link per (probe, module): all of a probe's sites detach in one batch. */
+static int attach_usdt(struct attacher *at, const struct target *t)
+{
+	int spec_fd = bpf_map__fd(at->skel->maps.__bpf_usdt_specs);
+	__u32 max_specs = bpf_map__max_entries(at->skel->maps.__bpf_usdt_specs), next_id = 0;
+
+	for (int mi = 0; mi < t->nmodules; mi++) {
+		const struct target_module *mod = &t->modules[mi];
+
+		for (size_t i = 0; i < sizeof(usdt_probes) / sizeof(usdt_probes[0]); i++) {
+			struct bpf_program *prog;
+			int fd;
+
+			if (!target_module__has_probe(mod, usdt_probes[i]))
+				continue;
+			prog = bpf_object__find_program_by_name(at->skel->obj, usdt_probes[i]);
+			if (!prog || at->nfds == MAX_LINKS)
+				return -E2BIG;
+			if (at->budget > 0 && is_hot(usdt_probes[i]))
+				at->hot[at->nhot] = (struct hot_link){ .prog_fd = bpf_program__fd(prog),
+								       .mod = mod,
+								       .name = usdt_probes[i],
+								       .first_spec = next_id };
+			fd = usdt__attach_probe(bpf_program__fd(prog), spec_fd, max_specs, mod->path,
+						t->pid, mod->sites, mod->nsites, usdt_probes[i], 0,
+						&next_id);
+			if (fd < 0) {
+				if (!target__alive(t->pid))
+					fprintf(stderr,
+						"maptrace: PID %d exited while maptrace was attaching; "
+						"start maptrace while it runs\n",
+						t->pid);
+				else
+					fprintf(stderr,
+						"maptrace: cannot attach to probe cmap:%s in %s: %s\n",
+						usdt_probes[i], mod->mapped, strerror(-fd));
+				return fd;
+			}
+			if (at->budget > 0 && is_hot(usdt_probes[i]))
+				at->hot[at->nhot++].fd = fd;
+			else
+				at->fds[at->nfds++] = fd;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The profile probes: every site's spec goes into probe_specs under its cookie, and each module's
+ * sites attach with one uprobe session link.
+ */
+static int attach_profiles(struct attacher *at, const struct target *t, const struct probe_plan *p)
+{
+	int spec_fd = bpf_map__fd(at->skel->maps.probe_specs);
+	int prog_fd = bpf_program__fd(at->skel->progs.profile_probe);
+	__u32 next = 0;
+	int err = 0;
+
+	for (int mi = 0; p && mi < p->nmodules && !err; mi++) {
+		const struct plan_module *pm = &p->modules[mi];
+		__u64 *offsets = calloc(pm->nsites, sizeof(*offsets));
+		__u64 *cookies = calloc(pm->nsites, sizeof(*cookies));
+		int fd;
+
+		if (!offsets || !cookies) {
+			err = -ENOMEM;
+		} else if (next + pm->nsites > MT_MAX_SPECS || at->nfds == MAX_LINKS) {
+			fprintf(stderr, "maptrace: more than %d profile probe sites; trace fewer "
+					"functions\n", MT_MAX_SPECS);
+			err = -E2BIG;
+		}
+		for (int i = 0; !err && i < pm->nsites; i++) {
+			offsets[i] = pm->sites[i].file_offset;
+			cookies[i] = next;
+			if (bpf_map_update_elem(spec_fd, &next, &pm->sites[i].spec, BPF_ANY))
+				err = -errno;
+			next++;
+		}
+		if (!err) {
+			fd = usdt__attach_multi_type(prog_fd, USDT_TRACE_UPROBE_SESSION, pm->path,
+						     t->pid, offsets, NULL, cookies, pm->nsites);
+			if (fd < 0) {
+				err = fd;
+				fprintf(stderr, "maptrace: cannot attach the %s probes in %s: %s\n",
+					pm->sites[0].sym, pm->mapped, strerror(-err));
+			} else {
+				at->fds[at->nfds++] = fd;
+			}
+		}
+		free(offsets);
+		free(cookies);
+	}
+	return err;
+}
+
+static int attach_futex(struct attacher *at, const struct target *t)
+{
+	struct bpf_program *progs[] = { at->skel->progs.futex_enter, at->skel->progs.futex_exit };
+	int err = ensure_tracefs();
+
+	if (err)
+		return err;
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		struct bpf_link *link = bpf_program__attach(progs[i]);
+
+		if (!link) {
+			err = -errno;
+			fprintf(stderr, "maptrace: cannot attach to the futex tracepoints: %s\n",
+				strerror(-err));
+			return err;
+		}
+		at->links[at->nlinks++] = link;
+	}
+	(void)t;
+	return 0;
+}
+
+/* Every hit of the per-operation probes so far, summed over maps and CPUs. */
+static __u64 hot_hits(struct attacher *at)
+{
+	int fd = bpf_map__fd(at->skel->maps.map_counts);
+	struct mt_map_counts *vals = calloc(at->ncpus, sizeof(*vals));
+	__u64 key, *prev = NULL, sum = 0;
+
+	if (!vals)
+		return 0;
+	while (!bpf_map_get_next_key(fd, prev, &key)) {
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, vals))
+			continue;
+		for (int c = 0; c < at->ncpus; c++)
+			sum += vals[c].inserts + vals[c].deletes + vals[c].sync_hits +
+			       vals[c].sync_misses;
+	}
+	free(vals);
+	return sum;
+}
+
+struct detach_job {
+	struct bpf_link **links;
+	int *fds;
+	int n;
+};
+
+static void *detach_one(void *arg)
+{
+	struct detach_job *j = arg;
+
+	for (int i = 0; i < j->n; i++) {
+		if (j->links) {
+			bpf_link__destroy(j->links[i]);
+		} else {
+			close(j->fds[i]);
+			j->fds[i] = -1;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Each link's detach waits for an RCU grace period (20-100 ms measured here); closing 14 links
+ * in turn takes most of a second.  Close them from parallel threads so the grace periods
+ * overlap: the whole detach then costs about one.
+ */
+static void run_detach(struct detach_job *jobs, int n)
+{
+	pthread_t th[MAX_LINKS * 3];
+	bool started[MAX_LINKS * 3] = {};
+
+	for (int i = 0; i < n; i++) {
+		started[i] = !pthread_create(&th[i], NULL, detach_one, &jobs[i]);
+		if (!started[i])
+			detach_one(&jobs[i]);
+	}
+	for (int i = 0; i < n; i++)
+		if (started[i])
+			pthread_join(th[i], NULL);
+}
+
+/* The per-operation probes' links only (--overhead-budget). */
+static void hot_detach(struct attacher *at)
+{
+	struct detach_job jobs[MAX_LINKS];
+	int n = 0;
+
+	for (int i = 0; i < at->nhot; i++)
+		if (at->hot[i].fd >= 0)
+			jobs[n++] = (struct detach_job){ .fds = &at->hot[i].fd, .n = 1 };
+	run_detach(jobs, n);
+}
+
+static void detach_all(struct attacher *at)
+{
+	struct detach_job jobs[MAX_LINKS * 3];
+	int n = 0;
+
+	for (int i = 0; i < at->nfds; i++)
+		jobs[n++] = (struct detach_job){ .fds = &at->fds[i], .n = 1 };
+	for (int i = 0; i < at->nhot; i++)
+		if (at->hot[i].fd >= 0)
+			jobs[n++] = (struct detach_job){ .fds = &at->hot[i].fd, .n = 1 };
+	for (int i = 0; i < at->nlinks; i++)
+		jobs[n++] = (struct detach_job){ .links = &at->links[i], .n = 1 };
+	run_detach(jobs, n);
+	at->nfds = at->nlinks = at->nhot = 0;
+}
+
+static int hot_attach(struct attacher *at)
+{
+	int spec_fd = bpf_map__fd(at->skel->maps.__bpf_usdt_specs);
+	__u32 max_specs = bpf_map__max_entries(at->skel->maps.__bpf_usdt_specs);
+
+	for (int i = 0; i < at->nhot; i++) {
+		struct hot_link *h = &at->hot[i];
+		__u32 id = h->first_spec;
+
+		h->fd = usdt__attach_probe(h->prog_fd, spec_fd, max_specs, h->mod->path, at->pid,
+					   h->mod->sites, h->mod->nsites, h->name, 0, &id);
+		if (h->fd < 0)
+			return h->fd;
+	}
+	return 0;
+}
+
+int attacher__duty(struct attacher *at, double *duty)
+{
+	__u64 now = clock_mono_ns(), hits;
+	double rate, cost, share;
+	int err;
+
+	if (!at->nhot || now < at->phase_end)
+		return 0;
+	if (at->hot_on) {
+		hits = hot_hits(at);
+		at->on_total_ns += now - at->slice_start;
+		/* CPU share the probes cost while attached, from the hits seen in this slice */
+		rate = (double)(hits - at->slice_hits) * 1e9 / (double)(now - at->slice_start);
+		cost = rate * HOT_HIT_NS / 1e9;
+		share = cost > at->budget ? at->budget / cost : 1.0;
+		at->on_ns_planned = (__u64)(share * DUTY_PERIOD_NS);
+		if (at->on_ns_planned < DUTY_MIN_ON_NS)
+			at->on_ns_planned = DUTY_MIN_ON_NS;
+		if (at->on_ns_planned >= DUTY_PERIOD_NS) {
+			/* within budget: stay attached, look again in a period */
+			at->slice_start = now;
+			at->slice_hits = hits;
+			at->phase_end = now + DUTY_PERIOD_NS;
+		} else {
+			hot_detach(at);
+			at->hot_on = false;
+			at->phase_end = now + DUTY_PERIOD_NS - at->on_ns_planned;
+		}
+	} else {
+		err = hot_attach(at);
+		if (err)
+			return err;
+		at->hot_on = true;
+		at->slice_start = clock_mono_ns();
+		at->slice_hits = hot_hits(at);
+		at->phase_end = at->slice_start + at->on_ns_planned;
+	}
+	*duty = (double)(at->on_total_ns + (at->hot_on ? now - at->slice_start : 0)) /
+		(double)(now - at->duty_start ?: 1);
+	return 1;
+}
+
+int attacher__open(const struct args *a, const struct target *t, const struct probe_plan *plan,
+		   struct attacher **out)
+{
+	struct attacher *at = calloc(1, sizeof(*at));
+	int err;
+
+	*out = NULL;
+	if (!at)
+		return -ENOMEM;
+	prewarm_start(&at->pw);
+	at->budget = a->budget_pct / 100.0;
+	at->futex = a->futex;
+	at->pid = t->pid;
+	at->ncpus = libbpf_num_possible_cpus();
+	if (at->ncpus <= 0) {
+		err = at->ncpus < 0 ? at->ncpus : -ENOMEM;
+		goto cleanup;
+	}
+
+	/* open: parse the object, nothing in the kernel yet */
+	at->skel = maptrace_bpf__open();
+	if (!at->skel) {
+		err = -errno;
+		fprintf(stderr, "maptrace: cannot open the BPF object: %s\n", strerror(-err));
+		goto cleanup;
+	}
+	/* configure: the pid filter and sizes are constants the verifier sees */
+	at->skel->rodata->target_tgid = t->pid;
+	at->skel->rodata->rb_size = a->ringbuf_mb << 20;
+	at->skel->rodata->capture_stacks = a->stacks;
+	at->skel->rodata->trace_futex = a->futex;
+	at->skel->rodata->nr_cpus = at->ncpus;
+	at->skel->rodata->stack_dwarf = a->stacks && a->stack_dwarf;
+	at->skel->rodata->ustack_size = a->stack_size;
+	at->skel->rodata->dwarf_per_sec = a->stack_auto ? DWARF_AUTO_PER_SEC : 0;
+	at->skel->rodata->lib_counts = a->budget_pct > 0;
+	at->skel->rodata->lib_off_inserts = offsetof(struct cmap, inserts);
+	at->skel->rodata->lib_off_deletes = offsetof(struct cmap, deletes);
+	at->skel->rodata->lib_off_count = offsetof(struct cmap, count);
+	bpf_map__set_max_entries(at->skel->maps.events, a->ringbuf_mb << 20);
+	if (!a->futex) {
+		bpf_program__set_autoload(at->skel->progs.futex_enter, false);
+		bpf_program__set_autoload(at->skel->progs.futex_exit, false);
+	}
+	/* the library's probes attach through uprobe_multi links, which need this at load */
+	for (size_t i = 0; i < sizeof(usdt_probes) / sizeof(usdt_probes[0]); i++) {
+		struct bpf_program *prog =
+			bpf_object__find_program_by_name(at->skel->obj, usdt_probes[i]);
+
+		if (prog)
+			bpf_program__set_expected_attach_type(
+				prog, (enum bpf_attach_type)USDT_TRACE_UPROBE_MULTI);
+	}
+	/* one program serves every profile probe, at entry and (when it asks) at return */
+	bpf_program__set_expected_attach_type(at->skel->progs.profile_probe,
+					      (enum bpf_attach_type)USDT_TRACE_UPROBE_SESSION);
+	if (!probe_plan__sites(plan))
+		bpf_program__set_autoload(at->skel->progs.profile_probe, false);
+	*out = at;
+	return 0;
+cleanup:
+	attacher__free(at);
+	return err;
+}
+
+__u32 attacher__stack_slots(const struct attacher *at)
+{
+	return bpf_map__max_entries(at->skel->maps.stacks);
+}
+
+int attacher__load(struct attacher *at)
+{
+	int err;
+
+	/* load: verify and create maps */
+	err = maptrace_bpf__load(at->skel);
+	if (err)
+		fprintf(stderr, "maptrace: cannot load the BPF programs: %s (run with -v for the "
+				"verifier log)\n",
+			strerror(-err));
+	return err;
+}
+
+int attacher__attach(struct attacher *at, const struct target *t, const struct probe_plan *plan)
+{
+	int err, fd;
+
+	/* attach: the library's probes in every module that has them, then futex waits */
+	fd = prewarm_join(&at->pw);
+	if (fd >= 0)
+		at->fds[at->nfds++] = fd;
+	err = attach_usdt(at, t);
+	if (!err)
+		err = attach_profiles(at, t, plan);
+	if (!err && at->futex)
+		err = attach_futex(at, t);
+	if (err)
+		return err;
+
+	if (at->nhot) {
+		at->hot_on = true;
+		at->duty_start = at->slice_start = clock_mono_ns();
+		at->phase_end = at->slice_start + DUTY_MIN_ON_NS * 4;
+		at->on_ns_planned = DUTY_PERIOD_NS;
+		at->slice_hits = hot_hits(at);
+	}
+	return 0;
+}
+
+bool attacher__sampled(const struct attacher *at)
+{
+	return at->nhot > 0;
+}
+
+int attacher__events_fd(const struct attacher *at)
+{
+	return bpf_map__fd(at->skel->maps.events);
+}
+
+int attacher__stacks_fd(const struct attacher *at)
+{
+	return bpf_map__fd(at->skel->maps.stacks);
+}
+
+int attacher__counts_fd(const struct attacher *at)
+{
+	return bpf_map__fd(at->skel->maps.map_counts);
+}
+
+void attacher__drops(const struct attacher *at, __u64 dropped[MT_DROP_MAX])
+{
+	for (int i = 0; i < MT_DROP_MAX; i++)
+		dropped[i] = __atomic_load_n(&at->skel->bss->drops[i], __ATOMIC_RELAXED);
+}
+
+void attacher__free(struct attacher *at)
+{
+	int fd;
+
+	if (!at)
+		return;
+	/* a start that failed before attaching still owns the prewarm link */
+	fd = prewarm_join(&at->pw);
+	if (fd >= 0)
+		close(fd);
+	detach_all(at);
+	maptrace_bpf__destroy(at->skel);
+	free(at);
+}

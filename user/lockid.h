@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Which lock or data an address of a live process is: static data named after its data symbol
+ * (Redis's "dbDictType"), and a futex word found to belong to a GLib GRWLock.  It reads the
+ * target's files and memory and says what it found; the caller records it.  Nothing here needs
+ * BPF or libbpf, so what decides a lock from a record's fields and stack can live here too.
+ */
+#ifndef MT_LOCKID_H
+#define MT_LOCKID_H
+
+#include <stddef.h>
+#include <linux/types.h>
+#include "maptrace.h"
+
+struct lockid;
+
+struct mt_stack;
+
+/**
+ * lockid__new() - identify data and locks in process @pid, whose files are found below @root
+ * (its /proc/PID/root, or "" when it shares ours).
+ * Return: 0 and *@out, or -ENOMEM.
+ */
+int lockid__new(int pid, const char *root, struct lockid **out);
+
+/**
+ * lockid__name_data() - the data symbol @addr points into (Redis: "dbDictType", "lock+0x8"), or
+ * "" when no data symbol covers it.  Each address is resolved once.
+ * Return: the name, valid until the next call.
+ */
+const char *lockid__name_data(struct lockid *li, __u64 addr);
+
+/**
+ * lockid__attribute_futex() - which lock a futex wait outside the library's locks waits on,
+ * decided once per word: a static lock (in a file's data or .bss) is named after its symbol; a
+ * word of the pthread_rwlock_t GLib allocated for a GRWLock counts under the GRWLock, found in the
+ * target's memory, once @stack shows g_rw_lock_*.
+ * @stack: the wait's stack, or NULL when it has none.
+ * @lock: the address the word's waits count under (the word itself when it is static).
+ * @name: its data symbol, or "" (@len bytes).
+ * Return: 1 with *@lock and @name set, 0 when the word stays as it is (for now: a later wait's
+ * stack may still show a GRWLock), or -ENOMEM.
+ */
+int lockid__attribute_futex(struct lockid *li, const struct mt_futex_wait *w,
+			    const struct mt_stack *stack, __u64 *lock, char *name, size_t len);
+
+/** lockid__free() - NULL is allowed. */
+void lockid__free(struct lockid *li);
+
+#endif /* MT_LOCKID_H */
