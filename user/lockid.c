@@ -8,6 +8,7 @@
 #include "elfsym.h"
 #include "grow.h"
 #include "lockid.h"
+#include "mt_event.h"
 #include "memscan.h"
 #include "model.h"
 #include "procfs.h"
@@ -152,16 +153,6 @@ const char *lockid__name_data(struct lockid *li, __u64 addr)
 }
 
 /* Does @st wait inside GLib's GRWLock? */
-static bool in_grwlock(const struct mt_stack *st)
-{
-	for (int i = 0; st && i < st->nframes; i++) {
-		if (!strcmp(st->frames[i].func, "g_rw_lock_reader_lock") ||
-		    !strcmp(st->frames[i].func, "g_rw_lock_writer_lock"))
-			return true;
-	}
-	return false;
-}
-
 /*
  * A wait on a futex word outside the library's locks says which lock it is, once:
  * - a static lock (in a file's data or .bss) is named after its symbol;
@@ -171,26 +162,27 @@ static bool in_grwlock(const struct mt_stack *st)
  * Only a stack unwound through GLib shows g_rw_lock_*: until one does (a frame-pointer walk stops
  * short of it, and a buffer past half full sends none), the word stays as it is.
  */
-int lockid__attribute_futex(struct lockid *li, const struct mt_futex_wait *w,
-			    const struct mt_stack *stack, __u64 *lock, char *name, size_t len)
+int lockid__attribute_futex(struct lockid *li, const struct mt_event *ev, bool grwlock,
+			    __u64 *lock, char *name, size_t len)
 {
-	__u64 state = 0;
+	__u64 word = ev->wait.word, state = 0;
 	int err;
 
-	if (w->in_lib_wait || (u64map__get(&li->words, w->uaddr, &state) && state == WORD_DECIDED))
+	if (ev->kind != MT_EV_WAIT || (ev->flags & (MT_EV_LIB_LOCK | MT_EV_IN_LIB)) ||
+	    (u64map__get(&li->words, word, &state) && state == WORD_DECIDED))
 		return 0;
-	if (!in_grwlock(stack)) {
+	if (!grwlock) {
 		if (state == WORD_NOT_STATIC)
 			return 0;
-		data_symbol(li, w->uaddr, name, len);
-		err = u64map__put(&li->words, w->uaddr, name[0] ? WORD_DECIDED : WORD_NOT_STATIC);
+		data_symbol(li, word, name, len);
+		err = u64map__put(&li->words, word, name[0] ? WORD_DECIDED : WORD_NOT_STATIC);
 		if (err || !name[0])
 			return err;
-		*lock = w->uaddr;
+		*lock = word;
 	} else {
-		err = u64map__put(&li->words, w->uaddr, WORD_DECIDED);
-		if (err || w->uaddr < 12 ||
-		    memscan__find_pointer(li->pid, (w->uaddr - 12 + 7) & ~7ULL, w->uaddr,
+		err = u64map__put(&li->words, word, WORD_DECIDED);
+		if (err || word < 12 ||
+		    memscan__find_pointer(li->pid, (word - 12 + 7) & ~7ULL, word,
 					  MEMSCAN_BUDGET, lock) != 1)
 			return err;
 		data_symbol(li, *lock, name, len);

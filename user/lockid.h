@@ -8,13 +8,15 @@
 #ifndef MT_LOCKID_H
 #define MT_LOCKID_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 #include "maptrace.h"
 
 struct lockid;
 
-struct mt_stack;
+struct mt_event;
+struct mt_frame;
 
 /**
  * lockid__new() - identify data and locks in process @pid, whose files are found below @root
@@ -31,18 +33,18 @@ int lockid__new(int pid, const char *root, struct lockid **out);
 const char *lockid__name_data(struct lockid *li, __u64 addr);
 
 /**
- * lockid__attribute_futex() - which lock a futex wait outside the library's locks waits on,
- * decided once per word: a static lock (in a file's data or .bss) is named after its symbol; a
- * word of the pthread_rwlock_t GLib allocated for a GRWLock counts under the GRWLock, found in the
- * target's memory, once @stack shows g_rw_lock_*.
- * @stack: the wait's stack, or NULL when it has none.
+ * lockid__attribute_futex() - which lock a futex wait (@ev, MT_EV_WAIT) outside the library's
+ * locks waits on, decided once per word: a static lock (in a file's data or .bss) is named
+ * after its symbol; a word of the pthread_rwlock_t GLib allocated for a GRWLock counts under
+ * the GRWLock, found in the target's memory, once a wait's stack shows g_rw_lock_*.
+ * @grwlock: the wait's stack passes through g_rw_lock_* (lockkind__grwlock_stack()).
  * @lock: the address the word's waits count under (the word itself when it is static).
  * @name: its data symbol, or "" (@len bytes).
  * Return: 1 with *@lock and @name set, 0 when the word stays as it is (for now: a later wait's
  * stack may still show a GRWLock), or -ENOMEM.
  */
-int lockid__attribute_futex(struct lockid *li, const struct mt_futex_wait *w,
-			    const struct mt_stack *stack, __u64 *lock, char *name, size_t len);
+int lockid__attribute_futex(struct lockid *li, const struct mt_event *ev, bool grwlock,
+			    __u64 *lock, char *name, size_t len);
 
 /** lockid__free() - NULL is allowed. */
 void lockid__free(struct lockid *li);

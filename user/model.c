@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * The report model: aggregates records into per-map and per-lock state, and builds sorted,
- * folded report snapshots from it.  See model.h.
+ * The report model: aggregates events into per-map and per-lock state (model_snapshot.c folds
+ * that state into report rows).  See model.h.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -9,7 +9,7 @@
 #include <string.h>
 #include "cmap.h"
 #include "grow.h"
-#include "model.h"
+#include "model_int.h"
 #include "sink.h"
 #include "u64map.h"
 
@@ -28,12 +28,6 @@ static int idmap__put(struct u64map *im, __u64 key, int val)
 	return u64map__put(im, key, (__u64)val);
 }
 
-/* Costs per stack, for one map or lock: few distinct stacks each, so a plain array. */
-struct stack_costs {
-	struct mt_stack_cost *v;
-	int n, cap;
-};
-
 static int stack_costs__add(struct stack_costs *sc, int stack, __u64 ns)
 {
 	for (int i = 0; i < sc->n; i++) {
@@ -48,102 +42,6 @@ static int stack_costs__add(struct stack_costs *sc, int stack, __u64 ns)
 	sc->v[sc->n++] = (struct mt_stack_cost){ .stack = stack, .count = 1, .ns = ns };
 	return 0;
 }
-
-static int cmp_cost_desc(const void *a, const void *b)
-{
-	const struct mt_stack_cost *x = a, *y = b;
-
-	if (x->ns != y->ns)
-		return x->ns < y->ns ? 1 : -1;
-	if (x->count != y->count)
-		return x->count < y->count ? 1 : -1;
-	return x->stack - y->stack;
-}
-
-/* Copy the costliest stacks of @sc into @top; returns how many. */
-static int stack_costs__top(const struct stack_costs *sc, struct mt_stack_cost *top, int max)
-{
-	struct mt_stack_cost *tmp;
-	int n = sc->n < max ? sc->n : max;
-
-	if (!sc->n)
-		return 0;
-	tmp = malloc(sc->n * sizeof(*tmp));
-	if (!tmp)
-		return 0;
-	memcpy(tmp, sc->v, sc->n * sizeof(*tmp));
-	qsort(tmp, sc->n, sizeof(*tmp), cmp_cost_desc);
-	memcpy(top, tmp, n * sizeof(*tmp));
-	free(tmp);
-	return n;
-}
-
-/* One core map (or a concurrent map's own record) as seen in the events. */
-struct map_state {
-	__u64 addr;
-	struct map_state *parent; /* the concurrent map instance it belongs to, NULL if none */
-	int row;		  /* report row, while a report is built */
-	int variant;
-	bool create_seen;
-	bool destroyed;
-	__u64 hint;
-	int created_stack;
-	bool B_known;
-	__u32 B;
-	__u64 grows, same_size_grows, grows_done;
-	__u64 evacuated, moved;
-	__u64 alloc_ns, evac_ns, max_step_ns;
-	__u64 promotions;
-	__u64 peak_count;
-	__u64 sizes[MT_MAX_SIZES];
-	int nsizes;
-	int lib;	   /* 0: cmap's USDT probes; else the profile index */
-	const char *name;  /* interned; NULL when unnamed */
-	__u64 size;	   /* profile maps: current size, 0 unknown */
-	__u64 shrinks;
-	__u64 rehash_steps, rehash_elapsed_ns;
-	struct mt_map_counts counts;
-	struct hist grow_hist;
-	struct stack_costs grow_stacks;
-};
-
-struct lock_state {
-	__u64 addr;
-	const char *name; /* interned; NULL when unnamed */
-	int kind;
-	bool kind_guessed; /* from futex values, not a stack: a stack may still correct it */
-	__u8 vals_seen;	   /* bit N: a wait on it expected N (N < 8) */
-	__u64 map;
-	bool from_library;
-	__u64 contentions, wait_ns;
-	__u64 read_contentions, read_wait_ns, write_contentions, write_wait_ns;
-	struct hist hist;
-	struct stack_costs stacks;
-};
-
-struct model {
-	struct run_info info;
-	struct map_state **maps;
-	int nmaps, cap_maps;
-	struct u64map map_idx;
-	struct lock_state **locks;
-	int nlocks, cap_locks;
-	struct u64map lock_idx;
-	struct u64map lock_alias; /* futex word -> the lock it belongs to (model__alias_lock) */
-	struct mt_stack *stacks;
-	int nstacks, cap_stacks;
-	struct u64map stack_idx; /* hash of a stack's ips -> first stack with that hash */
-	char **strings;		/* interned strings, for freeing */
-	int nstrings, cap_strings;
-	struct u64map string_idx;
-	__u64 dropped[MT_DROP_MAX];
-	__u64 events;
-	__u64 unknown_records;
-	bool keep_events;
-	struct model_event *event_log;
-	size_t nevent_log, cap_event_log;
-	__u64 futex_waits_in_lib;
-};
 
 struct model *model__new(void)
 {
@@ -195,11 +93,6 @@ static int log_event(struct model *m, const struct mt_event *ev, int stack, __u6
 	return 0;
 }
 
-const struct mt_stack *model__stack(const struct model *m, int idx)
-{
-	return idx >= 0 && idx < m->nstacks ? &m->stacks[idx] : NULL;
-}
-
 struct run_info *model__info(struct model *m)
 {
 	return &m->info;
@@ -214,8 +107,8 @@ static __u64 hash_str(const char *s)
 	return h;
 }
 
-/* Intern @s: equal strings share one copy.  Collisions chain by rehashing the hash. */
-static const char *intern(struct model *m, const char *s)
+/* Equal strings share one copy.  Collisions chain by rehashing the hash. */
+const char *model__intern(struct model *m, const char *s)
 {
 	__u64 h;
 	int i;
@@ -280,10 +173,10 @@ int model__intern_stack(struct model *m, const struct mt_frame *frames, int nfra
 		return -ENOMEM;
 	for (i = 0; i < nframes; i++) {
 		s->frames[i] = frames[i];
-		s->frames[i].func = intern(m, frames[i].func);
-		s->frames[i].module = intern(m, frames[i].module);
-		s->frames[i].build_id = intern(m, frames[i].build_id);
-		s->frames[i].file = intern(m, frames[i].file);
+		s->frames[i].func = model__intern(m, frames[i].func);
+		s->frames[i].module = model__intern(m, frames[i].module);
+		s->frames[i].build_id = model__intern(m, frames[i].build_id);
+		s->frames[i].file = model__intern(m, frames[i].file);
 		if (!s->frames[i].func || !s->frames[i].module || !s->frames[i].build_id ||
 		    !s->frames[i].file) {
 			free(s->frames);
@@ -355,7 +248,7 @@ static void map_push_size(struct map_state *s, __u64 B)
 		s->sizes[s->nsizes++] = B;
 }
 
-static __s64 map_count(const struct map_state *s)
+__s64 map_state__count(const struct map_state *s)
 {
 	if (!s->create_seen)
 		return -1;
@@ -614,59 +507,10 @@ static int on_lib_lock_wait(struct model *m, const struct mt_event *ev, int stac
 		return -ENOMEM;
 	*owner = l->addr;
 	l->from_library = true;
-	l->kind = ev->flags & MT_EV_RWLOCK ? MT_LOCK_RWLOCK : MT_LOCK_MUTEX;
+	l->g.kind = ev->flags & MT_EV_RWLOCK ? MT_LOCK_RWLOCK : MT_LOCK_MUTEX;
 	l->map = ev->map;
 	lock_account(l, ev->wait.mode, ev->wait.wait_ns);
 	return stack_costs__add(&l->stacks, stack, ev->wait.wait_ns);
-}
-
-/* Guess what kind of lock a futex word belongs to from the functions on the waiting stack. */
-static int futex_kind_from_stack(const struct model *m, int stack, __u32 *mode)
-{
-	const struct mt_stack *s;
-
-	*mode = MT_MODE_UNKNOWN;
-	if (stack < 0 || stack >= m->nstacks)
-		return MT_LOCK_FUTEX;
-	s = &m->stacks[stack];
-	for (int i = 0; i < s->nframes; i++) {
-		const char *f = s->frames[i].func;
-
-		if (strstr(f, "rwlock_rd") || strstr(f, "rw_lock_reader") ||
-		    strstr(f, "rw_lock_read")) {
-			*mode = MT_MODE_READ;
-			return MT_LOCK_RWLOCK;
-		}
-		if (strstr(f, "rwlock_wr") || strstr(f, "rw_lock_writer")) {
-			*mode = MT_MODE_WRITE;
-			return MT_LOCK_RWLOCK;
-		}
-		if (strstr(f, "cond_wait") || strstr(f, "cond_timedwait") || strstr(f, "cond_clockwait"))
-			return MT_LOCK_CONDVAR;
-		if (strstr(f, "mutex_lock") || strstr(f, "lll_lock_wait") || strstr(f, "rec_mutex")) {
-			*mode = MT_MODE_WRITE;
-			return MT_LOCK_MUTEX;
-		}
-	}
-	return MT_LOCK_FUTEX;
-}
-
-/*
- * The mode of a wait whose stack does not say, from the word and the value expected.  A mutex
- * is taken to write.  glibc's pthread_rwlock_t (GLib's GRWLock uses one) is 8-byte aligned;
- * readers wait on __wrphase_futex (offset 8) for a write phase to end, expecting 1 | FUTEX_USED
- * (3), writers on it for a read phase to end, expecting FUTEX_USED (2), or on __writers_futex
- * (offset 12, so 4 mod 8) for another writer.
- */
-static __u32 futex_mode_from_word(int kind, const struct mt_ev_wait *w)
-{
-	if (kind == MT_LOCK_MUTEX)
-		return MT_MODE_WRITE;
-	if (kind != MT_LOCK_RWLOCK || w->val < 0)
-		return MT_MODE_UNKNOWN;
-	if (w->word % 8 == 4)
-		return MT_MODE_WRITE;
-	return w->val == 3 ? MT_MODE_READ : w->val == 2 ? MT_MODE_WRITE : MT_MODE_UNKNOWN;
 }
 
 /* A library lock whose futex words contain @uaddr, or NULL. */
@@ -685,39 +529,24 @@ static int on_futex_wait(struct model *m, const struct mt_event *ev, int stack, 
 			 bool *counted)
 {
 	const struct mt_ev_wait *w = &ev->wait;
+	const struct mt_stack *st = stack >= 0 && stack < m->nstacks ? &m->stacks[stack] : NULL;
 	struct lock_state *l;
 	__u64 alias;
 	__u32 mode;
-	int kind;
 
 	/* the library's own probes already timed this wait, with the lock and the mode */
 	if (ev->flags & MT_EV_IN_LIB) {
 		m->futex_waits_in_lib++;
 		return 0;
 	}
-	kind = futex_kind_from_stack(m, stack, &mode);
 	if (u64map__get(&m->lock_alias, w->word, &alias))
 		l = lock_get(m, alias);
 	else
 		l = library_lock_at(m, w->word) ?: lock_get(m, w->word);
 	if (!l)
 		return -ENOMEM;
-	if (w->val >= 0 && w->val < 8)
-		l->vals_seen |= 1u << w->val;
-	if (kind != MT_LOCK_FUTEX && (l->kind == MT_LOCK_FUTEX || l->kind_guessed)) {
-		l->kind = kind;
-		l->kind_guessed = false;
-	} else if ((l->kind == MT_LOCK_FUTEX || l->kind_guessed) && (l->vals_seen & 1u << 2)) {
-		/*
-		 * No stack says: a word expected to be 2 is a contended lll mutex's (its states are
-		 * 0, 1, 2), unless it was also expected to be 3, which a glibc rwlock's
-		 * __wrphase_futex is (readers 3, writers 2).
-		 */
-		l->kind = l->vals_seen & 1u << 3 ? MT_LOCK_RWLOCK : MT_LOCK_MUTEX;
-		l->kind_guessed = true;
-	}
-	if (mode == MT_MODE_UNKNOWN)
-		mode = futex_mode_from_word(l->kind, w);
+	mode = lockkind__futex_wait(&l->g, st ? st->frames : NULL, st ? st->nframes : 0, w->word,
+				    w->val);
 	*owner = l->addr;
 	*counted = true;
 	lock_account(l, mode, w->wait_ns);
@@ -778,8 +607,8 @@ int model__set_counts(struct model *m, __u64 map, const struct mt_map_counts *c)
 	s->counts = *c;
 	if (c->lib)
 		s->lib = (int)c->lib;
-	if (map_count(s) > 0)
-		map_note_count(s, (__u64)map_count(s));
+	if (map_state__count(s) > 0)
+		map_note_count(s, (__u64)map_state__count(s));
 	return 0;
 }
 
@@ -795,23 +624,6 @@ int model__set_lib_counts(struct model *m, __u64 map, __u64 inserts, __u64 delet
 	return 0;
 }
 
-int model__core_maps(const struct model *m, __u64 **addrs, int *n)
-{
-	*n = 0;
-	*addrs = malloc((m->nmaps ? m->nmaps : 1) * sizeof(**addrs));
-	if (!*addrs)
-		return -ENOMEM;
-	for (int i = 0; i < m->nmaps; i++) {
-		const struct map_state *s = m->maps[i];
-
-		/* the current instance at its address only: retired ones are no longer there */
-		if (s->create_seen && !s->destroyed && s->variant == 0 &&
-		    idmap__get(&m->map_idx, s->addr) == i)
-			(*addrs)[(*n)++] = s->addr;
-	}
-	return 0;
-}
-
 int model__alias_lock(struct model *m, __u64 word, __u64 lock, const char *name)
 {
 	struct lock_state *l = lock_get(m, lock);
@@ -819,7 +631,7 @@ int model__alias_lock(struct model *m, __u64 word, __u64 lock, const char *name)
 	if (!l || u64map__put(&m->lock_alias, word, lock))
 		return -ENOMEM;
 	if (name && name[0]) {
-		l->name = intern(m, name);
+		l->name = model__intern(m, name);
 		if (!l->name)
 			return -ENOMEM;
 	}
@@ -832,7 +644,7 @@ int model__name_map(struct model *m, __u64 map, const char *name)
 
 	if (!s)
 		return -ENOMEM;
-	s->name = intern(m, name);
+	s->name = model__intern(m, name);
 	return s->name ? 0 : -ENOMEM;
 }
 
@@ -841,276 +653,9 @@ void model__set_dropped(struct model *m, const __u64 dropped[MT_DROP_MAX])
 	memcpy(m->dropped, dropped, sizeof(m->dropped));
 }
 
-/* Is this frame inside the map library itself (so not "where the map was created")? */
-static bool frame_in_library(const struct mt_frame *f)
-{
-	const char *base = strrchr(f->module, '/');
-
-	base = base ? base + 1 : f->module;
-	return !strncmp(f->func, "cmap_", 5) || !strncmp(f->func, "ccmap_", 6) ||
-	       !strcmp(f->file, "cmap.c") || !strcmp(f->file, "ccmap.c") ||
-	       !strncmp(base, "libcmap", 7);
-}
-
-static const char *created_at(struct model *m, int stack)
-{
-	char buf[512];
-	const struct mt_frame *f = NULL;
-
-	if (stack < 0 || stack >= m->nstacks)
-		return "";
-	for (int i = 0; i < m->stacks[stack].nframes; i++) {
-		if (!frame_in_library(&m->stacks[stack].frames[i])) {
-			f = &m->stacks[stack].frames[i];
-			break;
-		}
-	}
-	if (!f)
-		return "";
-	if (*f->func && *f->file)
-		snprintf(buf, sizeof(buf), "%s (%s:%u)", f->func, f->file, f->line);
-	else if (*f->func)
-		snprintf(buf, sizeof(buf), "%s+0x%llx", f->func, (unsigned long long)f->offset);
-	else
-		snprintf(buf, sizeof(buf), "%s+0x%llx", *f->module ? f->module : "?",
-			 (unsigned long long)f->ip);
-	return intern(m, buf) ?: "";
-}
-
-/* Add one core map's figures into a report row. */
-static void fold_map(struct map_report *row, const struct map_state *s, bool live_sum)
-{
-	__s64 count = map_count(s);
-
-	row->inserts += s->counts.inserts;
-	row->deletes += s->counts.deletes;
-	row->sync_hits += s->counts.sync_hits;
-	row->sync_misses += s->counts.sync_misses;
-	row->grows += s->grows;
-	row->same_size_grows += s->same_size_grows;
-	row->grows_done += s->grows_done;
-	/* steps the kernel summed under ring-buffer pressure count like the others */
-	row->evacuated += s->evacuated + s->counts.evac_steps;
-	row->evac_summed += s->counts.evac_steps;
-	row->moved += s->moved + s->counts.evac_moved;
-	row->alloc_ns_total += s->alloc_ns;
-	row->evac_ns_total += s->evac_ns + s->counts.evac_ns;
-	row->grow_ns_total += s->alloc_ns + s->evac_ns + s->counts.evac_ns;
-	if (s->max_step_ns > row->grow_ns_max)
-		row->grow_ns_max = s->max_step_ns;
-	if (s->counts.evac_max_ns > row->grow_ns_max)
-		row->grow_ns_max = s->counts.evac_max_ns;
-	row->promotions += s->promotions;
-	row->lookups += s->counts.lookups;
-	row->shrinks += s->shrinks;
-	row->rehash_steps += s->rehash_steps;
-	row->rehash_elapsed_ns += s->rehash_elapsed_ns;
-	hist__merge(&row->grow_hist, &s->grow_hist);
-	if (s->lib) {
-		/* a profile map: sizes in the library's own unit, entries unknown */
-		row->size = s->size;
-		row->buckets = s->size;
-		row->B = s->size && !(s->size & (s->size - 1)) ? (__u32)__builtin_ctzll(s->size) : 0;
-		row->peak_count = s->peak_count;
-		row->count = -1;
-		return;
-	}
-	/*
-	 * A concurrent map's own record has no buckets (its inner maps do); an inner map freed
-	 * while its map lives on (an old sync snapshot) holds nothing now; a freed map keeps the
-	 * state it ended in.
-	 */
-	if ((s->destroyed && s->parent && !s->parent->destroyed) || !s->B_known ||
-	    s->variant > CMAP_PLAIN)
-		return;
-	/* sync maps keep the same keys in snapshot and dirty map: take the fullest, not the sum */
-	if (live_sum) {
-		row->buckets += 1ULL << s->B;
-		if (row->count >= 0)
-			row->count = count < 0 ? -1 : row->count + count;
-		row->peak_count += s->peak_count;
-	} else if (count > row->count || (1ULL << s->B) > row->buckets) {
-		row->buckets = 1ULL << s->B;
-		row->count = count;
-		row->peak_count = s->peak_count;
-	}
-	if (s->B > row->B)
-		row->B = s->B;
-	row->size = row->buckets;
-	row->capacity = row->buckets * CMAP_LOAD_NUM / CMAP_LOAD_DEN;
-}
-
-static int cmp_maps(const void *a, const void *b)
-{
-	const struct map_report *x = a, *y = b;
-
-	if (x->grow_ns_total != y->grow_ns_total)
-		return x->grow_ns_total < y->grow_ns_total ? 1 : -1;
-	if (x->grows != y->grows)
-		return x->grows < y->grows ? 1 : -1;
-	if (x->inserts != y->inserts)
-		return x->inserts < y->inserts ? 1 : -1;
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
-}
-
-static int cmp_locks(const void *a, const void *b)
-{
-	const struct lock_report *x = a, *y = b;
-
-	if (x->wait_ns != y->wait_ns)
-		return x->wait_ns < y->wait_ns ? 1 : -1;
-	if (x->contentions != y->contentions)
-		return x->contentions < y->contentions ? 1 : -1;
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
-}
-
-char *run_info__library(const struct run_info *info, unsigned int lib, char *buf, size_t size)
-{
-	const char *p = info->libraries;
-
-	if (!lib || !*p) {
-		snprintf(buf, size, "%s", lib ? "?" : "cmap");
-		return buf;
-	}
-	/* "cmap,glib,redis": the lib-th name after the first */
-	for (unsigned int i = 0; i < lib && p; i++) {
-		p = strchr(p, ',');
-		if (p)
-			p++;
-	}
-	if (p)
-		snprintf(buf, size, "%.*s", (int)strcspn(p, ","), p);
-	else
-		snprintf(buf, size, "?");
-	return buf;
-}
-
-static int build_maps(struct model *m, struct report *r)
-{
-	char lib[64];
-
-	r->maps = calloc(m->nmaps ? m->nmaps : 1, sizeof(*r->maps));
-	if (!r->maps)
-		return -ENOMEM;
-	/* one row per top-level map instance, in creation order */
-	for (int i = 0; i < m->nmaps; i++) {
-		struct map_state *s = m->maps[i];
-		struct map_report *row;
-
-		if (s->parent)
-			continue;
-		s->row = r->nmaps;
-		row = &r->maps[r->nmaps++];
-		row->addr = s->addr;
-		row->library = intern(m, run_info__library(&m->info, (unsigned int)s->lib, lib,
-							   sizeof(lib)));
-		if (!row->library)
-			return -ENOMEM;
-		row->name = s->name ? s->name : "";
-		row->sizes_in_slots = s->lib != 0;
-		row->variant = s->variant;
-		row->create_seen = s->create_seen;
-		row->hint = s->hint;
-		row->created_stack = s->created_stack;
-		row->created_at = created_at(m, s->created_stack);
-	}
-	for (int i = 0; i < m->nmaps; i++) {
-		const struct map_state *s = m->maps[i];
-		struct map_report *row = &r->maps[(s->parent ?: s)->row];
-
-		if (s->parent)
-			row->inner_maps++;
-		fold_map(row, s, row->variant != CMAP_SYNC);
-		/* the size path of the inner map that grew most stands for the whole map */
-		if (s->nsizes > row->nsizes) {
-			memcpy(row->sizes, s->sizes, sizeof(row->sizes));
-			row->nsizes = s->nsizes;
-		}
-		if (s->grow_stacks.n) {
-			struct mt_stack_cost tmp[MT_TOP_STACKS * 2];
-			int n = row->ntop;
-
-			memcpy(tmp, row->top_stacks, n * sizeof(tmp[0]));
-			n += stack_costs__top(&s->grow_stacks, tmp + n, MT_TOP_STACKS);
-			qsort(tmp, n, sizeof(tmp[0]), cmp_cost_desc);
-			row->ntop = n < MT_TOP_STACKS ? n : MT_TOP_STACKS;
-			memcpy(row->top_stacks, tmp, row->ntop * sizeof(tmp[0]));
-		}
-	}
-	for (int i = 0; i < r->nmaps; i++) {
-		/*
-		 * Unknown when the creation was not seen; and a sync map copies its snapshot into
-		 * each new dirty map, so no insert/delete count adds up to its size.
-		 */
-		if (!r->maps[i].create_seen || r->maps[i].variant == CMAP_SYNC)
-			r->maps[i].count = -1;
-	}
-	qsort(r->maps, r->nmaps, sizeof(*r->maps), cmp_maps);
-	return 0;
-}
-
-static int build_locks(struct model *m, struct report *r)
-{
-	r->locks = calloc(m->nlocks ? m->nlocks : 1, sizeof(*r->locks));
-	if (!r->locks)
-		return -ENOMEM;
-	for (int i = 0; i < m->nlocks; i++) {
-		const struct lock_state *l = m->locks[i];
-		struct lock_report *row = &r->locks[r->nlocks++];
-
-		row->addr = l->addr;
-		row->kind = l->kind;
-		row->map = l->map;
-		row->from_library = l->from_library;
-		row->name = l->name ? l->name : "";
-		row->contentions = l->contentions;
-		row->wait_ns = l->wait_ns;
-		row->read_contentions = l->read_contentions;
-		row->read_wait_ns = l->read_wait_ns;
-		row->write_contentions = l->write_contentions;
-		row->write_wait_ns = l->write_wait_ns;
-		row->hist = l->hist;
-		row->p50_ns = hist__percentile(&l->hist, 50);
-		row->p99_ns = hist__percentile(&l->hist, 99);
-		row->max_ns = l->hist.max;
-		row->ntop = stack_costs__top(&l->stacks, row->top_stacks, MT_TOP_STACKS);
-	}
-	qsort(r->locks, r->nlocks, sizeof(*r->locks), cmp_locks);
-	return 0;
-}
-
-int model__snapshot(struct model *m, bool final, struct report **out)
-{
-	struct report *r = calloc(1, sizeof(*r));
-	int err;
-
-	*out = NULL;
-	if (!r)
-		return -ENOMEM;
-	r->info = m->info;
-	r->final = final;
-	r->events = m->events;
-	r->futex_waits_in_lib = m->futex_waits_in_lib;
-	memcpy(r->dropped, m->dropped, sizeof(r->dropped));
-	r->stacks = m->stacks;
-	r->nstacks = m->nstacks;
-	r->event_log = m->event_log;
-	r->nevent_log = m->nevent_log;
-	err = build_maps(m, r);
-	if (!err)
-		err = build_locks(m, r);
-	if (err) {
-		free(r->maps);
-		free(r->locks);
-		free(r);
-		return err;
-	}
-	*out = r;
-	return 0;
-}
-
 /* The model as a sink: the collector's calls, each onto the model's own verb. */
-static int sink_begin(void *ctx, const struct run_info *info)
+/* the metadata of the start, of an interval, or of the end: the latest is the run's */
+static int sink_info(void *ctx, const struct run_info *info)
 {
 	struct model *m = ctx;
 
@@ -1156,20 +701,8 @@ static int sink_dropped(void *ctx, const __u64 dropped[MT_DROP_MAX])
 	return 0;
 }
 
-static int sink_end(void *ctx, const struct run_info *info)
-{
-	struct model *m = ctx;
-
-	m->info.end_mono_ns = info->end_mono_ns;
-	m->info.target_exited = info->target_exited;
-	m->info.budget_pct = info->budget_pct;
-	m->info.duty = info->duty;
-	m->info.lib_counts = info->lib_counts;
-	return 0;
-}
-
 static const struct sink_ops model_sink_ops = {
-	.begin = sink_begin,
+	.info = sink_info,
 	.stack = sink_stack,
 	.event = sink_event,
 	.name_map = sink_name_map,
@@ -1177,7 +710,7 @@ static const struct sink_ops model_sink_ops = {
 	.counts = sink_counts,
 	.lib_counts = sink_lib_counts,
 	.dropped = sink_dropped,
-	.end = sink_end,
+	.end = sink_info,
 };
 
 void model__sink(struct model *m, struct sink *out)

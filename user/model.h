@@ -14,26 +14,10 @@
 #include "maptrace.h"
 #include "mt_event.h"
 #include "hist.h"
+#include "lockkind.h"
+#include "stack.h"
 
 struct sink;
-
-/* One symbolized frame.  Strings are interned in the model and live as long as it does. */
-struct mt_frame {
-	__u64 ip;
-	__u64 offset;	       /* ip - function start */
-	const char *func;      /* "" when unknown */
-	const char *module;    /* path of the object, "" when unknown */
-	const char *build_id;  /* hex, "" when unknown */
-	const char *file;      /* "" when no line info */
-	__u32 line;
-	__u32 exact;	       /* 0: func is only the nearest exported symbol */
-};
-
-/* A user stack, leaf first. */
-struct mt_stack {
-	int nframes;
-	struct mt_frame *frames;
-};
 
 /* One recorded event, kept when model__keep_events() asked for it (timelines, --events). */
 struct model_event {
@@ -54,13 +38,6 @@ struct mt_stack_cost {
 
 #define MT_MAX_SIZES 64
 #define MT_TOP_STACKS 8
-
-enum mt_lock_kind {
-	MT_LOCK_FUTEX = 0, /* a futex of unknown kind */
-	MT_LOCK_MUTEX = 1,
-	MT_LOCK_RWLOCK = 2,
-	MT_LOCK_CONDVAR = 3,
-};
 
 /* One map as reported: a standalone core map, or a concurrent map with its inner maps folded in. */
 struct map_report {
@@ -181,10 +158,7 @@ void model__free(struct model *m);
  */
 void model__keep_events(struct model *m, bool keep);
 
-/** model__stack() - the interned stack at @idx, NULL when out of range. */
-const struct mt_stack *model__stack(const struct model *m, int idx);
-
-/** model__info() - the run metadata, writable by the collector. */
+/** model__info() - the run metadata (a collector sets it through the sink's info). */
 struct run_info *model__info(struct model *m);
 
 /**
@@ -220,12 +194,6 @@ int model__set_counts(struct model *m, __u64 map, const struct mt_map_counts *c)
  * and live count.  Return: 0 or -ENOMEM.
  */
 int model__set_lib_counts(struct model *m, __u64 map, __u64 inserts, __u64 deletes, __u64 count);
-
-/**
- * model__core_maps() - addresses of the live core maps whose creation was seen (where the
- * library's counters can be read).  *@addrs is malloc'ed.  Return: 0 or -ENOMEM.
- */
-int model__core_maps(const struct model *m, __u64 **addrs, int *n);
 
 #define MT_NAME_MAX 128
 

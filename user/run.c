@@ -135,8 +135,8 @@ out:
 	return err;
 }
 
-/* Open the -o file and write the run's metadata first. */
-static int open_trace(const struct args *a, struct model *m, struct trace_writer **w)
+/* Open the -o file. */
+static int open_trace(const struct args *a, struct trace_writer **w)
 {
 	int err = trace_writer__open(a->output, a->force, w);
 
@@ -147,9 +147,40 @@ static int open_trace(const struct args *a, struct model *m, struct trace_writer
 			a->output);
 	else if (err)
 		fprintf(stderr, "maptrace: cannot create %s: %s\n", a->output, strerror(-err));
-	if (!err)
-		err = trace_writer__meta(*w, model__info(m));
 	return err;
+}
+
+/*
+ * Where one traced process's facts go: its model, and with -o its trace file, through one
+ * sink that feeds both.  The run's metadata is kept here and sent to the sink whenever it
+ * changes, so no one writes the model's or the file's copy behind the other's back.
+ */
+struct session {
+	struct model *m;
+	struct trace_writer *w; /* -o FILE, or NULL */
+	struct sink_tee tee;
+	struct sink sink;	/* the model, or the tee of the model and the file */
+	struct run_info info;
+	bool write_err_said;	/* the first failed write to the file was reported */
+};
+
+/* A failed write ends the trace file, not the trace: say so once. */
+static void session__check_file(struct session *s)
+{
+	if (!s->w || s->write_err_said || !s->tee.second_err)
+		return;
+	s->write_err_said = true;
+	fprintf(stderr, "maptrace: writing the trace file failed: %s; tracing goes on\n",
+		strerror(-s->tee.second_err));
+}
+
+/* The metadata now (clock, sampling duty), to the model (and the file, at the start). */
+static int session__info(struct session *s, struct tracer *tr, __u64 now)
+{
+	s->info.end_mono_ns = now;
+	if (tr)
+		tracer__sampling(tr, &s->info);
+	return sink__info(&s->sink, &s->info);
 }
 
 /* State of one live run, across the processes it follows. */
@@ -192,9 +223,10 @@ static int live__publish(struct live *l, struct model *m, bool attached)
 }
 
 /* Trace one process until it exits (*exited), a signal, the duration or the report count. */
-static int live__trace(struct live *l, const struct target *t, struct model *m,
-		       struct trace_writer *w, bool *exited, bool *done)
+static int live__trace(struct live *l, const struct target *t, struct session *s, bool *exited,
+		       bool *done)
 {
+	struct model *m = s->m;
 	const struct args *a = l->a;
 	__u64 interval = a->interval_ms * 1000000ULL, next, next_sync;
 	__u64 sync_every = a->interval_ms;
@@ -203,16 +235,15 @@ static int live__trace(struct live *l, const struct target *t, struct model *m,
 	int err;
 
 	/* a trace file is flushed, and metrics refreshed, at least once a second */
-	if ((w || l->srv) && sync_every > METRICS_MS)
+	if ((s->w || l->srv) && sync_every > METRICS_MS)
 		sync_every = METRICS_MS;
-	err = tracer__start(a, t, l->plan, m, w, &tr);
+	err = tracer__start(a, t, l->plan, &s->sink, &tr);
 	if (err)
 		return err;
 	fprintf(stderr, "maptrace: tracing PID %d (%s)%s; Ctrl-C to stop\n", t->pid, t->comm,
-		model__info(m)->library_found ? "" :
-						": no map library found, reporting futex waits only");
+		s->info.library_found ? "" : ": no map library found, reporting futex waits only");
 	/* scrapers see the new process at once, not a second later */
-	err = live__publish(l, m, true);
+	err = session__info(s, tr, now_ns(CLOCK_MONOTONIC)) ?: live__publish(l, m, true);
 	if (err) {
 		tracer__free(tr);
 		return err;
@@ -229,9 +260,10 @@ static int live__trace(struct live *l, const struct target *t, struct model *m,
 			break;
 		}
 		err = 0;
+		session__check_file(s);
 		now = now_ns(CLOCK_MONOTONIC);
 		if (!target__alive(t->pid)) {
-			model__info(m)->target_exited = true;
+			s->info.target_exited = true;
 			*exited = true;
 			fprintf(stderr, "maptrace: PID %d exited\n", t->pid);
 			break;
@@ -248,7 +280,8 @@ static int live__trace(struct live *l, const struct target *t, struct model *m,
 		}
 		if (now >= next_sync) {
 			next_sync += sync_every * 1000000ULL;
-			err = tracer__sync(tr) ?: live__publish(l, m, true);
+			err = tracer__sync(tr) ?: session__info(s, tr, now) ?:
+			      live__publish(l, m, true);
 			if (err)
 				break;
 		}
@@ -256,8 +289,7 @@ static int live__trace(struct live *l, const struct target *t, struct model *m,
 			continue;
 		next += interval;
 		if (live_text) {
-			model__info(m)->end_mono_ns = now;
-			err = print_report(a, m, false, "text");
+			err = session__info(s, tr, now) ?: print_report(a, m, false, "text");
 			if (err)
 				break;
 		}
@@ -268,11 +300,11 @@ static int live__trace(struct live *l, const struct target *t, struct model *m,
 	}
 	if (!err)
 		err = tracer__sync(tr);
-	model__info(m)->end_mono_ns = now_ns(CLOCK_MONOTONIC);
+	s->info.end_mono_ns = now_ns(CLOCK_MONOTONIC);
+	tracer__sampling(tr, &s->info);
 	if (!err)
-		err = live__publish(l, m, !*exited);
-	if (w && !err)
-		err = trace_writer__end(w, model__info(m));
+		err = sink__end(&s->sink, &s->info) ?: live__publish(l, m, !*exited);
+	session__check_file(s);
 	if (!err)
 		err = print_report(a, m, true, a->format);
 	tracer__free(tr);
@@ -324,18 +356,17 @@ static void print_list(const struct target *t, const struct probe_plan *plan)
 static int live__one(struct live *l, int pid, bool *exited, bool *done)
 {
 	const struct args *a = l->a;
-	struct trace_writer *w = NULL;
 	struct target *t = calloc(1, sizeof(*t));
-	struct model *m = model__new();
+	struct session s = { .m = model__new() };
 	int err;
 
-	if (!t || !m) {
+	if (!t || !s.m) {
 		err = -ENOMEM;
 		fprintf(stderr, "maptrace: out of memory\n");
 		goto out;
 	}
 	if (needs_events(a))
-		model__keep_events(m, true);
+		model__keep_events(s.m, true);
 	err = target__inspect(pid, t);
 	if (err == -ESRCH) {
 		fprintf(stderr, "maptrace: cannot trace PID %d: no such process; check the PID "
@@ -371,21 +402,26 @@ static int live__one(struct live *l, int pid, bool *exited, bool *done)
 			goto out;
 		}
 	}
-	fill_info(model__info(m), t, t->nmodules > 0 || probe_plan__sites(l->plan) > 0);
-	snprintf(model__info(m)->libraries, sizeof(model__info(m)->libraries), "%s",
+	fill_info(&s.info, t, t->nmodules > 0 || probe_plan__sites(l->plan) > 0);
+	snprintf(s.info.libraries, sizeof(s.info.libraries), "%s",
 		 profile_set__libraries(l->profiles));
+	model__sink(s.m, &s.sink);
 	if (a->output) {
-		err = open_trace(a, m, &w);
+		struct sink file;
+
+		err = open_trace(a, &s.w);
 		if (err)
 			goto out;
+		trace_writer__sink(s.w, &file);
+		sink_tee__init(&s.tee, s.sink, file, &s.sink);
 	}
-	err = live__trace(l, t, m, w, exited, done);
+	err = live__trace(l, t, &s, exited, done);
 out:
-	if (trace_writer__close(w) && !err) {
+	if (trace_writer__close(s.w) && !err) {
 		fprintf(stderr, "maptrace: closing %s failed\n", a->output);
 		err = -EIO;
 	}
-	model__free(m);
+	model__free(s.m);
 	if (t)
 		target__release(t);
 	free(t);

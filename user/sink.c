@@ -5,9 +5,9 @@
 
 #define CALL(s, op, ...) ((s)->ops->op ? (s)->ops->op((s)->ctx, __VA_ARGS__) : 0)
 
-int sink__begin(const struct sink *s, const struct run_info *info)
+int sink__info(const struct sink *s, const struct run_info *info)
 {
-	return CALL(s, begin, info);
+	return CALL(s, info, info);
 }
 
 int sink__stack(const struct sink *s, int idx, const struct mt_frame *frames, int nframes)
@@ -64,13 +64,13 @@ int sink__end(const struct sink *s, const struct run_info *info)
 		}                                                                                  \
 	} while (0)
 
-static int tee_begin(void *ctx, const struct run_info *info)
+static int tee_info(void *ctx, const struct run_info *info)
 {
 	struct sink_tee *t = ctx;
-	int err = sink__begin(&t->first, info);
+	int err = sink__info(&t->first, info);
 
 	if (!err)
-		TEE_SECOND(t, sink__begin(&t->second, info));
+		TEE_SECOND(t, sink__info(&t->second, info));
 	return err;
 }
 
@@ -155,7 +155,7 @@ static int tee_end(void *ctx, const struct run_info *info)
 }
 
 static const struct sink_ops tee_ops = {
-	.begin = tee_begin,
+	.info = tee_info,
 	.stack = tee_stack,
 	.event = tee_event,
 	.name_map = tee_name_map,

@@ -21,8 +21,11 @@ struct run_info;
  * NULL: the caller's sink__*() helper then does nothing for it.
  */
 struct sink_ops {
-	/* the run starts: its metadata (pid, comm, host, clocks, libraries) */
-	int (*begin)(void *ctx, const struct run_info *info);
+	/*
+	 * The run's metadata (pid, comm, host, clocks, libraries): first as the run starts, then
+	 * again as it changes (the clock at each interval report, the probes' sampling duty).
+	 */
+	int (*info)(void *ctx, const struct run_info *info);
 	/*
 	 * A symbolized stack, leaf first.  @idx < 0: intern it and return its index (>= 0), the
 	 * same for the same stack.  @idx >= 0: a sink earlier in a tee gave it that index; record
@@ -41,7 +44,7 @@ struct sink_ops {
 	int (*lib_counts)(void *ctx, __u64 map, __u64 inserts, __u64 deletes, __u64 count);
 	/* the kernel's loss counters (absolute) */
 	int (*dropped)(void *ctx, const __u64 dropped[MT_DROP_MAX]);
-	/* the run ends: end_mono_ns, target_exited and what the run learnt of its probes */
+	/* the run ends: its metadata with end_mono_ns and target_exited set */
 	int (*end)(void *ctx, const struct run_info *info);
 };
 
@@ -51,8 +54,8 @@ struct sink {
 	void *ctx;
 };
 
-/** sink__begin() - see struct sink_ops.  Every sink__*() does nothing for a NULL op. */
-int sink__begin(const struct sink *s, const struct run_info *info);
+/** sink__info() - see struct sink_ops.  Every sink__*() does nothing for a NULL op. */
+int sink__info(const struct sink *s, const struct run_info *info);
 
 /** sink__stack() - intern a stack (@idx -1) or record one under @idx.  Return: the index. */
 int sink__stack(const struct sink *s, int idx, const struct mt_frame *frames, int nframes);

@@ -111,8 +111,8 @@ int trace_writer__flush(struct trace_writer *w);
 int trace_writer__close(struct trace_writer *w);
 
 /**
- * trace_writer__sink() - the writer as a sink (sink.h): begin writes the metadata, end the end
- * record, dropped the loss counters and a flush; the others their records.  It numbers no
+ * trace_writer__sink() - the writer as a sink (sink.h): the first info writes the metadata
+ * (later ones nothing), end the end record, dropped the loss counters and a flush; the others their records.  It numbers no
  * stacks: put it second in a tee, after the model.
  */
 void trace_writer__sink(struct trace_writer *w, struct sink *out);

@@ -11,8 +11,11 @@
 #include "attach.h"
 #include "cmap_impl.h"
 #include "lockid.h"
+#include "lockkind.h"
 #include "symbolizer.h"
-#include "trace_file.h"
+#include "grow.h"
+#include "sink.h"
+#include "u64map.h"
 #include "mt_event.h"
 #include "tracer.h"
 #include "unwind.h"
@@ -26,10 +29,11 @@ struct tracer {
 	struct ring_buffer *rb;
 	struct symbolizer *sz;
 	struct unwinder *uw;	/* --stack dwarf, else NULL */
-	struct model *m;
-	struct trace_writer *w; /* -o FILE, or NULL */
-	int stacks_written;	/* model stacks [0, stacks_written) are in the file */
-	int write_err;		/* first error writing the file; reported once */
+	const struct sink *sink; /* the model, and the trace file with -o */
+	bool *grwlock_stack;	 /* by stack index: it passes through g_rw_lock_* */
+	int nstacks, cap_stacks;
+	struct u64map core_maps; /* live libcmap core maps (whose counters can be read) */
+	double budget_pct, duty; /* --overhead-budget: the bound, the share attached */
 	int pid;
 	int ncpus;
 	__u32 stack_slots;
@@ -43,7 +47,21 @@ bool tracer__traces_probe(const char *name)
 	return attacher__traces_probe(name);
 }
 
-/* Symbolize return addresses (leaf first) and intern them in the model: its stack index. */
+/* Remember what lock identification needs of stack @idx later: whether it shows a GRWLock. */
+static int note_stack(struct tracer *tr, int idx, const struct mt_frame *frames, int n)
+{
+	if (idx < tr->nstacks)
+		return 0;
+	while (tr->nstacks <= idx) {
+		if (GROW(tr->grwlock_stack, tr->nstacks, tr->cap_stacks, 64))
+			return -ENOMEM;
+		tr->grwlock_stack[tr->nstacks++] = false;
+	}
+	tr->grwlock_stack[idx] = lockkind__grwlock_stack(frames, n);
+	return 0;
+}
+
+/* Symbolize return addresses (leaf first) and intern them in the sink: its stack index. */
 static int intern_ips(struct tracer *tr, const __u64 *ips, int nips)
 {
 	struct mt_frame frames[STACK_DEPTH];
@@ -68,7 +86,7 @@ static int intern_ips(struct tracer *tr, const __u64 *ips, int nips)
 			.line = sf.line > 0 ? (__u32)sf.line : 0,
 			.exact = sf.exact,
 		};
-		/* the model copies the strings: sf is reused, so intern frame by frame below */
+		/* the sink copies the strings: sf is reused, so keep copies until it has */
 		frames[n].func = strdup(sf.func);
 		frames[n].module = strdup(sf.module);
 		frames[n].build_id = strdup(sf.build_id);
@@ -76,7 +94,9 @@ static int intern_ips(struct tracer *tr, const __u64 *ips, int nips)
 	}
 	if (!n)
 		return -1;
-	idx = model__intern_stack(tr->m, frames, n);
+	idx = sink__stack(tr->sink, -1, frames, n);
+	if (idx >= 0 && note_stack(tr, idx, frames, n))
+		idx = -1;
 	for (int i = 0; i < n; i++) {
 		free((char *)frames[i].func);
 		free((char *)frames[i].module);
@@ -126,71 +146,48 @@ static int unwind_stack(struct tracer *tr, const struct mt_hdr *h, size_t size)
 	return intern_ips(tr, ips, n);
 }
 
-/* Keep the trace file in step with the model: new stacks first, then the record using them. */
-static void write_record(struct tracer *tr, const struct mt_hdr *h, int stack)
-{
-	int err = 0;
-
-	while (!err && tr->stacks_written <= stack) {
-		err = trace_writer__stack(tr->w, tr->stacks_written,
-					  model__stack(tr->m, tr->stacks_written));
-		tr->stacks_written++;
-	}
-	if (!err)
-		err = trace_writer__record(tr->w, h, stack);
-	if (err && !tr->write_err) {
-		tr->write_err = err;
-		fprintf(stderr, "maptrace: writing the trace file failed: %s; tracing goes on\n",
-			strerror(-err));
-	}
-}
-
 /* A profile map whose record carries a name pointer gets the name of what it points to. */
-static int name_map(struct tracer *tr, const struct mt_hdr *h)
+static int name_map(struct tracer *tr, const struct mt_event *ev)
 {
-	__u64 map, tag;
 	const char *name;
-	int err;
+	__u64 tag;
 
-	if (h->type == MT_REC_RESIZE) {
-		map = ((const struct mt_resize *)h)->map;
-		tag = ((const struct mt_resize *)h)->tag;
-	} else if (h->type == MT_REC_TABLE_CREATE) {
-		map = ((const struct mt_table_create *)h)->map;
-		tag = ((const struct mt_table_create *)h)->tag;
-	} else {
+	if (ev->kind == MT_EV_RESIZE && !(ev->flags & MT_EV_LOG2))
+		tag = ev->resize.tag;
+	else if (ev->kind == MT_EV_MAP_CREATE && !(ev->flags & MT_EV_LOG2))
+		tag = ev->create.tag;
+	else
 		return 0;
-	}
 	name = tag ? lockid__name_data(tr->li, tag) : "";
-	if (!name[0])
-		return 0;
-	err = model__name_map(tr->m, map, name);
-	if (!err && tr->w && !tr->write_err)
-		tr->write_err = trace_writer__name(tr->w, map, name);
-	return err;
+	return name[0] ? sink__name_map(tr->sink, ev->map, name) : 0;
 }
 
 /*
  * A wait on a futex word outside the library's locks may say which lock the word belongs to:
- * done before the wait is added or written, so the trace file replays the same.
+ * done before the wait reaches the sink, so the trace file replays the same.
  */
-static int alias_futex_word(struct tracer *tr, const struct mt_hdr *h, int stack)
+static int alias_futex_word(struct tracer *tr, const struct mt_event *ev, int stack)
 {
-	const struct mt_futex_wait *f = (const void *)h;
+	bool grwlock = stack >= 0 && stack < tr->nstacks && tr->grwlock_stack[stack];
 	char name[MT_NAME_MAX];
 	__u64 lock;
 	int err;
 
-	if (h->type != MT_REC_FUTEX_WAIT)
-		return 0;
-	err = lockid__attribute_futex(tr->li, f, model__stack(tr->m, stack), &lock, name,
-				      sizeof(name));
+	err = lockid__attribute_futex(tr->li, ev, grwlock, &lock, name, sizeof(name));
 	if (err <= 0)
 		return err;
-	err = model__alias_lock(tr->m, f->uaddr, lock, name);
-	if (!err && tr->w && !tr->write_err)
-		tr->write_err = trace_writer__lock_alias(tr->w, f->uaddr, lock, name);
-	return err;
+	return sink__alias_lock(tr->sink, ev->wait.word, lock, name);
+}
+
+/* The core maps whose own counters --overhead-budget reads: those created and not yet freed. */
+static int track_core_map(struct tracer *tr, const struct mt_event *ev)
+{
+	if (ev->kind == MT_EV_MAP_CREATE && (ev->flags & MT_EV_LOG2) &&
+	    ev->create.variant == CMAP_PLAIN)
+		return u64map__put(&tr->core_maps, ev->map, 1);
+	if (ev->kind == MT_EV_MAP_DESTROY)
+		u64map__del(&tr->core_maps, ev->map);
+	return 0;
 }
 
 static int on_record(void *ctx, void *data, size_t size)
@@ -221,16 +218,13 @@ static int on_record(void *ctx, void *data, size_t size)
 		((struct mt_hdr *)plain)->size = base;
 		((struct mt_hdr *)plain)->flags &= ~MT_HDR_USTACK;
 	}
-	/* what the file's reader would refuse must not reach the live model either */
+	/* decoded once, here: what the file's reader would refuse never reaches the model */
 	if (mt_event_decode(h, h->size, &ev, NULL, 0)) {
 		tr->malformed++;
 		return 0;
 	}
-	if (alias_futex_word(tr, h, stack))
-		return -ENOMEM;
-	if (tr->w && !tr->write_err)
-		write_record(tr, h, stack);
-	return model__add_event(tr->m, &ev, stack) ?: name_map(tr, h);
+	return alias_futex_word(tr, &ev, stack) ?: track_core_map(tr, &ev) ?:
+	       sink__event(tr->sink, h, &ev, stack) ?: name_map(tr, &ev);
 }
 
 int tracer__duty(struct tracer *tr)
@@ -240,8 +234,17 @@ int tracer__duty(struct tracer *tr)
 
 	if (err <= 0)
 		return err;
-	model__info(tr->m)->duty = duty;
+	tr->duty = duty;
 	return 0;
+}
+
+void tracer__sampling(const struct tracer *tr, struct run_info *info)
+{
+	if (!attacher__sampled(tr->at))
+		return;
+	info->budget_pct = tr->budget_pct;
+	info->duty = tr->duty;
+	info->lib_counts = true;
 }
 
 /*
@@ -250,28 +253,25 @@ int tracer__duty(struct tracer *tr)
  */
 static int read_lib_counts(struct tracer *tr)
 {
-	__u64 *addrs;
-	int n, err;
+	__u64 addr, unused;
+	size_t pos = 0;
+	int err = 0;
 
-	err = model__core_maps(tr->m, &addrs, &n);
-	if (err)
-		return err;
-	for (int i = 0; i < n && !err; i++) {
+	while (!err && u64map__next(&tr->core_maps, &pos, &addr, &unused)) {
 		struct cmap c;
 		struct iovec local = { .iov_base = &c, .iov_len = sizeof(c) };
-		struct iovec remote = { .iov_base = (void *)addrs[i], .iov_len = sizeof(c) };
+		struct iovec remote = { .iov_base = (void *)addr, .iov_len = sizeof(c) };
 
 		/* the map may be freed meanwhile (its destroy record says so): skip it */
 		if (process_vm_readv(tr->pid, &local, 1, &remote, 1, 0) != sizeof(c))
 			continue;
-		err = model__set_lib_counts(tr->m, addrs[i], c.inserts, c.deletes, c.count);
+		err = sink__lib_counts(tr->sink, addr, c.inserts, c.deletes, c.count);
 	}
-	free(addrs);
 	return err;
 }
 
 int tracer__start(const struct args *a, const struct target *t, const struct probe_plan *plan,
-		  struct model *m, struct trace_writer *w, struct tracer **out)
+		  const struct sink *sink, struct tracer **out)
 {
 	struct tracer *tr = calloc(1, sizeof(*tr));
 	int err;
@@ -279,8 +279,7 @@ int tracer__start(const struct args *a, const struct target *t, const struct pro
 	*out = NULL;
 	if (!tr)
 		return -ENOMEM;
-	tr->m = m;
-	tr->w = w;
+	tr->sink = sink;
 	tr->pid = t->pid;
 	tr->ncpus = libbpf_num_possible_cpus();
 	tr->sz = symbolizer__new();
@@ -310,11 +309,8 @@ int tracer__start(const struct args *a, const struct target *t, const struct pro
 	err = attacher__attach(tr->at, t, plan);
 	if (err)
 		goto cleanup;
-	if (attacher__sampled(tr->at)) {
-		model__info(m)->budget_pct = a->budget_pct;
-		model__info(m)->duty = 1;
-		model__info(m)->lib_counts = true;
-	}
+	tr->budget_pct = a->budget_pct;
+	tr->duty = 1;
 
 	/* poll: records arrive without wakeups; the main loop polls on a timeout */
 	tr->rb = ring_buffer__new(attacher__events_fd(tr->at), on_record, tr, NULL);
@@ -391,11 +387,9 @@ static int sync_counts(struct tracer *tr)
 			if (vals[c].evac_max_ns > sum.evac_max_ns)
 				sum.evac_max_ns = vals[c].evac_max_ns;
 		}
-		err = model__set_counts(tr->m, key, &sum);
+		err = sink__counts(tr->sink, key, &sum);
 		if (err)
 			break;
-		if (tr->w && !tr->write_err)
-			tr->write_err = trace_writer__counts(tr->w, key, &sum);
 	}
 	free(vals);
 	return err;
@@ -408,14 +402,12 @@ int tracer__sync(struct tracer *tr)
 
 	if (err < 0)
 		return err;
-	attacher__drops(tr->at, dropped);
-	model__set_dropped(tr->m, dropped);
 	err = sync_counts(tr);
 	if (!err && attacher__sampled(tr->at))
 		err = read_lib_counts(tr);
-	if (!err && tr->w && !tr->write_err)
-		tr->write_err = trace_writer__drops(tr->w, dropped) ?: trace_writer__flush(tr->w);
-	return err;
+	/* last: a trace file flushes with the loss counters */
+	attacher__drops(tr->at, dropped);
+	return err ?: sink__dropped(tr->sink, dropped);
 }
 
 void tracer__free(struct tracer *tr)
@@ -427,6 +419,8 @@ void tracer__free(struct tracer *tr)
 	symbolizer__free(tr->sz);
 	unwinder__free(tr->uw);
 	free(tr->stack_of);
+	free(tr->grwlock_stack);
+	u64map__free(&tr->core_maps);
 	lockid__free(tr->li);
 	free(tr);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The live collector: loads maptrace's BPF programs, attaches them to one process, and feeds
- * what they record into a model.
+ * The live collector: loads maptrace's BPF programs (attach.c), attaches them to one process,
+ * decodes what they record once (mt_event.h), symbolizes its stacks and feeds it all to a sink
+ * (sink.h: the model, and the trace file with -o).
  */
 #ifndef MT_TRACER_H
 #define MT_TRACER_H
@@ -12,29 +13,29 @@
 
 struct tracer;
 
-struct trace_writer;
 struct probe_plan;
+struct sink;
 
 /**
  * tracer__start() - open, configure, load and attach the BPF programs for @t.
  * @plan: the profile probes to attach (NULL or empty: none).
- * @w: when not NULL, every record, stack and counter snapshot is also written there (the
- * caller has written the metadata and writes the end record).
+ * @sink: where every stack, record, name, alias, counter snapshot and loss count goes (the
+ * caller sends the run's metadata: sink__info(), sink__end()).  It must outlive the tracer.
  * Prints a one-line message naming the problem and its fix on failure.
  * Return: 0 and *@out, or a negative errno.
  */
 int tracer__start(const struct args *a, const struct target *t, const struct probe_plan *plan,
-		  struct model *m, struct trace_writer *w, struct tracer **out);
+		  const struct sink *sink, struct tracer **out);
 
 /**
  * tracer__poll() - wait up to @timeout_ms for records and feed every available one to the
- * model.  Return: records consumed, or a negative errno.
+ * sink.  Return: records consumed, or a negative errno.
  */
 int tracer__poll(struct tracer *tr, int timeout_ms);
 
 /**
- * tracer__sync() - drain the ring buffer and copy the kernel's per-map counters and loss
- * counters into the model (and the trace file), so a report built next is complete.
+ * tracer__sync() - drain the ring buffer and send the kernel's per-map counters and loss
+ * counters to the sink, so a report built next is complete.
  */
 int tracer__sync(struct tracer *tr);
 
@@ -44,6 +45,13 @@ int tracer__sync(struct tracer *tr);
  * from the poll loop.  Return: 0 or a negative errno.
  */
 int tracer__duty(struct tracer *tr);
+
+/**
+ * tracer__sampling() - with --overhead-budget, put the bound, the share of time the
+ * per-operation probes were attached, and lib_counts (figures read from the library's own
+ * counters) in @info; without it, leave @info as it is.
+ */
+void tracer__sampling(const struct tracer *tr, struct run_info *info);
 
 /** tracer__traces_probe() - does maptrace attach to the library's USDT probe @name? */
 bool tracer__traces_probe(const char *name);

@@ -78,6 +78,62 @@ int u64map__put(struct u64map *m, __u64 key, __u64 val)
 	return 0;
 }
 
+/* Is slot @k (an entry's home) outside the probe run (@hole, @j]?  Then @j may fill @hole. */
+static bool may_fill(size_t hole, size_t j, size_t k)
+{
+	return hole <= j ? k <= hole || k > j : k <= hole && k > j;
+}
+
+bool u64map__del(struct u64map *m, __u64 key)
+{
+	size_t mask = m->cap - 1, hole, j;
+
+	if (!key) {
+		bool had = m->has_zero;
+
+		m->has_zero = false;
+		return had;
+	}
+	if (!m->cap)
+		return false;
+	for (hole = mix64(key) & mask; m->keys[hole] != key; hole = (hole + 1) & mask)
+		if (!m->keys[hole])
+			return false;
+	/* linear probing without tombstones: shift later entries of the run back into the hole */
+	for (j = (hole + 1) & mask; m->keys[j]; j = (j + 1) & mask) {
+		if (may_fill(hole, j, mix64(m->keys[j]) & mask)) {
+			m->keys[hole] = m->keys[j];
+			m->vals[hole] = m->vals[j];
+			hole = j;
+		}
+	}
+	m->keys[hole] = 0;
+	m->vals[hole] = 0;
+	m->len--;
+	return true;
+}
+
+bool u64map__next(const struct u64map *m, size_t *pos, __u64 *key, __u64 *val)
+{
+	/* slots first, then the zero key at position cap */
+	while (*pos < m->cap) {
+		size_t i = (*pos)++;
+
+		if (m->keys[i]) {
+			*key = m->keys[i];
+			*val = m->vals[i];
+			return true;
+		}
+	}
+	if (*pos == m->cap && m->has_zero) {
+		(*pos)++;
+		*key = 0;
+		*val = m->zero_val;
+		return true;
+	}
+	return false;
+}
+
 void u64map__free(struct u64map *m)
 {
 	free(m->keys);

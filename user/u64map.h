@@ -24,6 +24,16 @@ bool u64map__get(const struct u64map *m, __u64 key, __u64 *val);
 /** u64map__put() - set @key to @val.  Return: 0 or -ENOMEM (the map is unchanged). */
 int u64map__put(struct u64map *m, __u64 key, __u64 val);
 
+/** u64map__del() - remove @key.  Return: whether it was there. */
+bool u64map__del(struct u64map *m, __u64 key);
+
+/**
+ * u64map__next() - the next entry after cursor *@pos (start it at 0), in no particular order.
+ * Entries must not be added or removed while iterating.
+ * Return: true with *@key and *@val set, false past the last one.
+ */
+bool u64map__next(const struct u64map *m, size_t *pos, __u64 *key, __u64 *val);
+
 /** u64map__free() - free the table's memory; it is empty (and reusable) afterwards. */
 void u64map__free(struct u64map *m);
 

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+/* Lock kind and mode from a futex wait's stack and expected value.  See lockkind.h. */
+#include <string.h>
+#include "lockkind.h"
+#include "maptrace.h"
+#include "stack.h"
+
+/* The kind of lock the functions on a waiting stack take, and the mode when they say. */
+static int kind_from_frames(const struct mt_frame *frames, int nframes, __u32 *mode)
+{
+	*mode = MT_MODE_UNKNOWN;
+	for (int i = 0; i < nframes; i++) {
+		const char *f = frames[i].func;
+
+		if (strstr(f, "rwlock_rd") || strstr(f, "rw_lock_reader") ||
+		    strstr(f, "rw_lock_read")) {
+			*mode = MT_MODE_READ;
+			return MT_LOCK_RWLOCK;
+		}
+		if (strstr(f, "rwlock_wr") || strstr(f, "rw_lock_writer")) {
+			*mode = MT_MODE_WRITE;
+			return MT_LOCK_RWLOCK;
+		}
+		if (strstr(f, "cond_wait") || strstr(f, "cond_timedwait") || strstr(f, "cond_clockwait"))
+			return MT_LOCK_CONDVAR;
+		if (strstr(f, "mutex_lock") || strstr(f, "lll_lock_wait") || strstr(f, "rec_mutex")) {
+			*mode = MT_MODE_WRITE;
+			return MT_LOCK_MUTEX;
+		}
+	}
+	return MT_LOCK_FUTEX;
+}
+
+/*
+ * The mode of a wait whose stack does not say, from the word and the value expected.  A mutex
+ * is taken to write.  glibc's pthread_rwlock_t (GLib's GRWLock uses one) is 8-byte aligned;
+ * readers wait on __wrphase_futex (offset 8) for a write phase to end, expecting 1 | FUTEX_USED
+ * (3), writers on it for a read phase to end, expecting FUTEX_USED (2), or on __writers_futex
+ * (offset 12, so 4 mod 8) for another writer.
+ */
+static __u32 mode_from_word(int kind, __u64 word, int val)
+{
+	if (kind == MT_LOCK_MUTEX)
+		return MT_MODE_WRITE;
+	if (kind != MT_LOCK_RWLOCK || val < 0)
+		return MT_MODE_UNKNOWN;
+	if (word % 8 == 4)
+		return MT_MODE_WRITE;
+	return val == 3 ? MT_MODE_READ : val == 2 ? MT_MODE_WRITE : MT_MODE_UNKNOWN;
+}
+
+__u32 lockkind__futex_wait(struct lock_guess *g, const struct mt_frame *frames, int nframes,
+			   __u64 word, int val)
+{
+	__u32 mode;
+	int kind = kind_from_frames(frames, nframes, &mode);
+
+	if (val >= 0 && val < 8)
+		g->vals_seen |= 1u << val;
+	if (kind != MT_LOCK_FUTEX && (g->kind == MT_LOCK_FUTEX || g->guessed)) {
+		g->kind = kind;
+		g->guessed = false;
+	} else if ((g->kind == MT_LOCK_FUTEX || g->guessed) && (g->vals_seen & 1u << 2)) {
+		/*
+		 * No stack says: a word expected to be 2 is a contended lll mutex's (its states are
+		 * 0, 1, 2), unless it was also expected to be 3, which a glibc rwlock's
+		 * __wrphase_futex is (readers 3, writers 2).
+		 */
+		g->kind = g->vals_seen & 1u << 3 ? MT_LOCK_RWLOCK : MT_LOCK_MUTEX;
+		g->guessed = true;
+	}
+	return mode == MT_MODE_UNKNOWN ? mode_from_word(g->kind, word, val) : mode;
+}
+
+bool lockkind__grwlock_stack(const struct mt_frame *frames, int nframes)
+{
+	for (int i = 0; i < nframes; i++) {
+		if (!strcmp(frames[i].func, "g_rw_lock_reader_lock") ||
+		    !strcmp(frames[i].func, "g_rw_lock_writer_lock"))
+			return true;
+	}
+	return false;
+}

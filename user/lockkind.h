@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What kind of lock a futex wait is for (mutex, rwlock, condition variable), and in which mode
+ * (read or write), from the functions on the waiting stack and the value the wait expected the
+ * word to hold.  Pure functions of a record and its stack: the model applies them live and in a
+ * replay alike.  The half of lock identification that reads a live process is lockid.h.
+ */
+#ifndef MT_LOCKKIND_H
+#define MT_LOCKKIND_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+struct mt_frame;
+
+enum mt_lock_kind {
+	MT_LOCK_FUTEX = 0, /* a futex of unknown kind */
+	MT_LOCK_MUTEX = 1,
+	MT_LOCK_RWLOCK = 2,
+	MT_LOCK_CONDVAR = 3,
+};
+
+/* What the waits on one lock have said of its kind so far.  Zero-initialised: nothing. */
+struct lock_guess {
+	int kind;	/* enum mt_lock_kind */
+	bool guessed;	/* from futex values, not a stack: a stack may still correct it */
+	__u8 vals_seen; /* bit N: a wait on it expected N (N < 8) */
+};
+
+/**
+ * lockkind__futex_wait() - fold one futex wait on @word into @g: the wait's stack (@frames,
+ * leaf first; NULL and 0 when it has none) and the value it expected (@val, -1 unrecorded).
+ * A stack that names a lock function decides; without one, a word expected to be 2 is a
+ * contended mutex, or an rwlock when it was also expected to be 3.
+ * Return: the wait's mode (enum mt_lock_mode).
+ */
+__u32 lockkind__futex_wait(struct lock_guess *g, const struct mt_frame *frames, int nframes,
+			   __u64 word, int val);
+
+/**
+ * lockkind__grwlock_stack() - do these frames (a wait's stack, leaf first) pass through GLib's
+ * g_rw_lock_reader_lock or g_rw_lock_writer_lock?
+ */
+bool lockkind__grwlock_stack(const struct mt_frame *frames, int nframes);
+
+#endif /* MT_LOCKKIND_H */

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The model's state, shared by its two halves: model.c aggregates events into it,
+ * model_snapshot.c folds it into report rows.  Nothing else includes this header.
+ */
+#ifndef MT_MODEL_INT_H
+#define MT_MODEL_INT_H
+
+#include "model.h"
+#include "u64map.h"
+
+/* Costs per stack, for one map or lock: few distinct stacks each, so a plain array. */
+struct stack_costs {
+	struct mt_stack_cost *v;
+	int n, cap;
+};
+
+/* One core map (or a concurrent map's own record) as seen in the events. */
+struct map_state {
+	__u64 addr;
+	struct map_state *parent; /* the concurrent map instance it belongs to, NULL if none */
+	int row;		  /* report row, while a report is built */
+	int variant;
+	bool create_seen;
+	bool destroyed;
+	__u64 hint;
+	int created_stack;
+	bool B_known;
+	__u32 B;
+	__u64 grows, same_size_grows, grows_done;
+	__u64 evacuated, moved;
+	__u64 alloc_ns, evac_ns, max_step_ns;
+	__u64 promotions;
+	__u64 peak_count;
+	__u64 sizes[MT_MAX_SIZES];
+	int nsizes;
+	int lib;	   /* 0: cmap's USDT probes; else the profile index */
+	const char *name;  /* interned; NULL when unnamed */
+	__u64 size;	   /* profile maps: current size, 0 unknown */
+	__u64 shrinks;
+	__u64 rehash_steps, rehash_elapsed_ns;
+	struct mt_map_counts counts;
+	struct hist grow_hist;
+	struct stack_costs grow_stacks;
+};
+
+struct lock_state {
+	__u64 addr;
+	const char *name; /* interned; NULL when unnamed */
+	struct lock_guess g; /* its kind, as far as its waits told */
+	__u64 map;
+	bool from_library;
+	__u64 contentions, wait_ns;
+	__u64 read_contentions, read_wait_ns, write_contentions, write_wait_ns;
+	struct hist hist;
+	struct stack_costs stacks;
+};
+
+struct model {
+	struct run_info info;
+	struct map_state **maps;
+	int nmaps, cap_maps;
+	struct u64map map_idx;
+	struct lock_state **locks;
+	int nlocks, cap_locks;
+	struct u64map lock_idx;
+	struct u64map lock_alias; /* futex word -> the lock it belongs to (model__alias_lock) */
+	struct mt_stack *stacks;
+	int nstacks, cap_stacks;
+	struct u64map stack_idx; /* hash of a stack's ips -> first stack with that hash */
+	char **strings;		/* interned strings, for freeing */
+	int nstrings, cap_strings;
+	struct u64map string_idx;
+	__u64 dropped[MT_DROP_MAX];
+	__u64 events;
+	__u64 unknown_records;
+	bool keep_events;
+	struct model_event *event_log;
+	size_t nevent_log, cap_event_log;
+	__u64 futex_waits_in_lib;
+};
+
+/** model__intern() - @s copied once into the model (equal strings share it); NULL on ENOMEM. */
+const char *model__intern(struct model *m, const char *s);
+
+/** map_state__count() - a core map's live entries, -1 when its creation was not seen. */
+__s64 map_state__count(const struct map_state *s);
+
+#endif /* MT_MODEL_INT_H */

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The model's snapshot: core maps folded into their concurrent map, rows sorted by cost,
+ * percentiles, creation sites named.  See model__snapshot() in model.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cmap.h"
+#include "model_int.h"
+
+static int cmp_cost_desc(const void *a, const void *b)
+{
+	const struct mt_stack_cost *x = a, *y = b;
+
+	if (x->ns != y->ns)
+		return x->ns < y->ns ? 1 : -1;
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return x->stack - y->stack;
+}
+
+/* Copy the costliest stacks of @sc into @top; returns how many. */
+static int stack_costs__top(const struct stack_costs *sc, struct mt_stack_cost *top, int max)
+{
+	struct mt_stack_cost *tmp;
+	int n = sc->n < max ? sc->n : max;
+
+	if (!sc->n)
+		return 0;
+	tmp = malloc(sc->n * sizeof(*tmp));
+	if (!tmp)
+		return 0;
+	memcpy(tmp, sc->v, sc->n * sizeof(*tmp));
+	qsort(tmp, sc->n, sizeof(*tmp), cmp_cost_desc);
+	memcpy(top, tmp, n * sizeof(*tmp));
+	free(tmp);
+	return n;
+}
+
+/* Is this frame inside the map library itself (so not "where the map was created")? */
+static bool frame_in_library(const struct mt_frame *f)
+{
+	const char *base = strrchr(f->module, '/');
+
+	base = base ? base + 1 : f->module;
+	return !strncmp(f->func, "cmap_", 5) || !strncmp(f->func, "ccmap_", 6) ||
+	       !strcmp(f->file, "cmap.c") || !strcmp(f->file, "ccmap.c") ||
+	       !strncmp(base, "libcmap", 7);
+}
+
+static const char *created_at(struct model *m, int stack)
+{
+	char buf[512];
+	const struct mt_frame *f = NULL;
+
+	if (stack < 0 || stack >= m->nstacks)
+		return "";
+	for (int i = 0; i < m->stacks[stack].nframes; i++) {
+		if (!frame_in_library(&m->stacks[stack].frames[i])) {
+			f = &m->stacks[stack].frames[i];
+			break;
+		}
+	}
+	if (!f)
+		return "";
+	if (*f->func && *f->file)
+		snprintf(buf, sizeof(buf), "%s (%s:%u)", f->func, f->file, f->line);
+	else if (*f->func)
+		snprintf(buf, sizeof(buf), "%s+0x%llx", f->func, (unsigned long long)f->offset);
+	else
+		snprintf(buf, sizeof(buf), "%s+0x%llx", *f->module ? f->module : "?",
+			 (unsigned long long)f->ip);
+	return model__intern(m, buf) ?: "";
+}
+
+/* Add one core map's figures into a report row. */
+static void fold_map(struct map_report *row, const struct map_state *s, bool live_sum)
+{
+	__s64 count = map_state__count(s);
+
+	row->inserts += s->counts.inserts;
+	row->deletes += s->counts.deletes;
+	row->sync_hits += s->counts.sync_hits;
+	row->sync_misses += s->counts.sync_misses;
+	row->grows += s->grows;
+	row->same_size_grows += s->same_size_grows;
+	row->grows_done += s->grows_done;
+	/* steps the kernel summed under ring-buffer pressure count like the others */
+	row->evacuated += s->evacuated + s->counts.evac_steps;
+	row->evac_summed += s->counts.evac_steps;
+	row->moved += s->moved + s->counts.evac_moved;
+	row->alloc_ns_total += s->alloc_ns;
+	row->evac_ns_total += s->evac_ns + s->counts.evac_ns;
+	row->grow_ns_total += s->alloc_ns + s->evac_ns + s->counts.evac_ns;
+	if (s->max_step_ns > row->grow_ns_max)
+		row->grow_ns_max = s->max_step_ns;
+	if (s->counts.evac_max_ns > row->grow_ns_max)
+		row->grow_ns_max = s->counts.evac_max_ns;
+	row->promotions += s->promotions;
+	row->lookups += s->counts.lookups;
+	row->shrinks += s->shrinks;
+	row->rehash_steps += s->rehash_steps;
+	row->rehash_elapsed_ns += s->rehash_elapsed_ns;
+	hist__merge(&row->grow_hist, &s->grow_hist);
+	if (s->lib) {
+		/* a profile map: sizes in the library's own unit, entries unknown */
+		row->size = s->size;
+		row->buckets = s->size;
+		row->B = s->size && !(s->size & (s->size - 1)) ? (__u32)__builtin_ctzll(s->size) : 0;
+		row->peak_count = s->peak_count;
+		row->count = -1;
+		return;
+	}
+	/*
+	 * A concurrent map's own record has no buckets (its inner maps do); an inner map freed
+	 * while its map lives on (an old sync snapshot) holds nothing now; a freed map keeps the
+	 * state it ended in.
+	 */
+	if ((s->destroyed && s->parent && !s->parent->destroyed) || !s->B_known ||
+	    s->variant > CMAP_PLAIN)
+		return;
+	/* sync maps keep the same keys in snapshot and dirty map: take the fullest, not the sum */
+	if (live_sum) {
+		row->buckets += 1ULL << s->B;
+		if (row->count >= 0)
+			row->count = count < 0 ? -1 : row->count + count;
+		row->peak_count += s->peak_count;
+	} else if (count > row->count || (1ULL << s->B) > row->buckets) {
+		row->buckets = 1ULL << s->B;
+		row->count = count;
+		row->peak_count = s->peak_count;
+	}
+	if (s->B > row->B)
+		row->B = s->B;
+	row->size = row->buckets;
+	row->capacity = row->buckets * CMAP_LOAD_NUM / CMAP_LOAD_DEN;
+}
+
+static int cmp_maps(const void *a, const void *b)
+{
+	const struct map_report *x = a, *y = b;
+
+	if (x->grow_ns_total != y->grow_ns_total)
+		return x->grow_ns_total < y->grow_ns_total ? 1 : -1;
+	if (x->grows != y->grows)
+		return x->grows < y->grows ? 1 : -1;
+	if (x->inserts != y->inserts)
+		return x->inserts < y->inserts ? 1 : -1;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static int cmp_locks(const void *a, const void *b)
+{
+	const struct lock_report *x = a, *y = b;
+
+	if (x->wait_ns != y->wait_ns)
+		return x->wait_ns < y->wait_ns ? 1 : -1;
+	if (x->contentions != y->contentions)
+		return x->contentions < y->contentions ? 1 : -1;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+char *run_info__library(const struct run_info *info, unsigned int lib, char *buf, size_t size)
+{
+	const char *p = info->libraries;
+
+	if (!lib || !*p) {
+		snprintf(buf, size, "%s", lib ? "?" : "cmap");
+		return buf;
+	}
+	/* "cmap,glib,redis": the lib-th name after the first */
+	for (unsigned int i = 0; i < lib && p; i++) {
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	if (p)
+		snprintf(buf, size, "%.*s", (int)strcspn(p, ","), p);
+	else
+		snprintf(buf, size, "?");
+	return buf;
+}
+
+static int build_maps(struct model *m, struct report *r)
+{
+	char lib[64];
+
+	r->maps = calloc(m->nmaps ? m->nmaps : 1, sizeof(*r->maps));
+	if (!r->maps)
+		return -ENOMEM;
+	/* one row per top-level map instance, in creation order */
+	for (int i = 0; i < m->nmaps; i++) {
+		struct map_state *s = m->maps[i];
+		struct map_report *row;
+
+		if (s->parent)
+			continue;
+		s->row = r->nmaps;
+		row = &r->maps[r->nmaps++];
+		row->addr = s->addr;
+		row->library = model__intern(m, run_info__library(&m->info, (unsigned int)s->lib, lib,
+							   sizeof(lib)));
+		if (!row->library)
+			return -ENOMEM;
+		row->name = s->name ? s->name : "";
+		row->sizes_in_slots = s->lib != 0;
+		row->variant = s->variant;
+		row->create_seen = s->create_seen;
+		row->hint = s->hint;
+		row->created_stack = s->created_stack;
+		row->created_at = created_at(m, s->created_stack);
+	}
+	for (int i = 0; i < m->nmaps; i++) {
+		const struct map_state *s = m->maps[i];
+		struct map_report *row = &r->maps[(s->parent ?: s)->row];
+
+		if (s->parent)
+			row->inner_maps++;
+		fold_map(row, s, row->variant != CMAP_SYNC);
+		/* the size path of the inner map that grew most stands for the whole map */
+		if (s->nsizes > row->nsizes) {
+			memcpy(row->sizes, s->sizes, sizeof(row->sizes));
+			row->nsizes = s->nsizes;
+		}
+		if (s->grow_stacks.n) {
+			struct mt_stack_cost tmp[MT_TOP_STACKS * 2];
+			int n = row->ntop;
+
+			memcpy(tmp, row->top_stacks, n * sizeof(tmp[0]));
+			n += stack_costs__top(&s->grow_stacks, tmp + n, MT_TOP_STACKS);
+			qsort(tmp, n, sizeof(tmp[0]), cmp_cost_desc);
+			row->ntop = n < MT_TOP_STACKS ? n : MT_TOP_STACKS;
+			memcpy(row->top_stacks, tmp, row->ntop * sizeof(tmp[0]));
+		}
+	}
+	for (int i = 0; i < r->nmaps; i++) {
+		/*
+		 * Unknown when the creation was not seen; and a sync map copies its snapshot into
+		 * each new dirty map, so no insert/delete count adds up to its size.
+		 */
+		if (!r->maps[i].create_seen || r->maps[i].variant == CMAP_SYNC)
+			r->maps[i].count = -1;
+	}
+	qsort(r->maps, r->nmaps, sizeof(*r->maps), cmp_maps);
+	return 0;
+}
+
+static int build_locks(struct model *m, struct report *r)
+{
+	r->locks = calloc(m->nlocks ? m->nlocks : 1, sizeof(*r->locks));
+	if (!r->locks)
+		return -ENOMEM;
+	for (int i = 0; i < m->nlocks; i++) {
+		const struct lock_state *l = m->locks[i];
+		struct lock_report *row = &r->locks[r->nlocks++];
+
+		row->addr = l->addr;
+		row->kind = l->g.kind;
+		row->map = l->map;
+		row->from_library = l->from_library;
+		row->name = l->name ? l->name : "";
+		row->contentions = l->contentions;
+		row->wait_ns = l->wait_ns;
+		row->read_contentions = l->read_contentions;
+		row->read_wait_ns = l->read_wait_ns;
+		row->write_contentions = l->write_contentions;
+		row->write_wait_ns = l->write_wait_ns;
+		row->hist = l->hist;
+		row->p50_ns = hist__percentile(&l->hist, 50);
+		row->p99_ns = hist__percentile(&l->hist, 99);
+		row->max_ns = l->hist.max;
+		row->ntop = stack_costs__top(&l->stacks, row->top_stacks, MT_TOP_STACKS);
+	}
+	qsort(r->locks, r->nlocks, sizeof(*r->locks), cmp_locks);
+	return 0;
+}
+
+int model__snapshot(struct model *m, bool final, struct report **out)
+{
+	struct report *r = calloc(1, sizeof(*r));
+	int err;
+
+	*out = NULL;
+	if (!r)
+		return -ENOMEM;
+	r->info = m->info;
+	r->final = final;
+	r->events = m->events;
+	r->futex_waits_in_lib = m->futex_waits_in_lib;
+	memcpy(r->dropped, m->dropped, sizeof(r->dropped));
+	r->stacks = m->stacks;
+	r->nstacks = m->nstacks;
+	r->event_log = m->event_log;
+	r->nevent_log = m->nevent_log;
+	err = build_maps(m, r);
+	if (!err)
+		err = build_locks(m, r);
+	if (err) {
+		free(r->maps);
+		free(r->locks);
+		free(r);
+		return err;
+	}
+	*out = r;
+	return 0;
+}
+
