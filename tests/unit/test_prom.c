@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit test of user/prom.c, no root needed: the exposition of hand-built reports (exact lines,
- * bucket placement, cumulative buckets, +Inf == _count, _sum in seconds, escaping, top-N
- * folding into "other" with exact totals, monotonic counters when the top N changes, restarts
- * under a new pid), `promtool check metrics` on it when promtool is installed, and the
- * /metrics server on loopback (headers, 404/405/400/431/503, idle and half-open clients, a
- * full connection table, 50 concurrent clients x 100 requests, bad addresses, a port in use).
+ * Unit test of user/prom.c, prom_text.c and prom_http.c, no root needed: the exposition of
+ * hand-built reports (exact lines, bucket placement, cumulative buckets, +Inf == _count, _sum
+ * in seconds, escaping, top-N folding into "other" with exact totals, monotonic counters when
+ * the top N changes, restarts under a new pid), `promtool check metrics` on it when promtool
+ * is installed, and the /metrics server on loopback (headers, 404/405/400/431/503, idle and
+ * half-open clients, a full connection table, 50 concurrent clients x 100 requests, bad
+ * addresses, a port in use).
  * Prints one "ok - ..." or "not ok - ..." line per check and exits non-zero on any failure.
  */
 #include <arpa/inet.h>
