@@ -1,70 +1,73 @@
 // SPDX-License-Identifier: MIT
 /*
- * The /metrics server: serves the latest published exposition over HTTP/1.1 from a thread of
- * its own.  prom_http.h has the interface; docs/prometheus.md what a scraper sees.
+ * The /metrics server on libmicrohttpd (MHD): MHD parses HTTP and runs the connections on one
+ * thread of its own; this file picks the responses, bounds what a client can hold, and owns the
+ * listening socket so that a bad --listen fails with a message that names the fix.
+ * prom_http.h has the interface; docs/prometheus.md what a scraper sees.
  */
-#define _GNU_SOURCE /* accept4 */
+#define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <linux/types.h>
+#include <microhttpd.h>
 #include "prom_http.h"
 
 /*
- * One thread polls the listening socket, an eventfd that wakes it to stop, and a small table
- * of non-blocking connections, each with a deadline: a client that does not finish its
- * request in READ_TIMEOUT_MS, or does not take its response in WRITE_TIMEOUT_MS, is dropped,
- * so a slow or half-open client costs one slot and never blocks another scrape.  When the
- * table is full, a new connection evicts the oldest one still sending its request.  Tracing
- * runs on other threads and only ever takes the body mutex to swap a pointer.
+ * The limits, each for a reason:
+ *
+ * MAX_CONNS: a scraper needs one connection at a time; 64 leave room for a few Prometheus
+ * servers, curl and a burst of clients, while bounding descriptors and memory (MAX_CONNS x
+ * CONN_MEMORY, 512 KiB) whatever clients do.  MHD stops accepting at the limit, so a table
+ * full of idle or half-open clients would lock scrapes out until they time out: the moment
+ * it fills, the oldest connection still sending its request is shut down (conn__evict()),
+ * and the slot it frees goes to the next client waiting in the listen backlog.
+ *
+ * CONN_MEMORY: MHD keeps a connection's request, the parsed headers and the response's
+ * headers in one pool of this size, so no request makes a connection cost more.  A request
+ * of up to 7,968 bytes, or about 100 header lines, fits; one over about 8,150 bytes gets 431,
+ * and one in between is closed unanswered (no room left for the 431).  A scrape request is a
+ * few hundred bytes and under ten header lines.
+ *
+ * IDLE_TIMEOUT_S: MHD drops a connection after this long without a byte either way: a
+ * client that goes silent before finishing its request, or stops taking its response, gives
+ * its slot back within 5 s even when nobody else is waiting for it.
+ *
+ * WRITE_TIMEOUT_MS: a client that takes its response a few bytes every few seconds never
+ * goes idle; when the table is full, one that has had this long is shut down as well.
+ *
+ * No per-address limit (MHD_OPTION_PER_IP_CONNECTION_LIMIT): the scraper and whatever hogs
+ * connections often share an address (127.0.0.1, a NAT), so it would lock out the scraper
+ * as readily as the hog; evicting the oldest idle connection does not.
  */
 #define MAX_CONNS	 64
-#define REQ_MAX		 8192  /* request line and headers */
-#define READ_TIMEOUT_MS	 5000  /* from accept to the end of the headers */
-#define WRITE_TIMEOUT_MS 10000 /* to take the whole response */
-#define LINGER_MS	 1000  /* after the response, to read what the client still sends */
+#define CONN_MEMORY	 (8 * 1024)
+#define IDLE_TIMEOUT_S	 5
+#define WRITE_TIMEOUT_MS 10000
 
-/* One published exposition, shared by the scrapes that serve it. */
-struct prom_body {
-	int refs; /* under prom_server.lock */
-	size_t len;
-	char data[];
-};
-
-enum conn_state { CONN_FREE, CONN_READ, CONN_WRITE, CONN_LINGER };
-
+/* A connection MHD runs, as conn__evict() sees it.  Only MHD's thread touches these. */
 struct conn {
-	int fd;
-	enum conn_state state;
-	__u64 deadline; /* CLOCK_MONOTONIC ns */
-	char *req;	/* REQ_MAX bytes while reading */
-	size_t rlen;
-	char head[512]; /* status line, headers, and an error's short body */
-	size_t hlen;
-	struct prom_body *body; /* NULL for errors and HEAD */
-	size_t off;		/* bytes of head + body sent */
+	int fd;	     /* -1: the slot is free */
+	bool served; /* its request reached on_request(): it is taking its response */
+	__u64 since; /* CLOCK_MONOTONIC ns: accepted, or once served, when its request came */
 };
 
 struct prom_server {
-	int lfd, wakefd, port;
-	__u64 accept_resume; /* when accept() ran out of descriptors: retry from then */
-	pthread_t thread;
-	atomic_bool stop;
+	struct MHD_Daemon *mhd;
+	int port;
 	pthread_mutex_t lock;
-	struct prom_body *body; /* the latest published text, NULL before the first */
+	struct MHD_Response *metrics; /* under lock: the latest published text, NULL before */
+	/* the answers that never change, shared by every connection */
+	struct MHD_Response *not_found, *not_allowed, *bad_request, *unavailable;
 	struct conn conns[MAX_CONNS];
 };
 
@@ -76,314 +79,154 @@ static __u64 mono_ns(void)
 	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
 }
 
-static void body__put(struct prom_server *s, struct prom_body *b)
-{
-	bool last;
-
-	if (!b)
-		return;
-	pthread_mutex_lock(&s->lock);
-	last = --b->refs == 0;
-	pthread_mutex_unlock(&s->lock);
-	if (last)
-		free(b);
-}
-
-static void conn__close(struct prom_server *s, struct conn *c)
-{
-	close(c->fd);
-	free(c->req);
-	body__put(s, c->body);
-	memset(c, 0, sizeof(*c));
-	c->fd = -1;
-}
-
-static void conn__respond(struct conn *c, int status, const char *reason, const char *extra,
-			  const char *msg)
-{
-	c->hlen = snprintf(c->head, sizeof(c->head),
-			   "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
-			   "Content-Length: %zu\r\n%sConnection: close\r\n\r\n%s",
-			   status, reason, strlen(msg), extra, msg);
-}
-
-/* The request is complete in c->req: choose the response. */
-static void conn__route(struct prom_server *s, struct conn *c)
-{
-	char *line = c->req, *eol = strchr(line, '\n'), *method, *target, *version, *p;
-	bool head;
-	size_t n;
-
-	*eol = '\0';
-	if (eol > line && eol[-1] == '\r')
-		eol[-1] = '\0';
-	/* request-line = method SP request-target SP HTTP-version */
-	method = line;
-	target = strchr(method, ' ');
-	version = target ? strchr(target + 1, ' ') : NULL;
-	if (!target || !version || strchr(version + 1, ' ') || target == method ||
-	    version == target + 1 || strncmp(version + 1, "HTTP/1.", 7) || target[1] != '/')
-		goto bad;
-	for (p = method; p < target; p++) {
-		if (*p < 'A' || *p > 'Z')
-			goto bad;
-	}
-	/* every header line needs a colon */
-	for (p = eol + 1; *p && *p != '\r' && *p != '\n'; p = strchr(p, '\n') + 1) {
-		char *end = strchr(p, '\n');
-
-		if (!memchr(p, ':', end - p))
-			goto bad;
-	}
-	*target++ = '\0';
-	*version = '\0';
-	head = !strcmp(method, "HEAD");
-	if (!head && strcmp(method, "GET")) {
-		conn__respond(c, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n",
-			      "maptrace serves GET /metrics only\n");
-		return;
-	}
-	n = strcspn(target, "?");
-	if (n != strlen("/metrics") || strncmp(target, "/metrics", n)) {
-		conn__respond(c, 404, "Not Found", "", "maptrace serves /metrics only\n");
-		return;
-	}
-	pthread_mutex_lock(&s->lock);
-	c->body = s->body;
-	if (c->body)
-		c->body->refs++;
-	pthread_mutex_unlock(&s->lock);
-	if (!c->body) {
-		conn__respond(c, 503, "Service Unavailable", "Retry-After: 1\r\n",
-			      "maptrace has no metrics yet\n");
-		return;
-	}
-	c->hlen = snprintf(c->head, sizeof(c->head),
-			   "HTTP/1.1 200 OK\r\n"
-			   "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
-			   "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-			   c->body->len);
-	if (head) {
-		body__put(s, c->body);
-		c->body = NULL;
-	}
-	return;
-bad:
-	conn__respond(c, 400, "Bad Request", "", "malformed HTTP request\n");
-}
-
-/* Send what the socket takes.  Return: 1 when all is sent, 0 to wait, -1 to drop it. */
-static int conn__send(struct conn *c)
-{
-	size_t total = c->hlen + (c->body ? c->body->len : 0);
-
-	while (c->off < total) {
-		struct iovec iov[2];
-		struct msghdr msg = { .msg_iov = iov };
-		ssize_t n;
-
-		if (c->off < c->hlen) {
-			iov[0].iov_base = c->head + c->off;
-			iov[0].iov_len = c->hlen - c->off;
-			iov[1].iov_base = c->body ? c->body->data : NULL;
-			iov[1].iov_len = c->body ? c->body->len : 0;
-			msg.msg_iovlen = c->body ? 2 : 1;
-		} else {
-			iov[0].iov_base = c->body->data + (c->off - c->hlen);
-			iov[0].iov_len = total - c->off;
-			msg.msg_iovlen = 1;
-		}
-		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0)
-			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
-		c->off += n;
-	}
-	return 1;
-}
-
-static void conn__start_write(struct conn *c, __u64 now)
-{
-	free(c->req);
-	c->req = NULL;
-	c->state = CONN_WRITE;
-	c->deadline = now + WRITE_TIMEOUT_MS * 1000000ULL;
-}
-
-/* The response is out: half-close, then read until the client closes, so it gets it all. */
-static void conn__done(struct prom_server *s, struct conn *c, __u64 now)
-{
-	body__put(s, c->body);
-	c->body = NULL;
-	shutdown(c->fd, SHUT_WR);
-	c->state = CONN_LINGER;
-	c->deadline = now + LINGER_MS * 1000000ULL;
-}
-
-static void conn__write(struct prom_server *s, struct conn *c, __u64 now)
-{
-	int r = conn__send(c);
-
-	if (r < 0)
-		conn__close(s, c);
-	else if (r > 0)
-		conn__done(s, c, now);
-}
-
-static void conn__read(struct prom_server *s, struct conn *c, __u64 now)
-{
-	for (;;) {
-		size_t from = c->rlen > 3 ? c->rlen - 3 : 0;
-		ssize_t n = recv(c->fd, c->req + c->rlen, REQ_MAX - c->rlen, MSG_DONTWAIT);
-
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-			return;
-		if (n <= 0) {
-			/* closed or reset before the request was complete */
-			conn__close(s, c);
-			return;
-		}
-		c->rlen += n;
-		c->req[c->rlen] = '\0';
-		if (memchr(c->req, '\0', c->rlen)) {
-			conn__respond(c, 400, "Bad Request", "", "malformed HTTP request\n");
-			break;
-		}
-		if (strstr(c->req + from, "\r\n\r\n") || strstr(c->req + from, "\n\n")) {
-			conn__route(s, c);
-			break;
-		}
-		if (c->rlen == REQ_MAX) {
-			conn__respond(c, 431, "Request Header Fields Too Large", "",
-				      "request headers over 8 KiB\n");
-			break;
-		}
-	}
-	conn__start_write(c, now);
-	conn__write(s, c, now);
-}
-
-static void conn__linger(struct prom_server *s, struct conn *c)
-{
-	char sink[1024];
-	ssize_t n;
-
-	do {
-		n = recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT);
-	} while (n > 0);
-	if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
-		conn__close(s, c);
-}
-
-/* A free slot; when none, the oldest connection still reading (or lingering) is dropped. */
-static struct conn *conn__slot(struct prom_server *s)
+/*
+ * The table has just filled (@fresh took the last slot), and MHD will accept nobody until a
+ * connection closes: shut down the one that has waited longest for its request, or failed
+ * longest to take its response, so the next client gets its slot.  MHD sees end of file on
+ * it and closes it; its descriptor stays valid until then, because MHD closes it on this
+ * same thread, after on_connection() hears of it.
+ */
+static void conn__evict(struct prom_server *s, const struct conn *fresh, __u64 now)
 {
 	struct conn *victim = NULL;
 
 	for (int i = 0; i < MAX_CONNS; i++) {
 		struct conn *c = &s->conns[i];
 
-		if (c->state == CONN_FREE)
-			return c;
-		if (c->state == CONN_WRITE)
+		if (c->fd < 0 || c == fresh)
 			continue;
-		if (!victim || (c->state == CONN_LINGER && victim->state == CONN_READ) ||
-		    (c->state == victim->state && c->deadline < victim->deadline))
+		if (c->served && now - c->since < WRITE_TIMEOUT_MS * 1000000ULL)
+			continue; /* a scrape in progress */
+		if (!victim || c->since < victim->since)
 			victim = c;
 	}
 	if (victim)
-		conn__close(s, victim);
-	return victim;
+		shutdown(victim->fd, SHUT_RDWR);
 }
 
-static void server__accept(struct prom_server *s, __u64 now)
+/* MHD_OPTION_NOTIFY_CONNECTION: keep s->conns in step with MHD's connections. */
+static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
 {
-	for (;;) {
-		int fd = accept4(s->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct conn *c;
+	struct prom_server *s = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct conn *slot = NULL;
+	int used = 0;
 
-		if (fd < 0) {
-			/* out of descriptors or memory: the listening socket stays readable, so
-			 * pause accepting instead of spinning; the backlog holds the clients */
-			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-			    errno == ENOMEM)
-				s->accept_resume = now + 100000000ULL;
-			return; /* or EAGAIN, or a connection that went away: nothing to do */
-		}
-		c = conn__slot(s);
-		if (!c) {
-			close(fd); /* every slot is writing a response */
-			continue;
-		}
-		c->req = malloc(REQ_MAX + 1);
-		if (!c->req) {
-			close(fd);
-			continue;
-		}
-		c->fd = fd;
-		c->state = CONN_READ;
-		c->deadline = now + READ_TIMEOUT_MS * 1000000ULL;
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		slot = *socket_context;
+		if (slot)
+			slot->fd = -1;
+		return;
 	}
+	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_CONNECTION_FD);
+	for (int i = 0; i < MAX_CONNS; i++) {
+		if (s->conns[i].fd >= 0)
+			used++;
+		else if (!slot)
+			slot = &s->conns[i];
+	}
+	*socket_context = NULL;
+	if (!slot || !ci)
+		return; /* cannot happen: MHD runs MAX_CONNS at most */
+	*slot = (struct conn){ .fd = ci->connect_fd, .since = mono_ns() };
+	*socket_context = slot;
+	if (used + 1 == MAX_CONNS)
+		conn__evict(s, slot, slot->since);
 }
 
-static void *server__run(void *arg)
+/*
+ * Requests MHD passes on although no HTTP client sends them: a method that is not upper-case
+ * letters (binary garbage, a TLS hello with a space in it) or a target that is not a path.
+ * (MHD itself answers 400 to a request line without a version and to a header line without a
+ * colon, and closes at once, unanswered, on a request line of one word.)
+ */
+static bool request_malformed(const char *method, const char *url)
 {
-	struct prom_server *s = arg;
-	struct pollfd pfd[MAX_CONNS + 2];
-	int idx[MAX_CONNS + 2];
+	return !*method || method[strspn(method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ")] || url[0] != '/';
+}
 
-	while (!atomic_load(&s->stop)) {
-		__u64 now = mono_ns(), first = 0;
-		int n = 0, timeout = -1;
+/* MHD_AccessHandlerCallback: the request's headers are in; answer it. */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const char *url,
+				  const char *method, const char *version, const char *upload_data,
+				  size_t *upload_data_size, void **req_cls)
+{
+	struct prom_server *s = cls;
+	const union MHD_ConnectionInfo *ci;
+	enum MHD_Result ret;
 
-		pfd[n++] = (struct pollfd){ .fd = s->wakefd, .events = POLLIN };
-		pfd[n++] = (struct pollfd){
-			.fd = s->lfd,
-			.events = now < s->accept_resume ? 0 : POLLIN,
-		};
-		if (now < s->accept_resume)
-			first = s->accept_resume;
-		for (int i = 0; i < MAX_CONNS; i++) {
-			struct conn *c = &s->conns[i];
+	(void)version;
+	(void)upload_data;
+	(void)upload_data_size;
+	(void)req_cls;
+	ci = MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci && ci->socket_context) {
+		struct conn *c = ci->socket_context;
 
-			if (c->state == CONN_FREE)
-				continue;
-			idx[n] = i;
-			pfd[n++] = (struct pollfd){
-				.fd = c->fd,
-				.events = c->state == CONN_WRITE ? POLLOUT : POLLIN,
-			};
-			if (!first || c->deadline < first)
-				first = c->deadline;
-		}
-		if (first)
-			timeout = first <= now ? 0 : (int)((first - now + 999999) / 1000000);
-		if (poll(pfd, n, timeout) < 0 && errno != EINTR)
-			break; /* cannot happen with valid fds; stop serving rather than spin */
-		now = mono_ns();
-		for (int k = 2; k < n; k++) {
-			struct conn *c = &s->conns[idx[k]];
-
-			if (pfd[k].revents & POLLNVAL) {
-				conn__close(s, c);
-				continue;
-			}
-			if (!pfd[k].revents)
-				continue;
-			if (c->state == CONN_READ)
-				conn__read(s, c, now);
-			else if (c->state == CONN_WRITE)
-				conn__write(s, c, now);
-			else if (c->state == CONN_LINGER)
-				conn__linger(s, c);
-		}
-		for (int i = 0; i < MAX_CONNS; i++) {
-			if (s->conns[i].state != CONN_FREE && s->conns[i].deadline <= now)
-				conn__close(s, &s->conns[i]);
-		}
-		if (pfd[1].revents & POLLIN)
-			server__accept(s, now);
+		c->served = true;
+		c->since = mono_ns();
 	}
-	return NULL;
+	/* a body, if any, is never read: every answer closes the connection */
+	if (request_malformed(method, url))
+		return MHD_queue_response(mc, MHD_HTTP_BAD_REQUEST, s->bad_request);
+	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
+		return MHD_queue_response(mc, MHD_HTTP_METHOD_NOT_ALLOWED, s->not_allowed);
+	/* MHD hands over the path without the query string, which /metrics ignores */
+	if (strcmp(url, "/metrics"))
+		return MHD_queue_response(mc, MHD_HTTP_NOT_FOUND, s->not_found);
+	/* queueing takes MHD's own reference, which keeps the text alive while it is sent even
+	 * when prom_server__publish() replaces it meanwhile; the lock covers the gap until then */
+	pthread_mutex_lock(&s->lock);
+	if (s->metrics)
+		ret = MHD_queue_response(mc, MHD_HTTP_OK, s->metrics);
+	else
+		ret = MHD_queue_response(mc, MHD_HTTP_SERVICE_UNAVAILABLE, s->unavailable);
+	pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
+/*
+ * A response MHD sends as is to every connection it is queued on: @body (copied unless
+ * @persistent), Content-Type, "Connection: close" (one request per connection, so nothing
+ * waits on a client that keeps its connection open), and @extra_name: @extra_value if set.
+ */
+static struct MHD_Response *response_new(const char *body, size_t len, bool persistent,
+					 const char *type, const char *extra_name,
+					 const char *extra_value)
+{
+	struct MHD_Response *r;
+
+	r = MHD_create_response_from_buffer(
+		len, (void *)body, persistent ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return NULL;
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type) != MHD_YES ||
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close") != MHD_YES ||
+	    (extra_name && MHD_add_response_header(r, extra_name, extra_value) != MHD_YES)) {
+		MHD_destroy_response(r);
+		return NULL;
+	}
+	return r;
+}
+
+static struct MHD_Response *error_new(const char *msg, const char *extra_name,
+				      const char *extra_value)
+{
+	return response_new(msg, strlen(msg), true, "text/plain; charset=utf-8", extra_name,
+			    extra_value);
+}
+
+static void server__free(struct prom_server *s)
+{
+	struct MHD_Response *rs[] = { s->metrics, s->not_found, s->not_allowed, s->bad_request,
+				      s->unavailable };
+
+	for (size_t i = 0; i < sizeof(rs) / sizeof(rs[0]); i++) {
+		if (rs[i])
+			MHD_destroy_response(rs[i]);
+	}
+	pthread_mutex_destroy(&s->lock);
+	free(s);
 }
 
 /* Parse "[ADDR:]PORT" or "[IPV6]:PORT" into @ss; @host gets the address as printed. */
@@ -463,15 +306,44 @@ static const char *listen_hint(int err)
 	}
 }
 
+/* Bind and listen on @ss ourselves: MHD would say only that it failed, not why. */
+static int listen_on(const struct sockaddr_storage *ss, socklen_t sslen, int *port)
+{
+	struct sockaddr_storage bound;
+	socklen_t blen = sizeof(bound);
+	int fd, err, one = 1;
+
+	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* a restarted maptrace rebinds at once despite the last run's TIME_WAIT connections */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* the backlog holds clients while MHD is at MAX_CONNS */
+	if (bind(fd, (const struct sockaddr *)ss, sslen) || listen(fd, SOMAXCONN) ||
+	    getsockname(fd, (struct sockaddr *)&bound, &blen)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	*port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+						  : ((struct sockaddr_in *)&bound)->sin_port);
+	return fd;
+}
+
 int prom_server__start(const char *addr_port, struct prom_server **out)
 {
+	/* MHD_USE_INTERNAL_POLLING_THREAD: one thread of MHD's own runs every connection, so
+	 * maptrace's poll loop never waits on a client, and on_connection() and on_request()
+	 * never run at the same time.  MHD_USE_EPOLL: the thread sleeps in epoll_wait(), with
+	 * no FD_SETSIZE ceiling on the descriptor numbers of a process that has many open. */
+	const unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL;
 	struct sockaddr_storage ss;
 	socklen_t sslen = 0;
 	sigset_t all, old;
 	struct prom_server *s;
 	char host[INET6_ADDRSTRLEN + 1];
 	unsigned int port = 0;
-	int err, one = 1;
+	int err, lfd = -1;
 	const char *hint;
 
 	*out = NULL;
@@ -486,53 +358,56 @@ int prom_server__start(const char *addr_port, struct prom_server **out)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	s->lfd = s->wakefd = -1;
+	pthread_mutex_init(&s->lock, NULL);
 	for (int i = 0; i < MAX_CONNS; i++)
 		s->conns[i].fd = -1;
-	pthread_mutex_init(&s->lock, NULL);
-	s->lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s->lfd < 0) {
-		err = -errno;
-		goto fail;
+	s->not_found = error_new("maptrace serves /metrics only\n", NULL, NULL);
+	s->not_allowed = error_new("maptrace serves GET /metrics only\n", MHD_HTTP_HEADER_ALLOW,
+				   "GET, HEAD");
+	s->bad_request = error_new("malformed HTTP request\n", NULL, NULL);
+	/* until the first exposition: Prometheus counts the scrape as failed and retries */
+	s->unavailable =
+		error_new("maptrace has no metrics yet\n", MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	if (!s->not_found || !s->not_allowed || !s->bad_request || !s->unavailable) {
+		server__free(s);
+		return -ENOMEM;
 	}
-	/* a restarted maptrace rebinds at once despite the last run's TIME_WAIT connections */
-	setsockopt(s->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(s->lfd, (struct sockaddr *)&ss, sslen) || listen(s->lfd, SOMAXCONN)) {
-		err = -errno;
-		goto fail;
+	lfd = listen_on(&ss, sslen, &s->port);
+	if (lfd < 0) {
+		err = lfd;
+		hint = listen_hint(err);
+		fprintf(stderr, "maptrace: cannot listen on %s%s%s:%u: %s\n",
+			ss.ss_family == AF_INET6 ? "[" : "", host,
+			ss.ss_family == AF_INET6 ? "]" : "", port, hint ?: strerror(-err));
+		server__free(s);
+		return err;
 	}
-	if (getsockname(s->lfd, (struct sockaddr *)&ss, &sslen)) {
-		err = -errno;
-		goto fail;
-	}
-	s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-						 : ((struct sockaddr_in *)&ss)->sin_port);
-	s->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (s->wakefd < 0) {
-		err = -errno;
-		goto fail;
-	}
-	/* signals are the main thread's business: Ctrl-C must interrupt its poll, not ours */
+	/* signals are the main thread's business: Ctrl-C must interrupt its poll, not MHD's */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = -pthread_create(&s->thread, NULL, server__run, s);
+	errno = 0;
+	/* one option and its arguments a line */
+	/* clang-format off */
+	s->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+				  MHD_OPTION_LISTEN_SOCKET, lfd,
+				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MAX_CONNS,
+				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
+				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)IDLE_TIMEOUT_S,
+				  MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+				  MHD_OPTION_END);
+	/* clang-format on */
+	err = errno ? -errno : -EIO;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err)
-		goto fail;
+	if (!s->mhd) {
+		fprintf(stderr, "maptrace: cannot start the /metrics server on %s%s%s:%d: %s\n",
+			ss.ss_family == AF_INET6 ? "[" : "", host,
+			ss.ss_family == AF_INET6 ? "]" : "", s->port, strerror(-err));
+		close(lfd);
+		server__free(s);
+		return err;
+	}
 	*out = s;
 	return 0;
-fail:
-	hint = listen_hint(err);
-	fprintf(stderr, "maptrace: cannot listen on %s%s%s:%u: %s\n",
-		ss.ss_family == AF_INET6 ? "[" : "", host, ss.ss_family == AF_INET6 ? "]" : "",
-		port, hint ?: strerror(-err));
-	if (s->lfd >= 0)
-		close(s->lfd);
-	if (s->wakefd >= 0)
-		close(s->wakefd);
-	pthread_mutex_destroy(&s->lock);
-	free(s);
-	return err;
 }
 
 int prom_server__port(const struct prom_server *s)
@@ -542,39 +417,26 @@ int prom_server__port(const struct prom_server *s)
 
 int prom_server__publish(struct prom_server *s, const char *buf, size_t len)
 {
-	struct prom_body *b = malloc(sizeof(*b) + len), *old;
+	struct MHD_Response *r, *old;
 
-	if (!b)
+	r = response_new(buf, len, false, "text/plain; version=0.0.4; charset=utf-8", NULL, NULL);
+	if (!r)
 		return -ENOMEM;
-	b->refs = 1;
-	b->len = len;
-	memcpy(b->data, buf, len);
 	pthread_mutex_lock(&s->lock);
-	old = s->body;
-	s->body = b;
+	old = s->metrics;
+	s->metrics = r;
 	pthread_mutex_unlock(&s->lock);
-	body__put(s, old);
+	/* drops our reference only: connections still sending the old text keep theirs */
+	if (old)
+		MHD_destroy_response(old);
 	return 0;
 }
 
 void prom_server__stop(struct prom_server *s)
 {
-	__u64 one = 1;
-
 	if (!s)
 		return;
-	atomic_store(&s->stop, true);
-	if (write(s->wakefd, &one, sizeof(one)) < 0) {
-		/* cannot fail on an eventfd below its maximum; the thread still sees stop */
-	}
-	pthread_join(s->thread, NULL);
-	for (int i = 0; i < MAX_CONNS; i++) {
-		if (s->conns[i].state != CONN_FREE)
-			conn__close(s, &s->conns[i]);
-	}
-	body__put(s, s->body);
-	close(s->lfd);
-	close(s->wakefd);
-	pthread_mutex_destroy(&s->lock);
-	free(s);
+	/* closes every connection and the listening socket, and joins MHD's thread */
+	MHD_stop_daemon(s->mhd);
+	server__free(s);
 }
