@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Prometheus exposition: maptrace's report as the text format version 0.0.4, and a small
- * HTTP/1.1 server that serves it on GET /metrics, for fleets that already run Prometheus.
+ * HTTP/1.1 server (prom_http.h) that serves it on GET /metrics, for fleets that already run
+ * Prometheus.
  *
  * Families (docs/prometheus.md has the details and example queries):
  *   maptrace_attached                      gauge      pid, comm
@@ -47,6 +48,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "model.h"
+/* the /metrics server that serves prom_state__format()'s text; run.c gets it from here */
+#include "prom_http.h"
 
 /* Maps and locks per process with series of their own when prom_opts.top is 0. */
 #define PROM_DEFAULT_TOP 20
@@ -93,31 +96,5 @@ int prom_state__update(struct prom_state *st, const struct report *r, bool attac
  * TYPE lines).  @buf, @len and return as prom__format().
  */
 int prom_state__format(const struct prom_state *st, char **buf, size_t *len);
-
-/* The /metrics server: one thread, non-blocking sockets, poll() over a connection table. */
-struct prom_server;
-
-/**
- * prom_server__start() - listen on @addr_port and serve /metrics from a thread of its own.
- * @addr_port: "PORT", ":PORT" (both 127.0.0.1), "IPV4:PORT" or "[IPV6]:PORT"; numeric
- * addresses only, port 0..65535 (0: any free port, see prom_server__port()).
- * Until the first prom_server__publish(), scrapes get 503.  Prints one line on stderr saying
- * what is wrong when it fails.
- * Return: 0, -EINVAL for a malformed address, -EADDRINUSE, -EACCES, -EADDRNOTAVAIL, or
- * another negative errno.
- */
-int prom_server__start(const char *addr_port, struct prom_server **out);
-
-/** prom_server__port() - the port the server listens on (the one picked for port 0). */
-int prom_server__port(const struct prom_server *s);
-
-/**
- * prom_server__publish() - serve @buf (@len bytes, copied) to every later scrape.  Scrapes
- * in progress finish with the text they started with.  Return: 0 or -ENOMEM.
- */
-int prom_server__publish(struct prom_server *s, const char *buf, size_t len);
-
-/** prom_server__stop() - close every connection, stop the thread, free.  NULL is allowed. */
-void prom_server__stop(struct prom_server *s);
 
 #endif /* MT_PROM_H */

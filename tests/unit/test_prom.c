@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit test of user/prom.c, no root needed: the exposition of hand-built reports (exact lines,
- * bucket placement, cumulative buckets, +Inf == _count, _sum in seconds, escaping, top-N
- * folding into "other" with exact totals, monotonic counters when the top N changes, restarts
- * under a new pid), `promtool check metrics` on it when promtool is installed, and the
- * /metrics server on loopback (headers, 404/405/400/431/503, idle and half-open clients, a
- * full connection table, 50 concurrent clients x 100 requests, bad addresses, a port in use).
+ * Unit test of user/prom.c, prom_text.c and prom_http.c, no root needed: the exposition of
+ * hand-built reports (exact lines, bucket placement, cumulative buckets, +Inf == _count, _sum
+ * in seconds, escaping, top-N folding into "other" with exact totals, monotonic counters when
+ * the top N changes, restarts under a new pid), `promtool check metrics` on it when promtool
+ * is installed, and the /metrics server on loopback (headers, 404/405/400/431/503, idle and
+ * half-open clients, a full connection table, 50 concurrent clients x 100 requests, bad
+ * addresses, a port in use).
  * Prints one "ok - ..." or "not ok - ..." line per check and exits non-zero on any failure.
  */
 #include <arpa/inet.h>
@@ -758,18 +759,54 @@ static const char *body_of(const char *resp)
 	return p ? p + 4 : NULL;
 }
 
-/* The response is exactly status 200 and the expected headers and body @want. */
+/* Line @p (@n bytes, without its CRLF) is a Date header in RFC 9110's IMF-fixdate form. */
+static bool is_date(const char *p, size_t n)
+{
+	char line[64], wday[4], mon[4];
+	int day, year, h, m, s, end = 0;
+
+	if (n != strlen("Date: Sun, 06 Nov 1994 08:49:37 GMT"))
+		return false;
+	snprintf(line, sizeof(line), "%.*s", (int)n, p);
+	return sscanf(line, "Date: %3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d GMT%n", wday, &day,
+		      mon, &year, &h, &m, &s, &end) == 7 &&
+	       end == (int)n;
+}
+
+/*
+ * The response is status 200 with exactly these headers, each once and in any order (RFC 9110
+ * gives the order of different fields no meaning): Content-Type text/plain; version=0.0.4,
+ * the Content-Length of @want, Connection: close, and the Date an origin server with a clock
+ * must send; then the body @want and nothing else.
+ */
 static bool well_formed(const char *resp, const char *want)
 {
-	char head[256];
+	const char *status = "HTTP/1.1 200 OK\r\n", *end, *p;
+	int type = 0, length = 0, conn_close = 0, date = 0;
+	char len[64];
 
-	if (!resp)
+	if (!resp || strncmp(resp, status, strlen(status)))
 		return false;
-	snprintf(head, sizeof(head),
-		 "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
-		 "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-		 strlen(want));
-	return !strncmp(resp, head, strlen(head)) && !strcmp(resp + strlen(head), want);
+	end = strstr(resp, "\r\n\r\n");
+	if (!end || strcmp(end + 4, want))
+		return false;
+	snprintf(len, sizeof(len), "Content-Length: %zu", strlen(want));
+	for (p = resp + strlen(status); p < end + 2; p = strstr(p, "\r\n") + 2) {
+		size_t n = strstr(p, "\r\n") - p;
+
+		if (n == strlen(len) && !strncmp(p, len, n))
+			length++;
+		else if (!strncmp(p, "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n",
+				  n + 2))
+			type++;
+		else if (!strncmp(p, "Connection: close\r\n", n + 2))
+			conn_close++;
+		else if (is_date(p, n))
+			date++;
+		else
+			return false;
+	}
+	return type == 1 && length == 1 && conn_close == 1 && date == 1;
 }
 
 static bool status_is(const char *resp, const char *status)
@@ -882,8 +919,12 @@ static void test_server(void)
 	r = get("DELETE /metrics HTTP/1.1\r\n\r\n");
 	check(status_is(r, "HTTP/1.1 405 "), "DELETE: 405");
 	free(r);
+	/* libmicrohttpd closes at once on a request line that is one word, without an answer */
 	r = get("\x16\x03\x01\x02\x01\x01\xfc\x03\x03\r\n\r\n");
-	check(status_is(r, "HTTP/1.1 400 "), "TLS-looking garbage: 400");
+	check(r && !*r, "TLS-looking garbage of one word: closed without a response");
+	free(r);
+	r = get("\x16\x03\x01 /metrics HTTP/1.1\r\n\r\n");
+	check(status_is(r, "HTTP/1.1 400 "), "TLS-looking garbage as the method: 400");
 	free(r);
 	r = get("GET /metrics\r\n\r\n");
 	check(status_is(r, "HTTP/1.1 400 "), "no HTTP version: 400");
@@ -891,8 +932,13 @@ static void test_server(void)
 	r = get("GET /metrics HTTP/1.1\r\nno colon here\r\n\r\n");
 	check(status_is(r, "HTTP/1.1 400 "), "a header line without a colon: 400");
 	free(r);
-	r = http("GET /metrics HTTP/1.1\r\nX: a\0b\r\n\r\n", 28);
-	check(status_is(r, "HTTP/1.1 400 "), "a NUL byte: 400");
+	r = http("GET /metrics HTTP/1.1\r\nX\0Y: b\r\n\r\n", 33);
+	check(status_is(r, "HTTP/1.1 400 "), "a NUL byte in a header name: 400");
+	free(r);
+	/* libmicrohttpd 0.9.75 ends the value at the NUL; no header matters to /metrics */
+	r = http("GET /metrics HTTP/1.1\r\nX: a\0b\r\n\r\n", 33);
+	check(status_is(r, "HTTP/1.1 400 ") || well_formed(r, body1),
+	      "a NUL byte in a header value: 400, or the scrape as if the value ended there");
 	free(r);
 	memset(big, 'a', sizeof(big));
 	memcpy(big, "GET /metrics HTTP/1.1\r\nX-Big: ", 30);
