@@ -72,6 +72,41 @@ check "glib: the replayed trace file names and counts the GRWLock as the live ru
 	[ "$(jget "$TMP/glibrw.replay" "$LOCKS")" = "$(jget "$TMP/glibrw.mt.out" "$LOCKS")" -a \
 	  "$(jget "$TMP/glibrw.mt.out" "'rwlock' in [l['name'] for l in d['locks']]")" = True ]
 
+# every output of a trace file holds every GLib resize, with its stack, as the library's grows do
+traced glibo --json -o "$TMP/glibo.mtr" -- "$GHASH" 2 20000 1 3
+T=$TMP/glibo.target.out F=$TMP/glibo.mtr N=$(jget "$TMP/glibo.target.out" "d['nresizes']")
+TABLE=$(jget "$T" "d['table']")
+check "glib -o: maptrace exited 0 ($glibo_mt_rc), the program saw $N resizes" \
+	[ "$glibo_mt_rc" -eq 0 -a "$N" -gt 2 ]
+"$MAPTRACE" report "$F" -f folded --what grows --weight count >"$TMP/glibo.folded" 2>"$TMP/glibo.err"
+check "glib -o: folded --what grows --weight count sums to the program's $N resizes ($(awk '{ s += $NF } END { print s + 0 }' "$TMP/glibo.folded"))" \
+	[ "$(awk '{ s += $NF } END { print s + 0 }' "$TMP/glibo.folded")" = "$N" ]
+# (resizes are seen as g_hash_table_insert or _remove returns: the stack starts in the caller)
+check "glib -o: every folded grow stack ends in the inserting or removing function, filler or main" \
+	[ -s "$TMP/glibo.folded" -a "$(grep -cvE ';(filler|main) [0-9]+$' "$TMP/glibo.folded")" = 0 ]
+"$MAPTRACE" report "$F" -f folded --what grows >"$TMP/glibo.ns.folded" 2>>"$TMP/glibo.err"
+check "glib -o: folded rehash time equals the map's grow time ($(jget "$TMP/glibo.mt.out" "[m['grow_ns_total'] for m in d['maps'] if m['addr'] == '$TABLE'][0]") ns)" \
+	[ "$(awk '{ s += $NF } END { printf "%d", s }' "$TMP/glibo.ns.folded")" = \
+	  "$(jget "$TMP/glibo.mt.out" "sum(m['grow_ns_total'] for m in d['maps'])")" ]
+"$MAPTRACE" report "$F" -f pprof --what grows >"$TMP/glibo.pb.gz" 2>>"$TMP/glibo.err"
+go tool pprof -top -sample_index=grows "$TMP/glibo.pb.gz" >"$TMP/glibo.top" 2>&1
+check "glib -o: pprof holds $N grow samples ($(grep -o 'of [0-9]* total' "$TMP/glibo.top"))" \
+	grep -q "of $N total" "$TMP/glibo.top"
+go tool pprof -traces -sample_index=grows "$TMP/glibo.pb.gz" >"$TMP/glibo.traces" 2>&1
+check "glib -o: pprof's grow stacks name filler and main" \
+	bash -c "grep -q ' filler\$' '$TMP/glibo.traces' && grep -q ' main\$' '$TMP/glibo.traces'"
+"$MAPTRACE" report "$F" -f json --events >"$TMP/glibo.ev.json" 2>>"$TMP/glibo.err"
+RS="[e for e in d['event_log'] if e['type'] == 'resize' and e['old_size'] > 0]"
+check "glib -o: json --events lists the $N resizes, each old -> new size as the program saw" \
+	[ "$(jget "$TMP/glibo.ev.json" "[[e['old_size'], e['new_size']] for e in $RS]")" = "$(jget "$T" "d['resizes']")" ]
+check "glib -o: every resize event has its stack, from filler or main" \
+	[ "$(jget "$TMP/glibo.ev.json" "all(e['stack'] and e['stack'][0].startswith(('filler+', 'main+')) for e in $RS)")" = True ]
+"$MAPTRACE" report "$F" -f chrome >"$TMP/glibo.chrome.json" 2>>"$TMP/glibo.err"
+check "glib -o: chrome draws the $N resizes as spans with their stacks" \
+	[ "$(jget "$TMP/glibo.chrome.json" "sum(1 for e in d['traceEvents'] if e['ph'] == 'X' and e['cat'] == 'rehash' and e['args']['stack'])")" = "$N" ]
+check "glib -o: chrome's map counter follows the table's slots up to $(jget "$T" "d['full_size']")" \
+	[ "$(jget "$TMP/glibo.chrome.json" "max(e['args']['slots'] for e in d['traceEvents'] if e['ph'] == 'C' and e['name'] == 'map $TABLE')")" = "$(jget "$T" "d['full_size']")" ]
+
 # full stacks through GLib (no frame pointers, no debug symbols here) down to the thread start:
 # every wait unwound (--stack dwarf), in a buffer large enough for all their stack copies
 traced glibstk --json --stack dwarf --ringbuf-mb 64 -- "$GHASH" 2 20000 1 3
