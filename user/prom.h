@@ -48,8 +48,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "model.h"
-/* the /metrics server that serves prom_state__format()'s text; run.c gets it from here */
-#include "prom_http.h"
 
 /* Maps and locks per process with series of their own when prom_opts.top is 0. */
 #define PROM_DEFAULT_TOP 20

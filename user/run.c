@@ -14,6 +14,7 @@
 #include "model.h"
 #include "preflight.h"
 #include "prom.h"
+#include "prom_http.h"
 #include "report.h"
 #include "profile.h"
 #include "usdt.h"

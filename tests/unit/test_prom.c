@@ -26,6 +26,7 @@
 #include <sys/wait.h>
 
 #include "prom.h"
+#include "prom_http.h"
 #include "../tap.h"
 
 #define MS 1000000ULL
