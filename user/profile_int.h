@@ -22,7 +22,7 @@
 enum version_kind {
 	VERSION_NONE,	  /* no version check: only inline fields (TYPE@OFF) may be used */
 	VERSION_SYMBOLS,  /* exported u32 data symbols joined with '.' (glib_major_version ...) */
-	VERSION_RETCONST, /* a function returning a constant 0xMMmmpp (Redis's RM_GetServerVersion) */
+	VERSION_RETCONST, /* a function returning a constant 0xMMmmpp (RM_GetServerVersion) */
 	VERSION_SONAME,	  /* the mapped file name's suffix after the object name */
 	VERSION_BUILD_ID, /* the build-id */
 };

@@ -494,8 +494,8 @@ static int parse_fields(struct profile *p, char **w, int n, const char **why)
 
 		if (!eq || eq == w[i] || (size_t)(eq - w[i]) >= sizeof(f->name) ||
 		    parse_field(eq + 1, &f->src)) {
-			*why = "a field is NAME=TYPE@OFFSET, TYPE one of u8 s8 u16 s16 u32 s32 u64 s64, "
-			       "optionally log2:TYPE";
+			*why = "a field is NAME=TYPE@OFFSET, TYPE one of u8 s8 u16 s16 u32 s32 u64 "
+			       "s64, optionally log2:TYPE";
 			return -EINVAL;
 		}
 		memcpy(f->name, w[i], eq - w[i]);
@@ -533,8 +533,9 @@ static int parse_probe(struct profile *p, char **w, int n, int lineno, const cha
 	}
 	snprintf(pp->sym, sizeof(pp->sym), "%s", w[2]);
 	for (int i = 3; i < n; i++)
-		len += (size_t)snprintf(pp->args + len, len < sizeof(pp->args) ? sizeof(pp->args) - len : 0,
-					"%s%s", i > 3 ? " " : "", w[i]);
+		len += (size_t)snprintf(pp->args + len,
+					len < sizeof(pp->args) ? sizeof(pp->args) - len : 0, "%s%s",
+					i > 3 ? " " : "", w[i]);
 	if (len >= sizeof(pp->args)) {
 		*why = "probe line too long";
 		return -EINVAL;
@@ -560,9 +561,9 @@ static int check_probe_syntax(const struct profile *p, const struct pprobe *pp, 
 		*why = "names a field no 'fields' line defines (arguments are arg0..arg5)";
 		err = -EINVAL;
 	} else if (err)
-		*why = "bad KEY=VALUE (keys: map size new_size count pos ok when lock mode name; values: argN ret "
-		       "const:N TYPE@OFFSET FIELD, a|b for size and new_size; ok=ret==N; "
-		       "when=(A+1)*17>=B*16|A<B&B>8)";
+		*why = "bad KEY=VALUE (keys: map size new_size count pos ok when lock mode name; "
+		       "values: argN ret const:N TYPE@OFFSET FIELD, a|b for size and new_size; "
+		       "ok=ret==N; when=(A+1)*17>=B*16|A<B&B>8)";
 	return err;
 }
 
@@ -601,7 +602,10 @@ static int parse_text(struct profile_set *ps, const char *text, const char *orig
 				why = "a profile of that name exists already";
 				err = -EINVAL;
 			} else if (old) {
-				/* the user's profile of a built-in's name replaces it (another version) */
+				/*
+				 * the user's profile of a built-in's name replaces it
+				 * (another version)
+				 */
 				memset(old, 0, sizeof(*old));
 				snprintf(old->name, sizeof(old->name), "%s", w[1]);
 				snprintf(old->origin, sizeof(old->origin), "%s", origin);
@@ -626,8 +630,8 @@ static int parse_text(struct profile_set *ps, const char *text, const char *orig
 			if (n >= 3 && n <= 5 && !strcmp(w[1], "symbols")) {
 				p->version_kind = VERSION_SYMBOLS;
 				for (int i = 2; i < n; i++)
-					snprintf(p->version_syms[p->nversion_syms++], NAME_LEN, "%s",
-						 w[i]);
+					snprintf(p->version_syms[p->nversion_syms++], NAME_LEN,
+						 "%s", w[i]);
 			} else if (n == 3 && !strcmp(w[1], "retconst")) {
 				p->version_kind = VERSION_RETCONST;
 				snprintf(p->version_syms[0], NAME_LEN, "%s", w[2]);
@@ -637,8 +641,8 @@ static int parse_text(struct profile_set *ps, const char *text, const char *orig
 			} else if (n == 2 && !strcmp(w[1], "build-id")) {
 				p->version_kind = VERSION_BUILD_ID;
 			} else {
-				why = "want: version symbols SYM [SYM [SYM]] | retconst SYM | soname | "
-				      "build-id";
+				why = "want: version symbols SYM [SYM [SYM]] | retconst SYM | "
+				      "soname | build-id";
 				err = -EINVAL;
 			}
 		} else if (!strcmp(w[0], "fields")) {
@@ -649,8 +653,8 @@ static int parse_text(struct profile_set *ps, const char *text, const char *orig
 				err = check_probe_syntax(p, &p->probes[p->nprobes - 1], &why, bad,
 							 sizeof(bad));
 		} else {
-			why = "unknown directive; directives: profile object require version fields "
-			      "probe";
+			why = "unknown directive; directives: profile object require version "
+			      "fields probe";
 			err = -EINVAL;
 		}
 	}
@@ -691,8 +695,10 @@ static int parse_probe_opt(struct profile_set *ps, const char *opt)
 	}
 	p = find_profile(ps, f[1]);
 	if (p && strcmp(p->origin, "--probe")) {
-		fprintf(stderr, "maptrace: --probe '%s': '%s' is the name of a %s profile; name the "
-				"object by its file name\n", opt, f[1], p->origin);
+		fprintf(stderr,
+			"maptrace: --probe '%s': '%s' is the name of a %s profile; name the object "
+			"by its file name\n",
+			opt, f[1], p->origin);
 		return -EINVAL;
 	}
 	if (!p) {

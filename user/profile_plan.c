@@ -23,7 +23,7 @@ struct planner {
 	struct probe_plan *plan;
 	char seen[64][4096]; /* mapped objects already looked at */
 	int nseen;
-	bool found[MAX_PROFILES];   /* an object of the profile is mapped */
+	bool found[MAX_PROFILES]; /* an object of the profile is mapped */
 	int err;
 };
 
@@ -194,8 +194,8 @@ static int plan_profile(struct planner *pl, int pi, const char *obj, const char 
 		snprintf(root, sizeof(root), "/proc/%d/root", pl->t->pid);
 	err = elfsym__open(path, root, &ef);
 	if (err) {
-		plan_log(&plan->log, &plan->loglen, "profile %s: cannot read %s: %s\n", p->name, mapped,
-		     strerror(-err));
+		plan_log(&plan->log, &plan->loglen, "profile %s: cannot read %s: %s\n", p->name,
+			 mapped, strerror(-err));
 		return 0;
 	}
 	for (int i = 0; i < p->nrequire; i++) {
@@ -203,14 +203,15 @@ static int plan_profile(struct planner *pl, int pi, const char *obj, const char 
 
 		if (elfsym__find(ef, p->require[i], &s)) {
 			plan_log(&plan->log, &plan->loglen,
-			     "profile %s: not matched: %s has no symbol %s%s\n", p->name, mapped,
-			     p->require[i],
-			     elfsym__stripped(ef) ? " (stripped, and no debug file found under "
-						    "/usr/lib/debug)" : "");
+				 "profile %s: not matched: %s has no symbol %s%s\n", p->name,
+				 mapped, p->require[i],
+				 elfsym__stripped(ef) ? " (stripped, and no debug file found under "
+							"/usr/lib/debug)" : "");
 			if (elfsym__stripped(ef))
-				refuse(pl, p, "%s: %s has no symbol %s (stripped?); install its debug "
-					   "file under /usr/lib/debug/.build-id", p->name, mapped,
-				       p->require[i]);
+				refuse(pl, p,
+				       "%s: %s has no symbol %s (stripped?); install its debug "
+				       "file under /usr/lib/debug/.build-id",
+				       p->name, mapped, p->require[i]);
 			goto out;
 		}
 	}
@@ -218,9 +219,9 @@ static int plan_profile(struct planner *pl, int pi, const char *obj, const char 
 	for (int i = 0; ver[0] && i < p->nfsets && !fs; i++)
 		if (!fnmatch(p->fsets[i].glob, ver, 0))
 			fs = &p->fsets[i];
-	plan_log(&plan->log, &plan->loglen, "profile %s (%s): %s%s%s%s%s%s\n", p->name, p->origin, mapped,
-	     ver[0] ? ", version " : "", ver, fs ? ", fields for " : "", fs ? fs->glob : "",
-	     elfsym__debug_path(ef) ? ", symbols from the debug file" : "");
+	plan_log(&plan->log, &plan->loglen, "profile %s (%s): %s%s%s%s%s%s\n", p->name, p->origin,
+		 mapped, ver[0] ? ", version " : "", ver, fs ? ", fields for " : "",
+		 fs ? fs->glob : "", elfsym__debug_path(ef) ? ", symbols from the debug file" : "");
 	snprintf(pm.path, sizeof(pm.path), "%s", path);
 	snprintf(pm.mapped, sizeof(pm.mapped), "%s", mapped);
 	pm.lib = pi + 1;
@@ -233,15 +234,18 @@ static int plan_profile(struct planner *pl, int pi, const char *obj, const char 
 		err = pprobe__spec(pp, fs, &site.spec, bad, sizeof(bad));
 		if (err == -ENOENT) {
 			if (ver[0])
-				refuse(pl, p, "%s %s in %s: %s is version %s; the %s profile knows the "
-					   "field offsets of %s only (add a 'fields' line for this "
-					   "version with --profile FILE)", mt_role_name(pp->role),
-				       pp->sym, p->name, base_name(mapped), ver, p->name,
-				       p->nfsets ? p->fsets[0].glob : "no version");
+				refuse(pl, p,
+				       "%s %s in %s: %s is version %s; the %s profile knows the "
+				       "field offsets of %s only (add a 'fields' line for this "
+				       "version with --profile FILE)",
+				       mt_role_name(pp->role), pp->sym, p->name, base_name(mapped),
+				       ver, p->name, p->nfsets ? p->fsets[0].glob : "no version");
 			else
-				refuse(pl, p, "%s %s in %s: the version of %s is unknown (%s), so its "
-					   "struct fields cannot be read", mt_role_name(pp->role),
-				       pp->sym, p->name, base_name(mapped), why);
+				refuse(pl, p,
+				       "%s %s in %s: the version of %s is unknown (%s), so its "
+				       "struct fields cannot be read",
+				       mt_role_name(pp->role), pp->sym, p->name, base_name(mapped),
+				       why);
 			err = 0;
 			continue;
 		}
@@ -260,9 +264,9 @@ static int plan_profile(struct planner *pl, int pi, const char *obj, const char 
 		site.kind = elfsym__site_kind(s.code, s.code_len);
 		site.spec.lib = (__u32)pm.lib;
 		plan_log(&plan->log, &plan->loglen, "    %-12s %-28s 0x%-8llx %-18s %s\n",
-		     mt_role_name(pp->role), pp->sym, (unsigned long long)s.vaddr,
-		     elfsym__site_kind_name(site.kind),
-		     site_cost(site.kind, site.spec.flags & MT_SPEC_RETURN));
+			 mt_role_name(pp->role), pp->sym, (unsigned long long)s.vaddr,
+			 elfsym__site_kind_name(site.kind),
+			 site_cost(site.kind, site.spec.flags & MT_SPEC_RETURN));
 		err = plan_add_site(&pm, &site);
 		if (err)
 			goto out;
@@ -342,15 +346,16 @@ int profile_set__plan(const struct profile_set *ps, const struct target *t,
 		if (pl->found[pi])
 			continue;
 		for (int o = 0; o < p->nobjects; o++)
-			len += (size_t)snprintf(objs + len, len < sizeof(objs) ? sizeof(objs) - len : 0,
-						"%s%s", o ? " or " : "", p->objects[o]);
+			len += (size_t)snprintf(objs + len,
+						len < sizeof(objs) ? sizeof(objs) - len : 0, "%s%s",
+						o ? " or " : "", p->objects[o]);
 		plan_log(&pl->plan->log, &pl->plan->loglen,
-		     "profile %s (%s): not matched: no mapped object named %s\n", p->name,
-		     p->origin, objs);
+			 "profile %s (%s): not matched: no mapped object named %s\n", p->name,
+			 p->origin, objs);
 		/* a --probe the user asked for, whose object is not there, is an error to show */
 		if (!strcmp(p->origin, "--probe"))
-			refuse(pl, p, "--probe for %s: PID %d maps no object named %s", p->name, t->pid,
-			       objs);
+			refuse(pl, p, "--probe for %s: PID %d maps no object named %s", p->name,
+			       t->pid, objs);
 	}
 	if (err) {
 		probe_plan__free(pl->plan);
