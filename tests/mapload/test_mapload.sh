@@ -7,6 +7,7 @@
 #
 # Usage: tests/mapload/test_mapload.sh [BIN]   (BIN: the mapload binary, bin/mapload by default)
 # Prints "ok - ..." or "not ok - ..." per check; exits non-zero when any check fails.
+# timeout: 300
 
 set -u
 
