@@ -210,7 +210,7 @@ test-build: all $(OUTPUT)/tests/progs/mapload-nopie $(OUTPUT)/tests/progs/lockch
 # file name less "test_", dashed: tests/unit/test_trace_file.c is unit-trace-file, its ASan build
 # unit-trace-file-asan, tests/mapload/test_mapload.sh just mapload.  The timeout is TEST_TIMEOUT
 # seconds unless the test's source has a line "/* timeout: N */" or "# timeout: N" (a sanitizer
-# build reads the source it is built from).
+# build reads the source it is built from).  Scripts run as they are: they must be executable.
 list-tests:
 	@for t in $(TESTS); do \
 		case $$t in \
