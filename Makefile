@@ -2,6 +2,7 @@
 # maptrace build.  Objects go out of tree into .output/, binaries into bin/.
 #   make            build the library, mapload, the BPF objects and maptrace
 #   make test       install missing packages, build, run every test tier
+#   make -s list-tests   the tests tests/run.sh runs, one "name|timeout|command" a line
 #   make demo       install missing packages, build, run maptrace on a mapload growth storm
 #   make bench      library benchmarks (ratios measured side by side in one run)
 #   make bench-overhead  what tracing costs, against bpftrace, perf and bcc (bench/README.md)
@@ -61,13 +62,24 @@ LIBMAPTRACE_A := $(OUTPUT)/libmaptrace.a
 
 LIB_TESTS := $(patsubst tests/lib/%.c,$(OUTPUT)/tests/lib/%,$(filter-out tests/lib/test_stress.c,$(wildcard tests/lib/test_*.c)))
 STRESS_TESTS := $(OUTPUT)/tests/lib/test_stress_tsan $(OUTPUT)/tests/lib/test_stress_asan
-BPF_TESTS := $(OUTPUT)/tests/bpf/test_usdt_grow
+UNIT_ASAN_TESTS := $(OUTPUT)/tests/unit/test_trace_file_asan
+BPF_TESTS := $(patsubst tests/bpf/%.c,$(OUTPUT)/tests/bpf/%,$(wildcard tests/bpf/test_*.c))
+
+# Every test, in the order tests/run.sh runs them: the tiers that need no root first (the map
+# library, mapload, unit tests), then those that load BPF.  Programs are named after what builds
+# them above, scripts are found by name: a new tests/unit/test_foo.c or tests/maptrace/test_foo.sh
+# is built and run without another edit.
+TESTS := $(sort $(LIB_TESTS) $(STRESS_TESTS)) $(wildcard tests/lib/test_*.sh) \
+	 $(wildcard tests/mapload/test_*.sh) $(sort $(UNIT_TESTS) $(UNIT_ASAN_TESTS)) \
+	 $(BPF_TESTS) $(wildcard tests/maptrace/test_*.sh)
+TEST_TIMEOUT ?= 120
 
 BINS := bin/mapload $(if $(USER_SRCS),bin/maptrace)
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all lib test test-build demo bench bench-overhead bench-sites fuzz deps vmlinux install clean
+.PHONY: all lib test test-build list-tests demo bench bench-overhead bench-sites fuzz deps vmlinux \
+	install clean
 
 all: lib $(BINS)
 
@@ -191,8 +203,27 @@ $(OUTPUT)/tests/progs/lockchain-fp: tests/progs/lockchain.c | $(OUTPUT)/tests/pr
 	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer $(WARN) -pthread $< -o $@
 
 test-build: all $(OUTPUT)/tests/progs/mapload-nopie $(OUTPUT)/tests/progs/lockchain-nofp \
-	$(OUTPUT)/tests/progs/lockchain-fp $(OUTPUT)/tests/unit/test_trace_file_asan bin/mapload-shared $(OUTPUT)/libcmap-noprobes.a $(LIB_TESTS) $(STRESS_TESTS) $(BPF_TESTS) $(UNIT_TESTS) \
-	$(TEST_PROGS)
+	$(OUTPUT)/tests/progs/lockchain-fp bin/mapload-shared $(OUTPUT)/libcmap-noprobes.a \
+	$(filter $(OUTPUT)/%,$(TESTS)) $(TEST_PROGS)
+
+# One "name|timeout|command" line per test, for tests/run.sh.  The name is the directory and the
+# file name less "test_", dashed: tests/unit/test_trace_file.c is unit-trace-file, its ASan build
+# unit-trace-file-asan, tests/mapload/test_mapload.sh just mapload.  The timeout is TEST_TIMEOUT
+# seconds unless the test's source has a line "/* timeout: N */" or "# timeout: N" (a sanitizer
+# build reads the source it is built from).  Scripts run as they are: they must be executable.
+list-tests:
+	@for t in $(TESTS); do \
+		case $$t in \
+		$(OUTPUT)/*) src=$${t#$(OUTPUT)/}.c; \
+			[ -e "$$src" ] || src=$${src%_[at]san.c}.c ;; \
+		*) src=$$t ;; \
+		esac; \
+		dir=$${src#tests/}; dir=$${dir%%/*}; \
+		base=$${t##*/}; base=$${base#test_}; base=$${base%.sh}; \
+		name=$$dir-$$base; [ "$$base" != "$$dir" ] || name=$$dir; \
+		secs=$$(sed -n -E 's@^(#|/\*) timeout: ([0-9]+).*@\2@p' "$$src" | head -n 1); \
+		echo "$$(echo "$$name" | tr _ -)|$${secs:-$(TEST_TIMEOUT)}|$$t"; \
+	done
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory test-build

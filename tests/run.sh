@@ -4,7 +4,7 @@
 # "ok - what # SKIP why".  A test that exits non-zero without a "not ok" line counts as one
 # failure, so a crash never passes silently.  Logs go to .output/tests/<name>.log.
 #
-# Usage: tests/run.sh [NAME-GLOB]   (e.g. tests/run.sh 'lib-*')
+# Usage: tests/run.sh [NAME-GLOB]   (e.g. tests/run.sh 'lib-*'; the names: make -s list-tests)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=.output/tests
@@ -13,42 +13,25 @@ filter=${1:-*}
 pass=0 fail=0 skip=0
 failed_tests=()
 
-# name | timeout seconds | command
-tests=(
-	"lib-grow|120|.output/tests/lib/test_grow"
-	"lib-diff|600|.output/tests/lib/test_diff"
-	"lib-stress-tsan|600|.output/tests/lib/test_stress_tsan"
-	"lib-stress-asan|600|.output/tests/lib/test_stress_asan"
-	"lib-probes|120|tests/lib/test_probes.sh"
-	"mapload|300|tests/mapload/test_mapload.sh bin/mapload"
-	"unit-hist|60|.output/tests/unit/test_hist"
-	"unit-report|60|.output/tests/unit/test_report"
-	"unit-symbolizer|120|.output/tests/unit/test_symbolizer"
-	"unit-elfsym|120|.output/tests/unit/test_elfsym"
-	"unit-memscan|60|.output/tests/unit/test_memscan"
-	"unit-profile|60|.output/tests/unit/test_profile"
-	"unit-usdt|120|.output/tests/unit/test_usdt"
-	"unit-export|120|.output/tests/unit/test_export"
-	"unit-trace-file|300|.output/tests/unit/test_trace_file"
-	"unit-trace-file-asan|300|.output/tests/unit/test_trace_file_asan"
-	"unit-unwind|120|.output/tests/unit/test_unwind"
-	"unit-prom|120|.output/tests/unit/test_prom"
-	"bpf-usdt-grow|120|.output/tests/bpf/test_usdt_grow"
-	"maptrace-live|600|tests/maptrace/test_live.sh"
-	"maptrace-errors|300|tests/maptrace/test_errors.sh"
-	"maptrace-trace|300|tests/maptrace/test_trace.sh"
-	"maptrace-stacks|300|tests/maptrace/test_stacks.sh"
-	"maptrace-prom|300|tests/maptrace/test_prom.sh"
-	"maptrace-profiles|600|tests/maptrace/test_profiles.sh"
-)
+# name|timeout seconds|command, one test a line, from the Makefile, which finds the tests where
+# it builds them from: a new tests/unit/test_foo.c or tests/maptrace/test_foo.sh runs without an
+# edit here.  A test states a timeout other than the default in its source (see list-tests in
+# the Makefile).  MAKEFLAGS from a calling make (make -j2 test) name a jobserver this make cannot
+# use; TEST_TIMEOUT=N from the environment or make's command line still sets the default.
+if ! list=$(MAKEFLAGS='' make -s --no-print-directory list-tests); then
+	echo "tests/run.sh: cannot list the tests: 'make -s list-tests' failed" >&2
+	exit 1
+fi
+mapfile -t tests <<<"$list"
 
 for t in "${tests[@]}"; do
 	IFS='|' read -r name secs cmd <<<"$t"
+	[ -n "$name" ] || continue
 	# shellcheck disable=SC2053
 	[[ $name == $filter ]] || continue
 	log=$out/$name.log
 	start=$(date +%s.%N)
-	timeout -k 5 "$secs" $cmd >"$log" 2>&1 </dev/null
+	timeout -k 5 "$secs" "$cmd" >"$log" 2>&1 </dev/null
 	rc=$?
 	dur=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 	p=$(grep -cE '^ok( |$)' "$log" | tr -d ' ')

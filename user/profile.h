@@ -12,6 +12,10 @@
  * profile_set__plan() matches every profile against a process's mappings and resolves each
  * probe to a file offset and a struct mt_probe_spec; the tracer attaches the plan with one
  * uprobe session link per module.
+ *
+ * Two layers: profile_parse.c turns text into a struct profile_set and knows nothing of
+ * processes; profile_plan.c matches a set against one process and owns struct probe_plan.
+ * What both need of a parsed profile is in profile_int.h.
  */
 #ifndef MT_PROFILE_H
 #define MT_PROFILE_H
@@ -21,6 +25,8 @@
 
 struct profile_set;
 struct target;
+
+/* --- parsing (profile_parse.c) --- */
 
 /**
  * profile_set__new() - the built-in profiles plus those of @files (--profile) and @probes
@@ -38,6 +44,11 @@ void profile_set__free(struct profile_set *ps);
  * is "cmap" (the USDT library), then each profile.  Points into @ps.
  */
 const char *profile_set__libraries(const struct profile_set *ps);
+
+/** mt_role_name() - "insert", "resize", ... for enum mt_role; "?" when unknown. */
+const char *mt_role_name(int role);
+
+/* --- planning (profile_plan.c) --- */
 
 /* One resolved probe site. */
 struct plan_site {
@@ -80,8 +91,5 @@ void probe_plan__free(struct probe_plan *p);
 
 /** probe_plan__sites() - total sites of the plan. */
 int probe_plan__sites(const struct probe_plan *p);
-
-/** mt_role_name() - "insert", "resize", ... for enum mt_role; "?" when unknown. */
-const char *mt_role_name(int role);
 
 #endif /* MT_PROFILE_H */

@@ -18,6 +18,7 @@
  *
  * Usage: test_diff [seed]
  */
+/* timeout: 600 */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>

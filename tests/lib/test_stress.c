@@ -15,6 +15,7 @@
  *
  * Usage: test_stress [ops-per-thread]
  */
+/* timeout: 600 */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>

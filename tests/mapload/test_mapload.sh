@@ -5,12 +5,13 @@
 # scenarios, checksum determinism across runs, variants and contention, the sync-map scenarios,
 # and argument validation.
 #
-# Usage: tests/mapload/test_mapload.sh BIN     (BIN: the mapload binary)
+# Usage: tests/mapload/test_mapload.sh [BIN]   (BIN: the mapload binary, bin/mapload by default)
 # Prints "ok - ..." or "not ok - ..." per check; exits non-zero when any check fails.
+# timeout: 300
 
 set -u
 
-BIN=${1:?usage: $0 MAPLOAD_BIN}
+BIN=${1:-$(dirname "$0")/../../bin/mapload}
 if [[ ! -x $BIN ]]; then
 	echo "not ok - $BIN is not an executable"
 	exit 1

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # maptrace's refusals and edge cases: each a one-line message naming the problem and the fix,
 # and a non-zero exit, never a crash or a hang.
+# timeout: 300
 source "$(dirname "$0")/lib.sh"
 
 # expect_fail NAME PATTERN CMD...: exits non-zero (not a crash), one line on stderr matching

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # maptrace -p PID against workloads with exactly known behaviour (needs root: loads BPF).
+# timeout: 600
 source "$(dirname "$0")/lib.sh"
 
 # --- growth storm: exact grows, same-size grows and evacuations, and the size path ----------

@@ -3,6 +3,7 @@
 # the built-in profiles, a table written for the test through --probe and --profile FILE, a
 # target in another mount namespace, and a stripped binary with and without its debug file.
 # Every count is checked against what the program itself (or Redis) says.
+# timeout: 600
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/redis.sh"
 GHASH=.output/tests/progs/ghash

@@ -14,6 +14,7 @@
 #      tracing, every response well formed, no record dropped.
 #   4. --comm (when maptrace has it): a restarted target's new pid appears, the old one's
 #      series stop.
+# timeout: 300
 source "$(dirname "$0")/lib.sh"
 
 if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then

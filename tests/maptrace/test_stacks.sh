@@ -2,6 +2,7 @@
 # Waiting stacks that name the caller, through glibc (built without frame pointers here) and
 # through a program built without frame pointers: --stack dwarf unwinds a copy of the user
 # stack with the modules' CFI.
+# timeout: 300
 source "$(dirname "$0")/lib.sh"
 
 # in_order FILE LOCKEXPR: every top stack of the lock contains the four frames in order

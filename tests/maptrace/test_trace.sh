@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Trace files and exports: -o FILE, maptrace report FILE, folded, pprof, json --events, chrome.
+# timeout: 300
 source "$(dirname "$0")/lib.sh"
 F=$TMP/run.mtr
 

@@ -4,6 +4,7 @@
  * value from 1 ns to 10 s), merge, and the empty histogram.  Prints one "ok - ..." or
  * "not ok - ..." line per check and exits non-zero on any failure.
  */
+/* timeout: 60 */
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>

@@ -3,6 +3,7 @@
  * memscan__find_pointer() against a child process whose memory is known: a pointer in static
  * data, one in the heap, two of the same, one only on a thread's stack, and none.
  */
+/* timeout: 60 */
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>

@@ -4,6 +4,7 @@
  * the specs each probe turns into, and planning against this very process (its own functions
  * resolved to the file offsets nm and readelf give).
  */
+/* timeout: 60 */
 #include <stdint.h>
 #include <stdlib.h>
 #include "profile.h"

@@ -7,6 +7,7 @@
  * python3 those checks are skipped.  Prints one "ok - ..." or "not ok - ..." line per check
  * and exits non-zero on any failure.
  */
+/* timeout: 60 */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdarg.h>

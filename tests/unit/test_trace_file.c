@@ -12,6 +12,7 @@
  * Prints one "ok - ..." or "not ok - ..." line per check and exits non-zero on any failure.
  * With MT_CORPUS_DIR set, also writes its traces there as seeds for fuzz/fuzz_trace_reader.c.
  */
+/* timeout: 300 */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>

@@ -1,76 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
- * Probe profiles: parsing (docs/profiles.md), matching against a process's mappings, and
- * resolving each probe to a uprobe site with its spec.  See profile.h.
+ * Probe profiles, parsing: the built-in profiles, --profile files and --probe options
+ * (docs/profiles.md) into a struct profile_set, and one probe's key=value list into a spec.
+ * See profile.h; profile_plan.c matches the result against a process.
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fnmatch.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "elfsym.h"
-#include "procfs.h"
-#include "profile.h"
-#include "target.h"
-
-#define MAX_PROFILES 32
-#define MAX_OBJECTS 8
-#define MAX_REQUIRE 16
-#define MAX_FIELDSETS 8
-#define MAX_FIELDS 16
-#define MAX_PROBES 48
-#define NAME_LEN 128
-
-enum version_kind {
-	VERSION_NONE,	  /* no version check: only inline fields (TYPE@OFF) may be used */
-	VERSION_SYMBOLS,  /* exported u32 data symbols joined with '.' (glib_major_version ...) */
-	VERSION_RETCONST, /* a function returning a constant 0xMMmmpp (Redis's RM_GetServerVersion) */
-	VERSION_SONAME,	  /* the mapped file name's suffix after the object name */
-	VERSION_BUILD_ID, /* the build-id */
-};
-
-struct field {
-	char name[32];
-	struct mt_src src;
-};
-
-struct fieldset {
-	char glob[64]; /* version pattern, fnmatch(3) */
-	struct field fields[MAX_FIELDS];
-	int n;
-};
-
-struct pprobe {
-	int role;
-	char sym[NAME_LEN];
-	char args[512]; /* key=value ..., resolved per module (field names depend on the version) */
-	int line;
-};
-
-struct profile {
-	char name[64];
-	char origin[160]; /* "built-in", "FILE", "--probe" */
-	char objects[MAX_OBJECTS][NAME_LEN];
-	int nobjects;
-	char require[MAX_REQUIRE][NAME_LEN];
-	int nrequire;
-	int version_kind;
-	char version_syms[3][NAME_LEN];
-	int nversion_syms;
-	struct fieldset fsets[MAX_FIELDSETS];
-	int nfsets;
-	struct pprobe probes[MAX_PROBES];
-	int nprobes;
-};
-
-struct profile_set {
-	struct profile *p[MAX_PROFILES];
-	int n;
-	char libraries[MAX_PROFILES * 65];
-};
+#include "profile_int.h"
 
 /*
  * Built-in profiles, in the --profile format.  Field offsets were read from the libraries'
@@ -393,14 +333,8 @@ static void snapshot_plan(struct mt_probe_spec *sp)
 	sp->snap_off = sp->snap ? lo : 0;
 }
 
-/*
- * Turn a probe's key=value list into a spec, with the field names of @fs (NULL when the
- * version is unknown).  @bad names the failing key on error.
- * Return: 0, -EINVAL (syntax, or a key the role needs is missing), -ENOENT (a field name @fs
- * does not define).
- */
-static int probe_spec(const struct pprobe *pp, const struct fieldset *fs, struct mt_probe_spec *sp,
-		      char *bad, size_t badlen)
+int pprobe__spec(const struct pprobe *pp, const struct fieldset *fs, struct mt_probe_spec *sp,
+		 char *bad, size_t badlen)
 {
 	char buf[sizeof(pp->args)], *save = NULL, *kv;
 	bool need_return = false;
@@ -560,8 +494,8 @@ static int parse_fields(struct profile *p, char **w, int n, const char **why)
 
 		if (!eq || eq == w[i] || (size_t)(eq - w[i]) >= sizeof(f->name) ||
 		    parse_field(eq + 1, &f->src)) {
-			*why = "a field is NAME=TYPE@OFFSET, TYPE one of u8 s8 u16 s16 u32 s32 u64 s64, "
-			       "optionally log2:TYPE";
+			*why = "a field is NAME=TYPE@OFFSET, TYPE one of u8 s8 u16 s16 u32 s32 u64 "
+			       "s64, optionally log2:TYPE";
 			return -EINVAL;
 		}
 		memcpy(f->name, w[i], eq - w[i]);
@@ -599,8 +533,9 @@ static int parse_probe(struct profile *p, char **w, int n, int lineno, const cha
 	}
 	snprintf(pp->sym, sizeof(pp->sym), "%s", w[2]);
 	for (int i = 3; i < n; i++)
-		len += (size_t)snprintf(pp->args + len, len < sizeof(pp->args) ? sizeof(pp->args) - len : 0,
-					"%s%s", i > 3 ? " " : "", w[i]);
+		len += (size_t)snprintf(pp->args + len,
+					len < sizeof(pp->args) ? sizeof(pp->args) - len : 0, "%s%s",
+					i > 3 ? " " : "", w[i]);
 	if (len >= sizeof(pp->args)) {
 		*why = "probe line too long";
 		return -EINVAL;
@@ -619,16 +554,16 @@ static int check_probe_syntax(const struct profile *p, const struct pprobe *pp, 
 
 	/* field names resolve against any of the profile's field sets */
 	for (int i = 0; i < p->nfsets && err == -ENOENT; i++)
-		err = probe_spec(pp, &p->fsets[i], &sp, bad, badlen);
+		err = pprobe__spec(pp, &p->fsets[i], &sp, bad, badlen);
 	if (err == -ENOENT && !p->nfsets)
-		err = probe_spec(pp, NULL, &sp, bad, badlen);
+		err = pprobe__spec(pp, NULL, &sp, bad, badlen);
 	if (err == -ENOENT) {
 		*why = "names a field no 'fields' line defines (arguments are arg0..arg5)";
 		err = -EINVAL;
 	} else if (err)
-		*why = "bad KEY=VALUE (keys: map size new_size count pos ok when lock mode name; values: argN ret "
-		       "const:N TYPE@OFFSET FIELD, a|b for size and new_size; ok=ret==N; "
-		       "when=(A+1)*17>=B*16|A<B&B>8)";
+		*why = "bad KEY=VALUE (keys: map size new_size count pos ok when lock mode name; "
+		       "values: argN ret const:N TYPE@OFFSET FIELD, a|b for size and new_size; "
+		       "ok=ret==N; when=(A+1)*17>=B*16|A<B&B>8)";
 	return err;
 }
 
@@ -667,7 +602,10 @@ static int parse_text(struct profile_set *ps, const char *text, const char *orig
 				why = "a profile of that name exists already";
 				err = -EINVAL;
 			} else if (old) {
-				/* the user's profile of a built-in's name replaces it (another version) */
+				/*
+				 * the user's profile of a built-in's name replaces it
+				 * (another version)
+				 */
 				memset(old, 0, sizeof(*old));
 				snprintf(old->name, sizeof(old->name), "%s", w[1]);
 				snprintf(old->origin, sizeof(old->origin), "%s", origin);
@@ -692,8 +630,8 @@ static int parse_text(struct profile_set *ps, const char *text, const char *orig
 			if (n >= 3 && n <= 5 && !strcmp(w[1], "symbols")) {
 				p->version_kind = VERSION_SYMBOLS;
 				for (int i = 2; i < n; i++)
-					snprintf(p->version_syms[p->nversion_syms++], NAME_LEN, "%s",
-						 w[i]);
+					snprintf(p->version_syms[p->nversion_syms++], NAME_LEN,
+						 "%s", w[i]);
 			} else if (n == 3 && !strcmp(w[1], "retconst")) {
 				p->version_kind = VERSION_RETCONST;
 				snprintf(p->version_syms[0], NAME_LEN, "%s", w[2]);
@@ -703,8 +641,8 @@ static int parse_text(struct profile_set *ps, const char *text, const char *orig
 			} else if (n == 2 && !strcmp(w[1], "build-id")) {
 				p->version_kind = VERSION_BUILD_ID;
 			} else {
-				why = "want: version symbols SYM [SYM [SYM]] | retconst SYM | soname | "
-				      "build-id";
+				why = "want: version symbols SYM [SYM [SYM]] | retconst SYM | "
+				      "soname | build-id";
 				err = -EINVAL;
 			}
 		} else if (!strcmp(w[0], "fields")) {
@@ -715,8 +653,8 @@ static int parse_text(struct profile_set *ps, const char *text, const char *orig
 				err = check_probe_syntax(p, &p->probes[p->nprobes - 1], &why, bad,
 							 sizeof(bad));
 		} else {
-			why = "unknown directive; directives: profile object require version fields "
-			      "probe";
+			why = "unknown directive; directives: profile object require version "
+			      "fields probe";
 			err = -EINVAL;
 		}
 	}
@@ -757,8 +695,10 @@ static int parse_probe_opt(struct profile_set *ps, const char *opt)
 	}
 	p = find_profile(ps, f[1]);
 	if (p && strcmp(p->origin, "--probe")) {
-		fprintf(stderr, "maptrace: --probe '%s': '%s' is the name of a %s profile; name the "
-				"object by its file name\n", opt, f[1], p->origin);
+		fprintf(stderr,
+			"maptrace: --probe '%s': '%s' is the name of a %s profile; name the object "
+			"by its file name\n",
+			opt, f[1], p->origin);
 		return -EINVAL;
 	}
 	if (!p) {
@@ -860,376 +800,4 @@ void profile_set__free(struct profile_set *ps)
 const char *profile_set__libraries(const struct profile_set *ps)
 {
 	return ps->libraries;
-}
-
-/* --- planning --- */
-
-struct planner {
-	const struct profile_set *ps;
-	const struct target *t;
-	struct probe_plan *plan;
-	char seen[64][4096]; /* mapped objects already looked at */
-	int nseen;
-	bool found[MAX_PROFILES];   /* an object of the profile is mapped */
-	int err;
-};
-
-static void plan_log(char **buf, size_t *len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void plan_log(char **buf, size_t *len, const char *fmt, ...)
-{
-	va_list ap;
-	char *n;
-	int k;
-
-	va_start(ap, fmt);
-	k = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (k < 0)
-		return;
-	n = realloc(*buf, *len + (size_t)k + 1);
-	if (!n)
-		return;
-	*buf = n;
-	va_start(ap, fmt);
-	vsnprintf(*buf + *len, (size_t)k + 1, fmt, ap);
-	va_end(ap);
-	*len += (size_t)k;
-}
-
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-
-	return s ? s + 1 : path;
-}
-
-/* Does mapped file @path go with object name @obj?  "libglib-2.0.so.0" matches its real file
- * "libglib-2.0.so.0.7400.6"; an executable matches by name. */
-static bool object_matches(const char *obj, const char *path)
-{
-	const char *b = base_name(path);
-	size_t n = strlen(obj);
-
-	if (strchr(obj, '/'))
-		return !strcmp(obj, path);
-	return !strcmp(b, obj) || (!strncmp(b, obj, n) && b[n] == '.');
-}
-
-/* The library's version as a string, "" when it cannot be read (with @why). */
-static void module_version(const struct profile *p, struct elfsym_file *ef, const char *mapped,
-			   const char *obj, char *ver, size_t len, char *why, size_t wlen)
-{
-	ver[0] = '\0';
-	switch (p->version_kind) {
-	case VERSION_SYMBOLS: {
-		size_t at = 0;
-
-		for (int i = 0; i < p->nversion_syms; i++) {
-			__u32 v;
-
-			if (elfsym__read_object(ef, p->version_syms[i], &v, sizeof(v))) {
-				snprintf(why, wlen, "no data symbol %s to read the version from",
-					 p->version_syms[i]);
-				ver[0] = '\0';
-				return;
-			}
-			at += (size_t)snprintf(ver + at, at < len ? len - at : 0, "%s%u",
-					       i ? "." : "", v);
-		}
-		return;
-	}
-	case VERSION_RETCONST: {
-		struct elfsym_sym s;
-		__u32 v;
-
-		/* mov $imm32, %eax; ret */
-		if (elfsym__find(ef, p->version_syms[0], &s) || s.code_len < 6 ||
-		    s.code[0] != 0xb8 || s.code[5] != 0xc3) {
-			snprintf(why, wlen, "%s is not a function returning a constant",
-				 p->version_syms[0]);
-			return;
-		}
-		memcpy(&v, s.code + 1, sizeof(v));
-		snprintf(ver, len, "%u.%u.%u", (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff);
-		return;
-	}
-	case VERSION_SONAME: {
-		const char *b = base_name(mapped);
-		size_t n = strlen(obj);
-
-		if (!strncmp(b, obj, n) && b[n] == '.')
-			snprintf(ver, len, "%s", b + n + 1);
-		else
-			snprintf(why, wlen, "the file name %s has no version after %s", b, obj);
-		return;
-	}
-	case VERSION_BUILD_ID:
-		snprintf(ver, len, "%s", elfsym__build_id(ef));
-		if (!ver[0])
-			snprintf(why, wlen, "the file has no build-id");
-		return;
-	default:
-		snprintf(why, wlen, "the profile states no way to read the version");
-		return;
-	}
-}
-
-/*
- * Expected added cost of one hit, as bench/sites.sh measured it on this kind of machine (2 CPUs,
- * 6.18): see bench/README.md.
- */
-static const char *site_cost(int kind, bool ret)
-{
-	switch (kind) {
-	case UPROBE_SITE_NOP5:
-		return ret ? "~0.3 us/hit + ~0.5 us per return seen" : "~0.3 us/hit";
-	case UPROBE_SITE_NOP:
-	case UPROBE_SITE_PUSH:
-	case UPROBE_SITE_BRANCH:
-		return ret ? "~0.6 us/hit + ~0.5 us per return seen" : "~0.6 us/hit";
-	default:
-		return ret ? "~5 us/hit (single-stepped) + ~0.5 us per return seen" :
-			     "~5 us/hit (single-stepped)";
-	}
-}
-
-static int plan_add_site(struct plan_module *pm, const struct plan_site *s)
-{
-	void *n = realloc(pm->sites, (size_t)(pm->nsites + 1) * sizeof(*pm->sites));
-
-	if (!n)
-		return -ENOMEM;
-	pm->sites = n;
-	pm->sites[pm->nsites++] = *s;
-	return 0;
-}
-
-static void refuse(struct planner *pl, const struct profile *p, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* A probe left out.  One the user wrote (--probe, --profile) makes the run fail. */
-static void refuse(struct planner *pl, const struct profile *p, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	plan_log(&pl->plan->refusals, &pl->plan->reflen, "%s\n", line);
-	if (strncmp(p->origin, "built-in", 8))
-		pl->plan->fatal++;
-	plan_log(&pl->plan->log, &pl->plan->loglen, "    not attached: %s\n", line);
-}
-
-/* Profile @pi against the object mapped from @mapped (opened as @path). */
-static int plan_profile(struct planner *pl, int pi, const char *obj, const char *path,
-			const char *mapped)
-{
-	const struct profile *p = pl->ps->p[pi];
-	struct probe_plan *plan = pl->plan;
-	const struct fieldset *fs = NULL;
-	struct elfsym_file *ef = NULL;
-	char ver[96], why[256] = "", root[64] = "";
-	struct plan_module pm = {};
-	int err = 0;
-
-	pl->found[pi] = true;
-	if (strcmp(path, mapped))
-		snprintf(root, sizeof(root), "/proc/%d/root", pl->t->pid);
-	err = elfsym__open(path, root, &ef);
-	if (err) {
-		plan_log(&plan->log, &plan->loglen, "profile %s: cannot read %s: %s\n", p->name, mapped,
-		     strerror(-err));
-		return 0;
-	}
-	for (int i = 0; i < p->nrequire; i++) {
-		struct elfsym_sym s;
-
-		if (elfsym__find(ef, p->require[i], &s)) {
-			plan_log(&plan->log, &plan->loglen,
-			     "profile %s: not matched: %s has no symbol %s%s\n", p->name, mapped,
-			     p->require[i],
-			     elfsym__stripped(ef) ? " (stripped, and no debug file found under "
-						    "/usr/lib/debug)" : "");
-			if (elfsym__stripped(ef))
-				refuse(pl, p, "%s: %s has no symbol %s (stripped?); install its debug "
-					   "file under /usr/lib/debug/.build-id", p->name, mapped,
-				       p->require[i]);
-			goto out;
-		}
-	}
-	module_version(p, ef, mapped, obj, ver, sizeof(ver), why, sizeof(why));
-	for (int i = 0; ver[0] && i < p->nfsets && !fs; i++)
-		if (!fnmatch(p->fsets[i].glob, ver, 0))
-			fs = &p->fsets[i];
-	plan_log(&plan->log, &plan->loglen, "profile %s (%s): %s%s%s%s%s%s\n", p->name, p->origin, mapped,
-	     ver[0] ? ", version " : "", ver, fs ? ", fields for " : "", fs ? fs->glob : "",
-	     elfsym__debug_path(ef) ? ", symbols from the debug file" : "");
-	snprintf(pm.path, sizeof(pm.path), "%s", path);
-	snprintf(pm.mapped, sizeof(pm.mapped), "%s", mapped);
-	pm.lib = pi + 1;
-	for (int i = 0; i < p->nprobes; i++) {
-		const struct pprobe *pp = &p->probes[i];
-		struct plan_site site = {};
-		struct elfsym_sym s;
-		char bad[160];
-
-		err = probe_spec(pp, fs, &site.spec, bad, sizeof(bad));
-		if (err == -ENOENT) {
-			if (ver[0])
-				refuse(pl, p, "%s %s in %s: %s is version %s; the %s profile knows the "
-					   "field offsets of %s only (add a 'fields' line for this "
-					   "version with --profile FILE)", mt_role_name(pp->role),
-				       pp->sym, p->name, base_name(mapped), ver, p->name,
-				       p->nfsets ? p->fsets[0].glob : "no version");
-			else
-				refuse(pl, p, "%s %s in %s: the version of %s is unknown (%s), so its "
-					   "struct fields cannot be read", mt_role_name(pp->role),
-				       pp->sym, p->name, base_name(mapped), why);
-			err = 0;
-			continue;
-		}
-		if (err)
-			goto out;
-		if (elfsym__find(ef, pp->sym, &s)) {
-			refuse(pl, p, "%s %s in %s: %s has no symbol %s%s", mt_role_name(pp->role),
-			       pp->sym, p->name, mapped, pp->sym,
-			       elfsym__stripped(ef) ? " (stripped?); install its debug file under "
-						      "/usr/lib/debug/.build-id" : "");
-			continue;
-		}
-		snprintf(site.sym, sizeof(site.sym), "%s", pp->sym);
-		site.vaddr = s.vaddr;
-		site.file_offset = s.file_offset;
-		site.kind = elfsym__site_kind(s.code, s.code_len);
-		site.spec.lib = (__u32)pm.lib;
-		plan_log(&plan->log, &plan->loglen, "    %-12s %-28s 0x%-8llx %-18s %s\n",
-		     mt_role_name(pp->role), pp->sym, (unsigned long long)s.vaddr,
-		     elfsym__site_kind_name(site.kind),
-		     site_cost(site.kind, site.spec.flags & MT_SPEC_RETURN));
-		err = plan_add_site(&pm, &site);
-		if (err)
-			goto out;
-	}
-	if (pm.nsites) {
-		void *n = realloc(plan->modules, (size_t)(plan->nmodules + 1) * sizeof(pm));
-
-		if (!n) {
-			err = -ENOMEM;
-			goto out;
-		}
-		plan->modules = n;
-		plan->modules[plan->nmodules++] = pm;
-		pm.sites = NULL;
-	}
-out:
-	free(pm.sites);
-	elfsym__close(ef);
-	return err;
-}
-
-static int plan_mapping(const struct proc_map *m, void *arg)
-{
-	struct planner *pl = arg;
-	char path[4096];
-
-	if (!m->exec || m->path[0] != '/' || m->deleted)
-		return 0;
-	for (int i = 0; i < pl->nseen; i++)
-		if (!strcmp(pl->seen[i], m->path))
-			return 0;
-	if (pl->nseen < 64)
-		snprintf(pl->seen[pl->nseen++], sizeof(pl->seen[0]), "%s", m->path);
-	if (pl->t->root[0])
-		snprintf(path, sizeof(path), "%s%s", pl->t->root, m->path);
-	else
-		snprintf(path, sizeof(path), "%s", m->path);
-	for (int pi = 0; pi < pl->ps->n; pi++) {
-		const struct profile *p = pl->ps->p[pi];
-
-		for (int o = 0; o < p->nobjects; o++) {
-			if (!object_matches(p->objects[o], m->path))
-				continue;
-			pl->err = plan_profile(pl, pi, p->objects[o], path, m->path);
-			if (pl->err)
-				return pl->err;
-			break;
-		}
-	}
-	return 0;
-}
-
-int profile_set__plan(const struct profile_set *ps, const struct target *t,
-		      struct probe_plan **out)
-{
-	struct planner *pl = calloc(1, sizeof(*pl));
-	int err;
-
-	*out = NULL;
-	if (!pl)
-		return -ENOMEM;
-	pl->ps = ps;
-	pl->t = t;
-	pl->plan = calloc(1, sizeof(*pl->plan));
-	if (!pl->plan) {
-		free(pl);
-		return -ENOMEM;
-	}
-	err = procfs__maps(t->pid, plan_mapping, pl);
-	if (!err)
-		err = pl->err;
-	for (int pi = 0; !err && pi < ps->n; pi++) {
-		const struct profile *p = ps->p[pi];
-		char objs[512] = "";
-		size_t len = 0;
-
-		if (pl->found[pi])
-			continue;
-		for (int o = 0; o < p->nobjects; o++)
-			len += (size_t)snprintf(objs + len, len < sizeof(objs) ? sizeof(objs) - len : 0,
-						"%s%s", o ? " or " : "", p->objects[o]);
-		plan_log(&pl->plan->log, &pl->plan->loglen,
-		     "profile %s (%s): not matched: no mapped object named %s\n", p->name,
-		     p->origin, objs);
-		/* a --probe the user asked for, whose object is not there, is an error to show */
-		if (!strcmp(p->origin, "--probe"))
-			refuse(pl, p, "--probe for %s: PID %d maps no object named %s", p->name, t->pid,
-			       objs);
-	}
-	if (err) {
-		probe_plan__free(pl->plan);
-		free(pl);
-		return err;
-	}
-	if (!pl->plan->refusals)
-		pl->plan->refusals = strdup("");
-	if (!pl->plan->log)
-		pl->plan->log = strdup("");
-	*out = pl->plan;
-	free(pl);
-	return 0;
-}
-
-void probe_plan__free(struct probe_plan *p)
-{
-	if (!p)
-		return;
-	for (int i = 0; i < p->nmodules; i++)
-		free(p->modules[i].sites);
-	free(p->modules);
-	free(p->log);
-	free(p->refusals);
-	free(p);
-}
-
-int probe_plan__sites(const struct probe_plan *p)
-{
-	int n = 0;
-
-	for (int i = 0; p && i < p->nmodules; i++)
-		n += p->modules[i].nsites;
-	return n;
 }

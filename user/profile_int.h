@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the two halves of the profile code share and nobody else needs: a parsed profile.
+ * profile_parse.c fills struct profile_set from profile text; profile_plan.c reads it to match
+ * a process's objects and asks pprobe__spec() to turn each probe into a spec once the library's
+ * version (and so its field set) is known.
+ */
+#ifndef MT_PROFILE_INT_H
+#define MT_PROFILE_INT_H
+
+#include <stddef.h>
+#include "profile.h"
+
+#define MAX_PROFILES 32
+#define MAX_OBJECTS 8
+#define MAX_REQUIRE 16
+#define MAX_FIELDSETS 8
+#define MAX_FIELDS 16
+#define MAX_PROBES 48
+#define NAME_LEN 128
+
+enum version_kind {
+	VERSION_NONE,	  /* no version check: only inline fields (TYPE@OFF) may be used */
+	VERSION_SYMBOLS,  /* exported u32 data symbols joined with '.' (glib_major_version ...) */
+	VERSION_RETCONST, /* a function returning a constant 0xMMmmpp (RM_GetServerVersion) */
+	VERSION_SONAME,	  /* the mapped file name's suffix after the object name */
+	VERSION_BUILD_ID, /* the build-id */
+};
+
+struct field {
+	char name[32];
+	struct mt_src src;
+};
+
+struct fieldset {
+	char glob[64]; /* version pattern, fnmatch(3) */
+	struct field fields[MAX_FIELDS];
+	int n;
+};
+
+struct pprobe {
+	int role;
+	char sym[NAME_LEN];
+	char args[512]; /* key=value ..., resolved per module (field names depend on the version) */
+	int line;
+};
+
+struct profile {
+	char name[64];
+	char origin[160]; /* "built-in", "FILE", "--probe" */
+	char objects[MAX_OBJECTS][NAME_LEN];
+	int nobjects;
+	char require[MAX_REQUIRE][NAME_LEN];
+	int nrequire;
+	int version_kind;
+	char version_syms[3][NAME_LEN];
+	int nversion_syms;
+	struct fieldset fsets[MAX_FIELDSETS];
+	int nfsets;
+	struct pprobe probes[MAX_PROBES];
+	int nprobes;
+};
+
+struct profile_set {
+	struct profile *p[MAX_PROFILES];
+	int n;
+	char libraries[MAX_PROFILES * 65];
+};
+
+/**
+ * pprobe__spec() - turn probe @pp's key=value list into *@sp, with the field names of @fs
+ * (NULL when the version is unknown).  @bad names the failing key on error.
+ * Return: 0, -EINVAL (syntax, or a key the role needs is missing), -ENOENT (a field name @fs
+ * does not define).
+ */
+int pprobe__spec(const struct pprobe *pp, const struct fieldset *fs, struct mt_probe_spec *sp,
+		 char *bad, size_t badlen);
+
+#endif /* MT_PROFILE_INT_H */
