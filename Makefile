@@ -71,6 +71,7 @@ BPF_TESTS := $(patsubst tests/bpf/%.c,$(OUTPUT)/tests/bpf/%,$(wildcard tests/bpf
 # is built and run without another edit.
 TESTS := $(sort $(LIB_TESTS) $(STRESS_TESTS)) $(wildcard tests/lib/test_*.sh) \
 	 $(wildcard tests/mapload/test_*.sh) $(sort $(UNIT_TESTS) $(UNIT_ASAN_TESTS)) \
+	 $(wildcard tests/unit/test_*.sh) \
 	 $(BPF_TESTS) $(wildcard tests/maptrace/test_*.sh)
 TEST_TIMEOUT ?= 120
 
