@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "grow.h"
 #include "memscan.h"
 #include "procfs.h"
+#include "util.h"
 
 #define CHUNK (1u << 20)
 #define PAGE  4096u

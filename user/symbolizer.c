@@ -25,9 +25,9 @@
 #include <gelf.h>
 
 #include "debugfile.h"
-#include "grow.h"
 #include "procfs.h"
 #include "symbolizer.h"
+#include "util.h"
 
 #define PROC_BUCKETS   256
 #define MODULE_BUCKETS 64

@@ -34,9 +34,9 @@
 #include <zlib.h>
 
 #include "debugfile.h"
-#include "grow.h"
 #include "procfs.h"
 #include "unwind.h"
+#include "util.h"
 
 #define PROC_BUCKETS 64
 /* rax, rdx, rcx, rbx, rsi, rdi, rbp, rsp, r8-r15, then the return address column: rip */
@@ -100,14 +100,6 @@ struct unwinder {
 	struct uproc *procs[PROC_BUCKETS];
 	struct unwind_result last;
 };
-
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-}
 
 /* ---- opening files as the target sees them --------------------------------------------------- */
 
@@ -359,7 +351,7 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 	if (!debuglink || um->path[0] != '/')
 		return -1;
 	dirlen = (int)(strrchr(um->path, '/') - um->path);
-	for (i = 0; i < (int)(sizeof(dir_fmt) / sizeof(dir_fmt[0])); i++) {
+	for (i = 0; i < (int)ARRAY_SIZE(dir_fmt); i++) {
 		snprintf(path, sizeof(path), dir_fmt[i], dirlen, um->path, debuglink);
 		if (strcmp(path, um->path) == 0)
 			continue;
@@ -625,7 +617,7 @@ static int proc_new(int pid, struct uproc **out)
 static int proc_refresh(struct uproc *p)
 {
 	struct umod *mods;
-	__u64 now = now_ns(), sig;
+	__u64 now = clock_ns(CLOCK_MONOTONIC), sig;
 	struct xmap *maps;
 	size_t nr;
 	Dwfl *dwfl;

@@ -26,8 +26,8 @@
 #include <asm/ptrace.h>
 #include <bpf/bpf.h>
 
-#include "grow.h"
 #include "usdt.h"
+#include "util.h"
 
 #define NT_STAPSDT    3
 #define STAPSDT_OWNER "stapsdt"
@@ -108,7 +108,7 @@ static int parse_reg(const char **s, const char **why)
 		*why = RIP_RELATIVE;
 		return -EINVAL;
 	}
-	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(regs); i++)
 		for (size_t j = 0; j < 5 && regs[i].names[j]; j++)
 			if (!strcmp(name, regs[i].names[j]))
 				return regs[i].off;

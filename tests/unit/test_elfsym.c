@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "elfsym.h"
+#include "util.h"
 #include "../tap.h"
 
 #define NM_OUT_MAX (4 << 20) /* nm -D of libc.so.6 is about 200 KiB */
@@ -364,7 +365,7 @@ static void test_site_kinds(void)
 	size_t i, j;
 	bool distinct = true;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		enum uprobe_site_kind k = elfsym__site_kind(cases[i].code, cases[i].len);
 
 		check(k == cases[i].kind, "site kind: %s is %s (got %s)", cases[i].what,
@@ -402,7 +403,7 @@ static void check_sites(const char *tag, struct elfsym_file *f)
 	size_t i;
 	int err;
 
-	for (i = 0; i < sizeof(sites) / sizeof(sites[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(sites); i++) {
 		err = elfsym__find(f, sites[i].name, &s);
 		k = err ? UPROBE_SITE_STEP : elfsym__site_kind(s.code, s.code_len);
 		check(!err && k == sites[i].kind && s.code_len == (int)sizeof(s.code),

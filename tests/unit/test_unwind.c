@@ -40,6 +40,7 @@
 
 #include "symbolizer.h"
 #include "unwind.h"
+#include "util.h"
 #include "../tap.h"
 #include "../nsutil.h"
 
@@ -86,10 +87,7 @@ static char tmpdir[512];
 
 static double now_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+	return (double)clock_ns(CLOCK_MONOTONIC) / 1e3;
 }
 
 static const char *tmp_path(const char *name)
@@ -657,7 +655,7 @@ int main(int argc, char **argv)
 	if (!u || !sz)
 		goto cleanup;
 
-	for (i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(scenarios); i++)
 		test_scenario(u, sz, &scenarios[i]);
 	test_errors(u);
 cleanup:
