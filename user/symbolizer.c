@@ -4,9 +4,8 @@
  *
  * An ip is turned into an ELF virtual address in two steps: the mapping that covers it gives a
  * file offset (ip - start + pgoff), and the PT_LOAD segment holding that file offset gives the
- * virtual address (p_vaddr - p_offset). This works the same for PIE and non-PIE executables and
- * shared libraries, and does not assume the first mapping of a file is its load base, which is
- * wrong whenever the first segment does not start at file offset 0 or a mapping was split.
+ * virtual address (elfload.h). This works the same for PIE and non-PIE executables and shared
+ * libraries, and does not assume the first mapping of a file is its load base.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,6 +24,7 @@
 #include <gelf.h>
 
 #include "debugfile.h"
+#include "elfload.h"
 #include "procfs.h"
 #include "symbolizer.h"
 #include "util.h"
@@ -69,8 +69,6 @@ struct module {
 	Dwarf *dwarf;
 	Dwarf *alt_dwarf;
 	bool dwarf_tried;
-	GElf_Phdr *loads;
-	size_t nr_loads;
 	struct sym *syms;
 	size_t nr_syms;
 	char build_id[DEBUGFILE_BUILD_ID_HEX];
@@ -200,23 +198,6 @@ static int load_syms(struct module *mod, Elf *elf, Elf64_Word type)
 	return 0;
 }
 
-static int load_phdrs(struct module *mod)
-{
-	size_t n, i;
-	GElf_Phdr ph;
-
-	/* without program headers nothing maps to the file: its addresses stay unknown */
-	if (elf_getphdrnum(mod->elf, &n) != 0)
-		n = 0;
-	mod->loads = calloc(n ? n : 1, sizeof(*mod->loads));
-	if (!mod->loads)
-		return -ENOMEM;
-	for (i = 0; i < n; i++)
-		if (gelf_getphdr(mod->elf, (int)i, &ph) && ph.p_type == PT_LOAD)
-			mod->loads[mod->nr_loads++] = ph;
-	return 0;
-}
-
 static bool same_file(const struct stat *st, const struct module *mod)
 {
 	return st->st_dev == mod->dev && st->st_ino == mod->ino;
@@ -257,7 +238,6 @@ static void module_free(struct module *mod)
 		elf_end(mod->dbg_elf);
 	if (mod->elf)
 		elf_end(mod->elf);
-	free(mod->loads);
 	free(mod->syms);
 	free(mod->cache);
 	free(mod);
@@ -280,9 +260,6 @@ static int module_load(struct module *mod, int fd, const char *root, const char 
 	mod->elf = debugfile__elf_begin(fd);
 	if (!mod->elf)
 		return 0;
-	err = load_phdrs(mod);
-	if (err)
-		return err;
 	debugfile__build_id(mod->elf, mod->build_id);
 
 	if (debugfile__has_symtab(mod->elf))
@@ -385,22 +362,6 @@ static struct module *module_get(struct symbolizer *sz, int pid, const struct ma
 cleanup:
 	close(fd);
 	return mod;
-}
-
-/* Map a file offset to the ELF virtual address through the PT_LOAD that holds it. */
-static bool module_vaddr(const struct module *mod, __u64 fileoff, __u64 *vaddr)
-{
-	const GElf_Phdr *ph;
-	size_t i;
-
-	for (i = 0; i < mod->nr_loads; i++) {
-		ph = &mod->loads[i];
-		if (fileoff >= ph->p_offset && fileoff - ph->p_offset < ph->p_filesz) {
-			*vaddr = fileoff - ph->p_offset + ph->p_vaddr;
-			return true;
-		}
-	}
-	return false;
 }
 
 /* ---- address resolution ------------------------------------------------------------------- */
@@ -844,7 +805,9 @@ int symbolizer__resolve(struct symbolizer *sz, int pid, __u64 ip, struct sym_fra
 		m->mod = module_get(sz, pid, m);
 	}
 	fileoff = ip - m->start + m->pgoff;
-	if (!m->mod || !m->mod->elf || !module_vaddr(m->mod, fileoff, &vaddr)) {
+	/* without a segment holding the offset (no program headers) the address stays unknown */
+	if (!m->mod || !m->mod->elf ||
+	    elfload__offset_to_vaddr(m->mod->elf, fileoff, 0, NULL, &vaddr)) {
 		frame->offset = fileoff;
 		if (m->mod)
 			memcpy(frame->build_id, m->mod->build_id, sizeof(frame->build_id));

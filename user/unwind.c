@@ -34,6 +34,7 @@
 #include <zlib.h>
 
 #include "debugfile.h"
+#include "elfload.h"
 #include "procfs.h"
 #include "unwind.h"
 #include "util.h"
@@ -162,30 +163,20 @@ static Elf *vdso_elf(const struct uproc *p, const struct xmap *m, void **image)
  */
 static int module_place(struct umod *um, const struct xmap *m)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	bool found = false, first = true;
-	__u64 first_vaddr = 0, top = 0;
+	__u64 first_vaddr = 0, top = 0, vaddr;
+	bool first = true;
 	size_t phnum, i;
 	GElf_Phdr ph;
-	int pass;
+	int err;
 
+	/* pgoff is page-aligned: it may lie before the first byte of the segment it maps */
+	err = elfload__offset_to_vaddr(um->elf, m->pgoff, ELFLOAD_PREFER_EXEC | ELFLOAD_PAGE, NULL,
+				       &vaddr);
+	if (err)
+		return err;
+	um->bias = m->start - vaddr;
 	if (elf_getphdrnum(um->elf, &phnum) != 0)
 		return -EINVAL;
-	for (pass = 0; pass < 2 && !found; pass++) {
-		for (i = 0; i < phnum && !found; i++) {
-			if (!gelf_getphdr(um->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
-				continue;
-			if (pass == 0 && !(ph.p_flags & PF_X))
-				continue;
-			if (m->pgoff < (ph.p_offset & ~(__u64)(page - 1)) ||
-			    m->pgoff >= ph.p_offset + ph.p_filesz)
-				continue;
-			um->bias = m->start - (ph.p_vaddr + m->pgoff - ph.p_offset);
-			found = true;
-		}
-	}
-	if (!found)
-		return -ENOENT;
 	for (i = 0; i < phnum; i++) {
 		if (!gelf_getphdr(um->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
 			continue;
