@@ -25,6 +25,7 @@ tests=(
 	"unit-report|60|.output/tests/unit/test_report"
 	"unit-symbolizer|120|.output/tests/unit/test_symbolizer"
 	"unit-elfsym|120|.output/tests/unit/test_elfsym"
+	"unit-procfs|60|.output/tests/unit/test_procfs"
 	"unit-memscan|60|.output/tests/unit/test_memscan"
 	"unit-profile|60|.output/tests/unit/test_profile"
 	"unit-usdt|120|.output/tests/unit/test_usdt"

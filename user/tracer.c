@@ -61,6 +61,7 @@ struct tracer {
 	__u64 on_total_ns, duty_start;
 	struct symbolizer *sz;
 	struct unwinder *uw;	/* --stack dwarf, else NULL */
+	struct proc_maps_cache *maps; /* the target's mappings, read once for sz, uw, memscan */
 	struct model *m;
 	struct trace_writer *w; /* -o FILE, or NULL */
 	int stacks_written;	/* model stacks [0, stacks_written) are in the file */
@@ -854,7 +855,8 @@ int tracer__start(const struct args *a, const struct target *t, const struct pro
 	tr->pid = t->pid;
 	snprintf(tr->root, sizeof(tr->root), "%s", t->root);
 	tr->ncpus = libbpf_num_possible_cpus();
-	tr->sz = symbolizer__new();
+	tr->maps = proc_maps_cache__new(); /* NULL still works: each reads its own */
+	tr->sz = symbolizer__new(tr->maps);
 	if (tr->ncpus <= 0 || !tr->sz) {
 		err = tr->ncpus < 0 ? tr->ncpus : -ENOMEM;
 		goto cleanup;
@@ -956,7 +958,7 @@ int tracer__start(const struct args *a, const struct target *t, const struct pro
 		symbolizer__resolve(tr->sz, tr->pid, 0, &sf);
 	}
 	if (a->stacks && a->stack_dwarf) {
-		tr->uw = unwinder__new();
+		tr->uw = unwinder__new(tr->maps);
 		if (!tr->uw || unwinder__prepare(tr->uw, tr->pid)) {
 			/* still correct, just shallower: frame-pointer stacks */
 			fprintf(stderr, "maptrace: cannot prepare DWARF unwinding of PID %d; "
@@ -1055,6 +1057,7 @@ void tracer__free(struct tracer *tr)
 	maptrace_bpf__destroy(tr->skel);
 	symbolizer__free(tr->sz);
 	unwinder__free(tr->uw);
+	proc_maps_cache__free(tr->maps);
 	free(tr->stack_of);
 	u64map__free(&tr->words);
 	free_file_ranges(tr);

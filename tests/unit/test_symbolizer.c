@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "procfs.h"
 #include "symbolizer.h"
 #include "util.h"
 #include "../tap.h"
@@ -731,6 +732,7 @@ static void test_errors(struct symbolizer *sz)
 int main(int argc, char **argv)
 {
 	const char *src = argc > 1 ? argv[1] : "tests/fixtures";
+	struct proc_maps_cache *maps = NULL;
 	struct symbolizer *sz = NULL;
 	int err;
 
@@ -742,8 +744,10 @@ int main(int argc, char **argv)
 	check(!err, "fixtures built with gcc in %s (%d)", tmpdir, err);
 	if (err)
 		goto cleanup;
-	sz = symbolizer__new();
-	check(sz != NULL, "symbolizer__new");
+	/* as maptrace runs it: mappings read through a cache the unwinder would share */
+	maps = proc_maps_cache__new();
+	sz = symbolizer__new(maps);
+	check(maps && sz, "proc_maps_cache__new and symbolizer__new");
 	if (!sz)
 		goto cleanup;
 
@@ -759,6 +763,7 @@ int main(int argc, char **argv)
 	test_errors(sz);
 cleanup:
 	symbolizer__free(sz);
+	proc_maps_cache__free(maps);
 	tap_rmtree(tmpdir);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

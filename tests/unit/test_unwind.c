@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "procfs.h"
 #include "symbolizer.h"
 #include "unwind.h"
 #include "util.h"
@@ -638,6 +639,7 @@ int main(int argc, char **argv)
 		 .no_fp = true,
 		 .in_ns = true},
 	};
+	struct proc_maps_cache *maps = NULL;
 	struct symbolizer *sz = NULL;
 	struct unwinder *u = NULL;
 	size_t i;
@@ -649,9 +651,11 @@ int main(int argc, char **argv)
 	check(!err, "fixtures built with gcc and objcopy in %s", tmpdir);
 	if (err)
 		goto cleanup;
-	u = unwinder__new();
-	sz = symbolizer__new();
-	check(u && sz, "unwinder__new and symbolizer__new");
+	/* one mappings cache for both, as maptrace shares it */
+	maps = proc_maps_cache__new();
+	u = unwinder__new(maps);
+	sz = symbolizer__new(maps);
+	check(maps && u && sz, "proc_maps_cache__new, unwinder__new and symbolizer__new");
 	if (!u || !sz)
 		goto cleanup;
 
@@ -661,6 +665,7 @@ int main(int argc, char **argv)
 cleanup:
 	unwinder__free(u);
 	symbolizer__free(sz);
+	proc_maps_cache__free(maps);
 	tap_rmtree(tmpdir);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
