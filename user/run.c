@@ -336,7 +336,7 @@ static int live__one(struct live *l, int pid, bool *exited, bool *done)
 	}
 	if (needs_events(a))
 		model__keep_events(m, true);
-	err = target__inspect(pid, t);
+	err = target__inspect(NULL, pid, t);
 	if (err == -ESRCH) {
 		fprintf(stderr, "maptrace: cannot trace PID %d: no such process; check the PID "
 				"with ps or pgrep\n",

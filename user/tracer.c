@@ -460,7 +460,7 @@ static int attribute_futex_word(struct tracer *tr, const struct mt_hdr *h, int s
 	} else {
 		err = u64map__put(&tr->words, f->uaddr, WORD_DECIDED);
 		if (err || f->uaddr < 12 ||
-		    memscan__find_pointer(tr->pid, (f->uaddr - 12 + 7) & ~7ULL, f->uaddr,
+		    memscan__find_pointer(tr->maps, tr->pid, (f->uaddr - 12 + 7) & ~7ULL, f->uaddr,
 					  MEMSCAN_BUDGET, &lock) != 1)
 			return err;
 		data_symbol(tr, lock, name, sizeof(name));
