@@ -267,6 +267,11 @@ const struct proc_map *proc_maps__find(const struct proc_maps *pm, __u64 addr)
 	return NULL;
 }
 
+__u64 proc_maps__read_ns(const struct proc_maps *pm)
+{
+	return pm ? pm->read_ns : 0;
+}
+
 int procfs__maps(int pid, int (*cb)(const struct proc_map *m, void *arg), void *arg)
 {
 	struct proc_maps *pm;

@@ -92,6 +92,12 @@ const struct proc_map *proc_maps__entries(const struct proc_maps *pm, size_t *n)
 const struct proc_map *proc_maps__find(const struct proc_maps *pm, __u64 addr);
 
 /**
+ * proc_maps__read_ns() - when the read of @pm began, on CLOCK_MONOTONIC: every change to the
+ * mappings made before then is in the snapshot.
+ */
+__u64 proc_maps__read_ns(const struct proc_maps *pm);
+
+/**
  * procfs__maps() - call @cb for each mapping of process @pid, in address order, until it
  * returns non-zero: proc_maps__read() for a caller that looks at the mappings once.  The strings
  * are valid during the call only.

@@ -651,12 +651,19 @@ static int proc_reread(struct symbolizer *sz, struct proc *p)
 	return err ? err : proc_set_maps(sz, p, maps);
 }
 
-static int proc_get(struct symbolizer *sz, int pid, struct proc **out)
+/*
+ * The cached process @pid, or a new one.  *@fresh says whether its mappings were read during this
+ * call: then an address the caller had before the call that lies in none of them is in none of
+ * the process's, and reading them again would find nothing more.
+ */
+static int proc_get(struct symbolizer *sz, int pid, struct proc **out, bool *fresh)
 {
 	struct proc *p, **bucket = &sz->procs[(unsigned int)pid % PROC_BUCKETS];
 	struct proc_maps *maps;
+	__u64 asked;
 	int err;
 
+	*fresh = false;
 	for (p = *bucket; p; p = p->next) {
 		if (p->pid == pid) {
 			*out = p;
@@ -668,9 +675,12 @@ static int proc_get(struct symbolizer *sz, int pid, struct proc **out)
 		return -ENOMEM;
 	p->pid = pid;
 	/* whatever was read last will do: an address outside it reads the mappings again */
+	asked = clock_ns(CLOCK_MONOTONIC);
 	err = proc_maps_cache__get(sz->maps, pid, PROC_MAPS_ANY_AGE, &maps);
-	if (!err)
+	if (!err) {
+		*fresh = proc_maps__read_ns(maps) >= asked;
 		err = proc_set_maps(sz, p, maps);
+	}
 	if (err) {
 		proc_free(sz, p);
 		return err;
@@ -738,15 +748,18 @@ int symbolizer__resolve(struct symbolizer *sz, int pid, __u64 ip, struct sym_fra
 	struct map_mod *mm;
 	struct proc *p;
 	__u64 fileoff, vaddr;
+	bool fresh;
 	int err;
 
 	if (!sz || pid <= 0 || !frame)
 		return -EINVAL;
 	memset(frame, 0, sizeof(*frame));
-	err = proc_get(sz, pid, &p);
+	err = proc_get(sz, pid, &p, &fresh);
 	if (err)
 		return err;
 	m = proc_maps__find(p->maps, ip);
+	if (!m && fresh)
+		return -ENOENT;
 	if (!m) {
 		/* a library may have been loaded since the mappings were read */
 		err = proc_reread(sz, p);

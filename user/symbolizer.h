@@ -57,7 +57,7 @@ void symbolizer__free(struct symbolizer *sz);
  *
  * The process's mappings are taken on first use from the cache given to symbolizer__new(),
  * however old (read at attach, say); when @ip lies outside all of them they are read once more,
- * since the process may have loaded a library since.
+ * since the process may have loaded a library since (unless they were just read for this call).
  * A module that cannot be opened or has no symbols still yields 0, with @frame->func "" and
  * @frame->offset set to the module-relative address (the ELF virtual address when the module
  * could be read, the file offset otherwise).

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "procfs.h"
+#include "util.h"
 #include "../tap.h"
 
 /* What the child tells the parent. */
@@ -261,6 +262,7 @@ int main(void)
 	struct layout l;
 	struct child ch;
 	int fd, err, n = 0;
+	__u64 t0;
 
 	page = sysconf(_SC_PAGESIZE);
 	fd = mkstemp(tmp);
@@ -270,8 +272,11 @@ int main(void)
 	if (!check(!err, "a child maps what the test expects (%d)", err))
 		return tap_exit();
 
+	t0 = clock_ns(CLOCK_MONOTONIC);
 	err = proc_maps__read(ch.pid, &pm);
-	check(!err, "proc_maps__read of the child (%d)", err);
+	check(!err && proc_maps__read_ns(pm) >= t0 &&
+		      proc_maps__read_ns(pm) <= clock_ns(CLOCK_MONOTONIC),
+	      "proc_maps__read of the child, read while called (%d)", err);
 	if (!err)
 		test_snapshot(&ch, &l, pm);
 	proc_maps__put(pm);
