@@ -12,7 +12,7 @@
  * the file itself. Also looks up versioned functions in the running libc, reads
  * glib_major_version from libglib when installed, and classifies known instruction bytes.
  * elfload's PT_LOAD lookups are checked against readelf's program headers, at every segment
- * boundary, in the running libc too.
+ * boundary, in the running libc too, and in an executable linked by lld when it is installed.
  *
  * Needs no privileges; needs gcc, objcopy, strip, nm and readelf. Usage: test_elfsym
  * Prints one "ok - ..." or "not ok - ..." line per check and exits non-zero on any failure.
@@ -694,6 +694,26 @@ static int readelf_loads(const char *path, struct ref_load *v)
 	return n;
 }
 
+/* Does reference segment @l count for @flags in this pass (executable ones first)? */
+static bool ref_counts(const struct ref_load *l, unsigned int flags, int pass)
+{
+	bool exec_only = (flags & ELFLOAD_EXEC) || ((flags & ELFLOAD_PREFER_EXEC) && pass == 0);
+
+	return l->exec || !exec_only;
+}
+
+/* Does @l hold [x, x + len)?  @bss: its memory image, else its bytes in the file. */
+static bool ref_holds(const struct ref_load *l, bool by_vaddr, unsigned long long x,
+		      unsigned long long len, unsigned int flags, bool bss)
+{
+	unsigned long long base = by_vaddr ? l->vaddr : l->off, lo = base;
+	unsigned long long end = base + (bss ? l->memsz : l->filesz);
+
+	if (flags & ELFLOAD_PAGE)
+		lo &= ~4095ull;
+	return x >= lo && x < end && len <= end - x;
+}
+
 /*
  * What elfload should answer, by its documented rules on readelf's numbers: the first segment in
  * header order holding [x, x + len) in its file bytes, then (ELFLOAD_BSS) in its memory image;
@@ -703,28 +723,43 @@ static int readelf_loads(const char *path, struct ref_load *v)
 static int ref_find(const struct ref_load *v, int n, bool by_vaddr, unsigned long long x,
 		    unsigned long long len, unsigned int flags)
 {
-	for (int bss = 0; bss < (flags & ELFLOAD_BSS ? 2 : 1); bss++) {
-		for (int pass = 0; pass < (flags & ELFLOAD_PREFER_EXEC ? 2 : 1); pass++) {
-			for (int i = 0; i < n; i++) {
-				unsigned long long base = by_vaddr ? v[i].vaddr : v[i].off, lo = base;
-				unsigned long long end = base + (bss ? v[i].memsz : v[i].filesz);
-
-				if (((flags & ELFLOAD_EXEC) || ((flags & ELFLOAD_PREFER_EXEC) && !pass)) &&
-				    !v[i].exec)
-					continue;
-				if (flags & ELFLOAD_PAGE)
-					lo &= ~4095ull;
-				if (x >= lo && x < end && len <= end - x)
+	for (int bss = 0; bss < (flags & ELFLOAD_BSS ? 2 : 1); bss++)
+		for (int pass = 0; pass < (flags & ELFLOAD_PREFER_EXEC ? 2 : 1); pass++)
+			for (int i = 0; i < n; i++)
+				if (ref_counts(&v[i], flags, pass) &&
+				    ref_holds(&v[i], by_vaddr, x, len, flags, bss))
 					return i;
-			}
-		}
-	}
 	return -1;
 }
 
+/* Does elfload agree with ref_find() about @x (a vaddr when @by_vaddr, else an offset)? */
+static bool elfload_agrees(const char *tag, Elf *elf, const struct ref_load *v, int n,
+			   bool by_vaddr, unsigned long long x, unsigned int flags)
+{
+	int want = ref_find(v, n, by_vaddr, x, by_vaddr ? 2 : 1, flags), err;
+	unsigned long long exp = 0;
+	GElf_Phdr ph = {0};
+	__u64 got = 0;
+
+	if (by_vaddr) {
+		err = elfload__vaddr_to_offset(elf, x, 2, flags, &ph, &got);
+		if (want >= 0)
+			exp = x - v[want].vaddr + v[want].off;
+	} else {
+		err = elfload__offset_to_vaddr(elf, x, flags, &ph, &got);
+		if (want >= 0)
+			exp = x - v[want].off + v[want].vaddr;
+	}
+	if (want < 0 ? err == -ENOENT : !err && got == exp && ph.p_offset == v[want].off)
+		return true;
+	diag("%s: %s %#llx flags %#x: got %d %#llx, want segment %d %#llx", tag,
+	     by_vaddr ? "vaddr" : "offset", x, flags, err, (unsigned long long)got, want, exp);
+	return false;
+}
+
 /*
- * Both directions at each segment's edges (first byte, last file byte, one past, the page below,
- * .bss), under the flag sets the callers use, against ref_find().
+ * Both directions at each segment's edges (first byte, last file byte, one past, the end of its
+ * memory image, the page below), under the flag sets the callers use, against ref_find().
  */
 static void check_elfload_edges(const char *tag, Elf *elf, const struct ref_load *v, int n)
 {
@@ -734,49 +769,24 @@ static void check_elfload_edges(const char *tag, Elf *elf, const struct ref_load
 	int agree = 0, total = 0;
 
 	for (size_t f = 0; f < ARRAY_SIZE(flag_sets); f++) {
-		unsigned int flags = flag_sets[f];
+		for (int i = 0; i < n * 2; i++) {
+			const struct ref_load *l = &v[i / 2];
+			bool by_vaddr = i % 2;
+			unsigned long long base = by_vaddr ? l->vaddr : l->off;
+			unsigned long long xs[] = {
+				base,
+				base + l->filesz - 1,
+				base + l->filesz,
+				base + l->memsz - 1,
+				base + l->memsz,
+				(base & ~4095ull) - 1,
+				base & ~4095ull,
+				base - 1,
+			};
 
-		for (int i = 0; i < n; i++) {
-			for (int dir = 0; dir < 2; dir++) {
-				unsigned long long base = dir ? v[i].vaddr : v[i].off;
-				unsigned long long xs[] = {
-					base,
-					base + v[i].filesz - 1,
-					base + v[i].filesz,
-					base + v[i].memsz - 1,
-					base + v[i].memsz,
-					(base & ~4095ull) - 1,
-					base & ~4095ull,
-					base - 1,
-				};
-
-				for (size_t k = 0; k < ARRAY_SIZE(xs); k++) {
-					int want = ref_find(v, n, dir, xs[k], dir ? 2 : 1, flags);
-					__u64 got = 0, exp = 0;
-					GElf_Phdr ph = {0};
-					int err;
-
-					if (dir) {
-						err = elfload__vaddr_to_offset(elf, xs[k], 2, flags,
-									       &ph, &got);
-						exp = want < 0 ? 0 : xs[k] - v[want].vaddr + v[want].off;
-					} else {
-						err = elfload__offset_to_vaddr(elf, xs[k], flags, &ph,
-									       &got);
-						exp = want < 0 ? 0 : xs[k] - v[want].off + v[want].vaddr;
-					}
-					total++;
-					if (want < 0 ? err == -ENOENT :
-						       !err && got == exp && ph.p_offset == v[want].off)
-						agree++;
-					else
-						diag("%s: %s %#llx flags %#x: got %d %#llx, want segment "
-						     "%d %#llx",
-						     tag, dir ? "vaddr" : "offset", xs[k], flags, err,
-						     (unsigned long long)got, want,
-						     (unsigned long long)exp);
-				}
-			}
+			for (size_t k = 0; k < ARRAY_SIZE(xs); k++, total++)
+				agree += elfload_agrees(tag, elf, v, n, by_vaddr, xs[k],
+							flag_sets[f]);
 		}
 	}
 	check(total && agree == total,
@@ -801,6 +811,21 @@ static void test_elfload(const char *tag, const char *path, bool fixture)
 	if (!check(n > 1 && elf, "%s: readelf lists %d PT_LOADs, libelf opens the file", tag, n))
 		goto cleanup;
 	check_elfload_edges(tag, elf, v, n);
+	/* what the unwinder asks: the page-aligned pgoff of a code mapping names its segment */
+	for (int i = 0; i < n; i++) {
+		unsigned long long pgoff = v[i].off & ~4095ull;
+		__u64 vaddr = 0;
+
+		if (!v[i].exec)
+			continue;
+		err = elfload__offset_to_vaddr(elf, pgoff, ELFLOAD_PREFER_EXEC | ELFLOAD_PAGE, &ph,
+					       &vaddr);
+		check(!err && (ph.p_flags & PF_X) && ph.p_offset == v[i].off &&
+			      vaddr == v[i].vaddr - (v[i].off - pgoff),
+		      "%s: a code mapping at pgoff %#llx is placed by its executable segment, at "
+		      "%#llx (got %d, %#llx)",
+		      tag, pgoff, v[i].vaddr - (v[i].off - pgoff), err, (unsigned long long)vaddr);
+	}
 	if (!fixture)
 		goto cleanup;
 
@@ -814,7 +839,8 @@ static void test_elfload(const char *tag, const char *path, bool fixture)
 	      tag, alpha, off, err, (unsigned long long)got, (unsigned long long)back);
 
 	u64 = nm_value(path, false, "fx_const_u64", false);
-	err = readelf_offset(path, u64, &off) ?: elfload__vaddr_to_offset(elf, u64, 8, 0, &ph, &got);
+	err = readelf_offset(path, u64, &off) ?:
+	      elfload__vaddr_to_offset(elf, u64, 8, 0, &ph, &got);
 	check(!err && got == off && !(ph.p_flags & PF_X),
 	      "%s: fx_const_u64's 8 bytes are at readelf's offset %#llx (got %d, %#llx)", tag, off,
 	      err, (unsigned long long)got);
@@ -971,6 +997,12 @@ int main(void)
 		test_elfload("elfload pie", tmp_path("fx_exe"), true);
 		test_elfload("elfload nopie", tmp_path("fx_nopie"), true);
 		test_elfload("elfload lib", tmp_path("libfx.so"), false);
+		/* lld starts the code segment mid-page, after a read-only one holding that page */
+		if (tap_runv("gcc", "-O0", "-g", "-fPIE", "-pie", "-fuse-ld=lld",
+			     tmp_path("fx_main.c"), "-o", tmp_path("fx_lld"), NULL) == 0)
+			test_elfload("elfload lld", tmp_path("fx_lld"), true);
+		else
+			check(1, "elfload lld: # SKIP gcc -fuse-ld=lld failed (no lld?)");
 	}
 	test_elfload_errors();
 	test_libc();
