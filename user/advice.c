@@ -11,8 +11,8 @@
 #include <string.h>
 #include "cmap.h"
 #include "advice.h"
-#include "grow.h"
 #include "report.h"
+#include "util.h"
 
 /* A lock wait is worth a line when it cost at least this much in total... */
 #define LOCK_MIN_WAIT_NS 1000000ULL
@@ -432,7 +432,7 @@ int advice__build(struct report *r)
 	advice_list_free(r->advice, r->nadvice);
 	r->advice = NULL;
 	r->nadvice = 0;
-	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]) && !err; i++)
+	for (size_t i = 0; i < ARRAY_SIZE(rules) && !err; i++)
 		err = rules[i].fn(r, &a);
 	if (err) {
 		advice_list_free(a.v, a.n);

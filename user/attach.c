@@ -10,11 +10,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "attach.h"
-#include "clock.h"
 #include "cmap_impl.h"
 #include "maptrace.skel.h"
+#include "procfs.h"
 #include "profile.h"
 #include "usdt.h"
+#include "util.h"
 
 #define MAX_LINKS 256
 #define DWARF_AUTO_PER_SEC 500 /* --stack auto: 500 x 8 KiB = 4 MiB/s per CPU at most */
@@ -47,23 +48,18 @@ struct prewarm {
 /* mt_prewarm_site's offset in the file /proc/self/exe, from our own mappings. */
 static int self_offset(__u64 *off)
 {
-	unsigned long addr = (unsigned long)&mt_prewarm_site, start, end, pgoff;
-	char line[512], perms[8];
-	FILE *f = fopen("/proc/self/maps", "re");
-	int err = -ENOENT;
+	__u64 addr = (__u64)(unsigned long)&mt_prewarm_site;
+	const struct proc_map *m;
+	struct proc_maps *pm;
+	int err = proc_maps__read(getpid(), &pm);
 
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx %7s %lx", &start, &end, perms, &pgoff) != 4)
-			continue;
-		if (addr >= start && addr < end && perms[2] == 'x') {
-			*off = addr - start + pgoff;
-			err = 0;
-			break;
-		}
-	}
-	fclose(f);
+	if (err)
+		return err;
+	m = proc_maps__find(pm, addr);
+	err = m && m->exec ? 0 : -ENOENT;
+	if (!err)
+		*off = addr - m->start + m->pgoff;
+	proc_maps__put(pm);
 	return err;
 }
 
@@ -142,7 +138,7 @@ static const char *const usdt_probes[] = {
 
 bool attacher__traces_probe(const char *name)
 {
-	for (size_t i = 0; i < sizeof(usdt_probes) / sizeof(usdt_probes[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(usdt_probes); i++)
 		if (!strcmp(usdt_probes[i], name))
 			return true;
 	return false;
@@ -183,7 +179,7 @@ static int attach_usdt(struct attacher *at, const struct target *t)
 	for (int mi = 0; mi < t->nmodules; mi++) {
 		const struct target_module *mod = &t->modules[mi];
 
-		for (size_t i = 0; i < sizeof(usdt_probes) / sizeof(usdt_probes[0]); i++) {
+		for (size_t i = 0; i < ARRAY_SIZE(usdt_probes); i++) {
 			struct bpf_program *prog;
 			int fd;
 
@@ -276,7 +272,7 @@ static int attach_futex(struct attacher *at, const struct target *t)
 
 	if (err)
 		return err;
-	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(progs); i++) {
 		struct bpf_link *link = bpf_program__attach(progs[i]);
 
 		if (!link) {
@@ -400,7 +396,7 @@ static int hot_attach(struct attacher *at)
 
 int attacher__duty(struct attacher *at, double *duty)
 {
-	__u64 now = clock_mono_ns(), hits;
+	__u64 now = clock_ns(CLOCK_MONOTONIC), hits;
 	double rate, cost, share;
 	int err;
 
@@ -431,7 +427,7 @@ int attacher__duty(struct attacher *at, double *duty)
 		if (err)
 			return err;
 		at->hot_on = true;
-		at->slice_start = clock_mono_ns();
+		at->slice_start = clock_ns(CLOCK_MONOTONIC);
 		at->slice_hits = hot_hits(at);
 		at->phase_end = at->slice_start + at->on_ns_planned;
 	}
@@ -485,7 +481,7 @@ int attacher__open(const struct args *a, const struct target *t, const struct pr
 		bpf_program__set_autoload(at->skel->progs.futex_exit, false);
 	}
 	/* the library's probes attach through uprobe_multi links, which need this at load */
-	for (size_t i = 0; i < sizeof(usdt_probes) / sizeof(usdt_probes[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(usdt_probes); i++) {
 		struct bpf_program *prog =
 			bpf_object__find_program_by_name(at->skel->obj, usdt_probes[i]);
 
@@ -541,7 +537,7 @@ int attacher__attach(struct attacher *at, const struct target *t, const struct p
 
 	if (at->nhot) {
 		at->hot_on = true;
-		at->duty_start = at->slice_start = clock_mono_ns();
+		at->duty_start = at->slice_start = clock_ns(CLOCK_MONOTONIC);
 		at->phase_end = at->slice_start + DUTY_MIN_ON_NS * 4;
 		at->on_ns_planned = DUTY_PERIOD_NS;
 		at->slice_hits = hot_hits(at);

@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 #include "debugfile.h"
+#include "util.h"
 
 #define DEBUG_ROOT "/usr/lib/debug"
 
@@ -201,7 +202,7 @@ int debugfile__open(const struct debugfile_query *q, Elf **out, char *path, size
 	 * gdb's order: beside the file, in .debug/ beside it, under the global debug dir; first as
 	 * the target sees them, then as we do (a chrooted target's maps show our paths).
 	 */
-	for (r = 0; r < sizeof(roots) / sizeof(roots[0]); r++) {
+	for (r = 0; r < ARRAY_SIZE(roots); r++) {
 		for (i = 0; i < 3; i++) {
 			if (i == 0)
 				snprintf(cand, sizeof(cand), "%s%.*s/%s", roots[r], dirlen, q->path,

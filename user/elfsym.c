@@ -3,8 +3,8 @@
  * Symbols by name for attaching uprobes, on libelf.
  *
  * A uprobe is attached at a file offset, not at an address: the symbol's virtual address is
- * turned into one through the PT_LOAD segment that holds it (offset = vaddr - p_vaddr +
- * p_offset), always of the main file, since a debug file's segments describe no file contents.
+ * turned into one through the PT_LOAD segment that holds it (elfload.h), always of the main
+ * file, since a debug file's segments describe no file contents.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,6 +20,7 @@
 #include <gelf.h>
 
 #include "debugfile.h"
+#include "elfload.h"
 #include "elfsym.h"
 
 /* The hidden bit of a .gnu.version entry: a non-default version, "name@VER" rather than "@@". */
@@ -29,8 +30,6 @@
 struct elfsym_file {
 	Elf *elf;
 	Elf *dbg_elf; /* NULL unless the file has no .symtab and a debug file was accepted */
-	GElf_Phdr *loads;
-	size_t nr_loads;
 	bool has_symtab;
 	bool dbg_has_symtab;
 	bool swap; /* the file's byte order is not ours */
@@ -72,23 +71,6 @@ struct match {
 enum table { TABLE_SYMTAB, TABLE_DYNSYM, TABLE_DEBUG };
 
 /* ---- opening ------------------------------------------------------------------------------ */
-
-static int load_phdrs(struct elfsym_file *f)
-{
-	size_t n, i;
-	GElf_Phdr ph;
-
-	/* without program headers (a .o) nothing has a file offset: lookups return -ERANGE */
-	if (elf_getphdrnum(f->elf, &n) != 0)
-		n = 0;
-	f->loads = calloc(n ? n : 1, sizeof(*f->loads));
-	if (!f->loads)
-		return -ENOMEM;
-	for (i = 0; i < n; i++)
-		if (gelf_getphdr(f->elf, (int)i, &ph) && ph.p_type == PT_LOAD)
-			f->loads[f->nr_loads++] = ph;
-	return 0;
-}
 
 /*
  * The path as the target sees it, which .gnu_debuglink candidates are named after: @path without
@@ -153,9 +135,6 @@ int elfsym__open(const char *path, const char *root, struct elfsym_file **out)
 		goto cleanup;
 	}
 	f->swap = (eh.e_ident[EI_DATA] == ELFDATA2LSB) != host_is_lsb();
-	err = load_phdrs(f);
-	if (err)
-		goto cleanup;
 	debugfile__build_id(f->elf, f->build_id);
 
 	/* A .symtab has every function; only without one can a debug file add any. */
@@ -189,7 +168,6 @@ void elfsym__close(struct elfsym_file *f)
 		elf_end(f->dbg_elf);
 	if (f->elf)
 		elf_end(f->elf);
-	free(f->loads);
 	free(f);
 }
 
@@ -417,22 +395,6 @@ static int lookup(const struct elfsym_file *f, const struct query *q, struct mat
 	return -ENOENT;
 }
 
-/* The PT_LOAD of the main file whose file contents hold [vaddr, vaddr + len), or NULL. */
-static const GElf_Phdr *load_of(const struct elfsym_file *f, __u64 vaddr, __u64 len)
-{
-	const GElf_Phdr *ph;
-	size_t i;
-
-	for (i = 0; i < f->nr_loads; i++) {
-		ph = &f->loads[i];
-		/* p_filesz, not p_memsz: the tail past it (.bss) has no bytes in the file */
-		if (vaddr >= ph->p_vaddr && vaddr - ph->p_vaddr < ph->p_filesz &&
-		    len <= ph->p_filesz - (vaddr - ph->p_vaddr))
-			return ph;
-	}
-	return NULL;
-}
-
 /*
  * "debug file PATH", keeping the end of a PATH too long to fit: the file name tells most.
  * @len must leave room for the prefix and "...", as sizeof(elfsym_sym.where) does.
@@ -457,8 +419,8 @@ static void where_debug(char *out, size_t len, const char *path)
 
 int elfsym__find(struct elfsym_file *f, const char *name, struct elfsym_sym *out)
 {
-	const GElf_Phdr *ph;
 	const char *raw;
+	GElf_Phdr ph;
 	enum table where;
 	struct query q;
 	struct match m;
@@ -485,12 +447,11 @@ int elfsym__find(struct elfsym_file *f, const char *name, struct elfsym_sym *out
 	else
 		where_debug(out->where, sizeof(out->where), f->dbg_path);
 
-	ph = load_of(f, out->vaddr, 1);
-	if (!ph)
+	/* in the file's bytes, not .bss (a .o has no segments at all) */
+	if (elfload__vaddr_to_offset(f->elf, out->vaddr, 1, 0, &ph, &out->file_offset))
 		return -ERANGE;
-	out->file_offset = out->vaddr - ph->p_vaddr + ph->p_offset;
 	/* what the breakpoint will replace; short only at the very end of a segment or file */
-	avail = ph->p_filesz - (out->vaddr - ph->p_vaddr);
+	avail = ph.p_filesz - (out->vaddr - ph.p_vaddr);
 	raw = elf_rawfile(f->elf, &rawlen);
 	if (raw && out->file_offset < rawlen) {
 		if (avail > rawlen - out->file_offset)
@@ -504,7 +465,6 @@ int elfsym__find(struct elfsym_file *f, const char *name, struct elfsym_sym *out
 int elfsym__read_object(struct elfsym_file *f, const char *name, void *buf, size_t size)
 {
 	unsigned char val[8], t;
-	const GElf_Phdr *ph;
 	enum table where;
 	struct query q;
 	struct match m;
@@ -524,10 +484,9 @@ int elfsym__read_object(struct elfsym_file *f, const char *name, void *buf, size
 	/* reading 8 bytes of a 4-byte object would return its neighbour's bytes too */
 	if (m.sym.st_size && m.sym.st_size != size)
 		return -EINVAL;
-	ph = load_of(f, m.sym.st_value, size);
-	if (!ph)
+	/* all @size bytes in the file: a .bss object has none there */
+	if (elfload__vaddr_to_offset(f->elf, m.sym.st_value, size, 0, NULL, &off))
 		return -EINVAL;
-	off = m.sym.st_value - ph->p_vaddr + ph->p_offset;
 	raw = elf_rawfile(f->elf, &rawlen);
 	if (!raw || off > rawlen || size > rawlen - off)
 		return -EINVAL;
@@ -636,24 +595,12 @@ static bool object_in(Elf *elf, Elf64_Word type, __u64 vaddr, char *name, size_t
 
 int elfsym__object_at(struct elfsym_file *f, __u64 file_offset, char *name, size_t len)
 {
-	__u64 vaddr = 0;
-	bool found = false;
+	__u64 vaddr;
 
 	if (!f || !name || !len)
 		return -EINVAL;
-	/* the file's bytes first; then .bss, which a mapping reaches as if the file went on */
-	for (int pass = 0; pass < 2 && !found; pass++) {
-		for (size_t i = 0; i < f->nr_loads && !found; i++) {
-			const GElf_Phdr *ph = &f->loads[i];
-			__u64 size = pass ? ph->p_memsz : ph->p_filesz;
-
-			if (file_offset >= ph->p_offset && file_offset < ph->p_offset + size) {
-				vaddr = file_offset - ph->p_offset + ph->p_vaddr;
-				found = true;
-			}
-		}
-	}
-	if (!found)
+	/* .bss too, which a mapping reaches as if the file went on */
+	if (elfload__offset_to_vaddr(f->elf, file_offset, ELFLOAD_BSS, NULL, &vaddr))
 		return -ENOENT;
 	if ((f->has_symtab && object_in(f->elf, SHT_SYMTAB, vaddr, name, len)) ||
 	    object_in(f->elf, SHT_DYNSYM, vaddr, name, len) ||

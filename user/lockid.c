@@ -4,24 +4,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "clock.h"
 #include "elfsym.h"
-#include "grow.h"
 #include "lockid.h"
 #include "mt_event.h"
 #include "memscan.h"
 #include "model.h"
 #include "procfs.h"
 #include "u64map.h"
+#include "util.h"
 
 #define MAX_TAGS 64
-
-/* One file mapping of the target, or the anonymous .bss right after a writable one. */
-struct file_range {
-	__u64 start, end;
-	__u64 off;  /* the file offset at start, as if the file went on past its end (.bss) */
-	char *path; /* as the target sees it */
-};
 
 struct lockid {
 	int pid;
@@ -33,9 +25,7 @@ struct lockid {
 	} names[MAX_TAGS];
 	int nnames;
 	struct u64map words;	  /* futex word -> enum word_state, once the word was looked at */
-	struct file_range *files; /* data_symbol()'s view of the target's file mappings */
-	int nfiles, cap_files;
-	__u64 files_read_ns;
+	struct proc_maps_cache *maps; /* the target's mappings, shared with the symbolizer */
 };
 
 enum word_state {
@@ -43,7 +33,7 @@ enum word_state {
 	WORD_NOT_STATIC,  /* no symbol; a later wait's stack may still show a GRWLock */
 };
 
-int lockid__new(int pid, const char *root, struct lockid **out)
+int lockid__new(int pid, const char *root, struct proc_maps_cache *maps, struct lockid **out)
 {
 	struct lockid *li = calloc(1, sizeof(*li));
 
@@ -51,92 +41,68 @@ int lockid__new(int pid, const char *root, struct lockid **out)
 	if (!li)
 		return -ENOMEM;
 	li->pid = pid;
+	li->maps = maps;
 	snprintf(li->root, sizeof(li->root), "%s", root);
 	*out = li;
 	return 0;
 }
 
-struct range_load {
-	struct lockid *li;
-	int prev_data; /* the index of the last range if a writable file mapping, else -1 */
-	__u64 prev_end;
-	int err;
-};
-
-static int add_file_range(const struct proc_map *pm, void *arg)
+/*
+ * The file and offset behind @addr of mapping @m (entry @i of @all): a file mapping's own, or
+ * for the anonymous .bss right after a writable file mapping, that file's, as if the file went
+ * on past its end.  NULL for other memory.
+ */
+static const char *file_at(const struct proc_map *all, size_t i, __u64 addr, __u64 *off)
 {
-	struct range_load *rl = arg;
-	struct lockid *li = rl->li;
-	int prev = rl->prev_data;
-	bool bss = !pm->path[0] && prev >= 0 && rl->prev_end == pm->start;
-	struct file_range *r;
+	const struct proc_map *m = &all[i], *prev = i ? &all[i - 1] : NULL;
 
-	rl->prev_end = pm->end;
-	rl->prev_data = -1;
-	if ((pm->path[0] != '/' || pm->deleted) && !bss)
-		return 0;
-	rl->err = GROW(li->files, li->nfiles, li->cap_files, 64);
-	if (rl->err)
-		return 1;
-	r = &li->files[li->nfiles];
-	*r = (struct file_range){ .start = pm->start, .end = pm->end, .off = pm->pgoff };
-	if (bss)
-		r->off = li->files[prev].off + (pm->start - li->files[prev].start);
-	r->path = strdup(bss ? li->files[prev].path : pm->path);
-	if (!r->path) {
-		rl->err = -ENOMEM;
-		return 1;
+	if (m->path[0] == '/' && !m->deleted) {
+		*off = m->pgoff + (addr - m->start);
+		return m->path;
 	}
-	li->nfiles++;
-	if (pm->write && !bss)
-		rl->prev_data = li->nfiles - 1;
-	return 0;
-}
-
-static void free_file_ranges(struct lockid *li)
-{
-	for (int i = 0; i < li->nfiles; i++)
-		free(li->files[i].path);
-	li->nfiles = 0;
-}
-
-static const struct file_range *file_range_at(const struct lockid *li, __u64 addr)
-{
-	for (int i = 0; i < li->nfiles; i++) {
-		if (addr >= li->files[i].start && addr < li->files[i].end)
-			return &li->files[i];
+	if (!m->path[0] && prev && prev->write && prev->end == m->start && prev->path[0] == '/' &&
+	    !prev->deleted) {
+		*off = prev->pgoff + (addr - prev->start);
+		return prev->path;
 	}
 	return NULL;
 }
 
 /*
  * The data symbol at @addr in the target ("dbDictType", "lock+0x8"), or "" in @name.  The
- * target's file mappings are read once and again at most once a second, when an address is in
- * none of them (a library loaded since): most futex words asked about are on the heap.
+ * mappings already read serve; they are read again at most once a second, when an address is in
+ * no file (a library loaded since): most futex words asked about are on the heap.
  */
 static void data_symbol(struct lockid *li, __u64 addr, char *name, size_t len)
 {
-	const struct file_range *r = file_range_at(li, addr);
 	struct elfsym_file *ef = NULL;
+	struct proc_maps *pm = NULL;
+	const struct proc_map *all, *m;
+	const char *file = NULL;
 	char path[4096];
+	__u64 off = 0;
+	size_t n;
 
 	name[0] = '\0';
-	if (!r && clock_mono_ns() - li->files_read_ns >= 1000000000ULL) {
-		struct range_load rl = { .li = li, .prev_data = -1 };
-
-		free_file_ranges(li);
-		li->files_read_ns = clock_mono_ns();
-		if (procfs__maps(li->pid, add_file_range, &rl) || rl.err)
-			free_file_ranges(li);
-		r = file_range_at(li, addr);
+	for (int pass = 0; pass < 2 && !file; pass++) {
+		/* first whatever snapshot there is; then one at most a second old */
+		proc_maps__put(pm);
+		pm = NULL;
+		if (proc_maps_cache__get(li->maps, li->pid, pass ? 1000000000ULL : PROC_MAPS_ANY_AGE,
+					 &pm))
+			break;
+		all = proc_maps__entries(pm, &n);
+		m = proc_maps__find(pm, addr);
+		if (m)
+			file = file_at(all, (size_t)(m - all), addr, &off);
 	}
-	if (!r)
-		return;
-	snprintf(path, sizeof(path), "%s%s", li->root, r->path);
-	if (!elfsym__open(path, li->root, &ef) &&
-	    elfsym__object_at(ef, r->off + (addr - r->start), name, len))
-		name[0] = '\0';
-	elfsym__close(ef);
+	if (file) {
+		snprintf(path, sizeof(path), "%s%s", li->root, file);
+		if (!elfsym__open(path, li->root, &ef) && elfsym__object_at(ef, off, name, len))
+			name[0] = '\0';
+		elfsym__close(ef);
+	}
+	proc_maps__put(pm);
 }
 
 const char *lockid__name_data(struct lockid *li, __u64 addr)
@@ -182,7 +148,7 @@ int lockid__attribute_futex(struct lockid *li, const struct mt_event *ev, bool g
 	} else {
 		err = u64map__put(&li->words, word, WORD_DECIDED);
 		if (err || word < 12 ||
-		    memscan__find_pointer(li->pid, (word - 12 + 7) & ~7ULL, word,
+		    memscan__find_pointer(li->maps, li->pid, (word - 12 + 7) & ~7ULL, word,
 					  MEMSCAN_BUDGET, lock) != 1)
 			return err;
 		data_symbol(li, *lock, name, len);
@@ -195,7 +161,5 @@ void lockid__free(struct lockid *li)
 	if (!li)
 		return;
 	u64map__free(&li->words);
-	free_file_ranges(li);
-	free(li->files);
 	free(li);
 }

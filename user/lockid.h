@@ -14,16 +14,18 @@
 #include "maptrace.h"
 
 struct lockid;
+struct proc_maps_cache;
 
 struct mt_event;
 struct mt_frame;
 
 /**
  * lockid__new() - identify data and locks in process @pid, whose files are found below @root
- * (its /proc/PID/root, or "" when it shares ours).
+ * (its /proc/PID/root, or "" when it shares ours), whose mappings are read through @maps (NULL:
+ * read for each look-up).
  * Return: 0 and *@out, or -ENOMEM.
  */
-int lockid__new(int pid, const char *root, struct lockid **out);
+int lockid__new(int pid, const char *root, struct proc_maps_cache *maps, struct lockid **out);
 
 /**
  * lockid__name_data() - the data symbol @addr points into (Redis: "dbDictType", "lock+0x8"), or

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "grow.h"
 #include "memscan.h"
 #include "procfs.h"
+#include "util.h"
 
 #define CHUNK (1u << 20)
 #define PAGE  4096u
@@ -28,27 +28,31 @@ struct region {
 struct regions {
 	struct region *v;
 	int n, cap;
-	__u64 prev_end;		/* the previous mapping's end */
-	bool prev_inaccessible; /* and it was ---p (a guard page) */
-	int err;
 };
 
-static int collect(const struct proc_map *pm, void *arg)
+/* The writable data mappings of @maps worth searching, by class. */
+static int collect(const struct proc_maps *maps, struct regions *rs)
 {
-	struct regions *rs = arg;
-	bool guarded = rs->prev_inaccessible && rs->prev_end == pm->start;
-	bool anon = !pm->path[0] || !strcmp(pm->path, "[heap]");
+	const struct proc_map *v;
+	size_t n;
 
-	rs->prev_end = pm->end;
-	rs->prev_inaccessible = !pm->read && !pm->write && !pm->exec;
-	/* [stack], [vvar], [vsyscall] and the like are not data; a guarded anonymous mapping is a
-	 * thread's stack (glibc maps the guard right below it) */
-	if (!pm->read || !pm->write || (!anon && pm->path[0] != '/') || (anon && guarded))
-		return 0;
-	rs->err = GROW(rs->v, rs->n, rs->cap, 64);
-	if (rs->err)
-		return 1;
-	rs->v[rs->n++] = (struct region){pm->start, pm->end, anon ? REGION_ANON : REGION_FILE};
+	v = proc_maps__entries(maps, &n);
+	for (size_t i = 0; i < n; i++) {
+		const struct proc_map *pm = &v[i], *prev = i ? &v[i - 1] : NULL;
+		/* ---p right below: a guard page */
+		bool guarded = prev && prev->end == pm->start && !prev->read && !prev->write &&
+			       !prev->exec;
+		bool anon = !pm->path[0] || !strcmp(pm->path, "[heap]");
+
+		/* [stack], [vvar], [vsyscall] and the like are not data; a guarded anonymous
+		 * mapping is a thread's stack (glibc maps the guard right below it) */
+		if (!pm->read || !pm->write || (!anon && pm->path[0] != '/') || (anon && guarded))
+			continue;
+		if (GROW(rs->v, rs->n, rs->cap, 64))
+			return -ENOMEM;
+		rs->v[rs->n++] =
+			(struct region){pm->start, pm->end, anon ? REGION_ANON : REGION_FILE};
+	}
 	return 0;
 }
 
@@ -84,8 +88,10 @@ static int scan_region(int fd, __u64 *buf, __u64 start, __u64 end, __u64 lo, __u
 	return found;
 }
 
-int memscan__find_pointer(int pid, __u64 lo, __u64 hi, __u64 budget, __u64 *at)
+int memscan__find_pointer(struct proc_maps_cache *maps, int pid, __u64 lo, __u64 hi, __u64 budget,
+			  __u64 *at)
 {
+	struct proc_maps *snap = NULL;
 	struct regions rs = {0};
 	char path[64];
 	__u64 *buf = NULL;
@@ -95,9 +101,11 @@ int memscan__find_pointer(int pid, __u64 lo, __u64 hi, __u64 budget, __u64 *at)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	err = procfs__maps(pid, collect, &rs);
+	/* as they are now: the heap grows, and a snapshot's cost is nothing next to the scan */
+	err = proc_maps_cache__get(maps, pid, 0, &snap);
 	if (!err)
-		err = rs.err;
+		err = collect(snap, &rs);
+	proc_maps__put(snap);
 	buf = malloc(CHUNK);
 	if (!err && !buf)
 		err = -ENOMEM;

@@ -10,6 +10,8 @@
  * rwlock's words, so the GRWLock a futex word belongs to is the word pointing next to it.
  */
 
+struct proc_maps_cache;
+
 /** Scan at most this much of the target's memory per search. */
 #define MEMSCAN_BUDGET (256ULL << 20)
 
@@ -19,9 +21,12 @@
  * data) are searched first, then the heap and anonymous memory; thread stacks (a writable
  * mapping right above an inaccessible guard, or [stack]) are skipped, since registers spilled
  * there hold copies of any pointer in use.  At most @budget bytes are read.
+ * @maps: the mappings cache to read @pid's mappings through (always afresh: memory moves; the
+ *	cache keeps them for its other readers), or NULL to read them for this call alone.
  * Return: 1 with *@at set when exactly one word matches (the first class with a match decides),
  * 0 when none or several do (or the budget ran out first), or -errno.
  */
-int memscan__find_pointer(int pid, __u64 lo, __u64 hi, __u64 budget, __u64 *at);
+int memscan__find_pointer(struct proc_maps_cache *maps, int pid, __u64 lo, __u64 hi, __u64 budget,
+			  __u64 *at);
 
 #endif /* MT_MEMSCAN_H */

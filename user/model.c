@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cmap.h"
-#include "grow.h"
 #include "model_int.h"
 #include "sink.h"
 #include "u64map.h"
+#include "util.h"
 
 #define LIB_LOCK_SPAN 64 /* bytes of a pthread lock that hold its futex words */
 

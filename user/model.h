@@ -16,6 +16,7 @@
 #include "hist.h"
 #include "lockkind.h"
 #include "stack.h"
+#include "util.h"
 
 struct sink;
 
@@ -246,7 +247,7 @@ static inline const char *mt_variant_name(int variant)
 {
 	static const char *const names[] = { "plain", "mutex", "rwlock", "sharded", "sync" };
 
-	if (variant < 0 || variant >= (int)(sizeof(names) / sizeof(names[0])))
+	if (variant < 0 || variant >= (int)ARRAY_SIZE(names))
 		return "?";
 	return names[variant];
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "profile_int.h"
+#include "util.h"
 
 /*
  * Built-in profiles, in the --profile format.  Field offsets were read from the libraries'
@@ -119,7 +120,7 @@ static int parse_field(const char *s, struct mt_src *src)
 	off = strtoul(at + 1, &end, 0);
 	if (errno || *end || end == at + 1 || off > 65535)
 		return -EINVAL;
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
 		if (strcmp(type, types[i].name))
 			continue;
 		*src = (struct mt_src){ .kind = MT_SRC_FIELD,
@@ -272,7 +273,7 @@ static int parse_when(const char *s, const struct fieldset *fs, struct mt_probe_
 			return -EINVAL;
 		g = &sp->when[sp->nwhen];
 		memset(g, 0, sizeof(*g));
-		for (k = 0; k < sizeof(ops) / sizeof(ops[0]); k++) {
+		for (k = 0; k < ARRAY_SIZE(ops); k++) {
 			at = strstr(term, ops[k].op);
 			if (at)
 				break;

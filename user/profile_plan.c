@@ -319,6 +319,23 @@ static int plan_mapping(const struct proc_map *m, void *arg)
 	return 0;
 }
 
+/* Every mapping of the target, through the snapshot target__inspect() read when it has one. */
+static int plan_mappings(struct planner *pl)
+{
+	const struct proc_map *all;
+	struct proc_maps *pm;
+	size_t n;
+	int err = proc_maps_cache__get(pl->t->maps, pl->t->pid, PROC_MAPS_ANY_AGE, &pm);
+
+	if (err)
+		return err;
+	all = proc_maps__entries(pm, &n);
+	for (size_t i = 0; i < n && !plan_mapping(&all[i], pl); i++)
+		;
+	proc_maps__put(pm);
+	return pl->err;
+}
+
 int profile_set__plan(const struct profile_set *ps, const struct target *t,
 		      struct probe_plan **out)
 {
@@ -335,9 +352,7 @@ int profile_set__plan(const struct profile_set *ps, const struct target *t,
 		free(pl);
 		return -ENOMEM;
 	}
-	err = procfs__maps(t->pid, plan_mapping, pl);
-	if (!err)
-		err = pl->err;
+	err = plan_mappings(pl);
 	for (int pi = 0; !err && pi < ps->n; pi++) {
 		const struct profile *p = ps->p[pi];
 		char objs[512] = "";

@@ -21,6 +21,7 @@
 #include <linux/types.h>
 #include <microhttpd.h>
 #include "prom_http.h"
+#include "util.h"
 
 /*
  * The limits, each for a reason:
@@ -70,14 +71,6 @@ struct prom_server {
 	struct MHD_Response *not_found, *not_allowed, *bad_request, *unavailable;
 	struct conn conns[MAX_CONNS];
 };
-
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-}
 
 /*
  * The table has just filled (@fresh took the last slot), and MHD will accept nobody until a
@@ -129,7 +122,7 @@ static void on_connection(void *cls, struct MHD_Connection *mc, void **socket_co
 	*socket_context = NULL;
 	if (!slot || !ci)
 		return; /* cannot happen: MHD runs MAX_CONNS at most */
-	*slot = (struct conn){ .fd = ci->connect_fd, .since = mono_ns() };
+	*slot = (struct conn){ .fd = ci->connect_fd, .since = clock_ns(CLOCK_MONOTONIC) };
 	*socket_context = slot;
 	if (used + 1 == MAX_CONNS)
 		conn__evict(s, slot, slot->since);
@@ -164,7 +157,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *mc, const ch
 		struct conn *c = ci->socket_context;
 
 		c->served = true;
-		c->since = mono_ns();
+		c->since = clock_ns(CLOCK_MONOTONIC);
 	}
 	/* a body, if any, is never read: every answer closes the connection */
 	if (request_malformed(method, url))
@@ -221,7 +214,7 @@ static void server__free(struct prom_server *s)
 	struct MHD_Response *rs[] = { s->metrics, s->not_found, s->not_allowed, s->bad_request,
 				      s->unavailable };
 
-	for (size_t i = 0; i < sizeof(rs) / sizeof(rs[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(rs); i++) {
 		if (rs[i])
 			MHD_destroy_response(rs[i]);
 	}

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "advice.h"
-#include "grow.h"
 #include "report.h"
 #include "u64map.h"
+#include "util.h"
 
 /* Adding a format: one new report_<name>.c and one line here. */
 static const struct report_backend *const backends[] = {
@@ -20,7 +20,7 @@ static const struct report_backend *const backends[] = {
 
 const struct report_backend *report_backend__find(const char *name)
 {
-	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(backends); i++) {
 		if (!strcmp(backends[i]->name, name))
 			return backends[i];
 	}
@@ -29,7 +29,7 @@ const struct report_backend *report_backend__find(const char *name)
 
 const struct report_backend *report_backend__get(int i)
 {
-	if (i < 0 || (size_t)i >= sizeof(backends) / sizeof(backends[0]))
+	if (i < 0 || (size_t)i >= ARRAY_SIZE(backends))
 		return NULL;
 	return backends[i];
 }
@@ -114,7 +114,7 @@ char *report__fmt_ns(char *buf, size_t size, __u64 ns)
 		{ 1e9, 99999.5, "s" },
 		{ 3.6e12, 0, "h" }, /* summed waits of many threads can exceed a day */
 	};
-	size_t last = sizeof(units) / sizeof(units[0]) - 1, u;
+	size_t last = ARRAY_SIZE(units) - 1, u;
 	double v = 0;
 
 	if (ns < 1000) {
@@ -181,7 +181,7 @@ static bool frame_is_lock_internal(const struct mt_frame *f)
 	if (!strncmp(mod, "libc.so", 7) || !strncmp(mod, "libc-", 5) ||
 	    !strncmp(mod, "libpthread", 10))
 		return true;
-	for (size_t i = 0; f->func && i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+	for (size_t i = 0; f->func && i < ARRAY_SIZE(prefixes); i++) {
 		if (!strncmp(f->func, prefixes[i], strlen(prefixes[i])))
 			return true;
 	}

@@ -22,8 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "grow.h"
 #include "report.h"
+#include "util.h"
 
 #define FRAME_BUF 1024
 

@@ -23,9 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "grow.h"
 #include "pprof_proto.h"
 #include "report.h"
+#include "util.h"
 
 #define FRAME_BUF 1024
 

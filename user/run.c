@@ -16,6 +16,7 @@
 #include "prom.h"
 #include "prom_http.h"
 #include "report.h"
+#include "procfs.h"
 #include "profile.h"
 #include "usdt.h"
 #include "run.h"
@@ -23,18 +24,11 @@
 #include "target.h"
 #include "trace_file.h"
 #include "tracer.h"
+#include "util.h"
 
 #define POLL_MS 100	     /* ring buffer poll period; also how fast a target exit is noticed */
 #define METRICS_MS 1000	     /* --listen: metrics refreshed this often */
 #define FIND_MS 500	     /* --comm/--exe: how often to look for the process */
-
-static __u64 now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
-}
 
 static void fill_info(struct run_info *info, const struct target *t, bool library_found)
 {
@@ -47,8 +41,8 @@ static void fill_info(struct run_info *info, const struct target *t, bool librar
 	if (!uname(&u))
 		snprintf(info->kernel, sizeof(info->kernel), "%s", u.release);
 	snprintf(info->version, sizeof(info->version), "%s", MAPTRACE_VERSION);
-	info->start_wall_ns = now_ns(CLOCK_REALTIME);
-	info->start_mono_ns = now_ns(CLOCK_MONOTONIC);
+	info->start_wall_ns = clock_ns(CLOCK_REALTIME);
+	info->start_mono_ns = clock_ns(CLOCK_MONOTONIC);
 	info->library_found = library_found;
 }
 
@@ -244,13 +238,13 @@ static int live__trace(struct live *l, const struct target *t, struct session *s
 	fprintf(stderr, "maptrace: tracing PID %d (%s)%s; Ctrl-C to stop\n", t->pid, t->comm,
 		s->info.library_found ? "" : ": no map library found, reporting futex waits only");
 	/* scrapers see the new process at once, not a second later */
-	err = session__info(s, tr, now_ns(CLOCK_MONOTONIC)) ?: live__publish(l, m, true);
+	err = session__info(s, tr, clock_ns(CLOCK_MONOTONIC)) ?: live__publish(l, m, true);
 	if (err) {
 		tracer__free(tr);
 		return err;
 	}
-	next = now_ns(CLOCK_MONOTONIC) + interval;
-	next_sync = now_ns(CLOCK_MONOTONIC) + sync_every * 1000000ULL;
+	next = clock_ns(CLOCK_MONOTONIC) + interval;
+	next_sync = clock_ns(CLOCK_MONOTONIC) + sync_every * 1000000ULL;
 	while (!*l->stop) {
 		__u64 now;
 
@@ -262,7 +256,7 @@ static int live__trace(struct live *l, const struct target *t, struct session *s
 		}
 		err = 0;
 		session__check_file(s);
-		now = now_ns(CLOCK_MONOTONIC);
+		now = clock_ns(CLOCK_MONOTONIC);
 		if (!target__alive(t->pid)) {
 			s->info.target_exited = true;
 			*exited = true;
@@ -301,7 +295,7 @@ static int live__trace(struct live *l, const struct target *t, struct session *s
 	}
 	if (!err)
 		err = tracer__sync(tr);
-	s->info.end_mono_ns = now_ns(CLOCK_MONOTONIC);
+	s->info.end_mono_ns = clock_ns(CLOCK_MONOTONIC);
 	tracer__sampling(tr, &s->info);
 	if (!err)
 		err = sink__end(&s->sink, &s->info) ?: live__publish(l, m, !*exited);
@@ -359,16 +353,18 @@ static int live__one(struct live *l, int pid, bool *exited, bool *done)
 	const struct args *a = l->a;
 	struct target *t = calloc(1, sizeof(*t));
 	struct session s = { .m = model__new() };
+	/* the target's mappings, read once for its inspection, the plan, symbols and locks */
+	struct proc_maps_cache *maps = proc_maps_cache__new();
 	int err;
 
-	if (!t || !s.m) {
+	if (!t || !s.m || !maps) {
 		err = -ENOMEM;
 		fprintf(stderr, "maptrace: out of memory\n");
 		goto out;
 	}
 	if (needs_events(a))
 		model__keep_events(s.m, true);
-	err = target__inspect(pid, t);
+	err = target__inspect(maps, pid, t);
 	if (err == -ESRCH) {
 		fprintf(stderr, "maptrace: cannot trace PID %d: no such process; check the PID "
 				"with ps or pgrep\n",
@@ -426,6 +422,7 @@ out:
 	if (t)
 		target__release(t);
 	free(t);
+	proc_maps_cache__free(maps);
 	return err;
 }
 
@@ -439,7 +436,7 @@ static void sleep_ms(long ms)
 int run__live(const struct args *a, volatile sig_atomic_t *stop)
 {
 	struct prom_opts po = { .top = a->metrics_top };
-	struct live l = { .a = a, .stop = stop, .start = now_ns(CLOCK_MONOTONIC) };
+	struct live l = { .a = a, .stop = stop, .start = clock_ns(CLOCK_MONOTONIC) };
 	bool follow = a->comm || a->exe, waiting = false, done = false;
 	int err = check_output(a);
 
@@ -475,7 +472,7 @@ int run__live(const struct args *a, volatile sig_atomic_t *stop)
 				fprintf(stderr, "maptrace: waiting for a process %s %s\n",
 					a->comm ? "named" : "running", a->comm ?: a->exe);
 			waiting = true;
-			if (live__out_of_time(&l, now_ns(CLOCK_MONOTONIC)))
+			if (live__out_of_time(&l, clock_ns(CLOCK_MONOTONIC)))
 				break;
 			sleep_ms(FIND_MS);
 			continue;

@@ -4,9 +4,8 @@
  *
  * An ip is turned into an ELF virtual address in two steps: the mapping that covers it gives a
  * file offset (ip - start + pgoff), and the PT_LOAD segment holding that file offset gives the
- * virtual address (p_vaddr - p_offset). This works the same for PIE and non-PIE executables and
- * shared libraries, and does not assume the first mapping of a file is its load base, which is
- * wrong whenever the first segment does not start at file offset 0 or a mapping was split.
+ * virtual address (elfload.h). This works the same for PIE and non-PIE executables and shared
+ * libraries, and does not assume the first mapping of a file is its load base.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -25,9 +24,10 @@
 #include <gelf.h>
 
 #include "debugfile.h"
-#include "grow.h"
+#include "elfload.h"
 #include "procfs.h"
 #include "symbolizer.h"
+#include "util.h"
 
 #define PROC_BUCKETS   256
 #define MODULE_BUCKETS 64
@@ -69,8 +69,6 @@ struct module {
 	Dwarf *dwarf;
 	Dwarf *alt_dwarf;
 	bool dwarf_tried;
-	GElf_Phdr *loads;
-	size_t nr_loads;
 	struct sym *syms;
 	size_t nr_syms;
 	char build_id[DEBUGFILE_BUILD_ID_HEX];
@@ -80,29 +78,25 @@ struct module {
 	size_t cache_used;
 };
 
-struct mapping {
-	__u64 start;
-	__u64 end;
-	__u64 pgoff;
-	__u64 ino;
-	dev_t dev;
-	char *path;
-	bool deleted;
-	bool exec;
-	bool mod_tried;
-	struct module *mod;
+/* The module of one mapping of a process, once looked for. */
+struct map_mod {
+	bool tried;
+	struct module *mod; /* a reference; NULL when the file could not be opened */
 };
 
 struct proc {
 	struct proc *next;
 	int pid;
-	struct mapping *maps;
-	size_t nr_maps;
+	struct proc_maps *maps;
+	const struct proc_map *v; /* the mappings of maps, in address order */
+	struct map_mod *mods;	  /* one per mapping, in the same order */
+	size_t n;
 };
 
 struct symbolizer {
 	struct proc *procs[PROC_BUCKETS];
 	struct module *modules[MODULE_BUCKETS];
+	struct proc_maps_cache *maps; /* shared with the other readers; NULL: our own reads */
 };
 
 /* ---- modules ---------------------------------------------------------------------------- */
@@ -200,23 +194,6 @@ static int load_syms(struct module *mod, Elf *elf, Elf64_Word type)
 	return 0;
 }
 
-static int load_phdrs(struct module *mod)
-{
-	size_t n, i;
-	GElf_Phdr ph;
-
-	/* without program headers nothing maps to the file: its addresses stay unknown */
-	if (elf_getphdrnum(mod->elf, &n) != 0)
-		n = 0;
-	mod->loads = calloc(n ? n : 1, sizeof(*mod->loads));
-	if (!mod->loads)
-		return -ENOMEM;
-	for (i = 0; i < n; i++)
-		if (gelf_getphdr(mod->elf, (int)i, &ph) && ph.p_type == PT_LOAD)
-			mod->loads[mod->nr_loads++] = ph;
-	return 0;
-}
-
 static bool same_file(const struct stat *st, const struct module *mod)
 {
 	return st->st_dev == mod->dev && st->st_ino == mod->ino;
@@ -257,7 +234,6 @@ static void module_free(struct module *mod)
 		elf_end(mod->dbg_elf);
 	if (mod->elf)
 		elf_end(mod->elf);
-	free(mod->loads);
 	free(mod->syms);
 	free(mod->cache);
 	free(mod);
@@ -280,9 +256,6 @@ static int module_load(struct module *mod, int fd, const char *root, const char 
 	mod->elf = debugfile__elf_begin(fd);
 	if (!mod->elf)
 		return 0;
-	err = load_phdrs(mod);
-	if (err)
-		return err;
 	debugfile__build_id(mod->elf, mod->build_id);
 
 	if (debugfile__has_symtab(mod->elf))
@@ -333,17 +306,8 @@ static void module_put(struct symbolizer *sz, struct module *mod)
 	module_free(mod);
 }
 
-/* Open the file behind a mapping as the target process sees it. */
-static int open_mapping(int pid, const struct mapping *m)
-{
-	struct proc_file f = { .path = m->path, .start = m->start, .end = m->end,
-			       .ino = m->ino, .dev = m->dev, .deleted = m->deleted };
-
-	return procfs__open_mapped(pid, -1, &f);
-}
-
 /* Return the module for a mapping with a reference taken, or NULL when it cannot be opened. */
-static struct module *module_get(struct symbolizer *sz, int pid, const struct mapping *m)
+static struct module *module_get(struct symbolizer *sz, int pid, const struct proc_map *m)
 {
 	struct module *mod = NULL;
 	char root[32];
@@ -351,7 +315,8 @@ static struct module *module_get(struct symbolizer *sz, int pid, const struct ma
 	unsigned int b;
 	int fd, err;
 
-	fd = open_mapping(pid, m);
+	/* as the target process sees it */
+	fd = procfs__open_mapped(pid, -1, m);
 	if (fd < 0)
 		return NULL;
 	if (fstat(fd, &st) != 0)
@@ -385,22 +350,6 @@ static struct module *module_get(struct symbolizer *sz, int pid, const struct ma
 cleanup:
 	close(fd);
 	return mod;
-}
-
-/* Map a file offset to the ELF virtual address through the PT_LOAD that holds it. */
-static bool module_vaddr(const struct module *mod, __u64 fileoff, __u64 *vaddr)
-{
-	const GElf_Phdr *ph;
-	size_t i;
-
-	for (i = 0; i < mod->nr_loads; i++) {
-		ph = &mod->loads[i];
-		if (fileoff >= ph->p_offset && fileoff - ph->p_offset < ph->p_filesz) {
-			*vaddr = fileoff - ph->p_offset + ph->p_vaddr;
-			return true;
-		}
-	}
-	return false;
 }
 
 /* ---- address resolution ------------------------------------------------------------------- */
@@ -595,90 +544,38 @@ static void fill_from_entry(const struct addr_entry *e, struct sym_frame *frame)
 
 /* ---- processes ---------------------------------------------------------------------------- */
 
-struct maps_acc {
-	struct mapping *v;
-	size_t n, cap;
-};
-
-static int add_mapping(const struct proc_map *pm, void *arg)
+/* Drop the modules of @n mappings' @mods, and the array. */
+static void mods_free(struct symbolizer *sz, struct map_mod *mods, size_t n)
 {
-	struct maps_acc *acc = arg;
-	struct mapping *m;
-
-	if (GROW(acc->v, acc->n, acc->cap, 64))
-		return -ENOMEM;
-	m = &acc->v[acc->n];
-	memset(m, 0, sizeof(*m));
-	m->start = pm->start;
-	m->end = pm->end;
-	m->pgoff = pm->pgoff;
-	m->ino = pm->ino;
-	m->dev = pm->dev;
-	m->exec = pm->exec;
-	m->deleted = pm->deleted;
-	m->path = strdup(pm->path);
-	if (!m->path)
-		return -ENOMEM;
-	acc->n++;
-	return 0;
+	for (size_t i = 0; mods && i < n; i++)
+		module_put(sz, mods[i].mod);
+	free(mods);
 }
 
-static int read_maps(int pid, struct mapping **out, size_t *nr_out)
+static void proc_free(struct symbolizer *sz, struct proc *p)
 {
-	struct maps_acc acc = { 0 };
-	int err = procfs__maps(pid, add_mapping, &acc);
-
-	if (err) {
-		for (size_t i = 0; i < acc.n; i++)
-			free(acc.v[i].path);
-		free(acc.v);
-		return err;
-	}
-	*out = acc.v;
-	*nr_out = acc.n;
-	return 0;
+	mods_free(sz, p->mods, p->n);
+	proc_maps__put(p->maps);
+	free(p);
 }
 
-static void maps_free(struct symbolizer *sz, struct mapping *maps, size_t nr)
-{
-	size_t i;
-
-	for (i = 0; i < nr; i++) {
-		module_put(sz, maps[i].mod);
-		free(maps[i].path);
-	}
-	free(maps);
-}
-
-static struct mapping *find_mapping(const struct proc *p, __u64 ip)
-{
-	size_t lo = 0, hi = p->nr_maps, i;
-
-	while (lo < hi) {
-		i = lo + (hi - lo) / 2;
-		if (ip < p->maps[i].start)
-			hi = i;
-		else if (ip >= p->maps[i].end) /* end is exclusive: it is the next mapping's byte */
-			lo = i + 1;
-		else
-			return &p->maps[i];
-	}
-	return NULL;
-}
-
-static bool same_mapped_file(const struct mapping *a, const struct mapping *b)
+static bool same_mapped_file(const struct proc_map *a, const struct proc_map *b)
 {
 	return a->ino == b->ino && a->dev == b->dev && a->deleted == b->deleted &&
 	       strcmp(a->path, b->path) == 0;
 }
 
-static void share_module(struct mapping *m, const struct mapping *from)
+/* Mapping @to takes the module of mapping @from when both map the same file. */
+static void share_module(struct proc *p, size_t to, size_t from)
 {
-	if (m->mod_tried || !from->mod || m->path[0] != '/' || !same_mapped_file(m, from))
+	struct map_mod *t = &p->mods[to], *f = &p->mods[from];
+
+	if (t->tried || !f->mod || p->v[to].path[0] != '/' ||
+	    !same_mapped_file(&p->v[to], &p->v[from]))
 		return;
-	m->mod = from->mod;
-	m->mod->refs++;
-	m->mod_tried = true;
+	t->mod = f->mod;
+	t->mod->refs++;
+	t->tried = true;
 }
 
 /*
@@ -688,60 +585,85 @@ static void share_module(struct mapping *m, const struct mapping *from)
  */
 static void proc_load_modules(struct symbolizer *sz, struct proc *p)
 {
-	struct mapping *m;
 	size_t i;
 
-	for (i = 0; i < p->nr_maps; i++) {
-		m = &p->maps[i];
-		if (m->exec && m->path[0] == '/' && !m->mod_tried) {
-			m->mod_tried = true;
-			m->mod = module_get(sz, p->pid, m);
+	for (i = 0; i < p->n; i++) {
+		if (p->v[i].exec && p->v[i].path[0] == '/' && !p->mods[i].tried) {
+			p->mods[i].tried = true;
+			p->mods[i].mod = module_get(sz, p->pid, &p->v[i]);
 		}
 	}
 	/* a file's mappings are adjacent: spread each module forwards, then backwards */
-	for (i = 1; i < p->nr_maps; i++)
-		share_module(&p->maps[i], &p->maps[i - 1]);
-	for (i = p->nr_maps; i > 1; i--)
-		share_module(&p->maps[i - 2], &p->maps[i - 1]);
+	for (i = 1; i < p->n; i++)
+		share_module(p, i, i - 1);
+	for (i = p->n; i > 1; i--)
+		share_module(p, i - 2, i - 1);
 }
 
-/* Re-read the mappings, keeping the modules of mappings that did not change. */
-static int proc_reread(struct symbolizer *sz, struct proc *p)
+/*
+ * Take the mappings of snapshot @maps (our reference), keeping the modules of the mappings that
+ * did not change since the previous snapshot.
+ */
+static int proc_set_maps(struct symbolizer *sz, struct proc *p, struct proc_maps *maps)
 {
-	struct mapping *maps, *o, *n;
+	const struct proc_map *v, *o, *n;
+	struct map_mod *mods;
 	size_t nr, i, j = 0;
-	int err;
 
-	err = read_maps(p->pid, &maps, &nr);
-	if (err)
-		return err;
+	v = proc_maps__entries(maps, &nr);
+	mods = calloc(nr ? nr : 1, sizeof(*mods));
+	if (!mods) {
+		proc_maps__put(maps);
+		return -ENOMEM;
+	}
 	/* both lists are sorted by start, as the kernel prints them */
-	for (i = 0; i < nr; i++) {
-		n = &maps[i];
-		while (j < p->nr_maps && p->maps[j].start < n->start)
+	for (i = 0; i < nr && p->mods; i++) {
+		n = &v[i];
+		while (j < p->n && p->v[j].start < n->start)
 			j++;
-		if (j == p->nr_maps)
+		if (j == p->n)
 			break;
-		o = &p->maps[j];
+		o = &p->v[j];
 		if (o->start == n->start && o->end == n->end && o->pgoff == n->pgoff &&
 		    same_mapped_file(o, n)) {
-			n->mod = o->mod;
-			n->mod_tried = o->mod_tried;
-			o->mod = NULL;
+			mods[i] = p->mods[j];
+			p->mods[j].mod = NULL;
 		}
 	}
-	maps_free(sz, p->maps, p->nr_maps);
+	mods_free(sz, p->mods, p->n);
+	proc_maps__put(p->maps);
 	p->maps = maps;
-	p->nr_maps = nr;
+	p->v = v;
+	p->mods = mods;
+	p->n = nr;
 	proc_load_modules(sz, p);
 	return 0;
 }
 
-static int proc_get(struct symbolizer *sz, int pid, struct proc **out)
+/* Read the mappings again: an address lies in none of those we have. */
+static int proc_reread(struct symbolizer *sz, struct proc *p)
 {
-	struct proc *p, **bucket = &sz->procs[(unsigned int)pid % PROC_BUCKETS];
+	struct proc_maps *maps;
 	int err;
 
+	/* as they are now: a library may have been loaded since our snapshot, or anyone's */
+	err = proc_maps_cache__get(sz->maps, p->pid, 0, &maps);
+	return err ? err : proc_set_maps(sz, p, maps);
+}
+
+/*
+ * The cached process @pid, or a new one.  *@fresh says whether its mappings were read during this
+ * call: then an address the caller had before the call that lies in none of them is in none of
+ * the process's, and reading them again would find nothing more.
+ */
+static int proc_get(struct symbolizer *sz, int pid, struct proc **out, bool *fresh)
+{
+	struct proc *p, **bucket = &sz->procs[(unsigned int)pid % PROC_BUCKETS];
+	struct proc_maps *maps;
+	__u64 asked;
+	int err;
+
+	*fresh = false;
 	for (p = *bucket; p; p = p->next) {
 		if (p->pid == pid) {
 			*out = p;
@@ -752,12 +674,17 @@ static int proc_get(struct symbolizer *sz, int pid, struct proc **out)
 	if (!p)
 		return -ENOMEM;
 	p->pid = pid;
-	err = read_maps(pid, &p->maps, &p->nr_maps);
+	/* whatever was read last will do: an address outside it reads the mappings again */
+	asked = clock_ns(CLOCK_MONOTONIC);
+	err = proc_maps_cache__get(sz->maps, pid, PROC_MAPS_ANY_AGE, &maps);
+	if (!err) {
+		*fresh = proc_maps__read_ns(maps) >= asked;
+		err = proc_set_maps(sz, p, maps);
+	}
 	if (err) {
-		free(p);
+		proc_free(sz, p);
 		return err;
 	}
-	proc_load_modules(sz, p);
 	p->next = *bucket;
 	*bucket = p;
 	*out = p;
@@ -766,13 +693,18 @@ static int proc_get(struct symbolizer *sz, int pid, struct proc **out)
 
 /* ---- public API ----------------------------------------------------------------------------- */
 
-struct symbolizer *symbolizer__new(void)
+struct symbolizer *symbolizer__new(struct proc_maps_cache *maps)
 {
+	struct symbolizer *sz;
+
 	if (elf_version(EV_CURRENT) == EV_NONE) {
 		errno = EINVAL;
 		return NULL;
 	}
-	return calloc(1, sizeof(struct symbolizer));
+	sz = calloc(1, sizeof(*sz));
+	if (sz)
+		sz->maps = maps;
+	return sz;
 }
 
 void symbolizer__forget(struct symbolizer *sz, int pid)
@@ -784,11 +716,12 @@ void symbolizer__forget(struct symbolizer *sz, int pid)
 	for (pp = &sz->procs[(unsigned int)pid % PROC_BUCKETS]; (p = *pp); pp = &p->next) {
 		if (p->pid == pid) {
 			*pp = p->next;
-			maps_free(sz, p->maps, p->nr_maps);
-			free(p);
-			return;
+			proc_free(sz, p);
+			break;
 		}
 	}
+	/* an exec'd process's snapshot no longer describes it, nor does an exited one's pid */
+	proc_maps_cache__forget(sz->maps, pid);
 }
 
 void symbolizer__free(struct symbolizer *sz)
@@ -801,8 +734,7 @@ void symbolizer__free(struct symbolizer *sz)
 	for (i = 0; i < PROC_BUCKETS; i++) {
 		while ((p = sz->procs[i])) {
 			sz->procs[i] = p->next;
-			maps_free(sz, p->maps, p->nr_maps);
-			free(p);
+			proc_free(sz, p);
 		}
 	}
 	/* every module is referenced by some mapping, so none can be left */
@@ -812,52 +744,59 @@ void symbolizer__free(struct symbolizer *sz)
 int symbolizer__resolve(struct symbolizer *sz, int pid, __u64 ip, struct sym_frame *frame)
 {
 	struct addr_entry e = {0}, *hit;
-	struct mapping *m;
+	const struct proc_map *m;
+	struct map_mod *mm;
 	struct proc *p;
 	__u64 fileoff, vaddr;
+	bool fresh;
 	int err;
 
 	if (!sz || pid <= 0 || !frame)
 		return -EINVAL;
 	memset(frame, 0, sizeof(*frame));
-	err = proc_get(sz, pid, &p);
+	err = proc_get(sz, pid, &p, &fresh);
 	if (err)
 		return err;
-	m = find_mapping(p, ip);
+	m = proc_maps__find(p->maps, ip);
+	if (!m && fresh)
+		return -ENOENT;
 	if (!m) {
 		/* a library may have been loaded since the mappings were read */
 		err = proc_reread(sz, p);
 		if (err)
 			return err;
-		m = find_mapping(p, ip);
+		m = proc_maps__find(p->maps, ip);
 		if (!m)
 			return -ENOENT;
 	}
+	mm = &p->mods[m - p->v];
 	snprintf(frame->module, sizeof(frame->module), "%s", m->path);
 	if (m->path[0] != '/') {
 		/* anonymous memory (JIT code) or a pseudo-file such as [vdso] */
 		frame->offset = m->path[0] ? ip - m->start : ip;
 		return 0;
 	}
-	if (!m->mod_tried) {
-		m->mod_tried = true;
-		m->mod = module_get(sz, pid, m);
+	if (!mm->tried) {
+		mm->tried = true;
+		mm->mod = module_get(sz, pid, m);
 	}
 	fileoff = ip - m->start + m->pgoff;
-	if (!m->mod || !m->mod->elf || !module_vaddr(m->mod, fileoff, &vaddr)) {
+	/* without a segment holding the offset (no program headers) the address stays unknown */
+	if (!mm->mod || !mm->mod->elf ||
+	    elfload__offset_to_vaddr(mm->mod->elf, fileoff, 0, NULL, &vaddr)) {
 		frame->offset = fileoff;
-		if (m->mod)
-			memcpy(frame->build_id, m->mod->build_id, sizeof(frame->build_id));
+		if (mm->mod)
+			memcpy(frame->build_id, mm->mod->build_id, sizeof(frame->build_id));
 		return 0;
 	}
-	memcpy(frame->build_id, m->mod->build_id, sizeof(frame->build_id));
+	memcpy(frame->build_id, mm->mod->build_id, sizeof(frame->build_id));
 
-	hit = cache_find(m->mod, vaddr);
+	hit = cache_find(mm->mod, vaddr);
 	if (!hit) {
 		e.vaddr = vaddr;
-		lookup_sym(m->mod, vaddr, &e);
-		lookup_dwarf(m->mod, vaddr, &e);
-		cache_insert(m->mod, &e);
+		lookup_sym(mm->mod, vaddr, &e);
+		lookup_dwarf(mm->mod, vaddr, &e);
+		cache_insert(mm->mod, &e);
 		hit = &e;
 	}
 	fill_from_entry(hit, frame);

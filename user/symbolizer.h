@@ -18,6 +18,7 @@
  */
 
 struct symbolizer;
+struct proc_maps_cache;
 
 struct sym_frame {
 	char func[256];	   /* function name, "" when unknown */
@@ -31,11 +32,14 @@ struct sym_frame {
 
 /**
  * symbolizer__new() - create an empty symbolizer.
+ * @maps: where processes' mappings are read through, shared with the unwinder and others so
+ *	that one snapshot serves them all; it must outlive the symbolizer.  NULL: the symbolizer
+ *	reads them itself.
  *
  * Return: a new symbolizer, or NULL with errno set (ENOMEM, or the libelf version mismatch
  * reported as EINVAL).
  */
-struct symbolizer *symbolizer__new(void);
+struct symbolizer *symbolizer__new(struct proc_maps_cache *maps);
 
 /**
  * symbolizer__free() - release a symbolizer and every cached process and module.
@@ -51,8 +55,9 @@ void symbolizer__free(struct symbolizer *sz);
  *	ip - 1 so that the call instruction, not the one after it, is looked up.
  * @frame: filled on success.
  *
- * The process's mappings are read on first use and cached; when @ip lies outside all cached
- * mappings they are read once more, since the process may have loaded a library since.
+ * The process's mappings are taken on first use from the cache given to symbolizer__new(),
+ * however old (read at attach, say); when @ip lies outside all of them they are read once more,
+ * since the process may have loaded a library since (unless they were just read for this call).
  * A module that cannot be opened or has no symbols still yields 0, with @frame->func "" and
  * @frame->offset set to the module-relative address (the ELF virtual address when the module
  * could be read, the file offset otherwise).
@@ -69,7 +74,7 @@ int symbolizer__resolve(struct symbolizer *sz, int pid, __u64 ip, struct sym_fra
  *
  * Call it when the process execs or exits: its mappings are no longer valid, and a reused pid
  * would otherwise be symbolized with the old process's layout. Modules no other cached process
- * uses are freed.
+ * uses are freed, and the process's snapshot leaves the shared mappings cache too.
  */
 void symbolizer__forget(struct symbolizer *sz, int pid);
 

@@ -95,55 +95,54 @@ static void read_identity(struct target *t)
 			t->cmdline[i] = ' ';
 }
 
-struct inspect {
-	struct target *t;
-	bool own_root;
-};
-
 /* A mapped object with the library's probes becomes a module of the target. */
-static int add_module(const struct proc_map *pm, void *arg)
+static void add_module(struct target *t, const struct proc_map *pm)
 {
-	struct inspect *in = arg;
-	struct target *t = in->t;
 	struct target_module *m;
 
 	/* probes live in executable mappings of files still on disk */
 	if (!pm->exec || pm->path[0] != '/' || pm->deleted || t->nmodules == TARGET_MAX_MODULES)
-		return 0;
+		return;
 	for (int i = 0; i < t->nmodules; i++)
 		if (!strcmp(t->modules[i].mapped, pm->path))
-			return 0;
+			return;
 	m = &t->modules[t->nmodules];
 	memset(m, 0, sizeof(*m));
 	snprintf(m->mapped, sizeof(m->mapped), "%s", pm->path);
-	if (in->own_root)
-		snprintf(m->path, sizeof(m->path), "%s", pm->path);
-	else
-		snprintf(m->path, sizeof(m->path), "/proc/%d/root%s", t->pid, pm->path);
+	/* t->root is "" when the target sees our files */
+	snprintf(m->path, sizeof(m->path), "%s%s", t->root, pm->path);
 	/* a module whose notes cannot be parsed is left out; usdt__parse said why */
 	if (usdt__parse(m->path, PROVIDER, &m->sites, &m->nsites))
-		return 0;
+		return;
 	if (m->nsites)
 		t->nmodules++;
 	else
 		free(m->sites);
-	return 0;
 }
 
-int target__inspect(int pid, struct target *t)
+int target__inspect(struct proc_maps_cache *maps, int pid, struct target *t)
 {
-	struct inspect in = { .t = t };
+	struct proc_maps *snap;
+	const struct proc_map *v;
+	size_t n;
 	int err;
 
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
-	in.own_root = same_root(pid);
-	if (!in.own_root)
+	if (!same_root(pid))
 		snprintf(t->root, sizeof(t->root), "/proc/%d/root", pid);
 	read_identity(t);
-	err = procfs__maps(pid, add_module, &in);
-	/* an empty maps file: the process exited, or it is a kernel thread */
-	if (!err && !target__alive(pid))
+	/* as they are now: what tracing starts from, and what later readers of the cache reuse */
+	t->maps = maps;
+	err = proc_maps_cache__get(maps, pid, 0, &snap);
+	if (err)
+		return err;
+	v = proc_maps__entries(snap, &n);
+	for (size_t i = 0; i < n; i++)
+		add_module(t, &v[i]);
+	proc_maps__put(snap);
+	/* no mappings: the process exited, or it is a kernel thread */
+	if (!target__alive(pid))
 		err = -ESRCH;
 	return err;
 }

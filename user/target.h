@@ -8,6 +8,7 @@
 
 #define TARGET_MAX_MODULES 16
 
+struct proc_maps_cache;
 struct usdt_site;
 
 /* One mapped object with USDT probes of provider "cmap". */
@@ -25,14 +26,18 @@ struct target {
 	char cmdline[512];
 	int nmodules;
 	struct target_module modules[TARGET_MAX_MODULES];
+	/* the cache its mappings were read through, for every later reader; not owned; or NULL */
+	struct proc_maps_cache *maps;
 };
 
 /**
  * target__inspect() - read what maptrace needs to know about process @pid: its name, command
  * line, and the mapped objects that carry cmap USDT probes.
+ * @maps: the mappings cache to read @pid's mappings through (afresh, for the others to reuse),
+ *	or NULL to read them for this call alone; kept in @t->maps.
  * Return: 0, -ESRCH when there is no such process, -EACCES when its mappings cannot be read.
  */
-int target__inspect(int pid, struct target *t);
+int target__inspect(struct proc_maps_cache *maps, int pid, struct target *t);
 
 /** target__release() - free what target__inspect() allocated. */
 void target__release(struct target *t);

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <zlib.h>
 #include <linux/types.h>
+#include "util.h"
 
 #define TRACE_MAGIC		"MAPTRACE"
 #define TRACE_MAGIC_LEN		8
@@ -72,15 +73,7 @@ static inline const char *rec_name(__u32 type)
 	static const char *const names[] = {"?",      "meta",  "stack", "event",
 					    "counts", "drops", "end",   "name", "lock-alias", "lib-counts"};
 
-	return type < sizeof(names) / sizeof(names[0]) ? names[type] : "unknown";
-}
-
-static inline __u64 now_ns(clockid_t clk)
-{
-	struct timespec ts;
-
-	clock_gettime(clk, &ts);
-	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+	return type < ARRAY_SIZE(names) ? names[type] : "unknown";
 }
 
 /* Unaligned native-order access: records pack strings, so fields need not be aligned. */

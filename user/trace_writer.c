@@ -57,7 +57,7 @@ static int writer_flush(struct trace_writer *w)
 
 	if (w->err)
 		return w->err;
-	w->last_flush_ns = now_ns(CLOCK_MONOTONIC_COARSE);
+	w->last_flush_ns = clock_ns(CLOCK_MONOTONIC_COARSE);
 	if (!w->len)
 		return 0;
 	err = write_all(w->fd, w->buf, w->len);
@@ -130,7 +130,7 @@ static int rec_commit(struct trace_writer *w)
 		w->len += w->rec_size;
 	}
 	w->rec = NULL;
-	if (!err && now_ns(CLOCK_MONOTONIC_COARSE) - w->last_flush_ns >= FLUSH_NS)
+	if (!err && clock_ns(CLOCK_MONOTONIC_COARSE) - w->last_flush_ns >= FLUSH_NS)
 		err = writer_flush(w);
 	return err;
 }
@@ -320,7 +320,7 @@ int trace_writer__counts(struct trace_writer *w, __u64 map, const struct mt_map_
 	p = rec_begin(w, TR_COUNTS, COUNTS_LEN, &err);
 	if (!p)
 		return err;
-	p = put64(p, now_ns(CLOCK_MONOTONIC));
+	p = put64(p, clock_ns(CLOCK_MONOTONIC));
 	p = put64(p, map);
 	p = put64(p, c->inserts);
 	p = put64(p, c->deletes);
@@ -371,7 +371,7 @@ int trace_writer__lib_counts(struct trace_writer *w, __u64 map, __u64 inserts, _
 	p = rec_begin(w, TR_LIB_COUNTS, LIB_COUNTS_LEN, &err);
 	if (!p)
 		return err;
-	p = put64(p, now_ns(CLOCK_MONOTONIC));
+	p = put64(p, clock_ns(CLOCK_MONOTONIC));
 	p = put64(p, map);
 	p = put64(p, inserts);
 	p = put64(p, deletes);
@@ -387,7 +387,7 @@ int trace_writer__drops(struct trace_writer *w, const __u64 dropped[MT_DROP_MAX]
 	p = rec_begin(w, TR_DROPS, DROPS_FIXED + MT_DROP_MAX * 8, &err);
 	if (!p)
 		return err;
-	p = put64(p, now_ns(CLOCK_MONOTONIC));
+	p = put64(p, clock_ns(CLOCK_MONOTONIC));
 	for (int i = 0; i < MT_DROP_MAX; i++)
 		p = put64(p, dropped[i]);
 	return rec_commit(w);

@@ -13,12 +13,12 @@
 #include "lockid.h"
 #include "lockkind.h"
 #include "symbolizer.h"
-#include "grow.h"
 #include "sink.h"
 #include "u64map.h"
 #include "mt_event.h"
 #include "tracer.h"
 #include "unwind.h"
+#include "util.h"
 
 #define STACK_DEPTH 127
 #define STACK_UNRESOLVED (-2)
@@ -29,6 +29,7 @@ struct tracer {
 	struct ring_buffer *rb;
 	struct symbolizer *sz;
 	struct unwinder *uw;	/* --stack dwarf, else NULL */
+	struct proc_maps_cache *maps; /* the target's mappings (the target's cache; not owned) */
 	const struct sink *sink; /* the model, and the trace file with -o */
 	bool *grwlock_stack;	 /* by stack index: it passes through g_rw_lock_* */
 	int nstacks, cap_stacks;
@@ -282,12 +283,14 @@ int tracer__start(const struct args *a, const struct target *t, const struct pro
 	tr->sink = sink;
 	tr->pid = t->pid;
 	tr->ncpus = libbpf_num_possible_cpus();
-	tr->sz = symbolizer__new();
+	/* one view of the target's mappings for every reader: the one its inspection read */
+	tr->maps = t->maps;
+	tr->sz = symbolizer__new(tr->maps);
 	if (tr->ncpus <= 0 || !tr->sz) {
 		err = tr->ncpus < 0 ? tr->ncpus : -ENOMEM;
 		goto cleanup;
 	}
-	err = lockid__new(tr->pid, t->root, &tr->li);
+	err = lockid__new(tr->pid, t->root, tr->maps, &tr->li);
 	if (err)
 		goto cleanup;
 
@@ -328,7 +331,7 @@ int tracer__start(const struct args *a, const struct target *t, const struct pro
 		symbolizer__resolve(tr->sz, tr->pid, 0, &sf);
 	}
 	if (a->stacks && a->stack_dwarf) {
-		tr->uw = unwinder__new();
+		tr->uw = unwinder__new(tr->maps);
 		if (!tr->uw || unwinder__prepare(tr->uw, tr->pid)) {
 			/* still correct, just shallower: frame-pointer stacks */
 			fprintf(stderr, "maptrace: cannot prepare DWARF unwinding of PID %d; "

@@ -27,16 +27,16 @@
 #include <time.h>
 #include <unistd.h>
 
-
 #include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
 #include <zlib.h>
 
 #include "debugfile.h"
-#include "grow.h"
+#include "elfload.h"
 #include "procfs.h"
 #include "unwind.h"
+#include "util.h"
 
 #define PROC_BUCKETS 64
 /* rax, rdx, rcx, rbx, rsi, rdi, rbp, rsp, r8-r15, then the return address column: rip */
@@ -48,18 +48,6 @@
 #define REFRESH_NS (1000ull * 1000 * 1000)
 /* A failed read this far above the copy is taken for a frame beyond it, not for garbage. */
 #define STACK_REACH (8ull << 20)
-
-/* An executable mapping of a file (or the vDSO) as /proc/PID/maps shows it. */
-struct xmap {
-	__u64 start;
-	__u64 end;
-	__u64 pgoff;
-	__u64 ino;
-	dev_t dev;
-	bool deleted;
-	bool vdso;
-	char *path;
-};
 
 struct umod {
 	struct umod *next;
@@ -99,30 +87,14 @@ struct uproc {
 struct unwinder {
 	struct uproc *procs[PROC_BUCKETS];
 	struct unwind_result last;
+	struct proc_maps_cache *maps; /* shared with the other readers; NULL: our own reads */
 };
-
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * 1000000000ull + (__u64)ts.tv_nsec;
-}
 
 /* ---- opening files as the target sees them --------------------------------------------------- */
 
 static int open_in_root(const struct uproc *p, const char *path)
 {
 	return procfs__open_in_root(p->pid, p->root_fd, path);
-}
-
-/* Open the file behind an executable mapping; -1 when it cannot be. */
-static int open_mapping(const struct uproc *p, const struct xmap *m)
-{
-	struct proc_file f = { .path = m->path, .start = m->start, .end = m->end,
-			       .ino = m->ino, .dev = m->dev, .deleted = m->deleted };
-
-	return procfs__open_mapped(p->pid, p->root_fd, &f);
 }
 
 /* detached from the fd: a process's modules must not cost one descriptor each */
@@ -132,7 +104,7 @@ static Elf *elf_from_fd(int fd)
 }
 
 /* The vDSO is not a file: copy its image out of the process while it runs. */
-static Elf *vdso_elf(const struct uproc *p, const struct xmap *m, void **image)
+static Elf *vdso_elf(const struct uproc *p, const struct proc_map *m, void **image)
 {
 	size_t len = m->end - m->start;
 	char path[64];
@@ -168,32 +140,22 @@ static Elf *vdso_elf(const struct uproc *p, const struct xmap *m, void **image)
  * (preferring an executable one), and the range of all PT_LOADs. low uses libdwfl's own
  * "p_vaddr & -p_align" of the first PT_LOAD, so that its bias equals ours.
  */
-static int module_place(struct umod *um, const struct xmap *m)
+static int module_place(struct umod *um, const struct proc_map *m)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	bool found = false, first = true;
-	__u64 first_vaddr = 0, top = 0;
+	__u64 first_vaddr = 0, top = 0, vaddr;
+	bool first = true;
 	size_t phnum, i;
 	GElf_Phdr ph;
-	int pass;
+	int err;
 
+	/* pgoff is page-aligned: it may lie before the first byte of the segment it maps */
+	err = elfload__offset_to_vaddr(um->elf, m->pgoff, ELFLOAD_PREFER_EXEC | ELFLOAD_PAGE, NULL,
+				       &vaddr);
+	if (err)
+		return err;
+	um->bias = m->start - vaddr;
 	if (elf_getphdrnum(um->elf, &phnum) != 0)
 		return -EINVAL;
-	for (pass = 0; pass < 2 && !found; pass++) {
-		for (i = 0; i < phnum && !found; i++) {
-			if (!gelf_getphdr(um->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
-				continue;
-			if (pass == 0 && !(ph.p_flags & PF_X))
-				continue;
-			if (m->pgoff < (ph.p_offset & ~(__u64)(page - 1)) ||
-			    m->pgoff >= ph.p_offset + ph.p_filesz)
-				continue;
-			um->bias = m->start - (ph.p_vaddr + m->pgoff - ph.p_offset);
-			found = true;
-		}
-	}
-	if (!found)
-		return -ENOENT;
 	for (i = 0; i < phnum; i++) {
 		if (!gelf_getphdr(um->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
 			continue;
@@ -219,7 +181,8 @@ static void module_free(struct umod *um)
 	free(um);
 }
 
-static struct umod *module_open(struct uproc *p, const struct xmap *m)
+/* The module of an executable mapping of a file or of the vDSO; NULL when it cannot be read. */
+static struct umod *module_open(struct uproc *p, const struct proc_map *m)
 {
 	struct umod *um;
 	int fd;
@@ -232,10 +195,10 @@ static struct umod *module_open(struct uproc *p, const struct xmap *m)
 	um->path = strdup(m->path);
 	if (!um->path)
 		goto fail;
-	if (m->vdso) {
+	if (m->path[0] == '[') {
 		um->elf = vdso_elf(p, m, &um->image);
 	} else {
-		fd = open_mapping(p, m);
+		fd = procfs__open_mapped(p->pid, p->root_fd, m);
 		if (fd < 0)
 			goto fail;
 		um->elf = elf_from_fd(fd);
@@ -359,7 +322,7 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 	if (!debuglink || um->path[0] != '/')
 		return -1;
 	dirlen = (int)(strrchr(um->path, '/') - um->path);
-	for (i = 0; i < (int)(sizeof(dir_fmt) / sizeof(dir_fmt[0])); i++) {
+	for (i = 0; i < (int)ARRAY_SIZE(dir_fmt); i++) {
 		snprintf(path, sizeof(path), dir_fmt[i], dirlen, um->path, debuglink);
 		if (strcmp(path, um->path) == 0)
 			continue;
@@ -435,15 +398,6 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
 
 /* ---- processes ------------------------------------------------------------------------------- */
 
-static void xmaps_free(struct xmap *maps, size_t nr)
-{
-	size_t i;
-
-	for (i = 0; i < nr; i++)
-		free(maps[i].path);
-	free(maps);
-}
-
 static __u64 fnv1a(__u64 h, const void *data, size_t len)
 {
 	const unsigned char *c = data;
@@ -453,53 +407,25 @@ static __u64 fnv1a(__u64 h, const void *data, size_t len)
 	return h;
 }
 
-struct xmaps_acc {
-	struct xmap *v;
-	size_t n, cap;
-	__u64 sig;
-};
-
-static int add_xmap(const struct proc_map *pm, void *arg)
+/* The mappings a module is made of: executable ones of files, and the vDSO. */
+static bool is_code(const struct proc_map *m)
 {
-	struct xmaps_acc *acc = arg;
-	struct xmap *m;
-
 	/* anonymous code (JIT) has no CFI: the frame-pointer fallback copes */
-	if (!pm->exec || (pm->path[0] != '/' && strcmp(pm->path, "[vdso]")))
-		return 0;
-	if (GROW(acc->v, acc->n, acc->cap, 32))
-		return -ENOMEM;
-	m = &acc->v[acc->n];
-	memset(m, 0, sizeof(*m));
-	m->start = pm->start;
-	m->end = pm->end;
-	m->pgoff = pm->pgoff;
-	m->ino = pm->ino;
-	m->dev = pm->dev;
-	m->vdso = pm->path[0] == '[';
-	m->deleted = pm->deleted;
-	m->path = strdup(pm->path);
-	if (!m->path)
-		return -ENOMEM;
-	acc->n++;
-	acc->sig = fnv1a(acc->sig, pm->line, strlen(pm->line));
-	return 0;
+	return m->exec && (m->path[0] == '/' || !strcmp(m->path, "[vdso]"));
 }
 
-/* The executable mappings of files and of the vDSO, and a hash that changes when they do. */
-static int read_xmaps(int pid, struct xmap **out, size_t *nr_out, __u64 *sig)
+/* A hash of the code mappings of @maps, which changes when they do (dlopen, dlclose). */
+static __u64 code_sig(const struct proc_maps *maps)
 {
-	struct xmaps_acc acc = { .sig = 0xcbf29ce484222325ull };
-	int err = procfs__maps(pid, add_xmap, &acc);
+	__u64 sig = 0xcbf29ce484222325ull;
+	const struct proc_map *v;
+	size_t n, i;
 
-	if (err) {
-		xmaps_free(acc.v, acc.n);
-		return err;
-	}
-	*out = acc.v;
-	*nr_out = acc.n;
-	*sig = acc.sig;
-	return 0;
+	v = proc_maps__entries(maps, &n);
+	for (i = 0; i < n; i++)
+		if (is_code(&v[i]))
+			sig = fnv1a(sig, v[i].line, strlen(v[i].line));
+	return sig;
 }
 
 static void mods_free(struct umod *um)
@@ -513,35 +439,34 @@ static void mods_free(struct umod *um)
 }
 
 /*
- * Build a Dwfl with every executable module of the process, its ELF already opened, attached to
- * the thread-state callbacks. On success *dwflp and *modsp replace nothing: the caller swaps.
+ * Build a Dwfl with every code module of the process in @maps, its ELF already opened, attached
+ * to the thread-state callbacks. On success *dwflp and *modsp replace nothing: the caller swaps.
  */
-static int proc_build(struct uproc *p, Dwfl **dwflp, struct umod **modsp, __u64 *sig)
+static int proc_build(struct uproc *p, const struct proc_maps *maps, Dwfl **dwflp,
+		      struct umod **modsp)
 {
 	struct umod *mods = NULL, *um, *last = NULL;
-	struct xmap *maps = NULL;
+	const struct proc_map *v;
 	Dwfl_Module *mod;
 	Dwarf_Addr bias;
 	Dwfl *dwfl = NULL;
 	void **ud;
-	size_t nr = 0, i;
-	int err;
+	size_t nr, i;
+	int err = 0;
 
-	err = read_xmaps(p->pid, &maps, &nr, sig);
-	if (err)
-		return err;
+	v = proc_maps__entries(maps, &nr);
 	dwfl = dwfl_begin(&dwfl_callbacks);
-	if (!dwfl) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
+	if (!dwfl)
+		return -ENOMEM;
 	dwfl_report_begin(dwfl);
 	for (i = 0; i < nr; i++) {
-		/* a second executable mapping of a file already placed (split by mprotect) */
-		if (last && maps[i].ino == last->ino && maps[i].start >= last->low &&
-		    maps[i].end <= last->high && strcmp(maps[i].path, last->path) == 0)
+		if (!is_code(&v[i]))
 			continue;
-		um = module_open(p, &maps[i]);
+		/* a second executable mapping of a file already placed (split by mprotect) */
+		if (last && v[i].ino == last->ino && v[i].start >= last->low &&
+		    v[i].end <= last->high && strcmp(v[i].path, last->path) == 0)
+			continue;
+		um = module_open(p, &v[i]);
 		if (!um)
 			continue; /* its frames fall back to the frame pointer */
 		mod = dwfl_report_module(dwfl, um->path, um->low, um->high);
@@ -574,7 +499,6 @@ static int proc_build(struct uproc *p, Dwfl **dwflp, struct umod **modsp, __u64 
 cleanup:
 	dwfl_end(dwfl); /* before the modules: it ends the ELFs handed over, not the vDSO images */
 	mods_free(mods);
-	xmaps_free(maps, nr);
 	return err;
 }
 
@@ -589,8 +513,9 @@ static void proc_free(struct uproc *p)
 	free(p);
 }
 
-static int proc_new(int pid, struct uproc **out)
+static int proc_new(struct unwinder *u, int pid, struct uproc **out)
 {
+	struct proc_maps *maps = NULL;
 	struct stat st, ours;
 	struct uproc *p;
 	char path[64];
@@ -609,7 +534,13 @@ static int proc_new(int pid, struct uproc **out)
 	}
 	p->own_root = p->root_fd >= 0 && fstat(p->root_fd, &st) == 0 && stat("/", &ours) == 0 &&
 		      st.st_dev == ours.st_dev && st.st_ino == ours.st_ino;
-	err = proc_build(p, &p->dwfl, &p->mods, &p->maps_sig);
+	/* whatever was read last will do (at attach, say): a pc outside it reads them again */
+	err = proc_maps_cache__get(u->maps, pid, PROC_MAPS_ANY_AGE, &maps);
+	if (!err)
+		err = proc_build(p, maps, &p->dwfl, &p->mods);
+	if (!err)
+		p->maps_sig = code_sig(maps);
+	proc_maps__put(maps);
 	if (err) {
 		proc_free(p);
 		return err;
@@ -622,25 +553,28 @@ static int proc_new(int pid, struct uproc **out)
  * A pc fell outside every module. If the process still runs and its executable mappings changed
  * (dlopen), rebuild its Dwfl. Returns 1 when rebuilt, 0 when not, or a negative errno.
  */
-static int proc_refresh(struct uproc *p)
+static int proc_refresh(struct unwinder *u, struct uproc *p)
 {
+	__u64 now = clock_ns(CLOCK_MONOTONIC), sig;
+	struct proc_maps *maps;
 	struct umod *mods;
-	__u64 now = now_ns(), sig;
-	struct xmap *maps;
-	size_t nr;
 	Dwfl *dwfl;
 	int err;
 
 	if (now - p->refreshed_ns < REFRESH_NS)
 		return 0;
 	p->refreshed_ns = now;
-	err = read_xmaps(p->pid, &maps, &nr, &sig);
+	/* as they are now: the library the pc is in was loaded after anyone's last read */
+	err = proc_maps_cache__get(u->maps, p->pid, 0, &maps);
 	if (err)
 		return err;
-	xmaps_free(maps, nr);
-	if (sig == p->maps_sig)
+	sig = code_sig(maps);
+	if (sig == p->maps_sig) {
+		proc_maps__put(maps);
 		return 0;
-	err = proc_build(p, &dwfl, &mods, &sig);
+	}
+	err = proc_build(p, maps, &dwfl, &mods);
+	proc_maps__put(maps);
 	if (err)
 		return err;
 	dwfl_end(p->dwfl);
@@ -662,7 +596,7 @@ static int proc_get(struct unwinder *u, int pid, struct uproc **out)
 			return 0;
 		}
 	}
-	err = proc_new(pid, &p);
+	err = proc_new(u, pid, &p);
 	if (err)
 		return err;
 	p->next = *bucket;
@@ -746,13 +680,18 @@ static int proc_unwind(struct uproc *p, const struct mt_user_regs *regs, const v
 
 /* ---- public API ------------------------------------------------------------------------------ */
 
-struct unwinder *unwinder__new(void)
+struct unwinder *unwinder__new(struct proc_maps_cache *maps)
 {
+	struct unwinder *u;
+
 	if (elf_version(EV_CURRENT) == EV_NONE) {
 		errno = EINVAL;
 		return NULL;
 	}
-	return calloc(1, sizeof(struct unwinder));
+	u = calloc(1, sizeof(*u));
+	if (u)
+		u->maps = maps;
+	return u;
 }
 
 void unwinder__free(struct unwinder *u)
@@ -780,8 +719,8 @@ int unwinder__prepare(struct unwinder *u, int pid)
 	return proc_get(u, pid, &p);
 }
 
-int unwinder__unwind(struct unwinder *u, int pid, const struct mt_user_regs *regs, const void *stack,
-		     size_t stack_len, __u64 *ips, int max, int *n)
+int unwinder__unwind(struct unwinder *u, int pid, const struct mt_user_regs *regs,
+		     const void *stack, size_t stack_len, __u64 *ips, int max, int *n)
 {
 	struct uproc *p;
 	int err;
@@ -797,7 +736,7 @@ int unwinder__unwind(struct unwinder *u, int pid, const struct mt_user_regs *reg
 	if (err)
 		return err;
 	err = proc_unwind(p, regs, stack, stack_len, ips, max);
-	if (!err && p->missed && proc_refresh(p) == 1)
+	if (!err && p->missed && proc_refresh(u, p) == 1)
 		err = proc_unwind(p, regs, stack, stack_len, ips, max);
 	if (err)
 		return err;
@@ -822,9 +761,11 @@ void unwinder__forget(struct unwinder *u, int pid)
 		if (p->pid == pid) {
 			*pp = p->next;
 			proc_free(p);
-			return;
+			break;
 		}
 	}
+	/* an exec'd process's snapshot no longer describes it, nor does an exited one's pid */
+	proc_maps_cache__forget(u->maps, pid);
 }
 
 const char *unwind_stop__str(enum unwind_stop stop)

@@ -15,16 +15,17 @@
  * (.eh_frame, .debug_frame) that C++ exceptions and debuggers use describes every frame.
  *
  * How: at the event, BPF copies the thread's user registers (struct mt_user_regs) and the top
- * of its user stack, bytes [rsp, rsp + len). Later, in user space, elfutils' libdwfl unwinds that copy
- * with the CFI of the module each pc falls in, and falls back to the frame-pointer chain (libdw's
- * x86-64 backend) where a pc has no CFI. Memory reads are served only from the copy: the live
- * process may have moved on or exited by then.
+ * of its user stack, bytes [rsp, rsp + len). Later, in user space, elfutils' libdwfl unwinds that
+ * copy with the CFI of the module each pc falls in, and falls back to the frame-pointer chain
+ * (libdw's x86-64 backend) where a pc has no CFI. Memory reads are served only from the copy: the
+ * live process may have moved on or exited by then.
  *
- * One Dwfl is cached per process: its executable mappings are read from /proc/PID/maps and every
- * module file is opened through the target's root (containers), then /proc/PID/map_files, while
- * the process lives. Call unwinder__prepare() at attach time so that events buffered before the
- * process exits can still be unwound. Separate debug files (for .debug_frame) are looked up by
- * build-id, then .gnu_debuglink, under the target's root and then ours, when first needed.
+ * One Dwfl is cached per process: its executable mappings are taken from /proc/PID/maps (through
+ * the mappings cache shared with the symbolizer) and every module file is opened through the
+ * target's root (containers), then /proc/PID/map_files, while the process lives. Call
+ * unwinder__prepare() at attach time so that events buffered before the process exits can still be
+ * unwound. Separate debug files (for .debug_frame) are looked up by build-id, then .gnu_debuglink,
+ * under the target's root and then ours, when first needed.
  *
  * x86-64 only. Not thread-safe: use one unwinder per thread or serialise calls.
  */
@@ -58,14 +59,18 @@ struct unwind_result {
 };
 
 struct unwinder;
+struct proc_maps_cache;
 
 /**
  * unwinder__new() - create an unwinder with no cached process.
+ * @maps: where processes' mappings are read through, shared with the symbolizer and others so
+ *	that one snapshot serves them all; it must outlive the unwinder.  NULL: the unwinder reads
+ *	them itself.
  *
  * Return: a new unwinder, or NULL with errno set (ENOMEM, or EINVAL for a libelf version
  * mismatch).
  */
-struct unwinder *unwinder__new(void);
+struct unwinder *unwinder__new(struct proc_maps_cache *maps);
 
 /**
  * unwinder__free() - release an unwinder and every cached process.
@@ -74,13 +79,14 @@ struct unwinder *unwinder__new(void);
 void unwinder__free(struct unwinder *u);
 
 /**
- * unwinder__prepare() - read a process's mappings and open its modules now.
+ * unwinder__prepare() - take a process's mappings and open its modules now.
  * @u: unwinder.
  * @pid: the process (thread group) id.
  *
  * Call it when attaching to a process and when it execs (after unwinder__forget()): once the
  * process is gone, /proc/PID/root and map_files are too, and its buffered events could not be
- * unwound. Does nothing when @pid is already cached. Libraries loaded later are picked up when an
+ * unwound. The mappings are the cache's snapshot however old, read now when it has none. Does
+ * nothing when @pid is already cached. Libraries loaded later are picked up when an
  * unwind meets a pc outside every known module while the process still runs (at most once a
  * second per process).
  *
@@ -108,8 +114,8 @@ int unwinder__prepare(struct unwinder *u, int pid);
  * Return: 0 with *@n >= 1; -EINVAL on bad arguments, the errors of unwinder__prepare(), or -EIO
  * when not even the first frame could be set up.
  */
-int unwinder__unwind(struct unwinder *u, int pid, const struct mt_user_regs *regs, const void *stack,
-		     size_t stack_len, __u64 *ips, int max, int *n);
+int unwinder__unwind(struct unwinder *u, int pid, const struct mt_user_regs *regs,
+		     const void *stack, size_t stack_len, __u64 *ips, int max, int *n);
 
 /**
  * unwinder__last_result() - why the last successful unwinder__unwind() ended.
@@ -124,7 +130,8 @@ void unwinder__last_result(const struct unwinder *u, struct unwind_result *res);
  * @pid: the process; nothing happens when it is not cached.
  *
  * Call it when the process exits or execs (then unwinder__prepare() it again): a reused pid, or
- * the new image, would otherwise be unwound with the old modules.
+ * the new image, would otherwise be unwound with the old modules.  The process's snapshot leaves
+ * the shared mappings cache too.
  */
 void unwinder__forget(struct unwinder *u, int pid);
 

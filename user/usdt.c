@@ -26,8 +26,9 @@
 #include <asm/ptrace.h>
 #include <bpf/bpf.h>
 
-#include "grow.h"
+#include "elfload.h"
 #include "usdt.h"
+#include "util.h"
 
 #define NT_STAPSDT    3
 #define STAPSDT_OWNER "stapsdt"
@@ -61,11 +62,6 @@ struct uprobe_multi_link_attr {
 _Static_assert(offsetof(struct uprobe_multi_link_attr, path) == 16, "link_create.uprobe_multi");
 _Static_assert(offsetof(struct uprobe_multi_link_attr, pid) == 56, "link_create.uprobe_multi");
 _Static_assert(sizeof(struct uprobe_multi_link_attr) == 64, "link_create.uprobe_multi");
-
-struct segment {
-	__u64 vaddr, filesz, offset;
-	int exec;
-};
 
 struct reg {
 	const char *names[5]; /* 64-, 32-, 16-, 8-bit, and AMD's 8-bit spelling of r8..r15 */
@@ -108,7 +104,7 @@ static int parse_reg(const char **s, const char **why)
 		*why = RIP_RELATIVE;
 		return -EINVAL;
 	}
-	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(regs); i++)
 		for (size_t j = 0; j < 5 && regs[i].names[j]; j++)
 			if (!strcmp(name, regs[i].names[j]))
 				return regs[i].off;
@@ -243,50 +239,6 @@ int usdt__parse_args(const char *args, struct __bpf_usdt_spec *spec)
 	return parse_args(args, spec, &bad, &why);
 }
 
-static int read_segments(Elf *elf, struct segment **segs, size_t *nsegs)
-{
-	size_t n;
-	GElf_Phdr ph;
-
-	*segs = NULL;
-	*nsegs = 0;
-	if (elf_getphdrnum(elf, &n))
-		return -EINVAL;
-	*segs = calloc(n ? n : 1, sizeof(**segs));
-	if (!*segs)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		if (!gelf_getphdr(elf, (int)i, &ph))
-			return -EINVAL;
-		if (ph.p_type != PT_LOAD)
-			continue;
-		(*segs)[*nsegs].vaddr = ph.p_vaddr;
-		(*segs)[*nsegs].filesz = ph.p_filesz;
-		(*segs)[*nsegs].offset = ph.p_offset;
-		(*segs)[*nsegs].exec = !!(ph.p_flags & PF_X);
-		(*nsegs)++;
-	}
-	return 0;
-}
-
-/*
- * File offset of @addr, which must lie in the file-backed part of a PT_LOAD segment (a uprobe
- * or reference counter on .bss would have no file page to live in), executable when @exec.
- */
-static int to_file_offset(const struct segment *segs, size_t nsegs, __u64 addr, int exec,
-			  __u64 *off)
-{
-	for (size_t i = 0; i < nsegs; i++) {
-		if (addr < segs[i].vaddr || addr - segs[i].vaddr >= segs[i].filesz)
-			continue;
-		if (exec && !segs[i].exec)
-			continue;
-		*off = addr - segs[i].vaddr + segs[i].offset;
-		return 0;
-	}
-	return -EINVAL;
-}
-
 static int check_elf(Elf *elf, const char *path)
 {
 	GElf_Ehdr eh;
@@ -336,9 +288,13 @@ static int decode_note(const char *desc, size_t len, struct note *n)
 	return 0;
 }
 
-/* Turn one note into a site; messages name the probe. */
-static int make_site(const char *path, const struct note *n, __u64 base_shift,
-		     const struct segment *segs, size_t nsegs, struct usdt_site *site)
+/*
+ * Turn one note into a site; messages name the probe.  Both addresses must lie in the file's
+ * bytes of a PT_LOAD segment: a uprobe or reference counter on .bss would have no file page to
+ * live in.
+ */
+static int make_site(Elf *elf, const char *path, const struct note *n, __u64 base_shift,
+		     struct usdt_site *site)
 {
 	const char *bad = n->args, *why = "";
 	int err;
@@ -354,7 +310,7 @@ static int make_site(const char *path, const struct note *n, __u64 base_shift,
 	strcpy(site->name, n->name);
 	site->addr = n->pc + base_shift;
 	site->semaphore = n->sema ? n->sema + base_shift : 0;
-	if (to_file_offset(segs, nsegs, site->addr, 1, &site->file_offset)) {
+	if (elfload__vaddr_to_offset(elf, site->addr, 1, ELFLOAD_EXEC, NULL, &site->file_offset)) {
 		fprintf(stderr,
 			"maptrace: USDT probe %s:%s in %s: address 0x%llx is in no executable "
 			"segment (corrupt file?)\n",
@@ -362,7 +318,7 @@ static int make_site(const char *path, const struct note *n, __u64 base_shift,
 		return -EINVAL;
 	}
 	if (site->semaphore &&
-	    to_file_offset(segs, nsegs, site->semaphore, 0, &site->ref_ctr_offset)) {
+	    elfload__vaddr_to_offset(elf, site->semaphore, 1, 0, NULL, &site->ref_ctr_offset)) {
 		fprintf(stderr,
 			"maptrace: USDT probe %s:%s in %s: semaphore 0x%llx is in no file-backed "
 			"segment (corrupt file?)\n",
@@ -408,18 +364,15 @@ static __u64 stapsdt_base(Elf *elf, size_t shstrndx)
 static int collect(Elf *elf, const char *path, const char *provider, struct usdt_site **sites,
 		   int *nsites)
 {
-	struct segment *segs = NULL;
 	struct usdt_site site;
 	Elf_Scn *scn = NULL;
-	size_t nsegs, shstrndx;
+	size_t shstrndx, nphdrs;
 	__u64 base;
 	int cap = 0, err;
 
-	if (elf_getshdrstrndx(elf, &shstrndx))
+	/* unreadable program headers: no site could be given a file offset */
+	if (elf_getshdrstrndx(elf, &shstrndx) || elf_getphdrnum(elf, &nphdrs))
 		return -EINVAL;
-	err = read_segments(elf, &segs, &nsegs);
-	if (err)
-		goto cleanup;
 	base = stapsdt_base(elf, shstrndx);
 	while ((scn = elf_nextscn(elf, scn))) {
 		Elf_Data *data = NULL;
@@ -439,23 +392,19 @@ static int collect(Elf *elf, const char *path, const char *provider, struct usdt
 				continue;
 			if (decode_note(buf + desc_off, nh.n_descsz, &n)) {
 				fprintf(stderr, "maptrace: malformed USDT note in %s\n", path);
-				err = -EINVAL;
-				goto cleanup;
+				return -EINVAL;
 			}
 			if (provider && strcmp(n.provider, provider))
 				continue;
 			/* prelink moved .stapsdt.base (and the probes) by this much */
-			err = make_site(path, &n, base && n.base ? base - n.base : 0, segs, nsegs,
-					&site);
+			err = make_site(elf, path, &n, base && n.base ? base - n.base : 0, &site);
 			if (!err)
 				err = add_site(sites, nsites, &cap, &site);
 			if (err)
-				goto cleanup;
+				return err;
 		}
 	}
-cleanup:
-	free(segs);
-	return err;
+	return 0;
 }
 
 int usdt__parse(const char *path, const char *provider, struct usdt_site **sites, int *nsites)

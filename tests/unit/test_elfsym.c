@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Unit test of user/elfsym.c and user/debugfile.c on ELF files built at test time.
+ * Unit test of user/elfsym.c, user/elfload.c and user/debugfile.c on ELF files built at test
+ * time.
  *
  * Writes a small executable and a symbol-versioned shared library into a temporary directory,
  * builds them with gcc (PIE, non-PIE, without build-id), and makes the stripped variants a
@@ -10,6 +11,8 @@
  * Expected addresses come from nm, file offsets from readelf's program headers, code bytes from
  * the file itself. Also looks up versioned functions in the running libc, reads
  * glib_major_version from libglib when installed, and classifies known instruction bytes.
+ * elfload's PT_LOAD lookups are checked against readelf's program headers, at every segment
+ * boundary, in the running libc too, and in an executable linked by lld when it is installed.
  *
  * Needs no privileges; needs gcc, objcopy, strip, nm and readelf. Usage: test_elfsym
  * Prints one "ok - ..." or "not ok - ..." line per check and exits non-zero on any failure.
@@ -25,7 +28,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <gelf.h>
+
+#include "elfload.h"
 #include "elfsym.h"
+#include "util.h"
 #include "../tap.h"
 
 #define NM_OUT_MAX (4 << 20) /* nm -D of libc.so.6 is about 200 KiB */
@@ -364,7 +371,7 @@ static void test_site_kinds(void)
 	size_t i, j;
 	bool distinct = true;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		enum uprobe_site_kind k = elfsym__site_kind(cases[i].code, cases[i].len);
 
 		check(k == cases[i].kind, "site kind: %s is %s (got %s)", cases[i].what,
@@ -402,7 +409,7 @@ static void check_sites(const char *tag, struct elfsym_file *f)
 	size_t i;
 	int err;
 
-	for (i = 0; i < sizeof(sites) / sizeof(sites[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(sites); i++) {
 		err = elfsym__find(f, sites[i].name, &s);
 		k = err ? UPROBE_SITE_STEP : elfsym__site_kind(s.code, s.code_len);
 		check(!err && k == sites[i].kind && s.code_len == (int)sizeof(s.code),
@@ -653,6 +660,225 @@ static void test_shared_lib(void)
 	elfsym__close(f);
 }
 
+/* ---- elfload: PT_LOAD lookups ------------------------------------------------------------ */
+
+#define REF_LOADS_MAX 16
+
+/* A PT_LOAD line of readelf -lW: the reference elfload is checked against. */
+struct ref_load {
+	unsigned long long off, vaddr, filesz, memsz;
+	bool exec;
+};
+
+static int readelf_loads(const char *path, struct ref_load *v)
+{
+	char *argv[] = {"readelf", "-lW", (char *)path, NULL};
+	char out[65536], *line, *save = NULL;
+	int n = 0, pos;
+
+	if (tap_run(argv, out, sizeof(out)) != 0)
+		return -EIO;
+	for (line = strtok_r(out, "\n", &save); line && n < REF_LOADS_MAX;
+	     line = strtok_r(NULL, "\n", &save)) {
+		struct ref_load *l = &v[n];
+		unsigned long long paddr;
+
+		pos = 0;
+		if (sscanf(line, " LOAD %llx %llx %llx %llx %llx %n", &l->off, &l->vaddr, &paddr,
+			   &l->filesz, &l->memsz, &pos) < 5 || !pos)
+			continue;
+		/* the flags, "R E", then the alignment "0x1000" */
+		l->exec = strchr(line + pos, 'E') != NULL;
+		n++;
+	}
+	return n;
+}
+
+/* Does reference segment @l count for @flags in this pass (executable ones first)? */
+static bool ref_counts(const struct ref_load *l, unsigned int flags, int pass)
+{
+	bool exec_only = (flags & ELFLOAD_EXEC) || ((flags & ELFLOAD_PREFER_EXEC) && pass == 0);
+
+	return l->exec || !exec_only;
+}
+
+/* Does @l hold [x, x + len)?  @bss: its memory image, else its bytes in the file. */
+static bool ref_holds(const struct ref_load *l, bool by_vaddr, unsigned long long x,
+		      unsigned long long len, unsigned int flags, bool bss)
+{
+	unsigned long long base = by_vaddr ? l->vaddr : l->off, lo = base;
+	unsigned long long end = base + (bss ? l->memsz : l->filesz);
+
+	if (flags & ELFLOAD_PAGE)
+		lo &= ~4095ull;
+	return x >= lo && x < end && len <= end - x;
+}
+
+/*
+ * What elfload should answer, by its documented rules on readelf's numbers: the first segment in
+ * header order holding [x, x + len) in its file bytes, then (ELFLOAD_BSS) in its memory image;
+ * executable ones only (ELFLOAD_EXEC) or first (ELFLOAD_PREFER_EXEC); from the page its first
+ * byte is in (ELFLOAD_PAGE).  -1 when none does.
+ */
+static int ref_find(const struct ref_load *v, int n, bool by_vaddr, unsigned long long x,
+		    unsigned long long len, unsigned int flags)
+{
+	for (int bss = 0; bss < (flags & ELFLOAD_BSS ? 2 : 1); bss++)
+		for (int pass = 0; pass < (flags & ELFLOAD_PREFER_EXEC ? 2 : 1); pass++)
+			for (int i = 0; i < n; i++)
+				if (ref_counts(&v[i], flags, pass) &&
+				    ref_holds(&v[i], by_vaddr, x, len, flags, bss))
+					return i;
+	return -1;
+}
+
+/* Does elfload agree with ref_find() about @x (a vaddr when @by_vaddr, else an offset)? */
+static bool elfload_agrees(const char *tag, Elf *elf, const struct ref_load *v, int n,
+			   bool by_vaddr, unsigned long long x, unsigned int flags)
+{
+	int want = ref_find(v, n, by_vaddr, x, by_vaddr ? 2 : 1, flags), err;
+	unsigned long long exp = 0;
+	GElf_Phdr ph = {0};
+	__u64 got = 0;
+
+	if (by_vaddr) {
+		err = elfload__vaddr_to_offset(elf, x, 2, flags, &ph, &got);
+		if (want >= 0)
+			exp = x - v[want].vaddr + v[want].off;
+	} else {
+		err = elfload__offset_to_vaddr(elf, x, flags, &ph, &got);
+		if (want >= 0)
+			exp = x - v[want].off + v[want].vaddr;
+	}
+	if (want < 0 ? err == -ENOENT : !err && got == exp && ph.p_offset == v[want].off)
+		return true;
+	diag("%s: %s %#llx flags %#x: got %d %#llx, want segment %d %#llx", tag,
+	     by_vaddr ? "vaddr" : "offset", x, flags, err, (unsigned long long)got, want, exp);
+	return false;
+}
+
+/*
+ * Both directions at each segment's edges (first byte, last file byte, one past, the end of its
+ * memory image, the page below), under the flag sets the callers use, against ref_find().
+ */
+static void check_elfload_edges(const char *tag, Elf *elf, const struct ref_load *v, int n)
+{
+	static const unsigned int flag_sets[] = {
+		0, ELFLOAD_EXEC, ELFLOAD_BSS, ELFLOAD_PREFER_EXEC | ELFLOAD_PAGE,
+	};
+	int agree = 0, total = 0;
+
+	for (size_t f = 0; f < ARRAY_SIZE(flag_sets); f++) {
+		for (int i = 0; i < n * 2; i++) {
+			const struct ref_load *l = &v[i / 2];
+			bool by_vaddr = i % 2;
+			unsigned long long base = by_vaddr ? l->vaddr : l->off;
+			unsigned long long xs[] = {
+				base,
+				base + l->filesz - 1,
+				base + l->filesz,
+				base + l->memsz - 1,
+				base + l->memsz,
+				(base & ~4095ull) - 1,
+				base & ~4095ull,
+				base - 1,
+			};
+
+			for (size_t k = 0; k < ARRAY_SIZE(xs); k++, total++)
+				agree += elfload_agrees(tag, elf, v, n, by_vaddr, xs[k],
+							flag_sets[f]);
+		}
+	}
+	check(total && agree == total,
+	      "%s: elfload agrees with readelf's segments at every segment edge (%d of %d)", tag,
+	      agree, total);
+}
+
+/* elfload on @path: its symbols' offsets by readelf, then every segment edge. */
+static void test_elfload(const char *tag, const char *path, bool fixture)
+{
+	struct ref_load v[REF_LOADS_MAX];
+	unsigned long long alpha, u64, bss, off;
+	__u64 got, back;
+	GElf_Phdr ph;
+	Elf *elf = NULL;
+	int fd, n, err;
+
+	n = readelf_loads(path, v);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && elf_version(EV_CURRENT) != EV_NONE)
+		elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!check(n > 1 && elf, "%s: readelf lists %d PT_LOADs, libelf opens the file", tag, n))
+		goto cleanup;
+	check_elfload_edges(tag, elf, v, n);
+	/* what the unwinder asks: the page-aligned pgoff of a code mapping names its segment */
+	for (int i = 0; i < n; i++) {
+		unsigned long long pgoff = v[i].off & ~4095ull;
+		__u64 vaddr = 0;
+
+		if (!v[i].exec)
+			continue;
+		err = elfload__offset_to_vaddr(elf, pgoff, ELFLOAD_PREFER_EXEC | ELFLOAD_PAGE, &ph,
+					       &vaddr);
+		check(!err && (ph.p_flags & PF_X) && ph.p_offset == v[i].off &&
+			      vaddr == v[i].vaddr - (v[i].off - pgoff),
+		      "%s: a code mapping at pgoff %#llx is placed by its executable segment, at "
+		      "%#llx (got %d, %#llx)",
+		      tag, pgoff, v[i].vaddr - (v[i].off - pgoff), err, (unsigned long long)vaddr);
+	}
+	if (!fixture)
+		goto cleanup;
+
+	alpha = nm_value(path, false, "fx_alpha", false);
+	err = readelf_offset(path, alpha, &off) ?:
+	      elfload__vaddr_to_offset(elf, alpha, 1, ELFLOAD_EXEC, &ph, &got) ?:
+	      elfload__offset_to_vaddr(elf, got, 0, NULL, &back);
+	check(!err && got == off && (ph.p_flags & PF_X) && back == alpha,
+	      "%s: fx_alpha at %#llx is at readelf's offset %#llx in an executable segment, and "
+	      "back (got %d, %#llx, %#llx)",
+	      tag, alpha, off, err, (unsigned long long)got, (unsigned long long)back);
+
+	u64 = nm_value(path, false, "fx_const_u64", false);
+	err = readelf_offset(path, u64, &off) ?:
+	      elfload__vaddr_to_offset(elf, u64, 8, 0, &ph, &got);
+	check(!err && got == off && !(ph.p_flags & PF_X),
+	      "%s: fx_const_u64's 8 bytes are at readelf's offset %#llx (got %d, %#llx)", tag, off,
+	      err, (unsigned long long)got);
+	err = elfload__vaddr_to_offset(elf, u64, 8, ELFLOAD_EXEC, NULL, &got);
+	check(err == -ENOENT, "%s: read-only data is in no executable segment: -ENOENT (got %d)",
+	      tag, err);
+
+	bss = nm_value(path, false, "fx_bss_u32", false);
+	got = 0;
+	err = elfload__vaddr_to_offset(elf, bss, 4, 0, NULL, &got);
+	check(err == -ENOENT && got == 0,
+	      "%s: .bss has no bytes in the file: -ENOENT, output untouched (got %d)", tag, err);
+	err = readelf_offset_in(path, bss, true, &off) ?:
+	      elfload__vaddr_to_offset(elf, bss, 4, ELFLOAD_BSS, NULL, &got) ?:
+	      elfload__offset_to_vaddr(elf, got, ELFLOAD_BSS, NULL, &back);
+	check(!err && got == off && back == bss,
+	      "%s: with ELFLOAD_BSS, fx_bss_u32 is where a mapping of the file puts it, %#llx, "
+	      "and back (got %d, %#llx)",
+	      tag, off, err, (unsigned long long)got);
+	err = elfload__offset_to_vaddr(elf, off, 0, NULL, &back);
+	check(err == -ENOENT, "%s: that offset is past the file's bytes: -ENOENT (got %d)", tag,
+	      err);
+cleanup:
+	if (elf)
+		elf_end(elf);
+	if (fd >= 0)
+		close(fd);
+}
+
+static void test_elfload_errors(void)
+{
+	__u64 x;
+
+	check(elfload__vaddr_to_offset(NULL, 0, 1, 0, NULL, &x) == -EINVAL &&
+		      elfload__offset_to_vaddr(NULL, 0, 0, NULL, &x) == -EINVAL,
+	      "elfload: a NULL file is -EINVAL");
+}
+
 /* The libc this test runs with, as /proc/self/maps names it. */
 static int libc_path(char *out, size_t len)
 {
@@ -711,6 +937,7 @@ static void test_libc(void)
 		check(1, "libc: # SKIP no pthread_cond_wait@GLIBC_2.2.5 in this libc");
 	}
 	elfsym__close(f);
+	test_elfload("elfload libc", path, false);
 }
 
 static void test_glib(void)
@@ -767,7 +994,17 @@ int main(void)
 		test_stripped();
 		test_debug_files();
 		test_shared_lib();
+		test_elfload("elfload pie", tmp_path("fx_exe"), true);
+		test_elfload("elfload nopie", tmp_path("fx_nopie"), true);
+		test_elfload("elfload lib", tmp_path("libfx.so"), false);
+		/* lld starts the code segment mid-page, after a read-only one holding that page */
+		if (tap_runv("gcc", "-O0", "-g", "-fPIE", "-pie", "-fuse-ld=lld",
+			     tmp_path("fx_main.c"), "-o", tmp_path("fx_lld"), NULL) == 0)
+			test_elfload("elfload lld", tmp_path("fx_lld"), true);
+		else
+			check(1, "elfload lld: # SKIP gcc -fuse-ld=lld failed (no lld?)");
 	}
+	test_elfload_errors();
 	test_libc();
 	test_glib();
 	test_open_errors();

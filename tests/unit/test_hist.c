@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "hist.h"
+#include "util.h"
 #include "../tap.h"
 
 /* The accuracy hist.h promises: half a sub-bucket, 1/64 of the value. */
@@ -127,7 +128,7 @@ static void test_distribution(void)
 		sum += v[i];
 	}
 	qsort(v, N, sizeof(*v), cmp_u64);
-	for (size_t k = 0; k < sizeof(ps) / sizeof(ps[0]); k++) {
+	for (size_t k = 0; k < ARRAY_SIZE(ps); k++) {
 		size_t rank = (size_t)(ps[k] / 100.0 * N + 0.999999);
 		__u64 want = v[(rank ? rank : 1) - 1], got = hist__percentile(&h, ps[k]);
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include "../tap.h"
 #include "memscan.h"
+#include "procfs.h"
 
 /* What the child tells the parent: the targets and where the pointers to them are. */
 struct layout {
@@ -70,6 +71,7 @@ static void child(int fd)
 
 int main(void)
 {
+	struct proc_maps_cache *maps = proc_maps_cache__new();
 	struct layout l;
 	int fds[2], r;
 	__u64 at = 0;
@@ -94,26 +96,28 @@ int main(void)
 			    hide(l.nowhere)};
 	usleep(100000); /* the thread has stored its local */
 
-	r = memscan__find_pointer(pid, l.in_static, l.in_static + 8, MEMSCAN_BUDGET, &at);
+	/* without a cache, then through one as maptrace does */
+	r = memscan__find_pointer(NULL, pid, l.in_static, l.in_static + 8, MEMSCAN_BUDGET, &at);
 	check(r == 1 && at == l.static_ptr,
 	      "a static word pointing into the range: found at %#llx "
 	      "(want %#lx, r %d)",
 	      (unsigned long long)at, (unsigned long)l.static_ptr, r);
 	at = 0;
-	r = memscan__find_pointer(pid, l.in_heap, l.in_heap + 8, MEMSCAN_BUDGET, &at);
+	r = memscan__find_pointer(maps, pid, l.in_heap, l.in_heap + 8, MEMSCAN_BUDGET, &at);
 	check(r == 1 && at == l.heap_ptr, "a heap word: found at %#llx (want %#lx, r %d)",
 	      (unsigned long long)at, (unsigned long)l.heap_ptr, r);
-	r = memscan__find_pointer(pid, l.twice, l.twice, MEMSCAN_BUDGET, &at);
+	r = memscan__find_pointer(maps, pid, l.twice, l.twice, MEMSCAN_BUDGET, &at);
 	check(r == 0, "two words pointing there: not sure, none returned (r %d)", r);
-	r = memscan__find_pointer(pid, l.on_stack, l.on_stack, MEMSCAN_BUDGET, &at);
+	r = memscan__find_pointer(maps, pid, l.on_stack, l.on_stack, MEMSCAN_BUDGET, &at);
 	check(r == 0, "a pointer only on a thread's stack is not a lock's (r %d)", r);
-	r = memscan__find_pointer(pid, l.nowhere, l.nowhere + 8, MEMSCAN_BUDGET, &at);
+	r = memscan__find_pointer(maps, pid, l.nowhere, l.nowhere + 8, MEMSCAN_BUDGET, &at);
 	check(r == 0, "nothing points there (r %d)", r);
-	r = memscan__find_pointer(pid, l.in_heap, l.in_heap, 4096, &at);
+	r = memscan__find_pointer(maps, pid, l.in_heap, l.in_heap, 4096, &at);
 	check(r == 0, "a budget spent before the heap is reached: not found (r %d)", r);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
-	r = memscan__find_pointer(pid, l.in_static, l.in_static, MEMSCAN_BUDGET, &at);
+	r = memscan__find_pointer(maps, pid, l.in_static, l.in_static, MEMSCAN_BUDGET, &at);
 	check(r < 0, "a process that is gone: an error (r %d)", r);
+	proc_maps_cache__free(maps);
 	return tap_exit();
 }

@@ -38,8 +38,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "procfs.h"
 #include "symbolizer.h"
 #include "unwind.h"
+#include "util.h"
 #include "../tap.h"
 #include "../nsutil.h"
 
@@ -86,10 +88,7 @@ static char tmpdir[512];
 
 static double now_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+	return (double)clock_ns(CLOCK_MONOTONIC) / 1e3;
 }
 
 static const char *tmp_path(const char *name)
@@ -640,6 +639,7 @@ int main(int argc, char **argv)
 		 .no_fp = true,
 		 .in_ns = true},
 	};
+	struct proc_maps_cache *maps = NULL;
 	struct symbolizer *sz = NULL;
 	struct unwinder *u = NULL;
 	size_t i;
@@ -651,18 +651,21 @@ int main(int argc, char **argv)
 	check(!err, "fixtures built with gcc and objcopy in %s", tmpdir);
 	if (err)
 		goto cleanup;
-	u = unwinder__new();
-	sz = symbolizer__new();
-	check(u && sz, "unwinder__new and symbolizer__new");
+	/* one mappings cache for both, as maptrace shares it */
+	maps = proc_maps_cache__new();
+	u = unwinder__new(maps);
+	sz = symbolizer__new(maps);
+	check(maps && u && sz, "proc_maps_cache__new, unwinder__new and symbolizer__new");
 	if (!u || !sz)
 		goto cleanup;
 
-	for (i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(scenarios); i++)
 		test_scenario(u, sz, &scenarios[i]);
 	test_errors(u);
 cleanup:
 	unwinder__free(u);
 	symbolizer__free(sz);
+	proc_maps_cache__free(maps);
 	tap_rmtree(tmpdir);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

@@ -40,6 +40,7 @@
 
 #include "../lib/check.h"
 #include "usdt.h"
+#include "util.h"
 
 #define FIRES	  3   /* how often the attached fixture fires each site */
 #define MAX_IDS	  128 /* MAX_IDS of usdt_test.bpf.c */
@@ -142,7 +143,7 @@ static void test_kernel_layouts(void)
 		return;
 	}
 	/* registers: every spelling the parser knows reads the kernel's pt_regs field */
-	for (size_t i = 0; i < sizeof(reg_families) / sizeof(reg_families[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(reg_families); i++) {
 		long want = kernel_reg_off(vmlinux, reg_families[i].kernel);
 
 		for (int j = 0; j < 4; j++) {
@@ -168,7 +169,7 @@ static void test_kernel_layouts(void)
 		bad |= btf_member(vmlinux, lc_type, "attach_type", &bits, &um_type) || bits != 64;
 		bad |= btf_member(vmlinux, lc_type, "uprobe_multi", &bits, &um_type) || bits != 128;
 	}
-	for (size_t i = 0; !bad && i < sizeof(um) / sizeof(um[0]); i++) {
+	for (size_t i = 0; !bad && i < ARRAY_SIZE(um); i++) {
 		__u32 type;
 
 		bad |= btf_member(vmlinux, um_type, um[i].field, &bits, &type) ||
@@ -216,7 +217,7 @@ static void test_spec_layout(const char *bpf_obj)
 		check(0, "read BTF of %s: %s", bpf_obj, strerror(errno));
 		return;
 	}
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
 		long off = btf_offset(btf, fields[i].type, BTF_KIND_STRUCT, fields[i].field);
 
 		if (off != fields[i].off) {
@@ -277,7 +278,7 @@ static void test_parse_args(void)
 	struct __bpf_usdt_spec spec;
 	int err;
 
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		const struct __bpf_usdt_arg_spec *a = &spec.args[0];
 		long reg = 0;
 		int ok;
@@ -690,14 +691,14 @@ static int read_results(struct bpf_object *obj, struct results *r)
 		const char *n =
 			btf__name_by_offset(btf, btf__type_by_id(btf, vs[i].type)->name_off);
 
-		for (size_t j = 0; j < sizeof(vars) / sizeof(vars[0]); j++)
+		for (size_t j = 0; j < ARRAY_SIZE(vars); j++)
 			if (!strcmp(n, vars[j].name) && vs[i].size == vars[j].size) {
 				memcpy((char *)r + vars[j].off, buf + vs[i].offset, vars[j].size);
 				found++;
 			}
 	}
 	free(buf);
-	return found == (int)(sizeof(vars) / sizeof(vars[0])) ? 0 : -ENOENT;
+	return found == (int)ARRAY_SIZE(vars) ? 0 : -ENOENT;
 }
 
 /* Open and load the test program; with @multi for uprobe_multi links, else for perf uprobes. */
