@@ -60,8 +60,8 @@ const volatile __u8 stack_dwarf;	 /* send registers and stack bytes with each st
 const volatile __u32 ustack_size = 8192; /* stack bytes to copy, at most MT_USTACK_MAX */
 const volatile __u32 dwarf_per_sec;	 /* stack copies per second per CPU, 0: no limit */
 /* --overhead-budget: read a freed core map's own counters at these offsets of its struct */
-const volatile __u8 lib_counts;
-const volatile __u32 lib_off_inserts, lib_off_deletes, lib_off_count;
+/* where struct mt_lib_counts' fields, inserts to evac_ns in order, lie in the library's struct */
+const volatile __u32 lib_off[MT_LIB_FIELDS];
 
 /* Events that got the frame-pointer stack only because the copy budget was spent. */
 __u64 dwarf_skipped;
@@ -382,19 +382,22 @@ int BPF_USDT(map_create, __u64 map, __u64 hint, __u64 B, __u64 variant, __u64 pa
 	return 0;
 }
 
-/* The library's exact counters of a map about to be freed (--overhead-budget). */
+/* The library's exact counters of a map about to be freed: its last word on them. */
 static __always_inline void send_lib_counts(__u64 map)
 {
 	struct mt_lib_counts *r = reserve(sizeof(*r), MT_REC_LIB_COUNTS, -1);
+	__u64 *field;
 
 	if (!r)
 		return;
 	r->map = map;
-	if (bpf_probe_read_user(&r->inserts, 8, (void *)(map + lib_off_inserts)) ||
-	    bpf_probe_read_user(&r->deletes, 8, (void *)(map + lib_off_deletes)) ||
-	    bpf_probe_read_user(&r->count, 8, (void *)(map + lib_off_count))) {
-		bpf_ringbuf_discard(r, 0);
-		return;
+	field = &r->inserts;
+#pragma unroll
+	for (int i = 0; i < MT_LIB_FIELDS; i++) {
+		if (bpf_probe_read_user(&field[i], 8, (void *)(map + lib_off[i]))) {
+			bpf_ringbuf_discard(r, 0);
+			return;
+		}
 	}
 	submit(r);
 }
@@ -434,8 +437,7 @@ static __always_inline void map_freed(__u64 map)
 SEC("usdt")
 int BPF_USDT(map_destroy, __u64 map)
 {
-	if (lib_counts)
-		send_lib_counts(map);
+	send_lib_counts(map);
 	map_freed(map);
 	return 0;
 }

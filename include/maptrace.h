@@ -141,8 +141,10 @@ struct mt_futex_wait {
 };
 
 /*
- * With --overhead-budget the per-insert probes are sampled, so as a map is freed BPF reads its
- * exact counters from the library's struct (offsets given by the loader).
+ * A core map's own counters, read from the library's struct (offsets given by the loader) as
+ * the map is freed: by default nothing probes each insert or evacuation step, so these are the
+ * figures.  Records before the per-operation probes became opt-in end after @count
+ * (MT_LIB_COUNTS_V1_SIZE bytes).
  */
 struct mt_lib_counts {
 	struct mt_hdr h;
@@ -150,7 +152,15 @@ struct mt_lib_counts {
 	__u64 inserts;
 	__u64 deletes;
 	__u64 count;
+	__u64 evacuated; /* old buckets evacuated */
+	__u64 moved;	 /* entries moved by evacuation */
+	__u64 lookups;
+	__u64 grow_ns;	 /* the library's own time in grows and in evacuation, measured while */
+	__u64 evac_ns;	 /* a tracer holds its grow_begin probe */
 };
+
+#define MT_LIB_COUNTS_V1_SIZE 64
+#define MT_LIB_FIELDS	      8 /* the __u64 fields from inserts to evac_ns */
 
 /* Per-map counters of hot events, aggregated in the kernel (per-CPU hash, key = map). */
 struct mt_map_counts {
@@ -359,6 +369,15 @@ static inline unsigned long mt_rec_size(unsigned int type)
 	};
 
 	return type < sizeof(sizes) / sizeof(sizes[0]) ? sizes[type] : 0;
+}
+
+/*
+ * mt_rec_min_size() - the smallest record of a type a reader accepts: the struct's size when the
+ * type first appeared.  A record grows only at its end, and what an older one lacks reads as 0.
+ */
+static inline unsigned long mt_rec_min_size(unsigned int type)
+{
+	return type == MT_REC_LIB_COUNTS ? MT_LIB_COUNTS_V1_SIZE : mt_rec_size(type);
 }
 #endif
 

@@ -41,6 +41,7 @@ enum mt_event_kind {
 #define MT_EV_LIB_LOCK	 16u /* a wait seen by the map library's own lock probes */
 #define MT_EV_IN_LIB	 32u /* a futex wait inside a library lock wait (counted there) */
 #define MT_EV_RWLOCK	 64u /* a library lock wait on a reader-writer lock (else a mutex) */
+#define MT_EV_ALL_COUNTS 128u /* map counts with every field (a record of the current size) */
 
 #define MT_EV_UNKNOWN (~0ULL) /* a count the record does not give */
 
@@ -76,8 +77,10 @@ struct mt_ev_grow_done {
 	__u64 size; /* MT_EV_LOG2: B */
 };
 
+/* A core map's own counters (MT_EV_MAP_COUNTS); MT_EV_ALL_COUNTS: every field, else the first 3. */
 struct mt_ev_lib_counts {
 	__u64 inserts, deletes, count;
+	__u64 evacuated, moved, lookups, grow_ns, evac_ns;
 };
 
 struct mt_ev_wait {
@@ -245,8 +248,13 @@ static inline int mt__decode_other(const struct mt_hdr *h, struct mt_event *ev)
 		const struct mt_lib_counts *r = (const void *)h;
 
 		ev->kind = MT_EV_MAP_COUNTS;
+		ev->flags = h->size >= sizeof(*r) ? MT_EV_ALL_COUNTS : 0;
 		ev->map = r->map;
-		ev->lib_counts = (struct mt_ev_lib_counts){ r->inserts, r->deletes, r->count };
+		ev->lib_counts = (struct mt_ev_lib_counts){
+			.inserts = r->inserts, .deletes = r->deletes, .count = r->count,
+			.evacuated = r->evacuated, .moved = r->moved, .lookups = r->lookups,
+			.grow_ns = r->grow_ns, .evac_ns = r->evac_ns,
+		};
 		return 1;
 	}
 	case MT_REC_LOCK_WAIT: {
@@ -288,6 +296,7 @@ static inline int mt__decode_other(const struct mt_hdr *h, struct mt_event *ev)
 static inline int mt_event_decode(const struct mt_hdr *h, size_t len, struct mt_event *ev,
 				  char *why, size_t size)
 {
+	__u64 whole[MT_REC_MAX / sizeof(__u64)];
 	unsigned long min;
 	int ok;
 
@@ -297,7 +306,7 @@ static inline int mt_event_decode(const struct mt_hdr *h, size_t len, struct mt_
 				 len < sizeof(*h) ? 0 : h->size);
 		return -EINVAL;
 	}
-	min = mt_rec_size(h->type);
+	min = mt_rec_min_size(h->type);
 	if (!min) {
 		if (why && size)
 			snprintf(why, size, "unknown ring-buffer record type %u", h->type);
@@ -308,6 +317,12 @@ static inline int mt_event_decode(const struct mt_hdr *h, size_t len, struct mt_
 			snprintf(why, size, "%s record of %u bytes (at least %lu)",
 				 mt_rec_name(h->type), h->size, min);
 		return -EINVAL;
+	}
+	/* a record from before its type grew: the fields it lacks read as 0 */
+	if (h->size < mt_rec_size(h->type)) {
+		__builtin_memset(whole, 0, sizeof(whole));
+		__builtin_memcpy(whole, h, h->size);
+		h = (const struct mt_hdr *)whole;
 	}
 	*ev = (struct mt_event){ .rec = h->type, .tid = h->pid, .pid = h->tgid, .cpu = h->cpu,
 				 .ts = h->ts };

@@ -375,6 +375,7 @@ struct syncmap {
 	uint64_t grows_done; /* structural counters of dirty maps already promoted */
 	uint64_t same_size_done;
 	uint64_t evacuated_done;
+	uint64_t moved_done, grow_ns_done, evac_ns_done;
 	struct retired *retired;
 	struct stripe stripes[NSTRIPES];
 };
@@ -602,6 +603,9 @@ static void sync_promote(ccmap_t *cm)
 	s->grows_done += ds.grows;
 	s->same_size_done += ds.same_size_grows;
 	s->evacuated_done += ds.evacuated;
+	s->moved_done += ds.moved;
+	s->grow_ns_done += ds.grow_ns;
+	s->evac_ns_done += ds.evac_ns;
 	nr->m = s->dirty;
 	nr->amended = false;
 	__atomic_store_n(&s->read, nr, __ATOMIC_SEQ_CST);
@@ -981,6 +985,9 @@ static void sync_stats(ccmap_t *cm, struct cmap_stats *st)
 	st->grows = s->grows_done + ds.grows;
 	st->same_size_grows = s->same_size_done + ds.same_size_grows;
 	st->evacuated = s->evacuated_done + ds.evacuated;
+	st->moved = s->moved_done + ds.moved;
+	st->grow_ns = s->grow_ns_done + ds.grow_ns;
+	st->evac_ns = s->evac_ns_done + ds.evac_ns;
 	st->overflow = rs.overflow + ds.overflow;
 	st->buckets = rs.buckets + ds.buckets;
 	st->B = s->dirty ? ds.B : rs.B;
@@ -1278,6 +1285,9 @@ static void stats_add(struct cmap_stats *sum, const struct cmap_stats *st)
 	sum->grows += st->grows;
 	sum->same_size_grows += st->same_size_grows;
 	sum->evacuated += st->evacuated;
+	sum->moved += st->moved;
+	sum->grow_ns += st->grow_ns;
+	sum->evac_ns += st->evac_ns;
 	sum->overflow += st->overflow;
 	sum->count += st->count;
 	sum->buckets += st->buckets;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmap_impl.h"
 #include "probes.h"
@@ -319,6 +320,28 @@ static inline uint64_t overflow_needed(uint64_t n)
 }
 
 /*
+ * CLOCK_MONOTONIC in ns while a tracer holds the grow_begin probe, else 0: untraced, a grow or
+ * an evacuation step reads no clock.
+ */
+static uint64_t traced_now(const cmap_t *m)
+{
+	struct timespec ts;
+
+	if (!CMAP_PROBE_ON(grow_begin) || m->quiet || clock_gettime(CLOCK_MONOTONIC, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Add the time since @t0 (from traced_now()) to *@total. */
+static void traced_add(const cmap_t *m, uint64_t t0, uint64_t *total)
+{
+	uint64_t t1 = t0 ? traced_now(m) : 0;
+
+	if (t1 > t0)
+		*total += t1 - t0;
+}
+
+/*
  * Move old bucket @oldbucket (with its chain) into the new array.  Unlike Go, whose allocations
  * cannot fail, the overflow buckets the destinations need are allocated before anything moves,
  * so -ENOMEM leaves the map as it was.
@@ -334,7 +357,7 @@ static int evacuate(cmap_t *m, uint64_t oldbucket)
 			int i;
 		} dst[2];
 		struct bucket *b, *next, *spare = NULL;
-		uint64_t n[2] = {0, 0}, need;
+		uint64_t n[2] = {0, 0}, need, t0 = traced_now(m);
 		int i;
 
 		CMAP_PROBE2_IF(!m->quiet, evacuate_begin, m, oldbucket);
@@ -398,6 +421,8 @@ static int evacuate(cmap_t *m, uint64_t oldbucket)
 		}
 		ob->overflow = NULL;
 		m->evacuated++;
+		m->moved += n[0] + n[1];
+		traced_add(m, t0, &m->evac_ns);
 		CMAP_PROBE3_IF(!m->quiet, evacuate, m, oldbucket, n[0] + n[1]);
 	}
 	if (oldbucket == m->nevacuate)
@@ -420,10 +445,12 @@ static int hash_grow(cmap_t *m)
 	bool bigger = over_load_factor(m->count + 1, m->B);
 	unsigned int newB = m->B + bigger;
 	struct bucket *nb;
+	uint64_t t0;
 
 	if (newB > MAX_B)
 		return -ENOMEM;
 	CMAP_PROBE5_IF(!m->quiet, grow_begin, m, m->B, newB, m->count, !bigger);
+	t0 = traced_now(m);
 	nb = calloc((size_t)1 << newB, sizeof(*nb));
 	if (!nb) {
 		/* Still close the pair, so a tracer timing the allocation is not left hanging. */
@@ -441,6 +468,7 @@ static int hash_grow(cmap_t *m)
 		m->grows++;
 	else
 		m->same_size_grows++;
+	traced_add(m, t0, &m->grow_ns);
 	CMAP_PROBE1_IF(!m->quiet, grow_end, m);
 	return 0;
 }
@@ -850,6 +878,9 @@ void cmap_stats(const cmap_t *m, struct cmap_stats *st)
 	st->grows = m->grows;
 	st->same_size_grows = m->same_size_grows;
 	st->evacuated = m->evacuated;
+	st->moved = m->moved;
+	st->grow_ns = m->grow_ns;
+	st->evac_ns = m->evac_ns;
 	st->overflow = m->noverflow + m->noldoverflow;
 	st->count = m->count;
 	st->buckets = (uint64_t)1 << m->B;

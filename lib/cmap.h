@@ -108,6 +108,10 @@ struct cmap_stats {
 	uint64_t grows;		  /* doubling grows */
 	uint64_t same_size_grows; /* same-size grows */
 	uint64_t evacuated;	  /* old buckets evacuated */
+	uint64_t moved;		  /* entries moved by evacuation */
+	uint64_t grow_ns;	  /* time allocating new bucket arrays, and ... */
+	uint64_t evac_ns;	  /* ... evacuating old buckets: both measured only while a
+				     tracer holds the grow_begin probe (maptrace does), else 0 */
 	uint64_t overflow;	  /* overflow buckets currently allocated */
 	uint64_t count;		  /* live entries */
 	uint64_t buckets;	  /* 2^B, summed over inner maps */

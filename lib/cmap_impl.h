@@ -62,6 +62,14 @@ struct cmap {
 	uint64_t grows;
 	uint64_t same_size_grows;
 	uint64_t evacuated;
+	uint64_t moved; /* entries moved by evacuation */
+	/*
+	 * Time in grows (allocating the new array) and in evacuation steps, read from the clock
+	 * only while a tracer holds the grow_begin probe: a tracer then reads what the work took
+	 * the program, with no probe on the per-write evacuation path.
+	 */
+	uint64_t grow_ns;
+	uint64_t evac_ns;
 	/*
 	 * Readers holding a shared lock bump this concurrently, so it is atomic, and it lives on
 	 * its own cache line so those bumps do not evict the fields every lookup reads.

@@ -34,14 +34,16 @@ static void print_json(FILE *f, const struct mapload_opts *o, const struct workl
 		"\"inserts\": %llu, \"updates\": %llu, \"deletes\": %llu, \"lookups\": %llu, "
 		"\"grows\": %llu, \"same_size_grows\": %llu, \"evacuated\": %llu, "
 		"\"hits\": %llu, \"misses\": %llu, \"promotions\": %llu, \"overflow\": %llu, "
-		"\"count\": %llu, \"buckets\": %llu, ",
+		"\"count\": %llu, \"buckets\": %llu, \"moved\": %llu, \"grow_ns\": %llu, "
+		"\"evac_ns\": %llu, ",
 		(unsigned long long)s->inserts, (unsigned long long)s->updates,
 		(unsigned long long)s->deletes, (unsigned long long)s->lookups,
 		(unsigned long long)s->grows, (unsigned long long)s->same_size_grows,
 		(unsigned long long)s->evacuated, (unsigned long long)s->hits,
 		(unsigned long long)s->misses, (unsigned long long)s->promotions,
 		(unsigned long long)s->overflow, (unsigned long long)s->count,
-		(unsigned long long)s->buckets);
+		(unsigned long long)s->buckets, (unsigned long long)s->moved,
+		(unsigned long long)s->grow_ns, (unsigned long long)s->evac_ns);
 	fprintf(f, "\"checksum\": \"%016llx\"}\n", (unsigned long long)r->checksum);
 }
 

@@ -354,6 +354,9 @@ static void stats_add(struct cmap_stats *sum, const struct cmap_stats *s)
 	sum->grows += s->grows;
 	sum->same_size_grows += s->same_size_grows;
 	sum->evacuated += s->evacuated;
+	sum->moved += s->moved;
+	sum->grow_ns += s->grow_ns;
+	sum->evac_ns += s->evac_ns;
 	sum->overflow += s->overflow;
 	sum->count += s->count;
 	sum->buckets += s->buckets;

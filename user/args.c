@@ -57,6 +57,10 @@ void args__usage(void)
 	       "      --stack-size BYTES stack bytes copied for dwarf (default 8192, 512-16384)\n"
 	       "      --no-futex         do not trace futex waits (only the library's own lock probes)\n"
 	       "      --ringbuf-mb N     ring buffer size in MiB, a power of two (default %d, 1-1024)\n"
+	       "      --detail           also probe every insert, delete and evacuation step of\n"
+	       "                         libcmap maps: evacuation-step histograms and stacks, at\n"
+	       "                         ~0.3 us a hit (by default counts come from the maps' own\n"
+	       "                         counters and nothing per-operation is probed)\n"
 	       "      --overhead-budget PCT  keep the estimated CPU the per-insert probes add under\n"
 	       "                         PCT%% of a CPU (0.01-100) by attaching them only part of\n"
 	       "                         each second; grows, evacuations and waits stay fully\n"
@@ -159,7 +163,8 @@ int args__parse(int argc, char **argv, struct args *a)
 {
 	enum { OPT_JSON = 256, OPT_TOP, OPT_NO_STACKS, OPT_NO_FUTEX, OPT_RINGBUF, OPT_FORCE,
 	       OPT_WEIGHT, OPT_WHAT, OPT_EVENTS, OPT_STACK, OPT_STACK_SIZE, OPT_COMM, OPT_EXE,
-	       OPT_LISTEN, OPT_METRICS_TOP, OPT_BUDGET, OPT_PROBE, OPT_PROFILE, OPT_LIST };
+	       OPT_LISTEN, OPT_METRICS_TOP, OPT_BUDGET, OPT_PROBE, OPT_PROFILE, OPT_LIST,
+	       OPT_DETAIL };
 	static const char *const stack_modes[] = { "fp", "dwarf", "auto" };
 	static const char *const weights[] = { "default", "wait-ns", "rehash-ns", "count" };
 	static const char *const whats[] = { "all", "locks", "grows" };
@@ -170,6 +175,7 @@ int args__parse(int argc, char **argv, struct args *a)
 		{ "listen", required_argument, NULL, OPT_LISTEN },
 		{ "metrics-top", required_argument, NULL, OPT_METRICS_TOP },
 		{ "overhead-budget", required_argument, NULL, OPT_BUDGET },
+		{ "detail", no_argument, NULL, OPT_DETAIL },
 		{ "probe", required_argument, NULL, OPT_PROBE },
 		{ "profile", required_argument, NULL, OPT_PROFILE },
 		{ "list", no_argument, NULL, OPT_LIST },
@@ -241,6 +247,9 @@ int args__parse(int argc, char **argv, struct args *a)
 			break;
 		case OPT_LISTEN:
 			a->listen = optarg;
+			break;
+		case OPT_DETAIL:
+			a->detail = true;
 			break;
 		case OPT_BUDGET:
 			if (parse_number("--overhead-budget", "percent", optarg, 0.01, 100,

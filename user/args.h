@@ -35,6 +35,7 @@ struct args {
 	bool futex;		/* trace futex waits */
 	__u32 ringbuf_mb;
 	double budget_pct;	/* --overhead-budget: 0 = probes always on */
+	bool detail;		/* --detail: the per-operation probes too (every insert, step) */
 	const char *probes[ARGS_MAX_PROBES];	     /* --probe ROLE:OBJECT:SYMBOL[:K=V,...] */
 	int nprobes;
 	const char *profiles[ARGS_MAX_PROFILE_FILES]; /* --profile FILE */

@@ -121,6 +121,7 @@ struct attacher {
 	} hot[MAX_LINKS];
 	int nhot;
 	double budget; /* fraction of one CPU, 0: not bounded */
+	bool detail;   /* --detail (or --overhead-budget): the per-operation probes too */
 	bool hot_on;
 	__u64 phase_end, slice_start, slice_hits, on_ns_planned;
 	__u64 on_total_ns, duty_start;
@@ -136,8 +137,21 @@ static const char *const usdt_probes[] = {
 	"grow_done",	 "sync_promote", "lock_wait_begin", "lock_wait_end",
 };
 
-bool attacher__traces_probe(const char *name)
+/*
+ * Every insert, delete and evacuation step: by default the map's own counters (read from its
+ * struct at each sync and as it is freed) say what these would count, at no cost to the
+ * program.  Per-operation probes cost 0.2-5 us a hit on paths of 50-100 ns (bench/README.md).
+ */
+bool attacher__per_operation(const char *name)
 {
+	return !strcmp(name, "insert") || !strcmp(name, "delete") ||
+	       !strcmp(name, "evacuate_begin") || !strcmp(name, "evacuate");
+}
+
+bool attacher__traces_probe(const char *name, bool detail)
+{
+	if (!detail && attacher__per_operation(name))
+		return false;
 	for (size_t i = 0; i < ARRAY_SIZE(usdt_probes); i++)
 		if (!strcmp(usdt_probes[i], name))
 			return true;
@@ -183,7 +197,8 @@ static int attach_usdt(struct attacher *at, const struct target *t)
 			struct bpf_program *prog;
 			int fd;
 
-			if (!target_module__has_probe(mod, usdt_probes[i]))
+			if (!target_module__has_probe(mod, usdt_probes[i]) ||
+			    !attacher__traces_probe(usdt_probes[i], at->detail))
 				continue;
 			prog = bpf_object__find_program_by_name(at->skel->obj, usdt_probes[i]);
 			if (!prog || at->nfds == MAX_LINKS)
@@ -447,6 +462,11 @@ int attacher__open(const struct args *a, const struct target *t, const struct pr
 		return -ENOMEM;
 	prewarm_start(&at->pw);
 	at->budget = a->budget_pct / 100.0;
+	at->detail = a->detail || a->budget_pct > 0;
+	if (a->detail && !a->budget_pct)
+		fprintf(stderr, "maptrace: --detail: every insert, delete and evacuation step of "
+				"libcmap maps is probed, ~0.3 us each (at 1M inserts/s, ~30%% of a "
+				"CPU); --overhead-budget PCT bounds it\n");
 	at->futex = a->futex;
 	at->pid = t->pid;
 	at->ncpus = libbpf_num_possible_cpus();
@@ -471,10 +491,20 @@ int attacher__open(const struct args *a, const struct target *t, const struct pr
 	at->skel->rodata->stack_dwarf = a->stacks && a->stack_dwarf;
 	at->skel->rodata->ustack_size = a->stack_size;
 	at->skel->rodata->dwarf_per_sec = a->stack_auto ? DWARF_AUTO_PER_SEC : 0;
-	at->skel->rodata->lib_counts = a->budget_pct > 0;
-	at->skel->rodata->lib_off_inserts = offsetof(struct cmap, inserts);
-	at->skel->rodata->lib_off_deletes = offsetof(struct cmap, deletes);
-	at->skel->rodata->lib_off_count = offsetof(struct cmap, count);
+	/*
+	 * A freed map's last counters come from its own struct: nothing else counts its inserts
+	 * unless --detail attaches the per-operation probes.
+	 */
+	{
+		static const __u32 off[MT_LIB_FIELDS] = {
+			offsetof(struct cmap, inserts),	  offsetof(struct cmap, deletes),
+			offsetof(struct cmap, count),	  offsetof(struct cmap, evacuated),
+			offsetof(struct cmap, moved),	  offsetof(struct cmap, lookups),
+			offsetof(struct cmap, grow_ns),	  offsetof(struct cmap, evac_ns),
+		};
+
+		memcpy((void *)at->skel->rodata->lib_off, off, sizeof(off));
+	}
 	bpf_map__set_max_entries(at->skel->maps.events, a->ringbuf_mb << 20);
 	if (!a->futex) {
 		bpf_program__set_autoload(at->skel->progs.futex_enter, false);

@@ -17,8 +17,17 @@ struct attacher;
 
 struct probe_plan;
 
-/** attacher__traces_probe() - does maptrace attach to the library's USDT probe @name? */
-bool attacher__traces_probe(const char *name);
+/**
+ * attacher__traces_probe() - does maptrace attach to the library's USDT probe @name, with
+ * (@detail) or without --detail?
+ */
+bool attacher__traces_probe(const char *name, bool detail);
+
+/**
+ * attacher__per_operation() - does the library's USDT probe @name fire on every operation
+ * (an insert, a delete, an evacuation step), so that only --detail attaches it?
+ */
+bool attacher__per_operation(const char *name);
 
 /**
  * attacher__open() - open the BPF object and configure it for @t (the pid filter, map sizes,

@@ -250,6 +250,8 @@ static void map_push_size(struct map_state *s, __u64 B)
 
 __s64 map_state__count(const struct map_state *s)
 {
+	if (s->own_seen)
+		return (__s64)s->own.count;
 	if (!s->create_seen)
 		return -1;
 	return (__s64)(s->counts.inserts - s->counts.deletes);
@@ -467,20 +469,28 @@ static int on_map_destroy(struct model *m, const struct mt_event *ev, __u64 *own
 	return 0;
 }
 
-/* A core map's own counters, read as it was freed: exact where the probes were sampled. */
+/*
+ * Keep a core map's own counters.  Only a core map has them: a concurrent map's struct is
+ * another layout, and a map known only from a grow is a core map (only core maps grow).
+ */
+static bool take_own_counts(struct map_state *s, const struct mt_ev_lib_counts *c, bool all)
+{
+	if (s->lib || !(s->variant == CMAP_PLAIN || (s->variant < 0 && s->B_known)))
+		return false;
+	s->own = *c;
+	s->own_seen = true;
+	s->own_all = all;
+	map_note_count(s, c->count);
+	return true;
+}
+
+/* A core map's own counters, read as it was freed: its final figures. */
 static int on_lib_counts(struct model *m, const struct mt_event *ev, __u64 *owner)
 {
 	int i = idmap__get(&m->map_idx, ev->map);
-	struct map_state *s;
 
-	/* only core maps have these counters (a concurrent map's struct is another layout) */
-	if (i < 0 || !m->maps[i]->create_seen || m->maps[i]->variant != 0)
-		return 0;
-	s = m->maps[i];
-	*owner = row_addr(s);
-	s->counts.inserts = ev->lib_counts.inserts;
-	s->counts.deletes = ev->lib_counts.deletes;
-	map_note_count(s, ev->lib_counts.count);
+	if (i >= 0 && take_own_counts(m->maps[i], &ev->lib_counts, ev->flags & MT_EV_ALL_COUNTS))
+		*owner = row_addr(m->maps[i]);
 	return 0;
 }
 
@@ -612,15 +622,13 @@ int model__set_counts(struct model *m, __u64 map, const struct mt_map_counts *c)
 	return 0;
 }
 
-int model__set_lib_counts(struct model *m, __u64 map, __u64 inserts, __u64 deletes, __u64 count)
+int model__set_lib_counts(struct model *m, __u64 map, const struct mt_ev_lib_counts *c)
 {
 	struct map_state *s = map_get(m, map);
 
 	if (!s)
 		return -ENOMEM;
-	s->counts.inserts = inserts;
-	s->counts.deletes = deletes;
-	map_note_count(s, count);
+	take_own_counts(s, c, true);
 	return 0;
 }
 
@@ -690,9 +698,9 @@ static int sink_counts(void *ctx, __u64 map, const struct mt_map_counts *c)
 	return model__set_counts(ctx, map, c);
 }
 
-static int sink_lib_counts(void *ctx, __u64 map, __u64 inserts, __u64 deletes, __u64 count)
+static int sink_lib_counts(void *ctx, __u64 map, const struct mt_ev_lib_counts *c)
 {
-	return model__set_lib_counts(ctx, map, inserts, deletes, count);
+	return model__set_lib_counts(ctx, map, c);
 }
 
 static int sink_dropped(void *ctx, const __u64 dropped[MT_DROP_MAX])

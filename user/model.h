@@ -191,10 +191,11 @@ int model__set_counts(struct model *m, __u64 map, const struct mt_map_counts *c)
 
 /**
  * model__set_lib_counts() - exact figures of core map @map read from the library's own
- * counters (with the per-insert probes sampled): they replace the probes' inserts, deletes
- * and live count.  Return: 0 or -ENOMEM.
+ * counters in the target's memory: they replace what per-operation probes counted (inserts,
+ * deletes, live entries, evacuation, lookups, the library's own evacuation time).
+ * Return: 0 or -ENOMEM.
  */
-int model__set_lib_counts(struct model *m, __u64 map, __u64 inserts, __u64 deletes, __u64 count);
+int model__set_lib_counts(struct model *m, __u64 map, const struct mt_ev_lib_counts *c);
 
 #define MT_NAME_MAX 128
 

@@ -39,7 +39,9 @@ struct map_state {
 	__u64 size;	   /* profile maps: current size, 0 unknown */
 	__u64 shrinks;
 	__u64 rehash_steps, rehash_elapsed_ns;
-	struct mt_map_counts counts;
+	struct mt_map_counts counts;	 /* the kernel's per-operation counts (--detail) */
+	struct mt_ev_lib_counts own; /* the map's own counters, read from its struct */
+	bool own_seen, own_all;	 /* own holds them; every field (not just the first 3) */
 	struct hist grow_hist;
 	struct stack_costs grow_stacks;
 };

@@ -79,27 +79,35 @@ static const char *created_at(struct model *m, int stack)
 static void fold_map(struct map_report *row, const struct map_state *s, bool live_sum)
 {
 	__s64 count = map_state__count(s);
+	/*
+	 * The map's own counters, when read, are exact; without them (a profile map, or a trace
+	 * from before they were read) what the probes counted.  Evacuation time is the steps'
+	 * when --detail probed them (so stack costs add up to it), else the map's own measure.
+	 */
+	bool own = s->own_all;
+	__u64 steps = s->evacuated + s->counts.evac_steps;
+	__u64 evac_ns = steps || !own ? s->evac_ns + s->counts.evac_ns : s->own.evac_ns;
 
-	row->inserts += s->counts.inserts;
-	row->deletes += s->counts.deletes;
+	row->inserts += s->own_seen ? s->own.inserts : s->counts.inserts;
+	row->deletes += s->own_seen ? s->own.deletes : s->counts.deletes;
 	row->sync_hits += s->counts.sync_hits;
 	row->sync_misses += s->counts.sync_misses;
 	row->grows += s->grows;
 	row->same_size_grows += s->same_size_grows;
 	row->grows_done += s->grows_done;
 	/* steps the kernel summed under ring-buffer pressure count like the others */
-	row->evacuated += s->evacuated + s->counts.evac_steps;
+	row->evacuated += own ? s->own.evacuated : s->evacuated + s->counts.evac_steps;
 	row->evac_summed += s->counts.evac_steps;
-	row->moved += s->moved + s->counts.evac_moved;
+	row->moved += own ? s->own.moved : s->moved + s->counts.evac_moved;
 	row->alloc_ns_total += s->alloc_ns;
-	row->evac_ns_total += s->evac_ns + s->counts.evac_ns;
-	row->grow_ns_total += s->alloc_ns + s->evac_ns + s->counts.evac_ns;
+	row->evac_ns_total += evac_ns;
+	row->grow_ns_total += s->alloc_ns + evac_ns;
 	if (s->max_step_ns > row->grow_ns_max)
 		row->grow_ns_max = s->max_step_ns;
 	if (s->counts.evac_max_ns > row->grow_ns_max)
 		row->grow_ns_max = s->counts.evac_max_ns;
 	row->promotions += s->promotions;
-	row->lookups += s->counts.lookups;
+	row->lookups += own ? s->own.lookups : s->counts.lookups;
 	row->shrinks += s->shrinks;
 	row->rehash_steps += s->rehash_steps;
 	row->rehash_elapsed_ns += s->rehash_elapsed_ns;

@@ -399,9 +399,40 @@ static int costs_from_rows(const struct report *r, enum report_what what, struct
 	return 0;
 }
 
+const char *report__stack_placeholder(int idx)
+{
+	if (idx == REPORT_STACK_OTHER)
+		return "[other stacks]";
+	if (idx == REPORT_STACK_UNPROBED)
+		return "[evacuation steps: not probed, see --detail]";
+	return "[no stack]";
+}
+
+/*
+ * The grow time of each map row that no event carried (its evacuation, measured by the map
+ * itself while no probe saw each step), on REPORT_STACK_UNPROBED, so the costs add up to the
+ * rows' totals.  @evented: the ns the events charged, by map address.
+ */
+static int costs_unprobed(const struct report *r, const struct u64map *evented,
+			  struct cost_table *t)
+{
+	int err = 0;
+
+	for (int i = 0; i < r->nmaps && !err; i++) {
+		__u64 got = 0;
+
+		u64map__get(evented, r->maps[i].addr, &got);
+		if (r->maps[i].grow_ns_total > got)
+			err = cost_table__add(t, REPORT_STACK_UNPROBED, r->maps[i].addr, 0,
+					      r->maps[i].grow_ns_total - got);
+	}
+	return err;
+}
+
 static int costs_from_events(const struct report *r, enum report_what what, struct cost_table *t)
 {
 	struct report_replay *rp = report_replay__new(r);
+	struct u64map evented = {};
 	int err = 0;
 
 	if (!rp)
@@ -420,16 +451,23 @@ static int costs_from_events(const struct report *r, enum report_what what, stru
 				err = cost_table__add(t, stack, owner, 1, ev->wait.wait_ns);
 			break;
 		case MT_EV_RESIZE:
-			if (what == REPORT_WHAT_GROWS)
-				err = cost_table__add(t, stack, owner, 1, ev->resize.dur_ns);
-			break;
-		case MT_EV_MIGRATE:
+		case MT_EV_MIGRATE: {
 			/* moving entries is part of a grow's cost, not a grow of its own */
-			if (what == REPORT_WHAT_GROWS)
-				err = cost_table__add(t, stack, owner, 0, ev->migrate.dur_ns);
+			bool resize = ev->kind == MT_EV_RESIZE;
+			__u64 ns = resize ? ev->resize.dur_ns : ev->migrate.dur_ns, sum = 0;
+
+			if (what != REPORT_WHAT_GROWS)
+				break;
+			u64map__get(&evented, owner, &sum);
+			err = cost_table__add(t, stack, owner, resize, ns) ?:
+			      u64map__put(&evented, owner, sum + ns);
 			break;
 		}
+		}
 	}
+	if (!err && what == REPORT_WHAT_GROWS)
+		err = costs_unprobed(r, &evented, t);
+	u64map__free(&evented);
 	report_replay__free(rp);
 	return err;
 }

@@ -156,11 +156,23 @@ const char *report__mode_name(unsigned int mode);
 
 /* Stack index of the part of a row's cost that its top stacks leave out. */
 #define REPORT_STACK_OTHER (-2)
+/*
+ * Stack index of the part of a map's grow time no event carries: its evacuation time, which the
+ * map measures itself, while no probe sees each step (without --detail).
+ */
+#define REPORT_STACK_UNPROBED (-3)
+
+/**
+ * report__stack_placeholder() - the frame a stack backend shows for a cost with no stack of its
+ * own: "[other stacks]", "[evacuation steps: not probed, see --detail]" or "[no stack]".
+ */
+const char *report__stack_placeholder(int idx);
 
 /* What one stack cost, toward one lock or one map. */
 struct report_cost {
 	int stack;    /* index into report.stacks; -1: recorded without a stack;
-		       * REPORT_STACK_OTHER: not among the row's top stacks */
+		       * REPORT_STACK_OTHER: not among the row's top stacks;
+		       * REPORT_STACK_UNPROBED: evacuation time with no event */
 	__u64 object; /* the lock's address, or the (top-level) map's */
 	__u64 count;  /* contended waits; or grows (evacuation steps count 0) */
 	__u64 ns;     /* wait time; or grow plus evacuation time */

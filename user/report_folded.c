@@ -127,10 +127,8 @@ static char *fold_stack(const struct report *r, const char *kind_frame, int idx)
 	}
 	if (kind_frame)
 		sb_add_frame(&b, kind_frame);
-	if (idx == REPORT_STACK_OTHER)
-		sb_add_frame(&b, "[other stacks]");
-	else if (!st || !st->nframes)
-		sb_add_frame(&b, "[no stack]");
+	if (!st || !st->nframes)
+		sb_add_frame(&b, report__stack_placeholder(idx));
 	for (int i = st ? st->nframes - 1 : -1; i >= 0; i--)
 		sb_add_frame(&b, report__frame_name(name, sizeof(name), &st->frames[i]));
 	if (b.err) {

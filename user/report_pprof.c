@@ -260,7 +260,7 @@ static size_t stack_locations(struct pprof *p, int idx)
 	}
 	/* a sample needs a location to show in pprof's tables: a named placeholder */
 	if (!st || st->nframes <= 0) {
-		const char *what = idx == REPORT_STACK_OTHER ? "[other stacks]" : "[no stack]";
+		const char *what = report__stack_placeholder(idx);
 
 		p->ids[0] = location_id(p, 0, 0, function_id(p, what, ""), 0);
 		return 1;

@@ -317,7 +317,8 @@ static int live__find(const struct live *l, int *pid)
 }
 
 /* --list: what maptrace finds in the process and would attach. */
-static void print_list(const struct target *t, const struct probe_plan *plan)
+static void print_list(const struct args *a, const struct target *t,
+		       const struct probe_plan *plan)
 {
 	printf("PID %d (%s)\n", t->pid, t->comm);
 	for (int i = 0; i < t->nmodules; i++) {
@@ -336,8 +337,9 @@ static void print_list(const struct target *t, const struct probe_plan *plan)
 				n += !strcmp(m->sites[k].name, m->sites[j].name);
 			printf("    %-15s %2d site%s 0x%-8llx %-18s %s\n", m->sites[j].name, n,
 			       n == 1 ? " " : "s", (unsigned long long)m->sites[j].addr, "nop5",
-			       tracer__traces_probe(m->sites[j].name) ? "~0.3 us/hit" :
-									"not attached");
+			       tracer__traces_probe(m->sites[j].name, a->detail) ? "~0.3 us/hit" :
+			       tracer__traces_probe(m->sites[j].name, true)	  ? "with --detail" :
+										    "not attached");
 		}
 	}
 	if (!t->nmodules)
@@ -384,7 +386,7 @@ static int live__one(struct live *l, int pid, bool *exited, bool *done)
 		goto out;
 	}
 	if (a->list) {
-		print_list(t, l->plan);
+		print_list(a, t, l->plan);
 		*done = true;
 		goto out;
 	}

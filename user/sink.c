@@ -39,10 +39,9 @@ int sink__counts(const struct sink *s, __u64 map, const struct mt_map_counts *c)
 	return CALL(s, counts, map, c);
 }
 
-int sink__lib_counts(const struct sink *s, __u64 map, __u64 inserts, __u64 deletes,
-		     __u64 count)
+int sink__lib_counts(const struct sink *s, __u64 map, const struct mt_ev_lib_counts *c)
 {
-	return CALL(s, lib_counts, map, inserts, deletes, count);
+	return CALL(s, lib_counts, map, c);
 }
 
 int sink__dropped(const struct sink *s, const __u64 dropped[MT_DROP_MAX])
@@ -124,13 +123,13 @@ static int tee_counts(void *ctx, __u64 map, const struct mt_map_counts *c)
 	return err;
 }
 
-static int tee_lib_counts(void *ctx, __u64 map, __u64 inserts, __u64 deletes, __u64 count)
+static int tee_lib_counts(void *ctx, __u64 map, const struct mt_ev_lib_counts *c)
 {
 	struct sink_tee *t = ctx;
-	int err = sink__lib_counts(&t->first, map, inserts, deletes, count);
+	int err = sink__lib_counts(&t->first, map, c);
 
 	if (!err)
-		TEE_SECOND(t, sink__lib_counts(&t->second, map, inserts, deletes, count));
+		TEE_SECOND(t, sink__lib_counts(&t->second, map, c));
 	return err;
 }
 

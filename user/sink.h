@@ -40,8 +40,8 @@ struct sink_ops {
 	int (*alias_lock)(void *ctx, __u64 word, __u64 lock, const char *name);
 	/* a core map's in-kernel hot counters (absolute, summed over CPUs) */
 	int (*counts)(void *ctx, __u64 map, const struct mt_map_counts *c);
-	/* a core map's own counters, read from the library's struct (with sampled probes) */
-	int (*lib_counts)(void *ctx, __u64 map, __u64 inserts, __u64 deletes, __u64 count);
+	/* a core map's own counters, read from the library's struct in the target's memory */
+	int (*lib_counts)(void *ctx, __u64 map, const struct mt_ev_lib_counts *c);
 	/* the kernel's loss counters (absolute) */
 	int (*dropped)(void *ctx, const __u64 dropped[MT_DROP_MAX]);
 	/* the run ends: its metadata with end_mono_ns and target_exited set */
@@ -74,8 +74,7 @@ int sink__alias_lock(const struct sink *s, __u64 word, __u64 lock, const char *n
 int sink__counts(const struct sink *s, __u64 map, const struct mt_map_counts *c);
 
 /** sink__lib_counts() - see struct sink_ops. */
-int sink__lib_counts(const struct sink *s, __u64 map, __u64 inserts, __u64 deletes,
-		     __u64 count);
+int sink__lib_counts(const struct sink *s, __u64 map, const struct mt_ev_lib_counts *c);
 
 /** sink__dropped() - see struct sink_ops. */
 int sink__dropped(const struct sink *s, const __u64 dropped[MT_DROP_MAX]);

@@ -82,10 +82,9 @@ int trace_writer__lock_alias(struct trace_writer *w, __u64 word, __u64 lock, con
 
 /**
  * trace_writer__lib_counts() - record core map @map's own counters, read from the library's
- * struct (with --overhead-budget), as passed to model__set_lib_counts().
+ * struct in the target's memory, as passed to model__set_lib_counts().
  */
-int trace_writer__lib_counts(struct trace_writer *w, __u64 map, __u64 inserts, __u64 deletes,
-			     __u64 count);
+int trace_writer__lib_counts(struct trace_writer *w, __u64 map, const struct mt_ev_lib_counts *c);
 
 /** trace_writer__drops() - record the kernel's loss counters (absolute). */
 int trace_writer__drops(struct trace_writer *w, const __u64 dropped[MT_DROP_MAX]);

@@ -362,9 +362,10 @@ int trace_writer__lock_alias(struct trace_writer *w, __u64 word, __u64 lock, con
 	return rec_commit(w);
 }
 
-int trace_writer__lib_counts(struct trace_writer *w, __u64 map, __u64 inserts, __u64 deletes,
-			     __u64 count)
+int trace_writer__lib_counts(struct trace_writer *w, __u64 map, const struct mt_ev_lib_counts *c)
 {
+	const __u64 v[] = { c->inserts, c->deletes, c->count,	c->evacuated,
+			    c->moved,	c->lookups, c->grow_ns, c->evac_ns };
 	unsigned char *p;
 	int err;
 
@@ -373,9 +374,8 @@ int trace_writer__lib_counts(struct trace_writer *w, __u64 map, __u64 inserts, _
 		return err;
 	p = put64(p, clock_ns(CLOCK_MONOTONIC));
 	p = put64(p, map);
-	p = put64(p, inserts);
-	p = put64(p, deletes);
-	put64(p, count);
+	for (size_t i = 0; i < ARRAY_SIZE(v); i++)
+		p = put64(p, v[i]);
 	return rec_commit(w);
 }
 
@@ -461,9 +461,9 @@ static int sink_counts(void *ctx, __u64 map, const struct mt_map_counts *c)
 	return trace_writer__counts(ctx, map, c);
 }
 
-static int sink_lib_counts(void *ctx, __u64 map, __u64 inserts, __u64 deletes, __u64 count)
+static int sink_lib_counts(void *ctx, __u64 map, const struct mt_ev_lib_counts *c)
 {
-	return trace_writer__lib_counts(ctx, map, inserts, deletes, count);
+	return trace_writer__lib_counts(ctx, map, c);
 }
 
 static int sink_dropped(void *ctx, const __u64 dropped[MT_DROP_MAX])

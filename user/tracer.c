@@ -43,9 +43,9 @@ struct tracer {
 	__u64 dwarf_stacks; /* stacks unwound from a stack copy */
 };
 
-bool tracer__traces_probe(const char *name)
+bool tracer__traces_probe(const char *name, bool detail)
 {
-	return attacher__traces_probe(name);
+	return attacher__traces_probe(name, detail);
 }
 
 /* Remember what lock identification needs of stack @idx later: whether it shows a GRWLock. */
@@ -180,11 +180,15 @@ static int alias_futex_word(struct tracer *tr, const struct mt_event *ev, int st
 	return sink__alias_lock(tr->sink, ev->wait.word, lock, name);
 }
 
-/* The core maps whose own counters --overhead-budget reads: those created and not yet freed. */
+/*
+ * The core maps whose own counters each sync reads: those created and not yet freed, and
+ * those created before tracing that grew since (only core maps grow).
+ */
 static int track_core_map(struct tracer *tr, const struct mt_event *ev)
 {
-	if (ev->kind == MT_EV_MAP_CREATE && (ev->flags & MT_EV_LOG2) &&
-	    ev->create.variant == CMAP_PLAIN)
+	if ((ev->kind == MT_EV_MAP_CREATE && (ev->flags & MT_EV_LOG2) &&
+	     ev->create.variant == CMAP_PLAIN) ||
+	    (ev->kind == MT_EV_RESIZE && (ev->flags & MT_EV_LOG2)))
 		return u64map__put(&tr->core_maps, ev->map, 1);
 	if (ev->kind == MT_EV_MAP_DESTROY)
 		u64map__del(&tr->core_maps, ev->map);
@@ -248,26 +252,66 @@ void tracer__sampling(const struct tracer *tr, struct run_info *info)
 	info->lib_counts = true;
 }
 
-/*
- * With the per-insert probes sampled, read each core map's exact counters from the library
- * itself (struct cmap, lib/cmap_impl.h) in the target's memory.
- */
-static int read_lib_counts(struct tracer *tr)
+/* Send the counters of the @n maps at @addrs whose structs were read into @c. */
+static int send_lib_counts(struct tracer *tr, const __u64 *addrs, const struct cmap *c, int n)
 {
-	__u64 addr, unused;
-	size_t pos = 0;
 	int err = 0;
 
-	while (!err && u64map__next(&tr->core_maps, &pos, &addr, &unused)) {
-		struct cmap c;
-		struct iovec local = { .iov_base = &c, .iov_len = sizeof(c) };
-		struct iovec remote = { .iov_base = (void *)addr, .iov_len = sizeof(c) };
+	for (int i = 0; i < n && !err; i++) {
+		struct mt_ev_lib_counts lc = {
+			.inserts = c[i].inserts, .deletes = c[i].deletes,     .count = c[i].count,
+			.evacuated = c[i].evacuated, .moved = c[i].moved,     .lookups = c[i].lookups,
+			.grow_ns = c[i].grow_ns,     .evac_ns = c[i].evac_ns,
+		};
 
-		/* the map may be freed meanwhile (its destroy record says so): skip it */
-		if (process_vm_readv(tr->pid, &local, 1, &remote, 1, 0) != sizeof(c))
-			continue;
-		err = sink__lib_counts(tr->sink, addr, c.inserts, c.deletes, c.count);
+		err = sink__lib_counts(tr->sink, addrs[i], &lc);
 	}
+	return err;
+}
+
+/*
+ * Read each live core map's counters from the library itself (struct cmap, lib/cmap_impl.h)
+ * in the target's memory: the figures no per-operation probe needs to count.  One
+ * process_vm_readv() reads READ_BATCH maps; it stops at a map freed meanwhile (its destroy
+ * record has its last counters), which is skipped.
+ */
+#define READ_BATCH 64
+
+static int read_lib_counts(struct tracer *tr)
+{
+	struct iovec local[READ_BATCH], remote[READ_BATCH];
+	__u64 addrs[READ_BATCH], unused;
+	struct cmap *c = calloc(READ_BATCH, sizeof(*c));
+	size_t pos = 0;
+	int n = 0, err = 0;
+	bool more = true;
+
+	if (!c)
+		return -ENOMEM;
+	while (!err && (more || n)) {
+		ssize_t got;
+		int whole;
+
+		while (n < READ_BATCH && (more = u64map__next(&tr->core_maps, &pos, &addrs[n],
+								&unused))) {
+			local[n] = (struct iovec){ .iov_base = &c[n], .iov_len = sizeof(*c) };
+			remote[n] = (struct iovec){ .iov_base = (void *)addrs[n],
+						    .iov_len = sizeof(*c) };
+			n++;
+		}
+		if (!n)
+			break;
+		got = process_vm_readv(tr->pid, local, n, remote, n, 0);
+		whole = got > 0 ? (int)(got / (ssize_t)sizeof(*c)) : 0;
+		err = send_lib_counts(tr, addrs, c, whole);
+		/* skip the map the read stopped at, and read the rest in the next call */
+		if (whole + 1 < n) {
+			memmove(addrs, addrs + whole + 1, (n - whole - 1) * sizeof(*addrs));
+			memmove(remote, remote + whole + 1, (n - whole - 1) * sizeof(*remote));
+		}
+		n = whole + 1 < n ? n - whole - 1 : 0;
+	}
+	free(c);
 	return err;
 }
 
@@ -405,9 +449,7 @@ int tracer__sync(struct tracer *tr)
 
 	if (err < 0)
 		return err;
-	err = sync_counts(tr);
-	if (!err && attacher__sampled(tr->at))
-		err = read_lib_counts(tr);
+	err = sync_counts(tr) ?: read_lib_counts(tr);
 	/* last: a trace file flushes with the loss counters */
 	attacher__drops(tr->at, dropped);
 	return err ?: sink__dropped(tr->sink, dropped);

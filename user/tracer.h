@@ -53,8 +53,11 @@ int tracer__duty(struct tracer *tr);
  */
 void tracer__sampling(const struct tracer *tr, struct run_info *info);
 
-/** tracer__traces_probe() - does maptrace attach to the library's USDT probe @name? */
-bool tracer__traces_probe(const char *name);
+/**
+ * tracer__traces_probe() - does maptrace attach to the library's USDT probe @name, with
+ * (@detail) or without --detail?
+ */
+bool tracer__traces_probe(const char *name, bool detail);
 
 /** tracer__free() - detach and unload everything. NULL is allowed. */
 void tracer__free(struct tracer *tr);

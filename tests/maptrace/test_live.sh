@@ -25,10 +25,30 @@ check "growth: no records dropped" [ "$(jget "$M" "d['dropped']")" = 0 ]
 check "growth: created_at names the workload's function" \
 	[ -n "$(jget "$M" "d['maps'][0]['created_at']")" ]
 
-# --- an evacuation storm into a 1 MiB ring buffer: 64 shards growing under 2 threads make
-# hundreds of thousands of evacuation steps a second; past three quarters full the kernel sums
-# them into the map's counters instead of the ring, so every one is still counted
-traced storm --json --ringbuf-mb 1 --no-futex -- "$MAPLOAD" --variant sharded --shards 64 \
+# --- by default nothing per-operation is probed: the counts above came from the maps' own
+# counters, and the grow time is the program's: a 1,000,000-insert storm's rehash time as
+# maptrace reports it, within 25% of what libcmap measured itself (grow_ns + evac_ns)
+traced pe --json --events -- "$MAPLOAD" --ops 1000000 --keys 1000000 --write-pct 100 \
+	--new-key-pct 100 --start-after 0.3 --json
+G=$TMP/pe.target.out M=$TMP/pe.mt.out
+check "default: no per-operation event (insert, evacuation step) was recorded" \
+	[ "$(jget "$M" "sorted(set(e['type'] for e in d['event_log']) - {'map_create', 'map_destroy', 'grow', 'grow_done', 'lib_counts', 'futex_wait'})")" = "[]" ]
+check "default: every grow recorded ($(jget "$G" "d['grows']"))" \
+	[ "$(jget "$M" "sum(m['grows'] for m in d['maps'])")" = "$(jget "$G" "d['grows']")" ]
+for f in inserts evacuated; do
+	check "default: $f from the map's own counters: maptrace $(jget "$M" "sum(m['$f'] for m in d['maps'])"), library $(jget "$G" "d['$f']")" \
+		[ "$(jget "$M" "sum(m['$f'] for m in d['maps'])")" = "$(jget "$G" "d['$f']")" ]
+done
+lib_ns=$(jget "$G" "d['grow_ns'] + d['evac_ns']")
+mt_ns=$(jget "$M" "sum(m['grow_ns_total'] for m in d['maps'])")
+check "default: rehash time $mt_ns ns within 25% of the library's own $lib_ns ns" \
+	[ "$(python3 -c "print(0.75 * $lib_ns <= $mt_ns <= 1.25 * $lib_ns and $lib_ns > 0)")" = True ]
+
+# --- an evacuation storm into a 1 MiB ring buffer, every step probed (--detail): 64 shards
+# growing under 2 threads make hundreds of thousands of evacuation steps a second; past three
+# quarters full the kernel sums them into the map's counters instead of the ring, so every one
+# is still counted
+traced storm --json --events --detail --ringbuf-mb 1 --no-futex -- "$MAPLOAD" --variant sharded --shards 64 \
 	--threads 2 --ops 1000000 --keys 1000000 --write-pct 100 --new-key-pct 100 \
 	--start-after 0.3 --json
 G=$TMP/storm.target.out M=$TMP/storm.mt.out
@@ -38,6 +58,8 @@ for f in grows evacuated; do
 	check "storm: $f: maptrace $got, library $want" [ "$got" = "$want" ]
 done
 echo "# storm: $(jget "$M" "sum(m['evacuated_summed'] for m in d['maps'])") steps summed in the kernel"
+check "--detail: every evacuation step probed: recorded one by one plus summed in the kernel = the library's $(jget "$G" "d['evacuated']")" \
+	[ "$(jget "$M" "sum(1 for e in d['event_log'] if e['type'] == 'evacuate') + sum(m['evacuated_summed'] for m in d['maps'])")" = "$(jget "$G" "d['evacuated']")" ]
 check "storm: nothing dropped ($(jget "$M" "d['dropped']"))" [ "$(jget "$M" "d['dropped']")" = 0 ]
 
 # --- presized: no grow, no size-hint advice -------------------------------------------------

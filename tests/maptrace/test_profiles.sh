@@ -146,10 +146,15 @@ check "--list: the insert probe with address, instruction kind and cost" \
 mp=$!
 wait_for "$TMP/mlist.err" pid 5
 "$MAPTRACE" -p "$mp" --list >"$TMP/mlist.out" 2>&1
+"$MAPTRACE" -p "$mp" --list --detail >"$TMP/mlist.detail" 2>&1
 kill "$mp" 2>/dev/null
 wait "$mp" 2>/dev/null
 check "--list: lib/'s USDT probes, one line each, with sites, address, kind and cost" \
-	grep -qE "^ +insert +1 site +0x[0-9a-f]+ +nop5 +~0\.3 us/hit" "$TMP/mlist.out"
+	grep -qE "^ +grow_begin +1 site +0x[0-9a-f]+ +nop5 +~0\.3 us/hit" "$TMP/mlist.out"
+check "--list: per-operation probes are attached only with --detail" \
+	grep -qE "^ +insert +1 site +0x[0-9a-f]+ +nop5 +with --detail" "$TMP/mlist.out"
+check "--list --detail: the insert probe attached, with its cost" \
+	grep -qE "^ +insert +1 site +0x[0-9a-f]+ +nop5 +~0\.3 us/hit" "$TMP/mlist.detail"
 check "--list: lib/'s probes maptrace does not attach say so" \
 	grep -qE "^ +lock_acquired +1 site +0x[0-9a-f]+ +nop5 +not attached" "$TMP/mlist.out"
 check "--list: libcmap not mapped, said so" \
