@@ -62,6 +62,12 @@ const volatile __u32 dwarf_per_sec;	 /* stack copies per second per CPU, 0: no l
 /* --overhead-budget: read a freed core map's own counters at these offsets of its struct */
 /* where struct mt_lib_counts' fields, inserts to evac_ns in order, lie in the library's struct */
 const volatile __u32 lib_off[MT_LIB_FIELDS];
+/*
+ * A sync map's own counters (lib/ccmap_impl.h): its struct syncmap pointer in the ccmap, and in
+ * that struct the total misses and the stripes, each with its hits.
+ */
+const volatile __u32 sync_off_sy, sync_off_misses, sync_off_stripes, sync_stripe_size,
+	sync_off_hits;
 
 /* Events that got the frame-pointer stack only because the copy budget was spent. */
 __u64 dwarf_skipped;
@@ -73,6 +79,15 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4 << 20);
 } events SEC(".maps");
+
+/* libcmap's live sync maps, whose counters are read as they are freed. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u8);
+} sync_maps SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
@@ -371,6 +386,11 @@ int BPF_USDT(map_create, __u64 map, __u64 hint, __u64 B, __u64 variant, __u64 pa
 
 	/* counts left by an earlier map at this address (its destroy was not seen) */
 	bpf_map_delete_elem(&map_counts, &map);
+	if (variant == MT_CMAP_SYNC) {
+		__u8 one = 1;
+
+		bpf_map_update_elem(&sync_maps, &map, &one, BPF_ANY);
+	}
 	if (!r)
 		return 0;
 	r->map = map;
@@ -434,10 +454,41 @@ static __always_inline void map_freed(__u64 map)
 	bpf_map_delete_elem(&map_counts, &map);
 }
 
+/* A sync map's hits and misses as it is freed: summed over its stripes, as the library does. */
+static __always_inline void send_sync_counts(__u64 map)
+{
+	struct mt_lib_counts *r = reserve(sizeof(*r), MT_REC_LIB_COUNTS, -1);
+	__u64 sy = 0, hits;
+
+	if (!r)
+		return;
+	__builtin_memset(&r->map, 0, sizeof(*r) - sizeof(r->h));
+	r->map = map;
+	if (bpf_probe_read_user(&sy, 8, (void *)(map + sync_off_sy)) ||
+	    bpf_probe_read_user(&r->misses, 8, (void *)(sy + sync_off_misses))) {
+		bpf_ringbuf_discard(r, 0);
+		return;
+	}
+#pragma unroll
+	for (int i = 0; i < MT_SYNC_STRIPES; i++) {
+		hits = 0;
+		bpf_probe_read_user(&hits, 8,
+				    (void *)(sy + sync_off_stripes + i * sync_stripe_size +
+					     sync_off_hits));
+		r->hits += hits;
+	}
+	submit(r);
+}
+
 SEC("usdt")
 int BPF_USDT(map_destroy, __u64 map)
 {
-	send_lib_counts(map);
+	if (bpf_map_lookup_elem(&sync_maps, &map)) {
+		send_sync_counts(map);
+		bpf_map_delete_elem(&sync_maps, &map);
+	} else {
+		send_lib_counts(map);
+	}
 	map_freed(map);
 	return 0;
 }

@@ -157,10 +157,15 @@ struct mt_lib_counts {
 	__u64 lookups;
 	__u64 grow_ns;	 /* the library's own time in grows and in evacuation, measured while */
 	__u64 evac_ns;	 /* a tracer holds its grow_begin probe */
+	/* a sync map's record has these two only: reads the snapshot answered, and the others */
+	__u64 hits;
+	__u64 misses;
 };
 
 #define MT_LIB_COUNTS_V1_SIZE 64
 #define MT_LIB_FIELDS	      8 /* the __u64 fields from inserts to evac_ns */
+#define MT_SYNC_STRIPES	      32 /* libcmap's sync map sums its hits over this many stripes */
+#define MT_CMAP_SYNC	      4	 /* map_create's variant of a sync map (enum cmap_variant) */
 
 /* Per-map counters of hot events, aggregated in the kernel (per-CPU hash, key = map). */
 struct mt_map_counts {

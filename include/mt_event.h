@@ -81,6 +81,7 @@ struct mt_ev_grow_done {
 struct mt_ev_lib_counts {
 	__u64 inserts, deletes, count;
 	__u64 evacuated, moved, lookups, grow_ns, evac_ns;
+	__u64 hits, misses; /* a sync map's: it has only these two */
 };
 
 struct mt_ev_wait {
@@ -253,7 +254,8 @@ static inline int mt__decode_other(const struct mt_hdr *h, struct mt_event *ev)
 		ev->lib_counts = (struct mt_ev_lib_counts){
 			.inserts = r->inserts, .deletes = r->deletes, .count = r->count,
 			.evacuated = r->evacuated, .moved = r->moved, .lookups = r->lookups,
-			.grow_ns = r->grow_ns, .evac_ns = r->evac_ns,
+			.grow_ns = r->grow_ns, .evac_ns = r->evac_ns, .hits = r->hits,
+			.misses = r->misses,
 		};
 		return 1;
 	}

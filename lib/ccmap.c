@@ -13,14 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ccmap_impl.h"
 #include "cmap_impl.h"
 #include "probes.h"
 
-#define CACHELINE      64
 #define MAX_SHARDS     4096
 #define DEFAULT_SHARDS 16
-/* Sync-map counters are spread over this many cache lines so readers do not share one. */
-#define NSTRIPES 32
 
 /*
  * The static TLS model: the library is linked or loaded at start-up, and the general-dynamic
@@ -337,75 +335,6 @@ static inline uint64_t entry_tag(struct entry *e)
 {
 	return __atomic_load_n(&e->st, __ATOMIC_SEQ_CST) & E_TAG;
 }
-
-/* Go's readOnly: immutable once published. */
-struct readonly {
-	cmap_t *m;    /* key -> struct entry * */
-	bool amended; /* the dirty map holds keys m lacks */
-};
-
-/* Counters every operation bumps; striped so concurrent readers do not share a cache line. */
-struct stripe {
-	uint64_t inserts;
-	uint64_t updates;
-	uint64_t deletes;
-	uint64_t lookups;
-	uint64_t hits;
-} __attribute__((aligned(CACHELINE)));
-
-/* Objects unpublished at one epoch, freed once no reader can hold them. */
-struct retired {
-	struct retired *next;
-	uint64_t epoch;
-	struct readonly *ro;
-	cmap_t *map;
-	struct entry **entries;
-	size_t nentries;
-};
-
-struct syncmap {
-	struct readonly *read; /* atomic: the published snapshot */
-	pthread_mutex_t mu;
-	/* Everything below is guarded by mu. */
-	cmap_t *dirty;	    /* key -> struct entry *; NULL right after a promotion */
-	uint64_t misses;    /* since the last promotion (Go's m.misses) */
-	uint64_t nexpunged; /* expunged entries in the snapshot */
-	uint64_t misses_total;
-	uint64_t promotions;
-	uint64_t grows_done; /* structural counters of dirty maps already promoted */
-	uint64_t same_size_done;
-	uint64_t evacuated_done;
-	uint64_t moved_done, grow_ns_done, evac_ns_done;
-	struct retired *retired;
-	struct stripe stripes[NSTRIPES];
-};
-
-struct shard {
-	pthread_mutex_t mu;
-	cmap_t *m;
-} __attribute__((aligned(CACHELINE)));
-
-struct ccmap {
-	enum cmap_variant variant;
-	size_t hint;
-	union {
-		struct {
-			pthread_mutex_t mu;
-			cmap_t *m;
-		} mx;
-		struct {
-			pthread_rwlock_t rw;
-			cmap_t *m;
-		} rw;
-		struct {
-			struct shard *v;
-			unsigned int n;
-			unsigned int bits;
-			uint64_t seed;
-		} sh;
-		struct syncmap *sy;
-	};
-};
 
 static TLS unsigned int stripe_slot; /* 1 + this thread's stripe; 0 until first used */
 static unsigned int stripes_handed_out;

@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "attach.h"
+#include "ccmap_impl.h"
 #include "cmap_impl.h"
 #include "maptrace.skel.h"
 #include "procfs.h"
@@ -145,7 +146,8 @@ static const char *const usdt_probes[] = {
 bool attacher__per_operation(const char *name)
 {
 	return !strcmp(name, "insert") || !strcmp(name, "delete") ||
-	       !strcmp(name, "evacuate_begin") || !strcmp(name, "evacuate");
+	       !strcmp(name, "evacuate_begin") || !strcmp(name, "evacuate") ||
+	       !strcmp(name, "sync_hit") || !strcmp(name, "sync_miss");
 }
 
 bool attacher__traces_probe(const char *name, bool detail)
@@ -505,6 +507,13 @@ int attacher__open(const struct args *a, const struct target *t, const struct pr
 
 		memcpy((void *)at->skel->rodata->lib_off, off, sizeof(off));
 	}
+	_Static_assert(NSTRIPES == MT_SYNC_STRIPES && CMAP_SYNC == MT_CMAP_SYNC,
+		       "the sync map's layout BPF reads");
+	at->skel->rodata->sync_off_sy = offsetof(struct ccmap, sy);
+	at->skel->rodata->sync_off_misses = offsetof(struct syncmap, misses_total);
+	at->skel->rodata->sync_off_stripes = offsetof(struct syncmap, stripes);
+	at->skel->rodata->sync_stripe_size = sizeof(struct stripe);
+	at->skel->rodata->sync_off_hits = offsetof(struct stripe, hits);
 	bpf_map__set_max_entries(at->skel->maps.events, a->ringbuf_mb << 20);
 	if (!a->futex) {
 		bpf_program__set_autoload(at->skel->progs.futex_enter, false);

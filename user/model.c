@@ -475,6 +475,13 @@ static int on_map_destroy(struct model *m, const struct mt_event *ev, __u64 *own
  */
 static bool take_own_counts(struct map_state *s, const struct mt_ev_lib_counts *c, bool all)
 {
+	/* a sync map's own record: its hits and misses */
+	if (s->variant == CMAP_SYNC && !s->parent) {
+		s->sync_own = true;
+		s->counts.sync_hits = c->hits;
+		s->counts.sync_misses = c->misses;
+		return true;
+	}
 	if (s->lib || !(s->variant == CMAP_PLAIN || (s->variant < 0 && s->B_known)))
 		return false;
 	s->own = *c;
@@ -614,7 +621,16 @@ int model__set_counts(struct model *m, __u64 map, const struct mt_map_counts *c)
 
 	if (!s)
 		return -ENOMEM;
-	s->counts = *c;
+	if (s->sync_own) {
+		/* the map's own hits and misses stand: the kernel counts only what --detail saw */
+		struct mt_map_counts k = *c;
+
+		k.sync_hits = s->counts.sync_hits;
+		k.sync_misses = s->counts.sync_misses;
+		s->counts = k;
+	} else {
+		s->counts = *c;
+	}
 	if (c->lib)
 		s->lib = (int)c->lib;
 	if (map_state__count(s) > 0)

@@ -44,7 +44,7 @@
 #define COUNTS_LEN    (16 + 10 * 8) /* older files have 16 + 4 * 8 or 16 + 6 * 8 */
 #define DROPS_FIXED   8
 #define END_LEN	      32
-#define LIB_COUNTS_LEN (16 + 8 * 8) /* ts, map, then struct mt_ev_lib_counts' 8 fields */
+#define LIB_COUNTS_LEN (16 + 10 * 8) /* ts, map, then struct mt_ev_lib_counts' 10 fields */
 
 /* Only a fuzzer build skips checksums, so mutated inputs reach the record parsers. */
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION

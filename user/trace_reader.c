@@ -351,14 +351,14 @@ static int on_drops(struct reader *r, struct cur *c)
 
 static int on_lib_counts(struct reader *r, struct cur *c)
 {
-	__u64 ts = cur64(c), map = cur64(c), v[8];
+	__u64 ts = cur64(c), map = cur64(c), v[10];
 	struct mt_ev_lib_counts lc;
 
 	for (size_t i = 0; i < ARRAY_SIZE(v); i++)
 		v[i] = cur64(c);
 	if (c->bad)
 		return malformed(r, TR_LIB_COUNTS, "too short");
-	lc = (struct mt_ev_lib_counts){ v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7] };
+	lc = (struct mt_ev_lib_counts){ v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9] };
 	note_ts(r, ts);
 	return sink__lib_counts(r->sink, map, &lc);
 }

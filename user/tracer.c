@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "attach.h"
+#include "ccmap_impl.h"
 #include "cmap_impl.h"
 #include "lockid.h"
 #include "lockkind.h"
@@ -34,6 +35,7 @@ struct tracer {
 	bool *grwlock_stack;	 /* by stack index: it passes through g_rw_lock_* */
 	int nstacks, cap_stacks;
 	struct u64map core_maps; /* live libcmap core maps (whose counters can be read) */
+	struct u64map sync_maps; /* live libcmap sync maps (whose hits and misses can be read) */
 	double budget_pct, duty; /* --overhead-budget: the bound, the share attached */
 	int pid;
 	int ncpus;
@@ -190,8 +192,13 @@ static int track_core_map(struct tracer *tr, const struct mt_event *ev)
 	     ev->create.variant == CMAP_PLAIN) ||
 	    (ev->kind == MT_EV_RESIZE && (ev->flags & MT_EV_LOG2)))
 		return u64map__put(&tr->core_maps, ev->map, 1);
-	if (ev->kind == MT_EV_MAP_DESTROY)
+	if (ev->kind == MT_EV_MAP_CREATE && (ev->flags & MT_EV_LOG2) &&
+	    ev->create.variant == CMAP_SYNC)
+		return u64map__put(&tr->sync_maps, ev->map, 1);
+	if (ev->kind == MT_EV_MAP_DESTROY) {
 		u64map__del(&tr->core_maps, ev->map);
+		u64map__del(&tr->sync_maps, ev->map);
+	}
 	return 0;
 }
 
@@ -312,6 +319,42 @@ static int read_lib_counts(struct tracer *tr)
 		n = whole + 1 < n ? n - whole - 1 : 0;
 	}
 	free(c);
+	return err;
+}
+
+/* Read @len bytes at @addr of the target; 0, or -EFAULT when they are not all there now. */
+static int read_target(struct tracer *tr, __u64 addr, void *buf, size_t len)
+{
+	struct iovec local = { .iov_base = buf, .iov_len = len };
+	struct iovec remote = { .iov_base = (void *)addr, .iov_len = len };
+
+	return process_vm_readv(tr->pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
+}
+
+/*
+ * Each live sync map's hits and misses, from its own counters (lib/ccmap_impl.h): a read hit
+ * is the path a sync map exists to make fast, so nothing probes it by default.
+ */
+static int read_sync_counts(struct tracer *tr)
+{
+	__u64 addr, unused;
+	size_t pos = 0;
+	int err = 0;
+
+	while (!err && u64map__next(&tr->sync_maps, &pos, &addr, &unused)) {
+		struct mt_ev_lib_counts lc = {};
+		struct ccmap cm;
+		struct syncmap sy;
+
+		/* freed meanwhile: its destroy record carries its last counters */
+		if (read_target(tr, addr, &cm, sizeof(cm)) ||
+		    read_target(tr, (__u64)(unsigned long)cm.sy, &sy, sizeof(sy)))
+			continue;
+		lc.misses = sy.misses_total;
+		for (int i = 0; i < NSTRIPES; i++)
+			lc.hits += sy.stripes[i].hits;
+		err = sink__lib_counts(tr->sink, addr, &lc);
+	}
 	return err;
 }
 
@@ -449,7 +492,7 @@ int tracer__sync(struct tracer *tr)
 
 	if (err < 0)
 		return err;
-	err = sync_counts(tr) ?: read_lib_counts(tr);
+	err = sync_counts(tr) ?: read_lib_counts(tr) ?: read_sync_counts(tr);
 	/* last: a trace file flushes with the loss counters */
 	attacher__drops(tr->at, dropped);
 	return err ?: sink__dropped(tr->sink, dropped);
@@ -466,6 +509,7 @@ void tracer__free(struct tracer *tr)
 	free(tr->stack_of);
 	free(tr->grwlock_stack);
 	u64map__free(&tr->core_maps);
+	u64map__free(&tr->sync_maps);
 	lockid__free(tr->li);
 	free(tr);
 }

@@ -193,6 +193,9 @@ check "live report shows the contended mutex" grep -qE "^0x[0-9a-f]+ +mutex" "$T
 timeout 20 "$MAPTRACE" -p "$t" -d 0.5 --json >"$TMP/dur.json" 2>/dev/null
 check "-d 0.5: exit 0 and a JSON summary ($?)" python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$TMP/dur.json"
 for sig in INT TERM; do
+	# a fresh file: the last run's "tracing PID" must not pass for this one's (the child
+	# truncates it only once it runs, and a loaded machine may start it late)
+	rm -f "$TMP/sig.err"
 	"$MAPTRACE" -p "$t" --json >"$TMP/sig.json" 2>"$TMP/sig.err" &
 	m=$!
 	wait_for "$TMP/sig.err" "tracing PID" 10
