@@ -398,7 +398,12 @@ int BPF_USDT(map_create, __u64 map, __u64 hint, __u64 B, __u64 variant, __u64 pa
 	r->parent = parent;
 	r->B = B;
 	r->variant = variant;
-	rec_send(r, sizeof(*r), ctx);
+	/*
+	 * A creation site from the frame-pointer walk alone under --stack auto: a program that
+	 * makes and frees many small maps pays no stack copy for each (the grows of a map that
+	 * matters get full stacks).  --stack dwarf still copies.
+	 */
+	rec_send(r, sizeof(*r), dwarf_per_sec ? NULL : ctx);
 	return 0;
 }
 
