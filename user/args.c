@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -7,9 +8,12 @@
 #include <string.h>
 #include "args.h"
 #include "report.h"
+#include "trace_file.h"
 
 #define DEFAULT_INTERVAL_MS 1000
 #define DEFAULT_RINGBUF_MB 8
+/* --max-size from TRACE_MAX_SIZE_MIN (4K) to 16T, beyond any disk a trace would fill */
+#define MAX_SIZE_MAX (16ULL << 40)
 
 void args__usage(void)
 {
@@ -33,6 +37,9 @@ void args__usage(void)
 	       "  -o, --output FILE      also record the trace to FILE (mode 0600), for 'maptrace\n"
 	       "                         report' here or on another machine\n"
 	       "      --force            let -o replace an existing file (never a symlink)\n"
+	       "      --max-size SIZE    stop recording before the -o file passes SIZE bytes\n"
+	       "                         (K, M, G suffixes: KiB, MiB, GiB; 4K-16T); the file\n"
+	       "                         then ends complete, the live reports and summary go on\n"
 	       "  -f, --format F         the final summary as text (default), json, folded, pprof\n"
 	       "                         or chrome; live reports are text only\n"
 	       "      --json             the same as --format json\n"
@@ -41,7 +48,8 @@ void args__usage(void)
 	       "      --events           json: list every event too\n"
 	       "  -q, --quiet            no live reports, only the final summary\n"
 	       "      --listen ADDR:PORT serve Prometheus metrics on http://ADDR:PORT/metrics\n"
-	       "                         (ADDR defaults to 127.0.0.1; nothing else is served)\n"
+	       "                         (ADDR defaults to 127.0.0.1; nothing else is served;\n"
+	       "                         port 0 picks a free one: the URL is printed on stderr)\n"
 	       "      --metrics-top N    maps and locks with series of their own; the rest are\n"
 	       "                         summed as map=\"other\" / lock=\"other\" (default 20)\n"
 	       "      --top N            rows per table (default 10, 0 = all)\n"
@@ -88,6 +96,7 @@ void args__usage(void)
 	       "  maptrace -p 1234 5 3             three reports five seconds apart, then the summary\n"
 	       "  maptrace -p 1234 -d 10 --json    ten seconds, then the summary as JSON\n"
 	       "  maptrace -p 1234 -d 30 -o t.mtr  record 30 seconds to t.mtr\n"
+	       "  maptrace -p 1234 -o t.mtr --max-size 100M   record until t.mtr holds 100 MiB\n"
 	       "  maptrace --comm redis-server -q --listen :9464   metrics, across restarts\n"
 	       "  maptrace -p $(pidof redis-server) --list   what maptrace finds in Redis\n"
 	       "  maptrace -p 1234 --probe grow:app:ht_resize:map=arg0,size=u64@0,new_size=arg1\n"
@@ -159,12 +168,40 @@ static int parse_int(const char *what, const char *s, long long lo, long long hi
 	return 0;
 }
 
+/* --max-size: bytes, or a number with a K, M, G or T suffix (powers of 1024), 4K to 16T. */
+static int parse_size(const char *what, const char *s, __u64 *out)
+{
+	static const char units[] = "KMGT";
+	unsigned long long v;
+	const char *unit;
+	char *end;
+	int shift = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	/* memchr, not strchr: the terminating NUL is no unit */
+	if (*end && !end[1] && (unit = memchr(units, toupper((unsigned char)*end), 4))) {
+		shift = 10 * (int)(unit - units + 1);
+		end++;
+	}
+	if (errno || !isdigit((unsigned char)s[0]) || *end || v > MAX_SIZE_MAX >> shift ||
+	    v << shift < TRACE_MAX_SIZE_MIN) {
+		fprintf(stderr, "maptrace: %s must be a size from 4K to 16T: bytes, or a number "
+				"with a K, M, G or T suffix (KiB, MiB, GiB, TiB) such as 64M; not "
+				"'%s'\n",
+			what, s);
+		return -EINVAL;
+	}
+	*out = (__u64)v << shift;
+	return 0;
+}
+
 int args__parse(int argc, char **argv, struct args *a)
 {
 	enum { OPT_JSON = 256, OPT_TOP, OPT_NO_STACKS, OPT_NO_FUTEX, OPT_RINGBUF, OPT_FORCE,
 	       OPT_WEIGHT, OPT_WHAT, OPT_EVENTS, OPT_STACK, OPT_STACK_SIZE, OPT_COMM, OPT_EXE,
 	       OPT_LISTEN, OPT_METRICS_TOP, OPT_BUDGET, OPT_PROBE, OPT_PROFILE, OPT_LIST,
-	       OPT_DETAIL };
+	       OPT_DETAIL, OPT_MAX_SIZE };
 	static const char *const stack_modes[] = { "fp", "dwarf", "auto" };
 	static const char *const weights[] = { "default", "wait-ns", "rehash-ns", "count" };
 	static const char *const whats[] = { "all", "locks", "grows" };
@@ -183,6 +220,7 @@ int args__parse(int argc, char **argv, struct args *a)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "output", required_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
 		{ "format", required_argument, NULL, 'f' },
 		{ "weight", required_argument, NULL, OPT_WEIGHT },
 		{ "what", required_argument, NULL, OPT_WHAT },
@@ -285,6 +323,10 @@ int args__parse(int argc, char **argv, struct args *a)
 			break;
 		case OPT_FORCE:
 			a->force = true;
+			break;
+		case OPT_MAX_SIZE:
+			if (parse_size("--max-size", optarg, &a->max_size))
+				return -EINVAL;
 			break;
 		case 'f': {
 			/* the formats are the report backends' names */
@@ -390,7 +432,7 @@ int args__parse(int argc, char **argv, struct args *a)
 			return -EINVAL;
 		}
 		if (a->pid || a->comm || a->exe || a->output || a->listen || a->list ||
-		    a->nprobes) {
+		    a->nprobes || a->max_size) {
 			fprintf(stderr, "maptrace: report reads a trace file; -p and -o are for "
 					"tracing a live process\n");
 			return -EINVAL;
@@ -414,6 +456,10 @@ int args__parse(int argc, char **argv, struct args *a)
 		fprintf(stderr, "maptrace: %s: give the process to trace with one of -p PID, "
 				"--comm NAME or --exe PATH\n",
 			a->pid || a->comm || a->exe ? "more than one target" : "no target");
+		return -EINVAL;
+	}
+	if (a->max_size && !a->output) {
+		fprintf(stderr, "maptrace: --max-size limits the trace file: give -o FILE too\n");
 		return -EINVAL;
 	}
 	if (a->output && !a->pid) {

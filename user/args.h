@@ -24,6 +24,7 @@ struct args {
 	const char *format;	/* backend of the final summary: text, json, folded, pprof, chrome */
 	const char *output;	/* -o: record a trace file */
 	bool force;		/* -o may replace an existing file */
+	__u64 max_size;		/* --max-size: bytes the -o file may take, 0 = no limit */
 	int weight;		/* enum report_weight */
 	int what;		/* enum report_what */
 	bool events;		/* json: every event too */

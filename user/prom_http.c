@@ -299,6 +299,48 @@ static const char *listen_hint(int err)
 	}
 }
 
+/* Only this host can connect: 127.0.0.0/8, ::1, or 127.x mapped into IPv6. */
+static bool addr_loopback(const struct sockaddr_storage *ss)
+{
+	const struct in6_addr *a6 = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+
+	if (ss->ss_family == AF_INET)
+		return ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24 == 127;
+	return IN6_IS_ADDR_LOOPBACK(a6) || (IN6_IS_ADDR_V4MAPPED(a6) && a6->s6_addr[12] == 127);
+}
+
+static bool addr_any(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
+/*
+ * Say where the server listens, with the port the kernel picked for port 0; and, when other
+ * hosts can reach it, what they can read there: the exposition has no authentication.
+ */
+static void say_listening(const struct sockaddr_storage *ss, int port)
+{
+	bool v6 = ss->ss_family == AF_INET6;
+	char host[INET6_ADDRSTRLEN], where[INET6_ADDRSTRLEN + 16];
+
+	if (!inet_ntop(ss->ss_family,
+		       v6 ? (const void *)&((const struct sockaddr_in6 *)ss)->sin6_addr
+			  : (const void *)&((const struct sockaddr_in *)ss)->sin_addr,
+		       host, sizeof(host)))
+		snprintf(host, sizeof(host), "?");
+	snprintf(where, sizeof(where), "%s%s%s:%d", v6 ? "[" : "", host, v6 ? "]" : "", port);
+	fprintf(stderr, "maptrace: serving metrics on http://%s/metrics\n", where);
+	if (addr_loopback(ss))
+		return;
+	fprintf(stderr, "maptrace: warning: /metrics on %s (%s) has no authentication: any host "
+			"that reaches the port reads the traced PIDs and process names, map and lock "
+			"addresses, and the functions and source files that created the maps; "
+			"firewall the port, or listen on 127.0.0.1\n",
+		where, addr_any(ss) ? "every interface" : "reachable from other hosts");
+}
+
 /* Bind and listen on @ss ourselves: MHD would say only that it failed, not why. */
 static int listen_on(const struct sockaddr_storage *ss, socklen_t sslen, int *port)
 {
@@ -399,6 +441,7 @@ int prom_server__start(const char *addr_port, struct prom_server **out)
 		server__free(s);
 		return err;
 	}
+	say_listening(&ss, s->port);
 	*out = s;
 	return 0;
 }

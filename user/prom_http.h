@@ -20,7 +20,8 @@ struct prom_server;
  * @out: set to the running server, NULL on failure.
  * Until the first prom_server__publish(), scrapes get 503.  The server's thread blocks every
  * signal, so they go to the caller's threads.  Prints one line on stderr saying what is wrong
- * when it fails.
+ * when it fails; once listening, one with the URL it serves (the port the kernel picked for
+ * port 0), and one more warning what other hosts can read when the address is not loopback.
  * Return: 0, -EINVAL for a malformed address, -EADDRINUSE, -EACCES, -EADDRNOTAVAIL, or
  * another negative errno.
  */

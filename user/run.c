@@ -130,7 +130,7 @@ out:
 	return err;
 }
 
-/* Open the -o file. */
+/* Open the -o file: at once, so a bad path fails before anything is loaded. */
 static int open_trace(const struct args *a, struct trace_writer **w)
 {
 	int err = trace_writer__open(a->output, a->force, w);
@@ -142,6 +142,8 @@ static int open_trace(const struct args *a, struct trace_writer **w)
 			a->output);
 	else if (err)
 		fprintf(stderr, "maptrace: cannot create %s: %s\n", a->output, strerror(-err));
+	if (!err)
+		err = trace_writer__set_max_size(*w, a->max_size);
 	return err;
 }
 
@@ -152,21 +154,110 @@ static int open_trace(const struct args *a, struct trace_writer **w)
  */
 struct session {
 	struct model *m;
-	struct trace_writer *w; /* -o FILE, or NULL */
+	struct trace_writer *w; /* -o FILE, or NULL (also once it is closed) */
+	const char *path;	/* -o FILE */
+	__u64 max_size;		/* --max-size, 0: none */
 	struct sink_tee tee;
 	struct sink sink;	/* the model, or the tee of the model and the file */
 	struct run_info info;
-	bool write_err_said;	/* the first failed write to the file was reported */
+	bool file_kept;		/* the run started: the file stays, whatever happens next */
+	int file_said;		/* the error that ended the recording, once reported */
+	int file_err;		/* the write that failed: the file is incomplete, the run fails */
 };
 
-/* A failed write ends the trace file, not the trace: say so once. */
+/* @bytes for people: "216 bytes", "63.9 KiB", "3.2 MiB". */
+static const char *size_str(__u64 bytes, char *buf, size_t size)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)bytes;
+	int u = -1;
+
+	if (bytes < 1024) {
+		snprintf(buf, size, "%llu bytes", (unsigned long long)bytes);
+		return buf;
+	}
+	while (v >= 1024 && u < (int)ARRAY_SIZE(units) - 1) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, size, "%.1f %s", v, units[u]);
+	return buf;
+}
+
+/*
+ * The recording ended early, @err: -EFBIG at --max-size (the writer ended the file, complete),
+ * any other a failed write (the file is incomplete: the run's exit status says so, after the
+ * summary).  Either ends the trace file, not the trace: say so once.
+ */
+static void session__file_stopped(struct session *s, int err, __u64 bytes)
+{
+	char got[32], max[32];
+
+	/* after the --max-size message, only a write error that follows is news */
+	if (s->file_said && (s->file_said != -EFBIG || err == -EFBIG))
+		return;
+	s->file_said = err;
+	size_str(bytes, got, sizeof(got));
+	if (err == -EFBIG) {
+		fprintf(stderr, "maptrace: %s reached --max-size %s: recording stopped at %s with "
+				"the file complete; the live reports and the summary go on\n",
+			s->path, size_str(s->max_size, max, sizeof(max)), got);
+		return;
+	}
+	s->file_err = err;
+	fprintf(stderr, "maptrace: writing %s failed: %s; recording stopped at %s, the live "
+			"reports and the summary go on\n",
+		s->path, strerror(-err), got);
+}
+
+/* The tee keeps the file's first error and stops writing to it: a record, a flush, the end. */
 static void session__check_file(struct session *s)
 {
-	if (!s->w || s->write_err_said || !s->tee.second_err)
+	if (s->w && s->tee.second_err)
+		session__file_stopped(s, s->tee.second_err, trace_writer__bytes(s->w));
+}
+
+/* The run started: the file is worth keeping (and, with --force, replaces the old one now). */
+static int session__keep_file(struct session *s)
+{
+	int err;
+
+	if (!s->w || s->file_kept)
+		return 0;
+	err = trace_writer__commit(s->w);
+	if (err) {
+		fprintf(stderr, "maptrace: cannot create %s: %s\n", s->path, strerror(-err));
+		return err;
+	}
+	s->file_kept = true;
+	return 0;
+}
+
+/*
+ * Close the file before the summary, so that the last of its errors (the end record, close)
+ * is told, once, before the summary rather than after it.  A run that never started leaves
+ * no file behind; with --force, the old file stays.
+ */
+static void session__end_file(struct session *s)
+{
+	__u64 bytes;
+	int err;
+
+	if (!s->w)
 		return;
-	s->write_err_said = true;
-	fprintf(stderr, "maptrace: writing the trace file failed: %s; tracing goes on\n",
-		strerror(-s->tee.second_err));
+	if (!s->file_kept) {
+		trace_writer__discard(s->w);
+		s->w = NULL;
+		return;
+	}
+	session__check_file(s);
+	bytes = trace_writer__bytes(s->w);
+	err = trace_writer__close(s->w);
+	s->w = NULL;
+	/* nothing writes to the file any more: the sink is the model's alone */
+	s->sink = s->tee.first;
+	if (err)
+		session__file_stopped(s, err, bytes);
 }
 
 /* The metadata now (clock, sampling duty), to the model (and the file, at the start). */
@@ -238,7 +329,8 @@ static int live__trace(struct live *l, const struct target *t, struct session *s
 	fprintf(stderr, "maptrace: tracing PID %d (%s)%s; Ctrl-C to stop\n", t->pid, t->comm,
 		s->info.library_found ? "" : ": no map library found, reporting futex waits only");
 	/* scrapers see the new process at once, not a second later */
-	err = session__info(s, tr, clock_ns(CLOCK_MONOTONIC)) ?: live__publish(l, m, true);
+	err = session__info(s, tr, clock_ns(CLOCK_MONOTONIC)) ?: live__publish(l, m, true) ?:
+	      session__keep_file(s);
 	if (err) {
 		tracer__free(tr);
 		return err;
@@ -299,7 +391,7 @@ static int live__trace(struct live *l, const struct target *t, struct session *s
 	tracer__sampling(tr, &s->info);
 	if (!err)
 		err = sink__end(&s->sink, &s->info) ?: live__publish(l, m, !*exited);
-	session__check_file(s);
+	session__end_file(s);
 	if (!err)
 		err = print_report(a, m, true, a->format);
 	tracer__free(tr);
@@ -354,7 +446,7 @@ static int live__one(struct live *l, int pid, bool *exited, bool *done)
 {
 	const struct args *a = l->a;
 	struct target *t = calloc(1, sizeof(*t));
-	struct session s = { .m = model__new() };
+	struct session s = { .m = model__new(), .path = a->output, .max_size = a->max_size };
 	/* the target's mappings, read once for its inspection, the plan, symbols and locks */
 	struct proc_maps_cache *maps = proc_maps_cache__new();
 	int err;
@@ -416,10 +508,10 @@ static int live__one(struct live *l, int pid, bool *exited, bool *done)
 	}
 	err = live__trace(l, t, &s, exited, done);
 out:
-	if (trace_writer__close(s.w) && !err) {
-		fprintf(stderr, "maptrace: closing %s failed\n", a->output);
-		err = -EIO;
-	}
+	session__end_file(&s);
+	/* an incomplete trace file fails the run, once the summary is out */
+	if (!err)
+		err = s.file_err;
 	model__free(s.m);
 	if (t)
 		target__release(t);

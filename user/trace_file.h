@@ -24,17 +24,52 @@ struct sink;
 
 struct trace_writer;
 
+/* The smallest --max-size: the header, the largest META record and the END record fit. */
+#define TRACE_MAX_SIZE_MIN 4096
+
 /**
  * trace_writer__open() - create the trace file @path (mode 0600) and write its header.
- * @force: replace an existing regular file (it is removed and created anew, so neither its
- *	   owner, its mode nor its other hard links carry over).
+ * @force: replace an existing regular file.  The new trace is written beside it (@path
+ *	   followed by six random characters) and renamed over it by trace_writer__commit(),
+ *	   so a run that never starts leaves the old file as it was, and neither its owner, its
+ *	   mode nor its other hard links carry over.
  *
- * A symbolic link at @path is never followed nor replaced, with or without @force.
+ * A symbolic link at @path is never followed nor replaced, with or without @force.  Call
+ * trace_writer__commit() once the run is worth recording, or trace_writer__discard() when it
+ * fails before that.
  * Return: 0 and the writer in *@out, or -EEXIST (a file exists and no @force), -ELOOP (@path
  * is a symbolic link), -EISDIR (a directory), -EINVAL (another kind of non-regular file), or
  * the -errno of the open/write that failed.
  */
 int trace_writer__open(const char *path, bool force, struct trace_writer **out);
+
+/**
+ * trace_writer__commit() - the run started: the trace is kept at its path from now on (with
+ * @force of trace_writer__open(), this is when it replaces the old file).  A second call does
+ * nothing.
+ * Return: 0, -ELOOP, -EISDIR or -EINVAL when something other than a regular file appeared at
+ * the path since the open (it is left alone), or the -errno of rename(2).
+ */
+int trace_writer__commit(struct trace_writer *w);
+
+/**
+ * trace_writer__discard() - the run failed to start: remove the file this writer created
+ * (never a file that someone put at its name since, nor the one @force would have replaced),
+ * close and free.  NULL is allowed.
+ */
+void trace_writer__discard(struct trace_writer *w);
+
+/**
+ * trace_writer__set_max_size() - let the file grow to @bytes at most, 0 for no limit.  When
+ * the next record would take it past @bytes less the END record, the writer ends the file
+ * there with an END record whose end_mono_ns is the time recording stopped (flag
+ * END_F_MAX_SIZE), so the file is complete; every later call returns -EFBIG.
+ * Return: 0, or -EINVAL for @bytes below TRACE_MAX_SIZE_MIN.
+ */
+int trace_writer__set_max_size(struct trace_writer *w, __u64 bytes);
+
+/** trace_writer__bytes() - bytes in the file now: whole records, flushed. */
+__u64 trace_writer__bytes(const struct trace_writer *w);
 
 /**
  * trace_writer__meta() - record the run metadata: pid, comm, cmdline, host name, kernel
@@ -49,7 +84,8 @@ int trace_writer__meta(struct trace_writer *w, const struct run_info *info);
  * for an index already written writes nothing and returns 0, so a caller may call it every
  * time it interns a stack.
  * Return: 0, -EINVAL for a negative or absurd index, -E2BIG for a stack too large for a
- * record, or a write error.
+ * record, -EFBIG once the file reached its --max-size (trace_writer__set_max_size()), or a
+ * write error.  The other trace_writer__*() record calls return the same -EFBIG.
  */
 int trace_writer__stack(struct trace_writer *w, int idx, const struct mt_stack *s);
 
@@ -92,6 +128,7 @@ int trace_writer__drops(struct trace_writer *w, const __u64 dropped[MT_DROP_MAX]
 /**
  * trace_writer__end() - record the end of the run: @info->end_mono_ns and target_exited.
  * The reader reports a file without it as incomplete.  Nothing may be written after it.
+ * Return: 0 (also when --max-size ended the file already), or a write error.
  */
 int trace_writer__end(struct trace_writer *w, const struct run_info *info);
 
@@ -104,15 +141,18 @@ int trace_writer__end(struct trace_writer *w, const struct run_info *info);
 int trace_writer__flush(struct trace_writer *w);
 
 /**
- * trace_writer__close() - flush, close and free.  NULL is allowed.
- * Return: 0, or the first write/close error of the writer's life (the file is then incomplete).
+ * trace_writer__close() - flush, commit (unless discarded: see trace_writer__commit()), close
+ * and free.  NULL is allowed.
+ * Return: 0, or the first write/close error of the writer's life (the file is then incomplete;
+ * reaching the --max-size is not an error), or the commit's.
  */
 int trace_writer__close(struct trace_writer *w);
 
 /**
  * trace_writer__sink() - the writer as a sink (sink.h): the first info writes the metadata
- * (later ones nothing), end the end record, dropped the loss counters and a flush; the others their records.  It numbers no
- * stacks: put it second in a tee, after the model.
+ * (later ones nothing), end the end record, dropped the loss counters and a flush; the others
+ * their records.  It numbers no stacks: put it second in a tee, after the model.  Its ops
+ * return what the trace_writer__*() calls return: -EFBIG at the --max-size, write errors.
  */
 void trace_writer__sink(struct trace_writer *w, struct sink *out);
 

@@ -44,6 +44,7 @@
 #define COUNTS_LEN    (16 + 10 * 8) /* older files have 16 + 4 * 8 or 16 + 6 * 8 */
 #define DROPS_FIXED   8
 #define END_LEN	      32
+#define END_SIZE      (REC_HDR_SIZE + END_LEN) /* the whole END record: --max-size keeps room */
 #define LIB_COUNTS_LEN (16 + 10 * 8) /* ts, map, then struct mt_ev_lib_counts' 10 fields */
 
 /* Only a fuzzer build skips checksums, so mutated inputs reach the record parsers. */
@@ -67,6 +68,7 @@ enum trace_rec_type {
 
 #define META_F_LIBRARY_FOUND 1u
 #define END_F_TARGET_EXITED  1u
+#define END_F_MAX_SIZE	     2u /* recording stopped at --max-size; the run went on */
 
 static inline const char *rec_name(__u32 type)
 {

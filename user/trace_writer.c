@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Trace file writer: -o FILE.  The format is trace_format.h, documented in docs/trace-format.md. */
+#define _GNU_SOURCE /* mkostemp() */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,7 +20,13 @@ struct trace_writer {
 	int fd;
 	int err; /* the first write error: sticky, the file is incomplete from there */
 	bool ended;
-	bool meta_written; /* the sink wrote the metadata (trace_writer__sink()) */
+	bool capped;	    /* max_size reached: the END record is written, nothing more is */
+	bool committed;	    /* trace_writer__commit(): the file is at path, for good */
+	char *path;	    /* where the trace goes */
+	char *tmp;	    /* --force over a file: written here until committed; else NULL */
+	__u64 written;	    /* bytes in the file, whole records only: a failed write is cut off */
+	__u64 max_size;	    /* 0, or the size the file may not pass, its END record included */
+	bool meta_written;  /* the sink wrote the metadata (trace_writer__sink()) */
 	unsigned char *buf; /* WBUF_SIZE bytes of whole records */
 	size_t len;
 	unsigned char *big; /* a record larger than buf, written on its own */
@@ -51,6 +58,24 @@ static int write_all(int fd, const unsigned char *p, size_t n)
 	return 0;
 }
 
+/* Write @n bytes of whole records; the first failure sticks. */
+static int writer_write(struct trace_writer *w, const unsigned char *p, size_t n)
+{
+	int err = write_all(w->fd, p, n);
+
+	if (!err) {
+		w->written += n;
+		return 0;
+	}
+	w->err = err;
+	/* cut what part of the records did fit: a reader then sees the file end between two
+	 * records, not inside one, and a full disk gets those pages back */
+	if (ftruncate(w->fd, (off_t)w->written)) {
+		/* the write error is the one to report; the reader copes with a cut record */
+	}
+	return err;
+}
+
 static int writer_flush(struct trace_writer *w)
 {
 	int err;
@@ -60,12 +85,12 @@ static int writer_flush(struct trace_writer *w)
 	w->last_flush_ns = clock_ns(CLOCK_MONOTONIC_COARSE);
 	if (!w->len)
 		return 0;
-	err = write_all(w->fd, w->buf, w->len);
+	err = writer_write(w, w->buf, w->len);
 	w->len = 0;
-	if (err)
-		w->err = err;
 	return err;
 }
+
+static int writer_cap(struct trace_writer *w);
 
 /*
  * Start a record of @type with @len payload bytes; return the zeroed payload to fill, or NULL
@@ -79,12 +104,21 @@ static unsigned char *rec_begin(struct trace_writer *w, __u32 type, size_t len, 
 	*errp = w->err;
 	if (w->err)
 		return NULL;
+	if (w->capped) {
+		*errp = -EFBIG;
+		return NULL;
+	}
 	if (w->ended) {
 		*errp = -EINVAL;
 		return NULL;
 	}
 	if (size > TRACE_MAX_RECORD) {
 		*errp = -E2BIG;
+		return NULL;
+	}
+	/* every record leaves room for the END record, so a capped file is a complete one */
+	if (w->max_size && type != TR_END && w->written + w->len + size + END_SIZE > w->max_size) {
+		*errp = writer_cap(w);
 		return NULL;
 	}
 	if (w->len + size > WBUF_SIZE) {
@@ -123,9 +157,7 @@ static int rec_commit(struct trace_writer *w)
 	put32(w->rec + 8, rec_crc(w->rec, w->rec + REC_HDR_SIZE, w->rec_size - REC_HDR_SIZE));
 	if (w->rec == w->big) {
 		/* buf was flushed to make room in rec_begin(): order is kept */
-		err = write_all(w->fd, w->big, w->rec_size);
-		if (err)
-			w->err = err;
+		err = writer_write(w, w->big, w->rec_size);
 	} else {
 		w->len += w->rec_size;
 	}
@@ -135,11 +167,22 @@ static int rec_commit(struct trace_writer *w)
 	return err;
 }
 
+static void writer_free(struct trace_writer *w)
+{
+	free(w->buf);
+	free(w->big);
+	free(w->stack_written);
+	free(w->path);
+	free(w->tmp);
+	free(w);
+}
+
 int trace_writer__open(const char *path, bool force, struct trace_writer **out)
 {
-	struct trace_writer *w = NULL;
+	struct trace_writer *w;
 	unsigned char *h;
 	struct stat st;
+	bool replace = false;
 	int fd = -1, err;
 
 	*out = NULL;
@@ -152,31 +195,52 @@ int trace_writer__open(const char *path, bool force, struct trace_writer **out)
 			return -EISDIR;
 		if (!S_ISREG(st.st_mode))
 			return -EINVAL;
-		/* a fresh file, not a truncated one: its owner, mode and hard links stay behind */
-		if (unlink(path) && errno != ENOENT)
-			return -errno;
+		replace = true;
 	} else if (errno != ENOENT) {
 		return -errno;
 	}
-	/* O_EXCL|O_NOFOLLOW: whatever appeared at @path since lstat() is not opened nor followed */
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->path = strdup(path);
+	w->buf = malloc(WBUF_SIZE);
+	if (replace && w->path) {
+		size_t n = strlen(path) + sizeof(".XXXXXX");
+
+		w->tmp = malloc(n);
+		if (w->tmp)
+			snprintf(w->tmp, n, "%s.XXXXXX", path);
+	}
+	if (!w->path || !w->buf || (replace && !w->tmp)) {
+		writer_free(w);
+		return -ENOMEM;
+	}
+	if (replace) {
+		/*
+		 * The old file stays until this trace is worth keeping (trace_writer__commit()):
+		 * a run that fails to start leaves it as it was.  A new name beside it, created
+		 * with O_EXCL (mkostemp), and renamed over it then: neither the old file's owner,
+		 * its mode nor its other hard links carry over.
+		 */
+		fd = mkostemp(w->tmp, O_CLOEXEC);
+	} else {
+		/* O_EXCL|O_NOFOLLOW: what appeared at @path since lstat() is neither opened nor
+		 * followed */
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	}
 	if (fd < 0) {
 		err = -errno;
 		if (err == -EEXIST && !lstat(path, &st) && S_ISLNK(st.st_mode))
 			err = -ELOOP;
+		writer_free(w);
 		return err;
 	}
+	w->fd = fd;
 	/* the umask may have taken the owner's bits: traces show command lines, so 0600 exactly */
 	if (fchmod(fd, 0600)) {
 		err = -errno;
 		goto cleanup;
 	}
-	w = calloc(1, sizeof(*w));
-	if (!w || !(w->buf = malloc(WBUF_SIZE))) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	w->fd = fd;
 	h = w->buf;
 	memset(h, 0, TRACE_HDR_SIZE);
 	memcpy(h, TRACE_MAGIC, TRACE_MAGIC_LEN);
@@ -194,12 +258,62 @@ int trace_writer__open(const char *path, bool force, struct trace_writer **out)
 	*out = w;
 	return 0;
 cleanup:
-	if (w)
-		free(w->buf);
-	free(w);
+	unlink(w->tmp ?: path);
 	close(fd);
-	unlink(path);
+	writer_free(w);
 	return err;
+}
+
+int trace_writer__set_max_size(struct trace_writer *w, __u64 bytes)
+{
+	if (bytes && bytes < TRACE_MAX_SIZE_MIN)
+		return -EINVAL;
+	w->max_size = bytes;
+	return 0;
+}
+
+__u64 trace_writer__bytes(const struct trace_writer *w)
+{
+	return w->written;
+}
+
+int trace_writer__commit(struct trace_writer *w)
+{
+	struct stat st;
+
+	if (w->committed)
+		return 0;
+	if (w->tmp) {
+		/* what --force replaces is still a file, not a link or a directory put there since
+		 * (rename() would replace a link, though never follow it) */
+		if (!lstat(w->path, &st) && !S_ISREG(st.st_mode)) {
+			if (S_ISLNK(st.st_mode))
+				return -ELOOP;
+			return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		}
+		if (rename(w->tmp, w->path))
+			return -errno;
+		free(w->tmp);
+		w->tmp = NULL;
+	}
+	w->committed = true;
+	return 0;
+}
+
+void trace_writer__discard(struct trace_writer *w)
+{
+	const char *name;
+	struct stat mine, there;
+
+	if (!w)
+		return;
+	name = w->tmp ?: w->path;
+	/* only the file this writer made: not one someone put at the name since */
+	if (!fstat(w->fd, &mine) && !lstat(name, &there) && mine.st_dev == there.st_dev &&
+	    mine.st_ino == there.st_ino)
+		unlink(name);
+	close(w->fd);
+	writer_free(w);
 }
 
 int trace_writer__meta(struct trace_writer *w, const struct run_info *info)
@@ -393,7 +507,7 @@ int trace_writer__drops(struct trace_writer *w, const __u64 dropped[MT_DROP_MAX]
 	return rec_commit(w);
 }
 
-int trace_writer__end(struct trace_writer *w, const struct run_info *info)
+static int write_end(struct trace_writer *w, __u64 end_mono_ns, __u32 flags)
 {
 	unsigned char *p;
 	int err;
@@ -401,14 +515,34 @@ int trace_writer__end(struct trace_writer *w, const struct run_info *info)
 	p = rec_begin(w, TR_END, END_LEN, &err);
 	if (!p)
 		return err;
-	p = put64(p, info->end_mono_ns);
-	p = put32(p, info->target_exited ? END_F_TARGET_EXITED : 0);
+	p = put64(p, end_mono_ns);
+	p = put32(p, flags);
 	p = put32(p, 0);
 	p = put64(p, w->events);
 	put64(p, w->stacks);
 	err = rec_commit(w);
 	w->ended = true;
 	return err ?: writer_flush(w);
+}
+
+/*
+ * The next record would take the file past max_size: end the file now, complete, with the
+ * time recording stopped (what it holds ends there, not where the run ends).
+ */
+static int writer_cap(struct trace_writer *w)
+{
+	int err = write_end(w, clock_ns(CLOCK_MONOTONIC), END_F_MAX_SIZE);
+
+	w->capped = true;
+	return err ?: -EFBIG;
+}
+
+int trace_writer__end(struct trace_writer *w, const struct run_info *info)
+{
+	/* --max-size ended the file already */
+	if (w->capped && !w->err)
+		return 0;
+	return write_end(w, info->end_mono_ns, info->target_exited ? END_F_TARGET_EXITED : 0);
 }
 
 int trace_writer__flush(struct trace_writer *w)
@@ -496,17 +630,17 @@ void trace_writer__sink(struct trace_writer *w, struct sink *out)
 
 int trace_writer__close(struct trace_writer *w)
 {
-	int err;
+	int err, e;
 
 	if (!w)
 		return 0;
 	err = writer_flush(w);
+	/* a caller that neither committed nor discarded keeps the trace */
+	e = trace_writer__commit(w);
+	if (!err)
+		err = e;
 	if (close(w->fd) && !err)
 		err = -errno;
-	free(w->buf);
-	free(w->big);
-	free(w->stack_written);
-	free(w);
+	writer_free(w);
 	return err;
 }
-
