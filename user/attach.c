@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -160,23 +161,48 @@ bool attacher__traces_probe(const char *name, bool detail)
 	return false;
 }
 
-/* libbpf needs tracefs for the futex tracepoints; it is not always mounted (nor is it here). */
+#define TRACEFS "/sys/kernel/tracing"
+#define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
+
+/*
+ * libbpf needs tracefs for the futex tracepoints; it is not always mounted (nor is it here).
+ * Looked at with our effective credentials, as libbpf will open it: access() would ask for the
+ * real uid's, which under `setcap` is an ordinary user's, without CAP_DAC_READ_SEARCH.
+ */
 static int ensure_tracefs(void)
 {
-	if (!access("/sys/kernel/tracing/events", F_OK) ||
-	    !access("/sys/kernel/debug/tracing/events", F_OK))
-		return 0;
-	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL)) {
-		int err = -errno;
+	struct stat st;
+	int err;
 
+	if (!stat(TRACEFS "/events", &st))
+		return 0;
+	err = -errno;
+	/* where older systems have it */
+	if (!stat(DEBUGFS_TRACING "/events", &st))
+		return 0;
+	if (err == -EACCES) {
 		fprintf(stderr,
-			"maptrace: tracefs is not mounted and mounting it on /sys/kernel/tracing failed "
-			"(%s); mount it with 'mount -t tracefs nodev /sys/kernel/tracing' or use "
-			"--no-futex\n",
+			"maptrace: cannot read tracefs (" TRACEFS "/events: %s), which the futex "
+			"tracepoints need; grant CAP_DAC_READ_SEARCH (setcap cap_bpf,cap_perfmon,"
+			"cap_dac_read_search+ep maptrace), run as root, or use --no-futex\n",
 			strerror(-err));
 		return err;
 	}
-	return 0;
+	if (!mount("nodev", TRACEFS, "tracefs", 0, NULL))
+		return 0;
+	err = -errno;
+	if (err == -EPERM)
+		fprintf(stderr,
+			"maptrace: tracefs is not mounted, and mounting it needs CAP_SYS_ADMIN; "
+			"mount it once as root ('mount -t tracefs nodev " TRACEFS "'), or use "
+			"--no-futex\n");
+	else
+		fprintf(stderr,
+			"maptrace: tracefs is not mounted and mounting it on " TRACEFS " failed "
+			"(%s); mount it with 'mount -t tracefs nodev " TRACEFS "' or use "
+			"--no-futex\n",
+			strerror(-err));
+	return err;
 }
 
 /* The probes that fire on every operation: the ones --overhead-budget switches on and off. */

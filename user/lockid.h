@@ -22,7 +22,8 @@ struct mt_frame;
 /**
  * lockid__new() - identify data and locks in process @pid, whose files are found below @root
  * (its /proc/PID/root, or "" when it shares ours), whose mappings are read through @maps (NULL:
- * read for each look-up).
+ * read for each look-up).  With a @root, the files @pid maps are opened now, while it lives:
+ * the records of its last waits are often read after it exited, when its root is gone.
  * Return: 0 and *@out, or -ENOMEM.
  */
 int lockid__new(int pid, const char *root, struct proc_maps_cache *maps, struct lockid **out);

@@ -10,4 +10,13 @@
  */
 int preflight__check(void);
 
+/**
+ * preflight__target() - may this process read what it needs of process @pid: its files through
+ * /proc/@pid/root and its memory?  Not when @pid is another user's (or runs with privileges we
+ * lack) and we have no CAP_SYS_PTRACE: then one line names the owner, the reason and the fix.
+ * A @pid that does not exist passes: the inspection says so.
+ * Return: 0 or -EPERM.
+ */
+int preflight__target(int pid);
+
 #endif /* MT_PREFLIGHT_H */

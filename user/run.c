@@ -574,7 +574,7 @@ int run__live(const struct args *a, volatile sig_atomic_t *stop)
 		if (err)
 			break;
 		waiting = false;
-		err = live__one(&l, pid, &exited, &done);
+		err = preflight__target(pid) ?: live__one(&l, pid, &exited, &done);
 		/* without --comm/--exe the run ends with its process; with them it waits again */
 		if (err || !follow || !exited)
 			break;
