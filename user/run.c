@@ -257,7 +257,8 @@ static int live__trace(struct live *l, const struct target *t, struct session *s
 		err = 0;
 		session__check_file(s);
 		now = clock_ns(CLOCK_MONOTONIC);
-		if (!target__alive(t->pid)) {
+		/* by its pidfd: a process that took its PID over is not it */
+		if (!target__running(t)) {
 			s->info.target_exited = true;
 			*exited = true;
 			fprintf(stderr, "maptrace: PID %d exited\n", t->pid);
@@ -355,6 +356,7 @@ static int live__one(struct live *l, int pid, bool *exited, bool *done)
 	struct session s = { .m = model__new() };
 	/* the target's mappings, read once for its inspection, the plan, symbols and locks */
 	struct proc_maps_cache *maps = proc_maps_cache__new();
+	bool inspected = false;
 	int err;
 
 	if (!t || !s.m || !maps) {
@@ -365,6 +367,7 @@ static int live__one(struct live *l, int pid, bool *exited, bool *done)
 	if (needs_events(a))
 		model__keep_events(s.m, true);
 	err = target__inspect(maps, pid, t);
+	inspected = true;
 	if (err == -ESRCH) {
 		fprintf(stderr, "maptrace: cannot trace PID %d: no such process; check the PID "
 				"with ps or pgrep\n",
@@ -419,7 +422,7 @@ out:
 		err = -EIO;
 	}
 	model__free(s.m);
-	if (t)
+	if (inspected)
 		target__release(t);
 	free(t);
 	proc_maps_cache__free(maps);

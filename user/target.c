@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "procfs.h"
 #include "target.h"
@@ -28,6 +30,47 @@ static int read_small_file(const char *path, char *buf, size_t len)
 		return -errno;
 	buf[n] = '\0';
 	return (int)n;
+}
+
+/* The fields of /proc/PID/stat maptrace reads, numbered as in proc(5). */
+struct stat_fields {
+	char state;		       /* 3 */
+	unsigned long long start_time; /* 22: clock ticks since boot */
+};
+
+static int read_stat(int pid, struct stat_fields *f)
+{
+	char path[64], buf[1024], *p, *save;
+	int n, field = 3;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	n = read_small_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return n == -ENOENT ? -ESRCH : n;
+	/* the comm (field 2) may hold spaces and parentheses: the others follow its last ')' */
+	p = strrchr(buf, ')');
+	if (!p)
+		return -EIO;
+	for (p = strtok_r(p + 1, " ", &save); p; p = strtok_r(NULL, " ", &save), field++) {
+		if (field == 3) {
+			f->state = p[0];
+		} else if (field == 22) {
+			f->start_time = strtoull(p, NULL, 10);
+			return 0;
+		}
+	}
+	return -EIO;
+}
+
+/* pidfd_open(2) by its number: glibc has had a wrapper only since 2.36. */
+static int open_pidfd(int pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	errno = ENOSYS;
+	return -1;
+#endif
 }
 
 /*
@@ -66,18 +109,34 @@ void target__release(struct target *t)
 		t->modules[i].sites = NULL;
 	}
 	t->nmodules = 0;
+	if (t->pidfd >= 0)
+		close(t->pidfd);
+	t->pidfd = -1;
 }
 
 bool target__alive(int pid)
 {
-	char path[64], buf[512], *p;
+	struct stat_fields f;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (read_small_file(path, buf, sizeof(buf)) < 0)
-		return false;
-	/* the state follows the last ')' of the comm field; Z and X are gone for good */
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+	/* Z and X are gone for good */
+	return !read_stat(pid, &f) && f.state != 'Z' && f.state != 'X';
+}
+
+bool target__running(const struct target *t)
+{
+	struct pollfd p = { .fd = t->pidfd, .events = POLLIN };
+	struct stat_fields f;
+	int n;
+
+	if (t->pidfd >= 0) {
+		/* readable once the whole process has exited; the PID's next owner has another */
+		n = poll(&p, 1, 0);
+		if (n >= 0)
+			return n == 0;
+	}
+	/* a process that took the PID over started later */
+	return !read_stat(t->pid, &f) && f.state != 'Z' && f.state != 'X' &&
+	       f.start_time == t->start_time;
 }
 
 static void read_identity(struct target *t)
@@ -122,6 +181,7 @@ static void add_module(struct target *t, const struct proc_map *pm)
 
 int target__inspect(struct proc_maps_cache *maps, int pid, struct target *t)
 {
+	struct stat_fields st;
 	struct proc_maps *snap;
 	const struct proc_map *v;
 	size_t n;
@@ -129,6 +189,18 @@ int target__inspect(struct proc_maps_cache *maps, int pid, struct target *t)
 
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
+	/*
+	 * The handle first, then what it names: all read below is of this very process if it
+	 * still runs at the end, whoever takes its PID in between.  Without pidfds (ENOSYS, a
+	 * seccomp filter) the start time identifies it.
+	 */
+	t->pidfd = open_pidfd(pid);
+	if (t->pidfd < 0 && errno == ESRCH)
+		return -ESRCH;
+	err = read_stat(pid, &st);
+	if (err)
+		return err;
+	t->start_time = st.start_time;
 	if (!same_root(pid))
 		snprintf(t->root, sizeof(t->root), "/proc/%d/root", pid);
 	read_identity(t);
@@ -142,27 +214,9 @@ int target__inspect(struct proc_maps_cache *maps, int pid, struct target *t)
 		add_module(t, &v[i]);
 	proc_maps__put(snap);
 	/* no mappings: the process exited, or it is a kernel thread */
-	if (!target__alive(pid))
+	if (!target__running(t))
 		err = -ESRCH;
 	return err;
-}
-
-/* Field 22 of /proc/PID/stat: start time in clock ticks since boot. */
-static unsigned long long start_time(int pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long v = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (read_small_file(path, buf, sizeof(buf)) < 0)
-		return 0;
-	p = strrchr(buf, ')');
-	/* after the comm: state is field 3, starttime field 22 */
-	for (int field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		v = strtoull(p + 1, NULL, 10);
-	return v;
 }
 
 static bool matches(int pid, const char *comm, const char *exe, const char *exe_real)
@@ -196,6 +250,7 @@ int target__find(const char *comm, const char *exe, int *pid)
 	if (!d)
 		return -errno;
 	while ((de = readdir(d))) {
+		struct stat_fields st;
 		int p;
 
 		if (!isdigit((unsigned char)de->d_name[0]))
@@ -203,9 +258,11 @@ int target__find(const char *comm, const char *exe, int *pid)
 		p = atoi(de->d_name);
 		if (p == self || !matches(p, comm, exe, exe_real) || !target__alive(p))
 			continue;
-		if (!best || start_time(p) >= best_start) {
+		if (read_stat(p, &st))
+			continue;
+		if (!best || st.start_time >= best_start) {
 			best = p;
-			best_start = start_time(p);
+			best_start = st.start_time;
 		}
 	}
 	closedir(d);

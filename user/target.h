@@ -21,6 +21,12 @@ struct target_module {
 
 struct target {
 	int pid;
+	/*
+	 * Who @pid is: a pidfd (pidfd_open(2)), readable once the process has exited, whoever
+	 * takes its PID afterwards; -1 where the kernel has none, and then its start time tells.
+	 */
+	int pidfd;
+	unsigned long long start_time; /* field 22 of /proc/PID/stat: clock ticks since boot */
 	char root[64]; /* "/proc/PID/root" when the target has another root than ours, else "" */
 	char comm[64];
 	char cmdline[512];
@@ -31,16 +37,26 @@ struct target {
 };
 
 /**
- * target__inspect() - read what maptrace needs to know about process @pid: its name, command
- * line, and the mapped objects that carry cmap USDT probes.
+ * target__inspect() - read what maptrace needs to know about process @pid: who it is (a pidfd,
+ * its start time), its name, command line, and the mapped objects that carry cmap USDT probes.
  * @maps: the mappings cache to read @pid's mappings through (afresh, for the others to reuse),
  *	or NULL to read them for this call alone; kept in @t->maps.
- * Return: 0, -ESRCH when there is no such process, -EACCES when its mappings cannot be read.
+ *
+ * Whatever succeeds or fails, @t is then one target__release() accepts.
+ * Return: 0; -ESRCH when there is no such process or it exited while read, -EACCES when its
+ * mappings cannot be read.
  */
 int target__inspect(struct proc_maps_cache *maps, int pid, struct target *t);
 
-/** target__release() - free what target__inspect() allocated. */
+/** target__release() - free what target__inspect() allocated and close its pidfd. */
 void target__release(struct target *t);
+
+/**
+ * target__running() - is the process that target__inspect() read still running?  False once
+ * it has exited (a zombie too), also when another process has taken its PID since: the pidfd
+ * knows, or without one the start time.  Cheap enough for every poll of the live loop.
+ */
+bool target__running(const struct target *t);
 
 /**
  * target__find() - the newest live process whose comm is @comm (when not NULL) or whose
@@ -49,7 +65,10 @@ void target__release(struct target *t);
  */
 int target__find(const char *comm, const char *exe, int *pid);
 
-/** target__alive() - does process @pid still exist (and is it not a zombie)? */
+/**
+ * target__alive() - does a process of PID @pid exist (and is it not a zombie)?  By its number
+ * alone: a process that took the PID over counts; target__running() knows better.
+ */
 bool target__alive(int pid);
 
 /** target_module__has_probe() - does the module carry probe @name? */
