@@ -19,7 +19,7 @@ void args__usage(void)
 	       "locks guarding maps are contended, with advice on what to change.\n"
 	       "\n"
 	       "TARGET\n"
-	       "  -p, --pid PID          process to trace\n"
+	       "  -p, --pid PID          process to trace (a thread's id: its process)\n"
 	       "      --comm NAME        trace the process named NAME (its newest), and again\n"
 	       "                         under its new PID whenever it restarts\n"
 	       "      --exe PATH         the same, for the process running the executable PATH\n"

@@ -307,13 +307,43 @@ static int live__trace(struct live *l, const struct target *t, struct session *s
 	return err;
 }
 
-/* The process to trace now: -p, or the newest one matching --comm/--exe (-ESRCH: none yet). */
+/*
+ * -p PID: the process it names.  A thread id stands for its process; a kernel thread has no
+ * user space to trace.
+ */
+static int live__pid(int pid, int *out)
+{
+	struct target_id id;
+	int err = target__identify(pid, &id);
+
+	if (err == -ESRCH) {
+		fprintf(stderr, "maptrace: cannot trace PID %d: no such process; check the PID with "
+				"ps or pgrep\n",
+			pid);
+		return err;
+	}
+	if (err) {
+		fprintf(stderr, "maptrace: cannot read /proc/%d: %s\n", pid, strerror(-err));
+		return err;
+	}
+	if (id.kthread) {
+		fprintf(stderr, "maptrace: cannot trace PID %d (%s): it is a kernel thread, with no "
+				"user space to trace; give -p the PID of a user process\n",
+			pid, id.comm);
+		return -EINVAL;
+	}
+	if (id.tgid != pid)
+		fprintf(stderr, "maptrace: %d is a thread of PID %d; tracing PID %d\n", pid, id.tgid,
+			id.tgid);
+	*out = id.tgid;
+	return 0;
+}
+
+/* The process to trace now: -p's, or the newest one matching --comm/--exe (-ESRCH: none yet). */
 static int live__find(const struct live *l, int *pid)
 {
-	if (l->a->pid) {
-		*pid = l->a->pid;
-		return 0;
-	}
+	if (l->a->pid)
+		return live__pid(l->a->pid, pid);
 	return target__find(l->a->comm, l->a->exe, pid);
 }
 
@@ -368,7 +398,8 @@ static int live__one(struct live *l, int pid, bool *exited, bool *done)
 		model__keep_events(s.m, true);
 	err = target__inspect(maps, pid, t);
 	inspected = true;
-	if (err == -ESRCH) {
+	/* gone since it was found (-EINVAL: its PID names a thread or a kernel thread now) */
+	if (err == -ESRCH || err == -EINVAL) {
 		fprintf(stderr, "maptrace: cannot trace PID %d: no such process; check the PID "
 				"with ps or pgrep\n",
 			pid);

@@ -16,6 +16,7 @@
 #include "usdt.h"
 
 #define PROVIDER "cmap"
+#define PF_KTHREAD 0x00200000 /* include/linux/sched.h: the task is a kernel thread */
 
 static int read_small_file(const char *path, char *buf, size_t len)
 {
@@ -35,6 +36,7 @@ static int read_small_file(const char *path, char *buf, size_t len)
 /* The fields of /proc/PID/stat maptrace reads, numbered as in proc(5). */
 struct stat_fields {
 	char state;		       /* 3 */
+	unsigned long flags;	       /* 9: PF_* */
 	unsigned long long start_time; /* 22: clock ticks since boot */
 };
 
@@ -54,6 +56,8 @@ static int read_stat(int pid, struct stat_fields *f)
 	for (p = strtok_r(p + 1, " ", &save); p; p = strtok_r(NULL, " ", &save), field++) {
 		if (field == 3) {
 			f->state = p[0];
+		} else if (field == 9) {
+			f->flags = strtoul(p, NULL, 10);
 		} else if (field == 22) {
 			f->start_time = strtoull(p, NULL, 10);
 			return 0;
@@ -139,6 +143,31 @@ bool target__running(const struct target *t)
 	       f.start_time == t->start_time;
 }
 
+int target__identify(int pid, struct target_id *id)
+{
+	char path[64], buf[2048], *p;
+	struct stat_fields f;
+	int err, n;
+
+	memset(id, 0, sizeof(*id));
+	err = read_stat(pid, &f);
+	if (err)
+		return err;
+	id->kthread = f.flags & PF_KTHREAD;
+	id->start_time = f.start_time;
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	if (read_small_file(path, id->comm, sizeof(id->comm)) > 0)
+		id->comm[strcspn(id->comm, "\n")] = '\0';
+	/* a thread's id has its /proc directory too (unlisted); its Tgid is the process */
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	n = read_small_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return n == -ENOENT ? -ESRCH : n;
+	p = strstr(buf, "\nTgid:");
+	id->tgid = p ? (int)strtol(p + 6, NULL, 10) : pid;
+	return 0;
+}
+
 static void read_identity(struct target *t)
 {
 	char path[64];
@@ -181,7 +210,7 @@ static void add_module(struct target *t, const struct proc_map *pm)
 
 int target__inspect(struct proc_maps_cache *maps, int pid, struct target *t)
 {
-	struct stat_fields st;
+	struct target_id id;
 	struct proc_maps *snap;
 	const struct proc_map *v;
 	size_t n;
@@ -197,10 +226,12 @@ int target__inspect(struct proc_maps_cache *maps, int pid, struct target *t)
 	t->pidfd = open_pidfd(pid);
 	if (t->pidfd < 0 && errno == ESRCH)
 		return -ESRCH;
-	err = read_stat(pid, &st);
+	err = target__identify(pid, &id);
 	if (err)
 		return err;
-	t->start_time = st.start_time;
+	if (id.kthread || id.tgid != pid)
+		return -EINVAL;
+	t->start_time = id.start_time;
 	if (!same_root(pid))
 		snprintf(t->root, sizeof(t->root), "/proc/%d/root", pid);
 	read_identity(t);
@@ -213,7 +244,7 @@ int target__inspect(struct proc_maps_cache *maps, int pid, struct target *t)
 	for (size_t i = 0; i < n; i++)
 		add_module(t, &v[i]);
 	proc_maps__put(snap);
-	/* no mappings: the process exited, or it is a kernel thread */
+	/* no mappings: the process exited */
 	if (!target__running(t))
 		err = -ESRCH;
 	return err;

@@ -36,6 +36,22 @@ struct target {
 	struct proc_maps_cache *maps;
 };
 
+/* What a PID names, before it is traced. */
+struct target_id {
+	int tgid;		       /* the process: the PID itself, or the process of its thread */
+	bool kthread;		       /* a kernel thread: no user space, nothing to trace */
+	unsigned long long start_time; /* clock ticks since boot */
+	char comm[16];
+};
+
+/**
+ * target__identify() - what @pid names: a process, a thread of one, or a kernel thread.
+ * @pid: a process or thread id, as the user gave it.
+ * @id: receives the process it belongs to, whether it is a kernel thread, its start and name.
+ * Return: 0, or -ESRCH when there is no such process or thread.
+ */
+int target__identify(int pid, struct target_id *id);
+
 /**
  * target__inspect() - read what maptrace needs to know about process @pid: who it is (a pidfd,
  * its start time), its name, command line, and the mapped objects that carry cmap USDT probes.
@@ -43,8 +59,9 @@ struct target {
  *	or NULL to read them for this call alone; kept in @t->maps.
  *
  * Whatever succeeds or fails, @t is then one target__release() accepts.
- * Return: 0; -ESRCH when there is no such process or it exited while read, -EACCES when its
- * mappings cannot be read.
+ * Return: 0; -ESRCH when there is no such process or it exited while read, -EINVAL when @pid
+ * is a kernel thread or a thread but not a process (target__identify() says which), -EACCES
+ * when its mappings cannot be read.
  */
 int target__inspect(struct proc_maps_cache *maps, int pid, struct target *t);
 

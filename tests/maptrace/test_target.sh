@@ -1,10 +1,46 @@
 #!/usr/bin/env bash
 # Which process maptrace traces, and for how long: the PID a target leaves behind and another
-# process takes (needs root).
+# process takes, kernel threads and thread ids given to -p (needs root).
 # timeout: 300
 source "$(dirname "$0")/lib.sh"
 
 PIDREUSE=${PIDREUSE:-.output/tests/progs/pidreuse}
+
+# expect_fail NAME PATTERN CMD...: exits non-zero at once (not a crash, not a hang), with one
+# line on stderr matching PATTERN
+expect_fail() {
+	local name=$1 pattern=$2
+	shift 2
+	timeout 5 "$@" >"$TMP/out" 2>"$TMP/err"
+	local rc=$?
+	check "$name: exit status $rc is a failure, not a crash or hang" \
+		[ "$rc" -ne 0 -a "$rc" -lt 124 ]
+	check "$name: one-line message matching '$pattern': $(head -c 300 "$TMP/err")" \
+		grep -qE -- "$pattern" "$TMP/err"
+	check "$name: exactly one line on stderr" [ "$(wc -l <"$TMP/err")" -eq 1 ]
+}
+
+# --- kernel threads have no user space: refused; a thread id traces its process ------------
+expect_fail "-p 2 (a kernel thread)" \
+	"cannot trace PID 2 \(kthreadd\): it is a kernel thread.*give -p the PID of a user process" \
+	"$MAPTRACE" -p 2
+
+"$MAPLOAD" --variant mutex --threads 3 --duration 5 >/dev/null 2>"$TMP/tid.target.err" &
+tpid=$!
+end=$((SECONDS + 10))
+while [ "$(ls "/proc/$tpid/task" 2>/dev/null | wc -l)" -lt 2 ] && [ $SECONDS -lt $end ]; do
+	sleep 0.02
+done
+tid=$(ls "/proc/$tpid/task" | grep -vx "$tpid" | head -1)
+timeout 20 "$MAPTRACE" -p "$tid" -d 0.5 --json >"$TMP/tid.out" 2>"$TMP/tid.err"
+rc=$?
+check "-p TID: exit 0 ($rc: $(head -c 300 "$TMP/tid.err"))" [ "$rc" -eq 0 ]
+check "-p TID: says $tid is a thread of PID $tpid" \
+	grep -qx "maptrace: $tid is a thread of PID $tpid; tracing PID $tpid" "$TMP/tid.err"
+check "-p TID: traces PID $tpid" grep -q "tracing PID $tpid " "$TMP/tid.err"
+check "-p TID: the report is of PID $tpid" [ "$(jget "$TMP/tid.out" "d['pid']")" = "$tpid" ]
+kill "$tpid" 2>/dev/null
+wait "$tpid" 2>/dev/null
 
 # --- the target exits and its PID is taken at once by another process ----------------------
 # pidreuse runs the second contend under the first one's PID (clone3's set_tid, right after
