@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "args.h"
 #include "report.h"
 
@@ -155,6 +156,43 @@ static int parse_int(const char *what, const char *s, long long lo, long long hi
 	return 0;
 }
 
+/*
+ * --exe PATH must be able to name a process's executable, or maptrace would wait forever.  A
+ * path that does not exist here may exist in a container, whose processes show their own
+ * paths; a bare name that is no file here is a name, not a path.
+ */
+static int check_exe(const char *path)
+{
+	struct stat st;
+
+	if (!*path) {
+		fprintf(stderr, "maptrace: --exe needs the path of an executable, not an empty "
+				"string; e.g. --exe /usr/bin/redis-server\n");
+		return -EINVAL;
+	}
+	if (stat(path, &st)) {
+		if (strchr(path, '/'))
+			return 0;
+		fprintf(stderr, "maptrace: --exe %s: no such file; give the executable's path "
+				"(command -v %s prints it) or use --comm %.15s\n",
+			path, path, path);
+		return -EINVAL;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "maptrace: --exe %s is a directory; give the path of the executable "
+				"in it, e.g. --exe %s%sPROGRAM\n",
+			path, path, path[strlen(path) - 1] == '/' ? "" : "/");
+		return -EINVAL;
+	}
+	if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111)) {
+		fprintf(stderr, "maptrace: --exe %s is not executable, so no process runs it; give "
+				"the path a process runs (ls -l /proc/PID/exe shows it)\n",
+			path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int args__parse(int argc, char **argv, struct args *a)
 {
 	enum { OPT_JSON = 256, OPT_TOP, OPT_NO_STACKS, OPT_NO_FUTEX, OPT_RINGBUF, OPT_FORCE,
@@ -227,6 +265,12 @@ int args__parse(int argc, char **argv, struct args *a)
 			a->format = "json";
 			break;
 		case OPT_COMM:
+			if (!*optarg) {
+				fprintf(stderr, "maptrace: --comm needs a process name, not an empty "
+						"string; e.g. --comm redis-server (pgrep -l lists "
+						"the names)\n");
+				return -EINVAL;
+			}
 			if (strlen(optarg) > 15) {
 				fprintf(stderr, "maptrace: --comm takes a process name of at most 15 "
 						"characters, as /proc/PID/comm holds it; use --exe PATH "
@@ -237,6 +281,8 @@ int args__parse(int argc, char **argv, struct args *a)
 			a->comm = optarg;
 			break;
 		case OPT_EXE:
+			if (check_exe(optarg))
+				return -EINVAL;
 			a->exe = optarg;
 			break;
 		case OPT_LISTEN:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Which process maptrace traces, and for how long: the PID a target leaves behind and another
-# process takes, kernel threads and thread ids given to -p (needs root).
+# process takes, kernel threads and thread ids given to -p, --comm and --exe refused when they
+# cannot name a process (needs root).
 # timeout: 300
 source "$(dirname "$0")/lib.sh"
 
@@ -19,6 +20,19 @@ expect_fail() {
 		grep -qE -- "$pattern" "$TMP/err"
 	check "$name: exactly one line on stderr" [ "$(wc -l <"$TMP/err")" -eq 1 ]
 }
+
+# --- --comm and --exe that can name no process: refused at once, not waited on -------------
+printf '#!/bin/sh\n' >"$TMP/notexec"
+chmod 644 "$TMP/notexec"
+expect_fail "--comm ''" "--comm needs a process name.*e\.g\. --comm" "$MAPTRACE" --comm ''
+expect_fail "--exe ''" "--exe needs the path.*e\.g\. --exe" "$MAPTRACE" --exe ''
+expect_fail "--exe /tmp" "--exe /tmp is a directory.*give the path of the executable" \
+	"$MAPTRACE" --exe /tmp
+expect_fail "--exe a file that is not executable" "$TMP/notexec is not executable.*/proc/PID/exe" \
+	"$MAPTRACE" --exe "$TMP/notexec"
+expect_fail "--exe a bare name that is no file" \
+	"--exe no-such-prog: no such file.*command -v no-such-prog.*--comm no-such-prog" \
+	"$MAPTRACE" --exe no-such-prog
 
 # --- kernel threads have no user space: refused; a thread id traces its process ------------
 expect_fail "-p 2 (a kernel thread)" \
