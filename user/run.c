@@ -188,7 +188,19 @@ struct live {
 	__u64 reports;		 /* live reports printed, for COUNT */
 	struct profile_set *profiles; /* built-in, --profile and --probe */
 	struct probe_plan *plan;      /* the profile probes for the current process */
+	bool looked;		      /* --comm/--exe: looked for the process before */
 };
+
+/* "named NAME" or "running PATH": the processes --comm or --exe stands for, in messages. */
+static const char *live__how(const struct live *l)
+{
+	return l->a->comm ? "named" : "running";
+}
+
+static const char *live__what(const struct live *l)
+{
+	return l->a->comm ?: l->a->exe;
+}
 
 static bool live__out_of_time(const struct live *l, __u64 now)
 {
@@ -339,12 +351,68 @@ static int live__pid(int pid, int *out)
 	return 0;
 }
 
-/* The process to trace now: -p's, or the newest one matching --comm/--exe (-ESRCH: none yet). */
-static int live__find(const struct live *l, int *pid)
+/* When @m started, as local date and time to the hundredth of a second (clock ticks). */
+static void format_start(const struct target_match *m, char *buf, size_t len)
 {
+	time_t sec = (time_t)(m->start_wall_ms / 1000);
+	struct tm tm;
+	size_t n;
+
+	if (!localtime_r(&sec, &tm) || !(n = strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm))) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	snprintf(buf + n, len - n, ".%02u", (unsigned int)(m->start_wall_ms % 1000 / 10));
+}
+
+/*
+ * Several processes match --comm/--exe: the newest is traced, as one just (re)started is the
+ * one to follow; the others are listed, so the choice is seen and -p can make another.
+ */
+static void live__list_matches(const struct live *l, const struct target_list *tl)
+{
+	char when[64];
+
+	fprintf(stderr, "maptrace: %d processes %s %s; tracing the newest, PID %d (give -p PID to "
+			"trace another):\n",
+		tl->n, live__how(l), live__what(l), tl->procs[0].pid);
+	for (int i = tl->n - 1; i >= 0; i--) {
+		format_start(&tl->procs[i], when, sizeof(when));
+		fprintf(stderr, "maptrace: %c PID %-7d started %s  %s\n", i ? ' ' : '*',
+			tl->procs[i].pid, when, tl->procs[i].cmdline);
+	}
+}
+
+/*
+ * The process to trace now: -p's, or the newest one matching --comm/--exe (-ESRCH: none yet;
+ * -EINVAL: only kernel threads have that name, which no wait will change).
+ */
+static int live__find(struct live *l, int *pid)
+{
+	struct target_list tl;
+	bool first = !l->looked;
+	int err;
+
 	if (l->a->pid)
 		return live__pid(l->a->pid, pid);
-	return target__find(l->a->comm, l->a->exe, pid);
+	l->looked = true;
+	err = target__find(l->a->comm, l->a->exe, &tl);
+	if (err) {
+		fprintf(stderr, "maptrace: cannot list the processes in /proc: %s\n", strerror(-err));
+	} else if (!tl.n && tl.kthreads && first) {
+		fprintf(stderr, "maptrace: every process named %s is a kernel thread, with no user "
+				"space to trace; give --comm NAME of a user process\n",
+			l->a->comm);
+		err = -EINVAL;
+	} else if (!tl.n) {
+		err = -ESRCH;
+	} else {
+		if (tl.n > 1)
+			live__list_matches(l, &tl);
+		*pid = tl.procs[0].pid;
+	}
+	target_list__free(&tl);
+	return err;
 }
 
 /* --list: what maptrace finds in the process and would attach. */
@@ -503,8 +571,8 @@ int run__live(const struct args *a, volatile sig_atomic_t *stop)
 		if (err == -ESRCH && follow) {
 			err = 0;
 			if (!waiting)
-				fprintf(stderr, "maptrace: waiting for a process %s %s\n",
-					a->comm ? "named" : "running", a->comm ?: a->exe);
+				fprintf(stderr, "maptrace: waiting for a process %s %s\n", live__how(&l),
+					live__what(&l));
 			waiting = true;
 			if (live__out_of_time(&l, clock_ns(CLOCK_MONOTONIC)))
 				break;

@@ -14,6 +14,7 @@
 #include "procfs.h"
 #include "target.h"
 #include "usdt.h"
+#include "util.h"
 
 #define PROVIDER "cmap"
 #define PF_KTHREAD 0x00200000 /* include/linux/sched.h: the task is a kernel thread */
@@ -168,19 +169,29 @@ int target__identify(int pid, struct target_id *id)
 	return 0;
 }
 
-static void read_identity(struct target *t)
+/* The command line of @pid, its arguments joined by spaces ("" when it has none). */
+static void read_cmdline(int pid, char *buf, size_t len)
 {
 	char path[64];
 	int n;
 
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	n = read_small_file(path, buf, len);
+	if (n < 0)
+		buf[0] = '\0';
+	for (int i = 0; i < n - 1; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+}
+
+static void read_identity(struct target *t)
+{
+	char path[64];
+
 	snprintf(path, sizeof(path), "/proc/%d/comm", t->pid);
 	if (read_small_file(path, t->comm, sizeof(t->comm)) > 0)
 		t->comm[strcspn(t->comm, "\n")] = '\0';
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", t->pid);
-	n = read_small_file(path, t->cmdline, sizeof(t->cmdline));
-	for (int i = 0; i < n - 1; i++)
-		if (!t->cmdline[i])
-			t->cmdline[i] = ' ';
+	read_cmdline(t->pid, t->cmdline, sizeof(t->cmdline));
 }
 
 /* A mapped object with the library's probes becomes a module of the target. */
@@ -270,35 +281,62 @@ static bool matches(int pid, const char *comm, const char *exe, const char *exe_
 	return !strcmp(buf, exe) || (exe_real && !strcmp(buf, exe_real));
 }
 
-int target__find(const char *comm, const char *exe, int *pid)
+/* Newest first: the latest start, then (started in the same tick) the highest PID. */
+static int newest_first(const void *a, const void *b)
+{
+	const struct target_match *x = a, *y = b;
+
+	if (x->start_time != y->start_time)
+		return x->start_time < y->start_time ? 1 : -1;
+	return (x->pid < y->pid) - (x->pid > y->pid);
+}
+
+int target__find(const char *comm, const char *exe, struct target_list *out)
 {
 	char real[PATH_MAX], *exe_real = exe ? realpath(exe, real) : NULL;
-	unsigned long long best_start = 0;
-	int best = 0, self = getpid();
+	/* start times count from boot on CLOCK_BOOTTIME, which goes on in suspend */
+	__u64 boot_ms = (clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME)) / 1000000;
+	long hz = sysconf(_SC_CLK_TCK);
+	int self = getpid(), cap = 0, err = 0;
 	struct dirent *de;
-	DIR *d = opendir("/proc");
+	DIR *d;
 
+	memset(out, 0, sizeof(*out));
+	d = opendir("/proc");
 	if (!d)
 		return -errno;
 	while ((de = readdir(d))) {
-		struct stat_fields st;
+		struct target_match *m;
+		struct target_id id;
 		int p;
 
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		p = atoi(de->d_name);
-		if (p == self || !matches(p, comm, exe, exe_real) || !target__alive(p))
+		if (p == self || !matches(p, comm, exe, exe_real) || !target__alive(p) ||
+		    target__identify(p, &id))
 			continue;
-		if (read_stat(p, &st))
+		if (id.kthread) {
+			out->kthreads++;
 			continue;
-		if (!best || st.start_time >= best_start) {
-			best = p;
-			best_start = st.start_time;
 		}
+		err = GROW(out->procs, out->n, cap, 4);
+		if (err)
+			break;
+		m = &out->procs[out->n++];
+		m->pid = p;
+		m->start_time = id.start_time;
+		m->start_wall_ms = boot_ms + id.start_time * 1000 / (hz > 0 ? hz : 100);
+		read_cmdline(p, m->cmdline, sizeof(m->cmdline));
 	}
 	closedir(d);
-	if (!best)
-		return -ESRCH;
-	*pid = best;
-	return 0;
+	if (out->n > 1)
+		qsort(out->procs, out->n, sizeof(*out->procs), newest_first);
+	return err;
+}
+
+void target_list__free(struct target_list *l)
+{
+	free(l->procs);
+	memset(l, 0, sizeof(*l));
 }

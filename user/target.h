@@ -75,12 +75,31 @@ void target__release(struct target *t);
  */
 bool target__running(const struct target *t);
 
+/* One process target__find() found. */
+struct target_match {
+	int pid;
+	unsigned long long start_time; /* clock ticks since boot, to order them */
+	__u64 start_wall_ms;	       /* when it started, in ms since the epoch */
+	char cmdline[256];	       /* its arguments joined by spaces, maybe cut short */
+};
+
+/* What target__find() found: the user processes newest first, and the kernel threads. */
+struct target_list {
+	struct target_match *procs; /* newest first (the latest start, then the highest PID) */
+	int n;
+	int kthreads; /* kernel threads that matched: never in @procs, they cannot be traced */
+};
+
 /**
- * target__find() - the newest live process whose comm is @comm (when not NULL) or whose
- * executable is @exe (when not NULL), other than maptrace itself.
- * Return: 0 and *@pid, or -ESRCH when there is none.
+ * target__find() - the live processes whose comm is @comm (when not NULL) or whose executable
+ * is @exe (when not NULL), other than maptrace itself, newest first.
+ * @out: receives them; target_list__free() it, also after a failure.
+ * Return: 0 (and maybe none), or a negative errno when /proc cannot be read.
  */
-int target__find(const char *comm, const char *exe, int *pid);
+int target__find(const char *comm, const char *exe, struct target_list *out);
+
+/** target_list__free() - free what target__find() put in @l. */
+void target_list__free(struct target_list *l);
 
 /**
  * target__alive() - does a process of PID @pid exist (and is it not a zombie)?  By its number

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Which process maptrace traces, and for how long: the PID a target leaves behind and another
 # process takes, kernel threads and thread ids given to -p, --comm and --exe refused when they
-# cannot name a process (needs root).
+# cannot name a process, and several matches (needs root).
 # timeout: 300
 source "$(dirname "$0")/lib.sh"
 
@@ -38,6 +38,9 @@ expect_fail "--exe a bare name that is no file" \
 expect_fail "-p 2 (a kernel thread)" \
 	"cannot trace PID 2 \(kthreadd\): it is a kernel thread.*give -p the PID of a user process" \
 	"$MAPTRACE" -p 2
+expect_fail "--comm kthreadd (only a kernel thread has that name)" \
+	"every process named kthreadd is a kernel thread.*--comm NAME of a user process" \
+	"$MAPTRACE" --comm kthreadd
 
 "$MAPLOAD" --variant mutex --threads 3 --duration 5 >/dev/null 2>"$TMP/tid.target.err" &
 tpid=$!
@@ -55,6 +58,36 @@ check "-p TID: traces PID $tpid" grep -q "tracing PID $tpid " "$TMP/tid.err"
 check "-p TID: the report is of PID $tpid" [ "$(jget "$TMP/tid.out" "d['pid']")" = "$tpid" ]
 kill "$tpid" 2>/dev/null
 wait "$tpid" 2>/dev/null
+
+# --- several processes match: each listed, the newest traced --------------------------------
+cp "$(command -v sleep)" "$TMP/mtmulti"
+multi=()
+for i in 1 2 3; do
+	"$TMP/mtmulti" 30 &
+	multi+=($!)
+	# one clock tick (10 ms) or more apart, so "the newest" is one of them
+	sleep 0.05
+done
+for opt in --comm --exe; do
+	[ "$opt" = --comm ] && val=mtmulti word=named || val=$TMP/mtmulti word=running
+	timeout 20 "$MAPTRACE" "$opt" "$val" -d 0.3 -q >"$TMP/multi.out" 2>"$TMP/multi.err"
+	rc=$?
+	check "several matches ($opt): exit 0 ($rc)" [ "$rc" -eq 0 ]
+	check "several matches ($opt): says 3 match and that the newest, ${multi[2]}, is traced" \
+		grep -q "3 processes $word $val; tracing the newest, PID ${multi[2]} (give -p PID" \
+		"$TMP/multi.err"
+	for p in "${multi[@]}"; do
+		check "several matches ($opt): PID $p listed with its start and command line" \
+			grep -qE "^maptrace: [ *] PID $p +started [0-9-]+ [0-9:.]+ +$TMP/mtmulti 30\$" \
+			"$TMP/multi.err"
+	done
+	check "several matches ($opt): the newest is marked and traced" \
+		grep -q "^maptrace: \* PID ${multi[2]} " "$TMP/multi.err"
+	check "several matches ($opt): PID ${multi[2]} traced" \
+		grep -q "tracing PID ${multi[2]} " "$TMP/multi.err"
+done
+kill "${multi[@]}"
+wait "${multi[@]}" 2>/dev/null
 
 # --- the target exits and its PID is taken at once by another process ----------------------
 # pidreuse runs the second contend under the first one's PID (clone3's set_tid, right after
