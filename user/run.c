@@ -189,7 +189,15 @@ struct live {
 	struct profile_set *profiles; /* built-in, --profile and --probe */
 	struct probe_plan *plan;      /* the profile probes for the current process */
 	bool looked;		      /* --comm/--exe: looked for the process before */
+	bool waiting;		      /* --comm/--exe: said that none runs now */
+	bool attached;		      /* the current process is traced (tracer__start() is done) */
 };
+
+/* --comm/--exe: a process is followed across its restarts, not traced once. */
+static bool live__follows(const struct live *l)
+{
+	return l->a->comm || l->a->exe;
+}
 
 /* "named NAME" or "running PATH": the processes --comm or --exe stands for, in messages. */
 static const char *live__how(const struct live *l)
@@ -247,6 +255,7 @@ static int live__trace(struct live *l, const struct target *t, struct session *s
 	err = tracer__start(a, t, l->plan, &s->sink, &tr);
 	if (err)
 		return err;
+	l->attached = true;
 	fprintf(stderr, "maptrace: tracing PID %d (%s)%s; Ctrl-C to stop\n", t->pid, t->comm,
 		s->info.library_found ? "" : ": no map library found, reporting futex waits only");
 	/* scrapers see the new process at once, not a second later */
@@ -454,9 +463,10 @@ static int live__one(struct live *l, int pid, bool *exited, bool *done)
 	struct session s = { .m = model__new() };
 	/* the target's mappings, read once for its inspection, the plan, symbols and locks */
 	struct proc_maps_cache *maps = proc_maps_cache__new();
-	bool inspected = false;
+	bool inspected = false, gone = false;
 	int err;
 
+	l->attached = false;
 	if (!t || !s.m || !maps) {
 		err = -ENOMEM;
 		fprintf(stderr, "maptrace: out of memory\n");
@@ -467,10 +477,12 @@ static int live__one(struct live *l, int pid, bool *exited, bool *done)
 	err = target__inspect(maps, pid, t);
 	inspected = true;
 	/* gone since it was found (-EINVAL: its PID names a thread or a kernel thread now) */
-	if (err == -ESRCH || err == -EINVAL) {
-		fprintf(stderr, "maptrace: cannot trace PID %d: no such process; check the PID "
-				"with ps or pgrep\n",
-			pid);
+	gone = err == -ESRCH || err == -EINVAL;
+	if (gone) {
+		if (!live__follows(l))
+			fprintf(stderr, "maptrace: cannot trace PID %d: no such process; check the "
+					"PID with ps or pgrep\n",
+				pid);
 		goto out;
 	} else if (err) {
 		fprintf(stderr, "maptrace: cannot read the mappings of PID %d: %s\n", pid,
@@ -516,6 +528,19 @@ static int live__one(struct live *l, int pid, bool *exited, bool *done)
 	}
 	err = live__trace(l, t, &s, exited, done);
 out:
+	/*
+	 * A failure before it was traced, and the target is gone: a short run, which --comm and
+	 * --exe wait past.  Once traced, an exit is no failure, and a failure ends the trace.
+	 */
+	gone = gone || (err && inspected && !target__running(t));
+	if (gone && !l->attached && live__follows(l)) {
+		fprintf(stderr, "maptrace: PID %d exited before maptrace had attached; waiting for "
+				"the next process %s %s\n",
+			pid, live__how(l), live__what(l));
+		l->waiting = true;
+		*exited = true;
+		err = 0;
+	}
 	if (trace_writer__close(s.w) && !err) {
 		fprintf(stderr, "maptrace: closing %s failed\n", a->output);
 		err = -EIO;
@@ -535,11 +560,21 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/* How long to wait before looking for the process again: FIND_MS, or what is left of -d. */
+static long live__find_delay_ms(const struct live *l, __u64 now)
+{
+	__u64 end = l->start + l->a->duration_ms * 1000000ULL;
+
+	if (l->a->duration_ms && end > now && end - now < FIND_MS * 1000000ULL)
+		return (long)((end - now) / 1000000) + 1;
+	return FIND_MS;
+}
+
 int run__live(const struct args *a, volatile sig_atomic_t *stop)
 {
 	struct prom_opts po = { .top = a->metrics_top };
 	struct live l = { .a = a, .stop = stop, .start = clock_ns(CLOCK_MONOTONIC) };
-	bool follow = a->comm || a->exe, waiting = false, done = false;
+	bool follow = live__follows(&l), done = false;
 	int err = check_output(a);
 
 	/* profile syntax errors before anything is loaded */
@@ -565,26 +600,28 @@ int run__live(const struct args *a, volatile sig_atomic_t *stop)
 	}
 	while (!*stop && !done) {
 		bool exited = false;
+		__u64 now;
 		int pid;
 
 		err = live__find(&l, &pid);
 		if (err == -ESRCH && follow) {
 			err = 0;
-			if (!waiting)
+			if (!l.waiting)
 				fprintf(stderr, "maptrace: waiting for a process %s %s\n", live__how(&l),
 					live__what(&l));
-			waiting = true;
-			if (live__out_of_time(&l, clock_ns(CLOCK_MONOTONIC)))
+			l.waiting = true;
+			now = clock_ns(CLOCK_MONOTONIC);
+			if (live__out_of_time(&l, now))
 				break;
-			sleep_ms(FIND_MS);
+			sleep_ms(live__find_delay_ms(&l, now));
 			continue;
 		}
 		if (err)
 			break;
-		waiting = false;
+		l.waiting = false;
 		err = live__one(&l, pid, &exited, &done);
 		/* without --comm/--exe the run ends with its process; with them it waits again */
-		if (err || !follow || !exited)
+		if (err || !follow || !exited || live__out_of_time(&l, clock_ns(CLOCK_MONOTONIC)))
 			break;
 	}
 out:

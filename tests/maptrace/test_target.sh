@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Which process maptrace traces, and for how long: the PID a target leaves behind and another
 # process takes, kernel threads and thread ids given to -p, --comm and --exe refused when they
-# cannot name a process, and several matches (needs root).
+# cannot name a process, several matches, and runs too short to attach to (needs root).
 # timeout: 300
 source "$(dirname "$0")/lib.sh"
 
+SHORTRUN=${SHORTRUN:-.output/tests/progs/shortrun}
 PIDREUSE=${PIDREUSE:-.output/tests/progs/pidreuse}
 
 # expect_fail NAME PATTERN CMD...: exits non-zero at once (not a crash, not a hang), with one
@@ -19,6 +20,15 @@ expect_fail() {
 	check "$name: one-line message matching '$pattern': $(head -c 300 "$TMP/err")" \
 		grep -qE -- "$pattern" "$TMP/err"
 	check "$name: exactly one line on stderr" [ "$(wc -l <"$TMP/err")" -eq 1 ]
+}
+
+# wait_stopped PID: until the process has stopped itself (state T), up to 10 s
+wait_stopped() {
+	local end=$((SECONDS + 10))
+	until [ "$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)" = T ]; do
+		[ $SECONDS -ge $end ] && return 1
+		sleep 0.01
+	done
 }
 
 # --- --comm and --exe that can name no process: refused at once, not waited on -------------
@@ -88,6 +98,50 @@ for opt in --comm --exe; do
 done
 kill "${multi[@]}"
 wait "${multi[@]}" 2>/dev/null
+
+# --- short runs: three runs of 30 ms; maptrace keeps following until the duration ------------
+# The first run stops itself before it exits and is held until maptrace traces it; the next two
+# exit as soon as maptrace opens their executable (a copy of their own), so they end while it
+# attaches.
+cp "$SHORTRUN" "$TMP/mtshort"
+for run in 2 3; do
+	mkdir "$TMP/run$run"
+	cp "$SHORTRUN" "$TMP/run$run/mtshort"
+done
+start_ns=$(date +%s%N)
+# its exit status and when it ended, whatever the runs still do then
+(
+	timeout 20 "$MAPTRACE" --comm mtshort -d 3 -q >"$TMP/short.out" 2>"$TMP/short.err"
+	echo "$? $(date +%s%N)" >"$TMP/short.rc"
+) &
+mt=$!
+wait_for "$TMP/short.err" "waiting for a process named mtshort" 10
+"$TMP/mtshort" 30 --stop 2>"$TMP/short.1.err" &
+runs=($!)
+wait_for "$TMP/short.err" "tracing PID ${runs[0]} " 10 || echo "# run 1 not traced"
+wait_stopped "${runs[0]}" || echo "# run 1 did not stop"
+kill -CONT "${runs[0]}"
+wait "${runs[0]}"
+for run in 2 3; do
+	"$TMP/run$run/mtshort" 30 --until-open 2>"$TMP/short.$run.err" &
+	runs+=($!)
+	wait $!
+done
+wait "$mt"
+read -r rc end_ns <"$TMP/short.rc"
+took=$(((end_ns - start_ns) / 1000000))
+echo "# $(tr '\n' '|' <"$TMP/short.err")"
+check "short runs: maptrace exit 0 ($rc)" [ "$rc" -eq 0 ]
+check "short runs: maptrace ran for its duration, 3 s (took $took ms)" \
+	[ "$took" -ge 3000 -a "$took" -lt 8000 ]
+check "short runs: the first run (PID ${runs[0]}) was traced" \
+	grep -q "tracing PID ${runs[0]} " "$TMP/short.err"
+check "short runs: its exit was noticed" grep -qx "maptrace: PID ${runs[0]} exited" "$TMP/short.err"
+for i in 1 2; do
+	check "short runs: run $((i + 1)), PID ${runs[i]}, ended while maptrace attached; it waits again" \
+		grep -qx "maptrace: PID ${runs[i]} exited before maptrace had attached; waiting for the next process named mtshort" \
+		"$TMP/short.err"
+done
 
 # --- the target exits and its PID is taken at once by another process ----------------------
 # pidreuse runs the second contend under the first one's PID (clone3's set_tid, right after
