@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "args.h"
 #include "report.h"
 #include "trace_file.h"
@@ -23,9 +24,11 @@ void args__usage(void)
 	       "locks guarding maps are contended, with advice on what to change.\n"
 	       "\n"
 	       "TARGET\n"
-	       "  -p, --pid PID          process to trace\n"
-	       "      --comm NAME        trace the process named NAME (its newest), and again\n"
-	       "                         under its new PID whenever it restarts\n"
+	       "  -p, --pid PID          process to trace (a thread's id: its process)\n"
+	       "      --comm NAME        trace the process named NAME, and again under its new\n"
+	       "                         PID whenever it restarts; of several, the newest (the\n"
+	       "                         others are listed); a run that ends before maptrace\n"
+	       "                         attached is waited past\n"
 	       "      --exe PATH         the same, for the process running the executable PATH\n"
 	       "\n"
 	       "TIMING\n"
@@ -196,6 +199,43 @@ static int parse_size(const char *what, const char *s, __u64 *out)
 	return 0;
 }
 
+/*
+ * --exe PATH must be able to name a process's executable, or maptrace would wait forever.  A
+ * path that does not exist here may exist in a container, whose processes show their own
+ * paths; a bare name that is no file here is a name, not a path.
+ */
+static int check_exe(const char *path)
+{
+	struct stat st;
+
+	if (!*path) {
+		fprintf(stderr, "maptrace: --exe needs the path of an executable, not an empty "
+				"string; e.g. --exe /usr/bin/redis-server\n");
+		return -EINVAL;
+	}
+	if (stat(path, &st)) {
+		if (strchr(path, '/'))
+			return 0;
+		fprintf(stderr, "maptrace: --exe %s: no such file; give the executable's path "
+				"(command -v %s prints it) or use --comm %.15s\n",
+			path, path, path);
+		return -EINVAL;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "maptrace: --exe %s is a directory; give the path of the executable "
+				"in it, e.g. --exe %s%sPROGRAM\n",
+			path, path, path[strlen(path) - 1] == '/' ? "" : "/");
+		return -EINVAL;
+	}
+	if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111)) {
+		fprintf(stderr, "maptrace: --exe %s is not executable, so no process runs it; give "
+				"the path a process runs (ls -l /proc/PID/exe shows it)\n",
+			path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int args__parse(int argc, char **argv, struct args *a)
 {
 	enum { OPT_JSON = 256, OPT_TOP, OPT_NO_STACKS, OPT_NO_FUTEX, OPT_RINGBUF, OPT_FORCE,
@@ -271,6 +311,12 @@ int args__parse(int argc, char **argv, struct args *a)
 			a->format = "json";
 			break;
 		case OPT_COMM:
+			if (!*optarg) {
+				fprintf(stderr, "maptrace: --comm needs a process name, not an empty "
+						"string; e.g. --comm redis-server (pgrep -l lists "
+						"the names)\n");
+				return -EINVAL;
+			}
 			if (strlen(optarg) > 15) {
 				fprintf(stderr, "maptrace: --comm takes a process name of at most 15 "
 						"characters, as /proc/PID/comm holds it; use --exe PATH "
@@ -281,6 +327,8 @@ int args__parse(int argc, char **argv, struct args *a)
 			a->comm = optarg;
 			break;
 		case OPT_EXE:
+			if (check_exe(optarg))
+				return -EINVAL;
 			a->exe = optarg;
 			break;
 		case OPT_LISTEN:

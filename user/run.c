@@ -279,7 +279,27 @@ struct live {
 	__u64 reports;		 /* live reports printed, for COUNT */
 	struct profile_set *profiles; /* built-in, --profile and --probe */
 	struct probe_plan *plan;      /* the profile probes for the current process */
+	bool looked;		      /* --comm/--exe: looked for the process before */
+	bool waiting;		      /* --comm/--exe: said that none runs now */
+	bool attached;		      /* the current process is traced (tracer__start() is done) */
 };
+
+/* --comm/--exe: a process is followed across its restarts, not traced once. */
+static bool live__follows(const struct live *l)
+{
+	return l->a->comm || l->a->exe;
+}
+
+/* "named NAME" or "running PATH": the processes --comm or --exe stands for, in messages. */
+static const char *live__how(const struct live *l)
+{
+	return l->a->comm ? "named" : "running";
+}
+
+static const char *live__what(const struct live *l)
+{
+	return l->a->comm ?: l->a->exe;
+}
 
 static bool live__out_of_time(const struct live *l, __u64 now)
 {
@@ -326,6 +346,7 @@ static int live__trace(struct live *l, const struct target *t, struct session *s
 	err = tracer__start(a, t, l->plan, &s->sink, &tr);
 	if (err)
 		return err;
+	l->attached = true;
 	fprintf(stderr, "maptrace: tracing PID %d (%s)%s; Ctrl-C to stop\n", t->pid, t->comm,
 		s->info.library_found ? "" : ": no map library found, reporting futex waits only");
 	/* scrapers see the new process at once, not a second later */
@@ -349,7 +370,8 @@ static int live__trace(struct live *l, const struct target *t, struct session *s
 		err = 0;
 		session__check_file(s);
 		now = clock_ns(CLOCK_MONOTONIC);
-		if (!target__alive(t->pid)) {
+		/* by its pidfd: a process that took its PID over is not it */
+		if (!target__running(t)) {
 			s->info.target_exited = true;
 			*exited = true;
 			fprintf(stderr, "maptrace: PID %d exited\n", t->pid);
@@ -398,14 +420,100 @@ static int live__trace(struct live *l, const struct target *t, struct session *s
 	return err;
 }
 
-/* The process to trace now: -p, or the newest one matching --comm/--exe (-ESRCH: none yet). */
-static int live__find(const struct live *l, int *pid)
+/*
+ * -p PID: the process it names.  A thread id stands for its process; a kernel thread has no
+ * user space to trace.
+ */
+static int live__pid(int pid, int *out)
 {
-	if (l->a->pid) {
-		*pid = l->a->pid;
-		return 0;
+	struct target_id id;
+	int err = target__identify(pid, &id);
+
+	if (err == -ESRCH) {
+		fprintf(stderr, "maptrace: cannot trace PID %d: no such process; check the PID with "
+				"ps or pgrep\n",
+			pid);
+		return err;
 	}
-	return target__find(l->a->comm, l->a->exe, pid);
+	if (err) {
+		fprintf(stderr, "maptrace: cannot read /proc/%d: %s\n", pid, strerror(-err));
+		return err;
+	}
+	if (id.kthread) {
+		fprintf(stderr, "maptrace: cannot trace PID %d (%s): it is a kernel thread, with no "
+				"user space to trace; give -p the PID of a user process\n",
+			pid, id.comm);
+		return -EINVAL;
+	}
+	if (id.tgid != pid)
+		fprintf(stderr, "maptrace: %d is a thread of PID %d; tracing PID %d\n", pid, id.tgid,
+			id.tgid);
+	*out = id.tgid;
+	return 0;
+}
+
+/* When @m started, as local date and time to the hundredth of a second (clock ticks). */
+static void format_start(const struct target_match *m, char *buf, size_t len)
+{
+	time_t sec = (time_t)(m->start_wall_ms / 1000);
+	struct tm tm;
+	size_t n;
+
+	if (!localtime_r(&sec, &tm) || !(n = strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm))) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	snprintf(buf + n, len - n, ".%02u", (unsigned int)(m->start_wall_ms % 1000 / 10));
+}
+
+/*
+ * Several processes match --comm/--exe: the newest is traced, as one just (re)started is the
+ * one to follow; the others are listed, so the choice is seen and -p can make another.
+ */
+static void live__list_matches(const struct live *l, const struct target_list *tl)
+{
+	char when[64];
+
+	fprintf(stderr, "maptrace: %d processes %s %s; tracing the newest, PID %d (give -p PID to "
+			"trace another):\n",
+		tl->n, live__how(l), live__what(l), tl->procs[0].pid);
+	for (int i = tl->n - 1; i >= 0; i--) {
+		format_start(&tl->procs[i], when, sizeof(when));
+		fprintf(stderr, "maptrace: %c PID %-7d started %s  %s\n", i ? ' ' : '*',
+			tl->procs[i].pid, when, tl->procs[i].cmdline);
+	}
+}
+
+/*
+ * The process to trace now: -p's, or the newest one matching --comm/--exe (-ESRCH: none yet;
+ * -EINVAL: only kernel threads have that name, which no wait will change).
+ */
+static int live__find(struct live *l, int *pid)
+{
+	struct target_list tl;
+	bool first = !l->looked;
+	int err;
+
+	if (l->a->pid)
+		return live__pid(l->a->pid, pid);
+	l->looked = true;
+	err = target__find(l->a->comm, l->a->exe, &tl);
+	if (err) {
+		fprintf(stderr, "maptrace: cannot list the processes in /proc: %s\n", strerror(-err));
+	} else if (!tl.n && tl.kthreads && first) {
+		fprintf(stderr, "maptrace: every process named %s is a kernel thread, with no user "
+				"space to trace; give --comm NAME of a user process\n",
+			l->a->comm);
+		err = -EINVAL;
+	} else if (!tl.n) {
+		err = -ESRCH;
+	} else {
+		if (tl.n > 1)
+			live__list_matches(l, &tl);
+		*pid = tl.procs[0].pid;
+	}
+	target_list__free(&tl);
+	return err;
 }
 
 /* --list: what maptrace finds in the process and would attach. */
@@ -449,8 +557,10 @@ static int live__one(struct live *l, int pid, bool *exited, bool *done)
 	struct session s = { .m = model__new(), .path = a->output, .max_size = a->max_size };
 	/* the target's mappings, read once for its inspection, the plan, symbols and locks */
 	struct proc_maps_cache *maps = proc_maps_cache__new();
+	bool inspected = false, gone = false;
 	int err;
 
+	l->attached = false;
 	if (!t || !s.m || !maps) {
 		err = -ENOMEM;
 		fprintf(stderr, "maptrace: out of memory\n");
@@ -459,10 +569,14 @@ static int live__one(struct live *l, int pid, bool *exited, bool *done)
 	if (needs_events(a))
 		model__keep_events(s.m, true);
 	err = target__inspect(maps, pid, t);
-	if (err == -ESRCH) {
-		fprintf(stderr, "maptrace: cannot trace PID %d: no such process; check the PID "
-				"with ps or pgrep\n",
-			pid);
+	inspected = true;
+	/* gone since it was found (-EINVAL: its PID names a thread or a kernel thread now) */
+	gone = err == -ESRCH || err == -EINVAL;
+	if (gone) {
+		if (!live__follows(l))
+			fprintf(stderr, "maptrace: cannot trace PID %d: no such process; check the "
+					"PID with ps or pgrep\n",
+				pid);
 		goto out;
 	} else if (err) {
 		fprintf(stderr, "maptrace: cannot read the mappings of PID %d: %s\n", pid,
@@ -508,12 +622,25 @@ static int live__one(struct live *l, int pid, bool *exited, bool *done)
 	}
 	err = live__trace(l, t, &s, exited, done);
 out:
+	/*
+	 * A failure before it was traced, and the target is gone: a short run, which --comm and
+	 * --exe wait past.  Once traced, an exit is no failure, and a failure ends the trace.
+	 */
+	gone = gone || (err && inspected && !target__running(t));
+	if (gone && !l->attached && live__follows(l)) {
+		fprintf(stderr, "maptrace: PID %d exited before maptrace had attached; waiting for "
+				"the next process %s %s\n",
+			pid, live__how(l), live__what(l));
+		l->waiting = true;
+		*exited = true;
+		err = 0;
+	}
 	session__end_file(&s);
 	/* an incomplete trace file fails the run, once the summary is out */
 	if (!err)
 		err = s.file_err;
 	model__free(s.m);
-	if (t)
+	if (inspected)
 		target__release(t);
 	free(t);
 	proc_maps_cache__free(maps);
@@ -527,11 +654,21 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
+/* How long to wait before looking for the process again: FIND_MS, or what is left of -d. */
+static long live__find_delay_ms(const struct live *l, __u64 now)
+{
+	__u64 end = l->start + l->a->duration_ms * 1000000ULL;
+
+	if (l->a->duration_ms && end > now && end - now < FIND_MS * 1000000ULL)
+		return (long)((end - now) / 1000000) + 1;
+	return FIND_MS;
+}
+
 int run__live(const struct args *a, volatile sig_atomic_t *stop)
 {
 	struct prom_opts po = { .top = a->metrics_top };
 	struct live l = { .a = a, .stop = stop, .start = clock_ns(CLOCK_MONOTONIC) };
-	bool follow = a->comm || a->exe, waiting = false, done = false;
+	bool follow = live__follows(&l), done = false;
 	int err = check_output(a);
 
 	/* profile syntax errors before anything is loaded */
@@ -557,26 +694,28 @@ int run__live(const struct args *a, volatile sig_atomic_t *stop)
 	}
 	while (!*stop && !done) {
 		bool exited = false;
+		__u64 now;
 		int pid;
 
 		err = live__find(&l, &pid);
 		if (err == -ESRCH && follow) {
 			err = 0;
-			if (!waiting)
-				fprintf(stderr, "maptrace: waiting for a process %s %s\n",
-					a->comm ? "named" : "running", a->comm ?: a->exe);
-			waiting = true;
-			if (live__out_of_time(&l, clock_ns(CLOCK_MONOTONIC)))
+			if (!l.waiting)
+				fprintf(stderr, "maptrace: waiting for a process %s %s\n", live__how(&l),
+					live__what(&l));
+			l.waiting = true;
+			now = clock_ns(CLOCK_MONOTONIC);
+			if (live__out_of_time(&l, now))
 				break;
-			sleep_ms(FIND_MS);
+			sleep_ms(live__find_delay_ms(&l, now));
 			continue;
 		}
 		if (err)
 			break;
-		waiting = false;
+		l.waiting = false;
 		err = preflight__target(pid) ?: live__one(&l, pid, &exited, &done);
 		/* without --comm/--exe the run ends with its process; with them it waits again */
-		if (err || !follow || !exited)
+		if (err || !follow || !exited || live__out_of_time(&l, clock_ns(CLOCK_MONOTONIC)))
 			break;
 	}
 out:

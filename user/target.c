@@ -4,16 +4,20 @@
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "procfs.h"
 #include "target.h"
 #include "usdt.h"
+#include "util.h"
 
 #define PROVIDER "cmap"
+#define PF_KTHREAD 0x00200000 /* include/linux/sched.h: the task is a kernel thread */
 
 static int read_small_file(const char *path, char *buf, size_t len)
 {
@@ -28,6 +32,50 @@ static int read_small_file(const char *path, char *buf, size_t len)
 		return -errno;
 	buf[n] = '\0';
 	return (int)n;
+}
+
+/* The fields of /proc/PID/stat maptrace reads, numbered as in proc(5). */
+struct stat_fields {
+	char state;		       /* 3 */
+	unsigned long flags;	       /* 9: PF_* */
+	unsigned long long start_time; /* 22: clock ticks since boot */
+};
+
+static int read_stat(int pid, struct stat_fields *f)
+{
+	char path[64], buf[1024], *p, *save;
+	int n, field = 3;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	n = read_small_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return n == -ENOENT ? -ESRCH : n;
+	/* the comm (field 2) may hold spaces and parentheses: the others follow its last ')' */
+	p = strrchr(buf, ')');
+	if (!p)
+		return -EIO;
+	for (p = strtok_r(p + 1, " ", &save); p; p = strtok_r(NULL, " ", &save), field++) {
+		if (field == 3) {
+			f->state = p[0];
+		} else if (field == 9) {
+			f->flags = strtoul(p, NULL, 10);
+		} else if (field == 22) {
+			f->start_time = strtoull(p, NULL, 10);
+			return 0;
+		}
+	}
+	return -EIO;
+}
+
+/* pidfd_open(2) by its number: glibc has had a wrapper only since 2.36. */
+static int open_pidfd(int pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	errno = ENOSYS;
+	return -1;
+#endif
 }
 
 /*
@@ -66,33 +114,84 @@ void target__release(struct target *t)
 		t->modules[i].sites = NULL;
 	}
 	t->nmodules = 0;
+	if (t->pidfd >= 0)
+		close(t->pidfd);
+	t->pidfd = -1;
 }
 
 bool target__alive(int pid)
 {
-	char path[64], buf[512], *p;
+	struct stat_fields f;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (read_small_file(path, buf, sizeof(buf)) < 0)
-		return false;
-	/* the state follows the last ')' of the comm field; Z and X are gone for good */
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+	/* Z and X are gone for good */
+	return !read_stat(pid, &f) && f.state != 'Z' && f.state != 'X';
+}
+
+bool target__running(const struct target *t)
+{
+	struct pollfd p = { .fd = t->pidfd, .events = POLLIN };
+	struct stat_fields f;
+	int n;
+
+	if (t->pidfd >= 0) {
+		/* readable once the whole process has exited; the PID's next owner has another */
+		n = poll(&p, 1, 0);
+		if (n >= 0)
+			return n == 0;
+	}
+	/* a process that took the PID over started later */
+	return !read_stat(t->pid, &f) && f.state != 'Z' && f.state != 'X' &&
+	       f.start_time == t->start_time;
+}
+
+int target__identify(int pid, struct target_id *id)
+{
+	char path[64], buf[2048], *p;
+	struct stat_fields f;
+	int err, n;
+
+	memset(id, 0, sizeof(*id));
+	err = read_stat(pid, &f);
+	if (err)
+		return err;
+	id->kthread = f.flags & PF_KTHREAD;
+	id->start_time = f.start_time;
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	if (read_small_file(path, id->comm, sizeof(id->comm)) > 0)
+		id->comm[strcspn(id->comm, "\n")] = '\0';
+	/* a thread's id has its /proc directory too (unlisted); its Tgid is the process */
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	n = read_small_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return n == -ENOENT ? -ESRCH : n;
+	p = strstr(buf, "\nTgid:");
+	id->tgid = p ? (int)strtol(p + 6, NULL, 10) : pid;
+	return 0;
+}
+
+/* The command line of @pid, its arguments joined by spaces ("" when it has none). */
+static void read_cmdline(int pid, char *buf, size_t len)
+{
+	char path[64];
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	n = read_small_file(path, buf, len);
+	if (n < 0)
+		buf[0] = '\0';
+	for (int i = 0; i < n - 1; i++)
+		if (!buf[i])
+			buf[i] = ' ';
 }
 
 static void read_identity(struct target *t)
 {
 	char path[64];
-	int n;
 
 	snprintf(path, sizeof(path), "/proc/%d/comm", t->pid);
 	if (read_small_file(path, t->comm, sizeof(t->comm)) > 0)
 		t->comm[strcspn(t->comm, "\n")] = '\0';
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", t->pid);
-	n = read_small_file(path, t->cmdline, sizeof(t->cmdline));
-	for (int i = 0; i < n - 1; i++)
-		if (!t->cmdline[i])
-			t->cmdline[i] = ' ';
+	read_cmdline(t->pid, t->cmdline, sizeof(t->cmdline));
 }
 
 /* A mapped object with the library's probes becomes a module of the target. */
@@ -122,6 +221,7 @@ static void add_module(struct target *t, const struct proc_map *pm)
 
 int target__inspect(struct proc_maps_cache *maps, int pid, struct target *t)
 {
+	struct target_id id;
 	struct proc_maps *snap;
 	const struct proc_map *v;
 	size_t n;
@@ -129,6 +229,20 @@ int target__inspect(struct proc_maps_cache *maps, int pid, struct target *t)
 
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
+	/*
+	 * The handle first, then what it names: all read below is of this very process if it
+	 * still runs at the end, whoever takes its PID in between.  Without pidfds (ENOSYS, a
+	 * seccomp filter) the start time identifies it.
+	 */
+	t->pidfd = open_pidfd(pid);
+	if (t->pidfd < 0 && errno == ESRCH)
+		return -ESRCH;
+	err = target__identify(pid, &id);
+	if (err)
+		return err;
+	if (id.kthread || id.tgid != pid)
+		return -EINVAL;
+	t->start_time = id.start_time;
 	if (!same_root(pid))
 		snprintf(t->root, sizeof(t->root), "/proc/%d/root", pid);
 	read_identity(t);
@@ -141,28 +255,10 @@ int target__inspect(struct proc_maps_cache *maps, int pid, struct target *t)
 	for (size_t i = 0; i < n; i++)
 		add_module(t, &v[i]);
 	proc_maps__put(snap);
-	/* no mappings: the process exited, or it is a kernel thread */
-	if (!target__alive(pid))
+	/* no mappings: the process exited */
+	if (!target__running(t))
 		err = -ESRCH;
 	return err;
-}
-
-/* Field 22 of /proc/PID/stat: start time in clock ticks since boot. */
-static unsigned long long start_time(int pid)
-{
-	char path[64], buf[1024], *p;
-	unsigned long long v = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (read_small_file(path, buf, sizeof(buf)) < 0)
-		return 0;
-	p = strrchr(buf, ')');
-	/* after the comm: state is field 3, starttime field 22 */
-	for (int field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		v = strtoull(p + 1, NULL, 10);
-	return v;
 }
 
 static bool matches(int pid, const char *comm, const char *exe, const char *exe_real)
@@ -185,32 +281,62 @@ static bool matches(int pid, const char *comm, const char *exe, const char *exe_
 	return !strcmp(buf, exe) || (exe_real && !strcmp(buf, exe_real));
 }
 
-int target__find(const char *comm, const char *exe, int *pid)
+/* Newest first: the latest start, then (started in the same tick) the highest PID. */
+static int newest_first(const void *a, const void *b)
+{
+	const struct target_match *x = a, *y = b;
+
+	if (x->start_time != y->start_time)
+		return x->start_time < y->start_time ? 1 : -1;
+	return (x->pid < y->pid) - (x->pid > y->pid);
+}
+
+int target__find(const char *comm, const char *exe, struct target_list *out)
 {
 	char real[PATH_MAX], *exe_real = exe ? realpath(exe, real) : NULL;
-	unsigned long long best_start = 0;
-	int best = 0, self = getpid();
+	/* start times count from boot on CLOCK_BOOTTIME, which goes on in suspend */
+	__u64 boot_ms = (clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME)) / 1000000;
+	long hz = sysconf(_SC_CLK_TCK);
+	int self = getpid(), cap = 0, err = 0;
 	struct dirent *de;
-	DIR *d = opendir("/proc");
+	DIR *d;
 
+	memset(out, 0, sizeof(*out));
+	d = opendir("/proc");
 	if (!d)
 		return -errno;
 	while ((de = readdir(d))) {
+		struct target_match *m;
+		struct target_id id;
 		int p;
 
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		p = atoi(de->d_name);
-		if (p == self || !matches(p, comm, exe, exe_real) || !target__alive(p))
+		if (p == self || !matches(p, comm, exe, exe_real) || !target__alive(p) ||
+		    target__identify(p, &id))
 			continue;
-		if (!best || start_time(p) >= best_start) {
-			best = p;
-			best_start = start_time(p);
+		if (id.kthread) {
+			out->kthreads++;
+			continue;
 		}
+		err = GROW(out->procs, out->n, cap, 4);
+		if (err)
+			break;
+		m = &out->procs[out->n++];
+		m->pid = p;
+		m->start_time = id.start_time;
+		m->start_wall_ms = boot_ms + id.start_time * 1000 / (hz > 0 ? hz : 100);
+		read_cmdline(p, m->cmdline, sizeof(m->cmdline));
 	}
 	closedir(d);
-	if (!best)
-		return -ESRCH;
-	*pid = best;
-	return 0;
+	if (out->n > 1)
+		qsort(out->procs, out->n, sizeof(*out->procs), newest_first);
+	return err;
+}
+
+void target_list__free(struct target_list *l)
+{
+	free(l->procs);
+	memset(l, 0, sizeof(*l));
 }
