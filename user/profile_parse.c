@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "profile_int.h"
+#include "readfile.h"
 #include "util.h"
 
 /*
@@ -666,6 +667,13 @@ static int parse_text(struct profile_set *ps, const char *text, const char *orig
 	if (err == -EINVAL)
 		fprintf(stderr, "maptrace: %s line %d: %s%s%s%s\n", origin, lineno, why,
 			bad[0] ? " (at '" : "", bad, bad[0] ? "')" : "");
+	if (!err && !p) {
+		fprintf(stderr,
+			"maptrace: --profile %s: only comments and blank lines; a profile starts "
+			"with 'profile NAME' (docs/profiles.md)\n",
+			origin);
+		err = -EINVAL;
+	}
 	free(copy);
 	return err;
 }
@@ -723,34 +731,35 @@ static int parse_probe_opt(struct profile_set *ps, const char *opt)
 	return err;
 }
 
-static int read_file(const char *path, char **out)
+/* The text of --profile @path: a regular file of at most PROFILE_MAX_BYTES, not empty. */
+static int read_profile(const char *path, char **out)
 {
-	FILE *f = fopen(path, "re");
-	size_t len = 0, cap = 4096;
-	char *buf;
+	char why[160];
+	size_t len;
+	int err = readfile__all(path, PROFILE_MAX_BYTES, out, &len, why, sizeof(why));
 
-	if (!f) {
-		int err = -errno;
-
-		fprintf(stderr, "maptrace: --profile %s: %s\n", path, strerror(-err));
-		return err;
+	switch (err) {
+	case 0:
+	case -ENOMEM: /* said once, by the caller */
+		break;
+	case -EISDIR:
+	case -EINVAL:
+	case -ENODATA:
+		fprintf(stderr,
+			"maptrace: --profile %s: %s; give a profile file (docs/profiles.md)\n",
+			path, why);
+		break;
+	case -EFBIG:
+		fprintf(stderr,
+			"maptrace: --profile %s: %s; a profile file is at most %d MiB "
+			"(docs/profiles.md)\n",
+			path, why, PROFILE_MAX_BYTES >> 20);
+		break;
+	default:
+		fprintf(stderr, "maptrace: --profile %s: %s\n", path, why);
+		break;
 	}
-	buf = malloc(cap);
-	while (buf) {
-		size_t n = fread(buf + len, 1, cap - len - 1, f);
-
-		len += n;
-		if (len < cap - 1)
-			break;
-		cap *= 2;
-		buf = realloc(buf, cap);
-	}
-	fclose(f);
-	if (!buf)
-		return -ENOMEM;
-	buf[len] = '\0';
-	*out = buf;
-	return 0;
+	return err;
 }
 
 int profile_set__new(const char *const *files, int nfiles, const char *const *probes, int nprobes,
@@ -769,7 +778,7 @@ int profile_set__new(const char *const *files, int nfiles, const char *const *pr
 	for (int i = 0; !err && i < nfiles; i++) {
 		char *text = NULL;
 
-		err = read_file(files[i], &text);
+		err = read_profile(files[i], &text);
 		if (!err) {
 			err = parse_text(ps, text, files[i]);
 			free(text);
@@ -777,6 +786,8 @@ int profile_set__new(const char *const *files, int nfiles, const char *const *pr
 	}
 	for (int i = 0; !err && i < nprobes; i++)
 		err = parse_probe_opt(ps, probes[i]);
+	if (err == -ENOMEM)
+		fprintf(stderr, "maptrace: out of memory reading the probe profiles\n");
 	if (err) {
 		profile_set__free(ps);
 		return err;
