@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the two halves of the profile code share and nobody else needs: a parsed profile.
+ * What the parts of the profile code share and nobody else needs: a parsed profile.
  * profile_parse.c fills struct profile_set from profile text; profile_plan.c reads it to match
- * a process's objects and asks pprobe__spec() to turn each probe into a spec once the library's
- * version (and so its field set) is known.
+ * a process's objects and asks pprobe__spec() (profile_spec.c) to turn each probe into a spec
+ * once the library's version (and so its field set) is known.
  */
 #ifndef MT_PROFILE_INT_H
 #define MT_PROFILE_INT_H
@@ -66,6 +66,12 @@ struct profile_set {
 	int n;
 	char libraries[MAX_PROFILES * 65];
 };
+
+/**
+ * field__parse() - a field of the map struct, "u32@16", "s64@40" or "log2:s8@50", into *@src.
+ * Return: 0 or -EINVAL.
+ */
+int field__parse(const char *s, struct mt_src *src);
 
 /**
  * pprobe__spec() - turn probe @pp's key=value list into *@sp, with the field names of @fs
