@@ -149,11 +149,11 @@ static int parse_fields(struct profile *p, char **w, int n, const char **why)
 	memset(fs, 0, sizeof(*fs));
 	snprintf(fs->glob, sizeof(fs->glob), "%s", w[1]);
 	for (int i = 2; i < n; i++) {
-		char *eq = strchr(w[i], '=');
+		char *eq = strchr(w[i], '='), scratch[PROFILE_WHY_LEN];
 		struct field *f = &fs->fields[fs->n];
 
 		if (!eq || eq == w[i] || (size_t)(eq - w[i]) >= sizeof(f->name) ||
-		    field__parse(eq + 1, &f->src)) {
+		    field__parse(eq + 1, &f->src, scratch, sizeof(scratch))) {
 			*why = "a field is NAME=TYPE@OFFSET, TYPE one of u8 s8 u16 s16 u32 s32 u64 "
 			       "s64, optionally log2:TYPE";
 			return -EINVAL;
@@ -205,26 +205,22 @@ static int parse_probe(struct profile *p, char **w, int n, int lineno, const cha
 	return 0;
 }
 
-/* A probe's arguments must at least parse with inline fields; names are checked per module. */
-static int check_probe_syntax(const struct profile *p, const struct pprobe *pp, const char **why,
-			      char *bad, size_t badlen)
+/*
+ * A probe's arguments must at least parse with inline fields; names are checked per module.
+ * Return: 0, or -EINVAL with @why saying what is wrong and where.
+ */
+static int check_probe_syntax(const struct profile *p, const struct pprobe *pp, char *why,
+			      size_t whylen)
 {
 	struct mt_probe_spec sp;
 	int err = -ENOENT;
 
 	/* field names resolve against any of the profile's field sets */
 	for (int i = 0; i < p->nfsets && err == -ENOENT; i++)
-		err = pprobe__spec(pp, &p->fsets[i], &sp, bad, badlen);
+		err = pprobe__spec(pp, &p->fsets[i], &sp, why, whylen);
 	if (err == -ENOENT && !p->nfsets)
-		err = pprobe__spec(pp, NULL, &sp, bad, badlen);
-	if (err == -ENOENT) {
-		*why = "names a field no 'fields' line defines (arguments are arg0..arg5)";
-		err = -EINVAL;
-	} else if (err)
-		*why = "bad KEY=VALUE (keys: map size new_size count pos ok when lock mode name; "
-		       "values: argN ret const:N TYPE@OFFSET FIELD, a|b for size and new_size; "
-		       "ok=ret==N; when=(A+1)*17>=B*16|A<B&B>8)";
-	return err;
+		err = pprobe__spec(pp, NULL, &sp, why, whylen);
+	return err == -ENOENT ? -EINVAL : err;
 }
 
 /* Parse profile text; @origin names it in messages. */
@@ -233,7 +229,7 @@ static int parse_text(struct profile_set *ps, const char *text, const char *orig
 	char *copy = strdup(text), *save = NULL, *line;
 	struct profile *p = NULL;
 	const char *why = NULL;
-	char bad[160] = "";
+	char msg[PROFILE_WHY_LEN];
 	int lineno = 0, err = 0;
 
 	if (!copy)
@@ -309,9 +305,11 @@ static int parse_text(struct profile_set *ps, const char *text, const char *orig
 			err = parse_fields(p, w, n, &why);
 		} else if (!strcmp(w[0], "probe")) {
 			err = parse_probe(p, w, n, lineno, &why);
-			if (!err)
-				err = check_probe_syntax(p, &p->probes[p->nprobes - 1], &why, bad,
-							 sizeof(bad));
+			if (!err) {
+				why = msg;
+				err = check_probe_syntax(p, &p->probes[p->nprobes - 1], msg,
+							 sizeof(msg));
+			}
 		} else {
 			why = "unknown directive; directives: profile object require version "
 			      "fields probe";
@@ -323,8 +321,7 @@ static int parse_text(struct profile_set *ps, const char *text, const char *orig
 		err = -EINVAL;
 	}
 	if (err == -EINVAL)
-		fprintf(stderr, "maptrace: %s line %d: %s%s%s%s\n", origin, lineno, why,
-			bad[0] ? " (at '" : "", bad, bad[0] ? "')" : "");
+		fprintf(stderr, "maptrace: %s line %d: %s\n", origin, lineno, why);
 	if (!err && !p) {
 		fprintf(stderr,
 			"maptrace: --profile %s: only comments and blank lines; a profile starts "
@@ -342,22 +339,44 @@ static int parse_text(struct profile_set *ps, const char *text, const char *orig
  */
 static int parse_probe_opt(struct profile_set *ps, const char *opt)
 {
-	char buf[768], *f[4] = {}, *save = NULL, line[900];
+	char buf[768], *f[4] = {NULL}, line[900], msg[PROFILE_WHY_LEN], *w[MAX_FIELDS + 4];
+	const char *why = NULL;
 	struct profile *p;
-	const char *why;
-	char bad[160] = "";
-	int n = 0, role, err;
+	int n = 1, nw, role, err;
 
 	snprintf(buf, sizeof(buf), "%s", opt);
-	for (char *t = strtok_r(buf, ":", &save); t && n < 4;
-	     t = n < 3 ? strtok_r(NULL, ":", &save) : strtok_r(NULL, "", &save))
-		f[n++] = t;
+	/* empty fields count: "insert::sym" has no object, not the object "sym" */
+	f[0] = buf;
+	for (char *c = buf; n < 4 && (c = strchr(c, ':')); n++) {
+		*c++ = '\0';
+		f[n] = c; /* the last, KEY=VALUE,..., keeps its own ':' (log2:s8@50) */
+	}
+	if (strlen(opt) >= sizeof(buf)) {
+		fprintf(stderr, "maptrace: --probe '%.40s...': longer than %zu characters\n", opt,
+			sizeof(buf) - 1);
+		return -EINVAL;
+	}
 	role = n >= 3 ? role_parse(f[0]) : -1;
-	if (n < 3 || role < 0) {
+	if (n < 3) {
 		fprintf(stderr,
 			"maptrace: --probe '%s': want ROLE:OBJECT:SYMBOL[:KEY=VALUE,...], e.g. "
 			"grow:libfoo.so:foo_resize:map=arg0,new_size=arg1 (see docs/profiles.md)\n",
 			opt);
+		return -EINVAL;
+	}
+	if (role < 0) {
+		fprintf(stderr,
+			"maptrace: --probe '%s': unknown role '%s'; roles: insert delete lookup "
+			"create destroy resize (grow) grow_begin grow_end rehash_step lock\n",
+			opt, f[0]);
+		return -EINVAL;
+	}
+	if (!f[1][0] || !f[2][0]) {
+		fprintf(stderr,
+			"maptrace: --probe '%s': the %s is empty; write ROLE:OBJECT:SYMBOL, e.g. "
+			"%s:%s:%s%s%s\n",
+			opt, f[1][0] ? "symbol" : "object", f[0], f[1][0] ? f[1] : "libfoo.so",
+			f[2][0] ? f[2] : "foo_insert", f[3] ? ":" : "", f[3] ? f[3] : "");
 		return -EINVAL;
 	}
 	p = find_profile(ps, f[1]);
@@ -375,17 +394,14 @@ static int parse_probe_opt(struct profile_set *ps, const char *opt)
 		snprintf(p->objects[p->nobjects++], NAME_LEN, "%s", f[1]);
 	}
 	snprintf(line, sizeof(line), "probe %s %s %s", f[0], f[2], f[3] ? f[3] : "");
-	{
-		char *w[MAX_FIELDS + 4];
-		int nw = words(line, w, MAX_FIELDS + 4);
-
-		err = nw < 0 ? -EINVAL : parse_probe(p, w, nw, 0, &why);
+	nw = words(line, w, MAX_FIELDS + 4);
+	err = nw < 0 ? -EINVAL : parse_probe(p, w, nw, 0, &why);
+	if (!err) {
+		why = msg;
+		err = check_probe_syntax(p, &p->probes[p->nprobes - 1], msg, sizeof(msg));
 	}
-	if (!err)
-		err = check_probe_syntax(p, &p->probes[p->nprobes - 1], &why, bad, sizeof(bad));
 	if (err)
-		fprintf(stderr, "maptrace: --probe '%s': %s%s%s%s\n", opt, why ? why : "invalid",
-			bad[0] ? " (at '" : "", bad, bad[0] ? "')" : "");
+		fprintf(stderr, "maptrace: --probe '%s': %s\n", opt, why ? why : "invalid");
 	return err;
 }
 

@@ -209,6 +209,51 @@ int main(void)
 		}
 	}
 
+	/* --probe refusals name the real problem, in one line */
+	{
+		static const struct {
+			const char *probe, *want;
+		} cases[] = {
+			{"insert::cmap_put:map=arg0",
+			 "--probe 'insert::cmap_put:map=arg0': the object is empty; write "
+			 "ROLE:OBJECT:SYMBOL, e.g. insert:libfoo.so:cmap_put:map=arg0"},
+			{"insert:libfoo.so::map=arg0",
+			 "the symbol is empty; write ROLE:OBJECT:SYMBOL"},
+			{"insert:libfoo.so:foo:map=arg0,size=u64@0,when=arg1>99999999999999999999",
+			 "at 'when=arg1>99999999999999999999': 99999999999999999999 is out of "
+			 "range (a constant is -2147483647..2147483647)"},
+			/* the number is wrong whatever 'size' turns out to be */
+			{"insert:libfoo.so:foo:map=arg0,size=u64@0,when=size>99999999999999999999",
+			 "99999999999999999999 is out of range"},
+			{"insert:libfoo.so:foo:map=arg0,size=u64@0,when=(arg1+70000)*2>arg2",
+			 "70000 is out of range (an addend is 0..65535)"},
+			{"insert:libfoo.so:foo:map=arg0,map=arg1",
+			 "at 'map=arg1': map= given twice"},
+			{"grow:libfoo.so:foo:map=arg0,size=u64@0,new_size=arg1,old_size=u64@8",
+			 "old_size= given twice (first as size=)"},
+			{"lock:libfoo.so:foo:lock=arg0,mode=read,mode=write", "mode= given twice"},
+			{"grow:libfoo.so:foo:map=arg9,new_size=arg1",
+			 "at 'map=arg9': arg9 is not an argument: they are arg0..arg5"},
+			{"insert:libfoo.so:foo:map=arg0,size=nosuchfield",
+			 "nosuchfield names a field no 'fields' line defines"},
+			{"insert:libfoo.so:foo:map=arg0,size=f64@0", "'f64' is not a type"},
+			{"explode:libfoo.so:foo:map=arg0", "unknown role 'explode'"},
+			{"grow:libfoo.so:foo:map=arg0", "resize needs new_size="},
+			{"insert:libfoo.so:foo:size=u64@0", "insert needs map="},
+		};
+		char msg[2048];
+
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			const char *probes[] = {cases[i].probe};
+
+			err = parse_msg(NULL, 0, probes, 1, msg, sizeof(msg));
+			if (!check(err == -EINVAL && one_line(msg, cases[i].want),
+				   "--probe '%s': %d, '%.*s'", cases[i].probe, err,
+				   (int)strcspn(msg, "\n"), msg))
+				diag("want one line saying '%s'", cases[i].want);
+		}
+	}
+
 	/* --profile: only a regular file of 1 byte to PROFILE_MAX_BYTES, never waited on */
 	{
 		char fifo[300], empty[300], comments[300], big[300], full[300], msg[2048];
