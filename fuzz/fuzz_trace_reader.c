@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* backends that draw timelines read the event log: keep it so they are fuzzed too */
 	model__keep_events(m, true);
 	model__sink(m, &sink);
-	if (!trace_reader__load(path, &sink, &st) && !report__build(m, true, 0, &r)) {
+	if (!trace_reader__load(path, &sink, NULL, &st) && !report__build(m, true, 0, &r)) {
 		for (int i = 0; (b = report_backend__get(i)); i++)
 			b->emit(devnull, r, &o);
 	}

@@ -44,6 +44,6 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	err = a.report_file ? run__report(&a) : run__live(&a, &stop_signal);
+	err = a.report_file ? run__report(&a, &stop_signal) : run__live(&a, &stop_signal);
 	return err ? 1 : 0;
 }

@@ -28,10 +28,16 @@ struct target;
 
 /* --- parsing (profile_parse.c) --- */
 
+/* The largest --profile file: a profile is a few dozen lines. */
+#define PROFILE_MAX_BYTES (1 << 20)
+
 /**
  * profile_set__new() - the built-in profiles plus those of @files (--profile) and @probes
- * (--probe), parsed.  On a syntax error prints one line naming the file (or option), the line
- * and the fix.  Return: 0 and *@out, -EINVAL, -ENOENT for a missing file, -ENOMEM.
+ * (--probe), parsed.  A file must be a regular file of 1 to PROFILE_MAX_BYTES bytes: a FIFO,
+ * a device or a /proc file is refused before anything waits on it or reads it.  On any error
+ * prints one line naming the file (or option), the line and the fix.
+ * Return: 0 and *@out; -EINVAL (a syntax error, or not a regular file), -EISDIR, -ENODATA (an
+ * empty file), -EFBIG (a file too large), -ENOENT and the like (cannot open), -ENOMEM.
  */
 int profile_set__new(const char *const *files, int nfiles, const char *const *probes, int nprobes,
 		     struct profile_set **out);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the two halves of the profile code share and nobody else needs: a parsed profile.
+ * What the parts of the profile code share and nobody else needs: a parsed profile.
  * profile_parse.c fills struct profile_set from profile text; profile_plan.c reads it to match
- * a process's objects and asks pprobe__spec() to turn each probe into a spec once the library's
- * version (and so its field set) is known.
+ * a process's objects and asks pprobe__spec() (profile_spec.c) to turn each probe into a spec
+ * once the library's version (and so its field set) is known.
  */
 #ifndef MT_PROFILE_INT_H
 #define MT_PROFILE_INT_H
@@ -18,6 +18,8 @@
 #define MAX_FIELDS 16
 #define MAX_PROBES 48
 #define NAME_LEN 128
+#define ARGS_LEN 512	    /* a probe's KEY=VALUE list */
+#define PROFILE_WHY_LEN 768 /* a refusal of a probe, with the KEY=VALUE it is about */
 
 enum version_kind {
 	VERSION_NONE,	  /* no version check: only inline fields (TYPE@OFF) may be used */
@@ -41,7 +43,7 @@ struct fieldset {
 struct pprobe {
 	int role;
 	char sym[NAME_LEN];
-	char args[512]; /* key=value ..., resolved per module (field names depend on the version) */
+	char args[ARGS_LEN]; /* key=value ..., resolved per module (field names vary by version) */
 	int line;
 };
 
@@ -68,12 +70,24 @@ struct profile_set {
 };
 
 /**
+ * field__parse() - a field of the map struct, "u32@16", "s64@40" or "log2:s8@50", into *@src.
+ * @why: receives, on error, what is wrong ("'f64' is not a type; types: ...").
+ * @whylen: room in @why.
+ * Return: 0 or -EINVAL.
+ */
+int field__parse(const char *s, struct mt_src *src, char *why, size_t whylen);
+
+/**
  * pprobe__spec() - turn probe @pp's key=value list into *@sp, with the field names of @fs
- * (NULL when the version is unknown).  @bad names the failing key on error.
- * Return: 0, -EINVAL (syntax, or a key the role needs is missing), -ENOENT (a field name @fs
- * does not define).
+ * (NULL when the version is unknown).
+ * @why: receives, on error, what is wrong and where: "at 'map=arg9': arg9 is not an argument:
+ *	they are arg0..arg5", "at 'map=arg1': map= given twice", "resize needs new_size=".
+ * @whylen: room in @why.
+ *
+ * Return: 0, -EINVAL (a mistake: syntax, a number out of range, a key given twice, a key the
+ * role needs missing), -ENOENT (no mistake, but a field name @fs does not define).
  */
 int pprobe__spec(const struct pprobe *pp, const struct fieldset *fs, struct mt_probe_spec *sp,
-		 char *bad, size_t badlen);
+		 char *why, size_t whylen);
 
 #endif /* MT_PROFILE_INT_H */

@@ -98,7 +98,7 @@ static int check_output(const struct args *a)
 }
 
 /* maptrace report FILE: the same summary, from a trace file. */
-int run__report(const struct args *a)
+int run__report(const struct args *a, volatile sig_atomic_t *stop)
 {
 	struct trace_read_status st = { 0 };
 	struct model *m = model__new();
@@ -113,7 +113,7 @@ int run__report(const struct args *a)
 		goto out;
 	if (needs_events(a))
 		model__keep_events(m, true);
-	err = trace_reader__load(a->report_file, &sink, &st);
+	err = trace_reader__load(a->report_file, &sink, stop, &st);
 	if (err) {
 		fprintf(stderr, "maptrace: cannot read %s: %s\n", a->report_file, st.why);
 		goto out;

@@ -15,7 +15,10 @@
  */
 int run__live(const struct args *a, volatile sig_atomic_t *stop);
 
-/** run__report() - maptrace report FILE.  Return: 0, -EIO for a damaged file, or -errno. */
-int run__report(const struct args *a);
+/**
+ * run__report() - maptrace report FILE; reading a large file stops when *@stop becomes non-zero.
+ * Return: 0, -EIO for a damaged file, -EINTR when stopped, or -errno (a message was printed).
+ */
+int run__report(const struct args *a, volatile sig_atomic_t *stop);
 
 #endif /* MT_RUN_H */

@@ -12,6 +12,7 @@
 #ifndef MT_TRACE_FILE_H
 #define MT_TRACE_FILE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
@@ -172,6 +173,11 @@ struct trace_read_status {
  * trace_reader__load() - replay the trace file @path into @sink (normally a fresh model's:
  * model__sink(); call model__keep_events() first if the backend needs events).  Every
  * ring-buffer record is decoded (mt_event_decode()) before it reaches the sink.
+ * @stop: when *@stop becomes non-zero (the number of the signal that arrived, as run__live()'s),
+ *	reading stops at the next record; may be NULL.
+ *
+ * Only a regular file is read, and no further than the size it had when opened: a FIFO, a
+ * device or a /proc file is refused before any read could wait on it or never end.
  *
  * A file that ends early or is corrupt from some record on is read up to its last whole,
  * valid record: the sink then got that prefix, @st->complete is false, @st->truncated tells an
@@ -182,11 +188,13 @@ struct trace_read_status {
  * @st->why never repeats @path: print it as "maptrace: FILE: why".
  *
  * Return: 0 when the file could be read, possibly partially; or, with @st->why saying it in
- * words and @sink not called: -ENOENT and the like (cannot open), -EISDIR, -ENODATA
- * (zero-length file, or it ends inside its header), -EINVAL (not a maptrace trace: bad magic,
- * corrupt header), -EPROTO (a newer format version or record ABI, or written on a machine of
- * the other byte order); or -ENOMEM, after which the sink may have part of the file.
+ * words and @sink not called: -ENOENT and the like (cannot open), -EISDIR (a directory),
+ * -EINVAL (not a regular file, a /proc file, or not a maptrace trace: bad magic, corrupt
+ * header), -ENODATA (zero-length file, or it ends inside its header), -EPROTO (a newer format
+ * version or record ABI, or written on a machine of the other byte order); or, with @st->why
+ * set and the sink possibly holding part of the file: -EINTR (*@stop became non-zero), -ENOMEM.
  */
-int trace_reader__load(const char *path, const struct sink *sink, struct trace_read_status *st);
+int trace_reader__load(const char *path, const struct sink *sink, volatile sig_atomic_t *stop,
+		       struct trace_read_status *st);
 
 #endif /* MT_TRACE_FILE_H */

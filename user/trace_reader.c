@@ -3,13 +3,16 @@
  * Trace file reader: maptrace report FILE.  The format is trace_format.h, documented in
  * docs/trace-format.md.  Every ring-buffer record is decoded by mt_event_decode(), as live.
  */
+#define _GNU_SOURCE /* sigabbrev_np() */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 #include "mt_event.h"
+#include "readfile.h"
 #include "sink.h"
 #include "trace_file.h"
 #include "trace_format.h"
@@ -19,6 +22,7 @@
 
 struct reader {
 	FILE *f;
+	__u64 size; /* the file's size when opened: a file that grows is read no further */
 	const struct sink *sink;
 	struct run_info info; /* from the META and END records */
 	struct trace_read_status *st;
@@ -46,7 +50,11 @@ __attribute__((format(printf, 2, 3))) static void say(struct trace_read_status *
 
 static size_t read_some(struct reader *r, void *buf, size_t n)
 {
-	size_t k = n ? fread(buf, 1, n, r->f) : 0;
+	size_t k;
+
+	if (n > r->size - r->st->bytes)
+		n = (size_t)(r->size - r->st->bytes);
+	k = n ? fread(buf, 1, n, r->f) : 0;
 
 	r->st->bytes += k;
 	return k;
@@ -571,25 +579,40 @@ static int read_record(struct reader *r, bool *end)
 	return 0;
 }
 
-int trace_reader__load(const char *path, const struct sink *sink, struct trace_read_status *st)
+/* "interrupted by SIGINT at byte N of M": how far a read the user gave up on had come. */
+static void say_interrupted(struct reader *r, int sig)
+{
+	const char *name = sig > 0 ? sigabbrev_np(sig) : NULL;
+
+	say(r->st, "interrupted by %s%s at byte %llu of %llu", name ? "SIG" : "",
+	    name ? name : "a signal", (unsigned long long)r->off, (unsigned long long)r->size);
+}
+
+int trace_reader__load(const char *path, const struct sink *sink, volatile sig_atomic_t *stop,
+		       struct trace_read_status *st)
 {
 	struct reader r = {.sink = sink, .st = st};
 	struct run_info *info = &r.info;
+	char why[sizeof(st->why)];
 	bool end = false;
-	struct stat sb;
-	int err;
+	int fd, err;
 
 	memset(st, 0, sizeof(*st));
-	r.f = fopen(path, "rbe");
+	fd = readfile__open(path, &r.size, why, sizeof(why));
+	if (fd == -EISDIR || fd == -EINVAL) {
+		say(st, "%s; give a trace file written by maptrace -o FILE", why);
+		return fd;
+	}
+	if (fd < 0) {
+		say(st, "cannot open: %s", why);
+		return fd;
+	}
+	r.f = fdopen(fd, "rb");
 	if (!r.f) {
 		err = -errno;
 		say(st, "cannot open: %s", strerror(-err));
+		close(fd);
 		return err;
-	}
-	if (!fstat(fileno(r.f), &sb) && S_ISDIR(sb.st_mode)) {
-		say(st, "is a directory, not a trace file");
-		err = -EISDIR;
-		goto cleanup;
 	}
 	r.ev = malloc(0x10000); /* a ring-buffer record's size is a __u16 */
 	if (!r.ev) {
@@ -599,9 +622,17 @@ int trace_reader__load(const char *path, const struct sink *sink, struct trace_r
 	err = read_header(&r);
 	if (err)
 		goto cleanup;
-	do {
+	/* a report of a huge file that the user gave up on ends at the next record */
+	while (!end) {
+		if (stop && *stop) {
+			say_interrupted(&r, *stop);
+			err = -EINTR;
+			goto cleanup;
+		}
 		err = read_record(&r, &end);
-	} while (!err && !end);
+		if (err)
+			break;
+	}
 	if (err < 0) {
 		say(st, "out of memory reading the record at byte %llu", (unsigned long long)r.off);
 		goto cleanup;

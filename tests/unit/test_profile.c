@@ -7,6 +7,7 @@
 /* timeout: 60 */
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include "profile.h"
 #include "target.h"
 #include "../tap.h"
@@ -24,6 +25,40 @@ static struct profile_set *parse(const char *const *files, int nfiles, const cha
 
 	*err = profile_set__new(files, nfiles, probes, nprobes, &ps);
 	return ps;
+}
+
+/*
+ * profile_set__new() with stderr caught: the set is freed, the message it printed left in @msg.
+ * Return: its error.
+ */
+static int parse_msg(const char *const *files, int nfiles, const char *const *probes, int nprobes,
+		     char *msg, size_t len)
+{
+	FILE *tmp = tmpfile();
+	int saved = dup(2), err;
+	size_t n;
+
+	if (!tmp || saved < 0)
+		abort();
+	fflush(stderr);
+	dup2(fileno(tmp), 2);
+	profile_set__free(parse(files, nfiles, probes, nprobes, &err));
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	rewind(tmp);
+	n = fread(msg, 1, len - 1, tmp);
+	msg[n] = '\0';
+	fclose(tmp);
+	return err;
+}
+
+/* One line ending in a newline, holding @want. */
+static bool one_line(const char *msg, const char *want)
+{
+	const char *nl = strchr(msg, '\n');
+
+	return strstr(msg, want) && nl && !nl[1];
 }
 
 static void write_file(const char *path, const char *text)
@@ -172,6 +207,104 @@ int main(void)
 			check(err == -ENOENT, "--profile of a missing file: %d", err);
 			profile_set__free(ps);
 		}
+	}
+
+	/* --probe refusals name the real problem, in one line */
+	{
+		static const struct {
+			const char *probe, *want;
+		} cases[] = {
+			{"insert::cmap_put:map=arg0",
+			 "--probe 'insert::cmap_put:map=arg0': the object is empty; write "
+			 "ROLE:OBJECT:SYMBOL, e.g. insert:libfoo.so:cmap_put:map=arg0"},
+			{"insert:libfoo.so::map=arg0",
+			 "the symbol is empty; write ROLE:OBJECT:SYMBOL"},
+			{"insert:libfoo.so:foo:map=arg0,size=u64@0,when=arg1>99999999999999999999",
+			 "at 'when=arg1>99999999999999999999': 99999999999999999999 is out of "
+			 "range (a constant is -2147483647..2147483647)"},
+			/* the number is wrong whatever 'size' turns out to be */
+			{"insert:libfoo.so:foo:map=arg0,size=u64@0,when=size>99999999999999999999",
+			 "99999999999999999999 is out of range"},
+			{"insert:libfoo.so:foo:map=arg0,size=u64@0,when=(arg1+70000)*2>arg2",
+			 "70000 is out of range (an addend is 0..65535)"},
+			{"insert:libfoo.so:foo:map=arg0,map=arg1",
+			 "at 'map=arg1': map= given twice"},
+			{"grow:libfoo.so:foo:map=arg0,size=u64@0,new_size=arg1,old_size=u64@8",
+			 "old_size= given twice (first as size=)"},
+			{"lock:libfoo.so:foo:lock=arg0,mode=read,mode=write", "mode= given twice"},
+			{"grow:libfoo.so:foo:map=arg9,new_size=arg1",
+			 "at 'map=arg9': arg9 is not an argument: they are arg0..arg5"},
+			{"insert:libfoo.so:foo:map=arg0,size=nosuchfield",
+			 "nosuchfield names a field no 'fields' line defines"},
+			{"insert:libfoo.so:foo:map=arg0,size=f64@0", "'f64' is not a type"},
+			{"explode:libfoo.so:foo:map=arg0", "unknown role 'explode'"},
+			{"grow:libfoo.so:foo:map=arg0", "resize needs new_size="},
+			{"insert:libfoo.so:foo:size=u64@0", "insert needs map="},
+		};
+		char msg[2048];
+
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			const char *probes[] = {cases[i].probe};
+
+			err = parse_msg(NULL, 0, probes, 1, msg, sizeof(msg));
+			if (!check(err == -EINVAL && one_line(msg, cases[i].want),
+				   "--probe '%s': %d, '%.*s'", cases[i].probe, err,
+				   (int)strcspn(msg, "\n"), msg))
+				diag("want one line saying '%s'", cases[i].want);
+		}
+	}
+
+	/* --profile: only a regular file of 1 byte to PROFILE_MAX_BYTES, never waited on */
+	{
+		char fifo[300], empty[300], comments[300], big[300], full[300], msg[2048];
+		const char *profile = "profile a\nobject a\nprobe insert a_put map=arg0\n";
+		static char text[PROFILE_MAX_BYTES + 2];
+		const struct {
+			const char *path, *want;
+			int err;
+		} cases[] = {
+			{fifo, "not a regular file (a FIFO); give a profile file", -EINVAL},
+			{dir, "not a regular file (a directory); give a profile file", -EISDIR},
+			{"/dev/zero", "not a regular file (a character device)", -EINVAL},
+			{"/proc/self/mem", "a /proc file, made by the kernel as it is read",
+			 -EINVAL},
+			{empty, "empty (0 bytes); give a profile file", -ENODATA},
+			{comments,
+			 "only comments and blank lines; a profile starts with 'profile NAME'",
+			 -EINVAL},
+			{big, "too large (1048577 bytes); a profile file is at most 1 MiB", -EFBIG},
+			{full, "", 0},
+		};
+
+		snprintf(fifo, sizeof(fifo), "%s/fifo.profile", dir);
+		snprintf(empty, sizeof(empty), "%s/empty.profile", dir);
+		snprintf(comments, sizeof(comments), "%s/comments.profile", dir);
+		snprintf(big, sizeof(big), "%s/big.profile", dir);
+		snprintf(full, sizeof(full), "%s/full.profile", dir);
+		if (mkfifo(fifo, 0600))
+			return 1;
+		write_file(empty, "");
+		write_file(comments, "# a profile, one day\n\n   \n");
+		/* a valid profile padded with a comment to the limit, and to one byte more */
+		memset(text, '#', PROFILE_MAX_BYTES + 1);
+		memcpy(text, profile, strlen(profile));
+		text[PROFILE_MAX_BYTES - 1] = '\n';
+		text[PROFILE_MAX_BYTES] = '\0';
+		write_file(full, text);
+		text[PROFILE_MAX_BYTES] = '#';
+		write_file(big, text);
+		/* a parser that waits on the FIFO is killed by the alarm: a failure, not a hang */
+		alarm(20);
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			const char *files[] = {cases[i].path};
+
+			err = parse_msg(files, 1, NULL, 0, msg, sizeof(msg));
+			check(err == cases[i].err &&
+				      (cases[i].err ? one_line(msg, cases[i].want) : !msg[0]),
+			      "--profile %s: %d (want %d), '%.*s'", cases[i].path, err,
+			      cases[i].err, (int)strcspn(msg, "\n"), msg);
+		}
+		alarm(0);
 	}
 
 	/* planning against this process: its own function, by the offset nm gives */

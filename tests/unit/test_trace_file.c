@@ -16,6 +16,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 #include "report.h"
 #include "sink.h"
 #include "trace_file.h"
+#include "util.h"
 #include "../tap.h"
 
 
@@ -465,7 +467,7 @@ static int load_bytes(const void *buf, size_t len, struct model *m, struct trace
 	}
 	if (ftruncate(memfd, 0) || pwrite(memfd, buf, len, 0) != (ssize_t)len)
 		die("memfd write");
-	return trace_reader__load(memfd_path, sink_of(m), st);
+	return trace_reader__load(memfd_path, sink_of(m), NULL, st);
 }
 
 static char *emit(const char *backend, const struct report *r)
@@ -708,7 +710,7 @@ static void test_round_trip(const char *path)
 	m = model__new();
 	if (!m || model__intern_stack(m, dummy, 1) < 0 || model__intern_stack(m, dummy + 1, 1) < 0)
 		die("model");
-	err = trace_reader__load(path, sink_of(m), &st);
+	err = trace_reader__load(path, sink_of(m), NULL, &st);
 	check(!err && st.complete && !st.truncated && !st.why[0],
 	      "reader: the full trace loads completely (err %d, complete %d, why '%s')", err,
 	      st.complete, st.why);
@@ -808,7 +810,7 @@ static void test_big_stack(void)
 	src_end(&s);
 	check(!s.err, "writer: a 127-frame stack of long strings (about 650 KiB) is written");
 	m = model__new();
-	err = trace_reader__load(path, sink_of(m), &st);
+	err = trace_reader__load(path, sink_of(m), NULL, &st);
 	ra = report_of(s.m);
 	rb = report_of(m);
 	check(!err && st.complete && ra->nlocks == 1 && rb->nlocks == 1,
@@ -1179,10 +1181,10 @@ static void test_bad_files(const unsigned char *good, size_t len)
 
 	if (!buf || !m)
 		die("malloc");
-	err = trace_reader__load(path_in("does-not-exist.trace"), sink_of(m), &st);
+	err = trace_reader__load(path_in("does-not-exist.trace"), sink_of(m), NULL, &st);
 	check(err == -ENOENT && strstr(st.why, "No such file"), "reader: missing file: %d '%s'",
 	      err, st.why);
-	err = trace_reader__load(dir, sink_of(m), &st);
+	err = trace_reader__load(dir, sink_of(m), NULL, &st);
 	check(err == -EISDIR && st.why[0], "reader: a directory: %d '%s'", err, st.why);
 	err = load_bytes("", 0, m, &st);
 	check(err == -ENODATA && strstr(st.why, "empty"), "reader: zero-length file: %d '%s'", err,
@@ -1253,6 +1255,120 @@ static void test_bad_files(const unsigned char *good, size_t len)
 	}
 	model__free(m);
 	free(buf);
+}
+
+/*
+ * A model's sink that also acts at one point of a read, to see where the reader stops: it sets
+ * *spy_stop at the spy_stop_at'th event, and appends to spy_grow at the first info.
+ */
+static const struct sink_ops *spy_model_ops;
+static volatile sig_atomic_t spy_stop;
+static int spy_events, spy_stop_at;
+static const char *spy_grow;
+
+static int spy_info(void *ctx, const struct run_info *info)
+{
+	if (spy_grow) {
+		FILE *f = fopen(spy_grow, "a");
+
+		if (!f || fputs("written after the reader opened the file", f) < 0 || fclose(f))
+			die(spy_grow);
+		spy_grow = NULL;
+	}
+	return spy_model_ops->info(ctx, info);
+}
+
+static int spy_event(void *ctx, const struct mt_hdr *rec, const struct mt_event *ev, int stack)
+{
+	if (++spy_events == spy_stop_at)
+		spy_stop = SIGINT;
+	return spy_model_ops->event(ctx, rec, ev, stack);
+}
+
+static const struct sink *spy_sink_of(struct model *m)
+{
+	static struct sink_ops ops;
+	static struct sink s;
+
+	model__sink(m, &s);
+	spy_model_ops = s.ops;
+	ops = *s.ops;
+	ops.info = spy_info;
+	ops.event = spy_event;
+	s.ops = &ops;
+	spy_events = 0;
+	spy_stop = 0;
+	return &s;
+}
+
+/*
+ * Only regular files are read, never waiting on one (a FIFO without a writer), no further than
+ * their size when opened, and a signal stops a read at the next record.
+ */
+static void test_inputs(const unsigned char *good, size_t len)
+{
+	struct trace_read_status st;
+	struct model *m = model__new();
+	char *fifo = strdup(path_in("fifo.trace")), *grown = strdup(path_in("grown.trace"));
+	const struct {
+		const char *path, *why;
+	} refused[] = {
+		{fifo, "not a regular file (a FIFO)"},
+		{"/dev/null", "not a regular file (a character device)"},
+		{"/proc/self/mem", "a /proc file, made by the kernel as it is read"},
+		{"/sys/kernel/notes", "a /sys file"},
+	};
+	int err;
+
+	if (!m || !fifo || !grown || mkfifo(fifo, 0600))
+		die("test_inputs");
+	/* a reader that waits on the FIFO is killed by the alarm: the test fails, never hangs */
+	alarm(20);
+	for (size_t i = 0; i < ARRAY_SIZE(refused); i++) {
+		err = trace_reader__load(refused[i].path, sink_of(m), NULL, &st);
+		check(err == -EINVAL && strstr(st.why, refused[i].why) &&
+			      strstr(st.why, "; give a trace file written by maptrace -o FILE"),
+		      "reader: %s refused at once: %d '%s'", refused[i].path, err, st.why);
+	}
+	alarm(0);
+
+	spit(grown, good, len);
+	spy_grow = grown;
+	err = trace_reader__load(grown, spy_sink_of(m), NULL, &st);
+	check(!err && st.complete && !st.why[0] && st.bytes == len,
+	      "reader: a file that grows while read is read to its size when opened: %d, %llu of "
+	      "%zu bytes '%s'",
+	      err, (unsigned long long)st.bytes, len, st.why);
+	model__free(m);
+
+	m = model__new();
+	if (!m)
+		die("model__new");
+	{
+		const struct sink *sink = spy_sink_of(m);
+
+		spy_stop = SIGTERM;
+		err = trace_reader__load(grown, sink, &spy_stop, &st);
+	}
+	check(err == -EINTR && st.events == 0 &&
+		      strstr(st.why, "interrupted by SIGTERM at byte 32 of "),
+	      "reader: a stop set before the read: %d '%s'", err, st.why);
+	model__free(m);
+
+	m = model__new();
+	if (!m)
+		die("model__new");
+	spy_stop_at = 3;
+	err = trace_reader__load(grown, spy_sink_of(m), &spy_stop, &st);
+	check(err == -EINTR && st.events == 3 && strstr(st.why, "interrupted by SIGINT at byte ") &&
+		      st.stop_offset < len,
+	      "reader: a signal during the read stops it at the next record: %d, %llu events, "
+	      "'%s'",
+	      err, (unsigned long long)st.events, st.why);
+	spy_stop_at = 0;
+	model__free(m);
+	free(fifo);
+	free(grown);
 }
 
 /* Cut the trace at every byte offset: a clean error or a prefix, never a crash. */
@@ -1357,6 +1473,7 @@ int main(void)
 	model__free(s.m);
 	buf = slurp(small, &len);
 	test_bad_files(buf, len);
+	test_inputs(buf, len);
 	test_every_truncation("a small trace", buf, len);
 	test_every_bit_flip("a small trace", buf, len);
 	if (corpus) {

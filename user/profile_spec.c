@@ -1,0 +1,517 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Probe profiles, one probe's KEY=VALUE list (docs/profiles.md) into a struct mt_probe_spec:
+ * where the map, the sizes and the lock are, what the call must return, when its return must
+ * be seen.  profile_parse.c checks a probe's syntax with it as it reads the probe;
+ * profile_plan.c makes the spec once a library's version, and so its field names, is known.
+ * A refusal says what is wrong and where, the way an operator would fix it.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "profile_int.h"
+#include "util.h"
+
+/*
+ * The parsers below say what is wrong in @why ("arg9 is not an argument: ..."), and return
+ * -EINVAL for a mistake, -ENOENT for a name no field set defines (another version's may).
+ */
+#define VALUES	   "values: argN (N 0..5), ret, const:N, TYPE@OFFSET, a field name"
+#define TYPES	   "types: u8 s8 u16 s16 u32 s32 u64 s64, optionally log2:TYPE"
+#define KEYS	   "keys: map size (old_size) new_size count pos ok when lock mode name"
+#define NAME_CHARS "_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+#define DIGITS	   "0123456789"
+
+int field__parse(const char *s, struct mt_src *src, char *why, size_t whylen)
+{
+	static const struct {
+		const char *name;
+		int width;
+		bool sign;
+	} types[] = {{"u8", 1, false},	{"s8", 1, true},  {"u16", 2, false}, {"s16", 2, true},
+		     {"u32", 4, false}, {"s32", 4, true}, {"u64", 8, false}, {"s64", 8, true}};
+	const char *at = strchr(s, '@');
+	bool log2 = !strncmp(s, "log2:", 5);
+	char type[16], *end;
+	unsigned long off;
+	size_t i;
+
+	if (log2)
+		s += 5;
+	if (!at || (size_t)(at - s) >= sizeof(type)) {
+		snprintf(why, whylen, "'%s' is not TYPE@OFFSET; " TYPES, s);
+		return -EINVAL;
+	}
+	memcpy(type, s, at - s);
+	type[at - s] = '\0';
+	for (i = 0; i < ARRAY_SIZE(types) && strcmp(type, types[i].name); i++)
+		;
+	if (i == ARRAY_SIZE(types)) {
+		snprintf(why, whylen, "'%s' is not a type; " TYPES, type);
+		return -EINVAL;
+	}
+	errno = 0;
+	off = strtoul(at + 1, &end, 0);
+	if (*end || end == at + 1) {
+		snprintf(why, whylen, "'%s' is not an offset (a number 0..65535)", at + 1);
+		return -EINVAL;
+	}
+	if (errno || off > 65535) {
+		snprintf(why, whylen, "offset %s is out of range (0..65535)", at + 1);
+		return -EINVAL;
+	}
+	*src = (struct mt_src){.kind = MT_SRC_FIELD,
+			       .width = (__u8)types[i].width,
+			       .flags = (types[i].sign ? MT_SRC_SIGNED : 0) |
+					(log2 ? MT_SRC_EXP2 : 0),
+			       .off = (__u32)off};
+	return 0;
+}
+
+/* One value source: argN, ret, const:N, TYPE@OFFSET, or a field name of @fs. */
+static int parse_src(const char *s, const struct fieldset *fs, struct mt_src *src, char *why,
+		     size_t whylen)
+{
+	unsigned long long v;
+	char *end;
+
+	memset(src, 0, sizeof(*src));
+	if (!strncmp(s, "arg", 3) && s[3] >= '0' && s[3] <= '5' && !s[4]) {
+		src->kind = MT_SRC_ARG;
+		src->arg = (__u8)(s[3] - '0');
+		return 0;
+	}
+	if (!strcmp(s, "ret")) {
+		src->kind = MT_SRC_RET;
+		return 0;
+	}
+	if (!strncmp(s, "const:", 6)) {
+		errno = 0;
+		v = strtoull(s + 6, &end, 0);
+		if (*end || end == s + 6 || s[6] == '-') {
+			snprintf(why, whylen, "'%s' is not a number (const:N, N 0..4294967295)",
+				 s + 6);
+			return -EINVAL;
+		}
+		if (errno || v > 0xffffffffULL) {
+			snprintf(why, whylen, "%s is out of range (const:N, N 0..4294967295)",
+				 s + 6);
+			return -EINVAL;
+		}
+		src->kind = MT_SRC_CONST;
+		src->off = (__u32)v;
+		return 0;
+	}
+	if (strchr(s, '@'))
+		return field__parse(s, src, why, whylen);
+	if (!*s || s[strspn(s, NAME_CHARS)]) {
+		snprintf(why, whylen, "'%s' is not a value; " VALUES, s);
+		return -EINVAL;
+	}
+	for (int i = 0; fs && i < fs->n; i++) {
+		if (!strcmp(fs->fields[i].name, s)) {
+			*src = fs->fields[i].src;
+			return 0;
+		}
+	}
+	if (!strncmp(s, "arg", 3) && s[3] && !s[3 + strspn(s + 3, DIGITS)]) {
+		snprintf(why, whylen, "%s is not an argument: they are arg0..arg5", s);
+		return -EINVAL;
+	}
+	snprintf(why, whylen, "%s names a field no 'fields' line defines; " VALUES, s);
+	return -ENOENT;
+}
+
+/*
+ * Keep the worst of a probe's errors in *@worst and its message @msg in @why: a mistake
+ * outweighs a field this version's set lacks (another version's may have it), and the first
+ * of each kind is the one told.  Return: true for a mistake, where parsing stops.
+ */
+static bool fold_err(int err, const char *msg, int *worst, char *why, size_t whylen)
+{
+	if (!err || (err == -ENOENT && *worst))
+		return false;
+	snprintf(why, whylen, "%s", msg);
+	*worst = err;
+	return err != -ENOENT;
+}
+
+/* "a|b": a source and the one used when it reads 0. */
+static int parse_src2(const char *s, const struct fieldset *fs, struct mt_src *a, struct mt_src *b,
+		      char *why, size_t whylen)
+{
+	char buf[ARGS_LEN], msg[PROFILE_WHY_LEN];
+	char *bar;
+	int worst = 0;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	bar = strchr(buf, '|');
+	memset(b, 0, sizeof(*b));
+	if (bar)
+		*bar = '\0';
+	if (fold_err(parse_src(buf, fs, a, msg, sizeof(msg)), msg, &worst, why, whylen))
+		return worst;
+	if (bar)
+		fold_err(parse_src(bar + 1, fs, b, msg, sizeof(msg)), msg, &worst, why, whylen);
+	return worst;
+}
+
+/*
+ * An integer of a guard, from @s to its end: @what names its role in the message, and the
+ * range is [@min, @max].
+ */
+static int parse_int(const char *s, long min, long max, const char *what, long *v, char *why,
+		     size_t whylen)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtol(s, &end, 0);
+	if (*end || end == s) {
+		snprintf(why, whylen, "'%s' is not a number (%s)", s, what);
+		return -EINVAL;
+	}
+	if (errno || *v < min || *v > max) {
+		snprintf(why, whylen, "%s is out of range (%s is %ld..%ld)", s, what, min, max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * One side of a guard comparison: "NAME", "NAME*4", "(NAME+1)*17", "(NAME-1)", or an integer.
+ * NAME is any value source (parse_src).
+ */
+static int parse_side(const char *s, const struct fieldset *fs, struct mt_src *src, __s32 *add,
+		      __u32 *mul, char *why, size_t whylen)
+{
+	char buf[ARGS_LEN], *star;
+	long v;
+	int err;
+
+	*add = 0;
+	*mul = 1;
+	memset(src, 0, sizeof(*src));
+	snprintf(buf, sizeof(buf), "%s", s);
+	if ((buf[0] >= '0' && buf[0] <= '9') || buf[0] == '-') {
+		err = parse_int(buf, -0x7fffffffL, 0x7fffffffL, "a constant", &v, why, whylen);
+		*add = (__s32)v; /* a constant is 0 + v */
+		return err;
+	}
+	star = strrchr(buf, '*');
+	if (star && (!strchr(buf, ')') || star > strchr(buf, ')'))) {
+		err = parse_int(star + 1, 1, 0xffff, "a factor", &v, why, whylen);
+		if (err)
+			return err;
+		*mul = (__u32)v;
+		*star = '\0';
+	}
+	if (buf[0] == '(') {
+		char *close = strrchr(buf, ')'), *op;
+
+		if (!close || close[1]) {
+			snprintf(why, whylen, "'%s' is not (NAME+N) or (NAME-N)", s);
+			return -EINVAL;
+		}
+		*close = '\0';
+		memmove(buf, buf + 1, strlen(buf));
+		op = strpbrk(buf, "+-");
+		if (op) {
+			err = parse_int(op + 1, 0, 0xffff, "an addend", &v, why, whylen);
+			if (err)
+				return err;
+			*add = (__s32)(*op == '-' ? -v : v);
+			*op = '\0';
+		}
+	}
+	return parse_src(buf, fs, src, why, whylen);
+}
+
+/* "when=(noccupied+1)*17>=size*16|(nnodes-1)*4<size&size>8": an OR of ANDs. */
+static int parse_when(const char *s, const struct fieldset *fs, struct mt_probe_spec *sp, char *why,
+		      size_t whylen)
+{
+	static const struct {
+		const char *op;
+		int cmp;
+	} ops[] = {{">=", MT_CMP_GE}, {"<=", MT_CMP_LE}, {"==", MT_CMP_EQ},
+		   {"!=", MT_CMP_NE}, {">", MT_CMP_GT},	 {"<", MT_CMP_LT}};
+	char buf[ARGS_LEN], *save = NULL, *term, msg[PROFILE_WHY_LEN];
+	int worst = 0;
+
+	snprintf(buf, sizeof(buf), "%s", s);
+	sp->nwhen = 0;
+	for (term = strtok_r(buf, "|&", &save); term; term = strtok_r(NULL, "|&", &save)) {
+		/* the separator that ended this term says how it joins the next */
+		char sep = s[term - buf + strlen(term)];
+		struct mt_guard *g;
+		char *at = NULL;
+		size_t k;
+
+		if (sp->nwhen == MT_MAX_GUARDS) {
+			snprintf(why, whylen, "more than %d comparisons", MT_MAX_GUARDS);
+			return -EINVAL;
+		}
+		g = &sp->when[sp->nwhen];
+		memset(g, 0, sizeof(*g));
+		for (k = 0; k < ARRAY_SIZE(ops); k++) {
+			at = strstr(term, ops[k].op);
+			if (at)
+				break;
+		}
+		if (!at) {
+			snprintf(why, whylen,
+				 "'%s' is not a comparison A<B, A<=B, A>B, A>=B, A==B or A!=B",
+				 term);
+			return -EINVAL;
+		}
+		g->cmp = (__u8)ops[k].cmp;
+		*at = '\0';
+		at += strlen(ops[k].op);
+		if (fold_err(parse_side(term, fs, &g->a, &g->a_add, &g->a_mul, msg, sizeof(msg)),
+			     msg, &worst, why, whylen) ||
+		    fold_err(parse_side(at, fs, &g->b, &g->b_add, &g->b_mul, msg, sizeof(msg)), msg,
+			     &worst, why, whylen))
+			return worst;
+		g->and_next = sep == '&';
+		sp->nwhen++;
+	}
+	if (!sp->nwhen) {
+		snprintf(why, whylen, "no comparison, e.g. when=(A+1)*17>=B*16|A<B&B>8");
+		return -EINVAL;
+	}
+	return worst;
+}
+
+/* "ok=ret==0" or "ok=ret!=-1". */
+static int parse_ok(const char *s, struct mt_probe_spec *sp, char *why, size_t whylen)
+{
+	char *end;
+
+	if (strncmp(s, "ret", 3) || (strncmp(s + 3, "==", 2) && strncmp(s + 3, "!=", 2))) {
+		snprintf(why, whylen, "'%s' is not ret==N or ret!=N", s);
+		return -EINVAL;
+	}
+	errno = 0;
+	sp->ret_val = strtoll(s + 5, &end, 0);
+	if (*end || end == s + 5) {
+		snprintf(why, whylen, "'%s' is not a number", s + 5);
+		return -EINVAL;
+	}
+	if (errno) {
+		snprintf(why, whylen, "%s is out of range (a 64-bit integer)", s + 5);
+		return -EINVAL;
+	}
+	sp->ret_cond = s[3] == '=' ? MT_RET_EQ : MT_RET_NE;
+	return 0;
+}
+
+/* Widen [*lo, *hi) to hold @src when it is a field. */
+static void field_span(const struct mt_src *src, __u32 *lo, __u32 *hi)
+{
+	if (src->kind != MT_SRC_FIELD)
+		return;
+	if (src->off < *lo)
+		*lo = src->off;
+	if (src->off + src->width > *hi)
+		*hi = src->off + src->width;
+}
+
+/* The entry reads its fields from one copy when they all fit in MT_SNAP_MAX bytes. */
+static void snapshot_plan(struct mt_probe_spec *sp)
+{
+	__u32 lo = ~0U, hi = 0;
+
+	field_span(&sp->size, &lo, &hi);
+	field_span(&sp->size_alt, &lo, &hi);
+	for (__u32 i = 0; i < sp->nwhen; i++) {
+		field_span(&sp->when[i].a, &lo, &hi);
+		field_span(&sp->when[i].b, &lo, &hi);
+	}
+	sp->snap = hi > lo && hi - lo <= MT_SNAP_MAX;
+	sp->snap_off = sp->snap ? lo : 0;
+}
+
+enum pkey {
+	K_MAP,
+	K_SIZE,
+	K_NEW_SIZE,
+	K_COUNT,
+	K_POS,
+	K_OK,
+	K_WHEN,
+	K_LOCK,
+	K_NAME,
+	K_MODE,
+	K_MAX
+};
+
+static const struct {
+	const char *name;
+	enum pkey key;
+} pkeys[] = {
+	{"map", K_MAP},	    {"size", K_SIZE}, {"old_size", K_SIZE}, {"new_size", K_NEW_SIZE},
+	{"count", K_COUNT}, {"pos", K_POS},   {"ok", K_OK},	    {"when", K_WHEN},
+	{"lock", K_LOCK},   {"name", K_NAME}, {"mode", K_MODE},
+};
+
+/* One KEY=VALUE into @sp; @seen holds the spelling each key was first given in. */
+static int parse_kv(const char *kv, const struct fieldset *fs, struct mt_probe_spec *sp,
+		    const char **seen, char *why, size_t whylen)
+{
+	const char *eq = strchr(kv, '='), *val;
+	size_t i;
+
+	if (!eq) {
+		snprintf(why, whylen, "not KEY=VALUE; " KEYS);
+		return -EINVAL;
+	}
+	val = eq + 1;
+	for (i = 0; i < ARRAY_SIZE(pkeys); i++)
+		if (strlen(pkeys[i].name) == (size_t)(eq - kv) &&
+		    !strncmp(kv, pkeys[i].name, eq - kv))
+			break;
+	if (i == ARRAY_SIZE(pkeys)) {
+		snprintf(why, whylen, "%.*s is not a key; " KEYS, (int)(eq - kv), kv);
+		return -EINVAL;
+	}
+	if (seen[pkeys[i].key]) {
+		snprintf(why, whylen, "%s= given twice", pkeys[i].name);
+		if (strcmp(seen[pkeys[i].key], pkeys[i].name))
+			snprintf(why, whylen, "%s= given twice (first as %s=)", pkeys[i].name,
+				 seen[pkeys[i].key]);
+		return -EINVAL;
+	}
+	seen[pkeys[i].key] = pkeys[i].name;
+	switch (pkeys[i].key) {
+	case K_MAP:
+		return parse_src(val, fs, &sp->map, why, whylen);
+	case K_SIZE:
+		return parse_src2(val, fs, &sp->size, &sp->size_alt, why, whylen);
+	case K_NEW_SIZE:
+		return parse_src2(val, fs, &sp->new_size, &sp->new_size_alt, why, whylen);
+	case K_COUNT:
+		return parse_src(val, fs, &sp->count, why, whylen);
+	case K_POS:
+		return parse_src(val, fs, &sp->pos, why, whylen);
+	case K_OK:
+		return parse_ok(val, sp, why, whylen);
+	case K_WHEN:
+		return parse_when(val, fs, sp, why, whylen);
+	case K_LOCK:
+		return parse_src(val, fs, &sp->lock, why, whylen);
+	case K_NAME:
+		return parse_src(val, fs, &sp->name, why, whylen);
+	case K_MODE:
+		if (strcmp(val, "read") && strcmp(val, "write")) {
+			snprintf(why, whylen, "mode= is read or write");
+			return -EINVAL;
+		}
+		/* a read or write lock is one side of an rwlock */
+		sp->lock_mode = !strcmp(val, "read") ? MT_MODE_READ : MT_MODE_WRITE;
+		sp->lock_kind = 1;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* What @pp's role needs of @sp, and whether it must see the call return. */
+static int check_role(int role, struct mt_probe_spec *sp, bool *need_return, char *why,
+		      size_t whylen)
+{
+	const char *name = mt_role_name(role);
+
+	*need_return = false;
+	if (sp->map.kind == MT_SRC_NONE && role != MT_ROLE_GROW_END && role != MT_ROLE_LOCK) {
+		snprintf(why, whylen, "%s needs map=, where the map pointer is (e.g. map=arg0)",
+			 name);
+		return -EINVAL;
+	}
+	if (sp->map.kind == MT_SRC_RET && role != MT_ROLE_CREATE) {
+		snprintf(why, whylen,
+			 "map=ret is for create only; other roles find the map in an argument "
+			 "(map=arg0)");
+		return -EINVAL;
+	}
+	switch (role) {
+	case MT_ROLE_INSERT:
+	case MT_ROLE_DELETE:
+	case MT_ROLE_LOOKUP:
+		*need_return = sp->size.kind != MT_SRC_NONE;
+		if (sp->nwhen && !*need_return) {
+			snprintf(why, whylen, "when= needs size=, the size it guards");
+			return -EINVAL;
+		}
+		break;
+	case MT_ROLE_CREATE:
+		*need_return = sp->map.kind == MT_SRC_RET || sp->size.kind == MT_SRC_FIELD;
+		break;
+	case MT_ROLE_RESIZE:
+		if (sp->new_size.kind == MT_SRC_NONE) {
+			snprintf(why, whylen, "%s needs new_size=", name);
+			return -EINVAL;
+		}
+		*need_return = sp->new_size.kind != MT_SRC_ARG || sp->ret_cond != MT_RET_ANY;
+		break;
+	case MT_ROLE_GROW_BEGIN:
+		if (sp->new_size.kind != MT_SRC_NONE && sp->new_size.kind != MT_SRC_ARG &&
+		    sp->new_size.kind != MT_SRC_FIELD) {
+			snprintf(why, whylen, "grow_begin's new_size= is an argument or a field");
+			return -EINVAL;
+		}
+		break;
+	case MT_ROLE_LOCK:
+		if (sp->lock.kind != MT_SRC_ARG) {
+			snprintf(why, whylen, "lock needs lock=, an argument (e.g. lock=arg0)");
+			return -EINVAL;
+		}
+		if (!sp->lock_kind)
+			sp->lock_mode = MT_MODE_WRITE;
+		*need_return = true;
+		break;
+	case MT_ROLE_REHASH_STEP:
+		if (sp->pos.kind != MT_SRC_FIELD || sp->size.kind == MT_SRC_NONE) {
+			snprintf(why, whylen, "rehash_step needs pos= (a field) and size=");
+			return -EINVAL;
+		}
+		*need_return = true;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+int pprobe__spec(const struct pprobe *pp, const struct fieldset *fs, struct mt_probe_spec *sp,
+		 char *why, size_t whylen)
+{
+	char buf[ARGS_LEN], *save = NULL, *kv, problem[PROFILE_WHY_LEN];
+	char msg[ARGS_LEN + PROFILE_WHY_LEN + 8];
+	const char *seen[K_MAX] = {NULL};
+	bool need_return;
+	int err, worst = 0;
+
+	memset(sp, 0, sizeof(*sp));
+	sp->role = (__u32)pp->role;
+	snprintf(why, whylen, "%s", "");
+	snprintf(buf, sizeof(buf), "%s", pp->args);
+	for (kv = strtok_r(buf, " \t,", &save); kv; kv = strtok_r(NULL, " \t,", &save)) {
+		err = parse_kv(kv, fs, sp, seen, problem, sizeof(problem));
+		if (err)
+			snprintf(msg, sizeof(msg), "at '%s': %s", kv, problem);
+		if (fold_err(err, msg, &worst, why, whylen))
+			return worst;
+	}
+	if (worst)
+		return worst;
+	err = check_role(pp->role, sp, &need_return, why, whylen);
+	if (err)
+		return err;
+	sp->flags = need_return ? MT_SPEC_RETURN : 0;
+	snapshot_plan(sp);
+	return 0;
+}
