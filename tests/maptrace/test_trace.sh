@@ -83,14 +83,15 @@ v=$!
 timeout 10 "$MAPTRACE" -p "$v" -d 0.2 -o "$F" >/dev/null 2>"$TMP/ex.err"
 rc=$?
 check "existing file without --force: refused ($rc): $(cat "$TMP/ex.err")" \
-	[ "$rc" -ne 0 ] && grep -q "exists; use --force" "$TMP/ex.err"
+	bash -c '[ "$1" -ne 0 ] && grep -q "exists; use --force" "$2"' _ "$rc" "$TMP/ex.err"
 timeout 10 "$MAPTRACE" -p "$v" -d 0.2 -o "$F" --force >/dev/null 2>&1
 check "existing file with --force: replaced ($?)" [ "$(jget <(timeout 10 "$MAPTRACE" report "$F" --json) "d['pid']")" = "$v" ]
 echo keep >"$TMP/target"
 ln -s "$TMP/target" "$TMP/link.mtr"
 timeout 10 "$MAPTRACE" -p "$v" -d 0.2 -o "$TMP/link.mtr" --force >/dev/null 2>"$TMP/ln.err"
 rc=$?
-check "symlink: refused even with --force ($rc): $(cat "$TMP/ln.err")" [ "$rc" -ne 0 ] && grep -q "symbolic link" "$TMP/ln.err"
+check "symlink: refused even with --force ($rc): $(cat "$TMP/ln.err")" \
+	bash -c '[ "$1" -ne 0 ] && grep -q "symbolic link" "$2"' _ "$rc" "$TMP/ln.err"
 check "symlink: its target untouched" [ "$(cat "$TMP/target")" = keep ]
 
 # --- kill -9 while recording: at most the last second is lost ----------------------------------
