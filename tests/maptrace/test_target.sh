@@ -137,11 +137,21 @@ check "short runs: maptrace ran for its duration, 3 s (took $took ms)" \
 check "short runs: the first run (PID ${runs[0]}) was traced" \
 	grep -q "tracing PID ${runs[0]} " "$TMP/short.err"
 check "short runs: its exit was noticed" grep -qx "maptrace: PID ${runs[0]} exited" "$TMP/short.err"
+# Each later run ends as maptrace opens its executable, a few ms before the probes attach; on
+# an idle machine attaching can win that race.  Either way its end must not end the follow:
+# it ended before the attach and maptrace waits again, or it was traced and its exit noticed.
 for i in 1 2; do
-	check "short runs: run $((i + 1)), PID ${runs[i]}, ended while maptrace attached; it waits again" \
-		grep -qx "maptrace: PID ${runs[i]} exited before maptrace had attached; waiting for the next process named mtshort" \
-		"$TMP/short.err"
+	check "short runs: run $((i + 1)), PID ${runs[i]}, ended; maptrace followed on" \
+		bash -c 'grep -qx "maptrace: PID $1 exited before maptrace had attached; waiting for the next process named mtshort" "$2" ||
+			 { grep -q "tracing PID $1 " "$2" && grep -qx "maptrace: PID $1 exited" "$2"; }' \
+		_ "${runs[i]}" "$TMP/short.err"
 done
+before=0
+for i in 1 2; do
+	grep -qx "maptrace: PID ${runs[i]} exited before maptrace had attached; waiting for the next process named mtshort" \
+		"$TMP/short.err" && before=$((before + 1))
+done
+echo "# short runs: $before of 2 later runs ended before maptrace attached"
 
 # --- the target exits and its PID is taken at once by another process ----------------------
 # pidreuse runs the second contend under the first one's PID (clone3's set_tid, right after
