@@ -124,6 +124,7 @@ struct attacher {
 	int nhot;
 	double budget; /* fraction of one CPU, 0: not bounded */
 	bool detail;   /* --detail (or --overhead-budget): the per-operation probes too */
+	bool follow;   /* --comm/--exe: a target gone before the attach is waited past, not fatal */
 	bool hot_on;
 	__u64 phase_end, slice_start, slice_hits, on_ns_planned;
 	__u64 on_total_ns, duty_start;
@@ -240,7 +241,10 @@ static int attach_usdt(struct attacher *at, const struct target *t)
 						t->pid, mod->sites, mod->nsites, usdt_probes[i], 0,
 						&next_id);
 			if (fd < 0) {
-				if (!target__alive(t->pid))
+				/* following, run.c says it waits for the next run instead */
+				if (!target__running(t) && at->follow)
+					return fd;
+				if (!target__running(t))
 					fprintf(stderr,
 						"maptrace: PID %d exited while maptrace was attaching; "
 						"start maptrace while it runs\n",
@@ -491,6 +495,7 @@ int attacher__open(const struct args *a, const struct target *t, const struct pr
 	prewarm_start(&at->pw);
 	at->budget = a->budget_pct / 100.0;
 	at->detail = a->detail || a->budget_pct > 0;
+	at->follow = a->comm || a->exe;
 	if (a->detail && !a->budget_pct)
 		fprintf(stderr, "maptrace: --detail: every insert, delete and evacuation step of "
 				"libcmap maps is probed, ~0.3 us each (at 1M inserts/s, ~30%% of a "
