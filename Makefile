@@ -261,9 +261,10 @@ $(OUTPUT)/bench/%.skel.h: $(OUTPUT)/bench/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
 # Attaches through maptrace's own uprobe_multi code (user/usdt.c), so only the program differs.
-$(OUTPUT)/bench/floor: bench/floor.c $(OUTPUT)/bench/floor.skel.h $(OUTPUT)/user/usdt.o | $(OUTPUT)/bench
+FLOOR_OBJS := $(OUTPUT)/user/usdt.o $(OUTPUT)/user/elfload.o
+$(OUTPUT)/bench/floor: bench/floor.c $(OUTPUT)/bench/floor.skel.h $(FLOOR_OBJS) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(INCLUDES) -I$(OUTPUT)/bench $< $(OUTPUT)/user/usdt.o -lbpf -lelf -lz -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(INCLUDES) -I$(OUTPUT)/bench $< $(FLOOR_OBJS) -lbpf -lelf -lz -o $@
 
 $(OUTPUT)/bench/futexcall: bench/futexcall.c | $(OUTPUT)/bench
 	$(call msg,CC,$@)
