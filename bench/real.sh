@@ -186,7 +186,7 @@ one_run() {
 		fi
 		;;
 	churn)
-		# maptrace's summary of 200,000 maps takes it 15-30 s after the target exits, and
+		# maptrace's summary of 200,000 maps takes it 13-26 s after the target exits, and
 		# nothing of it is read here: it is stopped once the target has exited
 		wait=120
 		[ "$c" = mt ] || [ "$c" = detail ] && wait=0
@@ -271,7 +271,7 @@ echo "== 4. map churn: bench/churn, $CHURN_MAPS maps each created without a hint
 echo "   ($(cat "$TMP/churn.shape" 2>/dev/null) per run)"
 row_table churn ns/map "maps: $CHURN_MAPS" "map_create"
 echo "   counted: bpftrace's count of cmap:map_create.  maptrace is stopped once churn has exited:"
-echo "   its summary (15-30 s after 200,000 maps here) is not waited for, nor read."
+echo "   its summary (13-26 s after 200,000 maps in two trials here) is neither waited for nor read."
 
 echo
 echo "== 5. growth storm: rehash time maptrace reports (grow_ns_total over its maps) vs the library's own (grow_ns + evac_ns), same run =="
