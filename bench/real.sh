@@ -201,6 +201,7 @@ one_run() {
 		return
 	fi
 	echo "$fig" >>"$TMP/$row.$c"
+	echo "$r $fig" >>"$TMP/$row.$c.byrun"
 	[ "$c" != none ] && counted "$name" "$c" "$row" >>"$TMP/$row.$c.counted"
 	# the tracers' output of the last run only: 30 MB of maptrace JSON a churn run
 	rm -f "$TMP/$name".*
@@ -225,11 +226,17 @@ done
 # --- results -------------------------------------------------------------------------------
 
 # a row's table: figure, x untraced, runs, counted
+# paired ROW TRACER: min..max over the runs of the tracer's figure / untraced's in the same run
+paired() {
+	join <(sort "$TMP/$1.$2.byrun" 2>/dev/null) <(sort "$TMP/$1.none.byrun" 2>/dev/null) |
+		awk '$3 > 0 { x = $2 / $3; if (!n++ || x < lo) lo = x; if (x > hi) hi = x }
+			END { if (n) printf "%.2f..%.2f", lo, hi; else print "-" }'
+}
 row_table() { # ROW UNIT EXPECTED-COUNT COUNT-WHAT
 	local row=$1 u m n cnt
 	CFG_LABEL[bt]=${BT_LABEL[$row]}
 	u=$(med "$TMP/$row.none")
-	printf '%-44s %12s %11s %5s %12s\n' tracer "$2" "x untraced" runs "$4"
+	printf '%-44s %12s %11s %12s %5s %12s\n' tracer "$2" "x untraced" "per run" runs "$4"
 	for c in "${CFGS[@]}"; do
 		m=$(med "$TMP/$row.$c")
 		n=$(wc -l <"$TMP/$row.$c" 2>/dev/null || echo 0)
@@ -240,7 +247,8 @@ row_table() { # ROW UNIT EXPECTED-COUNT COUNT-WHAT
 			printf '%-44s %12s   %s\n' "${CFG_LABEL[$c]}" - "cannot run: $BT_WHY_REDIS"
 			continue
 		fi
-		printf '%-44s %12s %11s %5s %12s\n' "${CFG_LABEL[$c]}" "$(fmt "$m")" "$(ratio "$m" "$u")" "$n" "$cnt"
+		printf '%-44s %12s %11s %12s %5s %12s\n' "${CFG_LABEL[$c]}" "$(fmt "$m")" "$(ratio "$m" "$u")" \
+			"$([ "$c" = none ] && echo - || paired "$row" "$c")" "$n" "$cnt"
 		FIG[$row.$c]=$m
 		X[$row.$c]=$(ratio "$m" "$u")
 	done
@@ -299,6 +307,7 @@ sum_row redis "Redis SET, requests/s" ">=" 0.95
 sum_row glib "GLib insert storm, ms" "<=" 1.05
 sum_row grow "libcmap growth storm, ns/op" "<=" 1.10
 sum_row churn "map churn, ns/map" "<=" 1.10
-echo "   x: traced / untraced (Redis: throughput, higher is better; the others: time, lower is"
-echo "   better).  target and result: the default maptrace's ratio."
+echo "   x: traced / untraced medians (Redis: throughput, higher is better; the others: time,"
+echo "   lower is better).  target and result: the default maptrace's ratio.  per run (in the"
+echo "   rows' tables): the lowest and highest traced / untraced of the same run."
 echo "total time: $((SECONDS - T_START)) s"
