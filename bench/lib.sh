@@ -140,7 +140,7 @@ tracer_attach() {
 #   before the target resumes; HOOK, if set, runs once the target printed its result
 #   (HOOK_WHEN matched its stdout) while it lingers with the tracer still attached.  Both get
 #   NAME TARGET-PID TRACER-PID.  TRACER_WAIT: seconds the tracer has to exit on its own once
-#   the target has (default 5).
+#   the target has (default 5); 0 kills it then, for a run whose tracer output is not read.
 traced_run() {
 	local name=$1 tracer=$2 tpid
 	shift 2
@@ -167,6 +167,11 @@ traced_run() {
 		wait_for "$TMP/$name.out" "${HOOK_WHEN:-ns_per_op}" 120 "$tpid" && $HOOK "$name" "$tpid" "$TRPID"
 	fi
 	wait "$tpid"
-	[ -n "$TRPID" ] && stop_tracer "$TRPID" "${TRACER_WAIT:-5}"
+	if [ -n "$TRPID" ] && [ "${TRACER_WAIT:-5}" = 0 ]; then
+		kill -9 "$TRPID" 2>/dev/null
+		wait "$TRPID" 2>/dev/null
+	elif [ -n "$TRPID" ]; then
+		stop_tracer "$TRPID" "${TRACER_WAIT:-5}"
+	fi
 	return 0
 }
