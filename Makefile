@@ -7,6 +7,7 @@
 #   make bench      library benchmarks (ratios measured side by side in one run)
 #   make bench-overhead  what tracing costs, against bpftrace, perf and bcc (bench/README.md)
 #   make bench-sites     what one uprobe hit costs, by the kind of instruction probed
+#   make bench-real      what tracing costs Redis, GLib and libcmap workloads, against bpftrace
 #   make fuzz       fuzz the trace-file reader (FUZZ_TIME=600 seconds)
 #   make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from the running kernel's BTF
 #   make install PREFIX=/usr/local
@@ -79,8 +80,8 @@ BINS := bin/mapload $(if $(USER_SRCS),bin/maptrace)
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all lib test test-build list-tests demo bench bench-overhead bench-sites fuzz deps vmlinux \
-	install clean
+.PHONY: all lib test test-build list-tests demo bench bench-overhead bench-sites bench-real fuzz deps \
+	vmlinux install clean
 
 all: lib $(BINS)
 
@@ -246,6 +247,12 @@ bench-overhead: deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_OVERHEAD_BINS)
 	$(Q)bench/overhead.sh
 
+# make bench-real: real programs (Redis, GLib, libcmap) untraced, under maptrace, maptrace
+# --detail and bpftrace, side by side (bench/README.md)
+bench-real: deps
+	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/tests/progs/ghash $(OUTPUT)/bench/churn
+	$(Q)bench/real.sh
+
 # make bench-sites: the cost of one probe hit by site kind, next to bpftrace (bench/README.md)
 bench-sites: deps
 	$(Q)$(MAKE) --no-print-directory test-build $(BENCH_OVERHEAD_BINS)
@@ -261,15 +268,20 @@ $(OUTPUT)/bench/%.skel.h: $(OUTPUT)/bench/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
 # Attaches through maptrace's own uprobe_multi code (user/usdt.c), so only the program differs.
-$(OUTPUT)/bench/floor: bench/floor.c $(OUTPUT)/bench/floor.skel.h $(OUTPUT)/user/usdt.o | $(OUTPUT)/bench
+FLOOR_OBJS := $(OUTPUT)/user/usdt.o $(OUTPUT)/user/elfload.o
+$(OUTPUT)/bench/floor: bench/floor.c $(OUTPUT)/bench/floor.skel.h $(FLOOR_OBJS) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(INCLUDES) -I$(OUTPUT)/bench $< $(OUTPUT)/user/usdt.o -lbpf -lelf -lz -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(INCLUDES) -I$(OUTPUT)/bench $< $(FLOOR_OBJS) -lbpf -lelf -lz -o $@
 
 $(OUTPUT)/bench/futexcall: bench/futexcall.c | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@
 
 $(OUTPUT)/bench/inserts: bench/inserts.c $(LIBCMAP_A) | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(INCLUDES) $< $(LIBCMAP_A) -o $@
+
+$(OUTPUT)/bench/churn: bench/churn.c $(LIBCMAP_A) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(INCLUDES) $< $(LIBCMAP_A) -o $@
 

@@ -1,5 +1,5 @@
-# Helpers shared by bench/overhead.sh and bench/sites.sh: medians, arithmetic, waiting for a
-# tracer, reading a probe site, BPF program stats.  Source it.
+# Helpers shared by bench/overhead.sh, bench/sites.sh and bench/real.sh: medians, arithmetic,
+# waiting for a tracer, reading a probe site, BPF program stats, a traced run.  Source it.
 
 median() { sort -g | awk 'NF { v[++n] = $1 } END { if (n) print v[int((n + 1) / 2)]; else print "nan" }'; }
 med() { { median <"$1"; } 2>/dev/null || echo nan; }
@@ -56,5 +56,122 @@ for p in json.load(sys.stdin):
         print(p.get("name", "?"), p.get("run_cnt", 0), p.get("run_time_ns", 0))' "$ids"
 }
 
+# usdt_vaddr FILE NAME: the first USDT site NAME of FILE (hex)
+usdt_vaddr() { readelf -n "$1" | awk -v n="$2" '$1 == "Name:" && $2 == n { getline; sub(",", "", $2); print $2; exit }'; }
 # the first cmap:insert USDT site of FILE (hex)
-insert_vaddr() { readelf -n "$1" | awk '/Name: insert$/ { getline; sub(",", "", $2); print $2; exit }'; }
+insert_vaddr() { usdt_vaddr "$1" insert; }
+
+# ratio A B: A/B with 2 decimals, or n/a
+ratio() { if isnum "$1" && isnum "$2" && [ "$(calc "$2 != 0")" = 1 ]; then printf '%.2f' "$(calc "$1 / $2")"; else echo n/a; fi; }
+
+# --- traced runs (bench/overhead.sh, bench/real.sh); files go to $TMP ----------------------
+
+# wait_exit PID SECONDS: until PID has exited (and reap it); fails on timeout
+wait_exit() {
+	local pid=$1 end=$((SECONDS + $2))
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ -z "$(awk '$3 != "Z"' "/proc/$pid/stat" 2>/dev/null)" ]; then break; fi
+		[ $SECONDS -ge "$end" ] && return 1
+		sleep 0.02
+	done
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+# stop_tracer PID [SECONDS]: let it exit on its own within SECONDS (default 5; maptrace,
+# bpftrace -p and perf -p follow the target), else SIGINT (bcc), else SIGKILL
+stop_tracer() {
+	local pid=$1
+	wait_exit "$pid" "${2:-5}" && return 0
+	kill -INT "$pid" 2>/dev/null
+	wait_exit "$pid" 20 && return 0
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	echo "# tracer $pid had to be killed" >&2
+}
+
+# wait_armed PID VADDR BINARY ORIG: until the site's first byte is no longer ORIG (10 s)
+wait_armed() {
+	local end=$((SECONDS + 10)) b
+	while :; do
+		b=$(site_byte "$1" "$2" "$3" 2>/dev/null)
+		[ -n "$b" ] && [ "$b" != "$4" ] && return 0
+		[ $SECONDS -ge $end ] && return 1
+		sleep 0.01
+	done
+}
+
+# tracer_attach NAME TRACER TPID TARGET-CMD...
+#   Starts TRACER on the (stopped or idle) process TPID and waits until it has attached.  The
+#   script defines `tracer_for NAME TRACER TPID TARGET-CMD...`, which sets TCMD (the command; empty
+#   for no tracer), READY (a line the tracer prints once attached: maptrace's "tracing PID",
+#   a bpftrace BEGIN printf), READY_IN (err, the default, or out) and, for tracers that put a
+#   uprobe on a site, ARMED_VADDR, ARMED_FILE and ARMED_BYTE: the site, the file it is in and
+#   its first byte untraced; then it also waits until that byte in TPID's memory has changed.
+#   Tracer output goes to $TMP/NAME.tr.{out,err}.  Sets TRPID (empty without a tracer).  On
+#   failure kills the tracer, says why on stderr and returns 1.
+tracer_attach() {
+	local name=$1 tracer=$2 tpid=$3
+	shift 3
+	TCMD=() READY="" READY_IN=err ARMED_VADDR="" ARMED_FILE="" ARMED_BYTE="" TRPID=""
+	tracer_for "$name" "$tracer" "$tpid" "$@"
+	[ ${#TCMD[@]} -gt 0 ] || return 0
+	"${TCMD[@]}" >"$TMP/$name.tr.out" 2>"$TMP/$name.tr.err" &
+	TRPID=$!
+	if [ -n "$READY" ] && ! wait_for "$TMP/$name.tr.$READY_IN" "$READY" 60 "$TRPID"; then
+		echo "# $name: $tracer did not attach: $(grep -v RLIMIT "$TMP/$name.tr.err" | head -2)" >&2
+	elif [ -n "$ARMED_VADDR" ] && ! wait_armed "$tpid" "$ARMED_VADDR" "${ARMED_FILE:-$1}" "$ARMED_BYTE"; then
+		echo "# $name: $tracer never armed the probe site" >&2
+	else
+		return 0
+	fi
+	kill -9 "$TRPID" 2>/dev/null
+	wait "$TRPID" 2>/dev/null
+	TRPID=""
+	return 1
+}
+
+# traced_run NAME TRACER TARGET-CMD...
+#   Starts the target, stops it (SIGSTOP) once it printed its pid (mapload, futexcall, ghash)
+#   or, for a target listed in SELF_STOPPING (bench/inserts, bench/churn), once it stopped
+#   itself; starts TRACER on it (tracer_attach), lets the target run, then stops the tracer.
+#   Leaves $TMP/NAME.{out,err} (target) and $TMP/NAME.tr.{out,err} (tracer); returns non-zero
+#   when the tracer did not attach.  ON_ATTACH, if set, runs once the tracer has attached,
+#   before the target resumes; HOOK, if set, runs once the target printed its result
+#   (HOOK_WHEN matched its stdout) while it lingers with the tracer still attached.  Both get
+#   NAME TARGET-PID TRACER-PID.  TRACER_WAIT: seconds the tracer has to exit on its own once
+#   the target has (default 5); 0 kills it then, for a run whose tracer output is not read.
+traced_run() {
+	local name=$1 tracer=$2 tpid
+	shift 2
+	rm -f "$TMP/$name".*
+	"$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+	tpid=$!
+	if [[ " ${SELF_STOPPING[*]:-} " == *" $1 "* ]]; then
+		while [ "$(awk '{ print $3 }' "/proc/$tpid/stat" 2>/dev/null)" != T ]; do
+			kill -0 "$tpid" 2>/dev/null || { echo "# $name: $1 exited: $(cat "$TMP/$name.err")" >&2; return 1; }
+			sleep 0.005
+		done
+	else
+		wait_for "$TMP/$name.err" pid 20 "$tpid" || { echo "# $name: target printed no pid" >&2; return 1; }
+		kill -STOP "$tpid"
+	fi
+	if ! tracer_attach "$name" "$tracer" "$tpid" "$@"; then
+		kill -9 "$tpid" 2>/dev/null
+		wait "$tpid" 2>/dev/null
+		return 1
+	fi
+	[ -n "${ON_ATTACH:-}" ] && $ON_ATTACH "$name" "$tpid" "$TRPID"
+	kill -CONT "$tpid"
+	if [ -n "${HOOK:-}" ]; then
+		wait_for "$TMP/$name.out" "${HOOK_WHEN:-ns_per_op}" 120 "$tpid" && $HOOK "$name" "$tpid" "$TRPID"
+	fi
+	wait "$tpid"
+	if [ -n "$TRPID" ] && [ "${TRACER_WAIT:-5}" = 0 ]; then
+		kill -9 "$TRPID" 2>/dev/null
+		wait "$TRPID" 2>/dev/null
+	elif [ -n "$TRPID" ]; then
+		stop_tracer "$TRPID" "${TRACER_WAIT:-5}"
+	fi
+	return 0
+}

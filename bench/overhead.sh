@@ -39,45 +39,8 @@ trap 'exit 130' INT TERM
 die() { echo "bench-overhead: $*" >&2; exit 1; }
 
 source bench/lib.sh
-# ratio A B: A/B with 2 decimals, or n/a
-ratio() { if isnum "$1" && isnum "$2" && [ "$(calc "$2 != 0")" = 1 ]; then printf '%.2f' "$(calc "$1 / $2")"; else echo n/a; fi; }
 verdict() { if [ "$1" = n/a ]; then echo "n/a"; elif [ "$(calc "$1 <= $2")" = 1 ]; then echo PASS; else echo MISS; fi; }
 fmt() { if isnum "$1"; then printf "%.${2:-1}f" "$1"; else echo "${1:-n/a}"; fi; }
-
-# wait_exit PID SECONDS: until PID has exited (and reap it); fails on timeout
-wait_exit() {
-	local pid=$1 end=$((SECONDS + $2))
-	while kill -0 "$pid" 2>/dev/null; do
-		if [ -z "$(awk '$3 != "Z"' "/proc/$pid/stat" 2>/dev/null)" ]; then break; fi
-		[ $SECONDS -ge "$end" ] && return 1
-		sleep 0.02
-	done
-	wait "$pid" 2>/dev/null
-	return 0
-}
-
-# stop_tracer PID: let it exit on its own (maptrace, bpftrace -p and perf -p follow the target),
-# else SIGINT (bcc), else SIGKILL
-stop_tracer() {
-	local pid=$1
-	wait_exit "$pid" "${2:-5}" && return 0
-	kill -INT "$pid" 2>/dev/null
-	wait_exit "$pid" 20 && return 0
-	kill -9 "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	echo "# tracer $pid had to be killed" >&2
-}
-
-# wait_armed PID VADDR BINARY ORIG: until the site's first byte is no longer ORIG (10 s)
-wait_armed() {
-	local end=$((SECONDS + 10)) b
-	while :; do
-		b=$(site_byte "$1" "$2" "$3" 2>/dev/null)
-		[ -n "$b" ] && [ "$b" != "$4" ] && return 0
-		[ $SECONDS -ge $end ] && return 1
-		sleep 0.01
-	done
-}
 
 # Sum of on-CPU ns of every thread of PID (schedstat: ns precision, unlike utime/stime).
 cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'; }
@@ -175,85 +138,42 @@ BEGIN { printf(\"ready\\n\"); }"
 
 # --- one traced run ------------------------------------------------------------------------
 #
-# traced_run NAME TRACER TARGET-CMD...
-#   Starts the target, stops it (SIGSTOP) once it printed its pid (mapload, futexcall) or
-#   stopped itself (inserts), starts TRACER on it, waits until the tracer has attached (its
-#   ready line, and for uprobe tracers the site's byte replaced in the target's memory), lets
-#   the target run, then stops the tracer.  Leaves $TMP/NAME.{out,err} (target) and
-#   $TMP/NAME.tr.{out,err} (tracer); returns non-zero when the tracer did not attach.  ON_ATTACH, if set, runs once the tracer has
-#   attached, before the target resumes; HOOK, if set, runs once the target printed its result
-#   (HOOK_WHEN matched its stdout) while it lingers with the tracer still attached.  Both get
-#   NAME TARGET-PID TRACER-PID.
-traced_run() {
-	local name=$1 tracer=$2
-	shift 2
-	local tpid trpid="" ready="" ready_in=err armed_vaddr="" armed_byte="" tcmd=()
-	rm -f "$TMP/$name".*
-	"$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
-	tpid=$!
-	if [[ $1 == "$INS" ]]; then
-		while [ "$(awk '{ print $3 }' "/proc/$tpid/stat" 2>/dev/null)" != T ]; do
-			kill -0 "$tpid" 2>/dev/null || { echo "# $name: $1 exited: $(cat "$TMP/$name.err")" >&2; return 1; }
-			sleep 0.005
-		done
-	else
-		wait_for "$TMP/$name.err" pid 20 "$tpid" || { echo "# $name: target printed no pid" >&2; return 1; }
-		kill -STOP "$tpid"
-	fi
+# traced_run NAME TRACER TARGET-CMD... (bench/lib.sh) starts the target, stops it, attaches the
+# tracer, continues the target; tracer_for says what each TRACER runs and when it is attached.
+SELF_STOPPING=("$INS")
+tracer_for() {
+	local name=$1 tracer=$2 tpid=$3
+	shift 3
 	case $tracer in
 	none) ;;
-	floor-all) tcmd=("$FLOOR" -p "$tpid" "${FLOOR_PROBES[@]}" "$1"); ready="floor: attached" ;;
-	floor-usdt) tcmd=("$FLOOR" -p "$tpid" --usdt insert "$1"); ready="floor: attached" ;;
-	floor-func) tcmd=("$FLOOR" -p "$tpid" --func cmap_put "$1"); ready="floor: attached" ;;
+	floor-all) TCMD=("$FLOOR" -p "$tpid" "${FLOOR_PROBES[@]}" "$1"); READY="floor: attached" ;;
+	floor-usdt) TCMD=("$FLOOR" -p "$tpid" --usdt insert "$1"); READY="floor: attached" ;;
+	floor-func) TCMD=("$FLOOR" -p "$tpid" --func cmap_put "$1"); READY="floor: attached" ;;
 	maptrace*)
 		# maptrace, maptrace-fp, maptrace-dwarf, maptrace-nostacks, maptrace-rb64, ...
-		tcmd=("$MT" -p "$tpid" -q --json)
+		TCMD=("$MT" -p "$tpid" -q --json)
 		case $tracer in
-		*-fp*) tcmd+=(--stack fp) ;;
-		*-dwarf*) tcmd+=(--stack dwarf) ;;
-		*-nostacks*) tcmd+=(--no-stacks) ;;
+		*-fp*) TCMD+=(--stack fp) ;;
+		*-dwarf*) TCMD+=(--stack dwarf) ;;
+		*-nostacks*) TCMD+=(--no-stacks) ;;
 		esac
-		[[ $tracer == *-rb64* ]] && tcmd+=(--ringbuf-mb 64)
-		ready="tracing PID"
+		[[ $tracer == *-rb64* ]] && TCMD+=(--ringbuf-mb 64)
+		READY="tracing PID"
 		;;
 	bt-count)
-		tcmd=(bpftrace -p "$tpid" -e "${BT_COUNT//$ML/$1}"); ready=ready; ready_in=out
-		armed_vaddr=$INSERT_VADDR armed_byte=$NOP_BYTE
-		[[ $1 == "$INS" ]] && armed_vaddr=$INS_INSERT_VADDR
+		TCMD=(bpftrace -p "$tpid" -e "${BT_COUNT//$ML/$1}"); READY=ready; READY_IN=out
+		ARMED_VADDR=$INSERT_VADDR ARMED_BYTE=$NOP_BYTE
+		[[ $1 == "$INS" ]] && ARMED_VADDR=$INS_INSERT_VADDR
 		;;
 	bt-hist)
-		tcmd=(bpftrace -p "$tpid" -e "$BT_HIST"); ready=ready; ready_in=out
-		armed_vaddr=$PUT_VADDR armed_byte=$PUT_BYTE
+		TCMD=(bpftrace -p "$tpid" -e "$BT_HIST"); READY=ready; READY_IN=out
+		ARMED_VADDR=$PUT_VADDR ARMED_BYTE=$PUT_BYTE
 		;;
-	bcc) tcmd=("$BCC_FUNCLAT" -p "$tpid" "$1:cmap_put"); ready=Tracing; ready_in=out
-		armed_vaddr=$PUT_VADDR armed_byte=$PUT_BYTE ;;
-	perf) tcmd=(perf record -e "$PERF_GROUP:$PERF_EVENT" -p "$tpid" -o "$TMP/$name.perf.data")
-		armed_vaddr=$PUT_VADDR armed_byte=$PUT_BYTE ;;
+	bcc) TCMD=("$BCC_FUNCLAT" -p "$tpid" "$1:cmap_put"); READY=Tracing; READY_IN=out
+		ARMED_VADDR=$PUT_VADDR ARMED_BYTE=$PUT_BYTE ;;
+	perf) TCMD=(perf record -e "$PERF_GROUP:$PERF_EVENT" -p "$tpid" -o "$TMP/$name.perf.data")
+		ARMED_VADDR=$PUT_VADDR ARMED_BYTE=$PUT_BYTE ;;
 	esac
-	if [ ${#tcmd[@]} -gt 0 ]; then
-		"${tcmd[@]}" >"$TMP/$name.tr.out" 2>"$TMP/$name.tr.err" &
-		trpid=$!
-		if [ -n "$ready" ] && ! wait_for "$TMP/$name.tr.$ready_in" "$ready" 60 "$trpid"; then
-			echo "# $name: $tracer did not attach: $(grep -v RLIMIT "$TMP/$name.tr.err" | head -2)" >&2
-			kill -9 "$tpid" "$trpid" 2>/dev/null
-			wait "$tpid" "$trpid" 2>/dev/null
-			return 1
-		fi
-		if [ -n "$armed_vaddr" ] && ! wait_armed "$tpid" "$armed_vaddr" "$1" "$armed_byte"; then
-			echo "# $name: $tracer never armed the probe site" >&2
-			kill -9 "$tpid" "$trpid" 2>/dev/null
-			wait "$tpid" "$trpid" 2>/dev/null
-			return 1
-		fi
-	fi
-	[ -n "${ON_ATTACH:-}" ] && $ON_ATTACH "$name" "$tpid" "$trpid"
-	kill -CONT "$tpid"
-	if [ -n "${HOOK:-}" ]; then
-		wait_for "$TMP/$name.out" "${HOOK_WHEN:-ns_per_op}" 120 "$tpid" && $HOOK "$name" "$tpid" "$trpid"
-	fi
-	wait "$tpid"
-	[ -n "$trpid" ] && stop_tracer "$trpid"
-	return 0
 }
 
 # How many inserts a tracer saw in run NAME.

@@ -17,7 +17,9 @@
  * It stays alive 0.3 s after, so a tracer can still read its memory.
  *
  * Prints "ghash: pid N" on stderr, sleeps START_AFTER_S (default 1), and prints one JSON line on
- * stdout with the table and mutex addresses, every resize seen, and the contention it caused.
+ * stdout with the table and mutex addresses, every resize seen, the contention it caused, and
+ * the wall time of the insert and remove phases (insert_ns, remove_ns: bench/real.sh times the
+ * insert storm with them).
  */
 #include <glib.h>
 #include <stdbool.h>
@@ -144,6 +146,7 @@ static unsigned int rw_wait(bool read)
 int main(int argc, char **argv)
 {
 	unsigned int start_after = 1, hold_iters = 0, rw_reads = 0, rw_writes = 0;
+	gint64 t0, insert_ns, remove_ns;
 	GThread *threads[64];
 	const struct ghash_head *h;
 
@@ -178,10 +181,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	t0 = g_get_monotonic_time();
 	for (unsigned int t = 0; t < nthreads; t++)
 		threads[t] = g_thread_new("filler", filler, GUINT_TO_POINTER(t));
 	for (unsigned int t = 0; t < nthreads; t++)
 		g_thread_join(threads[t]);
+	insert_ns = (g_get_monotonic_time() - t0) * 1000;
 	if (h->nnodes != g_hash_table_size(table) || h->nnodes != nkeys) {
 		fprintf(stderr, "ghash: nnodes %u, g_hash_table_size %u, keys %u\n", h->nnodes,
 			g_hash_table_size(table), nkeys);
@@ -189,6 +194,7 @@ int main(int argc, char **argv)
 	}
 	gsize full_size = table_size();
 
+	t0 = g_get_monotonic_time();
 	for (unsigned int k = 0; k < nkeys; k++) {
 		gsize before;
 
@@ -198,6 +204,7 @@ int main(int argc, char **argv)
 		note_resize(before);
 		g_mutex_unlock(&lock);
 	}
+	remove_ns = (g_get_monotonic_time() - t0) * 1000;
 
 	for (unsigned int i = 0; i < hold_iters; i++) {
 		GThread *th;
@@ -221,10 +228,11 @@ int main(int argc, char **argv)
 	printf("{\"pid\": %d, \"table\": \"%#lx\", \"mutex\": \"%#lx\", \"rwlock\": \"%#lx\", "
 	       "\"keys\": %u, \"threads\": %u, \"full_size\": %zu, \"final_size\": %zu, "
 	       "\"contended\": %u, \"hold_iters\": %u, \"rw_read_waits\": %u, "
-	       "\"rw_write_waits\": %u, \"nresizes\": %u, \"resizes\": [",
+	       "\"rw_write_waits\": %u, \"insert_ns\": %" G_GINT64_FORMAT ", "
+	       "\"remove_ns\": %" G_GINT64_FORMAT ", \"nresizes\": %u, \"resizes\": [",
 	       getpid(), (unsigned long)table, (unsigned long)&lock, (unsigned long)&rwlock, nkeys,
 	       nthreads, full_size, table_size(), contended, hold_iters, rw_reads, rw_writes,
-	       nresizes);
+	       insert_ns, remove_ns, nresizes);
 	for (unsigned int i = 0; i < nresizes && i < MAX_RESIZES; i++)
 		printf("%s[%zu, %zu]", i ? ", " : "", resizes[i].old_size, resizes[i].new_size);
 	printf("]}\n");

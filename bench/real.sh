@@ -1,0 +1,313 @@
+#!/usr/bin/env bash
+# make bench-real: what maptrace costs real programs, side by side in one run on this machine:
+# each program untraced, under maptrace as it runs by default, under maptrace --detail, and
+# under bpftrace count() on the same insert function (the peer a user would reach for).  See
+# bench/README.md for how to read it.
+#
+#   1. Redis 7.0 SET throughput: redis-benchmark, pipelined, against a fresh redis-server
+#   2. GLib GHashTable insert storm: tests/progs/ghash, 2 threads, its insert phase's wall time
+#   3. libcmap growth storm: mapload, a million new keys into a map without a hint, its ns/op
+#   4. map churn: bench/churn, maps created, given 20 inserts and freed, its ns per map
+#
+# Every figure is a median of RUNS runs (default 5) taken interleaved: run 1 of every row and
+# tracer, then run 2, ...; within a row the tracers' order rotates from run to run.  Every
+# comparison is a ratio of figures from this run.  The workloads time their own work, so a
+# tracer's start-up and exit are not in their figures.  Run as root; about 7-9 minutes.
+#
+#   RUNS=5 REDIS_KEYS=300000 GLIB_KEYS=400000 GROW_OPS=1000000 CHURN_MAPS=200000 bench/real.sh
+#   RUNS=1 REDIS_KEYS=30000 GLIB_KEYS=40000 GROW_OPS=100000 CHURN_MAPS=20000 bench/real.sh  (quick)
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+
+RUNS=${RUNS:-5}
+REDIS_KEYS=${REDIS_KEYS:-300000}  # redis-benchmark -n and -r: SETs, keys drawn from this many
+GLIB_KEYS=${GLIB_KEYS:-400000}    # ghash KEYS, inserted by 2 threads
+GROW_OPS=${GROW_OPS:-1000000}     # mapload --ops and --keys, all inserts of new keys
+CHURN_MAPS=${CHURN_MAPS:-200000}  # bench/churn MAPS, 20 inserts each
+CHURN_INSERTS=20
+T_START=$SECONDS
+TMP=$(mktemp -d /tmp/maptrace-real.XXXXXX)
+
+cleanup() {
+	local p
+	# only our own background jobs still running: never a pid that may have been reused
+	for p in $(jobs -p); do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() { echo "bench-real: $*" >&2; exit 1; }
+
+source bench/lib.sh
+# the throw-away redis-server of maptrace's Redis tests: redis_start, redis_stop, redis_free_port
+source tests/maptrace/redis.sh
+fmt() { if isnum "$1"; then printf "%.${2:-1}f" "$1"; else echo "${1:-n/a}"; fi; }
+# verdict RATIO OP LIMIT: PASS or FAIL (a benchmark reports a miss; it does not fail the make)
+verdict() { if ! isnum "$1"; then echo n/a; elif [ "$(calc "$1 $2 $3")" = 1 ]; then echo PASS; else echo FAIL; fi; }
+
+# --- preflight -----------------------------------------------------------------------------
+
+[ "$(id -u)" = 0 ] || die "run as root (BPF, uprobes, /proc/PID/mem)"
+GH_SRC=.output/tests/progs/ghash CH_SRC=.output/bench/churn
+for f in bin/maptrace bin/mapload "$GH_SRC" "$CH_SRC"; do
+	[ -x "$f" ] || die "$f is missing: run make bench-real"
+done
+for c in redis-server redis-benchmark redis-cli; do
+	command -v "$c" >/dev/null || die "$c is missing (apt-get install redis-server redis-tools)"
+done
+HAVE_BPFTRACE=1; command -v bpftrace >/dev/null || HAVE_BPFTRACE=0
+
+# Private copies: other work may rebuild bin/ and .output/ while this runs, and bpftrace names
+# the binary by path.  redis-server and libglib are the system's, as users run them.
+cp bin/maptrace bin/mapload "$TMP/" && cp "$GH_SRC" "$TMP/ghash" && cp "$CH_SRC" "$TMP/churn" ||
+	die "cannot copy the binaries to $TMP"
+MT=$TMP/maptrace ML=$TMP/mapload GH=$TMP/ghash CH=$TMP/churn
+REDIS_BIN=$(command -v redis-server)
+GLIB=$(ldd "$GH" | awk '$1 == "libglib-2.0.so.0" { print $3 }')
+[ -f "$GLIB" ] || die "cannot find the libglib-2.0.so.0 $GH links against"
+
+# sym_vaddr FILE SYM: a function's link-time address (hex), from the dynamic symbols too
+# (Debian's redis-server is stripped of .symtab but exports its functions)
+sym_vaddr() {
+	{ readelf -sW --dyn-syms "$1"; readelf -sW "$1"; } 2>/dev/null |
+		awk -v s="$2" '$4 == "FUNC" && $8 == s && $2 !~ /^0+$/ { print "0x" $2; exit }'
+}
+# the sites the bpftrace peers probe, to check they are armed before the target continues
+REDIS_ADD=$(sym_vaddr "$REDIS_BIN" dictAddRaw)
+G_INS=$(sym_vaddr "$GLIB" g_hash_table_insert)
+ML_INS=$(usdt_vaddr "$ML" insert)
+CH_CREATE=$(usdt_vaddr "$CH" map_create)
+[ -n "$G_INS" ] && [ -n "$ML_INS" ] && [ -n "$CH_CREATE" ] ||
+	die "no g_hash_table_insert in $GLIB, no cmap:insert in mapload or no cmap:map_create in churn"
+BT_WHY_REDIS=""
+[ -n "$REDIS_ADD" ] || BT_WHY_REDIS="$REDIS_BIN has no symbol dictAddRaw"
+
+declare -A BT_PROG=(
+	[redis]="uprobe:$REDIS_BIN:dictAddRaw { @ = count(); }"
+	[glib]="uprobe:$GLIB:g_hash_table_insert { @ = count(); }"
+	[grow]="usdt:$ML:cmap:insert { @ = count(); }"
+	[churn]="usdt:$CH:cmap:map_create { @ = count(); }"
+)
+declare -A SITE=([redis]="$REDIS_ADD $REDIS_BIN" [glib]="$G_INS $GLIB" [grow]="$ML_INS $ML"
+	[churn]="$CH_CREATE $CH")
+
+ROWS=(redis glib grow churn)
+CFGS=(none mt detail)
+[ $HAVE_BPFTRACE = 1 ] && CFGS+=(bt)
+declare -A CFG_LABEL=([none]="untraced" [mt]="maptrace -p PID (default)" [detail]="maptrace -p PID --detail")
+declare -A BT_LABEL=([redis]="bpftrace: uprobe dictAddRaw, count()"
+	[glib]="bpftrace: uprobe g_hash_table_insert, count()" [grow]="bpftrace: usdt cmap:insert, count()"
+	[churn]="bpftrace: usdt cmap:map_create, count()")
+
+echo "maptrace on real programs: medians of $RUNS interleaved runs; ratios from this run only"
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs, kernel $(uname -r), $(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
+echo "tools:   $("$MT" --version 2>&1 | head -1), $(bpftrace --version 2>/dev/null || echo 'no bpftrace'), redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), $(basename "$(realpath "$GLIB")"), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+[ $HAVE_BPFTRACE = 1 ] || echo "bpftrace: not installed (apt-get install bpftrace): no peer column"
+
+# --- one run of each kind ------------------------------------------------------------------
+
+# tracer_for NAME TRACER TPID TARGET-CMD... (for tracer_attach in bench/lib.sh); ROW says which
+# program, for the bpftrace peer's probe.  maptrace's "tracing PID" comes once every probe is
+# attached; bpftrace's BEGIN runs once its probes are, and the site's first byte is checked too.
+tracer_for() {
+	local tpid=$3 vaddr file
+	case $2 in
+	mt | detail)
+		TCMD=("$MT" -p "$tpid" -q --json)
+		[ "$2" = detail ] && TCMD+=(--detail)
+		READY="tracing PID"
+		;;
+	bt)
+		TCMD=(bpftrace -p "$tpid" -e "${BT_PROG[$ROW]} BEGIN { printf(\"ready\\n\"); }")
+		READY=ready READY_IN=out
+		read -r vaddr file <<<"${SITE[$ROW]}"
+		ARMED_VADDR=$vaddr ARMED_FILE=$file ARMED_BYTE=$(site_byte "$tpid" "$vaddr" "$file")
+		;;
+	esac
+}
+
+# redis_run NAME TRACER: a fresh redis-server, the tracer on it, then redis-benchmark's SETs;
+# leaves $TMP/NAME.bench (its CSV), $TMP/NAME.dbsize and the tracer's output
+redis_run() {
+	local name=$1 tracer=$2 port
+	port=$(redis_free_port)
+	rm -rf "${TMP:?}/$name" "$TMP/$name".*
+	redis_start "$name" "$port" || return 1
+	if ! tracer_attach "$name" "$tracer" "$REDIS_PID" "$REDIS_BIN"; then
+		redis_stop "$port"
+		return 1
+	fi
+	redis-benchmark -h 127.0.0.1 -p "$port" -t set -n "$REDIS_KEYS" -r "$REDIS_KEYS" -P 16 --csv \
+		>"$TMP/$name.bench" 2>"$TMP/$name.bench.err"
+	redis-cli -p "$port" dbsize >"$TMP/$name.dbsize" 2>/dev/null
+	redis_stop "$port"
+	[ -n "$TRPID" ] && stop_tracer "$TRPID" 60
+	return 0
+}
+
+# what a tracer counted in run NAME: bpftrace's count(); maptrace's inserts over the maps it
+# lists (for churn, where the maps it lists are a handful of 200,000, nothing)
+counted() {
+	local name=$1 tracer=$2 row=$3
+	case $tracer in
+	bt) awk '/^@: / { print $2 }' "$TMP/$name.tr.out" ;;
+	mt | detail) [ "$row" = churn ] && return
+		jget "$TMP/$name.tr.out" 'sum(m["inserts"] for m in d["maps"])' ;;
+	esac
+}
+
+# one_run ROW TRACER RUN: appends the figure to $TMP/ROW.TRACER and what else the row keeps
+one_run() {
+	local row=$1 c=$2 r=$3 name=$1-$2-$3 fig="" f
+	ROW=$row
+	case $row in
+	redis)
+		redis_run "$name" "$c" || return
+		fig=$(awk -F'"' '$2 == "SET" { print $4 }' "$TMP/$name.bench")
+		cat "$TMP/$name.dbsize" >>"$TMP/redis.keys"
+		;;
+	glib)
+		traced_run "$name" "$c" "$GH" 2 "$GLIB_KEYS" 1 0 || return
+		fig=$(jget "$TMP/$name.out" 'd["insert_ns"] / 1e6')
+		jget "$TMP/$name.out" 'd["nresizes"]' >>"$TMP/glib.resizes"
+		;;
+	grow)
+		traced_run "$name" "$c" "$ML" --ops "$GROW_OPS" --keys "$GROW_OPS" --write-pct 100 \
+			--new-key-pct 100 --json --start-after 0.5 || return
+		f=$TMP/$name.out
+		fig=$(jget "$f" 'd["ns_per_op"]')
+		jget "$f" '"%d grows, %d buckets evacuated" % (d["grows"], d["evacuated"])' >"$TMP/grow.shape"
+		if [ "$c" != none ] && [ "$c" != bt ]; then
+			# the rehash time maptrace reports against the library's own, same run (ms)
+			jget "$TMP/$name.tr.out" 'sum(m["grow_ns_total"] for m in d["maps"]) / 1e6' >>"$TMP/grow.$c.reported"
+			jget "$f" '(d["grow_ns"] + d["evac_ns"]) / 1e6' >>"$TMP/grow.$c.own"
+			calc "$(tail -1 "$TMP/grow.$c.reported") / $(tail -1 "$TMP/grow.$c.own")" >>"$TMP/grow.$c.ratio"
+		fi
+		;;
+	churn)
+		# maptrace's summary of 200,000 maps takes it 13-26 s after the target exits, and
+		# nothing of it is read here: it is stopped once the target has exited
+		wait=120
+		[ "$c" = mt ] || [ "$c" = detail ] && wait=0
+		TRACER_WAIT=$wait traced_run "$name" "$c" "$CH" "$CHURN_MAPS" "$CHURN_INSERTS" || return
+		f=$TMP/$name.out
+		fig=$(jget "$f" 'd["ns_per_map"]')
+		jget "$f" '"%d grows, %d buckets evacuated" % (d["grows"], d["evacuated"])' >"$TMP/churn.shape"
+		;;
+	esac
+	if ! isnum "$fig"; then
+		echo "# $name: no figure: $(tail -c 300 "$TMP/$name.err" "$TMP/$name.bench.err" 2>/dev/null | tr '\n' ' ')" >&2
+		return
+	fi
+	echo "$fig" >>"$TMP/$row.$c"
+	echo "$r $fig" >>"$TMP/$row.$c.byrun"
+	[ "$c" != none ] && counted "$name" "$c" "$row" >>"$TMP/$row.$c.counted"
+	# the tracers' output of the last run only: 30 MB of maptrace JSON a churn run
+	rm -f "$TMP/$name".*
+	rm -rf "${TMP:?}/$name"
+}
+
+# --- the runs ------------------------------------------------------------------------------
+
+SELF_STOPPING=("$CH")
+TRACER_WAIT=60 # seconds a tracer has to exit after its target
+NC=${#CFGS[@]}
+for r in $(seq "$RUNS"); do
+	for row in "${ROWS[@]}"; do
+		for i in $(seq 0 $((NC - 1))); do
+			c=${CFGS[$(((i + r - 1) % NC))]}
+			[ "$row$c" = redisbt ] && [ -n "$BT_WHY_REDIS" ] && continue
+			one_run "$row" "$c" "$r"
+		done
+	done
+done
+
+# --- results -------------------------------------------------------------------------------
+
+# a row's table: figure, x untraced, runs, counted
+# paired ROW TRACER: min..max over the runs of the tracer's figure / untraced's in the same run
+paired() {
+	join <(sort "$TMP/$1.$2.byrun" 2>/dev/null) <(sort "$TMP/$1.none.byrun" 2>/dev/null) |
+		awk '$3 > 0 { x = $2 / $3; if (!n++ || x < lo) lo = x; if (x > hi) hi = x }
+			END { if (n) printf "%.2f..%.2f", lo, hi; else print "-" }'
+}
+row_table() { # ROW UNIT EXPECTED-COUNT COUNT-WHAT
+	local row=$1 u m n cnt
+	CFG_LABEL[bt]=${BT_LABEL[$row]}
+	u=$(med "$TMP/$row.none")
+	printf '%-44s %12s %11s %12s %5s %12s\n' tracer "$2" "x untraced" "per run" runs "$4"
+	for c in "${CFGS[@]}"; do
+		m=$(med "$TMP/$row.$c")
+		n=$(wc -l <"$TMP/$row.$c" 2>/dev/null || echo 0)
+		cnt=$(med "$TMP/$row.$c.counted")
+		[ "$c" = none ] && cnt="($3)"
+		[ "$row" = churn ] && [ "$c" != none ] && [ "$c" != bt ] && cnt=-
+		if [ "$row$c" = redisbt ] && [ -n "$BT_WHY_REDIS" ]; then
+			printf '%-44s %12s   %s\n' "${CFG_LABEL[$c]}" - "cannot run: $BT_WHY_REDIS"
+			continue
+		fi
+		printf '%-44s %12s %11s %12s %5s %12s\n' "${CFG_LABEL[$c]}" "$(fmt "$m")" "$(ratio "$m" "$u")" \
+			"$([ "$c" = none ] && echo - || paired "$row" "$c")" "$n" "$cnt"
+		FIG[$row.$c]=$m
+		X[$row.$c]=$(ratio "$m" "$u")
+	done
+}
+declare -A FIG X
+
+echo
+echo "== 1. Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/') SET throughput: redis-benchmark -t set -n $REDIS_KEYS -r $REDIS_KEYS -P 16 (50 clients) =="
+echo "   (a fresh redis-server on 127.0.0.1 per run, --save \"\" --appendonly no; keys after a run: $(med "$TMP/redis.keys"))"
+row_table redis requests/s "SETs: $REDIS_KEYS" "dictAddRaw"
+echo "   x untraced: the throughput ratio (below 1 is slower).  maptrace's built-in redis profile"
+echo "   probes dictAddRaw (every insert) with and without --detail."
+
+echo
+echo "== 2. GLib GHashTable insert storm: ghash 2 threads, $GLIB_KEYS keys, each insert under a GMutex =="
+echo "   (its insert phase's wall time; $(sort -u "$TMP/glib.resizes" 2>/dev/null | tr '\n' ' ')resizes per run, inserts and removes)"
+row_table glib "insert ms" "inserts: $GLIB_KEYS" "inserts"
+echo "   maptrace's built-in glib profile probes every g_hash_table_insert and _remove (the"
+echo "   return only near a resize), with and without --detail; it also traces the GMutex's waits."
+
+echo
+echo "== 3. libcmap growth storm: mapload --ops $GROW_OPS --keys $GROW_OPS --write-pct 100 --new-key-pct 100, no hint =="
+echo "   ($(cat "$TMP/grow.shape" 2>/dev/null) per run)"
+row_table grow ns/op "inserts: $GROW_OPS" "inserts"
+
+echo
+echo "== 4. map churn: bench/churn, $CHURN_MAPS maps each created without a hint, given $CHURN_INSERTS inserts, freed =="
+echo "   ($(cat "$TMP/churn.shape" 2>/dev/null) per run)"
+row_table churn ns/map "maps: $CHURN_MAPS" "map_create"
+echo "   counted: bpftrace's count of cmap:map_create.  maptrace is stopped once churn has exited:"
+echo "   its summary (13-26 s after 200,000 maps in two trials here) is neither waited for nor read."
+
+echo
+echo "== 5. growth storm: rehash time maptrace reports (grow_ns_total over its maps) vs the library's own (grow_ns + evac_ns), same run =="
+printf '%-44s %14s %14s %14s\n' tracer "maptrace ms" "library ms" "reported/own"
+for c in mt detail; do
+	printf '%-44s %14s %14s %14s\n' "${CFG_LABEL[$c]}" "$(fmt "$(med "$TMP/grow.$c.reported")")" \
+		"$(fmt "$(med "$TMP/grow.$c.own")")" "$(fmt "$(med "$TMP/grow.$c.ratio")" 3)"
+done
+echo "library's own rehash time under --detail / under the default: $(ratio "$(med "$TMP/grow.detail.own")" "$(med "$TMP/grow.mt.own")")x"
+echo "   The library times its grows and evacuation only while a tracer holds cmap:grow_begin (so"
+echo "   not untraced).  By default maptrace reports the evacuation time the library measured and"
+echo "   times each grow's allocation between its grow_begin and grow_end probes; with --detail it"
+echo "   times every evacuation step between evacuate_begin and evacuate, probe hits inside."
+
+echo
+echo "== summary: figures (medians) and ratios to untraced, the issue's targets on the default =="
+printf '%-30s %11s %11s %11s %11s %8s %8s %8s %9s %6s\n' row untraced maptrace --detail bpftrace \
+	"mt x" "det x" "bt x" target result
+sum_row() { # ROW LABEL OP LIMIT
+	printf '%-30s %11s %11s %11s %11s %8s %8s %8s %9s %6s\n' "$2" "$(fmt "${FIG[$1.none]:-}")" \
+		"$(fmt "${FIG[$1.mt]:-}")" "$(fmt "${FIG[$1.detail]:-}")" "$(fmt "${FIG[$1.bt]:-}")" \
+		"${X[$1.mt]:-n/a}" "${X[$1.detail]:-n/a}" "${X[$1.bt]:-n/a}" "$3 $4" "$(verdict "${X[$1.mt]:-}" "$3" "$4")"
+}
+sum_row redis "Redis SET, requests/s" ">=" 0.95
+sum_row glib "GLib insert storm, ms" "<=" 1.05
+sum_row grow "libcmap growth storm, ns/op" "<=" 1.10
+sum_row churn "map churn, ns/map" "<=" 1.10
+echo "   x: traced / untraced medians (Redis: throughput, higher is better; the others: time,"
+echo "   lower is better).  target and result: the default maptrace's ratio.  per run (in the"
+echo "   rows' tables): the lowest and highest traced / untraced of the same run."
+echo "total time: $((SECONDS - T_START)) s"
