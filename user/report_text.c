@@ -140,9 +140,9 @@ static void print_header(const struct text *t)
 	/* with --overhead-budget, say which figures are whole and which are a sample */
 	if (r->info.budget_pct > 0)
 		fprintf(t->out,
-			"  overhead budget %g%%: per-insert probes attached %.1f%% of the time; "
-			"inserts, deletes and counts read from the library's counters; sync-map "
-			"hits and misses sampled; grows, evacuations and waits complete\n",
+			"  overhead budget %g%%: per-operation probes attached %.1f%% of the time; "
+			"every count read from the maps' own counters; grows, evacuations and waits "
+			"complete\n",
 			r->info.budget_pct, r->info.duty * 100.0);
 	if (!dropped)
 		return;
