@@ -19,6 +19,7 @@
 void args__usage(void)
 {
 	printf("Usage: maptrace -p PID [OPTIONS] [INTERVAL [COUNT]]\n"
+	       "       maptrace [OPTIONS] [INTERVAL [COUNT]] -- CMD [ARGS...]\n"
 	       "       maptrace report FILE [--format F] [--weight W] [--what X] [--events]\n"
 	       "Show why hash maps in a running process are slow: which maps rehash and which\n"
 	       "locks guarding maps are contended, with advice on what to change.\n"
@@ -30,6 +31,13 @@ void args__usage(void)
 	       "                         others are listed); a run that ends before maptrace\n"
 	       "                         attached is waited past\n"
 	       "      --exe PATH         the same, for the process running the executable PATH\n"
+	       "  -- CMD [ARGS...]       run CMD, traced from its first instruction (start-up\n"
+	       "                         included) until it exits; maptrace then exits with its\n"
+	       "                         status (128+N when signal N killed it; 1 when maptrace\n"
+	       "                         failed and CMD exited 0; 127: CMD not found).  Ctrl-C\n"
+	       "                         reaches CMD from the terminal, a SIGINT or SIGTERM sent\n"
+	       "                         to maptrace is passed on to it; the summary follows its\n"
+	       "                         exit.  Libraries it loads later (dlopen) are not probed\n"
 	       "\n"
 	       "TIMING\n"
 	       "  INTERVAL               seconds between live reports (default 1, 0.1-3600)\n"
@@ -99,6 +107,8 @@ void args__usage(void)
 	       "  maptrace -p 1234 5 3             three reports five seconds apart, then the summary\n"
 	       "  maptrace -p 1234 -d 10 --json    ten seconds, then the summary as JSON\n"
 	       "  maptrace -p 1234 -d 30 -o t.mtr  record 30 seconds to t.mtr\n"
+	       "  maptrace -q --json -- ./app --load   run app traced; its summary once it exits\n"
+	       "  maptrace -o t.mtr -- make -j8     record a command's whole run to t.mtr\n"
 	       "  maptrace -p 1234 -o t.mtr --max-size 100M   record until t.mtr holds 100 MiB\n"
 	       "  maptrace --comm redis-server -q --listen :9464   metrics, across restarts\n"
 	       "  maptrace -p $(pidof redis-server) --list   what maptrace finds in Redis\n"
@@ -487,22 +497,38 @@ int args__parse(int argc, char **argv, struct args *a)
 		}
 		return 0;
 	}
-	if (optind < argc &&
+	/* getopt stops after "--" (which it takes) or at the first operand: INTERVAL, or "--" */
+	if (optind > 1 && !strcmp(argv[optind - 1], "--"))
+		a->command = argv + optind;
+	if (!a->command && optind < argc && strcmp(argv[optind], "--") &&
 	    parse_seconds("INTERVAL", argv[optind++], 0.1, 3600, &a->interval_ms))
 		return -EINVAL;
-	if (optind < argc) {
+	if (!a->command && optind < argc && strcmp(argv[optind], "--")) {
 		if (parse_int("COUNT", argv[optind++], 1, LLONG_MAX, &v))
 			return -EINVAL;
 		a->count = (__u64)v;
 	}
-	if (optind < argc) {
+	if (!a->command && optind < argc && !strcmp(argv[optind], "--"))
+		a->command = argv + optind + 1;
+	if (a->command && !a->command[0]) {
+		fprintf(stderr, "maptrace: -- needs a command to run after it, e.g. maptrace -- "
+				"./app ARGS\n");
+		return -EINVAL;
+	}
+	if (a->command && (a->pid || a->comm || a->exe)) {
+		fprintf(stderr, "maptrace: %s traces a running process and -- CMD one maptrace runs: "
+				"give one of them\n",
+			a->pid ? "-p PID" : a->comm ? "--comm" : "--exe");
+		return -EINVAL;
+	}
+	if (!a->command && optind < argc) {
 		fprintf(stderr, "maptrace: unexpected argument '%s'; see maptrace --help\n",
 			argv[optind]);
 		return -EINVAL;
 	}
-	if (!!a->pid + !!a->comm + !!a->exe != 1) {
+	if (!!a->pid + !!a->comm + !!a->exe + !!a->command != 1) {
 		fprintf(stderr, "maptrace: %s: give the process to trace with one of -p PID, "
-				"--comm NAME or --exe PATH\n",
+				"--comm NAME, --exe PATH or -- CMD [ARGS...]\n",
 			a->pid || a->comm || a->exe ? "more than one target" : "no target");
 		return -EINVAL;
 	}
@@ -510,9 +536,9 @@ int args__parse(int argc, char **argv, struct args *a)
 		fprintf(stderr, "maptrace: --max-size limits the trace file: give -o FILE too\n");
 		return -EINVAL;
 	}
-	if (a->output && !a->pid) {
-		fprintf(stderr, "maptrace: -o records one process: use it with -p PID, not "
-				"--comm or --exe\n");
+	if (a->output && !a->pid && !a->command) {
+		fprintf(stderr, "maptrace: -o records one process: use it with -p PID or -- CMD, "
+				"not --comm or --exe\n");
 		return -EINVAL;
 	}
 	return 0;

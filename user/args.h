@@ -14,6 +14,7 @@ struct args {
 	int pid;
 	const char *comm;	/* --comm: follow the process with this name across restarts */
 	const char *exe;	/* --exe: follow the process running this executable */
+	char **command;		/* -- CMD ARGS...: run this under tracing (NULL-terminated), or NULL */
 	const char *listen;	/* --listen ADDR:PORT: serve Prometheus metrics */
 	int metrics_top;	/* --metrics-top: maps and locks with their own series */
 	__u64 interval_ms;	/* live report period */

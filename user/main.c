@@ -12,9 +12,11 @@
 static volatile sig_atomic_t stop_signal;
 static bool verbose;
 
-static void on_signal(int sig)
+static void on_signal(int sig, siginfo_t *si, void *uc)
 {
-	stop_signal = sig;
+	(void)uc;
+	/* the terminal's Ctrl-C reaches its whole foreground group: a launched command has it */
+	stop_signal = sig | (si->si_code == SI_KERNEL ? RUN_STOP_TTY : 0);
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -26,8 +28,9 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 int main(int argc, char **argv)
 {
+	struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO | SA_RESTART };
 	struct args a;
-	int err;
+	int err, status = -1;
 
 	if (args__parse(argc, argv, &a))
 		return 2;
@@ -41,9 +44,12 @@ int main(int argc, char **argv)
 	}
 	verbose = a.verbose;
 	libbpf_set_print(libbpf_print);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	err = a.report_file ? run__report(&a, &stop_signal) : run__live(&a, &stop_signal);
-	return err ? 1 : 0;
+	err = a.report_file ? run__report(&a, &stop_signal) : run__live(&a, &stop_signal, &status);
+	/* a launched command's status is maptrace's, but its success does not hide a failure */
+	if (status < 0 || (err && !status))
+		return err ? 1 : 0;
+	return status;
 }

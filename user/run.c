@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/utsname.h>
+#include "launch.h"
 #include "model.h"
 #include "preflight.h"
 #include "prom.h"
@@ -279,6 +280,7 @@ struct live {
 	__u64 reports;		 /* live reports printed, for COUNT */
 	struct profile_set *profiles; /* built-in, --profile and --probe */
 	struct probe_plan *plan;      /* the profile probes for the current process */
+	struct launch *child;	      /* -- CMD: the command maptrace runs, or NULL */
 	bool looked;		      /* --comm/--exe: looked for the process before */
 	bool waiting;		      /* --comm/--exe: said that none runs now */
 	bool attached;		      /* the current process is traced (tracer__start() is done) */
@@ -299,6 +301,23 @@ static const char *live__how(const struct live *l)
 static const char *live__what(const struct live *l)
 {
 	return l->a->comm ?: l->a->exe;
+}
+
+/*
+ * Stop tracing on a signal, except a launched command's trace, which goes on until it exits,
+ * so that what it does as it ends is seen too: the signal goes to it instead, unless the
+ * terminal sent it to both.
+ */
+static bool live__stopped(struct live *l)
+{
+	int sig = *l->stop;
+
+	if (!sig || !l->child || !launch__running(l->child))
+		return sig;
+	*l->stop = 0;
+	if (!(sig & RUN_STOP_TTY))
+		launch__signal(l->child, sig & ~RUN_STOP_TTY);
+	return false;
 }
 
 static bool live__out_of_time(const struct live *l, __u64 now)
@@ -344,8 +363,17 @@ static int live__trace(struct live *l, const struct target *t, struct session *s
 	if ((s->w || l->srv) && sync_every > METRICS_MS)
 		sync_every = METRICS_MS;
 	err = tracer__start(a, t, l->plan, &s->sink, &tr);
-	if (err)
+	/* attached before the launched command's first instruction: now it may run */
+	if (!err && l->child) {
+		err = launch__resume(l->child);
+		if (err)
+			fprintf(stderr, "maptrace: cannot let PID %d run: %s\n", t->pid,
+				strerror(-err));
+	}
+	if (err) {
+		tracer__free(tr);
 		return err;
+	}
 	l->attached = true;
 	fprintf(stderr, "maptrace: tracing PID %d (%s)%s; Ctrl-C to stop\n", t->pid, t->comm,
 		s->info.library_found ? "" : ": no map library found, reporting futex waits only");
@@ -358,7 +386,7 @@ static int live__trace(struct live *l, const struct target *t, struct session *s
 	}
 	next = clock_ns(CLOCK_MONOTONIC) + interval;
 	next_sync = clock_ns(CLOCK_MONOTONIC) + sync_every * 1000000ULL;
-	while (!*l->stop) {
+	while (!live__stopped(l)) {
 		__u64 now;
 
 		err = tracer__poll(tr, POLL_MS);
@@ -494,6 +522,10 @@ static int live__find(struct live *l, int *pid)
 	bool first = !l->looked;
 	int err;
 
+	if (l->child) {
+		*pid = launch__pid(l->child);
+		return 0;
+	}
 	if (l->a->pid)
 		return live__pid(l->a->pid, pid);
 	l->looked = true;
@@ -664,13 +696,39 @@ static long live__find_delay_ms(const struct live *l, __u64 now)
 	return FIND_MS;
 }
 
-int run__live(const struct args *a, volatile sig_atomic_t *stop)
+/*
+ * The trace of a launched command is over: wait for it to exit, passing signals on, for its
+ * status.  One that never ran (maptrace failed first, or --list) is killed: nothing maptrace
+ * starts runs untraced.
+ */
+static int live__end_child(struct live *l, int *status)
+{
+	int err;
+
+	if (!launch__running(l->child))
+		return 0;
+	err = launch__wait(l->child, 0, status);
+	if (err == -EAGAIN)
+		fprintf(stderr, "maptrace: the trace is over; waiting for PID %d to exit\n",
+			launch__pid(l->child));
+	while (err == -EAGAIN) {
+		live__stopped(l);
+		err = launch__wait(l->child, POLL_MS, status);
+	}
+	if (err)
+		fprintf(stderr, "maptrace: waiting for PID %d failed: %s\n",
+			launch__pid(l->child), strerror(-err));
+	return err;
+}
+
+int run__live(const struct args *a, volatile sig_atomic_t *stop, int *status)
 {
 	struct prom_opts po = { .top = a->metrics_top };
 	struct live l = { .a = a, .stop = stop, .start = clock_ns(CLOCK_MONOTONIC) };
 	bool follow = live__follows(&l), done = false;
 	int err = check_output(a);
 
+	*status = -1;
 	/* profile syntax errors before anything is loaded */
 	if (!err)
 		err = profile_set__new(a->profiles, a->nprofiles, a->probes, a->nprobes,
@@ -689,6 +747,14 @@ int run__live(const struct args *a, volatile sig_atomic_t *stop)
 		l.ps = prom_state__new(&po);
 		if (!l.ps) {
 			err = -ENOMEM;
+			goto out;
+		}
+	}
+	/* last, so that no mistake of maptrace's own runs the command untraced */
+	if (a->command) {
+		err = launch__start(a->command, &l.child);
+		if (err) {
+			*status = err == -ENOENT ? 127 : 126;
 			goto out;
 		}
 	}
@@ -718,7 +784,13 @@ int run__live(const struct args *a, volatile sig_atomic_t *stop)
 		if (err || !follow || !exited || live__out_of_time(&l, clock_ns(CLOCK_MONOTONIC)))
 			break;
 	}
+	if (l.child) {
+		int e = live__end_child(&l, status);
+
+		err = err ?: e;
+	}
 out:
+	launch__free(l.child);
 	prom_server__stop(l.srv);
 	prom_state__free(l.ps);
 	probe_plan__free(l.plan);
