@@ -4,8 +4,11 @@
  * maptrace -- CMD: the command runs under ptrace only from fork to its exec.  PTRACE_TRACEME
  * makes the kernel stop it right after a successful execve, with the new image mapped and not
  * one instruction of it run: probes attached then see everything, start-up included.  A
- * SIGSTOP handshake before execvp could not tell when the exec is done.  Once attached,
- * PTRACE_DETACH lets it run free, an ordinary child whose exit status maptrace passes on.
+ * SIGSTOP handshake before execvp could not tell when the exec is done.  A dynamically linked
+ * command is then run on to its entry point, where the dynamic linker has mapped its shared
+ * libraries (a shared libcmap among them) and run their constructors, and the program has run
+ * nothing of its own yet.  Once attached, PTRACE_DETACH lets it run free, an ordinary child
+ * whose exit status maptrace passes on.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,8 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <elf.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include "launch.h"
 
@@ -59,33 +64,52 @@ static void child(char *const *argv, int fd)
 	_exit(e.stage && e.err == ENOENT ? 127 : 126);
 }
 
-/* Wait for the stop after the exec; signals that come before it are the child's to take. */
-static int wait_exec(struct launch *l, int fd, const char *name)
+/*
+ * Wait for the next SIGTRAP stop (0), passing other signals on to the child, or its end
+ * (-ECHILD, *@status its wait status).
+ */
+static int wait_trap(struct launch *l, int *status)
 {
-	struct launch_error e;
-	int status;
-	ssize_t n;
-
 	for (;;) {
-		if (waitpid(l->pid, &status, 0) < 0) {
+		if (waitpid(l->pid, status, 0) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		if (!WIFSTOPPED(status))
-			break;
-		if (WSTOPSIG(status) == SIGTRAP)
+		if (!WIFSTOPPED(*status)) {
+			l->reaped = true;
+			return -ECHILD;
+		}
+		if (WSTOPSIG(*status) == SIGTRAP)
 			return 0;
-		if (ptrace(PTRACE_CONT, l->pid, NULL, (void *)(long)WSTOPSIG(status)))
+		if (ptrace(PTRACE_CONT, l->pid, NULL, (void *)(long)WSTOPSIG(*status)))
 			return -errno;
 	}
-	l->reaped = true;
+}
+
+/* The command ended before it could be traced: say how, once. */
+static int ended_early(const char *name, int status, int *code)
+{
+	*code = shell_status(status);
+	fprintf(stderr, "maptrace: %s exited with status %d before its first instruction\n", name,
+		*code);
+	return -ECHILD;
+}
+
+/* Wait for the stop after the exec; signals that come before it are the child's to take. */
+static int wait_exec(struct launch *l, int fd, const char *name, int *code)
+{
+	struct launch_error e;
+	int status, err;
+	ssize_t n;
+
+	err = wait_trap(l, &status);
+	if (err != -ECHILD)
+		return err;
 	n = read(fd, &e, sizeof(e));
-	if (n != sizeof(e)) {
-		fprintf(stderr, "maptrace: %s exited with status %d before it ran\n", name,
-			shell_status(status));
-		return -ECHILD;
-	}
+	if (n != sizeof(e))
+		return ended_early(name, status, code);
+	*code = shell_status(status);
 	if (e.stage)
 		fprintf(stderr, "maptrace: cannot run %s: %s\n", name, strerror(e.err));
 	else
@@ -95,12 +119,89 @@ static int wait_exec(struct launch *l, int fd, const char *name)
 	return -e.err;
 }
 
-int launch__start(char *const *argv, struct launch **out)
+/* AT_ENTRY and AT_BASE (the dynamic linker's base, 0 without one) from /proc/PID/auxv. */
+static int read_auxv(int pid, unsigned long *entry, unsigned long *base)
+{
+	Elf64_auxv_t v[128]; /* a few dozen entries: AT_* numbers stop in the fifties */
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/auxv", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, v, sizeof(v));
+	close(fd);
+	if (n < 0)
+		return -errno;
+	*entry = *base = 0;
+	for (size_t i = 0; i < (size_t)n / sizeof(v[0]) && v[i].a_type != AT_NULL; i++) {
+		if (v[i].a_type == AT_ENTRY)
+			*entry = v[i].a_un.a_val;
+		else if (v[i].a_type == AT_BASE)
+			*base = v[i].a_un.a_val;
+	}
+	return *entry ? 0 : -ENOENT;
+}
+
+/*
+ * From the exec stop of a dynamically linked command to its entry point, by a breakpoint
+ * there: its shared libraries are mapped then.  x86-64 only; elsewhere, and for a static
+ * executable, the exec stop is where it stays.
+ */
+static int run_to_entry(struct launch *l, const char *name, int *code)
+{
+#ifdef __x86_64__
+	struct user_regs_struct regs;
+	unsigned long entry = 0, base = 0;
+	long word;
+	int status, err;
+
+	err = read_auxv(l->pid, &entry, &base);
+	if (err || !base)
+		return err;
+	errno = 0;
+	word = ptrace(PTRACE_PEEKTEXT, l->pid, (void *)entry, NULL);
+	if (errno)
+		return -errno;
+	/* int3 */
+	if (ptrace(PTRACE_POKETEXT, l->pid, (void *)entry, (void *)((word & ~0xffL) | 0xcc)) ||
+	    ptrace(PTRACE_CONT, l->pid, NULL, NULL))
+		return -errno;
+	for (;;) {
+		err = wait_trap(l, &status);
+		if (err == -ECHILD)
+			return ended_early(name, status, code);
+		if (err)
+			return err;
+		if (ptrace(PTRACE_GETREGS, l->pid, NULL, &regs))
+			return -errno;
+		if (regs.rip == entry + 1)
+			break;
+		/* a SIGTRAP of its own, before the entry point (one it raised): its to take */
+		if (ptrace(PTRACE_CONT, l->pid, NULL, (void *)(long)SIGTRAP))
+			return -errno;
+	}
+	regs.rip = entry;
+	if (ptrace(PTRACE_POKETEXT, l->pid, (void *)entry, (void *)word) ||
+	    ptrace(PTRACE_SETREGS, l->pid, NULL, &regs))
+		return -errno;
+#else
+	(void)l;
+	(void)name;
+	(void)code;
+#endif
+	return 0;
+}
+
+int launch__start(char *const *argv, struct launch **out, int *code)
 {
 	struct launch *l = calloc(1, sizeof(*l));
 	int fds[2] = { -1, -1 }, err;
 
 	*out = NULL;
+	*code = -1;
 	if (!l)
 		return -ENOMEM;
 	l->pidfd = -1;
@@ -123,7 +224,13 @@ int launch__start(char *const *argv, struct launch **out)
 	l->reaped = false;
 	close(fds[1]);
 	fds[1] = -1;
-	err = wait_exec(l, fds[0], argv[0]);
+	err = wait_exec(l, fds[0], argv[0], code);
+	if (!err) {
+		err = run_to_entry(l, argv[0], code);
+		if (err && err != -ECHILD)
+			fprintf(stderr, "maptrace: cannot run %s to its entry point: %s\n",
+				argv[0], strerror(-err));
+	}
 	if (err)
 		goto out;
 #ifdef SYS_pidfd_open

@@ -8,17 +8,20 @@
 struct launch;
 
 /**
- * launch__start() - fork and exec @argv (searched in PATH) under ptrace, and wait until the new
- * image is in place but has run nothing: its executable and dynamic linker are mapped, its
- * shared libraries not yet.
+ * launch__start() - fork and exec @argv (searched in PATH) under ptrace, and hold it before the
+ * first instruction of its own: a static executable right after the exec; a dynamically linked
+ * one (on x86-64) at its entry point, its shared libraries mapped and their constructors run.
  * @argv: the command and its arguments, NULL-terminated.
  * @out: receives the launched command, stopped; launch__free() it.
+ * @code: receives, when the command ended before that, its exit status as a shell gives it
+ *	(127: not found, 126: found but not run, the dynamic linker's own status...); else -1.
  *
  * The command inherits maptrace's standard streams, process group and environment.
  * Return: 0; or a negative errno after a one-line message: the exec's own error when the command
- * cannot run (-ENOENT: no such file, -EACCES: not executable...), that of ptrace or fork else.
+ * cannot run (-ENOENT: no such file, -EACCES: not executable...), -ECHILD when it ended before
+ * its first instruction, that of ptrace or fork else.
  */
-int launch__start(char *const *argv, struct launch **out);
+int launch__start(char *const *argv, struct launch **out, int *code);
 
 /** launch__pid() - the PID of the launched command. */
 int launch__pid(const struct launch *l);

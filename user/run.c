@@ -752,11 +752,9 @@ int run__live(const struct args *a, volatile sig_atomic_t *stop, int *status)
 	}
 	/* last, so that no mistake of maptrace's own runs the command untraced */
 	if (a->command) {
-		err = launch__start(a->command, &l.child);
-		if (err) {
-			*status = err == -ENOENT ? 127 : 126;
+		err = launch__start(a->command, &l.child, status);
+		if (err)
 			goto out;
-		}
 	}
 	while (!*stop && !done) {
 		bool exited = false;
