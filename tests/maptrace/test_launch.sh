@@ -87,6 +87,40 @@ check "SIGTERM to maptrace: passed on, the command's trap exits 9 ($rc)" [ "$rc"
 check "SIGTERM to maptrace: summary printed after the command exited" grep -q "^SUMMARY" "$TMP/t.out"
 check "SIGTERM to maptrace: the target's exit noticed" grep -q "exited" "$TMP/t.err"
 
+# --- Ctrl-C on a terminal: the command has it from the terminal, once, not again from maptrace -
+cat >"$TMP/ctrl_c.py" <<'PY'
+import os, pty, select, sys, time
+maptrace, count = sys.argv[1], sys.argv[2]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(maptrace, [maptrace, '-q', '--', 'sh', '-c', 'trap "echo INT >> %s; sleep 0.3; '
+             'exit 4" INT; while :; do sleep 0.05; done' % count])
+out, end = b'', time.time() + 20
+def read(t):
+    global out
+    if select.select([fd], [], [], t)[0]:
+        d = os.read(fd, 4096)
+        out += d
+        return bool(d)
+    return True
+try:
+    while b'tracing PID' not in out and time.time() < end:
+        read(0.1)
+    time.sleep(0.3)
+    os.write(fd, b'\x03')
+    while read(0.1):
+        pass
+except OSError:
+    pass
+print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]), b'SUMMARY' in out)
+PY
+: >"$TMP/ints"
+res=$(python3 "$TMP/ctrl_c.py" "$MAPTRACE" "$TMP/ints")
+check "Ctrl-C on a terminal: the command's trap exits 4, maptrace's summary follows ($res)" \
+	[ "$res" = "4 True" ]
+check "Ctrl-C on a terminal: the command got one SIGINT ($(grep -c INT "$TMP/ints"))" \
+	[ "$(grep -c INT "$TMP/ints")" -eq 1 ]
+
 # --- -d ends the trace, not the command: its status still comes through ---------------------
 "$MAPTRACE" -q -d 0.3 -- sh -c 'sleep 1; exit 5' >"$TMP/d.out" 2>"$TMP/d.err"
 rc=$?
