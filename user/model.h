@@ -228,7 +228,10 @@ int model__snapshot(struct model *m, bool final, struct report **out);
  * report backends' unit tests) need not link the model.
  */
 
-/** mt_lock_kind_name() - "mutex", "rwlock", "condvar" or "futex". */
+/**
+ * mt_lock_kind_name() - "mutex", "rwlock", "condvar", "barrier", "join", "semaphore", or
+ * "futex" for a futex of unknown kind.
+ */
 static inline const char *mt_lock_kind_name(int kind)
 {
 	switch (kind) {
@@ -238,6 +241,12 @@ static inline const char *mt_lock_kind_name(int kind)
 		return "rwlock";
 	case MT_LOCK_CONDVAR:
 		return "condvar";
+	case MT_LOCK_BARRIER:
+		return "barrier";
+	case MT_LOCK_JOIN:
+		return "join";
+	case MT_LOCK_SEMAPHORE:
+		return "semaphore";
 	default:
 		return "futex";
 	}
