@@ -131,8 +131,16 @@ struct report {
 	struct run_info info;
 	struct map_report *maps;   /* sorted by cost: grow time, then grows, then inserts */
 	int nmaps;
-	struct lock_report *locks; /* sorted by total wait */
+	struct lock_report *locks; /* sorted by total wait; after report__build() only lock
+				    * contention (mutexes, rwlocks) */
 	int nlocks;
+	struct lock_report *waits; /* report__build(): the other futex waits (condvar, barrier,
+				    * join, semaphore, unknown), sorted by total wait */
+	int nwaits;
+	struct {
+		__u64 count, ns;
+	} wait_kinds[MT_LOCK_KINDS]; /* report__build(): waits and their time by kind, over
+				      * every row, before --top */
 	struct mt_stack *stacks;   /* shared stack table, indexes from the rows above */
 	int nstacks;
 	char **advice;
