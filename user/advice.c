@@ -223,9 +223,9 @@ static int hint_advice(const struct report *r, const struct hint_line *v, int n,
 				  "map %s%s%s%s: grew %llu times%s, %s rehashing, %llu entries "
 				  "moved; create it with hint %llu%s",
 				  fmt_addr(addr, sizeof(addr), m->addr), p.where[0] ? " (" : "",
-				  p.where, p.where[0] ? ")" : "", (unsigned long long)m->grows, p.path,
-				  dur, (unsigned long long)moved, (unsigned long long)v[0].hint,
-				  p.note);
+				  p.where, p.where[0] ? ")" : "", (unsigned long long)m->grows,
+				  p.path, dur, (unsigned long long)moved,
+				  (unsigned long long)v[0].hint, p.note);
 	/* a program making many alike maps gets one line for them, not one per map */
 	return advice_add(a,
 			  "%d maps %s%s(the costliest 0x%llx) grew %llu times each%s, %s "

@@ -49,8 +49,8 @@ static int kind_from_frames(const struct mt_frame *frames, int nframes, __u32 *m
 			*mode = MT_MODE_WRITE;
 			return MT_LOCK_RWLOCK;
 		}
-		if (strstr(f, "mutex_lock") || strstr(f, "lll_lock_wait") || strstr(f, "rec_mutex") ||
-		    strstr(f, "mutex_cond_lock")) {
+		if (strstr(f, "mutex_lock") || strstr(f, "lll_lock_wait") ||
+		    strstr(f, "rec_mutex") || strstr(f, "mutex_cond_lock")) {
 			*mode = MT_MODE_WRITE;
 			return MT_LOCK_MUTEX;
 		}

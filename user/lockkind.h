@@ -3,8 +3,9 @@
  * What a futex wait is for (a mutex, an rwlock, a condition variable, a barrier, a thread's
  * join, a semaphore), and for a lock in which mode (read or write), from the functions on the
  * waiting stack and the value the wait expected the word to hold.  Only mutexes and rwlocks are
- * lock contention; the other kinds are a thread waiting for another to do something.  Pure functions of a record and its stack: the model applies them live and in a
- * replay alike.  The half of lock identification that reads a live process is lockid.h.
+ * lock contention; the other kinds are a thread waiting for another to do something.  Pure
+ * functions of a record and its stack: the model applies them live and in a replay alike.  The
+ * half of lock identification that reads a live process is lockid.h.
  */
 #ifndef MT_LOCKKIND_H
 #define MT_LOCKKIND_H

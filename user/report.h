@@ -46,7 +46,7 @@ struct report_opts {
 	enum report_weight weight; /* folded, pprof: what a stack weighs */
 	enum report_what what;	   /* folded, pprof: lock stacks, grow stacks or both */
 	bool events;		   /* json: every record of the event log too ("event_log") */
-	bool all_waits;		   /* futex waits that are not lock contention (report.waits) as
+	bool all_waits;		   /* the waits that are not lock contention (report.waits) as
 				    * rows and stacks too; JSON always has them */
 };
 

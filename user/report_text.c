@@ -327,8 +327,10 @@ static void print_other_waits_line(const struct text *t)
 {
 	const struct report *r = t->r;
 	bool done[MT_LOCK_KINDS] = {};
+	static const char head[] = "other waits:";
+	const int empty = (int)sizeof(head) - 1;
 	char line[LINE_BUF], ns[16];
-	int used = snprintf(line, sizeof(line), "other waits:");
+	int used = snprintf(line, sizeof(line), "%s", head);
 
 	for (;;) {
 		int best = -1;
@@ -342,13 +344,13 @@ static void print_other_waits_line(const struct text *t)
 			break;
 		done[best] = true;
 		used += snprintf(line + used, sizeof(line) - (size_t)used, "%s %llu %s (%s)",
-				 used > 12 ? "," : "", (unsigned long long)r->wait_kinds[best].count,
-				 mt_lock_kind_name(best),
+				 used > empty ? "," : "",
+				 (unsigned long long)r->wait_kinds[best].count, mt_lock_kind_name(best),
 				 report__fmt_ns(ns, sizeof(ns), r->wait_kinds[best].ns));
 		if (used >= (int)sizeof(line))
 			used = (int)sizeof(line) - 1;
 	}
-	if (used > 12)
+	if (used > empty)
 		fprintf(t->out, "%s; --all-waits lists them\n", line);
 }
 

@@ -71,8 +71,7 @@ check "folded --what locks: no join or condvar wait stacks" \
 check "folded --what locks --all-waits: the join stacks too" \
 	grep -qE 'clockjoin|pthread_join' "$TMP/all.folded"
 "$MAPTRACE" report "$TMP/demo.mtr" --json --all-waits >"$TMP/all.json" 2>/dev/null
-check "json --all-waits: locks[] unchanged, other_waits[] the same rows" \
-	[ "$(jget "$TMP/all.json" "len(d['locks']), len(d['other_waits'])")" = \
-	  "$(jget "$TMP/all.json" "sum(l['kind'] in ('mutex','rwlock') for l in d['locks']), len(d['other_waits'])")" ]
+check "json --all-waits: locks[] still mutexes and rwlocks only, other_waits[] still there" \
+	[ "$(jget "$TMP/all.json" "all(l['kind'] in ('mutex', 'rwlock') for l in d['locks']) and len(d['other_waits']) > 0")" = True ]
 
 finish

@@ -30,40 +30,47 @@ static const struct {
 	const char *funcs[MAXF];
 	int kind;
 } cases[] = {
-	{ "pthread_mutex_lock", { "__lll_lock_wait", "pthread_mutex_lock", "worker_main" },
-	  MT_LOCK_MUTEX },
-	{ "the mutex pthread_cond_wait re-takes",
-	  { "__lll_lock_wait", "__pthread_mutex_cond_lock", "pthread_cond_wait", "worker_main" },
-	  MT_LOCK_MUTEX },
-	{ "GLib's g_mutex_lock", { "g_mutex_lock_slowpath", "g_mutex_lock", "main" }, MT_LOCK_MUTEX },
-	{ "an rwlock's reader", { "__futex_abstimed_wait_common", "pthread_rwlock_rdlock", "f" },
-	  MT_LOCK_RWLOCK },
-	{ "an rwlock's writer", { "__futex_abstimed_wait_common", "pthread_rwlock_wrlock", "f" },
-	  MT_LOCK_RWLOCK },
-	{ "pthread_cond_wait",
-	  { "__futex_abstimed_wait_common", "pthread_cond_wait", "worker_main", "start_thread" },
-	  MT_LOCK_CONDVAR },
-	{ "pthread_cond_timedwait",
-	  { "__futex_abstimed_wait_common", "__pthread_cond_wait_common", "pthread_cond_timedwait" },
-	  MT_LOCK_CONDVAR },
-	{ "pthread_cond_broadcast waiting on the group references",
-	  { "pthread_cond_broadcast", "worker_main", "start_thread" }, MT_LOCK_CONDVAR },
-	{ "pthread_barrier_wait",
-	  { "__futex_abstimed_wait_common", "pthread_barrier_wait", "worker", "start_thread" },
-	  MT_LOCK_BARRIER },
-	{ "pthread_join",
-	  { "__futex_abstimed_wait_common", "__pthread_clockjoin_ex", "workload__run", "main" },
-	  MT_LOCK_JOIN },
-	{ "pthread_join by its own name",
-	  { "__futex_abstimed_wait_common", "pthread_join", "main" }, MT_LOCK_JOIN },
-	{ "pthread_timedjoin_np", { "__futex_abstimed_wait_common", "pthread_timedjoin_np", "main" },
-	  MT_LOCK_JOIN },
-	{ "sem_wait",
-	  { "__futex_abstimed_wait_common", "__new_sem_wait_slow64", "sem_wait", "reader" },
-	  MT_LOCK_SEMAPHORE },
-	{ "sem_timedwait", { "__futex_abstimed_wait_common", "sem_timedwait", "reader" },
-	  MT_LOCK_SEMAPHORE },
-	{ "a futex the program calls itself", { "syscall", "my_wait", "main" }, MT_LOCK_FUTEX },
+	{"pthread_mutex_lock",
+	 {"__lll_lock_wait", "pthread_mutex_lock", "worker_main"},
+	 MT_LOCK_MUTEX},
+	{"the mutex pthread_cond_wait re-takes",
+	 {"__lll_lock_wait", "__pthread_mutex_cond_lock", "pthread_cond_wait", "worker_main"},
+	 MT_LOCK_MUTEX},
+	{"GLib's g_mutex_lock", {"g_mutex_lock_slowpath", "g_mutex_lock", "main"}, MT_LOCK_MUTEX},
+	{"an rwlock's reader",
+	 {"__futex_abstimed_wait_common", "pthread_rwlock_rdlock", "f"},
+	 MT_LOCK_RWLOCK},
+	{"an rwlock's writer",
+	 {"__futex_abstimed_wait_common", "pthread_rwlock_wrlock", "f"},
+	 MT_LOCK_RWLOCK},
+	{"pthread_cond_wait",
+	 {"__futex_abstimed_wait_common", "pthread_cond_wait", "worker_main", "start_thread"},
+	 MT_LOCK_CONDVAR},
+	{"pthread_cond_timedwait",
+	 {"__futex_abstimed_wait_common", "__pthread_cond_wait_common", "pthread_cond_timedwait"},
+	 MT_LOCK_CONDVAR},
+	{"pthread_cond_broadcast waiting on the group references",
+	 {"pthread_cond_broadcast", "worker_main", "start_thread"},
+	 MT_LOCK_CONDVAR},
+	{"pthread_barrier_wait",
+	 {"__futex_abstimed_wait_common", "pthread_barrier_wait", "worker", "start_thread"},
+	 MT_LOCK_BARRIER},
+	{"pthread_join",
+	 {"__futex_abstimed_wait_common", "__pthread_clockjoin_ex", "workload__run", "main"},
+	 MT_LOCK_JOIN},
+	{"pthread_join by its own name",
+	 {"__futex_abstimed_wait_common", "pthread_join", "main"},
+	 MT_LOCK_JOIN},
+	{"pthread_timedjoin_np",
+	 {"__futex_abstimed_wait_common", "pthread_timedjoin_np", "main"},
+	 MT_LOCK_JOIN},
+	{"sem_wait",
+	 {"__futex_abstimed_wait_common", "__new_sem_wait_slow64", "sem_wait", "reader"},
+	 MT_LOCK_SEMAPHORE},
+	{"sem_timedwait",
+	 {"__futex_abstimed_wait_common", "sem_timedwait", "reader"},
+	 MT_LOCK_SEMAPHORE},
+	{"a futex the program calls itself", {"syscall", "my_wait", "main"}, MT_LOCK_FUTEX},
 };
 
 int main(void)
@@ -96,16 +103,16 @@ int main(void)
 	lockkind__futex_wait(&g, NULL, 0, 0x1000, 3);
 	check(g.kind == MT_LOCK_RWLOCK, "no stack, expected 2 then 3: an rwlock");
 	{
-		struct mt_frame f[2] = { { .func = "__futex_abstimed_wait_common" },
-					 { .func = "pthread_cond_wait" } };
+		struct mt_frame f[2] = {{.func = "__futex_abstimed_wait_common"},
+					{.func = "pthread_cond_wait"}};
 
 		lockkind__futex_wait(&g, f, 2, 0x1000, 2);
 		check(g.kind == MT_LOCK_CONDVAR && !g.guessed, "a stack corrects a guess");
 	}
 	{
 		struct lock_guess j = {};
-		struct mt_frame f[2] = { { .func = "__futex_abstimed_wait_common" },
-					 { .func = "__pthread_clockjoin_ex" } };
+		struct mt_frame f[2] = {{.func = "__futex_abstimed_wait_common"},
+					{.func = "__pthread_clockjoin_ex"}};
 
 		lockkind__futex_wait(&j, f, 2, 0x7f0000000990ULL, 4242);
 		lockkind__futex_wait(&j, NULL, 0, 0x7f0000000990ULL, 2);

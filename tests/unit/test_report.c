@@ -969,10 +969,10 @@ static void test_advice_waits(void)
 	for (int i = 0; i < r->nadvice; i++)
 		printf("# advice: %s\n", r->advice[i]);
 	check(r->nadvice == 2 &&
-		      advice_matching(r, "1999 maps created at load_item (items.c:12) (the costliest "
-					 "0x55d0b0000000) grew 3 times each (2^0 -> 2^3 buckets), "
-					 "10.0ms rehashing in total, 139930 entries moved; create "
-					 "them with hint 40") == 1,
+		      advice_matching(r, "1999 maps created at load_item (items.c:12) (the "
+					 "costliest 0x55d0b0000000) grew 3 times each (2^0 -> 2^3 "
+					 "buckets), 10.0ms rehashing in total, 139930 entries "
+					 "moved; create them with hint 40") == 1,
 	      "advice: 1999 alike maps get one line, with their count and summed figures");
 	check(advice_matching(r, "map 0x55d0b007cf00 (created at load_item (items.c:12)): grew 3 "
 				 "times (2^0 -> 2^6 buckets)") == 1,
