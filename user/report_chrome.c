@@ -54,7 +54,7 @@ struct chrome {
 	size_t nthreads;
 	const struct lock_report **locks; /* lock rows by address, for their kind and map */
 	size_t nlocks;
-	bool waits; /* --all-waits: the other futex waits are rows too, drawn like locks */
+	bool waits; /* the other futex waits are rows too, drawn under their own kind */
 };
 
 static __u32 ev_pid(const struct report *r, const struct mt_event *ev)
@@ -571,7 +571,11 @@ static void other_data(struct chrome *c)
 
 static int chrome_emit(FILE *out, const struct report *r, const struct report_opts *o)
 {
-	struct chrome c = { .r = r, .waits = o && o->all_waits };
+	/*
+	 * A timeline draws every wait a thread made, --all-waits or not: leaving out the joins
+	 * and condvar waits would leave gaps no row explains.  Each is named by its own kind.
+	 */
+	struct chrome c = { .r = r, .waits = true };
 	int err;
 
 	err = collect(&c);

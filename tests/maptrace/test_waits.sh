@@ -74,4 +74,11 @@ check "folded --what locks --all-waits: the join stacks too" \
 check "json --all-waits: locks[] still mutexes and rwlocks only, other_waits[] still there" \
 	[ "$(jget "$TMP/all.json" "all(l['kind'] in ('mutex', 'rwlock') for l in d['locks']) and len(d['other_waits']) > 0")" = True ]
 
+# --- chrome: a timeline draws every wait, each under its own kind ------------------------------
+"$MAPTRACE" report "$TMP/demo.mtr" -f chrome >"$TMP/demo.chrome.json" 2>/dev/null
+check "chrome: the joins are drawn as join waits, not as futexes" \
+	[ "$(jget "$TMP/demo.chrome.json" "any(e['name'].startswith('wait join ') for e in d['traceEvents'] if e.get('ph') == 'X')")" = True ]
+check "chrome: the condvar waits as condvar waits" \
+	[ "$(jget "$TMP/demo.chrome.json" "any(e['name'].startswith('wait condvar ') for e in d['traceEvents'] if e.get('ph') == 'X')")" = True ]
+
 finish
