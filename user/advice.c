@@ -18,6 +18,13 @@
 #define LOCK_MIN_WAIT_NS 1000000ULL
 /* ...or at least this share of the run (percent), which matters for short runs. */
 #define LOCK_MIN_WAIT_PCT 1
+/*
+ * An anonymous lock that guards no map maptrace knows (a start gate, a work queue's lock) is
+ * worth a line only when truly hot: its waits summed over threads reach this share of the run
+ * (percent), or this much when the run's length is unknown.
+ */
+#define LOCK_NOMAP_HOT_PCT 10
+#define LOCK_NOMAP_HOT_NS 100000000ULL
 
 /*
  * The sync map degrades when misses exceed 2.3 x hits (BRIEF.md); compared as integers,
@@ -112,55 +119,161 @@ __u64 advice__size_hint(__u64 peak)
 	return peak;
 }
 
+/* A map's size-hint advice, before maps with the same advice are told in one line. */
+struct hint_line {
+	char *key;  /* everything the line says but the address and the summed figures */
+	int map;    /* index into report.maps */
+	int first;  /* index of the group's first map, once grouped */
+	__u64 hint;
+};
+
+static int cmp_hint_line(const void *a, const void *b)
+{
+	const struct hint_line *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c ? c : (x->map > y->map) - (x->map < y->map);
+}
+
+static int cmp_hint_first(const void *a, const void *b)
+{
+	const struct hint_line *x = a, *y = b;
+
+	if (x->first != y->first)
+		return (x->first > y->first) - (x->first < y->first);
+	return (x->map > y->map) - (x->map < y->map);
+}
+
+/* The hint that would have avoided every grow map @m made; 0 when there is no evidence. */
+static __u64 map_hint(const struct map_report *m)
+{
+	/* The hint must cover the most the map ever held while we watched. */
+	__u64 need = m->peak_count;
+
+	if (m->count > 0 && (__u64)m->count > need)
+		need = (__u64)m->count;
+	/*
+	 * Without a count (the map predates the trace) or when the map grew despite a hint that
+	 * large (shards filled unevenly), the size it reached is the evidence.
+	 */
+	if (!need || (m->create_seen && m->hint >= need))
+		need = need > m->capacity ? need : m->capacity;
+	return need ? advice__size_hint(need) : 0;
+}
+
+/* What a map's size-hint line says of it, but its address and its summed figures. */
+struct hint_parts {
+	char where[320];   /* "created at F", "created before tracing", or "" */
+	char path[48];	   /* " (2^0 -> 2^13 buckets)", or "" */
+	char note[64];	   /* " instead of H" when it was created with a hint, or "" */
+};
+
+static void hint_parts(const struct map_report *m, struct hint_parts *p)
+{
+	int last = (m->nsizes < MT_MAX_SIZES ? m->nsizes : MT_MAX_SIZES) - 1;
+
+	memset(p, 0, sizeof(*p));
+	if (!m->create_seen)
+		snprintf(p->where, sizeof(p->where), "created before tracing");
+	else if (m->created_at && m->created_at[0])
+		snprintf(p->where, sizeof(p->where), "created at %s", m->created_at);
+	if (last >= 1)
+		snprintf(p->path, sizeof(p->path), " (2^%llu -> 2^%llu buckets)",
+			 (unsigned long long)m->sizes[0], (unsigned long long)m->sizes[last]);
+	if (m->create_seen && m->hint)
+		snprintf(p->note, sizeof(p->note), " instead of %llu", (unsigned long long)m->hint);
+}
+
+/* The parts and figures a map's line shares with maps told the same thing, as one string. */
+static char *hint_key(const struct map_report *m, __u64 hint)
+{
+	struct hint_parts p;
+	char *key;
+	int len;
+
+	hint_parts(m, &p);
+	/* fields apart by a \\1, which names do not hold, so distinct fields never join alike */
+	len = snprintf(NULL, 0, "%s%c%llu%c%s%c%llu%c%s", p.where, 1, (unsigned long long)m->grows,
+		       1, p.path, 1, (unsigned long long)hint, 1, p.note);
+	key = len < 0 ? NULL : malloc((size_t)len + 1);
+	if (key)
+		snprintf(key, (size_t)len + 1, "%s%c%llu%c%s%c%llu%c%s", p.where, 1,
+			 (unsigned long long)m->grows, 1, p.path, 1, (unsigned long long)hint, 1,
+			 p.note);
+	return key;
+}
+
+/* One map's line, or a group's: the @n maps of @v, alike (same key), the costliest first. */
+static int hint_advice(const struct report *r, const struct hint_line *v, int n,
+		       struct advice_list *a)
+{
+	const struct map_report *m = &r->maps[v[0].map];
+	char addr[24], dur[16];
+	struct hint_parts p;
+	__u64 ns = 0, moved = 0;
+
+	hint_parts(m, &p);
+	for (int i = 0; i < n; i++) {
+		ns += r->maps[v[i].map].grow_ns_total;
+		moved += r->maps[v[i].map].moved;
+	}
+	report__fmt_ns(dur, sizeof(dur), ns);
+	if (n == 1)
+		return advice_add(a,
+				  "map %s%s%s%s: grew %llu times%s, %s rehashing, %llu entries "
+				  "moved; create it with hint %llu%s",
+				  fmt_addr(addr, sizeof(addr), m->addr), p.where[0] ? " (" : "",
+				  p.where, p.where[0] ? ")" : "", (unsigned long long)m->grows,
+				  p.path, dur, (unsigned long long)moved,
+				  (unsigned long long)v[0].hint, p.note);
+	/* a program making many alike maps gets one line for them, not one per map */
+	return advice_add(a,
+			  "%d maps %s%s(the costliest 0x%llx) grew %llu times each%s, %s "
+			  "rehashing in total, %llu entries moved; create them with hint %llu%s",
+			  n, p.where, p.where[0] ? " " : "", (unsigned long long)m->addr,
+			  (unsigned long long)m->grows, p.path, dur, (unsigned long long)moved,
+			  (unsigned long long)v[0].hint, p.note);
+}
+
 /* A map that grew: the hint that would have avoided every grow it made. */
 static int rule_size_hint(const struct report *r, struct advice_list *a)
 {
-	for (int i = 0; i < r->nmaps; i++) {
+	struct hint_line *v = calloc(r->nmaps ? (size_t)r->nmaps : 1, sizeof(*v));
+	int n = 0, err = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (int i = 0; i < r->nmaps && !err; i++) {
 		const struct map_report *m = &r->maps[i];
-		char addr[24], where[320], path[48] = "", dur[16], hint_note[64] = "";
-		int last = (m->nsizes < MT_MAX_SIZES ? m->nsizes : MT_MAX_SIZES) - 1;
-		__u64 need, hint;
-		int err;
+		__u64 hint;
 
 		if (!m->grows || !is_cmap(m))
 			continue;
-		/* The hint must cover the most the map ever held while we watched. */
-		need = m->peak_count;
-		if (m->count > 0 && (__u64)m->count > need)
-			need = (__u64)m->count;
-		/*
-		 * Without a count (the map predates the trace) or when the map grew despite a
-		 * hint that large (shards filled unevenly), the size it reached is the evidence.
-		 */
-		if (!need || (m->create_seen && m->hint >= need))
-			need = need > m->capacity ? need : m->capacity;
-		if (!need)
+		hint = map_hint(m);
+		if (!hint)
 			continue;
-		hint = advice__size_hint(need);
-
-		if (!m->create_seen)
-			snprintf(where, sizeof(where), " (created before tracing)");
-		else if (m->created_at && m->created_at[0])
-			snprintf(where, sizeof(where), " (created at %s)", m->created_at);
-		if (last >= 1)
-			snprintf(path, sizeof(path), " (2^%llu -> 2^%llu buckets)",
-				 (unsigned long long)m->sizes[0], (unsigned long long)m->sizes[last]);
-		if (m->create_seen && m->hint)
-			snprintf(hint_note, sizeof(hint_note), " instead of %llu",
-				 (unsigned long long)m->hint);
-		err = advice_add(a,
-				 "map %s%s: grew %llu times%s, %s rehashing, %llu entries moved; "
-				 "%s %llu%s",
-				 fmt_addr(addr, sizeof(addr), m->addr), where,
-				 (unsigned long long)m->grows, path,
-				 report__fmt_ns(dur, sizeof(dur), m->grow_ns_total),
-				 (unsigned long long)m->moved,
-				 is_cmap(m) ? "create it with hint" : "presize it for",
-				 (unsigned long long)hint, hint_note);
-		if (err)
-			return err;
+		v[n] = (struct hint_line){ .key = hint_key(m, hint), .map = i, .hint = hint };
+		if (!v[n++].key)
+			err = -ENOMEM;
 	}
-	return 0;
+	if (!err && n) {
+		/* group alike lines, then tell the groups in the order of their costliest map */
+		qsort(v, (size_t)n, sizeof(*v), cmp_hint_line);
+		for (int i = 0, j; i < n; i = j) {
+			for (j = i; j < n && !strcmp(v[j].key, v[i].key); j++)
+				v[j].first = v[i].map;
+		}
+		qsort(v, (size_t)n, sizeof(*v), cmp_hint_first);
+		for (int i = 0, j; i < n && !err; i = j) {
+			for (j = i; j < n && v[j].first == v[i].first; j++)
+				;
+			err = hint_advice(r, &v[i], j - i, a);
+		}
+	}
+	for (int i = 0; i < n; i++)
+		free(v[i].key);
+	free(v);
+	return err;
 }
 
 static bool lock_wait_material(const struct report *r, const struct lock_report *l)
@@ -172,6 +285,41 @@ static bool lock_wait_material(const struct report *r, const struct lock_report 
 	return l->wait_ns >= LOCK_MIN_WAIT_NS ||
 	       (dur &&
 		(unsigned __int128)l->wait_ns * 100 >= (unsigned __int128)dur * LOCK_MIN_WAIT_PCT);
+}
+
+/* The parts every lock line quotes. */
+struct lock_quote {
+	char addr[96]; /* "NAME (0x..)" or "0x.." */
+	char map[48]; /* " guarding map 0x..", or "" */
+	char wait[16];
+	char p99[16];
+};
+
+/*
+ * Is a lock that guards no known map hot enough for a line?  A named one (a static lock the
+ * program declared) is judged like any lock: the line names it, so the reader can find it.
+ */
+static bool nomap_lock_hot(const struct report *r, const struct lock_report *l)
+{
+	__u64 dur = report__duration_ns(r);
+
+	if (l->name && l->name[0])
+		return true;
+	if (!dur)
+		return l->wait_ns >= LOCK_NOMAP_HOT_NS;
+	return (unsigned __int128)l->wait_ns * 100 >= (unsigned __int128)dur * LOCK_NOMAP_HOT_PCT;
+}
+
+/* A contended lock with no map to prescribe for: quote it and say where to look, not "shard". */
+static int advise_nomap(const struct lock_report *l, const struct lock_quote *q,
+			struct advice_list *a)
+{
+	return advice_add(a,
+			  "%s %s: %llu contended acquisitions (no map known), %s waiting (P99 %s): "
+			  "its top waiting stacks show where it is taken; hold it for less time, "
+			  "or split what it protects",
+			  mt_lock_kind_name(l->kind), q->addr, (unsigned long long)l->contentions,
+			  q->wait, q->p99);
 }
 
 /* What a contended mutex should become, from what it guards and who waits on it. */
@@ -197,14 +345,6 @@ static const char *mutex_prescription(const struct report *r, const struct lock_
 		      "every access serialises on one lock: shard the map (N maps, one lock "
 		      "each), or use an rwlock if reads dominate";
 }
-
-/* The parts every lock line quotes. */
-struct lock_quote {
-	char addr[96]; /* "NAME (0x..)" or "0x.." */
-	char map[48]; /* " guarding map 0x..", or "" */
-	char wait[16];
-	char p99[16];
-};
 
 static int advise_mutex(const struct report *r, const struct lock_report *l,
 			const struct lock_quote *q, struct advice_list *a)
@@ -251,7 +391,10 @@ static int rule_lock(const struct report *r, struct advice_list *a)
 		struct lock_quote q = { 0 };
 		int err;
 
-		if (!lock_wait_material(r, l))
+		/* the report keeps other waits apart, but a hand-made one may not */
+		if (!lockkind__is_lock(l->kind) || !lock_wait_material(r, l))
+			continue;
+		if (!l->map && !nomap_lock_hot(r, l))
 			continue;
 		report__lock_label(q.addr, sizeof(q.addr), l);
 		if (l->map)
@@ -260,6 +403,12 @@ static int rule_lock(const struct report *r, struct advice_list *a)
 		report__fmt_ns(q.wait, sizeof(q.wait), l->wait_ns);
 		report__fmt_ns(q.p99, sizeof(q.p99), l->p99_ns);
 
+		if (!l->map) {
+			err = advise_nomap(l, &q, a);
+			if (err)
+				return err;
+			continue;
+		}
 		switch (l->kind) {
 		case MT_LOCK_MUTEX:
 			err = advise_mutex(r, l, &q, a);
@@ -268,11 +417,6 @@ static int rule_lock(const struct report *r, struct advice_list *a)
 			err = advise_rwlock(l, &q, a);
 			break;
 		default:
-			/*
-			 * A condvar wait is a thread waiting for work, not for a lock; a bare
-			 * futex could be anything (a join, a semaphore): the tables show where
-			 * it waits, but the evidence backs no prescription.
-			 */
 			err = 0;
 			break;
 		}

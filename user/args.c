@@ -57,6 +57,10 @@ void args__usage(void)
 	       "      --weight W         folded, pprof: wait-ns, rehash-ns or count\n"
 	       "      --what X           folded, pprof: locks, grows or all (default)\n"
 	       "      --events           json: list every event too\n"
+	       "      --all-waits        futex waits that are not lock contention (condvar,\n"
+	       "                         barrier, join, semaphore, unknown) as rows of their\n"
+	       "                         own and in --what locks stacks; by default one\n"
+	       "                         \"other waits\" line counts them (JSON: other_waits)\n"
 	       "  -q, --quiet            no live reports, only the final summary\n"
 	       "      --listen ADDR:PORT serve Prometheus metrics on http://ADDR:PORT/metrics\n"
 	       "                         (ADDR defaults to 127.0.0.1; nothing else is served;\n"
@@ -251,7 +255,7 @@ int args__parse(int argc, char **argv, struct args *a)
 	enum { OPT_JSON = 256, OPT_TOP, OPT_NO_STACKS, OPT_NO_FUTEX, OPT_RINGBUF, OPT_FORCE,
 	       OPT_WEIGHT, OPT_WHAT, OPT_EVENTS, OPT_STACK, OPT_STACK_SIZE, OPT_COMM, OPT_EXE,
 	       OPT_LISTEN, OPT_METRICS_TOP, OPT_BUDGET, OPT_PROBE, OPT_PROFILE, OPT_LIST,
-	       OPT_DETAIL, OPT_MAX_SIZE };
+	       OPT_DETAIL, OPT_MAX_SIZE, OPT_ALL_WAITS };
 	static const char *const stack_modes[] = { "fp", "dwarf", "auto" };
 	static const char *const weights[] = { "default", "wait-ns", "rehash-ns", "count" };
 	static const char *const whats[] = { "all", "locks", "grows" };
@@ -275,6 +279,7 @@ int args__parse(int argc, char **argv, struct args *a)
 		{ "weight", required_argument, NULL, OPT_WEIGHT },
 		{ "what", required_argument, NULL, OPT_WHAT },
 		{ "events", no_argument, NULL, OPT_EVENTS },
+		{ "all-waits", no_argument, NULL, OPT_ALL_WAITS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "top", required_argument, NULL, OPT_TOP },
 		{ "no-stacks", no_argument, NULL, OPT_NO_STACKS },
@@ -410,6 +415,9 @@ int args__parse(int argc, char **argv, struct args *a)
 			break;
 		case OPT_EVENTS:
 			a->events = true;
+			break;
+		case OPT_ALL_WAITS:
+			a->all_waits = true;
 			break;
 		case 'q':
 			a->quiet = true;

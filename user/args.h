@@ -29,6 +29,7 @@ struct args {
 	int weight;		/* enum report_weight */
 	int what;		/* enum report_what */
 	bool events;		/* json: every event too */
+	bool all_waits;		/* --all-waits: waits that are not lock contention as rows */
 	bool quiet;		/* no live tables, final summary only */
 	bool stacks;		/* capture user stacks */
 	bool stack_dwarf;	/* unwind with CFI from a copy of the user stack (--stack) */

@@ -5,10 +5,38 @@
 #include "maptrace.h"
 #include "stack.h"
 
-/* The kind of lock the functions on a waiting stack take, and the mode when they say. */
+/*
+ * Waits inside these are for the operation, whatever futex word it sleeps on: a barrier's,
+ * join's or semaphore's internals are not a lock the program took.  They are looked for
+ * anywhere on the stack, before the leaf-first lock functions below.
+ */
+static const struct {
+	const char *func; /* a substring of the function's name */
+	int kind;
+} whole_ops[] = {
+	{ "pthread_barrier_wait", MT_LOCK_BARRIER },
+	{ "pthread_join", MT_LOCK_JOIN },
+	{ "pthread_clockjoin", MT_LOCK_JOIN }, /* glibc's __pthread_clockjoin_ex */
+	{ "pthread_timedjoin", MT_LOCK_JOIN },
+	{ "sem_wait", MT_LOCK_SEMAPHORE }, /* also __new_sem_wait_slow */
+	{ "sem_timedwait", MT_LOCK_SEMAPHORE },
+	{ "sem_clockwait", MT_LOCK_SEMAPHORE },
+};
+
+/*
+ * The kind of wait the functions on a waiting stack make, and the mode when they say.  Lock
+ * functions are matched leaf first, so that the mutex pthread_cond_wait() re-takes
+ * (__lll_lock_wait <- __pthread_mutex_cond_lock <- pthread_cond_wait) is a mutex wait.
+ */
 static int kind_from_frames(const struct mt_frame *frames, int nframes, __u32 *mode)
 {
 	*mode = MT_MODE_UNKNOWN;
+	for (int i = 0; i < nframes; i++) {
+		for (size_t j = 0; j < sizeof(whole_ops) / sizeof(whole_ops[0]); j++) {
+			if (strstr(frames[i].func, whole_ops[j].func))
+				return whole_ops[j].kind;
+		}
+	}
 	for (int i = 0; i < nframes; i++) {
 		const char *f = frames[i].func;
 
@@ -21,12 +49,16 @@ static int kind_from_frames(const struct mt_frame *frames, int nframes, __u32 *m
 			*mode = MT_MODE_WRITE;
 			return MT_LOCK_RWLOCK;
 		}
-		if (strstr(f, "cond_wait") || strstr(f, "cond_timedwait") || strstr(f, "cond_clockwait"))
-			return MT_LOCK_CONDVAR;
-		if (strstr(f, "mutex_lock") || strstr(f, "lll_lock_wait") || strstr(f, "rec_mutex")) {
+		if (strstr(f, "mutex_lock") || strstr(f, "lll_lock_wait") ||
+		    strstr(f, "rec_mutex") || strstr(f, "mutex_cond_lock")) {
 			*mode = MT_MODE_WRITE;
 			return MT_LOCK_MUTEX;
 		}
+		/* a broadcast or signal waits on the condvar's group references (__g_refs) */
+		if (strstr(f, "cond_wait") || strstr(f, "cond_timedwait") ||
+		    strstr(f, "cond_clockwait") || strstr(f, "cond_broadcast") ||
+		    strstr(f, "cond_signal"))
+			return MT_LOCK_CONDVAR;
 	}
 	return MT_LOCK_FUTEX;
 }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What kind of lock a futex wait is for (mutex, rwlock, condition variable), and in which mode
- * (read or write), from the functions on the waiting stack and the value the wait expected the
- * word to hold.  Pure functions of a record and its stack: the model applies them live and in a
- * replay alike.  The half of lock identification that reads a live process is lockid.h.
+ * What a futex wait is for (a mutex, an rwlock, a condition variable, a barrier, a thread's
+ * join, a semaphore), and for a lock in which mode (read or write), from the functions on the
+ * waiting stack and the value the wait expected the word to hold.  Only mutexes and rwlocks are
+ * lock contention; the other kinds are a thread waiting for another to do something.  Pure
+ * functions of a record and its stack: the model applies them live and in a replay alike.  The
+ * half of lock identification that reads a live process is lockid.h.
  */
 #ifndef MT_LOCKKIND_H
 #define MT_LOCKKIND_H
@@ -18,7 +20,23 @@ enum mt_lock_kind {
 	MT_LOCK_MUTEX = 1,
 	MT_LOCK_RWLOCK = 2,
 	MT_LOCK_CONDVAR = 3,
+	MT_LOCK_BARRIER = 4,
+	MT_LOCK_JOIN = 5,	/* pthread_join() waiting for a thread to exit */
+	MT_LOCK_SEMAPHORE = 6,
+	MT_LOCK_KINDS,
 };
+
+/*
+ * A mutex that pthread_cond_wait() re-takes as it returns (__pthread_mutex_cond_lock) is a
+ * mutex wait: the thread wants the lock, not the condition.  Whether it is map contention is
+ * not the kind's to say: a report tells that by the map the lock guards (advice.c).
+ */
+
+/** lockkind__is_lock() - is a wait of @kind (enum mt_lock_kind) lock contention? */
+static inline bool lockkind__is_lock(int kind)
+{
+	return kind == MT_LOCK_MUTEX || kind == MT_LOCK_RWLOCK;
+}
 
 /* What the waits on one lock have said of its kind so far.  Zero-initialised: nothing. */
 struct lock_guess {
@@ -30,8 +48,9 @@ struct lock_guess {
 /**
  * lockkind__futex_wait() - fold one futex wait on @word into @g: the wait's stack (@frames,
  * leaf first; NULL and 0 when it has none) and the value it expected (@val, -1 unrecorded).
- * A stack that names a lock function decides; without one, a word expected to be 2 is a
- * contended mutex, or an rwlock when it was also expected to be 3.
+ * A stack that names a synchronisation function decides (the first wait with one, for the
+ * word); without one, a word expected to be 2 is a contended mutex, or an rwlock when it was
+ * also expected to be 3.
  * Return: the wait's mode (enum mt_lock_mode).
  */
 __u32 lockkind__futex_wait(struct lock_guess *g, const struct mt_frame *frames, int nframes,

@@ -131,8 +131,16 @@ struct report {
 	struct run_info info;
 	struct map_report *maps;   /* sorted by cost: grow time, then grows, then inserts */
 	int nmaps;
-	struct lock_report *locks; /* sorted by total wait */
+	struct lock_report *locks; /* sorted by total wait; after report__build() only lock
+				    * contention (mutexes, rwlocks) */
 	int nlocks;
+	struct lock_report *waits; /* report__build(): the other futex waits (condvar, barrier,
+				    * join, semaphore, unknown), sorted by total wait */
+	int nwaits;
+	struct {
+		__u64 count, ns;
+	} wait_kinds[MT_LOCK_KINDS]; /* report__build(): waits and their time by kind, over
+				      * every row, before --top */
 	struct mt_stack *stacks;   /* shared stack table, indexes from the rows above */
 	int nstacks;
 	char **advice;
@@ -228,7 +236,10 @@ int model__snapshot(struct model *m, bool final, struct report **out);
  * report backends' unit tests) need not link the model.
  */
 
-/** mt_lock_kind_name() - "mutex", "rwlock", "condvar" or "futex". */
+/**
+ * mt_lock_kind_name() - "mutex", "rwlock", "condvar", "barrier", "join", "semaphore", or
+ * "futex" for a futex of unknown kind.
+ */
 static inline const char *mt_lock_kind_name(int kind)
 {
 	switch (kind) {
@@ -238,6 +249,12 @@ static inline const char *mt_lock_kind_name(int kind)
 		return "rwlock";
 	case MT_LOCK_CONDVAR:
 		return "condvar";
+	case MT_LOCK_BARRIER:
+		return "barrier";
+	case MT_LOCK_JOIN:
+		return "join";
+	case MT_LOCK_SEMAPHORE:
+		return "semaphore";
 	default:
 		return "futex";
 	}

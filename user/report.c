@@ -34,6 +34,34 @@ const struct report_backend *report_backend__get(int i)
 	return backends[i];
 }
 
+/*
+ * Keep lock contention in .locks and move every other futex wait (a thread waiting for another
+ * to signal, arrive or exit) to .waits, both in their order of cost, and total the waits by kind.
+ */
+static int split_waits(struct report *r)
+{
+	int nl = 0;
+
+	r->waits = calloc(r->nlocks ? (size_t)r->nlocks : 1, sizeof(*r->waits));
+	if (!r->waits)
+		return -ENOMEM;
+	for (int i = 0; i < r->nlocks; i++) {
+		const struct lock_report *l = &r->locks[i];
+
+		if (lockkind__is_lock(l->kind)) {
+			r->locks[nl++] = *l;
+			continue;
+		}
+		if (l->kind >= 0 && l->kind < MT_LOCK_KINDS) {
+			r->wait_kinds[l->kind].count += l->contentions;
+			r->wait_kinds[l->kind].ns += l->wait_ns;
+		}
+		r->waits[r->nwaits++] = *l;
+	}
+	r->nlocks = nl;
+	return 0;
+}
+
 int report__build(struct model *m, bool final, int top, struct report **out)
 {
 	struct report *r;
@@ -43,7 +71,7 @@ int report__build(struct model *m, bool final, int top, struct report **out)
 	if (err)
 		return err;
 	/* advice weighs every row, before --top leaves some out */
-	err = advice__build(r);
+	err = split_waits(r) ?: advice__build(r);
 	if (err) {
 		report__free(r);
 		return err;
@@ -52,6 +80,8 @@ int report__build(struct model *m, bool final, int top, struct report **out)
 		r->nmaps = top;
 	if (top > 0 && r->nlocks > top)
 		r->nlocks = top;
+	if (top > 0 && r->nwaits > top)
+		r->nwaits = top;
 	*out = r;
 	return 0;
 }
@@ -65,6 +95,7 @@ void report__free(struct report *r)
 	free(r->advice);
 	free(r->maps);
 	free(r->locks);
+	free(r->waits);
 	free(r);
 }
 
@@ -282,7 +313,7 @@ struct report_replay {
 	struct u64map row_maps;	 /* map addresses of the report's rows */
 };
 
-struct report_replay *report_replay__new(const struct report *r)
+struct report_replay *report_replay__new(const struct report *r, bool waits)
 {
 	struct report_replay *rp = calloc(1, sizeof(*rp));
 	int err = 0;
@@ -291,6 +322,8 @@ struct report_replay *report_replay__new(const struct report *r)
 		return NULL;
 	for (int i = 0; i < r->nlocks && !err; i++)
 		err = u64map__put(&rp->row_locks, r->locks[i].addr, 1);
+	for (int i = 0; waits && i < r->nwaits && !err; i++)
+		err = u64map__put(&rp->row_locks, r->waits[i].addr, 1);
 	for (int i = 0; i < r->nmaps && !err; i++)
 		err = u64map__put(&rp->row_maps, r->maps[i].addr, 1);
 	if (err) {
@@ -362,19 +395,24 @@ static int cmp_cost(const void *a, const void *b)
 }
 
 /* Costs from the rows' top stacks, with the rest of each row's total on REPORT_STACK_OTHER. */
-static int costs_from_rows(const struct report *r, enum report_what what, struct cost_table *t)
+static int costs_from_rows(const struct report *r, enum report_what what, bool waits,
+			   struct cost_table *t)
 {
 	const struct mt_stack_cost *top;
 	__u64 object, count, ns;
-	int ntop, rows = what == REPORT_WHAT_LOCKS ? r->nlocks : r->nmaps, err;
+	int ntop, err, rows = what != REPORT_WHAT_LOCKS ? r->nmaps :
+			      r->nlocks + (waits ? r->nwaits : 0);
 
 	for (int i = 0; i < rows; i++) {
 		if (what == REPORT_WHAT_LOCKS) {
-			object = r->locks[i].addr;
-			count = r->locks[i].contentions;
-			ns = r->locks[i].wait_ns;
-			top = r->locks[i].top_stacks;
-			ntop = r->locks[i].ntop;
+			const struct lock_report *l =
+				i < r->nlocks ? &r->locks[i] : &r->waits[i - r->nlocks];
+
+			object = l->addr;
+			count = l->contentions;
+			ns = l->wait_ns;
+			top = l->top_stacks;
+			ntop = l->ntop;
 		} else {
 			object = r->maps[i].addr;
 			count = r->maps[i].grows + r->maps[i].same_size_grows + r->maps[i].shrinks;
@@ -429,9 +467,10 @@ static int costs_unprobed(const struct report *r, const struct u64map *evented,
 	return err;
 }
 
-static int costs_from_events(const struct report *r, enum report_what what, struct cost_table *t)
+static int costs_from_events(const struct report *r, enum report_what what, bool waits,
+			     struct cost_table *t)
 {
-	struct report_replay *rp = report_replay__new(r);
+	struct report_replay *rp = report_replay__new(r, waits);
 	struct u64map evented = {};
 	int err = 0;
 
@@ -472,8 +511,8 @@ static int costs_from_events(const struct report *r, enum report_what what, stru
 	return err;
 }
 
-int report__costs(const struct report *r, enum report_what what, struct report_cost **out,
-		  size_t *n, bool *exact)
+int report__costs(const struct report *r, enum report_what what, bool waits,
+		  struct report_cost **out, size_t *n, bool *exact)
 {
 	struct cost_table t = {};
 	bool from_events = r->event_log != NULL;
@@ -483,7 +522,8 @@ int report__costs(const struct report *r, enum report_what what, struct report_c
 	*n = 0;
 	if (what != REPORT_WHAT_LOCKS && what != REPORT_WHAT_GROWS)
 		return -EINVAL;
-	err = from_events ? costs_from_events(r, what, &t) : costs_from_rows(r, what, &t);
+	err = from_events ? costs_from_events(r, what, waits, &t) :
+			    costs_from_rows(r, what, waits, &t);
 	u64map__free(&t.idx);
 	if (err) {
 		free(t.v);

@@ -46,6 +46,8 @@ struct report_opts {
 	enum report_weight weight; /* folded, pprof: what a stack weighs */
 	enum report_what what;	   /* folded, pprof: lock stacks, grow stacks or both */
 	bool events;		   /* json: every record of the event log too ("event_log") */
+	bool all_waits;		   /* the waits that are not lock contention (report.waits) as
+				    * rows and stacks too; JSON always has them */
 };
 
 /* What a backend needs and makes, so callers never special-case a format by its name. */
@@ -82,8 +84,9 @@ const struct report_backend *report_backend__find(const char *name);
 const struct report_backend *report_backend__get(int i);
 
 /**
- * report__build() - a report of model @m: its snapshot (model__snapshot()), the advice drawn
- * from every row, then the rows cut to @top per table (0: all).  Free it with report__free()
+ * report__build() - a report of model @m: its snapshot (model__snapshot()) with the futex waits
+ * that are not lock contention moved from .locks to .waits, the advice drawn from every row,
+ * then the rows cut to @top per table (0: all).  Free it with report__free()
  * before the model.  Return: 0 or -ENOMEM.
  */
 int report__build(struct model *m, bool final, int top, struct report **out);
@@ -179,15 +182,16 @@ struct report_cost {
 };
 
 /**
- * report__costs() - the stack costs of the locks (@what REPORT_WHAT_LOCKS) or of the grows
- * (REPORT_WHAT_GROWS) of @r, sorted by stack then object, one entry per (stack, object).
+ * report__costs() - the stack costs of the locks (@what REPORT_WHAT_LOCKS; with @waits, of
+ * the other futex waits too) or of the grows (REPORT_WHAT_GROWS) of @r, sorted by stack then
+ * object, one entry per (stack, object).
  * @out: a malloc()ed array the caller frees (NULL when *@n is 0).
  * @exact: set to true when the costs come from the event log, false when from the rows' top
  * stacks; may be NULL.
  * Return: 0, -ENOMEM, or -EINVAL for another @what.
  */
-int report__costs(const struct report *r, enum report_what what, struct report_cost **out,
-		  size_t *n, bool *exact);
+int report__costs(const struct report *r, enum report_what what, bool waits,
+		  struct report_cost **out, size_t *n, bool *exact);
 
 /**
  * report__kinds() - which kinds of cost the stack backends show for @o (NULL: defaults):
@@ -211,8 +215,11 @@ char *report__frame_name(char *buf, size_t size, const struct mt_frame *f);
  */
 struct report_replay;
 
-/** report_replay__new() - a replay of @r's event log from its start.  NULL on ENOMEM. */
-struct report_replay *report_replay__new(const struct report *r);
+/**
+ * report_replay__new() - a replay of @r's event log from its start; with @waits the rows of
+ * report.waits count as rows too.  NULL on ENOMEM.
+ */
+struct report_replay *report_replay__new(const struct report *r, bool waits);
 
 /**
  * report_replay__step() - feed the next event of the log (in order).

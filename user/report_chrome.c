@@ -53,6 +53,8 @@ struct chrome {
 	__u64 *threads; /* (pid << 32 | tid), sorted, unique */
 	size_t nthreads;
 	const struct lock_report **locks; /* lock rows by address, for their kind and map */
+	size_t nlocks;
+	bool waits; /* the other futex waits are rows too, drawn under their own kind */
 };
 
 static __u32 ev_pid(const struct report *r, const struct mt_event *ev)
@@ -102,7 +104,7 @@ static int cmp_lock_ptr(const void *a, const void *b)
 
 static const struct lock_report *find_lock(const struct chrome *c, __u64 addr)
 {
-	size_t lo = 0, hi = (size_t)c->r->nlocks;
+	size_t lo = 0, hi = c->nlocks;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -188,21 +190,23 @@ static int collect(struct chrome *c)
 	__u64 *ends = NULL;
 	size_t depth = 0;
 
-	c->locks = calloc((size_t)r->nlocks + 1, sizeof(*c->locks));
+	c->locks = calloc((size_t)r->nlocks + (size_t)r->nwaits + 1, sizeof(*c->locks));
 	c->owners = calloc(r->nevent_log + 1, sizeof(*c->owners));
 	c->spans = calloc(r->nevent_log + 1, sizeof(*c->spans));
 	c->threads = calloc(r->nevent_log + 1, sizeof(*c->threads));
 	ends = calloc(r->nevent_log + 1, sizeof(*ends));
-	rp = report_replay__new(r);
+	rp = report_replay__new(r, c->waits);
 	if (!c->locks || !c->owners || !c->spans || !c->threads || !ends || !rp) {
 		free(ends);
 		report_replay__free(rp);
 		return -ENOMEM;
 	}
 	for (int i = 0; i < r->nlocks; i++)
-		c->locks[i] = &r->locks[i];
-	if (r->nlocks)
-		qsort(c->locks, (size_t)r->nlocks, sizeof(*c->locks), cmp_lock_ptr);
+		c->locks[c->nlocks++] = &r->locks[i];
+	for (int i = 0; c->waits && i < r->nwaits; i++)
+		c->locks[c->nlocks++] = &r->waits[i];
+	if (c->nlocks)
+		qsort(c->locks, c->nlocks, sizeof(*c->locks), cmp_lock_ptr);
 
 	for (size_t i = 0; i < r->nevent_log; i++) {
 		const struct mt_event *ev = &r->event_log[i].ev;
@@ -567,7 +571,11 @@ static void other_data(struct chrome *c)
 
 static int chrome_emit(FILE *out, const struct report *r, const struct report_opts *o)
 {
-	struct chrome c = { .r = r };
+	/*
+	 * A timeline draws every wait a thread made, --all-waits or not: leaving out the joins
+	 * and condvar waits would leave gaps no row explains.  Each is named by its own kind.
+	 */
+	struct chrome c = { .r = r, .waits = true };
 	int err;
 
 	err = collect(&c);

@@ -140,13 +140,13 @@ static char *fold_stack(const struct report *r, const char *kind_frame, int idx)
 
 /* Add the lines of one kind of cost (locks or grows). */
 static int add_kind(struct folded *f, const struct report *r, enum report_what what,
-		    const char *kind_frame, bool count)
+		    const char *kind_frame, bool count, bool waits)
 {
 	struct report_cost *c;
 	size_t n;
 	int err;
 
-	err = report__costs(r, what, &c, &n, NULL);
+	err = report__costs(r, what, waits, &c, &n, NULL);
 	if (err)
 		return err;
 	for (size_t i = 0; i < n && !err; i++) {
@@ -168,7 +168,7 @@ static int add_kind(struct folded *f, const struct report *r, enum report_what w
 
 static int folded_emit(FILE *out, const struct report *r, const struct report_opts *o)
 {
-	bool count = o && o->weight == REPORT_WEIGHT_COUNT;
+	bool count = o && o->weight == REPORT_WEIGHT_COUNT, waits = o && o->all_waits;
 	struct folded f = {};
 	bool locks, grows;
 	size_t i, j;
@@ -178,9 +178,11 @@ static int folded_emit(FILE *out, const struct report *r, const struct report_op
 	if (err)
 		return err;
 	if (locks)
-		err = add_kind(&f, r, REPORT_WHAT_LOCKS, grows ? "[lock wait]" : NULL, count);
+		err = add_kind(&f, r, REPORT_WHAT_LOCKS, grows ? "[lock wait]" : NULL, count,
+			       waits);
 	if (!err && grows)
-		err = add_kind(&f, r, REPORT_WHAT_GROWS, locks ? "[rehash]" : NULL, count);
+		err = add_kind(&f, r, REPORT_WHAT_GROWS, locks ? "[rehash]" : NULL, count,
+			       false);
 
 	/* distinct stacks can fold to the same line (same functions, other addresses): merge */
 	if (!err && f.n)

@@ -317,6 +317,13 @@ static int json_emit(FILE *out, const struct report *r, const struct report_opts
 		lock_value(w, r, &r->locks[i]);
 	json_writer__arr_end(w);
 
+	/* the futex waits that are not lock contention, with the same fields: always, by kind */
+	json_writer__name(w, "other_waits");
+	json_writer__arr_begin(w);
+	for (int i = 0; i < r->nwaits; i++)
+		lock_value(w, r, &r->waits[i]);
+	json_writer__arr_end(w);
+
 	json_writer__name(w, "advice");
 	json_writer__arr_begin(w);
 	for (int i = 0; i < r->nadvice; i++)

@@ -169,6 +169,7 @@ static void table_free(struct table *t)
 
 struct pprof {
 	const struct report *r;
+	bool waits;		/* --all-waits: the other futex waits in the lock samples */
 	struct table strings;	/* index = string table index; "" is 0 */
 	struct table functions; /* (name, filename): id = index + 1 */
 	struct table locations; /* (address, mapping id, function id, line) */
@@ -315,7 +316,7 @@ static void add_samples(struct pprof *p, enum report_what what, int first, int n
 	size_t n;
 	int err;
 
-	err = report__costs(p->r, what, &c, &n, NULL);
+	err = report__costs(p->r, what, p->waits, &c, &n, NULL);
 	if (err) {
 		p->err = err;
 		return;
@@ -416,7 +417,7 @@ static void add_comments(struct pprof *p)
 static int pprof_emit(FILE *out, const struct report *r, const struct report_opts *o)
 {
 	enum report_weight weight = o ? o->weight : REPORT_WEIGHT_DEFAULT;
-	struct pprof p = { .r = r };
+	struct pprof p = { .r = r, .waits = o && o->all_waits };
 	const char *dflt;
 	bool locks, grows;
 	int err, nvalues;

@@ -261,23 +261,32 @@ static void print_sync(const struct text *t)
 	}
 }
 
-static void print_locks(const struct text *t)
+/* The lock rows, then with --all-waits the other waits' rows: @i of lock_rows(). */
+static const struct lock_report *lock_row(const struct text *t, int i)
+{
+	int nl = rows(t, t->r->nlocks);
+
+	return i < nl ? &t->r->locks[i] : &t->r->waits[i - nl];
+}
+
+static int lock_rows(const struct text *t)
+{
+	return rows(t, t->r->nlocks) + (t->o->all_waits ? rows(t, t->r->nwaits) : 0);
+}
+
+static void print_lock_table(const struct text *t, const char *title,
+			     const struct lock_report *v, int n)
 {
 	const struct report *r = t->r;
-	int n = rows(t, r->nlocks);
 	char line[LINE_BUF];
 
-	if (!n) {
-		fprintf(t->out, "LOCK WAIT: no contended lock\n");
-		return;
-	}
-	heading(t, "LOCK WAIT");
+	heading(t, title);
 	snprintf(line, sizeof(line), "%-14s %-7s %-14s %7s %6s %6s %6s %6s %-10s %s", "ADDR",
 		 "KIND", "MAP", "WAITS", "TOTAL", "P50", "P99", "MAX", "READ/WRITE",
 		 "TOP WAITING STACK");
 	fprintf(t->out, "%s\n", fit(line, t->width));
 	for (int i = 0; i < n; i++) {
-		const struct lock_report *l = &r->locks[i];
+		const struct lock_report *l = &v[i];
 		char addr[24], map[24], tot[16], p50[16], p99[16], max[16], rw[48], stack[LINE_BUF];
 		int used;
 
@@ -308,6 +317,57 @@ static void print_locks(const struct text *t)
 				       l->ntop ? l->top_stacks[0].stack : -1, 0);
 		fprintf(t->out, "%s%s\n", line, fit(stack, t->width - used));
 	}
+}
+
+/*
+ * The futex waits that are not lock contention, by kind, costliest first, on one line:
+ * "other waits: 3 join (1.20s), 7 condvar (601us); --all-waits lists them".
+ */
+static void print_other_waits_line(const struct text *t)
+{
+	const struct report *r = t->r;
+	bool done[MT_LOCK_KINDS] = {};
+	static const char head[] = "other waits:";
+	const int empty = (int)sizeof(head) - 1;
+	char line[LINE_BUF], ns[16];
+	int used = snprintf(line, sizeof(line), "%s", head);
+
+	for (;;) {
+		int best = -1;
+
+		for (int k = 0; k < MT_LOCK_KINDS; k++) {
+			if (!done[k] && r->wait_kinds[k].count &&
+			    (best < 0 || r->wait_kinds[k].ns > r->wait_kinds[best].ns))
+				best = k;
+		}
+		if (best < 0)
+			break;
+		done[best] = true;
+		used += snprintf(line + used, sizeof(line) - (size_t)used, "%s %llu %s (%s)",
+				 used > empty ? "," : "",
+				 (unsigned long long)r->wait_kinds[best].count, mt_lock_kind_name(best),
+				 report__fmt_ns(ns, sizeof(ns), r->wait_kinds[best].ns));
+		if (used >= (int)sizeof(line))
+			used = (int)sizeof(line) - 1;
+	}
+	if (used > empty)
+		fprintf(t->out, "%s; --all-waits lists them\n", line);
+}
+
+static void print_locks(const struct text *t)
+{
+	const struct report *r = t->r;
+	int n = rows(t, r->nlocks);
+
+	if (n)
+		print_lock_table(t, "LOCK WAIT", r->locks, n);
+	else
+		fprintf(t->out, "LOCK WAIT: no contended lock\n");
+	if (t->o->all_waits && rows(t, r->nwaits))
+		print_lock_table(t, "OTHER WAITS (not lock contention)", r->waits,
+				 rows(t, r->nwaits));
+	else if (!t->o->all_waits)
+		print_other_waits_line(t);
 }
 
 /* bcc's slot: slot 0 holds 0 and 1, slot k >= 1 holds 2^k .. 2^(k+1)-1. */
@@ -363,11 +423,11 @@ static void print_log2_hist(const struct text *t, const struct hist *h)
 static void print_histograms(const struct text *t)
 {
 	const struct report *r = t->r;
-	int nl = rows(t, r->nlocks), nm = rows(t, r->nmaps);
+	int nl = lock_rows(t), nm = rows(t, r->nmaps);
 	char a[96], b[24], p50[16], p99[16], max[16];
 
 	for (int i = 0; i < nl; i++) {
-		const struct lock_report *l = &r->locks[i];
+		const struct lock_report *l = lock_row(t, i);
 
 		if (!i)
 			heading(t, "\nLOCK WAIT HISTOGRAMS");
@@ -436,7 +496,7 @@ static void print_full_stack(const struct text *t, int idx)
 static int print_top_stacks(const struct text *t, bool locks)
 {
 	const struct report *r = t->r;
-	int nrows = locks ? rows(t, r->nlocks) : rows(t, r->nmaps);
+	int nrows = locks ? lock_rows(t) : rows(t, r->nmaps);
 	struct ranked *v;
 	int n = 0, shown;
 	char a[96], b[24], ns[16];
@@ -445,7 +505,7 @@ static int print_top_stacks(const struct text *t, bool locks)
 	if (!v)
 		return -ENOMEM;
 	for (int i = 0; i < nrows; i++) {
-		const struct lock_report *l = locks ? &r->locks[i] : NULL;
+		const struct lock_report *l = locks ? lock_row(t, i) : NULL;
 		const struct map_report *m = locks ? NULL : &r->maps[i];
 		int ntop = locks ? l->ntop : m->ntop;
 

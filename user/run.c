@@ -55,6 +55,7 @@ static void report_opts_from(const struct args *a, bool final, struct report_opt
 		.weight = a->weight,
 		.what = a->what,
 		.events = a->events,
+		.all_waits = a->all_waits,
 		.color = false,
 	};
 }

@@ -322,6 +322,8 @@ static __u64 report_wait(const struct report *r)
 
 	for (int i = 0; i < r->nlocks; i++)
 		sum += r->locks[i].wait_ns;
+	for (int i = 0; i < r->nwaits; i++)
+		sum += r->waits[i].wait_ns;
 	return sum;
 }
 
@@ -331,6 +333,8 @@ static __u64 report_contentions(const struct report *r)
 
 	for (int i = 0; i < r->nlocks; i++)
 		sum += r->locks[i].contentions;
+	for (int i = 0; i < r->nwaits; i++)
+		sum += r->waits[i].contentions;
 	return sum;
 }
 
@@ -525,7 +529,7 @@ static bool has_line(const char *text, const char *stack_prefix)
 
 static void test_folded(const struct report *r)
 {
-	struct report_opts o = { .what = REPORT_WHAT_LOCKS };
+	struct report_opts o = { .all_waits = true, .what = REPORT_WHAT_LOCKS };
 	char *text;
 	int err;
 
@@ -551,6 +555,18 @@ static void test_folded(const struct report *r)
 	      "folded locks: no grow stacks, no synthetic frame");
 	free(text);
 
+	/* without --all-waits: lock contention only; 4246's futex of unknown kind is no lock */
+	o.all_waits = false;
+	text = emit("folded", r, &o, NULL, &err);
+	folded_checks("folded locks without --all-waits", text, ex.wait_ns - 2750000, true);
+	check(text && !strstr(text, "poll_loop") && !strstr(text, "[no stack]"),
+	      "folded locks without --all-waits: the futex waits of unknown kind left out");
+	check(r->nwaits == 2 && r->wait_kinds[MT_LOCK_FUTEX].count == 3 &&
+		      r->wait_kinds[MT_LOCK_FUTEX].ns == 2750000,
+	      "report: the futex of unknown kind is among the other waits, 3 waits, 2.75ms");
+	free(text);
+	o.all_waits = true;
+
 	o.what = REPORT_WHAT_GROWS;
 	text = emit("folded", r, &o, NULL, &err);
 	check(text != NULL, "folded grows: emits (%d)", err);
@@ -563,7 +579,7 @@ static void test_folded(const struct report *r)
 	      "folded grows: the evacuating stack weighs its evacuation time");
 	free(text);
 
-	o = (struct report_opts){ .what = REPORT_WHAT_ALL };
+	o = (struct report_opts){ .all_waits = true, .what = REPORT_WHAT_ALL };
 	text = emit("folded", r, &o, NULL, &err);
 	check(text != NULL, "folded all: emits (%d)", err);
 	folded_checks("folded all", text, ex.wait_ns + ex.rehash_ns, true);
@@ -572,27 +588,30 @@ static void test_folded(const struct report *r)
 	      "folded all: [lock wait] and [rehash] keep the two kinds apart");
 	free(text);
 
-	o = (struct report_opts){ .what = REPORT_WHAT_LOCKS, .weight = REPORT_WEIGHT_COUNT };
+	o = (struct report_opts){ .all_waits = true, .what = REPORT_WHAT_LOCKS,
+				  .weight = REPORT_WEIGHT_COUNT };
 	text = emit("folded", r, &o, NULL, &err);
 	folded_checks("folded lock counts", text, ex.waits, true);
 	check(report_contentions(r) == ex.waits, "report contentions %llu = the recorded %llu",
 	      (unsigned long long)report_contentions(r), (unsigned long long)ex.waits);
 	free(text);
 
-	o = (struct report_opts){ .what = REPORT_WHAT_GROWS, .weight = REPORT_WEIGHT_COUNT };
+	o = (struct report_opts){ .all_waits = true, .what = REPORT_WHAT_GROWS,
+				  .weight = REPORT_WEIGHT_COUNT };
 	text = emit("folded", r, &o, NULL, &err);
 	folded_checks("folded grow counts", text, ex.grows, true);
 	check(report_grows(r) == ex.grows, "report grows %llu = the recorded %llu",
 	      (unsigned long long)report_grows(r), (unsigned long long)ex.grows);
 	free(text);
 
-	o = (struct report_opts){ .weight = REPORT_WEIGHT_WAIT_NS };
+	o = (struct report_opts){ .all_waits = true, .weight = REPORT_WEIGHT_WAIT_NS };
 	text = emit("folded", r, &o, NULL, &err);
 	folded_checks("folded --weight wait-ns", text, ex.wait_ns, true);
 	check(text && !strstr(text, "[lock wait]"), "folded --weight wait-ns: locks only");
 	free(text);
 
-	o = (struct report_opts){ .what = REPORT_WHAT_GROWS, .weight = REPORT_WEIGHT_WAIT_NS };
+	o = (struct report_opts){ .all_waits = true, .what = REPORT_WHAT_GROWS,
+				  .weight = REPORT_WEIGHT_WAIT_NS };
 	text = emit("folded", r, &o, NULL, &err);
 	check(!text && err == -EINVAL, "folded: --what grows --weight wait-ns is refused (%d)",
 	      err);
@@ -602,7 +621,7 @@ static void test_folded(const struct report *r)
 /* Rows cut to the top one: the values still add up to what the rows say. */
 static void test_folded_top(const struct report *r)
 {
-	struct report_opts o = { .what = REPORT_WHAT_LOCKS };
+	struct report_opts o = { .all_waits = true, .what = REPORT_WHAT_LOCKS };
 	char *text;
 	int err;
 
@@ -619,7 +638,7 @@ static void test_folded_top(const struct report *r)
 /* Without the event log: the rows' top stacks, the rest on [other stacks]. */
 static void test_folded_rows(const struct report *r)
 {
-	struct report_opts o = { .what = REPORT_WHAT_LOCKS };
+	struct report_opts o = { .all_waits = true, .what = REPORT_WHAT_LOCKS };
 	char *text;
 	int err;
 
@@ -759,7 +778,7 @@ static bool pprof_raw_sum(const char *path, int col, __u64 *sum)
 static void test_pprof(const struct report *r)
 {
 	char path[] = "/tmp/test_export_pprof.XXXXXX";
-	struct report_opts o = { .what = REPORT_WHAT_LOCKS };
+	struct report_opts o = { .all_waits = true, .what = REPORT_WHAT_LOCKS };
 	char *data, *text = NULL;
 	double shown, total;
 	__u64 sum = 0;
@@ -819,7 +838,7 @@ static void test_pprof(const struct report *r)
 	free(data);
 
 	/* the grow kind */
-	o = (struct report_opts){ .what = REPORT_WHAT_GROWS };
+	o = (struct report_opts){ .all_waits = true, .what = REPORT_WHAT_GROWS };
 	data = emit("pprof", r, &o, &len, &err);
 	check(data && write_file(path, data, len), "pprof grows: emits (%d)", err);
 	ran = run_pprof("-top -unit=ns", path, &shown, &total, &text);
@@ -836,7 +855,7 @@ static void test_pprof(const struct report *r)
 	free(data);
 
 	/* both kinds in one profile */
-	o = (struct report_opts){};
+	o = (struct report_opts){ .all_waits = true };
 	data = emit("pprof", r, &o, &len, &err);
 	check(data && write_file(path, data, len), "pprof all: emits (%d)", err);
 	ran = run_pprof("-top -unit=ns", path, &shown, &total, NULL);
@@ -965,7 +984,7 @@ static void test_chrome(const struct report *r)
 {
 	char path[] = "/tmp/test_export_chrome.XXXXXX";
 	char checks[sizeof(chrome_checks) + 256];
-	struct report_opts o = {};
+	struct report_opts o = { .all_waits = true };
 	char *data;
 	size_t len = 0;
 	int err, fd;
@@ -1023,7 +1042,7 @@ static const char json_events_checks[] =
 static void test_json_events(const struct report *r, const struct report *r_nolog)
 {
 	char path[] = "/tmp/test_export_json.XXXXXX";
-	struct report_opts o = { .events = true };
+	struct report_opts o = { .all_waits = true, .events = true };
 	char checks[sizeof(json_events_checks) + 256];
 	char *data;
 	size_t len = 0;
@@ -1060,7 +1079,7 @@ static void test_json_events(const struct report *r, const struct report *r_nolo
 
 static void test_empty(void)
 {
-	struct report_opts o = {};
+	struct report_opts o = { .all_waits = true };
 	struct report *r;
 	struct model *em = model__new();
 	char *text;

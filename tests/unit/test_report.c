@@ -24,6 +24,7 @@
 #include "../tap.h"
 
 
+#define US 1000ULL
 #define MS 1000000ULL
 #define SEC 1000000000ULL
 
@@ -895,6 +896,90 @@ static int picked_B(__u64 n)
 	return B;
 }
 
+/*
+ * Issue 16: waits that are not lock contention get no advice; a lock that guards no known map
+ * gets none unless it is truly hot, and then never about a map; alike maps get one line.
+ */
+static void test_advice_waits(void)
+{
+	struct report *r = report_new(); /* a 2.5 s run */
+	struct lock_report *l;
+	__u64 map = 0x55d0a0009000ULL;
+	int kinds[] = { MT_LOCK_CONDVAR, MT_LOCK_BARRIER, MT_LOCK_JOIN, MT_LOCK_SEMAPHORE,
+			MT_LOCK_FUTEX };
+
+	/* other waits, long ones, even one that names a map: no line */
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		l = add_lock(r, 0x7ffd00003000ULL + i * 8, kinds[i], i ? 0 : map);
+		l->contentions = 4;
+		l->wait_ns = 2 * SEC;
+	}
+	/* the demo's start gate: an anonymous mutex re-taken in pthread_cond_wait, 426 us */
+	l = add_lock(r, 0x7ffde8754f80ULL, MT_LOCK_MUTEX, 0);
+	l->contentions = 6;
+	l->wait_ns = 426 * US;
+	/* material (>= 1 ms, >= 1% of the run) but not hot: 200 ms of 2.5 s */
+	l = add_lock(r, 0x7ffd00004000ULL, MT_LOCK_MUTEX, 0);
+	l->contentions = 40;
+	l->wait_ns = 200 * MS;
+	advice__build(r);
+	for (int i = 0; i < r->nadvice; i++)
+		printf("# advice: %s\n", r->advice[i]);
+	check(r->nadvice == 0, "advice: none for condvar, barrier, join, semaphore, unknown futex "
+			       "waits, nor for a lock with no map that is not hot (%d lines)",
+	      r->nadvice);
+
+	/* truly hot: 300 ms of a 2.5 s run (12%) */
+	r->locks[r->nlocks - 1].wait_ns = 300 * MS;
+	advice__build(r);
+	check(r->nadvice == 1 &&
+		      advice_matching(r, "mutex 0x7ffd00004000: 40 contended acquisitions (no map "
+					 "known), 300ms waiting") == 1,
+	      "advice: a hot lock that guards no map is quoted, as such");
+	check(advice_matching(r, "shard") == 0 && advice_matching(r, " map 0x") == 0 &&
+		      advice_matching(r, "rwlock") == 0,
+	      "advice: a lock that guards no map gets no sharding advice");
+	r->locks[r->nlocks - 1].kind = MT_LOCK_RWLOCK;
+	advice__build(r);
+	check(r->nadvice == 1 && advice_matching(r, "rwlock 0x7ffd00004000") == 1 &&
+		      advice_matching(r, "shard") == 0,
+	      "advice: nor does an rwlock that guards no map");
+	report_free(r);
+
+	/* a program creating many small maps at one place: one line with the count */
+	r = report_new();
+	for (int i = 0; i < 2000; i++) {
+		struct map_report *m = add_map(r, 0x55d0b0000000ULL + (__u64)i * 0x100, 0);
+
+		m->create_seen = true;
+		m->created_at = "load_item (items.c:12)";
+		m->grows = 3;
+		m->sizes[0] = 0;
+		m->sizes[1] = 3;
+		m->nsizes = 2;
+		m->count = 40;
+		m->peak_count = 40;
+		m->moved = 70;
+		m->grow_ns_total = 5 * US;
+	}
+	/* one alike but for its peak, told apart */
+	r->maps[1999].peak_count = r->maps[1999].count = 400;
+	r->maps[1999].sizes[1] = 6;
+	advice__build(r);
+	for (int i = 0; i < r->nadvice; i++)
+		printf("# advice: %s\n", r->advice[i]);
+	check(r->nadvice == 2 &&
+		      advice_matching(r, "1999 maps created at load_item (items.c:12) (the "
+					 "costliest 0x55d0b0000000) grew 3 times each (2^0 -> 2^3 "
+					 "buckets), 10.0ms rehashing in total, 139930 entries "
+					 "moved; create them with hint 40") == 1,
+	      "advice: 1999 alike maps get one line, with their count and summed figures");
+	check(advice_matching(r, "map 0x55d0b007cf00 (created at load_item (items.c:12)): grew 3 "
+				 "times (2^0 -> 2^6 buckets)") == 1,
+	      "advice: the map told something else keeps its own line");
+	report_free(r);
+}
+
 static void test_size_hint(void)
 {
 	bool all_ok = true;
@@ -993,6 +1078,7 @@ int main(void)
 	test_stack_ranking();
 	test_advice_rules();
 	test_advice_profile();
+	test_advice_waits();
 	test_size_hint();
 	printf("# %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
