@@ -82,3 +82,17 @@ traced() {
 	eval "${name}_mt_rc=$?"
 	eval "${name}_exit_lag=$((($(date +%s%N) - t_end) / 1000000))"
 }
+
+# expect_fail NAME PATTERN CMD...: CMD exits non-zero (not a crash, not a hang: within
+# EXPECT_FAIL_SECS, default 20) with exactly one line on stderr, matching PATTERN
+expect_fail() {
+	local name=$1 pattern=$2
+	shift 2
+	timeout "${EXPECT_FAIL_SECS:-20}" "$@" >"$TMP/out" 2>"$TMP/err"
+	local rc=$?
+	check "$name: exit status $rc is a failure, not a crash or hang" \
+		[ "$rc" -ne 0 -a "$rc" -lt 124 ]
+	check "$name: one-line message matching '$pattern': $(head -c 300 "$TMP/err")" \
+		grep -qE -- "$pattern" "$TMP/err"
+	check "$name: exactly one line on stderr" [ "$(wc -l <"$TMP/err")" -eq 1 ]
+}

@@ -4,19 +4,6 @@
 # timeout: 300
 source "$(dirname "$0")/lib.sh"
 
-# expect_fail NAME PATTERN CMD...: exits non-zero (not a crash), one line on stderr matching
-expect_fail() {
-	local name=$1 pattern=$2
-	shift 2
-	timeout 20 "$@" >"$TMP/out" 2>"$TMP/err"
-	local rc=$?
-	check "$name: exit status $rc is a failure, not a crash or hang" \
-		[ "$rc" -ne 0 -a "$rc" -lt 124 ]
-	check "$name: one-line message matching '$pattern': $(head -c 300 "$TMP/err")" \
-		grep -qE -- "$pattern" "$TMP/err"
-	check "$name: exactly one line on stderr" [ "$(wc -l <"$TMP/err")" -eq 1 ]
-}
-
 # a pid that does not exist: the kernel's pid_max is never reached by a fresh one
 expect_fail "no such PID" "PID 4194000: no such process" "$MAPTRACE" -p 4194000
 expect_fail "no PID given" "-p PID" "$MAPTRACE"
