@@ -471,8 +471,12 @@ int attacher__duty(struct attacher *at, double *duty)
 		}
 	} else {
 		err = hot_attach(at);
-		if (err)
+		if (err) {
+			/* they are detail (the counts come from the maps): give them up for good */
+			hot_detach(at);
+			at->nhot = 0;
 			return err;
+		}
 		at->hot_on = true;
 		at->slice_start = clock_ns(CLOCK_MONOTONIC);
 		at->slice_hits = hot_hits(at);

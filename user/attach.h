@@ -68,7 +68,8 @@ bool attacher__sampled(const struct attacher *at);
  * attacher__duty() - with --overhead-budget, switch the per-operation probes on or off when their
  * slice of the second is over, sizing the next slice from the hit rate just seen.
  * Return: 1 with *@duty, the share of the time since attaching that they were attached, when a
- * slice ended; 0 when none did (or nothing is sampled); or a negative errno from re-attaching.
+ * slice ended; 0 when none did (or nothing is sampled); or a negative errno from re-attaching,
+ * after which the probes stay detached and the duty cycle is over.
  */
 int attacher__duty(struct attacher *at, double *duty);
 

@@ -411,10 +411,20 @@ static int live__trace(struct live *l, const struct target *t, struct session *s
 			break;
 		}
 		err = tracer__duty(tr);
-		if (err) {
-			fprintf(stderr, "maptrace: re-attaching the per-insert probes failed: %s\n",
-				strerror(-err));
+		if (err && !target__running(t)) {
+			/* it exited between the check above and the re-attach: an exit, no failure */
+			s->info.target_exited = true;
+			*exited = true;
+			fprintf(stderr, "maptrace: PID %d exited\n", t->pid);
+			err = 0;
 			break;
+		}
+		if (err) {
+			/* the duty cycle gave them up: every count still comes from the maps */
+			fprintf(stderr, "maptrace: re-attaching the per-operation probes failed: %s; "
+					"going on without them\n",
+				strerror(-err));
+			err = 0;
 		}
 		if (now >= next_sync) {
 			next_sync += sync_every * 1000000ULL;

@@ -163,6 +163,11 @@ for v in plain mutex; do
 	traced "budget_$v" --json --overhead-budget 1 -- "$MAPLOAD" --variant "$v" --ops 2000000 \
 		--keys 2000000 --write-pct 100 --new-key-pct 100 --start-after 0.3 --json
 	G=$TMP/budget_$v.target.out M=$TMP/budget_$v.mt.out
+	rc_var=budget_${v}_mt_rc
+	check "budget ($v): maptrace exited 0 (${!rc_var}) with a JSON summary" \
+		python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$M" ||
+		{ echo "# maptrace rc ${!rc_var}, stderr: $(tr '\n' '|' <"$TMP/budget_$v.mt.err")"
+		  echo "# stdout starts: $(head -c 300 "$M" | tr '\n' ' ')"; }
 	for f in grows evacuated inserts; do
 		want=$(jget "$G" "d['$f']")
 		got=$(jget "$M" "sum(m['$f'] for m in d['maps'])")
