@@ -23,7 +23,7 @@ matches() { [[ $1 =~ $2 ]]; }
 # --- 1. a full filesystem ------------------------------------------------------------------------
 mkdir -p "$FULL"
 if ! mount -t tmpfs -o size=256k tmpfs "$FULL"; then
-	# the tests run as root (CI does): a mount that fails is a broken machine, not a skip
+	# CI runs these as the superuser: a mount that fails is a broken machine, a failure
 	echo "not ok - full filesystem: cannot mount a tmpfs on $FULL"
 else
 	F=$FULL/t.mtr
