@@ -30,7 +30,6 @@ enum mt_event_kind {
 	MT_EV_MAP_DESTROY = 6, /* a map was freed; its in-kernel counters came with it */
 	MT_EV_MAP_COUNTS = 7,  /* a map's own counters, read from its struct */
 	MT_EV_WAIT = 8,	       /* a contended lock wait */
-	MT_EV_KIND_MAX = 9,
 };
 
 /* Flags of struct mt_event. */
@@ -134,12 +133,6 @@ _Static_assert(sizeof(struct mt_table_create) <= MT_REC_MAX, "mt_table_create to
 static inline const char *mt_event_name(const struct mt_event *ev)
 {
 	return mt_rec_name(ev->rec) ?: "unknown";
-}
-
-/** mt_event_is_wait() - is @ev a contended wait that counts toward its lock? */
-static inline int mt_event_is_wait(const struct mt_event *ev)
-{
-	return ev->kind == MT_EV_WAIT && !(ev->flags & MT_EV_IN_LIB);
 }
 
 static inline int mt__decode_map(const struct mt_hdr *h, struct mt_event *ev)

@@ -141,11 +141,11 @@ static const char *const usdt_probes[] = {
 };
 
 /*
- * Every insert, delete and evacuation step: by default the map's own counters (read from its
- * struct at each sync and as it is freed) say what these would count, at no cost to the
- * program.  Per-operation probes cost 0.2-5 us a hit on paths of 50-100 ns (bench/README.md).
+ * Every insert, delete, evacuation step and sync-map read: by default the map's own counters
+ * (read from its struct at each sync and as it is freed) say what these would count, at no cost
+ * to the program.  Per-operation probes cost 0.2-5 us a hit on paths of 50-100 ns (bench/README.md).
  */
-bool attacher__per_operation(const char *name)
+static bool per_operation(const char *name)
 {
 	return !strcmp(name, "insert") || !strcmp(name, "delete") ||
 	       !strcmp(name, "evacuate_begin") || !strcmp(name, "evacuate") ||
@@ -154,7 +154,7 @@ bool attacher__per_operation(const char *name)
 
 bool attacher__traces_probe(const char *name, bool detail)
 {
-	if (!detail && attacher__per_operation(name))
+	if (!detail && per_operation(name))
 		return false;
 	for (size_t i = 0; i < ARRAY_SIZE(usdt_probes); i++)
 		if (!strcmp(usdt_probes[i], name))

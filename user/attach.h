@@ -23,11 +23,6 @@ struct probe_plan;
  */
 bool attacher__traces_probe(const char *name, bool detail);
 
-/**
- * attacher__per_operation() - does the library's USDT probe @name fire on every operation
- * (an insert, a delete, an evacuation step), so that only --detail attaches it?
- */
-bool attacher__per_operation(const char *name);
 
 /**
  * attacher__open() - open the BPF object and configure it for @t (the pid filter, map sizes,

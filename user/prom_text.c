@@ -7,6 +7,7 @@
 #define _GNU_SOURCE /* open_memstream */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,21 @@ struct proc_labels {
 	char **locks; /* the same */
 };
 
+/*
+ * Close memstream @f and return its string, which fclose() stores in *@s (not before), or NULL
+ * (the string freed) when writing failed.
+ */
+static char *memstream_done(FILE *f, char **s)
+{
+	bool failed = ferror(f);
+
+	if (fclose(f) || failed) {
+		free(*s);
+		return NULL;
+	}
+	return *s;
+}
+
 /* Printf into a new string; NULL on ENOMEM. */
 static char *label_set(const char *base, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -135,16 +151,7 @@ static char *label_set(const char *base, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(f, fmt, ap);
 	va_end(ap);
-	if (ferror(f)) {
-		fclose(f);
-		free(s);
-		return NULL;
-	}
-	if (fclose(f)) {
-		free(s);
-		return NULL;
-	}
-	return s;
+	return memstream_done(f, &s);
 }
 
 /* Like label_set(), with escaped string values in between: map's library and created_at. */
@@ -162,16 +169,7 @@ static char *map_labels(const char *base, const char *map, const char *library,
 	fputs("\",created_at=\"", f);
 	put_label_value(f, created_at ?: "");
 	fputc('"', f);
-	if (ferror(f)) {
-		fclose(f);
-		free(s);
-		return NULL;
-	}
-	if (fclose(f)) {
-		free(s);
-		return NULL;
-	}
-	return s;
+	return memstream_done(f, &s);
 }
 
 static void proc_labels__free(struct proc_labels *pl, const struct prom_proc *p)
