@@ -204,7 +204,20 @@ $(OUTPUT)/tests/progs/lockchain-fp: tests/progs/lockchain.c | $(OUTPUT)/tests/pr
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer $(WARN) -pthread $< -o $@
 
-test-build: all $(OUTPUT)/tests/progs/mapload-nopie $(OUTPUT)/tests/progs/lockchain-nofp \
+# Go test programs (tests/progs/go/NAME.go, Debian's Go), each built with symbols and stripped
+# (-ldflags=-s: only .gopclntab is left); GOCACHE and GOPATH under .output, nothing in $HOME.
+GO ?= go
+GO_ENV := GO111MODULE=off GOFLAGS= GOCACHE=$(abspath $(OUTPUT))/go/cache \
+	GOPATH=$(abspath $(OUTPUT))/go/path
+GO_PROGS := $(foreach p,$(patsubst tests/progs/go/%.go,%,$(wildcard tests/progs/go/*.go)), \
+	$(OUTPUT)/tests/progs/go/$(p) $(OUTPUT)/tests/progs/go/$(p)-stripped)
+$(OUTPUT)/tests/progs/go/%-stripped: tests/progs/go/%.go | $(OUTPUT)/tests/progs/go
+	$(call msg,GO,$@)
+	$(Q)$(GO_ENV) $(GO) build -ldflags=-s -o $@ $<
+$(OUTPUT)/tests/progs/go/%: tests/progs/go/%.go | $(OUTPUT)/tests/progs/go
+	$(call msg,GO,$@)
+	$(Q)$(GO_ENV) $(GO) build -o $@ $<
+test-build: all $(GO_PROGS) $(OUTPUT)/tests/progs/mapload-nopie $(OUTPUT)/tests/progs/lockchain-nofp \
 	$(OUTPUT)/tests/progs/lockchain-fp bin/mapload-shared $(OUTPUT)/libcmap-noprobes.a \
 	$(filter $(OUTPUT)/%,$(TESTS)) $(TEST_PROGS)
 
@@ -330,6 +343,7 @@ install: all
 
 $(OUTPUT)/lib $(OUTPUT)/noprobes/lib $(OUTPUT)/mapload $(OUTPUT)/bpf $(OUTPUT)/user \
 $(OUTPUT)/tests/lib $(OUTPUT)/tests/bpf $(OUTPUT)/tests/unit $(OUTPUT)/tests/progs \
+$(OUTPUT)/tests/progs/go \
 $(OUTPUT)/bench $(OUTPUT)/fuzz bin:
 	$(Q)mkdir -p $@
 

@@ -8,7 +8,7 @@ pkgs=(
 	make gcc clang llvm pkg-config binutils python3
 	libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev
 	systemtap-sdt-dev bpftrace dwz golang-go libclang-rt-14-dev prometheus
-	libglib2.0-dev redis-server redis-tools libc6-dbg libmicrohttpd-dev
+	libglib2.0-dev redis-server redis-tools libc6-dbg libmicrohttpd-dev npm
 )
 
 missing=()
@@ -17,7 +17,10 @@ for p in "${pkgs[@]}"; do
 		missing+=("$p")
 	fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+	# the stripped Go 1.26 binaries the Go tests read, from npm (pinned, into .output/npm)
+	exec "$(dirname "$0")/go-bins.sh"
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps: missing packages: ${missing[*]}; run as root or: sudo apt-get install ${missing[*]}" >&2
@@ -27,3 +30,4 @@ echo "deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >&2
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+"$(dirname "$0")/go-bins.sh"

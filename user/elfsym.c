@@ -22,6 +22,7 @@
 #include "debugfile.h"
 #include "elfload.h"
 #include "elfsym.h"
+#include "gopclntab.h"
 
 /* The hidden bit of a .gnu.version entry: a non-default version, "name@VER" rather than "@@". */
 #define VERSYM_HIDDEN 0x8000
@@ -33,6 +34,8 @@ struct elfsym_file {
 	bool has_symtab;
 	bool dbg_has_symtab;
 	bool swap; /* the file's byte order is not ours */
+	struct gopcln *go; /* a stripped Go binary's .gopclntab, read at the first miss */
+	bool go_tried;
 	char build_id[DEBUGFILE_BUILD_ID_HEX];
 	char dbg_path[PATH_MAX];
 };
@@ -164,6 +167,7 @@ void elfsym__close(struct elfsym_file *f)
 {
 	if (!f)
 		return;
+	gopcln__close(f->go);
 	if (f->dbg_elf)
 		elf_end(f->dbg_elf);
 	if (f->elf)
@@ -417,6 +421,30 @@ static void where_debug(char *out, size_t len, const char *path)
 	out[plen] = '\0';
 }
 
+/*
+ * A function of a stripped Go binary by its Go name ("sync.(*Mutex).lockSlow"), from the
+ * .gopclntab the runtime keeps: the only symbols such a binary has left.
+ */
+static int go_find(struct elfsym_file *f, const char *name, struct elfsym_sym *out)
+{
+	struct gopcln_func fn;
+	int err;
+
+	if (!f->go_tried) {
+		f->go_tried = true;
+		gopcln__from_elf(f->elf, &f->go, NULL, 0);
+	}
+	if (!f->go)
+		return -ENOENT;
+	err = gopcln__find_name(f->go, name, &fn);
+	if (err)
+		return err;
+	out->vaddr = fn.entry;
+	out->size = fn.end - fn.entry; /* to the next function: alignment padding included */
+	snprintf(out->where, sizeof(out->where), "gopclntab");
+	return 0;
+}
+
 int elfsym__find(struct elfsym_file *f, const char *name, struct elfsym_sym *out)
 {
 	const char *raw;
@@ -435,6 +463,12 @@ int elfsym__find(struct elfsym_file *f, const char *name, struct elfsym_sym *out
 		return err;
 	memset(out, 0, sizeof(*out));
 	err = lookup(f, &q, &m, &where);
+	if (err == -ENOENT && elfsym__stripped(f) && !q.ver) {
+		err = go_find(f, name, out);
+		if (err)
+			return err;
+		goto code;
+	}
 	if (err)
 		return err;
 	out->vaddr = m.sym.st_value;
@@ -446,7 +480,7 @@ int elfsym__find(struct elfsym_file *f, const char *name, struct elfsym_sym *out
 		snprintf(out->where, sizeof(out->where), "dynsym");
 	else
 		where_debug(out->where, sizeof(out->where), f->dbg_path);
-
+code:
 	/* in the file's bytes, not .bss (a .o has no segments at all) */
 	if (elfload__vaddr_to_offset(f->elf, out->vaddr, 1, 0, &ph, &out->file_offset))
 		return -ERANGE;

@@ -28,7 +28,7 @@ struct elfsym_sym {
 	unsigned char code[16]; /* the first bytes at vaddr, read from the main file */
 	int code_len;		/* how many of code[] are valid: fewer at the end of a segment */
 	bool ifunc;		/* STT_GNU_IFUNC: a probe here fires in the resolver, once */
-	char where[300];	/* "symtab", "dynsym" or "debug file PATH" */
+	char where[300];	/* "symtab", "dynsym", "debug file PATH" or "gopclntab" */
 };
 
 /**
@@ -66,7 +66,9 @@ void elfsym__close(struct elfsym_file *f);
  * @out: filled on success, and on -ERANGE.
  *
  * Searches the file's .symtab, then its .dynsym, then the debug file's .symtab, and stops at
- * the first table with a match. In a table, a defined STT_FUNC or STT_GNU_IFUNC wins over an
+ * the first table with a match; when there is no .symtab anywhere, a Go binary's .gopclntab
+ * last, by the Go name ("sync.(*Mutex).lockSlow"; where "gopclntab", size to the next
+ * function). In a table, a defined STT_FUNC or STT_GNU_IFUNC wins over an
  * untyped label in code; then the default version over a hidden one; then global over weak over
  * local binding. Code bytes are read from the main file, which a debug file has no copy of.
  *

@@ -25,6 +25,7 @@
 
 #include "debugfile.h"
 #include "elfload.h"
+#include "gopclntab.h"
 #include "procfs.h"
 #include "symbolizer.h"
 #include "util.h"
@@ -71,6 +72,7 @@ struct module {
 	bool dwarf_tried;
 	struct sym *syms;
 	size_t nr_syms;
+	struct gopcln *go; /* a Go binary without .symtab: functions from its .gopclntab */
 	char build_id[DEBUGFILE_BUILD_ID_HEX];
 
 	struct addr_entry *cache;
@@ -232,6 +234,7 @@ static void module_free(struct module *mod)
 		elf_end(mod->alt_elf);
 	if (mod->dbg_elf)
 		elf_end(mod->dbg_elf);
+	gopcln__close(mod->go);
 	if (mod->elf)
 		elf_end(mod->elf);
 	free(mod->syms);
@@ -278,6 +281,9 @@ static int module_load(struct module *mod, int fd, const char *root, const char 
 		err = load_syms(mod, mod->elf, SHT_DYNSYM);
 	if (err)
 		return err;
+	/* a stripped Go binary still names its functions and lines; not Go (-ENOENT) is usual */
+	if (!sym_elf)
+		gopcln__from_elf(mod->elf, &mod->go, NULL, 0);
 
 	mod->dw_elf = dw_elf;
 	/* Now, while /proc/PID/root is still there; missing, DWARF reads just lose shared DIEs. */
@@ -397,6 +403,24 @@ static void lookup_sym(const struct module *mod, __u64 vaddr, struct addr_entry 
 		best = &mod->syms[first];
 	e->func = best->name;
 	e->offset = vaddr - best->addr;
+}
+
+/* A stripped Go binary: function and line from the .gopclntab the runtime keeps for itself. */
+static void lookup_go(const struct module *mod, __u64 vaddr, struct addr_entry *e)
+{
+	struct gopcln_func f;
+	const char *file;
+	int line;
+
+	if (!mod->go || e->exact || gopcln__find_pc(mod->go, vaddr, &f))
+		return;
+	e->func = f.name;
+	e->offset = vaddr - f.entry;
+	e->exact = true;
+	if (gopcln__line(mod->go, &f, vaddr, &file, &line) == 0) {
+		e->file = file;
+		e->line = line;
+	}
 }
 
 static bool find_cu(Dwarf *dw, __u64 vaddr, Dwarf_Die *cudie)
@@ -795,6 +819,7 @@ int symbolizer__resolve(struct symbolizer *sz, int pid, __u64 ip, struct sym_fra
 	if (!hit) {
 		e.vaddr = vaddr;
 		lookup_sym(mm->mod, vaddr, &e);
+		lookup_go(mm->mod, vaddr, &e);
 		lookup_dwarf(mm->mod, vaddr, &e);
 		cache_insert(mm->mod, &e);
 		hit = &e;

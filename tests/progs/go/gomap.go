@@ -3,11 +3,13 @@
 // untraced run can be compared.  Built twice by the Makefile: with symbols, and stripped
 // (-ldflags=-s), which leaves only .gopclntab.
 //
-// Usage: gomap [N]   (N keys, 100000 by default)
+// Usage: gomap [N]   (N keys, 100000 by default); with GOMAP_WAIT set in the environment it
+// then waits for end of input before it exits, for tests that read a live Go process.
 package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"sync"
@@ -56,4 +58,7 @@ func main() {
 	fmt.Println("grown", fill(grown, n))
 	fmt.Println("hinted", fill(hinted, n))
 	fmt.Println("locked", contend(4, 1000))
+	if os.Getenv("GOMAP_WAIT") != "" {
+		io.Copy(io.Discard, os.Stdin)
+	}
 }
