@@ -24,7 +24,7 @@ installed() { # package version
 
 if ! installed "$TSGO_PKG" "$TSGO_VER" || ! installed "$ESBUILD_PKG" "$ESBUILD_VER"; then
 	if ! command -v npm >/dev/null; then
-		echo "go-bins: npm is missing; install it: apt-get install npm" >&2
+		echo "go-bins: npm is missing; install Node.js with npm (Debian: apt-get install npm)" >&2
 		exit 1
 	fi
 	mkdir -p "$dir"
