@@ -610,3 +610,42 @@ int gopcln__line(const struct gopcln *g, const struct gopcln_func *f, __u64 pc, 
 	*line = ln;
 	return 0;
 }
+
+/* ---- a summary ---------------------------------------------------------------------------- */
+
+int gopcln__info(const char *path, struct gopcln_info *info, char *why, size_t len)
+{
+	struct gopcln_func f;
+	struct gopcln *g;
+	GElf_Shdr sh;
+	int err, minor;
+
+	if (!info)
+		return -EINVAL;
+	memset(info, 0, sizeof(*info));
+	err = gopcln__open(path, &g, why, len);
+	if (err)
+		return err;
+	snprintf(info->version, sizeof(info->version), "%s", g->version);
+	info->version_from = g->version_from;
+	snprintf(info->module, sizeof(info->module), "%s", g->module);
+	info->format = gopcln__format(g);
+	info->nfuncs = (size_t)g->nfunc;
+	/* the symbolizer and elfsym prefer a symbol table, and read pclntab only without one */
+	info->symbols = section_by_name(g->elf, ".symtab", &sh) ? ".symtab" : ".gopclntab";
+	minor = gopcln__go_minor(g);
+	info->maps = "";
+	info->maps_why = "";
+	if (!gopcln__find_name(g, "internal/runtime/maps.(*table).grow", &f)) {
+		info->maps = "swiss";
+		info->maps_why = "internal/runtime/maps.(*table).grow";
+	} else if (!gopcln__find_name(g, "runtime.hashGrow", &f)) {
+		info->maps = "hmap";
+		info->maps_why = "runtime.hashGrow";
+	} else if (minor) {
+		info->maps = minor >= 24 ? "swiss" : "hmap";
+		info->maps_why = "version";
+	}
+	gopcln__close(g);
+	return 0;
+}

@@ -121,4 +121,30 @@ int gopcln__find_name(const struct gopcln *g, const char *name, struct gopcln_fu
 int gopcln__line(const struct gopcln *g, const struct gopcln_func *f, __u64 pc, const char **file,
 		 int *line);
 
+/* What a Go program is, for --list. */
+struct gopcln_info {
+	char version[64];	  /* "go1.19.8", "" when unknown */
+	const char *version_from; /* as gopcln__version_from() */
+	char module[256];	  /* as gopcln__module() */
+	const char *format;	  /* as gopcln__format() */
+	size_t nfuncs;
+	const char *symbols;	  /* where maptrace takes names from: ".symtab" or ".gopclntab" */
+	const char *maps;	  /* "swiss" (Go >= 1.24), "hmap" (<= 1.23), "" when unknown */
+	const char *maps_why;	  /* the function that told, or "version" */
+};
+
+/**
+ * gopcln__info() - describe the Go program at @path.
+ * @info: filled on success.
+ * @why: receives the one-line reason on -ENOTSUP, when not NULL.
+ * @len: size of @why.
+ *
+ * The map generation comes from the runtime's own functions where they are found
+ * (internal/runtime/maps.(*table).grow: Swiss tables; runtime.hashGrow: hmap buckets, which a
+ * Go 1.24 built with GOEXPERIMENT=noswissmap still has), else from the version.
+ *
+ * Return: as gopcln__open(): 0; -ENOENT for a program that is not Go; -ENOTSUP with @why.
+ */
+int gopcln__info(const char *path, struct gopcln_info *info, char *why, size_t len);
+
 #endif /* MT_GOPCLNTAB_H */

@@ -13,6 +13,7 @@
 #include <sys/utsname.h>
 #include "launch.h"
 #include "model.h"
+#include "gopclntab.h"
 #include "preflight.h"
 #include "prom.h"
 #include "prom_http.h"
@@ -559,11 +560,41 @@ static int live__find(struct live *l, int *pid)
 	return err;
 }
 
-/* --list: what maptrace finds in the process and would attach. */
-static void print_list(const struct args *a, const struct target *t,
-		       const struct probe_plan *plan)
+/* --list, a Go program: its version, where its symbols come from, its map generation. */
+static void print_go(const struct gopcln_info *gi)
 {
+	printf("Go %s%s%s%s (module %s): symbols from %s (%zu functions, pclntab of %s)\n",
+	       gi->version[0] ? gi->version : "version unknown",
+	       strcmp(gi->version_from, "runtime.buildVersion") ? "" : " (no build info; from ",
+	       strcmp(gi->version_from, "runtime.buildVersion") ? "" : gi->version_from,
+	       strcmp(gi->version_from, "runtime.buildVersion") ? "" : ")",
+	       gi->module[0] ? gi->module : "unknown", gi->symbols, gi->nfuncs, gi->format);
+	if (!strcmp(gi->maps, "swiss"))
+		printf("    maps: Swiss tables (Go >= 1.24; %s)\n", gi->maps_why);
+	else if (!strcmp(gi->maps, "hmap"))
+		printf("    maps: hmap buckets (Go <= 1.23; %s)\n", gi->maps_why);
+	else
+		printf("    maps: generation unknown (no map growth function, no version)\n");
+	printf("    Go maps and sync.Mutex: not yet probed\n");
+}
+
+/* --list: what maptrace finds in the process and would attach. */
+static int print_list(const struct args *a, const struct target *t,
+		      const struct probe_plan *plan)
+{
+	struct gopcln_info gi;
+	char exe[64], why[256];
+	int err;
+
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", t->pid);
+	err = gopcln__info(exe, &gi, why, sizeof(why));
+	if (err == -ENOTSUP) {
+		fprintf(stderr, "maptrace: PID %d (%s): %s\n", t->pid, t->comm, why);
+		return err;
+	}
 	printf("PID %d (%s)\n", t->pid, t->comm);
+	if (!err)
+		print_go(&gi);
 	for (int i = 0; i < t->nmodules; i++) {
 		const struct target_module *m = &t->modules[i];
 
@@ -590,6 +621,7 @@ static void print_list(const struct args *a, const struct target *t,
 		       "provider cmap\n");
 	fputs(plan->log, stdout);
 	printf("%d profile probe sites would be attached\n", probe_plan__sites(plan));
+	return 0;
 }
 
 /* Inspect, attach, trace and report one process. */
@@ -635,7 +667,7 @@ static int live__one(struct live *l, int pid, bool *exited, bool *done)
 		goto out;
 	}
 	if (a->list) {
-		print_list(a, t, l->plan);
+		err = print_list(a, t, l->plan);
 		*done = true;
 		goto out;
 	}
