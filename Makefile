@@ -211,6 +211,14 @@ GO_ENV := GO111MODULE=off GOFLAGS= GOCACHE=$(abspath $(OUTPUT))/go/cache \
 	GOPATH=$(abspath $(OUTPUT))/go/path
 GO_PROGS := $(foreach p,$(patsubst tests/progs/go/%.go,%,$(wildcard tests/progs/go/*.go)), \
 	$(OUTPUT)/tests/progs/go/$(p) $(OUTPUT)/tests/progs/go/$(p)-stripped)
+# gomap also as a PIE, whose pclntab lives in .data.rel.ro and moves with the load address
+GO_PROGS += $(OUTPUT)/tests/progs/go/gomap-pie $(OUTPUT)/tests/progs/go/gomap-pie-stripped
+$(OUTPUT)/tests/progs/go/%-pie-stripped: tests/progs/go/%.go | $(OUTPUT)/tests/progs/go
+	$(call msg,GO,$@)
+	$(Q)$(GO_ENV) $(GO) build -buildmode=pie -ldflags=-s -o $@ $<
+$(OUTPUT)/tests/progs/go/%-pie: tests/progs/go/%.go | $(OUTPUT)/tests/progs/go
+	$(call msg,GO,$@)
+	$(Q)$(GO_ENV) $(GO) build -buildmode=pie -o $@ $<
 $(OUTPUT)/tests/progs/go/%-stripped: tests/progs/go/%.go | $(OUTPUT)/tests/progs/go
 	$(call msg,GO,$@)
 	$(Q)$(GO_ENV) $(GO) build -ldflags=-s -o $@ $<

@@ -119,7 +119,8 @@ static bool looks_like_header(const unsigned char *p, size_t avail)
 
 /*
  * Where the pclntab is: its section, else the first header-like bytes in a non-executable
- * PT_LOAD segment's file contents (the linker aligns it to at least 8).
+ * PT_LOAD segment's file contents (the linker aligns it to at least 8): a file without section
+ * headers, or a PIE whose linker put it inside .data.rel.ro.
  */
 static int locate_pclntab(Elf *elf, const unsigned char *raw, size_t rawlen,
 			  const unsigned char **tab, size_t *tablen)
@@ -129,7 +130,9 @@ static int locate_pclntab(Elf *elf, const unsigned char *raw, size_t rawlen,
 	size_t nph, i;
 	__u64 off, end;
 
-	if (section_by_name(elf, ".gopclntab", &sh)) {
+	/* PIE builds keep it in .data.rel.ro, as .data.rel.ro.gopclntab or inside that section */
+	if (section_by_name(elf, ".gopclntab", &sh) ||
+	    section_by_name(elf, ".data.rel.ro.gopclntab", &sh)) {
 		if (sh.sh_offset > rawlen || sh.sh_size > rawlen - sh.sh_offset)
 			return -EINVAL;
 		*tab = raw + sh.sh_offset;
