@@ -115,6 +115,18 @@ for name in tsgo esbuild; do
 	[ $FAILS -eq 0 ] || sed 's/^/# /' "$TMP/list.out"
 done
 
+# --- an older pclntab: one line, non-zero ---------------------------------------------------
+start_waiting o "${OLDPCLN:-.output/tests/progs/oldpcln}"
+wait_exec "$o_pid" "${OLDPCLN:-.output/tests/progs/oldpcln}" || echo "# oldpcln did not start"
+"$MAPTRACE" -p "$o_pid" --list >"$TMP/list.out" 2>"$TMP/list.err"
+rc=$?
+stop_waiting o
+check "a Go 1.16-1.17 pclntab: --list refuses, exit status non-zero ($rc)" [ $rc -ne 0 ]
+check "a Go 1.16-1.17 pclntab: one line naming the format and the fix: $(head -c 300 "$TMP/list.err")" \
+	grep -qxF "maptrace: PID $o_pid (oldpcln): its .gopclntab is of Go 1.16-1.17 (magic 0xfffffffa), which maptrace does not read; rebuild it with Go 1.18 or later" "$TMP/list.err"
+check "a Go 1.16-1.17 pclntab: nothing else is printed" \
+	[ "$(wc -l <"$TMP/list.err")" -eq 1 ] && [ ! -s "$TMP/list.out" ]
+
 # --- not Go: no Go line ---------------------------------------------------------------------
 start_waiting c cat
 "$MAPTRACE" -p "$c_pid" --list >"$TMP/list.out" 2>&1
