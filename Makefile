@@ -333,6 +333,11 @@ fuzz: deps
 	$(Q)$(OUTPUT)/fuzz/fuzz_trace_reader -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
 		-artifact_prefix=$(OUTPUT)/fuzz/ $(OUTPUT)/fuzz/corpus fuzz/corpus
 
+# gopclntab on damaged Go binaries, under the sanitizers: the reader alone, compiled in.
+$(OUTPUT)/tests/unit/test_gopclntab_corrupt: tests/unit/test_gopclntab_corrupt.c user/gopclntab.c | $(OUTPUT)/tests/unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O1 -g $(WARN) -fsanitize=address,undefined -fno-omit-frame-pointer \
+		-fno-sanitize-recover=undefined $(INCLUDES) $^ -lelf -o $@
 $(OUTPUT)/tests/unit/test_trace_file_asan: tests/unit/test_trace_file.c $(REPORT_SRCS) | $(OUTPUT)/tests/unit
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O1 -g $(WARN) -fsanitize=address,undefined -fno-omit-frame-pointer \
