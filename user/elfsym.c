@@ -34,8 +34,9 @@ struct elfsym_file {
 	bool has_symtab;
 	bool dbg_has_symtab;
 	bool swap; /* the file's byte order is not ours */
-	struct gopcln *go; /* a stripped Go binary's .gopclntab, read at the first miss */
+	struct gopcln *go; /* a Go binary's .gopclntab, read at the first need */
 	bool go_tried;
+	int go_err; /* what reading it gave: 0, -ENOTSUP (an older Go), -ENOENT (not Go) */
 	char build_id[DEBUGFILE_BUILD_ID_HEX];
 	char dbg_path[PATH_MAX];
 };
@@ -425,15 +426,28 @@ static void where_debug(char *out, size_t len, const char *path)
  * A function of a stripped Go binary by its Go name ("sync.(*Mutex).lockSlow"), from the
  * .gopclntab the runtime keeps: the only symbols such a binary has left.
  */
+static void go_open(struct elfsym_file *f)
+{
+	if (!f->go_tried) {
+		f->go_tried = true;
+		f->go_err = gopcln__from_elf(f->elf, &f->go, NULL, 0);
+	}
+}
+
+bool elfsym__go(struct elfsym_file *f)
+{
+	if (!f)
+		return false;
+	go_open(f);
+	return f->go_err == 0 || f->go_err == -ENOTSUP;
+}
+
 static int go_find(struct elfsym_file *f, const char *name, struct elfsym_sym *out)
 {
 	struct gopcln_func fn;
 	int err;
 
-	if (!f->go_tried) {
-		f->go_tried = true;
-		gopcln__from_elf(f->elf, &f->go, NULL, 0);
-	}
+	go_open(f);
 	if (!f->go)
 		return -ENOENT;
 	err = gopcln__find_name(f->go, name, &fn);

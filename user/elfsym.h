@@ -119,6 +119,18 @@ bool elfsym__stripped(const struct elfsym_file *f);
  */
 const char *elfsym__debug_path(const struct elfsym_file *f);
 
+/**
+ * elfsym__go() - is the file a Go program: does it carry a .gopclntab (of any Go version)?
+ * @f: the file.
+ *
+ * Go code must not get return probes: a uretprobe replaces the return address on the stack, and
+ * the Go runtime, which moves goroutine stacks and walks them, then fails ("unexpected return
+ * pc") and crashes the program.
+ *
+ * Return: true for a Go program, false otherwise or when @f is NULL.
+ */
+bool elfsym__go(struct elfsym_file *f);
+
 /*
  * What the kernel does at each hit of a uprobe, by the instruction the breakpoint replaces
  * (x86-64, arch/x86/kernel/uprobes.c). A hit traps on the int3 (but see NOP5); what follows

@@ -258,6 +258,14 @@ static int plan_profile(struct planner *pl, int pi, const char *obj, const char 
 						      "/usr/lib/debug/.build-id" : "");
 			continue;
 		}
+		/* a return probe swaps the return address, which the Go runtime cannot survive */
+		if ((site.spec.flags & MT_SPEC_RETURN) && elfsym__go(ef)) {
+			refuse(pl, p, "%s %s in %s: %s is Go code, which cannot take a return probe "
+				      "(the runtime would crash on the changed return address); give "
+				      "it a role or values that need no return",
+			       mt_role_name(pp->role), pp->sym, p->name, pp->sym);
+			continue;
+		}
 		snprintf(site.sym, sizeof(site.sym), "%s", pp->sym);
 		site.vaddr = s.vaddr;
 		site.file_offset = s.file_offset;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Go targets, as far as maptrace reads them today: --list on a live Go 1.19 program built with
 # symbols and stripped, and on tsgo and esbuild (Go 1.26, stripped, from npm), names the Go
-# version, where symbols come from and the map generation; a stripped Go program's wait stacks
-# are named from its .gopclntab.  Oracles: `go version`, `go tool nm` on the build with symbols,
+# version, where symbols come from and the map generation; --probe finds a Go function by name
+# in the stripped build and refuses a return probe on Go code; a stripped Go program's wait
+# stacks are named from its .gopclntab.  Oracles: `go version`, `go tool nm` on the build with symbols,
 # readelf, `strings` (needs root).
 # timeout: 240
 source "$(dirname "$0")/lib.sh"
@@ -70,6 +71,26 @@ for build in plain stripped; do
 		grep -qxF "    Go maps and sync.Mutex: not yet probed" "$TMP/list.out"
 	[ $FAILS -eq 0 ] || sed 's/^/# /' "$TMP/list.out"
 done
+
+# --- probes by Go name in the stripped build; no return probes on Go code -------------------
+want_addr=$(go tool nm "$GOMAP" | awk '$3 == "runtime.hashGrow" { print $1 }')
+start_waiting g env GOMAP_WAIT=1 "$GOMAP-stripped" 1000
+wait_for "$TMP/g.out" locked 30 || echo "# gomap-stripped did not run: $(cat "$TMP/g.out")"
+"$MAPTRACE" -p "$g_pid" --list --probe 'grow_begin:gomap-stripped:runtime.hashGrow:map=arg1' \
+	>"$TMP/list.out" 2>&1
+rc=$?
+check "--probe by Go name in the stripped build: --list exits 0 ($rc)" [ $rc -eq 0 ]
+check "--probe by Go name: runtime.hashGrow at 0x$want_addr, the address go tool nm gives" \
+	grep -qE "^    grow_begin +runtime\.hashGrow +0x0*$want_addr " "$TMP/list.out"
+"$MAPTRACE" -p "$g_pid" -d 1 --probe 'lock:gomap-stripped:sync.(*Mutex).lockSlow:lock=arg0' \
+	>"$TMP/ret.out" 2>"$TMP/ret.err"
+rc=$?
+stop_waiting g
+g_rc=$?
+check "a return probe on Go code is refused, exit status non-zero ($rc)" [ $rc -ne 0 ]
+check "the refusal names the function and why: $(head -c 200 "$TMP/ret.err")" \
+	grep -qF "sync.(*Mutex).lockSlow is Go code, which cannot take a return probe" "$TMP/ret.err"
+check "gomap-stripped ran on and exited 0 ($g_rc)" [ $g_rc -eq 0 ]
 
 # --- a stripped Go program's stacks are named from .gopclntab -------------------------------
 want=$("$GOMAP-stripped" 300000)
