@@ -33,9 +33,9 @@
 #define MAGIC_116 0xfffffffau
 #define MAGIC_12  0xfffffffbu
 
-#define HDR_SIZE   (8 + 8 * 8) /* with 8-byte pointers, the only size read here */
-#define FUNC_MIN   36	       /* _func through cuOffset */
-#define NO_FILE	   0xffffffffu /* a cutab entry for a file the CU does not use */
+#define HDR_SIZE	    (8 + 8 * 8) /* with 8-byte pointers, the only size read here */
+#define FUNC_MIN	    36		/* _func through cuOffset */
+#define NO_FILE		    0xffffffffu /* a cutab entry for a file the CU does not use */
 #define BUILDINFO_MAGIC	    "\xff Go buildinf:"
 #define BUILDINFO_MAGIC_LEN 14
 #define BUILDINFO_HDR	    32
@@ -43,7 +43,7 @@
 
 struct gopcln {
 	Elf *elf;
-	int own_fd; /* -1 unless gopcln__open() opened the file */
+	int own_fd;		  /* -1 unless gopcln__open() opened the file */
 	const unsigned char *tab; /* the pclntab header */
 	size_t tablen;		  /* bytes of the file from tab on that may belong to it */
 	__u32 magic;
@@ -174,8 +174,10 @@ static int parse_header(struct gopcln *g, char *why, size_t len)
 	}
 	if (p[7] != 8) {
 		if (why)
-			snprintf(why, len, "its .gopclntab has %u-byte pointers; maptrace reads "
-					   "64-bit Go binaries only", p[7]);
+			snprintf(why, len,
+				 "its .gopclntab has %u-byte pointers; maptrace reads "
+				 "64-bit Go binaries only",
+				 p[7]);
 		return -ENOTSUP;
 	}
 	if (g->tablen < HDR_SIZE)
@@ -257,13 +259,16 @@ static void read_buildinfo(struct gopcln *g, const unsigned char *raw, size_t ra
 		p = raw + sh.sh_offset;
 		end = p + sh.sh_size;
 	} else if (elf_getphdrnum(g->elf, &nph) == 0) {
-		/* without sections: 16-aligned in a writable segment, as debug/buildinfo finds it */
+		/* without sections: 16-aligned in a writable segment, as debug/buildinfo finds it
+		 */
 		for (i = 0; !p && i < nph; i++) {
 			if (!gelf_getphdr(g->elf, (int)i, &ph) || ph.p_type != PT_LOAD ||
 			    !(ph.p_flags & PF_W) || ph.p_offset > rawlen)
 				continue;
-			lim = ph.p_offset + ph.p_filesz < rawlen ? ph.p_offset + ph.p_filesz : rawlen;
-			for (off = (ph.p_offset + 15) & ~15ull; off + BUILDINFO_HDR <= lim; off += 16) {
+			lim = ph.p_offset + ph.p_filesz < rawlen ? ph.p_offset + ph.p_filesz
+								 : rawlen;
+			for (off = (ph.p_offset + 15) & ~15ull; off + BUILDINFO_HDR <= lim;
+			     off += 16) {
 				if (!memcmp(raw + off, BUILDINFO_MAGIC, BUILDINFO_MAGIC_LEN)) {
 					p = raw + off;
 					end = raw + lim;

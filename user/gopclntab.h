@@ -128,9 +128,9 @@ struct gopcln_info {
 	char module[256];	  /* as gopcln__module() */
 	const char *format;	  /* as gopcln__format() */
 	size_t nfuncs;
-	const char *symbols;	  /* where maptrace takes names from: ".symtab" or ".gopclntab" */
-	const char *maps;	  /* "swiss" (Go >= 1.24), "hmap" (<= 1.23), "" when unknown */
-	const char *maps_why;	  /* the function that told, or "version" */
+	const char *symbols;  /* where maptrace takes names from: ".symtab" or ".gopclntab" */
+	const char *maps;     /* "swiss" (Go >= 1.24), "hmap" (<= 1.23), "" when unknown */
+	const char *maps_why; /* the function that told, or "version" */
 };
 
 /**

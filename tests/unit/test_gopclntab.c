@@ -121,15 +121,16 @@ static void test_functions(struct gopcln *g)
 	err = load_nm(plain_bin);
 	check(err == 0, "go tool nm lists the text symbols of %s (%d)", plain_bin, nsyms);
 	check(gopcln__nfuncs(g) == (size_t)nsyms,
-	      "pclntab of the stripped build has as many functions as nm has text symbols (%zu, %d)",
+	      "pclntab of the stripped build has as many functions as nm has text symbols (%zu, "
+	      "%d)",
 	      gopcln__nfuncs(g), nsyms);
 	for (i = 0; i < nsyms && (size_t)i < gopcln__nfuncs(g); i++) {
 		if (gopcln__func(g, (size_t)i, &f) || f.entry != syms[i].addr ||
 		    strcmp(f.name, syms[i].name)) {
 			if (bad++ < 5)
 				diag("function %d: pclntab %s at %#llx, nm %s at %#llx", i,
-				     f.name ? f.name : "?", (unsigned long long)f.entry, syms[i].name,
-				     syms[i].addr);
+				     f.name ? f.name : "?", (unsigned long long)f.entry,
+				     syms[i].name, syms[i].addr);
 		}
 	}
 	check(bad == 0, "every function: same name and entry as nm, in address order (%d differ)",
@@ -196,12 +197,15 @@ static void test_lines(struct gopcln *g)
 		}
 	}
 	check(pclose(p) == 0 && n > 10000, "go tool objdump lists gomap's instructions (%ld)", n);
-	check(bad_func == 0, "every instruction lies in the function objdump lists it under "
-			     "(%ld differ)", bad_func);
+	check(bad_func == 0,
+	      "every instruction lies in the function objdump lists it under "
+	      "(%ld differ)",
+	      bad_func);
 	if (no_line == n) {
 		/* the entries' lines are still checked against addr2line, and by the symbolizer */
 		printf("ok - %s: objdump has no lines to compare (a PIE) # SKIP Go 1.19's objdump "
-		       "cannot read a PIE's pclntab\n", plain_bin);
+		       "cannot read a PIE's pclntab\n",
+		       plain_bin);
 		return;
 	}
 	check(no_line == 0 && bad_line == 0,
@@ -273,8 +277,8 @@ static void test_buildinfo(struct gopcln *g)
 	}
 	if (p)
 		pclose(p);
-	check(want[0] && !strcmp(gopcln__go_version(g), want),
-	      "Go version %s, go version says %s", gopcln__go_version(g), want);
+	check(want[0] && !strcmp(gopcln__go_version(g), want), "Go version %s, go version says %s",
+	      gopcln__go_version(g), want);
 	check(!strcmp(gopcln__version_from(g), ".go.buildinfo"), "version read from %s",
 	      gopcln__version_from(g));
 	check(gopcln__go_minor(g) == 19, "minor version 19 (%d)", gopcln__go_minor(g));
@@ -298,7 +302,8 @@ static unsigned long long load_bias(pid_t pid, const char *bin)
 	snprintf(cmd, sizeof(cmd), "/proc/%d/maps", (int)pid);
 	f = fopen(cmd, "r");
 	while (f && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx-%llx %*s %llx %*s %*s %511s", &start, &end, &off, path) == 4 &&
+		if (sscanf(line, "%llx-%llx %*s %llx %*s %*s %511s", &start, &end, &off, path) ==
+			    4 &&
 		    off == 0 && !strcmp(path, want))
 			break;
 		start = 0;
@@ -355,12 +360,13 @@ static void test_symbolizer(void)
 		if (symbolizer__resolve(sz, pid, insns[i].addr + bias, &fr) ||
 		    strcmp(fr.func, insns[i].func) || fr.offset != insns[i].addr - insns[i].entry ||
 		    !fr.exact ||
-		    (insns[i].file[0] && (strcmp(fr.file, insns[i].file) || fr.line != insns[i].line))) {
+		    (insns[i].file[0] &&
+		     (strcmp(fr.file, insns[i].file) || fr.line != insns[i].line))) {
 			if (bad++ < 5)
-				diag("%#llx: want %s+%#llx %s:%d, got %s+%#llx %s:%d", insns[i].addr,
-				     insns[i].func, insns[i].addr - insns[i].entry, insns[i].file,
-				     insns[i].line, fr.func, (unsigned long long)fr.offset, fr.file,
-				     fr.line);
+				diag("%#llx: want %s+%#llx %s:%d, got %s+%#llx %s:%d",
+				     insns[i].addr, insns[i].func, insns[i].addr - insns[i].entry,
+				     insns[i].file, insns[i].line, fr.func,
+				     (unsigned long long)fr.offset, fr.file, fr.line);
 		}
 	}
 	check(ninsns > 50 && bad == 0,
@@ -380,11 +386,12 @@ static void test_symbolizer(void)
 	}
 	check(nsyms > 1000 && bad == 0,
 	      "symbolizer on the live %s: all %d function entries named as nm, at addr2line's "
-	      "file:line (%d differ)", stripped_bin, nsyms, bad);
+	      "file:line (%d differ)",
+	      stripped_bin, nsyms, bad);
 	close(in[1]);
 	close(outp[0]);
-	check(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-	      "%s exits 0", stripped_bin);
+	check(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s exits 0",
+	      stripped_bin);
 	symbolizer__free(sz);
 }
 
@@ -402,7 +409,8 @@ static void test_elfsym(void)
 		goto out;
 	check(elfsym__stripped(stripped) && !elfsym__stripped(plain), "only one build is stripped");
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		int e1 = elfsym__find(plain, names[i], &a), e2 = elfsym__find(stripped, names[i], &b);
+		int e1 = elfsym__find(plain, names[i], &a),
+		    e2 = elfsym__find(stripped, names[i], &b);
 
 		check(!e1 && !e2 && !strcmp(a.where, "symtab") && !strcmp(b.where, "gopclntab") &&
 			      a.vaddr == b.vaddr && a.file_offset == b.file_offset &&
@@ -496,13 +504,14 @@ static void test_go126(const char *label, const char *bin)
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		bool goexit = !strcmp(names[i], "runtime.goexit");
 
-		if (!check(gopcln__find_name(g, names[i], &f) == 0, "%s: %s found", label, names[i]))
+		if (!check(gopcln__find_name(g, names[i], &f) == 0, "%s: %s found", label,
+			   names[i]))
 			continue;
 		disasm(bin, f.entry, code, sizeof(code));
 		squeeze(code);
 		/* Go code starts with the stack-bound check; goexit (assembly) with a nop */
-		check(goexit ? !strncmp(code, "nop;call", 8) :
-			       !strncmp(code, "cmp0x10(%r14),%rsp;", 19) ||
+		check(goexit ? !strncmp(code, "nop;call", 8)
+			     : !strncmp(code, "cmp0x10(%r14),%rsp;", 19) ||
 				       (!strncmp(code, "lea", 3) &&
 					strstr(code, "cmp0x10(%r14),%r12;")),
 		      "%s: %s at %#llx starts a function: %s", label, names[i],

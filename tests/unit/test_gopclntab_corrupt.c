@@ -124,8 +124,8 @@ static void damage(const char *path)
 	if (!tab.len)
 		tab = section(orig, len, ".data.rel.ro.gopclntab");
 	info = section(orig, len, ".go.buildinfo");
-	check(tab.len > 4096 && info.len >= 32, "%s: pclntab (%zu bytes) and build info found", path,
-	      tab.len);
+	check(tab.len > 4096 && info.len >= 32, "%s: pclntab (%zu bytes) and build info found",
+	      path, tab.len);
 	if (!buf || tab.len <= 4096 || info.len < 32)
 		goto out;
 	walk(orig, len, &intact);
@@ -158,7 +158,8 @@ static void damage(const char *path)
 	/* a fault ends the test under the sanitizers; this checks the damage reached both paths */
 	check(opened > 0 && opened < ROUNDS + 97,
 	      "%s: %d damaged or truncated copies read without a fault, some refused and some "
-	      "opened (%d opened, %ld lines)", path, ROUNDS + 97, opened, lines);
+	      "opened (%d opened, %ld lines)",
+	      path, ROUNDS + 97, opened, lines);
 out:
 	free(buf);
 	free(orig);
