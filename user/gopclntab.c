@@ -118,6 +118,46 @@ static bool looks_like_header(const unsigned char *p, size_t avail)
 }
 
 /*
+ * Is the header-like @p (@avail bytes on) consistent enough to be a pclntab found without its
+ * section?  Four bytes of magic and four small ones occur in other data by chance; a C
+ * library taken for Go would lose its symbols and its return probes.  So the rest of the
+ * header must hold too (64-bit layouts only, the only ones read): a function count that fits,
+ * and for 1.16 and later the table offsets in the order the linker writes them (function
+ * names, CU table, file table, pc tables, function table) and within the bytes there are; for
+ * 1.2-1.15, whose function table follows the header, entry pcs that increase.
+ */
+static bool plausible_header(const unsigned char *p, size_t avail)
+{
+	__u32 m = le32(p);
+	__u64 nfunc, prev = 0, off, pc;
+	size_t first, i;
+
+	if (p[7] != 8 || avail < HDR_SIZE)
+		return false;
+	nfunc = le64(p + 8);
+	if (!nfunc || nfunc > avail / 16)
+		return false;
+	if (m == MAGIC_12) {
+		for (i = 0; i < nfunc && i < 16 && 16 + i * 16 + 8 <= avail; i++) {
+			pc = le64(p + 16 + i * 16);
+			if (pc <= prev)
+				return false;
+			prev = pc;
+		}
+		return true;
+	}
+	/* 1.18+ has textStart between nfiles and the offsets; 1.16 has not */
+	first = m == MAGIC_116 ? 24 : 32;
+	for (i = 0; i < 5; i++) {
+		off = le64(p + first + i * 8);
+		if (off <= prev || off >= avail)
+			return false;
+		prev = off;
+	}
+	return prev + (nfunc + 1) * 8 <= avail;
+}
+
+/*
  * Where the pclntab is: its section, else the first header-like bytes in a non-executable
  * PT_LOAD segment's file contents (the linker aligns it to at least 8): a file without section
  * headers, or a PIE whose linker put it inside .data.rel.ro.
@@ -148,7 +188,8 @@ static int locate_pclntab(Elf *elf, const unsigned char *raw, size_t rawlen,
 			continue;
 		end = ph.p_offset + ph.p_filesz < rawlen ? ph.p_offset + ph.p_filesz : rawlen;
 		for (off = (ph.p_offset + 7) & ~7ull; off + HDR_SIZE <= end; off += 8) {
-			if (looks_like_header(raw + off, end - off)) {
+			if (looks_like_header(raw + off, end - off) &&
+			    plausible_header(raw + off, end - off)) {
 				*tab = raw + off;
 				*tablen = end - off;
 				return 0;

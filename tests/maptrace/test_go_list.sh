@@ -3,8 +3,8 @@
 # symbols and stripped, and on tsgo and esbuild (Go 1.26, stripped, from npm), names the Go
 # version, where symbols come from and the map generation; --probe finds a Go function by name
 # in the stripped build and refuses a return probe on Go code; a stripped Go program's wait
-# stacks are named from its .gopclntab.  Oracles: `go version`, `go tool nm` on the build with symbols,
-# readelf, `strings` (needs root).
+# stacks are named from its .gopclntab.  Oracles: `go version`, `go tool nm` on the build with
+# symbols, readelf, `strings` (needs root).
 # timeout: 240
 source "$(dirname "$0")/lib.sh"
 

@@ -556,6 +556,44 @@ static int patched(const char *dir, unsigned int magic, char *path, size_t len)
 	return ok ? 0 : -1;
 }
 
+/*
+ * A C program whose read-only data holds a pclntab's first eight bytes by chance (each magic,
+ * then what follows in a real header) but no consistent header after them, and no .gopclntab
+ * section: not Go.  Taking it for Go would cost it its symbols and its return probes.
+ */
+static void test_lookalikes(const char *dir)
+{
+	static const unsigned int magics[] = {0xfffffff0, 0xfffffff1, 0xfffffffa, 0xfffffffb};
+	char src[512], bin[512], cmd[1200], why[256];
+	struct gopcln *g = NULL;
+	FILE *f;
+	int err;
+
+	snprintf(src, sizeof(src), "%s/lookalike.c", dir);
+	snprintf(bin, sizeof(bin), "%s/lookalike", dir);
+	f = fopen(src, "w");
+	if (!check(f != NULL, "lookalike source written"))
+		return;
+	fputs("#include <stdio.h>\n", f);
+	for (size_t i = 0; i < sizeof(magics) / sizeof(magics[0]); i++)
+		fprintf(f,
+			"__attribute__((used, aligned(16))) static const unsigned char look%zu[] = "
+			"{0x%02x, 0xff, 0xff, 0xff, 0, 0, 1, 8, 7, 0, 0, 0, 0, 0, 0, 0, 3, 2, "
+			"1};\n",
+			i, magics[i] & 0xff);
+	fputs("int main(void) { return 0; }\n", f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "gcc -O0 -o %s %s", bin, src);
+	if (!check(system(cmd) == 0, "lookalike built with gcc"))
+		return;
+	err = gopcln__open(bin, &g, why, sizeof(why));
+	check(err == -ENOENT,
+	      "a C program with pclntab magics in its data but no consistent header: not Go "
+	      "(%d %s)",
+	      err, why);
+	gopcln__close(g);
+}
+
 static void test_refusals(void)
 {
 	char dir[] = "/tmp/test_gopclntab.XXXXXX", path[512], why[256];
@@ -585,6 +623,7 @@ static void test_refusals(void)
 	err = gopcln__open("/proc/self/exe", &g, why, sizeof(why));
 	check(err == -ENOENT, "a C program has no pclntab: -ENOENT (%d)", err);
 	gopcln__close(g);
+	test_lookalikes(dir);
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
 	if (system(path) != 0)
 		diag("cannot remove %s", dir);
