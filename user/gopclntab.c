@@ -256,11 +256,21 @@ static size_t uvarint(const unsigned char *p, size_t avail, __u64 *v)
 	return 0;
 }
 
-/* The main module's path from the module info text: its "mod" line, else its "path" line. */
-static void module_from_info(const char *info, size_t n, char *out, size_t len)
+/* Only printable ASCII: text from the binary is printed, and must not reach a terminal raw. */
+static bool printable(const unsigned char *p, size_t n)
 {
-	const char *p = info, *end = info + n, *nl, *tab;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] < 0x20 || p[i] > 0x7e)
+			return false;
+	return true;
+}
+
+/* The main module's path from the module info text: its "mod" line, else its "path" line. */
+static void module_from_info(const char *info, size_t size, char *out, size_t len)
+{
+	const char *p = info, *end = info + size, *nl, *tab;
 	bool have_path = false;
+	size_t n;
 
 	while (p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
@@ -270,11 +280,15 @@ static void module_from_info(const char *info, size_t n, char *out, size_t len)
 		if (tab && (size_t)(tab - p) == 3 && !memcmp(p, "mod", 3)) {
 			const char *e = memchr(tab + 1, '\t', (size_t)(nl - tab - 1));
 
-			snprintf(out, len, "%.*s", (int)((e ? e : nl) - tab - 1), tab + 1);
+			n = (size_t)((e ? e : nl) - tab - 1);
+			if (n < len && printable((const unsigned char *)tab + 1, n))
+				snprintf(out, len, "%.*s", (int)n, tab + 1);
 			return;
 		}
 		if (tab && !have_path && (size_t)(tab - p) == 4 && !memcmp(p, "path", 4)) {
-			snprintf(out, len, "%.*s", (int)(nl - tab - 1), tab + 1);
+			n = (size_t)(nl - tab - 1);
+			if (n < len && printable((const unsigned char *)tab + 1, n))
+				snprintf(out, len, "%.*s", (int)n, tab + 1);
 			have_path = true;
 		}
 		p = nl + 1;
@@ -300,8 +314,7 @@ static void read_buildinfo(struct gopcln *g, const unsigned char *raw, size_t ra
 		p = raw + sh.sh_offset;
 		end = p + sh.sh_size;
 	} else if (elf_getphdrnum(g->elf, &nph) == 0) {
-		/* without sections: 16-aligned in a writable segment, as debug/buildinfo finds it
-		 */
+		/* no section: 16-aligned in a writable segment, as debug/buildinfo finds it */
 		for (i = 0; !p && i < nph; i++) {
 			if (!gelf_getphdr(g->elf, (int)i, &ph) || ph.p_type != PT_LOAD ||
 			    !(ph.p_flags & PF_W) || ph.p_offset > rawlen)
@@ -322,7 +335,9 @@ static void read_buildinfo(struct gopcln *g, const unsigned char *raw, size_t ra
 		return;
 	p += BUILDINFO_HDR;
 	n = uvarint(p, (size_t)(end - p), &slen);
-	if (!n || slen > (__u64)(end - p - n))
+	/* a version is short and plain text; anything else is not one to print */
+	if (!n || slen > (__u64)(end - p - n) || slen >= sizeof(g->version) ||
+	    !printable(p + n, (size_t)slen))
 		return;
 	snprintf(g->version, sizeof(g->version), "%.*s", (int)slen, p + n);
 	g->version_from = ".go.buildinfo";
