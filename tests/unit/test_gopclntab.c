@@ -13,13 +13,17 @@
  *     is the one go1.N.M string `strings` finds in the binary; runtime.goexit, main.main,
  *     internal/runtime/maps.(*table).grow and internal/sync.(*Mutex).lockSlow are found, and
  *     objdump at their entries starts a function (the stack-bound check, goexit's nop).
+ *   - all four stripped programs (Go 1.19 plain and PIE, tsgo, esbuild): the Go runtime's own
+ *     SIGQUIT traceback (GOTRACEBACK=system) names every frame's function, offset from its
+ *     entry and file:line, which pclntab must give for its pc.
  *   - refusals: the Go 1.16-1.17 and 1.2-1.15 magics patched into a copy, a broken header, a
- *     C program.
+ *     C program, and a C program with the magics in its data (no consistent header).
  *
  * Needs no privileges; needs go, objdump, addr2line, strings, npm (once). Usage: test_gopclntab
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -484,6 +488,155 @@ static void squeeze(char *s)
 	*d = '\0';
 }
 
+/* Is a thread of @pid blocked in read(0, ...): has the program got as far as its input? */
+static bool reads_stdin(pid_t pid)
+{
+	char path[128], line[256];
+	bool found = false;
+	struct dirent *d;
+	DIR *dir;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	while (dir && !found && (d = readdir(dir))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.32s/syscall", (int)pid, d->d_name);
+		f = fopen(path, "r");
+		/* syscall 0 (read) with first argument 0 (stdin) */
+		if (f && fgets(line, sizeof(line), f) && !strncmp(line, "0 0x0 ", 6))
+			found = true;
+		if (f)
+			fclose(f);
+	}
+	if (dir)
+		closedir(dir);
+	return found;
+}
+
+/* Has @pid installed a handler for SIGQUIT (its runtime is up)?  From /proc/PID/status. */
+static bool catches_sigquit(pid_t pid)
+{
+	unsigned long long mask = 0;
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "SigCgt: %llx", &mask) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return mask & (1ull << (SIGQUIT - 1));
+}
+
+/*
+ * The Go runtime's own traceback as the oracle: @bin (waiting on its stdin) gets SIGQUIT with
+ * GOTRACEBACK=system and prints every goroutine's frames with function name, file:line, the
+ * offset from the function's entry and the pc.  Each frame with a pc must be the function
+ * pclntab finds there, at that offset, and have its file:line: that of the first inlined call
+ * printed above it when there is one, else its own; looked up at pc - 1 for a return address,
+ * at pc for the signal's own PC, as the runtime does.
+ */
+static void test_traceback(const char *label, struct gopcln *g, char *const argv[])
+{
+	char line[2048], name[1024] = "", file[1024], inl_file[1024] = "", printed[1024] = "";
+	unsigned long long sigpc = 0, pc, off, bias;
+	int in[2], err[2], ln, inl_line = 0, st, frames = 0, bad = 0;
+	bool have_inl = false;
+	struct gopcln_func f;
+	const char *gfile;
+	int gline;
+	FILE *tb;
+	pid_t pid;
+
+	if (!check(pipe(in) == 0 && pipe(err) == 0, "%s: pipes", label))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(err[1], 2);
+		if (freopen("/dev/null", "w", stdout) == NULL)
+			_exit(127);
+		close(in[1]);
+		close(err[0]);
+		setenv("GOTRACEBACK", "system", 1);
+		setenv("GOMAP_WAIT", "1", 1); /* gomap: wait for end of input */
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(err[1]);
+	/* its runtime has started every goroutine and handles SIGQUIT (polled; no time limit is
+	 * asserted: a slow start only makes the test wait) */
+	for (int i = 0; i < 3000 && !(catches_sigquit(pid) && reads_stdin(pid)); i++)
+		usleep(10000);
+	/* a PIE prints run-time pcs; pclntab speaks link-time addresses */
+	bias = load_bias(pid, argv[0]);
+	kill(pid, SIGQUIT);
+	tb = fdopen(err[0], "r");
+	while (tb && fgets(line, sizeof(line), tb)) {
+		char *p, *paren;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (sscanf(line, "PC=%llx", &sigpc) == 1) {
+			sigpc -= bias;
+			continue;
+		}
+		if (line[0] != '\t') {
+			/* a function line; or a goroutine header, "created by" or blank, which end
+			 * a frame, and any inlined call pending in it */
+			paren = strrchr(line, '(');
+			name[0] = '\0';
+			if (paren && strncmp(line, "goroutine ", 10) &&
+			    strncmp(line, "created by", 10))
+				snprintf(name, sizeof(name), "%.*s", (int)(paren - line), line);
+			else
+				have_inl = false;
+			continue;
+		}
+		if (sscanf(line + 1, "%1023[^:]:%d", file, &ln) != 2 || !name[0])
+			continue;
+		p = strstr(line, " pc=0x");
+		if (!p) {
+			if (!strstr(line, " +0x") && !have_inl) {
+				/* inlined: the innermost call's position is the pc's */
+				snprintf(inl_file, sizeof(inl_file), "%s", file);
+				inl_line = ln;
+				have_inl = true;
+			}
+			continue;
+		}
+		pc = strtoull(p + 6, NULL, 16) - bias;
+		p = strstr(line, " +0x");
+		off = p ? strtoull(p + 4, NULL, 16) : ~0ull;
+		frames++;
+		if (!gopcln__find_pc(g, pc, &f))
+			snprintf(printed, sizeof(printed), "%s", f.name);
+		/* the runtime prints type arguments as [...]; Go 1.21+ pclntab has them in full */
+		runtime_name(printed);
+		if (gopcln__find_pc(g, pc, &f) || strcmp(printed, name) || pc - f.entry != off ||
+		    gopcln__line(g, &f, pc == sigpc ? pc : pc - 1, &gfile, &gline) ||
+		    strcmp(gfile, have_inl ? inl_file : file) ||
+		    gline != (have_inl ? inl_line : ln)) {
+			if (bad++ < 5)
+				diag("%s: %s at %#llx +%#llx %s:%d", label, name, pc, off,
+				     have_inl ? inl_file : file, have_inl ? inl_line : ln);
+		}
+		have_inl = false;
+	}
+	if (tb)
+		fclose(tb);
+	close(in[1]);
+	waitpid(pid, &st, 0);
+	check(frames >= 10 && bad == 0,
+	      "%s: all %d frames of the runtime's own SIGQUIT traceback: function, offset and "
+	      "file:line as pclntab gives them (%d differ)",
+	      label, frames, bad);
+}
+
 static void test_go126(const char *label, const char *bin)
 {
 	static const char *names[] = {"main.main", "internal/runtime/maps.(*table).grow",
@@ -701,6 +854,11 @@ static void test_build(const char *plain)
 	test_functions(g);
 	test_lines(g);
 	test_addr2line(g);
+	{
+		char *argv[] = {stripped, "1000", NULL};
+
+		test_traceback(stripped, g, argv);
+	}
 	gopcln__close(g);
 	test_symbolizer();
 }
@@ -723,8 +881,28 @@ int main(void)
 		bins[i][strcspn(bins[i], "\n")] = '\0';
 	if (check(p && pclose(p) == 0 && bins[1][0],
 		  "scripts/go-bins.sh installs tsgo and esbuild (npm)")) {
+		char ver[64] = "", svc[1100];
+		char *tsgo[] = {bins[0], "--lsp", "--stdio", NULL};
+		char *esbuild[] = {bins[1], svc, "--ping", NULL};
+		struct gopcln *g = NULL;
+
 		test_go126("tsgo", bins[0]);
 		test_go126("esbuild", bins[1]);
+		if (gopcln__open(bins[0], &g, NULL, 0) == 0)
+			test_traceback("tsgo", g, tsgo);
+		gopcln__close(g);
+		g = NULL;
+		/* esbuild's service mode wants its own version */
+		snprintf(svc, sizeof(svc), "%s --version", bins[1]);
+		p = popen(svc, "r");
+		if (p && fgets(ver, sizeof(ver), p))
+			ver[strcspn(ver, "\n")] = '\0';
+		if (p)
+			pclose(p);
+		snprintf(svc, sizeof(svc), "--service=%s", ver);
+		if (gopcln__open(bins[1], &g, NULL, 0) == 0)
+			test_traceback("esbuild", g, esbuild);
+		gopcln__close(g);
 	}
 	return tap_exit();
 }
