@@ -637,6 +637,56 @@ static void test_traceback(const char *label, struct gopcln *g, char *const argv
 	      label, frames, bad);
 }
 
+/*
+ * esbuild has no build info, so its version comes from the runtime.buildVersion string, found
+ * by its shape.  A second, different go1.N.M string of that shape in its read-only data must
+ * make the version unknown rather than a guess.
+ */
+static void test_version_conflict(const char *bin)
+{
+	char path[] = "/tmp/test_gopclntab.XXXXXX", cmd[1200];
+	static const char other[] = "\0go1.99.1"; /* with its NUL, 10 bytes */
+	unsigned char *buf = NULL, *at = NULL;
+	struct gopcln *g = NULL;
+	long size = 0;
+	int fd, err;
+	FILE *f;
+
+	fd = mkstemp(path);
+	snprintf(cmd, sizeof(cmd), "cp '%s' %s", bin, path);
+	if (!check(fd >= 0 && system(cmd) == 0, "a copy of esbuild"))
+		goto out;
+	f = fopen(path, "r+");
+	if (f && fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > 0 && (buf = malloc(size))) {
+		rewind(f);
+		/* the real string, then 16 bytes of NUL padding: the other one goes right after
+		 * it, still in the read-only data, still NUL before and after */
+		if (fread(buf, 1, (size_t)size, f) == (size_t)size)
+			at = memmem(buf, (size_t)size, "\0go1.", 5);
+		if (at && at + 32 + sizeof(other) < buf + size) {
+			fseek(f, (at - buf) + 24, SEEK_SET);
+			fwrite(other, 1, sizeof(other), f);
+		} else {
+			at = NULL;
+		}
+	}
+	if (f)
+		fclose(f);
+	if (!check(at != NULL, "esbuild's version string found and a second one written"))
+		goto out;
+	err = gopcln__open(path, &g, NULL, 0);
+	check(err == 0 && !strcmp(gopcln__go_version(g), "") &&
+		      !strcmp(gopcln__version_from(g), ""),
+	      "two different buildVersion-shaped strings: the version is unknown (%d \"%s\")", err,
+	      gopcln__go_version(g));
+out:
+	gopcln__close(g);
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+}
+
 static void test_go126(const char *label, const char *bin)
 {
 	static const char *names[] = {"main.main", "internal/runtime/maps.(*table).grow",
@@ -888,6 +938,7 @@ int main(void)
 
 		test_go126("tsgo", bins[0]);
 		test_go126("esbuild", bins[1]);
+		test_version_conflict(bins[1]);
 		if (gopcln__open(bins[0], &g, NULL, 0) == 0)
 			test_traceback("tsgo", g, tsgo);
 		gopcln__close(g);
