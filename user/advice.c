@@ -426,6 +426,34 @@ static int rule_lock(const struct report *r, struct advice_list *a)
 	return 0;
 }
 
+/*
+ * Contended locks packed into one cache line: every acquisition of one moves the line away from
+ * the threads using the others, which waits on each lock show as contention of their own.
+ */
+static int rule_false_sharing(const struct report *r, struct advice_list *a)
+{
+	for (int i = 0; i < r->nline_shares; i++) {
+		const struct line_share *g = &r->line_shares[i];
+		struct lock_report sum = { .contentions = g->contentions, .wait_ns = g->wait_ns };
+		char locks[256], wait[16];
+		int err;
+
+		if (!lock_wait_material(r, &sum))
+			continue;
+		err = advice_add(a,
+				 "locks %s share a 64-byte cache line (false sharing): %llu "
+				 "contended acquisitions, %s waiting between them; pad or align "
+				 "each lock to its own 64-byte line (e.g. a struct of the lock and "
+				 "what it guards, __attribute__((aligned(64))))",
+				 report__fmt_line_share(locks, sizeof(locks), g),
+				 (unsigned long long)g->contentions,
+				 report__fmt_ns(wait, sizeof(wait), g->wait_ns));
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /* A read-mostly sync map whose reads keep missing its snapshot. */
 static int rule_sync_misses(const struct report *r, struct advice_list *a)
 {
@@ -557,6 +585,7 @@ static const struct {
 	{ "size-hint", rule_size_hint },
 	{ "profile-grows", rule_profile_grows },
 	{ "lock", rule_lock },
+	{ "false-sharing", rule_false_sharing },
 	{ "sync-misses", rule_sync_misses },
 	{ "compact", rule_compact },
 };

@@ -91,6 +91,31 @@ const struct report_backend *report_backend__get(int i);
  */
 int report__build(struct model *m, bool final, int top, struct report **out);
 
+/*
+ * False sharing: contended locks whose hot bytes share a 64-byte cache line, so that taking one
+ * invalidates the line under the threads spinning or sleeping on another.  A lock's hot bytes are
+ * the REPORT_LOCK_HOT_BYTES from its address (glibc's pthread_mutex_t writes __lock, __count,
+ * __owner and __nusers, bytes 0..15, on every contended acquisition and release).  Rows less
+ * than that apart are words of one lock (an rwlock's futex words), never two locks.
+ */
+#define REPORT_CACHE_LINE 64
+#define REPORT_LOCK_HOT_BYTES 16
+#define REPORT_LINE_SHARE_MAX 8
+
+/* One group of contended locks chained by shared lines, in address order. */
+struct line_share {
+	__u64 locks[REPORT_LINE_SHARE_MAX]; /* the first REPORT_LINE_SHARE_MAX of the group */
+	int nlocks;			     /* locks in the group (may exceed the array) */
+	__u64 first_line, last_line;	     /* addresses of the first and last line shared */
+	__u64 contentions, wait_ns;	     /* summed over the group */
+};
+
+/**
+ * report__fmt_line_share() - the locks of group @g: "0x1000, 0x1028", with " and N more" past
+ * the ones it keeps.  Return: @buf.
+ */
+char *report__fmt_line_share(char *buf, size_t size, const struct line_share *g);
+
 /** report__free() - free a report from report__build(). NULL is allowed. */
 void report__free(struct report *r);
 

@@ -354,6 +354,22 @@ static void print_other_waits_line(const struct text *t)
 		fprintf(t->out, "%s; --all-waits lists them\n", line);
 }
 
+/* Contended locks sharing a cache line, one line per group, whatever --top left out. */
+static void print_line_shares(const struct text *t)
+{
+	for (int i = 0; i < t->r->nline_shares; i++) {
+		const struct line_share *g = &t->r->line_shares[i];
+		char locks[256], ns[16];
+
+		fprintf(t->out,
+			"false sharing: %s share a 64-byte cache line (%llu waits, %s); pad or "
+			"align each lock to its own line\n",
+			report__fmt_line_share(locks, sizeof(locks), g),
+			(unsigned long long)g->contentions,
+			report__fmt_ns(ns, sizeof(ns), g->wait_ns));
+	}
+}
+
 static void print_locks(const struct text *t)
 {
 	const struct report *r = t->r;
@@ -363,6 +379,7 @@ static void print_locks(const struct text *t)
 		print_lock_table(t, "LOCK WAIT", r->locks, n);
 	else
 		fprintf(t->out, "LOCK WAIT: no contended lock\n");
+	print_line_shares(t);
 	if (t->o->all_waits && rows(t, r->nwaits))
 		print_lock_table(t, "OTHER WAITS (not lock contention)", r->waits,
 				 rows(t, r->nwaits));
