@@ -43,4 +43,24 @@ check "sharded: several shard locks contended ($(jget "$S" "len([l for l in d['l
 check "sharded: no false-sharing advice" \
 	[ "$(jget "$S" "sum('false sharing' in a for a in d['advice'])")" = 0 ]
 
+# --- B. the spread of a sharded map's waits across its shards: one advice line per map ----------
+# uniform keys over 3 maps of 16 shards: every shard lock alike busy
+traced even --json -- "$MAPLOAD" --json --variant sharded --maps 3 --shards 16 --threads 4 \
+	--keys 100000 --write-pct 50 --hold-us 100 --ops 40000 --start-after 0.3
+E=$TMP/even.mt.out
+check "even: mapload ran ($even_target_rc) and maptrace exited 0 ($even_mt_rc)" \
+	[ "$even_target_rc" -eq 0 ] && [ "$even_mt_rc" -eq 0 ]
+check "even: exactly 3 shard advice lines, one per map, each 'spread evenly' ($(jget "$E" "[a for a in d['advice'] if 'shard' in a]"))" \
+	[ "$(jget "$E" "(sum('sharded map' in a for a in d['advice']), sum('16 shards, waits spread evenly: more shards or shorter holds' in a for a in d['advice']), len({a.split()[2] for a in d['advice'] if a.startswith('sharded map')}))")" = "(3, 3, 3)" ]
+check "even: no advice line per shard lock, no 'shard the map'" \
+	[ "$(jget "$E" "sum(a.startswith('mutex') or 'shard the map' in a for a in d['advice'])")" = 0 ]
+# one key: every op on one shard
+traced hot --json -- "$MAPLOAD" --json --variant sharded --shards 16 --threads 4 --writers 1 \
+	--keys 1 --write-pct 50 --hold-us 100 --duration 1 --start-after 0.3
+H=$TMP/hot.mt.out
+check "hot key: mapload ran ($hot_target_rc) and maptrace exited 0 ($hot_mt_rc)" \
+	[ "$hot_target_rc" -eq 0 ] && [ "$hot_mt_rc" -eq 0 ]
+check "hot key: exactly one shard advice line, 'one shard takes 100%: a hot key' ($(jget "$H" "d['advice']"))" \
+	[ "$(jget "$H" "(sum('sharded map' in a for a in d['advice']), sum('one shard takes 100%: a hot key' in a for a in d['advice']))")" = "(1, 1)" ]
+
 finish

@@ -879,10 +879,68 @@ static void test_advice_rules(void)
 	check(advice_matching(r, "(8 reads, 2 writes)") == 1 &&
 		      advice_matching(r, "most waits are reads") == 1,
 	      "advice: read-heavy mutex gets the rwlock suggestion");
-	/* A shard's mutex: more shards, not "shard the map". */
+	/* A shard's mutex: told with its map's shards, never "shard the map". */
 	r->maps[3].variant = 3;
 	advice__build(r);
-	check(advice_matching(r, "use more shards") == 1, "advice: hot shard lock");
+	check(advice_matching(r, "sharded map 0x55d0a0004000: one shard takes 100%: a hot key (10 waits") ==
+			      1 &&
+		      advice_matching(r, "shard the map") == 0,
+	      "advice: a sharded map's one hot shard lock is a hot key");
+	report_free(r);
+}
+
+/* Issue 16: a sharded map gets one line for its shards, from how their waits spread. */
+static void test_advice_shards(void)
+{
+	struct report *r = report_new(); /* a 2.5 s run */
+	__u64 map[3] = { 0x55d0c0000000ULL, 0x55d0c0010000ULL, 0x55d0c0020000ULL };
+
+	for (int i = 0; i < 3; i++)
+		add_map(r, map[i], 3)->inner_maps = 16;
+	/* three maps, 16 shard locks each, alike: waits spread evenly */
+	for (int i = 0; i < 3; i++) {
+		for (int s = 0; s < 16; s++) {
+			struct lock_report *l =
+				add_lock(r, map[i] + 0x100 + (__u64)s * 64, MT_LOCK_MUTEX, map[i]);
+
+			l->contentions = 10 + (__u64)s % 3;
+			l->wait_ns = l->contentions * MS;
+		}
+	}
+	advice__build(r);
+	for (int i = 0; i < r->nadvice; i++)
+		printf("# advice: %s\n", r->advice[i]);
+	check(r->nadvice == 3 && advice_matching(r, "16 shards, waits spread evenly") == 3 &&
+		      advice_matching(r, "sharded map 0x55d0c0010000: 16 shards, waits spread "
+					 "evenly: more shards or shorter holds (175 waits, 175ms, on "
+					 "16 shards; the busiest 7%)") == 1,
+	      "advice: 3 sharded maps, even waits: one line per map (%d lines)", r->nadvice);
+	check(advice_matching(r, "mutex 0x") == 0, "advice: no line per shard lock");
+
+	/* one shard of the second map takes 80% */
+	r->locks[16].contentions = 660;
+	r->locks[16].wait_ns = 660 * MS;
+	advice__build(r);
+	check(r->nadvice == 3 &&
+		      advice_matching(r, "sharded map 0x55d0c0010000: one shard takes 80%: a hot "
+					 "key (825 waits, 825ms; the shard's lock 0x55d0c0010100)") == 1,
+	      "advice: one shard with 80%% of the waits is a hot key");
+	/* between: the busiest at 3 x its even share, under half */
+	r->locks[16].contentions = 33;
+	r->locks[16].wait_ns = 33 * MS;
+	advice__build(r);
+	check(r->nadvice == 3 && advice_matching(r, "sharded map 0x55d0c0010000: 16 shards, waits "
+						    "uneven: the busiest shard (lock "
+						    "0x55d0c0010100) takes 17%") == 1,
+	      "advice: an uneven spread says so, with the busiest shard");
+	/* immaterial: 0.2 ms over the whole map in a 2.5 s run */
+	for (int i = 16; i < 32; i++) {
+		r->locks[i].contentions = 1;
+		r->locks[i].wait_ns = 10 * US;
+	}
+	advice__build(r);
+	check(r->nadvice == 2 && advice_matching(r, "0x55d0c0010000") == 0,
+	      "advice: nothing for a sharded map whose waits do not matter");
 	report_free(r);
 }
 
@@ -1079,6 +1137,7 @@ int main(void)
 	test_advice_rules();
 	test_advice_profile();
 	test_advice_waits();
+	test_advice_shards();
 	test_size_hint();
 	printf("# %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
