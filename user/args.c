@@ -69,6 +69,16 @@ void args__usage(void)
 	       "                         summed as map=\"other\" / lock=\"other\" (default 20)\n"
 	       "      --top N            rows per table (default 10, 0 = all)\n"
 	       "\n"
+	       "FILTERS (the text tables, JSON rows and advice; --top counts what is left)\n"
+	       "      --map ADDR|NAME    only the map at ADDR (0x...) or named NAME (its name, or\n"
+	       "                         the function that created it), and the locks guarding it\n"
+	       "      --lock ADDR|NAME   only the lock at ADDR or named NAME (a static lock's\n"
+	       "                         symbol), and the map it guards\n"
+	       "      --sort COLUMN      order a table by a column, largest first (default: by\n"
+	       "                         cost): inserts, grows, same, rehash, maxstep, moved,\n"
+	       "                         count (maps); waits, total, p50, p99, max, reads, writes\n"
+	       "                         (locks)\n"
+	       "\n"
 	       "COLLECTION\n"
 	       "      --no-stacks        do not capture user stacks (cheaper; no stack columns)\n"
 	       "      --stack MODE       fp: the kernel's frame-pointer walk (cheapest, loses\n"
@@ -250,12 +260,33 @@ static int check_exe(const char *path)
 	return 0;
 }
 
+/* --map / --lock: an address in hex ("0x" and hex digits), or a name (no blank in it). */
+static int check_filter(const char *opt, const char *s)
+{
+	bool hex = !strncmp(s, "0x", 2) || !strncmp(s, "0X", 2);
+	size_t n = strlen(s);
+
+	if (hex && (n == 2 || n > 18 || strspn(s + 2, "0123456789abcdefABCDEF") != n - 2)) {
+		fprintf(stderr, "maptrace: %s %s is not an address: give 0x and up to 16 hex digits "
+				"as the report prints them, e.g. %s 0x55d0a0001000\n",
+			opt, s, opt);
+		return -EINVAL;
+	}
+	if (!n || strpbrk(s, " \t\n")) {
+		fprintf(stderr, "maptrace: %s needs an address (0x...) or a name without blanks, "
+				"not '%s'\n",
+			opt, s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int args__parse(int argc, char **argv, struct args *a)
 {
 	enum { OPT_JSON = 256, OPT_TOP, OPT_NO_STACKS, OPT_NO_FUTEX, OPT_RINGBUF, OPT_FORCE,
 	       OPT_WEIGHT, OPT_WHAT, OPT_EVENTS, OPT_STACK, OPT_STACK_SIZE, OPT_COMM, OPT_EXE,
 	       OPT_LISTEN, OPT_METRICS_TOP, OPT_BUDGET, OPT_PROBE, OPT_PROFILE, OPT_LIST,
-	       OPT_DETAIL, OPT_MAX_SIZE, OPT_ALL_WAITS };
+	       OPT_DETAIL, OPT_MAX_SIZE, OPT_ALL_WAITS, OPT_SORT, OPT_MAP, OPT_LOCK };
 	static const char *const stack_modes[] = { "fp", "dwarf", "auto" };
 	static const char *const weights[] = { "default", "wait-ns", "rehash-ns", "count" };
 	static const char *const whats[] = { "all", "locks", "grows" };
@@ -280,6 +311,9 @@ int args__parse(int argc, char **argv, struct args *a)
 		{ "what", required_argument, NULL, OPT_WHAT },
 		{ "events", no_argument, NULL, OPT_EVENTS },
 		{ "all-waits", no_argument, NULL, OPT_ALL_WAITS },
+		{ "sort", required_argument, NULL, OPT_SORT },
+		{ "map", required_argument, NULL, OPT_MAP },
+		{ "lock", required_argument, NULL, OPT_LOCK },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "top", required_argument, NULL, OPT_TOP },
 		{ "no-stacks", no_argument, NULL, OPT_NO_STACKS },
@@ -418,6 +452,20 @@ int args__parse(int argc, char **argv, struct args *a)
 			break;
 		case OPT_ALL_WAITS:
 			a->all_waits = true;
+			break;
+		case OPT_SORT:
+			if (!report__sort_valid(optarg)) {
+				fprintf(stderr, "maptrace: --sort takes a column: %s; not '%s'\n",
+					report__sort_keys(), optarg);
+				return -EINVAL;
+			}
+			a->sort = optarg;
+			break;
+		case OPT_MAP:
+		case OPT_LOCK:
+			if (check_filter(c == OPT_MAP ? "--map" : "--lock", optarg))
+				return -EINVAL;
+			*(c == OPT_MAP ? &a->map_filter : &a->lock_filter) = optarg;
 			break;
 		case 'q':
 			a->quiet = true;

@@ -138,7 +138,8 @@ char *report__fmt_line_share(char *buf, size_t size, const struct line_share *g)
 	return buf;
 }
 
-int report__build(struct model *m, bool final, int top, struct report **out)
+int report__build_sel(struct model *m, bool final, int top, const struct report_select *sel,
+		      struct report **out)
 {
 	struct report *r;
 	int err = model__snapshot(m, final, &r);
@@ -146,12 +147,16 @@ int report__build(struct model *m, bool final, int top, struct report **out)
 	*out = NULL;
 	if (err)
 		return err;
-	/* advice weighs every row, before --top leaves some out */
+	/* advice weighs every row, before the filters and --top leave some out */
 	err = split_waits(r) ?: find_line_shares(r) ?: advice__build(r);
+	if (!err && sel)
+		err = report__filter(r, sel);
 	if (err) {
 		report__free(r);
 		return err;
 	}
+	if (sel && sel->sort)
+		report__sort(r, sel->sort);
 	if (top > 0 && r->nmaps > top)
 		r->nmaps = top;
 	if (top > 0 && r->nlocks > top)
@@ -160,6 +165,11 @@ int report__build(struct model *m, bool final, int top, struct report **out)
 		r->nwaits = top;
 	*out = r;
 	return 0;
+}
+
+int report__build(struct model *m, bool final, int top, struct report **out)
+{
+	return report__build_sel(m, final, top, NULL, out);
 }
 
 void report__free(struct report *r)

@@ -569,6 +569,57 @@ static void test_json_writer_misuse(void)
 	free(buf);
 }
 
+/* The longest line of @text, in bytes. */
+static int max_line(const char *text)
+{
+	int max = 0;
+
+	for (const char *p = text; p && *p;) {
+		const char *nl = strchrnul(p, '\n');
+
+		if (nl - p > max)
+			max = (int)(nl - p);
+		p = *nl ? nl + 1 : nl;
+	}
+	return max;
+}
+
+/* Issue 16: the text fits the width it is given, leaving out the least useful columns first. */
+static void test_text_width(void)
+{
+	struct report *r = fixture();
+	struct report_opts o = { .width = 80 };
+	char *text;
+	int err;
+
+	advice__build(r);
+	text = emit("text", r, &o, &err);
+	check(text && !err && max_line(text) <= 80, "text: width 80, no line over 80 (%d)",
+	      text ? max_line(text) : -1);
+	check(text && LINE_HAS(text, "ADDR ", "VARIANT", "INSERTS", "GROWS", "SIZE PATH", "REHASH",
+			       "CREATED AT") &&
+		      !LINE_HAS(text, "ADDR ", "VARIANT", "SAME") &&
+		      !LINE_HAS(text, "ADDR ", "VARIANT", "MOVED"),
+	      "text: width 80 keeps the key REHASH columns, leaves out SAME and MOVED");
+	check(text && LINE_HAS(text, "KIND", "ADDR ", "MAP", "WAITS", "TOTAL", "P99") &&
+		      !LINE_HAS(text, "KIND", "P50"),
+	      "text: width 80 keeps WAITS, TOTAL, P99, leaves out P50");
+	check(text && LINE_HAS(text, "0x55d0a0001000 plain", "100000", " 14 ", "41.2ms"),
+	      "text: width 80, the row's kept figures stay in their columns");
+	free(text);
+	o.width = 200;
+	text = emit("text", r, &o, &err);
+	check(text && LINE_HAS(text, "ADDR ", "VARIANT", "INSERTS", "GROWS", "SAME", "SIZE PATH",
+			       "REHASH", "MAXSTEP", "MOVED", "COUNT/CAP", "CREATED AT") &&
+		      LINE_HAS(text, "KIND", "ADDR ", "MAP", "WAITS", "TOTAL", "P50", "P99", "MAX",
+			       "READ/WRITE", "TOP WAITING STACK"),
+	      "text: width 200 shows every column");
+	check(text && !strstr(text, "WAITS/S") && !strstr(text, "GROWS/S"),
+	      "text: no rate columns without a previous interval");
+	free(text);
+	report_free(r);
+}
+
 static void test_text_full(void)
 {
 	struct report *r = fixture();
@@ -637,8 +688,29 @@ static void test_text_full(void)
 	check(LINE_HAS(text, "#1 map 0x55d0a0001000: 14 grows, 41.2ms"),
 	      "text: top growing stacks");
 	check(strstr(text, "ADVICE\n  map 0x55d0a0001000") != NULL, "text: ADVICE section");
-	for (int i = 0; i < r->nadvice; i++)
-		check(strstr(text, r->advice[i]) != NULL, "text: advice line %d printed", i);
+	/* advice is wrapped to the width: each line whole once its continuations are joined */
+	{
+		const char *adv = strstr(text, "ADVICE\n");
+		char *joined = strdup(adv ? adv : "");
+		size_t k = 0;
+
+		for (size_t j = 0; joined && joined[j]; j++) {
+			if (!strncmp(joined + j, "\n    ", 5)) {
+				joined[k++] = ' ';
+				j += 4;
+				continue;
+			}
+			joined[k++] = joined[j];
+		}
+		if (joined)
+			joined[k] = '\0';
+		for (int i = 0; i < r->nadvice; i++)
+			check(joined && strstr(joined, r->advice[i]) != NULL,
+			      "text: advice line %d printed (wrapped)", i);
+		free(joined);
+	}
+	check(max_line(text) <= 120, "text: every line within the default 120 columns (%d)",
+	      max_line(text));
 	free(text);
 
 	/* An interval report: tables only. */
@@ -1138,6 +1210,7 @@ int main(void)
 	test_advice_profile();
 	test_advice_waits();
 	test_advice_shards();
+	test_text_width();
 	test_size_hint();
 	printf("# %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
