@@ -49,6 +49,7 @@ struct args {
 	bool list;		/* --list: print what would be attached, then exit */
 	bool verbose;		/* libbpf debug output */
 	bool help;
+	bool report_help;	/* maptrace report --help: the report subcommand's own help */
 	bool version;
 };
 
@@ -61,5 +62,8 @@ int args__parse(int argc, char **argv, struct args *a);
 
 /** args__usage() - print --help, with examples, on stdout. */
 void args__usage(void);
+
+/** args__report_usage() - print maptrace report --help on stdout. */
+void args__report_usage(void);
 
 #endif /* MT_ARGS_H */
