@@ -620,6 +620,50 @@ static void test_text_width(void)
 	report_free(r);
 }
 
+/* Live rates: the rise of a row's counters since the previous report, per second. */
+static void test_rates(void)
+{
+	struct report_history *h = report_history__new();
+	struct report *r = report_new();
+	struct report_opts o = { .width = 200 };
+	struct lock_report *l = add_lock(r, 0x55d0a0000100ULL, MT_LOCK_MUTEX, 0);
+	struct map_report *m = add_map(r, 0x55d0a0001000ULL, 0);
+	double v = 0;
+	char *text;
+	int err;
+
+	r->final = false;
+	r->info.end_mono_ns = r->info.start_mono_ns + 2 * SEC;
+	l->contentions = 40;
+	l->wait_ns = 100 * MS;
+	m->grows = 4;
+	check(h && report_history__rate(h, r, l->addr, REPORT_RATE_WAITS, 40, &v) && v == 20.0,
+	      "rates: the first report's since the start: 40 waits in 2 s, 20/s (%g)", v);
+	check(h && !report_history__update(h, r), "rates: history updated");
+	r->info.end_mono_ns = r->info.start_mono_ns + 2500 * MS;
+	l->contentions = 55;
+	l->wait_ns = 300 * MS;
+	m->grows = 5;
+	check(report_history__rate(h, r, l->addr, REPORT_RATE_WAITS, 55, &v) && v == 30.0,
+	      "rates: 15 more waits in 0.5 s, 30/s (%g)", v);
+	check(report_history__rate(h, r, l->addr, REPORT_RATE_WAIT_NS, 300 * MS, &v) &&
+		      v == 400e6,
+	      "rates: 200 ms more waiting in 0.5 s, 400 ms/s (%g)", v);
+	check(report_history__rate(h, r, m->addr, REPORT_RATE_GROWS, 5, &v) && v == 2.0,
+	      "rates: 1 more grow in 0.5 s, 2/s (%g)", v);
+	check(report_history__rate(h, r, 0x1234, REPORT_RATE_WAITS, 5, &v) && v == 10.0,
+	      "rates: a row first seen now rose from 0 (%g)", v);
+	o.history = h;
+	text = emit("text", r, &o, &err);
+	check(text && LINE_HAS(text, "KIND", "WAITS/S", "WAIT/S") &&
+		      LINE_HAS(text, "0x55d0a0000100 mutex", " 55 ", " 30.0 ", "300ms", "400ms") &&
+		      LINE_HAS(text, "0x55d0a0001000 plain", " 5 ", " 2.00 "),
+	      "rates: the live tables show them beside the totals");
+	free(text);
+	report_free(r);
+	report_history__free(h);
+}
+
 static void test_text_full(void)
 {
 	struct report *r = fixture();
@@ -1211,6 +1255,7 @@ int main(void)
 	test_advice_waits();
 	test_advice_shards();
 	test_text_width();
+	test_rates();
 	test_size_hint();
 	printf("# %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
