@@ -123,4 +123,3 @@ void textfit__wrap(FILE *out, const char *s, size_t n, int width)
 	}
 	fprintf(out, "%*s%.*s\n", more, "", (int)n, s);
 }
-
