@@ -109,8 +109,9 @@ void textfit__wrap(FILE *out, const char *s, size_t n, int width)
 		}
 		if (cut < n && s[cut] == ' ')
 			brk = cut;
+		/* at least one byte a line, whatever the width: the loop always ends */
 		if (!brk)
-			brk = cut;
+			brk = cut ? cut : 1;
 		/* the blanks before the break end the line: none is left trailing */
 		while (brk > indent + 1 && s[brk - 1] == ' ')
 			brk--;
@@ -119,7 +120,7 @@ void textfit__wrap(FILE *out, const char *s, size_t n, int width)
 			brk++;
 		s += brk;
 		n -= brk;
-		more = (int)indent + 2;
+		more = (int)indent + 2 < width / 2 ? (int)indent + 2 : 0;
 	}
 	fprintf(out, "%*s%.*s\n", more, "", (int)n, s);
 }

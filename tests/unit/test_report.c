@@ -617,6 +617,14 @@ static void test_text_width(void)
 	check(text && !strstr(text, "WAITS/S") && !strstr(text, "GROWS/S"),
 	      "text: no rate columns without a previous interval");
 	free(text);
+	/* absurd widths still end, every line cut or wrapped to them */
+	for (int w = 1; w <= 8; w++) {
+		o.width = w;
+		text = emit("text", r, &o, &err);
+		check(text && !err, "text: width %d ends (longest line %d)", w,
+		      text ? max_line(text) : -1);
+		free(text);
+	}
 	report_free(r);
 }
 
