@@ -3,8 +3,10 @@
  * The "text" backend: what an on-call engineer reads in a terminal.  Every interval: a header,
  * the REHASH and LOCK WAIT tables (and SYNC MAPS when there are sync maps), each sorted by cost
  * as the report arrives.  The final summary adds bcc-style log2 histograms, the costliest
- * stacks in full and the advice.  Rows are kept within the width (120 columns by default) by
- * cutting the last, free-form column, never by shifting the numeric ones.
+ * stacks in full and the advice.  Everything fits the width (report_opts.width; maptrace passes
+ * the terminal's, user/term.h): tables leave out their least useful columns first and cut the
+ * last, free-form one, never shifting the numeric ones (textfit.h); other lines wrap.  Live
+ * reports with a previous interval (report_opts.history) add per-second rates beside totals.
  */
 #include <errno.h>
 #include <stdarg.h>
