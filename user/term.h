@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The terminal the text reports go to: how wide it is and whether to colour it.  The width is
- * found the way perf finds it (tools/perf/util/term.c): the COLUMNS environment variable, else
- * the terminal's own size (TIOCGWINSZ), else 80 columns, also when the output is a pipe or a
- * file.  Colour is on only on a terminal, and off whenever NO_COLOR is set to anything but ""
+ * found the way perf finds it (get_term_dimensions() in tools/perf/util/term.c): the COLUMNS
+ * environment variable, else the terminal's own size (TIOCGWINSZ), else 80 columns, also when
+ * the output is a pipe or a file.  Unlike perf, COLUMNS counts without LINES beside it: a
+ * report needs no height, and shells export neither by default.  Colour is on only on a terminal, and off whenever NO_COLOR is set to anything but ""
  * (no-color.org).
  */
 #ifndef MT_TERM_H
