@@ -27,6 +27,13 @@
 #define LOCK_NOMAP_HOT_NS 100000000ULL
 
 /*
+ * A sharded map's waits: one shard taking at least this share of them (percent) is a hot key;
+ * no shard above twice its even share (100 / shards) is an even spread.
+ */
+#define SHARD_HOT_PCT 50
+#define SHARD_EVEN_FACTOR 2
+
+/*
  * The sync map degrades when misses exceed 2.3 x hits (BRIEF.md); compared as integers,
  * misses * 10 > hits * 23, so exactly 2.3 x is not flagged.
  */
@@ -329,8 +336,6 @@ static const char *mutex_prescription(const struct report *r, const struct lock_
 	__u64 rw = l->read_contentions + l->write_contentions;
 	bool cmap = m && is_cmap(m);
 
-	if (m && cmap && m->variant == CMAP_SHARDED)
-		return "one shard's lock is this hot: use more shards, or look for a hot key";
 	if (m && cmap && m->variant == CMAP_SYNC)
 		return "every write and every read that misses the snapshot takes this lock: "
 		       "with frequent writes a sharded map (CMAP_SHARDED) serves better";
@@ -383,6 +388,13 @@ static int advise_rwlock(const struct lock_report *l, const struct lock_quote *q
 			  report__fmt_ns(wwait, sizeof(wwait), l->write_wait_ns), q->p99);
 }
 
+static bool guards_sharded_map(const struct report *r, const struct lock_report *l)
+{
+	const struct map_report *m = l->map ? report__find_map(r, l->map) : NULL;
+
+	return m && is_cmap(m) && m->variant == CMAP_SHARDED;
+}
+
 /* A contended lock: quote its waits and, where the evidence backs one, the change. */
 static int rule_lock(const struct report *r, struct advice_list *a)
 {
@@ -393,6 +405,9 @@ static int rule_lock(const struct report *r, struct advice_list *a)
 
 		/* the report keeps other waits apart, but a hand-made one may not */
 		if (!lockkind__is_lock(l->kind) || !lock_wait_material(r, l))
+			continue;
+		/* a shard's lock is told with its map's other shards (rule_shard_spread) */
+		if (guards_sharded_map(r, l))
 			continue;
 		if (!l->map && !nomap_lock_hot(r, l))
 			continue;
@@ -420,6 +435,103 @@ static int rule_lock(const struct report *r, struct advice_list *a)
 			err = 0;
 			break;
 		}
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* What the spread of a sharded map's waits says: a hot key, an even load, or between. */
+static int shard_spread_advice(const struct map_report *m,
+			       const struct lock_report *busiest, __u64 waits, __u64 ns, int nlocks,
+			       struct advice_list *a)
+{
+	/* the shards the map has (its inner maps), at least the ones that waited */
+	__u64 shards = m->inner_maps > (__u64)nlocks ? m->inner_maps : (__u64)nlocks;
+	double pct = 100.0 * (double)busiest->contentions / (double)waits;
+	char addr[24], lock[96], wait[16];
+
+	fmt_addr(addr, sizeof(addr), m->addr);
+	report__lock_label(lock, sizeof(lock), busiest);
+	report__fmt_ns(wait, sizeof(wait), ns);
+	/* a map of one shard (inner_maps 1) has no hot shard: it is the map's one lock */
+	if (m->inner_maps != 1 && busiest->contentions * 100 >= waits * SHARD_HOT_PCT)
+		return advice_add(a,
+				  "sharded map %s: one shard takes %.0f%%: a hot key (%llu waits, %s; "
+				  "the shard's lock %s); more shards will not help: spread the work on "
+				  "that key (split it, or batch its updates)",
+				  addr, pct, (unsigned long long)waits, wait, lock);
+	if ((unsigned __int128)busiest->contentions * shards <=
+	    (unsigned __int128)waits * SHARD_EVEN_FACTOR)
+		return advice_add(a,
+				  "sharded map %s: %llu shards, waits spread evenly: more shards or "
+				  "shorter holds (%llu waits, %s, on %d shards; the busiest %.0f%%)",
+				  addr, (unsigned long long)shards, (unsigned long long)waits, wait,
+				  nlocks, pct);
+	return advice_add(a,
+			  "sharded map %s: %llu shards, waits uneven: the busiest shard (lock %s) "
+			  "takes %.0f%% of %llu waits (%s), an even share is %.0f%%: look for hot "
+			  "keys, then use more shards or shorter holds",
+			  addr, (unsigned long long)shards, lock, pct, (unsigned long long)waits,
+			  wait, 100.0 / (double)shards);
+}
+
+/*
+ * A sharded map: one line for all its shards' locks, from how their waits spread.  Every shard
+ * lock alike hot is a map too small or holds too long; one shard far above the others is a key.
+ */
+static int rule_shard_spread(const struct report *r, struct advice_list *a)
+{
+	for (int i = 0; i < r->nmaps; i++) {
+		const struct map_report *m = &r->maps[i];
+		const struct lock_report *busiest = NULL;
+		struct lock_report sum = { 0 };
+		int nlocks = 0, err;
+
+		if (!is_cmap(m) || m->variant != CMAP_SHARDED)
+			continue;
+		for (int j = 0; j < r->nlocks; j++) {
+			const struct lock_report *l = &r->locks[j];
+
+			if (l->map != m->addr || !lockkind__is_lock(l->kind) || !l->contentions)
+				continue;
+			nlocks++;
+			sum.contentions += l->contentions;
+			sum.wait_ns += l->wait_ns;
+			if (!busiest || l->contentions > busiest->contentions)
+				busiest = l;
+		}
+		if (!busiest || !lock_wait_material(r, &sum))
+			continue;
+		err = shard_spread_advice(m, busiest, sum.contentions, sum.wait_ns, nlocks, a);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * Contended locks packed into one cache line: every acquisition of one moves the line away from
+ * the threads using the others, which waits on each lock show as contention of their own.
+ */
+static int rule_false_sharing(const struct report *r, struct advice_list *a)
+{
+	for (int i = 0; i < r->nline_shares; i++) {
+		const struct line_share *g = &r->line_shares[i];
+		struct lock_report sum = { .contentions = g->contentions, .wait_ns = g->wait_ns };
+		char locks[256], wait[16];
+		int err;
+
+		if (!lock_wait_material(r, &sum))
+			continue;
+		err = advice_add(a,
+				 "locks %s share a 64-byte cache line (false sharing): %llu "
+				 "contended acquisitions, %s waiting between them; pad or align "
+				 "each lock to its own 64-byte line (e.g. a struct of the lock and "
+				 "what it guards, __attribute__((aligned(64))))",
+				 report__fmt_line_share(locks, sizeof(locks), g),
+				 (unsigned long long)g->contentions,
+				 report__fmt_ns(wait, sizeof(wait), g->wait_ns));
 		if (err)
 			return err;
 	}
@@ -557,6 +669,8 @@ static const struct {
 	{ "size-hint", rule_size_hint },
 	{ "profile-grows", rule_profile_grows },
 	{ "lock", rule_lock },
+	{ "shard-spread", rule_shard_spread },
+	{ "false-sharing", rule_false_sharing },
 	{ "sync-misses", rule_sync_misses },
 	{ "compact", rule_compact },
 };

@@ -16,6 +16,17 @@
 /* --max-size from TRACE_MAX_SIZE_MIN (4K) to 16T, beyond any disk a trace would fill */
 #define MAX_SIZE_MAX (16ULL << 40)
 
+/* main.c's exit statuses, as both helps list them (README.md too) */
+#define EXIT_STATUS_HELP                                                                          \
+	"EXIT STATUS\n"                                                                           \
+	"  0    the report was printed (or --help, --version, --list)\n"                          \
+	"  1    maptrace failed: it could not trace (no such process, not root, no BTF),\n"      \
+	"       read or write a file, or the trace file was damaged (its partial report\n"     \
+	"       is still printed)\n"                                                             \
+	"  2    a bad command line: the message names the option and what it takes\n"           \
+	"  -- CMD: CMD's own status; 128+N when signal N killed it, 127 when CMD was not\n"       \
+	"       found, 1 when maptrace failed while CMD succeeded\n"
+
 void args__usage(void)
 {
 	printf("Usage: maptrace -p PID [OPTIONS] [INTERVAL [COUNT]]\n"
@@ -69,6 +80,16 @@ void args__usage(void)
 	       "                         summed as map=\"other\" / lock=\"other\" (default 20)\n"
 	       "      --top N            rows per table (default 10, 0 = all)\n"
 	       "\n"
+	       "FILTERS (the text tables, JSON rows and advice; --top counts what is left)\n"
+	       "      --map ADDR|NAME    only the map at ADDR (0x...) or named NAME (its name,\n"
+	       "                         or the function that created it) and its locks\n"
+	       "      --lock ADDR|NAME   only the lock at ADDR or named NAME (a static lock's\n"
+	       "                         symbol), and the map it guards\n"
+	       "      --sort COLUMN      order a table by a column, largest first (default: by\n"
+	       "                         cost): inserts, grows, same, rehash, maxstep, moved,\n"
+	       "                         count (maps); waits, total, p50, p99, max, reads,\n"
+	       "                         writes (locks)\n"
+	       "\n"
 	       "COLLECTION\n"
 	       "      --no-stacks        do not capture user stacks (cheaper; no stack columns)\n"
 	       "      --stack MODE       fp: the kernel's frame-pointer walk (cheapest, loses\n"
@@ -103,8 +124,15 @@ void args__usage(void)
 	       "                         hit) and why a profile did not match, then exit\n"
 	       "\n"
 	       "  -v, --verbose          libbpf debug output on stderr\n"
-	       "  -h, --help             this help\n"
+	       "  -h, --help             this help (maptrace report --help: the report's)\n"
 	       "  -V, --version          print the version\n"
+	       "\n"
+	       "TERMINAL\n"
+	       "  Text fits COLUMNS, else the terminal's width, else 80 columns (as perf):\n"
+	       "  tables leave out their least useful columns first, other lines wrap.\n"
+	       "  Headings are bold on a terminal unless NO_COLOR is set; never in a pipe.\n"
+	       "\n"
+	       "%s"
 	       "\n"
 	       "Examples:\n"
 	       "  maptrace -p 1234                 live report every second until Ctrl-C\n"
@@ -121,7 +149,43 @@ void args__usage(void)
 	       "  maptrace report t.mtr -f folded --what locks | flamegraph.pl > waits.svg\n"
 	       "  maptrace report t.mtr -f pprof > waits.pb.gz && go tool pprof -top waits.pb.gz\n"
 	       "  maptrace report t.mtr -f chrome > trace.json   (open in ui.perfetto.dev)\n",
-	       DEFAULT_RINGBUF_MB);
+	       DEFAULT_RINGBUF_MB, EXIT_STATUS_HELP);
+}
+
+void args__report_usage(void)
+{
+	printf("Usage: maptrace report FILE [OPTIONS]\n"
+	       "Print the summary of a trace recorded with maptrace -o FILE, here or on another\n"
+	       "machine, as text or converted for other tools.  The same reports as a live run.\n"
+	       "\n"
+	       "OUTPUT\n"
+	       "  -f, --format F         text (default), json, folded (flame graphs), pprof (go\n"
+	       "                         tool pprof, Pyroscope) or chrome (ui.perfetto.dev)\n"
+	       "      --json             the same as --format json\n"
+	       "      --weight W         folded, pprof: wait-ns, rehash-ns or count\n"
+	       "      --what X           folded, pprof: locks, grows or all (default)\n"
+	       "      --events           json: list every event too\n"
+	       "      --all-waits        futex waits that are not lock contention as rows too\n"
+	       "      --top N            rows per table (default 10, 0 = all)\n"
+	       "\n"
+	       "FILTERS\n"
+	       "      --map ADDR|NAME    only this map (address, name or creating function) and\n"
+	       "                         the locks guarding it\n"
+	       "      --lock ADDR|NAME   only this lock (address or symbol) and its map\n"
+	       "      --sort COLUMN      order a table by a column, largest first: inserts,\n"
+	       "                         grows, same, rehash, maxstep, moved, count (maps);\n"
+	       "                         waits, total, p50, p99, max, reads, writes (locks)\n"
+	       "\n"
+	       "  -h, --help             this help\n"
+	       "\n"
+	       "%s"
+	       "\n"
+	       "Examples:\n"
+	       "  maptrace report t.mtr                      the summary\n"
+	       "  maptrace report t.mtr --sort p99 --top 5   the five locks with the worst P99\n"
+	       "  maptrace report t.mtr --map 0x55d0a0001000 --json   one map and its locks\n"
+	       "  maptrace report t.mtr -f folded --what locks | flamegraph.pl > waits.svg\n",
+	       EXIT_STATUS_HELP);
 }
 
 static int parse_choice(const char *what, const char *s, const char *const *names, int n,
@@ -250,12 +314,33 @@ static int check_exe(const char *path)
 	return 0;
 }
 
+/* --map / --lock: an address in hex ("0x" and hex digits), or a name (no blank in it). */
+static int check_filter(const char *opt, const char *s)
+{
+	bool hex = !strncmp(s, "0x", 2) || !strncmp(s, "0X", 2);
+	size_t n = strlen(s);
+
+	if (hex && (n == 2 || n > 18 || strspn(s + 2, "0123456789abcdefABCDEF") != n - 2)) {
+		fprintf(stderr, "maptrace: %s %s is not an address: give 0x and up to 16 hex digits "
+				"as the report prints them, e.g. %s 0x55d0a0001000\n",
+			opt, s, opt);
+		return -EINVAL;
+	}
+	if (!n || strpbrk(s, " \t\n")) {
+		fprintf(stderr, "maptrace: %s needs an address (0x...) or a name without blanks, "
+				"not '%s'\n",
+			opt, s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int args__parse(int argc, char **argv, struct args *a)
 {
 	enum { OPT_JSON = 256, OPT_TOP, OPT_NO_STACKS, OPT_NO_FUTEX, OPT_RINGBUF, OPT_FORCE,
 	       OPT_WEIGHT, OPT_WHAT, OPT_EVENTS, OPT_STACK, OPT_STACK_SIZE, OPT_COMM, OPT_EXE,
 	       OPT_LISTEN, OPT_METRICS_TOP, OPT_BUDGET, OPT_PROBE, OPT_PROFILE, OPT_LIST,
-	       OPT_DETAIL, OPT_MAX_SIZE, OPT_ALL_WAITS };
+	       OPT_DETAIL, OPT_MAX_SIZE, OPT_ALL_WAITS, OPT_SORT, OPT_MAP, OPT_LOCK };
 	static const char *const stack_modes[] = { "fp", "dwarf", "auto" };
 	static const char *const weights[] = { "default", "wait-ns", "rehash-ns", "count" };
 	static const char *const whats[] = { "all", "locks", "grows" };
@@ -280,6 +365,9 @@ int args__parse(int argc, char **argv, struct args *a)
 		{ "what", required_argument, NULL, OPT_WHAT },
 		{ "events", no_argument, NULL, OPT_EVENTS },
 		{ "all-waits", no_argument, NULL, OPT_ALL_WAITS },
+		{ "sort", required_argument, NULL, OPT_SORT },
+		{ "map", required_argument, NULL, OPT_MAP },
+		{ "lock", required_argument, NULL, OPT_LOCK },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "top", required_argument, NULL, OPT_TOP },
 		{ "no-stacks", no_argument, NULL, OPT_NO_STACKS },
@@ -419,6 +507,20 @@ int args__parse(int argc, char **argv, struct args *a)
 		case OPT_ALL_WAITS:
 			a->all_waits = true;
 			break;
+		case OPT_SORT:
+			if (!report__sort_valid(optarg)) {
+				fprintf(stderr, "maptrace: --sort takes a column: %s; not '%s'\n",
+					report__sort_keys(), optarg);
+				return -EINVAL;
+			}
+			a->sort = optarg;
+			break;
+		case OPT_MAP:
+		case OPT_LOCK:
+			if (check_filter(c == OPT_MAP ? "--map" : "--lock", optarg))
+				return -EINVAL;
+			*(c == OPT_MAP ? &a->map_filter : &a->lock_filter) = optarg;
+			break;
 		case 'q':
 			a->quiet = true;
 			break;
@@ -465,6 +567,7 @@ int args__parse(int argc, char **argv, struct args *a)
 			break;
 		case 'h':
 			a->help = true;
+			a->report_help = report_mode;
 			return 0;
 		case 'V':
 			a->version = true;

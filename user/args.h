@@ -30,6 +30,9 @@ struct args {
 	int what;		/* enum report_what */
 	bool events;		/* json: every event too */
 	bool all_waits;		/* --all-waits: waits that are not lock contention as rows */
+	const char *sort;	/* --sort COLUMN: a report__sort_keys() name, NULL: by cost */
+	const char *map_filter;	/* --map ADDR|NAME: only this map and its locks */
+	const char *lock_filter; /* --lock ADDR|NAME: only this lock and its map */
 	bool quiet;		/* no live tables, final summary only */
 	bool stacks;		/* capture user stacks */
 	bool stack_dwarf;	/* unwind with CFI from a copy of the user stack (--stack) */
@@ -46,6 +49,7 @@ struct args {
 	bool list;		/* --list: print what would be attached, then exit */
 	bool verbose;		/* libbpf debug output */
 	bool help;
+	bool report_help;	/* maptrace report --help: the report subcommand's own help */
 	bool version;
 };
 
@@ -58,5 +62,8 @@ int args__parse(int argc, char **argv, struct args *a);
 
 /** args__usage() - print --help, with examples, on stdout. */
 void args__usage(void);
+
+/** args__report_usage() - print maptrace report --help on stdout. */
+void args__report_usage(void);
 
 #endif /* MT_ARGS_H */

@@ -35,7 +35,10 @@ int main(int argc, char **argv)
 	if (args__parse(argc, argv, &a))
 		return 2;
 	if (a.help) {
-		args__usage();
+		if (a.report_help)
+			args__report_usage();
+		else
+			args__usage();
 		return 0;
 	}
 	if (a.version) {

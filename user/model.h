@@ -19,6 +19,7 @@
 #include "util.h"
 
 struct sink;
+struct line_share;
 
 /* One recorded event, kept when model__keep_events() asked for it (timelines, --events). */
 struct model_event {
@@ -150,6 +151,8 @@ struct report {
 	__u64 dropped[MT_DROP_MAX];
 	__u64 events;		   /* records processed */
 	__u64 futex_waits_in_lib;  /* futex waits already counted as library lock waits */
+	struct line_share *line_shares; /* report__build(): contended locks sharing a cache line */
+	int nline_shares;
 	bool final;		   /* the whole-run summary (vs an interval) */
 };
 

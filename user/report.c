@@ -62,7 +62,84 @@ static int split_waits(struct report *r)
 	return 0;
 }
 
-int report__build(struct model *m, bool final, int top, struct report **out)
+static int cmp_lock_addr(const void *a, const void *b)
+{
+	const struct lock_report *x = *(const struct lock_report *const *)a;
+	const struct lock_report *y = *(const struct lock_report *const *)b;
+
+	return (x->addr > y->addr) - (x->addr < y->addr);
+}
+
+/* The last cache line lock @l's hot bytes touch. */
+static __u64 hot_last_line(const struct lock_report *l)
+{
+	return (l->addr + REPORT_LOCK_HOT_BYTES - 1) / REPORT_CACHE_LINE * REPORT_CACHE_LINE;
+}
+
+/*
+ * Group the contended locks whose hot bytes share a cache line (REPORT_LOCK_HOT_BYTES): in
+ * address order, a lock joins the group before it when its first line is that group's last.
+ */
+static int find_line_shares(struct report *r)
+{
+	const struct lock_report **v = calloc(r->nlocks ? (size_t)r->nlocks : 1, sizeof(*v));
+	int n = 0, cap = 0, err = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (int i = 0; i < r->nlocks; i++) {
+		if (r->locks[i].contentions)
+			v[n++] = &r->locks[i];
+	}
+	qsort(v, (size_t)n, sizeof(*v), cmp_lock_addr);
+	for (int i = 0, j; i < n && !err; i = j) {
+		struct line_share *g;
+		__u64 last = hot_last_line(v[i]);
+
+		for (j = i + 1; j < n; j++) {
+			__u64 first = v[j]->addr / REPORT_CACHE_LINE * REPORT_CACHE_LINE;
+
+			/* words of one lock (an rwlock's) are one lock, not a neighbour */
+			if (v[j]->addr - v[j - 1]->addr < REPORT_LOCK_HOT_BYTES || first != last)
+				break;
+			last = hot_last_line(v[j]);
+		}
+		if (j - i < 2)
+			continue;
+		if (GROW(r->line_shares, r->nline_shares, cap, 4)) {
+			err = -ENOMEM;
+			break;
+		}
+		g = &r->line_shares[r->nline_shares++];
+		*g = (struct line_share){ .nlocks = j - i, .last_line = last };
+		g->first_line = hot_last_line(v[i]);
+		for (int k = i; k < j; k++) {
+			if (k - i < REPORT_LINE_SHARE_MAX)
+				g->locks[k - i] = v[k]->addr;
+			g->contentions += v[k]->contentions;
+			g->wait_ns += v[k]->wait_ns;
+		}
+	}
+	free(v);
+	return err;
+}
+
+char *report__fmt_line_share(char *buf, size_t size, const struct line_share *g)
+{
+	size_t len = 0;
+	int shown = g->nlocks < REPORT_LINE_SHARE_MAX ? g->nlocks : REPORT_LINE_SHARE_MAX;
+
+	buf[0] = '\0';
+	for (int i = 0; i < shown && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s0x%llx", i ? ", " : "",
+					(unsigned long long)g->locks[i]);
+	if (g->nlocks > shown && len < size)
+		snprintf(buf + len, size - len, " and %d more", g->nlocks - shown);
+	return buf;
+}
+
+int report__build_sel(struct model *m, bool final, int top, const struct report_select *sel,
+		      struct report **out)
 {
 	struct report *r;
 	int err = model__snapshot(m, final, &r);
@@ -70,12 +147,16 @@ int report__build(struct model *m, bool final, int top, struct report **out)
 	*out = NULL;
 	if (err)
 		return err;
-	/* advice weighs every row, before --top leaves some out */
-	err = split_waits(r) ?: advice__build(r);
+	/* advice weighs every row, before the filters and --top leave some out */
+	err = split_waits(r) ?: find_line_shares(r) ?: advice__build(r);
+	if (!err && sel)
+		err = report__filter(r, sel);
 	if (err) {
 		report__free(r);
 		return err;
 	}
+	if (sel && sel->sort)
+		report__sort(r, sel->sort);
 	if (top > 0 && r->nmaps > top)
 		r->nmaps = top;
 	if (top > 0 && r->nlocks > top)
@@ -84,6 +165,11 @@ int report__build(struct model *m, bool final, int top, struct report **out)
 		r->nwaits = top;
 	*out = r;
 	return 0;
+}
+
+int report__build(struct model *m, bool final, int top, struct report **out)
+{
+	return report__build_sel(m, final, top, NULL, out);
 }
 
 void report__free(struct report *r)
@@ -96,6 +182,7 @@ void report__free(struct report *r)
 	free(r->maps);
 	free(r->locks);
 	free(r->waits);
+	free(r->line_shares);
 	free(r);
 }
 

@@ -48,6 +48,8 @@ struct report_opts {
 	bool events;		   /* json: every record of the event log too ("event_log") */
 	bool all_waits;		   /* the waits that are not lock contention (report.waits) as
 				    * rows and stacks too; JSON always has them */
+	const struct report_history *history; /* text: the previous interval's counters, for
+					       * per-second rates beside the totals; NULL: none */
 };
 
 /* What a backend needs and makes, so callers never special-case a format by its name. */
@@ -90,6 +92,102 @@ const struct report_backend *report_backend__get(int i);
  * before the model.  Return: 0 or -ENOMEM.
  */
 int report__build(struct model *m, bool final, int top, struct report **out);
+
+/*
+ * False sharing: contended locks whose hot bytes share a 64-byte cache line, so that taking one
+ * invalidates the line under the threads spinning or sleeping on another.  A lock's hot bytes are
+ * the REPORT_LOCK_HOT_BYTES from its address (glibc's pthread_mutex_t writes __lock, __count,
+ * __owner and __nusers, bytes 0..15, on every contended acquisition and release).  Rows less
+ * than that apart are words of one lock (an rwlock's futex words), never two locks.
+ */
+#define REPORT_CACHE_LINE 64
+#define REPORT_LOCK_HOT_BYTES 16
+#define REPORT_LINE_SHARE_MAX 8
+
+/* One group of contended locks chained by shared lines, in address order. */
+struct line_share {
+	__u64 locks[REPORT_LINE_SHARE_MAX]; /* the first REPORT_LINE_SHARE_MAX of the group */
+	int nlocks;			     /* locks in the group (may exceed the array) */
+	__u64 first_line, last_line;	     /* addresses of the first and last line shared */
+	__u64 contentions, wait_ns;	     /* summed over the group */
+};
+
+/**
+ * report__fmt_line_share() - the locks of group @g: "0x1000, 0x1028", with " and N more" past
+ * the ones it keeps.  Return: @buf.
+ */
+char *report__fmt_line_share(char *buf, size_t size, const struct line_share *g);
+
+/*
+ * What a report shows of its rows: --map and --lock filters and --sort.  A filter is an address
+ * ("0x55d0a0001000") or a name: a map's name (a Redis dict's type) or the function it was
+ * created in, a lock's data symbol.  --map keeps the maps it names and the locks guarding them;
+ * --lock the locks it names and the maps they guard; both keep what both select.  Advice lines
+ * are kept when they name a row kept.
+ */
+struct report_select {
+	const char *map;  /* NULL: every map */
+	const char *lock; /* NULL: every lock */
+	const char *sort; /* a report__sort_keys() name; NULL: by cost */
+};
+
+/**
+ * report__sort_keys() - the column names --sort takes, comma-separated: "inserts,grows,...".
+ */
+const char *report__sort_keys(void);
+
+/** report__sort_valid() - is @name one of report__sort_keys()? */
+bool report__sort_valid(const char *name);
+
+/**
+ * report__filter() - leave out of @r the rows, false-sharing groups and advice lines that
+ * @sel's --map and --lock do not select (struct report_select).  Return: 0 or -ENOMEM.
+ */
+int report__filter(struct report *r, const struct report_select *sel);
+
+/** report__sort() - sort @r's table that has column @name (report__sort_keys()). */
+void report__sort(struct report *r, const char *name);
+
+/**
+ * report__build_sel() - report__build() with @sel applied (NULL: none) before the cut to @top:
+ * advice is drawn from every row, then the rows and advice not selected are left out, then the
+ * rest sorted.  Return: 0 or -ENOMEM.
+ */
+int report__build_sel(struct model *m, bool final, int top, const struct report_select *sel,
+		      struct report **out);
+
+/*
+ * Per-interval rates for live reports: a row's counters at the previous report, so the text
+ * backend can show grows/s, waits/s and wait time/s of the last interval beside the totals.
+ */
+struct report_history;
+
+/** report_history__new() - no previous report yet (rates: since the start).  NULL on ENOMEM. */
+struct report_history *report_history__new(void);
+
+/**
+ * report_history__update() - remember @r's counters (every row it holds) and clock as the
+ * previous report's.  Return: 0 or -ENOMEM.
+ */
+int report_history__update(struct report_history *h, const struct report *r);
+
+/* The counters a rate can be asked of. */
+enum report_rate {
+	REPORT_RATE_GROWS,   /* a map's grows */
+	REPORT_RATE_WAITS,   /* a lock's contended waits */
+	REPORT_RATE_WAIT_NS, /* a lock's wait time */
+};
+
+/**
+ * report_history__rate() - how fast @what of row @addr rose since the previous report (since
+ * the start for the first one), per second of @r's clock, with @now the row's value in @r.
+ * Return: false when @r's clock did not advance (no rate to give).
+ */
+bool report_history__rate(const struct report_history *h, const struct report *r, __u64 addr,
+			  enum report_rate what, __u64 now, double *per_s);
+
+/** report_history__free() - NULL is allowed. */
+void report_history__free(struct report_history *h);
 
 /** report__free() - free a report from report__build(). NULL is allowed. */
 void report__free(struct report *r);

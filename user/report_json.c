@@ -144,6 +144,27 @@ static void lock_value(struct json_writer *w, const struct report *r, const stru
 	json_writer__obj_end(w);
 }
 
+static void line_share_value(struct json_writer *w, const struct line_share *g)
+{
+	int shown = g->nlocks < REPORT_LINE_SHARE_MAX ? g->nlocks : REPORT_LINE_SHARE_MAX;
+	char buf[32];
+
+	json_writer__obj_begin(w);
+	json_writer__name(w, "locks");
+	json_writer__arr_begin(w);
+	for (int i = 0; i < shown; i++) {
+		snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)g->locks[i]);
+		json_writer__string(w, buf);
+	}
+	json_writer__arr_end(w);
+	json_writer__u64_field(w, "nlocks", (__u64)g->nlocks);
+	addr_field(w, "first_line", g->first_line);
+	addr_field(w, "last_line", g->last_line);
+	json_writer__u64_field(w, "contentions", g->contentions);
+	json_writer__u64_field(w, "wait_ns_total", g->wait_ns);
+	json_writer__obj_end(w);
+}
+
 /* A map event's sizes: bucket exponents for libcmap (as its records say), slots otherwise. */
 static void size_field(struct json_writer *w, const struct mt_event *ev, const char *log2_name,
 		       const char *name, __u64 v)
@@ -322,6 +343,13 @@ static int json_emit(FILE *out, const struct report *r, const struct report_opts
 	json_writer__arr_begin(w);
 	for (int i = 0; i < r->nwaits; i++)
 		lock_value(w, r, &r->waits[i]);
+	json_writer__arr_end(w);
+
+	/* contended locks sharing a cache line, groups in address order */
+	json_writer__name(w, "false_sharing");
+	json_writer__arr_begin(w);
+	for (int i = 0; i < r->nline_shares; i++)
+		line_share_value(w, &r->line_shares[i]);
 	json_writer__arr_end(w);
 
 	json_writer__name(w, "advice");

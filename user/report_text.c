@@ -3,8 +3,10 @@
  * The "text" backend: what an on-call engineer reads in a terminal.  Every interval: a header,
  * the REHASH and LOCK WAIT tables (and SYNC MAPS when there are sync maps), each sorted by cost
  * as the report arrives.  The final summary adds bcc-style log2 histograms, the costliest
- * stacks in full and the advice.  Rows are kept within the width (120 columns by default) by
- * cutting the last, free-form column, never by shifting the numeric ones.
+ * stacks in full and the advice.  Everything fits the width (report_opts.width; maptrace passes
+ * the terminal's, user/term.h): tables leave out their least useful columns first and cut the
+ * last, free-form one, never shifting the numeric ones (textfit.h); other lines wrap.  Live
+ * reports with a previous interval (report_opts.history) add per-second rates beside totals.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -14,6 +16,8 @@
 #include <time.h>
 #include "cmap.h"
 #include "report.h"
+#include "textfit.h"
+#include "util.h"
 
 #define LINE_BUF 1024
 
@@ -24,6 +28,7 @@
 #define SIZES_SHOWN_WHOLE 3
 
 #define HIST_STARS 40
+#define HIST_MIN_STARS 10
 
 struct text {
 	FILE *out;
@@ -49,16 +54,6 @@ static void heading(const struct text *t, const char *fmt, ...)
 	if (t->o->color)
 		fputs("\033[0m", t->out);
 	fputc('\n', t->out);
-}
-
-/* Cut @s to @max columns, marking the cut, so a row never wraps in a terminal. */
-static const char *fit(char *s, int max)
-{
-	if (max < 4)
-		max = 4;
-	if ((int)strlen(s) > max)
-		strcpy(s + max - 3, "...");
-	return s;
 }
 
 static char *fmt_addr(char *buf, size_t size, __u64 addr)
@@ -118,6 +113,38 @@ static const char *fmt_ns_or_dash(char *buf, size_t size, __u64 ns)
 	return report__fmt_ns(buf, size, ns);
 }
 
+/* A rate "12.5", "0.40", "1520"; "-" when there is none. */
+static const char *fmt_rate(char *buf, size_t size, bool ok, double v)
+{
+	if (!ok)
+		snprintf(buf, size, "-");
+	else if (v < 10)
+		snprintf(buf, size, "%.2f", v);
+	else if (v < 1000)
+		snprintf(buf, size, "%.1f", v);
+	else
+		snprintf(buf, size, "%.0f", v);
+	return buf;
+}
+
+/* Row @addr's rate of @what since the previous report, "-" without one. */
+static const char *row_rate(const struct text *t, char *buf, size_t size, __u64 addr,
+			    enum report_rate what, __u64 now)
+{
+	double v = 0;
+	bool ok = t->o->history &&
+		  report_history__rate(t->o->history, t->r, addr, what, now, &v);
+
+	if (what == REPORT_RATE_WAIT_NS) {
+		if (!ok)
+			snprintf(buf, size, "-");
+		else
+			report__fmt_ns(buf, size, (__u64)v);
+		return buf;
+	}
+	return fmt_rate(buf, size, ok, v);
+}
+
 static void print_header(const struct text *t)
 {
 	const struct report *r = t->r;
@@ -165,11 +192,22 @@ static void print_header(const struct text *t)
 			(unsigned long long)r->dropped[MT_DROP_STATE]);
 }
 
+/* REHASH's columns, the least useful dropped first on a narrow terminal. */
+static const struct textfit_col rehash_cols[] = {
+	{ "ADDR", 14, true, 0, false },	     { "VARIANT", 7, true, 0, false },
+	{ "INSERTS", 8, false, 6, false },   { "GROWS", 5, false, 0, false },
+	{ "GROWS/S", 7, false, 5, true },    { "SAME", 4, false, 1, false },
+	{ "SIZE PATH", 11, true, 7, false }, { "REHASH", 7, false, 8, false },
+	{ "MAXSTEP", 7, false, 3, false },   { "MOVED", 8, false, 2, false },
+	{ "COUNT/CAP", 13, false, 4, false }, { "CREATED AT", 0, true, 0, false },
+};
+
 static void print_rehash(const struct text *t)
 {
 	const struct report *r = t->r;
 	int n = rows(t, r->nmaps);
-	char line[LINE_BUF];
+	bool shown[ARRAY_SIZE(rehash_cols)];
+	const char *heads[ARRAY_SIZE(rehash_cols)];
 
 	if (!r->info.library_found) {
 		/* Without the library's probes an empty table would read as "no map grew". */
@@ -182,13 +220,14 @@ static void print_rehash(const struct text *t)
 		return;
 	}
 	heading(t, "REHASH");
-	snprintf(line, sizeof(line), "%-14s %-7s %8s %5s %4s %-11s %7s %7s %8s %13s %s", "ADDR",
-		 "VARIANT", "INSERTS", "GROWS", "SAME", "SIZE PATH", "REHASH", "MAXSTEP", "MOVED",
-		 "COUNT/CAP", "CREATED AT");
-	fprintf(t->out, "%s\n", fit(line, t->width));
+	textfit__choose(rehash_cols, ARRAY_SIZE(rehash_cols), t->width, t->o->history, shown);
+	for (size_t c = 0; c < ARRAY_SIZE(rehash_cols); c++)
+		heads[c] = rehash_cols[c].head;
+	textfit__row(t->out, t->width, rehash_cols, ARRAY_SIZE(rehash_cols), shown, heads);
 	for (int i = 0; i < n; i++) {
 		const struct map_report *m = &r->maps[i];
-		char addr[24], sizes[64], tot[16], max[16], cc[48], named[320];
+		char addr[24], ins[24], grows[24], rate[24], same[24], sizes[64], tot[16], max[16],
+			moved[24], cc[48], named[320];
 
 		/* a library's idle tables (Redis makes a few per client) would bury the others */
 		if (m->sizes_in_slots && !m->inserts && !m->deletes && !m->grows && !m->shrinks)
@@ -215,15 +254,26 @@ static void print_rehash(const struct text *t)
 		else
 			snprintf(cc, sizeof(cc), "%lld/%llu", (long long)m->count,
 				 (unsigned long long)m->capacity);
-		snprintf(line, sizeof(line),
-			 "%-14s %-7s %8llu %5llu %4llu %-11s %7s %7s %8llu %13s %s",
-			 fmt_addr(addr, sizeof(addr), m->addr), variant,
-			 (unsigned long long)m->inserts, (unsigned long long)m->grows,
-			 (unsigned long long)m->same_size_grows, fmt_sizes(sizes, sizeof(sizes), m),
-			 fmt_ns_or_dash(tot, sizeof(tot), m->grow_ns_total),
-			 fmt_ns_or_dash(max, sizeof(max), m->grow_ns_max),
-			 (unsigned long long)m->moved, cc, at);
-		fprintf(t->out, "%s\n", fit(line, t->width));
+		snprintf(ins, sizeof(ins), "%llu", (unsigned long long)m->inserts);
+		snprintf(grows, sizeof(grows), "%llu", (unsigned long long)m->grows);
+		snprintf(same, sizeof(same), "%llu", (unsigned long long)m->same_size_grows);
+		snprintf(moved, sizeof(moved), "%llu", (unsigned long long)m->moved);
+		const char *cells[] = {
+			fmt_addr(addr, sizeof(addr), m->addr),
+			variant,
+			ins,
+			grows,
+			row_rate(t, rate, sizeof(rate), m->addr, REPORT_RATE_GROWS, m->grows),
+			same,
+			fmt_sizes(sizes, sizeof(sizes), m),
+			fmt_ns_or_dash(tot, sizeof(tot), m->grow_ns_total),
+			fmt_ns_or_dash(max, sizeof(max), m->grow_ns_max),
+			moved,
+			cc,
+			at,
+		};
+		_Static_assert(ARRAY_SIZE(cells) == ARRAY_SIZE(rehash_cols), "a cell per column");
+		textfit__row(t->out, t->width, rehash_cols, ARRAY_SIZE(rehash_cols), shown, cells);
 	}
 }
 
@@ -274,21 +324,32 @@ static int lock_rows(const struct text *t)
 	return rows(t, t->r->nlocks) + (t->o->all_waits ? rows(t, t->r->nwaits) : 0);
 }
 
+/* LOCK WAIT's columns, the least useful dropped first on a narrow terminal. */
+static const struct textfit_col lock_cols[] = {
+	{ "ADDR", 14, true, 0, false },	      { "KIND", 7, true, 0, false },
+	{ "MAP", 14, true, 4, false },	      { "WAITS", 7, false, 0, false },
+	{ "WAITS/S", 7, false, 5, true },     { "TOTAL", 6, false, 0, false },
+	{ "WAIT/S", 6, false, 6, true },      { "P50", 6, false, 1, false },
+	{ "P99", 6, false, 7, false },	      { "MAX", 6, false, 2, false },
+	{ "READ/WRITE", 10, true, 3, false }, { "TOP WAITING STACK", 0, true, 0, false },
+};
+
 static void print_lock_table(const struct text *t, const char *title,
 			     const struct lock_report *v, int n)
 {
 	const struct report *r = t->r;
-	char line[LINE_BUF];
+	bool shown[ARRAY_SIZE(lock_cols)];
+	const char *heads[ARRAY_SIZE(lock_cols)];
 
 	heading(t, title);
-	snprintf(line, sizeof(line), "%-14s %-7s %-14s %7s %6s %6s %6s %6s %-10s %s", "ADDR",
-		 "KIND", "MAP", "WAITS", "TOTAL", "P50", "P99", "MAX", "READ/WRITE",
-		 "TOP WAITING STACK");
-	fprintf(t->out, "%s\n", fit(line, t->width));
+	textfit__choose(lock_cols, ARRAY_SIZE(lock_cols), t->width, t->o->history, shown);
+	for (size_t c = 0; c < ARRAY_SIZE(lock_cols); c++)
+		heads[c] = lock_cols[c].head;
+	textfit__row(t->out, t->width, lock_cols, ARRAY_SIZE(lock_cols), shown, heads);
 	for (int i = 0; i < n; i++) {
 		const struct lock_report *l = &v[i];
-		char addr[24], map[24], tot[16], p50[16], p99[16], max[16], rw[48], stack[LINE_BUF];
-		int used;
+		char addr[24], map[24], waits[24], wrate[24], tot[16], nsrate[16], p50[16], p99[16],
+			max[16], rw[48], stack[LINE_BUF];
 
 		/* known for the library's locks (lookups vs writes) and for rwlocks from the stack */
 		if (l->read_contentions + l->write_contentions)
@@ -306,16 +367,26 @@ static void print_lock_table(const struct text *t, const char *title,
 			snprintf(addr, sizeof(addr), "%s", l->name);
 		else
 			fmt_addr(addr, sizeof(addr), l->addr);
-		used = snprintf(line, sizeof(line), "%-14s %-7s %-14s %7llu %6s %6s %6s %6s %-10s ",
-				addr, mt_lock_kind_name(l->kind),
-				map, (unsigned long long)l->contentions,
-				report__fmt_ns(tot, sizeof(tot), l->wait_ns),
-				report__fmt_ns(p50, sizeof(p50), l->p50_ns),
-				report__fmt_ns(p99, sizeof(p99), l->p99_ns),
-				report__fmt_ns(max, sizeof(max), l->max_ns), rw);
+		snprintf(waits, sizeof(waits), "%llu", (unsigned long long)l->contentions);
 		report__fmt_stack_line(stack, sizeof(stack), r,
 				       l->ntop ? l->top_stacks[0].stack : -1, 0);
-		fprintf(t->out, "%s%s\n", line, fit(stack, t->width - used));
+		const char *cells[] = {
+			addr,
+			mt_lock_kind_name(l->kind),
+			map,
+			waits,
+			row_rate(t, wrate, sizeof(wrate), l->addr, REPORT_RATE_WAITS,
+				 l->contentions),
+			report__fmt_ns(tot, sizeof(tot), l->wait_ns),
+			row_rate(t, nsrate, sizeof(nsrate), l->addr, REPORT_RATE_WAIT_NS, l->wait_ns),
+			report__fmt_ns(p50, sizeof(p50), l->p50_ns),
+			report__fmt_ns(p99, sizeof(p99), l->p99_ns),
+			report__fmt_ns(max, sizeof(max), l->max_ns),
+			rw,
+			stack,
+		};
+		_Static_assert(ARRAY_SIZE(cells) == ARRAY_SIZE(lock_cols), "a cell per column");
+		textfit__row(t->out, t->width, lock_cols, ARRAY_SIZE(lock_cols), shown, cells);
 	}
 }
 
@@ -354,6 +425,22 @@ static void print_other_waits_line(const struct text *t)
 		fprintf(t->out, "%s; --all-waits lists them\n", line);
 }
 
+/* Contended locks sharing a cache line, one line per group, whatever --top left out. */
+static void print_line_shares(const struct text *t)
+{
+	for (int i = 0; i < t->r->nline_shares; i++) {
+		const struct line_share *g = &t->r->line_shares[i];
+		char locks[256], ns[16];
+
+		fprintf(t->out,
+			"false sharing: %s share a 64-byte cache line (%llu waits, %s); pad or "
+			"align each lock to its own line\n",
+			report__fmt_line_share(locks, sizeof(locks), g),
+			(unsigned long long)g->contentions,
+			report__fmt_ns(ns, sizeof(ns), g->wait_ns));
+	}
+}
+
 static void print_locks(const struct text *t)
 {
 	const struct report *r = t->r;
@@ -363,6 +450,7 @@ static void print_locks(const struct text *t)
 		print_lock_table(t, "LOCK WAIT", r->locks, n);
 	else
 		fprintf(t->out, "LOCK WAIT: no contended lock\n");
+	print_line_shares(t);
 	if (t->o->all_waits && rows(t, r->nwaits))
 		print_lock_table(t, "OTHER WAITS (not lock contention)", r->waits,
 				 rows(t, r->nwaits));
@@ -383,7 +471,7 @@ static int log2_slot(__u64 v)
 static void print_log2_hist(const struct text *t, const struct hist *h)
 {
 	__u64 slots[64] = { 0 }, max = 0;
-	int lo = 64, hi = -1, w;
+	int lo = 64, hi = -1, w, stars;
 	char num[24];
 
 	for (int i = 0; i < HIST_NBUCKETS; i++) {
@@ -407,16 +495,19 @@ static void print_log2_hist(const struct text *t, const struct hist *h)
 			max = slots[s];
 	w = snprintf(num, sizeof(num), "%llu",
 		     (unsigned long long)(hi == 63 ? ~0ULL : (2ULL << hi) - 1));
+	/* "    LOW -> HIGH : COUNT    |" and "|": the bar takes what the width leaves */
+	stars = t->width - (4 + w + 4 + w + 3 + 8 + 2 + 1);
+	stars = stars > HIST_STARS ? HIST_STARS : stars < HIST_MIN_STARS ? HIST_MIN_STARS : stars;
 	fprintf(t->out, "    %*s%*s : count    distribution\n", w, "nsecs", w + 4, "");
 	for (int s = lo; s <= hi; s++) {
 		__u64 low = s ? 1ULL << s : 0;
 		__u64 high = s == 63 ? ~0ULL : (2ULL << s) - 1;
-		int stars = (int)(slots[s] * HIST_STARS / max);
+		int bar = (int)(slots[s] * (__u64)stars / max);
 
 		fprintf(t->out, "    %*llu -> %-*llu : %-8llu |%.*s%*s|\n", w,
 			(unsigned long long)low, w, (unsigned long long)high,
-			(unsigned long long)slots[s], stars,
-			"****************************************", HIST_STARS - stars, "");
+			(unsigned long long)slots[s], bar,
+			"****************************************", stars - bar, "");
 	}
 }
 
@@ -555,33 +646,57 @@ static void print_advice(const struct text *t)
 		fprintf(t->out, "  %s\n", r->advice[i]);
 }
 
+static int text_write(struct text *t)
+{
+	int err;
+
+	print_header(t);
+	print_rehash(t);
+	print_sync(t);
+	print_locks(t);
+	if (t->r->final || t->o->histograms) {
+		print_histograms(t);
+		err = print_top_stacks(t, true);
+		if (!err)
+			err = print_top_stacks(t, false);
+		if (err)
+			return err;
+		print_advice(t);
+	}
+	return 0;
+}
+
 static int text_emit(FILE *out, const struct report *r, const struct report_opts *o)
 {
 	static const struct report_opts defaults;
 	struct text t = {
-		.out = out,
 		.r = r,
 		.o = o ? o : &defaults,
 	};
+	char *buf = NULL;
+	size_t len = 0;
 	int err;
 
 	t.width = t.o->width > 0 ? t.o->width : REPORT_DEFAULT_WIDTH;
 	if (t.width >= LINE_BUF)
 		t.width = LINE_BUF - 1;
+	/* the report is composed whole, then every line written within the width */
+	t.out = open_memstream(&buf, &len);
+	if (!t.out)
+		return -errno;
+	err = text_write(&t);
+	if (fclose(t.out) && !err)
+		err = -ENOMEM;
+	for (size_t i = 0; !err && i < len;) {
+		const char *nl = memchr(buf + i, '\n', len - i);
+		size_t n = nl ? (size_t)(nl - (buf + i)) : len - i;
 
-	print_header(&t);
-	print_rehash(&t);
-	print_sync(&t);
-	print_locks(&t);
-	if (r->final || t.o->histograms) {
-		print_histograms(&t);
-		err = print_top_stacks(&t, true);
-		if (!err)
-			err = print_top_stacks(&t, false);
-		if (err)
-			return err;
-		print_advice(&t);
+		textfit__wrap(out, buf + i, n, t.width);
+		i += n + 1;
 	}
+	free(buf);
+	if (err)
+		return err;
 	if (fflush(out))
 		return errno ? -errno : -EIO;
 	return ferror(out) ? -EIO : 0;

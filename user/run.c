@@ -24,6 +24,7 @@
 #include "run.h"
 #include "sink.h"
 #include "target.h"
+#include "term.h"
 #include "trace_file.h"
 #include "tracer.h"
 #include "util.h"
@@ -57,23 +58,39 @@ static void report_opts_from(const struct args *a, bool final, struct report_opt
 		.what = a->what,
 		.events = a->events,
 		.all_waits = a->all_waits,
-		.color = false,
+		/* bold headings on a terminal only, never with NO_COLOR (term.h) */
+		.color = term__color(STDOUT_FILENO),
+		.width = term__width(STDOUT_FILENO),
 	};
 }
 
-/* Build a report from the model and print it with the chosen backend on stdout. */
-static int print_report(const struct args *a, struct model *m, bool final, const char *format)
+/*
+ * Build a report from the model and print it with the chosen backend on stdout.  @h: a live
+ * report's previous interval, for its rates (updated here), or NULL.
+ */
+static int print_report(const struct args *a, struct model *m, bool final, const char *format,
+			struct report_history *h)
 {
 	const struct report_backend *be = report_backend__find(format);
+	const struct report_select sel = {
+		.map = a->map_filter,
+		.lock = a->lock_filter,
+		.sort = a->sort,
+	};
 	struct report_opts o;
 	struct report *r;
 	int err;
 
 	report_opts_from(a, final, &o);
-	err = report__build(m, final, be->traits & REPORT_ALL_ROWS ? 0 : a->top, &r);
+	o.history = h;
+	/* a terminal's format cuts its tables to --top itself: the rates need every row */
+	err = report__build_sel(m, final,
+				be->traits & (REPORT_ALL_ROWS | REPORT_LIVE) ? 0 : a->top, &sel, &r);
 	if (err)
 		return err;
 	err = be->emit(stdout, r, &o);
+	if (!err && h)
+		err = report_history__update(h, r);
 	if (!err && fflush(stdout))
 		err = -errno;
 	report__free(r);
@@ -124,7 +141,7 @@ int run__report(const struct args *a, volatile sig_atomic_t *stop)
 	if (st.why[0])
 		fprintf(stderr, "maptrace: warning: %s: %s; reporting the %llu events read\n",
 			a->report_file, st.why, (unsigned long long)st.events);
-	err = print_report(a, m, true, a->format);
+	err = print_report(a, m, true, a->format, NULL);
 	/* a damaged file still gets its partial report, but scripts must see it was damaged */
 	if (!err && !st.complete)
 		err = -EIO;
@@ -358,9 +375,13 @@ static int live__trace(struct live *l, const struct target *t, struct session *s
 	__u64 interval = a->interval_ms * 1000000ULL, next, next_sync;
 	__u64 sync_every = a->interval_ms;
 	bool live_text = (report_backend__find(a->format)->traits & REPORT_LIVE) && !a->quiet;
+	/* this process's previous live report, for the rates of the next one */
+	struct report_history *hist = report_history__new();
 	struct tracer *tr = NULL;
 	int err;
 
+	if (!hist)
+		return -ENOMEM;
 	/* a trace file is flushed, and metrics refreshed, at least once a second */
 	if ((s->w || l->srv) && sync_every > METRICS_MS)
 		sync_every = METRICS_MS;
@@ -374,6 +395,7 @@ static int live__trace(struct live *l, const struct target *t, struct session *s
 	}
 	if (err) {
 		tracer__free(tr);
+		report_history__free(hist);
 		return err;
 	}
 	l->attached = true;
@@ -384,6 +406,7 @@ static int live__trace(struct live *l, const struct target *t, struct session *s
 	      session__keep_file(s);
 	if (err) {
 		tracer__free(tr);
+		report_history__free(hist);
 		return err;
 	}
 	next = clock_ns(CLOCK_MONOTONIC) + interval;
@@ -438,7 +461,8 @@ static int live__trace(struct live *l, const struct target *t, struct session *s
 			continue;
 		next += interval;
 		if (live_text) {
-			err = session__info(s, tr, now) ?: print_report(a, m, false, "text");
+			err = session__info(s, tr, now) ?:
+			      print_report(a, m, false, "text", hist);
 			if (err)
 				break;
 		}
@@ -455,8 +479,9 @@ static int live__trace(struct live *l, const struct target *t, struct session *s
 		err = sink__end(&s->sink, &s->info) ?: live__publish(l, m, !*exited);
 	session__end_file(s);
 	if (!err)
-		err = print_report(a, m, true, a->format);
+		err = print_report(a, m, true, a->format, NULL);
 	tracer__free(tr);
+	report_history__free(hist);
 	return err;
 }
 

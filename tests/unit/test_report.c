@@ -569,6 +569,109 @@ static void test_json_writer_misuse(void)
 	free(buf);
 }
 
+/* The longest line of @text, in bytes. */
+static int max_line(const char *text)
+{
+	int max = 0;
+
+	for (const char *p = text; p && *p;) {
+		const char *nl = strchrnul(p, '\n');
+
+		if (nl - p > max)
+			max = (int)(nl - p);
+		p = *nl ? nl + 1 : nl;
+	}
+	return max;
+}
+
+/* Issue 16: the text fits the width it is given, leaving out the least useful columns first. */
+static void test_text_width(void)
+{
+	struct report *r = fixture();
+	struct report_opts o = { .width = 80 };
+	char *text;
+	int err;
+
+	advice__build(r);
+	text = emit("text", r, &o, &err);
+	check(text && !err && max_line(text) <= 80, "text: width 80, no line over 80 (%d)",
+	      text ? max_line(text) : -1);
+	check(text && LINE_HAS(text, "ADDR ", "VARIANT", "INSERTS", "GROWS", "SIZE PATH", "REHASH",
+			       "CREATED AT") &&
+		      !LINE_HAS(text, "ADDR ", "VARIANT", "SAME") &&
+		      !LINE_HAS(text, "ADDR ", "VARIANT", "MOVED"),
+	      "text: width 80 keeps the key REHASH columns, leaves out SAME and MOVED");
+	check(text && LINE_HAS(text, "KIND", "ADDR ", "MAP", "WAITS", "TOTAL", "P99") &&
+		      !LINE_HAS(text, "KIND", "P50"),
+	      "text: width 80 keeps WAITS, TOTAL, P99, leaves out P50");
+	check(text && LINE_HAS(text, "0x55d0a0001000 plain", "100000", " 14 ", "41.2ms"),
+	      "text: width 80, the row's kept figures stay in their columns");
+	free(text);
+	o.width = 200;
+	text = emit("text", r, &o, &err);
+	check(text && LINE_HAS(text, "ADDR ", "VARIANT", "INSERTS", "GROWS", "SAME", "SIZE PATH",
+			       "REHASH", "MAXSTEP", "MOVED", "COUNT/CAP", "CREATED AT") &&
+		      LINE_HAS(text, "KIND", "ADDR ", "MAP", "WAITS", "TOTAL", "P50", "P99", "MAX",
+			       "READ/WRITE", "TOP WAITING STACK"),
+	      "text: width 200 shows every column");
+	check(text && !strstr(text, "WAITS/S") && !strstr(text, "GROWS/S"),
+	      "text: no rate columns without a previous interval");
+	free(text);
+	/* absurd widths still end, every line cut or wrapped to them */
+	for (int w = 1; w <= 8; w++) {
+		o.width = w;
+		text = emit("text", r, &o, &err);
+		check(text && !err, "text: width %d ends (longest line %d)", w,
+		      text ? max_line(text) : -1);
+		free(text);
+	}
+	report_free(r);
+}
+
+/* Live rates: the rise of a row's counters since the previous report, per second. */
+static void test_rates(void)
+{
+	struct report_history *h = report_history__new();
+	struct report *r = report_new();
+	struct report_opts o = { .width = 200 };
+	struct lock_report *l = add_lock(r, 0x55d0a0000100ULL, MT_LOCK_MUTEX, 0);
+	struct map_report *m = add_map(r, 0x55d0a0001000ULL, 0);
+	double v = 0;
+	char *text;
+	int err;
+
+	r->final = false;
+	r->info.end_mono_ns = r->info.start_mono_ns + 2 * SEC;
+	l->contentions = 40;
+	l->wait_ns = 100 * MS;
+	m->grows = 4;
+	check(h && report_history__rate(h, r, l->addr, REPORT_RATE_WAITS, 40, &v) && v == 20.0,
+	      "rates: the first report's since the start: 40 waits in 2 s, 20/s (%g)", v);
+	check(h && !report_history__update(h, r), "rates: history updated");
+	r->info.end_mono_ns = r->info.start_mono_ns + 2500 * MS;
+	l->contentions = 55;
+	l->wait_ns = 300 * MS;
+	m->grows = 5;
+	check(report_history__rate(h, r, l->addr, REPORT_RATE_WAITS, 55, &v) && v == 30.0,
+	      "rates: 15 more waits in 0.5 s, 30/s (%g)", v);
+	check(report_history__rate(h, r, l->addr, REPORT_RATE_WAIT_NS, 300 * MS, &v) &&
+		      v == 400e6,
+	      "rates: 200 ms more waiting in 0.5 s, 400 ms/s (%g)", v);
+	check(report_history__rate(h, r, m->addr, REPORT_RATE_GROWS, 5, &v) && v == 2.0,
+	      "rates: 1 more grow in 0.5 s, 2/s (%g)", v);
+	check(report_history__rate(h, r, 0x1234, REPORT_RATE_WAITS, 5, &v) && v == 10.0,
+	      "rates: a row first seen now rose from 0 (%g)", v);
+	o.history = h;
+	text = emit("text", r, &o, &err);
+	check(text && LINE_HAS(text, "KIND", "WAITS/S", "WAIT/S") &&
+		      LINE_HAS(text, "0x55d0a0000100 mutex", " 55 ", " 30.0 ", "300ms", "400ms") &&
+		      LINE_HAS(text, "0x55d0a0001000 plain", " 5 ", " 2.00 "),
+	      "rates: the live tables show them beside the totals");
+	free(text);
+	report_free(r);
+	report_history__free(h);
+}
+
 static void test_text_full(void)
 {
 	struct report *r = fixture();
@@ -637,8 +740,29 @@ static void test_text_full(void)
 	check(LINE_HAS(text, "#1 map 0x55d0a0001000: 14 grows, 41.2ms"),
 	      "text: top growing stacks");
 	check(strstr(text, "ADVICE\n  map 0x55d0a0001000") != NULL, "text: ADVICE section");
-	for (int i = 0; i < r->nadvice; i++)
-		check(strstr(text, r->advice[i]) != NULL, "text: advice line %d printed", i);
+	/* advice is wrapped to the width: each line whole once its continuations are joined */
+	{
+		const char *adv = strstr(text, "ADVICE\n");
+		char *joined = strdup(adv ? adv : "");
+		size_t k = 0;
+
+		for (size_t j = 0; joined && joined[j]; j++) {
+			if (!strncmp(joined + j, "\n    ", 5)) {
+				joined[k++] = ' ';
+				j += 4;
+				continue;
+			}
+			joined[k++] = joined[j];
+		}
+		if (joined)
+			joined[k] = '\0';
+		for (int i = 0; i < r->nadvice; i++)
+			check(joined && strstr(joined, r->advice[i]) != NULL,
+			      "text: advice line %d printed (wrapped)", i);
+		free(joined);
+	}
+	check(max_line(text) <= 120, "text: every line within the default 120 columns (%d)",
+	      max_line(text));
 	free(text);
 
 	/* An interval report: tables only. */
@@ -879,10 +1003,68 @@ static void test_advice_rules(void)
 	check(advice_matching(r, "(8 reads, 2 writes)") == 1 &&
 		      advice_matching(r, "most waits are reads") == 1,
 	      "advice: read-heavy mutex gets the rwlock suggestion");
-	/* A shard's mutex: more shards, not "shard the map". */
+	/* A shard's mutex: told with its map's shards, never "shard the map". */
 	r->maps[3].variant = 3;
 	advice__build(r);
-	check(advice_matching(r, "use more shards") == 1, "advice: hot shard lock");
+	check(advice_matching(r, "sharded map 0x55d0a0004000: one shard takes 100%: a hot key (10 waits") ==
+			      1 &&
+		      advice_matching(r, "shard the map") == 0,
+	      "advice: a sharded map's one hot shard lock is a hot key");
+	report_free(r);
+}
+
+/* Issue 16: a sharded map gets one line for its shards, from how their waits spread. */
+static void test_advice_shards(void)
+{
+	struct report *r = report_new(); /* a 2.5 s run */
+	__u64 map[3] = { 0x55d0c0000000ULL, 0x55d0c0010000ULL, 0x55d0c0020000ULL };
+
+	for (int i = 0; i < 3; i++)
+		add_map(r, map[i], 3)->inner_maps = 16;
+	/* three maps, 16 shard locks each, alike: waits spread evenly */
+	for (int i = 0; i < 3; i++) {
+		for (int s = 0; s < 16; s++) {
+			struct lock_report *l =
+				add_lock(r, map[i] + 0x100 + (__u64)s * 64, MT_LOCK_MUTEX, map[i]);
+
+			l->contentions = 10 + (__u64)s % 3;
+			l->wait_ns = l->contentions * MS;
+		}
+	}
+	advice__build(r);
+	for (int i = 0; i < r->nadvice; i++)
+		printf("# advice: %s\n", r->advice[i]);
+	check(r->nadvice == 3 && advice_matching(r, "16 shards, waits spread evenly") == 3 &&
+		      advice_matching(r, "sharded map 0x55d0c0010000: 16 shards, waits spread "
+					 "evenly: more shards or shorter holds (175 waits, 175ms, on "
+					 "16 shards; the busiest 7%)") == 1,
+	      "advice: 3 sharded maps, even waits: one line per map (%d lines)", r->nadvice);
+	check(advice_matching(r, "mutex 0x") == 0, "advice: no line per shard lock");
+
+	/* one shard of the second map takes 80% */
+	r->locks[16].contentions = 660;
+	r->locks[16].wait_ns = 660 * MS;
+	advice__build(r);
+	check(r->nadvice == 3 &&
+		      advice_matching(r, "sharded map 0x55d0c0010000: one shard takes 80%: a hot "
+					 "key (825 waits, 825ms; the shard's lock 0x55d0c0010100)") == 1,
+	      "advice: one shard with 80%% of the waits is a hot key");
+	/* between: the busiest at 3 x its even share, under half */
+	r->locks[16].contentions = 33;
+	r->locks[16].wait_ns = 33 * MS;
+	advice__build(r);
+	check(r->nadvice == 3 && advice_matching(r, "sharded map 0x55d0c0010000: 16 shards, waits "
+						    "uneven: the busiest shard (lock "
+						    "0x55d0c0010100) takes 17%") == 1,
+	      "advice: an uneven spread says so, with the busiest shard");
+	/* immaterial: 0.2 ms over the whole map in a 2.5 s run */
+	for (int i = 16; i < 32; i++) {
+		r->locks[i].contentions = 1;
+		r->locks[i].wait_ns = 10 * US;
+	}
+	advice__build(r);
+	check(r->nadvice == 2 && advice_matching(r, "0x55d0c0010000") == 0,
+	      "advice: nothing for a sharded map whose waits do not matter");
 	report_free(r);
 }
 
@@ -1079,6 +1261,9 @@ int main(void)
 	test_advice_rules();
 	test_advice_profile();
 	test_advice_waits();
+	test_advice_shards();
+	test_text_width();
+	test_rates();
 	test_size_hint();
 	printf("# %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
