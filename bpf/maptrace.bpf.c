@@ -80,6 +80,11 @@ struct {
 	__uint(max_entries, 4 << 20);
 } events SEC(".maps");
 
+/*
+ * The per-map tables (sync_maps, map_counts, rehashes) are sized by the loader for the
+ * workload (--max-maps); a map that finds its table full is counted in MT_DROP_MAPS.
+ */
+
 /* libcmap's live sync maps, whose counters are read as they are freed. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -370,7 +375,7 @@ static __always_inline struct mt_map_counts *counts_of(__u64 map)
 	bpf_map_update_elem(&map_counts, &map, &zero, BPF_NOEXIST);
 	c = bpf_map_lookup_elem(&map_counts, &map);
 	if (!c)
-		count_drop(MT_DROP_STATE);
+		count_drop(MT_DROP_MAPS);
 	return c;
 }
 
@@ -389,7 +394,9 @@ int BPF_USDT(map_create, __u64 map, __u64 hint, __u64 B, __u64 variant, __u64 pa
 	if (variant == MT_CMAP_SYNC) {
 		__u8 one = 1;
 
-		bpf_map_update_elem(&sync_maps, &map, &one, BPF_ANY);
+		/* table full: its hits and misses are read only while it lives */
+		if (bpf_map_update_elem(&sync_maps, &map, &one, BPF_ANY))
+			count_drop(MT_DROP_MAPS);
 	}
 	if (!r)
 		return 0;
@@ -416,6 +423,7 @@ static __always_inline void send_lib_counts(__u64 map)
 	if (!r)
 		return;
 	r->map = map;
+	r->hits = r->misses = 0; /* a sync map's fields: not ring-buffer leftovers */
 	field = &r->inserts;
 #pragma unroll
 	for (int i = 0; i < MT_LIB_FIELDS; i++) {
@@ -626,10 +634,9 @@ static __always_inline void evacuate_summed(__u64 map, __u64 moved, __u64 dur)
 {
 	struct mt_map_counts *c = counts_of(map);
 
-	if (!c) {
-		count_drop(MT_DROP_RINGBUF);
+	/* lost once, and counted once: counts_of() named the full map table */
+	if (!c)
 		return;
-	}
 	c->evac_steps++;
 	c->evac_moved += moved;
 	c->evac_ns += dur;
@@ -1196,7 +1203,7 @@ static __always_inline void rehash_step_done(struct pt_regs *ctx, const struct m
 		bpf_map_update_elem(&rehashes, &pc->map, &fresh, BPF_NOEXIST);
 		st = bpf_map_lookup_elem(&rehashes, &pc->map);
 		if (!st) {
-			count_drop(MT_DROP_STATE);
+			count_drop(MT_DROP_MAPS);
 			return;
 		}
 	}

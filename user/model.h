@@ -76,6 +76,8 @@ struct map_report {
 	__u64 buckets;	       /* current buckets, summed over inner maps */
 	__u64 capacity;	       /* entries it holds before its next grow: 6.5 * buckets */
 	__u64 peak_count;
+	__s64 first_count;     /* created before tracing: entries when first seen (summed over
+				* inner maps); -1 when every creation was seen */
 	__u64 sync_hits;
 	__u64 sync_misses;
 	__u64 promotions;
@@ -151,6 +153,16 @@ struct report {
 	__u64 events;		   /* records processed */
 	__u64 futex_waits_in_lib;  /* futex waits already counted as library lock waits */
 	bool final;		   /* the whole-run summary (vs an interval) */
+	/*
+	 * report__build(): maps created before tracing (their grows before it are not seen),
+	 * over every row before --top; the one first seen fullest, with its entries then (addr 0:
+	 * none was first seen holding any).
+	 */
+	struct {
+		__u64 maps;
+		__u64 addr;
+		__u64 count;
+	} before_attach;
 };
 
 struct model;

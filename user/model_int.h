@@ -32,6 +32,8 @@ struct map_state {
 	__u64 alloc_ns, evac_ns, max_step_ns;
 	__u64 promotions;
 	__u64 peak_count;
+	bool first_seen;   /* created before tracing: first_count entries when first seen */
+	__u64 first_count;
 	__u64 sizes[MT_MAX_SIZES];
 	int nsizes;
 	int lib;	   /* 0: cmap's USDT probes; else the profile index */

@@ -97,6 +97,12 @@ void report__free(struct report *r);
 /** report__duration_ns() - length of the traced period, 0 when the clock readings are unset. */
 __u64 report__duration_ns(const struct report *r);
 
+/**
+ * report__nothing_seen() - the target exited within a second of the attach and nothing of it
+ * (no map, no wait) was seen: its work was probably over before tracing began.
+ */
+bool report__nothing_seen(const struct report *r);
+
 /** report__dropped_total() - the sum of every loss counter. */
 __u64 report__dropped_total(const struct report *r);
 
