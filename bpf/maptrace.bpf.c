@@ -49,6 +49,7 @@ struct task_struct;
 #define FUTEX_WAIT_REQUEUE_PI 11
 #define FUTEX_LOCK_PI2 13
 #define EAGAIN 11
+#define E2BIG 7
 
 /* Set by the loader before load. */
 const volatile __u32 target_tgid;
@@ -240,6 +241,16 @@ static __always_inline void count_drop(int which)
 	__sync_fetch_and_add(&drops[which], 1);
 }
 
+/*
+ * A per-map table refused a new map: full (-E2BIG: more live maps than --max-maps), or no
+ * entry could be allocated at that moment (the kernel refills its entry caches in the
+ * background, and a burst of new maps can empty them): two causes with different fixes.
+ */
+static __always_inline void count_map_table_miss(long err)
+{
+	count_drop(err == -E2BIG ? MT_DROP_MAPS : MT_DROP_ALLOC);
+}
+
 static __always_inline __s32 user_stack(void *ctx)
 {
 	long id;
@@ -372,10 +383,11 @@ static __always_inline struct mt_map_counts *counts_of(__u64 map)
 
 	if (c)
 		return c;
-	bpf_map_update_elem(&map_counts, &map, &zero, BPF_NOEXIST);
+	long err = bpf_map_update_elem(&map_counts, &map, &zero, BPF_NOEXIST);
+
 	c = bpf_map_lookup_elem(&map_counts, &map);
 	if (!c)
-		count_drop(MT_DROP_MAPS);
+		count_map_table_miss(err);
 	return c;
 }
 
@@ -394,9 +406,11 @@ int BPF_USDT(map_create, __u64 map, __u64 hint, __u64 B, __u64 variant, __u64 pa
 	if (variant == MT_CMAP_SYNC) {
 		__u8 one = 1;
 
-		/* table full: its hits and misses are read only while it lives */
-		if (bpf_map_update_elem(&sync_maps, &map, &one, BPF_ANY))
-			count_drop(MT_DROP_MAPS);
+		/* not kept: its hits and misses are read only while it lives */
+		long err = bpf_map_update_elem(&sync_maps, &map, &one, BPF_ANY);
+
+		if (err)
+			count_map_table_miss(err);
 	}
 	if (!r)
 		return 0;
@@ -1200,10 +1214,11 @@ static __always_inline void rehash_step_done(struct pt_regs *ctx, const struct m
 	moved = pos < 0 ? pc->b - pc->a : (__u64)pos - pc->a;
 	st = bpf_map_lookup_elem(&rehashes, &pc->map);
 	if (!st) {
-		bpf_map_update_elem(&rehashes, &pc->map, &fresh, BPF_NOEXIST);
+		long err = bpf_map_update_elem(&rehashes, &pc->map, &fresh, BPF_NOEXIST);
+
 		st = bpf_map_lookup_elem(&rehashes, &pc->map);
 		if (!st) {
-			count_drop(MT_DROP_MAPS);
+			count_map_table_miss(err);
 			return;
 		}
 	}

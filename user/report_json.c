@@ -375,6 +375,7 @@ static int json_emit(FILE *out, const struct report *r, const struct report_opts
 	json_writer__u64_field(w, "stack", r->dropped[MT_DROP_STACK]);
 	json_writer__u64_field(w, "state", r->dropped[MT_DROP_STATE]);
 	json_writer__u64_field(w, "maps", r->dropped[MT_DROP_MAPS]);
+	json_writer__u64_field(w, "map_alloc", r->dropped[MT_DROP_ALLOC]);
 	json_writer__obj_end(w);
 	json_writer__u64_field(w, "events", r->events);
 	if (o && o->events)

@@ -168,6 +168,12 @@ static void print_header(const struct text *t)
 			"  dropped %llu counts: more maps were live at once than the per-map tables "
 			"hold; raise --max-maps\n",
 			(unsigned long long)r->dropped[MT_DROP_MAPS]);
+	if (r->dropped[MT_DROP_ALLOC])
+		fprintf(t->out,
+			"  dropped %llu counts: a burst of new maps outran the kernel's allocation of "
+			"per-map table entries (libcmap's counts, read from the maps, are whole; "
+			"profile maps' counts are low)\n",
+			(unsigned long long)r->dropped[MT_DROP_ALLOC]);
 }
 
 /* What attaching late left unseen: maps older than the trace, or a run already over. */
