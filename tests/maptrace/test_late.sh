@@ -32,7 +32,7 @@ check "text: 'attached after $want entries were in map 0x...'" \
 	grep -qE "^attached after $want entries were in map 0x[0-9a-f]+ \(1 map existed before attach: grows before that are not seen\)" "$TMP/text.mt.out"
 check "text: maptrace exited 0 ($text_mt_rc)" [ "$text_mt_rc" -eq 0 ]
 
-late json --json
+late json --json -o "$TMP/late.mtr"
 M=$TMP/json.mt.out
 want=$(jget "$TMP/json.target.out" "d['count_before_grow']")
 check "json: before_attach names the map with the program's $want entries: $(jget "$M" "d['before_attach']")" \
@@ -41,6 +41,11 @@ check "json: the map's first_seen_count is $want" \
 	[ "$(jget "$M" "d['maps'][0]['first_seen_count']")" = "$want" ]
 check "json: the one grow after the attach is seen" \
 	[ "$(jget "$M" "d['maps'][0]['grows']")" = 1 ]
+
+# the trace file replays the same line
+"$MAPTRACE" report "$TMP/late.mtr" >"$TMP/replay.out" 2>"$TMP/replay.err"
+check "report FILE: the same 'attached after $want entries' line" \
+	grep -qE "^attached after $want entries were in map $(jget "$M" "d['maps'][0]['addr']") " "$TMP/replay.out"
 
 # --- a map created after the attach: no such line -----------------------------------------------
 traced growth --json -- "$MAPLOAD" --scenario growth --start-after 0.3 --json
