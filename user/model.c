@@ -477,6 +477,9 @@ static int on_map_destroy(struct model *m, const struct mt_event *ev, __u64 *own
 		if (rc->lib)
 			m->maps[i]->lib = (int)rc->lib;
 		*owner = row_addr(m->maps[i]);
+	} else {
+		/* no row of its own (nothing of it was seen), but it says the trace began late */
+		m->freed_unseen++;
 	}
 	return 0;
 }

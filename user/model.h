@@ -154,14 +154,15 @@ struct report {
 	__u64 futex_waits_in_lib;  /* futex waits already counted as library lock waits */
 	bool final;		   /* the whole-run summary (vs an interval) */
 	/*
-	 * report__build(): maps created before tracing (their grows before it are not seen),
-	 * over every row before --top; the one first seen fullest, with its entries then (addr 0:
-	 * none was first seen holding any).
+	 * Maps created before tracing (their grows before it are not seen): counted by
+	 * report__build() over every row before --top, plus those the snapshot saw only freed;
+	 * the one first seen fullest, with its entries then (addr 0: none was seen holding any).
 	 */
 	struct {
-		__u64 maps;
+		__u64 maps;	/* every one: rows, and the freed below */
 		__u64 addr;
 		__u64 count;
+		__u64 freed;	/* of them, freed during the trace with nothing else seen (no row) */
 	} before_attach;
 };
 

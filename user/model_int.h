@@ -79,6 +79,7 @@ struct model {
 	__u64 dropped[MT_DROP_MAX];
 	__u64 events;
 	__u64 unknown_records;
+	__u64 freed_unseen; /* maps freed that nothing else showed: created before tracing */
 	bool keep_events;
 	struct model_event *event_log;
 	size_t nevent_log, cap_event_log;

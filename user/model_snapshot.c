@@ -300,6 +300,7 @@ int model__snapshot(struct model *m, bool final, struct report **out)
 	r->info = m->info;
 	r->final = final;
 	r->events = m->events;
+	r->before_attach.freed = m->freed_unseen;
 	r->futex_waits_in_lib = m->futex_waits_in_lib;
 	memcpy(r->dropped, m->dropped, sizeof(r->dropped));
 	r->stacks = m->stacks;

@@ -76,6 +76,7 @@ int report__build(struct model *m, bool final, int top, struct report **out)
 		report__free(r);
 		return err;
 	}
+	r->before_attach.maps = r->before_attach.freed;
 	for (int i = 0; i < r->nmaps; i++) {
 		const struct map_report *mr = &r->maps[i];
 

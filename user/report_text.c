@@ -180,20 +180,22 @@ static void print_header(const struct text *t)
 static void print_before_attach(const struct text *t)
 {
 	const struct report *r = t->r;
+	/* a map whose creation record was lost looks the same */
+	const char *or_lost = r->dropped[MT_DROP_RINGBUF] ? ", or their creation was dropped" : "";
 	char d[32];
 
 	if (r->before_attach.addr)
 		fprintf(t->out,
 			"attached after %llu entries were in map 0x%llx (%llu %s existed before "
-			"attach: grows before that are not seen)\n",
+			"attach%s: grows before that are not seen)\n",
 			(unsigned long long)r->before_attach.count,
 			(unsigned long long)r->before_attach.addr,
 			(unsigned long long)r->before_attach.maps,
-			r->before_attach.maps == 1 ? "map" : "maps");
+			r->before_attach.maps == 1 ? "map" : "maps", or_lost);
 	else if (r->before_attach.maps)
-		fprintf(t->out, "%llu %s existed before attach: grows before that are not seen\n",
+		fprintf(t->out, "%llu %s existed before attach%s: grows before that are not seen\n",
 			(unsigned long long)r->before_attach.maps,
-			r->before_attach.maps == 1 ? "map" : "maps");
+			r->before_attach.maps == 1 ? "map" : "maps", or_lost);
 	if (report__nothing_seen(r))
 		fprintf(t->out,
 			"nothing was seen: PID %d exited %s after maptrace attached, its work likely "

@@ -47,11 +47,26 @@ check "json: the one grow after the attach is seen" \
 check "report FILE: the same 'attached after $want entries' line" \
 	grep -qE "^attached after $want entries were in map $(jget "$M" "d['maps'][0]['addr']") " "$TMP/replay.out"
 
+# --- a map filled and done with before the attach, freed during the trace: only its free is
+# seen, which still says it existed before
+"$MAPLOAD" --scenario growth --exit-after 1 --json >"$TMP/freed.target.out" 2>/dev/null &
+tpid=$!
+wait_for "$TMP/freed.target.out" checksum 10
+"$MAPTRACE" -p "$tpid" --json >"$TMP/freed.mt.out" 2>"$TMP/freed.mt.err"
+check "freed during the trace: before_attach counts it: $(jget "$TMP/freed.mt.out" "d['before_attach']")" \
+	[ "$(jget "$TMP/freed.mt.out" "(d['before_attach']['maps'], d['before_attach']['freed'])")" = "(1, 1)" ]
+"$MAPLOAD" --scenario growth --exit-after 1 --json >"$TMP/freedt.target.out" 2>/dev/null &
+tpid=$!
+wait_for "$TMP/freedt.target.out" checksum 10
+"$MAPTRACE" -p "$tpid" -q >"$TMP/freedt.mt.out" 2>"$TMP/freedt.mt.err"
+check "freed during the trace: '1 map existed before attach'" \
+	grep -q "^1 map existed before attach: grows before that are not seen" "$TMP/freedt.mt.out"
+
 # --- a map created after the attach: no such line -----------------------------------------------
 traced growth --json -- "$MAPLOAD" --scenario growth --start-after 0.3 --json
 M=$TMP/growth.mt.out
 check "created after attach: before_attach is empty: $(jget "$M" "d['before_attach']")" \
-	[ "$(jget "$M" "d['before_attach']")" = "{'maps': 0, 'map': None, 'entries': None, 'nothing_seen_target_exited': False}" ]
+	[ "$(jget "$M" "d['before_attach']")" = "{'maps': 0, 'freed': 0, 'map': None, 'entries': None, 'nothing_seen_target_exited': False}" ]
 check "created after attach: first_seen_count is null" \
 	[ "$(jget "$M" "d['maps'][0]['first_seen_count']")" = None ]
 traced growtext -q -- "$MAPLOAD" --scenario growth --start-after 0.3 --json
