@@ -83,7 +83,8 @@ struct {
 
 /*
  * The per-map tables (sync_maps, map_counts, rehashes) are sized by the loader for the
- * workload (--max-maps); a map that finds its table full is counted in MT_DROP_MAPS.
+ * workload (--max-maps); a map refused an entry is counted in MT_DROP_MAPS (the table was
+ * full) or MT_DROP_ALLOC (no entry could be allocated then): count_map_table_miss().
  */
 
 /* libcmap's live sync maps, whose counters are read as they are freed. */
@@ -648,7 +649,7 @@ static __always_inline void evacuate_summed(__u64 map, __u64 moved, __u64 dur)
 {
 	struct mt_map_counts *c = counts_of(map);
 
-	/* lost once, and counted once: counts_of() named the full map table */
+	/* lost once, and counted once: counts_of() named the cause */
 	if (!c)
 		return;
 	c->evac_steps++;

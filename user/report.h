@@ -98,8 +98,8 @@ void report__free(struct report *r);
 __u64 report__duration_ns(const struct report *r);
 
 /**
- * report__nothing_seen() - the target exited within a second of the attach and nothing of it
- * (no map, no wait) was seen: its work was probably over before tracing began.
+ * report__nothing_seen() - the final report of a target that exited within a second of the
+ * attach with nothing of it (no map, no wait) seen: its work may have been over before.
  */
 bool report__nothing_seen(const struct report *r);
 

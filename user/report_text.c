@@ -198,8 +198,8 @@ static void print_before_attach(const struct text *t)
 			r->before_attach.maps == 1 ? "map" : "maps", or_lost);
 	if (report__nothing_seen(r))
 		fprintf(t->out,
-			"nothing was seen: PID %d exited %s after maptrace attached, its work likely "
-			"done before; trace it from its start: maptrace [OPTIONS] -- CMD\n",
+			"nothing was seen: PID %d exited %s after maptrace attached; if its work came "
+			"before the attach, trace it from its start: maptrace [OPTIONS] -- CMD\n",
 			r->info.pid, report__fmt_ns(d, sizeof(d), report__duration_ns(r)));
 }
 

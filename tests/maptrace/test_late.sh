@@ -83,6 +83,6 @@ wait_for "$TMP/gone.mt.err" "tracing PID" 20
 kill -TERM "$tpid"
 wait "$mpid"
 check "nothing seen: the summary says the target exited right after the attach ($(grep nothing "$TMP/gone.mt.out"))" \
-	grep -qE "^nothing was seen: PID $tpid exited [0-9.]+(ms|us|s) after maptrace attached, its work likely done before; trace it from its start: maptrace \[OPTIONS\] -- CMD" "$TMP/gone.mt.out"
+	grep -qE "^nothing was seen: PID $tpid exited [0-9.]+(ms|us|s) after maptrace attached; if its work came before the attach, trace it from its start: maptrace \[OPTIONS\] -- CMD" "$TMP/gone.mt.out"
 
 finish
