@@ -49,6 +49,7 @@ struct task_struct;
 #define FUTEX_WAIT_REQUEUE_PI 11
 #define FUTEX_LOCK_PI2 13
 #define EAGAIN 11
+#define E2BIG 7
 
 /* Set by the loader before load. */
 const volatile __u32 target_tgid;
@@ -79,6 +80,12 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4 << 20);
 } events SEC(".maps");
+
+/*
+ * The per-map tables (sync_maps, map_counts, rehashes) are sized by the loader for the
+ * workload (--max-maps); a map refused an entry is counted in MT_DROP_MAPS (the table was
+ * full) or MT_DROP_ALLOC (no entry could be allocated then): count_map_table_miss().
+ */
 
 /* libcmap's live sync maps, whose counters are read as they are freed. */
 struct {
@@ -235,6 +242,16 @@ static __always_inline void count_drop(int which)
 	__sync_fetch_and_add(&drops[which], 1);
 }
 
+/*
+ * A per-map table refused a new map: full (-E2BIG: more live maps than --max-maps), or no
+ * entry could be allocated at that moment (the kernel refills its entry caches in the
+ * background, and a burst of new maps can empty them): two causes with different fixes.
+ */
+static __always_inline void count_map_table_miss(long err)
+{
+	count_drop(err == -E2BIG ? MT_DROP_MAPS : MT_DROP_ALLOC);
+}
+
 static __always_inline __s32 user_stack(void *ctx)
 {
 	long id;
@@ -367,10 +384,11 @@ static __always_inline struct mt_map_counts *counts_of(__u64 map)
 
 	if (c)
 		return c;
-	bpf_map_update_elem(&map_counts, &map, &zero, BPF_NOEXIST);
+	long err = bpf_map_update_elem(&map_counts, &map, &zero, BPF_NOEXIST);
+
 	c = bpf_map_lookup_elem(&map_counts, &map);
 	if (!c)
-		count_drop(MT_DROP_STATE);
+		count_map_table_miss(err);
 	return c;
 }
 
@@ -389,7 +407,11 @@ int BPF_USDT(map_create, __u64 map, __u64 hint, __u64 B, __u64 variant, __u64 pa
 	if (variant == MT_CMAP_SYNC) {
 		__u8 one = 1;
 
-		bpf_map_update_elem(&sync_maps, &map, &one, BPF_ANY);
+		/* not kept: its hits and misses are read only while it lives */
+		long err = bpf_map_update_elem(&sync_maps, &map, &one, BPF_ANY);
+
+		if (err)
+			count_map_table_miss(err);
 	}
 	if (!r)
 		return 0;
@@ -416,6 +438,7 @@ static __always_inline void send_lib_counts(__u64 map)
 	if (!r)
 		return;
 	r->map = map;
+	r->hits = r->misses = 0; /* a sync map's fields: not ring-buffer leftovers */
 	field = &r->inserts;
 #pragma unroll
 	for (int i = 0; i < MT_LIB_FIELDS; i++) {
@@ -626,10 +649,9 @@ static __always_inline void evacuate_summed(__u64 map, __u64 moved, __u64 dur)
 {
 	struct mt_map_counts *c = counts_of(map);
 
-	if (!c) {
-		count_drop(MT_DROP_RINGBUF);
+	/* lost once, and counted once: counts_of() named the cause */
+	if (!c)
 		return;
-	}
 	c->evac_steps++;
 	c->evac_moved += moved;
 	c->evac_ns += dur;
@@ -1193,10 +1215,11 @@ static __always_inline void rehash_step_done(struct pt_regs *ctx, const struct m
 	moved = pos < 0 ? pc->b - pc->a : (__u64)pos - pc->a;
 	st = bpf_map_lookup_elem(&rehashes, &pc->map);
 	if (!st) {
-		bpf_map_update_elem(&rehashes, &pc->map, &fresh, BPF_NOEXIST);
+		long err = bpf_map_update_elem(&rehashes, &pc->map, &fresh, BPF_NOEXIST);
+
 		st = bpf_map_lookup_elem(&rehashes, &pc->map);
 		if (!st) {
-			count_drop(MT_DROP_STATE);
+			count_map_table_miss(err);
 			return;
 		}
 	}

@@ -333,8 +333,10 @@ struct mt_map_destroy {
 enum mt_drop {
 	MT_DROP_RINGBUF = 0, /* bpf_ringbuf_reserve failed */
 	MT_DROP_STACK = 1,   /* bpf_get_stackid failed (stack map full or walk failed) */
-	MT_DROP_STATE = 2,   /* per-thread state map full */
-	MT_DROP_MAX = 3,
+	MT_DROP_STATE = 2,   /* a per-thread table full: more threads mid-grow or mid-wait */
+	MT_DROP_MAPS = 3,    /* a per-map table full: more live maps than --max-maps */
+	MT_DROP_ALLOC = 4,   /* a per-map table entry not allocated: a burst of new maps */
+	MT_DROP_MAX = 5,
 };
 
 #ifndef __BPF__

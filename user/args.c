@@ -13,6 +13,7 @@
 
 #define DEFAULT_INTERVAL_MS 1000
 #define DEFAULT_RINGBUF_MB 8
+#define DEFAULT_MAX_MAPS   262144
 /* --max-size from TRACE_MAX_SIZE_MIN (4K) to 16T, beyond any disk a trace would fill */
 #define MAX_SIZE_MAX (16ULL << 40)
 
@@ -101,6 +102,8 @@ void args__usage(void)
 	       "      --stack-size BYTES stack bytes copied for dwarf (default 8192, 512-16384)\n"
 	       "      --no-futex         do not trace futex waits (only the library's own lock probes)\n"
 	       "      --ringbuf-mb N     ring buffer size in MiB, a power of two (default %d, 1-1024)\n"
+	       "      --max-maps N       live maps the kernel's per-map tables hold: sync maps,\n"
+	       "                         --detail, profile counts (default %d, 16-4194304)\n"
 	       "      --detail           also probe every insert, delete and evacuation step of\n"
 	       "                         libcmap maps: evacuation-step histograms and stacks, at\n"
 	       "                         ~0.3 us a hit (by default counts come from the maps' own\n"
@@ -149,7 +152,7 @@ void args__usage(void)
 	       "  maptrace report t.mtr -f folded --what locks | flamegraph.pl > waits.svg\n"
 	       "  maptrace report t.mtr -f pprof > waits.pb.gz && go tool pprof -top waits.pb.gz\n"
 	       "  maptrace report t.mtr -f chrome > trace.json   (open in ui.perfetto.dev)\n",
-	       DEFAULT_RINGBUF_MB, EXIT_STATUS_HELP);
+	       DEFAULT_RINGBUF_MB, DEFAULT_MAX_MAPS, EXIT_STATUS_HELP);
 }
 
 void args__report_usage(void)
@@ -340,7 +343,8 @@ int args__parse(int argc, char **argv, struct args *a)
 	enum { OPT_JSON = 256, OPT_TOP, OPT_NO_STACKS, OPT_NO_FUTEX, OPT_RINGBUF, OPT_FORCE,
 	       OPT_WEIGHT, OPT_WHAT, OPT_EVENTS, OPT_STACK, OPT_STACK_SIZE, OPT_COMM, OPT_EXE,
 	       OPT_LISTEN, OPT_METRICS_TOP, OPT_BUDGET, OPT_PROBE, OPT_PROFILE, OPT_LIST,
-	       OPT_DETAIL, OPT_MAX_SIZE, OPT_ALL_WAITS, OPT_SORT, OPT_MAP, OPT_LOCK };
+	       OPT_DETAIL, OPT_MAX_SIZE, OPT_ALL_WAITS, OPT_SORT, OPT_MAP, OPT_LOCK,
+	       OPT_MAX_MAPS };
 	static const char *const stack_modes[] = { "fp", "dwarf", "auto" };
 	static const char *const weights[] = { "default", "wait-ns", "rehash-ns", "count" };
 	static const char *const whats[] = { "all", "locks", "grows" };
@@ -375,6 +379,7 @@ int args__parse(int argc, char **argv, struct args *a)
 		{ "stack-size", required_argument, NULL, OPT_STACK_SIZE },
 		{ "no-futex", no_argument, NULL, OPT_NO_FUTEX },
 		{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF },
+		{ "max-maps", required_argument, NULL, OPT_MAX_MAPS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -390,6 +395,7 @@ int args__parse(int argc, char **argv, struct args *a)
 		.stacks = true,
 		.futex = true,
 		.ringbuf_mb = DEFAULT_RINGBUF_MB,
+		.max_maps = DEFAULT_MAX_MAPS,
 		.format = "text",
 		.stack_dwarf = true,
 		.stack_auto = true,
@@ -561,6 +567,11 @@ int args__parse(int argc, char **argv, struct args *a)
 				return -EINVAL;
 			}
 			a->ringbuf_mb = (__u32)v;
+			break;
+		case OPT_MAX_MAPS:
+			if (parse_int("--max-maps", optarg, 16, 4194304, &v))
+				return -EINVAL;
+			a->max_maps = (__u32)v;
 			break;
 		case 'v':
 			a->verbose = true;

@@ -40,6 +40,7 @@ struct args {
 	__u32 stack_size;	/* bytes of user stack to copy for dwarf unwinding */
 	bool futex;		/* trace futex waits */
 	__u32 ringbuf_mb;
+	__u32 max_maps;		/* --max-maps: entries of the kernel's per-map tables */
 	double budget_pct;	/* --overhead-budget: 0 = probes always on */
 	bool detail;		/* --detail: the per-operation probes too (every insert, step) */
 	const char *probes[ARGS_MAX_PROBES];	     /* --probe ROLE:OBJECT:SYMBOL[:K=V,...] */

@@ -550,6 +550,10 @@ int attacher__open(const struct args *a, const struct target *t, const struct pr
 	at->skel->rodata->sync_stripe_size = sizeof(struct stripe);
 	at->skel->rodata->sync_off_hits = offsetof(struct stripe, hits);
 	bpf_map__set_max_entries(at->skel->maps.events, a->ringbuf_mb << 20);
+	/* the per-map tables hold every live map the workload has (--max-maps); not preallocated */
+	bpf_map__set_max_entries(at->skel->maps.map_counts, a->max_maps);
+	bpf_map__set_max_entries(at->skel->maps.sync_maps, a->max_maps);
+	bpf_map__set_max_entries(at->skel->maps.rehashes, a->max_maps);
 	if (!a->futex) {
 		bpf_program__set_autoload(at->skel->progs.futex_enter, false);
 		bpf_program__set_autoload(at->skel->progs.futex_exit, false);

@@ -263,6 +263,15 @@ static void map_note_count(struct map_state *s, __u64 count)
 		s->peak_count = count;
 }
 
+/* A map whose creation was not seen: the entries it held when it was first seen. */
+static void map_first_count(struct map_state *s, __u64 count)
+{
+	if (s->create_seen || s->first_seen)
+		return;
+	s->first_seen = true;
+	s->first_count = count;
+}
+
 /* The address of the report row a core map's figures go to. */
 static __u64 row_addr(const struct map_state *s)
 {
@@ -327,6 +336,7 @@ static void on_cmap_grow(struct map_state *s, const struct mt_event *ev)
 	else
 		s->grows++;
 	map_push_size(s, r->new_size);
+	map_first_count(s, r->count);
 	s->B = (__u32)r->new_size;
 	s->B_known = true;
 	map_note_count(s, r->count + 1);
@@ -342,8 +352,10 @@ static bool on_table_resize(struct map_state *s, const struct mt_event *ev)
 		map_push_size(s, r->old_size);
 	map_push_size(s, r->new_size);
 	s->size = r->new_size;
-	if (r->count != MT_EV_UNKNOWN)
+	if (r->count != MT_EV_UNKNOWN) {
+		map_first_count(s, r->count);
 		map_note_count(s, r->count);
+	}
 	/* the first table of a map made empty (Redis allocates on the first insert) */
 	if (!r->old_size)
 		return false;
@@ -465,6 +477,9 @@ static int on_map_destroy(struct model *m, const struct mt_event *ev, __u64 *own
 		if (rc->lib)
 			m->maps[i]->lib = (int)rc->lib;
 		*owner = row_addr(m->maps[i]);
+	} else {
+		/* no row of its own (nothing of it was seen), but it says the trace began late */
+		m->freed_unseen++;
 	}
 	return 0;
 }
@@ -487,6 +502,7 @@ static bool take_own_counts(struct map_state *s, const struct mt_ev_lib_counts *
 	s->own = *c;
 	s->own_seen = true;
 	s->own_all = all;
+	map_first_count(s, c->count);
 	map_note_count(s, c->count);
 	return true;
 }

@@ -77,6 +77,8 @@ struct map_report {
 	__u64 buckets;	       /* current buckets, summed over inner maps */
 	__u64 capacity;	       /* entries it holds before its next grow: 6.5 * buckets */
 	__u64 peak_count;
+	__s64 first_count;     /* created before tracing: entries when first seen (summed over
+				* inner maps); -1 when every creation was seen */
 	__u64 sync_hits;
 	__u64 sync_misses;
 	__u64 promotions;
@@ -154,6 +156,17 @@ struct report {
 	struct line_share *line_shares; /* report__build(): contended locks sharing a cache line */
 	int nline_shares;
 	bool final;		   /* the whole-run summary (vs an interval) */
+	/*
+	 * Maps created before tracing (their grows before it are not seen): counted by
+	 * report__build() over every row before --top, plus those the snapshot saw only freed;
+	 * the one first seen fullest, with its entries then (addr 0: none was seen holding any).
+	 */
+	struct {
+		__u64 maps;	/* every one: rows, and the freed below */
+		__u64 addr;
+		__u64 count;
+		__u64 freed;	/* of them, freed during the trace with nothing else seen (no row) */
+	} before_attach;
 };
 
 struct model;

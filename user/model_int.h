@@ -32,6 +32,8 @@ struct map_state {
 	__u64 alloc_ns, evac_ns, max_step_ns;
 	__u64 promotions;
 	__u64 peak_count;
+	bool first_seen;   /* created before tracing: first_count entries when first seen */
+	__u64 first_count;
 	__u64 sizes[MT_MAX_SIZES];
 	int nsizes;
 	int lib;	   /* 0: cmap's USDT probes; else the profile index */
@@ -77,6 +79,7 @@ struct model {
 	__u64 dropped[MT_DROP_MAX];
 	__u64 events;
 	__u64 unknown_records;
+	__u64 freed_unseen; /* maps freed that nothing else showed: created before tracing */
 	bool keep_events;
 	struct model_event *event_log;
 	size_t nevent_log, cap_event_log;

@@ -219,6 +219,7 @@ static int build_maps(struct model *m, struct report *r)
 		row->hint = s->hint;
 		row->created_stack = s->created_stack;
 		row->created_at = created_at(m, s->created_stack);
+		row->first_count = -1;
 	}
 	for (int i = 0; i < m->nmaps; i++) {
 		const struct map_state *s = m->maps[i];
@@ -226,6 +227,9 @@ static int build_maps(struct model *m, struct report *r)
 
 		if (s->parent)
 			row->inner_maps++;
+		if (s->first_seen)
+			row->first_count = (row->first_count < 0 ? 0 : row->first_count) +
+					   (__s64)s->first_count;
 		fold_map(row, s, row->variant != CMAP_SYNC);
 		/* the size path of the inner map that grew most stands for the whole map */
 		if (s->nsizes > row->nsizes) {
@@ -296,6 +300,7 @@ int model__snapshot(struct model *m, bool final, struct report **out)
 	r->info = m->info;
 	r->final = final;
 	r->events = m->events;
+	r->before_attach.freed = m->freed_unseen;
 	r->futex_waits_in_lib = m->futex_waits_in_lib;
 	memcpy(r->dropped, m->dropped, sizeof(r->dropped));
 	r->stacks = m->stacks;

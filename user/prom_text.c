@@ -18,6 +18,8 @@ static const char *const drop_reasons[MT_DROP_MAX] = {
 	[MT_DROP_RINGBUF] = "ringbuf",
 	[MT_DROP_STACK] = "stack",
 	[MT_DROP_STATE] = "state",
+	[MT_DROP_MAPS] = "maps",
+	[MT_DROP_ALLOC] = "map_alloc",
 };
 
 /* Length of the valid UTF-8 sequence at @s, 0 when it is not one. */

@@ -147,6 +147,19 @@ int report__build_sel(struct model *m, bool final, int top, const struct report_
 	*out = NULL;
 	if (err)
 		return err;
+	/* maps whose creation was not seen (made before attach): over every row, before any filter */
+	r->before_attach.maps = r->before_attach.freed;
+	for (int i = 0; i < r->nmaps; i++) {
+		const struct map_report *mr = &r->maps[i];
+
+		if (mr->create_seen)
+			continue;
+		r->before_attach.maps++;
+		if (mr->first_count > 0 && (__u64)mr->first_count > r->before_attach.count) {
+			r->before_attach.addr = mr->addr;
+			r->before_attach.count = (__u64)mr->first_count;
+		}
+	}
 	/* advice weighs every row, before the filters and --top leave some out */
 	err = split_waits(r) ?: find_line_shares(r) ?: advice__build(r);
 	if (!err && sel)
@@ -192,6 +205,12 @@ __u64 report__duration_ns(const struct report *r)
 	if (r->info.end_mono_ns <= r->info.start_mono_ns)
 		return 0;
 	return r->info.end_mono_ns - r->info.start_mono_ns;
+}
+
+bool report__nothing_seen(const struct report *r)
+{
+	return r->final && r->info.target_exited && !r->nmaps && !r->nlocks && !r->nwaits &&
+	       report__duration_ns(r) < 1000000000ULL;
 }
 
 __u64 report__dropped_total(const struct report *r)

@@ -195,6 +195,12 @@ void report__free(struct report *r);
 /** report__duration_ns() - length of the traced period, 0 when the clock readings are unset. */
 __u64 report__duration_ns(const struct report *r);
 
+/**
+ * report__nothing_seen() - the final report of a target that exited within a second of the
+ * attach with nothing of it (no map, no wait) seen: its work may have been over before.
+ */
+bool report__nothing_seen(const struct report *r);
+
 /** report__dropped_total() - the sum of every loss counter. */
 __u64 report__dropped_total(const struct report *r);
 

@@ -94,6 +94,11 @@ static void map_value(struct json_writer *w, const struct report *r, const struc
 	else
 		json_writer__s64_field(w, "count", m->count);
 	json_writer__u64_field(w, "peak_count", m->peak_count);
+	/* created before tracing: the entries it held when first seen */
+	if (m->create_seen || m->first_count < 0)
+		json_writer__null_field(w, "first_seen_count");
+	else
+		json_writer__s64_field(w, "first_seen_count", m->first_count);
 	json_writer__u64_field(w, "capacity", m->capacity);
 	/* Without the create probe the hint is unknown, which is not the same as "no hint". */
 	if (m->create_seen)
@@ -379,12 +384,27 @@ static int json_emit(FILE *out, const struct report *r, const struct report_opts
 	} else {
 		json_writer__null(w);
 	}
+	json_writer__name(w, "before_attach");
+	json_writer__obj_begin(w);
+	json_writer__u64_field(w, "maps", r->before_attach.maps);
+	json_writer__u64_field(w, "freed", r->before_attach.freed);
+	if (r->before_attach.addr) {
+		addr_field(w, "map", r->before_attach.addr);
+		json_writer__u64_field(w, "entries", r->before_attach.count);
+	} else {
+		json_writer__null_field(w, "map");
+		json_writer__null_field(w, "entries");
+	}
+	json_writer__bool_field(w, "nothing_seen_target_exited", report__nothing_seen(r));
+	json_writer__obj_end(w);
 	json_writer__u64_field(w, "dropped", report__dropped_total(r));
 	json_writer__name(w, "dropped_detail");
 	json_writer__obj_begin(w);
 	json_writer__u64_field(w, "ringbuf", r->dropped[MT_DROP_RINGBUF]);
 	json_writer__u64_field(w, "stack", r->dropped[MT_DROP_STACK]);
 	json_writer__u64_field(w, "state", r->dropped[MT_DROP_STATE]);
+	json_writer__u64_field(w, "maps", r->dropped[MT_DROP_MAPS]);
+	json_writer__u64_field(w, "map_alloc", r->dropped[MT_DROP_ALLOC]);
 	json_writer__obj_end(w);
 	json_writer__u64_field(w, "events", r->events);
 	if (o && o->events)

@@ -187,9 +187,47 @@ static void print_header(const struct text *t)
 			(unsigned long long)r->dropped[MT_DROP_STACK]);
 	if (r->dropped[MT_DROP_STATE])
 		fprintf(t->out,
-			"  dropped %llu events: more threads were waiting or growing at once "
-			"than the per-thread state map holds; those were not timed\n",
+			"  dropped %llu events: more than 16384 threads were mid-grow or mid-wait "
+			"at once (the per-thread tables were full); those were not timed\n",
 			(unsigned long long)r->dropped[MT_DROP_STATE]);
+	if (r->dropped[MT_DROP_MAPS])
+		fprintf(t->out,
+			"  dropped %llu counts: more maps were live at once than the per-map tables "
+			"hold; raise --max-maps\n",
+			(unsigned long long)r->dropped[MT_DROP_MAPS]);
+	if (r->dropped[MT_DROP_ALLOC])
+		fprintf(t->out,
+			"  dropped %llu counts: a burst of new maps outran the kernel's allocation of "
+			"per-map table entries (libcmap's counts, read from the maps, are whole; "
+			"profile maps' counts are low)\n",
+			(unsigned long long)r->dropped[MT_DROP_ALLOC]);
+}
+
+/* What attaching late left unseen: maps older than the trace, or a run already over. */
+static void print_before_attach(const struct text *t)
+{
+	const struct report *r = t->r;
+	/* a map whose creation record was lost looks the same */
+	const char *or_lost = r->dropped[MT_DROP_RINGBUF] ? ", or their creation was dropped" : "";
+	char d[32];
+
+	if (r->before_attach.addr)
+		fprintf(t->out,
+			"attached after %llu entries were in map 0x%llx (%llu %s existed before "
+			"attach%s: grows before that are not seen)\n",
+			(unsigned long long)r->before_attach.count,
+			(unsigned long long)r->before_attach.addr,
+			(unsigned long long)r->before_attach.maps,
+			r->before_attach.maps == 1 ? "map" : "maps", or_lost);
+	else if (r->before_attach.maps)
+		fprintf(t->out, "%llu %s existed before attach%s: grows before that are not seen\n",
+			(unsigned long long)r->before_attach.maps,
+			r->before_attach.maps == 1 ? "map" : "maps", or_lost);
+	if (report__nothing_seen(r))
+		fprintf(t->out,
+			"nothing was seen: PID %d exited %s after maptrace attached; if its work came "
+			"before the attach, trace it from its start: maptrace [OPTIONS] -- CMD\n",
+			r->info.pid, report__fmt_ns(d, sizeof(d), report__duration_ns(r)));
 }
 
 /* REHASH's columns, the least useful dropped first on a narrow terminal. */
@@ -215,6 +253,7 @@ static void print_rehash(const struct text *t)
 			r->info.pid);
 		return;
 	}
+	print_before_attach(t);
 	if (!n) {
 		fprintf(t->out, "REHASH: no map grew\n");
 		return;

@@ -469,7 +469,7 @@ static void test_json_full(void)
 		{ "advice is the report's",
 		  "len(d['advice']) == 5 and d['advice'][0].startswith('map 0x55d0a0001000')" },
 		{ "dropped", "d['dropped'] == 0 and d['dropped_detail'] == "
-			     "{'ringbuf': 0, 'stack': 0, 'state': 0}" },
+			     "{'ringbuf': 0, 'stack': 0, 'state': 0, 'maps': 0, 'map_alloc': 0}" },
 		{ "events", "d['events'] == 5321" },
 	};
 	struct report *r = fixture();
@@ -500,8 +500,8 @@ static void test_json_edge(void)
 		{ "escapes round trip", "d['comm'] == 'a\"b\\\\c\\nd\\te\\x01f\\ufffdg\\u00e9'" },
 		{ "empty arrays", "d['maps'] == [] and d['locks'] == [] and d['advice'] == []" },
 		{ "library_found false", "d['library_found'] is False" },
-		{ "dropped total and detail", "d['dropped'] == 12 and d['dropped_detail'] == "
-					      "{'ringbuf': 10, 'stack': 2, 'state': 0}" },
+		{ "dropped total and detail", "d['dropped'] == 17 and d['dropped_detail'] == "
+					      "{'ringbuf': 10, 'stack': 2, 'state': 0, 'maps': 5, 'map_alloc': 0}" },
 		{ "zero duration", "d['duration_s'] == 0" },
 	};
 	struct report *r = report_new();
@@ -514,6 +514,7 @@ static void test_json_edge(void)
 	r->info.end_mono_ns = 0;
 	r->dropped[MT_DROP_RINGBUF] = 10;
 	r->dropped[MT_DROP_STACK] = 2;
+	r->dropped[MT_DROP_MAPS] = 5;
 	doc = emit("json", r, NULL, &err);
 	check(doc && !err, "json backend emits an empty report (err %d)", err);
 	if (doc)
@@ -813,13 +814,19 @@ static void test_text_empty(void)
 	r->info.library_found = false;
 	r->dropped[MT_DROP_RINGBUF] = 10;
 	r->dropped[MT_DROP_STACK] = 2;
+	r->dropped[MT_DROP_MAPS] = 5;
+	r->dropped[MT_DROP_ALLOC] = 3;
 	text = emit("text", r, NULL, &err);
 	check(text && strstr(text, "no map library found in PID 4242: reporting futex waits only"),
 	      "text: no library found");
-	check(text && LINE_HAS(text, "PID 4242", "dropped 12") &&
+	check(text && LINE_HAS(text, "PID 4242", "dropped 20") &&
 		      LINE_HAS(text, "dropped 10 records", "--ringbuf-mb") &&
-		      LINE_HAS(text, "dropped 2 stacks", "stack map"),
+		      LINE_HAS(text, "dropped 2 stacks", "stack map") &&
+		      LINE_HAS(text, "dropped 5 counts", "maps were live", "--max-maps") &&
+		      LINE_HAS(text, "dropped 3 counts", "burst of new maps", "allocation"),
 	      "text: drops counted, with how to avoid them");
+	check(text && !strstr(text, "threads"),
+	      "text: a full map table is not blamed on threads");
 	free(text);
 	report_free(r);
 }
