@@ -417,15 +417,13 @@ static void where_debug(char *out, size_t len, const char *path)
 	out[plen] = '\0';
 }
 
+static int read_code(struct elfsym_file *f, struct elfsym_sym *out);
+
 int elfsym__find(struct elfsym_file *f, const char *name, struct elfsym_sym *out)
 {
-	const char *raw;
-	GElf_Phdr ph;
 	enum table where;
 	struct query q;
 	struct match m;
-	size_t rawlen;
-	__u64 avail;
 	int err;
 
 	if (!f || !out)
@@ -446,6 +444,16 @@ int elfsym__find(struct elfsym_file *f, const char *name, struct elfsym_sym *out
 		snprintf(out->where, sizeof(out->where), "dynsym");
 	else
 		where_debug(out->where, sizeof(out->where), f->dbg_path);
+	return read_code(f, out);
+}
+
+/* @out's file offset and first bytes, from its vaddr. */
+static int read_code(struct elfsym_file *f, struct elfsym_sym *out)
+{
+	const char *raw;
+	GElf_Phdr ph;
+	size_t rawlen;
+	__u64 avail;
 
 	/* in the file's bytes, not .bss (a .o has no segments at all) */
 	if (elfload__vaddr_to_offset(f->elf, out->vaddr, 1, 0, &ph, &out->file_offset))
@@ -460,6 +468,16 @@ int elfsym__find(struct elfsym_file *f, const char *name, struct elfsym_sym *out
 		memcpy(out->code, raw + out->file_offset, (size_t)out->code_len);
 	}
 	return 0;
+}
+
+int elfsym__at(struct elfsym_file *f, __u64 vaddr, const char *where, struct elfsym_sym *out)
+{
+	if (!f || !out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->vaddr = vaddr;
+	snprintf(out->where, sizeof(out->where), "%s", where ? where : "");
+	return read_code(f, out);
 }
 
 int elfsym__read_object(struct elfsym_file *f, const char *name, void *buf, size_t size)
@@ -557,8 +575,8 @@ const char *elfsym__site_kind_name(enum uprobe_site_kind k)
 	return "unknown";
 }
 
-/* The data object covering @vaddr in one symbol table, or false. */
-static bool object_in(Elf *elf, Elf64_Word type, __u64 vaddr, char *name, size_t len)
+/* The symbol of type @stt (STT_OBJECT, STT_FUNC) covering @vaddr in one symbol table, or false. */
+static bool object_in(Elf *elf, Elf64_Word type, int stt, __u64 vaddr, char *name, size_t len)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
@@ -575,7 +593,7 @@ static bool object_in(Elf *elf, Elf64_Word type, __u64 vaddr, char *name, size_t
 			GElf_Sym sym;
 			const char *nm;
 
-			if (!gelf_getsym(data, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_OBJECT ||
+			if (!gelf_getsym(data, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != stt ||
 			    sym.st_shndx == SHN_UNDEF || vaddr < sym.st_value ||
 			    vaddr >= sym.st_value + (sym.st_size ? sym.st_size : 1))
 				continue;
@@ -602,9 +620,28 @@ int elfsym__object_at(struct elfsym_file *f, __u64 file_offset, char *name, size
 	/* .bss too, which a mapping reaches as if the file went on */
 	if (elfload__offset_to_vaddr(f->elf, file_offset, ELFLOAD_BSS, NULL, &vaddr))
 		return -ENOENT;
-	if ((f->has_symtab && object_in(f->elf, SHT_SYMTAB, vaddr, name, len)) ||
-	    object_in(f->elf, SHT_DYNSYM, vaddr, name, len) ||
-	    (f->dbg_has_symtab && object_in(f->dbg_elf, SHT_SYMTAB, vaddr, name, len)))
+	if ((f->has_symtab && object_in(f->elf, SHT_SYMTAB, STT_OBJECT, vaddr, name, len)) ||
+	    object_in(f->elf, SHT_DYNSYM, STT_OBJECT, vaddr, name, len) ||
+	    (f->dbg_has_symtab && object_in(f->dbg_elf, SHT_SYMTAB, STT_OBJECT, vaddr, name, len)))
 		return 0;
 	return -ENOENT;
+}
+
+int elfsym__func_at(struct elfsym_file *f, __u64 vaddr, bool exported, char *name, size_t len)
+{
+	if (!f || !name || !len)
+		return -EINVAL;
+	name[0] = '\0';
+	if (exported ? object_in(f->elf, SHT_DYNSYM, STT_FUNC, vaddr, name, len) :
+		       ((f->has_symtab && object_in(f->elf, SHT_SYMTAB, STT_FUNC, vaddr, name, len)) ||
+			object_in(f->elf, SHT_DYNSYM, STT_FUNC, vaddr, name, len) ||
+			(f->dbg_has_symtab &&
+			 object_in(f->dbg_elf, SHT_SYMTAB, STT_FUNC, vaddr, name, len))))
+		return strchr(name, '+') ? -ENOENT : 0;
+	return -ENOENT;
+}
+
+Elf *elfsym__elf(struct elfsym_file *f)
+{
+	return f ? f->elf : NULL;
 }
