@@ -368,6 +368,77 @@ cleanup:
 	return err;
 }
 
+/* The symbol of the dynamic relocation (.rela.plt's JUMP_SLOT, .rela.dyn's GLOB_DAT) at @slot. */
+static int reloc_name(Elf *elf, __u64 slot, char *name, size_t len)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Scn *symscn;
+		GElf_Shdr symsh;
+		Elf_Data *data, *syms;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !sh.sh_entsize)
+			continue;
+		symscn = elf_getscn(elf, sh.sh_link);
+		if (!symscn || !gelf_getshdr(symscn, &symsh) || symsh.sh_type != SHT_DYNSYM)
+			continue;
+		data = elf_getdata(scn, NULL);
+		syms = elf_getdata(symscn, NULL);
+		for (size_t i = 0; data && syms && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Rela r;
+			GElf_Sym sym;
+			const char *nm;
+
+			if (!gelf_getrela(data, (int)i, &r) || r.r_offset != slot ||
+			    !gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &sym))
+				continue;
+			nm = elf_strptr(elf, symsh.sh_link, sym.st_name);
+			if (!nm || !nm[0])
+				return -ENOENT;
+			snprintf(name, len, "%.*s", (int)strcspn(nm, "@"), nm);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int disasm__plt_name(struct disasm *d, __u64 vaddr, char *name, size_t len)
+{
+	const unsigned char *raw;
+	const uint8_t *code;
+	uint64_t addr = vaddr;
+	size_t rawlen, left = 16;
+	cs_insn *in;
+	__u64 off;
+	int err = -ENOENT;
+
+	if (!d || !name || !len)
+		return -EINVAL;
+	raw = (const unsigned char *)elf_rawfile(d->elf, &rawlen);
+	if (!raw || elfload__vaddr_to_offset(d->elf, vaddr, left, ELFLOAD_EXEC, NULL, &off) ||
+	    off > rawlen || left > rawlen - off)
+		return -ENOENT;
+	in = cs_malloc(d->cs);
+	if (!in)
+		return -ENOMEM;
+	code = raw + off;
+	/* endbr64, then (bnd) jmp *disp(%rip); a stub's other forms push and jump to .plt[0] */
+	for (int i = 0; i < 2 && cs_disasm_iter(d->cs, &code, &left, &addr, in); i++) {
+		const cs_x86 *x = &in->detail->x86;
+
+		if (in->id == X86_INS_ENDBR64)
+			continue;
+		if (in->id == X86_INS_JMP && x->op_count == 1 && x->operands[0].type == X86_OP_MEM &&
+		    x->operands[0].mem.base == X86_REG_RIP && x->operands[0].mem.index == X86_REG_INVALID)
+			err = reloc_name(d->elf, addr + (__u64)x->operands[0].mem.disp, name, len);
+		break;
+	}
+	cs_free(in, 1);
+	return err;
+}
+
 void disasm_func__free(struct disasm_func *fn)
 {
 	if (!fn)

@@ -88,6 +88,17 @@ int disasm__bounds(struct disasm *d, __u64 vaddr, __u64 *start, __u64 *end);
  */
 int disasm__function(struct disasm *d, __u64 vaddr, __u64 size, struct disasm_func **out);
 
+/**
+ * disasm__plt_name() - the function a PLT stub at @vaddr jumps to, by name: the stub's
+ * "jmp *SLOT(%rip)" (after an endbr64 in .plt.sec) and the dynamic relocation of SLOT.
+ * @d: the decoder.
+ * @vaddr: a call's target.
+ * @name: receives the symbol's name, without version.
+ * @len: room in @name.
+ * Return: 0; -ENOENT when @vaddr is not such a stub, or its slot has no symbol relocation.
+ */
+int disasm__plt_name(struct disasm *d, __u64 vaddr, char *name, size_t len);
+
 /** disasm_func__free() - NULL is allowed. */
 void disasm_func__free(struct disasm_func *fn);
 

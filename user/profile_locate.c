@@ -104,7 +104,9 @@ static void walk(struct graph *g, int ni, __u64 size, int side, int depth)
 		if (!(in->kind == DISASM_CALL ||
 		      (in->kind == DISASM_JMP && !disasm_func__inside(fn, in->target))))
 			continue;
-		if (!elfsym__func_at(g->ef, in->target, true, name, sizeof(name))) {
+		/* an exported function, called directly or through the PLT */
+		if (!elfsym__func_at(g->ef, in->target, true, name, sizeof(name)) ||
+		    !disasm__plt_name(g->d, in->target, name, sizeof(name))) {
 			if (is_allocator(name))
 				g->nodes[ni].alloc = true;
 			else if (!strcmp(name, "g_free"))

@@ -167,6 +167,51 @@ check "--list: why redis did not match" \
 	grep -q "profile redis (built-in): not matched: no mapped object named redis-server or redis-check-rdb" "$TMP/list.out"
 kill "$gp" 2>/dev/null
 wait "$gp" 2>/dev/null
+# GLib's static g_hash_table_resize, located by disassembly: its entry is a push, its one ret
+# in 2.74.6 is single-stepped (both rare: once per resize)
+check "--list: @glib_resize located, probed at its entry and at its ret instructions" \
+	bash -c "grep -qE '^ +located @glib_resize at 0x[0-9a-f]+: the static function called from the insert and the remove paths' '$TMP/list.out' &&
+		 grep -qE '^ +grow_begin +@glib_resize +0x[0-9a-f]+ +push \(emulated\) +~0\.6 us/hit\$' '$TMP/list.out' &&
+		 grep -qE '^ +grow_end +@glib_resize:ret\+0x[0-9a-f]+ +0x[0-9a-f]+ +single-step ' '$TMP/list.out'"
+check "--list: located, the insert probes only count (no return, no when= guard)" \
+	[ "$(grep -cE '^ +(insert|delete) +g_hash_table_[a-z]+ +0x[0-9a-f]+ +push \(emulated\) +~0\.6 us/hit$' "$TMP/list.out")" = 5 ]
+
+# An independent count of the resizes: bpftrace on the address maptrace's finder reports counts
+# the calls of g_hash_table_resize; the program saw each size change, maptrace reports them.
+# (No same-size resize here: only inserts, then only removes, so no tombstone-only rehash.)
+"$GHASH" 2 100000 1 0 >"$TMP/gbt.target.out" 2>"$TMP/gbt.target.err" &
+gp=$!
+wait_for "$TMP/gbt.target.err" pid 10
+kill -STOP "$gp"
+"$MAPTRACE" -p "$gp" --list >"$TMP/gbt.list" 2>&1
+GLIB=$(sed -nE 's/^profile glib \(built-in\): ([^,]+), .*/\1/p' "$TMP/gbt.list")
+RESIZE=$(sed -nE 's/^ +located @glib_resize at (0x[0-9a-f]+): .*/\1/p' "$TMP/gbt.list")
+# BEGIN runs once every probe is attached; --unsafe: bpftrace 0.17 takes an address that no
+# symbol covers only so
+bpftrace --unsafe -p "$gp" -e "BEGIN { printf(\"ready\\n\"); } uprobe:$GLIB:$RESIZE { @calls = count(); }" \
+	>"$TMP/gbt.bt" 2>&1 &
+bp=$!
+wait_for "$TMP/gbt.bt" ready 60 || echo "# bpftrace did not start: $(cat "$TMP/gbt.bt")"
+"$MAPTRACE" -p "$gp" --json >"$TMP/gbt.mt.out" 2>"$TMP/gbt.mt.err" &
+mp=$!
+wait_for "$TMP/gbt.mt.err" "tracing PID" 20 || echo "# maptrace did not start: $(cat "$TMP/gbt.mt.err")"
+kill -CONT "$gp"
+wait "$gp"
+gbt_rc=$?
+wait "$mp"
+gbt_mt_rc=$?
+kill -INT "$bp" 2>/dev/null
+wait "$bp"
+BT=$(sed -nE 's/^@calls: ([0-9]+)$/\1/p' "$TMP/gbt.bt")
+NR=$(jget "$TMP/gbt.target.out" "d['nresizes']")
+TABLE=$(jget "$TMP/gbt.target.out" "d['table']")
+MTN=$(jget "$TMP/gbt.mt.out" "[m['grows'] + m['shrinks'] + m['same_size_grows'] for m in d['maps'] if m['addr'] == '$TABLE'][0]")
+check "glib resize oracle: program ($gbt_rc) and maptrace ($gbt_mt_rc) exited 0, $GLIB:$RESIZE located" \
+	[ "$gbt_rc" -eq 0 -a "$gbt_mt_rc" -eq 0 -a -n "$GLIB" -a -n "$RESIZE" ]
+check "glib resize oracle: bpftrace counts ${BT:-no} calls at $RESIZE = the program's $NR resizes = maptrace's $MTN" \
+	[ -n "$BT" -a "$BT" = "$NR" -a "$MTN" = "$NR" ]
+check "glib resize oracle: grows, shrinks and size path as the program saw" \
+	same_resizes "$TMP/gbt.mt.out" "[m for m in d['maps'] if m['addr'] == '$TABLE'][0]" "$TMP/gbt.target.out" t
 
 # --- Redis: the keyspace dict while 200,000 keys are loaded ------------------------------------
 port=$(redis_free_port)
