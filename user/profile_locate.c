@@ -137,7 +137,9 @@ static int glib_resize(struct elfsym_file *ef, struct disasm *d, __u64 *vaddr, c
 	char list[160] = "";
 	size_t at = 0;
 
-	for (int side = 0; side < 2; side++)
+	for (int side = 0; side < 2; side++) {
+		int entries = 0;
+
 		for (int e = 0; e < 3 && glib_sides[side][e]; e++) {
 			struct elfsym_sym s;
 			int ni;
@@ -148,8 +150,16 @@ static int glib_resize(struct elfsym_file *ef, struct disasm *d, __u64 *vaddr, c
 			if (ni < 0)
 				continue;
 			g.nodes[ni].entry[side] = true;
+			entries++;
 			walk(&g, ni, s.size, side, 1);
 		}
+		if (!entries) {
+			snprintf(why, whylen, "no function %s%s to start from (not GLib?)",
+				 glib_sides[side][0], side ? " or g_hash_table_steal" :
+						     ", g_hash_table_replace or g_hash_table_add");
+			return -ENOENT;
+		}
+	}
 	for (int c = 0; c < g.n; c++) {
 		const struct node *nc = &g.nodes[c];
 		bool from[2] = {false, false};

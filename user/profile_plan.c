@@ -216,22 +216,56 @@ static int plan_add_site(struct plan_module *pm, const struct plan_site *s)
 	return 0;
 }
 
+static void vrefuse(struct planner *pl, const struct profile *p, bool soft, const char *fmt,
+		    va_list ap)
+{
+	char line[1024];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	plan_log(&pl->plan->refusals, &pl->plan->reflen, "%s\n", line);
+	if (!soft && strncmp(p->origin, "built-in", 8))
+		pl->plan->fatal++;
+	plan_log(&pl->plan->log, &pl->plan->loglen, "    not attached: %s\n", line);
+}
+
 static void refuse(struct planner *pl, const struct profile *p, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* A probe left out.  One the user wrote (--probe, --profile) makes the run fail. */
 static void refuse(struct planner *pl, const struct profile *p, const char *fmt, ...)
 {
-	char line[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vrefuse(pl, p, false, fmt, ap);
 	va_end(ap);
-	plan_log(&pl->plan->refusals, &pl->plan->reflen, "%s\n", line);
-	if (strncmp(p->origin, "built-in", 8))
-		pl->plan->fatal++;
-	plan_log(&pl->plan->log, &pl->plan->loglen, "    not attached: %s\n", line);
+}
+
+static void refuse_soft(struct planner *pl, const struct profile *p, bool soft, const char *fmt,
+			...) __attribute__((format(printf, 4, 5)));
+
+/* refuse(), but only noted when @soft: the profile has a fallback for this probe. */
+static void refuse_soft(struct planner *pl, const struct profile *p, bool soft, const char *fmt,
+			...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vrefuse(pl, p, soft, fmt, ap);
+	va_end(ap);
+}
+
+/* Does a probe of @p stand in for function @name when it is not located (unless=@name)? */
+static bool has_fallback(const struct profile *p, const char *name)
+{
+	char cname[NAME_LEN];
+	bool negate;
+
+	for (int i = 0; i < p->nprobes; i++)
+		if (pprobe__cond(&p->probes[i], cname, sizeof(cname), &negate) && negate &&
+		    !strcmp(cname, name))
+			return true;
+	return false;
 }
 
 /* One site of probe @pp at @s; @name is what --list calls it. */
@@ -326,8 +360,11 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 			return 0;
 		}
 		if (err || elfsym__at(oc->ef, vaddr, "located", &s)) {
-			refuse(pl, p, "%s %s in %s: %s in %s: %s", mt_role_name(pp->role), pp->sym,
-			       p->name, base, base_name(mapped), err ? why : "not in the file");
+			/* the profile's unless= probes take over: a note, not a failure */
+			refuse_soft(pl, p, has_fallback(p, base + 1),
+				    "%s %s in %s: %s in %s: %s%s", mt_role_name(pp->role), pp->sym,
+				    p->name, base, base_name(mapped), err ? why : "not in the file",
+				    has_fallback(p, base + 1) ? "; its unless= probes instead" : "");
 			return 0;
 		}
 	} else if (elfsym__find(oc->ef, base, &s)) {

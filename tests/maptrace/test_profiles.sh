@@ -318,6 +318,43 @@ want = sorted(key(sum(n > o for o, n in x['resizes']), sum(n < o for o, n in x['
 sys.exit(got != want)
 PY
 
+# a located function the object does not have (@glib_resize in customht): its probes are a
+# note, not a failure, and the profile's unless= probes run instead of its if= ones
+cat >"$TMP/fallback.profile" <<'EOF'
+profile customht
+object customht
+require ht_insert ht_resize
+version build-id
+fields * size=u64@0 count=u64@8
+probe create ht_new map=ret size=size
+probe grow_begin @glib_resize map=arg0 size=size new_size=size count=count
+probe grow_end @glib_resize:ret
+probe insert ht_insert map=arg0 if=@glib_resize
+probe insert ht_insert map=arg0 unless=@glib_resize
+probe delete ht_remove map=arg0
+probe resize ht_resize map=arg0 size=size new_size=arg1 count=count unless=@glib_resize
+probe destroy ht_free map=arg0
+EOF
+traced fallback --json --profile "$TMP/fallback.profile" -- "$CUSTOMHT" 3000 1 2
+M=$TMP/fallback.mt.out T=$TMP/fallback.target.out
+check "unless=: maptrace exited 0 ($fallback_mt_rc) though @glib_resize is not in customht" \
+	[ "$fallback_mt_rc" -eq 0 ]
+check "unless=: the located probes are noted, with why and the fallback" \
+	grep -q "not attached: grow_begin @glib_resize in customht: @glib_resize in customht: no function g_hash_table_insert, g_hash_table_replace or g_hash_table_add to start from (not GLib?); its unless= probes instead" "$TMP/fallback.mt.err"
+check "unless=: every resize of both tables through the fallback probe" \
+	python3 - "$M" "$T" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); t = json.load(open(sys.argv[2]))
+def key(g, s, p): return (g, s, tuple(p))
+got = sorted(key(m['grows'], m['shrinks'], m['sizes']) for m in d['maps'] if m['library'] == 'customht')
+want = sorted(key(sum(n > o for o, n in x['resizes']), sum(n < o for o, n in x['resizes']),
+                  [x['resizes'][0][0]] + [n for _, n in x['resizes']]) for x in t['tables'])
+sys.exit(got != want)
+PY
+check "unless=: each insert counted once (the if= probe left out): $(jget "$T" "sum(x['inserts'] for x in d['tables'])")" \
+	[ "$(jget "$M" "sum(m['inserts'] for m in d['maps'] if m['library'] == 'customht')")" = \
+	  "$(jget "$T" "sum(x['inserts'] for x in d['tables'])")" ]
+
 # bad profiles and probes: one line naming the problem, non-zero exit
 printf 'profile x\nobject x\nprobe explode x_fn map=arg0\n' >"$TMP/bad.profile"
 "$MAPTRACE" -p 1 --profile "$TMP/bad.profile" >/dev/null 2>"$TMP/bad.err"
