@@ -177,9 +177,10 @@ check "--list: located, the insert probes only count (no return, no when= guard)
 	[ "$(grep -cE '^ +(insert|delete) +g_hash_table_[a-z]+ +0x[0-9a-f]+ +push \(emulated\) +~0\.6 us/hit$' "$TMP/list.out")" = 5 ]
 
 # An independent count of the resizes: bpftrace on the address maptrace's finder reports counts
-# the calls of g_hash_table_resize; the program saw each size change, maptrace reports them.
-# (No same-size resize here: only inserts, then only removes, so no tombstone-only rehash.)
-"$GHASH" 2 100000 1 0 >"$TMP/gbt.target.out" 2>"$TMP/gbt.target.err" &
+# the calls of g_hash_table_resize; the program saw each size change, and after its CHURN phase
+# (a key replaced 3000 times among 64) each rehash in place at the same size; maptrace reports
+# both kinds.
+"$GHASH" 2 100000 1 0 3000 >"$TMP/gbt.target.out" 2>"$TMP/gbt.target.err" &
 gp=$!
 wait_for "$TMP/gbt.target.err" pid 10
 kill -STOP "$gp"
@@ -203,13 +204,15 @@ gbt_mt_rc=$?
 kill -INT "$bp" 2>/dev/null
 wait "$bp"
 BT=$(sed -nE 's/^@calls: ([0-9]+)$/\1/p' "$TMP/gbt.bt")
-NR=$(jget "$TMP/gbt.target.out" "d['nresizes']")
+NR=$(jget "$TMP/gbt.target.out" "d['nresizes']") SS=$(jget "$TMP/gbt.target.out" "d['same_size_resizes']")
 TABLE=$(jget "$TMP/gbt.target.out" "d['table']")
-MTN=$(jget "$TMP/gbt.mt.out" "[m['grows'] + m['shrinks'] + m['same_size_grows'] for m in d['maps'] if m['addr'] == '$TABLE'][0]")
+MAP="[m for m in d['maps'] if m['addr'] == '$TABLE'][0]"
 check "glib resize oracle: program ($gbt_rc) and maptrace ($gbt_mt_rc) exited 0, $GLIB:$RESIZE located" \
 	[ "$gbt_rc" -eq 0 -a "$gbt_mt_rc" -eq 0 -a -n "$GLIB" -a -n "$RESIZE" ]
-check "glib resize oracle: bpftrace counts ${BT:-no} calls at $RESIZE = the program's $NR resizes = maptrace's $MTN" \
-	[ -n "$BT" -a "$BT" = "$NR" -a "$MTN" = "$NR" ]
+check "glib resize oracle: bpftrace counts ${BT:-no} calls at $RESIZE = the program's $NR resizes + $SS in place" \
+	[ -n "$BT" -a "$BT" = "$((NR + SS))" -a "$SS" -gt 0 ]
+check "glib resize oracle: maptrace's same-size grows $(jget "$TMP/gbt.mt.out" "$MAP['same_size_grows']") = the program's $SS rehashes in place" \
+	[ "$(jget "$TMP/gbt.mt.out" "$MAP['same_size_grows']")" = "$SS" ]
 check "glib resize oracle: grows, shrinks and size path as the program saw" \
 	same_resizes "$TMP/gbt.mt.out" "[m for m in d['maps'] if m['addr'] == '$TABLE'][0]" "$TMP/gbt.target.out" t
 
