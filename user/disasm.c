@@ -187,7 +187,7 @@ static int read_fdes(struct disasm *d)
 			if (!r.bad && range) {
 				if (d->nfdes == cap) {
 					void *n = realloc(d->fdes, (cap = cap ? 2 * cap : 256) *
-								     sizeof(*d->fdes));
+									   sizeof(*d->fdes));
 
 					if (!n)
 						return -ENOMEM;
@@ -342,8 +342,8 @@ int disasm__function(struct disasm *d, __u64 vaddr, __u64 size, struct disasm_fu
 			continue;
 		}
 		if (fn->n == cap) {
-			void *n = realloc(fn->insns, (size_t)(cap = cap ? 2 * cap : 64) *
-							     sizeof(*fn->insns));
+			void *n = realloc(fn->insns,
+					  (size_t)(cap = cap ? 2 * cap : 64) * sizeof(*fn->insns));
 
 			if (!n) {
 				err = -ENOMEM;
@@ -355,7 +355,8 @@ int disasm__function(struct disasm *d, __u64 vaddr, __u64 size, struct disasm_fu
 		memset(di, 0, sizeof(*di));
 		di->addr = in->address;
 		di->len = (__u8)in->size;
-		memcpy(di->code, in->bytes, in->size < sizeof(di->code) ? in->size : sizeof(di->code));
+		memcpy(di->code, in->bytes,
+		       in->size < sizeof(di->code) ? in->size : sizeof(di->code));
 		di->kind = (__u8)insn_kind(d->cs, in, &di->target);
 	}
 	*out = fn;
@@ -430,8 +431,9 @@ int disasm__plt_name(struct disasm *d, __u64 vaddr, char *name, size_t len)
 
 		if (in->id == X86_INS_ENDBR64)
 			continue;
-		if (in->id == X86_INS_JMP && x->op_count == 1 && x->operands[0].type == X86_OP_MEM &&
-		    x->operands[0].mem.base == X86_REG_RIP && x->operands[0].mem.index == X86_REG_INVALID)
+		if (in->id == X86_INS_JMP && x->op_count == 1 &&
+		    x->operands[0].type == X86_OP_MEM && x->operands[0].mem.base == X86_REG_RIP &&
+		    x->operands[0].mem.index == X86_REG_INVALID)
 			err = reloc_name(d->elf, addr + (__u64)x->operands[0].mem.disp, name, len);
 		break;
 	}

@@ -36,7 +36,7 @@ struct disasm_insn {
 	__u64 addr;   /* ELF virtual address */
 	__u64 target; /* direct call/jmp/jcc: the ELF virtual address it goes to; else 0 */
 	__u8 len;
-	__u8 kind;    /* enum disasm_kind */
+	__u8 kind;     /* enum disasm_kind */
 	__u8 code[15]; /* the instruction's bytes (len of them) */
 };
 

@@ -30,11 +30,11 @@
 
 struct node {
 	__u64 addr;
-	bool local;	/* no exported symbol */
-	bool alloc;	/* calls an allocator directly */
-	bool frees;	/* calls g_free directly */
-	bool reach[2];	/* reached from the insert side [0], the remove side [1] */
-	bool entry[2];	/* an exported entry point of that side */
+	bool local;    /* no exported symbol */
+	bool alloc;    /* calls an allocator directly */
+	bool frees;    /* calls g_free directly */
+	bool reach[2]; /* reached from the insert side [0], the remove side [1] */
+	bool entry[2]; /* an exported entry point of that side */
 };
 
 struct graph {
@@ -155,8 +155,9 @@ static int glib_resize(struct elfsym_file *ef, struct disasm *d, __u64 *vaddr, c
 		}
 		if (!entries) {
 			snprintf(why, whylen, "no function %s%s to start from (not GLib?)",
-				 glib_sides[side][0], side ? " or g_hash_table_steal" :
-						     ", g_hash_table_replace or g_hash_table_add");
+				 glib_sides[side][0],
+				 side ? " or g_hash_table_steal"
+				      : ", g_hash_table_replace or g_hash_table_add");
 			return -ENOENT;
 		}
 	}
@@ -193,8 +194,10 @@ static int glib_resize(struct elfsym_file *ef, struct disasm *d, __u64 *vaddr, c
 		return -ENOENT;
 	}
 	if (!nfound) {
-		snprintf(why, whylen, "no static function reached from both g_hash_table_insert "
-				      "and g_hash_table_remove allocates and frees (%d decoded)", g.n);
+		snprintf(why, whylen,
+			 "no static function reached from both g_hash_table_insert "
+			 "and g_hash_table_remove allocates and frees (%d decoded)",
+			 g.n);
 		return -ENOENT;
 	}
 	*vaddr = g.nodes[found].addr;

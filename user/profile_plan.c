@@ -189,13 +189,14 @@ static int objcode_locate(struct planner *pl, struct objcode *oc, const char *na
 			return -E2BIG;
 		}
 		snprintf(oc->loc[i].name, sizeof(oc->loc[i].name), "%s", name);
-		oc->loc[i].err = profile__locate(oc->ef, objcode_disasm(oc), name, &oc->loc[i].vaddr,
-						 how, sizeof(how), oc->loc[i].why,
-						 sizeof(oc->loc[i].why));
+		oc->loc[i].err =
+			profile__locate(oc->ef, objcode_disasm(oc), name, &oc->loc[i].vaddr, how,
+					sizeof(how), oc->loc[i].why, sizeof(oc->loc[i].why));
 		oc->nloc++;
 		if (!oc->loc[i].err)
-			plan_log(&pl->plan->log, &pl->plan->loglen, "    located @%s at 0x%llx: %s\n",
-				 name, (unsigned long long)oc->loc[i].vaddr, how);
+			plan_log(&pl->plan->log, &pl->plan->loglen,
+				 "    located @%s at 0x%llx: %s\n", name,
+				 (unsigned long long)oc->loc[i].vaddr, how);
 		else
 			plan_log(&pl->plan->log, &pl->plan->loglen, "    not located: @%s: %s\n",
 				 name, oc->loc[i].why);
@@ -311,9 +312,10 @@ static int plan_rets(struct planner *pl, const struct profile *p, struct objcode
 			 !disasm_func__inside(fn, fn->insns[i].target);
 	}
 	if (!nrets || ntail) {
-		refuse(pl, p, "%s %s in %s: %s has %d ret and %d jumps out of it; its end can be "
-		       "seen only at ret instructions", mt_role_name(pp->role), pp->sym, p->name,
-		       base, nrets, ntail);
+		refuse(pl, p,
+		       "%s %s in %s: %s has %d ret and %d jumps out of it; its end can be "
+		       "seen only at ret instructions",
+		       mt_role_name(pp->role), pp->sym, p->name, base, nrets, ntail);
 		goto out;
 	}
 	for (int i = 0; i < fn->n && !err; i++) {
@@ -338,8 +340,7 @@ out:
  * instructions.  SYMBOL is a name or @NAME, a function profile__locate() finds.
  */
 static int plan_probe(struct planner *pl, const struct profile *p, struct objcode *oc,
-		      const struct pprobe *pp, const struct plan_site *tmpl,
-		      struct plan_module *pm)
+		      const struct pprobe *pp, const struct plan_site *tmpl, struct plan_module *pm)
 {
 	char base[NAME_LEN];
 	const char *colon = strchr(pp->sym, ':');
@@ -361,10 +362,11 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 		}
 		if (err || elfsym__at(oc->ef, vaddr, "located", &s)) {
 			/* the profile's unless= probes take over: a note, not a failure */
-			refuse_soft(pl, p, has_fallback(p, base + 1),
-				    "%s %s in %s: %s in %s: %s%s", mt_role_name(pp->role), pp->sym,
-				    p->name, base, base_name(mapped), err ? why : "not in the file",
-				    has_fallback(p, base + 1) ? "; its unless= probes instead" : "");
+			refuse_soft(pl, p, has_fallback(p, base + 1), "%s %s in %s: %s in %s: %s%s",
+				    mt_role_name(pp->role), pp->sym, p->name, base,
+				    base_name(mapped), err ? why : "not in the file",
+				    has_fallback(p, base + 1) ? "; its unless= probes instead"
+							      : "");
 			return 0;
 		}
 	} else if (elfsym__find(oc->ef, base, &s)) {

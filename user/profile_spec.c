@@ -421,9 +421,10 @@ static int parse_kv(const char *kv, const struct fieldset *fs, struct mt_probe_s
 	case K_UNLESS:
 		/* whether the probe is planned at all: pprobe__cond() */
 		if (val[0] != '@' || !val[1] || (seen[K_IF] && seen[K_UNLESS])) {
-			snprintf(why, whylen, "%s", val[0] != '@' || !val[1] ?
-				 "if= and unless= name a located function, e.g. @glib_resize" :
-				 "if= and unless= together");
+			snprintf(why, whylen, "%s",
+				 val[0] != '@' || !val[1] ? "if= and unless= name a located "
+							    "function, e.g. @glib_resize"
+							  : "if= and unless= together");
 			return -EINVAL;
 		}
 		return 0;

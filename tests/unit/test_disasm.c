@@ -75,7 +75,8 @@ static const char fixture_src[] =
 	"#endif\n"
 	"	return (int)h;\n"
 	"}\n"
-	"N int g_hash_table_steal(struct tab *t, unsigned h) { return g_hash_table_remove(t, h) + 1; }\n";
+	"N int g_hash_table_steal(struct tab *t, unsigned h) { return g_hash_table_remove(t, h) + "
+	"1; }\n";
 
 static char tmpdir[PATH_MAX];
 
@@ -174,7 +175,8 @@ static void test_decode(const char *lib)
 	rs = nm_addr(lib, "table_resize", &rsize);
 	m0 = nm_addr(lib, "g_malloc0_n", &m0size);
 	fr = nm_addr(lib, "g_free", &frsize);
-	if (!check(rs && m0 && fr, "nm finds table_resize 0x%llx, g_malloc0_n, g_free in the fixture",
+	if (!check(rs && m0 && fr,
+		   "nm finds table_resize 0x%llx, g_malloc0_n, g_free in the fixture",
 		   (unsigned long long)rs))
 		return;
 	if (!check(!elfsym__open(lib, "", &ef) && !disasm__new(elfsym__elf(ef), &d),
@@ -245,9 +247,10 @@ int main(void)
 
 	rs = nm_addr(tmp_path("fx.so"), "table_resize", &rsize);
 	err = locate(tmp_path("stripped.so"), &at, why, sizeof(why));
-	check(!err && at == rs, "stripped: @glib_resize located at 0x%llx, nm of the unstripped "
-	      "file says table_resize is 0x%llx (%s)", (unsigned long long)at,
-	      (unsigned long long)rs, err ? why : "found");
+	check(!err && at == rs,
+	      "stripped: @glib_resize located at 0x%llx, nm of the unstripped "
+	      "file says table_resize is 0x%llx (%s)",
+	      (unsigned long long)at, (unsigned long long)rs, err ? why : "found");
 	err = locate(tmp_path("fx.so"), &at, why, sizeof(why));
 	check(!err && at == rs, "unstripped: the same 0x%llx without a g_hash_table_resize symbol",
 	      (unsigned long long)at);
@@ -256,6 +259,22 @@ int main(void)
 		err = locate(tmp_path("stripped.so"), &at, why, sizeof(why));
 		check(err == -ENOENT && strstr(why, "ambiguous: 2 static functions"),
 		      "two candidates: refused, both named (%s)", why);
+	}
+	/* a symbol table that names it (a debug file, an unstripped build) is taken as it is */
+	if (check(!build(tmp_path("named.so"), "-Dtable_resize=g_hash_table_resize"),
+		  "fixture with a g_hash_table_resize symbol built")) {
+		struct elfsym_file *ef = NULL;
+		char how[256] = "";
+		__u64 want = nm_addr(tmp_path("named.so"), "g_hash_table_resize", &rsize);
+
+		err = elfsym__open(tmp_path("named.so"), "", &ef);
+		if (!err)
+			err = profile__locate(ef, NULL, "glib_resize", &at, how, sizeof(how), why,
+					      sizeof(why));
+		check(!err && at == want && !strcmp(how, "g_hash_table_resize, from the symtab"),
+		      "named: @glib_resize is the symbol g_hash_table_resize 0x%llx (%s)",
+		      (unsigned long long)at, how);
+		elfsym__close(ef);
 	}
 	if (check(!build(tmp_path("nofree.so"), "-DNOFREE"), "no-free fixture built")) {
 		err = locate(tmp_path("stripped.so"), &at, why, sizeof(why));
@@ -267,7 +286,8 @@ int main(void)
 		char how[256];
 
 		err = elfsym__open(tmp_path("fx.so"), "", &ef);
-		check(!err && profile__locate(ef, NULL, "no_such", &at, how, sizeof(how), why,
+		check(!err &&
+			      profile__locate(ef, NULL, "no_such", &at, how, sizeof(how), why,
 					      sizeof(why)) == -EINVAL &&
 			      strstr(why, "@no_such is not a known function"),
 		      "an unknown @NAME: -EINVAL, named (%s)", why);
