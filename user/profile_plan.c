@@ -438,6 +438,15 @@ static int plan_profile(struct planner *pl, int pi, const char *obj, const char 
 		bool negate;
 		__u64 at;
 
+		/* if=@NAME / unless=@NAME: planned only when NAME was (not) located; one that is
+		 * not planned is not refused either */
+		if (pprobe__cond(pp, cname, sizeof(cname), &negate)) {
+			const char *cwhy;
+			bool located = !objcode_locate(pl, &oc, cname, &at, &cwhy);
+
+			if (located == negate)
+				continue;
+		}
 		err = pprobe__spec(pp, fs, &site.spec, bad, sizeof(bad));
 		if (err == -ENOENT) {
 			if (ver[0])
@@ -458,13 +467,6 @@ static int plan_profile(struct planner *pl, int pi, const char *obj, const char 
 		}
 		if (err)
 			goto out;
-		/* if=@NAME / unless=@NAME: planned only when NAME was (not) located */
-		if (pprobe__cond(pp, cname, sizeof(cname), &negate)) {
-			const char *cwhy;
-
-			if (!objcode_locate(pl, &oc, cname, &at, &cwhy) == negate)
-				continue;
-		}
 		err = plan_probe(pl, p, &oc, pp, &site, &pm);
 		if (err)
 			goto out;
