@@ -51,7 +51,7 @@ SKELS := $(BPF_SRCS:bpf/%.bpf.c=$(OUTPUT)/%.skel.h)
 
 USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(USER_SRCS:%.c=$(OUTPUT)/%.o)
-USER_LIBS := -lbpf -ldw -lelf -lz -lm -lmicrohttpd
+USER_LIBS := -lbpf -ldw -lelf -lz -lm -lmicrohttpd -lcapstone
 
 TEST_BPF_SRCS := $(wildcard tests/bpf/*.bpf.c)
 TEST_SKELS := $(TEST_BPF_SRCS:tests/bpf/%.bpf.c=$(OUTPUT)/tests/bpf/%.skel.h)

@@ -422,6 +422,8 @@ static void where_debug(char *out, size_t len, const char *path)
 	out[plen] = '\0';
 }
 
+static int read_code(struct elfsym_file *f, struct elfsym_sym *out);
+
 /*
  * A function of a stripped Go binary by its Go name ("sync.(*Mutex).lockSlow"), from the
  * .gopclntab the runtime keeps: the only symbols such a binary has left.
@@ -461,13 +463,9 @@ static int go_find(struct elfsym_file *f, const char *name, struct elfsym_sym *o
 
 int elfsym__find(struct elfsym_file *f, const char *name, struct elfsym_sym *out)
 {
-	const char *raw;
-	GElf_Phdr ph;
 	enum table where;
 	struct query q;
 	struct match m;
-	size_t rawlen;
-	__u64 avail;
 	int err;
 
 	if (!f || !out)
@@ -479,9 +477,7 @@ int elfsym__find(struct elfsym_file *f, const char *name, struct elfsym_sym *out
 	err = lookup(f, &q, &m, &where);
 	if (err == -ENOENT && elfsym__stripped(f) && !q.ver) {
 		err = go_find(f, name, out);
-		if (err)
-			return err;
-		goto code;
+		return err ?: read_code(f, out);
 	}
 	if (err)
 		return err;
@@ -494,7 +490,17 @@ int elfsym__find(struct elfsym_file *f, const char *name, struct elfsym_sym *out
 		snprintf(out->where, sizeof(out->where), "dynsym");
 	else
 		where_debug(out->where, sizeof(out->where), f->dbg_path);
-code:
+	return read_code(f, out);
+}
+
+/* @out's file offset and first bytes, from its vaddr. */
+static int read_code(struct elfsym_file *f, struct elfsym_sym *out)
+{
+	const char *raw;
+	GElf_Phdr ph;
+	size_t rawlen;
+	__u64 avail;
+
 	/* in the file's bytes, not .bss (a .o has no segments at all) */
 	if (elfload__vaddr_to_offset(f->elf, out->vaddr, 1, 0, &ph, &out->file_offset))
 		return -ERANGE;
@@ -508,6 +514,16 @@ code:
 		memcpy(out->code, raw + out->file_offset, (size_t)out->code_len);
 	}
 	return 0;
+}
+
+int elfsym__at(struct elfsym_file *f, __u64 vaddr, const char *where, struct elfsym_sym *out)
+{
+	if (!f || !out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->vaddr = vaddr;
+	snprintf(out->where, sizeof(out->where), "%s", where ? where : "");
+	return read_code(f, out);
 }
 
 int elfsym__read_object(struct elfsym_file *f, const char *name, void *buf, size_t size)
@@ -605,8 +621,8 @@ const char *elfsym__site_kind_name(enum uprobe_site_kind k)
 	return "unknown";
 }
 
-/* The data object covering @vaddr in one symbol table, or false. */
-static bool object_in(Elf *elf, Elf64_Word type, __u64 vaddr, char *name, size_t len)
+/* The symbol of type @stt (STT_OBJECT, STT_FUNC) covering @vaddr in one symbol table, or false. */
+static bool object_in(Elf *elf, Elf64_Word type, int stt, __u64 vaddr, char *name, size_t len)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
@@ -623,7 +639,7 @@ static bool object_in(Elf *elf, Elf64_Word type, __u64 vaddr, char *name, size_t
 			GElf_Sym sym;
 			const char *nm;
 
-			if (!gelf_getsym(data, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_OBJECT ||
+			if (!gelf_getsym(data, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != stt ||
 			    sym.st_shndx == SHN_UNDEF || vaddr < sym.st_value ||
 			    vaddr >= sym.st_value + (sym.st_size ? sym.st_size : 1))
 				continue;
@@ -650,9 +666,28 @@ int elfsym__object_at(struct elfsym_file *f, __u64 file_offset, char *name, size
 	/* .bss too, which a mapping reaches as if the file went on */
 	if (elfload__offset_to_vaddr(f->elf, file_offset, ELFLOAD_BSS, NULL, &vaddr))
 		return -ENOENT;
-	if ((f->has_symtab && object_in(f->elf, SHT_SYMTAB, vaddr, name, len)) ||
-	    object_in(f->elf, SHT_DYNSYM, vaddr, name, len) ||
-	    (f->dbg_has_symtab && object_in(f->dbg_elf, SHT_SYMTAB, vaddr, name, len)))
+	if ((f->has_symtab && object_in(f->elf, SHT_SYMTAB, STT_OBJECT, vaddr, name, len)) ||
+	    object_in(f->elf, SHT_DYNSYM, STT_OBJECT, vaddr, name, len) ||
+	    (f->dbg_has_symtab && object_in(f->dbg_elf, SHT_SYMTAB, STT_OBJECT, vaddr, name, len)))
 		return 0;
 	return -ENOENT;
+}
+
+int elfsym__func_at(struct elfsym_file *f, __u64 vaddr, bool exported, char *name, size_t len)
+{
+	if (!f || !name || !len)
+		return -EINVAL;
+	name[0] = '\0';
+	if (exported ? object_in(f->elf, SHT_DYNSYM, STT_FUNC, vaddr, name, len) :
+		       ((f->has_symtab && object_in(f->elf, SHT_SYMTAB, STT_FUNC, vaddr, name, len)) ||
+			object_in(f->elf, SHT_DYNSYM, STT_FUNC, vaddr, name, len) ||
+			(f->dbg_has_symtab &&
+			 object_in(f->dbg_elf, SHT_SYMTAB, STT_FUNC, vaddr, name, len))))
+		return strchr(name, '+') ? -ENOENT : 0;
+	return -ENOENT;
+}
+
+Elf *elfsym__elf(struct elfsym_file *f)
+{
+	return f ? f->elf : NULL;
 }

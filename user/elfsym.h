@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <gelf.h>
 #include <linux/types.h>
 
 struct elfsym_file;
@@ -77,6 +78,18 @@ void elfsym__close(struct elfsym_file *f);
  * file_offset and code), so it cannot be probed; -EINVAL on bad arguments.
  */
 int elfsym__find(struct elfsym_file *f, const char *name, struct elfsym_sym *out);
+
+/**
+ * elfsym__at() - a code address found some other way than by name (a call's target), filled in
+ * as elfsym__find() fills a symbol: file offset and first bytes; size 0.
+ * @f: the file.
+ * @vaddr: the ELF virtual address.
+ * @where: how it was found, copied to @out->where.
+ * @out: filled.
+ * Return: 0; -ERANGE when @vaddr is outside the file-backed part of every PT_LOAD segment;
+ * -EINVAL.
+ */
+int elfsym__at(struct elfsym_file *f, __u64 vaddr, const char *where, struct elfsym_sym *out);
 
 /**
  * elfsym__read_object() - read the value of a data object as the file stores it.
@@ -179,5 +192,22 @@ const char *elfsym__site_kind_name(enum uprobe_site_kind k);
  * Return: 0 and @name; -ENOENT when no object covers it; -EINVAL.
  */
 int elfsym__object_at(struct elfsym_file *f, __u64 file_offset, char *name, size_t len);
+
+/**
+ * elfsym__func_at() - the function that starts at @vaddr, without its symbol version.
+ * @f: the file.
+ * @vaddr: an ELF virtual address, e.g. a call's target.
+ * @exported: only the dynamic symbol table (.dynsym): what other objects can call.
+ * @name: receives the name.
+ * @len: room in @name.
+ * Return: 0; -ENOENT when no function starts there; -EINVAL.
+ */
+int elfsym__func_at(struct elfsym_file *f, __u64 vaddr, bool exported, char *name, size_t len);
+
+/**
+ * elfsym__elf() - the main file's libelf handle, for readers of its code (disasm.h); it lives as
+ * long as @f.  Return: NULL when @f is NULL.
+ */
+Elf *elfsym__elf(struct elfsym_file *f);
 
 #endif /* MT_ELFSYM_H */

@@ -8,6 +8,7 @@
 #ifndef MT_PROFILE_INT_H
 #define MT_PROFILE_INT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "profile.h"
 
@@ -89,5 +90,28 @@ int field__parse(const char *s, struct mt_src *src, char *why, size_t whylen);
  */
 int pprobe__spec(const struct pprobe *pp, const struct fieldset *fs, struct mt_probe_spec *sp,
 		 char *why, size_t whylen);
+
+/**
+ * pprobe__cond() - the condition of probe @pp: "if=@NAME" plans it only when function NAME is
+ * located (profile__locate()), "unless=@NAME" only when it is not, so a profile can fall back to
+ * other probes.  @name receives NAME, @negate true for unless=.
+ * Return: 1 when @pp has a condition, else 0.
+ */
+int pprobe__cond(const struct pprobe *pp, char *name, size_t len, bool *negate);
+
+struct elfsym_file;
+struct disasm;
+
+/**
+ * profile__locate() - a function a probe names as "@NAME" (without the @): found in @ef by what
+ * it does, for static functions a stripped library keeps no symbol for (profile_locate.c).
+ * @d: a decoder of @ef's code, NULL when it has none (not x86-64).
+ * @vaddr: receives the function's ELF virtual address.
+ * @how: receives, on success, how it was found (for --list).
+ * @why: receives, on failure, why it was not.
+ * Return: 0; -ENOENT when the evidence finds no function or several; -EINVAL for an unknown NAME.
+ */
+int profile__locate(struct elfsym_file *ef, struct disasm *d, const char *name, __u64 *vaddr,
+		    char *how, size_t howlen, char *why, size_t whylen);
 
 #endif /* MT_PROFILE_INT_H */

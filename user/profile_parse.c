@@ -30,16 +30,38 @@ static const char builtin_glib[] =
 	"fields 2.74.* size=u64@0 nnodes=u32@16 noccupied=u32@20\n"
 	"probe create g_hash_table_new_full map=ret size=size\n"
 	/*
-	 * Every insert and remove may resize (g_hash_table_maybe_resize is inlined): watch size.
-	 * It resizes when size <= noccupied + noccupied / 16 (grow) or size > 4 * nnodes and
-	 * size > 8 (shrink), after the call; one call changes noccupied and nnodes by at most one.
-	 * So only calls where these hold at entry, one step ahead, need their return seen.
+	 * Every resize runs the static g_hash_table_resize, which the stripped library does not
+	 * name: @glib_resize locates it by disassembly (profile_locate.c).  Its entry reads the
+	 * old size; each of its ret instructions ends it with the new one (uprobes, no uretprobe).
+	 * Inserts and removes are then only counted.
 	 */
-	"probe insert g_hash_table_insert map=arg0 size=size count=nnodes " GLIB_WHEN "\n"
-	"probe insert g_hash_table_replace map=arg0 size=size count=nnodes " GLIB_WHEN "\n"
-	"probe insert g_hash_table_add map=arg0 size=size count=nnodes " GLIB_WHEN "\n"
-	"probe delete g_hash_table_remove map=arg0 size=size count=nnodes " GLIB_WHEN "\n"
-	"probe delete g_hash_table_steal map=arg0 size=size count=nnodes " GLIB_WHEN "\n"
+	"probe grow_begin @glib_resize map=arg0 size=size new_size=size count=nnodes\n"
+	"probe grow_end @glib_resize:ret\n"
+	"probe insert g_hash_table_insert map=arg0 if=@glib_resize\n"
+	"probe insert g_hash_table_replace map=arg0 if=@glib_resize\n"
+	"probe insert g_hash_table_add map=arg0 if=@glib_resize\n"
+	"probe delete g_hash_table_remove map=arg0 if=@glib_resize\n"
+	"probe delete g_hash_table_steal map=arg0 if=@glib_resize\n"
+	/*
+	 * Without it, every insert and remove may resize (g_hash_table_maybe_resize is inlined):
+	 * watch size.  It resizes when size <= noccupied + noccupied / 16 (grow) or size > 4 *
+	 * nnodes and size > 8 (shrink), after the call; one call changes noccupied and nnodes by at
+	 * most one.  So only calls where these hold at entry, one step ahead, need their return seen.
+	 */
+	"probe insert g_hash_table_insert map=arg0 size=size count=nnodes " GLIB_WHEN
+	" unless=@glib_resize\n"
+	"probe insert g_hash_table_replace map=arg0 size=size count=nnodes " GLIB_WHEN
+	" unless=@glib_resize\n"
+	"probe insert g_hash_table_add map=arg0 size=size count=nnodes " GLIB_WHEN
+	" unless=@glib_resize\n"
+	"probe delete g_hash_table_remove map=arg0 size=size count=nnodes " GLIB_WHEN
+	" unless=@glib_resize\n"
+	"probe delete g_hash_table_steal map=arg0 size=size count=nnodes " GLIB_WHEN
+	" unless=@glib_resize\n"
+	/*
+	 * With destroy notifiers, remove_all sets the minimum size itself, not through a resize;
+	 * a resize it calls instead ends this call's watch (one call in flight per thread).
+	 */
 	"probe resize g_hash_table_remove_all map=arg0 size=size new_size=size count=nnodes\n";
 
 static const char builtin_redis[] =

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "disasm.h"
 #include "elfsym.h"
 #include "procfs.h"
 #include "profile_int.h"
@@ -148,6 +149,63 @@ static const char *site_cost(int kind, bool ret)
 	}
 }
 
+/* What plan_profile() knows of one mapped object: its symbols, its code, what was located. */
+struct objcode {
+	struct elfsym_file *ef;
+	struct disasm *d; /* NULL until needed, and when the code cannot be decoded */
+	bool d_tried;
+	struct {
+		char name[64];
+		int err;
+		__u64 vaddr;
+		char why[256];
+	} loc[8];
+	int nloc;
+};
+
+static struct disasm *objcode_disasm(struct objcode *oc)
+{
+	if (!oc->d_tried) {
+		oc->d_tried = true;
+		if (disasm__new(elfsym__elf(oc->ef), &oc->d))
+			oc->d = NULL;
+	}
+	return oc->d;
+}
+
+/* Function @name ("glib_resize") of the object, located once: 0 and *@vaddr, or -errno and @why. */
+static int objcode_locate(struct planner *pl, struct objcode *oc, const char *name, __u64 *vaddr,
+			  const char **why)
+{
+	char how[256] = "";
+	int i;
+
+	for (i = 0; i < oc->nloc; i++)
+		if (!strcmp(oc->loc[i].name, name))
+			break;
+	if (i == oc->nloc) {
+		if (oc->nloc == (int)(sizeof(oc->loc) / sizeof(oc->loc[0]))) {
+			*why = "too many located functions in one profile";
+			return -E2BIG;
+		}
+		snprintf(oc->loc[i].name, sizeof(oc->loc[i].name), "%s", name);
+		oc->loc[i].err =
+			profile__locate(oc->ef, objcode_disasm(oc), name, &oc->loc[i].vaddr, how,
+					sizeof(how), oc->loc[i].why, sizeof(oc->loc[i].why));
+		oc->nloc++;
+		if (!oc->loc[i].err)
+			plan_log(&pl->plan->log, &pl->plan->loglen,
+				 "    located @%s at 0x%llx: %s\n", name,
+				 (unsigned long long)oc->loc[i].vaddr, how);
+		else
+			plan_log(&pl->plan->log, &pl->plan->loglen, "    not located: @%s: %s\n",
+				 name, oc->loc[i].why);
+	}
+	*vaddr = oc->loc[i].vaddr;
+	*why = oc->loc[i].why;
+	return oc->loc[i].err;
+}
+
 static int plan_add_site(struct plan_module *pm, const struct plan_site *s)
 {
 	void *n = realloc(pm->sites, (size_t)(pm->nsites + 1) * sizeof(*pm->sites));
@@ -159,22 +217,176 @@ static int plan_add_site(struct plan_module *pm, const struct plan_site *s)
 	return 0;
 }
 
+static void vrefuse(struct planner *pl, const struct profile *p, bool soft, const char *fmt,
+		    va_list ap)
+{
+	char line[1024];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	plan_log(&pl->plan->refusals, &pl->plan->reflen, "%s\n", line);
+	if (!soft && strncmp(p->origin, "built-in", 8))
+		pl->plan->fatal++;
+	plan_log(&pl->plan->log, &pl->plan->loglen, "    not attached: %s\n", line);
+}
+
 static void refuse(struct planner *pl, const struct profile *p, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* A probe left out.  One the user wrote (--probe, --profile) makes the run fail. */
 static void refuse(struct planner *pl, const struct profile *p, const char *fmt, ...)
 {
-	char line[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vrefuse(pl, p, false, fmt, ap);
 	va_end(ap);
-	plan_log(&pl->plan->refusals, &pl->plan->reflen, "%s\n", line);
-	if (strncmp(p->origin, "built-in", 8))
-		pl->plan->fatal++;
-	plan_log(&pl->plan->log, &pl->plan->loglen, "    not attached: %s\n", line);
+}
+
+static void refuse_soft(struct planner *pl, const struct profile *p, bool soft, const char *fmt,
+			...) __attribute__((format(printf, 4, 5)));
+
+/* refuse(), but only noted when @soft: the profile has a fallback for this probe. */
+static void refuse_soft(struct planner *pl, const struct profile *p, bool soft, const char *fmt,
+			...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vrefuse(pl, p, soft, fmt, ap);
+	va_end(ap);
+}
+
+/* Does a probe of @p stand in for function @name when it is not located (unless=@name)? */
+static bool has_fallback(const struct profile *p, const char *name)
+{
+	char cname[NAME_LEN];
+	bool negate;
+
+	for (int i = 0; i < p->nprobes; i++)
+		if (pprobe__cond(&p->probes[i], cname, sizeof(cname), &negate) && negate &&
+		    !strcmp(cname, name))
+			return true;
+	return false;
+}
+
+/* One site of probe @pp at @s; @name is what --list calls it. */
+static int add_site(struct planner *pl, struct plan_module *pm, const struct pprobe *pp,
+		    const struct plan_site *tmpl, const struct elfsym_sym *s, const char *name)
+{
+	struct plan_site site = *tmpl;
+
+	snprintf(site.sym, sizeof(site.sym), "%.*s", (int)sizeof(site.sym) - 1, name);
+	site.vaddr = s->vaddr;
+	site.file_offset = s->file_offset;
+	site.kind = elfsym__site_kind(s->code, s->code_len);
+	site.spec.lib = (__u32)pm->lib;
+	plan_log(&pl->plan->log, &pl->plan->loglen, "    %-12s %-28s 0x%-8llx %-18s %s\n",
+		 mt_role_name(pp->role), name, (unsigned long long)s->vaddr,
+		 elfsym__site_kind_name(site.kind),
+		 site_cost(site.kind, site.spec.flags & MT_SPEC_RETURN));
+	return plan_add_site(pm, &site);
+}
+
+/*
+ * Every ret instruction of the function at @fs, as sites of probe @pp: uprobes where a uretprobe
+ * would do, for functions whose return address a uretprobe must not replace.  A function that
+ * also leaves by a direct jump elsewhere (a tail call) is refused: that exit has no ret to probe.
+ */
+static int plan_rets(struct planner *pl, const struct profile *p, struct objcode *oc,
+		     const struct pprobe *pp, const struct plan_site *tmpl,
+		     const struct elfsym_sym *fs, const char *base, struct plan_module *pm)
+{
+	struct disasm *d = objcode_disasm(oc);
+	struct disasm_func *fn = NULL;
+	int err, nrets = 0, ntail = 0;
+
+	err = d ? disasm__function(d, fs->vaddr, fs->size, &fn) : -ENOTSUP;
+	if (err) {
+		refuse(pl, p, "%s %s in %s: cannot decode %s: %s", mt_role_name(pp->role), pp->sym,
+		       p->name, base, d ? strerror(-err) : "not x86-64 code");
+		return 0;
+	}
+	for (int i = 0; i < fn->n; i++) {
+		nrets += fn->insns[i].kind == DISASM_RET;
+		ntail += fn->insns[i].kind == DISASM_JMP &&
+			 !disasm_func__inside(fn, fn->insns[i].target);
+	}
+	if (!nrets || ntail) {
+		refuse(pl, p,
+		       "%s %s in %s: %s has %d ret and %d jumps out of it; its end can be "
+		       "seen only at ret instructions",
+		       mt_role_name(pp->role), pp->sym, p->name, base, nrets, ntail);
+		goto out;
+	}
+	for (int i = 0; i < fn->n && !err; i++) {
+		struct elfsym_sym s;
+		char name[NAME_LEN + 32];
+
+		if (fn->insns[i].kind != DISASM_RET)
+			continue;
+		if (elfsym__at(oc->ef, fn->insns[i].addr, "ret", &s))
+			continue;
+		snprintf(name, sizeof(name), "%s:ret+0x%llx", base,
+			 (unsigned long long)(fn->insns[i].addr - fn->start));
+		err = add_site(pl, pm, pp, tmpl, &s, name);
+	}
+out:
+	disasm_func__free(fn);
+	return err;
+}
+
+/*
+ * Probe @pp's sites in the object: its function's entry, or with SYMBOL:ret each of its ret
+ * instructions.  SYMBOL is a name or @NAME, a function profile__locate() finds.
+ */
+static int plan_probe(struct planner *pl, const struct profile *p, struct objcode *oc,
+		      const struct pprobe *pp, const struct plan_site *tmpl, struct plan_module *pm)
+{
+	char base[NAME_LEN];
+	const char *colon = strchr(pp->sym, ':');
+	bool rets = colon && !strcmp(colon, ":ret");
+	const char *mapped = pm->mapped;
+	struct elfsym_sym s;
+
+	snprintf(base, sizeof(base), "%.*s", rets ? (int)(colon - pp->sym) : (int)sizeof(base),
+		 pp->sym);
+	if (base[0] == '@') {
+		const char *why;
+		__u64 vaddr;
+		int err = objcode_locate(pl, oc, base + 1, &vaddr, &why);
+
+		if (err == -EINVAL) {
+			refuse(pl, p, "%s %s in %s: %s", mt_role_name(pp->role), pp->sym, p->name,
+			       why);
+			return 0;
+		}
+		if (err || elfsym__at(oc->ef, vaddr, "located", &s)) {
+			/* the profile's unless= probes take over: a note, not a failure */
+			refuse_soft(pl, p, has_fallback(p, base + 1), "%s %s in %s: %s in %s: %s%s",
+				    mt_role_name(pp->role), pp->sym, p->name, base,
+				    base_name(mapped), err ? why : "not in the file",
+				    has_fallback(p, base + 1) ? "; its unless= probes instead"
+							      : "");
+			return 0;
+		}
+	} else if (elfsym__find(oc->ef, base, &s)) {
+		refuse(pl, p, "%s %s in %s: %s has no symbol %s%s", mt_role_name(pp->role), pp->sym,
+		       p->name, mapped, base,
+		       elfsym__stripped(oc->ef) ? " (stripped?); install its debug file under "
+						  "/usr/lib/debug/.build-id" : "");
+		return 0;
+	}
+	/* a return probe swaps the return address, which the Go runtime cannot survive */
+	if ((tmpl->spec.flags & MT_SPEC_RETURN) && elfsym__go(oc->ef)) {
+		refuse(pl, p, "%s %s in %s: %s is Go code, which cannot take a return probe (the "
+			      "runtime would crash on the changed return address); give it a role "
+			      "or values that need no return",
+		       mt_role_name(pp->role), pp->sym, p->name, pp->sym);
+		return 0;
+	}
+	if (rets)
+		return plan_rets(pl, p, oc, pp, tmpl, &s, base, pm);
+	return add_site(pl, pm, pp, tmpl, &s, pp->sym);
 }
 
 /* Profile @pi against the object mapped from @mapped (opened as @path). */
@@ -185,6 +397,7 @@ static int plan_profile(struct planner *pl, int pi, const char *obj, const char 
 	struct probe_plan *plan = pl->plan;
 	const struct fieldset *fs = NULL;
 	struct elfsym_file *ef = NULL;
+	struct objcode oc = {};
 	char ver[96], why[256] = "", root[64] = "";
 	struct plan_module pm = {};
 	int err = 0;
@@ -198,6 +411,7 @@ static int plan_profile(struct planner *pl, int pi, const char *obj, const char 
 			 mapped, strerror(-err));
 		return 0;
 	}
+	oc.ef = ef;
 	for (int i = 0; i < p->nrequire; i++) {
 		struct elfsym_sym s;
 
@@ -228,9 +442,19 @@ static int plan_profile(struct planner *pl, int pi, const char *obj, const char 
 	for (int i = 0; i < p->nprobes; i++) {
 		const struct pprobe *pp = &p->probes[i];
 		struct plan_site site = {};
-		struct elfsym_sym s;
-		char bad[160];
+		char bad[160], cname[64];
+		bool negate;
+		__u64 at;
 
+		/* if=@NAME / unless=@NAME: planned only when NAME was (not) located; one that is
+		 * not planned is not refused either */
+		if (pprobe__cond(pp, cname, sizeof(cname), &negate)) {
+			const char *cwhy;
+			bool located = !objcode_locate(pl, &oc, cname, &at, &cwhy);
+
+			if (located == negate)
+				continue;
+		}
 		err = pprobe__spec(pp, fs, &site.spec, bad, sizeof(bad));
 		if (err == -ENOENT) {
 			if (ver[0])
@@ -251,31 +475,7 @@ static int plan_profile(struct planner *pl, int pi, const char *obj, const char 
 		}
 		if (err)
 			goto out;
-		if (elfsym__find(ef, pp->sym, &s)) {
-			refuse(pl, p, "%s %s in %s: %s has no symbol %s%s", mt_role_name(pp->role),
-			       pp->sym, p->name, mapped, pp->sym,
-			       elfsym__stripped(ef) ? " (stripped?); install its debug file under "
-						      "/usr/lib/debug/.build-id" : "");
-			continue;
-		}
-		/* a return probe swaps the return address, which the Go runtime cannot survive */
-		if ((site.spec.flags & MT_SPEC_RETURN) && elfsym__go(ef)) {
-			refuse(pl, p, "%s %s in %s: %s is Go code, which cannot take a return probe "
-				      "(the runtime would crash on the changed return address); give "
-				      "it a role or values that need no return",
-			       mt_role_name(pp->role), pp->sym, p->name, pp->sym);
-			continue;
-		}
-		snprintf(site.sym, sizeof(site.sym), "%s", pp->sym);
-		site.vaddr = s.vaddr;
-		site.file_offset = s.file_offset;
-		site.kind = elfsym__site_kind(s.code, s.code_len);
-		site.spec.lib = (__u32)pm.lib;
-		plan_log(&plan->log, &plan->loglen, "    %-12s %-28s 0x%-8llx %-18s %s\n",
-			 mt_role_name(pp->role), pp->sym, (unsigned long long)s.vaddr,
-			 elfsym__site_kind_name(site.kind),
-			 site_cost(site.kind, site.spec.flags & MT_SPEC_RETURN));
-		err = plan_add_site(&pm, &site);
+		err = plan_probe(pl, p, &oc, pp, &site, &pm);
 		if (err)
 			goto out;
 	}
@@ -292,6 +492,7 @@ static int plan_profile(struct planner *pl, int pi, const char *obj, const char 
 	}
 out:
 	free(pm.sites);
+	disasm__free(oc.d);
 	elfsym__close(ef);
 	return err;
 }

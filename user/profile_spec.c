@@ -21,7 +21,7 @@
  */
 #define VALUES	   "values: argN (N 0..5), ret, const:N, TYPE@OFFSET, a field name"
 #define TYPES	   "types: u8 s8 u16 s16 u32 s32 u64 s64, optionally log2:TYPE"
-#define KEYS	   "keys: map size (old_size) new_size count pos ok when lock mode name"
+#define KEYS	   "keys: map size (old_size) new_size count pos ok when lock mode name if unless"
 #define NAME_CHARS "_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 #define DIGITS	   "0123456789"
 
@@ -346,6 +346,8 @@ enum pkey {
 	K_LOCK,
 	K_NAME,
 	K_MODE,
+	K_IF,
+	K_UNLESS,
 	K_MAX
 };
 
@@ -355,7 +357,8 @@ static const struct {
 } pkeys[] = {
 	{"map", K_MAP},	    {"size", K_SIZE}, {"old_size", K_SIZE}, {"new_size", K_NEW_SIZE},
 	{"count", K_COUNT}, {"pos", K_POS},   {"ok", K_OK},	    {"when", K_WHEN},
-	{"lock", K_LOCK},   {"name", K_NAME}, {"mode", K_MODE},
+	{"lock", K_LOCK},   {"name", K_NAME}, {"mode", K_MODE},   {"if", K_IF},
+	{"unless", K_UNLESS},
 };
 
 /* One KEY=VALUE into @sp; @seen holds the spelling each key was first given in. */
@@ -413,6 +416,17 @@ static int parse_kv(const char *kv, const struct fieldset *fs, struct mt_probe_s
 		/* a read or write lock is one side of an rwlock */
 		sp->lock_mode = !strcmp(val, "read") ? MT_MODE_READ : MT_MODE_WRITE;
 		sp->lock_kind = 1;
+		return 0;
+	case K_IF:
+	case K_UNLESS:
+		/* whether the probe is planned at all: pprobe__cond() */
+		if (val[0] != '@' || !val[1] || (seen[K_IF] && seen[K_UNLESS])) {
+			snprintf(why, whylen, "%s",
+				 val[0] != '@' || !val[1] ? "if= and unless= name a located "
+							    "function, e.g. @glib_resize"
+							  : "if= and unless= together");
+			return -EINVAL;
+		}
 		return 0;
 	default:
 		return -EINVAL;
@@ -513,5 +527,22 @@ int pprobe__spec(const struct pprobe *pp, const struct fieldset *fs, struct mt_p
 		return err;
 	sp->flags = need_return ? MT_SPEC_RETURN : 0;
 	snapshot_plan(sp);
+	return 0;
+}
+
+int pprobe__cond(const struct pprobe *pp, char *name, size_t len, bool *negate)
+{
+	char buf[ARGS_LEN], *save = NULL, *kv;
+
+	snprintf(buf, sizeof(buf), "%s", pp->args);
+	for (kv = strtok_r(buf, " \t,", &save); kv; kv = strtok_r(NULL, " \t,", &save)) {
+		bool un = !strncmp(kv, "unless=@", 8);
+
+		if (un || !strncmp(kv, "if=@", 4)) {
+			snprintf(name, len, "%s", kv + (un ? 8 : 4));
+			*negate = un;
+			return 1;
+		}
+	}
 	return 0;
 }

@@ -5,7 +5,7 @@
  * every insert and remove (from GHashTable's private struct, GLib 2.74's layout, checked against
  * the public API at start), so it knows exactly which resizes happened and with what sizes.
  *
- *   ghash THREADS KEYS [START_AFTER_S] [HOLD_ITERS]
+ *   ghash THREADS KEYS [START_AFTER_S] [HOLD_ITERS] [CHURN]
  *
  * Phases: THREADS threads insert KEYS distinct keys (thread t the keys k with k % THREADS == t),
  * each insert under one GMutex; then one thread removes every key, so the table shrinks again.
@@ -14,7 +14,10 @@
  * the static GRWLock `rwlock` for writing 5 ms while main blocks reading, and HOLD_ITERS times a
  * thread holds it for reading while main blocks writing: exactly HOLD_ITERS read and HOLD_ITERS
  * write waits (timed by main itself, trylock first, so a wait that did not block is not one).
- * It stays alive 0.3 s after, so a tracer can still read its memory.
+ * It stays alive 0.3 s after, so a tracer can still read its memory.  Last, CHURN times (default
+ * 0) main removes the oldest of CHURN_LIVE keys and inserts a new one: the tombstones this leaves
+ * make GLib rehash the table in place, at the same size, which main counts too (same_size_resizes:
+ * noccupied, nodes plus tombstones, falls with the size unchanged; only a resize lowers it).
  *
  * Prints "ghash: pid N" on stderr, sleeps START_AFTER_S (default 1), and prints one JSON line on
  * stdout with the table and mutex addresses, every resize seen, the contention it caused, and
@@ -29,6 +32,7 @@
 #include <unistd.h>
 
 #define MAX_RESIZES 256
+#define CHURN_LIVE 64
 
 /* The head of GLib 2.74's struct _GHashTable (glib/ghash.c). */
 struct ghash_head {
@@ -48,7 +52,7 @@ static GMutex lock;
 static GRWLock rwlock;
 static unsigned int nthreads, nkeys;
 static struct resize resizes[MAX_RESIZES];
-static unsigned int nresizes, contended;
+static unsigned int nresizes, contended, same_size_resizes;
 
 static gsize table_size(void)
 {
@@ -64,6 +68,15 @@ static void note_resize(gsize before)
 	if (nresizes < MAX_RESIZES)
 		resizes[nresizes] = (struct resize){ before, after };
 	nresizes++;
+}
+
+/* A resize at the same size: the tombstones cleared, noccupied down to nnodes. */
+static void note_same_size(gsize before, guint occupied_before)
+{
+	const struct ghash_head *h = (const struct ghash_head *)table;
+
+	if (h->size == before && h->noccupied < occupied_before)
+		same_size_resizes++;
 }
 
 /* Take the mutex, counting the times it was already held. */
@@ -145,13 +158,13 @@ static unsigned int rw_wait(bool read)
 
 int main(int argc, char **argv)
 {
-	unsigned int start_after = 1, hold_iters = 0, rw_reads = 0, rw_writes = 0;
+	unsigned int start_after = 1, hold_iters = 0, rw_reads = 0, rw_writes = 0, churn = 0;
 	gint64 t0, insert_ns, remove_ns;
 	GThread *threads[64];
 	const struct ghash_head *h;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: ghash THREADS KEYS [START_AFTER_S] [HOLD_ITERS]\n");
+		fprintf(stderr, "usage: ghash THREADS KEYS [START_AFTER_S] [HOLD_ITERS] [CHURN]\n");
 		return 2;
 	}
 	nthreads = atoi(argv[1]);
@@ -160,6 +173,8 @@ int main(int argc, char **argv)
 		start_after = atoi(argv[3]);
 	if (argc > 4)
 		hold_iters = atoi(argv[4]);
+	if (argc > 5)
+		churn = atoi(argv[5]);
 	if (nthreads < 1 || nthreads > 64) {
 		fprintf(stderr, "ghash: THREADS must be 1..64\n");
 		return 2;
@@ -222,17 +237,35 @@ int main(int argc, char **argv)
 		rw_reads += rw_wait(true);
 		rw_writes += rw_wait(false);
 	}
-	if (hold_iters)
+	/* keys above every filler key: CHURN_LIVE live ones, the oldest replaced each time */
+	for (unsigned int i = 0; i < churn + CHURN_LIVE; i++) {
+		gsize before = table_size();
+		guint occupied = h->noccupied;
+
+		if (i >= CHURN_LIVE) {
+			g_hash_table_remove(table, GUINT_TO_POINTER(nkeys + 1 + i - CHURN_LIVE));
+			note_resize(before);
+			note_same_size(before, occupied);
+			before = table_size();
+			occupied = h->noccupied;
+		}
+		if (i < churn)
+			g_hash_table_insert(table, GUINT_TO_POINTER(nkeys + 1 + i), NULL);
+		note_resize(before);
+		note_same_size(before, occupied);
+	}
+	if (hold_iters || churn)
 		g_usleep(300000);
 
 	printf("{\"pid\": %d, \"table\": \"%#lx\", \"mutex\": \"%#lx\", \"rwlock\": \"%#lx\", "
 	       "\"keys\": %u, \"threads\": %u, \"full_size\": %zu, \"final_size\": %zu, "
 	       "\"contended\": %u, \"hold_iters\": %u, \"rw_read_waits\": %u, "
 	       "\"rw_write_waits\": %u, \"insert_ns\": %" G_GINT64_FORMAT ", "
-	       "\"remove_ns\": %" G_GINT64_FORMAT ", \"nresizes\": %u, \"resizes\": [",
+	       "\"remove_ns\": %" G_GINT64_FORMAT ", \"same_size_resizes\": %u, "
+	       "\"nresizes\": %u, \"resizes\": [",
 	       getpid(), (unsigned long)table, (unsigned long)&lock, (unsigned long)&rwlock, nkeys,
 	       nthreads, full_size, table_size(), contended, hold_iters, rw_reads, rw_writes,
-	       insert_ns, remove_ns, nresizes);
+	       insert_ns, remove_ns, same_size_resizes, nresizes);
 	for (unsigned int i = 0; i < nresizes && i < MAX_RESIZES; i++)
 		printf("%s[%zu, %zu]", i ? ", " : "", resizes[i].old_size, resizes[i].new_size);
 	printf("]}\n");

@@ -240,6 +240,13 @@ int main(void)
 			{"explode:libfoo.so:foo:map=arg0", "unknown role 'explode'"},
 			{"grow:libfoo.so:foo:map=arg0", "resize needs new_size="},
 			{"insert:libfoo.so:foo:size=u64@0", "insert needs map="},
+			{"insert:libfoo.so:foo:map=arg0,if=glib_resize",
+			 "at 'if=glib_resize': if= and unless= name a located function, e.g. "
+			 "@glib_resize"},
+			{"insert:libfoo.so:foo:map=arg0,unless=@",
+			 "if= and unless= name a located function"},
+			{"insert:libfoo.so:foo:map=arg0,if=@a,unless=@a",
+			 "at 'unless=@a': if= and unless= together"},
 		};
 		char msg[2048];
 

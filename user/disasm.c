@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A function's machine code, decoded with capstone; its extent from .eh_frame through libdw's
+ * CFI reader.  See disasm.h.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <capstone/capstone.h>
+#include <dwarf.h>
+
+#include "disasm.h"
+#include "elfload.h"
+
+struct fde {
+	__u64 start, end;
+};
+
+struct disasm {
+	Elf *elf;
+	csh cs;
+	struct fde *fdes; /* sorted by start; none when the file has no .eh_frame */
+	size_t nfdes;
+};
+
+/* A reader of .eh_frame bytes that stops, never overruns, at the end. */
+struct rd {
+	const unsigned char *p, *end;
+	bool bad;
+};
+
+static __u64 rd_n(struct rd *r, size_t n)
+{
+	__u64 v = 0;
+
+	if (r->bad || (size_t)(r->end - r->p) < n) {
+		r->bad = true;
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) /* x86-64 is little-endian, like its .eh_frame */
+		v |= (__u64)r->p[i] << (8 * i);
+	r->p += n;
+	return v;
+}
+
+static __u64 rd_uleb(struct rd *r)
+{
+	__u64 v = 0;
+	unsigned int shift = 0;
+	unsigned char b;
+
+	do {
+		b = (unsigned char)rd_n(r, 1);
+		if (shift < 64)
+			v |= (__u64)(b & 0x7f) << shift;
+		shift += 7;
+	} while ((b & 0x80) && !r->bad);
+	return v;
+}
+
+/* A pointer encoded as DW_EH_PE_* @enc, at ELF address @here; 0 and bad when unsupported. */
+static __u64 rd_ptr(struct rd *r, unsigned int enc, __u64 here, bool apply_rel)
+{
+	__u64 v;
+
+	switch (enc & 0x0f) {
+	case DW_EH_PE_absptr:
+	case DW_EH_PE_udata8:
+	case DW_EH_PE_sdata8:
+		v = rd_n(r, 8);
+		break;
+	case DW_EH_PE_udata4:
+		v = rd_n(r, 4);
+		break;
+	case DW_EH_PE_sdata4:
+		v = (__u64)(__s64)(__s32)rd_n(r, 4);
+		break;
+	case DW_EH_PE_udata2:
+		v = rd_n(r, 2);
+		break;
+	case DW_EH_PE_sdata2:
+		v = (__u64)(__s64)(__s16)rd_n(r, 2);
+		break;
+	default:
+		r->bad = true;
+		return 0;
+	}
+	if (apply_rel && (enc & 0x70) == DW_EH_PE_pcrel)
+		v += here;
+	else if (apply_rel && (enc & 0x70)) /* datarel, textrel, funcrel: not in .eh_frame */
+		r->bad = true;
+	return v;
+}
+
+/* The FDE encoding of the CIE at @cie, from its "zR" augmentation; absptr without one. */
+static unsigned int cie_encoding(const unsigned char *cie, const unsigned char *end, __u64 vaddr)
+{
+	struct rd r = {cie, end, false};
+	const char *aug;
+	unsigned int version;
+
+	rd_n(&r, 8); /* length, id 0 */
+	version = (unsigned int)rd_n(&r, 1);
+	aug = (const char *)r.p;
+	while (!r.bad && rd_n(&r, 1))
+		;
+	rd_uleb(&r); /* code alignment */
+	rd_uleb(&r); /* data alignment (sleb: only skipped) */
+	if (version == 1)
+		rd_n(&r, 1);
+	else
+		rd_uleb(&r);
+	if (r.bad || aug[0] != 'z')
+		return DW_EH_PE_absptr;
+	rd_uleb(&r); /* augmentation data length */
+	for (const char *a = aug + 1; *a && !r.bad; a++) {
+		if (*a == 'R')
+			return (unsigned int)rd_n(&r, 1);
+		if (*a == 'L')
+			rd_n(&r, 1);
+		else if (*a == 'P') {
+			unsigned int penc = (unsigned int)rd_n(&r, 1);
+
+			rd_ptr(&r, penc, vaddr + (__u64)(r.p - cie), false);
+		} else if (*a != 'S' && *a != 'B')
+			break;
+	}
+	return DW_EH_PE_absptr;
+}
+
+static int fde_cmp(const void *a, const void *b)
+{
+	const struct fde *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/*
+ * Every FDE's [start, end) from .eh_frame.  libdw's CFI reader answers the frame state at an
+ * address, whose range is one row of the table, not the function: the entries are read here.
+ */
+static int read_fdes(struct disasm *d)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx, cap = 0;
+	GElf_Shdr sh;
+
+	if (elf_getshdrstrndx(d->elf, &shstrndx))
+		return 0;
+	while ((scn = elf_nextscn(d->elf, scn))) {
+		const char *name;
+
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_PROGBITS &&
+		    (name = elf_strptr(d->elf, shstrndx, sh.sh_name)) && !strcmp(name, ".eh_frame"))
+			break;
+	}
+	if (!scn)
+		return 0;
+	Elf_Data *data = elf_getdata(scn, NULL);
+
+	if (!data || !data->d_buf)
+		return 0;
+	const unsigned char *base = data->d_buf, *end = base + data->d_size, *p = base;
+
+	while ((size_t)(end - p) >= 8) {
+		struct rd r = {p, end, false};
+		__u64 len = rd_n(&r, 4), id;
+		const unsigned char *next;
+
+		if (!len || len == 0xffffffffULL || len > (__u64)(end - r.p))
+			break; /* terminator, or a 64-bit entry compilers do not emit here */
+		next = r.p + len;
+		id = rd_n(&r, 4);
+		if (id) {
+			const unsigned char *cie = r.p - 4 - id;
+			unsigned int enc;
+			__u64 start, range;
+
+			if (cie < base || cie >= end)
+				break;
+			enc = cie_encoding(cie, end, sh.sh_addr + (__u64)(cie - base));
+			start = rd_ptr(&r, enc, sh.sh_addr + (__u64)(r.p - base), true);
+			range = rd_ptr(&r, enc & 0x0f, 0, false);
+			if (!r.bad && range) {
+				if (d->nfdes == cap) {
+					void *n = realloc(d->fdes, (cap = cap ? 2 * cap : 256) *
+									   sizeof(*d->fdes));
+
+					if (!n)
+						return -ENOMEM;
+					d->fdes = n;
+				}
+				d->fdes[d->nfdes].start = start;
+				d->fdes[d->nfdes].end = start + range;
+				d->nfdes++;
+			}
+		}
+		p = next;
+	}
+	qsort(d->fdes, d->nfdes, sizeof(*d->fdes), fde_cmp);
+	return 0;
+}
+
+int disasm__new(Elf *elf, struct disasm **out)
+{
+	struct disasm *d;
+	GElf_Ehdr eh;
+
+	if (!elf || !out)
+		return -EINVAL;
+	*out = NULL;
+	if (!gelf_getehdr(elf, &eh))
+		return -EINVAL;
+	if (eh.e_machine != EM_X86_64 || eh.e_ident[EI_CLASS] != ELFCLASS64)
+		return -ENOTSUP;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &d->cs) != CS_ERR_OK) {
+		free(d);
+		return -ENOMEM;
+	}
+	/* operands are needed to tell a direct target from an indirect one */
+	cs_option(d->cs, CS_OPT_DETAIL, CS_OPT_ON);
+	d->elf = elf;
+	if (read_fdes(d)) {
+		disasm__free(d);
+		return -ENOMEM;
+	}
+	*out = d;
+	return 0;
+}
+
+void disasm__free(struct disasm *d)
+{
+	if (!d)
+		return;
+	free(d->fdes);
+	cs_close(&d->cs);
+	free(d);
+}
+
+int disasm__bounds(struct disasm *d, __u64 vaddr, __u64 *start, __u64 *end)
+{
+	size_t lo = 0, hi;
+
+	if (!d)
+		return -ENOENT;
+	/* the last entry starting at or before @vaddr */
+	hi = d->nfdes;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (d->fdes[mid].start <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || vaddr >= d->fdes[lo - 1].end)
+		return -ENOENT;
+	*start = d->fdes[lo - 1].start;
+	*end = d->fdes[lo - 1].end;
+	return 0;
+}
+
+static enum disasm_kind insn_kind(csh cs, const cs_insn *in, __u64 *target)
+{
+	const cs_x86 *x = &in->detail->x86;
+	bool direct = x->op_count == 1 && x->operands[0].type == X86_OP_IMM;
+
+	*target = direct ? (__u64)x->operands[0].imm : 0;
+	switch (in->id) {
+	case X86_INS_UD2:
+	case X86_INS_HLT:
+	case X86_INS_INT3:
+		return DISASM_STOP;
+	case X86_INS_RET:
+		return DISASM_RET;
+	case X86_INS_CALL:
+		return direct ? DISASM_CALL : DISASM_CALL_IND;
+	case X86_INS_JMP:
+		return direct ? DISASM_JMP : DISASM_JMP_IND;
+	default:
+		break;
+	}
+	if (cs_insn_group(cs, in, CS_GRP_JUMP))
+		return direct ? DISASM_JCC : DISASM_JMP_IND;
+	*target = 0;
+	return DISASM_OTHER;
+}
+
+int disasm__function(struct disasm *d, __u64 vaddr, __u64 size, struct disasm_func **out)
+{
+	struct disasm_func *fn = NULL;
+	const unsigned char *raw;
+	const uint8_t *code;
+	__u64 start = vaddr, end = vaddr + size, off;
+	uint64_t addr;
+	cs_insn *in = NULL;
+	size_t rawlen, left;
+	GElf_Phdr ph;
+	int err, cap = 0;
+
+	if (!d || !out)
+		return -EINVAL;
+	*out = NULL;
+	if (!size) {
+		err = disasm__bounds(d, vaddr, &start, &end);
+		if (err)
+			return err;
+		if (start != vaddr)
+			return -ENOENT; /* inside a function, not its start */
+	}
+	if (elfload__vaddr_to_offset(d->elf, start, end - start, ELFLOAD_EXEC, &ph, &off))
+		return -ERANGE;
+	raw = (const unsigned char *)elf_rawfile(d->elf, &rawlen);
+	if (!raw || off > rawlen || end - start > rawlen - off)
+		return -ERANGE;
+	fn = calloc(1, sizeof(*fn));
+	in = cs_malloc(d->cs);
+	if (!fn || !in) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	fn->start = start;
+	fn->end = end;
+	code = raw + off;
+	left = end - start;
+	addr = start;
+	while (left) {
+		struct disasm_insn *di;
+
+		if (!cs_disasm_iter(d->cs, &code, &left, &addr, in)) {
+			/* not an instruction capstone knows: step one byte and go on */
+			fn->undecoded++;
+			code++;
+			left--;
+			addr++;
+			continue;
+		}
+		if (fn->n == cap) {
+			void *n = realloc(fn->insns,
+					  (size_t)(cap = cap ? 2 * cap : 64) * sizeof(*fn->insns));
+
+			if (!n) {
+				err = -ENOMEM;
+				goto cleanup;
+			}
+			fn->insns = n;
+		}
+		di = &fn->insns[fn->n++];
+		memset(di, 0, sizeof(*di));
+		di->addr = in->address;
+		di->len = (__u8)in->size;
+		memcpy(di->code, in->bytes,
+		       in->size < sizeof(di->code) ? in->size : sizeof(di->code));
+		di->kind = (__u8)insn_kind(d->cs, in, &di->target);
+	}
+	*out = fn;
+	fn = NULL;
+	err = 0;
+cleanup:
+	if (in)
+		cs_free(in, 1);
+	disasm_func__free(fn);
+	return err;
+}
+
+/* The symbol of the dynamic relocation (.rela.plt's JUMP_SLOT, .rela.dyn's GLOB_DAT) at @slot. */
+static int reloc_name(Elf *elf, __u64 slot, char *name, size_t len)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Scn *symscn;
+		GElf_Shdr symsh;
+		Elf_Data *data, *syms;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !sh.sh_entsize)
+			continue;
+		symscn = elf_getscn(elf, sh.sh_link);
+		if (!symscn || !gelf_getshdr(symscn, &symsh) || symsh.sh_type != SHT_DYNSYM)
+			continue;
+		data = elf_getdata(scn, NULL);
+		syms = elf_getdata(symscn, NULL);
+		for (size_t i = 0; data && syms && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Rela r;
+			GElf_Sym sym;
+			const char *nm;
+
+			if (!gelf_getrela(data, (int)i, &r) || r.r_offset != slot ||
+			    !gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &sym))
+				continue;
+			nm = elf_strptr(elf, symsh.sh_link, sym.st_name);
+			if (!nm || !nm[0])
+				return -ENOENT;
+			snprintf(name, len, "%.*s", (int)strcspn(nm, "@"), nm);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int disasm__plt_name(struct disasm *d, __u64 vaddr, char *name, size_t len)
+{
+	const unsigned char *raw;
+	const uint8_t *code;
+	uint64_t addr = vaddr;
+	size_t rawlen, left = 16;
+	cs_insn *in;
+	__u64 off;
+	int err = -ENOENT;
+
+	if (!d || !name || !len)
+		return -EINVAL;
+	raw = (const unsigned char *)elf_rawfile(d->elf, &rawlen);
+	if (!raw || elfload__vaddr_to_offset(d->elf, vaddr, left, ELFLOAD_EXEC, NULL, &off) ||
+	    off > rawlen || left > rawlen - off)
+		return -ENOENT;
+	in = cs_malloc(d->cs);
+	if (!in)
+		return -ENOMEM;
+	code = raw + off;
+	/* endbr64, then (bnd) jmp *disp(%rip); a stub's other forms push and jump to .plt[0] */
+	for (int i = 0; i < 2 && cs_disasm_iter(d->cs, &code, &left, &addr, in); i++) {
+		const cs_x86 *x = &in->detail->x86;
+
+		if (in->id == X86_INS_ENDBR64)
+			continue;
+		if (in->id == X86_INS_JMP && x->op_count == 1 &&
+		    x->operands[0].type == X86_OP_MEM && x->operands[0].mem.base == X86_REG_RIP &&
+		    x->operands[0].mem.index == X86_REG_INVALID)
+			err = reloc_name(d->elf, addr + (__u64)x->operands[0].mem.disp, name, len);
+		break;
+	}
+	cs_free(in, 1);
+	return err;
+}
+
+void disasm_func__free(struct disasm_func *fn)
+{
+	if (!fn)
+		return;
+	free(fn->insns);
+	free(fn);
+}

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * x86-64 machine code of one function of an ELF file, decoded with capstone: where its direct
+ * calls and jumps go and where it returns.  For finding functions a stripped library does not
+ * name (a static function reached from exported ones) and for probing a function's return
+ * instructions with plain uprobes where a uretprobe does not fit.
+ *
+ * A function's extent is its symbol's size when the caller knows it, else the range of the
+ * .eh_frame entry (FDE) that covers its first byte: GCC and clang give every function one, also
+ * in stripped files.  The code is read from the file's PT_LOAD segments, so it is what the
+ * process maps, not what a debug file describes.
+ *
+ * Not thread-safe: one struct disasm per thread.
+ */
+#ifndef MT_DISASM_H
+#define MT_DISASM_H
+
+#include <gelf.h>
+#include <linux/types.h>
+
+struct disasm;
+
+/* What an instruction does to the flow of control. */
+enum disasm_kind {
+	DISASM_OTHER,	 /* falls through */
+	DISASM_CALL,	 /* call rel32: target set */
+	DISASM_JMP,	 /* jmp rel8/rel32: target set */
+	DISASM_JCC,	 /* a conditional jump (jcc, jrcxz, loop): target set */
+	DISASM_RET,	 /* ret, ret imm16 (rep ret included) */
+	DISASM_CALL_IND, /* call through a register or memory */
+	DISASM_JMP_IND,	 /* jmp through a register or memory (switch tables, PLT stubs) */
+	DISASM_STOP,	 /* ud2, hlt, int3: control does not go on */
+};
+
+struct disasm_insn {
+	__u64 addr;   /* ELF virtual address */
+	__u64 target; /* direct call/jmp/jcc: the ELF virtual address it goes to; else 0 */
+	__u8 len;
+	__u8 kind;     /* enum disasm_kind */
+	__u8 code[15]; /* the instruction's bytes (len of them) */
+};
+
+/* A decoded function: [start, end) and its instructions in address order. */
+struct disasm_func {
+	__u64 start;
+	__u64 end;
+	struct disasm_insn *insns;
+	int n;
+	int undecoded; /* bytes capstone could not decode (skipped one at a time) */
+};
+
+/**
+ * disasm__new() - a decoder for the code of @elf.
+ * @elf: an open ELF file (e.g. elfsym__elf()); the caller keeps it open while @out lives.
+ * @out: set on success.
+ * Return: 0; -ENOTSUP when @elf is not x86-64; -EINVAL; -ENOMEM.
+ */
+int disasm__new(Elf *elf, struct disasm **out);
+
+/** disasm__free() - NULL is allowed. */
+void disasm__free(struct disasm *d);
+
+/**
+ * disasm__bounds() - the function that holds @vaddr, by the .eh_frame entry covering it.
+ * @d: the decoder.
+ * @vaddr: an ELF virtual address in code.
+ * @start: receives the first address of the entry's range.
+ * @end: receives the address after its last byte.
+ *
+ * A function split by the compiler (a ".cold" part) has one entry per part: @vaddr in the cold
+ * part gives the cold part.
+ * Return: 0; -ENOENT when no entry covers @vaddr (or the file has no .eh_frame).
+ */
+int disasm__bounds(struct disasm *d, __u64 vaddr, __u64 *start, __u64 *end);
+
+/**
+ * disasm__function() - decode the function at @vaddr.
+ * @d: the decoder.
+ * @vaddr: its first instruction.
+ * @size: its size in bytes (a symbol's st_size), or 0 to take the .eh_frame entry that starts
+ *	at @vaddr.
+ * @out: set on success; free with disasm_func__free().
+ *
+ * A linear sweep over the extent: compilers put no data in x86-64 text, and padding between
+ * functions lies outside the extent.
+ * Return: 0; -ENOENT when @size is 0 and no .eh_frame entry starts at @vaddr; -ERANGE when the
+ * extent is not in the file's executable segments; -ENOMEM.
+ */
+int disasm__function(struct disasm *d, __u64 vaddr, __u64 size, struct disasm_func **out);
+
+/**
+ * disasm__plt_name() - the function a PLT stub at @vaddr jumps to, by name: the stub's
+ * "jmp *SLOT(%rip)" (after an endbr64 in .plt.sec) and the dynamic relocation of SLOT.
+ * @d: the decoder.
+ * @vaddr: a call's target.
+ * @name: receives the symbol's name, without version.
+ * @len: room in @name.
+ * Return: 0; -ENOENT when @vaddr is not such a stub, or its slot has no symbol relocation.
+ */
+int disasm__plt_name(struct disasm *d, __u64 vaddr, char *name, size_t len);
+
+/** disasm_func__free() - NULL is allowed. */
+void disasm_func__free(struct disasm_func *fn);
+
+/**
+ * disasm_func__inside() - does @addr lie in @fn's extent?
+ * A direct jmp whose target is outside is a tail call (or a jump to the function's cold part).
+ */
+static inline int disasm_func__inside(const struct disasm_func *fn, __u64 addr)
+{
+	return addr >= fn->start && addr < fn->end;
+}
+
+#endif /* MT_DISASM_H */
