@@ -5,6 +5,8 @@
 # timeout: 180
 source "$(dirname "$0")/lib.sh"
 LATEFILL=.output/tests/progs/latefill
+# the lines are matched whole; how the text wraps at a terminal's width is maptrace-ux's
+export COLUMNS=300
 
 # late NAME MAPTRACE-ARGS: latefill fills 13,312 entries (the next insert grows the map), waits
 # for SIGUSR1 while maptrace attaches, then grows it once and exits
