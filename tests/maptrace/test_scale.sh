@@ -4,6 +4,8 @@
 # map table and its fix, never the per-thread tables (needs root: loads BPF).
 # timeout: 300
 source "$(dirname "$0")/lib.sh"
+# lines are matched whole; how text wraps at a terminal's width is maptrace-ux's
+export COLUMNS=300
 
 # sum F over the report's maps
 msum() { jget "$1" "sum(m['$2'] for m in d['maps'])"; }
