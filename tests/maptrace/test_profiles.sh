@@ -131,8 +131,11 @@ M=$TMP/glock.mt.out T=$TMP/glock.target.out MUTEX=$(jget "$T" "d['mutex']")
 L="[l for l in d['locks'] if l['addr'] == '$MUTEX'][0]"
 check "lock role: maptrace exited 0 ($glock_mt_rc)" [ "$glock_mt_rc" -eq 0 ]
 check "lock role: the GMutex is a mutex ($(jget "$M" "$L['kind']"))" [ "$(jget "$M" "$L['kind']")" = mutex ]
-check "lock role: 3 forced waits <= $(jget "$M" "$L['contentions']") acquisitions that slept <= $(jget "$T" "d['contended']") failed trylocks" \
-	[ "$(jget "$M" "3 <= $L['contentions'] <= $(jget "$T" "d['contended']")")" = True ]
+# the upper bound: the fillers' failed trylocks plus main's forced waits, which take the lock
+# without a trylock (a quiet filler phase can have fewer failed trylocks than 3)
+HOLDS=$(jget "$T" "d['hold_iters']") TRIED=$(jget "$T" "d['contended']")
+check "lock role: $HOLDS forced waits <= $(jget "$M" "$L['contentions']") acquisitions that slept <= $TRIED failed trylocks + $HOLDS forced" \
+	[ "$(jget "$M" "$HOLDS <= $L['contentions'] <= $TRIED + $HOLDS")" = True ]
 check "lock role: each wait's stack names the function taking the lock" \
 	[ "$(jget "$M" "all(any(f.startswith(('filler+', 'main+', 'holder+')) for f in s['frames']) for s in $L['top_stacks'])")" = True ]
 
