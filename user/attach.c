@@ -279,7 +279,7 @@ static int attach_profiles(struct attacher *at, const struct target *t, const st
 		const struct plan_module *pm = &p->modules[mi];
 		__u64 *offsets = calloc(pm->nsites, sizeof(*offsets));
 		__u64 *cookies = calloc(pm->nsites, sizeof(*cookies));
-		int fd;
+		int fd, n = 0;
 
 		if (!offsets || !cookies) {
 			err = -ENOMEM;
@@ -289,15 +289,18 @@ static int attach_profiles(struct attacher *at, const struct target *t, const st
 			err = -E2BIG;
 		}
 		for (int i = 0; !err && i < pm->nsites; i++) {
-			offsets[i] = pm->sites[i].file_offset;
-			cookies[i] = next;
+			/* per-operation roles cost every operation: only with --detail */
+			if (pm->sites[i].detail && !at->detail)
+				continue;
+			offsets[n] = pm->sites[i].file_offset;
+			cookies[n++] = next;
 			if (bpf_map_update_elem(spec_fd, &next, &pm->sites[i].spec, BPF_ANY))
 				err = -errno;
 			next++;
 		}
-		if (!err) {
+		if (!err && n) {
 			fd = usdt__attach_multi_type(prog_fd, USDT_TRACE_UPROBE_SESSION, pm->path,
-						     t->pid, offsets, NULL, cookies, pm->nsites);
+						     t->pid, offsets, NULL, cookies, n);
 			if (fd < 0) {
 				err = fd;
 				fprintf(stderr, "maptrace: cannot attach the %s probes in %s: %s\n",
@@ -487,6 +490,22 @@ int attacher__duty(struct attacher *at, double *duty)
 	return 1;
 }
 
+/* --detail: what the profiles' per-operation probes will cost, said before they attach. */
+static void print_detail_cost(const struct probe_plan *plan)
+{
+	for (int mi = 0; plan && mi < plan->nmodules; mi++) {
+		const struct plan_module *pm = &plan->modules[mi];
+
+		for (int i = 0; i < pm->nsites; i++)
+			if (pm->sites[i].detail)
+				fprintf(stderr,
+					"maptrace: --detail: %s %s in %s is probed on every call, "
+					"%s\n",
+					mt_role_name((int)pm->sites[i].spec.role), pm->sites[i].sym,
+					pm->mapped, pm->sites[i].cost);
+	}
+}
+
 int attacher__open(const struct args *a, const struct target *t, const struct probe_plan *plan,
 		   struct attacher **out)
 {
@@ -504,6 +523,8 @@ int attacher__open(const struct args *a, const struct target *t, const struct pr
 		fprintf(stderr, "maptrace: --detail: every insert, delete and evacuation step of "
 				"libcmap maps is probed, ~0.3 us each (at 1M inserts/s, ~30%% of a "
 				"CPU); --overhead-budget PCT bounds it\n");
+	if (at->detail)
+		print_detail_cost(plan);
 	at->futex = a->futex;
 	at->pid = t->pid;
 	at->ncpus = libbpf_num_possible_cpus();
@@ -566,7 +587,7 @@ int attacher__open(const struct args *a, const struct target *t, const struct pr
 	/* one program serves every profile probe, at entry and (when it asks) at return */
 	bpf_program__set_expected_attach_type(at->skel->progs.profile_probe,
 					      (enum bpf_attach_type)USDT_TRACE_UPROBE_SESSION);
-	if (!probe_plan__sites(plan))
+	if (!probe_plan__attached(plan, at->detail))
 		bpf_program__set_autoload(at->skel->progs.profile_probe, false);
 	*out = at;
 	return 0;

@@ -61,6 +61,8 @@ struct profile {
 	int nfsets;
 	struct pprobe probes[MAX_PROBES];
 	int nprobes;
+	char read_args[ARGS_LEN]; /* the 'read' line's KEY=VALUE list, "" when none */
+	int read_line;
 };
 
 struct profile_set {
@@ -89,5 +91,15 @@ int field__parse(const char *s, struct mt_src *src, char *why, size_t whylen);
  */
 int pprobe__spec(const struct pprobe *pp, const struct fieldset *fs, struct mt_probe_spec *sp,
 		 char *why, size_t whylen);
+
+/**
+ * pread__spec() - turn a 'read' line's key=value list @args (count=A[+B] pos=P size=S[|T])
+ * into *@rd, with the field names of @fs (NULL when the version is unknown).
+ * @why: receives, on error, what is wrong and where ("at 'pos=arg0': read takes fields only").
+ * @whylen: room in @why.
+ * Return: 0, -EINVAL (a mistake), -ENOENT (a field name @fs does not define).
+ */
+int pread__spec(const char *args, const struct fieldset *fs, struct plan_read *rd, char *why,
+		size_t whylen);
 
 #endif /* MT_PROFILE_INT_H */

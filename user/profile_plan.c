@@ -177,6 +177,44 @@ static void refuse(struct planner *pl, const struct profile *p, const char *fmt,
 	plan_log(&pl->plan->log, &pl->plan->loglen, "    not attached: %s\n", line);
 }
 
+/*
+ * The profile's 'read' line with the field set of this version: what each sync reads of the
+ * maps its probes find.  A field this version lacks leaves the reads out, explained.
+ */
+static int plan_read(struct planner *pl, const struct profile *p, const struct fieldset *fs,
+		     const char *ver, const char *vwhy, const char *mapped, struct plan_read *rd)
+{
+	char bad[PROFILE_WHY_LEN];
+	int err;
+
+	memset(rd, 0, sizeof(*rd));
+	if (!p->read_args[0])
+		return 0;
+	err = pread__spec(p->read_args, fs, rd, bad, sizeof(bad));
+	if (err == -ENOENT) {
+		memset(rd, 0, sizeof(*rd));
+		if (ver[0])
+			refuse(pl, p,
+			       "read in %s: %s is version %s; the %s profile knows the field "
+			       "offsets of %s only (add a 'fields' line for this version with "
+			       "--profile FILE)",
+			       p->name, base_name(mapped), ver, p->name,
+			       p->nfsets ? p->fsets[0].glob : "no version");
+		else
+			refuse(pl, p,
+			       "read in %s: the version of %s is unknown (%s), so its struct "
+			       "fields cannot be read",
+			       p->name, base_name(mapped), vwhy);
+		return 0;
+	}
+	if (err)
+		return err;
+	plan_log(&pl->plan->log, &pl->plan->loglen,
+		 "    %-12s %s: from each map's memory at each sync, no probe\n", "read",
+		 p->read_args);
+	return 0;
+}
+
 /* Profile @pi against the object mapped from @mapped (opened as @path). */
 static int plan_profile(struct planner *pl, int pi, const char *obj, const char *path,
 			const char *mapped)
@@ -225,6 +263,9 @@ static int plan_profile(struct planner *pl, int pi, const char *obj, const char 
 	snprintf(pm.path, sizeof(pm.path), "%s", path);
 	snprintf(pm.mapped, sizeof(pm.mapped), "%s", mapped);
 	pm.lib = pi + 1;
+	err = plan_read(pl, p, fs, ver, why, mapped, &pm.read);
+	if (err)
+		goto out;
 	for (int i = 0; i < p->nprobes; i++) {
 		const struct pprobe *pp = &p->probes[i];
 		struct plan_site site = {};
@@ -263,10 +304,12 @@ static int plan_profile(struct planner *pl, int pi, const char *obj, const char 
 		site.file_offset = s.file_offset;
 		site.kind = elfsym__site_kind(s.code, s.code_len);
 		site.spec.lib = (__u32)pm.lib;
-		plan_log(&plan->log, &plan->loglen, "    %-12s %-28s 0x%-8llx %-18s %s\n",
+		site.detail = mt_role_per_operation(pp->role);
+		site.cost = site_cost(site.kind, site.spec.flags & MT_SPEC_RETURN);
+		plan_log(&plan->log, &plan->loglen, "    %-12s %-28s 0x%-8llx %-18s %s%s\n",
 			 mt_role_name(pp->role), pp->sym, (unsigned long long)s.vaddr,
-			 elfsym__site_kind_name(site.kind),
-			 site_cost(site.kind, site.spec.flags & MT_SPEC_RETURN));
+			 elfsym__site_kind_name(site.kind), site.cost,
+			 site.detail ? " (per operation: only with --detail)" : "");
 		err = plan_add_site(&pm, &site);
 		if (err)
 			goto out;
@@ -405,4 +448,19 @@ int probe_plan__sites(const struct probe_plan *p)
 	for (int i = 0; p && i < p->nmodules; i++)
 		n += p->modules[i].nsites;
 	return n;
+}
+
+int probe_plan__attached(const struct probe_plan *p, bool detail)
+{
+	int n = 0;
+
+	for (int i = 0; p && i < p->nmodules; i++)
+		for (int j = 0; j < p->modules[i].nsites; j++)
+			n += detail || !p->modules[i].sites[j].detail;
+	return n;
+}
+
+bool plan_read__any(const struct plan_read *rd)
+{
+	return rd->count[0].kind || rd->pos.kind || rd->size.kind;
 }

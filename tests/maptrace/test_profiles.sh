@@ -29,7 +29,9 @@ PY
 }
 
 # --- GLib: a GHashTable filled by 4 threads under a GMutex, then emptied -----------------------
-traced glib --json -- "$GHASH" 4 100000 1 3
+# --detail: GLib resizes inside its inserts and removes (g_hash_table_resize is static and
+# inlined), so only the per-operation insert and remove probes see them for now
+traced glib --json --detail -- "$GHASH" 4 100000 1 3
 M=$TMP/glib.mt.out T=$TMP/glib.target.out
 TABLE=$(jget "$T" "d['table']") MUTEX=$(jget "$T" "d['mutex']")
 MAP="[m for m in d['maps'] if m['addr'] == '$TABLE'][0]"
@@ -74,7 +76,8 @@ check "glib: the replayed trace file names and counts the GRWLock as the live ru
 	  "$(jget "$TMP/glibrw.mt.out" "'rwlock' in [l['name'] for l in d['locks']]")" = True ]
 
 # every output of a trace file holds every GLib resize, with its stack, as the library's grows do
-traced glibo --json -o "$TMP/glibo.mtr" -- "$GHASH" 2 20000 1 3
+# (--detail: GLib's resizes are seen through its insert and remove probes, as above)
+traced glibo --json --detail -o "$TMP/glibo.mtr" -- "$GHASH" 2 20000 1 3
 T=$TMP/glibo.target.out F=$TMP/glibo.mtr N=$(jget "$TMP/glibo.target.out" "d['nresizes']")
 TABLE=$(jget "$T" "d['table']")
 check "glib -o: maptrace exited 0 ($glibo_mt_rc), the program saw $N resizes" \
@@ -110,7 +113,7 @@ check "glib -o: chrome's map counter follows the table's slots up to $(jget "$T"
 
 # full stacks through GLib (no frame pointers, no debug symbols here) down to the thread start:
 # every wait unwound (--stack dwarf), in a buffer large enough for all their stack copies
-traced glibstk --json --stack dwarf --ringbuf-mb 64 -- "$GHASH" 2 20000 1 3
+traced glibstk --json --detail --stack dwarf --ringbuf-mb 64 -- "$GHASH" 2 20000 1 3
 M=$TMP/glibstk.mt.out T=$TMP/glibstk.target.out
 TABLE=$(jget "$T" "d['table']") MUTEX=$(jget "$T" "d['mutex']")
 MAP="[m for m in d['maps'] if m['addr'] == '$TABLE'][0]"
@@ -142,6 +145,9 @@ check "--list: glib matched with version and fields" \
 	grep -q "profile glib (built-in): .*libglib-2.0.so.0.*, version 2\.74\.[0-9]*, fields for 2.74.\*" "$TMP/list.out"
 check "--list: the insert probe with address, instruction kind and cost" \
 	grep -qE "^ +insert +g_hash_table_insert +0x[0-9a-f]+ +push \(emulated\) +~0\.6 us/hit" "$TMP/list.out"
+check "--list: a profile's per-operation probe is marked detail-only, a resize is not" \
+	bash -c "grep -qE '^ +insert +g_hash_table_insert .* \(per operation: only with --detail\)\$' '$TMP/list.out' &&
+		 grep -E '^ +resize +g_hash_table_remove_all ' '$TMP/list.out' | grep -vq 'only with --detail'"
 "$MAPLOAD" --scenario growth --start-after 3 >/dev/null 2>"$TMP/mlist.err" &
 mp=$!
 wait_for "$TMP/mlist.err" pid 5
@@ -167,11 +173,21 @@ wait "$gp" 2>/dev/null
 # --- Redis: the keyspace dict while 200,000 keys are loaded ------------------------------------
 port=$(redis_free_port)
 if redis_start redis "$port"; then
+	# default flags: no probe on dictAddRaw or dictRehash; entries and rehash ends are read
 	"$MAPTRACE" -p "$REDIS_PID" --json 0.2 >"$TMP/redis.json" 2>"$TMP/redis.err" &
 	mpid=$!
 	wait_for "$TMP/redis.err" "tracing PID" 20
+	"$MAPTRACE" -p "$REDIS_PID" --list >"$TMP/redis.list" 2>&1
+	check "redis --list: the read line, and dictAddRaw and dictRehash only with --detail" \
+		bash -c "grep -qE '^ +read +count=used0\+used1 pos=rehashidx size=size0: from each map' '$TMP/redis.list' &&
+			 [ \$(grep -cE '^ +(insert +dictAddRaw|rehash_step +dictRehash) .*only with --detail\)\$' '$TMP/redis.list') = 2 ] &&
+			 grep -q '^5 profile probe sites would be attached (more with --detail)\$' '$TMP/redis.list'"
 	"$MAPTRACE" -p "$REDIS_PID" 0.2 >"$TMP/redis.live" 2>/dev/null &
 	lpid=$!
+	# --detail: every insert and rehash step probed as well
+	"$MAPTRACE" -p "$REDIS_PID" --json --detail 0.2 >"$TMP/redisd.json" 2>"$TMP/redisd.err" &
+	dpid=$!
+	wait_for "$TMP/redisd.err" "tracing PID" 20
 	sleep 0.5
 	# in four steps of 1000, 9000, 50000 and 140000 keys: the live reports see the dict grow
 	for chunk in 1:1000 1001:9000 10001:50000 60001:140000; do
@@ -180,16 +196,31 @@ if redis_start redis "$port"; then
 	done
 	sleep 0.5
 	HT=$(redis_htstats "$port")
-	kill -INT "$mpid" "$lpid"
+	DBSIZE=$("$REDIS_CLI" -p "$port" dbsize)
+	KEYSPACE=$("$REDIS_CLI" -p "$port" info keyspace | tr -d '\r' | sed -n 's/^db0:keys=\([0-9]*\),.*/\1/p')
+	kill -INT "$mpid" "$lpid" "$dpid"
 	wait "$mpid"
 	mrc=$?
 	wait "$lpid"
+	wait "$dpid"
+	drc=$?
 	redis_stop "$port"
-	R=$TMP/redis.json
-	KS="[m for m in d['maps'] if m['inserts'] >= 200000][0]"
-	check "redis: maptrace exited 0 ($mrc)" [ "$mrc" -eq 0 ]
-	check "redis: one dict took the 200000 inserts, library redis" \
-		[ "$(jget "$R" "[m['library'] for m in d['maps'] if m['inserts'] >= 200000]")" = "['redis']" ]
+	R=$TMP/redis.json D=$TMP/redisd.json
+	KS="[m for m in d['maps'] if m['library'] == 'redis' and m['grows']][0]"
+	check "redis: maptrace exited 0 ($mrc), with --detail too ($drc)" [ "$mrc" -eq 0 ] && [ "$drc" -eq 0 ]
+	check "redis: DBSIZE $DBSIZE = INFO keyspace's db0 keys $KEYSPACE = 200000" \
+		[ "$DBSIZE" = 200000 ] && [ "$KEYSPACE" = 200000 ]
+	# by default no insert is probed: the dict's own entry counts (used0 + used1) are read
+	check "redis: one dict holds DBSIZE's $DBSIZE entries, read from it, library redis, no insert probed" \
+		[ "$(jget "$R" "[(m['library'], m['inserts']) for m in d['maps'] if m['count'] == $DBSIZE]")" = "[('redis', 0)]" ]
+	check "redis: --detail: one dict took the 200000 inserts, library redis" \
+		[ "$(jget "$D" "[m['library'] for m in d['maps'] if m['inserts'] >= 200000]")" = "['redis']" ]
+	check "redis: --detail: that dict also holds $DBSIZE entries, read from it" \
+		[ "$(jget "$D" "[m['count'] for m in d['maps'] if m['inserts'] >= 200000]")" = "[$DBSIZE]" ]
+	check "redis: --detail prints the cost of the per-operation probes when it starts" \
+		grep -q "maptrace: --detail: insert dictAddRaw in .* is probed on every call, ~0.6 us/hit" "$TMP/redisd.err"
+	check "redis: without --detail, no such line" \
+		bash -c "! grep -q 'is probed on every call' '$TMP/redis.err'"
 	check "redis: its final size $(jget "$R" "$KS['size']") = DEBUG HTSTATS 0's table size $HT" \
 		[ "$(jget "$R" "$KS['size']")" = "$HT" ]
 	check "redis: 16 expansions 4 -> 262144 ($(jget "$R" "$KS['grows']"))" \
@@ -199,14 +230,21 @@ if redis_start redis "$port"; then
 	# rehashing moves every bucket of each old table: 4 + 8 + ... + 131072
 	check "redis: rehashing moved 262140 buckets ($(jget "$R" "$KS['evacuated']"))" \
 		[ "$(jget "$R" "$KS['evacuated']")" = 262140 ]
-	check "redis: rehash steps and elapsed time recorded" \
-		[ "$(jget "$R" "$KS['rehash_steps'] > 16 and $KS['rehash_elapsed_ns'] >= $KS['evac_ns_total'] > 0")" = True ]
+	# by default a rehash's span runs from its resize to the first sync that reads rehashidx
+	# -1; its steps are not probed
+	check "redis: rehash spans recorded, no steps ($(jget "$R" "($KS['rehash_steps'], $KS['rehash_elapsed_ns'])"))" \
+		[ "$(jget "$R" "$KS['rehash_steps'] == 0 and $KS['rehash_elapsed_ns'] > 0")" = True ]
+	DKS="[m for m in d['maps'] if m['inserts'] >= 200000][0]"
+	check "redis: --detail: the same 16 expansions 4 -> 262144, each rehash completed, 262140 buckets moved" \
+		[ "$(jget "$D" "($DKS['grows'], $DKS['sizes'][0], $DKS['sizes'][-1], $DKS['grows_done'], $DKS['evacuated'])")" = "(16, 4, 262144, 16, 262140)" ]
+	check "redis: --detail: rehash steps and elapsed time recorded" \
+		[ "$(jget "$D" "$DKS['rehash_steps'] > 16 and $DKS['rehash_elapsed_ns'] >= $DKS['evac_ns_total'] > 0")" = True ]
 	# Redis is stripped (.dynsym only): static functions show as the nearest symbol, marked ?
 	check "redis: expansion stacks run from dictAddRaw through the SET command to main" \
 		python3 - "$R" <<'PY'
 import json, re, sys
 d = json.load(open(sys.argv[1]))
-m = [m for m in d['maps'] if m['inserts'] >= 200000][0]
+m = [m for m in d['maps'] if m['library'] == 'redis' and m['grows']][0]
 want = ['dictAddRaw', 'dbAdd', 'setKey', 'setCommand', 'call', 'processCommand', 'main']
 ok = bool(m['top_stacks'])
 for st in m['top_stacks']:
@@ -234,13 +272,16 @@ PROBES=(--probe "create:customht:ht_new:map=ret,size=u64@0"
 	--probe "delete:customht:ht_remove:map=arg0"
 	--probe "grow:customht:ht_resize:map=arg0,size=u64@0,new_size=arg1"
 	--probe "destroy:customht:ht_free:map=arg0")
-traced probe --json "${PROBES[@]}" -- "$CUSTOMHT" 5000 1 1
+# --detail: the insert and delete probes count every call
+traced probe --json --detail "${PROBES[@]}" -- "$CUSTOMHT" 5000 1 1
 M=$TMP/probe.mt.out T=$TMP/probe.target.out
 check "--probe: maptrace exited 0 ($probe_mt_rc)" [ "$probe_mt_rc" -eq 0 ]
 check "--probe: every resize, sizes not powers of two" \
 	same_resizes "$M" "[m for m in d['maps'] if m['library'] == 'customht'][0]" "$T" "t['tables'][0]"
 check "--probe: 5000 inserts and removes" \
 	[ "$(jget "$M" "[(m['inserts'], m['deletes']) for m in d['maps'] if m['library'] == 'customht']")" = "[(5000, 5000)]" ]
+check "--probe --detail: the cost of each per-operation probe said at the start" \
+	[ "$(grep -c "maptrace: --detail: \(insert ht_insert\|delete ht_remove\) in .*customht is probed on every call" "$TMP/probe.mt.err")" = 2 ]
 
 cat >"$TMP/customht.profile" <<'EOF'
 # the test's own table: struct ht { unsigned long size, count; ... }
@@ -268,6 +309,9 @@ want = sorted(key(sum(n > o for o, n in x['resizes']), sum(n < o for o, n in x['
                   [x['resizes'][0][0]] + [n for _, n in x['resizes']]) for x in t['tables'])
 sys.exit(got != want)
 PY
+check "--profile: no insert or delete probed without --detail, nor said to be" \
+	[ "$(jget "$M" "[(m['inserts'], m['deletes']) for m in d['maps'] if m['library'] == 'customht']")" = "[(0, 0), (0, 0)]" ] &&
+	! grep -q "is probed on every call" "$TMP/profile.mt.err"
 
 # bad profiles and probes: one line naming the problem, non-zero exit
 printf 'profile x\nobject x\nprobe explode x_fn map=arg0\n' >"$TMP/bad.profile"
