@@ -174,7 +174,7 @@ wait "$gp" 2>/dev/null
 port=$(redis_free_port)
 if redis_start redis "$port"; then
 	# default flags: no probe on dictAddRaw or dictRehash; entries and rehash ends are read
-	"$MAPTRACE" -p "$REDIS_PID" --json 0.2 >"$TMP/redis.json" 2>"$TMP/redis.err" &
+	"$MAPTRACE" -p "$REDIS_PID" --json -o "$TMP/redis.mtr" 0.2 >"$TMP/redis.json" 2>"$TMP/redis.err" &
 	mpid=$!
 	wait_for "$TMP/redis.err" "tracing PID" 20
 	"$MAPTRACE" -p "$REDIS_PID" --list >"$TMP/redis.list" 2>&1
@@ -213,6 +213,11 @@ if redis_start redis "$port"; then
 	# by default no insert is probed: the dict's own entry counts (used0 + used1) are read
 	check "redis: one dict holds DBSIZE's $DBSIZE entries, read from it, library redis, no insert probed" \
 		[ "$(jget "$R" "[(m['library'], m['inserts']) for m in d['maps'] if m['count'] == $DBSIZE]")" = "[('redis', 0)]" ]
+	# the reads and the rehash ends they found are in the trace file: the replay is the same
+	"$MAPTRACE" report "$TMP/redis.mtr" --format json >"$TMP/redis.replay" 2>"$TMP/redis.replay.err"
+	RKS="[(m['addr'], m['count'], m['grows'], m['grows_done'], m['evacuated'], m['rehash_elapsed_ns'], m['sizes']) for m in d['maps'] if m['library'] == 'redis' and m['grows']]"
+	check "redis: the replayed trace file has the same entries, grows and rehash ends" \
+		[ "$(jget "$TMP/redis.replay" "$RKS")" = "$(jget "$R" "$RKS")" ]
 	check "redis: --detail: one dict took the 200000 inserts, library redis" \
 		[ "$(jget "$D" "[m['library'] for m in d['maps'] if m['inserts'] >= 200000]")" = "['redis']" ]
 	check "redis: --detail: that dict also holds $DBSIZE entries, read from it" \
