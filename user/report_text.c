@@ -207,8 +207,11 @@ static void print_rehash(const struct text *t)
 				 strcmp(at, "?") ? at : "");
 			at = named;
 		}
-		/* a profile's map: its entries and load limit are the library's business */
-		if (m->sizes_in_slots)
+		/* a profile's map: its entries when its profile reads them; its load limit is the
+		 * library's business */
+		if (m->sizes_in_slots && m->count >= 0)
+			snprintf(cc, sizeof(cc), "%lld/-", (long long)m->count);
+		else if (m->sizes_in_slots)
 			snprintf(cc, sizeof(cc), "-");
 		else if (m->count < 0)
 			snprintf(cc, sizeof(cc), "?/%llu", (unsigned long long)m->capacity);
