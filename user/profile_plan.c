@@ -148,6 +148,16 @@ static const char *site_cost(int kind, bool ret)
 	}
 }
 
+/* site_cost() in ns, for --overhead-budget's estimate. */
+static double site_cost_ns(int kind, bool ret)
+{
+	double entry = kind == UPROBE_SITE_NOP5 ? 300 :
+		       kind == UPROBE_SITE_NOP || kind == UPROBE_SITE_PUSH ||
+				       kind == UPROBE_SITE_BRANCH ? 600 : 5000;
+
+	return entry + (ret ? 500 : 0);
+}
+
 static int plan_add_site(struct plan_module *pm, const struct plan_site *s)
 {
 	void *n = realloc(pm->sites, (size_t)(pm->nsites + 1) * sizeof(*pm->sites));
@@ -306,6 +316,7 @@ static int plan_profile(struct planner *pl, int pi, const char *obj, const char 
 		site.spec.lib = (__u32)pm.lib;
 		site.detail = mt_role_per_operation(pp->role);
 		site.cost = site_cost(site.kind, site.spec.flags & MT_SPEC_RETURN);
+		site.cost_ns = site_cost_ns(site.kind, site.spec.flags & MT_SPEC_RETURN);
 		plan_log(&plan->log, &plan->loglen, "    %-12s %-28s 0x%-8llx %-18s %s%s\n",
 			 mt_role_name(pp->role), pp->sym, (unsigned long long)s.vaddr,
 			 elfsym__site_kind_name(site.kind), site.cost,

@@ -141,9 +141,11 @@ static void print_header(const struct text *t)
 	if (r->info.budget_pct > 0)
 		fprintf(t->out,
 			"  overhead budget %g%%: per-operation probes attached %.1f%% of the time; "
-			"every count read from the maps' own counters; grows, evacuations and waits "
+			"every count read from the maps' own counters%s; grows, evacuations and waits "
 			"complete\n",
-			r->info.budget_pct, r->info.duty * 100.0);
+			r->info.budget_pct, r->info.duty * 100.0,
+			r->info.profile_sampled ? ", but a profile map's inserts, deletes and lookups, "
+						  "counted while attached" : "");
 	if (!dropped)
 		return;
 	/* Loss is never silent: say which counter and what to change. */

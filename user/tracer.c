@@ -261,6 +261,7 @@ void tracer__sampling(const struct tracer *tr, struct run_info *info)
 	info->budget_pct = tr->budget_pct;
 	info->duty = tr->duty;
 	info->lib_counts = true;
+	info->profile_sampled = attacher__profiles_sampled(tr->at);
 }
 
 /* Send the counters of the @n maps at @addrs whose structs were read into @c. */

@@ -190,6 +190,10 @@ if redis_start redis "$port"; then
 	"$MAPTRACE" -p "$REDIS_PID" --json --detail 0.2 >"$TMP/redisd.json" 2>"$TMP/redisd.err" &
 	dpid=$!
 	wait_for "$TMP/redisd.err" "tracing PID" 20
+	# --overhead-budget: inserts counted only while their probe is attached, rehash steps always
+	"$MAPTRACE" -p "$REDIS_PID" --json --overhead-budget 1 0.2 >"$TMP/redisb.json" 2>"$TMP/redisb.err" &
+	bpid=$!
+	wait_for "$TMP/redisb.err" "tracing PID" 20
 	sleep 0.5
 	# in four steps of 1000, 9000, 50000 and 140000 keys: the live reports see the dict grow
 	for chunk in 1:1000 1001:9000 10001:50000 60001:140000; do
@@ -200,12 +204,14 @@ if redis_start redis "$port"; then
 	HT=$(redis_htstats "$port")
 	DBSIZE=$("$REDIS_CLI" -p "$port" dbsize)
 	KEYSPACE=$("$REDIS_CLI" -p "$port" info keyspace | tr -d '\r' | sed -n 's/^db0:keys=\([0-9]*\),.*/\1/p')
-	kill -INT "$mpid" "$lpid" "$dpid"
+	kill -INT "$mpid" "$lpid" "$dpid" "$bpid"
 	wait "$mpid"
 	mrc=$?
 	wait "$lpid"
 	wait "$dpid"
 	drc=$?
+	wait "$bpid"
+	brc=$?
 	redis_stop "$port"
 	R=$TMP/redis.json D=$TMP/redisd.json
 	KS="[m for m in d['maps'] if m['library'] == 'redis' and m['grows']][0]"
@@ -224,6 +230,11 @@ if redis_start redis "$port"; then
 		[ "$(jget "$D" "[m['library'] for m in d['maps'] if m['inserts'] >= 200000]")" = "['redis']" ]
 	check "redis: --detail: that dict also holds $DBSIZE entries, read from it" \
 		[ "$(jget "$D" "[m['count'] for m in d['maps'] if m['inserts'] >= 200000]")" = "[$DBSIZE]" ]
+	BKS="[m for m in d['maps'] if m['library'] == 'redis' and m['grows']][0]"
+	check "redis: --overhead-budget 1 exited 0 ($brc); inserts marked as a sample ($(jget "$TMP/redisb.json" "d['sampling']['sampled']"))" \
+		[ "$brc" -eq 0 ] && [ "$(jget "$TMP/redisb.json" "d['sampling']['sampled'][0]")" = "profile inserts" ]
+	check "redis: --overhead-budget 1: the same 16 expansions, each rehash followed to its end, $DBSIZE entries, at most 200000 inserts seen" \
+		[ "$(jget "$TMP/redisb.json" "($BKS['grows'], $BKS['grows_done'], $BKS['evacuated'], $BKS['count'], $BKS['rehash_steps'] > 16, $BKS['inserts'] <= 200000)")" = "(16, 16, 262140, $DBSIZE, True, True)" ]
 	check "redis: --detail prints the cost of the per-operation probes when it starts" \
 		grep -q "maptrace: --detail: insert dictAddRaw in .* is probed on every call, ~0.6 us/hit" "$TMP/redisd.err"
 	check "redis: without --detail, no such line" \
