@@ -286,6 +286,66 @@ else
 	not_ok "redis: redis-server did not start: $(tail -3 "$TMP"/redis*.log 2>/dev/null)"
 fi
 
+# --- Redis: two databases' keyspaces and a hash key, each dict's entries read -----------------
+# redis_cmds PORT DB: the commands on stdin, through redis-cli --pipe into database DB
+redis_cmds() {
+	awk '{ printf "*%d\r\n", NF; for (i = 1; i <= NF; i++) printf "$%d\r\n%s\r\n", length($i), $i }' |
+		"$REDIS_CLI" -p "$1" -n "$2" --pipe 2>&1 | grep -q "errors: 0,"
+}
+# redis_tablesize PORT DB: the size of database DB's keyspace dict, as DEBUG HTSTATS DB says
+# (table 1's while rehashing: the size it moves to)
+redis_tablesize() {
+	"$REDIS_CLI" -p "$1" debug htstats "$2" | tr -d '\r' | awk '
+		/^\[Expires HT\]/ { exit }
+		/^Hash table [01] stats/ { t = $3 }
+		/^ table size: / { size[t] = $3 }
+		END { print size[1] != "" ? size[1] : size[0] }'
+}
+port=$(redis_free_port)
+if redis_start redis2 "$port"; then
+	"$MAPTRACE" -p "$REDIS_PID" --json 0.2 >"$TMP/redis2.json" 2>"$TMP/redis2.err" &
+	mpid=$!
+	wait_for "$TMP/redis2.err" "tracing PID" 20
+	"$MAPTRACE" -p "$REDIS_PID" --json --detail 0.2 >"$TMP/redis2d.json" 2>"$TMP/redis2d.err" &
+	dpid=$!
+	wait_for "$TMP/redis2d.err" "tracing PID" 20
+	awk 'BEGIN { for (i = 1; i <= 30000; i++) printf "SET k%d %d\n", i, i }' | redis_cmds "$port" 0 ||
+		not_ok "redis, two databases: loading db 0"
+	awk 'BEGIN { for (i = 1; i <= 5000; i++) printf "SET j%d %d\n", i, i }' | redis_cmds "$port" 1 ||
+		not_ok "redis, two databases: loading db 1"
+	# past hash-max-listpack-entries (128) a hash is a dict of its own
+	awk 'BEGIN { for (i = 1; i <= 1000; i++) printf "HSET h f%d %d\n", i, i }' | redis_cmds "$port" 0 ||
+		not_ok "redis, two databases: filling the hash"
+	sleep 1
+	INFO=$("$REDIS_CLI" -p "$port" info keyspace | tr -d '\r')
+	K0=$(sed -n 's/^db0:keys=\([0-9]*\),.*/\1/p' <<<"$INFO")
+	K1=$(sed -n 's/^db1:keys=\([0-9]*\),.*/\1/p' <<<"$INFO")
+	HL=$("$REDIS_CLI" -p "$port" -n 0 hlen h)
+	ENC=$("$REDIS_CLI" -p "$port" -n 0 object encoding h)
+	S0=$(redis_tablesize "$port" 0) S1=$(redis_tablesize "$port" 1)
+	kill -INT "$mpid" "$dpid"
+	wait "$mpid"
+	mrc=$?
+	wait "$dpid"
+	drc=$?
+	redis_stop "$port"
+	R=$TMP/redis2.json D=$TMP/redis2d.json
+	check "redis, two databases: maptrace exited 0 ($mrc); Redis says db0 $K0 keys, db1 $K1, hash $HL fields ($ENC)" \
+		[ "$mrc" -eq 0 ] && [ "$K0" = 30001 ] && [ "$K1" = 5000 ] && [ "$HL" = 1000 ] && [ "$ENC" = hashtable ]
+	check "redis, two databases: the keyspace dicts hold $K0 and $K1 entries, read from them" \
+		[ "$(jget "$R" "sorted(m['count'] for m in d['maps'] if m['name'] == 'dbDictType' and m['grows'])")" = "[$K1, $K0]" ]
+	check "redis, two databases: each keyspace's last size is DEBUG HTSTATS's ($S0, $S1), every rehash ended" \
+		[ "$(jget "$R" "sorted((m['count'], m['sizes'][-1], m['grows'] == m['grows_done']) for m in d['maps'] if m['name'] == 'dbDictType' and m['grows'])")" = "[($K1, $S1, True), ($K0, $S0, True)]" ]
+	# Redis 7.0.15 makes and grows a hash's dict in code the default probes do not see
+	# (hashTypeConvertListpack has dictCreate and dictExpand inlined): its inserts make it known
+	check "redis, two databases, --detail ($drc): the hash's dict took $HL inserts and holds $HL entries, read from it" \
+		[ "$drc" -eq 0 ] && [ "$(jget "$D" "[(m['inserts'], m['count']) for m in d['maps'] if m['name'] == 'hashDictType' and m['inserts']]")" = "[($HL, $HL)]" ]
+	check "redis, two databases: no insert probed by default" \
+		[ "$(jget "$R" "sum(m['inserts'] for m in d['maps'])")" = 0 ]
+else
+	not_ok "redis, two databases: redis-server did not start: $(tail -3 "$TMP"/redis2*.log 2>/dev/null)"
+fi
+
 # --- A table maptrace has no profile for: --probe and --profile FILE -------------------------
 PROBES=(--probe "create:customht:ht_new:map=ret,size=u64@0"
 	--probe "insert:customht:ht_insert:map=arg0"
