@@ -20,9 +20,9 @@
 /* What is read of a profile's maps. */
 struct lib_read {
 	struct plan_read rd;
-	bool on;	   /* the profile has a usable 'read' line */
-	bool rehash;	   /* the reads end incremental rehashes (pos= declared, not probed) */
-	__u32 lo, len;	   /* the window: offset and length */
+	bool on;       /* the profile has a usable 'read' line */
+	bool rehash;   /* the reads end incremental rehashes (pos= declared, not probed) */
+	__u32 lo, len; /* the window: offset and length */
 };
 
 /* One known map. */
@@ -40,7 +40,7 @@ struct tableread {
 	int nlibs;
 	struct tmap *maps;
 	int nmaps, cap_maps;
-	struct u64map idx; /* address -> index in maps */
+	struct u64map idx;  /* address -> index in maps */
 	unsigned char *buf; /* READ_BATCH windows */
 };
 
@@ -141,9 +141,12 @@ int tableread__new(const struct probe_plan *plan, bool detail, int pid, const st
 		}
 		for (int j = 0; j < pm->nsites; j++)
 			steps |= pm->sites[j].spec.role == MT_ROLE_REHASH_STEP;
-		*lr = (struct lib_read){ .rd = pm->read, .on = true, .lo = lo, .len = hi - lo,
-					 .rehash = pm->read.pos.kind == MT_SRC_FIELD &&
-						   !(steps && detail) };
+		*lr = (struct lib_read){.rd = pm->read,
+					.on = true,
+					.lo = lo,
+					.len = hi - lo,
+					.rehash = pm->read.pos.kind == MT_SRC_FIELD &&
+						  !(steps && detail)};
 	}
 	*out = tr;
 	return 0;
@@ -163,13 +166,13 @@ static struct tmap *map_note(struct tableread *tr, __u64 addr, __u32 lib, bool f
 		return NULL;
 	if (u64map__get(&tr->idx, addr, &i)) {
 		if (fresh || tr->maps[i].lib != lib)
-			tr->maps[i] = (struct tmap){ .addr = addr, .lib = lib };
+			tr->maps[i] = (struct tmap){.addr = addr, .lib = lib};
 		return &tr->maps[i];
 	}
 	if (GROW(tr->maps, tr->nmaps, tr->cap_maps, 64) ||
 	    u64map__put(&tr->idx, addr, (__u64)tr->nmaps))
 		return NULL;
-	tr->maps[tr->nmaps] = (struct tmap){ .addr = addr, .lib = lib };
+	tr->maps[tr->nmaps] = (struct tmap){.addr = addr, .lib = lib};
 	return &tr->maps[tr->nmaps++];
 }
 
@@ -194,8 +197,12 @@ static void map_drop(struct tableread *tr, __u64 addr)
 static int rehash_done(struct tableread *tr, struct tmap *m, __u64 end_ns, __u64 size)
 {
 	struct mt_rehash r = {
-		.h = { .type = MT_REC_REHASH, .size = sizeof(r), .tgid = (__u32)tr->pid,
-		       .pid = (__u32)tr->pid, .ts = end_ns, .stack_id = -1 },
+		.h = {.type = MT_REC_REHASH,
+		      .size = sizeof(r),
+		      .tgid = (__u32)tr->pid,
+		      .pid = (__u32)tr->pid,
+		      .ts = end_ns,
+		      .stack_id = -1},
 		.map = m->addr,
 		.moved = m->old_size,
 		.elapsed_ns = end_ns > m->start_ns ? end_ns - m->start_ns : 0,
@@ -288,8 +295,9 @@ static int send_reads(struct tableread *tr, const __u64 *addrs, int n, __u64 now
 		}
 		if (!err && m->rehashing && src_value(&lr->rd.pos, w, lr->lo) < 0)
 			err = rehash_done(tr, m, now_ns,
-					  lr->rd.size.kind == MT_SRC_FIELD ? size_value(&lr->rd, w, lr->lo) :
-									  0);
+					  lr->rd.size.kind == MT_SRC_FIELD
+						  ? size_value(&lr->rd, w, lr->lo)
+						  : 0);
 	}
 	return err;
 }
@@ -317,14 +325,15 @@ int tableread__sync(struct tableread *tr, __u64 now_ns)
 				break;
 			lr = &tr->libs[tr->maps[i].lib];
 			addrs[n] = all[next + n];
-			local[n] = (struct iovec){ .iov_base = tr->buf + (size_t)n * WINDOW_MAX,
-						   .iov_len = lr->len };
-			remote[n] = (struct iovec){ .iov_base = (void *)(addrs[n] + lr->lo),
-						    .iov_len = lr->len };
+			local[n] = (struct iovec){.iov_base = tr->buf + (size_t)n * WINDOW_MAX,
+						  .iov_len = lr->len};
+			remote[n] = (struct iovec){.iov_base = (void *)(addrs[n] + lr->lo),
+						   .iov_len = lr->len};
 		}
 		got = n ? process_vm_readv(tr->pid, local, n, remote, n, 0) : 0;
 		/* it stops at the first window it cannot read whole */
-		for (ssize_t left = got; whole < n && left >= (ssize_t)local[whole].iov_len; whole++)
+		for (ssize_t left = got; whole < n && left >= (ssize_t)local[whole].iov_len;
+		     whole++)
 			left -= (ssize_t)local[whole].iov_len;
 		err = send_reads(tr, addrs, whole, now_ns);
 		/* unreadable: freed without a destroy seen, not a map any more */

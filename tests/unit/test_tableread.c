@@ -50,7 +50,7 @@ static int got_lib_counts(void *ctx, __u64 map, const struct mt_ev_lib_counts *c
 	return 0;
 }
 
-static const struct sink_ops got_ops = { .event = got_event, .lib_counts = got_lib_counts };
+static const struct sink_ops got_ops = {.event = got_event, .lib_counts = got_lib_counts};
 
 /* An event as the tracer hands it over: the record and its decoding. */
 static int feed(struct tableread *tr, const struct mt_hdr *h)
@@ -64,10 +64,13 @@ static int feed(struct tableread *tr, const struct mt_hdr *h)
 
 static int resize(struct tableread *tr, __u64 map, __u64 ts, __u64 old_size, __u64 new_size)
 {
-	struct mt_resize r = { .h = { .type = MT_REC_RESIZE, .size = sizeof(r), .ts = ts,
-				      .stack_id = -1 },
-			       .map = map, .old_size = old_size, .new_size = new_size,
-			       .count = ~0ULL, .lib = 2 };
+	struct mt_resize r = {
+		.h = {.type = MT_REC_RESIZE, .size = sizeof(r), .ts = ts, .stack_id = -1},
+		.map = map,
+		.old_size = old_size,
+		.new_size = new_size,
+		.count = ~0ULL,
+		.lib = 2};
 
 	return feed(tr, &r.h);
 }
@@ -75,11 +78,11 @@ static int resize(struct tableread *tr, __u64 map, __u64 ts, __u64 old_size, __u
 int main(void)
 {
 	struct dict *d = calloc(1, sizeof(*d));
-	struct plan_site step = { .spec = { .role = MT_ROLE_REHASH_STEP } };
-	struct plan_module pm = { .lib = 2, .sites = &step, .nsites = 1 };
-	struct probe_plan plan = { .modules = &pm, .nmodules = 1 };
+	struct plan_site step = {.spec = {.role = MT_ROLE_REHASH_STEP}};
+	struct plan_module pm = {.lib = 2, .sites = &step, .nsites = 1};
+	struct probe_plan plan = {.modules = &pm, .nmodules = 1};
 	struct got g = {};
-	struct sink sink = { .ops = &got_ops, .ctx = &g };
+	struct sink sink = {.ops = &got_ops, .ctx = &g};
 	struct tableread *tr = NULL;
 	__u64 map = (__u64)(uintptr_t)d;
 	void *gone;
@@ -88,12 +91,12 @@ int main(void)
 	if (!d)
 		return 1;
 	/* the built-in redis profile's read line: count=used0+used1 pos=rehashidx size=size0 */
-	pm.read.count[0] = (struct mt_src){ .kind = MT_SRC_FIELD, .width = 8, .off = 24 };
-	pm.read.count[1] = (struct mt_src){ .kind = MT_SRC_FIELD, .width = 8, .off = 32 };
-	pm.read.pos = (struct mt_src){ .kind = MT_SRC_FIELD, .width = 8, .flags = MT_SRC_SIGNED,
-				       .off = 40 };
-	pm.read.size = (struct mt_src){ .kind = MT_SRC_FIELD, .width = 1,
-					.flags = MT_SRC_SIGNED | MT_SRC_EXP2, .off = 50 };
+	pm.read.count[0] = (struct mt_src){.kind = MT_SRC_FIELD, .width = 8, .off = 24};
+	pm.read.count[1] = (struct mt_src){.kind = MT_SRC_FIELD, .width = 8, .off = 32};
+	pm.read.pos = (struct mt_src){
+		.kind = MT_SRC_FIELD, .width = 8, .flags = MT_SRC_SIGNED, .off = 40};
+	pm.read.size = (struct mt_src){
+		.kind = MT_SRC_FIELD, .width = 1, .flags = MT_SRC_SIGNED | MT_SRC_EXP2, .off = 50};
 	check(offsetof(struct dict, ht_used) == 24 && offsetof(struct dict, rehashidx) == 40 &&
 		      offsetof(struct dict, ht_size_exp) == 50,
 	      "the test's dict has Redis 7.0's layout");
@@ -125,7 +128,8 @@ int main(void)
 	d->ht_size_exp[1] = 3;
 	resize(tr, map, 10000, 4, 8);
 	tableread__sync(tr, 15000);
-	check(g.count == 5 && !g.nrehash, "read mid-rehash: entries 5 = used0 2 + used1 3, not ended");
+	check(g.count == 5 && !g.nrehash,
+	      "read mid-rehash: entries 5 = used0 2 + used1 3, not ended");
 
 	/* Redis ends it: table 1 becomes table 0, rehashidx -1 */
 	d->ht_used[0] = 5;
@@ -157,9 +161,9 @@ int main(void)
 
 	/* freed: no longer read, its last read kept by the model */
 	{
-		struct mt_map_destroy x = { .h = { .type = MT_REC_MAP_DESTROY, .size = sizeof(x),
-						   .stack_id = -1 },
-					    .map = map };
+		struct mt_map_destroy x = {
+			.h = {.type = MT_REC_MAP_DESTROY, .size = sizeof(x), .stack_id = -1},
+			.map = map};
 		__u64 before = g.ncounts;
 
 		feed(tr, &x.h);
