@@ -260,7 +260,8 @@ echo "== 1. Redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/') SET th
 echo "   (a fresh redis-server on 127.0.0.1 per run, --save \"\" --appendonly no; keys after a run: $(med "$TMP/redis.keys"))"
 row_table redis requests/s "SETs: $REDIS_KEYS" "dictAddRaw"
 echo "   x untraced: the throughput ratio (below 1 is slower).  maptrace's built-in redis profile"
-echo "   probes dictAddRaw (every insert) with and without --detail."
+echo "   probes dictAddRaw (every insert) and dictRehash (every step) only with --detail; by default"
+echo "   it reads each dict's entries and rehash position at each sync (dictAddRaw column: 0)."
 
 echo
 echo "== 2. GLib GHashTable insert storm: ghash 2 threads, $GLIB_KEYS keys, each insert under a GMutex =="

@@ -118,11 +118,16 @@ struct attacher {
 		int fd; /* -1 while detached */
 		int prog_fd;
 		const struct target_module *mod;
+		/* a profile module's per-operation sites, one uprobe session link (mod NULL) */
+		const char *path;
+		__u64 *offsets, *cookies;
+		int nsites;
 		const char *name;
 		__u32 first_spec; /* re-attaching rewrites the same spec ids */
 	} hot[MAX_LINKS];
 	int nhot;
 	double budget; /* fraction of one CPU, 0: not bounded */
+	double hit_ns; /* the estimated cost of a per-operation hit: the dearest probe's */
 	bool detail;   /* --detail (or --overhead-budget): the per-operation probes too */
 	bool follow;   /* --comm/--exe: a target gone before the attach is waited past, not fatal */
 	bool hot_on;
@@ -268,10 +273,63 @@ static int attach_usdt(struct attacher *at, const struct target *t)
  * The profile probes: every site's spec goes into probe_specs under its cookie, and each module's
  * sites attach with one uprobe session link.
  */
-static int attach_profiles(struct attacher *at, const struct target *t, const struct probe_plan *p)
+/*
+ * Whether a profile site is hot: a per-operation count (insert, delete, lookup) that
+ * --overhead-budget attaches for part of each second.  Rehash steps stay attached throughout,
+ * as libcmap's evacuation steps do: a rehash followed in part would end unseen.
+ */
+static bool site_hot(const struct attacher *at, const struct plan_site *s)
+{
+	return s->detail && at->budget > 0 && s->spec.role != MT_ROLE_REHASH_STEP;
+}
+
+/*
+ * One uprobe session link for the @n sites of @pm that attach (a per-operation one only with
+ * --detail) and are hot (@hot) or not.  Return: the link's fd, 0 when no site is left, or
+ * -errno.  *@offsets and *@cookies keep the sites.
+ */
+static int attach_sites(struct attacher *at, const struct target *t, const struct plan_module *pm,
+			bool hot, __u32 *next, __u64 *offsets, __u64 *cookies, int *n)
 {
 	int spec_fd = bpf_map__fd(at->skel->maps.probe_specs);
 	int prog_fd = bpf_program__fd(at->skel->progs.profile_probe);
+	int fd;
+
+	*n = 0;
+	for (int i = 0; i < pm->nsites; i++) {
+		if ((pm->sites[i].detail && !at->detail) || site_hot(at, &pm->sites[i]) != hot)
+			continue;
+		if (*next >= MT_MAX_SPECS) {
+			fprintf(stderr, "maptrace: more than %d profile probe sites; trace fewer "
+					"functions\n", MT_MAX_SPECS);
+			return -E2BIG;
+		}
+		offsets[*n] = pm->sites[i].file_offset;
+		cookies[(*n)++] = *next;
+		if (bpf_map_update_elem(spec_fd, next, &pm->sites[i].spec, BPF_ANY))
+			return -errno;
+		(*next)++;
+		/* the dearest per-operation probe prices every hit (--overhead-budget) */
+		if (hot && pm->sites[i].cost_ns > at->hit_ns)
+			at->hit_ns = pm->sites[i].cost_ns;
+	}
+	if (!*n)
+		return 0;
+	fd = usdt__attach_multi_type(prog_fd, USDT_TRACE_UPROBE_SESSION, pm->path, t->pid, offsets,
+				     NULL, cookies, *n);
+	if (fd < 0)
+		fprintf(stderr, "maptrace: cannot attach the %s probes in %s: %s\n",
+			pm->sites[0].sym, pm->mapped, strerror(-fd));
+	return fd;
+}
+
+/*
+ * The profile probes: every site's spec goes into probe_specs under its cookie, and each module's
+ * sites attach with one uprobe session link (its per-operation ones only with --detail); under
+ * --overhead-budget its per-operation counts with another, attached for part of each second.
+ */
+static int attach_profiles(struct attacher *at, const struct target *t, const struct probe_plan *p)
+{
 	__u32 next = 0;
 	int err = 0;
 
@@ -279,33 +337,35 @@ static int attach_profiles(struct attacher *at, const struct target *t, const st
 		const struct plan_module *pm = &p->modules[mi];
 		__u64 *offsets = calloc(pm->nsites, sizeof(*offsets));
 		__u64 *cookies = calloc(pm->nsites, sizeof(*cookies));
-		int fd;
+		int fd, n;
 
 		if (!offsets || !cookies) {
 			err = -ENOMEM;
-		} else if (next + pm->nsites > MT_MAX_SPECS || at->nfds == MAX_LINKS) {
-			fprintf(stderr, "maptrace: more than %d profile probe sites; trace fewer "
-					"functions\n", MT_MAX_SPECS);
+			goto next;
+		}
+		if (at->nfds + 2 > MAX_LINKS || at->nhot == MAX_LINKS) {
+			fprintf(stderr, "maptrace: more than %d probe links; trace fewer objects\n",
+				MAX_LINKS);
 			err = -E2BIG;
+			goto next;
 		}
-		for (int i = 0; !err && i < pm->nsites; i++) {
-			offsets[i] = pm->sites[i].file_offset;
-			cookies[i] = next;
-			if (bpf_map_update_elem(spec_fd, &next, &pm->sites[i].spec, BPF_ANY))
-				err = -errno;
-			next++;
+		fd = attach_sites(at, t, pm, false, &next, offsets, cookies, &n);
+		if (fd > 0)
+			at->fds[at->nfds++] = fd;
+		err = fd < 0 ? fd : 0;
+		if (err || !at->detail || at->budget <= 0)
+			goto next;
+		fd = attach_sites(at, t, pm, true, &next, offsets, cookies, &n);
+		err = fd < 0 ? fd : 0;
+		if (fd > 0) {
+			/* --overhead-budget: the duty cycle detaches and attaches it again */
+			at->hot[at->nhot++] = (struct hot_link){
+				.fd = fd, .prog_fd = bpf_program__fd(at->skel->progs.profile_probe),
+				.name = pm->sites[0].sym, .path = pm->path, .offsets = offsets,
+				.cookies = cookies, .nsites = n };
+			offsets = cookies = NULL;
 		}
-		if (!err) {
-			fd = usdt__attach_multi_type(prog_fd, USDT_TRACE_UPROBE_SESSION, pm->path,
-						     t->pid, offsets, NULL, cookies, pm->nsites);
-			if (fd < 0) {
-				err = fd;
-				fprintf(stderr, "maptrace: cannot attach the %s probes in %s: %s\n",
-					pm->sites[0].sym, pm->mapped, strerror(-err));
-			} else {
-				at->fds[at->nfds++] = fd;
-			}
-		}
+next:
 		free(offsets);
 		free(cookies);
 	}
@@ -349,7 +409,7 @@ static __u64 hot_hits(struct attacher *at)
 			continue;
 		for (int c = 0; c < at->ncpus; c++)
 			sum += vals[c].inserts + vals[c].deletes + vals[c].sync_hits +
-			       vals[c].sync_misses;
+			       vals[c].sync_misses + vals[c].lookups;
 	}
 	free(vals);
 	return sum;
@@ -433,8 +493,14 @@ static int hot_attach(struct attacher *at)
 		struct hot_link *h = &at->hot[i];
 		__u32 id = h->first_spec;
 
-		h->fd = usdt__attach_probe(h->prog_fd, spec_fd, max_specs, h->mod->path, at->pid,
-					   h->mod->sites, h->mod->nsites, h->name, 0, &id);
+		if (!h->mod)
+			h->fd = usdt__attach_multi_type(h->prog_fd, USDT_TRACE_UPROBE_SESSION,
+							h->path, at->pid, h->offsets, NULL,
+							h->cookies, h->nsites);
+		else
+			h->fd = usdt__attach_probe(h->prog_fd, spec_fd, max_specs, h->mod->path,
+						   at->pid, h->mod->sites, h->mod->nsites, h->name,
+						   0, &id);
 		if (h->fd < 0)
 			return h->fd;
 	}
@@ -454,7 +520,7 @@ int attacher__duty(struct attacher *at, double *duty)
 		at->on_total_ns += now - at->slice_start;
 		/* CPU share the probes cost while attached, from the hits seen in this slice */
 		rate = (double)(hits - at->slice_hits) * 1e9 / (double)(now - at->slice_start);
-		cost = rate * HOT_HIT_NS / 1e9;
+		cost = rate * at->hit_ns / 1e9;
 		share = cost > at->budget ? at->budget / cost : 1.0;
 		at->on_ns_planned = (__u64)(share * DUTY_PERIOD_NS);
 		if (at->on_ns_planned < DUTY_MIN_ON_NS)
@@ -487,6 +553,22 @@ int attacher__duty(struct attacher *at, double *duty)
 	return 1;
 }
 
+/* --detail: what the profiles' per-operation probes will cost, said before they attach. */
+static void print_detail_cost(const struct probe_plan *plan)
+{
+	for (int mi = 0; plan && mi < plan->nmodules; mi++) {
+		const struct plan_module *pm = &plan->modules[mi];
+
+		for (int i = 0; i < pm->nsites; i++)
+			if (pm->sites[i].detail)
+				fprintf(stderr,
+					"maptrace: --detail: %s %s in %s is probed on every call, "
+					"%s\n",
+					mt_role_name((int)pm->sites[i].spec.role), pm->sites[i].sym,
+					pm->mapped, pm->sites[i].cost);
+	}
+}
+
 int attacher__open(const struct args *a, const struct target *t, const struct probe_plan *plan,
 		   struct attacher **out)
 {
@@ -498,12 +580,15 @@ int attacher__open(const struct args *a, const struct target *t, const struct pr
 		return -ENOMEM;
 	prewarm_start(&at->pw);
 	at->budget = a->budget_pct / 100.0;
+	at->hit_ns = HOT_HIT_NS;
 	at->detail = a->detail || a->budget_pct > 0;
 	at->follow = a->comm || a->exe;
 	if (a->detail && !a->budget_pct)
 		fprintf(stderr, "maptrace: --detail: every insert, delete and evacuation step of "
 				"libcmap maps is probed, ~0.3 us each (at 1M inserts/s, ~30%% of a "
 				"CPU); --overhead-budget PCT bounds it\n");
+	if (at->detail)
+		print_detail_cost(plan);
 	at->futex = a->futex;
 	at->pid = t->pid;
 	at->ncpus = libbpf_num_possible_cpus();
@@ -570,7 +655,7 @@ int attacher__open(const struct args *a, const struct target *t, const struct pr
 	/* one program serves every profile probe, at entry and (when it asks) at return */
 	bpf_program__set_expected_attach_type(at->skel->progs.profile_probe,
 					      (enum bpf_attach_type)USDT_TRACE_UPROBE_SESSION);
-	if (!probe_plan__sites(plan))
+	if (!probe_plan__attached(plan, at->detail))
 		bpf_program__set_autoload(at->skel->progs.profile_probe, false);
 	*out = at;
 	return 0;
@@ -628,6 +713,14 @@ bool attacher__sampled(const struct attacher *at)
 	return at->nhot > 0;
 }
 
+bool attacher__profiles_sampled(const struct attacher *at)
+{
+	for (int i = 0; i < at->nhot; i++)
+		if (!at->hot[i].mod)
+			return true;
+	return false;
+}
+
 int attacher__events_fd(const struct attacher *at)
 {
 	return bpf_map__fd(at->skel->maps.events);
@@ -659,6 +752,10 @@ void attacher__free(struct attacher *at)
 	fd = prewarm_join(&at->pw);
 	if (fd >= 0)
 		close(fd);
+	for (int i = 0; i < at->nhot; i++) {
+		free(at->hot[i].offsets);
+		free(at->hot[i].cookies);
+	}
 	detach_all(at);
 	maptrace_bpf__destroy(at->skel);
 	free(at);

@@ -60,6 +60,12 @@ int attacher__attach(struct attacher *at, const struct target *t, const struct p
 bool attacher__sampled(const struct attacher *at);
 
 /**
+ * attacher__profiles_sampled() - are a profile's per-operation counts (insert, delete,
+ * lookup) among them?  Those have no counters in the library to read: they are a sample.
+ */
+bool attacher__profiles_sampled(const struct attacher *at);
+
+/**
  * attacher__duty() - with --overhead-budget, switch the per-operation probes on or off when their
  * slice of the second is over, sizing the next slice from the hit rate just seen.
  * Return: 1 with *@duty, the share of the time since attaching that they were attached, when a

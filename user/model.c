@@ -497,7 +497,14 @@ static bool take_own_counts(struct map_state *s, const struct mt_ev_lib_counts *
 		s->counts.sync_misses = c->misses;
 		return true;
 	}
-	if (s->lib || !(s->variant == CMAP_PLAIN || (s->variant < 0 && s->B_known)))
+	/* a profile map: the entries its profile's read line counts (tableread.c) */
+	if (s->lib) {
+		s->own.count = c->count;
+		s->table_read = true;
+		map_note_count(s, c->count);
+		return true;
+	}
+	if (!(s->variant == CMAP_PLAIN || (s->variant < 0 && s->B_known)))
 		return false;
 	s->own = *c;
 	s->own_seen = true;

@@ -121,6 +121,7 @@ struct run_info {
 	double budget_pct;     /* 0: not bounded */
 	double duty;	       /* share of the time they were attached (0..1) */
 	bool lib_counts;       /* inserts, deletes and counts read from the library's counters */
+	bool profile_sampled;  /* a profile map's inserts, deletes, lookups: counted while attached */
 };
 
 /**

@@ -45,6 +45,7 @@ struct map_state {
 	struct mt_ev_lib_counts own; /* the map's own counters, read from its struct */
 	bool own_seen, own_all;	 /* own holds them; every field (not just the first 3) */
 	bool sync_own;		 /* a sync map whose hits and misses were read from it */
+	bool table_read;	 /* a profile map whose entries (own.count) were read from it */
 	struct hist grow_hist;
 	struct stack_costs grow_stacks;
 };

@@ -113,12 +113,12 @@ static void fold_map(struct map_report *row, const struct map_state *s, bool liv
 	row->rehash_elapsed_ns += s->rehash_elapsed_ns;
 	hist__merge(&row->grow_hist, &s->grow_hist);
 	if (s->lib) {
-		/* a profile map: sizes in the library's own unit, entries unknown */
+		/* a profile map: sizes in the library's own unit, entries when its profile reads them */
 		row->size = s->size;
 		row->buckets = s->size;
 		row->B = s->size && !(s->size & (s->size - 1)) ? (__u32)__builtin_ctzll(s->size) : 0;
 		row->peak_count = s->peak_count;
-		row->count = -1;
+		row->count = s->table_read ? (__s64)s->own.count : -1;
 		return;
 	}
 	/*
@@ -249,10 +249,12 @@ static int build_maps(struct model *m, struct report *r)
 	}
 	for (int i = 0; i < r->nmaps; i++) {
 		/*
-		 * Unknown when the creation was not seen; and a sync map copies its snapshot into
-		 * each new dirty map, so no insert/delete count adds up to its size.
+		 * Unknown when the creation was not seen (a profile map's count, read from it,
+		 * is known or -1 already); and a sync map copies its snapshot into each new dirty
+		 * map, so no insert/delete count adds up to its size.
 		 */
-		if (!r->maps[i].create_seen || r->maps[i].variant == CMAP_SYNC)
+		if ((!r->maps[i].create_seen && !r->maps[i].sizes_in_slots) ||
+		    r->maps[i].variant == CMAP_SYNC)
 			r->maps[i].count = -1;
 	}
 	qsort(r->maps, r->nmaps, sizeof(*r->maps), cmp_maps);

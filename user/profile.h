@@ -20,6 +20,7 @@
 #ifndef MT_PROFILE_H
 #define MT_PROFILE_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include "maptrace.h"
 
@@ -54,6 +55,12 @@ const char *profile_set__libraries(const struct profile_set *ps);
 /** mt_role_name() - "insert", "resize", ... for enum mt_role; "?" when unknown. */
 const char *mt_role_name(int role);
 
+/**
+ * mt_role_per_operation() - whether @role fires on every operation of a map (insert, delete,
+ * lookup, rehash_step): such probes attach only with --detail.
+ */
+bool mt_role_per_operation(int role);
+
 /* --- planning (profile_plan.c) --- */
 
 /* One resolved probe site. */
@@ -62,7 +69,20 @@ struct plan_site {
 	__u64 vaddr;
 	__u64 file_offset;
 	int kind; /* enum uprobe_site_kind */
+	bool detail;	  /* a per-operation role: attached only with --detail */
+	const char *cost; /* the estimated cost of a hit, as --list shows it (static) */
+	double cost_ns;	  /* the same, in ns (entry, and a return when it asks for one) */
 	struct mt_probe_spec spec;
+};
+
+/*
+ * The fields of a profile's maps read from the target's memory at each sync (a 'read' line):
+ * every source is MT_SRC_FIELD or MT_SRC_NONE (not declared).
+ */
+struct plan_read {
+	struct mt_src count[2]; /* entries: the sum of one or two fields */
+	struct mt_src pos;	/* incremental rehash position, negative when not rehashing */
+	struct mt_src size, size_alt; /* the table's size; @size_alt when @size reads 0 */
 };
 
 /* The sites of one mapped object. */
@@ -70,6 +90,7 @@ struct plan_module {
 	char path[4096];   /* path maptrace opens */
 	char mapped[4096]; /* path as the target sees it */
 	int lib;	   /* profile index (record lib) */
+	struct plan_read read; /* all MT_SRC_NONE when the profile has no 'read' line */
 	struct plan_site *sites;
 	int nsites;
 };
@@ -97,5 +118,11 @@ void probe_plan__free(struct probe_plan *p);
 
 /** probe_plan__sites() - total sites of the plan. */
 int probe_plan__sites(const struct probe_plan *p);
+
+/** probe_plan__attached() - the sites attached with (@detail) or without --detail. */
+int probe_plan__attached(const struct probe_plan *p, bool detail);
+
+/** plan_read__any() - whether @rd declares any field to read. */
+bool plan_read__any(const struct plan_read *rd);
 
 #endif /* MT_PROFILE_H */

@@ -62,6 +62,8 @@ struct profile {
 	int nfsets;
 	struct pprobe probes[MAX_PROBES];
 	int nprobes;
+	char read_args[ARGS_LEN]; /* the 'read' line's KEY=VALUE list, "" when none */
+	int read_line;
 };
 
 struct profile_set {
@@ -113,5 +115,15 @@ struct disasm;
  */
 int profile__locate(struct elfsym_file *ef, struct disasm *d, const char *name, __u64 *vaddr,
 		    char *how, size_t howlen, char *why, size_t whylen);
+
+/**
+ * pread__spec() - turn a 'read' line's key=value list @args (count=A[+B] pos=P size=S[|T])
+ * into *@rd, with the field names of @fs (NULL when the version is unknown).
+ * @why: receives, on error, what is wrong and where ("at 'pos=arg0': read takes fields only").
+ * @whylen: room in @why.
+ * Return: 0, -EINVAL (a mistake), -ENOENT (a field name @fs does not define).
+ */
+int pread__spec(const char *args, const struct fieldset *fs, struct plan_read *rd, char *why,
+		size_t whylen);
 
 #endif /* MT_PROFILE_INT_H */

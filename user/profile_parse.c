@@ -28,6 +28,8 @@ static const char builtin_glib[] =
 	"require g_hash_table_insert g_hash_table_new_full\n"
 	"version symbols glib_major_version glib_minor_version glib_micro_version\n"
 	"fields 2.74.* size=u64@0 nnodes=u32@16 noccupied=u32@20\n"
+	/* each known table's entries and size, read at each sync: no probe on inserts */
+	"read count=nnodes size=size\n"
 	"probe create g_hash_table_new_full map=ret size=size\n"
 	/*
 	 * Every resize runs the static g_hash_table_resize, which the stripped library does not
@@ -74,7 +76,8 @@ static const char builtin_redis[] =
 	"object redis-server redis-check-rdb\n"
 	"require _dictExpand dictRehash dictAddRaw\n"
 	"version retconst RM_GetServerVersion\n"
-	"fields 7.0.* type=u64@0 size0=log2:s8@50 size1=log2:s8@51 used0=u64@24 rehashidx=s64@40\n"
+	"fields 7.0.* type=u64@0 size0=log2:s8@50 size1=log2:s8@51 used0=u64@24 used1=u64@32 "
+	"rehashidx=s64@40\n"
 	/* a dict is named after its dictType: dbDictType is the keyspace, dbExpiresDictType ... */
 	"probe create dictCreate map=ret size=size0 name=type\n"
 	"probe insert dictAddRaw map=arg0\n"
@@ -89,7 +92,12 @@ static const char builtin_redis[] =
 	"name=type\n"
 	"probe resize dictResize map=arg0 size=size0 new_size=size1|size0 ok=ret==0 count=used0 "
 	"name=type\n"
-	"probe rehash_step dictRehash map=arg0 pos=rehashidx size=size0\n";
+	"probe rehash_step dictRehash map=arg0 pos=rehashidx size=size0\n"
+	/*
+	 * Read at each sync from every dict known from a probe: entries (table 1 holds some
+	 * while rehashing), the rehash position (-1 when done) and the table's size.
+	 */
+	"read count=used0+used1 pos=rehashidx size=size0\n";
 
 static const char *const role_names[MT_ROLE_MAX] = {
 	[MT_ROLE_INSERT] = "insert",	     [MT_ROLE_DELETE] = "delete",
@@ -102,6 +110,12 @@ static const char *const role_names[MT_ROLE_MAX] = {
 const char *mt_role_name(int role)
 {
 	return role > 0 && role < MT_ROLE_MAX && role_names[role] ? role_names[role] : "?";
+}
+
+bool mt_role_per_operation(int role)
+{
+	return role == MT_ROLE_INSERT || role == MT_ROLE_DELETE || role == MT_ROLE_LOOKUP ||
+	       role == MT_ROLE_REHASH_STEP;
 }
 
 static int role_parse(const char *s)
@@ -227,6 +241,45 @@ static int parse_probe(struct profile *p, char **w, int n, int lineno, const cha
 	return 0;
 }
 
+/* A 'read' line: the fields read from every known map at each sync, one line a profile. */
+static int parse_read(struct profile *p, char **w, int n, int lineno, const char **why)
+{
+	size_t len = 0;
+
+	if (p->read_line) {
+		*why = "a second 'read' line; give every field on one (read count=... pos=... "
+		       "size=...)";
+		return -EINVAL;
+	}
+	if (n < 2) {
+		*why = "want: read count=FIELD[+FIELD] pos=FIELD size=FIELD[|FIELD]";
+		return -EINVAL;
+	}
+	for (int i = 1; i < n; i++)
+		len += (size_t)snprintf(p->read_args + len,
+					len < sizeof(p->read_args) ? sizeof(p->read_args) - len : 0,
+					"%s%s", i > 1 ? " " : "", w[i]);
+	if (len >= sizeof(p->read_args)) {
+		*why = "read line too long";
+		return -EINVAL;
+	}
+	p->read_line = lineno ? lineno : -1;
+	return 0;
+}
+
+/* The 'read' line must parse with some field set (or inline fields); names per module. */
+static int check_read_syntax(const struct profile *p, char *why, size_t whylen)
+{
+	struct plan_read rd;
+	int err = -ENOENT;
+
+	for (int i = 0; i < p->nfsets && err == -ENOENT; i++)
+		err = pread__spec(p->read_args, &p->fsets[i], &rd, why, whylen);
+	if (err == -ENOENT && !p->nfsets)
+		err = pread__spec(p->read_args, NULL, &rd, why, whylen);
+	return err == -ENOENT ? -EINVAL : err;
+}
+
 /*
  * A probe's arguments must at least parse with inline fields; names are checked per module.
  * Return: 0, or -EINVAL with @why saying what is wrong and where.
@@ -332,9 +385,15 @@ static int parse_text(struct profile_set *ps, const char *text, const char *orig
 				err = check_probe_syntax(p, &p->probes[p->nprobes - 1], msg,
 							 sizeof(msg));
 			}
+		} else if (!strcmp(w[0], "read")) {
+			err = parse_read(p, w, n, lineno, &why);
+			if (!err) {
+				why = msg;
+				err = check_read_syntax(p, msg, sizeof(msg));
+			}
 		} else {
 			why = "unknown directive; directives: profile object require version "
-			      "fields probe";
+			      "fields probe read";
 			err = -EINVAL;
 		}
 	}
@@ -352,6 +411,49 @@ static int parse_text(struct profile_set *ps, const char *text, const char *orig
 		err = -EINVAL;
 	}
 	free(copy);
+	return err;
+}
+
+/*
+ * --probe read:OBJECT:KEY=VALUE,...: the fields of OBJECT's maps read at each sync.  The list
+ * was split at its first ':' (log2:s8@50 has one): @kv1 and @kv2 join again.
+ */
+static int parse_read_opt(struct profile_set *ps, const char *opt, const char *obj,
+			  const char *kv1, const char *kv2)
+{
+	char args[ARGS_LEN + 8], msg[PROFILE_WHY_LEN], *w[2] = {"read", args};
+	const char *why = NULL;
+	struct profile *p = find_profile(ps, obj);
+	int err;
+
+	if (!obj[0] || !kv1[0]) {
+		fprintf(stderr,
+			"maptrace: --probe '%s': want read:OBJECT:KEY=VALUE,..., e.g. "
+			"read:libfoo.so:count=u64@8 (see docs/profiles.md)\n",
+			opt);
+		return -EINVAL;
+	}
+	if (p && strcmp(p->origin, "--probe")) {
+		fprintf(stderr,
+			"maptrace: --probe '%s': '%s' is the name of a %s profile; name the object "
+			"by its file name\n",
+			opt, obj, p->origin);
+		return -EINVAL;
+	}
+	if (!p) {
+		p = add_profile(ps, obj, "--probe");
+		if (!p)
+			return -ENOMEM;
+		snprintf(p->objects[p->nobjects++], NAME_LEN, "%s", obj);
+	}
+	snprintf(args, sizeof(args), "%s%s%s", kv1, kv2 ? ":" : "", kv2 ? kv2 : "");
+	err = parse_read(p, w, 2, 0, &why);
+	if (!err) {
+		why = msg;
+		err = check_read_syntax(p, msg, sizeof(msg));
+	}
+	if (err)
+		fprintf(stderr, "maptrace: --probe '%s': %s\n", opt, why ? why : "invalid");
 	return err;
 }
 
@@ -378,6 +480,8 @@ static int parse_probe_opt(struct profile_set *ps, const char *opt)
 			sizeof(buf) - 1);
 		return -EINVAL;
 	}
+	if (n >= 2 && !strcmp(f[0], "read"))
+		return parse_read_opt(ps, opt, f[1], n > 2 ? f[2] : "", f[3]);
 	role = n >= 3 ? role_parse(f[0]) : -1;
 	if (n < 3) {
 		fprintf(stderr,
@@ -389,7 +493,8 @@ static int parse_probe_opt(struct profile_set *ps, const char *opt)
 	if (role < 0) {
 		fprintf(stderr,
 			"maptrace: --probe '%s': unknown role '%s'; roles: insert delete lookup "
-			"create destroy resize (grow) grow_begin grow_end rehash_step lock\n",
+			"create destroy resize (grow) grow_begin grow_end rehash_step lock; or "
+			"read:OBJECT:KEY=VALUE,...\n",
 			opt, f[0]);
 		return -EINVAL;
 	}
@@ -482,6 +587,15 @@ int profile_set__new(const char *const *files, int nfiles, const char *const *pr
 	}
 	for (int i = 0; !err && i < nprobes; i++)
 		err = parse_probe_opt(ps, probes[i]);
+	for (int i = 0; !err && i < ps->n; i++) {
+		if (strcmp(ps->p[i]->origin, "--probe") || ps->p[i]->nprobes)
+			continue;
+		fprintf(stderr,
+			"maptrace: --probe read:%s:...: maps are read once a probe finds them; add "
+			"one, e.g. --probe create:%s:SYMBOL:map=ret or resize:%s:SYMBOL:...\n",
+			ps->p[i]->name, ps->p[i]->name, ps->p[i]->name);
+		err = -EINVAL;
+	}
 	if (err == -ENOMEM)
 		fprintf(stderr, "maptrace: out of memory reading the probe profiles\n");
 	if (err) {

@@ -206,6 +206,16 @@ static int objcode_locate(struct planner *pl, struct objcode *oc, const char *na
 	return oc->loc[i].err;
 }
 
+/* site_cost() in ns, for --overhead-budget's estimate. */
+static double site_cost_ns(int kind, bool ret)
+{
+	double entry = kind == UPROBE_SITE_NOP5 ? 300 :
+		       kind == UPROBE_SITE_NOP || kind == UPROBE_SITE_PUSH ||
+				       kind == UPROBE_SITE_BRANCH ? 600 : 5000;
+
+	return entry + (ret ? 500 : 0);
+}
+
 static int plan_add_site(struct plan_module *pm, const struct plan_site *s)
 {
 	void *n = realloc(pm->sites, (size_t)(pm->nsites + 1) * sizeof(*pm->sites));
@@ -269,6 +279,15 @@ static bool has_fallback(const struct profile *p, const char *name)
 	return false;
 }
 
+/* Is @pp an unless=@NAME probe, planned because NAME was not located? */
+static bool is_fallback(const struct pprobe *pp)
+{
+	char cname[NAME_LEN];
+	bool negate;
+
+	return pprobe__cond(pp, cname, sizeof(cname), &negate) && negate;
+}
+
 /* One site of probe @pp at @s; @name is what --list calls it. */
 static int add_site(struct planner *pl, struct plan_module *pm, const struct pprobe *pp,
 		    const struct plan_site *tmpl, const struct elfsym_sym *s, const char *name)
@@ -280,10 +299,15 @@ static int add_site(struct planner *pl, struct plan_module *pm, const struct ppr
 	site.file_offset = s->file_offset;
 	site.kind = elfsym__site_kind(s->code, s->code_len);
 	site.spec.lib = (__u32)pm->lib;
-	plan_log(&pl->plan->log, &pl->plan->loglen, "    %-12s %-28s 0x%-8llx %-18s %s\n",
+	/* a per-operation probe standing in for a function not located (unless=) is the only way
+	 * to see what that function does: it attaches by default, at its cost */
+	site.detail = mt_role_per_operation(pp->role) && !is_fallback(pp);
+	site.cost = site_cost(site.kind, site.spec.flags & MT_SPEC_RETURN);
+	site.cost_ns = site_cost_ns(site.kind, site.spec.flags & MT_SPEC_RETURN);
+	plan_log(&pl->plan->log, &pl->plan->loglen, "    %-12s %-28s 0x%-8llx %-18s %s%s\n",
 		 mt_role_name(pp->role), name, (unsigned long long)s->vaddr,
-		 elfsym__site_kind_name(site.kind),
-		 site_cost(site.kind, site.spec.flags & MT_SPEC_RETURN));
+		 elfsym__site_kind_name(site.kind), site.cost,
+		 site.detail ? " (per operation: only with --detail)" : "");
 	return plan_add_site(pm, &site);
 }
 
@@ -389,6 +413,44 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 	return add_site(pl, pm, pp, tmpl, &s, pp->sym);
 }
 
+/*
+ * The profile's 'read' line with the field set of this version: what each sync reads of the
+ * maps its probes find.  A field this version lacks leaves the reads out, explained.
+ */
+static int plan_read(struct planner *pl, const struct profile *p, const struct fieldset *fs,
+		     const char *ver, const char *vwhy, const char *mapped, struct plan_read *rd)
+{
+	char bad[PROFILE_WHY_LEN];
+	int err;
+
+	memset(rd, 0, sizeof(*rd));
+	if (!p->read_args[0])
+		return 0;
+	err = pread__spec(p->read_args, fs, rd, bad, sizeof(bad));
+	if (err == -ENOENT) {
+		memset(rd, 0, sizeof(*rd));
+		if (ver[0])
+			refuse(pl, p,
+			       "read in %s: %s is version %s; the %s profile knows the field "
+			       "offsets of %s only (add a 'fields' line for this version with "
+			       "--profile FILE)",
+			       p->name, base_name(mapped), ver, p->name,
+			       p->nfsets ? p->fsets[0].glob : "no version");
+		else
+			refuse(pl, p,
+			       "read in %s: the version of %s is unknown (%s), so its struct "
+			       "fields cannot be read",
+			       p->name, base_name(mapped), vwhy);
+		return 0;
+	}
+	if (err)
+		return err;
+	plan_log(&pl->plan->log, &pl->plan->loglen,
+		 "    %-12s %s: from each map's memory at each sync, no probe\n", "read",
+		 p->read_args);
+	return 0;
+}
+
 /* Profile @pi against the object mapped from @mapped (opened as @path). */
 static int plan_profile(struct planner *pl, int pi, const char *obj, const char *path,
 			const char *mapped)
@@ -439,6 +501,9 @@ static int plan_profile(struct planner *pl, int pi, const char *obj, const char 
 	snprintf(pm.path, sizeof(pm.path), "%s", path);
 	snprintf(pm.mapped, sizeof(pm.mapped), "%s", mapped);
 	pm.lib = pi + 1;
+	err = plan_read(pl, p, fs, ver, why, mapped, &pm.read);
+	if (err)
+		goto out;
 	for (int i = 0; i < p->nprobes; i++) {
 		const struct pprobe *pp = &p->probes[i];
 		struct plan_site site = {};
@@ -614,4 +679,19 @@ int probe_plan__sites(const struct probe_plan *p)
 	for (int i = 0; p && i < p->nmodules; i++)
 		n += p->modules[i].nsites;
 	return n;
+}
+
+int probe_plan__attached(const struct probe_plan *p, bool detail)
+{
+	int n = 0;
+
+	for (int i = 0; p && i < p->nmodules; i++)
+		for (int j = 0; j < p->modules[i].nsites; j++)
+			n += detail || !p->modules[i].sites[j].detail;
+	return n;
+}
+
+bool plan_read__any(const struct plan_read *rd)
+{
+	return rd->count[0].kind || rd->pos.kind || rd->size.kind;
 }

@@ -546,3 +546,77 @@ int pprobe__cond(const struct pprobe *pp, char *name, size_t len, bool *negate)
 	}
 	return 0;
 }
+
+/* A source a 'read' line may use: a struct field (nothing else can be read at a sync). */
+static int read_field(const char *kv, const char *s, const struct fieldset *fs,
+		      struct mt_src *src, char *why, size_t whylen)
+{
+	char problem[PROFILE_WHY_LEN];
+	int err = parse_src(s, fs, src, problem, sizeof(problem));
+
+	if (!err && src->kind != MT_SRC_FIELD) {
+		snprintf(problem, sizeof(problem),
+			 "a read is of the map's own fields (TYPE@OFFSET or a field name), not "
+			 "arguments, ret or constants");
+		err = -EINVAL;
+	}
+	if (err)
+		snprintf(why, whylen, "at '%s': %s", kv, problem);
+	return err;
+}
+
+int pread__spec(const char *args, const struct fieldset *fs, struct plan_read *rd, char *why,
+		size_t whylen)
+{
+	char buf[ARGS_LEN], *save = NULL, *kv, msg[ARGS_LEN + PROFILE_WHY_LEN + 8];
+	bool seen[3] = {false};
+	int worst = 0;
+
+	memset(rd, 0, sizeof(*rd));
+	snprintf(why, whylen, "%s", "");
+	snprintf(buf, sizeof(buf), "%s", args);
+	for (kv = strtok_r(buf, " \t,", &save); kv; kv = strtok_r(NULL, " \t,", &save)) {
+		static const char *const keys[] = {"count", "pos", "size"};
+		char val[ARGS_LEN], *sep;
+		const char *eq = strchr(kv, '=');
+		int k, err;
+
+		for (k = 0; k < 3; k++)
+			if (eq && strlen(keys[k]) == (size_t)(eq - kv) &&
+			    !strncmp(kv, keys[k], (size_t)(eq - kv)))
+				break;
+		if (k == 3) {
+			snprintf(why, whylen,
+				 "at '%s': a read is count=FIELD[+FIELD], pos=FIELD or "
+				 "size=FIELD[|FIELD]",
+				 kv);
+			return -EINVAL;
+		}
+		if (seen[k]) {
+			snprintf(why, whylen, "at '%s': %s= given twice", kv, keys[k]);
+			return -EINVAL;
+		}
+		seen[k] = true;
+		snprintf(val, sizeof(val), "%s", eq + 1);
+		sep = k == 1 ? strpbrk(val, "+|") : strchr(val, k == 0 ? '+' : '|');
+		if (sep && k == 1) {
+			snprintf(why, whylen, "at '%s': pos= is one field", kv);
+			return -EINVAL;
+		}
+		if (sep)
+			*sep++ = '\0';
+		err = read_field(kv, val, fs, k == 0 ? &rd->count[0] : k == 1 ? &rd->pos : &rd->size,
+				 msg, sizeof(msg));
+		if (!err && sep)
+			err = read_field(kv, sep, fs, k == 0 ? &rd->count[1] : &rd->size_alt, msg,
+					 sizeof(msg));
+		if (fold_err(err, msg, &worst, why, whylen))
+			return worst;
+	}
+	if (!worst && !seen[0] && !seen[1] && !seen[2]) {
+		snprintf(why, whylen, "want: read count=FIELD[+FIELD] pos=FIELD size=FIELD[|FIELD] "
+				      "(at least one)");
+		return -EINVAL;
+	}
+	return worst;
+}

@@ -371,9 +371,14 @@ static int json_emit(FILE *out, const struct report *r, const struct report_opts
 		json_writer__double(w, r->info.budget_pct, 3);
 		json_writer__name(w, "duty");
 		json_writer__double(w, r->info.duty, 4);
-		/* every count comes from the maps' own counters, whatever the probes saw */
+		/* every count comes from the maps' own counters, but a profile's per-operation ones */
 		json_writer__name(w, "sampled");
 		json_writer__arr_begin(w);
+		if (r->info.profile_sampled) {
+			json_writer__string(w, "profile inserts");
+			json_writer__string(w, "profile deletes");
+			json_writer__string(w, "profile lookups");
+		}
 		json_writer__arr_end(w);
 		json_writer__name(w, "from_library_counters");
 		json_writer__arr_begin(w);

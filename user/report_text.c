@@ -168,9 +168,11 @@ static void print_header(const struct text *t)
 	if (r->info.budget_pct > 0)
 		fprintf(t->out,
 			"  overhead budget %g%%: per-operation probes attached %.1f%% of the time; "
-			"every count read from the maps' own counters; grows, evacuations and waits "
+			"every count read from the maps' own counters%s; grows, evacuations and waits "
 			"complete\n",
-			r->info.budget_pct, r->info.duty * 100.0);
+			r->info.budget_pct, r->info.duty * 100.0,
+			r->info.profile_sampled ? ", but a profile map's inserts, deletes and lookups, "
+						  "counted while attached" : "");
 	if (!dropped)
 		return;
 	/* Loss is never silent: say which counter and what to change. */
@@ -285,8 +287,11 @@ static void print_rehash(const struct text *t)
 				 strcmp(at, "?") ? at : "");
 			at = named;
 		}
-		/* a profile's map: its entries and load limit are the library's business */
-		if (m->sizes_in_slots)
+		/* a profile's map: its entries when its profile reads them; its load limit is the
+		 * library's business */
+		if (m->sizes_in_slots && m->count >= 0)
+			snprintf(cc, sizeof(cc), "%lld/-", (long long)m->count);
+		else if (m->sizes_in_slots)
 			snprintf(cc, sizeof(cc), "-");
 		else if (m->count < 0)
 			snprintf(cc, sizeof(cc), "?/%llu", (unsigned long long)m->capacity);

@@ -645,7 +645,11 @@ static int print_list(const struct args *a, const struct target *t,
 		printf("cmap (built-in, USDT probes of lib/): not matched: no mapped object carries "
 		       "provider cmap\n");
 	fputs(plan->log, stdout);
-	printf("%d profile probe sites would be attached\n", probe_plan__sites(plan));
+	printf("%d profile probe sites would be attached%s\n",
+	       probe_plan__attached(plan, a->detail || a->budget_pct > 0),
+	       probe_plan__attached(plan, true) > probe_plan__attached(plan, false) &&
+			       !(a->detail || a->budget_pct > 0) ?
+		       " (more with --detail)" : "");
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 #include "lockkind.h"
 #include "symbolizer.h"
 #include "sink.h"
+#include "tableread.h"
 #include "u64map.h"
 #include "mt_event.h"
 #include "tracer.h"
@@ -36,6 +37,7 @@ struct tracer {
 	int nstacks, cap_stacks;
 	struct u64map core_maps; /* live libcmap core maps (whose counters can be read) */
 	struct u64map sync_maps; /* live libcmap sync maps (whose hits and misses can be read) */
+	struct tableread *tables; /* profile maps whose fields each sync reads */
 	double budget_pct, duty; /* --overhead-budget: the bound, the share attached */
 	int pid;
 	int ncpus;
@@ -235,8 +237,10 @@ static int on_record(void *ctx, void *data, size_t size)
 		tr->malformed++;
 		return 0;
 	}
+	/* the table reader first: a rehash a resize shows ended goes before the resize */
 	return alias_futex_word(tr, &ev, stack) ?: track_core_map(tr, &ev) ?:
-	       sink__event(tr->sink, h, &ev, stack) ?: name_map(tr, &ev);
+	       tableread__event(tr->tables, h, &ev) ?: sink__event(tr->sink, h, &ev, stack) ?:
+	       name_map(tr, &ev);
 }
 
 int tracer__duty(struct tracer *tr)
@@ -257,6 +261,7 @@ void tracer__sampling(const struct tracer *tr, struct run_info *info)
 	info->budget_pct = tr->budget_pct;
 	info->duty = tr->duty;
 	info->lib_counts = true;
+	info->profile_sampled = attacher__profiles_sampled(tr->at);
 }
 
 /* Send the counters of the @n maps at @addrs whose structs were read into @c. */
@@ -399,6 +404,10 @@ int tracer__start(const struct args *a, const struct target *t, const struct pro
 	err = attacher__attach(tr->at, t, plan);
 	if (err)
 		goto cleanup;
+	/* the profiles' read lines: what each sync reads of the maps their probes find */
+	err = tableread__new(plan, a->detail || a->budget_pct > 0, tr->pid, sink, &tr->tables);
+	if (err)
+		goto cleanup;
 	tr->budget_pct = a->budget_pct;
 	tr->duty = 1;
 
@@ -477,7 +486,9 @@ static int sync_counts(struct tracer *tr)
 			if (vals[c].evac_max_ns > sum.evac_max_ns)
 				sum.evac_max_ns = vals[c].evac_max_ns;
 		}
-		err = sink__counts(tr->sink, key, &sum);
+		/* a map a --detail probe counted is read from then on */
+		err = sink__counts(tr->sink, key, &sum) ?:
+		      (sum.lib ? tableread__saw(tr->tables, key, sum.lib) : 0);
 		if (err)
 			break;
 	}
@@ -492,7 +503,8 @@ int tracer__sync(struct tracer *tr)
 
 	if (err < 0)
 		return err;
-	err = sync_counts(tr) ?: read_lib_counts(tr) ?: read_sync_counts(tr);
+	err = sync_counts(tr) ?: read_lib_counts(tr) ?: read_sync_counts(tr) ?:
+	      tableread__sync(tr->tables, clock_ns(CLOCK_MONOTONIC));
 	/* last: a trace file flushes with the loss counters */
 	attacher__drops(tr->at, dropped);
 	return err ?: sink__dropped(tr->sink, dropped);
@@ -510,6 +522,7 @@ void tracer__free(struct tracer *tr)
 	free(tr->grwlock_stack);
 	u64map__free(&tr->core_maps);
 	u64map__free(&tr->sync_maps);
+	tableread__free(tr->tables);
 	lockid__free(tr->li);
 	free(tr);
 }

@@ -29,6 +29,8 @@ PY
 }
 
 # --- GLib: a GHashTable filled by 4 threads under a GMutex, then emptied -----------------------
+# default flags: the located g_hash_table_resize's entry and ret see every resize; no insert or
+# remove is probed
 traced glib --json -- "$GHASH" 4 100000 1 3
 M=$TMP/glib.mt.out T=$TMP/glib.target.out
 TABLE=$(jget "$T" "d['table']") MUTEX=$(jget "$T" "d['mutex']")
@@ -39,8 +41,8 @@ check "glib: the table is reported with library glib" \
 	[ "$(jget "$M" "$MAP['library']")" = glib ]
 check "glib: $(jget "$T" "d['nresizes']") resizes, the same as the program saw" \
 	same_resizes "$M" "$MAP" "$T" "t"
-check "glib: 100000 inserts, 100000 removes" \
-	[ "$(jget "$M" "($MAP['inserts'], $MAP['deletes'])")" = "(100000, 100000)" ]
+check "glib: no insert or remove probed by default ($(jget "$M" "($MAP['inserts'], $MAP['deletes'])"))" \
+	[ "$(jget "$M" "($MAP['inserts'], $MAP['deletes'])")" = "(0, 0)" ]
 check "glib: largest size 131072 = the program's full size" \
 	[ "$(jget "$M" "max($MAP['sizes'])")" = "$(jget "$T" "d['full_size']")" ]
 check "glib: resizes are timed (grow_ns_total > 0)" \
@@ -74,11 +76,14 @@ check "glib: the replayed trace file names and counts the GRWLock as the live ru
 	  "$(jget "$TMP/glibrw.mt.out" "'rwlock' in [l['name'] for l in d['locks']]")" = True ]
 
 # every output of a trace file holds every GLib resize, with its stack, as the library's grows do
-traced glibo --json -o "$TMP/glibo.mtr" -- "$GHASH" 2 20000 1 3
+# (--detail: the insert and remove probes count every call as well)
+traced glibo --json --detail -o "$TMP/glibo.mtr" -- "$GHASH" 2 20000 1 3
 T=$TMP/glibo.target.out F=$TMP/glibo.mtr N=$(jget "$TMP/glibo.target.out" "d['nresizes']")
 TABLE=$(jget "$T" "d['table']")
 check "glib -o: maptrace exited 0 ($glibo_mt_rc), the program saw $N resizes" \
 	[ "$glibo_mt_rc" -eq 0 -a "$N" -gt 2 ]
+check "glib --detail: 20000 inserts, 20000 removes, each call counted" \
+	[ "$(jget "$TMP/glibo.mt.out" "[(m['inserts'], m['deletes']) for m in d['maps'] if m['addr'] == '$TABLE'][0]")" = "(20000, 20000)" ]
 "$MAPTRACE" report "$F" -f folded --what grows --weight count >"$TMP/glibo.folded" 2>"$TMP/glibo.err"
 check "glib -o: folded --what grows --weight count sums to the program's $N resizes ($(awk '{ s += $NF } END { print s + 0 }' "$TMP/glibo.folded"))" \
 	[ "$(awk '{ s += $NF } END { print s + 0 }' "$TMP/glibo.folded")" = "$N" ]
@@ -149,6 +154,9 @@ check "--list: glib matched with version and fields" \
 	grep -q "profile glib (built-in): .*libglib-2.0.so.0.*, version 2\.74\.[0-9]*, fields for 2.74.\*" "$TMP/list.out"
 check "--list: the insert probe with address, instruction kind and cost" \
 	grep -qE "^ +insert +g_hash_table_insert +0x[0-9a-f]+ +push \(emulated\) +~0\.6 us/hit" "$TMP/list.out"
+check "--list: a profile's per-operation probe is marked detail-only, a resize is not" \
+	bash -c "grep -qE '^ +insert +g_hash_table_insert .* \(per operation: only with --detail\)\$' '$TMP/list.out' &&
+		 grep -E '^ +resize +g_hash_table_remove_all ' '$TMP/list.out' | grep -vq 'only with --detail'"
 "$MAPLOAD" --scenario growth --start-after 3 >/dev/null 2>"$TMP/mlist.err" &
 mp=$!
 wait_for "$TMP/mlist.err" pid 5
@@ -222,11 +230,25 @@ check "glib resize oracle: grows, shrinks and size path as the program saw" \
 # --- Redis: the keyspace dict while 200,000 keys are loaded ------------------------------------
 port=$(redis_free_port)
 if redis_start redis "$port"; then
-	"$MAPTRACE" -p "$REDIS_PID" --json 0.2 >"$TMP/redis.json" 2>"$TMP/redis.err" &
+	# default flags: no probe on dictAddRaw or dictRehash; entries and rehash ends are read
+	"$MAPTRACE" -p "$REDIS_PID" --json -o "$TMP/redis.mtr" 0.2 >"$TMP/redis.json" 2>"$TMP/redis.err" &
 	mpid=$!
 	wait_for "$TMP/redis.err" "tracing PID" 20
+	"$MAPTRACE" -p "$REDIS_PID" --list >"$TMP/redis.list" 2>&1
+	check "redis --list: the read line, and dictAddRaw and dictRehash only with --detail" \
+		bash -c "grep -qE '^ +read +count=used0\+used1 pos=rehashidx size=size0: from each map' '$TMP/redis.list' &&
+			 [ \$(grep -cE '^ +(insert +dictAddRaw|rehash_step +dictRehash) .*only with --detail\)\$' '$TMP/redis.list') = 2 ] &&
+			 grep -q '^5 profile probe sites would be attached (more with --detail)\$' '$TMP/redis.list'"
 	"$MAPTRACE" -p "$REDIS_PID" 0.2 >"$TMP/redis.live" 2>/dev/null &
 	lpid=$!
+	# --detail: every insert and rehash step probed as well
+	"$MAPTRACE" -p "$REDIS_PID" --json --detail 0.2 >"$TMP/redisd.json" 2>"$TMP/redisd.err" &
+	dpid=$!
+	wait_for "$TMP/redisd.err" "tracing PID" 20
+	# --overhead-budget: inserts counted only while their probe is attached, rehash steps always
+	"$MAPTRACE" -p "$REDIS_PID" --json --overhead-budget 1 0.2 >"$TMP/redisb.json" 2>"$TMP/redisb.err" &
+	bpid=$!
+	wait_for "$TMP/redisb.err" "tracing PID" 20
 	sleep 0.5
 	# in four steps of 1000, 9000, 50000 and 140000 keys: the live reports see the dict grow
 	for chunk in 1:1000 1001:9000 10001:50000 60001:140000; do
@@ -235,16 +257,43 @@ if redis_start redis "$port"; then
 	done
 	sleep 0.5
 	HT=$(redis_htstats "$port")
-	kill -INT "$mpid" "$lpid"
+	DBSIZE=$("$REDIS_CLI" -p "$port" dbsize)
+	KEYSPACE=$("$REDIS_CLI" -p "$port" info keyspace | tr -d '\r' | sed -n 's/^db0:keys=\([0-9]*\),.*/\1/p')
+	kill -INT "$mpid" "$lpid" "$dpid" "$bpid"
 	wait "$mpid"
 	mrc=$?
 	wait "$lpid"
+	wait "$dpid"
+	drc=$?
+	wait "$bpid"
+	brc=$?
 	redis_stop "$port"
-	R=$TMP/redis.json
-	KS="[m for m in d['maps'] if m['inserts'] >= 200000][0]"
-	check "redis: maptrace exited 0 ($mrc)" [ "$mrc" -eq 0 ]
-	check "redis: one dict took the 200000 inserts, library redis" \
-		[ "$(jget "$R" "[m['library'] for m in d['maps'] if m['inserts'] >= 200000]")" = "['redis']" ]
+	R=$TMP/redis.json D=$TMP/redisd.json
+	KS="[m for m in d['maps'] if m['library'] == 'redis' and m['grows']][0]"
+	check "redis: maptrace exited 0 ($mrc), with --detail too ($drc)" [ "$mrc" -eq 0 ] && [ "$drc" -eq 0 ]
+	check "redis: DBSIZE $DBSIZE = INFO keyspace's db0 keys $KEYSPACE = 200000" \
+		[ "$DBSIZE" = 200000 ] && [ "$KEYSPACE" = 200000 ]
+	# by default no insert is probed: the dict's own entry counts (used0 + used1) are read
+	check "redis: one dict holds DBSIZE's $DBSIZE entries, read from it, library redis, no insert probed" \
+		[ "$(jget "$R" "[(m['library'], m['inserts']) for m in d['maps'] if m['count'] == $DBSIZE]")" = "[('redis', 0)]" ]
+	# the reads and the rehash ends they found are in the trace file: the replay is the same
+	"$MAPTRACE" report "$TMP/redis.mtr" --format json >"$TMP/redis.replay" 2>"$TMP/redis.replay.err"
+	RKS="[(m['addr'], m['count'], m['grows'], m['grows_done'], m['evacuated'], m['rehash_elapsed_ns'], m['sizes']) for m in d['maps'] if m['library'] == 'redis' and m['grows']]"
+	check "redis: the replayed trace file has the same entries, grows and rehash ends" \
+		[ "$(jget "$TMP/redis.replay" "$RKS")" = "$(jget "$R" "$RKS")" ]
+	check "redis: --detail: one dict took the 200000 inserts, library redis" \
+		[ "$(jget "$D" "[m['library'] for m in d['maps'] if m['inserts'] >= 200000]")" = "['redis']" ]
+	check "redis: --detail: that dict also holds $DBSIZE entries, read from it" \
+		[ "$(jget "$D" "[m['count'] for m in d['maps'] if m['inserts'] >= 200000]")" = "[$DBSIZE]" ]
+	BKS="[m for m in d['maps'] if m['library'] == 'redis' and m['grows']][0]"
+	check "redis: --overhead-budget 1 exited 0 ($brc); inserts marked as a sample ($(jget "$TMP/redisb.json" "d['sampling']['sampled']"))" \
+		[ "$brc" -eq 0 ] && [ "$(jget "$TMP/redisb.json" "d['sampling']['sampled'][0]")" = "profile inserts" ]
+	check "redis: --overhead-budget 1: the same 16 expansions, each rehash followed to its end, $DBSIZE entries, at most 200000 inserts seen" \
+		[ "$(jget "$TMP/redisb.json" "($BKS['grows'], $BKS['grows_done'], $BKS['evacuated'], $BKS['count'], $BKS['rehash_steps'] > 16, $BKS['inserts'] <= 200000)")" = "(16, 16, 262140, $DBSIZE, True, True)" ]
+	check "redis: --detail prints the cost of the per-operation probes when it starts" \
+		grep -q "maptrace: --detail: insert dictAddRaw in .* is probed on every call, ~0.6 us/hit" "$TMP/redisd.err"
+	check "redis: without --detail, no such line" \
+		bash -c "! grep -q 'is probed on every call' '$TMP/redis.err'"
 	check "redis: its final size $(jget "$R" "$KS['size']") = DEBUG HTSTATS 0's table size $HT" \
 		[ "$(jget "$R" "$KS['size']")" = "$HT" ]
 	check "redis: 16 expansions 4 -> 262144 ($(jget "$R" "$KS['grows']"))" \
@@ -254,14 +303,21 @@ if redis_start redis "$port"; then
 	# rehashing moves every bucket of each old table: 4 + 8 + ... + 131072
 	check "redis: rehashing moved 262140 buckets ($(jget "$R" "$KS['evacuated']"))" \
 		[ "$(jget "$R" "$KS['evacuated']")" = 262140 ]
-	check "redis: rehash steps and elapsed time recorded" \
-		[ "$(jget "$R" "$KS['rehash_steps'] > 16 and $KS['rehash_elapsed_ns'] >= $KS['evac_ns_total'] > 0")" = True ]
+	# by default a rehash's span runs from its resize to the first sync that reads rehashidx
+	# -1; its steps are not probed
+	check "redis: rehash spans recorded, no steps ($(jget "$R" "($KS['rehash_steps'], $KS['rehash_elapsed_ns'])"))" \
+		[ "$(jget "$R" "$KS['rehash_steps'] == 0 and $KS['rehash_elapsed_ns'] > 0")" = True ]
+	DKS="[m for m in d['maps'] if m['inserts'] >= 200000][0]"
+	check "redis: --detail: the same 16 expansions 4 -> 262144, each rehash completed, 262140 buckets moved" \
+		[ "$(jget "$D" "($DKS['grows'], $DKS['sizes'][0], $DKS['sizes'][-1], $DKS['grows_done'], $DKS['evacuated'])")" = "(16, 4, 262144, 16, 262140)" ]
+	check "redis: --detail: rehash steps and elapsed time recorded" \
+		[ "$(jget "$D" "$DKS['rehash_steps'] > 16 and $DKS['rehash_elapsed_ns'] >= $DKS['evac_ns_total'] > 0")" = True ]
 	# Redis is stripped (.dynsym only): static functions show as the nearest symbol, marked ?
 	check "redis: expansion stacks run from dictAddRaw through the SET command to main" \
 		python3 - "$R" <<'PY'
 import json, re, sys
 d = json.load(open(sys.argv[1]))
-m = [m for m in d['maps'] if m['inserts'] >= 200000][0]
+m = [m for m in d['maps'] if m['library'] == 'redis' and m['grows']][0]
 want = ['dictAddRaw', 'dbAdd', 'setKey', 'setCommand', 'call', 'processCommand', 'main']
 ok = bool(m['top_stacks'])
 for st in m['top_stacks']:
@@ -277,10 +333,72 @@ PY
 		[ "$(jget "$R" "any(a.startswith('redis map ') and 'dbDictType' in a and '4 -> 262144 slots' in a for a in d['advice'])")" = True ]
 	# the live tables show the dict's grows climbing while keys are loaded
 	GROWS=$(awk '/^ADDR/ { t = 1; next } t && $2 == "redis" && $4 > 0 { print $4 } /^[A-Z]/ { t = 0 }' "$TMP/redis.live" | uniq | tr '\n' ' ')
+	check "redis: the text summary shows the keyspace's $DBSIZE entries, read from it" \
+		grep -qE "^0x[0-9a-f]+ +redis .* $DBSIZE/- +dbDictType" "$TMP/redis.live"
 	check "redis: live reports show the dict growing ($GROWS)" \
 		python3 -c "import sys; g=[int(x) for x in '$GROWS'.split()]; sys.exit(not (len(g) >= 3 and g == sorted(g) and g[-1] == 16))"
 else
 	not_ok "redis: redis-server did not start: $(tail -3 "$TMP"/redis*.log 2>/dev/null)"
+fi
+
+# --- Redis: two databases' keyspaces and a hash key, each dict's entries read -----------------
+# redis_cmds PORT DB: the commands on stdin, through redis-cli --pipe into database DB
+redis_cmds() {
+	awk '{ printf "*%d\r\n", NF; for (i = 1; i <= NF; i++) printf "$%d\r\n%s\r\n", length($i), $i }' |
+		"$REDIS_CLI" -p "$1" -n "$2" --pipe 2>&1 | grep -q "errors: 0,"
+}
+# redis_tablesize PORT DB: the size of database DB's keyspace dict, as DEBUG HTSTATS DB says
+# (table 1's while rehashing: the size it moves to)
+redis_tablesize() {
+	"$REDIS_CLI" -p "$1" debug htstats "$2" | tr -d '\r' | awk '
+		/^\[Expires HT\]/ { exit }
+		/^Hash table [01] stats/ { t = $3 }
+		/^ table size: / { size[t] = $3 }
+		END { print size[1] != "" ? size[1] : size[0] }'
+}
+port=$(redis_free_port)
+if redis_start redis2 "$port"; then
+	"$MAPTRACE" -p "$REDIS_PID" --json 0.2 >"$TMP/redis2.json" 2>"$TMP/redis2.err" &
+	mpid=$!
+	wait_for "$TMP/redis2.err" "tracing PID" 20
+	"$MAPTRACE" -p "$REDIS_PID" --json --detail 0.2 >"$TMP/redis2d.json" 2>"$TMP/redis2d.err" &
+	dpid=$!
+	wait_for "$TMP/redis2d.err" "tracing PID" 20
+	awk 'BEGIN { for (i = 1; i <= 30000; i++) printf "SET k%d %d\n", i, i }' | redis_cmds "$port" 0 ||
+		not_ok "redis, two databases: loading db 0"
+	awk 'BEGIN { for (i = 1; i <= 5000; i++) printf "SET j%d %d\n", i, i }' | redis_cmds "$port" 1 ||
+		not_ok "redis, two databases: loading db 1"
+	# past hash-max-listpack-entries (128) a hash is a dict of its own
+	awk 'BEGIN { for (i = 1; i <= 1000; i++) printf "HSET h f%d %d\n", i, i }' | redis_cmds "$port" 0 ||
+		not_ok "redis, two databases: filling the hash"
+	sleep 1
+	INFO=$("$REDIS_CLI" -p "$port" info keyspace | tr -d '\r')
+	K0=$(sed -n 's/^db0:keys=\([0-9]*\),.*/\1/p' <<<"$INFO")
+	K1=$(sed -n 's/^db1:keys=\([0-9]*\),.*/\1/p' <<<"$INFO")
+	HL=$("$REDIS_CLI" -p "$port" -n 0 hlen h)
+	ENC=$("$REDIS_CLI" -p "$port" -n 0 object encoding h)
+	S0=$(redis_tablesize "$port" 0) S1=$(redis_tablesize "$port" 1)
+	kill -INT "$mpid" "$dpid"
+	wait "$mpid"
+	mrc=$?
+	wait "$dpid"
+	drc=$?
+	redis_stop "$port"
+	R=$TMP/redis2.json D=$TMP/redis2d.json
+	check "redis, two databases: maptrace exited 0 ($mrc); Redis says db0 $K0 keys, db1 $K1, hash $HL fields ($ENC)" \
+		[ "$mrc" -eq 0 ] && [ "$K0" = 30001 ] && [ "$K1" = 5000 ] && [ "$HL" = 1000 ] && [ "$ENC" = hashtable ]
+	check "redis, two databases: the keyspace dicts hold $K0 and $K1 entries, read from them" \
+		[ "$(jget "$R" "sorted(m['count'] for m in d['maps'] if m['name'] == 'dbDictType' and m['grows'])")" = "[$K1, $K0]" ]
+	check "redis, two databases: each keyspace's last size is DEBUG HTSTATS's ($S0, $S1), every rehash ended" \
+		[ "$(jget "$R" "sorted((m['count'], m['sizes'][-1], m['grows'] == m['grows_done']) for m in d['maps'] if m['name'] == 'dbDictType' and m['grows'])")" = "[($K1, $S1, True), ($K0, $S0, True)]" ]
+	# Redis 7.0.15 makes and grows a hash's dict in code the default probes do not see
+	# (hashTypeConvertListpack has dictCreate and dictExpand inlined): its inserts make it known
+	check "redis, two databases, --detail ($drc): the hash's dict took $HL inserts and holds $HL entries, read from it" \
+		[ "$drc" -eq 0 ] && [ "$(jget "$D" "[(m['inserts'], m['count']) for m in d['maps'] if m['name'] == 'hashDictType' and m['inserts']]")" = "[($HL, $HL)]" ]
+	check "redis, two databases: no insert probed by default" \
+		[ "$(jget "$R" "sum(m['inserts'] for m in d['maps'])")" = 0 ]
+else
+	not_ok "redis, two databases: redis-server did not start: $(tail -3 "$TMP"/redis2*.log 2>/dev/null)"
 fi
 
 # --- A table maptrace has no profile for: --probe and --profile FILE -------------------------
@@ -289,13 +407,16 @@ PROBES=(--probe "create:customht:ht_new:map=ret,size=u64@0"
 	--probe "delete:customht:ht_remove:map=arg0"
 	--probe "grow:customht:ht_resize:map=arg0,size=u64@0,new_size=arg1"
 	--probe "destroy:customht:ht_free:map=arg0")
-traced probe --json "${PROBES[@]}" -- "$CUSTOMHT" 5000 1 1
+# --detail: the insert and delete probes count every call
+traced probe --json --detail "${PROBES[@]}" -- "$CUSTOMHT" 5000 1 1
 M=$TMP/probe.mt.out T=$TMP/probe.target.out
 check "--probe: maptrace exited 0 ($probe_mt_rc)" [ "$probe_mt_rc" -eq 0 ]
 check "--probe: every resize, sizes not powers of two" \
 	same_resizes "$M" "[m for m in d['maps'] if m['library'] == 'customht'][0]" "$T" "t['tables'][0]"
 check "--probe: 5000 inserts and removes" \
 	[ "$(jget "$M" "[(m['inserts'], m['deletes']) for m in d['maps'] if m['library'] == 'customht']")" = "[(5000, 5000)]" ]
+check "--probe --detail: the cost of each per-operation probe said at the start" \
+	[ "$(grep -c "maptrace: --detail: \(insert ht_insert\|delete ht_remove\) in .*customht is probed on every call" "$TMP/probe.mt.err")" = 2 ]
 
 cat >"$TMP/customht.profile" <<'EOF'
 # the test's own table: struct ht { unsigned long size, count; ... }
@@ -323,6 +444,9 @@ want = sorted(key(sum(n > o for o, n in x['resizes']), sum(n < o for o, n in x['
                   [x['resizes'][0][0]] + [n for _, n in x['resizes']]) for x in t['tables'])
 sys.exit(got != want)
 PY
+check "--profile: no insert or delete probed without --detail, nor said to be" \
+	[ "$(jget "$M" "[(m['inserts'], m['deletes']) for m in d['maps'] if m['library'] == 'customht']")" = "[(0, 0), (0, 0)]" ] &&
+	! grep -q "is probed on every call" "$TMP/profile.mt.err"
 
 # a located function the object does not have (@glib_resize in customht): its probes are a
 # note, not a failure, and the profile's unless= probes run instead of its if= ones

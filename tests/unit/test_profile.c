@@ -149,6 +149,8 @@ int main(void)
 			{ "insert:libfoo.so:foo:map=arg0,size=nosuchfield", -EINVAL },
 			{ "rehash_step:libfoo.so:foo:map=arg0,size=u64@0", -EINVAL }, /* no pos */
 			{ "resize:libfoo.so:foo:map=arg0,new_size=arg1,ok=ret<0", -EINVAL },
+			/* read: fields only, each key once, and a probe to find the maps */
+			{ "read:libfoo.so:count=u64@24+u64@32,pos=s64@40,size=log2:s8@50", -EINVAL },
 		};
 
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -188,6 +190,16 @@ int main(void)
 			{ "profile a\nobject a\nprobe insert f map=arg0\n"
 			  "profile a\nobject b\nprobe insert g map=arg0\n",
 			  -EINVAL, "two profiles of one name" },
+			{ "profile a\nobject a\nfields * n=u32@16 s=u64@0 p=s64@40\n"
+			  "probe create f map=ret\nread count=n size=s pos=p\n",
+			  0, "a read line of named fields" },
+			{ "profile a\nobject a\nprobe create f map=ret\n"
+			  "read count=u64@24+u64@32 size=log2:s8@50|log2:s8@51\n",
+			  0, "a read line of inline fields, a sum and an alternative" },
+			{ "profile a\nobject a\nprobe create f map=ret\nread count=n\n", -EINVAL,
+			  "a read of an undefined field name" },
+			{ "profile a\nobject a\nprobe create f map=ret\nread\n", -EINVAL,
+			  "an empty read line" },
 		};
 
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -247,6 +259,14 @@ int main(void)
 			 "if= and unless= name a located function"},
 			{"insert:libfoo.so:foo:map=arg0,if=@a,unless=@a",
 			 "at 'unless=@a': if= and unless= together"},
+			{"read:libfoo.so:count=arg0", "at 'count=arg0': a read is of the map's own "
+						      "fields (TYPE@OFFSET or a field name)"},
+			{"read:libfoo.so:pos=s64@40+s64@48", "at 'pos=s64@40+s64@48': pos= is one field"},
+			{"read:libfoo.so:size=u64@0,size=u64@8", "at 'size=u64@8': size= given twice"},
+			{"read:libfoo.so:used=u64@24", "at 'used=u64@24': a read is count=FIELD[+FIELD], "
+						       "pos=FIELD or size=FIELD[|FIELD]"},
+			{"read:libfoo.so:count=u64@8", "maps are read once a probe finds them; add one"},
+			{"read:libfoo.so", "want read:OBJECT:KEY=VALUE,..."},
 		};
 		char msg[2048];
 
@@ -340,6 +360,40 @@ int main(void)
 		check(plan && strstr(plan->log, "profile glib (built-in): not matched: no mapped "
 						"object named libglib-2.0.so.0"),
 		      "plan: the log says why glib did not match");
+		probe_plan__free(plan);
+		plan = NULL;
+		profile_set__free(ps);
+	}
+
+	/* per-operation roles attach only with --detail; a read line resolves per module */
+	{
+		char p1[512], p2[512], p3[512];
+		const char *probes[] = { p1, p2, p3 };
+		const struct plan_read *rd;
+
+		snprintf(p1, sizeof(p1), "insert:%s:profile_fixture_resize:map=arg0",
+			 strrchr(exe, '/') + 1);
+		snprintf(p2, sizeof(p2), "resize:%s:profile_fixture_resize:map=arg0,new_size=arg1",
+			 strrchr(exe, '/') + 1);
+		snprintf(p3, sizeof(p3), "read:%s:count=u64@24+u64@32,pos=s64@40,size=log2:s8@50",
+			 strrchr(exe, '/') + 1);
+		ps = parse(NULL, 0, probes, 3, &err);
+		err = err ?: profile_set__plan(ps, &t, &plan);
+		check(!err && probe_plan__sites(plan) == 2 && probe_plan__attached(plan, false) == 1 &&
+			      probe_plan__attached(plan, true) == 2,
+		      "plan: of an insert and a resize, only the resize attaches without --detail");
+		check(!err && plan->modules[0].sites[0].detail && !plan->modules[0].sites[1].detail &&
+			      strstr(plan->log, "(per operation: only with --detail)"),
+		      "plan: the insert is marked detail-only, in --list too");
+		rd = err ? NULL : &plan->modules[0].read;
+		check(rd && rd->count[0].kind == MT_SRC_FIELD && rd->count[0].off == 24 &&
+			      rd->count[1].off == 32 && rd->pos.off == 40 &&
+			      (rd->pos.flags & MT_SRC_SIGNED) && rd->size.off == 50 &&
+			      (rd->size.flags & MT_SRC_EXP2) && rd->size_alt.kind == MT_SRC_NONE &&
+			      plan_read__any(rd),
+		      "plan: the read line's fields: count 24+32, pos 40 signed, size log2 at 50");
+		check(!err && strstr(plan->log, "read         count=u64@24+u64@32"),
+		      "plan: --list shows the read line");
 		probe_plan__free(plan);
 		plan = NULL;
 		profile_set__free(ps);
