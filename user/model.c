@@ -28,20 +28,26 @@ static int idmap__put(struct u64map *im, __u64 key, int val)
 	return u64map__put(im, key, (__u64)val);
 }
 
-static int stack_costs__add(struct stack_costs *sc, int stack, __u64 ns)
+int stack_costs__add_n(struct stack_costs *sc, int stack, __u64 count, __u64 ns)
 {
 	for (int i = 0; i < sc->n; i++) {
 		if (sc->v[i].stack == stack) {
-			sc->v[i].count++;
+			sc->v[i].count += count;
 			sc->v[i].ns += ns;
 			return 0;
 		}
 	}
 	if (GROW(sc->v, sc->n, sc->cap, 4))
 		return -ENOMEM;
-	sc->v[sc->n++] = (struct mt_stack_cost){ .stack = stack, .count = 1, .ns = ns };
+	sc->v[sc->n++] = (struct mt_stack_cost){ .stack = stack, .count = count, .ns = ns };
 	return 0;
 }
+
+static int stack_costs__add(struct stack_costs *sc, int stack, __u64 ns)
+{
+	return stack_costs__add_n(sc, stack, 1, ns);
+}
+
 
 struct model *model__new(void)
 {
@@ -60,6 +66,18 @@ void model__free(struct model *m)
 		free(m->locks[i]->stacks.v);
 		free(m->locks[i]);
 	}
+	for (int i = 0; i < m->nmap_folds; i++) {
+		free(m->map_folds[i]->grow_stacks.v);
+		free(m->map_folds[i]);
+	}
+	for (int i = 0; i < m->nlock_folds; i++) {
+		free(m->lock_folds[i]->agg.stacks.v);
+		free(m->lock_folds[i]);
+	}
+	free(m->map_folds);
+	free(m->lock_folds);
+	u64map__free(&m->map_fold_idx);
+	u64map__free(&m->lock_fold_idx);
 	for (int i = 0; i < m->nstacks; i++)
 		free(m->stacks[i].frames);
 	for (int i = 0; i < m->nstrings; i++)
@@ -85,6 +103,10 @@ void model__keep_events(struct model *m, bool keep)
 static int log_event(struct model *m, const struct mt_event *ev, int stack, __u64 owner,
 		     bool counted)
 {
+	if (m->nevent_log >= MODEL_EVENT_LOG_MAX) {
+		m->events_not_kept++;
+		return 0;
+	}
 	if (GROW(m->event_log, m->nevent_log, m->cap_event_log, 1024))
 		return -ENOMEM;
 	m->event_log[m->nevent_log++] = (struct model_event){
@@ -305,6 +327,7 @@ static int on_map_create(struct model *m, const struct mt_event *ev, int stack, 
 		s->parent = map_get(m, c->parent);
 		if (!s->parent)
 			return -ENOMEM;
+		s->parent->children++;
 	}
 	s->variant = c->variant;
 	s->hint = c->hint;
@@ -465,6 +488,7 @@ static int on_map_destroy(struct model *m, const struct mt_event *ev, __u64 *own
 		if (rc->lib)
 			m->maps[i]->lib = (int)rc->lib;
 		*owner = row_addr(m->maps[i]);
+		return model__fold_map(m, i);
 	}
 	return 0;
 }
@@ -523,7 +547,10 @@ static int on_lib_lock_wait(struct model *m, const struct mt_event *ev, int stac
 	if (!l)
 		return -ENOMEM;
 	*owner = l->addr;
+	if (!l->from_library)
+		m->nlib_locks++;
 	l->from_library = true;
+	l->last_ts = ev->ts;
 	l->g.kind = ev->flags & MT_EV_RWLOCK ? MT_LOCK_RWLOCK : MT_LOCK_MUTEX;
 	l->map = ev->map;
 	lock_account(l, ev->wait.mode, ev->wait.wait_ns);
@@ -533,6 +560,8 @@ static int on_lib_lock_wait(struct model *m, const struct mt_event *ev, int stac
 /* A library lock whose futex words contain @uaddr, or NULL. */
 static struct lock_state *library_lock_at(struct model *m, __u64 uaddr)
 {
+	if (!m->nlib_locks)
+		return NULL;
 	for (int i = 0; i < m->nlocks; i++) {
 		struct lock_state *l = m->locks[i];
 
@@ -566,6 +595,7 @@ static int on_futex_wait(struct model *m, const struct mt_event *ev, int stack, 
 				    w->val);
 	*owner = l->addr;
 	*counted = true;
+	l->last_ts = ev->ts;
 	lock_account(l, mode, w->wait_ns);
 	return stack_costs__add(&l->stacks, stack, w->wait_ns);
 }
@@ -609,10 +639,12 @@ int model__add_event(struct model *m, const struct mt_event *ev, int stack)
 	int err;
 
 	m->events++;
+	if (ev->ts > m->last_ts)
+		m->last_ts = ev->ts;
 	err = add_event(m, ev, stack, &owner, &counted);
 	if (!err && m->keep_events)
 		err = log_event(m, ev, stack, owner, counted);
-	return err;
+	return err ?: model__sweep_cold_locks(m);
 }
 
 int model__set_counts(struct model *m, __u64 map, const struct mt_map_counts *c)

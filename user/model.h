@@ -57,6 +57,8 @@ struct map_report {
 	int created_stack;     /* index into report.stacks, -1 when not seen */
 	const char *created_at; /* "func (file:line)" of the first frame outside the library, "" */
 	__u64 inner_maps;      /* core maps folded into this one (shards, sync snapshots) */
+	__u64 folded;	       /* > 0: a row of that many freed maps of one creation site (addr
+				* 0): figures summed, live state (count, buckets) the fullest's */
 	__u64 inserts;
 	__u64 deletes;
 	__u64 grows;
@@ -95,6 +97,8 @@ struct lock_report {
 	__u64 read_contentions, read_wait_ns;
 	__u64 write_contentions, write_wait_ns;
 	__u64 p50_ns, p99_ns, max_ns;
+	__u64 folded;	       /* > 0: a row of that many cold futex words of one kind and top
+				* stack (addr 0), figures summed */
 	struct hist hist;
 	struct mt_stack_cost top_stacks[MT_TOP_STACKS];
 	int ntop;
@@ -147,6 +151,9 @@ struct report {
 	int nadvice;
 	const struct model_event *event_log; /* every event in arrival order, when kept; else NULL */
 	size_t nevent_log;
+	__u64 events_not_kept;	   /* events past the log's cap (MODEL_EVENT_LOG_MAX) */
+	__u64 maps_folded;	   /* freed maps folded into per-site rows (map_report.folded) */
+	__u64 locks_folded;	   /* cold futex words folded into per-stack rows */
 	__u64 dropped[MT_DROP_MAX];
 	__u64 events;		   /* records processed */
 	__u64 futex_waits_in_lib;  /* futex waits already counted as library lock waits */
@@ -161,9 +168,13 @@ struct model *model__new(void);
 /** model__free() - free the model and all its strings. NULL is allowed. */
 void model__free(struct model *m);
 
+/* Events the log keeps at most (about 100 bytes each); later ones are counted, not kept. */
+#define MODEL_EVENT_LOG_MAX 1000000
+
 /**
  * model__keep_events() - from now on keep a copy of every record, for backends that draw
- * timelines or list events.  Costs memory proportional to the trace.
+ * timelines or list events, up to MODEL_EVENT_LOG_MAX.  Freed maps and cold futex words are
+ * then not folded (the events name them).
  */
 void model__keep_events(struct model *m, bool keep);
 

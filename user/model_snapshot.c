@@ -76,7 +76,7 @@ static const char *created_at(struct model *m, int stack)
 }
 
 /* Add one core map's figures into a report row. */
-static void fold_map(struct map_report *row, const struct map_state *s, bool live_sum)
+void map_state__fold(struct map_report *row, const struct map_state *s, bool live_sum)
 {
 	__s64 count = map_state__count(s);
 	/*
@@ -195,7 +195,7 @@ static int build_maps(struct model *m, struct report *r)
 {
 	char lib[64];
 
-	r->maps = calloc(m->nmaps ? m->nmaps : 1, sizeof(*r->maps));
+	r->maps = calloc((size_t)m->nmaps + (size_t)m->nmap_folds + 1, sizeof(*r->maps));
 	if (!r->maps)
 		return -ENOMEM;
 	/* one row per top-level map instance, in creation order */
@@ -226,7 +226,7 @@ static int build_maps(struct model *m, struct report *r)
 
 		if (s->parent)
 			row->inner_maps++;
-		fold_map(row, s, row->variant != CMAP_SYNC);
+		map_state__fold(row, s, row->variant != CMAP_SYNC);
 		/* the size path of the inner map that grew most stands for the whole map */
 		if (s->nsizes > row->nsizes) {
 			memcpy(row->sizes, s->sizes, sizeof(row->sizes));
@@ -243,6 +243,20 @@ static int build_maps(struct model *m, struct report *r)
 			memcpy(row->top_stacks, tmp, row->ntop * sizeof(tmp[0]));
 		}
 	}
+	/* one row per creation site of the freed maps folded away */
+	for (int i = 0; i < m->nmap_folds; i++) {
+		const struct map_fold *f = m->map_folds[i];
+		struct map_report *row = &r->maps[r->nmaps++];
+
+		*row = f->row;
+		row->folded = f->maps;
+		row->library = model__intern(m, run_info__library(&m->info, (unsigned int)f->lib, lib,
+							   sizeof(lib)));
+		if (!row->library)
+			return -ENOMEM;
+		row->created_at = created_at(m, row->created_stack);
+		row->ntop = stack_costs__top(&f->grow_stacks, row->top_stacks, MT_TOP_STACKS);
+	}
 	for (int i = 0; i < r->nmaps; i++) {
 		/*
 		 * Unknown when the creation was not seen; and a sync map copies its snapshot into
@@ -257,13 +271,17 @@ static int build_maps(struct model *m, struct report *r)
 
 static int build_locks(struct model *m, struct report *r)
 {
-	r->locks = calloc(m->nlocks ? m->nlocks : 1, sizeof(*r->locks));
+	int n = m->nlocks + m->nlock_folds;
+
+	r->locks = calloc((size_t)n + 1, sizeof(*r->locks));
 	if (!r->locks)
 		return -ENOMEM;
-	for (int i = 0; i < m->nlocks; i++) {
-		const struct lock_state *l = m->locks[i];
+	for (int i = 0; i < n; i++) {
+		const struct lock_fold *f = i < m->nlocks ? NULL : m->lock_folds[i - m->nlocks];
+		const struct lock_state *l = f ? &f->agg : m->locks[i];
 		struct lock_report *row = &r->locks[r->nlocks++];
 
+		row->folded = f ? f->locks : 0;
 		row->addr = l->addr;
 		row->kind = l->g.kind;
 		row->map = l->map;
@@ -302,6 +320,9 @@ int model__snapshot(struct model *m, bool final, struct report **out)
 	r->nstacks = m->nstacks;
 	r->event_log = m->event_log;
 	r->nevent_log = m->nevent_log;
+	r->events_not_kept = m->events_not_kept;
+	r->maps_folded = m->maps_folded;
+	r->locks_folded = m->locks_folded;
 	err = build_maps(m, r);
 	if (!err)
 		err = build_locks(m, r);

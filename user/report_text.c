@@ -67,6 +67,16 @@ static char *fmt_addr(char *buf, size_t size, __u64 addr)
 	return buf;
 }
 
+/* A row's address, or for a row of folded maps or futex words how many: "1200 freed". */
+static char *fmt_row(char *buf, size_t size, __u64 addr, __u64 folded, const char *what)
+{
+	if (folded)
+		snprintf(buf, size, "%llu %.6s", (unsigned long long)(folded % 100000000000ULL), what);
+	else
+		fmt_addr(buf, size, addr);
+	return buf;
+}
+
 /*
  * "2^0->2^14", or the whole path when it is short ("2^3->2^4").  The number of steps is added,
  * "2^0->2^14 (14)", only when it differs from the GROWS column beside it (inner maps of a
@@ -144,6 +154,12 @@ static void print_header(const struct text *t)
 			"every count read from the maps' own counters; grows, evacuations and waits "
 			"complete\n",
 			r->info.budget_pct, r->info.duty * 100.0);
+	/* bounded memory: what no longer has a row of its own */
+	if (r->maps_folded || r->locks_folded)
+		fprintf(t->out,
+			"  %llu maps created and freed, folded by creation site (rows \"N freed\"); "
+			"%llu idle futex words folded by kind and stack (rows \"N cold\")\n",
+			(unsigned long long)r->maps_folded, (unsigned long long)r->locks_folded);
 	if (!dropped)
 		return;
 	/* Loss is never silent: say which counter and what to change. */
@@ -217,7 +233,7 @@ static void print_rehash(const struct text *t)
 				 (unsigned long long)m->capacity);
 		snprintf(line, sizeof(line),
 			 "%-14s %-7s %8llu %5llu %4llu %-11s %7s %7s %8llu %13s %s",
-			 fmt_addr(addr, sizeof(addr), m->addr), variant,
+			 fmt_row(addr, sizeof(addr), m->addr, m->folded, "freed"), variant,
 			 (unsigned long long)m->inserts, (unsigned long long)m->grows,
 			 (unsigned long long)m->same_size_grows, fmt_sizes(sizes, sizeof(sizes), m),
 			 fmt_ns_or_dash(tot, sizeof(tot), m->grow_ns_total),
@@ -305,7 +321,7 @@ static void print_lock_table(const struct text *t, const char *title,
 		if (l->name && l->name[0] && strlen(l->name) <= 14)
 			snprintf(addr, sizeof(addr), "%s", l->name);
 		else
-			fmt_addr(addr, sizeof(addr), l->addr);
+			fmt_row(addr, sizeof(addr), l->addr, l->folded, "cold");
 		used = snprintf(line, sizeof(line), "%-14s %-7s %-14s %7llu %6s %6s %6s %6s %-10s ",
 				addr, mt_lock_kind_name(l->kind),
 				map, (unsigned long long)l->contentions,

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Folding: freed maps into a row per creation site, cold futex words into a row per (kind, top
+ * stack), so the model stays bounded whatever the target does; totals stay exact.  See
+ * model_int.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "model_int.h"
+#include "util.h"
+
+/*
+ * A futex word with no wait for LOCK_COLD_NS is folded into its (kind, stack) row, checked at
+ * most every LOCK_SWEEP_NS of event time and only past LOCK_SWEEP_MIN words: a program that
+ * contends fresh words without end (a mutex per request) costs a bounded model.
+ */
+#define LOCK_COLD_NS 2000000000ULL
+#define LOCK_SWEEP_NS 1000000000ULL
+#define LOCK_SWEEP_MIN 256
+
+static int idmap__get(const struct u64map *im, __u64 key)
+{
+	__u64 v;
+
+	return u64map__get(im, key, &v) ? (int)v : -1;
+}
+
+static int idmap__put(struct u64map *im, __u64 key, int val)
+{
+	return u64map__put(im, key, (__u64)val);
+}
+
+static int stack_costs__merge(struct stack_costs *dst, const struct stack_costs *src)
+{
+	int err = 0;
+
+	for (int i = 0; i < src->n && !err; i++)
+		err = stack_costs__add_n(dst, src->v[i].stack, src->v[i].count, src->v[i].ns);
+	return err;
+}
+
+/* Drop map @i from the model's table; the index keeps pointing at the latest map of each address. */
+static void map_remove(struct model *m, int i)
+{
+	struct map_state *s = m->maps[i];
+	int last = m->nmaps - 1;
+
+	if (idmap__get(&m->map_idx, s->addr) == i)
+		u64map__del(&m->map_idx, s->addr);
+	if (i != last) {
+		m->maps[i] = m->maps[last];
+		if (idmap__get(&m->map_idx, m->maps[i]->addr) == last)
+			idmap__put(&m->map_idx, m->maps[i]->addr, i);
+	}
+	m->nmaps--;
+	free(s->grow_stacks.v);
+	free(s);
+}
+
+static bool map_fold_matches(const struct map_fold *f, const struct map_state *s)
+{
+	return f->row.created_stack == s->created_stack && f->lib == s->lib &&
+	       f->row.variant == s->variant && f->row.name == (s->name ? s->name : "") &&
+	       f->row.hint == s->hint && f->row.create_seen == s->create_seen;
+}
+
+/* The fold of @s's creation site, made when it is the first. */
+static struct map_fold *map_fold_get(struct model *m, const struct map_state *s)
+{
+	struct map_fold *f;
+	__u64 h = mix64(0x6d6170666f6c64ULL ^ (__u64)(__u32)s->created_stack);
+	int i;
+
+	h = mix64(h ^ ((__u64)(__u32)s->lib << 32 | (__u32)s->variant));
+	h = mix64(h ^ (__u64)(unsigned long)s->name ^ s->hint ^ (__u64)s->create_seen << 63);
+	for (;; h = mix64(h)) {
+		i = idmap__get(&m->map_fold_idx, h);
+		if (i < 0)
+			break;
+		if (map_fold_matches(m->map_folds[i], s))
+			return m->map_folds[i];
+	}
+	if (GROW(m->map_folds, m->nmap_folds, m->cap_map_folds, 8))
+		return NULL;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->lib = s->lib;
+	f->row.created_stack = s->created_stack;
+	f->row.variant = s->variant;
+	f->row.name = s->name ? s->name : "";
+	f->row.hint = s->hint;
+	f->row.create_seen = s->create_seen;
+	if (idmap__put(&m->map_fold_idx, h, m->nmap_folds)) {
+		free(f);
+		return NULL;
+	}
+	m->map_folds[m->nmap_folds++] = f;
+	return f;
+}
+
+/*
+ * A freed map with no inner maps and no outer one: nothing more will come for it, so its
+ * figures go to its creation site's row and its state is freed.
+ */
+int model__fold_map(struct model *m, int i)
+{
+	struct map_state *s = m->maps[i];
+	struct map_fold *f;
+
+	if (m->keep_events || s->parent || s->children)
+		return 0;
+	f = map_fold_get(m, s);
+	if (!f || stack_costs__merge(&f->grow_stacks, &s->grow_stacks))
+		return -ENOMEM;
+	map_state__fold(&f->row, s, false);
+	/* the size path of the map that grew most stands for the site */
+	if (s->nsizes > f->row.nsizes) {
+		memcpy(f->row.sizes, s->sizes, sizeof(f->row.sizes));
+		f->row.nsizes = s->nsizes;
+	}
+	f->maps++;
+	m->maps_folded++;
+	map_remove(m, i);
+	return 0;
+}
+
+/* The stack that cost @l most, -1 for none. */
+static int lock_top_stack(const struct lock_state *l)
+{
+	int best = -1;
+	__u64 ns = 0;
+
+	for (int i = 0; i < l->stacks.n; i++) {
+		if (best < 0 || l->stacks.v[i].ns > ns) {
+			best = l->stacks.v[i].stack;
+			ns = l->stacks.v[i].ns;
+		}
+	}
+	return best;
+}
+
+static struct lock_fold *lock_fold_get(struct model *m, const struct lock_state *l, int top)
+{
+	struct lock_fold *f;
+	__u64 h = mix64(0x6c6f636b666f6c64ULL ^ ((__u64)(__u32)l->g.kind << 32 | (__u32)top));
+	int i;
+
+	for (;; h = mix64(h)) {
+		i = idmap__get(&m->lock_fold_idx, h);
+		if (i < 0)
+			break;
+		f = m->lock_folds[i];
+		if (f->agg.g.kind == l->g.kind && f->top == top)
+			return f;
+	}
+	if (GROW(m->lock_folds, m->nlock_folds, m->cap_lock_folds, 8))
+		return NULL;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->agg.g = l->g;
+	f->top = top;
+	if (idmap__put(&m->lock_fold_idx, h, m->nlock_folds)) {
+		free(f);
+		return NULL;
+	}
+	m->lock_folds[m->nlock_folds++] = f;
+	return f;
+}
+
+/* Fold lock @i, cold, into its (kind, top stack) row and drop it from the table. */
+static int lock_fold(struct model *m, int i)
+{
+	struct lock_state *l = m->locks[i];
+	int top = lock_top_stack(l), last = m->nlocks - 1;
+	struct lock_fold *f = lock_fold_get(m, l, top);
+	struct lock_state *a;
+
+	if (!f)
+		return -ENOMEM;
+	a = &f->agg;
+	if (stack_costs__merge(&a->stacks, &l->stacks))
+		return -ENOMEM;
+	a->contentions += l->contentions;
+	a->wait_ns += l->wait_ns;
+	a->read_contentions += l->read_contentions;
+	a->read_wait_ns += l->read_wait_ns;
+	a->write_contentions += l->write_contentions;
+	a->write_wait_ns += l->write_wait_ns;
+	hist__merge(&a->hist, &l->hist);
+	f->locks++;
+	m->locks_folded++;
+	if (idmap__get(&m->lock_idx, l->addr) == i)
+		u64map__del(&m->lock_idx, l->addr);
+	if (i != last) {
+		m->locks[i] = m->locks[last];
+		idmap__put(&m->lock_idx, m->locks[i]->addr, i);
+	}
+	m->nlocks--;
+	free(l->stacks.v);
+	free(l);
+	return 0;
+}
+
+/*
+ * Fold the futex words that waited for nothing for LOCK_COLD_NS.  Not the library's locks (they
+ * name a map), nor named ones (a static lock, one of a few), nor when events are kept.
+ */
+int model__sweep_cold_locks(struct model *m)
+{
+	int err = 0;
+
+	if (m->keep_events || m->nlocks < LOCK_SWEEP_MIN ||
+	    m->last_ts < m->last_lock_sweep + LOCK_SWEEP_NS)
+		return 0;
+	m->last_lock_sweep = m->last_ts;
+	for (int i = m->nlocks - 1; i >= 0 && !err; i--) {
+		const struct lock_state *l = m->locks[i];
+
+		if (l->from_library || (l->name && l->name[0]) ||
+		    l->last_ts + LOCK_COLD_NS > m->last_ts)
+			continue;
+		err = lock_fold(m, i);
+	}
+	return err;
+}
