@@ -60,18 +60,22 @@ void model__free(struct model *m)
 		return;
 	for (int i = 0; i < m->nmaps; i++) {
 		free(m->maps[i]->grow_stacks.v);
+		hist__free(&m->maps[i]->grow_hist);
 		free(m->maps[i]);
 	}
 	for (int i = 0; i < m->nlocks; i++) {
 		free(m->locks[i]->stacks.v);
+		hist__free(&m->locks[i]->hist);
 		free(m->locks[i]);
 	}
 	for (int i = 0; i < m->nmap_folds; i++) {
 		free(m->map_folds[i]->grow_stacks.v);
+		hist__free(&m->map_folds[i]->row.grow_hist);
 		free(m->map_folds[i]);
 	}
 	for (int i = 0; i < m->nlock_folds; i++) {
 		free(m->lock_folds[i]->agg.stacks.v);
+		hist__free(&m->lock_folds[i]->agg.hist);
 		free(m->lock_folds[i]);
 	}
 	free(m->map_folds);
@@ -399,8 +403,8 @@ static int on_resize(struct model *m, const struct mt_event *ev, int stack, __u6
 	s->alloc_ns += dur;
 	if (dur > s->max_step_ns)
 		s->max_step_ns = dur;
-	if (ev->flags & MT_EV_TIMED)
-		hist__add(&s->grow_hist, dur);
+	if ((ev->flags & MT_EV_TIMED) && hist__add(&s->grow_hist, dur))
+		return -ENOMEM;
 	return stack_costs__add(&s->grow_stacks, stack, dur);
 }
 
@@ -430,8 +434,7 @@ static int on_migrate(struct model *m, const struct mt_event *ev, __u64 *owner)
 	s->moved += r->entries;
 	if (r->dur_ns > s->max_step_ns)
 		s->max_step_ns = r->dur_ns;
-	hist__add(&s->grow_hist, r->dur_ns);
-	return 0;
+	return hist__add(&s->grow_hist, r->dur_ns);
 }
 
 static int on_grow_done(struct model *m, const struct mt_event *ev, __u64 *owner)
@@ -525,7 +528,7 @@ static int on_lib_counts(struct model *m, const struct mt_event *ev, __u64 *owne
 	return 0;
 }
 
-static void lock_account(struct lock_state *l, __u32 mode, __u64 ns)
+static int lock_account(struct lock_state *l, __u32 mode, __u64 ns)
 {
 	l->contentions++;
 	l->wait_ns += ns;
@@ -536,7 +539,7 @@ static void lock_account(struct lock_state *l, __u32 mode, __u64 ns)
 		l->write_contentions++;
 		l->write_wait_ns += ns;
 	}
-	hist__add(&l->hist, ns);
+	return hist__add(&l->hist, ns);
 }
 
 /* A wait the map library's own lock probes timed, with its lock, map and mode. */
@@ -553,7 +556,8 @@ static int on_lib_lock_wait(struct model *m, const struct mt_event *ev, int stac
 	l->last_ts = ev->ts;
 	l->g.kind = ev->flags & MT_EV_RWLOCK ? MT_LOCK_RWLOCK : MT_LOCK_MUTEX;
 	l->map = ev->map;
-	lock_account(l, ev->wait.mode, ev->wait.wait_ns);
+	if (lock_account(l, ev->wait.mode, ev->wait.wait_ns))
+		return -ENOMEM;
 	return stack_costs__add(&l->stacks, stack, ev->wait.wait_ns);
 }
 
@@ -596,7 +600,8 @@ static int on_futex_wait(struct model *m, const struct mt_event *ev, int stack, 
 	*owner = l->addr;
 	*counted = true;
 	l->last_ts = ev->ts;
-	lock_account(l, mode, w->wait_ns);
+	if (lock_account(l, mode, w->wait_ns))
+		return -ENOMEM;
 	return stack_costs__add(&l->stacks, stack, w->wait_ns);
 }
 

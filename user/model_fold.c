@@ -54,6 +54,7 @@ static void map_remove(struct model *m, int i)
 	}
 	m->nmaps--;
 	free(s->grow_stacks.v);
+	hist__free(&s->grow_hist);
 	free(s);
 }
 
@@ -111,9 +112,9 @@ int model__fold_map(struct model *m, int i)
 	if (m->keep_events || s->parent || s->children)
 		return 0;
 	f = map_fold_get(m, s);
-	if (!f || stack_costs__merge(&f->grow_stacks, &s->grow_stacks))
+	if (!f || stack_costs__merge(&f->grow_stacks, &s->grow_stacks) ||
+	    map_state__fold(&f->row, s, false))
 		return -ENOMEM;
-	map_state__fold(&f->row, s, false);
 	/* the size path of the map that grew most stands for the site */
 	if (s->nsizes > f->row.nsizes) {
 		memcpy(f->row.sizes, s->sizes, sizeof(f->row.sizes));
@@ -188,7 +189,8 @@ static int lock_fold(struct model *m, int i)
 	a->read_wait_ns += l->read_wait_ns;
 	a->write_contentions += l->write_contentions;
 	a->write_wait_ns += l->write_wait_ns;
-	hist__merge(&a->hist, &l->hist);
+	if (hist__merge(&a->hist, &l->hist))
+		return -ENOMEM;
 	f->locks++;
 	m->locks_folded++;
 	if (idmap__get(&m->lock_idx, l->addr) == i)
@@ -199,6 +201,7 @@ static int lock_fold(struct model *m, int i)
 	}
 	m->nlocks--;
 	free(l->stacks.v);
+	hist__free(&l->hist);
 	free(l);
 	return 0;
 }

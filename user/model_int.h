@@ -121,9 +121,9 @@ const char *model__intern(struct model *m, const char *s);
 
 /**
  * map_state__fold() - add core map @s's figures into report row @row: summed, and its live
- * state (count, buckets) summed when @live_sum, else the fullest map's.
+ * state (count, buckets) summed when @live_sum, else the fullest map's.  0 or -ENOMEM.
  */
-void map_state__fold(struct map_report *row, const struct map_state *s, bool live_sum);
+int map_state__fold(struct map_report *row, const struct map_state *s, bool live_sum);
 
 /** stack_costs__add_n() - @count more costs of @ns in total on @stack.  0 or -ENOMEM. */
 int stack_costs__add_n(struct stack_costs *sc, int stack, __u64 count, __u64 ns);

@@ -76,7 +76,7 @@ static const char *created_at(struct model *m, int stack)
 }
 
 /* Add one core map's figures into a report row. */
-void map_state__fold(struct map_report *row, const struct map_state *s, bool live_sum)
+int map_state__fold(struct map_report *row, const struct map_state *s, bool live_sum)
 {
 	__s64 count = map_state__count(s);
 	/*
@@ -111,7 +111,8 @@ void map_state__fold(struct map_report *row, const struct map_state *s, bool liv
 	row->shrinks += s->shrinks;
 	row->rehash_steps += s->rehash_steps;
 	row->rehash_elapsed_ns += s->rehash_elapsed_ns;
-	hist__merge(&row->grow_hist, &s->grow_hist);
+	if (hist__merge(&row->grow_hist, &s->grow_hist))
+		return -ENOMEM;
 	if (s->lib) {
 		/* a profile map: sizes in the library's own unit, entries unknown */
 		row->size = s->size;
@@ -119,7 +120,7 @@ void map_state__fold(struct map_report *row, const struct map_state *s, bool liv
 		row->B = s->size && !(s->size & (s->size - 1)) ? (__u32)__builtin_ctzll(s->size) : 0;
 		row->peak_count = s->peak_count;
 		row->count = -1;
-		return;
+		return 0;
 	}
 	/*
 	 * A concurrent map's own record has no buckets (its inner maps do); an inner map freed
@@ -128,7 +129,7 @@ void map_state__fold(struct map_report *row, const struct map_state *s, bool liv
 	 */
 	if ((s->destroyed && s->parent && !s->parent->destroyed) || !s->B_known ||
 	    s->variant > CMAP_PLAIN)
-		return;
+		return 0;
 	/* sync maps keep the same keys in snapshot and dirty map: take the fullest, not the sum */
 	if (live_sum) {
 		row->buckets += 1ULL << s->B;
@@ -144,6 +145,7 @@ void map_state__fold(struct map_report *row, const struct map_state *s, bool liv
 		row->B = s->B;
 	row->size = row->buckets;
 	row->capacity = row->buckets * CMAP_LOAD_NUM / CMAP_LOAD_DEN;
+	return 0;
 }
 
 static int cmp_maps(const void *a, const void *b)
@@ -226,7 +228,8 @@ static int build_maps(struct model *m, struct report *r)
 
 		if (s->parent)
 			row->inner_maps++;
-		map_state__fold(row, s, row->variant != CMAP_SYNC);
+		if (map_state__fold(row, s, row->variant != CMAP_SYNC))
+			return -ENOMEM;
 		/* the size path of the inner map that grew most stands for the whole map */
 		if (s->nsizes > row->nsizes) {
 			memcpy(row->sizes, s->sizes, sizeof(row->sizes));
@@ -250,6 +253,8 @@ static int build_maps(struct model *m, struct report *r)
 
 		*row = f->row;
 		row->folded = f->maps;
+		if (hist__copy(&row->grow_hist, &f->row.grow_hist))
+			return -ENOMEM;
 		row->library = model__intern(m, run_info__library(&m->info, (unsigned int)f->lib, lib,
 							   sizeof(lib)));
 		if (!row->library)
@@ -293,7 +298,8 @@ static int build_locks(struct model *m, struct report *r)
 		row->read_wait_ns = l->read_wait_ns;
 		row->write_contentions = l->write_contentions;
 		row->write_wait_ns = l->write_wait_ns;
-		row->hist = l->hist;
+		if (hist__copy(&row->hist, &l->hist))
+			return -ENOMEM;
 		row->p50_ns = hist__percentile(&l->hist, 50);
 		row->p99_ns = hist__percentile(&l->hist, 99);
 		row->max_ns = l->hist.max;
@@ -327,6 +333,11 @@ int model__snapshot(struct model *m, bool final, struct report **out)
 	if (!err)
 		err = build_locks(m, r);
 	if (err) {
+		/* a row's histogram is its own from its first merge or copy */
+		for (int i = 0; r->maps && i < r->nmaps; i++)
+			hist__free(&r->maps[i].grow_hist);
+		for (int i = 0; r->locks && i < r->nlocks; i++)
+			hist__free(&r->locks[i].hist);
 		free(r->maps);
 		free(r->locks);
 		free(r);

@@ -19,18 +19,17 @@ const struct prom_layout prom_rehash_layout = { .first_exp = 7 };
 static void phist__from_hist(struct phist *p, const struct hist *h, const struct prom_layout *l)
 {
 	int j = 0;
+	__u64 n;
 
 	memset(p, 0, sizeof(*p));
 	p->count = h->count;
 	p->sum_ns = h->sum;
 	if (!h->count)
 		return;
-	for (int i = 0; i < HIST_NBUCKETS; i++) {
-		if (!h->buckets[i])
-			continue;
+	for (int pos = 0, i; hist__next(h, &pos, &i, &n);) {
 		while (j < PROM_NBOUNDS && hist__bucket_high(i) >= prom_layout__bound_ns(l, j))
 			j++;
-		p->b[j] += h->buckets[i];
+		p->b[j] += n;
 	}
 }
 

@@ -76,6 +76,13 @@ int report__build(struct model *m, bool final, int top, struct report **out)
 		report__free(r);
 		return err;
 	}
+	/* the rows --top leaves out release their histograms now: report__free() sees only the rest */
+	for (int i = top; top > 0 && i < r->nmaps; i++)
+		hist__free(&r->maps[i].grow_hist);
+	for (int i = top; top > 0 && i < r->nlocks; i++)
+		hist__free(&r->locks[i].hist);
+	for (int i = top; top > 0 && i < r->nwaits; i++)
+		hist__free(&r->waits[i].hist);
 	if (top > 0 && r->nmaps > top)
 		r->nmaps = top;
 	if (top > 0 && r->nlocks > top)
@@ -93,6 +100,12 @@ void report__free(struct report *r)
 	for (int i = 0; i < r->nadvice; i++)
 		free(r->advice[i]);
 	free(r->advice);
+	for (int i = 0; r->maps && i < r->nmaps; i++)
+		hist__free(&r->maps[i].grow_hist);
+	for (int i = 0; r->locks && i < r->nlocks; i++)
+		hist__free(&r->locks[i].hist);
+	for (int i = 0; r->waits && i < r->nwaits; i++)
+		hist__free(&r->waits[i].hist);
 	free(r->maps);
 	free(r->locks);
 	free(r->waits);

@@ -402,13 +402,12 @@ static void print_log2_hist(const struct text *t, const struct hist *h)
 	int lo = 64, hi = -1, w;
 	char num[24];
 
-	for (int i = 0; i < HIST_NBUCKETS; i++) {
-		int s;
+	__u64 cnt;
 
-		if (!h->buckets[i])
-			continue;
-		s = log2_slot(hist__bucket_low(i));
-		slots[s] += h->buckets[i];
+	for (int pos = 0, i; hist__next(h, &pos, &i, &cnt);) {
+		int s = log2_slot(hist__bucket_low(i));
+
+		slots[s] += cnt;
 		if (s < lo)
 			lo = s;
 		if (s > hi)
