@@ -475,6 +475,8 @@ static int on_map_destroy(struct model *m, const struct mt_event *ev, __u64 *own
 	if (i >= 0) {
 		struct mt_map_counts *c = &m->maps[i]->counts;
 
+		if (!m->maps[i]->destroyed && m->maps[i]->parent)
+			m->maps[i]->parent->children_freed++;
 		m->maps[i]->destroyed = true;
 		/* the larger: with sampled probes the library's own counters were read already */
 		c->inserts = max_u64(c->inserts, rc->inserts);

@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include "cmap.h"
 #include "model_int.h"
 #include "util.h"
 
@@ -100,17 +101,107 @@ static struct map_fold *map_fold_get(struct model *m, const struct map_state *s)
 	return f;
 }
 
+/* Add row @src into @dst: figures summed, the longest size path, the fullest live state. */
+static int row_add(struct map_report *dst, const struct map_report *src)
+{
+	dst->inserts += src->inserts;
+	dst->deletes += src->deletes;
+	dst->lookups += src->lookups;
+	dst->sync_hits += src->sync_hits;
+	dst->sync_misses += src->sync_misses;
+	dst->grows += src->grows;
+	dst->same_size_grows += src->same_size_grows;
+	dst->grows_done += src->grows_done;
+	dst->evacuated += src->evacuated;
+	dst->evac_summed += src->evac_summed;
+	dst->moved += src->moved;
+	dst->alloc_ns_total += src->alloc_ns_total;
+	dst->evac_ns_total += src->evac_ns_total;
+	dst->grow_ns_total += src->grow_ns_total;
+	dst->promotions += src->promotions;
+	dst->shrinks += src->shrinks;
+	dst->rehash_steps += src->rehash_steps;
+	dst->rehash_elapsed_ns += src->rehash_elapsed_ns;
+	dst->inner_maps += src->inner_maps;
+	if (src->grow_ns_max > dst->grow_ns_max)
+		dst->grow_ns_max = src->grow_ns_max;
+	if (src->count > dst->count || src->buckets > dst->buckets) {
+		dst->count = src->count;
+		dst->buckets = src->buckets;
+		dst->size = src->size;
+		dst->capacity = src->capacity;
+		dst->peak_count = src->peak_count;
+		dst->B = src->B;
+	}
+	if (src->nsizes > dst->nsizes) {
+		memcpy(dst->sizes, src->sizes, sizeof(dst->sizes));
+		dst->nsizes = src->nsizes;
+	}
+	return hist__merge(&dst->grow_hist, &src->grow_hist);
+}
+
+/*
+ * A concurrent map freed with all its inner maps: the family's row, built as a report row is
+ * (model_snapshot.c), goes to the creation site's row, and every state of it is freed.
+ */
+static int fold_family(struct model *m, struct map_state *top)
+{
+	struct map_report row = { 0 };
+	struct map_fold *f = map_fold_get(m, top);
+	bool live_sum = top->variant != CMAP_SYNC;
+	int err;
+
+	if (!f)
+		return -ENOMEM;
+	err = map_state__fold(&row, top, live_sum) ?:
+	      stack_costs__merge(&f->grow_stacks, &top->grow_stacks);
+	for (int j = m->nmaps - 1; j >= 0 && !err; j--) {
+		struct map_state *c = m->maps[j];
+
+		if (c->parent != top)
+			continue;
+		row.inner_maps++;
+		if (c->nsizes > row.nsizes) {
+			memcpy(row.sizes, c->sizes, sizeof(row.sizes));
+			row.nsizes = c->nsizes;
+		}
+		err = map_state__fold(&row, c, live_sum) ?:
+		      stack_costs__merge(&f->grow_stacks, &c->grow_stacks);
+		if (!err)
+			map_remove(m, j);
+	}
+	err = err ?: row_add(&f->row, &row);
+	hist__free(&row.grow_hist);
+	if (err)
+		return err;
+	for (int j = m->nmaps - 1; j >= 0; j--) {
+		if (m->maps[j] == top) {
+			map_remove(m, j);
+			break;
+		}
+	}
+	f->maps++;
+	m->maps_folded++;
+	return 0;
+}
+
 /*
  * A freed map with no inner maps and no outer one: nothing more will come for it, so its
- * figures go to its creation site's row and its state is freed.
+ * figures go to its creation site's row and its state is freed.  A concurrent map goes when
+ * it and every inner map it had are freed.
  */
 int model__fold_map(struct model *m, int i)
 {
 	struct map_state *s = m->maps[i];
+	struct map_state *top = s->parent ?: s;
 	struct map_fold *f;
 
-	if (m->keep_events || s->parent || s->children)
+	if (m->keep_events)
 		return 0;
+	if (s->parent || s->children)
+		return top->destroyed && top->children_freed == top->children ?
+			       fold_family(m, top) :
+			       0;
 	f = map_fold_get(m, s);
 	if (!f || stack_costs__merge(&f->grow_stacks, &s->grow_stacks) ||
 	    map_state__fold(&f->row, s, false))

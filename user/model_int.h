@@ -21,6 +21,7 @@ struct map_state {
 	struct map_state *parent; /* the concurrent map instance it belongs to, NULL if none */
 	int row;		  /* report row, while a report is built */
 	int children;		  /* maps whose parent it is */
+	int children_freed;	  /* of them, freed */
 	int variant;
 	bool create_seen;
 	bool destroyed;

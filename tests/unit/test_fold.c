@@ -20,12 +20,17 @@
 #define SEC 1000000000ULL
 #define MAPS 3000
 #define WORDS 5000
+#define FAMILIES 200 /* sharded maps of 4 shards */
+#define SHARDS 4
 
 static const struct mt_frame site_a[] = {
 	{ 0x401000, 0x1000, "load_orders", "/opt/app/svc", "ab12", "orders.c", 88, 1 },
 };
 static const struct mt_frame site_b[] = {
 	{ 0x402000, 0x2000, "load_users", "/opt/app/svc", "ab12", "users.c", 12, 1 },
+};
+static const struct mt_frame site_c[] = {
+	{ 0x404000, 0x4000, "load_shards", "/opt/app/svc", "ab12", "shards.c", 7, 1 },
 };
 static const struct mt_frame wait_site[] = {
 	{ 0x7f0000001000, 0x1000, "__pthread_mutex_lock", "/lib/libc.so.6", "", "", 0, 0 },
@@ -78,6 +83,32 @@ static void workload(struct model *m)
 			feed(m, (struct mt_event){ .kind = MT_EV_MAP_DESTROY, .ts = ts++, .map = map },
 			     -1);
 	}
+	/* sharded maps, freed as the library frees them: the map first, then its shards */
+	for (int i = 0; i < FAMILIES; i++) {
+		__u64 top = 0x50000 + (__u64)(i % 8) * 0x1000;
+		int sc = model__intern_stack(m, site_c, 1);
+
+		feed(m, (struct mt_event){ .kind = MT_EV_MAP_CREATE, .flags = MT_EV_LOG2, .ts = ts++,
+					   .map = top, .create = { .variant = 3 } }, sc);
+		for (__u64 k = 1; k <= SHARDS; k++) {
+			feed(m, (struct mt_event){ .kind = MT_EV_MAP_CREATE, .flags = MT_EV_LOG2,
+						   .ts = ts++, .map = top + k * 0x100,
+						   .create = { .variant = 0, .parent = top } }, sc);
+			feed(m, (struct mt_event){ .kind = MT_EV_RESIZE,
+						   .flags = MT_EV_LOG2 | MT_EV_TIMED, .ts = ts++,
+						   .map = top + k * 0x100,
+						   .resize = { .old_size = 0, .new_size = 1, .count = 8,
+							       .dur_ns = 2000 + k } }, sc);
+			feed(m, (struct mt_event){ .kind = MT_EV_MAP_COUNTS,
+						   .flags = MT_EV_ALL_COUNTS, .ts = ts++,
+						   .map = top + k * 0x100,
+						   .lib_counts = { .inserts = 9, .count = 9 } }, -1);
+		}
+		feed(m, (struct mt_event){ .kind = MT_EV_MAP_DESTROY, .ts = ts++, .map = top }, -1);
+		for (__u64 k = 1; k <= SHARDS; k++)
+			feed(m, (struct mt_event){ .kind = MT_EV_MAP_DESTROY, .ts = ts++,
+						   .map = top + k * 0x100 }, -1);
+	}
 	for (int i = 0; i < WORDS; i++) {
 		ts += MS;
 		feed(m, (struct mt_event){ .kind = MT_EV_WAIT, .ts = ts,
@@ -88,7 +119,7 @@ static void workload(struct model *m)
 }
 
 struct totals {
-	__u64 maps, grows, inserts, moved, grow_ns, hist_count, hist_sum, hist_max;
+	__u64 maps, grows, inserts, moved, grow_ns, hist_count, hist_sum, hist_max, inner;
 	__u64 waits, wait_ns, wait_hist;
 };
 
@@ -100,6 +131,7 @@ static void total(const struct report *r, struct totals *t)
 
 		t->maps += m->folded ? m->folded : 1;
 		t->grows += m->grows;
+		t->inner += m->inner_maps;
 		t->inserts += m->inserts;
 		t->moved += m->moved;
 		t->grow_ns += m->grow_ns_total;
@@ -133,7 +165,7 @@ static void test_fold(void)
 	struct model *keep = model__new(), *fold = model__new();
 	struct report *rk = NULL, *rf = NULL;
 	struct totals tk, tf;
-	int folded_rows = 0, folded_locks = 0;
+	int folded_rows = 0, folded_locks = 0, family = -1;
 
 	if (!keep || !fold) {
 		fprintf(stderr, "out of memory\n");
@@ -149,19 +181,27 @@ static void test_fold(void)
 	total(rk, &tk);
 	total(rf, &tf);
 	check(rk->maps_folded == 0 && rk->locks_folded == 0, "a model keeping events folds nothing");
-	check(rf->maps_folded == MAPS, "every freed map folded (%llu of %d)",
-	      (unsigned long long)rf->maps_folded, MAPS);
-	for (int i = 0; i < rf->nmaps; i++)
+	check(rf->maps_folded == MAPS + FAMILIES, "every freed map folded (%llu of %d)",
+	      (unsigned long long)rf->maps_folded, MAPS + FAMILIES);
+	for (int i = 0; i < rf->nmaps; i++) {
 		folded_rows += rf->maps[i].folded > 0;
-	check(rf->nmaps == 3 && folded_rows == 2,
+		if (rf->maps[i].variant == 3)
+			family = i;
+	}
+	check(rf->nmaps == 4 && folded_rows == 3,
 	      "one row per creation site and the live map: %d rows, %d folded", rf->nmaps,
 	      folded_rows);
-	check(tf.maps == MAPS + 1 && tk.maps == MAPS + 1, "maps %llu and %llu, as created",
-	      (unsigned long long)tf.maps, (unsigned long long)tk.maps);
-	check(tf.grows == tk.grows && tf.grows == 2ULL * (MAPS + 1), "grows exact: %llu",
-	      (unsigned long long)tf.grows);
-	check(tf.inserts == tk.inserts && tf.inserts == 20ULL * (MAPS + 1), "inserts exact: %llu",
-	      (unsigned long long)tf.inserts);
+	check(tf.maps == MAPS + 1 + FAMILIES && tk.maps == MAPS + 1 + FAMILIES,
+	      "maps %llu and %llu, as created", (unsigned long long)tf.maps,
+	      (unsigned long long)tk.maps);
+	check(family >= 0 && rf->maps[family].folded == FAMILIES &&
+		      rf->maps[family].inner_maps == FAMILIES * SHARDS && tk.inner == tf.inner,
+	      "the sharded maps in one row with their %d shards", FAMILIES * SHARDS);
+	check(tf.grows == tk.grows && tf.grows == 2ULL * (MAPS + 1) + FAMILIES * SHARDS,
+	      "grows exact: %llu", (unsigned long long)tf.grows);
+	check(tf.inserts == tk.inserts &&
+		      tf.inserts == 20ULL * (MAPS + 1) + 9ULL * FAMILIES * SHARDS,
+	      "inserts exact: %llu", (unsigned long long)tf.inserts);
 	check(tf.moved == tk.moved && tf.grow_ns == tk.grow_ns,
 	      "entries moved (%llu) and grow time (%llu ns) as without folding",
 	      (unsigned long long)tf.moved, (unsigned long long)tf.grow_ns);
@@ -173,8 +213,10 @@ static void test_fold(void)
 	      "one size-hint line for site A, with its 2000 maps");
 	check(advice_with(rf, "1000 maps (created at load_users (users.c:12), then freed)") == 1,
 	      "one size-hint line for site B, with its 1000 maps");
-	check(rf->nadvice <= 3, "no line per map: %d advice lines", rf->nadvice);
+	check(rf->nadvice <= 4, "no line per map: %d advice lines", rf->nadvice);
 
+	for (int i = 0; i < rf->nadvice; i++)
+		printf("# %s\n", rf->advice[i]);
 	for (int i = 0; i < rf->nlocks; i++)
 		folded_locks += rf->locks[i].folded > 0;
 	/* cold after 2 s, swept every 1 s: the words of the last 3 s (3,000) may stay */
