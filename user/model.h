@@ -168,6 +168,12 @@ struct model *model__new(void);
 /** model__free() - free the model and all its strings. NULL is allowed. */
 void model__free(struct model *m);
 
+/*
+ * Freed maps that keep rows of their own; past this many, freed maps are folded into one row per
+ * creation site (map_report.folded), so a program that makes maps without end costs bounded memory.
+ */
+#define MODEL_FREED_KEEP 1024
+
 /* Events the log keeps at most (about 100 bytes each); later ones are counted, not kept. */
 #define MODEL_EVENT_LOG_MAX 1000000
 

@@ -185,24 +185,12 @@ static int fold_family(struct model *m, struct map_state *top)
 	return 0;
 }
 
-/*
- * A freed map with no inner maps and no outer one: nothing more will come for it, so its
- * figures go to its creation site's row and its state is freed.  A concurrent map goes when
- * it and every inner map it had are freed.
- */
-int model__fold_map(struct model *m, int i)
+/* A freed map with no inner maps and no outer one into its site's row; its state is freed. */
+static int fold_plain(struct model *m, struct map_state *s)
 {
-	struct map_state *s = m->maps[i];
-	struct map_state *top = s->parent ?: s;
-	struct map_fold *f;
+	struct map_fold *f = map_fold_get(m, s);
+	int i;
 
-	if (m->keep_events)
-		return 0;
-	if (s->parent || s->children)
-		return top->destroyed && top->children_freed == top->children ?
-			       fold_family(m, top) :
-			       0;
-	f = map_fold_get(m, s);
 	if (!f || stack_costs__merge(&f->grow_stacks, &s->grow_stacks) ||
 	    map_state__fold(&f->row, s, false))
 		return -ENOMEM;
@@ -213,8 +201,57 @@ int model__fold_map(struct model *m, int i)
 	}
 	f->maps++;
 	m->maps_folded++;
-	map_remove(m, i);
+	i = idmap__get(&m->map_idx, s->addr);
+	if (i < 0 || m->maps[i] != s) {
+		for (i = m->nmaps - 1; i >= 0 && m->maps[i] != s; i--)
+			;
+	}
+	if (i >= 0)
+		map_remove(m, i);
 	return 0;
+}
+
+/* A top-level map that was freed, and all its inner maps too: nothing more will come for it. */
+static bool freed_for_good(const struct map_state *s)
+{
+	return !s->parent && s->destroyed && s->children_freed == s->children;
+}
+
+static int fold_top(struct model *m, struct map_state *top)
+{
+	return top->children ? fold_family(m, top) : fold_plain(m, top);
+}
+
+/*
+ * Map @i was just freed.  Up to MODEL_FREED_KEEP freed maps keep rows of their own (a program
+ * that frees a few maps gets them reported one by one); past that, every freed map, kept or
+ * freed from then on, goes to its creation site's row.  A concurrent map goes when it and every
+ * inner map it had are freed.
+ */
+int model__fold_map(struct model *m, int i)
+{
+	struct map_state *s = m->maps[i];
+	struct map_state *top = s->parent ?: s;
+	struct map_state **tops;
+	int n = 0, err = 0;
+
+	if (m->keep_events || !freed_for_good(top))
+		return 0;
+	if (m->folding)
+		return fold_top(m, top);
+	if (++m->freed_kept <= MODEL_FREED_KEEP)
+		return 0;
+	m->folding = true;
+	tops = calloc((size_t)m->nmaps + 1, sizeof(*tops));
+	if (!tops)
+		return -ENOMEM;
+	for (int j = 0; j < m->nmaps; j++)
+		if (freed_for_good(m->maps[j]))
+			tops[n++] = m->maps[j];
+	for (int j = 0; j < n && !err; j++)
+		err = fold_top(m, tops[j]);
+	free(tops);
+	return err;
 }
 
 /* The stack that cost @l most, -1 for none. */

@@ -107,6 +107,8 @@ struct model {
 	int nmap_folds, cap_map_folds;
 	struct u64map map_fold_idx;
 	__u64 maps_folded;
+	__u64 freed_kept;	  /* freed maps with rows of their own, before folding began */
+	bool folding;		  /* past MODEL_FREED_KEEP: freed maps are folded as they go */
 	struct lock_fold **lock_folds;
 	int nlock_folds, cap_lock_folds;
 	struct u64map lock_fold_idx;
@@ -130,8 +132,9 @@ int map_state__fold(struct map_report *row, const struct map_state *s, bool live
 int stack_costs__add_n(struct stack_costs *sc, int stack, __u64 count, __u64 ns);
 
 /**
- * model__fold_map() - fold map @i (just freed) into its creation site's row and free its
- * state, unless something still needs it (events kept, inner or outer maps).  0 or -ENOMEM.
+ * model__fold_map() - map @i was just freed: past MODEL_FREED_KEEP freed maps, fold it (and
+ * any kept so far) into its creation site's row and free its state, unless something still
+ * needs it (events kept, inner or outer maps not freed yet).  0 or -ENOMEM.
  */
 int model__fold_map(struct model *m, int i);
 

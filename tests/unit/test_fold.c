@@ -235,6 +235,37 @@ static void test_fold(void)
 	model__free(fold);
 }
 
+/* A program that frees a few maps gets them one by one, as before folding existed. */
+static void test_few_freed(void)
+{
+	struct model *m = model__new();
+	int sa = model__intern_stack(m, site_a, 1), n = 0;
+	struct report *r = NULL;
+	__u64 ts = SEC;
+
+	for (int i = 0; i < MODEL_FREED_KEEP; i++) {
+		__u64 map = 0x10000 + (__u64)(i % 2) * 0x100;
+
+		feed(m, (struct mt_event){ .kind = MT_EV_MAP_CREATE, .flags = MT_EV_LOG2, .ts = ts++,
+					   .map = map }, sa);
+		feed(m, (struct mt_event){ .kind = MT_EV_RESIZE, .flags = MT_EV_LOG2 | MT_EV_TIMED,
+					   .ts = ts++, .map = map,
+					   .resize = { .old_size = 0, .new_size = 1, .count = 8,
+						       .dur_ns = 1000 } }, sa);
+		feed(m, (struct mt_event){ .kind = MT_EV_MAP_DESTROY, .ts = ts++, .map = map }, -1);
+	}
+	check(!report__build(m, true, 0, &r) && r, "report built");
+	if (r) {
+		for (int i = 0; i < r->nmaps; i++)
+			n += r->maps[i].folded == 0 && r->maps[i].grows == 1;
+		check(r->maps_folded == 0 && r->nmaps == MODEL_FREED_KEEP && n == r->nmaps,
+		      "%d freed maps (addresses reused): a row each, none folded (%d rows)",
+		      MODEL_FREED_KEEP, r->nmaps);
+	}
+	report__free(r);
+	model__free(m);
+}
+
 static void test_event_cap(void)
 {
 	struct model *m = model__new();
@@ -260,6 +291,7 @@ static void test_event_cap(void)
 int main(void)
 {
 	test_fold();
+	test_few_freed();
 	test_event_cap();
 	printf("# %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
