@@ -61,6 +61,10 @@ void model__free(struct model *m)
 	for (int i = 0; i < m->nmaps; i++) {
 		free(m->maps[i]->grow_stacks.v);
 		hist__free(&m->maps[i]->grow_hist);
+		if (m->maps[i]->dead)
+			hist__free(&m->maps[i]->dead->grow_hist);
+		free(m->maps[i]->dead);
+		free(m->maps[i]->dead_stacks.v);
 		free(m->maps[i]);
 	}
 	for (int i = 0; i < m->nlocks; i++) {

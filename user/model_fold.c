@@ -17,7 +17,7 @@
  */
 #define LOCK_COLD_NS 2000000000ULL
 #define LOCK_SWEEP_NS 1000000000ULL
-#define LOCK_SWEEP_MIN 256
+#define LOCK_SWEEP_MIN 1024
 
 static int idmap__get(const struct u64map *im, __u64 key)
 {
@@ -56,6 +56,10 @@ static void map_remove(struct model *m, int i)
 	m->nmaps--;
 	free(s->grow_stacks.v);
 	hist__free(&s->grow_hist);
+	if (s->dead)
+		hist__free(&s->dead->grow_hist);
+	free(s->dead);
+	free(s->dead_stacks.v);
 	free(s);
 }
 
@@ -101,8 +105,7 @@ static struct map_fold *map_fold_get(struct model *m, const struct map_state *s)
 	return f;
 }
 
-/* Add row @src into @dst: figures summed, the longest size path, the fullest live state. */
-static int row_add(struct map_report *dst, const struct map_report *src)
+int map_report__add(struct map_report *dst, const struct map_report *src)
 {
 	dst->inserts += src->inserts;
 	dst->deletes += src->deletes;
@@ -170,7 +173,10 @@ static int fold_family(struct model *m, struct map_state *top)
 		if (!err)
 			map_remove(m, j);
 	}
-	err = err ?: row_add(&f->row, &row);
+	if (!err && top->dead)
+		err = map_report__add(&row, top->dead) ?:
+		      stack_costs__merge(&f->grow_stacks, &top->dead_stacks);
+	err = err ?: map_report__add(&f->row, &row);
 	hist__free(&row.grow_hist);
 	if (err)
 		return err;
@@ -182,6 +188,46 @@ static int fold_family(struct model *m, struct map_state *top)
 	}
 	f->maps++;
 	m->maps_folded++;
+	return 0;
+}
+
+/* Map @s's index in the table, -1 when not there. */
+static int map_index(struct model *m, const struct map_state *s)
+{
+	int i = idmap__get(&m->map_idx, s->addr);
+
+	if (i >= 0 && m->maps[i] == s)
+		return i;
+	for (i = m->nmaps - 1; i >= 0 && m->maps[i] != s; i--)
+		;
+	return i;
+}
+
+/*
+ * An inner map freed while its concurrent map lives (a sync map's old snapshot): summed into
+ * the map's own record, as its row would sum it, and its state freed.
+ */
+static int fold_inner(struct model *m, struct map_state *c)
+{
+	struct map_state *p = c->parent;
+	int i;
+
+	if (!p->dead) {
+		p->dead = calloc(1, sizeof(*p->dead));
+		if (!p->dead)
+			return -ENOMEM;
+	}
+	if (map_state__fold(p->dead, c, p->variant != CMAP_SYNC) ||
+	    stack_costs__merge(&p->dead_stacks, &c->grow_stacks))
+		return -ENOMEM;
+	p->dead->inner_maps++;
+	if (c->nsizes > p->dead->nsizes) {
+		memcpy(p->dead->sizes, c->sizes, sizeof(p->dead->sizes));
+		p->dead->nsizes = c->nsizes;
+	}
+	i = map_index(m, c);
+	if (i >= 0)
+		map_remove(m, i);
 	return 0;
 }
 
@@ -201,11 +247,7 @@ static int fold_plain(struct model *m, struct map_state *s)
 	}
 	f->maps++;
 	m->maps_folded++;
-	i = idmap__get(&m->map_idx, s->addr);
-	if (i < 0 || m->maps[i] != s) {
-		for (i = m->nmaps - 1; i >= 0 && m->maps[i] != s; i--)
-			;
-	}
+	i = map_index(m, s);
 	if (i >= 0)
 		map_remove(m, i);
 	return 0;
@@ -235,7 +277,11 @@ int model__fold_map(struct model *m, int i)
 	struct map_state **tops;
 	int n = 0, err = 0;
 
-	if (m->keep_events || !freed_for_good(top))
+	if (m->keep_events)
+		return 0;
+	if (s->parent && !s->parent->destroyed)
+		return fold_inner(m, s);
+	if (!freed_for_good(top))
 		return 0;
 	if (m->folding)
 		return fold_top(m, top);

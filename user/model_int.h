@@ -47,6 +47,9 @@ struct map_state {
 	bool sync_own;		 /* a sync map whose hits and misses were read from it */
 	struct hist grow_hist;
 	struct stack_costs grow_stacks;
+	/* inner maps freed while it lives (a sync map's old snapshots), summed: model_fold.c */
+	struct map_report *dead;
+	struct stack_costs dead_stacks;
 };
 
 struct lock_state {
@@ -127,6 +130,12 @@ const char *model__intern(struct model *m, const char *s);
  * state (count, buckets) summed when @live_sum, else the fullest map's.  0 or -ENOMEM.
  */
 int map_state__fold(struct map_report *row, const struct map_state *s, bool live_sum);
+
+/**
+ * map_report__add() - add row @src into @dst: figures summed, the longest size path, the
+ * fullest live state.  0 or -ENOMEM.
+ */
+int map_report__add(struct map_report *dst, const struct map_report *src);
 
 /** stack_costs__add_n() - @count more costs of @ns in total on @stack.  0 or -ENOMEM. */
 int stack_costs__add_n(struct stack_costs *sc, int stack, __u64 count, __u64 ns);

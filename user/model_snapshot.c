@@ -193,6 +193,21 @@ char *run_info__library(const struct run_info *info, unsigned int lib, char *buf
 	return buf;
 }
 
+/* Merge the costliest stacks of @sc into @row's top stacks. */
+static void row_add_stacks(struct map_report *row, const struct stack_costs *sc)
+{
+	struct mt_stack_cost tmp[MT_TOP_STACKS * 2];
+	int n = row->ntop;
+
+	if (!sc->n)
+		return;
+	memcpy(tmp, row->top_stacks, n * sizeof(tmp[0]));
+	n += stack_costs__top(sc, tmp + n, MT_TOP_STACKS);
+	qsort(tmp, n, sizeof(tmp[0]), cmp_cost_desc);
+	row->ntop = n < MT_TOP_STACKS ? n : MT_TOP_STACKS;
+	memcpy(row->top_stacks, tmp, row->ntop * sizeof(tmp[0]));
+}
+
 static int build_maps(struct model *m, struct report *r)
 {
 	char lib[64];
@@ -235,15 +250,12 @@ static int build_maps(struct model *m, struct report *r)
 			memcpy(row->sizes, s->sizes, sizeof(row->sizes));
 			row->nsizes = s->nsizes;
 		}
-		if (s->grow_stacks.n) {
-			struct mt_stack_cost tmp[MT_TOP_STACKS * 2];
-			int n = row->ntop;
-
-			memcpy(tmp, row->top_stacks, n * sizeof(tmp[0]));
-			n += stack_costs__top(&s->grow_stacks, tmp + n, MT_TOP_STACKS);
-			qsort(tmp, n, sizeof(tmp[0]), cmp_cost_desc);
-			row->ntop = n < MT_TOP_STACKS ? n : MT_TOP_STACKS;
-			memcpy(row->top_stacks, tmp, row->ntop * sizeof(tmp[0]));
+		row_add_stacks(row, &s->grow_stacks);
+		/* inner maps it had that were freed and summed meanwhile (model_fold.c) */
+		if (s->dead) {
+			if (map_report__add(row, s->dead))
+				return -ENOMEM;
+			row_add_stacks(row, &s->dead_stacks);
 		}
 	}
 	/* one row per creation site of the freed maps folded away */
