@@ -266,7 +266,9 @@ char *report__fmt_stack_line(char *buf, size_t size, const struct report *r, int
 
 char *report__lock_label(char *buf, size_t size, const struct lock_report *l)
 {
-	if (l->name && l->name[0])
+	if (l->folded)
+		snprintf(buf, size, "(%llu cold words)", (unsigned long long)l->folded);
+	else if (l->name && l->name[0])
 		snprintf(buf, size, "%s (0x%llx)", l->name, (unsigned long long)l->addr);
 	else
 		snprintf(buf, size, "0x%llx", (unsigned long long)l->addr);

@@ -67,6 +67,16 @@ static char *fmt_addr(char *buf, size_t size, __u64 addr)
 	return buf;
 }
 
+/* "map 0x...", or for a row of folded maps how many: "1200 freed maps". */
+static char *map_label(char *buf, size_t size, const struct map_report *m)
+{
+	if (m->folded)
+		snprintf(buf, size, "%llu freed maps", (unsigned long long)m->folded);
+	else
+		snprintf(buf, size, "map 0x%llx", (unsigned long long)m->addr);
+	return buf;
+}
+
 /* A row's address, or for a row of folded maps or futex words how many: "1200 freed". */
 static char *fmt_row(char *buf, size_t size, __u64 addr, __u64 folded, const char *what)
 {
@@ -155,11 +165,12 @@ static void print_header(const struct text *t)
 			"complete\n",
 			r->info.budget_pct, r->info.duty * 100.0);
 	/* bounded memory: what no longer has a row of its own */
-	if (r->maps_folded || r->locks_folded)
-		fprintf(t->out,
-			"  %llu maps created and freed, folded by creation site (rows \"N freed\"); "
-			"%llu idle futex words folded by kind and stack (rows \"N cold\")\n",
-			(unsigned long long)r->maps_folded, (unsigned long long)r->locks_folded);
+	if (r->maps_folded)
+		fprintf(t->out, "  %llu maps created and freed, folded by creation site (rows \"N "
+			"freed\")\n", (unsigned long long)r->maps_folded);
+	if (r->locks_folded)
+		fprintf(t->out, "  %llu idle futex words folded by kind and top stack (rows \"N "
+			"cold\")\n", (unsigned long long)r->locks_folded);
 	if (!dropped)
 		return;
 	/* Loss is never silent: say which counter and what to change. */
@@ -463,8 +474,8 @@ static void print_histograms(const struct text *t)
 			continue;
 		if (!shown++)
 			heading(t, "\nGROW AND EVACUATION STEP DURATIONS");
-		fprintf(t->out, "map %s: %llu grows and evacuation steps, longest %s\n",
-			fmt_addr(a, sizeof(a), m->addr), (unsigned long long)m->grow_hist.count,
+		fprintf(t->out, "%s: %llu grows and evacuation steps, longest %s\n",
+			map_label(a, sizeof(a), m), (unsigned long long)m->grow_hist.count,
 			report__fmt_ns(max, sizeof(max), m->grow_ns_max));
 		if (m->evac_summed)
 			fprintf(t->out,
@@ -547,8 +558,8 @@ static int print_top_stacks(const struct text *t, bool locks)
 				(unsigned long long)c->count,
 				report__fmt_ns(ns, sizeof(ns), c->ns));
 		else
-			fprintf(t->out, "#%d map %s: %llu grows, %s\n", i + 1,
-				fmt_addr(a, sizeof(a), v[i].map->addr),
+			fprintf(t->out, "#%d %s: %llu grows, %s\n", i + 1,
+				map_label(a, sizeof(a), v[i].map),
 				(unsigned long long)c->count,
 				report__fmt_ns(ns, sizeof(ns), c->ns));
 		print_full_stack(t, c->stack);
