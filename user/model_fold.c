@@ -382,7 +382,8 @@ static int lock_fold(struct model *m, int i)
 
 /*
  * Fold the futex words that waited for nothing for LOCK_COLD_NS.  Not the library's locks (they
- * name a map), nor named ones (a static lock, one of a few), nor when events are kept.
+ * name a map), nor named ones (a static lock, one of a few), nor when events are kept.  A word
+ * contended again after it was folded starts a record of its own, folded again when it cools.
  */
 int model__sweep_cold_locks(struct model *m)
 {
@@ -395,7 +396,8 @@ int model__sweep_cold_locks(struct model *m)
 	for (int i = m->nlocks - 1; i >= 0 && !err; i--) {
 		const struct lock_state *l = m->locks[i];
 
-		if (l->from_library || (l->name && l->name[0]) ||
+		/* a lock only named so far (an alias) has no wait to fold */
+		if (l->from_library || (l->name && l->name[0]) || !l->contentions ||
 		    l->last_ts + LOCK_COLD_NS > m->last_ts)
 			continue;
 		err = lock_fold(m, i);
