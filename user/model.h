@@ -59,6 +59,7 @@ struct map_report {
 	__u64 inner_maps;      /* core maps folded into this one (shards, sync snapshots) */
 	__u64 folded;	       /* > 0: a row of that many freed maps of one creation site (addr
 				* 0): figures summed, live state (count, buckets) the fullest's */
+	__u32 fold_id;	       /* with folded: the row's number, the same all run (1, 2, ...) */
 	__u64 inserts;
 	__u64 deletes;
 	__u64 grows;
@@ -99,6 +100,7 @@ struct lock_report {
 	__u64 p50_ns, p99_ns, max_ns;
 	__u64 folded;	       /* > 0: a row of that many cold futex words of one kind and top
 				* stack (addr 0), figures summed */
+	__u32 fold_id;	       /* with folded: the row's number, the same all run (1, 2, ...) */
 	struct hist hist;
 	struct mt_stack_cost top_stacks[MT_TOP_STACKS];
 	int ntop;

@@ -265,6 +265,7 @@ static int build_maps(struct model *m, struct report *r)
 
 		*row = f->row;
 		row->folded = f->maps;
+		row->fold_id = (__u32)i + 1;
 		if (hist__copy(&row->grow_hist, &f->row.grow_hist))
 			return -ENOMEM;
 		row->library = model__intern(m, run_info__library(&m->info, (unsigned int)f->lib, lib,
@@ -299,6 +300,7 @@ static int build_locks(struct model *m, struct report *r)
 		struct lock_report *row = &r->locks[r->nlocks++];
 
 		row->folded = f ? f->locks : 0;
+		row->fold_id = f ? (__u32)(i - m->nlocks) + 1 : 0;
 		row->addr = l->addr;
 		row->kind = l->g.kind;
 		row->map = l->map;

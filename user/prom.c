@@ -130,10 +130,16 @@ struct row_in {
 	__s64 count;
 };
 
+/*
+ * A folded row (freed maps of one site, cold futex words) has no address: its series are keyed
+ * by its fold number, above any user-space address.
+ */
+#define PROM_FOLD_KEY (1ULL << 63)
+
 static void map_row_in(struct row_in *in, const struct map_report *m)
 {
 	memset(in, 0, sizeof(*in));
-	in->addr = m->addr;
+	in->addr = m->folded ? PROM_FOLD_KEY | m->fold_id : m->addr;
 	in->v.inserts = m->inserts;
 	in->v.grows = m->grows;
 	in->v.evacuated = m->evacuated;
@@ -147,7 +153,7 @@ static void map_row_in(struct row_in *in, const struct map_report *m)
 static void lock_row_in(struct row_in *in, const struct lock_report *l)
 {
 	memset(in, 0, sizeof(*in));
-	in->addr = l->addr;
+	in->addr = l->folded ? PROM_FOLD_KEY | l->fold_id : l->addr;
 	phist__from_hist(&in->v.h, &l->hist, &prom_lock_layout);
 	in->kind = mt_lock_kind_name(l->kind);
 	in->map = l->map;
