@@ -48,7 +48,6 @@ static int stack_costs__add(struct stack_costs *sc, int stack, __u64 ns)
 	return stack_costs__add_n(sc, stack, 1, ns);
 }
 
-
 struct model *model__new(void)
 {
 	return calloc(1, sizeof(struct model));

@@ -15,8 +15,8 @@
  * most every LOCK_SWEEP_NS of event time and only past LOCK_SWEEP_MIN words: a program that
  * contends fresh words without end (a mutex per request) costs a bounded model.
  */
-#define LOCK_COLD_NS 2000000000ULL
-#define LOCK_SWEEP_NS 1000000000ULL
+#define LOCK_COLD_NS   2000000000ULL
+#define LOCK_SWEEP_NS  1000000000ULL
 #define LOCK_SWEEP_MIN 1024
 
 static int idmap__get(const struct u64map *im, __u64 key)
@@ -40,7 +40,8 @@ static int stack_costs__merge(struct stack_costs *dst, const struct stack_costs 
 	return err;
 }
 
-/* Drop map @i from the model's table; the index keeps pointing at the latest map of each address. */
+/* Drop map @i from the model's table; the index keeps pointing at the latest map of each address.
+ */
 static void map_remove(struct model *m, int i)
 {
 	struct map_state *s = m->maps[i];
@@ -149,15 +150,15 @@ int map_report__add(struct map_report *dst, const struct map_report *src)
  */
 static int fold_family(struct model *m, struct map_state *top)
 {
-	struct map_report row = { 0 };
+	struct map_report row = {0};
 	struct map_fold *f = map_fold_get(m, top);
 	bool live_sum = top->variant != CMAP_SYNC;
 	int err;
 
 	if (!f)
 		return -ENOMEM;
-	err = map_state__fold(&row, top, live_sum) ?:
-	      stack_costs__merge(&f->grow_stacks, &top->grow_stacks);
+	err = map_state__fold(&row, top, live_sum)
+		      ?: stack_costs__merge(&f->grow_stacks, &top->grow_stacks);
 	for (int j = m->nmaps - 1; j >= 0 && !err; j--) {
 		struct map_state *c = m->maps[j];
 
@@ -168,14 +169,14 @@ static int fold_family(struct model *m, struct map_state *top)
 			memcpy(row.sizes, c->sizes, sizeof(row.sizes));
 			row.nsizes = c->nsizes;
 		}
-		err = map_state__fold(&row, c, live_sum) ?:
-		      stack_costs__merge(&f->grow_stacks, &c->grow_stacks);
+		err = map_state__fold(&row, c, live_sum)
+			      ?: stack_costs__merge(&f->grow_stacks, &c->grow_stacks);
 		if (!err)
 			map_remove(m, j);
 	}
 	if (!err && top->dead)
-		err = map_report__add(&row, top->dead) ?:
-		      stack_costs__merge(&f->grow_stacks, &top->dead_stacks);
+		err = map_report__add(&row, top->dead)
+			      ?: stack_costs__merge(&f->grow_stacks, &top->dead_stacks);
 	err = err ?: map_report__add(&f->row, &row);
 	hist__free(&row.grow_hist);
 	if (err)

@@ -25,8 +25,8 @@
 #include <unistd.h>
 
 static pthread_mutex_t *mutexes;
-static atomic_long turn = -1;	/* the mutex the waiter is to lock next; -2: stop */
-static atomic_long done = -1;	/* the last one it locked and let go */
+static atomic_long turn = -1; /* the mutex the waiter is to lock next; -2: stop */
+static atomic_long done = -1; /* the last one it locked and let go */
 static atomic_int waiter_tid;
 
 static uint64_t now_ns(void)
@@ -39,7 +39,7 @@ static uint64_t now_ns(void)
 
 static void nap(long ns)
 {
-	struct timespec ts = { .tv_sec = 0, .tv_nsec = ns };
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = ns};
 
 	nanosleep(&ts, NULL);
 }

@@ -18,7 +18,7 @@
 #include <unistd.h>
 #include "cmap.h"
 
-#define INSERTS 20
+#define INSERTS	 20
 #define BATCH_MS 10
 
 static uint64_t now_ns(void)
@@ -54,7 +54,8 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			for (uint64_t k = 0; k < INSERTS; k++) {
-				if (cmap_put(m, (k + maps * INSERTS) * 0x9e3779b97f4a7c15ULL, k) < 0) {
+				if (cmap_put(m, (k + maps * INSERTS) * 0x9e3779b97f4a7c15ULL, k) <
+				    0) {
 					perror("mapchurn: cmap_put");
 					return 1;
 				}
@@ -70,7 +71,7 @@ int main(int argc, char **argv)
 		next += BATCH_MS * 1000000ULL;
 		uint64_t now = now_ns();
 		if (next > now) {
-			struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)(next - now) };
+			struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)(next - now)};
 
 			nanosleep(&ts, NULL);
 		}

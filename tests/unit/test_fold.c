@@ -16,27 +16,27 @@
 #include "report.h"
 #include "../tap.h"
 
-#define MS 1000000ULL
-#define SEC 1000000000ULL
-#define MAPS 3000
-#define WORDS 5000
-#define FAMILIES 200 /* sharded maps of 4 shards */
-#define SHARDS 4
+#define MS	  1000000ULL
+#define SEC	  1000000000ULL
+#define MAPS	  3000
+#define WORDS	  5000
+#define FAMILIES  200 /* sharded maps of 4 shards */
+#define SHARDS	  4
 #define SNAPSHOTS 500 /* inner maps a live sync map makes and frees */
-#define SYNC_MAP 0xa0000
+#define SYNC_MAP  0xa0000
 
 static const struct mt_frame site_a[] = {
-	{ 0x401000, 0x1000, "load_orders", "/opt/app/svc", "ab12", "orders.c", 88, 1 },
+	{0x401000, 0x1000, "load_orders", "/opt/app/svc", "ab12", "orders.c", 88, 1},
 };
 static const struct mt_frame site_b[] = {
-	{ 0x402000, 0x2000, "load_users", "/opt/app/svc", "ab12", "users.c", 12, 1 },
+	{0x402000, 0x2000, "load_users", "/opt/app/svc", "ab12", "users.c", 12, 1},
 };
 static const struct mt_frame site_c[] = {
-	{ 0x404000, 0x4000, "load_shards", "/opt/app/svc", "ab12", "shards.c", 7, 1 },
+	{0x404000, 0x4000, "load_shards", "/opt/app/svc", "ab12", "shards.c", 7, 1},
 };
 static const struct mt_frame wait_site[] = {
-	{ 0x7f0000001000, 0x1000, "__pthread_mutex_lock", "/lib/libc.so.6", "", "", 0, 0 },
-	{ 0x403000, 0x3000, "worker", "/opt/app/svc", "ab12", "worker.c", 40, 1 },
+	{0x7f0000001000, 0x1000, "__pthread_mutex_lock", "/lib/libc.so.6", "", "", 0, 0},
+	{0x403000, 0x3000, "worker", "/opt/app/svc", "ab12", "worker.c", 40, 1},
 };
 
 static void feed(struct model *m, struct mt_event ev, int stack)
@@ -64,25 +64,45 @@ static void workload(struct model *m)
 
 		if (i == MAPS)
 			map = 0x90000; /* the live one */
-		feed(m, (struct mt_event){ .kind = MT_EV_MAP_CREATE, .flags = MT_EV_LOG2, .ts = ts++,
-					   .map = map, .create = { .variant = 0 } }, site);
+		feed(m,
+		     (struct mt_event){.kind = MT_EV_MAP_CREATE,
+				       .flags = MT_EV_LOG2,
+				       .ts = ts++,
+				       .map = map,
+				       .create = {.variant = 0}},
+		     site);
 		for (__u64 b = 0; b < 2; b++)
-			feed(m, (struct mt_event){ .kind = MT_EV_RESIZE,
-						   .flags = MT_EV_LOG2 | MT_EV_TIMED, .ts = ts++,
-						   .map = map,
-						   .resize = { .old_size = b, .new_size = b + 1,
-							       .count = 8 + 5 * b,
-							       .dur_ns = 1000 + (__u64)i +
-									 (site == sb) * b * 50000 } },
+			feed(m,
+			     (struct mt_event){.kind = MT_EV_RESIZE,
+					       .flags = MT_EV_LOG2 | MT_EV_TIMED,
+					       .ts = ts++,
+					       .map = map,
+					       .resize = {.old_size = b,
+							  .new_size = b + 1,
+							  .count = 8 + 5 * b,
+							  .dur_ns = 1000 + (__u64)i +
+								    (site == sb) * b * 50000}},
 			     site);
-		feed(m, (struct mt_event){ .kind = MT_EV_GROW_DONE, .flags = MT_EV_LOG2, .ts = ts++,
-					   .map = map, .done = { .count = 20, .size = 2 } }, -1);
-		feed(m, (struct mt_event){ .kind = MT_EV_MAP_COUNTS, .flags = MT_EV_ALL_COUNTS,
-					   .ts = ts++, .map = map,
-					   .lib_counts = { .inserts = 20, .count = 20, .evacuated = 3,
-							   .moved = 21 } }, -1);
+		feed(m,
+		     (struct mt_event){.kind = MT_EV_GROW_DONE,
+				       .flags = MT_EV_LOG2,
+				       .ts = ts++,
+				       .map = map,
+				       .done = {.count = 20, .size = 2}},
+		     -1);
+		feed(m,
+		     (struct mt_event){.kind = MT_EV_MAP_COUNTS,
+				       .flags = MT_EV_ALL_COUNTS,
+				       .ts = ts++,
+				       .map = map,
+				       .lib_counts = {.inserts = 20,
+						      .count = 20,
+						      .evacuated = 3,
+						      .moved = 21}},
+		     -1);
 		if (i < MAPS)
-			feed(m, (struct mt_event){ .kind = MT_EV_MAP_DESTROY, .ts = ts++, .map = map },
+			feed(m,
+			     (struct mt_event){.kind = MT_EV_MAP_DESTROY, .ts = ts++, .map = map},
 			     -1);
 	}
 	/* sharded maps, freed as the library frees them: the map first, then its shards */
@@ -90,53 +110,96 @@ static void workload(struct model *m)
 		__u64 top = 0x50000 + (__u64)(i % 8) * 0x1000;
 		int sc = model__intern_stack(m, site_c, 1);
 
-		feed(m, (struct mt_event){ .kind = MT_EV_MAP_CREATE, .flags = MT_EV_LOG2, .ts = ts++,
-					   .map = top, .create = { .variant = 3 } }, sc);
+		feed(m,
+		     (struct mt_event){.kind = MT_EV_MAP_CREATE,
+				       .flags = MT_EV_LOG2,
+				       .ts = ts++,
+				       .map = top,
+				       .create = {.variant = 3}},
+		     sc);
 		for (__u64 k = 1; k <= SHARDS; k++) {
-			feed(m, (struct mt_event){ .kind = MT_EV_MAP_CREATE, .flags = MT_EV_LOG2,
-						   .ts = ts++, .map = top + k * 0x100,
-						   .create = { .variant = 0, .parent = top } }, sc);
-			feed(m, (struct mt_event){ .kind = MT_EV_RESIZE,
-						   .flags = MT_EV_LOG2 | MT_EV_TIMED, .ts = ts++,
-						   .map = top + k * 0x100,
-						   .resize = { .old_size = 0, .new_size = 1, .count = 8,
-							       .dur_ns = 2000 + k } }, sc);
-			feed(m, (struct mt_event){ .kind = MT_EV_MAP_COUNTS,
-						   .flags = MT_EV_ALL_COUNTS, .ts = ts++,
-						   .map = top + k * 0x100,
-						   .lib_counts = { .inserts = 9, .count = 9 } }, -1);
+			feed(m,
+			     (struct mt_event){.kind = MT_EV_MAP_CREATE,
+					       .flags = MT_EV_LOG2,
+					       .ts = ts++,
+					       .map = top + k * 0x100,
+					       .create = {.variant = 0, .parent = top}},
+			     sc);
+			feed(m,
+			     (struct mt_event){.kind = MT_EV_RESIZE,
+					       .flags = MT_EV_LOG2 | MT_EV_TIMED,
+					       .ts = ts++,
+					       .map = top + k * 0x100,
+					       .resize = {.old_size = 0,
+							  .new_size = 1,
+							  .count = 8,
+							  .dur_ns = 2000 + k}},
+			     sc);
+			feed(m,
+			     (struct mt_event){.kind = MT_EV_MAP_COUNTS,
+					       .flags = MT_EV_ALL_COUNTS,
+					       .ts = ts++,
+					       .map = top + k * 0x100,
+					       .lib_counts = {.inserts = 9, .count = 9}},
+			     -1);
 		}
-		feed(m, (struct mt_event){ .kind = MT_EV_MAP_DESTROY, .ts = ts++, .map = top }, -1);
+		feed(m, (struct mt_event){.kind = MT_EV_MAP_DESTROY, .ts = ts++, .map = top}, -1);
 		for (__u64 k = 1; k <= SHARDS; k++)
-			feed(m, (struct mt_event){ .kind = MT_EV_MAP_DESTROY, .ts = ts++,
-						   .map = top + k * 0x100 }, -1);
+			feed(m,
+			     (struct mt_event){
+				     .kind = MT_EV_MAP_DESTROY, .ts = ts++, .map = top + k * 0x100},
+			     -1);
 	}
 	/* a sync map that lives on, whose inner maps come and go (promotions) */
-	feed(m, (struct mt_event){ .kind = MT_EV_MAP_CREATE, .flags = MT_EV_LOG2, .ts = ts++,
-				   .map = SYNC_MAP, .create = { .variant = 4 } }, -1);
+	feed(m,
+	     (struct mt_event){.kind = MT_EV_MAP_CREATE,
+			       .flags = MT_EV_LOG2,
+			       .ts = ts++,
+			       .map = SYNC_MAP,
+			       .create = {.variant = 4}},
+	     -1);
 	for (int i = 0; i <= SNAPSHOTS; i++) {
 		__u64 inner = SYNC_MAP + 0x100 + (__u64)(i % 4) * 0x100;
 
-		feed(m, (struct mt_event){ .kind = MT_EV_MAP_CREATE, .flags = MT_EV_LOG2, .ts = ts++,
-					   .map = inner, .create = { .variant = 0, .parent = SYNC_MAP } },
+		feed(m,
+		     (struct mt_event){.kind = MT_EV_MAP_CREATE,
+				       .flags = MT_EV_LOG2,
+				       .ts = ts++,
+				       .map = inner,
+				       .create = {.variant = 0, .parent = SYNC_MAP}},
 		     -1);
-		feed(m, (struct mt_event){ .kind = MT_EV_RESIZE, .flags = MT_EV_LOG2 | MT_EV_TIMED,
-					   .ts = ts++, .map = inner,
-					   .resize = { .old_size = 0, .new_size = 1, .count = 8,
-						       .dur_ns = 3000 + (__u64)i } }, -1);
-		feed(m, (struct mt_event){ .kind = MT_EV_MAP_COUNTS, .flags = MT_EV_ALL_COUNTS,
-					   .ts = ts++, .map = inner,
-					   .lib_counts = { .inserts = 12, .count = 12 } }, -1);
+		feed(m,
+		     (struct mt_event){.kind = MT_EV_RESIZE,
+				       .flags = MT_EV_LOG2 | MT_EV_TIMED,
+				       .ts = ts++,
+				       .map = inner,
+				       .resize = {.old_size = 0,
+						  .new_size = 1,
+						  .count = 8,
+						  .dur_ns = 3000 + (__u64)i}},
+		     -1);
+		feed(m,
+		     (struct mt_event){.kind = MT_EV_MAP_COUNTS,
+				       .flags = MT_EV_ALL_COUNTS,
+				       .ts = ts++,
+				       .map = inner,
+				       .lib_counts = {.inserts = 12, .count = 12}},
+		     -1);
 		if (i < SNAPSHOTS) /* the last one stays */
-			feed(m, (struct mt_event){ .kind = MT_EV_MAP_DESTROY, .ts = ts++,
-						   .map = inner }, -1);
+			feed(m,
+			     (struct mt_event){.kind = MT_EV_MAP_DESTROY, .ts = ts++, .map = inner},
+			     -1);
 	}
 	for (int i = 0; i < WORDS; i++) {
 		ts += MS;
-		feed(m, (struct mt_event){ .kind = MT_EV_WAIT, .ts = ts,
-					   .wait = { .word = 0x7000000 + (__u64)i * 64,
-						     .wait_ns = 10000 + (__u64)i, .op = 128,
-						     .val = 2 } }, sw);
+		feed(m,
+		     (struct mt_event){.kind = MT_EV_WAIT,
+				       .ts = ts,
+				       .wait = {.word = 0x7000000 + (__u64)i * 64,
+						.wait_ns = 10000 + (__u64)i,
+						.op = 128,
+						.val = 2}},
+		     sw);
 	}
 }
 
@@ -202,7 +265,8 @@ static void test_fold(void)
 		return;
 	total(rk, &tk);
 	total(rf, &tf);
-	check(rk->maps_folded == 0 && rk->locks_folded == 0, "a model keeping events folds nothing");
+	check(rk->maps_folded == 0 && rk->locks_folded == 0,
+	      "a model keeping events folds nothing");
 	check(rf->maps_folded == MAPS + FAMILIES, "every freed map folded (%llu of %d)",
 	      (unsigned long long)rf->maps_folded, MAPS + FAMILIES);
 	for (int i = 0; i < rf->nmaps; i++) {
@@ -231,16 +295,18 @@ static void test_fold(void)
 					      rk->maps[j].inner_maps == SNAPSHOTS + 1 &&
 					      rf->maps[i].grows == rk->maps[j].grows &&
 					      rf->maps[i].inserts == rk->maps[j].inserts &&
-					      rf->maps[i].grow_ns_total == rk->maps[j].grow_ns_total &&
-					      rf->maps[i].grow_hist.count == rk->maps[j].grow_hist.count,
+					      rf->maps[i].grow_ns_total ==
+						      rk->maps[j].grow_ns_total &&
+					      rf->maps[i].grow_hist.count ==
+						      rk->maps[j].grow_hist.count,
 				      "the live sync map: its %d freed inner maps summed into it, "
 				      "figures as without folding",
 				      SNAPSHOTS);
 		}
 	}
-	check(tf.inserts == tk.inserts &&
-		      tf.inserts == 20ULL * (MAPS + 1) + 9ULL * FAMILIES * SHARDS +
-					    12ULL * (SNAPSHOTS + 1),
+	check(tf.inserts == tk.inserts && tf.inserts == 20ULL * (MAPS + 1) +
+								9ULL * FAMILIES * SHARDS +
+								12ULL * (SNAPSHOTS + 1),
 	      "inserts exact: %llu", (unsigned long long)tf.inserts);
 	check(tf.moved == tk.moved && tf.grow_ns == tk.grow_ns,
 	      "entries moved (%llu) and grow time (%llu ns) as without folding",
@@ -287,13 +353,19 @@ static void test_few_freed(void)
 	for (int i = 0; i < MODEL_FREED_KEEP; i++) {
 		__u64 map = 0x10000 + (__u64)(i % 2) * 0x100;
 
-		feed(m, (struct mt_event){ .kind = MT_EV_MAP_CREATE, .flags = MT_EV_LOG2, .ts = ts++,
-					   .map = map }, sa);
-		feed(m, (struct mt_event){ .kind = MT_EV_RESIZE, .flags = MT_EV_LOG2 | MT_EV_TIMED,
-					   .ts = ts++, .map = map,
-					   .resize = { .old_size = 0, .new_size = 1, .count = 8,
-						       .dur_ns = 1000 } }, sa);
-		feed(m, (struct mt_event){ .kind = MT_EV_MAP_DESTROY, .ts = ts++, .map = map }, -1);
+		feed(m,
+		     (struct mt_event){
+			     .kind = MT_EV_MAP_CREATE, .flags = MT_EV_LOG2, .ts = ts++, .map = map},
+		     sa);
+		feed(m,
+		     (struct mt_event){
+			     .kind = MT_EV_RESIZE,
+			     .flags = MT_EV_LOG2 | MT_EV_TIMED,
+			     .ts = ts++,
+			     .map = map,
+			     .resize = {.old_size = 0, .new_size = 1, .count = 8, .dur_ns = 1000}},
+		     sa);
+		feed(m, (struct mt_event){.kind = MT_EV_MAP_DESTROY, .ts = ts++, .map = map}, -1);
 	}
 	check(!report__build(m, true, 0, &r) && r, "report built");
 	if (r) {
@@ -314,15 +386,18 @@ static void test_event_cap(void)
 
 	model__keep_events(m, true);
 	for (__u64 i = 0; i < MODEL_EVENT_LOG_MAX + 5ULL; i++)
-		feed(m, (struct mt_event){ .kind = MT_EV_WAIT, .ts = SEC + i,
-					   .wait = { .word = 0x7000000, .wait_ns = 1000 } }, -1);
+		feed(m,
+		     (struct mt_event){.kind = MT_EV_WAIT,
+				       .ts = SEC + i,
+				       .wait = {.word = 0x7000000, .wait_ns = 1000}},
+		     -1);
 	check(!report__build(m, true, 0, &r) && r, "report built");
 	if (r) {
 		check(r->nevent_log == MODEL_EVENT_LOG_MAX && r->events_not_kept == 5,
 		      "the event log stops at %d events, 5 counted as not kept (%llu)",
 		      MODEL_EVENT_LOG_MAX, (unsigned long long)r->events_not_kept);
-		check(r->events == MODEL_EVENT_LOG_MAX + 5ULL && r->locks[0].contentions ==
-								  MODEL_EVENT_LOG_MAX + 5ULL,
+		check(r->events == MODEL_EVENT_LOG_MAX + 5ULL &&
+			      r->locks[0].contentions == MODEL_EVENT_LOG_MAX + 5ULL,
 		      "all the events still counted");
 	}
 	report__free(r);
