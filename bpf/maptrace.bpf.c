@@ -402,8 +402,12 @@ int BPF_USDT(map_create, __u64 map, __u64 hint, __u64 B, __u64 variant, __u64 pa
 {
 	struct mt_map_create *r = rec_new(sizeof(*r), MT_REC_MAP_CREATE, user_stack(ctx));
 
-	/* counts left by an earlier map at this address (its destroy was not seen) */
-	bpf_map_delete_elem(&map_counts, &map);
+	/*
+	 * counts left by an earlier map at this address (its destroy was not seen); looked up
+	 * first, as a delete takes the bucket's lock even when there is nothing to delete
+	 */
+	if (bpf_map_lookup_elem(&map_counts, &map))
+		bpf_map_delete_elem(&map_counts, &map);
 	if (variant == MT_CMAP_SYNC) {
 		__u8 one = 1;
 
@@ -453,6 +457,8 @@ static __always_inline void send_lib_counts(__u64 map)
 /* A map is freed: its hot counters leave the kernel in a record, and its slot is cleared. */
 static __always_inline void map_freed(__u64 map)
 {
+	/* by default a map has no hot counters (no per-operation probe): no per-CPU sums then */
+	bool counted = bpf_map_lookup_elem(&map_counts, &map) != NULL;
 	struct mt_map_destroy *r;
 	struct mt_map_counts *c;
 
@@ -460,7 +466,7 @@ static __always_inline void map_freed(__u64 map)
 	if (r) {
 		r->map = map;
 		__builtin_memset(&r->counts, 0, sizeof(r->counts));
-		for (__u32 cpu = 0; cpu < MAX_CPUS && cpu < nr_cpus; cpu++) {
+		for (__u32 cpu = 0; counted && cpu < MAX_CPUS && cpu < nr_cpus; cpu++) {
 			c = bpf_map_lookup_percpu_elem(&map_counts, &map, cpu);
 			if (!c)
 				break;
@@ -479,7 +485,8 @@ static __always_inline void map_freed(__u64 map)
 		submit(r);
 	}
 	/* the address may be reused by the next map: its counts must start from zero */
-	bpf_map_delete_elem(&map_counts, &map);
+	if (counted)
+		bpf_map_delete_elem(&map_counts, &map);
 }
 
 /* A sync map's hits and misses as it is freed: summed over its stripes, as the library does. */

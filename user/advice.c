@@ -200,13 +200,14 @@ static char *hint_key(const struct map_report *m, __u64 hint)
 
 	hint_parts(m, &p);
 	/* fields apart by a \\1, which names do not hold, so distinct fields never join alike */
-	len = snprintf(NULL, 0, "%s%c%llu%c%s%c%llu%c%s", p.where, 1, (unsigned long long)m->grows,
-		       1, p.path, 1, (unsigned long long)hint, 1, p.note);
+	len = snprintf(NULL, 0, "%s%c%llu%c%s%c%llu%c%s%c%llu", p.where, 1,
+		       (unsigned long long)m->grows, 1, p.path, 1, (unsigned long long)hint, 1, p.note,
+		       1, (unsigned long long)m->folded);
 	key = len < 0 ? NULL : malloc((size_t)len + 1);
 	if (key)
-		snprintf(key, (size_t)len + 1, "%s%c%llu%c%s%c%llu%c%s", p.where, 1,
+		snprintf(key, (size_t)len + 1, "%s%c%llu%c%s%c%llu%c%s%c%llu", p.where, 1,
 			 (unsigned long long)m->grows, 1, p.path, 1, (unsigned long long)hint, 1,
-			 p.note);
+			 p.note, 1, (unsigned long long)m->folded);
 	return key;
 }
 
@@ -225,6 +226,15 @@ static int hint_advice(const struct report *r, const struct hint_line *v, int n,
 		moved += r->maps[v[i].map].moved;
 	}
 	report__fmt_ns(dur, sizeof(dur), ns);
+	/* a row of freed maps folded by creation site: its figures are totals */
+	if (n == 1 && m->folded)
+		return advice_add(a,
+				  "%llu maps (%s%sthen freed) grew %llu times in total (%.1f each)%s, "
+				  "%s rehashing, %llu entries moved; create them with hint %llu%s",
+				  (unsigned long long)m->folded, p.where, p.where[0] ? ", " : "",
+				  (unsigned long long)m->grows,
+				  (double)m->grows / (double)m->folded, p.path, dur,
+				  (unsigned long long)moved, (unsigned long long)v[0].hint, p.note);
 	if (n == 1)
 		return advice_add(a,
 				  "map %s%s%s%s: grew %llu times%s, %s rehashing, %llu entries "
@@ -488,7 +498,8 @@ static int rule_shard_spread(const struct report *r, struct advice_list *a)
 		struct lock_report sum = { 0 };
 		int nlocks = 0, err;
 
-		if (!is_cmap(m) || m->variant != CMAP_SHARDED)
+		/* a folded row (address 0) sums freed maps: no lock names it as its map */
+		if (!is_cmap(m) || m->variant != CMAP_SHARDED || m->folded || !m->addr)
 			continue;
 		for (int j = 0; j < r->nlocks; j++) {
 			const struct lock_report *l = &r->locks[j];

@@ -28,19 +28,24 @@ static int idmap__put(struct u64map *im, __u64 key, int val)
 	return u64map__put(im, key, (__u64)val);
 }
 
-static int stack_costs__add(struct stack_costs *sc, int stack, __u64 ns)
+int stack_costs__add_n(struct stack_costs *sc, int stack, __u64 count, __u64 ns)
 {
 	for (int i = 0; i < sc->n; i++) {
 		if (sc->v[i].stack == stack) {
-			sc->v[i].count++;
+			sc->v[i].count += count;
 			sc->v[i].ns += ns;
 			return 0;
 		}
 	}
 	if (GROW(sc->v, sc->n, sc->cap, 4))
 		return -ENOMEM;
-	sc->v[sc->n++] = (struct mt_stack_cost){ .stack = stack, .count = 1, .ns = ns };
+	sc->v[sc->n++] = (struct mt_stack_cost){ .stack = stack, .count = count, .ns = ns };
 	return 0;
+}
+
+static int stack_costs__add(struct stack_costs *sc, int stack, __u64 ns)
+{
+	return stack_costs__add_n(sc, stack, 1, ns);
 }
 
 struct model *model__new(void)
@@ -54,12 +59,32 @@ void model__free(struct model *m)
 		return;
 	for (int i = 0; i < m->nmaps; i++) {
 		free(m->maps[i]->grow_stacks.v);
+		hist__free(&m->maps[i]->grow_hist);
+		if (m->maps[i]->dead)
+			hist__free(&m->maps[i]->dead->grow_hist);
+		free(m->maps[i]->dead);
+		free(m->maps[i]->dead_stacks.v);
 		free(m->maps[i]);
 	}
 	for (int i = 0; i < m->nlocks; i++) {
 		free(m->locks[i]->stacks.v);
+		hist__free(&m->locks[i]->hist);
 		free(m->locks[i]);
 	}
+	for (int i = 0; i < m->nmap_folds; i++) {
+		free(m->map_folds[i]->grow_stacks.v);
+		hist__free(&m->map_folds[i]->row.grow_hist);
+		free(m->map_folds[i]);
+	}
+	for (int i = 0; i < m->nlock_folds; i++) {
+		free(m->lock_folds[i]->agg.stacks.v);
+		hist__free(&m->lock_folds[i]->agg.hist);
+		free(m->lock_folds[i]);
+	}
+	free(m->map_folds);
+	free(m->lock_folds);
+	u64map__free(&m->map_fold_idx);
+	u64map__free(&m->lock_fold_idx);
 	for (int i = 0; i < m->nstacks; i++)
 		free(m->stacks[i].frames);
 	for (int i = 0; i < m->nstrings; i++)
@@ -85,6 +110,10 @@ void model__keep_events(struct model *m, bool keep)
 static int log_event(struct model *m, const struct mt_event *ev, int stack, __u64 owner,
 		     bool counted)
 {
+	if (m->nevent_log >= MODEL_EVENT_LOG_MAX) {
+		m->events_not_kept++;
+		return 0;
+	}
 	if (GROW(m->event_log, m->nevent_log, m->cap_event_log, 1024))
 		return -ENOMEM;
 	m->event_log[m->nevent_log++] = (struct model_event){
@@ -314,6 +343,7 @@ static int on_map_create(struct model *m, const struct mt_event *ev, int stack, 
 		s->parent = map_get(m, c->parent);
 		if (!s->parent)
 			return -ENOMEM;
+		s->parent->children++;
 	}
 	s->variant = c->variant;
 	s->hint = c->hint;
@@ -388,8 +418,8 @@ static int on_resize(struct model *m, const struct mt_event *ev, int stack, __u6
 	s->alloc_ns += dur;
 	if (dur > s->max_step_ns)
 		s->max_step_ns = dur;
-	if (ev->flags & MT_EV_TIMED)
-		hist__add(&s->grow_hist, dur);
+	if ((ev->flags & MT_EV_TIMED) && hist__add(&s->grow_hist, dur))
+		return -ENOMEM;
 	return stack_costs__add(&s->grow_stacks, stack, dur);
 }
 
@@ -419,8 +449,7 @@ static int on_migrate(struct model *m, const struct mt_event *ev, __u64 *owner)
 	s->moved += r->entries;
 	if (r->dur_ns > s->max_step_ns)
 		s->max_step_ns = r->dur_ns;
-	hist__add(&s->grow_hist, r->dur_ns);
-	return 0;
+	return hist__add(&s->grow_hist, r->dur_ns);
 }
 
 static int on_grow_done(struct model *m, const struct mt_event *ev, __u64 *owner)
@@ -461,6 +490,8 @@ static int on_map_destroy(struct model *m, const struct mt_event *ev, __u64 *own
 	if (i >= 0) {
 		struct mt_map_counts *c = &m->maps[i]->counts;
 
+		if (!m->maps[i]->destroyed && m->maps[i]->parent)
+			m->maps[i]->parent->children_freed++;
 		m->maps[i]->destroyed = true;
 		/* the larger: with sampled probes the library's own counters were read already */
 		c->inserts = max_u64(c->inserts, rc->inserts);
@@ -477,10 +508,10 @@ static int on_map_destroy(struct model *m, const struct mt_event *ev, __u64 *own
 		if (rc->lib)
 			m->maps[i]->lib = (int)rc->lib;
 		*owner = row_addr(m->maps[i]);
-	} else {
-		/* no row of its own (nothing of it was seen), but it says the trace began late */
-		m->freed_unseen++;
+		return model__fold_map(m, i);
 	}
+	/* no row of its own (nothing of it was seen), but it says the trace began late */
+	m->freed_unseen++;
 	return 0;
 }
 
@@ -524,7 +555,7 @@ static int on_lib_counts(struct model *m, const struct mt_event *ev, __u64 *owne
 	return 0;
 }
 
-static void lock_account(struct lock_state *l, __u32 mode, __u64 ns)
+static int lock_account(struct lock_state *l, __u32 mode, __u64 ns)
 {
 	l->contentions++;
 	l->wait_ns += ns;
@@ -535,7 +566,7 @@ static void lock_account(struct lock_state *l, __u32 mode, __u64 ns)
 		l->write_contentions++;
 		l->write_wait_ns += ns;
 	}
-	hist__add(&l->hist, ns);
+	return hist__add(&l->hist, ns);
 }
 
 /* A wait the map library's own lock probes timed, with its lock, map and mode. */
@@ -546,16 +577,22 @@ static int on_lib_lock_wait(struct model *m, const struct mt_event *ev, int stac
 	if (!l)
 		return -ENOMEM;
 	*owner = l->addr;
+	if (!l->from_library)
+		m->nlib_locks++;
 	l->from_library = true;
+	l->last_ts = ev->ts;
 	l->g.kind = ev->flags & MT_EV_RWLOCK ? MT_LOCK_RWLOCK : MT_LOCK_MUTEX;
 	l->map = ev->map;
-	lock_account(l, ev->wait.mode, ev->wait.wait_ns);
+	if (lock_account(l, ev->wait.mode, ev->wait.wait_ns))
+		return -ENOMEM;
 	return stack_costs__add(&l->stacks, stack, ev->wait.wait_ns);
 }
 
 /* A library lock whose futex words contain @uaddr, or NULL. */
 static struct lock_state *library_lock_at(struct model *m, __u64 uaddr)
 {
+	if (!m->nlib_locks)
+		return NULL;
 	for (int i = 0; i < m->nlocks; i++) {
 		struct lock_state *l = m->locks[i];
 
@@ -589,7 +626,9 @@ static int on_futex_wait(struct model *m, const struct mt_event *ev, int stack, 
 				    w->val);
 	*owner = l->addr;
 	*counted = true;
-	lock_account(l, mode, w->wait_ns);
+	l->last_ts = ev->ts;
+	if (lock_account(l, mode, w->wait_ns))
+		return -ENOMEM;
 	return stack_costs__add(&l->stacks, stack, w->wait_ns);
 }
 
@@ -632,10 +671,12 @@ int model__add_event(struct model *m, const struct mt_event *ev, int stack)
 	int err;
 
 	m->events++;
+	if (ev->ts > m->last_ts)
+		m->last_ts = ev->ts;
 	err = add_event(m, ev, stack, &owner, &counted);
 	if (!err && m->keep_events)
 		err = log_event(m, ev, stack, owner, counted);
-	return err;
+	return err ?: model__sweep_cold_locks(m);
 }
 
 int model__set_counts(struct model *m, __u64 map, const struct mt_map_counts *c)

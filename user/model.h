@@ -58,6 +58,9 @@ struct map_report {
 	int created_stack;     /* index into report.stacks, -1 when not seen */
 	const char *created_at; /* "func (file:line)" of the first frame outside the library, "" */
 	__u64 inner_maps;      /* core maps folded into this one (shards, sync snapshots) */
+	__u64 folded;	       /* > 0: a row of that many freed maps of one creation site (addr
+				* 0): figures summed, live state (count, buckets) the fullest's */
+	__u32 fold_id;	       /* with folded: the row's number, the same all run (1, 2, ...) */
 	__u64 inserts;
 	__u64 deletes;
 	__u64 grows;
@@ -98,6 +101,9 @@ struct lock_report {
 	__u64 read_contentions, read_wait_ns;
 	__u64 write_contentions, write_wait_ns;
 	__u64 p50_ns, p99_ns, max_ns;
+	__u64 folded;	       /* > 0: a row of that many cold futex words of one kind and top
+				* stack (addr 0), figures summed */
+	__u32 fold_id;	       /* with folded: the row's number, the same all run (1, 2, ...) */
 	struct hist hist;
 	struct mt_stack_cost top_stacks[MT_TOP_STACKS];
 	int ntop;
@@ -151,6 +157,9 @@ struct report {
 	int nadvice;
 	const struct model_event *event_log; /* every event in arrival order, when kept; else NULL */
 	size_t nevent_log;
+	__u64 events_not_kept;	   /* events past the log's cap (MODEL_EVENT_LOG_MAX) */
+	__u64 maps_folded;	   /* freed maps folded into per-site rows (map_report.folded) */
+	__u64 locks_folded;	   /* cold futex words folded into per-stack rows */
 	__u64 dropped[MT_DROP_MAX];
 	__u64 events;		   /* records processed */
 	__u64 futex_waits_in_lib;  /* futex waits already counted as library lock waits */
@@ -178,9 +187,19 @@ struct model *model__new(void);
 /** model__free() - free the model and all its strings. NULL is allowed. */
 void model__free(struct model *m);
 
+/*
+ * Freed maps that keep rows of their own; past this many, freed maps are folded into one row per
+ * creation site (map_report.folded), so a program that makes maps without end costs bounded memory.
+ */
+#define MODEL_FREED_KEEP 1024
+
+/* Events the log keeps at most (about 100 bytes each); later ones are counted, not kept. */
+#define MODEL_EVENT_LOG_MAX 1000000
+
 /**
  * model__keep_events() - from now on keep a copy of every record, for backends that draw
- * timelines or list events.  Costs memory proportional to the trace.
+ * timelines or list events, up to MODEL_EVENT_LOG_MAX.  Freed maps and cold futex words are
+ * then not folded (the events name them).
  */
 void model__keep_events(struct model *m, bool keep);
 

@@ -20,6 +20,8 @@ struct map_state {
 	__u64 addr;
 	struct map_state *parent; /* the concurrent map instance it belongs to, NULL if none */
 	int row;		  /* report row, while a report is built */
+	int children;		  /* maps whose parent it is */
+	int children_freed;	  /* of them, freed */
 	int variant;
 	bool create_seen;
 	bool destroyed;
@@ -48,6 +50,9 @@ struct map_state {
 	bool table_read;	 /* a profile map whose entries (own.count) were read from it */
 	struct hist grow_hist;
 	struct stack_costs grow_stacks;
+	/* inner maps freed while it lives (a sync map's old snapshots), summed: model_fold.c */
+	struct map_report *dead;
+	struct stack_costs dead_stacks;
 };
 
 struct lock_state {
@@ -60,6 +65,26 @@ struct lock_state {
 	__u64 read_contentions, read_wait_ns, write_contentions, write_wait_ns;
 	struct hist hist;
 	struct stack_costs stacks;
+	__u64 last_ts;	     /* its latest wait's end (CLOCK_MONOTONIC) */
+};
+
+/*
+ * Freed maps of one creation site (stack, library, variant, name, hint), folded into one row:
+ * their totals stay exact, and a program that creates and frees maps without end costs the
+ * model one of these per site instead of one map_state per map.
+ */
+struct map_fold {
+	int lib;
+	__u64 maps;
+	struct map_report row;
+	struct stack_costs grow_stacks;
+};
+
+/* Cold futex words of one (kind, costliest stack, library) folded the same way. */
+struct lock_fold {
+	int top; /* the stack of the key */
+	__u64 locks;
+	struct lock_state agg;
 };
 
 struct model {
@@ -84,11 +109,53 @@ struct model {
 	bool keep_events;
 	struct model_event *event_log;
 	size_t nevent_log, cap_event_log;
+	__u64 events_not_kept;	  /* past MODEL_EVENT_LOG_MAX */
+	struct map_fold **map_folds;
+	int nmap_folds, cap_map_folds;
+	struct u64map map_fold_idx;
+	__u64 maps_folded;
+	__u64 freed_kept;	  /* freed maps with rows of their own, before folding began */
+	bool folding;		  /* past MODEL_FREED_KEEP: freed maps are folded as they go */
+	struct lock_fold **lock_folds;
+	int nlock_folds, cap_lock_folds;
+	struct u64map lock_fold_idx;
+	__u64 locks_folded;
+	__u64 last_ts;		  /* latest event time seen */
+	__u64 last_lock_sweep;	  /* event time of the latest cold-lock sweep */
+	int nlib_locks;		  /* locks seen through the library's probes */
 	__u64 futex_waits_in_lib;
 };
 
 /** model__intern() - @s copied once into the model (equal strings share it); NULL on ENOMEM. */
 const char *model__intern(struct model *m, const char *s);
+
+/**
+ * map_state__fold() - add core map @s's figures into report row @row: summed, and its live
+ * state (count, buckets) summed when @live_sum, else the fullest map's.  0 or -ENOMEM.
+ */
+int map_state__fold(struct map_report *row, const struct map_state *s, bool live_sum);
+
+/**
+ * map_report__add() - add row @src into @dst: figures summed, the longest size path, the
+ * fullest live state.  0 or -ENOMEM.
+ */
+int map_report__add(struct map_report *dst, const struct map_report *src);
+
+/** stack_costs__add_n() - @count more costs of @ns in total on @stack.  0 or -ENOMEM. */
+int stack_costs__add_n(struct stack_costs *sc, int stack, __u64 count, __u64 ns);
+
+/**
+ * model__fold_map() - map @i was just freed: past MODEL_FREED_KEEP freed maps, fold it (and
+ * any kept so far) into its creation site's row and free its state, unless something still
+ * needs it (events kept, inner or outer maps not freed yet).  0 or -ENOMEM.
+ */
+int model__fold_map(struct model *m, int i);
+
+/**
+ * model__sweep_cold_locks() - fold the futex words without a wait for a while (by event time)
+ * into their (kind, top stack) rows.  0 or -ENOMEM.
+ */
+int model__sweep_cold_locks(struct model *m);
 
 /** map_state__count() - a core map's live entries, -1 when its creation was not seen. */
 __s64 map_state__count(const struct map_state *s);

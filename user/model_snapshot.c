@@ -76,7 +76,7 @@ static const char *created_at(struct model *m, int stack)
 }
 
 /* Add one core map's figures into a report row. */
-static void fold_map(struct map_report *row, const struct map_state *s, bool live_sum)
+int map_state__fold(struct map_report *row, const struct map_state *s, bool live_sum)
 {
 	__s64 count = map_state__count(s);
 	/*
@@ -111,7 +111,8 @@ static void fold_map(struct map_report *row, const struct map_state *s, bool liv
 	row->shrinks += s->shrinks;
 	row->rehash_steps += s->rehash_steps;
 	row->rehash_elapsed_ns += s->rehash_elapsed_ns;
-	hist__merge(&row->grow_hist, &s->grow_hist);
+	if (hist__merge(&row->grow_hist, &s->grow_hist))
+		return -ENOMEM;
 	if (s->lib) {
 		/* a profile map: sizes in the library's own unit, entries when its profile reads them */
 		row->size = s->size;
@@ -119,7 +120,7 @@ static void fold_map(struct map_report *row, const struct map_state *s, bool liv
 		row->B = s->size && !(s->size & (s->size - 1)) ? (__u32)__builtin_ctzll(s->size) : 0;
 		row->peak_count = s->peak_count;
 		row->count = s->table_read ? (__s64)s->own.count : -1;
-		return;
+		return 0;
 	}
 	/*
 	 * A concurrent map's own record has no buckets (its inner maps do); an inner map freed
@@ -128,7 +129,7 @@ static void fold_map(struct map_report *row, const struct map_state *s, bool liv
 	 */
 	if ((s->destroyed && s->parent && !s->parent->destroyed) || !s->B_known ||
 	    s->variant > CMAP_PLAIN)
-		return;
+		return 0;
 	/* sync maps keep the same keys in snapshot and dirty map: take the fullest, not the sum */
 	if (live_sum) {
 		row->buckets += 1ULL << s->B;
@@ -144,6 +145,7 @@ static void fold_map(struct map_report *row, const struct map_state *s, bool liv
 		row->B = s->B;
 	row->size = row->buckets;
 	row->capacity = row->buckets * CMAP_LOAD_NUM / CMAP_LOAD_DEN;
+	return 0;
 }
 
 static int cmp_maps(const void *a, const void *b)
@@ -191,11 +193,26 @@ char *run_info__library(const struct run_info *info, unsigned int lib, char *buf
 	return buf;
 }
 
+/* Merge the costliest stacks of @sc into @row's top stacks. */
+static void row_add_stacks(struct map_report *row, const struct stack_costs *sc)
+{
+	struct mt_stack_cost tmp[MT_TOP_STACKS * 2];
+	int n = row->ntop;
+
+	if (!sc->n)
+		return;
+	memcpy(tmp, row->top_stacks, n * sizeof(tmp[0]));
+	n += stack_costs__top(sc, tmp + n, MT_TOP_STACKS);
+	qsort(tmp, n, sizeof(tmp[0]), cmp_cost_desc);
+	row->ntop = n < MT_TOP_STACKS ? n : MT_TOP_STACKS;
+	memcpy(row->top_stacks, tmp, row->ntop * sizeof(tmp[0]));
+}
+
 static int build_maps(struct model *m, struct report *r)
 {
 	char lib[64];
 
-	r->maps = calloc(m->nmaps ? m->nmaps : 1, sizeof(*r->maps));
+	r->maps = calloc((size_t)m->nmaps + (size_t)m->nmap_folds + 1, sizeof(*r->maps));
 	if (!r->maps)
 		return -ENOMEM;
 	/* one row per top-level map instance, in creation order */
@@ -230,22 +247,37 @@ static int build_maps(struct model *m, struct report *r)
 		if (s->first_seen)
 			row->first_count = (row->first_count < 0 ? 0 : row->first_count) +
 					   (__s64)s->first_count;
-		fold_map(row, s, row->variant != CMAP_SYNC);
+		if (map_state__fold(row, s, row->variant != CMAP_SYNC))
+			return -ENOMEM;
 		/* the size path of the inner map that grew most stands for the whole map */
 		if (s->nsizes > row->nsizes) {
 			memcpy(row->sizes, s->sizes, sizeof(row->sizes));
 			row->nsizes = s->nsizes;
 		}
-		if (s->grow_stacks.n) {
-			struct mt_stack_cost tmp[MT_TOP_STACKS * 2];
-			int n = row->ntop;
-
-			memcpy(tmp, row->top_stacks, n * sizeof(tmp[0]));
-			n += stack_costs__top(&s->grow_stacks, tmp + n, MT_TOP_STACKS);
-			qsort(tmp, n, sizeof(tmp[0]), cmp_cost_desc);
-			row->ntop = n < MT_TOP_STACKS ? n : MT_TOP_STACKS;
-			memcpy(row->top_stacks, tmp, row->ntop * sizeof(tmp[0]));
+		row_add_stacks(row, &s->grow_stacks);
+		/* inner maps it had that were freed and summed meanwhile (model_fold.c) */
+		if (s->dead) {
+			if (map_report__add(row, s->dead))
+				return -ENOMEM;
+			row_add_stacks(row, &s->dead_stacks);
 		}
+	}
+	/* one row per creation site of the freed maps folded away */
+	for (int i = 0; i < m->nmap_folds; i++) {
+		const struct map_fold *f = m->map_folds[i];
+		struct map_report *row = &r->maps[r->nmaps++];
+
+		*row = f->row;
+		row->folded = f->maps;
+		row->fold_id = (__u32)i + 1;
+		if (hist__copy(&row->grow_hist, &f->row.grow_hist))
+			return -ENOMEM;
+		row->library = model__intern(m, run_info__library(&m->info, (unsigned int)f->lib, lib,
+							   sizeof(lib)));
+		if (!row->library)
+			return -ENOMEM;
+		row->created_at = created_at(m, row->created_stack);
+		row->ntop = stack_costs__top(&f->grow_stacks, row->top_stacks, MT_TOP_STACKS);
 	}
 	for (int i = 0; i < r->nmaps; i++) {
 		/*
@@ -263,13 +295,18 @@ static int build_maps(struct model *m, struct report *r)
 
 static int build_locks(struct model *m, struct report *r)
 {
-	r->locks = calloc(m->nlocks ? m->nlocks : 1, sizeof(*r->locks));
+	int n = m->nlocks + m->nlock_folds;
+
+	r->locks = calloc((size_t)n + 1, sizeof(*r->locks));
 	if (!r->locks)
 		return -ENOMEM;
-	for (int i = 0; i < m->nlocks; i++) {
-		const struct lock_state *l = m->locks[i];
+	for (int i = 0; i < n; i++) {
+		const struct lock_fold *f = i < m->nlocks ? NULL : m->lock_folds[i - m->nlocks];
+		const struct lock_state *l = f ? &f->agg : m->locks[i];
 		struct lock_report *row = &r->locks[r->nlocks++];
 
+		row->folded = f ? f->locks : 0;
+		row->fold_id = f ? (__u32)(i - m->nlocks) + 1 : 0;
 		row->addr = l->addr;
 		row->kind = l->g.kind;
 		row->map = l->map;
@@ -281,7 +318,8 @@ static int build_locks(struct model *m, struct report *r)
 		row->read_wait_ns = l->read_wait_ns;
 		row->write_contentions = l->write_contentions;
 		row->write_wait_ns = l->write_wait_ns;
-		row->hist = l->hist;
+		if (hist__copy(&row->hist, &l->hist))
+			return -ENOMEM;
 		row->p50_ns = hist__percentile(&l->hist, 50);
 		row->p99_ns = hist__percentile(&l->hist, 99);
 		row->max_ns = l->hist.max;
@@ -309,10 +347,18 @@ int model__snapshot(struct model *m, bool final, struct report **out)
 	r->nstacks = m->nstacks;
 	r->event_log = m->event_log;
 	r->nevent_log = m->nevent_log;
+	r->events_not_kept = m->events_not_kept;
+	r->maps_folded = m->maps_folded;
+	r->locks_folded = m->locks_folded;
 	err = build_maps(m, r);
 	if (!err)
 		err = build_locks(m, r);
 	if (err) {
+		/* a row's histogram is its own from its first merge or copy */
+		for (int i = 0; r->maps && i < r->nmaps; i++)
+			hist__free(&r->maps[i].grow_hist);
+		for (int i = 0; r->locks && i < r->nlocks; i++)
+			hist__free(&r->locks[i].hist);
 		free(r->maps);
 		free(r->locks);
 		free(r);

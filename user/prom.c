@@ -19,18 +19,17 @@ const struct prom_layout prom_rehash_layout = { .first_exp = 7 };
 static void phist__from_hist(struct phist *p, const struct hist *h, const struct prom_layout *l)
 {
 	int j = 0;
+	__u64 n;
 
 	memset(p, 0, sizeof(*p));
 	p->count = h->count;
 	p->sum_ns = h->sum;
 	if (!h->count)
 		return;
-	for (int i = 0; i < HIST_NBUCKETS; i++) {
-		if (!h->buckets[i])
-			continue;
+	for (int pos = 0, i; hist__next(h, &pos, &i, &n);) {
 		while (j < PROM_NBOUNDS && hist__bucket_high(i) >= prom_layout__bound_ns(l, j))
 			j++;
-		p->b[j] += h->buckets[i];
+		p->b[j] += n;
 	}
 }
 
@@ -131,10 +130,16 @@ struct row_in {
 	__s64 count;
 };
 
+/*
+ * A folded row (freed maps of one site, cold futex words) has no address: its series are keyed
+ * by its fold number, above any user-space address.
+ */
+#define PROM_FOLD_KEY (1ULL << 63)
+
 static void map_row_in(struct row_in *in, const struct map_report *m)
 {
 	memset(in, 0, sizeof(*in));
-	in->addr = m->addr;
+	in->addr = m->folded ? PROM_FOLD_KEY | m->fold_id : m->addr;
 	in->v.inserts = m->inserts;
 	in->v.grows = m->grows;
 	in->v.evacuated = m->evacuated;
@@ -148,7 +153,7 @@ static void map_row_in(struct row_in *in, const struct map_report *m)
 static void lock_row_in(struct row_in *in, const struct lock_report *l)
 {
 	memset(in, 0, sizeof(*in));
-	in->addr = l->addr;
+	in->addr = l->folded ? PROM_FOLD_KEY | l->fold_id : l->addr;
 	phist__from_hist(&in->v.h, &l->hist, &prom_lock_layout);
 	in->kind = mt_lock_kind_name(l->kind);
 	in->map = l->map;

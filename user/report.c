@@ -170,6 +170,13 @@ int report__build_sel(struct model *m, bool final, int top, const struct report_
 	}
 	if (sel && sel->sort)
 		report__sort(r, sel->sort);
+	/* the rows --top leaves out release their histograms now: report__free() sees only the rest */
+	for (int i = top; top > 0 && i < r->nmaps; i++)
+		hist__free(&r->maps[i].grow_hist);
+	for (int i = top; top > 0 && i < r->nlocks; i++)
+		hist__free(&r->locks[i].hist);
+	for (int i = top; top > 0 && i < r->nwaits; i++)
+		hist__free(&r->waits[i].hist);
 	if (top > 0 && r->nmaps > top)
 		r->nmaps = top;
 	if (top > 0 && r->nlocks > top)
@@ -192,6 +199,12 @@ void report__free(struct report *r)
 	for (int i = 0; i < r->nadvice; i++)
 		free(r->advice[i]);
 	free(r->advice);
+	for (int i = 0; r->maps && i < r->nmaps; i++)
+		hist__free(&r->maps[i].grow_hist);
+	for (int i = 0; r->locks && i < r->nlocks; i++)
+		hist__free(&r->locks[i].hist);
+	for (int i = 0; r->waits && i < r->nwaits; i++)
+		hist__free(&r->waits[i].hist);
 	free(r->maps);
 	free(r->locks);
 	free(r->waits);
@@ -359,7 +372,9 @@ char *report__fmt_stack_line(char *buf, size_t size, const struct report *r, int
 
 char *report__lock_label(char *buf, size_t size, const struct lock_report *l)
 {
-	if (l->name && l->name[0])
+	if (l->folded)
+		snprintf(buf, size, "(%llu cold words)", (unsigned long long)l->folded);
+	else if (l->name && l->name[0])
 		snprintf(buf, size, "%s (0x%llx)", l->name, (unsigned long long)l->addr);
 	else
 		snprintf(buf, size, "0x%llx", (unsigned long long)l->addr);

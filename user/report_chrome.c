@@ -566,6 +566,7 @@ static void other_data(struct chrome *c)
 	json_writer__u64_field(c->w, "start_mono_ns", info->start_mono_ns);
 	json_writer__u64_field(c->w, "dropped", report__dropped_total(c->r));
 	json_writer__bool_field(c->w, "event_log", c->r->event_log != NULL);
+	json_writer__u64_field(c->w, "events_not_kept", c->r->events_not_kept);
 	json_writer__obj_end(c->w);
 }
 

@@ -58,6 +58,7 @@ static void map_value(struct json_writer *w, const struct report *r, const struc
 {
 	json_writer__obj_begin(w);
 	addr_field(w, "addr", m->addr);
+	json_writer__u64_field(w, "folded", m->folded);
 	json_writer__string_field(w, "library", m->library);
 	json_writer__name(w, "name");
 	json_writer__string(w, m->name && m->name[0] ? m->name : NULL);
@@ -123,6 +124,7 @@ static void lock_value(struct json_writer *w, const struct report *r, const stru
 {
 	json_writer__obj_begin(w);
 	addr_field(w, "addr", l->addr);
+	json_writer__u64_field(w, "folded", l->folded);
 	json_writer__name(w, "name");
 	json_writer__string(w, l->name && l->name[0] ? l->name : NULL);
 	json_writer__string_field(w, "kind", mt_lock_kind_name(l->kind));
@@ -412,8 +414,12 @@ static int json_emit(FILE *out, const struct report *r, const struct report_opts
 	json_writer__u64_field(w, "map_alloc", r->dropped[MT_DROP_ALLOC]);
 	json_writer__obj_end(w);
 	json_writer__u64_field(w, "events", r->events);
-	if (o && o->events)
+	json_writer__u64_field(w, "maps_folded", r->maps_folded);
+	json_writer__u64_field(w, "locks_folded", r->locks_folded);
+	if (o && o->events) {
 		event_log_field(w, r);
+		json_writer__u64_field(w, "events_not_kept", r->events_not_kept);
+	}
 	json_writer__obj_end(w);
 
 	err = json_writer__finish(w);

@@ -189,17 +189,24 @@ int report__filter(struct report *r, const struct report_select *sel)
 			guarded = r->locks[j].map == m->addr && lock_named(sel, &r->locks[j]);
 		keep_map[i] = map_selected(sel, m) && guarded;
 	}
+	/* a row left out releases its histogram: report__free() sees only the rows kept */
 	for (int i = 0; i < r->nlocks; i++) {
 		if (lock_selected(r, sel, &r->locks[i]))
 			r->locks[nl++] = r->locks[i];
+		else
+			hist__free(&r->locks[i].hist);
 	}
 	for (int i = 0; i < r->nwaits; i++) {
 		if (lock_selected(r, sel, &r->waits[i]))
 			r->waits[nw++] = r->waits[i];
+		else
+			hist__free(&r->waits[i].hist);
 	}
 	for (int i = 0; i < r->nmaps; i++) {
 		if (keep_map[i])
 			r->maps[nm++] = r->maps[i];
+		else
+			hist__free(&r->maps[i].grow_hist);
 	}
 	free(keep_map);
 	r->nmaps = nm;

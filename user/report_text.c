@@ -62,6 +62,26 @@ static char *fmt_addr(char *buf, size_t size, __u64 addr)
 	return buf;
 }
 
+/* "map 0x...", or for a row of folded maps how many: "1200 freed maps". */
+static char *map_label(char *buf, size_t size, const struct map_report *m)
+{
+	if (m->folded)
+		snprintf(buf, size, "%llu freed maps", (unsigned long long)m->folded);
+	else
+		snprintf(buf, size, "map 0x%llx", (unsigned long long)m->addr);
+	return buf;
+}
+
+/* A row's address, or for a row of folded maps or futex words how many: "1200 freed". */
+static char *fmt_row(char *buf, size_t size, __u64 addr, __u64 folded, const char *what)
+{
+	if (folded)
+		snprintf(buf, size, "%llu %.6s", (unsigned long long)(folded % 100000000000ULL), what);
+	else
+		fmt_addr(buf, size, addr);
+	return buf;
+}
+
 /*
  * "2^0->2^14", or the whole path when it is short ("2^3->2^4").  The number of steps is added,
  * "2^0->2^14 (14)", only when it differs from the GROWS column beside it (inner maps of a
@@ -173,6 +193,13 @@ static void print_header(const struct text *t)
 			r->info.budget_pct, r->info.duty * 100.0,
 			r->info.profile_sampled ? ", but a profile map's inserts, deletes and lookups, "
 						  "counted while attached" : "");
+	/* bounded memory: what no longer has a row of its own */
+	if (r->maps_folded)
+		fprintf(t->out, "  %llu maps created and freed, folded by creation site (rows \"N "
+			"freed\")\n", (unsigned long long)r->maps_folded);
+	if (r->locks_folded)
+		fprintf(t->out, "  %llu idle futex words folded by kind and top stack (rows \"N "
+			"cold\")\n", (unsigned long long)r->locks_folded);
 	if (!dropped)
 		return;
 	/* Loss is never silent: say which counter and what to change. */
@@ -303,7 +330,7 @@ static void print_rehash(const struct text *t)
 		snprintf(same, sizeof(same), "%llu", (unsigned long long)m->same_size_grows);
 		snprintf(moved, sizeof(moved), "%llu", (unsigned long long)m->moved);
 		const char *cells[] = {
-			fmt_addr(addr, sizeof(addr), m->addr),
+			fmt_row(addr, sizeof(addr), m->addr, m->folded, "freed"),
 			variant,
 			ins,
 			grows,
@@ -410,7 +437,7 @@ static void print_lock_table(const struct text *t, const char *title,
 		if (l->name && l->name[0] && strlen(l->name) <= 14)
 			snprintf(addr, sizeof(addr), "%s", l->name);
 		else
-			fmt_addr(addr, sizeof(addr), l->addr);
+			fmt_row(addr, sizeof(addr), l->addr, l->folded, "cold");
 		snprintf(waits, sizeof(waits), "%llu", (unsigned long long)l->contentions);
 		report__fmt_stack_line(stack, sizeof(stack), r,
 				       l->ntop ? l->top_stacks[0].stack : -1, 0);
@@ -518,13 +545,12 @@ static void print_log2_hist(const struct text *t, const struct hist *h)
 	int lo = 64, hi = -1, w, stars;
 	char num[24];
 
-	for (int i = 0; i < HIST_NBUCKETS; i++) {
-		int s;
+	__u64 cnt;
 
-		if (!h->buckets[i])
-			continue;
-		s = log2_slot(hist__bucket_low(i));
-		slots[s] += h->buckets[i];
+	for (int pos = 0, i; hist__next(h, &pos, &i, &cnt);) {
+		int s = log2_slot(hist__bucket_low(i));
+
+		slots[s] += cnt;
 		if (s < lo)
 			lo = s;
 		if (s > hi)
@@ -583,8 +609,8 @@ static void print_histograms(const struct text *t)
 			continue;
 		if (!shown++)
 			heading(t, "\nGROW AND EVACUATION STEP DURATIONS");
-		fprintf(t->out, "map %s: %llu grows and evacuation steps, longest %s\n",
-			fmt_addr(a, sizeof(a), m->addr), (unsigned long long)m->grow_hist.count,
+		fprintf(t->out, "%s: %llu grows and evacuation steps, longest %s\n",
+			map_label(a, sizeof(a), m), (unsigned long long)m->grow_hist.count,
 			report__fmt_ns(max, sizeof(max), m->grow_ns_max));
 		if (m->evac_summed)
 			fprintf(t->out,
@@ -667,8 +693,8 @@ static int print_top_stacks(const struct text *t, bool locks)
 				(unsigned long long)c->count,
 				report__fmt_ns(ns, sizeof(ns), c->ns));
 		else
-			fprintf(t->out, "#%d map %s: %llu grows, %s\n", i + 1,
-				fmt_addr(a, sizeof(a), v[i].map->addr),
+			fprintf(t->out, "#%d %s: %llu grows, %s\n", i + 1,
+				map_label(a, sizeof(a), v[i].map),
 				(unsigned long long)c->count,
 				report__fmt_ns(ns, sizeof(ns), c->ns));
 		print_full_stack(t, c->stack);

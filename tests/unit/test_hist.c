@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Unit test of user/hist.c: bucket layout, percentile accuracy (within 1/64 = 1.6% of the true
- * value from 1 ns to 10 s), merge, and the empty histogram.  Prints one "ok - ..." or
+ * value from 1 ns to 10 s), merge, sparse storage (copy, free, iteration), and the empty
+ * histogram.  Prints one "ok - ..." or
  * "not ok - ..." line per check and exits non-zero on any failure.
  */
 /* timeout: 60 */
@@ -87,6 +88,7 @@ static void test_single_values(void)
 		hist__add(&h, v);
 		hist__add(&h, 100 * SEC);
 		p = hist__percentile(&h, 50);
+		hist__free(&h);
 		err = (double)(p > v ? p - v : v - p) / (double)v;
 		if (err > worst) {
 			worst = err;
@@ -143,6 +145,7 @@ static void test_distribution(void)
 	      "count, sum, min and max are exact");
 	check(hist__percentile(&h, 100) == v[N - 1] && hist__percentile(&h, 0) >= v[0],
 	      "P100 is the max, P0 is at least the min");
+	hist__free(&h);
 	free(v);
 }
 
@@ -158,18 +161,30 @@ static void test_20ms(void)
 	      (unsigned long long)p50);
 
 	/* Jitter of +-1 ms around 20 ms: the bucket's midpoint must still be within 1.6%. */
-	memset(&h, 0, sizeof(h));
+	hist__free(&h);
 	for (int i = 0; i < 1000; i++)
 		hist__add(&h, 19 * MS + (__u64)i * 2000);
 	p50 = hist__percentile(&h, 50);
 	check(close_enough(p50, 19 * MS + 499 * 2000ULL), "P50 of 1000 waits 19..21 ms: %llu ns",
 	      (unsigned long long)p50);
+	hist__free(&h);
+}
+
+/* Same values: exact figures and every bucket (the bins are the histogram's own memory). */
+static bool same_hist(const struct hist *a, const struct hist *b)
+{
+	if (a->count != b->count || a->sum != b->sum || a->min != b->min || a->max != b->max ||
+	    a->nbins != b->nbins)
+		return false;
+	for (int i = 0; i < HIST_NBUCKETS; i++)
+		if (hist__bucket(a, i) != hist__bucket(b, i))
+			return false;
+	return true;
 }
 
 static void test_merge(void)
 {
 	struct hist a = { 0 }, b = { 0 }, all = { 0 }, empty = { 0 }, copy;
-	bool same;
 
 	for (int i = 0; i < 5000; i++) {
 		__u64 v = rng() % (10 * SEC) + 1;
@@ -177,23 +192,75 @@ static void test_merge(void)
 		hist__add(i % 3 ? &a : &b, v);
 		hist__add(&all, v);
 	}
-	hist__merge(&a, &b);
-	same = !memcmp(&a, &all, sizeof(a));
-	check(same, "merge of two halves equals the histogram of all values");
+	check(!hist__merge(&a, &b), "merge succeeds");
+	check(same_hist(&a, &all), "merge of two halves equals the histogram of all values");
 	check(hist__percentile(&a, 99) == hist__percentile(&all, 99), "merged P99 matches");
 
-	copy = a;
+	check(!hist__copy(&copy, &a), "copy succeeds");
 	hist__merge(&a, &empty);
-	check(!memcmp(&a, &copy, sizeof(a)), "merging an empty histogram changes nothing");
+	check(same_hist(&a, &copy), "merging an empty histogram changes nothing");
 	hist__merge(&empty, &all);
-	check(!memcmp(&empty, &all, sizeof(all)), "merging into an empty histogram copies it");
+	check(same_hist(&empty, &all), "merging into an empty histogram copies it");
+	hist__free(&a);
+	hist__free(&b);
+	hist__free(&copy);
+	hist__free(&empty);
+	hist__free(&all);
 
 	/* A merged minimum must come from src when dst was empty, not stay 0. */
-	memset(&a, 0, sizeof(a));
-	memset(&b, 0, sizeof(b));
 	hist__add(&b, 5 * MS);
 	hist__merge(&a, &b);
 	check(a.min == 5 * MS && a.max == 5 * MS && a.count == 1, "merge into empty keeps min");
+	hist__free(&a);
+	hist__free(&b);
+}
+
+/*
+ * Sparse storage: a histogram costs the buckets it uses, the bins stay sorted whatever the order
+ * of the values, a copy owns its bins, and freeing leaves an empty histogram.
+ */
+static void test_sparse(void)
+{
+	struct hist h = { 0 }, c;
+	__u64 want[HIST_NBUCKETS] = { 0 }, n, sum = 0;
+	bool sorted = true, counts = true;
+	int pos = 0, idx, prev = -1, seen = 0;
+
+	check(sizeof(struct hist) <= 64, "an empty histogram is %zu bytes", sizeof(struct hist));
+	for (int i = 0; i < 1000; i++)
+		hist__add(&h, 20 * MS + (__u64)(i % 3) * 1000);
+	check(h.nbins == 1 && h.cap <= 4,
+	      "1000 waits of 20 ms +- 2 us: one bucket stored (%u, room for %u)", h.nbins, h.cap);
+	hist__free(&h);
+	check(!h.bins && !h.count && !h.nbins, "hist__free() leaves an empty histogram");
+
+	/* values in a scrambled order over the whole range, each bucket counted */
+	for (int i = 0; i < 20000; i++) {
+		__u64 v = rng() >> (rng() % 64);
+
+		hist__add(&h, v);
+		want[hist__bucket_index(v)]++;
+		sum += v;
+	}
+	while (hist__next(&h, &pos, &idx, &n)) {
+		sorted = sorted && idx > prev;
+		counts = counts && n == want[idx];
+		prev = idx;
+		seen++;
+	}
+	check(sorted, "hist__next() gives the buckets in index order");
+	check(counts && seen == (int)h.nbins, "every bucket holds its values (%d buckets)", seen);
+	for (int i = 0; i < HIST_NBUCKETS && counts; i++)
+		counts = hist__bucket(&h, i) == want[i];
+	check(counts, "hist__bucket() agrees for all %d buckets, empty ones 0", HIST_NBUCKETS);
+	check(h.count == 20000 && h.sum == sum, "count and sum exact");
+	check(!hist__copy(&c, &h) && same_hist(&c, &h) && c.bins != h.bins,
+	      "a copy has the same values in bins of its own");
+	hist__add(&c, 1);
+	check(c.count == h.count + 1 && hist__bucket(&h, 1) == want[1],
+	      "adding to the copy leaves the original alone");
+	hist__free(&c);
+	hist__free(&h);
 }
 
 static void test_empty(void)
@@ -206,10 +273,11 @@ static void test_empty(void)
 	hist__add(&h, 0);
 	check(h.count == 1 && h.min == 0 && h.max == 0 && hist__percentile(&h, 50) == 0,
 	      "a single 0 is recorded");
-	memset(&h, 0, sizeof(h));
+	hist__free(&h);
 	hist__add(&h, ~0ULL);
-	check(h.buckets[HIST_NBUCKETS - 1] == 1 && hist__percentile(&h, 50) == ~0ULL,
+	check(hist__bucket(&h, HIST_NBUCKETS - 1) == 1 && hist__percentile(&h, 50) == ~0ULL,
 	      "2^64-1 lands in the last bucket");
+	hist__free(&h);
 }
 
 int main(void)
@@ -219,6 +287,7 @@ int main(void)
 	test_distribution();
 	test_20ms();
 	test_merge();
+	test_sparse();
 	test_empty();
 	printf("# %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;

@@ -668,6 +668,45 @@ static void test_state(void)
 }
 
 /* Many rows and a top limit: the exposition stays bounded. */
+/*
+ * Rows of folded maps or futex words have no address (0): each keeps series of its own, keyed
+ * by its fold number, even when two sites read alike.
+ */
+static void test_folded(void)
+{
+	struct prom_opts o = { .top = 10 };
+	struct prom_state *st = prom_state__new(&o);
+	struct report *r = report_new(PID, "svc", 2, 2);
+	char *t;
+
+	for (int i = 0; i < 2; i++) {
+		r->maps[i] = (struct map_report){ .library = "cmap", .created_at = "main (c.c:1)",
+						  .count = -1, .folded = 1000 * (i + 1),
+						  .fold_id = (__u32)i + 1 };
+		add_grows(&r->maps[i], 2 * (i + 1), 2 * US);
+		r->locks[i] = (struct lock_report){ .kind = MT_LOCK_MUTEX, .folded = 500,
+						    .fold_id = (__u32)i + 1 };
+		add_waits(&r->locks[i], 3 * (i + 1), MS);
+	}
+	check(!prom_state__update(st, r, true), "update with folded rows");
+	t = state_format(st);
+	check(count_lines(t, "maptrace_map_grows_total{") == 2,
+	      "two folded map rows from alike sites: two grows series (%d)",
+	      count_lines(t, "maptrace_map_grows_total{"));
+	check(strstr(t, "} 2\n") && strstr(t, "} 4\n"), "each with its own grows (2 and 4)");
+	check(count_lines(t, "maptrace_lock_wait_seconds_count{") == 2,
+	      "two folded lock rows: two wait series (%d)",
+	      count_lines(t, "maptrace_lock_wait_seconds_count{"));
+	check_promtool(t, "folded");
+	free(t);
+	for (int i = 0; i < 2; i++) {
+		hist__free(&r->maps[i].grow_hist);
+		hist__free(&r->locks[i].hist);
+	}
+	report_del(r);
+	prom_state__free(st);
+}
+
 static void test_cardinality(void)
 {
 	struct report *r = report_new(PID, "svc", 1000, 1000);
@@ -1094,6 +1133,7 @@ int main(void)
 	test_escaping();
 	test_top_n();
 	test_state();
+	test_folded();
 	test_cardinality();
 	test_server();
 	printf("# %d passed, %d failed\n", passed, failed);

@@ -556,9 +556,9 @@ static void same_hist(const char *what, const struct hist *a, const struct hist 
 	SAME_U(w, a->min, b->min);
 	SAME_U(w, a->max, b->max);
 	for (int i = 0; i < HIST_NBUCKETS; i++) {
-		if (a->buckets[i] != b->buckets[i])
-			diff("%s bucket %d: %llu vs %llu", w, i, (unsigned long long)a->buckets[i],
-			     (unsigned long long)b->buckets[i]);
+		if (hist__bucket(a, i) != hist__bucket(b, i))
+			diff("%s bucket %d: %llu vs %llu", w, i, (unsigned long long)hist__bucket(a, i),
+			     (unsigned long long)hist__bucket(b, i));
 	}
 }
 
