@@ -29,10 +29,13 @@ want_hint_B=$(rule_grows $N)
 
 line_grown=$(grep -n 'grown = make(map\[int\]int)$' $SRC | cut -d: -f1)
 line_hinted=$(grep -n 'hinted = make(map\[int\]int, n)$' $SRC | cut -d: -f1)
+line_churned=$(grep -n 'churned = make(map\[int\]int)$' $SRC | cut -d: -f1)
+CHURN_KEYS=6000
+churn_grows=$(rule_grows $CHURN_KEYS)
 hashgrow=$(go tool nm "$GOGROW" | awk '$3 == "runtime.hashGrow" { print $1 }')
 
 # The program's own lines of output (maptrace's reports share its stdout).
-own() { grep -E '^(grown|hinted|rule|check) ' "$1"; }
+own() { grep -E '^(grown|hinted|rule|check|churned) ' "$1"; }
 
 "$GOGROW" $N >"$TMP/untraced.out" 2>&1
 check "untraced run exits 0" [ $? -eq 0 ]
@@ -110,7 +113,7 @@ for build in plain stripped; do
 	wait $bt
 	check "$build: traced run exits 0 ($rc)" [ $rc -eq 0 ]
 	check "$build: traced output equals untraced" diff <(own "$TMP/untraced.out") <(own "$TMP/traced.out")
-	"$MAPTRACE" report "$TMP/$build.mtr" --json >"$TMP/$build.json"
+	"$MAPTRACE" report "$TMP/$build.mtr" --json --top 0 >"$TMP/$build.json"
 	"$MAPTRACE" report "$TMP/$build.mtr" >"$TMP/$build.txt"
 
 	# the rows made at the two make() lines of main.main
@@ -130,6 +133,17 @@ for build in plain stripped; do
 	got=$(jget "$TMP/$build.json" "[$hinted_row[0][k] for k in ('grows', 'same_size_grows', 'count', 'B')]")
 	check "$build: hinted map: no grow (bpftrace: ${bt_hinted:-0} hashGrow calls), count $N, B $want_hint_B (got $got)" \
 		[ "$got" = "[0, 0, $N, $want_hint_B]" -a -z "$bt_hinted" ]
+	# the churned map: its doubling grows by the rule for the keys it keeps, and same-size
+	# grows as many as bpftrace saw hashGrow make (the workload makes some: a check of it)
+	churn_row=$(printf "$row" "$line_churned")
+	c_addr=$(jget "$TMP/$build.json" "int($churn_row[0]['addr'], 16)")
+	bt_ccalls=$(awk -v a="$c_addr" -F'[][]' '/^@calls/ && $2 == a { print $3 }' "$TMP/bt.out" | tr -dc 0-9)
+	bt_csame=$(awk -v a="$c_addr" -F'[][]' '/^@same/ && $2 == a { print $3 }' "$TMP/bt.out" | tr -dc 0-9)
+	check "$build: the churn made same-size grows (bpftrace: ${bt_csame:-?})" [ "${bt_csame:-0}" -gt 0 ]
+	got=$(jget "$TMP/$build.json" "[$churn_row[0][k] for k in ('grows', 'same_size_grows', 'count')]")
+	check "$build: churned map: $churn_grows grows, ${bt_csame:-?} same-size apart (bpftrace: ${bt_ccalls:-?} hashGrow calls), count $CHURN_KEYS (got $got)" \
+		[ "$got" = "[$churn_grows, ${bt_csame:-x}, $CHURN_KEYS]" -a \
+		"${bt_ccalls:-x}" = $((churn_grows + ${bt_csame:-0})) ]
 	sizes=$(jget "$TMP/$build.json" "[$grown_row[0][k] for k in ('size', 'buckets')]")
 	check "$build: grown map's size is 2^$want_grows buckets (got $sizes)" \
 		[ "$sizes" = "[$((1 << want_grows)), $((1 << want_grows))]" ]
@@ -144,7 +158,7 @@ for build in plain stripped; do
 	for i in $(seq 2 "$RUNS"); do
 		"$MAPTRACE" -q -o "$TMP/run.mtr" --force -- "$bin" $N >"$TMP/run.out" 2>"$TMP/run.err"
 		rc=$?
-		grows=$("$MAPTRACE" report "$TMP/run.mtr" --json >"$TMP/run.json" &&
+		grows=$("$MAPTRACE" report "$TMP/run.mtr" --json --top 0 >"$TMP/run.json" &&
 			jget "$TMP/run.json" "$(printf "$row" "$line_grown")[0]['grows']")
 		if [ $rc -ne 0 ] || ! diff -q <(own "$TMP/untraced.out") <(own "$TMP/run.out") >/dev/null ||
 			[ "$grows" != "$want_grows" ]; then

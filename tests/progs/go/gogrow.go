@@ -1,7 +1,8 @@
 // gogrow: a Go program for maptrace's Go map tests.  It fills make(map[int]int) with N keys
 // (it grows from one bucket) and a map made with make(map[int]int, N) (it never grows), then
 // prints each map's own len() and the grows the load-factor rule of runtime/map.go predicts
-// for N inserts, so a test compares maptrace's figures with the program's.  Built by the
+// for N inserts, so a test compares maptrace's figures with the program's.  A third map keeps
+// 6000 keys through a million delete/insert pairs: its same-size grows.  Built by the
 // Makefile with symbols and stripped (-ldflags=-s).
 //
 // Usage: gogrow [N]   (100000 by default); with GOMAP_WAIT set in the environment it waits
@@ -17,12 +18,28 @@ import (
 
 // Package-level, so the maps live on the heap: made by runtime.makemap_small and
 // runtime.makemap, at an address that stays put.
-var grown, hinted map[int]int
+var grown, hinted, churned map[int]int
 
 //go:noinline
 func fill(m map[int]int, n int) int {
 	for i := 0; i < n; i++ {
 		m[i] = i * 2
+	}
+	return len(m)
+}
+
+// churn keeps n keys in m while it replaces the oldest key with a new one, rounds times: the
+// deletes leave holes that new keys only partly fill, overflow buckets pile up, and the map
+// makes same-size grows (how many depends on the map's random hash seed).
+//
+//go:noinline
+func churn(m map[int]int, n, rounds int) int {
+	for i := 0; i < n; i++ {
+		m[i] = i
+	}
+	for i := n; i < n+rounds; i++ {
+		delete(m, i-n)
+		m[i] = i
 	}
 	return len(m)
 }
@@ -61,6 +78,8 @@ func main() {
 		sum += k + v - hinted[k]
 	}
 	fmt.Println("check", sum)
+	churned = make(map[int]int)
+	fmt.Println("churned", churn(churned, 6000, 1000000))
 	if os.Getenv("GOMAP_WAIT") != "" {
 		fmt.Println("waiting")
 		io.Copy(io.Discard, os.Stdin)
