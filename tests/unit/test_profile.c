@@ -142,6 +142,11 @@ int main(void)
 			{ "grow:libfoo.so", -EINVAL },
 			{ "explode:libfoo.so:foo:map=arg0", -EINVAL },
 			{ "grow:libfoo.so:foo:map=arg9,new_size=arg1", -EINVAL },
+			/* Go's register ABI: goarg0..goarg8 */
+			{ "grow_begin:app:runtime.hashGrow:map=goarg1,size=u8@9", 0 },
+			{ "grow:app:foo:map=goarg8,new_size=goarg0", 0 },
+			{ "grow:app:foo:map=goarg9,new_size=goarg0", -EINVAL },
+			{ "grow:app:foo:map=goarg,new_size=goarg0", -EINVAL },
 			{ "grow:libfoo.so:foo:map=arg0", -EINVAL },	/* no new_size */
 			{ "insert:libfoo.so:foo:size=u64@0", -EINVAL }, /* no map */
 			{ "insert:libfoo.so:foo:map=ret", -EINVAL },	/* ret only for create */
@@ -246,6 +251,8 @@ int main(void)
 			{"lock:libfoo.so:foo:lock=arg0,mode=read,mode=write", "mode= given twice"},
 			{"grow:libfoo.so:foo:map=arg9,new_size=arg1",
 			 "at 'map=arg9': arg9 is not an argument: they are arg0..arg5"},
+			{"grow:app:foo:map=goarg12,new_size=arg1",
+			 "at 'map=goarg12': goarg12 is not a Go argument: they are goarg0..goarg8"},
 			{"insert:libfoo.so:foo:map=arg0,size=nosuchfield",
 			 "nosuchfield names a field no 'fields' line defines"},
 			{"insert:libfoo.so:foo:map=arg0,size=f64@0", "'f64' is not a type"},
