@@ -5,7 +5,7 @@
 # program's own len() and its own reckoning of the load-factor rule, the same rule derived
 # here, bpftrace counting runtime.hashGrow calls per map (and telling same-size grows by
 # hashGrow's own test) at the address `go tool nm` gives, `go tool nm` and the source for the
-# creation lines.  The traced program's output must equal the untraced one's, in 20 traced runs
+# creation lines, `go tool objdump` for the probe sites --list shows.  The traced program's output must equal the untraced one's, in 20 traced runs
 # of each build.  Needs root.
 # timeout: 240
 source "$(dirname "$0")/lib.sh"
@@ -62,10 +62,48 @@ code_at() {
 	od -An -tx1 -j $(($(file_offset "$1" "$2"))) -N "$3" "$1" | tr -d ' \n'
 }
 
+# Where the go profile must probe, by go tool objdump of the build with symbols: a function's
+# epilogue, "MOVQ off(SP), BP; ADDQ $n, SP; RET" (one per RET), and its entry's stack-bound
+# check "CMPQ 0x10(R14), SP" followed by a JBE
+epilogues() {
+	go tool objdump -s "^$1\$" "$GOGROW" | awk '{ a[NR] = $2; op[NR] = $4 $5 }
+		op[NR] == "RET" && op[NR - 1] ~ /^ADDQ/ && op[NR - 2] ~ /^MOVQ0x[0-9a-f]+\(SP\),$/ {
+			print a[NR - 2] }'
+}
+entry_jbe() {
+	go tool objdump -s "^$1\$" "$GOGROW" | awk 'NR == 2 && $4 " " $5 " " $6 != "CMPQ 0x10(R14), SP" { exit }
+		NR == 3 && $4 == "JBE" { print $2 }'
+}
+want_sites="$({
+	printf '%s branch\n' "$(entry_jbe runtime.hashGrow)"
+	for f in runtime.hashGrow runtime.makemap runtime.makemap_small; do
+		epilogues $f | sed 's/$/ single-step/'
+	done
+} | sort)"
+
 for build in plain stripped; do
 	bin=$GOGROW
 	[ $build = stripped ] && bin=$GOGROW-stripped
 	abs=$(readlink -f "$bin")
+
+	# --list: the go profile's sites, each with its instruction's kind
+	rm -f "$TMP/lin"
+	mkfifo "$TMP/lin"
+	GOMAP_WAIT=1 "$bin" 10 <"$TMP/lin" >"$TMP/l.out" 2>&1 &
+	lpid=$!
+	exec {lfd}>"$TMP/lin"
+	wait_for "$TMP/l.out" '^waiting$' 60 || echo "# $bin did not run: $(cat "$TMP/l.out")"
+	"$MAPTRACE" -p $lpid --list >"$TMP/list.out" 2>&1
+	exec {lfd}>&-
+	wait $lpid
+	got_sites=$(awk '/^profile go /{ t = 1; next } /^[^ ]/{ t = 0 }
+		t && $1 ~ /^(create|grow_begin|grow_end)$/ {
+			for (i = 3; i <= NF; i++) if ($i ~ /^0x/) { print $i, $(i + 1); break } }' \
+		"$TMP/list.out" | sed -E 's/0x0*/0x/' | sort)
+	check "$build: --list: the go profile probes hashGrow's jbe (emulated) and the epilogues of hashGrow, makemap, makemap_small (single-stepped), per go tool objdump" \
+		[ "$got_sites" = "$want_sites" -a "$(wc -l <<<"$want_sites")" -eq 4 ]
+	[ "$got_sites" = "$want_sites" ] ||
+		{ echo "# want: $want_sites" "# got: $got_sites"; sed 's/^/# /' "$TMP/list.out"; }
 	# bpftrace: by name where there are symbols; in the stripped build at the file offset of
 	# the same address (bpftrace 0.17 takes a number there as one), once the code is the same
 	if [ $build = stripped ]; then
