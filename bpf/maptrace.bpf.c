@@ -912,6 +912,27 @@ static __always_inline __u64 reg_arg(struct pt_regs *ctx, __u8 i)
 	return i < 6 ? regs[i] : 0;
 }
 
+/* Argument @i of a Go function under its register ABI (amd64, Go 1.17+), at entry. */
+static __always_inline __u64 go_arg(struct pt_regs *ctx, __u8 i)
+{
+	__u64 regs[9] = { ctx->rax, ctx->rbx, ctx->rcx, ctx->rdi, ctx->rsi,
+			  ctx->r8, ctx->r9, ctx->r10, ctx->r11 };
+
+	return i < 9 ? regs[i] : 0;
+}
+
+/*
+ * Whose call a profile probe's state belongs to: the thread, or for Go code the goroutine (its
+ * g in R14), which may block and resume on another thread between a grow's begin and end.  A
+ * g's key has the top bit set, which no thread id has (pid_max <= 2^22).
+ */
+static __always_inline __u32 call_key(struct pt_regs *ctx, const struct mt_probe_spec *sp)
+{
+	if (sp->flags & MT_SPEC_GO)
+		return (__u32)(ctx->r14 >> 3) | 0x80000000U;
+	return tid();
+}
+
 /* Read @src; @map is the map pointer for fields.  Arguments only mean something at entry. */
 /* A copy of the map struct's fields, taken once at entry (struct mt_probe_spec's snap). */
 struct snap {
@@ -959,6 +980,9 @@ static __always_inline __s64 src_read_snap(struct pt_regs *ctx, const struct mt_
 	switch (src->kind) {
 	case MT_SRC_ARG:
 		v = reg_arg(ctx, src->arg);
+		break;
+	case MT_SRC_GOARG:
+		v = go_arg(ctx, src->arg);
 		break;
 	case MT_SRC_RET:
 		v = PT_REGS_RC(ctx);
@@ -1084,11 +1108,11 @@ static __always_inline void count_hit(const struct mt_probe_spec *sp, __u64 map)
 		c->lookups++;
 }
 
-static __always_inline int save_call(const struct mt_probe_spec *sp, __u32 spec, __u64 map,
-				     __u64 a, __u64 b)
+static __always_inline int save_call(struct pt_regs *ctx, const struct mt_probe_spec *sp,
+				     __u32 spec, __u64 map, __u64 a, __u64 b)
 {
 	struct pcall pc = { .map = map, .a = a, .b = b, .ts = bpf_ktime_get_ns(), .spec = spec };
-	__u32 t = tid();
+	__u32 t = call_key(ctx, sp);
 
 	if (bpf_map_update_elem(&pcalls, &t, &pc, BPF_ANY)) {
 		count_drop(MT_DROP_STATE);
@@ -1106,7 +1130,7 @@ static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_pr
 	__u64 map = 0, a, b;
 	struct mt_table_create *c;
 
-	if (sp->map.kind != MT_SRC_RET)
+	if (sp->map.kind != MT_SRC_RET || (sp->flags & MT_SPEC_AT_RET))
 		map = src_read(ctx, &sp->map, 0);
 	switch (sp->role) {
 	case MT_ROLE_INSERT:
@@ -1126,7 +1150,7 @@ static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_pr
 		}
 		if (!guard_holds(ctx, sp, map, sn))
 			return 1;
-		return save_call(sp, spec, map,
+		return save_call(ctx, sp, spec, map,
 				 src_read2_snap(ctx, &sp->size, &sp->size_alt, map, sn, sp->snap_off),
 				 0);
 	case MT_ROLE_DESTROY:
@@ -1135,7 +1159,7 @@ static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_pr
 		return 1;
 	case MT_ROLE_CREATE:
 		if (ret)
-			return save_call(sp, spec, map, 0, 0);
+			return save_call(ctx, sp, spec, map, 0, 0);
 		if (!map)
 			return 1;
 		bpf_map_delete_elem(&map_counts, &map);
@@ -1156,7 +1180,7 @@ static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_pr
 		b = sp->new_size.kind == MT_SRC_ARG ?
 			    src_read2(ctx, &sp->new_size, &sp->new_size_alt, map) : 0;
 		if (sp->role == MT_ROLE_GROW_BEGIN)
-			return save_call(sp, spec, map, a, b) | 1;
+			return save_call(ctx, sp, spec, map, a, b) | 1;
 		if (!ret) {
 			if (!b)
 				b = src_read2(ctx, &sp->new_size, &sp->new_size_alt, map);
@@ -1164,9 +1188,9 @@ static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_pr
 				send_resize(ctx, sp, map, a, b, 0);
 			return 1;
 		}
-		return save_call(sp, spec, map, a, b);
+		return save_call(ctx, sp, spec, map, a, b);
 	case MT_ROLE_GROW_END: {
-		__u32 t = tid();
+		__u32 t = call_key(ctx, sp);
 		struct pcall *pc = bpf_map_lookup_elem(&pcalls, &t);
 		struct mt_probe_spec *begin;
 
@@ -1205,7 +1229,7 @@ static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_pr
 		if ((__s64)a < 0)
 			return 1;
 		b = src_read2(ctx, &sp->size, &sp->size_alt, map);
-		return save_call(sp, spec, map, a, b);
+		return save_call(ctx, sp, spec, map, a, b);
 	default:
 		return 1;
 	}

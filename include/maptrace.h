@@ -214,6 +214,7 @@ enum mt_src_kind {
 	MT_SRC_RET = 2,	  /* the return value */
 	MT_SRC_FIELD = 3, /* @width bytes at @off from the map pointer */
 	MT_SRC_CONST = 4, /* @off itself */
+	MT_SRC_GOARG = 5, /* Go register ABI argument @arg (0-8: RAX RBX RCX RDI RSI R8-R11) */
 };
 
 #define MT_SRC_SIGNED 1 /* sign-extend a field */
@@ -228,6 +229,8 @@ struct mt_src {
 };
 
 #define MT_SPEC_RETURN 1 /* also run at the function's return (uprobe session) */
+#define MT_SPEC_GO 2	 /* Go code: a call's state is kept per goroutine (R14), not thread */
+#define MT_SPEC_AT_RET 4 /* the site is a ret instruction: ret= is readable at the hit */
 
 enum mt_cmp { MT_CMP_LT = 1, MT_CMP_LE, MT_CMP_GT, MT_CMP_GE, MT_CMP_EQ, MT_CMP_NE };
 

@@ -84,6 +84,12 @@ static bool is_cmap(const struct map_report *m)
 	return !m->library || !m->library[0] || !strcmp(m->library, "cmap");
 }
 
+/* A Go runtime map (the built-in go profile): sizes are bucket counts, 2^B. */
+static bool is_go(const struct map_report *m)
+{
+	return m->library && !strcmp(m->library, "go");
+}
+
 static char *fmt_addr(char *buf, size_t size, __u64 addr)
 {
 	snprintf(buf, size, "0x%llx", (unsigned long long)addr);
@@ -632,7 +638,7 @@ static int rule_profile_grows(const struct report *r, struct advice_list *a)
 		char addr[24], path[64] = "", dur[16], el[16], rehash[160] = "", where[320] = "";
 		int err;
 
-		if (is_cmap(m) || !m->grows)
+		if (is_cmap(m) || !m->grows || (is_go(m) && map_hint(m)))
 			continue;
 		if (last >= 1) {
 			__u64 peak = 0;
@@ -673,11 +679,49 @@ static int rule_profile_grows(const struct report *r, struct advice_list *a)
 	return 0;
 }
 
+/*
+ * A Go map that grew, in Go's terms: the make() size hint that would have avoided every grow,
+ * from the most it held.  Its key and value types are not known here: make(map[K]V, N).
+ */
+static int rule_go_make(const struct report *r, struct advice_list *a)
+{
+	for (int i = 0; i < r->nmaps; i++) {
+		const struct map_report *m = &r->maps[i];
+		int last = (m->nsizes < MT_MAX_SIZES ? m->nsizes : MT_MAX_SIZES) - 1;
+		char addr[24], path[64] = "", dur[16], where[320] = "";
+		__u64 hint;
+		int err;
+
+		if (!is_go(m) || !m->grows || !(hint = map_hint(m)))
+			continue;
+		if (last >= 1)
+			snprintf(path, sizeof(path), " (%llu -> %llu buckets)",
+				 (unsigned long long)m->sizes[0], (unsigned long long)m->sizes[last]);
+		if (m->create_seen && m->created_at && m->created_at[0])
+			snprintf(where, sizeof(where), " (created at %s)", m->created_at);
+		else if (!m->create_seen)
+			snprintf(where, sizeof(where), " (created before tracing)");
+		err = advice_add(a,
+				 "Go map %s%s: grew %llu times%s, %s in runtime.hashGrow; it held "
+				 "up to %llu entries: create it with make(map[K]V, %llu)",
+				 fmt_addr(addr, sizeof(addr), m->addr), where,
+				 (unsigned long long)m->grows, path,
+				 report__fmt_ns(dur, sizeof(dur), m->grow_ns_total),
+				 (unsigned long long)(m->peak_count > (__u64)(m->count > 0 ? m->count : 0)
+							      ? m->peak_count : (__u64)m->count),
+				 (unsigned long long)hint);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(const struct report *r, struct advice_list *a);
 } rules[] = {
 	{ "size-hint", rule_size_hint },
+	{ "go-make", rule_go_make },
 	{ "profile-grows", rule_profile_grows },
 	{ "lock", rule_lock },
 	{ "shard-spread", rule_shard_spread },

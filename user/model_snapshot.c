@@ -47,7 +47,8 @@ static bool frame_in_library(const struct mt_frame *f)
 	base = base ? base + 1 : f->module;
 	return !strncmp(f->func, "cmap_", 5) || !strncmp(f->func, "ccmap_", 6) ||
 	       !strcmp(f->file, "cmap.c") || !strcmp(f->file, "ccmap.c") ||
-	       !strncmp(base, "libcmap", 7);
+	       !strncmp(base, "libcmap", 7) ||
+	       !strncmp(f->func, "runtime.makemap", 15); /* Go's makemap, makemap_small, ... */
 }
 
 static const char *created_at(struct model *m, int stack)

@@ -28,7 +28,11 @@ enum version_kind {
 	VERSION_RETCONST, /* a function returning a constant 0xMMmmpp (RM_GetServerVersion) */
 	VERSION_SONAME,	  /* the mapped file name's suffix after the object name */
 	VERSION_BUILD_ID, /* the build-id */
+	VERSION_GO,	  /* a Go program's Go version, "go1.19.8" (gopclntab.h) */
 };
+
+/* The object name of a profile for Go programs: the executable, when it is one (any name). */
+#define OBJECT_GO "@go"
 
 struct field {
 	char name[32];

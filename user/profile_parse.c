@@ -99,6 +99,33 @@ static const char builtin_redis[] =
 	 */
 	"read count=used0+used1 pos=rehashidx size=size0\n";
 
+static const char builtin_go[] =
+	/*
+	 * Go's classic maps (runtime.hmap, src/runtime/map.go), Go 1.19 amd64: count int @0,
+	 * flags u8 @8, B u8 @9 (log2 of the buckets), noverflow u16 @10, hash0 u32 @12, buckets
+	 * @16, oldbuckets @24, nevacuate @32, extra @40.  Arguments are in Go's registers
+	 * (goargN); no return probes on Go code: ends are probed at ret instructions.
+	 */
+	"# Go's runtime maps (runtime.hmap), in any Go executable of a known version\n"
+	"profile go\n"
+	"object " OBJECT_GO "\n"
+	"require runtime.hashGrow\n"
+	"version go\n"
+	"fields go1.19* count=u64@0 buckets=log2:u8@9 noverflow=u16@10 oldbuckets=u64@24 "
+	"nevacuate=u64@32\n"
+	/* inserts (mapassign, the hottest path) are not probed: each map's count is read */
+	"read count=count\n"
+	/* the map is the result, in RAX at each ret; B then says how big the hint made it */
+	"probe create runtime.makemap:ret map=ret size=buckets\n"
+	"probe create runtime.makemap_small:ret map=ret size=buckets\n"
+	/*
+	 * hashGrow(t *maptype, h *hmap) runs once per grow, before the insert that needs it: its
+	 * entry has the old B and the count; at its rets h.B has moved (or not: a same-size grow,
+	 * overflow buckets piled up).  Evacuation then runs incrementally in later writes.
+	 */
+	"probe grow_begin runtime.hashGrow map=goarg1 size=buckets new_size=buckets count=count\n"
+	"probe grow_end runtime.hashGrow:ret\n";
+
 static const char *const role_names[MT_ROLE_MAX] = {
 	[MT_ROLE_INSERT] = "insert",	     [MT_ROLE_DELETE] = "delete",
 	[MT_ROLE_LOOKUP] = "lookup",	     [MT_ROLE_CREATE] = "create",
@@ -371,9 +398,11 @@ static int parse_text(struct profile_set *ps, const char *text, const char *orig
 				p->version_kind = VERSION_SONAME;
 			} else if (n == 2 && !strcmp(w[1], "build-id")) {
 				p->version_kind = VERSION_BUILD_ID;
+			} else if (n == 2 && !strcmp(w[1], "go")) {
+				p->version_kind = VERSION_GO;
 			} else {
 				why = "want: version symbols SYM [SYM [SYM]] | retconst SYM | "
-				      "soname | build-id";
+				      "soname | build-id | go";
 				err = -EINVAL;
 			}
 		} else if (!strcmp(w[0], "fields")) {
@@ -576,6 +605,8 @@ int profile_set__new(const char *const *files, int nfiles, const char *const *pr
 	err = parse_text(ps, builtin_glib, "built-in profile glib");
 	if (!err)
 		err = parse_text(ps, builtin_redis, "built-in profile redis");
+	if (!err)
+		err = parse_text(ps, builtin_go, "built-in profile go");
 	for (int i = 0; !err && i < nfiles; i++) {
 		char *text = NULL;
 

@@ -12,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "disasm.h"
 #include "elfsym.h"
+#include "gopclntab.h"
 #include "procfs.h"
 #include "profile_int.h"
 #include "target.h"
@@ -21,6 +23,7 @@
 struct planner {
 	const struct profile_set *ps;
 	const struct target *t;
+	char exe[4096]; /* the target's executable, as its mappings name it; "" unknown */
 	struct probe_plan *plan;
 	char seen[64][4096]; /* mapped objects already looked at */
 	int nseen;
@@ -60,12 +63,15 @@ static const char *base_name(const char *path)
 }
 
 /* Does mapped file @path go with object name @obj?  "libglib-2.0.so.0" matches its real file
- * "libglib-2.0.so.0.7400.6"; an executable matches by name. */
-static bool object_matches(const char *obj, const char *path)
+ * "libglib-2.0.so.0.7400.6"; an executable matches by name; OBJECT_GO is the executable,
+ * whatever its name, and plan_profile() then checks that it is a Go program. */
+static bool object_matches(const struct planner *pl, const char *obj, const char *path)
 {
 	const char *b = base_name(path);
 	size_t n = strlen(obj);
 
+	if (!strcmp(obj, OBJECT_GO))
+		return pl->exe[0] && !strcmp(pl->exe, path);
 	if (strchr(obj, '/'))
 		return !strcmp(obj, path);
 	return !strcmp(b, obj) || (!strncmp(b, obj, n) && b[n] == '.');
@@ -124,6 +130,17 @@ static void module_version(const struct profile *p, struct elfsym_file *ef, cons
 		if (!ver[0])
 			snprintf(why, wlen, "the file has no build-id");
 		return;
+	case VERSION_GO: {
+		struct gopcln *g = NULL;
+
+		/* "go1.19.8", from .go.buildinfo (or runtime.buildVersion) */
+		if (!gopcln__from_elf(elfsym__elf(ef), &g, why, wlen))
+			snprintf(ver, len, "%s", gopcln__go_version(g));
+		if (g && !ver[0])
+			snprintf(why, wlen, "the Go program has no build info");
+		gopcln__close(g);
+		return;
+	}
 	default:
 		snprintf(why, wlen, "the profile states no way to read the version");
 		return;
@@ -311,6 +328,39 @@ static int add_site(struct planner *pl, struct plan_module *pm, const struct ppr
 	return plan_add_site(pm, &site);
 }
 
+/* Is @in "mov DISP(%rsp),%rbp" (disp8 or disp32), the restore that starts a Go epilogue? */
+static bool is_bp_restore(const struct disasm_insn *in)
+{
+	static const __u8 d8[] = {0x48, 0x8b, 0x6c, 0x24}, d32[] = {0x48, 0x8b, 0xac, 0x24};
+
+	return (in->len == 5 && !memcmp(in->code, d8, 4)) ||
+	       (in->len == 8 && !memcmp(in->code, d32, 4));
+}
+
+/* Is @in "add $IMM,%rsp" (imm8 or imm32)? */
+static bool is_sp_add(const struct disasm_insn *in)
+{
+	return (in->len == 4 && in->code[0] == 0x48 && in->code[1] == 0x83 && in->code[2] == 0xc4) ||
+	       (in->len == 7 && in->code[0] == 0x48 && in->code[1] == 0x81 && in->code[2] == 0xc4);
+}
+
+/*
+ * Where to probe the ret at insns[@i] of Go function @fn: at the start of its epilogue,
+ * "mov D(%rsp),%rbp; add $N,%rsp; ret", when no jump lands inside it.  The results are in
+ * their registers already, and the frame is still whole, so a frame-pointer stack taken there
+ * names the caller, which at the ret itself is skipped (%rbp is the caller's own by then).
+ */
+static int go_epilogue(const struct disasm_func *fn, int i)
+{
+	if (i < 2 || !is_sp_add(&fn->insns[i - 1]) || !is_bp_restore(&fn->insns[i - 2]))
+		return i;
+	for (int k = 0; k < fn->n; k++)
+		if (fn->insns[k].target == fn->insns[i - 1].addr ||
+		    fn->insns[k].target == fn->insns[i].addr)
+			return i;
+	return i - 2;
+}
+
 /*
  * Every ret instruction of the function at @fs, as sites of probe @pp: uprobes where a uretprobe
  * would do, for functions whose return address a uretprobe must not replace.  A function that
@@ -346,17 +396,41 @@ static int plan_rets(struct planner *pl, const struct profile *p, struct objcode
 		struct elfsym_sym s;
 		char name[NAME_LEN + 32];
 
+		int at = i;
+
 		if (fn->insns[i].kind != DISASM_RET)
 			continue;
-		if (elfsym__at(oc->ef, fn->insns[i].addr, "ret", &s))
+		if (elfsym__go(oc->ef))
+			at = go_epilogue(fn, i);
+		if (elfsym__at(oc->ef, fn->insns[at].addr, "ret", &s))
 			continue;
-		snprintf(name, sizeof(name), "%s:ret+0x%llx", base,
-			 (unsigned long long)(fn->insns[i].addr - fn->start));
+		snprintf(name, sizeof(name), "%s:ret+0x%llx%s", base,
+			 (unsigned long long)(fn->insns[at].addr - fn->start),
+			 at != i ? " (epilogue)" : "");
 		err = add_site(pl, pm, pp, tmpl, &s, name);
 	}
 out:
 	disasm_func__free(fn);
 	return err;
+}
+
+/*
+ * A Go function's entry "cmp 0x10(%r14),%rsp; jbe MORESTACK" (the stack-bound check) is
+ * single-stepped; the jbe after it is emulated and sees the same registers (the cmp sets
+ * only flags), so probe that.  Return: true and *@s moved to the jbe, or false.
+ */
+static bool go_after_stack_check(struct elfsym_file *ef, struct elfsym_sym *s)
+{
+	static const __u8 cmp[] = {0x49, 0x3b, 0x66, 0x10};
+	struct elfsym_sym next;
+
+	if (s->code_len < 6 || memcmp(s->code, cmp, sizeof(cmp)) ||
+	    !(s->code[4] == 0x76 || (s->code[4] == 0x0f && s->code[5] == 0x86)))
+		return false;
+	if (elfsym__at(ef, s->vaddr + sizeof(cmp), "entry", &next))
+		return false;
+	*s = next;
+	return true;
 }
 
 /*
@@ -370,6 +444,7 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 	const char *colon = strchr(pp->sym, ':');
 	bool rets = colon && !strcmp(colon, ":ret");
 	const char *mapped = pm->mapped;
+	struct plan_site site;
 	struct elfsym_sym s;
 
 	snprintf(base, sizeof(base), "%.*s", rets ? (int)(colon - pp->sym) : (int)sizeof(base),
@@ -400,6 +475,16 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 						  "/usr/lib/debug/.build-id" : "");
 		return 0;
 	}
+	/*
+	 * At its ret instructions, a create's map=ret is in the register already: no return
+	 * probe, which for Go code would be refused below.
+	 */
+	if (rets && pp->role == MT_ROLE_CREATE && tmpl->spec.map.kind == MT_SRC_RET &&
+	    tmpl->spec.size.kind != MT_SRC_ARG && tmpl->spec.size.kind != MT_SRC_GOARG) {
+		site = *tmpl;
+		site.spec.flags = (site.spec.flags & ~MT_SPEC_RETURN) | MT_SPEC_AT_RET;
+		tmpl = &site;
+	}
 	/* a return probe swaps the return address, which the Go runtime cannot survive */
 	if ((tmpl->spec.flags & MT_SPEC_RETURN) && elfsym__go(oc->ef)) {
 		refuse(pl, p, "%s %s in %s: %s is Go code, which cannot take a return probe (the "
@@ -410,6 +495,12 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 	}
 	if (rets)
 		return plan_rets(pl, p, oc, pp, tmpl, &s, base, pm);
+	if (elfsym__go(oc->ef) && go_after_stack_check(oc->ef, &s)) {
+		char name[NAME_LEN + 32];
+
+		snprintf(name, sizeof(name), "%s+0x4", pp->sym);
+		return add_site(pl, pm, pp, tmpl, &s, name);
+	}
 	return add_site(pl, pm, pp, tmpl, &s, pp->sym);
 }
 
@@ -474,6 +565,12 @@ static int plan_profile(struct planner *pl, int pi, const char *obj, const char 
 		return 0;
 	}
 	oc.ef = ef;
+	if (!strcmp(obj, OBJECT_GO) && !elfsym__go(ef)) {
+		plan_log(&plan->log, &plan->loglen,
+			 "profile %s (%s): not matched: %s is not a Go program\n", p->name, p->origin,
+			 mapped);
+		goto out;
+	}
 	for (int i = 0; i < p->nrequire; i++) {
 		struct elfsym_sym s;
 
@@ -495,6 +592,14 @@ static int plan_profile(struct planner *pl, int pi, const char *obj, const char 
 	for (int i = 0; ver[0] && i < p->nfsets && !fs; i++)
 		if (!fnmatch(p->fsets[i].glob, ver, 0))
 			fs = &p->fsets[i];
+	if (!strcmp(obj, OBJECT_GO) && !fs) {
+		/* another Go's maps are another struct (Swiss tables from 1.24): not an error */
+		plan_log(&plan->log, &plan->loglen,
+			 "profile %s (%s): not matched: %s is Go %s; the %s profile knows %s only\n",
+			 p->name, p->origin, mapped, ver[0] ? ver : "of unknown version", p->name,
+			 p->nfsets ? p->fsets[0].glob : "no version");
+		goto out;
+	}
 	plan_log(&plan->log, &plan->loglen, "profile %s (%s): %s%s%s%s%s%s\n", p->name, p->origin,
 		 mapped, ver[0] ? ", version " : "", ver, fs ? ", fields for " : "",
 		 fs ? fs->glob : "", elfsym__debug_path(ef) ? ", symbols from the debug file" : "");
@@ -540,6 +645,9 @@ static int plan_profile(struct planner *pl, int pi, const char *obj, const char 
 		}
 		if (err)
 			goto out;
+		/* a Go function's call state goes with its goroutine, which may change thread */
+		if (elfsym__go(ef))
+			site.spec.flags |= MT_SPEC_GO;
 		err = plan_probe(pl, p, &oc, pp, &site, &pm);
 		if (err)
 			goto out;
@@ -582,7 +690,7 @@ static int plan_mapping(const struct proc_map *m, void *arg)
 		const struct profile *p = pl->ps->p[pi];
 
 		for (int o = 0; o < p->nobjects; o++) {
-			if (!object_matches(p->objects[o], m->path))
+			if (!object_matches(pl, p->objects[o], m->path))
 				continue;
 			pl->err = plan_profile(pl, pi, p->objects[o], path, m->path);
 			if (pl->err)
@@ -610,6 +718,17 @@ static int plan_mappings(struct planner *pl)
 	return pl->err;
 }
 
+/* The executable of @pid as its own mappings name it (its root, not ours); "" unknown. */
+static void target_exe(int pid, char *exe, size_t len)
+{
+	char link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", pid);
+	n = readlink(link, exe, len - 1);
+	exe[n > 0 ? n : 0] = '\0';
+}
+
 int profile_set__plan(const struct profile_set *ps, const struct target *t,
 		      struct probe_plan **out)
 {
@@ -621,6 +740,7 @@ int profile_set__plan(const struct profile_set *ps, const struct target *t,
 		return -ENOMEM;
 	pl->ps = ps;
 	pl->t = t;
+	target_exe(t->pid, pl->exe, sizeof(pl->exe));
 	pl->plan = calloc(1, sizeof(*pl->plan));
 	if (!pl->plan) {
 		free(pl);

@@ -19,7 +19,7 @@
  * The parsers below say what is wrong in @why ("arg9 is not an argument: ..."), and return
  * -EINVAL for a mistake, -ENOENT for a name no field set defines (another version's may).
  */
-#define VALUES	   "values: argN (N 0..5), ret, const:N, TYPE@OFFSET, a field name"
+#define VALUES	   "values: argN (N 0..5), goargN (N 0..8), ret, const:N, TYPE@OFFSET, a field name"
 #define TYPES	   "types: u8 s8 u16 s16 u32 s32 u64 s64, optionally log2:TYPE"
 #define KEYS	   "keys: map size (old_size) new_size count pos ok when lock mode name if unless"
 #define NAME_CHARS "_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
@@ -84,6 +84,12 @@ static int parse_src(const char *s, const struct fieldset *fs, struct mt_src *sr
 		src->arg = (__u8)(s[3] - '0');
 		return 0;
 	}
+	/* Go's register ABI: RAX RBX RCX RDI RSI R8 R9 R10 R11 */
+	if (!strncmp(s, "goarg", 5) && s[5] >= '0' && s[5] <= '8' && !s[6]) {
+		src->kind = MT_SRC_GOARG;
+		src->arg = (__u8)(s[5] - '0');
+		return 0;
+	}
 	if (!strcmp(s, "ret")) {
 		src->kind = MT_SRC_RET;
 		return 0;
@@ -119,6 +125,10 @@ static int parse_src(const char *s, const struct fieldset *fs, struct mt_src *sr
 	}
 	if (!strncmp(s, "arg", 3) && s[3] && !s[3 + strspn(s + 3, DIGITS)]) {
 		snprintf(why, whylen, "%s is not an argument: they are arg0..arg5", s);
+		return -EINVAL;
+	}
+	if (!strncmp(s, "goarg", 5) && s[5] && !s[5 + strspn(s + 5, DIGITS)]) {
+		snprintf(why, whylen, "%s is not a Go argument: they are goarg0..goarg8", s);
 		return -EINVAL;
 	}
 	snprintf(why, whylen, "%s names a field no 'fields' line defines; " VALUES, s);

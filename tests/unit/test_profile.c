@@ -119,7 +119,7 @@ int main(void)
 
 	/* the built-ins parse, and their names index the records' lib field */
 	ps = parse(NULL, 0, NULL, 0, &err);
-	check(!err && ps && !strcmp(profile_set__libraries(ps), "cmap,glib,redis"),
+	check(!err && ps && !strcmp(profile_set__libraries(ps), "cmap,glib,redis,go"),
 	      "built-in profiles parse: libraries '%s'", ps ? profile_set__libraries(ps) : "");
 	profile_set__free(ps);
 
@@ -142,6 +142,11 @@ int main(void)
 			{ "grow:libfoo.so", -EINVAL },
 			{ "explode:libfoo.so:foo:map=arg0", -EINVAL },
 			{ "grow:libfoo.so:foo:map=arg9,new_size=arg1", -EINVAL },
+			/* Go's register ABI: goarg0..goarg8 */
+			{ "grow_begin:app:runtime.hashGrow:map=goarg1,size=u8@9", 0 },
+			{ "grow:app:foo:map=goarg8,new_size=goarg0", 0 },
+			{ "grow:app:foo:map=goarg9,new_size=goarg0", -EINVAL },
+			{ "grow:app:foo:map=goarg,new_size=goarg0", -EINVAL },
 			{ "grow:libfoo.so:foo:map=arg0", -EINVAL },	/* no new_size */
 			{ "insert:libfoo.so:foo:size=u64@0", -EINVAL }, /* no map */
 			{ "insert:libfoo.so:foo:map=ret", -EINVAL },	/* ret only for create */
@@ -246,6 +251,8 @@ int main(void)
 			{"lock:libfoo.so:foo:lock=arg0,mode=read,mode=write", "mode= given twice"},
 			{"grow:libfoo.so:foo:map=arg9,new_size=arg1",
 			 "at 'map=arg9': arg9 is not an argument: they are arg0..arg5"},
+			{"grow:app:foo:map=goarg12,new_size=arg1",
+			 "at 'map=goarg12': goarg12 is not a Go argument: they are goarg0..goarg8"},
 			{"insert:libfoo.so:foo:map=arg0,size=nosuchfield",
 			 "nosuchfield names a field no 'fields' line defines"},
 			{"insert:libfoo.so:foo:map=arg0,size=f64@0", "'f64' is not a type"},
@@ -353,8 +360,9 @@ int main(void)
 			      s->spec.map.arg == 0 && s->spec.size.kind == MT_SRC_FIELD &&
 			      s->spec.size.width == 8 && s->spec.new_size.kind == MT_SRC_ARG &&
 			      s->spec.new_size.arg == 1 && !(s->spec.flags & MT_SPEC_RETURN) &&
-			      s->spec.lib == 3,
-		      "plan: a resize with its new size in an argument needs no return probe, lib 3");
+			      s->spec.lib == 4,
+		      /* after the built-ins cmap, glib, redis, go */
+		      "plan: a resize with its new size in an argument needs no return probe, lib 4");
 		check(plan && !plan->fatal && plan->refusals && !plan->refusals[0],
 		      "plan: nothing refused");
 		check(plan && strstr(plan->log, "profile glib (built-in): not matched: no mapped "

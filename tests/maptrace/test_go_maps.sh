@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# Go 1.19 runtime maps through the built-in go profile, attached with no flag, on the build with
+# symbols and the stripped one: tests/progs/go/gogrow fills make(map[int]int) with 100,000 keys
+# (it grows from one bucket) and make(map[int]int, 100000) (it never grows).  Oracles: the
+# program's own len() and its own reckoning of the load-factor rule, the same rule derived
+# here, bpftrace counting runtime.hashGrow calls per map (and telling same-size grows by
+# hashGrow's own test) at the address `go tool nm` gives, `go tool nm` and the source for the
+# creation lines, `go tool objdump` for the probe sites --list shows.  The traced program's output must equal the untraced one's, in 20 traced runs
+# of each build.  Needs root.
+# timeout: 240
+source "$(dirname "$0")/lib.sh"
+
+GOGROW=${GOGROW:-.output/tests/progs/go/gogrow}
+SRC=tests/progs/go/gogrow.go
+N=100000
+RUNS=${RUNS:-20}
+export GOCACHE=$PWD/.output/go/cache # go tool: nothing in $HOME
+
+# The grows of a map filled from empty with $1 new keys, by runtime/map.go's rule: before a
+# new key goes in, it grows when count+1 > 8 (bucketCnt) and count+1 > 13 * (2^B / 2)
+# (loadFactorNum, loadFactorDen): one grow for each B whose threshold $1 keys pass.
+rule_grows() {
+	awk -v n="$1" 'BEGIN { B = 0; while (n > 8 && n > 13 * int(2 ^ B / 2)) B++; print B }'
+}
+want_grows=$(rule_grows $N)
+check "the load-factor rule gives 14 grows for $N keys (got $want_grows)" [ "$want_grows" -eq 14 ]
+# the hinted map: makemap picks the smallest B that is not overLoadFactor(hint, B), the same loop
+want_hint_B=$(rule_grows $N)
+
+line_grown=$(grep -n 'grown = make(map\[int\]int)$' $SRC | cut -d: -f1)
+line_hinted=$(grep -n 'hinted = make(map\[int\]int, n)$' $SRC | cut -d: -f1)
+line_churned=$(grep -n 'churned = make(map\[int\]int)$' $SRC | cut -d: -f1)
+CHURN_KEYS=6000
+churn_grows=$(rule_grows $CHURN_KEYS)
+hashgrow=$(go tool nm "$GOGROW" | awk '$3 == "runtime.hashGrow" { print $1 }')
+
+# The program's own lines of output (maptrace's reports share its stdout).
+own() { grep -E '^(grown|hinted|rule|check|churned) ' "$1"; }
+
+"$GOGROW" $N >"$TMP/untraced.out" 2>&1
+check "untraced run exits 0" [ $? -eq 0 ]
+check "the program fills both maps: grown $N, hinted $N" \
+	grep -qxF "grown $N" "$TMP/untraced.out"
+check "the program's own reckoning of the rule agrees: $want_grows grows to B $want_grows" \
+	grep -qxF "rule $want_grows grows to B $want_grows" "$TMP/untraced.out"
+
+# file offset of ELF virtual address $2 (hex) in $1, from its program headers
+file_offset() {
+	local a=$((16#$2)) type off va rest
+	while read -r type off va _ _ rest; do
+		[ "$type" = LOAD ] || continue
+		local sz
+		sz=$(awk '{ print $1 }' <<<"$rest")
+		if [ $a -ge $((va)) ] && [ $a -lt $((va + sz)) ]; then
+			printf '0x%x\n' $((a - va + off))
+			return
+		fi
+	done < <(readelf -lW "$1")
+}
+# $3 bytes of file $1 at ELF virtual address $2 (hex), as hex
+code_at() {
+	od -An -tx1 -j $(($(file_offset "$1" "$2"))) -N "$3" "$1" | tr -d ' \n'
+}
+
+# Where the go profile must probe, by go tool objdump of the build with symbols: a function's
+# epilogue, "MOVQ off(SP), BP; ADDQ $n, SP; RET" (one per RET), and its entry's stack-bound
+# check "CMPQ 0x10(R14), SP" followed by a JBE
+epilogues() {
+	go tool objdump -s "^$1\$" "$GOGROW" | awk '{ a[NR] = $2; op[NR] = $4 $5 }
+		op[NR] == "RET" && op[NR - 1] ~ /^ADDQ/ && op[NR - 2] ~ /^MOVQ0x[0-9a-f]+\(SP\),$/ {
+			print a[NR - 2] }'
+}
+entry_jbe() {
+	go tool objdump -s "^$1\$" "$GOGROW" | awk 'NR == 2 && $4 " " $5 " " $6 != "CMPQ 0x10(R14), SP" { exit }
+		NR == 3 && $4 == "JBE" { print $2 }'
+}
+want_sites="$({
+	printf '%s branch\n' "$(entry_jbe runtime.hashGrow)"
+	for f in runtime.hashGrow runtime.makemap runtime.makemap_small; do
+		epilogues $f | sed 's/$/ single-step/'
+	done
+} | sort)"
+
+for build in plain stripped; do
+	bin=$GOGROW
+	[ $build = stripped ] && bin=$GOGROW-stripped
+	abs=$(readlink -f "$bin")
+
+	# --list: the go profile's sites, each with its instruction's kind
+	rm -f "$TMP/lin"
+	mkfifo "$TMP/lin"
+	GOMAP_WAIT=1 "$bin" 10 <"$TMP/lin" >"$TMP/l.out" 2>&1 &
+	lpid=$!
+	exec {lfd}>"$TMP/lin"
+	wait_for "$TMP/l.out" '^waiting$' 60 || echo "# $bin did not run: $(cat "$TMP/l.out")"
+	"$MAPTRACE" -p $lpid --list >"$TMP/list.out" 2>&1
+	exec {lfd}>&-
+	wait $lpid
+	got_sites=$(awk '/^profile go /{ t = 1; next } /^[^ ]/{ t = 0 }
+		t && $1 ~ /^(create|grow_begin|grow_end)$/ {
+			for (i = 3; i <= NF; i++) if ($i ~ /^0x/) { print $i, $(i + 1); break } }' \
+		"$TMP/list.out" | sed -E 's/0x0*/0x/' | sort)
+	check "$build: --list: the go profile probes hashGrow's jbe (emulated) and the epilogues of hashGrow, makemap, makemap_small (single-stepped), per go tool objdump" \
+		[ "$got_sites" = "$want_sites" -a "$(wc -l <<<"$want_sites")" -eq 4 ]
+	[ "$got_sites" = "$want_sites" ] ||
+		{ echo "# want: $want_sites" "# got: $got_sites"; sed 's/^/# /' "$TMP/list.out"; }
+	# bpftrace: by name where there are symbols; in the stripped build at the file offset of
+	# the same address (bpftrace 0.17 takes a number there as one), once the code is the same
+	if [ $build = stripped ]; then
+		# the same program: the same functions at the same addresses (the data after
+		# .text moves a little, so only code without data references is compared)
+		check "$build: .text has the plain build's address and size" [ \
+			"$(readelf -SW "$bin" | awk '$2 == ".text" { print $4, $6 }')" = \
+			"$(readelf -SW "$GOGROW" | awk '$2 == ".text" { print $4, $6 }')" ]
+		check "$build: the 18 bytes of runtime.hashGrow's prologue are at 0x$hashgrow too" [ \
+			"$(code_at "$bin" "$hashgrow" 18)" = "$(code_at "$GOGROW" "$hashgrow" 18)" ]
+		site="$abs:$(file_offset "$bin" "$hashgrow")"
+	else
+		site="$abs:runtime.hashGrow"
+	fi
+	# per map (h, in RBX under Go's register ABI): calls, and same-size grows by hashGrow's own
+	# test (!overLoadFactor(h.count+1, h.B): count @0, B @9 of runtime.hmap)
+	bpftrace --unsafe -e "BEGIN { printf(\"ready\n\"); }
+		uprobe:$site {
+			\$h = reg(\"bx\"); \$c = *(uint64 *)\$h + 1; \$b = (uint64)*(uint8 *)(\$h + 9);
+			@calls[\$h] = count();
+			@same[\$h] = sum(\$c > 8 && \$c > 13 * ((1 << \$b) / 2) ? 0 : 1);
+		}" >"$TMP/bt.out" 2>"$TMP/bt.err" &
+	bt=$!
+	wait_for "$TMP/bt.out" ready 60 || echo "# bpftrace did not start: $(head -c 300 "$TMP/bt.err")"
+
+	# traced from its first instruction; it waits on its input once done, so a sync reads the
+	# maps while they are alive
+	rm -f "$TMP/in"
+	mkfifo "$TMP/in"
+	GOMAP_WAIT=1 "$MAPTRACE" -o "$TMP/$build.mtr" 0.2 -- "$bin" $N <"$TMP/in" \
+		>"$TMP/traced.out" 2>"$TMP/traced.err" &
+	mt=$!
+	exec {fd}>"$TMP/in"
+	wait_for "$TMP/traced.out" '^waiting$' 60 || echo "# $bin did not finish: $(cat "$TMP/traced.err")"
+	# a live report after the fill: the maps' fields were read after their last insert
+	end=$((SECONDS + 30))
+	until [ "$(sed -n '/^waiting$/,$p' "$TMP/traced.out" | grep -c '^PID [0-9]* (gogrow')" -ge 1 ]; do
+		[ $SECONDS -ge $end ] && break
+		sleep 0.05
+	done
+	exec {fd}>&-
+	wait $mt
+	rc=$?
+	kill -INT $bt
+	wait $bt
+	check "$build: traced run exits 0 ($rc)" [ $rc -eq 0 ]
+	check "$build: traced output equals untraced" diff <(own "$TMP/untraced.out") <(own "$TMP/traced.out")
+	"$MAPTRACE" report "$TMP/$build.mtr" --json --top 0 >"$TMP/$build.json"
+	"$MAPTRACE" report "$TMP/$build.mtr" >"$TMP/$build.txt"
+
+	# the rows made at the two make() lines of main.main
+	row="[m for m in d['maps'] if m['created_at'] == 'main.main (gogrow.go:%s)']"
+	grown_row=$(printf "$row" "$line_grown")
+	hinted_row=$(printf "$row" "$line_hinted")
+	check "$build: one map created at main.main (gogrow.go:$line_grown), one at :$line_hinted" \
+		[ "$(jget "$TMP/$build.json" "(len($grown_row), len($hinted_row))")" = "(1, 1)" ]
+	g_addr=$(jget "$TMP/$build.json" "int($grown_row[0]['addr'], 16)")
+	h_addr=$(jget "$TMP/$build.json" "int($hinted_row[0]['addr'], 16)")
+	bt_calls=$(awk -v a="$g_addr" -F'[][]' '/^@calls/ && $2 == a { print $3 }' "$TMP/bt.out" | tr -dc 0-9)
+	bt_same=$(awk -v a="$g_addr" -F'[][]' '/^@same/ && $2 == a { print $3 }' "$TMP/bt.out" | tr -dc 0-9)
+	bt_hinted=$(awk -v a="$h_addr" -F'[][]' '/^@calls/ && $2 == a { print $3 }' "$TMP/bt.out" | tr -dc 0-9)
+	got=$(jget "$TMP/$build.json" "[$grown_row[0][k] for k in ('grows', 'same_size_grows', 'count', 'B')]")
+	check "$build: grown map: $want_grows grows, ${bt_same:-?} same-size (bpftrace: ${bt_calls:-?} hashGrow calls), count $N, B $want_grows (got $got)" \
+		[ "$got" = "[$want_grows, ${bt_same:-x}, $N, $want_grows]" -a "${bt_calls:-x}" = $((want_grows + ${bt_same:-0})) ]
+	got=$(jget "$TMP/$build.json" "[$hinted_row[0][k] for k in ('grows', 'same_size_grows', 'count', 'B')]")
+	check "$build: hinted map: no grow (bpftrace: ${bt_hinted:-0} hashGrow calls), count $N, B $want_hint_B (got $got)" \
+		[ "$got" = "[0, 0, $N, $want_hint_B]" -a -z "$bt_hinted" ]
+	# the churned map: its doubling grows by the rule for the keys it keeps, and same-size
+	# grows as many as bpftrace saw hashGrow make (the workload makes some: a check of it)
+	churn_row=$(printf "$row" "$line_churned")
+	c_addr=$(jget "$TMP/$build.json" "int($churn_row[0]['addr'], 16)")
+	bt_ccalls=$(awk -v a="$c_addr" -F'[][]' '/^@calls/ && $2 == a { print $3 }' "$TMP/bt.out" | tr -dc 0-9)
+	bt_csame=$(awk -v a="$c_addr" -F'[][]' '/^@same/ && $2 == a { print $3 }' "$TMP/bt.out" | tr -dc 0-9)
+	check "$build: the churn made same-size grows (bpftrace: ${bt_csame:-?})" [ "${bt_csame:-0}" -gt 0 ]
+	got=$(jget "$TMP/$build.json" "[$churn_row[0][k] for k in ('grows', 'same_size_grows', 'count')]")
+	check "$build: churned map: $churn_grows grows, ${bt_csame:-?} same-size apart (bpftrace: ${bt_ccalls:-?} hashGrow calls), count $CHURN_KEYS (got $got)" \
+		[ "$got" = "[$churn_grows, ${bt_csame:-x}, $CHURN_KEYS]" -a \
+		"${bt_ccalls:-x}" = $((churn_grows + ${bt_csame:-0})) ]
+	sizes=$(jget "$TMP/$build.json" "[$grown_row[0][k] for k in ('size', 'buckets')]")
+	check "$build: grown map's size is 2^$want_grows buckets (got $sizes)" \
+		[ "$sizes" = "[$((1 << want_grows)), $((1 << want_grows))]" ]
+	head="Go map $(printf 0x%x "$g_addr") (created at main.main (gogrow.go:$line_grown)): grew $want_grows times (1 -> $((1 << want_grows)) buckets), "
+	tail=" in runtime.hashGrow; it held up to $N entries: create it with make(map[K]V, $N)"
+	check "$build: advice in Go's terms: make(map[K]V, $N)" [ "$(jget "$TMP/$build.json" \
+		"sum(a.startswith('$head') and a.endswith('$tail') for a in d['advice'])")" = 1 ]
+	[ $FAILS -eq 0 ] || { sed 's/^/# /' "$TMP/$build.txt" | head -40; sed 's/^/# bt: /' "$TMP/bt.out" "$TMP/bt.err" | head; }
+
+	# never a crash, never another answer: the traced program, again and again
+	bad=0
+	for i in $(seq 2 "$RUNS"); do
+		"$MAPTRACE" -q -o "$TMP/run.mtr" --force -- "$bin" $N >"$TMP/run.out" 2>"$TMP/run.err"
+		rc=$?
+		grows=$("$MAPTRACE" report "$TMP/run.mtr" --json --top 0 >"$TMP/run.json" &&
+			jget "$TMP/run.json" "$(printf "$row" "$line_grown")[0]['grows']")
+		if [ $rc -ne 0 ] || ! diff -q <(own "$TMP/untraced.out") <(own "$TMP/run.out") >/dev/null ||
+			[ "$grows" != "$want_grows" ]; then
+			bad=$((bad + 1))
+			echo "# run $i: exit $rc, grows $grows: $(head -c 300 "$TMP/run.err")"
+		fi
+	done
+	check "$build: $((RUNS - 1)) more traced runs: exit 0, same output, $want_grows grows each ($bad bad)" [ $bad -eq 0 ]
+done
+
+finish
