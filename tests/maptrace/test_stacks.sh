@@ -64,8 +64,10 @@ check "library lock wait: the stack reaches the waiting thread's function" \
 # [uprobes] trampoline's while each resize below it runs; the copy must carry the original.
 port=$(redis_free_port)
 if redis_start uret "$port"; then
-	bpftrace -p "$REDIS_PID" -e 'BEGIN { printf("ready\n"); }
-		uretprobe:/usr/bin/redis-check-rdb:dictAddRaw { @returns = count(); }' >"$TMP/uret.bt" 2>&1 &
+	# Debian's redis-server is a link to redis-check-rdb: uprobes go on the file itself
+	RBIN=$(readlink -f "/proc/$REDIS_PID/exe")
+	bpftrace -p "$REDIS_PID" -e "BEGIN { printf(\"ready\\n\"); }
+		uretprobe:$RBIN:dictAddRaw { @returns = count(); }" >"$TMP/uret.bt" 2>&1 &
 	bp=$!
 	wait_for "$TMP/uret.bt" ready 60 || echo "# bpftrace did not start: $(cat "$TMP/uret.bt")"
 	"$MAPTRACE" -p "$REDIS_PID" --json 0.2 >"$TMP/uret.json" 2>"$TMP/uret.err" &
