@@ -10,10 +10,11 @@
  * Every lost record is counted in drops[].
  */
 /*
- * UAPI headers, not vmlinux.h: nothing here reads a kernel struct whose layout varies, and
- * without CO-RE relocations libbpf does not load and parse the kernel's BTF at start-up
- * (15-20 ms of maptrace's ~40 here).  The tracepoint contexts below are the syscall events'
- * stable format (see /sys/kernel/tracing/events/syscalls/sys_enter_futex/format).
+ * UAPI headers, not vmlinux.h: the one kernel struct chain read here (a task's pending
+ * uretprobes, mt_fix_uretprobe_slots()) is declared below with only the fields read and
+ * relocated by CO-RE, for which libbpf parses the kernel's BTF at start-up (~11 ms here).
+ * The tracepoint contexts below are the syscall events' stable format (see
+ * /sys/kernel/tracing/events/syscalls/sys_enter_futex/format).
  */
 #include <stdbool.h>
 #include <linux/types.h>
@@ -21,6 +22,7 @@
 #include <asm/ptrace.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include <bpf/usdt.bpf.h>
 #include "maptrace.h"
 
@@ -264,6 +266,83 @@ static __always_inline __s32 user_stack(void *ctx)
 	return id;
 }
 
+/*
+ * The kernel's record of a thread's pending uretprobes (kernel/events/uprobes.c), newest
+ * first: each probed call still running had its return address, at @stack, replaced by the
+ * trampoline at the start of the process's [uprobes] area; the kernel keeps the original.
+ * Only the fields read; CO-RE finds them in the running kernel's layout.
+ */
+struct return_instance___mt {
+	unsigned long stack;
+	unsigned long orig_ret_vaddr;
+	struct return_instance___mt *next;
+} __attribute__((preserve_access_index));
+
+struct uprobe_task___mt {
+	struct return_instance___mt *return_instances;
+} __attribute__((preserve_access_index));
+
+struct xol_area___mt {
+	unsigned long vaddr;
+} __attribute__((preserve_access_index));
+
+struct uprobes_state___mt {
+	struct xol_area___mt *xol_area;
+} __attribute__((preserve_access_index));
+
+struct mm_struct___mt {
+	struct uprobes_state___mt uprobes_state;
+} __attribute__((preserve_access_index));
+
+struct task_struct___mt {
+	struct uprobe_task___mt *utask;
+	struct mm_struct___mt *mm;
+} __attribute__((preserve_access_index));
+
+/* Pending uretprobes looked at: the kernel allows 64 per thread; the newest are the deepest. */
+#define URETPROBE_SLOTS 8
+
+/* The stack bytes of a record's copy, as a global function takes them. */
+struct ustack_bytes {
+	__u8 b[MT_USTACK_MAX];
+};
+
+/*
+ * Put back the return addresses a uretprobe replaced in the stack copy @stack (@len bytes from
+ * @sp).  Any uretprobe on a caller, ours or another tool's (bpftrace, another maptrace), leaves
+ * the trampoline's address in its frame: the unwind would end there, at a "caller" in
+ * [uprobes].  The kernel's own stack walk makes the same repair (perf_callchain_user).
+ * A global function, verified once per program: inlined into each record type's send, its
+ * loop took maptrace's start-up here from ~130 to ~540 ms.  Return: the slots repaired.
+ */
+__noinline int mt_fix_uretprobe_slots(struct ustack_bytes *stack, __u32 len, __u64 sp)
+{
+	struct task_struct___mt *task = (void *)bpf_get_current_task();
+	struct return_instance___mt *ri = NULL;
+	__u64 tramp, off;
+	int fixed = 0;
+
+	/* a kernel without uprobes, or with another layout: the unwind ends at the trampoline */
+	if (!bpf_core_field_exists(task->utask) || !bpf_core_field_exists(task->mm->uprobes_state) ||
+	    !bpf_core_field_exists(ri->stack) || !bpf_core_field_exists(ri->orig_ret_vaddr))
+		return 0;
+	ri = BPF_CORE_READ(task, utask, return_instances);
+	if (!stack || !ri)
+		return 0;
+	tramp = BPF_CORE_READ(task, mm, uprobes_state.xol_area, vaddr);
+	for (int i = 0; i < URETPROBE_SLOTS && ri; i++) {
+		off = BPF_CORE_READ(ri, stack) - sp;
+		/* a slot outside the copy, or one no longer holding the trampoline (longjmp) */
+		if (off <= MT_USTACK_MAX - sizeof(__u64) && off + sizeof(__u64) <= len &&
+		    *(__u64 *)&stack->b[off] == tramp) {
+			*(__u64 *)&stack->b[off] = BPF_CORE_READ(ri, orig_ret_vaddr);
+			fixed++;
+		}
+		ri = BPF_CORE_READ(ri, next);
+	}
+	return fixed;
+}
+
 static __always_inline void *reserve(__u32 size, __u16 type, __s32 stack_id)
 {
 	struct mt_hdr *h = bpf_ringbuf_reserve(&events, size, 0);
@@ -350,6 +429,7 @@ static __always_inline bool rec_send_ex(void *rec, __u32 base, struct pt_regs *u
 					break;
 				copied += USTACK_CHUNK;
 			}
+			mt_fix_uretprobe_slots((struct ustack_bytes *)(u + 1), copied, sp);
 			u->base_size = base;
 			u->stack_len = copied;
 			len = base + sizeof(*u) + copied;

@@ -4,6 +4,7 @@
 # stack with the modules' CFI.
 # timeout: 300
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/redis.sh"
 
 # in_order FILE LOCKEXPR: every top stack of the lock contains the four frames in order
 in_order() {
@@ -57,4 +58,46 @@ check "--stack fp on a build without frame pointers misses take_lock_for_map (as
 traced lib --json -- "$CONTEND" mutex 3 10 0.3
 check "library lock wait: the stack reaches the waiting thread's function" \
 	grep -q "mutex_b" <(jget "$TMP/lib.mt.out" "[l['top_stacks'] for l in d['locks'] if l['map']]")
+# --- a uretprobe pending on a caller: its trampoline's address sits in the caller's frame -------
+# Debian's redis-server has no frame pointers: only the DWARF unwind of the stack copy reaches
+# main.  bpftrace's uretprobe on dictAddRaw replaces dictAddRaw's return address with the
+# [uprobes] trampoline's while each resize below it runs; the copy must carry the original.
+port=$(redis_free_port)
+if redis_start uret "$port"; then
+	# Debian's redis-server is a link to redis-check-rdb: uprobes go on the file itself
+	RBIN=$(readlink -f "/proc/$REDIS_PID/exe")
+	bpftrace -p "$REDIS_PID" -e "BEGIN { printf(\"ready\\n\"); }
+		uretprobe:$RBIN:dictAddRaw { @returns = count(); }" >"$TMP/uret.bt" 2>&1 &
+	bp=$!
+	wait_for "$TMP/uret.bt" ready 60 || echo "# bpftrace did not start: $(cat "$TMP/uret.bt")"
+	"$MAPTRACE" -p "$REDIS_PID" --json 0.2 >"$TMP/uret.json" 2>"$TMP/uret.err" &
+	mp=$!
+	wait_for "$TMP/uret.err" "tracing PID" 20
+	redis_load "$port" 100000 || not_ok "uretprobe: loading 100000 keys"
+	kill -INT "$mp"
+	wait "$mp"
+	uret_rc=$?
+	kill -INT "$bp"
+	wait "$bp"
+	redis_stop "$port"
+	RETURNS=$(sed -nE 's/^@returns: ([0-9]+)$/\1/p' "$TMP/uret.bt")
+	check "uretprobe: maptrace exited 0 ($uret_rc); bpftrace saw ${RETURNS:-no} dictAddRaw returns >= the 100000 keys" \
+		[ "$uret_rc" -eq 0 ] && [ "${RETURNS:-0}" -ge 100000 ]
+	check "uretprobe: every expansion stack runs from dictAddRaw through the SET command to main" \
+		python3 - "$TMP/uret.json" <<'PY'
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+ms = [m for m in d['maps'] if m['library'] == 'redis' and m['grows']]
+want = ['dictAddRaw', 'dbAdd', 'setKey', 'setCommand', 'call', 'processCommand', 'main']
+ok = len(ms) == 1 and bool(ms[0]['top_stacks'])
+for st in (ms[0]['top_stacks'] if ms else []):
+    names = [re.split(r'[?+]', f)[0] for f in st['frames']]
+    it = iter(names)
+    if not all(w in it for w in want):
+        print('# missing frames in order %s: %s' % (want, st['frames'])); ok = False
+sys.exit(not ok)
+PY
+else
+	not_ok "uretprobe: redis-server did not start: $(tail -3 "$TMP"/uret*.log 2>/dev/null)"
+fi
 finish
