@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+/*
+ * One stack per code path: see stackmerge.h.  The stacks are sorted frame by frame (leaf first),
+ * so a stack comes right before every stack it is a prefix of, and those form one run.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include "stackmerge.h"
+
+static int cmp_str(const char *a, const char *b)
+{
+	if (a == b)
+		return 0;
+	return strcmp(a ? a : "", b ? b : "");
+}
+
+static int cmp_frame(const struct mt_frame *a, const struct mt_frame *b)
+{
+	int c;
+
+	if (a->ip != b->ip)
+		return a->ip < b->ip ? -1 : 1;
+	c = cmp_str(a->module, b->module);
+	return c ? c : cmp_str(a->func, b->func);
+}
+
+/* Frame-by-frame order; a prefix before the stacks it begins. */
+static int cmp_stack(const struct mt_stack *a, const struct mt_stack *b)
+{
+	int n = a->nframes < b->nframes ? a->nframes : b->nframes;
+
+	for (int i = 0; i < n; i++) {
+		int c = cmp_frame(&a->frames[i], &b->frames[i]);
+
+		if (c)
+			return c;
+	}
+	return (a->nframes > b->nframes) - (a->nframes < b->nframes);
+}
+
+/* Does @b begin with all of @a (or equal it)? */
+static bool is_prefix(const struct mt_stack *a, const struct mt_stack *b)
+{
+	if (a->nframes > b->nframes)
+		return false;
+	for (int i = 0; i < a->nframes; i++)
+		if (cmp_frame(&a->frames[i], &b->frames[i]))
+			return false;
+	return true;
+}
+
+/* qsort has no context argument: the table being sorted, for the comparator only. */
+static const struct mt_stack *sort_stacks;
+
+static int cmp_index(const void *x, const void *y)
+{
+	int a = *(const int *)x, b = *(const int *)y;
+	int c = cmp_stack(&sort_stacks[a], &sort_stacks[b]);
+
+	/* equal stacks by index, so the first of a run of equals is the lowest */
+	return c ? c : (a > b) - (a < b);
+}
+
+int stackmerge__canon(const struct mt_stack *stacks, int n, int *canon)
+{
+	int *order = NULL, *rep = NULL, *ends = NULL;
+	int err = 0;
+
+	for (int i = 0; i < n; i++)
+		canon[i] = i;
+	if (n < 2)
+		return 0;
+	order = malloc(n * sizeof(*order));
+	rep = malloc(n * sizeof(*rep));
+	/* ends[k]: k is the last of its chain, not a prefix of the next one in order */
+	ends = malloc((n + 1) * sizeof(*ends));
+	if (!order || !rep || !ends) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (int i = 0; i < n; i++)
+		order[i] = i;
+	sort_stacks = stacks;
+	qsort(order, n, sizeof(*order), cmp_index);
+	sort_stacks = NULL;
+	/* rep[k]: the lowest index among the stacks equal to order[k] */
+	for (int k = 0; k < n; k++)
+		rep[k] = k && !cmp_stack(&stacks[order[k - 1]], &stacks[order[k]]) ? rep[k - 1]
+										    : order[k];
+	for (int k = 0; k < n; k++)
+		ends[k] = k + 1 == n || !is_prefix(&stacks[order[k]], &stacks[order[k + 1]]);
+	for (int k = 0; k < n;) {
+		const struct mt_stack *s = &stacks[order[k]];
+		int last = k, j;
+
+		/* the stacks equal to s, then those it is a strict prefix of: one run in order */
+		while (last + 1 < n && is_prefix(s, &stacks[order[last + 1]]))
+			last++;
+		/* one chain from k to last (each a prefix of the next): all of it is one path */
+		for (j = k; j < last && !ends[j]; j++)
+			;
+		if (j == last) {
+			for (int i = k; i <= last; i++)
+				canon[order[i]] = rep[last];
+		} else {
+			/* s begins two different stacks: it stays apart, its equals with it */
+			for (int i = k; i <= last && !cmp_stack(s, &stacks[order[i]]); i++)
+				canon[order[i]] = rep[i];
+		}
+		/* next: the first stack after s's equals */
+		for (j = k + 1; j < n && !cmp_stack(s, &stacks[order[j]]); j++)
+			;
+		k = j;
+	}
+cleanup:
+	free(order);
+	free(rep);
+	free(ends);
+	return err;
+}
