@@ -95,8 +95,12 @@ int stackmerge__canon(const struct mt_stack *stacks, int n, int *canon)
 		const struct mt_stack *s = &stacks[order[k]];
 		int last = k, j;
 
-		/* the stacks equal to s, then those it is a strict prefix of: one run in order */
-		while (last + 1 < n && is_prefix(s, &stacks[order[last + 1]]))
+		/*
+		 * The stacks equal to s, then those it is a strict prefix of: one run in order.  A
+		 * stack without frames says nothing about its path: only its equals join it.
+		 */
+		while (last + 1 < n && is_prefix(s, &stacks[order[last + 1]]) &&
+		       (s->nframes || !stacks[order[last + 1]].nframes))
 			last++;
 		/* one chain from k to last (each a prefix of the next): all of it is one path */
 		for (j = k; j < last && !ends[j]; j++)

@@ -17,7 +17,7 @@
  * lowest index of them.  A stack that is a strict prefix of others, all of which lie on one
  * chain (each a prefix of the next), is counted under the longest of that chain; a prefix of
  * two stacks that differ (the same leaf frames reached from two callers) stays apart, as does
- * a stack no other one extends.  Every @canon[i] is itself canonical (@canon[@canon[i]] ==
+ * a stack no other one extends, and a stack without frames.  Every @canon[i] is itself canonical (@canon[@canon[i]] ==
  * @canon[i]).
  * Return: 0, or -ENOMEM (@canon is then the identity).
  */
