@@ -51,6 +51,60 @@ static bool is_prefix(const struct mt_stack *a, const struct mt_stack *b)
 	return true;
 }
 
+/*
+ * Does @d cover @f: the same leaf frame, @f's other frames in @d in the same order (frames @d
+ * has between them are ones a frame-pointer walk skips: functions without frame pointers), and
+ * @d goes on past @f's last frame (the walk stopped short of the root)?
+ */
+static bool covers(const struct mt_stack *f, const struct mt_stack *d)
+{
+	int j = 1;
+
+	if (!f->nframes || d->nframes <= f->nframes || cmp_frame(&f->frames[0], &d->frames[0]))
+		return false;
+	/* the earliest match of each frame leaves the most room for the rest */
+	for (int i = 1; i < f->nframes; i++, j++) {
+		while (j < d->nframes && cmp_frame(&f->frames[i], &d->frames[j]))
+			j++;
+		if (j == d->nframes)
+			return false;
+	}
+	return j < d->nframes;
+}
+
+/*
+ * The second pass, over the stacks the first left as their own (@cand, @ncand of them, all with
+ * one leaf frame): each covered by exactly one stack that nothing covers gets that one in
+ * @target.  What covers a stack covers all it covers, so the outermost stacks covering one are
+ * those nothing covers.  Quadratic in @ncand: the caller bounds it.  0 or -ENOMEM.
+ */
+static int merge_covered(const struct mt_stack *stacks, const int *cand, int ncand, int *target)
+{
+	bool *outer = malloc(ncand * sizeof(*outer));
+
+	if (!outer)
+		return -ENOMEM;
+	for (int b = 0; b < ncand; b++) {
+		outer[b] = true;
+		for (int c = 0; c < ncand && outer[b]; c++)
+			outer[b] = !covers(&stacks[cand[b]], &stacks[cand[c]]);
+	}
+	for (int a = 0; a < ncand; a++) {
+		int max = -1, nmax = 0;
+
+		for (int b = 0; b < ncand && nmax < 2; b++) {
+			if (outer[b] && covers(&stacks[cand[a]], &stacks[cand[b]])) {
+				max = cand[b];
+				nmax++;
+			}
+		}
+		if (nmax == 1)
+			target[cand[a]] = max;
+	}
+	free(outer);
+	return 0;
+}
+
 /* qsort has no context argument: the table being sorted, for the comparator only. */
 static const struct mt_stack *sort_stacks;
 
@@ -118,7 +172,34 @@ int stackmerge__canon(const struct mt_stack *stacks, int n, int *canon)
 			;
 		k = j;
 	}
+	/*
+	 * Second pass: a frame-pointer walk through code without frame pointers (glibc) also skips
+	 * frames between the leaf and the root, so its stack is not a prefix of its DWARF twin but
+	 * a subsequence cut short at the root.  Per leaf frame (a run in order), among the stacks
+	 * still their own; rep and ends are free again: the candidates and their targets.
+	 */
+	for (int i = 0; i < n; i++)
+		ends[i] = i;
+	for (int k = 0; k < n;) {
+		int j = k, ncand = 0;
+
+		while (j < n && stacks[order[j]].nframes && stacks[order[k]].nframes &&
+		       !cmp_frame(&stacks[order[j]].frames[0], &stacks[order[k]].frames[0]))
+			j++;
+		j = j > k ? j : k + 1;
+		for (int i = k; i < j; i++)
+			if (canon[order[i]] == order[i])
+				rep[ncand++] = order[i];
+		if (ncand > 1 && ncand <= STACKMERGE_COVER_MAX &&
+		    (err = merge_covered(stacks, rep, ncand, ends)))
+			break;
+		k = j;
+	}
+	for (int i = 0; i < n && !err; i++)
+		canon[i] = ends[canon[i]];
 cleanup:
+	for (int i = 0; err && i < n; i++)
+		canon[i] = i;
 	free(order);
 	free(rep);
 	free(ends);

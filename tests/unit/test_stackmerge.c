@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * One stack per code path (stackmerge.c): the merge rule on hand-made stacks (a prefix of one
- * stack, of a chain, of two different stacks; equal stacks; unrelated ones), then through the
+ * stack, of a chain, of two different stacks; equal stacks; unrelated ones; an fp stack that
+ * skipped glibc's frames, with one and two DWARF stacks it fits; a whole stack inside a longer
+ * one), against a brute-force statement of it on random stacks, then through the
  * model: a frame-pointer stack cut at start_thread, seen before and after its DWARF twin, is one
  * top stack whose costs are both stacks' summed, and report__stack() reads it as the twin.
  */
@@ -90,6 +92,40 @@ static void rule(void)
 		      "an empty stack is never merged into a path, only with its equal (%d %d %d)",
 		      canon[0], canon[1], canon[2]);
 	}
+	/*
+	 * The frame-pointer walk from a futex wait in glibc: __lll_lock_wait(50), then it skips
+	 * pthread_mutex_lock(51) and mutex_b(52) to thread_b(53), and stops at start_thread(5);
+	 * DWARF has them all and clone3(6).  mutex_c(54) is a second caller of the same lock.
+	 */
+	{
+		static const __u64 fpw[] = { 50, 53, 5 }, dw_b[] = { 50, 51, 52, 53, 5, 6 },
+				   dw_c[] = { 50, 51, 54, 53, 5, 6 }, whole[] = { 50, 51, 53, 5, 6 };
+		struct mt_stack three[3];
+
+		make(three, 0, fpw, 3);
+		make(three, 1, dw_b, 6);
+		err = stackmerge__canon(three, 2, canon);
+		check(!err && canon[0] == 1 && canon[1] == 1,
+		      "an fp stack that skipped frames and stops short of the root: counted under "
+		      "its DWARF twin (%d %d)", canon[0], canon[1]);
+		make(three, 2, dw_c, 6);
+		err = stackmerge__canon(three, 3, canon);
+		check(!err && canon[0] == 0 && canon[1] == 1 && canon[2] == 2,
+		      "the same fp stack with two DWARF stacks it fits (two callers): apart (%d %d %d)",
+		      canon[0], canon[1], canon[2]);
+		/* a complete stack (reaching clone3) is never merged into one with more frames */
+		make(three, 0, whole, 5);
+		make(three, 1, dw_b, 6);
+		err = stackmerge__canon(three, 2, canon);
+		check(!err && canon[0] == 0 && canon[1] == 1,
+		      "a whole stack whose frames lie in a longer one, same root: apart (%d %d)",
+		      canon[0], canon[1]);
+		/* another leaf ip (another line of the same function) is another path */
+		make(three, 0, fpw, 3);
+		pool[0][0] = frames_of(49);
+		err = stackmerge__canon(three, 2, canon);
+		check(!err && canon[0] == 0, "a different leaf frame: apart (0 -> %d)", canon[0]);
+	}
 	/* only a prefix of the leaf side counts: the same frames at the root end are not one path */
 	{
 		static const __u64 root_a[] = { 40, 5, 6 }, root_b[] = { 5, 6 };
@@ -137,12 +173,29 @@ static bool extends(const struct mt_stack *a, const struct mt_stack *b)
 	return true;
 }
 
+/*
+ * @f's frames from @i on lie in order in @d's from @j on, the leaf equal, and @d has frames
+ * past the last match: by trying every match (not the earliest only, as stackmerge.c does).
+ */
+static bool covered(const struct mt_stack *f, const struct mt_stack *d, int i, int j)
+{
+	if (i == 1 && (!f->nframes || d->nframes <= f->nframes ||
+		       f->frames[0].ip != d->frames[0].ip))
+		return false;
+	if (i == f->nframes)
+		return j < d->nframes;
+	for (int k = j; k < d->nframes; k++)
+		if (f->frames[i].ip == d->frames[k].ip && covered(f, d, i + 1, k + 1))
+			return true;
+	return false;
+}
+
 /* The rule as stackmerge.h states it, stack by stack, against the sorted implementation. */
 static void against_brute_force(void)
 {
 	enum { N = 24, ROUNDS = 2000 };
 	struct mt_stack st[N];
-	int canon[N], mism = 0;
+	int canon[N], first[N], mism = 0;
 	unsigned int seed = 7;
 
 	for (int round = 0; round < ROUNDS; round++) {
@@ -182,6 +235,40 @@ static void against_brute_force(void)
 			for (int j = 0; j < N && one && max >= 0; j++)
 				if (same(&st[max], &st[j]) && j < want)
 					want = j;
+			first[i] = want;
+		}
+		/* second pass: among the stacks still their own, covered ones (see covered()) */
+		for (int i = 0; i < N; i++) {
+			int max = -1, nmax = 0, want = first[i];
+
+			for (int j = 0; j < N && first[i] == i; j++) {
+				bool maximal = first[j] == j && covered(&st[i], &st[j], 1, 1);
+
+				for (int k = 0; k < N && maximal; k++)
+					maximal = !(first[k] == k && covered(&st[j], &st[k], 1, 1));
+				if (maximal) {
+					max = j;
+					nmax++;
+				}
+			}
+			if (nmax == 1)
+				want = max;
+			/* what the first pass merged follows its stack */
+			if (first[i] != i) {
+				int t = first[i], tmax = -1, tn = 0;
+
+				for (int j = 0; j < N; j++) {
+					bool maximal = first[j] == j && covered(&st[t], &st[j], 1, 1);
+
+					for (int k = 0; k < N && maximal; k++)
+						maximal = !(first[k] == k && covered(&st[j], &st[k], 1, 1));
+					if (maximal) {
+						tmax = j;
+						tn++;
+					}
+				}
+				want = tn == 1 ? tmax : t;
+			}
 			mism += canon[i] != want;
 		}
 	}
