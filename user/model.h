@@ -153,6 +153,10 @@ struct report {
 				      * every row, before --top */
 	struct mt_stack *stacks;   /* shared stack table, indexes from the rows above */
 	int nstacks;
+	int *stack_canon;	   /* per stack index, the one its path is counted under (a
+				    * frame-pointer stack cut short: its DWARF twin; stackmerge.h);
+				    * rows hold only these; NULL: each its own.  report__stack()
+				    * resolves any index through it */
 	char **advice;
 	int nadvice;
 	const struct model_event *event_log; /* every event in arrival order, when kept; else NULL */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "cmap.h"
 #include "model_int.h"
+#include "stackmerge.h"
 
 static int cmp_cost_desc(const void *a, const void *b)
 {
@@ -21,11 +22,43 @@ static int cmp_cost_desc(const void *a, const void *b)
 	return x->stack - y->stack;
 }
 
-/* Copy the costliest stacks of @sc into @top; returns how many. */
-static int stack_costs__top(const struct stack_costs *sc, struct mt_stack_cost *top, int max)
+static int cmp_cost_stack(const void *a, const void *b)
+{
+	const struct mt_stack_cost *x = a, *y = b;
+
+	return (x->stack > y->stack) - (x->stack < y->stack);
+}
+
+/*
+ * Each cost of @v counted under its path's one stack (@canon, NULL: as it is), costs of the
+ * same stack summed; sorted costliest first.  Returns how many are left.
+ */
+static int costs_merge(struct mt_stack_cost *v, int n, const int *canon, int nstacks)
+{
+	int out = 0;
+
+	for (int i = 0; canon && i < n; i++)
+		if (v[i].stack >= 0 && v[i].stack < nstacks)
+			v[i].stack = canon[v[i].stack];
+	qsort(v, n, sizeof(*v), cmp_cost_stack);
+	for (int i = 0; i < n; i++) {
+		if (out && v[out - 1].stack == v[i].stack) {
+			v[out - 1].count += v[i].count;
+			v[out - 1].ns += v[i].ns;
+		} else {
+			v[out++] = v[i];
+		}
+	}
+	qsort(v, out, sizeof(*v), cmp_cost_desc);
+	return out;
+}
+
+/* Copy the costliest stacks of @sc, merged by path (@canon), into @top; returns how many. */
+static int stack_costs__top(const struct stack_costs *sc, const int *canon, int nstacks,
+			    struct mt_stack_cost *top, int max)
 {
 	struct mt_stack_cost *tmp;
-	int n = sc->n < max ? sc->n : max;
+	int n;
 
 	if (!sc->n)
 		return 0;
@@ -33,10 +66,17 @@ static int stack_costs__top(const struct stack_costs *sc, struct mt_stack_cost *
 	if (!tmp)
 		return 0;
 	memcpy(tmp, sc->v, sc->n * sizeof(*tmp));
-	qsort(tmp, sc->n, sizeof(*tmp), cmp_cost_desc);
+	n = costs_merge(tmp, sc->n, canon, nstacks);
+	n = n < max ? n : max;
 	memcpy(top, tmp, n * sizeof(*tmp));
 	free(tmp);
 	return n;
+}
+
+/* @idx counted under its path's one stack. */
+static int canon_stack(const struct report *r, int idx)
+{
+	return idx >= 0 && idx < r->nstacks && r->stack_canon ? r->stack_canon[idx] : idx;
 }
 
 /* Is this frame inside the map library itself (so not "where the map was created")? */
@@ -194,8 +234,9 @@ char *run_info__library(const struct run_info *info, unsigned int lib, char *buf
 	return buf;
 }
 
-/* Merge the costliest stacks of @sc into @row's top stacks. */
-static void row_add_stacks(struct map_report *row, const struct stack_costs *sc)
+/* Merge the costliest stacks of @sc into @row's top stacks (the same stack's costs summed). */
+static void row_add_stacks(const struct report *r, struct map_report *row,
+			   const struct stack_costs *sc)
 {
 	struct mt_stack_cost tmp[MT_TOP_STACKS * 2];
 	int n = row->ntop;
@@ -203,8 +244,8 @@ static void row_add_stacks(struct map_report *row, const struct stack_costs *sc)
 	if (!sc->n)
 		return;
 	memcpy(tmp, row->top_stacks, n * sizeof(tmp[0]));
-	n += stack_costs__top(sc, tmp + n, MT_TOP_STACKS);
-	qsort(tmp, n, sizeof(tmp[0]), cmp_cost_desc);
+	n += stack_costs__top(sc, r->stack_canon, r->nstacks, tmp + n, MT_TOP_STACKS);
+	n = costs_merge(tmp, n, NULL, 0);
 	row->ntop = n < MT_TOP_STACKS ? n : MT_TOP_STACKS;
 	memcpy(row->top_stacks, tmp, row->ntop * sizeof(tmp[0]));
 }
@@ -235,7 +276,7 @@ static int build_maps(struct model *m, struct report *r)
 		row->variant = s->variant;
 		row->create_seen = s->create_seen;
 		row->hint = s->hint;
-		row->created_stack = s->created_stack;
+		row->created_stack = canon_stack(r, s->created_stack);
 		row->created_at = created_at(m, s->created_stack);
 		row->first_count = -1;
 	}
@@ -255,12 +296,12 @@ static int build_maps(struct model *m, struct report *r)
 			memcpy(row->sizes, s->sizes, sizeof(row->sizes));
 			row->nsizes = s->nsizes;
 		}
-		row_add_stacks(row, &s->grow_stacks);
+		row_add_stacks(r, row, &s->grow_stacks);
 		/* inner maps it had that were freed and summed meanwhile (model_fold.c) */
 		if (s->dead) {
 			if (map_report__add(row, s->dead))
 				return -ENOMEM;
-			row_add_stacks(row, &s->dead_stacks);
+			row_add_stacks(r, row, &s->dead_stacks);
 		}
 	}
 	/* one row per creation site of the freed maps folded away */
@@ -278,7 +319,9 @@ static int build_maps(struct model *m, struct report *r)
 		if (!row->library)
 			return -ENOMEM;
 		row->created_at = created_at(m, row->created_stack);
-		row->ntop = stack_costs__top(&f->grow_stacks, row->top_stacks, MT_TOP_STACKS);
+		row->created_stack = canon_stack(r, row->created_stack);
+		row->ntop = stack_costs__top(&f->grow_stacks, r->stack_canon, r->nstacks,
+					     row->top_stacks, MT_TOP_STACKS);
 	}
 	for (int i = 0; i < r->nmaps; i++) {
 		/*
@@ -324,7 +367,8 @@ static int build_locks(struct model *m, struct report *r)
 		row->p50_ns = hist__percentile(&l->hist, 50);
 		row->p99_ns = hist__percentile(&l->hist, 99);
 		row->max_ns = l->hist.max;
-		row->ntop = stack_costs__top(&l->stacks, row->top_stacks, MT_TOP_STACKS);
+		row->ntop = stack_costs__top(&l->stacks, r->stack_canon, r->nstacks,
+					     row->top_stacks, MT_TOP_STACKS);
 	}
 	qsort(r->locks, r->nlocks, sizeof(*r->locks), cmp_locks);
 	return 0;
@@ -346,6 +390,18 @@ int model__snapshot(struct model *m, bool final, struct report **out)
 	memcpy(r->dropped, m->dropped, sizeof(r->dropped));
 	r->stacks = m->stacks;
 	r->nstacks = m->nstacks;
+	/* one stack per code path, whichever unwinder made each; before the rows take stacks */
+	if (m->nstacks) {
+		r->stack_canon = malloc(m->nstacks * sizeof(*r->stack_canon));
+		if (!r->stack_canon) {
+			free(r);
+			return -ENOMEM;
+		}
+		if (stackmerge__canon(m->stacks, m->nstacks, r->stack_canon)) {
+			free(r->stack_canon);
+			r->stack_canon = NULL;
+		}
+	}
 	r->event_log = m->event_log;
 	r->nevent_log = m->nevent_log;
 	r->events_not_kept = m->events_not_kept;
@@ -362,6 +418,7 @@ int model__snapshot(struct model *m, bool final, struct report **out)
 			hist__free(&r->locks[i].hist);
 		free(r->maps);
 		free(r->locks);
+		free(r->stack_canon);
 		free(r);
 		return err;
 	}

@@ -209,6 +209,7 @@ void report__free(struct report *r)
 	free(r->locks);
 	free(r->waits);
 	free(r->line_shares);
+	free(r->stack_canon);
 	free(r);
 }
 
@@ -235,12 +236,19 @@ __u64 report__dropped_total(const struct report *r)
 	return sum;
 }
 
+int report__stack_id(const struct report *r, int idx)
+{
+	if (idx < 0 || idx >= r->nstacks || !r->stack_canon)
+		return idx;
+	return r->stack_canon[idx];
+}
+
 const struct mt_stack *report__stack(const struct report *r, int idx)
 {
 	/* Indexes come from files too: never trust one to be inside the table. */
 	if (idx < 0 || idx >= r->nstacks || !r->stacks)
 		return NULL;
-	return &r->stacks[idx];
+	return &r->stacks[report__stack_id(r, idx)];
 }
 
 const struct map_report *report__find_map(const struct report *r, __u64 addr)
@@ -600,7 +608,7 @@ static int costs_from_events(const struct report *r, enum report_what what, bool
 	for (size_t i = 0; i < r->nevent_log && !err; i++) {
 		const struct model_event *le = &r->event_log[i];
 		const struct mt_event *ev = &le->ev;
-		int stack = report__stack(r, le->stack) ? le->stack : -1;
+		int stack = report__stack(r, le->stack) ? report__stack_id(r, le->stack) : -1;
 		__u64 owner;
 
 		if (!report_replay__step(rp, le, &owner))

@@ -205,7 +205,15 @@ bool report__nothing_seen(const struct report *r);
 __u64 report__dropped_total(const struct report *r);
 
 /**
- * report__stack() - the stack at index @idx of the report's stack table.
+ * report__stack_id() - the index stack @idx is counted under: its path's one stack
+ * (report.stack_canon), @idx itself when it has no other.  -1 and indexes outside the table
+ * are returned as they are.
+ */
+int report__stack_id(const struct report *r, int idx);
+
+/**
+ * report__stack() - the stack at index @idx of the report's stack table, through
+ * report__stack_id(): a stack cut short reads as the one its path is counted under.
  * Return: NULL for -1 ("no stack") and for an index outside the table.
  */
 const struct mt_stack *report__stack(const struct report *r, int idx);
