@@ -1201,6 +1201,31 @@ static __always_inline int save_call(struct pt_regs *ctx, const struct mt_probe_
 	return 0;
 }
 
+/*
+ * A lock role's return (or, for Go code, its lock_end at a ret instruction; @t is the call's
+ * key): the call was a contended acquisition if it slept in a futex wait.
+ */
+static __always_inline void lock_return(struct pt_regs *ctx, __u32 t)
+{
+	struct lock_state *s = bpf_map_lookup_elem(&lock_waits, &t);
+	struct mt_lock_wait *r;
+
+	if (!s)
+		return;
+	if (s->waited) {
+		r = rec_new(sizeof(*r), MT_REC_LOCK_WAIT, user_stack(ctx));
+		if (r) {
+			r->map = s->map;
+			r->lock = s->lock;
+			r->wait_ns = r->h.ts - s->ts;
+			r->mode = s->mode;
+			r->kind = s->kind;
+			rec_send(r, sizeof(*r), ctx);
+		}
+	}
+	bpf_map_delete_elem(&lock_waits, &t);
+}
+
 /* Entry of a profile function.  Return: 0 to run again at its return, 1 not to. */
 static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_probe_spec *sp,
 					 __u32 spec)
@@ -1291,16 +1316,25 @@ static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_pr
 			.ts = bpf_ktime_get_ns(),
 			.mode = sp->lock_mode,
 			.kind = sp->lock_kind,
+			/*
+			 * Go: the function is the slow path, entered only when the lock was
+			 * held, and its goroutine parks in the scheduler, not in a futex
+			 */
+			.waited = !!(sp->flags & MT_SPEC_GO),
 		};
-		__u32 t = tid();
+		__u32 t = call_key(ctx, sp);
 
 		/* the futex path marks it if the call sleeps; the return decides */
 		if (bpf_map_update_elem(&lock_waits, &t, &ls, BPF_ANY)) {
 			count_drop(MT_DROP_STATE);
 			return 1;
 		}
-		return 0;
+		/* a Go lock's end is its lock_end probe: no return trampoline on Go code */
+		return !(sp->flags & MT_SPEC_RETURN);
 	}
+	case MT_ROLE_LOCK_END:
+		lock_return(ctx, call_key(ctx, sp));
+		return 1;
 	case MT_ROLE_REHASH_STEP:
 		if (!map)
 			return 1;
@@ -1356,29 +1390,6 @@ static __always_inline void rehash_step_done(struct pt_regs *ctx, const struct m
 	bpf_map_delete_elem(&rehashes, &pc->map);
 }
 
-/* A lock role's return: the call was a contended acquisition if it slept in a futex wait. */
-static __always_inline void lock_return(struct pt_regs *ctx)
-{
-	__u32 t = tid();
-	struct lock_state *s = bpf_map_lookup_elem(&lock_waits, &t);
-	struct mt_lock_wait *r;
-
-	if (!s)
-		return;
-	if (s->waited) {
-		r = rec_new(sizeof(*r), MT_REC_LOCK_WAIT, user_stack(ctx));
-		if (r) {
-			r->map = s->map;
-			r->lock = s->lock;
-			r->wait_ns = r->h.ts - s->ts;
-			r->mode = s->mode;
-			r->kind = s->kind;
-			rec_send(r, sizeof(*r), ctx);
-		}
-	}
-	bpf_map_delete_elem(&lock_waits, &t);
-}
-
 /* Return of a profile function whose entry asked for it. */
 static __always_inline void profile_return(struct pt_regs *ctx, const struct mt_probe_spec *sp)
 {
@@ -1386,7 +1397,7 @@ static __always_inline void profile_return(struct pt_regs *ctx, const struct mt_
 	struct pcall *pc;
 
 	if (sp->role == MT_ROLE_LOCK) {
-		lock_return(ctx);
+		lock_return(ctx, tid());
 		return;
 	}
 	pc = bpf_map_lookup_elem(&pcalls, &t);

@@ -204,7 +204,8 @@ enum mt_role {
 	MT_ROLE_REHASH_STEP = 9, /* one step of an incremental rehash; progress from a field */
 	MT_ROLE_LOCK = 10,	 /* takes a lock guarding a map: a call that sleeps in a futex wait
 				  * is a contended acquisition, timed from entry to return */
-	MT_ROLE_MAX = 11,
+	MT_ROLE_LOCK_END = 11,	 /* a Go lock role's end, at its ret instructions (no uretprobe) */
+	MT_ROLE_MAX = 12,
 };
 
 /* Where a value comes from. */

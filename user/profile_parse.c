@@ -124,7 +124,14 @@ static const char builtin_go[] =
 	 * overflow buckets piled up).  Evacuation then runs incrementally in later writes.
 	 */
 	"probe grow_begin runtime.hashGrow map=goarg1 size=buckets new_size=buckets count=count\n"
-	"probe grow_end runtime.hashGrow:ret\n";
+	"probe grow_end runtime.hashGrow:ret\n"
+	/*
+	 * sync.(*Mutex).lockSlow(m) runs only when Lock's fast-path CAS failed: the mutex was
+	 * held.  Each call is a contended acquisition, timed from its entry to its ret (it returns
+	 * holding m), per goroutine: a parked goroutine resumes on another thread.
+	 */
+	"probe lock sync.(*Mutex).lockSlow lock=goarg0\n"
+	"probe lock_end sync.(*Mutex).lockSlow:ret\n";
 
 static const char *const role_names[MT_ROLE_MAX] = {
 	[MT_ROLE_INSERT] = "insert",	     [MT_ROLE_DELETE] = "delete",
@@ -132,6 +139,7 @@ static const char *const role_names[MT_ROLE_MAX] = {
 	[MT_ROLE_DESTROY] = "destroy",	     [MT_ROLE_RESIZE] = "resize",
 	[MT_ROLE_GROW_BEGIN] = "grow_begin", [MT_ROLE_GROW_END] = "grow_end",
 	[MT_ROLE_REHASH_STEP] = "rehash_step", [MT_ROLE_LOCK] = "lock",
+	[MT_ROLE_LOCK_END] = "lock_end",
 };
 
 const char *mt_role_name(int role)

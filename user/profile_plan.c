@@ -296,6 +296,18 @@ static bool has_fallback(const struct profile *p, const char *name)
 	return false;
 }
 
+/* Has @p a lock_end probe at the ret instructions of function @sym? */
+static bool has_lock_end(const struct profile *p, const char *sym)
+{
+	size_t n = strlen(sym);
+
+	for (int i = 0; i < p->nprobes; i++)
+		if (p->probes[i].role == MT_ROLE_LOCK_END && !strncmp(p->probes[i].sym, sym, n) &&
+		    !strcmp(p->probes[i].sym + n, ":ret"))
+			return true;
+	return false;
+}
+
 /* Is @pp an unless=@NAME probe, planned because NAME was not located? */
 static bool is_fallback(const struct pprobe *pp)
 {
@@ -483,6 +495,15 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 	    tmpl->spec.size.kind != MT_SRC_ARG && tmpl->spec.size.kind != MT_SRC_GOARG) {
 		site = *tmpl;
 		site.spec.flags = (site.spec.flags & ~MT_SPEC_RETURN) | MT_SPEC_AT_RET;
+		tmpl = &site;
+	}
+	/*
+	 * A lock in Go code ends at its ret instructions, where the profile's lock_end probes
+	 * them: its entry needs no return probe.
+	 */
+	if (!rets && pp->role == MT_ROLE_LOCK && elfsym__go(oc->ef) && has_lock_end(p, pp->sym)) {
+		site = *tmpl;
+		site.spec.flags &= ~MT_SPEC_RETURN;
 		tmpl = &site;
 	}
 	/* a return probe swaps the return address, which the Go runtime cannot survive */

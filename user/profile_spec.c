@@ -450,7 +450,8 @@ static int check_role(int role, struct mt_probe_spec *sp, bool *need_return, cha
 	const char *name = mt_role_name(role);
 
 	*need_return = false;
-	if (sp->map.kind == MT_SRC_NONE && role != MT_ROLE_GROW_END && role != MT_ROLE_LOCK) {
+	if (sp->map.kind == MT_SRC_NONE && role != MT_ROLE_GROW_END && role != MT_ROLE_LOCK &&
+	    role != MT_ROLE_LOCK_END) {
 		snprintf(why, whylen, "%s needs map=, where the map pointer is (e.g. map=arg0)",
 			 name);
 		return -EINVAL;
@@ -489,8 +490,9 @@ static int check_role(int role, struct mt_probe_spec *sp, bool *need_return, cha
 		}
 		break;
 	case MT_ROLE_LOCK:
-		if (sp->lock.kind != MT_SRC_ARG) {
-			snprintf(why, whylen, "lock needs lock=, an argument (e.g. lock=arg0)");
+		if (sp->lock.kind != MT_SRC_ARG && sp->lock.kind != MT_SRC_GOARG) {
+			snprintf(why, whylen, "lock needs lock=, an argument (e.g. lock=arg0, or "
+					      "goarg0 in Go code)");
 			return -EINVAL;
 		}
 		if (!sp->lock_kind)

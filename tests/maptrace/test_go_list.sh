@@ -67,8 +67,8 @@ for build in plain stripped; do
 	check "$build: --list: $line" grep -qxF "$line" "$TMP/list.out"
 	check "$build: --list: hmap maps, found by runtime.hashGrow" \
 		grep -qxF "    maps: hmap buckets (Go <= 1.23; runtime.hashGrow)" "$TMP/list.out"
-	check "$build: --list: points to the go profile for maps, says locks are not probed yet" \
-		grep -qxF "    Go maps: see profile go below; sync.Mutex: not yet probed" "$TMP/list.out"
+	check "$build: --list: points to the go profile for maps and sync.Mutex waits" \
+		grep -qxF "    Go maps and sync.Mutex waits: see profile go below" "$TMP/list.out"
 	[ $FAILS -eq 0 ] || sed 's/^/# /' "$TMP/list.out"
 done
 

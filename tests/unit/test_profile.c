@@ -146,6 +146,10 @@ int main(void)
 			{ "grow_begin:app:runtime.hashGrow:map=goarg1,size=u8@9", 0 },
 			{ "grow:app:foo:map=goarg8,new_size=goarg0", 0 },
 			{ "grow:app:foo:map=goarg9,new_size=goarg0", -EINVAL },
+			/* a Go lock: the mutex in goarg0, its end at the ret instructions */
+			{ "lock:app:sync.(*Mutex).lockSlow:lock=goarg0", 0 },
+			{ "lock_end:app:sync.(*Mutex).lockSlow", 0 },
+			{ "lock:app:sync.(*Mutex).lockSlow:lock=goarg9", -EINVAL },
 			{ "grow:app:foo:map=goarg,new_size=goarg0", -EINVAL },
 			{ "grow:libfoo.so:foo:map=arg0", -EINVAL },	/* no new_size */
 			{ "insert:libfoo.so:foo:size=u64@0", -EINVAL }, /* no map */

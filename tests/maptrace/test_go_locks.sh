@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Go 1.19 sync.Mutex contended waits through the built-in go profile, attached with no flag, on
+# the build with symbols and the stripped one: tests/progs/go/golock holds a mutex while a
+# goroutine waits 10 times on it (in main.waitForLock), each wait timed by the program and each
+# seen parked by the program (the waiter count in the mutex's state word) before it unlocks.
+# Oracles: the program's own &mu, count of parked waits and median wait; bpftrace counting
+# sync.(*Mutex).lockSlow calls per mutex (goarg0, RAX) at the address `go tool nm` gives; `go
+# tool objdump` for the probe sites --list shows.  The Go runtime's own futex parking (idle Ms in
+# runtime.futexsleep) must stay in the other waits.  The traced program's output must equal the
+# untraced one's, in 20 traced runs of each build.  Needs root.
+# timeout: 240
+source "$(dirname "$0")/lib.sh"
+
+GOLOCK=${GOLOCK:-.output/tests/progs/go/golock}
+N=10
+RUNS=${RUNS:-20}
+export GOCACHE=$PWD/.output/go/cache # go tool: nothing in $HOME
+
+# The program's lines of output that do not change run to run (maptrace's share its stdout).
+own() { grep -E '^(mutex 0x[0-9a-f]+|waits [0-9]+ parked [0-9]+)$' "$1"; }
+
+
+lockslow=$(go tool nm "$GOLOCK" | awk '$3 == "sync.(*Mutex).lockSlow" { print $1 }')
+# bpftrace counts calls at the instruction after the entry's "cmp; jbe" stack check: the entry
+# itself runs again when the stack had to grow (morestack jumps back to it), the next
+# instruction once a call (measured: 52 entries, 50 of these, in 5 runs of 10 waits)
+past_check=$(go tool objdump -s '^sync\.\(\*Mutex\)\.lockSlow$' "$GOLOCK" |
+	awk -v e="0x$lockslow" 'NR == 2 && ($2 != e || $4 != "CMPQ") { exit } NR == 3 && $4 != "JBE" { exit }
+		NR == 4 { sub(/^0x/, "", $2); print $2 }')
+check "sync.(*Mutex).lockSlow at 0x$lockslow starts with CMPQ; JBE, then 0x${past_check:-?} (go tool objdump)" \
+	[ -n "$past_check" ]
+# the sites: lockSlow's entry jbe after the stack-bound check, and its epilogue(s)
+want_sites="$({
+	go tool objdump -s '^sync\.\(\*Mutex\)\.lockSlow$' "$GOLOCK" |
+		awk 'NR == 2 && $4 " " $5 " " $6 != "CMPQ 0x10(R14), SP" { exit }
+			NR == 3 && $4 == "JBE" { print $2, "branch" }'
+	go tool objdump -s '^sync\.\(\*Mutex\)\.lockSlow$' "$GOLOCK" | awk '{ a[NR] = $2; op[NR] = $4 $5 }
+		op[NR] == "RET" && op[NR - 1] ~ /^ADDQ/ && op[NR - 2] ~ /^MOVQ0x[0-9a-f]+\(SP\),$/ {
+			print a[NR - 2], "single-step" }'
+} | sort)"
+
+# file offset of ELF virtual address $2 (hex) in $1, from its program headers
+file_offset() {
+	local a=$((16#$2)) type off va rest
+	while read -r type off va _ _ rest; do
+		[ "$type" = LOAD ] || continue
+		local sz
+		sz=$(awk '{ print $1 }' <<<"$rest")
+		if [ $a -ge $((va)) ] && [ $a -lt $((va + sz)) ]; then
+			printf '0x%x\n' $((a - va + off))
+			return
+		fi
+	done < <(readelf -lW "$1")
+}
+code_at() {
+	od -An -tx1 -j $(($(file_offset "$1" "$2"))) -N "$3" "$1" | tr -d ' \n'
+}
+
+for build in plain stripped; do
+	bin=$GOLOCK
+	[ $build = stripped ] && bin=$GOLOCK-stripped
+	abs=$(readlink -f "$bin")
+
+	"$bin" $N >"$TMP/untraced.out" 2>&1
+	check "$build: untraced run exits 0" [ $? -eq 0 ]
+	check "$build: the program saw each of its $N waits parked on the mutex" \
+		grep -qxF "waits $N parked $N" "$TMP/untraced.out"
+	mu=$(awk '$1 == "mutex" { print $2 }' "$TMP/untraced.out")
+
+	# --list: the lock sites and their instructions' kinds
+	rm -f "$TMP/lin"
+	mkfifo "$TMP/lin"
+	GOMAP_WAIT=1 "$bin" 1 <"$TMP/lin" >"$TMP/l.out" 2>&1 &
+	lpid=$!
+	exec {lfd}>"$TMP/lin"
+	wait_for "$TMP/l.out" '^waiting$' 60 || echo "# $bin did not run: $(cat "$TMP/l.out")"
+	"$MAPTRACE" -p $lpid --list >"$TMP/list.out" 2>&1
+	exec {lfd}>&-
+	wait $lpid
+	got_sites=$(awk '/^profile go /{ t = 1; next } /^[^ ]/{ t = 0 }
+		t && $1 ~ /^(lock|lock_end)$/ {
+			for (i = 3; i <= NF; i++) if ($i ~ /^0x/) { print $i, $(i + 1); break } }' \
+		"$TMP/list.out" | sed -E 's/0x0*/0x/' | sort)
+	check "$build: --list: lockSlow's jbe (emulated) and its epilogue (single-stepped), per go tool objdump" \
+		[ "$got_sites" = "$want_sites" -a "$(wc -l <<<"$want_sites")" -eq 2 ]
+	[ "$got_sites" = "$want_sites" ] ||
+		{ echo "# want: $want_sites" "# got: $got_sites"; sed 's/^/# /' "$TMP/list.out"; }
+
+	if [ $build = stripped ]; then
+		check "$build: .text has the plain build's address and size" [ \
+			"$(readelf -SW "$bin" | awk '$2 == ".text" { print $4, $6 }')" = \
+			"$(readelf -SW "$GOLOCK" | awk '$2 == ".text" { print $4, $6 }')" ]
+		check "$build: the 18 bytes of lockSlow's prologue are at 0x$lockslow too" [ \
+			"$(code_at "$bin" "$lockslow" 18)" = "$(code_at "$GOLOCK" "$lockslow" 18)" ]
+	fi
+	# bpftrace 0.17 takes no Go name with parentheses: the file offset, in both builds
+	site="$abs:$(($(file_offset "$bin" "$past_check")))"
+	bpftrace --unsafe -e "BEGIN { printf(\"ready\n\"); }
+		uprobe:$site { @calls[reg(\"ax\")] = count(); }" >"$TMP/bt.out" 2>"$TMP/bt.err" &
+	bt=$!
+	wait_for "$TMP/bt.out" ready 60 || echo "# bpftrace did not start: $(head -c 300 "$TMP/bt.err")"
+
+	"$MAPTRACE" -o "$TMP/$build.mtr" -- "$bin" $N >"$TMP/traced.out" 2>"$TMP/traced.err"
+	rc=$?
+	kill -INT $bt
+	wait $bt
+	check "$build: traced run exits 0 ($rc)" [ $rc -eq 0 ]
+	check "$build: traced output equals untraced" diff <(own "$TMP/untraced.out") <(own "$TMP/traced.out")
+	"$MAPTRACE" report "$TMP/$build.mtr" --json --top 0 >"$TMP/$build.json"
+
+	# bpftrace: lockSlow calls per mutex (hex keys as decimal)
+	bt_rows=$(python3 -c 'import re, sys
+rows = re.findall(r"^@calls\[(\d+)\]: (\d+)$", open(sys.argv[1]).read(), re.M)
+print("\n".join("%s %s" % (hex(int(a)), n) for a, n in sorted(rows, key=lambda r: int(r[0]))))' "$TMP/bt.out")
+	bt_mu=$(awk -v a="$mu" '$1 == a { print $2 }' <<<"$bt_rows")
+	check "$build: bpftrace: $N lockSlow calls on the program's mutex $mu (got ${bt_mu:-0})" \
+		[ "${bt_mu:-0}" = $N ]
+	row="[l for l in d['locks'] if int(l['addr'], 16) == $mu]"
+	got=$(jget "$TMP/$build.json" "[(l['kind'], l['contentions'], l['writes']['contentions'], l['reads']['contentions']) for l in $row]")
+	check "$build: lock table: $mu, kind mutex, $N contended waits, all writes (got $got)" \
+		[ "$got" = "[('mutex', $N, $N, 0)]" ]
+	# the lock table's lockSlow rows: each a mutex bpftrace saw, with as many calls
+	slow="lambda l: all(s['frames'][0].startswith('sync.(*Mutex).lockSlow+') for s in l['top_stacks'])"
+	mt_rows=$(jget "$TMP/$build.json" "'\n'.join('%s %d' % (hex(int(l['addr'], 16)), l['contentions']) for l in sorted(filter($slow, d['locks']), key=lambda l: int(l['addr'], 16)))")
+	check "$build: the lockSlow rows are the mutexes whose lockSlow calls bpftrace counted, as many: $(tr '\n' ' ' <<<"$mt_rows")" \
+		[ "$mt_rows" = "$bt_rows" ]
+	[ "$mt_rows" = "$bt_rows" ] || echo "# bpftrace: $bt_rows"
+	# any other lock row is the runtime's own lock (runtime.lock2, a futex lock) contended:
+	# rare here, seen under heavier contention; never the parking of an idle M
+	others=$(jget "$TMP/$build.json" "[l['addr'] for l in d['locks'] if not ($slow)(l) and not all(any(f.startswith('runtime.lock2+') for f in s['frames']) for s in l['top_stacks'])]")
+	check "$build: no other lock row but the runtime's own locks (runtime.lock2) (got $others)" [ "$others" = "[]" ]
+	# the runtime's own futex parking is there, and stays out of the lock table
+	# (runtime.futex has no frame pointer: without DWARF its caller, futexsleep, is not named)
+	n_rt=$(jget "$TMP/$build.json" "sum(1 for w in d['other_waits'] if w['top_stacks'] and w['top_stacks'][0]['frames'][0].startswith('runtime.futex'))")
+	n_park=$(jget "$TMP/$build.json" "sum(1 for l in d['locks'] if any('runtime.note' in f for s in l['top_stacks'] for f in s['frames']))")
+	check "$build: the runtime's futex parking (notesleep, notetsleep) is in other waits ($n_rt rows), not locks ($n_park)" \
+		[ "$n_rt" -gt 0 -a "$n_park" = 0 ]
+	median=$(awk '$1 == "median_ns" { print $2 }' "$TMP/traced.out")
+	p50=$(jget "$TMP/$build.json" "$row[0]['p50_ns']")
+	check "$build: P50 $p50 ns within 5% of the program's own median $median ns" near "$p50" "$median" 0.05
+	frames=$(jget "$TMP/$build.json" "'|'.join(f.split(' ')[0].split('+')[0] for f in $row[0]['top_stacks'][0]['frames'])")
+	check "$build: the waiting stack: lockSlow, main.waitForLock, main.main.func1 (got $frames)" \
+		[ "$(cut -d'|' -f1-3 <<<"$frames")" = "sync.(*Mutex).lockSlow|main.waitForLock|main.main.func1" ]
+	[ $FAILS -eq 0 ] || { "$MAPTRACE" report "$TMP/$build.mtr" | sed 's/^/# /' | head -40; sed 's/^/# bt: /' "$TMP/bt.out" "$TMP/bt.err" | head; }
+
+	# never a crash, never another answer: the traced program, again and again
+	bad=0
+	for i in $(seq 2 "$RUNS"); do
+		"$MAPTRACE" -q -o "$TMP/run.mtr" --force -- "$bin" $N >"$TMP/run.out" 2>"$TMP/run.err"
+		rc=$?
+		waits=$("$MAPTRACE" report "$TMP/run.mtr" --json --top 0 >"$TMP/run.json" &&
+			jget "$TMP/run.json" "$row[0]['contentions']")
+		if [ $rc -ne 0 ] || ! diff -q <(own "$TMP/untraced.out") <(own "$TMP/run.out") >/dev/null ||
+			[ "$waits" != $N ]; then
+			bad=$((bad + 1))
+			echo "# run $i: exit $rc, waits $waits: $(head -c 300 "$TMP/run.err")"
+		fi
+	done
+	check "$build: $((RUNS - 1)) more traced runs: exit 0, same output, $N waits each ($bad bad)" [ $bad -eq 0 ]
+done
+
+finish
