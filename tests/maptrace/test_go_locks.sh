@@ -10,6 +10,7 @@
 # untraced one's, in 20 traced runs of each build.  Needs root.
 # timeout: 240
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/golib.sh"
 
 GOLOCK=${GOLOCK:-.output/tests/progs/go/golock}
 N=10
@@ -31,30 +32,9 @@ check "sync.(*Mutex).lockSlow at 0x$lockslow starts with CMPQ; JBE, then 0x${pas
 	[ -n "$past_check" ]
 # the sites: lockSlow's entry jbe after the stack-bound check, and its epilogue(s)
 want_sites="$({
-	go tool objdump -s '^sync\.\(\*Mutex\)\.lockSlow$' "$GOLOCK" |
-		awk 'NR == 2 && $4 " " $5 " " $6 != "CMPQ 0x10(R14), SP" { exit }
-			NR == 3 && $4 == "JBE" { print $2, "branch" }'
-	go tool objdump -s '^sync\.\(\*Mutex\)\.lockSlow$' "$GOLOCK" | awk '{ a[NR] = $2; op[NR] = $4 $5 }
-		op[NR] == "RET" && op[NR - 1] ~ /^ADDQ/ && op[NR - 2] ~ /^MOVQ0x[0-9a-f]+\(SP\),$/ {
-			print a[NR - 2], "single-step" }'
+	printf '%s branch\n' "$(go_entry_jbe "$GOLOCK" 'sync\.\(\*Mutex\)\.lockSlow')"
+	go_epilogues "$GOLOCK" 'sync\.\(\*Mutex\)\.lockSlow' | sed 's/$/ single-step/'
 } | sort)"
-
-# file offset of ELF virtual address $2 (hex) in $1, from its program headers
-file_offset() {
-	local a=$((16#$2)) type off va rest
-	while read -r type off va _ _ rest; do
-		[ "$type" = LOAD ] || continue
-		local sz
-		sz=$(awk '{ print $1 }' <<<"$rest")
-		if [ $a -ge $((va)) ] && [ $a -lt $((va + sz)) ]; then
-			printf '0x%x\n' $((a - va + off))
-			return
-		fi
-	done < <(readelf -lW "$1")
-}
-code_at() {
-	od -An -tx1 -j $(($(file_offset "$1" "$2"))) -N "$3" "$1" | tr -d ' \n'
-}
 
 for build in plain stripped; do
 	bin=$GOLOCK

@@ -9,6 +9,7 @@
 # of each build.  Needs root.
 # timeout: 240
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/golib.sh"
 
 GOGROW=${GOGROW:-.output/tests/progs/go/gogrow}
 SRC=tests/progs/go/gogrow.go
@@ -44,40 +45,10 @@ check "the program fills both maps: grown $N, hinted $N" \
 check "the program's own reckoning of the rule agrees: $want_grows grows to B $want_grows" \
 	grep -qxF "rule $want_grows grows to B $want_grows" "$TMP/untraced.out"
 
-# file offset of ELF virtual address $2 (hex) in $1, from its program headers
-file_offset() {
-	local a=$((16#$2)) type off va rest
-	while read -r type off va _ _ rest; do
-		[ "$type" = LOAD ] || continue
-		local sz
-		sz=$(awk '{ print $1 }' <<<"$rest")
-		if [ $a -ge $((va)) ] && [ $a -lt $((va + sz)) ]; then
-			printf '0x%x\n' $((a - va + off))
-			return
-		fi
-	done < <(readelf -lW "$1")
-}
-# $3 bytes of file $1 at ELF virtual address $2 (hex), as hex
-code_at() {
-	od -An -tx1 -j $(($(file_offset "$1" "$2"))) -N "$3" "$1" | tr -d ' \n'
-}
-
-# Where the go profile must probe, by go tool objdump of the build with symbols: a function's
-# epilogue, "MOVQ off(SP), BP; ADDQ $n, SP; RET" (one per RET), and its entry's stack-bound
-# check "CMPQ 0x10(R14), SP" followed by a JBE
-epilogues() {
-	go tool objdump -s "^$1\$" "$GOGROW" | awk '{ a[NR] = $2; op[NR] = $4 $5 }
-		op[NR] == "RET" && op[NR - 1] ~ /^ADDQ/ && op[NR - 2] ~ /^MOVQ0x[0-9a-f]+\(SP\),$/ {
-			print a[NR - 2] }'
-}
-entry_jbe() {
-	go tool objdump -s "^$1\$" "$GOGROW" | awk 'NR == 2 && $4 " " $5 " " $6 != "CMPQ 0x10(R14), SP" { exit }
-		NR == 3 && $4 == "JBE" { print $2 }'
-}
 want_sites="$({
-	printf '%s branch\n' "$(entry_jbe runtime.hashGrow)"
+	printf '%s branch\n' "$(go_entry_jbe "$GOGROW" runtime.hashGrow)"
 	for f in runtime.hashGrow runtime.makemap runtime.makemap_small; do
-		epilogues $f | sed 's/$/ single-step/'
+		go_epilogues "$GOGROW" $f | sed 's/$/ single-step/'
 	done
 } | sort)"
 
