@@ -374,6 +374,8 @@ static int build_locks(struct model *m, struct report *r)
 		row->max_ns = l->hist.max;
 		row->ntop = stack_costs__top(&l->stacks, r->stack_canon, r->nstacks,
 					     row->top_stacks, MT_TOP_STACKS);
+		for (int j = 0; j < l->holders.n; j++)
+			row->holder_wakes += l->holders.v[j].count;
 		row->nholders = stack_costs__top(&l->holders, r->stack_canon, r->nstacks,
 						 row->holder_stacks, MT_TOP_STACKS);
 	}

@@ -33,6 +33,7 @@ enum report_what {
 	REPORT_WHAT_ALL = 0, /* both, kept apart (each backend says how) */
 	REPORT_WHAT_LOCKS,   /* contended lock waits */
 	REPORT_WHAT_GROWS,   /* grows and evacuation steps */
+	REPORT_WHAT_HOLDERS, /* the locks' holder stacks, weighed by their waking releases */
 };
 
 /* How to render.  Zero-initialised options are a sensible default for every backend. */

@@ -164,6 +164,7 @@ static void lock_value(struct json_writer *w, const struct report *r, const stru
 	json_writer__u64_field(w, "wait_ns", l->write_wait_ns);
 	json_writer__obj_end(w);
 	top_stacks_field(w, r, l->top_stacks, l->ntop, "wait_ns");
+	json_writer__u64_field(w, "holder_wakes", l->holder_wakes);
 	holder_stacks_field(w, r, l);
 	json_writer__obj_end(w);
 }
