@@ -699,8 +699,7 @@ int model__add_event(struct model *m, const struct mt_event *ev, int stack)
 	if (ev->ts > m->last_ts)
 		m->last_ts = ev->ts;
 	err = add_event(m, ev, stack, &owner, &counted);
-	/* a wake is a lock's holder side, kept per lock: the event log has the waits */
-	if (!err && m->keep_events && ev->kind != MT_EV_WAKE)
+	if (!err && m->keep_events)
 		err = log_event(m, ev, stack, owner, counted);
 	return err ?: model__sweep_cold_locks(m);
 }

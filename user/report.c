@@ -346,6 +346,17 @@ static bool frame_is_lock_internal(const struct mt_frame *f)
 	return false;
 }
 
+const struct mt_frame *report__own_frame(const struct report *r, int idx)
+{
+	const struct mt_stack *st = report__stack(r, idx);
+
+	for (int i = 0; st && i < st->nframes; i++) {
+		if (!frame_is_lock_internal(&st->frames[i]))
+			return &st->frames[i];
+	}
+	return NULL;
+}
+
 char *report__fmt_stack_line(char *buf, size_t size, const struct report *r, int idx,
 			     int max_frames)
 {

@@ -237,6 +237,13 @@ char *report__fmt_ns(char *buf, size_t size, __u64 ns);
 char *report__fmt_frame(char *buf, size_t size, const struct mt_frame *f);
 
 /**
+ * report__own_frame() - the innermost frame of stack @idx outside the lock implementation
+ * (glibc's futex and pthread functions, as report__fmt_stack_line() skips them); NULL when
+ * the stack has none.
+ */
+const struct mt_frame *report__own_frame(const struct report *r, int idx);
+
+/**
  * report__fmt_stack_line() - stack @idx on one line, leaf first, function names only:
  * "take_lock <- worker <- start_thread".  Leading frames of the lock implementation (glibc's
  * futex wait and pthread lock functions) are left out when a caller remains, so the line

@@ -271,6 +271,13 @@ static void event_fields(struct json_writer *w, const struct report *r, const st
 {
 	char lib[64];
 
+	/* a release that woke a waiter: the holder side of a futex word's waits */
+	if (ev->kind == MT_EV_WAKE) {
+		addr_field(w, "uaddr", ev->wake.word);
+		json_writer__s64_field(w, "woken", ev->wake.woken);
+		json_writer__u64_field(w, "op", ev->wake.op);
+		return;
+	}
 	if (ev->kind != MT_EV_WAIT) {
 		if (ev->lib)
 			json_writer__string_field(w, "library",

@@ -36,6 +36,8 @@ holder_checks() {
 		[ "$(jget "$j" "any(f.startswith('hold_in_critical+') for f in $row[0]['holder_stacks'][0]['frames'])")" = True ]
 	check "$name: no holder stack is the waiter's (its unlocks wake nobody)" \
 		[ "$(jget "$j" "any(f.startswith('waiter+') for s in $row[0]['holder_stacks'] for f in s['frames'])")" = False ]
+	check "$name: the advice says to shorten the critical section at hold_in_critical" \
+		[ "$(jget "$j" "sum('shorten the critical section at hold_in_critical (holder.c:' in a for a in d['advice'])")" = 1 ]
 	check "$name: every lock row has holder_stacks and holder_wakes" \
 		[ "$(jget "$j" "all('holder_stacks' in l and 'holder_wakes' in l for l in d['locks'] + d['other_waits'])")" = True ]
 }
