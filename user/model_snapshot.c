@@ -350,7 +350,7 @@ static int build_locks(struct model *m, struct report *r)
 		struct lock_report *row;
 
 		/* a word only woken so far (its waiter's wait not yet seen) is no row yet */
-		if (!l->contentions && !l->from_library && !(l->name && l->name[0]))
+		if (!l->contentions && l->holders.n && !l->from_library && !(l->name && l->name[0]))
 			continue;
 		row = &r->locks[r->nlocks++];
 
