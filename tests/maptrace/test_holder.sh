@@ -47,6 +47,13 @@ holder_checks live "$M"
 "$MAPTRACE" report "$TMP/holder.mtr" --json >"$TMP/file.json" 2>"$TMP/file.err"
 check "report FILE --json: exits 0 ($(head -c 200 "$TMP/file.err"))" [ $? -eq 0 ]
 holder_checks "report FILE" "$TMP/file.json"
+check "report FILE: the holder stacks are the live run's" \
+	[ "$(jget "$M" "[(l['addr'], l['holder_wakes'], l['holder_stacks']) for l in d['locks']]")" = \
+	  "$(jget "$TMP/file.json" "[(l['addr'], l['holder_wakes'], l['holder_stacks']) for l in d['locks']]")" ]
+"$MAPTRACE" report "$TMP/holder.mtr" --json --events >"$TMP/events.json" 2>/dev/null
+check "report FILE --events: one futex_wake record per contended unlock, waking 1 ($(jget "$TMP/events.json" "sum(e['type'] == 'futex_wake' and int(e['uaddr'], 16) == int('$LOCK', 16) for e in d['event_log'])"))" \
+	[ "$(jget "$TMP/events.json" "[e['woken'] for e in d['event_log'] if e['type'] == 'futex_wake' and int(e['uaddr'], 16) == int('$LOCK', 16)]")" = \
+	  "$(python3 -c "print([1] * $WANT)")" ]
 
 # --- text: a "held by" line naming the program's own frame, not libc's -----------------------
 "$MAPTRACE" report "$TMP/holder.mtr" >"$TMP/file.txt" 2>/dev/null
