@@ -75,6 +75,16 @@ check "folded --what locks: the waits, not the holders" \
 "$MAPTRACE" report "$TMP/holder.mtr" -f pprof --what holders >"$TMP/holders.pb.gz" 2>/dev/null
 check "pprof --what holders: a gzip profile with the wakes sample type" \
 	sh -c "gzip -dc '$TMP/holders.pb.gz' | grep -aq wakes"
+# --- --stack fp: the same count; the stack starts in glibc's unlock (docs/usage.md says which
+# frames a frame-pointer walk loses there), so only the count and the holder's caller are exact
+traced fp --json --stack fp -- "${CMD[@]}"
+FW=$(jget "$TMP/fp.target.out" "d['contended']") FL=$(jget "$TMP/fp.target.out" "d['lock']")
+FROW="[l for l in d['locks'] if int(l['addr'], 16) == int('$FL', 16)][0]"
+check "--stack fp: holder_wakes equals the program's contended count ($(jget "$TMP/fp.mt.out" "$FROW['holder_wakes']") vs $FW)" \
+	[ "$(jget "$TMP/fp.mt.out" "$FROW['holder_wakes']")" = "$FW" ] && [ "$FW" = "$ITERS" ]
+check "--stack fp: the holder stacks go through main, not the waiter" \
+	[ "$(jget "$TMP/fp.mt.out" "all(any(f.startswith('main+') for f in s['frames']) for s in $FROW['holder_stacks'])")" = True ]
+
 expect_fail "--what holders --weight wait-ns" "--weight wait-ns does not apply to --what holders" \
 	"$MAPTRACE" report "$TMP/holder.mtr" -f folded --what holders --weight wait-ns
 finish
