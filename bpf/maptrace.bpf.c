@@ -48,6 +48,8 @@ struct task_struct;
 #define FUTEX_WAIT 0
 #define FUTEX_LOCK_PI 6
 #define FUTEX_WAIT_BITSET 9
+#define FUTEX_WAKE 1
+#define FUTEX_WAKE_BITSET 10
 #define FUTEX_WAIT_REQUEUE_PI 11
 #define FUTEX_LOCK_PI2 13
 #define EAGAIN 11
@@ -858,6 +860,32 @@ static __always_inline bool is_wait_op(__u32 op)
 	}
 }
 
+static __always_inline bool is_wake_op(__u32 op)
+{
+	return (op & FUTEX_CMD_MASK) == FUTEX_WAKE || (op & FUTEX_CMD_MASK) == FUTEX_WAKE_BITSET;
+}
+
+/*
+ * A FUTEX_WAKE that woke a waiter: the waker held the lock and releases it under contention
+ * (glibc's and GLib's unlocks call it only when the word says a thread waits), so this is as
+ * rare as contention.  Its stack is the holder's: the cheap frame-pointer id, and a stack copy
+ * when --stack auto's budget allows.
+ */
+static __always_inline void futex_wake_exit(struct sys_exit_ctx *ctx, const struct futex_state *s)
+{
+	struct mt_futex_wake *r;
+
+	if (ctx->ret <= 0)
+		return;
+	r = rec_new(sizeof(*r), MT_REC_FUTEX_WAKE, user_stack(ctx));
+	if (!r)
+		return;
+	r->uaddr = s->uaddr;
+	r->woken = ctx->ret;
+	r->op = s->op;
+	rec_send(r, sizeof(*r), task_uregs());
+}
+
 SEC("tracepoint/syscalls/sys_enter_futex")
 int futex_enter(struct sys_enter_ctx *ctx)
 {
@@ -868,7 +896,7 @@ int futex_enter(struct sys_enter_ctx *ctx)
 	if (!trace_futex || id >> 32 != target_tgid)
 		return 0;
 	s.op = (__u32)ctx->args[1];
-	if (!is_wait_op(s.op))
+	if (!is_wait_op(s.op) && !is_wake_op(s.op))
 		return 0;
 	s.uaddr = ctx->args[0];
 	s.val = (__u32)ctx->args[2];
@@ -891,6 +919,11 @@ int futex_exit(struct sys_exit_ctx *ctx)
 	s = bpf_map_lookup_elem(&futex_waits, &t);
 	if (!s)
 		return 0;
+	if (is_wake_op(s->op)) {
+		futex_wake_exit(ctx, s);
+		bpf_map_delete_elem(&futex_waits, &t);
+		return 0;
+	}
 	/* -EAGAIN: the word changed before the thread slept; nobody waited */
 	if (ctx->ret != -EAGAIN) {
 		r = rec_new(sizeof(*r), MT_REC_FUTEX_WAIT, user_stack(ctx));

@@ -27,6 +27,7 @@ enum mt_rec_type {
 	MT_REC_RESIZE = 10,	 /* a profile map changed size (one-shot resize or grow begin..end) */
 	MT_REC_REHASH = 11,	 /* a profile map finished an incremental rehash */
 	MT_REC_TABLE_CREATE = 12, /* a profile map was created */
+	MT_REC_FUTEX_WAKE = 13,	 /* a target thread's FUTEX_WAKE woke a waiter: the holder side */
 };
 
 /* Which lock mode a wait was for. */
@@ -138,6 +139,19 @@ struct mt_futex_wait {
 	__s64 ret;	/* syscall return: 0, -ETIMEDOUT, -EAGAIN, -EINTR ... */
 	__u32 op;	/* futex op with flags */
 	__u32 in_lib_wait; /* 1 when the thread was inside a library lock wait (counted there) */
+};
+
+/*
+ * A FUTEX_WAKE (or FUTEX_WAKE_BITSET) by a target thread that woke at least one waiter: the
+ * lock's holder releasing it under contention (a lock's unlock calls it only with waiters).
+ * The stack is the waker's: who held the lock.
+ */
+struct mt_futex_wake {
+	struct mt_hdr h;
+	__u64 uaddr; /* futex word */
+	__s64 woken; /* syscall return: threads woken (> 0) */
+	__u32 op;    /* futex op with flags */
+	__u32 _pad;
 };
 
 /*
@@ -356,6 +370,7 @@ static inline const char *mt_rec_name(unsigned int type)
 		[MT_REC_FUTEX_WAIT] = "futex_wait", [MT_REC_MAP_DESTROY] = "map_destroy",
 		[MT_REC_LIB_COUNTS] = "lib_counts", [MT_REC_RESIZE] = "resize",
 		[MT_REC_REHASH] = "rehash",	    [MT_REC_TABLE_CREATE] = "table_create",
+		[MT_REC_FUTEX_WAKE] = "futex_wake",
 	};
 
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : NULL;
@@ -377,6 +392,7 @@ static inline unsigned long mt_rec_size(unsigned int type)
 		[MT_REC_RESIZE] = sizeof(struct mt_resize),
 		[MT_REC_REHASH] = sizeof(struct mt_rehash),
 		[MT_REC_TABLE_CREATE] = sizeof(struct mt_table_create),
+		[MT_REC_FUTEX_WAKE] = sizeof(struct mt_futex_wake),
 	};
 
 	return type < sizeof(sizes) / sizeof(sizes[0]) ? sizes[type] : 0;

@@ -30,6 +30,7 @@ enum mt_event_kind {
 	MT_EV_MAP_DESTROY = 6, /* a map was freed; its in-kernel counters came with it */
 	MT_EV_MAP_COUNTS = 7,  /* a map's own counters, read from its struct */
 	MT_EV_WAIT = 8,	       /* a contended lock wait */
+	MT_EV_WAKE = 9,	       /* a release that woke a waiter: the holder side of a wait */
 };
 
 /* Flags of struct mt_event. */
@@ -94,6 +95,13 @@ struct mt_ev_wait {
 	__u32 _pad;
 };
 
+struct mt_ev_wake {
+	__u64 word;  /* the futex word */
+	__s64 woken; /* waiters woken */
+	__u32 op;    /* the futex op with flags */
+	__u32 _pad;
+};
+
 /** One decoded record. */
 struct mt_event {
 	__u16 kind; /* enum mt_event_kind */
@@ -112,6 +120,7 @@ struct mt_event {
 		struct mt_map_counts counts; /* MT_EV_MAP_DESTROY */
 		struct mt_ev_lib_counts lib_counts; /* MT_EV_MAP_COUNTS */
 		struct mt_ev_wait wait;
+		struct mt_ev_wake wake; /* MT_EV_WAKE */
 	};
 };
 
@@ -128,6 +137,7 @@ _Static_assert(sizeof(struct mt_lib_counts) <= MT_REC_MAX, "mt_lib_counts too la
 _Static_assert(sizeof(struct mt_resize) <= MT_REC_MAX, "mt_resize too large");
 _Static_assert(sizeof(struct mt_rehash) <= MT_REC_MAX, "mt_rehash too large");
 _Static_assert(sizeof(struct mt_table_create) <= MT_REC_MAX, "mt_table_create too large");
+_Static_assert(sizeof(struct mt_futex_wake) <= MT_REC_MAX, "mt_futex_wake too large");
 
 /** mt_event_name() - what JSON and messages call @ev: its record's name ("grow", "resize"). */
 static inline const char *mt_event_name(const struct mt_event *ev)
@@ -274,6 +284,13 @@ static inline int mt__decode_other(const struct mt_hdr *h, struct mt_event *ev)
 				       (__s32)((h->flags >> MT_HDR_FUTEX_VAL_SHIFT) & 0xff) :
 				       -1,
 		};
+		return 1;
+	}
+	case MT_REC_FUTEX_WAKE: {
+		const struct mt_futex_wake *r = (const void *)h;
+
+		ev->kind = MT_EV_WAKE;
+		ev->wake = (struct mt_ev_wake){ .word = r->uaddr, .woken = r->woken, .op = r->op };
 		return 1;
 	}
 	}

@@ -24,6 +24,14 @@
  * (percent), or this much when the run's length is unknown.
  */
 #define LOCK_NOMAP_HOT_PCT 10
+/*
+ * A lock held long per acquisition: its waits' median at least HOLD_LONG_P50_NS (well above
+ * a futex sleep and wake-up: the holder kept it), and at least HOLD_SITE_PCT of the releases
+ * that woke a waiter made at one frame of the program: that frame's critical section is the
+ * first thing to shorten, before sharding.  Both thresholds are chosen, not measured.
+ */
+#define HOLD_LONG_P50_NS 10000ULL
+#define HOLD_SITE_PCT 60
 #define LOCK_NOMAP_HOT_NS 100000000ULL
 
 /*
@@ -316,6 +324,7 @@ struct lock_quote {
 	char map[48]; /* " guarding map 0x..", or "" */
 	char wait[16];
 	char p99[16];
+	char hold[512]; /* hold_advice(): "shorten the critical section at ...; then ", or "" */
 };
 
 /*
@@ -339,10 +348,78 @@ static int advise_nomap(const struct lock_report *l, const struct lock_quote *q,
 {
 	return advice_add(a,
 			  "%s %s: %llu contended acquisitions (no map known), %s waiting (P99 %s): "
-			  "its top waiting stacks show where it is taken; hold it for less time, "
-			  "or split what it protects",
+			  "%s%s",
 			  mt_lock_kind_name(l->kind), q->addr, (unsigned long long)l->contentions,
-			  q->wait, q->p99);
+			  q->wait, q->p99, q->hold,
+			  q->hold[0] ? "split what it protects" :
+				       "its top waiting stacks show where it is taken; hold it for "
+				       "less time, or split what it protects");
+}
+
+/* A frame of libcmap itself: its lock is released there, around the caller's work. */
+static bool frame_in_map_library(const struct mt_frame *f)
+{
+	const char *base = report__module_base(f->module ? f->module : "");
+
+	return (f->func && (!strncmp(f->func, "cmap_", 5) || !strncmp(f->func, "ccmap_", 6))) ||
+	       (f->file && (!strcmp(f->file, "cmap.c") || !strcmp(f->file, "ccmap.c"))) ||
+	       !strncmp(base, "libcmap", 7);
+}
+
+/*
+ * Where a holder stack released the lock, in the program: its first frame outside the lock
+ * implementation and outside libcmap (whose update runs the caller's work under its lock);
+ * libcmap's frame when nothing follows it.  NULL when the stack has no such frame.
+ */
+static const struct mt_frame *hold_site(const struct report *r, int idx)
+{
+	const struct mt_frame *own = report__own_frame(r, idx);
+	const struct mt_stack *st = report__stack(r, idx);
+
+	if (!own || !frame_in_map_library(own))
+		return own;
+	for (const struct mt_frame *f = own; f < st->frames + st->nframes; f++) {
+		if (!frame_in_map_library(f))
+			return f->func && f->func[0] ? f : own;
+	}
+	return own;
+}
+
+/*
+ * "shorten the critical section at F (file:line): ... ; then " when @l is held long per
+ * acquisition at one frame F of the program (HOLD_LONG_P50_NS, HOLD_SITE_PCT), else "".
+ */
+static const char *hold_advice(const struct report *r, const struct lock_report *l, char *buf,
+			       size_t size)
+{
+	const struct mt_frame *top, *f;
+	char p50[16], at[160];
+	__u64 same = 0;
+
+	buf[0] = '\0';
+	if (!l->nholders || !l->holder_wakes || l->p50_ns < HOLD_LONG_P50_NS)
+		return buf;
+	top = hold_site(r, l->holder_stacks[0].stack);
+	if (!top || !top->func || !top->func[0])
+		return buf;
+	/* the releases at that function, whichever stacks led there */
+	for (int i = 0; i < l->nholders && i < MT_TOP_STACKS; i++) {
+		f = hold_site(r, l->holder_stacks[i].stack);
+		if (f && f->func && !strcmp(f->func, top->func))
+			same += l->holder_stacks[i].count;
+	}
+	if ((unsigned __int128)same * 100 < (unsigned __int128)l->holder_wakes * HOLD_SITE_PCT)
+		return buf;
+	if (top->file && top->file[0])
+		snprintf(at, sizeof(at), "%s (%s:%u)", top->func, top->file, top->line);
+	else
+		snprintf(at, sizeof(at), "%s", top->func);
+	snprintf(buf, size,
+		 "shorten the critical section at %s: %llu of its %llu releases that woke a "
+		 "waiter were there, and waits took P50 %s; then ",
+		 at, (unsigned long long)same, (unsigned long long)l->holder_wakes,
+		 report__fmt_ns(p50, sizeof(p50), l->p50_ns));
+	return buf;
 }
 
 /* What a contended mutex should become, from what it guards and who waits on it. */
@@ -377,9 +454,9 @@ static int advise_mutex(const struct report *r, const struct lock_report *l,
 		snprintf(who, sizeof(who), " (%llu reads, %llu writes)",
 			 (unsigned long long)l->read_contentions,
 			 (unsigned long long)l->write_contentions);
-	return advice_add(a, "mutex %s%s: %llu contended acquisitions%s, %s waiting (P99 %s): %s",
+	return advice_add(a, "mutex %s%s: %llu contended acquisitions%s, %s waiting (P99 %s): %s%s",
 			  q->addr, q->map, (unsigned long long)l->contentions, who, q->wait, q->p99,
-			  mutex_prescription(r, l));
+			  q->hold, mutex_prescription(r, l));
 }
 
 static int advise_rwlock(const struct lock_report *l, const struct lock_quote *q,
@@ -391,17 +468,17 @@ static int advise_rwlock(const struct lock_report *l, const struct lock_quote *q
 	if (!rw)
 		return advice_add(a,
 				  "rwlock %s%s: %llu contended acquisitions, %s waiting (P99 %s): "
-				  "consider a sharded map",
+				  "%sconsider a sharded map",
 				  q->addr, q->map, (unsigned long long)l->contentions, q->wait,
-				  q->p99);
+				  q->p99, q->hold);
 	return advice_add(a,
 			  "rwlock %s%s: %.0f%% of %llu contended acquisitions were writes; readers "
 			  "waited %s, writers %s in total (P99 %s): a writer makes every reader "
-			  "queue; consider a sharded map",
+			  "queue; %sconsider a sharded map",
 			  q->addr, q->map, 100.0 * (double)l->write_contentions / (double)rw,
 			  (unsigned long long)rw,
 			  report__fmt_ns(rwait, sizeof(rwait), l->read_wait_ns),
-			  report__fmt_ns(wwait, sizeof(wwait), l->write_wait_ns), q->p99);
+			  report__fmt_ns(wwait, sizeof(wwait), l->write_wait_ns), q->p99, q->hold);
 }
 
 static bool guards_sharded_map(const struct report *r, const struct lock_report *l)
@@ -433,6 +510,7 @@ static int rule_lock(const struct report *r, struct advice_list *a)
 				 (unsigned long long)l->map);
 		report__fmt_ns(q.wait, sizeof(q.wait), l->wait_ns);
 		report__fmt_ns(q.p99, sizeof(q.p99), l->p99_ns);
+		hold_advice(r, l, q.hold, sizeof(q.hold));
 
 		if (!l->map) {
 			err = advise_nomap(l, &q, a);

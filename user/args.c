@@ -67,7 +67,8 @@ void args__usage(void)
 	       "                         or chrome; live reports are text only\n"
 	       "      --json             the same as --format json\n"
 	       "      --weight W         folded, pprof: wait-ns, rehash-ns or count\n"
-	       "      --what X           folded, pprof: locks, grows or all (default)\n"
+	       "      --what X           folded, pprof: locks, grows, all (default) or holders\n"
+	       "                         (the stacks that released a contended lock)\n"
 	       "      --events           json: list every event too\n"
 	       "      --all-waits        futex waits that are not lock contention (condvar,\n"
 	       "                         barrier, join, semaphore, unknown) as rows of their\n"
@@ -168,7 +169,8 @@ void args__report_usage(void)
 	       "                         tool pprof, Pyroscope) or chrome (ui.perfetto.dev)\n"
 	       "      --json             the same as --format json\n"
 	       "      --weight W         folded, pprof: wait-ns, rehash-ns or count\n"
-	       "      --what X           folded, pprof: locks, grows or all (default)\n"
+	       "      --what X           folded, pprof: locks, grows, all (default) or holders\n"
+	       "                         (the stacks that released a contended lock)\n"
 	       "      --events           json: list every event too\n"
 	       "      --all-waits        futex waits that are not lock contention as rows too\n"
 	       "      --top N            rows per table (default 10, 0 = all)\n"
@@ -349,7 +351,7 @@ int args__parse(int argc, char **argv, struct args *a)
 	       OPT_MAX_MAPS };
 	static const char *const stack_modes[] = { "fp", "dwarf", "auto" };
 	static const char *const weights[] = { "default", "wait-ns", "rehash-ns", "count" };
-	static const char *const whats[] = { "all", "locks", "grows" };
+	static const char *const whats[] = { "all", "locks", "grows", "holders" };
 	static const struct option opts[] = {
 		{ "pid", required_argument, NULL, 'p' },
 		{ "comm", required_argument, NULL, OPT_COMM },
@@ -506,7 +508,7 @@ int args__parse(int argc, char **argv, struct args *a)
 				return -EINVAL;
 			break;
 		case OPT_WHAT:
-			if (parse_choice("--what", optarg, whats, 3, &a->what))
+			if (parse_choice("--what", optarg, whats, 4, &a->what))
 				return -EINVAL;
 			break;
 		case OPT_EVENTS:
@@ -597,7 +599,9 @@ int args__parse(int argc, char **argv, struct args *a)
 	}
 	a->json = !strcmp(a->format, "json");
 	if ((a->what == REPORT_WHAT_GROWS && a->weight == REPORT_WEIGHT_WAIT_NS) ||
-	    (a->what == REPORT_WHAT_LOCKS && a->weight == REPORT_WEIGHT_REHASH_NS)) {
+	    (a->what == REPORT_WHAT_LOCKS && a->weight == REPORT_WEIGHT_REHASH_NS) ||
+	    (a->what == REPORT_WHAT_HOLDERS && a->weight != REPORT_WEIGHT_DEFAULT &&
+	     a->weight != REPORT_WEIGHT_COUNT)) {
 		fprintf(stderr, "maptrace: --weight %s does not apply to --what %s\n",
 			weights[a->weight], whats[a->what]);
 		return -EINVAL;

@@ -67,6 +67,7 @@ void model__free(struct model *m)
 		free(m->maps[i]);
 	}
 	for (int i = 0; i < m->nlocks; i++) {
+		free(m->locks[i]->holders.v);
 		free(m->locks[i]->stacks.v);
 		hist__free(&m->locks[i]->hist);
 		free(m->locks[i]);
@@ -78,6 +79,7 @@ void model__free(struct model *m)
 	}
 	for (int i = 0; i < m->nlock_folds; i++) {
 		free(m->lock_folds[i]->agg.stacks.v);
+		free(m->lock_folds[i]->agg.holders.v);
 		hist__free(&m->lock_folds[i]->agg.hist);
 		free(m->lock_folds[i]);
 	}
@@ -632,6 +634,27 @@ static int on_futex_wait(struct model *m, const struct mt_event *ev, int stack, 
 	return stack_costs__add(&l->stacks, stack, w->wait_ns);
 }
 
+/*
+ * A release that woke a waiter: the waker's stack is the lock's holder.  The lock may have no
+ * wait yet (the waiter's wait ends after the wake); a lock with no wait shows no row.
+ */
+static int on_futex_wake(struct model *m, const struct mt_event *ev, int stack, __u64 *owner)
+{
+	struct lock_state *l;
+	__u64 alias;
+
+	if (u64map__get(&m->lock_alias, ev->wake.word, &alias))
+		l = lock_get(m, alias);
+	else
+		l = library_lock_at(m, ev->wake.word) ?: lock_get(m, ev->wake.word);
+	if (!l)
+		return -ENOMEM;
+	*owner = l->addr;
+	if (!l->last_ts)
+		l->last_ts = ev->ts;
+	return stack_costs__add_n(&l->holders, stack, 1, 0);
+}
+
 /* Dispatch one event; *@owner: the lock or top-level map it was charged to (0: none). */
 static int add_event(struct model *m, const struct mt_event *ev, int stack, __u64 *owner,
 		     bool *counted)
@@ -658,6 +681,8 @@ static int add_event(struct model *m, const struct mt_event *ev, int stack, __u6
 			return on_lib_lock_wait(m, ev, stack, owner);
 		}
 		return on_futex_wait(m, ev, stack, owner, counted);
+	case MT_EV_WAKE:
+		return on_futex_wake(m, ev, stack, owner);
 	default:
 		m->unknown_records++;
 		return 0;

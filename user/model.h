@@ -107,6 +107,10 @@ struct lock_report {
 	struct hist hist;
 	struct mt_stack_cost top_stacks[MT_TOP_STACKS];
 	int ntop;
+	/* who held it: the stacks whose release woke a waiter (count: such wakes), most first */
+	struct mt_stack_cost holder_stacks[MT_TOP_STACKS];
+	int nholders;
+	__u64 holder_wakes;    /* the waking releases of all its holder stacks */
 };
 
 /* Process and run metadata. */

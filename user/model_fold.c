@@ -356,7 +356,8 @@ static int lock_fold(struct model *m, int i)
 	if (!f)
 		return -ENOMEM;
 	a = &f->agg;
-	if (stack_costs__merge(&a->stacks, &l->stacks))
+	if (stack_costs__merge(&a->stacks, &l->stacks) ||
+	    stack_costs__merge(&a->holders, &l->holders))
 		return -ENOMEM;
 	a->contentions += l->contentions;
 	a->wait_ns += l->wait_ns;
@@ -376,6 +377,7 @@ static int lock_fold(struct model *m, int i)
 	}
 	m->nlocks--;
 	free(l->stacks.v);
+	free(l->holders.v);
 	hist__free(&l->hist);
 	free(l);
 	return 0;

@@ -65,6 +65,7 @@ struct lock_state {
 	__u64 read_contentions, read_wait_ns, write_contentions, write_wait_ns;
 	struct hist hist;
 	struct stack_costs stacks;
+	struct stack_costs holders; /* the releases that woke a waiter: count per waker stack */
 	__u64 last_ts;	     /* its latest wait's end (CLOCK_MONOTONIC) */
 };
 

@@ -347,7 +347,12 @@ static int build_locks(struct model *m, struct report *r)
 	for (int i = 0; i < n; i++) {
 		const struct lock_fold *f = i < m->nlocks ? NULL : m->lock_folds[i - m->nlocks];
 		const struct lock_state *l = f ? &f->agg : m->locks[i];
-		struct lock_report *row = &r->locks[r->nlocks++];
+		struct lock_report *row;
+
+		/* a word only woken so far (its waiter's wait not yet seen) is no row yet */
+		if (!l->contentions && l->holders.n && !l->from_library && !(l->name && l->name[0]))
+			continue;
+		row = &r->locks[r->nlocks++];
 
 		row->folded = f ? f->locks : 0;
 		row->fold_id = f ? (__u32)(i - m->nlocks) + 1 : 0;
@@ -369,6 +374,10 @@ static int build_locks(struct model *m, struct report *r)
 		row->max_ns = l->hist.max;
 		row->ntop = stack_costs__top(&l->stacks, r->stack_canon, r->nstacks,
 					     row->top_stacks, MT_TOP_STACKS);
+		for (int j = 0; j < l->holders.n; j++)
+			row->holder_wakes += l->holders.v[j].count;
+		row->nholders = stack_costs__top(&l->holders, r->stack_canon, r->nstacks,
+						 row->holder_stacks, MT_TOP_STACKS);
 	}
 	qsort(r->locks, r->nlocks, sizeof(*r->locks), cmp_locks);
 	return 0;

@@ -346,6 +346,17 @@ static bool frame_is_lock_internal(const struct mt_frame *f)
 	return false;
 }
 
+const struct mt_frame *report__own_frame(const struct report *r, int idx)
+{
+	const struct mt_stack *st = report__stack(r, idx);
+
+	for (int i = 0; st && i < st->nframes; i++) {
+		if (!frame_is_lock_internal(&st->frames[i]))
+			return &st->frames[i];
+	}
+	return NULL;
+}
+
 char *report__fmt_stack_line(char *buf, size_t size, const struct report *r, int idx,
 			     int max_frames)
 {
@@ -566,6 +577,29 @@ static int costs_from_rows(const struct report *r, enum report_what what, bool w
 	return 0;
 }
 
+/* The locks' holder stacks, each weighed by its waking releases; the rest on [other stacks]. */
+static int costs_holders(const struct report *r, bool waits, struct cost_table *t)
+{
+	int err, rows = r->nlocks + (waits ? r->nwaits : 0);
+
+	for (int i = 0; i < rows; i++) {
+		const struct lock_report *l = i < r->nlocks ? &r->locks[i] : &r->waits[i - r->nlocks];
+		__u64 rest = l->holder_wakes;
+
+		for (int j = 0; j < l->nholders && j < MT_TOP_STACKS; j++) {
+			const struct mt_stack_cost *c = &l->holder_stacks[j];
+
+			err = cost_table__add(t, c->stack < 0 ? -1 : c->stack, l->addr, c->count, 0);
+			if (err)
+				return err;
+			rest -= c->count < rest ? c->count : rest;
+		}
+		if (rest && (err = cost_table__add(t, REPORT_STACK_OTHER, l->addr, rest, 0)))
+			return err;
+	}
+	return 0;
+}
+
 const char *report__stack_placeholder(int idx)
 {
 	if (idx == REPORT_STACK_OTHER)
@@ -649,10 +683,14 @@ int report__costs(const struct report *r, enum report_what what, bool waits,
 
 	*out = NULL;
 	*n = 0;
-	if (what != REPORT_WHAT_LOCKS && what != REPORT_WHAT_GROWS)
+	if (what != REPORT_WHAT_LOCKS && what != REPORT_WHAT_GROWS && what != REPORT_WHAT_HOLDERS)
 		return -EINVAL;
-	err = from_events ? costs_from_events(r, what, waits, &t) :
-			    costs_from_rows(r, what, waits, &t);
+	/* holders are kept per lock, not in the event log */
+	if (what == REPORT_WHAT_HOLDERS)
+		from_events = false;
+	err = what == REPORT_WHAT_HOLDERS ? costs_holders(r, waits, &t) :
+	      from_events		  ? costs_from_events(r, what, waits, &t) :
+					    costs_from_rows(r, what, waits, &t);
 	u64map__free(&t.idx);
 	if (err) {
 		free(t.v);

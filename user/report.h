@@ -33,6 +33,7 @@ enum report_what {
 	REPORT_WHAT_ALL = 0, /* both, kept apart (each backend says how) */
 	REPORT_WHAT_LOCKS,   /* contended lock waits */
 	REPORT_WHAT_GROWS,   /* grows and evacuation steps */
+	REPORT_WHAT_HOLDERS, /* the locks' holder stacks, weighed by their waking releases */
 };
 
 /* How to render.  Zero-initialised options are a sensible default for every backend. */
@@ -234,6 +235,13 @@ char *report__fmt_ns(char *buf, size_t size, __u64 ns);
  * Return: @buf.
  */
 char *report__fmt_frame(char *buf, size_t size, const struct mt_frame *f);
+
+/**
+ * report__own_frame() - the innermost frame of stack @idx outside the lock implementation
+ * (glibc's futex and pthread functions, as report__fmt_stack_line() skips them); NULL when
+ * the stack has none.
+ */
+const struct mt_frame *report__own_frame(const struct report *r, int idx);
 
 /**
  * report__fmt_stack_line() - stack @idx on one line, leaf first, function names only:

@@ -12,7 +12,8 @@
  *
  * With --what all and both kinds shown, a synthetic frame after the process name keeps them
  * apart, "[lock wait]" or "[rehash]", so a flame graph never adds a wait to a rehash; with one
- * kind there is no synthetic frame and the lines are the plain stacks.
+ * kind there is no synthetic frame and the lines are the plain stacks.  --what holders shows
+ * the locks' holder stacks alone, each weighing the releases that woke a waiter (a count).
  *
  * The values come from report__costs(): summed from the event log when the model kept it, so
  * they add up to the report's total wait (or rehash time); else from the rows' top stacks,
@@ -174,7 +175,13 @@ static int folded_emit(FILE *out, const struct report *r, const struct report_op
 	size_t i, j;
 	int err;
 
-	err = report__kinds(o, &locks, &grows);
+	/* --what holders: the stacks that released a contended lock, by their waking releases */
+	if (o && o->what == REPORT_WHAT_HOLDERS) {
+		locks = grows = false;
+		err = add_kind(&f, r, REPORT_WHAT_HOLDERS, NULL, true, waits);
+	} else {
+		err = report__kinds(o, &locks, &grows);
+	}
 	if (err)
 		return err;
 	if (locks)

@@ -54,6 +54,22 @@ static void top_stacks_field(struct json_writer *w, const struct report *r,
 	json_writer__arr_end(w);
 }
 
+/* Who held a lock: [{count, frames}], the waking releases per stack, most first. */
+static void holder_stacks_field(struct json_writer *w, const struct report *r,
+				const struct lock_report *l)
+{
+	json_writer__name(w, "holder_stacks");
+	json_writer__arr_begin(w);
+	for (int i = 0; i < l->nholders && i < MT_TOP_STACKS; i++) {
+		json_writer__obj_begin(w);
+		json_writer__u64_field(w, "count", l->holder_stacks[i].count);
+		json_writer__name(w, "frames");
+		frames_value(w, r, l->holder_stacks[i].stack);
+		json_writer__obj_end(w);
+	}
+	json_writer__arr_end(w);
+}
+
 static void map_value(struct json_writer *w, const struct report *r, const struct map_report *m)
 {
 	json_writer__obj_begin(w);
@@ -148,6 +164,8 @@ static void lock_value(struct json_writer *w, const struct report *r, const stru
 	json_writer__u64_field(w, "wait_ns", l->write_wait_ns);
 	json_writer__obj_end(w);
 	top_stacks_field(w, r, l->top_stacks, l->ntop, "wait_ns");
+	json_writer__u64_field(w, "holder_wakes", l->holder_wakes);
+	holder_stacks_field(w, r, l);
 	json_writer__obj_end(w);
 }
 
@@ -253,6 +271,13 @@ static void event_fields(struct json_writer *w, const struct report *r, const st
 {
 	char lib[64];
 
+	/* a release that woke a waiter: the holder side of a futex word's waits */
+	if (ev->kind == MT_EV_WAKE) {
+		addr_field(w, "uaddr", ev->wake.word);
+		json_writer__s64_field(w, "woken", ev->wake.woken);
+		json_writer__u64_field(w, "op", ev->wake.op);
+		return;
+	}
 	if (ev->kind != MT_EV_WAIT) {
 		if (ev->lib)
 			json_writer__string_field(w, "library",

@@ -9,7 +9,9 @@
  * evacuation time; a stack that only evacuated has 0 grows).  --what all (the default) writes
  * the four sample types in one profile, a lock sample having 0 grows and 0 rehash time and a
  * grow sample 0 contentions and 0 delay, so `-sample_index=rehash` picks the other view.  The
- * default sample type follows --weight (delay, else rehash for grows only).
+ * default sample type follows --weight (delay, else rehash for grows only).  --what holders
+ * writes the locks' holder stacks alone: one sample type wakes/count, the releases of a
+ * contended lock that woke a waiter, per (releasing stack, lock).
  *
  * Each sample carries a label "lock" or "map" with the address, for -tagfocus.  Locations
  * are leaf first with one line each, every function named (report__frame_name()), and their
@@ -311,7 +313,7 @@ static void value_type(struct pprof *p, unsigned int field, const char *type, co
 /* One sample per cost of one kind; @first: the value slot of its count (its ns follows). */
 static void add_samples(struct pprof *p, enum report_what what, int first, int nvalues)
 {
-	const char *label = what == REPORT_WHAT_LOCKS ? "lock" : "map";
+	const char *label = what == REPORT_WHAT_GROWS ? "map" : "lock";
 	struct report_cost *c;
 	size_t n;
 	int err;
@@ -422,11 +424,19 @@ static int pprof_emit(FILE *out, const struct report *r, const struct report_opt
 	bool locks, grows;
 	int err, nvalues;
 
-	err = report__kinds(o, &locks, &grows);
+	bool holders = o && o->what == REPORT_WHAT_HOLDERS;
+
+	locks = grows = false;
+	err = holders ? 0 : report__kinds(o, &locks, &grows);
 	if (err)
 		return err;
 	str_idx(&p, ""); /* index 0, as profile.proto requires */
 	main_mapping_first(&p);
+	/* --what holders: one sample type, the waking releases of each holder stack */
+	if (holders) {
+		value_type(&p, PROFILE_SAMPLE_TYPE, "wakes", "count");
+		add_samples(&p, REPORT_WHAT_HOLDERS, 0, 1);
+	}
 
 	/* sample types: the lock pair, the grow pair, or both in that order */
 	if (locks) {
@@ -444,7 +454,9 @@ static int pprof_emit(FILE *out, const struct report *r, const struct report_opt
 		add_samples(&p, REPORT_WHAT_GROWS, locks ? 2 : 0, nvalues);
 	add_tables(&p);
 
-	if (locks)
+	if (holders)
+		value_type(&p, PROFILE_PERIOD_TYPE, "wakes", "count");
+	else if (locks)
 		value_type(&p, PROFILE_PERIOD_TYPE, "contentions", "count");
 	else
 		value_type(&p, PROFILE_PERIOD_TYPE, "grows", "count");
@@ -453,7 +465,9 @@ static int pprof_emit(FILE *out, const struct report *r, const struct report_opt
 		pb_buf__s64(&p.out, PROFILE_TIME_NANOS, (__s64)r->info.start_wall_ns);
 	pb_buf__s64(&p.out, PROFILE_DURATION_NANOS, (__s64)report__duration_ns(r));
 	add_comments(&p);
-	if (weight == REPORT_WEIGHT_COUNT)
+	if (holders)
+		dflt = "wakes";
+	else if (weight == REPORT_WEIGHT_COUNT)
 		dflt = locks ? "contentions" : "grows";
 	else
 		dflt = locks ? "delay" : "rehash";

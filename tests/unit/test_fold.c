@@ -39,6 +39,11 @@ static const struct mt_frame wait_site[] = {
 	{0x403000, 0x3000, "worker", "/opt/app/svc", "ab12", "worker.c", 40, 1},
 };
 
+static const struct mt_frame hold_site[] = {
+	{0x7f0000002000, 0x13, "__lll_lock_wake", "/lib/libc.so.6", "", "", 0, 0},
+	{0x405000, 0x5000, "update_stats", "/opt/app/svc", "ab12", "stats.c", 61, 1},
+};
+
 static void feed(struct model *m, struct mt_event ev, int stack)
 {
 	if (model__add_event(m, &ev, stack)) {
@@ -55,7 +60,7 @@ static void feed(struct model *m, struct mt_event ev, int stack)
 static void workload(struct model *m)
 {
 	int sa = model__intern_stack(m, site_a, 1), sb = model__intern_stack(m, site_b, 1);
-	int sw = model__intern_stack(m, wait_site, 2);
+	int sw = model__intern_stack(m, wait_site, 2), sh = model__intern_stack(m, hold_site, 2);
 	__u64 ts = SEC;
 
 	for (int i = 0; i <= MAPS; i++) {
@@ -192,6 +197,12 @@ static void workload(struct model *m)
 	}
 	for (int i = 0; i < WORDS; i++) {
 		ts += MS;
+		/* the holder's release comes first, as it often does: the waiter wakes after it */
+		feed(m,
+		     (struct mt_event){.kind = MT_EV_WAKE,
+				       .ts = ts - 1,
+				       .wake = {.word = 0x7000000 + (__u64)i * 64, .woken = 1, .op = 129}},
+		     sh);
 		feed(m,
 		     (struct mt_event){.kind = MT_EV_WAIT,
 				       .ts = ts,
@@ -205,7 +216,7 @@ static void workload(struct model *m)
 
 struct totals {
 	__u64 maps, grows, inserts, moved, grow_ns, hist_count, hist_sum, hist_max, inner;
-	__u64 waits, wait_ns, wait_hist;
+	__u64 waits, wait_ns, wait_hist, wakes, hold_top;
 };
 
 static void total(const struct report *r, struct totals *t)
@@ -232,6 +243,8 @@ static void total(const struct report *r, struct totals *t)
 			t->waits += v[i].contentions;
 			t->wait_ns += v[i].wait_ns;
 			t->wait_hist += v[i].hist.count;
+			t->wakes += v[i].holder_wakes;
+			t->hold_top += v[i].nholders ? v[i].holder_stacks[0].count : 0;
 		}
 	}
 }
@@ -336,6 +349,9 @@ static void test_fold(void)
 	      "waits exact: %llu, %llu ns", (unsigned long long)tf.waits,
 	      (unsigned long long)tf.wait_ns);
 	check(tf.wait_hist == WORDS, "every wait in a histogram");
+	check(tf.wakes == WORDS && tk.wakes == WORDS && tf.hold_top == WORDS && tk.hold_top == WORDS,
+	      "holder wakes exact, folded or not, all on the one holder stack: %llu, %llu",
+	      (unsigned long long)tf.wakes, (unsigned long long)tk.wakes);
 	report__free(rk);
 	report__free(rf);
 	model__free(keep);
@@ -404,8 +420,59 @@ static void test_event_cap(void)
 	model__free(m);
 }
 
+/* A word woken before any wait on it is seen is no row, until its wait comes. */
+static void test_wake_first(void)
+{
+	struct model *m = model__new();
+	struct report *r = NULL;
+	int sw, sh, err;
+
+	if (!m) {
+		fprintf(stderr, "out of memory\n");
+		exit(2);
+	}
+	sw = model__intern_stack(m, wait_site, 2);
+	sh = model__intern_stack(m, hold_site, 2);
+	feed(m, (struct mt_event){.kind = MT_EV_WAKE, .ts = SEC, .wake = {.word = 0x8000, .woken = 1}},
+	     sh);
+	err = report__build(m, true, 0, &r);
+	check(!err && r && r->nlocks == 0 && r->nwaits == 0,
+	      "a word only woken: no row (%d locks, %d other waits)", r ? r->nlocks : -1,
+	      r ? r->nwaits : -1);
+	report__free(r);
+	r = NULL;
+	feed(m,
+	     (struct mt_event){.kind = MT_EV_WAIT,
+			       .ts = SEC + 1,
+			       .wait = {.word = 0x8000, .wait_ns = 20 * MS, .op = 128, .val = 2}},
+	     sw);
+	feed(m, (struct mt_event){.kind = MT_EV_WAKE, .ts = SEC + 2, .wake = {.word = 0x8000, .woken = 1}},
+	     -1);
+	err = report__build(m, true, 0, &r);
+	check(!err && r && r->nlocks == 1,
+	      "its wait makes it a lock row (%d)", r ? r->nlocks : -1);
+	if (r && r->nlocks == 1) {
+		const struct lock_report *l = &r->locks[0];
+
+		check(l->contentions == 1 && l->holder_wakes == 2 && l->nholders == 2,
+		      "both wakes counted, before and after the wait: %llu wakes, %d stacks",
+		      (unsigned long long)l->holder_wakes, l->nholders);
+		int kept = 0;
+
+		for (int i = 0; i < l->nholders; i++)
+			kept += l->holder_stacks[i].stack >= 0 &&
+				!strcmp(r->stacks[l->holder_stacks[i].stack].frames[1].func,
+					"update_stats") &&
+				l->holder_stacks[i].count == 1;
+		check(kept == 1, "the holder stack kept, with its one wake");
+	}
+	report__free(r);
+	model__free(m);
+}
+
 int main(void)
 {
+	test_wake_first();
 	test_fold();
 	test_few_freed();
 	test_event_cap();

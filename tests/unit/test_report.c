@@ -1021,6 +1021,105 @@ static void test_advice_rules(void)
 }
 
 /* Issue 16: a sharded map gets one line for its shards, from how their waits spread. */
+/* Holder stacks: a release in the program's own function, and one inside libcmap's update. */
+static struct mt_frame holder_frames[] = {
+	{ 0x7f0000015000, 0x13, "__lll_lock_wake", "/lib/x86_64-linux-gnu/libc.so.6", "",
+	  "lowlevellock.c", 65, 1 },
+	{ 0x7f0000016000, 0x5d, "__pthread_mutex_unlock_usercnt", "/lib/x86_64-linux-gnu/libc.so.6",
+	  "", "pthread_mutex_unlock.c", 43, 1 },
+	{ 0x40a0c8, 0xc8, "hold_in_critical", "/opt/app/holder", "", "holder.c", 88, 1 },
+	{ 0x40b16f, 0x16f, "main", "/opt/app/holder", "", "holder.c", 116, 1 },
+};
+static struct mt_frame cmap_holder_frames[] = {
+	{ 0x7f0000015000, 0x13, "__lll_lock_wake", "/lib/x86_64-linux-gnu/libc.so.6", "",
+	  "lowlevellock.c", 65, 1 },
+	{ 0x40c020, 0x20, "ccmap_update", "/opt/app/mapload", "", "ccmap.c", 1185, 1 },
+	{ 0x40d030, 0x30, "wl_write", "/opt/app/mapload", "", "workload.c", 178, 1 },
+};
+
+/* The advice on a lock held long at one place names that place before sharding. */
+static void test_advice_holders(void)
+{
+	static const char shorten[] = "shorten the critical section at hold_in_critical "
+				      "(holder.c:88): 10 of its 10 releases that woke a waiter "
+				      "were there, and waits took P50 20.";
+	struct report *r = fixture();
+	struct lock_report *l = &r->locks[1];
+	const char *line, *s, *shard;
+
+	r->stacks = realloc(r->stacks, 7 * sizeof(*r->stacks));
+	if (!r->stacks) {
+		perror("realloc");
+		exit(2);
+	}
+	r->stacks[5] = (struct mt_stack){ 4, holder_frames };
+	r->stacks[6] = (struct mt_stack){ 3, cmap_holder_frames };
+	r->nstacks = 7;
+	check(l->addr == L_MUTEX, "holders: the fixture's mutex guards a map");
+
+	advice__build(r);
+	check(advice_matching(r, "shorten the critical section") == 0,
+	      "holders: no holder stacks, no critical-section advice");
+
+	l->holder_stacks[0] = (struct mt_stack_cost){ 5, 10, 0 };
+	l->nholders = 1;
+	l->holder_wakes = 10;
+	advice__build(r);
+	check(advice_matching(r, shorten) == 1, "holders: one place, P50 20 ms: shorten it there");
+	line = NULL;
+	for (int i = 0; i < r->nadvice; i++)
+		if (strstr(r->advice[i], "shorten the critical"))
+			line = r->advice[i];
+	s = line ? strstr(line, "shorten the critical") : NULL;
+	shard = line ? strstr(line, "shard the map") : NULL;
+	check(s && shard && s < shard, "holders: the critical section comes before sharding: %s",
+	      line ? line : "(none)");
+	check(advice_matching(r, "mutex 0x55d0a0000100 guarding map 0x55d0a0004000: 10 contended "
+				 "acquisitions") == 1,
+	      "holders: still one line for the mutex");
+
+	/* concentration: 60% of the waking releases at one function is enough, 50% is not */
+	l->holder_stacks[0] = (struct mt_stack_cost){ 5, 6, 0 };
+	l->holder_stacks[1] = (struct mt_stack_cost){ 1, 4, 0 };
+	l->nholders = 2;
+	advice__build(r);
+	check(advice_matching(r, "shorten the critical section at hold_in_critical (holder.c:88): "
+				 "6 of its 10 releases") == 1,
+	      "holders: 6 of 10 releases at one place is concentrated");
+	l->holder_stacks[0].count = 5;
+	l->holder_stacks[1].count = 5;
+	advice__build(r);
+	check(advice_matching(r, "shorten the critical section") == 0,
+	      "holders: 5 and 5 at two places is not");
+
+	/* a short hold: waits below 10 us are the futex round trip, not the holder */
+	l->holder_stacks[0] = (struct mt_stack_cost){ 5, 10, 0 };
+	l->nholders = 1;
+	l->p50_ns = 9999;
+	advice__build(r);
+	check(advice_matching(r, "shorten the critical section") == 0,
+	      "holders: P50 9.999 us is no long hold");
+	l->p50_ns = 10000;
+	advice__build(r);
+	check(advice_matching(r, "shorten the critical section at hold_in_critical") == 1,
+	      "holders: P50 10 us is");
+
+	/* libcmap's update releases its lock around the caller's work: the caller is named */
+	l->holder_stacks[0] = (struct mt_stack_cost){ 6, 10, 0 };
+	advice__build(r);
+	check(advice_matching(r, "shorten the critical section at wl_write (workload.c:178)") == 1,
+	      "holders: a release inside libcmap names the program's caller");
+
+	/* a stack with no named frame of the program says nothing */
+	l->holder_stacks[0] = (struct mt_stack_cost){ 4, 10, 0 };
+	advice__build(r);
+	check(advice_matching(r, "shorten the critical section") == 0,
+	      "holders: an unnamed holder frame gives no critical-section advice");
+	for (int i = 0; i < r->nadvice; i++)
+		printf("# advice: %s\n", r->advice[i]);
+	report_free(r);
+}
+
 static void test_advice_shards(void)
 {
 	struct report *r = report_new(); /* a 2.5 s run */
@@ -1269,6 +1368,7 @@ int main(void)
 	test_advice_profile();
 	test_advice_waits();
 	test_advice_shards();
+	test_advice_holders();
 	test_text_width();
 	test_rates();
 	test_size_hint();
