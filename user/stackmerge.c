@@ -40,6 +40,28 @@ static int cmp_stack(const struct mt_stack *a, const struct mt_stack *b)
 	return (a->nframes > b->nframes) - (a->nframes < b->nframes);
 }
 
+/*
+ * Does @s end where a thread or the process starts?  Only such a stack was cut short at the
+ * root (the frame-pointer walk stops at start_thread, or faults past __libc_start_call_main);
+ * one that ends anywhere else is a walk that failed midway (code without frame pointers, a
+ * probe at a ret instruction), and its frames cannot say which longer path it belongs to.
+ */
+static bool ends_at_root(const struct mt_stack *s)
+{
+	static const char *const roots[] = { "start_thread", "clone",	  "clone3",
+					     "__libc_start_call_main",	  "__libc_start_main",
+					     "_start",	     "runtime.goexit" };
+	const char *f;
+
+	if (!s->nframes)
+		return false;
+	f = s->frames[s->nframes - 1].func;
+	for (size_t i = 0; f && i < sizeof(roots) / sizeof(roots[0]); i++)
+		if (!strcmp(f, roots[i]))
+			return true;
+	return false;
+}
+
 /* Does @b begin with all of @a (or equal it)? */
 static bool is_prefix(const struct mt_stack *a, const struct mt_stack *b)
 {
@@ -60,7 +82,8 @@ static bool covers(const struct mt_stack *f, const struct mt_stack *d)
 {
 	int j = 1;
 
-	if (!f->nframes || d->nframes <= f->nframes || cmp_frame(&f->frames[0], &d->frames[0]))
+	if (!ends_at_root(f) || d->nframes <= f->nframes ||
+	    cmp_frame(&f->frames[0], &d->frames[0]))
 		return false;
 	/* the earliest match of each frame leaves the most room for the rest */
 	for (int i = 1; i < f->nframes; i++, j++) {
@@ -156,10 +179,14 @@ int stackmerge__canon(const struct mt_stack *stacks, int n, int *canon)
 		while (last + 1 < n && is_prefix(s, &stacks[order[last + 1]]) &&
 		       (s->nframes || !stacks[order[last + 1]].nframes))
 			last++;
-		/* one chain from k to last (each a prefix of the next): all of it is one path */
+		/*
+		 * One chain from k to last (each a prefix of the next): all of it is one path, if s
+		 * was cut short at the root (ends_at_root()); a stack cut anywhere else stays.
+		 */
 		for (j = k; j < last && !ends[j]; j++)
 			;
-		if (j == last) {
+		if (j == last && (last == k || ends_at_root(s) ||
+				  !cmp_stack(s, &stacks[order[last]]))) {
 			for (int i = k; i <= last; i++)
 				canon[order[i]] = rep[last];
 		} else {

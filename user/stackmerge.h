@@ -16,6 +16,11 @@
 /**
  * stackmerge__canon() - the stack each of @n stacks (leaf first) is counted under, in @canon.
  *
+ * Only a stack cut short at the root merges into a longer one: its last frame is where a thread
+ * or the process starts (start_thread, clone, clone3, __libc_start_call_main,
+ * __libc_start_main, _start, runtime.goexit).  A stack that ends anywhere else is a walk that
+ * failed midway, and stays its own (equal stacks still are one).
+ *
  * Frames are the same when their ip, module and function are.  Equal stacks are one: the
  * lowest index of them.  A stack that is a strict prefix of others, all of which lie on one
  * chain (each a prefix of the next), is counted under the longest of that chain; a prefix of

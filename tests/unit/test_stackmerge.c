@@ -20,7 +20,11 @@ static struct mt_frame frames_of(__u64 ip)
 	static char names[64][16];
 	int slot = (int)(ip % 64);
 
-	snprintf(names[slot], sizeof(names[slot]), "f%llx", (unsigned long long)ip);
+	/* 5 and 6 are where threads start (stackmerge merges only stacks cut short there) */
+	snprintf(names[slot], sizeof(names[slot]), "%s",
+		 ip == 5 ? "start_thread" : ip == 6 ? "clone3" : "");
+	if (!names[slot][0])
+		snprintf(names[slot], sizeof(names[slot]), "f%llx", (unsigned long long)ip);
 	return (struct mt_frame){ .ip = ip, .func = names[slot], .module = "/bin/x",
 				  .build_id = "", .file = "" };
 }
@@ -42,8 +46,8 @@ static void rule(void)
 	static const __u64 fp[] = { 1, 2, 3, 4, 5 }, dwarf[] = { 1, 2, 3, 4, 5, 6 },
 			   get_fp[] = { 1, 7, 4, 5 }, other[] = { 9, 8, 5, 6 },
 			   amb_a[] = { 20, 21, 22 }, amb_b[] = { 20, 21, 23 }, amb[] = { 20, 21 },
-			   chain1[] = { 30 }, chain2[] = { 30, 31 }, chain3[] = { 30, 31, 32 },
-			   empty[] = { 0 };
+			   chain1[] = { 30, 5 }, chain2[] = { 30, 5, 6 }, chain3[] = { 30, 5, 6, 32 },
+			   trunc[] = { 1, 2 }, empty[] = { 0 };
 	struct mt_stack st[16];
 	int canon[16], n = 0, err, bad = 0;
 
@@ -56,10 +60,11 @@ static void rule(void)
 	make(st, n++, amb_b, 3);     /* 6 */
 	make(st, n++, dwarf, 6);     /* 7: equal to 2 */
 	make(st, n++, fp, 5);	     /* 8: equal to 0 */
-	make(st, n++, chain2, 2);    /* 9: chain 10 -> 9 -> 11 */
-	make(st, n++, chain1, 1);    /* 10 */
-	make(st, n++, chain3, 3);    /* 11 */
+	make(st, n++, chain2, 3);    /* 9: chain 10 -> 9 -> 11 */
+	make(st, n++, chain1, 2);    /* 10 */
+	make(st, n++, chain3, 4); /* 11 */
 	make(st, n++, empty, 0);     /* 12: no frames: a prefix of every stack, of many paths */
+	make(st, n++, trunc, 2);     /* 13: a prefix of 0 and 2, but cut short midway, not at a root */
 	err = stackmerge__canon(st, n, canon);
 	check(!err, "stackmerge__canon on %d stacks", n);
 	check(canon[0] == 2, "a prefix of one longer stack is counted there (0 -> %d, want 2)",
@@ -77,6 +82,8 @@ static void rule(void)
 	      canon[9], canon[11]);
 	check(canon[12] == 12, "an empty stack, a prefix of many paths, stays (12 -> %d)",
 	      canon[12]);
+	check(canon[13] == 13, "a stack cut short midway (not at a thread's start) stays, though "
+			       "one path extends it (13 -> %d)", canon[13]);
 	for (int i = 0; i < n; i++)
 		bad += canon[canon[i]] != canon[i];
 	check(!bad, "every stack's stack is itself canonical (%d are not)", bad);
@@ -141,7 +148,7 @@ static void rule(void)
 	/* the same ip in another module (another process's mapping) is another frame */
 	{
 		struct mt_stack two[2];
-		static const __u64 a[] = { 1, 2 }, b[] = { 1, 2, 3 };
+		static const __u64 a[] = { 1, 5 }, b[] = { 1, 5, 6 };
 
 		make(two, 0, a, 2);
 		make(two, 1, b, 3);
@@ -162,6 +169,12 @@ static bool same(const struct mt_stack *a, const struct mt_stack *b)
 	return true;
 }
 
+/* Does @s end at a thread's start (frames_of() names ips 5 and 6 so)? */
+static bool rooted(const struct mt_stack *s)
+{
+	return s->nframes && (s->frames[s->nframes - 1].ip == 5 || s->frames[s->nframes - 1].ip == 6);
+}
+
 /* @b is @a and more, by ip (the random stacks share one module and name frames by ip). */
 static bool extends(const struct mt_stack *a, const struct mt_stack *b)
 {
@@ -179,7 +192,7 @@ static bool extends(const struct mt_stack *a, const struct mt_stack *b)
  */
 static bool covered(const struct mt_stack *f, const struct mt_stack *d, int i, int j)
 {
-	if (i == 1 && (!f->nframes || d->nframes <= f->nframes ||
+	if (i == 1 && (!rooted(f) || d->nframes <= f->nframes ||
 		       f->frames[0].ip != d->frames[0].ip))
 		return false;
 	if (i == f->nframes)
@@ -203,16 +216,21 @@ static void against_brute_force(void)
 			__u64 ips[MAXF];
 			int nf = rand_r(&seed) % 5;
 
-			/* a small alphabet, so prefixes, equals and forks are common */
+			/* a small alphabet, so prefixes, equals and forks are common; about half
+			 * end at a thread's start (5), some go past it (6) */
 			for (int j = 0; j < nf; j++)
 				ips[j] = 1 + rand_r(&seed) % 3;
+			if (nf && rand_r(&seed) % 2)
+				ips[nf - 1] = 5;
+			if (nf < MAXF - 1 && nf && ips[nf - 1] == 5 && rand_r(&seed) % 2)
+				ips[nf++] = 6;
 			make(st, i, ips, nf);
 		}
 		if (stackmerge__canon(st, N, canon))
 			return (void)check(0, "stackmerge__canon");
 		for (int i = 0; i < N; i++) {
 			int want = -1, max = -1;
-			bool one = st[i].nframes > 0;
+			bool one = rooted(&st[i]);
 
 			for (int j = 0; j < N && want < 0; j++)
 				if (same(&st[i], &st[j]))
