@@ -413,12 +413,15 @@ static __always_inline bool rec_send_ex(void *rec, __u32 base, struct pt_regs *u
 
 	/*
 	 * Grows and resizes have a budget of their own, so a flood of waits cannot leave them
-	 * without full stacks; and no stack copy goes into a buffer already half full.
+	 * without full stacks; and no stack copy goes into a buffer already half full (three
+	 * quarters for grows and resizes: rare, and a flood of other records, waits and wakes
+	 * under --detail's inserts, must not cut their stacks short).
 	 */
 	__u32 budget = h->type == MT_REC_GROW || h->type == MT_REC_RESIZE;
+	__u64 full = budget ? rb_size / 4 * 3 : rb_size / 2;
 
 	if (stack_dwarf && uregs && base <= MT_REC_MAX &&
-	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < rb_size / 2 &&
+	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < full &&
 	    (first || dwarf_allowed(budget))) {
 		u = rec + base;
 		if (!bpf_probe_read_kernel(&u->regs, sizeof(u->regs), uregs)) {
