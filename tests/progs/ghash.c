@@ -31,6 +31,7 @@
 #include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
+#include "thread_state.h"
 
 #define MAX_RESIZES 256
 #define CHURN_LIVE 64
@@ -107,24 +108,6 @@ static gpointer filler(gpointer arg)
 
 static gint holding;
 
-/* Is thread @tid of this process asleep (state S in /proc)? */
-static bool asleep(pid_t tid)
-{
-	char path[64], buf[512], *p;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')'); /* the name may hold spaces: the state follows its ')' */
-	return p && p[1] == ' ' && p[2] == 'S';
-}
-
 /*
  * Hold the mutex until main really waits for it: GLib's slow path marks the word 2 (contended)
  * before it sleeps in FUTEX_WAIT, and then main's state is S.  Only then release it, so each of
@@ -136,7 +119,7 @@ static gpointer holder(gpointer arg)
 
 	g_mutex_lock(&lock);
 	g_atomic_int_set(&holding, 1);
-	while (g_atomic_int_get((gint *)&lock.i[0]) != 2 || !asleep(main_tid))
+	while (g_atomic_int_get((gint *)&lock.i[0]) != 2 || thread_state(main_tid) != 'S')
 		g_usleep(200);
 	g_usleep(5000);
 	g_mutex_unlock(&lock);

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "thread_state.h"
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static sem_t go, done;
@@ -36,24 +37,6 @@ static void sleep_ms(long ms)
 
 	while (nanosleep(&ts, &ts))
 		;
-}
-
-/* The waiter's scheduler state from /proc: 'S' while it sleeps, '?' when unreadable. */
-static char thread_state(pid_t tid)
-{
-	char path[64], buf[512], *p;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
-	f = fopen(path, "r");
-	if (!f)
-		return '?';
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : '?';
 }
 
 static void *waiter(void *arg)
