@@ -9,6 +9,7 @@ pkgs=(
 	libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev
 	systemtap-sdt-dev bpftrace dwz golang-go libclang-rt-14-dev prometheus
 	libglib2.0-dev redis-server redis-tools libc6-dbg libmicrohttpd-dev libcapstone-dev
+	chromium
 )
 
 missing=()

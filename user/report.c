@@ -16,6 +16,7 @@ static const struct report_backend *const backends[] = {
 	&report_folded_backend,
 	&report_pprof_backend,
 	&report_chrome_backend,
+	&report_html_backend,
 };
 
 const struct report_backend *report_backend__find(const char *name)

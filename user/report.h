@@ -76,6 +76,7 @@ extern const struct report_backend report_json_backend;
 extern const struct report_backend report_folded_backend;
 extern const struct report_backend report_pprof_backend;
 extern const struct report_backend report_chrome_backend;
+extern const struct report_backend report_html_backend;
 
 /**
  * report_backend__find() - the backend called @name.

@@ -1348,8 +1348,9 @@ static void test_backends(void)
 {
 	check(report_backend__find("text") == &report_text_backend, "backend: text");
 	check(report_backend__find("json") == &report_json_backend, "backend: json");
+	check(report_backend__find("html") == &report_html_backend, "backend: html");
 	check(report_backend__find("xml") == NULL, "backend: unknown name is NULL");
-	check(report_backend__get(0) && report_backend__get(1) && !report_backend__get(5) &&
+	check(report_backend__get(0) && report_backend__get(5) && !report_backend__get(6) &&
 		      !report_backend__get(-1),
 	      "backend: listing");
 }

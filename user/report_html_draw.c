@@ -1,0 +1,522 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The html backend's SVG: a map's entries and capacity over time, a lock's wait histogram and
+ * waits over time, and flame graphs.  Coordinates are in a fixed viewBox that the page scales
+ * to its width; every element that a test or the page's script looks for has a class: "grow"
+ * marks (data-kind), "evac" spans, "bar" buckets, "fr" flame frames.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cmap.h"
+#include "report_html.h"
+#include "util.h"
+
+#define FRAME_BUF 1024
+
+/* Charts: a viewBox of CH_W x CH_H with the plot inside the margins. */
+#define CH_W 1000
+#define CH_H 220
+#define PL 70
+#define PR 20
+#define PT 14
+#define PB 30
+#define PLOT_W (CH_W - PL - PR)
+#define PLOT_H (CH_H - PT - PB)
+
+void html__text(FILE *out, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '&':
+			fputs("&amp;", out);
+			break;
+		case '<':
+			fputs("&lt;", out);
+			break;
+		case '>':
+			fputs("&gt;", out);
+			break;
+		case '"':
+			fputs("&quot;", out);
+			break;
+		case '\'':
+			fputs("&#39;", out);
+			break;
+		default:
+			/* a newline is kept: tooltips use it between frames */
+			fputc((unsigned char)*s < 0x20 && *s != '\n' ? ' ' : *s, out);
+		}
+	}
+}
+
+void html__stack(struct html *h, int idx)
+{
+	const struct mt_stack *st = report__stack(h->r, idx);
+	char buf[FRAME_BUF];
+
+	fputs("<pre class=\"stack\">", h->out);
+	if (!st || !st->nframes)
+		html__text(h->out, report__stack_placeholder(idx < 0 ? idx : -1));
+	for (int i = 0; st && i < st->nframes; i++) {
+		html__text(h->out, report__fmt_frame(buf, sizeof(buf), &st->frames[i]));
+		fputc('\n', h->out);
+	}
+	fputs("</pre>", h->out);
+}
+
+void html__stack_title(struct html *h, int idx, int max_frames)
+{
+	const struct mt_stack *st = report__stack(h->r, idx);
+	char buf[FRAME_BUF];
+	int n = st ? st->nframes : 0;
+
+	if (!n) {
+		html__text(h->out, "(no stack)");
+		return;
+	}
+	for (int i = 0; i < n && (!max_frames || i < max_frames); i++) {
+		html__text(h->out, report__frame_name(buf, sizeof(buf), &st->frames[i]));
+		if (i + 1 < n)
+			fputc('\n', h->out);
+	}
+	if (max_frames && n > max_frames)
+		fprintf(h->out, "... %d more", n - max_frames);
+}
+
+/* x of time @ts on a chart's time axis. */
+static double time_x(const struct html *h, __u64 ts)
+{
+	double span = h->t1 > h->t0 ? (double)(h->t1 - h->t0) : 1.0;
+	double f = ts <= h->t0 ? 0.0 : ts >= h->t1 ? 1.0 : (double)(ts - h->t0) / span;
+
+	return PL + f * PLOT_W;
+}
+
+/* Seconds since the trace's start, for tooltips. */
+static double secs(const struct html *h, __u64 ts)
+{
+	return ts > h->t0 ? (double)(ts - h->t0) / 1e9 : 0.0;
+}
+
+/* The time axis: ticks at round seconds (or tenths) under the plot. */
+static void time_axis(const struct html *h)
+{
+	double span = h->t1 > h->t0 ? (double)(h->t1 - h->t0) / 1e9 : 0.0;
+	double step = 1e-3;
+
+	while (span / step > 10)
+		step *= span / step > 50 ? 10 : 2;
+	fprintf(h->out, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>", PL,
+		PT + PLOT_H, PL + PLOT_W, PT + PLOT_H);
+	for (double t = 0; span > 0 && t <= span * 1.0001; t += step) {
+		double x = PL + t / span * PLOT_W;
+
+		fprintf(h->out, "<text class=\"tick\" x=\"%.1f\" y=\"%d\">%gs</text>", x,
+			PT + PLOT_H + 16, round(t / step) * step);
+	}
+}
+
+/* An inner map of a concurrent map (or the map itself): its latest figures. */
+struct inner {
+	__u64 map;
+	__u64 count, cap;
+	__u64 evac_start; /* an incremental grow's start, 0 while none runs */
+	size_t evac_ev;	  /* the resize that started it */
+};
+
+struct point {
+	__u64 ts, count, cap;
+};
+
+struct span {
+	__u64 start, end;
+	size_t ev; /* the event that began it */
+};
+
+struct series {
+	struct inner *in;
+	size_t nin, capin;
+	struct point *pt;
+	size_t npt, cappt;
+	struct span *sp;
+	size_t nsp, capsp;
+	size_t *marks; /* event indexes of resizes */
+	size_t nmarks, capmarks;
+	__u64 count, cap; /* sums over the inner maps */
+};
+
+static __u64 log2_cap(__u64 b)
+{
+	/* libcmap grows when count > 6.5 x buckets */
+	return b >= 58 ? ~0ULL : (13ULL << b) / 2;
+}
+
+static struct inner *inner_of(struct series *s, __u64 map)
+{
+	for (size_t i = 0; i < s->nin; i++)
+		if (s->in[i].map == map)
+			return &s->in[i];
+	if (GROW(s->in, s->nin, s->capin, 16))
+		return NULL;
+	s->in[s->nin] = (struct inner){ .map = map };
+	return &s->in[s->nin++];
+}
+
+static void set_inner(struct series *s, struct inner *in, __u64 count, __u64 cap)
+{
+	if (count != MT_EV_UNKNOWN) {
+		s->count += count - in->count;
+		in->count = count;
+	}
+	if (cap != MT_EV_UNKNOWN) {
+		s->cap += cap - in->cap;
+		in->cap = cap;
+	}
+}
+
+static int add_point(struct series *s, __u64 ts)
+{
+	if (GROW(s->pt, s->npt, s->cappt, 64))
+		return -ENOMEM;
+	s->pt[s->npt++] = (struct point){ ts, s->count, s->cap };
+	return 0;
+}
+
+static int add_span(struct series *s, __u64 start, __u64 end, size_t ev)
+{
+	if (GROW(s->sp, s->nsp, s->capsp, 16))
+		return -ENOMEM;
+	s->sp[s->nsp++] = (struct span){ start, end, ev };
+	return 0;
+}
+
+/* One event of map @m's series; false when it changes nothing drawn. */
+static int series_event(struct html *h, struct series *s, size_t i)
+{
+	const struct mt_event *ev = &h->r->event_log[i].ev;
+	bool log2 = ev->flags & MT_EV_LOG2;
+	struct inner *in = inner_of(s, ev->map);
+
+	if (!in)
+		return -ENOMEM;
+	switch (ev->kind) {
+	case MT_EV_MAP_CREATE:
+		/* a concurrent map's own record has no table: its inner maps do */
+		if (log2 && ev->create.variant != CMAP_PLAIN)
+			return 0;
+		set_inner(s, in, 0, log2 ? log2_cap(ev->create.size) : ev->create.size);
+		break;
+	case MT_EV_RESIZE:
+		set_inner(s, in, ev->resize.count,
+			  log2 ? log2_cap(ev->resize.new_size) : ev->resize.new_size);
+		/* a profile map's first table is no resize */
+		if (!log2 && !ev->resize.old_size)
+			break;
+		if (GROW(s->marks, s->nmarks, s->capmarks, 16))
+			return -ENOMEM;
+		s->marks[s->nmarks++] = i;
+		/* libcmap evacuates incrementally from here until its GROW_DONE */
+		if (log2) {
+			if (in->evac_start && add_span(s, in->evac_start, ev->ts, in->evac_ev))
+				return -ENOMEM;
+			in->evac_start = ev->ts;
+			in->evac_ev = i;
+		}
+		break;
+	case MT_EV_GROW_DONE:
+		set_inner(s, in, ev->done.count, log2_cap(ev->done.size));
+		if (in->evac_start && add_span(s, in->evac_start, ev->ts, in->evac_ev))
+			return -ENOMEM;
+		in->evac_start = 0;
+		break;
+	case MT_EV_MIGRATE:
+		if (!(ev->flags & MT_EV_WHOLE))
+			return 0;
+		if (add_span(s, ev->ts > ev->migrate.elapsed_ns ? ev->ts - ev->migrate.elapsed_ns : 0,
+			     ev->ts, i))
+			return -ENOMEM;
+		if (ev->migrate.size)
+			set_inner(s, in, MT_EV_UNKNOWN, ev->migrate.size);
+		break;
+	case MT_EV_MAP_COUNTS:
+		set_inner(s, in, ev->lib_counts.count, MT_EV_UNKNOWN);
+		break;
+	default:
+		return 0;
+	}
+	return add_point(s, ev->ts);
+}
+
+static void series_free(struct series *s)
+{
+	free(s->in);
+	free(s->pt);
+	free(s->sp);
+	free(s->marks);
+}
+
+/* "2^4->2^5" or "1024->2048", with the kind of resize. */
+static const char *resize_kind(const struct mt_event *ev)
+{
+	if (ev->flags & MT_EV_SAME_SIZE)
+		return "same";
+	return ev->resize.new_size < ev->resize.old_size ? "shrink" : "grow";
+}
+
+static void resize_step(char *buf, size_t size, const struct mt_event *ev)
+{
+	unsigned long long from = ev->resize.old_size, to = ev->resize.new_size;
+
+	if (ev->flags & MT_EV_LOG2)
+		snprintf(buf, size, "2^%llu->2^%llu buckets", from, to);
+	else
+		snprintf(buf, size, "%llu->%llu slots", from, to);
+}
+
+static void grow_mark(struct html *h, const struct series *s, size_t i, int n)
+{
+	const struct model_event *le = &h->r->event_log[i];
+	const struct mt_event *ev = &le->ev;
+	double x = time_x(h, ev->ts);
+	char step[96], d[16];
+	__u64 evac = 0;
+
+	/* the evacuation it started, when it is a libcmap grow */
+	for (size_t k = 0; k < s->nsp; k++)
+		if (s->sp[k].ev == i)
+			evac = s->sp[k].end - s->sp[k].start;
+	resize_step(step, sizeof(step), ev);
+	fprintf(h->out, "<g class=\"grow\" data-kind=\"%s\" data-ts=\"%llu\"><title>", resize_kind(ev),
+		(unsigned long long)(ev->ts - h->t0));
+	fprintf(h->out, "%s #%d at %.6fs: %s", resize_kind(ev), n, secs(h, ev->ts), step);
+	if (ev->flags & MT_EV_TIMED)
+		fprintf(h->out, ", took %s", report__fmt_ns(d, sizeof(d), ev->resize.dur_ns));
+	if (ev->resize.count != MT_EV_UNKNOWN)
+		fprintf(h->out, ", %llu entries", (unsigned long long)ev->resize.count);
+	if (evac)
+		fprintf(h->out, "; evacuated over %s", report__fmt_ns(d, sizeof(d), evac));
+	fputs("\n", h->out);
+	html__stack_title(h, le->stack, 16);
+	fprintf(h->out, "</title><line x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" y2=\"%d\"/>"
+			"<circle cx=\"%.2f\" cy=\"%d\" r=\"4\"/>"
+			"<rect class=\"hit\" x=\"%.2f\" y=\"%d\" width=\"6\" height=\"%d\"/></g>",
+		x, PT, x, PT + PLOT_H, x, PT, x - 3, PT, PLOT_H);
+}
+
+/* A polyline of the points, stepped for capacity (constant between resizes). */
+static void polyline(struct html *h, const struct series *s, bool cap, double ymax,
+		     const char *cls)
+{
+	double prev_y = -1;
+
+	fprintf(h->out, "<polyline class=\"%s\" points=\"", cls);
+	for (size_t i = 0; i < s->npt; i++) {
+		__u64 v = cap ? s->pt[i].cap : s->pt[i].count;
+		double x = time_x(h, s->pt[i].ts), y = PT + PLOT_H - (double)v / ymax * PLOT_H;
+
+		if (cap && prev_y >= 0)
+			fprintf(h->out, "%.1f,%.1f ", x, prev_y);
+		fprintf(h->out, "%.1f,%.1f ", x, y);
+		prev_y = y;
+	}
+	fputs("\"/>", h->out);
+}
+
+int html__map_chart(struct html *h, const struct map_report *m)
+{
+	const struct report *r = h->r;
+	struct series s = {};
+	double ymax = 1;
+	int err = 0, n = 0;
+
+	for (size_t i = 0; i < r->nevent_log && !err; i++)
+		if (r->event_log[i].owner == m->addr)
+			err = series_event(h, &s, i);
+	/* an incremental grow still running at the end is shaded to the end */
+	for (size_t k = 0; k < s.nin && !err; k++)
+		if (s.in[k].evac_start)
+			err = add_span(&s, s.in[k].evac_start, h->t1, s.in[k].evac_ev);
+	if (!err && s.npt && m->count >= 0 && (__u64)m->count != s.count) {
+		s.count = (__u64)m->count;
+		err = add_point(&s, h->t1);
+	} else if (!err && s.npt) {
+		err = add_point(&s, h->t1);
+	}
+	if (err)
+		goto out;
+	for (size_t i = 0; i < s.npt; i++) {
+		if (s.pt[i].cap != ~0ULL && s.pt[i].cap > ymax)
+			ymax = (double)s.pt[i].cap;
+		if (s.pt[i].count > ymax)
+			ymax = (double)s.pt[i].count;
+	}
+	ymax *= 1.05;
+	fprintf(h->out, "<svg class=\"chart map\" data-map=\"0x%llx\" data-grows=\"%zu\" "
+			"viewBox=\"0 0 %d %d\" role=\"img\">",
+		(unsigned long long)m->addr, s.nmarks, CH_W, CH_H);
+	for (size_t k = 0; k < s.nsp; k++) {
+		double x0 = time_x(h, s.sp[k].start), x1 = time_x(h, s.sp[k].end);
+		char d[16];
+
+		fprintf(h->out, "<rect class=\"evac\" x=\"%.2f\" y=\"%d\" width=\"%.2f\" "
+				"height=\"%d\"><title>evacuation or rehash from %.6fs, %s</title></rect>",
+			x0, PT, x1 - x0 < 0.5 ? 0.5 : x1 - x0, PLOT_H, secs(h, s.sp[k].start),
+			report__fmt_ns(d, sizeof(d), s.sp[k].end - s.sp[k].start));
+	}
+	for (int k = 0; k <= 4; k++) {
+		double y = PT + PLOT_H - k * PLOT_H / 4.0;
+
+		fprintf(h->out, "<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/>"
+				"<text class=\"ytick\" x=\"%d\" y=\"%.1f\">%.0f</text>",
+			PL, y, PL + PLOT_W, y, PL - 4, y + 4, ymax * k / 4);
+	}
+	time_axis(h);
+	polyline(h, &s, true, ymax, "cap");
+	polyline(h, &s, false, ymax, "count");
+	for (size_t k = 0; k < s.nmarks; k++)
+		grow_mark(h, &s, s.marks[k], ++n);
+	fputs("</svg>", h->out);
+out:
+	series_free(&s);
+	return err;
+}
+
+/* The log2 group of a value: floor(log2(v)), 0 for 0 and 1. */
+static int log2_group(__u64 v)
+{
+	return v > 1 ? 63 - __builtin_clzll(v) : 0;
+}
+
+/* x of value @v on a histogram whose bars are log2 groups @lo.. each @bw wide. */
+static double hist_x(__u64 v, int lo, double bw)
+{
+	double l = v > 1 ? log2((double)v) : 0;
+
+	return PL + (l - lo) * bw;
+}
+
+void html__lock_hist(struct html *h, const struct lock_report *l)
+{
+	__u64 groups[64] = { 0 }, most = 1;
+	int lo = 64, hi = -1, pos = 0, idx;
+	char a[16], b[16];
+	double bw;
+	__u64 n;
+
+	while (hist__next(&l->hist, &pos, &idx, &n)) {
+		int g = log2_group(hist__bucket_low(idx));
+
+		groups[g] += n;
+		lo = g < lo ? g : lo;
+		hi = g > hi ? g : hi;
+	}
+	fprintf(h->out, "<svg class=\"chart hist\" data-lock=\"0x%llx\" viewBox=\"0 0 %d %d\" "
+			"role=\"img\">",
+		(unsigned long long)l->addr, CH_W, CH_H);
+	if (hi < 0) {
+		fprintf(h->out, "<text x=\"%d\" y=\"%d\">no waits</text></svg>", PL, PT + 20);
+		return;
+	}
+	for (int g = lo; g <= hi; g++)
+		most = groups[g] > most ? groups[g] : most;
+	bw = (double)PLOT_W / (hi - lo + 1);
+	fprintf(h->out, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>", PL,
+		PT + PLOT_H, PL + PLOT_W, PT + PLOT_H);
+	for (int g = lo; g <= hi; g++) {
+		double bh = (double)groups[g] / (double)most * PLOT_H, x = PL + (g - lo) * bw;
+
+		fprintf(h->out, "<rect class=\"bar\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" "
+				"height=\"%.2f\"><title>%s to %s: %llu waits</title></rect>",
+			x + 1, PT + PLOT_H - bh, bw - 2, bh, report__fmt_ns(a, sizeof(a), 1ULL << g),
+			report__fmt_ns(b, sizeof(b), g < 63 ? (2ULL << g) - 1 : ~0ULL),
+			(unsigned long long)groups[g]);
+		fprintf(h->out, "<text class=\"tick\" x=\"%.1f\" y=\"%d\">%s</text>", x,
+			PT + PLOT_H + 16, a);
+	}
+	fprintf(h->out, "<text class=\"ytick\" x=\"%d\" y=\"%d\">%llu</text>", PL - 4, PT + 4,
+		(unsigned long long)most);
+	/* the percentiles, where they fall inside their bucket on the log scale */
+	fprintf(h->out, "<g class=\"pct\" data-p=\"50\"><line x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" "
+			"y2=\"%d\"/><text x=\"%.2f\" y=\"%d\">P50 %s</text></g>",
+		hist_x(l->p50_ns, lo, bw), PT, hist_x(l->p50_ns, lo, bw), PT + PLOT_H,
+		hist_x(l->p50_ns, lo, bw) + 3, PT + 12, report__fmt_ns(a, sizeof(a), l->p50_ns));
+	fprintf(h->out, "<g class=\"pct\" data-p=\"99\"><line x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" "
+			"y2=\"%d\"/><text x=\"%.2f\" y=\"%d\">P99 %s</text></g></svg>",
+		hist_x(l->p99_ns, lo, bw), PT, hist_x(l->p99_ns, lo, bw), PT + PLOT_H,
+		hist_x(l->p99_ns, lo, bw) + 3, PT + 26, report__fmt_ns(a, sizeof(a), l->p99_ns));
+}
+
+#define TL_BINS 100
+
+/* The mode of a counted wait: the library's probes say; a mutex has one; else unknown. */
+static unsigned int wait_mode(const struct mt_event *ev, const struct lock_report *l)
+{
+	if (ev->flags & MT_EV_LIB_LOCK)
+		return ev->wait.mode;
+	return l->kind == MT_LOCK_MUTEX ? MT_MODE_WRITE : MT_MODE_UNKNOWN;
+}
+
+void html__lock_timeline(struct html *h, const struct lock_report *l)
+{
+	static const char *const cls[] = { "write", "read", "unknown" };
+	__u64 bins[TL_BINS][3] = { { 0 } }, ns[TL_BINS] = { 0 }, most = 1;
+	double span = h->t1 > h->t0 ? (double)(h->t1 - h->t0) : 1.0, bw = (double)PLOT_W / TL_BINS;
+	const struct report *r = h->r;
+	char a[16];
+
+	for (size_t i = 0; i < r->nevent_log; i++) {
+		const struct model_event *le = &r->event_log[i];
+		__u64 start;
+		unsigned int mode;
+		int b;
+
+		if (le->ev.kind != MT_EV_WAIT || !le->counted || le->owner != l->addr)
+			continue;
+		/* a wait is drawn where it began */
+		start = le->ev.ts > le->ev.wait.wait_ns ? le->ev.ts - le->ev.wait.wait_ns : 0;
+		b = start <= h->t0 ? 0 : (int)((double)(start - h->t0) / span * TL_BINS);
+		b = b >= TL_BINS ? TL_BINS - 1 : b;
+		mode = wait_mode(&le->ev, l);
+		bins[b][mode > MT_MODE_UNKNOWN ? MT_MODE_UNKNOWN : mode]++;
+		ns[b] += le->ev.wait.wait_ns;
+	}
+	for (int b = 0; b < TL_BINS; b++) {
+		__u64 t = bins[b][0] + bins[b][1] + bins[b][2];
+
+		most = t > most ? t : most;
+	}
+	fprintf(h->out, "<svg class=\"chart waits\" data-lock=\"0x%llx\" viewBox=\"0 0 %d %d\" "
+			"role=\"img\">",
+		(unsigned long long)l->addr, CH_W, CH_H);
+	for (int b = 0; b < TL_BINS; b++) {
+		double y = PT + PLOT_H, x = PL + b * bw;
+		__u64 t = bins[b][0] + bins[b][1] + bins[b][2];
+
+		if (!t)
+			continue;
+		fprintf(h->out, "<g><title>%.3fs-%.3fs: %llu waits (%llu write, %llu read, %llu "
+				"unknown), %s waiting</title>",
+			span * b / TL_BINS / 1e9, span * (b + 1) / TL_BINS / 1e9,
+			(unsigned long long)t, (unsigned long long)bins[b][MT_MODE_WRITE],
+			(unsigned long long)bins[b][MT_MODE_READ],
+			(unsigned long long)bins[b][MT_MODE_UNKNOWN],
+			report__fmt_ns(a, sizeof(a), ns[b]));
+		for (int k = 0; k < 3; k++) {
+			double bh = (double)bins[b][k] / (double)most * PLOT_H;
+
+			if (!bins[b][k])
+				continue;
+			y -= bh;
+			fprintf(h->out, "<rect class=\"%s\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" "
+					"height=\"%.2f\"/>", cls[k], x + 0.5, y, bw - 1, bh);
+		}
+		fputs("</g>", h->out);
+	}
+	fprintf(h->out, "<text class=\"ytick\" x=\"%d\" y=\"%d\">%llu</text>", PL - 4, PT + 4,
+		(unsigned long long)most);
+	time_axis(h);
+	fputs("</svg>", h->out);
+}
