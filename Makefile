@@ -81,7 +81,7 @@ BINS := bin/mapload $(if $(USER_SRCS),bin/maptrace)
 .DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: all lib test test-build list-tests demo bench bench-overhead bench-sites bench-real fuzz deps \
-	vmlinux install clean
+	readme-png vmlinux install clean
 
 all: lib $(BINS)
 
@@ -255,6 +255,11 @@ test: deps
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
+
+# docs/report.png, the README's picture of -f html (root, chromium)
+readme-png: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)scripts/readme-png.sh
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/bench/bench_lib $(OUTPUT)/bench/bench_lib_noprobes

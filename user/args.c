@@ -63,8 +63,8 @@ void args__usage(void)
 	       "      --max-size SIZE    stop recording before the -o file passes SIZE bytes\n"
 	       "                         (K, M, G suffixes: KiB, MiB, GiB; 4K-16T); the file\n"
 	       "                         then ends complete, the live reports and summary go on\n"
-	       "  -f, --format F         the final summary as text (default), json, folded, pprof\n"
-	       "                         or chrome; live reports are text only\n"
+	       "  -f, --format F         the final summary as text (default), json, folded, pprof,\n"
+	       "                         chrome or html; live reports are text only\n"
 	       "      --json             the same as --format json\n"
 	       "      --weight W         folded, pprof: wait-ns, rehash-ns or count\n"
 	       "      --what X           folded, pprof: locks, grows, all (default) or holders\n"
@@ -154,7 +154,8 @@ void args__usage(void)
 	       "  maptrace report t.mtr            the summary, from the file\n"
 	       "  maptrace report t.mtr -f folded --what locks | flamegraph.pl > waits.svg\n"
 	       "  maptrace report t.mtr -f pprof > waits.pb.gz && go tool pprof -top waits.pb.gz\n"
-	       "  maptrace report t.mtr -f chrome > trace.json   (open in ui.perfetto.dev)\n",
+	       "  maptrace report t.mtr -f chrome > trace.json   (open in ui.perfetto.dev)\n"
+	       "  maptrace report t.mtr -f html > report.html    (any browser, offline)\n",
 	       DEFAULT_RINGBUF_MB, DEFAULT_MAX_MAPS, EXIT_STATUS_HELP);
 }
 
@@ -166,7 +167,8 @@ void args__report_usage(void)
 	       "\n"
 	       "OUTPUT\n"
 	       "  -f, --format F         text (default), json, folded (flame graphs), pprof (go\n"
-	       "                         tool pprof, Pyroscope) or chrome (ui.perfetto.dev)\n"
+	       "                         tool pprof, Pyroscope), chrome (ui.perfetto.dev) or\n"
+	       "                         html (one self-contained page: charts, flame graphs)\n"
 	       "      --json             the same as --format json\n"
 	       "      --weight W         folded, pprof: wait-ns, rehash-ns or count\n"
 	       "      --what X           folded, pprof: locks, grows, all (default) or holders\n"
@@ -191,7 +193,9 @@ void args__report_usage(void)
 	       "  maptrace report t.mtr                      the summary\n"
 	       "  maptrace report t.mtr --sort p99 --top 5   the five locks with the worst P99\n"
 	       "  maptrace report t.mtr --map 0x55d0a0001000 --json   one map and its locks\n"
-	       "  maptrace report t.mtr -f folded --what locks | flamegraph.pl > waits.svg\n",
+	       "  maptrace report t.mtr -f folded --what locks | flamegraph.pl > waits.svg\n"
+	       "  maptrace report t.mtr -f html > t.html     a page to open offline; --top N maps\n"
+	       "                                             and locks drawn (default 10)\n",
 	       EXIT_STATUS_HELP);
 }
 

@@ -14,6 +14,7 @@
  * past --top are listed, not drawn.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,6 @@
 #include "report_html.h"
 #include "util.h"
 
-#define TOP_DEFAULT 10	  /* maps and locks drawn when --top is 0 ("all" would be unbounded) */
 #define TABLE_ROWS_MAX 500 /* rows per table */
 #define LINE_BUF 4096
 
@@ -91,7 +91,8 @@ static const char script[] =
 
 static int top_of(const struct report_opts *o)
 {
-	return o && o->top > 0 ? o->top : TOP_DEFAULT;
+	/* --top 0: every one */
+	return o && o->top > 0 ? o->top : INT_MAX;
 }
 
 static bool map_grew(const struct map_report *m)
