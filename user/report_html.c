@@ -59,7 +59,7 @@ static const char script[] =
 	"s.querySelectorAll('g.fr').forEach(function(f){var x=+f.dataset.x,w=+f.dataset.w,"
 	"d=+f.dataset.d,r=f.querySelector('rect'),t=f.querySelector('text'),nx=0,nw=-1;"
 	"if(d<d0){if(x<=x0&&x+w>=x0+w0)nw=W;}else if(x>=x0&&x+w<=x0+w0){nx=(x-x0)/w0*W;"
-	"nw=w/w0*W;}if(nw<0.1){f.style.display='none';return;}f.style.display='';"
+	"nw=w/w0*W;}if(nw<0){f.style.display='none';return;}f.style.display='';"
 	"r.setAttribute('x',nx);r.setAttribute('width',nw);t.setAttribute('x',nx+3);"
 	"fit(t,f.dataset.n,nw);f.classList.toggle('anc',d<d0);});}"
 	"function search(s,q,o){q=q.toLowerCase();var iv=[],sum=0,end=-1,"

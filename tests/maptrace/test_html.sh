@@ -154,6 +154,33 @@ done
 check "the grow flame graph: grows carry their stacks (cmap_put in a line)" \
 	grep -q ";cmap_put;" "$TMP/grows.dom"
 
+# --- as a user would: zoom, reset, search, sort (tests/maptrace/html_harness.html) ----------
+cp tests/maptrace/html_harness.html "$TMP/harness.html"
+chrome --allow-file-access-from-files --enable-logging=stderr --dump-dom "file://$TMP/harness.html" \
+	2>"$TMP/harness.log" | sed -n '/<pre id="out">/,/<\/pre>/p' | sed 's/<[^>]*>//g' >"$TMP/seen"
+seen() { grep "^$1 " "$TMP/seen" | cut -d' ' -f2-; }
+check "harness: no error ($(grep -h '^error' "$TMP/seen"; grep -h -E 'CONSOLE|Uncaught' "$TMP/harness.log" | head -n 2))" \
+	bash -c '[ -s "$1" ] && ! grep -q "^error" "$1" && ! grep -qE "CONSOLE|Uncaught" "$2"' _ "$TMP/seen" "$TMP/harness.log"
+read -r zw zshown zencl znum <<<"$(seen zoom)"
+check "zoom: the narrowest wait frame clicked fills the width (1200.0: $zw); only it, its callees and callers stay ($zshown shown, $zencl such, of $znum)" \
+	[ "$zw" = 1200.0 -a "$zshown" = "$zencl" -a "${zshown:-0}" -lt "${znum:-0}" ]
+read -r rw rwant rshown rnum <<<"$(seen reset)"
+check "reset zoom: the frame back to its width ($rw, want $rwant), every frame shown ($rshown of $rnum)" \
+	[ -n "$rw" -a "$rw" = "$rwant" -a "$rshown" = "$rnum" ]
+# what a search for lock_take must light: from the folded output, not from the page
+want=$(python3 -c '
+import sys
+lines = [l.rsplit(" ", 1) for l in open(sys.argv[1]).read().splitlines()]
+tot = sum(int(v) for _, v in lines)
+hit = sum(int(v) for s, v in lines if "lock_take" in s.lower())
+nodes = {tuple(s.split(";")[:i + 1]) for s, _ in lines for i, f in enumerate(s.split(";")) if "lock_take" in f.lower()}
+print("matched %.2f%% %d" % (100.0 * hit / tot, len(nodes)))' "$TMP/locks.folded")
+check "search LOCK_TAKE: '$(seen search)', from the folded lines '$want'" [ "$(seen search)" = "$want" ]
+desc=$(jget "$TMP/d.json" "','.join(str(l['contentions']) for l in sorted(d['locks'], key=lambda l: -l['contentions']))")
+asc=$(jget "$TMP/d.json" "','.join(str(l['contentions']) for l in sorted(d['locks'], key=lambda l: l['contentions']))")
+check "sort: a click on WAITS sorts largest first ($(seen sort1)), a second smallest first ($(seen sort2))" \
+	[ "$(seen sort1)" = "$desc" -a "$(seen sort2)" = "$asc" ]
+
 # --- the screenshot, kept --------------------------------------------------------------------
 rm -f "$SHOT"
 chrome --screenshot="$SHOT" --window-size=1400,1000 "file://$TMP/d.html" >/dev/null 2>&1
