@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Unit test of the export backends (user/report_folded.c, report_pprof.c, report_chrome.c and
- * report_json.c's event log) on a report the model builds from records made here: no BPF, no
- * root.  The records are known, so every total is known: the folded values must add up to the
+ * Unit test of the export backends (user/report_folded.c, report_pprof.c, report_chrome.c,
+ * report_html.c and report_json.c's event log) on a report the model builds from records made
+ * here: no BPF, no root.  The records are known, so every total is known: the folded values must add up to the
  * report's total wait (and rehash time), `go tool pprof` must read the profile and show the
  * same total, and the Chrome trace must hold one slice per grow and per contended wait,
  * properly nested on every thread.
@@ -1075,6 +1075,128 @@ static void test_json_events(const struct report *r, const struct report *r_nolo
 	free(data);
 }
 
+/* ---- html ---------------------------------------------------------------------------------- */
+
+static int occurrences(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+		n++;
+	return n;
+}
+
+/*
+ * Does a tag of @page have attribute @attr (" src=")?  Text is escaped, so every '<' opens
+ * markup (or sits in the inline script, which has none of these); attribute values, quoted,
+ * may hold the traced program's strings escaped and are skipped.
+ */
+static bool tag_has(const char *page, const char *attr)
+{
+	size_t n = strlen(attr);
+
+	for (const char *p = strchr(page, '<'); p; p = strchr(p + 1, '<')) {
+		char quote = 0;
+
+		for (const char *q = p + 1; *q && (quote || *q != '>'); q++) {
+			if (quote)
+				quote = *q == quote ? 0 : quote;
+			else if (*q == '"' || *q == '\'')
+				quote = *q;
+			else if (!strncmp(q, attr, n))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* What a page must never hold: anything fetched, or markup from the traced program's strings. */
+static void html_clean(const char *what, const char *page)
+{
+	static const char *const bad[] = { "http://", "https://", "url(", "@import", "<img", "<b>",
+					   "<script>alert" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		check(!strstr(page, bad[i]), "%s: no '%s' in the page", what, bad[i]);
+	check(!tag_has(page, " src=") && !tag_has(page, " href="), "%s: no src= or href= in a tag",
+	      what);
+}
+
+static void test_html(const struct report *r)
+{
+	struct report_opts o = { .top = 0 };
+	size_t len = 0;
+	int err;
+	char *page = emit("html", r, &o, &len, &err);
+
+	check(page != NULL, "html: emits (%d)", err);
+	if (!page)
+		return;
+	check(!strncmp(page, "<!DOCTYPE html>", 15) && len > 8 &&
+		      !strcmp(page + len - 8, "</html>\n"),
+	      "html: one whole document");
+	html_clean("html", page);
+	check(occurrences(page, "<g class=\"grow\"") == (int)ex.grows,
+	      "html: one mark per grow, same-size ones included (%d, want %llu)",
+	      occurrences(page, "<g class=\"grow\""), (unsigned long long)ex.grows);
+	check(occurrences(page, "data-kind=\"same\"") == 1, "html: the same-size grow marked as one");
+	check(occurrences(page, "<svg class=\"chart hist\"") == r->nlocks,
+	      "html: a histogram per contended lock (%d)", r->nlocks);
+	check(occurrences(page, "<svg class=\"flame\"") == 2, "html: two flame graphs");
+	/* frame names go through the escaping: the odd frame's ';' stays, its newline is a space */
+	check(strstr(page, "data-n=\"ns::odd;name\"") != NULL, "html: frame names as they are");
+	free(page);
+}
+
+/* The traced program names its threads, functions and command line: none of it is markup. */
+static void test_html_hostile(void)
+{
+	static const struct mt_frame evil[] = {
+		{ 0x401000, 0x10, "<img src=x onerror=alert(1)>", "/opt/'app'/<b>m</b>", "ab",
+		  "a\"b.c", 1, 1 },
+	};
+	struct mt_grow g = { .map = M_PLAIN, .count = 6, .dur_ns = 5 * US, .old_B = 0, .new_B = 1 };
+	struct report_opts o = { 0 };
+	struct run_info *info;
+	struct report *r;
+	char *page;
+	int err;
+
+	m = model__new();
+	if (!m) {
+		check(false, "html hostile: model");
+		return;
+	}
+	model__keep_events(m, true);
+	info = model__info(m);
+	info->pid = PID;
+	snprintf(info->comm, sizeof(info->comm), "<b>x</b>");
+	snprintf(info->cmdline, sizeof(info->cmdline), "\"><script>alert(1)</script>");
+	snprintf(info->hostname, sizeof(info->hostname), "<img src=y>");
+	info->start_mono_ns = T0;
+	info->end_mono_ns = T0 + SEC;
+	info->library_found = true;
+	rec_create(PID, T0 + 10 * US, M_PLAIN, 0, CMAP_PLAIN, 0, -1);
+	add(&g, MT_REC_GROW, sizeof(g), PID, T0 + 100 * US, INTERN(evil));
+	if (report__build(m, true, 0, &r)) {
+		check(false, "html hostile: report");
+		model__free(m);
+		return;
+	}
+	page = emit("html", r, &o, NULL, &err);
+	check(page != NULL, "html hostile: emits (%d)", err);
+	if (page) {
+		html_clean("html hostile", page);
+		check(strstr(page, "&lt;img src=x onerror=alert(1)&gt;") != NULL,
+		      "html hostile: the function name shown, escaped");
+		check(strstr(page, "&quot;&gt;&lt;script&gt;") != NULL,
+		      "html hostile: the command line shown, escaped");
+	}
+	free(page);
+	report__free(r);
+	model__free(m);
+}
+
 /* ---- the empty report ---------------------------------------------------------------------- */
 
 static void test_empty(void)
@@ -1103,6 +1225,11 @@ static void test_empty(void)
 	check(text && strstr(text, "process_name"), "chrome: nothing traced, the process only (%d)",
 	      err);
 	free(text);
+	text = emit("html", r, &o, &len, &err);
+	check(text && strstr(text, "no map grew") && strstr(text, "no contended lock") &&
+		      occurrences(text, "<svg class=\"flame\"") == 2,
+	      "html: nothing traced, a page that says so (%d)", err);
+	free(text);
 	report__free(r);
 	model__free(em);
 }
@@ -1127,7 +1254,9 @@ int main(void)
 	test_pprof(r);
 	test_chrome(r);
 	test_json_events(r, r_rows);
+	test_html(r);
 	test_empty();
+	test_html_hostile();
 
 	report__free(r);
 	report__free(r_top);
