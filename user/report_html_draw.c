@@ -125,6 +125,7 @@ struct inner {
 	__u64 count, cap;
 	__u64 evac_start; /* an incremental grow's start, 0 while none runs */
 	size_t evac_ev;	  /* the resize that started it */
+	bool freed;
 };
 
 struct point {
@@ -244,6 +245,10 @@ static int series_event(struct html *h, struct series *s, size_t i)
 	case MT_EV_MAP_COUNTS:
 		set_inner(s, in, ev->lib_counts.count, MT_EV_UNKNOWN);
 		break;
+	case MT_EV_MAP_DESTROY:
+		/* the lines end where the map was freed (see html__map_chart()) */
+		in->freed = true;
+		break;
 	default:
 		return 0;
 	}
@@ -330,6 +335,7 @@ int html__map_chart(struct html *h, const struct map_report *m)
 	const struct report *r = h->r;
 	struct series s = {};
 	double ymax = 1;
+	bool alive = false;
 	int err = 0, n = 0;
 
 	for (size_t i = 0; i < r->nevent_log && !err; i++)
@@ -339,10 +345,12 @@ int html__map_chart(struct html *h, const struct map_report *m)
 	for (size_t k = 0; k < s.nin && !err; k++)
 		if (s.in[k].evac_start)
 			err = add_span(&s, s.in[k].evac_start, h->t1, s.in[k].evac_ev);
-	if (!err && s.npt && m->count >= 0 && (__u64)m->count != s.count) {
-		s.count = (__u64)m->count;
-		err = add_point(&s, h->t1);
-	} else if (!err && s.npt) {
+	/* a map still alive at the end: its lines run to the end, with its last count */
+	for (size_t k = 0; k < s.nin; k++)
+		alive |= !s.in[k].freed && (s.in[k].cap || s.in[k].count);
+	if (!err && s.npt && alive) {
+		if (m->count >= 0)
+			s.count = (__u64)m->count;
 		err = add_point(&s, h->t1);
 	}
 	if (err)
