@@ -288,7 +288,7 @@ static void lock_stacks(struct html *h, const struct lock_report *l)
 static void locks_section(struct html *h, const struct report_opts *o)
 {
 	const struct report *r = h->r;
-	char a[16], b[16], c[16], d[16], e[16];
+	char a[16], b[16], c[16], d[16], e[16], f[16];
 	int shown = 0;
 
 	fputs("<section id=\"locks\"><h2>Contended locks</h2>", h->out);
@@ -318,7 +318,7 @@ static void locks_section(struct html *h, const struct report_opts *o)
 			(unsigned long long)l->read_contentions,
 			report__fmt_ns(e, sizeof(e), l->read_wait_ns),
 			(unsigned long long)l->write_contentions,
-			report__fmt_ns(a, sizeof(a), l->write_wait_ns));
+			report__fmt_ns(f, sizeof(f), l->write_wait_ns));
 		fputs("<div class=\"row\"><div><h4>wait time histogram (log2 buckets)</h4>", h->out);
 		html__lock_hist(h, l);
 		fputs("</div><div><h4>waits over time, by where they began: "

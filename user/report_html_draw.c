@@ -362,7 +362,7 @@ int html__map_chart(struct html *h, const struct map_report *m)
 			ymax = (double)s.pt[i].count;
 	}
 	ymax *= 1.05;
-	fprintf(h->out, "<svg class=\"chart map\" data-map=\"0x%llx\" data-grows=\"%zu\" "
+	fprintf(h->out, "<svg class=\"chart map\" data-map=\"0x%llx\" data-resizes=\"%zu\" "
 			"viewBox=\"0 0 %d %d\" role=\"img\">",
 		(unsigned long long)m->addr, s.nmarks, CH_W, CH_H);
 	for (size_t k = 0; k < s.nsp; k++) {

@@ -1143,6 +1143,18 @@ static void test_html(const struct report *r)
 	check(occurrences(page, "<svg class=\"chart hist\"") == r->nlocks,
 	      "html: a histogram per contended lock (%d)", r->nlocks);
 	check(occurrences(page, "<svg class=\"flame\"") == 2, "html: two flame graphs");
+	for (int i = 0; i < r->nlocks; i++) {
+		const struct lock_report *l = &r->locks[i];
+		char want[160], rd[16], wr[16];
+
+		snprintf(want, sizeof(want), "read: %llu waits, %s; write: %llu waits, %s",
+			 (unsigned long long)l->read_contentions,
+			 report__fmt_ns(rd, sizeof(rd), l->read_wait_ns),
+			 (unsigned long long)l->write_contentions,
+			 report__fmt_ns(wr, sizeof(wr), l->write_wait_ns));
+		check(strstr(page, want) != NULL, "html: lock 0x%llx says '%s'",
+		      (unsigned long long)l->addr, want);
+	}
 	/* frame names go through the escaping: the odd frame's ';' stays, its newline is a space */
 	check(strstr(page, "data-n=\"ns::odd;name\"") != NULL, "html: frame names as they are");
 	free(page);
