@@ -477,23 +477,25 @@ static void locks_table(struct html *h)
 			r->nlocks - rows);
 }
 
-/* The time axis: the trace's start to its end, or to its last event when that is later. */
+/* The trace's time: its start to its end, or to its last event when that is later. */
 static void time_range(struct html *h)
 {
 	const struct report *r = h->r;
 
-	h->t0 = r->info.start_mono_ns;
-	h->t1 = r->info.end_mono_ns;
+	h->start = r->info.start_mono_ns;
+	h->end = r->info.end_mono_ns;
 	for (size_t i = 0; i < r->nevent_log; i++) {
 		__u64 ts = r->event_log[i].ev.ts;
 
-		if (!h->t0 || ts < h->t0)
-			h->t0 = ts;
-		if (ts > h->t1)
-			h->t1 = ts;
+		if (!h->start || ts < h->start)
+			h->start = ts;
+		if (ts > h->end)
+			h->end = ts;
 	}
-	if (h->t1 < h->t0)
-		h->t1 = h->t0;
+	if (h->end < h->start)
+		h->end = h->start;
+	h->t0 = h->start;
+	h->t1 = h->end;
 }
 
 static int html_emit(FILE *out, const struct report *r, const struct report_opts *o)

@@ -16,7 +16,8 @@
 struct html {
 	FILE *out;
 	const struct report *r;
-	__u64 t0, t1;	/* the time axis: the trace's start and end, CLOCK_MONOTONIC ns */
+	__u64 start, end; /* the trace's start and end, CLOCK_MONOTONIC ns */
+	__u64 t0, t1;	  /* the time axis of the chart being drawn */
 };
 
 /** html__text() - write @s with &, <, >, " and ' escaped, control characters as spaces. */
@@ -37,7 +38,9 @@ void html__stack_title(struct html *h, int idx, int max_frames);
 /**
  * html__map_chart() - map @m's entries and capacity against time, one mark per resize
  * (<g class="grow" data-kind="grow|shrink|same">, its duration, size step and stack in a
- * tooltip), evacuation and incremental rehash spans shaded.  Return: 0 or -ENOMEM.
+ * tooltip), evacuation and incremental rehash spans shaded.  The time axis runs from the map's
+ * first event to its last, so a storm of a few milliseconds is not a sliver of a long trace.
+ * Return: 0 or -ENOMEM.
  */
 int html__map_chart(struct html *h, const struct map_report *m);
 

@@ -95,24 +95,25 @@ static double time_x(const struct html *h, __u64 ts)
 	return PL + f * PLOT_W;
 }
 
-/* Seconds since the trace's start, for tooltips. */
+/* Seconds since the trace's start, for tooltips and ticks. */
 static double secs(const struct html *h, __u64 ts)
 {
-	return ts > h->t0 ? (double)(ts - h->t0) / 1e9 : 0.0;
+	return ts > h->start ? (double)(ts - h->start) / 1e9 : 0.0;
 }
 
-/* The time axis: ticks at round seconds (or tenths) under the plot. */
+/* The time axis: ticks at round times since the trace's start, under the plot. */
 static void time_axis(const struct html *h)
 {
-	double span = h->t1 > h->t0 ? (double)(h->t1 - h->t0) / 1e9 : 0.0;
-	double step = 1e-3;
+	double from = secs(h, h->t0), span = h->t1 > h->t0 ? (double)(h->t1 - h->t0) / 1e9 : 0.0;
+	double step = 1e-6;
 
 	while (span / step > 10)
 		step *= span / step > 50 ? 10 : 2;
 	fprintf(h->out, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>", PL,
 		PT + PLOT_H, PL + PLOT_W, PT + PLOT_H);
-	for (double t = 0; span > 0 && t <= span * 1.0001; t += step) {
-		double x = PL + t / span * PLOT_W;
+	for (double t = ceil(from / step) * step; span > 0 && t <= (from + span) * 1.000001;
+	     t += step) {
+		double x = PL + (t - from) / span * PLOT_W;
 
 		fprintf(h->out, "<text class=\"tick\" x=\"%.1f\" y=\"%d\">%gs</text>", x,
 			PT + PLOT_H + 16, round(t / step) * step);
@@ -295,7 +296,7 @@ static void grow_mark(struct html *h, const struct series *s, size_t i, int n)
 			evac = s->sp[k].end - s->sp[k].start;
 	resize_step(step, sizeof(step), ev);
 	fprintf(h->out, "<g class=\"grow\" data-kind=\"%s\" data-ts=\"%llu\"><title>", resize_kind(ev),
-		(unsigned long long)(ev->ts - h->t0));
+		(unsigned long long)(ev->ts - h->start));
 	fprintf(h->out, "%s #%d at %.6fs: %s", resize_kind(ev), n, secs(h, ev->ts), step);
 	if (ev->flags & MT_EV_TIMED)
 		fprintf(h->out, ", took %s", report__fmt_ns(d, sizeof(d), ev->resize.dur_ns));
@@ -338,23 +339,39 @@ int html__map_chart(struct html *h, const struct map_report *m)
 	bool alive = false;
 	int err = 0, n = 0;
 
-	for (size_t i = 0; i < r->nevent_log && !err; i++)
-		if (r->event_log[i].owner == m->addr)
-			err = series_event(h, &s, i);
+	__u64 first = 0, last = 0;
+
+	for (size_t i = 0; i < r->nevent_log && !err; i++) {
+		if (r->event_log[i].owner != m->addr)
+			continue;
+		first = first ? first : r->event_log[i].ev.ts;
+		last = r->event_log[i].ev.ts;
+		err = series_event(h, &s, i);
+	}
 	/* an incremental grow still running at the end is shaded to the end */
 	for (size_t k = 0; k < s.nin && !err; k++)
 		if (s.in[k].evac_start)
-			err = add_span(&s, s.in[k].evac_start, h->t1, s.in[k].evac_ev);
+			err = add_span(&s, s.in[k].evac_start, h->end, s.in[k].evac_ev);
 	/* a map still alive at the end: its lines run to the end, with its last count */
 	for (size_t k = 0; k < s.nin; k++)
 		alive |= !s.in[k].freed && (s.in[k].cap || s.in[k].count);
 	if (!err && s.npt && alive) {
 		if (m->count >= 0)
 			s.count = (__u64)m->count;
-		err = add_point(&s, h->t1);
+		err = add_point(&s, h->end);
 	}
 	if (err)
 		goto out;
+	/* the map's own time, a little wider so marks at its ends show; lines run past it */
+	if (!first) {
+		first = h->start;
+		last = h->end;
+	}
+	if (last - first < 1000000)
+		last = first + 1000000;
+	h->t0 = first - (first - h->start < (last - first) / 50 ? first - h->start :
+						    (last - first) / 50);
+	h->t1 = last + (last - first) / 50;
 	for (size_t i = 0; i < s.npt; i++) {
 		if (s.pt[i].cap != ~0ULL && s.pt[i].cap > ymax)
 			ymax = (double)s.pt[i].cap;
@@ -386,8 +403,11 @@ int html__map_chart(struct html *h, const struct map_report *m)
 	polyline(h, &s, false, ymax, "count");
 	for (size_t k = 0; k < s.nmarks; k++)
 		grow_mark(h, &s, s.marks[k], ++n);
-	fputs("</svg>", h->out);
+	fprintf(h->out, "</svg><p class=\"note\">time: %.6fs to %.6fs of the trace, from the map's "
+			"first event to its last</p>", secs(h, h->t0), secs(h, h->t1));
 out:
+	h->t0 = h->start;
+	h->t1 = h->end;
 	series_free(&s);
 	return err;
 }
