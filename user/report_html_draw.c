@@ -148,6 +148,7 @@ struct series {
 	size_t *marks; /* event indexes of resizes */
 	size_t nmarks, capmarks;
 	__u64 count, cap; /* sums over the inner maps */
+	__u64 freed_at;	  /* when a map of it was last freed */
 };
 
 static __u64 log2_cap(__u64 b)
@@ -244,12 +245,16 @@ static int series_event(struct html *h, struct series *s, size_t i)
 			set_inner(s, in, MT_EV_UNKNOWN, ev->migrate.size);
 		break;
 	case MT_EV_MAP_COUNTS:
+		/* a concurrent map's own struct holds no table: its inner maps' counts are read */
+		if (!in->cap)
+			return 0;
 		set_inner(s, in, ev->lib_counts.count, MT_EV_UNKNOWN);
 		break;
 	case MT_EV_MAP_DESTROY:
-		/* the lines end where the map was freed (see html__map_chart()) */
+		/* no point: the lines end where the last map was freed (html__map_chart()) */
 		in->freed = true;
-		break;
+		s->freed_at = ev->ts;
+		return 0;
 	default:
 		return 0;
 	}
@@ -352,13 +357,16 @@ int html__map_chart(struct html *h, const struct map_report *m)
 	for (size_t k = 0; k < s.nin && !err; k++)
 		if (s.in[k].evac_start)
 			err = add_span(&s, s.in[k].evac_start, h->end, s.in[k].evac_ev);
-	/* a map still alive at the end: its lines run to the end, with its last count */
+	/* a map still alive at the end: its lines run to the end, with its last count; a freed
+	 * one's to when it was freed */
 	for (size_t k = 0; k < s.nin; k++)
 		alive |= !s.in[k].freed && (s.in[k].cap || s.in[k].count);
 	if (!err && s.npt && alive) {
 		if (m->count >= 0)
 			s.count = (__u64)m->count;
 		err = add_point(&s, h->end);
+	} else if (!err && s.npt && s.freed_at > s.pt[s.npt - 1].ts) {
+		err = add_point(&s, s.freed_at);
 	}
 	if (err)
 		goto out;
