@@ -1158,6 +1158,16 @@ static void test_html(const struct report *r)
 	/* frame names go through the escaping: the odd frame's ';' stays, its newline is a space */
 	check(strstr(page, "data-n=\"ns::odd;name\"") != NULL, "html: frame names as they are");
 	free(page);
+
+	/* --top 1: one map and one lock drawn, the others named in a line */
+	o.top = 1;
+	page = emit("html", r, &o, &len, &err);
+	check(page && occurrences(page, "<svg class=\"chart map\"") == 1 &&
+		      strstr(page, "more maps grew (not drawn, --top 1)") &&
+		      occurrences(page, "<svg class=\"chart hist\"") == 1 &&
+		      strstr(page, "also contended (not drawn, --top 1)"),
+	      "html --top 1: one map and one lock drawn, the rest listed (%d)", err);
+	free(page);
 }
 
 /* The traced program names its threads, functions and command line: none of it is markup. */
