@@ -132,8 +132,18 @@ static const char *size_path(char *buf, size_t size, const struct map_report *m)
 	int n = m->nsizes < MT_MAX_SIZES ? m->nsizes : MT_MAX_SIZES;
 	const char *pre = m->sizes_in_slots ? "" : "2^";
 
-	if (n <= 0)
+	__u64 top = 0;
+
+	if (n <= 0) {
 		snprintf(buf, size, "-");
+		return buf;
+	}
+	for (int i = 0; i < n; i++)
+		top = m->sizes[i] > top ? m->sizes[i] : top;
+	/* up and down again (GLib shrinks as it empties): first, largest, last, as in text */
+	if (top != m->sizes[n - 1])
+		snprintf(buf, size, "%s%llu->%s%llu->%s%llu", pre, (unsigned long long)m->sizes[0],
+			 pre, (unsigned long long)top, pre, (unsigned long long)m->sizes[n - 1]);
 	else
 		snprintf(buf, size, "%s%llu->%s%llu", pre, (unsigned long long)m->sizes[0], pre,
 			 (unsigned long long)m->sizes[n - 1]);
@@ -226,13 +236,16 @@ static int maps_section(struct html *h, const struct report_opts *o)
 		fputs("<h3>", h->out);
 		map_label(h, m);
 		fprintf(h->out, "</h3><p>%llu grows (%llu same-size, %llu shrinks), %s, %s rehashing, "
-				"longest step %s, %llu entries moved</p>",
+				"longest step %s",
 			(unsigned long long)(m->grows + m->same_size_grows),
 			(unsigned long long)m->same_size_grows, (unsigned long long)m->shrinks,
 			size_path(sizes, sizeof(sizes), m),
 			report__fmt_ns(d, sizeof(d), m->grow_ns_total),
-			report__fmt_ns(dmax, sizeof(dmax), m->grow_ns_max),
-			(unsigned long long)m->moved);
+			report__fmt_ns(dmax, sizeof(dmax), m->grow_ns_max));
+		/* a profile map's moves are not counted (its rehash steps are) */
+		if (!m->sizes_in_slots || m->moved)
+			fprintf(h->out, ", %llu entries moved", (unsigned long long)m->moved);
+		fputs("</p>", h->out);
 		err = html__map_chart(h, m);
 	}
 	if (!shown)
