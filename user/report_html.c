@@ -41,7 +41,7 @@ static const char style[] =
 	".count{fill:none;stroke:#1f6fd1;stroke-width:2}.cap{fill:none;stroke:#e07b00;"
 	"stroke-width:1.5;stroke-dasharray:5 3}.evac{fill:#c33;opacity:.18}"
 	".grow line{stroke:#b00;stroke-width:1}.grow circle{fill:#b00}.grow .hit{fill:transparent}"
-	".grow:hover line{stroke-width:3}.grow[data-kind=shrink] circle{fill:#070}"
+	".pt{fill:transparent}.pt:hover{fill:#1f6fd1}.grow:hover line{stroke-width:3}.grow[data-kind=shrink] circle{fill:#070}"
 	".bar{fill:#5b8bd0}.bar:hover{fill:#2a5aa0}.pct line{stroke:#c00;stroke-dasharray:4 2}"
 	".pct text{fill:#c00}.write{fill:#d0605b}.read{fill:#5b8bd0}.unknown{fill:#aaa}"
 	".fr rect{stroke:#fff;stroke-width:.5}.fr:hover rect{stroke:#000}.fr text{fill:#000;"

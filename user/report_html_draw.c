@@ -409,6 +409,13 @@ int html__map_chart(struct html *h, const struct map_report *m)
 	time_axis(h);
 	polyline(h, &s, true, ymax, "cap");
 	polyline(h, &s, false, ymax, "count");
+	/* each known figure, to hover (the lines between are drawn straight) */
+	for (size_t k = 0; k < s.npt; k++)
+		fprintf(h->out, "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\"><title>"
+				"%.6fs: %llu entries, capacity %llu</title></circle>",
+			time_x(h, s.pt[k].ts), PT + PLOT_H - (double)s.pt[k].count / ymax * PLOT_H,
+			secs(h, s.pt[k].ts), (unsigned long long)s.pt[k].count,
+			(unsigned long long)s.pt[k].cap);
 	for (size_t k = 0; k < s.nmarks; k++)
 		grow_mark(h, &s, s.marks[k], ++n);
 	fprintf(h->out, "</svg><p class=\"note\">time: %.6fs to %.6fs of the trace, from the map's "
