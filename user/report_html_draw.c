@@ -148,7 +148,9 @@ struct series {
 	size_t *marks; /* event indexes of resizes */
 	size_t nmarks, capmarks;
 	__u64 count, cap; /* sums over the inner maps */
-	__u64 freed_at;	  /* when a map of it was last freed */
+	bool largest;	  /* a sync map: its largest inner map's figures, not their sum (its
+			   * dirty map and read snapshot hold the same entries) */
+	__u64 freed_at;	  /* when an inner map was last freed */
 };
 
 static __u64 log2_cap(__u64 b)
@@ -182,9 +184,18 @@ static void set_inner(struct series *s, struct inner *in, __u64 count, __u64 cap
 
 static int add_point(struct series *s, __u64 ts)
 {
+	struct point p = { ts, s->count, s->cap };
+
+	if (s->largest) {
+		p.count = p.cap = 0;
+		for (size_t i = 0; i < s->nin; i++) {
+			p.count = s->in[i].count > p.count ? s->in[i].count : p.count;
+			p.cap = s->in[i].cap > p.cap ? s->in[i].cap : p.cap;
+		}
+	}
 	if (GROW(s->pt, s->npt, s->cappt, 64))
 		return -ENOMEM;
-	s->pt[s->npt++] = (struct point){ ts, s->count, s->cap };
+	s->pt[s->npt++] = p;
 	return 0;
 }
 
@@ -250,11 +261,24 @@ static int series_event(struct html *h, struct series *s, size_t i)
 			return 0;
 		set_inner(s, in, ev->lib_counts.count, MT_EV_UNKNOWN);
 		break;
-	case MT_EV_MAP_DESTROY:
-		/* no point: the lines end where the last map was freed (html__map_chart()) */
+	case MT_EV_MAP_DESTROY: {
+		int err;
+
+		if (!in->cap && !in->count)
+			return 0;
 		in->freed = true;
 		s->freed_at = ev->ts;
-		return 0;
+		/*
+		 * A sync map replaces its snapshot as it runs: the one freed holds nothing from
+		 * now on.  Other inner maps live as long as their map: the lines end at the last
+		 * one freed, with the figures they had (their counts are read as they are freed).
+		 */
+		if (!s->largest)
+			return 0;
+		err = add_point(s, ev->ts);
+		set_inner(s, in, 0, 0);
+		return err;
+	}
 	default:
 		return 0;
 	}
@@ -339,7 +363,7 @@ static void polyline(struct html *h, const struct series *s, bool cap, double ym
 int html__map_chart(struct html *h, const struct map_report *m)
 {
 	const struct report *r = h->r;
-	struct series s = {};
+	struct series s = { .largest = m->variant == CMAP_SYNC };
 	double ymax = 1;
 	bool alive = false;
 	int err = 0, n = 0;
@@ -357,8 +381,7 @@ int html__map_chart(struct html *h, const struct map_report *m)
 	for (size_t k = 0; k < s.nin && !err; k++)
 		if (s.in[k].evac_start)
 			err = add_span(&s, s.in[k].evac_start, h->end, s.in[k].evac_ev);
-	/* a map still alive at the end: its lines run to the end, with its last count; a freed
-	 * one's to when it was freed */
+	/* a map still alive at the end: its lines run to the end, with its last count */
 	for (size_t k = 0; k < s.nin; k++)
 		alive |= !s.in[k].freed && (s.in[k].cap || s.in[k].count);
 	if (!err && s.npt && alive) {

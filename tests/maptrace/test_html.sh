@@ -134,6 +134,10 @@ check "the advice names the hint for 100,000 inserts" grep -q "hint 100000" <(fa
 grows=$(fact grows)
 check "one time chart for $map with one grow mark per grow: $want_grows (got $(wc -w <<<"$grows"))" \
 	[ "$(tr ' ' '\n' <<<"$grows" | grep -c "^$map:grow$")" -eq "$want_grows" -a "$(wc -w <<<"$grows")" -eq "$want_grows" ]
+want_count=$(head -n 1 "$TMP/d.out" | python3 -c 'import json,sys; print(json.load(sys.stdin)["count"])' 2>/dev/null)
+got_count=$(grep -o '<title>[0-9.]*s: [0-9]* entries' "$TMP/dom.html" | awk '{print $2}' | sort -n | tail -n 1)
+check "the chart's entries reach mapload's own final count ($got_count, mapload $want_count)" \
+	[ -n "$want_count" -a "$got_count" = "$want_count" ]
 check "every grow's tooltip has its stack, through cmap_put ($(fact grow_titles_with_cmap_put) of $want_grows)" \
 	[ "$(fact grow_titles_with_cmap_put)" = "$want_grows" ]
 # which locks were contended is up to the scheduler; the page must draw each the report has
