@@ -11,7 +11,9 @@
  * search); the summary's tables, sortable by a click on a column.
  *
  * It draws from the event log (REPORT_EVENTS) and gets every row (REPORT_ALL_ROWS): the rows
- * past --top are listed, not drawn.
+ * past --top are listed, not drawn.  With --all-waits the wait flame graph has the other futex
+ * waits too, as -f folded does.  The script writes the time from navigation to the load event,
+ * layout included, into <body data-render-ms> (what the README's load times are).
  */
 #include <errno.h>
 #include <limits.h>
@@ -513,7 +515,7 @@ static void time_range(struct html *h)
 
 static int html_emit(FILE *out, const struct report *r, const struct report_opts *o)
 {
-	struct html h = { .out = out, .r = r };
+	struct html h = { .out = out, .r = r, .all_waits = o && o->all_waits };
 	int err;
 
 	time_range(&h);

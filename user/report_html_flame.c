@@ -158,7 +158,7 @@ int html__flame(struct html *h, enum report_what what, const char *id)
 		snprintf(root, sizeof(root), "%s", r->info.comm);
 	else
 		snprintf(root, sizeof(root), "[pid %d]", r->info.pid);
-	err = report__costs(r, what, false, &c, &n, NULL);
+	err = report__costs(r, what, what == REPORT_WHAT_LOCKS && h->all_waits, &c, &n, NULL);
 	if (!err)
 		err = node_new(&f, root) < 0 ? -ENOMEM : 0;
 	for (size_t i = 0; i < n && !err; i++)
