@@ -15,4 +15,5 @@ chromium --headless --disable-gpu --no-sandbox --user-data-dir="$tmp/chrome" --n
 	--hide-scrollbars --screenshot="$tmp/report.png" --window-size=1400,1000 \
 	"file://$tmp/report.html" >/dev/null 2>&1
 mv "$tmp/report.png" docs/report.png
-echo "docs/report.png: $(stat -c %s docs/report.png) bytes, from a $(stat -c %s "$tmp/report.html")-byte page"
+echo "docs/report.png: $(stat -c %s docs/report.png) bytes," \
+	"from a $(stat -c %s "$tmp/report.html")-byte page"

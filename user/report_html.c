@@ -43,7 +43,8 @@ static const char style[] =
 	".count{fill:none;stroke:#1f6fd1;stroke-width:2}.cap{fill:none;stroke:#e07b00;"
 	"stroke-width:1.5;stroke-dasharray:5 3}.evac{fill:#c33;opacity:.18}"
 	".grow line{stroke:#b00;stroke-width:1}.grow circle{fill:#b00}.grow .hit{fill:transparent}"
-	".pt{fill:transparent}.pt:hover{fill:#1f6fd1}.grow:hover line{stroke-width:3}.grow[data-kind=shrink] circle{fill:#070}"
+	".pt{fill:transparent}.pt:hover{fill:#1f6fd1}.grow:hover line{stroke-width:3}"
+	".grow[data-kind=shrink] circle{fill:#070}"
 	".bar{fill:#5b8bd0}.bar:hover{fill:#2a5aa0}.pct line{stroke:#c00;stroke-dasharray:4 2}"
 	".pct text{fill:#c00}.write{fill:#d0605b}.read{fill:#5b8bd0}.unknown{fill:#aaa}"
 	".fr rect{stroke:#fff;stroke-width:.5}.fr:hover rect{stroke:#000}.fr text{fill:#000;"
@@ -195,10 +196,12 @@ static void header(struct html *h)
 	if (!dropped)
 		fputs("none dropped", out);
 	else
-		fprintf(out, "dropped %llu: %llu records (ring buffer full: a larger --ringbuf-mb), "
-			     "%llu stacks, %llu thread-table, %llu map-table (--max-maps), %llu "
-			     "allocation; see the text summary for what each means",
-			(unsigned long long)dropped, (unsigned long long)r->dropped[MT_DROP_RINGBUF],
+		fprintf(out, "dropped %llu: %llu records (ring buffer full: a larger "
+			     "--ringbuf-mb), %llu stacks, %llu thread-table, %llu map-table "
+			     "(--max-maps), %llu allocation; the text summary says what each "
+			     "means",
+			(unsigned long long)dropped,
+			(unsigned long long)r->dropped[MT_DROP_RINGBUF],
 			(unsigned long long)r->dropped[MT_DROP_STACK],
 			(unsigned long long)r->dropped[MT_DROP_STATE],
 			(unsigned long long)r->dropped[MT_DROP_MAPS],
@@ -237,8 +240,8 @@ static int maps_section(struct html *h, const struct report_opts *o)
 		shown++;
 		fputs("<h3>", h->out);
 		map_label(h, m);
-		fprintf(h->out, "</h3><p>%llu grows (%llu same-size, %llu shrinks), %s, %s rehashing, "
-				"longest step %s",
+		fprintf(h->out, "</h3><p>%llu grows (%llu same-size, %llu shrinks), %s, %s "
+				"rehashing, longest step %s",
 			(unsigned long long)(m->grows + m->same_size_grows),
 			(unsigned long long)m->same_size_grows, (unsigned long long)m->shrinks,
 			size_path(sizes, sizeof(sizes), m),
@@ -316,7 +319,8 @@ static void locks_section(struct html *h, const struct report_opts *o)
 			fprintf(h->out, "<p>also contended (not drawn, --top %d): ", top_of(o));
 			for (int j = i; j < r->nlocks; j++)
 				if (r->locks[j].contentions)
-					fprintf(h->out, "<span class=\"mono\">0x%llx</span> (%llu waits) ",
+					fprintf(h->out,
+						"<span class=\"mono\">0x%llx</span> (%llu waits) ",
 						(unsigned long long)r->locks[j].addr,
 						(unsigned long long)r->locks[j].contentions);
 			fputs("</p>", h->out);
@@ -327,14 +331,17 @@ static void locks_section(struct html *h, const struct report_opts *o)
 		lock_title(h, l);
 		fprintf(h->out, "</h3><p>%llu waits, %s waiting; P50 %s, P99 %s, max %s; "
 				"read: %llu waits, %s; write: %llu waits, %s</p>",
-			(unsigned long long)l->contentions, report__fmt_ns(a, sizeof(a), l->wait_ns),
-			report__fmt_ns(b, sizeof(b), l->p50_ns), report__fmt_ns(c, sizeof(c), l->p99_ns),
+			(unsigned long long)l->contentions,
+			report__fmt_ns(a, sizeof(a), l->wait_ns),
+			report__fmt_ns(b, sizeof(b), l->p50_ns),
+			report__fmt_ns(c, sizeof(c), l->p99_ns),
 			report__fmt_ns(d, sizeof(d), l->max_ns),
 			(unsigned long long)l->read_contentions,
 			report__fmt_ns(e, sizeof(e), l->read_wait_ns),
 			(unsigned long long)l->write_contentions,
 			report__fmt_ns(f, sizeof(f), l->write_wait_ns));
-		fputs("<div class=\"row\"><div><h4>wait time histogram (log2 buckets)</h4>", h->out);
+		fputs("<div class=\"row\"><div><h4>wait time histogram (log2 buckets)</h4>",
+		      h->out);
 		html__lock_hist(h, l);
 		fputs("</div><div><h4>waits over time, by where they began: "
 		      "<span class=\"key note\"><span style=\"background:#d0605b\"></span>write"
@@ -357,7 +364,8 @@ static int flames_section(struct html *h)
 		const char *id, *title;
 	} fl[] = {
 		{ REPORT_WHAT_LOCKS, "flame-waits", "Lock waits, by wait time" },
-		{ REPORT_WHAT_GROWS, "flame-grows", "Grows, by rehash time (grow plus evacuation)" },
+		{ REPORT_WHAT_GROWS, "flame-grows",
+		  "Grows, by rehash time (grow plus evacuation)" },
 	};
 	int err = 0;
 
@@ -425,7 +433,8 @@ static void maps_table(struct html *h)
 		rows++;
 		fprintf(h->out, "<tr><td class=\"l mono\">0x%llx</td><td class=\"l\">%s</td>",
 			(unsigned long long)m->addr,
-			m->variant >= 0 ? mt_variant_name(m->variant) : m->library ? m->library : "?");
+			m->variant >= 0 ? mt_variant_name(m->variant) :
+			m->library	? m->library : "?");
 		td_u64(h->out, m->inserts);
 		td_u64(h->out, m->grows);
 		td_u64(h->out, m->same_size_grows);

@@ -18,7 +18,7 @@ struct html {
 	const struct report *r;
 	__u64 start, end; /* the trace's start and end, CLOCK_MONOTONIC ns */
 	__u64 t0, t1;	  /* the time axis of the chart being drawn */
-	bool all_waits;	  /* --all-waits: the other futex waits in the wait flame graph too */
+	bool all_waits;	  /* --all-waits: the other futex waits in the wait flame graph */
 };
 
 /** html__text() - write @s with &, <, >, " and ' escaped, control characters as spaces. */

@@ -213,6 +213,7 @@ static int series_event(struct html *h, struct series *s, size_t i)
 	const struct mt_event *ev = &h->r->event_log[i].ev;
 	bool log2 = ev->flags & MT_EV_LOG2;
 	struct inner *in = inner_of(s, ev->map);
+	__u64 start;
 
 	if (!in)
 		return -ENOMEM;
@@ -249,8 +250,8 @@ static int series_event(struct html *h, struct series *s, size_t i)
 	case MT_EV_MIGRATE:
 		if (!(ev->flags & MT_EV_WHOLE))
 			return 0;
-		if (add_span(s, ev->ts > ev->migrate.elapsed_ns ? ev->ts - ev->migrate.elapsed_ns : 0,
-			     ev->ts, i))
+		start = ev->ts > ev->migrate.elapsed_ns ? ev->ts - ev->migrate.elapsed_ns : 0;
+		if (add_span(s, start, ev->ts, i))
 			return -ENOMEM;
 		if (ev->migrate.size)
 			set_inner(s, in, MT_EV_UNKNOWN, ev->migrate.size);
@@ -324,8 +325,8 @@ static void grow_mark(struct html *h, const struct series *s, size_t i, int n)
 		if (s->sp[k].ev == i)
 			evac = s->sp[k].end - s->sp[k].start;
 	resize_step(step, sizeof(step), ev);
-	fprintf(h->out, "<g class=\"grow\" data-kind=\"%s\" data-ts=\"%llu\"><title>", resize_kind(ev),
-		(unsigned long long)(ev->ts - h->start));
+	fprintf(h->out, "<g class=\"grow\" data-kind=\"%s\" data-ts=\"%llu\"><title>",
+		resize_kind(ev), (unsigned long long)(ev->ts - h->start));
 	fprintf(h->out, "%s #%d at %.6fs: %s", resize_kind(ev), n, secs(h, ev->ts), step);
 	if (ev->flags & MT_EV_TIMED)
 		fprintf(h->out, ", took %s", report__fmt_ns(d, sizeof(d), ev->resize.dur_ns));
@@ -418,7 +419,8 @@ int html__map_chart(struct html *h, const struct map_report *m)
 		char d[16];
 
 		fprintf(h->out, "<rect class=\"evac\" x=\"%.2f\" y=\"%d\" width=\"%.2f\" "
-				"height=\"%d\"><title>evacuation or rehash from %.6fs, %s</title></rect>",
+				"height=\"%d\"><title>evacuation or rehash from %.6fs, %s</title>"
+				"</rect>",
 			x0, PT, x1 - x0 < 0.5 ? 0.5 : x1 - x0, PLOT_H, secs(h, s.sp[k].start),
 			report__fmt_ns(d, sizeof(d), s.sp[k].end - s.sp[k].start));
 	}
@@ -496,7 +498,8 @@ void html__lock_hist(struct html *h, const struct lock_report *l)
 
 		fprintf(h->out, "<rect class=\"bar\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" "
 				"height=\"%.2f\"><title>%s to %s: %llu waits</title></rect>",
-			x + 1, PT + PLOT_H - bh, bw - 2, bh, report__fmt_ns(a, sizeof(a), 1ULL << g),
+			x + 1, PT + PLOT_H - bh, bw - 2, bh,
+			report__fmt_ns(a, sizeof(a), 1ULL << g),
 			report__fmt_ns(b, sizeof(b), g < 63 ? (2ULL << g) - 1 : ~0ULL),
 			(unsigned long long)groups[g]);
 		fprintf(h->out, "<text class=\"tick\" x=\"%.1f\" y=\"%d\">%s</text>", x,

@@ -2,10 +2,10 @@
 /*
  * Unit test of the export backends (user/report_folded.c, report_pprof.c, report_chrome.c,
  * report_html.c and report_json.c's event log) on a report the model builds from records made
- * here: no BPF, no root.  The records are known, so every total is known: the folded values must add up to the
- * report's total wait (and rehash time), `go tool pprof` must read the profile and show the
- * same total, and the Chrome trace must hold one slice per grow and per contended wait,
- * properly nested on every thread.
+ * here: no BPF, no root.  The records are known, so every total is known: the folded values
+ * must add up to the report's total wait (and rehash time), `go tool pprof` must read the
+ * profile and show the same total, the Chrome trace must hold one slice per grow and per
+ * contended wait, properly nested on every thread, and the html page one mark per grow.
  *
  * Folded lines are checked here, against flamegraph.pl's own line pattern.  JSON documents
  * are checked by python3, the profile by `go tool pprof` (golang-go); without them those
@@ -1139,7 +1139,8 @@ static void test_html(const struct report *r)
 	check(occurrences(page, "<g class=\"grow\"") == (int)ex.grows,
 	      "html: one mark per grow, same-size ones included (%d, want %llu)",
 	      occurrences(page, "<g class=\"grow\""), (unsigned long long)ex.grows);
-	check(occurrences(page, "data-kind=\"same\"") == 1, "html: the same-size grow marked as one");
+	check(occurrences(page, "data-kind=\"same\"") == 1,
+	      "html: the same-size grow marked as one");
 	check(occurrences(page, "<svg class=\"chart hist\"") == r->nlocks,
 	      "html: a histogram per contended lock (%d)", r->nlocks);
 	check(occurrences(page, "<svg class=\"flame\"") == 2, "html: two flame graphs");
