@@ -26,6 +26,9 @@
 #define PLOT_W (CH_W - PL - PR)
 #define PLOT_H (CH_H - PT - PB)
 
+/* Resizes marked on one map's chart at most (each carries its stack): the page stays small. */
+#define MAP_MARKS_MAX 2000
+
 void html__text(FILE *out, const char *s)
 {
 	for (; s && *s; s++) {
@@ -125,7 +128,7 @@ struct inner {
 	__u64 map;
 	__u64 count, cap;
 	__u64 evac_start; /* an incremental grow's start, 0 while none runs */
-	size_t evac_ev;	  /* the resize that started it */
+	size_t evac_mark; /* the mark of the resize that started it */
 	bool freed;
 };
 
@@ -135,7 +138,14 @@ struct point {
 
 struct span {
 	__u64 start, end;
-	size_t ev; /* the event that began it */
+};
+
+#define NO_MARK ((size_t)-1)
+
+/* A resize's mark: its event and the evacuation it started (libcmap), 0 when none. */
+struct mark {
+	size_t ev;
+	__u64 evac_ns;
 };
 
 struct series {
@@ -145,7 +155,7 @@ struct series {
 	size_t npt, cappt;
 	struct span *sp;
 	size_t nsp, capsp;
-	size_t *marks; /* event indexes of resizes */
+	struct mark *marks; /* one per resize */
 	size_t nmarks, capmarks;
 	__u64 count, cap; /* sums over the inner maps */
 	bool largest;	  /* a sync map: its largest inner map's figures, not their sum (its
@@ -199,11 +209,14 @@ static int add_point(struct series *s, __u64 ts)
 	return 0;
 }
 
-static int add_span(struct series *s, __u64 start, __u64 end, size_t ev)
+/* A shaded span; @mark: the resize that began it, NO_MARK for none. */
+static int add_span(struct series *s, __u64 start, __u64 end, size_t mark)
 {
 	if (GROW(s->sp, s->nsp, s->capsp, 16))
 		return -ENOMEM;
-	s->sp[s->nsp++] = (struct span){ start, end, ev };
+	s->sp[s->nsp++] = (struct span){ start, end };
+	if (mark != NO_MARK)
+		s->marks[mark].evac_ns = end - start;
 	return 0;
 }
 
@@ -232,18 +245,18 @@ static int series_event(struct html *h, struct series *s, size_t i)
 			break;
 		if (GROW(s->marks, s->nmarks, s->capmarks, 16))
 			return -ENOMEM;
-		s->marks[s->nmarks++] = i;
+		s->marks[s->nmarks++] = (struct mark){ i, 0 };
 		/* libcmap evacuates incrementally from here until its GROW_DONE */
 		if (log2) {
-			if (in->evac_start && add_span(s, in->evac_start, ev->ts, in->evac_ev))
+			if (in->evac_start && add_span(s, in->evac_start, ev->ts, in->evac_mark))
 				return -ENOMEM;
 			in->evac_start = ev->ts;
-			in->evac_ev = i;
+			in->evac_mark = s->nmarks - 1;
 		}
 		break;
 	case MT_EV_GROW_DONE:
 		set_inner(s, in, ev->done.count, log2_cap(ev->done.size));
-		if (in->evac_start && add_span(s, in->evac_start, ev->ts, in->evac_ev))
+		if (in->evac_start && add_span(s, in->evac_start, ev->ts, in->evac_mark))
 			return -ENOMEM;
 		in->evac_start = 0;
 		break;
@@ -251,7 +264,7 @@ static int series_event(struct html *h, struct series *s, size_t i)
 		if (!(ev->flags & MT_EV_WHOLE))
 			return 0;
 		start = ev->ts > ev->migrate.elapsed_ns ? ev->ts - ev->migrate.elapsed_ns : 0;
-		if (add_span(s, start, ev->ts, i))
+		if (add_span(s, start, ev->ts, NO_MARK))
 			return -ENOMEM;
 		if (ev->migrate.size)
 			set_inner(s, in, MT_EV_UNKNOWN, ev->migrate.size);
@@ -312,18 +325,14 @@ static void resize_step(char *buf, size_t size, const struct mt_event *ev)
 		snprintf(buf, size, "%llu->%llu slots", from, to);
 }
 
-static void grow_mark(struct html *h, const struct series *s, size_t i, int n)
+static void grow_mark(struct html *h, const struct mark *mk, int n)
 {
-	const struct model_event *le = &h->r->event_log[i];
+	const struct model_event *le = &h->r->event_log[mk->ev];
 	const struct mt_event *ev = &le->ev;
 	double x = time_x(h, ev->ts);
 	char step[96], d[16];
-	__u64 evac = 0;
+	__u64 evac = mk->evac_ns; /* the evacuation it started, when it is a libcmap grow */
 
-	/* the evacuation it started, when it is a libcmap grow */
-	for (size_t k = 0; k < s->nsp; k++)
-		if (s->sp[k].ev == i)
-			evac = s->sp[k].end - s->sp[k].start;
 	resize_step(step, sizeof(step), ev);
 	fprintf(h->out, "<g class=\"grow\" data-kind=\"%s\" data-ts=\"%llu\"><title>",
 		resize_kind(ev), (unsigned long long)(ev->ts - h->start));
@@ -346,16 +355,22 @@ static void grow_mark(struct html *h, const struct series *s, size_t i, int n)
 static void polyline(struct html *h, const struct series *s, bool cap, double ymax,
 		     const char *cls)
 {
+	char prev[32] = "", pt[32], step[32];
 	double prev_y = -1;
 
+	/* a point where the one before was drawn (to 0.1 unit) adds nothing: a long run stays small */
 	fprintf(h->out, "<polyline class=\"%s\" points=\"", cls);
 	for (size_t i = 0; i < s->npt; i++) {
 		__u64 v = cap ? s->pt[i].cap : s->pt[i].count;
 		double x = time_x(h, s->pt[i].ts), y = PT + PLOT_H - (double)v / ymax * PLOT_H;
 
-		if (cap && prev_y >= 0)
-			fprintf(h->out, "%.1f,%.1f ", x, prev_y);
-		fprintf(h->out, "%.1f,%.1f ", x, y);
+		snprintf(step, sizeof(step), "%.1f,%.1f ", x, prev_y);
+		snprintf(pt, sizeof(pt), "%.1f,%.1f ", x, y);
+		if (cap && prev_y >= 0 && strcmp(step, prev) && strcmp(step, pt))
+			fputs(step, h->out);
+		if (strcmp(pt, prev))
+			fputs(pt, h->out);
+		memcpy(prev, pt, sizeof(prev));
 		prev_y = y;
 	}
 	fputs("\"/>", h->out);
@@ -365,7 +380,7 @@ int html__map_chart(struct html *h, const struct map_report *m)
 {
 	const struct report *r = h->r;
 	struct series s = { .largest = m->variant == CMAP_SYNC };
-	double ymax = 1;
+	double ymax = 1, last_x = 0;
 	bool alive = false;
 	int err = 0, n = 0;
 
@@ -381,7 +396,7 @@ int html__map_chart(struct html *h, const struct map_report *m)
 	/* an incremental grow still running at the end is shaded to the end */
 	for (size_t k = 0; k < s.nin && !err; k++)
 		if (s.in[k].evac_start)
-			err = add_span(&s, s.in[k].evac_start, h->end, s.in[k].evac_ev);
+			err = add_span(&s, s.in[k].evac_start, h->end, s.in[k].evac_mark);
 	/* a map still alive at the end: its lines run to the end, with its last count */
 	for (size_t k = 0; k < s.nin; k++)
 		alive |= !s.in[k].freed && (s.in[k].cap || s.in[k].count);
@@ -434,17 +449,26 @@ int html__map_chart(struct html *h, const struct map_report *m)
 	time_axis(h);
 	polyline(h, &s, true, ymax, "cap");
 	polyline(h, &s, false, ymax, "count");
-	/* each known figure, to hover (the lines between are drawn straight) */
-	for (size_t k = 0; k < s.npt; k++)
+	/* known figures to hover (the lines between are drawn straight), one per unit of x */
+	for (size_t k = 0; k < s.npt; k++) {
+		double x = time_x(h, s.pt[k].ts);
+
+		if (k + 1 < s.npt && k && x - last_x < 1.0)
+			continue;
+		last_x = x;
 		fprintf(h->out, "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"3\"><title>"
 				"%.6fs: %llu entries, capacity %llu</title></circle>",
-			time_x(h, s.pt[k].ts), PT + PLOT_H - (double)s.pt[k].count / ymax * PLOT_H,
-			secs(h, s.pt[k].ts), (unsigned long long)s.pt[k].count,
-			(unsigned long long)s.pt[k].cap);
-	for (size_t k = 0; k < s.nmarks; k++)
-		grow_mark(h, &s, s.marks[k], ++n);
+			x, PT + PLOT_H - (double)s.pt[k].count / ymax * PLOT_H, secs(h, s.pt[k].ts),
+			(unsigned long long)s.pt[k].count, (unsigned long long)s.pt[k].cap);
+	}
+	for (size_t k = 0; k < s.nmarks && k < MAP_MARKS_MAX; k++)
+		grow_mark(h, &s.marks[k], ++n);
 	fprintf(h->out, "</svg><p class=\"note\">time: %.6fs to %.6fs of the trace, from the map's "
-			"first event to its last</p>", secs(h, h->t0), secs(h, h->t1));
+			"first event to its last",
+		secs(h, h->t0), secs(h, h->t1));
+	if (s.nmarks > MAP_MARKS_MAX)
+		fprintf(h->out, "; the first %d of its %zu resizes marked", MAP_MARKS_MAX, s.nmarks);
+	fputs("</p>", h->out);
 out:
 	h->t0 = h->start;
 	h->t1 = h->end;
