@@ -358,7 +358,7 @@ static void polyline(struct html *h, const struct series *s, bool cap, double ym
 	char prev[32] = "", pt[32], step[32];
 	double prev_y = -1;
 
-	/* a point where the one before was drawn (to 0.1 unit) adds nothing: a long run stays small */
+	/* a point drawn where the last one was (to 0.1 unit) adds nothing: long runs stay small */
 	fprintf(h->out, "<polyline class=\"%s\" points=\"", cls);
 	for (size_t i = 0; i < s->npt; i++) {
 		__u64 v = cap ? s->pt[i].cap : s->pt[i].count;
@@ -467,7 +467,8 @@ int html__map_chart(struct html *h, const struct map_report *m)
 			"first event to its last",
 		secs(h, h->t0), secs(h, h->t1));
 	if (s.nmarks > MAP_MARKS_MAX)
-		fprintf(h->out, "; the first %d of its %zu resizes marked", MAP_MARKS_MAX, s.nmarks);
+		fprintf(h->out, "; the first %d of its %zu resizes marked", MAP_MARKS_MAX,
+			s.nmarks);
 	fputs("</p>", h->out);
 out:
 	h->t0 = h->start;
