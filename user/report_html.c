@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 #include "report_html.h"
+#include "u64map.h"
 #include "util.h"
 
 #define TABLE_ROWS_MAX 500 /* rows per table */
@@ -216,11 +217,64 @@ static void header(struct html *h)
 	fputs("</td></tr></table></header>", out);
 }
 
+/*
+ * The figures of every row at @addr into @sum: when a map is freed, malloc may give its memory
+ * to the next one, so one address can hold many maps one after another (each a row), and the
+ * event log names them by address alone.  Return: the rows.
+ */
+static int addr_sum(const struct report *r, __u64 addr, struct map_report *sum)
+{
+	int n = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	for (int i = 0; i < r->nmaps; i++) {
+		const struct map_report *m = &r->maps[i];
+
+		if (m->addr != addr)
+			continue;
+		n++;
+		sum->grows += m->grows;
+		sum->same_size_grows += m->same_size_grows;
+		sum->shrinks += m->shrinks;
+		sum->grow_ns_total += m->grow_ns_total;
+		sum->grow_ns_max = m->grow_ns_max > sum->grow_ns_max ? m->grow_ns_max :
+								      sum->grow_ns_max;
+		sum->moved += m->moved;
+	}
+	return n;
+}
+
+static void map_heading(struct html *h, const struct map_report *m)
+{
+	char sizes[64], d[16], dmax[16];
+	struct map_report sum;
+	int n = addr_sum(h->r, m->addr, &sum);
+
+	fputs("<h3>", h->out);
+	map_label(h, m);
+	if (n > 1)
+		fprintf(h->out, " and %d more maps at its address, one after another (freed and "
+				"its memory reused)", n - 1);
+	fprintf(h->out, "</h3><p>%llu grows (%llu same-size, %llu shrinks), ",
+		(unsigned long long)(sum.grows + sum.same_size_grows),
+		(unsigned long long)sum.same_size_grows, (unsigned long long)sum.shrinks);
+	if (n == 1)
+		fprintf(h->out, "%s, ", size_path(sizes, sizeof(sizes), m));
+	fprintf(h->out, "%s rehashing, longest step %s",
+		report__fmt_ns(d, sizeof(d), sum.grow_ns_total),
+		report__fmt_ns(dmax, sizeof(dmax), sum.grow_ns_max));
+	/* a profile map's moves are not counted (its rehash steps are) */
+	if (!m->sizes_in_slots || sum.moved)
+		fprintf(h->out, ", %llu entries moved", (unsigned long long)sum.moved);
+	fputs("</p>", h->out);
+}
+
+/* One chart per address of a map that grew, the --top costliest; the other addresses listed. */
 static int maps_section(struct html *h, const struct report_opts *o)
 {
 	const struct report *r = h->r;
+	struct u64map seen = {};
 	int shown = 0, rest = 0, err = 0;
-	char sizes[64], d[16], dmax[16];
 
 	fputs("<section id=\"maps\"><h2>Maps over time</h2>", h->out);
 	fputs("<p class=\"key note\"><span style=\"background:#1f6fd1\"></span>entries"
@@ -231,43 +285,29 @@ static int maps_section(struct html *h, const struct report_opts *o)
 	for (int i = 0; i < r->nmaps && !err; i++) {
 		const struct map_report *m = &r->maps[i];
 
-		if (!map_grew(m))
+		if (!map_grew(m) || u64map__get(&seen, m->addr, NULL))
 			continue;
+		err = u64map__put(&seen, m->addr, 1);
+		if (err)
+			break;
 		if (shown >= top_of(o)) {
-			rest++;
+			if (!rest++)
+				fprintf(h->out, "<p>more maps grew (not drawn, --top %d): ",
+					top_of(o));
+			fprintf(h->out, "<span class=\"mono\">0x%llx</span> (%llu) ",
+				(unsigned long long)m->addr, (unsigned long long)m->grows);
 			continue;
 		}
 		shown++;
-		fputs("<h3>", h->out);
-		map_label(h, m);
-		fprintf(h->out, "</h3><p>%llu grows (%llu same-size, %llu shrinks), %s, %s "
-				"rehashing, longest step %s",
-			(unsigned long long)(m->grows + m->same_size_grows),
-			(unsigned long long)m->same_size_grows, (unsigned long long)m->shrinks,
-			size_path(sizes, sizeof(sizes), m),
-			report__fmt_ns(d, sizeof(d), m->grow_ns_total),
-			report__fmt_ns(dmax, sizeof(dmax), m->grow_ns_max));
-		/* a profile map's moves are not counted (its rehash steps are) */
-		if (!m->sizes_in_slots || m->moved)
-			fprintf(h->out, ", %llu entries moved", (unsigned long long)m->moved);
-		fputs("</p>", h->out);
+		map_heading(h, m);
 		err = html__map_chart(h, m);
 	}
+	if (rest)
+		fputs("</p>", h->out);
 	if (!shown)
 		fputs("<p>no map grew during the trace</p>", h->out);
-	if (rest) {
-		fprintf(h->out, "<p>%d more maps grew (not drawn, --top %d): ", rest, top_of(o));
-		shown = 0;
-		for (int i = 0; i < r->nmaps; i++) {
-			if (!map_grew(&r->maps[i]) || shown++ < top_of(o))
-				continue;
-			fprintf(h->out, "<span class=\"mono\">0x%llx</span> (%llu) ",
-				(unsigned long long)r->maps[i].addr,
-				(unsigned long long)r->maps[i].grows);
-		}
-		fputs("</p>", h->out);
-	}
 	fputs("</section>", h->out);
+	u64map__free(&seen);
 	return err;
 }
 

@@ -351,28 +351,94 @@ static void grow_mark(struct html *h, const struct mark *mk, int n)
 		x, PT, x, PT + PLOT_H, x, PT, x - 3, PT, PLOT_H);
 }
 
-/* A polyline of the points, stepped for capacity (constant between resizes). */
+/*
+ * A polyline's points, thinned: within each half unit of x only the first, lowest, highest and
+ * last points are kept, in their order, so a map that filled and emptied a million times
+ * still draws its envelope in a few thousand points.
+ */
+struct thin {
+	FILE *out;
+	long bucket;
+	size_t n;		 /* points in the bucket */
+	double x[4], y[4];	 /* first, lowest, highest, last */
+	size_t at[4];		 /* their order in the bucket */
+	char prev[32];
+};
+
+static void thin_emit(struct thin *t, double x, double y)
+{
+	char pt[32];
+
+	snprintf(pt, sizeof(pt), "%.1f,%.1f ", x, y);
+	if (strcmp(pt, t->prev))
+		fputs(pt, t->out);
+	memcpy(t->prev, pt, sizeof(pt));
+}
+
+static void thin_flush(struct thin *t)
+{
+	int order[4] = { 0, 1, 2, 3 };
+
+	if (!t->n)
+		return;
+	/* lowest and highest in the order they came */
+	if (t->at[1] > t->at[2]) {
+		order[1] = 2;
+		order[2] = 1;
+	}
+	for (int k = 0; k < 4; k++)
+		thin_emit(t, t->x[order[k]], t->y[order[k]]);
+	t->n = 0;
+}
+
+static void thin_put(struct thin *t, double x, double y)
+{
+	long bucket = (long)(x * 2);
+
+	if (t->n && bucket != t->bucket)
+		thin_flush(t);
+	if (!t->n) {
+		t->bucket = bucket;
+		for (int k = 0; k < 4; k++) {
+			t->x[k] = x;
+			t->y[k] = y;
+			t->at[k] = 0;
+		}
+	}
+	/* SVG's y grows downwards: the lowest value is the largest y */
+	if (y > t->y[1]) {
+		t->x[1] = x;
+		t->y[1] = y;
+		t->at[1] = t->n;
+	}
+	if (y < t->y[2]) {
+		t->x[2] = x;
+		t->y[2] = y;
+		t->at[2] = t->n;
+	}
+	t->x[3] = x;
+	t->y[3] = y;
+	t->n++;
+}
+
+/* The entries (or, stepped, the capacity: constant between resizes) as a polyline. */
 static void polyline(struct html *h, const struct series *s, bool cap, double ymax,
 		     const char *cls)
 {
-	char prev[32] = "", pt[32], step[32];
+	struct thin t = { .out = h->out };
 	double prev_y = -1;
 
-	/* a point drawn where the last one was (to 0.1 unit) adds nothing: long runs stay small */
 	fprintf(h->out, "<polyline class=\"%s\" points=\"", cls);
 	for (size_t i = 0; i < s->npt; i++) {
 		__u64 v = cap ? s->pt[i].cap : s->pt[i].count;
 		double x = time_x(h, s->pt[i].ts), y = PT + PLOT_H - (double)v / ymax * PLOT_H;
 
-		snprintf(step, sizeof(step), "%.1f,%.1f ", x, prev_y);
-		snprintf(pt, sizeof(pt), "%.1f,%.1f ", x, y);
-		if (cap && prev_y >= 0 && strcmp(step, prev) && strcmp(step, pt))
-			fputs(step, h->out);
-		if (strcmp(pt, prev))
-			fputs(pt, h->out);
-		memcpy(prev, pt, sizeof(prev));
+		if (cap && prev_y >= 0)
+			thin_put(&t, x, prev_y);
+		thin_put(&t, x, y);
 		prev_y = y;
 	}
+	thin_flush(&t);
 	fputs("\"/>", h->out);
 }
 
@@ -380,7 +446,7 @@ int html__map_chart(struct html *h, const struct map_report *m)
 {
 	const struct report *r = h->r;
 	struct series s = { .largest = m->variant == CMAP_SYNC };
-	double ymax = 1, last_x = 0;
+	double ymax = 1, last_x = 0, evac_to = -1;
 	bool alive = false;
 	int err = 0, n = 0;
 
@@ -429,10 +495,15 @@ int html__map_chart(struct html *h, const struct map_report *m)
 	fprintf(h->out, "<svg class=\"chart map\" data-map=\"0x%llx\" data-resizes=\"%zu\" "
 			"viewBox=\"0 0 %d %d\" role=\"img\">",
 		(unsigned long long)m->addr, s.nmarks, CH_W, CH_H);
-	for (size_t k = 0; k < s.nsp; k++) {
+	for (size_t k = 0, drawn = 0; k < s.nsp && drawn < MAP_MARKS_MAX; k++) {
 		double x0 = time_x(h, s.sp[k].start), x1 = time_x(h, s.sp[k].end);
 		char d[16];
 
+		/* a span inside the one drawn before adds nothing to see */
+		if (x1 <= evac_to + 0.25)
+			continue;
+		evac_to = x1 > x0 + 0.5 ? x1 : x0 + 0.5;
+		drawn++;
 		fprintf(h->out, "<rect class=\"evac\" x=\"%.2f\" y=\"%d\" width=\"%.2f\" "
 				"height=\"%d\"><title>evacuation or rehash from %.6fs, %s</title>"
 				"</rect>",
