@@ -1220,6 +1220,49 @@ static void test_html_hostile(void)
 	model__free(m);
 }
 
+/* malloc gives a freed map's memory to the next: one address, two maps, one chart. */
+static void test_html_reuse(void)
+{
+	struct mt_map_destroy destroy = { .map = M_PLAIN };
+	struct report_opts o = { 0 };
+	struct report *r;
+	char *page;
+	int err;
+
+	memset(&ex, 0, sizeof(ex));
+	m = model__new();
+	if (!m) {
+		check(false, "html reuse: model");
+		return;
+	}
+	model__keep_events(m, true);
+	model__info(m)->pid = PID;
+	model__info(m)->start_mono_ns = T0;
+	model__info(m)->end_mono_ns = T0 + SEC;
+	model__info(m)->library_found = true;
+	rec_create(PID, T0 + 10 * US, M_PLAIN, 0, CMAP_PLAIN, 0, -1);
+	rec_grow(PID, T0 + 20 * US, M_PLAIN, 0, 1, 7, 2 * US, -1);
+	add(&destroy, MT_REC_MAP_DESTROY, sizeof(destroy), PID, T0 + 30 * US, -1);
+	rec_create(PID, T0 + 40 * US, M_PLAIN, 0, CMAP_PLAIN, 0, -1);
+	rec_grow(PID, T0 + 50 * US, M_PLAIN, 0, 1, 7, 2 * US, -1);
+	rec_grow(PID, T0 + 60 * US, M_PLAIN, 1, 2, 14, 3 * US, -1);
+	if (report__build(m, true, 0, &r)) {
+		check(false, "html reuse: report");
+		model__free(m);
+		return;
+	}
+	page = emit("html", r, &o, NULL, &err);
+	check(r->nmaps == 2 && page && occurrences(page, "<svg class=\"chart map\"") == 1 &&
+		      occurrences(page, "<g class=\"grow\"") == 3 &&
+		      strstr(page, "and 1 more maps at its address") &&
+		      strstr(page, "<p>3 grows (0 same-size, 0 shrinks), "),
+	      "html: two maps at one address (%d rows): one chart, their 3 grows, said so",
+	      r->nmaps);
+	free(page);
+	report__free(r);
+	model__free(m);
+}
+
 /* ---- the empty report ---------------------------------------------------------------------- */
 
 static void test_empty(void)
@@ -1280,6 +1323,7 @@ int main(void)
 	test_html(r);
 	test_empty();
 	test_html_hostile();
+	test_html_reuse();
 
 	report__free(r);
 	report__free(r_top);
