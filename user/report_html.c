@@ -173,8 +173,7 @@ static void header(struct html *h)
 	fputs(")</h1>", out);
 	fputs("<section id=\"advice\"><h2>Advice</h2>", out);
 	if (!r->nadvice)
-		fputs("<p>nothing to change: no map grew and no lock was contended enough to "
-		      "advise on</p>", out);
+		fputs("<p>no advice: nothing in this trace calls for a change</p>", out);
 	fputs("<ul>", out);
 	for (int i = 0; i < r->nadvice; i++) {
 		fputs("<li>", out);
@@ -214,7 +213,19 @@ static void header(struct html *h)
 		fputs("; no event log: nothing over time can be drawn", out);
 	fprintf(out, "</td></tr><tr><th class=\"l\">maptrace</th><td>");
 	html__text(out, r->info.version);
-	fputs("</td></tr></table></header>", out);
+	fputs("</td></tr>", out);
+	/* what the trace could not see, as the text summary says it */
+	if (r->before_attach.maps)
+		fprintf(out, "<tr><th class=\"l\">attached late</th><td>%llu %s before "
+			     "maptrace attached: grows before that are not seen</td></tr>",
+			(unsigned long long)r->before_attach.maps,
+			r->before_attach.maps == 1 ? "map existed" : "maps existed");
+	if (report__nothing_seen(r))
+		fprintf(out, "<tr><th class=\"l\">nothing seen</th><td>PID %d exited %s after "
+			     "maptrace attached; trace it from its start: maptrace [OPTIONS] -- "
+			     "CMD</td></tr>",
+			r->info.pid, report__fmt_ns(d, sizeof(d), report__duration_ns(r)));
+	fputs("</table></header>", out);
 }
 
 /*
