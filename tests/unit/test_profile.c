@@ -160,6 +160,13 @@ int main(void)
 			{ "resize:libfoo.so:foo:map=arg0,new_size=arg1,ok=ret<0", -EINVAL },
 			/* read: fields only, each key once, and a probe to find the maps */
 			{ "read:libfoo.so:count=u64@24+u64@32,pos=s64@40,size=log2:s8@50", -EINVAL },
+			/* reaching into structs: an argument plus an offset, a field at one */
+			{ "grow:libfoo.so:foo:map=arg0-32,size=u64@(arg0-32)+8,new_size=arg1", 0 },
+			{ "grow:libfoo.so:foo:base=arg0-32,map=base,size=u64@(base+8),new_size=arg1",
+			  0 },
+			{ "lock:libfoo.so:foo:lock=arg0+40,map=arg0", 0 },
+			{ "lock:libfoo.so:foo:lock=u64@(arg0)+8,map=arg0", 0 },
+			{ "grow_begin:libfoo.so:foo:map=arg0-32,size=u64@8,new_size=ret,timed=no", 0 },
 		};
 
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -261,7 +268,35 @@ int main(void)
 			 "nosuchfield names a field no 'fields' line defines"},
 			{"insert:libfoo.so:foo:map=arg0,size=f64@0", "'f64' is not a type"},
 			{"explode:libfoo.so:foo:map=arg0", "unknown role 'explode'"},
-			{"grow:libfoo.so:foo:map=arg0", "resize needs new_size="},
+			/* the user's report: new_size= demanded, and what was typed quoted */
+			{"grow:libfoo.so:foo:map=arg0",
+			 "--probe 'grow:libfoo.so:foo:map=arg0': resize (grow) needs new_size=, the "
+			 "size it moves to: an argument (new_size=arg1), a field read at return, or "
+			 "ret (given: 'map=arg0')"},
+			/* values relative to an argument, a named base */
+			{"grow:libfoo.so:foo:map=base,new_size=arg1",
+			 "at 'map=base': 'base' uses base before base= is given; give base=argN+K "
+			 "first"},
+			{"grow:libfoo.so:foo:base=arg0,map=base,base=arg1,new_size=arg1",
+			 "at 'base=arg1': base= given twice"},
+			{"grow:libfoo.so:foo:base=u64@8,map=arg0,new_size=arg1",
+			 "at 'base=u64@8': base= is an argument plus or minus an offset"},
+			{"grow:libfoo.so:foo:map=arg0-,new_size=arg1",
+			 "at 'map=arg0-': 'arg0-' is not arg0-N with N a number"},
+			{"grow:libfoo.so:foo:map=arg0+0x100000000,new_size=arg1",
+			 "at 'map=arg0+0x100000000': 'arg0+0x100000000': the offset is out of range"},
+			{"grow:libfoo.so:foo:map=arg0,new_size=u64@(arg7)+8",
+			 "at 'new_size=u64@(arg7)+8': 'u64@(arg7)+8': '(arg7)' is not an argument's "
+			 "address"},
+			{"grow:libfoo.so:foo:map=arg0,new_size=u64@(arg1)*8",
+			 "'u64@(arg1)*8' is not TYPE@(ADDR)+OFFSET: '*8' after the parenthesis"},
+			{"grow:libfoo.so:foo:map=arg0,new_size=f64@(arg1)",
+			 "at 'new_size=f64@(arg1)': 'f64' is not a type"},
+			{"insert:libfoo.so:foo:map=arg0,size=u64@(arg1)",
+			 "insert's size= is read again at the return, where the arguments are gone"},
+			{"grow:libfoo.so:foo:map=arg0,new_size=arg1,timed=no",
+			 "timed= is for grow_begin only (given: 'map=arg0,new_size=arg1,timed=no')"},
+			{"grow_begin:libfoo.so:foo:map=arg0,timed=yes", "at 'timed=yes': timed= is no"},
 			{"insert:libfoo.so:foo:size=u64@0", "insert needs map="},
 			{"insert:libfoo.so:foo:map=arg0,if=glib_resize",
 			 "at 'if=glib_resize': if= and unless= name a located function, e.g. "
@@ -372,6 +407,48 @@ int main(void)
 		check(plan && strstr(plan->log, "profile glib (built-in): not matched: no mapped "
 						"object named libglib-2.0.so.0"),
 		      "plan: the log says why glib did not match");
+		probe_plan__free(plan);
+		plan = NULL;
+		profile_set__free(ps);
+	}
+
+	/* struct-relative values become the specs BPF reads: offsets signed, from the argument */
+	{
+		char p1[512], p2[512];
+		const char *probes[] = { p1, p2 };
+		const struct plan_site *g = NULL, *l = NULL;
+
+		snprintf(p1, sizeof(p1),
+			 "grow_begin:%s:profile_fixture_resize:base=arg1-32,map=base,"
+			 "size=u64@(base+8),count=s32@(base)-4,new_size=ret,timed=no",
+			 strrchr(exe, '/') + 1);
+		snprintf(p2, sizeof(p2), "lock:%s:profile_fixture_resize:lock=arg0+40,map=arg0",
+			 strrchr(exe, '/') + 1);
+		ps = parse(NULL, 0, probes, 2, &err);
+		err = err ?: profile_set__plan(ps, &t, &plan);
+		for (int i = 0; !err && i < plan->nmodules; i++)
+			for (int j = 0; j < plan->modules[i].nsites; j++) {
+				const struct plan_site *x = &plan->modules[i].sites[j];
+
+				if (x->spec.role == MT_ROLE_GROW_BEGIN)
+					g = x;
+				else if (x->spec.role == MT_ROLE_LOCK)
+					l = x;
+			}
+		check(g && g->spec.map.kind == MT_SRC_ARG && g->spec.map.arg == 1 &&
+			      (__s32)g->spec.map.off == -32 &&
+			      g->spec.size.kind == MT_SRC_ARG_FIELD && g->spec.size.arg == 1 &&
+			      (__s32)g->spec.size.off == -24 && g->spec.size.width == 8 &&
+			      g->spec.count.kind == MT_SRC_ARG_FIELD && (__s32)g->spec.count.off == -36 &&
+			      g->spec.count.width == 4 && (g->spec.count.flags & MT_SRC_SIGNED) &&
+			      g->spec.new_size.kind == MT_SRC_RET &&
+			      (g->spec.flags & MT_SPEC_UNTIMED) && !(g->spec.flags & MT_SPEC_RETURN),
+		      "spec: base=arg1-32: map arg1-32, size 8 bytes at arg1-24, count s32 at "
+		      "arg1-36, new size ret, untimed");
+		check(l && l->spec.lock.kind == MT_SRC_ARG && l->spec.lock.arg == 0 &&
+			      l->spec.lock.off == 40 && l->spec.map.kind == MT_SRC_ARG &&
+			      l->spec.map.off == 0,
+		      "spec: lock=arg0+40 is the argument plus 40, the map the argument");
 		probe_plan__free(plan);
 		plan = NULL;
 		profile_set__free(ps);
