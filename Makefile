@@ -58,7 +58,7 @@ TEST_SKELS := $(TEST_BPF_SRCS:tests/bpf/%.bpf.c=$(OUTPUT)/tests/bpf/%.skel.h)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 TEST_PROGS := $(patsubst tests/progs/%.c,$(OUTPUT)/tests/progs/%,$(filter-out tests/progs/lockchain.c tests/progs/ghash.c,$(wildcard tests/progs/*.c))) \
-	      $(OUTPUT)/tests/progs/ghash
+	      $(OUTPUT)/tests/progs/ghash $(OUTPUT)/tests/progs/cxxmaps
 LIBMAPTRACE_A := $(OUTPUT)/libmaptrace.a
 
 LIB_TESTS := $(patsubst tests/lib/%.c,$(OUTPUT)/tests/lib/%,$(filter-out tests/lib/test_stress.c,$(wildcard tests/lib/test_*.c)))
@@ -194,6 +194,13 @@ $(OUTPUT)/tests/progs/mapload-nopie: $(MAPLOAD_SRCS) $(LIB_SRCS) | $(OUTPUT)/tes
 $(OUTPUT)/tests/progs/ghash: tests/progs/ghash.c | $(OUTPUT)/tests/progs
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -g $(WARN) $< $$(pkg-config --cflags --libs glib-2.0) -o $@
+
+# Standard C++ unordered containers, for the built-in libstdc++ profile's tests (g++ -O2: the
+# rehash code is inlined into main, as in production builds).
+CXX ?= g++
+$(OUTPUT)/tests/progs/cxxmaps: tests/progs/cxxmaps.cpp | $(OUTPUT)/tests/progs
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) -O2 -g -Wall -Wextra $< -o $@
 
 # The same waiting stack with and without frame pointers, for the unwinding tests.
 $(OUTPUT)/tests/progs/lockchain-nofp: tests/progs/lockchain.c | $(OUTPUT)/tests/progs

@@ -703,6 +703,39 @@ static int rule_compact(const struct report *r, struct advice_list *a)
 	return 0;
 }
 
+/* A libstdc++ std::unordered_* container (the built-in libstdc++ profile). */
+static bool is_cxx(const struct map_report *m)
+{
+	return m->library && !strcmp(m->library, "libstdc++");
+}
+
+/*
+ * A std::unordered_* container that rehashed as it filled: reserve(N) for its peak count
+ * allocates the buckets once (libstdc++ then rehashes only past N entries).  Its resizes are
+ * not timed: the rehash itself runs inlined in the program's code.
+ */
+static int cxx_reserve(const struct map_report *m, struct advice_list *a)
+{
+	int last = (m->nsizes < MT_MAX_SIZES ? m->nsizes : MT_MAX_SIZES) - 1;
+	char addr[24], path[64] = "", peak[48] = "", fix[96];
+
+	if (last >= 1)
+		snprintf(path, sizeof(path), " (%llu -> %llu buckets)",
+			 (unsigned long long)m->sizes[0], (unsigned long long)m->sizes[last]);
+	if (m->peak_count) {
+		snprintf(peak, sizeof(peak), " to %llu entries", (unsigned long long)m->peak_count);
+		snprintf(fix, sizeof(fix), "call m.reserve(%llu) before filling it",
+			 (unsigned long long)m->peak_count);
+	} else {
+		snprintf(fix, sizeof(fix), "call m.reserve(N) before filling it, N its peak count");
+	}
+	return advice_add(a,
+			  "std::unordered container %s: rehashed %llu times%s as it grew%s; %s "
+			  "(its buckets are then allocated once)",
+			  fmt_addr(addr, sizeof(addr), m->addr), (unsigned long long)m->grows, path,
+			  peak, fix);
+}
+
 /*
  * A map of a probe profile (GLib, Redis, --probe) that grew: quote its size path and the time
  * its resizes and rehash steps took.  There is no hint to name: each library presizes its own
@@ -718,6 +751,12 @@ static int rule_profile_grows(const struct report *r, struct advice_list *a)
 
 		if (is_cmap(m) || !m->grows || (is_go(m) && map_hint(m)))
 			continue;
+		if (is_cxx(m)) {
+			err = cxx_reserve(m, a);
+			if (err)
+				return err;
+			continue;
+		}
 		if (last >= 1) {
 			__u64 peak = 0;
 

@@ -427,6 +427,57 @@ out:
 }
 
 /*
+ * SYMBOL>CALLEE: each call in the function at @fs to @callee (directly, or through a PLT stub of
+ * that name), as sites of probe @pp; with @after, the instruction after each call, where
+ * CALLEE returns to (its return value in RAX).  A call from one known caller, so a probe there
+ * sees only the calls that matter (libstdc++'s _M_need_rehash choosing a new bucket count),
+ * and each costs no return probe.
+ */
+static int plan_calls(struct planner *pl, const struct profile *p, struct objcode *oc,
+		      const struct pprobe *pp, const struct plan_site *tmpl,
+		      const struct elfsym_sym *fs, const char *base, const char *callee, bool after,
+		      struct plan_module *pm)
+{
+	struct disasm *d = objcode_disasm(oc);
+	struct disasm_func *fn = NULL;
+	struct elfsym_sym cs;
+	__u64 direct = elfsym__find(oc->ef, callee, &cs) ? 0 : cs.vaddr;
+	int err, ncalls = 0;
+
+	err = d ? disasm__function(d, fs->vaddr, fs->size, &fn) : -ENOTSUP;
+	if (err) {
+		refuse(pl, p, "%s %s in %s: cannot decode %.*s: %s", mt_role_name(pp->role),
+		       pp->sym, p->name, (int)(strchr(base, '>') - base), base,
+		       d ? strerror(-err) : "not x86-64 code");
+		return 0;
+	}
+	for (int i = 0; i < fn->n && !err; i++) {
+		const struct disasm_insn *in = &fn->insns[i];
+		char plt[NAME_LEN], name[NAME_LEN + 32];
+		struct elfsym_sym s;
+		__u64 at;
+
+		if (in->kind != DISASM_CALL || !in->target)
+			continue;
+		if (in->target != direct &&
+		    (disasm__plt_name(d, in->target, plt, sizeof(plt)) || strcmp(plt, callee)))
+			continue;
+		ncalls++;
+		at = after ? in->addr + in->len : in->addr;
+		if (elfsym__at(oc->ef, at, after ? "after call" : "call", &s))
+			continue;
+		snprintf(name, sizeof(name), "%s%s+0x%llx", base, after ? ":ret" : "",
+			 (unsigned long long)(at - fn->start));
+		err = add_site(pl, pm, pp, tmpl, &s, name);
+	}
+	if (!ncalls)
+		refuse(pl, p, "%s %s in %s: %.*s makes no direct call to %s", mt_role_name(pp->role),
+		       pp->sym, p->name, (int)(strchr(base, '>') - base), base, callee);
+	disasm_func__free(fn);
+	return err;
+}
+
+/*
  * A Go function's entry "cmp 0x10(%r14),%rsp; jbe MORESTACK" (the stack-bound check) is
  * single-stepped; the jbe after it is emulated and sees the same registers (the cmp sets
  * only flags), so probe that.  Return: true and *@s moved to the jbe, or false.
@@ -455,12 +506,25 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 	char base[NAME_LEN];
 	const char *colon = strchr(pp->sym, ':');
 	bool rets = colon && !strcmp(colon, ":ret");
-	const char *mapped = pm->mapped;
+	const char *mapped = pm->mapped, *callee;
 	struct plan_site site;
 	struct elfsym_sym s;
 
 	snprintf(base, sizeof(base), "%.*s", rets ? (int)(colon - pp->sym) : (int)sizeof(base),
 		 pp->sym);
+	callee = strchr(base, '>');
+	if (callee) {
+		/* CALLER>CALLEE: the calls in CALLER to CALLEE (:ret, where they return to) */
+		char caller[NAME_LEN];
+
+		snprintf(caller, sizeof(caller), "%.*s", (int)(callee - base), base);
+		if (elfsym__find(oc->ef, caller, &s)) {
+			refuse(pl, p, "%s %s in %s: %s has no symbol %s", mt_role_name(pp->role),
+			       pp->sym, p->name, mapped, caller);
+			return 0;
+		}
+		return plan_calls(pl, p, oc, pp, tmpl, &s, base, callee + 1, rets, pm);
+	}
 	if (base[0] == '@') {
 		const char *why;
 		__u64 vaddr;

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# C++ std::unordered_* containers through the built-in libstdc++ profile, with no flag: every
+# rehash of each container, checked against the rehashes the program counted itself by watching
+# bucket_count(), its final bucket count and entries, the advice, and reserve() first.
+# timeout: 300
+source "$(dirname "$0")/lib.sh"
+CXXMAPS=.output/tests/progs/cxxmaps
+
+# held NAME MAPTRACE-ARGS -- CXXMAPS-ARGS...: cxxmaps --hold traced from its start (it fills
+# its containers when told, once maptrace is tracing); once it has printed them, maptrace is
+# stopped with SIGINT (its summary reads the live containers' fields), then the program is let
+# go.  Leaves the files and rcs traced() does.
+held() {
+	local name=$1
+	shift
+	local mtargs=()
+	while [ "$1" != "--" ]; do mtargs+=("$1"); shift; done
+	shift
+	mkfifo "$TMP/$name.in"
+	"$CXXMAPS" --hold "$@" <"$TMP/$name.in" >"$TMP/$name.target.out" 2>"$TMP/$name.target.err" &
+	local tpid=$!
+	exec 3>"$TMP/$name.in"
+	wait_for "$TMP/$name.target.err" "pid" 10 || echo "# target printed no pid"
+	"$MAPTRACE" -p "$tpid" "${mtargs[@]}" >"$TMP/$name.mt.out" 2>"$TMP/$name.mt.err" &
+	local mpid=$!
+	wait_for "$TMP/$name.mt.err" "tracing PID" 20 || echo "# maptrace did not start: $(cat "$TMP/$name.mt.err")"
+	echo go >&3
+	wait_for "$TMP/$name.target.out" "checksum" 120 || echo "# the program did not finish filling"
+	kill -INT "$mpid"
+	wait "$mpid"
+	eval "${name}_mt_rc=$?"
+	exec 3>&-
+	wait "$tpid"
+	eval "${name}_target_rc=$?"
+}
+
+# same_rehashes MT_JSON TARGET_JSON NAME: maptrace's rehashes of the container the program
+# printed as NAME (matched by address) are exactly the program's: the count, the bucket counts
+# they went through, and the final bucket count.
+same_rehashes() {
+	python3 - "$@" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); t = json.load(open(sys.argv[2])); name = sys.argv[3]
+c = [c for c in t['maps'] if c['name'] == name][0]
+rows = [m for m in d['maps'] if int(m['addr'], 16) == int(c['addr'], 16)]
+rs = c['resizes']
+want = (c['rehashes'], [rs[0][0]] + [n for _, n in rs] if rs else [], c['bucket_count'])
+if not rs:
+    got = (rows[0]['grows'], rows[0]['sizes'], rows[0]['size']) if rows else (0, [], c['bucket_count'])
+else:
+    got = (rows[0]['grows'], rows[0]['sizes'], rows[0]['size']) if len(rows) == 1 else None
+if got != want:
+    print('# %s: maptrace (rehashes, sizes, final) %s\n# program  %s' % (name, got, want))
+    sys.exit(1)
+PY
+}
+
+# --- no flag: every container's rehashes ----------------------------------------------------
+"$CXXMAPS" >"$TMP/plain.out"
+held cxx --json -- 
+M=$TMP/cxx.mt.out T=$TMP/cxx.target.out
+check "cxx: maptrace exited 0 ($cxx_mt_rc)" [ "$cxx_mt_rc" -eq 0 ]
+check "cxx: the program exited 0 ($cxx_target_rc)" [ "$cxx_target_rc" -eq 0 ]
+check "cxx: the traced program computed what the untraced one did" \
+	[ "$(jget "$T" "d['checksum']")" = "$(jget "$TMP/plain.out" "d['checksum']")" ]
+for c in long string set; do
+	ADDR=$(jget "$T" "[c['addr'] for c in d['maps'] if c['name'] == '$c'][0]")
+	MAP="[m for m in d['maps'] if int(m['addr'], 16) == $ADDR][0]"
+	check "cxx: $c: $(jget "$T" "[c['rehashes'] for c in d['maps'] if c['name'] == '$c'][0]") rehashes at $ADDR, the bucket counts the program saw, final $(jget "$T" "[c['bucket_count'] for c in d['maps'] if c['name'] == '$c'][0]")" \
+		same_rehashes "$M" "$T" "$c"
+	check "cxx: $c: library libstdc++" [ "$(jget "$M" "$MAP['library']")" = libstdc++ ]
+	check "cxx: $c: entries read from the container: $(jget "$M" "$MAP['count']") = $(jget "$T" "[c['keys'] for c in d['maps'] if c['name'] == '$c'][0]")" \
+		[ "$(jget "$M" "$MAP['count']")" = "$(jget "$T" "[c['keys'] for c in d['maps'] if c['name'] == '$c'][0]")" ]
+	check "cxx: $c: no insert probed" [ "$(jget "$M" "$MAP['inserts']")" = 0 ]
+	KEYS=$(jget "$T" "[c['keys'] for c in d['maps'] if c['name'] == '$c'][0]")
+	check "cxx: $c: the advice says m.reserve($KEYS)" \
+		[ "$(jget "$M" "sum(1 for a in d['advice'] if '%#x' % $ADDR in a and 'm.reserve($KEYS)' in a)")" = 1 ]
+done
+check "cxx: nothing dropped" [ "$(jget "$M" "d['dropped']")" = 0 ]
+check "cxx: exactly the three containers are reported" [ "$(jget "$M" "len(d['maps'])")" = 3 ]
+
+# --- reserve() first: that container never rehashes, the others as before -------------------
+held reserve --json -- --reserve long
+M=$TMP/reserve.mt.out T=$TMP/reserve.target.out
+check "reserve: maptrace exited 0 ($reserve_mt_rc)" [ "$reserve_mt_rc" -eq 0 ]
+check "reserve: the program saw no rehash of the reserved container" \
+	[ "$(jget "$T" "[c['rehashes'] for c in d['maps'] if c['name'] == 'long'][0]")" = 0 ]
+LADDR=$(jget "$T" "[c['addr'] for c in d['maps'] if c['name'] == 'long'][0]")
+check "reserve: no rehash reported for the reserved container ($LADDR)" \
+	[ "$(jget "$M" "sum(m['grows'] for m in d['maps'] if int(m['addr'], 16) == $LADDR)")" = 0 ]
+for c in string set; do
+	check "reserve: $c still rehashes as the program saw" same_rehashes "$M" "$T" "$c"
+done
+
+finish
