@@ -439,41 +439,27 @@ static int plan_calls(struct planner *pl, const struct profile *p, struct objcod
 		      struct plan_module *pm)
 {
 	struct disasm *d = objcode_disasm(oc);
-	struct disasm_func *fn = NULL;
-	struct elfsym_sym cs;
-	__u64 direct = elfsym__find(oc->ef, callee, &cs) ? 0 : cs.vaddr;
-	int err, ncalls = 0;
+	int n = d ? profile__calls(oc->ef, d, fs, callee, NULL, 0, after) : -ENOTSUP, err = 0;
+	__u64 at[16];
 
-	err = d ? disasm__function(d, fs->vaddr, fs->size, &fn) : -ENOTSUP;
-	if (err) {
-		refuse(pl, p, "%s %s in %s: cannot decode %.*s: %s", mt_role_name(pp->role),
-		       pp->sym, p->name, (int)(strchr(base, '>') - base), base,
-		       d ? strerror(-err) : "not x86-64 code");
+	if (n <= 0 || n > (int)(sizeof(at) / sizeof(at[0]))) {
+		refuse(pl, p, "%s %s in %s: %.*s %s%s", mt_role_name(pp->role), pp->sym, p->name,
+		       (int)(strchr(base, '>') - base), base,
+		       n < 0 ? "cannot be decoded: " : n ? "makes too many calls to " :
+		       "makes no direct call to ", n < 0 ? strerror(-n) : callee);
 		return 0;
 	}
-	for (int i = 0; i < fn->n && !err; i++) {
-		const struct disasm_insn *in = &fn->insns[i];
-		char plt[NAME_LEN], name[NAME_LEN + 32];
+	profile__calls(oc->ef, d, fs, callee, at, n, after);
+	for (int i = 0; i < n && !err; i++) {
+		char name[NAME_LEN + 32];
 		struct elfsym_sym s;
-		__u64 at;
 
-		if (in->kind != DISASM_CALL || !in->target)
-			continue;
-		if (in->target != direct &&
-		    (disasm__plt_name(d, in->target, plt, sizeof(plt)) || strcmp(plt, callee)))
-			continue;
-		ncalls++;
-		at = after ? in->addr + in->len : in->addr;
-		if (elfsym__at(oc->ef, at, after ? "after call" : "call", &s))
+		if (elfsym__at(oc->ef, at[i], after ? "after call" : "call", &s))
 			continue;
 		snprintf(name, sizeof(name), "%s%s+0x%llx", base, after ? ":ret" : "",
-			 (unsigned long long)(at - fn->start));
+			 (unsigned long long)(at[i] - fs->vaddr));
 		err = add_site(pl, pm, pp, tmpl, &s, name);
 	}
-	if (!ncalls)
-		refuse(pl, p, "%s %s in %s: %.*s makes no direct call to %s", mt_role_name(pp->role),
-		       pp->sym, p->name, (int)(strchr(base, '>') - base), base, callee);
-	disasm_func__free(fn);
 	return err;
 }
 
