@@ -26,12 +26,29 @@ held() {
 	wait_for "$TMP/$name.mt.err" "tracing PID" 20 || echo "# maptrace did not start: $(cat "$TMP/$name.mt.err")"
 	echo go >&3
 	wait_for "$TMP/$name.target.out" "checksum" 120 || echo "# the program did not finish filling"
+	# HELD_URL: scraped into $TMP/NAME.metrics while the program holds its containers, once
+	# a sync has put the three entries gauges there (each sync reads the containers)
+	local end=$((SECONDS + 30))
+	while [ -n "${HELD_URL:-}" ] && [ $SECONDS -lt $end ]; do
+		http_get "$HELD_URL" >"$TMP/$name.metrics" 2>/dev/null
+		[ "$(grep -c '^maptrace_map_entries{.*library="libstdc++"' "$TMP/$name.metrics")" = 3 ] && break
+		sleep 0.2
+	done
 	kill -INT "$mpid"
 	wait "$mpid"
 	eval "${name}_mt_rc=$?"
 	exec 3>&-
 	wait "$tpid"
 	eval "${name}_target_rc=$?"
+}
+
+# http_get URL: the body on stdout; fails on an error status or after 5 s
+http_get() {
+	python3 - "$1" <<'PY'
+import sys, urllib.request
+with urllib.request.urlopen(sys.argv[1], timeout=5) as r:
+    sys.stdout.write(r.read().decode())
+PY
 }
 
 # same_rehashes MT_JSON TARGET_JSON NAME: maptrace's rehashes of the container the program
@@ -91,5 +108,31 @@ check "reserve: no rehash reported for the reserved container ($LADDR)" \
 for c in string set; do
 	check "reserve: $c still rehashes as the program saw" same_rehashes "$M" "$T" "$c"
 done
+
+# --- no mangled name in any output: live text, a trace file in every format, Prometheus ------
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+HELD_URL=http://127.0.0.1:$PORT/metrics held names -o "$TMP/cxx.mtr" --listen "127.0.0.1:$PORT" --
+check "names: maptrace exited 0 ($names_mt_rc)" [ "$names_mt_rc" -eq 0 ]
+check "names: the live text shows libstdc++'s rehash decision demangled" \
+	grep -q 'std::__detail::_Prime_rehash_policy::_M_need_rehash(unsigned long' "$TMP/names.mt.out"
+# folded by count: the rehashes are not timed (they run inlined in the program), so by
+# rehash-ns, the default weight, no stack has any
+for f in text json folded chrome; do
+	"$MAPTRACE" report "$TMP/cxx.mtr" --format $f $([ $f = folded ] && echo --weight count) \
+		>"$TMP/names.$f" 2>"$TMP/names.$f.err"
+	check "names: report --format $f ($(wc -c <"$TMP/names.$f") bytes) has no mangled name" \
+		bash -c "[ -s '$TMP/names.$f' ] && ! grep -qE '(^|[^A-Za-z0-9_])_Z[A-Za-z0-9_]' '$TMP/names.$f'"
+done
+ALL=$(jget "$TMP/names.target.out" "sum(c['rehashes'] for c in d['maps'])")
+check "names: folded by count: the program's $ALL rehashes under the demangled rehash decision" \
+	[ "$(grep -c ";std::__detail::_Prime_rehash_policy::_M_need_rehash(unsigned long, unsigned long, unsigned long) const $ALL\$" "$TMP/names.folded")" = 1 ]
+check "names: the JSON keeps the full name" grep -q '_M_need_rehash(unsigned long, unsigned long, unsigned long) const' "$TMP/names.json"
+"$MAPTRACE" report "$TMP/cxx.mtr" --format pprof --weight count >"$TMP/names.pb.gz" 2>/dev/null
+check "names: pprof's string table has the demangled name and no mangled one" \
+	bash -c "gzip -dc '$TMP/names.pb.gz' | grep -qa '_Prime_rehash_policy::_M_need_rehash' &&
+		 ! gzip -dc '$TMP/names.pb.gz' | grep -qaE '(^|[^A-Za-z0-9_])_Z[A-Za-z0-9_]'"
+check "names: Prometheus exposition ($(wc -l <"$TMP/names.metrics" 2>/dev/null) lines) has the C++ maps and no mangled name" \
+	bash -c "grep -q 'library=\"libstdc++\"' '$TMP/names.metrics' &&
+		 ! grep -qE '(^|[^A-Za-z0-9_])_Z[A-Za-z0-9_]' '$TMP/names.metrics'"
 
 finish
