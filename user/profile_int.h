@@ -66,6 +66,7 @@ struct profile {
 	int nfsets;
 	struct pprobe probes[MAX_PROBES];
 	int nprobes;
+	char layout[ARGS_LEN];	  /* the 'layout' line: the struct layout assumed, for --list */
 	char read_args[ARGS_LEN]; /* the 'read' line's KEY=VALUE list, "" when none */
 	int read_line;
 };

@@ -155,6 +155,8 @@ static const char builtin_cxx[] =
 	/* the file name's suffix: 0.30 for libstdc++.so.6.0.30 (GCC 12) */
 	"version soname\n"
 	"fields 0.* buckets=u64@0 bucket_count=u64@8 element_count=u64@24\n"
+	"layout std::_Hashtable: _M_buckets@0 _M_bucket_count@8 _M_before_begin@16 "
+	"_M_element_count@24 _M_rehash_policy@32 (libstdc++.so.6's ABI); table = policy - 32\n"
 	"read count=element_count size=bucket_count\n"
 	/*
 	 * At the call from _M_need_rehash to _M_next_bkt the policy is arg0 and the table still
@@ -447,6 +449,14 @@ static int parse_text(struct profile_set *ps, const char *text, const char *orig
 				      "soname | build-id | go";
 				err = -EINVAL;
 			}
+		} else if (!strcmp(w[0], "layout")) {
+			/* free text for --list: the words again, one space apart */
+			size_t len = 0;
+
+			for (int i = 1; i < n; i++)
+				len += (size_t)snprintf(p->layout + len,
+							len < sizeof(p->layout) ? sizeof(p->layout) - len : 0,
+							"%s%s", i > 1 ? " " : "", w[i]);
 		} else if (!strcmp(w[0], "fields")) {
 			err = parse_fields(p, w, n, &why);
 		} else if (!strcmp(w[0], "probe")) {
@@ -464,7 +474,7 @@ static int parse_text(struct profile_set *ps, const char *text, const char *orig
 			}
 		} else {
 			why = "unknown directive; directives: profile object require version "
-			      "fields probe read";
+			      "fields layout probe read";
 			err = -EINVAL;
 		}
 	}

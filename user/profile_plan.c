@@ -674,6 +674,8 @@ static int plan_profile(struct planner *pl, int pi, const char *obj, const char 
 	plan_log(&plan->log, &plan->loglen, "profile %s (%s): %s%s%s%s%s%s\n", p->name, p->origin,
 		 mapped, ver[0] ? ", version " : "", ver, fs ? ", fields for " : "",
 		 fs ? fs->glob : "", elfsym__debug_path(ef) ? ", symbols from the debug file" : "");
+	if (p->layout[0])
+		plan_log(&plan->log, &plan->loglen, "    %-12s %s\n", "layout", p->layout);
 	snprintf(pm.path, sizeof(pm.path), "%s", path);
 	snprintf(pm.mapped, sizeof(pm.mapped), "%s", mapped);
 	pm.lib = pi + 1;

@@ -72,6 +72,27 @@ if got != want:
 PY
 }
 
+# --- --list: the profile, its two sites and their cost, the layout it assumes ----------------
+mkfifo "$TMP/list.in"
+"$CXXMAPS" --hold <"$TMP/list.in" >/dev/null 2>"$TMP/list.err" &
+lpid=$!
+exec 4>"$TMP/list.in"
+wait_for "$TMP/list.err" "pid" 10
+"$MAPTRACE" -p "$lpid" --list >"$TMP/list.out" 2>&1
+exec 4>&-
+wait "$lpid"
+NB='_ZNKSt8__detail20_Prime_rehash_policy11_M_next_bktEm'
+NR='_ZNKSt8__detail20_Prime_rehash_policy14_M_need_rehashEmmm'
+check "list: libstdc++ matched by its soname, version from the file name" \
+	grep -qE '^profile libstdc\+\+ \(built-in\): /.*/libstdc\+\+\.so\.6\.0\.[0-9]+, version 0\.[0-9]+, fields for 0\.\*$' "$TMP/list.out"
+check "list: the layout assumed" \
+	grep -qE '^ +layout +std::_Hashtable: _M_buckets@0 _M_bucket_count@8 .* table = policy - 32$' "$TMP/list.out"
+check "list: grow_begin at the call of _M_next_bkt in _M_need_rehash, grow_end where it returns, each with its cost" \
+	bash -c "grep -qE '^ +grow_begin +$NR>$NB\+0x[0-9a-f]+ +0x[0-9a-f]+ +.* ~[0-9.]+ us/hit' '$TMP/list.out' &&
+		 grep -qE '^ +grow_end +$NR>$NB:ret\+0x[0-9a-f]+ +0x[0-9a-f]+ +.* ~[0-9.]+ us/hit' '$TMP/list.out'"
+check "list: no probe on _M_need_rehash's entry (every insert) nor anything per operation" \
+	bash -c "! grep -qE '^ +[a-z_]+ +$NR +0x' '$TMP/list.out' && ! grep -q 'only with --detail' '$TMP/list.out'"
+
 # --- no flag: every container's rehashes ----------------------------------------------------
 "$CXXMAPS" >"$TMP/plain.out"
 held cxx --json -- 

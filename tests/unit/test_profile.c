@@ -216,6 +216,9 @@ int main(void)
 			  "a read of an undefined field name" },
 			{ "profile a\nobject a\nprobe create f map=ret\nread\n", -EINVAL,
 			  "an empty read line" },
+			{ "profile a\nobject a\nlayout struct a: size@0 count@8\n"
+			  "probe create f map=ret\n",
+			  0, "a layout line (free text for --list)" },
 		};
 
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
