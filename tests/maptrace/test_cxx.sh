@@ -130,6 +130,18 @@ for c in string set; do
 	check "reserve: $c still rehashes as the program saw" same_rehashes "$M" "$T" "$c"
 done
 
+# --- a lock inside the map struct: lock=arg0+40 attributes its waits to the map ---------------
+held lock --json --probe 'lock:cxxmaps:lpmap_put:lock=arg0+40,map=arg0' -- --lpmap 5
+M=$TMP/lock.mt.out T=$TMP/lock.target.out
+check "lock: maptrace exited 0 ($lock_mt_rc)" [ "$lock_mt_rc" -eq 0 ]
+LOCK=$(jget "$T" "int(d['lock'], 16)") LPMAP=$(jget "$T" "int(d['lpmap'], 16)")
+check "lock: the program's mutex is its map + 40" [ $((LOCK - LPMAP)) -eq 40 ]
+L="[l for l in d['locks'] if int(l['addr'], 16) == $LOCK]"
+check "lock: $(jget "$T" "d['contended']") contended lpmap_put calls at the mutex, as the program forced: $(jget "$M" "[l['contentions'] for l in $L]")" \
+	[ "$(jget "$M" "[l['contentions'] for l in $L]")" = "[$(jget "$T" "d['contended']")]" ]
+check "lock: the waits are attributed to the map (arg0), a mutex" \
+	[ "$(jget "$M" "[(int(l['map'], 16), l['kind']) for l in $L]")" = "[($LPMAP, 'mutex')]" ]
+
 # --- no mangled name in any output: live text, a trace file in every format, Prometheus ------
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 HELD_URL=http://127.0.0.1:$PORT/metrics held names -o "$TMP/cxx.mtr" --listen "127.0.0.1:$PORT" --

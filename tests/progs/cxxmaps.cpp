@@ -4,7 +4,12 @@
  * usual way, each counting its own rehashes by watching bucket_count() change after every
  * insert, and printing them with the container's address (the _Hashtable maptrace reports).
  *
- *   cxxmaps [--reserve long|string|set|all] [--hold]
+ *   cxxmaps [--reserve long|string|set|all] [--hold] [--lpmap N]
+ *
+ * --lpmap N: after the containers, a map struct with a pthread mutex at offset 40 (the way a
+ * C map library embeds its lock) is contended N times, exactly: a second thread holds the
+ * mutex until the main thread sleeps in lpmap_put()'s lock, once per round.  Its JSON says
+ * "lpmap", "lock" (the mutex's address) and "contended" (N).
  *
  * --reserve calls reserve(N) on that container before filling it: no rehash follows.  --hold
  * waits for a line on stdin before filling (a tracer attaches first), and keeps the filled
@@ -14,17 +19,87 @@
  *   {"pid": P, "maps": [{"name": "long", "addr": "0x...", "keys": N, "rehashes": R,
  *    "resizes": [[old, new], ...], "bucket_count": B}, ...], "checksum": C}
  */
+#include <atomic>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
+#include "thread_state.h"
+
+/* A map struct with its lock inside, at offset 40 (tests/maptrace/test_cxx.sh probes it). */
+struct lpmap {
+	unsigned long size, count, cap, seed, flags;
+	pthread_mutex_t mu;
+	long sum;
+};
+static_assert(offsetof(struct lpmap, mu) == 40, "the mutex is at offset 40");
+
+/* Insert under the map's own lock; not inlined, so a probe finds it. */
+extern "C" __attribute__((noinline)) void lpmap_put(struct lpmap *m, long v)
+{
+	pthread_mutex_lock(&m->mu);
+	m->count++;
+	m->sum += v;
+	pthread_mutex_unlock(&m->mu);
+}
 
 namespace {
+
+struct holder_arg {
+	struct lpmap *m;
+	pid_t waiter;
+	int rounds;
+	std::atomic<int> round{0}; /* the round the holder holds the mutex for, from 1 */
+	std::atomic<int> done{0};  /* rounds the waiter finished */
+};
+
+/* Hold the mutex each round until the waiter sleeps on it, then let it go. */
+void *holder(void *p)
+{
+	holder_arg *a = (holder_arg *)p;
+
+	for (int r = 1; r <= a->rounds; r++) {
+		pthread_mutex_lock(&a->m->mu);
+		a->round = r;
+		/* the waiter spins until it sees the round, so its next sleep is in the mutex */
+		while (thread_state(a->waiter) != 'S')
+			sched_yield();
+		pthread_mutex_unlock(&a->m->mu);
+		while (a->done < r)
+			sched_yield();
+	}
+	return nullptr;
+}
+
+/* @rounds contended lpmap_put() calls, each sleeping once on the map's mutex. */
+int contend(struct lpmap *m, int rounds)
+{
+	holder_arg a;
+	pthread_t t;
+
+	a.m = m;
+	a.waiter = (pid_t)syscall(SYS_gettid);
+	a.rounds = rounds;
+	if (pthread_create(&t, nullptr, holder, &a))
+		return -1;
+	for (int r = 1; r <= rounds; r++) {
+		while (a.round < r)
+			;
+		lpmap_put(m, r);
+		a.done = r;
+	}
+	pthread_join(t, nullptr);
+	return 0;
+}
 
 struct watch {
 	const char *name;
@@ -54,9 +129,14 @@ template <typename C, typename Put> void fill(C &c, size_t n, bool reserve, Put 
 	w.bucket_count = c.bucket_count();
 }
 
-void print(const std::vector<watch> &ws, long checksum)
+void print(const std::vector<watch> &ws, long checksum, const struct lpmap *lp)
 {
-	printf("{\"pid\": %d, \"maps\": [", getpid());
+	if (lp)
+		printf("{\"lpmap\": \"%p\", \"lock\": \"%p\", \"contended\": %lu, ", (const void *)lp,
+		       (const void *)&lp->mu, lp->count);
+	else
+		printf("{");
+	printf("\"pid\": %d, \"maps\": [", getpid());
 	for (size_t i = 0; i < ws.size(); i++) {
 		const watch &w = ws[i];
 
@@ -78,6 +158,8 @@ int main(int argc, char **argv)
 {
 	const char *reserve = "";
 	bool hold = false;
+	int lprounds = 0;
+	static struct lpmap lp = {0, 0, 0, 0, 0, PTHREAD_MUTEX_INITIALIZER, 0};
 	std::unordered_map<long, long> longs;
 	std::unordered_map<std::string, int> strings;
 	std::unordered_set<long> set;
@@ -89,8 +171,11 @@ int main(int argc, char **argv)
 			reserve = argv[++i];
 		} else if (!strcmp(argv[i], "--hold")) {
 			hold = true;
+		} else if (!strcmp(argv[i], "--lpmap") && i + 1 < argc) {
+			lprounds = atoi(argv[++i]);
 		} else {
-			fprintf(stderr, "usage: cxxmaps [--reserve long|string|set|all] [--hold]\n");
+			fprintf(stderr, "usage: cxxmaps [--reserve long|string|set|all] [--hold] "
+					"[--lpmap N]\n");
 			return 2;
 		}
 	}
@@ -114,7 +199,9 @@ int main(int argc, char **argv)
 		checksum += kv.second;
 	for (long v : set)
 		checksum += v;
-	print(ws, checksum);
+	if (lprounds > 0 && contend(&lp, lprounds))
+		return 1;
+	print(ws, checksum, lprounds ? &lp : nullptr);
 	while (hold && getchar() != EOF)
 		;
 	return 0;
