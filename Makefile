@@ -7,7 +7,7 @@
 #   make bench      library benchmarks (ratios measured side by side in one run)
 #   make bench-overhead  what tracing costs, against bpftrace, perf and bcc (bench/README.md)
 #   make bench-sites     what one uprobe hit costs, by the kind of instruction probed
-#   make bench-real      what tracing costs Redis, GLib and libcmap workloads, against bpftrace
+#   make bench-real      what tracing costs Redis, GLib, libcmap and C++ workloads, against bpftrace
 #   make fuzz       fuzz the trace-file reader (FUZZ_TIME=600 seconds)
 #   make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from the running kernel's BTF
 #   make install PREFIX=/usr/local
@@ -278,7 +278,8 @@ bench-overhead: deps
 # make bench-real: real programs (Redis, GLib, libcmap) untraced, under maptrace, maptrace
 # --detail and bpftrace, side by side (bench/README.md)
 bench-real: deps
-	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/tests/progs/ghash $(OUTPUT)/bench/churn
+	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/tests/progs/ghash $(OUTPUT)/bench/churn \
+		$(OUTPUT)/tests/progs/cxxmaps
 	$(Q)bench/real.sh
 
 # make bench-sites: the cost of one probe hit by site kind, next to bpftrace (bench/README.md)

@@ -4,7 +4,7 @@
  * usual way, each counting its own rehashes by watching bucket_count() change after every
  * insert, and printing them with the container's address (the _Hashtable maptrace reports).
  *
- *   cxxmaps [--reserve long|string|set|all] [--hold] [--lpmap N]
+ *   cxxmaps [--reserve long|string|set|all] [--hold] [--stop] [--lpmap N]
  *
  * --lpmap N: after the containers, a map struct with a pthread mutex at offset 40 (the way a
  * C map library embeds its lock) is contended N times, exactly: a second thread holds the
@@ -24,6 +24,7 @@
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
+#include <csignal>
 #include <cstring>
 #include <ctime>
 #include <string>
@@ -161,7 +162,7 @@ void print(const std::vector<watch> &ws, long checksum, long long fill_ns, long 
 int main(int argc, char **argv)
 {
 	const char *reserve = "";
-	bool hold = false;
+	bool hold = false, stop = false;
 	int lprounds = 0;
 	static struct lpmap lp = {0, 0, 0, 0, 0, PTHREAD_MUTEX_INITIALIZER, 0};
 	std::unordered_map<long, long> longs;
@@ -176,15 +177,20 @@ int main(int argc, char **argv)
 			reserve = argv[++i];
 		} else if (!strcmp(argv[i], "--hold")) {
 			hold = true;
+		} else if (!strcmp(argv[i], "--stop")) {
+			stop = true;
 		} else if (!strcmp(argv[i], "--lpmap") && i + 1 < argc) {
 			lprounds = atoi(argv[++i]);
 		} else {
 			fprintf(stderr, "usage: cxxmaps [--reserve long|string|set|all] [--hold] "
-					"[--lpmap N]\n");
+					"[--stop] [--lpmap N]\n");
 			return 2;
 		}
 	}
 	fprintf(stderr, "cxxmaps: pid %d\n", getpid());
+	/* --stop: stopped until a tracer has attached and sends SIGCONT (bench/real.sh) */
+	if (stop)
+		raise(SIGSTOP);
 	while (hold && getchar() != '\n')
 		if (feof(stdin))
 			return 2;
