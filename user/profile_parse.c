@@ -601,7 +601,11 @@ static int parse_probe_opt(struct profile_set *ps, const char *opt)
 			return -ENOMEM;
 		snprintf(p->objects[p->nobjects++], NAME_LEN, "%s", f[1]);
 	}
-	snprintf(line, sizeof(line), "probe %s %s %s", f[0], f[2], f[3] ? f[3] : "");
+	/* SYMBOL:ret (a probe at the ret instructions) splits as a fourth field: join it back */
+	if (f[3] && (!strcmp(f[3], "ret") || !strncmp(f[3], "ret:", 4)))
+		snprintf(line, sizeof(line), "probe %s %s:ret %s", f[0], f[2], f[3][3] ? f[3] + 4 : "");
+	else
+		snprintf(line, sizeof(line), "probe %s %s %s", f[0], f[2], f[3] ? f[3] : "");
 	nw = words(line, w, MAX_FIELDS + 4);
 	err = nw < 0 ? -EINVAL : parse_probe(p, w, nw, 0, &why);
 	if (!err) {

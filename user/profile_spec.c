@@ -581,6 +581,13 @@ static int parse_kv(const char *kv, const struct fieldset *fs, struct mt_probe_s
 	}
 }
 
+/* Is @src an argument, or at one: readable only at the function's entry? */
+static bool entry_only(const struct mt_src *src)
+{
+	return src->kind == MT_SRC_ARG || src->kind == MT_SRC_GOARG ||
+	       src->kind == MT_SRC_ARG_FIELD;
+}
+
 /* What @pp's role needs of @sp, and whether it must see the call return. */
 static int check_role(int role, struct mt_probe_spec *sp, bool *need_return, char *why,
 		      size_t whylen)
@@ -661,6 +668,14 @@ static int check_role(int role, struct mt_probe_spec *sp, bool *need_return, cha
 		break;
 	default:
 		break;
+	}
+	/* a resize's count= and name= are read where it ends, where the arguments are gone */
+	if ((role == MT_ROLE_GROW_BEGIN || (role == MT_ROLE_RESIZE && *need_return)) &&
+	    (entry_only(&sp->count) || entry_only(&sp->name))) {
+		snprintf(why, whylen, "%s's %s= is read where the resize ends, where the arguments "
+			 "are gone: give a field of the map (TYPE@OFFSET or a field name)", name,
+			 entry_only(&sp->count) ? "count" : "name");
+		return -EINVAL;
 	}
 	return 0;
 }

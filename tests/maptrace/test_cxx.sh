@@ -130,6 +130,22 @@ for c in string set; do
 	check "reserve: $c still rehashes as the program saw" same_rehashes "$M" "$T" "$c"
 done
 
+# --- the same profile written with fields at an argument: base=, TYPE@(base+K) -------------
+# a --profile file named libstdc++ replaces the built-in; the old bucket count is read at the
+# policy's address (arg0) less 24, not from the map pointer
+cat >"$TMP/argfield.profile" <<EOF
+profile libstdc++
+object libstdc++.so.6
+probe grow_begin $NR>$NB base=arg0-32 map=base size=u64@(base+8) count=u64@24 new_size=ret timed=no
+probe grow_end $NR>$NB:ret
+EOF
+held argfield --json --profile "$TMP/argfield.profile" --
+check "argfield: maptrace exited 0 ($argfield_mt_rc)" [ "$argfield_mt_rc" -eq 0 ]
+for c in long string set; do
+	check "argfield: $c: size=u64@(base+8) gives the rehashes and bucket counts the program saw" \
+		same_rehashes "$TMP/argfield.mt.out" "$TMP/argfield.target.out" "$c"
+done
+
 # --- a lock inside the map struct: lock=arg0+40 attributes its waits to the map ---------------
 held lock --json --probe 'lock:cxxmaps:lpmap_put:lock=arg0+40,map=arg0' -- --lpmap 5
 M=$TMP/lock.mt.out T=$TMP/lock.target.out

@@ -149,6 +149,9 @@ int main(void)
 			/* a Go lock: the mutex in goarg0, its end at the ret instructions */
 			{ "lock:app:sync.(*Mutex).lockSlow:lock=goarg0", 0 },
 			{ "lock_end:app:sync.(*Mutex).lockSlow", 0 },
+			/* SYMBOL:ret on the command line, with and without values after it */
+			{ "grow_end:libfoo.so:foo_resize:ret", 0 },
+			{ "create:libfoo.so:foo_new:ret:map=ret,size=u64@0", 0 },
 			{ "lock:app:sync.(*Mutex).lockSlow:lock=goarg9", -EINVAL },
 			{ "grow:app:foo:map=goarg,new_size=goarg0", -EINVAL },
 			{ "grow:libfoo.so:foo:map=arg0", -EINVAL },	/* no new_size */
@@ -300,6 +303,11 @@ int main(void)
 			{"grow:libfoo.so:foo:map=arg0,new_size=arg1,timed=no",
 			 "timed= is for grow_begin only (given: 'map=arg0,new_size=arg1,timed=no')"},
 			{"grow_begin:libfoo.so:foo:map=arg0,timed=yes", "at 'timed=yes': timed= is no"},
+			{"grow_begin:libfoo.so:foo:map=arg0-32,count=u64@(arg0)-8",
+			 "grow_begin's count= is read where the resize ends, where the arguments are "
+			 "gone: give a field of the map"},
+			{"resize:libfoo.so:foo:map=arg0,new_size=u64@8,name=arg1",
+			 "resize's name= is read where the resize ends"},
 			{"insert:libfoo.so:foo:size=u64@0", "insert needs map="},
 			{"insert:libfoo.so:foo:map=arg0,if=glib_resize",
 			 "at 'if=glib_resize': if= and unless= name a located function, e.g. "
@@ -417,17 +425,22 @@ int main(void)
 
 	/* struct-relative values become the specs BPF reads: offsets signed, from the argument */
 	{
-		char p1[512], p2[512];
-		const char *probes[] = { p1, p2 };
-		const struct plan_site *g = NULL, *l = NULL;
+		char p1[512], p2[512], p3[512];
+		const char *probes[] = { p1, p2, p3 };
+		const struct plan_site *g = NULL, *l = NULL, *z = NULL;
 
 		snprintf(p1, sizeof(p1),
 			 "grow_begin:%s:profile_fixture_resize:base=arg1-32,map=base,"
-			 "size=u64@(base+8),count=s32@(base)-4,new_size=ret,timed=no",
+			 "size=u64@(base+8),count=u32@24,new_size=ret,timed=no",
 			 strrchr(exe, '/') + 1);
 		snprintf(p2, sizeof(p2), "lock:%s:profile_fixture_resize:lock=arg0+40,map=arg0",
 			 strrchr(exe, '/') + 1);
-		ps = parse(NULL, 0, probes, 2, &err);
+		/* an entry-only resize reads its count at entry: it may be at an argument */
+		snprintf(p3, sizeof(p3),
+			 "resize:%s:profile_fixture_resize:base=arg1-32,map=arg0,new_size=arg2,"
+			 "count=s32@(base)-4",
+			 strrchr(exe, '/') + 1);
+		ps = parse(NULL, 0, probes, 3, &err);
 		err = err ?: profile_set__plan(ps, &t, &plan);
 		for (int i = 0; !err && i < plan->nmodules; i++)
 			for (int j = 0; j < plan->modules[i].nsites; j++) {
@@ -437,17 +450,24 @@ int main(void)
 					g = x;
 				else if (x->spec.role == MT_ROLE_LOCK)
 					l = x;
+				else if (x->spec.role == MT_ROLE_RESIZE)
+					z = x;
 			}
 		check(g && g->spec.map.kind == MT_SRC_ARG && g->spec.map.arg == 1 &&
 			      (__s32)g->spec.map.off == -32 &&
 			      g->spec.size.kind == MT_SRC_ARG_FIELD && g->spec.size.arg == 1 &&
 			      (__s32)g->spec.size.off == -24 && g->spec.size.width == 8 &&
-			      g->spec.count.kind == MT_SRC_ARG_FIELD && (__s32)g->spec.count.off == -36 &&
-			      g->spec.count.width == 4 && (g->spec.count.flags & MT_SRC_SIGNED) &&
+			      g->spec.count.kind == MT_SRC_FIELD && g->spec.count.off == 24 &&
 			      g->spec.new_size.kind == MT_SRC_RET &&
 			      (g->spec.flags & MT_SPEC_UNTIMED) && !(g->spec.flags & MT_SPEC_RETURN),
-		      "spec: base=arg1-32: map arg1-32, size 8 bytes at arg1-24, count s32 at "
-		      "arg1-36, new size ret, untimed");
+		      "spec: base=arg1-32: map arg1-32, size 8 bytes at arg1-24, count a field, new "
+		      "size ret, untimed");
+		check(z && z->spec.count.kind == MT_SRC_ARG_FIELD && z->spec.count.arg == 1 &&
+			      (__s32)z->spec.count.off == -36 && z->spec.count.width == 4 &&
+			      (z->spec.count.flags & MT_SRC_SIGNED) &&
+			      !(z->spec.count.flags & MT_SRC_GOBASE) && !(z->spec.flags & MT_SPEC_RETURN),
+		      "spec: count=s32@(base)-4 with base=arg1-32: 4 signed bytes at arg1-36, read at "
+		      "entry");
 		check(l && l->spec.lock.kind == MT_SRC_ARG && l->spec.lock.arg == 0 &&
 			      l->spec.lock.off == 40 && l->spec.map.kind == MT_SRC_ARG &&
 			      l->spec.map.off == 0,
