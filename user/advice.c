@@ -98,6 +98,12 @@ static bool is_go(const struct map_report *m)
 	return m->library && !strcmp(m->library, "go");
 }
 
+/* A libstdc++ std::unordered_* container (the built-in libstdc++ profile). */
+static bool is_cxx(const struct map_report *m)
+{
+	return m->library && !strcmp(m->library, "libstdc++");
+}
+
 static char *fmt_addr(char *buf, size_t size, __u64 addr)
 {
 	snprintf(buf, size, "0x%llx", (unsigned long long)addr);
@@ -432,6 +438,14 @@ static const char *mutex_prescription(const struct report *r, const struct lock_
 	if (m && cmap && m->variant == CMAP_SYNC)
 		return "every write and every read that misses the snapshot takes this lock: "
 		       "with frequent writes a sharded map (CMAP_SHARDED) serves better";
+	/* a std::unordered_* container: its lock is a std::mutex (a plain pthread mutex) */
+	if (m && is_cxx(m))
+		return rw && l->read_contentions * 3 >= rw * 2 ?
+			       "most waits are reads, which a std::shared_mutex (std::shared_lock "
+			       "for the readers) lets run together; or shard the map (N maps, one "
+			       "std::mutex each)" :
+			       "every access serialises on one std::mutex: shard the map (N maps, "
+			       "one std::mutex each), or use a std::shared_mutex if reads dominate";
 	/* Two thirds of the waits being reads is the point where an rwlock clearly pays. */
 	if (rw && l->read_contentions * 3 >= rw * 2)
 		return cmap ? "most waits are reads, which an rwlock (CMAP_RWLOCK) lets run "
@@ -701,12 +715,6 @@ static int rule_compact(const struct report *r, struct advice_list *a)
 			return err;
 	}
 	return 0;
-}
-
-/* A libstdc++ std::unordered_* container (the built-in libstdc++ profile). */
-static bool is_cxx(const struct map_report *m)
-{
-	return m->library && !strcmp(m->library, "libstdc++");
 }
 
 /*
