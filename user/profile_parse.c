@@ -157,7 +157,12 @@ static const char builtin_cxx[] =
 	"fields 0.* buckets=u64@0 bucket_count=u64@8 element_count=u64@24\n"
 	"layout std::_Hashtable: _M_buckets@0 _M_bucket_count@8 _M_before_begin@16 "
 	"_M_element_count@24 _M_rehash_policy@32 (libstdc++.so.6's ABI); table = policy - 32\n"
-	"read count=element_count size=bucket_count\n"
+	/*
+	 * A container freed without our knowing (no destructor is probed: it is inlined) and its
+	 * memory reused reads as garbage: more entries than 64 per bucket, or no bucket, is no
+	 * table (libstdc++'s default max_load_factor is 1)
+	 */
+	"read count=element_count size=bucket_count max_load=64\n"
 	/*
 	 * At the call from _M_need_rehash to _M_next_bkt the policy is arg0 and the table still
 	 * has its old bucket count; where the call returns, RAX has the new one.  The table

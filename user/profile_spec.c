@@ -765,14 +765,31 @@ int pread__spec(const char *args, const struct fieldset *fs, struct plan_read *r
 		const char *eq = strchr(kv, '=');
 		int k, err;
 
+		if (!strncmp(kv, "max_load=", 9)) {
+			long v;
+
+			if (rd->max_load) {
+				snprintf(why, whylen, "at '%s': max_load= given twice", kv);
+				return -EINVAL;
+			}
+			err = parse_int(kv + 9, 1, 1000000, "max_load, entries per unit of size",
+					&v, msg, sizeof(msg));
+			if (err) {
+				snprintf(why, whylen, "at '%s': %s", kv, msg);
+				return err;
+			}
+			rd->max_load = (__u32)v;
+			continue;
+		}
+
 		for (k = 0; k < 3; k++)
 			if (eq && strlen(keys[k]) == (size_t)(eq - kv) &&
 			    !strncmp(kv, keys[k], (size_t)(eq - kv)))
 				break;
 		if (k == 3) {
 			snprintf(why, whylen,
-				 "at '%s': a read is count=FIELD[+FIELD], pos=FIELD or "
-				 "size=FIELD[|FIELD]",
+				 "at '%s': a read is count=FIELD[+FIELD], pos=FIELD, "
+				 "size=FIELD[|FIELD] or max_load=N",
 				 kv);
 			return -EINVAL;
 		}
@@ -796,6 +813,10 @@ int pread__spec(const char *args, const struct fieldset *fs, struct plan_read *r
 					 sizeof(msg));
 		if (fold_err(err, msg, &worst, why, whylen))
 			return worst;
+	}
+	if (!worst && rd->max_load && (!seen[0] || !seen[2])) {
+		snprintf(why, whylen, "max_load= compares count= with size=: give both");
+		return -EINVAL;
 	}
 	if (!worst && !seen[0] && !seen[1] && !seen[2]) {
 		snprintf(why, whylen, "want: read count=FIELD[+FIELD] pos=FIELD size=FIELD[|FIELD] "

@@ -219,6 +219,14 @@ int main(void)
 			  "a read of an undefined field name" },
 			{ "profile a\nobject a\nprobe create f map=ret\nread\n", -EINVAL,
 			  "an empty read line" },
+			{ "profile a\nobject a\nprobe create f map=ret\n"
+			  "read count=u64@24 size=u64@8 max_load=64\n",
+			  0, "a read line with max_load" },
+			{ "profile a\nobject a\nprobe create f map=ret\nread count=u64@24 max_load=64\n",
+			  -EINVAL, "max_load without size" },
+			{ "profile a\nobject a\nprobe create f map=ret\n"
+			  "read count=u64@24 size=u64@8 max_load=0\n",
+			  -EINVAL, "max_load 0" },
 			{ "profile a\nobject a\nlayout struct a: size@0 count@8\n"
 			  "probe create f map=ret\n",
 			  0, "a layout line (free text for --list)" },
@@ -321,7 +329,7 @@ int main(void)
 			{"read:libfoo.so:pos=s64@40+s64@48", "at 'pos=s64@40+s64@48': pos= is one field"},
 			{"read:libfoo.so:size=u64@0,size=u64@8", "at 'size=u64@8': size= given twice"},
 			{"read:libfoo.so:used=u64@24", "at 'used=u64@24': a read is count=FIELD[+FIELD], "
-						       "pos=FIELD or size=FIELD[|FIELD]"},
+						       "pos=FIELD, size=FIELD[|FIELD] or max_load=N"},
 			{"read:libfoo.so:count=u64@8", "maps are read once a probe finds them; add one"},
 			{"read:libfoo.so", "want read:OBJECT:KEY=VALUE,..."},
 		};
