@@ -56,8 +56,9 @@ static size_t ident_start(const char *s, size_t end)
 {
 	size_t i = end;
 
-	while (i > 0 && (s[i - 1] == '_' || s[i - 1] == ':' || (s[i - 1] >= '0' && s[i - 1] <= '9') ||
-			 (s[i - 1] >= 'a' && s[i - 1] <= 'z') || (s[i - 1] >= 'A' && s[i - 1] <= 'Z')))
+	while (i > 0 &&
+	       (s[i - 1] == '_' || s[i - 1] == ':' || (s[i - 1] >= '0' && s[i - 1] <= '9') ||
+		(s[i - 1] >= 'a' && s[i - 1] <= 'z') || (s[i - 1] >= 'A' && s[i - 1] <= 'Z')))
 		i--;
 	return i;
 }
