@@ -7,7 +7,7 @@
 #   make bench      library benchmarks (ratios measured side by side in one run)
 #   make bench-overhead  what tracing costs, against bpftrace, perf and bcc (bench/README.md)
 #   make bench-sites     what one uprobe hit costs, by the kind of instruction probed
-#   make bench-real      what tracing costs Redis, GLib and libcmap workloads, against bpftrace
+#   make bench-real      what tracing costs Redis, GLib, libcmap and C++ workloads, against bpftrace
 #   make fuzz       fuzz the trace-file reader (FUZZ_TIME=600 seconds)
 #   make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from the running kernel's BTF
 #   make install PREFIX=/usr/local
@@ -51,14 +51,14 @@ SKELS := $(BPF_SRCS:bpf/%.bpf.c=$(OUTPUT)/%.skel.h)
 
 USER_SRCS := $(wildcard user/*.c)
 USER_OBJS := $(USER_SRCS:%.c=$(OUTPUT)/%.o)
-USER_LIBS := -lbpf -ldw -lelf -lz -lm -lmicrohttpd -lcapstone
+USER_LIBS := -lbpf -ldw -lelf -lz -lm -lmicrohttpd -lcapstone -lstdc++
 
 TEST_BPF_SRCS := $(wildcard tests/bpf/*.bpf.c)
 TEST_SKELS := $(TEST_BPF_SRCS:tests/bpf/%.bpf.c=$(OUTPUT)/tests/bpf/%.skel.h)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/unit/%,$(wildcard tests/unit/test_*.c))
 TEST_PROGS := $(patsubst tests/progs/%.c,$(OUTPUT)/tests/progs/%,$(filter-out tests/progs/lockchain.c tests/progs/ghash.c,$(wildcard tests/progs/*.c))) \
-	      $(OUTPUT)/tests/progs/ghash
+	      $(OUTPUT)/tests/progs/ghash $(OUTPUT)/tests/progs/cxxmaps
 LIBMAPTRACE_A := $(OUTPUT)/libmaptrace.a
 
 LIB_TESTS := $(patsubst tests/lib/%.c,$(OUTPUT)/tests/lib/%,$(filter-out tests/lib/test_stress.c,$(wildcard tests/lib/test_*.c)))
@@ -195,6 +195,13 @@ $(OUTPUT)/tests/progs/ghash: tests/progs/ghash.c | $(OUTPUT)/tests/progs
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O2 -g $(WARN) $< $$(pkg-config --cflags --libs glib-2.0) -o $@
 
+# Standard C++ unordered containers, for the built-in libstdc++ profile's tests (g++ -O2: the
+# rehash code is inlined into main, as in production builds).
+CXX ?= g++
+$(OUTPUT)/tests/progs/cxxmaps: tests/progs/cxxmaps.cpp | $(OUTPUT)/tests/progs
+	$(call msg,CXX,$@)
+	$(Q)$(CXX) -O2 -g -Wall -Wextra $< -o $@
+
 # The same waiting stack with and without frame pointers, for the unwinding tests.
 $(OUTPUT)/tests/progs/lockchain-nofp: tests/progs/lockchain.c | $(OUTPUT)/tests/progs
 	$(call msg,CC,$@)
@@ -276,7 +283,8 @@ bench-overhead: deps
 # make bench-real: real programs (Redis, GLib, libcmap) untraced, under maptrace, maptrace
 # --detail and bpftrace, side by side (bench/README.md)
 bench-real: deps
-	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/tests/progs/ghash $(OUTPUT)/bench/churn
+	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/tests/progs/ghash $(OUTPUT)/bench/churn \
+		$(OUTPUT)/tests/progs/cxxmaps
 	$(Q)bench/real.sh
 
 # make bench-sites: the cost of one probe hit by site kind, next to bpftrace (bench/README.md)
@@ -321,7 +329,7 @@ $(OUTPUT)/bench/bench_lib_noprobes: bench/bench_lib.c $(OUTPUT)/libcmap-noprobes
 
 # The fuzz target for the trace-file reader: the user/ sources that need neither libbpf nor
 # elfutils.  Built without CRC checks so mutated inputs reach the parsers.
-REPORT_SRCS := user/model.c user/model_fold.c user/model_snapshot.c user/stackmerge.c user/sink.c user/lockkind.c user/hist.c user/advice.c user/json_writer.c user/pprof_proto.c user/textfit.c \
+REPORT_SRCS := user/model.c user/model_fold.c user/model_snapshot.c user/stackmerge.c user/sink.c user/lockkind.c user/hist.c user/advice.c user/json_writer.c user/pprof_proto.c user/textfit.c user/cxxname.c \
 	user/u64map.c user/readfile.c user/trace_writer.c user/trace_reader.c $(wildcard user/report*.c)
 FUZZ_TIME ?= 600
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \

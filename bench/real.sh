@@ -8,6 +8,8 @@
 #   2. GLib GHashTable insert storm: tests/progs/ghash, 2 threads, its insert phase's wall time
 #   3. libcmap growth storm: mapload, a million new keys into a map without a hint, its ns/op
 #   4. map churn: bench/churn, maps created, given 20 inserts and freed, its ns per map
+#   5. C++ std::unordered_* fills: tests/progs/cxxmaps, 1,150,000 inserts into three containers,
+#      its fills' wall time
 #
 # Every figure is a median of RUNS runs (default 5) taken interleaved: run 1 of every row and
 # tracer, then run 2, ...; within a row the tracers' order rotates from run to run.  Every
@@ -49,8 +51,8 @@ verdict() { if ! isnum "$1"; then echo n/a; elif [ "$(calc "$1 $2 $3")" = 1 ]; t
 # --- preflight -----------------------------------------------------------------------------
 
 [ "$(id -u)" = 0 ] || die "run as root (BPF, uprobes, /proc/PID/mem)"
-GH_SRC=.output/tests/progs/ghash CH_SRC=.output/bench/churn
-for f in bin/maptrace bin/mapload "$GH_SRC" "$CH_SRC"; do
+GH_SRC=.output/tests/progs/ghash CH_SRC=.output/bench/churn CX_SRC=.output/tests/progs/cxxmaps
+for f in bin/maptrace bin/mapload "$GH_SRC" "$CH_SRC" "$CX_SRC"; do
 	[ -x "$f" ] || die "$f is missing: run make bench-real"
 done
 for c in redis-server redis-benchmark redis-cli; do
@@ -60,24 +62,30 @@ HAVE_BPFTRACE=1; command -v bpftrace >/dev/null || HAVE_BPFTRACE=0
 
 # Private copies: other work may rebuild bin/ and .output/ while this runs, and bpftrace names
 # the binary by path.  redis-server and libglib are the system's, as users run them.
-cp bin/maptrace bin/mapload "$TMP/" && cp "$GH_SRC" "$TMP/ghash" && cp "$CH_SRC" "$TMP/churn" ||
-	die "cannot copy the binaries to $TMP"
-MT=$TMP/maptrace ML=$TMP/mapload GH=$TMP/ghash CH=$TMP/churn
+cp bin/maptrace bin/mapload "$TMP/" && cp "$GH_SRC" "$TMP/ghash" && cp "$CH_SRC" "$TMP/churn" &&
+	cp "$CX_SRC" "$TMP/cxxmaps" || die "cannot copy the binaries to $TMP"
+MT=$TMP/maptrace ML=$TMP/mapload GH=$TMP/ghash CH=$TMP/churn CX=$TMP/cxxmaps
 REDIS_BIN=$(command -v redis-server)
 GLIB=$(ldd "$GH" | awk '$1 == "libglib-2.0.so.0" { print $3 }')
 [ -f "$GLIB" ] || die "cannot find the libglib-2.0.so.0 $GH links against"
+STDCXX=$(ldd "$CX" | awk '$1 == "libstdc++.so.6" { print $3 }')
+[ -f "$STDCXX" ] || die "cannot find the libstdc++.so.6 $CX links against"
 
 # sym_vaddr FILE SYM: a function's link-time address (hex), from the dynamic symbols too
 # (Debian's redis-server is stripped of .symtab but exports its functions)
 sym_vaddr() {
 	{ readelf -sW --dyn-syms "$1"; readelf -sW "$1"; } 2>/dev/null |
-		awk -v s="$2" '$4 == "FUNC" && $8 == s && $2 !~ /^0+$/ { print "0x" $2; exit }'
+		awk -v s="$2" '{ n = $8; sub(/@.*/, "", n) } # libstdc++ names carry @@GLIBCXX_...
+			$4 == "FUNC" && n == s && $2 !~ /^0+$/ { print "0x" $2; exit }'
 }
 # the sites the bpftrace peers probe, to check they are armed before the target continues
 REDIS_ADD=$(sym_vaddr "$REDIS_BIN" dictAddRaw)
 G_INS=$(sym_vaddr "$GLIB" g_hash_table_insert)
 ML_INS=$(usdt_vaddr "$ML" insert)
 CH_CREATE=$(usdt_vaddr "$CH" map_create)
+NEED_REHASH=_ZNKSt8__detail20_Prime_rehash_policy14_M_need_rehashEmmm
+CX_NEED=$(sym_vaddr "$STDCXX" "$NEED_REHASH")
+[ -n "$CX_NEED" ] || die "no $NEED_REHASH in $STDCXX"
 [ -n "$G_INS" ] && [ -n "$ML_INS" ] && [ -n "$CH_CREATE" ] ||
 	die "no g_hash_table_insert in $GLIB, no cmap:insert in mapload or no cmap:map_create in churn"
 BT_WHY_REDIS=""
@@ -88,19 +96,21 @@ declare -A BT_PROG=(
 	[glib]="uprobe:$GLIB:g_hash_table_insert { @ = count(); }"
 	[grow]="usdt:$ML:cmap:insert { @ = count(); }"
 	[churn]="usdt:$CH:cmap:map_create { @ = count(); }"
+	[cxx]="uprobe:\"$STDCXX\":$NEED_REHASH { @ = count(); }"
 )
 declare -A SITE=([redis]="$REDIS_ADD $REDIS_BIN" [glib]="$G_INS $GLIB" [grow]="$ML_INS $ML"
-	[churn]="$CH_CREATE $CH")
+	[churn]="$CH_CREATE $CH" [cxx]="$CX_NEED $STDCXX")
 
 # ROWS="glib redis" bench/real.sh: only those rows (the summary lists only them)
-read -ra ROWS <<<"${ROWS:-redis glib grow churn}"
+read -ra ROWS <<<"${ROWS:-redis glib grow churn cxx}"
 ran() { [[ " ${ROWS[*]} " == *" $1 "* ]]; }
 CFGS=(none mt detail)
 [ $HAVE_BPFTRACE = 1 ] && CFGS+=(bt)
 declare -A CFG_LABEL=([none]="untraced" [mt]="maptrace -p PID (default)" [detail]="maptrace -p PID --detail")
 declare -A BT_LABEL=([redis]="bpftrace: uprobe dictAddRaw, count()"
 	[glib]="bpftrace: uprobe g_hash_table_insert, count()" [grow]="bpftrace: usdt cmap:insert, count()"
-	[churn]="bpftrace: usdt cmap:map_create, count()")
+	[churn]="bpftrace: usdt cmap:map_create, count()"
+	[cxx]="bpftrace: uprobe _M_need_rehash, count()")
 
 echo "maptrace on real programs: medians of $RUNS interleaved runs; ratios from this run only"
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs, kernel $(uname -r), $(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
@@ -155,6 +165,8 @@ counted() {
 	case $tracer in
 	bt) awk '/^@: / { print $2 }' "$TMP/$name.tr.out" ;;
 	mt | detail) [ "$row" = churn ] && return
+		# C++: the rehashes (no insert is probed); bpftrace's count is of every insert's call
+		[ "$row" = cxx ] && { jget "$TMP/$name.tr.out" 'sum(m["grows"] for m in d["maps"])'; return; }
 		jget "$TMP/$name.tr.out" 'sum(m["inserts"] for m in d["maps"])' ;;
 	esac
 }
@@ -196,6 +208,13 @@ one_run() {
 		fig=$(jget "$f" 'd["ns_per_map"]')
 		jget "$f" '"%d grows, %d buckets evacuated" % (d["grows"], d["evacuated"])' >"$TMP/churn.shape"
 		;;
+	cxx)
+		traced_run "$name" "$c" "$CX" --stop || return
+		# its CPU time: on a small shared machine the wall time mostly says how busy it is
+		fig=$(jget "$TMP/$name.out" 'd["fill_cpu_ns"] / 1e6')
+		jget "$TMP/$name.out" 'd["fill_ns"] / 1e6' >>"$TMP/cxx.$c.wall"
+		jget "$TMP/$name.out" 'sum(c["rehashes"] for c in d["maps"])' >"$TMP/cxx.shape"
+		;;
 	esac
 	if ! isnum "$fig"; then
 		echo "# $name: no figure: $(tail -c 300 "$TMP/$name.err" "$TMP/$name.bench.err" 2>/dev/null | tr '\n' ' ')" >&2
@@ -211,7 +230,7 @@ one_run() {
 
 # --- the runs ------------------------------------------------------------------------------
 
-SELF_STOPPING=("$CH")
+SELF_STOPPING=("$CH" "$CX")
 TRACER_WAIT=60 # seconds a tracer has to exit after its target
 NC=${#CFGS[@]}
 for r in $(seq "$RUNS"); do
@@ -307,6 +326,20 @@ echo "   times each grow's allocation between its grow_begin and grow_end probes
 echo "   times every evacuation step between evacuate_begin and evacuate, probe hits inside."
 
 fi
+if ran cxx; then
+echo
+echo "== 6. C++ std::unordered_* fills: cxxmaps, unordered_map<long,long> 1,000,000, <std::string,int> 100,000, unordered_set<long> 50,000 =="
+echo "   (its fills' CPU time, CLOCK_PROCESS_CPUTIME_ID; $(cat "$TMP/cxx.shape" 2>/dev/null) rehashes per run, as the program counted them)"
+row_table cxx "fill cpu ms" "rehashes: $(cat "$TMP/cxx.shape" 2>/dev/null)" "counted"
+for c in "${CFGS[@]}"; do
+	printf '   wall ms, %-40s %8s (x %s)\n' "${CFG_LABEL[$c]}:" "$(fmt "$(med "$TMP/cxx.$c.wall")")" \
+		"$(ratio "$(med "$TMP/cxx.$c.wall")" "$(med "$TMP/cxx.none.wall")")"
+done
+echo "   counted: maptrace's rehashes (the built-in libstdc++ profile probes the call to _M_next_bkt"
+echo "   in _M_need_rehash and where it returns: two hits a rehash, none an insert; --detail adds"
+echo "   nothing); bpftrace's count of _M_need_rehash, which every insert calls."
+
+fi
 echo
 echo "== summary: figures (medians) and ratios to untraced, the issue's targets on the default =="
 printf '%-30s %11s %11s %11s %11s %8s %8s %8s %9s %6s\n' row untraced maptrace --detail bpftrace \
@@ -320,6 +353,7 @@ sum_row() { # ROW LABEL OP LIMIT
 ! ran glib || sum_row glib "GLib insert storm, ms" "<=" 1.05
 ! ran grow || sum_row grow "libcmap growth storm, ns/op" "<=" 1.10
 ! ran churn || sum_row churn "map churn, ns/map" "<=" 1.10
+! ran cxx || sum_row cxx "C++ unordered fills, cpu ms" "<=" 1.05
 echo "   x: traced / untraced medians (Redis: throughput, higher is better; the others: time,"
 echo "   lower is better).  target and result: the default maptrace's ratio.  per run (in the"
 echo "   rows' tables): the lowest and highest traced / untraced of the same run."

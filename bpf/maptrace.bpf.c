@@ -1066,10 +1066,13 @@ struct {
 static __always_inline long field_raw(const struct mt_src *src, __u64 map, const struct snap *sn,
 				      __u32 snap_off, __u64 *raw)
 {
-	void *p = (void *)(map + src->off);
+	/* MT_SRC_ARG_FIELD: @map is the argument, @off signed (arg0-32) */
+	void *p = (void *)(map + (src->kind == MT_SRC_ARG_FIELD ? (__s64)(__s32)src->off
+								  : (__s64)src->off));
 	__u32 o = src->off - snap_off;
 
-	if (sn && src->off >= snap_off && o + src->width <= MT_SNAP_MAX) {
+	if (sn && src->kind == MT_SRC_FIELD && src->off >= snap_off &&
+	    o + src->width <= MT_SNAP_MAX) {
 		/* the mask is a no-op the verifier needs to see the bound */
 		o &= MT_SNAP_MAX - 1;
 		__builtin_memcpy(raw, &sn->b[o], 8);
@@ -1095,20 +1098,25 @@ static __always_inline __s64 src_read_snap(struct pt_regs *ctx, const struct mt_
 
 	switch (src->kind) {
 	case MT_SRC_ARG:
-		v = reg_arg(ctx, src->arg);
+		v = reg_arg(ctx, src->arg) + (__s64)(__s32)src->off;
 		break;
 	case MT_SRC_GOARG:
-		v = go_arg(ctx, src->arg);
+		v = go_arg(ctx, src->arg) + (__s64)(__s32)src->off;
 		break;
 	case MT_SRC_RET:
 		v = PT_REGS_RC(ctx);
 		break;
 	case MT_SRC_CONST:
 		return src->off;
+	case MT_SRC_ARG_FIELD:
 	case MT_SRC_FIELD: {
 		int shift = src->width == 1 ? 56 : src->width == 2 ? 48 : src->width == 4 ? 32 : 0;
 		__u64 raw = 0;
 
+		/* a field of the map, or at an argument (read at entry only) */
+		if (src->kind == MT_SRC_ARG_FIELD)
+			map = src->flags & MT_SRC_GOBASE ? go_arg(ctx, src->arg)
+							 : reg_arg(ctx, src->arg);
 		if (field_raw(src, map, sn, snap_off, &raw))
 			return 0;
 		/* cut to the field's width, sign-extending a signed one */
@@ -1122,6 +1130,13 @@ static __always_inline __s64 src_read_snap(struct pt_regs *ctx, const struct mt_
 	if (src->flags & MT_SRC_EXP2)
 		return v < 0 || v > 62 ? 0 : 1LL << v;
 	return v;
+}
+
+/* Is @src an argument, or a field at one: only readable at entry? */
+static __always_inline bool src_at_entry(const struct mt_src *src)
+{
+	return src->kind == MT_SRC_ARG || src->kind == MT_SRC_GOARG ||
+	       src->kind == MT_SRC_ARG_FIELD;
 }
 
 static __always_inline __s64 src_read(struct pt_regs *ctx, const struct mt_src *src, __u64 map)
@@ -1318,7 +1333,7 @@ static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_pr
 		if (!map)
 			return 1;
 		a = src_read2(ctx, &sp->size, &sp->size_alt, map);
-		b = sp->new_size.kind == MT_SRC_ARG ?
+		b = src_at_entry(&sp->new_size) ?
 			    src_read2(ctx, &sp->new_size, &sp->new_size_alt, map) : 0;
 		if (sp->role == MT_ROLE_GROW_BEGIN)
 			return save_call(ctx, sp, spec, map, a, b) | 1;
@@ -1340,7 +1355,9 @@ static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_pr
 		begin = bpf_map_lookup_elem(&probe_specs, &pc->spec);
 		if (begin && begin->role == MT_ROLE_GROW_BEGIN && (!map || map == pc->map)) {
 			b = pc->b ?: src_read2(ctx, &begin->new_size, &begin->new_size_alt, pc->map);
-			send_resize(ctx, begin, pc->map, pc->a, b, pc->ts);
+			/* untimed: the span only chose the size, the rehash runs after it */
+			send_resize(ctx, begin, pc->map, pc->a, b,
+				    begin->flags & MT_SPEC_UNTIMED ? 0 : pc->ts);
 		}
 		bpf_map_delete_elem(&pcalls, &t);
 		return 1;

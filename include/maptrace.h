@@ -225,15 +225,19 @@ enum mt_role {
 /* Where a value comes from. */
 enum mt_src_kind {
 	MT_SRC_NONE = 0,
-	MT_SRC_ARG = 1,	  /* argument @arg (0-5) at entry */
+	MT_SRC_ARG = 1,	  /* argument @arg (0-5) at entry, plus (__s32)@off: arg0-32 */
 	MT_SRC_RET = 2,	  /* the return value */
 	MT_SRC_FIELD = 3, /* @width bytes at @off from the map pointer */
 	MT_SRC_CONST = 4, /* @off itself */
-	MT_SRC_GOARG = 5, /* Go register ABI argument @arg (0-8: RAX RBX RCX RDI RSI R8-R11) */
+	MT_SRC_GOARG = 5, /* Go register ABI argument @arg (0-8: RAX RBX RCX RDI RSI R8-R11),
+			   * plus (__s32)@off */
+	MT_SRC_ARG_FIELD = 6, /* @width bytes at argument @arg + (__s32)@off, at entry: a field
+			       * relative to an argument (a Go one with MT_SRC_GOBASE) */
 };
 
 #define MT_SRC_SIGNED 1 /* sign-extend a field */
 #define MT_SRC_EXP2 2	/* the value is log2 of the size; a negative one means 0 */
+#define MT_SRC_GOBASE 4	/* MT_SRC_ARG_FIELD: @arg is a Go register ABI argument */
 
 struct mt_src {
 	__u8 kind; /* enum mt_src_kind */
@@ -246,6 +250,7 @@ struct mt_src {
 #define MT_SPEC_RETURN 1 /* also run at the function's return (uprobe session) */
 #define MT_SPEC_GO 2	 /* Go code: a call's state is kept per goroutine (R14), not thread */
 #define MT_SPEC_AT_RET 4 /* the site is a ret instruction: ret= is readable at the hit */
+#define MT_SPEC_UNTIMED 8 /* grow_begin: its span to grow_end is not the resize's duration */
 
 enum mt_cmp { MT_CMP_LT = 1, MT_CMP_LE, MT_CMP_GT, MT_CMP_GE, MT_CMP_EQ, MT_CMP_NE };
 

@@ -8,7 +8,7 @@ pkgs=(
 	make gcc clang llvm pkg-config binutils python3
 	libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev
 	systemtap-sdt-dev bpftrace dwz golang-go libclang-rt-14-dev prometheus
-	libglib2.0-dev redis-server redis-tools libc6-dbg libmicrohttpd-dev libcapstone-dev
+	libglib2.0-dev redis-server redis-tools libc6-dbg libmicrohttpd-dev libcapstone-dev g++
 	chromium
 )
 

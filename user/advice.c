@@ -98,6 +98,12 @@ static bool is_go(const struct map_report *m)
 	return m->library && !strcmp(m->library, "go");
 }
 
+/* A libstdc++ std::unordered_* container (the built-in libstdc++ profile). */
+static bool is_cxx(const struct map_report *m)
+{
+	return m->library && !strcmp(m->library, "libstdc++");
+}
+
 static char *fmt_addr(char *buf, size_t size, __u64 addr)
 {
 	snprintf(buf, size, "0x%llx", (unsigned long long)addr);
@@ -432,6 +438,14 @@ static const char *mutex_prescription(const struct report *r, const struct lock_
 	if (m && cmap && m->variant == CMAP_SYNC)
 		return "every write and every read that misses the snapshot takes this lock: "
 		       "with frequent writes a sharded map (CMAP_SHARDED) serves better";
+	/* a std::unordered_* container: its lock is a std::mutex (a plain pthread mutex) */
+	if (m && is_cxx(m))
+		return rw && l->read_contentions * 3 >= rw * 2 ?
+			       "most waits are reads, which a std::shared_mutex (std::shared_lock "
+			       "for the readers) lets run together; or shard the map (N maps, one "
+			       "std::mutex each)" :
+			       "every access serialises on one std::mutex: shard the map (N maps, "
+			       "one std::mutex each), or use a std::shared_mutex if reads dominate";
 	/* Two thirds of the waits being reads is the point where an rwlock clearly pays. */
 	if (rw && l->read_contentions * 3 >= rw * 2)
 		return cmap ? "most waits are reads, which an rwlock (CMAP_RWLOCK) lets run "
@@ -704,6 +718,33 @@ static int rule_compact(const struct report *r, struct advice_list *a)
 }
 
 /*
+ * A std::unordered_* container that rehashed as it filled: reserve(N) for its peak count
+ * allocates the buckets once (libstdc++ then rehashes only past N entries).  Its resizes are
+ * not timed: the rehash itself runs inlined in the program's code.
+ */
+static int cxx_reserve(const struct map_report *m, struct advice_list *a)
+{
+	int last = (m->nsizes < MT_MAX_SIZES ? m->nsizes : MT_MAX_SIZES) - 1;
+	char addr[24], path[64] = "", peak[48] = "", fix[96];
+
+	if (last >= 1)
+		snprintf(path, sizeof(path), " (%llu -> %llu buckets)",
+			 (unsigned long long)m->sizes[0], (unsigned long long)m->sizes[last]);
+	if (m->peak_count) {
+		snprintf(peak, sizeof(peak), " to %llu entries", (unsigned long long)m->peak_count);
+		snprintf(fix, sizeof(fix), "call m.reserve(%llu) before filling it",
+			 (unsigned long long)m->peak_count);
+	} else {
+		snprintf(fix, sizeof(fix), "call m.reserve(N) before filling it, N its peak count");
+	}
+	return advice_add(a,
+			  "std::unordered container %s: rehashed %llu times%s as it grew%s; %s "
+			  "(its buckets are then allocated once)",
+			  fmt_addr(addr, sizeof(addr), m->addr), (unsigned long long)m->grows, path,
+			  peak, fix);
+}
+
+/*
  * A map of a probe profile (GLib, Redis, --probe) that grew: quote its size path and the time
  * its resizes and rehash steps took.  There is no hint to name: each library presizes its own
  * way, if at all.
@@ -718,6 +759,12 @@ static int rule_profile_grows(const struct report *r, struct advice_list *a)
 
 		if (is_cmap(m) || !m->grows || (is_go(m) && map_hint(m)))
 			continue;
+		if (is_cxx(m)) {
+			err = cxx_reserve(m, a);
+			if (err)
+				return err;
+			continue;
+		}
 		if (last >= 1) {
 			__u64 peak = 0;
 

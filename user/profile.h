@@ -83,6 +83,9 @@ struct plan_read {
 	struct mt_src count[2]; /* entries: the sum of one or two fields */
 	struct mt_src pos;	/* incremental rehash position, negative when not rehashing */
 	struct mt_src size, size_alt; /* the table's size; @size_alt when @size reads 0 */
+	__u32 max_load; /* a read of more than max_load x size entries, or of size 0, is no
+			 * table of the profile any more (freed, reused): the map is dropped; 0:
+			 * no such check */
 };
 
 /* The sites of one mapped object. */

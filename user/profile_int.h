@@ -66,6 +66,7 @@ struct profile {
 	int nfsets;
 	struct pprobe probes[MAX_PROBES];
 	int nprobes;
+	char layout[ARGS_LEN];	  /* the 'layout' line: the struct layout assumed, for --list */
 	char read_args[ARGS_LEN]; /* the 'read' line's KEY=VALUE list, "" when none */
 	int read_line;
 };
@@ -119,6 +120,19 @@ struct disasm;
  */
 int profile__locate(struct elfsym_file *ef, struct disasm *d, const char *name, __u64 *vaddr,
 		    char *how, size_t howlen, char *why, size_t whylen);
+
+struct elfsym_sym;
+
+/**
+ * profile__calls() - the calls in function @fs of @ef to @callee, directly or through a PLT stub
+ * of that name (a probe's CALLER>CALLEE): each call instruction's address, or with @after the
+ * address after it, where @callee returns to.
+ * @at: receives up to @max addresses.
+ * Return: the number of such calls (more than @max when @at was too small), or -errno when
+ * @fs cannot be decoded.
+ */
+int profile__calls(struct elfsym_file *ef, struct disasm *d, const struct elfsym_sym *fs,
+		   const char *callee, __u64 *at, int max, bool after);
 
 /**
  * pread__spec() - turn a 'read' line's key=value list @args (count=A[+B] pos=P size=S[|T])

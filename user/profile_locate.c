@@ -240,3 +240,31 @@ int profile__locate(struct elfsym_file *ef, struct disasm *d, const char *name, 
 	snprintf(why, whylen, "@%s is not a known function; known: @glib_resize", name);
 	return -EINVAL;
 }
+
+int profile__calls(struct elfsym_file *ef, struct disasm *d, const struct elfsym_sym *fs,
+		   const char *callee, __u64 *at, int max, bool after)
+{
+	struct elfsym_sym cs;
+	__u64 direct = elfsym__find(ef, callee, &cs) ? 0 : cs.vaddr;
+	struct disasm_func *fn = NULL;
+	int err, n = 0;
+
+	err = disasm__function(d, fs->vaddr, fs->size, &fn);
+	if (err)
+		return err;
+	for (int i = 0; i < fn->n; i++) {
+		const struct disasm_insn *in = &fn->insns[i];
+		char plt[NAME_LEN];
+
+		if (in->kind != DISASM_CALL || !in->target)
+			continue;
+		if (in->target != direct &&
+		    (disasm__plt_name(d, in->target, plt, sizeof(plt)) || strcmp(plt, callee)))
+			continue;
+		if (n < max)
+			at[n] = after ? in->addr + in->len : in->addr;
+		n++;
+	}
+	disasm_func__free(fn);
+	return n;
+}

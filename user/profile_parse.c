@@ -133,6 +133,47 @@ static const char builtin_go[] =
 	"probe lock sync.(*Mutex).lockSlow lock=goarg0\n"
 	"probe lock_end sync.(*Mutex).lockSlow:ret\n";
 
+/*
+ * libstdc++'s unordered containers: every std::unordered_{map,set,multimap,multiset} of every
+ * instantiation is a std::_Hashtable, whose rehash code is a template compiled (often inlined)
+ * into the user's binary.  What all share is in libstdc++.so: the rehash policy, which the
+ * table's insert asks through _M_need_rehash(n_bkt, n_elt, n_ins) (every insert: never probed)
+ * and which calls _M_next_bkt only when it has decided to grow.  The policy is a member of the
+ * table: _M_buckets @0, _M_bucket_count @8, _M_before_begin @16, _M_element_count @24,
+ * _M_rehash_policy @32 (libstdc++'s ABI, the same across libstdc++.so.6), so the table is the
+ * policy's this - 32.
+ */
+#define CXX_POLICY "_ZNKSt8__detail20_Prime_rehash_policy"
+#define CXX_NEED_REHASH CXX_POLICY "14_M_need_rehashEmmm"
+#define CXX_NEXT_BKT CXX_POLICY "11_M_next_bktEm"
+
+static const char builtin_cxx[] =
+	"# libstdc++'s std::unordered_* containers (std::_Hashtable, bits/hashtable.h)\n"
+	"profile libstdc++\n"
+	"object libstdc++.so.6\n"
+	"require " CXX_NEED_REHASH " " CXX_NEXT_BKT "\n"
+	/* the file name's suffix: 0.30 for libstdc++.so.6.0.30 (GCC 12) */
+	"version soname\n"
+	"fields 0.* buckets=u64@0 bucket_count=u64@8 element_count=u64@24\n"
+	"layout std::_Hashtable: _M_buckets@0 _M_bucket_count@8 _M_before_begin@16 "
+	"_M_element_count@24 _M_rehash_policy@32 (libstdc++.so.6's ABI); table = policy - 32\n"
+	/*
+	 * A container freed without our knowing (no destructor is probed: it is inlined) and its
+	 * memory reused reads as garbage: more entries than 64 per bucket, or no bucket, is no
+	 * table (libstdc++'s default max_load_factor is 1)
+	 */
+	"read count=element_count size=bucket_count max_load=64\n"
+	/*
+	 * At the call from _M_need_rehash to _M_next_bkt the policy is arg0 and the table still
+	 * has its old bucket count; where the call returns, RAX has the new one.  The table
+	 * rehashes after _M_need_rehash returns, in the user's code: the span is not timed.
+	 * reserve(), rehash() and a constructor's bucket hint call _M_next_bkt from the user's
+	 * code, not from here: they are not rehashes of a full table and are not seen.
+	 */
+	"probe grow_begin " CXX_NEED_REHASH ">" CXX_NEXT_BKT " map=arg0-32 size=bucket_count "
+	"new_size=ret count=element_count timed=no\n"
+	"probe grow_end " CXX_NEED_REHASH ">" CXX_NEXT_BKT ":ret\n";
+
 static const char *const role_names[MT_ROLE_MAX] = {
 	[MT_ROLE_INSERT] = "insert",	     [MT_ROLE_DELETE] = "delete",
 	[MT_ROLE_LOOKUP] = "lookup",	     [MT_ROLE_CREATE] = "create",
@@ -413,6 +454,14 @@ static int parse_text(struct profile_set *ps, const char *text, const char *orig
 				      "soname | build-id | go";
 				err = -EINVAL;
 			}
+		} else if (!strcmp(w[0], "layout")) {
+			/* free text for --list: the words again, one space apart */
+			size_t len = 0;
+
+			for (int i = 1; i < n; i++)
+				len += (size_t)snprintf(p->layout + len,
+							len < sizeof(p->layout) ? sizeof(p->layout) - len : 0,
+							"%s%s", i > 1 ? " " : "", w[i]);
 		} else if (!strcmp(w[0], "fields")) {
 			err = parse_fields(p, w, n, &why);
 		} else if (!strcmp(w[0], "probe")) {
@@ -430,7 +479,7 @@ static int parse_text(struct profile_set *ps, const char *text, const char *orig
 			}
 		} else {
 			why = "unknown directive; directives: profile object require version "
-			      "fields probe read";
+			      "fields layout probe read";
 			err = -EINVAL;
 		}
 	}
@@ -557,7 +606,11 @@ static int parse_probe_opt(struct profile_set *ps, const char *opt)
 			return -ENOMEM;
 		snprintf(p->objects[p->nobjects++], NAME_LEN, "%s", f[1]);
 	}
-	snprintf(line, sizeof(line), "probe %s %s %s", f[0], f[2], f[3] ? f[3] : "");
+	/* SYMBOL:ret (a probe at the ret instructions) splits as a fourth field: join it back */
+	if (f[3] && (!strcmp(f[3], "ret") || !strncmp(f[3], "ret:", 4)))
+		snprintf(line, sizeof(line), "probe %s %s:ret %s", f[0], f[2], f[3][3] ? f[3] + 4 : "");
+	else
+		snprintf(line, sizeof(line), "probe %s %s %s", f[0], f[2], f[3] ? f[3] : "");
 	nw = words(line, w, MAX_FIELDS + 4);
 	err = nw < 0 ? -EINVAL : parse_probe(p, w, nw, 0, &why);
 	if (!err) {
@@ -615,6 +668,8 @@ int profile_set__new(const char *const *files, int nfiles, const char *const *pr
 		err = parse_text(ps, builtin_redis, "built-in profile redis");
 	if (!err)
 		err = parse_text(ps, builtin_go, "built-in profile go");
+	if (!err)
+		err = parse_text(ps, builtin_cxx, "built-in profile libstdc++");
 	for (int i = 0; !err && i < nfiles; i++) {
 		char *text = NULL;
 

@@ -427,6 +427,43 @@ out:
 }
 
 /*
+ * SYMBOL>CALLEE: each call in the function at @fs to @callee (directly, or through a PLT stub of
+ * that name), as sites of probe @pp; with @after, the instruction after each call, where
+ * CALLEE returns to (its return value in RAX).  A call from one known caller, so a probe there
+ * sees only the calls that matter (libstdc++'s _M_need_rehash choosing a new bucket count),
+ * and each costs no return probe.
+ */
+static int plan_calls(struct planner *pl, const struct profile *p, struct objcode *oc,
+		      const struct pprobe *pp, const struct plan_site *tmpl,
+		      const struct elfsym_sym *fs, const char *base, const char *callee, bool after,
+		      struct plan_module *pm)
+{
+	struct disasm *d = objcode_disasm(oc);
+	int n = d ? profile__calls(oc->ef, d, fs, callee, NULL, 0, after) : -ENOTSUP, err = 0;
+	__u64 at[16];
+
+	if (n <= 0 || n > (int)(sizeof(at) / sizeof(at[0]))) {
+		refuse(pl, p, "%s %s in %s: %.*s %s%s", mt_role_name(pp->role), pp->sym, p->name,
+		       (int)(strchr(base, '>') - base), base,
+		       n < 0 ? "cannot be decoded: " : n ? "makes too many calls to " :
+		       "makes no direct call to ", n < 0 ? strerror(-n) : callee);
+		return 0;
+	}
+	profile__calls(oc->ef, d, fs, callee, at, n, after);
+	for (int i = 0; i < n && !err; i++) {
+		char name[NAME_LEN + 32];
+		struct elfsym_sym s;
+
+		if (elfsym__at(oc->ef, at[i], after ? "after call" : "call", &s))
+			continue;
+		snprintf(name, sizeof(name), "%s%s+0x%llx", base, after ? ":ret" : "",
+			 (unsigned long long)(at[i] - fs->vaddr));
+		err = add_site(pl, pm, pp, tmpl, &s, name);
+	}
+	return err;
+}
+
+/*
  * A Go function's entry "cmp 0x10(%r14),%rsp; jbe MORESTACK" (the stack-bound check) is
  * single-stepped; the jbe after it is emulated and sees the same registers (the cmp sets
  * only flags), so probe that.  Return: true and *@s moved to the jbe, or false.
@@ -455,12 +492,25 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 	char base[NAME_LEN];
 	const char *colon = strchr(pp->sym, ':');
 	bool rets = colon && !strcmp(colon, ":ret");
-	const char *mapped = pm->mapped;
+	const char *mapped = pm->mapped, *callee;
 	struct plan_site site;
 	struct elfsym_sym s;
 
 	snprintf(base, sizeof(base), "%.*s", rets ? (int)(colon - pp->sym) : (int)sizeof(base),
 		 pp->sym);
+	callee = strchr(base, '>');
+	if (callee) {
+		/* CALLER>CALLEE: the calls in CALLER to CALLEE (:ret, where they return to) */
+		char caller[NAME_LEN];
+
+		snprintf(caller, sizeof(caller), "%.*s", (int)(callee - base), base);
+		if (elfsym__find(oc->ef, caller, &s)) {
+			refuse(pl, p, "%s %s in %s: %s has no symbol %s", mt_role_name(pp->role),
+			       pp->sym, p->name, mapped, caller);
+			return 0;
+		}
+		return plan_calls(pl, p, oc, pp, tmpl, &s, base, callee + 1, rets, pm);
+	}
 	if (base[0] == '@') {
 		const char *why;
 		__u64 vaddr;
@@ -624,6 +674,8 @@ static int plan_profile(struct planner *pl, int pi, const char *obj, const char 
 	plan_log(&plan->log, &plan->loglen, "profile %s (%s): %s%s%s%s%s%s\n", p->name, p->origin,
 		 mapped, ver[0] ? ", version " : "", ver, fs ? ", fields for " : "",
 		 fs ? fs->glob : "", elfsym__debug_path(ef) ? ", symbols from the debug file" : "");
+	if (p->layout[0])
+		plan_log(&plan->log, &plan->loglen, "    %-12s %s\n", "layout", p->layout);
 	snprintf(pm.path, sizeof(pm.path), "%s", path);
 	snprintf(pm.mapped, sizeof(pm.mapped), "%s", mapped);
 	pm.lib = pi + 1;

@@ -19,9 +19,12 @@
  * The parsers below say what is wrong in @why ("arg9 is not an argument: ..."), and return
  * -EINVAL for a mistake, -ENOENT for a name no field set defines (another version's may).
  */
-#define VALUES	   "values: argN (N 0..5), goargN (N 0..8), ret, const:N, TYPE@OFFSET, a field name"
+#define VALUES                                                                                      \
+	"values: argN (N 0..5), goargN (N 0..8), either +K or -K, base[+-K], ret, const:N, "         \
+	"TYPE@OFFSET (of the map), TYPE@(argN+K)+OFFSET (at an argument), a field name"
 #define TYPES	   "types: u8 s8 u16 s16 u32 s32 u64 s64, optionally log2:TYPE"
-#define KEYS	   "keys: map size (old_size) new_size count pos ok when lock mode name if unless"
+#define KEYS                                                                                        \
+	"keys: map size (old_size) new_size count pos ok when lock mode name if unless base timed"
 #define NAME_CHARS "_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 #define DIGITS	   "0123456789"
 
@@ -71,25 +74,136 @@ int field__parse(const char *s, struct mt_src *src, char *why, size_t whylen)
 	return 0;
 }
 
-/* One value source: argN, ret, const:N, TYPE@OFFSET, or a field name of @fs. */
-static int parse_src(const char *s, const struct fieldset *fs, struct mt_src *src, char *why,
-		     size_t whylen)
+/*
+ * An address or value from an argument: "argN", "goargN" or "base" (the probe's base=), each
+ * optionally "+K" or "-K".  Return: 0 and *@src (MT_SRC_ARG or MT_SRC_GOARG, @off the signed
+ * addend); 1 when @s is none of these (another kind of value); -EINVAL for a mistake in one.
+ */
+static int parse_argexpr(const char *s, const struct mt_src *base, struct mt_src *src, char *why,
+			 size_t whylen)
+{
+	size_t n = strspn(s, NAME_CHARS);
+	char name[16], *end;
+	long long k = 0;
+
+	if (n == 0 || n >= sizeof(name))
+		return 1;
+	memcpy(name, s, n);
+	name[n] = '\0';
+	memset(src, 0, sizeof(*src));
+	if (!strcmp(name, "base")) {
+		if (!base) {
+			snprintf(why, whylen, "'%s' uses base before base= is given; give "
+				 "base=argN+K first", s);
+			return -EINVAL;
+		}
+		*src = *base;
+	} else if (!strncmp(name, "arg", 3) && name[3] >= '0' && name[3] <= '5' && !name[4]) {
+		src->kind = MT_SRC_ARG;
+		src->arg = (__u8)(name[3] - '0');
+	} else if (!strncmp(name, "goarg", 5) && name[5] >= '0' && name[5] <= '8' && !name[6]) {
+		src->kind = MT_SRC_GOARG;
+		src->arg = (__u8)(name[5] - '0');
+	} else {
+		return 1;
+	}
+	if (!s[n])
+		return 0;
+	if (s[n] != '+' && s[n] != '-') {
+		snprintf(why, whylen, "'%s' is not %s, %s+N or %s-N", s, name, name, name);
+		return -EINVAL;
+	}
+	errno = 0;
+	k = strtoll(s + n + 1, &end, 0);
+	if (*end || end == s + n + 1 || s[n + 1] == '-' || s[n + 1] == '+') {
+		snprintf(why, whylen, "'%s' is not %s%cN with N a number", s, name, s[n]);
+		return -EINVAL;
+	}
+	k = s[n] == '-' ? -k : k;
+	k += (__s32)src->off;
+	if (errno || k < -0x7fffffffLL || k > 0x7fffffffLL) {
+		snprintf(why, whylen, "'%s': the offset is out of range (-2147483647..2147483647)",
+			 s);
+		return -EINVAL;
+	}
+	src->off = (__u32)(__s32)k;
+	return 0;
+}
+
+/*
+ * "TYPE@(ADDR)", "TYPE@(ADDR)+N" or "TYPE@(ADDR)-N": a field at an argument's address plus
+ * an offset, ADDR an argexpr ("u64@(arg0-32)+8" is 8 bytes at arg0-24).
+ */
+static int parse_argfield(const char *s, const struct mt_src *base, struct mt_src *src, char *why,
+			  size_t whylen)
+{
+	const char *open = strstr(s, "@("), *close = strchr(s, ')');
+	char type[32], addr[64], *end;
+	struct mt_src a;
+	long long k = 0;
+	int err;
+
+	if (!close || close < open || (size_t)(open - s) + 4 >= sizeof(type) ||
+	    (size_t)(close - open - 2) >= sizeof(addr)) {
+		snprintf(why, whylen, "'%s' is not TYPE@(argN+K)+OFFSET", s);
+		return -EINVAL;
+	}
+	/* the type, with a dummy offset, checked by the map-field parser */
+	snprintf(type, sizeof(type), "%.*s@0", (int)(open - s), s);
+	err = field__parse(type, src, why, whylen);
+	if (err)
+		return err;
+	snprintf(addr, sizeof(addr), "%.*s", (int)(close - open - 2), open + 2);
+	err = parse_argexpr(addr, base, &a, why, whylen);
+	if (err > 0) {
+		snprintf(why, whylen, "'%s': '(%s)' is not an argument's address; write (argN), "
+			 "(argN+K), (argN-K), (goargN...) or (base...)", s, addr);
+		return -EINVAL;
+	}
+	if (err)
+		return err;
+	if (close[1]) {
+		errno = 0;
+		k = strtoll(close + 2, &end, 0);
+		if ((close[1] != '+' && close[1] != '-') || *end || end == close + 2 ||
+		    close[2] == '-' || close[2] == '+') {
+			snprintf(why, whylen, "'%s' is not TYPE@(ADDR)+OFFSET: '%s' after the "
+				 "parenthesis", s, close + 1);
+			return -EINVAL;
+		}
+		k = close[1] == '-' ? -k : k;
+	}
+	k += (__s32)a.off;
+	if (errno || k < -0x7fffffffLL || k > 0x7fffffffLL) {
+		snprintf(why, whylen, "'%s': the offset is out of range (-2147483647..2147483647)",
+			 s);
+		return -EINVAL;
+	}
+	src->kind = MT_SRC_ARG_FIELD;
+	src->arg = a.arg;
+	src->flags |= a.kind == MT_SRC_GOARG ? MT_SRC_GOBASE : 0;
+	src->off = (__u32)(__s32)k;
+	return 0;
+}
+
+/*
+ * One value source: argN[+-K], goargN[+-K], base[+-K], ret, const:N, TYPE@OFFSET (of the map),
+ * TYPE@(ADDR)+OFFSET (at an argument), or a field name of @fs.  @base is the probe's base=,
+ * NULL before it is given.
+ */
+static int parse_src(const char *s, const struct fieldset *fs, const struct mt_src *base,
+		     struct mt_src *src, char *why, size_t whylen)
 {
 	unsigned long long v;
 	char *end;
+	int err;
 
 	memset(src, 0, sizeof(*src));
-	if (!strncmp(s, "arg", 3) && s[3] >= '0' && s[3] <= '5' && !s[4]) {
-		src->kind = MT_SRC_ARG;
-		src->arg = (__u8)(s[3] - '0');
-		return 0;
-	}
-	/* Go's register ABI: RAX RBX RCX RDI RSI R8 R9 R10 R11 */
-	if (!strncmp(s, "goarg", 5) && s[5] >= '0' && s[5] <= '8' && !s[6]) {
-		src->kind = MT_SRC_GOARG;
-		src->arg = (__u8)(s[5] - '0');
-		return 0;
-	}
+	if (strstr(s, "@("))
+		return parse_argfield(s, base, src, why, whylen);
+	err = parse_argexpr(s, base, src, why, whylen);
+	if (err <= 0)
+		return err;
 	if (!strcmp(s, "ret")) {
 		src->kind = MT_SRC_RET;
 		return 0;
@@ -150,8 +264,8 @@ static bool fold_err(int err, const char *msg, int *worst, char *why, size_t why
 }
 
 /* "a|b": a source and the one used when it reads 0. */
-static int parse_src2(const char *s, const struct fieldset *fs, struct mt_src *a, struct mt_src *b,
-		      char *why, size_t whylen)
+static int parse_src2(const char *s, const struct fieldset *fs, const struct mt_src *base,
+		      struct mt_src *a, struct mt_src *b, char *why, size_t whylen)
 {
 	char buf[ARGS_LEN], msg[PROFILE_WHY_LEN];
 	char *bar;
@@ -162,10 +276,10 @@ static int parse_src2(const char *s, const struct fieldset *fs, struct mt_src *a
 	memset(b, 0, sizeof(*b));
 	if (bar)
 		*bar = '\0';
-	if (fold_err(parse_src(buf, fs, a, msg, sizeof(msg)), msg, &worst, why, whylen))
+	if (fold_err(parse_src(buf, fs, base, a, msg, sizeof(msg)), msg, &worst, why, whylen))
 		return worst;
 	if (bar)
-		fold_err(parse_src(bar + 1, fs, b, msg, sizeof(msg)), msg, &worst, why, whylen);
+		fold_err(parse_src(bar + 1, fs, base, b, msg, sizeof(msg)), msg, &worst, why, whylen);
 	return worst;
 }
 
@@ -195,8 +309,8 @@ static int parse_int(const char *s, long min, long max, const char *what, long *
  * One side of a guard comparison: "NAME", "NAME*4", "(NAME+1)*17", "(NAME-1)", or an integer.
  * NAME is any value source (parse_src).
  */
-static int parse_side(const char *s, const struct fieldset *fs, struct mt_src *src, __s32 *add,
-		      __u32 *mul, char *why, size_t whylen)
+static int parse_side(const char *s, const struct fieldset *fs, const struct mt_src *base,
+		      struct mt_src *src, __s32 *add, __u32 *mul, char *why, size_t whylen)
 {
 	char buf[ARGS_LEN], *star;
 	long v;
@@ -237,12 +351,12 @@ static int parse_side(const char *s, const struct fieldset *fs, struct mt_src *s
 			*op = '\0';
 		}
 	}
-	return parse_src(buf, fs, src, why, whylen);
+	return parse_src(buf, fs, base, src, why, whylen);
 }
 
 /* "when=(noccupied+1)*17>=size*16|(nnodes-1)*4<size&size>8": an OR of ANDs. */
-static int parse_when(const char *s, const struct fieldset *fs, struct mt_probe_spec *sp, char *why,
-		      size_t whylen)
+static int parse_when(const char *s, const struct fieldset *fs, const struct mt_src *base,
+		      struct mt_probe_spec *sp, char *why, size_t whylen)
 {
 	static const struct {
 		const char *op;
@@ -281,9 +395,9 @@ static int parse_when(const char *s, const struct fieldset *fs, struct mt_probe_
 		g->cmp = (__u8)ops[k].cmp;
 		*at = '\0';
 		at += strlen(ops[k].op);
-		if (fold_err(parse_side(term, fs, &g->a, &g->a_add, &g->a_mul, msg, sizeof(msg)),
+		if (fold_err(parse_side(term, fs, base, &g->a, &g->a_add, &g->a_mul, msg, sizeof(msg)),
 			     msg, &worst, why, whylen) ||
-		    fold_err(parse_side(at, fs, &g->b, &g->b_add, &g->b_mul, msg, sizeof(msg)), msg,
+		    fold_err(parse_side(at, fs, base, &g->b, &g->b_add, &g->b_mul, msg, sizeof(msg)), msg,
 			     &worst, why, whylen))
 			return worst;
 		g->and_next = sep == '&';
@@ -358,6 +472,8 @@ enum pkey {
 	K_MODE,
 	K_IF,
 	K_UNLESS,
+	K_BASE,
+	K_TIMED,
 	K_MAX
 };
 
@@ -368,15 +484,20 @@ static const struct {
 	{"map", K_MAP},	    {"size", K_SIZE}, {"old_size", K_SIZE}, {"new_size", K_NEW_SIZE},
 	{"count", K_COUNT}, {"pos", K_POS},   {"ok", K_OK},	    {"when", K_WHEN},
 	{"lock", K_LOCK},   {"name", K_NAME}, {"mode", K_MODE},   {"if", K_IF},
-	{"unless", K_UNLESS},
+	{"unless", K_UNLESS}, {"base", K_BASE}, {"timed", K_TIMED},
 };
 
-/* One KEY=VALUE into @sp; @seen holds the spelling each key was first given in. */
+/*
+ * One KEY=VALUE into @sp; @seen holds the spelling each key was first given in, @base the
+ * probe's base= (kind MT_SRC_NONE until given).
+ */
 static int parse_kv(const char *kv, const struct fieldset *fs, struct mt_probe_spec *sp,
-		    const char **seen, char *why, size_t whylen)
+		    const char **seen, struct mt_src *base, char *why, size_t whylen)
 {
 	const char *eq = strchr(kv, '='), *val;
+	const struct mt_src *b = base->kind != MT_SRC_NONE ? base : NULL;
 	size_t i;
+	int err;
 
 	if (!eq) {
 		snprintf(why, whylen, "not KEY=VALUE; " KEYS);
@@ -401,23 +522,23 @@ static int parse_kv(const char *kv, const struct fieldset *fs, struct mt_probe_s
 	seen[pkeys[i].key] = pkeys[i].name;
 	switch (pkeys[i].key) {
 	case K_MAP:
-		return parse_src(val, fs, &sp->map, why, whylen);
+		return parse_src(val, fs, b, &sp->map, why, whylen);
 	case K_SIZE:
-		return parse_src2(val, fs, &sp->size, &sp->size_alt, why, whylen);
+		return parse_src2(val, fs, b, &sp->size, &sp->size_alt, why, whylen);
 	case K_NEW_SIZE:
-		return parse_src2(val, fs, &sp->new_size, &sp->new_size_alt, why, whylen);
+		return parse_src2(val, fs, b, &sp->new_size, &sp->new_size_alt, why, whylen);
 	case K_COUNT:
-		return parse_src(val, fs, &sp->count, why, whylen);
+		return parse_src(val, fs, b, &sp->count, why, whylen);
 	case K_POS:
-		return parse_src(val, fs, &sp->pos, why, whylen);
+		return parse_src(val, fs, b, &sp->pos, why, whylen);
 	case K_OK:
 		return parse_ok(val, sp, why, whylen);
 	case K_WHEN:
-		return parse_when(val, fs, sp, why, whylen);
+		return parse_when(val, fs, b, sp, why, whylen);
 	case K_LOCK:
-		return parse_src(val, fs, &sp->lock, why, whylen);
+		return parse_src(val, fs, b, &sp->lock, why, whylen);
 	case K_NAME:
-		return parse_src(val, fs, &sp->name, why, whylen);
+		return parse_src(val, fs, b, &sp->name, why, whylen);
 	case K_MODE:
 		if (strcmp(val, "read") && strcmp(val, "write")) {
 			snprintf(why, whylen, "mode= is read or write");
@@ -438,9 +559,33 @@ static int parse_kv(const char *kv, const struct fieldset *fs, struct mt_probe_s
 			return -EINVAL;
 		}
 		return 0;
+	case K_BASE:
+		/* an address later values are relative to: base=arg0-32 size=u64@(base+8) */
+		err = parse_argexpr(val, NULL, base, why, whylen);
+		if (err > 0) {
+			snprintf(why, whylen, "base= is an argument plus or minus an offset "
+				 "(argN+K, argN-K, goargN+K), not '%s'", val);
+			return -EINVAL;
+		}
+		return err;
+	case K_TIMED:
+		if (strcmp(val, "no")) {
+			snprintf(why, whylen, "timed= is no (the span to grow_end is not the "
+				 "resize's duration); without it grow_begin..grow_end is timed");
+			return -EINVAL;
+		}
+		sp->flags |= MT_SPEC_UNTIMED;
+		return 0;
 	default:
 		return -EINVAL;
 	}
+}
+
+/* Is @src an argument, or at one: readable only at the function's entry? */
+static bool entry_only(const struct mt_src *src)
+{
+	return src->kind == MT_SRC_ARG || src->kind == MT_SRC_GOARG ||
+	       src->kind == MT_SRC_ARG_FIELD;
 }
 
 /* What @pp's role needs of @sp, and whether it must see the call return. */
@@ -462,11 +607,20 @@ static int check_role(int role, struct mt_probe_spec *sp, bool *need_return, cha
 			 "(map=arg0)");
 		return -EINVAL;
 	}
+	if ((sp->flags & MT_SPEC_UNTIMED) && role != MT_ROLE_GROW_BEGIN) {
+		snprintf(why, whylen, "timed= is for grow_begin only");
+		return -EINVAL;
+	}
 	switch (role) {
 	case MT_ROLE_INSERT:
 	case MT_ROLE_DELETE:
 	case MT_ROLE_LOOKUP:
 		*need_return = sp->size.kind != MT_SRC_NONE;
+		if (sp->size.kind == MT_SRC_ARG_FIELD) {
+			snprintf(why, whylen, "%s's size= is read again at the return, where the "
+				 "arguments are gone: give a field of the map (TYPE@OFFSET)", name);
+			return -EINVAL;
+		}
 		if (sp->nwhen && !*need_return) {
 			snprintf(why, whylen, "when= needs size=, the size it guards");
 			return -EINVAL;
@@ -477,22 +631,28 @@ static int check_role(int role, struct mt_probe_spec *sp, bool *need_return, cha
 		break;
 	case MT_ROLE_RESIZE:
 		if (sp->new_size.kind == MT_SRC_NONE) {
-			snprintf(why, whylen, "%s needs new_size=", name);
+			snprintf(why, whylen,
+				 "%s (grow) needs new_size=, the size it moves to: an argument "
+				 "(new_size=arg1), a field read at return, or ret",
+				 name);
 			return -EINVAL;
 		}
-		*need_return = sp->new_size.kind != MT_SRC_ARG || sp->ret_cond != MT_RET_ANY;
+		*need_return = (sp->new_size.kind != MT_SRC_ARG && sp->new_size.kind != MT_SRC_GOARG &&
+				sp->new_size.kind != MT_SRC_ARG_FIELD) ||
+			       sp->ret_cond != MT_RET_ANY;
 		break;
 	case MT_ROLE_GROW_BEGIN:
-		if (sp->new_size.kind != MT_SRC_NONE && sp->new_size.kind != MT_SRC_ARG &&
-		    sp->new_size.kind != MT_SRC_FIELD) {
-			snprintf(why, whylen, "grow_begin's new_size= is an argument or a field");
+		/* ret: the return value at grow_end (a ret instruction, or after a call) */
+		if (sp->new_size.kind == MT_SRC_CONST) {
+			snprintf(why, whylen, "grow_begin's new_size= is an argument, a field or ret");
 			return -EINVAL;
 		}
 		break;
 	case MT_ROLE_LOCK:
-		if (sp->lock.kind != MT_SRC_ARG && sp->lock.kind != MT_SRC_GOARG) {
-			snprintf(why, whylen, "lock needs lock=, an argument (e.g. lock=arg0, or "
-					      "goarg0 in Go code)");
+		if (sp->lock.kind != MT_SRC_ARG && sp->lock.kind != MT_SRC_GOARG &&
+		    sp->lock.kind != MT_SRC_ARG_FIELD) {
+			snprintf(why, whylen, "lock needs lock=, an argument or an address in one "
+					      "(e.g. lock=arg0, lock=arg0+40, or goarg0 in Go code)");
 			return -EINVAL;
 		}
 		if (!sp->lock_kind)
@@ -509,6 +669,14 @@ static int check_role(int role, struct mt_probe_spec *sp, bool *need_return, cha
 	default:
 		break;
 	}
+	/* a resize's count= and name= are read where it ends, where the arguments are gone */
+	if ((role == MT_ROLE_GROW_BEGIN || (role == MT_ROLE_RESIZE && *need_return)) &&
+	    (entry_only(&sp->count) || entry_only(&sp->name))) {
+		snprintf(why, whylen, "%s's %s= is read where the resize ends, where the arguments "
+			 "are gone: give a field of the map (TYPE@OFFSET or a field name)", name,
+			 entry_only(&sp->count) ? "count" : "name");
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -518,6 +686,7 @@ int pprobe__spec(const struct pprobe *pp, const struct fieldset *fs, struct mt_p
 	char buf[ARGS_LEN], *save = NULL, *kv, problem[PROFILE_WHY_LEN];
 	char msg[ARGS_LEN + PROFILE_WHY_LEN + 8];
 	const char *seen[K_MAX] = {NULL};
+	struct mt_src base = {0};
 	bool need_return;
 	int err, worst = 0;
 
@@ -526,7 +695,7 @@ int pprobe__spec(const struct pprobe *pp, const struct fieldset *fs, struct mt_p
 	snprintf(why, whylen, "%s", "");
 	snprintf(buf, sizeof(buf), "%s", pp->args);
 	for (kv = strtok_r(buf, " \t,", &save); kv; kv = strtok_r(NULL, " \t,", &save)) {
-		err = parse_kv(kv, fs, sp, seen, problem, sizeof(problem));
+		err = parse_kv(kv, fs, sp, seen, &base, problem, sizeof(problem));
 		if (err)
 			snprintf(msg, sizeof(msg), "at '%s': %s", kv, problem);
 		if (fold_err(err, msg, &worst, why, whylen))
@@ -534,10 +703,13 @@ int pprobe__spec(const struct pprobe *pp, const struct fieldset *fs, struct mt_p
 	}
 	if (worst)
 		return worst;
-	err = check_role(pp->role, sp, &need_return, why, whylen);
-	if (err)
+	err = check_role(pp->role, sp, &need_return, problem, sizeof(problem));
+	if (err) {
+		/* what was typed, so the fix is plain: "resize needs new_size= ... (given: ...)" */
+		snprintf(why, whylen, "%s (given: '%s')", problem, pp->args[0] ? pp->args : "");
 		return err;
-	sp->flags = need_return ? MT_SPEC_RETURN : 0;
+	}
+	sp->flags = (sp->flags & MT_SPEC_UNTIMED) | (need_return ? MT_SPEC_RETURN : 0);
 	snapshot_plan(sp);
 	return 0;
 }
@@ -564,7 +736,7 @@ static int read_field(const char *kv, const char *s, const struct fieldset *fs,
 		      struct mt_src *src, char *why, size_t whylen)
 {
 	char problem[PROFILE_WHY_LEN];
-	int err = parse_src(s, fs, src, problem, sizeof(problem));
+	int err = parse_src(s, fs, NULL, src, problem, sizeof(problem));
 
 	if (!err && src->kind != MT_SRC_FIELD) {
 		snprintf(problem, sizeof(problem),
@@ -593,14 +765,31 @@ int pread__spec(const char *args, const struct fieldset *fs, struct plan_read *r
 		const char *eq = strchr(kv, '=');
 		int k, err;
 
+		if (!strncmp(kv, "max_load=", 9)) {
+			long v;
+
+			if (rd->max_load) {
+				snprintf(why, whylen, "at '%s': max_load= given twice", kv);
+				return -EINVAL;
+			}
+			err = parse_int(kv + 9, 1, 1000000, "max_load, entries per unit of size",
+					&v, msg, sizeof(msg));
+			if (err) {
+				snprintf(why, whylen, "at '%s': %s", kv, msg);
+				return err;
+			}
+			rd->max_load = (__u32)v;
+			continue;
+		}
+
 		for (k = 0; k < 3; k++)
 			if (eq && strlen(keys[k]) == (size_t)(eq - kv) &&
 			    !strncmp(kv, keys[k], (size_t)(eq - kv)))
 				break;
 		if (k == 3) {
 			snprintf(why, whylen,
-				 "at '%s': a read is count=FIELD[+FIELD], pos=FIELD or "
-				 "size=FIELD[|FIELD]",
+				 "at '%s': a read is count=FIELD[+FIELD], pos=FIELD, "
+				 "size=FIELD[|FIELD] or max_load=N",
 				 kv);
 			return -EINVAL;
 		}
@@ -624,6 +813,10 @@ int pread__spec(const char *args, const struct fieldset *fs, struct plan_read *r
 					 sizeof(msg));
 		if (fold_err(err, msg, &worst, why, whylen))
 			return worst;
+	}
+	if (!worst && rd->max_load && (!seen[0] || !seen[2])) {
+		snprintf(why, whylen, "max_load= compares count= with size=: give both");
+		return -EINVAL;
 	}
 	if (!worst && !seen[0] && !seen[1] && !seen[2]) {
 		snprintf(why, whylen, "want: read count=FIELD[+FIELD] pos=FIELD size=FIELD[|FIELD] "

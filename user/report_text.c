@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include "cmap.h"
+#include "cxxname.h"
 #include "report.h"
 #include "textfit.h"
 #include "util.h"
@@ -420,7 +421,7 @@ static void print_lock_table(const struct text *t, const char *title,
 	for (int i = 0; i < n; i++) {
 		const struct lock_report *l = &v[i];
 		char addr[24], map[24], waits[24], wrate[24], tot[16], nsrate[16], p50[16], p99[16],
-			max[16], rw[48], stack[LINE_BUF];
+			max[16], rw[48], stack[LINE_BUF], line[LINE_BUF];
 
 		/* known for the library's locks (lookups vs writes) and for rwlocks from the stack */
 		if (l->read_contentions + l->write_contentions)
@@ -439,8 +440,9 @@ static void print_lock_table(const struct text *t, const char *title,
 		else
 			fmt_row(addr, sizeof(addr), l->addr, l->folded, "cold");
 		snprintf(waits, sizeof(waits), "%llu", (unsigned long long)l->contentions);
-		report__fmt_stack_line(stack, sizeof(stack), r,
+		report__fmt_stack_line(line, sizeof(line), r,
 				       l->ntop ? l->top_stacks[0].stack : -1, 0);
+		cxxname__short(stack, sizeof(stack), line);
 		const char *cells[] = {
 			addr,
 			mt_lock_kind_name(l->kind),
@@ -513,7 +515,8 @@ static void print_holders(const struct text *t, const struct lock_report *v, int
 			snprintf(who, sizeof(who), "%s", l->name);
 		else
 			fmt_row(who, sizeof(who), l->addr, l->folded, "cold");
-		report__fmt_stack_line(stack, sizeof(stack), t->r, l->holder_stacks[0].stack, 2);
+		report__fmt_stack_line(line, sizeof(line), t->r, l->holder_stacks[0].stack, 2);
+		cxxname__short(stack, sizeof(stack), line);
 		snprintf(line, sizeof(line), "held by %s: %s (%llu of %llu wakes)", who, stack,
 			 (unsigned long long)l->holder_stacks[0].count,
 			 (unsigned long long)l->holder_wakes);
@@ -669,15 +672,17 @@ static int cmp_ranked(const void *pa, const void *pb)
 static void print_full_stack(const struct text *t, int idx)
 {
 	const struct mt_stack *st = report__stack(t->r, idx);
-	char frame[LINE_BUF];
+	char frame[LINE_BUF], full[LINE_BUF];
 
 	if (!st || !st->nframes) {
 		fprintf(t->out, "      (no stack captured)\n");
 		return;
 	}
 	for (int i = 0; i < st->nframes; i++)
+		/* C++ template names short here, in full in JSON */
 		fprintf(t->out, "      %s\n",
-			report__fmt_frame(frame, sizeof(frame), &st->frames[i]));
+			cxxname__short(frame, sizeof(frame),
+				       report__fmt_frame(full, sizeof(full), &st->frames[i])));
 }
 
 static int print_top_stacks(const struct text *t, bool locks)

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +25,12 @@
 #include <gelf.h>
 
 #include "debugfile.h"
+#include "demangle.h"
 #include "elfload.h"
 #include "gopclntab.h"
 #include "procfs.h"
 #include "symbolizer.h"
+#include "u64map.h"
 #include "util.h"
 
 #define PROC_BUCKETS   256
@@ -78,6 +81,7 @@ struct module {
 	struct addr_entry *cache;
 	size_t cache_cap;
 	size_t cache_used;
+	struct u64map demangled; /* a mangled name's address -> its demangled copy (owned) */
 };
 
 /* The module of one mapping of a process, once looked for. */
@@ -224,6 +228,8 @@ static Dwarf *module_dwarf(struct module *mod)
 
 static void module_free(struct module *mod)
 {
+	__u64 k, v;
+
 	if (!mod)
 		return;
 	if (mod->dwarf)
@@ -239,7 +245,31 @@ static void module_free(struct module *mod)
 		elf_end(mod->elf);
 	free(mod->syms);
 	free(mod->cache);
+	for (size_t pos = 0; u64map__next(&mod->demangled, &pos, &k, &v);)
+		free((char *)(uintptr_t)v);
+	u64map__free(&mod->demangled);
 	free(mod);
+}
+
+/*
+ * @name demangled, once per name of the module: the copy lives as long as the module, as
+ * @name does.  @name itself when it is not a C++ name or on any failure.
+ */
+static const char *module_demangle(struct module *mod, const char *name)
+{
+	__u64 v;
+	char *d;
+
+	if (!name || strncmp(name, "_Z", 2))
+		return name;
+	if (u64map__get(&mod->demangled, (uintptr_t)name, &v))
+		return (const char *)(uintptr_t)v;
+	d = demangle__cxx(name);
+	if (!d || u64map__put(&mod->demangled, (uintptr_t)name, (uintptr_t)d)) {
+		free(d);
+		return name;
+	}
+	return d;
 }
 
 /*
@@ -821,6 +851,7 @@ int symbolizer__resolve(struct symbolizer *sz, int pid, __u64 ip, struct sym_fra
 		lookup_sym(mm->mod, vaddr, &e);
 		lookup_go(mm->mod, vaddr, &e);
 		lookup_dwarf(mm->mod, vaddr, &e);
+		e.func = module_demangle(mm->mod, e.func);
 		cache_insert(mm->mod, &e);
 		hit = &e;
 	}

@@ -21,7 +21,7 @@ struct symbolizer;
 struct proc_maps_cache;
 
 struct sym_frame {
-	char func[256];	   /* function name, "" when unknown */
+	char func[2048];   /* function name, demangled, "" when unknown (C++ templates are long) */
 	__u64 offset;	   /* ip - function start; module-relative address when func is "" */
 	char module[256];  /* path of the mapped object as the target sees it, "" if anonymous */
 	char file[256];	   /* source file basename when DWARF line info exists, else "" */

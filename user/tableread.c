@@ -288,9 +288,18 @@ static int send_reads(struct tableread *tr, const __u64 *addrs, int n, __u64 now
 			continue;
 		}
 		if (lr->rd.count[0].kind == MT_SRC_FIELD) {
+			__u64 size = lr->rd.max_load ? size_value(&lr->rd, w, lr->lo) : 0;
+
 			lc.count = (__u64)src_value(&lr->rd.count[0], w, lr->lo);
 			if (lr->rd.count[1].kind == MT_SRC_FIELD)
 				lc.count += (__u64)src_value(&lr->rd.count[1], w, lr->lo);
+			/* more entries than the table can hold: freed and reused (a C++ container
+			 * on a stack that has moved on), not a table any more */
+			if (lr->rd.max_load &&
+			    (!size || lc.count / lr->rd.max_load > size)) {
+				map_drop(tr, addrs[k]);
+				continue;
+			}
 			err = sink__lib_counts(tr->sink, m->addr, &lc);
 		}
 		if (!err && m->rehashing && src_value(&lr->rd.pos, w, lr->lo) < 0)

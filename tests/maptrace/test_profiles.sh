@@ -238,7 +238,10 @@ if redis_start redis "$port"; then
 	check "redis --list: the read line, and dictAddRaw and dictRehash only with --detail" \
 		bash -c "grep -qE '^ +read +count=used0\+used1 pos=rehashidx size=size0: from each map' '$TMP/redis.list' &&
 			 [ \$(grep -cE '^ +(insert +dictAddRaw|rehash_step +dictRehash) .*only with --detail\)\$' '$TMP/redis.list') = 2 ] &&
-			 grep -q '^5 profile probe sites would be attached (more with --detail)\$' '$TMP/redis.list'"
+			 grep -q '^7 profile probe sites would be attached (more with --detail)\$' '$TMP/redis.list'"
+	# redis-server links libstdc++: its two sites (the rehash decision's call) are the other 2
+	check "redis --list: libstdc++ matched too, with its 2 sites" \
+		bash -c "[ \$(grep -cE '^ +grow_(begin|end) +_ZNKSt8__detail20_Prime_rehash_policy14_M_need_rehashEmmm>' '$TMP/redis.list') = 2 ]"
 	# every column, whatever the terminal (the width's own test is maptrace-ux)
 	COLUMNS=300 "$MAPTRACE" -p "$REDIS_PID" 0.2 >"$TMP/redis.live" 2>/dev/null &
 	lpid=$!

@@ -119,7 +119,7 @@ int main(void)
 
 	/* the built-ins parse, and their names index the records' lib field */
 	ps = parse(NULL, 0, NULL, 0, &err);
-	check(!err && ps && !strcmp(profile_set__libraries(ps), "cmap,glib,redis,go"),
+	check(!err && ps && !strcmp(profile_set__libraries(ps), "cmap,glib,redis,go,libstdc++"),
 	      "built-in profiles parse: libraries '%s'", ps ? profile_set__libraries(ps) : "");
 	profile_set__free(ps);
 
@@ -149,6 +149,9 @@ int main(void)
 			/* a Go lock: the mutex in goarg0, its end at the ret instructions */
 			{ "lock:app:sync.(*Mutex).lockSlow:lock=goarg0", 0 },
 			{ "lock_end:app:sync.(*Mutex).lockSlow", 0 },
+			/* SYMBOL:ret on the command line, with and without values after it */
+			{ "grow_end:libfoo.so:foo_resize:ret", 0 },
+			{ "create:libfoo.so:foo_new:ret:map=ret,size=u64@0", 0 },
 			{ "lock:app:sync.(*Mutex).lockSlow:lock=goarg9", -EINVAL },
 			{ "grow:app:foo:map=goarg,new_size=goarg0", -EINVAL },
 			{ "grow:libfoo.so:foo:map=arg0", -EINVAL },	/* no new_size */
@@ -160,6 +163,13 @@ int main(void)
 			{ "resize:libfoo.so:foo:map=arg0,new_size=arg1,ok=ret<0", -EINVAL },
 			/* read: fields only, each key once, and a probe to find the maps */
 			{ "read:libfoo.so:count=u64@24+u64@32,pos=s64@40,size=log2:s8@50", -EINVAL },
+			/* reaching into structs: an argument plus an offset, a field at one */
+			{ "grow:libfoo.so:foo:map=arg0-32,size=u64@(arg0-32)+8,new_size=arg1", 0 },
+			{ "grow:libfoo.so:foo:base=arg0-32,map=base,size=u64@(base+8),new_size=arg1",
+			  0 },
+			{ "lock:libfoo.so:foo:lock=arg0+40,map=arg0", 0 },
+			{ "lock:libfoo.so:foo:lock=u64@(arg0)+8,map=arg0", 0 },
+			{ "grow_begin:libfoo.so:foo:map=arg0-32,size=u64@8,new_size=ret,timed=no", 0 },
 		};
 
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -209,6 +219,17 @@ int main(void)
 			  "a read of an undefined field name" },
 			{ "profile a\nobject a\nprobe create f map=ret\nread\n", -EINVAL,
 			  "an empty read line" },
+			{ "profile a\nobject a\nprobe create f map=ret\n"
+			  "read count=u64@24 size=u64@8 max_load=64\n",
+			  0, "a read line with max_load" },
+			{ "profile a\nobject a\nprobe create f map=ret\nread count=u64@24 max_load=64\n",
+			  -EINVAL, "max_load without size" },
+			{ "profile a\nobject a\nprobe create f map=ret\n"
+			  "read count=u64@24 size=u64@8 max_load=0\n",
+			  -EINVAL, "max_load 0" },
+			{ "profile a\nobject a\nlayout struct a: size@0 count@8\n"
+			  "probe create f map=ret\n",
+			  0, "a layout line (free text for --list)" },
 		};
 
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -261,7 +282,40 @@ int main(void)
 			 "nosuchfield names a field no 'fields' line defines"},
 			{"insert:libfoo.so:foo:map=arg0,size=f64@0", "'f64' is not a type"},
 			{"explode:libfoo.so:foo:map=arg0", "unknown role 'explode'"},
-			{"grow:libfoo.so:foo:map=arg0", "resize needs new_size="},
+			/* the user's report: new_size= demanded, and what was typed quoted */
+			{"grow:libfoo.so:foo:map=arg0",
+			 "--probe 'grow:libfoo.so:foo:map=arg0': resize (grow) needs new_size=, the "
+			 "size it moves to: an argument (new_size=arg1), a field read at return, or "
+			 "ret (given: 'map=arg0')"},
+			/* values relative to an argument, a named base */
+			{"grow:libfoo.so:foo:map=base,new_size=arg1",
+			 "at 'map=base': 'base' uses base before base= is given; give base=argN+K "
+			 "first"},
+			{"grow:libfoo.so:foo:base=arg0,map=base,base=arg1,new_size=arg1",
+			 "at 'base=arg1': base= given twice"},
+			{"grow:libfoo.so:foo:base=u64@8,map=arg0,new_size=arg1",
+			 "at 'base=u64@8': base= is an argument plus or minus an offset"},
+			{"grow:libfoo.so:foo:map=arg0-,new_size=arg1",
+			 "at 'map=arg0-': 'arg0-' is not arg0-N with N a number"},
+			{"grow:libfoo.so:foo:map=arg0+0x100000000,new_size=arg1",
+			 "at 'map=arg0+0x100000000': 'arg0+0x100000000': the offset is out of range"},
+			{"grow:libfoo.so:foo:map=arg0,new_size=u64@(arg7)+8",
+			 "at 'new_size=u64@(arg7)+8': 'u64@(arg7)+8': '(arg7)' is not an argument's "
+			 "address"},
+			{"grow:libfoo.so:foo:map=arg0,new_size=u64@(arg1)*8",
+			 "'u64@(arg1)*8' is not TYPE@(ADDR)+OFFSET: '*8' after the parenthesis"},
+			{"grow:libfoo.so:foo:map=arg0,new_size=f64@(arg1)",
+			 "at 'new_size=f64@(arg1)': 'f64' is not a type"},
+			{"insert:libfoo.so:foo:map=arg0,size=u64@(arg1)",
+			 "insert's size= is read again at the return, where the arguments are gone"},
+			{"grow:libfoo.so:foo:map=arg0,new_size=arg1,timed=no",
+			 "timed= is for grow_begin only (given: 'map=arg0,new_size=arg1,timed=no')"},
+			{"grow_begin:libfoo.so:foo:map=arg0,timed=yes", "at 'timed=yes': timed= is no"},
+			{"grow_begin:libfoo.so:foo:map=arg0-32,count=u64@(arg0)-8",
+			 "grow_begin's count= is read where the resize ends, where the arguments are "
+			 "gone: give a field of the map"},
+			{"resize:libfoo.so:foo:map=arg0,new_size=u64@8,name=arg1",
+			 "resize's name= is read where the resize ends"},
 			{"insert:libfoo.so:foo:size=u64@0", "insert needs map="},
 			{"insert:libfoo.so:foo:map=arg0,if=glib_resize",
 			 "at 'if=glib_resize': if= and unless= name a located function, e.g. "
@@ -275,7 +329,7 @@ int main(void)
 			{"read:libfoo.so:pos=s64@40+s64@48", "at 'pos=s64@40+s64@48': pos= is one field"},
 			{"read:libfoo.so:size=u64@0,size=u64@8", "at 'size=u64@8': size= given twice"},
 			{"read:libfoo.so:used=u64@24", "at 'used=u64@24': a read is count=FIELD[+FIELD], "
-						       "pos=FIELD or size=FIELD[|FIELD]"},
+						       "pos=FIELD, size=FIELD[|FIELD] or max_load=N"},
 			{"read:libfoo.so:count=u64@8", "maps are read once a probe finds them; add one"},
 			{"read:libfoo.so", "want read:OBJECT:KEY=VALUE,..."},
 		};
@@ -364,14 +418,68 @@ int main(void)
 			      s->spec.map.arg == 0 && s->spec.size.kind == MT_SRC_FIELD &&
 			      s->spec.size.width == 8 && s->spec.new_size.kind == MT_SRC_ARG &&
 			      s->spec.new_size.arg == 1 && !(s->spec.flags & MT_SPEC_RETURN) &&
-			      s->spec.lib == 4,
-		      /* after the built-ins cmap, glib, redis, go */
-		      "plan: a resize with its new size in an argument needs no return probe, lib 4");
+			      s->spec.lib == 5,
+		      /* after the built-ins cmap, glib, redis, go, libstdc++ */
+		      "plan: a resize with its new size in an argument needs no return probe, lib 5");
 		check(plan && !plan->fatal && plan->refusals && !plan->refusals[0],
 		      "plan: nothing refused");
 		check(plan && strstr(plan->log, "profile glib (built-in): not matched: no mapped "
 						"object named libglib-2.0.so.0"),
 		      "plan: the log says why glib did not match");
+		probe_plan__free(plan);
+		plan = NULL;
+		profile_set__free(ps);
+	}
+
+	/* struct-relative values become the specs BPF reads: offsets signed, from the argument */
+	{
+		char p1[512], p2[512], p3[512];
+		const char *probes[] = { p1, p2, p3 };
+		const struct plan_site *g = NULL, *l = NULL, *z = NULL;
+
+		snprintf(p1, sizeof(p1),
+			 "grow_begin:%s:profile_fixture_resize:base=arg1-32,map=base,"
+			 "size=u64@(base+8),count=u32@24,new_size=ret,timed=no",
+			 strrchr(exe, '/') + 1);
+		snprintf(p2, sizeof(p2), "lock:%s:profile_fixture_resize:lock=arg0+40,map=arg0",
+			 strrchr(exe, '/') + 1);
+		/* an entry-only resize reads its count at entry: it may be at an argument */
+		snprintf(p3, sizeof(p3),
+			 "resize:%s:profile_fixture_resize:base=arg1-32,map=arg0,new_size=arg2,"
+			 "count=s32@(base)-4",
+			 strrchr(exe, '/') + 1);
+		ps = parse(NULL, 0, probes, 3, &err);
+		err = err ?: profile_set__plan(ps, &t, &plan);
+		for (int i = 0; !err && i < plan->nmodules; i++)
+			for (int j = 0; j < plan->modules[i].nsites; j++) {
+				const struct plan_site *x = &plan->modules[i].sites[j];
+
+				if (x->spec.role == MT_ROLE_GROW_BEGIN)
+					g = x;
+				else if (x->spec.role == MT_ROLE_LOCK)
+					l = x;
+				else if (x->spec.role == MT_ROLE_RESIZE)
+					z = x;
+			}
+		check(g && g->spec.map.kind == MT_SRC_ARG && g->spec.map.arg == 1 &&
+			      (__s32)g->spec.map.off == -32 &&
+			      g->spec.size.kind == MT_SRC_ARG_FIELD && g->spec.size.arg == 1 &&
+			      (__s32)g->spec.size.off == -24 && g->spec.size.width == 8 &&
+			      g->spec.count.kind == MT_SRC_FIELD && g->spec.count.off == 24 &&
+			      g->spec.new_size.kind == MT_SRC_RET &&
+			      (g->spec.flags & MT_SPEC_UNTIMED) && !(g->spec.flags & MT_SPEC_RETURN),
+		      "spec: base=arg1-32: map arg1-32, size 8 bytes at arg1-24, count a field, new "
+		      "size ret, untimed");
+		check(z && z->spec.count.kind == MT_SRC_ARG_FIELD && z->spec.count.arg == 1 &&
+			      (__s32)z->spec.count.off == -36 && z->spec.count.width == 4 &&
+			      (z->spec.count.flags & MT_SRC_SIGNED) &&
+			      !(z->spec.count.flags & MT_SRC_GOBASE) && !(z->spec.flags & MT_SPEC_RETURN),
+		      "spec: count=s32@(base)-4 with base=arg1-32: 4 signed bytes at arg1-36, read at "
+		      "entry");
+		check(l && l->spec.lock.kind == MT_SRC_ARG && l->spec.lock.arg == 0 &&
+			      l->spec.lock.off == 40 && l->spec.map.kind == MT_SRC_ARG &&
+			      l->spec.map.off == 0,
+		      "spec: lock=arg0+40 is the argument plus 40, the map the argument");
 		probe_plan__free(plan);
 		plan = NULL;
 		profile_set__free(ps);

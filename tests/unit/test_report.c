@@ -1010,6 +1010,28 @@ static void test_advice_rules(void)
 	check(advice_matching(r, "(8 reads, 2 writes)") == 1 &&
 		      advice_matching(r, "most waits are reads") == 1,
 	      "advice: read-heavy mutex gets the rwlock suggestion");
+	/* the same guarding a C++ container: in C++ terms */
+	{
+		struct map_report *gm =
+			l->map ? (struct map_report *)report__find_map(r, l->map) : NULL;
+		const char *lib = gm ? gm->library : NULL;
+
+		if (gm)
+			gm->library = "libstdc++";
+		advice__build(r);
+		check(gm && advice_matching(r, "which a std::shared_mutex (std::shared_lock for "
+					       "the readers) lets run together") == 1,
+		      "advice: a read-heavy mutex guarding a std::unordered_map: std::shared_mutex");
+		l->read_contentions = 2;
+		l->write_contentions = 8;
+		advice__build(r);
+		check(gm && advice_matching(r, "every access serialises on one std::mutex") == 1,
+		      "advice: a write-heavy one: shard, std::shared_mutex only if reads dominate");
+		l->read_contentions = 8;
+		l->write_contentions = 2;
+		if (gm)
+			gm->library = lib;
+	}
 	/* A shard's mutex: told with its map's shards, never "shard the map". */
 	r->maps[3].variant = 3;
 	advice__build(r);

@@ -204,6 +204,29 @@ int main(void)
 	check(!err && g.nrehash == 0 && g.count_map == map,
 	      "--detail with a rehash_step probe: entries read, rehashes left to the probe");
 	tableread__free(tr);
+
+	/* max_load=2: more than 2 entries a slot (or no slot) is no table: dropped */
+	pm.read.max_load = 2;
+	err = tableread__new(&plan, false, getpid(), &sink, &tr);
+	d->rehashidx = -1;
+	d->ht_used[0] = 8;
+	d->ht_used[1] = 0;
+	d->ht_size_exp[0] = 2;
+	resize(tr, map, 100000, 0, 4);
+	g.ncounts = 0;
+	tableread__sync(tr, 101000);
+	check(!err && g.ncounts == 1 && g.count == 8 && tableread__maps(tr) == 1,
+	      "max_load=2: 8 entries in 4 slots are read");
+	d->ht_used[0] = 12;
+	tableread__sync(tr, 102000);
+	check(g.ncounts == 1 && tableread__maps(tr) == 0,
+	      "max_load=2: 12 entries in 4 slots drop the map, unsent");
+	resize(tr, map, 103000, 0, 4);
+	d->ht_used[0] = 1;
+	d->ht_size_exp[0] = -1; /* size 0 */
+	tableread__sync(tr, 104000);
+	check(g.ncounts == 1 && tableread__maps(tr) == 0, "max_load=2: a size of 0 drops the map");
+	tableread__free(tr);
 	free(d);
 	printf("# %d passed, %d failed\n", passed, failed);
 	return failed != 0;

@@ -385,7 +385,7 @@ static void symbolize(struct symbolizer *sz, pid_t pid, struct stack *s, const c
 			s->mods[i][0] = '\0';
 			snprintf(line, sizeof(line), "? (not in any mapping)");
 		} else {
-			snprintf(s->funcs[i], sizeof(s->funcs[i]), "%s", f.func);
+			snprintf(s->funcs[i], sizeof(s->funcs[i]), "%.*s", (int)sizeof(s->funcs[i]) - 1, f.func);
 			snprintf(s->mods[i], sizeof(s->mods[i]), "%s", f.module);
 			sym_frame__format(&f, line, sizeof(line));
 		}
