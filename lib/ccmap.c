@@ -4,7 +4,8 @@
  * read-mostly sync map after Go's sync.Map (src/sync/map.go, Go 1.20-1.23).
  *
  * Every lock acquisition goes through lock_take(), which fires lock_wait_begin/lock_wait_end
- * only when a trylock failed, i.e. only when the caller really has to wait.
+ * only when a trylock failed, i.e. only when the caller really has to wait; every release goes
+ * through lock_drop(), which fires lock_hold only when another thread waits for the lock.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ccmap_impl.h"
 #include "cmap_impl.h"
@@ -34,8 +36,79 @@ enum lock_kind {
 	LK_RWLOCK = 1,
 };
 
-static void lock_take(ccmap_t *cm, void *lock, enum lock_kind kind, enum cmap_lock_mode mode)
+/* A lock of a ccmap, with the count of threads waiting for it that sits beside it. */
+struct lockref {
+	void *lock; /* pthread_mutex_t or pthread_rwlock_t */
+	unsigned int *waiters;
+	enum lock_kind kind;
+};
+
+static struct lockref mutex_ref(pthread_mutex_t *mu, unsigned int *waiters)
 {
+	return (struct lockref){ .lock = mu, .waiters = waiters, .kind = LK_MUTEX };
+}
+
+/*
+ * Hold times for the lock_hold probe: while a tracer holds its semaphore, each acquisition
+ * notes when it got the lock, per thread.  A thread holds more than one ccmap lock only when an
+ * update callback uses another ccmap, so a short stack of held locks is enough; a deeper
+ * nesting goes unmeasured rather than wrong.
+ */
+#define HOLD_DEPTH 4
+
+struct held {
+	const void *lock;
+	uint64_t since_ns; /* CLOCK_MONOTONIC at the acquisition */
+};
+
+static TLS struct held held[HOLD_DEPTH];
+static TLS unsigned int nheld;
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void hold_begin(const void *lock)
+{
+	uint64_t now = mono_ns();
+
+	/* full only of entries a tracer that detached mid-hold left behind: start over */
+	if (nheld == HOLD_DEPTH)
+		nheld = 0;
+	if (now)
+		held[nheld++] = (struct held){ .lock = lock, .since_ns = now };
+}
+
+/*
+ * A release: fire lock_hold with how long the lock was held, when another thread waited for it
+ * (a trylock of its failed and it has not got the lock yet), so the probe costs a tracer
+ * nothing on uncontended locks.  Entries above @ref's are left over from holds whose release
+ * ran untraced; they go too.
+ */
+static void hold_end(ccmap_t *cm, const struct lockref *ref, enum cmap_lock_mode mode)
+{
+	unsigned int i = nheld;
+	uint64_t since;
+
+	while (i > 0 && held[i - 1].lock != ref->lock)
+		i--;
+	if (!i)
+		return;
+	since = held[i - 1].since_ns;
+	nheld = i - 1;
+	if (__atomic_load_n(ref->waiters, __ATOMIC_RELAXED))
+		CMAP_PROBE5(lock_hold, cm, ref->lock, mode, ref->kind, mono_ns() - since);
+}
+
+static void lock_take(ccmap_t *cm, const struct lockref *ref, enum cmap_lock_mode mode)
+{
+	void *lock = ref->lock;
+	enum lock_kind kind = ref->kind;
 	int err;
 
 	if (kind == LK_MUTEX)
@@ -45,6 +118,8 @@ static void lock_take(ccmap_t *cm, void *lock, enum lock_kind kind, enum cmap_lo
 	else
 		err = pthread_rwlock_trywrlock(lock);
 	if (err) {
+		/* counted whether traced or not: a tracer may attach while this thread waits */
+		__atomic_fetch_add(ref->waiters, 1, __ATOMIC_RELAXED);
 		CMAP_PROBE4(lock_wait_begin, cm, lock, mode, kind);
 		if (kind == LK_MUTEX)
 			err = pthread_mutex_lock(lock);
@@ -55,19 +130,24 @@ static void lock_take(ccmap_t *cm, void *lock, enum lock_kind kind, enum cmap_lo
 		/* Only a corrupted lock fails here; carrying on would corrupt the map too. */
 		if (err)
 			abort();
+		__atomic_fetch_sub(ref->waiters, 1, __ATOMIC_RELAXED);
 		CMAP_PROBE4(lock_wait_end, cm, lock, mode, kind);
 	}
 	CMAP_PROBE4(lock_acquired, cm, lock, mode, kind);
+	if (CMAP_PROBE_ON(lock_hold))
+		hold_begin(lock);
 }
 
-static void lock_drop(ccmap_t *cm, void *lock, enum lock_kind kind, enum cmap_lock_mode mode)
+static void lock_drop(ccmap_t *cm, const struct lockref *ref, enum cmap_lock_mode mode)
 {
 	/* Fired while still held, so a tracer sees the release before any next acquisition. */
-	CMAP_PROBE4(lock_released, cm, lock, mode, kind);
-	if (kind == LK_MUTEX)
-		pthread_mutex_unlock(lock);
+	CMAP_PROBE4(lock_released, cm, ref->lock, mode, ref->kind);
+	if (CMAP_PROBE_ON(lock_hold))
+		hold_end(cm, ref, mode);
+	if (ref->kind == LK_MUTEX)
+		pthread_mutex_unlock(ref->lock);
 	else
-		pthread_rwlock_unlock(lock);
+		pthread_rwlock_unlock(ref->lock);
 }
 
 /* ---- epoch-based reclamation, for the sync map's lock-free readers ---- */
@@ -365,12 +445,16 @@ static inline void sync_hit(ccmap_t *cm, struct stripe *sp)
 
 static void sync_lock(ccmap_t *cm)
 {
-	lock_take(cm, &cm->sy->mu, LK_MUTEX, CMAP_LOCK_WRITE);
+	struct lockref ref = mutex_ref(&cm->sy->mu, &cm->sy->mu_waiters);
+
+	lock_take(cm, &ref, CMAP_LOCK_WRITE);
 }
 
 static void sync_unlock(ccmap_t *cm)
 {
-	lock_drop(cm, &cm->sy->mu, LK_MUTEX, CMAP_LOCK_WRITE);
+	struct lockref ref = mutex_ref(&cm->sy->mu, &cm->sy->mu_waiters);
+
+	lock_drop(cm, &ref, CMAP_LOCK_WRITE);
 }
 
 static inline struct readonly *sync_read(struct syncmap *s)
@@ -942,23 +1026,21 @@ static struct shard *shard_of(ccmap_t *cm, uint64_t key)
 }
 
 /* The lock and core map guarding @key, for the mutex, rwlock and sharded variants. */
-static cmap_t *guard_of(ccmap_t *cm, uint64_t key, void **lock, enum lock_kind *kind)
+static cmap_t *guard_of(ccmap_t *cm, uint64_t key, struct lockref *ref)
 {
 	struct shard *sh;
 
 	switch (cm->variant) {
 	case CMAP_MUTEX:
-		*lock = &cm->mx.mu;
-		*kind = LK_MUTEX;
+		*ref = mutex_ref(&cm->mx.mu, &cm->mx.waiters);
 		return cm->mx.m;
 	case CMAP_RWLOCK:
-		*lock = &cm->rw.rw;
-		*kind = LK_RWLOCK;
+		*ref = (struct lockref){ .lock = &cm->rw.rw, .waiters = &cm->rw.waiters,
+					 .kind = LK_RWLOCK };
 		return cm->rw.m;
 	default:
 		sh = shard_of(cm, key);
-		*lock = &sh->mu;
-		*kind = LK_MUTEX;
+		*ref = mutex_ref(&sh->mu, &sh->waiters);
 		return sh->m;
 	}
 }
@@ -1119,25 +1201,23 @@ void ccmap_free(ccmap_t *cm)
 
 int ccmap_put(ccmap_t *cm, uint64_t key, uint64_t val)
 {
-	enum lock_kind kind;
-	void *lock;
+	struct lockref ref;
 	cmap_t *m;
 	int rc;
 
 	if (cm->variant == CMAP_SYNC)
 		return sync_put(cm, key, val);
-	m = guard_of(cm, key, &lock, &kind);
-	lock_take(cm, lock, kind, CMAP_LOCK_WRITE);
+	m = guard_of(cm, key, &ref);
+	lock_take(cm, &ref, CMAP_LOCK_WRITE);
 	rc = cmap_put(m, key, val);
-	lock_drop(cm, lock, kind, CMAP_LOCK_WRITE);
+	lock_drop(cm, &ref, CMAP_LOCK_WRITE);
 	return rc;
 }
 
 bool ccmap_get(ccmap_t *cm, uint64_t key, uint64_t *val)
 {
 	enum cmap_lock_mode mode;
-	enum lock_kind kind;
-	void *lock;
+	struct lockref ref;
 	cmap_t *m;
 	bool found;
 
@@ -1145,44 +1225,42 @@ bool ccmap_get(ccmap_t *cm, uint64_t key, uint64_t *val)
 		count(&my_stripe(cm->sy)->lookups, 1);
 		return sync_load(cm, key, val, false, NULL);
 	}
-	m = guard_of(cm, key, &lock, &kind);
+	m = guard_of(cm, key, &ref);
 	mode = CMAP_LOCK_READ; /* shared on an rwlock, exclusive on a mutex */
-	lock_take(cm, lock, kind, mode);
+	lock_take(cm, &ref, mode);
 	found = cmap_get(m, key, val);
-	lock_drop(cm, lock, kind, mode);
+	lock_drop(cm, &ref, mode);
 	return found;
 }
 
 bool ccmap_del(ccmap_t *cm, uint64_t key)
 {
-	enum lock_kind kind;
-	void *lock;
+	struct lockref ref;
 	cmap_t *m;
 	bool found;
 
 	if (cm->variant == CMAP_SYNC)
 		return sync_del(cm, key);
-	m = guard_of(cm, key, &lock, &kind);
-	lock_take(cm, lock, kind, CMAP_LOCK_WRITE);
+	m = guard_of(cm, key, &ref);
+	lock_take(cm, &ref, CMAP_LOCK_WRITE);
 	found = cmap_del(m, key);
-	lock_drop(cm, lock, kind, CMAP_LOCK_WRITE);
+	lock_drop(cm, &ref, CMAP_LOCK_WRITE);
 	return found;
 }
 
 int ccmap_update(ccmap_t *cm, uint64_t key, int (*fn)(cmap_t *inner, uint64_t key, void *arg),
 		 void *arg)
 {
-	enum lock_kind kind;
-	void *lock;
+	struct lockref ref;
 	cmap_t *m;
 	int rc;
 
 	if (cm->variant == CMAP_SYNC)
 		return sync_update(cm, key, fn, arg);
-	m = guard_of(cm, key, &lock, &kind);
-	lock_take(cm, lock, kind, CMAP_LOCK_WRITE);
+	m = guard_of(cm, key, &ref);
+	lock_take(cm, &ref, CMAP_LOCK_WRITE);
 	rc = fn(m, key, arg);
-	lock_drop(cm, lock, kind, CMAP_LOCK_WRITE);
+	lock_drop(cm, &ref, CMAP_LOCK_WRITE);
 	return rc;
 }
 
@@ -1190,18 +1268,17 @@ int ccmap_read(ccmap_t *cm, uint64_t key, int (*fn)(cmap_t *inner, uint64_t key,
 	       void *arg)
 {
 	enum cmap_lock_mode mode;
-	enum lock_kind kind;
-	void *lock;
+	struct lockref ref;
 	cmap_t *m;
 	int rc;
 
 	if (cm->variant == CMAP_SYNC)
 		return sync_read_fn(cm, key, fn, arg);
-	m = guard_of(cm, key, &lock, &kind);
+	m = guard_of(cm, key, &ref);
 	mode = CMAP_LOCK_READ; /* shared on an rwlock, exclusive on a mutex */
-	lock_take(cm, lock, kind, mode);
+	lock_take(cm, &ref, mode);
 	rc = fn(m, key, arg);
-	lock_drop(cm, lock, kind, mode);
+	lock_drop(cm, &ref, mode);
 	return rc;
 }
 
@@ -1227,25 +1304,27 @@ static void stats_add(struct cmap_stats *sum, const struct cmap_stats *st)
 void ccmap_stats(ccmap_t *cm, struct cmap_stats *st)
 {
 	struct cmap_stats one;
+	enum cmap_lock_mode mode;
+	struct lockref ref;
 	unsigned int i;
+	cmap_t *m;
 
 	memset(st, 0, sizeof(*st));
 	switch (cm->variant) {
 	case CMAP_MUTEX:
-		lock_take(cm, &cm->mx.mu, LK_MUTEX, CMAP_LOCK_WRITE);
-		cmap_stats(cm->mx.m, st);
-		lock_drop(cm, &cm->mx.mu, LK_MUTEX, CMAP_LOCK_WRITE);
-		break;
 	case CMAP_RWLOCK:
-		lock_take(cm, &cm->rw.rw, LK_RWLOCK, CMAP_LOCK_READ);
-		cmap_stats(cm->rw.m, st);
-		lock_drop(cm, &cm->rw.rw, LK_RWLOCK, CMAP_LOCK_READ);
+		m = guard_of(cm, 0, &ref);
+		mode = ref.kind == LK_RWLOCK ? CMAP_LOCK_READ : CMAP_LOCK_WRITE;
+		lock_take(cm, &ref, mode);
+		cmap_stats(m, st);
+		lock_drop(cm, &ref, mode);
 		break;
 	case CMAP_SHARDED:
 		for (i = 0; i < cm->sh.n; i++) {
-			lock_take(cm, &cm->sh.v[i].mu, LK_MUTEX, CMAP_LOCK_WRITE);
+			ref = mutex_ref(&cm->sh.v[i].mu, &cm->sh.v[i].waiters);
+			lock_take(cm, &ref, CMAP_LOCK_WRITE);
 			cmap_stats(cm->sh.v[i].m, &one);
-			lock_drop(cm, &cm->sh.v[i].mu, LK_MUTEX, CMAP_LOCK_WRITE);
+			lock_drop(cm, &ref, CMAP_LOCK_WRITE);
 			stats_add(st, &one);
 		}
 		break;
@@ -1258,25 +1337,27 @@ void ccmap_stats(ccmap_t *cm, struct cmap_stats *st)
 size_t ccmap_len(ccmap_t *cm)
 {
 	struct cmap_stats st;
+	enum cmap_lock_mode mode;
+	struct lockref ref;
 	size_t n = 0;
 	unsigned int i;
+	cmap_t *m;
 
 	switch (cm->variant) {
 	case CMAP_MUTEX:
-		lock_take(cm, &cm->mx.mu, LK_MUTEX, CMAP_LOCK_WRITE);
-		n = cmap_len(cm->mx.m);
-		lock_drop(cm, &cm->mx.mu, LK_MUTEX, CMAP_LOCK_WRITE);
-		break;
 	case CMAP_RWLOCK:
-		lock_take(cm, &cm->rw.rw, LK_RWLOCK, CMAP_LOCK_READ);
-		n = cmap_len(cm->rw.m);
-		lock_drop(cm, &cm->rw.rw, LK_RWLOCK, CMAP_LOCK_READ);
+		m = guard_of(cm, 0, &ref);
+		mode = ref.kind == LK_RWLOCK ? CMAP_LOCK_READ : CMAP_LOCK_WRITE;
+		lock_take(cm, &ref, mode);
+		n = cmap_len(m);
+		lock_drop(cm, &ref, mode);
 		break;
 	case CMAP_SHARDED:
 		for (i = 0; i < cm->sh.n; i++) {
-			lock_take(cm, &cm->sh.v[i].mu, LK_MUTEX, CMAP_LOCK_WRITE);
+			ref = mutex_ref(&cm->sh.v[i].mu, &cm->sh.v[i].waiters);
+			lock_take(cm, &ref, CMAP_LOCK_WRITE);
 			n += cmap_len(cm->sh.v[i].m);
-			lock_drop(cm, &cm->sh.v[i].mu, LK_MUTEX, CMAP_LOCK_WRITE);
+			lock_drop(cm, &ref, CMAP_LOCK_WRITE);
 		}
 		break;
 	default:

@@ -62,6 +62,13 @@
  *   cmap:lock_wait_end(map, lock, mode, kind)      the contended acquisition completed
  *   cmap:lock_acquired(map, lock, mode, kind)      any acquisition (contended or not)
  *   cmap:lock_released(map, lock, mode, kind)      a release
+ *   cmap:lock_hold(map, lock, mode, kind, held_ns) a release while another thread waited for the
+ *                                                  lock (its trylock had failed): held_ns is
+ *                                                  how long the releasing thread held it
+ *                                                  (CLOCK_MONOTONIC, acquisition to release).
+ *                                                  The clock is read only while a tracer
+ *                                                  holds this probe's semaphore, and the probe
+ *                                                  fires only under contention
  *
  * For concurrent maps, `map` in the lock probes is the ccmap_t address and `lock` the address of
  * the pthread_mutex_t / pthread_rwlock_t (the futex words glibc waits on lie inside it).
