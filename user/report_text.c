@@ -497,6 +497,39 @@ static void print_other_waits_line(const struct text *t)
 }
 
 /*
+ * How long a libcmap lock was held per acquisition a waiter waited behind, where it was held
+ * longest in total, then all such holds: "0x55..: held 20.3us on average per contended
+ * acquisition at wl_write (31016 times); all 154419: P50 90ns, P99 45.6us, max 5.10ms".
+ */
+static void print_hold_time(const struct text *t, const struct lock_report *l)
+{
+	const struct mt_stack_cost *top = &l->hold_stacks[0];
+	const struct mt_frame *f;
+	char line[LINE_BUF], who[24], mean[16], p50[16], p99[16], max[16], at[200] = "";
+
+	if (!l->hold_count)
+		return;
+	if (l->name && l->name[0])
+		snprintf(who, sizeof(who), "%s", l->name);
+	else
+		fmt_row(who, sizeof(who), l->addr, l->folded, "cold");
+	f = l->nhold_stacks && top->count ? report__hold_site(t->r, top->stack) : NULL;
+	if (f && f->func && f->func[0])
+		snprintf(at, sizeof(at), "held %s on average per contended acquisition at %s "
+			 "(%llu times); all %llu: ",
+			 report__fmt_ns(mean, sizeof(mean), top->ns / top->count), f->func,
+			 (unsigned long long)top->count, (unsigned long long)l->hold_count);
+	else
+		snprintf(at, sizeof(at), "%llu contended acquisitions held ",
+			 (unsigned long long)l->hold_count);
+	snprintf(line, sizeof(line), "%s: %sP50 %s, P99 %s, max %s", who, at,
+		 report__fmt_ns(p50, sizeof(p50), l->hold_p50_ns),
+		 report__fmt_ns(p99, sizeof(p99), l->hold_p99_ns),
+		 report__fmt_ns(max, sizeof(max), l->hold_max_ns));
+	fprintf(t->out, "%s\n", textfit__cut(line, t->width));
+}
+
+/*
  * Who held each shown lock: its top holder stack (the releases that woke a waiter), from the
  * program's own frames: "held by mu: hold_in_critical <- main (10 of 10 wakes)", of all its
  * waking releases.
@@ -519,6 +552,8 @@ static void print_holders(const struct text *t, const struct lock_report *v, int
 			 (unsigned long long)l->holder_wakes);
 		fprintf(t->out, "%s\n", textfit__cut(line, t->width));
 	}
+	for (int i = 0; i < n; i++)
+		print_hold_time(t, &v[i]);
 }
 
 /* Contended locks sharing a cache line, one line per group, whatever --top left out. */
