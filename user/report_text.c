@@ -498,7 +498,7 @@ static void print_other_waits_line(const struct text *t)
 
 /*
  * How long a libcmap lock was held per acquisition a waiter waited behind, where it was held
- * longest in total, then all such holds: "0x55..: held 20.3us on average per contended
+ * longest in total, then all such holds: "hold time of 0x55..: 20.3us on average per contended
  * acquisition at wl_write (31016 times); all 154419: P50 90ns, P99 45.6us, max 5.10ms".
  */
 static void print_hold_time(const struct text *t, const struct lock_report *l)
@@ -515,14 +515,15 @@ static void print_hold_time(const struct text *t, const struct lock_report *l)
 		fmt_row(who, sizeof(who), l->addr, l->folded, "cold");
 	f = l->nhold_stacks && top->count ? report__hold_site(t->r, top->stack) : NULL;
 	if (f && f->func && f->func[0])
-		snprintf(at, sizeof(at), "held %s on average per contended acquisition at %s "
+		snprintf(at, sizeof(at), "%s on average per contended acquisition at %s "
 			 "(%llu times); all %llu: ",
 			 report__fmt_ns(mean, sizeof(mean), top->ns / top->count), f->func,
 			 (unsigned long long)top->count, (unsigned long long)l->hold_count);
 	else
-		snprintf(at, sizeof(at), "%llu contended acquisitions held ",
+		snprintf(at, sizeof(at), "%llu contended acquisitions: ",
 			 (unsigned long long)l->hold_count);
-	snprintf(line, sizeof(line), "%s: %sP50 %s, P99 %s, max %s", who, at,
+	/* not "0x..." first: that is how a table row starts */
+	snprintf(line, sizeof(line), "hold time of %s: %sP50 %s, P99 %s, max %s", who, at,
 		 report__fmt_ns(p50, sizeof(p50), l->hold_p50_ns),
 		 report__fmt_ns(p99, sizeof(p99), l->hold_p99_ns),
 		 report__fmt_ns(max, sizeof(max), l->hold_max_ns));
