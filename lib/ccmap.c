@@ -73,42 +73,46 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static void hold_begin(const void *lock)
+static void hold_begin(const void *lock, uint64_t since)
 {
-	uint64_t now = mono_ns();
-
 	/* full only of entries a tracer that detached mid-hold left behind: start over */
 	if (nheld == HOLD_DEPTH)
 		nheld = 0;
-	if (now)
-		held[nheld++] = (struct held){ .lock = lock, .since_ns = now };
+	if (since)
+		held[nheld++] = (struct held){ .lock = lock, .since_ns = since };
 }
 
 /*
- * A release: fire lock_hold with how long the lock was held, when another thread waited for it
- * (a trylock of its failed and it has not got the lock yet), so the probe costs a tracer
- * nothing on uncontended locks.  Entries above @ref's are left over from holds whose release
- * ran untraced; they go too.
+ * A release, still holding @ref: how long it was held, in *@held_ns, when another thread
+ * waits for it (a trylock of its failed and it has not got the lock yet); false when none
+ * does, so the probe costs a tracer nothing on uncontended locks.  Entries above @ref's are
+ * left over from holds whose release ran untraced; they go too.
  */
-static void hold_end(ccmap_t *cm, const struct lockref *ref, enum cmap_lock_mode mode)
+__attribute__((noinline)) static bool hold_end(const struct lockref *ref, uint64_t *held_ns)
 {
 	unsigned int i = nheld;
-	uint64_t since;
+	uint64_t since, now;
 
 	while (i > 0 && held[i - 1].lock != ref->lock)
 		i--;
 	if (!i)
-		return;
+		return false;
 	since = held[i - 1].since_ns;
 	nheld = i - 1;
-	if (__atomic_load_n(ref->waiters, __ATOMIC_RELAXED))
-		CMAP_PROBE5(lock_hold, cm, ref->lock, mode, ref->kind, mono_ns() - since);
+	if (!__atomic_load_n(ref->waiters, __ATOMIC_RELAXED))
+		return false;
+	now = mono_ns();
+	*held_ns = now > since ? now - since : 0;
+	return now != 0;
 }
 
 static void lock_take(ccmap_t *cm, const struct lockref *ref, enum cmap_lock_mode mode)
 {
 	void *lock = ref->lock;
 	enum lock_kind kind = ref->kind;
+	bool timed = CMAP_PROBE_ON(lock_hold);
+	/* read before the trylock: on the uncontended path the clock costs no time under the lock */
+	uint64_t since = timed ? mono_ns() : 0;
 	int err;
 
 	if (kind == LK_MUTEX)
@@ -132,22 +136,32 @@ static void lock_take(ccmap_t *cm, const struct lockref *ref, enum cmap_lock_mod
 			abort();
 		__atomic_fetch_sub(ref->waiters, 1, __ATOMIC_RELAXED);
 		CMAP_PROBE4(lock_wait_end, cm, lock, mode, kind);
+		if (timed)
+			since = mono_ns();
 	}
 	CMAP_PROBE4(lock_acquired, cm, lock, mode, kind);
-	if (CMAP_PROBE_ON(lock_hold))
-		hold_begin(lock);
+	if (timed)
+		hold_begin(lock, since);
 }
 
-static void lock_drop(ccmap_t *cm, const struct lockref *ref, enum cmap_lock_mode mode)
+/*
+ * Inlined, as it was before it measured hold times: a contended unlock's stack then goes from
+ * glibc's unlock straight to the ccmap function, as maptrace's "held by" shows it.
+ */
+__attribute__((always_inline)) static inline void lock_drop(ccmap_t *cm, const struct lockref *ref,
+							    enum cmap_lock_mode mode)
 {
+	uint64_t held_ns = 0;
+	bool waited = CMAP_PROBE_ON(lock_hold) && hold_end(ref, &held_ns);
+
 	/* Fired while still held, so a tracer sees the release before any next acquisition. */
 	CMAP_PROBE4(lock_released, cm, ref->lock, mode, ref->kind);
-	if (CMAP_PROBE_ON(lock_hold))
-		hold_end(cm, ref, mode);
 	if (ref->kind == LK_MUTEX)
 		pthread_mutex_unlock(ref->lock);
 	else
 		pthread_rwlock_unlock(ref->lock);
+	/* after the unlock: the tracer's time is not added to the critical section */
+	CMAP_PROBE5_IF(waited, lock_hold, cm, ref->lock, mode, ref->kind, held_ns);
 }
 
 /* ---- epoch-based reclamation, for the sync map's lock-free readers ---- */
