@@ -161,7 +161,8 @@ __attribute__((always_inline)) static inline void lock_drop(ccmap_t *cm, const s
 	else
 		pthread_rwlock_unlock(ref->lock);
 	/* after the unlock: the tracer's time is not added to the critical section */
-	CMAP_PROBE5_IF(waited, lock_hold, cm, ref->lock, mode, ref->kind, held_ns);
+	if (waited) /* tested first: untraced, the semaphore was read once, above */
+		CMAP_PROBE5(lock_hold, cm, ref->lock, mode, ref->kind, held_ns);
 }
 
 /* ---- epoch-based reclamation, for the sync map's lock-free readers ---- */
