@@ -73,9 +73,11 @@ for kind in mutex rwlock; do
 		  "$(python3 -c "print([('write', '$kind')] * $ITERS)")" ]
 
 	COLUMNS=200 "$MAPTRACE" report "$TMP/$kind.mtr" >"$TMP/$kind.txt" 2>/dev/null
-	check "$kind text: 'hold time of ADDR: ... on average per contended acquisition at locked_write ($ITERS times)': $(grep 'per contended' "$TMP/$kind.txt")" \
-		grep -qE "^hold time of 0x[0-9a-f]+: [0-9.]+ms on average per contended acquisition at locked_write \($ITERS times\); all $ITERS: P50 " "$TMP/$kind.txt"
 	COLUMNS=80 "$MAPTRACE" report "$TMP/$kind.mtr" >"$TMP/$kind.narrow.txt" 2>/dev/null
+	check "$kind text: 'hold time of ADDR: avg ... per contended hold at locked_write ($ITERS times)': $(grep 'per contended' "$TMP/$kind.txt")" \
+		grep -qE "^hold time of 0x[0-9a-f]+: avg [0-9.]+ms per contended hold at locked_write \($ITERS times\); all $ITERS: P50 " "$TMP/$kind.txt"
+	check "$kind text, 80 columns: the hold-time line names locked_write: $(grep 'per contended' "$TMP/$kind.narrow.txt")" \
+		grep -qE "^hold time of 0x[0-9a-f]+: avg [0-9.]+ms per contended hold at locked_write" "$TMP/$kind.narrow.txt"
 	check "$kind text, COLUMNS=80: no line wider than 80" \
 		[ "$(awk '{ if (length($0) > w) w = length($0) } END { print w + 0 }' "$TMP/$kind.narrow.txt")" -le 80 ]
 done
