@@ -81,4 +81,16 @@ for kind in mutex rwlock; do
 	check "$kind text, COLUMNS=80: no line wider than 80" \
 		[ "$(awk '{ if (length($0) > w) w = length($0) } END { print w + 0 }' "$TMP/$kind.narrow.txt")" -le 80 ]
 done
+
+# --- the library's probe itself, seen by an independent tool: bpftrace counts lock_hold hits
+for kind in mutex rwlock; do
+	timeout 120 bpftrace -q -e "usdt:$PWD/$CMHOLD:cmap:lock_hold { @n = count(); @mode[arg2, arg3] = count(); }" \
+		-c "$PWD/$CMHOLD $kind $ITERS 5 0" >"$TMP/bt.$kind.out" 2>"$TMP/bt.$kind.err"
+	grep '^{"iters"' "$TMP/bt.$kind.out" >"$TMP/bt.$kind.json"
+	K=$([ "$kind" = rwlock ] && echo 1 || echo 0)
+	check "bpftrace: cmap:lock_hold fired once per contended release of cmhold $kind ($(grep '^@n:' "$TMP/bt.$kind.out") vs $(jget "$TMP/bt.$kind.json" "d['contended']"))" \
+		[ "$(sed -n 's/^@n: //p' "$TMP/bt.$kind.out")" = "$(jget "$TMP/bt.$kind.json" "d['contended']")" ]
+	check "bpftrace: each a write hold (mode 0) of a $kind (kind $K): $(grep '^@mode' "$TMP/bt.$kind.out")" \
+		[ "$(grep '^@mode' "$TMP/bt.$kind.out")" = "@mode[0, $K]: $ITERS" ]
+done
 finish
