@@ -111,7 +111,7 @@ static void lock_take(ccmap_t *cm, const struct lockref *ref, enum cmap_lock_mod
 	void *lock = ref->lock;
 	enum lock_kind kind = ref->kind;
 	bool timed = CMAP_PROBE_ON(lock_hold);
-	/* read before the trylock: on the uncontended path the clock costs no time under the lock */
+	/* read before the trylock: uncontended, the clock read is not under the lock */
 	uint64_t since = timed ? mono_ns() : 0;
 	int err;
 
