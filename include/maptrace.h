@@ -159,11 +159,13 @@ struct mt_futex_wake {
  * A release of a library lock while another thread waited for it (USDT lock_hold): how long
  * the releasing thread held it, measured by the library.  The stack is the holder's.
  */
+#define MT_HOLD_UNTIMED (~(__u64)0) /* libcmap's CMAP_HOLD_UNTIMED */
+
 struct mt_lock_hold {
 	struct mt_hdr h;
 	__u64 map;  /* the concurrent map the lock guards */
 	__u64 lock; /* address of the pthread lock */
-	__u64 hold_ns;
+	__u64 hold_ns; /* MT_HOLD_UNTIMED: the library did not time this hold's acquisition */
 	__u32 mode; /* enum mt_lock_mode: what the holder held it for */
 	__u32 kind; /* 0: pthread mutex, 1: pthread rwlock */
 };

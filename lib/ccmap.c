@@ -6,6 +6,7 @@
  * Every lock acquisition goes through lock_take(), which fires lock_wait_begin/lock_wait_end
  * only when a trylock failed, i.e. only when the caller really has to wait; every release goes
  * through lock_drop(), which fires lock_hold only when another thread waits for the lock.
+ * While traced, only locks that have been contended have their holds timed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -36,23 +37,29 @@ enum lock_kind {
 	LK_RWLOCK = 1,
 };
 
-/* A lock of a ccmap, with the count of threads waiting for it that sits beside it. */
+/*
+ * A lock of a ccmap, with what sits beside it: the count of threads waiting for it, and a
+ * sticky flag set by the first thread that ever had to wait for it.
+ */
 struct lockref {
 	void *lock; /* pthread_mutex_t or pthread_rwlock_t */
 	unsigned int *waiters;
+	unsigned int *contended;
 	enum lock_kind kind;
 };
 
-static struct lockref mutex_ref(pthread_mutex_t *mu, unsigned int *waiters)
+static struct lockref mutex_ref(pthread_mutex_t *mu, unsigned int *waiters, unsigned int *contended)
 {
-	return (struct lockref){ .lock = mu, .waiters = waiters, .kind = LK_MUTEX };
+	return (struct lockref){
+		.lock = mu, .waiters = waiters, .contended = contended, .kind = LK_MUTEX
+	};
 }
 
 /*
- * Hold times for the lock_hold probe: while a tracer holds its semaphore, each acquisition
- * notes when it got the lock, per thread.  A thread holds more than one ccmap lock only when an
- * update callback uses another ccmap, so a short stack of held locks is enough; a deeper
- * nesting goes unmeasured rather than wrong.
+ * Hold times for the lock_hold probe: while a tracer holds its semaphore, each acquisition of
+ * a lock that has ever been contended notes when it got the lock, per thread.  A thread holds
+ * more than one ccmap lock only when an update callback uses another ccmap, so a short stack of
+ * held locks is enough; a deeper nesting goes untimed rather than wrong.
  */
 #define HOLD_DEPTH 4
 
@@ -78,41 +85,50 @@ static void hold_begin(const void *lock, uint64_t since)
 	/* full only of entries a tracer that detached mid-hold left behind: start over */
 	if (nheld == HOLD_DEPTH)
 		nheld = 0;
-	if (since)
-		held[nheld++] = (struct held){ .lock = lock, .since_ns = since };
+	held[nheld++] = (struct held){ .lock = lock, .since_ns = since };
 }
 
 /*
- * A release, still holding @ref: how long it was held, in *@held_ns, when another thread
- * waits for it (a trylock of its failed and it has not got the lock yet); false when none
- * does, so the probe costs a tracer nothing on uncontended locks.  Entries above @ref's are
- * left over from holds whose release ran untraced; they go too.
+ * A release of a lock that has been contended, still holding @ref: pops its acquisition time,
+ * if it was timed, and when another thread waits for it (@waited: a trylock of its failed and
+ * it has not got the lock yet) puts how long it was held in *@held_ns and returns true, else
+ * false.  A hold whose acquisition was not timed gives CMAP_HOLD_UNTIMED: the hold during
+ * which the lock was first contended (its acquisition saw no flag), one acquired before the
+ * tracer attached, or one nested deeper than HOLD_DEPTH.  Entries above @ref's are left over
+ * from holds whose release ran untraced; they go too.
  */
-__attribute__((noinline)) static bool hold_end(const struct lockref *ref, uint64_t *held_ns)
+__attribute__((noinline)) static bool hold_end(const struct lockref *ref, bool waited,
+					       uint64_t *held_ns)
 {
 	unsigned int i = nheld;
-	uint64_t since, now;
+	uint64_t since = 0, now;
 
 	while (i > 0 && held[i - 1].lock != ref->lock)
 		i--;
-	if (!i)
+	if (i) {
+		since = held[i - 1].since_ns;
+		nheld = i - 1;
+	}
+	if (!waited)
 		return false;
-	since = held[i - 1].since_ns;
-	nheld = i - 1;
-	if (!__atomic_load_n(ref->waiters, __ATOMIC_RELAXED))
-		return false;
-	now = mono_ns();
-	*held_ns = now > since ? now - since : 0;
-	return now != 0;
+	now = since ? mono_ns() : 0;
+	*held_ns = !now ? CMAP_HOLD_UNTIMED : now > since ? now - since : 0;
+	return true;
 }
 
 static void lock_take(ccmap_t *cm, const struct lockref *ref, enum cmap_lock_mode mode)
 {
 	void *lock = ref->lock;
 	enum lock_kind kind = ref->kind;
-	bool timed = CMAP_PROBE_ON(lock_hold);
-	/* read before the trylock: uncontended, the clock read is not under the lock */
-	uint64_t since = timed ? mono_ns() : 0;
+	/*
+	 * Only a lock that has ever been contended is timed: a clock read on every acquisition
+	 * cost about 40 ns while traced.  The flag is read only while traced, and from beside
+	 * the lock.  The clock is read before the trylock, so not under the lock.
+	 */
+	uint64_t since =
+		CMAP_PROBE_ON(lock_hold) && __atomic_load_n(ref->contended, __ATOMIC_RELAXED)
+			? mono_ns()
+			: 0;
 	int err;
 
 	if (kind == LK_MUTEX)
@@ -122,8 +138,14 @@ static void lock_take(ccmap_t *cm, const struct lockref *ref, enum cmap_lock_mod
 	else
 		err = pthread_rwlock_trywrlock(lock);
 	if (err) {
-		/* counted whether traced or not: a tracer may attach while this thread waits */
-		__atomic_fetch_add(ref->waiters, 1, __ATOMIC_RELAXED);
+		/*
+		 * Counted whether traced or not: a tracer may attach while this thread waits.  The
+		 * flag is set before the count, which is released to lock_drop()'s acquire load:
+		 * a release that sees this waiter sees the flag.
+		 */
+		if (!__atomic_load_n(ref->contended, __ATOMIC_RELAXED))
+			__atomic_store_n(ref->contended, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(ref->waiters, 1, __ATOMIC_RELEASE);
 		CMAP_PROBE4(lock_wait_begin, cm, lock, mode, kind);
 		if (kind == LK_MUTEX)
 			err = pthread_mutex_lock(lock);
@@ -136,24 +158,33 @@ static void lock_take(ccmap_t *cm, const struct lockref *ref, enum cmap_lock_mod
 			abort();
 		__atomic_fetch_sub(ref->waiters, 1, __ATOMIC_RELAXED);
 		CMAP_PROBE4(lock_wait_end, cm, lock, mode, kind);
-		if (timed)
-			since = mono_ns();
+		/* the lock is contended now: time this hold if traced (a tracer may have come) */
+		since = CMAP_PROBE_ON(lock_hold) ? mono_ns() : 0;
 	}
 	CMAP_PROBE4(lock_acquired, cm, lock, mode, kind);
-	if (timed)
+	if (since)
 		hold_begin(lock, since);
 }
 
 /*
  * Inlined, as it was before it measured hold times: a contended unlock's stack then goes from
- * glibc's unlock straight to the ccmap function, as maptrace's "held by" shows it.
+ * glibc's unlock straight to the ccmap function, as maptrace's "held by" shows it.  While
+ * traced, a release of a lock that was never contended reads the waiter count and the flag
+ * beside the lock and goes on: it has no waiter and its acquisition was not timed (a thread
+ * that saw the flag at its acquisition sees it now).
  */
 __attribute__((always_inline)) static inline void lock_drop(ccmap_t *cm, const struct lockref *ref,
 							    enum cmap_lock_mode mode)
 {
 	uint64_t held_ns = 0;
-	bool waited = CMAP_PROBE_ON(lock_hold) && hold_end(ref, &held_ns);
+	bool waited = false;
 
+	if (CMAP_PROBE_ON(lock_hold)) {
+		unsigned int w = __atomic_load_n(ref->waiters, __ATOMIC_ACQUIRE);
+
+		if (w || __atomic_load_n(ref->contended, __ATOMIC_RELAXED))
+			waited = hold_end(ref, w != 0, &held_ns);
+	}
 	/* Fired while still held, so a tracer sees the release before any next acquisition. */
 	CMAP_PROBE4(lock_released, cm, ref->lock, mode, ref->kind);
 	if (ref->kind == LK_MUTEX)
@@ -460,14 +491,14 @@ static inline void sync_hit(ccmap_t *cm, struct stripe *sp)
 
 static void sync_lock(ccmap_t *cm)
 {
-	struct lockref ref = mutex_ref(&cm->sy->mu, &cm->sy->mu_waiters);
+	struct lockref ref = mutex_ref(&cm->sy->mu, &cm->sy->mu_waiters, &cm->sy->mu_contended);
 
 	lock_take(cm, &ref, CMAP_LOCK_WRITE);
 }
 
 static void sync_unlock(ccmap_t *cm)
 {
-	struct lockref ref = mutex_ref(&cm->sy->mu, &cm->sy->mu_waiters);
+	struct lockref ref = mutex_ref(&cm->sy->mu, &cm->sy->mu_waiters, &cm->sy->mu_contended);
 
 	lock_drop(cm, &ref, CMAP_LOCK_WRITE);
 }
@@ -1047,15 +1078,15 @@ static cmap_t *guard_of(ccmap_t *cm, uint64_t key, struct lockref *ref)
 
 	switch (cm->variant) {
 	case CMAP_MUTEX:
-		*ref = mutex_ref(&cm->mx.mu, &cm->mx.waiters);
+		*ref = mutex_ref(&cm->mx.mu, &cm->mx.waiters, &cm->mx.contended);
 		return cm->mx.m;
 	case CMAP_RWLOCK:
 		*ref = (struct lockref){ .lock = &cm->rw.rw, .waiters = &cm->rw.waiters,
-					 .kind = LK_RWLOCK };
+					 .contended = &cm->rw.contended, .kind = LK_RWLOCK };
 		return cm->rw.m;
 	default:
 		sh = shard_of(cm, key);
-		*ref = mutex_ref(&sh->mu, &sh->waiters);
+		*ref = mutex_ref(&sh->mu, &sh->waiters, &sh->contended);
 		return sh->m;
 	}
 }
@@ -1336,7 +1367,8 @@ void ccmap_stats(ccmap_t *cm, struct cmap_stats *st)
 		break;
 	case CMAP_SHARDED:
 		for (i = 0; i < cm->sh.n; i++) {
-			ref = mutex_ref(&cm->sh.v[i].mu, &cm->sh.v[i].waiters);
+			ref = mutex_ref(&cm->sh.v[i].mu, &cm->sh.v[i].waiters,
+					&cm->sh.v[i].contended);
 			lock_take(cm, &ref, CMAP_LOCK_WRITE);
 			cmap_stats(cm->sh.v[i].m, &one);
 			lock_drop(cm, &ref, CMAP_LOCK_WRITE);
@@ -1369,7 +1401,8 @@ size_t ccmap_len(ccmap_t *cm)
 		break;
 	case CMAP_SHARDED:
 		for (i = 0; i < cm->sh.n; i++) {
-			ref = mutex_ref(&cm->sh.v[i].mu, &cm->sh.v[i].waiters);
+			ref = mutex_ref(&cm->sh.v[i].mu, &cm->sh.v[i].waiters,
+					&cm->sh.v[i].contended);
 			lock_take(cm, &ref, CMAP_LOCK_WRITE);
 			n += cmap_len(cm->sh.v[i].m);
 			lock_drop(cm, &ref, CMAP_LOCK_WRITE);

@@ -65,11 +65,20 @@
  *   cmap:lock_hold(map, lock, mode, kind, held_ns) a release while another thread waited for the
  *                                                  lock (its trylock had failed): held_ns is
  *                                                  how long the releasing thread held it
- *                                                  (CLOCK_MONOTONIC, acquisition to release).
- *                                                  The clock is read only while a tracer
- *                                                  holds this probe's semaphore (about +40 ns
- *                                                  a lock/unlock then, docs/performance.md),
- *                                                  and the probe fires only under contention
+ *                                                  (CLOCK_MONOTONIC, acquisition to release),
+ *                                                  or CMAP_HOLD_UNTIMED when its acquisition
+ *                                                  was not timed.  While a tracer holds this
+ *                                                  probe's semaphore, only acquisitions of a
+ *                                                  lock that has been contended before (a
+ *                                                  sticky flag beside the lock, set by the
+ *                                                  first thread that waited) read the clock,
+ *                                                  so a lock never contended costs a flag
+ *                                                  load, not a clock read (docs/performance.md).
+ *                                                  Untimed: the hold during which the lock was
+ *                                                  first contended, one taken before the
+ *                                                  tracer attached, one nested more than 4
+ *                                                  ccmap locks deep.  Fires only under
+ *                                                  contention, every such release counted
  *
  * For concurrent maps, `map` in the lock probes is the ccmap_t address and `lock` the address of
  * the pthread_mutex_t / pthread_rwlock_t (the futex words glibc waits on lie inside it).
@@ -99,6 +108,9 @@ enum cmap_variant {
 	CMAP_SHARDED = 3,
 	CMAP_SYNC = 4,
 };
+
+/** lock_hold's held_ns for a hold whose acquisition was not timed (see the probe list). */
+#define CMAP_HOLD_UNTIMED UINT64_MAX
 
 /** Lock mode argument of the lock probes. */
 enum cmap_lock_mode {

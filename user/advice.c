@@ -401,7 +401,7 @@ static const struct mt_frame *held_long_at(const struct report *r, const struct 
 	const struct mt_frame *f;
 	__u64 mean;
 
-	if (!l->hold_count) {
+	if (l->hold_count == l->hold_untimed) {
 		if (l->p50_ns < HOLD_LONG_NS)
 			return NULL;
 		return hold_frame(r, l->holder_stacks, l->nholders, false, l->holder_wakes, count,
@@ -437,12 +437,15 @@ static const char *hold_advice(const struct report *r, const struct lock_report 
 	else
 		snprintf(at, sizeof(at), "%s", top->func);
 	report__fmt_ns(p50, sizeof(p50), l->p50_ns);
-	if (l->hold_count)
+	/* of the timed holds: the untimed ones have no place or duration to weigh */
+	if (l->hold_count > l->hold_untimed)
 		snprintf(buf, size,
-			 "shorten the critical section at %s: %llu of the %llu holds a waiter "
+			 "shorten the critical section at %s: %llu of the %llu %sholds a waiter "
 			 "waited behind were there, %s each on average, while waits took P50 %s; "
 			 "then ",
-			 at, (unsigned long long)count, (unsigned long long)l->hold_count,
+			 at, (unsigned long long)count,
+			 (unsigned long long)(l->hold_count - l->hold_untimed),
+			 l->hold_untimed ? "timed " : "",
 			 report__fmt_ns(mean, sizeof(mean), ns / count), p50);
 	else
 		snprintf(buf, size,

@@ -659,7 +659,8 @@ static int on_futex_wake(struct model *m, const struct mt_event *ev, int stack, 
 
 /*
  * A library lock's release that a waiter waited behind, with how long it was held: its hold
- * histogram and the holder's stack.  Library locks are never folded (they name a map).
+ * histogram and the holder's stack; an untimed one only counted.  Library locks are never
+ * folded (they name a map).
  */
 static int on_lock_hold(struct model *m, const struct mt_event *ev, int stack, __u64 *owner)
 {
@@ -673,6 +674,11 @@ static int on_lock_hold(struct model *m, const struct mt_event *ev, int stack, _
 	l->from_library = true;
 	l->g.kind = ev->flags & MT_EV_RWLOCK ? MT_LOCK_RWLOCK : MT_LOCK_MUTEX;
 	l->map = ev->map;
+	/* counted, but no duration to weigh a percentile or a stack with */
+	if (ev->hold.hold_ns == MT_HOLD_UNTIMED) {
+		l->hold_untimed++;
+		return 0;
+	}
 	if (hist__add(&l->hold_hist, ev->hold.hold_ns))
 		return -ENOMEM;
 	return stack_costs__add(&l->hold_stacks, stack, ev->hold.hold_ns);

@@ -71,8 +71,10 @@ static void holder_stacks_field(struct json_writer *w, const struct report *r,
 }
 
 /*
- * libcmap's locks: the holds a waiter waited behind, {count, total_ns, p50_ns, p99_ns, max_ns,
- * holder_stacks: [{count, hold_ns, frames}]}; null for a lock whose holds nothing measures.
+ * libcmap's locks: the holds a waiter waited behind, {count, untimed, total_ns, p50_ns, p99_ns,
+ * max_ns, holder_stacks: [{count, hold_ns, frames}]}: count is all of them, untimed those the
+ * library did not time, the rest of the figures and stacks the timed ones; null for a lock
+ * whose holds nothing measures.
  */
 static void hold_time_field(struct json_writer *w, const struct report *r,
 			    const struct lock_report *l)
@@ -84,6 +86,7 @@ static void hold_time_field(struct json_writer *w, const struct report *r,
 	json_writer__name(w, "hold_time");
 	json_writer__obj_begin(w);
 	json_writer__u64_field(w, "count", l->hold_count);
+	json_writer__u64_field(w, "untimed", l->hold_untimed);
 	json_writer__u64_field(w, "total_ns", l->hold_ns);
 	json_writer__u64_field(w, "p50_ns", l->hold_p50_ns);
 	json_writer__u64_field(w, "p99_ns", l->hold_p99_ns);
@@ -315,7 +318,11 @@ static void event_fields(struct json_writer *w, const struct report *r, const st
 	if (ev->kind == MT_EV_HOLD) {
 		addr_field(w, "map", ev->map);
 		addr_field(w, "lock", ev->hold.lock);
-		json_writer__u64_field(w, "hold_ns", ev->hold.hold_ns);
+		/* null: the library did not time this hold (see cmap.h, lock_hold) */
+		if (ev->hold.hold_ns == MT_HOLD_UNTIMED)
+			json_writer__null_field(w, "hold_ns");
+		else
+			json_writer__u64_field(w, "hold_ns", ev->hold.hold_ns);
 		json_writer__string_field(w, "mode", report__mode_name(ev->hold.mode));
 		json_writer__string_field(w, "kind", ev->flags & MT_EV_RWLOCK ? "rwlock" : "mutex");
 		return;

@@ -1201,6 +1201,28 @@ static void test_advice_hold_times(void)
 	advice__build(r);
 	check(advice_matching(r, "shorten the critical section") == 0,
 	      "hold times: half the hold time at each of two places is not concentrated");
+
+	/*
+	 * Holds the library did not time count in hold_count but have no place or duration: the
+	 * advice weighs the timed ones, and says so; none timed, the futex wakes decide.
+	 */
+	l->hold_count = 11;
+	l->hold_untimed = 1;
+	l->hold_ns = 200 * MS;
+	l->hold_stacks[0] = (struct mt_stack_cost){ 6, 10, 200 * MS };
+	l->nhold_stacks = 1;
+	advice__build(r);
+	check(advice_matching(r, "shorten the critical section at wl_write (workload.c:178): 10 of "
+				 "the 10 timed holds a waiter waited behind were there, 20.0ms each") == 1,
+	      "hold times: 1 of 11 untimed: the 10 timed ones, said so");
+	l->hold_count = 3;
+	l->hold_untimed = 3;
+	l->hold_ns = 0;
+	l->nhold_stacks = 0;
+	advice__build(r);
+	check(advice_matching(r, "shorten the critical section at hold_in_critical (holder.c:88): "
+				 "10 of its 10 releases that woke a waiter") == 1,
+	      "hold times: all untimed: the releases that woke a waiter decide");
 	report_free(r);
 }
 
