@@ -849,6 +849,26 @@ int BPF_USDT(lock_wait_end, __u64 map, __u64 lock)
 	return 0;
 }
 
+/*
+ * A library lock released while another thread waited for it: the library fires this only
+ * then, so it runs only under contention.  The stack is the holder's (frame-pointer id).
+ */
+SEC("usdt")
+int BPF_USDT(lock_hold, __u64 map, __u64 lock, __u64 mode, __u64 kind, __u64 hold_ns)
+{
+	struct mt_lock_hold *r = reserve(sizeof(*r), MT_REC_LOCK_HOLD, user_stack(ctx));
+
+	if (!r)
+		return 0;
+	r->map = map;
+	r->lock = lock;
+	r->hold_ns = hold_ns;
+	r->mode = mode;
+	r->kind = kind;
+	submit(r);
+	return 0;
+}
+
 static __always_inline bool is_wait_op(__u32 op)
 {
 	switch (op & FUTEX_CMD_MASK) {

@@ -28,6 +28,7 @@ enum mt_rec_type {
 	MT_REC_REHASH = 11,	 /* a profile map finished an incremental rehash */
 	MT_REC_TABLE_CREATE = 12, /* a profile map was created */
 	MT_REC_FUTEX_WAKE = 13,	 /* a target thread's FUTEX_WAKE woke a waiter: the holder side */
+	MT_REC_LOCK_HOLD = 14,	 /* a library lock released while a thread waited for it */
 };
 
 /* Which lock mode a wait was for. */
@@ -152,6 +153,21 @@ struct mt_futex_wake {
 	__s64 woken; /* syscall return: threads woken (> 0) */
 	__u32 op;    /* futex op with flags */
 	__u32 _pad;
+};
+
+/*
+ * A release of a library lock while another thread waited for it (USDT lock_hold): how long
+ * the releasing thread held it, measured by the library.  The stack is the holder's.
+ */
+#define MT_HOLD_UNTIMED (~(__u64)0) /* libcmap's CMAP_HOLD_UNTIMED */
+
+struct mt_lock_hold {
+	struct mt_hdr h;
+	__u64 map;  /* the concurrent map the lock guards */
+	__u64 lock; /* address of the pthread lock */
+	__u64 hold_ns; /* MT_HOLD_UNTIMED: the library did not time this hold's acquisition */
+	__u32 mode; /* enum mt_lock_mode: what the holder held it for */
+	__u32 kind; /* 0: pthread mutex, 1: pthread rwlock */
 };
 
 /*
@@ -375,7 +391,7 @@ static inline const char *mt_rec_name(unsigned int type)
 		[MT_REC_FUTEX_WAIT] = "futex_wait", [MT_REC_MAP_DESTROY] = "map_destroy",
 		[MT_REC_LIB_COUNTS] = "lib_counts", [MT_REC_RESIZE] = "resize",
 		[MT_REC_REHASH] = "rehash",	    [MT_REC_TABLE_CREATE] = "table_create",
-		[MT_REC_FUTEX_WAKE] = "futex_wake",
+		[MT_REC_FUTEX_WAKE] = "futex_wake", [MT_REC_LOCK_HOLD] = "lock_hold",
 	};
 
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : NULL;
@@ -398,6 +414,7 @@ static inline unsigned long mt_rec_size(unsigned int type)
 		[MT_REC_REHASH] = sizeof(struct mt_rehash),
 		[MT_REC_TABLE_CREATE] = sizeof(struct mt_table_create),
 		[MT_REC_FUTEX_WAKE] = sizeof(struct mt_futex_wake),
+		[MT_REC_LOCK_HOLD] = sizeof(struct mt_lock_hold),
 	};
 
 	return type < sizeof(sizes) / sizeof(sizes[0]) ? sizes[type] : 0;

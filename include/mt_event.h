@@ -31,6 +31,7 @@ enum mt_event_kind {
 	MT_EV_MAP_COUNTS = 7,  /* a map's own counters, read from its struct */
 	MT_EV_WAIT = 8,	       /* a contended lock wait */
 	MT_EV_WAKE = 9,	       /* a release that woke a waiter: the holder side of a wait */
+	MT_EV_HOLD = 10,       /* a library lock's hold that a waiter waited behind */
 };
 
 /* Flags of struct mt_event. */
@@ -102,6 +103,14 @@ struct mt_ev_wake {
 	__u32 _pad;
 };
 
+/* MT_EV_HOLD: flags MT_EV_LIB_LOCK, and MT_EV_RWLOCK for a reader-writer lock. */
+struct mt_ev_hold {
+	__u64 lock;    /* the lock's address */
+	__u64 hold_ns; /* acquisition to release, measured by the library */
+	__u32 mode;    /* enum mt_lock_mode: what the holder held it for */
+	__u32 _pad;
+};
+
 /** One decoded record. */
 struct mt_event {
 	__u16 kind; /* enum mt_event_kind */
@@ -121,6 +130,7 @@ struct mt_event {
 		struct mt_ev_lib_counts lib_counts; /* MT_EV_MAP_COUNTS */
 		struct mt_ev_wait wait;
 		struct mt_ev_wake wake; /* MT_EV_WAKE */
+		struct mt_ev_hold hold; /* MT_EV_HOLD */
 	};
 };
 
@@ -138,6 +148,7 @@ _Static_assert(sizeof(struct mt_resize) <= MT_REC_MAX, "mt_resize too large");
 _Static_assert(sizeof(struct mt_rehash) <= MT_REC_MAX, "mt_rehash too large");
 _Static_assert(sizeof(struct mt_table_create) <= MT_REC_MAX, "mt_table_create too large");
 _Static_assert(sizeof(struct mt_futex_wake) <= MT_REC_MAX, "mt_futex_wake too large");
+_Static_assert(sizeof(struct mt_lock_hold) <= MT_REC_MAX, "mt_lock_hold too large");
 
 /** mt_event_name() - what JSON and messages call @ev: its record's name ("grow", "resize"). */
 static inline const char *mt_event_name(const struct mt_event *ev)
@@ -291,6 +302,16 @@ static inline int mt__decode_other(const struct mt_hdr *h, struct mt_event *ev)
 
 		ev->kind = MT_EV_WAKE;
 		ev->wake = (struct mt_ev_wake){ .word = r->uaddr, .woken = r->woken, .op = r->op };
+		return 1;
+	}
+	case MT_REC_LOCK_HOLD: {
+		const struct mt_lock_hold *r = (const void *)h;
+
+		ev->kind = MT_EV_HOLD;
+		ev->flags = MT_EV_LIB_LOCK | (r->kind == 1 ? MT_EV_RWLOCK : 0);
+		ev->map = r->map;
+		ev->hold = (struct mt_ev_hold){ .lock = r->lock, .hold_ns = r->hold_ns,
+						.mode = r->mode };
 		return 1;
 	}
 	}

@@ -4,7 +4,9 @@
  * read-mostly sync map after Go's sync.Map (src/sync/map.go, Go 1.20-1.23).
  *
  * Every lock acquisition goes through lock_take(), which fires lock_wait_begin/lock_wait_end
- * only when a trylock failed, i.e. only when the caller really has to wait.
+ * only when a trylock failed, i.e. only when the caller really has to wait; every release goes
+ * through lock_drop(), which fires lock_hold only when another thread waits for the lock.
+ * While traced, only locks that have been contended have their holds timed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -12,6 +14,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ccmap_impl.h"
 #include "cmap_impl.h"
@@ -34,8 +37,98 @@ enum lock_kind {
 	LK_RWLOCK = 1,
 };
 
-static void lock_take(ccmap_t *cm, void *lock, enum lock_kind kind, enum cmap_lock_mode mode)
+/*
+ * A lock of a ccmap, with what sits beside it: the count of threads waiting for it, and a
+ * sticky flag set by the first thread that ever had to wait for it.
+ */
+struct lockref {
+	void *lock; /* pthread_mutex_t or pthread_rwlock_t */
+	unsigned int *waiters;
+	unsigned int *contended;
+	enum lock_kind kind;
+};
+
+static struct lockref mutex_ref(pthread_mutex_t *mu, unsigned int *waiters, unsigned int *contended)
 {
+	return (struct lockref){
+		.lock = mu, .waiters = waiters, .contended = contended, .kind = LK_MUTEX
+	};
+}
+
+/*
+ * Hold times for the lock_hold probe: while a tracer holds its semaphore, each acquisition of
+ * a lock that has ever been contended notes when it got the lock, per thread.  A thread holds
+ * more than one ccmap lock only when an update callback uses another ccmap, so a short stack of
+ * held locks is enough; a deeper nesting goes untimed rather than wrong.
+ */
+#define HOLD_DEPTH 4
+
+struct held {
+	const void *lock;
+	uint64_t since_ns; /* CLOCK_MONOTONIC at the acquisition */
+};
+
+static TLS struct held held[HOLD_DEPTH];
+static TLS unsigned int nheld;
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void hold_begin(const void *lock, uint64_t since)
+{
+	/* full only of entries a tracer that detached mid-hold left behind: start over */
+	if (nheld == HOLD_DEPTH)
+		nheld = 0;
+	held[nheld++] = (struct held){ .lock = lock, .since_ns = since };
+}
+
+/*
+ * A release of a lock that has been contended, still holding @ref: pops its acquisition time,
+ * if it was timed, and when another thread waits for it (@waited: a trylock of its failed and
+ * it has not got the lock yet) puts how long it was held in *@held_ns and returns true, else
+ * false.  A hold whose acquisition was not timed gives CMAP_HOLD_UNTIMED: the hold during
+ * which the lock was first contended (its acquisition saw no flag), one acquired before the
+ * tracer attached, or one nested deeper than HOLD_DEPTH.  Entries above @ref's are left over
+ * from holds whose release ran untraced; they go too.
+ */
+__attribute__((noinline)) static bool hold_end(const struct lockref *ref, bool waited,
+					       uint64_t *held_ns)
+{
+	unsigned int i = nheld;
+	uint64_t since = 0, now;
+
+	while (i > 0 && held[i - 1].lock != ref->lock)
+		i--;
+	if (i) {
+		since = held[i - 1].since_ns;
+		nheld = i - 1;
+	}
+	if (!waited)
+		return false;
+	now = since ? mono_ns() : 0;
+	*held_ns = !now ? CMAP_HOLD_UNTIMED : now > since ? now - since : 0;
+	return true;
+}
+
+static void lock_take(ccmap_t *cm, const struct lockref *ref, enum cmap_lock_mode mode)
+{
+	void *lock = ref->lock;
+	enum lock_kind kind = ref->kind;
+	/*
+	 * Only a lock that has ever been contended is timed: a clock read on every acquisition
+	 * cost about 40 ns while traced.  The flag is read only while traced, and from beside
+	 * the lock.  The clock is read before the trylock, so not under the lock.
+	 */
+	uint64_t since =
+		CMAP_PROBE_ON(lock_hold) && __atomic_load_n(ref->contended, __ATOMIC_RELAXED)
+			? mono_ns()
+			: 0;
 	int err;
 
 	if (kind == LK_MUTEX)
@@ -45,6 +138,14 @@ static void lock_take(ccmap_t *cm, void *lock, enum lock_kind kind, enum cmap_lo
 	else
 		err = pthread_rwlock_trywrlock(lock);
 	if (err) {
+		/*
+		 * Counted whether traced or not: a tracer may attach while this thread waits.  The
+		 * flag is set before the count, which is released to lock_drop()'s acquire load:
+		 * a release that sees this waiter sees the flag.
+		 */
+		if (!__atomic_load_n(ref->contended, __ATOMIC_RELAXED))
+			__atomic_store_n(ref->contended, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(ref->waiters, 1, __ATOMIC_RELEASE);
 		CMAP_PROBE4(lock_wait_begin, cm, lock, mode, kind);
 		if (kind == LK_MUTEX)
 			err = pthread_mutex_lock(lock);
@@ -55,19 +156,44 @@ static void lock_take(ccmap_t *cm, void *lock, enum lock_kind kind, enum cmap_lo
 		/* Only a corrupted lock fails here; carrying on would corrupt the map too. */
 		if (err)
 			abort();
+		__atomic_fetch_sub(ref->waiters, 1, __ATOMIC_RELAXED);
 		CMAP_PROBE4(lock_wait_end, cm, lock, mode, kind);
+		/* the lock is contended now: time this hold if traced (a tracer may have come) */
+		since = CMAP_PROBE_ON(lock_hold) ? mono_ns() : 0;
 	}
 	CMAP_PROBE4(lock_acquired, cm, lock, mode, kind);
+	if (since)
+		hold_begin(lock, since);
 }
 
-static void lock_drop(ccmap_t *cm, void *lock, enum lock_kind kind, enum cmap_lock_mode mode)
+/*
+ * Inlined, as it was before it measured hold times: a contended unlock's stack then goes from
+ * glibc's unlock straight to the ccmap function, as maptrace's "held by" shows it.  While
+ * traced, a release of a lock that was never contended reads the waiter count and the flag
+ * beside the lock and goes on: it has no waiter and its acquisition was not timed (a thread
+ * that saw the flag at its acquisition sees it now).
+ */
+__attribute__((always_inline)) static inline void lock_drop(ccmap_t *cm, const struct lockref *ref,
+							    enum cmap_lock_mode mode)
 {
+	uint64_t held_ns = 0;
+	bool waited = false;
+
+	if (CMAP_PROBE_ON(lock_hold)) {
+		unsigned int w = __atomic_load_n(ref->waiters, __ATOMIC_ACQUIRE);
+
+		if (w || __atomic_load_n(ref->contended, __ATOMIC_RELAXED))
+			waited = hold_end(ref, w != 0, &held_ns);
+	}
 	/* Fired while still held, so a tracer sees the release before any next acquisition. */
-	CMAP_PROBE4(lock_released, cm, lock, mode, kind);
-	if (kind == LK_MUTEX)
-		pthread_mutex_unlock(lock);
+	CMAP_PROBE4(lock_released, cm, ref->lock, mode, ref->kind);
+	if (ref->kind == LK_MUTEX)
+		pthread_mutex_unlock(ref->lock);
 	else
-		pthread_rwlock_unlock(lock);
+		pthread_rwlock_unlock(ref->lock);
+	/* after the unlock: the tracer's time is not added to the critical section */
+	if (waited) /* tested first: untraced, the semaphore was read once, above */
+		CMAP_PROBE5(lock_hold, cm, ref->lock, mode, ref->kind, held_ns);
 }
 
 /* ---- epoch-based reclamation, for the sync map's lock-free readers ---- */
@@ -365,12 +491,16 @@ static inline void sync_hit(ccmap_t *cm, struct stripe *sp)
 
 static void sync_lock(ccmap_t *cm)
 {
-	lock_take(cm, &cm->sy->mu, LK_MUTEX, CMAP_LOCK_WRITE);
+	struct lockref ref = mutex_ref(&cm->sy->mu, &cm->sy->mu_waiters, &cm->sy->mu_contended);
+
+	lock_take(cm, &ref, CMAP_LOCK_WRITE);
 }
 
 static void sync_unlock(ccmap_t *cm)
 {
-	lock_drop(cm, &cm->sy->mu, LK_MUTEX, CMAP_LOCK_WRITE);
+	struct lockref ref = mutex_ref(&cm->sy->mu, &cm->sy->mu_waiters, &cm->sy->mu_contended);
+
+	lock_drop(cm, &ref, CMAP_LOCK_WRITE);
 }
 
 static inline struct readonly *sync_read(struct syncmap *s)
@@ -942,23 +1072,21 @@ static struct shard *shard_of(ccmap_t *cm, uint64_t key)
 }
 
 /* The lock and core map guarding @key, for the mutex, rwlock and sharded variants. */
-static cmap_t *guard_of(ccmap_t *cm, uint64_t key, void **lock, enum lock_kind *kind)
+static cmap_t *guard_of(ccmap_t *cm, uint64_t key, struct lockref *ref)
 {
 	struct shard *sh;
 
 	switch (cm->variant) {
 	case CMAP_MUTEX:
-		*lock = &cm->mx.mu;
-		*kind = LK_MUTEX;
+		*ref = mutex_ref(&cm->mx.mu, &cm->mx.waiters, &cm->mx.contended);
 		return cm->mx.m;
 	case CMAP_RWLOCK:
-		*lock = &cm->rw.rw;
-		*kind = LK_RWLOCK;
+		*ref = (struct lockref){ .lock = &cm->rw.rw, .waiters = &cm->rw.waiters,
+					 .contended = &cm->rw.contended, .kind = LK_RWLOCK };
 		return cm->rw.m;
 	default:
 		sh = shard_of(cm, key);
-		*lock = &sh->mu;
-		*kind = LK_MUTEX;
+		*ref = mutex_ref(&sh->mu, &sh->waiters, &sh->contended);
 		return sh->m;
 	}
 }
@@ -1119,25 +1247,23 @@ void ccmap_free(ccmap_t *cm)
 
 int ccmap_put(ccmap_t *cm, uint64_t key, uint64_t val)
 {
-	enum lock_kind kind;
-	void *lock;
+	struct lockref ref;
 	cmap_t *m;
 	int rc;
 
 	if (cm->variant == CMAP_SYNC)
 		return sync_put(cm, key, val);
-	m = guard_of(cm, key, &lock, &kind);
-	lock_take(cm, lock, kind, CMAP_LOCK_WRITE);
+	m = guard_of(cm, key, &ref);
+	lock_take(cm, &ref, CMAP_LOCK_WRITE);
 	rc = cmap_put(m, key, val);
-	lock_drop(cm, lock, kind, CMAP_LOCK_WRITE);
+	lock_drop(cm, &ref, CMAP_LOCK_WRITE);
 	return rc;
 }
 
 bool ccmap_get(ccmap_t *cm, uint64_t key, uint64_t *val)
 {
 	enum cmap_lock_mode mode;
-	enum lock_kind kind;
-	void *lock;
+	struct lockref ref;
 	cmap_t *m;
 	bool found;
 
@@ -1145,44 +1271,42 @@ bool ccmap_get(ccmap_t *cm, uint64_t key, uint64_t *val)
 		count(&my_stripe(cm->sy)->lookups, 1);
 		return sync_load(cm, key, val, false, NULL);
 	}
-	m = guard_of(cm, key, &lock, &kind);
+	m = guard_of(cm, key, &ref);
 	mode = CMAP_LOCK_READ; /* shared on an rwlock, exclusive on a mutex */
-	lock_take(cm, lock, kind, mode);
+	lock_take(cm, &ref, mode);
 	found = cmap_get(m, key, val);
-	lock_drop(cm, lock, kind, mode);
+	lock_drop(cm, &ref, mode);
 	return found;
 }
 
 bool ccmap_del(ccmap_t *cm, uint64_t key)
 {
-	enum lock_kind kind;
-	void *lock;
+	struct lockref ref;
 	cmap_t *m;
 	bool found;
 
 	if (cm->variant == CMAP_SYNC)
 		return sync_del(cm, key);
-	m = guard_of(cm, key, &lock, &kind);
-	lock_take(cm, lock, kind, CMAP_LOCK_WRITE);
+	m = guard_of(cm, key, &ref);
+	lock_take(cm, &ref, CMAP_LOCK_WRITE);
 	found = cmap_del(m, key);
-	lock_drop(cm, lock, kind, CMAP_LOCK_WRITE);
+	lock_drop(cm, &ref, CMAP_LOCK_WRITE);
 	return found;
 }
 
 int ccmap_update(ccmap_t *cm, uint64_t key, int (*fn)(cmap_t *inner, uint64_t key, void *arg),
 		 void *arg)
 {
-	enum lock_kind kind;
-	void *lock;
+	struct lockref ref;
 	cmap_t *m;
 	int rc;
 
 	if (cm->variant == CMAP_SYNC)
 		return sync_update(cm, key, fn, arg);
-	m = guard_of(cm, key, &lock, &kind);
-	lock_take(cm, lock, kind, CMAP_LOCK_WRITE);
+	m = guard_of(cm, key, &ref);
+	lock_take(cm, &ref, CMAP_LOCK_WRITE);
 	rc = fn(m, key, arg);
-	lock_drop(cm, lock, kind, CMAP_LOCK_WRITE);
+	lock_drop(cm, &ref, CMAP_LOCK_WRITE);
 	return rc;
 }
 
@@ -1190,18 +1314,17 @@ int ccmap_read(ccmap_t *cm, uint64_t key, int (*fn)(cmap_t *inner, uint64_t key,
 	       void *arg)
 {
 	enum cmap_lock_mode mode;
-	enum lock_kind kind;
-	void *lock;
+	struct lockref ref;
 	cmap_t *m;
 	int rc;
 
 	if (cm->variant == CMAP_SYNC)
 		return sync_read_fn(cm, key, fn, arg);
-	m = guard_of(cm, key, &lock, &kind);
+	m = guard_of(cm, key, &ref);
 	mode = CMAP_LOCK_READ; /* shared on an rwlock, exclusive on a mutex */
-	lock_take(cm, lock, kind, mode);
+	lock_take(cm, &ref, mode);
 	rc = fn(m, key, arg);
-	lock_drop(cm, lock, kind, mode);
+	lock_drop(cm, &ref, mode);
 	return rc;
 }
 
@@ -1227,25 +1350,28 @@ static void stats_add(struct cmap_stats *sum, const struct cmap_stats *st)
 void ccmap_stats(ccmap_t *cm, struct cmap_stats *st)
 {
 	struct cmap_stats one;
+	enum cmap_lock_mode mode;
+	struct lockref ref;
 	unsigned int i;
+	cmap_t *m;
 
 	memset(st, 0, sizeof(*st));
 	switch (cm->variant) {
 	case CMAP_MUTEX:
-		lock_take(cm, &cm->mx.mu, LK_MUTEX, CMAP_LOCK_WRITE);
-		cmap_stats(cm->mx.m, st);
-		lock_drop(cm, &cm->mx.mu, LK_MUTEX, CMAP_LOCK_WRITE);
-		break;
 	case CMAP_RWLOCK:
-		lock_take(cm, &cm->rw.rw, LK_RWLOCK, CMAP_LOCK_READ);
-		cmap_stats(cm->rw.m, st);
-		lock_drop(cm, &cm->rw.rw, LK_RWLOCK, CMAP_LOCK_READ);
+		m = guard_of(cm, 0, &ref);
+		mode = ref.kind == LK_RWLOCK ? CMAP_LOCK_READ : CMAP_LOCK_WRITE;
+		lock_take(cm, &ref, mode);
+		cmap_stats(m, st);
+		lock_drop(cm, &ref, mode);
 		break;
 	case CMAP_SHARDED:
 		for (i = 0; i < cm->sh.n; i++) {
-			lock_take(cm, &cm->sh.v[i].mu, LK_MUTEX, CMAP_LOCK_WRITE);
+			ref = mutex_ref(&cm->sh.v[i].mu, &cm->sh.v[i].waiters,
+					&cm->sh.v[i].contended);
+			lock_take(cm, &ref, CMAP_LOCK_WRITE);
 			cmap_stats(cm->sh.v[i].m, &one);
-			lock_drop(cm, &cm->sh.v[i].mu, LK_MUTEX, CMAP_LOCK_WRITE);
+			lock_drop(cm, &ref, CMAP_LOCK_WRITE);
 			stats_add(st, &one);
 		}
 		break;
@@ -1258,25 +1384,28 @@ void ccmap_stats(ccmap_t *cm, struct cmap_stats *st)
 size_t ccmap_len(ccmap_t *cm)
 {
 	struct cmap_stats st;
+	enum cmap_lock_mode mode;
+	struct lockref ref;
 	size_t n = 0;
 	unsigned int i;
+	cmap_t *m;
 
 	switch (cm->variant) {
 	case CMAP_MUTEX:
-		lock_take(cm, &cm->mx.mu, LK_MUTEX, CMAP_LOCK_WRITE);
-		n = cmap_len(cm->mx.m);
-		lock_drop(cm, &cm->mx.mu, LK_MUTEX, CMAP_LOCK_WRITE);
-		break;
 	case CMAP_RWLOCK:
-		lock_take(cm, &cm->rw.rw, LK_RWLOCK, CMAP_LOCK_READ);
-		n = cmap_len(cm->rw.m);
-		lock_drop(cm, &cm->rw.rw, LK_RWLOCK, CMAP_LOCK_READ);
+		m = guard_of(cm, 0, &ref);
+		mode = ref.kind == LK_RWLOCK ? CMAP_LOCK_READ : CMAP_LOCK_WRITE;
+		lock_take(cm, &ref, mode);
+		n = cmap_len(m);
+		lock_drop(cm, &ref, mode);
 		break;
 	case CMAP_SHARDED:
 		for (i = 0; i < cm->sh.n; i++) {
-			lock_take(cm, &cm->sh.v[i].mu, LK_MUTEX, CMAP_LOCK_WRITE);
+			ref = mutex_ref(&cm->sh.v[i].mu, &cm->sh.v[i].waiters,
+					&cm->sh.v[i].contended);
+			lock_take(cm, &ref, CMAP_LOCK_WRITE);
 			n += cmap_len(cm->sh.v[i].m);
-			lock_drop(cm, &cm->sh.v[i].mu, LK_MUTEX, CMAP_LOCK_WRITE);
+			lock_drop(cm, &ref, CMAP_LOCK_WRITE);
 		}
 		break;
 	default:

@@ -46,6 +46,8 @@ struct retired {
 struct syncmap {
 	struct readonly *read; /* atomic: the published snapshot */
 	pthread_mutex_t mu;
+	unsigned int mu_waiters;   /* atomic: threads waiting for mu (ccmap.c, lock_take()) */
+	unsigned int mu_contended; /* atomic, sticky: a thread has waited for mu (lock_take()) */
 	/* Everything below is guarded by mu. */
 	cmap_t *dirty;	    /* key -> struct entry *; NULL right after a promotion */
 	uint64_t misses;    /* since the last promotion (Go's m.misses) */
@@ -62,6 +64,8 @@ struct syncmap {
 
 struct shard {
 	pthread_mutex_t mu;
+	unsigned int waiters;	/* atomic: threads waiting for mu */
+	unsigned int contended; /* atomic, sticky: a thread has waited for mu */
 	cmap_t *m;
 } __attribute__((aligned(CACHELINE)));
 
@@ -71,10 +75,14 @@ struct ccmap {
 	union {
 		struct {
 			pthread_mutex_t mu;
+			unsigned int waiters;	/* atomic: threads waiting for mu */
+			unsigned int contended; /* atomic, sticky: a thread has waited for mu */
 			cmap_t *m;
 		} mx;
 		struct {
 			pthread_rwlock_t rw;
+			unsigned int waiters;	/* atomic: threads waiting for rw */
+			unsigned int contended; /* atomic, sticky: a thread has waited for rw */
 			cmap_t *m;
 		} rw;
 		struct {

@@ -62,6 +62,23 @@
  *   cmap:lock_wait_end(map, lock, mode, kind)      the contended acquisition completed
  *   cmap:lock_acquired(map, lock, mode, kind)      any acquisition (contended or not)
  *   cmap:lock_released(map, lock, mode, kind)      a release
+ *   cmap:lock_hold(map, lock, mode, kind, held_ns) a release while another thread waited for the
+ *                                                  lock (its trylock had failed): held_ns is
+ *                                                  how long the releasing thread held it
+ *                                                  (CLOCK_MONOTONIC, acquisition to release),
+ *                                                  or CMAP_HOLD_UNTIMED when its acquisition
+ *                                                  was not timed.  While a tracer holds this
+ *                                                  probe's semaphore, only acquisitions of a
+ *                                                  lock that has been contended before (a
+ *                                                  sticky flag beside the lock, set by the
+ *                                                  first thread that waited) read the clock,
+ *                                                  so a lock never contended costs a flag
+ *                                                  load, not a clock read (docs/performance.md).
+ *                                                  Untimed: the hold during which the lock was
+ *                                                  first contended, one taken before the
+ *                                                  tracer attached, one nested more than 4
+ *                                                  ccmap locks deep.  Fires only under
+ *                                                  contention, every such release counted
  *
  * For concurrent maps, `map` in the lock probes is the ccmap_t address and `lock` the address of
  * the pthread_mutex_t / pthread_rwlock_t (the futex words glibc waits on lie inside it).
@@ -91,6 +108,9 @@ enum cmap_variant {
 	CMAP_SHARDED = 3,
 	CMAP_SYNC = 4,
 };
+
+/** lock_hold's held_ns for a hold whose acquisition was not timed (see the probe list). */
+#define CMAP_HOLD_UNTIMED UINT64_MAX
 
 /** Lock mode argument of the lock probes. */
 enum cmap_lock_mode {

@@ -32,7 +32,8 @@
 	X(lock_wait_begin)                                                                         \
 	X(lock_wait_end)                                                                           \
 	X(lock_acquired)                                                                           \
-	X(lock_released)
+	X(lock_released)                                                                           \
+	X(lock_hold)
 
 #ifdef CMAP_NO_PROBES
 

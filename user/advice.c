@@ -25,12 +25,13 @@
  */
 #define LOCK_NOMAP_HOT_PCT 10
 /*
- * A lock held long per acquisition: its waits' median at least HOLD_LONG_P50_NS (well above
- * a futex sleep and wake-up: the holder kept it), and at least HOLD_SITE_PCT of the releases
- * that woke a waiter made at one frame of the program: that frame's critical section is the
- * first thing to shorten, before sharding.  Both thresholds are chosen, not measured.
+ * A lock held long per acquisition at one frame of the program: that frame's critical section
+ * is the first thing to shorten, before sharding (held_long_at()).  HOLD_LONG_NS is well above
+ * a futex sleep and wake-up: the holder kept the lock.  The thresholds are chosen, not
+ * measured.
  */
-#define HOLD_LONG_P50_NS 10000ULL
+#define HOLD_LONG_NS 10000ULL
+#define HOLD_WAIT_PCT 10
 #define HOLD_SITE_PCT 60
 #define LOCK_NOMAP_HOT_NS 100000000ULL
 
@@ -362,69 +363,101 @@ static int advise_nomap(const struct lock_report *l, const struct lock_quote *q,
 				       "less time, or split what it protects");
 }
 
-/* A frame of libcmap itself: its lock is released there, around the caller's work. */
-static bool frame_in_map_library(const struct mt_frame *f)
+/*
+ * The frame F where most of @n holder stacks @v released the lock, weighed by count, or by
+ * hold time when @by_ns: their count and hold time at F in *@count and *@ns, when at least
+ * HOLD_SITE_PCT of @total (of that weight) was there; else NULL.
+ */
+static const struct mt_frame *hold_frame(const struct report *r, const struct mt_stack_cost *v,
+					 int n, bool by_ns, __u64 total, __u64 *count, __u64 *ns)
 {
-	const char *base = report__module_base(f->module ? f->module : "");
+	const struct mt_frame *top, *f;
 
-	return (f->func && (!strncmp(f->func, "cmap_", 5) || !strncmp(f->func, "ccmap_", 6))) ||
-	       (f->file && (!strcmp(f->file, "cmap.c") || !strcmp(f->file, "ccmap.c"))) ||
-	       !strncmp(base, "libcmap", 7);
+	*count = *ns = 0;
+	if (!n || !total)
+		return NULL;
+	top = report__hold_site(r, v[0].stack);
+	if (!top || !top->func || !top->func[0])
+		return NULL;
+	/* the releases at that function, whichever stacks led there */
+	for (int i = 0; i < n && i < MT_TOP_STACKS; i++) {
+		f = report__hold_site(r, v[i].stack);
+		if (f && f->func && !strcmp(f->func, top->func)) {
+			*count += v[i].count;
+			*ns += v[i].ns;
+		}
+	}
+	if ((unsigned __int128)(by_ns ? *ns : *count) * 100 <
+	    (unsigned __int128)total * HOLD_SITE_PCT)
+		return NULL;
+	return top;
 }
 
 /*
- * Where a holder stack released the lock, in the program: its first frame outside the lock
- * implementation and outside libcmap (whose update runs the caller's work under its lock);
- * libcmap's frame when nothing follows it.  NULL when the stack has no such frame.
+ * Where @l is held long per acquisition, or NULL.  With libcmap's hold times (the holds a
+ * waiter waited behind): the frame F with HOLD_SITE_PCT of their hold time, whose holds took
+ * HOLD_LONG_NS on average and at least HOLD_WAIT_PCT of the waits' median (a wait spans a few
+ * of them, each of which shortened shortens it; not a long queue of short holds, which
+ * sharding divides).  Without them: the waits' median at least HOLD_LONG_NS stands in for
+ * the hold, at the frame F that made HOLD_SITE_PCT of the releases that woke a waiter.
  */
-static const struct mt_frame *hold_site(const struct report *r, int idx)
+static const struct mt_frame *held_long_at(const struct report *r, const struct lock_report *l,
+					   __u64 *count, __u64 *ns)
 {
-	const struct mt_frame *own = report__own_frame(r, idx);
-	const struct mt_stack *st = report__stack(r, idx);
+	const struct mt_frame *f;
+	__u64 mean;
 
-	if (!own || !frame_in_map_library(own))
-		return own;
-	for (const struct mt_frame *f = own; f < st->frames + st->nframes; f++) {
-		if (!frame_in_map_library(f))
-			return f->func && f->func[0] ? f : own;
+	if (l->hold_count == l->hold_untimed) {
+		if (l->p50_ns < HOLD_LONG_NS)
+			return NULL;
+		return hold_frame(r, l->holder_stacks, l->nholders, false, l->holder_wakes, count,
+				  ns);
 	}
-	return own;
+	f = hold_frame(r, l->hold_stacks, l->nhold_stacks, true, l->hold_ns, count, ns);
+	if (!f || !*count)
+		return NULL;
+	mean = *ns / *count;
+	if (mean < HOLD_LONG_NS ||
+	    (unsigned __int128)mean * 100 < (unsigned __int128)l->p50_ns * HOLD_WAIT_PCT)
+		return NULL;
+	return f;
 }
 
 /*
  * "shorten the critical section at F (file:line): ... ; then " when @l is held long per
- * acquisition at one frame F of the program (HOLD_LONG_P50_NS, HOLD_SITE_PCT), else "".
+ * acquisition at one frame F of the program (held_long_at()), else "".
  */
 static const char *hold_advice(const struct report *r, const struct lock_report *l, char *buf,
 			       size_t size)
 {
-	const struct mt_frame *top, *f;
-	char p50[16], at[160];
-	__u64 same = 0;
+	const struct mt_frame *top;
+	char p50[16], mean[16], at[160];
+	__u64 count, ns;
 
 	buf[0] = '\0';
-	if (!l->nholders || !l->holder_wakes || l->p50_ns < HOLD_LONG_P50_NS)
-		return buf;
-	top = hold_site(r, l->holder_stacks[0].stack);
-	if (!top || !top->func || !top->func[0])
-		return buf;
-	/* the releases at that function, whichever stacks led there */
-	for (int i = 0; i < l->nholders && i < MT_TOP_STACKS; i++) {
-		f = hold_site(r, l->holder_stacks[i].stack);
-		if (f && f->func && !strcmp(f->func, top->func))
-			same += l->holder_stacks[i].count;
-	}
-	if ((unsigned __int128)same * 100 < (unsigned __int128)l->holder_wakes * HOLD_SITE_PCT)
+	top = held_long_at(r, l, &count, &ns);
+	if (!top)
 		return buf;
 	if (top->file && top->file[0])
 		snprintf(at, sizeof(at), "%s (%s:%u)", top->func, top->file, top->line);
 	else
 		snprintf(at, sizeof(at), "%s", top->func);
-	snprintf(buf, size,
-		 "shorten the critical section at %s: %llu of its %llu releases that woke a "
-		 "waiter were there, and waits took P50 %s; then ",
-		 at, (unsigned long long)same, (unsigned long long)l->holder_wakes,
-		 report__fmt_ns(p50, sizeof(p50), l->p50_ns));
+	report__fmt_ns(p50, sizeof(p50), l->p50_ns);
+	/* of the timed holds: the untimed ones have no place or duration to weigh */
+	if (l->hold_count > l->hold_untimed)
+		snprintf(buf, size,
+			 "shorten the critical section at %s: %llu of the %llu %sholds a waiter "
+			 "waited behind were there, %s each on average, while waits took P50 %s; "
+			 "then ",
+			 at, (unsigned long long)count,
+			 (unsigned long long)(l->hold_count - l->hold_untimed),
+			 l->hold_untimed ? "timed " : "",
+			 report__fmt_ns(mean, sizeof(mean), ns / count), p50);
+	else
+		snprintf(buf, size,
+			 "shorten the critical section at %s: %llu of its %llu releases that woke a "
+			 "waiter were there, and waits took P50 %s; then ",
+			 at, (unsigned long long)count, (unsigned long long)l->holder_wakes, p50);
 	return buf;
 }
 

@@ -142,7 +142,7 @@ struct attacher {
 static const char *const usdt_probes[] = {
 	"map_create",	 "map_destroy", "insert",    "delete",	     "sync_hit",
 	"sync_miss",	 "grow_begin",	"grow_end",  "evacuate_begin", "evacuate",
-	"grow_done",	 "sync_promote", "lock_wait_begin", "lock_wait_end",
+	"grow_done",	 "sync_promote", "lock_wait_begin", "lock_wait_end", "lock_hold",
 };
 
 /*

@@ -70,6 +70,8 @@ void model__free(struct model *m)
 		free(m->locks[i]->holders.v);
 		free(m->locks[i]->stacks.v);
 		hist__free(&m->locks[i]->hist);
+		free(m->locks[i]->hold_stacks.v);
+		hist__free(&m->locks[i]->hold_hist);
 		free(m->locks[i]);
 	}
 	for (int i = 0; i < m->nmap_folds; i++) {
@@ -655,6 +657,33 @@ static int on_futex_wake(struct model *m, const struct mt_event *ev, int stack, 
 	return stack_costs__add_n(&l->holders, stack, 1, 0);
 }
 
+/*
+ * A library lock's release that a waiter waited behind, with how long it was held: its hold
+ * histogram and the holder's stack; an untimed one only counted.  Library locks are never
+ * folded (they name a map).
+ */
+static int on_lock_hold(struct model *m, const struct mt_event *ev, int stack, __u64 *owner)
+{
+	struct lock_state *l = lock_get(m, ev->hold.lock);
+
+	if (!l)
+		return -ENOMEM;
+	*owner = l->addr;
+	if (!l->from_library)
+		m->nlib_locks++;
+	l->from_library = true;
+	l->g.kind = ev->flags & MT_EV_RWLOCK ? MT_LOCK_RWLOCK : MT_LOCK_MUTEX;
+	l->map = ev->map;
+	/* counted, but no duration to weigh a percentile or a stack with */
+	if (ev->hold.hold_ns == MT_HOLD_UNTIMED) {
+		l->hold_untimed++;
+		return 0;
+	}
+	if (hist__add(&l->hold_hist, ev->hold.hold_ns))
+		return -ENOMEM;
+	return stack_costs__add(&l->hold_stacks, stack, ev->hold.hold_ns);
+}
+
 /* Dispatch one event; *@owner: the lock or top-level map it was charged to (0: none). */
 static int add_event(struct model *m, const struct mt_event *ev, int stack, __u64 *owner,
 		     bool *counted)
@@ -683,6 +712,8 @@ static int add_event(struct model *m, const struct mt_event *ev, int stack, __u6
 		return on_futex_wait(m, ev, stack, owner, counted);
 	case MT_EV_WAKE:
 		return on_futex_wake(m, ev, stack, owner);
+	case MT_EV_HOLD:
+		return on_lock_hold(m, ev, stack, owner);
 	default:
 		m->unknown_records++;
 		return 0;

@@ -111,6 +111,15 @@ struct lock_report {
 	struct mt_stack_cost holder_stacks[MT_TOP_STACKS];
 	int nholders;
 	__u64 holder_wakes;    /* the waking releases of all its holder stacks */
+	/*
+	 * libcmap's locks: the holds another thread waited behind (acquisition to release, the
+	 * library's clock): how many (hold_count, the untimed ones included), how many of them
+	 * the library did not time (hold_untimed), and of the timed ones the total, percentiles
+	 * and releasing stacks (count, ns)
+	 */
+	__u64 hold_count, hold_untimed, hold_ns, hold_p50_ns, hold_p99_ns, hold_max_ns;
+	struct mt_stack_cost hold_stacks[MT_TOP_STACKS];
+	int nhold_stacks;
 };
 
 /* Process and run metadata. */

@@ -66,6 +66,9 @@ struct lock_state {
 	struct hist hist;
 	struct stack_costs stacks;
 	struct stack_costs holders; /* the releases that woke a waiter: count per waker stack */
+	struct hist hold_hist;	     /* library locks: each timed hold a waiter waited behind */
+	struct stack_costs hold_stacks; /* ... per releasing stack: count and hold ns */
+	__u64 hold_untimed;		/* such holds the library did not time (MT_HOLD_UNTIMED) */
 	__u64 last_ts;	     /* its latest wait's end (CLOCK_MONOTONIC) */
 };
 

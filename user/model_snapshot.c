@@ -378,6 +378,14 @@ static int build_locks(struct model *m, struct report *r)
 			row->holder_wakes += l->holders.v[j].count;
 		row->nholders = stack_costs__top(&l->holders, r->stack_canon, r->nstacks,
 						 row->holder_stacks, MT_TOP_STACKS);
+		row->hold_count = l->hold_hist.count + l->hold_untimed;
+		row->hold_untimed = l->hold_untimed;
+		row->hold_ns = l->hold_hist.sum;
+		row->hold_p50_ns = hist__percentile(&l->hold_hist, 50);
+		row->hold_p99_ns = hist__percentile(&l->hold_hist, 99);
+		row->hold_max_ns = l->hold_hist.max;
+		row->nhold_stacks = stack_costs__top(&l->hold_stacks, r->stack_canon, r->nstacks,
+						     row->hold_stacks, MT_TOP_STACKS);
 	}
 	qsort(r->locks, r->nlocks, sizeof(*r->locks), cmp_locks);
 	return 0;

@@ -358,6 +358,30 @@ const struct mt_frame *report__own_frame(const struct report *r, int idx)
 	return NULL;
 }
 
+/* A frame of libcmap itself: its lock is released there, around the caller's work. */
+static bool frame_in_map_library(const struct mt_frame *f)
+{
+	const char *base = report__module_base(f->module ? f->module : "");
+
+	return (f->func && (!strncmp(f->func, "cmap_", 5) || !strncmp(f->func, "ccmap_", 6))) ||
+	       (f->file && (!strcmp(f->file, "cmap.c") || !strcmp(f->file, "ccmap.c"))) ||
+	       !strncmp(base, "libcmap", 7);
+}
+
+const struct mt_frame *report__hold_site(const struct report *r, int idx)
+{
+	const struct mt_frame *own = report__own_frame(r, idx);
+	const struct mt_stack *st = report__stack(r, idx);
+
+	if (!own || !frame_in_map_library(own))
+		return own;
+	for (const struct mt_frame *f = own; f < st->frames + st->nframes; f++) {
+		if (!frame_in_map_library(f))
+			return f->func && f->func[0] ? f : own;
+	}
+	return own;
+}
+
 char *report__fmt_stack_line(char *buf, size_t size, const struct report *r, int idx,
 			     int max_frames)
 {

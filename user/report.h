@@ -245,6 +245,13 @@ char *report__fmt_frame(char *buf, size_t size, const struct mt_frame *f);
 const struct mt_frame *report__own_frame(const struct report *r, int idx);
 
 /**
+ * report__hold_site() - where holder stack @idx released the lock, in the program: its first
+ * frame outside the lock implementation and outside libcmap (whose update runs the caller's
+ * work under its lock); libcmap's frame when nothing follows it.  NULL when it has no frame.
+ */
+const struct mt_frame *report__hold_site(const struct report *r, int idx);
+
+/**
  * report__fmt_stack_line() - stack @idx on one line, leaf first, function names only:
  * "take_lock <- worker <- start_thread".  Leading frames of the lock implementation (glibc's
  * futex wait and pthread lock functions) are left out when a caller remains, so the line

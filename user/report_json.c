@@ -70,6 +70,41 @@ static void holder_stacks_field(struct json_writer *w, const struct report *r,
 	json_writer__arr_end(w);
 }
 
+/*
+ * libcmap's locks: the holds a waiter waited behind, {count, untimed, total_ns, p50_ns, p99_ns,
+ * max_ns, holder_stacks: [{count, hold_ns, frames}]}: count is all of them, untimed those the
+ * library did not time, the rest of the figures and stacks the timed ones; null for a lock
+ * whose holds nothing measures.
+ */
+static void hold_time_field(struct json_writer *w, const struct report *r,
+			    const struct lock_report *l)
+{
+	if (!l->from_library) {
+		json_writer__null_field(w, "hold_time");
+		return;
+	}
+	json_writer__name(w, "hold_time");
+	json_writer__obj_begin(w);
+	json_writer__u64_field(w, "count", l->hold_count);
+	json_writer__u64_field(w, "untimed", l->hold_untimed);
+	json_writer__u64_field(w, "total_ns", l->hold_ns);
+	json_writer__u64_field(w, "p50_ns", l->hold_p50_ns);
+	json_writer__u64_field(w, "p99_ns", l->hold_p99_ns);
+	json_writer__u64_field(w, "max_ns", l->hold_max_ns);
+	json_writer__name(w, "holder_stacks");
+	json_writer__arr_begin(w);
+	for (int i = 0; i < l->nhold_stacks && i < MT_TOP_STACKS; i++) {
+		json_writer__obj_begin(w);
+		json_writer__u64_field(w, "count", l->hold_stacks[i].count);
+		json_writer__u64_field(w, "hold_ns", l->hold_stacks[i].ns);
+		json_writer__name(w, "frames");
+		frames_value(w, r, l->hold_stacks[i].stack);
+		json_writer__obj_end(w);
+	}
+	json_writer__arr_end(w);
+	json_writer__obj_end(w);
+}
+
 static void map_value(struct json_writer *w, const struct report *r, const struct map_report *m)
 {
 	json_writer__obj_begin(w);
@@ -166,6 +201,7 @@ static void lock_value(struct json_writer *w, const struct report *r, const stru
 	top_stacks_field(w, r, l->top_stacks, l->ntop, "wait_ns");
 	json_writer__u64_field(w, "holder_wakes", l->holder_wakes);
 	holder_stacks_field(w, r, l);
+	hold_time_field(w, r, l);
 	json_writer__obj_end(w);
 }
 
@@ -276,6 +312,19 @@ static void event_fields(struct json_writer *w, const struct report *r, const st
 		addr_field(w, "uaddr", ev->wake.word);
 		json_writer__s64_field(w, "woken", ev->wake.woken);
 		json_writer__u64_field(w, "op", ev->wake.op);
+		return;
+	}
+	/* a library lock's hold that a waiter waited behind */
+	if (ev->kind == MT_EV_HOLD) {
+		addr_field(w, "map", ev->map);
+		addr_field(w, "lock", ev->hold.lock);
+		/* null: the library did not time this hold (see cmap.h, lock_hold) */
+		if (ev->hold.hold_ns == MT_HOLD_UNTIMED)
+			json_writer__null_field(w, "hold_ns");
+		else
+			json_writer__u64_field(w, "hold_ns", ev->hold.hold_ns);
+		json_writer__string_field(w, "mode", report__mode_name(ev->hold.mode));
+		json_writer__string_field(w, "kind", ev->flags & MT_EV_RWLOCK ? "rwlock" : "mutex");
 		return;
 	}
 	if (ev->kind != MT_EV_WAIT) {

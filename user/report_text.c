@@ -499,6 +499,51 @@ static void print_other_waits_line(const struct text *t)
 }
 
 /*
+ * How long a libcmap lock was held per acquisition a waiter waited behind, where it was held
+ * longest in total (the frame early: a narrow terminal cuts the end), then all such holds:
+ * "hold time of 0x55..: avg 47.4us per contended hold at wl_write (49156 times); all 81877:
+ * P50 161ns, P99 53.8us, max 4.96ms".  Holds the library did not time are in "all" and said
+ * apart, "all 10 (1 untimed):", and in no other figure.
+ */
+static void print_hold_time(const struct text *t, const struct lock_report *l)
+{
+	const struct mt_stack_cost *top = &l->hold_stacks[0];
+	const struct mt_frame *f;
+	char line[LINE_BUF], who[24], mean[16], p50[16], p99[16], max[16], at[200] = "";
+	char untimed[40] = "";
+
+	if (!l->hold_count)
+		return;
+	if (l->hold_untimed)
+		snprintf(untimed, sizeof(untimed), " (%llu untimed)",
+			 (unsigned long long)l->hold_untimed);
+	if (l->name && l->name[0])
+		snprintf(who, sizeof(who), "%s", l->name);
+	else
+		fmt_row(who, sizeof(who), l->addr, l->folded, "cold");
+	if (l->hold_untimed == l->hold_count) {
+		snprintf(line, sizeof(line), "hold time of %s: %llu contended holds, all untimed", who,
+			 (unsigned long long)l->hold_count);
+		fprintf(t->out, "%s\n", textfit__cut(line, t->width));
+		return;
+	}
+	f = l->nhold_stacks && top->count ? report__hold_site(t->r, top->stack) : NULL;
+	if (f && f->func && f->func[0])
+		snprintf(at, sizeof(at), "avg %s per contended hold at %s (%llu times); all %llu%s: ",
+			 report__fmt_ns(mean, sizeof(mean), top->ns / top->count), f->func,
+			 (unsigned long long)top->count, (unsigned long long)l->hold_count, untimed);
+	else
+		snprintf(at, sizeof(at), "%llu contended holds%s: ",
+			 (unsigned long long)l->hold_count, untimed);
+	/* not "0x..." first: that is how a table row starts */
+	snprintf(line, sizeof(line), "hold time of %s: %sP50 %s, P99 %s, max %s", who, at,
+		 report__fmt_ns(p50, sizeof(p50), l->hold_p50_ns),
+		 report__fmt_ns(p99, sizeof(p99), l->hold_p99_ns),
+		 report__fmt_ns(max, sizeof(max), l->hold_max_ns));
+	fprintf(t->out, "%s\n", textfit__cut(line, t->width));
+}
+
+/*
  * Who held each shown lock: its top holder stack (the releases that woke a waiter), from the
  * program's own frames: "held by mu: hold_in_critical <- main (10 of 10 wakes)", of all its
  * waking releases.
@@ -522,6 +567,8 @@ static void print_holders(const struct text *t, const struct lock_report *v, int
 			 (unsigned long long)l->holder_wakes);
 		fprintf(t->out, "%s\n", textfit__cut(line, t->width));
 	}
+	for (int i = 0; i < n; i++)
+		print_hold_time(t, &v[i]);
 }
 
 /* Contended locks sharing a cache line, one line per group, whatever --top left out. */

@@ -1142,6 +1142,112 @@ static void test_advice_holders(void)
 	report_free(r);
 }
 
+/*
+ * libcmap's hold times (lock_hold) decide instead of the waits' median: shorten the critical
+ * section where most hold time was, when its holds average 10 us or more and at least a tenth
+ * of the waits' median (20 ms in the fixture).
+ */
+static void test_advice_hold_times(void)
+{
+	struct report *r = fixture();
+	struct lock_report *l = &r->locks[1];
+	const char *line = NULL, *s, *shard;
+
+	r->stacks = realloc(r->stacks, 7 * sizeof(*r->stacks));
+	if (!r->stacks) {
+		perror("realloc");
+		exit(2);
+	}
+	r->stacks[5] = (struct mt_stack){ 4, holder_frames };
+	r->stacks[6] = (struct mt_stack){ 3, cmap_holder_frames };
+	r->nstacks = 7;
+	/* the futex wakes would say shorten at hold_in_critical: the hold times overrule them */
+	l->holder_stacks[0] = (struct mt_stack_cost){ 5, 10, 0 };
+	l->nholders = 1;
+	l->holder_wakes = 10;
+	l->hold_count = 10;
+	l->hold_ns = 200 * MS;
+	l->hold_stacks[0] = (struct mt_stack_cost){ 6, 10, 200 * MS };
+	l->nhold_stacks = 1;
+	advice__build(r);
+	check(advice_matching(r, "shorten the critical section at wl_write (workload.c:178): 10 of "
+				 "the 10 holds a waiter waited behind were there, 20.0ms each on "
+				 "average, while waits took P50 20") == 1,
+	      "hold times: 20 ms holds at wl_write: shorten it there");
+	for (int i = 0; i < r->nadvice; i++)
+		if (strstr(r->advice[i], "shorten the critical"))
+			line = r->advice[i];
+	s = line ? strstr(line, "shorten the critical") : NULL;
+	shard = line ? strstr(line, "shard the map") : NULL;
+	check(s && shard && s < shard, "hold times: the critical section before sharding: %s",
+	      line ? line : "(none)");
+
+	/* a tenth of the waits' median is long enough; less is a queue of holds: shard first */
+	l->hold_ns = 10 * (l->p50_ns / 10);
+	l->hold_stacks[0].ns = l->hold_ns;
+	advice__build(r);
+	check(advice_matching(r, "shorten the critical section at wl_write") == 1,
+	      "hold times: holds of a tenth of the waits' median are long");
+	l->hold_ns = 10 * (l->p50_ns / 10 - 1000);
+	l->hold_stacks[0].ns = l->hold_ns;
+	advice__build(r);
+	check(advice_matching(r, "shorten the critical section") == 0,
+	      "hold times: holds below a tenth of the waits' median are a queue, not long");
+
+	/* below 10 us on average is no long hold, whatever the waits */
+	l->p50_ns = 50000;
+	l->hold_ns = 10 * 9999;
+	l->hold_stacks[0].ns = l->hold_ns;
+	advice__build(r);
+	check(advice_matching(r, "shorten the critical section") == 0,
+	      "hold times: 9.999 us holds are not long");
+	l->hold_ns = 10 * 10000;
+	l->hold_stacks[0].ns = l->hold_ns;
+	advice__build(r);
+	check(advice_matching(r, "shorten the critical section at wl_write") == 1,
+	      "hold times: 10 us holds are");
+
+	/* the site holds 60% of the hold time; by time, not by count */
+	l->hold_count = 20;
+	l->hold_ns = 10 * 10000 + 10 * 1000000;
+	l->hold_stacks[0] = (struct mt_stack_cost){ 5, 10, 10 * 1000000 };
+	l->hold_stacks[1] = (struct mt_stack_cost){ 6, 10, 10 * 10000 };
+	l->nhold_stacks = 2;
+	advice__build(r);
+	check(advice_matching(r, "shorten the critical section at hold_in_critical (holder.c:88): "
+				 "10 of the 20 holds") == 1,
+	      "hold times: the site with most hold time is named, though half the holds");
+	l->hold_stacks[0] = (struct mt_stack_cost){ 5, 10, 1000000 };
+	l->hold_stacks[1] = (struct mt_stack_cost){ 6, 10, 1000000 };
+	l->hold_ns = 2000000;
+	advice__build(r);
+	check(advice_matching(r, "shorten the critical section") == 0,
+	      "hold times: half the hold time at each of two places is not concentrated");
+
+	/*
+	 * Holds the library did not time count in hold_count but have no place or duration: the
+	 * advice weighs the timed ones, and says so; none timed, the futex wakes decide.
+	 */
+	l->hold_count = 11;
+	l->hold_untimed = 1;
+	l->hold_ns = 200 * MS;
+	l->hold_stacks[0] = (struct mt_stack_cost){ 6, 10, 200 * MS };
+	l->nhold_stacks = 1;
+	advice__build(r);
+	check(advice_matching(r, "shorten the critical section at wl_write (workload.c:178): 10 of "
+				 "the 10 timed holds a waiter waited behind were there, 20.0ms each") == 1,
+	      "hold times: 1 of 11 untimed: the 10 timed ones, said so");
+	l->hold_count = 3;
+	l->hold_untimed = 3;
+	l->hold_ns = 0;
+	l->nhold_stacks = 0;
+	advice__build(r);
+	check(advice_matching(r, "shorten the critical section at hold_in_critical (holder.c:88): "
+				 "10 of its 10 releases that woke a waiter") == 1,
+	      "hold times: all untimed: the releases that woke a waiter decide");
+	report_free(r);
+}
+
 static void test_advice_shards(void)
 {
 	struct report *r = report_new(); /* a 2.5 s run */
@@ -1392,6 +1498,7 @@ int main(void)
 	test_advice_waits();
 	test_advice_shards();
 	test_advice_holders();
+	test_advice_hold_times();
 	test_text_width();
 	test_rates();
 	test_size_hint();

@@ -200,6 +200,14 @@ static void src_lock(struct source *s, __u64 map, __u64 lock, __u32 kind, __u32 
 	src_rec(s, &r, MT_REC_LOCK_WAIT, sizeof(r), stack);
 }
 
+/* A release of a library lock that a waiter waited behind, held @hold ns. */
+static void src_hold(struct source *s, __u64 map, __u64 lock, __u32 kind, __u64 hold, int stack)
+{
+	struct mt_lock_hold r = { .map = map, .lock = lock, .hold_ns = hold, .kind = kind };
+
+	src_rec(s, &r, MT_REC_LOCK_HOLD, sizeof(r), stack);
+}
+
 static void src_futex(struct source *s, __u64 uaddr, __u64 wait, __u32 in_lib, int stack)
 {
 	struct mt_futex_wait r = {.uaddr = uaddr,
@@ -316,6 +324,11 @@ static void scenario_full(struct source *s)
 		/* the futex wait inside that library wait: counted once, by the library */
 		src_futex(s, L_SHARD0 + 8, 30 * US, 1, st_shard);
 	}
+	/* the holds those waits waited behind, as libcmap's lock_hold reports them */
+	for (int i = 0; i < 12; i++)
+		src_hold(s, M_SHARDED, L_SHARD0, 0, 25 * US + i * 3 * US, i % 4 ? st_grow : st_shard);
+	/* and one the library did not time (the lock's first contended hold) */
+	src_hold(s, M_SHARDED, L_SHARD0, 0, MT_HOLD_UNTIMED, st_shard);
 	src_counts(s, M_SHARD0, 4000, 100, 0, 0);
 	src_counts(s, M_SHARD1, 3900, 90, 0, 0);
 
@@ -639,6 +652,13 @@ static void same_lock(const struct report *a, const struct lock_report *x, const
 	SAME_U(w, x->max_ns, y->max_ns);
 	same_hist(w, &x->hist, &y->hist);
 	same_top(w, a, x->top_stacks, x->ntop, b, y->top_stacks, y->ntop);
+	SAME_U(w, x->hold_count, y->hold_count);
+	SAME_U(w, x->hold_ns, y->hold_ns);
+	SAME_U(w, x->hold_p50_ns, y->hold_p50_ns);
+	SAME_U(w, x->hold_p99_ns, y->hold_p99_ns);
+	SAME_U(w, x->hold_max_ns, y->hold_max_ns);
+	same_top(w, a, x->hold_stacks, x->nhold_stacks, b, y->hold_stacks, y->nhold_stacks);
+	SAME_U(w, x->hold_untimed, y->hold_untimed);
 }
 
 static void same_info(const struct run_info *a, const struct run_info *b)
@@ -747,6 +767,17 @@ static void test_round_trip(const char *path)
 			      (unsigned long long)l->contentions,
 			      (unsigned long long)l->read_contentions,
 			      (unsigned long long)l->write_contentions);
+		if (l->addr == L_SHARD0)
+			check(l->hold_count == 13 && l->hold_untimed == 1 && l->nhold_stacks == 2 &&
+				      l->hold_max_ns == 25 * US + 11 * 3 * US &&
+				      l->hold_ns == 12 * 25 * US + 66 * 3 * US &&
+				      l->hold_stacks[0].count + l->hold_stacks[1].count == 12,
+			      "round trip: the shard lock's 13 holds, 1 untimed, the 12 timed at 2 "
+			      "stacks, 498 us in all, the longest 58 us (%llu, %llu untimed, at %d, "
+			      "%llu ns, max %llu)",
+			      (unsigned long long)l->hold_count, (unsigned long long)l->hold_untimed,
+			      l->nhold_stacks, (unsigned long long)l->hold_ns,
+			      (unsigned long long)l->hold_max_ns);
 		if (l->addr == L_GRW_WORD)
 			check(l->contentions == 1 && !l->name[0],
 			      "round trip: the wait before the alias stays at the word (%llu)",
