@@ -777,6 +777,14 @@ static int rule_go_make(const struct report *r, struct advice_list *a)
 				 (unsigned long long)m->sizes[0], (unsigned long long)m->sizes[last]);
 		if (m->create_seen && m->created_at && m->created_at[0])
 			snprintf(where, sizeof(where), " (created at %s)", m->created_at);
+		/*
+		 * Its creation was not probed (makemap only with --detail): a first size of one
+		 * bucket (B 0) is what make() without a hint, or with one of 8 or less, gives
+		 */
+		else if (!m->create_seen && m->first_grown_at && m->first_grown_at[0])
+			snprintf(where, sizeof(where), " (%sfirst grew at %s)",
+				 m->nsizes && m->sizes[0] == 1 ? "made with no size hint; " : "",
+				 m->first_grown_at);
 		else if (!m->create_seen)
 			snprintf(where, sizeof(where), " (created before tracing)");
 		err = advice_add(a,

@@ -105,6 +105,13 @@ int pprobe__spec(const struct pprobe *pp, const struct fieldset *fs, struct mt_p
  */
 int pprobe__cond(const struct pprobe *pp, char *name, size_t len, bool *negate);
 
+/**
+ * pprobe__detail() - whether probe @pp says "attach=detail": attached only with --detail, like
+ * the per-operation roles, because it fires on a path too hot to probe by default (Go's
+ * makemap_small runs once per map made).
+ */
+bool pprobe__detail(const struct pprobe *pp);
+
 struct elfsym_file;
 struct disasm;
 

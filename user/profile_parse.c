@@ -115,9 +115,14 @@ static const char builtin_go[] =
 	"nevacuate=u64@32\n"
 	/* inserts (mapassign, the hottest path) are not probed: each map's count is read */
 	"read count=count\n"
-	/* the map is the result, in RAX at each ret; B then says how big the hint made it */
-	"probe create runtime.makemap:ret map=ret size=buckets\n"
-	"probe create runtime.makemap_small:ret map=ret size=buckets\n"
+	/*
+	 * The map is the result, in RAX at each ret; B then says how big the hint made it.  Only
+	 * with --detail: a ret is single-stepped (~13 us a hit) and makemap_small runs once per
+	 * map made (tens of ns), so a program making many small maps would run many times slower.
+	 * By default a map is known from its first grow, named after where that grow happened.
+	 */
+	"probe create runtime.makemap:ret map=ret size=buckets attach=detail\n"
+	"probe create runtime.makemap_small:ret map=ret size=buckets attach=detail\n"
 	/*
 	 * hashGrow(t *maptype, h *hmap) runs once per grow, before the insert that needs it: its
 	 * entry has the old B and the count; at its rets h.B has moved (or not: a same-size grow,

@@ -21,7 +21,7 @@
  */
 #define VALUES	   "values: argN (N 0..5), goargN (N 0..8), ret, const:N, TYPE@OFFSET, a field name"
 #define TYPES	   "types: u8 s8 u16 s16 u32 s32 u64 s64, optionally log2:TYPE"
-#define KEYS	   "keys: map size (old_size) new_size count pos ok when lock mode name if unless"
+#define KEYS	   "keys: map size (old_size) new_size count pos ok when lock mode name if unless attach"
 #define NAME_CHARS "_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 #define DIGITS	   "0123456789"
 
@@ -358,6 +358,7 @@ enum pkey {
 	K_MODE,
 	K_IF,
 	K_UNLESS,
+	K_ATTACH,
 	K_MAX
 };
 
@@ -368,7 +369,7 @@ static const struct {
 	{"map", K_MAP},	    {"size", K_SIZE}, {"old_size", K_SIZE}, {"new_size", K_NEW_SIZE},
 	{"count", K_COUNT}, {"pos", K_POS},   {"ok", K_OK},	    {"when", K_WHEN},
 	{"lock", K_LOCK},   {"name", K_NAME}, {"mode", K_MODE},   {"if", K_IF},
-	{"unless", K_UNLESS},
+	{"unless", K_UNLESS},  {"attach", K_ATTACH},
 };
 
 /* One KEY=VALUE into @sp; @seen holds the spelling each key was first given in. */
@@ -435,6 +436,14 @@ static int parse_kv(const char *kv, const struct fieldset *fs, struct mt_probe_s
 				 val[0] != '@' || !val[1] ? "if= and unless= name a located "
 							    "function, e.g. @glib_resize"
 							  : "if= and unless= together");
+			return -EINVAL;
+		}
+		return 0;
+	case K_ATTACH:
+		/* when the probe attaches: pprobe__detail() */
+		if (strcmp(val, "detail")) {
+			snprintf(why, whylen, "attach= is detail (the probe attaches only with "
+					      "--detail)");
 			return -EINVAL;
 		}
 		return 0;
@@ -557,6 +566,17 @@ int pprobe__cond(const struct pprobe *pp, char *name, size_t len, bool *negate)
 		}
 	}
 	return 0;
+}
+
+bool pprobe__detail(const struct pprobe *pp)
+{
+	char buf[ARGS_LEN], *save = NULL, *kv;
+
+	snprintf(buf, sizeof(buf), "%s", pp->args);
+	for (kv = strtok_r(buf, " \t,", &save); kv; kv = strtok_r(NULL, " \t,", &save))
+		if (!strcmp(kv, "attach=detail"))
+			return true;
+	return false;
 }
 
 /* A source a 'read' line may use: a struct field (nothing else can be read at a sync). */

@@ -154,6 +154,12 @@ int report__build_sel(struct model *m, bool final, int top, const struct report_
 
 		if (mr->create_seen)
 			continue;
+		/*
+		 * A Go map first seen growing from one bucket (B 0) missed none of its grows:
+		 * made with no hint while traced, its makemap unprobed (only with --detail)
+		 */
+		if (mr->library && !strcmp(mr->library, "go") && mr->nsizes && mr->sizes[0] == 1)
+			continue;
 		r->before_attach.maps++;
 		if (mr->first_count > 0 && (__u64)mr->first_count > r->before_attach.count) {
 			r->before_attach.addr = mr->addr;

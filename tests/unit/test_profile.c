@@ -278,6 +278,9 @@ int main(void)
 						       "pos=FIELD or size=FIELD[|FIELD]"},
 			{"read:libfoo.so:count=u64@8", "maps are read once a probe finds them; add one"},
 			{"read:libfoo.so", "want read:OBJECT:KEY=VALUE,..."},
+			{"create:libfoo.so:foo:map=ret,attach=always",
+			 "at 'attach=always': attach= is detail (the probe attaches only with "
+			 "--detail)"},
 		};
 		char msg[2048];
 
@@ -397,6 +400,20 @@ int main(void)
 		check(!err && plan->modules[0].sites[0].detail && !plan->modules[0].sites[1].detail &&
 			      strstr(plan->log, "(per operation: only with --detail)"),
 		      "plan: the insert is marked detail-only, in --list too");
+		probe_plan__free(plan);
+		plan = NULL;
+		profile_set__free(ps);
+		/* attach=detail: any role attaches only with --detail, said so in --list */
+		snprintf(p2, sizeof(p2), "resize:%s:profile_fixture_resize:map=arg0,new_size=arg1,"
+			 "attach=detail", strrchr(exe, '/') + 1);
+		ps = parse(NULL, 0, probes, 3, &err);
+		err = err ?: profile_set__plan(ps, &t, &plan);
+		check(!err && probe_plan__sites(plan) == 2 && probe_plan__attached(plan, false) == 0 &&
+			      probe_plan__attached(plan, true) == 2 &&
+			      plan->modules[0].sites[1].detail &&
+			      strstr(plan->log, "resize") &&
+			      strstr(strstr(plan->log, "resize"), " (only with --detail)\n"),
+		      "plan: a resize with attach=detail attaches only with --detail, in --list too");
 		rd = err ? NULL : &plan->modules[0].read;
 		check(rd && rd->count[0].kind == MT_SRC_FIELD && rd->count[0].off == 24 &&
 			      rd->count[1].off == 32 && rd->pos.off == 40 &&
