@@ -246,6 +246,7 @@ struct mt_src {
 #define MT_SPEC_RETURN 1 /* also run at the function's return (uprobe session) */
 #define MT_SPEC_GO 2	 /* Go code: a call's state is kept per goroutine (R14), not thread */
 #define MT_SPEC_AT_RET 4 /* the site is a ret instruction: ret= is readable at the hit */
+#define MT_SPEC_NOT_FROM 8 /* from_lo/from_hi: only calls from outside those functions */
 
 enum mt_cmp { MT_CMP_LT = 1, MT_CMP_LE, MT_CMP_GT, MT_CMP_GE, MT_CMP_EQ, MT_CMP_NE };
 
@@ -265,6 +266,7 @@ struct mt_guard {
 };
 
 #define MT_MAX_GUARDS 4
+#define MT_MAX_FROM   2
 
 enum mt_ret_cond {
 	MT_RET_ANY = 0,
@@ -298,7 +300,22 @@ struct mt_probe_spec {
 	 */
 	__u32 snap;
 	__u32 snap_off;
+	/*
+	 * lock and lock_end of Go code: the function (a hash of its name), so an end pairs only
+	 * with an entry of the same function: Go's sync.runtime_SemacquireMutex is called from
+	 * inside sync.(*Mutex).lockSlow, by the same goroutine.
+	 */
+	__u32 fn;
+	/*
+	 * Only calls whose return address (read at an entry site) lies in one of @nfrom
+	 * functions [from_lo, from_hi), link-time addresses, or with MT_SPEC_NOT_FROM in none.
+	 * @site is the site's link-time address: bpf_get_func_ip() minus it is the load bias.
+	 */
+	__u32 nfrom;
 	__u32 _pad;
+	__u64 site;
+	__u64 from_lo[MT_MAX_FROM];
+	__u64 from_hi[MT_MAX_FROM];
 };
 
 #define MT_SNAP_MAX 64

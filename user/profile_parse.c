@@ -133,10 +133,25 @@ static const char builtin_go[] =
 	/*
 	 * sync.(*Mutex).lockSlow(m) runs only when Lock's fast-path CAS failed: the mutex was
 	 * held.  Each call is a contended acquisition, timed from its entry to its ret (it returns
-	 * holding m), per goroutine: a parked goroutine resumes on another thread.
+	 * holding m), per goroutine: a parked goroutine resumes on another thread.  Called from
+	 * sync.(*RWMutex).Lock (Mutex.Lock is inlined there), m is rw.w at offset 0 of
+	 * RWMutex{w Mutex; writerSem, readerSem uint32; readerCount, readerWait int32}: a writer
+	 * waiting for a writer.
 	 */
-	"probe lock sync.(*Mutex).lockSlow lock=goarg0\n"
-	"probe lock_end sync.(*Mutex).lockSlow:ret\n";
+	"probe lock sync.(*Mutex).lockSlow lock=goarg0 not_from=sync.(*RWMutex).Lock\n"
+	"probe lock sync.(*Mutex).lockSlow lock=goarg0 mode=write from=sync.(*RWMutex).Lock\n"
+	"probe lock_end sync.(*Mutex).lockSlow:ret\n"
+	/*
+	 * An RWMutex's other waits park in sync.runtime_SemacquireMutex(addr, ...), which returns
+	 * once the semaphore is released to it: from RWMutex.Lock a writer waiting for readers on
+	 * &rw.writerSem (rw + 8); from anywhere else but lockSlow (whose wait is counted above)
+	 * a reader, from RLock inlined into its caller, on &rw.readerSem (rw + 12).
+	 */
+	"probe lock sync.runtime_SemacquireMutex lock=goarg0-8 mode=write "
+	"from=sync.(*RWMutex).Lock\n"
+	"probe lock sync.runtime_SemacquireMutex lock=goarg0-12 mode=read "
+	"not_from=sync.(*Mutex).lockSlow|sync.(*RWMutex).Lock\n"
+	"probe lock_end sync.runtime_SemacquireMutex:ret\n";
 
 static const char *const role_names[MT_ROLE_MAX] = {
 	[MT_ROLE_INSERT] = "insert",	     [MT_ROLE_DELETE] = "delete",

@@ -29,6 +29,7 @@ struct planner {
 	int nseen;
 	bool found[MAX_PROFILES]; /* an object of the profile is mapped */
 	int err;
+	char callers[2 * NAME_LEN + 32]; /* the probe being planned: " (calls from F)", or "" */
 };
 
 static void plan_log(char **buf, size_t *len, const char *fmt, ...)
@@ -326,6 +327,8 @@ static int add_site(struct planner *pl, struct plan_module *pm, const struct ppr
 	snprintf(site.sym, sizeof(site.sym), "%.*s", (int)sizeof(site.sym) - 1, name);
 	site.vaddr = s->vaddr;
 	site.file_offset = s->file_offset;
+	site.spec.site = s->vaddr;
+	site.spec.fn = pprobe__fn(pp);
 	site.kind = elfsym__site_kind(s->code, s->code_len);
 	site.spec.lib = (__u32)pm->lib;
 	/* a per-operation probe standing in for a function not located (unless=) is the only way
@@ -333,9 +336,9 @@ static int add_site(struct planner *pl, struct plan_module *pm, const struct ppr
 	site.detail = (mt_role_per_operation(pp->role) || pprobe__detail(pp)) && !is_fallback(pp);
 	site.cost = site_cost(site.kind, site.spec.flags & MT_SPEC_RETURN);
 	site.cost_ns = site_cost_ns(site.kind, site.spec.flags & MT_SPEC_RETURN);
-	plan_log(&pl->plan->log, &pl->plan->loglen, "    %-12s %-28s 0x%-8llx %-18s %s%s\n",
+	plan_log(&pl->plan->log, &pl->plan->loglen, "    %-12s %-28s 0x%-8llx %-18s %s%s%s\n",
 		 mt_role_name(pp->role), name, (unsigned long long)s->vaddr,
-		 elfsym__site_kind_name(site.kind), site.cost,
+		 elfsym__site_kind_name(site.kind), site.cost, pl->callers,
 		 !site.detail			      ? "" :
 		 mt_role_per_operation(pp->role) ? " (per operation: only with --detail)" :
 						     " (only with --detail)");
@@ -458,8 +461,10 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 	const char *colon = strchr(pp->sym, ':');
 	bool rets = colon && !strcmp(colon, ":ret");
 	const char *mapped = pm->mapped;
+	char from[MT_MAX_FROM][NAME_LEN];
 	struct plan_site site;
 	struct elfsym_sym s;
+	int nfrom;
 
 	snprintf(base, sizeof(base), "%.*s", rets ? (int)(colon - pp->sym) : (int)sizeof(base),
 		 pp->sym);
@@ -515,6 +520,49 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 			      "or values that need no return",
 		       mt_role_name(pp->role), pp->sym, p->name, pp->sym);
 		return 0;
+	}
+	pl->callers[0] = '\0';
+	nfrom = pprobe__from(pp, from);
+	if (nfrom && rets) {
+		refuse(pl, p, "%s %s in %s: from= and not_from= need an entry site, where the "
+			      "return address is on the stack, not :ret",
+		       mt_role_name(pp->role), pp->sym, p->name);
+		return 0;
+	}
+	if (nfrom) {
+		bool not_from = tmpl->spec.flags & MT_SPEC_NOT_FROM;
+		const char *had[MT_MAX_FROM] = {""};
+		__u32 n = 0;
+
+		site = *tmpl;
+		/* a function the program does not have calls nothing: leave it out */
+		for (int i = 0; i < nfrom; i++) {
+			struct elfsym_sym f;
+
+			if (elfsym__find(oc->ef, from[i], &f) || !f.size)
+				continue;
+			had[n] = from[i];
+			site.spec.from_lo[n] = f.vaddr;
+			site.spec.from_hi[n++] = f.vaddr + f.size;
+		}
+		if (n)
+			snprintf(pl->callers, sizeof(pl->callers), " (calls %sfrom %s%s%s)",
+				 not_from ? "not " : "", had[0], n > 1 ? " or " : "",
+				 n > 1 ? had[1] : "");
+		/* not from any of none: every call */
+		if (!n && not_from)
+			site.spec.flags &= ~MT_SPEC_NOT_FROM;
+		if (!n && !not_from) {
+			/* not a probe left out: there is nothing for it to see (--list only) */
+			plan_log(&pl->plan->log, &pl->plan->loglen,
+				 "    not needed: %s %s in %s: no call comes from %s%s%s: %s has no "
+				 "such function\n",
+				 mt_role_name(pp->role), pp->sym, p->name, from[0],
+				 nfrom > 1 ? " or " : "", nfrom > 1 ? from[1] : "", base_name(mapped));
+			return 0;
+		}
+		site.spec.nfrom = n;
+		tmpl = &site;
 	}
 	if (rets)
 		return plan_rets(pl, p, oc, pp, tmpl, &s, base, pm);

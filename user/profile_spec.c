@@ -19,9 +19,12 @@
  * The parsers below say what is wrong in @why ("arg9 is not an argument: ..."), and return
  * -EINVAL for a mistake, -ENOENT for a name no field set defines (another version's may).
  */
-#define VALUES	   "values: argN (N 0..5), goargN (N 0..8), ret, const:N, TYPE@OFFSET, a field name"
+#define VALUES                                                                                   \
+	"values: argN (N 0..5), goargN (N 0..8), either +K or -K, ret, const:N, TYPE@OFFSET, a "   \
+	"field name"
 #define TYPES	   "types: u8 s8 u16 s16 u32 s32 u64 s64, optionally log2:TYPE"
-#define KEYS	   "keys: map size (old_size) new_size count pos ok when lock mode name if unless attach"
+#define KEYS	   "keys: map size (old_size) new_size count pos ok when lock mode name if unless attach from " \
+		   "not_from"
 #define NAME_CHARS "_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 #define DIGITS	   "0123456789"
 
@@ -71,6 +74,29 @@ int field__parse(const char *s, struct mt_src *src, char *why, size_t whylen)
 	return 0;
 }
 
+/*
+ * An argument's addend: "" (none), or "+N" / "-N" with N 0..4095, e.g. goarg0-12 for the struct
+ * whose field at offset 12 the argument points to (Go's RWMutex from &rw.readerSem).
+ */
+static int parse_addend(const char *s, const char *arg, struct mt_src *src, char *why,
+			size_t whylen)
+{
+	unsigned long v;
+	char *end;
+
+	if (!*s)
+		return 0;
+	errno = 0;
+	v = (*s == '+' || *s == '-') && s[1] >= '0' && s[1] <= '9' ? strtoul(s + 1, &end, 0) : 0;
+	if ((*s != '+' && *s != '-') || s[1] < '0' || s[1] > '9' || *end || errno || v > 4095) {
+		snprintf(why, whylen, "'%s' is not %.*s, %.*s+N or %.*s-N (N 0..4095)", arg,
+			 (int)(s - arg), arg, (int)(s - arg), arg, (int)(s - arg), arg);
+		return -EINVAL;
+	}
+	src->off = *s == '-' ? (__u32)-(__s32)v : (__u32)v;
+	return 0;
+}
+
 /* One value source: argN, ret, const:N, TYPE@OFFSET, or a field name of @fs. */
 static int parse_src(const char *s, const struct fieldset *fs, struct mt_src *src, char *why,
 		     size_t whylen)
@@ -79,16 +105,18 @@ static int parse_src(const char *s, const struct fieldset *fs, struct mt_src *sr
 	char *end;
 
 	memset(src, 0, sizeof(*src));
-	if (!strncmp(s, "arg", 3) && s[3] >= '0' && s[3] <= '5' && !s[4]) {
+	if (!strncmp(s, "arg", 3) && s[3] >= '0' && s[3] <= '5' &&
+	    (!s[4] || s[4] == '+' || s[4] == '-')) {
 		src->kind = MT_SRC_ARG;
 		src->arg = (__u8)(s[3] - '0');
-		return 0;
+		return parse_addend(s + 4, s, src, why, whylen);
 	}
 	/* Go's register ABI: RAX RBX RCX RDI RSI R8 R9 R10 R11 */
-	if (!strncmp(s, "goarg", 5) && s[5] >= '0' && s[5] <= '8' && !s[6]) {
+	if (!strncmp(s, "goarg", 5) && s[5] >= '0' && s[5] <= '8' &&
+	    (!s[6] || s[6] == '+' || s[6] == '-')) {
 		src->kind = MT_SRC_GOARG;
 		src->arg = (__u8)(s[5] - '0');
-		return 0;
+		return parse_addend(s + 6, s, src, why, whylen);
 	}
 	if (!strcmp(s, "ret")) {
 		src->kind = MT_SRC_RET;
@@ -359,6 +387,8 @@ enum pkey {
 	K_IF,
 	K_UNLESS,
 	K_ATTACH,
+	K_FROM,
+	K_NOT_FROM,
 	K_MAX
 };
 
@@ -369,7 +399,7 @@ static const struct {
 	{"map", K_MAP},	    {"size", K_SIZE}, {"old_size", K_SIZE}, {"new_size", K_NEW_SIZE},
 	{"count", K_COUNT}, {"pos", K_POS},   {"ok", K_OK},	    {"when", K_WHEN},
 	{"lock", K_LOCK},   {"name", K_NAME}, {"mode", K_MODE},   {"if", K_IF},
-	{"unless", K_UNLESS},  {"attach", K_ATTACH},
+	{"unless", K_UNLESS},  {"attach", K_ATTACH}, {"from", K_FROM},   {"not_from", K_NOT_FROM},
 };
 
 /* One KEY=VALUE into @sp; @seen holds the spelling each key was first given in. */
@@ -439,6 +469,23 @@ static int parse_kv(const char *kv, const struct fieldset *fs, struct mt_probe_s
 			return -EINVAL;
 		}
 		return 0;
+	case K_FROM:
+	case K_NOT_FROM: {
+		/* the functions are found per module: pprobe__from() */
+		const char *bar = strchr(val, '|');
+
+		if (!*val || (bar && (bar == val || !bar[1] || strchr(bar + 1, '|'))) ||
+		    strlen(val) >= NAME_LEN || (seen[K_FROM] && seen[K_NOT_FROM])) {
+			snprintf(why, whylen, "%s",
+				 seen[K_FROM] && seen[K_NOT_FROM]
+					 ? "from= and not_from= together"
+					 : "from= and not_from= name one function or two, F|G");
+			return -EINVAL;
+		}
+		if (pkeys[i].key == K_NOT_FROM)
+			sp->flags |= MT_SPEC_NOT_FROM;
+		return 0;
+	}
 	case K_ATTACH:
 		/* when the probe attaches: pprobe__detail() */
 		if (strcmp(val, "detail")) {
@@ -546,7 +593,7 @@ int pprobe__spec(const struct pprobe *pp, const struct fieldset *fs, struct mt_p
 	err = check_role(pp->role, sp, &need_return, why, whylen);
 	if (err)
 		return err;
-	sp->flags = need_return ? MT_SPEC_RETURN : 0;
+	sp->flags |= need_return ? MT_SPEC_RETURN : 0;
 	snapshot_plan(sp);
 	return 0;
 }
@@ -566,6 +613,37 @@ int pprobe__cond(const struct pprobe *pp, char *name, size_t len, bool *negate)
 		}
 	}
 	return 0;
+}
+
+int pprobe__from(const struct pprobe *pp, char names[MT_MAX_FROM][NAME_LEN])
+{
+	char buf[ARGS_LEN], *save = NULL, *kv, *val, *bar;
+
+	snprintf(buf, sizeof(buf), "%s", pp->args);
+	for (kv = strtok_r(buf, " \t,", &save); kv; kv = strtok_r(NULL, " \t,", &save)) {
+		if (strncmp(kv, "from=", 5) && strncmp(kv, "not_from=", 9))
+			continue;
+		val = strchr(kv, '=') + 1;
+		bar = strchr(val, '|');
+		if (bar)
+			*bar = '\0';
+		snprintf(names[0], NAME_LEN, "%s", val);
+		if (!bar)
+			return 1;
+		snprintf(names[1], NAME_LEN, "%s", bar + 1);
+		return 2;
+	}
+	return 0;
+}
+
+__u32 pprobe__fn(const struct pprobe *pp)
+{
+	size_t n = strcspn(pp->sym, ":");
+	__u32 h = 2166136261U; /* FNV-1a */
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)pp->sym[i]) * 16777619U;
+	return h ?: 1;
 }
 
 bool pprobe__detail(const struct pprobe *pp)
