@@ -1397,6 +1397,29 @@ static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_pr
 	case MT_ROLE_LOCK_END:
 		lock_return(ctx, call_key(ctx, sp), sp->fn);
 		return 1;
+	case MT_ROLE_MISS: {
+		struct mt_map_counts *mc = map ? counts_of(map) : NULL;
+
+		if (mc) {
+			mc->lib = sp->lib;
+			mc->sync_misses++;
+		}
+		return 1;
+	}
+	case MT_ROLE_PROMOTE: {
+		struct mt_promote *r;
+
+		if (!map)
+			return 1;
+		r = rec_new(sizeof(*r), MT_REC_PROMOTE, user_stack(ctx));
+		if (r) {
+			r->map = map;
+			r->dirty_len = sp->size.kind != MT_SRC_NONE ? src_read(ctx, &sp->size, map)
+								    : 0;
+			rec_send(r, sizeof(*r), ctx);
+		}
+		return 1;
+	}
 	case MT_ROLE_REHASH_STEP:
 		if (!map)
 			return 1;

@@ -219,7 +219,9 @@ enum mt_role {
 	MT_ROLE_LOCK = 10,	 /* takes a lock guarding a map: a call that sleeps in a futex wait
 				  * is a contended acquisition, timed from entry to return */
 	MT_ROLE_LOCK_END = 11,	 /* a Go lock role's end, at its ret instructions (no uretprobe) */
-	MT_ROLE_MAX = 12,
+	MT_ROLE_MISS = 12,	 /* a read-mostly map's read missed its snapshot: counted per map */
+	MT_ROLE_PROMOTE = 13,	 /* its dirty map becomes the snapshot: a record (size: its length) */
+	MT_ROLE_MAX = 14,
 };
 
 /* Where a value comes from. */

@@ -153,13 +153,38 @@ static const char builtin_go[] =
 	"not_from=sync.(*Mutex).lockSlow|sync.(*RWMutex).Lock\n"
 	"probe lock_end sync.runtime_SemacquireMutex:ret\n";
 
+static const char builtin_gosync[] =
+	/*
+	 * Go's sync.Map (src/sync/map.go), Go 1.19 amd64: mu Mutex @0, read atomic.Value @8,
+	 * dirty map @24, misses int @32.  A profile apart from go's: its maps are not hmaps (go's
+	 * read line would take mu's state word for a count).
+	 */
+	"# Go's sync.Map misses and promotions, in any Go executable of a known version\n"
+	"profile gosync\n"
+	"object " OBJECT_GO "\n"
+	"require sync.(*Map).missLocked\n"
+	"version go\n"
+	"fields go1.19* misses=u64@32\n"
+	/* each call is one miss: a Load (LoadOrStore, LoadAndDelete) the snapshot could not answer */
+	"probe miss sync.(*Map).missLocked map=goarg0\n"
+	/*
+	 * missLocked promotes when misses reach len(dirty): m.read.Store(readOnly{m: m.dirty}),
+	 * a call made only then, with &m.read (m + 8) in RAX and m.misses (the dirty map's length,
+	 * less any keys deleted from it) set.  Range promotes too, whenever the dirty map has keys
+	 * the snapshot lacks.
+	 */
+	"probe promote sync.(*Map).missLocked:call=sync/atomic.(*Value).Store map=goarg0-8 "
+	"size=misses\n"
+	"probe promote sync.(*Map).Range:call=sync/atomic.(*Value).Store map=goarg0-8\n";
+
 static const char *const role_names[MT_ROLE_MAX] = {
 	[MT_ROLE_INSERT] = "insert",	     [MT_ROLE_DELETE] = "delete",
 	[MT_ROLE_LOOKUP] = "lookup",	     [MT_ROLE_CREATE] = "create",
 	[MT_ROLE_DESTROY] = "destroy",	     [MT_ROLE_RESIZE] = "resize",
 	[MT_ROLE_GROW_BEGIN] = "grow_begin", [MT_ROLE_GROW_END] = "grow_end",
 	[MT_ROLE_REHASH_STEP] = "rehash_step", [MT_ROLE_LOCK] = "lock",
-	[MT_ROLE_LOCK_END] = "lock_end",
+	[MT_ROLE_LOCK_END] = "lock_end",    [MT_ROLE_MISS] = "miss",
+	[MT_ROLE_PROMOTE] = "promote",
 };
 
 const char *mt_role_name(int role)
@@ -635,6 +660,8 @@ int profile_set__new(const char *const *files, int nfiles, const char *const *pr
 		err = parse_text(ps, builtin_redis, "built-in profile redis");
 	if (!err)
 		err = parse_text(ps, builtin_go, "built-in profile go");
+	if (!err)
+		err = parse_text(ps, builtin_gosync, "built-in profile gosync");
 	for (int i = 0; !err && i < nfiles; i++) {
 		char *text = NULL;
 

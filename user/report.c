@@ -406,6 +406,11 @@ char *report__lock_label(char *buf, size_t size, const struct lock_report *l)
 	return buf;
 }
 
+bool report__sync_hits_known(const struct map_report *m)
+{
+	return !m->library || strcmp(m->library, "gosync");
+}
+
 const char *report__mode_name(unsigned int mode)
 {
 	switch (mode) {

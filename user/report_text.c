@@ -367,7 +367,7 @@ static void print_sync(const struct text *t)
 
 	for (int i = 0; i < n; i++) {
 		const struct map_report *m = &r->maps[i];
-		char addr[24], ratio[24];
+		char addr[24], ratio[24], hits[24];
 
 		if (!map_is_sync(m))
 			continue;
@@ -376,13 +376,17 @@ static void print_sync(const struct text *t)
 			fprintf(t->out, "%-14s %12s %12s %9s %10s\n", "ADDR", "HITS", "MISSES",
 				"MISS/HIT", "PROMOTIONS");
 		}
+		snprintf(hits, sizeof(hits), "%llu", (unsigned long long)m->sync_hits);
+		if (!report__sync_hits_known(m)) /* Go's sync.Map: misses only */
+			snprintf(hits, sizeof(hits), "-");
 		if (m->sync_hits)
 			snprintf(ratio, sizeof(ratio), "%.2f",
 				 (double)m->sync_misses / (double)m->sync_hits);
 		else
-			snprintf(ratio, sizeof(ratio), m->sync_misses ? "inf" : "-");
-		fprintf(t->out, "%-14s %12llu %12llu %9s %10llu\n",
-			fmt_addr(addr, sizeof(addr), m->addr), (unsigned long long)m->sync_hits,
+			snprintf(ratio, sizeof(ratio),
+				 m->sync_misses && report__sync_hits_known(m) ? "inf" : "-");
+		fprintf(t->out, "%-14s %12s %12llu %9s %10llu\n",
+			fmt_addr(addr, sizeof(addr), m->addr), hits,
 			(unsigned long long)m->sync_misses, ratio,
 			(unsigned long long)m->promotions);
 	}
