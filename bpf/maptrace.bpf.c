@@ -1270,14 +1270,14 @@ static __always_inline void lock_return(struct pt_regs *ctx, __u32 t, __u32 fn)
  */
 static __always_inline bool caller_matches(struct pt_regs *ctx, const struct mt_probe_spec *sp)
 {
-	__u64 ra = 0, bias = bpf_get_func_ip(ctx) - sp->site;
+	__u64 ra = 0;
 	bool in = false;
 
 	if (!sp->nfrom)
 		return true;
 	if (bpf_probe_read_user(&ra, sizeof(ra), (void *)PT_REGS_SP(ctx)))
 		return false;
-	ra -= bias;
+	ra -= bpf_get_func_ip(ctx) - sp->site; /* the load bias (PIE) */
 	for (__u32 i = 0; i < MT_MAX_FROM; i++)
 		if (i < sp->nfrom && ra >= sp->from_lo[i] && ra < sp->from_hi[i])
 			in = true;
