@@ -113,6 +113,8 @@ for build in plain stripped; do
 	frames=$(jget "$TMP/$build.json" "sorted(set('|'.join(f.split(' ')[0].split('+')[0] for f in e['stack'][:3]) for e in d['event_log'] if e['type'] == 'promote'))")
 	check "$build: promotions' stacks: missLocked <- Load <- main.main, Range <- main.main (got $frames)" \
 		[ "$frames" = "['sync.(*Map).Range|main.main|runtime.main', 'sync.(*Map).missLocked|sync.(*Map).Load|main.main']" ]
+	check "$build: no map said to be made before the attach (traced from the start; no Go map's creation is probed by default)" \
+		[ "$(jget "$TMP/$build.json" "d['before_attach']['maps']")" = 0 ]
 	check "$build: advice in Go's terms for the sync.Map" [ "$(jget "$TMP/$build.json" \
 		"sum(a.startswith('sync.Map $sm: $want_misses reads missed its read-only snapshot') and 'promoted $want_prom times' in a for a in d['advice'])")" = 1 ]
 	[ $FAILS -eq 0 ] || { "$MAPTRACE" report "$TMP/$build.mtr" | sed 's/^/# /' | head -40; sed 's/^/# bt: /' "$TMP/bt.out" "$TMP/bt.err" | head; }
