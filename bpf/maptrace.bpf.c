@@ -1414,8 +1414,8 @@ static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_pr
 		r = rec_new(sizeof(*r), MT_REC_PROMOTE, user_stack(ctx));
 		if (r) {
 			r->map = map;
-			r->dirty_len = sp->size.kind != MT_SRC_NONE ? src_read(ctx, &sp->size, map)
-								    : 0;
+			r->dirty_len =
+				sp->size.kind != MT_SRC_NONE ? src_read(ctx, &sp->size, map) : 0;
 			rec_send(r, sizeof(*r), ctx);
 		}
 		return 1;

@@ -305,8 +305,8 @@ int main(void)
 			 "at 'lock=goarg0-5000': 'goarg0-5000' is not goarg0, goarg0+N or goarg0-N "
 			 "(N 0..4095)"},
 			{"lock:app:foo:lock=arg1*2", "'arg1*2' is not a value"},
-			{"lock:app:foo:lock=goarg0,from=a|", "at 'from=a|': from= and not_from= name "
-							     "one function or two, F|G"},
+			{"lock:app:foo:lock=goarg0,from=a|",
+			 "at 'from=a|': from= and not_from= name one function or two, F|G"},
 			{"lock:app:foo:lock=goarg0,from=a|b|c", "name one function or two, F|G"},
 			{"lock:app:foo:lock=goarg0,from=a,not_from=b",
 			 "at 'not_from=b': from= and not_from= together"},
