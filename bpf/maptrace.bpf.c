@@ -135,7 +135,7 @@ struct lock_state {
 	__u32 mode;
 	__u32 kind;
 	__u32 waited; /* a futex wait ended meanwhile (a profile's lock role) */
-	__u32 _pad;
+	__u32 fn;     /* a Go lock role's function (mt_probe_spec.fn): its lock_end must match */
 };
 
 struct futex_state {
@@ -1117,6 +1117,7 @@ static __always_inline __s64 src_read_snap(struct pt_regs *ctx, const struct mt_
 	__s64 v = 0;
 
 	switch (src->kind) {
+	/* an argument's addend: @off, signed (a struct from a pointer to one of its fields) */
 	case MT_SRC_ARG:
 		v = reg_arg(ctx, src->arg) + (__s64)(__s32)src->off;
 		break;
@@ -1276,12 +1277,13 @@ static __always_inline int save_call(struct pt_regs *ctx, const struct mt_probe_
  * A lock role's return (or, for Go code, its lock_end at a ret instruction; @t is the call's
  * key): the call was a contended acquisition if it slept in a futex wait.
  */
-static __always_inline void lock_return(struct pt_regs *ctx, __u32 t)
+static __always_inline void lock_return(struct pt_regs *ctx, __u32 t, __u32 fn)
 {
 	struct lock_state *s = bpf_map_lookup_elem(&lock_waits, &t);
 	struct mt_lock_wait *r;
 
-	if (!s)
+	/* a ret of another function the goroutine is inside of (lockSlow's semacquire) */
+	if (!s || (fn && s->fn != fn))
 		return;
 	if (s->waited) {
 		r = rec_new(sizeof(*r), MT_REC_LOCK_WAIT, user_stack(ctx));
@@ -1297,6 +1299,26 @@ static __always_inline void lock_return(struct pt_regs *ctx, __u32 t)
 	bpf_map_delete_elem(&lock_waits, &t);
 }
 
+/*
+ * Is this call one the spec takes, by its caller?  At an entry site the return address is on
+ * top of the stack; it is compared, less the load bias, with the spec's functions.
+ */
+static __always_inline bool caller_matches(struct pt_regs *ctx, const struct mt_probe_spec *sp)
+{
+	__u64 ra = 0;
+	bool in = false;
+
+	if (!sp->nfrom)
+		return true;
+	if (bpf_probe_read_user(&ra, sizeof(ra), (void *)PT_REGS_SP(ctx)))
+		return false;
+	ra -= bpf_get_func_ip(ctx) - sp->site; /* the load bias (PIE) */
+	for (__u32 i = 0; i < MT_MAX_FROM; i++)
+		if (i < sp->nfrom && ra >= sp->from_lo[i] && ra < sp->from_hi[i])
+			in = true;
+	return in != !!(sp->flags & MT_SPEC_NOT_FROM);
+}
+
 /* Entry of a profile function.  Return: 0 to run again at its return, 1 not to. */
 static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_probe_spec *sp,
 					 __u32 spec)
@@ -1305,6 +1327,9 @@ static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_pr
 	struct snap *sn = NULL;
 	__u64 map = 0, a, b;
 	struct mt_table_create *c;
+
+	if (!caller_matches(ctx, sp))
+		return 1;
 
 	if (sp->map.kind != MT_SRC_RET || (sp->flags & MT_SPEC_AT_RET))
 		map = src_read(ctx, &sp->map, 0);
@@ -1394,6 +1419,7 @@ static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_pr
 			 * held, and its goroutine parks in the scheduler, not in a futex
 			 */
 			.waited = !!(sp->flags & MT_SPEC_GO),
+			.fn = sp->fn,
 		};
 		__u32 t = call_key(ctx, sp);
 
@@ -1406,8 +1432,31 @@ static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_pr
 		return !(sp->flags & MT_SPEC_RETURN);
 	}
 	case MT_ROLE_LOCK_END:
-		lock_return(ctx, call_key(ctx, sp));
+		lock_return(ctx, call_key(ctx, sp), sp->fn);
 		return 1;
+	case MT_ROLE_MISS: {
+		struct mt_map_counts *mc = map ? counts_of(map) : NULL;
+
+		if (mc) {
+			mc->lib = sp->lib;
+			mc->sync_misses++;
+		}
+		return 1;
+	}
+	case MT_ROLE_PROMOTE: {
+		struct mt_promote *r;
+
+		if (!map)
+			return 1;
+		r = rec_new(sizeof(*r), MT_REC_PROMOTE, user_stack(ctx));
+		if (r) {
+			r->map = map;
+			r->dirty_len =
+				sp->size.kind != MT_SRC_NONE ? src_read(ctx, &sp->size, map) : 0;
+			rec_send(r, sizeof(*r), ctx);
+		}
+		return 1;
+	}
 	case MT_ROLE_REHASH_STEP:
 		if (!map)
 			return 1;
@@ -1470,7 +1519,7 @@ static __always_inline void profile_return(struct pt_regs *ctx, const struct mt_
 	struct pcall *pc;
 
 	if (sp->role == MT_ROLE_LOCK) {
-		lock_return(ctx, tid());
+		lock_return(ctx, tid(), 0);
 		return;
 	}
 	pc = bpf_map_lookup_elem(&pcalls, &t);

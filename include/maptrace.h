@@ -235,7 +235,9 @@ enum mt_role {
 	MT_ROLE_LOCK = 10,	 /* takes a lock guarding a map: a call that sleeps in a futex wait
 				  * is a contended acquisition, timed from entry to return */
 	MT_ROLE_LOCK_END = 11,	 /* a Go lock role's end, at its ret instructions (no uretprobe) */
-	MT_ROLE_MAX = 12,
+	MT_ROLE_MISS = 12,	 /* a read-mostly map's read missed its snapshot: counted per map */
+	MT_ROLE_PROMOTE = 13,	 /* its dirty map becomes the snapshot: a record (size: its length) */
+	MT_ROLE_MAX = 14,
 };
 
 /* Where a value comes from. */
@@ -267,6 +269,7 @@ struct mt_src {
 #define MT_SPEC_GO 2	 /* Go code: a call's state is kept per goroutine (R14), not thread */
 #define MT_SPEC_AT_RET 4 /* the site is a ret instruction: ret= is readable at the hit */
 #define MT_SPEC_UNTIMED 8 /* grow_begin: its span to grow_end is not the resize's duration */
+#define MT_SPEC_NOT_FROM 16 /* from_lo/from_hi: only calls from outside those functions */
 
 enum mt_cmp { MT_CMP_LT = 1, MT_CMP_LE, MT_CMP_GT, MT_CMP_GE, MT_CMP_EQ, MT_CMP_NE };
 
@@ -286,6 +289,7 @@ struct mt_guard {
 };
 
 #define MT_MAX_GUARDS 4
+#define MT_MAX_FROM   2
 
 enum mt_ret_cond {
 	MT_RET_ANY = 0,
@@ -319,7 +323,22 @@ struct mt_probe_spec {
 	 */
 	__u32 snap;
 	__u32 snap_off;
+	/*
+	 * lock and lock_end of Go code: the function (a hash of its name), so an end pairs only
+	 * with an entry of the same function: Go's sync.runtime_SemacquireMutex is called from
+	 * inside sync.(*Mutex).lockSlow, by the same goroutine.
+	 */
+	__u32 fn;
+	/*
+	 * Only calls whose return address (read at an entry site) lies in one of @nfrom
+	 * functions [from_lo, from_hi), link-time addresses, or with MT_SPEC_NOT_FROM in none.
+	 * @site is the site's link-time address: bpf_get_func_ip() minus it is the load bias.
+	 */
+	__u32 nfrom;
 	__u32 _pad;
+	__u64 site;
+	__u64 from_lo[MT_MAX_FROM];
+	__u64 from_hi[MT_MAX_FROM];
 };
 
 #define MT_SNAP_MAX 64

@@ -690,6 +690,9 @@ static int rule_sync_misses(const struct report *r, struct advice_list *a)
 
 		if (m->sync_misses + m->sync_hits < SYNC_MIN_READS)
 			continue;
+		/* Go's sync.Map: its hits are not counted, so no ratio (rule_go_sync_map) */
+		if (!report__sync_hits_known(m))
+			continue;
 		if ((unsigned __int128)m->sync_misses * SYNC_MISS_DEN <=
 		    (unsigned __int128)m->sync_hits * SYNC_MISS_NUM)
 			continue;
@@ -857,6 +860,14 @@ static int rule_go_make(const struct report *r, struct advice_list *a)
 				 (unsigned long long)m->sizes[0], (unsigned long long)m->sizes[last]);
 		if (m->create_seen && m->created_at && m->created_at[0])
 			snprintf(where, sizeof(where), " (created at %s)", m->created_at);
+		/*
+		 * Its creation was not probed (makemap only with --detail): a first size of one
+		 * bucket (B 0) is what make() without a hint, or with one of 8 or less, gives
+		 */
+		else if (!m->create_seen && m->first_grown_at && m->first_grown_at[0])
+			snprintf(where, sizeof(where), " (%sfirst grew at %s)",
+				 m->nsizes && m->sizes[0] == 1 ? "made with no size hint; " : "",
+				 m->first_grown_at);
 		else if (!m->create_seen)
 			snprintf(where, sizeof(where), " (created before tracing)");
 		err = advice_add(a,
@@ -874,6 +885,33 @@ static int rule_go_make(const struct report *r, struct advice_list *a)
 	return 0;
 }
 
+/*
+ * A Go sync.Map whose reads miss its snapshot: each miss takes its mutex, and the promotions
+ * copy the dirty map again and again.  Its hits are not counted (Load's fast path is not
+ * probed), so no ratio: the misses and promotions themselves.
+ */
+static int rule_go_sync_map(const struct report *r, struct advice_list *a)
+{
+	for (int i = 0; i < r->nmaps; i++) {
+		const struct map_report *m = &r->maps[i];
+		char addr[24];
+		int err;
+
+		if (report__sync_hits_known(m) || m->sync_misses < SYNC_MIN_READS)
+			continue;
+		err = advice_add(a,
+				 "sync.Map %s: %llu reads missed its read-only snapshot and took its "
+				 "mutex, and its dirty map was promoted %llu times: sync.Map suits "
+				 "stable, read-mostly keys; if its keys keep changing, a map guarded "
+				 "by a sync.RWMutex, or sharded, does better",
+				 fmt_addr(addr, sizeof(addr), m->addr),
+				 (unsigned long long)m->sync_misses, (unsigned long long)m->promotions);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(const struct report *r, struct advice_list *a);
@@ -885,6 +923,7 @@ static const struct {
 	{ "shard-spread", rule_shard_spread },
 	{ "false-sharing", rule_false_sharing },
 	{ "sync-misses", rule_sync_misses },
+	{ "go-sync-map", rule_go_sync_map },
 	{ "compact", rule_compact },
 };
 

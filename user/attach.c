@@ -280,7 +280,8 @@ static int attach_usdt(struct attacher *at, const struct target *t)
  */
 static bool site_hot(const struct attacher *at, const struct plan_site *s)
 {
-	return s->detail && at->budget > 0 && s->spec.role != MT_ROLE_REHASH_STEP;
+	return s->detail && at->budget > 0 && mt_role_per_operation((int)s->spec.role) &&
+	       s->spec.role != MT_ROLE_REHASH_STEP;
 }
 
 /*

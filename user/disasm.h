@@ -111,4 +111,13 @@ static inline int disasm_func__inside(const struct disasm_func *fn, __u64 addr)
 	return addr >= fn->start && addr < fn->end;
 }
 
+/**
+ * disasm_func__go_epilogue() - where to probe the ret at insns[@i] of Go function @fn: the index
+ * of the start of its epilogue, "mov D(%rsp),%rbp; add $N,%rsp; ret", when no jump lands inside
+ * it, else @i.  The results are in their registers already, and the frame is still whole, so a
+ * frame-pointer stack taken there names the caller, which at the ret itself is skipped (%rbp is
+ * the caller's own by then).
+ */
+int disasm_func__go_epilogue(const struct disasm_func *fn, int i);
+
 #endif /* MT_DISASM_H */

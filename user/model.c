@@ -236,6 +236,7 @@ static struct map_state *map_new_instance(struct model *m, __u64 addr)
 	s->addr = addr;
 	s->variant = -1;
 	s->created_stack = -1;
+	s->first_grow_stack = -1;
 	if (idmap__put(&m->map_idx, addr, m->nmaps)) {
 		free(s);
 		return NULL;
@@ -419,6 +420,8 @@ static int on_resize(struct model *m, const struct mt_event *ev, int stack, __u6
 			return 0;
 	}
 	*counted = true;
+	if (!s->create_seen && s->first_grow_stack < 0)
+		s->first_grow_stack = stack;
 	s->alloc_ns += dur;
 	if (dur > s->max_step_ns)
 		s->max_step_ns = dur;

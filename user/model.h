@@ -57,6 +57,13 @@ struct map_report {
 	__u64 hint;
 	int created_stack;     /* index into report.stacks, -1 when not seen */
 	const char *created_at; /* "func (file:line)" of the first frame outside the library, "" */
+	/*
+	 * Creation not seen: where its first grow happened (the first frame outside the library
+	 * and the runtime's map code), "" unknown.  A Go map is known from its first grow only,
+	 * unless --detail probes makemap.
+	 */
+	int first_grow_stack;
+	const char *first_grown_at;
 	__u64 inner_maps;      /* core maps folded into this one (shards, sync snapshots) */
 	__u64 folded;	       /* > 0: a row of that many freed maps of one creation site (addr
 				* 0): figures summed, live state (count, buckets) the fullest's */

@@ -27,6 +27,7 @@ struct map_state {
 	bool destroyed;
 	__u64 hint;
 	int created_stack;
+	int first_grow_stack; /* creation not seen: its first grow's stack, -1 none */
 	bool B_known;
 	__u32 B;
 	__u64 grows, same_size_grows, grows_done;

@@ -88,7 +88,9 @@ static bool frame_in_library(const struct mt_frame *f)
 	return !strncmp(f->func, "cmap_", 5) || !strncmp(f->func, "ccmap_", 6) ||
 	       !strcmp(f->file, "cmap.c") || !strcmp(f->file, "ccmap.c") ||
 	       !strncmp(base, "libcmap", 7) ||
-	       !strncmp(f->func, "runtime.makemap", 15); /* Go's makemap, makemap_small, ... */
+	       !strncmp(f->func, "runtime.makemap", 15) || /* Go's makemap, makemap_small, ... */
+	       /* a Go map's grow: runtime.hashGrow <- runtime.mapassign_fast64 <- the caller */
+	       !strcmp(f->func, "runtime.hashGrow") || !strncmp(f->func, "runtime.mapassign", 17);
 }
 
 static const char *created_at(struct model *m, int stack)
@@ -278,6 +280,8 @@ static int build_maps(struct model *m, struct report *r)
 		row->hint = s->hint;
 		row->created_stack = canon_stack(r, s->created_stack);
 		row->created_at = created_at(m, s->created_stack);
+		row->first_grow_stack = canon_stack(r, s->first_grow_stack);
+		row->first_grown_at = created_at(m, s->first_grow_stack);
 		row->first_count = -1;
 	}
 	for (int i = 0; i < m->nmaps; i++) {
@@ -320,6 +324,8 @@ static int build_maps(struct model *m, struct report *r)
 			return -ENOMEM;
 		row->created_at = created_at(m, row->created_stack);
 		row->created_stack = canon_stack(r, row->created_stack);
+		row->first_grow_stack = -1; /* folded by creation site: their creation was seen */
+		row->first_grown_at = "";
 		row->ntop = stack_costs__top(&f->grow_stacks, r->stack_canon, r->nstacks,
 					     row->top_stacks, MT_TOP_STACKS);
 	}

@@ -106,6 +106,26 @@ int pprobe__spec(const struct pprobe *pp, const struct fieldset *fs, struct mt_p
  */
 int pprobe__cond(const struct pprobe *pp, char *name, size_t len, bool *negate);
 
+/**
+ * pprobe__detail() - whether probe @pp says "attach=detail": attached only with --detail, like
+ * the per-operation roles, because it fires on a path too hot to probe by default (Go's
+ * makemap_small runs once per map made).
+ */
+bool pprobe__detail(const struct pprobe *pp);
+
+/**
+ * pprobe__fn() - the function of probe @pp's symbol ("F" of F and F:ret) as a non-zero number:
+ * a Go lock's lock_end pairs only with a lock entry of the same function (mt_probe_spec.fn).
+ */
+__u32 pprobe__fn(const struct pprobe *pp);
+
+/**
+ * pprobe__from() - the functions of probe @pp's from=F[|G] or not_from=F[|G] (which one:
+ * MT_SPEC_NOT_FROM in its spec's flags), into @names.
+ * Return: how many, 0 when it has neither.
+ */
+int pprobe__from(const struct pprobe *pp, char names[MT_MAX_FROM][NAME_LEN]);
+
 struct elfsym_file;
 struct disasm;
 

@@ -115,9 +115,14 @@ static const char builtin_go[] =
 	"nevacuate=u64@32\n"
 	/* inserts (mapassign, the hottest path) are not probed: each map's count is read */
 	"read count=count\n"
-	/* the map is the result, in RAX at each ret; B then says how big the hint made it */
-	"probe create runtime.makemap:ret map=ret size=buckets\n"
-	"probe create runtime.makemap_small:ret map=ret size=buckets\n"
+	/*
+	 * The map is the result, in RAX at each ret; B then says how big the hint made it.  Only
+	 * with --detail: a ret is single-stepped (~13 us a hit) and makemap_small runs once per
+	 * map made (tens of ns), so a program making many small maps would run many times slower.
+	 * By default a map is known from its first grow, named after where that grow happened.
+	 */
+	"probe create runtime.makemap:ret map=ret size=buckets attach=detail\n"
+	"probe create runtime.makemap_small:ret map=ret size=buckets attach=detail\n"
 	/*
 	 * hashGrow(t *maptype, h *hmap) runs once per grow, before the insert that needs it: its
 	 * entry has the old B and the count; at its rets h.B has moved (or not: a same-size grow,
@@ -128,10 +133,49 @@ static const char builtin_go[] =
 	/*
 	 * sync.(*Mutex).lockSlow(m) runs only when Lock's fast-path CAS failed: the mutex was
 	 * held.  Each call is a contended acquisition, timed from its entry to its ret (it returns
-	 * holding m), per goroutine: a parked goroutine resumes on another thread.
+	 * holding m), per goroutine: a parked goroutine resumes on another thread.  Called from
+	 * sync.(*RWMutex).Lock (Mutex.Lock is inlined there), m is rw.w at offset 0 of
+	 * RWMutex{w Mutex; writerSem, readerSem uint32; readerCount, readerWait int32}: a writer
+	 * waiting for a writer.
 	 */
-	"probe lock sync.(*Mutex).lockSlow lock=goarg0\n"
-	"probe lock_end sync.(*Mutex).lockSlow:ret\n";
+	"probe lock sync.(*Mutex).lockSlow lock=goarg0 not_from=sync.(*RWMutex).Lock\n"
+	"probe lock sync.(*Mutex).lockSlow lock=goarg0 mode=write from=sync.(*RWMutex).Lock\n"
+	"probe lock_end sync.(*Mutex).lockSlow:ret\n"
+	/*
+	 * An RWMutex's other waits park in sync.runtime_SemacquireMutex(addr, ...), which returns
+	 * once the semaphore is released to it: from RWMutex.Lock a writer waiting for readers on
+	 * &rw.writerSem (rw + 8); from anywhere else but lockSlow (whose wait is counted above)
+	 * a reader, from RLock inlined into its caller, on &rw.readerSem (rw + 12).
+	 */
+	"probe lock sync.runtime_SemacquireMutex lock=goarg0-8 mode=write "
+	"from=sync.(*RWMutex).Lock\n"
+	"probe lock sync.runtime_SemacquireMutex lock=goarg0-12 mode=read "
+	"not_from=sync.(*Mutex).lockSlow|sync.(*RWMutex).Lock\n"
+	"probe lock_end sync.runtime_SemacquireMutex:ret\n";
+
+static const char builtin_gosync[] =
+	/*
+	 * Go's sync.Map (src/sync/map.go), Go 1.19 amd64: mu Mutex @0, read atomic.Value @8,
+	 * dirty map @24, misses int @32.  A profile apart from go's: its maps are not hmaps (go's
+	 * read line would take mu's state word for a count).
+	 */
+	"# Go's sync.Map misses and promotions, in any Go executable of a known version\n"
+	"profile gosync\n"
+	"object " OBJECT_GO "\n"
+	"require sync.(*Map).missLocked\n"
+	"version go\n"
+	"fields go1.19* misses=u64@32\n"
+	/* each call is one miss: a Load (LoadOrStore, LoadAndDelete) the snapshot could not answer */
+	"probe miss sync.(*Map).missLocked map=goarg0\n"
+	/*
+	 * missLocked promotes when misses reach len(dirty): m.read.Store(readOnly{m: m.dirty}),
+	 * a call made only then, with &m.read (m + 8) in RAX and m.misses (the dirty map's length,
+	 * less any keys deleted from it) set.  Range promotes too, whenever the dirty map has keys
+	 * the snapshot lacks.
+	 */
+	"probe promote sync.(*Map).missLocked:call=sync/atomic.(*Value).Store map=goarg0-8 "
+	"size=misses\n"
+	"probe promote sync.(*Map).Range:call=sync/atomic.(*Value).Store map=goarg0-8\n";
 
 /*
  * libstdc++'s unordered containers: every std::unordered_{map,set,multimap,multiset} of every
@@ -180,7 +224,8 @@ static const char *const role_names[MT_ROLE_MAX] = {
 	[MT_ROLE_DESTROY] = "destroy",	     [MT_ROLE_RESIZE] = "resize",
 	[MT_ROLE_GROW_BEGIN] = "grow_begin", [MT_ROLE_GROW_END] = "grow_end",
 	[MT_ROLE_REHASH_STEP] = "rehash_step", [MT_ROLE_LOCK] = "lock",
-	[MT_ROLE_LOCK_END] = "lock_end",
+	[MT_ROLE_LOCK_END] = "lock_end",    [MT_ROLE_MISS] = "miss",
+	[MT_ROLE_PROMOTE] = "promote",
 };
 
 const char *mt_role_name(int role)
@@ -668,6 +713,8 @@ int profile_set__new(const char *const *files, int nfiles, const char *const *pr
 		err = parse_text(ps, builtin_redis, "built-in profile redis");
 	if (!err)
 		err = parse_text(ps, builtin_go, "built-in profile go");
+	if (!err)
+		err = parse_text(ps, builtin_gosync, "built-in profile gosync");
 	if (!err)
 		err = parse_text(ps, builtin_cxx, "built-in profile libstdc++");
 	for (int i = 0; !err && i < nfiles; i++) {

@@ -29,6 +29,7 @@ struct planner {
 	int nseen;
 	bool found[MAX_PROFILES]; /* an object of the profile is mapped */
 	int err;
+	char callers[2 * NAME_LEN + 32]; /* the probe being planned: " (calls from F)", or "" */
 };
 
 static void plan_log(char **buf, size_t *len, const char *fmt, ...)
@@ -326,51 +327,22 @@ static int add_site(struct planner *pl, struct plan_module *pm, const struct ppr
 	snprintf(site.sym, sizeof(site.sym), "%.*s", (int)sizeof(site.sym) - 1, name);
 	site.vaddr = s->vaddr;
 	site.file_offset = s->file_offset;
+	site.spec.site = s->vaddr;
+	site.spec.fn = pprobe__fn(pp);
 	site.kind = elfsym__site_kind(s->code, s->code_len);
 	site.spec.lib = (__u32)pm->lib;
 	/* a per-operation probe standing in for a function not located (unless=) is the only way
 	 * to see what that function does: it attaches by default, at its cost */
-	site.detail = mt_role_per_operation(pp->role) && !is_fallback(pp);
+	site.detail = (mt_role_per_operation(pp->role) || pprobe__detail(pp)) && !is_fallback(pp);
 	site.cost = site_cost(site.kind, site.spec.flags & MT_SPEC_RETURN);
 	site.cost_ns = site_cost_ns(site.kind, site.spec.flags & MT_SPEC_RETURN);
-	plan_log(&pl->plan->log, &pl->plan->loglen, "    %-12s %-28s 0x%-8llx %-18s %s%s\n",
+	plan_log(&pl->plan->log, &pl->plan->loglen, "    %-12s %-28s 0x%-8llx %-18s %s%s%s\n",
 		 mt_role_name(pp->role), name, (unsigned long long)s->vaddr,
-		 elfsym__site_kind_name(site.kind), site.cost,
-		 site.detail ? " (per operation: only with --detail)" : "");
+		 elfsym__site_kind_name(site.kind), site.cost, pl->callers,
+		 !site.detail			      ? "" :
+		 mt_role_per_operation(pp->role) ? " (per operation: only with --detail)" :
+						     " (only with --detail)");
 	return plan_add_site(pm, &site);
-}
-
-/* Is @in "mov DISP(%rsp),%rbp" (disp8 or disp32), the restore that starts a Go epilogue? */
-static bool is_bp_restore(const struct disasm_insn *in)
-{
-	static const __u8 d8[] = {0x48, 0x8b, 0x6c, 0x24}, d32[] = {0x48, 0x8b, 0xac, 0x24};
-
-	return (in->len == 5 && !memcmp(in->code, d8, 4)) ||
-	       (in->len == 8 && !memcmp(in->code, d32, 4));
-}
-
-/* Is @in "add $IMM,%rsp" (imm8 or imm32)? */
-static bool is_sp_add(const struct disasm_insn *in)
-{
-	return (in->len == 4 && in->code[0] == 0x48 && in->code[1] == 0x83 && in->code[2] == 0xc4) ||
-	       (in->len == 7 && in->code[0] == 0x48 && in->code[1] == 0x81 && in->code[2] == 0xc4);
-}
-
-/*
- * Where to probe the ret at insns[@i] of Go function @fn: at the start of its epilogue,
- * "mov D(%rsp),%rbp; add $N,%rsp; ret", when no jump lands inside it.  The results are in
- * their registers already, and the frame is still whole, so a frame-pointer stack taken there
- * names the caller, which at the ret itself is skipped (%rbp is the caller's own by then).
- */
-static int go_epilogue(const struct disasm_func *fn, int i)
-{
-	if (i < 2 || !is_sp_add(&fn->insns[i - 1]) || !is_bp_restore(&fn->insns[i - 2]))
-		return i;
-	for (int k = 0; k < fn->n; k++)
-		if (fn->insns[k].target == fn->insns[i - 1].addr ||
-		    fn->insns[k].target == fn->insns[i].addr)
-			return i;
-	return i - 2;
 }
 
 /*
@@ -380,7 +352,8 @@ static int go_epilogue(const struct disasm_func *fn, int i)
  */
 static int plan_rets(struct planner *pl, const struct profile *p, struct objcode *oc,
 		     const struct pprobe *pp, const struct plan_site *tmpl,
-		     const struct elfsym_sym *fs, const char *base, struct plan_module *pm)
+		     const struct elfsym_sym *fs, const char *base, struct plan_module *pm,
+		     __u64 callee)
 {
 	struct disasm *d = objcode_disasm(oc);
 	struct disasm_func *fn = NULL;
@@ -396,6 +369,25 @@ static int plan_rets(struct planner *pl, const struct profile *p, struct objcode
 		nrets += fn->insns[i].kind == DISASM_RET;
 		ntail += fn->insns[i].kind == DISASM_JMP &&
 			 !disasm_func__inside(fn, fn->insns[i].target);
+	}
+	/* SYMBOL:call=CALLEE: each direct call to CALLEE (an emulated instruction) instead */
+	for (int i = 0; callee && i < fn->n && !err; i++) {
+		struct elfsym_sym s;
+		char name[NAME_LEN + 32];
+
+		if (fn->insns[i].kind != DISASM_CALL || fn->insns[i].target != callee ||
+		    elfsym__at(oc->ef, fn->insns[i].addr, "call", &s))
+			continue;
+		snprintf(name, sizeof(name), "%s:call+0x%llx", base,
+			 (unsigned long long)(fn->insns[i].addr - fn->start));
+		err = add_site(pl, pm, pp, tmpl, &s, name);
+		nrets = -1;
+	}
+	if (callee) {
+		if (nrets != -1)
+			refuse(pl, p, "%s %s in %s: %s makes no direct call to it",
+			       mt_role_name(pp->role), pp->sym, p->name, base);
+		goto out;
 	}
 	if (!nrets || ntail) {
 		refuse(pl, p,
@@ -413,7 +405,7 @@ static int plan_rets(struct planner *pl, const struct profile *p, struct objcode
 		if (fn->insns[i].kind != DISASM_RET)
 			continue;
 		if (elfsym__go(oc->ef))
-			at = go_epilogue(fn, i);
+			at = disasm_func__go_epilogue(fn, i);
 		if (elfsym__at(oc->ef, fn->insns[at].addr, "ret", &s))
 			continue;
 		snprintf(name, sizeof(name), "%s:ret+0x%llx%s", base,
@@ -484,7 +476,8 @@ static bool go_after_stack_check(struct elfsym_file *ef, struct elfsym_sym *s)
 
 /*
  * Probe @pp's sites in the object: its function's entry, or with SYMBOL:ret each of its ret
- * instructions.  SYMBOL is a name or @NAME, a function profile__locate() finds.
+ * instructions, or with SYMBOL:call=CALLEE each direct call to CALLEE in it.  SYMBOL is a name
+ * or @NAME, a function profile__locate() finds.
  */
 static int plan_probe(struct planner *pl, const struct profile *p, struct objcode *oc,
 		      const struct pprobe *pp, const struct plan_site *tmpl, struct plan_module *pm)
@@ -492,12 +485,15 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 	char base[NAME_LEN];
 	const char *colon = strchr(pp->sym, ':');
 	bool rets = colon && !strcmp(colon, ":ret");
+	bool calls = colon && !strncmp(colon, ":call=", 6);
 	const char *mapped = pm->mapped, *callee;
+	char from[MT_MAX_FROM][NAME_LEN];
 	struct plan_site site;
 	struct elfsym_sym s;
+	int nfrom;
 
-	snprintf(base, sizeof(base), "%.*s", rets ? (int)(colon - pp->sym) : (int)sizeof(base),
-		 pp->sym);
+	snprintf(base, sizeof(base), "%.*s",
+		 rets || calls ? (int)(colon - pp->sym) : (int)sizeof(base) - 1, pp->sym);
 	callee = strchr(base, '>');
 	if (callee) {
 		/* CALLER>CALLEE: the calls in CALLER to CALLEE (:ret, where they return to) */
@@ -530,6 +526,12 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 							      : "");
 			return 0;
 		}
+	} else if (elfsym__find(oc->ef, base, &s) && calls && !strncmp(p->origin, "built-in", 8)) {
+		/* a built-in's call site in a function the linker left out: never reached */
+		plan_log(&pl->plan->log, &pl->plan->loglen, "    not needed: %s %s in %s: %s has "
+			 "no function %s\n", mt_role_name(pp->role), pp->sym, p->name,
+			 base_name(mapped), base);
+		return 0;
 	} else if (elfsym__find(oc->ef, base, &s)) {
 		refuse(pl, p, "%s %s in %s: %s has no symbol %s%s", mt_role_name(pp->role), pp->sym,
 		       p->name, mapped, base,
@@ -564,8 +566,64 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 		       mt_role_name(pp->role), pp->sym, p->name, pp->sym);
 		return 0;
 	}
+	pl->callers[0] = '\0';
+	nfrom = pprobe__from(pp, from);
+	if (nfrom && (rets || calls)) {
+		refuse(pl, p, "%s %s in %s: from= and not_from= need an entry site, where the "
+			      "return address is on the stack, not :ret",
+		       mt_role_name(pp->role), pp->sym, p->name);
+		return 0;
+	}
+	if (nfrom) {
+		bool not_from = tmpl->spec.flags & MT_SPEC_NOT_FROM;
+		const char *had[MT_MAX_FROM] = {""};
+		__u32 n = 0;
+
+		site = *tmpl;
+		/* a function the program does not have calls nothing: leave it out */
+		for (int i = 0; i < nfrom; i++) {
+			struct elfsym_sym f;
+
+			if (elfsym__find(oc->ef, from[i], &f) || !f.size)
+				continue;
+			had[n] = from[i];
+			site.spec.from_lo[n] = f.vaddr;
+			site.spec.from_hi[n++] = f.vaddr + f.size;
+		}
+		if (n)
+			snprintf(pl->callers, sizeof(pl->callers), " (calls %sfrom %s%s%s)",
+				 not_from ? "not " : "", had[0], n > 1 ? " or " : "",
+				 n > 1 ? had[1] : "");
+		/* not from any of none: every call */
+		if (!n && not_from)
+			site.spec.flags &= ~MT_SPEC_NOT_FROM;
+		if (!n && !not_from) {
+			/* not a probe left out: there is nothing for it to see (--list only) */
+			plan_log(&pl->plan->log, &pl->plan->loglen,
+				 "    not needed: %s %s in %s: no call comes from %s%s%s: %s has no "
+				 "such function\n",
+				 mt_role_name(pp->role), pp->sym, p->name, from[0],
+				 nfrom > 1 ? " or " : "", nfrom > 1 ? from[1] : "", base_name(mapped));
+			return 0;
+		}
+		site.spec.nfrom = n;
+		tmpl = &site;
+	}
 	if (rets)
-		return plan_rets(pl, p, oc, pp, tmpl, &s, base, pm);
+		return plan_rets(pl, p, oc, pp, tmpl, &s, base, pm, 0);
+	if (calls) {
+		struct elfsym_sym cs;
+
+		/* a callee the program does not have is never called: nothing to see */
+		if (elfsym__find(oc->ef, colon + 6, &cs)) {
+			plan_log(&pl->plan->log, &pl->plan->loglen,
+				 "    not needed: %s %s in %s: %s has no function %s\n",
+				 mt_role_name(pp->role), pp->sym, p->name, base_name(mapped),
+				 colon + 6);
+			return 0;
+		}
+		return plan_rets(pl, p, oc, pp, tmpl, &s, base, pm, cs.vaddr);
+	}
 	if (elfsym__go(oc->ef) && go_after_stack_check(oc->ef, &s)) {
 		char name[NAME_LEN + 32];
 

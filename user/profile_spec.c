@@ -24,7 +24,8 @@
 	"TYPE@OFFSET (of the map), TYPE@(argN+K)+OFFSET (at an argument), a field name"
 #define TYPES	   "types: u8 s8 u16 s16 u32 s32 u64 s64, optionally log2:TYPE"
 #define KEYS                                                                                        \
-	"keys: map size (old_size) new_size count pos ok when lock mode name if unless base timed"
+	"keys: map size (old_size) new_size count pos ok when lock mode name if unless base timed " \
+	"attach from not_from"
 #define NAME_CHARS "_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 #define DIGITS	   "0123456789"
 
@@ -474,6 +475,9 @@ enum pkey {
 	K_UNLESS,
 	K_BASE,
 	K_TIMED,
+	K_ATTACH,
+	K_FROM,
+	K_NOT_FROM,
 	K_MAX
 };
 
@@ -485,6 +489,7 @@ static const struct {
 	{"count", K_COUNT}, {"pos", K_POS},   {"ok", K_OK},	    {"when", K_WHEN},
 	{"lock", K_LOCK},   {"name", K_NAME}, {"mode", K_MODE},   {"if", K_IF},
 	{"unless", K_UNLESS}, {"base", K_BASE}, {"timed", K_TIMED},
+	{"unless", K_UNLESS},  {"attach", K_ATTACH}, {"from", K_FROM},   {"not_from", K_NOT_FROM},
 };
 
 /*
@@ -575,6 +580,31 @@ static int parse_kv(const char *kv, const struct fieldset *fs, struct mt_probe_s
 			return -EINVAL;
 		}
 		sp->flags |= MT_SPEC_UNTIMED;
+		return 0;
+	case K_FROM:
+	case K_NOT_FROM: {
+		/* the functions are found per module: pprobe__from() */
+		const char *bar = strchr(val, '|');
+
+		if (!*val || (bar && (bar == val || !bar[1] || strchr(bar + 1, '|'))) ||
+		    strlen(val) >= NAME_LEN || (seen[K_FROM] && seen[K_NOT_FROM])) {
+			snprintf(why, whylen, "%s",
+				 seen[K_FROM] && seen[K_NOT_FROM]
+					 ? "from= and not_from= together"
+					 : "from= and not_from= name one function or two, F|G");
+			return -EINVAL;
+		}
+		if (pkeys[i].key == K_NOT_FROM)
+			sp->flags |= MT_SPEC_NOT_FROM;
+		return 0;
+	}
+	case K_ATTACH:
+		/* when the probe attaches: pprobe__detail() */
+		if (strcmp(val, "detail")) {
+			snprintf(why, whylen, "attach= is detail (the probe attaches only with "
+					      "--detail)");
+			return -EINVAL;
+		}
 		return 0;
 	default:
 		return -EINVAL;
@@ -709,7 +739,8 @@ int pprobe__spec(const struct pprobe *pp, const struct fieldset *fs, struct mt_p
 		snprintf(why, whylen, "%s (given: '%s')", problem, pp->args[0] ? pp->args : "");
 		return err;
 	}
-	sp->flags = (sp->flags & MT_SPEC_UNTIMED) | (need_return ? MT_SPEC_RETURN : 0);
+	sp->flags = (sp->flags & (MT_SPEC_UNTIMED | MT_SPEC_NOT_FROM)) |
+		    (need_return ? MT_SPEC_RETURN : 0);
 	snapshot_plan(sp);
 	return 0;
 }
@@ -729,6 +760,48 @@ int pprobe__cond(const struct pprobe *pp, char *name, size_t len, bool *negate)
 		}
 	}
 	return 0;
+}
+
+int pprobe__from(const struct pprobe *pp, char names[MT_MAX_FROM][NAME_LEN])
+{
+	char buf[ARGS_LEN], *save = NULL, *kv, *val, *bar;
+
+	snprintf(buf, sizeof(buf), "%s", pp->args);
+	for (kv = strtok_r(buf, " \t,", &save); kv; kv = strtok_r(NULL, " \t,", &save)) {
+		if (strncmp(kv, "from=", 5) && strncmp(kv, "not_from=", 9))
+			continue;
+		val = strchr(kv, '=') + 1;
+		bar = strchr(val, '|');
+		if (bar)
+			*bar = '\0';
+		snprintf(names[0], NAME_LEN, "%s", val);
+		if (!bar)
+			return 1;
+		snprintf(names[1], NAME_LEN, "%s", bar + 1);
+		return 2;
+	}
+	return 0;
+}
+
+__u32 pprobe__fn(const struct pprobe *pp)
+{
+	size_t n = strcspn(pp->sym, ":");
+	__u32 h = 2166136261U; /* FNV-1a */
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)pp->sym[i]) * 16777619U;
+	return h ?: 1;
+}
+
+bool pprobe__detail(const struct pprobe *pp)
+{
+	char buf[ARGS_LEN], *save = NULL, *kv;
+
+	snprintf(buf, sizeof(buf), "%s", pp->args);
+	for (kv = strtok_r(buf, " \t,", &save); kv; kv = strtok_r(NULL, " \t,", &save))
+		if (!strcmp(kv, "attach=detail"))
+			return true;
+	return false;
 }
 
 /* A source a 'read' line may use: a struct field (nothing else can be read at a sync). */

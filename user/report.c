@@ -139,10 +139,17 @@ char *report__fmt_line_share(char *buf, size_t size, const struct line_share *g)
 	return buf;
 }
 
+/* A Go runtime map (the go profile's). */
+static bool is_go_row(const struct map_report *m)
+{
+	return m->library && !strcmp(m->library, "go");
+}
+
 int report__build_sel(struct model *m, bool final, int top, const struct report_select *sel,
 		      struct report **out)
 {
 	struct report *r;
+	bool go_creates = false; /* a Go map's creation was seen: makemap was probed */
 	int err = model__snapshot(m, final, &r);
 
 	*out = NULL;
@@ -150,10 +157,22 @@ int report__build_sel(struct model *m, bool final, int top, const struct report_
 		return err;
 	/* maps whose creation was not seen (made before attach): over every row, before any filter */
 	r->before_attach.maps = r->before_attach.freed;
+	for (int i = 0; i < r->nmaps; i++)
+		go_creates |= r->maps[i].create_seen && is_go_row(&r->maps[i]);
 	for (int i = 0; i < r->nmaps; i++) {
 		const struct map_report *mr = &r->maps[i];
 
 		if (mr->create_seen)
+			continue;
+		/*
+		 * A Go map's creation is probed only with --detail: without, an unseen one says
+		 * nothing of when it was made.  A Go map first seen growing from one bucket (B 0)
+		 * missed none of its grows either way.
+		 */
+		if (is_go_row(mr) && (!go_creates || (mr->nsizes && mr->sizes[0] == 1)))
+			continue;
+		/* a Go sync.Map: known from its misses, its creation never probed */
+		if (!report__sync_hits_known(mr))
 			continue;
 		r->before_attach.maps++;
 		if (mr->first_count > 0 && (__u64)mr->first_count > r->before_attach.count) {
@@ -423,6 +442,11 @@ char *report__lock_label(char *buf, size_t size, const struct lock_report *l)
 	else
 		snprintf(buf, size, "0x%llx", (unsigned long long)l->addr);
 	return buf;
+}
+
+bool report__sync_hits_known(const struct map_report *m)
+{
+	return !m->library || strcmp(m->library, "gosync");
 }
 
 const char *report__mode_name(unsigned int mode)

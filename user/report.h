@@ -269,6 +269,12 @@ const char *report__module_base(const char *module);
 /** report__lock_label() - "NAME (0xADDR)" for a lock with a name, else "0xADDR". */
 char *report__lock_label(char *buf, size_t size, const struct lock_report *l);
 
+/**
+ * report__sync_hits_known() - whether map row @m's sync-map hits were counted: not for Go's
+ * sync.Map (profile gosync), whose Load fast path is not probed (only its misses are).
+ */
+bool report__sync_hits_known(const struct map_report *m);
+
 /** report__mode_name() - "write", "read" or "unknown" (enum mt_lock_mode). */
 const char *report__mode_name(unsigned int mode);
 

@@ -164,7 +164,18 @@ static void map_value(struct json_writer *w, const struct report *r, const struc
 		json_writer__null(w);
 	json_writer__name(w, "created_stack");
 	frames_value(w, r, m->create_seen ? m->created_stack : -1);
-	json_writer__u64_field(w, "hits", m->sync_hits);
+	/* creation not seen: where the map first grew */
+	json_writer__name(w, "first_grown_at");
+	if (!m->create_seen && m->first_grown_at && m->first_grown_at[0])
+		json_writer__string(w, m->first_grown_at);
+	else
+		json_writer__null(w);
+	json_writer__name(w, "first_grow_stack");
+	frames_value(w, r, m->create_seen ? -1 : m->first_grow_stack);
+	if (report__sync_hits_known(m))
+		json_writer__u64_field(w, "hits", m->sync_hits);
+	else
+		json_writer__null_field(w, "hits"); /* Go's sync.Map: misses only */
 	json_writer__u64_field(w, "misses", m->sync_misses);
 	json_writer__u64_field(w, "promotions", m->promotions);
 	top_stacks_field(w, r, m->top_stacks, m->ntop, "grow_ns");

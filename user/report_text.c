@@ -296,7 +296,7 @@ static void print_rehash(const struct text *t)
 	for (int i = 0; i < n; i++) {
 		const struct map_report *m = &r->maps[i];
 		char addr[24], ins[24], grows[24], rate[24], same[24], sizes[64], tot[16], max[16],
-			moved[24], cc[48], named[320];
+			moved[24], cc[48], named[320], first[256];
 
 		/* a library's idle tables (Redis makes a few per client) would bury the others */
 		if (m->sizes_in_slots && !m->inserts && !m->deletes && !m->grows && !m->shrinks)
@@ -309,6 +309,12 @@ static void print_rehash(const struct text *t)
 			variant = mt_variant_name(m->variant);
 		if (m->create_seen && m->created_at && m->created_at[0])
 			at = m->created_at;
+		/* a Go map is known from its first grow unless --detail probes makemap */
+		else if (m->first_grown_at && m->first_grown_at[0] && m->library &&
+			 !strcmp(m->library, "go")) {
+			snprintf(first, sizeof(first), "first grew at %.240s", m->first_grown_at);
+			at = first;
+		}
 		/* a named map (Redis: its dictType) says so first */
 		if (m->name && m->name[0]) {
 			snprintf(named, sizeof(named), "%s%s%s", m->name, strcmp(at, "?") ? " " : "",
@@ -362,7 +368,7 @@ static void print_sync(const struct text *t)
 
 	for (int i = 0; i < n; i++) {
 		const struct map_report *m = &r->maps[i];
-		char addr[24], ratio[24];
+		char addr[24], ratio[24], hits[24];
 
 		if (!map_is_sync(m))
 			continue;
@@ -371,13 +377,17 @@ static void print_sync(const struct text *t)
 			fprintf(t->out, "%-14s %12s %12s %9s %10s\n", "ADDR", "HITS", "MISSES",
 				"MISS/HIT", "PROMOTIONS");
 		}
+		snprintf(hits, sizeof(hits), "%llu", (unsigned long long)m->sync_hits);
+		if (!report__sync_hits_known(m)) /* Go's sync.Map: misses only */
+			snprintf(hits, sizeof(hits), "-");
 		if (m->sync_hits)
 			snprintf(ratio, sizeof(ratio), "%.2f",
 				 (double)m->sync_misses / (double)m->sync_hits);
 		else
-			snprintf(ratio, sizeof(ratio), m->sync_misses ? "inf" : "-");
-		fprintf(t->out, "%-14s %12llu %12llu %9s %10llu\n",
-			fmt_addr(addr, sizeof(addr), m->addr), (unsigned long long)m->sync_hits,
+			snprintf(ratio, sizeof(ratio),
+				 m->sync_misses && report__sync_hits_known(m) ? "inf" : "-");
+		fprintf(t->out, "%-14s %12s %12llu %9s %10llu\n",
+			fmt_addr(addr, sizeof(addr), m->addr), hits,
 			(unsigned long long)m->sync_misses, ratio,
 			(unsigned long long)m->promotions);
 	}

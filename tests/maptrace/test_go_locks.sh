@@ -30,10 +30,14 @@ past_check=$(go tool objdump -s '^sync\.\(\*Mutex\)\.lockSlow$' "$GOLOCK" |
 		NR == 4 { sub(/^0x/, "", $2); print $2 }')
 check "sync.(*Mutex).lockSlow at 0x$lockslow starts with CMPQ; JBE, then 0x${past_check:-?} (go tool objdump)" \
 	[ -n "$past_check" ]
-# the sites: lockSlow's entry jbe after the stack-bound check, and its epilogue(s)
+# the sites: lockSlow's and runtime_SemacquireMutex's entry jbe after the stack-bound check, and
+# their epilogue(s); golock has no RWMutex, so one lock probe of each (the RWMutex.Lock ones are
+# not needed)
 want_sites="$({
-	printf '%s branch\n' "$(go_entry_jbe "$GOLOCK" 'sync\.\(\*Mutex\)\.lockSlow')"
-	go_epilogues "$GOLOCK" 'sync\.\(\*Mutex\)\.lockSlow' | sed 's/$/ single-step/'
+	for f in 'sync\.\(\*Mutex\)\.lockSlow' 'sync\.runtime_SemacquireMutex'; do
+		printf '%s branch\n' "$(go_entry_jbe "$GOLOCK" "$f")"
+		go_epilogues "$GOLOCK" "$f" | sed 's/$/ single-step/'
+	done
 } | sort)"
 
 for build in plain stripped; do
@@ -61,8 +65,10 @@ for build in plain stripped; do
 		t && $1 ~ /^(lock|lock_end)$/ {
 			for (i = 3; i <= NF; i++) if ($i ~ /^0x/) { print $i, $(i + 1); break } }' \
 		"$TMP/list.out" | sed -E 's/0x0*/0x/' | sort)
-	check "$build: --list: lockSlow's jbe (emulated) and its epilogue (single-stepped), per go tool objdump" \
-		[ "$got_sites" = "$want_sites" -a "$(wc -l <<<"$want_sites")" -eq 2 ]
+	check "$build: --list: lockSlow's and runtime_SemacquireMutex's jbe (emulated) and epilogues (single-stepped), per go tool objdump" \
+		[ "$got_sites" = "$want_sites" -a "$(wc -l <<<"$want_sites")" -eq 4 ]
+	check "$build: --list: the probes for calls from sync.(*RWMutex).Lock are not needed" \
+		[ "$(grep -c '^    not needed: lock .*: no call comes from sync.(\*RWMutex).Lock: golock' "$TMP/list.out")" = 2 ]
 	[ "$got_sites" = "$want_sites" ] ||
 		{ echo "# want: $want_sites" "# got: $got_sites"; sed 's/^/# /' "$TMP/list.out"; }
 
@@ -85,6 +91,7 @@ for build in plain stripped; do
 	kill -INT $bt
 	wait $bt
 	check "$build: traced run exits 0 ($rc)" [ $rc -eq 0 ]
+	check "$build: no probe reported left out on stderr" [ "$(grep -c 'not attached' "$TMP/traced.err")" = 0 ]
 	check "$build: traced output equals untraced" diff <(own "$TMP/untraced.out") <(own "$TMP/traced.out")
 	"$MAPTRACE" report "$TMP/$build.mtr" --json --top 0 >"$TMP/$build.json"
 

@@ -5,7 +5,9 @@
 # program's own len() and its own reckoning of the load-factor rule, the same rule derived
 # here, bpftrace counting runtime.hashGrow calls per map (and telling same-size grows by
 # hashGrow's own test) at the address `go tool nm` gives, `go tool nm` and the source for the
-# creation lines, `go tool objdump` for the probe sites --list shows.  The traced program's output must equal the untraced one's, in 20 traced runs
+# creation lines, `go tool objdump` for the probe sites --list shows.  By default makemap is not
+# probed (a map is known from its first grow, named after where it first grew); with --detail
+# the creation lines are checked too.  The traced program's output must equal the untraced one's, in 20 traced runs
 # of each build.  Needs root.
 # timeout: 240
 source "$(dirname "$0")/lib.sh"
@@ -31,6 +33,10 @@ want_hint_B=$(rule_grows $N)
 line_grown=$(grep -n 'grown = make(map\[int\]int)$' $SRC | cut -d: -f1)
 line_hinted=$(grep -n 'hinted = make(map\[int\]int, n)$' $SRC | cut -d: -f1)
 line_churned=$(grep -n 'churned = make(map\[int\]int)$' $SRC | cut -d: -f1)
+# where each map first grows: fill's and churn's first inserts, and main's call of fill
+line_fill=$(grep -n '^		m\[i\] = i \* 2$' $SRC | cut -d: -f1)
+line_churn=$(grep -n '^		m\[i\] = i$' $SRC | head -1 | cut -d: -f1)
+line_fill_call=$(grep -n 'fill(grown, n))$' $SRC | cut -d: -f1)
 CHURN_KEYS=6000
 churn_grows=$(rule_grows $CHURN_KEYS)
 hashgrow=$(go tool nm "$GOGROW" | awk '$3 == "runtime.hashGrow" { print $1 }')
@@ -89,6 +95,9 @@ for build in plain stripped; do
 	else
 		site="$abs:runtime.hashGrow"
 	fi
+	for mode in default detail; do
+	opt=
+	[ $mode = detail ] && opt=--detail
 	# per map (h, in RBX under Go's register ABI): calls, and same-size grows by hashGrow's own
 	# test (!overLoadFactor(h.count+1, h.B): count @0, B @9 of runtime.hmap)
 	bpftrace --unsafe -e "BEGIN { printf(\"ready\n\"); }
@@ -104,7 +113,7 @@ for build in plain stripped; do
 	# maps while they are alive
 	rm -f "$TMP/in"
 	mkfifo "$TMP/in"
-	GOMAP_WAIT=1 "$MAPTRACE" -o "$TMP/$build.mtr" 0.2 -- "$bin" $N <"$TMP/in" \
+	GOMAP_WAIT=1 "$MAPTRACE" $opt -o "$TMP/$build-$mode.mtr" 0.2 -- "$bin" $N <"$TMP/in" \
 		>"$TMP/traced.out" 2>"$TMP/traced.err" &
 	mt=$!
 	exec {fd}>"$TMP/in"
@@ -120,47 +129,74 @@ for build in plain stripped; do
 	rc=$?
 	kill -INT $bt
 	wait $bt
-	check "$build: traced run exits 0 ($rc)" [ $rc -eq 0 ]
-	check "$build: traced output equals untraced" diff <(own "$TMP/untraced.out") <(own "$TMP/traced.out")
-	"$MAPTRACE" report "$TMP/$build.mtr" --json --top 0 >"$TMP/$build.json"
-	"$MAPTRACE" report "$TMP/$build.mtr" >"$TMP/$build.txt"
+	check "$build $mode: traced run exits 0 ($rc)" [ $rc -eq 0 ]
+	check "$build $mode: traced output equals untraced" diff <(own "$TMP/untraced.out") <(own "$TMP/traced.out")
+	"$MAPTRACE" report "$TMP/$build-$mode.mtr" --json --top 0 >"$TMP/$build.json"
+	"$MAPTRACE" report "$TMP/$build-$mode.mtr" >"$TMP/$build.txt"
 
-	# the rows made at the two make() lines of main.main
-	row="[m for m in d['maps'] if m['created_at'] == 'main.main (gogrow.go:%s)']"
-	grown_row=$(printf "$row" "$line_grown")
-	hinted_row=$(printf "$row" "$line_hinted")
-	check "$build: one map created at main.main (gogrow.go:$line_grown), one at :$line_hinted" \
-		[ "$(jget "$TMP/$build.json" "(len($grown_row), len($hinted_row))")" = "(1, 1)" ]
+	# the rows: by default (makemap unprobed) by where each map first grew, in main.fill and
+	# main.churn, each from one bucket (made with no hint); with --detail, by the make() lines
+	# of main.main
+	if [ $mode = detail ]; then
+		row="[m for m in d['maps'] if m['created_at'] == 'main.main (gogrow.go:%s)']"
+		grown_row=$(printf "$row" "$line_grown")
+		hinted_row=$(printf "$row" "$line_hinted")
+		churn_row=$(printf "$row" "$line_churned")
+		check "$build $mode: one map created at main.main (gogrow.go:$line_grown), one at :$line_hinted" \
+			[ "$(jget "$TMP/$build.json" "(len($grown_row), len($hinted_row))")" = "(1, 1)" ]
+		h_addr=$(jget "$TMP/$build.json" "int($hinted_row[0]['addr'], 16)")
+		where="created at main.main (gogrow.go:$line_grown)"
+	else
+		row="[m for m in d['maps'] if m['created_at'] is None and m['first_grown_at'] == 'main.%s (gogrow.go:%s)' and m['sizes'][0] == 1]"
+		grown_row=$(printf "$row" fill "$line_fill")
+		churn_row=$(printf "$row" churn "$line_churn")
+		check "$build $mode: one map first grew at main.fill (gogrow.go:$line_fill), one at main.churn (gogrow.go:$line_churn), each from one bucket; none shows a creation site" \
+			[ "$(jget "$TMP/$build.json" "(len($grown_row), len($churn_row), sum(m['created_at'] is not None for m in d['maps']))")" = "(1, 1, 0)" ]
+		check "$build $mode: the grown map's first grow stack goes through main.main (gogrow.go:$line_fill_call)" \
+			[ "$(jget "$TMP/$build.json" "any(f.startswith('main.main+') and '(gogrow.go:$line_fill_call)' in f for f in $grown_row[0]['first_grow_stack'])")" = True ]
+		check "$build $mode: no map shown as made before attach (its grows were all seen)" \
+			[ "$(jget "$TMP/$build.json" "d['before_attach']['maps']")" = 0 ]
+		where="made with no size hint; first grew at main.fill (gogrow.go:$line_fill)"
+	fi
 	g_addr=$(jget "$TMP/$build.json" "int($grown_row[0]['addr'], 16)")
-	h_addr=$(jget "$TMP/$build.json" "int($hinted_row[0]['addr'], 16)")
 	bt_calls=$(awk -v a="$g_addr" -F'[][]' '/^@calls/ && $2 == a { print $3 }' "$TMP/bt.out" | tr -dc 0-9)
 	bt_same=$(awk -v a="$g_addr" -F'[][]' '/^@same/ && $2 == a { print $3 }' "$TMP/bt.out" | tr -dc 0-9)
-	bt_hinted=$(awk -v a="$h_addr" -F'[][]' '/^@calls/ && $2 == a { print $3 }' "$TMP/bt.out" | tr -dc 0-9)
 	got=$(jget "$TMP/$build.json" "[$grown_row[0][k] for k in ('grows', 'same_size_grows', 'count', 'B')]")
-	check "$build: grown map: $want_grows grows, ${bt_same:-?} same-size (bpftrace: ${bt_calls:-?} hashGrow calls), count $N, B $want_grows (got $got)" \
+	check "$build $mode: grown map: $want_grows grows, ${bt_same:-?} same-size (bpftrace: ${bt_calls:-?} hashGrow calls), count $N, B $want_grows (got $got)" \
 		[ "$got" = "[$want_grows, ${bt_same:-x}, $N, $want_grows]" -a "${bt_calls:-x}" = $((want_grows + ${bt_same:-0})) ]
-	got=$(jget "$TMP/$build.json" "[$hinted_row[0][k] for k in ('grows', 'same_size_grows', 'count', 'B')]")
-	check "$build: hinted map: no grow (bpftrace: ${bt_hinted:-0} hashGrow calls), count $N, B $want_hint_B (got $got)" \
-		[ "$got" = "[0, 0, $N, $want_hint_B]" -a -z "$bt_hinted" ]
+	if [ $mode = detail ]; then
+		bt_hinted=$(awk -v a="$h_addr" -F'[][]' '/^@calls/ && $2 == a { print $3 }' "$TMP/bt.out" | tr -dc 0-9)
+		got=$(jget "$TMP/$build.json" "[$hinted_row[0][k] for k in ('grows', 'same_size_grows', 'count', 'B')]")
+		check "$build $mode: hinted map: no grow (bpftrace: ${bt_hinted:-0} hashGrow calls), count $N, B $want_hint_B (got $got)" \
+			[ "$got" = "[0, 0, $N, $want_hint_B]" -a -z "$bt_hinted" ]
+	else
+		# a map that never grows is not seen without makemap's probe: bpftrace saw
+		# hashGrow only on the maps maptrace shows
+		bt_maps=$(awk -F'[][]' '/^@calls/ { print $2 }' "$TMP/bt.out" | sort)
+		mt_maps=$(jget "$TMP/$build.json" "chr(10).join(sorted(str(int(m['addr'], 16)) for m in d['maps']))")
+		check "$build $mode: the maps shown are exactly those bpftrace saw grow (the hinted map never grows: $(wc -l <<<"$bt_maps") maps)" \
+			[ "$(sort <<<"$mt_maps")" = "$bt_maps" ]
+		[ "$(sort <<<"$mt_maps")" = "$bt_maps" ] || echo "# bpftrace:" $bt_maps "maptrace:" $mt_maps
+	fi
 	# the churned map: its doubling grows by the rule for the keys it keeps, and same-size
 	# grows as many as bpftrace saw hashGrow make (the workload makes some: a check of it)
-	churn_row=$(printf "$row" "$line_churned")
 	c_addr=$(jget "$TMP/$build.json" "int($churn_row[0]['addr'], 16)")
 	bt_ccalls=$(awk -v a="$c_addr" -F'[][]' '/^@calls/ && $2 == a { print $3 }' "$TMP/bt.out" | tr -dc 0-9)
 	bt_csame=$(awk -v a="$c_addr" -F'[][]' '/^@same/ && $2 == a { print $3 }' "$TMP/bt.out" | tr -dc 0-9)
-	check "$build: the churn made same-size grows (bpftrace: ${bt_csame:-?})" [ "${bt_csame:-0}" -gt 0 ]
+	check "$build $mode: the churn made same-size grows (bpftrace: ${bt_csame:-?})" [ "${bt_csame:-0}" -gt 0 ]
 	got=$(jget "$TMP/$build.json" "[$churn_row[0][k] for k in ('grows', 'same_size_grows', 'count')]")
-	check "$build: churned map: $churn_grows grows, ${bt_csame:-?} same-size apart (bpftrace: ${bt_ccalls:-?} hashGrow calls), count $CHURN_KEYS (got $got)" \
+	check "$build $mode: churned map: $churn_grows grows, ${bt_csame:-?} same-size apart (bpftrace: ${bt_ccalls:-?} hashGrow calls), count $CHURN_KEYS (got $got)" \
 		[ "$got" = "[$churn_grows, ${bt_csame:-x}, $CHURN_KEYS]" -a \
 		"${bt_ccalls:-x}" = $((churn_grows + ${bt_csame:-0})) ]
 	sizes=$(jget "$TMP/$build.json" "[$grown_row[0][k] for k in ('size', 'buckets')]")
-	check "$build: grown map's size is 2^$want_grows buckets (got $sizes)" \
+	check "$build $mode: grown map's size is 2^$want_grows buckets (got $sizes)" \
 		[ "$sizes" = "[$((1 << want_grows)), $((1 << want_grows))]" ]
-	head="Go map $(printf 0x%x "$g_addr") (created at main.main (gogrow.go:$line_grown)): grew $want_grows times (1 -> $((1 << want_grows)) buckets), "
+	head="Go map $(printf 0x%x "$g_addr") ($where): grew $want_grows times (1 -> $((1 << want_grows)) buckets), "
 	tail=" in runtime.hashGrow; it held up to $N entries: create it with make(map[K]V, $N)"
-	check "$build: advice in Go's terms: make(map[K]V, $N)" [ "$(jget "$TMP/$build.json" \
+	check "$build $mode: advice in Go's terms: make(map[K]V, $N)" [ "$(jget "$TMP/$build.json" \
 		"sum(a.startswith('$head') and a.endswith('$tail') for a in d['advice'])")" = 1 ]
 	[ $FAILS -eq 0 ] || { sed 's/^/# /' "$TMP/$build.txt" | head -40; sed 's/^/# bt: /' "$TMP/bt.out" "$TMP/bt.err" | head; }
+	done
 
 	# never a crash, never another answer: the traced program, again and again
 	bad=0
@@ -168,7 +204,7 @@ for build in plain stripped; do
 		"$MAPTRACE" -q -o "$TMP/run.mtr" --force -- "$bin" $N >"$TMP/run.out" 2>"$TMP/run.err"
 		rc=$?
 		grows=$("$MAPTRACE" report "$TMP/run.mtr" --json --top 0 >"$TMP/run.json" &&
-			jget "$TMP/run.json" "$(printf "$row" "$line_grown")[0]['grows']")
+			jget "$TMP/run.json" "[m for m in d['maps'] if m['first_grown_at'] == 'main.fill (gogrow.go:$line_fill)'][0]['grows']")
 		if [ $rc -ne 0 ] || ! diff -q <(own "$TMP/untraced.out") <(own "$TMP/run.out") >/dev/null ||
 			[ "$grows" != "$want_grows" ]; then
 			bad=$((bad + 1))

@@ -18,6 +18,12 @@ __attribute__((noinline, used)) int profile_fixture_resize(void *map, unsigned l
 	return (int)(n + (uintptr_t)map);
 }
 
+/* A caller for from=: the planner finds it by name. */
+__attribute__((noinline, used)) int profile_fixture_caller(void *map)
+{
+	return profile_fixture_resize(map, 1) + 1;
+}
+
 static struct profile_set *parse(const char *const *files, int nfiles, const char *const *probes,
 				 int nprobes, int *err)
 {
@@ -79,6 +85,23 @@ static const struct plan_site *find_site(const struct probe_plan *p, const char 
 }
 
 /* The file offset of @sym in @exe, as nm and readelf's segments give it. */
+/* The address and size `nm -S` gives @sym in @exe (0 when it cannot). */
+static unsigned long long nm_vaddr(const char *exe, const char *sym, unsigned long long *size)
+{
+	char cmd[2048];
+	unsigned long long v = 0;
+	FILE *f;
+
+	*size = 0;
+	snprintf(cmd, sizeof(cmd), "nm -S %s | awk '$4 == \"%s\" { print $1, $2 }'", exe, sym);
+	f = popen(cmd, "r");
+	if (!f || fscanf(f, "%llx %llx", &v, size) != 2)
+		v = 0;
+	if (f)
+		pclose(f);
+	return v;
+}
+
 static unsigned long long nm_offset(const char *exe, const char *sym)
 {
 	char cmd[2048];
@@ -119,7 +142,7 @@ int main(void)
 
 	/* the built-ins parse, and their names index the records' lib field */
 	ps = parse(NULL, 0, NULL, 0, &err);
-	check(!err && ps && !strcmp(profile_set__libraries(ps), "cmap,glib,redis,go,libstdc++"),
+	check(!err && ps && !strcmp(profile_set__libraries(ps), "cmap,glib,redis,go,gosync,libstdc++"),
 	      "built-in profiles parse: libraries '%s'", ps ? profile_set__libraries(ps) : "");
 	profile_set__free(ps);
 
@@ -332,6 +355,17 @@ int main(void)
 						       "pos=FIELD, size=FIELD[|FIELD] or max_load=N"},
 			{"read:libfoo.so:count=u64@8", "maps are read once a probe finds them; add one"},
 			{"read:libfoo.so", "want read:OBJECT:KEY=VALUE,..."},
+			{"lock:app:foo:lock=goarg0-x",
+			 "at 'lock=goarg0-x': 'goarg0-x' is not goarg0-N with N a number"},
+			{"lock:app:foo:lock=arg1*2", "'arg1*2' is not arg1, arg1+N or arg1-N"},
+			{"lock:app:foo:lock=goarg0,from=a|",
+			 "at 'from=a|': from= and not_from= name one function or two, F|G"},
+			{"lock:app:foo:lock=goarg0,from=a|b|c", "name one function or two, F|G"},
+			{"lock:app:foo:lock=goarg0,from=a,not_from=b",
+			 "at 'not_from=b': from= and not_from= together"},
+			{"create:libfoo.so:foo:map=ret,attach=always",
+			 "at 'attach=always': attach= is detail (the probe attaches only with "
+			 "--detail)"},
 		};
 		char msg[2048];
 
@@ -418,9 +452,9 @@ int main(void)
 			      s->spec.map.arg == 0 && s->spec.size.kind == MT_SRC_FIELD &&
 			      s->spec.size.width == 8 && s->spec.new_size.kind == MT_SRC_ARG &&
 			      s->spec.new_size.arg == 1 && !(s->spec.flags & MT_SPEC_RETURN) &&
-			      s->spec.lib == 5,
-		      /* after the built-ins cmap, glib, redis, go, libstdc++ */
-		      "plan: a resize with its new size in an argument needs no return probe, lib 5");
+			      s->spec.lib == 6,
+		      /* after the built-ins cmap, glib, redis, go, gosync, libstdc++ */
+		      "plan: a resize with its new size in an argument needs no return probe, lib 6");
 		check(plan && !plan->fatal && plan->refusals && !plan->refusals[0],
 		      "plan: nothing refused");
 		check(plan && strstr(plan->log, "profile glib (built-in): not matched: no mapped "
@@ -505,6 +539,57 @@ int main(void)
 		check(!err && plan->modules[0].sites[0].detail && !plan->modules[0].sites[1].detail &&
 			      strstr(plan->log, "(per operation: only with --detail)"),
 		      "plan: the insert is marked detail-only, in --list too");
+		probe_plan__free(plan);
+		plan = NULL;
+		profile_set__free(ps);
+		/* from= and not_from=: the callers' ranges, a function the program lacks left out */
+		{
+			unsigned long long size, at = nm_vaddr(exe, "profile_fixture_caller", &size);
+			const char *froms[] = {"from=profile_fixture_caller|nosuchfunction",
+					       "from=nosuchfunction", "not_from=nosuchfunction"};
+			const char *one[] = {p2};
+
+			for (int i = 0; i < 3; i++) {
+				const struct plan_site *fs;
+
+				snprintf(p2, sizeof(p2), "lock:%s:profile_fixture_resize:lock=arg0,%s",
+					 strrchr(exe, '/') + 1, froms[i]);
+				ps = parse(NULL, 0, one, 1, &err);
+				err = err ?: profile_set__plan(ps, &t, &plan);
+				fs = err ? NULL : find_site(plan, "profile_fixture_resize");
+				if (i == 0)
+					check(fs && at && size && fs->spec.nfrom == 1 &&
+						      fs->spec.from_lo[0] == at &&
+						      fs->spec.from_hi[0] == at + size &&
+						      !(fs->spec.flags & MT_SPEC_NOT_FROM) &&
+						      fs->spec.site == fs->vaddr &&
+						      strstr(plan->log, "(calls from profile_fixture_caller)"),
+					      "plan: %s: the caller's range [0x%llx, +0x%llx) per nm, "
+					      "the missing one left out", froms[i], at, size);
+				else if (i == 1)
+					check(!err && !fs && probe_plan__sites(plan) == 0 &&
+						      strstr(plan->log, "not needed: lock "),
+					      "plan: %s: not needed, no site, no error", froms[i]);
+				else
+					check(fs && fs->spec.nfrom == 0 &&
+						      !(fs->spec.flags & MT_SPEC_NOT_FROM),
+					      "plan: %s: every call taken", froms[i]);
+				probe_plan__free(plan);
+				plan = NULL;
+				profile_set__free(ps);
+			}
+		}
+		/* attach=detail: any role attaches only with --detail, said so in --list */
+		snprintf(p2, sizeof(p2), "resize:%s:profile_fixture_resize:map=arg0,new_size=arg1,"
+			 "attach=detail", strrchr(exe, '/') + 1);
+		ps = parse(NULL, 0, probes, 3, &err);
+		err = err ?: profile_set__plan(ps, &t, &plan);
+		check(!err && probe_plan__sites(plan) == 2 && probe_plan__attached(plan, false) == 0 &&
+			      probe_plan__attached(plan, true) == 2 &&
+			      plan->modules[0].sites[1].detail &&
+			      strstr(plan->log, "resize") &&
+			      strstr(strstr(plan->log, "resize"), " (only with --detail)\n"),
+		      "plan: a resize with attach=detail attaches only with --detail, in --list too");
 		rd = err ? NULL : &plan->modules[0].read;
 		check(rd && rd->count[0].kind == MT_SRC_FIELD && rd->count[0].off == 24 &&
 			      rd->count[1].off == 32 && rd->pos.off == 40 &&
