@@ -81,6 +81,8 @@ for build in plain stripped; do
 	fi
 	# bpftrace 0.17 takes no Go name with parentheses: the file offset, in both builds
 	site="$abs:$(($(file_offset "$bin" "$past_check")))"
+	# a new file: the last build's "ready" must not be taken for this one's
+	rm -f "$TMP/bt.out"
 	bpftrace --unsafe -e "BEGIN { printf(\"ready\n\"); }
 		uprobe:$site { @calls[reg(\"ax\")] = count(); }" >"$TMP/bt.out" 2>"$TMP/bt.err" &
 	bt=$!

@@ -100,6 +100,8 @@ for build in plain stripped; do
 	[ $mode = detail ] && opt=--detail
 	# per map (h, in RBX under Go's register ABI): calls, and same-size grows by hashGrow's own
 	# test (!overLoadFactor(h.count+1, h.B): count @0, B @9 of runtime.hmap)
+	# a new file: the last build's "ready" must not be taken for this one's
+	rm -f "$TMP/bt.out"
 	bpftrace --unsafe -e "BEGIN { printf(\"ready\n\"); }
 		uprobe:$site {
 			\$h = reg(\"bx\"); \$c = *(uint64 *)\$h + 1; \$b = (uint64)*(uint8 *)(\$h + 9);
