@@ -185,6 +185,11 @@ $(OUTPUT)/tests/progs/%: tests/progs/%.c $(LIBCMAP_A) | $(OUTPUT)/tests/progs
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(INCLUDES) $< $(LIBCMAP_A) -o $@
 
+# gonm: a Go binary's functions from maptrace's pclntab reader (the Go tests' bpftrace oracle)
+$(OUTPUT)/tests/progs/gonm: tests/progs/gonm.c $(LIBMAPTRACE_A) | $(OUTPUT)/tests/progs
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(INCLUDES) $< $(LIBMAPTRACE_A) $(USER_LIBS) -o $@
+
 # mapload as a non-PIE executable: probes at fixed addresses.
 $(OUTPUT)/tests/progs/mapload-nopie: $(MAPLOAD_SRCS) $(LIB_SRCS) | $(OUTPUT)/tests/progs
 	$(call msg,CC,$@)

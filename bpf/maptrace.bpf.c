@@ -1105,10 +1105,16 @@ static __always_inline __s64 src_read_snap(struct pt_regs *ctx, const struct mt_
 		break;
 	case MT_SRC_CONST:
 		return src->off;
-	case MT_SRC_FIELD: {
+	case MT_SRC_FIELD:
+	case MT_SRC_GOARG_FIELD: {
 		int shift = src->width == 1 ? 56 : src->width == 2 ? 48 : src->width == 4 ? 32 : 0;
 		__u64 raw = 0;
 
+		/* a Go argument's field: another struct than the map (a Swiss table's capacity) */
+		if (src->kind == MT_SRC_GOARG_FIELD) {
+			map = go_arg(ctx, src->arg);
+			sn = NULL;
+		}
 		if (field_raw(src, map, sn, snap_off, &raw))
 			return 0;
 		/* cut to the field's width, sign-extending a signed one */
@@ -1206,7 +1212,14 @@ static __always_inline void send_resize(struct pt_regs *ctx, const struct mt_pro
 	r->tag = sp->name.kind != MT_SRC_NONE ? src_read(ctx, &sp->name, map) : 0;
 	r->lib = sp->lib;
 	r->flags = start ? MT_RESIZE_TIMED : 0;
-	rec_send(r, sizeof(*r), ctx);
+	/*
+	 * A Go resize seen at its function's entry (the push %rbp after the stack-bound check):
+	 * no stack copy.  The kernel's frame-pointer walk adds the caller's return address at a
+	 * push %rbp site, which an unwind of the copy (no CFI in stripped Go) skips; and it is
+	 * cheaper.
+	 */
+	rec_send(r, sizeof(*r),
+		 (sp->flags & MT_SPEC_GO) && sp->role == MT_ROLE_RESIZE ? NULL : ctx);
 }
 
 static __always_inline void count_hit(const struct mt_probe_spec *sp, __u64 map)

@@ -230,6 +230,7 @@ enum mt_src_kind {
 	MT_SRC_FIELD = 3, /* @width bytes at @off from the map pointer */
 	MT_SRC_CONST = 4, /* @off itself */
 	MT_SRC_GOARG = 5, /* Go register ABI argument @arg (0-8: RAX RBX RCX RDI RSI R8-R11) */
+	MT_SRC_GOARG_FIELD = 6, /* @width bytes at @off from the pointer in Go argument @arg */
 };
 
 #define MT_SRC_SIGNED 1 /* sign-extend a field */

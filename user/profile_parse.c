@@ -133,6 +133,34 @@ static const char builtin_go[] =
 	"probe lock sync.(*Mutex).lockSlow lock=goarg0\n"
 	"probe lock_end sync.(*Mutex).lockSlow:ret\n";
 
+static const char builtin_goswiss[] =
+	/*
+	 * Go 1.24+ maps are Swiss tables (internal/runtime/maps, checked against the go1.26
+	 * binaries' machine code): Map {used u64 @0, seed @8, dirPtr @16, dirLen @24, globalDepth
+	 * u8 @32, globalShift u8 @33, ...}; table {used u16 @0, capacity u16 @2, growthLeft u16
+	 * @4, localDepth u8 @6, index @8, groups @16}.  A small map is one group of 8 slots;
+	 * growToTable(m, typ) moves it into a table of 16 (newTable(typ, 2*8, 0, 0)); a full
+	 * table's rehash(t, typ, m) calls grow(t, typ, m, 2*t.capacity) up to 1024 slots
+	 * (maxTableCapacity) and split(t, typ, m) beyond, which puts the 1024 slots' entries
+	 * into two new tables of 1024 (the directory may double).  No incremental evacuation.
+	 * Every probe is an entry (the push after the stack-bound check: emulated); nothing on
+	 * mapassign, nor on growToSmall (a map's first insert) or makemap (tens of thousands of
+	 * calls a second in tsgo).
+	 */
+	"# Go 1.24+ runtime maps (Swiss tables, internal/runtime/maps), in any Go executable\n"
+	"profile goswiss\n"
+	"object " OBJECT_GO "\n"
+	"require internal/runtime/maps.(*table).rehash\n"
+	"version go\n"
+	"fields go1.26* used=u64@0\n"
+	"read count=used\n"
+	"probe resize internal/runtime/maps.(*Map).growToTable map=goarg0 size=const:8 "
+	"new_size=const:16 count=used\n"
+	"probe resize internal/runtime/maps.(*table).grow map=goarg2 size=u16@2(goarg0) "
+	"new_size=goarg3 count=used\n"
+	"probe resize internal/runtime/maps.(*table).split map=goarg2 size=u16@2(goarg0) "
+	"new_size=const:2048 count=used\n";
+
 static const char *const role_names[MT_ROLE_MAX] = {
 	[MT_ROLE_INSERT] = "insert",	     [MT_ROLE_DELETE] = "delete",
 	[MT_ROLE_LOOKUP] = "lookup",	     [MT_ROLE_CREATE] = "create",
@@ -615,6 +643,8 @@ int profile_set__new(const char *const *files, int nfiles, const char *const *pr
 		err = parse_text(ps, builtin_redis, "built-in profile redis");
 	if (!err)
 		err = parse_text(ps, builtin_go, "built-in profile go");
+	if (!err)
+		err = parse_text(ps, builtin_goswiss, "built-in profile goswiss");
 	for (int i = 0; !err && i < nfiles; i++) {
 		char *text = NULL;
 

@@ -37,6 +37,7 @@ int field__parse(const char *s, struct mt_src *src, char *why, size_t whylen)
 	bool log2 = !strncmp(s, "log2:", 5);
 	char type[16], *end;
 	unsigned long off;
+	int goarg = -1;
 	size_t i;
 
 	if (log2)
@@ -55,15 +56,23 @@ int field__parse(const char *s, struct mt_src *src, char *why, size_t whylen)
 	}
 	errno = 0;
 	off = strtoul(at + 1, &end, 0);
+	/* TYPE@OFFSET(goargN): a field of the struct a Go argument points to */
+	if (*end == '(' && !strncmp(end + 1, "goarg", 5) && end[6] >= '0' && end[6] <= '8' &&
+	    !strcmp(end + 7, ")")) {
+		goarg = end[6] - '0';
+		end += 8;
+	}
 	if (*end || end == at + 1) {
-		snprintf(why, whylen, "'%s' is not an offset (a number 0..65535)", at + 1);
+		snprintf(why, whylen, "'%s' is not an offset (a number 0..65535, or OFFSET(goargN))",
+			 at + 1);
 		return -EINVAL;
 	}
 	if (errno || off > 65535) {
 		snprintf(why, whylen, "offset %s is out of range (0..65535)", at + 1);
 		return -EINVAL;
 	}
-	*src = (struct mt_src){.kind = MT_SRC_FIELD,
+	*src = (struct mt_src){.kind = goarg < 0 ? MT_SRC_FIELD : MT_SRC_GOARG_FIELD,
+			       .arg = goarg < 0 ? 0 : (__u8)goarg,
 			       .width = (__u8)types[i].width,
 			       .flags = (types[i].sign ? MT_SRC_SIGNED : 0) |
 					(log2 ? MT_SRC_EXP2 : 0),
@@ -480,7 +489,11 @@ static int check_role(int role, struct mt_probe_spec *sp, bool *need_return, cha
 			snprintf(why, whylen, "%s needs new_size=", name);
 			return -EINVAL;
 		}
-		*need_return = sp->new_size.kind != MT_SRC_ARG || sp->ret_cond != MT_RET_ANY;
+		/* a new size known at entry (an argument, a constant) needs no return */
+		*need_return = (sp->new_size.kind != MT_SRC_ARG && sp->new_size.kind != MT_SRC_GOARG &&
+				sp->new_size.kind != MT_SRC_GOARG_FIELD &&
+				sp->new_size.kind != MT_SRC_CONST) ||
+			       sp->ret_cond != MT_RET_ANY;
 		break;
 	case MT_ROLE_GROW_BEGIN:
 		if (sp->new_size.kind != MT_SRC_NONE && sp->new_size.kind != MT_SRC_ARG &&
