@@ -273,10 +273,11 @@ bench-overhead: deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_OVERHEAD_BINS)
 	$(Q)bench/overhead.sh
 
-# make bench-real: real programs (Redis, GLib, libcmap) untraced, under maptrace, maptrace
+# make bench-real: real programs (Redis, GLib, libcmap, tsgo) untraced, under maptrace, maptrace
 # --detail and bpftrace, side by side (bench/README.md)
 bench-real: deps
-	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/tests/progs/ghash $(OUTPUT)/bench/churn
+	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/tests/progs/ghash $(OUTPUT)/bench/churn \
+		$(OUTPUT)/tests/progs/gonm
 	$(Q)bench/real.sh
 
 # make bench-sites: the cost of one probe hit by site kind, next to bpftrace (bench/README.md)

@@ -8,14 +8,16 @@
 #   2. GLib GHashTable insert storm: tests/progs/ghash, 2 threads, its insert phase's wall time
 #   3. libcmap growth storm: mapload, a million new keys into a map without a hint, its ns/op
 #   4. map churn: bench/churn, maps created, given 20 inserts and freed, its ns per map
+#   5. tsgo (TypeScript's Go compiler, go1.26, stripped, from npm): type-checking a generated
+#      project, its own "Total time" (--extendedDiagnostics); traced from its first instruction
 #
 # Every figure is a median of RUNS runs (default 5) taken interleaved: run 1 of every row and
 # tracer, then run 2, ...; within a row the tracers' order rotates from run to run.  Every
 # comparison is a ratio of figures from this run.  The workloads time their own work, so a
 # tracer's start-up and exit are not in their figures.  Run as root; about 7-9 minutes.
 #
-#   RUNS=5 REDIS_KEYS=300000 GLIB_KEYS=400000 GROW_OPS=1000000 CHURN_MAPS=200000 bench/real.sh
-#   RUNS=1 REDIS_KEYS=30000 GLIB_KEYS=40000 GROW_OPS=100000 CHURN_MAPS=20000 bench/real.sh  (quick)
+#   RUNS=5 REDIS_KEYS=300000 GLIB_KEYS=400000 GROW_OPS=1000000 CHURN_MAPS=200000 TSGO_FILES=1500 bench/real.sh
+#   RUNS=1 REDIS_KEYS=30000 GLIB_KEYS=40000 GROW_OPS=100000 CHURN_MAPS=20000 TSGO_FILES=200 bench/real.sh  (quick)
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
@@ -25,6 +27,7 @@ GLIB_KEYS=${GLIB_KEYS:-400000}    # ghash KEYS, inserted by 2 threads
 GROW_OPS=${GROW_OPS:-1000000}     # mapload --ops and --keys, all inserts of new keys
 CHURN_MAPS=${CHURN_MAPS:-200000}  # bench/churn MAPS, 20 inserts each
 CHURN_INSERTS=20
+TSGO_FILES=${TSGO_FILES:-1500}  # modules of the generated TypeScript project tsgo checks
 T_START=$SECONDS
 TMP=$(mktemp -d /tmp/maptrace-real.XXXXXX)
 
@@ -93,14 +96,34 @@ declare -A SITE=([redis]="$REDIS_ADD $REDIS_BIN" [glib]="$G_INS $GLIB" [grow]="$
 	[churn]="$CH_CREATE $CH")
 
 # ROWS="glib redis" bench/real.sh: only those rows (the summary lists only them)
-read -ra ROWS <<<"${ROWS:-redis glib grow churn}"
+read -ra ROWS <<<"${ROWS:-redis glib grow churn tsgo}"
 ran() { [[ " ${ROWS[*]} " == *" $1 "* ]]; }
+
+# tsgo from npm (scripts/go-bins.sh), copied with its lib*.d.ts where bpftrace can name it (no
+# '@' in the path); the peer counts calls of the runtime's map inserts, runtime.mapassign*,
+# at their entries (a stripped binary: by file offset, from maptrace's pclntab reader, gonm)
+if ran tsgo; then
+	source tests/maptrace/golib.sh # gen_project, file_offset
+	GONM=.output/tests/progs/gonm
+	TSGO_NPM=$(scripts/go-bins.sh --print | head -1)
+	[ -x "$GONM" ] && [ -x "$TSGO_NPM" ] ||
+		die "tsgo row: $GONM or tsgo missing: run make bench-real (it builds gonm and runs scripts/go-bins.sh)"
+	mkdir -p "$TMP/tsgo.d" && cp -r "$(dirname "$TSGO_NPM")/." "$TMP/tsgo.d/" || die "cannot copy tsgo to $TMP"
+	TS=$TMP/tsgo.d/tsgo TSP=$TMP/tsproject
+	gen_project ts "$TSP" "$TSGO_FILES"
+	TS_ASSIGN=""
+	while read -r entry _ fname; do
+		TS_ASSIGN+="uprobe:$TS:$(file_offset "$TS" "$entry"),"
+	done < <("$GONM" "$TS" '^runtime\.mapassign(_fast32|_fast64|_fast64ptr|_faststr)?$')
+	[ -n "$TS_ASSIGN" ] || die "tsgo row: no runtime.mapassign* in $TS's pclntab"
+	BT_PROG[tsgo]="${TS_ASSIGN%,} { @ = count(); }"
+fi
 CFGS=(none mt detail)
 [ $HAVE_BPFTRACE = 1 ] && CFGS+=(bt)
 declare -A CFG_LABEL=([none]="untraced" [mt]="maptrace -p PID (default)" [detail]="maptrace -p PID --detail")
 declare -A BT_LABEL=([redis]="bpftrace: uprobe dictAddRaw, count()"
 	[glib]="bpftrace: uprobe g_hash_table_insert, count()" [grow]="bpftrace: usdt cmap:insert, count()"
-	[churn]="bpftrace: usdt cmap:map_create, count()")
+	[churn]="bpftrace: usdt cmap:map_create, count()" [tsgo]="bpftrace: uprobe runtime.mapassign*, count()")
 
 echo "maptrace on real programs: medians of $RUNS interleaved runs; ratios from this run only"
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs, kernel $(uname -r), $(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
@@ -148,13 +171,28 @@ redis_run() {
 	return 0
 }
 
+# tsgo_run NAME TRACER: tsgo type-checks the generated project, untraced, under maptrace from
+# its first instruction (maptrace -- CMD: -p cannot catch a run this short from its start) or
+# under bpftrace -c; its output (with its own Total time) in $TMP/NAME.out, the trace in NAME.mtr
+tsgo_run() {
+	local name=$1 c=$2 cmd=("$TS" -p "$TSP" --extendedDiagnostics)
+	case $c in
+	none) "${cmd[@]}" ;;
+	mt) "$MT" -q -o "$TMP/$name.mtr" -- "${cmd[@]}" ;;
+	detail) "$MT" -q --detail -o "$TMP/$name.mtr" -- "${cmd[@]}" ;;
+	bt) BPFTRACE_MAP_KEYS_MAX=4096 bpftrace --unsafe -e "${BT_PROG[tsgo]}" -c "${cmd[*]}" ;;
+	esac >"$TMP/$name.out" 2>"$TMP/$name.err"
+}
+
 # what a tracer counted in run NAME: bpftrace's count(); maptrace's inserts over the maps it
-# lists (for churn, where the maps it lists are a handful of 200,000, nothing)
+# lists (for churn, where the maps it lists are a handful of 200,000, nothing; for tsgo, whose
+# inserts maptrace does not probe, its grows)
 counted() {
 	local name=$1 tracer=$2 row=$3
 	case $tracer in
 	bt) awk '/^@: / { print $2 }' "$TMP/$name.tr.out" ;;
 	mt | detail) [ "$row" = churn ] && return
+		[ "$row" = tsgo ] && { jget "$TMP/$name.tr.out" 'sum(m["grows"] for m in d["maps"])'; return; }
 		jget "$TMP/$name.tr.out" 'sum(m["inserts"] for m in d["maps"])' ;;
 	esac
 }
@@ -186,6 +224,14 @@ one_run() {
 			jget "$f" '(d["grow_ns"] + d["evac_ns"]) / 1e6' >>"$TMP/grow.$c.own"
 			calc "$(tail -1 "$TMP/grow.$c.reported") / $(tail -1 "$TMP/grow.$c.own")" >>"$TMP/grow.$c.ratio"
 		fi
+		;;
+	tsgo)
+		tsgo_run "$name" "$c"
+		fig=$(awk '/^Total time:/ { sub("s$", "", $3); print $3 * 1000 }' "$TMP/$name.out")
+		awk '/^Types:/ { print $2 }' "$TMP/$name.out" >"$TMP/tsgo.types"
+		[ "$c" = mt ] || [ "$c" = detail ] &&
+			"$MT" report "$TMP/$name.mtr" --json --top 0 >"$TMP/$name.tr.out" 2>/dev/null
+		[ "$c" = bt ] && cp "$TMP/$name.out" "$TMP/$name.tr.out"
 		;;
 	churn)
 		# nothing of maptrace's summary is read here: it is stopped once the target has exited
@@ -292,9 +338,18 @@ echo "   counted: bpftrace's count of cmap:map_create.  maptrace is stopped once
 echo "   its summary (0.18 s after the target's exit, freed maps folded by creation site) is not read."
 
 fi
+if ran tsgo; then
+echo
+echo "== 5. tsgo $(basename "$(dirname "$(dirname "$(dirname "$TSGO_NPM")")")")/$(basename "$(dirname "$(dirname "$TSGO_NPM")")") type-checking a generated project: $TSGO_FILES modules, $(sort -u "$TMP/tsgo.types" 2>/dev/null | head -1) types =="
+echo "   (its own Total time, --extendedDiagnostics; traced from its first instruction)"
+row_table tsgo "total ms" "grows / mapassign calls" "counted"
+echo "   counted: maptrace's Swiss-table grows (the goswiss profile probes growToTable, grow and"
+echo "   split, nothing per insert); bpftrace's calls of runtime.mapassign* (every insert)."
+
+fi
 if ran grow; then
 echo
-echo "== 5. growth storm: rehash time maptrace reports (grow_ns_total over its maps) vs the library's own (grow_ns + evac_ns), same run =="
+echo "== 6. growth storm: rehash time maptrace reports (grow_ns_total over its maps) vs the library's own (grow_ns + evac_ns), same run =="
 printf '%-44s %14s %14s %14s\n' tracer "maptrace ms" "library ms" "reported/own"
 for c in mt detail; do
 	printf '%-44s %14s %14s %14s\n' "${CFG_LABEL[$c]}" "$(fmt "$(med "$TMP/grow.$c.reported")")" \
@@ -320,6 +375,7 @@ sum_row() { # ROW LABEL OP LIMIT
 ! ran glib || sum_row glib "GLib insert storm, ms" "<=" 1.05
 ! ran grow || sum_row grow "libcmap growth storm, ns/op" "<=" 1.10
 ! ran churn || sum_row churn "map churn, ns/map" "<=" 1.10
+! ran tsgo || sum_row tsgo "tsgo type-check, total ms" "<=" 1.05
 echo "   x: traced / untraced medians (Redis: throughput, higher is better; the others: time,"
 echo "   lower is better).  target and result: the default maptrace's ratio.  per run (in the"
 echo "   rows' tables): the lowest and highest traced / untraced of the same run."

@@ -1214,12 +1214,21 @@ static __always_inline void send_resize(struct pt_regs *ctx, const struct mt_pro
 	r->flags = start ? MT_RESIZE_TIMED : 0;
 	/*
 	 * A Go resize seen at its function's entry (the push %rbp after the stack-bound check):
-	 * no stack copy.  The kernel's frame-pointer walk adds the caller's return address at a
-	 * push %rbp site, which an unwind of the copy (no CFI in stripped Go) skips; and it is
-	 * cheaper.
+	 * the caller's frame is not linked yet, so the frame-pointer walk may skip it (the kernel
+	 * adds it only for a thread that has uprobe state), and an unwind of a stack copy (no
+	 * CFI in stripped Go) does: send the return address at %rsp, and no stack copy.
 	 */
-	rec_send(r, sizeof(*r),
-		 (sp->flags & MT_SPEC_GO) && sp->role == MT_ROLE_RESIZE ? NULL : ctx);
+	if ((sp->flags & MT_SPEC_GO) && sp->role == MT_ROLE_RESIZE) {
+		__u64 ra = 0;
+
+		if (!bpf_probe_read_user(&ra, sizeof(ra), (void *)PT_REGS_SP(ctx)) && ra) {
+			r->tag = ra;
+			r->flags |= MT_RESIZE_CALLER;
+		}
+		rec_send(r, sizeof(*r), NULL);
+		return;
+	}
+	rec_send(r, sizeof(*r), ctx);
 }
 
 static __always_inline void count_hit(const struct mt_probe_spec *sp, __u64 map)

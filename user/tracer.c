@@ -127,6 +127,24 @@ static int resolve_stack(struct tracer *tr, __s32 id)
 }
 
 /*
+ * The stack of a resize seen at a Go function's entry (MT_RESIZE_CALLER): the kernel's walk
+ * with the caller's return address @caller second, where the walk skipped it.
+ */
+static int resolve_stack_caller(struct tracer *tr, __s32 id, __u64 caller)
+{
+	__u64 ips[STACK_DEPTH + 1] = {};
+
+	if (id < 0 || (__u32)id >= tr->stack_slots ||
+	    bpf_map_lookup_elem(attacher__stacks_fd(tr->at), &id, ips))
+		return -1;
+	if (ips[1] == caller)
+		return resolve_stack(tr, id);
+	memmove(&ips[2], &ips[1], (STACK_DEPTH - 1) * sizeof(ips[0]));
+	ips[1] = caller;
+	return intern_ips(tr, ips, STACK_DEPTH);
+}
+
+/*
  * Unwind a record's copy of the user stack with the modules' CFI.  Return: the model stack, or
  * -1 when the record carries no copy or the unwind found no frame (the caller falls back to
  * the kernel's frame-pointer stack).
@@ -217,8 +235,18 @@ static int on_record(void *ctx, void *data, size_t size)
 		return 0;
 	}
 	stack = unwind_stack(tr, h, size);
-	if (stack < 0)
+	if (stack < 0 && h->type == MT_REC_RESIZE && size >= sizeof(struct mt_resize) &&
+	    (((const struct mt_resize *)h)->flags & MT_RESIZE_CALLER)) {
+		/* the caller goes into the stack; the tag was no name pointer */
+		memcpy(plain, h, sizeof(struct mt_resize));
+		stack = resolve_stack_caller(tr, h->stack_id, ((struct mt_resize *)plain)->tag);
+		((struct mt_resize *)plain)->tag = 0;
+		((struct mt_resize *)plain)->flags &= ~MT_RESIZE_CALLER;
+		((struct mt_hdr *)plain)->size = sizeof(struct mt_resize);
+		h = (const struct mt_hdr *)plain;
+	} else if (stack < 0) {
 		stack = resolve_stack(tr, h->stack_id);
+	}
 	/* the stack copy has served: the model and the file get the record's own fields */
 	if (h->flags & MT_HDR_USTACK) {
 		__u32 base = mt_rec_size(h->type);
