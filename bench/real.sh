@@ -16,7 +16,7 @@
 # comparison is a ratio of figures from this run.  The workloads time their own work, so a
 # tracer's start-up and exit are not in their figures.  Run as root; about 7-9 minutes.
 #
-#   RUNS=5 REDIS_KEYS=300000 GLIB_KEYS=400000 GROW_OPS=1000000 CHURN_MAPS=200000 TSGO_FILES=1500 bench/real.sh
+#   RUNS=5 REDIS_KEYS=300000 GLIB_KEYS=400000 GROW_OPS=1000000 CHURN_MAPS=200000 TSGO_FILES=1000 bench/real.sh
 #   RUNS=1 REDIS_KEYS=30000 GLIB_KEYS=40000 GROW_OPS=100000 CHURN_MAPS=20000 TSGO_FILES=200 bench/real.sh  (quick)
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -27,7 +27,7 @@ GLIB_KEYS=${GLIB_KEYS:-400000}    # ghash KEYS, inserted by 2 threads
 GROW_OPS=${GROW_OPS:-1000000}     # mapload --ops and --keys, all inserts of new keys
 CHURN_MAPS=${CHURN_MAPS:-200000}  # bench/churn MAPS, 20 inserts each
 CHURN_INSERTS=20
-TSGO_FILES=${TSGO_FILES:-1500}  # modules of the generated TypeScript project tsgo checks
+TSGO_FILES=${TSGO_FILES:-1000}  # modules of the generated TypeScript project tsgo checks
 T_START=$SECONDS
 TMP=$(mktemp -d /tmp/maptrace-real.XXXXXX)
 
@@ -340,8 +340,8 @@ echo "   its summary (0.18 s after the target's exit, freed maps folded by creat
 fi
 if ran tsgo; then
 echo
-echo "== 5. tsgo $(basename "$(dirname "$(dirname "$(dirname "$TSGO_NPM")")")")/$(basename "$(dirname "$(dirname "$TSGO_NPM")")") type-checking a generated project: $TSGO_FILES modules, $(sort -u "$TMP/tsgo.types" 2>/dev/null | head -1) types =="
-echo "   (its own Total time, --extendedDiagnostics; traced from its first instruction)"
+echo "== 5. tsgo $(grep -oP '"version": *"\K[^"]+' "$(dirname "$TSGO_NPM")/../package.json") ($(strings -n 6 "$TS" | grep -m1 -xE 'go1\.[0-9]+\.[0-9]+')) type-checking a generated project: $TSGO_FILES modules, $(sort -u "$TMP/tsgo.types" 2>/dev/null | head -1) types =="
+echo "   (its own Total time, --extendedDiagnostics; maptrace runs it: maptrace [-q --detail] -- tsgo ...)"
 row_table tsgo "total ms" "grows / mapassign calls" "counted"
 echo "   counted: maptrace's Swiss-table grows (the goswiss profile probes growToTable, grow and"
 echo "   split, nothing per insert); bpftrace's calls of runtime.mapassign* (every insert)."
