@@ -1263,7 +1263,7 @@ static __always_inline int save_call(struct pt_regs *ctx, const struct mt_probe_
  * A lock role's return (or, for Go code, its lock_end at a ret instruction; @t is the call's
  * key): the call was a contended acquisition if it slept in a futex wait.
  */
-static __always_inline void lock_return(struct pt_regs *ctx, __u32 t)
+static __always_inline void lock_return(struct pt_regs *ctx, __u32 t, bool go)
 {
 	struct lock_state *s = bpf_map_lookup_elem(&lock_waits, &t);
 	struct mt_lock_wait *r;
@@ -1278,7 +1278,12 @@ static __always_inline void lock_return(struct pt_regs *ctx, __u32 t)
 			r->wait_ns = r->h.ts - s->ts;
 			r->mode = s->mode;
 			r->kind = s->kind;
-			rec_send(r, sizeof(*r), ctx);
+			/*
+			 * Go: the frame-pointer walk at the epilogue (its frame still whole)
+			 * names the caller; an unwind of a stack copy of stripped Go (no CFI)
+			 * gave the ret and skipped the caller in tsgo
+			 */
+			rec_send(r, sizeof(*r), go ? NULL : ctx);
 		}
 	}
 	bpf_map_delete_elem(&lock_waits, &t);
@@ -1391,7 +1396,7 @@ static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_pr
 		return !(sp->flags & MT_SPEC_RETURN);
 	}
 	case MT_ROLE_LOCK_END:
-		lock_return(ctx, call_key(ctx, sp));
+		lock_return(ctx, call_key(ctx, sp), sp->flags & MT_SPEC_GO);
 		return 1;
 	case MT_ROLE_REHASH_STEP:
 		if (!map)
@@ -1455,7 +1460,7 @@ static __always_inline void profile_return(struct pt_regs *ctx, const struct mt_
 	struct pcall *pc;
 
 	if (sp->role == MT_ROLE_LOCK) {
-		lock_return(ctx, tid());
+		lock_return(ctx, tid(), false);
 		return;
 	}
 	pc = bpf_map_lookup_elem(&pcalls, &t);

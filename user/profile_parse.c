@@ -160,7 +160,14 @@ static const char builtin_goswiss[] =
 	"probe resize internal/runtime/maps.(*table).grow map=goarg2 size=u16@2(goarg0) "
 	"new_size=goarg3 count=used\n"
 	"probe resize internal/runtime/maps.(*table).split map=goarg2 size=u16@2(goarg0) "
-	"new_size=const:2048 count=used\n";
+	"new_size=const:2048 count=used\n"
+	/*
+	 * sync.Mutex wraps internal/sync.Mutex (at the same address) from Go 1.24: its lockSlow(m)
+	 * runs only when Lock's CAS failed.  Timed from its entry to its epilogue, per goroutine,
+	 * as the go profile does for Go 1.19's sync.(*Mutex).lockSlow.
+	 */
+	"probe lock internal/sync.(*Mutex).lockSlow lock=goarg0\n"
+	"probe lock_end internal/sync.(*Mutex).lockSlow:ret\n";
 
 static const char *const role_names[MT_ROLE_MAX] = {
 	[MT_ROLE_INSERT] = "insert",	     [MT_ROLE_DELETE] = "delete",

@@ -358,12 +358,21 @@ static bool is_sp_add(const struct disasm_insn *in)
 
 /*
  * Where to probe the ret at insns[@i] of Go function @fn: at the start of its epilogue,
- * "mov D(%rsp),%rbp; add $N,%rsp; ret", when no jump lands inside it.  The results are in
- * their registers already, and the frame is still whole, so a frame-pointer stack taken there
- * names the caller, which at the ret itself is skipped (%rbp is the caller's own by then).
+ * "mov D(%rsp),%rbp; add $N,%rsp; ret" (Go 1.19), or "add $N,%rsp; pop %rbp; ret" (Go 1.21+),
+ * when no jump lands inside it.  The results are in their registers already, and the frame is
+ * still whole, so a frame-pointer stack taken there names the caller, which at the ret itself
+ * is skipped (%rbp is the caller's own by then).
  */
 static int go_epilogue(const struct disasm_func *fn, int i)
 {
+	if (i >= 2 && fn->insns[i - 1].len == 1 && fn->insns[i - 1].code[0] == 0x5d &&
+	    is_sp_add(&fn->insns[i - 2])) {
+		for (int k = 0; k < fn->n; k++)
+			if (fn->insns[k].target == fn->insns[i - 1].addr ||
+			    fn->insns[k].target == fn->insns[i].addr)
+				return i;
+		return i - 2;
+	}
 	if (i < 2 || !is_sp_add(&fn->insns[i - 1]) || !is_bp_restore(&fn->insns[i - 2]))
 		return i;
 	for (int k = 0; k < fn->n; k++)

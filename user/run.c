@@ -601,8 +601,8 @@ static void print_go(const struct gopcln_info *gi)
 	else
 		printf("    maps: generation unknown (no map growth function, no version)\n");
 	if (!strcmp(gi->maps, "swiss"))
-		printf("    Go maps: see profile goswiss below (grows only; sync.Mutex waits of "
-		       "Go >= 1.24 are not probed yet)\n");
+		printf("    Go maps and sync.Mutex waits: see profile goswiss below (sync.RWMutex "
+		       "and sync.Map: not probed)\n");
 	else
 		printf("    Go maps and sync.Mutex waits: see profile go below\n");
 }

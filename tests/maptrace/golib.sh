@@ -87,3 +87,14 @@ go_push_after_check() {
 		END { if (i[1] == "cmp 0x10(%r14),%rsp" && i[2] ~ /^jbe / && i[3] == "push %rbp")
 			{ sub(":", "", a[3]); print a[3] } }'
 }
+
+# go_pop_epilogues BIN ENTRY END (hex): each epilogue "add $N,%rsp; pop %rbp; ret" of the Go
+# 1.21+ function at [ENTRY, END), by objdump: the address of its add, where the goswiss
+# profile's lock_end probes (the frame is still whole there)
+go_pop_epilogues() {
+	objdump -d --no-show-raw-insn --start-address=0x$2 --stop-address=0x$3 "$1" |
+		awk '/^ *[0-9a-f]+:/ { n++; a[n] = $1; i[n] = $2 " " $3 }
+		END { for (k = 3; k <= n; k++)
+			if (i[k] ~ /^ret/ && i[k - 1] == "pop %rbp" && i[k - 2] ~ /^add +\$0x[0-9a-f]+,%rsp$/) {
+				sub(":", "", a[k - 2]); print a[k - 2] } }'
+}

@@ -15,6 +15,9 @@
 #   - the stacks: the probed function, its caller by the machine code (rehash for grow and
 #     split, a runtime.mapassign* for growToTable), down to runtime.goexit or runtime.main,
 #     or cut at the kernel's perf_event_max_stack frames;
+#   - sync.Mutex waits (internal/sync.(*Mutex).lockSlow, the slow path of Lock): bpftrace's
+#     count of calls per mutex at the entry's push equals maptrace's waits per mutex, and each
+#     wait's stack starts at lockSlow's epilogue (objdump: "add; pop %rbp; ret");
 #   - the programs themselves: the traced output equals the untraced one (tsgo's diagnostics,
 #     esbuild's bundle), and RUNS traced runs of each exit as the untraced run did.
 # Needs root, bpftrace, npm (once).
@@ -74,6 +77,17 @@ for line in open(sys.argv[1]):
 PY
 }
 
+# bt_locks BPFTRACE-OUTPUT: "mutex calls" from @waits
+bt_locks() {
+	python3 - "$1" <<'PY'
+import re, sys
+for line in open(sys.argv[1]):
+    m = re.match(r"@waits\[(\d+)\]: (\d+)$", line.strip())
+    if m:
+        print("0x%x %s" % (int(m.group(1)), m.group(2)))
+PY
+}
+
 # prog NAME OUT PREFIX...: run NAME on its project under PREFIX (nothing, or maptrace ... --);
 # its stdout (and for tsgo maptrace's, after it) into OUT; esbuild's bundle into OUT.js
 prog() {
@@ -112,6 +126,7 @@ for name in tsgo esbuild; do
 	while read -r entry _ fname; do
 		E[$fname]=$entry
 	done < <("$GONM" "$bin" "^$M\\.\\((\\*Map\\)\\.growToTable|\\*table\\)\\.(rehash|grow|split))\$")
+	read -r ls_entry ls_end _ < <("$GONM" "$bin" '^internal/sync\.\(\*Mutex\)\.lockSlow$')
 	check "$name: pclntab names growToTable, rehash, grow and split" [ ${#E[@]} -eq 4 ]
 	rehash=${E["$M.(*table).rehash"]:-0} grow=${E["$M.(*table).grow"]:-0}
 	split=${E["$M.(*table).split"]:-0} gtt=${E["$M.(*Map).growToTable"]:-0}
@@ -137,6 +152,18 @@ for name in tsgo esbuild; do
 		t && $1 == "resize" { print $2, $3, $4 }' <<<"$maptrace_list" | sed -E 's/ 0x0*/ 0x/')
 	check "$name: --list: profile goswiss probes the push of growToTable, grow and split (emulated)" \
 		[ "$got_sites" = "${want_sites%$'\n'}" ]
+	# internal/sync.(*Mutex).lockSlow (sync.Mutex's slow path): its entry's push, and its
+	# epilogue "add; pop %rbp; ret", where the frame is still whole
+	ls_push=$(go_push_after_check "$bin" "${ls_entry:-0}")
+	ls_epi=$(go_pop_epilogues "$bin" "${ls_entry:-0}" "${ls_end:-0}")
+	got_lock=$(awk '/^profile goswiss /{ t = 1; next } /^[^ ]/{ t = 0 }
+		t && ($1 == "lock" || $1 == "lock_end") {
+			for (i = 3; i <= NF; i++) if ($i ~ /^0x/) { print $1, $i, $(i + 1); break } }' <<<"$maptrace_list" |
+		sed -E 's/ 0x0*/ 0x/')
+	check "$name: --list: lockSlow's push (emulated) and its epilogue's add (single-stepped), by objdump (0x$ls_push, 0x$ls_epi)" \
+		[ -n "$ls_push" -a "$(wc -w <<<"$ls_epi")" -eq 1 -a \
+		"$got_lock" = "lock 0x$ls_push push"$'\n'"lock_end 0x$ls_epi single-step" ]
+	[ "$got_lock" = "lock 0x$ls_push push"$'\n'"lock_end 0x$ls_epi single-step" ] || echo "# got: $got_lock"
 	[ "$got_sites" = "${want_sites%$'\n'}" ] || echo "# want: $want_sites# got: $got_sites"
 
 	# --- one run traced by maptrace and bpftrace at once ----------------------------------
@@ -145,12 +172,14 @@ for name in tsgo esbuild; do
 	o_gtt=$(file_offset "$bin" "${S["$M.(*Map).growToTable"]}")
 	o_grow=$(file_offset "$bin" "${S["$M.(*table).grow"]}")
 	o_split=$(file_offset "$bin" "${S["$M.(*table).split"]}")
+	o_lock=$(file_offset "$bin" "${ls_push:-0}")
 	BPFTRACE_MAP_KEYS_MAX=1000000 bpftrace --unsafe -e "BEGIN { printf(\"ready\n\"); }
 		uprobe:$bin:$o_gtt { @g[\"small\", reg(\"ax\"), *(uint64 *)reg(\"ax\"), (uint64)0] = count(); }
 		uprobe:$bin:$o_grow { @g[\"grow\", reg(\"cx\"), (uint64)*(uint16 *)(reg(\"ax\") + 2),
 			reg(\"di\") & 0xffff] = count(); @used[reg(\"cx\"), (uint64)*(uint16 *)(reg(\"ax\") + 2)] = max(*(uint64 *)reg(\"cx\")); }
 		uprobe:$bin:$o_split { @g[\"split\", reg(\"cx\"), (uint64)*(uint16 *)(reg(\"ax\") + 2),
-			(uint64)0] = count(); }" >"$TMP/bt.out" 2>"$TMP/bt.err" &
+			(uint64)0] = count(); }
+		uprobe:$bin:$o_lock { @waits[reg(\"ax\")] = count(); }" >"$TMP/bt.out" 2>"$TMP/bt.err" &
 	bt=$!
 	wait_for "$TMP/bt.out" ready 60 || echo "# bpftrace did not start: $(head -c 300 "$TMP/bt.err")"
 	prog $name "$TMP/$name.traced" "$MAPTRACE" -q -o "$TMP/$name.mtr" --
@@ -165,7 +194,7 @@ for name in tsgo esbuild; do
 	# -> newCapacity, a split 1024 -> 2 x 1024 (two tables); anything else is printed as is
 	bt_grows "$TMP/bt.out" | sort >"$TMP/$name.bt.grows"
 	jget "$TMP/$name.json" '"\n".join("%s %d %d" % (e["map"], e["old_size"], e["new_size"])
-		for e in d["event_log"] if e["type"] == "resize")' | sort >"$TMP/$name.mt.grows"
+		for e in d["event_log"] if e["type"] == "resize")' | sed '/^$/d' | sort >"$TMP/$name.mt.grows"
 	nbt=$(wc -l <"$TMP/$name.bt.grows")
 	check "$name: bpftrace saw grows of every kind: $(awk '{ print $2 "->" $3 }' "$TMP/$name.bt.grows" | sort | uniq -c | sort -k2n | awk '{ printf "%s %s, ", $1, $2 }')" \
 		[ "$nbt" -gt 100 -a "$(grep -c ' 8 16$' "$TMP/$name.bt.grows")" -gt 0 -a \
@@ -209,6 +238,30 @@ for name in tsgo esbuild; do
 	check "$name: every grow's stack: the function, its caller (rehash; mapassign), down to runtime.goexit/main or $MAXSTACK frames ($(grep -c 'runtime.goexit$' "$TMP/$name.stacks") reach goexit)" \
 		[ -z "$bad" -a "$(wc -l <"$TMP/$name.stacks")" -eq $((nbt - nostack)) ]
 	[ -z "$bad" ] || head -3 <<<"$bad" | sed 's/^/# /'
+
+	# --- sync.Mutex waits: internal/sync.(*Mutex).lockSlow, per goroutine (R14) ------------
+	# bpftrace counts lockSlow calls per mutex (RAX) at the entry's push: the waits per mutex
+	# must be the same.  Not at the epilogue: a second uprobe on maptrace's epilogue site moved
+	# maptrace's stacks to the ret (caller skipped), and one on the ret lost its waits
+	# (kernel 6.18, bpftrace 0.17)
+	bt_locks "$TMP/bt.out" | sort >"$TMP/$name.bt.locks"
+	# (a runtime-internal lock, runtime.lock2 sleeping in a futex, would be a mutex row too:
+	# only rows of lockSlow's stacks are sync.Mutex waits)
+	jget "$TMP/$name.json" '"\n".join("%s %d" % (l["addr"], l["contentions"])
+		for l in d["locks"] if l["kind"] == "mutex" and any(s["frames"] and
+		s["frames"][0].startswith("internal/sync.(*Mutex).lockSlow+") for s in l["top_stacks"]))' |
+		sed '/^$/d' | sort >"$TMP/$name.mt.locks"
+	nlk=$(awk '{ n += $2 } END { print n + 0 }' "$TMP/$name.bt.locks")
+	[ $name = tsgo ] && check "tsgo: bpftrace saw contended sync.Mutex waits ($nlk)" [ "$nlk" -gt 0 ]
+	check "$name: maptrace's mutex waits are bpftrace's lockSlow calls, mutex by mutex ($nlk)" \
+		cmp -s "$TMP/$name.bt.locks" "$TMP/$name.mt.locks"
+	cmp -s "$TMP/$name.bt.locks" "$TMP/$name.mt.locks" ||
+		diff "$TMP/$name.bt.locks" "$TMP/$name.mt.locks" | head -5 | sed 's/^/# /'
+
+	check "$name: every stack of those mutexes starts at lockSlow's epilogue, named from pclntab" [ "$(jget "$TMP/$name.json" \
+		'len([s for l in d["locks"] if l["addr"] in open("'"$TMP/$name.mt.locks"'").read().split() for s in l["top_stacks"]
+			if not s["frames"][0].startswith("internal/sync.(*Mutex).lockSlow+0x%x " % (0x'"${ls_epi:-0}"' - 0x'"${ls_entry:-0}"'))])')" = 0 ]
+	[ $FAILS -eq 0 ] || jget "$TMP/$name.json" '[(l["addr"], [s["frames"][:2] for s in l["top_stacks"]]) for l in d["locks"]][:3]' | sed 's/^/# /' 
 
 	# --- RUNS traced runs: the same output, the same exit --------------------------------
 	fails=0
