@@ -9,7 +9,7 @@
 #   3. libcmap growth storm: mapload, a million new keys into a map without a hint, its ns/op
 #   4. map churn: bench/churn, maps created, given 20 inserts and freed, its ns per map
 #   5. tsgo (TypeScript's Go compiler, go1.26, stripped, from npm): type-checking a generated
-#      project, its own "Total time" (--extendedDiagnostics); traced from its first instruction
+#      project, its own CPU time (its wall "Total time" beside it)
 #
 # Every figure is a median of RUNS runs (default 5) taken interleaved: run 1 of every row and
 # tracer, then run 2, ...; within a row the tracers' order rotates from run to run.  Every
