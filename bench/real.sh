@@ -186,7 +186,8 @@ tsgo_run() {
 	/usr/bin/time -f "cpu %U %S" "$TS" -p "$TSP" --extendedDiagnostics >"$TMP/$name.out" \
 		2>"$TMP/$name.err" &
 	tp=$!
-	until tpid=$(pgrep -P "$tp") && [ -n "$tpid" ]; do
+	# its child, once it has exec'd tsgo (before that it is /usr/bin/time's image)
+	until tpid=$(pgrep -P "$tp") && [ -n "$tpid" ] && [ "$(readlink "/proc/$tpid/exe")" = "$TS" ]; do
 		[ $SECONDS -ge $end ] && { echo "# $name: tsgo did not start" >&2; return 1; }
 	done
 	kill -STOP "$tpid"
