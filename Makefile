@@ -185,6 +185,11 @@ $(OUTPUT)/tests/progs/%: tests/progs/%.c $(LIBCMAP_A) | $(OUTPUT)/tests/progs
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(INCLUDES) $< $(LIBCMAP_A) -o $@
 
+# gonm: a Go binary's functions from maptrace's pclntab reader (the Go tests' bpftrace oracle)
+$(OUTPUT)/tests/progs/gonm: tests/progs/gonm.c $(LIBMAPTRACE_A) | $(OUTPUT)/tests/progs
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(INCLUDES) $< $(LIBMAPTRACE_A) $(USER_LIBS) -o $@
+
 # mapload as a non-PIE executable: probes at fixed addresses.
 $(OUTPUT)/tests/progs/mapload-nopie: $(MAPLOAD_SRCS) $(LIB_SRCS) | $(OUTPUT)/tests/progs
 	$(call msg,CC,$@)
@@ -280,11 +285,12 @@ bench-overhead: deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_OVERHEAD_BINS)
 	$(Q)bench/overhead.sh
 
-# make bench-real: real programs (Redis, GLib, libcmap) untraced, under maptrace, maptrace
+# make bench-real: real programs (Redis, GLib, libcmap, tsgo) untraced, under maptrace, maptrace
 # --detail and bpftrace, side by side (bench/README.md)
 bench-real: deps
 	$(Q)$(MAKE) --no-print-directory all $(OUTPUT)/tests/progs/ghash $(OUTPUT)/bench/churn \
-		$(OUTPUT)/tests/progs/cxxmaps
+		$(OUTPUT)/tests/progs/cxxmaps \
+		$(OUTPUT)/tests/progs/gonm
 	$(Q)bench/real.sh
 
 # make bench-sites: the cost of one probe hit by site kind, next to bpftrace (bench/README.md)

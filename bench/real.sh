@@ -10,14 +10,16 @@
 #   4. map churn: bench/churn, maps created, given 20 inserts and freed, its ns per map
 #   5. C++ std::unordered_* fills: tests/progs/cxxmaps, 1,150,000 inserts into three containers,
 #      its fills' wall time
+#   6. tsgo (TypeScript's Go compiler, go1.26, stripped, from npm): type-checking a generated
+#      project, its own CPU time (its wall "Total time" beside it)
 #
 # Every figure is a median of RUNS runs (default 5) taken interleaved: run 1 of every row and
 # tracer, then run 2, ...; within a row the tracers' order rotates from run to run.  Every
 # comparison is a ratio of figures from this run.  The workloads time their own work, so a
 # tracer's start-up and exit are not in their figures.  Run as root; about 7-9 minutes.
 #
-#   RUNS=5 REDIS_KEYS=300000 GLIB_KEYS=400000 GROW_OPS=1000000 CHURN_MAPS=200000 bench/real.sh
-#   RUNS=1 REDIS_KEYS=30000 GLIB_KEYS=40000 GROW_OPS=100000 CHURN_MAPS=20000 bench/real.sh  (quick)
+#   RUNS=5 REDIS_KEYS=300000 GLIB_KEYS=400000 GROW_OPS=1000000 CHURN_MAPS=200000 TSGO_FILES=1000 bench/real.sh
+#   RUNS=1 REDIS_KEYS=30000 GLIB_KEYS=40000 GROW_OPS=100000 CHURN_MAPS=20000 TSGO_FILES=200 bench/real.sh  (quick)
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
@@ -27,6 +29,7 @@ GLIB_KEYS=${GLIB_KEYS:-400000}    # ghash KEYS, inserted by 2 threads
 GROW_OPS=${GROW_OPS:-1000000}     # mapload --ops and --keys, all inserts of new keys
 CHURN_MAPS=${CHURN_MAPS:-200000}  # bench/churn MAPS, 20 inserts each
 CHURN_INSERTS=20
+TSGO_FILES=${TSGO_FILES:-1000}  # modules of the generated TypeScript project tsgo checks
 T_START=$SECONDS
 TMP=$(mktemp -d /tmp/maptrace-real.XXXXXX)
 
@@ -102,15 +105,38 @@ declare -A SITE=([redis]="$REDIS_ADD $REDIS_BIN" [glib]="$G_INS $GLIB" [grow]="$
 	[churn]="$CH_CREATE $CH" [cxx]="$CX_NEED $STDCXX")
 
 # ROWS="glib redis" bench/real.sh: only those rows (the summary lists only them)
-read -ra ROWS <<<"${ROWS:-redis glib grow churn cxx}"
+read -ra ROWS <<<"${ROWS:-redis glib grow churn cxx tsgo}"
 ran() { [[ " ${ROWS[*]} " == *" $1 "* ]]; }
+
+# tsgo from npm (scripts/go-bins.sh), copied with its lib*.d.ts where bpftrace can name it (no
+# '@' in the path); the peer counts calls of the runtime's map inserts, runtime.mapassign*,
+# at their entries (a stripped binary: by file offset, from maptrace's pclntab reader, gonm)
+if ran tsgo; then
+	source tests/maptrace/golib.sh # gen_project, file_offset
+	GONM=.output/tests/progs/gonm
+	TSGO_NPM=$(scripts/go-bins.sh --print | head -1)
+	[ -x "$GONM" ] && [ -x "$TSGO_NPM" ] ||
+		die "tsgo row: $GONM or tsgo missing: run make bench-real (it builds gonm and runs scripts/go-bins.sh)"
+	mkdir -p "$TMP/tsgo.d" && cp -r "$(dirname "$TSGO_NPM")/." "$TMP/tsgo.d/" || die "cannot copy tsgo to $TMP"
+	TS=$TMP/tsgo.d/tsgo TSP=$TMP/tsproject
+	gen_project ts "$TSP" "$TSGO_FILES"
+	TS_ASSIGN=""
+	while read -r entry _ fname; do
+		TS_ASSIGN+="uprobe:$TS:$(file_offset "$TS" "$entry"),"
+	done < <("$GONM" "$TS" '^runtime\.mapassign(_fast32|_fast64|_fast64ptr|_faststr)?$')
+	[ -n "$TS_ASSIGN" ] || die "tsgo row: no runtime.mapassign* in $TS's pclntab"
+	BT_PROG[tsgo]="${TS_ASSIGN%,} { @ = count(); }"
+	read -r ts_faststr _ < <("$GONM" "$TS" '^runtime\.mapassign_faststr$')
+	SITE[tsgo]="0x$ts_faststr $TS"
+fi
 CFGS=(none mt detail)
 [ $HAVE_BPFTRACE = 1 ] && CFGS+=(bt)
 declare -A CFG_LABEL=([none]="untraced" [mt]="maptrace -p PID (default)" [detail]="maptrace -p PID --detail")
 declare -A BT_LABEL=([redis]="bpftrace: uprobe dictAddRaw, count()"
 	[glib]="bpftrace: uprobe g_hash_table_insert, count()" [grow]="bpftrace: usdt cmap:insert, count()"
 	[churn]="bpftrace: usdt cmap:map_create, count()"
-	[cxx]="bpftrace: uprobe _M_need_rehash, count()")
+	[cxx]="bpftrace: uprobe _M_need_rehash, count()"
+	[tsgo]="bpftrace: uprobe runtime.mapassign*, count()")
 
 echo "maptrace on real programs: medians of $RUNS interleaved runs; ratios from this run only"
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) CPUs, kernel $(uname -r), $(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")"
@@ -128,10 +154,13 @@ tracer_for() {
 	mt | detail)
 		TCMD=("$MT" -p "$tpid" -q --json)
 		[ "$2" = detail ] && TCMD+=(--detail)
+		[ "$ROW" = tsgo ] && TCMD+=(--top 0) # every map's grows are counted
 		READY="tracing PID"
 		;;
 	bt)
 		TCMD=(bpftrace -p "$tpid" -e "${BT_PROG[$ROW]} BEGIN { printf(\"ready\\n\"); }")
+		# tsgo is stripped: its sites are file offsets, which bpftrace takes only --unsafe
+		[ "$ROW" = tsgo ] && TCMD=(bpftrace --unsafe "${TCMD[@]:1}")
 		READY=ready READY_IN=out
 		read -r vaddr file <<<"${SITE[$ROW]}"
 		ARMED_VADDR=$vaddr ARMED_FILE=$file ARMED_BYTE=$(site_byte "$tpid" "$vaddr" "$file")
@@ -158,8 +187,35 @@ redis_run() {
 	return 0
 }
 
+# tsgo_run NAME TRACER: tsgo type-checks the generated project under /usr/bin/time (its own CPU
+# time); it is stopped as soon as it exists (within its start-up: tsgo prints no pid to wait
+# for), the tracer attaches with -p as for the other rows, then it runs on.  Its output (its
+# own Total time, and "cpu USER SYS") in $TMP/NAME.out and .err, the tracer's in NAME.tr.out
+tsgo_run() {
+	local name=$1 c=$2 tp tpid="" end=$((SECONDS + 20))
+	rm -f "$TMP/$name".*
+	/usr/bin/time -f "cpu %U %S" "$TS" -p "$TSP" --extendedDiagnostics >"$TMP/$name.out" \
+		2>"$TMP/$name.err" &
+	tp=$!
+	# its child, once it has exec'd tsgo (before that it is /usr/bin/time's image)
+	until tpid=$(pgrep -P "$tp") && [ -n "$tpid" ] && [ "$(readlink "/proc/$tpid/exe")" = "$TS" ]; do
+		[ $SECONDS -ge $end ] && { echo "# $name: tsgo did not start" >&2; return 1; }
+	done
+	kill -STOP "$tpid"
+	if ! tracer_attach "$name" "$c" "$tpid" "$TS"; then
+		kill -9 "$tpid" 2>/dev/null
+		wait "$tp" 2>/dev/null
+		return 1
+	fi
+	kill -CONT "$tpid"
+	wait "$tp"
+	[ -z "$TRPID" ] || stop_tracer "$TRPID" 60
+	return 0
+}
+
 # what a tracer counted in run NAME: bpftrace's count(); maptrace's inserts over the maps it
-# lists (for churn, where the maps it lists are a handful of 200,000, nothing)
+# lists (for churn, where the maps it lists are a handful of 200,000, nothing; for tsgo, whose
+# inserts maptrace does not probe, its grows)
 counted() {
 	local name=$1 tracer=$2 row=$3
 	case $tracer in
@@ -167,6 +223,8 @@ counted() {
 	mt | detail) [ "$row" = churn ] && return
 		# C++: the rehashes (no insert is probed); bpftrace's count is of every insert's call
 		[ "$row" = cxx ] && { jget "$TMP/$name.tr.out" 'sum(m["grows"] for m in d["maps"])'; return; }
+		# tsgo: its grows (its inserts are not probed)
+		[ "$row" = tsgo ] && { jget "$TMP/$name.tr.out" 'sum(m["grows"] for m in d["maps"])'; return; }
 		jget "$TMP/$name.tr.out" 'sum(m["inserts"] for m in d["maps"])' ;;
 	esac
 }
@@ -198,6 +256,14 @@ one_run() {
 			jget "$f" '(d["grow_ns"] + d["evac_ns"]) / 1e6' >>"$TMP/grow.$c.own"
 			calc "$(tail -1 "$TMP/grow.$c.reported") / $(tail -1 "$TMP/grow.$c.own")" >>"$TMP/grow.$c.ratio"
 		fi
+		;;
+	tsgo)
+		tsgo_run "$name" "$c" || return
+		# the figure: tsgo's own CPU time (user + sys: probe hits land in sys); its wall
+		# Total time beside it
+		fig=$(awk '/^cpu / { print ($2 + $3) * 1000 }' "$TMP/$name.err")
+		awk '/^Total time:/ { sub("s$", "", $3); print $3 * 1000 }' "$TMP/$name.out" >>"$TMP/tsgo.$c.wall"
+		awk '/^Types:/ { print $2 }' "$TMP/$name.out" >"$TMP/tsgo.types"
 		;;
 	churn)
 		# nothing of maptrace's summary is read here: it is stopped once the target has exited
@@ -311,9 +377,21 @@ echo "   counted: bpftrace's count of cmap:map_create.  maptrace is stopped once
 echo "   its summary (0.18 s after the target's exit, freed maps folded by creation site) is not read."
 
 fi
+if ran tsgo; then
+echo
+echo "== 5. tsgo $(grep -oP '"version": *"\K[^"]+' "$(dirname "$TSGO_NPM")/../package.json") ($(strings -n 6 "$TS" | grep -m1 -xE 'go1\.[0-9]+\.[0-9]+')) type-checking a generated project: $TSGO_FILES modules, $(sort -u "$TMP/tsgo.types" 2>/dev/null | head -1) types =="
+echo "   (its own CPU time, user + sys, by /usr/bin/time; stopped in its start-up, traced with -p, continued)"
+row_table tsgo "cpu ms" "grows / mapassign calls" "counted"
+printf '%-44s' "   its own wall Total time (ms), medians:"
+for c in "${CFGS[@]}"; do printf ' %s %s' "$c" "$(fmt "$(med "$TMP/tsgo.$c.wall")" 0)"; done
+echo
+echo "   counted: maptrace's Swiss-table grows (the goswiss profile probes growToTable, grow and"
+echo "   split, nothing per insert); bpftrace's calls of runtime.mapassign* (every insert)."
+
+fi
 if ran grow; then
 echo
-echo "== 5. growth storm: rehash time maptrace reports (grow_ns_total over its maps) vs the library's own (grow_ns + evac_ns), same run =="
+echo "== 6. growth storm: rehash time maptrace reports (grow_ns_total over its maps) vs the library's own (grow_ns + evac_ns), same run =="
 printf '%-44s %14s %14s %14s\n' tracer "maptrace ms" "library ms" "reported/own"
 for c in mt detail; do
 	printf '%-44s %14s %14s %14s\n' "${CFG_LABEL[$c]}" "$(fmt "$(med "$TMP/grow.$c.reported")")" \
@@ -354,6 +432,7 @@ sum_row() { # ROW LABEL OP LIMIT
 ! ran grow || sum_row grow "libcmap growth storm, ns/op" "<=" 1.10
 ! ran churn || sum_row churn "map churn, ns/map" "<=" 1.10
 ! ran cxx || sum_row cxx "C++ unordered fills, cpu ms" "<=" 1.05
+! ran tsgo || sum_row tsgo "tsgo type-check, cpu ms" "<=" 1.05
 echo "   x: traced / untraced medians (Redis: throughput, higher is better; the others: time,"
 echo "   lower is better).  target and result: the default maptrace's ratio.  per run (in the"
 echo "   rows' tables): the lowest and highest traced / untraced of the same run."

@@ -1135,9 +1135,11 @@ static __always_inline __s64 src_read_snap(struct pt_regs *ctx, const struct mt_
 		__u64 raw = 0;
 
 		/* a field of the map, or at an argument (read at entry only) */
-		if (src->kind == MT_SRC_ARG_FIELD)
+		if (src->kind == MT_SRC_ARG_FIELD) {
 			map = src->flags & MT_SRC_GOBASE ? go_arg(ctx, src->arg)
 							 : reg_arg(ctx, src->arg);
+			sn = NULL; /* another struct than the map's snapshot */
+		}
 		if (field_raw(src, map, sn, snap_off, &raw))
 			return 0;
 		/* cut to the field's width, sign-extending a signed one */
@@ -1242,6 +1244,22 @@ static __always_inline void send_resize(struct pt_regs *ctx, const struct mt_pro
 	r->tag = sp->name.kind != MT_SRC_NONE ? src_read(ctx, &sp->name, map) : 0;
 	r->lib = sp->lib;
 	r->flags = start ? MT_RESIZE_TIMED : 0;
+	/*
+	 * A Go resize seen at its function's entry (the push %rbp after the stack-bound check):
+	 * the caller's frame is not linked yet, so the frame-pointer walk may skip it (the kernel
+	 * adds it only for a thread that has uprobe state), and an unwind of a stack copy (no
+	 * CFI in stripped Go) does: send the return address at %rsp, and no stack copy.
+	 */
+	if ((sp->flags & MT_SPEC_GO) && sp->role == MT_ROLE_RESIZE) {
+		__u64 ra = 0;
+
+		if (!bpf_probe_read_user(&ra, sizeof(ra), (void *)PT_REGS_SP(ctx)) && ra) {
+			r->tag = ra;
+			r->flags |= MT_RESIZE_CALLER;
+		}
+		rec_send(r, sizeof(*r), NULL);
+		return;
+	}
 	rec_send(r, sizeof(*r), ctx);
 }
 
@@ -1277,7 +1295,7 @@ static __always_inline int save_call(struct pt_regs *ctx, const struct mt_probe_
  * A lock role's return (or, for Go code, its lock_end at a ret instruction; @t is the call's
  * key): the call was a contended acquisition if it slept in a futex wait.
  */
-static __always_inline void lock_return(struct pt_regs *ctx, __u32 t, __u32 fn)
+static __always_inline void lock_return(struct pt_regs *ctx, __u32 t, __u32 fn, bool go)
 {
 	struct lock_state *s = bpf_map_lookup_elem(&lock_waits, &t);
 	struct mt_lock_wait *r;
@@ -1293,7 +1311,12 @@ static __always_inline void lock_return(struct pt_regs *ctx, __u32 t, __u32 fn)
 			r->wait_ns = r->h.ts - s->ts;
 			r->mode = s->mode;
 			r->kind = s->kind;
-			rec_send(r, sizeof(*r), ctx);
+			/*
+			 * Go: the frame-pointer walk at the epilogue (its frame still whole)
+			 * names the caller; an unwind of a stack copy of stripped Go (no CFI)
+			 * gave the ret and skipped the caller in tsgo
+			 */
+			rec_send(r, sizeof(*r), go ? NULL : ctx);
 		}
 	}
 	bpf_map_delete_elem(&lock_waits, &t);
@@ -1432,7 +1455,7 @@ static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_pr
 		return !(sp->flags & MT_SPEC_RETURN);
 	}
 	case MT_ROLE_LOCK_END:
-		lock_return(ctx, call_key(ctx, sp), sp->fn);
+		lock_return(ctx, call_key(ctx, sp), sp->fn, sp->flags & MT_SPEC_GO);
 		return 1;
 	case MT_ROLE_MISS: {
 		struct mt_map_counts *mc = map ? counts_of(map) : NULL;
@@ -1519,7 +1542,7 @@ static __always_inline void profile_return(struct pt_regs *ctx, const struct mt_
 	struct pcall *pc;
 
 	if (sp->role == MT_ROLE_LOCK) {
-		lock_return(ctx, tid(), 0);
+		lock_return(ctx, tid(), 0, false);
 		return;
 	}
 	pc = bpf_map_lookup_elem(&pcalls, &t);

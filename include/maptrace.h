@@ -346,6 +346,12 @@ struct mt_probe_spec {
 #define MT_MAX_SPECS 256
 
 #define MT_RESIZE_TIMED 1 /* dur_ns was measured (entry..return, or begin..end) */
+/*
+ * Seen at a Go function's entry, before its frame: tag is the caller's return address (at
+ * %rsp), which a frame-pointer walk there can miss; the tracer puts it into the stack and
+ * clears tag before the record goes on.
+ */
+#define MT_RESIZE_CALLER 2
 
 struct mt_resize {
 	struct mt_hdr h;

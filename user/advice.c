@@ -105,6 +105,12 @@ static bool is_cxx(const struct map_report *m)
 	return m->library && !strcmp(m->library, "libstdc++");
 }
 
+/* A Go 1.24+ Swiss-table map (the built-in goswiss profile): sizes are slots. */
+static bool is_goswiss(const struct map_report *m)
+{
+	return m->library && !strcmp(m->library, "goswiss");
+}
+
 static char *fmt_addr(char *buf, size_t size, __u64 addr)
 {
 	snprintf(buf, size, "0x%llx", (unsigned long long)addr);
@@ -793,7 +799,7 @@ static int rule_profile_grows(const struct report *r, struct advice_list *a)
 		char addr[24], path[64] = "", dur[16], el[16], rehash[160] = "", where[320] = "";
 		int err;
 
-		if (is_cmap(m) || !m->grows || (is_go(m) && map_hint(m)))
+		if (is_cmap(m) || !m->grows || (is_go(m) && map_hint(m)) || is_goswiss(m))
 			continue;
 		if (is_cxx(m)) {
 			err = cxx_reserve(m, a);
@@ -912,12 +918,52 @@ static int rule_go_sync_map(const struct report *r, struct advice_list *a)
 	return 0;
 }
 
+/*
+ * A Swiss-table map that grew: make(map[K]V, N) with at least the count at its last grow
+ * (NewMap sizes its tables for the hint).  Its creation is not probed (makemap is too hot), so no "created at"; the
+ * garbage collector reuses a freed map's memory for the next, so a row whose sizes fall back
+ * is several maps made one after another at one address.
+ */
+static int rule_goswiss_make(const struct report *r, struct advice_list *a)
+{
+	for (int i = 0; i < r->nmaps; i++) {
+		const struct map_report *m = &r->maps[i];
+		int n = m->nsizes < MT_MAX_SIZES ? m->nsizes : MT_MAX_SIZES;
+		__u64 peak = m->peak_count, top = 0;
+		bool several = false;
+		char addr[24];
+		int err;
+
+		if (m->count > 0 && (__u64)m->count > peak)
+			peak = (__u64)m->count;
+		if (!is_goswiss(m) || !m->grows || !peak || n < 1)
+			continue;
+		for (int j = 0; j < n; j++) {
+			several = several || (j && m->sizes[j] < m->sizes[j - 1]);
+			top = m->sizes[j] > top ? m->sizes[j] : top;
+		}
+		err = advice_add(a,
+				 "Go map %s: grew %llu times (%llu -> %llu slots)%s; it had %llu "
+				 "entries when it last grew (its count is not read after): create it "
+				 "with make(map[K]V, N), N at least %llu",
+				 fmt_addr(addr, sizeof(addr), m->addr), (unsigned long long)m->grows,
+				 (unsigned long long)m->sizes[0], (unsigned long long)top,
+				 several ? ", several maps one after another at this address (the "
+					   "garbage collector reuses their memory)" : "",
+				 (unsigned long long)peak, (unsigned long long)peak);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(const struct report *r, struct advice_list *a);
 } rules[] = {
 	{ "size-hint", rule_size_hint },
 	{ "go-make", rule_go_make },
+	{ "goswiss-make", rule_goswiss_make },
 	{ "profile-grows", rule_profile_grows },
 	{ "lock", rule_lock },
 	{ "shard-spread", rule_shard_spread },

@@ -467,6 +467,15 @@ static bool is_sp_add(const struct disasm_insn *in)
 
 int disasm_func__go_epilogue(const struct disasm_func *fn, int i)
 {
+	/* Go 1.21+: "add $N,%rsp; pop %rbp; ret" */
+	if (i >= 2 && fn->insns[i - 1].len == 1 && fn->insns[i - 1].code[0] == 0x5d &&
+	    is_sp_add(&fn->insns[i - 2])) {
+		for (int k = 0; k < fn->n; k++)
+			if (fn->insns[k].target == fn->insns[i - 1].addr ||
+			    fn->insns[k].target == fn->insns[i].addr)
+				return i;
+		return i - 2;
+	}
 	if (i < 2 || !is_sp_add(&fn->insns[i - 1]) || !is_bp_restore(&fn->insns[i - 2]))
 		return i;
 	for (int k = 0; k < fn->n; k++)

@@ -113,7 +113,8 @@ static inline int disasm_func__inside(const struct disasm_func *fn, __u64 addr)
 
 /**
  * disasm_func__go_epilogue() - where to probe the ret at insns[@i] of Go function @fn: the index
- * of the start of its epilogue, "mov D(%rsp),%rbp; add $N,%rsp; ret", when no jump lands inside
+ * of the start of its epilogue, "mov D(%rsp),%rbp; add $N,%rsp; ret" (Go 1.19) or "add $N,%rsp;
+ * pop %rbp; ret" (Go 1.21+), when no jump lands inside
  * it, else @i.  The results are in their registers already, and the frame is still whole, so a
  * frame-pointer stack taken there names the caller, which at the ret itself is skipped (%rbp is
  * the caller's own by then).

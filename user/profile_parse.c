@@ -218,6 +218,42 @@ static const char builtin_cxx[] =
 	"new_size=ret count=element_count timed=no\n"
 	"probe grow_end " CXX_NEED_REHASH ">" CXX_NEXT_BKT ":ret\n";
 
+static const char builtin_goswiss[] =
+	/*
+	 * Go 1.24+ maps are Swiss tables (internal/runtime/maps, checked against the go1.26
+	 * binaries' machine code): Map {used u64 @0, seed @8, dirPtr @16, dirLen @24, globalDepth
+	 * u8 @32, globalShift u8 @33, ...}; table {used u16 @0, capacity u16 @2, growthLeft u16
+	 * @4, localDepth u8 @6, index @8, groups @16}.  A small map is one group of 8 slots;
+	 * growToTable(m, typ) moves it into a table of 16 (newTable(typ, 2*8, 0, 0)); a full
+	 * table's rehash(t, typ, m) calls grow(t, typ, m, 2*t.capacity) up to 1024 slots
+	 * (maxTableCapacity) and split(t, typ, m) beyond, which puts the 1024 slots' entries
+	 * into two new tables of 1024 (the directory may double).  No incremental evacuation.
+	 * Every probe is an entry (the push after the stack-bound check: emulated); nothing on
+	 * mapassign, nor on growToSmall (a map's first insert) or makemap (tens of thousands of
+	 * calls a second in tsgo).  No 'read' of used at each sync: nothing sees the garbage
+	 * collector free a map, and tsgo reuses the memory within a second (a read gave 5e13
+	 * "entries"); the count is each grow's.
+	 */
+	"# Go 1.24+ runtime maps (Swiss tables, internal/runtime/maps), in any Go executable\n"
+	"profile goswiss\n"
+	"object " OBJECT_GO "\n"
+	"require internal/runtime/maps.(*table).rehash\n"
+	"version go\n"
+	"fields go1.26* used=u64@0\n"
+	"probe resize internal/runtime/maps.(*Map).growToTable map=goarg0 size=const:8 "
+	"new_size=const:16 count=used\n"
+	"probe resize internal/runtime/maps.(*table).grow map=goarg2 size=u16@(goarg0)+2 "
+	"new_size=goarg3 count=used\n"
+	"probe resize internal/runtime/maps.(*table).split map=goarg2 size=u16@(goarg0)+2 "
+	"new_size=const:2048 count=used\n"
+	/*
+	 * sync.Mutex wraps internal/sync.Mutex (at the same address) from Go 1.24: its lockSlow(m)
+	 * runs only when Lock's CAS failed.  Timed from its entry to its epilogue, per goroutine,
+	 * as the go profile does for Go 1.19's sync.(*Mutex).lockSlow.
+	 */
+	"probe lock internal/sync.(*Mutex).lockSlow lock=goarg0\n"
+	"probe lock_end internal/sync.(*Mutex).lockSlow:ret\n";
+
 static const char *const role_names[MT_ROLE_MAX] = {
 	[MT_ROLE_INSERT] = "insert",	     [MT_ROLE_DELETE] = "delete",
 	[MT_ROLE_LOOKUP] = "lookup",	     [MT_ROLE_CREATE] = "create",
@@ -717,6 +753,8 @@ int profile_set__new(const char *const *files, int nfiles, const char *const *pr
 		err = parse_text(ps, builtin_gosync, "built-in profile gosync");
 	if (!err)
 		err = parse_text(ps, builtin_cxx, "built-in profile libstdc++");
+	if (!err)
+		err = parse_text(ps, builtin_goswiss, "built-in profile goswiss");
 	for (int i = 0; !err && i < nfiles; i++) {
 		char *text = NULL;
 

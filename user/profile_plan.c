@@ -458,18 +458,29 @@ static int plan_calls(struct planner *pl, const struct profile *p, struct objcod
 /*
  * A Go function's entry "cmp 0x10(%r14),%rsp; jbe MORESTACK" (the stack-bound check) is
  * single-stepped; the jbe after it is emulated and sees the same registers (the cmp sets
- * only flags), so probe that.  Return: true and *@s moved to the jbe, or false.
+ * only flags), so probe that.  When the stack must grow, the jbe runs twice (morestack jumps
+ * back to the cmp); Go 1.21+ then sets up the frame with "push %rbp", also emulated, run
+ * once a call with the arguments still in their registers: probe that where it is.
+ * Return: true, *@s moved to the site and *@off its offset from the entry, or false.
  */
-static bool go_after_stack_check(struct elfsym_file *ef, struct elfsym_sym *s)
+static bool go_after_stack_check(struct elfsym_file *ef, struct elfsym_sym *s, unsigned *off)
 {
 	static const __u8 cmp[] = {0x49, 0x3b, 0x66, 0x10};
-	struct elfsym_sym next;
+	struct elfsym_sym next, push;
+	unsigned jbe_len;
 
 	if (s->code_len < 6 || memcmp(s->code, cmp, sizeof(cmp)) ||
 	    !(s->code[4] == 0x76 || (s->code[4] == 0x0f && s->code[5] == 0x86)))
 		return false;
+	jbe_len = s->code[4] == 0x76 ? 2 : 6;
 	if (elfsym__at(ef, s->vaddr + sizeof(cmp), "entry", &next))
 		return false;
+	*off = sizeof(cmp);
+	if (!elfsym__at(ef, s->vaddr + sizeof(cmp) + jbe_len, "entry", &push) &&
+	    push.code_len >= 1 && push.code[0] == 0x55) {
+		next = push;
+		*off += jbe_len;
+	}
 	*s = next;
 	return true;
 }
@@ -491,6 +502,7 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 	struct plan_site site;
 	struct elfsym_sym s;
 	int nfrom;
+	unsigned off;
 
 	snprintf(base, sizeof(base), "%.*s",
 		 rets || calls ? (int)(colon - pp->sym) : (int)sizeof(base) - 1, pp->sym);
@@ -624,10 +636,10 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 		}
 		return plan_rets(pl, p, oc, pp, tmpl, &s, base, pm, cs.vaddr);
 	}
-	if (elfsym__go(oc->ef) && go_after_stack_check(oc->ef, &s)) {
+	if (elfsym__go(oc->ef) && go_after_stack_check(oc->ef, &s, &off)) {
 		char name[NAME_LEN + 32];
 
-		snprintf(name, sizeof(name), "%s+0x4", pp->sym);
+		snprintf(name, sizeof(name), "%s+0x%x", pp->sym, off);
 		return add_site(pl, pm, pp, tmpl, &s, name);
 	}
 	return add_site(pl, pm, pp, tmpl, &s, pp->sym);
@@ -709,7 +721,8 @@ static int plan_profile(struct planner *pl, int pi, const char *obj, const char 
 				 mapped, p->require[i],
 				 elfsym__stripped(ef) ? " (stripped, and no debug file found under "
 							"/usr/lib/debug)" : "");
-			if (elfsym__stripped(ef))
+			/* a Go runtime without it has the other map generation: no error */
+			if (elfsym__stripped(ef) && strcmp(obj, OBJECT_GO))
 				refuse(pl, p,
 				       "%s: %s has no symbol %s (stripped?); install its debug "
 				       "file under /usr/lib/debug/.build-id",

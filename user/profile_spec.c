@@ -667,8 +667,10 @@ static int check_role(int role, struct mt_probe_spec *sp, bool *need_return, cha
 				 name);
 			return -EINVAL;
 		}
+		/* a new size known at entry (an argument, a field at one, a constant) needs no return */
 		*need_return = (sp->new_size.kind != MT_SRC_ARG && sp->new_size.kind != MT_SRC_GOARG &&
-				sp->new_size.kind != MT_SRC_ARG_FIELD) ||
+				sp->new_size.kind != MT_SRC_ARG_FIELD &&
+				sp->new_size.kind != MT_SRC_CONST) ||
 			       sp->ret_cond != MT_RET_ANY;
 		break;
 	case MT_ROLE_GROW_BEGIN:

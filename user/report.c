@@ -162,7 +162,8 @@ int report__build_sel(struct model *m, bool final, int top, const struct report_
 	for (int i = 0; i < r->nmaps; i++) {
 		const struct map_report *mr = &r->maps[i];
 
-		if (mr->create_seen)
+		/* goswiss probes no creation (makemap is too hot): not seen before attach either */
+		if (mr->create_seen || (mr->library && !strcmp(mr->library, "goswiss")))
 			continue;
 		/*
 		 * A Go map's creation is probed only with --detail: without, an unseen one says

@@ -600,7 +600,11 @@ static void print_go(const struct gopcln_info *gi)
 		printf("    maps: hmap buckets (Go <= 1.23; %s)\n", gi->maps_why);
 	else
 		printf("    maps: generation unknown (no map growth function, no version)\n");
-	printf("    Go maps and sync.Mutex waits: see profile go below\n");
+	if (!strcmp(gi->maps, "swiss"))
+		printf("    Go maps and sync.Mutex waits: see profile goswiss below (sync.RWMutex "
+		       "and sync.Map: not probed)\n");
+	else
+		printf("    Go maps and sync.Mutex waits: see profile go below\n");
 }
 
 /* --list: what maptrace finds in the process and would attach. */

@@ -37,6 +37,7 @@ struct tracer {
 	int nstacks, cap_stacks;
 	struct u64map core_maps; /* live libcmap core maps (whose counters can be read) */
 	struct u64map sync_maps; /* live libcmap sync maps (whose hits and misses can be read) */
+	struct u64map caller_stacks; /* (stack id << 48 | caller) -> model stack, Go entry resizes */
 	struct tableread *tables; /* profile maps whose fields each sync reads */
 	double budget_pct, duty; /* --overhead-budget: the bound, the share attached */
 	int pid;
@@ -124,6 +125,35 @@ static int resolve_stack(struct tracer *tr, __s32 id)
 		return -1;
 	tr->stack_of[id] = intern_ips(tr, ips, STACK_DEPTH);
 	return tr->stack_of[id];
+}
+
+/*
+ * The stack of a resize seen at a Go function's entry (MT_RESIZE_CALLER): the kernel's walk
+ * with the caller's return address @caller second, where the walk skipped it.
+ */
+static int resolve_stack_caller(struct tracer *tr, __s32 id, __u64 caller)
+{
+	/* user addresses fit in 47 bits, stack ids in 16: one key, symbolized once */
+	__u64 ips[STACK_DEPTH + 1] = {}, key = (__u64)id << 48 | caller, idx;
+	int stack;
+
+	if (id < 0 || (__u32)id >= tr->stack_slots || caller >> 48)
+		return resolve_stack(tr, id);
+	if (u64map__get(&tr->caller_stacks, key, &idx))
+		return (int)idx;
+	if (bpf_map_lookup_elem(attacher__stacks_fd(tr->at), &id, ips))
+		return -1;
+	if (ips[1] == caller) {
+		stack = resolve_stack(tr, id);
+	} else {
+		memmove(&ips[2], &ips[1], (STACK_DEPTH - 1) * sizeof(ips[0]));
+		ips[1] = caller;
+		stack = intern_ips(tr, ips, STACK_DEPTH);
+	}
+	/* a failed put only costs a later lookup its cache */
+	if (stack >= 0)
+		u64map__put(&tr->caller_stacks, key, (__u64)stack);
+	return stack;
 }
 
 /*
@@ -217,8 +247,18 @@ static int on_record(void *ctx, void *data, size_t size)
 		return 0;
 	}
 	stack = unwind_stack(tr, h, size);
-	if (stack < 0)
+	if (stack < 0 && h->type == MT_REC_RESIZE && size >= sizeof(struct mt_resize) &&
+	    (((const struct mt_resize *)h)->flags & MT_RESIZE_CALLER)) {
+		/* the caller goes into the stack; the tag was no name pointer */
+		memcpy(plain, h, sizeof(struct mt_resize));
+		stack = resolve_stack_caller(tr, h->stack_id, ((struct mt_resize *)plain)->tag);
+		((struct mt_resize *)plain)->tag = 0;
+		((struct mt_resize *)plain)->flags &= ~MT_RESIZE_CALLER;
+		((struct mt_hdr *)plain)->size = sizeof(struct mt_resize);
+		h = (const struct mt_hdr *)plain;
+	} else if (stack < 0) {
 		stack = resolve_stack(tr, h->stack_id);
+	}
 	/* the stack copy has served: the model and the file get the record's own fields */
 	if (h->flags & MT_HDR_USTACK) {
 		__u32 base = mt_rec_size(h->type);
@@ -522,6 +562,7 @@ void tracer__free(struct tracer *tr)
 	free(tr->grwlock_stack);
 	u64map__free(&tr->core_maps);
 	u64map__free(&tr->sync_maps);
+	u64map__free(&tr->caller_stacks);
 	tableread__free(tr->tables);
 	lockid__free(tr->li);
 	free(tr);

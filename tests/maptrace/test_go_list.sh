@@ -133,6 +133,10 @@ for name in tsgo esbuild; do
 		grep -qE "^Go $want_ver (\(no build info; from runtime.buildVersion\) )?\(module .*\): symbols from \.gopclntab \([0-9]+ functions, pclntab of Go 1\.20\+\)$" "$TMP/list.out"
 	check "$name: --list: Swiss-table maps, found by internal/runtime/maps.(*table).grow" \
 		grep -qxF "    maps: Swiss tables (Go >= 1.24; internal/runtime/maps.(*table).grow)" "$TMP/list.out"
+	check "$name: --list: points to the goswiss profile, which matches go1.26" \
+		grep -qxF "    Go maps and sync.Mutex waits: see profile goswiss below (sync.RWMutex and sync.Map: not probed)" "$TMP/list.out"
+	check "$name: --list: profile goswiss matched, fields for go1.26*" \
+		grep -qE "^profile goswiss \(built-in\): .*, version go1\.26\.[0-9]+, fields for go1\.26\*$" "$TMP/list.out"
 	if [ $name = tsgo ]; then
 		mod=$(strings -n 8 "$bin" | grep -m1 -oP '^mod\t\K[^\t]+')
 		check "tsgo: --list names its module $mod, its build info's mod line by strings" \

@@ -142,7 +142,7 @@ int main(void)
 
 	/* the built-ins parse, and their names index the records' lib field */
 	ps = parse(NULL, 0, NULL, 0, &err);
-	check(!err && ps && !strcmp(profile_set__libraries(ps), "cmap,glib,redis,go,gosync,libstdc++"),
+	check(!err && ps && !strcmp(profile_set__libraries(ps), "cmap,glib,redis,go,gosync,libstdc++,goswiss"),
 	      "built-in profiles parse: libraries '%s'", ps ? profile_set__libraries(ps) : "");
 	profile_set__free(ps);
 
@@ -177,6 +177,11 @@ int main(void)
 			{ "create:libfoo.so:foo_new:ret:map=ret,size=u64@0", 0 },
 			{ "lock:app:sync.(*Mutex).lockSlow:lock=goarg9", -EINVAL },
 			{ "grow:app:foo:map=goarg,new_size=goarg0", -EINVAL },
+			/* a field of what another Go argument points to: a Swiss table's capacity */
+			{ "grow:app:foo:map=goarg2,size=u16@(goarg0)+2,new_size=goarg3", 0 },
+			{ "grow:app:foo:map=goarg2,size=u16@(goarg9)+2,new_size=goarg3", -EINVAL },
+			{ "grow:app:foo:map=goarg2,size=u16@(goarg0+2,new_size=goarg3", -EINVAL },
+			{ "grow:app:foo:map=goarg2,size=u16@2(arg0),new_size=goarg3", -EINVAL },
 			{ "grow:libfoo.so:foo:map=arg0", -EINVAL },	/* no new_size */
 			{ "insert:libfoo.so:foo:size=u64@0", -EINVAL }, /* no map */
 			{ "insert:libfoo.so:foo:map=ret", -EINVAL },	/* ret only for create */
@@ -349,6 +354,10 @@ int main(void)
 			 "at 'unless=@a': if= and unless= together"},
 			{"read:libfoo.so:count=arg0", "at 'count=arg0': a read is of the map's own "
 						      "fields (TYPE@OFFSET or a field name)"},
+			{"read:libfoo.so:count=u64@(goarg0)", "at 'count=u64@(goarg0)': a read is of "
+							      "the map's own fields"},
+			{"grow:app:foo:map=goarg2,size=u16@(goarg9)+2,new_size=goarg3",
+			 "'(goarg9)' is not an argument's address"},
 			{"read:libfoo.so:pos=s64@40+s64@48", "at 'pos=s64@40+s64@48': pos= is one field"},
 			{"read:libfoo.so:size=u64@0,size=u64@8", "at 'size=u64@8': size= given twice"},
 			{"read:libfoo.so:used=u64@24", "at 'used=u64@24': a read is count=FIELD[+FIELD], "
@@ -452,9 +461,9 @@ int main(void)
 			      s->spec.map.arg == 0 && s->spec.size.kind == MT_SRC_FIELD &&
 			      s->spec.size.width == 8 && s->spec.new_size.kind == MT_SRC_ARG &&
 			      s->spec.new_size.arg == 1 && !(s->spec.flags & MT_SPEC_RETURN) &&
-			      s->spec.lib == 6,
-		      /* after the built-ins cmap, glib, redis, go, gosync, libstdc++ */
-		      "plan: a resize with its new size in an argument needs no return probe, lib 6");
+			      s->spec.lib == 7,
+		      /* after the built-ins cmap, glib, redis, go, gosync, libstdc++, goswiss */
+		      "plan: a resize with its new size in an argument needs no return probe, lib 7");
 		check(plan && !plan->fatal && plan->refusals && !plan->refusals[0],
 		      "plan: nothing refused");
 		check(plan && strstr(plan->log, "profile glib (built-in): not matched: no mapped "

@@ -1,0 +1,279 @@
+#!/usr/bin/env bash
+# Go 1.24+ Swiss-table maps in real, stripped production binaries: tsgo type-checking a
+# generated TypeScript project and esbuild bundling a generated JavaScript project (both go1.26,
+# from npm through scripts/go-bins.sh), each traced from its first instruction with no flag
+# (maptrace -- CMD; the built-in goswiss profile).  Oracles:
+#   - the machine code, by objdump at the entries maptrace's pclntab reader gives (gonm):
+#     (*table).rehash compares 2 x t.capacity with 1024 and calls grow below it and split
+#     above it, growToTable makes its table with capacity 16; every probed function starts
+#     with "cmp 0x10(%r14),%rsp; jbe; push %rbp", and --list probes each push (emulated);
+#   - bpftrace, at the same addresses, in the same run, reading the program's own registers
+#     and fields: the map, the small map's used count at growToTable (8: its one group is
+#     full), the table's capacity and grow's newCapacity argument (twice it), split's table
+#     (1024 slots), the map's used count at each grow.  maptrace's resize events must be the
+#     same multiset of (map, old size, new size, count);
+#   - the stacks: the probed function, its caller by the machine code (rehash for grow and
+#     split, a runtime.mapassign* for growToTable), down to runtime.goexit or runtime.main,
+#     or cut at the kernel's perf_event_max_stack frames;
+#   - sync.Mutex waits (internal/sync.(*Mutex).lockSlow, the slow path of Lock): bpftrace's
+#     count of calls per mutex at the entry's push equals maptrace's waits per mutex, and each
+#     wait's stack starts at lockSlow's epilogue (objdump: "add; pop %rbp; ret");
+#   - the programs themselves: the traced output equals the untraced one (tsgo's diagnostics,
+#     esbuild's bundle), and RUNS traced runs of each exit as the untraced run did.
+# Needs root, bpftrace, npm (once).
+# timeout: 900
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/golib.sh"
+
+RUNS=${RUNS:-20}
+FILES=${FILES:-400}
+GONM=${GONM:-.output/tests/progs/gonm}
+MAXSTACK=$(cat /proc/sys/kernel/perf_event_max_stack)
+MAPTRACE=$(readlink -f "$MAPTRACE") # tsgo runs in its project's directory
+M='internal/runtime/maps'
+
+mapfile -t bins < <(scripts/go-bins.sh --print)
+check "scripts/go-bins.sh installs tsgo and esbuild" [ ${#bins[@]} -eq 2 ]
+[ ${#bins[@]} -eq 2 ] || finish
+# private copies where bpftrace can name them (no '@' in the path); tsgo reads its lib*.d.ts
+# from beside itself
+mkdir -p "$TMP/tsgo.d"
+cp -r "$(dirname "${bins[0]}")/." "$TMP/tsgo.d/" && cp "${bins[1]}" "$TMP/esbuild" ||
+	{ not_ok "copy tsgo and esbuild to $TMP"; finish; }
+tsgo_bin=$TMP/tsgo.d/tsgo esbuild_bin=$TMP/esbuild
+gen_project ts "$TMP/tsp" "$FILES"
+gen_project js "$TMP/jsp" "$FILES"
+
+# bt_grows BPFTRACE-OUTPUT: its grows, one "map old new" line each: growToTable is 8 -> 16 when
+# the small map's used was 8, a grow t.capacity -> newCapacity, a split 1024 -> 2 x 1024 (two
+# tables); anything else is printed so that it differs
+bt_grows() {
+	python3 - "$1" <<'PY'
+import re, sys
+for line in open(sys.argv[1]):
+    m = re.match(r"@g\[(\w+), (\d+), (\d+), (\d+)\]: (\d+)$", line.strip())
+    if not m:
+        continue
+    kind, mp, a, b, n = m.group(1), "0x%x" % int(m.group(2)), int(m.group(3)), int(m.group(4)), int(m.group(5))
+    if kind == "small":
+        key = "%s 8 16" % mp if a == 8 else "%s small-used-%d" % (mp, a)
+    elif kind == "grow":
+        key = "%s %d %d" % (mp, a, b) if b == 2 * a else "%s %d grow-to-%d" % (mp, a, b)
+    else:
+        key = "%s 1024 2048" % mp if a == 1024 else "%s split-of-%d" % (mp, a)
+    for _ in range(n):
+        print(key)
+PY
+}
+
+# bt_used BPFTRACE-OUTPUT: "map capacity used" of @used, the largest used at a table's grow
+bt_used() {
+	python3 - "$1" <<'PY'
+import re, sys
+for line in open(sys.argv[1]):
+    m = re.match(r"@used\[(\d+), (\d+)\]: (\d+)$", line.strip())
+    if m:
+        print("0x%x %s %s" % (int(m.group(1)), m.group(2), m.group(3)))
+PY
+}
+
+# bt_locks BPFTRACE-OUTPUT: "mutex calls" from @waits
+bt_locks() {
+	python3 - "$1" <<'PY'
+import re, sys
+for line in open(sys.argv[1]):
+    m = re.match(r"@waits\[(\d+)\]: (\d+)$", line.strip())
+    if m:
+        print("0x%x %s" % (int(m.group(1)), m.group(2)))
+PY
+}
+
+# prog NAME OUT PREFIX...: run NAME on its project under PREFIX (nothing, or maptrace ... --);
+# its stdout (and for tsgo maptrace's, after it) into OUT; esbuild's bundle into OUT.js
+prog() {
+	local name=$1 out=$2
+	shift 2
+	case $name in
+	tsgo) (cd "$TMP/tsp" && "$@" "$tsgo_bin" -p .) >"$out" 2>"$out.err" ;;
+	esbuild) "$@" "$esbuild_bin" "$TMP/jsp/src/main.js" --bundle --format=esm --outfile="$out.js" \
+		>"$out" 2>"$out.err" ;;
+	esac
+}
+
+# same_output NAME UNTRACED TRACED: the program's own output is the same; maptrace's summary
+# follows tsgo's output on the shared stdout
+same_output() {
+	case $1 in
+	tsgo)
+		local n
+		n=$(wc -c <"$2")
+		cmp -s "$2" <(head -c "$n" "$3") && [ "$(tail -c +$((n + 1)) "$3" | head -1 | cut -c1-7)" = SUMMARY ]
+		;;
+	esbuild) cmp -s "$2.js" "$3.js" ;;
+	esac
+}
+
+for name in tsgo esbuild; do
+	bin_var=${name}_bin
+	bin=${!bin_var}
+	prog $name "$TMP/$name.untraced"
+	urc=$?
+	[ -s "$TMP/$name.untraced" ] || [ -s "$TMP/$name.untraced.js" ]
+	check "$name: untraced run has output (exit $urc)" [ $? -eq 0 ]
+
+	# --- the functions, from pclntab (gonm), checked against their machine code ---------
+	declare -A E=() S=()
+	while read -r entry _ fname; do
+		E[$fname]=$entry
+	done < <("$GONM" "$bin" "^$M\\.\\((\\*Map\\)\\.growToTable|\\*table\\)\\.(rehash|grow|split))\$")
+	read -r ls_entry ls_end _ < <("$GONM" "$bin" '^internal/sync\.\(\*Mutex\)\.lockSlow$')
+	check "$name: pclntab names growToTable, rehash, grow and split" [ ${#E[@]} -eq 4 ]
+	rehash=${E["$M.(*table).rehash"]:-0} grow=${E["$M.(*table).grow"]:-0}
+	split=${E["$M.(*table).split"]:-0} gtt=${E["$M.(*Map).growToTable"]:-0}
+	rehash_code=$(objdump -d --no-show-raw-insn --start-address=0x$rehash \
+		--stop-address=$((16#$rehash + 0x40)) "$bin")
+	check "$name: rehash at 0x$rehash compares 2 x t.capacity (0x2(%rax)) with 1024, calls grow (0x$grow) and split (0x$split)" \
+		[ "$(grep -cE "call +0x($grow|$split)\$" <<<"$rehash_code")" -eq 2 -a \
+		"$(grep -cE 'movzwl 0x2\(%rax\),|cmp +\$0x400,' <<<"$rehash_code")" -eq 2 ]
+	check "$name: growToTable at 0x$gtt makes a table of capacity 16" \
+		grep -qE 'mov +\$0x10,%ebx' <(objdump -d --no-show-raw-insn --start-address=0x$gtt \
+		--stop-address=$((16#$gtt + 0x30)) "$bin")
+	want_sites=""
+	for f in "$M.(*Map).growToTable" "$M.(*table).grow" "$M.(*table).split"; do
+		S[$f]=$(go_push_after_check "$bin" "${E[$f]:-0}")
+		want_sites+="$f+0x$(printf %x $((16#${S[$f]:-0} - 16#${E[$f]:-0}))) 0x${S[$f]} push"$'\n'
+	done
+	check "$name: each probed function starts cmp 0x10(%r14),%rsp; jbe; push %rbp (objdump)" \
+		[ -n "${S["$M.(*Map).growToTable"]}" -a -n "${S["$M.(*table).grow"]}" -a -n "${S["$M.(*table).split"]}" ]
+
+	# --- --list: the goswiss profile's three sites, each a push (emulated) ----------------
+	maptrace_list=$("$MAPTRACE" --list -- "$bin" --version 2>&1)
+	got_sites=$(awk '/^profile goswiss /{ t = 1; next } /^[^ ]/{ t = 0 }
+		t && $1 == "resize" { print $2, $3, $4 }' <<<"$maptrace_list" | sed -E 's/ 0x0*/ 0x/')
+	check "$name: --list: profile goswiss probes the push of growToTable, grow and split (emulated)" \
+		[ "$got_sites" = "${want_sites%$'\n'}" ]
+	# internal/sync.(*Mutex).lockSlow (sync.Mutex's slow path): its entry's push, and its
+	# epilogue "add; pop %rbp; ret", where the frame is still whole
+	ls_push=$(go_push_after_check "$bin" "${ls_entry:-0}")
+	ls_epi=$(go_pop_epilogues "$bin" "${ls_entry:-0}" "${ls_end:-0}")
+	got_lock=$(awk '/^profile goswiss /{ t = 1; next } /^[^ ]/{ t = 0 }
+		t && ($1 == "lock" || $1 == "lock_end") {
+			for (i = 3; i <= NF; i++) if ($i ~ /^0x/) { print $1, $i, $(i + 1); break } }' <<<"$maptrace_list" |
+		sed -E 's/ 0x0*/ 0x/')
+	check "$name: --list: lockSlow's push (emulated) and its epilogue's add (single-stepped), by objdump (0x$ls_push, 0x$ls_epi)" \
+		[ -n "$ls_push" -a "$(wc -w <<<"$ls_epi")" -eq 1 -a \
+		"$got_lock" = "lock 0x$ls_push push"$'\n'"lock_end 0x$ls_epi single-step" ]
+	[ "$got_lock" = "lock 0x$ls_push push"$'\n'"lock_end 0x$ls_epi single-step" ] || echo "# got: $got_lock"
+	[ "$got_sites" = "${want_sites%$'\n'}" ] || echo "# want: $want_sites# got: $got_sites"
+
+	# --- one run traced by maptrace and bpftrace at once ----------------------------------
+	# per grow: the map, old and new size, the map's used count.  growToTable(m): m.used is
+	# the full small group; grow(t, typ, m, newCapacity): t.capacity @2; split(t, typ, m)
+	o_gtt=$(file_offset "$bin" "${S["$M.(*Map).growToTable"]}")
+	o_grow=$(file_offset "$bin" "${S["$M.(*table).grow"]}")
+	o_split=$(file_offset "$bin" "${S["$M.(*table).split"]}")
+	o_lock=$(file_offset "$bin" "${ls_push:-0}")
+	BPFTRACE_MAP_KEYS_MAX=1000000 bpftrace --unsafe -e "BEGIN { printf(\"ready\n\"); }
+		uprobe:$bin:$o_gtt { @g[\"small\", reg(\"ax\"), *(uint64 *)reg(\"ax\"), (uint64)0] = count(); }
+		uprobe:$bin:$o_grow { @g[\"grow\", reg(\"cx\"), (uint64)*(uint16 *)(reg(\"ax\") + 2),
+			reg(\"di\") & 0xffff] = count(); @used[reg(\"cx\"), (uint64)*(uint16 *)(reg(\"ax\") + 2)] = max(*(uint64 *)reg(\"cx\")); }
+		uprobe:$bin:$o_split { @g[\"split\", reg(\"cx\"), (uint64)*(uint16 *)(reg(\"ax\") + 2),
+			(uint64)0] = count(); }
+		uprobe:$bin:$o_lock { @waits[reg(\"ax\")] = count(); }" >"$TMP/bt.out" 2>"$TMP/bt.err" &
+	bt=$!
+	wait_for "$TMP/bt.out" ready 60 || echo "# bpftrace did not start: $(head -c 300 "$TMP/bt.err")"
+	prog $name "$TMP/$name.traced" "$MAPTRACE" -q -o "$TMP/$name.mtr" --
+	rc=$?
+	kill -INT $bt
+	wait $bt
+	check "$name: traced run exits as untraced ($rc, $urc)" [ $rc -eq $urc ]
+	check "$name: traced output equals untraced" same_output $name "$TMP/$name.untraced" "$TMP/$name.traced"
+	"$MAPTRACE" report "$TMP/$name.mtr" --json --events --top 0 >"$TMP/$name.json"
+
+	# bpftrace's grows as "map old new": growToTable is 8 -> 16 when used was 8, a grow t.capacity
+	# -> newCapacity, a split 1024 -> 2 x 1024 (two tables); anything else is printed as is
+	bt_grows "$TMP/bt.out" | sort >"$TMP/$name.bt.grows"
+	jget "$TMP/$name.json" '"\n".join("%s %d %d" % (e["map"], e["old_size"], e["new_size"])
+		for e in d["event_log"] if e["type"] == "resize")' | sed '/^$/d' | sort >"$TMP/$name.mt.grows"
+	nbt=$(wc -l <"$TMP/$name.bt.grows")
+	check "$name: bpftrace saw grows of every kind: $(awk '{ print $2 "->" $3 }' "$TMP/$name.bt.grows" | sort | uniq -c | sort -k2n | awk '{ printf "%s %s, ", $1, $2 }')" \
+		[ "$nbt" -gt 100 -a "$(grep -c ' 8 16$' "$TMP/$name.bt.grows")" -gt 0 -a \
+		"$(grep -c ' 1024 2048$' "$TMP/$name.bt.grows")" -gt 0 -a \
+		"$(grep -cvE ' (8 16|(16|32|64|128|256|512) (32|64|128|256|512|1024)|1024 2048)$' "$TMP/$name.bt.grows")" -eq 0 ]
+	check "$name: maptrace's grows are bpftrace's, map by map and size by size ($(wc -l <"$TMP/$name.mt.grows") and $nbt)" \
+		cmp -s "$TMP/$name.bt.grows" "$TMP/$name.mt.grows"
+	cmp -s "$TMP/$name.bt.grows" "$TMP/$name.mt.grows" ||
+		diff "$TMP/$name.bt.grows" "$TMP/$name.mt.grows" | head -5 | sed 's/^/# /'
+	check "$name: every row's grows are its events' (the report's table agrees with its log)" [ \
+		"$(jget "$TMP/$name.json" 'sum(m["grows"] for m in d["maps"] if m["library"] == "goswiss")')" = "$nbt" ]
+	# a stack the kernel could not store (a full or colliding stack map) is counted, and its
+	# event kept without one
+	nostack=$(jget "$TMP/$name.json" 'len([e for e in d["event_log"] if e["type"] == "resize" and not e.get("stack")])')
+	check "$name: no record was lost; every event without a stack is counted as a dropped stack ($nostack)" [ \
+		"$(jget "$TMP/$name.json" 'd["dropped"] - d["dropped_detail"]["stack"] + d["events_not_kept"]')" = 0 -a \
+		"$(jget "$TMP/$name.json" 'd["dropped_detail"]["stack"]')" -ge "$nostack" ]
+
+	# the count at a grow is the map's used: 8 at growToTable (the small group is full), and
+	# at a table's grow what bpftrace read (the largest, for a map grown twice at one size)
+	jget "$TMP/$name.json" '"\n".join("%s %d %d" % (e["map"], e["old_size"], e["count"])
+		for e in d["event_log"] if e["type"] == "resize" and 16 <= e["old_size"] < 1024 and e["new_size"] == 2 * e["old_size"])' |
+		sort -k1,2 | awk '{ k = $1 " " $2; if (!(k in mx) || $3 > mx[k]) mx[k] = $3 } END { for (k in mx) print k, mx[k] }' |
+		sort >"$TMP/$name.mt.used"
+	bt_used "$TMP/bt.out" | sort >"$TMP/$name.bt.used"
+	check "$name: the count at each table grow is the map's used, as bpftrace read it ($(wc -l <"$TMP/$name.bt.used") map sizes)" \
+		cmp -s "$TMP/$name.bt.used" "$TMP/$name.mt.used"
+	check "$name: the count at each growToTable is 8, the small map's one full group" [ \
+		"$(jget "$TMP/$name.json" 'sorted(set(e["count"] for e in d["event_log"] if e["type"] == "resize" and e["old_size"] == 8))')" = "[8]" ]
+
+	# stacks: named from pclntab, the probed function's caller by the machine code, down to
+	# the goroutine's start or cut at the kernel's limit
+	jget "$TMP/$name.json" '"\n".join("%d|%s|%s|%s" % (len(s), s[0].split("+")[0], s[1].split("+")[0] if len(s) > 1 else "-",
+		s[-1].split("+")[0]) for s in (e["stack"] for e in d["event_log"] if e["type"] == "resize" and e.get("stack")))' >"$TMP/$name.stacks"
+	bad=$(awk -F'|' -v max="$MAXSTACK" -v m="$M" '
+		$2 == m ".(*Map).growToTable" && $3 ~ /^runtime\.mapassign/ { ok = 1 }
+		($2 == m ".(*table).grow" || $2 == m ".(*table).split") && $3 == m ".(*table).rehash" { ok = 1 }
+		!ok { print; next }
+		$4 != "runtime.goexit" && $4 != "runtime.main" && $1 != max { print }
+		{ ok = 0 }' "$TMP/$name.stacks")
+	check "$name: every grow's stack: the function, its caller (rehash; mapassign), down to runtime.goexit/main or $MAXSTACK frames ($(grep -c 'runtime.goexit$' "$TMP/$name.stacks") reach goexit)" \
+		[ -z "$bad" -a "$(wc -l <"$TMP/$name.stacks")" -eq $((nbt - nostack)) ]
+	[ -z "$bad" ] || head -3 <<<"$bad" | sed 's/^/# /'
+
+	# --- sync.Mutex waits: internal/sync.(*Mutex).lockSlow, per goroutine (R14) ------------
+	# bpftrace counts lockSlow calls per mutex (RAX) at the entry's push: the waits per mutex
+	# must be the same.  Not at the epilogue: a second uprobe on maptrace's epilogue site moved
+	# maptrace's stacks to the ret (caller skipped), and one on the ret lost its waits
+	# (kernel 6.18, bpftrace 0.17)
+	bt_locks "$TMP/bt.out" | sort >"$TMP/$name.bt.locks"
+	# (a runtime-internal lock, runtime.lock2 sleeping in a futex, would be a mutex row too:
+	# only rows of lockSlow's stacks are sync.Mutex waits)
+	jget "$TMP/$name.json" '"\n".join("%s %d" % (l["addr"], l["contentions"])
+		for l in d["locks"] if l["kind"] == "mutex" and any(s["frames"] and
+		s["frames"][0].startswith("internal/sync.(*Mutex).lockSlow+") for s in l["top_stacks"]))' |
+		sed '/^$/d' | sort >"$TMP/$name.mt.locks"
+	nlk=$(awk '{ n += $2 } END { print n + 0 }' "$TMP/$name.bt.locks")
+	[ $name = tsgo ] && check "tsgo: bpftrace saw contended sync.Mutex waits ($nlk)" [ "$nlk" -gt 0 ]
+	check "$name: maptrace's mutex waits are bpftrace's lockSlow calls, mutex by mutex ($nlk)" \
+		cmp -s "$TMP/$name.bt.locks" "$TMP/$name.mt.locks"
+	cmp -s "$TMP/$name.bt.locks" "$TMP/$name.mt.locks" ||
+		diff "$TMP/$name.bt.locks" "$TMP/$name.mt.locks" | head -5 | sed 's/^/# /'
+
+	check "$name: every stack of those mutexes starts at lockSlow's epilogue, named from pclntab" [ "$(jget "$TMP/$name.json" \
+		'len([s for l in d["locks"] if l["addr"] in open("'"$TMP/$name.mt.locks"'").read().split() for s in l["top_stacks"]
+			if not s["frames"][0].startswith("internal/sync.(*Mutex).lockSlow+0x%x " % (0x'"${ls_epi:-0}"' - 0x'"${ls_entry:-0}"'))])')" = 0 ]
+	[ $FAILS -eq 0 ] || jget "$TMP/$name.json" '[(l["addr"], [s["frames"][:2] for s in l["top_stacks"]]) for l in d["locks"]][:3]' | sed 's/^/# /' 
+
+	# --- RUNS traced runs: the same output, the same exit --------------------------------
+	fails=0
+	for r in $(seq "$RUNS"); do
+		prog $name "$TMP/$name.run" "$MAPTRACE" -q --
+		rc=$?
+		if [ $rc -ne $urc ] || ! same_output $name "$TMP/$name.untraced" "$TMP/$name.run"; then
+			fails=$((fails + 1))
+			echo "# $name run $r: exit $rc: $(tail -c 300 "$TMP/$name.run.err")"
+		fi
+	done
+	check "$name: $RUNS traced runs exit as untraced with the same output ($fails differed)" [ $fails -eq 0 ]
+	unset E S
+done
+finish
