@@ -122,15 +122,28 @@ uint64_t cmap__hash_u64(uint64_t key, uint64_t seed)
 
 static uint64_t seeds_drawn;
 
-uint64_t cmap__next_seed(void)
+/* Exported (not hidden) so a tracer finds it by name in the ELF symbol tables. */
+struct cmap_totals cmap_totals;
+
+#define TOTAL_ADD(field, n) __atomic_fetch_add(&cmap_totals.field, (n), __ATOMIC_RELAXED)
+
+uint64_t cmap__next_seed_serial(uint64_t *serial)
 {
 	/* splitmix64: a bijection, so the seeds of different maps never coincide. */
-	uint64_t z =
-		(__atomic_fetch_add(&seeds_drawn, 1, __ATOMIC_RELAXED) + 1) * 0x9e3779b97f4a7c15ull;
+	uint64_t n = __atomic_fetch_add(&seeds_drawn, 1, __ATOMIC_RELAXED) + 1;
+	uint64_t z = n * 0x9e3779b97f4a7c15ull;
 
+	*serial = n;
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 	return z ^ (z >> 31);
+}
+
+uint64_t cmap__next_seed(void)
+{
+	uint64_t serial;
+
+	return cmap__next_seed_serial(&serial);
 }
 
 static inline uint8_t tophash(uint64_t hash)
@@ -449,6 +462,8 @@ static int hash_grow(cmap_t *m)
 
 	if (newB > MAX_B)
 		return -ENOMEM;
+	if (CMAP_PROBE_ON(grow_begin) && !m->quiet)
+		m->announced = true;
 	CMAP_PROBE5_IF(!m->quiet, grow_begin, m, m->B, newB, m->count, !bigger);
 	t0 = traced_now(m);
 	nb = calloc((size_t)1 << newB, sizeof(*nb));
@@ -464,10 +479,13 @@ static int hash_grow(cmap_t *m)
 	m->noldoverflow = m->noverflow;
 	m->noverflow = 0;
 	m->samesize = !bigger;
-	if (bigger)
+	if (bigger) {
 		m->grows++;
-	else
+		TOTAL_ADD(grows, 1);
+	} else {
 		m->same_size_grows++;
+		TOTAL_ADD(same_size_grows, 1);
+	}
 	traced_add(m, t0, &m->grow_ns);
 	CMAP_PROBE1_IF(!m->quiet, grow_end, m);
 	return 0;
@@ -617,7 +635,9 @@ static bool lookup(const cmap_t *m, const struct key *k, uint64_t *val)
 	return true;
 }
 
-static cmap_t *map_new(size_t hint, bool bytes, cmap_hash_fn hash, const void *parent)
+/* @site: the return address of the public call that creates the map (in its caller). */
+static cmap_t *map_new(size_t hint, bool bytes, cmap_hash_fn hash, const void *parent,
+		       const void *site)
 {
 	int B = cmap__b_for_hint(hint);
 	cmap_t *m;
@@ -643,25 +663,30 @@ static cmap_t *map_new(size_t hint, bool bytes, cmap_hash_fn hash, const void *p
 	m->bytes = bytes;
 	m->hash = hash;
 	m->hint = hint;
-	m->seed = cmap__next_seed();
+	m->seed = cmap__next_seed_serial(&m->serial);
+	m->site = (uintptr_t)site;
 	m->parent = parent;
-	CMAP_PROBE5(map_create, m, hint, B, CMAP_PLAIN, parent);
+	TOTAL_ADD(created, 1);
+	if (CMAP_PROBE_ON(map_create)) {
+		m->announced = true;
+		CMAP_PROBE5(map_create, m, hint, B, CMAP_PLAIN, parent);
+	}
 	return m;
 }
 
 cmap_t *cmap_new(size_t hint)
 {
-	return map_new(hint, false, NULL, NULL);
+	return map_new(hint, false, NULL, NULL, __builtin_return_address(0));
 }
 
 cmap_t *cmap__new_child(size_t hint, const void *parent)
 {
-	return map_new(hint, false, NULL, parent);
+	return map_new(hint, false, NULL, parent, __builtin_return_address(0));
 }
 
 cmap_t *cmap_new_bytes(size_t hint, cmap_hash_fn hash)
 {
-	return map_new(hint, true, hash, NULL);
+	return map_new(hint, true, hash, NULL, __builtin_return_address(0));
 }
 
 int cmap__walk(const cmap_t *m, int (*fn)(uint64_t key, uint64_t val, void *arg), void *arg)
@@ -709,7 +734,9 @@ void cmap_free(cmap_t *m)
 {
 	if (!m)
 		return;
-	CMAP_PROBE1_IF(!m->quiet, map_destroy, m);
+	if (!m->quiet)
+		TOTAL_ADD(freed, 1);
+	CMAP_PROBE1_IF(!m->quiet && m->announced, map_destroy, m);
 	if (m->bytes)
 		cmap__walk(m, free_bkey, NULL);
 	if (m->oldbuckets) {

@@ -35,7 +35,9 @@
  *                                                  for concurrent maps, the ccmap_t address; each
  *                                                  inner core map fires its own with variant 0
  *                                                  and parent = its ccmap_t; parent 0 otherwise)
- *   cmap:map_destroy(map)                          a map is about to be freed
+ *   cmap:map_destroy(map)                          a map is about to be freed; fires only for
+ *                                                  a map a probe announced (map_create, or a
+ *                                                  grow_begin, fired for it while traced)
  *   cmap:insert(map, hash)                         a new key was inserted (not an update; not
  *                                                  the copies a sync map makes into a new dirty
  *                                                  map)

@@ -54,7 +54,20 @@ struct cmap {
 	bool samesize; /* the grow in progress keeps B */
 	bool quiet;    /* scratch map: fires no probes */
 	bool copying;  /* being filled with a copy of another map: stores are not inserts */
+	/*
+	 * A probe told a tracer about this map (its map_create, or a grow's probes, fired): only
+	 * such a map fires map_destroy, so a tracer that follows only grows pays nothing for the
+	 * many small maps a program makes and frees without ever growing them past its notice.
+	 */
+	bool announced;
 	const void *parent; /* the concurrent map this map belongs to, NULL when standalone */
+	/*
+	 * What a tracer that first hears of the map at a grow needs of its creation: a serial
+	 * unique in the process (a later map at the same address has another), and the return
+	 * address of the call that created it (in its creator's code).
+	 */
+	uint64_t serial;
+	uint64_t site;
 
 	uint64_t inserts;
 	uint64_t updates;
@@ -83,11 +96,28 @@ struct cmap {
  */
 #define CMAP_INTERNAL __attribute__((visibility("hidden")))
 
+/*
+ * Process-wide totals, so a tracer reading them (maptrace finds the symbol cmap_totals in the
+ * library's ELF and reads it with process_vm_readv) counts every map even when no probe fires:
+ * maps created and freed, grows and same-size grows.  Relaxed atomics, each bumped once per
+ * creation, free or grow, never on an insert.  Scratch maps are not counted.
+ */
+struct cmap_totals {
+	uint64_t created;
+	uint64_t freed;
+	uint64_t grows;
+	uint64_t same_size_grows;
+};
+
 /* The built-in hash of a 64-bit integer key: equal to cmap_hash_bytes(&key, 8, seed). */
 CMAP_INTERNAL uint64_t cmap__hash_u64(uint64_t key, uint64_t seed);
 
-/* A fresh seed: a deterministic function of how many seeds the process drew before. */
+/*
+ * A fresh seed: a deterministic function of how many seeds the process drew before.  With
+ * @serial, also that number (from 1): unique in the process, so a map's serial is free.
+ */
 CMAP_INTERNAL uint64_t cmap__next_seed(void);
+CMAP_INTERNAL uint64_t cmap__next_seed_serial(uint64_t *serial);
 
 /*
  * cmap_new() for a map owned by the concurrent map @parent: its map_create probe names the
