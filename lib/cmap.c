@@ -736,7 +736,8 @@ void cmap_free(cmap_t *m)
 		return;
 	if (!m->quiet)
 		TOTAL_ADD(freed, 1);
-	CMAP_PROBE1_IF(!m->quiet && m->announced, map_destroy, m);
+	/* every map's while map_create is traced: a map created before that is freed as well */
+	CMAP_PROBE1_IF(!m->quiet && (m->announced || CMAP_PROBE_ON(map_create)), map_destroy, m);
 	if (m->bytes)
 		cmap__walk(m, free_bkey, NULL);
 	if (m->oldbuckets) {

@@ -35,9 +35,9 @@
  *                                                  for concurrent maps, the ccmap_t address; each
  *                                                  inner core map fires its own with variant 0
  *                                                  and parent = its ccmap_t; parent 0 otherwise)
- *   cmap:map_destroy(map)                          a map is about to be freed; fires only for
- *                                                  a map a probe announced (map_create, or a
- *                                                  grow_begin, fired for it while traced)
+ *   cmap:map_destroy(map)                          a map is about to be freed; while
+ *                                                  map_create is not traced, only a map a
+ *                                                  probe announced (a grow_begin fired for it)
  *   cmap:insert(map, hash)                         a new key was inserted (not an update; not
  *                                                  the copies a sync map makes into a new dirty
  *                                                  map)
