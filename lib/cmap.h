@@ -35,6 +35,11 @@
  *                                                  for concurrent maps, the ccmap_t address; each
  *                                                  inner core map fires its own with variant 0
  *                                                  and parent = its ccmap_t; parent 0 otherwise)
+ *   cmap:ccmap_create(map, hint, B, variant, parent)
+ *                                                  a concurrent map was created: map_create's
+ *                                                  arguments at the same point, so a tracer can
+ *                                                  follow concurrent maps without a probe hit
+ *                                                  for every core map created
  *   cmap:map_destroy(map)                          a map is about to be freed; while
  *                                                  map_create is not traced, only a map a
  *                                                  probe announced (a grow_begin fired for it)
@@ -43,7 +48,13 @@
  *                                                  map)
  *   cmap:delete(map, hash)                         a key was deleted
  *   cmap:grow_begin(map, old_B, new_B, count, same_size)
- *                                                  a grow starts: new array about to be allocated
+ *                                                  a grow starts: new array about to be allocated.
+ *                                                  Every grow while map_create is traced; else a
+ *                                                  map's grows from its first to 2^7 buckets or
+ *                                                  more on (smaller ones count only in the map
+ *                                                  and in cmap_totals); grow_end, evacuate_begin,
+ *                                                  evacuate and grow_done fire for the grows
+ *                                                  whose grow_begin fired
  *   cmap:grow_end(map)                             the grow's new array is in place (evacuation
  *                                                  of the old buckets now proceeds incrementally)
  *   cmap:evacuate_begin(map, oldbucket)            evacuation of one old bucket starts
@@ -64,6 +75,10 @@
  *   cmap:lock_wait_end(map, lock, mode, kind)      the contended acquisition completed
  *   cmap:lock_acquired(map, lock, mode, kind)      any acquisition (contended or not)
  *   cmap:lock_released(map, lock, mode, kind)      a release
+ *
+ * A tracer reads every map created and freed and every grow, of maps too small for their grows
+ * to fire a probe too, from the process-wide struct cmap_totals (lib/cmap_impl.h), exported as
+ * the symbol cmap_totals; each map's struct records its creation site and a serial.
  *
  * For concurrent maps, `map` in the lock probes is the ccmap_t address and `lock` the address of
  * the pthread_mutex_t / pthread_rwlock_t (the futex words glibc waits on lie inside it).

@@ -63,8 +63,10 @@ struct cmap {
 	const void *parent; /* the concurrent map this map belongs to, NULL when standalone */
 	/*
 	 * What a tracer that first hears of the map at a grow needs of its creation: a serial
-	 * unique in the process (a later map at the same address has another), and the return
-	 * address of the call that created it (in its creator's code).
+	 * unique in the process (cmap_totals.created when it was made: a later map at the same
+	 * address has another, and a map made before a tracer read cmap_totals has one below
+	 * what it read), and the return address of the call that created it (in its creator's
+	 * code).
 	 */
 	uint64_t serial;
 	uint64_t site;
@@ -97,6 +99,15 @@ struct cmap {
 #define CMAP_INTERNAL __attribute__((visibility("hidden")))
 
 /*
+ * While only grow_begin is traced (not map_create), a map's grows fire their probes (and are
+ * timed) from its first grow to 2^CMAP_QUIET_B buckets on: the grows of a map of at most 416
+ * entries cost it less than one probe hit (0.3-1.5 us here), so a program that makes and frees
+ * many small maps would pay the tracer several times its own work.  Those grows still count,
+ * in the map's counters and in cmap_totals.
+ */
+#define CMAP_QUIET_B 7
+
+/*
  * Process-wide totals, so a tracer reading them (maptrace finds the symbol cmap_totals in the
  * library's ELF and reads it with process_vm_readv) counts every map even when no probe fires:
  * maps created and freed, grows and same-size grows.  Relaxed atomics, each bumped once per
@@ -112,12 +123,8 @@ struct cmap_totals {
 /* The built-in hash of a 64-bit integer key: equal to cmap_hash_bytes(&key, 8, seed). */
 CMAP_INTERNAL uint64_t cmap__hash_u64(uint64_t key, uint64_t seed);
 
-/*
- * A fresh seed: a deterministic function of how many seeds the process drew before.  With
- * @serial, also that number (from 1): unique in the process, so a map's serial is free.
- */
+/* A fresh seed: a deterministic function of how many seeds the process drew before. */
 CMAP_INTERNAL uint64_t cmap__next_seed(void);
-CMAP_INTERNAL uint64_t cmap__next_seed_serial(uint64_t *serial);
 
 /*
  * cmap_new() for a map owned by the concurrent map @parent: its map_create probe names the

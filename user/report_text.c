@@ -193,6 +193,14 @@ static void print_header(const struct text *t)
 			r->info.budget_pct, r->info.duty * 100.0,
 			r->info.profile_sampled ? ", but a profile map's inserts, deletes and lookups, "
 						  "counted while attached" : "");
+	if (r->lib_totals_seen && (r->lib_totals.created || r->lib_totals.freed ||
+				   r->lib_totals.grows || r->lib_totals.same_size_grows))
+		fprintf(t->out, "  libcmap: %llu maps created, %llu freed, %llu grows, %llu same-size "
+			"(its own totals; maps under 2^7 buckets fire no probe without --detail)\n",
+			(unsigned long long)r->lib_totals.created,
+			(unsigned long long)r->lib_totals.freed,
+			(unsigned long long)r->lib_totals.grows,
+			(unsigned long long)r->lib_totals.same_size_grows);
 	/* bounded memory: what no longer has a row of its own */
 	if (r->maps_folded)
 		fprintf(t->out, "  %llu maps created and freed, folded by creation site (rows \"N "
