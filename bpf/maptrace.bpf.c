@@ -81,6 +81,8 @@ const volatile __u32 cmap_off_serial, cmap_off_site, cmap_off_hint, cmap_off_par
 const volatile __u64 serial_before;
 /* the library's struct cmap_totals in the target, 0 when not found */
 const volatile __u64 totals_addr;
+/* --detail: map_create is probed, so every map's creation has its own record */
+const volatile __u8 create_probed;
 
 /* Events that got the frame-pointer stack only because the copy budget was spent. */
 __u64 dwarf_skipped;
@@ -109,9 +111,9 @@ struct {
 } sync_maps SEC(".maps");
 
 /*
- * The core maps whose creation was reported, by address: their serial (lib/cmap_impl.h), so a
- * later map at the same address is told apart.  Filled by map_create (--detail) and by the
- * first grow of a map created unseen; emptied by map_destroy.
+ * The standalone core maps whose creation their first probed grow reported, by address: their
+ * serial (lib/cmap_impl.h), so a later map at the same address is told apart.  Emptied by
+ * map_destroy.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -513,12 +515,13 @@ static __always_inline __u64 map_serial(__u64 map)
 }
 
 /* Remember that the creation of the core map at @map (serial @serial) was reported. */
-static __always_inline void map_known(__u64 map, __u64 serial)
+static __always_inline long map_known(__u64 map, __u64 serial)
 {
 	long err = bpf_map_update_elem(&known_maps, &map, &serial, BPF_ANY);
 
 	if (err)
 		count_map_table_miss(err);
+	return err;
 }
 
 static __always_inline int map_created(struct pt_regs *ctx, __u64 map, __u64 hint, __u64 B,
@@ -541,8 +544,6 @@ static __always_inline int map_created(struct pt_regs *ctx, __u64 map, __u64 hin
 		if (err)
 			count_map_table_miss(err);
 	}
-	if (variant == MT_CMAP_PLAIN)
-		map_known(map, map_serial(map));
 	if (!r)
 		return 0;
 	r->map = map;
@@ -568,7 +569,7 @@ int BPF_USDT(map_create, __u64 map, __u64 hint, __u64 B, __u64 variant, __u64 pa
 	return map_created(ctx, map, hint, B, variant, parent);
 }
 
-/* A concurrent map's creation (its core maps become known at their first grow): by default. */
+/* A concurrent map's or its inner core maps' creation: by default. */
 SEC("usdt")
 int BPF_USDT(ccmap_create, __u64 map, __u64 hint, __u64 B, __u64 variant, __u64 parent)
 {
@@ -584,13 +585,24 @@ int BPF_USDT(ccmap_create, __u64 map, __u64 hint, __u64 B, __u64 variant, __u64 
  */
 static __always_inline void map_first_seen(__u64 map, __u64 B)
 {
-	__u64 serial = map_serial(map), *known = bpf_map_lookup_elem(&known_maps, &map);
-	__u64 grows = 0, same = 0;
+	__u64 serial, *known, grows = 0, same = 0, parent = 1;
 	struct mt_map_create *r;
 
-	if (!serial || (known && *known == serial))
+	/*
+	 * With --detail every map's creation has its record; a concurrent map's inner maps have
+	 * theirs from ccmap_create (or predate the trace): only a standalone map is reported here.
+	 */
+	if (create_probed ||
+	    bpf_probe_read_user(&parent, sizeof(parent), (void *)(map + cmap_off_parent)) || parent)
 		return;
-	map_known(map, serial);
+	serial = map_serial(map);
+	known = bpf_map_lookup_elem(&known_maps, &map);
+	/*
+	 * Not reported when it cannot be remembered (the loss is counted): its next grow would
+	 * report it again, and one map would count twice.
+	 */
+	if (!serial || (known && *known == serial) || map_known(map, serial))
+		return;
 	if (serial <= serial_before)
 		return;
 	r = reserve(sizeof(*r), MT_REC_MAP_CREATE, -1);
@@ -598,8 +610,8 @@ static __always_inline void map_first_seen(__u64 map, __u64 B)
 		return;
 	r->map = map;
 	r->variant = MT_CMAP_PLAIN;
+	r->parent = 0;
 	if (bpf_probe_read_user(&r->hint, 8, (void *)(map + cmap_off_hint)) ||
-	    bpf_probe_read_user(&r->parent, 8, (void *)(map + cmap_off_parent)) ||
 	    bpf_probe_read_user(&r->site, 8, (void *)(map + cmap_off_site)) ||
 	    bpf_probe_read_user(&grows, 8, (void *)(map + cmap_off_grows)) ||
 	    bpf_probe_read_user(&same, 8, (void *)(map + cmap_off_same_size_grows)) || grows > B) {

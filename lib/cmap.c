@@ -671,6 +671,11 @@ static cmap_t *map_new(size_t hint, bool bytes, cmap_hash_fn hash, const void *p
 		m->announced = true;
 		CMAP_PROBE5(map_create, m, hint, B, CMAP_PLAIN, parent);
 	}
+	/* a concurrent map's inner maps are followed with it: they live as long as it does */
+	if (parent && CMAP_PROBE_ON(ccmap_create)) {
+		m->announced = true;
+		CMAP_PROBE5(ccmap_create, m, hint, B, CMAP_PLAIN, parent);
+	}
 	return m;
 }
 

@@ -36,10 +36,11 @@
  *                                                  inner core map fires its own with variant 0
  *                                                  and parent = its ccmap_t; parent 0 otherwise)
  *   cmap:ccmap_create(map, hint, B, variant, parent)
- *                                                  a concurrent map was created: map_create's
- *                                                  arguments at the same point, so a tracer can
- *                                                  follow concurrent maps without a probe hit
- *                                                  for every core map created
+ *                                                  a concurrent map or one of its inner core
+ *                                                  maps was created: map_create's arguments at
+ *                                                  the same points, so a tracer can follow
+ *                                                  concurrent maps without a probe hit for every
+ *                                                  standalone core map created
  *   cmap:map_destroy(map)                          a map is about to be freed; while
  *                                                  map_create is not traced, only a map a
  *                                                  probe announced (a grow_begin fired for it)

@@ -170,8 +170,9 @@ bool attacher__traces_probe(const char *name, bool detail)
 	/*
 	 * A probe hit costs several times what creating a small map does, so by default no probe
 	 * fires per core map created or freed: a core map becomes known at its first grow, and
-	 * fires map_destroy only then.  Concurrent maps are announced by ccmap_create; --detail
-	 * traces every creation through map_create, which fires for those as well.
+	 * fires map_destroy only then.  Concurrent maps and their inner maps are announced by
+	 * ccmap_create; --detail traces every creation through map_create, which fires for
+	 * those as well.
 	 */
 	if (!strcmp(name, "map_create"))
 		return detail;
@@ -698,6 +699,7 @@ int attacher__open(const struct args *a, const struct target *t, const struct pr
 	at->skel->rodata->cmap_off_site = offsetof(struct cmap, site);
 	at->skel->rodata->cmap_off_hint = offsetof(struct cmap, hint);
 	at->skel->rodata->cmap_off_parent = offsetof(struct cmap, parent);
+	at->skel->rodata->create_probed = at->detail;
 	at->skel->rodata->cmap_off_grows = offsetof(struct cmap, grows);
 	at->skel->rodata->cmap_off_same_size_grows = offsetof(struct cmap, same_size_grows);
 	/* maps made before now predate the trace: first seen growing, as ever */
