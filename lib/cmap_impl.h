@@ -100,10 +100,11 @@ struct cmap {
 
 /*
  * While only grow_begin is traced (not map_create), a map's grows fire their probes (and are
- * timed) from its first grow to 2^CMAP_QUIET_B buckets on: the grows of a map of at most 416
- * entries cost it less than one probe hit (0.3-1.5 us here), so a program that makes and frees
- * many small maps would pay the tracer several times its own work.  Those grows still count,
- * in the map's counters and in cmap_totals.
+ * timed) from its first grow to 2^CMAP_QUIET_B buckets on.  A probe hit costs 0.35-1.4 us here
+ * (bench/README.md, "Map churn since"), more than making a map, putting 20 keys in it and
+ * freeing it (about 1 us): probing the grows of maps of at most 416 entries would cost a program
+ * that makes and frees many of them several times its own work.  Those grows still count, in
+ * the map's counters and in cmap_totals.
  */
 #define CMAP_QUIET_B 7
 
