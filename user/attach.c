@@ -703,7 +703,6 @@ int attacher__open(const struct args *a, const struct target *t, const struct pr
 	at->skel->rodata->cmap_off_grows = offsetof(struct cmap, grows);
 	at->skel->rodata->cmap_off_same_size_grows = offsetof(struct cmap, same_size_grows);
 	/* maps made before now predate the trace: first seen growing, as ever */
-	at->pid = t->pid;
 	at->totals_addr = lib_totals_addr(t);
 	if (!attacher__read_totals(at, &at->totals0)) {
 		at->totals0_ns = clock_ns(CLOCK_MONOTONIC);

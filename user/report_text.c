@@ -292,7 +292,11 @@ static void print_rehash(const struct text *t)
 	}
 	print_before_attach(t);
 	if (!n) {
-		fprintf(t->out, "REHASH: no map grew\n");
+		/* the library's totals count grows of maps too small for a probe */
+		if (r->lib_totals_seen && (r->lib_totals.grows || r->lib_totals.same_size_grows))
+			fprintf(t->out, "REHASH: no map grew to 2^7 buckets (the smaller grows: above)\n");
+		else
+			fprintf(t->out, "REHASH: no map grew\n");
 		return;
 	}
 	heading(t, "REHASH");
