@@ -456,12 +456,14 @@ static int hash_grow(cmap_t *m)
 	if (newB > MAX_B)
 		return -ENOMEM;
 	/*
-	 * A small map's grows fire no probe unless map_create is traced too: a probe hit costs
-	 * more than such a grow and the inserts before it (bench/README.md, map churn); the map
-	 * and the library's totals count them, and a tracer reads those.
+	 * A small standalone map's grows fire no probe unless map_create is traced too: a probe
+	 * hit costs more than making, filling and freeing such a map (bench/README.md, "Map
+	 * churn since"); the map and the library's totals count them, and a tracer reads those.
+	 * A concurrent map's inner maps are followed with it while ccmap_create is traced.
 	 */
 	if (!m->announced && !m->quiet && CMAP_PROBE_ON(grow_begin) &&
-	    (newB >= CMAP_QUIET_B || CMAP_PROBE_ON(map_create)))
+	    (newB >= CMAP_QUIET_B || CMAP_PROBE_ON(map_create) ||
+	     (m->parent && CMAP_PROBE_ON(ccmap_create))))
 		m->announced = true;
 	CMAP_PROBE5_IF(m->announced, grow_begin, m, m->B, newB, m->count, !bigger);
 	t0 = traced_now(m);
@@ -741,8 +743,14 @@ void cmap_free(cmap_t *m)
 		return;
 	if (!m->quiet)
 		TOTAL_ADD(freed, 1);
-	/* every map's while map_create is traced: a map created before that is freed as well */
-	CMAP_PROBE1_IF(m->announced || (!m->quiet && CMAP_PROBE_ON(map_create)), map_destroy, m);
+	/*
+	 * Every map's while map_create is traced, and a concurrent map's inner maps' while
+	 * ccmap_create is: maps created before that are freed as well, and their last counters
+	 * are read then.
+	 */
+	CMAP_PROBE1_IF(m->announced || (!m->quiet && CMAP_PROBE_ON(map_create)) ||
+			       (m->parent && CMAP_PROBE_ON(ccmap_create)),
+		       map_destroy, m);
 	if (m->bytes)
 		cmap__walk(m, free_bkey, NULL);
 	if (m->oldbuckets) {

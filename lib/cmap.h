@@ -43,17 +43,21 @@
  *                                                  standalone core map created
  *   cmap:map_destroy(map)                          a map is about to be freed; while
  *                                                  map_create is not traced, only a map a
- *                                                  probe announced (a grow_begin fired for it)
+ *                                                  probe announced (a grow_begin or ccmap_create
+ *                                                  fired for it), or an inner map of a
+ *                                                  concurrent map while ccmap_create is traced
  *   cmap:insert(map, hash)                         a new key was inserted (not an update; not
  *                                                  the copies a sync map makes into a new dirty
  *                                                  map)
  *   cmap:delete(map, hash)                         a key was deleted
  *   cmap:grow_begin(map, old_B, new_B, count, same_size)
  *                                                  a grow starts: new array about to be allocated.
- *                                                  Every grow while map_create is traced; else a
- *                                                  map's grows from its first to 2^7 buckets or
- *                                                  more on (smaller ones count only in the map
- *                                                  and in cmap_totals); grow_end, evacuate_begin,
+ *                                                  Every grow while map_create is traced, and
+ *                                                  an inner map's of a concurrent map while
+ *                                                  ccmap_create is; else a map's grows from its
+ *                                                  first to 2^7 buckets or more on (smaller ones
+ *                                                  count only in the map and in cmap_totals);
+ *                                                  grow_end, evacuate_begin,
  *                                                  evacuate and grow_done fire for the grows
  *                                                  whose grow_begin fired
  *   cmap:grow_end(map)                             the grow's new array is in place (evacuation
