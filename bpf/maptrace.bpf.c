@@ -74,6 +74,16 @@ const volatile __u32 lib_off[MT_LIB_FIELDS];
 const volatile __u32 sync_off_sy, sync_off_misses, sync_off_stripes, sync_stripe_size,
 	sync_off_hits;
 
+/* Where a core map's struct (lib/cmap_impl.h) keeps what its first grow reports of its creation. */
+const volatile __u32 cmap_off_serial, cmap_off_site, cmap_off_hint, cmap_off_parent,
+	cmap_off_grows, cmap_off_same_size_grows;
+/* cmap_totals.created when the tracer started: maps with a serial up to it predate the trace */
+const volatile __u64 serial_before;
+/* the library's struct cmap_totals in the target, 0 when not found */
+const volatile __u64 totals_addr;
+/* --detail: map_create is probed, so every map's creation has its own record */
+const volatile __u8 create_probed;
+
 /* Events that got the frame-pointer stack only because the copy budget was spent. */
 __u64 dwarf_skipped;
 
@@ -99,6 +109,19 @@ struct {
 	__type(key, __u64);
 	__type(value, __u8);
 } sync_maps SEC(".maps");
+
+/*
+ * The standalone core maps whose creation their first probed grow reported, by address: their
+ * serial (lib/cmap_impl.h), so a later map at the same address is told apart.  Emptied by
+ * map_destroy.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u64);
+} known_maps SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
@@ -482,8 +505,27 @@ static __always_inline __u32 tid(void)
 	return (__u32)bpf_get_current_pid_tgid();
 }
 
-SEC("usdt")
-int BPF_USDT(map_create, __u64 map, __u64 hint, __u64 B, __u64 variant, __u64 parent)
+/* A core map's serial, 0 when its struct cannot be read. */
+static __always_inline __u64 map_serial(__u64 map)
+{
+	__u64 serial = 0;
+
+	bpf_probe_read_user(&serial, sizeof(serial), (void *)(map + cmap_off_serial));
+	return serial;
+}
+
+/* Remember that the creation of the core map at @map (serial @serial) was reported. */
+static __always_inline long map_known(__u64 map, __u64 serial)
+{
+	long err = bpf_map_update_elem(&known_maps, &map, &serial, BPF_ANY);
+
+	if (err)
+		count_map_table_miss(err);
+	return err;
+}
+
+static __always_inline int map_created(struct pt_regs *ctx, __u64 map, __u64 hint, __u64 B,
+				       __u64 variant, __u64 parent)
 {
 	struct mt_map_create *r = rec_new(sizeof(*r), MT_REC_MAP_CREATE, user_stack(ctx));
 
@@ -509,6 +551,8 @@ int BPF_USDT(map_create, __u64 map, __u64 hint, __u64 B, __u64 variant, __u64 pa
 	r->parent = parent;
 	r->B = B;
 	r->variant = variant;
+	r->site = 0;
+	r->grows_before = r->same_size_before = 0;
 	/*
 	 * A creation site from the frame-pointer walk alone under --stack auto: a program that
 	 * makes and frees many small maps pays no stack copy for each (the grows of a map that
@@ -516,6 +560,69 @@ int BPF_USDT(map_create, __u64 map, __u64 hint, __u64 B, __u64 variant, __u64 pa
 	 */
 	rec_send(r, sizeof(*r), dwarf_per_sec ? NULL : ctx);
 	return 0;
+}
+
+/* Every map's creation: attached only with --detail. */
+SEC("usdt")
+int BPF_USDT(map_create, __u64 map, __u64 hint, __u64 B, __u64 variant, __u64 parent)
+{
+	return map_created(ctx, map, hint, B, variant, parent);
+}
+
+/* A concurrent map's or its inner core maps' creation: by default. */
+SEC("usdt")
+int BPF_USDT(ccmap_create, __u64 map, __u64 hint, __u64 B, __u64 variant, __u64 parent)
+{
+	return map_created(ctx, map, hint, B, variant, parent);
+}
+
+/*
+ * A core map grows whose creation was not reported (map_create is probed only with --detail):
+ * report it now from its struct, with its creation site as the only frame and the grows it
+ * made unprobed while small, so its grows have a map to belong to and add up.  A map at a
+ * known address with another serial is a new map there: the old one was freed unseen.  A map
+ * made before the trace started stays one first seen growing, as it always was.
+ */
+static __always_inline void map_first_seen(__u64 map, __u64 B)
+{
+	__u64 serial, *known, grows = 0, same = 0, parent = 1;
+	struct mt_map_create *r;
+
+	/*
+	 * With --detail every map's creation has its record; a concurrent map's inner maps have
+	 * theirs from ccmap_create (or predate the trace): only a standalone map is reported here.
+	 */
+	if (create_probed ||
+	    bpf_probe_read_user(&parent, sizeof(parent), (void *)(map + cmap_off_parent)) || parent)
+		return;
+	serial = map_serial(map);
+	known = bpf_map_lookup_elem(&known_maps, &map);
+	/*
+	 * Not reported when it cannot be remembered (the loss is counted): its next grow would
+	 * report it again, and one map would count twice.
+	 */
+	if (!serial || (known && *known == serial) || map_known(map, serial))
+		return;
+	if (serial <= serial_before)
+		return;
+	r = reserve(sizeof(*r), MT_REC_MAP_CREATE, -1);
+	if (!r)
+		return;
+	r->map = map;
+	r->variant = MT_CMAP_PLAIN;
+	r->parent = 0;
+	if (bpf_probe_read_user(&r->hint, 8, (void *)(map + cmap_off_hint)) ||
+	    bpf_probe_read_user(&r->site, 8, (void *)(map + cmap_off_site)) ||
+	    bpf_probe_read_user(&grows, 8, (void *)(map + cmap_off_grows)) ||
+	    bpf_probe_read_user(&same, 8, (void *)(map + cmap_off_same_size_grows)) || grows > B) {
+		bpf_ringbuf_discard(r, 0);
+		return;
+	}
+	/* every grow but a same-size one doubles the map: it was made this much smaller */
+	r->B = B - grows;
+	r->grows_before = grows;
+	r->same_size_before = same;
+	submit(r);
 }
 
 /* The library's exact counters of a map about to be freed: its last word on them. */
@@ -603,6 +710,7 @@ static __always_inline void send_sync_counts(__u64 map)
 SEC("usdt")
 int BPF_USDT(map_destroy, __u64 map)
 {
+	bpf_map_delete_elem(&known_maps, &map);
 	if (bpf_map_lookup_elem(&sync_maps, &map)) {
 		send_sync_counts(map);
 		bpf_map_delete_elem(&sync_maps, &map);
@@ -680,7 +788,12 @@ HOT_COUNTER(sync_miss, sync_misses)
 SEC("usdt")
 int BPF_USDT(grow_begin, __u64 map, __u64 old_B, __u64 new_B, __u64 count, __u64 same_size)
 {
-	struct grow_state g = {
+	struct grow_state g;
+	__u32 t = tid();
+
+	/* first, so the grow's time (ts below) does not include the report */
+	map_first_seen(map, old_B);
+	g = (struct grow_state){
 		.map = map,
 		.ts = bpf_ktime_get_ns(),
 		.count = count,
@@ -689,8 +802,6 @@ int BPF_USDT(grow_begin, __u64 map, __u64 old_B, __u64 new_B, __u64 count, __u64
 		.same_size = same_size,
 		.stack_id = user_stack(ctx),
 	};
-	__u32 t = tid();
-
 	if (bpf_map_update_elem(&grows, &t, &g, BPF_ANY))
 		count_drop(MT_DROP_STATE);
 	return 0;
@@ -1607,6 +1718,29 @@ int profile_probe(struct pt_regs *ctx)
 		return 0;
 	}
 	return profile_entry(ctx, sp, spec);
+}
+
+/*
+ * The target is exiting: its library's totals, read while its memory is still there, as the
+ * last reading (user space reads them at each sync, which a short run may never reach).
+ */
+SEC("tracepoint/syscalls/sys_enter_exit_group")
+int exit_group(struct sys_enter_ctx *ctx)
+{
+	struct mt_lib_totals *r;
+
+	(void)ctx;
+	if (!totals_addr || bpf_get_current_pid_tgid() >> 32 != target_tgid)
+		return 0;
+	r = reserve(sizeof(*r), MT_REC_LIB_TOTALS, -1);
+	if (!r)
+		return 0;
+	if (bpf_probe_read_user(&r->created, 4 * sizeof(__u64), (void *)totals_addr)) {
+		bpf_ringbuf_discard(r, 0);
+		return 0;
+	}
+	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -29,6 +29,7 @@ enum mt_rec_type {
 	MT_REC_TABLE_CREATE = 12, /* a profile map was created */
 	MT_REC_FUTEX_WAKE = 13,	 /* a target thread's FUTEX_WAKE woke a waiter: the holder side */
 	MT_REC_LOCK_HOLD = 14,	 /* a library lock released while a thread waited for it */
+	MT_REC_LIB_TOTALS = 15,	 /* libcmap's process-wide totals, read by user space at a sync */
 };
 
 /* Which lock mode a wait was for. */
@@ -89,7 +90,19 @@ struct mt_map_create {
 	__u64 parent; /* the concurrent map owning this core map, 0 when standalone */
 	__u32 B;
 	__u32 variant;
+	/*
+	 * A core map first heard of at a grow (map_create is probed only with --detail): the
+	 * return address of the call that created it, read from its struct, and the grows and
+	 * same-size grows it made before (too small for their probes to fire: CMAP_QUIET_B); the
+	 * record then has no stack, and its B is the size the map was created with.  All 0 for
+	 * a map_create probe's record.
+	 */
+	__u64 site;
+	__u32 grows_before;
+	__u32 same_size_before;
 };
+/* Before site was added (trace files of earlier versions). */
+#define MT_MAP_CREATE_V1_SIZE 64
 
 struct mt_grow {
 	struct mt_hdr h;
@@ -171,6 +184,19 @@ struct mt_lock_hold {
 };
 
 /*
+ * libcmap's process-wide totals since the process started (struct cmap_totals in
+ * lib/cmap_impl.h), read from the target by user space as tracing starts and at each sync:
+ * every map created and freed and every grow, also those of maps too small for any probe.
+ */
+struct mt_lib_totals {
+	struct mt_hdr h;
+	__u64 created;
+	__u64 freed;
+	__u64 grows;
+	__u64 same_size_grows;
+};
+
+/*
  * A core map's own counters, read from the library's struct (offsets given by the loader) as
  * the map is freed: by default nothing probes each insert or evacuation step, so these are the
  * figures.  Records before the per-operation probes became opt-in end after @count
@@ -195,6 +221,7 @@ struct mt_lib_counts {
 #define MT_LIB_COUNTS_V1_SIZE 64
 #define MT_LIB_FIELDS	      8 /* the __u64 fields from inserts to evac_ns */
 #define MT_SYNC_STRIPES	      32 /* libcmap's sync map sums its hits over this many stripes */
+#define MT_CMAP_PLAIN	      0	 /* map_create's variant of a core map (enum cmap_variant) */
 #define MT_CMAP_SYNC	      4	 /* map_create's variant of a sync map (enum cmap_variant) */
 
 /* Per-map counters of hot events, aggregated in the kernel (per-CPU hash, key = map). */
@@ -417,6 +444,7 @@ static inline const char *mt_rec_name(unsigned int type)
 		[MT_REC_LIB_COUNTS] = "lib_counts", [MT_REC_RESIZE] = "resize",
 		[MT_REC_REHASH] = "rehash",	    [MT_REC_TABLE_CREATE] = "table_create",
 		[MT_REC_FUTEX_WAKE] = "futex_wake", [MT_REC_LOCK_HOLD] = "lock_hold",
+		[MT_REC_LIB_TOTALS] = "lib_totals",
 	};
 
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : NULL;
@@ -440,6 +468,7 @@ static inline unsigned long mt_rec_size(unsigned int type)
 		[MT_REC_TABLE_CREATE] = sizeof(struct mt_table_create),
 		[MT_REC_FUTEX_WAKE] = sizeof(struct mt_futex_wake),
 		[MT_REC_LOCK_HOLD] = sizeof(struct mt_lock_hold),
+		[MT_REC_LIB_TOTALS] = sizeof(struct mt_lib_totals),
 	};
 
 	return type < sizeof(sizes) / sizeof(sizes[0]) ? sizes[type] : 0;
@@ -451,6 +480,8 @@ static inline unsigned long mt_rec_size(unsigned int type)
  */
 static inline unsigned long mt_rec_min_size(unsigned int type)
 {
+	if (type == MT_REC_MAP_CREATE)
+		return MT_MAP_CREATE_V1_SIZE;
 	return type == MT_REC_LIB_COUNTS ? MT_LIB_COUNTS_V1_SIZE : mt_rec_size(type);
 }
 #endif

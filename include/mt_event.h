@@ -32,6 +32,7 @@ enum mt_event_kind {
 	MT_EV_WAIT = 8,	       /* a contended lock wait */
 	MT_EV_WAKE = 9,	       /* a release that woke a waiter: the holder side of a wait */
 	MT_EV_HOLD = 10,       /* a library lock's hold that a waiter waited behind */
+	MT_EV_LIB_TOTALS = 11, /* libcmap's process-wide totals (maps created, freed, grows) */
 };
 
 /* Flags of struct mt_event. */
@@ -52,6 +53,12 @@ struct mt_ev_create {
 	__u64 size;    /* initial size (MT_EV_LOG2: B), 0 unknown */
 	__u64 tag;     /* the profile's name pointer (Redis: the dict's type), 0 none */
 	__s32 variant; /* enum cmap_variant, -1 when not a libcmap map */
+	/*
+	 * A core map first heard of at a grow: the grows and same-size grows it made before,
+	 * unprobed (size is then the B it was created with, and these grows doubled it).
+	 */
+	__u32 grows_before;
+	__u32 same_size_before;
 	__u32 _pad;
 };
 
@@ -83,6 +90,11 @@ struct mt_ev_lib_counts {
 	__u64 inserts, deletes, count;
 	__u64 evacuated, moved, lookups, grow_ns, evac_ns;
 	__u64 hits, misses; /* a sync map's: it has only these two */
+};
+
+/* MT_EV_LIB_TOTALS: since the process started. */
+struct mt_ev_lib_totals {
+	__u64 created, freed, grows, same_size_grows;
 };
 
 struct mt_ev_wait {
@@ -131,6 +143,7 @@ struct mt_event {
 		struct mt_ev_wait wait;
 		struct mt_ev_wake wake; /* MT_EV_WAKE */
 		struct mt_ev_hold hold; /* MT_EV_HOLD */
+		struct mt_ev_lib_totals totals; /* MT_EV_LIB_TOTALS */
 	};
 };
 
@@ -149,6 +162,7 @@ _Static_assert(sizeof(struct mt_rehash) <= MT_REC_MAX, "mt_rehash too large");
 _Static_assert(sizeof(struct mt_table_create) <= MT_REC_MAX, "mt_table_create too large");
 _Static_assert(sizeof(struct mt_futex_wake) <= MT_REC_MAX, "mt_futex_wake too large");
 _Static_assert(sizeof(struct mt_lock_hold) <= MT_REC_MAX, "mt_lock_hold too large");
+_Static_assert(sizeof(struct mt_lib_totals) <= MT_REC_MAX, "mt_lib_totals too large");
 
 /** mt_event_name() - what JSON and messages call @ev: its record's name ("grow", "resize"). */
 static inline const char *mt_event_name(const struct mt_event *ev)
@@ -166,8 +180,10 @@ static inline int mt__decode_map(const struct mt_hdr *h, struct mt_event *ev)
 		ev->flags = MT_EV_LOG2;
 		ev->map = r->map;
 		ev->create = (struct mt_ev_create){ .hint = r->hint, .parent = r->parent,
-						    .size = r->B, .variant = (__s32)r->variant };
-		return r->B < 64;
+						    .size = r->B, .variant = (__s32)r->variant,
+						    .grows_before = r->grows_before,
+						    .same_size_before = r->same_size_before };
+		return r->B < 64 && r->grows_before < 64 && r->B + r->grows_before < 64;
 	}
 	case MT_REC_TABLE_CREATE: {
 		const struct mt_table_create *r = (const void *)h;
@@ -313,6 +329,15 @@ static inline int mt__decode_other(const struct mt_hdr *h, struct mt_event *ev)
 		ev->hold = (struct mt_ev_hold){ .lock = r->lock, .hold_ns = r->hold_ns,
 						.mode = r->mode };
 		return 1;
+	}
+	case MT_REC_LIB_TOTALS: {
+		const struct mt_lib_totals *r = (const void *)h;
+
+		ev->kind = MT_EV_LIB_TOTALS;
+		ev->totals = (struct mt_ev_lib_totals){ .created = r->created, .freed = r->freed,
+							.grows = r->grows,
+							.same_size_grows = r->same_size_grows };
+		return r->freed <= r->created;
 	}
 	}
 	return -1;

@@ -1161,6 +1161,7 @@ ccmap_t *ccmap_new(const struct ccmap_opts *opts)
 	 * tracer must already know which map that address is now (addresses are reused).
 	 */
 	CMAP_PROBE5(map_create, cm, opts->hint, B, opts->variant, 0);
+	CMAP_PROBE5(ccmap_create, cm, opts->hint, B, opts->variant, 0);
 	switch (opts->variant) {
 	case CMAP_MUTEX:
 		cm->mx.m = cmap__new_child(inner_hint, cm);

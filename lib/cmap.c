@@ -122,6 +122,11 @@ uint64_t cmap__hash_u64(uint64_t key, uint64_t seed)
 
 static uint64_t seeds_drawn;
 
+/* Exported (not hidden) so a tracer finds it by name in the ELF symbol tables. */
+struct cmap_totals cmap_totals;
+
+#define TOTAL_ADD(field, n) __atomic_fetch_add(&cmap_totals.field, (n), __ATOMIC_RELAXED)
+
 uint64_t cmap__next_seed(void)
 {
 	/* splitmix64: a bijection, so the seeds of different maps never coincide. */
@@ -310,7 +315,7 @@ static void advance_evacuation_mark(cmap_t *m, uint64_t newbit)
 		m->oldbuckets = NULL;
 		m->nevacuate = 0;
 		m->samesize = false;
-		CMAP_PROBE3_IF(!m->quiet, grow_done, m, m->B, m->count);
+		CMAP_PROBE3_IF(m->announced, grow_done, m, m->B, m->count);
 	}
 }
 
@@ -320,14 +325,15 @@ static inline uint64_t overflow_needed(uint64_t n)
 }
 
 /*
- * CLOCK_MONOTONIC in ns while a tracer holds the grow_begin probe, else 0: untraced, a grow or
- * an evacuation step reads no clock.
+ * CLOCK_MONOTONIC in ns while a tracer holds the grow_begin probe and knows the map, else 0:
+ * untraced, or in a map too small for its grows to be probed, a grow or an evacuation step
+ * reads no clock.
  */
 static uint64_t traced_now(const cmap_t *m)
 {
 	struct timespec ts;
 
-	if (!CMAP_PROBE_ON(grow_begin) || m->quiet || clock_gettime(CLOCK_MONOTONIC, &ts))
+	if (!CMAP_PROBE_ON(grow_begin) || !m->announced || clock_gettime(CLOCK_MONOTONIC, &ts))
 		return 0;
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
@@ -360,7 +366,7 @@ static int evacuate(cmap_t *m, uint64_t oldbucket)
 		uint64_t n[2] = {0, 0}, need, t0 = traced_now(m);
 		int i;
 
-		CMAP_PROBE2_IF(!m->quiet, evacuate_begin, m, oldbucket);
+		CMAP_PROBE2_IF(m->announced, evacuate_begin, m, oldbucket);
 		for (b = ob; b; b = b->overflow)
 			for (i = 0; i < SLOTS; i++)
 				if (!slot_empty(b->tophash[i]))
@@ -423,7 +429,7 @@ static int evacuate(cmap_t *m, uint64_t oldbucket)
 		m->evacuated++;
 		m->moved += n[0] + n[1];
 		traced_add(m, t0, &m->evac_ns);
-		CMAP_PROBE3_IF(!m->quiet, evacuate, m, oldbucket, n[0] + n[1]);
+		CMAP_PROBE3_IF(m->announced, evacuate, m, oldbucket, n[0] + n[1]);
 	}
 	if (oldbucket == m->nevacuate)
 		advance_evacuation_mark(m, newbit);
@@ -449,12 +455,22 @@ static int hash_grow(cmap_t *m)
 
 	if (newB > MAX_B)
 		return -ENOMEM;
-	CMAP_PROBE5_IF(!m->quiet, grow_begin, m, m->B, newB, m->count, !bigger);
+	/*
+	 * A small standalone map's grows fire no probe unless map_create is traced too: a probe
+	 * hit costs more than making, filling and freeing such a map (bench/README.md, "Map
+	 * churn since"); the map and the library's totals count them, and a tracer reads those.
+	 * A concurrent map's inner maps are followed with it while ccmap_create is traced.
+	 */
+	if (!m->announced && !m->quiet && CMAP_PROBE_ON(grow_begin) &&
+	    (newB >= CMAP_QUIET_B || CMAP_PROBE_ON(map_create) ||
+	     (m->parent && CMAP_PROBE_ON(ccmap_create))))
+		m->announced = true;
+	CMAP_PROBE5_IF(m->announced, grow_begin, m, m->B, newB, m->count, !bigger);
 	t0 = traced_now(m);
 	nb = calloc((size_t)1 << newB, sizeof(*nb));
 	if (!nb) {
 		/* Still close the pair, so a tracer timing the allocation is not left hanging. */
-		CMAP_PROBE1_IF(!m->quiet, grow_end, m);
+		CMAP_PROBE1_IF(m->announced, grow_end, m);
 		return -ENOMEM;
 	}
 	m->oldbuckets = m->buckets;
@@ -464,12 +480,15 @@ static int hash_grow(cmap_t *m)
 	m->noldoverflow = m->noverflow;
 	m->noverflow = 0;
 	m->samesize = !bigger;
-	if (bigger)
+	if (bigger) {
 		m->grows++;
-	else
+		TOTAL_ADD(grows, 1);
+	} else {
 		m->same_size_grows++;
+		TOTAL_ADD(same_size_grows, 1);
+	}
 	traced_add(m, t0, &m->grow_ns);
-	CMAP_PROBE1_IF(!m->quiet, grow_end, m);
+	CMAP_PROBE1_IF(m->announced, grow_end, m);
 	return 0;
 }
 
@@ -617,7 +636,9 @@ static bool lookup(const cmap_t *m, const struct key *k, uint64_t *val)
 	return true;
 }
 
-static cmap_t *map_new(size_t hint, bool bytes, cmap_hash_fn hash, const void *parent)
+/* @site: the return address of the public call that creates the map (in its caller). */
+static cmap_t *map_new(size_t hint, bool bytes, cmap_hash_fn hash, const void *parent,
+		       const void *site)
 {
 	int B = cmap__b_for_hint(hint);
 	cmap_t *m;
@@ -644,24 +665,35 @@ static cmap_t *map_new(size_t hint, bool bytes, cmap_hash_fn hash, const void *p
 	m->hash = hash;
 	m->hint = hint;
 	m->seed = cmap__next_seed();
+	m->site = (uintptr_t)site;
 	m->parent = parent;
-	CMAP_PROBE5(map_create, m, hint, B, CMAP_PLAIN, parent);
+	/* the number of maps created so far, this one included: unique, and free */
+	m->serial = TOTAL_ADD(created, 1) + 1;
+	if (CMAP_PROBE_ON(map_create)) {
+		m->announced = true;
+		CMAP_PROBE5(map_create, m, hint, B, CMAP_PLAIN, parent);
+	}
+	/* a concurrent map's inner maps are followed with it: they live as long as it does */
+	if (parent && CMAP_PROBE_ON(ccmap_create)) {
+		m->announced = true;
+		CMAP_PROBE5(ccmap_create, m, hint, B, CMAP_PLAIN, parent);
+	}
 	return m;
 }
 
 cmap_t *cmap_new(size_t hint)
 {
-	return map_new(hint, false, NULL, NULL);
+	return map_new(hint, false, NULL, NULL, __builtin_return_address(0));
 }
 
 cmap_t *cmap__new_child(size_t hint, const void *parent)
 {
-	return map_new(hint, false, NULL, parent);
+	return map_new(hint, false, NULL, parent, __builtin_return_address(0));
 }
 
 cmap_t *cmap_new_bytes(size_t hint, cmap_hash_fn hash)
 {
-	return map_new(hint, true, hash, NULL);
+	return map_new(hint, true, hash, NULL, __builtin_return_address(0));
 }
 
 int cmap__walk(const cmap_t *m, int (*fn)(uint64_t key, uint64_t val, void *arg), void *arg)
@@ -709,7 +741,16 @@ void cmap_free(cmap_t *m)
 {
 	if (!m)
 		return;
-	CMAP_PROBE1_IF(!m->quiet, map_destroy, m);
+	if (!m->quiet)
+		TOTAL_ADD(freed, 1);
+	/*
+	 * Every map's while map_create is traced, and a concurrent map's inner maps' while
+	 * ccmap_create is: maps created before that are freed as well, and their last counters
+	 * are read then.
+	 */
+	CMAP_PROBE1_IF(m->announced || (!m->quiet && CMAP_PROBE_ON(map_create)) ||
+			       (m->parent && CMAP_PROBE_ON(ccmap_create)),
+		       map_destroy, m);
 	if (m->bytes)
 		cmap__walk(m, free_bkey, NULL);
 	if (m->oldbuckets) {
@@ -864,7 +905,7 @@ int cmap_compact(cmap_t *m)
 	m->samesize = false;
 	/* The rebuild finished the grow in progress; tell a tracer waiting for its end. */
 	if (was_growing)
-		CMAP_PROBE3(grow_done, m, m->B, m->count);
+		CMAP_PROBE3_IF(m->announced, grow_done, m, m->B, m->count);
 	return 0;
 }
 

@@ -35,13 +35,31 @@
  *                                                  for concurrent maps, the ccmap_t address; each
  *                                                  inner core map fires its own with variant 0
  *                                                  and parent = its ccmap_t; parent 0 otherwise)
- *   cmap:map_destroy(map)                          a map is about to be freed
+ *   cmap:ccmap_create(map, hint, B, variant, parent)
+ *                                                  a concurrent map or one of its inner core
+ *                                                  maps was created: map_create's arguments at
+ *                                                  the same points, so a tracer can follow
+ *                                                  concurrent maps without a probe hit for every
+ *                                                  standalone core map created
+ *   cmap:map_destroy(map)                          a map is about to be freed; while
+ *                                                  map_create is not traced, only a map a
+ *                                                  probe announced (a grow_begin or ccmap_create
+ *                                                  fired for it), or an inner map of a
+ *                                                  concurrent map while ccmap_create is traced
  *   cmap:insert(map, hash)                         a new key was inserted (not an update; not
  *                                                  the copies a sync map makes into a new dirty
  *                                                  map)
  *   cmap:delete(map, hash)                         a key was deleted
  *   cmap:grow_begin(map, old_B, new_B, count, same_size)
- *                                                  a grow starts: new array about to be allocated
+ *                                                  a grow starts: new array about to be allocated.
+ *                                                  Every grow while map_create is traced, and
+ *                                                  an inner map's of a concurrent map while
+ *                                                  ccmap_create is; else a map's grows from its
+ *                                                  first to 2^7 buckets or more on (smaller ones
+ *                                                  count only in the map and in cmap_totals);
+ *                                                  grow_end, evacuate_begin,
+ *                                                  evacuate and grow_done fire for the grows
+ *                                                  whose grow_begin fired
  *   cmap:grow_end(map)                             the grow's new array is in place (evacuation
  *                                                  of the old buckets now proceeds incrementally)
  *   cmap:evacuate_begin(map, oldbucket)            evacuation of one old bucket starts
@@ -79,6 +97,10 @@
  *                                                  tracer attached, one nested more than 4
  *                                                  ccmap locks deep.  Fires only under
  *                                                  contention, every such release counted
+ *
+ * A tracer reads every map created and freed and every grow, of maps too small for their grows
+ * to fire a probe too, from the process-wide struct cmap_totals (lib/cmap_impl.h), exported as
+ * the symbol cmap_totals; each map's struct records its creation site and a serial.
  *
  * For concurrent maps, `map` in the lock probes is the ccmap_t address and `lock` the address of
  * the pthread_mutex_t / pthread_rwlock_t (the futex words glibc waits on lie inside it).

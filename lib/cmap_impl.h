@@ -54,7 +54,22 @@ struct cmap {
 	bool samesize; /* the grow in progress keeps B */
 	bool quiet;    /* scratch map: fires no probes */
 	bool copying;  /* being filled with a copy of another map: stores are not inserts */
+	/*
+	 * A probe told a tracer about this map (its map_create, or a grow's probes, fired): only
+	 * such a map fires map_destroy, so a tracer that follows only grows pays nothing for the
+	 * many small maps a program makes and frees without ever growing them past its notice.
+	 */
+	bool announced;
 	const void *parent; /* the concurrent map this map belongs to, NULL when standalone */
+	/*
+	 * What a tracer that first hears of the map at a grow needs of its creation: a serial
+	 * unique in the process (cmap_totals.created when it was made: a later map at the same
+	 * address has another, and a map made before a tracer read cmap_totals has one below
+	 * what it read), and the return address of the call that created it (in its creator's
+	 * code).
+	 */
+	uint64_t serial;
+	uint64_t site;
 
 	uint64_t inserts;
 	uint64_t updates;
@@ -82,6 +97,29 @@ struct cmap {
  * provides them to the tests that check the internals.
  */
 #define CMAP_INTERNAL __attribute__((visibility("hidden")))
+
+/*
+ * While only grow_begin is traced (not map_create), a map's grows fire their probes (and are
+ * timed) from its first grow to 2^CMAP_QUIET_B buckets on.  A probe hit costs 0.35-1.4 us here
+ * (bench/README.md, "Map churn since"), more than making a map, putting 20 keys in it and
+ * freeing it (about 1 us): probing the grows of maps of at most 416 entries would cost a program
+ * that makes and frees many of them several times its own work.  Those grows still count, in
+ * the map's counters and in cmap_totals.
+ */
+#define CMAP_QUIET_B 7
+
+/*
+ * Process-wide totals, so a tracer reading them (maptrace finds the symbol cmap_totals in the
+ * library's ELF and reads it with process_vm_readv) counts every map even when no probe fires:
+ * maps created and freed, grows and same-size grows.  Relaxed atomics, each bumped once per
+ * creation, free or grow, never on an insert.  Scratch maps are not counted.
+ */
+struct cmap_totals {
+	uint64_t created;
+	uint64_t freed;
+	uint64_t grows;
+	uint64_t same_size_grows;
+};
 
 /* The built-in hash of a 64-bit integer key: equal to cmap_hash_bytes(&key, 8, seed). */
 CMAP_INTERNAL uint64_t cmap__hash_u64(uint64_t key, uint64_t seed);

@@ -18,6 +18,7 @@
 /* Every probe, for declaring and defining the semaphores in one place. */
 #define CMAP_PROBE_LIST(X)                                                                         \
 	X(map_create)                                                                              \
+	X(ccmap_create)                                                                            \
 	X(map_destroy)                                                                             \
 	X(insert)                                                                                  \
 	X(delete)                                                                                  \

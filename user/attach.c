@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#define _GNU_SOURCE /* process_vm_readv */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -7,12 +8,14 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "attach.h"
 #include "ccmap_impl.h"
 #include "cmap_impl.h"
+#include "elfsym.h"
 #include "maptrace.skel.h"
 #include "procfs.h"
 #include "profile.h"
@@ -134,6 +137,9 @@ struct attacher {
 	__u64 phase_end, slice_start, slice_hits, on_ns_planned;
 	__u64 on_total_ns, duty_start;
 	bool futex; /* attach the futex tracepoints */
+	__u64 totals_addr; /* the library's struct cmap_totals in the target, 0 when not found */
+	struct cmap_totals totals0; /* as read when the probes were about to attach */
+	__u64 totals0_ns;	    /* CLOCK_MONOTONIC then, 0: not read */
 	int pid;
 	int ncpus;
 };
@@ -143,6 +149,7 @@ static const char *const usdt_probes[] = {
 	"map_create",	 "map_destroy", "insert",    "delete",	     "sync_hit",
 	"sync_miss",	 "grow_begin",	"grow_end",  "evacuate_begin", "evacuate",
 	"grow_done",	 "sync_promote", "lock_wait_begin", "lock_wait_end", "lock_hold",
+	"ccmap_create",
 };
 
 /*
@@ -161,6 +168,17 @@ bool attacher__traces_probe(const char *name, bool detail)
 {
 	if (!detail && per_operation(name))
 		return false;
+	/*
+	 * A probe hit costs several times what creating a small map does, so by default no probe
+	 * fires per core map created or freed: a core map becomes known at its first grow, and
+	 * fires map_destroy only then.  Concurrent maps and their inner maps are announced by
+	 * ccmap_create; --detail traces every creation through map_create, which fires for
+	 * those as well.
+	 */
+	if (!strcmp(name, "map_create"))
+		return detail;
+	if (!strcmp(name, "ccmap_create"))
+		return !detail;
 	for (size_t i = 0; i < ARRAY_SIZE(usdt_probes); i++)
 		if (!strcmp(usdt_probes[i], name))
 			return true;
@@ -375,13 +393,18 @@ next:
 
 static int attach_futex(struct attacher *at, const struct target *t)
 {
-	struct bpf_program *progs[] = { at->skel->progs.futex_enter, at->skel->progs.futex_exit };
+	struct bpf_program *progs[] = { at->skel->progs.futex_enter, at->skel->progs.futex_exit,
+					at->skel->progs.exit_group };
 	int err = ensure_tracefs();
 
 	if (err)
 		return err;
 	for (size_t i = 0; i < ARRAY_SIZE(progs); i++) {
-		struct bpf_link *link = bpf_program__attach(progs[i]);
+		struct bpf_link *link;
+
+		if (!bpf_program__autoload(progs[i]))
+			continue;
+		link = bpf_program__attach(progs[i]);
 
 		if (!link) {
 			err = -errno;
@@ -570,6 +593,51 @@ static void print_detail_cost(const struct probe_plan *plan)
 	}
 }
 
+/*
+ * Where the library's process-wide totals (struct cmap_totals) are in the target: the symbol
+ * cmap_totals of the first module with the library's probes, placed by that module's first
+ * mapping.  0 when not found (a library stripped of its symbol tables, or an older one).
+ */
+static __u64 lib_totals_addr(const struct target *t)
+{
+	const struct proc_map *all, *m = NULL;
+	struct elfsym_file *ef = NULL;
+	struct proc_maps *pm;
+	__u64 addr = 0;
+	size_t n;
+
+	if (!t->nmodules || proc_maps__read(t->pid, &pm))
+		return 0;
+	all = proc_maps__entries(pm, &n);
+	for (size_t i = 0; i < n && !m; i++)
+		if (!strcmp(all[i].path, t->modules[0].mapped))
+			m = &all[i];
+	if (m && !elfsym__open(t->modules[0].path, t->root, &ef) &&
+	    elfsym__object_addr(ef, "cmap_totals", m->start, m->pgoff, &addr))
+		addr = 0;
+	elfsym__close(ef);
+	proc_maps__put(pm);
+	return addr;
+}
+
+/* The library's totals now, read from the target; 0 on success. */
+int attacher__read_totals(const struct attacher *at, struct cmap_totals *tot)
+{
+	struct iovec local = { tot, sizeof(*tot) }, remote = { (void *)at->totals_addr, sizeof(*tot) };
+
+	if (!at->totals_addr)
+		return -ENOENT;
+	return process_vm_readv(at->pid, &local, 1, &remote, 1, 0) == (ssize_t)sizeof(*tot) ?
+		       0 :
+		       -EFAULT;
+}
+
+__u64 attacher__totals_start(const struct attacher *at, struct cmap_totals *tot)
+{
+	*tot = at->totals0;
+	return at->totals0_ns;
+}
+
 int attacher__open(const struct args *a, const struct target *t, const struct probe_plan *plan,
 		   struct attacher **out)
 {
@@ -628,6 +696,23 @@ int attacher__open(const struct args *a, const struct target *t, const struct pr
 
 		memcpy((void *)at->skel->rodata->lib_off, off, sizeof(off));
 	}
+	/* what a core map's first grow reports of its creation */
+	at->skel->rodata->cmap_off_serial = offsetof(struct cmap, serial);
+	at->skel->rodata->cmap_off_site = offsetof(struct cmap, site);
+	at->skel->rodata->cmap_off_hint = offsetof(struct cmap, hint);
+	at->skel->rodata->cmap_off_parent = offsetof(struct cmap, parent);
+	at->skel->rodata->create_probed = at->detail;
+	at->skel->rodata->cmap_off_grows = offsetof(struct cmap, grows);
+	at->skel->rodata->cmap_off_same_size_grows = offsetof(struct cmap, same_size_grows);
+	/* maps made before now predate the trace: first seen growing, as ever */
+	at->totals_addr = lib_totals_addr(t);
+	if (!attacher__read_totals(at, &at->totals0)) {
+		at->totals0_ns = clock_ns(CLOCK_MONOTONIC);
+		at->skel->rodata->serial_before = at->totals0.created;
+		at->skel->rodata->totals_addr = at->totals_addr;
+	}
+	_Static_assert(sizeof(((struct cmap *)0)->hint) == 8 && CMAP_PLAIN == MT_CMAP_PLAIN,
+		       "the core map's layout BPF reads");
 	_Static_assert(NSTRIPES == MT_SYNC_STRIPES && CMAP_SYNC == MT_CMAP_SYNC,
 		       "the sync map's layout BPF reads");
 	at->skel->rodata->sync_off_sy = offsetof(struct ccmap, sy);
@@ -639,11 +724,15 @@ int attacher__open(const struct args *a, const struct target *t, const struct pr
 	/* the per-map tables hold every live map the workload has (--max-maps); not preallocated */
 	bpf_map__set_max_entries(at->skel->maps.map_counts, a->max_maps);
 	bpf_map__set_max_entries(at->skel->maps.sync_maps, a->max_maps);
+	bpf_map__set_max_entries(at->skel->maps.known_maps, a->max_maps);
 	bpf_map__set_max_entries(at->skel->maps.rehashes, a->max_maps);
 	if (!a->futex) {
 		bpf_program__set_autoload(at->skel->progs.futex_enter, false);
 		bpf_program__set_autoload(at->skel->progs.futex_exit, false);
 	}
+	/* on the tracefs the futex tracepoints need; without them the totals come at each sync */
+	if (!a->futex || !at->totals0_ns)
+		bpf_program__set_autoload(at->skel->progs.exit_group, false);
 	/* the library's probes attach through uprobe_multi links, which need this at load */
 	for (size_t i = 0; i < ARRAY_SIZE(usdt_probes); i++) {
 		struct bpf_program *prog =

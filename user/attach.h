@@ -86,6 +86,21 @@ int attacher__counts_fd(const struct attacher *at);
 /** attacher__drops() - the records lost so far, by reason (enum mt_drop), into @dropped. */
 void attacher__drops(const struct attacher *at, __u64 dropped[MT_DROP_MAX]);
 
+struct cmap_totals;
+/**
+ * attacher__read_totals() - the library's process-wide totals (maps created and freed, grows)
+ * as the target holds them now.  Return: 0; -ENOENT when the target's library has no
+ * cmap_totals symbol; -EFAULT when it could not be read.
+ */
+int attacher__read_totals(const struct attacher *at, struct cmap_totals *tot);
+
+/**
+ * attacher__totals_start() - the library's totals as read when the probes were about to attach
+ * (maps with a serial up to @tot->created predate the trace).  Return: CLOCK_MONOTONIC when
+ * they were read, 0 when they could not be.
+ */
+__u64 attacher__totals_start(const struct attacher *at, struct cmap_totals *tot);
+
 /** attacher__free() - detach every probe and unload the programs.  NULL is allowed. */
 void attacher__free(struct attacher *at);
 

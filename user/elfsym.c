@@ -566,6 +566,29 @@ int elfsym__read_object(struct elfsym_file *f, const char *name, void *buf, size
 	return 0;
 }
 
+int elfsym__object_addr(struct elfsym_file *f, const char *name, __u64 map_start, __u64 map_pgoff,
+			__u64 *addr)
+{
+	struct query q;
+	struct match m;
+	enum table where;
+	__u64 page;
+	int err;
+
+	if (!f || !addr)
+		return -EINVAL;
+	err = parse_query(name, false, &q);
+	if (!err)
+		err = lookup(f, &q, &m, &where);
+	/* the page the mapping starts with: where it puts the file's addresses */
+	if (!err)
+		err = elfload__offset_to_vaddr(f->elf, map_pgoff, ELFLOAD_PAGE, NULL, &page);
+	if (err)
+		return err;
+	*addr = map_start + (m.sym.st_value - page);
+	return 0;
+}
+
 /* ---- probe sites -------------------------------------------------------------------------- */
 
 /*

@@ -107,6 +107,19 @@ int elfsym__at(struct elfsym_file *f, __u64 vaddr, const char *where, struct elf
 int elfsym__read_object(struct elfsym_file *f, const char *name, void *buf, size_t size);
 
 /**
+ * elfsym__object_addr() - where a data object of the file is in a process that maps it.
+ * @f: the file.
+ * @name: the symbol, versioned as for elfsym__find(); e.g. cmap_totals.
+ * @map_start: the start of a mapping of the file in the process (/proc/PID/maps).
+ * @map_pgoff: that mapping's file offset.
+ * @addr: receives the object's address in the process (.bss objects too).
+ * Return: 0; -ENOENT when no defined symbol has that name or no segment holds @map_pgoff;
+ * -EINVAL.
+ */
+int elfsym__object_addr(struct elfsym_file *f, const char *name, __u64 map_start, __u64 map_pgoff,
+			__u64 *addr);
+
+/**
  * elfsym__build_id() - the build-id of the file.
  * @f: the file.
  *

@@ -355,6 +355,12 @@ static int on_map_create(struct model *m, const struct mt_event *ev, int stack, 
 	s->B = (__u32)c->size;
 	s->B_known = true;
 	map_push_size(s, c->size);
+	/* first heard of at a grow: the grows it made unprobed while small, each a doubling */
+	for (__u32 i = 0; i < c->grows_before; i++)
+		map_push_size(s, ++s->B);
+	s->grows += c->grows_before;
+	s->same_size_grows += c->same_size_before;
+	s->grows_done += c->grows_before + c->same_size_before;
 	*owner = row_addr(s);
 	return 0;
 }
@@ -723,12 +729,44 @@ static int add_event(struct model *m, const struct mt_event *ev, int stack, __u6
 	}
 }
 
+/*
+ * A reading of the library's totals.  They only ever grow, so the first reading is the least
+ * and the latest the greatest, whatever order they arrive in: the one taken as the probes
+ * attached goes through the sink at the first sync, the one BPF takes as the target exits
+ * through the ring buffer, perhaps before it.
+ */
+static void lib_totals_add(struct model *m, const struct mt_ev_lib_totals *t)
+{
+	struct mt_ev_lib_totals *lo = &m->lib_totals_first, *hi = &m->lib_totals_last;
+
+	if (!m->lib_totals_seen) {
+		*lo = *hi = *t;
+		m->lib_totals_seen = true;
+		return;
+	}
+	lo->created = t->created < lo->created ? t->created : lo->created;
+	lo->freed = t->freed < lo->freed ? t->freed : lo->freed;
+	lo->grows = t->grows < lo->grows ? t->grows : lo->grows;
+	lo->same_size_grows = t->same_size_grows < lo->same_size_grows ? t->same_size_grows :
+									     lo->same_size_grows;
+	hi->created = t->created > hi->created ? t->created : hi->created;
+	hi->freed = t->freed > hi->freed ? t->freed : hi->freed;
+	hi->grows = t->grows > hi->grows ? t->grows : hi->grows;
+	hi->same_size_grows = t->same_size_grows > hi->same_size_grows ? t->same_size_grows :
+									     hi->same_size_grows;
+}
+
 int model__add_event(struct model *m, const struct mt_event *ev, int stack)
 {
 	bool counted = false;
 	__u64 owner = 0;
 	int err;
 
+	/* the library's totals are a reading at a sync, not an event of the program */
+	if (ev->kind == MT_EV_LIB_TOTALS) {
+		lib_totals_add(m, &ev->totals);
+		return 0;
+	}
 	m->events++;
 	if (ev->ts > m->last_ts)
 		m->last_ts = ev->ts;

@@ -183,6 +183,12 @@ struct report {
 	size_t nevent_log;
 	__u64 events_not_kept;	   /* events past the log's cap (MODEL_EVENT_LOG_MAX) */
 	__u64 maps_folded;	   /* freed maps folded into per-site rows (map_report.folded) */
+	/*
+	 * libcmap's own totals over the trace (the last reading less the first): every map
+	 * created and freed and every grow, those of maps too small for a probe too
+	 */
+	bool lib_totals_seen;
+	struct mt_ev_lib_totals lib_totals;
 	__u64 locks_folded;	   /* cold futex words folded into per-stack rows */
 	__u64 dropped[MT_DROP_MAX];
 	__u64 events;		   /* records processed */

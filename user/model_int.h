@@ -119,6 +119,9 @@ struct model {
 	int nmap_folds, cap_map_folds;
 	struct u64map map_fold_idx;
 	__u64 maps_folded;
+	/* libcmap's process-wide totals: as tracing started, and the latest read */
+	bool lib_totals_seen;
+	struct mt_ev_lib_totals lib_totals_first, lib_totals_last;
 	__u64 freed_kept;	  /* freed maps with rows of their own, before folding began */
 	bool folding;		  /* past MODEL_FREED_KEEP: freed maps are folded as they go */
 	struct lock_fold **lock_folds;

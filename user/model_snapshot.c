@@ -429,6 +429,15 @@ int model__snapshot(struct model *m, bool final, struct report **out)
 	r->nevent_log = m->nevent_log;
 	r->events_not_kept = m->events_not_kept;
 	r->maps_folded = m->maps_folded;
+	r->lib_totals_seen = m->lib_totals_seen;
+	if (m->lib_totals_seen)
+		r->lib_totals = (struct mt_ev_lib_totals){
+			.created = m->lib_totals_last.created - m->lib_totals_first.created,
+			.freed = m->lib_totals_last.freed - m->lib_totals_first.freed,
+			.grows = m->lib_totals_last.grows - m->lib_totals_first.grows,
+			.same_size_grows = m->lib_totals_last.same_size_grows -
+					   m->lib_totals_first.same_size_grows,
+		};
 	r->locks_folded = m->locks_folded;
 	err = build_maps(m, r);
 	if (!err)

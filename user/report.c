@@ -244,8 +244,11 @@ __u64 report__duration_ns(const struct report *r)
 
 bool report__nothing_seen(const struct report *r)
 {
+	/* the library's totals saw maps made or freed: small ones, which fire no probe */
+	bool lib_work = r->lib_totals_seen && (r->lib_totals.created || r->lib_totals.freed);
+
 	return r->final && r->info.target_exited && !r->nmaps && !r->nlocks && !r->nwaits &&
-	       report__duration_ns(r) < 1000000000ULL;
+	       !lib_work && report__duration_ns(r) < 1000000000ULL;
 }
 
 __u64 report__dropped_total(const struct report *r)

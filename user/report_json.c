@@ -500,6 +500,17 @@ static int json_emit(FILE *out, const struct report *r, const struct report_opts
 	json_writer__obj_end(w);
 	json_writer__u64_field(w, "events", r->events);
 	json_writer__u64_field(w, "maps_folded", r->maps_folded);
+	json_writer__name(w, "lib_totals");
+	if (r->lib_totals_seen) {
+		json_writer__obj_begin(w);
+		json_writer__u64_field(w, "maps_created", r->lib_totals.created);
+		json_writer__u64_field(w, "maps_freed", r->lib_totals.freed);
+		json_writer__u64_field(w, "grows", r->lib_totals.grows);
+		json_writer__u64_field(w, "same_size_grows", r->lib_totals.same_size_grows);
+		json_writer__obj_end(w);
+	} else {
+		json_writer__null(w);
+	}
 	json_writer__u64_field(w, "locks_folded", r->locks_folded);
 	if (o && o->events) {
 		event_log_field(w, r);

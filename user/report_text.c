@@ -194,6 +194,14 @@ static void print_header(const struct text *t)
 			r->info.budget_pct, r->info.duty * 100.0,
 			r->info.profile_sampled ? ", but a profile map's inserts, deletes and lookups, "
 						  "counted while attached" : "");
+	if (r->lib_totals_seen && (r->lib_totals.created || r->lib_totals.freed ||
+				   r->lib_totals.grows || r->lib_totals.same_size_grows))
+		fprintf(t->out, "  libcmap: %llu maps created, %llu freed, %llu grows, %llu same-size "
+			"(its own totals; maps under 2^7 buckets fire no probe without --detail)\n",
+			(unsigned long long)r->lib_totals.created,
+			(unsigned long long)r->lib_totals.freed,
+			(unsigned long long)r->lib_totals.grows,
+			(unsigned long long)r->lib_totals.same_size_grows);
 	/* bounded memory: what no longer has a row of its own */
 	if (r->maps_folded)
 		fprintf(t->out, "  %llu maps created and freed, folded by creation site (rows \"N "
@@ -285,7 +293,11 @@ static void print_rehash(const struct text *t)
 	}
 	print_before_attach(t);
 	if (!n) {
-		fprintf(t->out, "REHASH: no map grew\n");
+		/* the library's totals count grows of maps too small for a probe */
+		if (r->lib_totals_seen && (r->lib_totals.grows || r->lib_totals.same_size_grows))
+			fprintf(t->out, "REHASH: no map grew to 2^7 buckets (the smaller grows: above)\n");
+		else
+			fprintf(t->out, "REHASH: no map grew\n");
 		return;
 	}
 	heading(t, "REHASH");

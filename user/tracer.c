@@ -45,6 +45,7 @@ struct tracer {
 	__u32 stack_slots;
 	int *stack_of;	 /* BPF stack id -> model stack index, STACK_UNRESOLVED until seen */
 	__u64 malformed; /* records shorter than their header says */
+	bool totals_started; /* the library's totals at the start went to the sink */
 	__u64 dwarf_stacks; /* stacks unwound from a stack copy */
 };
 
@@ -234,6 +235,22 @@ static int track_core_map(struct tracer *tr, const struct mt_event *ev)
 	return 0;
 }
 
+/*
+ * A core map first heard of at its first grow: its creation site (a return address in the
+ * code that created it) is the one frame of its creation stack.  Looked up at the call
+ * instruction, as every caller frame is.
+ */
+static int creation_site_stack(struct tracer *tr, const struct mt_hdr *h)
+{
+	const struct mt_map_create *r = (const void *)h;
+	__u64 ip;
+
+	if (h->type != MT_REC_MAP_CREATE || h->size < sizeof(*r) || !r->site)
+		return -1;
+	ip = r->site - 1;
+	return intern_ips(tr, &ip, 1);
+}
+
 static int on_record(void *ctx, void *data, size_t size)
 {
 	struct tracer *tr = ctx;
@@ -259,6 +276,8 @@ static int on_record(void *ctx, void *data, size_t size)
 	} else if (stack < 0) {
 		stack = resolve_stack(tr, h->stack_id);
 	}
+	if (stack < 0)
+		stack = creation_site_stack(tr, h);
 	/* the stack copy has served: the model and the file get the record's own fields */
 	if (h->flags & MT_HDR_USTACK) {
 		__u32 base = mt_rec_size(h->type);
@@ -536,6 +555,47 @@ static int sync_counts(struct tracer *tr)
 	return err;
 }
 
+/* The library's totals (struct cmap_totals) read at @ns, as a record through the sink. */
+static int send_totals(struct tracer *tr, const struct cmap_totals *tot, __u64 ns)
+{
+	struct mt_lib_totals r = {
+		.h = { .type = MT_REC_LIB_TOTALS, .size = sizeof(r), .pid = (__u32)tr->pid,
+		       .tgid = (__u32)tr->pid, .ts = ns, .stack_id = -1 },
+		.created = tot->created, .freed = tot->freed, .grows = tot->grows,
+		.same_size_grows = tot->same_size_grows,
+	};
+	struct mt_event ev;
+
+	if (mt_event_decode(&r.h, sizeof(r), &ev, NULL, 0))
+		return 0; /* a torn read: the next sync's will do */
+	return sink__event(tr->sink, &r.h, &ev, -1);
+}
+
+/*
+ * Every map created and freed and every grow, from the library's own totals: the first
+ * reading is the one taken as the probes attached, so what a trace adds up starts there.  A
+ * target gone (or a library without the symbol) leaves the last reading standing.
+ */
+static int read_totals(struct tracer *tr)
+{
+	struct cmap_totals tot;
+	__u64 ns;
+	int err;
+
+	if (!tr->totals_started) {
+		ns = attacher__totals_start(tr->at, &tot);
+		if (!ns)
+			return 0;
+		tr->totals_started = true;
+		err = send_totals(tr, &tot, ns);
+		if (err)
+			return err;
+	}
+	if (attacher__read_totals(tr->at, &tot))
+		return 0;
+	return send_totals(tr, &tot, clock_ns(CLOCK_MONOTONIC));
+}
+
 int tracer__sync(struct tracer *tr)
 {
 	__u64 dropped[MT_DROP_MAX];
@@ -543,7 +603,7 @@ int tracer__sync(struct tracer *tr)
 
 	if (err < 0)
 		return err;
-	err = sync_counts(tr) ?: read_lib_counts(tr) ?: read_sync_counts(tr) ?:
+	err = sync_counts(tr) ?: read_lib_counts(tr) ?: read_totals(tr) ?: read_sync_counts(tr) ?:
 	      tableread__sync(tr->tables, clock_ns(CLOCK_MONOTONIC));
 	/* last: a trace file flushes with the loss counters */
 	attacher__drops(tr->at, dropped);

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Minimal end-to-end check of the BPF chain: count cmap:grow_begin hits of one process. */
+/*
+ * Minimal end-to-end check of the BPF chain: count cmap:grow_begin hits of one process (and
+ * cmap:map_create's, whose semaphore makes every grow fire grow_begin).
+ */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/usdt.bpf.h>
@@ -7,6 +10,8 @@
 __u64 grows;
 __u64 same_size;
 __u64 last_new_b;
+__u64 min_new_b = ~0ULL;
+__u64 creates;
 
 SEC("usdt")
 int BPF_USDT(on_grow_begin, void *map, long old_b, long new_b, long count, long same)
@@ -15,6 +20,15 @@ int BPF_USDT(on_grow_begin, void *map, long old_b, long new_b, long count, long 
 	if (same)
 		__sync_fetch_and_add(&same_size, 1);
 	last_new_b = new_b;
+	if ((__u64)new_b < min_new_b)
+		min_new_b = new_b;
+	return 0;
+}
+
+SEC("usdt")
+int BPF_USDT(on_map_create, void *map)
+{
+	__sync_fetch_and_add(&creates, 1);
 	return 0;
 }
 

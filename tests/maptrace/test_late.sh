@@ -49,19 +49,26 @@ check "json: the one grow after the attach is seen" \
 check "report FILE: the same 'attached after $want entries' line" \
 	grep -qE "^attached after $want entries were in map $(jget "$M" "d['maps'][0]['addr']") " "$TMP/replay.out"
 
-# --- a map filled and done with before the attach, freed during the trace: only its free is
-# seen, which still says it existed before
+# --- a map filled and done with before the attach, freed during the trace: by default no probe
+# fires for it (it did not grow while traced), and only the library's totals count its free
+"$MAPLOAD" --scenario growth --exit-after 1 --json >"$TMP/freedd.target.out" 2>/dev/null &
+tpid=$!
+wait_for "$TMP/freedd.target.out" checksum 10
+"$MAPTRACE" -p "$tpid" --json >"$TMP/freedd.mt.out" 2>"$TMP/freedd.mt.err"
+check "freed during the trace, default: the library's totals count one free, no creation: $(jget "$TMP/freedd.mt.out" "d['lib_totals']")" \
+	[ "$(jget "$TMP/freedd.mt.out" "(d['lib_totals']['maps_created'], d['lib_totals']['maps_freed'], len(d['maps']))")" = "(0, 1, 0)" ]
+# --detail (map_create traced): every map's free fires, which still says it existed before
 "$MAPLOAD" --scenario growth --exit-after 1 --json >"$TMP/freed.target.out" 2>/dev/null &
 tpid=$!
 wait_for "$TMP/freed.target.out" checksum 10
-"$MAPTRACE" -p "$tpid" --json >"$TMP/freed.mt.out" 2>"$TMP/freed.mt.err"
-check "freed during the trace: before_attach counts it: $(jget "$TMP/freed.mt.out" "d['before_attach']")" \
+"$MAPTRACE" -p "$tpid" --json --detail >"$TMP/freed.mt.out" 2>"$TMP/freed.mt.err"
+check "freed during the trace, --detail: before_attach counts it: $(jget "$TMP/freed.mt.out" "d['before_attach']")" \
 	[ "$(jget "$TMP/freed.mt.out" "(d['before_attach']['maps'], d['before_attach']['freed'])")" = "(1, 1)" ]
 "$MAPLOAD" --scenario growth --exit-after 1 --json >"$TMP/freedt.target.out" 2>/dev/null &
 tpid=$!
 wait_for "$TMP/freedt.target.out" checksum 10
-"$MAPTRACE" -p "$tpid" -q >"$TMP/freedt.mt.out" 2>"$TMP/freedt.mt.err"
-check "freed during the trace: '1 map existed before attach'" \
+"$MAPTRACE" -p "$tpid" -q --detail >"$TMP/freedt.mt.out" 2>"$TMP/freedt.mt.err"
+check "freed during the trace, --detail: '1 map existed before attach'" \
 	grep -q "^1 map existed before attach: grows before that are not seen" "$TMP/freedt.mt.out"
 
 # --- a map created after the attach: no such line -----------------------------------------------

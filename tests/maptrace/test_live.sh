@@ -63,13 +63,30 @@ check "--detail: every evacuation step probed: recorded one by one plus summed i
 	[ "$(jget "$M" "sum(1 for e in d['event_log'] if e['type'] == 'evacuate') + sum(m['evacuated_summed'] for m in d['maps'])")" = "$(jget "$G" "d['evacuated']")" ]
 check "storm: nothing dropped ($(jget "$M" "d['dropped']"))" [ "$(jget "$M" "d['dropped']")" = 0 ]
 
+# --- map churn, by default: maps of 20 entries fire no probe; the library's totals count them ---
+MC=.output/tests/progs/mapchurn
+traced churn --json -- "$MC" 2 2000
+M=$TMP/churn.mt.out G=$TMP/churn.target.out
+check "churn: maptrace exited 0, the target counted $(jget "$G" "d['maps']") maps" \
+	[ "$churn_mt_rc" -eq 0 -a "$(jget "$G" "d['maps'] > 0")" = True ]
+check "churn: no record and no map row: no probe fired ($(jget "$M" "(d['events'], len(d['maps']))"))" \
+	[ "$(jget "$M" "(d['events'], len(d['maps']))")" = "(0, 0)" ]
+check "churn: the library's totals are the target's own counts: $(jget "$M" "d['lib_totals']")" \
+	[ "$(jget "$M" "[d['lib_totals'][k] for k in ('maps_created', 'maps_freed', 'grows', 'same_size_grows')]")" = \
+	  "$(jget "$G" "[d['maps'], d['maps'], d['grows'], d['same_size_grows']]")" ]
+
 # --- presized: no grow, no size-hint advice -------------------------------------------------
 traced presized --json -- "$MAPLOAD" --scenario presized --start-after 0.3 --json
 M=$TMP/presized.mt.out
 check "presized: maptrace exited 0" [ "$presized_mt_rc" -eq 0 ]
 check "presized: zero grows" [ "$(jget "$M" "sum(m['grows'] for m in d['maps'])")" = 0 ]
-check "presized: inserts counted: 100000" \
-	[ "$(jget "$M" "sum(m['inserts'] for m in d['maps'])")" = 100000 ]
+# by default a map is known from its first grow: one that never grows is only in the library's
+# totals; --detail follows every map from its creation, and counts its inserts
+check "presized: the map that never grew is in the library's totals only: $(jget "$M" "d['lib_totals']")" \
+	[ "$(jget "$M" "(len(d['maps']), d['lib_totals']['maps_created'], d['lib_totals']['grows'])")" = "(0, 1, 0)" ]
+traced presized_detail --json --detail -- "$MAPLOAD" --scenario presized --start-after 0.3 --json
+check "presized --detail: inserts counted: 100000" \
+	[ "$(jget "$TMP/presized_detail.mt.out" "sum(m['inserts'] for m in d['maps'])")" = 100000 ]
 check "presized: no size-hint advice" \
 	[ "$(jget "$M" "sum('hint' in a for a in d['advice'])")" = 0 ]
 

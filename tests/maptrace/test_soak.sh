@@ -48,10 +48,14 @@ start maps "$MC" "$SECS" 5000
 start futex "$FC" "$SECS" 1000
 check "the targets started and stopped themselves (pids '$maps_pid' '$futex_pid')" \
 	[ -n "$maps_pid" -a -n "$futex_pid" ]
+# the maps target with --detail: by default maps of 20 entries fire no probe at all (only the
+# library's totals count them); --detail follows every map from its creation, whose rows are
+# what maptrace's memory must stay bounded under
+detail_maps=--detail detail_futex=
 for t in maps futex; do
-	pid=$(eval echo "\$${t}_pid")
+	pid=$(eval echo "\$${t}_pid") detail=$(eval echo "\$detail_${t}")
 	rec "$TMP/$t.mt.rec" "$TMP/$t.mt.out" "$TMP/$t.mt.err" \
-		"$MAPTRACE" -p "$pid" -q --json --top 0 &
+		"$MAPTRACE" -p "$pid" -q --json --top 0 $detail &
 done
 for t in maps futex; do
 	wait_for "$TMP/$t.mt.err" "tracing PID" 30 || echo "# $t: maptrace did not start: $(cat "$TMP/$t.mt.err")"
@@ -90,6 +94,9 @@ for f in grows same_size_grows inserts; do
 	check "maps: $f $(jget "$mt" "sum(m['$f'] for m in d['maps'])"), as the target counted" \
 		[ "$(jget "$mt" "sum(m['$f'] for m in d['maps'])")" = "$(jget "$tg" "d['$f']")" ]
 done
+check "maps: the library's totals over the trace: $(jget "$mt" "d['lib_totals']")" \
+	[ "$(jget "$mt" "[d['lib_totals'][k] for k in ('maps_created', 'maps_freed', 'grows', 'same_size_grows')]")" = \
+	  "$(jget "$tg" "[d['maps'], d['maps'], d['grows'], d['same_size_grows']]")" ]
 check "maps: one size-hint line for the site, with its map count" \
 	[ "$(jget "$mt" "len([a for a in d['advice'] if a.startswith('%d maps (created at' % d['maps_folded'])])")" = 1 ]
 
