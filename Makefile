@@ -335,7 +335,7 @@ $(OUTPUT)/bench/bench_lib_noprobes: bench/bench_lib.c $(OUTPUT)/libcmap-noprobes
 
 # The fuzz target for the trace-file reader: the user/ sources that need neither libbpf nor
 # elfutils.  Built without CRC checks so mutated inputs reach the parsers.
-REPORT_SRCS := user/model.c user/model_fold.c user/model_snapshot.c user/stackmerge.c user/sink.c user/lockkind.c user/hist.c user/advice.c user/json_writer.c user/pprof_proto.c user/textfit.c user/cxxname.c \
+REPORT_SRCS := user/model.c user/model_intern.c user/model_fold.c user/model_snapshot.c user/stackmerge.c user/sink.c user/lockkind.c user/hist.c user/advice.c user/advice_lock.c user/json_writer.c user/pprof_proto.c user/textfit.c user/cxxname.c \
 	user/u64map.c user/readfile.c user/trace_writer.c user/trace_reader.c $(wildcard user/report*.c)
 FUZZ_TIME ?= 600
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \

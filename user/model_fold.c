@@ -19,18 +19,6 @@
 #define LOCK_SWEEP_NS  1000000000ULL
 #define LOCK_SWEEP_MIN 1024
 
-static int idmap__get(const struct u64map *im, __u64 key)
-{
-	__u64 v;
-
-	return u64map__get(im, key, &v) ? (int)v : -1;
-}
-
-static int idmap__put(struct u64map *im, __u64 key, int val)
-{
-	return u64map__put(im, key, (__u64)val);
-}
-
 static int stack_costs__merge(struct stack_costs *dst, const struct stack_costs *src)
 {
 	int err = 0;

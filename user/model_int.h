@@ -9,6 +9,19 @@
 #include "model.h"
 #include "u64map.h"
 
+/* Index of @key in @im (a u64map of indexes), -1 when absent. */
+static inline int idmap__get(const struct u64map *im, __u64 key)
+{
+	__u64 v;
+
+	return u64map__get(im, key, &v) ? (int)v : -1;
+}
+
+static inline int idmap__put(struct u64map *im, __u64 key, int val)
+{
+	return u64map__put(im, key, (__u64)val);
+}
+
 /* Costs per stack, for one map or lock: few distinct stacks each, so a plain array. */
 struct stack_costs {
 	struct mt_stack_cost *v;

@@ -802,3 +802,64 @@ const char *profile_set__libraries(const struct profile_set *ps)
 {
 	return ps->libraries;
 }
+
+/* ---- what a probe line asks for beyond its spec (profile_plan.c asks) ---- */
+
+int pprobe__cond(const struct pprobe *pp, char *name, size_t len, bool *negate)
+{
+	char buf[ARGS_LEN], *save = NULL, *kv;
+
+	snprintf(buf, sizeof(buf), "%s", pp->args);
+	for (kv = strtok_r(buf, " \t,", &save); kv; kv = strtok_r(NULL, " \t,", &save)) {
+		bool un = !strncmp(kv, "unless=@", 8);
+
+		if (un || !strncmp(kv, "if=@", 4)) {
+			snprintf(name, len, "%s", kv + (un ? 8 : 4));
+			*negate = un;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int pprobe__from(const struct pprobe *pp, char names[MT_MAX_FROM][NAME_LEN])
+{
+	char buf[ARGS_LEN], *save = NULL, *kv, *val, *bar;
+
+	snprintf(buf, sizeof(buf), "%s", pp->args);
+	for (kv = strtok_r(buf, " \t,", &save); kv; kv = strtok_r(NULL, " \t,", &save)) {
+		if (strncmp(kv, "from=", 5) && strncmp(kv, "not_from=", 9))
+			continue;
+		val = strchr(kv, '=') + 1;
+		bar = strchr(val, '|');
+		if (bar)
+			*bar = '\0';
+		snprintf(names[0], NAME_LEN, "%s", val);
+		if (!bar)
+			return 1;
+		snprintf(names[1], NAME_LEN, "%s", bar + 1);
+		return 2;
+	}
+	return 0;
+}
+
+__u32 pprobe__fn(const struct pprobe *pp)
+{
+	size_t n = strcspn(pp->sym, ":");
+	__u32 h = 2166136261U; /* FNV-1a */
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)pp->sym[i]) * 16777619U;
+	return h ?: 1;
+}
+
+bool pprobe__detail(const struct pprobe *pp)
+{
+	char buf[ARGS_LEN], *save = NULL, *kv;
+
+	snprintf(buf, sizeof(buf), "%s", pp->args);
+	for (kv = strtok_r(buf, " \t,", &save); kv; kv = strtok_r(NULL, " \t,", &save))
+		if (!strcmp(kv, "attach=detail"))
+			return true;
+	return false;
+}
