@@ -96,19 +96,23 @@ struct {
 } events SEC(".maps");
 
 /*
- * The per-map tables (sync_maps, map_counts, rehashes) are sized by the loader for the
+ * The per-map tables (conc_maps, map_counts, rehashes) are sized by the loader for the
  * workload (--max-maps); a map refused an entry is counted in MT_DROP_MAPS (the table was
  * full) or MT_DROP_ALLOC (no entry could be allocated then): count_map_table_miss().
  */
 
-/* libcmap's live sync maps, whose counters are read as they are freed. */
+/*
+ * libcmap's live concurrent maps (a ccmap: mutex, rwlock, sharded, sync), by variant: a sync
+ * map's counters are read as it is freed; the others are no core map, whose counters a freed
+ * map's record would read from another layout.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 65536);
 	__type(key, __u64);
 	__type(value, __u8);
-} sync_maps SEC(".maps");
+} conc_maps SEC(".maps");
 
 /*
  * The standalone core maps whose creation their first probed grow reported, by address: their
@@ -535,11 +539,11 @@ static __always_inline int map_created(struct pt_regs *ctx, __u64 map, __u64 hin
 	 */
 	if (bpf_map_lookup_elem(&map_counts, &map))
 		bpf_map_delete_elem(&map_counts, &map);
-	if (variant == MT_CMAP_SYNC) {
-		__u8 one = 1;
+	if (variant != MT_CMAP_PLAIN) {
+		__u8 v = (__u8)variant;
 
-		/* not kept: its hits and misses are read only while it lives */
-		long err = bpf_map_update_elem(&sync_maps, &map, &one, BPF_ANY);
+		/* not kept: a sync map's hits and misses are read only while it lives */
+		long err = bpf_map_update_elem(&conc_maps, &map, &v, BPF_ANY);
 
 		if (err)
 			count_map_table_miss(err);
@@ -710,10 +714,14 @@ static __always_inline void send_sync_counts(__u64 map)
 SEC("usdt")
 int BPF_USDT(map_destroy, __u64 map)
 {
+	__u8 *variant = bpf_map_lookup_elem(&conc_maps, &map);
+
 	bpf_map_delete_elem(&known_maps, &map);
-	if (bpf_map_lookup_elem(&sync_maps, &map)) {
-		send_sync_counts(map);
-		bpf_map_delete_elem(&sync_maps, &map);
+	if (variant) {
+		/* a mutex, rwlock or sharded map has no counters of its own: its core maps do */
+		if (*variant == MT_CMAP_SYNC)
+			send_sync_counts(map);
+		bpf_map_delete_elem(&conc_maps, &map);
 	} else {
 		send_lib_counts(map);
 	}

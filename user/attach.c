@@ -723,7 +723,7 @@ int attacher__open(const struct args *a, const struct target *t, const struct pr
 	bpf_map__set_max_entries(at->skel->maps.events, a->ringbuf_mb << 20);
 	/* the per-map tables hold every live map the workload has (--max-maps); not preallocated */
 	bpf_map__set_max_entries(at->skel->maps.map_counts, a->max_maps);
-	bpf_map__set_max_entries(at->skel->maps.sync_maps, a->max_maps);
+	bpf_map__set_max_entries(at->skel->maps.conc_maps, a->max_maps);
 	bpf_map__set_max_entries(at->skel->maps.known_maps, a->max_maps);
 	bpf_map__set_max_entries(at->skel->maps.rehashes, a->max_maps);
 	if (!a->futex) {
