@@ -75,6 +75,7 @@ struct profile_set {
 	struct profile *p[MAX_PROFILES];
 	int n;
 	char libraries[MAX_PROFILES * 65];
+	char unmade[MAX_PROFILES * 65];
 };
 
 /**

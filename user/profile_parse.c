@@ -700,6 +700,16 @@ int profile_set__new(const char *const *files, int nfiles, const char *const *pr
 	for (int i = 0; i < ps->n && len < sizeof(ps->libraries); i++)
 		len += (size_t)snprintf(ps->libraries + len, sizeof(ps->libraries) - len, ",%s",
 					ps->p[i]->name);
+	len = 0;
+	for (int i = 0; i < ps->n && len < sizeof(ps->unmade); i++) {
+		bool create = false;
+
+		for (int k = 0; k < ps->p[i]->nprobes; k++)
+			create = create || ps->p[i]->probes[k].role == MT_ROLE_CREATE;
+		if (!create)
+			len += (size_t)snprintf(ps->unmade + len, sizeof(ps->unmade) - len, "%s%s",
+						len ? "," : "", ps->p[i]->name);
+	}
 	*out = ps;
 	return 0;
 }
@@ -716,4 +726,9 @@ void profile_set__free(struct profile_set *ps)
 const char *profile_set__libraries(const struct profile_set *ps)
 {
 	return ps->libraries;
+}
+
+const char *profile_set__unmade(const struct profile_set *ps)
+{
+	return ps->unmade;
 }

@@ -139,6 +139,17 @@ char *report__fmt_line_share(char *buf, size_t size, const struct line_share *g)
 	return buf;
 }
 
+/* Is @name one of the comma-separated names of @list? */
+static bool in_list(const char *list, const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	for (const char *p = list; n && p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (!strncmp(p, name, n) && (p[n] == ',' || !p[n]))
+			return true;
+	return false;
+}
+
 int report__build_sel(struct model *m, bool final, int top, const struct report_select *sel,
 		      struct report **out)
 {
@@ -155,6 +166,11 @@ int report__build_sel(struct model *m, bool final, int top, const struct report_
 
 		if (mr->create_seen)
 			continue;
+		/* no probe sees such a map made: first seen at a resize says nothing of when */
+		if (in_list(r->info.unmade, mr->library)) {
+			r->before_attach.unmade++;
+			continue;
+		}
 		r->before_attach.maps++;
 		if (mr->first_count > 0 && (__u64)mr->first_count > r->before_attach.count) {
 			r->before_attach.addr = mr->addr;

@@ -116,6 +116,10 @@ for c in long string set; do
 done
 check "cxx: nothing dropped" [ "$(jget "$M" "d['dropped']")" = 0 ]
 check "cxx: exactly the three containers are reported" [ "$(jget "$M" "len(d['maps'])")" = 3 ]
+# made after the attach (the program fills them when told), and no probe sees one made: not
+# "existed before attach", but first seen at a resize
+check "cxx: before_attach: no map said to exist before the attach, 3 first seen at a resize: $(jget "$M" "d['before_attach']")" \
+	[ "$(jget "$M" "(d['before_attach']['maps'], d['before_attach']['first_seen_at_resize'])")" = "(0, 3)" ]
 
 # --- reserve() first: that container never rehashes, the others as before -------------------
 held reserve --json -- --reserve long
@@ -162,6 +166,9 @@ check "lock: the waits are attributed to the map (arg0), a mutex" \
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 HELD_URL=http://127.0.0.1:$PORT/metrics held names -o "$TMP/cxx.mtr" --listen "127.0.0.1:$PORT" --
 check "names: maptrace exited 0 ($names_mt_rc)" [ "$names_mt_rc" -eq 0 ]
+check "names: the text says the 3 containers were first seen at a resize, not that they existed before attach" \
+	bash -c "tr -s ' \n' ' ' <'$TMP/names.mt.out' | grep -q ' 3 maps first seen at a resize (no probe sees them made): resizes before attach, if any, are not seen ' &&
+		 ! tr -s ' \n' ' ' <'$TMP/names.mt.out' | grep -q 'existed before attach'"
 check "names: the live text shows libstdc++'s rehash decision demangled" \
 	grep -q 'std::__detail::_Prime_rehash_policy::_M_need_rehash(unsigned long' "$TMP/names.mt.out"
 # folded by count: the rehashes are not timed (they run inlined in the program), so by
