@@ -251,6 +251,12 @@ struct mt_src {
 #define MT_SPEC_GO 2	 /* Go code: a call's state is kept per goroutine (R14), not thread */
 #define MT_SPEC_AT_RET 4 /* the site is a ret instruction: ret= is readable at the hit */
 #define MT_SPEC_UNTIMED 8 /* grow_begin: its span to grow_end is not the resize's duration */
+/*
+ * grow_begin: times only the resize an untimed grow_begin..grow_end just reported on this
+ * thread (the same map, from the old size it saw to the new one): libstdc++'s out-of-line
+ * _M_rehash after _M_need_rehash chose its size.  Its record amends that one.
+ */
+#define MT_SPEC_JOIN 16
 
 enum mt_cmp { MT_CMP_LT = 1, MT_CMP_LE, MT_CMP_GT, MT_CMP_GE, MT_CMP_EQ, MT_CMP_NE };
 
@@ -311,6 +317,7 @@ struct mt_probe_spec {
 #define MT_MAX_SPECS 256
 
 #define MT_RESIZE_TIMED 1 /* dur_ns was measured (entry..return, or begin..end) */
+#define MT_RESIZE_JOINED 2 /* the duration of the map's last untimed resize, not another one */
 
 struct mt_resize {
 	struct mt_hdr h;

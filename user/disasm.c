@@ -448,3 +448,36 @@ void disasm_func__free(struct disasm_func *fn)
 	free(fn->insns);
 	free(fn);
 }
+
+/* Is @in "mov DISP(%rsp),%rbp" (disp8 or disp32), the restore that starts a Go epilogue? */
+static bool is_bp_restore(const struct disasm_insn *in)
+{
+	static const __u8 d8[] = {0x48, 0x8b, 0x6c, 0x24}, d32[] = {0x48, 0x8b, 0xac, 0x24};
+
+	return (in->len == 5 && !memcmp(in->code, d8, 4)) ||
+	       (in->len == 8 && !memcmp(in->code, d32, 4));
+}
+
+/* Is @in "add $IMM,%rsp" (imm8 or imm32)? */
+static bool is_sp_add(const struct disasm_insn *in)
+{
+	return (in->len == 4 && in->code[0] == 0x48 && in->code[1] == 0x83 && in->code[2] == 0xc4) ||
+	       (in->len == 7 && in->code[0] == 0x48 && in->code[1] == 0x81 && in->code[2] == 0xc4);
+}
+
+/*
+ * Where to probe the ret at insns[@i] of Go function @fn: at the start of its epilogue,
+ * "mov D(%rsp),%rbp; add $N,%rsp; ret", when no jump lands inside it.  The results are in
+ * their registers already, and the frame is still whole, so a frame-pointer stack taken there
+ * names the caller, which at the ret itself is skipped (%rbp is the caller's own by then).
+ */
+int disasm_func__go_epilogue(const struct disasm_func *fn, int i)
+{
+	if (i < 2 || !is_sp_add(&fn->insns[i - 1]) || !is_bp_restore(&fn->insns[i - 2]))
+		return i;
+	for (int k = 0; k < fn->n; k++)
+		if (fn->insns[k].target == fn->insns[i - 1].addr ||
+		    fn->insns[k].target == fn->insns[i].addr)
+			return i;
+	return i - 2;
+}

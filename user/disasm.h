@@ -111,4 +111,11 @@ static inline int disasm_func__inside(const struct disasm_func *fn, __u64 addr)
 	return addr >= fn->start && addr < fn->end;
 }
 
+/**
+ * disasm_func__go_epilogue() - where to probe the ret at insns[@i] of Go function @fn: the
+ * index of "mov D(%rsp),%rbp" of its epilogue "mov D(%rsp),%rbp; add $N,%rsp; ret" when no
+ * jump lands inside it, else @i.
+ */
+int disasm_func__go_epilogue(const struct disasm_func *fn, int i);
+
 #endif /* MT_DISASM_H */

@@ -340,39 +340,6 @@ static int add_site(struct planner *pl, struct plan_module *pm, const struct ppr
 	return plan_add_site(pm, &site);
 }
 
-/* Is @in "mov DISP(%rsp),%rbp" (disp8 or disp32), the restore that starts a Go epilogue? */
-static bool is_bp_restore(const struct disasm_insn *in)
-{
-	static const __u8 d8[] = {0x48, 0x8b, 0x6c, 0x24}, d32[] = {0x48, 0x8b, 0xac, 0x24};
-
-	return (in->len == 5 && !memcmp(in->code, d8, 4)) ||
-	       (in->len == 8 && !memcmp(in->code, d32, 4));
-}
-
-/* Is @in "add $IMM,%rsp" (imm8 or imm32)? */
-static bool is_sp_add(const struct disasm_insn *in)
-{
-	return (in->len == 4 && in->code[0] == 0x48 && in->code[1] == 0x83 && in->code[2] == 0xc4) ||
-	       (in->len == 7 && in->code[0] == 0x48 && in->code[1] == 0x81 && in->code[2] == 0xc4);
-}
-
-/*
- * Where to probe the ret at insns[@i] of Go function @fn: at the start of its epilogue,
- * "mov D(%rsp),%rbp; add $N,%rsp; ret", when no jump lands inside it.  The results are in
- * their registers already, and the frame is still whole, so a frame-pointer stack taken there
- * names the caller, which at the ret itself is skipped (%rbp is the caller's own by then).
- */
-static int go_epilogue(const struct disasm_func *fn, int i)
-{
-	if (i < 2 || !is_sp_add(&fn->insns[i - 1]) || !is_bp_restore(&fn->insns[i - 2]))
-		return i;
-	for (int k = 0; k < fn->n; k++)
-		if (fn->insns[k].target == fn->insns[i - 1].addr ||
-		    fn->insns[k].target == fn->insns[i].addr)
-			return i;
-	return i - 2;
-}
-
 /*
  * Every ret instruction of the function at @fs, as sites of probe @pp: uprobes where a uretprobe
  * would do, for functions whose return address a uretprobe must not replace.  A function that
@@ -413,7 +380,7 @@ static int plan_rets(struct planner *pl, const struct profile *p, struct objcode
 		if (fn->insns[i].kind != DISASM_RET)
 			continue;
 		if (elfsym__go(oc->ef))
-			at = go_epilogue(fn, i);
+			at = disasm_func__go_epilogue(fn, i);
 		if (elfsym__at(oc->ef, fn->insns[at].addr, "ret", &s))
 			continue;
 		snprintf(name, sizeof(name), "%s:ret+0x%llx%s", base,
@@ -482,9 +449,36 @@ static bool go_after_stack_check(struct elfsym_file *ef, struct elfsym_sym *s)
 	return true;
 }
 
+/* A SYMBOL with a shell pattern: what plan_probe() knows, for each function matching it. */
+struct glob_plan {
+	struct planner *pl;
+	const struct profile *p;
+	struct objcode *oc;
+	const struct pprobe *pp;
+	const struct plan_site *tmpl;
+	struct plan_module *pm;
+	bool rets;
+};
+
+static int plan_rets(struct planner *pl, const struct profile *p, struct objcode *oc,
+		     const struct pprobe *pp, const struct plan_site *tmpl,
+		     const struct elfsym_sym *fs, const char *base, struct plan_module *pm);
+
+static int plan_glob_one(void *ctx, const char *name)
+{
+	const struct glob_plan *g = ctx;
+	struct elfsym_sym s;
+
+	if (elfsym__find(g->oc->ef, name, &s))
+		return 0;
+	return g->rets ? plan_rets(g->pl, g->p, g->oc, g->pp, g->tmpl, &s, name, g->pm) :
+			 add_site(g->pl, g->pm, g->pp, g->tmpl, &s, name);
+}
+
 /*
  * Probe @pp's sites in the object: its function's entry, or with SYMBOL:ret each of its ret
- * instructions.  SYMBOL is a name or @NAME, a function profile__locate() finds.
+ * instructions.  SYMBOL is a name, a shell pattern (every function matching it: the
+ * instantiations of a C++ template), or @NAME, a function profile__locate() finds.
  */
 static int plan_probe(struct planner *pl, const struct profile *p, struct objcode *oc,
 		      const struct pprobe *pp, const struct plan_site *tmpl, struct plan_module *pm)
@@ -530,7 +524,7 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 							      : "");
 			return 0;
 		}
-	} else if (elfsym__find(oc->ef, base, &s)) {
+	} else if (!strpbrk(base, "*?[") && elfsym__find(oc->ef, base, &s)) {
 		refuse(pl, p, "%s %s in %s: %s has no symbol %s%s", mt_role_name(pp->role), pp->sym,
 		       p->name, mapped, base,
 		       elfsym__stripped(oc->ef) ? " (stripped?); install its debug file under "
@@ -563,6 +557,15 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 			      "or values that need no return",
 		       mt_role_name(pp->role), pp->sym, p->name, pp->sym);
 		return 0;
+	}
+	if (strpbrk(base, "*?[")) {
+		struct glob_plan g = { pl, p, oc, pp, tmpl, pm, rets };
+		int n = elfsym__glob(oc->ef, base, plan_glob_one, &g);
+
+		if (!n)
+			refuse(pl, p, "%s %s in %s: %s has no function matching %s",
+			       mt_role_name(pp->role), pp->sym, p->name, mapped, base);
+		return n < 0 ? n : 0;
 	}
 	if (rets)
 		return plan_rets(pl, p, oc, pp, tmpl, &s, base, pm);
