@@ -33,6 +33,8 @@ enum version_kind {
 
 /* The object name of a profile for Go programs: the executable, when it is one (any name). */
 #define OBJECT_GO "@go"
+/* The object name of a profile for the executable, whatever its name: a C++ template's code. */
+#define OBJECT_EXE "@exe"
 
 struct field {
 	char name[32];

@@ -174,6 +174,22 @@ static const char builtin_cxx[] =
 	"new_size=ret count=element_count timed=no\n"
 	"probe grow_end " CXX_NEED_REHASH ">" CXX_NEXT_BKT ":ret\n";
 
+/*
+ * The rehash itself, where it is out of line: _Hashtable<...>::_M_rehash(n_bkt, state), an
+ * instantiation in the program (the executable) per key and value type, inlined into the
+ * insert for some.  Timed from entry (the table at arg0, its bucket count @8, the new one arg1)
+ * to its ret instructions, only right after the libstdc++ profile's untimed rehash of the same
+ * table on the thread (join=untimed: not reserve() or rehash()), whose record it times.
+ */
+#define CXX_REHASH "_ZNSt10_Hashtable*_M_rehashEmRKm"
+
+static const char builtin_cxx_rehash[] =
+	"# the duration of libstdc++ rehashes whose _Hashtable<...>::_M_rehash is out of line\n"
+	"profile libstdc++-rehash\n"
+	"object " OBJECT_EXE "\n"
+	"probe grow_begin " CXX_REHASH " map=arg0 size=u64@8 new_size=arg1 join=untimed\n"
+	"probe grow_end " CXX_REHASH ":ret\n";
+
 static const char *const role_names[MT_ROLE_MAX] = {
 	[MT_ROLE_INSERT] = "insert",	     [MT_ROLE_DELETE] = "delete",
 	[MT_ROLE_LOOKUP] = "lookup",	     [MT_ROLE_CREATE] = "create",
@@ -670,6 +686,8 @@ int profile_set__new(const char *const *files, int nfiles, const char *const *pr
 		err = parse_text(ps, builtin_go, "built-in profile go");
 	if (!err)
 		err = parse_text(ps, builtin_cxx, "built-in profile libstdc++");
+	if (!err)
+		err = parse_text(ps, builtin_cxx_rehash, "built-in profile libstdc++-rehash");
 	for (int i = 0; !err && i < nfiles; i++) {
 		char *text = NULL;
 

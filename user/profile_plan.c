@@ -70,7 +70,7 @@ static bool object_matches(const struct planner *pl, const char *obj, const char
 	const char *b = base_name(path);
 	size_t n = strlen(obj);
 
-	if (!strcmp(obj, OBJECT_GO))
+	if (!strcmp(obj, OBJECT_GO) || !strcmp(obj, OBJECT_EXE))
 		return pl->exe[0] && !strcmp(pl->exe, path);
 	if (strchr(obj, '/'))
 		return !strcmp(obj, path);
@@ -562,7 +562,11 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 		struct glob_plan g = { pl, p, oc, pp, tmpl, pm, rets };
 		int n = elfsym__glob(oc->ef, base, plan_glob_one, &g);
 
-		if (!n)
+		/* a built-in's pattern (C++ instantiations) may match no code of the program */
+		if (!n && !strcmp(p->origin, "built-in"))
+			plan_log(&pl->plan->log, &pl->plan->loglen, "    %-12s %s: none in %s\n",
+				 mt_role_name(pp->role), pp->sym, base_name(mapped));
+		else if (!n)
 			refuse(pl, p, "%s %s in %s: %s has no function matching %s",
 			       mt_role_name(pp->role), pp->sym, p->name, mapped, base);
 		return n < 0 ? n : 0;
