@@ -72,6 +72,25 @@ if got != want:
 PY
 }
 
+# rehash_times MT_JSON TARGET_JSON NAME: the rehashes maptrace timed (its --events log) of the
+# container the program printed as NAME, against the inserts that made them, which the program
+# timed itself (CLOCK_MONOTONIC around each): each rehash within its insert, and over all of
+# them at least half the inserts' time (the rest: _M_need_rehash, the probes, the clock reads)
+rehash_times() {
+	python3 - "$@" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); t = json.load(open(sys.argv[2])); name = sys.argv[3]
+c = [c for c in t['maps'] if c['name'] == name][0]
+got = [e['dur_ns'] for e in d['event_log']
+       if e['type'] == 'resize' and int(e['map'], 16) == int(c['addr'], 16)]
+ins = c['insert_ns']
+print('# %s: rehash ns %s\n# inserts ns %s' % (name, got, ins))
+ok = (len(got) == len(ins) == c['rehashes'] and None not in got and -1 not in ins and
+      all(0 < g <= i for g, i in zip(got, ins)) and sum(got) >= sum(ins) / 2)
+sys.exit(0 if ok else 1)
+PY
+}
+
 # --- --list: the profile, its two sites and their cost, the layout it assumes ----------------
 mkfifo "$TMP/list.in"
 "$CXXMAPS" --hold <"$TMP/list.in" >/dev/null 2>"$TMP/list.err" &
@@ -95,7 +114,7 @@ check "list: no probe on _M_need_rehash's entry (every insert) nor anything per 
 
 # --- no flag: every container's rehashes ----------------------------------------------------
 "$CXXMAPS" >"$TMP/plain.out"
-held cxx --json -- 
+held cxx --json --events --
 M=$TMP/cxx.mt.out T=$TMP/cxx.target.out
 check "cxx: maptrace exited 0 ($cxx_mt_rc)" [ "$cxx_mt_rc" -eq 0 ]
 check "cxx: the program exited 0 ($cxx_target_rc)" [ "$cxx_target_rc" -eq 0 ]
@@ -115,6 +134,15 @@ for c in long string set; do
 		[ "$(jget "$M" "sum(1 for a in d['advice'] if '%#x' % $ADDR in a and 'm.reserve($KEYS)' in a)")" = 1 ]
 done
 check "cxx: nothing dropped" [ "$(jget "$M" "d['dropped']")" = 0 ]
+# the rehash itself: _Hashtable<...>::_M_rehash, out of line for the string map and the set
+# (the libstdc++-rehash profile times it), inlined into the long map's insert (flatten)
+for c in string set; do
+	check "cxx: $c: each rehash timed, within the insert that made it as the program timed it, and at least half of their sum" \
+		rehash_times "$M" "$T" "$c"
+done
+LADDR=$(jget "$T" "[c['addr'] for c in d['maps'] if c['name'] == 'long'][0]")
+check "cxx: long: its rehashes, inlined, are untimed: no dur_ns, no rehash time" \
+	[ "$(jget "$M" "(sorted(set(e['dur_ns'] for e in d['event_log'] if e['type'] == 'resize' and int(e['map'], 16) == $LADDR)), [m['grow_ns_total'] for m in d['maps'] if int(m['addr'], 16) == $LADDR])")" = "([None], [0])" ]
 check "cxx: exactly the three containers are reported" [ "$(jget "$M" "len(d['maps'])")" = 3 ]
 # made after the attach (the program fills them when told), and no probe sees one made: not
 # "existed before attach", but first seen at a resize
@@ -169,10 +197,14 @@ check "names: maptrace exited 0 ($names_mt_rc)" [ "$names_mt_rc" -eq 0 ]
 check "names: the text says the 3 containers were first seen at a resize, not that they existed before attach" \
 	bash -c "tr -s ' \n' ' ' <'$TMP/names.mt.out' | grep -q ' 3 maps first seen at a resize (no probe sees them made): resizes before attach, if any, are not seen ' &&
 		 ! tr -s ' \n' ' ' <'$TMP/names.mt.out' | grep -q 'existed before attach'"
+NL=$(jget "$TMP/names.target.out" "[c['rehashes'] for c in d['maps'] if c['name'] == 'long'][0]")
+NS=$(jget "$TMP/names.target.out" "[c['rehashes'] for c in d['maps'] if c['name'] == 'string'][0]")
+check "names: the text's growing stacks: the long map's $NL rehashes untimed (not 0ns), the string map's $NS timed" \
+	bash -c "grep -qE '^#[0-9]+ map 0x[0-9a-f]+: $NL grows, untimed\$' '$TMP/names.mt.out' &&
+		 grep -qE '^#[0-9]+ map 0x[0-9a-f]+: $NS grows, [0-9.]+[mu]?s\$' '$TMP/names.mt.out'"
 check "names: the live text shows libstdc++'s rehash decision demangled" \
 	grep -q 'std::__detail::_Prime_rehash_policy::_M_need_rehash(unsigned long' "$TMP/names.mt.out"
-# folded by count: the rehashes are not timed (they run inlined in the program), so by
-# rehash-ns, the default weight, no stack has any
+# folded by count: every rehash under its decision, timed (out of line) or not (inlined)
 for f in text json folded chrome; do
 	"$MAPTRACE" report "$TMP/cxx.mtr" --format $f $([ $f = folded ] && echo --weight count) \
 		>"$TMP/names.$f" 2>"$TMP/names.$f.err"
