@@ -373,7 +373,7 @@ static int plan_rets(struct planner *pl, const struct profile *p, struct objcode
 	}
 	for (int i = 0; i < fn->n && !err; i++) {
 		struct elfsym_sym s;
-		char name[NAME_LEN + 32];
+		char name[4 * NAME_LEN + 32];
 
 		int at = i;
 
@@ -418,7 +418,7 @@ static int plan_calls(struct planner *pl, const struct profile *p, struct objcod
 	}
 	profile__calls(oc->ef, d, fs, callee, at, n, after);
 	for (int i = 0; i < n && !err; i++) {
-		char name[NAME_LEN + 32];
+		char name[4 * NAME_LEN + 32];
 		struct elfsym_sym s;
 
 		if (elfsym__at(oc->ef, at[i], after ? "after call" : "call", &s))
@@ -574,7 +574,7 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 	if (rets)
 		return plan_rets(pl, p, oc, pp, tmpl, &s, base, pm);
 	if (elfsym__go(oc->ef) && go_after_stack_check(oc->ef, &s)) {
-		char name[NAME_LEN + 32];
+		char name[4 * NAME_LEN + 32];
 
 		snprintf(name, sizeof(name), "%s+0x4", pp->sym);
 		return add_site(pl, pm, pp, tmpl, &s, name);

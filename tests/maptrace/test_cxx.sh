@@ -109,6 +109,12 @@ check "list: the layout assumed" \
 check "list: grow_begin at the call of _M_next_bkt in _M_need_rehash, grow_end where it returns, each with its cost" \
 	bash -c "grep -qE '^ +grow_begin +$NR>$NB\+0x[0-9a-f]+ +0x[0-9a-f]+ +.* ~[0-9.]+ us/hit' '$TMP/list.out' &&
 		 grep -qE '^ +grow_end +$NR>$NB:ret\+0x[0-9a-f]+ +0x[0-9a-f]+ +.* ~[0-9.]+ us/hit' '$TMP/list.out'"
+check "list: libstdc++-rehash: _M_rehash of the string map and of the set probed at entry and rets, not the long map's (inlined)" \
+	bash -c "[ \$(grep -cE '^ +grow_begin +_ZNSt10_Hashtable[A-Za-z0-9_]+_M_rehashEmRKm +0x' '$TMP/list.out') = 2 ] &&
+		 grep -qE '^ +grow_begin +_ZNSt10_HashtableINSt7__cxx1112basic_string[A-Za-z0-9_]+_M_rehashEmRKm +0x' '$TMP/list.out' &&
+		 grep -qE '^ +grow_begin +_ZNSt10_HashtableIllSaIlE[A-Za-z0-9_]+_M_rehashEmRKm +0x' '$TMP/list.out' &&
+		 grep -qE '^ +grow_end +_ZNSt10_Hashtable[A-Za-z0-9_]+:ret\+0x[0-9a-f]+ +0x' '$TMP/list.out' &&
+		 ! grep -qE '_ZNSt10_HashtableIlSt4pairIKllE[A-Za-z0-9_]+_M_rehash' '$TMP/list.out'"
 check "list: no probe on _M_need_rehash's entry (every insert) nor anything per operation" \
 	bash -c "! grep -qE '^ +[a-z_]+ +$NR +0x' '$TMP/list.out' && ! grep -q 'only with --detail' '$TMP/list.out'"
 
