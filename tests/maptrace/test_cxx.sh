@@ -220,6 +220,9 @@ done
 ALL=$(jget "$TMP/names.target.out" "sum(c['rehashes'] for c in d['maps'])")
 check "names: folded by count: the program's $ALL rehashes under the demangled rehash decision" \
 	[ "$(grep -c ";std::__detail::_Prime_rehash_policy::_M_need_rehash(unsigned long, unsigned long, unsigned long) const $ALL\$" "$TMP/names.folded")" = 1 ]
+LADDR=$(jget "$TMP/names.target.out" "[int(c['addr'], 16) for c in d['maps'] if c['name'] == 'long'][0]")
+check "names: chrome: the long map's rehashes have dur_ns null (untimed), the others' a number" \
+	[ "$(jget "$TMP/names.chrome" "sorted(set((int(e['args']['map'], 16) == $LADDR, e['args']['dur_ns'] is None) for e in (d['traceEvents'] if isinstance(d, dict) else d) if e.get('ph') == 'X'))")" = "[(False, False), (True, True)]" ]
 check "names: the JSON keeps the full name" grep -q '_M_need_rehash(unsigned long, unsigned long, unsigned long) const' "$TMP/names.json"
 "$MAPTRACE" report "$TMP/cxx.mtr" --format pprof --weight count >"$TMP/names.pb.gz" 2>/dev/null
 check "names: pprof's string table has the demangled name and no mangled one" \
