@@ -120,7 +120,7 @@ check "list: no probe on _M_need_rehash's entry (every insert) nor anything per 
 
 # --- no flag: every container's rehashes ----------------------------------------------------
 "$CXXMAPS" >"$TMP/plain.out"
-held cxx --json --events --
+held cxx --json --events -o "$TMP/cxx1.mtr" --
 M=$TMP/cxx.mt.out T=$TMP/cxx.target.out
 check "cxx: maptrace exited 0 ($cxx_mt_rc)" [ "$cxx_mt_rc" -eq 0 ]
 check "cxx: the program exited 0 ($cxx_target_rc)" [ "$cxx_target_rc" -eq 0 ]
@@ -149,6 +149,10 @@ done
 LADDR=$(jget "$T" "[c['addr'] for c in d['maps'] if c['name'] == 'long'][0]")
 check "cxx: long: its rehashes, inlined, are untimed: no dur_ns, no rehash time" \
 	[ "$(jget "$M" "(sorted(set(e['dur_ns'] for e in d['event_log'] if e['type'] == 'resize' and int(e['map'], 16) == $LADDR)), [m['grow_ns_total'] for m in d['maps'] if int(m['addr'], 16) == $LADDR])")" = "([None], [0])" ]
+"$MAPTRACE" report "$TMP/cxx1.mtr" --format json --events >"$TMP/cxx1.json" 2>/dev/null
+RT="sorted((m['addr'], m['grows'], m['grow_ns_total'], m['grow_ns_max']) for m in d['maps'])"
+check "cxx: the trace file replays the same rehash times: $(jget "$M" "$RT")" \
+	[ "$(jget "$TMP/cxx1.json" "$RT")" = "$(jget "$M" "$RT")" ]
 check "cxx: exactly the three containers are reported" [ "$(jget "$M" "len(d['maps'])")" = 3 ]
 # made after the attach (the program fills them when told), and no probe sees one made: not
 # "existed before attach", but first seen at a resize
