@@ -172,6 +172,17 @@ for c in string set; do
 	check "reserve: $c still rehashes as the program saw" same_rehashes "$M" "$T" "$c"
 done
 
+# reserve() on the string map calls its out-of-line _M_rehash, which libstdc++-rehash probes:
+# no untimed rehash came before it, so it is neither timed nor reported
+held reserves --json -- --reserve string
+check "reserves: maptrace exited 0 ($reserves_mt_rc)" [ "$reserves_mt_rc" -eq 0 ]
+for c in long string set; do
+	check "reserves: $c: the rehashes the program saw, no more (string: none)" \
+		same_rehashes "$TMP/reserves.mt.out" "$TMP/reserves.target.out" "$c"
+done
+check "reserves: the program saw no rehash of the string map" \
+	[ "$(jget "$TMP/reserves.target.out" "[c['rehashes'] for c in d['maps'] if c['name'] == 'string'][0]")" = 0 ]
+
 # --- the same profile written with fields at an argument: base=, TYPE@(base+K) -------------
 # a --profile file named libstdc++ replaces the built-in; the old bucket count is read at the
 # policy's address (arg0) less 24, not from the map pointer
