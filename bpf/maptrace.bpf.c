@@ -1232,7 +1232,8 @@ static __always_inline void send_resize(struct pt_regs *ctx, const struct mt_pro
 	r->dur_ns = start ? r->h.ts - start : 0;
 	r->tag = sp->name.kind != MT_SRC_NONE ? src_read(ctx, &sp->name, map) : 0;
 	r->lib = sp->lib;
-	r->flags = (start ? MT_RESIZE_TIMED : 0) | (sp->flags & MT_SPEC_JOIN ? MT_RESIZE_JOINED : 0);
+	r->flags =
+		(start ? MT_RESIZE_TIMED : 0) | (sp->flags & MT_SPEC_JOIN ? MT_RESIZE_JOINED : 0);
 	rec_send(r, sizeof(*r), ctx);
 }
 
@@ -1380,7 +1381,8 @@ static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_pr
 			send_resize(ctx, begin, pc->map, pc->a, b,
 				    begin->flags & MT_SPEC_UNTIMED ? 0 : pc->ts);
 			if (begin->flags & MT_SPEC_UNTIMED) {
-				struct untimed u = { .map = pc->map, .old_size = pc->a, .new_size = b };
+				struct untimed u = {
+					.map = pc->map, .old_size = pc->a, .new_size = b};
 
 				/* a join= grow_begin that follows on this thread times it */
 				bpf_map_update_elem(&untimed_resizes, &t, &u, BPF_ANY);

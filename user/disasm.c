@@ -461,7 +461,8 @@ static bool is_bp_restore(const struct disasm_insn *in)
 /* Is @in "add $IMM,%rsp" (imm8 or imm32)? */
 static bool is_sp_add(const struct disasm_insn *in)
 {
-	return (in->len == 4 && in->code[0] == 0x48 && in->code[1] == 0x83 && in->code[2] == 0xc4) ||
+	return (in->len == 4 && in->code[0] == 0x48 && in->code[1] == 0x83 &&
+		in->code[2] == 0xc4) ||
 	       (in->len == 7 && in->code[0] == 0x48 && in->code[1] == 0x81 && in->code[2] == 0xc4);
 }
 

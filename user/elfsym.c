@@ -495,8 +495,8 @@ static int glob_table(Elf *elf, Elf64_Word type, const char *pattern,
 	return found;
 }
 
-int elfsym__glob(struct elfsym_file *f, const char *pattern,
-		 int (*cb)(void *ctx, const char *name), void *ctx)
+int elfsym__glob(struct elfsym_file *f, const char *pattern, int (*cb)(void *ctx, const char *name),
+		 void *ctx)
 {
 	int n = 0;
 

@@ -86,8 +86,8 @@ int elfsym__find(struct elfsym_file *f, const char *name, struct elfsym_sym *out
  *
  * Return: how many matched, or @cb's error; -EINVAL on bad arguments.
  */
-int elfsym__glob(struct elfsym_file *f, const char *pattern,
-		 int (*cb)(void *ctx, const char *name), void *ctx);
+int elfsym__glob(struct elfsym_file *f, const char *pattern, int (*cb)(void *ctx, const char *name),
+		 void *ctx);
 
 /**
  * elfsym__at() - a code address found some other way than by name (a call's target), filled in

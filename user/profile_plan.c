@@ -471,8 +471,8 @@ static int plan_glob_one(void *ctx, const char *name)
 
 	if (elfsym__find(g->oc->ef, name, &s))
 		return 0;
-	return g->rets ? plan_rets(g->pl, g->p, g->oc, g->pp, g->tmpl, &s, name, g->pm) :
-			 add_site(g->pl, g->pm, g->pp, g->tmpl, &s, name);
+	return g->rets ? plan_rets(g->pl, g->p, g->oc, g->pp, g->tmpl, &s, name, g->pm)
+		       : add_site(g->pl, g->pm, g->pp, g->tmpl, &s, name);
 }
 
 /*
@@ -559,7 +559,7 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 		return 0;
 	}
 	if (strpbrk(base, "*?[")) {
-		struct glob_plan g = { pl, p, oc, pp, tmpl, pm, rets };
+		struct glob_plan g = {pl, p, oc, pp, tmpl, pm, rets};
 		int n = elfsym__glob(oc->ef, base, plan_glob_one, &g);
 
 		/* a built-in's pattern (C++ instantiations) may match no code of the program */

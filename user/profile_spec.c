@@ -23,8 +23,9 @@
 	"values: argN (N 0..5), goargN (N 0..8), either +K or -K, base[+-K], ret, const:N, "         \
 	"TYPE@OFFSET (of the map), TYPE@(argN+K)+OFFSET (at an argument), a field name"
 #define TYPES	   "types: u8 s8 u16 s16 u32 s32 u64 s64, optionally log2:TYPE"
-#define KEYS                                                                                        \
-	"keys: map size (old_size) new_size count pos ok when lock mode name if unless base timed join"
+#define KEYS                                                                                       \
+	"keys: map size (old_size) new_size count pos ok when lock mode name if unless base "      \
+	"timed join"
 #define NAME_CHARS "_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 #define DIGITS	   "0123456789"
 
@@ -482,10 +483,10 @@ static const struct {
 	const char *name;
 	enum pkey key;
 } pkeys[] = {
-	{"map", K_MAP},	    {"size", K_SIZE}, {"old_size", K_SIZE}, {"new_size", K_NEW_SIZE},
-	{"count", K_COUNT}, {"pos", K_POS},   {"ok", K_OK},	    {"when", K_WHEN},
-	{"lock", K_LOCK},   {"name", K_NAME}, {"mode", K_MODE},   {"if", K_IF},
-	{"unless", K_UNLESS}, {"base", K_BASE}, {"timed", K_TIMED}, {"join", K_JOIN},
+	{"map", K_MAP},	      {"size", K_SIZE}, {"old_size", K_SIZE}, {"new_size", K_NEW_SIZE},
+	{"count", K_COUNT},   {"pos", K_POS},	{"ok", K_OK},	      {"when", K_WHEN},
+	{"lock", K_LOCK},     {"name", K_NAME}, {"mode", K_MODE},     {"if", K_IF},
+	{"unless", K_UNLESS}, {"base", K_BASE}, {"timed", K_TIMED},   {"join", K_JOIN},
 };
 
 /*
@@ -579,7 +580,8 @@ static int parse_kv(const char *kv, const struct fieldset *fs, struct mt_probe_s
 		return 0;
 	case K_JOIN:
 		if (strcmp(val, "untimed")) {
-			snprintf(why, whylen, "join= is untimed (time only the resize an untimed "
+			snprintf(why, whylen,
+				 "join= is untimed (time only the resize an untimed "
 				 "grow_begin just reported for the map, and report no other)");
 			return -EINVAL;
 		}
@@ -620,8 +622,8 @@ static int check_role(int role, struct mt_probe_spec *sp, bool *need_return, cha
 		snprintf(why, whylen, "timed= is for grow_begin only");
 		return -EINVAL;
 	}
-	if ((sp->flags & MT_SPEC_JOIN) && (role != MT_ROLE_GROW_BEGIN ||
-					   (sp->flags & MT_SPEC_UNTIMED))) {
+	if ((sp->flags & MT_SPEC_JOIN) &&
+	    (role != MT_ROLE_GROW_BEGIN || (sp->flags & MT_SPEC_UNTIMED))) {
 		snprintf(why, whylen, "join= is for a timed grow_begin only");
 		return -EINVAL;
 	}
@@ -723,8 +725,8 @@ int pprobe__spec(const struct pprobe *pp, const struct fieldset *fs, struct mt_p
 		snprintf(why, whylen, "%s (given: '%s')", problem, pp->args[0] ? pp->args : "");
 		return err;
 	}
-	sp->flags = (sp->flags & (MT_SPEC_UNTIMED | MT_SPEC_JOIN)) |
-		    (need_return ? MT_SPEC_RETURN : 0);
+	sp->flags =
+		(sp->flags & (MT_SPEC_UNTIMED | MT_SPEC_JOIN)) | (need_return ? MT_SPEC_RETURN : 0);
 	snapshot_plan(sp);
 	return 0;
 }

@@ -733,8 +733,7 @@ static int print_top_stacks(const struct text *t, bool locks)
 		else
 			/* untimed: libstdc++'s rehash inlined in the program (no 0ns) */
 			fprintf(t->out, "#%d %s: %llu grows, %s\n", i + 1,
-				map_label(a, sizeof(a), v[i].map),
-				(unsigned long long)c->count,
+				map_label(a, sizeof(a), v[i].map), (unsigned long long)c->count,
 				c->ns ? report__fmt_ns(ns, sizeof(ns), c->ns) : "untimed");
 		print_full_stack(t, c->stack);
 	}

@@ -139,8 +139,8 @@ template <typename C, typename Put> void fill(C &c, size_t n, bool reserve, Put 
 		if (now != before) {
 			w.resizes.emplace_back(before, now);
 			w.insert_ns.push_back(near ? (b.tv_sec - a.tv_sec) * 1000000000LL +
-							     (b.tv_nsec - a.tv_nsec) :
-						     -1);
+							      (b.tv_nsec - a.tv_nsec)
+						   : -1);
 		}
 		before = now;
 	}
@@ -225,8 +225,10 @@ int main(int argc, char **argv)
 	 * flatten: the long map's rehash inlined into its insert, as -O2 does for some types in
 	 * other programs (g++ 12 keeps all three out of line here otherwise): no _M_rehash call
 	 */
-	fill(longs, 1000000, !strcmp(reserve, "long") || !strcmp(reserve, "all"),
-	     [](auto &c, size_t i) __attribute__((flatten)) { c[(long)i * 7919] = (long)i; }, ws[0]);
+	fill(
+		longs, 1000000, !strcmp(reserve, "long") || !strcmp(reserve, "all"),
+		[](auto &c, size_t i) __attribute__((flatten)) { c[(long)i * 7919] = (long)i; },
+		ws[0]);
 	fill(strings, 100000, !strcmp(reserve, "string") || !strcmp(reserve, "all"),
 	     [](auto &c, size_t i) { c.emplace("key-" + std::to_string(i), (int)i); }, ws[1]);
 	fill(set, 50000, !strcmp(reserve, "set") || !strcmp(reserve, "all"),

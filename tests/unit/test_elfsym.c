@@ -520,8 +520,8 @@ static void test_symtab(const char *tag, const char *file)
 
 		/* functions only, in symbol-table order: not fx_label, untyped */
 		check(n == 2 && !strcmp(names, "fx_site_nop5,fx_site_push"),
-		      "%s: glob fx_site_[np]* finds fx_site_nop5 and fx_site_push (got %d: %s)", tag,
-		      n, names);
+		      "%s: glob fx_site_[np]* finds fx_site_nop5 and fx_site_push (got %d: %s)",
+		      tag, n, names);
 		names[0] = '\0';
 		n = elfsym__glob(f, "fx_*label", glob_names, names);
 		check(n == 0 && !names[0], "%s: glob fx_*label finds no function (got %d: %s)", tag,
