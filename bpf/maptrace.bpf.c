@@ -194,6 +194,18 @@ struct {
 	__type(value, struct lock_state);
 } lock_waits SEC(".maps");
 
+/* A thread's last untimed resize, until a join= grow_begin times it (libstdc++'s _M_rehash). */
+struct untimed {
+	__u64 map, old_size, new_size;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct untimed);
+} untimed_resizes SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_THREADS);
@@ -1362,7 +1374,8 @@ static __always_inline void send_resize(struct pt_regs *ctx, const struct mt_pro
 	r->dur_ns = start ? r->h.ts - start : 0;
 	r->tag = sp->name.kind != MT_SRC_NONE ? src_read(ctx, &sp->name, map) : 0;
 	r->lib = sp->lib;
-	r->flags = start ? MT_RESIZE_TIMED : 0;
+	r->flags =
+		(start ? MT_RESIZE_TIMED : 0) | (sp->flags & MT_SPEC_JOIN ? MT_RESIZE_JOINED : 0);
 	/*
 	 * A Go resize seen at its function's entry (the push %rbp after the stack-bound check):
 	 * the caller's frame is not linked yet, so the frame-pointer walk may skip it (the kernel
@@ -1522,6 +1535,15 @@ static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_pr
 		a = src_read2(ctx, &sp->size, &sp->size_alt, map);
 		b = src_at_entry(&sp->new_size) ?
 			    src_read2(ctx, &sp->new_size, &sp->new_size_alt, map) : 0;
+		if (sp->role == MT_ROLE_GROW_BEGIN && (sp->flags & MT_SPEC_JOIN)) {
+			/* only the rehash of the resize just reported untimed: not reserve() */
+			__u32 t = call_key(ctx, sp);
+			struct untimed *u = bpf_map_lookup_elem(&untimed_resizes, &t);
+
+			if (!u || u->map != map || u->old_size != a || u->new_size != b)
+				return 1;
+			bpf_map_delete_elem(&untimed_resizes, &t);
+		}
 		if (sp->role == MT_ROLE_GROW_BEGIN)
 			return save_call(ctx, sp, spec, map, a, b) | 1;
 		if (!ret) {
@@ -1545,6 +1567,13 @@ static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_pr
 			/* untimed: the span only chose the size, the rehash runs after it */
 			send_resize(ctx, begin, pc->map, pc->a, b,
 				    begin->flags & MT_SPEC_UNTIMED ? 0 : pc->ts);
+			if (begin->flags & MT_SPEC_UNTIMED) {
+				struct untimed u = {
+					.map = pc->map, .old_size = pc->a, .new_size = b};
+
+				/* a join= grow_begin that follows on this thread times it */
+				bpf_map_update_elem(&untimed_resizes, &t, &u, BPF_ANY);
+			}
 		}
 		bpf_map_delete_elem(&pcalls, &t);
 		return 1;

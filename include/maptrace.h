@@ -297,6 +297,12 @@ struct mt_src {
 #define MT_SPEC_AT_RET 4 /* the site is a ret instruction: ret= is readable at the hit */
 #define MT_SPEC_UNTIMED 8 /* grow_begin: its span to grow_end is not the resize's duration */
 #define MT_SPEC_NOT_FROM 16 /* from_lo/from_hi: only calls from outside those functions */
+/*
+ * grow_begin: times only the resize an untimed grow_begin..grow_end just reported on this
+ * thread (the same map, from the old size it saw to the new one): libstdc++'s out-of-line
+ * _M_rehash after _M_need_rehash chose its size.  Its record amends that one.
+ */
+#define MT_SPEC_JOIN 32
 
 enum mt_cmp { MT_CMP_LT = 1, MT_CMP_LE, MT_CMP_GT, MT_CMP_GE, MT_CMP_EQ, MT_CMP_NE };
 
@@ -379,6 +385,7 @@ struct mt_probe_spec {
  * clears tag before the record goes on.
  */
 #define MT_RESIZE_CALLER 2
+#define MT_RESIZE_JOINED 4 /* the duration of the map's last untimed resize, not another one */
 
 struct mt_resize {
 	struct mt_hdr h;

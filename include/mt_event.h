@@ -44,6 +44,7 @@ enum mt_event_kind {
 #define MT_EV_IN_LIB	 32u /* a futex wait inside a library lock wait (counted there) */
 #define MT_EV_RWLOCK	 64u /* a library lock wait on a reader-writer lock (else a mutex) */
 #define MT_EV_ALL_COUNTS 128u /* map counts with every field (a record of the current size) */
+#define MT_EV_JOINED	 256u /* a resize's duration: the map's last untimed resize took it */
 
 #define MT_EV_UNKNOWN (~0ULL) /* a count the record does not give */
 
@@ -209,6 +210,7 @@ static inline int mt__decode_map(const struct mt_hdr *h, struct mt_event *ev)
 
 		ev->kind = MT_EV_RESIZE;
 		ev->flags = (r->flags & MT_RESIZE_TIMED ? MT_EV_TIMED : 0) |
+			    (r->flags & MT_RESIZE_JOINED ? MT_EV_JOINED : 0) |
 			    (r->old_size && r->old_size == r->new_size ? MT_EV_SAME_SIZE : 0);
 		ev->map = r->map;
 		ev->lib = r->lib;

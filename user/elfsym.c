@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -459,6 +460,55 @@ static int go_find(struct elfsym_file *f, const char *name, struct elfsym_sym *o
 	out->size = fn.end - fn.entry; /* to the next function: alignment padding included */
 	snprintf(out->where, sizeof(out->where), "gopclntab");
 	return 0;
+}
+
+/* The defined functions of @elf's table @type matching @pattern, each to @cb.  Return: count. */
+static int glob_table(Elf *elf, Elf64_Word type, const char *pattern,
+		      int (*cb)(void *ctx, const char *name), void *ctx)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr shdr;
+	int found = 0, err;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		Elf_Data *data;
+
+		if (!gelf_getshdr(scn, &shdr) || shdr.sh_type != type || !shdr.sh_entsize)
+			continue;
+		data = elf_getdata(scn, NULL);
+		for (size_t i = 0; data && data->d_buf && i < shdr.sh_size / shdr.sh_entsize; i++) {
+			const char *name;
+			GElf_Sym s;
+
+			if (!gelf_getsym(data, (int)i, &s) || s.st_shndx == SHN_UNDEF ||
+			    GELF_ST_TYPE(s.st_info) != STT_FUNC || !s.st_value)
+				continue;
+			name = elf_strptr(elf, shdr.sh_link, s.st_name);
+			if (!name || fnmatch(pattern, name, 0))
+				continue;
+			err = cb(ctx, name);
+			if (err)
+				return err;
+			found++;
+		}
+	}
+	return found;
+}
+
+int elfsym__glob(struct elfsym_file *f, const char *pattern, int (*cb)(void *ctx, const char *name),
+		 void *ctx)
+{
+	int n = 0;
+
+	if (!f || !pattern || !cb)
+		return -EINVAL;
+	if (f->has_symtab)
+		n = glob_table(f->elf, SHT_SYMTAB, pattern, cb, ctx);
+	if (!n)
+		n = glob_table(f->elf, SHT_DYNSYM, pattern, cb, ctx);
+	if (!n && f->dbg_has_symtab)
+		n = glob_table(f->dbg_elf, SHT_SYMTAB, pattern, cb, ctx);
+	return n;
 }
 
 int elfsym__find(struct elfsym_file *f, const char *name, struct elfsym_sym *out)

@@ -80,6 +80,16 @@ void elfsym__close(struct elfsym_file *f);
 int elfsym__find(struct elfsym_file *f, const char *name, struct elfsym_sym *out);
 
 /**
+ * elfsym__glob() - the defined functions whose names match shell pattern @pattern
+ * (fnmatch(3)), from the first of the file's .symtab, its .dynsym and the debug file's .symtab
+ * that has any: @cb(@ctx, name) for each (a non-zero return stops and is returned).
+ *
+ * Return: how many matched, or @cb's error; -EINVAL on bad arguments.
+ */
+int elfsym__glob(struct elfsym_file *f, const char *pattern, int (*cb)(void *ctx, const char *name),
+		 void *ctx);
+
+/**
  * elfsym__at() - a code address found some other way than by name (a call's target), filled in
  * as elfsym__find() fills a symbol: file offset and first bytes; size 0.
  * @f: the file.

@@ -4,6 +4,7 @@
  * that state into report rows).  See model.h.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,12 +305,41 @@ static bool on_table_resize(struct map_state *s, const struct mt_event *ev)
 	return true;
 }
 
+/*
+ * The duration of @s's last resize, reported untimed (libstdc++'s rehash decision) and timed
+ * apart (its out-of-line _M_rehash): that resize's time, its stack's, its logged event's.
+ */
+static int on_resize_joined(struct model *m, struct map_state *s, __u64 dur)
+{
+	if (!s->untimed_last)
+		return 0;
+	s->untimed_last = false;
+	s->alloc_ns += dur;
+	if (dur > s->max_step_ns)
+		s->max_step_ns = dur;
+	if (s->untimed_event < m->nevent_log) {
+		struct mt_event *ev = &m->event_log[s->untimed_event].ev;
+
+		ev->resize.dur_ns = dur;
+		ev->flags |= MT_EV_TIMED;
+	}
+	if (hist__add(&s->grow_hist, dur))
+		return -ENOMEM;
+	return stack_costs__add_n(&s->grow_stacks, s->untimed_stack, 0, dur);
+}
+
 static int on_resize(struct model *m, const struct mt_event *ev, int stack, __u64 *owner,
 		     bool *counted)
 {
-	struct map_state *s = map_get(m, ev->map);
+	struct map_state *s;
 	__u64 dur = ev->resize.dur_ns;
 
+	if (ev->flags & MT_EV_JOINED) {
+		int i = idmap__get(&m->map_idx, ev->map);
+
+		return i >= 0 ? on_resize_joined(m, m->maps[i], dur) : 0;
+	}
+	s = map_get(m, ev->map);
 	if (!s)
 		return -ENOMEM;
 	if (ev->flags & MT_EV_LOG2) {
@@ -323,6 +353,10 @@ static int on_resize(struct model *m, const struct mt_event *ev, int stack, __u6
 	*counted = true;
 	if (!s->create_seen && s->first_grow_stack < 0)
 		s->first_grow_stack = stack;
+	s->untimed_last = !(ev->flags & MT_EV_TIMED);
+	s->untimed_stack = stack;
+	/* model__add_event() logs it next, when it keeps events */
+	s->untimed_event = m->keep_events ? m->nevent_log : SIZE_MAX;
 	s->alloc_ns += dur;
 	if (dur > s->max_step_ns)
 		s->max_step_ns = dur;
@@ -666,7 +700,8 @@ int model__add_event(struct model *m, const struct mt_event *ev, int stack)
 	if (ev->ts > m->last_ts)
 		m->last_ts = ev->ts;
 	err = add_event(m, ev, stack, &owner, &counted);
-	if (!err && m->keep_events)
+	/* a joined duration amended the event it belongs to: no event of its own */
+	if (!err && m->keep_events && !(ev->flags & MT_EV_JOINED && ev->kind == MT_EV_RESIZE))
 		err = log_event(m, ev, stack, owner, counted);
 	return err ?: model__sweep_cold_locks(m);
 }

@@ -142,6 +142,8 @@ struct run_info {
 	__u64 end_mono_ns;
 	bool library_found;    /* the map library's probes were attached */
 	char libraries[512];   /* library names by record lib index, comma-separated */
+	char unmade[512];      /* of them, those no probe sees making a map (libstdc++): their
+				* maps are first seen at a resize, made before attach or not */
 	bool target_exited;
 	/* --overhead-budget: the per-insert probes ran only part of the time */
 	double budget_pct;     /* 0: not bounded */
@@ -206,6 +208,8 @@ struct report {
 		__u64 addr;
 		__u64 count;
 		__u64 freed;	/* of them, freed during the trace with nothing else seen (no row) */
+		__u64 unmade;	/* rows of a library in info.unmade: not counted in maps (no
+				 * probe could have seen them made, before attach or after) */
 	} before_attach;
 };
 

@@ -57,6 +57,10 @@ struct map_state {
 	__u64 size;	   /* profile maps: current size, 0 unknown */
 	__u64 shrinks;
 	__u64 rehash_steps, rehash_elapsed_ns;
+	/* its last resize, untimed: a joined duration (MT_EV_JOINED) goes to it */
+	bool untimed_last;
+	int untimed_stack;
+	size_t untimed_event;		 /* its index in the event log, or past its end: not kept */
 	struct mt_map_counts counts;	 /* the kernel's per-operation counts (--detail) */
 	struct mt_ev_lib_counts own; /* the map's own counters, read from its struct */
 	bool own_seen, own_all;	 /* own holds them; every field (not just the first 3) */

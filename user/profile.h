@@ -52,6 +52,12 @@ void profile_set__free(struct profile_set *ps);
  */
 const char *profile_set__libraries(const struct profile_set *ps);
 
+/**
+ * profile_set__unmade() - the names of the profiles with no create probe, comma-separated ("" if
+ * none): their maps are first seen at a resize.  Points into @ps.
+ */
+const char *profile_set__unmade(const struct profile_set *ps);
+
 /** mt_role_name() - "insert", "resize", ... for enum mt_role; "?" when unknown. */
 const char *mt_role_name(int role);
 

@@ -33,6 +33,8 @@ enum version_kind {
 
 /* The object name of a profile for Go programs: the executable, when it is one (any name). */
 #define OBJECT_GO "@go"
+/* The object name of a profile for the executable, whatever its name: a C++ template's code. */
+#define OBJECT_EXE "@exe"
 
 struct field {
 	char name[32];
@@ -75,6 +77,7 @@ struct profile_set {
 	struct profile *p[MAX_PROFILES];
 	int n;
 	char libraries[MAX_PROFILES * 65];
+	char unmade[MAX_PROFILES * 65];
 };
 
 /**
@@ -163,5 +166,14 @@ int profile__calls(struct elfsym_file *ef, struct disasm *d, const struct elfsym
  */
 int pread__spec(const char *args, const struct fieldset *fs, struct plan_read *rd, char *why,
 		size_t whylen);
+
+/* profile_version.c: the file name of @path (after its last '/'). */
+const char *profile__base_name(const char *path);
+/*
+ * profile_version.c: the version of mapped object @mapped (profile object name @obj) as @p's
+ * version line reads it, into @ver; "" when it cannot be read, with the reason in @why.
+ */
+void profile__module_version(const struct profile *p, struct elfsym_file *ef, const char *mapped,
+			    const char *obj, char *ver, size_t len, char *why, size_t wlen);
 
 #endif /* MT_PROFILE_INT_H */

@@ -254,6 +254,22 @@ static const char builtin_goswiss[] =
 	"probe lock internal/sync.(*Mutex).lockSlow lock=goarg0\n"
 	"probe lock_end internal/sync.(*Mutex).lockSlow:ret\n";
 
+/*
+ * The rehash itself, where it is out of line: _Hashtable<...>::_M_rehash(n_bkt, state), an
+ * instantiation in the program (the executable) per key and value type, inlined into the
+ * insert for some.  Timed from entry (the table at arg0, its bucket count @8, the new one arg1)
+ * to its ret instructions, only right after the libstdc++ profile's untimed rehash of the same
+ * table on the thread (join=untimed: not reserve() or rehash()), whose record it times.
+ */
+#define CXX_REHASH "_ZNSt10_Hashtable*_M_rehashEmRKm"
+
+static const char builtin_cxx_rehash[] =
+	"# the duration of libstdc++ rehashes whose _Hashtable<...>::_M_rehash is out of line\n"
+	"profile libstdc++-rehash\n"
+	"object " OBJECT_EXE "\n"
+	"probe grow_begin " CXX_REHASH " map=arg0 size=u64@8 new_size=arg1 join=untimed\n"
+	"probe grow_end " CXX_REHASH ":ret\n";
+
 static const char *const role_names[MT_ROLE_MAX] = {
 	[MT_ROLE_INSERT] = "insert",	     [MT_ROLE_DELETE] = "delete",
 	[MT_ROLE_LOOKUP] = "lookup",	     [MT_ROLE_CREATE] = "create",
@@ -755,6 +771,8 @@ int profile_set__new(const char *const *files, int nfiles, const char *const *pr
 		err = parse_text(ps, builtin_cxx, "built-in profile libstdc++");
 	if (!err)
 		err = parse_text(ps, builtin_goswiss, "built-in profile goswiss");
+	if (!err)
+		err = parse_text(ps, builtin_cxx_rehash, "built-in profile libstdc++-rehash");
 	for (int i = 0; !err && i < nfiles; i++) {
 		char *text = NULL;
 
@@ -785,6 +803,16 @@ int profile_set__new(const char *const *files, int nfiles, const char *const *pr
 	for (int i = 0; i < ps->n && len < sizeof(ps->libraries); i++)
 		len += (size_t)snprintf(ps->libraries + len, sizeof(ps->libraries) - len, ",%s",
 					ps->p[i]->name);
+	len = 0;
+	for (int i = 0; i < ps->n && len < sizeof(ps->unmade); i++) {
+		bool create = false;
+
+		for (int k = 0; k < ps->p[i]->nprobes; k++)
+			create = create || ps->p[i]->probes[k].role == MT_ROLE_CREATE;
+		if (!create)
+			len += (size_t)snprintf(ps->unmade + len, sizeof(ps->unmade) - len, "%s%s",
+						len ? "," : "", ps->p[i]->name);
+	}
 	*out = ps;
 	return 0;
 }
@@ -801,6 +829,11 @@ void profile_set__free(struct profile_set *ps)
 const char *profile_set__libraries(const struct profile_set *ps)
 {
 	return ps->libraries;
+}
+
+const char *profile_set__unmade(const struct profile_set *ps)
+{
+	return ps->unmade;
 }
 
 /* ---- what a probe line asks for beyond its spec (profile_plan.c asks) ---- */

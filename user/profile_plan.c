@@ -56,96 +56,19 @@ static void plan_log(char **buf, size_t *len, const char *fmt, ...)
 	*len += (size_t)k;
 }
 
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-
-	return s ? s + 1 : path;
-}
-
 /* Does mapped file @path go with object name @obj?  "libglib-2.0.so.0" matches its real file
  * "libglib-2.0.so.0.7400.6"; an executable matches by name; OBJECT_GO is the executable,
  * whatever its name, and plan_profile() then checks that it is a Go program. */
 static bool object_matches(const struct planner *pl, const char *obj, const char *path)
 {
-	const char *b = base_name(path);
+	const char *b = profile__base_name(path);
 	size_t n = strlen(obj);
 
-	if (!strcmp(obj, OBJECT_GO))
+	if (!strcmp(obj, OBJECT_GO) || !strcmp(obj, OBJECT_EXE))
 		return pl->exe[0] && !strcmp(pl->exe, path);
 	if (strchr(obj, '/'))
 		return !strcmp(obj, path);
 	return !strcmp(b, obj) || (!strncmp(b, obj, n) && b[n] == '.');
-}
-
-/* The library's version as a string, "" when it cannot be read (with @why). */
-static void module_version(const struct profile *p, struct elfsym_file *ef, const char *mapped,
-			   const char *obj, char *ver, size_t len, char *why, size_t wlen)
-{
-	ver[0] = '\0';
-	switch (p->version_kind) {
-	case VERSION_SYMBOLS: {
-		size_t at = 0;
-
-		for (int i = 0; i < p->nversion_syms; i++) {
-			__u32 v;
-
-			if (elfsym__read_object(ef, p->version_syms[i], &v, sizeof(v))) {
-				snprintf(why, wlen, "no data symbol %s to read the version from",
-					 p->version_syms[i]);
-				ver[0] = '\0';
-				return;
-			}
-			at += (size_t)snprintf(ver + at, at < len ? len - at : 0, "%s%u",
-					       i ? "." : "", v);
-		}
-		return;
-	}
-	case VERSION_RETCONST: {
-		struct elfsym_sym s;
-		__u32 v;
-
-		/* mov $imm32, %eax; ret */
-		if (elfsym__find(ef, p->version_syms[0], &s) || s.code_len < 6 ||
-		    s.code[0] != 0xb8 || s.code[5] != 0xc3) {
-			snprintf(why, wlen, "%s is not a function returning a constant",
-				 p->version_syms[0]);
-			return;
-		}
-		memcpy(&v, s.code + 1, sizeof(v));
-		snprintf(ver, len, "%u.%u.%u", (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xff);
-		return;
-	}
-	case VERSION_SONAME: {
-		const char *b = base_name(mapped);
-		size_t n = strlen(obj);
-
-		if (!strncmp(b, obj, n) && b[n] == '.')
-			snprintf(ver, len, "%s", b + n + 1);
-		else
-			snprintf(why, wlen, "the file name %s has no version after %s", b, obj);
-		return;
-	}
-	case VERSION_BUILD_ID:
-		snprintf(ver, len, "%s", elfsym__build_id(ef));
-		if (!ver[0])
-			snprintf(why, wlen, "the file has no build-id");
-		return;
-	case VERSION_GO: {
-		struct gopcln *g = NULL;
-
-		/* "go1.19.8", from .go.buildinfo (or runtime.buildVersion) */
-		if (!gopcln__from_elf(elfsym__elf(ef), &g, why, wlen))
-			snprintf(ver, len, "%s", gopcln__go_version(g));
-		if (g && !ver[0])
-			snprintf(why, wlen, "the Go program has no build info");
-		gopcln__close(g);
-		return;
-	}
-	default:
-		snprintf(why, wlen, "the profile states no way to read the version");
-		return;
-	}
 }
 
 /*
@@ -398,7 +321,7 @@ static int plan_rets(struct planner *pl, const struct profile *p, struct objcode
 	}
 	for (int i = 0; i < fn->n && !err; i++) {
 		struct elfsym_sym s;
-		char name[NAME_LEN + 32];
+		char name[4 * NAME_LEN + 32];
 
 		int at = i;
 
@@ -443,7 +366,7 @@ static int plan_calls(struct planner *pl, const struct profile *p, struct objcod
 	}
 	profile__calls(oc->ef, d, fs, callee, at, n, after);
 	for (int i = 0; i < n && !err; i++) {
-		char name[NAME_LEN + 32];
+		char name[4 * NAME_LEN + 32];
 		struct elfsym_sym s;
 
 		if (elfsym__at(oc->ef, at[i], after ? "after call" : "call", &s))
@@ -485,10 +408,33 @@ static bool go_after_stack_check(struct elfsym_file *ef, struct elfsym_sym *s, u
 	return true;
 }
 
+/* A SYMBOL with a shell pattern: what plan_probe() knows, for each function matching it. */
+struct glob_plan {
+	struct planner *pl;
+	const struct profile *p;
+	struct objcode *oc;
+	const struct pprobe *pp;
+	const struct plan_site *tmpl;
+	struct plan_module *pm;
+	bool rets;
+};
+
+static int plan_glob_one(void *ctx, const char *name)
+{
+	const struct glob_plan *g = ctx;
+	struct elfsym_sym s;
+
+	if (elfsym__find(g->oc->ef, name, &s))
+		return 0;
+	return g->rets ? plan_rets(g->pl, g->p, g->oc, g->pp, g->tmpl, &s, name, g->pm, 0)
+		       : add_site(g->pl, g->pm, g->pp, g->tmpl, &s, name);
+}
+
 /*
  * Probe @pp's sites in the object: its function's entry, or with SYMBOL:ret each of its ret
- * instructions, or with SYMBOL:call=CALLEE each direct call to CALLEE in it.  SYMBOL is a name
- * or @NAME, a function profile__locate() finds.
+ * instructions, or with SYMBOL:call=CALLEE each direct call to CALLEE in it.  SYMBOL is a name,
+ * a shell pattern (every function matching it: the instantiations of a C++ template), or
+ * @NAME, a function profile__locate() finds.
  */
 static int plan_probe(struct planner *pl, const struct profile *p, struct objcode *oc,
 		      const struct pprobe *pp, const struct plan_site *tmpl, struct plan_module *pm)
@@ -533,18 +479,18 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 			/* the profile's unless= probes take over: a note, not a failure */
 			refuse_soft(pl, p, has_fallback(p, base + 1), "%s %s in %s: %s in %s: %s%s",
 				    mt_role_name(pp->role), pp->sym, p->name, base,
-				    base_name(mapped), err ? why : "not in the file",
+				    profile__base_name(mapped), err ? why : "not in the file",
 				    has_fallback(p, base + 1) ? "; its unless= probes instead"
 							      : "");
 			return 0;
 		}
-	} else if (elfsym__find(oc->ef, base, &s) && calls && !strncmp(p->origin, "built-in", 8)) {
+	} else if (!strpbrk(base, "*?[") && elfsym__find(oc->ef, base, &s) && calls && !strncmp(p->origin, "built-in", 8)) {
 		/* a built-in's call site in a function the linker left out: never reached */
 		plan_log(&pl->plan->log, &pl->plan->loglen, "    not needed: %s %s in %s: %s has "
 			 "no function %s\n", mt_role_name(pp->role), pp->sym, p->name,
-			 base_name(mapped), base);
+			 profile__base_name(mapped), base);
 		return 0;
-	} else if (elfsym__find(oc->ef, base, &s)) {
+	} else if (!strpbrk(base, "*?[") && elfsym__find(oc->ef, base, &s)) {
 		refuse(pl, p, "%s %s in %s: %s has no symbol %s%s", mt_role_name(pp->role), pp->sym,
 		       p->name, mapped, base,
 		       elfsym__stripped(oc->ef) ? " (stripped?); install its debug file under "
@@ -615,11 +561,24 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 				 "    not needed: %s %s in %s: no call comes from %s%s%s: %s has no "
 				 "such function\n",
 				 mt_role_name(pp->role), pp->sym, p->name, from[0],
-				 nfrom > 1 ? " or " : "", nfrom > 1 ? from[1] : "", base_name(mapped));
+				 nfrom > 1 ? " or " : "", nfrom > 1 ? from[1] : "", profile__base_name(mapped));
 			return 0;
 		}
 		site.spec.nfrom = n;
 		tmpl = &site;
+	}
+	if (strpbrk(base, "*?[")) {
+		struct glob_plan g = {pl, p, oc, pp, tmpl, pm, rets};
+		int n = elfsym__glob(oc->ef, base, plan_glob_one, &g);
+
+		/* a built-in's pattern (C++ instantiations) may match no code of the program */
+		if (!n && !strcmp(p->origin, "built-in"))
+			plan_log(&pl->plan->log, &pl->plan->loglen, "    %-12s %s: none in %s\n",
+				 mt_role_name(pp->role), pp->sym, profile__base_name(mapped));
+		else if (!n)
+			refuse(pl, p, "%s %s in %s: %s has no function matching %s",
+			       mt_role_name(pp->role), pp->sym, p->name, mapped, base);
+		return n < 0 ? n : 0;
 	}
 	if (rets)
 		return plan_rets(pl, p, oc, pp, tmpl, &s, base, pm, 0);
@@ -630,7 +589,7 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 		if (elfsym__find(oc->ef, colon + 6, &cs)) {
 			plan_log(&pl->plan->log, &pl->plan->loglen,
 				 "    not needed: %s %s in %s: %s has no function %s\n",
-				 mt_role_name(pp->role), pp->sym, p->name, base_name(mapped),
+				 mt_role_name(pp->role), pp->sym, p->name, profile__base_name(mapped),
 				 colon + 6);
 			return 0;
 		}
@@ -666,13 +625,13 @@ static int plan_read(struct planner *pl, const struct profile *p, const struct f
 			       "read in %s: %s is version %s; the %s profile knows the field "
 			       "offsets of %s only (add a 'fields' line for this version with "
 			       "--profile FILE)",
-			       p->name, base_name(mapped), ver, p->name,
+			       p->name, profile__base_name(mapped), ver, p->name,
 			       p->nfsets ? p->fsets[0].glob : "no version");
 		else
 			refuse(pl, p,
 			       "read in %s: the version of %s is unknown (%s), so its struct "
 			       "fields cannot be read",
-			       p->name, base_name(mapped), vwhy);
+			       p->name, profile__base_name(mapped), vwhy);
 		return 0;
 	}
 	if (err)
@@ -730,7 +689,7 @@ static int plan_profile(struct planner *pl, int pi, const char *obj, const char 
 			goto out;
 		}
 	}
-	module_version(p, ef, mapped, obj, ver, sizeof(ver), why, sizeof(why));
+	profile__module_version(p, ef, mapped, obj, ver, sizeof(ver), why, sizeof(why));
 	for (int i = 0; ver[0] && i < p->nfsets && !fs; i++)
 		if (!fnmatch(p->fsets[i].glob, ver, 0))
 			fs = &p->fsets[i];
@@ -776,13 +735,13 @@ static int plan_profile(struct planner *pl, int pi, const char *obj, const char 
 				       "%s %s in %s: %s is version %s; the %s profile knows the "
 				       "field offsets of %s only (add a 'fields' line for this "
 				       "version with --profile FILE)",
-				       mt_role_name(pp->role), pp->sym, p->name, base_name(mapped),
+				       mt_role_name(pp->role), pp->sym, p->name, profile__base_name(mapped),
 				       ver, p->name, p->nfsets ? p->fsets[0].glob : "no version");
 			else
 				refuse(pl, p,
 				       "%s %s in %s: the version of %s is unknown (%s), so its "
 				       "struct fields cannot be read",
-				       mt_role_name(pp->role), pp->sym, p->name, base_name(mapped),
+				       mt_role_name(pp->role), pp->sym, p->name, profile__base_name(mapped),
 				       why);
 			err = 0;
 			continue;
@@ -922,40 +881,4 @@ int profile_set__plan(const struct profile_set *ps, const struct target *t,
 	*out = pl->plan;
 	free(pl);
 	return 0;
-}
-
-void probe_plan__free(struct probe_plan *p)
-{
-	if (!p)
-		return;
-	for (int i = 0; i < p->nmodules; i++)
-		free(p->modules[i].sites);
-	free(p->modules);
-	free(p->log);
-	free(p->refusals);
-	free(p);
-}
-
-int probe_plan__sites(const struct probe_plan *p)
-{
-	int n = 0;
-
-	for (int i = 0; p && i < p->nmodules; i++)
-		n += p->modules[i].nsites;
-	return n;
-}
-
-int probe_plan__attached(const struct probe_plan *p, bool detail)
-{
-	int n = 0;
-
-	for (int i = 0; p && i < p->nmodules; i++)
-		for (int j = 0; j < p->modules[i].nsites; j++)
-			n += detail || !p->modules[i].sites[j].detail;
-	return n;
-}
-
-bool plan_read__any(const struct plan_read *rd)
-{
-	return rd->count[0].kind || rd->pos.kind || rd->size.kind;
 }

@@ -25,7 +25,7 @@
 #define TYPES	   "types: u8 s8 u16 s16 u32 s32 u64 s64, optionally log2:TYPE"
 #define KEYS                                                                                        \
 	"keys: map size (old_size) new_size count pos ok when lock mode name if unless base timed " \
-	"attach from not_from"
+	"join attach from not_from"
 #define NAME_CHARS "_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 #define DIGITS	   "0123456789"
 
@@ -478,6 +478,7 @@ enum pkey {
 	K_ATTACH,
 	K_FROM,
 	K_NOT_FROM,
+	K_JOIN,
 	K_MAX
 };
 
@@ -488,8 +489,8 @@ static const struct {
 	{"map", K_MAP},	    {"size", K_SIZE}, {"old_size", K_SIZE}, {"new_size", K_NEW_SIZE},
 	{"count", K_COUNT}, {"pos", K_POS},   {"ok", K_OK},	    {"when", K_WHEN},
 	{"lock", K_LOCK},   {"name", K_NAME}, {"mode", K_MODE},   {"if", K_IF},
-	{"unless", K_UNLESS}, {"base", K_BASE}, {"timed", K_TIMED},
-	{"unless", K_UNLESS},  {"attach", K_ATTACH}, {"from", K_FROM},   {"not_from", K_NOT_FROM},
+	{"unless", K_UNLESS}, {"base", K_BASE}, {"timed", K_TIMED}, {"join", K_JOIN},
+	{"attach", K_ATTACH}, {"from", K_FROM}, {"not_from", K_NOT_FROM},
 };
 
 /*
@@ -581,6 +582,15 @@ static int parse_kv(const char *kv, const struct fieldset *fs, struct mt_probe_s
 		}
 		sp->flags |= MT_SPEC_UNTIMED;
 		return 0;
+	case K_JOIN:
+		if (strcmp(val, "untimed")) {
+			snprintf(why, whylen,
+				 "join= is untimed (time only the resize an untimed "
+				 "grow_begin just reported for the map, and report no other)");
+			return -EINVAL;
+		}
+		sp->flags |= MT_SPEC_JOIN;
+		return 0;
 	case K_FROM:
 	case K_NOT_FROM: {
 		/* the functions are found per module: pprobe__from() */
@@ -639,6 +649,11 @@ static int check_role(int role, struct mt_probe_spec *sp, bool *need_return, cha
 	}
 	if ((sp->flags & MT_SPEC_UNTIMED) && role != MT_ROLE_GROW_BEGIN) {
 		snprintf(why, whylen, "timed= is for grow_begin only");
+		return -EINVAL;
+	}
+	if ((sp->flags & MT_SPEC_JOIN) &&
+	    (role != MT_ROLE_GROW_BEGIN || (sp->flags & MT_SPEC_UNTIMED))) {
+		snprintf(why, whylen, "join= is for a timed grow_begin only");
 		return -EINVAL;
 	}
 	switch (role) {
@@ -741,7 +756,7 @@ int pprobe__spec(const struct pprobe *pp, const struct fieldset *fs, struct mt_p
 		snprintf(why, whylen, "%s (given: '%s')", problem, pp->args[0] ? pp->args : "");
 		return err;
 	}
-	sp->flags = (sp->flags & (MT_SPEC_UNTIMED | MT_SPEC_NOT_FROM)) |
+	sp->flags = (sp->flags & (MT_SPEC_UNTIMED | MT_SPEC_JOIN | MT_SPEC_NOT_FROM)) |
 		    (need_return ? MT_SPEC_RETURN : 0);
 	snapshot_plan(sp);
 	return 0;

@@ -145,6 +145,17 @@ static bool is_go_row(const struct map_report *m)
 	return m->library && !strcmp(m->library, "go");
 }
 
+/* Is @name one of the comma-separated names of @list? */
+static bool in_list(const char *list, const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	for (const char *p = list; n && p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (!strncmp(p, name, n) && (p[n] == ',' || !p[n]))
+			return true;
+	return false;
+}
+
 int report__build_sel(struct model *m, bool final, int top, const struct report_select *sel,
 		      struct report **out)
 {
@@ -162,8 +173,7 @@ int report__build_sel(struct model *m, bool final, int top, const struct report_
 	for (int i = 0; i < r->nmaps; i++) {
 		const struct map_report *mr = &r->maps[i];
 
-		/* goswiss probes no creation (makemap is too hot): not seen before attach either */
-		if (mr->create_seen || (mr->library && !strcmp(mr->library, "goswiss")))
+		if (mr->create_seen)
 			continue;
 		/*
 		 * A Go map's creation is probed only with --detail: without, an unseen one says
@@ -175,6 +185,11 @@ int report__build_sel(struct model *m, bool final, int top, const struct report_
 		/* a Go sync.Map: known from its misses, its creation never probed */
 		if (!report__sync_hits_known(mr))
 			continue;
+		/* no probe sees such a map made: first seen at a resize says nothing of when */
+		if (in_list(r->info.unmade, mr->library)) {
+			r->before_attach.unmade++;
+			continue;
+		}
 		r->before_attach.maps++;
 		if (mr->first_count > 0 && (__u64)mr->first_count > r->before_attach.count) {
 			r->before_attach.addr = mr->addr;

@@ -391,7 +391,11 @@ static void grow_span(struct chrome *c, const struct span *s, const struct model
 		json_writer__u64_field(c->w, "oldbucket", ev->migrate.oldbucket);
 		json_writer__u64_field(c->w, "moved", ev->migrate.entries);
 	}
-	json_writer__u64_field(c->w, "dur_ns", s->dur);
+	/* a resize not timed (libstdc++'s rehash inlined in the program) is no 0 ns one */
+	if (ev->kind == MT_EV_RESIZE && !(ev->flags & MT_EV_TIMED))
+		json_writer__null_field(c->w, "dur_ns");
+	else
+		json_writer__u64_field(c->w, "dur_ns", s->dur);
 }
 
 static void spans(struct chrome *c)

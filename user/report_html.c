@@ -220,6 +220,13 @@ static void header(struct html *h)
 			     "maptrace attached: grows before that are not seen</td></tr>",
 			(unsigned long long)r->before_attach.maps,
 			r->before_attach.maps == 1 ? "map existed" : "maps existed");
+	if (r->before_attach.unmade)
+		fprintf(out,
+			"<tr><th class=\"l\">first seen at a resize</th><td>%llu %s (no probe "
+			"sees %s made): resizes before attach, if any, are not seen</td></tr>",
+			(unsigned long long)r->before_attach.unmade,
+			r->before_attach.unmade == 1 ? "map" : "maps",
+			r->before_attach.unmade == 1 ? "it" : "them");
 	if (report__nothing_seen(r))
 		fprintf(out, "<tr><th class=\"l\">nothing seen</th><td>PID %d exited %s after "
 			     "maptrace attached; trace it from its start: maptrace [OPTIONS] -- "

@@ -480,6 +480,7 @@ static int json_emit(FILE *out, const struct report *r, const struct report_opts
 	json_writer__obj_begin(w);
 	json_writer__u64_field(w, "maps", r->before_attach.maps);
 	json_writer__u64_field(w, "freed", r->before_attach.freed);
+	json_writer__u64_field(w, "first_seen_at_resize", r->before_attach.unmade);
 	if (r->before_attach.addr) {
 		addr_field(w, "map", r->before_attach.addr);
 		json_writer__u64_field(w, "entries", r->before_attach.count);

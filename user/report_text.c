@@ -261,6 +261,13 @@ static void print_before_attach(const struct text *t)
 		fprintf(t->out, "%llu %s existed before attach%s: grows before that are not seen\n",
 			(unsigned long long)r->before_attach.maps,
 			r->before_attach.maps == 1 ? "map" : "maps", or_lost);
+	if (r->before_attach.unmade)
+		fprintf(t->out,
+			"%llu %s first seen at a resize (no probe sees %s made): resizes before "
+			"attach, if any, are not seen\n",
+			(unsigned long long)r->before_attach.unmade,
+			r->before_attach.unmade == 1 ? "map" : "maps",
+			r->before_attach.unmade == 1 ? "it" : "them");
 	if (report__nothing_seen(r))
 		fprintf(t->out,
 			"nothing was seen: PID %d exited %s after maptrace attached; if its work came "
@@ -793,10 +800,10 @@ static int print_top_stacks(const struct text *t, bool locks)
 				(unsigned long long)c->count,
 				report__fmt_ns(ns, sizeof(ns), c->ns));
 		else
+			/* untimed: libstdc++'s rehash inlined in the program (no 0ns) */
 			fprintf(t->out, "#%d %s: %llu grows, %s\n", i + 1,
-				map_label(a, sizeof(a), v[i].map),
-				(unsigned long long)c->count,
-				report__fmt_ns(ns, sizeof(ns), c->ns));
+				map_label(a, sizeof(a), v[i].map), (unsigned long long)c->count,
+				c->ns ? report__fmt_ns(ns, sizeof(ns), c->ns) : "untimed");
 		print_full_stack(t, c->stack);
 	}
 	free(v);

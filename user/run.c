@@ -718,6 +718,7 @@ static int live__one(struct live *l, int pid, bool *exited, bool *done)
 	fill_info(&s.info, t, t->nmodules > 0 || probe_plan__sites(l->plan) > 0);
 	snprintf(s.info.libraries, sizeof(s.info.libraries), "%s",
 		 profile_set__libraries(l->profiles));
+	snprintf(s.info.unmade, sizeof(s.info.unmade), "%s", profile_set__unmade(l->profiles));
 	model__sink(s.m, &s.sink);
 	if (a->output) {
 		struct sink file;

@@ -36,7 +36,7 @@
 
 /* The v1 layouts: fixed parts, then what the document says follows. */
 #define META_FIXED    32
-#define META_STRINGS  6 /* comm, cmdline, hostname, kernel, version, libraries */
+#define META_STRINGS   7 /* comm, cmdline, hostname, kernel, version, libraries, unmade */
 #define STACK_FIXED   16
 #define FRAME_FIXED   24
 #define FRAME_STRINGS 4 /* func, module, build_id, file */

@@ -138,11 +138,12 @@ static int malformed(struct reader *r, __u32 type, const char *what)
 static int on_meta(struct reader *r, struct cur *c)
 {
 	struct run_info *info = &r->info;
-	char *dst[META_STRINGS] = {info->comm,	 info->cmdline, info->hostname,
-				   info->kernel, info->version, info->libraries};
+	char *dst[META_STRINGS] = {info->comm,	  info->cmdline,   info->hostname, info->kernel,
+				   info->version, info->libraries, info->unmade};
 	const size_t size[META_STRINGS] = {sizeof(info->comm),	   sizeof(info->cmdline),
 					   sizeof(info->hostname), sizeof(info->kernel),
-					   sizeof(info->version),  sizeof(info->libraries)};
+					   sizeof(info->version),  sizeof(info->libraries),
+					   sizeof(info->unmade)};
 	__u32 fixed = cur32(c), nstr, flags;
 	int pid;
 	__u64 wall, mono;

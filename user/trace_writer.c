@@ -318,11 +318,13 @@ void trace_writer__discard(struct trace_writer *w)
 
 int trace_writer__meta(struct trace_writer *w, const struct run_info *info)
 {
-	const char *strs[META_STRINGS] = {info->comm,	  info->cmdline, info->hostname,
-					  info->kernel, info->version, info->libraries};
+	const char *strs[META_STRINGS] = {info->comm,	info->cmdline, info->hostname,
+					  info->kernel, info->version, info->libraries,
+					  info->unmade};
 	const size_t max[META_STRINGS] = {sizeof(info->comm),	  sizeof(info->cmdline),
 					  sizeof(info->hostname), sizeof(info->kernel),
-					  sizeof(info->version),  sizeof(info->libraries)};
+					  sizeof(info->version),  sizeof(info->libraries),
+					  sizeof(info->unmade)};
 	size_t len = META_FIXED;
 	unsigned char *p;
 	int err;

@@ -72,6 +72,25 @@ if got != want:
 PY
 }
 
+# rehash_times MT_JSON TARGET_JSON NAME: the rehashes maptrace timed (its --events log) of the
+# container the program printed as NAME, against the inserts that made them, which the program
+# timed itself (CLOCK_MONOTONIC around each): each rehash within its insert, and over all of
+# them at least half the inserts' time (the rest: _M_need_rehash, the probes, the clock reads)
+rehash_times() {
+	python3 - "$@" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1])); t = json.load(open(sys.argv[2])); name = sys.argv[3]
+c = [c for c in t['maps'] if c['name'] == name][0]
+got = [e['dur_ns'] for e in d['event_log']
+       if e['type'] == 'resize' and int(e['map'], 16) == int(c['addr'], 16)]
+ins = c['insert_ns']
+print('# %s: rehash ns %s\n# inserts ns %s' % (name, got, ins))
+ok = (len(got) == len(ins) == c['rehashes'] and None not in got and -1 not in ins and
+      all(0 < g <= i for g, i in zip(got, ins)) and sum(got) >= sum(ins) / 2)
+sys.exit(0 if ok else 1)
+PY
+}
+
 # --- --list: the profile, its two sites and their cost, the layout it assumes ----------------
 mkfifo "$TMP/list.in"
 "$CXXMAPS" --hold <"$TMP/list.in" >/dev/null 2>"$TMP/list.err" &
@@ -90,12 +109,18 @@ check "list: the layout assumed" \
 check "list: grow_begin at the call of _M_next_bkt in _M_need_rehash, grow_end where it returns, each with its cost" \
 	bash -c "grep -qE '^ +grow_begin +$NR>$NB\+0x[0-9a-f]+ +0x[0-9a-f]+ +.* ~[0-9.]+ us/hit' '$TMP/list.out' &&
 		 grep -qE '^ +grow_end +$NR>$NB:ret\+0x[0-9a-f]+ +0x[0-9a-f]+ +.* ~[0-9.]+ us/hit' '$TMP/list.out'"
+check "list: libstdc++-rehash: _M_rehash of the string map and of the set probed at entry and rets, not the long map's (inlined)" \
+	bash -c "[ \$(grep -cE '^ +grow_begin +_ZNSt10_Hashtable[A-Za-z0-9_]+_M_rehashEmRKm +0x' '$TMP/list.out') = 2 ] &&
+		 grep -qE '^ +grow_begin +_ZNSt10_HashtableINSt7__cxx1112basic_string[A-Za-z0-9_]+_M_rehashEmRKm +0x' '$TMP/list.out' &&
+		 grep -qE '^ +grow_begin +_ZNSt10_HashtableIllSaIlE[A-Za-z0-9_]+_M_rehashEmRKm +0x' '$TMP/list.out' &&
+		 grep -qE '^ +grow_end +_ZNSt10_Hashtable[A-Za-z0-9_]+:ret\+0x[0-9a-f]+ +0x' '$TMP/list.out' &&
+		 ! grep -qE '_ZNSt10_HashtableIlSt4pairIKllE[A-Za-z0-9_]+_M_rehash' '$TMP/list.out'"
 check "list: no probe on _M_need_rehash's entry (every insert) nor anything per operation" \
 	bash -c "! grep -qE '^ +[a-z_]+ +$NR +0x' '$TMP/list.out' && ! grep -q 'only with --detail' '$TMP/list.out'"
 
 # --- no flag: every container's rehashes ----------------------------------------------------
 "$CXXMAPS" >"$TMP/plain.out"
-held cxx --json -- 
+held cxx --json --events -o "$TMP/cxx1.mtr" --
 M=$TMP/cxx.mt.out T=$TMP/cxx.target.out
 check "cxx: maptrace exited 0 ($cxx_mt_rc)" [ "$cxx_mt_rc" -eq 0 ]
 check "cxx: the program exited 0 ($cxx_target_rc)" [ "$cxx_target_rc" -eq 0 ]
@@ -115,7 +140,24 @@ for c in long string set; do
 		[ "$(jget "$M" "sum(1 for a in d['advice'] if '%#x' % $ADDR in a and 'm.reserve($KEYS)' in a)")" = 1 ]
 done
 check "cxx: nothing dropped" [ "$(jget "$M" "d['dropped']")" = 0 ]
+# the rehash itself: _Hashtable<...>::_M_rehash, out of line for the string map and the set
+# (the libstdc++-rehash profile times it), inlined into the long map's insert (flatten)
+for c in string set; do
+	check "cxx: $c: each rehash timed, within the insert that made it as the program timed it, and at least half of their sum" \
+		rehash_times "$M" "$T" "$c"
+done
+LADDR=$(jget "$T" "[c['addr'] for c in d['maps'] if c['name'] == 'long'][0]")
+check "cxx: long: its rehashes, inlined, are untimed: no dur_ns, no rehash time" \
+	[ "$(jget "$M" "(sorted(set(e['dur_ns'] for e in d['event_log'] if e['type'] == 'resize' and int(e['map'], 16) == $LADDR)), [m['grow_ns_total'] for m in d['maps'] if int(m['addr'], 16) == $LADDR])")" = "([None], [0])" ]
+"$MAPTRACE" report "$TMP/cxx1.mtr" --format json --events >"$TMP/cxx1.json" 2>/dev/null
+RT="sorted((m['addr'], m['grows'], m['grow_ns_total'], m['grow_ns_max']) for m in d['maps'])"
+check "cxx: the trace file replays the same rehash times: $(jget "$M" "$RT")" \
+	[ "$(jget "$TMP/cxx1.json" "$RT")" = "$(jget "$M" "$RT")" ]
 check "cxx: exactly the three containers are reported" [ "$(jget "$M" "len(d['maps'])")" = 3 ]
+# made after the attach (the program fills them when told), and no probe sees one made: not
+# "existed before attach", but first seen at a resize
+check "cxx: before_attach: no map said to exist before the attach, 3 first seen at a resize: $(jget "$M" "d['before_attach']")" \
+	[ "$(jget "$M" "(d['before_attach']['maps'], d['before_attach']['first_seen_at_resize'])")" = "(0, 3)" ]
 
 # --- reserve() first: that container never rehashes, the others as before -------------------
 held reserve --json -- --reserve long
@@ -129,6 +171,17 @@ check "reserve: no rehash reported for the reserved container ($LADDR)" \
 for c in string set; do
 	check "reserve: $c still rehashes as the program saw" same_rehashes "$M" "$T" "$c"
 done
+
+# reserve() on the string map calls its out-of-line _M_rehash, which libstdc++-rehash probes:
+# no untimed rehash came before it, so it is neither timed nor reported
+held reserves --json -- --reserve string
+check "reserves: maptrace exited 0 ($reserves_mt_rc)" [ "$reserves_mt_rc" -eq 0 ]
+for c in long string set; do
+	check "reserves: $c: the rehashes the program saw, no more (string: none)" \
+		same_rehashes "$TMP/reserves.mt.out" "$TMP/reserves.target.out" "$c"
+done
+check "reserves: the program saw no rehash of the string map" \
+	[ "$(jget "$TMP/reserves.target.out" "[c['rehashes'] for c in d['maps'] if c['name'] == 'string'][0]")" = 0 ]
 
 # --- the same profile written with fields at an argument: base=, TYPE@(base+K) -------------
 # a --profile file named libstdc++ replaces the built-in; the old bucket count is read at the
@@ -162,10 +215,17 @@ check "lock: the waits are attributed to the map (arg0), a mutex" \
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 HELD_URL=http://127.0.0.1:$PORT/metrics held names -o "$TMP/cxx.mtr" --listen "127.0.0.1:$PORT" --
 check "names: maptrace exited 0 ($names_mt_rc)" [ "$names_mt_rc" -eq 0 ]
+check "names: the text says the 3 containers were first seen at a resize, not that they existed before attach" \
+	bash -c "tr -s ' \n' ' ' <'$TMP/names.mt.out' | grep -q ' 3 maps first seen at a resize (no probe sees them made): resizes before attach, if any, are not seen ' &&
+		 ! tr -s ' \n' ' ' <'$TMP/names.mt.out' | grep -q 'existed before attach'"
+NL=$(jget "$TMP/names.target.out" "[c['rehashes'] for c in d['maps'] if c['name'] == 'long'][0]")
+NS=$(jget "$TMP/names.target.out" "[c['rehashes'] for c in d['maps'] if c['name'] == 'string'][0]")
+check "names: the text's growing stacks: the long map's $NL rehashes untimed (not 0ns), the string map's $NS timed" \
+	bash -c "grep -qE '^#[0-9]+ map 0x[0-9a-f]+: $NL grows, untimed\$' '$TMP/names.mt.out' &&
+		 grep -qE '^#[0-9]+ map 0x[0-9a-f]+: $NS grows, [0-9.]+[mu]?s\$' '$TMP/names.mt.out'"
 check "names: the live text shows libstdc++'s rehash decision demangled" \
 	grep -q 'std::__detail::_Prime_rehash_policy::_M_need_rehash(unsigned long' "$TMP/names.mt.out"
-# folded by count: the rehashes are not timed (they run inlined in the program), so by
-# rehash-ns, the default weight, no stack has any
+# folded by count: every rehash under its decision, timed (out of line) or not (inlined)
 for f in text json folded chrome; do
 	"$MAPTRACE" report "$TMP/cxx.mtr" --format $f $([ $f = folded ] && echo --weight count) \
 		>"$TMP/names.$f" 2>"$TMP/names.$f.err"
@@ -175,6 +235,9 @@ done
 ALL=$(jget "$TMP/names.target.out" "sum(c['rehashes'] for c in d['maps'])")
 check "names: folded by count: the program's $ALL rehashes under the demangled rehash decision" \
 	[ "$(grep -c ";std::__detail::_Prime_rehash_policy::_M_need_rehash(unsigned long, unsigned long, unsigned long) const $ALL\$" "$TMP/names.folded")" = 1 ]
+LADDR=$(jget "$TMP/names.target.out" "[int(c['addr'], 16) for c in d['maps'] if c['name'] == 'long'][0]")
+check "names: chrome: the long map's rehashes have dur_ns null (untimed), the others' a number" \
+	[ "$(jget "$TMP/names.chrome" "sorted(set((int(e['args']['map'], 16) == $LADDR, e['args']['dur_ns'] is None) for e in (d['traceEvents'] if isinstance(d, dict) else d) if e.get('ph') == 'X'))")" = "[(False, False), (True, True)]" ]
 check "names: the JSON keeps the full name" grep -q '_M_need_rehash(unsigned long, unsigned long, unsigned long) const' "$TMP/names.json"
 "$MAPTRACE" report "$TMP/cxx.mtr" --format pprof --weight count >"$TMP/names.pb.gz" 2>/dev/null
 check "names: pprof's string table has the demangled name and no mangled one" \

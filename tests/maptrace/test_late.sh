@@ -75,7 +75,7 @@ check "freed during the trace, --detail: '1 map existed before attach'" \
 traced growth --json -- "$MAPLOAD" --scenario growth --start-after 0.3 --json
 M=$TMP/growth.mt.out
 check "created after attach: before_attach is empty: $(jget "$M" "d['before_attach']")" \
-	[ "$(jget "$M" "d['before_attach']")" = "{'maps': 0, 'freed': 0, 'map': None, 'entries': None, 'nothing_seen_target_exited': False}" ]
+	[ "$(jget "$M" "d['before_attach']")" = "{'maps': 0, 'freed': 0, 'first_seen_at_resize': 0, 'map': None, 'entries': None, 'nothing_seen_target_exited': False}" ]
 check "created after attach: first_seen_count is null" \
 	[ "$(jget "$M" "d['maps'][0]['first_seen_count']")" = None ]
 traced growtext -q -- "$MAPLOAD" --scenario growth --start-after 0.3 --json

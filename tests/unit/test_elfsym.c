@@ -283,6 +283,16 @@ static int build_fixtures(void)
 	return err ? -EIO : 0;
 }
 
+/* elfsym__glob()'s callback: the names, comma-separated, into @ctx (a 512-byte buffer). */
+static int glob_names(void *ctx, const char *name)
+{
+	char *buf = ctx;
+	size_t len = strlen(buf);
+
+	snprintf(buf + len, 512 - len, "%s%s", len ? "," : "", name);
+	return 0;
+}
+
 static struct elfsym_file *open_or_fail(const char *tag, const char *path, const char *root)
 {
 	struct elfsym_file *f = NULL;
@@ -504,6 +514,19 @@ static void test_symtab(const char *tag, const char *file)
 	check(err == -EINVAL, "%s: an empty name is -EINVAL (got %d)", tag, err);
 	err = elfsym__find(f, "fx_alpha@", &s);
 	check(err == -EINVAL, "%s: an empty version is -EINVAL (got %d)", tag, err);
+	{
+		char names[512] = "";
+		int n = elfsym__glob(f, "fx_site_[np]*", glob_names, names);
+
+		/* functions only, in symbol-table order: not fx_label, untyped */
+		check(n == 2 && !strcmp(names, "fx_site_nop5,fx_site_push"),
+		      "%s: glob fx_site_[np]* finds fx_site_nop5 and fx_site_push (got %d: %s)",
+		      tag, n, names);
+		names[0] = '\0';
+		n = elfsym__glob(f, "fx_*label", glob_names, names);
+		check(n == 0 && !names[0], "%s: glob fx_*label finds no function (got %d: %s)", tag,
+		      n, names);
+	}
 	elfsym__close(f);
 }
 

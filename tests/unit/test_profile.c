@@ -142,8 +142,13 @@ int main(void)
 
 	/* the built-ins parse, and their names index the records' lib field */
 	ps = parse(NULL, 0, NULL, 0, &err);
-	check(!err && ps && !strcmp(profile_set__libraries(ps), "cmap,glib,redis,go,gosync,libstdc++,goswiss"),
+	check(!err && ps &&
+		      !strcmp(profile_set__libraries(ps),
+			      "cmap,glib,redis,go,gosync,libstdc++,goswiss,libstdc++-rehash"),
 	      "built-in profiles parse: libraries '%s'", ps ? profile_set__libraries(ps) : "");
+	/* no probe of theirs sees a map made: their maps are first seen at a resize */
+	check(!err && ps && !strcmp(profile_set__unmade(ps), "gosync,libstdc++,goswiss,libstdc++-rehash"),
+	      "built-in profiles with no create probe: '%s'", ps ? profile_set__unmade(ps) : "");
 	profile_set__free(ps);
 
 	/* --probe syntax */
@@ -461,9 +466,9 @@ int main(void)
 			      s->spec.map.arg == 0 && s->spec.size.kind == MT_SRC_FIELD &&
 			      s->spec.size.width == 8 && s->spec.new_size.kind == MT_SRC_ARG &&
 			      s->spec.new_size.arg == 1 && !(s->spec.flags & MT_SPEC_RETURN) &&
-			      s->spec.lib == 7,
-		      /* after the built-ins cmap, glib, redis, go, gosync, libstdc++, goswiss */
-		      "plan: a resize with its new size in an argument needs no return probe, lib 7");
+			      s->spec.lib == 8,
+		      /* after the built-ins cmap, glib, redis, go, gosync, libstdc++, goswiss, libstdc++-rehash */
+		      "plan: a resize with its new size in an argument needs no return probe, lib 8");
 		check(plan && !plan->fatal && plan->refusals && !plan->refusals[0],
 		      "plan: nothing refused");
 		check(plan && strstr(plan->log, "profile glib (built-in): not matched: no mapped "
