@@ -157,6 +157,7 @@ struct series {
 	size_t nsp, capsp;
 	struct mark *marks; /* one per resize */
 	size_t nmarks, capmarks;
+	__u64 unmarked; /* resizes made before the map was first seen: no time to mark */
 	__u64 count, cap; /* sums over the inner maps */
 	bool largest;	  /* a sync map: its largest inner map's figures, not their sum (its
 			   * dirty map and read snapshot hold the same entries) */
@@ -236,6 +237,8 @@ static int series_event(struct html *h, struct series *s, size_t i)
 		if (log2 && ev->create.variant != CMAP_PLAIN)
 			return 0;
 		set_inner(s, in, 0, log2 ? log2_cap(ev->create.size) : ev->create.size);
+		/* first heard of at a grow: those before were too small for a probe to fire */
+		s->unmarked += ev->create.grows_before + ev->create.same_size_before;
 		break;
 	case MT_EV_RESIZE:
 		set_inner(s, in, ev->resize.count,
@@ -493,8 +496,8 @@ int html__map_chart(struct html *h, const struct map_report *m)
 	}
 	ymax *= 1.05;
 	fprintf(h->out, "<svg class=\"chart map\" data-map=\"0x%llx\" data-resizes=\"%zu\" "
-			"viewBox=\"0 0 %d %d\" role=\"img\">",
-		(unsigned long long)m->addr, s.nmarks, CH_W, CH_H);
+			"data-unmarked=\"%llu\" viewBox=\"0 0 %d %d\" role=\"img\">",
+		(unsigned long long)m->addr, s.nmarks, (unsigned long long)s.unmarked, CH_W, CH_H);
 	for (size_t k = 0, drawn = 0; k < s.nsp && drawn < MAP_MARKS_MAX; k++) {
 		double x0 = time_x(h, s.sp[k].start), x1 = time_x(h, s.sp[k].end);
 		char d[16];
@@ -540,6 +543,11 @@ int html__map_chart(struct html *h, const struct map_report *m)
 	if (s.nmarks > MAP_MARKS_MAX)
 		fprintf(h->out, "; the first %d of its %zu resizes marked", MAP_MARKS_MAX,
 			s.nmarks);
+	if (s.unmarked)
+		fprintf(h->out, "; %llu grows before its first mark are not marked: the map was "
+				"still too small for its grow probes, which fire from 2^7 buckets "
+				"(--detail marks every grow)",
+			(unsigned long long)s.unmarked);
 	fputs("</p>", h->out);
 out:
 	h->t0 = h->start;
