@@ -448,6 +448,7 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 	struct plan_site site;
 	struct elfsym_sym s;
 	int nfrom;
+	bool pattern = false;
 	unsigned off;
 
 	snprintf(base, sizeof(base), "%.*s",
@@ -484,18 +485,27 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 							      : "");
 			return 0;
 		}
-	} else if (!strpbrk(base, "*?[") && elfsym__find(oc->ef, base, &s) && calls && !strncmp(p->origin, "built-in", 8)) {
-		/* a built-in's call site in a function the linker left out: never reached */
-		plan_log(&pl->plan->log, &pl->plan->loglen, "    not needed: %s %s in %s: %s has "
-			 "no function %s\n", mt_role_name(pp->role), pp->sym, p->name,
-			 profile__base_name(mapped), base);
-		return 0;
-	} else if (!strpbrk(base, "*?[") && elfsym__find(oc->ef, base, &s)) {
-		refuse(pl, p, "%s %s in %s: %s has no symbol %s%s", mt_role_name(pp->role), pp->sym,
-		       p->name, mapped, base,
-		       elfsym__stripped(oc->ef) ? " (stripped?); install its debug file under "
-						  "/usr/lib/debug/.build-id" : "");
-		return 0;
+	} else if (elfsym__find(oc->ef, base, &s)) {
+		/*
+		 * No function of that name: a shell pattern then (the instantiations of a C++
+		 * template).  A name is looked up first: Go's method names have "(*T)" in them.
+		 */
+		pattern = strpbrk(base, "*?[");
+		if (!pattern && calls && !strncmp(p->origin, "built-in", 8)) {
+			/* a built-in's call site in a function the linker left out: never reached */
+			plan_log(&pl->plan->log, &pl->plan->loglen,
+				 "    not needed: %s %s in %s: %s has no function %s\n",
+				 mt_role_name(pp->role), pp->sym, p->name, profile__base_name(mapped),
+				 base);
+			return 0;
+		}
+		if (!pattern) {
+			refuse(pl, p, "%s %s in %s: %s has no symbol %s%s", mt_role_name(pp->role),
+			       pp->sym, p->name, mapped, base,
+			       elfsym__stripped(oc->ef) ? " (stripped?); install its debug file "
+							  "under /usr/lib/debug/.build-id" : "");
+			return 0;
+		}
 	}
 	/*
 	 * At its ret instructions, a create's map=ret is in the register already: no return
@@ -567,7 +577,7 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 		site.spec.nfrom = n;
 		tmpl = &site;
 	}
-	if (strpbrk(base, "*?[")) {
+	if (pattern) {
 		struct glob_plan g = {pl, p, oc, pp, tmpl, pm, rets};
 		int n = elfsym__glob(oc->ef, base, plan_glob_one, &g);
 
