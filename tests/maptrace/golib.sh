@@ -1,5 +1,7 @@
 # Helpers the Go tests share (sourced after lib.sh): where a Go function's probes must sit, by
-# go tool objdump of the build with symbols, and bytes of an ELF file by virtual address.
+# go tool objdump of the build with symbols, and bytes of an ELF file by virtual address; the
+# --list of a waiting Go test program and its probe sites; the bpftrace oracle's start and stop;
+# the repeated traced runs compared with the untraced one.
 
 # file offset of ELF virtual address $2 (hex) in $1, from its program headers
 file_offset() {
@@ -97,4 +99,100 @@ go_pop_epilogues() {
 		END { for (k = 3; k <= n; k++)
 			if (i[k] ~ /^ret/ && i[k - 1] == "pop %rbp" && i[k - 2] ~ /^add +\$0x[0-9a-f]+,%rsp$/) {
 				sub(":", "", a[k - 2]); print a[k - 2] } }'
+}
+
+# go_past_check BIN FUNC [ENTRY]: the address (hex, no 0x) of FUNC's fourth instruction, the one
+# after its entry's stack-bound check "CMPQ; JBE", by go tool objdump: where bpftrace counts
+# calls (the entry itself runs again when morestack had to grow the stack, this one once a
+# call); "" if FUNC does not start that way, or (with ENTRY, hex) does not start at 0xENTRY
+go_past_check() {
+	go tool objdump -s "^$2\$" "$1" |
+		awk -v e="${3:+0x$3}" 'NR == 2 && ((e != "" && $2 != e) || $4 != "CMPQ") { exit }
+			NR == 3 && $4 != "JBE" { exit } NR == 4 { sub(/^0x/, "", $2); print $2 }'
+}
+
+# go_list BIN ARG OUT: maptrace -p PID --list of BIN ARG, a Go test program run with GOMAP_WAIT=1
+# so that it prints "waiting" and then reads its stdin (a fifo) before it exits: the listing
+# (stdout and stderr) into OUT, then the program is let go and waited for
+go_list() {
+	local bin=$1 arg=$2 out=$3 lpid lfd
+	rm -f "$TMP/lin"
+	mkfifo "$TMP/lin"
+	GOMAP_WAIT=1 "$bin" "$arg" <"$TMP/lin" >"$TMP/l.out" 2>&1 &
+	lpid=$!
+	exec {lfd}>"$TMP/lin"
+	wait_for "$TMP/l.out" '^waiting$' 60 || echo "# $bin did not run: $(cat "$TMP/l.out")"
+	"$MAPTRACE" -p $lpid --list >"$out" 2>&1
+	exec {lfd}>&-
+	wait $lpid
+}
+
+# list_sites PROFILE KINDS LIST: from the --list output in file LIST, the probe sites of profile
+# PROFILE whose kind matches the regex KINDS (e.g. 'lock|lock_end'): "0xADDRESS INSTRUCTION-KIND"
+# a line (the address without leading zeros), sorted
+list_sites() {
+	awk -v p="$1" -v k="^($2)\$" 'index($0, "profile " p " ") == 1 { t = 1; next } /^[^ ]/{ t = 0 }
+		t && $1 ~ k {
+			for (i = 3; i <= NF; i++) if ($i ~ /^0x/) { print $i, $(i + 1); break } }' \
+		"$3" | sed -E 's/0x0*/0x/' | sort
+}
+
+# check_sites WHAT WANT GOT N LIST: the check WHAT that the sites GOT (from list_sites) are WANT,
+# N lines of them; when they differ, both and the --list output in file LIST, as comments
+check_sites() {
+	check "$1" [ "$3" = "$2" -a "$(wc -l <<<"$2")" -eq "$4" ]
+	[ "$3" = "$2" ] || { echo "# want: $2" "# got: $3"; sed 's/^/# /' "$5"; }
+}
+
+# same_code WHAT STRIPPED PLAIN NAME ADDR: two checks, prefixed WHAT (the build), that the
+# stripped build is the plain one's code: .text at the same address with the same size, and the
+# 18 bytes of NAME's prologue at 0xADDR (hex) the same in both
+same_code() {
+	check "$1: .text has the plain build's address and size" [ \
+		"$(readelf -SW "$2" | awk '$2 == ".text" { print $4, $6 }')" = \
+		"$(readelf -SW "$3" | awk '$2 == ".text" { print $4, $6 }')" ]
+	check "$1: the 18 bytes of $4's prologue are at 0x$5 too" [ \
+		"$(code_at "$2" "$5" 18)" = "$(code_at "$3" "$5" 18)" ]
+}
+
+# bt_start PROBES: the bpftrace oracle: bpftrace --unsafe running PROBES (after a BEGIN that
+# prints "ready") in the background, its output in $TMP/bt.out (a new file, so that an earlier
+# run's "ready" is not taken for this one's) and $TMP/bt.err, its PID in $bt; returns once it is
+# ready, or after 60 s saying it did not start.  Environment (BPFTRACE_MAP_KEYS_MAX=...) may be
+# set on the call.  bt_stop ends it; its maps are printed to $TMP/bt.out then.
+bt_start() {
+	rm -f "$TMP/bt.out"
+	bpftrace --unsafe -e "BEGIN { printf(\"ready\n\"); }
+		$1" >"$TMP/bt.out" 2>"$TMP/bt.err" &
+	bt=$!
+	wait_for "$TMP/bt.out" ready 60 || echo "# bpftrace did not start: $(head -c 300 "$TMP/bt.err")"
+}
+
+# bt_stop: stop the bpftrace bt_start started (SIGINT: it prints its maps) and wait for it
+bt_stop() {
+	kill -INT $bt
+	wait $bt
+}
+
+# more_runs WHAT EXPR WANT NOUN -- BIN ARGS...: never a crash, never another answer: RUNS - 1
+# more traced runs of BIN ARGS (runs 2 to RUNS); a run is bad when maptrace does not exit 0, the
+# program's own lines (the caller's own FILE) differ from $TMP/untraced.out's, or jget EXPR
+# (python over the run's JSON report, `d`) is not WANT.  Each bad run is told as a comment (NOUN
+# names the value), then the check "WHAT (N bad)" that none was
+more_runs() {
+	local what=$1 expr=$2 want=$3 noun=$4 bad=0 i rc got
+	shift 4
+	[ "${1-}" = -- ] && shift
+	for i in $(seq 2 "$RUNS"); do
+		"$MAPTRACE" -q -o "$TMP/run.mtr" --force -- "$@" >"$TMP/run.out" 2>"$TMP/run.err"
+		rc=$?
+		got=$("$MAPTRACE" report "$TMP/run.mtr" --json --top 0 >"$TMP/run.json" &&
+			jget "$TMP/run.json" "$expr")
+		if [ $rc -ne 0 ] || ! diff -q <(own "$TMP/untraced.out") <(own "$TMP/run.out") >/dev/null ||
+			[ "$got" != "$want" ]; then
+			bad=$((bad + 1))
+			echo "# run $i: exit $rc, $noun $got: $(head -c 300 "$TMP/run.err")"
+		fi
+	done
+	check "$what ($bad bad)" [ $bad -eq 0 ]
 }

@@ -25,9 +25,7 @@ lockslow=$(go tool nm "$GOLOCK" | awk '$3 == "sync.(*Mutex).lockSlow" { print $1
 # bpftrace counts calls at the instruction after the entry's "cmp; jbe" stack check: the entry
 # itself runs again when the stack had to grow (morestack jumps back to it), the next
 # instruction once a call (measured: 52 entries, 50 of these, in 5 runs of 10 waits)
-past_check=$(go tool objdump -s '^sync\.\(\*Mutex\)\.lockSlow$' "$GOLOCK" |
-	awk -v e="0x$lockslow" 'NR == 2 && ($2 != e || $4 != "CMPQ") { exit } NR == 3 && $4 != "JBE" { exit }
-		NR == 4 { sub(/^0x/, "", $2); print $2 }')
+past_check=$(go_past_check "$GOLOCK" 'sync\.\(\*Mutex\)\.lockSlow' "$lockslow")
 check "sync.(*Mutex).lockSlow at 0x$lockslow starts with CMPQ; JBE, then 0x${past_check:-?} (go tool objdump)" \
 	[ -n "$past_check" ]
 # the sites: lockSlow's and runtime_SemacquireMutex's entry jbe after the stack-bound check, and
@@ -52,46 +50,21 @@ for build in plain stripped; do
 	mu=$(awk '$1 == "mutex" { print $2 }' "$TMP/untraced.out")
 
 	# --list: the lock sites and their instructions' kinds
-	rm -f "$TMP/lin"
-	mkfifo "$TMP/lin"
-	GOMAP_WAIT=1 "$bin" 1 <"$TMP/lin" >"$TMP/l.out" 2>&1 &
-	lpid=$!
-	exec {lfd}>"$TMP/lin"
-	wait_for "$TMP/l.out" '^waiting$' 60 || echo "# $bin did not run: $(cat "$TMP/l.out")"
-	"$MAPTRACE" -p $lpid --list >"$TMP/list.out" 2>&1
-	exec {lfd}>&-
-	wait $lpid
-	got_sites=$(awk '/^profile go /{ t = 1; next } /^[^ ]/{ t = 0 }
-		t && $1 ~ /^(lock|lock_end)$/ {
-			for (i = 3; i <= NF; i++) if ($i ~ /^0x/) { print $i, $(i + 1); break } }' \
-		"$TMP/list.out" | sed -E 's/0x0*/0x/' | sort)
-	check "$build: --list: lockSlow's and runtime_SemacquireMutex's jbe (emulated) and epilogues (single-stepped), per go tool objdump" \
-		[ "$got_sites" = "$want_sites" -a "$(wc -l <<<"$want_sites")" -eq 4 ]
+	go_list "$bin" 1 "$TMP/list.out"
+	got_sites=$(list_sites go 'lock|lock_end' "$TMP/list.out")
+	check_sites "$build: --list: lockSlow's and runtime_SemacquireMutex's jbe (emulated) and epilogues (single-stepped), per go tool objdump" \
+		"$want_sites" "$got_sites" 4 "$TMP/list.out"
 	check "$build: --list: the probes for calls from sync.(*RWMutex).Lock are not needed" \
 		[ "$(grep -c '^    not needed: lock .*: no call comes from sync.(\*RWMutex).Lock: golock' "$TMP/list.out")" = 2 ]
-	[ "$got_sites" = "$want_sites" ] ||
-		{ echo "# want: $want_sites" "# got: $got_sites"; sed 's/^/# /' "$TMP/list.out"; }
 
-	if [ $build = stripped ]; then
-		check "$build: .text has the plain build's address and size" [ \
-			"$(readelf -SW "$bin" | awk '$2 == ".text" { print $4, $6 }')" = \
-			"$(readelf -SW "$GOLOCK" | awk '$2 == ".text" { print $4, $6 }')" ]
-		check "$build: the 18 bytes of lockSlow's prologue are at 0x$lockslow too" [ \
-			"$(code_at "$bin" "$lockslow" 18)" = "$(code_at "$GOLOCK" "$lockslow" 18)" ]
-	fi
+	[ $build = stripped ] && same_code "$build" "$bin" "$GOLOCK" lockSlow "$lockslow"
 	# bpftrace 0.17 takes no Go name with parentheses: the file offset, in both builds
 	site="$abs:$(($(file_offset "$bin" "$past_check")))"
-	# a new file: the last build's "ready" must not be taken for this one's
-	rm -f "$TMP/bt.out"
-	bpftrace --unsafe -e "BEGIN { printf(\"ready\n\"); }
-		uprobe:$site { @calls[reg(\"ax\")] = count(); }" >"$TMP/bt.out" 2>"$TMP/bt.err" &
-	bt=$!
-	wait_for "$TMP/bt.out" ready 60 || echo "# bpftrace did not start: $(head -c 300 "$TMP/bt.err")"
+	bt_start "uprobe:$site { @calls[reg(\"ax\")] = count(); }"
 
 	"$MAPTRACE" -o "$TMP/$build.mtr" -- "$bin" $N >"$TMP/traced.out" 2>"$TMP/traced.err"
 	rc=$?
-	kill -INT $bt
-	wait $bt
+	bt_stop
 	check "$build: traced run exits 0 ($rc)" [ $rc -eq 0 ]
 	check "$build: no probe reported left out on stderr" [ "$(grep -c 'not attached' "$TMP/traced.err")" = 0 ]
 	check "$build: traced output equals untraced" diff <(own "$TMP/untraced.out") <(own "$TMP/traced.out")
@@ -133,19 +106,8 @@ print("\n".join("%s %s" % (hex(int(a)), n) for a, n in sorted(rows, key=lambda r
 	[ $FAILS -eq 0 ] || { "$MAPTRACE" report "$TMP/$build.mtr" | sed 's/^/# /' | head -40; sed 's/^/# bt: /' "$TMP/bt.out" "$TMP/bt.err" | head; }
 
 	# never a crash, never another answer: the traced program, again and again
-	bad=0
-	for i in $(seq 2 "$RUNS"); do
-		"$MAPTRACE" -q -o "$TMP/run.mtr" --force -- "$bin" $N >"$TMP/run.out" 2>"$TMP/run.err"
-		rc=$?
-		waits=$("$MAPTRACE" report "$TMP/run.mtr" --json --top 0 >"$TMP/run.json" &&
-			jget "$TMP/run.json" "$row[0]['contentions']")
-		if [ $rc -ne 0 ] || ! diff -q <(own "$TMP/untraced.out") <(own "$TMP/run.out") >/dev/null ||
-			[ "$waits" != $N ]; then
-			bad=$((bad + 1))
-			echo "# run $i: exit $rc, waits $waits: $(head -c 300 "$TMP/run.err")"
-		fi
-	done
-	check "$build: $((RUNS - 1)) more traced runs: exit 0, same output, $N waits each ($bad bad)" [ $bad -eq 0 ]
+	more_runs "$build: $((RUNS - 1)) more traced runs: exit 0, same output, $N waits each" \
+		"$row[0]['contentions']" $N waits -- "$bin" $N
 done
 
 finish

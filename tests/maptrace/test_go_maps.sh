@@ -64,33 +64,16 @@ for build in plain stripped; do
 	abs=$(readlink -f "$bin")
 
 	# --list: the go profile's sites, each with its instruction's kind
-	rm -f "$TMP/lin"
-	mkfifo "$TMP/lin"
-	GOMAP_WAIT=1 "$bin" 10 <"$TMP/lin" >"$TMP/l.out" 2>&1 &
-	lpid=$!
-	exec {lfd}>"$TMP/lin"
-	wait_for "$TMP/l.out" '^waiting$' 60 || echo "# $bin did not run: $(cat "$TMP/l.out")"
-	"$MAPTRACE" -p $lpid --list >"$TMP/list.out" 2>&1
-	exec {lfd}>&-
-	wait $lpid
-	got_sites=$(awk '/^profile go /{ t = 1; next } /^[^ ]/{ t = 0 }
-		t && $1 ~ /^(create|grow_begin|grow_end)$/ {
-			for (i = 3; i <= NF; i++) if ($i ~ /^0x/) { print $i, $(i + 1); break } }' \
-		"$TMP/list.out" | sed -E 's/0x0*/0x/' | sort)
-	check "$build: --list: the go profile probes hashGrow's jbe (emulated) and the epilogues of hashGrow, makemap, makemap_small (single-stepped), per go tool objdump" \
-		[ "$got_sites" = "$want_sites" -a "$(wc -l <<<"$want_sites")" -eq 4 ]
-	[ "$got_sites" = "$want_sites" ] ||
-		{ echo "# want: $want_sites" "# got: $got_sites"; sed 's/^/# /' "$TMP/list.out"; }
+	go_list "$bin" 10 "$TMP/list.out"
+	got_sites=$(list_sites go 'create|grow_begin|grow_end' "$TMP/list.out")
+	check_sites "$build: --list: the go profile probes hashGrow's jbe (emulated) and the epilogues of hashGrow, makemap, makemap_small (single-stepped), per go tool objdump" \
+		"$want_sites" "$got_sites" 4 "$TMP/list.out"
 	# bpftrace: by name where there are symbols; in the stripped build at the file offset of
 	# the same address (bpftrace 0.17 takes a number there as one), once the code is the same
 	if [ $build = stripped ]; then
 		# the same program: the same functions at the same addresses (the data after
 		# .text moves a little, so only code without data references is compared)
-		check "$build: .text has the plain build's address and size" [ \
-			"$(readelf -SW "$bin" | awk '$2 == ".text" { print $4, $6 }')" = \
-			"$(readelf -SW "$GOGROW" | awk '$2 == ".text" { print $4, $6 }')" ]
-		check "$build: the 18 bytes of runtime.hashGrow's prologue are at 0x$hashgrow too" [ \
-			"$(code_at "$bin" "$hashgrow" 18)" = "$(code_at "$GOGROW" "$hashgrow" 18)" ]
+		same_code "$build" "$bin" "$GOGROW" runtime.hashGrow "$hashgrow"
 		site="$abs:$(file_offset "$bin" "$hashgrow")"
 	else
 		site="$abs:runtime.hashGrow"
@@ -100,16 +83,11 @@ for build in plain stripped; do
 	[ $mode = detail ] && opt=--detail
 	# per map (h, in RBX under Go's register ABI): calls, and same-size grows by hashGrow's own
 	# test (!overLoadFactor(h.count+1, h.B): count @0, B @9 of runtime.hmap)
-	# a new file: the last build's "ready" must not be taken for this one's
-	rm -f "$TMP/bt.out"
-	bpftrace --unsafe -e "BEGIN { printf(\"ready\n\"); }
-		uprobe:$site {
+	bt_start "uprobe:$site {
 			\$h = reg(\"bx\"); \$c = *(uint64 *)\$h + 1; \$b = (uint64)*(uint8 *)(\$h + 9);
 			@calls[\$h] = count();
 			@same[\$h] = sum(\$c > 8 && \$c > 13 * ((1 << \$b) / 2) ? 0 : 1);
-		}" >"$TMP/bt.out" 2>"$TMP/bt.err" &
-	bt=$!
-	wait_for "$TMP/bt.out" ready 60 || echo "# bpftrace did not start: $(head -c 300 "$TMP/bt.err")"
+		}"
 
 	# traced from its first instruction; it waits on its input once done, so a sync reads the
 	# maps while they are alive
@@ -129,8 +107,7 @@ for build in plain stripped; do
 	exec {fd}>&-
 	wait $mt
 	rc=$?
-	kill -INT $bt
-	wait $bt
+	bt_stop
 	check "$build $mode: traced run exits 0 ($rc)" [ $rc -eq 0 ]
 	check "$build $mode: traced output equals untraced" diff <(own "$TMP/untraced.out") <(own "$TMP/traced.out")
 	"$MAPTRACE" report "$TMP/$build-$mode.mtr" --json --top 0 >"$TMP/$build.json"
@@ -201,19 +178,9 @@ for build in plain stripped; do
 	done
 
 	# never a crash, never another answer: the traced program, again and again
-	bad=0
-	for i in $(seq 2 "$RUNS"); do
-		"$MAPTRACE" -q -o "$TMP/run.mtr" --force -- "$bin" $N >"$TMP/run.out" 2>"$TMP/run.err"
-		rc=$?
-		grows=$("$MAPTRACE" report "$TMP/run.mtr" --json --top 0 >"$TMP/run.json" &&
-			jget "$TMP/run.json" "[m for m in d['maps'] if m['first_grown_at'] == 'main.fill (gogrow.go:$line_fill)'][0]['grows']")
-		if [ $rc -ne 0 ] || ! diff -q <(own "$TMP/untraced.out") <(own "$TMP/run.out") >/dev/null ||
-			[ "$grows" != "$want_grows" ]; then
-			bad=$((bad + 1))
-			echo "# run $i: exit $rc, grows $grows: $(head -c 300 "$TMP/run.err")"
-		fi
-	done
-	check "$build: $((RUNS - 1)) more traced runs: exit 0, same output, $want_grows grows each ($bad bad)" [ $bad -eq 0 ]
+	more_runs "$build: $((RUNS - 1)) more traced runs: exit 0, same output, $want_grows grows each" \
+		"[m for m in d['maps'] if m['first_grown_at'] == 'main.fill (gogrow.go:$line_fill)'][0]['grows']" \
+		"$want_grows" grows -- "$bin" $N
 done
 
 finish

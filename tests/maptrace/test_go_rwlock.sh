@@ -22,12 +22,8 @@ own() { grep -E '^(rwmutex 0x[0-9a-f]+|read_waits [0-9]+ write_waits [0-9]+)$' "
 
 # bpftrace counts calls at the instruction after a function's entry "cmp; jbe" (the entry runs
 # again when morestack had to grow the stack): `go tool objdump`'s fourth line
-past_check() {
-	go tool objdump -s "^$2\$" "$1" | awk 'NR == 2 && $4 != "CMPQ" { exit } NR == 3 && $4 != "JBE" { exit }
-		NR == 4 { sub(/^0x/, "", $2); print $2 }'
-}
-sem=$(past_check "$GORW" 'sync\.runtime_SemacquireMutex')
-slow=$(past_check "$GORW" 'sync\.\(\*Mutex\)\.lockSlow')
+sem=$(go_past_check "$GORW" 'sync\.runtime_SemacquireMutex')
+slow=$(go_past_check "$GORW" 'sync\.\(\*Mutex\)\.lockSlow')
 check "sync.runtime_SemacquireMutex and sync.(*Mutex).lockSlow start with CMPQ; JBE (go tool objdump: 0x${sem:-?}, 0x${slow:-?} after it)" \
 	[ -n "$sem" -a -n "$slow" ]
 # the sites: each function's entry jbe, twice (one probe per caller rule), and its epilogue
@@ -50,39 +46,19 @@ for build in plain stripped; do
 	rw=$(awk '$1 == "rwmutex" { print $2 }' "$TMP/untraced.out")
 
 	# --list: the lock sites, their instructions' kinds and which calls each takes
-	rm -f "$TMP/lin"
-	mkfifo "$TMP/lin"
-	GOMAP_WAIT=1 "$bin" 0 <"$TMP/lin" >"$TMP/l.out" 2>&1 &
-	lpid=$!
-	exec {lfd}>"$TMP/lin"
-	wait_for "$TMP/l.out" '^waiting$' 60 || echo "# $bin did not run: $(cat "$TMP/l.out")"
-	"$MAPTRACE" -p $lpid --list >"$TMP/list.out" 2>&1
-	exec {lfd}>&-
-	wait $lpid
-	got_sites=$(awk '/^profile go /{ t = 1; next } /^[^ ]/{ t = 0 }
-		t && $1 ~ /^(lock|lock_end)$/ {
-			for (i = 3; i <= NF; i++) if ($i ~ /^0x/) { print $i, $(i + 1); break } }' \
-		"$TMP/list.out" | sed -E 's/0x0*/0x/' | sort)
-	check "$build: --list: lockSlow's and runtime_SemacquireMutex's jbe (emulated, two probes each) and epilogues (single-stepped), per go tool objdump" \
-		[ "$got_sites" = "$want_sites" -a "$(wc -l <<<"$want_sites")" -eq 6 ]
-	[ "$got_sites" = "$want_sites" ] ||
-		{ echo "# want: $want_sites" "# got: $got_sites"; sed 's/^/# /' "$TMP/list.out"; }
+	go_list "$bin" 0 "$TMP/list.out"
+	got_sites=$(list_sites go 'lock|lock_end' "$TMP/list.out")
+	check_sites "$build: --list: lockSlow's and runtime_SemacquireMutex's jbe (emulated, two probes each) and epilogues (single-stepped), per go tool objdump" \
+		"$want_sites" "$got_sites" 6 "$TMP/list.out"
 	callers=$(grep -cE '^ +lock +(sync\.\(\*Mutex\)\.lockSlow\+0x4 .* \(calls (not )?from sync\.\(\*RWMutex\)\.Lock\)|sync\.runtime_SemacquireMutex\+0x4 .* \(calls (from sync\.\(\*RWMutex\)\.Lock|not from sync\.\(\*Mutex\)\.lockSlow or sync\.\(\*RWMutex\)\.Lock)\))$' "$TMP/list.out")
 	check "$build: --list says which calls each lock probe takes, by caller (got $callers of 4)" [ "$callers" = 4 ]
 
 	# bpftrace 0.17 takes no Go name with parentheses: file offsets, in both builds
-	# a new file: the last build's "ready" must not be taken for this one's
-	rm -f "$TMP/bt.out"
-	bpftrace --unsafe -e "BEGIN { printf(\"ready\n\"); }
-		uprobe:$abs:$(($(file_offset "$bin" "$sem"))) { @sem[reg(\"ax\")] = count(); }
-		uprobe:$abs:$(($(file_offset "$bin" "$slow"))) { @slow[reg(\"ax\")] = count(); }" \
-		>"$TMP/bt.out" 2>"$TMP/bt.err" &
-	bt=$!
-	wait_for "$TMP/bt.out" ready 60 || echo "# bpftrace did not start: $(head -c 300 "$TMP/bt.err")"
+	bt_start "uprobe:$abs:$(($(file_offset "$bin" "$sem"))) { @sem[reg(\"ax\")] = count(); }
+		uprobe:$abs:$(($(file_offset "$bin" "$slow"))) { @slow[reg(\"ax\")] = count(); }"
 	"$MAPTRACE" -o "$TMP/$build.mtr" -- "$bin" $N >"$TMP/traced.out" 2>"$TMP/traced.err"
 	rc=$?
-	kill -INT $bt
-	wait $bt
+	bt_stop
 	check "$build: traced run exits 0 ($rc)" [ $rc -eq 0 ]
 	check "$build: traced output equals untraced" diff <(own "$TMP/untraced.out") <(own "$TMP/traced.out")
 	"$MAPTRACE" report "$TMP/$build.mtr" --json --top 0 >"$TMP/$build.json"
@@ -123,19 +99,9 @@ for build in plain stripped; do
 	[ $FAILS -eq 0 ] || { "$MAPTRACE" report "$TMP/$build.mtr" | sed 's/^/# /' | head -40; sed 's/^/# bt: /' "$TMP/bt.out" "$TMP/bt.err" | head; }
 
 	# never a crash, never another answer: the traced program, again and again
-	bad=0
-	for i in $(seq 2 "$RUNS"); do
-		"$MAPTRACE" -q -o "$TMP/run.mtr" --force -- "$bin" $N >"$TMP/run.out" 2>"$TMP/run.err"
-		rc=$?
-		waits=$("$MAPTRACE" report "$TMP/run.mtr" --json --top 0 >"$TMP/run.json" &&
-			jget "$TMP/run.json" "[(l['reads']['contentions'], l['writes']['contentions']) for l in $row]")
-		if [ $rc -ne 0 ] || ! diff -q <(own "$TMP/untraced.out") <(own "$TMP/run.out") >/dev/null ||
-			[ "$waits" != "[($N, $((2 * N)))]" ]; then
-			bad=$((bad + 1))
-			echo "# run $i: exit $rc, waits $waits: $(head -c 300 "$TMP/run.err")"
-		fi
-	done
-	check "$build: $((RUNS - 1)) more traced runs: exit 0, same output, $N read and $((2 * N)) write waits each ($bad bad)" [ $bad -eq 0 ]
+	more_runs "$build: $((RUNS - 1)) more traced runs: exit 0, same output, $N read and $((2 * N)) write waits each" \
+		"[(l['reads']['contentions'], l['writes']['contentions']) for l in $row]" "[($N, $((2 * N)))]" waits \
+		-- "$bin" $N
 done
 
 finish

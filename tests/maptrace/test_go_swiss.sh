@@ -173,19 +173,15 @@ for name in tsgo esbuild; do
 	o_grow=$(file_offset "$bin" "${S["$M.(*table).grow"]}")
 	o_split=$(file_offset "$bin" "${S["$M.(*table).split"]}")
 	o_lock=$(file_offset "$bin" "${ls_push:-0}")
-	BPFTRACE_MAP_KEYS_MAX=1000000 bpftrace --unsafe -e "BEGIN { printf(\"ready\n\"); }
-		uprobe:$bin:$o_gtt { @g[\"small\", reg(\"ax\"), *(uint64 *)reg(\"ax\"), (uint64)0] = count(); }
+	BPFTRACE_MAP_KEYS_MAX=1000000 bt_start "uprobe:$bin:$o_gtt { @g[\"small\", reg(\"ax\"), *(uint64 *)reg(\"ax\"), (uint64)0] = count(); }
 		uprobe:$bin:$o_grow { @g[\"grow\", reg(\"cx\"), (uint64)*(uint16 *)(reg(\"ax\") + 2),
 			reg(\"di\") & 0xffff] = count(); @used[reg(\"cx\"), (uint64)*(uint16 *)(reg(\"ax\") + 2)] = max(*(uint64 *)reg(\"cx\")); }
 		uprobe:$bin:$o_split { @g[\"split\", reg(\"cx\"), (uint64)*(uint16 *)(reg(\"ax\") + 2),
 			(uint64)0] = count(); }
-		uprobe:$bin:$o_lock { @waits[reg(\"ax\")] = count(); }" >"$TMP/bt.out" 2>"$TMP/bt.err" &
-	bt=$!
-	wait_for "$TMP/bt.out" ready 60 || echo "# bpftrace did not start: $(head -c 300 "$TMP/bt.err")"
+		uprobe:$bin:$o_lock { @waits[reg(\"ax\")] = count(); }"
 	prog $name "$TMP/$name.traced" "$MAPTRACE" -q -o "$TMP/$name.mtr" --
 	rc=$?
-	kill -INT $bt
-	wait $bt
+	bt_stop
 	check "$name: traced run exits as untraced ($rc, $urc)" [ $rc -eq $urc ]
 	check "$name: traced output equals untraced" same_output $name "$TMP/$name.untraced" "$TMP/$name.traced"
 	"$MAPTRACE" report "$TMP/$name.mtr" --json --events --top 0 >"$TMP/$name.json"

@@ -22,8 +22,7 @@ own() { grep -E '^(syncmap|misses|promotions_by_range|promotion_sizes)( |$)' "$1
 # missLocked's entry: bpftrace counts at the instruction after its "cmp; jbe" (go tool
 # objdump's fourth line); the promotions at each "CALL sync/atomic.(*Value).Store" of
 # missLocked and Range
-miss_at=$(go tool objdump -s '^sync\.\(\*Map\)\.missLocked$' "$GOSM" |
-	awk 'NR == 2 && $4 != "CMPQ" { exit } NR == 3 && $4 != "JBE" { exit } NR == 4 { sub(/^0x/, "", $2); print $2 }')
+miss_at=$(go_past_check "$GOSM" 'sync\.\(\*Map\)\.missLocked')
 store_calls() {
 	go tool objdump -s "^sync\\.\\(\\*Map\\)\\.$1\$" "$GOSM" |
 		awk '$4 == "CALL" && $5 == "sync/atomic.(*Value).Store(SB)" { sub(/^0x/, "", $2); print $2 }'
@@ -53,47 +52,29 @@ for build in plain stripped; do
 		[ "${want_misses:-0}" -gt 100 -a "${want_prom:-0}" -gt 2 -a "${by_range:-0}" -gt 0 ]
 
 	# --list: the gosync profile's sites and their instructions' kinds
-	rm -f "$TMP/lin"
-	mkfifo "$TMP/lin"
-	GOMAP_WAIT=1 "$bin" 0 <"$TMP/lin" >"$TMP/l.out" 2>&1 &
-	lpid=$!
-	exec {lfd}>"$TMP/lin"
-	wait_for "$TMP/l.out" '^waiting$' 60 || echo "# $bin did not run: $(cat "$TMP/l.out")"
-	"$MAPTRACE" -p $lpid --list >"$TMP/list.out" 2>&1
-	exec {lfd}>&-
-	wait $lpid
-	got_sites=$(awk '/^profile gosync /{ t = 1; next } /^[^ ]/{ t = 0 }
-		t && $1 ~ /^(miss|promote)$/ {
-			for (i = 3; i <= NF; i++) if ($i ~ /^0x/) { print $i, $(i + 1); break } }' \
-		"$TMP/list.out" | sed -E 's/0x0*/0x/' | sort)
-	check "$build: --list: missLocked's jbe and the Value.Store calls of missLocked and Range, all emulated, per go tool objdump" \
-		[ "$got_sites" = "$want_sites" -a "$(wc -l <<<"$want_sites")" -eq 3 ]
-	[ "$got_sites" = "$want_sites" ] ||
-		{ echo "# want: $want_sites" "# got: $got_sites"; sed 's/^/# /' "$TMP/list.out"; }
+	go_list "$bin" 0 "$TMP/list.out"
+	got_sites=$(list_sites gosync 'miss|promote' "$TMP/list.out")
+	check_sites "$build: --list: missLocked's jbe and the Value.Store calls of missLocked and Range, all emulated, per go tool objdump" \
+		"$want_sites" "$got_sites" 3 "$TMP/list.out"
 
 	# maptrace plans its probes (reading the code of missLocked and Range) before bpftrace's
 	# go in: a uprobe's int3 shows in every private mapping of the file, maptrace's own too.
 	# The program starts its work once both are in (GOSM_GATE).
-	rm -f "$TMP/in" "$TMP/traced.err" "$TMP/bt.out"
+	rm -f "$TMP/in" "$TMP/traced.err"
 	mkfifo "$TMP/in"
 	GOSM_GATE=1 "$MAPTRACE" -o "$TMP/$build.mtr" -- "$bin" <"$TMP/in" >"$TMP/traced.out" 2>"$TMP/traced.err" &
 	mt=$!
 	exec {fd}>"$TMP/in"
 	wait_for "$TMP/traced.err" '^maptrace: tracing PID' 60 || echo "# maptrace did not start: $(cat "$TMP/traced.err")"
 	# bpftrace 0.17 takes no Go name with parentheses: file offsets, in both builds
-	bpftrace --unsafe -e "BEGIN { printf(\"ready\n\"); }
-		uprobe:$abs:$(($(file_offset "$bin" "$miss_at"))) { @miss[reg(\"ax\")] = count(); }
+	bt_start "uprobe:$abs:$(($(file_offset "$bin" "$miss_at"))) { @miss[reg(\"ax\")] = count(); }
 		uprobe:$abs:$(($(file_offset "$bin" "$promote_missed"))) { @prom[reg(\"ax\") - 8] = count(); }
-		uprobe:$abs:$(($(file_offset "$bin" "$promote_range"))) { @prom[reg(\"ax\") - 8] = count(); }" \
-		>"$TMP/bt.out" 2>"$TMP/bt.err" &
-	bt=$!
-	wait_for "$TMP/bt.out" ready 60 || echo "# bpftrace did not start: $(head -c 300 "$TMP/bt.err")"
+		uprobe:$abs:$(($(file_offset "$bin" "$promote_range"))) { @prom[reg(\"ax\") - 8] = count(); }"
 	echo go >&$fd
 	exec {fd}>&-
 	wait $mt
 	rc=$?
-	kill -INT $bt
-	wait $bt
+	bt_stop
 	check "$build: traced run exits 0 ($rc)" [ $rc -eq 0 ]
 	check "$build: traced output equals untraced" diff <(own "$TMP/untraced.out") <(own "$TMP/traced.out")
 	check "$build: no probe reported left out on stderr" [ "$(grep -c 'not attached' "$TMP/traced.err")" = 0 ]
@@ -120,19 +101,9 @@ for build in plain stripped; do
 	[ $FAILS -eq 0 ] || { "$MAPTRACE" report "$TMP/$build.mtr" | sed 's/^/# /' | head -40; sed 's/^/# bt: /' "$TMP/bt.out" "$TMP/bt.err" | head; }
 
 	# never a crash, never another answer: the traced program, again and again
-	bad=0
-	for i in $(seq 2 "$RUNS"); do
-		"$MAPTRACE" -q -o "$TMP/run.mtr" --force -- "$bin" >"$TMP/run.out" 2>"$TMP/run.err"
-		rc=$?
-		got=$("$MAPTRACE" report "$TMP/run.mtr" --json --top 0 >"$TMP/run.json" &&
-			jget "$TMP/run.json" "[(m['misses'], m['promotions']) for m in $row]")
-		if [ $rc -ne 0 ] || ! diff -q <(own "$TMP/untraced.out") <(own "$TMP/run.out") >/dev/null ||
-			[ "$got" != "[($want_misses, $want_prom)]" ]; then
-			bad=$((bad + 1))
-			echo "# run $i: exit $rc, misses and promotions $got: $(head -c 300 "$TMP/run.err")"
-		fi
-	done
-	check "$build: $((RUNS - 1)) more traced runs: exit 0, same output, $want_misses misses and $want_prom promotions each ($bad bad)" [ $bad -eq 0 ]
+	more_runs "$build: $((RUNS - 1)) more traced runs: exit 0, same output, $want_misses misses and $want_prom promotions each" \
+		"[(m['misses'], m['promotions']) for m in $row]" "[($want_misses, $want_prom)]" "misses and promotions" \
+		-- "$bin"
 done
 
 finish
