@@ -196,8 +196,8 @@ static void print_header(const struct text *t)
 						  "counted while attached" : "");
 	if (r->lib_totals_seen && (r->lib_totals.created || r->lib_totals.freed ||
 				   r->lib_totals.grows || r->lib_totals.same_size_grows))
-		fprintf(t->out, "  libcmap: %llu maps created, %llu freed, %llu grows, %llu same-size "
-			"(its own totals; maps under 2^7 buckets fire no probe without --detail)\n",
+		fprintf(t->out, "  libcmap's own totals: created %llu, freed %llu, grows %llu, same-size "
+			"grows %llu (maps under 2^7 buckets fire no probe without --detail)\n",
 			(unsigned long long)r->lib_totals.created,
 			(unsigned long long)r->lib_totals.freed,
 			(unsigned long long)r->lib_totals.grows,
