@@ -159,6 +159,9 @@ check "report --help: exit 0 and the report's own usage" \
 	[ $? -eq 0 ] && [ "$(head -1 "$TMP/rh.txt")" = "Usage: maptrace report FILE [OPTIONS]" ] && ! grep -q -- '--pid' "$TMP/rh.txt"
 for h in "--help" "report --help"; do
 	# shellcheck disable=SC2086
+	wide=$("$MAPTRACE" $h | awk 'length > 80' | wc -l)
+	check "$h: no line over 80 columns ($wide)" [ "$wide" = 0 ]
+	# shellcheck disable=SC2086
 	check "$h lists the exit statuses 0, 1, 2 and a launched command's" \
 		[ "$("$MAPTRACE" $h | sed -n '/^EXIT STATUS/,/^$/p' | grep -cE '^  (0|1|2|-- CMD:) ')" = 4 ]
 done
