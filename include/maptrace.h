@@ -212,7 +212,8 @@ struct mt_lib_counts {
 	__u64 moved;	 /* entries moved by evacuation */
 	__u64 lookups;
 	__u64 grow_ns;	 /* the library's own time in grows and in evacuation, measured while */
-	__u64 evac_ns;	 /* a tracer holds its grow_begin probe */
+	__u64 evac_ns;	 /* a tracer holds its grow_begin probe (read in the kernel: libcmap's
+			  * evac_cycles, which the loader converts to ns) */
 	/* a sync map's record has these two only: reads the snapshot answered, and the others */
 	__u64 hits;
 	__u64 misses;

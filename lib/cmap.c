@@ -333,7 +333,7 @@ static uint64_t traced_now(const cmap_t *m)
 {
 	struct timespec ts;
 
-	if (!CMAP_PROBE_ON(grow_begin) || !m->announced || clock_gettime(CLOCK_MONOTONIC, &ts))
+	if (clock_gettime(CLOCK_MONOTONIC, &ts))
 		return 0;
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
@@ -345,6 +345,27 @@ static void traced_add(const cmap_t *m, uint64_t t0, uint64_t *total)
 
 	if (t1 > t0)
 		*total += t1 - t0;
+}
+
+/*
+ * The first reading of both clocks while traced: cmap_stats() converts evacuation cycles to
+ * ns at the rate from here to its own reading (a tracer uses its own pair of readings).
+ */
+static uint64_t cycles_base, cycles_base_ns;
+
+/* cmap_cycles() while a tracer holds the grow_begin probe and knows the map, else 0. */
+static uint64_t traced_cycles(const cmap_t *m)
+{
+	if (!CMAP_PROBE_ON(grow_begin) || !m->announced)
+		return 0;
+	if (!__atomic_load_n(&cycles_base_ns, __ATOMIC_ACQUIRE)) {
+		uint64_t c = cmap_cycles(), ns = traced_now(m), zero = 0;
+
+		if (__atomic_compare_exchange_n(&cycles_base, &zero, c, false, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			__atomic_store_n(&cycles_base_ns, ns, __ATOMIC_RELEASE);
+	}
+	return cmap_cycles();
 }
 
 /*
@@ -363,7 +384,7 @@ static int evacuate(cmap_t *m, uint64_t oldbucket)
 			int i;
 		} dst[2];
 		struct bucket *b, *next, *spare = NULL;
-		uint64_t n[2] = {0, 0}, need, t0 = traced_now(m);
+		uint64_t n[2] = {0, 0}, need, t0 = traced_cycles(m);
 		int i;
 
 		CMAP_PROBE2_IF(m->announced, evacuate_begin, m, oldbucket);
@@ -428,7 +449,8 @@ static int evacuate(cmap_t *m, uint64_t oldbucket)
 		ob->overflow = NULL;
 		m->evacuated++;
 		m->moved += n[0] + n[1];
-		traced_add(m, t0, &m->evac_ns);
+		if (t0)
+			m->evac_cycles += cmap_cycles() - t0;
 		CMAP_PROBE3_IF(m->announced, evacuate, m, oldbucket, n[0] + n[1]);
 	}
 	if (oldbucket == m->nevacuate)
@@ -921,7 +943,15 @@ void cmap_stats(const cmap_t *m, struct cmap_stats *st)
 	st->evacuated = m->evacuated;
 	st->moved = m->moved;
 	st->grow_ns = m->grow_ns;
-	st->evac_ns = m->evac_ns;
+	if (m->evac_cycles) {
+		uint64_t base = __atomic_load_n(&cycles_base_ns, __ATOMIC_ACQUIRE);
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		st->evac_ns = cmap_cycles_ns(m->evac_cycles, cycles_base, base, cmap_cycles(),
+					     (uint64_t)ts.tv_sec * 1000000000ULL +
+						     (uint64_t)ts.tv_nsec);
+	}
 	st->overflow = m->noverflow + m->noldoverflow;
 	st->count = m->count;
 	st->buckets = (uint64_t)1 << m->B;

@@ -691,7 +691,7 @@ int attacher__open(const struct args *a, const struct target *t, const struct pr
 			offsetof(struct cmap, inserts),	  offsetof(struct cmap, deletes),
 			offsetof(struct cmap, count),	  offsetof(struct cmap, evacuated),
 			offsetof(struct cmap, moved),	  offsetof(struct cmap, lookups),
-			offsetof(struct cmap, grow_ns),	  offsetof(struct cmap, evac_ns),
+			offsetof(struct cmap, grow_ns),	  offsetof(struct cmap, evac_cycles),
 		};
 
 		memcpy((void *)at->skel->rodata->lib_off, off, sizeof(off));

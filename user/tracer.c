@@ -47,7 +47,16 @@ struct tracer {
 	__u64 malformed; /* records shorter than their header says */
 	bool totals_started; /* the library's totals at the start went to the sink */
 	__u64 dwarf_stacks; /* stacks unwound from a stack copy */
+	__u64 cycles0, cycles0_ns; /* cmap_cycles() and CLOCK_MONOTONIC as the tracer started */
 };
+
+/* libcmap's evacuation time, counted in cmap_cycles(), in ns: at the rate since the start. */
+static __u64 lib_cycles_ns(const struct tracer *tr, __u64 cycles)
+{
+	__u64 c = cmap_cycles(), ns = clock_ns(CLOCK_MONOTONIC);
+
+	return cycles ? cmap_cycles_ns(cycles, tr->cycles0, tr->cycles0_ns, c, ns) : 0;
+}
 
 bool tracer__traces_probe(const char *name, bool detail)
 {
@@ -296,6 +305,9 @@ static int on_record(void *ctx, void *data, size_t size)
 		tr->malformed++;
 		return 0;
 	}
+	/* a freed map's counters, read in the kernel: its evacuation time is in cycles */
+	if (ev.kind == MT_EV_MAP_COUNTS)
+		ev.lib_counts.evac_ns = lib_cycles_ns(tr, ev.lib_counts.evac_ns);
 	/* the table reader first: a rehash a resize shows ended goes before the resize */
 	return alias_futex_word(tr, &ev, stack) ?: track_core_map(tr, &ev) ?:
 	       tableread__event(tr->tables, h, &ev) ?: sink__event(tr->sink, h, &ev, stack) ?:
@@ -332,7 +344,8 @@ static int send_lib_counts(struct tracer *tr, const __u64 *addrs, const struct c
 		struct mt_ev_lib_counts lc = {
 			.inserts = c[i].inserts, .deletes = c[i].deletes,     .count = c[i].count,
 			.evacuated = c[i].evacuated, .moved = c[i].moved,     .lookups = c[i].lookups,
-			.grow_ns = c[i].grow_ns,     .evac_ns = c[i].evac_ns,
+			.grow_ns = c[i].grow_ns,
+			.evac_ns = lib_cycles_ns(tr, c[i].evac_cycles),
 		};
 
 		err = sink__lib_counts(tr->sink, addrs[i], &lc);
@@ -433,6 +446,8 @@ int tracer__start(const struct args *a, const struct target *t, const struct pro
 		return -ENOMEM;
 	tr->sink = sink;
 	tr->pid = t->pid;
+	tr->cycles0 = cmap_cycles();
+	tr->cycles0_ns = clock_ns(CLOCK_MONOTONIC);
 	tr->ncpus = libbpf_num_possible_cpus();
 	/* one view of the target's mappings for every reader: the one its inspection read */
 	tr->maps = t->maps;
