@@ -333,7 +333,7 @@ static uint64_t traced_now(const cmap_t *m)
 {
 	struct timespec ts;
 
-	if (clock_gettime(CLOCK_MONOTONIC, &ts))
+	if (!CMAP_PROBE_ON(grow_begin) || !m->announced || clock_gettime(CLOCK_MONOTONIC, &ts))
 		return 0;
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
