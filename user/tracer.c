@@ -300,14 +300,20 @@ static int on_record(void *ctx, void *data, size_t size)
 		((struct mt_hdr *)plain)->size = base;
 		((struct mt_hdr *)plain)->flags &= ~MT_HDR_USTACK;
 	}
+	/* a freed map's counters, read in the kernel: its evacuation time is in cycles */
+	if (h->type == MT_REC_LIB_COUNTS && h->size == sizeof(struct mt_lib_counts)) {
+		struct mt_lib_counts *lc = (struct mt_lib_counts *)plain;
+
+		if ((const void *)h != plain)
+			memcpy(plain, h, sizeof(*lc));
+		lc->evac_ns = lib_cycles_ns(tr, lc->evac_ns);
+		h = &lc->h;
+	}
 	/* decoded once, here: what the file's reader would refuse never reaches the model */
 	if (mt_event_decode(h, h->size, &ev, NULL, 0)) {
 		tr->malformed++;
 		return 0;
 	}
-	/* a freed map's counters, read in the kernel: its evacuation time is in cycles */
-	if (ev.kind == MT_EV_MAP_COUNTS)
-		ev.lib_counts.evac_ns = lib_cycles_ns(tr, ev.lib_counts.evac_ns);
 	/* the table reader first: a rehash a resize shows ended goes before the resize */
 	return alias_futex_word(tr, &ev, stack) ?: track_core_map(tr, &ev) ?:
 	       tableread__event(tr->tables, h, &ev) ?: sink__event(tr->sink, h, &ev, stack) ?:
