@@ -73,6 +73,18 @@ gsum=$(awk '{ s += $NF } END { printf "%d", s }' "$TMP/g.folded")
 gtot=$(jget "$TMP/grow.mt.out" "sum(m['grow_ns_total'] for m in d['maps'])")
 check "folded --what grows: values sum to the rehash time ($gsum vs $gtot)" [ "$gsum" = "$gtot" ]
 
+# by default: a map's grows to 2^CMAP_QUIET_B buckets and beyond are probed, one X event each;
+# which grows those are comes from the program's own size path (it starts at 1 bucket and
+# only doubles: B goes 1, 2, ... log2(buckets))
+quiet_b=$(sed -n 's/^#define CMAP_QUIET_B \([0-9]*\).*/\1/p' lib/cmap_impl.h)
+traced growd --json -o "$TMP/gd.mtr" -- "$MAPLOAD" --scenario growth --start-after 0.3 --json
+timeout 20 "$MAPTRACE" report "$TMP/gd.mtr" --format chrome >"$TMP/gdc.json"
+want=$(jget "$TMP/growd.target.out" "len([b for b in range(1, d['buckets'].bit_length()) if b >= $quiet_b]) if d['same_size_grows'] == 0 and d['grows'] == d['buckets'].bit_length() - 1 else -1")
+check "default: one chrome X event per grow to 2^$quiet_b buckets or more ($want of the program's $(jget "$TMP/growd.target.out" "d['grows']"))" \
+	[ "$(jget "$TMP/gdc.json" "sum(1 for e in d['traceEvents'] if e['ph'] == 'X' and e['name'].startswith('grow'))")" = "$want" ]
+check "default: every grow counted ($(jget "$TMP/growd.mt.out" "sum(m['grows'] for m in d['maps'])"))" \
+	[ "$(jget "$TMP/growd.mt.out" "sum(m['grows'] for m in d['maps'])")" = "$(jget "$TMP/growd.target.out" "d['grows']")" ]
+
 # --- live --format writes the same formats directly ---------------------------------------------
 traced lf --format folded -- "$CONTEND" mutex 3 10 0.3
 check "live --format folded: exit 0 and folded lines" \
