@@ -196,3 +196,36 @@ more_runs() {
 	done
 	check "$what ($bad bad)" [ $bad -eq 0 ]
 }
+
+# prog_goids FILE: the goroutine ids a test program printed for its waits ("goids N ...", each
+# read from the runtime's "goroutine N [" header of the waiter's own stack), sorted
+prog_goids() {
+	awk '$1 == "goids" { for (i = 2; i <= NF; i++) print $i }' "$1" | sort -n | paste -sd' '
+}
+
+# go_goids FILE json|chrome LOCK: the goroutine ids maptrace gave the waits on LOCK (hex),
+# sorted: from a JSON report's event_log (--events), or from a Chrome export, where each such
+# wait must be drawn on its goroutine's own track (tid 0x10000000 + id, named "goroutine N",
+# the thread it resumed on in its args)
+go_goids() {
+	python3 - "$@" <<'EOF' 2>/dev/null || echo "go_goids-failed-$RANDOM"
+import json, sys
+d, fmt, lock = json.load(open(sys.argv[1])), sys.argv[2], int(sys.argv[3], 16)
+ids = []
+if fmt == 'json':
+    ids = [e['goid'] for e in d['event_log']
+           if e['type'] == 'lock_wait' and int(e['lock'], 16) == lock]
+else:
+    ev = d['traceEvents']
+    names = {(e['pid'], e['tid']): e['args']['name'] for e in ev
+             if e['ph'] == 'M' and e['name'] == 'thread_name'}
+    for e in ev:
+        if e['ph'] != 'X' or not e['name'].startswith('wait ') or int(e['args']['lock'], 16) != lock:
+            continue
+        g = e['args']['goid']
+        assert e['tid'] == 0x10000000 + g and names[(e['pid'], e['tid'])] == 'goroutine %d' % g
+        assert 0 < e['args']['thread'] < 1 << 22
+        ids.append(g)
+print(' '.join(str(g) for g in sorted(ids)))
+EOF
+}
