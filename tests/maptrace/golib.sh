@@ -197,30 +197,34 @@ more_runs() {
 	check "$what ($bad bad)" [ $bad -eq 0 ]
 }
 
-# prog_goids FILE: the goroutine ids a test program printed for its waits ("goids N ...", each
-# read from the runtime's "goroutine N [" header of the waiter's own stack), sorted
+# prog_goids FILE [KEY]: the goroutine ids a test program printed for its waits on a line "KEY
+# N ..." ("goids" by default), each read from the runtime's "goroutine N [" header of the
+# waiter's own stack, sorted
 prog_goids() {
-	awk '$1 == "goids" { for (i = 2; i <= NF; i++) print $i }' "$1" | sort -n | paste -sd' '
+	awk -v k="${2:-goids}" '$1 == k { for (i = 2; i <= NF; i++) print $i }' "$1" | sort -n |
+		paste -sd' '
 }
 
-# go_goids FILE json|chrome LOCK: the goroutine ids maptrace gave the waits on LOCK (hex),
-# sorted: from a JSON report's event_log (--events), or from a Chrome export, where each such
+# go_goids FILE json|chrome LOCK [MODE]: the goroutine ids maptrace gave the waits on LOCK
+# (hex; only those for MODE, read or write, when given), sorted: from a JSON report's event_log (--events), or from a Chrome export, where each such
 # wait must be drawn on its goroutine's own track (tid 0x10000000 + id, named "goroutine N",
 # the thread it resumed on in its args)
 go_goids() {
 	python3 - "$@" <<'EOF' 2>/dev/null || echo "go_goids-failed-$RANDOM"
 import json, sys
 d, fmt, lock = json.load(open(sys.argv[1])), sys.argv[2], int(sys.argv[3], 16)
+mode = sys.argv[4] if len(sys.argv) > 4 else None
 ids = []
 if fmt == 'json':
-    ids = [e['goid'] for e in d['event_log']
-           if e['type'] == 'lock_wait' and int(e['lock'], 16) == lock]
+    ids = [e['goid'] for e in d['event_log'] if e['type'] == 'lock_wait' and
+           int(e['lock'], 16) == lock and mode in (None, e['mode'])]
 else:
     ev = d['traceEvents']
     names = {(e['pid'], e['tid']): e['args']['name'] for e in ev
              if e['ph'] == 'M' and e['name'] == 'thread_name'}
     for e in ev:
-        if e['ph'] != 'X' or not e['name'].startswith('wait ') or int(e['args']['lock'], 16) != lock:
+        if (e['ph'] != 'X' or not e['name'].startswith('wait ') or
+                int(e['args']['lock'], 16) != lock or mode not in (None, e['args']['mode'])):
             continue
         g = e['args']['goid']
         assert e['tid'] == 0x10000000 + g and names[(e['pid'], e['tid'])] == 'goroutine %d' % g
