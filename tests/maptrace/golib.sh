@@ -233,3 +233,21 @@ else:
 print(' '.join(str(g) for g in sorted(ids)))
 EOF
 }
+
+# go_goid_off BIN ENTRY END: the offset of g.goid in BIN, from its own runtime.goroutineheader
+# (ENTRY..END, hex): print("goroutine ", gp.goid, ...) loads gp.goid with the last
+# "mov 0xN(%rax),%rax" before it passes the 10-byte string "goroutine " (lea; mov $0xa,%ebx)
+go_goid_off() {
+	local bin=$1 code addr off
+	code=$(objdump -d --no-show-raw-insn --start-address=0x$2 --stop-address=0x$3 "$bin")
+	read -r addr off < <(awk '
+		/mov +0x[0-9a-f]+\(%rax\),%rax$/ { split($NF, a, "("); off = a[1] }
+		/lea .*# 0x[0-9a-f]+$/ { lea = $NF; next }
+		/mov +\$0xa,%ebx$/ && lea != "" && off != "" { print lea, off; exit }
+		{ lea = "" }' <<<"$code")
+	[ -n "$addr" ] || return 1
+	[ "$(objdump -s --start-address=$addr --stop-address=$((addr + 10)) "$bin" |
+		awk 'END { print $2 $3 $4 }' | cut -c1-20)" = "$(printf 'goroutine ' | od -An -tx1 | tr -d ' \n')" ] ||
+		return 1
+	echo $((off))
+}
