@@ -974,6 +974,7 @@ int BPF_USDT(lock_wait_end, __u64 map, __u64 lock)
 		r->wait_ns = r->h.ts - s->ts;
 		r->mode = s->mode;
 		r->kind = s->kind;
+		r->goid = 0;
 		rec_send(r, sizeof(*r), ctx);
 	}
 	bpf_map_delete_elem(&lock_waits, &t);
@@ -1260,6 +1261,9 @@ static __always_inline __s64 src_read_snap(struct pt_regs *ctx, const struct mt_
 		break;
 	case MT_SRC_CONST:
 		return src->off;
+	case MT_SRC_G:
+		v = ctx->r14 + (__s64)(__s32)src->off;
+		break;
 	case MT_SRC_ARG_FIELD:
 	case MT_SRC_FIELD: {
 		int shift = src->width == 1 ? 56 : src->width == 2 ? 48 : src->width == 4 ? 32 : 0;
@@ -1267,8 +1271,9 @@ static __always_inline __s64 src_read_snap(struct pt_regs *ctx, const struct mt_
 
 		/* a field of the map, or at an argument (read at entry only) */
 		if (src->kind == MT_SRC_ARG_FIELD) {
-			map = src->flags & MT_SRC_GOBASE ? go_arg(ctx, src->arg)
-							 : reg_arg(ctx, src->arg);
+			map = src->flags & MT_SRC_GBASE	   ? ctx->r14
+			      : src->flags & MT_SRC_GOBASE ? go_arg(ctx, src->arg)
+							   : reg_arg(ctx, src->arg);
 			sn = NULL; /* another struct than the map's snapshot */
 		}
 		if (field_raw(src, map, sn, snap_off, &raw))
@@ -1427,8 +1432,11 @@ static __always_inline int save_call(struct pt_regs *ctx, const struct mt_probe_
  * A lock role's return (or, for Go code, its lock_end at a ret instruction; @t is the call's
  * key): the call was a contended acquisition if it slept in a futex wait.
  */
-static __always_inline void lock_return(struct pt_regs *ctx, __u32 t, __u32 fn, bool go)
+static __always_inline void lock_return(struct pt_regs *ctx, __u32 t,
+					const struct mt_probe_spec *sp)
 {
+	__u32 fn = sp ? sp->fn : 0;
+	bool go = sp && (sp->flags & MT_SPEC_GO);
 	struct lock_state *s = bpf_map_lookup_elem(&lock_waits, &t);
 	struct mt_lock_wait *r;
 
@@ -1443,6 +1451,13 @@ static __always_inline void lock_return(struct pt_regs *ctx, __u32 t, __u32 fn, 
 			r->wait_ns = r->h.ts - s->ts;
 			r->mode = s->mode;
 			r->kind = s->kind;
+			/*
+			 * the goroutine's own id, read where it returns holding the lock; only
+			 * from its Go version's field offset (none known: 0, never a guess)
+			 */
+			r->goid = go && sp->goid.kind != MT_SRC_NONE ?
+					  (__u64)src_read(ctx, &sp->goid, 0) :
+					  0;
 			/*
 			 * Go: the frame-pointer walk at the epilogue (its frame still whole)
 			 * names the caller; an unwind of a stack copy of stripped Go (no CFI)
@@ -1603,7 +1618,7 @@ static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_pr
 		return !(sp->flags & MT_SPEC_RETURN);
 	}
 	case MT_ROLE_LOCK_END:
-		lock_return(ctx, call_key(ctx, sp), sp->fn, sp->flags & MT_SPEC_GO);
+		lock_return(ctx, call_key(ctx, sp), sp);
 		return 1;
 	case MT_ROLE_MISS: {
 		struct mt_map_counts *mc = map ? counts_of(map) : NULL;
@@ -1690,7 +1705,7 @@ static __always_inline void profile_return(struct pt_regs *ctx, const struct mt_
 	struct pcall *pc;
 
 	if (sp->role == MT_ROLE_LOCK) {
-		lock_return(ctx, tid(), 0, false);
+		lock_return(ctx, tid(), NULL);
 		return;
 	}
 	pc = bpf_map_lookup_elem(&pcalls, &t);

@@ -144,7 +144,10 @@ struct mt_lock_wait {
 	__u64 wait_ns;
 	__u32 mode; /* enum mt_lock_mode: what the caller waited to do */
 	__u32 kind; /* 0: pthread mutex, 1: pthread rwlock */
+	__u64 goid; /* Go: the waiting goroutine's id (g.goid), 0 when unknown or not Go */
 };
+/* Before goid was added (trace files of earlier versions). */
+#define MT_LOCK_WAIT_V1_SIZE 64
 
 struct mt_futex_wait {
 	struct mt_hdr h;
@@ -279,11 +282,13 @@ enum mt_src_kind {
 			   * plus (__s32)@off */
 	MT_SRC_ARG_FIELD = 6, /* @width bytes at argument @arg + (__s32)@off, at entry: a field
 			       * relative to an argument (a Go one with MT_SRC_GOBASE) */
+	MT_SRC_G = 7,	      /* Go code: the goroutine's g (R14), plus (__s32)@off */
 };
 
 #define MT_SRC_SIGNED 1 /* sign-extend a field */
 #define MT_SRC_EXP2 2	/* the value is log2 of the size; a negative one means 0 */
 #define MT_SRC_GOBASE 4	/* MT_SRC_ARG_FIELD: @arg is a Go register ABI argument */
+#define MT_SRC_GBASE 8	/* MT_SRC_ARG_FIELD: at the goroutine's g (R14), not an argument */
 
 struct mt_src {
 	__u8 kind; /* enum mt_src_kind */
@@ -373,6 +378,7 @@ struct mt_probe_spec {
 	__u64 site;
 	__u64 from_lo[MT_MAX_FROM];
 	__u64 from_hi[MT_MAX_FROM];
+	struct mt_src goid; /* lock_end of Go code: the goroutine's id, a field of its g */
 };
 
 #define MT_SNAP_MAX 64
@@ -490,6 +496,8 @@ static inline unsigned long mt_rec_min_size(unsigned int type)
 {
 	if (type == MT_REC_MAP_CREATE)
 		return MT_MAP_CREATE_V1_SIZE;
+	if (type == MT_REC_LOCK_WAIT)
+		return MT_LOCK_WAIT_V1_SIZE;
 	return type == MT_REC_LIB_COUNTS ? MT_LIB_COUNTS_V1_SIZE : mt_rec_size(type);
 }
 #endif

@@ -107,6 +107,7 @@ struct mt_ev_wait {
 	__u32 mode;    /* enum mt_lock_mode */
 	__s32 val;     /* a futex wait: the value it expected the word to hold, -1 unrecorded */
 	__u32 _pad;
+	__u64 goid;    /* a Go lock wait: the waiting goroutine's id; 0 unknown (or not Go) */
 };
 
 struct mt_ev_wake {
@@ -298,7 +299,7 @@ static inline int mt__decode_other(const struct mt_hdr *h, struct mt_event *ev)
 		ev->flags = MT_EV_LIB_LOCK | (r->kind == 1 ? MT_EV_RWLOCK : 0);
 		ev->map = r->map;
 		ev->wait = (struct mt_ev_wait){ .lock = r->lock, .wait_ns = r->wait_ns,
-						.mode = r->mode, .val = -1 };
+						.mode = r->mode, .val = -1, .goid = r->goid };
 		return 1;
 	}
 	case MT_REC_FUTEX_WAIT: {

@@ -102,6 +102,14 @@ int pprobe__spec(const struct pprobe *pp, const struct fieldset *fs, struct mt_p
 		 char *why, size_t whylen);
 
 /**
+ * pprobe__goid_check() - whether probe @pp's goid=NAME names a field of one of the @n field sets
+ * @fsets: a version whose set lacks it gets no goroutine id, but a name none defines is a typo.
+ * Return: 0, or -EINVAL with @why saying so.
+ */
+int pprobe__goid_check(const struct pprobe *pp, const struct fieldset *fsets, int n, char *why,
+		       size_t whylen);
+
+/**
  * pprobe__cond() - the condition of probe @pp: "if=@NAME" plans it only when function NAME is
  * located (profile__locate()), "unless=@NAME" only when it is not, so a profile can fall back to
  * other probes.  @name receives NAME, @negate true for unless=.

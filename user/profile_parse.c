@@ -104,7 +104,8 @@ static const char builtin_go[] =
 	 * Go's classic maps (runtime.hmap, src/runtime/map.go), Go 1.19 amd64: count int @0,
 	 * flags u8 @8, B u8 @9 (log2 of the buckets), noverflow u16 @10, hash0 u32 @12, buckets
 	 * @16, oldbuckets @24, nevacuate @32, extra @40.  Arguments are in Go's registers
-	 * (goargN); no return probes on Go code: ends are probed at ret instructions.
+	 * (goargN); no return probes on Go code: ends are probed at ret instructions.  A lock
+	 * wait's goroutine id is g.goid @152 of the g in R14 (objdump of runtime.goroutineheader).
 	 */
 	"# Go's runtime maps (runtime.hmap), in any Go executable of a known version\n"
 	"profile go\n"
@@ -112,7 +113,7 @@ static const char builtin_go[] =
 	"require runtime.hashGrow\n"
 	"version go\n"
 	"fields go1.19* count=u64@0 buckets=log2:u8@9 noverflow=u16@10 oldbuckets=u64@24 "
-	"nevacuate=u64@32\n"
+	"nevacuate=u64@32 goid=u64@(g)+152\n"
 	/* inserts (mapassign, the hottest path) are not probed: each map's count is read */
 	"read count=count\n"
 	/*
@@ -140,7 +141,7 @@ static const char builtin_go[] =
 	 */
 	"probe lock sync.(*Mutex).lockSlow lock=goarg0 not_from=sync.(*RWMutex).Lock\n"
 	"probe lock sync.(*Mutex).lockSlow lock=goarg0 mode=write from=sync.(*RWMutex).Lock\n"
-	"probe lock_end sync.(*Mutex).lockSlow:ret\n"
+	"probe lock_end sync.(*Mutex).lockSlow:ret goid=goid\n"
 	/*
 	 * An RWMutex's other waits park in sync.runtime_SemacquireMutex(addr, ...), which returns
 	 * once the semaphore is released to it: from RWMutex.Lock a writer waiting for readers on
@@ -151,7 +152,7 @@ static const char builtin_go[] =
 	"from=sync.(*RWMutex).Lock\n"
 	"probe lock sync.runtime_SemacquireMutex lock=goarg0-12 mode=read "
 	"not_from=sync.(*Mutex).lockSlow|sync.(*RWMutex).Lock\n"
-	"probe lock_end sync.runtime_SemacquireMutex:ret\n";
+	"probe lock_end sync.runtime_SemacquireMutex:ret goid=goid\n";
 
 static const char builtin_gosync[] =
 	/*
@@ -239,7 +240,7 @@ static const char builtin_goswiss[] =
 	"object " OBJECT_GO "\n"
 	"require internal/runtime/maps.(*table).rehash\n"
 	"version go\n"
-	"fields go1.26* used=u64@0\n"
+	"fields go1.26* used=u64@0 goid=u64@(g)+152\n"
 	"probe resize internal/runtime/maps.(*Map).growToTable map=goarg0 size=const:8 "
 	"new_size=const:16 count=used\n"
 	"probe resize internal/runtime/maps.(*table).grow map=goarg2 size=u16@(goarg0)+2 "
@@ -252,7 +253,7 @@ static const char builtin_goswiss[] =
 	 * as the go profile does for Go 1.19's sync.(*Mutex).lockSlow.
 	 */
 	"probe lock internal/sync.(*Mutex).lockSlow lock=goarg0\n"
-	"probe lock_end internal/sync.(*Mutex).lockSlow:ret\n";
+	"probe lock_end internal/sync.(*Mutex).lockSlow:ret goid=goid\n";
 
 /*
  * The rehash itself, where it is out of line: _Hashtable<...>::_M_rehash(n_bkt, state), an
@@ -468,7 +469,8 @@ static int check_probe_syntax(const struct profile *p, const struct pprobe *pp, 
 		err = pprobe__spec(pp, &p->fsets[i], &sp, why, whylen);
 	if (err == -ENOENT && !p->nfsets)
 		err = pprobe__spec(pp, NULL, &sp, why, whylen);
-	return err == -ENOENT ? -EINVAL : err;
+	return err == -ENOENT ? -EINVAL
+			      : err ?: pprobe__goid_check(pp, p->fsets, p->nfsets, why, whylen);
 }
 
 /* Parse profile text; @origin names it in messages. */

@@ -21,13 +21,17 @@
  */
 #define VALUES                                                                                      \
 	"values: argN (N 0..5), goargN (N 0..8), either +K or -K, base[+-K], ret, const:N, "         \
-	"TYPE@OFFSET (of the map), TYPE@(argN+K)+OFFSET (at an argument), a field name"
+	"TYPE@OFFSET (of the map), TYPE@(argN+K)+OFFSET (at an argument), TYPE@(g)+OFFSET (of "      \
+	"the goroutine), a field name"
 #define TYPES	   "types: u8 s8 u16 s16 u32 s32 u64 s64, optionally log2:TYPE"
 #define KEYS                                                                                        \
 	"keys: map size (old_size) new_size count pos ok when lock mode name if unless base timed " \
-	"join attach from not_from"
+	"join attach from not_from goid"
 #define NAME_CHARS "_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 #define DIGITS	   "0123456789"
+
+static int parse_argfield(const char *s, const struct mt_src *base, struct mt_src *src, char *why,
+			  size_t whylen);
 
 int field__parse(const char *s, struct mt_src *src, char *why, size_t whylen)
 {
@@ -43,6 +47,17 @@ int field__parse(const char *s, struct mt_src *src, char *why, size_t whylen)
 	unsigned long off;
 	size_t i;
 
+	/* a field of the goroutine's g (Go's g.goid), the one kind not of the map */
+	if (strstr(s, "@(")) {
+		int err = parse_argfield(s, NULL, src, why, whylen);
+
+		if (!err && !(src->flags & MT_SRC_GBASE)) {
+			snprintf(why, whylen, "'%s': a field is of the map (TYPE@OFFSET) or of the "
+				 "goroutine (TYPE@(g)+OFFSET)", s);
+			err = -EINVAL;
+		}
+		return err;
+	}
 	if (log2)
 		s += 5;
 	if (!at || (size_t)(at - s) >= sizeof(type)) {
@@ -105,6 +120,8 @@ static int parse_argexpr(const char *s, const struct mt_src *base, struct mt_src
 	} else if (!strncmp(name, "goarg", 5) && name[5] >= '0' && name[5] <= '8' && !name[6]) {
 		src->kind = MT_SRC_GOARG;
 		src->arg = (__u8)(name[5] - '0');
+	} else if (!strcmp(name, "g")) {
+		src->kind = MT_SRC_G; /* Go code's R14 */
 	} else {
 		return 1;
 	}
@@ -158,7 +175,7 @@ static int parse_argfield(const char *s, const struct mt_src *base, struct mt_sr
 	err = parse_argexpr(addr, base, &a, why, whylen);
 	if (err > 0) {
 		snprintf(why, whylen, "'%s': '(%s)' is not an argument's address; write (argN), "
-			 "(argN+K), (argN-K), (goargN...) or (base...)", s, addr);
+			 "(argN+K), (argN-K), (goargN...), (base...) or (g)", s, addr);
 		return -EINVAL;
 	}
 	if (err)
@@ -182,7 +199,7 @@ static int parse_argfield(const char *s, const struct mt_src *base, struct mt_sr
 	}
 	src->kind = MT_SRC_ARG_FIELD;
 	src->arg = a.arg;
-	src->flags |= a.kind == MT_SRC_GOARG ? MT_SRC_GOBASE : 0;
+	src->flags |= a.kind == MT_SRC_GOARG ? MT_SRC_GOBASE : a.kind == MT_SRC_G ? MT_SRC_GBASE : 0;
 	src->off = (__u32)(__s32)k;
 	return 0;
 }
@@ -479,6 +496,7 @@ enum pkey {
 	K_FROM,
 	K_NOT_FROM,
 	K_JOIN,
+	K_GOID,
 	K_MAX
 };
 
@@ -490,7 +508,7 @@ static const struct {
 	{"count", K_COUNT}, {"pos", K_POS},   {"ok", K_OK},	    {"when", K_WHEN},
 	{"lock", K_LOCK},   {"name", K_NAME}, {"mode", K_MODE},   {"if", K_IF},
 	{"unless", K_UNLESS}, {"base", K_BASE}, {"timed", K_TIMED}, {"join", K_JOIN},
-	{"attach", K_ATTACH}, {"from", K_FROM}, {"not_from", K_NOT_FROM},
+	{"attach", K_ATTACH}, {"from", K_FROM}, {"not_from", K_NOT_FROM}, {"goid", K_GOID},
 };
 
 /*
@@ -545,6 +563,15 @@ static int parse_kv(const char *kv, const struct fieldset *fs, struct mt_probe_s
 		return parse_src(val, fs, b, &sp->lock, why, whylen);
 	case K_NAME:
 		return parse_src(val, fs, b, &sp->name, why, whylen);
+	case K_GOID:
+		/*
+		 * a field this version's set lacks: no goroutine id (0), never a wrong one;
+		 * pprobe__goid_check() refuses a name no field set defines
+		 */
+		err = parse_src(val, fs, b, &sp->goid, why, whylen);
+		if (err == -ENOENT)
+			memset(&sp->goid, 0, sizeof(sp->goid));
+		return err == -ENOENT ? 0 : err;
 	case K_MODE:
 		if (strcmp(val, "read") && strcmp(val, "write")) {
 			snprintf(why, whylen, "mode= is read or write");
@@ -715,6 +742,13 @@ static int check_role(int role, struct mt_probe_spec *sp, bool *need_return, cha
 		break;
 	default:
 		break;
+	}
+	if (sp->goid.kind != MT_SRC_NONE &&
+	    (role != MT_ROLE_LOCK_END || sp->goid.kind != MT_SRC_ARG_FIELD ||
+	     !(sp->goid.flags & MT_SRC_GBASE))) {
+		snprintf(why, whylen, "goid= is for lock_end, and a field of the goroutine's g "
+			 "(TYPE@(g)+OFFSET, e.g. u64@(g)+152, or a field name)");
+		return -EINVAL;
 	}
 	/* a resize's count= and name= are read where it ends, where the arguments are gone */
 	if ((role == MT_ROLE_GROW_BEGIN || (role == MT_ROLE_RESIZE && *need_return)) &&

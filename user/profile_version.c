@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * Probe profiles: a mapped object's version (which field set applies), and the plan's
- * accessors.  profile_plan.c makes the plan.
+ * Probe profiles: a mapped object's version (which field set applies), whether a goid= names
+ * a field of some version's set, and the plan's accessors.  profile_plan.c makes the plan.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,4 +122,24 @@ int probe_plan__attached(const struct probe_plan *p, bool detail)
 bool plan_read__any(const struct plan_read *rd)
 {
 	return rd->count[0].kind || rd->pos.kind || rd->size.kind;
+}
+
+int pprobe__goid_check(const struct pprobe *pp, const struct fieldset *fsets, int n, char *why,
+		       size_t whylen)
+{
+	char buf[ARGS_LEN], *save = NULL, *kv;
+
+	snprintf(buf, sizeof(buf), "%s", pp->args);
+	for (kv = strtok_r(buf, " \t,", &save); kv; kv = strtok_r(NULL, " \t,", &save)) {
+		if (strncmp(kv, "goid=", 5) || strchr(kv, '@'))
+			continue;
+		for (int i = 0; i < n; i++)
+			for (int j = 0; j < fsets[i].n; j++)
+				if (!strcmp(fsets[i].fields[j].name, kv + 5))
+					return 0;
+		snprintf(why, whylen, "at '%s': %s names a field no 'fields' line defines; give "
+			 "the goroutine's id, e.g. fields go1.19* goid=u64@(g)+152", kv, kv + 5);
+		return -EINVAL;
+	}
+	return 0;
 }

@@ -15,6 +15,12 @@
  * - "i" instants for map creation and destruction, completed grows and sync-map promotions.
  * - "M" metadata: the process name and one name per thread seen.
  *
+ * A Go lock wait with its goroutine's id is drawn on that goroutine's own track, "goroutine
+ * N" (tid GOROUTINE_TID + N), not on a thread: a parked goroutine holds no thread (the thread
+ * runs other goroutines meanwhile) and resumes on any, so on the thread's track the waits of
+ * two goroutines that resumed there would overlap.  Its args say the "goid" and the "thread"
+ * it resumed on.
+ *
  * Timestamps are microseconds (with ns in the decimals, written exactly) since the trace
  * start, info.start_mono_ns.  Records carry the time at their end: a span starts at its end
  * minus its duration.
@@ -34,6 +40,9 @@
 #include "report.h"
 
 #define LINE_BUF 4096
+/* A goroutine's track: above any thread id (pid_max <= 2^22), within a 32-bit int. */
+#define GOROUTINE_TID 0x10000000U
+#define GOROUTINE_MAX (0x7fffffffU - GOROUTINE_TID)
 
 struct span {
 	__u64 start, end; /* CLOCK_MONOTONIC ns, end possibly trimmed */
@@ -60,6 +69,15 @@ struct chrome {
 static __u32 ev_pid(const struct report *r, const struct mt_event *ev)
 {
 	return ev->pid ? ev->pid : (__u32)r->info.pid;
+}
+
+/* The track of event @ev: its goroutine's for a Go lock wait with its id, else its thread's. */
+static __u32 ev_track(const struct mt_event *ev)
+{
+	if (ev->kind == MT_EV_WAIT && (ev->flags & MT_EV_LIB_LOCK) && ev->wait.goid &&
+	    ev->wait.goid <= GOROUTINE_MAX)
+		return GOROUTINE_TID + (__u32)ev->wait.goid;
+	return ev->tid;
 }
 
 static void ts_field(struct chrome *c, const char *name, __u64 ns)
@@ -174,7 +192,7 @@ static bool event_span(const struct chrome *c, size_t i, struct span *s)
 		.start = ev->ts > dur ? ev->ts - dur : 0,
 		.end = ev->ts,
 		.dur = dur,
-		.tid = ev->tid,
+		.tid = ev_track(ev),
 		.pid = ev_pid(c->r, ev),
 		.ev = i,
 		.owner = c->owners[i],
@@ -212,7 +230,7 @@ static int collect(struct chrome *c)
 		const struct mt_event *ev = &r->event_log[i].ev;
 
 		report_replay__step(rp, &r->event_log[i], &c->owners[i]);
-		c->threads[c->nthreads++] = (__u64)ev_pid(r, ev) << 32 | ev->tid;
+		c->threads[c->nthreads++] = (__u64)ev_pid(r, ev) << 32 | ev_track(ev);
 		if (event_span(c, i, &c->spans[c->nspans]))
 			c->nspans++;
 	}
@@ -289,6 +307,8 @@ static void metadata(struct chrome *c)
 
 		if (tid == pid && pid == (__u32)r->info.pid && r->info.comm[0])
 			snprintf(name, sizeof(name), "%s", r->info.comm);
+		else if (tid > GOROUTINE_TID)
+			snprintf(name, sizeof(name), "goroutine %u", tid - GOROUTINE_TID);
 		else
 			snprintf(name, sizeof(name), "thread %u", tid);
 		json_writer__obj_begin(c->w);
@@ -349,6 +369,10 @@ static void wait_span(struct chrome *c, const struct span *s, const struct model
 		json_writer__s64_field(c->w, "ret", ev->wait.ret);
 	}
 	json_writer__u64_field(c->w, "wait_ns", s->dur);
+	if (s->tid > GOROUTINE_TID) {
+		json_writer__u64_field(c->w, "goid", ev->wait.goid);
+		json_writer__u64_field(c->w, "thread", ev->tid);
+	}
 }
 
 /* "grow 2^4->2^5" for libcmap's bucket exponents; "grow 1024->2048" for a profile's slots. */

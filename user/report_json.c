@@ -351,6 +351,11 @@ static void event_fields(struct json_writer *w, const struct report *r, const st
 		json_writer__u64_field(w, "wait_ns", ev->wait.wait_ns);
 		json_writer__string_field(w, "mode", report__mode_name(ev->wait.mode));
 		json_writer__string_field(w, "kind", ev->flags & MT_EV_RWLOCK ? "rwlock" : "mutex");
+		/* the waiting goroutine (g.goid); null: not Go, or its Go's offset unknown */
+		if (ev->wait.goid)
+			json_writer__u64_field(w, "goid", ev->wait.goid);
+		else
+			json_writer__null_field(w, "goid");
 		return;
 	}
 	addr_field(w, "uaddr", ev->wait.word);

@@ -196,3 +196,58 @@ more_runs() {
 	done
 	check "$what ($bad bad)" [ $bad -eq 0 ]
 }
+
+# prog_goids FILE [KEY]: the goroutine ids a test program printed for its waits on a line "KEY
+# N ..." ("goids" by default), each read from the runtime's "goroutine N [" header of the
+# waiter's own stack, sorted
+prog_goids() {
+	awk -v k="${2:-goids}" '$1 == k { for (i = 2; i <= NF; i++) print $i }' "$1" | sort -n |
+		paste -sd' '
+}
+
+# go_goids FILE json|chrome LOCK [MODE]: the goroutine ids maptrace gave the waits on LOCK
+# (hex; only those for MODE, read or write, when given), sorted: from a JSON report's event_log (--events), or from a Chrome export, where each such
+# wait must be drawn on its goroutine's own track (tid 0x10000000 + id, named "goroutine N",
+# the thread it resumed on in its args)
+go_goids() {
+	python3 - "$@" <<'EOF' 2>/dev/null || echo "go_goids-failed-$RANDOM"
+import json, sys
+d, fmt, lock = json.load(open(sys.argv[1])), sys.argv[2], int(sys.argv[3], 16)
+mode = sys.argv[4] if len(sys.argv) > 4 else None
+ids = []
+if fmt == 'json':
+    ids = [e['goid'] for e in d['event_log'] if e['type'] == 'lock_wait' and
+           int(e['lock'], 16) == lock and mode in (None, e['mode'])]
+else:
+    ev = d['traceEvents']
+    names = {(e['pid'], e['tid']): e['args']['name'] for e in ev
+             if e['ph'] == 'M' and e['name'] == 'thread_name'}
+    for e in ev:
+        if (e['ph'] != 'X' or not e['name'].startswith('wait ') or
+                int(e['args']['lock'], 16) != lock or mode not in (None, e['args']['mode'])):
+            continue
+        g = e['args']['goid']
+        assert e['tid'] == 0x10000000 + g and names[(e['pid'], e['tid'])] == 'goroutine %d' % g
+        assert 0 < e['args']['thread'] < 1 << 22
+        ids.append(g)
+print(' '.join(str(g) for g in sorted(ids)))
+EOF
+}
+
+# go_goid_off BIN ENTRY END: the offset of g.goid in BIN, from its own runtime.goroutineheader
+# (ENTRY..END, hex): print("goroutine ", gp.goid, ...) loads gp.goid with the last
+# "mov 0xN(%rax),%rax" before it passes the 10-byte string "goroutine " (lea; mov $0xa,%ebx)
+go_goid_off() {
+	local bin=$1 code addr off
+	code=$(objdump -d --no-show-raw-insn --start-address=0x$2 --stop-address=0x$3 "$bin")
+	read -r addr off < <(awk '
+		/mov +0x[0-9a-f]+\(%rax\),%rax$/ { split($NF, a, "("); off = a[1] }
+		/lea .*# 0x[0-9a-f]+$/ { lea = $NF; next }
+		/mov +\$0xa,%ebx$/ && lea != "" && off != "" { print lea, off; exit }
+		{ lea = "" }' <<<"$code")
+	[ -n "$addr" ] || return 1
+	[ "$(objdump -s --start-address=$addr --stop-address=$((addr + 10)) "$bin" |
+		awk 'END { print $2 $3 $4 }' | cut -c1-20)" = "$(printf 'goroutine ' | od -An -tx1 | tr -d ' \n')" ] ||
+		return 1
+	echo $((off))
+}

@@ -3,7 +3,8 @@
 # the build with symbols and the stripped one: tests/progs/go/golock holds a mutex while a
 # goroutine waits 10 times on it (in main.waitForLock), each wait timed by the program and each
 # seen parked by the program (the waiter count in the mutex's state word) before it unlocks.
-# Oracles: the program's own &mu, count of parked waits and median wait; bpftrace counting
+# Oracles: the program's own &mu, count of parked waits, median wait and its waiting goroutines'
+# ids (each read from the runtime's "goroutine N [" header of its own stack); bpftrace counting
 # sync.(*Mutex).lockSlow calls per mutex (goarg0, RAX) at the address `go tool nm` gives; `go
 # tool objdump` for the probe sites --list shows.  The Go runtime's own futex parking (idle Ms in
 # runtime.futexsleep) must stay in the other waits.  The traced program's output must equal the
@@ -69,6 +70,16 @@ for build in plain stripped; do
 	check "$build: no probe reported left out on stderr" [ "$(grep -c 'not attached' "$TMP/traced.err")" = 0 ]
 	check "$build: traced output equals untraced" diff <(own "$TMP/untraced.out") <(own "$TMP/traced.out")
 	"$MAPTRACE" report "$TMP/$build.mtr" --json --top 0 >"$TMP/$build.json"
+	# the goroutine of each wait: the program's own ids, in the event log and on the timeline
+	"$MAPTRACE" report "$TMP/$build.mtr" --json --events --top 0 >"$TMP/$build.ev.json"
+	"$MAPTRACE" report "$TMP/$build.mtr" --format chrome >"$TMP/$build.chrome.json"
+	ids=$(prog_goids "$TMP/traced.out")
+	got=$(go_goids "$TMP/$build.ev.json" json "$mu")
+	check "$build: JSON event_log: the goids of the waits on $mu are the $N the program read from its own stacks ($ids; got $got)" \
+		[ "$(wc -w <<<"$ids")" = $N -a "$got" = "$ids" ]
+	got=$(go_goids "$TMP/$build.chrome.json" chrome "$mu")
+	check "$build: chrome (from the trace file): each wait on $mu on its goroutine's track, the same goids (got $got)" \
+		[ "$got" = "$ids" ]
 
 	# bpftrace: lockSlow calls per mutex (hex keys as decimal)
 	bt_rows=$(python3 -c 'import re, sys

@@ -3,10 +3,10 @@
 # (no flag), on the build with symbols and the stripped one: tests/progs/go/gorw makes N rounds
 # of a reader waiting behind a writer, a writer behind a reader and a writer behind a writer on
 # one RWMutex, each wait seen coming in by the program (rw's own fields) and timed by it.
-# Oracles: the program's &rw, its counts and total wait of each kind and its median wait;
-# bpftrace counting, by address, sync.runtime_SemacquireMutex calls on &rw.readerSem (rw + 12:
-# reads) and &rw.writerSem (rw + 8: a writer behind readers) and sync.(*Mutex).lockSlow calls on
-# &rw.w (rw: a writer behind a writer), at the addresses `go tool nm` gives.  The traced
+# Oracles: the program's &rw, its counts, total wait and waiting goroutines' ids of each kind,
+# its median wait; bpftrace counting, by address, sync.runtime_SemacquireMutex calls on
+# &rw.readerSem (rw + 12: reads) and &rw.writerSem (rw + 8: a writer behind readers) and
+# sync.(*Mutex).lockSlow calls on &rw.w (rw: a writer behind a writer), at the addresses `go tool nm` gives.  The traced
 # program's output must equal the untraced one's, in 20 traced runs of each build.  Needs root.
 # timeout: 300
 source "$(dirname "$0")/lib.sh"
@@ -96,6 +96,20 @@ for build in plain stripped; do
 	evs=$(jget "$TMP/$build-events.json" "sorted(__import__('collections').Counter((e['mode'], e['kind']) for e in d['event_log'] if e.get('lock') and int(e['lock'], 16) == $rw).items())")
 	check "$build: the event log's waits at $rw: $N rwlock reads, $((2 * N)) writes (got $evs)" \
 		[ "$evs" = "[(('read', 'rwlock'), $N), (('write', 'rwlock'), $((2 * N)))]" ]
+	# the goroutine of each wait, by mode: the program's own ids, in the event log and on the
+	# timeline exported from the trace file
+	"$MAPTRACE" report "$TMP/$build.mtr" --format chrome >"$TMP/$build.chrome.json"
+	for mode in read write; do
+		ids=$(prog_goids "$TMP/traced.out" goids_$mode)
+		n=$N
+		[ $mode = write ] && n=$((2 * N))
+		got=$(go_goids "$TMP/$build-events.json" json "$rw" $mode)
+		check "$build: JSON event_log: the goids of the $mode waits at $rw are the $n the program read from its own stacks ($ids; got $got)" \
+			[ "$(wc -w <<<"$ids")" = $n -a "$got" = "$ids" ]
+		got=$(go_goids "$TMP/$build.chrome.json" chrome "$rw" $mode)
+		check "$build: chrome: each $mode wait at $rw on its goroutine's track, the same goids (got $got)" \
+			[ "$got" = "$ids" ]
+	done
 	[ $FAILS -eq 0 ] || { "$MAPTRACE" report "$TMP/$build.mtr" | sed 's/^/# /' | head -40; sed 's/^/# bt: /' "$TMP/bt.out" "$TMP/bt.err" | head; }
 
 	# never a crash, never another answer: the traced program, again and again

@@ -17,7 +17,9 @@
 #     or cut at the kernel's perf_event_max_stack frames;
 #   - sync.Mutex waits (internal/sync.(*Mutex).lockSlow, the slow path of Lock): bpftrace's
 #     count of calls per mutex at the entry's push equals maptrace's waits per mutex, and each
-#     wait's stack starts at lockSlow's epilogue (objdump: "add; pop %rbp; ret");
+#     wait's stack starts at lockSlow's epilogue (objdump: "add; pop %rbp; ret"); each wait's
+#     goroutine id is the g.goid bpftrace read at that entry from R14 plus the offset the
+#     binary's own runtime.goroutineheader prints it from (objdump), wait by wait;
 #   - the programs themselves: the traced output equals the untraced one (tsgo's diagnostics,
 #     esbuild's bundle), and RUNS traced runs of each exit as the untraced run did.
 # Needs root, bpftrace, npm (once).
@@ -88,6 +90,17 @@ for line in open(sys.argv[1]):
 PY
 }
 
+# bt_goids BPFTRACE-OUTPUT: "mutex goid" per lockSlow call, from @gid[mutex, goid]
+bt_goids() {
+	python3 - "$1" <<'PY'
+import re, sys
+for line in open(sys.argv[1]):
+    m = re.match(r"@gid\[(\d+), (\d+)\]: (\d+)$", line.strip())
+    if m:
+        print(("0x%x %s\n" % (int(m.group(1)), m.group(2))) * int(m.group(3)), end="")
+PY
+}
+
 # prog NAME OUT PREFIX...: run NAME on its project under PREFIX (nothing, or maptrace ... --);
 # its stdout (and for tsgo maptrace's, after it) into OUT; esbuild's bundle into OUT.js
 prog() {
@@ -127,6 +140,10 @@ for name in tsgo esbuild; do
 		E[$fname]=$entry
 	done < <("$GONM" "$bin" "^$M\\.\\((\\*Map\\)\\.growToTable|\\*table\\)\\.(rehash|grow|split))\$")
 	read -r ls_entry ls_end _ < <("$GONM" "$bin" '^internal/sync\.\(\*Mutex\)\.lockSlow$')
+	read -r gh_entry gh_end _ < <("$GONM" "$bin" '^runtime\.goroutineheader$')
+	goid_off=$(go_goid_off "$bin" "${gh_entry:-0}" "${gh_end:-0}")
+	check "$name: runtime.goroutineheader prints gp.goid from the g's offset 152, the goswiss profile's goid=u64@(g)+152 (objdump: ${goid_off:-none})" \
+		[ "$goid_off" = 152 ]
 	check "$name: pclntab names growToTable, rehash, grow and split" [ ${#E[@]} -eq 4 ]
 	rehash=${E["$M.(*table).rehash"]:-0} grow=${E["$M.(*table).grow"]:-0}
 	split=${E["$M.(*table).split"]:-0} gtt=${E["$M.(*Map).growToTable"]:-0}
@@ -178,7 +195,8 @@ for name in tsgo esbuild; do
 			reg(\"di\") & 0xffff] = count(); @used[reg(\"cx\"), (uint64)*(uint16 *)(reg(\"ax\") + 2)] = max(*(uint64 *)reg(\"cx\")); }
 		uprobe:$bin:$o_split { @g[\"split\", reg(\"cx\"), (uint64)*(uint16 *)(reg(\"ax\") + 2),
 			(uint64)0] = count(); }
-		uprobe:$bin:$o_lock { @waits[reg(\"ax\")] = count(); }"
+		uprobe:$bin:$o_lock { @waits[reg(\"ax\")] = count();
+			@gid[reg(\"ax\"), *(uint64 *)(reg(\"r14\") + ${goid_off:-152})] = count(); }"
 	prog $name "$TMP/$name.traced" "$MAPTRACE" -q -o "$TMP/$name.mtr" --
 	rc=$?
 	bt_stop
@@ -253,6 +271,19 @@ for name in tsgo esbuild; do
 		cmp -s "$TMP/$name.bt.locks" "$TMP/$name.mt.locks"
 	cmp -s "$TMP/$name.bt.locks" "$TMP/$name.mt.locks" ||
 		diff "$TMP/$name.bt.locks" "$TMP/$name.mt.locks" | head -5 | sed 's/^/# /'
+
+	# the goroutine of each wait: maptrace's goid (read at the epilogue) is the g.goid bpftrace
+	# read at the entry, wait by wait; never null or 0 (the id of no goroutine)
+	bt_goids "$TMP/bt.out" | sort >"$TMP/$name.bt.goids"
+	jget "$TMP/$name.json" '"\n".join("%s %s" % (e["lock"], e["goid"]) for e in d["event_log"]
+		if e["type"] == "lock_wait")' | sed '/^$/d' | sort >"$TMP/$name.mt.goids"
+	same_goids=no
+	[ "$(wc -l <"$TMP/$name.mt.goids")" = "$nlk" ] && cmp -s "$TMP/$name.bt.goids" "$TMP/$name.mt.goids" &&
+		! grep -qE ' (0|None)$' "$TMP/$name.mt.goids" && same_goids=yes
+	check "$name: each wait's goroutine id is the one bpftrace read at its lockSlow entry ($(wc -l <"$TMP/$name.mt.goids") waits, $(awk '{ print $2 }' "$TMP/$name.mt.goids" | sort -u | wc -l) goroutines, ids $(awk '{ print $2 }' "$TMP/$name.mt.goids" | sort -n | sed -n '1p;$p' | paste -sd-))" \
+		[ $same_goids = yes ]
+	cmp -s "$TMP/$name.bt.goids" "$TMP/$name.mt.goids" ||
+		diff "$TMP/$name.bt.goids" "$TMP/$name.mt.goids" | head -5 | sed 's/^/# /'
 
 	check "$name: every stack of those mutexes starts at lockSlow's epilogue, named from pclntab" [ "$(jget "$TMP/$name.json" \
 		'len([s for l in d["locks"] if l["addr"] in open("'"$TMP/$name.mt.locks"'").read().split() for s in l["top_stacks"]

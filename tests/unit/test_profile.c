@@ -263,6 +263,26 @@ int main(void)
 			{ "profile a\nobject a\nlayout struct a: size@0 count@8\n"
 			  "probe create f map=ret\n",
 			  0, "a layout line (free text for --list)" },
+			/* a Go lock wait's goroutine id: a field of the g (R14), per version */
+			{ "profile a\nobject a\nfields 1.* goid=u64@(g)+152\n"
+			  "probe lock_end f:ret goid=goid\n",
+			  0, "goid=, a field of the g" },
+			{ "profile a\nobject a\nprobe lock_end f:ret goid=u64@(g)+152\n", 0,
+			  "goid=, an inline field of the g" },
+			{ "profile a\nobject a\nfields 1.* n=u64@0\nfields 2.* goid=u64@(g)+152\n"
+			  "probe lock_end f:ret goid=goid\n",
+			  0, "goid= that one version's fields lack (that version: no goid)" },
+			{ "profile a\nobject a\nfields 1.* goid=u64@(g)+152\n"
+			  "probe lock_end f:ret goid=gid\n",
+			  -EINVAL, "goid= naming a field no fields line defines" },
+			{ "profile a\nobject a\nprobe lock f lock=goarg0 goid=u64@(g)+152\n", -EINVAL,
+			  "goid= on a lock (its record is made at lock_end)" },
+			{ "profile a\nobject a\nprobe lock_end f:ret goid=u64@152\n", -EINVAL,
+			  "goid= of the map, not the g" },
+			{ "profile a\nobject a\nprobe lock_end f:ret goid=u64@(goarg0)+152\n",
+			  -EINVAL, "goid= at an argument, not the g" },
+			{ "profile a\nobject a\nfields 1.* x=u64@(arg0)+8\nprobe insert f map=arg0\n",
+			  -EINVAL, "a field at an argument in a fields line" },
 		};
 
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -377,6 +397,8 @@ int main(void)
 			{"lock:app:foo:lock=goarg0,from=a|b|c", "name one function or two, F|G"},
 			{"lock:app:foo:lock=goarg0,from=a,not_from=b",
 			 "at 'not_from=b': from= and not_from= together"},
+			{"lock_end:app:f:goid=u64@(goarg0)+8",
+			 "goid= is for lock_end, and a field of the goroutine's g (TYPE@(g)+OFFSET"},
 			{"create:libfoo.so:foo:map=ret,attach=always",
 			 "at 'attach=always': attach= is detail (the probe attaches only with "
 			 "--detail)"},

@@ -1193,6 +1193,32 @@ static void test_forward_compat(void)
 		      "mt_event_decode: an unknown type is -EOPNOTSUPP ('%s')", why);
 	}
 
+	/* a lock_wait of a trace file from before goid (64 bytes) reads, its goid 0 */
+	{
+		struct mt_lock_wait lw = {.h = {.type = MT_REC_LOCK_WAIT, .size = MT_LOCK_WAIT_V1_SIZE},
+					  .lock = 0x1000,
+					  .wait_ns = 5 * US,
+					  .goid = 42};
+		struct mt_event ev;
+
+		c.len = 0;
+		craft_header(&c, 1, 32);
+		craft_event(&c, -1, &lw, MT_LOCK_WAIT_V1_SIZE);
+		m = model__new();
+		err = load_bytes(c.p, c.len, m, &st);
+		check(!err && st.events == 1, "reader: a lock_wait of %d bytes (before goid) is read "
+		      "('%s')", MT_LOCK_WAIT_V1_SIZE, st.why);
+		model__free(m);
+		/* the bytes after its size are not its own: 42 must not be read */
+		check(!mt_event_decode(&lw.h, sizeof(lw), &ev, NULL, 0) && ev.wait.goid == 0 &&
+			      ev.wait.wait_ns == 5 * US && ev.wait.lock == 0x1000,
+		      "mt_event_decode: a 64-byte lock_wait has goid 0");
+		lw.h.size = sizeof(lw);
+		check(sizeof(lw) == MT_LOCK_WAIT_V1_SIZE + 8 &&
+			      !mt_event_decode(&lw.h, sizeof(lw), &ev, NULL, 0) && ev.wait.goid == 42,
+		      "mt_event_decode: a %zu-byte lock_wait has its goid", sizeof(lw));
+	}
+
 	/* a record whose ring-buffer size disagrees with its length */
 	c.len = 0;
 	craft_header(&c, 1, 32);

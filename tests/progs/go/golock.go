@@ -2,15 +2,19 @@
 // mu, starts a goroutine that calls mu.Lock() (in waitForLock, timed with time.Now around it),
 // holds mu HOLD_MS more after that goroutine is seen parked on it (its waiter bit in the
 // mutex's state word), then unlocks.  So every one of the N waits goes through
-// sync.(*Mutex).lockSlow and parks.  Prints &mu, the waits seen parked, and the median wait
-// (the median line differs run to run; the others do not).
+// sync.(*Mutex).lockSlow and parks.  Prints &mu, the waits seen parked, the median wait and
+// each waiting goroutine's own id, from the runtime's "goroutine N [" header of its stack (the
+// median and the ids may differ run to run; the others do not).
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
+	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +24,17 @@ import (
 
 
 var mu sync.Mutex
+
+// The calling goroutine's id, as the runtime prints it: "goroutine N [running]:".
+func goid() string {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)]
+	f := bytes.Fields(buf)
+	if len(f) < 3 || string(f[0]) != "goroutine" || f[2][0] != '[' {
+		panic("runtime.Stack: no goroutine header: " + string(buf))
+	}
+	return string(f[1])
+}
 
 // The waiting function: a contended Lock's stack goes through it.
 //
@@ -46,11 +61,14 @@ func main() {
 	}
 	fmt.Printf("mutex %p\n", &mu)
 	waits := make([]time.Duration, 0, n)
+	ids := make([]string, 0, n)
 	seen := 0
 	for i := 0; i < n; i++ {
 		mu.Lock()
 		done := make(chan time.Duration)
+		id := make(chan string, 1)
 		go func() {
+			id <- goid()
 			d := waitForLock(&mu)
 			mu.Unlock()
 			done <- d
@@ -62,6 +80,7 @@ func main() {
 		seen++
 		mu.Unlock()
 		waits = append(waits, <-done)
+		ids = append(ids, <-id)
 	}
 	sort.Slice(waits, func(i, j int) bool { return waits[i] < waits[j] })
 	fmt.Printf("waits %d parked %d\n", len(waits), seen)
@@ -73,6 +92,7 @@ func main() {
 			fmt.Printf(" %d", w.Nanoseconds())
 		}
 		fmt.Println()
+		fmt.Printf("goids %s\n", strings.Join(ids, " "))
 	}
 	if os.Getenv("GOMAP_WAIT") != "" {
 		fmt.Println("waiting")

@@ -13,16 +13,20 @@
 //
 // Main holds each lock HOLD_MS (20 ms by default) longer after it saw the waiter come in, so
 // every wait parks.  Prints &rw, the waits of each kind and their total time, and the median
-// of all, as the goroutines timed them with time.Now around the call.
+// of all, as the goroutines timed them with time.Now around the call; and the waiting
+// goroutines' ids of each kind, each from the runtime's "goroutine N [" header of its own stack.
 //
 // Usage: gorw [N]  (N rounds, 5 by default); GOMAP_WAIT set: wait for input before exiting.
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
+	"runtime"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,6 +41,17 @@ func field(off uintptr) int32 {
 }
 
 const maxReaders = 1 << 30 // rwmutexMaxReaders
+
+// The calling goroutine's id, as the runtime prints it: "goroutine N [running]:".
+func goid() string {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)]
+	f := bytes.Fields(buf)
+	if len(f) < 3 || string(f[0]) != "goroutine" || f[2][0] != '[' {
+		panic("runtime.Stack: no goroutine header: " + string(buf))
+	}
+	return string(f[1])
+}
 
 //go:noinline
 func readWait() time.Duration {
@@ -91,11 +106,14 @@ func main() {
 	}
 	fmt.Printf("rwmutex %p\n", &rw)
 	var reads, writes []time.Duration
+	var rids, wids []string
 	done := make(chan time.Duration)
+	idc := make(chan string, 1)
 	for i := 0; i < n; i++ {
 		// a reader behind a writer
 		rw.Lock()
 		go func() {
+			idc <- goid()
 			d := readWait()
 			rw.RUnlock()
 			done <- d
@@ -103,10 +121,12 @@ func main() {
 		until(func() bool { return field(16) > -maxReaders }, hold)
 		rw.Unlock()
 		reads = append(reads, <-done)
+		rids = append(rids, <-idc)
 
 		// a writer behind a reader
 		rw.RLock()
 		go func() {
+			idc <- goid()
 			d := writeWait()
 			rw.Unlock()
 			done <- d
@@ -114,10 +134,12 @@ func main() {
 		until(func() bool { return field(20) > 0 }, hold)
 		rw.RUnlock()
 		writes = append(writes, <-done)
+		wids = append(wids, <-idc)
 
 		// a writer behind a writer: a waiter counted in rw.w's state (bits 3 and up)
 		rw.Lock()
 		go func() {
+			idc <- goid()
 			d := writeWait()
 			rw.Unlock()
 			done <- d
@@ -125,12 +147,14 @@ func main() {
 		until(func() bool { return field(0)>>3 > 0 }, hold)
 		rw.Unlock()
 		writes = append(writes, <-done)
+		wids = append(wids, <-idc)
 	}
 	fmt.Printf("read_waits %d write_waits %d\n", len(reads), len(writes))
 	fmt.Printf("read_total_ns %d write_total_ns %d\n", total(reads).Nanoseconds(),
 		total(writes).Nanoseconds())
 	all := append(append([]time.Duration{}, reads...), writes...)
 	fmt.Printf("median_ns %d\n", median(all).Nanoseconds())
+	fmt.Printf("goids_read %s\ngoids_write %s\n", strings.Join(rids, " "), strings.Join(wids, " "))
 	if os.Getenv("GOMAP_WAIT") != "" {
 		fmt.Println("waiting")
 		var b [1]byte
