@@ -3,6 +3,7 @@
  * Probe profiles: a mapped object's version (which field set applies), and the plan's
  * accessors.  profile_plan.c makes the plan.
  */
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,14 @@ const char *profile__base_name(const char *path)
 	const char *s = strrchr(path, '/');
 
 	return s ? s + 1 : path;
+}
+
+const struct fieldset *profile__fieldset(const struct profile *p, const char *ver)
+{
+	for (int i = 0; ver[0] && i < p->nfsets; i++)
+		if (!fnmatch(p->fsets[i].glob, ver, 0))
+			return &p->fsets[i];
+	return NULL;
 }
 
 /* The library's version as a string, "" when it cannot be read (with @why). */
