@@ -601,8 +601,11 @@ static void print_go(const struct gopcln_info *gi)
 	else
 		printf("    maps: generation unknown (no map growth function, no version)\n");
 	if (!strcmp(gi->maps, "swiss"))
-		printf("    Go maps and sync.Mutex waits: see profile goswiss below (sync.RWMutex "
-		       "and sync.Map: not probed)\n");
+		/* Go 1.24's sync.Map is internal/sync.HashTrieMap: no snapshot, nothing to miss */
+		printf("    Go maps and sync.Mutex waits: see profile goswiss below (sync.RWMutex: "
+		       "not probed)\n"
+		       "    sync.Map: a hash-trie (Go >= 1.24), no read-only snapshot: no misses "
+		       "or promotions to count\n");
 	else
 		printf("    Go maps and sync.Mutex waits: see profile go below\n");
 }
