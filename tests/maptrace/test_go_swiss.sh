@@ -20,6 +20,8 @@
 #     wait's stack starts at lockSlow's epilogue (objdump: "add; pop %rbp; ret");
 #   - the programs themselves: the traced output equals the untraced one (tsgo's diagnostics,
 #     esbuild's bundle), and RUNS traced runs of each exit as the untraced run did.
+# GO_SWISS=older runs it all on older releases of the same programs instead (tsgo built with
+# go1.24.6, esbuild with go1.25.7: scripts/go-bins.sh --print-older), as test_go_versions.sh does.
 # Needs root, bpftrace, npm (once).
 # timeout: 900
 source "$(dirname "$0")/lib.sh"
@@ -32,8 +34,17 @@ MAXSTACK=$(cat /proc/sys/kernel/perf_event_max_stack)
 MAPTRACE=$(readlink -f "$MAPTRACE") # tsgo runs in its project's directory
 M='internal/runtime/maps'
 
-mapfile -t bins < <(scripts/go-bins.sh --print)
-check "scripts/go-bins.sh installs tsgo and esbuild" [ ${#bins[@]} -eq 2 ]
+if [ "${GO_SWISS:-}" = older ]; then
+	# the Go release each binary is meant to be, and the fields line the goswiss profile uses
+	declare -A REL=([tsgo]=go1.24 [esbuild]=go1.25)
+	mapfile -t bins < <(scripts/go-bins.sh --print-older | awk '$1 == "go1.24" && $2 == "tsgo" { t = $3 }
+		$1 == "go1.25" && $2 == "esbuild" { e = $3 } END { if (t != "" && e != "") print t "\n" e }')
+	check "scripts/go-bins.sh installs tsgo of go1.24 and esbuild of go1.25" [ ${#bins[@]} -eq 2 ]
+else
+	declare -A REL=([tsgo]=go1.26 [esbuild]=go1.26)
+	mapfile -t bins < <(scripts/go-bins.sh --print)
+	check "scripts/go-bins.sh installs tsgo and esbuild" [ ${#bins[@]} -eq 2 ]
+fi
 [ ${#bins[@]} -eq 2 ] || finish
 # private copies where bpftrace can name them (no '@' in the path); tsgo reads its lib*.d.ts
 # from beside itself
@@ -148,6 +159,17 @@ for name in tsgo esbuild; do
 
 	# --- --list: the goswiss profile's three sites, each a push (emulated) ----------------
 	maptrace_list=$("$MAPTRACE" --list -- "$bin" --version 2>&1)
+	# the release: the one go1.N.M string in the binary (strings), and its own fields line
+	ver=$(strings -n 6 "$bin" | grep -xE 'go1\.[0-9]+(\.[0-9]+)?' | sort -u)
+	check "$name: the binary is Go ${REL[$name]} ($ver, by strings), and the goswiss profile applies its ${REL[$name]}* fields" \
+		[ "${ver%.*}" = "${REL[$name]}" ] && grep -qE "^profile goswiss \(built-in\): .*, version ${ver//./\\.}, fields for ${REL[$name]//./\\.}\*\$" <<<"$maptrace_list"
+	# sync.Map is a hash-trie from Go 1.24 (--list says so): its Load is HashTrieMap's
+	sml=$("$GONM" "$bin" '^sync\.\(\*Map\)\.Load$')
+	check "$name: sync.(*Map).Load calls internal/sync.(*HashTrieMap[...]).Load, as --list says: a hash-trie" \
+		grep -qE "call +0x($("$GONM" "$bin" '^internal/sync\.\(\*HashTrieMap\[.*\]\)\.Load$' | awk '{ print $1 }' | paste -sd'|'))( |\$)" \
+		<(objdump -d --no-show-raw-insn --start-address=0x"$(cut -d' ' -f1 <<<"$sml")" --stop-address=0x"$(cut -d' ' -f2 <<<"$sml")" "$bin")
+	check "$name: --list: sync.Map is a hash-trie, no misses or promotions to count" \
+		grep -qxF "    sync.Map: a hash-trie (Go >= 1.24), no read-only snapshot: no misses or promotions to count" <<<"$maptrace_list"
 	got_sites=$(awk '/^profile goswiss /{ t = 1; next } /^[^ ]/{ t = 0 }
 		t && $1 == "resize" { print $2, $3, $4 }' <<<"$maptrace_list" | sed -E 's/ 0x0*/ 0x/')
 	check "$name: --list: profile goswiss probes the push of growToTable, grow and split (emulated)" \
