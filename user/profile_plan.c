@@ -706,6 +706,12 @@ static int plan_profile(struct planner *pl, int pi, const char *obj, const char 
 			 "profile %s (%s): not matched: %s is Go %s; the %s profile knows %s only\n",
 			 p->name, p->origin, mapped, ver[0] ? ver : "of unknown version", p->name,
 			 p->nfsets ? p->globs : "no version");
+		if (!plan->go_version_why[0])
+			snprintf(plan->go_version_why, sizeof(plan->go_version_why),
+				 "%.64s is Go %.32s; the %s profile knows %.100s only",
+				 profile__base_name(mapped),
+				 ver[0] ? ver : "of unknown version", p->name,
+				 p->nfsets ? p->globs : "no version");
 		goto out;
 	}
 	plan_log(&plan->log, &plan->loglen, "profile %s (%s): %s%s%s%s%s%s\n", p->name, p->origin,
