@@ -161,13 +161,18 @@ for name in tsgo esbuild; do
 	maptrace_list=$("$MAPTRACE" --list -- "$bin" --version 2>&1)
 	# the release: the one go1.N.M string in the binary (strings), and its own fields line
 	ver=$(strings -n 6 "$bin" | grep -xE 'go1\.[0-9]+(\.[0-9]+)?' | sort -u)
+	release_fields() { [ "${ver%.*}" = "${REL[$name]}" ] && grep -qE "$1" <<<"$maptrace_list"; }
 	check "$name: the binary is Go ${REL[$name]} ($ver, by strings), and the goswiss profile applies its ${REL[$name]}* fields" \
-		[ "${ver%.*}" = "${REL[$name]}" ] && grep -qE "^profile goswiss \(built-in\): .*, version ${ver//./\\.}, fields for ${REL[$name]//./\\.}\*\$" <<<"$maptrace_list"
-	# sync.Map is a hash-trie from Go 1.24 (--list says so): its Load is HashTrieMap's
-	sml=$("$GONM" "$bin" '^sync\.\(\*Map\)\.Load$')
-	check "$name: sync.(*Map).Load calls internal/sync.(*HashTrieMap[...]).Load, as --list says: a hash-trie" \
-		grep -qE "call +0x($("$GONM" "$bin" '^internal/sync\.\(\*HashTrieMap\[.*\]\)\.Load$' | awk '{ print $1 }' | paste -sd'|'))( |\$)" \
-		<(objdump -d --no-show-raw-insn --start-address=0x"$(cut -d' ' -f1 <<<"$sml")" --stop-address=0x"$(cut -d' ' -f2 <<<"$sml")" "$bin")
+		release_fields "^profile goswiss \(built-in\): .*, version ${ver//./\\.}, fields for ${REL[$name]//./\\.}\*\$"
+	# sync.Map is a hash-trie from Go 1.24 (--list says so): each of its methods the linker
+	# kept (the rest are inlined) calls internal/sync.(*HashTrieMap[...])'s
+	htm=$("$GONM" "$bin" '^internal/sync\.\(\*HashTrieMap\[.*\]\)\.' | awk '{ print $1 }' | paste -sd'|')
+	sm_calls=$("$GONM" "$bin" '^sync\.\(\*Map\)\.' | while read -r s e f; do
+		objdump -d --no-show-raw-insn --start-address=0x$s --stop-address=0x$e "$bin" |
+			grep -qE "call +0x(${htm:-none})( |\$)" && echo "$f calls" || echo "$f does-not"
+	done)
+	check "$name: every sync.(*Map) method in the binary calls a HashTrieMap method: a hash-trie ($(grep -c ' calls$' <<<"$sm_calls") of them)" \
+		[ -n "$sm_calls" -a "$(grep -c ' does-not$' <<<"$sm_calls")" -eq 0 ]
 	check "$name: --list: sync.Map is a hash-trie, no misses or promotions to count" \
 		grep -qxF "    sync.Map: a hash-trie (Go >= 1.24), no read-only snapshot: no misses or promotions to count" <<<"$maptrace_list"
 	got_sites=$(awk '/^profile goswiss /{ t = 1; next } /^[^ ]/{ t = 0 }
