@@ -32,7 +32,7 @@ installed() { # prefix package version
 	[ -f "$pj" ] && grep -q "\"version\": *\"$3\"" "$pj"
 }
 
-install() { # prefix package@version...
+npm_install() { # prefix package@version...
 	local prefix=$1
 	shift
 	if ! command -v npm >/dev/null; then
@@ -53,12 +53,12 @@ bin_path() {
 }
 
 if ! installed "$dir" "$TSGO_PKG" "$TSGO_VER" || ! installed "$dir" "$ESBUILD_PKG" "$ESBUILD_VER"; then
-	install "$dir" "$TSGO_PKG@$TSGO_VER" "$ESBUILD_PKG@$ESBUILD_VER"
+	npm_install "$dir" "$TSGO_PKG@$TSGO_VER" "$ESBUILD_PKG@$ESBUILD_VER"
 fi
 older=()
 for o in "${OLDER[@]}"; do
 	read -r rel name pkg ver <<<"$o"
-	installed "$dir/$rel" "$pkg" "$ver" || install "$dir/$rel" "$pkg@$ver"
+	installed "$dir/$rel" "$pkg" "$ver" || npm_install "$dir/$rel" "$pkg@$ver"
 	older+=("$rel $name $(bin_path "$name" "$dir/$rel" "$pkg")")
 done
 for b in "$tsgo" "$esbuild" "${older[@]##* }"; do
