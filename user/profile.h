@@ -112,6 +112,8 @@ struct probe_plan {
 	char *refusals; /* one line per probe that could not be attached, "" when none */
 	size_t reflen;
 	int fatal;	/* refusals of probes the user gave (--probe, --profile FILE) */
+	char go_version_why[320]; /* "app is Go go1.23.1; the go profile knows go1.19* only":
+				   * the first Go profile left out for the version, "" if none */
 };
 
 /**

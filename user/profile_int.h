@@ -66,6 +66,7 @@ struct profile {
 	int nversion_syms;
 	struct fieldset fsets[MAX_FIELDSETS];
 	int nfsets;
+	char globs[MAX_FIELDSETS * 66]; /* the fsets' patterns, ", " between, for messages */
 	struct pprobe probes[MAX_PROBES];
 	int nprobes;
 	char layout[ARGS_LEN];	  /* the 'layout' line: the struct layout assumed, for --list */
@@ -177,6 +178,12 @@ int pread__spec(const char *args, const struct fieldset *fs, struct plan_read *r
 
 /* profile_version.c: the file name of @path (after its last '/'). */
 const char *profile__base_name(const char *path);
+/*
+ * profile__fieldset() - the field set of version @ver: the first 'fields' line whose pattern
+ * matches it; NULL when none does or @ver is "".
+ */
+const struct fieldset *profile__fieldset(const struct profile *p, const char *ver);
+
 /*
  * profile_version.c: the version of mapped object @mapped (profile object name @obj) as @p's
  * version line reads it, into @ver; "" when it cannot be read, with the reason in @why.

@@ -221,25 +221,26 @@ static const char builtin_cxx[] =
 
 static const char builtin_goswiss[] =
 	/*
-	 * Go 1.24+ maps are Swiss tables (internal/runtime/maps, checked against the go1.26
-	 * binaries' machine code): Map {used u64 @0, seed @8, dirPtr @16, dirLen @24, globalDepth
-	 * u8 @32, globalShift u8 @33, ...}; table {used u16 @0, capacity u16 @2, growthLeft u16
-	 * @4, localDepth u8 @6, index @8, groups @16}.  A small map is one group of 8 slots;
-	 * growToTable(m, typ) moves it into a table of 16 (newTable(typ, 2*8, 0, 0)); a full
-	 * table's rehash(t, typ, m) calls grow(t, typ, m, 2*t.capacity) up to 1024 slots
-	 * (maxTableCapacity) and split(t, typ, m) beyond, which puts the 1024 slots' entries
-	 * into two new tables of 1024 (the directory may double).  No incremental evacuation.
-	 * Every probe is an entry (the push after the stack-bound check: emulated); nothing on
-	 * mapassign, nor on growToSmall (a map's first insert) or makemap (tens of thousands of
+	 * Go 1.24+ maps are Swiss tables (internal/runtime/maps; checked against the machine code
+	 * of go1.24.6, go1.25.7, go1.26.4 and go1.26.5 binaries, docs/go.md): Map {used u64 @0,
+	 * seed @8, dirPtr @16, dirLen @24, globalDepth u8 @32, globalShift u8 @33, ...}; table
+	 * {used u16 @0, capacity u16 @2, growthLeft u16 @4, localDepth u8 @6, index @8, groups
+	 * @16}.  A small map is one group of 8 slots; growToTable(m, typ) moves it into a table
+	 * of 16; a full table's rehash(t, typ, m) calls grow(t, typ, m, 2*t.capacity) up to 1024
+	 * slots and split(t, typ, m) beyond (two new tables of 1024; the directory may double).
+	 * No incremental evacuation.  Every probe is an entry (the push after the stack-bound
+	 * check: emulated); nothing on mapassign, growToSmall or makemap (tens of thousands of
 	 * calls a second in tsgo).  No 'read' of used at each sync: nothing sees the garbage
-	 * collector free a map, and tsgo reuses the memory within a second (a read gave 5e13
-	 * "entries"); the count is each grow's.
+	 * collector free a map, and tsgo reuses the memory at once; the count is each grow's.
 	 */
 	"# Go 1.24+ runtime maps (Swiss tables, internal/runtime/maps), in any Go executable\n"
 	"profile goswiss\n"
 	"object " OBJECT_GO "\n"
 	"require internal/runtime/maps.(*table).rehash\n"
 	"version go\n"
+	/* g.goid: 160 in go1.24, 152 in go1.25 and go1.26 (each runtime.goroutineheader's load) */
+	"fields go1.24* used=u64@0 goid=u64@(g)+160\n"
+	"fields go1.25* used=u64@0 goid=u64@(g)+152\n"
 	"fields go1.26* used=u64@0 goid=u64@(g)+152\n"
 	"probe resize internal/runtime/maps.(*Map).growToTable map=goarg0 size=const:8 "
 	"new_size=const:16 count=used\n"
@@ -249,8 +250,7 @@ static const char builtin_goswiss[] =
 	"new_size=const:2048 count=used\n"
 	/*
 	 * sync.Mutex wraps internal/sync.Mutex (at the same address) from Go 1.24: its lockSlow(m)
-	 * runs only when Lock's CAS failed.  Timed from its entry to its epilogue, per goroutine,
-	 * as the go profile does for Go 1.19's sync.(*Mutex).lockSlow.
+	 * runs only when Lock's CAS failed.  Timed from its entry to its epilogue, per goroutine.
 	 */
 	"probe lock internal/sync.(*Mutex).lockSlow lock=goarg0\n"
 	"probe lock_end internal/sync.(*Mutex).lockSlow:ret goid=goid\n";
@@ -346,6 +346,7 @@ static int words(char *line, char **w, int max)
 static int parse_fields(struct profile *p, char **w, int n, const char **why)
 {
 	struct fieldset *fs;
+	size_t len;
 
 	if (n < 3) {
 		*why = "want: fields VERSION-PATTERN NAME=TYPE@OFFSET ...";
@@ -358,6 +359,8 @@ static int parse_fields(struct profile *p, char **w, int n, const char **why)
 	fs = &p->fsets[p->nfsets];
 	memset(fs, 0, sizeof(*fs));
 	snprintf(fs->glob, sizeof(fs->glob), "%s", w[1]);
+	len = strlen(p->globs);
+	snprintf(p->globs + len, sizeof(p->globs) - len, "%s%s", len ? ", " : "", fs->glob);
 	for (int i = 2; i < n; i++) {
 		char *eq = strchr(w[i], '='), scratch[PROFILE_WHY_LEN];
 		struct field *f = &fs->fields[fs->n];

@@ -6,7 +6,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -636,7 +635,7 @@ static int plan_read(struct planner *pl, const struct profile *p, const struct f
 			       "offsets of %s only (add a 'fields' line for this version with "
 			       "--profile FILE)",
 			       p->name, profile__base_name(mapped), ver, p->name,
-			       p->nfsets ? p->fsets[0].glob : "no version");
+			       p->nfsets ? p->globs : "no version");
 		else
 			refuse(pl, p,
 			       "read in %s: the version of %s is unknown (%s), so its struct "
@@ -700,15 +699,19 @@ static int plan_profile(struct planner *pl, int pi, const char *obj, const char 
 		}
 	}
 	profile__module_version(p, ef, mapped, obj, ver, sizeof(ver), why, sizeof(why));
-	for (int i = 0; ver[0] && i < p->nfsets && !fs; i++)
-		if (!fnmatch(p->fsets[i].glob, ver, 0))
-			fs = &p->fsets[i];
+	fs = profile__fieldset(p, ver);
 	if (!strcmp(obj, OBJECT_GO) && !fs) {
 		/* another Go's maps are another struct (Swiss tables from 1.24): not an error */
 		plan_log(&plan->log, &plan->loglen,
 			 "profile %s (%s): not matched: %s is Go %s; the %s profile knows %s only\n",
 			 p->name, p->origin, mapped, ver[0] ? ver : "of unknown version", p->name,
-			 p->nfsets ? p->fsets[0].glob : "no version");
+			 p->nfsets ? p->globs : "no version");
+		if (!plan->go_version_why[0])
+			snprintf(plan->go_version_why, sizeof(plan->go_version_why),
+				 "%.64s is Go %.32s; the %s profile knows %.100s only",
+				 profile__base_name(mapped),
+				 ver[0] ? ver : "of unknown version", p->name,
+				 p->nfsets ? p->globs : "no version");
 		goto out;
 	}
 	plan_log(&plan->log, &plan->loglen, "profile %s (%s): %s%s%s%s%s%s\n", p->name, p->origin,
@@ -746,7 +749,7 @@ static int plan_profile(struct planner *pl, int pi, const char *obj, const char 
 				       "field offsets of %s only (add a 'fields' line for this "
 				       "version with --profile FILE)",
 				       mt_role_name(pp->role), pp->sym, p->name, profile__base_name(mapped),
-				       ver, p->name, p->nfsets ? p->fsets[0].glob : "no version");
+				       ver, p->name, p->nfsets ? p->globs : "no version");
 			else
 				refuse(pl, p,
 				       "%s %s in %s: the version of %s is unknown (%s), so its "

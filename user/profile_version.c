@@ -4,6 +4,7 @@
  * a field of some version's set, and the plan's accessors.  profile_plan.c makes the plan.
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,14 @@ const char *profile__base_name(const char *path)
 	const char *s = strrchr(path, '/');
 
 	return s ? s + 1 : path;
+}
+
+const struct fieldset *profile__fieldset(const struct profile *p, const char *ver)
+{
+	for (int i = 0; ver[0] && i < p->nfsets; i++)
+		if (!fnmatch(p->fsets[i].glob, ver, 0))
+			return &p->fsets[i];
+	return NULL;
 }
 
 /* The library's version as a string, "" when it cannot be read (with @why). */

@@ -378,6 +378,7 @@ static int live__trace(struct live *l, const struct target *t, struct session *s
 	/* this process's previous live report, for the rates of the next one */
 	struct report_history *hist = report_history__new();
 	struct tracer *tr = NULL;
+	char none[400] = "";
 	int err;
 
 	if (!hist)
@@ -399,8 +400,12 @@ static int live__trace(struct live *l, const struct target *t, struct session *s
 		return err;
 	}
 	l->attached = true;
-	fprintf(stderr, "maptrace: tracing PID %d (%s)%s; Ctrl-C to stop\n", t->pid, t->comm,
-		s->info.library_found ? "" : ": no map library found, reporting futex waits only");
+	/* a Go program of a release no Go profile knows: say which (its maps are not probed) */
+	if (!s->info.library_found)
+		snprintf(none, sizeof(none), ": no map library found%s%s%s, reporting futex waits only",
+			 l->plan->go_version_why[0] ? " (" : "", l->plan->go_version_why,
+			 l->plan->go_version_why[0] ? ")" : "");
+	fprintf(stderr, "maptrace: tracing PID %d (%s)%s; Ctrl-C to stop\n", t->pid, t->comm, none);
 	/* scrapers see the new process at once, not a second later */
 	err = session__info(s, tr, clock_ns(CLOCK_MONOTONIC)) ?: live__publish(l, m, true) ?:
 	      session__keep_file(s);
@@ -601,8 +606,11 @@ static void print_go(const struct gopcln_info *gi)
 	else
 		printf("    maps: generation unknown (no map growth function, no version)\n");
 	if (!strcmp(gi->maps, "swiss"))
-		printf("    Go maps and sync.Mutex waits: see profile goswiss below (sync.RWMutex "
-		       "and sync.Map: not probed)\n");
+		/* Go 1.24's sync.Map is internal/sync.HashTrieMap: no snapshot, nothing to miss */
+		printf("    Go maps and sync.Mutex waits: see profile goswiss below (sync.RWMutex: "
+		       "not probed)\n"
+		       "    sync.Map: a hash-trie (Go >= 1.24), no read-only snapshot: no misses "
+		       "or promotions to count\n");
 	else
 		printf("    Go maps and sync.Mutex waits: see profile go below\n");
 }

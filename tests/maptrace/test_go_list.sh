@@ -134,7 +134,9 @@ for name in tsgo esbuild; do
 	check "$name: --list: Swiss-table maps, found by internal/runtime/maps.(*table).grow" \
 		grep -qxF "    maps: Swiss tables (Go >= 1.24; internal/runtime/maps.(*table).grow)" "$TMP/list.out"
 	check "$name: --list: points to the goswiss profile, which matches go1.26" \
-		grep -qxF "    Go maps and sync.Mutex waits: see profile goswiss below (sync.RWMutex and sync.Map: not probed)" "$TMP/list.out"
+		grep -qxF "    Go maps and sync.Mutex waits: see profile goswiss below (sync.RWMutex: not probed)" "$TMP/list.out"
+	check "$name: --list: its sync.Map is a hash-trie, with no misses or promotions to count" \
+		grep -qxF "    sync.Map: a hash-trie (Go >= 1.24), no read-only snapshot: no misses or promotions to count" "$TMP/list.out"
 	check "$name: --list: profile goswiss matched, fields for go1.26*" \
 		grep -qE "^profile goswiss \(built-in\): .*, version go1\.26\.[0-9]+, fields for go1\.26\*$" "$TMP/list.out"
 	if [ $name = tsgo ]; then

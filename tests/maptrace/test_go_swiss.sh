@@ -22,6 +22,8 @@
 #     binary's own runtime.goroutineheader prints it from (objdump), wait by wait;
 #   - the programs themselves: the traced output equals the untraced one (tsgo's diagnostics,
 #     esbuild's bundle), and RUNS traced runs of each exit as the untraced run did.
+# GO_SWISS=older runs it all on older releases of the same programs instead (tsgo built with
+# go1.24.6, esbuild with go1.25.7: scripts/go-bins.sh --print-older), as test_go_versions.sh does.
 # Needs root, bpftrace, npm (once).
 # timeout: 900
 source "$(dirname "$0")/lib.sh"
@@ -34,8 +36,19 @@ MAXSTACK=$(cat /proc/sys/kernel/perf_event_max_stack)
 MAPTRACE=$(readlink -f "$MAPTRACE") # tsgo runs in its project's directory
 M='internal/runtime/maps'
 
-mapfile -t bins < <(scripts/go-bins.sh --print)
-check "scripts/go-bins.sh installs tsgo and esbuild" [ ${#bins[@]} -eq 2 ]
+if [ "${GO_SWISS:-}" = older ]; then
+	# the Go release each binary is meant to be, and the fields line the goswiss profile uses
+	declare -A REL=([tsgo]=go1.24 [esbuild]=go1.25)
+	# g.goid's offset in each release, the goswiss profile's goid= on its fields line
+	declare -A GOID=([tsgo]=160 [esbuild]=152)
+	mapfile -t bins < <(scripts/go-bins.sh --print-older | awk '$1 == "go1.24" && $2 == "tsgo" { t = $3 }
+		$1 == "go1.25" && $2 == "esbuild" { e = $3 } END { if (t != "" && e != "") print t "\n" e }')
+	check "scripts/go-bins.sh installs tsgo of go1.24 and esbuild of go1.25" [ ${#bins[@]} -eq 2 ]
+else
+	declare -A REL=([tsgo]=go1.26 [esbuild]=go1.26) GOID=([tsgo]=152 [esbuild]=152)
+	mapfile -t bins < <(scripts/go-bins.sh --print)
+	check "scripts/go-bins.sh installs tsgo and esbuild" [ ${#bins[@]} -eq 2 ]
+fi
 [ ${#bins[@]} -eq 2 ] || finish
 # private copies where bpftrace can name them (no '@' in the path); tsgo reads its lib*.d.ts
 # from beside itself
@@ -142,8 +155,8 @@ for name in tsgo esbuild; do
 	read -r ls_entry ls_end _ < <("$GONM" "$bin" '^internal/sync\.\(\*Mutex\)\.lockSlow$')
 	read -r gh_entry gh_end _ < <("$GONM" "$bin" '^runtime\.goroutineheader$')
 	goid_off=$(go_goid_off "$bin" "${gh_entry:-0}" "${gh_end:-0}")
-	check "$name: runtime.goroutineheader prints gp.goid from the g's offset 152, the goswiss profile's goid=u64@(g)+152 (objdump: ${goid_off:-none})" \
-		[ "$goid_off" = 152 ]
+	check "$name: runtime.goroutineheader prints gp.goid from the g's offset ${GOID[$name]}, the goswiss profile's goid=u64@(g)+${GOID[$name]} for ${REL[$name]} (objdump: ${goid_off:-none})" \
+		[ "$goid_off" = "${GOID[$name]}" ]
 	check "$name: pclntab names growToTable, rehash, grow and split" [ ${#E[@]} -eq 4 ]
 	rehash=${E["$M.(*table).rehash"]:-0} grow=${E["$M.(*table).grow"]:-0}
 	split=${E["$M.(*table).split"]:-0} gtt=${E["$M.(*Map).growToTable"]:-0}
@@ -165,6 +178,22 @@ for name in tsgo esbuild; do
 
 	# --- --list: the goswiss profile's three sites, each a push (emulated) ----------------
 	maptrace_list=$("$MAPTRACE" --list -- "$bin" --version 2>&1)
+	# the release: the one go1.N.M string in the binary (strings), and its own fields line
+	ver=$(strings -n 6 "$bin" | grep -xE 'go1\.[0-9]+(\.[0-9]+)?' | sort -u)
+	release_fields() { [ "${ver%.*}" = "${REL[$name]}" ] && grep -qE "$1" <<<"$maptrace_list"; }
+	check "$name: the binary is Go ${REL[$name]} ($ver, by strings), and the goswiss profile applies its ${REL[$name]}* fields" \
+		release_fields "^profile goswiss \(built-in\): .*, version ${ver//./\\.}, fields for ${REL[$name]//./\\.}\*\$"
+	# sync.Map is a hash-trie from Go 1.24 (--list says so): each of its methods the linker
+	# kept (the rest are inlined) calls internal/sync.(*HashTrieMap[...])'s
+	htm=$("$GONM" "$bin" '^internal/sync\.\(\*HashTrieMap\[.*\]\)\.' | awk '{ print $1 }' | paste -sd'|')
+	sm_calls=$("$GONM" "$bin" '^sync\.\(\*Map\)\.' | while read -r s e f; do
+		objdump -d --no-show-raw-insn --start-address=0x$s --stop-address=0x$e "$bin" |
+			grep -qE "call +0x(${htm:-none})( |\$)" && echo "$f calls" || echo "$f does-not"
+	done)
+	check "$name: every sync.(*Map) method in the binary calls a HashTrieMap method: a hash-trie ($(grep -c ' calls$' <<<"$sm_calls") of them)" \
+		[ -n "$sm_calls" -a "$(grep -c ' does-not$' <<<"$sm_calls")" -eq 0 ]
+	check "$name: --list: sync.Map is a hash-trie, no misses or promotions to count" \
+		grep -qxF "    sync.Map: a hash-trie (Go >= 1.24), no read-only snapshot: no misses or promotions to count" <<<"$maptrace_list"
 	got_sites=$(awk '/^profile goswiss /{ t = 1; next } /^[^ ]/{ t = 0 }
 		t && $1 == "resize" { print $2, $3, $4 }' <<<"$maptrace_list" | sed -E 's/ 0x0*/ 0x/')
 	check "$name: --list: profile goswiss probes the push of growToTable, grow and split (emulated)" \

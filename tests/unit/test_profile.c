@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include "profile.h"
+#include "profile_int.h"
 #include "target.h"
 #include "../tap.h"
 
@@ -121,6 +122,60 @@ static unsigned long long nm_offset(const char *exe, const char *sym)
 		return 0;
 	pclose(f);
 	return v - vaddr + off;
+}
+
+/* The built-in profile @name's field-set pattern for Go version @ver, "-" when none. */
+static const char *go_fields(const struct profile_set *ps, const char *name, const char *ver)
+{
+	for (int i = 0; ps && i < ps->n; i++) {
+		const struct fieldset *fs;
+
+		if (strcmp(ps->p[i]->name, name))
+			continue;
+		fs = profile__fieldset(ps->p[i], ver);
+		return fs ? fs->glob : "-";
+	}
+	return "no such profile";
+}
+
+/*
+ * Which Go releases the Go profiles apply to: the layouts checked (docs/go.md), and no other
+ * (an older or newer runtime's maps are another struct: --list names the version instead).
+ */
+static void test_go_versions(void)
+{
+	static const struct {
+		const char *profile, *ver, *glob;
+	} cases[] = {
+		{ "go", "go1.19.8", "go1.19*" },
+		{ "go", "go1.18.10", "-" },
+		{ "go", "go1.20.14", "-" },
+		{ "go", "go1.23.12", "-" },
+		{ "gosync", "go1.19.13", "go1.19*" },
+		{ "gosync", "go1.23.12", "-" },
+		{ "goswiss", "go1.23.12", "-" },
+		{ "goswiss", "go1.24.6", "go1.24*" },
+		{ "goswiss", "go1.25.7", "go1.25*" },
+		{ "goswiss", "go1.26.4", "go1.26*" },
+		{ "goswiss", "go1.27.0", "-" },
+		{ "goswiss", "go1.2", "-" },
+		{ "goswiss", "", "-" },
+	};
+	struct profile_set *ps;
+	int err;
+
+	ps = parse(NULL, 0, NULL, 0, &err);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *got = go_fields(ps, cases[i].profile, cases[i].ver);
+
+		check(!strcmp(got, cases[i].glob), "profile %s, Go '%s': fields %s (%s)",
+		      cases[i].profile, cases[i].ver, cases[i].glob, got);
+	}
+	for (int i = 0; ps && i < ps->n; i++)
+		if (!strcmp(ps->p[i]->name, "goswiss"))
+			check(!strcmp(ps->p[i]->globs, "go1.24*, go1.25*, go1.26*"),
+			      "goswiss: a refusal names the versions it knows: '%s'", ps->p[i]->globs);
+	profile_set__free(ps);
 }
 
 int main(void)
@@ -665,6 +720,7 @@ int main(void)
 		probe_plan__free(plan);
 		profile_set__free(ps);
 	}
+	test_go_versions();
 	snprintf(probe, sizeof(probe), "rm -rf %s", dir);
 	if (system(probe))
 		diag("could not remove %s", dir);
