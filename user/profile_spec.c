@@ -24,8 +24,8 @@
 	"TYPE@OFFSET (of the map), TYPE@(argN+K)+OFFSET (at an argument), a field name"
 #define TYPES	   "types: u8 s8 u16 s16 u32 s32 u64 s64, optionally log2:TYPE"
 #define KEYS                                                                                        \
-	"keys: map size (old_size) new_size count pos ok when lock mode name if unless base timed " \
-	"join attach from not_from"
+	"keys: map size (old_size) new_size count pos ok when lock mode name type if unless base " \
+	"timed join attach from not_from"
 #define NAME_CHARS "_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 #define DIGITS	   "0123456789"
 
@@ -479,6 +479,7 @@ enum pkey {
 	K_FROM,
 	K_NOT_FROM,
 	K_JOIN,
+	K_TYPE,
 	K_MAX
 };
 
@@ -490,7 +491,7 @@ static const struct {
 	{"count", K_COUNT}, {"pos", K_POS},   {"ok", K_OK},	    {"when", K_WHEN},
 	{"lock", K_LOCK},   {"name", K_NAME}, {"mode", K_MODE},   {"if", K_IF},
 	{"unless", K_UNLESS}, {"base", K_BASE}, {"timed", K_TIMED}, {"join", K_JOIN},
-	{"attach", K_ATTACH}, {"from", K_FROM}, {"not_from", K_NOT_FROM},
+	{"attach", K_ATTACH}, {"from", K_FROM}, {"not_from", K_NOT_FROM}, {"type", K_TYPE},
 };
 
 /*
@@ -545,6 +546,9 @@ static int parse_kv(const char *kv, const struct fieldset *fs, struct mt_probe_s
 		return parse_src(val, fs, b, &sp->lock, why, whylen);
 	case K_NAME:
 		return parse_src(val, fs, b, &sp->name, why, whylen);
+	case K_TYPE:
+		/* a Go map's type descriptor: read at entry, named by user space (gotype.c) */
+		return parse_src(val, fs, b, &sp->type, why, whylen);
 	case K_MODE:
 		if (strcmp(val, "read") && strcmp(val, "write")) {
 			snprintf(why, whylen, "mode= is read or write");
@@ -654,6 +658,11 @@ static int check_role(int role, struct mt_probe_spec *sp, bool *need_return, cha
 	if ((sp->flags & MT_SPEC_JOIN) &&
 	    (role != MT_ROLE_GROW_BEGIN || (sp->flags & MT_SPEC_UNTIMED))) {
 		snprintf(why, whylen, "join= is for a timed grow_begin only");
+		return -EINVAL;
+	}
+	if (sp->type.kind != MT_SRC_NONE && role != MT_ROLE_RESIZE && role != MT_ROLE_GROW_BEGIN) {
+		snprintf(why, whylen, "type= is for resize and grow_begin only (the map's type, "
+			 "reported with each resize)");
 		return -EINVAL;
 	}
 	switch (role) {
