@@ -123,6 +123,7 @@ int gotypes__open(const char *path, struct gotypes **out)
 	gt = calloc(1, sizeof(*gt));
 	if (!gt)
 		return -ENOMEM;
+	gt->fd = -1;
 	elf_version(EV_CURRENT);
 	gt->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (gt->fd < 0) {
@@ -135,16 +136,12 @@ int gotypes__open(const char *path, struct gotypes **out)
 		err = -ENOEXEC;
 		goto cleanup;
 	}
-	/* a PIE's moduledata holds its pointers as relocations, not in the file's bytes */
-	if (eh.e_type != ET_EXEC) {
-		err = -ENOTSUP;
-		goto cleanup;
-	}
 	err = gopcln__from_elf(gt->elf, &g, NULL, 0);
 	if (err)
 		goto cleanup;
 	minor = gopcln__go_minor(g);
-	if (minor < 18) {
+	/* a PIE's moduledata holds its pointers as relocations, not in the file's bytes */
+	if (eh.e_type != ET_EXEC || minor < 18) {
 		err = -ENOTSUP;
 		goto cleanup;
 	}
