@@ -22,18 +22,18 @@
 #include "u64map.h"
 #include "util.h"
 
-#define MD_TEXT	       176
-#define MD_TYPES_GO118 280 /* Go 1.18-1.19 */
-#define MD_TYPES_GO120 296 /* Go 1.20+: covctrs, ecovctrs came before end */
-#define TYPE_SIZE      48  /* _type / abi.Type up to ptrToThis */
-#define TYPE_TFLAG     20
-#define TYPE_KIND      23
-#define TYPE_STR       40
+#define MD_TEXT		 176
+#define MD_TYPES_GO118	 280 /* Go 1.18-1.19 */
+#define MD_TYPES_GO120	 296 /* Go 1.20+: covctrs, ecovctrs came before end */
+#define TYPE_SIZE	 48  /* _type / abi.Type up to ptrToThis */
+#define TYPE_TFLAG	 20
+#define TYPE_KIND	 23
+#define TYPE_STR	 40
 #define TFLAG_EXTRA_STAR 2
-#define TFLAG_NAMED    4
-#define KIND_MASK      31
-#define KIND_MAP       21
-#define NAME_MAX_LEN   1024 /* a longer name is cut */
+#define TFLAG_NAMED	 4
+#define KIND_MASK	 31
+#define KIND_MAP	 21
+#define NAME_MAX_LEN	 1024 /* a longer name is cut */
 
 struct gotypes {
 	int fd;
@@ -73,8 +73,8 @@ static bool in_segment(Elf *elf, __u64 va, bool exec)
 	if (elf_getphdrnum(elf, &n))
 		return false;
 	for (i = 0; i < n; i++) {
-		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD || (ph.p_flags & PF_W) ||
-		    !!(ph.p_flags & PF_X) != exec)
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD ||
+		    (ph.p_flags & PF_W) || !!(ph.p_flags & PF_X) != exec)
 			continue;
 		if (va >= ph.p_vaddr && va < ph.p_vaddr + ph.p_memsz)
 			return true;
@@ -95,7 +95,8 @@ static int find_moduledata(struct gotypes *gt, __u64 pchdr, size_t types_at)
 		if (!gelf_getphdr(gt->elf, (int)i, &ph) || ph.p_type != PT_LOAD ||
 		    !(ph.p_flags & PF_W) || ph.p_offset + ph.p_filesz > gt->rawlen)
 			continue;
-		for (off = (8 - ph.p_offset % 8) % 8; off + types_at + 16 <= ph.p_filesz; off += 8) {
+		for (off = (8 - ph.p_offset % 8) % 8; off + types_at + 16 <= ph.p_filesz;
+		     off += 8) {
 			const unsigned char *md = gt->raw + ph.p_offset + off;
 			__u64 types = rd64(md + types_at), etypes = rd64(md + types_at + 8);
 

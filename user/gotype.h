@@ -6,12 +6,12 @@
  *
  * A descriptor's name is a nameOff from moduledata.types (runtime._type / abi.Type: str, an
  * int32 at +40; tflagExtraStar, bit 1 of tflag at +20, says the name has a leading '*' to
- * drop; tflagNamed, bit 2, a named type; kind at +23, 21 a map).  The name is a flag byte, a varint length and the bytes.
- * moduledata itself is found without symbols: it is the one place in the writable data whose
- * first word points to the pclntab's header, and whose text and types fields lie where the
- * program headers say code and read-only data are.  Everything is read from the executable
- * file, so a name is found for every descriptor the linker wrote (not for types reflect makes
- * at run time), in executables of Go 1.18 and later that are not position-independent.
+ * drop; tflagNamed, bit 2, a named type; kind at +23, 21 a map).  The name is a flag byte, a varint
+ * length and the bytes. moduledata itself is found without symbols: it is the one place in the
+ * writable data whose first word points to the pclntab's header, and whose text and types fields
+ * lie where the program headers say code and read-only data are.  Everything is read from the
+ * executable file, so a name is found for every descriptor the linker wrote (not for types reflect
+ * makes at run time), in executables of Go 1.18 and later that are not position-independent.
  */
 #ifndef MT_GOTYPE_H
 #define MT_GOTYPE_H

@@ -23,11 +23,11 @@
 #include "gotype.h"
 #include "../tap.h"
 
-#define GOGROW	      ".output/tests/progs/go/gogrow"
-#define GOGROW_STRIP  ".output/tests/progs/go/gogrow-stripped"
-#define GOMAP_PIE     ".output/tests/progs/go/gomap-pie"
-#define C_PROG	      ".output/tests/progs/mapchurn"
-#define MAX_TYPES     512
+#define GOGROW	     ".output/tests/progs/go/gogrow"
+#define GOGROW_STRIP ".output/tests/progs/go/gogrow-stripped"
+#define GOMAP_PIE    ".output/tests/progs/go/gomap-pie"
+#define C_PROG	     ".output/tests/progs/mapchurn"
+#define MAX_TYPES    512
 
 struct dwarf_type {
 	char name[256];
@@ -135,8 +135,8 @@ static void test_build(const char *label, const char *bin, unsigned long long ba
 		saw_node = saw_node || !strcmp(types[i].name, "map[string]*main.Node");
 	}
 	check(maps > 2 && saw_int && saw_node,
-	      "%s: DWARF lists %d map types, map[int]int and map[string]*main.Node among them", label,
-	      maps);
+	      "%s: DWARF lists %d map types, map[int]int and map[string]*main.Node among them",
+	      label, maps);
 	check(named == maps, "%s: each of them named as DWARF names it (%d of %d)", label, named,
 	      maps);
 	check(others > 10 && unnamed == others,
@@ -164,8 +164,8 @@ int main(void)
 	end = nm_addr(GOGROW, "runtime.etypes");
 	load_dwarf(GOGROW);
 	check(base && end > base && ntypes > 0,
-	      "gogrow: go tool nm gives runtime.types 0x%llx .. 0x%llx; DWARF %d Go types", base, end,
-	      ntypes);
+	      "gogrow: go tool nm gives runtime.types 0x%llx .. 0x%llx; DWARF %d Go types", base,
+	      end, ntypes);
 	test_build("gogrow", GOGROW, base, end);
 	rodata(GOGROW, r1, sizeof(r1));
 	rodata(GOGROW_STRIP, r2, sizeof(r2));
