@@ -1133,6 +1133,7 @@ struct pcall {
 	__u64 ts;
 	__u32 spec;
 	__u32 _pad;
+	__u64 type; /* the spec's type= at entry (a Go map's type), 0 when none */
 };
 
 struct {
@@ -1365,8 +1366,16 @@ static __always_inline bool guard_holds(struct pt_regs *ctx, const struct mt_pro
 	return false;
 }
 
+/* The spec's type= (a Go *maptype, in a register at entry): 0 when it has none. */
+static __always_inline __u64 type_at_entry(struct pt_regs *ctx, const struct mt_probe_spec *sp,
+					   __u64 map)
+{
+	return sp->type.kind != MT_SRC_NONE ? src_read(ctx, &sp->type, map) : 0;
+}
+
 static __always_inline void send_resize(struct pt_regs *ctx, const struct mt_probe_spec *sp,
-					__u64 map, __u64 old_size, __u64 new_size, __u64 start)
+					__u64 map, __u64 old_size, __u64 new_size, __u64 start,
+					__u64 type)
 {
 	struct mt_resize *r = rec_new(sizeof(*r), MT_REC_RESIZE, user_stack(ctx));
 
@@ -1379,6 +1388,7 @@ static __always_inline void send_resize(struct pt_regs *ctx, const struct mt_pro
 	r->dur_ns = start ? r->h.ts - start : 0;
 	r->tag = sp->name.kind != MT_SRC_NONE ? src_read(ctx, &sp->name, map) : 0;
 	r->lib = sp->lib;
+	r->type = type;
 	r->flags =
 		(start ? MT_RESIZE_TIMED : 0) | (sp->flags & MT_SPEC_JOIN ? MT_RESIZE_JOINED : 0);
 	/*
@@ -1418,7 +1428,8 @@ static __always_inline void count_hit(const struct mt_probe_spec *sp, __u64 map)
 static __always_inline int save_call(struct pt_regs *ctx, const struct mt_probe_spec *sp,
 				     __u32 spec, __u64 map, __u64 a, __u64 b)
 {
-	struct pcall pc = { .map = map, .a = a, .b = b, .ts = bpf_ktime_get_ns(), .spec = spec };
+	struct pcall pc = { .map = map, .a = a, .b = b, .ts = bpf_ktime_get_ns(), .spec = spec,
+			    .type = type_at_entry(ctx, sp, map) };
 	__u32 t = call_key(ctx, sp);
 
 	if (bpf_map_update_elem(&pcalls, &t, &pc, BPF_ANY)) {
@@ -1565,7 +1576,7 @@ static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_pr
 			if (!b)
 				b = src_read2(ctx, &sp->new_size, &sp->new_size_alt, map);
 			if (a != b)
-				send_resize(ctx, sp, map, a, b, 0);
+				send_resize(ctx, sp, map, a, b, 0, type_at_entry(ctx, sp, map));
 			return 1;
 		}
 		return save_call(ctx, sp, spec, map, a, b);
@@ -1581,7 +1592,7 @@ static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_pr
 			b = pc->b ?: src_read2(ctx, &begin->new_size, &begin->new_size_alt, pc->map);
 			/* untimed: the span only chose the size, the rehash runs after it */
 			send_resize(ctx, begin, pc->map, pc->a, b,
-				    begin->flags & MT_SPEC_UNTIMED ? 0 : pc->ts);
+				    begin->flags & MT_SPEC_UNTIMED ? 0 : pc->ts, pc->type);
 			if (begin->flags & MT_SPEC_UNTIMED) {
 				struct untimed u = {
 					.map = pc->map, .old_size = pc->a, .new_size = b};
@@ -1721,7 +1732,7 @@ static __always_inline void profile_return(struct pt_regs *ctx, const struct mt_
 	case MT_ROLE_LOOKUP:
 		size = src_read2(ctx, &sp->size, &sp->size_alt, pc->map);
 		if (size != pc->a && size)
-			send_resize(ctx, sp, pc->map, pc->a, size, pc->ts);
+			send_resize(ctx, sp, pc->map, pc->a, size, pc->ts, pc->type);
 		break;
 	case MT_ROLE_CREATE:
 		if (sp->map.kind == MT_SRC_RET)
@@ -1746,7 +1757,7 @@ static __always_inline void profile_return(struct pt_regs *ctx, const struct mt_
 		if (!size)
 			size = src_read2(ctx, &sp->new_size, &sp->new_size_alt, pc->map);
 		if (size != pc->a)
-			send_resize(ctx, sp, pc->map, pc->a, size, pc->ts);
+			send_resize(ctx, sp, pc->map, pc->a, size, pc->ts, pc->type);
 		break;
 	case MT_ROLE_REHASH_STEP:
 		rehash_step_done(ctx, sp, pc, now);

@@ -379,6 +379,8 @@ struct mt_probe_spec {
 	__u64 from_lo[MT_MAX_FROM];
 	__u64 from_hi[MT_MAX_FROM];
 	struct mt_src goid; /* lock_end of Go code: the goroutine's id, a field of its g */
+	/* resize, grow_begin: the map's type descriptor (Go: the *maptype), read at entry */
+	struct mt_src type;
 };
 
 #define MT_SNAP_MAX 64
@@ -404,7 +406,10 @@ struct mt_resize {
 	__u64 tag;    /* the spec's name pointer (Redis: the dict's type), 0 when none */
 	__u32 lib;
 	__u32 flags;  /* MT_RESIZE_* */
+	__u64 type;   /* the spec's type= (a Go map's type descriptor), 0 when none */
 };
+/* Before type was added (trace files of earlier versions). */
+#define MT_RESIZE_V1_SIZE 88
 
 struct mt_rehash {
 	struct mt_hdr h;
@@ -498,6 +503,8 @@ static inline unsigned long mt_rec_min_size(unsigned int type)
 		return MT_MAP_CREATE_V1_SIZE;
 	if (type == MT_REC_LOCK_WAIT)
 		return MT_LOCK_WAIT_V1_SIZE;
+	if (type == MT_REC_RESIZE)
+		return MT_RESIZE_V1_SIZE;
 	return type == MT_REC_LIB_COUNTS ? MT_LIB_COUNTS_V1_SIZE : mt_rec_size(type);
 }
 #endif

@@ -69,6 +69,7 @@ struct mt_ev_resize {
 	__u64 count;	/* entries: libcmap at the grow's start, a profile's after; or UNKNOWN */
 	__u64 dur_ns;	/* the resize itself, when MT_EV_TIMED */
 	__u64 tag;
+	__u64 type;	/* a Go map's type descriptor (the profile's type=), 0 when none */
 };
 
 struct mt_ev_migrate {
@@ -160,6 +161,7 @@ _Static_assert(sizeof(struct mt_futex_wait) <= MT_REC_MAX, "mt_futex_wait too la
 _Static_assert(sizeof(struct mt_map_destroy) <= MT_REC_MAX, "mt_map_destroy too large");
 _Static_assert(sizeof(struct mt_lib_counts) <= MT_REC_MAX, "mt_lib_counts too large");
 _Static_assert(sizeof(struct mt_resize) <= MT_REC_MAX, "mt_resize too large");
+_Static_assert(offsetof(struct mt_resize, type) == MT_RESIZE_V1_SIZE, "mt_resize grew mid-way");
 _Static_assert(sizeof(struct mt_rehash) <= MT_REC_MAX, "mt_rehash too large");
 _Static_assert(sizeof(struct mt_table_create) <= MT_REC_MAX, "mt_table_create too large");
 _Static_assert(sizeof(struct mt_futex_wake) <= MT_REC_MAX, "mt_futex_wake too large");
@@ -217,7 +219,8 @@ static inline int mt__decode_map(const struct mt_hdr *h, struct mt_event *ev)
 		ev->lib = r->lib;
 		ev->resize = (struct mt_ev_resize){ .old_size = r->old_size,
 						    .new_size = r->new_size, .count = r->count,
-						    .dur_ns = r->dur_ns, .tag = r->tag };
+						    .dur_ns = r->dur_ns, .tag = r->tag,
+						    .type = r->type };
 		return 1;
 	}
 	case MT_REC_EVACUATE: {

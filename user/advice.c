@@ -446,9 +446,15 @@ static int rule_profile_grows(const struct report *r, struct advice_list *a)
 	return 0;
 }
 
+/* A Go map's type as make() takes it: "map[int]int", or map[K]V when the binary did not say. */
+static const char *go_type(const struct map_report *m)
+{
+	return m->go_type && m->go_type[0] ? m->go_type : "map[K]V";
+}
+
 /*
  * A Go map that grew, in Go's terms: the make() size hint that would have avoided every grow,
- * from the most it held.  Its key and value types are not known here: make(map[K]V, N).
+ * from the most it held, with its type when the binary gave it (else make(map[K]V, N)).
  */
 static int rule_go_make(const struct report *r, struct advice_list *a)
 {
@@ -478,13 +484,13 @@ static int rule_go_make(const struct report *r, struct advice_list *a)
 			snprintf(where, sizeof(where), " (created before tracing)");
 		err = advice_add(a,
 				 "Go map %s%s: grew %llu times%s, %s in runtime.hashGrow; it held "
-				 "up to %llu entries: create it with make(map[K]V, %llu)",
+				 "up to %llu entries: create it with make(%s, %llu)",
 				 advice_fmt_addr(addr, sizeof(addr), m->addr), where,
 				 (unsigned long long)m->grows, path,
 				 report__fmt_ns(dur, sizeof(dur), m->grow_ns_total),
 				 (unsigned long long)(m->peak_count > (__u64)(m->count > 0 ? m->count : 0)
 							      ? m->peak_count : (__u64)m->count),
-				 (unsigned long long)hint);
+				 go_type(m), (unsigned long long)hint);
 		if (err)
 			return err;
 	}
@@ -545,12 +551,12 @@ static int rule_goswiss_make(const struct report *r, struct advice_list *a)
 		err = advice_add(a,
 				 "Go map %s: grew %llu times (%llu -> %llu slots)%s; it had %llu "
 				 "entries when it last grew (its count is not read after): create it "
-				 "with make(map[K]V, N), N at least %llu",
+				 "with make(%s, N), N at least %llu",
 				 advice_fmt_addr(addr, sizeof(addr), m->addr), (unsigned long long)m->grows,
 				 (unsigned long long)m->sizes[0], (unsigned long long)top,
 				 several ? ", several maps one after another at this address (the "
 					   "garbage collector reuses their memory)" : "",
-				 (unsigned long long)peak, (unsigned long long)peak);
+				 (unsigned long long)peak, go_type(m), (unsigned long long)peak);
 		if (err)
 			return err;
 	}

@@ -521,6 +521,14 @@ int gopcln__go_minor(const struct gopcln *g)
 	return minor;
 }
 
+__u64 gopcln__table_offset(const struct gopcln *g)
+{
+	size_t n;
+	const char *raw = g ? elf_rawfile(g->elf, &n) : NULL;
+
+	return raw ? (__u64)((const char *)g->tab - raw) : 0;
+}
+
 const char *gopcln__module(const struct gopcln *g)
 {
 	return g ? g->module : "";

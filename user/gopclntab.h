@@ -87,6 +87,12 @@ const char *gopcln__module(const struct gopcln *g);
  */
 const char *gopcln__format(const struct gopcln *g);
 
+/**
+ * gopcln__table_offset() - the file offset of the pclntab's header (the runtime's pcHeader,
+ * which moduledata.pcHeader points to), for gotype.c.
+ */
+__u64 gopcln__table_offset(const struct gopcln *g);
+
 /** gopcln__nfuncs() - how many functions the table has. */
 size_t gopcln__nfuncs(const struct gopcln *g);
 

@@ -763,6 +763,16 @@ int model__name_map(struct model *m, __u64 map, const char *name)
 	return s->name ? 0 : -ENOMEM;
 }
 
+int model__go_type(struct model *m, __u64 map, const char *type)
+{
+	struct map_state *s = map_get(m, map);
+
+	if (!s)
+		return -ENOMEM;
+	s->go_type = model__intern(m, type);
+	return s->go_type ? 0 : -ENOMEM;
+}
+
 void model__set_dropped(struct model *m, const __u64 dropped[MT_DROP_MAX])
 {
 	memcpy(m->dropped, dropped, sizeof(m->dropped));
@@ -795,6 +805,11 @@ static int sink_name_map(void *ctx, __u64 map, const char *name)
 	return model__name_map(ctx, map, name);
 }
 
+static int sink_go_type(void *ctx, __u64 map, const char *type)
+{
+	return model__go_type(ctx, map, type);
+}
+
 static int sink_alias_lock(void *ctx, __u64 word, __u64 lock, const char *name)
 {
 	return model__alias_lock(ctx, word, lock, name);
@@ -821,6 +836,7 @@ static const struct sink_ops model_sink_ops = {
 	.stack = sink_stack,
 	.event = sink_event,
 	.name_map = sink_name_map,
+	.go_type = sink_go_type,
 	.alias_lock = sink_alias_lock,
 	.counts = sink_counts,
 	.lib_counts = sink_lib_counts,

@@ -46,6 +46,7 @@ struct map_report {
 	__u64 addr;
 	const char *library;   /* "cmap" (USDT), or the probe profile's name: "glib", "redis" */
 	const char *name;      /* what the profile names it by (Redis: its dictType), "" none */
+	const char *go_type;   /* a Go map's type ("map[int]int"), "" unknown */
 	bool sizes_in_slots;   /* sizes[] in the profile's table sizes; else bucket exponents (cmap) */
 	__u64 size;	       /* current size: buckets (cmap: 2^B), or the profile's slots; 0 unknown */
 	__u64 shrinks;	       /* resizes to a smaller size (profile maps) */
@@ -282,6 +283,12 @@ int model__set_lib_counts(struct model *m, __u64 map, const struct mt_ev_lib_cou
  * Return: 0 or -ENOMEM.
  */
 int model__name_map(struct model *m, __u64 map, const char *name);
+
+/**
+ * model__go_type() - the map now at @map is of Go type @type (made up when not seen yet).
+ * Return: 0 or -ENOMEM.
+ */
+int model__go_type(struct model *m, __u64 map, const char *type);
 
 /**
  * model__alias_lock() - futex waits on @word are waits for the lock at @lock, named @name

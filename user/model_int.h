@@ -54,6 +54,7 @@ struct map_state {
 	int nsizes;
 	int lib;	   /* 0: cmap's USDT probes; else the profile index */
 	const char *name;  /* interned; NULL when unnamed */
+	const char *go_type; /* interned: "map[int]int"; NULL when unknown */
 	__u64 size;	   /* profile maps: current size, 0 unknown */
 	__u64 shrinks;
 	__u64 rehash_steps, rehash_elapsed_ns;

@@ -274,6 +274,7 @@ static int build_maps(struct model *m, struct report *r)
 		if (!row->library)
 			return -ENOMEM;
 		row->name = s->name ? s->name : "";
+		row->go_type = s->go_type ? s->go_type : "";
 		row->sizes_in_slots = s->lib != 0;
 		row->variant = s->variant;
 		row->create_seen = s->create_seen;

@@ -129,7 +129,8 @@ static const char builtin_go[] =
 	 * entry has the old B and the count; at its rets h.B has moved (or not: a same-size grow,
 	 * overflow buckets piled up).  Evacuation then runs incrementally in later writes.
 	 */
-	"probe grow_begin runtime.hashGrow map=goarg1 size=buckets new_size=buckets count=count\n"
+	"probe grow_begin runtime.hashGrow map=goarg1 size=buckets new_size=buckets count=count "
+	"type=goarg0\n"
 	"probe grow_end runtime.hashGrow:ret\n"
 	/*
 	 * sync.(*Mutex).lockSlow(m) runs only when Lock's fast-path CAS failed: the mutex was
@@ -243,11 +244,11 @@ static const char builtin_goswiss[] =
 	"fields go1.25* used=u64@0 goid=u64@(g)+152\n"
 	"fields go1.26* used=u64@0 goid=u64@(g)+152\n"
 	"probe resize internal/runtime/maps.(*Map).growToTable map=goarg0 size=const:8 "
-	"new_size=const:16 count=used\n"
+	"new_size=const:16 count=used type=goarg1\n"
 	"probe resize internal/runtime/maps.(*table).grow map=goarg2 size=u16@(goarg0)+2 "
-	"new_size=goarg3 count=used\n"
+	"new_size=goarg3 count=used type=goarg1\n"
 	"probe resize internal/runtime/maps.(*table).split map=goarg2 size=u16@(goarg0)+2 "
-	"new_size=const:2048 count=used\n"
+	"new_size=const:2048 count=used type=goarg1\n"
 	/*
 	 * sync.Mutex wraps internal/sync.Mutex (at the same address) from Go 1.24: its lockSlow(m)
 	 * runs only when Lock's CAS failed.  Timed from its entry to its epilogue, per goroutine.

@@ -25,8 +25,8 @@
 	"the goroutine), a field name"
 #define TYPES	   "types: u8 s8 u16 s16 u32 s32 u64 s64, optionally log2:TYPE"
 #define KEYS                                                                                        \
-	"keys: map size (old_size) new_size count pos ok when lock mode name if unless base timed " \
-	"join attach from not_from goid"
+	"keys: map size (old_size) new_size count pos ok when lock mode name type if unless base " \
+	"timed join attach from not_from goid"
 #define NAME_CHARS "_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 #define DIGITS	   "0123456789"
 
@@ -497,6 +497,7 @@ enum pkey {
 	K_NOT_FROM,
 	K_JOIN,
 	K_GOID,
+	K_TYPE,
 	K_MAX
 };
 
@@ -509,6 +510,7 @@ static const struct {
 	{"lock", K_LOCK},   {"name", K_NAME}, {"mode", K_MODE},   {"if", K_IF},
 	{"unless", K_UNLESS}, {"base", K_BASE}, {"timed", K_TIMED}, {"join", K_JOIN},
 	{"attach", K_ATTACH}, {"from", K_FROM}, {"not_from", K_NOT_FROM}, {"goid", K_GOID},
+	{"type", K_TYPE},
 };
 
 /*
@@ -572,6 +574,9 @@ static int parse_kv(const char *kv, const struct fieldset *fs, struct mt_probe_s
 		if (err == -ENOENT)
 			memset(&sp->goid, 0, sizeof(sp->goid));
 		return err == -ENOENT ? 0 : err;
+	case K_TYPE:
+		/* a Go map's type descriptor: read at entry, named by user space (gotype.c) */
+		return parse_src(val, fs, b, &sp->type, why, whylen);
 	case K_MODE:
 		if (strcmp(val, "read") && strcmp(val, "write")) {
 			snprintf(why, whylen, "mode= is read or write");
@@ -681,6 +686,11 @@ static int check_role(int role, struct mt_probe_spec *sp, bool *need_return, cha
 	if ((sp->flags & MT_SPEC_JOIN) &&
 	    (role != MT_ROLE_GROW_BEGIN || (sp->flags & MT_SPEC_UNTIMED))) {
 		snprintf(why, whylen, "join= is for a timed grow_begin only");
+		return -EINVAL;
+	}
+	if (sp->type.kind != MT_SRC_NONE && role != MT_ROLE_RESIZE && role != MT_ROLE_GROW_BEGIN) {
+		snprintf(why, whylen, "type= is for resize and grow_begin only (the map's type, "
+			 "reported with each resize)");
 		return -EINVAL;
 	}
 	switch (role) {

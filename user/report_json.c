@@ -113,6 +113,8 @@ static void map_value(struct json_writer *w, const struct report *r, const struc
 	json_writer__string_field(w, "library", m->library);
 	json_writer__name(w, "name");
 	json_writer__string(w, m->name && m->name[0] ? m->name : NULL);
+	json_writer__name(w, "go_type");
+	json_writer__string(w, m->go_type && m->go_type[0] ? m->go_type : NULL);
 	json_writer__name(w, "variant");
 	json_writer__string(w, m->variant >= 0 ? mt_variant_name(m->variant) : NULL);
 	json_writer__u64_field(w, "inserts", m->inserts);

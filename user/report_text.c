@@ -334,10 +334,11 @@ static void print_rehash(const struct text *t)
 			snprintf(first, sizeof(first), "first grew at %.240s", m->first_grown_at);
 			at = first;
 		}
-		/* a named map (Redis: its dictType) says so first */
-		if (m->name && m->name[0]) {
-			snprintf(named, sizeof(named), "%s%s%s", m->name, strcmp(at, "?") ? " " : "",
-				 strcmp(at, "?") ? at : "");
+		/* a named map (Redis: its dictType; Go: its type) says so first */
+		if ((m->name && m->name[0]) || (m->go_type && m->go_type[0])) {
+			snprintf(named, sizeof(named), "%s%s%s",
+				 m->name && m->name[0] ? m->name : m->go_type,
+				 strcmp(at, "?") ? " " : "", strcmp(at, "?") ? at : "");
 			at = named;
 		}
 		/* a profile's map: its entries when its profile reads them; its load limit is the

@@ -29,6 +29,11 @@ int sink__name_map(const struct sink *s, __u64 map, const char *name)
 	return CALL(s, name_map, map, name);
 }
 
+int sink__go_type(const struct sink *s, __u64 map, const char *type)
+{
+	return CALL(s, go_type, map, type);
+}
+
 int sink__alias_lock(const struct sink *s, __u64 word, __u64 lock, const char *name)
 {
 	return CALL(s, alias_lock, word, lock, name);
@@ -103,6 +108,16 @@ static int tee_name_map(void *ctx, __u64 map, const char *name)
 	return err;
 }
 
+static int tee_go_type(void *ctx, __u64 map, const char *type)
+{
+	struct sink_tee *t = ctx;
+	int err = sink__go_type(&t->first, map, type);
+
+	if (!err)
+		TEE_SECOND(t, sink__go_type(&t->second, map, type));
+	return err;
+}
+
 static int tee_alias_lock(void *ctx, __u64 word, __u64 lock, const char *name)
 {
 	struct sink_tee *t = ctx;
@@ -158,6 +173,7 @@ static const struct sink_ops tee_ops = {
 	.stack = tee_stack,
 	.event = tee_event,
 	.name_map = tee_name_map,
+	.go_type = tee_go_type,
 	.alias_lock = tee_alias_lock,
 	.counts = tee_counts,
 	.lib_counts = tee_lib_counts,

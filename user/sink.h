@@ -36,6 +36,8 @@ struct sink_ops {
 	int (*event)(void *ctx, const struct mt_hdr *rec, const struct mt_event *ev, int stack);
 	/* the map now at @map is called @name (a profile map's dict type) */
 	int (*name_map)(void *ctx, __u64 map, const char *name);
+	/* the map now at @map is of Go type @type ("map[int]int") */
+	int (*go_type)(void *ctx, __u64 map, const char *type);
 	/* futex waits on @word from now on are waits for the lock at @lock, called @name */
 	int (*alias_lock)(void *ctx, __u64 word, __u64 lock, const char *name);
 	/* a core map's in-kernel hot counters (absolute, summed over CPUs) */
@@ -66,6 +68,9 @@ int sink__event(const struct sink *s, const struct mt_hdr *rec, const struct mt_
 
 /** sink__name_map() - see struct sink_ops. */
 int sink__name_map(const struct sink *s, __u64 map, const char *name);
+
+/** sink__go_type() - see struct sink_ops. */
+int sink__go_type(const struct sink *s, __u64 map, const char *type);
 
 /** sink__alias_lock() - see struct sink_ops. */
 int sink__alias_lock(const struct sink *s, __u64 word, __u64 lock, const char *name);

@@ -110,6 +110,9 @@ int trace_writer__counts(struct trace_writer *w, __u64 map, const struct mt_map_
  */
 int trace_writer__name(struct trace_writer *w, __u64 map, const char *name);
 
+/** trace_writer__go_type() - the map now at @map is of Go type @type (sink op go_type). */
+int trace_writer__go_type(struct trace_writer *w, __u64 map, const char *type);
+
 /**
  * trace_writer__lock_alias() - futex waits on @word from here on are waits for the lock at
  * @lock, named @name (GLib's GRWLock: its waiters sleep in a pthread_rwlock_t it points to).

@@ -64,6 +64,7 @@ enum trace_rec_type {
 	TR_NAME = 7,
 	TR_LOCK_ALIAS = 8,
 	TR_LIB_COUNTS = 9,
+	TR_GO_TYPE = 10,
 };
 
 #define META_F_LIBRARY_FOUND 1u
@@ -73,7 +74,8 @@ enum trace_rec_type {
 static inline const char *rec_name(__u32 type)
 {
 	static const char *const names[] = {"?",      "meta",  "stack", "event",
-					    "counts", "drops", "end",   "name", "lock-alias", "lib-counts"};
+					    "counts", "drops", "end",   "name", "lock-alias", "lib-counts",
+					    "go-type"};
 
 	return type < ARRAY_SIZE(names) ? names[type] : "unknown";
 }

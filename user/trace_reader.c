@@ -332,6 +332,17 @@ static int on_name(struct reader *r, struct cur *c)
 	return sink__name_map(r->sink, map, name);
 }
 
+static int on_go_type(struct reader *r, struct cur *c)
+{
+	char type[1024]; /* Go names its types in full: map[string]*pkg/path.T */
+	__u64 map = cur64(c);
+
+	cur_str(c, type, sizeof(type));
+	if (c->bad)
+		return malformed(r, TR_GO_TYPE, "too short");
+	return sink__go_type(r->sink, map, type);
+}
+
 static int on_lock_alias(struct reader *r, struct cur *c)
 {
 	char name[MT_NAME_MAX];
@@ -558,6 +569,9 @@ static int read_record(struct reader *r, bool *end)
 		break;
 	case TR_LOCK_ALIAS:
 		err = on_lock_alias(r, &c);
+		break;
+	case TR_GO_TYPE:
+		err = on_go_type(r, &c);
 		break;
 	case TR_LIB_COUNTS:
 		err = on_lib_counts(r, &c);

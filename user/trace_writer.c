@@ -464,6 +464,19 @@ int trace_writer__name(struct trace_writer *w, __u64 map, const char *name)
 	return rec_commit(w);
 }
 
+int trace_writer__go_type(struct trace_writer *w, __u64 map, const char *type)
+{
+	unsigned char *p;
+	int err;
+
+	p = rec_begin(w, TR_GO_TYPE, 8 + 4 + str_len(type, TRACE_MAX_STR), &err);
+	if (!p)
+		return err;
+	p = put64(p, map);
+	put_str(p, type, TRACE_MAX_STR);
+	return rec_commit(w);
+}
+
 int trace_writer__lock_alias(struct trace_writer *w, __u64 word, __u64 lock, const char *name)
 {
 	unsigned char *p;
@@ -587,6 +600,11 @@ static int sink_name_map(void *ctx, __u64 map, const char *name)
 	return trace_writer__name(ctx, map, name);
 }
 
+static int sink_go_type(void *ctx, __u64 map, const char *type)
+{
+	return trace_writer__go_type(ctx, map, type);
+}
+
 static int sink_alias_lock(void *ctx, __u64 word, __u64 lock, const char *name)
 {
 	return trace_writer__lock_alias(ctx, word, lock, name);
@@ -618,6 +636,7 @@ static const struct sink_ops writer_sink_ops = {
 	.stack = sink_stack,
 	.event = sink_event,
 	.name_map = sink_name_map,
+	.go_type = sink_go_type,
 	.alias_lock = sink_alias_lock,
 	.counts = sink_counts,
 	.lib_counts = sink_lib_counts,

@@ -11,6 +11,7 @@
 #include "attach.h"
 #include "ccmap_impl.h"
 #include "cmap_impl.h"
+#include "gotype.h"
 #include "lockid.h"
 #include "lockkind.h"
 #include "symbolizer.h"
@@ -48,6 +49,8 @@ struct tracer {
 	bool totals_started; /* the library's totals at the start went to the sink */
 	__u64 dwarf_stacks; /* stacks unwound from a stack copy */
 	__u64 cycles0, cycles0_ns; /* cmap_cycles() and CLOCK_MONOTONIC as the tracer started */
+	struct gotypes *gotypes; /* the Go program's type names, NULL when none */
+	struct u64map go_types; /* map -> the type descriptor last sent for it */
 };
 
 /* libcmap's evacuation time, counted in cmap_cycles(), in ns: at the rate since the start. */
@@ -208,6 +211,45 @@ static int name_map(struct tracer *tr, const struct mt_event *ev)
 }
 
 /*
+ * A Go map's resize carries its type descriptor: its name goes to the sink when the map is
+ * new or holds another type now (tsgo reuses a freed map's memory), before the next record,
+ * so a trace file replays the same.
+ */
+static int go_type(struct tracer *tr, const struct mt_event *ev)
+{
+	const char *name;
+	__u64 last;
+
+	if (ev->kind != MT_EV_RESIZE || !ev->resize.type ||
+	    (u64map__get(&tr->go_types, ev->map, &last) && last == ev->resize.type))
+		return 0;
+	name = gotypes__name(tr->gotypes, ev->resize.type);
+	if (u64map__put(&tr->go_types, ev->map, ev->resize.type))
+		return -ENOMEM;
+	return name ? sink__go_type(tr->sink, ev->map, name) : 0;
+}
+
+/*
+ * The executable whose probes read a map type (a Go program's type= probes) is read for its
+ * type names now, at the start: a short-lived target is gone before its records are read.
+ * One that cannot be read (a PIE, an unknown layout) leaves its maps unnamed.
+ */
+static void open_go_types(struct tracer *tr, const struct probe_plan *plan)
+{
+	for (int i = 0; i < plan->nmodules; i++) {
+		const struct plan_module *pm = &plan->modules[i];
+
+		for (int j = 0; j < pm->nsites; j++) {
+			if (pm->sites[j].spec.type.kind == MT_SRC_NONE)
+				continue;
+			if (gotypes__open(pm->path, &tr->gotypes))
+				tr->gotypes = NULL;
+			return;
+		}
+	}
+}
+
+/*
  * A wait on a futex word outside the library's locks may say which lock the word belongs to:
  * done before the wait reaches the sink, so the trace file replays the same.
  */
@@ -317,7 +359,7 @@ static int on_record(void *ctx, void *data, size_t size)
 	/* the table reader first: a rehash a resize shows ended goes before the resize */
 	return alias_futex_word(tr, &ev, stack) ?: track_core_map(tr, &ev) ?:
 	       tableread__event(tr->tables, h, &ev) ?: sink__event(tr->sink, h, &ev, stack) ?:
-	       name_map(tr, &ev);
+	       name_map(tr, &ev) ?: go_type(tr, &ev);
 }
 
 int tracer__duty(struct tracer *tr)
@@ -501,6 +543,7 @@ int tracer__start(const struct args *a, const struct target *t, const struct pro
 	/* read the target's mappings and open its modules now: it may exit before its last
 	 * records are read
 	 */
+	open_go_types(tr, plan);
 	{
 		struct sym_frame sf;
 
@@ -644,6 +687,8 @@ void tracer__free(struct tracer *tr)
 	u64map__free(&tr->core_maps);
 	u64map__free(&tr->sync_maps);
 	u64map__free(&tr->caller_stacks);
+	u64map__free(&tr->go_types);
+	gotypes__close(tr->gotypes);
 	tableread__free(tr->tables);
 	lockid__free(tr->li);
 	free(tr);

@@ -7,8 +7,10 @@
 # hashGrow's own test) at the address `go tool nm` gives, `go tool nm` and the source for the
 # creation lines, `go tool objdump` for the probe sites --list shows.  By default makemap is not
 # probed (a map is known from its first grow, named after where it first grew); with --detail
-# the creation lines are checked too.  The traced program's output must equal the untraced one's, in 20 traced runs
-# of each build.  Needs root.
+# the creation lines are checked too.  Each map's Go type (read from hashGrow's *maptype) is
+# the one the source makes and `gogrow types` prints with %T: map[int]int for these three, and
+# map[string]*main.Node beside map[int]int in `gogrow types`, by address (%p).  The traced
+# program's output must equal the untraced one's, in 20 traced runs of each build.  Needs root.
 # timeout: 240
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/golib.sh"
@@ -111,7 +113,7 @@ for build in plain stripped; do
 	check "$build $mode: traced run exits 0 ($rc)" [ $rc -eq 0 ]
 	check "$build $mode: traced output equals untraced" diff <(own "$TMP/untraced.out") <(own "$TMP/traced.out")
 	"$MAPTRACE" report "$TMP/$build-$mode.mtr" --json --top 0 >"$TMP/$build.json"
-	"$MAPTRACE" report "$TMP/$build-$mode.mtr" >"$TMP/$build.txt"
+	COLUMNS=200 "$MAPTRACE" report "$TMP/$build-$mode.mtr" >"$TMP/$build.txt"
 
 	# the rows: by default (makemap unprobed) by where each map first grew, in main.fill and
 	# main.churn, each from one bucket (made with no hint); with --detail, by the make() lines
@@ -125,6 +127,7 @@ for build in plain stripped; do
 			[ "$(jget "$TMP/$build.json" "(len($grown_row), len($hinted_row))")" = "(1, 1)" ]
 		h_addr=$(jget "$TMP/$build.json" "int($hinted_row[0]['addr'], 16)")
 		where="created at main.main (gogrow.go:$line_grown)"
+		text_at="main.main (gogrow.go:$line_grown)"
 	else
 		row="[m for m in d['maps'] if m['created_at'] is None and m['first_grown_at'] == 'main.%s (gogrow.go:%s)' and m['sizes'][0] == 1]"
 		grown_row=$(printf "$row" fill "$line_fill")
@@ -136,6 +139,7 @@ for build in plain stripped; do
 		check "$build $mode: no map shown as made before attach (its grows were all seen)" \
 			[ "$(jget "$TMP/$build.json" "d['before_attach']['maps']")" = 0 ]
 		where="made with no size hint; first grew at main.fill (gogrow.go:$line_fill)"
+		text_at="first grew at main.fill (gogrow.go:$line_fill)"
 	fi
 	g_addr=$(jget "$TMP/$build.json" "int($grown_row[0]['addr'], 16)")
 	bt_calls=$(awk -v a="$g_addr" -F'[][]' '/^@calls/ && $2 == a { print $3 }' "$TMP/bt.out" | tr -dc 0-9)
@@ -167,14 +171,51 @@ for build in plain stripped; do
 	check "$build $mode: churned map: $churn_grows grows, ${bt_csame:-?} same-size apart (bpftrace: ${bt_ccalls:-?} hashGrow calls), count $CHURN_KEYS (got $got)" \
 		[ "$got" = "[$churn_grows, ${bt_csame:-x}, $CHURN_KEYS]" -a \
 		"${bt_ccalls:-x}" = $((churn_grows + ${bt_csame:-0})) ]
+	# the type each map was made with (the source: make(map[int]int)); the hinted map never
+	# grows, so no resize carried its type
+	got=$(jget "$TMP/$build.json" "[$grown_row[0]['go_type'], $churn_row[0]['go_type']]")
+	check "$build $mode: the grown and the churned map are map[int]int (got $got)" \
+		[ "$got" = "['map[int]int', 'map[int]int']" ]
+	if [ $mode = detail ]; then
+		check "$build $mode: the hinted map, which never grew, has no type (go_type null)" \
+			[ "$(jget "$TMP/$build.json" "$hinted_row[0]['go_type']")" = None ]
+	fi
+	check "$build $mode: the REHASH row of the grown map ends 'map[int]int $text_at'" \
+		grep -qE "^$(printf 0x%x "$g_addr") +go .* map\[int\]int ${text_at//[()]/.}\$" "$TMP/$build.txt"
 	sizes=$(jget "$TMP/$build.json" "[$grown_row[0][k] for k in ('size', 'buckets')]")
 	check "$build $mode: grown map's size is 2^$want_grows buckets (got $sizes)" \
 		[ "$sizes" = "[$((1 << want_grows)), $((1 << want_grows))]" ]
 	head="Go map $(printf 0x%x "$g_addr") ($where): grew $want_grows times (1 -> $((1 << want_grows)) buckets), "
-	tail=" in runtime.hashGrow; it held up to $N entries: create it with make(map[K]V, $N)"
-	check "$build $mode: advice in Go's terms: make(map[K]V, $N)" [ "$(jget "$TMP/$build.json" \
+	tail=" in runtime.hashGrow; it held up to $N entries: create it with make(map[int]int, $N)"
+	check "$build $mode: advice in Go's terms: make(map[int]int, $N)" [ "$(jget "$TMP/$build.json" \
 		"sum(a.startswith('$head') and a.endswith('$tail') for a in d['advice'])")" = 1 ]
 	[ $FAILS -eq 0 ] || { sed 's/^/# /' "$TMP/$build.txt" | head -40; sed 's/^/# bt: /' "$TMP/bt.out" "$TMP/bt.err" | head; }
+	done
+
+	# two map types, named as the program names them (%T), at the addresses it prints (%p):
+	# live (the summary after its output) and from the trace file
+	TYPES_N=20000
+	COLUMNS=200 "$MAPTRACE" -q -o "$TMP/$build-types.mtr" -- "$bin" types $TYPES_N \
+		>"$TMP/types.out" 2>"$TMP/types.err"
+	rc=$?
+	check "$build types: traced run exits 0 ($rc)" [ $rc -eq 0 ]
+	"$MAPTRACE" report "$TMP/$build-types.mtr" --json --top 0 >"$TMP/types.json"
+	COLUMNS=200 "$MAPTRACE" report "$TMP/$build-types.mtr" >"$TMP/types.txt"
+	# the program's lines, not maptrace's ("map 0x...: 12 grows and ...")
+	mapfile -t prog_maps < <(awk '$1 == "map" && NF == 4 && $3 ~ /^map\[/ { print $2, $3, $4 }' "$TMP/types.out")
+	check "$build types: the program prints two maps of $TYPES_N keys: map[int]int and map[string]*main.Node" \
+		[ "$(printf '%s\n' "${prog_maps[@]}" | awk '{ print $2, $3 }' | sort | tr '\n' ' ')" = \
+		"map[int]int $TYPES_N map[string]*main.Node $TYPES_N " ]
+	for pm in "${prog_maps[@]}"; do
+		read -r addr type _ <<<"$pm"
+		got=$(jget "$TMP/types.json" "[m['go_type'] for m in d['maps'] if int(m['addr'], 16) == $addr]")
+		check "$build types: the map at $addr is $type in the trace file's JSON (got $got)" \
+			[ "$got" = "['$type']" ]
+		row="^$addr +go .* ${type//[][*]/.} first grew at main.types "
+		check "$build types: its REHASH row says $type, live" grep -qE "$row" "$TMP/types.out"
+		check "$build types: its REHASH row says $type, from the file" grep -qE "$row" "$TMP/types.txt"
+		check "$build types: the advice for $addr says make($type, N)" [ "$(jget "$TMP/types.json" \
+			"sum(a.startswith('Go map $addr ') and ': create it with make($type, ' in a for a in d['advice'])")" = 1 ]
 	done
 
 	# never a crash, never another answer: the traced program, again and again

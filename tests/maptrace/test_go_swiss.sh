@@ -59,6 +59,57 @@ tsgo_bin=$TMP/tsgo.d/tsgo esbuild_bin=$TMP/esbuild
 gen_project ts "$TMP/tsp" "$FILES"
 gen_project js "$TMP/jsp" "$FILES"
 
+# bt_types BPFTRACE-OUTPUT JSON BINARY: maptrace's type of each goswiss map against the type
+# descriptors bpftrace read at its grows (typ, RBX), named here from the file on its own: a
+# descriptor's name is at .rodata's start (where the linker puts runtime.types) plus its str
+# (int32 @40): a flag byte, a varint length, the bytes, less a leading '*' when tflag (@20) has
+# tflagExtraStar (2); its kind (@23, & 31) is 21 for a map.  Prints "rows named agree badkind
+# badname", then the first disagreements
+bt_types() {
+	python3 - "$@" <<'PY'
+import json, re, struct, subprocess, sys
+bt, js, path = sys.argv[1:4]
+seen = {}
+for line in open(bt):
+    m = re.match(r"@ty\[(\d+), (\d+)\]: (\d+)$", line.strip())
+    if m:
+        seen.setdefault("0x%x" % int(m.group(1)), set()).add(int(m.group(2)))
+sec = re.search(r"\.rodata\s+PROGBITS\s+([0-9a-f]+)\s+([0-9a-f]+)",
+                subprocess.check_output(["readelf", "-SW", path], text=True))
+base, foff = int(sec.group(1), 16), int(sec.group(2), 16)
+data = open(path, "rb").read()
+def name(t):
+    o = t - base + foff
+    tflag, kind, s = data[o + 20], data[o + 23] & 31, struct.unpack_from("<i", data, o + 40)[0]
+    p, n, i, shift = foff + s, 0, 1, 0
+    while True:
+        b = data[p + i]
+        n |= (b & 0x7f) << shift
+        i, shift = i + 1, shift + 7
+        if not b & 0x80:
+            break
+    nm = data[p + i:p + i + n].decode()
+    return (nm[1:] if tflag & 2 else nm), kind
+ok_name = re.compile(r"^(map\[.+\].+|[\w./-]+\.[A-Za-z_]\w*(\[.+\])?)$")
+rows = [m for m in json.load(open(js))["maps"] if m["library"] == "goswiss"]
+named = agree = badkind = badname = 0
+bad = []
+for m in rows:
+    got = [name(t) for t in seen.get(m["addr"], ())]
+    badkind += any(k != 21 for _, k in got)
+    if m["go_type"]:
+        named += 1
+        badname += not ok_name.match(m["go_type"])
+    if m["go_type"] in [n for n, _ in got]:
+        agree += 1
+    elif len(bad) < 3:
+        bad.append("%s: maptrace %s, bpftrace %s" % (m["addr"], m["go_type"], got))
+print(len(rows), named, agree, badkind, badname)
+for b in bad:
+    print("# " + b)
+PY
+}
+
 # bt_grows BPFTRACE-OUTPUT: its grows, one "map old new" line each: growToTable is 8 -> 16 when
 # the small map's used was 8, a grow t.capacity -> newCapacity, a split 1024 -> 2 x 1024 (two
 # tables); anything else is printed so that it differs
@@ -219,11 +270,14 @@ for name in tsgo esbuild; do
 	o_grow=$(file_offset "$bin" "${S["$M.(*table).grow"]}")
 	o_split=$(file_offset "$bin" "${S["$M.(*table).split"]}")
 	o_lock=$(file_offset "$bin" "${ls_push:-0}")
-	BPFTRACE_MAP_KEYS_MAX=1000000 bt_start "uprobe:$bin:$o_gtt { @g[\"small\", reg(\"ax\"), *(uint64 *)reg(\"ax\"), (uint64)0] = count(); }
-		uprobe:$bin:$o_grow { @g[\"grow\", reg(\"cx\"), (uint64)*(uint16 *)(reg(\"ax\") + 2),
+	# and each map's type descriptor, typ (RBX) in all three
+	BPFTRACE_MAP_KEYS_MAX=1000000 bt_start "uprobe:$bin:$o_gtt { @g[\"small\", reg(\"ax\"), *(uint64 *)reg(\"ax\"), (uint64)0] = count();
+			@ty[reg(\"ax\"), reg(\"bx\")] = count(); }
+		uprobe:$bin:$o_grow { @ty[reg(\"cx\"), reg(\"bx\")] = count();
+			@g[\"grow\", reg(\"cx\"), (uint64)*(uint16 *)(reg(\"ax\") + 2),
 			reg(\"di\") & 0xffff] = count(); @used[reg(\"cx\"), (uint64)*(uint16 *)(reg(\"ax\") + 2)] = max(*(uint64 *)reg(\"cx\")); }
 		uprobe:$bin:$o_split { @g[\"split\", reg(\"cx\"), (uint64)*(uint16 *)(reg(\"ax\") + 2),
-			(uint64)0] = count(); }
+			(uint64)0] = count(); @ty[reg(\"cx\"), reg(\"bx\")] = count(); }
 		uprobe:$bin:$o_lock { @waits[reg(\"ax\")] = count();
 			@gid[reg(\"ax\"), *(uint64 *)(reg(\"r14\") + ${goid_off:-152})] = count(); }"
 	prog $name "$TMP/$name.traced" "$MAPTRACE" -q -o "$TMP/$name.mtr" --
@@ -267,6 +321,15 @@ for name in tsgo esbuild; do
 		cmp -s "$TMP/$name.bt.used" "$TMP/$name.mt.used"
 	check "$name: the count at each growToTable is 8, the small map's one full group" [ \
 		"$(jget "$TMP/$name.json" 'sorted(set(e["count"] for e in d["event_log"] if e["type"] == "resize" and e["old_size"] == 8))')" = "[8]" ]
+
+	# each map's Go type: every row named, by a name that reads as a Go map type (map[K]V) or a
+	# named one (pkg.Name), and the name of a descriptor bpftrace saw at one of its grows
+	read -r nrows named agree badkind badname < <(bt_types "$TMP/bt.out" "$TMP/$name.json" "$bin")
+	echo "# $name: $named of ${nrows:-?} maps named, e.g. $(jget "$TMP/$name.json" \
+		'", ".join(sorted(set(m["go_type"] or "-" for m in d["maps"]))[:4])')"
+	check "$name: every map has a Go type, a map type's name, the one of a descriptor bpftrace read at its grows, of kind map ($named named, $agree agree of ${nrows:-?})" \
+		[ "${nrows:-0}" -gt 0 -a "$named" = "$nrows" -a "$agree" = "$nrows" -a "$badkind" = 0 -a "$badname" = 0 ]
+	[ "$agree" = "$nrows" ] || bt_types "$TMP/bt.out" "$TMP/$name.json" "$bin" | tail -n +2
 
 	# stacks: named from pclntab, the probed function's caller by the machine code, down to
 	# the goroutine's start or cut at the kernel's limit

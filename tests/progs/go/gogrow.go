@@ -7,6 +7,9 @@
 //
 // Usage: gogrow [N]   (100000 by default); with GOMAP_WAIT set in the environment it waits
 // for end of input before it exits, so a tracer can read the maps of the live process.
+//        gogrow types N   fills a map[int]int and a map[string]*main.Node with N keys each
+// and prints each map's address and its type as the program names it (%p and %T), the
+// oracle for maptrace's type names.
 //        gogrow small N   makes N small maps (make(map[int]int), one key each, the last 100
 // kept), the cost of tracing a program that makes many maps; it prints the keys it counts and,
 // on stderr, the time the loop took by its own clock (small_ns) and its CPU time (cpu_ns).
@@ -64,6 +67,31 @@ func ruleGrows(n int) (grows, B int) {
 
 var kept [100]map[int]int
 
+// Node: a named value type, so a map's type name carries its package (map[string]*main.Node).
+type Node struct {
+	id   int
+	next *Node
+}
+
+var ints map[int]int
+var nodes map[string]*Node
+
+// types fills a map of each type with n keys and prints "map ADDR TYPE" for each.
+//
+//go:noinline
+func types(n int) {
+	ints = make(map[int]int)
+	nodes = make(map[string]*Node)
+	var prev *Node
+	for i := 0; i < n; i++ {
+		ints[i] = i
+		prev = &Node{id: i, next: prev}
+		nodes["k"+strconv.Itoa(i)] = prev
+	}
+	fmt.Printf("map %p %T %d\n", ints, ints, len(ints))
+	fmt.Printf("map %p %T %d\n", nodes, nodes, len(nodes))
+}
+
 // small makes n maps the way a decoder or a request handler does: each escapes (it is kept for
 // a while), holds one key and never grows, so runtime.makemap_small makes every one.
 //
@@ -95,6 +123,15 @@ func main() {
 		fmt.Fprintf(os.Stderr, "small_ns %d cpu_ns %d\n", elapsed.Nanoseconds(),
 			syscall.TimevalToNsec(ru.Utime)+syscall.TimevalToNsec(ru.Stime))
 		fmt.Println("small", n, "maps", keys, "keys")
+		return
+	}
+	if len(os.Args) == 3 && os.Args[1] == "types" {
+		n, err := strconv.Atoi(os.Args[2])
+		if err != nil || n < 0 {
+			fmt.Fprintf(os.Stderr, "gogrow: bad key count %q; give a number >= 0\n", os.Args[2])
+			os.Exit(2)
+		}
+		types(n)
 		return
 	}
 	n := 100000
