@@ -127,6 +127,19 @@ struct {
 	__type(value, __u64);
 } known_maps SEC(".maps");
 
+/*
+ * The maps user space reads at each sync, and how (struct mt_exit_read), kept by user space:
+ * the exit program reads them all once more as the target exits, which a short run's last
+ * sync never sees.  Nothing else touches it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct mt_exit_read);
+} exit_reads SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
 	__uint(key_size, sizeof(__u32));
@@ -1242,6 +1255,15 @@ static __always_inline long field_raw(const struct mt_src *src, __u64 map, const
 	}
 }
 
+/* A field's raw bytes cut to its width, sign-extended when it is signed. */
+static __always_inline __s64 field_cut(const struct mt_src *src, __u64 raw)
+{
+	int shift = src->width == 1 ? 56 : src->width == 2 ? 48 : src->width == 4 ? 32 : 0;
+
+	raw <<= shift;
+	return src->flags & MT_SRC_SIGNED ? (__s64)raw >> shift : (__s64)(raw >> shift);
+}
+
 static __always_inline __s64 src_read_snap(struct pt_regs *ctx, const struct mt_src *src,
 					   __u64 map, const struct snap *sn, __u32 snap_off)
 {
@@ -1262,7 +1284,6 @@ static __always_inline __s64 src_read_snap(struct pt_regs *ctx, const struct mt_
 		return src->off;
 	case MT_SRC_ARG_FIELD:
 	case MT_SRC_FIELD: {
-		int shift = src->width == 1 ? 56 : src->width == 2 ? 48 : src->width == 4 ? 32 : 0;
 		__u64 raw = 0;
 
 		/* a field of the map, or at an argument (read at entry only) */
@@ -1273,9 +1294,7 @@ static __always_inline __s64 src_read_snap(struct pt_regs *ctx, const struct mt_
 		}
 		if (field_raw(src, map, sn, snap_off, &raw))
 			return 0;
-		/* cut to the field's width, sign-extending a signed one */
-		raw <<= shift;
-		v = src->flags & MT_SRC_SIGNED ? (__s64)raw >> shift : (__s64)(raw >> shift);
+		v = field_cut(src, raw);
 		break;
 	}
 	default:
@@ -1757,9 +1776,81 @@ int profile_probe(struct pt_regs *ctx)
 	return profile_entry(ctx, sp, spec);
 }
 
+/* A map field (MT_SRC_FIELD) as src_read() reads it; 0 for another kind or a failed read. */
+static __always_inline __s64 field_value(const struct mt_src *src, __u64 map)
+{
+	__u64 raw = 0;
+	__s64 v;
+
+	if (src->kind != MT_SRC_FIELD || field_raw(src, map, NULL, 0, &raw))
+		return 0;
+	v = field_cut(src, raw);
+	if (src->flags & MT_SRC_EXP2)
+		return v < 0 || v > 62 ? 0 : 1LL << v;
+	return v;
+}
+
 /*
- * The target is exiting: its library's totals, read while its memory is still there, as the
- * last reading (user space reads them at each sync, which a short run may never reach).
+ * A profile map's entries as the target exits, read as tableread.c reads them at a sync, with
+ * the same checks: a position below -1 or more entries than the table can hold is no table of
+ * the profile any more (freed and reused), and sends nothing.
+ */
+static __always_inline void send_table_count(__u64 map, const struct mt_exit_read *er)
+{
+	struct mt_lib_counts *r;
+	__u64 count, size;
+
+	if (er->pos.kind == MT_SRC_FIELD && field_value(&er->pos, map) < -1)
+		return;
+	count = field_value(&er->count[0], map) + field_value(&er->count[1], map);
+	if (er->max_load) {
+		size = field_value(&er->size, map);
+		if (!size)
+			size = field_value(&er->size_alt, map);
+		if ((__s64)size <= 0 || count / er->max_load > size)
+			return;
+	}
+	r = reserve(sizeof(*r), MT_REC_LIB_COUNTS, -1);
+	if (!r)
+		return;
+	__builtin_memset(&r->map, 0, sizeof(*r) - sizeof(r->h));
+	r->map = map;
+	r->count = count;
+	submit(r);
+}
+
+static long exit_read_one(void *m, __u64 *map, struct mt_exit_read *er, void *ctx)
+{
+	(void)m;
+	(void)ctx;
+	/* a map in known_maps too is read there */
+	if (er->kind == MT_EXIT_CORE && !bpf_map_lookup_elem(&known_maps, map))
+		send_lib_counts(*map);
+	else if (er->kind == MT_EXIT_SYNC)
+		send_sync_counts(*map);
+	else if (er->kind == MT_EXIT_TABLE)
+		send_table_count(*map, er);
+	return 0;
+}
+
+/*
+ * A standalone core map whose first grow reported it: known here from that moment, before user
+ * space has read the record, so a map made and filled in a run's last moments is read too.
+ */
+static long exit_read_known(void *m, __u64 *map, __u64 *serial, void *ctx)
+{
+	(void)m;
+	(void)serial;
+	(void)ctx;
+	send_lib_counts(*map);
+	return 0;
+}
+
+/*
+ * The target is exiting (one thread called exit_group; its memory is still there): every map
+ * user space reads at each sync, and the library's totals, read one last time, since a short
+ * run may exit before its next sync.  A process killed by a signal makes no exit_group call:
+ * the last sync's figures stand then.
  */
 SEC("tracepoint/syscalls/sys_enter_exit_group")
 int exit_group(struct sys_enter_ctx *ctx)
@@ -1767,7 +1858,11 @@ int exit_group(struct sys_enter_ctx *ctx)
 	struct mt_lib_totals *r;
 
 	(void)ctx;
-	if (!totals_addr || bpf_get_current_pid_tgid() >> 32 != target_tgid)
+	if (bpf_get_current_pid_tgid() >> 32 != target_tgid)
+		return 0;
+	bpf_for_each_map_elem(&known_maps, exit_read_known, NULL, 0);
+	bpf_for_each_map_elem(&exit_reads, exit_read_one, NULL, 0);
+	if (!totals_addr)
 		return 0;
 	r = reserve(sizeof(*r), MT_REC_LIB_TOTALS, -1);
 	if (!r)

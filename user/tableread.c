@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <bpf/bpf.h>
 #include "tableread.h"
 #include "u64map.h"
 #include "util.h"
@@ -42,6 +43,8 @@ struct tableread {
 	int nmaps, cap_maps;
 	struct u64map idx;  /* address -> index in maps */
 	unsigned char *buf; /* READ_BATCH windows */
+	int exit_fd;	    /* the exit program's hash of maps to read, -1: none */
+	__u64 exit_lost;    /* maps it had no room for */
 };
 
 static void src_span(const struct mt_src *s, __u32 *lo, __u32 *hi)
@@ -109,6 +112,7 @@ int tableread__new(const struct probe_plan *plan, bool detail, int pid, const st
 		return -ENOMEM;
 	tr->sink = sink;
 	tr->pid = pid;
+	tr->exit_fd = -1;
 	for (int i = 0; plan && i < plan->nmodules; i++)
 		if (plan->modules[i].lib >= tr->nlibs)
 			tr->nlibs = plan->modules[i].lib + 1;
@@ -157,6 +161,23 @@ static struct lib_read *lib_of(struct tableread *tr, __u32 lib)
 	return lib < (__u32)tr->nlibs && tr->libs[lib].on ? &tr->libs[lib] : NULL;
 }
 
+/* The exit program reads map @addr of profile @lib as each sync does. */
+static void exit_read_put(struct tableread *tr, __u64 addr, const struct lib_read *lr)
+{
+	struct mt_exit_read er = {
+		.kind = MT_EXIT_TABLE,
+		.max_load = lr->rd.max_load,
+		.count = {lr->rd.count[0], lr->rd.count[1]},
+		.pos = lr->rd.pos,
+		.size = lr->rd.size,
+		.size_alt = lr->rd.size_alt,
+	};
+
+	if (tr->exit_fd >= 0 && lr->rd.count[0].kind == MT_SRC_FIELD &&
+	    bpf_map_update_elem(tr->exit_fd, &addr, &er, BPF_ANY))
+		tr->exit_lost++;
+}
+
 /* The known map at @addr, added (fresh) when @lib reads its maps and it was not known. */
 static struct tmap *map_note(struct tableread *tr, __u64 addr, __u32 lib, bool fresh)
 {
@@ -165,6 +186,8 @@ static struct tmap *map_note(struct tableread *tr, __u64 addr, __u32 lib, bool f
 	if (!addr || !lib_of(tr, lib))
 		return NULL;
 	if (u64map__get(&tr->idx, addr, &i)) {
+		if (tr->maps[i].lib != lib)
+			exit_read_put(tr, addr, lib_of(tr, lib));
 		if (fresh || tr->maps[i].lib != lib)
 			tr->maps[i] = (struct tmap){.addr = addr, .lib = lib};
 		return &tr->maps[i];
@@ -172,6 +195,7 @@ static struct tmap *map_note(struct tableread *tr, __u64 addr, __u32 lib, bool f
 	if (GROW(tr->maps, tr->nmaps, tr->cap_maps, 64) ||
 	    u64map__put(&tr->idx, addr, (__u64)tr->nmaps))
 		return NULL;
+	exit_read_put(tr, addr, lib_of(tr, lib));
 	tr->maps[tr->nmaps] = (struct tmap){.addr = addr, .lib = lib};
 	return &tr->maps[tr->nmaps++];
 }
@@ -182,6 +206,8 @@ static void map_drop(struct tableread *tr, __u64 addr)
 
 	if (!u64map__get(&tr->idx, addr, &i))
 		return;
+	if (tr->exit_fd >= 0)
+		bpf_map_delete_elem(tr->exit_fd, &addr); /* absent (it had no room): no matter */
 	u64map__del(&tr->idx, addr);
 	if (i != (__u64)tr->nmaps - 1) {
 		tr->maps[i] = tr->maps[tr->nmaps - 1];
@@ -352,6 +378,16 @@ int tableread__sync(struct tableread *tr, __u64 now_ns)
 	}
 	free(all);
 	return err;
+}
+
+void tableread__exit_reads(struct tableread *tr, int fd)
+{
+	tr->exit_fd = fd;
+}
+
+__u64 tableread__exit_lost(const struct tableread *tr)
+{
+	return tr->exit_lost;
 }
 
 int tableread__maps(const struct tableread *tr)
