@@ -140,6 +140,19 @@ struct {
 	__type(value, struct mt_exit_read);
 } exit_reads SEC(".maps");
 
+/*
+ * How the maps of each profile are read (by profile index, lib; kind 0: not read), set by user
+ * space before attaching: a profile map goes into exit_reads from its first record on, so one
+ * that user space has not heard of yet when the target exits is read too.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MT_EXIT_LIBS);
+	__type(key, __u32);
+	__type(value, struct mt_exit_read);
+} exit_specs SEC(".maps");
+
+
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
 	__uint(key_size, sizeof(__u32));
@@ -306,6 +319,19 @@ static __always_inline void count_drop(int which)
 static __always_inline void count_map_table_miss(long err)
 {
 	count_drop(err == -E2BIG ? MT_DROP_MAPS : MT_DROP_ALLOC);
+}
+
+/* Profile @lib's map @map is known from a record: read it as the target exits. */
+static __always_inline void exit_read_table(__u64 map, __u32 lib)
+{
+	struct mt_exit_read *er = bpf_map_lookup_elem(&exit_specs, &lib);
+	long err;
+
+	if (!er || er->kind != MT_EXIT_TABLE || !map)
+		return;
+	err = bpf_map_update_elem(&exit_reads, &map, er, BPF_ANY);
+	if (err)
+		count_map_table_miss(err);
 }
 
 static __always_inline __s32 user_stack(void *ctx)
@@ -1382,8 +1408,10 @@ static __always_inline bool guard_holds(struct pt_regs *ctx, const struct mt_pro
 static __always_inline void send_resize(struct pt_regs *ctx, const struct mt_probe_spec *sp,
 					__u64 map, __u64 old_size, __u64 new_size, __u64 start)
 {
-	struct mt_resize *r = rec_new(sizeof(*r), MT_REC_RESIZE, user_stack(ctx));
+	struct mt_resize *r;
 
+	exit_read_table(map, sp->lib);
+	r = rec_new(sizeof(*r), MT_REC_RESIZE, user_stack(ctx));
 	if (!r)
 		return;
 	r->map = map;

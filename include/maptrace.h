@@ -304,6 +304,8 @@ enum mt_exit_kind {
 	MT_EXIT_TABLE = 3, /* a profile map: its read line's fields (count only) */
 };
 
+#define MT_EXIT_LIBS 64 /* profile indexes (lib) below this have an exit_specs entry */
+
 struct mt_exit_read {
 	__u32 kind;	/* enum mt_exit_kind */
 	__u32 max_load; /* MT_EXIT_TABLE: as the read line's max_load (0: no check) */

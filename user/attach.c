@@ -827,10 +827,12 @@ int attacher__counts_fd(const struct attacher *at)
 	return bpf_map__fd(at->skel->maps.map_counts);
 }
 
-int attacher__exit_reads_fd(const struct attacher *at)
+int attacher__exit_reads_fd(const struct attacher *at, int *specs_fd)
 {
-	return bpf_program__autoload(at->skel->progs.exit_group) ? bpf_map__fd(at->skel->maps.exit_reads)
-								    : -1;
+	bool on = bpf_program__autoload(at->skel->progs.exit_group);
+
+	*specs_fd = on ? bpf_map__fd(at->skel->maps.exit_specs) : -1;
+	return on ? bpf_map__fd(at->skel->maps.exit_reads) : -1;
 }
 
 void attacher__drops(const struct attacher *at, __u64 dropped[MT_DROP_MAX])

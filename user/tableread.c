@@ -161,20 +161,25 @@ static struct lib_read *lib_of(struct tableread *tr, __u32 lib)
 	return lib < (__u32)tr->nlibs && tr->libs[lib].on ? &tr->libs[lib] : NULL;
 }
 
-/* The exit program reads map @addr of profile @lib as each sync does. */
-static void exit_read_put(struct tableread *tr, __u64 addr, const struct lib_read *lr)
+/* How the exit program reads a map of @lr: as each sync does (kind 0: no count to read). */
+static struct mt_exit_read exit_spec(const struct lib_read *lr)
 {
-	struct mt_exit_read er = {
-		.kind = MT_EXIT_TABLE,
+	return (struct mt_exit_read){
+		.kind = lr->rd.count[0].kind == MT_SRC_FIELD ? MT_EXIT_TABLE : 0,
 		.max_load = lr->rd.max_load,
 		.count = {lr->rd.count[0], lr->rd.count[1]},
 		.pos = lr->rd.pos,
 		.size = lr->rd.size,
 		.size_alt = lr->rd.size_alt,
 	};
+}
 
-	if (tr->exit_fd >= 0 && lr->rd.count[0].kind == MT_SRC_FIELD &&
-	    bpf_map_update_elem(tr->exit_fd, &addr, &er, BPF_ANY))
+/* The exit program reads map @addr of @lr's profile. */
+static void exit_read_put(struct tableread *tr, __u64 addr, const struct lib_read *lr)
+{
+	struct mt_exit_read er = exit_spec(lr);
+
+	if (tr->exit_fd >= 0 && er.kind && bpf_map_update_elem(tr->exit_fd, &addr, &er, BPF_ANY))
 		tr->exit_lost++;
 }
 
@@ -380,9 +385,19 @@ int tableread__sync(struct tableread *tr, __u64 now_ns)
 	return err;
 }
 
-void tableread__exit_reads(struct tableread *tr, int fd)
+int tableread__exit_reads(struct tableread *tr, int fd, int specs_fd)
 {
 	tr->exit_fd = fd;
+	for (__u32 lib = 0; specs_fd >= 0 && lib < (__u32)tr->nlibs; lib++) {
+		struct mt_exit_read er;
+
+		if (!tr->libs[lib].on || lib >= MT_EXIT_LIBS)
+			continue;
+		er = exit_spec(&tr->libs[lib]);
+		if (bpf_map_update_elem(specs_fd, &lib, &er, BPF_ANY))
+			return -errno;
+	}
+	return 0;
 }
 
 __u64 tableread__exit_lost(const struct tableread *tr)

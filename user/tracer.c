@@ -487,8 +487,14 @@ int tracer__start(const struct args *a, const struct target *t, const struct pro
 	if (err)
 		goto cleanup;
 	/* what each sync reads, the exit program reads as the target exits */
-	tr->exit_fd = attacher__exit_reads_fd(tr->at);
-	tableread__exit_reads(tr->tables, tr->exit_fd);
+	{
+		int specs_fd;
+
+		tr->exit_fd = attacher__exit_reads_fd(tr->at, &specs_fd);
+		err = tableread__exit_reads(tr->tables, tr->exit_fd, specs_fd);
+		if (err)
+			goto cleanup;
+	}
 	tr->budget_pct = a->budget_pct;
 	tr->duty = 1;
 
