@@ -83,6 +83,8 @@ const volatile __u64 serial_before;
 const volatile __u64 totals_addr;
 /* --detail: map_create is probed, so every map's creation has its own record */
 const volatile __u8 create_probed;
+/* the exit program is attached: maps known from a record go into exit_reads as it is made */
+const volatile __u8 exit_reading;
 
 /* Events that got the frame-pointer stack only because the copy budget was spent. */
 __u64 dwarf_skipped;
@@ -128,9 +130,10 @@ struct {
 } known_maps SEC(".maps");
 
 /*
- * The maps user space reads at each sync, and how (struct mt_exit_read), kept by user space:
- * the exit program reads them all once more as the target exits, which a short run's last
- * sync never sees.  Nothing else touches it.
+ * The maps user space reads at each sync, and how (struct mt_exit_read): the exit program reads
+ * them all once more as the target exits, which a short run's last sync never sees.  Kept by
+ * user space as maps become known and are dropped; a profile map is also added here at its
+ * first resize (exit_read_table()), before user space has read that record.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -151,7 +154,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct mt_exit_read);
 } exit_specs SEC(".maps");
-
 
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
@@ -330,6 +332,16 @@ static __always_inline void exit_read_table(__u64 map, __u32 lib)
 	if (!er || er->kind != MT_EXIT_TABLE || !map)
 		return;
 	err = bpf_map_update_elem(&exit_reads, &map, er, BPF_ANY);
+	if (err)
+		count_map_table_miss(err);
+}
+
+/* libcmap's map @map is known from its creation record: read it as the target exits. */
+static __always_inline void exit_read_lib(__u64 map, __u32 kind)
+{
+	struct mt_exit_read er = {.kind = kind};
+	long err = bpf_map_update_elem(&exit_reads, &map, &er, BPF_ANY);
+
 	if (err)
 		count_map_table_miss(err);
 }
@@ -599,6 +611,9 @@ static __always_inline int map_created(struct pt_regs *ctx, __u64 map, __u64 hin
 		if (err)
 			count_map_table_miss(err);
 	}
+	/* a sync map's hits and misses, a core map's counters; the others have none of their own */
+	if (exit_reading && (variant == MT_CMAP_PLAIN || variant == MT_CMAP_SYNC))
+		exit_read_lib(map, variant == MT_CMAP_SYNC ? MT_EXIT_SYNC : MT_EXIT_CORE);
 	if (!r)
 		return 0;
 	r->map = map;
@@ -768,6 +783,12 @@ int BPF_USDT(map_destroy, __u64 map)
 	__u8 *variant = bpf_map_lookup_elem(&conc_maps, &map);
 
 	bpf_map_delete_elem(&known_maps, &map);
+	/*
+	 * exit_read_lib() added it: a concurrent map, or any map under --detail (a standalone core
+	 * map by default is in known_maps instead, and user space drops an inner map on its record)
+	 */
+	if (exit_reading && (variant || create_probed))
+		bpf_map_delete_elem(&exit_reads, &map);
 	if (variant) {
 		/* a mutex, rwlock or sharded map has no counters of its own: its core maps do */
 		if (*variant == MT_CMAP_SYNC)

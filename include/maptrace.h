@@ -295,8 +295,9 @@ struct mt_src {
 /*
  * What the exit program (sys_enter_exit_group of the target) reads of each map user space
  * knows, so a target that exits between two syncs still has its last figures read: one
- * MT_REC_LIB_COUNTS record per map, as a freed core map's.  Kept by user space in a BPF hash
- * (key: the map's address) as maps become known and are dropped.
+ * MT_REC_LIB_COUNTS record per map, as a freed core map's.  Kept in a BPF hash (key: the map's
+ * address) by user space as maps become known and are dropped, and by BPF for a profile map
+ * at its first resize, from the profile's entry in an array of them (by lib).
  */
 enum mt_exit_kind {
 	MT_EXIT_CORE = 1,  /* a libcmap core map: its counters at the loader's lib_off */

@@ -734,6 +734,7 @@ int attacher__open(const struct args *a, const struct target *t, const struct pr
 	/* on the tracefs the futex tracepoints need; without them the last sync's reads stand */
 	if (!a->futex)
 		bpf_program__set_autoload(at->skel->progs.exit_group, false);
+	at->skel->rodata->exit_reading = a->futex;
 	/* the library's probes attach through uprobe_multi links, which need this at load */
 	for (size_t i = 0; i < ARRAY_SIZE(usdt_probes); i++) {
 		struct bpf_program *prog =
