@@ -132,8 +132,9 @@ struct {
 /*
  * The maps user space reads at each sync, and how (struct mt_exit_read): the exit program reads
  * them all once more as the target exits, which a short run's last sync never sees.  Kept by
- * user space as maps become known and are dropped; a profile map is also added here at its
- * first resize (exit_read_table()), before user space has read that record.
+ * user space as maps become known and are dropped; BPF adds a libcmap map known from its creation
+ * (exit_read_lib()) and a profile map at its first resize (exit_read_table()) itself, before
+ * user space has read the record.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

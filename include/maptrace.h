@@ -296,8 +296,8 @@ struct mt_src {
  * What the exit program (sys_enter_exit_group of the target) reads of each map user space
  * knows, so a target that exits between two syncs still has its last figures read: one
  * MT_REC_LIB_COUNTS record per map, as a freed core map's.  Kept in a BPF hash (key: the map's
- * address) by user space as maps become known and are dropped, and by BPF for a profile map
- * at its first resize, from the profile's entry in an array of them (by lib).
+ * address) by user space as maps become known and are dropped, and by BPF from a libcmap map's
+ * creation record or a profile map's first resize (its profile's entry in an array, by lib).
  */
 enum mt_exit_kind {
 	MT_EXIT_CORE = 1,  /* a libcmap core map: its counters at the loader's lib_off */
