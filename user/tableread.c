@@ -23,6 +23,7 @@ struct lib_read {
 	struct plan_read rd;
 	bool on;       /* the profile has a usable 'read' line */
 	bool rehash;   /* the reads end incremental rehashes (pos= declared, not probed) */
+	bool at_exit;  /* read as the target exits too: its maps do not die unseen before */
 	__u32 lo, len; /* the window: offset and length */
 };
 
@@ -126,7 +127,7 @@ int tableread__new(const struct probe_plan *plan, bool detail, int pid, const st
 		const struct plan_module *pm = &plan->modules[i];
 		struct lib_read *lr = &tr->libs[pm->lib];
 		__u32 lo = ~0U, hi = 0;
-		bool steps = false;
+		bool steps = false, destroy = false, go = false;
 
 		/* one profile in two objects (two versions) reads as the first one says */
 		if (lr->on || !plan_read__any(&pm->read))
@@ -143,14 +144,25 @@ int tableread__new(const struct probe_plan *plan, bool detail, int pid, const st
 				pm->mapped, hi - lo, WINDOW_MAX);
 			continue;
 		}
-		for (int j = 0; j < pm->nsites; j++)
+		for (int j = 0; j < pm->nsites; j++) {
 			steps |= pm->sites[j].spec.role == MT_ROLE_REHASH_STEP;
+			destroy |= pm->sites[j].spec.role == MT_ROLE_DESTROY &&
+				   (detail || !pm->sites[j].detail);
+			go |= !!(pm->sites[j].spec.flags & MT_SPEC_GO);
+		}
+		/*
+		 * At the exit a table freed unseen (C++'s inlined destructors, GLib without its
+		 * destroy probed) reads empty or as garbage (C++ locals of main read 1.4e14 entries
+		 * once their stack was reused), where the last sync read it alive: only a profile
+		 * that sees its maps freed, or Go's (its runtime frees no map as it exits), is read.
+		 */
 		*lr = (struct lib_read){.rd = pm->read,
 					.on = true,
 					.lo = lo,
 					.len = hi - lo,
 					.rehash = pm->read.pos.kind == MT_SRC_FIELD &&
-						  !(steps && detail)};
+						  !(steps && detail),
+					.at_exit = destroy || go};
 	}
 	*out = tr;
 	return 0;
@@ -165,7 +177,7 @@ static struct lib_read *lib_of(struct tableread *tr, __u32 lib)
 static struct mt_exit_read exit_spec(const struct lib_read *lr)
 {
 	return (struct mt_exit_read){
-		.kind = lr->rd.count[0].kind == MT_SRC_FIELD ? MT_EXIT_TABLE : 0,
+		.kind = lr->at_exit && lr->rd.count[0].kind == MT_SRC_FIELD ? MT_EXIT_TABLE : 0,
 		.max_load = lr->rd.max_load,
 		.count = {lr->rd.count[0], lr->rd.count[1]},
 		.pos = lr->rd.pos,
