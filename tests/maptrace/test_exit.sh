@@ -85,6 +85,22 @@ got=$(jget "$TMP/ml.json" "[d['maps'][0][k] for k in ('count', 'inserts', 'grows
 check "mapload (frees its map): count, inserts, grows, evacuated are the program's (want $want, got $got)" \
 	[ "$got" = "$want" ]
 
+# --- C++: cxxmaps' containers are locals of main, destroyed (inlined, unseen) as it returns;
+# read at the exit they gave garbage (140713580747224 entries) or 0: a profile that does not see
+# its maps freed is not read then, so each count is the program's or none (no sync came)
+CXXMAPS=${CXXMAPS:-.output/tests/progs/cxxmaps}
+"$MAPTRACE" -o "$TMP/cxx.mtr" -- "$CXXMAPS" >"$TMP/cxx.out" 2>"$TMP/cxx.err"
+rc=$?
+grep '^{"pid"' "$TMP/cxx.out" >"$TMP/cxx.own"
+check "cxxmaps: maptrace exits 0 with the target ($rc)" [ $rc -eq 0 ]
+"$MAPTRACE" report "$TMP/cxx.mtr" --json --top 0 >"$TMP/cxx.json"
+keys=$(jget "$TMP/cxx.own" "sorted(int(m['addr'], 16) for m in d['maps'])")
+got=$(python3 -c 'import json,sys; own=json.load(open(sys.argv[1])); d=json.load(open(sys.argv[2])); k={int(m["addr"],16): m["keys"] for m in own["maps"]}; print(sorted((int(m["addr"],16), m["count"] in (None, k.get(int(m["addr"],16)))) for m in d["maps"] if m["library"] == "libstdc++"))' \
+	"$TMP/cxx.own" "$TMP/cxx.json" 2>&1)
+check "cxxmaps: the three containers, each count the program's keys or none, never one read after their destruction ($got)" \
+	[ "$(python3 -c 'import sys; print([a for a, _ in eval(sys.argv[1])])' "$got" 2>&1)" = "$keys" -a \
+	"$(python3 -c 'import sys; print(all(ok for _, ok in eval(sys.argv[1])))' "$got" 2>&1)" = True ]
+
 # --- SIGKILL: no exit_group call; the figures of the last sync (taken after the fill, while the
 # program hangs) stand, and maptrace ends cleanly
 "$MAPTRACE" -o "$TMP/kill.mtr" 0.2 -- "$EXITFILL" $N 1000 --hang >"$TMP/kill.out" 2>"$TMP/kill.err" &
