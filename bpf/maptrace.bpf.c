@@ -83,6 +83,8 @@ const volatile __u64 serial_before;
 const volatile __u64 totals_addr;
 /* --detail: map_create is probed, so every map's creation has its own record */
 const volatile __u8 create_probed;
+/* the exit program is attached: maps known from a record go into exit_reads as it is made */
+const volatile __u8 exit_reading;
 
 /* Events that got the frame-pointer stack only because the copy budget was spent. */
 __u64 dwarf_skipped;
@@ -126,6 +128,33 @@ struct {
 	__type(key, __u64);
 	__type(value, __u64);
 } known_maps SEC(".maps");
+
+/*
+ * The maps user space reads at each sync, and how (struct mt_exit_read): the exit program reads
+ * them all once more as the target exits, which a short run's last sync never sees.  Kept by
+ * user space as maps become known and are dropped; BPF adds a libcmap map known from its creation
+ * (exit_read_lib()) and a profile map at its first resize (exit_read_table()) itself, before
+ * user space has read the record.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct mt_exit_read);
+} exit_reads SEC(".maps");
+
+/*
+ * How the maps of each profile are read (by profile index, lib; kind 0: not read), set by user
+ * space before attaching: a profile map goes into exit_reads from its first record on, so one
+ * that user space has not heard of yet when the target exits is read too.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, MT_EXIT_LIBS);
+	__type(key, __u32);
+	__type(value, struct mt_exit_read);
+} exit_specs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
@@ -293,6 +322,29 @@ static __always_inline void count_drop(int which)
 static __always_inline void count_map_table_miss(long err)
 {
 	count_drop(err == -E2BIG ? MT_DROP_MAPS : MT_DROP_ALLOC);
+}
+
+/* Profile @lib's map @map is known from a record: read it as the target exits. */
+static __always_inline void exit_read_table(__u64 map, __u32 lib)
+{
+	struct mt_exit_read *er = bpf_map_lookup_elem(&exit_specs, &lib);
+	long err;
+
+	if (!er || er->kind != MT_EXIT_TABLE || !map)
+		return;
+	err = bpf_map_update_elem(&exit_reads, &map, er, BPF_ANY);
+	if (err)
+		count_map_table_miss(err);
+}
+
+/* libcmap's map @map is known from its creation record: read it as the target exits. */
+static __always_inline void exit_read_lib(__u64 map, __u32 kind)
+{
+	struct mt_exit_read er = {.kind = kind};
+	long err = bpf_map_update_elem(&exit_reads, &map, &er, BPF_ANY);
+
+	if (err)
+		count_map_table_miss(err);
 }
 
 static __always_inline __s32 user_stack(void *ctx)
@@ -560,6 +612,9 @@ static __always_inline int map_created(struct pt_regs *ctx, __u64 map, __u64 hin
 		if (err)
 			count_map_table_miss(err);
 	}
+	/* a sync map's hits and misses, a core map's counters; the others have none of their own */
+	if (exit_reading && (variant == MT_CMAP_PLAIN || variant == MT_CMAP_SYNC))
+		exit_read_lib(map, variant == MT_CMAP_SYNC ? MT_EXIT_SYNC : MT_EXIT_CORE);
 	if (!r)
 		return 0;
 	r->map = map;
@@ -729,6 +784,12 @@ int BPF_USDT(map_destroy, __u64 map)
 	__u8 *variant = bpf_map_lookup_elem(&conc_maps, &map);
 
 	bpf_map_delete_elem(&known_maps, &map);
+	/*
+	 * exit_read_lib() added it: a concurrent map, or any map under --detail (a standalone core
+	 * map by default is in known_maps instead, and user space drops an inner map on its record)
+	 */
+	if (exit_reading && (variant || create_probed))
+		bpf_map_delete_elem(&exit_reads, &map);
 	if (variant) {
 		/* a mutex, rwlock or sharded map has no counters of its own: its core maps do */
 		if (*variant == MT_CMAP_SYNC)
@@ -1244,6 +1305,15 @@ static __always_inline long field_raw(const struct mt_src *src, __u64 map, const
 	}
 }
 
+/* A field's raw bytes cut to its width, sign-extended when it is signed. */
+static __always_inline __s64 field_cut(const struct mt_src *src, __u64 raw)
+{
+	int shift = src->width == 1 ? 56 : src->width == 2 ? 48 : src->width == 4 ? 32 : 0;
+
+	raw <<= shift;
+	return src->flags & MT_SRC_SIGNED ? (__s64)raw >> shift : (__s64)(raw >> shift);
+}
+
 static __always_inline __s64 src_read_snap(struct pt_regs *ctx, const struct mt_src *src,
 					   __u64 map, const struct snap *sn, __u32 snap_off)
 {
@@ -1267,7 +1337,6 @@ static __always_inline __s64 src_read_snap(struct pt_regs *ctx, const struct mt_
 		break;
 	case MT_SRC_ARG_FIELD:
 	case MT_SRC_FIELD: {
-		int shift = src->width == 1 ? 56 : src->width == 2 ? 48 : src->width == 4 ? 32 : 0;
 		__u64 raw = 0;
 
 		/* a field of the map, or at an argument (read at entry only) */
@@ -1279,9 +1348,7 @@ static __always_inline __s64 src_read_snap(struct pt_regs *ctx, const struct mt_
 		}
 		if (field_raw(src, map, sn, snap_off, &raw))
 			return 0;
-		/* cut to the field's width, sign-extending a signed one */
-		raw <<= shift;
-		v = src->flags & MT_SRC_SIGNED ? (__s64)raw >> shift : (__s64)(raw >> shift);
+		v = field_cut(src, raw);
 		break;
 	}
 	default:
@@ -1377,8 +1444,10 @@ static __always_inline void send_resize(struct pt_regs *ctx, const struct mt_pro
 					__u64 map, __u64 old_size, __u64 new_size, __u64 start,
 					__u64 type)
 {
-	struct mt_resize *r = rec_new(sizeof(*r), MT_REC_RESIZE, user_stack(ctx));
+	struct mt_resize *r;
 
+	exit_read_table(map, sp->lib);
+	r = rec_new(sizeof(*r), MT_REC_RESIZE, user_stack(ctx));
 	if (!r)
 		return;
 	r->map = map;
@@ -1783,9 +1852,81 @@ int profile_probe(struct pt_regs *ctx)
 	return profile_entry(ctx, sp, spec);
 }
 
+/* A map field (MT_SRC_FIELD) as src_read() reads it; 0 for another kind or a failed read. */
+static __always_inline __s64 field_value(const struct mt_src *src, __u64 map)
+{
+	__u64 raw = 0;
+	__s64 v;
+
+	if (src->kind != MT_SRC_FIELD || field_raw(src, map, NULL, 0, &raw))
+		return 0;
+	v = field_cut(src, raw);
+	if (src->flags & MT_SRC_EXP2)
+		return v < 0 || v > 62 ? 0 : 1LL << v;
+	return v;
+}
+
 /*
- * The target is exiting: its library's totals, read while its memory is still there, as the
- * last reading (user space reads them at each sync, which a short run may never reach).
+ * A profile map's entries as the target exits, read as tableread.c reads them at a sync, with
+ * the same checks: a position below -1 or more entries than the table can hold is no table of
+ * the profile any more (freed and reused), and sends nothing.
+ */
+static __always_inline void send_table_count(__u64 map, const struct mt_exit_read *er)
+{
+	struct mt_lib_counts *r;
+	__u64 count, size;
+
+	if (er->pos.kind == MT_SRC_FIELD && field_value(&er->pos, map) < -1)
+		return;
+	count = field_value(&er->count[0], map) + field_value(&er->count[1], map);
+	if (er->max_load) {
+		size = field_value(&er->size, map);
+		if (!size)
+			size = field_value(&er->size_alt, map);
+		if ((__s64)size <= 0 || count / er->max_load > size)
+			return;
+	}
+	r = reserve(sizeof(*r), MT_REC_LIB_COUNTS, -1);
+	if (!r)
+		return;
+	__builtin_memset(&r->map, 0, sizeof(*r) - sizeof(r->h));
+	r->map = map;
+	r->count = count;
+	submit(r);
+}
+
+static long exit_read_one(void *m, __u64 *map, struct mt_exit_read *er, void *ctx)
+{
+	(void)m;
+	(void)ctx;
+	/* a map in known_maps too is read there */
+	if (er->kind == MT_EXIT_CORE && !bpf_map_lookup_elem(&known_maps, map))
+		send_lib_counts(*map);
+	else if (er->kind == MT_EXIT_SYNC)
+		send_sync_counts(*map);
+	else if (er->kind == MT_EXIT_TABLE)
+		send_table_count(*map, er);
+	return 0;
+}
+
+/*
+ * A standalone core map whose first grow reported it: known here from that moment, before user
+ * space has read the record, so a map made and filled in a run's last moments is read too.
+ */
+static long exit_read_known(void *m, __u64 *map, __u64 *serial, void *ctx)
+{
+	(void)m;
+	(void)serial;
+	(void)ctx;
+	send_lib_counts(*map);
+	return 0;
+}
+
+/*
+ * The target is exiting (one thread called exit_group; its memory is still there): every map
+ * user space reads at each sync, and the library's totals, read one last time, since a short
+ * run may exit before its next sync.  A process killed by a signal makes no exit_group call:
+ * the last sync's figures stand then.
  */
 SEC("tracepoint/syscalls/sys_enter_exit_group")
 int exit_group(struct sys_enter_ctx *ctx)
@@ -1793,7 +1934,11 @@ int exit_group(struct sys_enter_ctx *ctx)
 	struct mt_lib_totals *r;
 
 	(void)ctx;
-	if (!totals_addr || bpf_get_current_pid_tgid() >> 32 != target_tgid)
+	if (bpf_get_current_pid_tgid() >> 32 != target_tgid)
+		return 0;
+	bpf_for_each_map_elem(&known_maps, exit_read_known, NULL, 0);
+	bpf_for_each_map_elem(&exit_reads, exit_read_one, NULL, 0);
+	if (!totals_addr)
 		return 0;
 	r = reserve(sizeof(*r), MT_REC_LIB_TOTALS, -1);
 	if (!r)

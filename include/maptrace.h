@@ -298,6 +298,29 @@ struct mt_src {
 	__u32 off;
 };
 
+/*
+ * What the exit program (sys_enter_exit_group of the target) reads of each map user space
+ * knows, so a target that exits between two syncs still has its last figures read: one
+ * MT_REC_LIB_COUNTS record per map, as a freed core map's.  Kept in a BPF hash (key: the map's
+ * address) by user space as maps become known and are dropped, and by BPF from a libcmap map's
+ * creation record or a profile map's first resize (its profile's entry in an array, by lib).
+ */
+enum mt_exit_kind {
+	MT_EXIT_CORE = 1,  /* a libcmap core map: its counters at the loader's lib_off */
+	MT_EXIT_SYNC = 2,  /* a libcmap sync map: its hits and misses */
+	MT_EXIT_TABLE = 3, /* a profile map: its read line's fields (count only) */
+};
+
+#define MT_EXIT_LIBS 64 /* profile indexes (lib) below this have an exit_specs entry */
+
+struct mt_exit_read {
+	__u32 kind;	/* enum mt_exit_kind */
+	__u32 max_load; /* MT_EXIT_TABLE: as the read line's max_load (0: no check) */
+	struct mt_src count[2]; /* entries: the sum of the two (the second may be MT_SRC_NONE) */
+	struct mt_src pos;	/* an incremental rehash's position: below -1, no table */
+	struct mt_src size, size_alt;
+};
+
 #define MT_SPEC_RETURN 1 /* also run at the function's return (uprobe session) */
 #define MT_SPEC_GO 2	 /* Go code: a call's state is kept per goroutine (R14), not thread */
 #define MT_SPEC_AT_RET 4 /* the site is a ret instruction: ret= is readable at the hit */

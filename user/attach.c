@@ -726,13 +726,15 @@ int attacher__open(const struct args *a, const struct target *t, const struct pr
 	bpf_map__set_max_entries(at->skel->maps.conc_maps, a->max_maps);
 	bpf_map__set_max_entries(at->skel->maps.known_maps, a->max_maps);
 	bpf_map__set_max_entries(at->skel->maps.rehashes, a->max_maps);
+	bpf_map__set_max_entries(at->skel->maps.exit_reads, a->max_maps);
 	if (!a->futex) {
 		bpf_program__set_autoload(at->skel->progs.futex_enter, false);
 		bpf_program__set_autoload(at->skel->progs.futex_exit, false);
 	}
-	/* on the tracefs the futex tracepoints need; without them the totals come at each sync */
-	if (!a->futex || !at->totals0_ns)
+	/* on the tracefs the futex tracepoints need; without them the last sync's reads stand */
+	if (!a->futex)
 		bpf_program__set_autoload(at->skel->progs.exit_group, false);
+	at->skel->rodata->exit_reading = a->futex;
 	/* the library's probes attach through uprobe_multi links, which need this at load */
 	for (size_t i = 0; i < ARRAY_SIZE(usdt_probes); i++) {
 		struct bpf_program *prog =
@@ -824,6 +826,14 @@ int attacher__stacks_fd(const struct attacher *at)
 int attacher__counts_fd(const struct attacher *at)
 {
 	return bpf_map__fd(at->skel->maps.map_counts);
+}
+
+int attacher__exit_reads_fd(const struct attacher *at, int *specs_fd)
+{
+	bool on = bpf_program__autoload(at->skel->progs.exit_group);
+
+	*specs_fd = on ? bpf_map__fd(at->skel->maps.exit_specs) : -1;
+	return on ? bpf_map__fd(at->skel->maps.exit_reads) : -1;
 }
 
 void attacher__drops(const struct attacher *at, __u64 dropped[MT_DROP_MAX])

@@ -83,6 +83,13 @@ int attacher__stacks_fd(const struct attacher *at);
 /** attacher__counts_fd() - the per-CPU map of per-map counters, after attacher__load(). */
 int attacher__counts_fd(const struct attacher *at);
 
+/**
+ * attacher__exit_reads_fd() - the hash of what the exit program reads of each map (key: its
+ * address, value: struct mt_exit_read), after attacher__load(); -1 without an exit program.
+ * *@specs_fd: the array of how each profile's maps are read (by lib), or -1.
+ */
+int attacher__exit_reads_fd(const struct attacher *at, int *specs_fd);
+
 /** attacher__drops() - the records lost so far, by reason (enum mt_drop), into @dropped. */
 void attacher__drops(const struct attacher *at, __u64 dropped[MT_DROP_MAX]);
 

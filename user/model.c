@@ -463,6 +463,9 @@ static int on_map_destroy(struct model *m, const struct mt_event *ev, __u64 *own
  */
 static bool take_own_counts(struct map_state *s, const struct mt_ev_lib_counts *c, bool all)
 {
+	/* read after its free (the exit program's last reading): its destroy had the last word */
+	if (s->destroyed)
+		return false;
 	/* a sync map's own record: its hits and misses */
 	if (s->variant == CMAP_SYNC && !s->parent) {
 		s->sync_own = true;

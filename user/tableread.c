@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <bpf/bpf.h>
 #include "tableread.h"
 #include "u64map.h"
 #include "util.h"
@@ -22,6 +23,7 @@ struct lib_read {
 	struct plan_read rd;
 	bool on;       /* the profile has a usable 'read' line */
 	bool rehash;   /* the reads end incremental rehashes (pos= declared, not probed) */
+	bool at_exit;  /* read as the target exits too: its maps do not die unseen before */
 	__u32 lo, len; /* the window: offset and length */
 };
 
@@ -42,6 +44,8 @@ struct tableread {
 	int nmaps, cap_maps;
 	struct u64map idx;  /* address -> index in maps */
 	unsigned char *buf; /* READ_BATCH windows */
+	int exit_fd;	    /* the exit program's hash of maps to read, -1: none */
+	__u64 exit_lost;    /* maps it had no room for */
 };
 
 static void src_span(const struct mt_src *s, __u32 *lo, __u32 *hi)
@@ -109,6 +113,7 @@ int tableread__new(const struct probe_plan *plan, bool detail, int pid, const st
 		return -ENOMEM;
 	tr->sink = sink;
 	tr->pid = pid;
+	tr->exit_fd = -1;
 	for (int i = 0; plan && i < plan->nmodules; i++)
 		if (plan->modules[i].lib >= tr->nlibs)
 			tr->nlibs = plan->modules[i].lib + 1;
@@ -122,7 +127,7 @@ int tableread__new(const struct probe_plan *plan, bool detail, int pid, const st
 		const struct plan_module *pm = &plan->modules[i];
 		struct lib_read *lr = &tr->libs[pm->lib];
 		__u32 lo = ~0U, hi = 0;
-		bool steps = false;
+		bool steps = false, destroy = false, go = false;
 
 		/* one profile in two objects (two versions) reads as the first one says */
 		if (lr->on || !plan_read__any(&pm->read))
@@ -139,14 +144,25 @@ int tableread__new(const struct probe_plan *plan, bool detail, int pid, const st
 				pm->mapped, hi - lo, WINDOW_MAX);
 			continue;
 		}
-		for (int j = 0; j < pm->nsites; j++)
+		for (int j = 0; j < pm->nsites; j++) {
 			steps |= pm->sites[j].spec.role == MT_ROLE_REHASH_STEP;
+			destroy |= pm->sites[j].spec.role == MT_ROLE_DESTROY &&
+				   (detail || !pm->sites[j].detail);
+			go |= !!(pm->sites[j].spec.flags & MT_SPEC_GO);
+		}
+		/*
+		 * At the exit a table freed unseen (C++'s inlined destructors, GLib without its
+		 * destroy probed) reads empty or as garbage (C++ locals of main read 1.4e14 entries
+		 * once their stack was reused), where the last sync read it alive: only a profile
+		 * that sees its maps freed, or Go's (its runtime frees no map as it exits), is read.
+		 */
 		*lr = (struct lib_read){.rd = pm->read,
 					.on = true,
 					.lo = lo,
 					.len = hi - lo,
 					.rehash = pm->read.pos.kind == MT_SRC_FIELD &&
-						  !(steps && detail)};
+						  !(steps && detail),
+					.at_exit = destroy || go};
 	}
 	*out = tr;
 	return 0;
@@ -157,6 +173,28 @@ static struct lib_read *lib_of(struct tableread *tr, __u32 lib)
 	return lib < (__u32)tr->nlibs && tr->libs[lib].on ? &tr->libs[lib] : NULL;
 }
 
+/* How the exit program reads a map of @lr: as each sync does (kind 0: no count to read). */
+static struct mt_exit_read exit_spec(const struct lib_read *lr)
+{
+	return (struct mt_exit_read){
+		.kind = lr->at_exit && lr->rd.count[0].kind == MT_SRC_FIELD ? MT_EXIT_TABLE : 0,
+		.max_load = lr->rd.max_load,
+		.count = {lr->rd.count[0], lr->rd.count[1]},
+		.pos = lr->rd.pos,
+		.size = lr->rd.size,
+		.size_alt = lr->rd.size_alt,
+	};
+}
+
+/* The exit program reads map @addr of @lr's profile. */
+static void exit_read_put(struct tableread *tr, __u64 addr, const struct lib_read *lr)
+{
+	struct mt_exit_read er = exit_spec(lr);
+
+	if (tr->exit_fd >= 0 && er.kind && bpf_map_update_elem(tr->exit_fd, &addr, &er, BPF_ANY))
+		tr->exit_lost++;
+}
+
 /* The known map at @addr, added (fresh) when @lib reads its maps and it was not known. */
 static struct tmap *map_note(struct tableread *tr, __u64 addr, __u32 lib, bool fresh)
 {
@@ -165,6 +203,8 @@ static struct tmap *map_note(struct tableread *tr, __u64 addr, __u32 lib, bool f
 	if (!addr || !lib_of(tr, lib))
 		return NULL;
 	if (u64map__get(&tr->idx, addr, &i)) {
+		if (tr->maps[i].lib != lib)
+			exit_read_put(tr, addr, lib_of(tr, lib));
 		if (fresh || tr->maps[i].lib != lib)
 			tr->maps[i] = (struct tmap){.addr = addr, .lib = lib};
 		return &tr->maps[i];
@@ -172,6 +212,7 @@ static struct tmap *map_note(struct tableread *tr, __u64 addr, __u32 lib, bool f
 	if (GROW(tr->maps, tr->nmaps, tr->cap_maps, 64) ||
 	    u64map__put(&tr->idx, addr, (__u64)tr->nmaps))
 		return NULL;
+	exit_read_put(tr, addr, lib_of(tr, lib));
 	tr->maps[tr->nmaps] = (struct tmap){.addr = addr, .lib = lib};
 	return &tr->maps[tr->nmaps++];
 }
@@ -182,6 +223,8 @@ static void map_drop(struct tableread *tr, __u64 addr)
 
 	if (!u64map__get(&tr->idx, addr, &i))
 		return;
+	if (tr->exit_fd >= 0)
+		bpf_map_delete_elem(tr->exit_fd, &addr); /* absent (it had no room): no matter */
 	u64map__del(&tr->idx, addr);
 	if (i != (__u64)tr->nmaps - 1) {
 		tr->maps[i] = tr->maps[tr->nmaps - 1];
@@ -352,6 +395,26 @@ int tableread__sync(struct tableread *tr, __u64 now_ns)
 	}
 	free(all);
 	return err;
+}
+
+int tableread__exit_reads(struct tableread *tr, int fd, int specs_fd)
+{
+	tr->exit_fd = fd;
+	for (__u32 lib = 0; specs_fd >= 0 && lib < (__u32)tr->nlibs; lib++) {
+		struct mt_exit_read er;
+
+		if (!tr->libs[lib].on || lib >= MT_EXIT_LIBS)
+			continue;
+		er = exit_spec(&tr->libs[lib]);
+		if (bpf_map_update_elem(specs_fd, &lib, &er, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+__u64 tableread__exit_lost(const struct tableread *tr)
+{
+	return tr->exit_lost;
 }
 
 int tableread__maps(const struct tableread *tr)

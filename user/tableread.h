@@ -44,6 +44,17 @@ int tableread__saw(struct tableread *tr, __u64 map, __u32 lib);
  */
 int tableread__sync(struct tableread *tr, __u64 now_ns);
 
+/**
+ * tableread__exit_reads() - keep BPF hash @fd (struct mt_exit_read by map address) in step with
+ * the maps read at each sync, so the exit program reads them as the target exits (-1: none),
+ * and put into BPF array @specs_fd (by lib) how each profile's maps are read, so BPF adds a
+ * map itself at its first resize.  Return: 0 or -errno.
+ */
+int tableread__exit_reads(struct tableread *tr, int fd, int specs_fd);
+
+/** tableread__exit_lost() - maps the exit program's hash had no room for, so far. */
+__u64 tableread__exit_lost(const struct tableread *tr);
+
 /** tableread__maps() - how many maps are read at each sync now. */
 int tableread__maps(const struct tableread *tr);
 

@@ -46,6 +46,8 @@ struct tracer {
 	__u32 stack_slots;
 	int *stack_of;	 /* BPF stack id -> model stack index, STACK_UNRESOLVED until seen */
 	__u64 malformed; /* records shorter than their header says */
+	int exit_fd;	/* the exit program's hash of maps to read (-1: none) */
+	__u64 exit_lost; /* core and sync maps it had no room for */
 	bool totals_started; /* the library's totals at the start went to the sink */
 	__u64 dwarf_stacks; /* stacks unwound from a stack copy */
 	__u64 cycles0, cycles0_ns; /* cmap_cycles() and CLOCK_MONOTONIC as the tracer started */
@@ -266,6 +268,19 @@ static int alias_futex_word(struct tracer *tr, const struct mt_event *ev, int st
 	return sink__alias_lock(tr->sink, ev->wait.word, lock, name);
 }
 
+/* Map @map (in @set) is read at each sync: the exit program reads it too, as @kind says. */
+static int track_map(struct tracer *tr, struct u64map *set, __u64 map, __u32 kind)
+{
+	struct mt_exit_read er = {.kind = kind};
+	__u64 unused;
+
+	if (u64map__get(set, map, &unused))
+		return 0;
+	if (tr->exit_fd >= 0 && bpf_map_update_elem(tr->exit_fd, &map, &er, BPF_ANY))
+		tr->exit_lost++;
+	return u64map__put(set, map, 1);
+}
+
 /*
  * The core maps whose own counters each sync reads: those created and not yet freed, and
  * those created before tracing that grew since (only core maps grow).
@@ -275,13 +290,16 @@ static int track_core_map(struct tracer *tr, const struct mt_event *ev)
 	if ((ev->kind == MT_EV_MAP_CREATE && (ev->flags & MT_EV_LOG2) &&
 	     ev->create.variant == CMAP_PLAIN) ||
 	    (ev->kind == MT_EV_RESIZE && (ev->flags & MT_EV_LOG2)))
-		return u64map__put(&tr->core_maps, ev->map, 1);
+		return track_map(tr, &tr->core_maps, ev->map, MT_EXIT_CORE);
 	if (ev->kind == MT_EV_MAP_CREATE && (ev->flags & MT_EV_LOG2) &&
 	    ev->create.variant == CMAP_SYNC)
-		return u64map__put(&tr->sync_maps, ev->map, 1);
+		return track_map(tr, &tr->sync_maps, ev->map, MT_EXIT_SYNC);
 	if (ev->kind == MT_EV_MAP_DESTROY) {
 		u64map__del(&tr->core_maps, ev->map);
 		u64map__del(&tr->sync_maps, ev->map);
+		/* the exit program leaves it alone; the model ignores a read of it made before */
+		if (tr->exit_fd >= 0)
+			bpf_map_delete_elem(tr->exit_fd, &ev->map);
 	}
 	return 0;
 }
@@ -496,6 +514,7 @@ int tracer__start(const struct args *a, const struct target *t, const struct pro
 	tr->pid = t->pid;
 	tr->cycles0 = cmap_cycles();
 	tr->cycles0_ns = clock_ns(CLOCK_MONOTONIC);
+	tr->exit_fd = -1;
 	tr->ncpus = libbpf_num_possible_cpus();
 	/* one view of the target's mappings for every reader: the one its inspection read */
 	tr->maps = t->maps;
@@ -530,6 +549,15 @@ int tracer__start(const struct args *a, const struct target *t, const struct pro
 	err = tableread__new(plan, a->detail || a->budget_pct > 0, tr->pid, sink, &tr->tables);
 	if (err)
 		goto cleanup;
+	/* what each sync reads, the exit program reads as the target exits */
+	{
+		int specs_fd;
+
+		tr->exit_fd = attacher__exit_reads_fd(tr->at, &specs_fd);
+		err = tableread__exit_reads(tr->tables, tr->exit_fd, specs_fd);
+		if (err)
+			goto cleanup;
+	}
 	tr->budget_pct = a->budget_pct;
 	tr->duty = 1;
 
@@ -671,6 +699,7 @@ int tracer__sync(struct tracer *tr)
 	      tableread__sync(tr->tables, clock_ns(CLOCK_MONOTONIC));
 	/* last: a trace file flushes with the loss counters */
 	attacher__drops(tr->at, dropped);
+	dropped[MT_DROP_MAPS] += tr->exit_lost + tableread__exit_lost(tr->tables);
 	return err ?: sink__dropped(tr->sink, dropped);
 }
 
