@@ -23,6 +23,35 @@ static const struct {
 	{ "sem_clockwait", MT_LOCK_SEMAPHORE },
 };
 
+/* Is @f the Go function @name, named from .symtab (assembly keeps ".abi0") or .gopclntab? */
+static bool go_func_is(const char *f, const char *name)
+{
+	size_t n = strlen(name);
+
+	return !strncmp(f, name, n) && (!f[n] || !strcmp(f + n, ".abi0"));
+}
+
+/*
+ * A futex wait in Go code is the runtime's: runtime.futex is its only futex syscall (sync.Mutex
+ * parks goroutines in the scheduler).  runtime.lock2 on the stack is the runtime's own mutex
+ * (Go 1.19: lock2 -> futexsleep; 1.24+: lock2 -> semasleep); anything else is a thread parked
+ * with nothing to run (notesleep/notetsleep from stopm, findRunnable, sysmon, forEachP,
+ * stopTheWorld...).  A stack cut after runtime.futex is parking too: it cannot say which.
+ */
+static int go_runtime_kind(const struct mt_frame *frames, int nframes)
+{
+	bool go = false;
+
+	for (int i = 0; i < nframes; i++) {
+		if (go_func_is(frames[i].func, "runtime.futex") ||
+		    go_func_is(frames[i].func, "runtime.futexsleep"))
+			go = true;
+		else if (go && go_func_is(frames[i].func, "runtime.lock2"))
+			return MT_LOCK_GO_RTLOCK;
+	}
+	return go ? MT_LOCK_GO_PARK : MT_LOCK_FUTEX;
+}
+
 /*
  * The kind of wait the functions on a waiting stack make, and the mode when they say.  Lock
  * functions are matched leaf first, so that the mutex pthread_cond_wait() re-takes
@@ -30,7 +59,11 @@ static const struct {
  */
 static int kind_from_frames(const struct mt_frame *frames, int nframes, __u32 *mode)
 {
+	int go = go_runtime_kind(frames, nframes);
+
 	*mode = MT_MODE_UNKNOWN;
+	if (go != MT_LOCK_FUTEX)
+		return go;
 	for (int i = 0; i < nframes; i++) {
 		for (size_t j = 0; j < sizeof(whole_ops) / sizeof(whole_ops[0]); j++) {
 			if (strstr(frames[i].func, whole_ops[j].func))

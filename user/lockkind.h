@@ -3,7 +3,10 @@
  * What a futex wait is for (a mutex, an rwlock, a condition variable, a barrier, a thread's
  * join, a semaphore), and for a lock in which mode (read or write), from the functions on the
  * waiting stack and the value the wait expected the word to hold.  Only mutexes and rwlocks are
- * lock contention; the other kinds are a thread waiting for another to do something.  Pure
+ * lock contention; the other kinds are a thread waiting for another to do something, or the Go
+ * runtime's own futex sleeps (a goroutine blocked on a sync.Mutex parks in the scheduler, never
+ * on a futex, so every futex wait in Go code is the runtime's: its idle threads and its internal
+ * locks).  Pure
  * functions of a record and its stack: the model applies them live and in a replay alike.  The
  * half of lock identification that reads a live process is lockid.h.
  */
@@ -23,6 +26,8 @@ enum mt_lock_kind {
 	MT_LOCK_BARRIER = 4,
 	MT_LOCK_JOIN = 5,	/* pthread_join() waiting for a thread to exit */
 	MT_LOCK_SEMAPHORE = 6,
+	MT_LOCK_GO_PARK = 7,	/* the Go runtime parks a thread with no work (notesleep) */
+	MT_LOCK_GO_RTLOCK = 8,	/* the Go runtime's own mutex (runtime.lock2): sched.lock... */
 	MT_LOCK_KINDS,
 };
 

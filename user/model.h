@@ -314,8 +314,9 @@ int model__snapshot(struct model *m, bool final, struct report **out);
  */
 
 /**
- * mt_lock_kind_name() - "mutex", "rwlock", "condvar", "barrier", "join", "semaphore", or
- * "futex" for a futex of unknown kind.
+ * mt_lock_kind_name() - "mutex", "rwlock", "condvar", "barrier", "join", "semaphore",
+ * "go-park", "go-rtlock" (the Go runtime's parking and own locks), or "futex" for a futex of
+ * unknown kind.
  */
 static inline const char *mt_lock_kind_name(int kind)
 {
@@ -332,6 +333,10 @@ static inline const char *mt_lock_kind_name(int kind)
 		return "join";
 	case MT_LOCK_SEMAPHORE:
 		return "semaphore";
+	case MT_LOCK_GO_PARK:
+		return "go-park";
+	case MT_LOCK_GO_RTLOCK:
+		return "go-rtlock";
 	default:
 		return "futex";
 	}

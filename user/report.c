@@ -125,6 +125,23 @@ static int find_line_shares(struct report *r)
 	return err;
 }
 
+char *report__fmt_go_runtime(char *buf, size_t size, const struct report *r)
+{
+	__u64 np = r->wait_kinds[MT_LOCK_GO_PARK].count, pns = r->wait_kinds[MT_LOCK_GO_PARK].ns;
+	__u64 nl = r->wait_kinds[MT_LOCK_GO_RTLOCK].count;
+	__u64 lns = r->wait_kinds[MT_LOCK_GO_RTLOCK].ns;
+	char park[16], lock[16];
+
+	if (!np && !nl)
+		return NULL;
+	snprintf(buf, size,
+		 "Go runtime's own futex waits (no map's lock): %llu parking idle threads (%s), "
+		 "%llu in runtime.lock2 (%s)",
+		 (unsigned long long)np, report__fmt_ns(park, sizeof(park), pns),
+		 (unsigned long long)nl, report__fmt_ns(lock, sizeof(lock), lns));
+	return buf;
+}
+
 char *report__fmt_line_share(char *buf, size_t size, const struct line_share *g)
 {
 	size_t len = 0;

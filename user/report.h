@@ -120,6 +120,13 @@ struct line_share {
  */
 char *report__fmt_line_share(char *buf, size_t size, const struct line_share *g);
 
+/**
+ * report__fmt_go_runtime() - the Go runtime's own futex waits of @r, which are not lock
+ * contention (lockkind.h): "Go runtime's own futex waits (no map's lock): 2428 parking idle
+ * threads (14.0s), 162 in runtime.lock2 (107ms)".  Return: @buf, or NULL when there are none.
+ */
+char *report__fmt_go_runtime(char *buf, size_t size, const struct report *r);
+
 /*
  * What a report shows of its rows: --map and --lock filters and --sort.  A filter is an address
  * ("0x55d0a0001000") or a name: a map's name (a Redis dict's type) or the function it was

@@ -443,6 +443,19 @@ static int json_emit(FILE *out, const struct report *r, const struct report_opts
 	for (int i = 0; i < r->nwaits; i++)
 		lock_value(w, r, &r->waits[i]);
 	json_writer__arr_end(w);
+	/* and their totals by kind, which --top does not cut: {"go-park": {waits, wait_ns}, ...} */
+	json_writer__name(w, "other_wait_totals");
+	json_writer__obj_begin(w);
+	for (int k = 0; k < MT_LOCK_KINDS; k++) {
+		if (!r->wait_kinds[k].count)
+			continue;
+		json_writer__name(w, mt_lock_kind_name(k));
+		json_writer__obj_begin(w);
+		json_writer__u64_field(w, "waits", r->wait_kinds[k].count);
+		json_writer__u64_field(w, "wait_ns", r->wait_kinds[k].ns);
+		json_writer__obj_end(w);
+	}
+	json_writer__obj_end(w);
 
 	/* contended locks sharing a cache line, groups in address order */
 	json_writer__name(w, "false_sharing");

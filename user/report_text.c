@@ -495,12 +495,13 @@ static void print_lock_table(const struct text *t, const char *title,
 
 /*
  * The futex waits that are not lock contention, by kind, costliest first, on one line:
- * "other waits: 3 join (1.20s), 7 condvar (601us); --all-waits lists them".
+ * "other waits: 3 join (1.20s), 7 condvar (601us); --all-waits lists them".  The Go runtime's
+ * own waits have a line of their own.
  */
 static void print_other_waits_line(const struct text *t)
 {
 	const struct report *r = t->r;
-	bool done[MT_LOCK_KINDS] = {};
+	bool done[MT_LOCK_KINDS] = { [MT_LOCK_GO_PARK] = true, [MT_LOCK_GO_RTLOCK] = true };
 	static const char head[] = "other waits:";
 	const int empty = (int)sizeof(head) - 1;
 	char line[LINE_BUF], ns[16];
@@ -631,8 +632,13 @@ static void print_locks(const struct text *t)
 	if (t->o->all_waits && rows(t, r->nwaits))
 		print_lock_table(t, "OTHER WAITS (not lock contention)", r->waits,
 				 rows(t, r->nwaits));
-	else if (!t->o->all_waits)
+	else if (!t->o->all_waits) {
+		char go[LINE_BUF];
+
 		print_other_waits_line(t);
+		if (report__fmt_go_runtime(go, sizeof(go), t->r))
+			fprintf(t->out, "%s; --all-waits lists them\n", go);
+	}
 }
 
 /* bcc's slot: slot 0 holds 0 and 1, slot k >= 1 holds 2^k .. 2^(k+1)-1. */

@@ -698,11 +698,23 @@ static int proc_set_maps(struct symbolizer *sz, struct proc *p, struct proc_maps
 static int proc_reread(struct symbolizer *sz, struct proc *p)
 {
 	struct proc_maps *maps;
+	size_t nr;
 	int err;
 
 	/* as they are now: a library may have been loaded since our snapshot, or anyone's */
 	err = proc_maps_cache__get(sz->maps, p->pid, 0, &maps);
-	return err ? err : proc_set_maps(sz, p, maps);
+	if (err)
+		return err;
+	/*
+	 * An exiting process (a zombie) lists no mappings: keep the ones it had, or its records
+	 * still in the ring buffer after it exited would all go unnamed.
+	 */
+	proc_maps__entries(maps, &nr);
+	if (!nr && p->n) {
+		proc_maps__put(maps);
+		return -ESRCH;
+	}
+	return proc_set_maps(sz, p, maps);
 }
 
 /*

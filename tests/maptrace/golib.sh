@@ -251,3 +251,10 @@ go_goid_off() {
 		return 1
 	echo $((off))
 }
+
+# go_runtime_line TEXT PARK LOCK2: TEXT's line on the Go runtime's futex waits, joined where it
+# was wrapped, gives these counts
+go_runtime_line() {
+	tr '\n' ' ' <"$1" | sed 's/  */ /g' |
+		grep -qE "Go runtime's own futex waits \(no map's lock\): $2 parking idle threads \([^)]*\), $3 in runtime.lock2 \([^)]*\); --all-waits lists them"
+}

@@ -351,8 +351,8 @@ for name in tsgo esbuild; do
 	# maptrace's stacks to the ret (caller skipped), and one on the ret lost its waits
 	# (kernel 6.18, bpftrace 0.17)
 	bt_locks "$TMP/bt.out" | sort >"$TMP/$name.bt.locks"
-	# (a runtime-internal lock, runtime.lock2 sleeping in a futex, would be a mutex row too:
-	# only rows of lockSlow's stacks are sync.Mutex waits)
+	# (every lock row is one of lockSlow's: the runtime's own runtime.lock2 futex waits are
+	# kind go-rtlock, not lock contention; checked below)
 	jget "$TMP/$name.json" '"\n".join("%s %d" % (l["addr"], l["contentions"])
 		for l in d["locks"] if l["kind"] == "mutex" and any(s["frames"] and
 		s["frames"][0].startswith("internal/sync.(*Mutex).lockSlow+") for s in l["top_stacks"]))' |
@@ -363,6 +363,10 @@ for name in tsgo esbuild; do
 		cmp -s "$TMP/$name.bt.locks" "$TMP/$name.mt.locks"
 	cmp -s "$TMP/$name.bt.locks" "$TMP/$name.mt.locks" ||
 		diff "$TMP/$name.bt.locks" "$TMP/$name.mt.locks" | head -5 | sed 's/^/# /'
+	others=$(jget "$TMP/$name.json" '[l["addr"] for l in d["locks"] if not (l["kind"] == "mutex" and
+		l["top_stacks"] and all(s["frames"] and s["frames"][0].startswith("internal/sync.(*Mutex).lockSlow+")
+		for s in l["top_stacks"]))]')
+	check "$name: no lock row but lockSlow's: no runtime futex word (got $others)" [ "$others" = "[]" ]
 
 	# the goroutine of each wait: maptrace's goid (read at the epilogue) is the g.goid bpftrace
 	# read at the entry, wait by wait; never null or 0 (the id of no goroutine)

@@ -71,6 +71,40 @@ static const struct {
 	 {"__futex_abstimed_wait_common", "sem_timedwait", "reader"},
 	 MT_LOCK_SEMAPHORE},
 	{"a futex the program calls itself", {"syscall", "my_wait", "main"}, MT_LOCK_FUTEX},
+	/* the Go runtime's own futex sleeps, as maptrace symbolized them in Go 1.19 and tsgo */
+	{"Go 1.19: an idle M (symbols)",
+	 {"runtime.futex.abi0", "runtime.futexsleep", "runtime.notesleep", "runtime.stopm",
+	  "runtime.findRunnable", "runtime.schedule"},
+	 MT_LOCK_GO_PARK},
+	{"Go 1.19: an idle M (stripped: futexsleep unnamed)",
+	 {"runtime.futex", "runtime.notesleep", "runtime.stopm", "runtime.findRunnable"},
+	 MT_LOCK_GO_PARK},
+	{"Go 1.19: sysmon",
+	 {"runtime.futex.abi0", "runtime.futexsleep", "runtime.notetsleep_internal",
+	  "runtime.notetsleep", "runtime.sysmon", "runtime.mstart1"},
+	 MT_LOCK_GO_PARK},
+	{"Go 1.26: the GC waiting in forEachP",
+	 {"runtime.futex", "runtime.notetsleep_internal", "runtime.notetsleep",
+	  "runtime.forEachPInternal", "runtime.gcMarkDone.forEachP.func5"},
+	 MT_LOCK_GO_PARK},
+	{"Go: a stack cut after runtime.futex", {"runtime.futex"}, MT_LOCK_GO_PARK},
+	{"Go 1.19: runtime.lock2 on sched.lock",
+	 {"runtime.futex.abi0", "runtime.lock2", "runtime.forEachP", "runtime.gcMarkDone.func1"},
+	 MT_LOCK_GO_RTLOCK},
+	{"Go 1.19: runtime.lock2 on a channel's lock",
+	 {"runtime.futex.abi0", "runtime.futexsleep", "runtime.lock2", "runtime.chansend",
+	  "runtime.selectnbsend", "main.main.func1"},
+	 MT_LOCK_GO_RTLOCK},
+	{"Go 1.26: runtime.lock2 through semasleep",
+	 {"runtime.futex", "runtime.semasleep", "runtime.lock2", "runtime.chanrecv"},
+	 MT_LOCK_GO_RTLOCK},
+	{"a pthread mutex taken through cgo",
+	 {"__lll_lock_wait", "pthread_mutex_lock", "c_take", "_cgo_1234_Cfunc_c_take",
+	  "runtime.asmcgocall.abi0", "main.main"},
+	 MT_LOCK_MUTEX},
+	{"a C function whose name only starts like the runtime's",
+	 {"runtime.futexwakeup_shim", "runtime.lock2x", "main"},
+	 MT_LOCK_FUTEX},
 };
 
 int main(void)
@@ -118,6 +152,25 @@ int main(void)
 		lockkind__futex_wait(&j, NULL, 0, 0x7f0000000990ULL, 2);
 		check(j.kind == MT_LOCK_JOIN, "a join stays a join after a wait with no stack");
 	}
+	{
+		/* Go 1.19's lock2 sleeps expecting 2, as an lll mutex does: the stack decides */
+		struct lock_guess r = {};
+		struct mt_frame f[3] = {{.func = "runtime.futex.abi0"},
+					{.func = "runtime.futexsleep"},
+					{.func = "runtime.lock2"}};
+
+		lockkind__futex_wait(&r, NULL, 0, 0x52aef8, 2);
+		check(r.kind == MT_LOCK_MUTEX && r.guessed, "Go: no stack, 2: a mutex, guessed");
+		mode = lockkind__futex_wait(&r, f, 3, 0x52aef8, 2);
+		check(r.kind == MT_LOCK_GO_RTLOCK && !r.guessed && mode == MT_MODE_UNKNOWN,
+		      "Go: a runtime.lock2 stack corrects the guess: go-rtlock, no mode (got %s)",
+		      mt_lock_kind_name(r.kind));
+		lockkind__futex_wait(&r, NULL, 0, 0x52aef8, 2);
+		check(r.kind == MT_LOCK_GO_RTLOCK, "Go: and stays so after a wait with no stack");
+	}
+	check(!strcmp(mt_lock_kind_name(MT_LOCK_GO_PARK), "go-park") &&
+		      !strcmp(mt_lock_kind_name(MT_LOCK_GO_RTLOCK), "go-rtlock"),
+	      "Go kind names");
 	check(!strcmp(mt_lock_kind_name(MT_LOCK_SEMAPHORE), "semaphore") &&
 		      !strcmp(mt_lock_kind_name(MT_LOCK_FUTEX), "futex"),
 	      "kind names");

@@ -1321,8 +1321,8 @@ static void test_advice_waits(void)
 	struct report *r = report_new(); /* a 2.5 s run */
 	struct lock_report *l;
 	__u64 map = 0x55d0a0009000ULL;
-	int kinds[] = { MT_LOCK_CONDVAR, MT_LOCK_BARRIER, MT_LOCK_JOIN, MT_LOCK_SEMAPHORE,
-			MT_LOCK_FUTEX };
+	int kinds[] = { MT_LOCK_CONDVAR, MT_LOCK_BARRIER, MT_LOCK_JOIN,	   MT_LOCK_SEMAPHORE,
+			MT_LOCK_FUTEX,	 MT_LOCK_GO_PARK, MT_LOCK_GO_RTLOCK };
 
 	/* other waits, long ones, even one that names a map: no line */
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
@@ -1342,7 +1342,8 @@ static void test_advice_waits(void)
 	for (int i = 0; i < r->nadvice; i++)
 		printf("# advice: %s\n", r->advice[i]);
 	check(r->nadvice == 0, "advice: none for condvar, barrier, join, semaphore, unknown futex "
-			       "waits, nor for a lock with no map that is not hot (%d lines)",
+			       "waits, the Go runtime's parking and runtime.lock2, nor for a lock "
+			       "with no map that is not hot (%d lines)",
 	      r->nadvice);
 
 	/* truly hot: 300 ms of a 2.5 s run (12%) */

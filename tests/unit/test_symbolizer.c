@@ -716,6 +716,52 @@ static void test_exited(struct symbolizer *sz)
 	check(err == -ESRCH, "exited: after forget the pid is gone (got %d)", err);
 }
 
+/*
+ * A target that has exited but is not reaped yet (a zombie: maptrace, its parent, drains the
+ * ring buffer first) lists no mappings.  An address outside those read reads them again; the
+ * empty list must not replace them, or every later record goes unnamed.
+ */
+static void test_zombie(struct symbolizer *sz)
+{
+	struct fixture fx;
+	struct sym_frame f;
+	char path[64], st[512];
+	__u64 alpha;
+	int err, pid, tries;
+	FILE *fp;
+
+	err = fixture_start(&fx, "fix_pie", NULL, NULL);
+	check(!err, "zombie: fixture started (%d)", err);
+	if (err) {
+		fixture_stop(&fx);
+		return;
+	}
+	pid = fx.pid;
+	alpha = fixture_get(&fx, "fixture_alpha");
+	err = symbolizer__resolve(sz, pid, 0, &f);
+	check(err == -ENOENT, "zombie: priming with address 0 gives -ENOENT (got %d)", err);
+	fclose(fx.in); /* end of input: the fixture exits; not reaped until fixture_stop */
+	fx.in = NULL;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	for (tries = 0, st[0] = 0; tries < 1000 && !strstr(st, ") Z "); tries++) {
+		fp = fopen(path, "r");
+		if (!fp || !fgets(st, sizeof(st), fp))
+			st[0] = 0;
+		if (fp)
+			fclose(fp);
+		if (!strstr(st, ") Z "))
+			usleep(10000);
+	}
+	check(strstr(st, ") Z ") != NULL, "zombie: fixture %d exited, not reaped", pid);
+	err = symbolizer__resolve(sz, pid, 8, &f);
+	check(err != 0 && !f.func[0], "zombie: an address in no mapping is unknown (got %d)", err);
+	err = symbolizer__resolve(sz, pid, alpha, &f);
+	check(!err && strcmp(f.func, "fixture_alpha") == 0,
+	      "zombie: fixture_alpha still resolves after that (got %d, %s)", err, f.func);
+	fixture_stop(&fx);
+	symbolizer__forget(sz, pid);
+}
+
 static void test_errors(struct symbolizer *sz)
 {
 	struct sym_frame f;
@@ -760,6 +806,7 @@ int main(int argc, char **argv)
 	test_deleted(sz);
 	test_namespace(sz);
 	test_exited(sz);
+	test_zombie(sz);
 	test_errors(sz);
 cleanup:
 	symbolizer__free(sz);
