@@ -224,28 +224,30 @@ static const char builtin_goswiss[] =
 	 * binaries' machine code): Map {used u64 @0, seed @8, dirPtr @16, dirLen @24, globalDepth
 	 * u8 @32, globalShift u8 @33, ...}; table {used u16 @0, capacity u16 @2, growthLeft u16
 	 * @4, localDepth u8 @6, index @8, groups @16}.  A small map is one group of 8 slots;
-	 * growToTable(m, typ) moves it into a table of 16 (newTable(typ, 2*8, 0, 0)); a full
-	 * table's rehash(t, typ, m) calls grow(t, typ, m, 2*t.capacity) up to 1024 slots
-	 * (maxTableCapacity) and split(t, typ, m) beyond, which puts the 1024 slots' entries
-	 * into two new tables of 1024 (the directory may double).  No incremental evacuation.
-	 * Every probe is an entry (the push after the stack-bound check: emulated); nothing on
-	 * mapassign, nor on growToSmall (a map's first insert) or makemap (tens of thousands of
-	 * calls a second in tsgo).  No 'read' of used at each sync: nothing sees the garbage
-	 * collector free a map, and tsgo reuses the memory within a second (a read gave 5e13
-	 * "entries"); the count is each grow's.
+	 * growToTable(m, typ) moves it into a table of 16 (directory depth 0: one table); a full
+	 * table's rehash(t, typ, m) calls grow(t, typ, m, 2*t.capacity) up to 1024 slots and
+	 * split(t, typ, m) beyond: two new tables of 1024, and the directory doubles (depth + 1)
+	 * when t's localDepth was the map's globalDepth.  No incremental evacuation.  Each grow is
+	 * timed from its entry (the push after the stack-bound check: emulated) to its epilogue
+	 * (single-stepped), per goroutine; depth is read there.  Nothing on mapassign, growToSmall
+	 * or makemap (tens of thousands of calls a second in tsgo), and no 'read' of used: the
+	 * GC frees maps unseen and tsgo reuses the memory at once; the count is each grow's.
 	 */
 	"# Go 1.24+ runtime maps (Swiss tables, internal/runtime/maps), in any Go executable\n"
 	"profile goswiss\n"
 	"object " OBJECT_GO "\n"
 	"require internal/runtime/maps.(*table).rehash\n"
 	"version go\n"
-	"fields go1.26* used=u64@0\n"
-	"probe resize internal/runtime/maps.(*Map).growToTable map=goarg0 size=const:8 "
-	"new_size=const:16 count=used\n"
-	"probe resize internal/runtime/maps.(*table).grow map=goarg2 size=u16@(goarg0)+2 "
-	"new_size=goarg3 count=used\n"
-	"probe resize internal/runtime/maps.(*table).split map=goarg2 size=u16@(goarg0)+2 "
-	"new_size=const:2048 count=used\n"
+	"fields go1.26* used=u64@0 depth=u8@32\n"
+	"probe grow_begin internal/runtime/maps.(*Map).growToTable map=goarg0 size=const:8 "
+	"new_size=const:16 count=used depth=depth\n"
+	"probe grow_end internal/runtime/maps.(*Map).growToTable:ret\n"
+	"probe grow_begin internal/runtime/maps.(*table).grow map=goarg2 size=u16@(goarg0)+2 "
+	"new_size=goarg3 count=used depth=depth\n"
+	"probe grow_end internal/runtime/maps.(*table).grow:ret\n"
+	"probe grow_begin internal/runtime/maps.(*table).split map=goarg2 size=u16@(goarg0)+2 "
+	"new_size=const:2048 count=used depth=depth\n"
+	"probe grow_end internal/runtime/maps.(*table).split:ret\n"
 	/*
 	 * sync.Mutex wraps internal/sync.Mutex (at the same address) from Go 1.24: its lockSlow(m)
 	 * runs only when Lock's CAS failed.  Timed from its entry to its epilogue, per goroutine,

@@ -24,8 +24,8 @@
 	"TYPE@OFFSET (of the map), TYPE@(argN+K)+OFFSET (at an argument), a field name"
 #define TYPES	   "types: u8 s8 u16 s16 u32 s32 u64 s64, optionally log2:TYPE"
 #define KEYS                                                                                        \
-	"keys: map size (old_size) new_size count pos ok when lock mode name if unless base timed " \
-	"join attach from not_from"
+	"keys: map size (old_size) new_size count depth pos ok when lock mode name if unless base " \
+	"timed join attach from not_from"
 #define NAME_CHARS "_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 #define DIGITS	   "0123456789"
 
@@ -479,6 +479,7 @@ enum pkey {
 	K_FROM,
 	K_NOT_FROM,
 	K_JOIN,
+	K_DEPTH,
 	K_MAX
 };
 
@@ -490,7 +491,7 @@ static const struct {
 	{"count", K_COUNT}, {"pos", K_POS},   {"ok", K_OK},	    {"when", K_WHEN},
 	{"lock", K_LOCK},   {"name", K_NAME}, {"mode", K_MODE},   {"if", K_IF},
 	{"unless", K_UNLESS}, {"base", K_BASE}, {"timed", K_TIMED}, {"join", K_JOIN},
-	{"attach", K_ATTACH}, {"from", K_FROM}, {"not_from", K_NOT_FROM},
+	{"attach", K_ATTACH}, {"from", K_FROM}, {"not_from", K_NOT_FROM}, {"depth", K_DEPTH},
 };
 
 /*
@@ -545,6 +546,8 @@ static int parse_kv(const char *kv, const struct fieldset *fs, struct mt_probe_s
 		return parse_src(val, fs, b, &sp->lock, why, whylen);
 	case K_NAME:
 		return parse_src(val, fs, b, &sp->name, why, whylen);
+	case K_DEPTH:
+		return parse_src(val, fs, b, &sp->depth, why, whylen);
 	case K_MODE:
 		if (strcmp(val, "read") && strcmp(val, "write")) {
 			snprintf(why, whylen, "mode= is read or write");
@@ -690,10 +693,6 @@ static int check_role(int role, struct mt_probe_spec *sp, bool *need_return, cha
 		break;
 	case MT_ROLE_GROW_BEGIN:
 		/* ret: the return value at grow_end (a ret instruction, or after a call) */
-		if (sp->new_size.kind == MT_SRC_CONST) {
-			snprintf(why, whylen, "grow_begin's new_size= is an argument, a field or ret");
-			return -EINVAL;
-		}
 		break;
 	case MT_ROLE_LOCK:
 		if (sp->lock.kind != MT_SRC_ARG && sp->lock.kind != MT_SRC_GOARG &&
@@ -718,10 +717,16 @@ static int check_role(int role, struct mt_probe_spec *sp, bool *need_return, cha
 	}
 	/* a resize's count= and name= are read where it ends, where the arguments are gone */
 	if ((role == MT_ROLE_GROW_BEGIN || (role == MT_ROLE_RESIZE && *need_return)) &&
-	    (entry_only(&sp->count) || entry_only(&sp->name))) {
+	    (entry_only(&sp->count) || entry_only(&sp->name) || entry_only(&sp->depth))) {
 		snprintf(why, whylen, "%s's %s= is read where the resize ends, where the arguments "
 			 "are gone: give a field of the map (TYPE@OFFSET or a field name)", name,
-			 entry_only(&sp->count) ? "count" : "name");
+			 entry_only(&sp->count) ? "count" : entry_only(&sp->name) ? "name" : "depth");
+		return -EINVAL;
+	}
+	if (sp->depth.kind != MT_SRC_NONE &&
+	    ((role != MT_ROLE_GROW_BEGIN && role != MT_ROLE_RESIZE) || sp->depth.kind != MT_SRC_FIELD)) {
+		snprintf(why, whylen, "depth= is a field of the map (TYPE@OFFSET), for resize and "
+			 "grow_begin only");
 		return -EINVAL;
 	}
 	return 0;

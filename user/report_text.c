@@ -124,6 +124,16 @@ static const char *fmt_sizes(char *buf, size_t size, const struct map_report *m)
 	return buf;
 }
 
+/* The size path; a Go Swiss map's adds its deepest directory: "16->2048 (9) dir 2^2". */
+static const char *fmt_path(char *buf, size_t size, const struct map_report *m)
+{
+	size_t len = strlen(fmt_sizes(buf, size, m));
+
+	if (m->dir_depth && len < size)
+		snprintf(buf + len, size - len, " dir 2^%u", m->dir_depth - 1);
+	return buf;
+}
+
 /* A duration, or "-" for none: a column of "0ns" hides the rows that matter. */
 static const char *fmt_ns_or_dash(char *buf, size_t size, __u64 ns)
 {
@@ -362,7 +372,7 @@ static void print_rehash(const struct text *t)
 			grows,
 			row_rate(t, rate, sizeof(rate), m->addr, REPORT_RATE_GROWS, m->grows),
 			same,
-			fmt_sizes(sizes, sizeof(sizes), m),
+			fmt_path(sizes, sizeof(sizes), m),
 			fmt_ns_or_dash(tot, sizeof(tot), m->grow_ns_total),
 			fmt_ns_or_dash(max, sizeof(max), m->grow_ns_max),
 			moved,

@@ -12,6 +12,13 @@
 #     full), the table's capacity and grow's newCapacity argument (twice it), split's table
 #     (1024 slots), the map's used count at each grow.  maptrace's resize events must be the
 #     same multiset of (map, old size, new size, count);
+#   - bpftrace again, timing each grow from that push to where the call returns in its caller
+#     (rehash; each runtime.mapassign* for growToTable), and reading the map's globalDepth
+#     (u8 @32) there: map by map, maptrace's grows are bpftrace's in order with the same
+#     directory depth, and each grow's span interleaves with bpftrace's exactly: maptrace's
+#     start <= bpftrace's (the same push; maptrace's handler runs first) <= maptrace's end (the
+#     epilogue) <= bpftrace's end (the caller, after the ret).  The depth path is Swiss growth:
+#     0 from growToTable, unchanged by a grow, +0 or +1 at a split, 2^depth >= tables;
 #   - the stacks: the probed function, its caller by the machine code (rehash for grow and
 #     split, a runtime.mapassign* for growToTable), down to runtime.goexit or runtime.main,
 #     or cut at the kernel's perf_event_max_stack frames;
@@ -149,9 +156,17 @@ for name in tsgo esbuild; do
 	# --- --list: the goswiss profile's three sites, each a push (emulated) ----------------
 	maptrace_list=$("$MAPTRACE" --list -- "$bin" --version 2>&1)
 	got_sites=$(awk '/^profile goswiss /{ t = 1; next } /^[^ ]/{ t = 0 }
-		t && $1 == "resize" { print $2, $3, $4 }' <<<"$maptrace_list" | sed -E 's/ 0x0*/ 0x/')
+		t && $1 == "grow_begin" { print $2, $3, $4 }' <<<"$maptrace_list" | sed -E 's/ 0x0*/ 0x/')
 	check "$name: --list: profile goswiss probes the push of growToTable, grow and split (emulated)" \
 		[ "$got_sites" = "${want_sites%$'\n'}" ]
+	# each grow's end: the epilogue "add; pop %rbp; ret" of each, single-stepped
+	want_ends=$(for f in "$M.(*Map).growToTable" "$M.(*table).grow" "$M.(*table).split"; do
+		read -r _ fend _ < <("$GONM" "$bin" "^$(sed 's/[.()*]/\\&/g' <<<"$f")\$")
+		for a in $(go_pop_epilogues "$bin" "${E[$f]:-0}" "${fend:-0}"); do echo "0x$a single-step"; done
+	done | sort)
+	got_ends=$(list_sites goswiss grow_end <(echo "$maptrace_list"))
+	check "$name: --list: each grow's end is its epilogue's add (single-stepped), by objdump ($(echo $want_ends))" \
+		[ -n "$want_ends" -a "$got_ends" = "$want_ends" ]
 	# internal/sync.(*Mutex).lockSlow (sync.Mutex's slow path): its entry's push, and its
 	# epilogue "add; pop %rbp; ret", where the frame is still whole
 	ls_push=$(go_push_after_check "$bin" "${ls_entry:-0}")
@@ -173,11 +188,27 @@ for name in tsgo esbuild; do
 	o_grow=$(file_offset "$bin" "${S["$M.(*table).grow"]}")
 	o_split=$(file_offset "$bin" "${S["$M.(*table).split"]}")
 	o_lock=$(file_offset "$bin" "${ls_push:-0}")
-	BPFTRACE_MAP_KEYS_MAX=1000000 bt_start "uprobe:$bin:$o_gtt { @g[\"small\", reg(\"ax\"), *(uint64 *)reg(\"ax\"), (uint64)0] = count(); }
+	# where each grow returns to: after rehash's calls of grow and split, after each
+	# runtime.mapassign*'s call of growToTable (objdump); not in the probed functions, whose
+	# code maptrace disassembles (a uprobe's int3 there would be in its copy of the file too)
+	ret_sites=$(while read -r s e _; do
+		objdump -d --no-show-raw-insn --start-address=0x$s --stop-address=0x$e "$bin" |
+			awk -v t="^0x($grow|$split|$gtt)\$" '/^ *[0-9a-f]+:/ { if (c) { sub(":", "", $1); print $1 } c = $2 == "call" && $3 ~ t }'
+	done < <("$GONM" "$bin" "^($M\\.\\(\\*table\\)\\.rehash|runtime\\.mapassign.*)\$"))
+	bt_ends=$(for a in $ret_sites; do printf 'uprobe:%s:%s,' "$bin" "$(file_offset "$bin" $a)"; done)
+	check "$name: rehash calls grow and split, runtime.mapassign* growToTable: $(wc -w <<<"$ret_sites") return sites (objdump)" \
+		[ "$(wc -w <<<"$ret_sites")" -ge 3 ]
+	# per goroutine (R14): the push's time, the map, the kind (1 growToTable, 2 grow, 3 split);
+	# at the return site @e[map, start, end, kind, globalDepth]
+	BPFTRACE_MAP_KEYS_MAX=1000000 bt_start "uprobe:$bin:$o_gtt { @g[\"small\", reg(\"ax\"), *(uint64 *)reg(\"ax\"), (uint64)0] = count();
+			@s[reg(\"r14\")] = nsecs; @m[reg(\"r14\")] = reg(\"ax\"); @k[reg(\"r14\")] = 1; }
 		uprobe:$bin:$o_grow { @g[\"grow\", reg(\"cx\"), (uint64)*(uint16 *)(reg(\"ax\") + 2),
-			reg(\"di\") & 0xffff] = count(); @used[reg(\"cx\"), (uint64)*(uint16 *)(reg(\"ax\") + 2)] = max(*(uint64 *)reg(\"cx\")); }
+			reg(\"di\") & 0xffff] = count(); @used[reg(\"cx\"), (uint64)*(uint16 *)(reg(\"ax\") + 2)] = max(*(uint64 *)reg(\"cx\"));
+			@s[reg(\"r14\")] = nsecs; @m[reg(\"r14\")] = reg(\"cx\"); @k[reg(\"r14\")] = 2; }
 		uprobe:$bin:$o_split { @g[\"split\", reg(\"cx\"), (uint64)*(uint16 *)(reg(\"ax\") + 2),
-			(uint64)0] = count(); }
+			(uint64)0] = count(); @s[reg(\"r14\")] = nsecs; @m[reg(\"r14\")] = reg(\"cx\"); @k[reg(\"r14\")] = 3; }
+		${bt_ends%,} { \$g = reg(\"r14\"); if (@s[\$g]) {
+			@e[@m[\$g], @s[\$g], nsecs, @k[\$g], (uint64)*(uint8 *)(@m[\$g] + 32)] = count(); delete(@s[\$g]); } }
 		uprobe:$bin:$o_lock { @waits[reg(\"ax\")] = count(); }"
 	prog $name "$TMP/$name.traced" "$MAPTRACE" -q -o "$TMP/$name.mtr" --
 	rc=$?
@@ -208,6 +239,65 @@ for name in tsgo esbuild; do
 	check "$name: no record was lost; every event without a stack is counted as a dropped stack ($nostack)" [ \
 		"$(jget "$TMP/$name.json" 'd["dropped"] - d["dropped_detail"]["stack"] + d["events_not_kept"]')" = 0 -a \
 		"$(jget "$TMP/$name.json" 'd["dropped_detail"]["stack"]')" -ge "$nostack" ]
+
+	# --- each grow's duration and directory depth, against bpftrace's ----------------------
+	jget "$TMP/$name.json" 'json.dumps([e for e in d["event_log"] if e["type"] == "resize"])' >"$TMP/$name.rs.json"
+	spans=$(python3 - "$TMP/$name.rs.json" "$TMP/bt.out" <<'PY'
+import collections, json, re, sys
+bt, mt = collections.defaultdict(list), collections.defaultdict(list)
+for line in open(sys.argv[2]):
+    m = re.match(r"@e\[(\d+), (\d+), (\d+), (\d+), (\d+)\]: (\d+)$", line.strip())
+    if m:
+        v = [int(x) for x in m.groups()]
+        bt["0x%x" % v[0]] += [(v[1], v[2], v[3], v[4])] * v[5]
+nodur = depth_bad = order_bad = span_bad = 0
+for e in json.load(open(sys.argv[1])):
+    k = 1 if e["old_size"] == 8 else 3 if e["new_size"] == 2048 else 2
+    if e["dur_ns"] is None or "dir_depth" not in e:
+        nodur += 1
+        continue
+    mt[e["map"]].append((e["ts_ns"] - e["dur_ns"], e["ts_ns"], k, e["dir_depth"]))
+sg, eg = [], []
+for m, evs in mt.items():
+    evs.sort()
+    tables = depth = None
+    for _, _, k, dep in evs:
+        # Swiss growth: a table of one after growToTable; a grow keeps the directory; a
+        # split makes one table two and may double the directory; 2^depth >= tables
+        if k == 1:
+            tables, ok = 1, dep == 0
+        elif k == 2:
+            ok = depth is None or dep == depth
+        else:
+            ok = depth is None or dep in (depth, depth + 1)
+            tables = tables + 1 if tables else None
+        depth_bad += not ok or (tables is not None and 2 ** dep < tables)
+        depth = dep
+    b = sorted(bt.pop(m, []))
+    if [x[2:] for x in b] != [x[2:] for x in evs]:
+        order_bad += 1
+        continue
+    for x, y in zip(b, evs):
+        span_bad += not (y[0] <= x[0] <= y[1] <= x[1])
+        sg.append(x[0] - y[0])
+        eg.append(x[1] - y[1])
+order_bad += len(bt)
+sg.sort(); eg.sort()
+med = lambda v: v[len(v) // 2] if v else -1
+print(nodur, depth_bad, order_bad, span_bad, len(sg), med(sg), med(eg),
+      max(e[3] for v in mt.values() for e in v) if mt else -1)
+PY
+)
+	read -r nodur depth_bad order_bad span_bad nspans sgap egap maxdepth <<<"$spans"
+	check "$name: every grow has its duration and directory depth ($nodur without)" [ "${nodur:-1}" = 0 ]
+	check "$name: each map's depth path is Swiss growth: 0 after growToTable, kept by a grow, +0/+1 at a split, 2^depth >= tables ($depth_bad not; deepest $maxdepth)" \
+		[ "${depth_bad:-1}" = 0 -a "${maxdepth:--1}" -ge 1 ]
+	check "$name: map by map, maptrace's grows are bpftrace's in order, with the depth bpftrace read where each returned ($order_bad maps differ)" \
+		[ "${order_bad:-1}" = 0 ]
+	check "$name: each grow's span interleaves with bpftrace's: start <= bpftrace's start <= end <= bpftrace's end ($span_bad of $nspans not; median gaps ${sgap} ns at the start, ${egap} ns at the end)" \
+		[ "${span_bad:-1}" = 0 -a "${nspans:-0}" -eq "$nbt" ]
+	check "$name: the deepest directory of the maps' rows is the events' ($maxdepth)" [ \
+		"$(jget "$TMP/$name.json" 'max([m["dir_depth"] for m in d["maps"] if m["library"] == "goswiss" and m["dir_depth"] is not None] or [-1])')" = "$maxdepth" ]
 
 	# the count at a grow is the map's used: 8 at growToTable (the small group is full), and
 	# at a table's grow what bpftrace read (the largest, for a map grown twice at one size)
