@@ -184,6 +184,10 @@ int main(void)
 			{ "grow:app:foo:map=goarg,new_size=goarg0", -EINVAL },
 			/* a field of what another Go argument points to: a Swiss table's capacity */
 			{ "grow:app:foo:map=goarg2,size=u16@(goarg0)+2,new_size=goarg3", 0 },
+			/* a Swiss map's directory depth, read where the grow ends; a constant size */
+			{ "grow_begin:app:foo:map=goarg2,size=u16@(goarg0)+2,new_size=const:2048,"
+			  "depth=u8@32", 0 },
+			{ "grow:app:foo:map=goarg2,new_size=goarg3,depth=u8@32", 0 },
 			{ "grow:app:foo:map=goarg2,size=u16@(goarg9)+2,new_size=goarg3", -EINVAL },
 			{ "grow:app:foo:map=goarg2,size=u16@(goarg0+2,new_size=goarg3", -EINVAL },
 			{ "grow:app:foo:map=goarg2,size=u16@2(arg0),new_size=goarg3", -EINVAL },
@@ -349,6 +353,13 @@ int main(void)
 			 "gone: give a field of the map"},
 			{"resize:libfoo.so:foo:map=arg0,new_size=u64@8,name=arg1",
 			 "resize's name= is read where the resize ends"},
+			{"grow_begin:app:foo:map=goarg2,depth=u8@(goarg2)+32",
+			 "grow_begin's depth= is read where the resize ends, where the arguments are "
+			 "gone: give a field of the map"},
+			{"grow:app:foo:map=goarg2,new_size=goarg3,depth=goarg1",
+			 "depth= is a field of the map (TYPE@OFFSET), for resize and grow_begin only"},
+			{"insert:app:foo:map=goarg2,depth=u8@32",
+			 "depth= is a field of the map (TYPE@OFFSET), for resize and grow_begin only"},
 			{"insert:libfoo.so:foo:size=u64@0", "insert needs map="},
 			{"insert:libfoo.so:foo:map=arg0,if=glib_resize",
 			 "at 'if=glib_resize': if= and unless= name a located function, e.g. "
