@@ -124,16 +124,6 @@ static const char *fmt_sizes(char *buf, size_t size, const struct map_report *m)
 	return buf;
 }
 
-/* The size path; a Go Swiss map's adds its deepest directory: "16->2048 (9) dir 2^2". */
-static const char *fmt_path(char *buf, size_t size, const struct map_report *m)
-{
-	size_t len = strlen(fmt_sizes(buf, size, m));
-
-	if (m->dir_depth && len < size)
-		snprintf(buf + len, size - len, " dir 2^%u", m->dir_depth - 1);
-	return buf;
-}
-
 /* A duration, or "-" for none: a column of "0ns" hides the rows that matter. */
 static const char *fmt_ns_or_dash(char *buf, size_t size, __u64 ns)
 {
@@ -325,7 +315,7 @@ static void print_rehash(const struct text *t)
 	for (int i = 0; i < n; i++) {
 		const struct map_report *m = &r->maps[i];
 		char addr[24], ins[24], grows[24], rate[24], same[24], sizes[64], tot[16], max[16],
-			moved[24], cc[48], named[320], first[256];
+			moved[24], cc[48], named[320], first[256], dirat[300];
 
 		/* a library's idle tables (Redis makes a few per client) would bury the others */
 		if (m->sizes_in_slots && !m->inserts && !m->deletes && !m->grows && !m->shrinks)
@@ -343,6 +333,11 @@ static void print_rehash(const struct text *t)
 			 !strcmp(m->library, "go")) {
 			snprintf(first, sizeof(first), "first grew at %.240s", m->first_grown_at);
 			at = first;
+		}
+		/* a Go Swiss map that split: its deepest directory, in the free-form column */
+		if (m->dir_depth > 1) {
+			snprintf(dirat, sizeof(dirat), "dir 2^%u; %.280s", m->dir_depth - 1, at);
+			at = dirat;
 		}
 		/* a named map (Redis: its dictType) says so first */
 		if (m->name && m->name[0]) {
@@ -372,7 +367,7 @@ static void print_rehash(const struct text *t)
 			grows,
 			row_rate(t, rate, sizeof(rate), m->addr, REPORT_RATE_GROWS, m->grows),
 			same,
-			fmt_path(sizes, sizeof(sizes), m),
+			fmt_sizes(sizes, sizeof(sizes), m),
 			fmt_ns_or_dash(tot, sizeof(tot), m->grow_ns_total),
 			fmt_ns_or_dash(max, sizeof(max), m->grow_ns_max),
 			moved,

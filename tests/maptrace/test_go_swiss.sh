@@ -299,6 +299,16 @@ PY
 	check "$name: the deepest directory of the maps' rows is the events' ($maxdepth)" [ \
 		"$(jget "$TMP/$name.json" 'max([m["dir_depth"] for m in d["maps"] if m["library"] == "goswiss" and m["dir_depth"] is not None] or [-1])')" = "$maxdepth" ]
 
+	# the text summary after tsgo's output: a row of a map that split says its directory
+	if [ $name = tsgo ]; then
+		txt=$(awk '$2 == "goswiss" && match($0, /dir 2\^[0-9]+; /) {
+			print $1, substr($0, RSTART + 6, RLENGTH - 8) }' "$TMP/$name.traced" | sort)
+		want_txt=$(jget "$TMP/$name.json" '"\n".join(sorted("%s %d" % (m["addr"], m["dir_depth"])
+			for m in d["maps"] if m["library"] == "goswiss" and (m["dir_depth"] or 0) >= 1))' | sort)
+		check "tsgo: the text's rows of maps that split say 'dir 2^D;' with each map's deepest directory ($(wc -l <<<"$txt") rows)" \
+			[ -n "$txt" -a -z "$(comm -23 <(echo "$txt") <(echo "$want_txt"))" ]
+	fi
+
 	# the count at a grow is the map's used: 8 at growToTable (the small group is full), and
 	# at a table's grow what bpftrace read (the largest, for a map grown twice at one size)
 	jget "$TMP/$name.json" '"\n".join("%s %d %d" % (e["map"], e["old_size"], e["count"])
