@@ -220,31 +220,31 @@ static const char builtin_cxx[] =
 
 static const char builtin_goswiss[] =
 	/*
-	 * Go 1.24+ maps are Swiss tables (internal/runtime/maps, checked against the go1.26
-	 * binaries' machine code): Map {used u64 @0, seed @8, dirPtr @16, dirLen @24, globalDepth
-	 * u8 @32, globalShift u8 @33, ...}; table {used u16 @0, capacity u16 @2, growthLeft u16
-	 * @4, localDepth u8 @6, index @8, groups @16}.  A small map is one group of 8 slots;
-	 * growToTable(m, typ) moves it into a table of 16 (directory depth 0: one table); a full
-	 * table's rehash(t, typ, m) calls grow(t, typ, m, 2*t.capacity) up to 1024 slots and
-	 * split(t, typ, m) beyond: two new tables of 1024, and the directory doubles (depth + 1)
-	 * when t's localDepth was the map's globalDepth.  No incremental evacuation.  Each grow is
-	 * timed from its entry (the push after the stack-bound check: emulated) to its epilogue
-	 * (single-stepped), per goroutine; depth is read there.  Nothing on mapassign, growToSmall
-	 * or makemap (tens of thousands of calls a second in tsgo), and no 'read' of used: the
-	 * GC frees maps unseen and tsgo reuses the memory at once; the count is each grow's.
-	 */
+	 * Go 1.24+ Swiss tables (internal/runtime/maps, checked in the go1.26 binaries' code): Map
+	 * {used u64 @0, seed, dirPtr, dirLen, globalDepth u8 @32, globalShift u8 @33}.  A small
+	 * map's 8 slots go to a table of 16 (growToTable: depth 0); rehash(t, typ, m) doubles a
+	 * table (t.capacity u16 @2) up to 1024 slots (grow) and splits it beyond, into two of 1024
+	 * (split: depth + 1 when t's localDepth was globalDepth).  Entries: the push after the
+	 * stack check (emulated); ends: the epilogue (single-stepped, ~10 us in tsgo), where depth
+	 * is read.  Splits are timed; growToTable and grow (97% of tsgo's) only with --detail, else
+	 * seen at entry, whose depth is the one after.  Nothing on mapassign, growToSmall, makemap
+	 * (too hot); no 'read' of used (GC frees maps unseen): the count is each grow's. */
 	"# Go 1.24+ runtime maps (Swiss tables, internal/runtime/maps), in any Go executable\n"
 	"profile goswiss\n"
 	"object " OBJECT_GO "\n"
 	"require internal/runtime/maps.(*table).rehash\n"
 	"version go\n"
 	"fields go1.26* used=u64@0 depth=u8@32\n"
+	"probe resize internal/runtime/maps.(*Map).growToTable map=goarg0 size=const:8 "
+	"new_size=const:16 count=used depth=depth attach=default\n"
 	"probe grow_begin internal/runtime/maps.(*Map).growToTable map=goarg0 size=const:8 "
-	"new_size=const:16 count=used depth=depth\n"
-	"probe grow_end internal/runtime/maps.(*Map).growToTable:ret\n"
+	"new_size=const:16 count=used depth=depth attach=detail\n"
+	"probe grow_end internal/runtime/maps.(*Map).growToTable:ret attach=detail\n"
+	"probe resize internal/runtime/maps.(*table).grow map=goarg2 size=u16@(goarg0)+2 "
+	"new_size=goarg3 count=used depth=depth attach=default\n"
 	"probe grow_begin internal/runtime/maps.(*table).grow map=goarg2 size=u16@(goarg0)+2 "
-	"new_size=goarg3 count=used depth=depth\n"
-	"probe grow_end internal/runtime/maps.(*table).grow:ret\n"
+	"new_size=goarg3 count=used depth=depth attach=detail\n"
+	"probe grow_end internal/runtime/maps.(*table).grow:ret attach=detail\n"
 	"probe grow_begin internal/runtime/maps.(*table).split map=goarg2 size=u16@(goarg0)+2 "
 	"new_size=const:2048 count=used depth=depth\n"
 	"probe grow_end internal/runtime/maps.(*table).split:ret\n"

@@ -612,10 +612,10 @@ static int parse_kv(const char *kv, const struct fieldset *fs, struct mt_probe_s
 		return 0;
 	}
 	case K_ATTACH:
-		/* when the probe attaches: pprobe__detail() */
-		if (strcmp(val, "detail")) {
+		/* when the probe attaches: pprobe__detail(), pprobe__nodetail() */
+		if (strcmp(val, "detail") && strcmp(val, "default")) {
 			snprintf(why, whylen, "attach= is detail (the probe attaches only with "
-					      "--detail)");
+					      "--detail) or default (only without)");
 			return -EINVAL;
 		}
 		return 0;
@@ -730,6 +730,17 @@ static int check_role(int role, struct mt_probe_spec *sp, bool *need_return, cha
 		return -EINVAL;
 	}
 	return 0;
+}
+
+bool pprobe__nodetail(const struct pprobe *pp)
+{
+	char buf[ARGS_LEN], *save = NULL, *kv;
+
+	snprintf(buf, sizeof(buf), "%s", pp->args);
+	for (kv = strtok_r(buf, " \t,", &save); kv; kv = strtok_r(NULL, " \t,", &save))
+		if (!strcmp(kv, "attach=default"))
+			return true;
+	return false;
 }
 
 int pprobe__spec(const struct pprobe *pp, const struct fieldset *fs, struct mt_probe_spec *sp,
