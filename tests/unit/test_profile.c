@@ -188,6 +188,8 @@ int main(void)
 			{ "grow_begin:app:foo:map=goarg2,size=u16@(goarg0)+2,new_size=const:2048,"
 			  "depth=u8@32", 0 },
 			{ "grow:app:foo:map=goarg2,new_size=goarg3,depth=u8@32", 0 },
+			/* attached only without --detail, which attaches a timed pair instead */
+			{ "grow:app:foo:map=goarg2,new_size=goarg3,attach=default", 0 },
 			{ "grow:app:foo:map=goarg2,size=u16@(goarg9)+2,new_size=goarg3", -EINVAL },
 			{ "grow:app:foo:map=goarg2,size=u16@(goarg0+2,new_size=goarg3", -EINVAL },
 			{ "grow:app:foo:map=goarg2,size=u16@2(arg0),new_size=goarg3", -EINVAL },
@@ -485,6 +487,25 @@ int main(void)
 		check(plan && strstr(plan->log, "profile glib (built-in): not matched: no mapped "
 						"object named libglib-2.0.so.0"),
 		      "plan: the log says why glib did not match");
+		probe_plan__free(plan);
+		plan = NULL;
+		profile_set__free(ps);
+	}
+	/* attach=default: the site is planned, and attached only without --detail */
+	snprintf(probe, sizeof(probe),
+		 "resize:%s:profile_fixture_resize:map=arg0,size=u64@0,new_size=arg1,attach=default",
+		 strrchr(exe, '/') + 1);
+	{
+		const char *probes[] = { probe };
+		int n0, n1;
+
+		ps = parse(NULL, 0, probes, 1, &err);
+		err = err ?: profile_set__plan(ps, &t, &plan);
+		s = err ? NULL : find_site(plan, "profile_fixture_resize");
+		n0 = probe_plan__attached(plan, false);
+		n1 = probe_plan__attached(plan, true);
+		check(s && s->nodetail && !s->detail && n0 == n1 + 1,
+		      "plan: attach=default: only without --detail (%d sites without, %d with)", n0, n1);
 		probe_plan__free(plan);
 		plan = NULL;
 		profile_set__free(ps);
