@@ -220,15 +220,15 @@ static const char builtin_cxx[] =
 
 static const char builtin_goswiss[] =
 	/*
-	 * Go 1.24+ Swiss tables (internal/runtime/maps, checked in the go1.26 binaries' code): Map
-	 * {used u64 @0, seed, dirPtr, dirLen, globalDepth u8 @32, globalShift u8 @33}.  A small
-	 * map's 8 slots go to a table of 16 (growToTable: depth 0); rehash(t, typ, m) doubles a
-	 * table (t.capacity u16 @2) up to 1024 slots (grow) and splits it beyond, into two of 1024
-	 * (split: depth + 1 when t's localDepth was globalDepth).  Entries: the push after the
-	 * stack check (emulated); ends: the epilogue (single-stepped, ~10 us in tsgo), where depth
-	 * is read.  Splits are timed; growToTable and grow (97% of tsgo's) only with --detail, else
-	 * seen at entry, whose depth is the one after.  Nothing on mapassign, growToSmall, makemap
-	 * (too hot); no 'read' of used (GC frees maps unseen): the count is each grow's. */
+	 * Go 1.24+ Swiss tables (internal/runtime/maps, go1.26's code): Map {used u64 @0, ...,
+	 * globalDepth u8 @32}.  growToTable moves a small map's 8 slots to a table of 16 (depth 0);
+	 * rehash(t, typ, m) doubles a table (capacity u16 @2) up to 1024 slots (grow), and beyond
+	 * splits it in two of 1024 (split: depth + 1 when t's localDepth was globalDepth).  Entries:
+	 * the push after the stack check (emulated); ends: the epilogue (single-stepped, ~10 us in
+	 * tsgo), where depth is read.  Splits are timed, and with --detail growToTable and grow (97%
+	 * of tsgo's), else seen at entry (depth already final).  Not probed (too hot): mapassign,
+	 * growToSmall, makemap; no 'read' of used (GC frees maps unseen): the count is each grow's.
+	 */
 	"# Go 1.24+ runtime maps (Swiss tables, internal/runtime/maps), in any Go executable\n"
 	"profile goswiss\n"
 	"object " OBJECT_GO "\n"
