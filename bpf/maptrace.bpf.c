@@ -1460,6 +1460,13 @@ static __always_inline void send_resize(struct pt_regs *ctx, const struct mt_pro
 	r->type = type;
 	r->flags =
 		(start ? MT_RESIZE_TIMED : 0) | (sp->flags & MT_SPEC_JOIN ? MT_RESIZE_JOINED : 0);
+	if (sp->depth.kind == MT_SRC_FIELD) {
+		/* a Go Swiss map's directory depth, where the resize ends (a split may double it) */
+		__u64 d = 0;
+
+		if (!field_raw(&sp->depth, map, NULL, 0, &d))
+			r->flags |= ((d & 0xff) < 255 ? (d & 0xff) + 1 : 255) << MT_RESIZE_DEPTH_SHIFT;
+	}
 	/*
 	 * A Go resize seen at its function's entry (the push %rbp after the stack-bound check):
 	 * the caller's frame is not linked yet, so the frame-pointer walk may skip it (the kernel
@@ -1476,7 +1483,11 @@ static __always_inline void send_resize(struct pt_regs *ctx, const struct mt_pro
 		rec_send(r, sizeof(*r), NULL);
 		return;
 	}
-	rec_send(r, sizeof(*r), ctx);
+	/*
+	 * A Go grow_end at its epilogue: the frame-pointer walk names the caller (the frame is
+	 * still whole); an unwind of a stack copy (no CFI in stripped Go) skipped it (lock_return)
+	 */
+	rec_send(r, sizeof(*r), sp->flags & MT_SPEC_GO ? NULL : ctx);
 }
 
 static __always_inline void count_hit(const struct mt_probe_spec *sp, __u64 map)

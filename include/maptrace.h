@@ -374,6 +374,7 @@ struct mt_probe_spec {
 	struct mt_src pos;	/* rehash step: progress, negative when not rehashing */
 	struct mt_src lock;	/* lock: the lock's address */
 	struct mt_src name;	/* a pointer that names the map: the data symbol it points to */
+	struct mt_src depth;	/* resize, grow_begin: a Swiss map's directory depth, at the end */
 	__u32 lock_mode;	/* lock: enum mt_lock_mode */
 	__u32 lock_kind;	/* lock: 0 a mutex, 1 an rwlock (as struct mt_lock_wait) */
 	struct mt_guard when[MT_MAX_GUARDS]; /* insert, delete, lookup with a size: see mt_guard */
@@ -418,6 +419,11 @@ struct mt_probe_spec {
  */
 #define MT_RESIZE_CALLER 2
 #define MT_RESIZE_JOINED 4 /* the duration of the map's last untimed resize, not another one */
+/*
+ * Bits 8-15 of flags: a Go Swiss map's directory global depth after the resize, plus 1 (0: not
+ * read; depth 0, one table, is real).  In flags, so the record keeps its size.
+ */
+#define MT_RESIZE_DEPTH_SHIFT 8
 
 struct mt_resize {
 	struct mt_hdr h;

@@ -68,6 +68,8 @@ struct mt_ev_resize {
 	__u64 new_size;
 	__u64 count;	/* entries: libcmap at the grow's start, a profile's after; or UNKNOWN */
 	__u64 dur_ns;	/* the resize itself, when MT_EV_TIMED */
+	__u32 dir_depth; /* a Go Swiss map's directory depth after it, + 1; 0 unknown */
+	__u32 _pad;
 	__u64 tag;
 	__u64 type;	/* a Go map's type descriptor (the profile's type=), 0 when none */
 };
@@ -220,7 +222,8 @@ static inline int mt__decode_map(const struct mt_hdr *h, struct mt_event *ev)
 		ev->resize = (struct mt_ev_resize){ .old_size = r->old_size,
 						    .new_size = r->new_size, .count = r->count,
 						    .dur_ns = r->dur_ns, .tag = r->tag,
-						    .type = r->type };
+						    .type = r->type,
+						    .dir_depth = (r->flags >> MT_RESIZE_DEPTH_SHIFT) & 0xff };
 		return 1;
 	}
 	case MT_REC_EVACUATE: {

@@ -316,7 +316,8 @@ static int attach_sites(struct attacher *at, const struct target *t, const struc
 
 	*n = 0;
 	for (int i = 0; i < pm->nsites; i++) {
-		if ((pm->sites[i].detail && !at->detail) || site_hot(at, &pm->sites[i]) != hot)
+		if ((pm->sites[i].detail && !at->detail) || (pm->sites[i].nodetail && at->detail) ||
+		    site_hot(at, &pm->sites[i]) != hot)
 			continue;
 		if (*next >= MT_MAX_SPECS) {
 			fprintf(stderr, "maptrace: more than %d profile probe sites; trace fewer "

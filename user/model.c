@@ -289,6 +289,8 @@ static bool on_table_resize(struct map_state *s, const struct mt_event *ev)
 		map_push_size(s, r->old_size);
 	map_push_size(s, r->new_size);
 	s->size = r->new_size;
+	if (r->dir_depth > s->dir_depth)
+		s->dir_depth = r->dir_depth;
 	if (r->count != MT_EV_UNKNOWN) {
 		map_first_count(s, r->count);
 		map_note_count(s, r->count);

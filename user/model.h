@@ -88,6 +88,7 @@ struct map_report {
 	__u64 buckets;	       /* current buckets, summed over inner maps */
 	__u64 capacity;	       /* entries it holds before its next grow: 6.5 * buckets */
 	__u64 peak_count;
+	__u32 dir_depth;       /* a Go Swiss map's deepest directory depth, + 1; 0 unknown */
 	__s64 first_count;     /* created before tracing: entries when first seen (summed over
 				* inner maps); -1 when every creation was seen */
 	__u64 sync_hits;

@@ -57,6 +57,7 @@ struct map_state {
 	const char *go_type; /* interned: "map[int]int"; NULL when unknown */
 	__u64 size;	   /* profile maps: current size, 0 unknown */
 	__u64 shrinks;
+	__u32 dir_depth;   /* a Go Swiss map's deepest directory, + 1; 0 unknown */
 	__u64 rehash_steps, rehash_elapsed_ns;
 	/* its last resize, untimed: a joined duration (MT_EV_JOINED) goes to it */
 	bool untimed_last;

@@ -152,6 +152,8 @@ int map_state__fold(struct map_report *row, const struct map_state *s, bool live
 	row->promotions += s->promotions;
 	row->lookups += own ? s->own.lookups : s->counts.lookups;
 	row->shrinks += s->shrinks;
+	if (s->dir_depth > row->dir_depth)
+		row->dir_depth = s->dir_depth;
 	row->rehash_steps += s->rehash_steps;
 	row->rehash_elapsed_ns += s->rehash_elapsed_ns;
 	if (hist__merge(&row->grow_hist, &s->grow_hist))

@@ -76,6 +76,7 @@ struct plan_site {
 	__u64 file_offset;
 	int kind; /* enum uprobe_site_kind */
 	bool detail;	  /* a per-operation role: attached only with --detail */
+	bool nodetail;	  /* attach=default: attached only without --detail */
 	const char *cost; /* the estimated cost of a hit, as --list shows it (static) */
 	double cost_ns;	  /* the same, in ns (entry, and a return when it asks for one) */
 	struct mt_probe_spec spec;

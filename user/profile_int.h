@@ -126,6 +126,12 @@ int pprobe__cond(const struct pprobe *pp, char *name, size_t len, bool *negate);
 bool pprobe__detail(const struct pprobe *pp);
 
 /**
+ * pprobe__nodetail() - whether probe @pp says "attach=default": attached only without --detail,
+ * which attaches a costlier probe in its place (goswiss: a grow untimed, or timed).
+ */
+bool pprobe__nodetail(const struct pprobe *pp);
+
+/**
  * pprobe__fn() - the function of probe @pp's symbol ("F" of F and F:ret) as a non-zero number:
  * a Go lock's lock_end pairs only with a lock entry of the same function (mt_probe_spec.fn).
  */

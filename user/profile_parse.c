@@ -222,17 +222,15 @@ static const char builtin_cxx[] =
 
 static const char builtin_goswiss[] =
 	/*
-	 * Go 1.24+ maps are Swiss tables (internal/runtime/maps; checked against the machine code
-	 * of go1.24.6, go1.25.7, go1.26.4 and go1.26.5 binaries, docs/go.md): Map {used u64 @0,
-	 * seed @8, dirPtr @16, dirLen @24, globalDepth u8 @32, globalShift u8 @33, ...}; table
-	 * {used u16 @0, capacity u16 @2, growthLeft u16 @4, localDepth u8 @6, index @8, groups
-	 * @16}.  A small map is one group of 8 slots; growToTable(m, typ) moves it into a table
-	 * of 16; a full table's rehash(t, typ, m) calls grow(t, typ, m, 2*t.capacity) up to 1024
-	 * slots and split(t, typ, m) beyond (two new tables of 1024; the directory may double).
-	 * No incremental evacuation.  Every probe is an entry (the push after the stack-bound
-	 * check: emulated); nothing on mapassign, growToSmall or makemap (tens of thousands of
-	 * calls a second in tsgo).  No 'read' of used at each sync: nothing sees the garbage
-	 * collector free a map, and tsgo reuses the memory at once; the count is each grow's.
+	 * Go 1.24+ Swiss tables (internal/runtime/maps; checked against the machine code of
+	 * go1.24.6, go1.25.7, go1.26.4 and go1.26.5 binaries, docs/go.md): Map {used u64 @0, ...,
+	 * globalDepth u8 @32}.  growToTable moves a small map's 8 slots to a table of 16 (depth 0);
+	 * rehash(t, typ, m) doubles a table (capacity u16 @2) up to 1024 slots (grow), and beyond
+	 * splits it in two of 1024 (split: depth + 1 when t's localDepth was globalDepth).  Entries:
+	 * the push after the stack check (emulated); ends: the epilogue (single-stepped, ~10 us in
+	 * tsgo), where depth is read.  Splits are timed, and with --detail growToTable and grow (97%
+	 * of tsgo's), else seen at entry (depth already final).  Not probed (too hot): mapassign,
+	 * growToSmall, makemap; no 'read' of used (GC frees maps unseen): the count is each grow's.
 	 */
 	"# Go 1.24+ runtime maps (Swiss tables, internal/runtime/maps), in any Go executable\n"
 	"profile goswiss\n"
@@ -240,15 +238,22 @@ static const char builtin_goswiss[] =
 	"require internal/runtime/maps.(*table).rehash\n"
 	"version go\n"
 	/* g.goid: 160 in go1.24, 152 in go1.25 and go1.26 (each runtime.goroutineheader's load) */
-	"fields go1.24* used=u64@0 goid=u64@(g)+160\n"
-	"fields go1.25* used=u64@0 goid=u64@(g)+152\n"
-	"fields go1.26* used=u64@0 goid=u64@(g)+152\n"
+	"fields go1.24* used=u64@0 depth=u8@32 goid=u64@(g)+160\n"
+	"fields go1.25* used=u64@0 depth=u8@32 goid=u64@(g)+152\n"
+	"fields go1.26* used=u64@0 depth=u8@32 goid=u64@(g)+152\n"
 	"probe resize internal/runtime/maps.(*Map).growToTable map=goarg0 size=const:8 "
-	"new_size=const:16 count=used type=goarg1\n"
+	"new_size=const:16 count=used depth=depth type=goarg1 attach=default\n"
+	"probe grow_begin internal/runtime/maps.(*Map).growToTable map=goarg0 size=const:8 "
+	"new_size=const:16 count=used depth=depth type=goarg1 attach=detail\n"
+	"probe grow_end internal/runtime/maps.(*Map).growToTable:ret attach=detail\n"
 	"probe resize internal/runtime/maps.(*table).grow map=goarg2 size=u16@(goarg0)+2 "
-	"new_size=goarg3 count=used type=goarg1\n"
-	"probe resize internal/runtime/maps.(*table).split map=goarg2 size=u16@(goarg0)+2 "
-	"new_size=const:2048 count=used type=goarg1\n"
+	"new_size=goarg3 count=used depth=depth type=goarg1 attach=default\n"
+	"probe grow_begin internal/runtime/maps.(*table).grow map=goarg2 size=u16@(goarg0)+2 "
+	"new_size=goarg3 count=used depth=depth type=goarg1 attach=detail\n"
+	"probe grow_end internal/runtime/maps.(*table).grow:ret attach=detail\n"
+	"probe grow_begin internal/runtime/maps.(*table).split map=goarg2 size=u16@(goarg0)+2 "
+	"new_size=const:2048 count=used depth=depth type=goarg1\n"
+	"probe grow_end internal/runtime/maps.(*table).split:ret\n"
 	/*
 	 * sync.Mutex wraps internal/sync.Mutex (at the same address) from Go 1.24: its lockSlow(m)
 	 * runs only when Lock's CAS failed.  Timed from its entry to its epilogue, per goroutine.

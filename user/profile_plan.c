@@ -256,11 +256,13 @@ static int add_site(struct planner *pl, struct plan_module *pm, const struct ppr
 	/* a per-operation probe standing in for a function not located (unless=) is the only way
 	 * to see what that function does: it attaches by default, at its cost */
 	site.detail = (mt_role_per_operation(pp->role) || pprobe__detail(pp)) && !is_fallback(pp);
+	site.nodetail = pprobe__nodetail(pp);
 	site.cost = site_cost(site.kind, site.spec.flags & MT_SPEC_RETURN);
 	site.cost_ns = site_cost_ns(site.kind, site.spec.flags & MT_SPEC_RETURN);
 	plan_log(&pl->plan->log, &pl->plan->loglen, "    %-12s %-28s 0x%-8llx %-18s %s%s%s\n",
 		 mt_role_name(pp->role), name, (unsigned long long)s->vaddr,
 		 elfsym__site_kind_name(site.kind), site.cost, pl->callers,
+		 site.nodetail			      ? " (only without --detail)" :
 		 !site.detail			      ? "" :
 		 mt_role_per_operation(pp->role) ? " (per operation: only with --detail)" :
 						     " (only with --detail)");

@@ -25,8 +25,8 @@
 	"the goroutine), a field name"
 #define TYPES	   "types: u8 s8 u16 s16 u32 s32 u64 s64, optionally log2:TYPE"
 #define KEYS                                                                                        \
-	"keys: map size (old_size) new_size count pos ok when lock mode name type if unless base " \
-	"timed join attach from not_from goid"
+	"keys: map size (old_size) new_size count depth pos ok when lock mode name type if unless " \
+	"base timed join attach from not_from goid"
 #define NAME_CHARS "_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 #define DIGITS	   "0123456789"
 
@@ -498,6 +498,7 @@ enum pkey {
 	K_JOIN,
 	K_GOID,
 	K_TYPE,
+	K_DEPTH,
 	K_MAX
 };
 
@@ -511,6 +512,7 @@ static const struct {
 	{"unless", K_UNLESS}, {"base", K_BASE}, {"timed", K_TIMED}, {"join", K_JOIN},
 	{"attach", K_ATTACH}, {"from", K_FROM}, {"not_from", K_NOT_FROM}, {"goid", K_GOID},
 	{"type", K_TYPE},
+	{"depth", K_DEPTH},
 };
 
 /*
@@ -577,6 +579,8 @@ static int parse_kv(const char *kv, const struct fieldset *fs, struct mt_probe_s
 	case K_TYPE:
 		/* a Go map's type descriptor: read at entry, named by user space (gotype.c) */
 		return parse_src(val, fs, b, &sp->type, why, whylen);
+	case K_DEPTH:
+		return parse_src(val, fs, b, &sp->depth, why, whylen);
 	case K_MODE:
 		if (strcmp(val, "read") && strcmp(val, "write")) {
 			snprintf(why, whylen, "mode= is read or write");
@@ -641,10 +645,10 @@ static int parse_kv(const char *kv, const struct fieldset *fs, struct mt_probe_s
 		return 0;
 	}
 	case K_ATTACH:
-		/* when the probe attaches: pprobe__detail() */
-		if (strcmp(val, "detail")) {
+		/* when the probe attaches: pprobe__detail(), pprobe__nodetail() */
+		if (strcmp(val, "detail") && strcmp(val, "default")) {
 			snprintf(why, whylen, "attach= is detail (the probe attaches only with "
-					      "--detail)");
+					      "--detail) or default (only without)");
 			return -EINVAL;
 		}
 		return 0;
@@ -727,10 +731,6 @@ static int check_role(int role, struct mt_probe_spec *sp, bool *need_return, cha
 		break;
 	case MT_ROLE_GROW_BEGIN:
 		/* ret: the return value at grow_end (a ret instruction, or after a call) */
-		if (sp->new_size.kind == MT_SRC_CONST) {
-			snprintf(why, whylen, "grow_begin's new_size= is an argument, a field or ret");
-			return -EINVAL;
-		}
 		break;
 	case MT_ROLE_LOCK:
 		if (sp->lock.kind != MT_SRC_ARG && sp->lock.kind != MT_SRC_GOARG &&
@@ -762,13 +762,30 @@ static int check_role(int role, struct mt_probe_spec *sp, bool *need_return, cha
 	}
 	/* a resize's count= and name= are read where it ends, where the arguments are gone */
 	if ((role == MT_ROLE_GROW_BEGIN || (role == MT_ROLE_RESIZE && *need_return)) &&
-	    (entry_only(&sp->count) || entry_only(&sp->name))) {
+	    (entry_only(&sp->count) || entry_only(&sp->name) || entry_only(&sp->depth))) {
 		snprintf(why, whylen, "%s's %s= is read where the resize ends, where the arguments "
 			 "are gone: give a field of the map (TYPE@OFFSET or a field name)", name,
-			 entry_only(&sp->count) ? "count" : "name");
+			 entry_only(&sp->count) ? "count" : entry_only(&sp->name) ? "name" : "depth");
+		return -EINVAL;
+	}
+	if (sp->depth.kind != MT_SRC_NONE &&
+	    ((role != MT_ROLE_GROW_BEGIN && role != MT_ROLE_RESIZE) || sp->depth.kind != MT_SRC_FIELD)) {
+		snprintf(why, whylen, "depth= is a field of the map (TYPE@OFFSET), for resize and "
+			 "grow_begin only");
 		return -EINVAL;
 	}
 	return 0;
+}
+
+bool pprobe__nodetail(const struct pprobe *pp)
+{
+	char buf[ARGS_LEN], *save = NULL, *kv;
+
+	snprintf(buf, sizeof(buf), "%s", pp->args);
+	for (kv = strtok_r(buf, " \t,", &save); kv; kv = strtok_r(NULL, " \t,", &save))
+		if (!strcmp(kv, "attach=default"))
+			return true;
+	return false;
 }
 
 int pprobe__spec(const struct pprobe *pp, const struct fieldset *fs, struct mt_probe_spec *sp,

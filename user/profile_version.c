@@ -124,7 +124,7 @@ int probe_plan__attached(const struct probe_plan *p, bool detail)
 
 	for (int i = 0; p && i < p->nmodules; i++)
 		for (int j = 0; j < p->modules[i].nsites; j++)
-			n += detail || !p->modules[i].sites[j].detail;
+			n += detail ? !p->modules[i].sites[j].nodetail : !p->modules[i].sites[j].detail;
 	return n;
 }
 

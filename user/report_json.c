@@ -148,6 +148,11 @@ static void map_value(struct json_writer *w, const struct report *r, const struc
 	else
 		json_writer__s64_field(w, "count", m->count);
 	json_writer__u64_field(w, "peak_count", m->peak_count);
+	/* a Go Swiss map's deepest directory (2^dir_depth tables at most) */
+	if (m->dir_depth)
+		json_writer__u64_field(w, "dir_depth", m->dir_depth - 1);
+	else
+		json_writer__null_field(w, "dir_depth");
 	/* created before tracing: the entries it held when first seen */
 	if (m->create_seen || m->first_count < 0)
 		json_writer__null_field(w, "first_seen_count");
@@ -280,6 +285,9 @@ static void map_event_fields(struct json_writer *w, const struct mt_event *ev)
 		size_field(w, ev, "old_B", "old_size", ev->resize.old_size);
 		size_field(w, ev, "new_B", "new_size", ev->resize.new_size);
 		json_writer__bool_field(w, "same_size", ev->flags & MT_EV_SAME_SIZE);
+		/* a Go Swiss map's directory: 2^dir_depth table pointers after the grow */
+		if (ev->resize.dir_depth)
+			json_writer__u64_field(w, "dir_depth", ev->resize.dir_depth - 1);
 		break;
 	case MT_EV_MIGRATE:
 		if (ev->flags & MT_EV_WHOLE) {

@@ -315,7 +315,7 @@ static void print_rehash(const struct text *t)
 	for (int i = 0; i < n; i++) {
 		const struct map_report *m = &r->maps[i];
 		char addr[24], ins[24], grows[24], rate[24], same[24], sizes[64], tot[16], max[16],
-			moved[24], cc[48], named[320], first[256];
+			moved[24], cc[48], named[320], first[256], dirat[300];
 
 		/* a library's idle tables (Redis makes a few per client) would bury the others */
 		if (m->sizes_in_slots && !m->inserts && !m->deletes && !m->grows && !m->shrinks)
@@ -333,6 +333,11 @@ static void print_rehash(const struct text *t)
 			 !strcmp(m->library, "go")) {
 			snprintf(first, sizeof(first), "first grew at %.240s", m->first_grown_at);
 			at = first;
+		}
+		/* a Go Swiss map that split: its deepest directory, in the free-form column */
+		if (m->dir_depth > 1) {
+			snprintf(dirat, sizeof(dirat), "dir 2^%u; %.280s", m->dir_depth - 1, at);
+			at = dirat;
 		}
 		/* a named map (Redis: its dictType; Go: its type) says so first */
 		if ((m->name && m->name[0]) || (m->go_type && m->go_type[0])) {

@@ -12,6 +12,13 @@
 #     full), the table's capacity and grow's newCapacity argument (twice it), split's table
 #     (1024 slots), the map's used count at each grow.  maptrace's resize events must be the
 #     same multiset of (map, old size, new size, count);
+#   - bpftrace again, timing each grow from that push to where the call returns in its caller
+#     (rehash; each runtime.mapassign* for growToTable), and reading the map's globalDepth
+#     (u8 @32) there: map by map, maptrace's grows are bpftrace's in order with the same
+#     directory depth, and each grow's span interleaves with bpftrace's exactly: maptrace's
+#     start <= bpftrace's (the same push; maptrace's handler runs first) <= maptrace's end (the
+#     epilogue) <= bpftrace's end (the caller, after the ret).  The depth path is Swiss growth:
+#     0 from growToTable, unchanged by a grow, +0 or +1 at a split, 2^depth >= tables;
 #   - the stacks: the probed function, its caller by the machine code (rehash for grow and
 #     split, a runtime.mapassign* for growToTable), down to runtime.goexit or runtime.main,
 #     or cut at the kernel's perf_event_max_stack frames;
@@ -246,9 +253,17 @@ for name in tsgo esbuild; do
 	check "$name: --list: sync.Map is a hash-trie, no misses or promotions to count" \
 		grep -qxF "    sync.Map: a hash-trie (Go >= 1.24), no read-only snapshot: no misses or promotions to count" <<<"$maptrace_list"
 	got_sites=$(awk '/^profile goswiss /{ t = 1; next } /^[^ ]/{ t = 0 }
-		t && $1 == "resize" { print $2, $3, $4 }' <<<"$maptrace_list" | sed -E 's/ 0x0*/ 0x/')
+		t && $1 == "grow_begin" { print $2, $3, $4 }' <<<"$maptrace_list" | sed -E 's/ 0x0*/ 0x/')
 	check "$name: --list: profile goswiss probes the push of growToTable, grow and split (emulated)" \
 		[ "$got_sites" = "${want_sites%$'\n'}" ]
+	# each grow's end: the epilogue "add; pop %rbp; ret" of each, single-stepped
+	want_ends=$(for f in "$M.(*Map).growToTable" "$M.(*table).grow" "$M.(*table).split"; do
+		read -r _ fend _ < <("$GONM" "$bin" "^$(sed 's/[.()*]/\\&/g' <<<"$f")\$")
+		for a in $(go_pop_epilogues "$bin" "${E[$f]:-0}" "${fend:-0}"); do echo "0x$a single-step"; done
+	done | sort)
+	got_ends=$(list_sites goswiss grow_end <(echo "$maptrace_list"))
+	check "$name: --list: each grow's end is its epilogue's add (single-stepped), by objdump ($(echo $want_ends))" \
+		[ -n "$want_ends" -a "$got_ends" = "$want_ends" ]
 	# internal/sync.(*Mutex).lockSlow (sync.Mutex's slow path): its entry's push, and its
 	# epilogue "add; pop %rbp; ret", where the frame is still whole
 	ls_push=$(go_push_after_check "$bin" "${ls_entry:-0}")
@@ -263,128 +278,231 @@ for name in tsgo esbuild; do
 	[ "$got_lock" = "lock 0x$ls_push push"$'\n'"lock_end 0x$ls_epi single-step" ] || echo "# got: $got_lock"
 	[ "$got_sites" = "${want_sites%$'\n'}" ] || echo "# want: $want_sites# got: $got_sites"
 
-	# --- one run traced by maptrace and bpftrace at once ----------------------------------
-	# per grow: the map, old and new size, the map's used count.  growToTable(m): m.used is
-	# the full small group; grow(t, typ, m, newCapacity): t.capacity @2; split(t, typ, m)
-	o_gtt=$(file_offset "$bin" "${S["$M.(*Map).growToTable"]}")
-	o_grow=$(file_offset "$bin" "${S["$M.(*table).grow"]}")
-	o_split=$(file_offset "$bin" "${S["$M.(*table).split"]}")
-	o_lock=$(file_offset "$bin" "${ls_push:-0}")
-	# and each map's type descriptor, typ (RBX) in all three
-	BPFTRACE_MAP_KEYS_MAX=1000000 bt_start "uprobe:$bin:$o_gtt { @g[\"small\", reg(\"ax\"), *(uint64 *)reg(\"ax\"), (uint64)0] = count();
-			@ty[reg(\"ax\"), reg(\"bx\")] = count(); }
-		uprobe:$bin:$o_grow { @ty[reg(\"cx\"), reg(\"bx\")] = count();
-			@g[\"grow\", reg(\"cx\"), (uint64)*(uint16 *)(reg(\"ax\") + 2),
-			reg(\"di\") & 0xffff] = count(); @used[reg(\"cx\"), (uint64)*(uint16 *)(reg(\"ax\") + 2)] = max(*(uint64 *)reg(\"cx\")); }
-		uprobe:$bin:$o_split { @g[\"split\", reg(\"cx\"), (uint64)*(uint16 *)(reg(\"ax\") + 2),
-			(uint64)0] = count(); @ty[reg(\"cx\"), reg(\"bx\")] = count(); }
-		uprobe:$bin:$o_lock { @waits[reg(\"ax\")] = count();
-			@gid[reg(\"ax\"), *(uint64 *)(reg(\"r14\") + ${goid_off:-152})] = count(); }"
-	prog $name "$TMP/$name.traced" "$MAPTRACE" -q -o "$TMP/$name.mtr" --
-	rc=$?
-	bt_stop
-	check "$name: traced run exits as untraced ($rc, $urc)" [ $rc -eq $urc ]
-	check "$name: traced output equals untraced" same_output $name "$TMP/$name.untraced" "$TMP/$name.traced"
-	"$MAPTRACE" report "$TMP/$name.mtr" --json --events --top 0 >"$TMP/$name.json"
+	# twice: by default (growToTable and grow seen at entry, untimed; split timed) and with
+	# --detail (every grow timed at its epilogue); F: the files of this mode
+	for mode in default detail; do
+		F=$TMP/$name.$mode sfx= dflag=
+		[ $mode = detail ] && sfx=" --detail" dflag=--detail
+		# --- one run traced by maptrace and bpftrace at once ----------------------------------
+		# per grow: the map, old and new size, the map's used count.  growToTable(m): m.used is
+		# the full small group; grow(t, typ, m, newCapacity): t.capacity @2; split(t, typ, m)
+		o_gtt=$(file_offset "$bin" "${S["$M.(*Map).growToTable"]}")
+		o_grow=$(file_offset "$bin" "${S["$M.(*table).grow"]}")
+		o_split=$(file_offset "$bin" "${S["$M.(*table).split"]}")
+		o_lock=$(file_offset "$bin" "${ls_push:-0}")
+		# where each grow returns to: after rehash's calls of grow and split, after each
+		# runtime.mapassign*'s call of growToTable (objdump); not in the probed functions, whose
+		# code maptrace disassembles (a uprobe's int3 there would be in its copy of the file too)
+		ret_sites=$(while read -r s e _; do
+			objdump -d --no-show-raw-insn --start-address=0x$s --stop-address=0x$e "$bin" |
+				awk -v t="^0x($grow|$split|$gtt)\$" '/^ *[0-9a-f]+:/ { if (c) { sub(":", "", $1); print $1 } c = $2 == "call" && $3 ~ t }'
+		done < <("$GONM" "$bin" "^($M\\.\\(\\*table\\)\\.rehash|runtime\\.mapassign.*)\$"))
+		bt_ends=$(for a in $ret_sites; do printf 'uprobe:%s:%s,' "$bin" "$(file_offset "$bin" $a)"; done)
+		check "$name$sfx: rehash calls grow and split, runtime.mapassign* growToTable: $(wc -w <<<"$ret_sites") return sites (objdump)" \
+			[ "$(wc -w <<<"$ret_sites")" -ge 3 ]
+		# per goroutine (R14): the push's time, the map, the kind (1 growToTable, 2 grow, 3 split);
+		# at the return site @e[map, start, end, kind, globalDepth]
+		# and each map's type descriptor, typ (RBX) in all three
+		BPFTRACE_MAP_KEYS_MAX=1000000 bt_start "uprobe:$bin:$o_gtt { @g[\"small\", reg(\"ax\"), *(uint64 *)reg(\"ax\"), (uint64)0] = count();
+				@ty[reg(\"ax\"), reg(\"bx\")] = count();
+				@s[reg(\"r14\")] = nsecs; @m[reg(\"r14\")] = reg(\"ax\"); @k[reg(\"r14\")] = 1; }
+			uprobe:$bin:$o_grow { @ty[reg(\"cx\"), reg(\"bx\")] = count(); @g[\"grow\", reg(\"cx\"), (uint64)*(uint16 *)(reg(\"ax\") + 2),
+				reg(\"di\") & 0xffff] = count(); @used[reg(\"cx\"), (uint64)*(uint16 *)(reg(\"ax\") + 2)] = max(*(uint64 *)reg(\"cx\"));
+				@s[reg(\"r14\")] = nsecs; @m[reg(\"r14\")] = reg(\"cx\"); @k[reg(\"r14\")] = 2; }
+			uprobe:$bin:$o_split { @g[\"split\", reg(\"cx\"), (uint64)*(uint16 *)(reg(\"ax\") + 2),
+				(uint64)0] = count(); @ty[reg(\"cx\"), reg(\"bx\")] = count(); @s[reg(\"r14\")] = nsecs; @m[reg(\"r14\")] = reg(\"cx\"); @k[reg(\"r14\")] = 3; }
+			${bt_ends%,} { \$g = reg(\"r14\"); if (@s[\$g]) {
+				@e[@m[\$g], @s[\$g], nsecs, @k[\$g], (uint64)*(uint8 *)(@m[\$g] + 32)] = count(); delete(@s[\$g]); } }
+			uprobe:$bin:$o_lock { @waits[reg(\"ax\")] = count();
+				@gid[reg(\"ax\"), *(uint64 *)(reg(\"r14\") + ${goid_off:-152})] = count(); }"
+		prog $name "$F.traced" "$MAPTRACE" -q $dflag -o "$F.mtr" --
+		rc=$?
+		bt_stop
+		check "$name$sfx: traced run exits as untraced ($rc, $urc)" [ $rc -eq $urc ]
+		check "$name$sfx: traced output equals untraced" same_output $name "$TMP/$name.untraced" "$F.traced"
+		"$MAPTRACE" report "$F.mtr" --json --events --top 0 >"$F.json"
 
-	# bpftrace's grows as "map old new": growToTable is 8 -> 16 when used was 8, a grow t.capacity
-	# -> newCapacity, a split 1024 -> 2 x 1024 (two tables); anything else is printed as is
-	bt_grows "$TMP/bt.out" | sort >"$TMP/$name.bt.grows"
-	jget "$TMP/$name.json" '"\n".join("%s %d %d" % (e["map"], e["old_size"], e["new_size"])
-		for e in d["event_log"] if e["type"] == "resize")' | sed '/^$/d' | sort >"$TMP/$name.mt.grows"
-	nbt=$(wc -l <"$TMP/$name.bt.grows")
-	check "$name: bpftrace saw grows of every kind: $(awk '{ print $2 "->" $3 }' "$TMP/$name.bt.grows" | sort | uniq -c | sort -k2n | awk '{ printf "%s %s, ", $1, $2 }')" \
-		[ "$nbt" -gt 100 -a "$(grep -c ' 8 16$' "$TMP/$name.bt.grows")" -gt 0 -a \
-		"$(grep -c ' 1024 2048$' "$TMP/$name.bt.grows")" -gt 0 -a \
-		"$(grep -cvE ' (8 16|(16|32|64|128|256|512) (32|64|128|256|512|1024)|1024 2048)$' "$TMP/$name.bt.grows")" -eq 0 ]
-	check "$name: maptrace's grows are bpftrace's, map by map and size by size ($(wc -l <"$TMP/$name.mt.grows") and $nbt)" \
-		cmp -s "$TMP/$name.bt.grows" "$TMP/$name.mt.grows"
-	cmp -s "$TMP/$name.bt.grows" "$TMP/$name.mt.grows" ||
-		diff "$TMP/$name.bt.grows" "$TMP/$name.mt.grows" | head -5 | sed 's/^/# /'
-	check "$name: every row's grows are its events' (the report's table agrees with its log)" [ \
-		"$(jget "$TMP/$name.json" 'sum(m["grows"] for m in d["maps"] if m["library"] == "goswiss")')" = "$nbt" ]
-	# a stack the kernel could not store (a full or colliding stack map) is counted, and its
-	# event kept without one
-	nostack=$(jget "$TMP/$name.json" 'len([e for e in d["event_log"] if e["type"] == "resize" and not e.get("stack")])')
-	check "$name: no record was lost; every event without a stack is counted as a dropped stack ($nostack)" [ \
-		"$(jget "$TMP/$name.json" 'd["dropped"] - d["dropped_detail"]["stack"] + d["events_not_kept"]')" = 0 -a \
-		"$(jget "$TMP/$name.json" 'd["dropped_detail"]["stack"]')" -ge "$nostack" ]
+		# bpftrace's grows as "map old new": growToTable is 8 -> 16 when used was 8, a grow t.capacity
+		# -> newCapacity, a split 1024 -> 2 x 1024 (two tables); anything else is printed as is
+		bt_grows "$TMP/bt.out" | sort >"$F.bt.grows"
+		jget "$F.json" '"\n".join("%s %d %d" % (e["map"], e["old_size"], e["new_size"])
+			for e in d["event_log"] if e["type"] == "resize")' | sed '/^$/d' | sort >"$F.mt.grows"
+		nbt=$(wc -l <"$F.bt.grows")
+		check "$name$sfx: bpftrace saw grows of every kind: $(awk '{ print $2 "->" $3 }' "$F.bt.grows" | sort | uniq -c | sort -k2n | awk '{ printf "%s %s, ", $1, $2 }')" \
+			[ "$nbt" -gt 100 -a "$(grep -c ' 8 16$' "$F.bt.grows")" -gt 0 -a \
+			"$(grep -c ' 1024 2048$' "$F.bt.grows")" -gt 0 -a \
+			"$(grep -cvE ' (8 16|(16|32|64|128|256|512) (32|64|128|256|512|1024)|1024 2048)$' "$F.bt.grows")" -eq 0 ]
+		check "$name$sfx: maptrace's grows are bpftrace's, map by map and size by size ($(wc -l <"$F.mt.grows") and $nbt)" \
+			cmp -s "$F.bt.grows" "$F.mt.grows"
+		cmp -s "$F.bt.grows" "$F.mt.grows" ||
+			diff "$F.bt.grows" "$F.mt.grows" | head -5 | sed 's/^/# /'
+		check "$name$sfx: every row's grows are its events' (the report's table agrees with its log)" [ \
+			"$(jget "$F.json" 'sum(m["grows"] for m in d["maps"] if m["library"] == "goswiss")')" = "$nbt" ]
+		# a stack the kernel could not store (a full or colliding stack map) is counted, and its
+		# event kept without one
+		nostack=$(jget "$F.json" 'len([e for e in d["event_log"] if e["type"] == "resize" and not e.get("stack")])')
+		check "$name$sfx: no record was lost; every event without a stack is counted as a dropped stack ($nostack)" [ \
+			"$(jget "$F.json" 'd["dropped"] - d["dropped_detail"]["stack"] + d["events_not_kept"]')" = 0 -a \
+			"$(jget "$F.json" 'd["dropped_detail"]["stack"]')" -ge "$nostack" ]
 
-	# the count at a grow is the map's used: 8 at growToTable (the small group is full), and
-	# at a table's grow what bpftrace read (the largest, for a map grown twice at one size)
-	jget "$TMP/$name.json" '"\n".join("%s %d %d" % (e["map"], e["old_size"], e["count"])
-		for e in d["event_log"] if e["type"] == "resize" and 16 <= e["old_size"] < 1024 and e["new_size"] == 2 * e["old_size"])' |
-		sort -k1,2 | awk '{ k = $1 " " $2; if (!(k in mx) || $3 > mx[k]) mx[k] = $3 } END { for (k in mx) print k, mx[k] }' |
-		sort >"$TMP/$name.mt.used"
-	bt_used "$TMP/bt.out" | sort >"$TMP/$name.bt.used"
-	check "$name: the count at each table grow is the map's used, as bpftrace read it ($(wc -l <"$TMP/$name.bt.used") map sizes)" \
-		cmp -s "$TMP/$name.bt.used" "$TMP/$name.mt.used"
-	check "$name: the count at each growToTable is 8, the small map's one full group" [ \
-		"$(jget "$TMP/$name.json" 'sorted(set(e["count"] for e in d["event_log"] if e["type"] == "resize" and e["old_size"] == 8))')" = "[8]" ]
+		# --- each grow's duration and directory depth, against bpftrace's ----------------------
+		jget "$F.json" 'json.dumps([e for e in d["event_log"] if e["type"] == "resize"])' >"$F.rs.json"
+		spans=$(python3 - "$F.rs.json" "$TMP/bt.out" <<'PY'
+import collections, json, re, sys
+bt, mt = collections.defaultdict(list), collections.defaultdict(list)
+for line in open(sys.argv[2]):
+    m = re.match(r"@e\[(\d+), (\d+), (\d+), (\d+), (\d+)\]: (\d+)$", line.strip())
+    if m:
+        v = [int(x) for x in m.groups()]
+        bt["0x%x" % v[0]] += [(v[1], v[2], v[3], v[4])] * v[5]
+nodepth = depth_bad = order_bad = span_bad = 0
+timed = collections.Counter()
+for e in json.load(open(sys.argv[1])):
+    k = 1 if e["old_size"] == 8 else 3 if e["new_size"] == 2048 else 2
+    if "dir_depth" not in e:
+        nodepth += 1
+        continue
+    timed[k, e["dur_ns"] is not None] += 1
+    start = e["ts_ns"] - e["dur_ns"] if e["dur_ns"] is not None else None
+    mt[e["map"]].append((e["ts_ns"], start, k, e["dir_depth"]))
+sg, eg = [], []
+for m, evs in mt.items():
+    evs.sort()
+    evs = [(x[1], x[0], x[2], x[3]) for x in evs]
+    tables = depth = None
+    for _, _, k, dep in evs:
+        # Swiss growth: a table of one after growToTable; a grow keeps the directory; a
+        # split makes one table two and may double the directory; 2^depth >= tables
+        if k == 1:
+            tables, ok = 1, dep == 0
+        elif k == 2:
+            ok = depth is None or dep == depth
+        else:
+            ok = depth is None or dep in (depth, depth + 1)
+            tables = tables + 1 if tables else None
+        depth_bad += not ok or (tables is not None and 2 ** dep < tables)
+        depth = dep
+    b = sorted(bt.pop(m, []))
+    if [x[2:] for x in b] != [x[2:] for x in evs]:
+        order_bad += 1
+        continue
+    for x, y in zip(b, evs):
+        if y[0] is None:
+            continue
+        span_bad += not (y[0] <= x[0] <= y[1] <= x[1])
+        sg.append(x[0] - y[0])
+        eg.append(x[1] - y[1])
+order_bad += len(bt)
+sg.sort(); eg.sort()
+med = lambda v: v[len(v) // 2] if v else -1
+untimed = "/".join(str(timed[k, False]) for k in (1, 2, 3))
+print(nodepth, untimed, depth_bad, order_bad, span_bad, len(sg), med(sg), med(eg),
+      max(e[3] for v in mt.values() for e in v) if mt else -1)
+PY
+	)
+		read -r nodepth untimed depth_bad order_bad span_bad nspans sgap egap maxdepth <<<"$spans"
+		# untimed growToTable/grow/split: by default the first two (no end probe), with --detail none
+		nsplit=$(grep -c ' 1024 2048$' "$F.bt.grows")
+		want_untimed=0/0/0
+		[ $mode = default ] && want_untimed=$(grep -c ' 8 16$' "$F.bt.grows")/$((nbt - nsplit - $(grep -c ' 8 16$' "$F.bt.grows")))/0
+		check "$name$sfx: every grow has its directory depth ($nodepth without), and is timed but for growToTable/grow/split: $untimed (want $want_untimed)" \
+			[ "${nodepth:-1}" = 0 -a "$untimed" = "$want_untimed" ]
+		check "$name$sfx: each map's depth path is Swiss growth: 0 after growToTable, kept by a grow, +0/+1 at a split, 2^depth >= tables ($depth_bad not; deepest $maxdepth)" \
+			[ "${depth_bad:-1}" = 0 -a "${maxdepth:--1}" -ge 1 ]
+		check "$name$sfx: map by map, maptrace's grows are bpftrace's in order, with the depth bpftrace read where each returned ($order_bad maps differ)" \
+			[ "${order_bad:-1}" = 0 ]
+		check "$name$sfx: each grow's span interleaves with bpftrace's: start <= bpftrace's start <= end <= bpftrace's end ($span_bad of $nspans not; median gaps ${sgap} ns at the start, ${egap} ns at the end)" \
+			[ "${span_bad:-1}" = 0 -a "${nspans:-0}" -eq $([ $mode = detail ] && echo $nbt || echo $nsplit) ]
+		check "$name$sfx: the deepest directory of the maps' rows is the events' ($maxdepth)" [ \
+			"$(jget "$F.json" 'max([m["dir_depth"] for m in d["maps"] if m["library"] == "goswiss" and m["dir_depth"] is not None] or [-1])')" = "$maxdepth" ]
 
-	# each map's Go type: every row named, by a name that reads as a Go map type (map[K]V) or a
-	# named one (pkg.Name), and the name of a descriptor bpftrace saw at one of its grows
-	read -r nrows named agree badkind badname < <(bt_types "$TMP/bt.out" "$TMP/$name.json" "$bin")
-	echo "# $name: $named of ${nrows:-?} maps named, e.g. $(jget "$TMP/$name.json" \
-		'", ".join(sorted(set(m["go_type"] or "-" for m in d["maps"]))[:4])')"
-	check "$name: every map has a Go type, a map type's name, the one of a descriptor bpftrace read at its grows, of kind map ($named named, $agree agree of ${nrows:-?})" \
-		[ "${nrows:-0}" -gt 0 -a "$named" = "$nrows" -a "$agree" = "$nrows" -a "$badkind" = 0 -a "$badname" = 0 ]
-	[ "$agree" = "$nrows" ] || bt_types "$TMP/bt.out" "$TMP/$name.json" "$bin" | tail -n +2
+		# the text summary after tsgo's output: a row of a map that split says its directory
+		if [ $name = tsgo ]; then
+			txt=$(awk '$2 == "goswiss" && match($0, /dir 2\^[0-9]+; /) {
+				print $1, substr($0, RSTART + 6, RLENGTH - 8) }' "$F.traced" | sort)
+			want_txt=$(jget "$F.json" '"\n".join(sorted("%s %d" % (m["addr"], m["dir_depth"])
+				for m in d["maps"] if m["library"] == "goswiss" and (m["dir_depth"] or 0) >= 1))' | sort)
+			check "tsgo$sfx: the text's rows of maps that split say 'dir 2^D;' with each map's deepest directory ($(wc -l <<<"$txt") rows)" \
+				[ -n "$txt" -a -z "$(comm -23 <(echo "$txt") <(echo "$want_txt"))" ]
+		fi
 
-	# stacks: named from pclntab, the probed function's caller by the machine code, down to
-	# the goroutine's start or cut at the kernel's limit
-	jget "$TMP/$name.json" '"\n".join("%d|%s|%s|%s" % (len(s), s[0].split("+")[0], s[1].split("+")[0] if len(s) > 1 else "-",
-		s[-1].split("+")[0]) for s in (e["stack"] for e in d["event_log"] if e["type"] == "resize" and e.get("stack")))' >"$TMP/$name.stacks"
-	bad=$(awk -F'|' -v max="$MAXSTACK" -v m="$M" '
-		$2 == m ".(*Map).growToTable" && $3 ~ /^runtime\.mapassign/ { ok = 1 }
-		($2 == m ".(*table).grow" || $2 == m ".(*table).split") && $3 == m ".(*table).rehash" { ok = 1 }
-		!ok { print; next }
-		$4 != "runtime.goexit" && $4 != "runtime.main" && $1 != max { print }
-		{ ok = 0 }' "$TMP/$name.stacks")
-	check "$name: every grow's stack: the function, its caller (rehash; mapassign), down to runtime.goexit/main or $MAXSTACK frames ($(grep -c 'runtime.goexit$' "$TMP/$name.stacks") reach goexit)" \
-		[ -z "$bad" -a "$(wc -l <"$TMP/$name.stacks")" -eq $((nbt - nostack)) ]
-	[ -z "$bad" ] || head -3 <<<"$bad" | sed 's/^/# /'
+		# the count at a grow is the map's used: 8 at growToTable (the small group is full), and
+		# at a table's grow what bpftrace read (the largest, for a map grown twice at one size)
+		jget "$F.json" '"\n".join("%s %d %d" % (e["map"], e["old_size"], e["count"])
+			for e in d["event_log"] if e["type"] == "resize" and 16 <= e["old_size"] < 1024 and e["new_size"] == 2 * e["old_size"])' |
+			sort -k1,2 | awk '{ k = $1 " " $2; if (!(k in mx) || $3 > mx[k]) mx[k] = $3 } END { for (k in mx) print k, mx[k] }' |
+			sort >"$F.mt.used"
+		bt_used "$TMP/bt.out" | sort >"$F.bt.used"
+		check "$name$sfx: the count at each table grow is the map's used, as bpftrace read it ($(wc -l <"$F.bt.used") map sizes)" \
+			cmp -s "$F.bt.used" "$F.mt.used"
+		check "$name$sfx: the count at each growToTable is 8, the small map's one full group" [ \
+			"$(jget "$F.json" 'sorted(set(e["count"] for e in d["event_log"] if e["type"] == "resize" and e["old_size"] == 8))')" = "[8]" ]
 
-	# --- sync.Mutex waits: internal/sync.(*Mutex).lockSlow, per goroutine (R14) ------------
-	# bpftrace counts lockSlow calls per mutex (RAX) at the entry's push: the waits per mutex
-	# must be the same.  Not at the epilogue: a second uprobe on maptrace's epilogue site moved
-	# maptrace's stacks to the ret (caller skipped), and one on the ret lost its waits
-	# (kernel 6.18, bpftrace 0.17)
-	bt_locks "$TMP/bt.out" | sort >"$TMP/$name.bt.locks"
-	# (every lock row is one of lockSlow's: the runtime's own runtime.lock2 futex waits are
-	# kind go-rtlock, not lock contention; checked below)
-	jget "$TMP/$name.json" '"\n".join("%s %d" % (l["addr"], l["contentions"])
-		for l in d["locks"] if l["kind"] == "mutex" and any(s["frames"] and
-		s["frames"][0].startswith("internal/sync.(*Mutex).lockSlow+") for s in l["top_stacks"]))' |
-		sed '/^$/d' | sort >"$TMP/$name.mt.locks"
-	nlk=$(awk '{ n += $2 } END { print n + 0 }' "$TMP/$name.bt.locks")
-	[ $name = tsgo ] && check "tsgo: bpftrace saw contended sync.Mutex waits ($nlk)" [ "$nlk" -gt 0 ]
-	check "$name: maptrace's mutex waits are bpftrace's lockSlow calls, mutex by mutex ($nlk)" \
-		cmp -s "$TMP/$name.bt.locks" "$TMP/$name.mt.locks"
-	cmp -s "$TMP/$name.bt.locks" "$TMP/$name.mt.locks" ||
-		diff "$TMP/$name.bt.locks" "$TMP/$name.mt.locks" | head -5 | sed 's/^/# /'
-	others=$(jget "$TMP/$name.json" '[l["addr"] for l in d["locks"] if not (l["kind"] == "mutex" and
-		l["top_stacks"] and all(s["frames"] and s["frames"][0].startswith("internal/sync.(*Mutex).lockSlow+")
-		for s in l["top_stacks"]))]')
-	check "$name: no lock row but lockSlow's: no runtime futex word (got $others)" [ "$others" = "[]" ]
+		# each map's Go type: every row named, by a name that reads as a Go map type (map[K]V) or a
+		# named one (pkg.Name), and the name of a descriptor bpftrace saw at one of its grows
+		read -r nrows named agree badkind badname < <(bt_types "$TMP/bt.out" "$F.json" "$bin")
+		echo "# $name$sfx: $named of ${nrows:-?} maps named, e.g. $(jget "$F.json" \
+			'", ".join(sorted(set(m["go_type"] or "-" for m in d["maps"]))[:4])')"
+		check "$name$sfx: every map has a Go type, a map type's name, the one of a descriptor bpftrace read at its grows, of kind map ($named named, $agree agree of ${nrows:-?})" \
+			[ "${nrows:-0}" -gt 0 -a "$named" = "$nrows" -a "$agree" = "$nrows" -a "$badkind" = 0 -a "$badname" = 0 ]
+		[ "$agree" = "$nrows" ] || bt_types "$TMP/bt.out" "$F.json" "$bin" | tail -n +2
 
-	# the goroutine of each wait: maptrace's goid (read at the epilogue) is the g.goid bpftrace
-	# read at the entry, wait by wait; never null or 0 (the id of no goroutine)
-	bt_goids "$TMP/bt.out" | sort >"$TMP/$name.bt.goids"
-	jget "$TMP/$name.json" '"\n".join("%s %s" % (e["lock"], e["goid"]) for e in d["event_log"]
-		if e["type"] == "lock_wait")' | sed '/^$/d' | sort >"$TMP/$name.mt.goids"
-	same_goids=no
-	[ "$(wc -l <"$TMP/$name.mt.goids")" = "$nlk" ] && cmp -s "$TMP/$name.bt.goids" "$TMP/$name.mt.goids" &&
-		! grep -qE ' (0|None)$' "$TMP/$name.mt.goids" && same_goids=yes
-	check "$name: each wait's goroutine id is the one bpftrace read at its lockSlow entry ($(wc -l <"$TMP/$name.mt.goids") waits, $(awk '{ print $2 }' "$TMP/$name.mt.goids" | sort -u | wc -l) goroutines, ids $(awk '{ print $2 }' "$TMP/$name.mt.goids" | sort -n | sed -n '1p;$p' | paste -sd-))" \
-		[ $same_goids = yes ]
-	cmp -s "$TMP/$name.bt.goids" "$TMP/$name.mt.goids" ||
-		diff "$TMP/$name.bt.goids" "$TMP/$name.mt.goids" | head -5 | sed 's/^/# /'
+		# stacks: named from pclntab, the probed function's caller by the machine code, down to
+		# the goroutine's start or cut at the kernel's limit
+		jget "$F.json" '"\n".join("%d|%s|%s|%s" % (len(s), s[0].split("+")[0], s[1].split("+")[0] if len(s) > 1 else "-",
+			s[-1].split("+")[0]) for s in (e["stack"] for e in d["event_log"] if e["type"] == "resize" and e.get("stack")))' >"$F.stacks"
+		bad=$(awk -F'|' -v max="$MAXSTACK" -v m="$M" '
+			$2 == m ".(*Map).growToTable" && $3 ~ /^runtime\.mapassign/ { ok = 1 }
+			($2 == m ".(*table).grow" || $2 == m ".(*table).split") && $3 == m ".(*table).rehash" { ok = 1 }
+			!ok { print; next }
+			$4 != "runtime.goexit" && $4 != "runtime.main" && $1 != max { print }
+			{ ok = 0 }' "$F.stacks")
+		check "$name$sfx: every grow's stack: the function, its caller (rehash; mapassign), down to runtime.goexit/main or $MAXSTACK frames ($(grep -c 'runtime.goexit$' "$F.stacks") reach goexit)" \
+			[ -z "$bad" -a "$(wc -l <"$F.stacks")" -eq $((nbt - nostack)) ]
+		[ -z "$bad" ] || head -3 <<<"$bad" | sed 's/^/# /'
 
-	check "$name: every stack of those mutexes starts at lockSlow's epilogue, named from pclntab" [ "$(jget "$TMP/$name.json" \
-		'len([s for l in d["locks"] if l["addr"] in open("'"$TMP/$name.mt.locks"'").read().split() for s in l["top_stacks"]
-			if not s["frames"][0].startswith("internal/sync.(*Mutex).lockSlow+0x%x " % (0x'"${ls_epi:-0}"' - 0x'"${ls_entry:-0}"'))])')" = 0 ]
-	[ $FAILS -eq 0 ] || jget "$TMP/$name.json" '[(l["addr"], [s["frames"][:2] for s in l["top_stacks"]]) for l in d["locks"]][:3]' | sed 's/^/# /' 
+		# --- sync.Mutex waits: internal/sync.(*Mutex).lockSlow, per goroutine (R14) ------------
+		# bpftrace counts lockSlow calls per mutex (RAX) at the entry's push: the waits per mutex
+		# must be the same.  Not at the epilogue: a second uprobe on maptrace's epilogue site moved
+		# maptrace's stacks to the ret (caller skipped), and one on the ret lost its waits
+		# (kernel 6.18, bpftrace 0.17)
+		bt_locks "$TMP/bt.out" | sort >"$F.bt.locks"
+		# (every lock row is one of lockSlow's: the runtime's own runtime.lock2 futex waits are
+		# kind go-rtlock, not lock contention; checked below)
+		jget "$F.json" '"\n".join("%s %d" % (l["addr"], l["contentions"])
+			for l in d["locks"] if l["kind"] == "mutex" and any(s["frames"] and
+			s["frames"][0].startswith("internal/sync.(*Mutex).lockSlow+") for s in l["top_stacks"]))' |
+			sed '/^$/d' | sort >"$F.mt.locks"
+		nlk=$(awk '{ n += $2 } END { print n + 0 }' "$F.bt.locks")
+		[ $name = tsgo ] && check "tsgo: bpftrace saw contended sync.Mutex waits ($nlk)" [ "$nlk" -gt 0 ]
+		check "$name$sfx: maptrace's mutex waits are bpftrace's lockSlow calls, mutex by mutex ($nlk)" \
+			cmp -s "$F.bt.locks" "$F.mt.locks"
+		cmp -s "$F.bt.locks" "$F.mt.locks" ||
+			diff "$F.bt.locks" "$F.mt.locks" | head -5 | sed 's/^/# /'
+		others=$(jget "$F.json" '[l["addr"] for l in d["locks"] if not (l["kind"] == "mutex" and
+			l["top_stacks"] and all(s["frames"] and s["frames"][0].startswith("internal/sync.(*Mutex).lockSlow+")
+			for s in l["top_stacks"]))]')
+		check "$name$sfx: no lock row but lockSlow's: no runtime futex word (got $others)" [ "$others" = "[]" ]
+
+		# the goroutine of each wait: maptrace's goid (read at the epilogue) is the g.goid bpftrace
+		# read at the entry, wait by wait; never null or 0 (the id of no goroutine)
+		bt_goids "$TMP/bt.out" | sort >"$F.bt.goids"
+		jget "$F.json" '"\n".join("%s %s" % (e["lock"], e["goid"]) for e in d["event_log"]
+			if e["type"] == "lock_wait")' | sed '/^$/d' | sort >"$F.mt.goids"
+		same_goids=no
+		[ "$(wc -l <"$F.mt.goids")" = "$nlk" ] && cmp -s "$F.bt.goids" "$F.mt.goids" &&
+			! grep -qE ' (0|None)$' "$F.mt.goids" && same_goids=yes
+		check "$name$sfx: each wait's goroutine id is the one bpftrace read at its lockSlow entry ($(wc -l <"$F.mt.goids") waits, $(awk '{ print $2 }' "$F.mt.goids" | sort -u | wc -l) goroutines, ids $(awk '{ print $2 }' "$F.mt.goids" | sort -n | sed -n '1p;$p' | paste -sd-))" \
+			[ $same_goids = yes ]
+		cmp -s "$F.bt.goids" "$F.mt.goids" ||
+			diff "$F.bt.goids" "$F.mt.goids" | head -5 | sed 's/^/# /'
+
+		check "$name$sfx: every stack of those mutexes starts at lockSlow's epilogue, named from pclntab" [ "$(jget "$F.json" \
+			'len([s for l in d["locks"] if l["addr"] in open("'"$F.mt.locks"'").read().split() for s in l["top_stacks"]
+				if not s["frames"][0].startswith("internal/sync.(*Mutex).lockSlow+0x%x " % (0x'"${ls_epi:-0}"' - 0x'"${ls_entry:-0}"'))])')" = 0 ]
+		[ $FAILS -eq 0 ] || jget "$F.json" '[(l["addr"], [s["frames"][:2] for s in l["top_stacks"]]) for l in d["locks"]][:3]' | sed 's/^/# /' 
+
+	done
 
 	# --- RUNS traced runs: the same output, the same exit --------------------------------
 	fails=0

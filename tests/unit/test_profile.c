@@ -239,6 +239,12 @@ int main(void)
 			{ "grow:app:foo:map=goarg,new_size=goarg0", -EINVAL },
 			/* a field of what another Go argument points to: a Swiss table's capacity */
 			{ "grow:app:foo:map=goarg2,size=u16@(goarg0)+2,new_size=goarg3", 0 },
+			/* a Swiss map's directory depth, read where the grow ends; a constant size */
+			{ "grow_begin:app:foo:map=goarg2,size=u16@(goarg0)+2,new_size=const:2048,"
+			  "depth=u8@32", 0 },
+			{ "grow:app:foo:map=goarg2,new_size=goarg3,depth=u8@32", 0 },
+			/* attached only without --detail, which attaches a timed pair instead */
+			{ "grow:app:foo:map=goarg2,new_size=goarg3,attach=default", 0 },
 			{ "grow:app:foo:map=goarg2,size=u16@(goarg9)+2,new_size=goarg3", -EINVAL },
 			{ "grow:app:foo:map=goarg2,size=u16@(goarg0+2,new_size=goarg3", -EINVAL },
 			{ "grow:app:foo:map=goarg2,size=u16@2(arg0),new_size=goarg3", -EINVAL },
@@ -424,6 +430,13 @@ int main(void)
 			 "gone: give a field of the map"},
 			{"resize:libfoo.so:foo:map=arg0,new_size=u64@8,name=arg1",
 			 "resize's name= is read where the resize ends"},
+			{"grow_begin:app:foo:map=goarg2,depth=u8@(goarg2)+32",
+			 "grow_begin's depth= is read where the resize ends, where the arguments are "
+			 "gone: give a field of the map"},
+			{"grow:app:foo:map=goarg2,new_size=goarg3,depth=goarg1",
+			 "depth= is a field of the map (TYPE@OFFSET), for resize and grow_begin only"},
+			{"insert:app:foo:map=goarg2,depth=u8@32",
+			 "depth= is a field of the map (TYPE@OFFSET), for resize and grow_begin only"},
 			{"insert:libfoo.so:foo:size=u64@0", "insert needs map="},
 			{"insert:libfoo.so:foo:map=arg0,if=glib_resize",
 			 "at 'if=glib_resize': if= and unless= name a located function, e.g. "
@@ -551,6 +564,25 @@ int main(void)
 		check(plan && strstr(plan->log, "profile glib (built-in): not matched: no mapped "
 						"object named libglib-2.0.so.0"),
 		      "plan: the log says why glib did not match");
+		probe_plan__free(plan);
+		plan = NULL;
+		profile_set__free(ps);
+	}
+	/* attach=default: the site is planned, and attached only without --detail */
+	snprintf(probe, sizeof(probe),
+		 "resize:%s:profile_fixture_resize:map=arg0,size=u64@0,new_size=arg1,attach=default",
+		 strrchr(exe, '/') + 1);
+	{
+		const char *probes[] = { probe };
+		int n0, n1;
+
+		ps = parse(NULL, 0, probes, 1, &err);
+		err = err ?: profile_set__plan(ps, &t, &plan);
+		s = err ? NULL : find_site(plan, "profile_fixture_resize");
+		n0 = probe_plan__attached(plan, false);
+		n1 = probe_plan__attached(plan, true);
+		check(s && s->nodetail && !s->detail && n0 == n1 + 1,
+		      "plan: attach=default: only without --detail (%d sites without, %d with)", n0, n1);
 		probe_plan__free(plan);
 		plan = NULL;
 		profile_set__free(ps);
