@@ -1174,10 +1174,11 @@ int futex_exit(struct sys_exit_ctx *ctx)
 
 /*
  * Probe profiles: one program serves every uprobe on a map library's own functions.  Each site's
- * cookie indexes probe_specs (set by the loader), which says what the call is to the map.  The
- * program is attached as a uprobe session: at entry it decides whether it needs to see the
- * return too (a resize's duration and new size), and returning 1 spares the hits that do not
- * the cost of the return trampoline.
+ * cookie indexes probe_specs (set by the loader), which says what the call is to the map.  A
+ * site that may need its return (a resize's duration and new size) is attached as a uprobe
+ * session: at entry it decides whether it needs to see the return too, and returning 1 spares
+ * the hits that do not the cost of the return trampoline.  The other sites, every site in Go
+ * code among them, attach to profile_probe_plain, the same body with no return.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -1848,8 +1849,8 @@ static __always_inline void profile_return(struct pt_regs *ctx, const struct mt_
 	bpf_map_delete_elem(&pcalls, &t);
 }
 
-SEC("uprobe")
-int profile_probe(struct pt_regs *ctx)
+/* A profile probe's hit, at a site's entry or (a session's) return: 1 when no return is wanted. */
+static __always_inline int profile_hit(struct pt_regs *ctx)
 {
 	__u32 spec = (__u32)bpf_get_attach_cookie(ctx);
 	struct mt_probe_spec *sp = bpf_map_lookup_elem(&probe_specs, &spec);
@@ -1861,6 +1862,28 @@ int profile_probe(struct pt_regs *ctx)
 		return 0;
 	}
 	return profile_entry(ctx, sp, spec);
+}
+
+/* The sites that need their return (MT_SPEC_RETURN), as a uprobe session. */
+SEC("uprobe")
+int profile_probe(struct pt_regs *ctx)
+{
+	return profile_hit(ctx);
+}
+
+/*
+ * Every other site, as a plain uprobe_multi link, which never sets up a return.  A session
+ * link cannot serve them: the kernel calls a pid-filtered link's handler in every process
+ * with the breakpoint (another maptrace's target on the same file), and for a process not its
+ * own it returns 0 without running the program, which for a session asks for the return, so
+ * that process's return address is swapped for the trampoline: Go's runtime then dies
+ * ("unexpected return pc").  Without a return, an entry always returns 1 here.
+ */
+SEC("uprobe")
+int profile_probe_plain(struct pt_regs *ctx)
+{
+	profile_hit(ctx);
+	return 0;
 }
 
 /* A map field (MT_SRC_FIELD) as src_read() reads it; 0 for another kind or a failed read. */

@@ -120,8 +120,10 @@ struct attacher {
 	struct hot_link {
 		int fd; /* -1 while detached */
 		int prog_fd;
+		__u32 type; /* a profile module's: USDT_TRACE_UPROBE_SESSION or _MULTI */
 		const struct target_module *mod;
-		/* a profile module's per-operation sites, one uprobe session link (mod NULL) */
+		/* a profile module's per-operation sites (mod NULL): a uprobe session link for
+		 * those that need their return, a plain one for the others */
 		const char *path;
 		__u64 *offsets, *cookies;
 		int nsites;
@@ -302,22 +304,33 @@ static bool site_hot(const struct attacher *at, const struct plan_site *s)
 	       s->spec.role != MT_ROLE_REHASH_STEP;
 }
 
+/* The program and link type of the sites that need their return (@ret) or not. */
+static int site_prog(const struct attacher *at, bool ret, __u32 *type)
+{
+	*type = ret ? USDT_TRACE_UPROBE_SESSION : USDT_TRACE_UPROBE_MULTI;
+	return bpf_program__fd(ret ? at->skel->progs.profile_probe :
+				     at->skel->progs.profile_probe_plain);
+}
+
 /*
- * One uprobe session link for the @n sites of @pm that attach (a per-operation one only with
- * --detail) and are hot (@hot) or not.  Return: the link's fd, 0 when no site is left, or
- * -errno.  *@offsets and *@cookies keep the sites.
+ * One link for the @n sites of @pm that attach (a per-operation one only with --detail), are
+ * hot (@hot) or not, and need their return (@ret: a uprobe session) or not (a plain
+ * uprobe_multi link, which never sets a return probe, in this target or another maptrace's:
+ * see profile_probe_plain).  Return: the link's fd, 0 when no site is left, or -errno.
+ * *@offsets and *@cookies keep the sites.
  */
 static int attach_sites(struct attacher *at, const struct target *t, const struct plan_module *pm,
-			bool hot, __u32 *next, __u64 *offsets, __u64 *cookies, int *n)
+			bool hot, bool ret, __u32 *next, __u64 *offsets, __u64 *cookies, int *n)
 {
 	int spec_fd = bpf_map__fd(at->skel->maps.probe_specs);
-	int prog_fd = bpf_program__fd(at->skel->progs.profile_probe);
+	__u32 type;
+	int prog_fd = site_prog(at, ret, &type);
 	int fd;
 
 	*n = 0;
 	for (int i = 0; i < pm->nsites; i++) {
 		if ((pm->sites[i].detail && !at->detail) || (pm->sites[i].nodetail && at->detail) ||
-		    site_hot(at, &pm->sites[i]) != hot)
+		    site_hot(at, &pm->sites[i]) != hot || !!(pm->sites[i].spec.flags & MT_SPEC_RETURN) != ret)
 			continue;
 		if (*next >= MT_MAX_SPECS) {
 			fprintf(stderr, "maptrace: more than %d profile probe sites; trace fewer "
@@ -335,8 +348,7 @@ static int attach_sites(struct attacher *at, const struct target *t, const struc
 	}
 	if (!*n)
 		return 0;
-	fd = usdt__attach_multi_type(prog_fd, USDT_TRACE_UPROBE_SESSION, pm->path, t->pid, offsets,
-				     NULL, cookies, *n);
+	fd = usdt__attach_multi_type(prog_fd, type, pm->path, t->pid, offsets, NULL, cookies, *n);
 	if (fd < 0)
 		fprintf(stderr, "maptrace: cannot attach the %s probes in %s: %s\n",
 			pm->sites[0].sym, pm->mapped, strerror(-fd));
@@ -344,50 +356,54 @@ static int attach_sites(struct attacher *at, const struct target *t, const struc
 }
 
 /*
+ * The sites of @pm that are hot (@hot) or not and need their return (@ret) or not, as one link:
+ * kept for the whole run, or (hot) for the duty cycle of --overhead-budget.
+ */
+static int attach_group(struct attacher *at, const struct target *t, const struct plan_module *pm,
+			bool hot, bool ret, __u32 *next)
+{
+	__u64 *offsets = calloc(pm->nsites, sizeof(*offsets));
+	__u64 *cookies = calloc(pm->nsites, sizeof(*cookies));
+	int fd = -ENOMEM, n;
+	__u32 type;
+
+	if (offsets && cookies)
+		fd = attach_sites(at, t, pm, hot, ret, next, offsets, cookies, &n);
+	if (fd > 0 && !hot)
+		at->fds[at->nfds++] = fd;
+	if (fd > 0 && hot) {
+		/* --overhead-budget: the duty cycle detaches and attaches it again */
+		at->hot[at->nhot++] = (struct hot_link){
+			.fd = fd, .prog_fd = site_prog(at, ret, &type), .type = type,
+			.name = pm->sites[0].sym, .path = pm->path, .offsets = offsets,
+			.cookies = cookies, .nsites = n };
+		offsets = cookies = NULL;
+	}
+	free(offsets);
+	free(cookies);
+	return fd < 0 ? fd : 0;
+}
+
+/*
  * The profile probes: every site's spec goes into probe_specs under its cookie, and each module's
- * sites attach with one uprobe session link (its per-operation ones only with --detail); under
- * --overhead-budget its per-operation counts with another, attached for part of each second.
+ * sites attach with a uprobe session link (those that need their return) and a plain one (the
+ * others), its per-operation ones only with --detail; under --overhead-budget its per-operation
+ * counts with two more, attached for part of each second.
  */
 static int attach_profiles(struct attacher *at, const struct target *t, const struct probe_plan *p)
 {
+	bool budget = at->detail && at->budget > 0;
 	__u32 next = 0;
 	int err = 0;
 
 	for (int mi = 0; p && mi < p->nmodules && !err; mi++) {
-		const struct plan_module *pm = &p->modules[mi];
-		__u64 *offsets = calloc(pm->nsites, sizeof(*offsets));
-		__u64 *cookies = calloc(pm->nsites, sizeof(*cookies));
-		int fd, n;
-
-		if (!offsets || !cookies) {
-			err = -ENOMEM;
-			goto next;
-		}
-		if (at->nfds + 2 > MAX_LINKS || at->nhot == MAX_LINKS) {
+		if (at->nfds + 2 > MAX_LINKS || at->nhot + 2 > MAX_LINKS) {
 			fprintf(stderr, "maptrace: more than %d probe links; trace fewer objects\n",
 				MAX_LINKS);
-			err = -E2BIG;
-			goto next;
+			return -E2BIG;
 		}
-		fd = attach_sites(at, t, pm, false, &next, offsets, cookies, &n);
-		if (fd > 0)
-			at->fds[at->nfds++] = fd;
-		err = fd < 0 ? fd : 0;
-		if (err || !at->detail || at->budget <= 0)
-			goto next;
-		fd = attach_sites(at, t, pm, true, &next, offsets, cookies, &n);
-		err = fd < 0 ? fd : 0;
-		if (fd > 0) {
-			/* --overhead-budget: the duty cycle detaches and attaches it again */
-			at->hot[at->nhot++] = (struct hot_link){
-				.fd = fd, .prog_fd = bpf_program__fd(at->skel->progs.profile_probe),
-				.name = pm->sites[0].sym, .path = pm->path, .offsets = offsets,
-				.cookies = cookies, .nsites = n };
-			offsets = cookies = NULL;
-		}
-next:
-		free(offsets);
-		free(cookies);
+		for (int k = 0; k < (budget ? 4 : 2) && !err; k++)
+			err = attach_group(at, t, &p->modules[mi], k >= 2, k & 1, &next);
 	}
 	return err;
 }
@@ -519,9 +535,8 @@ static int hot_attach(struct attacher *at)
 		__u32 id = h->first_spec;
 
 		if (!h->mod)
-			h->fd = usdt__attach_multi_type(h->prog_fd, USDT_TRACE_UPROBE_SESSION,
-							h->path, at->pid, h->offsets, NULL,
-							h->cookies, h->nsites);
+			h->fd = usdt__attach_multi_type(h->prog_fd, h->type, h->path, at->pid,
+							h->offsets, NULL, h->cookies, h->nsites);
 		else
 			h->fd = usdt__attach_probe(h->prog_fd, spec_fd, max_specs, h->mod->path,
 						   at->pid, h->mod->sites, h->mod->nsites, h->name,
@@ -745,11 +760,15 @@ int attacher__open(const struct args *a, const struct target *t, const struct pr
 			bpf_program__set_expected_attach_type(
 				prog, (enum bpf_attach_type)USDT_TRACE_UPROBE_MULTI);
 	}
-	/* one program serves every profile probe, at entry and (when it asks) at return */
+	/* one body serves every profile probe: with its return (a session) where a site needs it */
 	bpf_program__set_expected_attach_type(at->skel->progs.profile_probe,
 					      (enum bpf_attach_type)USDT_TRACE_UPROBE_SESSION);
-	if (!probe_plan__attached(plan, at->detail))
+	bpf_program__set_expected_attach_type(at->skel->progs.profile_probe_plain,
+					      (enum bpf_attach_type)USDT_TRACE_UPROBE_MULTI);
+	if (!probe_plan__returns(plan, at->detail))
 		bpf_program__set_autoload(at->skel->progs.profile_probe, false);
+	if (probe_plan__attached(plan, at->detail) == probe_plan__returns(plan, at->detail))
+		bpf_program__set_autoload(at->skel->progs.profile_probe_plain, false);
 	*out = at;
 	return 0;
 cleanup:

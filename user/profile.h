@@ -134,6 +134,12 @@ int probe_plan__sites(const struct probe_plan *p);
 /** probe_plan__attached() - the sites attached with (@detail) or without --detail. */
 int probe_plan__attached(const struct probe_plan *p, bool detail);
 
+/**
+ * probe_plan__returns() - of probe_plan__attached(), the sites that need their return
+ * (MT_SPEC_RETURN): they attach as a uprobe session, the others as plain uprobes.
+ */
+int probe_plan__returns(const struct probe_plan *p, bool detail);
+
 /** plan_read__any() - whether @rd declares any field to read. */
 bool plan_read__any(const struct plan_read *rd);
 

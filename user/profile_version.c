@@ -128,6 +128,17 @@ int probe_plan__attached(const struct probe_plan *p, bool detail)
 	return n;
 }
 
+int probe_plan__returns(const struct probe_plan *p, bool detail)
+{
+	int n = 0;
+
+	for (int i = 0; p && i < p->nmodules; i++)
+		for (int j = 0; j < p->modules[i].nsites; j++)
+			n += (detail || !p->modules[i].sites[j].detail) &&
+			     (p->modules[i].sites[j].spec.flags & MT_SPEC_RETURN);
+	return n;
+}
+
 bool plan_read__any(const struct plan_read *rd)
 {
 	return rd->count[0].kind || rd->pos.kind || rd->size.kind;
