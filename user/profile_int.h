@@ -36,6 +36,14 @@ enum version_kind {
 /* The object name of a profile for the executable, whatever its name: a C++ template's code. */
 #define OBJECT_EXE "@exe"
 
+/* A built-in profile's name and text (profile_builtin.c); the table ends with a NULL name. */
+struct profile_builtin {
+	const char *name;
+	const char *text;
+};
+
+extern const struct profile_builtin profile_builtins[];
+
 struct field {
 	char name[32];
 	struct mt_src src;
@@ -88,6 +96,18 @@ struct profile_set {
  * Return: 0 or -EINVAL.
  */
 int field__parse(const char *s, struct mt_src *src, char *why, size_t whylen);
+
+/*
+ * src__parse() - one value source of a probe (profile_src.c) into *@src, a field name looked up
+ * in @fs; @base is the probe's base=, NULL before it is given.  Return: 0, -EINVAL for a
+ * mistake, -ENOENT for a name no field of @fs has (another version's may); @why says which.
+ */
+int src__parse(const char *s, const struct fieldset *fs, const struct mt_src *base,
+	       struct mt_src *src, char *why, size_t whylen);
+
+/* src__argexpr() - an address "argN[+-K]", "goargN[+-K]" or "base[+-K]" into *@src. */
+int src__argexpr(const char *s, const struct mt_src *base, struct mt_src *src, char *why,
+		 size_t whylen);
 
 /**
  * pprobe__spec() - turn probe @pp's key=value list into *@sp, with the field names of @fs
