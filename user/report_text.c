@@ -334,17 +334,17 @@ static void print_rehash(const struct text *t)
 			snprintf(first, sizeof(first), "first grew at %.240s", m->first_grown_at);
 			at = first;
 		}
-		/* a Go Swiss map that split: its deepest directory, in the free-form column */
-		if (m->dir_depth > 1) {
-			snprintf(dirat, sizeof(dirat), "dir 2^%u; %.280s", m->dir_depth - 1, at);
-			at = dirat;
-		}
 		/* a named map (Redis: its dictType; Go: its type) says so first */
 		if ((m->name && m->name[0]) || (m->go_type && m->go_type[0])) {
 			snprintf(named, sizeof(named), "%s%s%s",
 				 m->name && m->name[0] ? m->name : m->go_type,
 				 strcmp(at, "?") ? " " : "", strcmp(at, "?") ? at : "");
 			at = named;
+		}
+		/* a Go Swiss map that split: its deepest directory first (a long type is cut) */
+		if (m->dir_depth > 1) {
+			snprintf(dirat, sizeof(dirat), "dir 2^%u; %.280s", m->dir_depth - 1, at);
+			at = dirat;
 		}
 		/* a profile's map: its entries when its profile reads them; its load limit is the
 		 * library's business */
