@@ -1587,6 +1587,9 @@ static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_pr
 	__u64 map = 0, a, b;
 	struct mt_table_create *c;
 
+	/* x86 EFLAGS: CF (bit 0), ZF (bit 6): "jbe" is taken, to morestack, and the call restarts */
+	if ((sp->flags & MT_SPEC_STACK_JBE) && (ctx->eflags & 0x41))
+		return 1;
 	if (!caller_matches(ctx, sp))
 		return 1;
 

@@ -332,6 +332,13 @@ struct mt_exit_read {
  * _M_rehash after _M_need_rehash chose its size.  Its record amends that one.
  */
 #define MT_SPEC_JOIN 32
+/*
+ * Go: the site is the stack-bound check's jbe ("cmp 0x10(%r14),%rsp; jbe MORESTACK"), which
+ * runs twice when it is taken: the stack must grow, or the scheduler asked the goroutine to
+ * yield (stackguard0 = stackPreempt); morestack then jumps back to the cmp.  A hit whose jbe
+ * will be taken (CF or ZF set by the cmp) is not counted: the call hits again.
+ */
+#define MT_SPEC_STACK_JBE 64
 
 enum mt_cmp { MT_CMP_LT = 1, MT_CMP_LE, MT_CMP_GT, MT_CMP_GE, MT_CMP_EQ, MT_CMP_NE };
 

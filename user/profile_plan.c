@@ -380,12 +380,11 @@ static int plan_calls(struct planner *pl, const struct profile *p, struct objcod
 }
 
 /*
- * A Go function's entry "cmp 0x10(%r14),%rsp; jbe MORESTACK" (the stack-bound check) is
- * single-stepped; the jbe after it is emulated and sees the same registers (the cmp sets
- * only flags), so probe that.  When the stack must grow, the jbe runs twice (morestack jumps
- * back to the cmp); Go 1.21+ then sets up the frame with "push %rbp", also emulated, run
- * once a call with the arguments still in their registers: probe that where it is.
- * Return: true, *@s moved to the site and *@off its offset from the entry, or false.
+ * A Go function's entry "cmp 0x10(%r14),%rsp; jbe MORESTACK" (the stack check) is single-
+ * stepped; the jbe is emulated and sees the same registers, so probe that (MT_SPEC_STACK_JBE:
+ * it runs twice when the stack grows).  Go 1.21+ then pushes %rbp, also emulated, run once a
+ * call with the arguments in their registers: probe that where it is.  Return: true, *@s
+ * moved to the site and *@off its offset from the entry, or false.
  */
 static bool go_after_stack_check(struct elfsym_file *ef, struct elfsym_sym *s, unsigned *off)
 {
@@ -607,10 +606,12 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 		return plan_rets(pl, p, oc, pp, tmpl, &s, base, pm, cs.vaddr);
 	}
 	if (elfsym__go(oc->ef) && go_after_stack_check(oc->ef, &s, &off)) {
+		struct plan_site t = *tmpl;
 		char name[NAME_LEN + 32];
 
+		t.spec.flags |= off == 4 ? MT_SPEC_STACK_JBE : 0; /* after the cmp: no push */
 		snprintf(name, sizeof(name), "%s+0x%x", pp->sym, off);
-		return add_site(pl, pm, pp, tmpl, &s, name);
+		return add_site(pl, pm, pp, &t, &s, name);
 	}
 	return add_site(pl, pm, pp, tmpl, &s, pp->sym);
 }
