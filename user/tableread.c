@@ -45,7 +45,6 @@ struct tableread {
 	struct u64map idx;  /* address -> index in maps */
 	unsigned char *buf; /* READ_BATCH windows */
 	int exit_fd;	    /* the exit program's hash of maps to read, -1: none */
-	__u64 exit_lost;    /* maps it had no room for */
 };
 
 static void src_span(const struct mt_src *s, __u32 *lo, __u32 *hi)
@@ -191,8 +190,9 @@ static void exit_read_put(struct tableread *tr, __u64 addr, const struct lib_rea
 {
 	struct mt_exit_read er = exit_spec(lr);
 
-	if (tr->exit_fd >= 0 && er.kind && bpf_map_update_elem(tr->exit_fd, &addr, &er, BPF_ANY))
-		tr->exit_lost++;
+	/* no room: only its reading at the exit is missed (its last sync's figures stand) */
+	if (tr->exit_fd >= 0 && er.kind)
+		bpf_map_update_elem(tr->exit_fd, &addr, &er, BPF_ANY);
 }
 
 /* The known map at @addr, added (fresh) when @lib reads its maps and it was not known. */
@@ -410,11 +410,6 @@ int tableread__exit_reads(struct tableread *tr, int fd, int specs_fd)
 			return -errno;
 	}
 	return 0;
-}
-
-__u64 tableread__exit_lost(const struct tableread *tr)
-{
-	return tr->exit_lost;
 }
 
 int tableread__maps(const struct tableread *tr)

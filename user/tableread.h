@@ -52,8 +52,6 @@ int tableread__sync(struct tableread *tr, __u64 now_ns);
  */
 int tableread__exit_reads(struct tableread *tr, int fd, int specs_fd);
 
-/** tableread__exit_lost() - maps the exit program's hash had no room for, so far. */
-__u64 tableread__exit_lost(const struct tableread *tr);
 
 /** tableread__maps() - how many maps are read at each sync now. */
 int tableread__maps(const struct tableread *tr);

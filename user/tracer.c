@@ -47,7 +47,6 @@ struct tracer {
 	int *stack_of;	 /* BPF stack id -> model stack index, STACK_UNRESOLVED until seen */
 	__u64 malformed; /* records shorter than their header says */
 	int exit_fd;	/* the exit program's hash of maps to read (-1: none) */
-	__u64 exit_lost; /* core and sync maps it had no room for */
 	bool totals_started; /* the library's totals at the start went to the sink */
 	__u64 dwarf_stacks; /* stacks unwound from a stack copy */
 	__u64 cycles0, cycles0_ns; /* cmap_cycles() and CLOCK_MONOTONIC as the tracer started */
@@ -55,11 +54,12 @@ struct tracer {
 	struct u64map go_types; /* map -> the type descriptor last sent for it */
 };
 
-/* libcmap's evacuation time, counted in cmap_cycles(), in ns: at the rate since the start. */
-static __u64 lib_cycles_ns(const struct tracer *tr, __u64 cycles)
+/*
+ * libcmap's evacuation time, counted in cmap_cycles(), in ns: at the rate from the tracer's
+ * start to the reading (@c, @ns) its caller took once for a batch.
+ */
+static __u64 lib_cycles_ns(const struct tracer *tr, __u64 cycles, __u64 c, __u64 ns)
 {
-	__u64 c = cmap_cycles(), ns = clock_ns(CLOCK_MONOTONIC);
-
 	return cycles ? cmap_cycles_ns(cycles, tr->cycles0, tr->cycles0_ns, c, ns) : 0;
 }
 
@@ -276,8 +276,9 @@ static int track_map(struct tracer *tr, struct u64map *set, __u64 map, __u32 kin
 
 	if (u64map__get(set, map, &unused))
 		return 0;
-	if (tr->exit_fd >= 0 && bpf_map_update_elem(tr->exit_fd, &map, &er, BPF_ANY))
-		tr->exit_lost++;
+	/* no room: only its reading at the exit is missed (its last sync's figures stand) */
+	if (tr->exit_fd >= 0)
+		bpf_map_update_elem(tr->exit_fd, &map, &er, BPF_ANY);
 	return u64map__put(set, map, 1);
 }
 
@@ -366,7 +367,7 @@ static int on_record(void *ctx, void *data, size_t size)
 
 		if ((const void *)h != plain)
 			memcpy(plain, h, sizeof(*lc));
-		lc->evac_ns = lib_cycles_ns(tr, lc->evac_ns);
+		lc->evac_ns = lib_cycles_ns(tr, lc->evac_ns, cmap_cycles(), clock_ns(CLOCK_MONOTONIC));
 		h = &lc->h;
 	}
 	/* decoded once, here: what the file's reader would refuse never reaches the model */
@@ -404,6 +405,7 @@ void tracer__sampling(const struct tracer *tr, struct run_info *info)
 /* Send the counters of the @n maps at @addrs whose structs were read into @c. */
 static int send_lib_counts(struct tracer *tr, const __u64 *addrs, const struct cmap *c, int n)
 {
+	__u64 cycles = cmap_cycles(), ns = clock_ns(CLOCK_MONOTONIC);
 	int err = 0;
 
 	for (int i = 0; i < n && !err; i++) {
@@ -411,7 +413,7 @@ static int send_lib_counts(struct tracer *tr, const __u64 *addrs, const struct c
 			.inserts = c[i].inserts, .deletes = c[i].deletes,     .count = c[i].count,
 			.evacuated = c[i].evacuated, .moved = c[i].moved,     .lookups = c[i].lookups,
 			.grow_ns = c[i].grow_ns,
-			.evac_ns = lib_cycles_ns(tr, c[i].evac_cycles),
+			.evac_ns = lib_cycles_ns(tr, c[i].evac_cycles, cycles, ns),
 		};
 
 		err = sink__lib_counts(tr->sink, addrs[i], &lc);
@@ -699,10 +701,6 @@ int tracer__sync(struct tracer *tr)
 	      tableread__sync(tr->tables, clock_ns(CLOCK_MONOTONIC));
 	/* last: a trace file flushes with the loss counters */
 	attacher__drops(tr->at, dropped);
-	/*
-	 * (a map exit_reads had no room for, tr->exit_lost and tableread__exit_lost(), is not
-	 * a loss of the model's: only its reading at the exit is missed, its last sync's stands)
-	 */
 	return err ?: sink__dropped(tr->sink, dropped);
 }
 
