@@ -5,9 +5,11 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <capstone/capstone.h>
 #include <dwarf.h>
@@ -21,6 +23,7 @@ struct fde {
 
 struct disasm {
 	Elf *elf;
+	int fd; /* the file, for its code as it is on disk; -1: libelf's mapping of it */
 	csh cs;
 	struct fde *fdes; /* sorted by start; none when the file has no .eh_frame */
 	size_t nfdes;
@@ -204,7 +207,31 @@ static int read_fdes(struct disasm *d)
 	return 0;
 }
 
-int disasm__new(Elf *elf, struct disasm **out)
+/*
+ * The code at [@vaddr, @vaddr + @len) as the file holds it, into *@buf (the caller frees it).
+ * Read with pread(), not from libelf's mapping: a uprobe no pid filters (bpftrace's, perf's)
+ * puts its int3 into every mapping of the file that may execute, and this process's may.
+ */
+static int read_code(struct disasm *d, __u64 vaddr, size_t len, uint8_t **buf)
+{
+	const unsigned char *raw;
+	size_t rawlen;
+	__u64 off;
+
+	*buf = NULL;
+	raw = (const unsigned char *)elf_rawfile(d->elf, &rawlen);
+	if (!raw || elfload__vaddr_to_offset(d->elf, vaddr, len, ELFLOAD_EXEC, NULL, &off) ||
+	    off > rawlen || len > rawlen - off)
+		return -ERANGE;
+	*buf = malloc(len ? len : 1);
+	if (!*buf)
+		return -ENOMEM;
+	if (d->fd < 0 || pread(d->fd, *buf, len, (off_t)off) != (ssize_t)len)
+		memcpy(*buf, raw + off, len);
+	return 0;
+}
+
+int disasm__new(Elf *elf, const char *path, struct disasm **out)
 {
 	struct disasm *d;
 	GElf_Ehdr eh;
@@ -223,6 +250,7 @@ int disasm__new(Elf *elf, struct disasm **out)
 		free(d);
 		return -ENOMEM;
 	}
+	d->fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
 	/* operands are needed to tell a direct target from an indirect one */
 	cs_option(d->cs, CS_OPT_DETAIL, CS_OPT_ON);
 	d->elf = elf;
@@ -240,6 +268,8 @@ void disasm__free(struct disasm *d)
 		return;
 	free(d->fdes);
 	cs_close(&d->cs);
+	if (d->fd >= 0)
+		close(d->fd);
 	free(d);
 }
 
@@ -295,13 +325,12 @@ static enum disasm_kind insn_kind(csh cs, const cs_insn *in, __u64 *target)
 int disasm__function(struct disasm *d, __u64 vaddr, __u64 size, struct disasm_func **out)
 {
 	struct disasm_func *fn = NULL;
-	const unsigned char *raw;
+	uint8_t *buf = NULL;
 	const uint8_t *code;
-	__u64 start = vaddr, end = vaddr + size, off;
+	__u64 start = vaddr, end = vaddr + size;
 	uint64_t addr;
 	cs_insn *in = NULL;
-	size_t rawlen, left;
-	GElf_Phdr ph;
+	size_t left;
 	int err, cap = 0;
 
 	if (!d || !out)
@@ -314,11 +343,9 @@ int disasm__function(struct disasm *d, __u64 vaddr, __u64 size, struct disasm_fu
 		if (start != vaddr)
 			return -ENOENT; /* inside a function, not its start */
 	}
-	if (elfload__vaddr_to_offset(d->elf, start, end - start, ELFLOAD_EXEC, &ph, &off))
-		return -ERANGE;
-	raw = (const unsigned char *)elf_rawfile(d->elf, &rawlen);
-	if (!raw || off > rawlen || end - start > rawlen - off)
-		return -ERANGE;
+	err = read_code(d, start, end - start, &buf);
+	if (err)
+		return err;
 	fn = calloc(1, sizeof(*fn));
 	in = cs_malloc(d->cs);
 	if (!fn || !in) {
@@ -327,7 +354,7 @@ int disasm__function(struct disasm *d, __u64 vaddr, __u64 size, struct disasm_fu
 	}
 	fn->start = start;
 	fn->end = end;
-	code = raw + off;
+	code = buf;
 	left = end - start;
 	addr = start;
 	while (left) {
@@ -366,6 +393,7 @@ cleanup:
 	if (in)
 		cs_free(in, 1);
 	disasm_func__free(fn);
+	free(buf);
 	return err;
 }
 
@@ -407,24 +435,23 @@ static int reloc_name(Elf *elf, __u64 slot, char *name, size_t len)
 
 int disasm__plt_name(struct disasm *d, __u64 vaddr, char *name, size_t len)
 {
-	const unsigned char *raw;
 	const uint8_t *code;
 	uint64_t addr = vaddr;
-	size_t rawlen, left = 16;
+	size_t left = 16;
+	uint8_t *buf;
 	cs_insn *in;
-	__u64 off;
 	int err = -ENOENT;
 
 	if (!d || !name || !len)
 		return -EINVAL;
-	raw = (const unsigned char *)elf_rawfile(d->elf, &rawlen);
-	if (!raw || elfload__vaddr_to_offset(d->elf, vaddr, left, ELFLOAD_EXEC, NULL, &off) ||
-	    off > rawlen || left > rawlen - off)
+	if (read_code(d, vaddr, left, &buf))
 		return -ENOENT;
 	in = cs_malloc(d->cs);
-	if (!in)
+	if (!in) {
+		free(buf);
 		return -ENOMEM;
-	code = raw + off;
+	}
+	code = buf;
 	/* endbr64, then (bnd) jmp *disp(%rip); a stub's other forms push and jump to .plt[0] */
 	for (int i = 0; i < 2 && cs_disasm_iter(d->cs, &code, &left, &addr, in); i++) {
 		const cs_x86 *x = &in->detail->x86;
@@ -438,6 +465,7 @@ int disasm__plt_name(struct disasm *d, __u64 vaddr, char *name, size_t len)
 		break;
 	}
 	cs_free(in, 1);
+	free(buf);
 	return err;
 }
 

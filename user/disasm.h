@@ -52,10 +52,12 @@ struct disasm_func {
 /**
  * disasm__new() - a decoder for the code of @elf.
  * @elf: an open ELF file (e.g. elfsym__elf()); the caller keeps it open while @out lives.
+ * @path: the same file, whose code is read with pread(): a mapping of it can hold another
+ *        tracer's breakpoints.  NULL, or a path that cannot be opened: libelf's mapping.
  * @out: set on success.
  * Return: 0; -ENOTSUP when @elf is not x86-64; -EINVAL; -ENOMEM.
  */
-int disasm__new(Elf *elf, struct disasm **out);
+int disasm__new(Elf *elf, const char *path, struct disasm **out);
 
 /** disasm__free() - NULL is allowed. */
 void disasm__free(struct disasm *d);

@@ -92,6 +92,7 @@ static const char *site_cost(int kind, bool ret)
 /* What plan_profile() knows of one mapped object: its symbols, its code, what was located. */
 struct objcode {
 	struct elfsym_file *ef;
+	const char *path; /* its file, whose code the disassembler reads */
 	struct disasm *d; /* NULL until needed, and when the code cannot be decoded */
 	bool d_tried;
 	struct {
@@ -105,11 +106,9 @@ struct objcode {
 
 static struct disasm *objcode_disasm(struct objcode *oc)
 {
-	if (!oc->d_tried) {
-		oc->d_tried = true;
-		if (disasm__new(elfsym__elf(oc->ef), &oc->d))
-			oc->d = NULL;
-	}
+	if (!oc->d_tried && disasm__new(elfsym__elf(oc->ef), oc->path, &oc->d))
+		oc->d = NULL;
+	oc->d_tried = true;
 	return oc->d;
 }
 
@@ -662,7 +661,7 @@ static int plan_profile(struct planner *pl, int pi, const char *obj, const char 
 	struct probe_plan *plan = pl->plan;
 	const struct fieldset *fs = NULL;
 	struct elfsym_file *ef = NULL;
-	struct objcode oc = {};
+	struct objcode oc = { .path = path };
 	char ver[96], why[256] = "", root[64] = "";
 	struct plan_module pm = {};
 	int err = 0;

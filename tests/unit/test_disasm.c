@@ -11,7 +11,8 @@
  * for.  Expected addresses and sizes come from nm, ret instructions from objdump: tools
  * independent of capstone and of maptrace.
  *
- * Needs no privileges; needs gcc, nm, objdump and strip. Usage: test_disasm
+ * Needs gcc, nm, objdump and strip; root for the check with another tracer's breakpoint.
+ * Usage: test_disasm
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,6 +20,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
+
+#include "elfload.h"
 
 #include "disasm.h"
 #include "elfsym.h"
@@ -154,12 +160,62 @@ static int locate(const char *path, __u64 *vaddr, char *why, size_t whylen)
 	int err = elfsym__open(path, "", &ef);
 
 	if (!err)
-		err = disasm__new(elfsym__elf(ef), &d);
+		err = disasm__new(elfsym__elf(ef), path, &d);
 	if (!err)
 		err = profile__locate(ef, d, "glib_resize", vaddr, how, sizeof(how), why, whylen);
 	disasm__free(d);
 	elfsym__close(ef);
 	return err;
+}
+
+/*
+ * A uprobe with no pid filter (bpftrace's, perf's) at @ret: the kernel writes its int3 into
+ * every mapping of the file that may execute, libelf's read-only one in this process too.  The
+ * decoder reads the file, so it still finds every ret of the function.
+ */
+static void test_foreign_int3(const char *lib, struct elfsym_file *ef, struct disasm *d,
+			      __u64 fn_start, __u64 fn_size, __u64 ret)
+{
+	struct perf_event_attr a = { .size = sizeof(a) };
+	struct disasm_func *fn = NULL;
+	const unsigned char *raw;
+	size_t rawlen;
+	__u64 off = 0;
+	int pfd, type = 0, nrets = 0, hit = 0;
+	FILE *f = fopen("/sys/bus/event_source/devices/uprobe/type", "r");
+
+	if (!check(f && fscanf(f, "%d", &type) == 1 && geteuid() == 0 &&
+			   !elfload__vaddr_to_offset(elfsym__elf(ef), ret, 1, ELFLOAD_EXEC, NULL,
+						     &off),
+		   "as root, a uprobe PMU (type %d), ret 0x%llx at file offset 0x%llx", type,
+		   (unsigned long long)ret, (unsigned long long)off)) {
+		if (f)
+			fclose(f);
+		return;
+	}
+	fclose(f);
+	a.type = (__u32)type;
+	a.config1 = (__u64)(unsigned long)lib; /* uprobe_path */
+	a.config2 = off;                        /* probe_offset */
+	pfd = (int)syscall(__NR_perf_event_open, &a, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	raw = (const unsigned char *)elf_rawfile(elfsym__elf(ef), &rawlen);
+	if (!check(pfd >= 0 && raw && off < rawlen && raw[off] == 0xcc,
+		   "another tracer's uprobe on every process: libelf's mapping now reads 0x%02x at "
+		   "the ret",
+		   raw && off < rawlen ? raw[off] : 0))
+		goto out;
+	if (check(!disasm__function(d, fn_start, fn_size, &fn), "decoded again")) {
+		for (int i = 0; i < fn->n; i++) {
+			nrets += fn->insns[i].kind == DISASM_RET;
+			hit += fn->insns[i].addr == ret && fn->insns[i].code[0] == 0xc3;
+		}
+	}
+	check(fn && hit == 1 && !fn->undecoded,
+	      "the decoder still reads a ret (0xc3) there, from the file: %d rets", nrets);
+out:
+	disasm_func__free(fn);
+	if (pfd >= 0)
+		close(pfd);
 }
 
 static void test_decode(const char *lib)
@@ -179,7 +235,7 @@ static void test_decode(const char *lib)
 		   "nm finds table_resize 0x%llx, g_malloc0_n, g_free in the fixture",
 		   (unsigned long long)rs))
 		return;
-	if (!check(!elfsym__open(lib, "", &ef) && !disasm__new(elfsym__elf(ef), &d),
+	if (!check(!elfsym__open(lib, "", &ef) && !disasm__new(elfsym__elf(ef), lib, &d),
 		   "disasm__new on the fixture"))
 		goto out;
 	err = disasm__bounds(d, rs + 1, &start, &end);
@@ -211,6 +267,8 @@ static void test_decode(const char *lib)
 	}
 	check(nwant > 0 && nrets == nwant && same == nwant,
 	      "table_resize's ret instructions: %d, the %d objdump lists", nrets, nwant);
+	if (nwant > 0)
+		test_foreign_int3(lib, ef, d, rs, rsize, want[0]);
 	check(calls_alloc && calls_free,
 	      "table_resize's calls reach g_malloc0_n and g_free through PLT stubs named by their "
 	      "relocations");
