@@ -40,6 +40,7 @@ struct elfsym_file {
 	int go_err; /* what reading it gave: 0, -ENOTSUP (an older Go), -ENOENT (not Go) */
 	char build_id[DEBUGFILE_BUILD_ID_HEX];
 	char dbg_path[PATH_MAX];
+	char path[PATH_MAX]; /* the file, for its code as it is on disk (read_code()) */
 };
 
 /* A name to look up, split at its version. */
@@ -134,6 +135,7 @@ int elfsym__open(const char *path, const char *root, struct elfsym_file **out)
 		err = -ENOMEM;
 		goto cleanup;
 	}
+	snprintf(f->path, sizeof(f->path), "%s", path);
 	f->elf = debugfile__elf_begin(fd);
 	if (!f->elf || !gelf_getehdr(f->elf, &eh)) {
 		err = -ENOEXEC;
@@ -543,13 +545,18 @@ int elfsym__find(struct elfsym_file *f, const char *name, struct elfsym_sym *out
 	return read_code(f, out);
 }
 
-/* @out's file offset and first bytes, from its vaddr. */
+/*
+ * @out's file offset and first bytes, from its vaddr.  The bytes are read from the file with
+ * pread(), not from libelf's mapping: a uprobe no pid filters (bpftrace's, perf's) puts its
+ * int3 into every mapping of the file that may execute, and libelf's may.
+ */
 static int read_code(struct elfsym_file *f, struct elfsym_sym *out)
 {
 	const char *raw;
 	GElf_Phdr ph;
 	size_t rawlen;
 	__u64 avail;
+	int fd;
 
 	/* in the file's bytes, not .bss (a .o has no segments at all) */
 	if (elfload__vaddr_to_offset(f->elf, out->vaddr, 1, 0, &ph, &out->file_offset))
@@ -562,6 +569,12 @@ static int read_code(struct elfsym_file *f, struct elfsym_sym *out)
 			avail = rawlen - out->file_offset;
 		out->code_len = avail < sizeof(out->code) ? (int)avail : (int)sizeof(out->code);
 		memcpy(out->code, raw + out->file_offset, (size_t)out->code_len);
+		fd = open(f->path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && pread(fd, out->code, (size_t)out->code_len,
+				     (off_t)out->file_offset) != out->code_len)
+			memcpy(out->code, raw + out->file_offset, (size_t)out->code_len);
+		if (fd >= 0)
+			close(fd);
 	}
 	return 0;
 }

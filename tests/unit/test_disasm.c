@@ -171,13 +171,14 @@ static int locate(const char *path, __u64 *vaddr, char *why, size_t whylen)
 /*
  * A uprobe with no pid filter (bpftrace's, perf's) at @ret: the kernel writes its int3 into
  * every mapping of the file that may execute, libelf's read-only one in this process too.  The
- * decoder reads the file, so it still finds every ret of the function.
+ * decoder and elfsym__at() read the file, so they still see the ret.
  */
 static void test_foreign_int3(const char *lib, struct elfsym_file *ef, struct disasm *d,
 			      __u64 fn_start, __u64 fn_size, __u64 ret)
 {
 	struct perf_event_attr a = { .size = sizeof(a) };
 	struct disasm_func *fn = NULL;
+	struct elfsym_sym at = {};
 	const unsigned char *raw;
 	size_t rawlen;
 	__u64 off = 0;
@@ -212,6 +213,9 @@ static void test_foreign_int3(const char *lib, struct elfsym_file *ef, struct di
 	}
 	check(fn && hit == 1 && !fn->undecoded,
 	      "the decoder still reads a ret (0xc3) there, from the file: %d rets", nrets);
+	check(!elfsym__at(ef, ret, "", &at) && at.code_len > 0 && at.code[0] == 0xc3,
+	      "elfsym__at reads the site's first byte (what a probe replaces) from the file: 0x%02x",
+	      at.code[0]);
 out:
 	disasm_func__free(fn);
 	if (pfd >= 0)
