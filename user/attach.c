@@ -172,9 +172,9 @@ bool attacher__traces_probe(const char *name, bool detail)
 		return false;
 	/*
 	 * A probe hit costs several times what creating a small map does, so by default no probe
-	 * fires per core map created or freed: a core map becomes known at its first grow, and
-	 * fires map_destroy only then; one created too big to need a grow (a size hint) is
-	 * announced by map_create_big.  Concurrent maps and their inner maps are announced by
+	 * fires per small core map created or freed: a core map becomes known at its first grow
+	 * to 2^CMAP_QUIET_B buckets, or at its creation that big (map_create_big: a size hint),
+	 * and fires map_destroy once that big.  Concurrent maps and their inner maps are announced by
 	 * ccmap_create; --detail traces every creation through map_create, which fires for
 	 * those as well.
 	 */

@@ -41,8 +41,8 @@ static long long json_field(const char *json, const char *key)
 	return p ? strtoll(p + strlen(pat), NULL, 10) : -1;
 }
 
-static int attach(struct bpf_link **link, struct bpf_program *prog, pid_t pid,
-		  const char *mapload, const char *probe)
+static int attach(struct bpf_link **link, struct bpf_program *prog, pid_t pid, const char *mapload,
+		  const char *probe)
 {
 	*link = bpf_program__attach_usdt(prog, pid, mapload, "cmap", probe, NULL);
 	if (*link)
@@ -125,8 +125,8 @@ static int run(const char *mapload, const char *scenario, bool with_create)
 	/* only a map born big that no other creation probe announced fires map_create_big */
 	want = presized && !with_create;
 	snprintf(what, sizeof(what), "%s: map_create %llu, map_create_big %llu (want %llu)", tag,
-		 (unsigned long long)skel->bss->creates,
-		 (unsigned long long)skel->bss->big_creates, (unsigned long long)want);
+		 (unsigned long long)skel->bss->creates, (unsigned long long)skel->bss->big_creates,
+		 (unsigned long long)want);
 	check(skel->bss->creates == (__u64)with_create && skel->bss->big_creates == want, what);
 	if (want) {
 		snprintf(what, sizeof(what),
@@ -159,8 +159,8 @@ int main(int argc, char **argv)
 
 	for (int sc = 0; sc < 2; sc++)
 		for (int with_create = 1; with_create >= 0; with_create--) {
-			int err = run(argc > 1 ? argv[1] : "bin/mapload", scenarios[sc],
-				      with_create);
+			int err =
+				run(argc > 1 ? argv[1] : "bin/mapload", scenarios[sc], with_create);
 
 			if (err)
 				check(0, "BPF program loaded and attached");
