@@ -645,6 +645,22 @@ int BPF_USDT(ccmap_create, __u64 map, __u64 hint, __u64 B, __u64 variant, __u64 
 }
 
 /*
+ * A map created with 2^CMAP_QUIET_B buckets or more (a size hint), which no other creation probe
+ * announced: by default.  It may never grow, so this is all a grow-following tracer hears of it
+ * until its free.  Remembered by serial, as a map first seen growing is, so its first grow does
+ * not report it again; user space reads its own counters from then on.
+ */
+SEC("usdt")
+int BPF_USDT(map_create_big, __u64 map, __u64 hint, __u64 B, __u64 variant, __u64 parent)
+{
+	__u64 serial = map_serial(map);
+
+	if (!parent && serial && map_known(map, serial))
+		return 0; /* its first grow would report it again: one map counted twice */
+	return map_created(ctx, map, hint, B, variant, parent);
+}
+
+/*
  * A core map grows whose creation was not reported (map_create is probed only with --detail):
  * report it now from its struct, with its creation site as the only frame and the grows it
  * made unprobed while small, so its grows have a map to belong to and add up.  A map at a
@@ -779,13 +795,14 @@ SEC("usdt")
 int BPF_USDT(map_destroy, __u64 map)
 {
 	__u8 *variant = bpf_map_lookup_elem(&conc_maps, &map);
+	bool was_known = !bpf_map_delete_elem(&known_maps, &map);
 
-	bpf_map_delete_elem(&known_maps, &map);
 	/*
-	 * exit_read_lib() added it: a concurrent map, or any map under --detail (a standalone core
-	 * map by default is in known_maps instead, and user space drops an inner map on its record)
+	 * exit_read_lib() added it: a concurrent map, any map under --detail, or one born big (a
+	 * standalone core map is in known_maps too then; user space drops the others, and an inner
+	 * map, on its record, which the exit may come before)
 	 */
-	if (exit_reading && (variant || create_probed))
+	if (exit_reading && (variant || create_probed || was_known))
 		bpf_map_delete_elem(&exit_reads, &map);
 	if (variant) {
 		/* a mutex, rwlock or sharded map has no counters of its own: its core maps do */

@@ -700,6 +700,15 @@ static cmap_t *map_new(size_t hint, bool bytes, cmap_hash_fn hash, const void *p
 		m->announced = true;
 		CMAP_PROBE5(ccmap_create, m, hint, B, CMAP_PLAIN, parent);
 	}
+	/*
+	 * A map born as big as a grow that fires its probes (a size hint): it never needs to grow,
+	 * so it is announced now, or a tracer following grows would never hear of it.  One map
+	 * this size costs a calloc of 2^CMAP_QUIET_B buckets or more: the probe hit is rare.
+	 */
+	if (!m->announced && B >= CMAP_QUIET_B && CMAP_PROBE_ON(grow_begin)) {
+		m->announced = true;
+		CMAP_PROBE5(map_create_big, m, hint, B, CMAP_PLAIN, parent);
+	}
 	return m;
 }
 
@@ -766,12 +775,14 @@ void cmap_free(cmap_t *m)
 	if (!m->quiet)
 		TOTAL_ADD(freed, 1);
 	/*
-	 * Every map's while map_create is traced, and a concurrent map's inner maps' while
-	 * ccmap_create is: maps created before that are freed as well, and their last counters
-	 * are read then.
+	 * Every map's while map_create is traced, a concurrent map's inner maps' while
+	 * ccmap_create is, and a map of 2^CMAP_QUIET_B buckets or more while grow_begin is: maps
+	 * created (or grown that big) before that are freed as well, and their last counters are
+	 * read then.
 	 */
 	CMAP_PROBE1_IF(m->announced || (!m->quiet && CMAP_PROBE_ON(map_create)) ||
-			       (m->parent && CMAP_PROBE_ON(ccmap_create)),
+			       (m->parent && CMAP_PROBE_ON(ccmap_create)) ||
+			       (m->B >= CMAP_QUIET_B && !m->quiet && CMAP_PROBE_ON(grow_begin)),
 		       map_destroy, m);
 	if (m->bytes)
 		cmap__walk(m, free_bkey, NULL);

@@ -41,10 +41,21 @@
  *                                                  the same points, so a tracer can follow
  *                                                  concurrent maps without a probe hit for every
  *                                                  standalone core map created
+ *   cmap:map_create_big(map, hint, B, variant, parent)
+ *                                                  a map was created with 2^7 buckets or more
+ *                                                  (a size hint of 417 or more) while grow_begin
+ *                                                  is traced, and neither map_create nor
+ *                                                  ccmap_create announced it: map_create's
+ *                                                  arguments, so a tracer that follows grows
+ *                                                  also knows a map that starts too big to
+ *                                                  need one, without a probe hit for every map
  *   cmap:map_destroy(map)                          a map is about to be freed; while
  *                                                  map_create is not traced, only a map a
- *                                                  probe announced (a grow_begin or ccmap_create
- *                                                  fired for it), or an inner map of a
+ *                                                  probe announced (a grow_begin,
+ *                                                  map_create_big or ccmap_create fired for
+ *                                                  it), a map of 2^7 buckets or more while
+ *                                                  grow_begin is traced (made or grown before
+ *                                                  the tracer came too), or an inner map of a
  *                                                  concurrent map while ccmap_create is traced
  *   cmap:insert(map, hash)                         a new key was inserted (not an update; not
  *                                                  the copies a sync map makes into a new dirty

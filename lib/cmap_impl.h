@@ -87,9 +87,10 @@ struct cmap {
 	bool quiet;    /* scratch map: fires no probes */
 	bool copying;  /* being filled with a copy of another map: stores are not inserts */
 	/*
-	 * A probe told a tracer about this map (its map_create, or a grow's probes, fired): only
-	 * such a map fires map_destroy, so a tracer that follows only grows pays nothing for the
-	 * many small maps a program makes and frees without ever growing them past its notice.
+	 * A probe told a tracer about this map (its map_create, map_create_big or ccmap_create, or
+	 * a grow's probes, fired): only such a map, or one of 2^CMAP_QUIET_B buckets or more, fires
+	 * map_destroy, so a tracer that follows only grows pays nothing for the many small maps a
+	 * program makes and frees without ever growing them past its notice.
 	 */
 	bool announced;
 	const void *parent; /* the concurrent map this map belongs to, NULL when standalone */
@@ -134,7 +135,9 @@ struct cmap {
 
 /*
  * While only grow_begin is traced (not map_create), a map's grows fire their probes (and are
- * timed) from its first grow to 2^CMAP_QUIET_B buckets on.  A probe hit costs 0.35-1.4 us here
+ * timed) from its first grow to 2^CMAP_QUIET_B buckets on; a map created that big (a size
+ * hint) is announced at its creation (map_create_big), and one that big fires map_destroy,
+ * even if it was made or grew before the tracer came.  A probe hit costs 0.35-1.4 us here
  * (bench/README.md, "Map churn since"), more than making a map, putting 20 keys in it and
  * freeing it (about 1 us): probing the grows of maps of at most 416 entries would cost a program
  * that makes and frees many of them several times its own work.  Those grows still count, in

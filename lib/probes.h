@@ -19,6 +19,7 @@
 #define CMAP_PROBE_LIST(X)                                                                         \
 	X(map_create)                                                                              \
 	X(ccmap_create)                                                                            \
+	X(map_create_big)                                                                          \
 	X(map_destroy)                                                                             \
 	X(insert)                                                                                  \
 	X(delete)                                                                                  \

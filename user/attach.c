@@ -151,7 +151,7 @@ static const char *const usdt_probes[] = {
 	"map_create",	 "map_destroy", "insert",    "delete",	     "sync_hit",
 	"sync_miss",	 "grow_begin",	"grow_end",  "evacuate_begin", "evacuate",
 	"grow_done",	 "sync_promote", "lock_wait_begin", "lock_wait_end", "lock_hold",
-	"ccmap_create",
+	"ccmap_create",	 "map_create_big",
 };
 
 /*
@@ -172,14 +172,15 @@ bool attacher__traces_probe(const char *name, bool detail)
 		return false;
 	/*
 	 * A probe hit costs several times what creating a small map does, so by default no probe
-	 * fires per core map created or freed: a core map becomes known at its first grow, and
-	 * fires map_destroy only then.  Concurrent maps and their inner maps are announced by
+	 * fires per small core map created or freed: a core map becomes known at its first grow
+	 * to 2^CMAP_QUIET_B buckets, or at its creation that big (map_create_big: a size hint),
+	 * and fires map_destroy once that big.  Concurrent maps and their inner maps are announced by
 	 * ccmap_create; --detail traces every creation through map_create, which fires for
 	 * those as well.
 	 */
 	if (!strcmp(name, "map_create"))
 		return detail;
-	if (!strcmp(name, "ccmap_create"))
+	if (!strcmp(name, "ccmap_create") || !strcmp(name, "map_create_big"))
 		return !detail;
 	for (size_t i = 0; i < ARRAY_SIZE(usdt_probes); i++)
 		if (!strcmp(usdt_probes[i], name))

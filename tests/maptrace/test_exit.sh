@@ -53,24 +53,29 @@ done
 # counters and exits without freeing the map (so no map_destroy record carries them); the run
 # is shorter than a poll period, so BPF knows each map before user space reads its record.  A
 # concurrent map's row sums its inner maps; a sync map's shows its hits and misses (and, as at
-# a sync, no count or lookups of its own)
-for variant in plain mutex sharded sync; do
-	"$MAPTRACE" -o "$TMP/fill.mtr" --force -- "$EXITFILL" $N 1000 $variant >"$TMP/fill.out" 2>"$TMP/fill.err"
+# a sync, no count or lookups of its own).  presized: a plain map with a hint of N, which never
+# grows; it is known from its creation (cmap:map_create_big) by default
+for run in plain mutex sharded sync presized; do
+	variant=$run args=$run
+	[ $run = presized ] && variant=plain args="plain --presized"
+	"$MAPTRACE" -o "$TMP/fill.mtr" --force -- "$EXITFILL" $N 1000 $args >"$TMP/fill.out" 2>"$TMP/fill.err"
 	rc=$?
 	grep '^{"variant"' "$TMP/fill.out" >"$TMP/fill.own"
-	check "exitfill $variant: maptrace exits 0 with the target ($rc)" [ $rc -eq 0 ]
-	keys="('inserts', 'deletes', 'grows', 'evacuated', 'moved')"
+	check "exitfill $run: maptrace exits 0 with the target ($rc)" [ $rc -eq 0 ]
 	case $variant in
 	sync) keys="('inserts', 'deletes', 'grows', 'evacuated', 'moved', 'hits', 'misses')" ;;
 	*) keys="('count', 'inserts', 'deletes', 'lookups', 'grows', 'evacuated', 'moved')" ;;
 	esac
 	want=$(jget "$TMP/fill.own" "[d[k] for k in $keys]")
-	check "exitfill $variant: the program's own figures: $N inserts, 1000 deletes, $((N - 1000)) entries ($want)" \
+	check "exitfill $run: the program's own figures: $N inserts, 1000 deletes, $((N - 1000)) entries ($want)" \
 		[ "$(jget "$TMP/fill.own" "(d['inserts'], d['deletes'], d['count'])")" = "($N, 1000, $((N - 1000)))" ]
 	"$MAPTRACE" report "$TMP/fill.mtr" --json --top 0 >"$TMP/fill.json"
 	got=$(jget "$TMP/fill.json" "[d['maps'][0][k] for k in $keys]")
-	check "exitfill $variant: report FILE --json: one $variant map, with the program's $keys (want $want, got $got)" \
+	check "exitfill $run: report FILE --json: one $variant map, with the program's $keys (want $want, got $got)" \
 		[ "$(jget "$TMP/fill.json" "[m['variant'] for m in d['maps']]")" = "['$variant']" -a "$got" = "$want" ]
+	[ $run = presized ] &&
+		check "exitfill presized: it never grew, and its row has its hint $N ($(jget "$TMP/fill.json" "(d['maps'][0]['hint'], d['maps'][0]['grows'])"))" \
+			[ "$(jget "$TMP/fill.json" "(d['maps'][0]['hint'], d['maps'][0]['grows'])")" = "($N, 0)" ]
 done
 
 # --- libcmap, a program that frees its maps before exiting: their destroy has the last word

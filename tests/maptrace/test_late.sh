@@ -5,6 +5,7 @@
 # timeout: 180
 source "$(dirname "$0")/lib.sh"
 LATEFILL=.output/tests/progs/latefill
+quiet_b=$(sed -n 's/^#define CMAP_QUIET_B \([0-9]*\).*/\1/p' lib/cmap_impl.h)
 # the lines are matched whole; how the text wraps at a terminal's width is maptrace-ux's
 export COLUMNS=300
 
@@ -49,27 +50,34 @@ check "json: the one grow after the attach is seen" \
 check "report FILE: the same 'attached after $want entries' line" \
 	grep -qE "^attached after $want entries were in map $(jget "$M" "d['maps'][0]['addr']") " "$TMP/replay.out"
 
-# --- a map filled and done with before the attach, freed during the trace: by default no probe
-# fires for it (it did not grow while traced), and only the library's totals count its free
-"$MAPLOAD" --scenario growth --exit-after 1 --json >"$TMP/freedd.target.out" 2>/dev/null &
-tpid=$!
-wait_for "$TMP/freedd.target.out" checksum 10
-"$MAPTRACE" -p "$tpid" --json >"$TMP/freedd.mt.out" 2>"$TMP/freedd.mt.err"
-check "freed during the trace, default: the library's totals count one free, no creation: $(jget "$TMP/freedd.mt.out" "d['lib_totals']")" \
-	[ "$(jget "$TMP/freedd.mt.out" "(d['lib_totals']['maps_created'], d['lib_totals']['maps_freed'], len(d['maps']))")" = "(0, 1, 0)" ]
-# --detail (map_create traced): every map's free fires, which still says it existed before
-"$MAPLOAD" --scenario growth --exit-after 1 --json >"$TMP/freed.target.out" 2>/dev/null &
-tpid=$!
-wait_for "$TMP/freed.target.out" checksum 10
-"$MAPTRACE" -p "$tpid" --json --detail >"$TMP/freed.mt.out" 2>"$TMP/freed.mt.err"
-check "freed during the trace, --detail: before_attach counts it: $(jget "$TMP/freed.mt.out" "d['before_attach']")" \
-	[ "$(jget "$TMP/freed.mt.out" "(d['before_attach']['maps'], d['before_attach']['freed'])")" = "(1, 1)" ]
-"$MAPLOAD" --scenario growth --exit-after 1 --json >"$TMP/freedt.target.out" 2>/dev/null &
-tpid=$!
-wait_for "$TMP/freedt.target.out" checksum 10
-"$MAPTRACE" -p "$tpid" -q --detail >"$TMP/freedt.mt.out" 2>"$TMP/freedt.mt.err"
-check "freed during the trace, --detail: '1 map existed before attach'" \
-	grep -q "^1 map existed before attach: grows before that are not seen" "$TMP/freedt.mt.out"
+# --- a map filled and done with before the attach, freed during the trace: it grew to 2^14
+# buckets before the attach, so its free fires map_destroy while grow_begin is traced (by
+# default: cmap:map_destroy for a map of 2^CMAP_QUIET_B buckets or more), which says it existed
+# before; --detail (map_create traced) fires every map's free
+# freed NAME MAPTRACE-ARGS: mapload fills its map, says so (checksum), and frees it 1 s later
+freed() {
+	local name=$1
+	shift
+	"$MAPLOAD" --scenario growth --exit-after 1 --json >"$TMP/$name.target.out" 2>/dev/null &
+	local tpid=$!
+	wait_for "$TMP/$name.target.out" checksum 10
+	"$MAPTRACE" -p "$tpid" "$@" >"$TMP/$name.mt.out" 2>"$TMP/$name.mt.err"
+	wait "$tpid"
+}
+for mode in default detail; do
+	flags=$([ $mode = detail ] && echo --detail)
+	freed "freed_$mode" --json $flags
+	M=$TMP/freed_$mode.mt.out
+	check "freed during the trace, $mode: before_attach counts it: $(jget "$M" "d['before_attach']")" \
+		[ "$(jget "$M" "(d['before_attach']['maps'], d['before_attach']['freed'])")" = "(1, 1)" ]
+	check "freed during the trace, $mode: the library's totals count one free, no creation, and no row: $(jget "$M" "d['lib_totals']")" \
+		[ "$(jget "$M" "(d['lib_totals']['maps_created'], d['lib_totals']['maps_freed'], len(d['maps']))")" = "(0, 1, 0)" ]
+	check "freed during the trace, $mode: the map had grown to 2^$(jget "$TMP/freed_$mode.target.out" "d['buckets'].bit_length() - 1") buckets before the attach" \
+		[ "$(jget "$TMP/freed_$mode.target.out" "d['buckets'] >= 1 << $quiet_b")" = True ]
+	freed "freedt_$mode" -q $flags
+	check "freed during the trace, $mode: '1 map existed before attach'" \
+		grep -q "^1 map existed before attach: grows before that are not seen" "$TMP/freedt_$mode.mt.out"
+done
 
 # --- a map created after the attach: no such line -----------------------------------------------
 traced growth --json -- "$MAPLOAD" --scenario growth --start-after 0.3 --json

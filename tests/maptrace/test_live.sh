@@ -80,10 +80,16 @@ traced presized --json -- "$MAPLOAD" --scenario presized --start-after 0.3 --jso
 M=$TMP/presized.mt.out
 check "presized: maptrace exited 0" [ "$presized_mt_rc" -eq 0 ]
 check "presized: zero grows" [ "$(jget "$M" "sum(m['grows'] for m in d['maps'])")" = 0 ]
-# by default a map is known from its first grow: one that never grows is only in the library's
-# totals; --detail follows every map from its creation, and counts its inserts
-check "presized: the map that never grew is in the library's totals only: $(jget "$M" "d['lib_totals']")" \
-	[ "$(jget "$M" "(len(d['maps']), d['lib_totals']['maps_created'], d['lib_totals']['grows'])")" = "(0, 1, 0)" ]
+# by default a small map is known from its first grow; one born with 2^CMAP_QUIET_B buckets or
+# more (a hint of 100000: 2^14) is known from its creation (cmap:map_create_big), and its row's
+# inserts come from its own counters (no insert probe is attached by default)
+G=$TMP/presized.target.out
+check "presized, default: one row, born with mapload's $(jget "$G" "d['buckets']") buckets, hint 100000: $(jget "$M" "[(m['buckets'], m['hint']) for m in d['maps']]")" \
+	[ "$(jget "$M" "[(m['buckets'], m['hint']) for m in d['maps']]")" = "[($(jget "$G" "d['buckets']"), 100000)]" ]
+check "presized, default: inserts $(jget "$M" "sum(m['inserts'] for m in d['maps'])"), as mapload counted ($(jget "$G" "d['inserts']"))" \
+	[ "$(jget "$M" "sum(m['inserts'] for m in d['maps'])")" = 100000 -a "$(jget "$G" "d['inserts']")" = 100000 ]
+check "presized, default: the library's totals: one map, no grow: $(jget "$M" "d['lib_totals']")" \
+	[ "$(jget "$M" "(d['lib_totals']['maps_created'], d['lib_totals']['maps_freed'], d['lib_totals']['grows'])")" = "(1, 1, 0)" ]
 traced presized_detail --json --detail -- "$MAPLOAD" --scenario presized --start-after 0.3 --json
 check "presized --detail: inserts counted: 100000" \
 	[ "$(jget "$TMP/presized_detail.mt.out" "sum(m['inserts'] for m in d['maps'])")" = 100000 ]

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Soak: maptrace's memory stays bounded whatever the target does.  Two targets at once, each
-# traced by its own maptrace for SOAK_SECS (default 60) seconds: one creates and frees 5,000
-# maps a second (tests/progs/mapchurn), one contends 1,000 new mutexes a second
-# (tests/progs/futexchurn).  Each maptrace's peak RSS stays under 200 MiB, it ends within 1 s
-# of its target's exit with its summary, and the summary's totals (folded rows included) equal
-# what the targets counted themselves.
+# Soak: maptrace's memory stays bounded whatever the target does.  Three targets at once, each
+# traced by its own maptrace for SOAK_SECS (default 60) seconds: two create and free 5,000
+# maps a second (tests/progs/mapchurn; one traced with --detail, one with the default flags),
+# one contends 1,000 new mutexes a second (tests/progs/futexchurn).  Each maptrace's peak RSS
+# stays under 200 MiB, it ends within 1 s of its target's exit with its summary, and the
+# summary's totals (folded rows included) equal what the targets counted themselves.
 # timeout: 150
 source "$(dirname "$0")/lib.sh"
 SECS=${SOAK_SECS:-60}
@@ -45,27 +45,29 @@ start() {
 }
 
 start maps "$MC" "$SECS" 5000
+start mapsd "$MC" "$SECS" 5000
 start futex "$FC" "$SECS" 1000
-check "the targets started and stopped themselves (pids '$maps_pid' '$futex_pid')" \
-	[ -n "$maps_pid" -a -n "$futex_pid" ]
+check "the targets started and stopped themselves (pids '$maps_pid' '$mapsd_pid' '$futex_pid')" \
+	[ -n "$maps_pid" -a -n "$mapsd_pid" -a -n "$futex_pid" ]
 # the maps target with --detail: by default maps of 20 entries fire no probe at all (only the
-# library's totals count them); --detail follows every map from its creation, whose rows are
-# what maptrace's memory must stay bounded under
-detail_maps=--detail detail_futex=
-for t in maps futex; do
+# library's totals count them: mapsd, the same program under the default flags); --detail
+# follows every map from its creation, whose rows are what maptrace's memory must stay bounded
+# under
+detail_maps=--detail detail_mapsd= detail_futex=
+for t in maps mapsd futex; do
 	pid=$(eval echo "\$${t}_pid") detail=$(eval echo "\$detail_${t}")
 	rec "$TMP/$t.mt.rec" "$TMP/$t.mt.out" "$TMP/$t.mt.err" \
 		"$MAPTRACE" -p "$pid" -q --json --top 0 $detail &
 done
-for t in maps futex; do
+for t in maps mapsd futex; do
 	wait_for "$TMP/$t.mt.err" "tracing PID" 30 || echo "# $t: maptrace did not start: $(cat "$TMP/$t.mt.err")"
 done
-kill -CONT "$maps_pid" "$futex_pid"
+kill -CONT "$maps_pid" "$mapsd_pid" "$futex_pid"
 wait
 
 # field FILE N: field N of a rec line
 field() { cut -d' ' -f"$2" "$1" 2>/dev/null; }
-for t in maps futex; do
+for t in maps mapsd futex; do
 	check "$t: the target exited 0 ($(field "$TMP/$t.rec" 1): $(head -c 200 "$TMP/$t.err"))" \
 		[ "$(field "$TMP/$t.rec" 1)" = 0 ]
 	check "$t: maptrace exited 0 ($(field "$TMP/$t.mt.rec" 1): $(head -c 300 "$TMP/$t.mt.err"))" \
@@ -99,6 +101,18 @@ check "maps: the library's totals over the trace: $(jget "$mt" "d['lib_totals']"
 	  "$(jget "$tg" "[d['maps'], d['maps'], d['grows'], d['same_size_grows']]")" ]
 check "maps: one size-hint line for the site, with its map count" \
 	[ "$(jget "$mt" "len([a for a in d['advice'] if a.startswith('%d maps (created at' % d['maps_folded'])])")" = 1 ]
+
+# --- map churn under the default flags: no probe fires, the library's totals are exact ---------
+mt=$TMP/mapsd.mt.out tg=$TMP/mapsd.out
+echo "# mapchurn (default flags): $(cat "$tg"); maptrace: $(jget "$mt" "d['events']") records, $(jget "$mt" "len(d['maps'])") rows"
+check "mapsd: the target churned thousands of maps a second ($(jget "$tg" "d['maps']") in $SECS s)" \
+	[ "$(jget "$tg" "d['maps'] >= 1000 * $SECS")" = True ]
+check "mapsd: no record, no map row: no probe fired for a map of 20 entries ($(jget "$mt" "(d['events'], len(d['maps']), d['maps_folded'])"))" \
+	[ "$(jget "$mt" "(d['events'], len(d['maps']), d['maps_folded'])")" = "(0, 0, 0)" ]
+check "mapsd: nothing dropped ($(jget "$mt" "d['dropped_detail']"))" [ "$(jget "$mt" "d['dropped']")" = 0 ]
+check "mapsd: the library's totals over the trace are the target's: $(jget "$mt" "d['lib_totals']")" \
+	[ "$(jget "$mt" "[d['lib_totals'][k] for k in ('maps_created', 'maps_freed', 'grows', 'same_size_grows')]")" = \
+	  "$(jget "$tg" "[d['maps'], d['maps'], d['grows'], d['same_size_grows']]")" ]
 
 # --- futex-word churn: every contended word counted, the cold ones folded ----------------------
 mt=$TMP/futex.mt.out tg=$TMP/futex.out

@@ -3,8 +3,10 @@
  * A program that fills a map of the library and exits without freeing it, for maptrace's
  * reading of each known map as the target exits (its last figures, which no sync may see).
  *
- *   exitfill N DEL [plain|mutex|sharded|sync] [--hang]
- *     Creates a map of that variant (plain by default: a core map) with no size hint, inserts
+ *   exitfill N DEL [plain|mutex|sharded|sync] [--presized] [--hang]
+ *     Creates a map of that variant (plain by default: a core map) with no size hint (with
+ *     --presized, a hint of N: it never grows, and from N = 417 on it starts with 2^7 buckets
+ *     or more, which libcmap announces at its creation to a tracer of its grows), inserts
  *     keys 0..N-1, deletes keys 0..DEL-1, looks up keys 0..N-1 once (a sync map's hits and
  *     misses), and prints the map's own counters as one JSON line on stdout (the oracle).  Then
  *     it returns from main (exit_group) with the map still allocated; with --hang it prints
@@ -25,7 +27,7 @@ int main(int argc, char **argv)
 {
 	struct cmap_stats st;
 	uint64_t n, del, v;
-	bool hang = false;
+	bool hang = false, presized = false;
 	int variant = 0;
 	cmap_t *m = NULL;
 	ccmap_t *cm = NULL;
@@ -34,6 +36,8 @@ int main(int argc, char **argv)
 		bool known = !strcmp(argv[i], "--hang");
 
 		hang |= known;
+		if (!strcmp(argv[i], "--presized"))
+			known = presized = true;
 		for (int j = 0; j < 4 && !known; j++)
 			if (!strcmp(argv[i], variants[j])) {
 				variant = j;
@@ -43,7 +47,8 @@ int main(int argc, char **argv)
 			argc = 0; /* a usage error */
 	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: exitfill N DEL [plain|mutex|sharded|sync] [--hang]\n");
+		fprintf(stderr,
+			"usage: exitfill N DEL [plain|mutex|sharded|sync] [--presized] [--hang]\n");
 		return 2;
 	}
 	n = strtoull(argv[1], NULL, 10);
@@ -54,9 +59,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (variant)
-		cm = ccmap_new(&(struct ccmap_opts){.variant = variant_of[variant]});
+		cm = ccmap_new(&(struct ccmap_opts){.variant = variant_of[variant],
+						    .hint = presized ? n : 0});
 	else
-		m = cmap_new(0);
+		m = cmap_new(presized ? n : 0);
 	if (!m && !cm)
 		return 1;
 	for (uint64_t k = 0; k < n; k++)
