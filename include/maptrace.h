@@ -81,7 +81,7 @@ struct mt_ustack {
 };
 
 #define MT_USTACK_MAX 16384 /* most stack bytes a record carries */
-#define MT_REC_MAX 136	    /* no record struct is larger */
+#define MT_REC_MAX    136   /* no record struct is larger */
 
 struct mt_map_create {
 	struct mt_hdr h;
@@ -329,7 +329,7 @@ struct mt_exit_read {
 	struct mt_src size, size_alt;
 	/* evac.kind FIELD: pos counts old buckets evacuated while evac reads non-zero (Go) */
 	struct mt_src evac, same;
-	__u64 same_mask;	/* same & same_mask non-zero: the old table is size, not size / 2 */
+	__u64 same_mask; /* same & same_mask non-zero: the old table is size, not size / 2 */
 };
 
 #define MT_SPEC_RETURN 1 /* also run at the function's return (uprobe session) */

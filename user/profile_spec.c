@@ -655,7 +655,8 @@ int pread__spec(const char *args, const struct fieldset *fs, struct plan_read *r
 					      sizeof(msg))
 				  : -EINVAL;
 			if (!sep)
-				snprintf(msg, sizeof(msg), "want same=FIELD&MASK (go: same=flags&8)");
+				snprintf(msg, sizeof(msg),
+					 "want same=FIELD&MASK (go: same=flags&8)");
 			if (err) {
 				snprintf(why, whylen, "at '%s': %s", kv, msg);
 				return err;
@@ -683,8 +684,9 @@ int pread__spec(const char *args, const struct fieldset *fs, struct plan_read *r
 	}
 	/* evac= makes pos= a count of old buckets moved, of the size (or half of it) */
 	if (!worst && (seen[3] || seen[4]) && (!seen[1] || !seen[2] || !seen[3])) {
-		snprintf(why, whylen, "%s needs pos= (old buckets evacuated) and size= (the table's "
-				      "size now)%s",
+		snprintf(why, whylen,
+			 "%s needs pos= (old buckets evacuated) and size= (the table's "
+			 "size now)%s",
 			 seen[3] ? "evac=" : "same=", seen[3] ? "" : " and evac=");
 		return -EINVAL;
 	}

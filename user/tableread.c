@@ -369,7 +369,7 @@ static int send_reads(struct tableread *tr, const __u64 *addrs, int n, __u64 now
 		/* no table of this profile holds that: the memory is something else now */
 		if (evac ? lc.evac_pos > lc.evac_of
 			 : lr->rd.pos.kind == MT_SRC_FIELD &&
-				   src_value(&lr->rd.pos, w, lr->lo) < -1) {
+				    src_value(&lr->rd.pos, w, lr->lo) < -1) {
 			map_drop(tr, addrs[k]);
 			continue;
 		}

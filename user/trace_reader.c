@@ -379,8 +379,8 @@ static int on_lib_counts(struct reader *r, struct cur *c)
 		v[i] = cur64(c);
 	if (c->bad)
 		return malformed(r, TR_LIB_COUNTS, "too short");
-	lc = (struct mt_ev_lib_counts){ v[0], v[1], v[2],  v[3],  v[4],	 v[5], v[6],
-					v[7], v[8], v[9], v[10], v[11], v[12] };
+	lc = (struct mt_ev_lib_counts){v[0], v[1], v[2], v[3],	v[4],  v[5], v[6],
+				       v[7], v[8], v[9], v[10], v[11], v[12]};
 	note_ts(r, ts);
 	return sink__lib_counts(r->sink, map, &lc);
 }
