@@ -348,7 +348,7 @@ static int send_reads(struct tableread *tr, const __u64 *addrs, int n, __u64 now
 		struct mt_ev_lib_counts lc = {};
 		struct lib_read *lr;
 		struct tmap *m;
-		bool evac, ended;
+		bool evac, running, ended;
 		__u64 i;
 
 		if (!u64map__get(&tr->idx, addrs[k], &i))
@@ -356,7 +356,8 @@ static int send_reads(struct tableread *tr, const __u64 *addrs, int n, __u64 now
 		m = &tr->maps[i];
 		lr = lib_of(tr, m->lib);
 		evac = lr->rd.evac.kind == MT_SRC_FIELD;
-		if (evac && src_value(&lr->rd.evac, w, lr->lo)) {
+		running = evac && src_value(&lr->rd.evac, w, lr->lo);
+		if (running) {
 			__u64 size = size_value(&lr->rd, w, lr->lo);
 
 			lc.evac_pos = (__u64)src_value(&lr->rd.pos, w, lr->lo);
@@ -366,8 +367,11 @@ static int send_reads(struct tableread *tr, const __u64 *addrs, int n, __u64 now
 			if (m->rehashing && now_ns > m->start_ns)
 				lc.evac_elapsed_ns = now_ns - m->start_ns;
 		}
-		/* no table of this profile holds that: the memory is something else now */
-		if (evac ? lc.evac_pos > lc.evac_of
+		/*
+		 * No table of this profile holds that (Redis: rehashidx below -1; Go: an old table
+		 * of no bucket, or more evacuated than it has): the memory is something else now.
+		 */
+		if (evac ? running && (!lc.evac_of || lc.evac_pos > lc.evac_of)
 			 : lr->rd.pos.kind == MT_SRC_FIELD &&
 				    src_value(&lr->rd.pos, w, lr->lo) < -1) {
 			map_drop(tr, addrs[k]);

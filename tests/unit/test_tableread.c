@@ -189,6 +189,13 @@ static int go_map(struct plan_module *pm, struct probe_plan *plan, struct sink *
 	tableread__sync(tr, 11000);
 	check(g->ncounts == 0 && tableread__maps(tr) == 0,
 	      "go: nevacuate 1025 of 1024 old buckets drops the map");
+	/* oldbuckets set at B 0: an old table of no bucket (2^(0-1)) */
+	h->B = 0;
+	h->nevacuate = 0;
+	resize(tr, map, 12000, 1024, 2048);
+	tableread__sync(tr, 13000);
+	check(g->ncounts == 0 && tableread__maps(tr) == 0,
+	      "go: oldbuckets set with B 0 (no old bucket) drops the map");
 	tableread__free(tr);
 	free(h);
 	printf("# %d passed, %d failed\n", passed, failed);
