@@ -118,7 +118,7 @@ for build in plain stripped; do
 		[ "$el" -ge $((span_ns - 5000000)) -a "$el" -le $((span_ns + (IVAL_MS + SLACK_MS) * 1000000)) ]
 	FIGS="($M['grows'], $M['grows_done'], $M['evacuated'], $M['evacuating'], $M['rehash_elapsed_ns'], $R['elapsed_ns'], $R['buckets'])"
 	live=$(jget "$TMP/s.json" "$FIGS")
-	check "$build: the trace file replays the live figures: $live" \
+	check "$build: the trace file replays the live figures: $live (replayed: $(jget "$TMP/s.rjson" "$FIGS"))" \
 		[ "$(jget "$TMP/s.rjson" "$FIGS")" = "$live" -a "$(jget "$TMP/s.json" "$M['grows_done']")" = $B ]
 
 	# 3. tracing stops during a 3 s pause: the evacuation is reported running, live and replayed
@@ -135,7 +135,7 @@ for build in plain stripped; do
 	check "$build: stopped mid-evacuation: evacuating $old old buckets, $nev evacuated as the program read, $((B - 1)) done before, $(((1 << (B - 1)) - 1)) + $nev evacuated, its span so far within the trace (got $got)" \
 		[ "$got" = "($old, $nev, $((B - 1)), $(((1 << (B - 1)) - 1 + nev)), True)" ]
 	FIGS="($M['grows'], $M['grows_done'], $M['evacuated'], $M['evacuating'], $M['rehash_elapsed_ns'])"
-	check "$build: its trace file replays the same: $(jget "$TMP/d.json" "$FIGS")" \
+	check "$build: its trace file replays the same: $(jget "$TMP/d.json" "$FIGS") (replayed: $(jget "$TMP/d.rjson" "$FIGS"))" \
 		[ "$(jget "$TMP/d.rjson" "$FIGS")" = "$(jget "$TMP/d.json" "$FIGS")" ]
 
 	# 4. a same-size grow: 2^B old buckets
