@@ -718,7 +718,8 @@ static __always_inline void send_lib_counts(__u64 map)
 	if (!r)
 		return;
 	r->map = map;
-	r->hits = r->misses = 0; /* a sync map's fields: not ring-buffer leftovers */
+	/* a sync map's and a profile map's fields: not ring-buffer leftovers */
+	r->hits = r->misses = r->evac_pos = r->evac_of = 0;
 	field = &r->inserts;
 #pragma unroll
 	for (int i = 0; i < MT_LIB_FIELDS; i++) {
@@ -1943,6 +1944,12 @@ static __always_inline void send_table_count(__u64 map, const struct mt_exit_rea
 	__builtin_memset(&r->map, 0, sizeof(*r) - sizeof(r->h));
 	r->map = map;
 	r->count = count;
+	/* an incremental evacuation still running (Go: oldbuckets set): nevacuate of 2^oldB */
+	if (er->evac.kind == MT_SRC_FIELD && field_value(&er->evac, map)) {
+		size = field_value(&er->size, map);
+		r->evac_pos = field_value(&er->pos, map);
+		r->evac_of = field_value(&er->same, map) & er->same_mask ? size : size / 2;
+	}
 	submit(r);
 }
 

@@ -81,7 +81,7 @@ struct mt_ustack {
 };
 
 #define MT_USTACK_MAX 16384 /* most stack bytes a record carries */
-#define MT_REC_MAX 128	    /* no record struct is larger */
+#define MT_REC_MAX    136   /* no record struct is larger */
 
 struct mt_map_create {
 	struct mt_hdr h;
@@ -220,9 +220,17 @@ struct mt_lib_counts {
 	/* a sync map's record has these two only: reads the snapshot answered, and the others */
 	__u64 hits;
 	__u64 misses;
+	/*
+	 * A profile map's incremental evacuation running as it was read (its read line's evac=
+	 * field non-zero): old buckets evacuated, of evac_of; evac_of 0: none running.  Absent
+	 * from records before MT_LIB_COUNTS_V3_SIZE.
+	 */
+	__u64 evac_pos;
+	__u64 evac_of;
 };
 
 #define MT_LIB_COUNTS_V1_SIZE 64
+#define MT_LIB_COUNTS_V2_SIZE 120 /* every counter up to misses */
 #define MT_LIB_FIELDS	      8 /* the __u64 fields from inserts to evac_ns */
 #define MT_SYNC_STRIPES	      32 /* libcmap's sync map sums its hits over this many stripes */
 #define MT_CMAP_PLAIN	      0	 /* map_create's variant of a core map (enum cmap_variant) */
@@ -319,6 +327,9 @@ struct mt_exit_read {
 	struct mt_src count[2]; /* entries: the sum of the two (the second may be MT_SRC_NONE) */
 	struct mt_src pos;	/* an incremental rehash's position: below -1, no table */
 	struct mt_src size, size_alt;
+	/* evac.kind FIELD: pos counts old buckets evacuated while evac reads non-zero (Go) */
+	struct mt_src evac, same;
+	__u64 same_mask; /* same & same_mask non-zero: the old table is size, not size / 2 */
 };
 
 #define MT_SPEC_RETURN 1 /* also run at the function's return (uprobe session) */

@@ -94,6 +94,12 @@ struct mt_ev_lib_counts {
 	__u64 inserts, deletes, count;
 	__u64 evacuated, moved, lookups, grow_ns, evac_ns;
 	__u64 hits, misses; /* a sync map's: it has only these two */
+	/*
+	 * A profile map's incremental evacuation running as it was read: old buckets evacuated
+	 * (evac_pos) of evac_of, evac_elapsed_ns since the resize that began it (0 unknown);
+	 * evac_of 0: none running.
+	 */
+	__u64 evac_pos, evac_of, evac_elapsed_ns;
 };
 
 /* MT_EV_LIB_TOTALS: since the process started. */
@@ -288,13 +294,13 @@ static inline int mt__decode_other(const struct mt_hdr *h, struct mt_event *ev)
 		const struct mt_lib_counts *r = (const void *)h;
 
 		ev->kind = MT_EV_MAP_COUNTS;
-		ev->flags = h->size >= sizeof(*r) ? MT_EV_ALL_COUNTS : 0;
+		ev->flags = h->size >= MT_LIB_COUNTS_V2_SIZE ? MT_EV_ALL_COUNTS : 0;
 		ev->map = r->map;
 		ev->lib_counts = (struct mt_ev_lib_counts){
 			.inserts = r->inserts, .deletes = r->deletes, .count = r->count,
 			.evacuated = r->evacuated, .moved = r->moved, .lookups = r->lookups,
 			.grow_ns = r->grow_ns, .evac_ns = r->evac_ns, .hits = r->hits,
-			.misses = r->misses,
+			.misses = r->misses, .evac_pos = r->evac_pos, .evac_of = r->evac_of,
 		};
 		return 1;
 	}

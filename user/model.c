@@ -379,6 +379,7 @@ static int on_migrate(struct model *m, const struct mt_event *ev, __u64 *owner)
 	if (ev->flags & MT_EV_WHOLE) {
 		/* a profile map's incremental rehash, summed over its steps: it is done */
 		*owner = s->addr;
+		s->own.evac_of = 0;
 		s->lib = (int)ev->lib;
 		s->grows_done++;
 		s->rehash_steps += r->steps;
@@ -478,6 +479,9 @@ static bool take_own_counts(struct map_state *s, const struct mt_ev_lib_counts *
 	/* a profile map: the entries its profile's read line counts (tableread.c) */
 	if (s->lib) {
 		s->own.count = c->count;
+		s->own.evac_pos = c->evac_pos;
+		s->own.evac_of = c->evac_of;
+		s->own.evac_elapsed_ns = c->evac_elapsed_ns;
 		s->table_read = true;
 		map_note_count(s, c->count);
 		return true;

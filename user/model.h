@@ -81,6 +81,12 @@ struct map_report {
 	__u64 alloc_ns_total;  /* grow begin..end only */
 	__u64 evac_ns_total;   /* evacuation steps only */
 	__u64 grows_done;      /* grows whose evacuation completed */
+	/*
+	 * A profile map's evacuation running at its last reading (Go: oldbuckets set): old
+	 * buckets evacuated (evac_pos, also in evacuated) of evac_of, evac_elapsed_ns since the
+	 * grow that began it (0 unknown); evac_of 0: none running
+	 */
+	__u64 evac_pos, evac_of, evac_elapsed_ns;
 	__u64 sizes[MT_MAX_SIZES]; /* B path (initial B, then after each doubling), or sizes */
 	int nsizes;
 	__u32 B;	       /* current B (of the largest inner map) */

@@ -165,6 +165,11 @@ int map_state__fold(struct map_report *row, const struct map_state *s, bool live
 		row->B = s->size && !(s->size & (s->size - 1)) ? (__u32)__builtin_ctzll(s->size) : 0;
 		row->peak_count = s->peak_count;
 		row->count = s->table_read ? (__s64)s->own.count : -1;
+		/* an evacuation running at its last reading (Go): its old buckets moved so far */
+		row->evac_pos = s->own.evac_of ? s->own.evac_pos : 0;
+		row->evac_of = s->own.evac_of;
+		row->evac_elapsed_ns = s->own.evac_of ? s->own.evac_elapsed_ns : 0;
+		row->evacuated += row->evac_pos;
 		return 0;
 	}
 	/*

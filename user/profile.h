@@ -90,6 +90,13 @@ struct plan_read {
 	struct mt_src count[2]; /* entries: the sum of one or two fields */
 	struct mt_src pos;	/* incremental rehash position, negative when not rehashing */
 	struct mt_src size, size_alt; /* the table's size; @size_alt when @size reads 0 */
+	/*
+	 * An incremental evacuation runs while @evac reads non-zero (Go: oldbuckets); @pos then
+	 * counts the old buckets evacuated (nevacuate), of @size / 2, or of @size when @same &
+	 * @same_mask is non-zero (a same-size grow).
+	 */
+	struct mt_src evac, same;
+	__u64 same_mask;
 	__u32 max_load; /* a read of more than max_load x size entries, or of size 0, is no
 			 * table of the profile any more (freed, reused): the map is dropped; 0:
 			 * no such check */

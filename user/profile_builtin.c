@@ -104,10 +104,14 @@ static const char builtin_go[] =
 	"object " OBJECT_GO "\n"
 	"require runtime.hashGrow\n"
 	"version go\n"
-	"fields go1.19* count=u64@0 buckets=log2:u8@9 noverflow=u16@10 oldbuckets=u64@24 "
-	"nevacuate=u64@32 goid=u64@(g)+152\n"
-	/* inserts (mapassign, the hottest path) are not probed: each map's count is read */
-	"read count=count\n"
+	"fields go1.19* count=u64@0 flags=u8@8 buckets=log2:u8@9 noverflow=u16@10 "
+	"oldbuckets=u64@24 nevacuate=u64@32 goid=u64@(g)+152\n"
+	/*
+	 * Inserts (mapassign, the hottest path) and evacuation steps (growWork) are not probed:
+	 * each map's count is read, and its evacuation while oldbuckets is set: nevacuate old
+	 * buckets of 2^(B-1), or 2^B after a same-size grow (flags & sameSizeGrow, 8).
+	 */
+	"read count=count pos=nevacuate size=buckets evac=oldbuckets same=flags&8\n"
 	/*
 	 * The map is the result, in RAX at each ret; B then says how big the hint made it.  Only
 	 * with --detail: a ret is single-stepped (~13 us a hit) and makemap_small runs once per

@@ -596,18 +596,21 @@ static int read_field(const char *kv, const char *s, const struct fieldset *fs,
 int pread__spec(const char *args, const struct fieldset *fs, struct plan_read *rd, char *why,
 		size_t whylen)
 {
+	static const char *const keys[] = {"count", "pos", "size", "evac", "same"};
 	char buf[ARGS_LEN], *save = NULL, *kv, msg[ARGS_LEN + PROFILE_WHY_LEN + 8];
-	bool seen[3] = {false};
+	bool seen[ARRAY_SIZE(keys)] = {false};
 	int worst = 0;
 
 	memset(rd, 0, sizeof(*rd));
 	snprintf(why, whylen, "%s", "");
 	snprintf(buf, sizeof(buf), "%s", args);
 	for (kv = strtok_r(buf, " \t,", &save); kv; kv = strtok_r(NULL, " \t,", &save)) {
-		static const char *const keys[] = {"count", "pos", "size"};
-		char val[ARGS_LEN], *sep;
+		struct mt_src *one[] = {&rd->count[0], &rd->pos, &rd->size, &rd->evac, &rd->same};
+		struct mt_src *two[] = {&rd->count[1], NULL, &rd->size_alt, NULL, NULL};
+		char val[ARGS_LEN], *sep = NULL;
 		const char *eq = strchr(kv, '=');
-		int k, err;
+		size_t k;
+		int err;
 
 		if (!strncmp(kv, "max_load=", 9)) {
 			long v;
@@ -626,14 +629,14 @@ int pread__spec(const char *args, const struct fieldset *fs, struct plan_read *r
 			continue;
 		}
 
-		for (k = 0; k < 3; k++)
+		for (k = 0; k < ARRAY_SIZE(keys); k++)
 			if (eq && strlen(keys[k]) == (size_t)(eq - kv) &&
 			    !strncmp(kv, keys[k], (size_t)(eq - kv)))
 				break;
-		if (k == 3) {
+		if (k == ARRAY_SIZE(keys)) {
 			snprintf(why, whylen,
 				 "at '%s': a read is count=FIELD[+FIELD], pos=FIELD, "
-				 "size=FIELD[|FIELD] or max_load=N",
+				 "size=FIELD[|FIELD], evac=FIELD, same=FIELD&MASK or max_load=N",
 				 kv);
 			return -EINVAL;
 		}
@@ -643,23 +646,48 @@ int pread__spec(const char *args, const struct fieldset *fs, struct plan_read *r
 		}
 		seen[k] = true;
 		snprintf(val, sizeof(val), "%s", eq + 1);
-		sep = k == 1 ? strpbrk(val, "+|") : strchr(val, k == 0 ? '+' : '|');
-		if (sep && k == 1) {
-			snprintf(why, whylen, "at '%s': pos= is one field", kv);
+		if (k == 4) {
+			/* same=FIELD&MASK: the bit of the field that says a same-size grow */
+			long mask;
+
+			sep = strchr(val, '&');
+			err = sep ? parse_int(sep + 1, 1, 0x7fffffffL, "same='s mask", &mask, msg,
+					      sizeof(msg))
+				  : -EINVAL;
+			if (!sep)
+				snprintf(msg, sizeof(msg),
+					 "want same=FIELD&MASK (go: same=flags&8)");
+			if (err) {
+				snprintf(why, whylen, "at '%s': %s", kv, msg);
+				return err;
+			}
+			*sep = '\0';
+			rd->same_mask = (__u64)mask;
+			sep = NULL;
+		} else if (two[k]) {
+			sep = strchr(val, k == 0 ? '+' : '|');
+		} else if (strpbrk(val, "+|")) {
+			snprintf(why, whylen, "at '%s': %s= is one field", kv, keys[k]);
 			return -EINVAL;
 		}
 		if (sep)
 			*sep++ = '\0';
-		err = read_field(kv, val, fs, k == 0 ? &rd->count[0] : k == 1 ? &rd->pos : &rd->size,
-				 msg, sizeof(msg));
+		err = read_field(kv, val, fs, one[k], msg, sizeof(msg));
 		if (!err && sep)
-			err = read_field(kv, sep, fs, k == 0 ? &rd->count[1] : &rd->size_alt, msg,
-					 sizeof(msg));
+			err = read_field(kv, sep, fs, two[k], msg, sizeof(msg));
 		if (fold_err(err, msg, &worst, why, whylen))
 			return worst;
 	}
 	if (!worst && rd->max_load && (!seen[0] || !seen[2])) {
 		snprintf(why, whylen, "max_load= compares count= with size=: give both");
+		return -EINVAL;
+	}
+	/* evac= makes pos= a count of old buckets moved, of the size (or half of it) */
+	if (!worst && (seen[3] || seen[4]) && (!seen[1] || !seen[2] || !seen[3])) {
+		snprintf(why, whylen,
+			 "%s needs pos= (old buckets evacuated) and size= (the table's "
+			 "size now)%s",
+			 seen[3] ? "evac=" : "same=", seen[3] ? "" : " and evac=");
 		return -EINVAL;
 	}
 	if (!worst && !seen[0] && !seen[1] && !seen[2]) {

@@ -141,7 +141,7 @@ int probe_plan__returns(const struct probe_plan *p, bool detail)
 
 bool plan_read__any(const struct plan_read *rd)
 {
-	return rd->count[0].kind || rd->pos.kind || rd->size.kind;
+	return rd->count[0].kind || rd->pos.kind || rd->size.kind || rd->evac.kind;
 }
 
 int pprobe__goid_check(const struct pprobe *pp, const struct fieldset *fsets, int n, char *why,

@@ -485,6 +485,23 @@ bool report__sync_hits_known(const struct map_report *m)
 	return !m->library || strcmp(m->library, "gosync");
 }
 
+char *report__evac_text(char *buf, size_t size, const struct map_report *m)
+{
+	char el[16];
+	int n;
+
+	if (!m->evac_of)
+		return size ? (*buf = '\0', buf) : buf;
+	n = snprintf(buf, size, "evacuating: %llu of %llu old buckets moved (%llu%%)",
+		     (unsigned long long)m->evac_pos, (unsigned long long)m->evac_of,
+		     (unsigned long long)(m->evac_pos * 100 / m->evac_of));
+	/* the grow's time is known when its resize was seen, not for a map first seen evacuating */
+	if (m->evac_elapsed_ns && n > 0 && (size_t)n < size)
+		snprintf(buf + n, size - (size_t)n, ", %s since its grow",
+			 report__fmt_ns(el, sizeof(el), m->evac_elapsed_ns));
+	return buf;
+}
+
 const char *report__mode_name(unsigned int mode)
 {
 	switch (mode) {

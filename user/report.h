@@ -282,6 +282,13 @@ char *report__lock_label(char *buf, size_t size, const struct lock_report *l);
  */
 bool report__sync_hits_known(const struct map_report *m);
 
+/**
+ * report__evac_text() - map row @m's incremental evacuation running at its last reading (a Go
+ * map's oldbuckets set), in words, into @buf: "evacuating: 1033 of 16384 old buckets moved
+ * (6%), 2.01s since its grow"; "" when none runs.  Return: @buf.
+ */
+char *report__evac_text(char *buf, size_t size, const struct map_report *m);
+
 /** report__mode_name() - "write", "read" or "unknown" (enum mt_lock_mode). */
 const char *report__mode_name(unsigned int mode);
 

@@ -129,6 +129,20 @@ static void map_value(struct json_writer *w, const struct report *r, const struc
 	json_writer__u64_field(w, "grows_done", m->grows_done);
 	json_writer__u64_field(w, "rehash_steps", m->rehash_steps);
 	json_writer__u64_field(w, "rehash_elapsed_ns", m->rehash_elapsed_ns);
+	/* an incremental evacuation running at the map's last reading (Go), else null */
+	json_writer__name(w, "evacuating");
+	if (m->evac_of) {
+		json_writer__obj_begin(w);
+		json_writer__u64_field(w, "old_buckets", m->evac_of);
+		json_writer__u64_field(w, "evacuated", m->evac_pos);
+		if (m->evac_elapsed_ns)
+			json_writer__u64_field(w, "elapsed_ns", m->evac_elapsed_ns);
+		else
+			json_writer__null_field(w, "elapsed_ns");
+		json_writer__obj_end(w);
+	} else {
+		json_writer__null(w);
+	}
 	/* cmap's path is in bucket exponents; a profile's in its own table sizes */
 	json_writer__string_field(w, "sizes_unit", m->sizes_in_slots ? "slots" : "log2 buckets");
 	json_writer__u64_field(w, "size", m->size);
@@ -319,6 +333,11 @@ static void map_event_fields(struct json_writer *w, const struct mt_event *ev)
 		json_writer__u64_field(w, "inserts", ev->lib_counts.inserts);
 		json_writer__u64_field(w, "deletes", ev->lib_counts.deletes);
 		json_writer__u64_field(w, "count", ev->lib_counts.count);
+		/* a Go map read as the program exits, its evacuation still running */
+		if (ev->lib_counts.evac_of) {
+			json_writer__u64_field(w, "evac_old_buckets", ev->lib_counts.evac_of);
+			json_writer__u64_field(w, "evac_evacuated", ev->lib_counts.evac_pos);
+		}
 		break;
 	}
 }

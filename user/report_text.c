@@ -377,6 +377,8 @@ static void print_rehash(const struct text *t)
 		};
 		_Static_assert(ARRAY_SIZE(cells) == ARRAY_SIZE(rehash_cols), "a cell per column");
 		textfit__row(t->out, t->width, rehash_cols, ARRAY_SIZE(rehash_cols), shown, cells);
+		if (m->evac_of) /* a Go map's, read from its fields at the last sync */
+			fprintf(t->out, "  %s\n", report__evac_text(first, sizeof(first), m));
 	}
 }
 
@@ -845,9 +847,7 @@ static int text_write(struct text *t)
 	print_locks(t);
 	if (t->r->final || t->o->histograms) {
 		print_histograms(t);
-		err = print_top_stacks(t, true);
-		if (!err)
-			err = print_top_stacks(t, false);
+		err = print_top_stacks(t, true) ?: print_top_stacks(t, false);
 		if (err)
 			return err;
 		print_advice(t);

@@ -136,6 +136,8 @@ int tableread__new(const struct probe_plan *plan, bool detail, int pid, const st
 		src_span(&pm->read.pos, &lo, &hi);
 		src_span(&pm->read.size, &lo, &hi);
 		src_span(&pm->read.size_alt, &lo, &hi);
+		src_span(&pm->read.evac, &lo, &hi);
+		src_span(&pm->read.same, &lo, &hi);
 		if (hi - lo > WINDOW_MAX) {
 			fprintf(stderr,
 				"maptrace: the read line of %s spans %u bytes of the map (at most "
@@ -182,6 +184,9 @@ static struct mt_exit_read exit_spec(const struct lib_read *lr)
 		.pos = lr->rd.pos,
 		.size = lr->rd.size,
 		.size_alt = lr->rd.size_alt,
+		.evac = lr->rd.evac,
+		.same = lr->rd.same,
+		.same_mask = lr->rd.same_mask,
 	};
 }
 
@@ -260,11 +265,35 @@ static int rehash_done(struct tableread *tr, struct tmap *m, __u64 end_ns, __u64
 	return sink__event(tr->sink, &r.h, &ev, -1);
 }
 
-int tableread__event(struct tableread *tr, const struct mt_hdr *h, const struct mt_event *ev)
+/*
+ * A map of an evac= profile read as the target exits (the exit program's record): an
+ * evacuation it finds ended ends there, one still running gets its span so far.
+ */
+static int exit_counts(struct tableread *tr, const struct mt_hdr *h, struct mt_event *ev)
+{
+	struct mt_ev_lib_counts *lc = &ev->lib_counts;
+	struct tmap *m;
+	__u64 i;
+
+	if (!u64map__get(&tr->idx, ev->map, &i))
+		return 0;
+	m = &tr->maps[i];
+	if (!m->rehashing || lib_of(tr, m->lib)->rd.evac.kind != MT_SRC_FIELD)
+		return 0;
+	if (lc->evac_of) {
+		lc->evac_elapsed_ns = h->ts > m->start_ns ? h->ts - m->start_ns : 0;
+		return 0;
+	}
+	return rehash_done(tr, m, h->ts, m->new_size);
+}
+
+int tableread__event(struct tableread *tr, const struct mt_hdr *h, struct mt_event *ev)
 {
 	struct lib_read *lr;
 	struct tmap *m;
 
+	if (ev->kind == MT_EV_MAP_COUNTS)
+		return exit_counts(tr, h, ev);
 	if (ev->kind == MT_EV_MAP_DESTROY) {
 		/* its last read stays in the model; the address may be the next map's */
 		map_drop(tr, ev->map);
@@ -319,14 +348,32 @@ static int send_reads(struct tableread *tr, const __u64 *addrs, int n, __u64 now
 		struct mt_ev_lib_counts lc = {};
 		struct lib_read *lr;
 		struct tmap *m;
+		bool evac, running, ended;
 		__u64 i;
 
 		if (!u64map__get(&tr->idx, addrs[k], &i))
 			continue;
 		m = &tr->maps[i];
 		lr = lib_of(tr, m->lib);
-		if (lr->rd.pos.kind == MT_SRC_FIELD && src_value(&lr->rd.pos, w, lr->lo) < -1) {
-			/* no table of this profile holds that: the memory is something else now */
+		evac = lr->rd.evac.kind == MT_SRC_FIELD;
+		running = evac && src_value(&lr->rd.evac, w, lr->lo);
+		if (running) {
+			__u64 size = size_value(&lr->rd, w, lr->lo);
+
+			lc.evac_pos = (__u64)src_value(&lr->rd.pos, w, lr->lo);
+			lc.evac_of = (__u64)src_value(&lr->rd.same, w, lr->lo) & lr->rd.same_mask
+					     ? size
+					     : size / 2;
+			if (m->rehashing && now_ns > m->start_ns)
+				lc.evac_elapsed_ns = now_ns - m->start_ns;
+		}
+		/*
+		 * No table of this profile holds that (Redis: rehashidx below -1; Go: an old table
+		 * of no bucket, or more evacuated than it has): the memory is something else now.
+		 */
+		if (evac ? running && (!lc.evac_of || lc.evac_pos > lc.evac_of)
+			 : lr->rd.pos.kind == MT_SRC_FIELD &&
+				    src_value(&lr->rd.pos, w, lr->lo) < -1) {
 			map_drop(tr, addrs[k]);
 			continue;
 		}
@@ -345,7 +392,9 @@ static int send_reads(struct tableread *tr, const __u64 *addrs, int n, __u64 now
 			}
 			err = sink__lib_counts(tr->sink, m->addr, &lc);
 		}
-		if (!err && m->rehashing && src_value(&lr->rd.pos, w, lr->lo) < 0)
+		/* Redis: rehashidx back to -1; Go: oldbuckets nil again */
+		ended = evac ? !lc.evac_of : src_value(&lr->rd.pos, w, lr->lo) < 0;
+		if (!err && m->rehashing && ended)
 			err = rehash_done(tr, m, now_ns,
 					  lr->rd.size.kind == MT_SRC_FIELD
 						  ? size_value(&lr->rd, w, lr->lo)

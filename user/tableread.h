@@ -5,7 +5,7 @@
  * made known, batched with process_vm_readv().  What per-operation probes would count, at no
  * cost to the program: entries go to the sink as the map's own counts, and an incremental
  * rehash that a resize started ends, as a rehash record, at the first read that finds its
- * position negative again.
+ * position negative again (or, with evac=, its evacuation field zero: Go's oldbuckets nil).
  */
 #ifndef MT_TABLEREAD_H
 #define MT_TABLEREAD_H
@@ -30,9 +30,11 @@ int tableread__new(const struct probe_plan *plan, bool detail, int pid, const st
 /**
  * tableread__event() - note event @ev (record @h): a profile map created, resized or freed.
  * A resize that starts an incremental rehash while another one is pending ends that one at
- * this resize's time (the library rehashes one at a time).  Return: 0 or -errno.
+ * this resize's time (the library rehashes one at a time).  A map's reading as the target
+ * exits (MT_EV_MAP_COUNTS) ends an evacuation it shows ended (an evac= profile's), or gets the
+ * running one's span so far in @ev.  Return: 0 or -errno.
  */
-int tableread__event(struct tableread *tr, const struct mt_hdr *h, const struct mt_event *ev);
+int tableread__event(struct tableread *tr, const struct mt_hdr *h, struct mt_event *ev);
 
 /** tableread__saw() - map @map of profile @lib was seen by a probe (a --detail count). */
 int tableread__saw(struct tableread *tr, __u64 map, __u32 lib);

@@ -45,7 +45,8 @@
 #define DROPS_FIXED   8
 #define END_LEN	      32
 #define END_SIZE      (REC_HDR_SIZE + END_LEN) /* the whole END record: --max-size keeps room */
-#define LIB_COUNTS_LEN (16 + 10 * 8) /* ts, map, then struct mt_ev_lib_counts' 10 fields */
+/* ts, map, then struct mt_ev_lib_counts' 13 fields; older files have its first 10 */
+#define LIB_COUNTS_LEN (16 + 13 * 8)
 
 /* Only a fuzzer build skips checksums, so mutated inputs reach the record parsers. */
 #ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION

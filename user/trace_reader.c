@@ -371,14 +371,16 @@ static int on_drops(struct reader *r, struct cur *c)
 
 static int on_lib_counts(struct reader *r, struct cur *c)
 {
-	__u64 ts = cur64(c), map = cur64(c), v[10];
+	__u64 ts = cur64(c), map = cur64(c), v[13] = {0};
 	struct mt_ev_lib_counts lc;
 
-	for (size_t i = 0; i < ARRAY_SIZE(v); i++)
+	/* ten counters; an evacuation's three after them from files that have them */
+	for (size_t i = 0; i < ARRAY_SIZE(v) && (i < 10 || c->len - c->pos >= 8); i++)
 		v[i] = cur64(c);
 	if (c->bad)
 		return malformed(r, TR_LIB_COUNTS, "too short");
-	lc = (struct mt_ev_lib_counts){ v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9] };
+	lc = (struct mt_ev_lib_counts){v[0], v[1], v[2], v[3],	v[4],  v[5], v[6],
+				       v[7], v[8], v[9], v[10], v[11], v[12]};
 	note_ts(r, ts);
 	return sink__lib_counts(r->sink, map, &lc);
 }

@@ -493,8 +493,9 @@ int trace_writer__lock_alias(struct trace_writer *w, __u64 word, __u64 lock, con
 
 int trace_writer__lib_counts(struct trace_writer *w, __u64 map, const struct mt_ev_lib_counts *c)
 {
-	const __u64 v[] = { c->inserts, c->deletes, c->count,	c->evacuated, c->moved,
-			    c->lookups, c->grow_ns, c->evac_ns, c->hits,	c->misses };
+	const __u64 v[] = {c->inserts,	c->deletes, c->count,	       c->evacuated, c->moved,
+			   c->lookups,	c->grow_ns, c->evac_ns,	       c->hits,	     c->misses,
+			   c->evac_pos, c->evac_of, c->evac_elapsed_ns};
 	unsigned char *p;
 	int err;
 

@@ -454,7 +454,16 @@ int main(void)
 			{"read:libfoo.so:pos=s64@40+s64@48", "at 'pos=s64@40+s64@48': pos= is one field"},
 			{"read:libfoo.so:size=u64@0,size=u64@8", "at 'size=u64@8': size= given twice"},
 			{"read:libfoo.so:used=u64@24", "at 'used=u64@24': a read is count=FIELD[+FIELD], "
-						       "pos=FIELD, size=FIELD[|FIELD] or max_load=N"},
+						       "pos=FIELD, size=FIELD[|FIELD], evac=FIELD, "
+						       "same=FIELD&MASK or max_load=N"},
+			{"read:libfoo.so:evac=u64@24,pos=u64@32",
+			 "evac= needs pos= (old buckets evacuated) and size= (the table's size now)"},
+			{"read:libfoo.so:same=u8@8&8,pos=u64@32,size=log2:u8@9",
+			 "same= needs pos= (old buckets evacuated) and size= (the table's size now) and "
+			 "evac="},
+			{"read:libfoo.so:evac=u64@24,pos=u64@32,size=log2:u8@9,same=u8@8",
+			 "at 'same=u8@8': want same=FIELD&MASK (go: same=flags&8)"},
+			{"read:libfoo.so:evac=u64@24|u64@8", "at 'evac=u64@24|u64@8': evac= is one field"},
 			{"read:libfoo.so:count=u64@8", "maps are read once a probe finds them; add one"},
 			{"read:libfoo.so", "want read:OBJECT:KEY=VALUE,..."},
 			{"lock:app:foo:lock=goarg0-x",

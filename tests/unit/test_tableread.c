@@ -4,7 +4,10 @@
  * decoded events as the tracer would pass them, read with process_vm_readv() at each sync.
  * Checks the entries sent (used0 + used1), the rehash a resize starts ending at the first read
  * of rehashidx -1 (and at the next resize when no read saw it end), a destroyed map no longer
- * read, and an address that cannot be read dropped without harm.
+ * read, and an address that cannot be read dropped without harm.  Then a Go-1.19-shaped hmap
+ * (the go profile's evac= read): the evacuation's progress (nevacuate of 2^(B-1), or of 2^B
+ * after a same-size grow) sent with the entries, its end at the first read of oldbuckets nil or
+ * at the exit program's reading, and a nevacuate past the old buckets dropping the map.
  */
 /* timeout: 60 */
 #include <stdint.h>
@@ -22,9 +25,21 @@ struct dict {
 	signed char ht_size_exp[2];
 };
 
+/* struct hmap of Go 1.19 (src/runtime/map.go), the fields the go profile reads */
+struct hmap {
+	long count;
+	unsigned char flags, B;
+	unsigned short noverflow;
+	unsigned int hash0;
+	void *buckets, *oldbuckets;
+	unsigned long nevacuate;
+	void *extra;
+};
+
 /* What the reader sent: the last entries per map, and each rehash record. */
 struct got {
 	__u64 count_map, count, ncounts;
+	__u64 evac_pos, evac_of, evac_elapsed_ns;
 	struct mt_rehash rehash[8];
 	int nrehash;
 };
@@ -46,6 +61,9 @@ static int got_lib_counts(void *ctx, __u64 map, const struct mt_ev_lib_counts *c
 
 	g->count_map = map;
 	g->count = c->count;
+	g->evac_pos = c->evac_pos;
+	g->evac_of = c->evac_of;
+	g->evac_elapsed_ns = c->evac_elapsed_ns;
 	g->ncounts++;
 	return 0;
 }
@@ -73,6 +91,115 @@ static int resize(struct tableread *tr, __u64 map, __u64 ts, __u64 old_size, __u
 		.lib = 2};
 
 	return feed(tr, &r.h);
+}
+
+/*
+ * The go profile's read line: count=count pos=nevacuate size=buckets evac=oldbuckets
+ * same=flags&8, on a hmap in this process.  Return: 0 when the checks ran.
+ */
+static int go_map(struct plan_module *pm, struct probe_plan *plan, struct sink *sink,
+		  struct got *g)
+{
+	struct hmap *h = calloc(1, sizeof(*h));
+	__u64 map = (__u64)(uintptr_t)h;
+	struct tableread *tr = NULL;
+	struct mt_event ev;
+	struct mt_lib_counts x = {
+		.h = {.type = MT_REC_LIB_COUNTS, .size = sizeof(x), .ts = 9000, .stack_id = -1},
+		.map = map};
+	int err;
+
+	if (!h)
+		return 1;
+	memset(&pm->read, 0, sizeof(pm->read));
+	pm->nsites = 0; /* no rehash_step probe */
+	pm->read.count[0] = (struct mt_src){.kind = MT_SRC_FIELD, .width = 8, .off = 0};
+	pm->read.pos = (struct mt_src){.kind = MT_SRC_FIELD, .width = 8, .off = 32};
+	pm->read.size = (struct mt_src){
+		.kind = MT_SRC_FIELD, .width = 1, .flags = MT_SRC_EXP2, .off = 9};
+	pm->read.evac = (struct mt_src){.kind = MT_SRC_FIELD, .width = 8, .off = 24};
+	pm->read.same = (struct mt_src){.kind = MT_SRC_FIELD, .width = 1, .off = 8};
+	pm->read.same_mask = 8;
+	check(offsetof(struct hmap, B) == 9 && offsetof(struct hmap, oldbuckets) == 24 &&
+		      offsetof(struct hmap, nevacuate) == 32,
+	      "the test's hmap has Go 1.19's layout");
+	err = tableread__new(plan, false, getpid(), sink, &tr);
+	if (err || !tr)
+		return 1;
+	memset(g, 0, sizeof(*g));
+
+	/* hashGrow 2^10 -> 2^11: oldbuckets set, nevacuate 0; 700 old buckets moved by a sync */
+	h->count = 6700;
+	h->B = 11;
+	h->oldbuckets = h;
+	h->nevacuate = 700;
+	resize(tr, map, 1000, 1024, 2048);
+	tableread__sync(tr, 4000);
+	check(g->count == 6700 && g->evac_pos == 700 && g->evac_of == 1024 &&
+		      g->evac_elapsed_ns == 3000 && !g->nrehash,
+	      "go: mid-evacuation: 700 of 1024 old buckets (2^(B-1)), 3000 ns since the grow "
+	      "(%llu of %llu, %llu ns)",
+	      (unsigned long long)g->evac_pos, (unsigned long long)g->evac_of,
+	      (unsigned long long)g->evac_elapsed_ns);
+
+	/* advanceEvacuationMark's end: oldbuckets nil, nevacuate stays at 1024 */
+	h->oldbuckets = NULL;
+	h->nevacuate = 1024;
+	tableread__sync(tr, 6000);
+	check(g->nrehash == 1 && g->rehash[0].elapsed_ns == 5000 && g->rehash[0].moved == 1024 &&
+		      g->rehash[0].size == 2048 && !g->evac_of,
+	      "go: the first read of oldbuckets nil ends it: 5000 ns, 1024 moved, size 2048, no "
+	      "evacuation sent running");
+	tableread__sync(tr, 7000);
+	check(g->nrehash == 1, "go: an ended evacuation is not ended twice");
+
+	/* a same-size grow: flags & sameSizeGrow, the old table is 2^B */
+	h->flags = 8;
+	h->oldbuckets = h;
+	h->nevacuate = 3;
+	resize(tr, map, 8000, 2048, 2048);
+	tableread__sync(tr, 8500);
+	check(g->evac_pos == 3 && g->evac_of == 2048,
+	      "go: a same-size grow's evacuation: 3 of 2048 old buckets (2^B)");
+
+	/* the exit program's reading: still running, its span so far put in the event */
+	x.evac_pos = 5;
+	x.evac_of = 2048;
+	if (mt_event_decode(&x.h, x.h.size, &ev, NULL, 0))
+		return 1;
+	err = tableread__event(tr, &x.h, &ev);
+	check(!err && ev.lib_counts.evac_pos == 5 && ev.lib_counts.evac_of == 2048 &&
+		      ev.lib_counts.evac_elapsed_ns == 1000 && g->nrehash == 1,
+	      "go: the exit reading of a running evacuation: 5 of 2048, 1000 ns so far");
+	/* ... and ended: it ends at the reading's time */
+	x.evac_of = 0;
+	x.h.ts = 9500;
+	mt_event_decode(&x.h, x.h.size, &ev, NULL, 0);
+	err = tableread__event(tr, &x.h, &ev);
+	check(!err && g->nrehash == 2 && g->rehash[1].elapsed_ns == 1500 &&
+		      g->rehash[1].moved == 2048 && g->rehash[1].size == 2048,
+	      "go: the exit reading of an ended evacuation ends it there: 1500 ns, 2048 moved");
+
+	/* nevacuate past the old buckets: no hmap, the memory is something else */
+	h->flags = 0;
+	h->oldbuckets = h;
+	h->nevacuate = 1025;
+	resize(tr, map, 10000, 1024, 2048);
+	g->ncounts = 0;
+	tableread__sync(tr, 11000);
+	check(g->ncounts == 0 && tableread__maps(tr) == 0,
+	      "go: nevacuate 1025 of 1024 old buckets drops the map");
+	/* oldbuckets set at B 0: an old table of no bucket (2^(0-1)) */
+	h->B = 0;
+	h->nevacuate = 0;
+	resize(tr, map, 12000, 1024, 2048);
+	tableread__sync(tr, 13000);
+	check(g->ncounts == 0 && tableread__maps(tr) == 0,
+	      "go: oldbuckets set with B 0 (no old bucket) drops the map");
+	tableread__free(tr);
+	free(h);
+	printf("# %d passed, %d failed\n", passed, failed);
+	return 0;
 }
 
 int main(void)
@@ -228,6 +355,5 @@ int main(void)
 	check(g.ncounts == 1 && tableread__maps(tr) == 0, "max_load=2: a size of 0 drops the map");
 	tableread__free(tr);
 	free(d);
-	printf("# %d passed, %d failed\n", passed, failed);
-	return failed != 0;
+	return go_map(&pm, &plan, &sink, &g) || failed != 0;
 }
