@@ -120,6 +120,9 @@ tracer_attach() {
 	TCMD=() READY="" READY_IN=err ARMED_VADDR="" ARMED_FILE="" ARMED_BYTE="" TRPID=""
 	tracer_for "$name" "$tracer" "$tpid" "$@"
 	[ ${#TCMD[@]} -gt 0 ] || return 0
+	# the background job truncates its files only once it runs: a ready line left from an
+	# earlier run of the same NAME must not be taken for this tracer's
+	rm -f "$TMP/$name.tr.out" "$TMP/$name.tr.err"
 	"${TCMD[@]}" >"$TMP/$name.tr.out" 2>"$TMP/$name.tr.err" &
 	TRPID=$!
 	if [ -n "$READY" ] && ! wait_for "$TMP/$name.tr.$READY_IN" "$READY" 60 "$TRPID"; then
