@@ -12,6 +12,10 @@ jget() {
 		"$1" "$2" 2>/dev/null || echo n/a
 }
 
+# proc_cpu_ns PID: the time every thread of PID has run on a CPU so far (schedstat, ns; 0 once
+# it is gone).  BPF programs and uprobe traps it triggers run in its threads and count in it.
+proc_cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%d\n", s }'; }
+
 # alive PID: running or stopped, not gone and not a zombie
 alive() { local s; s=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null); [ -n "$s" ] && [ "$s" != Z ]; }
 
@@ -116,6 +120,9 @@ tracer_attach() {
 	TCMD=() READY="" READY_IN=err ARMED_VADDR="" ARMED_FILE="" ARMED_BYTE="" TRPID=""
 	tracer_for "$name" "$tracer" "$tpid" "$@"
 	[ ${#TCMD[@]} -gt 0 ] || return 0
+	# the background job truncates its files only once it runs: a ready line left from an
+	# earlier run of the same NAME must not be taken for this tracer's
+	rm -f "$TMP/$name.tr.out" "$TMP/$name.tr.err"
 	"${TCMD[@]}" >"$TMP/$name.tr.out" 2>"$TMP/$name.tr.err" &
 	TRPID=$!
 	if [ -n "$READY" ] && ! wait_for "$TMP/$name.tr.$READY_IN" "$READY" 60 "$TRPID"; then
@@ -138,7 +145,8 @@ tracer_attach() {
 #   Leaves $TMP/NAME.{out,err} (target) and $TMP/NAME.tr.{out,err} (tracer); returns non-zero
 #   when the tracer did not attach.  ON_ATTACH, if set, runs once the tracer has attached,
 #   before the target resumes; HOOK, if set, runs once the target printed its result
-#   (HOOK_WHEN matched its stdout) while it lingers with the tracer still attached.  Both get
+#   (HOOK_WHEN matched its stdout) while it lingers with the tracer still attached; ON_EXIT,
+#   if set, runs as soon as the target has exited, before the tracer is stopped.  All get
 #   NAME TARGET-PID TRACER-PID.  TRACER_WAIT: seconds the tracer has to exit on its own once
 #   the target has (default 5); 0 kills it then, for a run whose tracer output is not read.
 traced_run() {
@@ -167,6 +175,7 @@ traced_run() {
 		wait_for "$TMP/$name.out" "${HOOK_WHEN:-ns_per_op}" 120 "$tpid" && $HOOK "$name" "$tpid" "$TRPID"
 	fi
 	wait "$tpid"
+	[ -n "${ON_EXIT:-}" ] && $ON_EXIT "$name" "$tpid" "$TRPID"
 	if [ -n "$TRPID" ] && [ "${TRACER_WAIT:-5}" = 0 ]; then
 		kill -9 "$TRPID" 2>/dev/null
 		wait "$TRPID" 2>/dev/null

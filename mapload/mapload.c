@@ -28,8 +28,9 @@ static void print_json(FILE *f, const struct mapload_opts *o, const struct workl
 		fprintf(f, "\"scenario\": \"%s\", ", o->scenario);
 	fprintf(f, "\"threads\": %u, \"writers\": %u, \"maps\": %u, \"seed\": %llu, ", o->threads,
 		o->writers, o->maps, (unsigned long long)o->seed);
-	fprintf(f, "\"ops\": %llu, \"elapsed_ns\": %llu, \"ns_per_op\": %.1f, ",
-		(unsigned long long)r->ops, (unsigned long long)r->elapsed_ns, ns_per_op(r));
+	fprintf(f, "\"ops\": %llu, \"elapsed_ns\": %llu, \"ns_per_op\": %.1f, \"cpu_ns\": %llu, ",
+		(unsigned long long)r->ops, (unsigned long long)r->elapsed_ns, ns_per_op(r),
+		(unsigned long long)r->cpu_ns);
 	fprintf(f,
 		"\"inserts\": %llu, \"updates\": %llu, \"deletes\": %llu, \"lookups\": %llu, "
 		"\"grows\": %llu, \"same_size_grows\": %llu, \"evacuated\": %llu, "

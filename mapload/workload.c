@@ -107,12 +107,17 @@ static inline uint64_t rng_below(uint64_t *s, uint64_t n)
 	return (uint64_t)(((unsigned __int128)rng_next(s) * n) >> 64);
 }
 
-static uint64_t now_ns(void)
+static uint64_t clock_read_ns(clockid_t clk)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clk, &ts);
 	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t now_ns(void)
+{
+	return clock_read_ns(CLOCK_MONOTONIC);
 }
 
 void mapload_sleep_ns(uint64_t ns)
@@ -485,7 +490,7 @@ int workload__run(struct workload *wl, struct workload_result *res)
 	};
 	atomic_bool stop = false;
 	struct worker *ws;
-	uint64_t t0 = 0, t1, h;
+	uint64_t t0 = 0, c0 = 0, t1, h;
 	uint32_t i, started = 0;
 	int err = 0;
 
@@ -520,6 +525,7 @@ int workload__run(struct workload *wl, struct workload_result *res)
 	/* timed part: from the moment all threads are released until the last one is joined */
 	gate_wait_ready(&gate, o->threads);
 	t0 = now_ns();
+	c0 = clock_read_ns(CLOCK_PROCESS_CPUTIME_ID);
 	gate_set(&gate, GATE_GO);
 	if (o->duration_ns) {
 		mapload_sleep_ns(o->duration_ns);
@@ -531,6 +537,7 @@ join:
 	if (err)
 		goto cleanup;
 	t1 = now_ns();
+	res->cpu_ns = clock_read_ns(CLOCK_PROCESS_CPUTIME_ID) - c0;
 
 	workload_stats(wl, &res->st);
 	res->elapsed_ns = t1 - t0;

@@ -16,6 +16,7 @@ struct workload_result {
 	struct cmap_stats st; /* library counters summed over the maps (prefill included) */
 	uint64_t ops;	      /* timed ops done, all threads */
 	uint64_t elapsed_ns;  /* wall time of the timed part */
+	uint64_t cpu_ns;      /* CPU time of the timed part, all threads (the main one waits) */
 	uint64_t checksum;    /* timing-independent hash of the results (see --help) */
 };
 

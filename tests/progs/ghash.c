@@ -22,7 +22,7 @@
  * Prints "ghash: pid N" on stderr, sleeps START_AFTER_S (default 1), and prints one JSON line on
  * stdout with the table and mutex addresses, every resize seen, the contention it caused, and
  * the wall time of the insert and remove phases (insert_ns, remove_ns: bench/real.sh times the
- * insert storm with them).
+ * insert storm with them) and the insert phase's CPU time, all threads (insert_cpu_ns).
  */
 #include <glib.h>
 #include <stdbool.h>
@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 #include "thread_state.h"
 
@@ -88,6 +89,15 @@ static void take(void)
 		__atomic_fetch_add(&contended, 1, __ATOMIC_RELAXED);
 		g_mutex_lock(&lock);
 	}
+}
+
+/* The CPU time of every thread of the process so far, ns. */
+static gint64 process_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (gint64)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static gpointer filler(gpointer arg)
@@ -170,7 +180,7 @@ static unsigned int rw_wait(bool read)
 int main(int argc, char **argv)
 {
 	unsigned int start_after = 1, hold_iters = 0, rw_reads = 0, rw_writes = 0, churn = 0;
-	gint64 t0, insert_ns, remove_ns;
+	gint64 t0, c0, insert_ns, insert_cpu_ns, remove_ns;
 	GThread *threads[64];
 	const struct ghash_head *h;
 
@@ -208,11 +218,13 @@ int main(int argc, char **argv)
 	}
 
 	t0 = g_get_monotonic_time();
+	c0 = process_cpu_ns();
 	for (unsigned int t = 0; t < nthreads; t++)
 		threads[t] = g_thread_new("filler", filler, GUINT_TO_POINTER(t));
 	for (unsigned int t = 0; t < nthreads; t++)
 		g_thread_join(threads[t]);
 	insert_ns = (g_get_monotonic_time() - t0) * 1000;
+	insert_cpu_ns = process_cpu_ns() - c0;
 	if (h->nnodes != g_hash_table_size(table) || h->nnodes != nkeys) {
 		fprintf(stderr, "ghash: nnodes %u, g_hash_table_size %u, keys %u\n", h->nnodes,
 			g_hash_table_size(table), nkeys);
@@ -272,11 +284,12 @@ int main(int argc, char **argv)
 	       "\"keys\": %u, \"threads\": %u, \"full_size\": %zu, \"final_size\": %zu, "
 	       "\"contended\": %u, \"hold_iters\": %u, \"rw_read_waits\": %u, "
 	       "\"rw_write_waits\": %u, \"insert_ns\": %" G_GINT64_FORMAT ", "
+	       "\"insert_cpu_ns\": %" G_GINT64_FORMAT ", "
 	       "\"remove_ns\": %" G_GINT64_FORMAT ", \"same_size_resizes\": %u, "
 	       "\"nresizes\": %u, \"resizes\": [",
 	       getpid(), (unsigned long)table, (unsigned long)&lock, (unsigned long)&rwlock, nkeys,
 	       nthreads, full_size, table_size(), contended, hold_iters, rw_reads, rw_writes,
-	       insert_ns, remove_ns, same_size_resizes, nresizes);
+	       insert_ns, insert_cpu_ns, remove_ns, same_size_resizes, nresizes);
 	for (unsigned int i = 0; i < nresizes && i < MAX_RESIZES; i++)
 		printf("%s[%zu, %zu]", i ? ", " : "", resizes[i].old_size, resizes[i].new_size);
 	printf("]}\n");
