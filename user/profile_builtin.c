@@ -249,9 +249,25 @@ static const char builtin_goswiss[] =
 	/*
 	 * sync.Mutex wraps internal/sync.Mutex (at the same address) from Go 1.24: its lockSlow(m)
 	 * runs only when Lock's CAS failed.  Timed from its entry to its epilogue, per goroutine.
+	 * RWMutex is {w Mutex; writerSem, readerSem uint32; readerCount, readerWait atomic.Int32}
+	 * (src/sync/rwmutex.go): a writer behind a writer is lockSlow(&rw.w) called from
+	 * RWMutex.Lock (Mutex.Lock is inlined there), at rw + 0.
 	 */
-	"probe lock internal/sync.(*Mutex).lockSlow lock=goarg0\n"
-	"probe lock_end internal/sync.(*Mutex).lockSlow:ret goid=goid\n";
+	"probe lock internal/sync.(*Mutex).lockSlow lock=goarg0 not_from=sync.(*RWMutex).Lock\n"
+	"probe lock internal/sync.(*Mutex).lockSlow lock=goarg0 mode=write "
+	"from=sync.(*RWMutex).Lock\n"
+	"probe lock_end internal/sync.(*Mutex).lockSlow:ret goid=goid\n"
+	/*
+	 * The RWMutex's other waits park in a semacquire of their own, each with one caller
+	 * (src/runtime/sema.go, linknamed into sync): RLock (inlined into its caller) calls
+	 * runtime_SemacquireRWMutexR(&rw.readerSem) (rw + 12), a reader behind a writer; Lock
+	 * calls runtime_SemacquireRWMutex(&rw.writerSem) (rw + 8), a writer behind readers.  A
+	 * program that never read- or write-locks one has no such function: not needed.
+	 */
+	"probe lock sync.runtime_SemacquireRWMutexR lock=goarg0-12 mode=read\n"
+	"probe lock_end sync.runtime_SemacquireRWMutexR:ret goid=goid\n"
+	"probe lock sync.runtime_SemacquireRWMutex lock=goarg0-8 mode=write\n"
+	"probe lock_end sync.runtime_SemacquireRWMutex:ret goid=goid\n";
 
 /*
  * The rehash itself, where it is out of line: _Hashtable<...>::_M_rehash(n_bkt, state), an
