@@ -244,8 +244,15 @@ $(OUTPUT)/tests/progs/go/%: tests/progs/go/%.go | $(OUTPUT)/tests/progs/go
 GO124_ROOT := $(abspath $(OUTPUT))/go124/root/usr/lib/go-1.24
 GO124_ENV := GO111MODULE=off GOFLAGS= GOTOOLCHAIN=local GOPROXY=off GOROOT=$(GO124_ROOT) \
 	GOCACHE=$(abspath $(OUTPUT))/go124/cache GOPATH=$(abspath $(OUTPUT))/go/path
-GO124_PROGS := $(foreach p,gogrow golock gorw, \
+GO124_PROGS := $(foreach p,gogrow golock gorw goswiss, \
 	$(OUTPUT)/tests/progs/go124/$(p) $(OUTPUT)/tests/progs/go124/$(p)-stripped)
+# tests/progs/go124/NAME.go: programs that read Go 1.24+ runtime structures (Go 1.24 only)
+$(OUTPUT)/tests/progs/go124/%-stripped: tests/progs/go124/%.go | $(OUTPUT)/tests/progs/go124
+	$(call msg,GO124,$@)
+	$(Q)$(GO124_ENV) $(GO124_ROOT)/bin/go build -ldflags=-s -o $@ $<
+$(OUTPUT)/tests/progs/go124/%: tests/progs/go124/%.go | $(OUTPUT)/tests/progs/go124
+	$(call msg,GO124,$@)
+	$(Q)$(GO124_ENV) $(GO124_ROOT)/bin/go build -o $@ $<
 $(OUTPUT)/tests/progs/go124/%-stripped: tests/progs/go/%.go | $(OUTPUT)/tests/progs/go124
 	$(call msg,GO124,$@)
 	$(Q)$(GO124_ENV) $(GO124_ROOT)/bin/go build -ldflags=-s -o $@ $<
