@@ -43,7 +43,7 @@ if [ ! -f "$stamp" ]; then
 		deb=$dir/debs/$file
 		if [ ! -f "$deb" ] || ! sha256sum --status -c <<<"$sum  $deb"; then
 			curl -fsS --retry 3 -o "$deb.part" "$POOL/$file" || {
-				echo "go124: cannot fetch $POOL/$file (offline? trixie moved on?); set GO124_MIRROR to a mirror or snapshot.debian.org/archive/debian/20250701T000000Z" >&2
+				echo "go124: cannot fetch $POOL/$file (offline? or trixie moved on: set GO124_MIRROR to an archive that has it, e.g. a snapshot.debian.org one)" >&2
 				rm -f "$deb.part"
 				exit 1
 			}

@@ -492,11 +492,7 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 		 */
 		pattern = strpbrk(base, "*?[");
 		if (!pattern && (calls || elfsym__go(oc->ef)) && !strncmp(p->origin, "built-in", 8)) {
-			/*
-			 * A built-in's call site in a function the linker left out, or a Go
-			 * function it left out (no code calls it: a program that never write-locks
-			 * a sync.RWMutex has no sync.runtime_SemacquireRWMutex): never reached
-			 */
+			/* a built-in's call site or Go function the linker left out: never reached */
 			plan_log(&pl->plan->log, &pl->plan->loglen,
 				 "    not needed: %s %s in %s: %s has no function %s\n",
 				 mt_role_name(pp->role), pp->sym, p->name, profile__base_name(mapped),
