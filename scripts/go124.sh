@@ -42,7 +42,7 @@ if [ ! -f "$stamp" ]; then
 		read -r file sum <<<"$d"
 		deb=$dir/debs/$file
 		if [ ! -f "$deb" ] || ! sha256sum --status -c <<<"$sum  $deb"; then
-			curl -fsS --retry 3 -o "$deb.part" "$POOL/$file" || {
+			curl -fs --retry 3 -o "$deb.part" "$POOL/$file" || {
 				echo "go124: cannot fetch $POOL/$file (offline? or trixie moved on: set GO124_MIRROR to an archive that has it, e.g. a snapshot.debian.org one)" >&2
 				rm -f "$deb.part"
 				exit 1
