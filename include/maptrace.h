@@ -319,6 +319,7 @@ struct mt_exit_read {
 	struct mt_src count[2]; /* entries: the sum of the two (the second may be MT_SRC_NONE) */
 	struct mt_src pos;	/* an incremental rehash's position: below -1, no table */
 	struct mt_src size, size_alt;
+	struct mt_src check; /* with max_load: the size read another way; if they differ, no table */
 };
 
 #define MT_SPEC_RETURN 1 /* also run at the function's return (uprobe session) */

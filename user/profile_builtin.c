@@ -230,9 +230,16 @@ static const char builtin_goswiss[] =
 	"require internal/runtime/maps.(*table).rehash\n"
 	"version go\n"
 	/* g.goid: 160 in go1.24, 152 in go1.25 and go1.26 (each runtime.goroutineheader's load) */
-	"fields go1.24* used=u64@0 depth=u8@32 goid=u64@(g)+160\n"
-	"fields go1.25* used=u64@0 depth=u8@32 goid=u64@(g)+152\n"
-	"fields go1.26* used=u64@0 depth=u8@32 goid=u64@(g)+152\n"
+	"fields go1.24* used=u64@0 dirlen=u64@24 depth=u8@32 tables=log2:u8@32 goid=u64@(g)+160\n"
+	"fields go1.25* used=u64@0 dirlen=u64@24 depth=u8@32 tables=log2:u8@32 goid=u64@(g)+152\n"
+	"fields go1.26* used=u64@0 dirlen=u64@24 depth=u8@32 tables=log2:u8@32 goid=u64@(g)+152\n"
+	/*
+	 * Map.used once more as the program exits (BPF on exit_group), never at a sync: the
+	 * collector frees maps unseen and reuses their memory.  A table map's directory has dirLen
+	 * = 2^globalDepth entries, each table at most 896 entries (7/8 of 1024 slots): other
+	 * readings are no map any more (a small map, dirLen 0, no longer grows: not read).
+	 */
+	"read count=used size=dirlen check=tables max_load=896 at=exit\n"
 	"probe resize internal/runtime/maps.(*Map).growToTable map=goarg0 size=const:8 "
 	"new_size=const:16 count=used depth=depth type=goarg1 attach=default\n"
 	"probe grow_begin internal/runtime/maps.(*Map).growToTable map=goarg0 size=const:8 "

@@ -597,18 +597,22 @@ int pread__spec(const char *args, const struct fieldset *fs, struct plan_read *r
 		size_t whylen)
 {
 	char buf[ARGS_LEN], *save = NULL, *kv, msg[ARGS_LEN + PROFILE_WHY_LEN + 8];
-	bool seen[3] = {false};
+	bool seen[4] = {false};
 	int worst = 0;
 
 	memset(rd, 0, sizeof(*rd));
 	snprintf(why, whylen, "%s", "");
 	snprintf(buf, sizeof(buf), "%s", args);
 	for (kv = strtok_r(buf, " \t,", &save); kv; kv = strtok_r(NULL, " \t,", &save)) {
-		static const char *const keys[] = {"count", "pos", "size"};
+		static const char *const keys[] = {"count", "pos", "size", "check"};
 		char val[ARGS_LEN], *sep;
 		const char *eq = strchr(kv, '=');
 		int k, err;
 
+		if (!strcmp(kv, "at=exit")) {
+			rd->exit_only = true;
+			continue;
+		}
 		if (!strncmp(kv, "max_load=", 9)) {
 			long v;
 
@@ -626,14 +630,14 @@ int pread__spec(const char *args, const struct fieldset *fs, struct plan_read *r
 			continue;
 		}
 
-		for (k = 0; k < 3; k++)
+		for (k = 0; k < 4; k++)
 			if (eq && strlen(keys[k]) == (size_t)(eq - kv) &&
 			    !strncmp(kv, keys[k], (size_t)(eq - kv)))
 				break;
-		if (k == 3) {
+		if (k == 4) {
 			snprintf(why, whylen,
 				 "at '%s': a read is count=FIELD[+FIELD], pos=FIELD, "
-				 "size=FIELD[|FIELD] or max_load=N",
+				 "size=FIELD[|FIELD], max_load=N, check=FIELD or at=exit",
 				 kv);
 			return -EINVAL;
 		}
@@ -643,20 +647,28 @@ int pread__spec(const char *args, const struct fieldset *fs, struct plan_read *r
 		}
 		seen[k] = true;
 		snprintf(val, sizeof(val), "%s", eq + 1);
-		sep = k == 1 ? strpbrk(val, "+|") : strchr(val, k == 0 ? '+' : '|');
-		if (sep && k == 1) {
-			snprintf(why, whylen, "at '%s': pos= is one field", kv);
+		sep = k == 1 || k == 3 ? strpbrk(val, "+|") : strchr(val, k == 0 ? '+' : '|');
+		if (sep && (k == 1 || k == 3)) {
+			snprintf(why, whylen, "at '%s': %s= is one field", kv, keys[k]);
 			return -EINVAL;
 		}
 		if (sep)
 			*sep++ = '\0';
-		err = read_field(kv, val, fs, k == 0 ? &rd->count[0] : k == 1 ? &rd->pos : &rd->size,
+		err = read_field(kv, val, fs,
+				 k == 0	  ? &rd->count[0]
+				 : k == 1 ? &rd->pos
+				 : k == 2 ? &rd->size
+					  : &rd->check,
 				 msg, sizeof(msg));
 		if (!err && sep)
 			err = read_field(kv, sep, fs, k == 0 ? &rd->count[1] : &rd->size_alt, msg,
 					 sizeof(msg));
 		if (fold_err(err, msg, &worst, why, whylen))
 			return worst;
+	}
+	if (!worst && seen[3] && !rd->max_load) {
+		snprintf(why, whylen, "check= is a second reading of size= for max_load=: give both");
+		return -EINVAL;
 	}
 	if (!worst && rd->max_load && (!seen[0] || !seen[2])) {
 		snprintf(why, whylen, "max_load= compares count= with size=: give both");

@@ -136,6 +136,7 @@ int tableread__new(const struct probe_plan *plan, bool detail, int pid, const st
 		src_span(&pm->read.pos, &lo, &hi);
 		src_span(&pm->read.size, &lo, &hi);
 		src_span(&pm->read.size_alt, &lo, &hi);
+		src_span(&pm->read.check, &lo, &hi);
 		if (hi - lo > WINDOW_MAX) {
 			fprintf(stderr,
 				"maptrace: the read line of %s spans %u bytes of the map (at most "
@@ -161,7 +162,7 @@ int tableread__new(const struct probe_plan *plan, bool detail, int pid, const st
 					.len = hi - lo,
 					.rehash = pm->read.pos.kind == MT_SRC_FIELD &&
 						  !(steps && detail),
-					.at_exit = destroy || go};
+					.at_exit = destroy || go || pm->read.exit_only};
 	}
 	*out = tr;
 	return 0;
@@ -182,6 +183,7 @@ static struct mt_exit_read exit_spec(const struct lib_read *lr)
 		.pos = lr->rd.pos,
 		.size = lr->rd.size,
 		.size_alt = lr->rd.size_alt,
+		.check = lr->rd.check,
 	};
 }
 
@@ -325,6 +327,8 @@ static int send_reads(struct tableread *tr, const __u64 *addrs, int n, __u64 now
 			continue;
 		m = &tr->maps[i];
 		lr = lib_of(tr, m->lib);
+		if (lr->rd.exit_only)
+			continue;
 		if (lr->rd.pos.kind == MT_SRC_FIELD && src_value(&lr->rd.pos, w, lr->lo) < -1) {
 			/* no table of this profile holds that: the memory is something else now */
 			map_drop(tr, addrs[k]);
@@ -339,7 +343,9 @@ static int send_reads(struct tableread *tr, const __u64 *addrs, int n, __u64 now
 			/* more entries than the table can hold: freed and reused (a C++ container
 			 * on a stack that has moved on), not a table any more */
 			if (lr->rd.max_load &&
-			    (!size || lc.count / lr->rd.max_load > size)) {
+			    (!size || lc.count / lr->rd.max_load > size ||
+			     (lr->rd.check.kind == MT_SRC_FIELD &&
+			      (__u64)src_value(&lr->rd.check, w, lr->lo) != size))) {
 				map_drop(tr, addrs[k]);
 				continue;
 			}
@@ -377,10 +383,11 @@ int tableread__sync(struct tableread *tr, __u64 now_ns)
 				break;
 			lr = &tr->libs[tr->maps[i].lib];
 			addrs[n] = all[next + n];
+			/* read only as the target exits (BPF): nothing now, an empty window */
 			local[n] = (struct iovec){.iov_base = tr->buf + (size_t)n * WINDOW_MAX,
-						  .iov_len = lr->len};
+						  .iov_len = lr->rd.exit_only ? 0 : lr->len};
 			remote[n] = (struct iovec){.iov_base = (void *)(addrs[n] + lr->lo),
-						   .iov_len = lr->len};
+						   .iov_len = local[n].iov_len};
 		}
 		got = n ? process_vm_readv(tr->pid, local, n, remote, n, 0) : 0;
 		/* it stops at the first window it cannot read whole */

@@ -14,7 +14,8 @@
 #     growToTable, grow and split calls on the map (the pushes after their stack checks, at the
 #     addresses maptrace's pclntab reader gives), and the count derived here from the Swiss
 #     growth rules (below), which the program's own directory (read from its map header after
-#     the fill) confirms; make(map[int]int, 100000) never grows.
+#     the fill) confirms; its count as the program exits is its len(), 100,000, and the advice
+#     make(map[int]int, 100000); make(map[int]int, 100000) never grows.
 # The traced programs' output equals the untraced one's, in RUNS traced runs of each.
 # Needs root, bpftrace and the Go 1.24 toolchain (scripts/go124.sh; make deps runs it).
 # timeout: 600
@@ -236,12 +237,20 @@ for build in plain stripped; do
 	got=$(jget "$TMP/s.json" "[m['grows'] for m in d['maps'] if int(m['addr'], 16) == $h]")
 	check "goswiss $build: hinted map $h: no grow ($htables tables, as made; bpftrace: $(grep -c "^@g\[$((h)), " "$TMP/bt.out") calls; maptrace: no row, got $got)" \
 		[ "$got" = "[]" -a "$htables" = "$want_hint_tables" -a "$(grep -c "^@g\[$((h)), " "$TMP/bt.out")" = 0 ]
-	# the count at the last grow is the map's used bpftrace read there (Swiss maps' counts are
-	# each grow's: no read of used after it)
+	# the count as the program exits (BPF on exit_group reads Map.used, checked against the
+	# directory: dirLen = 2^globalDepth, at most 896 entries a table): the program's len, and
+	# the advice a hint of it
+	got=$(jget "$TMP/s.json" "[(m['count'], m['peak_count']) for m in d['maps'] if int(m['addr'], 16) == $g]")
+	check "goswiss $build: grown map: count $N read as the program exited, its own len() (got $got)" \
+		[ "$got" = "[($N, $N)]" ]
 	last=$(awk -v k="@used[$((g))]:" '$1 == k { print $2 }' "$TMP/bt.out")
 	adv=$(jget "$TMP/s.json" "[a for a in d['advice'] if a.startswith('Go map $g:')]")
-	check "goswiss $build: the advice: make(map[int]int, N), N at least the $last entries bpftrace read at its last grow (got $adv)" \
-		grep -qF "grew $want_grows times (8 -> 2048 slots); it had $last entries when it last grew (its count is not read after): create it with make(map[int]int, N), N at least $last" <<<"$adv"
+	check "goswiss $build: the advice: make(map[int]int, $N) (it had $last entries at its last grow, by bpftrace; got $adv)" \
+		grep -qF "grew $want_grows times (8 -> 2048 slots); it held up to $N entries: create it with make(map[int]int, $N)'" <<<"$adv"
+	# the maps whose count was read at the exit: a real map's count, never the garbage of a
+	# freed one's memory (the runtime's environment maps are freed before main ends)
+	got=$(jget "$TMP/s.json" "sorted(m['count'] for m in d['maps'] if m['count'] is not None)")
+	check "goswiss $build: the only count read at the exit is the filled map's (got $got)" [ "$got" = "[$N]" ]
 	[ $FAILS -eq 0 ] || { "$MAPTRACE" report "$TMP/$build-s.mtr" | sed 's/^/# /' | head -30; sed 's/^/# bt: /' "$TMP/bt.out" | head; }
 	more_runs "goswiss $build: $((RUNS - 1)) more traced runs: exit 0, same output, $want_grows grows of the filled map" \
 		"sorted(m['grows'] for m in d['maps'] if m['go_type'] == 'map[int]int')" "[$want_grows]" grows -- "$bin" $N

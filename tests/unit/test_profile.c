@@ -453,8 +453,9 @@ int main(void)
 			 "'(goarg9)' is not an argument's address"},
 			{"read:libfoo.so:pos=s64@40+s64@48", "at 'pos=s64@40+s64@48': pos= is one field"},
 			{"read:libfoo.so:size=u64@0,size=u64@8", "at 'size=u64@8': size= given twice"},
-			{"read:libfoo.so:used=u64@24", "at 'used=u64@24': a read is count=FIELD[+FIELD], "
-						       "pos=FIELD, size=FIELD[|FIELD] or max_load=N"},
+			{"read:libfoo.so:used=u64@24",
+			 "at 'used=u64@24': a read is count=FIELD[+FIELD], pos=FIELD, "
+			 "size=FIELD[|FIELD], max_load=N, check=FIELD or at=exit"},
 			{"read:libfoo.so:count=u64@8", "maps are read once a probe finds them; add one"},
 			{"read:libfoo.so", "want read:OBJECT:KEY=VALUE,..."},
 			{"lock:app:foo:lock=goarg0-x",
