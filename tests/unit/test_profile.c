@@ -321,6 +321,15 @@ int main(void)
 			{ "profile a\nobject a\nprobe create f map=ret\n"
 			  "read count=u64@24 size=u64@8 max_load=0\n",
 			  -EINVAL, "max_load 0" },
+			{ "profile a\nobject a\nprobe create f map=ret\n"
+			  "read count=u64@0 size=u64@24 check=log2:u8@32 max_load=896 at=exit\n",
+			  0, "a read line only at the exit, its size checked a second way" },
+			{ "profile a\nobject a\nprobe create f map=ret\n"
+			  "read count=u64@0 size=u64@24 check=log2:u8@32\n",
+			  -EINVAL, "check without max_load" },
+			{ "profile a\nobject a\nprobe create f map=ret\n"
+			  "read count=u64@0 size=u64@24 check=u8@32|u8@33 max_load=8\n",
+			  -EINVAL, "check of two fields" },
 			{ "profile a\nobject a\nlayout struct a: size@0 count@8\n"
 			  "probe create f map=ret\n",
 			  0, "a layout line (free text for --list)" },
