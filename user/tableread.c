@@ -365,7 +365,13 @@ int tableread__sync(struct tableread *tr, __u64 now_ns)
 	struct iovec local[READ_BATCH], remote[READ_BATCH];
 	__u64 *all = malloc(((size_t)tr->nmaps ?: 1) * sizeof(*all)), addrs[READ_BATCH];
 	int nall = tr->nmaps, next = 0, err = 0;
+	bool now = false;
 
+	/* profiles whose maps are read only as the target exits (goswiss): no read at all now */
+	for (int lib = 0; lib < tr->nlibs; lib++)
+		now |= tr->libs[lib].on && !tr->libs[lib].rd.exit_only;
+	if (!now)
+		nall = 0;
 	if (!all)
 		return -ENOMEM;
 	/* the addresses first: a map dropped while reading moves another into its slot */
