@@ -237,7 +237,29 @@ $(OUTPUT)/tests/progs/go/%-stripped: tests/progs/go/%.go | $(OUTPUT)/tests/progs
 $(OUTPUT)/tests/progs/go/%: tests/progs/go/%.go | $(OUTPUT)/tests/progs/go
 	$(call msg,GO,$@)
 	$(Q)$(GO_ENV) $(GO) build -o $@ $<
-test-build: all $(GO_PROGS) $(OUTPUT)/tests/progs/mapload-nopie $(OUTPUT)/tests/progs/lockchain-nofp \
+# Go 1.24 builds of the lock and map programs (Swiss maps, internal/sync.Mutex, Go 1.24's
+# RWMutex semaphores), with symbols and stripped, by Debian trixie's golang-1.24 that
+# scripts/go124.sh unpacks into .output/go124 (make deps runs it; never installed in the
+# system).  Built only when that toolchain is there: without it maptrace-go124 says how to get it.
+GO124_ROOT := $(abspath $(OUTPUT))/go124/root/usr/lib/go-1.24
+GO124_ENV := GO111MODULE=off GOFLAGS= GOTOOLCHAIN=local GOPROXY=off GOROOT=$(GO124_ROOT) \
+	GOCACHE=$(abspath $(OUTPUT))/go124/cache GOPATH=$(abspath $(OUTPUT))/go/path
+GO124_PROGS := $(foreach p,gogrow golock gorw goswiss, \
+	$(OUTPUT)/tests/progs/go124/$(p) $(OUTPUT)/tests/progs/go124/$(p)-stripped)
+# tests/progs/go124/NAME.go: programs that read Go 1.24+ runtime structures (Go 1.24 only)
+$(OUTPUT)/tests/progs/go124/%-stripped: tests/progs/go124/%.go | $(OUTPUT)/tests/progs/go124
+	$(call msg,GO124,$@)
+	$(Q)$(GO124_ENV) $(GO124_ROOT)/bin/go build -ldflags=-s -o $@ $<
+$(OUTPUT)/tests/progs/go124/%: tests/progs/go124/%.go | $(OUTPUT)/tests/progs/go124
+	$(call msg,GO124,$@)
+	$(Q)$(GO124_ENV) $(GO124_ROOT)/bin/go build -o $@ $<
+$(OUTPUT)/tests/progs/go124/%-stripped: tests/progs/go/%.go | $(OUTPUT)/tests/progs/go124
+	$(call msg,GO124,$@)
+	$(Q)$(GO124_ENV) $(GO124_ROOT)/bin/go build -ldflags=-s -o $@ $<
+$(OUTPUT)/tests/progs/go124/%: tests/progs/go/%.go | $(OUTPUT)/tests/progs/go124
+	$(call msg,GO124,$@)
+	$(Q)$(GO124_ENV) $(GO124_ROOT)/bin/go build -o $@ $<
+test-build: all $(GO_PROGS) $(if $(wildcard $(GO124_ROOT)/bin/go),$(GO124_PROGS)) $(OUTPUT)/tests/progs/mapload-nopie $(OUTPUT)/tests/progs/lockchain-nofp \
 	$(OUTPUT)/tests/progs/lockchain-fp bin/mapload-shared $(OUTPUT)/libcmap-noprobes.a \
 	$(filter $(OUTPUT)/%,$(TESTS)) $(TEST_PROGS)
 
@@ -375,7 +397,7 @@ install: all
 
 $(OUTPUT)/lib $(OUTPUT)/noprobes/lib $(OUTPUT)/mapload $(OUTPUT)/bpf $(OUTPUT)/user \
 $(OUTPUT)/tests/lib $(OUTPUT)/tests/bpf $(OUTPUT)/tests/unit $(OUTPUT)/tests/progs \
-$(OUTPUT)/tests/progs/go \
+$(OUTPUT)/tests/progs/go $(OUTPUT)/tests/progs/go124 \
 $(OUTPUT)/bench $(OUTPUT)/fuzz bin:
 	$(Q)mkdir -p $@
 

@@ -1935,7 +1935,8 @@ static __always_inline void send_table_count(__u64 map, const struct mt_exit_rea
 		size = field_value(&er->size, map);
 		if (!size)
 			size = field_value(&er->size_alt, map);
-		if ((__s64)size <= 0 || count / er->max_load > size)
+		if ((__s64)size <= 0 || count / er->max_load > size ||
+		    (er->check.kind == MT_SRC_FIELD && field_value(&er->check, map) != (__s64)size))
 			return;
 	}
 	r = reserve(sizeof(*r), MT_REC_LIB_COUNTS, -1);

@@ -330,6 +330,7 @@ struct mt_exit_read {
 	/* evac.kind FIELD: pos counts old buckets evacuated while evac reads non-zero (Go) */
 	struct mt_src evac, same;
 	__u64 same_mask; /* same & same_mask non-zero: the old table is size, not size / 2 */
+	struct mt_src check; /* with max_load: the size read another way; if they differ, no table */
 };
 
 #define MT_SPEC_RETURN 1 /* also run at the function's return (uprobe session) */

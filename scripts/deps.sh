@@ -5,7 +5,7 @@
 set -euo pipefail
 
 pkgs=(
-	make gcc clang llvm pkg-config binutils python3
+	make curl gcc clang llvm pkg-config binutils python3
 	libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev
 	systemtap-sdt-dev bpftrace dwz golang-go libclang-rt-14-dev prometheus
 	libglib2.0-dev redis-server redis-tools libc6-dbg libmicrohttpd-dev libcapstone-dev g++
@@ -22,6 +22,8 @@ done
 # them (offline, say) only those tests fail, saying why; the rest can still run.
 go_bins() {
 	"$(dirname "$0")/go-bins.sh" || echo "deps: tsgo and esbuild not installed; the Go tests will fail" >&2
+	# Go 1.24 (Debian trixie's, pinned, unpacked under .output): the Go 1.24 test programs
+	"$(dirname "$0")/go124.sh" || echo "deps: no Go 1.24 toolchain; maptrace-go124 will fail" >&2
 }
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -530,6 +530,10 @@ static int rule_go_sync_map(const struct report *r, struct advice_list *a)
  * garbage collector reuses a freed map's memory for the next, so a row whose sizes fall back
  * is several maps made one after another at one address.
  */
+#define SEVERAL_MAPS                                                                              \
+	", several maps one after another at this address (the garbage collector reuses their "  \
+	"memory)"
+
 static int rule_goswiss_make(const struct report *r, struct advice_list *a)
 {
 	for (int i = 0; i < r->nmaps; i++) {
@@ -548,15 +552,25 @@ static int rule_goswiss_make(const struct report *r, struct advice_list *a)
 			several = several || (j && m->sizes[j] < m->sizes[j - 1]);
 			top = m->sizes[j] > top ? m->sizes[j] : top;
 		}
-		err = advice_add(a,
-				 "Go map %s: grew %llu times (%llu -> %llu slots)%s; it had %llu "
-				 "entries when it last grew (its count is not read after): create it "
-				 "with make(%s, N), N at least %llu",
-				 advice_fmt_addr(addr, sizeof(addr), m->addr), (unsigned long long)m->grows,
-				 (unsigned long long)m->sizes[0], (unsigned long long)top,
-				 several ? ", several maps one after another at this address (the "
-					   "garbage collector reuses their memory)" : "",
-				 (unsigned long long)peak, go_type(m), (unsigned long long)peak);
+		advice_fmt_addr(addr, sizeof(addr), m->addr);
+		/* its count read as the program exited: what it held, as for Go 1.19's maps */
+		if (m->count > 0)
+			err = advice_add(a,
+					 "Go map %s: grew %llu times (%llu -> %llu slots)%s; it held "
+					 "up to %llu entries: create it with make(%s, %llu)",
+					 addr, (unsigned long long)m->grows,
+					 (unsigned long long)m->sizes[0], (unsigned long long)top,
+					 several ? SEVERAL_MAPS : "", (unsigned long long)peak,
+					 go_type(m), (unsigned long long)peak);
+		else
+			err = advice_add(a,
+					 "Go map %s: grew %llu times (%llu -> %llu slots)%s; it had "
+					 "%llu entries when it last grew (its count is not read "
+					 "after): create it with make(%s, N), N at least %llu",
+					 addr, (unsigned long long)m->grows,
+					 (unsigned long long)m->sizes[0], (unsigned long long)top,
+					 several ? SEVERAL_MAPS : "", (unsigned long long)peak,
+					 go_type(m), (unsigned long long)peak);
 		if (err)
 			return err;
 	}

@@ -100,6 +100,8 @@ struct plan_read {
 	__u32 max_load; /* a read of more than max_load x size entries, or of size 0, is no
 			 * table of the profile any more (freed, reused): the map is dropped; 0:
 			 * no such check */
+	bool exit_only; /* at=exit: read only as the target exits, never at a sync */
+	struct mt_src check; /* with max_load: the size read another way, which must agree */
 };
 
 /* The sites of one mapped object. */

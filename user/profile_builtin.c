@@ -234,9 +234,16 @@ static const char builtin_goswiss[] =
 	"require internal/runtime/maps.(*table).rehash\n"
 	"version go\n"
 	/* g.goid: 160 in go1.24, 152 in go1.25 and go1.26 (each runtime.goroutineheader's load) */
-	"fields go1.24* used=u64@0 depth=u8@32 goid=u64@(g)+160\n"
-	"fields go1.25* used=u64@0 depth=u8@32 goid=u64@(g)+152\n"
-	"fields go1.26* used=u64@0 depth=u8@32 goid=u64@(g)+152\n"
+	"fields go1.24* used=u64@0 dirlen=u64@24 depth=u8@32 tables=log2:u8@32 goid=u64@(g)+160\n"
+	"fields go1.25* used=u64@0 dirlen=u64@24 depth=u8@32 tables=log2:u8@32 goid=u64@(g)+152\n"
+	"fields go1.26* used=u64@0 dirlen=u64@24 depth=u8@32 tables=log2:u8@32 goid=u64@(g)+152\n"
+	/*
+	 * Map.used once more as the program exits (BPF on exit_group), never at a sync: the
+	 * collector frees maps unseen and reuses their memory.  A table map's directory has dirLen
+	 * = 2^globalDepth entries, each table at most 896 entries (7/8 of 1024 slots): other
+	 * readings are no map any more (a small map, dirLen 0, no longer grows: not read).
+	 */
+	"read count=used size=dirlen check=tables max_load=896 at=exit\n"
 	"probe resize internal/runtime/maps.(*Map).growToTable map=goarg0 size=const:8 "
 	"new_size=const:16 count=used depth=depth type=goarg1 attach=default\n"
 	"probe grow_begin internal/runtime/maps.(*Map).growToTable map=goarg0 size=const:8 "
@@ -253,9 +260,25 @@ static const char builtin_goswiss[] =
 	/*
 	 * sync.Mutex wraps internal/sync.Mutex (at the same address) from Go 1.24: its lockSlow(m)
 	 * runs only when Lock's CAS failed.  Timed from its entry to its epilogue, per goroutine.
+	 * RWMutex is {w Mutex; writerSem, readerSem uint32; readerCount, readerWait atomic.Int32}
+	 * (src/sync/rwmutex.go): a writer behind a writer is lockSlow(&rw.w) called from
+	 * RWMutex.Lock (Mutex.Lock is inlined there), at rw + 0.
 	 */
-	"probe lock internal/sync.(*Mutex).lockSlow lock=goarg0\n"
-	"probe lock_end internal/sync.(*Mutex).lockSlow:ret goid=goid\n";
+	"probe lock internal/sync.(*Mutex).lockSlow lock=goarg0 not_from=sync.(*RWMutex).Lock\n"
+	"probe lock internal/sync.(*Mutex).lockSlow lock=goarg0 mode=write "
+	"from=sync.(*RWMutex).Lock\n"
+	"probe lock_end internal/sync.(*Mutex).lockSlow:ret goid=goid\n"
+	/*
+	 * The RWMutex's other waits park in a semacquire of their own, each with one caller
+	 * (src/runtime/sema.go, linknamed into sync): RLock (inlined into its caller) calls
+	 * runtime_SemacquireRWMutexR(&rw.readerSem) (rw + 12), a reader behind a writer; Lock
+	 * calls runtime_SemacquireRWMutex(&rw.writerSem) (rw + 8), a writer behind readers.  A
+	 * program that never read- or write-locks one has no such function: not needed.
+	 */
+	"probe lock sync.runtime_SemacquireRWMutexR lock=goarg0-12 mode=read\n"
+	"probe lock_end sync.runtime_SemacquireRWMutexR:ret goid=goid\n"
+	"probe lock sync.runtime_SemacquireRWMutex lock=goarg0-8 mode=write\n"
+	"probe lock_end sync.runtime_SemacquireRWMutex:ret goid=goid\n";
 
 /*
  * The rehash itself, where it is out of line: _Hashtable<...>::_M_rehash(n_bkt, state), an

@@ -490,8 +490,8 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 		 * template).  A name is looked up first: Go's method names have "(*T)" in them.
 		 */
 		pattern = strpbrk(base, "*?[");
-		if (!pattern && calls && !strncmp(p->origin, "built-in", 8)) {
-			/* a built-in's call site in a function the linker left out: never reached */
+		if (!pattern && (calls || elfsym__go(oc->ef)) && !strncmp(p->origin, "built-in", 8)) {
+			/* a built-in's call site or Go function the linker left out: never reached */
 			plan_log(&pl->plan->log, &pl->plan->loglen,
 				 "    not needed: %s %s in %s: %s has no function %s\n",
 				 mt_role_name(pp->role), pp->sym, p->name, profile__base_name(mapped),

@@ -596,7 +596,7 @@ static int read_field(const char *kv, const char *s, const struct fieldset *fs,
 int pread__spec(const char *args, const struct fieldset *fs, struct plan_read *rd, char *why,
 		size_t whylen)
 {
-	static const char *const keys[] = {"count", "pos", "size", "evac", "same"};
+	static const char *const keys[] = {"count", "pos", "size", "evac", "same", "check"};
 	char buf[ARGS_LEN], *save = NULL, *kv, msg[ARGS_LEN + PROFILE_WHY_LEN + 8];
 	bool seen[ARRAY_SIZE(keys)] = {false};
 	int worst = 0;
@@ -605,13 +605,18 @@ int pread__spec(const char *args, const struct fieldset *fs, struct plan_read *r
 	snprintf(why, whylen, "%s", "");
 	snprintf(buf, sizeof(buf), "%s", args);
 	for (kv = strtok_r(buf, " \t,", &save); kv; kv = strtok_r(NULL, " \t,", &save)) {
-		struct mt_src *one[] = {&rd->count[0], &rd->pos, &rd->size, &rd->evac, &rd->same};
-		struct mt_src *two[] = {&rd->count[1], NULL, &rd->size_alt, NULL, NULL};
+		struct mt_src *one[] = {&rd->count[0], &rd->pos, &rd->size, &rd->evac, &rd->same,
+				       &rd->check};
+		struct mt_src *two[] = {&rd->count[1], NULL, &rd->size_alt, NULL, NULL, NULL};
 		char val[ARGS_LEN], *sep = NULL;
 		const char *eq = strchr(kv, '=');
 		size_t k;
 		int err;
 
+		if (!strcmp(kv, "at=exit")) {
+			rd->exit_only = true;
+			continue;
+		}
 		if (!strncmp(kv, "max_load=", 9)) {
 			long v;
 
@@ -636,7 +641,8 @@ int pread__spec(const char *args, const struct fieldset *fs, struct plan_read *r
 		if (k == ARRAY_SIZE(keys)) {
 			snprintf(why, whylen,
 				 "at '%s': a read is count=FIELD[+FIELD], pos=FIELD, "
-				 "size=FIELD[|FIELD], evac=FIELD, same=FIELD&MASK or max_load=N",
+				 "size=FIELD[|FIELD], evac=FIELD, same=FIELD&MASK, max_load=N, "
+				 "check=FIELD or at=exit",
 				 kv);
 			return -EINVAL;
 		}
@@ -677,6 +683,10 @@ int pread__spec(const char *args, const struct fieldset *fs, struct plan_read *r
 			err = read_field(kv, sep, fs, two[k], msg, sizeof(msg));
 		if (fold_err(err, msg, &worst, why, whylen))
 			return worst;
+	}
+	if (!worst && seen[5] && !rd->max_load) {
+		snprintf(why, whylen, "check= is a second reading of size= for max_load=: give both");
+		return -EINVAL;
 	}
 	if (!worst && rd->max_load && (!seen[0] || !seen[2])) {
 		snprintf(why, whylen, "max_load= compares count= with size=: give both");

@@ -607,12 +607,11 @@ static void print_go(const struct gopcln_info *gi)
 		printf("    maps: generation unknown (no map growth function, no version)\n");
 	if (!strcmp(gi->maps, "swiss"))
 		/* Go 1.24's sync.Map is internal/sync.HashTrieMap: no snapshot, nothing to miss */
-		printf("    Go maps and sync.Mutex waits: see profile goswiss below (sync.RWMutex: "
-		       "not probed)\n"
+		printf("    Go maps, sync.Mutex and sync.RWMutex waits: see profile goswiss below\n"
 		       "    sync.Map: a hash-trie (Go >= 1.24), no read-only snapshot: no misses "
 		       "or promotions to count\n");
 	else
-		printf("    Go maps and sync.Mutex waits: see profile go below\n");
+		printf("    Go maps, sync.Mutex and sync.RWMutex waits: see profile go below\n");
 }
 
 /* --list: what maptrace finds in the process and would attach. */

@@ -138,6 +138,7 @@ int tableread__new(const struct probe_plan *plan, bool detail, int pid, const st
 		src_span(&pm->read.size_alt, &lo, &hi);
 		src_span(&pm->read.evac, &lo, &hi);
 		src_span(&pm->read.same, &lo, &hi);
+		src_span(&pm->read.check, &lo, &hi);
 		if (hi - lo > WINDOW_MAX) {
 			fprintf(stderr,
 				"maptrace: the read line of %s spans %u bytes of the map (at most "
@@ -163,7 +164,7 @@ int tableread__new(const struct probe_plan *plan, bool detail, int pid, const st
 					.len = hi - lo,
 					.rehash = pm->read.pos.kind == MT_SRC_FIELD &&
 						  !(steps && detail),
-					.at_exit = destroy || go};
+					.at_exit = destroy || go || pm->read.exit_only};
 	}
 	*out = tr;
 	return 0;
@@ -187,6 +188,7 @@ static struct mt_exit_read exit_spec(const struct lib_read *lr)
 		.evac = lr->rd.evac,
 		.same = lr->rd.same,
 		.same_mask = lr->rd.same_mask,
+		.check = lr->rd.check,
 	};
 }
 
@@ -355,6 +357,8 @@ static int send_reads(struct tableread *tr, const __u64 *addrs, int n, __u64 now
 			continue;
 		m = &tr->maps[i];
 		lr = lib_of(tr, m->lib);
+		if (lr->rd.exit_only)
+			continue;
 		evac = lr->rd.evac.kind == MT_SRC_FIELD;
 		running = evac && src_value(&lr->rd.evac, w, lr->lo);
 		if (running) {
@@ -386,7 +390,9 @@ static int send_reads(struct tableread *tr, const __u64 *addrs, int n, __u64 now
 			/* more entries than the table can hold: freed and reused (a C++ container
 			 * on a stack that has moved on), not a table any more */
 			if (lr->rd.max_load &&
-			    (!size || lc.count / lr->rd.max_load > size)) {
+			    (!size || lc.count / lr->rd.max_load > size ||
+			     (lr->rd.check.kind == MT_SRC_FIELD &&
+			      (__u64)src_value(&lr->rd.check, w, lr->lo) != size))) {
 				map_drop(tr, addrs[k]);
 				continue;
 			}
@@ -408,7 +414,13 @@ int tableread__sync(struct tableread *tr, __u64 now_ns)
 	struct iovec local[READ_BATCH], remote[READ_BATCH];
 	__u64 *all = malloc(((size_t)tr->nmaps ?: 1) * sizeof(*all)), addrs[READ_BATCH];
 	int nall = tr->nmaps, next = 0, err = 0;
+	bool now = false;
 
+	/* profiles whose maps are read only as the target exits (goswiss): no read at all now */
+	for (int lib = 0; lib < tr->nlibs; lib++)
+		now |= tr->libs[lib].on && !tr->libs[lib].rd.exit_only;
+	if (!now)
+		nall = 0;
 	if (!all)
 		return -ENOMEM;
 	/* the addresses first: a map dropped while reading moves another into its slot */
@@ -426,10 +438,11 @@ int tableread__sync(struct tableread *tr, __u64 now_ns)
 				break;
 			lr = &tr->libs[tr->maps[i].lib];
 			addrs[n] = all[next + n];
+			/* read only as the target exits (BPF): nothing now, an empty window */
 			local[n] = (struct iovec){.iov_base = tr->buf + (size_t)n * WINDOW_MAX,
-						  .iov_len = lr->len};
+						  .iov_len = lr->rd.exit_only ? 0 : lr->len};
 			remote[n] = (struct iovec){.iov_base = (void *)(addrs[n] + lr->lo),
-						   .iov_len = lr->len};
+						   .iov_len = local[n].iov_len};
 		}
 		got = n ? process_vm_readv(tr->pid, local, n, remote, n, 0) : 0;
 		/* it stops at the first window it cannot read whole */

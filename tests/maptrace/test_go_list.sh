@@ -68,7 +68,7 @@ for build in plain stripped; do
 	check "$build: --list: hmap maps, found by runtime.hashGrow" \
 		grep -qxF "    maps: hmap buckets (Go <= 1.23; runtime.hashGrow)" "$TMP/list.out"
 	check "$build: --list: points to the go profile for maps and sync.Mutex waits" \
-		grep -qxF "    Go maps and sync.Mutex waits: see profile go below" "$TMP/list.out"
+		grep -qxF "    Go maps, sync.Mutex and sync.RWMutex waits: see profile go below" "$TMP/list.out"
 	[ $FAILS -eq 0 ] || sed 's/^/# /' "$TMP/list.out"
 done
 
@@ -134,7 +134,7 @@ for name in tsgo esbuild; do
 	check "$name: --list: Swiss-table maps, found by internal/runtime/maps.(*table).grow" \
 		grep -qxF "    maps: Swiss tables (Go >= 1.24; internal/runtime/maps.(*table).grow)" "$TMP/list.out"
 	check "$name: --list: points to the goswiss profile, which matches go1.26" \
-		grep -qxF "    Go maps and sync.Mutex waits: see profile goswiss below (sync.RWMutex: not probed)" "$TMP/list.out"
+		grep -qxF "    Go maps, sync.Mutex and sync.RWMutex waits: see profile goswiss below" "$TMP/list.out"
 	check "$name: --list: its sync.Map is a hash-trie, with no misses or promotions to count" \
 		grep -qxF "    sync.Map: a hash-trie (Go >= 1.24), no read-only snapshot: no misses or promotions to count" "$TMP/list.out"
 	check "$name: --list: profile goswiss matched, fields for go1.26*" \

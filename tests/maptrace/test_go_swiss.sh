@@ -22,11 +22,14 @@
 #   - the stacks: the probed function, its caller by the machine code (rehash for grow and
 #     split, a runtime.mapassign* for growToTable), down to runtime.goexit or runtime.main,
 #     or cut at the kernel's perf_event_max_stack frames;
-#   - sync.Mutex waits (internal/sync.(*Mutex).lockSlow, the slow path of Lock): bpftrace's
-#     count of calls per mutex at the entry's push equals maptrace's waits per mutex, and each
-#     wait's stack starts at lockSlow's epilogue (objdump: "add; pop %rbp; ret"); each wait's
-#     goroutine id is the g.goid bpftrace read at that entry from R14 plus the offset the
-#     binary's own runtime.goroutineheader prints it from (objdump), wait by wait;
+#   - sync.Mutex and sync.RWMutex waits (internal/sync.(*Mutex).lockSlow, the slow path of
+#     Lock, on m; sync.runtime_SemacquireRWMutexR on &rw.readerSem = rw + 12, a reader;
+#     sync.runtime_SemacquireRWMutex on &rw.writerSem = rw + 8, a writer): bpftrace's count of
+#     calls per lock at each entry's push equals maptrace's waits per lock, its reads the
+#     readerSem calls, and each wait's stack starts at its function's epilogue (objdump: "add;
+#     pop %rbp; ret"); each wait's goroutine id is the g.goid bpftrace read at that entry from
+#     R14 plus the offset the binary's own runtime.goroutineheader prints it from (objdump),
+#     wait by wait;
 #   - the programs themselves: the traced output equals the untraced one (tsgo's diagnostics,
 #     esbuild's bundle), and RUNS traced runs of each exit as the untraced run did.
 # GO_SWISS=older runs it all on older releases of the same programs instead (tsgo built with
@@ -150,14 +153,21 @@ for line in open(sys.argv[1]):
 PY
 }
 
-# bt_locks BPFTRACE-OUTPUT: "mutex calls" from @waits
+# bt_locks BPFTRACE-OUTPUT: "lock waits reads" from @waits (lockSlow), @rsem and @wsem (the
+# RWMutex semacquires), each keyed by the lock's address
 bt_locks() {
 	python3 - "$1" <<'PY'
 import re, sys
+tot, rd = {}, {}
 for line in open(sys.argv[1]):
-    m = re.match(r"@waits\[(\d+)\]: (\d+)$", line.strip())
+    m = re.match(r"@(waits|rsem|wsem)\[(\d+)\]: (\d+)$", line.strip())
     if m:
-        print("0x%x %s" % (int(m.group(1)), m.group(2)))
+        a = int(m.group(2))
+        tot[a] = tot.get(a, 0) + int(m.group(3))
+        if m.group(1) == "rsem":
+            rd[a] = rd.get(a, 0) + int(m.group(3))
+for a in tot:
+    print("0x%x %d %d" % (a, tot[a], rd.get(a, 0)))
 PY
 }
 
@@ -211,6 +221,8 @@ for name in tsgo esbuild; do
 		E[$fname]=$entry
 	done < <("$GONM" "$bin" "^$M\\.\\((\\*Map\\)\\.growToTable|\\*table\\)\\.(rehash|grow|split))\$")
 	read -r ls_entry ls_end _ < <("$GONM" "$bin" '^internal/sync\.\(\*Mutex\)\.lockSlow$')
+	read -r rs_entry rs_end _ < <("$GONM" "$bin" '^sync\.runtime_SemacquireRWMutexR$')
+	read -r ws_entry ws_end _ < <("$GONM" "$bin" '^sync\.runtime_SemacquireRWMutex$')
 	read -r gh_entry gh_end _ < <("$GONM" "$bin" '^runtime\.goroutineheader$')
 	goid_off=$(go_goid_off "$bin" "${gh_entry:-0}" "${gh_end:-0}")
 	check "$name: runtime.goroutineheader prints gp.goid from the g's offset ${GOID[$name]}, the goswiss profile's goid=u64@(g)+${GOID[$name]} for ${REL[$name]} (objdump: ${goid_off:-none})" \
@@ -264,18 +276,26 @@ for name in tsgo esbuild; do
 	got_ends=$(list_sites goswiss grow_end <(echo "$maptrace_list"))
 	check "$name: --list: each grow's end is its epilogue's add (single-stepped), by objdump ($(echo $want_ends))" \
 		[ -n "$want_ends" -a "$got_ends" = "$want_ends" ]
-	# internal/sync.(*Mutex).lockSlow (sync.Mutex's slow path): its entry's push, and its
-	# epilogue "add; pop %rbp; ret", where the frame is still whole
+	# internal/sync.(*Mutex).lockSlow (sync.Mutex's slow path; twice, by caller: from
+	# sync.(*RWMutex).Lock a writer) and the RWMutex's two semacquires: each entry's push, and
+	# each epilogue "add; pop %rbp; ret", where the frame is still whole
 	ls_push=$(go_push_after_check "$bin" "${ls_entry:-0}")
 	ls_epi=$(go_pop_epilogues "$bin" "${ls_entry:-0}" "${ls_end:-0}")
+	rs_push=$(go_push_after_check "$bin" "${rs_entry:-0}")
+	rs_epi=$(go_pop_epilogues "$bin" "${rs_entry:-0}" "${rs_end:-0}")
+	ws_push=$(go_push_after_check "$bin" "${ws_entry:-0}")
+	ws_epi=$(go_pop_epilogues "$bin" "${ws_entry:-0}" "${ws_end:-0}")
 	got_lock=$(awk '/^profile goswiss /{ t = 1; next } /^[^ ]/{ t = 0 }
 		t && ($1 == "lock" || $1 == "lock_end") {
 			for (i = 3; i <= NF; i++) if ($i ~ /^0x/) { print $1, $i, $(i + 1); break } }' <<<"$maptrace_list" |
-		sed -E 's/ 0x0*/ 0x/')
-	check "$name: --list: lockSlow's push (emulated) and its epilogue's add (single-stepped), by objdump (0x$ls_push, 0x$ls_epi)" \
-		[ -n "$ls_push" -a "$(wc -w <<<"$ls_epi")" -eq 1 -a \
-		"$got_lock" = "lock 0x$ls_push push"$'\n'"lock_end 0x$ls_epi single-step" ]
-	[ "$got_lock" = "lock 0x$ls_push push"$'\n'"lock_end 0x$ls_epi single-step" ] || echo "# got: $got_lock"
+		sed -E 's/ 0x0*/ 0x/' | sort)
+	want_lock=$(printf '%s\n' "lock 0x$ls_push push" "lock 0x$ls_push push" "lock_end 0x$ls_epi single-step" \
+		"lock 0x$rs_push push" "lock_end 0x$rs_epi single-step" "lock 0x$ws_push push" \
+		"lock_end 0x$ws_epi single-step" | sort)
+	check "$name: --list: the pushes (emulated) and epilogue adds (single-stepped) of lockSlow (two probes), runtime_SemacquireRWMutexR and runtime_SemacquireRWMutex, by objdump (0x$ls_push 0x$ls_epi, 0x$rs_push 0x$rs_epi, 0x$ws_push 0x$ws_epi)" \
+		[ -n "$ls_push" -a -n "$rs_push" -a -n "$ws_push" -a "$(wc -w <<<"$ls_epi $rs_epi $ws_epi")" -eq 3 -a \
+		"$got_lock" = "$want_lock" ]
+	[ "$got_lock" = "$want_lock" ] || echo "# got: $got_lock" "# want: $want_lock"
 	[ "$got_sites" = "${want_sites%$'\n'}" ] || echo "# want: $want_sites# got: $got_sites"
 
 	# twice: by default (growToTable and grow seen at entry, untimed; split timed) and with
@@ -290,6 +310,8 @@ for name in tsgo esbuild; do
 		o_grow=$(file_offset "$bin" "${S["$M.(*table).grow"]}")
 		o_split=$(file_offset "$bin" "${S["$M.(*table).split"]}")
 		o_lock=$(file_offset "$bin" "${ls_push:-0}")
+		o_rsem=$(file_offset "$bin" "${rs_push:-0}")
+		o_wsem=$(file_offset "$bin" "${ws_push:-0}")
 		# where each grow returns to: after rehash's calls of grow and split, after each
 		# runtime.mapassign*'s call of growToTable (objdump); not in the probed functions, whose
 		# code maptrace disassembles (a uprobe's int3 there would be in its copy of the file too)
@@ -314,7 +336,11 @@ for name in tsgo esbuild; do
 			${bt_ends%,} { \$g = reg(\"r14\"); if (@s[\$g]) {
 				@e[@m[\$g], @s[\$g], nsecs, @k[\$g], (uint64)*(uint8 *)(@m[\$g] + 32)] = count(); delete(@s[\$g]); } }
 			uprobe:$bin:$o_lock { @waits[reg(\"ax\")] = count();
-				@gid[reg(\"ax\"), *(uint64 *)(reg(\"r14\") + ${goid_off:-152})] = count(); }"
+				@gid[reg(\"ax\"), *(uint64 *)(reg(\"r14\") + ${goid_off:-152})] = count(); }
+			uprobe:$bin:$o_rsem { @rsem[reg(\"ax\") - 12] = count();
+				@gid[reg(\"ax\") - 12, *(uint64 *)(reg(\"r14\") + ${goid_off:-152})] = count(); }
+			uprobe:$bin:$o_wsem { @wsem[reg(\"ax\") - 8] = count();
+				@gid[reg(\"ax\") - 8, *(uint64 *)(reg(\"r14\") + ${goid_off:-152})] = count(); }"
 		prog $name "$F.traced" "$MAPTRACE" -q $dflag -o "$F.mtr" --
 		rc=$?
 		bt_stop
@@ -461,28 +487,31 @@ PY
 			[ -z "$bad" -a "$(wc -l <"$F.stacks")" -eq $((nbt - nostack)) ]
 		[ -z "$bad" ] || head -3 <<<"$bad" | sed 's/^/# /'
 
-		# --- sync.Mutex waits: internal/sync.(*Mutex).lockSlow, per goroutine (R14) ------------
-		# bpftrace counts lockSlow calls per mutex (RAX) at the entry's push: the waits per mutex
-		# must be the same.  Not at the epilogue: a second uprobe on maptrace's epilogue site moved
+		# --- sync.Mutex and RWMutex waits, per goroutine (R14) --------------------------------
+		# bpftrace counts lockSlow calls per mutex (RAX) and the semacquires per RWMutex (RAX - 12
+		# reads, RAX - 8 writes) at the entries' pushes: the waits per lock must be the same, and
+		# the reads.  Not at the epilogue: a second uprobe on maptrace's epilogue site moved
 		# maptrace's stacks to the ret (caller skipped), and one on the ret lost its waits
 		# (kernel 6.18, bpftrace 0.17)
 		bt_locks "$TMP/bt.out" | sort >"$F.bt.locks"
-		# (every lock row is one of lockSlow's: the runtime's own runtime.lock2 futex waits are
-		# kind go-rtlock, not lock contention; checked below)
-		jget "$F.json" '"\n".join("%s %d" % (l["addr"], l["contentions"])
-			for l in d["locks"] if l["kind"] == "mutex" and any(s["frames"] and
-			s["frames"][0].startswith("internal/sync.(*Mutex).lockSlow+") for s in l["top_stacks"]))' |
+		# (every lock row is one of these functions': the runtime's own runtime.lock2 futex waits
+		# are kind go-rtlock, not lock contention; checked below)
+		LOCKFNS='("internal/sync.(*Mutex).lockSlow+", "sync.runtime_SemacquireRWMutexR+", "sync.runtime_SemacquireRWMutex+")'
+		jget "$F.json" '"\n".join("%s %d %d" % (l["addr"], l["contentions"], l["reads"]["contentions"])
+			for l in d["locks"] if any(s["frames"] and
+			s["frames"][0].startswith('"$LOCKFNS"') for s in l["top_stacks"]))' |
 			sed '/^$/d' | sort >"$F.mt.locks"
 		nlk=$(awk '{ n += $2 } END { print n + 0 }' "$F.bt.locks")
+		nrd=$(awk '{ n += $3 } END { print n + 0 }' "$F.bt.locks")
 		[ $name = tsgo ] && check "tsgo: bpftrace saw contended sync.Mutex waits ($nlk)" [ "$nlk" -gt 0 ]
-		check "$name$sfx: maptrace's mutex waits are bpftrace's lockSlow calls, mutex by mutex ($nlk)" \
+		check "$name$sfx: maptrace's lock waits are bpftrace's lockSlow and semacquire calls, lock by lock, and its reads the readerSem ones ($nlk waits, $nrd reads; $(grep -c . "$F.bt.locks") locks)" \
 			cmp -s "$F.bt.locks" "$F.mt.locks"
 		cmp -s "$F.bt.locks" "$F.mt.locks" ||
 			diff "$F.bt.locks" "$F.mt.locks" | head -5 | sed 's/^/# /'
-		others=$(jget "$F.json" '[l["addr"] for l in d["locks"] if not (l["kind"] == "mutex" and
-			l["top_stacks"] and all(s["frames"] and s["frames"][0].startswith("internal/sync.(*Mutex).lockSlow+")
+		others=$(jget "$F.json" '[l["addr"] for l in d["locks"] if not (l["kind"] in ("mutex", "rwlock") and
+			l["top_stacks"] and all(s["frames"] and s["frames"][0].startswith('"$LOCKFNS"')
 			for s in l["top_stacks"]))]')
-		check "$name$sfx: no lock row but lockSlow's: no runtime futex word (got $others)" [ "$others" = "[]" ]
+		check "$name$sfx: no lock row but lockSlow's and the semacquires': no runtime futex word (got $others)" [ "$others" = "[]" ]
 
 		# the goroutine of each wait: maptrace's goid (read at the epilogue) is the g.goid bpftrace
 		# read at the entry, wait by wait; never null or 0 (the id of no goroutine)
@@ -492,14 +521,16 @@ PY
 		same_goids=no
 		[ "$(wc -l <"$F.mt.goids")" = "$nlk" ] && cmp -s "$F.bt.goids" "$F.mt.goids" &&
 			! grep -qE ' (0|None)$' "$F.mt.goids" && same_goids=yes
-		check "$name$sfx: each wait's goroutine id is the one bpftrace read at its lockSlow entry ($(wc -l <"$F.mt.goids") waits, $(awk '{ print $2 }' "$F.mt.goids" | sort -u | wc -l) goroutines, ids $(awk '{ print $2 }' "$F.mt.goids" | sort -n | sed -n '1p;$p' | paste -sd-))" \
+		check "$name$sfx: each wait's goroutine id is the one bpftrace read at its function's entry ($(wc -l <"$F.mt.goids") waits, $(awk '{ print $2 }' "$F.mt.goids" | sort -u | wc -l) goroutines, ids $(awk '{ print $2 }' "$F.mt.goids" | sort -n | sed -n '1p;$p' | paste -sd-))" \
 			[ $same_goids = yes ]
 		cmp -s "$F.bt.goids" "$F.mt.goids" ||
 			diff "$F.bt.goids" "$F.mt.goids" | head -5 | sed 's/^/# /'
 
-		check "$name$sfx: every stack of those mutexes starts at lockSlow's epilogue, named from pclntab" [ "$(jget "$F.json" \
-			'len([s for l in d["locks"] if l["addr"] in open("'"$F.mt.locks"'").read().split() for s in l["top_stacks"]
-				if not s["frames"][0].startswith("internal/sync.(*Mutex).lockSlow+0x%x " % (0x'"${ls_epi:-0}"' - 0x'"${ls_entry:-0}"'))])')" = 0 ]
+		check "$name$sfx: every stack of those locks starts at its function's epilogue, named from pclntab" [ "$(jget "$F.json" \
+			'len([s for l in d["locks"] if l["addr"] in [r.split()[0] for r in open("'"$F.mt.locks"'")] for s in l["top_stacks"]
+				if not s["frames"][0].startswith(("internal/sync.(*Mutex).lockSlow+0x%x " % (0x'"${ls_epi:-0}"' - 0x'"${ls_entry:-0}"'),
+					"sync.runtime_SemacquireRWMutexR+0x%x " % (0x'"${rs_epi:-0}"' - 0x'"${rs_entry:-0}"'),
+					"sync.runtime_SemacquireRWMutex+0x%x " % (0x'"${ws_epi:-0}"' - 0x'"${ws_entry:-0}"')))])')" = 0 ]
 		[ $FAILS -eq 0 ] || jget "$F.json" '[(l["addr"], [s["frames"][:2] for s in l["top_stacks"]]) for l in d["locks"]][:3]' | sed 's/^/# /' 
 
 	done

@@ -321,6 +321,15 @@ int main(void)
 			{ "profile a\nobject a\nprobe create f map=ret\n"
 			  "read count=u64@24 size=u64@8 max_load=0\n",
 			  -EINVAL, "max_load 0" },
+			{ "profile a\nobject a\nprobe create f map=ret\n"
+			  "read count=u64@0 size=u64@24 check=log2:u8@32 max_load=896 at=exit\n",
+			  0, "a read line only at the exit, its size checked a second way" },
+			{ "profile a\nobject a\nprobe create f map=ret\n"
+			  "read count=u64@0 size=u64@24 check=log2:u8@32\n",
+			  -EINVAL, "check without max_load" },
+			{ "profile a\nobject a\nprobe create f map=ret\n"
+			  "read count=u64@0 size=u64@24 check=u8@32|u8@33 max_load=8\n",
+			  -EINVAL, "check of two fields" },
 			{ "profile a\nobject a\nlayout struct a: size@0 count@8\n"
 			  "probe create f map=ret\n",
 			  0, "a layout line (free text for --list)" },
@@ -453,9 +462,10 @@ int main(void)
 			 "'(goarg9)' is not an argument's address"},
 			{"read:libfoo.so:pos=s64@40+s64@48", "at 'pos=s64@40+s64@48': pos= is one field"},
 			{"read:libfoo.so:size=u64@0,size=u64@8", "at 'size=u64@8': size= given twice"},
-			{"read:libfoo.so:used=u64@24", "at 'used=u64@24': a read is count=FIELD[+FIELD], "
-						       "pos=FIELD, size=FIELD[|FIELD], evac=FIELD, "
-						       "same=FIELD&MASK or max_load=N"},
+			{"read:libfoo.so:used=u64@24",
+			 "at 'used=u64@24': a read is count=FIELD[+FIELD], pos=FIELD, "
+			 "size=FIELD[|FIELD], evac=FIELD, same=FIELD&MASK, max_load=N, "
+			 "check=FIELD or at=exit"},
 			{"read:libfoo.so:evac=u64@24,pos=u64@32",
 			 "evac= needs pos= (old buckets evacuated) and size= (the table's size now)"},
 			{"read:libfoo.so:same=u8@8&8,pos=u64@32,size=log2:u8@9",
