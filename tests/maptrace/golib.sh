@@ -168,13 +168,21 @@ bt_start() {
 	wait_for "$TMP/bt.out" ready 60 || echo "# bpftrace did not start: $(head -c 300 "$TMP/bt.err")"
 }
 
-# bt_stop: stop the bpftrace bt_start started (SIGINT: it prints its maps) and wait for it; one
-# still running 30 s later is told as a comment with its last words and killed, so the test
-# goes on to fail where the oracle is missing instead of hanging until its timeout
+# bt_stop: stop the bpftrace bt_start started (SIGINT: it prints its maps) and wait for it.
+# SIGINT is sent again every 5 s (bpftrace 0.17 under load once let one pass); one still
+# running 30 s later is told as a comment with its last words and killed, so the test goes on
+# to fail where the oracle is missing instead of hanging until its timeout
 bt_stop() {
-	local end=$((SECONDS + 30))
+	local end=$((SECONDS + 30)) again=$((SECONDS + 5))
 	kill -INT $bt
-	while kill -0 $bt 2>/dev/null && [ $SECONDS -lt $end ]; do sleep 0.1; done
+	while kill -0 $bt 2>/dev/null && [ $SECONDS -lt $end ]; do
+		if [ $SECONDS -ge $again ]; then
+			echo "# bpftrace still running 5 s after SIGINT: sent again"
+			kill -INT $bt 2>/dev/null
+			again=$((SECONDS + 5))
+		fi
+		sleep 0.1
+	done
 	if kill -0 $bt 2>/dev/null; then
 		echo "# bpftrace did not stop 30 s after SIGINT (killed): $(tail -c 300 "$TMP/bt.err")"
 		kill -9 $bt
