@@ -213,8 +213,12 @@ static struct map_state *map_created(struct model *m, __u64 addr)
 {
 	struct map_state *s = map_get(m, addr);
 
-	/* an address reused after free: a new map, whose figures must not mix with the old one's */
-	if (s && (s->create_seen || s->destroyed))
+	/*
+	 * An address reused after free: a new map, whose figures must not mix with the old one's.
+	 * Go frees maps unseen (by its collector), so a map known only from its grows is old too.
+	 */
+	if (s && (s->create_seen || s->destroyed || s->first_seen || s->nsizes || s->grows ||
+		  s->shrinks))
 		s = map_new_instance(m, addr);
 	if (s)
 		s->create_seen = true;
