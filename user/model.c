@@ -238,6 +238,7 @@ static int on_map_create(struct model *m, const struct mt_event *ev, int stack, 
 		/* a map of a probe profile appears: created, or first seen in a record */
 		s->lib = (int)ev->lib;
 		s->size = c->size;
+		s->hint = ev->flags & MT_EV_HINT ? c->hint : 0; /* Go: 0, no hint over 8 */
 		if (c->size)
 			map_push_size(s, c->size);
 		*owner = s->addr;
