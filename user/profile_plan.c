@@ -31,7 +31,8 @@ struct planner {
 	char callers[2 * NAME_LEN + 32]; /* the probe being planned: " (calls from F)", or "" */
 };
 
-static void __attribute__((format(printf, 3, 4))) plan_log(char **buf, size_t *len, const char *fmt, ...)
+static void __attribute__((format(printf, 3, 4)))
+plan_log(char **buf, size_t *len, const char *fmt, ...)
 {
 	va_list ap;
 	char *n;
