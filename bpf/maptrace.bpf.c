@@ -1351,13 +1351,17 @@ static __always_inline __s64 src_read_snap(struct pt_regs *ctx, const struct mt_
 	case MT_SRC_G:
 		v = ctx->r14 + (__s64)(__s32)src->off;
 		break;
+	case MT_SRC_FP:
+		v = ctx->rbp + (__s64)(__s32)src->off;
+		break;
 	case MT_SRC_ARG_FIELD:
 	case MT_SRC_FIELD: {
 		__u64 raw = 0;
 
 		/* a field of the map, or at an argument (read at entry only) */
 		if (src->kind == MT_SRC_ARG_FIELD) {
-			map = src->flags & MT_SRC_GBASE	   ? ctx->r14
+			map = src->flags & MT_SRC_GBASE	    ? ctx->r14
+			      : src->flags & MT_SRC_FPBASE ? ctx->rbp
 			      : src->flags & MT_SRC_GOBASE ? go_arg(ctx, src->arg)
 							   : reg_arg(ctx, src->arg);
 			sn = NULL; /* another struct than the map's snapshot */
@@ -1650,6 +1654,8 @@ static __always_inline int profile_entry(struct pt_regs *ctx, const struct mt_pr
 			c->size = src_read2(ctx, &sp->size, &sp->size_alt, map);
 			c->tag = sp->name.kind != MT_SRC_NONE ? src_read(ctx, &sp->name, map) : 0;
 			c->lib = sp->lib;
+			c->flags = sp->hint.kind != MT_SRC_NONE ? MT_CREATE_HINT : 0;
+			c->hint = c->flags ? src_read(ctx, &sp->hint, map) : 0;
 			rec_send(c, sizeof(*c), ctx);
 		}
 		return 1;
@@ -1845,6 +1851,8 @@ static __always_inline void profile_return(struct pt_regs *ctx, const struct mt_
 			c->size = src_read2(ctx, &sp->size, &sp->size_alt, pc->map);
 			c->tag = sp->name.kind != MT_SRC_NONE ? src_read(ctx, &sp->name, pc->map) : 0;
 			c->lib = sp->lib;
+			c->flags = 0; /* a hint is read at the entry only (the spec refuses it here) */
+			c->hint = 0;
 			rec_send(c, sizeof(*c), ctx);
 		}
 		break;

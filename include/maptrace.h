@@ -291,12 +291,15 @@ enum mt_src_kind {
 	MT_SRC_ARG_FIELD = 6, /* @width bytes at argument @arg + (__s32)@off, at entry: a field
 			       * relative to an argument (a Go one with MT_SRC_GOBASE) */
 	MT_SRC_G = 7,	      /* Go code: the goroutine's g (R14), plus (__s32)@off */
+	MT_SRC_FP = 8,	      /* the frame pointer (RBP), plus (__s32)@off: where Go code with
+			       * its frame set up spilled its register arguments */
 };
 
 #define MT_SRC_SIGNED 1 /* sign-extend a field */
 #define MT_SRC_EXP2 2	/* the value is log2 of the size; a negative one means 0 */
 #define MT_SRC_GOBASE 4	/* MT_SRC_ARG_FIELD: @arg is a Go register ABI argument */
 #define MT_SRC_GBASE 8	/* MT_SRC_ARG_FIELD: at the goroutine's g (R14), not an argument */
+#define MT_SRC_FPBASE 16 /* MT_SRC_ARG_FIELD: at the frame pointer (RBP), not an argument */
 
 struct mt_src {
 	__u8 kind; /* enum mt_src_kind */
@@ -424,6 +427,8 @@ struct mt_probe_spec {
 	struct mt_src goid; /* lock_end of Go code: the goroutine's id, a field of its g */
 	/* resize, grow_begin: the map's type descriptor (Go: the *maptype), read at entry */
 	struct mt_src type;
+	/* create: the size hint the map was made with, read at the site */
+	struct mt_src hint;
 };
 
 #define MT_SNAP_MAX 64
@@ -477,8 +482,12 @@ struct mt_table_create {
 	__u64 size; /* 0 when unknown */
 	__u64 tag;  /* as in struct mt_resize */
 	__u32 lib;
-	__u32 _pad;
+	__u32 flags; /* MT_CREATE_*; 0 in records before it (MT_TABLE_CREATE_V1_SIZE bytes) */
+	__u64 hint;  /* with MT_CREATE_HINT: the size hint given (Go: make(map[K]V, hint)) */
 };
+
+#define MT_TABLE_CREATE_V1_SIZE 64
+#define MT_CREATE_HINT 1
 
 /* A map is freed: its hot counters leave the kernel with it, summed over CPUs. */
 struct mt_map_destroy {
@@ -553,6 +562,8 @@ static inline unsigned long mt_rec_min_size(unsigned int type)
 		return MT_LOCK_WAIT_V1_SIZE;
 	if (type == MT_REC_RESIZE)
 		return MT_RESIZE_V1_SIZE;
+	if (type == MT_REC_TABLE_CREATE)
+		return MT_TABLE_CREATE_V1_SIZE;
 	return type == MT_REC_LIB_COUNTS ? MT_LIB_COUNTS_V1_SIZE : mt_rec_size(type);
 }
 #endif

@@ -45,6 +45,7 @@ enum mt_event_kind {
 #define MT_EV_RWLOCK	 64u /* a library lock wait on a reader-writer lock (else a mutex) */
 #define MT_EV_ALL_COUNTS 128u /* map counts with every field (a record of the current size) */
 #define MT_EV_JOINED	 256u /* a resize's duration: the map's last untimed resize took it */
+#define MT_EV_HINT	 512u /* a profile map's creation: create.hint was read (Go's make hint) */
 
 #define MT_EV_UNKNOWN (~0ULL) /* a count the record does not give */
 
@@ -170,6 +171,8 @@ _Static_assert(sizeof(struct mt_map_destroy) <= MT_REC_MAX, "mt_map_destroy too 
 _Static_assert(sizeof(struct mt_lib_counts) <= MT_REC_MAX, "mt_lib_counts too large");
 _Static_assert(sizeof(struct mt_resize) <= MT_REC_MAX, "mt_resize too large");
 _Static_assert(offsetof(struct mt_resize, type) == MT_RESIZE_V1_SIZE, "mt_resize grew mid-way");
+_Static_assert(offsetof(struct mt_table_create, hint) == MT_TABLE_CREATE_V1_SIZE,
+	       "mt_table_create grew mid-way");
 _Static_assert(sizeof(struct mt_rehash) <= MT_REC_MAX, "mt_rehash too large");
 _Static_assert(sizeof(struct mt_table_create) <= MT_REC_MAX, "mt_table_create too large");
 _Static_assert(sizeof(struct mt_futex_wake) <= MT_REC_MAX, "mt_futex_wake too large");
@@ -204,6 +207,11 @@ static inline int mt__decode_map(const struct mt_hdr *h, struct mt_event *ev)
 		ev->map = r->map;
 		ev->lib = r->lib;
 		ev->create = (struct mt_ev_create){ .size = r->size, .tag = r->tag, .variant = -1 };
+		/* a record of MT_TABLE_CREATE_V1_SIZE bytes has no hint: its flags read 0 */
+		if (r->flags & MT_CREATE_HINT) {
+			ev->flags |= MT_EV_HINT;
+			ev->create.hint = r->hint;
+		}
 		return 1;
 	}
 	case MT_REC_GROW: {

@@ -526,9 +526,10 @@ static int rule_go_sync_map(const struct report *r, struct advice_list *a)
 
 /*
  * A Swiss-table map that grew: make(map[K]V, N) with at least the count at its last grow
- * (NewMap sizes its tables for the hint).  Its creation is not probed (makemap is too hot), so no "created at"; the
- * garbage collector reuses a freed map's memory for the next, so a row whose sizes fall back
- * is several maps made one after another at one address.
+ * (NewMap sizes its tables for the hint).  Its creation is probed only with --detail (makemap
+ * is hot): then "created at", with the hint make() gave; else the garbage collector's reuse of a
+ * freed map's memory for the next makes a row whose sizes fall back several maps made one after
+ * another at one address.
  */
 #define SEVERAL_MAPS                                                                              \
 	", several maps one after another at this address (the garbage collector reuses their "  \
@@ -541,7 +542,7 @@ static int rule_goswiss_make(const struct report *r, struct advice_list *a)
 		int n = m->nsizes < MT_MAX_SIZES ? m->nsizes : MT_MAX_SIZES;
 		__u64 peak = m->peak_count, top = 0;
 		bool several = false;
-		char addr[24];
+		char addr[24], where[320] = "";
 		int err;
 
 		if (m->count > 0 && (__u64)m->count > peak)
@@ -552,22 +553,27 @@ static int rule_goswiss_make(const struct report *r, struct advice_list *a)
 			several = several || (j && m->sizes[j] < m->sizes[j - 1]);
 			top = m->sizes[j] > top ? m->sizes[j] : top;
 		}
+		if (m->create_seen && m->created_at && m->created_at[0] && m->hint)
+			snprintf(where, sizeof(where), " (created at %s with size hint %llu)",
+				 m->created_at, (unsigned long long)m->hint);
+		else if (m->create_seen && m->created_at && m->created_at[0])
+			snprintf(where, sizeof(where), " (created at %s)", m->created_at);
 		advice_fmt_addr(addr, sizeof(addr), m->addr);
 		/* its count read as the program exited: what it held, as for Go 1.19's maps */
 		if (m->count > 0)
 			err = advice_add(a,
-					 "Go map %s: grew %llu times (%llu -> %llu slots)%s; it held "
-					 "up to %llu entries: create it with make(%s, %llu)",
-					 addr, (unsigned long long)m->grows,
+					 "Go map %s%s: grew %llu times (%llu -> %llu slots)%s; it "
+					 "held up to %llu entries: create it with make(%s, %llu)",
+					 addr, where, (unsigned long long)m->grows,
 					 (unsigned long long)m->sizes[0], (unsigned long long)top,
 					 several ? SEVERAL_MAPS : "", (unsigned long long)peak,
 					 go_type(m), (unsigned long long)peak);
 		else
 			err = advice_add(a,
-					 "Go map %s: grew %llu times (%llu -> %llu slots)%s; it had "
+					 "Go map %s%s: grew %llu times (%llu -> %llu slots)%s; it had "
 					 "%llu entries when it last grew (its count is not read "
 					 "after): create it with make(%s, N), N at least %llu",
-					 addr, (unsigned long long)m->grows,
+					 addr, where, (unsigned long long)m->grows,
 					 (unsigned long long)m->sizes[0], (unsigned long long)top,
 					 several ? SEVERAL_MAPS : "", (unsigned long long)peak,
 					 go_type(m), (unsigned long long)peak);

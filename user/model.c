@@ -213,8 +213,12 @@ static struct map_state *map_created(struct model *m, __u64 addr)
 {
 	struct map_state *s = map_get(m, addr);
 
-	/* an address reused after free: a new map, whose figures must not mix with the old one's */
-	if (s && (s->create_seen || s->destroyed))
+	/*
+	 * An address reused after free: a new map, whose figures must not mix with the old one's.
+	 * Go frees maps unseen (by its collector), so a map known only from its grows is old too.
+	 */
+	if (s && (s->create_seen || s->destroyed || s->first_seen || s->nsizes || s->grows ||
+		  s->shrinks))
 		s = map_new_instance(m, addr);
 	if (s)
 		s->create_seen = true;
@@ -234,6 +238,7 @@ static int on_map_create(struct model *m, const struct mt_event *ev, int stack, 
 		/* a map of a probe profile appears: created, or first seen in a record */
 		s->lib = (int)ev->lib;
 		s->size = c->size;
+		s->hint = ev->flags & MT_EV_HINT ? c->hint : 0; /* Go: 0, no hint over 8 */
 		if (c->size)
 			map_push_size(s, c->size);
 		*owner = s->addr;

@@ -89,6 +89,8 @@ static bool frame_in_library(const struct mt_frame *f)
 	       !strcmp(f->file, "cmap.c") || !strcmp(f->file, "ccmap.c") ||
 	       !strncmp(base, "libcmap", 7) ||
 	       !strncmp(f->func, "runtime.makemap", 15) || /* Go's makemap, makemap_small, ... */
+	       /* Go 1.24+: makemap and reflect's makemap call it */
+	       !strcmp(f->func, "internal/runtime/maps.NewMap") ||
 	       /* a Go map's grow: runtime.hashGrow <- runtime.mapassign_fast64 <- the caller */
 	       !strcmp(f->func, "runtime.hashGrow") || !strncmp(f->func, "runtime.mapassign", 17);
 }

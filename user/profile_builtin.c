@@ -254,6 +254,24 @@ static const char builtin_goswiss[] =
 	"probe grow_begin internal/runtime/maps.(*table).grow map=goarg2 size=u16@(goarg0)+2 "
 	"new_size=goarg3 count=used depth=depth type=goarg1 attach=detail\n"
 	"probe grow_end internal/runtime/maps.(*table).grow:ret attach=detail\n"
+	/*
+	 * A map made, only with --detail (tsgo makes about 26,000 in a run of 10,000 grows):
+	 * makemap_small (NewEmptyMap inlined: make() with no hint or one of 8 or less) and
+	 * NewMap(typ, hint, m, maxAlloc) (makemap's and reflect's; m is a Map the compiler put on
+	 * the stack, or nil: new) each call internal/runtime/maps.rand for the seed once the Map
+	 * exists, then in RAX and RCX.  The call is emulated; every instruction after it is
+	 * single-stepped.  NewMap has spilled its hint (RBX) to its slot, fp + 16 + 8 x 1.
+	 */
+	"probe create runtime.makemap_small:call=internal/runtime/maps.rand map=goarg0 "
+	"attach=detail\n"
+	"probe create internal/runtime/maps.NewMap:call=internal/runtime/maps.rand map=goarg2 "
+	"hint=u64@(fp)+24 attach=detail\n"
+	/*
+	 * maps.Clone from Go 1.25 (Go 1.24's calls makemap): (*Map).Clone's one new(Map), in RAX
+	 * where runtime.newobject returns (a mov: single-stepped; tsgo clones about 1,800 maps)
+	 */
+	"probe create internal/runtime/maps.(*Map).Clone>runtime.newobject:ret map=ret "
+	"attach=detail\n"
 	"probe grow_begin internal/runtime/maps.(*table).split map=goarg2 size=u16@(goarg0)+2 "
 	"new_size=const:2048 count=used depth=depth type=goarg1\n"
 	"probe grow_end internal/runtime/maps.(*table).split:ret\n"

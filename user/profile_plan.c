@@ -31,10 +31,8 @@ struct planner {
 	char callers[2 * NAME_LEN + 32]; /* the probe being planned: " (calls from F)", or "" */
 };
 
-static void plan_log(char **buf, size_t *len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void plan_log(char **buf, size_t *len, const char *fmt, ...)
+static void __attribute__((format(printf, 3, 4)))
+plan_log(char **buf, size_t *len, const char *fmt, ...)
 {
 	va_list ap;
 	char *n;
@@ -178,11 +176,9 @@ static void vrefuse(struct planner *pl, const struct profile *p, bool soft, cons
 	plan_log(&pl->plan->log, &pl->plan->loglen, "    not attached: %s\n", line);
 }
 
-static void refuse(struct planner *pl, const struct profile *p, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
 /* A probe left out.  One the user wrote (--probe, --profile) makes the run fail. */
-static void refuse(struct planner *pl, const struct profile *p, const char *fmt, ...)
+static void __attribute__((format(printf, 3, 4)))
+refuse(struct planner *pl, const struct profile *p, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -191,12 +187,9 @@ static void refuse(struct planner *pl, const struct profile *p, const char *fmt,
 	va_end(ap);
 }
 
-static void refuse_soft(struct planner *pl, const struct profile *p, bool soft, const char *fmt,
-			...) __attribute__((format(printf, 4, 5)));
-
 /* refuse(), but only noted when @soft: the profile has a fallback for this probe. */
-static void refuse_soft(struct planner *pl, const struct profile *p, bool soft, const char *fmt,
-			...)
+static void __attribute__((format(printf, 4, 5)))
+refuse_soft(struct planner *pl, const struct profile *p, bool soft, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -452,15 +445,31 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 
 	snprintf(base, sizeof(base), "%.*s",
 		 rets || calls ? (int)(colon - pp->sym) : (int)sizeof(base) - 1, pp->sym);
+	/*
+	 * At its ret instructions (or where a call returns: CALLER>CALLEE:ret), a create's map=ret
+	 * is in the register already: no return probe, which for Go code would be refused below.
+	 */
+	if (rets && pp->role == MT_ROLE_CREATE && tmpl->spec.map.kind == MT_SRC_RET &&
+	    tmpl->spec.size.kind != MT_SRC_ARG && tmpl->spec.size.kind != MT_SRC_GOARG) {
+		site = *tmpl;
+		site.spec.flags = (site.spec.flags & ~MT_SPEC_RETURN) | MT_SPEC_AT_RET;
+		tmpl = &site;
+	}
 	callee = strchr(base, '>');
 	if (callee) {
 		/* CALLER>CALLEE: the calls in CALLER to CALLEE (:ret, where they return to) */
 		char caller[NAME_LEN];
 
 		snprintf(caller, sizeof(caller), "%.*s", (int)(callee - base), base);
+		/* a built-in's caller the linker left out is never called (Go 1.24: no Map.Clone) */
 		if (elfsym__find(oc->ef, caller, &s)) {
-			refuse(pl, p, "%s %s in %s: %s has no symbol %s", mt_role_name(pp->role),
-			       pp->sym, p->name, mapped, caller);
+			if (!strncmp(p->origin, "built-in", 8))
+				plan_log(&pl->plan->log, &pl->plan->loglen, "    not needed: %s %s in "
+					 "%s: %s has no function %s\n", mt_role_name(pp->role),
+					 pp->sym, p->name, profile__base_name(mapped), caller);
+			else
+				refuse(pl, p, "%s %s in %s: %s has no symbol %s",
+				       mt_role_name(pp->role), pp->sym, p->name, mapped, caller);
 			return 0;
 		}
 		return plan_calls(pl, p, oc, pp, tmpl, &s, base, callee + 1, rets, pm);
@@ -505,16 +514,6 @@ static int plan_probe(struct planner *pl, const struct profile *p, struct objcod
 							  "under /usr/lib/debug/.build-id" : "");
 			return 0;
 		}
-	}
-	/*
-	 * At its ret instructions, a create's map=ret is in the register already: no return
-	 * probe, which for Go code would be refused below.
-	 */
-	if (rets && pp->role == MT_ROLE_CREATE && tmpl->spec.map.kind == MT_SRC_RET &&
-	    tmpl->spec.size.kind != MT_SRC_ARG && tmpl->spec.size.kind != MT_SRC_GOARG) {
-		site = *tmpl;
-		site.spec.flags = (site.spec.flags & ~MT_SPEC_RETURN) | MT_SPEC_AT_RET;
-		tmpl = &site;
 	}
 	/*
 	 * A lock in Go code ends at its ret instructions, where the profile's lock_end probes

@@ -17,7 +17,7 @@
 
 #define KEYS                                                                                        \
 	"keys: map size (old_size) new_size count depth pos ok when lock mode name type if unless " \
-	"base timed join attach from not_from goid"
+	"base timed join attach from not_from goid hint"
 
 /*
  * Keep the worst of a probe's errors in *@worst and its message @msg in @why: a mistake
@@ -251,6 +251,7 @@ enum pkey {
 	K_GOID,
 	K_TYPE,
 	K_DEPTH,
+	K_HINT,
 	K_MAX
 };
 
@@ -264,7 +265,7 @@ static const struct {
 	{"unless", K_UNLESS}, {"base", K_BASE}, {"timed", K_TIMED}, {"join", K_JOIN},
 	{"attach", K_ATTACH}, {"from", K_FROM}, {"not_from", K_NOT_FROM}, {"goid", K_GOID},
 	{"type", K_TYPE},
-	{"depth", K_DEPTH},
+	{"depth", K_DEPTH}, {"hint", K_HINT},
 };
 
 /*
@@ -333,6 +334,9 @@ static int parse_kv(const char *kv, const struct fieldset *fs, struct mt_probe_s
 		return src__parse(val, fs, b, &sp->type, why, whylen);
 	case K_DEPTH:
 		return src__parse(val, fs, b, &sp->depth, why, whylen);
+	case K_HINT:
+		/* the size hint a map was made with: Go's, spilled by NewMap (TYPE@(fp)+OFFSET) */
+		return src__parse(val, fs, b, &sp->hint, why, whylen);
 	case K_MODE:
 		if (strcmp(val, "read") && strcmp(val, "write")) {
 			snprintf(why, whylen, "mode= is read or write");
@@ -449,6 +453,10 @@ static int check_role(int role, struct mt_probe_spec *sp, bool *need_return, cha
 			 "reported with each resize)");
 		return -EINVAL;
 	}
+	if (sp->hint.kind != MT_SRC_NONE && role != MT_ROLE_CREATE) {
+		snprintf(why, whylen, "hint= is for create only (the size hint a map was made with)");
+		return -EINVAL;
+	}
 	switch (role) {
 	case MT_ROLE_INSERT:
 	case MT_ROLE_DELETE:
@@ -466,6 +474,11 @@ static int check_role(int role, struct mt_probe_spec *sp, bool *need_return, cha
 		break;
 	case MT_ROLE_CREATE:
 		*need_return = sp->map.kind == MT_SRC_RET || sp->size.kind == MT_SRC_FIELD;
+		if (*need_return && sp->hint.kind != MT_SRC_NONE) {
+			snprintf(why, whylen, "hint= is read at the probed instruction, where map= "
+				 "must be too: not with map=ret or a size= field (read at a return)");
+			return -EINVAL;
+		}
 		break;
 	case MT_ROLE_RESIZE:
 		if (sp->new_size.kind == MT_SRC_NONE) {

@@ -21,7 +21,7 @@
 #define VALUES                                                                                      \
 	"values: argN (N 0..5), goargN (N 0..8), either +K or -K, base[+-K], ret, const:N, "         \
 	"TYPE@OFFSET (of the map), TYPE@(argN+K)+OFFSET (at an argument), TYPE@(g)+OFFSET (of "      \
-	"the goroutine), a field name"
+	"the goroutine), TYPE@(fp)+OFFSET (at the frame pointer), a field name"
 #define TYPES	   "types: u8 s8 u16 s16 u32 s32 u64 s64, optionally log2:TYPE"
 #define NAME_CHARS "_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 #define DIGITS	   "0123456789"
@@ -118,6 +118,8 @@ int src__argexpr(const char *s, const struct mt_src *base, struct mt_src *src, c
 		src->arg = (__u8)(name[5] - '0');
 	} else if (!strcmp(name, "g")) {
 		src->kind = MT_SRC_G; /* Go code's R14 */
+	} else if (!strcmp(name, "fp")) {
+		src->kind = MT_SRC_FP; /* the frame pointer: Go's argument spill slots at fp+16.. */
 	} else {
 		return 1;
 	}
@@ -171,7 +173,7 @@ static int parse_argfield(const char *s, const struct mt_src *base, struct mt_sr
 	err = src__argexpr(addr, base, &a, why, whylen);
 	if (err > 0) {
 		snprintf(why, whylen, "'%s': '(%s)' is not an argument's address; write (argN), "
-			 "(argN+K), (argN-K), (goargN...), (base...) or (g)", s, addr);
+			 "(argN+K), (argN-K), (goargN...), (base...), (g) or (fp)", s, addr);
 		return -EINVAL;
 	}
 	if (err)
@@ -195,7 +197,10 @@ static int parse_argfield(const char *s, const struct mt_src *base, struct mt_sr
 	}
 	src->kind = MT_SRC_ARG_FIELD;
 	src->arg = a.arg;
-	src->flags |= a.kind == MT_SRC_GOARG ? MT_SRC_GOBASE : a.kind == MT_SRC_G ? MT_SRC_GBASE : 0;
+	src->flags |= a.kind == MT_SRC_GOARG ? MT_SRC_GOBASE
+		      : a.kind == MT_SRC_G   ? MT_SRC_GBASE
+		      : a.kind == MT_SRC_FP  ? MT_SRC_FPBASE
+					     : 0;
 	src->off = (__u32)(__s32)k;
 	return 0;
 }

@@ -162,6 +162,11 @@ static bool is_go_row(const struct map_report *m)
 	return m->library && !strcmp(m->library, "go");
 }
 
+static bool is_goswiss_row(const struct map_report *m)
+{
+	return m->library && !strcmp(m->library, "goswiss");
+}
+
 /* Is @name one of the comma-separated names of @list? */
 static bool in_list(const char *list, const char *name)
 {
@@ -178,6 +183,7 @@ int report__build_sel(struct model *m, bool final, int top, const struct report_
 {
 	struct report *r;
 	bool go_creates = false; /* a Go map's creation was seen: makemap was probed */
+	bool swiss_creates = false; /* the same for Swiss tables: makemap_small, NewMap */
 	int err = model__snapshot(m, final, &r);
 
 	*out = NULL;
@@ -185,8 +191,10 @@ int report__build_sel(struct model *m, bool final, int top, const struct report_
 		return err;
 	/* maps whose creation was not seen (made before attach): over every row, before any filter */
 	r->before_attach.maps = r->before_attach.freed;
-	for (int i = 0; i < r->nmaps; i++)
+	for (int i = 0; i < r->nmaps; i++) {
 		go_creates |= r->maps[i].create_seen && is_go_row(&r->maps[i]);
+		swiss_creates |= r->maps[i].create_seen && is_goswiss_row(&r->maps[i]);
+	}
 	for (int i = 0; i < r->nmaps; i++) {
 		const struct map_report *mr = &r->maps[i];
 
@@ -198,6 +206,18 @@ int report__build_sel(struct model *m, bool final, int top, const struct report_
 		 * missed none of its grows either way.
 		 */
 		if (is_go_row(mr) && (!go_creates || (mr->nsizes && mr->sizes[0] == 1)))
+			continue;
+		/*
+		 * A Swiss map's creation is probed only with --detail: without, each is first seen
+		 * at a resize, as a profile's with no create probe.  With it, one first seen growing
+		 * from its one group of 8 slots (growToTable) missed no grow: a map the compiler
+		 * made inline on a goroutine's stack, with no creation call.
+		 */
+		if (is_goswiss_row(mr) && !swiss_creates) {
+			r->before_attach.unmade++;
+			continue;
+		}
+		if (is_goswiss_row(mr) && mr->nsizes && mr->sizes[0] == 8)
 			continue;
 		/* a Go sync.Map: known from its misses, its creation never probed */
 		if (!report__sync_hits_known(mr))

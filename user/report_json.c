@@ -280,6 +280,11 @@ static void map_event_fields(struct json_writer *w, const struct mt_event *ev)
 	case MT_EV_MAP_CREATE:
 		if (!(ev->flags & MT_EV_LOG2)) {
 			json_writer__u64_field(w, "size", ev->create.size);
+			/* a profile's hint= (Go's NewMap): null where the site has none */
+			if (ev->flags & MT_EV_HINT)
+				json_writer__u64_field(w, "hint", ev->create.hint);
+			else
+				json_writer__null_field(w, "hint");
 			break;
 		}
 		json_writer__u64_field(w, "hint", ev->create.hint);

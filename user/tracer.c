@@ -180,7 +180,7 @@ static int unwind_stack(struct tracer *tr, const struct mt_hdr *h, size_t size)
 {
 	__u32 base = mt_rec_size(h->type);
 	const struct mt_ustack *u;
-	__u64 ips[STACK_DEPTH];
+	__u64 ips[STACK_DEPTH], fp[STACK_DEPTH] = {};
 	int n = 0;
 
 	if (!tr->uw || !(h->flags & MT_HDR_USTACK) || !base || size < base + sizeof(*u))
@@ -192,6 +192,15 @@ static int unwind_stack(struct tracer *tr, const struct mt_hdr *h, size_t size)
 			     &n) ||
 	    n < 1)
 		return -1;
+	/*
+	 * The copy holds the stack's top bytes only: a deep Go stack (tsgo's checker recursing)
+	 * ends where they do.  The kernel's frame-pointer walk of the same event that agrees on
+	 * every frame the copy gave and goes on is the whole stack.
+	 */
+	if (h->stack_id >= 0 && (__u32)h->stack_id < tr->stack_slots &&
+	    !bpf_map_lookup_elem(attacher__stacks_fd(tr->at), &h->stack_id, fp) &&
+	    n < STACK_DEPTH && fp[n] && !memcmp(fp, ips, n * sizeof(*ips)))
+		return resolve_stack(tr, h->stack_id);
 	tr->dwarf_stacks++;
 	return intern_ips(tr, ips, n);
 }
@@ -222,6 +231,9 @@ static int go_type(struct tracer *tr, const struct mt_event *ev)
 	const char *name;
 	__u64 last;
 
+	/* a map made (--detail) is a new one at its address: its first grow names it again */
+	if (ev->kind == MT_EV_MAP_CREATE)
+		u64map__del(&tr->go_types, ev->map);
 	if (ev->kind != MT_EV_RESIZE || !ev->resize.type ||
 	    (u64map__get(&tr->go_types, ev->map, &last) && last == ev->resize.type))
 		return 0;

@@ -30,6 +30,15 @@
 #     pop %rbp; ret"); each wait's goroutine id is the g.goid bpftrace read at that entry from
 #     R14 plus the offset the binary's own runtime.goroutineheader prints it from (objdump),
 #     wait by wait;
+#   - map creation (--detail only): makemap_small and NewMap each call internal/runtime/maps.rand
+#     once the Map exists (objdump); --list probes those calls, with --detail only.  bpftrace at
+#     the instruction after each call reads the Map from the stack slot the function reloads it
+#     from (objdump: "mov OFF(%rsp),%rcx") and NewMap's hint from RBX at its entry's push, per
+#     goroutine: maptrace's creations are the same multiset of (map, hint), and none by
+#     default.  Every creation's stack: the site, then down to runtime.goexit/main (or cut);
+#     every grown map created while traced is named where it was created (its row's stack),
+#     and one without a creation was seen by bpftrace on its goroutine's stack at a grow
+#     (made inline by the compiler: no call) or lost its creation's stack (counted);
 #   - the programs themselves: the traced output equals the untraced one (tsgo's diagnostics,
 #     esbuild's bundle), and RUNS traced runs of each exit as the untraced run did.
 # GO_SWISS=older runs it all on older releases of the same programs instead (tsgo built with
@@ -101,7 +110,7 @@ def name(t):
     nm = data[p + i:p + i + n].decode()
     return (nm[1:] if tflag & 2 else nm), kind
 ok_name = re.compile(r"^(map\[.+\].+|[\w./-]+\.[A-Za-z_]\w*(\[.+\])?)$")
-rows = [m for m in json.load(open(js))["maps"] if m["library"] == "goswiss"]
+rows = [m for m in json.load(open(js))["maps"] if m["library"] == "goswiss" and m["grows"]]
 named = agree = badkind = badname = 0
 bad = []
 for m in rows:
@@ -298,6 +307,57 @@ for name in tsgo esbuild; do
 	[ "$got_lock" = "$want_lock" ] || echo "# got: $got_lock" "# want: $want_lock"
 	[ "$got_sites" = "${want_sites%$'\n'}" ] || echo "# want: $want_sites# got: $got_sites"
 
+	# --- map creation: makemap_small's and NewMap's call of maps.rand, the Map made ----------
+	read -r mr_entry _ < <("$GONM" "$bin" "^$M\\.rand\$")
+	read -r ms_entry ms_end _ < <("$GONM" "$bin" '^runtime\.makemap_small$')
+	read -r nm_entry nm_end _ < <("$GONM" "$bin" "^$M\\.NewMap\$")
+	# "CALL AFTER OFF": the one call of rand, the next instruction, the %rsp slot it reloads
+	# the Map from into RCX
+	rand_call() {
+		objdump -d --no-show-raw-insn --start-address=0x$1 --stop-address=0x$2 "$bin" |
+			awk -v r="0x${mr_entry:-none}" '/^ *[0-9a-f]+:/ { sub(":", "", $1)
+				if (c) { if ($2 == "mov" && $3 ~ /^0x[0-9a-f]+\(%rsp\),%rcx$/) { split($3, o, "(")
+					print c, $1, o[1] } c = "" }
+				if ($2 == "call" && $3 == r) { n++; c = $1 } } END { if (n != 1) print "calls", n }'
+	}
+	read -r ms_call ms_after ms_off < <(rand_call "${ms_entry:-0}" "${ms_end:-0}")
+	read -r nm_call nm_after nm_off < <(rand_call "${nm_entry:-0}" "${nm_end:-0}")
+	# (*Map).Clone (Go 1.25+; Go 1.24's maps.Clone calls makemap): "CALL AFTER OFF NEXT": its
+	# one call of runtime.newobject, where it returns (the Map in RAX), the slot it stores the
+	# Map to there ("mov %rax,OFF(%rsp)"), the instruction after that
+	read -r no_entry _ < <("$GONM" "$bin" '^runtime\.newobject$')
+	read -r cl_entry cl_end _ < <("$GONM" "$bin" "^$M\\.\\(\\*Map\\)\\.Clone\$")
+	cl_call= cl_after= cl_off= cl_next=
+	[ -n "$cl_entry" ] && read -r cl_call cl_after cl_off cl_next < <(objdump -d --no-show-raw-insn \
+		--start-address=0x$cl_entry --stop-address=0x$cl_end "$bin" |
+		awk -v r="0x${no_entry:-none}" '/^ *[0-9a-f]+:/ { sub(":", "", $1)
+			if (s == 2) { print c, a, o; print $1; exit }
+			if (s == 1) { if ($2 == "mov" && $3 ~ /^%rax,0x[0-9a-f]+\(%rsp\)$/) { split($3, x, /[,(]/); a = $1; o = x[2]; s = 2 } else exit }
+			if ($2 == "call" && $3 == r) { c = $1; s = 1 } }' | paste -sd' ')
+	check "$name: makemap_small and NewMap each call $M.rand once, then reload the Map from the stack (objdump: 0x$ms_call $ms_off(%rsp), 0x$nm_call $nm_off(%rsp))" \
+		[ -n "$ms_off" -a -n "$nm_off" -a "${ms_call:-calls}" != calls -a "${nm_call:-calls}" != calls ]
+	# NewMap(typ, hint, m, maxAlloc) spills hint (RBX) to its slot at fp + 24 (16 + 8 x 1),
+	# where the profile's hint=u64@(fp)+24 reads it: "sub $N,%rsp" then "mov %rbx,N+24(%rsp)"
+	nm_frame=$(objdump -d --no-show-raw-insn --start-address=0x${nm_entry:-0} --stop-address=0x${nm_call:-0} "$bin" |
+		python3 -c 'import re, sys
+f = None
+for l in sys.stdin:
+    m = re.search(r"\ssub\s+\$0x([0-9a-f]+),%rsp$", l)
+    if m: f = int(m.group(1), 16)
+    if f is not None and re.search(r"\smov\s+%%rbx,0x%x\(%%rsp\)$" % (f + 24), l): print(hex(f)); break')
+	check "$name: NewMap spills its hint (RBX) to fp + 24 before it calls rand (objdump: frame ${nm_frame:-none})" [ -n "$nm_frame" ]
+	nm_push=$(go_push_after_check "$bin" "${nm_entry:-0}")
+	got_create=$(awk '/^profile goswiss /{ t = 1; next } /^[^ ]/{ t = 0 }
+		t && $1 == "create" { print $2, $3, $4, $5, $NF }' <<<"$maptrace_list" | sed -E 's/ 0x0*/ 0x/')
+	want_create="runtime.makemap_small:call+0x$(printf %x $((16#${ms_call:-0} - 16#${ms_entry:-0}))) 0x$ms_call branch (emulated) --detail)"$'\n'"$M.NewMap:call+0x$(printf %x $((16#${nm_call:-0} - 16#${nm_entry:-0}))) 0x$nm_call branch (emulated) --detail)"
+	# Go 1.24 has no (*Map).Clone: --list says "not needed" for it
+	[ -n "$cl_entry" ] || grep -qF "    not needed: create $M.(*Map).Clone>runtime.newobject:ret in goswiss: " <<<"$maptrace_list" ||
+		want_create+=$'\n'"(no line: not needed: create $M.(*Map).Clone>runtime.newobject:ret)"
+	[ -n "$cl_entry" ] && want_create+=$'\n'"$M.(*Map).Clone>runtime.newobject:ret+0x$(printf %x $((16#${cl_after:-0} - 16#$cl_entry))) 0x$cl_after single-step ~5 --detail)"
+	check "$name: --list: the creation probes are those calls (emulated)${cl_entry:+ and where the new(Map) of Clone returns (0x$cl_after, single-stepped; stored to ${cl_off:-none}(%rsp))}, with --detail only" \
+		[ "$got_create" = "$want_create" ] && [ -z "$cl_entry" -o -n "$cl_off" ]
+	[ "$got_create" = "$want_create" ] || echo "# want: $want_create"$'\n'"# got: $got_create"
+
 	# twice: by default (growToTable and grow seen at entry, untimed; split timed) and with
 	# --detail (every grow timed at its epilogue); F: the files of this mode
 	for mode in default detail; do
@@ -312,6 +372,12 @@ for name in tsgo esbuild; do
 		o_lock=$(file_offset "$bin" "${ls_push:-0}")
 		o_rsem=$(file_offset "$bin" "${rs_push:-0}")
 		o_wsem=$(file_offset "$bin" "${ws_push:-0}")
+		o_nmpush=$(file_offset "$bin" "${nm_push:-0}")
+		o_nmafter=$(file_offset "$bin" "${nm_after:-0}")
+		o_msafter=$(file_offset "$bin" "${ms_after:-0}")
+		# (*Map).Clone (Go 1.25+): after its store of the new Map, from that slot
+		cl_probe=
+		[ -n "$cl_next" ] && cl_probe="uprobe:$bin:$(file_offset "$bin" "$cl_next") { @cc[*(uint64 *)(reg(\"sp\") + $cl_off)] = count(); }"
 		# where each grow returns to: after rehash's calls of grow and split, after each
 		# runtime.mapassign*'s call of growToTable (objdump); not in the probed functions, whose
 		# code maptrace disassembles (a uprobe's int3 there would be in its copy of the file too)
@@ -325,16 +391,25 @@ for name in tsgo esbuild; do
 		# per goroutine (R14): the push's time, the map, the kind (1 growToTable, 2 grow, 3 split);
 		# at the return site @e[map, start, end, kind, globalDepth]
 		# and each map's type descriptor, typ (RBX) in all three
-		BPFTRACE_MAP_KEYS_MAX=1000000 bt_start "uprobe:$bin:$o_gtt { @g[\"small\", reg(\"ax\"), *(uint64 *)reg(\"ax\"), (uint64)0] = count();
+		# and (for the creations) each grown map that lies on its goroutine's stack, [g.stack.lo,
+		# g.stack.hi) at g (R14) + 0 and + 8
+		stk='>= *(uint64 *)reg("r14") && reg("R") < *(uint64 *)(reg("r14") + 8)) { @onstack[reg("R")] = count(); }'
+		stk_ax="if (reg(\"ax\") ${stk//R/ax}" stk_cx="if (reg(\"cx\") ${stk//R/cx}"
+		BPFTRACE_MAP_KEYS_MAX=1000000 bt_start "uprobe:$bin:$o_gtt { @g[\"small\", reg(\"ax\"), *(uint64 *)reg(\"ax\"), (uint64)0] = count(); $stk_ax
 				@ty[reg(\"ax\"), reg(\"bx\")] = count();
 				@s[reg(\"r14\")] = nsecs; @m[reg(\"r14\")] = reg(\"ax\"); @k[reg(\"r14\")] = 1; }
 			uprobe:$bin:$o_grow { @ty[reg(\"cx\"), reg(\"bx\")] = count(); @g[\"grow\", reg(\"cx\"), (uint64)*(uint16 *)(reg(\"ax\") + 2),
-				reg(\"di\") & 0xffff] = count(); @used[reg(\"cx\"), (uint64)*(uint16 *)(reg(\"ax\") + 2)] = max(*(uint64 *)reg(\"cx\"));
+				reg(\"di\") & 0xffff] = count(); $stk_cx @used[reg(\"cx\"), (uint64)*(uint16 *)(reg(\"ax\") + 2)] = max(*(uint64 *)reg(\"cx\"));
 				@s[reg(\"r14\")] = nsecs; @m[reg(\"r14\")] = reg(\"cx\"); @k[reg(\"r14\")] = 2; }
 			uprobe:$bin:$o_split { @g[\"split\", reg(\"cx\"), (uint64)*(uint16 *)(reg(\"ax\") + 2),
-				(uint64)0] = count(); @ty[reg(\"cx\"), reg(\"bx\")] = count(); @s[reg(\"r14\")] = nsecs; @m[reg(\"r14\")] = reg(\"cx\"); @k[reg(\"r14\")] = 3; }
+				(uint64)0] = count(); $stk_cx @ty[reg(\"cx\"), reg(\"bx\")] = count(); @s[reg(\"r14\")] = nsecs; @m[reg(\"r14\")] = reg(\"cx\"); @k[reg(\"r14\")] = 3; }
 			${bt_ends%,} { \$g = reg(\"r14\"); if (@s[\$g]) {
 				@e[@m[\$g], @s[\$g], nsecs, @k[\$g], (uint64)*(uint8 *)(@m[\$g] + 32)] = count(); delete(@s[\$g]); } }
+			uprobe:$bin:$o_nmpush { @hint[reg(\"r14\")] = reg(\"bx\"); }
+			uprobe:$bin:$o_nmafter { @cr[*(uint64 *)(reg(\"sp\") + $nm_off), @hint[reg(\"r14\")]] = count();
+				delete(@hint[reg(\"r14\")]); }
+			uprobe:$bin:$o_msafter { @cs[*(uint64 *)(reg(\"sp\") + $ms_off)] = count(); }
+			$cl_probe
 			uprobe:$bin:$o_lock { @waits[reg(\"ax\")] = count();
 				@gid[reg(\"ax\"), *(uint64 *)(reg(\"r14\") + ${goid_off:-152})] = count(); }
 			uprobe:$bin:$o_rsem { @rsem[reg(\"ax\") - 12] = count();
@@ -370,6 +445,83 @@ for name in tsgo esbuild; do
 		check "$name$sfx: no record was lost; every event without a stack is counted as a dropped stack ($nostack)" [ \
 			"$(jget "$F.json" 'd["dropped"] - d["dropped_detail"]["stack"] + d["events_not_kept"]')" = 0 -a \
 			"$(jget "$F.json" 'd["dropped_detail"]["stack"]')" -ge "$nostack" ]
+
+		# --- map creation: bpftrace's (map, hint) at the instruction after each call of rand -----
+		python3 - "$TMP/bt.out" <<'PY' | sort >"$F.bt.creates"
+import re, sys
+for line in open(sys.argv[1]):
+    m = re.match(r"@c([rsc])\[(\d+)(?:, (\d+))?\]: (\d+)$", line.strip())
+    if m:
+        print(("0x%x %s\n" % (int(m.group(2)), m.group(3) if m.group(1) == "r" else "None")) * int(m.group(4)), end="")
+PY
+		jget "$F.json" '"\n".join("%s %s" % (e["map"], e["hint"]) for e in d["event_log"] if e["type"] == "table_create")' |
+			sed '/^$/d' | sort >"$F.mt.creates"
+		nbc=$(wc -l <"$F.bt.creates")
+		if [ $mode = default ]; then
+			check "$name: by default no creation is probed (bpftrace saw $nbc, maptrace $(wc -l <"$F.mt.creates"))" \
+				[ "$nbc" -gt 100 -a ! -s "$F.mt.creates" ]
+		else
+			check "$name$sfx: maptrace's creations are bpftrace's, map by map with NewMap's hint ($(wc -l <"$F.mt.creates") and $nbc: $(grep -c ' None$' "$F.bt.creates") makemap_small and Clone, $(grep -vc ' None$' "$F.bt.creates") NewMap)" \
+				[ "$nbc" -gt 100 ] && cmp -s "$F.bt.creates" "$F.mt.creates"
+			cmp -s "$F.bt.creates" "$F.mt.creates" || diff "$F.bt.creates" "$F.mt.creates" | head -5 | sed 's/^/# /'
+			# each creation's stack: the site, then the code that made the map, down to the goroutine's
+			# start (runtime.goexit) or runtime.main (package init), or cut at the kernel's limit
+			jget "$F.json" 'json.dumps([e["stack"] for e in d["event_log"] if e["type"] == "table_create" and e.get("stack")])' >"$F.cst.json"
+			read -r ncst cbad cgoexit ccut < <(python3 - "$MAXSTACK" "$M" "$ms_call" "$ms_entry" "$nm_call" "$nm_entry" \
+				"${cl_after:-0}" "${cl_entry:-0}" "$F.cst.json" <<'PY'
+import json, sys
+maxst, M = int(sys.argv[1]), sys.argv[2]
+sites = {"runtime.makemap_small+0x%x" % (int(sys.argv[3], 16) - int(sys.argv[4], 16)),
+         M + ".NewMap+0x%x" % (int(sys.argv[5], 16) - int(sys.argv[6], 16)),
+         M + ".(*Map).Clone+0x%x" % (int(sys.argv[7], 16) - int(sys.argv[8], 16))}
+st = json.load(open(sys.argv[9]))
+bad = goexit = cut = 0
+for s in st:
+    f = [x.split(" ")[0] for x in s]
+    last = f[-1].split("+")[0]
+    goexit += last == "runtime.goexit"
+    if f[0] not in sites or len(f) < 2 or f[1].split("+")[0] in ("runtime.makemap_small", M + ".NewMap"):
+        bad += 1
+        if bad <= 3:
+            print("# bad creation stack:", f[:3], "...", f[-1], file=sys.stderr)
+    elif last not in ("runtime.goexit", "runtime.main") and len(f) != maxst:
+        cut += 1
+print(len(st), bad, goexit, cut)
+PY
+)
+			ncnostack=$(jget "$F.json" 'len([e for e in d["event_log"] if e["type"] == "table_create" and not e.get("stack")])')
+			# a stack the kernel's stack map refused (counted as dropped) may still come, shorter,
+			# from the stack copy of --stack auto (its top 8 KB): "cut" ones, at most those dropped
+			check "$name$sfx: every creation's stack starts at its site, then the code that made the map, named from pclntab, down to runtime.goexit/main or $MAXSTACK frames (${ncst:-0} stacks, $cgoexit reach goexit; ${ncnostack} without one and ${ccut:-?} cut, counted as dropped)" \
+				[ "${ncst:-0}" -gt 0 -a "${cbad:-1}" = 0 -a $((ncst + ncnostack)) -eq "$nbc" -a \
+				"$(jget "$F.json" 'd["dropped_detail"]["stack"]')" -ge $((nostack + ncnostack + ${ccut:-999999})) ]
+			# every map that grew: created while traced (its row has the hint, known only from a
+			# creation) and named where, by its creation's stack, or made with no call: on the
+			# goroutine's stack at a grow (bpftrace), or its creation's stack was lost
+			read -r ngrown ncreated nnamed nonstack nlost nother < <(python3 - "$F.json" "$TMP/bt.out" <<'PY'
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+onstack = set()
+for line in open(sys.argv[2]):
+    m = re.match(r"@onstack\[(\d+)\]: \d+$", line.strip())
+    if m:
+        onstack.add("0x%x" % int(m.group(1)))
+nostack = {e["map"] for e in d["event_log"] if e["type"] == "table_create" and not e.get("stack")}
+rows = [m for m in d["maps"] if m["library"] == "goswiss" and m["grows"]]
+created = [m for m in rows if m["hint"] is not None]
+named = [m for m in created if m["created_at"] and m["created_stack"]]
+rest = [m for m in rows if m["hint"] is None]
+ons = [m for m in rest if m["addr"] in onstack]
+lost = [m for m in created if not m["created_stack"] and m["addr"] in nostack]
+other = [m for m in rest if m["addr"] not in onstack]
+for m in other[:3]:
+    print("# grown, not created, not on a stack:", m["addr"], m["sizes"][:4], m["first_grown_at"], file=sys.stderr)
+print(len(rows), len(created), len(named), len(ons), len(lost), len(other))
+PY
+)
+			check "$name$sfx: every map that grew was created while traced and named where ($nnamed of $ncreated; $nlost lost their creation's stack), or was on its goroutine's stack at a grow (made inline, no call: $nonstack of $((ngrown - ncreated)); $nother else)" \
+				[ "${ngrown:-0}" -gt 0 -a $((nnamed + nlost)) -eq "${ncreated:-0}" -a "${nother:-1}" = 0 ]
+		fi
 
 		# --- each grow's duration and directory depth, against bpftrace's ----------------------
 		jget "$F.json" 'json.dumps([e for e in d["event_log"] if e["type"] == "resize"])' >"$F.rs.json"

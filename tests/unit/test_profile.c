@@ -202,7 +202,7 @@ int main(void)
 			      "cmap,glib,redis,go,gosync,libstdc++,goswiss,libstdc++-rehash"),
 	      "built-in profiles parse: libraries '%s'", ps ? profile_set__libraries(ps) : "");
 	/* no probe of theirs sees a map made: their maps are first seen at a resize */
-	check(!err && ps && !strcmp(profile_set__unmade(ps), "gosync,libstdc++,goswiss,libstdc++-rehash"),
+	check(!err && ps && !strcmp(profile_set__unmade(ps), "gosync,libstdc++,libstdc++-rehash"),
 	      "built-in profiles with no create probe: '%s'", ps ? profile_set__unmade(ps) : "");
 	profile_set__free(ps);
 
@@ -353,6 +353,9 @@ int main(void)
 			  -EINVAL, "goid= at an argument, not the g" },
 			{ "profile a\nobject a\nfields 1.* x=u64@(arg0)+8\nprobe insert f map=arg0\n",
 			  -EINVAL, "a field at an argument in a fields line" },
+			/* a Go map's size hint, where NewMap spilled it: at the frame pointer */
+			{ "profile a\nobject a\nprobe create f:call=g map=goarg2 hint=u64@(fp)+24\n",
+			  0, "hint= at the frame pointer, on a create" },
 		};
 
 		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -447,6 +450,14 @@ int main(void)
 			{"insert:app:foo:map=goarg2,depth=u8@32",
 			 "depth= is a field of the map (TYPE@OFFSET), for resize and grow_begin only"},
 			{"insert:libfoo.so:foo:size=u64@0", "insert needs map="},
+			{"insert:app:foo:map=goarg0,hint=u64@(fp)+24",
+			 "hint= is for create only (the size hint a map was made with)"},
+			{"create:libfoo.so:foo:map=ret,hint=arg1",
+			 "hint= is read at the probed instruction, where map= must be too: not with "
+			 "map=ret"},
+			{"create:app:foo:map=goarg0,hint=u64@(sp)+8",
+			 "'(sp)' is not an argument's address; write (argN), (argN+K), (argN-K), "
+			 "(goargN...), (base...), (g) or (fp)"},
 			{"insert:libfoo.so:foo:map=arg0,if=glib_resize",
 			 "at 'if=glib_resize': if= and unless= name a located function, e.g. "
 			 "@glib_resize"},
