@@ -57,11 +57,17 @@ static void src_span(const struct mt_src *s, __u32 *lo, __u32 *hi)
 		*hi = s->off + s->width;
 }
 
-/* A field of the window @w (read from offset @lo of the map), as the BPF side reads it. */
+/*
+ * A field of the window @w (read from offset @lo of the map), as the BPF side reads it; 0 for
+ * a field the read line does not name (its offset is no part of the window).
+ */
 static __s64 src_value(const struct mt_src *s, const unsigned char *w, __u32 lo)
 {
 	const unsigned char *p = w + (s->off - lo);
 	__s64 v = 0;
+
+	if (s->kind != MT_SRC_FIELD)
+		return 0;
 
 	switch (s->width) {
 	case 1: {
@@ -350,7 +356,7 @@ static int send_reads(struct tableread *tr, const __u64 *addrs, int n, __u64 now
 		struct mt_ev_lib_counts lc = {};
 		struct lib_read *lr;
 		struct tmap *m;
-		bool evac, running, ended;
+		bool evac, running;
 		__u64 i;
 
 		if (!u64map__get(&tr->idx, addrs[k], &i))
@@ -399,8 +405,8 @@ static int send_reads(struct tableread *tr, const __u64 *addrs, int n, __u64 now
 			err = sink__lib_counts(tr->sink, m->addr, &lc);
 		}
 		/* Redis: rehashidx back to -1; Go: oldbuckets nil again */
-		ended = evac ? !lc.evac_of : src_value(&lr->rd.pos, w, lr->lo) < 0;
-		if (!err && m->rehashing && ended)
+		if (!err && m->rehashing &&
+		    (evac ? !lc.evac_of : src_value(&lr->rd.pos, w, lr->lo) < 0))
 			err = rehash_done(tr, m, now_ns,
 					  lr->rd.size.kind == MT_SRC_FIELD
 						  ? size_value(&lr->rd, w, lr->lo)
