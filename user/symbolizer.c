@@ -20,8 +20,6 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include <dwarf.h>
-#include <elfutils/libdw.h>
 #include <gelf.h>
 
 #include "debugfile.h"
@@ -30,6 +28,7 @@
 #include "gopclntab.h"
 #include "procfs.h"
 #include "symbolizer.h"
+#include "symdwarf.h"
 #include "u64map.h"
 #include "util.h"
 
@@ -68,11 +67,7 @@ struct module {
 
 	Elf *elf; /* NULL when the file is not a readable ELF: every address is then unknown */
 	Elf *dbg_elf;
-	Elf *alt_elf;
-	Elf *dw_elf; /* elf or dbg_elf, whichever has DWARF */
-	Dwarf *dwarf;
-	Dwarf *alt_dwarf;
-	bool dwarf_tried;
+	struct symdwarf *dwarf; /* of elf or dbg_elf, whichever has DWARF; NULL when neither */
 	struct sym *syms;
 	size_t nr_syms;
 	struct gopcln *go; /* a Go binary without .symtab: functions from its .gopclntab */
@@ -205,39 +200,13 @@ static bool same_file(const struct stat *st, const struct module *mod)
 	return st->st_dev == mod->dev && st->st_ino == mod->ino;
 }
 
-/*
- * DWARF is set up at the first address of the module, not when the module is opened:
- * dwarf_begin_elf decompresses the debug sections, tens of milliseconds for libc, which would
- * otherwise be paid at attach for every library whether any stack goes through it or not.
- */
-static Dwarf *module_dwarf(struct module *mod)
-{
-	if (mod->dwarf_tried)
-		return mod->dwarf;
-	mod->dwarf_tried = true;
-	if (!mod->dw_elf)
-		return NULL;
-	mod->dwarf = dwarf_begin_elf(mod->dw_elf, DWARF_C_READ, NULL);
-	if (mod->dwarf && mod->alt_elf) {
-		mod->alt_dwarf = dwarf_begin_elf(mod->alt_elf, DWARF_C_READ, NULL);
-		if (mod->alt_dwarf)
-			dwarf_setalt(mod->dwarf, mod->alt_dwarf);
-	}
-	return mod->dwarf;
-}
-
 static void module_free(struct module *mod)
 {
 	__u64 k, v;
 
 	if (!mod)
 		return;
-	if (mod->dwarf)
-		dwarf_end(mod->dwarf);
-	if (mod->alt_dwarf)
-		dwarf_end(mod->alt_dwarf);
-	if (mod->alt_elf)
-		elf_end(mod->alt_elf);
+	symdwarf__free(mod->dwarf);
 	if (mod->dbg_elf)
 		elf_end(mod->dbg_elf);
 	gopcln__close(mod->go);
@@ -315,10 +284,9 @@ static int module_load(struct module *mod, int fd, const char *root, const char 
 	if (!sym_elf)
 		gopcln__from_elf(mod->elf, &mod->go, NULL, 0);
 
-	mod->dw_elf = dw_elf;
-	/* Now, while /proc/PID/root is still there; missing, DWARF reads just lose shared DIEs. */
+	/* now, while /proc/PID/root is still there for the dwz file; set up at first use */
 	if (dw_elf)
-		debugfile__open_alt(dw_elf, root, &mod->alt_elf);
+		return symdwarf__new(dw_elf, root, &mod->dwarf);
 	return 0;
 }
 
@@ -453,76 +421,20 @@ static void lookup_go(const struct module *mod, __u64 vaddr, struct addr_entry *
 	}
 }
 
-static bool find_cu(Dwarf *dw, __u64 vaddr, Dwarf_Die *cudie)
-{
-	Dwarf_Off off = 0, next;
-	size_t hsize;
-
-	if (dwarf_addrdie(dw, vaddr, cudie))
-		return true;
-	/* .debug_aranges is optional (clang omits it); fall back to each CU's own ranges. */
-	while (dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
-		if (dwarf_offdie(dw, off + hsize, cudie) && dwarf_haspc(cudie, vaddr) > 0)
-			return true;
-		off = next;
-	}
-	return false;
-}
-
-/* The out-of-line function around vaddr (not an inlined callee), for code no symbol covers. */
-static void dwarf_func(Dwarf_Die *cudie, __u64 vaddr, struct addr_entry *e)
-{
-	Dwarf_Addr base, start, end;
-	Dwarf_Die *scopes = NULL, *fn = NULL;
-	Dwarf_Attribute attr;
-	const char *name;
-	ptrdiff_t it = 0;
-	int n, i;
-
-	/* innermost first; inlined callees are DW_TAG_inlined_subroutine and get skipped */
-	n = dwarf_getscopes(cudie, vaddr, &scopes);
-	for (i = 0; i < n && !fn; i++)
-		if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram)
-			fn = &scopes[i];
-	if (!fn)
-		goto cleanup;
-	name = dwarf_formstring(dwarf_attr_integrate(fn, DW_AT_linkage_name, &attr));
-	if (!name)
-		name = dwarf_diename(fn);
-	if (!name)
-		goto cleanup;
-	/* Split hot/cold functions have several ranges; offset from the one holding vaddr. */
-	while ((it = dwarf_ranges(fn, it, &base, &start, &end)) > 0) {
-		if (vaddr >= start && vaddr < end) {
-			e->func = name;
-			e->offset = vaddr - start;
-			e->exact = true;
-			break;
-		}
-	}
-cleanup:
-	free(scopes);
-}
-
 static void lookup_dwarf(struct module *mod, __u64 vaddr, struct addr_entry *e)
 {
-	Dwarf *dw = module_dwarf(mod);
-	Dwarf_Die cudie;
-	Dwarf_Line *line;
-	const char *src;
+	struct symdwarf_loc loc = {.func = e->func,
+				   .offset = e->offset,
+				   .exact = e->exact,
+				   .file = e->file,
+				   .line = e->line};
 
-	if (!dw || !find_cu(dw, vaddr, &cudie))
-		return;
-	if (!e->exact)
-		dwarf_func(&cudie, vaddr, e);
-	line = dwarf_getsrc_die(&cudie, vaddr);
-	if (!line)
-		return;
-	src = dwarf_linesrc(line, NULL, NULL);
-	if (src && dwarf_lineno(line, &e->line) == 0)
-		e->file = src;
-	else
-		e->line = 0;
+	symdwarf__lookup(mod->dwarf, vaddr, !e->exact, &loc);
+	e->func = loc.func;
+	e->offset = loc.offset;
+	e->exact = loc.exact;
+	e->file = loc.file;
+	e->line = loc.line;
 }
 
 static size_t addr_hash(__u64 vaddr, size_t cap)
@@ -805,6 +717,28 @@ void symbolizer__free(struct symbolizer *sz)
 	}
 	/* every module is referenced by some mapping, so none can be left */
 	free(sz);
+}
+
+int symbolizer__prepare(struct symbolizer *sz, int pid, symbolizer_want_fn want, void *ctx)
+{
+	struct module *mod;
+	struct proc *p;
+	bool fresh;
+	int err, n = 0;
+
+	if (!sz || pid <= 0 || !want)
+		return -EINVAL;
+	err = proc_get(sz, pid, &p, &fresh);
+	if (err)
+		return err;
+	/* proc_get() opened the modules of every code mapping; only their DWARF is left to do */
+	for (size_t i = 0; i < p->n; i++) {
+		mod = p->mods[i].mod;
+		if (!p->v[i].exec || !mod || !mod->dwarf || !want(p->v[i].path, ctx))
+			continue;
+		n += symdwarf__prepare(mod->dwarf) == 0;
+	}
+	return n;
 }
 
 int symbolizer__resolve(struct symbolizer *sz, int pid, __u64 ip, struct sym_frame *frame)

@@ -2,6 +2,7 @@
 #ifndef MAPTRACE_SYMBOLIZER_H
 #define MAPTRACE_SYMBOLIZER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 
@@ -66,6 +67,25 @@ void symbolizer__free(struct symbolizer *sz);
  * covers @ip, -EACCES when its mappings may not be read, -EINVAL or -ENOMEM otherwise.
  */
 int symbolizer__resolve(struct symbolizer *sz, int pid, __u64 ip, struct sym_frame *frame);
+
+/* Whether the module mapped from @path (as the target sees it) should be prepared. */
+typedef bool (*symbolizer_want_fn)(const char *path, void *ctx);
+
+/**
+ * symbolizer__prepare() - set up now the DWARF of the modules of @pid that @want picks.
+ * @sz: symbolizer.
+ * @pid: the process, whose mappings are taken as symbolizer__resolve() takes them.
+ * @want: called with the path of each code mapping that has DWARF, and @ctx.
+ * @ctx: passed to @want.
+ *
+ * A module's DWARF is otherwise set up at its first address, and that is costly (libdw
+ * decompresses the debug sections: tens of milliseconds for libc6-dbg's): call this where the
+ * cost does no harm, before the traced program runs, for the modules its stacks will go through.
+ * Resolving gives the same frames either way.
+ *
+ * Return: the number of modules whose DWARF is ready, or -errno as symbolizer__resolve().
+ */
+int symbolizer__prepare(struct symbolizer *sz, int pid, symbolizer_want_fn want, void *ctx);
 
 /**
  * symbolizer__forget() - drop cached state of a process.

@@ -244,6 +244,25 @@ static int go_type(struct tracer *tr, const struct mt_event *ev)
 }
 
 /*
+ * The modules stacks will go through: each one a probe is attached in (a grow's stack starts
+ * there) and the C library, whose lock code every contended wait is in.
+ */
+static bool stack_module(const char *path, void *ctx)
+{
+	const struct probe_plan *plan = ctx;
+	const char *base = strrchr(path, '/');
+
+	base = base ? base + 1 : path;
+	if (!strncmp(base, "libc.so", 7) || !strncmp(base, "libc-", 5) ||
+	    !strncmp(base, "libpthread.so", 13) || !strncmp(base, "libpthread-", 11))
+		return true;
+	for (int i = 0; i < plan->nmodules; i++)
+		if (!strcmp(plan->modules[i].mapped, path))
+			return true;
+	return false;
+}
+
+/*
  * The executable whose probes read a map type (a Go program's type= probes) is read for its
  * type names now, at the start: a short-lived target is gone before its records are read.
  * One that cannot be read (a PIE, an unknown layout) leaves its maps unnamed.
@@ -591,6 +610,13 @@ int tracer__start(const struct args *a, const struct target *t, const struct pro
 
 		symbolizer__resolve(tr->sz, tr->pid, 0, &sf);
 	}
+	/*
+	 * and set up their DWARF for source lines, a one-off of tens of milliseconds for a libc
+	 * with debug info: paid now, before a launched command starts or while attaching, rather
+	 * than at the first stack through them, while the target runs (and waits on us for a CPU)
+	 */
+	if (a->stacks)
+		symbolizer__prepare(tr->sz, tr->pid, stack_module, (void *)plan);
 	if (a->stacks && a->stack_dwarf) {
 		tr->uw = unwinder__new(tr->maps);
 		if (!tr->uw || unwinder__prepare(tr->uw, tr->pid)) {

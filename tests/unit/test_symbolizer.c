@@ -9,7 +9,8 @@
  * fixtures in a private mount namespace (a user namespace when not root), deletes one while it
  * runs, and resolves after one exited.
  *
- * Needs no privileges. Usage: test_symbolizer [FIXTURE_DIR] (default tests/fixtures).
+ * Needs no privileges; llvm-symbolizer is the oracle of libc's lines.
+ * Usage: test_symbolizer [FIXTURE_DIR] (default tests/fixtures).
  * Prints one "ok - ..." or "not ok - ..." line per check and exits non-zero on any failure.
  */
 #define _GNU_SOURCE
@@ -762,6 +763,120 @@ static void test_zombie(struct symbolizer *sz)
 	symbolizer__forget(sz, pid);
 }
 
+/* symbolizer__prepare()'s filter: libc only, counting what it is offered. */
+struct want_libc {
+	int offered;
+	int libc;
+};
+
+static bool want_libc(const char *path, void *ctx)
+{
+	struct want_libc *w = ctx;
+
+	w->offered++;
+	if (!strstr(path, "/libc.so"))
+		return false;
+	w->libc++;
+	return true;
+}
+
+#define PREP_ADDRS 96
+
+/*
+ * DWARF set up ahead by symbolizer__prepare() resolves libc's code exactly as DWARF set up at
+ * the first address does, and both give the innermost file:line llvm-symbolizer reads (it
+ * finds libc6-dbg's debug file by build-id on its own).  Not binutils' addr2line: for rows from
+ * an #included .c file (strtod_nan_main.c:38) it names the including file (strtod_nan.c:38).
+ */
+static void test_prepare(void)
+{
+	struct symbolizer *early = symbolizer__new(NULL), *late = symbolizer__new(NULL);
+	char path[PATH_MAX], cmd[6100], line[PATH_MAX], want[PATH_MAX], libc[PATH_MAX], *colon;
+	__u64 ip[PREP_ADDRS], base, start, end;
+	struct want_libc w = {0};
+	struct sym_frame f, g;
+	int err, n, i, lines = 0, same = 0, agree = 0, known = 0;
+	struct fixture fx;
+	FILE *p = NULL;
+
+	err = fixture_start(&fx, "fix_pie", NULL, NULL);
+	check(!err && early && late, "prepare: fixture started (%d)", err);
+	if (err || !early || !late)
+		goto cleanup;
+	err = symbolizer__resolve(late, fx.pid, fixture_get(&fx, "malloc"), &f);
+	snprintf(libc, sizeof(libc), "%s", f.module);
+	base = load_base(fx.pid, libc);
+	if (!check(!err && strstr(libc, "/libc.so") && base &&
+			   exec_mapping(fx.pid, libc, &start, &end) == 0,
+		   "prepare: libc's code found (%s)", libc))
+		goto cleanup;
+	if (!f.file[0]) {
+		check(true, "prepare # SKIP no debug info for libc (install libc6-dbg)");
+		goto cleanup;
+	}
+
+	n = symbolizer__prepare(early, fx.pid, want_libc, &w);
+	check(n == 1 && w.libc >= 1 && w.offered >= w.libc,
+	      "prepare: libc's DWARF set up (%d modules; %d code mappings offered, %d libc's)", n,
+	      w.offered, w.libc);
+	check(symbolizer__prepare(early, fx.pid, want_libc, &w) == 1,
+	      "prepare: a second call finds it ready");
+
+	/* addresses spread over libc's code, odd so most are inside an instruction run */
+	for (i = 0; i < PREP_ADDRS; i++)
+		ip[i] = start + (end - start) / PREP_ADDRS * i + 2 * i + 1;
+	snprintf(path, sizeof(path), "%s", tmp_path("prep_addrs"));
+	p = fopen(path, "w");
+	for (i = 0; p && i < PREP_ADDRS; i++)
+		fprintf(p, "%#llx\n", (unsigned long long)(ip[i] - base));
+	if (!check(p && fclose(p) == 0, "prepare: addresses written"))
+		goto cleanup;
+	snprintf(cmd, sizeof(cmd), "llvm-symbolizer --obj=%.3000s < %.3000s", libc, path);
+	p = popen(cmd, "r");
+	for (i = 0; p && i < PREP_ADDRS; i++) {
+		/* per address: function, file:line:column, then inlining callers, a blank line */
+		if (!fgets(line, sizeof(line), p) || !fgets(line, sizeof(line), p))
+			break;
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(want, sizeof(want), "%s", line);
+		while (fgets(line, sizeof(line), p) && line[0] != '\n')
+			;
+		err = symbolizer__resolve(early, fx.pid, ip[i], &f) ?:
+		      symbolizer__resolve(late, fx.pid, ip[i], &g);
+		if (err)
+			break;
+		same += !strcmp(f.func, g.func) && f.offset == g.offset && f.exact == g.exact &&
+			!strcmp(f.file, g.file) && f.line == g.line;
+		lines += f.line > 0;
+		/* "dir/file.c:LINE:COLUMN"; "??:0:0" when there is no line */
+		colon = strrchr(want, ':');
+		if (colon)
+			*colon = '\0';
+		colon = strrchr(want, ':');
+		if (!colon || want[0] == '?' || !strcmp(colon, ":0"))
+			continue;
+		known++;
+		*colon = '\0';
+		if (f.line == atoi(colon + 1) &&
+		    !strcmp(f.file, strrchr(want, '/') ? strrchr(want, '/') + 1 : want))
+			agree++;
+		else
+			diag("%#llx: %s:%d, llvm-symbolizer %s:%s",
+			     (unsigned long long)(ip[i] - base), f.file, f.line, want, colon + 1);
+	}
+	if (p)
+		pclose(p);
+	check(i == PREP_ADDRS && same == PREP_ADDRS,
+	      "prepare: %d of %d libc addresses resolve the same prepared or not (%d with a line)",
+	      same, i, lines);
+	check(known > PREP_ADDRS / 2 && agree == known,
+	      "prepare: %d of the %d lines llvm-symbolizer knows are the same", agree, known);
+cleanup:
+	fixture_stop(&fx);
+	symbolizer__free(early);
+	symbolizer__free(late);
+}
+
 static void test_errors(struct symbolizer *sz)
 {
 	struct sym_frame f;
@@ -807,6 +922,7 @@ int main(int argc, char **argv)
 	test_namespace(sz);
 	test_exited(sz);
 	test_zombie(sz);
+	test_prepare();
 	test_errors(sz);
 cleanup:
 	symbolizer__free(sz);
