@@ -542,7 +542,7 @@ static int rule_goswiss_make(const struct report *r, struct advice_list *a)
 		int n = m->nsizes < MT_MAX_SIZES ? m->nsizes : MT_MAX_SIZES;
 		__u64 peak = m->peak_count, top = 0;
 		bool several = false;
-		char addr[24], where[320] = "";
+		char addr[24], where[320] = "", make[1024];
 		int err;
 
 		if (m->count > 0 && (__u64)m->count > peak)
@@ -558,25 +558,20 @@ static int rule_goswiss_make(const struct report *r, struct advice_list *a)
 				 m->created_at, (unsigned long long)m->hint);
 		else if (m->create_seen && m->created_at && m->created_at[0])
 			snprintf(where, sizeof(where), " (created at %s)", m->created_at);
-		advice_fmt_addr(addr, sizeof(addr), m->addr);
 		/* its count read as the program exited: what it held, as for Go 1.19's maps */
 		if (m->count > 0)
-			err = advice_add(a,
-					 "Go map %s%s: grew %llu times (%llu -> %llu slots)%s; it "
-					 "held up to %llu entries: create it with make(%s, %llu)",
-					 addr, where, (unsigned long long)m->grows,
-					 (unsigned long long)m->sizes[0], (unsigned long long)top,
-					 several ? SEVERAL_MAPS : "", (unsigned long long)peak,
-					 go_type(m), (unsigned long long)peak);
+			snprintf(make, sizeof(make),
+				 "held up to %llu entries: create it with make(%s, %llu)",
+				 (unsigned long long)peak, go_type(m), (unsigned long long)peak);
 		else
-			err = advice_add(a,
-					 "Go map %s%s: grew %llu times (%llu -> %llu slots)%s; it had "
-					 "%llu entries when it last grew (its count is not read "
-					 "after): create it with make(%s, N), N at least %llu",
-					 addr, where, (unsigned long long)m->grows,
-					 (unsigned long long)m->sizes[0], (unsigned long long)top,
-					 several ? SEVERAL_MAPS : "", (unsigned long long)peak,
-					 go_type(m), (unsigned long long)peak);
+			snprintf(make, sizeof(make),
+				 "had %llu entries when it last grew (its count is not read after): "
+				 "create it with make(%s, N), N at least %llu",
+				 (unsigned long long)peak, go_type(m), (unsigned long long)peak);
+		err = advice_add(a, "Go map %s%s: grew %llu times (%llu -> %llu slots)%s; it %s",
+				 advice_fmt_addr(addr, sizeof(addr), m->addr), where,
+				 (unsigned long long)m->grows, (unsigned long long)m->sizes[0],
+				 (unsigned long long)top, several ? SEVERAL_MAPS : "", make);
 		if (err)
 			return err;
 	}
