@@ -568,10 +568,10 @@ static int read_code(struct elfsym_file *f, struct elfsym_sym *out)
 		if (avail > rawlen - out->file_offset)
 			avail = rawlen - out->file_offset;
 		out->code_len = avail < sizeof(out->code) ? (int)avail : (int)sizeof(out->code);
-		memcpy(out->code, raw + out->file_offset, (size_t)out->code_len);
+		/* the mapping only when the file cannot be read again (gone since it was opened) */
 		fd = open(f->path, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0 && pread(fd, out->code, (size_t)out->code_len,
-				     (off_t)out->file_offset) != out->code_len)
+		if (fd < 0 || pread(fd, out->code, (size_t)out->code_len, (off_t)out->file_offset) !=
+				      out->code_len)
 			memcpy(out->code, raw + out->file_offset, (size_t)out->code_len);
 		if (fd >= 0)
 			close(fd);
