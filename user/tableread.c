@@ -406,11 +406,18 @@ static int send_reads(struct tableread *tr, const __u64 *addrs, int n, __u64 now
 		}
 		/* Redis: rehashidx back to -1; Go: oldbuckets nil again */
 		if (!err && m->rehashing &&
-		    (evac ? !lc.evac_of : src_value(&lr->rd.pos, w, lr->lo) < 0))
-			err = rehash_done(tr, m, now_ns,
-					  lr->rd.size.kind == MT_SRC_FIELD
-						  ? size_value(&lr->rd, w, lr->lo)
-						  : 0);
+		    (evac ? !lc.evac_of : src_value(&lr->rd.pos, w, lr->lo) < 0)) {
+			__u64 size = lr->rd.size.kind == MT_SRC_FIELD ? size_value(&lr->rd, w, lr->lo)
+								     : 0;
+
+			/*
+			 * Still the old size: the resize's probe fired and its new table is being
+			 * allocated (Go's hashGrow, Redis's dictExpand), not yet in the fields
+			 */
+			if (size && size == m->old_size && m->new_size != m->old_size)
+				continue;
+			err = rehash_done(tr, m, now_ns, size);
+		}
 	}
 	return err;
 }
@@ -434,6 +441,7 @@ int tableread__sync(struct tableread *tr, __u64 now_ns)
 		all[i] = tr->maps[i].addr;
 	while (!err && next < nall) {
 		int n = 0, whole = 0;
+		__u64 at_ns;
 		ssize_t got;
 
 		for (; n < READ_BATCH && next + n < nall; n++) {
@@ -451,11 +459,16 @@ int tableread__sync(struct tableread *tr, __u64 now_ns)
 						   .iov_len = local[n].iov_len};
 		}
 		got = n ? process_vm_readv(tr->pid, local, n, remote, n, 0) : 0;
+		/*
+		 * An evacuation this read sees over ended before it returned: dated then, never
+		 * earlier (a sync preempted between its clock and its read would date it too soon)
+		 */
+		at_ns = now_ns ?: clock_ns(CLOCK_MONOTONIC);
 		/* it stops at the first window it cannot read whole */
 		for (ssize_t left = got; whole < n && left >= (ssize_t)local[whole].iov_len;
 		     whole++)
 			left -= (ssize_t)local[whole].iov_len;
-		err = send_reads(tr, addrs, whole, now_ns);
+		err = send_reads(tr, addrs, whole, at_ns);
 		/* unreadable: freed without a destroy seen, not a map any more */
 		if (whole < n)
 			map_drop(tr, addrs[whole]);

@@ -736,7 +736,7 @@ int tracer__sync(struct tracer *tr)
 	if (err < 0)
 		return err;
 	err = sync_counts(tr) ?: read_lib_counts(tr) ?: read_totals(tr) ?: read_sync_counts(tr) ?:
-	      tableread__sync(tr->tables, clock_ns(CLOCK_MONOTONIC));
+	      tableread__sync(tr->tables, 0);
 	/* last: a trace file flushes with the loss counters */
 	attacher__drops(tr->at, dropped);
 	return err ?: sink__dropped(tr->sink, dropped);

@@ -48,11 +48,14 @@ check "--max-maps 65536: inserts still the library's: $(msum "$M" inserts), $(jg
 	[ "$(msum "$M" inserts)" = "$(jget "$G" "d['inserts']")" ]
 # the default table holds all 131,072: no map finds it full.  A burst of new maps can still
 # outrun the kernel's background refill of its entry caches: that is counted as map_alloc,
-# its own cause, not as a full table
-traced detail --json --top 0 --detail -- "${DETAIL[@]}"
+# its own cause, not as a full table.  --detail reports each of the 131,072 creations (about
+# 11 MiB of records in one burst, with the insert probes competing for the CPU): a ring buffer
+# that holds the burst, since the default 8 MiB lost 8,685 records in one CI run (counted,
+# and the maps they announced missing from the sums)
+traced detail --json --top 0 --detail --ringbuf-mb 32 -- "${DETAIL[@]}"
 G=$TMP/detail.target.out M=$TMP/detail.mt.out
-check "--detail, default --max-maps: the map table was never full, no thread table blamed: $(jget "$M" "d['dropped_detail']")" \
-	[ "$(jget "$M" "d['dropped_detail']['maps'] == 0 and d['dropped_detail']['state'] == 0")" = True ]
+check "--detail, default --max-maps: the map table was never full, no thread table blamed, no record lost: $(jget "$M" "d['dropped_detail']")" \
+	[ "$(jget "$M" "d['dropped_detail']['maps'] == 0 and d['dropped_detail']['state'] == 0 and d['dropped_detail']['ringbuf'] == 0")" = True ]
 for f in inserts grows buckets; do
 	check "--detail, default --max-maps: $f: maptrace $(msum "$M" $f), library $(jget "$G" "d['$f']")" \
 		[ "$(msum "$M" $f)" = "$(jget "$G" "d['$f']")" ]

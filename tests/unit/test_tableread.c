@@ -6,8 +6,9 @@
  * of rehashidx -1 (and at the next resize when no read saw it end), a destroyed map no longer
  * read, and an address that cannot be read dropped without harm.  Then a Go-1.19-shaped hmap
  * (the go profile's evac= read): the evacuation's progress (nevacuate of 2^(B-1), or of 2^B
- * after a same-size grow) sent with the entries, its end at the first read of oldbuckets nil or
- * at the exit program's reading, and a nevacuate past the old buckets dropping the map.
+ * after a same-size grow) sent with the entries, its end at the first read of oldbuckets nil
+ * with the new B (not a read made while hashGrow allocates) or at the exit program's reading,
+ * and a nevacuate past the old buckets dropping the map.
  */
 /* timeout: 60 */
 #include <stdint.h>
@@ -128,12 +129,21 @@ static int go_map(struct plan_module *pm, struct probe_plan *plan, struct sink *
 		return 1;
 	memset(g, 0, sizeof(*g));
 
-	/* hashGrow 2^10 -> 2^11: oldbuckets set, nevacuate 0; 700 old buckets moved by a sync */
+	/*
+	 * hashGrow 2^10 -> 2^11 probed as it begins: a sync that reads the hmap while its new
+	 * buckets are allocated sees B 10 and no old buckets, which is no ended evacuation
+	 */
 	h->count = 6700;
+	h->B = 10;
+	resize(tr, map, 1000, 1024, 2048);
+	tableread__sync(tr, 1500);
+	check(!g->nrehash && !g->evac_of,
+	      "go: B still 10 and oldbuckets nil right after the grow's probe: not ended (%d ended)",
+	      g->nrehash);
+	/* ... in its fields now: oldbuckets set, nevacuate 0; 700 old buckets moved by a sync */
 	h->B = 11;
 	h->oldbuckets = h;
 	h->nevacuate = 700;
-	resize(tr, map, 1000, 1024, 2048);
 	tableread__sync(tr, 4000);
 	check(g->count == 6700 && g->evac_pos == 700 && g->evac_of == 1024 &&
 		      g->evac_elapsed_ns == 3000 && !g->nrehash,

@@ -17,7 +17,8 @@
 //	buckets piled up), stops there, pauses, finishes, sleeps and exits.
 //
 // Exits 1 when the evacuation ends before the pause, or when the write that ends it begins
-// another grow.  Lines: "map ADDR", "grew at_ns N" (CLOCK_MONOTONIC, the write that grew it), "paused B b
+// another grow.  Lines: "map ADDR", "grew at_ns N write_ns D" (CLOCK_MONOTONIC as the write
+// that grew it began, and how long that write took: the grow began within it), "paused B b
 // same s old_buckets n nevacuate n count n", "finished B b oldbuckets nil nevacuate n count n
 // at_ns N writes n" (the write that ended it, and how many writes after the pause).
 package main
@@ -26,7 +27,6 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"syscall"
 	"time"
 	"unsafe"
 )
@@ -53,13 +53,14 @@ func header(mp map[int]int) *hmap {
 	return *(**hmap)(unsafe.Pointer(&mp))
 }
 
-// now: CLOCK_MONOTONIC in ns, the clock maptrace's records use.
-func now() int64 {
-	var ts syscall.Timespec
-	// CLOCK_MONOTONIC is 1
-	syscall.Syscall(syscall.SYS_CLOCK_GETTIME, 1, uintptr(unsafe.Pointer(&ts)), 0)
-	return ts.Sec*1e9 + ts.Nsec
-}
+// nanotime: the runtime's CLOCK_MONOTONIC in ns (the vDSO), the clock maptrace's records use.
+// Not a raw clock_gettime syscall: leaving a syscall can wait for a P (a GC stopping the world),
+// a wait the program would then count in a span it times.
+//
+//go:linkname nanotime runtime.nanotime
+func nanotime() int64
+
+func now() int64 { return nanotime() }
 
 func arg(i int) int {
 	v, err := strconv.Atoi(os.Args[i])
@@ -97,7 +98,7 @@ func main() {
 	h := header(m)
 	fmt.Printf("map %p\n", m)
 	next, keys := 0, 0
-	var grewAt int64
+	var grewAt, grewFor int64
 	var pause, after int
 	if os.Args[1] == "grow" {
 		B, writes := arg(2), arg(3)
@@ -112,7 +113,7 @@ func main() {
 			m[next] = next
 			next++
 			if int(h.B) == B && h.oldbuckets != nil {
-				grewAt = t
+				grewAt, grewFor = t, now()-t
 			}
 		}
 		for i := 0; i < writes && h.oldbuckets != nil; i++ {
@@ -135,7 +136,7 @@ func main() {
 				continue
 			}
 			if h.flags&sameSizeGrow != 0 {
-				grewAt = t
+				grewAt, grewFor = t, now()-t
 				break
 			}
 			for h.oldbuckets != nil {
@@ -154,7 +155,7 @@ func main() {
 	if h.flags&sameSizeGrow != 0 {
 		same, oldB = 1, int(h.B)
 	}
-	fmt.Printf("grew at_ns %d\n", grewAt)
+	fmt.Printf("grew at_ns %d write_ns %d\n", grewAt, grewFor)
 	fmt.Printf("paused B %d same %d old_buckets %d nevacuate %d count %d\n", h.B, same,
 		1<<oldB, h.nevacuate, h.count)
 	time.Sleep(time.Duration(pause) * time.Millisecond)
