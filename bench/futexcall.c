@@ -8,6 +8,11 @@
  *     the futex tracepoints: what every process on the host pays for them while a tracer has
  *     programs there (maptrace's filter on the traced tgid runs for every caller).
  *
+ *   futexcall getppid N ROUNDS
+ *     The same with getppid(2), a syscall no tracer here has a program on: what every other
+ *     syscall on the host pays while any syscall tracepoint is attached (the kernel sends
+ *     every syscall of every task through its slow entry path then, whatever the program).
+ *
  *   futexcall contend N SPIN_US [START_AFTER_S [LINGER_S]]
  *     N contended waits on a bare pthread mutex (no library probes: only maptrace's futex
  *     tracepoints see them), as fast as two threads can hand the lock over: thread A takes
@@ -26,6 +31,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +54,8 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static int run_wake(long n, int rounds)
+/* ROUNDS rounds of N bare futex(FUTEX_WAKE) calls, or of N getppid() calls with @getppid. */
+static int run_calls(long n, int rounds, bool getppid)
 {
 	static int word;
 	double *t = calloc((size_t)rounds, sizeof(*t));
@@ -58,8 +65,12 @@ static int run_wake(long n, int rounds)
 	for (int r = 0; r < rounds; r++) {
 		__u64 start = now_ns();
 
-		for (long i = 0; i < n; i++)
-			syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+		for (long i = 0; i < n; i++) {
+			if (getppid)
+				syscall(SYS_getppid);
+			else
+				syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+		}
 		t[r] = (double)(now_ns() - start) / (double)n;
 	}
 	qsort(t, (size_t)rounds, sizeof(*t), cmp_double);
@@ -160,12 +171,13 @@ static int run_contend(long n, long spin_us, double start_after, double linger)
 
 int main(int argc, char **argv)
 {
-	if (argc >= 4 && !strcmp(argv[1], "wake") && atol(argv[2]) > 0 && atoi(argv[3]) > 0)
-		return run_wake(atol(argv[2]), atoi(argv[3]));
+	if (argc >= 4 && (!strcmp(argv[1], "wake") || !strcmp(argv[1], "getppid")) &&
+	    atol(argv[2]) > 0 && atoi(argv[3]) > 0)
+		return run_calls(atol(argv[2]), atoi(argv[3]), !strcmp(argv[1], "getppid"));
 	if (argc >= 4 && !strcmp(argv[1], "contend") && atol(argv[2]) > 0 && atol(argv[3]) >= 0)
 		return run_contend(atol(argv[2]), atol(argv[3]), argc > 4 ? atof(argv[4]) : 1.0,
 				   argc > 5 ? atof(argv[5]) : 0.0);
-	fprintf(stderr, "usage: futexcall wake N ROUNDS\n"
+	fprintf(stderr, "usage: futexcall wake|getppid N ROUNDS\n"
 			"       futexcall contend N SPIN_US [START_AFTER_S [LINGER_S]]\n");
 	return 2;
 }

@@ -363,22 +363,38 @@ echo "   BPF ns/wait: futex_enter + futex_exit run time (bpf_stats, which adds i
 echo "   per traced wait, other processes' runs subtracted at $(fmt "$FILTERED_NS") ns each."
 
 echo
-echo "== 3b. futex(FUTEX_WAKE), no waiter, in a process maptrace does not trace =="
-: >"$TMP/s3b.none"; : >"$TMP/s3b.mt"
+echo "== 3b. syscalls of a process maptrace does not trace: futex(FUTEX_WAKE), no waiter, and getppid =="
+# interleaved: each run times both calls with no tracer, under maptrace (its futex and
+# exit_group tracepoints attached) and under maptrace --no-futex (none attached)
+S3B_CONFS=(none mt nofutex)
+for c in "${S3B_CONFS[@]}"; do : >"$TMP/s3b.$c.wake"; : >"$TMP/s3b.$c.getppid"; done
 for r in $(seq "$RUNS"); do
-	"$FUTEXCALL" wake 200000 5 >>"$TMP/s3b.none"
-	"$MT" -p "$IDLE" -q >/dev/null 2>"$TMP/s3b.err" &
-	mpid=$!
-	if wait_for "$TMP/s3b.err" "tracing PID" 30 "$mpid"; then
-		"$FUTEXCALL" wake 200000 5 >>"$TMP/s3b.mt"
-	fi
-	kill -INT "$mpid" 2>/dev/null
-	stop_tracer "$mpid" 10
+	for c in "${S3B_CONFS[@]}"; do
+		mpid=""
+		if [ "$c" != none ]; then
+			flags=(-q)
+			[ "$c" = nofutex ] && flags+=(--no-futex)
+			"$MT" -p "$IDLE" "${flags[@]}" >/dev/null 2>"$TMP/s3b.err" &
+			mpid=$!
+			wait_for "$TMP/s3b.err" "tracing PID" 30 "$mpid" || { stop_tracer "$mpid" 10; continue; }
+		fi
+		"$FUTEXCALL" wake 200000 5 >>"$TMP/s3b.$c.wake"
+		"$FUTEXCALL" getppid 200000 5 >>"$TMP/s3b.$c.getppid"
+		if [ -n "$mpid" ]; then
+			kill -INT "$mpid" 2>/dev/null
+			stop_tracer "$mpid" 10
+		fi
+	done
 done
-FW_NONE=$(med "$TMP/s3b.none") FW_MT=$(med "$TMP/s3b.mt")
-printf '%-44s %10s\n' "" "ns/call"
-printf '%-44s %10s\n' "no tracer" "$(fmt "$FW_NONE")" "maptrace tracing another PID" "$(fmt "$FW_MT")"
+FW_NONE=$(med "$TMP/s3b.none.wake") FW_MT=$(med "$TMP/s3b.mt.wake")
+GP_NONE=$(med "$TMP/s3b.none.getppid") GP_MT=$(med "$TMP/s3b.mt.getppid")
+printf '%-44s %14s %14s\n' "" "futex ns/call" "getppid ns/call"
+printf '%-44s %14s %14s\n' "no tracer" "$(fmt "$FW_NONE")" "$(fmt "$GP_NONE")" \
+	"maptrace tracing another PID" "$(fmt "$FW_MT")" "$(fmt "$GP_MT")" \
+	"maptrace --no-futex tracing another PID" "$(fmt "$(med "$TMP/s3b.nofutex.wake")")" \
+	"$(fmt "$(med "$TMP/s3b.nofutex.getppid")")"
 echo "added per futex call of an untraced process: $(fmt "$(calc "$FW_MT - $FW_NONE")") ns ($(ratio "$FW_MT" "$FW_NONE")x); in-kernel filter: $(fmt "$FILTERED_NS") ns per program run, 2 runs per call"
+echo "added per other syscall of any process: $(fmt "$(calc "$GP_MT - $GP_NONE")") ns ($(ratio "$GP_MT" "$GP_NONE")x): while a syscall tracepoint is attached every syscall takes the kernel's slow entry path"
 
 # --- 4. start-up and peak RSS --------------------------------------------------------------
 
