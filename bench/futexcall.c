@@ -54,8 +54,8 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* ROUNDS rounds of N bare futex(FUTEX_WAKE) calls, or of N getppid() calls with @getppid. */
-static int run_calls(long n, int rounds, bool getppid)
+/* ROUNDS rounds of N bare futex(FUTEX_WAKE) calls, or of N getppid() calls with @ppid. */
+static int run_calls(long n, int rounds, bool ppid)
 {
 	static int word;
 	double *t = calloc((size_t)rounds, sizeof(*t));
@@ -66,7 +66,7 @@ static int run_calls(long n, int rounds, bool getppid)
 		__u64 start = now_ns();
 
 		for (long i = 0; i < n; i++) {
-			if (getppid)
+			if (ppid)
 				syscall(SYS_getppid);
 			else
 				syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);

@@ -407,8 +407,9 @@ static int send_reads(struct tableread *tr, const __u64 *addrs, int n, __u64 now
 		/* Redis: rehashidx back to -1; Go: oldbuckets nil again */
 		if (!err && m->rehashing &&
 		    (evac ? !lc.evac_of : src_value(&lr->rd.pos, w, lr->lo) < 0)) {
-			__u64 size = lr->rd.size.kind == MT_SRC_FIELD ? size_value(&lr->rd, w, lr->lo)
-								     : 0;
+			__u64 size = lr->rd.size.kind == MT_SRC_FIELD
+					     ? size_value(&lr->rd, w, lr->lo)
+					     : 0;
 
 			/*
 			 * Still the old size: the resize's probe fired and its new table is being

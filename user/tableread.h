@@ -41,8 +41,8 @@ int tableread__saw(struct tableread *tr, __u64 map, __u32 lib);
 
 /**
  * tableread__sync() - read every known map's fields now: send their entries, and the
- * rehashes found finished, dated @now_ns (CLOCK_MONOTONIC), or with 0 as each read returns.  A map whose memory cannot be read (freed
- * unseen) is dropped.  Return: 0 or the sink's error.
+ * rehashes found finished, dated @now_ns (CLOCK_MONOTONIC), or with 0 as each read returns.
+ * A map whose memory cannot be read (freed unseen) is dropped.  Return: 0 or the sink's error.
  */
 int tableread__sync(struct tableread *tr, __u64 now_ns);
 

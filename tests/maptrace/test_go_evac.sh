@@ -10,10 +10,10 @@
 # 2^15 - 1); the last one's span runs from the grow to the first reading that saw it finished:
 # at least the program's own span (less the write that grew it, which the grow's probe fires
 # inside, and 1 ms: the program's clock is read around its writes) and at most that plus one
-# sync interval when a sync saw it, or when the exit
-# reading did, plus the time to exit; a same-size grow's evacuation (goevac same) counts 2^B old
-# buckets; a run that stops tracing during the pause reports the evacuation still running, and
-# its trace file replays the same figures.  The traced program's output equals the untraced
+# sync interval when a sync saw it, or when the exit reading did, plus the time to exit; a
+# same-size grow's evacuation (goevac same) counts 2^B old buckets; a run that stops tracing
+# during the pause reports the evacuation still running, and its trace file replays the same
+# figures.  The traced program's output equals the untraced
 # one's (but for the figures Go's random hash seed moves).  Needs root.
 # timeout: 240
 source "$(dirname "$0")/lib.sh"
@@ -31,7 +31,8 @@ EXIT_MS=1000 # from the write that ends it to the exit reading: prints, runtime 
 # clock, nevacuate at the pause, and the count and writes when the evacuation is over.
 own() {
 	grep -E '^(map 0x[0-9a-f]+|(grew|paused|after pause|finished) .*)$' "$1" | sed -E \
-		-e 's/^map 0x[0-9a-f]+$/map ADDR/' -e 's/at_ns [0-9]+/at_ns T/' -e 's/write_ns [0-9]+/write_ns D/' \
+		-e 's/^map 0x[0-9a-f]+$/map ADDR/' -e 's/at_ns [0-9]+/at_ns T/' \
+		-e 's/write_ns [0-9]+/write_ns D/' \
 		-e '/^(paused|after pause)/s/nevacuate [0-9]+/nevacuate N/' \
 		-e '/^finished/s/(count|writes) [0-9]+/\1 N/g'
 }
