@@ -770,6 +770,7 @@ int symbolizer__resolve(struct symbolizer *sz, int pid, __u64 ip, struct sym_fra
 			return -ENOENT;
 	}
 	mm = &p->mods[m - p->v];
+	frame->data = !m->exec;
 	snprintf(frame->module, sizeof(frame->module), "%s", m->path);
 	if (m->path[0] != '/') {
 		/* anonymous memory (JIT code) or a pseudo-file such as [vdso] */

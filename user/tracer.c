@@ -95,6 +95,12 @@ static int intern_ips(struct tracer *tr, const __u64 *ips, int nips)
 
 		memset(&sf, 0, sizeof(sf));
 		symbolizer__resolve(tr->sz, tr->pid, ip, &sf);
+		/*
+		 * No call returns into memory that cannot run: a frame-pointer walk that reached
+		 * one (a Go runtime function using %rbp as a plain register) went off the chain
+		 */
+		if (n && sf.data)
+			break;
 		/* "pthread_mutex_lock@@GLIBC_2.2.5": the symbol version says nothing to a reader */
 		sf.func[strcspn(sf.func, "@")] = '\0';
 		frames[n] = (struct mt_frame){

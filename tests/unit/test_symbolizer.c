@@ -877,6 +877,22 @@ cleanup:
 	symbolizer__free(late);
 }
 
+/* An address on this thread's stack is data ([stack], not executable); main's code is not. */
+static void test_data(struct symbolizer *sz)
+{
+	struct sym_frame f;
+	volatile int local = 0;
+	int err;
+
+	err = symbolizer__resolve(sz, getpid(), (__u64)(uintptr_t)&local, &f);
+	check(!err && f.data && !strcmp(f.module, "[stack]"),
+	      "data: a stack address is in [stack], not code (got %d, %s, data=%d)", err, f.module,
+	      f.data);
+	err = symbolizer__resolve(sz, getpid(), (__u64)(uintptr_t)&test_data, &f);
+	check(!err && !f.data, "data: a function of the test is code (got %d, %s, data=%d)", err,
+	      f.func, f.data);
+}
+
 static void test_errors(struct symbolizer *sz)
 {
 	struct sym_frame f;
@@ -923,6 +939,7 @@ int main(int argc, char **argv)
 	test_exited(sz);
 	test_zombie(sz);
 	test_prepare();
+	test_data(sz);
 	test_errors(sz);
 cleanup:
 	symbolizer__free(sz);
