@@ -29,7 +29,7 @@ struct sym_frame {
 	int line;	   /* 0 when unknown */
 	char build_id[41]; /* hex build-id of the module, "" when none */
 	int exact;	   /* 1: a symbol or DWARF function covers ip; 0: nearest symbol below */
-	int data;	   /* 1: ip lies in a mapping that is not executable ([stack], heap, data) */
+	int data;	   /* 1: ip is in a mapping that cannot run ([stack], heap, data) */
 };
 
 /**
