@@ -303,11 +303,12 @@ echo
 echo "== 3a. per traced contended wait: bench/futexcall contend, $WAITS waits on a bare pthread mutex =="
 
 
-# The in-kernel cost of the futex programs for callers that are not the target (they return
-# after the tgid check): maptrace on the idle process while another one calls futex(WAKE).
+# The in-kernel cost of the futex tracepoint programs (--futex-tracepoints) for callers that are
+# not the target (they return after the tgid check): maptrace on the idle process while another
+# one calls futex(WAKE).  The default's uprobes fire in the target alone.
 bystander_stats() {
 	local mpid
-	"$MT" -p "$IDLE" -q >/dev/null 2>"$TMP/by.err" &
+	"$MT" -p "$IDLE" -q --futex-tracepoints >/dev/null 2>"$TMP/by.err" &
 	mpid=$!
 	if wait_for "$TMP/by.err" "tracing PID" 30 "$mpid"; then
 		"$FUTEXCALL" wake 200000 1 >/dev/null
@@ -341,10 +342,10 @@ for r in $(seq "$RUNS"); do
 			jget "$f.tr.out" 'd["dropped"]' >>"$TMP/s3.$c.dropped"
 			jget "$f.out" 'd["rate_per_s"]' >>"$TMP/s3.$c.rate"
 			isnum "$w" && [ "$w" -gt 0 ] && calc "$(cat "$f.cpu") / $w / 1000" >>"$TMP/s3.$c.cpu"
-			# BPF ns per traced wait: all futex program time, less what the other callers'
-			# runs cost (each run that was not one of the target's W waits counts as filtered)
-			awk -v w="$w" -v f="$FILTERED_NS" '$1 ~ /^futex_/ { c += $2; t += $3 }
-				END { if (w > 0) printf "%.1f\n", (t - (c - 2 * w) * f) / w }' "$f.stats" >>"$TMP/s3.$c.bpf"
+			# BPF ns per traced wait: the run time of the programs at the target's futex
+			# calls (its waits' and its wakes'), which fire in the target alone
+			awk -v w="$w" '$1 ~ /^sysc_/ { t += $3 }
+				END { if (w > 0) printf "%.1f\n", t / w }' "$f.stats" >>"$TMP/s3.$c.bpf"
 		fi
 	done
 done
@@ -359,14 +360,15 @@ done
 echo "   counted: median of the waits maptrace reported; dropped: the most any run lost."
 echo "   maptrace us/wait: maptrace's own CPU (all threads, schedstat) from attach until the work"
 echo "   is done, over the waits it counted (the symbolization at exit is not included)."
-echo "   BPF ns/wait: futex_enter + futex_exit run time (bpf_stats, which adds its own clock reads)"
-echo "   per traced wait, other processes' runs subtracted at $(fmt "$FILTERED_NS") ns each."
+echo "   BPF ns/wait: sysc_enter + sysc_exit run time (bpf_stats, which adds its own clock reads)"
+echo "   per traced wait, the wakes' included; the uprobes' traps are in waits/s, not here."
 
 echo
 echo "== 3b. syscalls of a process maptrace does not trace: futex(FUTEX_WAKE), no waiter, and getppid =="
-# interleaved: each run times both calls with no tracer, under maptrace (its futex and
-# exit_group tracepoints attached) and under maptrace --no-futex (none attached)
-S3B_CONFS=(none mt nofutex)
+# interleaved: each run times both calls with no tracer, under maptrace (by default uprobes at
+# the target's own futex and exit_group calls), under maptrace --futex-tracepoints (the futex
+# and exit_group syscall tracepoints attached) and under maptrace --no-futex
+S3B_CONFS=(none mt tp nofutex)
 for c in "${S3B_CONFS[@]}"; do : >"$TMP/s3b.$c.wake"; : >"$TMP/s3b.$c.getppid"; done
 for r in $(seq "$RUNS"); do
 	for c in "${S3B_CONFS[@]}"; do
@@ -374,6 +376,7 @@ for r in $(seq "$RUNS"); do
 		if [ "$c" != none ]; then
 			flags=(-q)
 			[ "$c" = nofutex ] && flags+=(--no-futex)
+			[ "$c" = tp ] && flags+=(--futex-tracepoints)
 			"$MT" -p "$IDLE" "${flags[@]}" >/dev/null 2>"$TMP/s3b.err" &
 			mpid=$!
 			wait_for "$TMP/s3b.err" "tracing PID" 30 "$mpid" || { stop_tracer "$mpid" 10; continue; }
@@ -388,13 +391,15 @@ for r in $(seq "$RUNS"); do
 done
 FW_NONE=$(med "$TMP/s3b.none.wake") FW_MT=$(med "$TMP/s3b.mt.wake")
 GP_NONE=$(med "$TMP/s3b.none.getppid") GP_MT=$(med "$TMP/s3b.mt.getppid")
-printf '%-44s %14s %14s\n' "" "futex ns/call" "getppid ns/call"
-printf '%-44s %14s %14s\n' "no tracer" "$(fmt "$FW_NONE")" "$(fmt "$GP_NONE")" \
-	"maptrace tracing another PID" "$(fmt "$FW_MT")" "$(fmt "$GP_MT")" \
+FW_TP=$(med "$TMP/s3b.tp.wake") GP_TP=$(med "$TMP/s3b.tp.getppid")
+printf '%-50s %14s %14s\n' "" "futex ns/call" "getppid ns/call"
+printf '%-50s %14s %14s\n' "no tracer" "$(fmt "$FW_NONE")" "$(fmt "$GP_NONE")" \
+	"maptrace tracing another PID (default)" "$(fmt "$FW_MT")" "$(fmt "$GP_MT")" \
+	"maptrace --futex-tracepoints tracing another PID" "$(fmt "$FW_TP")" "$(fmt "$GP_TP")" \
 	"maptrace --no-futex tracing another PID" "$(fmt "$(med "$TMP/s3b.nofutex.wake")")" \
 	"$(fmt "$(med "$TMP/s3b.nofutex.getppid")")"
-echo "added per futex call of an untraced process: $(fmt "$(calc "$FW_MT - $FW_NONE")") ns ($(ratio "$FW_MT" "$FW_NONE")x); in-kernel filter: $(fmt "$FILTERED_NS") ns per program run, 2 runs per call"
-echo "added per other syscall of any process: $(fmt "$(calc "$GP_MT - $GP_NONE")") ns ($(ratio "$GP_MT" "$GP_NONE")x): while a syscall tracepoint is attached every syscall takes the kernel's slow entry path"
+echo "default, added per futex call / other syscall of an untraced process: $(fmt "$(calc "$FW_MT - $FW_NONE")") ns ($(ratio "$FW_MT" "$FW_NONE")x) / $(fmt "$(calc "$GP_MT - $GP_NONE")") ns ($(ratio "$GP_MT" "$GP_NONE")x): its uprobes are in the target alone"
+echo "--futex-tracepoints, the same: $(fmt "$(calc "$FW_TP - $FW_NONE")") ns ($(ratio "$FW_TP" "$FW_NONE")x) / $(fmt "$(calc "$GP_TP - $GP_NONE")") ns ($(ratio "$GP_TP" "$GP_NONE")x): while a syscall tracepoint is attached every syscall takes the kernel's slow entry path; in-kernel filter: $(fmt "$FILTERED_NS") ns per program run, 2 runs per futex call"
 
 # --- 4. start-up and peak RSS --------------------------------------------------------------
 
@@ -546,12 +551,12 @@ row evacuate "evacuation step (record)" grow
 row grow_done "last bucket moved (record)" grow
 row lock_wait_begin "library lock wait starts" mutex
 row lock_wait_end "library lock wait (record, stack)" mutex
-printf '%-16s %-34s' "futex enter+exit" "per traced bare-futex wait"
+printf '%-16s %-34s' "sysc enter+exit" "per traced bare-futex wait"
 for c in "${MODES[@]}"; do printf ' %12s' "$(fmt "$(med "$TMP/s3.$c.bpf")")"; done
 echo
-printf '%-16s %-34s %12s\n' "futex_*" "per call of an untraced process" "$(fmt "$FILTERED_NS")"
+printf '%-16s %-34s %12s\n' "futex_*" "--futex-tracepoints: per call of an untraced process" "$(fmt "$FILTERED_NS")"
 echo "   (grow_end and lock_wait_end copy the stack with dwarf, which is what --stack auto picks for"
-echo "   them up to 500 a second per CPU; futex_exit does too for a bare futex wait.)"
+echo "   them up to 500 a second per CPU; sysc_exit does too for a bare futex wait.)"
 
 # --- targets -------------------------------------------------------------------------------
 

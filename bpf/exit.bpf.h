@@ -90,31 +90,36 @@ static long exit_read_known(void *m, __u64 *map, __u64 *serial, void *ctx)
 }
 
 /*
- * The target is exiting (one thread called exit_group; its memory is still there): every map
+ * The target is exiting (one thread calls exit_group; its memory is still there): every map
  * user space reads at each sync, and the library's totals, read one last time, since a short
  * run may exit before its next sync.  A process killed by a signal makes no exit_group call:
  * the last sync's figures stand then.
  */
-SEC("tracepoint/syscalls/sys_enter_exit_group")
-int exit_group(struct sys_enter_ctx *ctx)
+static __always_inline void exit_read_all(void)
 {
 	struct mt_lib_totals *r;
 
-	(void)ctx;
-	if (bpf_get_current_pid_tgid() >> 32 != target_tgid)
-		return 0;
 	bpf_for_each_map_elem(&known_maps, exit_read_known, NULL, 0);
 	bpf_for_each_map_elem(&exit_reads, exit_read_one, NULL, 0);
 	if (!totals_addr)
-		return 0;
+		return;
 	r = reserve(sizeof(*r), MT_REC_LIB_TOTALS, -1);
 	if (!r)
-		return 0;
+		return;
 	if (bpf_probe_read_user(&r->created, 4 * sizeof(__u64), (void *)totals_addr)) {
 		bpf_ringbuf_discard(r, 0);
-		return 0;
+		return;
 	}
 	bpf_ringbuf_submit(r, BPF_RB_FORCE_WAKEUP);
+}
+
+/* --futex-tracepoints: exit_group by its tracepoint (by default, sysc.bpf.h's sites) */
+SEC("tracepoint/syscalls/sys_enter_exit_group")
+int exit_group(struct sys_enter_ctx *ctx)
+{
+	(void)ctx;
+	if (bpf_get_current_pid_tgid() >> 32 == target_tgid)
+		exit_read_all();
 	return 0;
 }
 

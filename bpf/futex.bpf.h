@@ -95,27 +95,75 @@ static __always_inline bool is_wake_op(__u32 op)
  * rare as contention.  Its stack is the holder's: the cheap frame-pointer id, and a stack copy
  * when --stack auto's budget allows.
  */
-static __always_inline void futex_wake_exit(struct sys_exit_ctx *ctx, const struct futex_state *s)
+static __always_inline void futex_wake_done(void *ctx, const struct futex_state *s, long ret)
 {
 	struct mt_futex_wake *r;
 
-	if (ctx->ret <= 0)
+	if (ret <= 0)
 		return;
 	r = rec_new(sizeof(*r), MT_REC_FUTEX_WAKE, user_stack(ctx));
 	if (!r)
 		return;
 	r->uaddr = s->uaddr;
-	r->woken = ctx->ret;
+	r->woken = ret;
 	r->op = s->op;
 	rec_send(r, sizeof(*r), task_uregs());
 }
 
+/*
+ * A futex call of thread @t returned @ret (@s: its arguments and when it started): a wait that
+ * slept, or a wake that woke someone, becomes a record.  @ctx: the program's, for the stack.
+ */
+static __always_inline void futex_done(void *ctx, const struct futex_state *s, long ret, __u32 t)
+{
+	struct mt_futex_wait *r;
+
+	if (is_wake_op(s->op)) {
+		futex_wake_done(ctx, s, ret);
+		return;
+	}
+	/* -EAGAIN: the word changed before the thread slept; nobody waited */
+	if (ret == -EAGAIN)
+		return;
+	r = rec_new(sizeof(*r), MT_REC_FUTEX_WAIT, user_stack(ctx));
+	if (!r)
+		return;
+	r->uaddr = s->uaddr;
+	r->wait_ns = r->h.ts - s->ts;
+	r->ret = ret;
+	r->op = s->op;
+	if (s->val < 256)
+		r->h.flags |= MT_HDR_FUTEX_VAL | s->val << MT_HDR_FUTEX_VAL_SHIFT;
+	struct lock_state *ls = bpf_map_lookup_elem(&lock_waits, &t);
+
+	r->in_lib_wait = ls != NULL;
+	if (ls)
+		ls->waited = 1;
+	/* a wait the library's probes time is unwound there, not twice */
+	if (!r->in_lib_wait) {
+		__u64 word = s->uaddr;
+		bool first = !bpf_map_lookup_elem(&unwound_words, &word);
+		__u8 one = 1;
+
+		if (rec_send_ex(r, sizeof(*r), task_uregs(), first) && first)
+			bpf_map_update_elem(&unwound_words, &word, &one, BPF_ANY);
+	} else {
+		rec_send(r, sizeof(*r), NULL);
+	}
+}
+
+/*
+ * --futex-tracepoints: the syscall tracepoints time every futex call of the target, wherever
+ * its code makes it.  While they are attached every system call of every task on the host
+ * takes the kernel's slow entry path (bench/README.md), so by default the sites in sysc.bpf.h
+ * do this instead.
+ */
 SEC("tracepoint/syscalls/sys_enter_futex")
 int futex_enter(struct sys_enter_ctx *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct futex_state s;
-	__u32 t = (__u32)id;
+	__u64 key = (__u32)id;
 
 	if (!trace_futex || id >> 32 != target_tgid)
 		return 0;
@@ -125,7 +173,7 @@ int futex_enter(struct sys_enter_ctx *ctx)
 	s.uaddr = ctx->args[0];
 	s.val = (__u32)ctx->args[2];
 	s.ts = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&futex_waits, &t, &s, BPF_ANY))
+	if (bpf_map_update_elem(&futex_waits, &key, &s, BPF_ANY))
 		count_drop(MT_DROP_STATE);
 	return 0;
 }
@@ -134,49 +182,16 @@ SEC("tracepoint/syscalls/sys_exit_futex")
 int futex_exit(struct sys_exit_ctx *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct mt_futex_wait *r;
 	struct futex_state *s;
-	__u32 t = (__u32)id;
+	__u64 key = (__u32)id;
 
 	if (!trace_futex || id >> 32 != target_tgid)
 		return 0;
-	s = bpf_map_lookup_elem(&futex_waits, &t);
+	s = bpf_map_lookup_elem(&futex_waits, &key);
 	if (!s)
 		return 0;
-	if (is_wake_op(s->op)) {
-		futex_wake_exit(ctx, s);
-		bpf_map_delete_elem(&futex_waits, &t);
-		return 0;
-	}
-	/* -EAGAIN: the word changed before the thread slept; nobody waited */
-	if (ctx->ret != -EAGAIN) {
-		r = rec_new(sizeof(*r), MT_REC_FUTEX_WAIT, user_stack(ctx));
-		if (r) {
-			r->uaddr = s->uaddr;
-			r->wait_ns = r->h.ts - s->ts;
-			r->ret = ctx->ret;
-			r->op = s->op;
-			if (s->val < 256)
-				r->h.flags |= MT_HDR_FUTEX_VAL | s->val << MT_HDR_FUTEX_VAL_SHIFT;
-			struct lock_state *ls = bpf_map_lookup_elem(&lock_waits, &t);
-
-			r->in_lib_wait = ls != NULL;
-			if (ls)
-				ls->waited = 1;
-			/* a wait the library's probes time is unwound there, not twice */
-			if (!r->in_lib_wait) {
-				__u64 word = s->uaddr;
-				bool first = !bpf_map_lookup_elem(&unwound_words, &word);
-				__u8 one = 1;
-
-				if (rec_send_ex(r, sizeof(*r), task_uregs(), first) && first)
-					bpf_map_update_elem(&unwound_words, &word, &one, BPF_ANY);
-			} else {
-				rec_send(r, sizeof(*r), NULL);
-			}
-		}
-	}
-	bpf_map_delete_elem(&futex_waits, &t);
+	futex_done(ctx, s, ctx->ret, (__u32)id);
+	bpf_map_delete_elem(&futex_waits, &key);
 	return 0;
 }
 

@@ -15,5 +15,6 @@
 #include "futex.bpf.h"
 #include "profile.bpf.h"
 #include "exit.bpf.h"
+#include "sysc.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";

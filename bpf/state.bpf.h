@@ -238,7 +238,9 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_THREADS);
-	__type(key, __u32);
+	/* the thread; at a syscall site also its stack pointer (sysc.bpf.h: a signal handler's
+	 * own futex call, on its own stack, does not end the call it interrupted) */
+	__type(key, __u64);
 	__type(value, struct futex_state);
 } futex_waits SEC(".maps");
 

@@ -435,6 +435,9 @@ struct mt_probe_spec {
 
 #define MT_MAX_SPECS 256
 
+/* A syscall site's cookie (sysc.bpf.h) when %rax holds the call's number, else the number */
+#define MT_SYSC_NR_RAX (~0ULL)
+
 #define MT_RESIZE_TIMED 1 /* dur_ns was measured (entry..return, or begin..end) */
 /*
  * Seen at a Go function's entry, before its frame: tag is the caller's return address (at

@@ -103,6 +103,9 @@ void args__usage(void)
 	       "      --stack-size BYTES stack bytes copied for dwarf (default 8192, 512-16384)\n"
 	       "      --no-futex         do not trace futex waits (only the library's own lock\n"
 	       "                         probes)\n"
+	       "      --futex-tracepoints\n"
+	       "                         time futex waits with the syscall tracepoints (also in\n"
+	       "                         code loaded later), which slow every syscall on the host\n"
 	       "      --ringbuf-mb N     ring buffer size in MiB, a power of two (default %d,\n"
 	       "                         1-1024)\n"
 	       "      --max-maps N       live maps the kernel's per-map tables hold: sync maps,\n"
@@ -354,7 +357,7 @@ static int check_filter(const char *opt, const char *s)
 
 int args__parse(int argc, char **argv, struct args *a)
 {
-	enum { OPT_JSON = 256, OPT_TOP, OPT_NO_STACKS, OPT_NO_FUTEX, OPT_RINGBUF, OPT_FORCE,
+	enum { OPT_JSON = 256, OPT_TOP, OPT_NO_STACKS, OPT_NO_FUTEX, OPT_FUTEX_TP, OPT_RINGBUF, OPT_FORCE,
 	       OPT_WEIGHT, OPT_WHAT, OPT_EVENTS, OPT_STACK, OPT_STACK_SIZE, OPT_COMM, OPT_EXE,
 	       OPT_LISTEN, OPT_METRICS_TOP, OPT_BUDGET, OPT_PROBE, OPT_PROFILE, OPT_LIST,
 	       OPT_DETAIL, OPT_MAX_SIZE, OPT_ALL_WAITS, OPT_SORT, OPT_MAP, OPT_LOCK,
@@ -392,6 +395,7 @@ int args__parse(int argc, char **argv, struct args *a)
 		{ "stack", required_argument, NULL, OPT_STACK },
 		{ "stack-size", required_argument, NULL, OPT_STACK_SIZE },
 		{ "no-futex", no_argument, NULL, OPT_NO_FUTEX },
+		{ "futex-tracepoints", no_argument, NULL, OPT_FUTEX_TP },
 		{ "ringbuf-mb", required_argument, NULL, OPT_RINGBUF },
 		{ "max-maps", required_argument, NULL, OPT_MAX_MAPS },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -571,6 +575,9 @@ int args__parse(int argc, char **argv, struct args *a)
 			break;
 		case OPT_NO_FUTEX:
 			a->futex = false;
+			break;
+		case OPT_FUTEX_TP:
+			a->futex_tp = true;
 			break;
 		case OPT_RINGBUF:
 			if (parse_int("--ringbuf-mb", optarg, 1, 1024, &v))

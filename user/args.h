@@ -39,6 +39,7 @@ struct args {
 	bool stack_auto;	/* --stack auto: dwarf within a budget of copies per second */
 	__u32 stack_size;	/* bytes of user stack to copy for dwarf unwinding */
 	bool futex;		/* trace futex waits */
+	bool futex_tp;		/* --futex-tracepoints: by the syscall tracepoints, not sites */
 	__u32 ringbuf_mb;
 	__u32 max_maps;		/* --max-maps: entries of the kernel's per-map tables */
 	double budget_pct;	/* --overhead-budget: 0 = probes always on */

@@ -6,8 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -19,6 +17,7 @@
 #include "maptrace.skel.h"
 #include "procfs.h"
 #include "profile.h"
+#include "sysc_attach.h"
 #include "usdt.h"
 #include "util.h"
 
@@ -138,7 +137,8 @@ struct attacher {
 	bool hot_on;
 	__u64 phase_end, slice_start, slice_hits, on_ns_planned;
 	__u64 on_total_ns, duty_start;
-	bool futex; /* attach the futex tracepoints */
+	bool futex;    /* time futex waits */
+	bool futex_tp; /* by the syscall tracepoints, not the target's syscall sites (sysc.h) */
 	__u64 totals_addr; /* the library's struct cmap_totals in the target, 0 when not found */
 	struct cmap_totals totals0; /* as read when the probes were about to attach */
 	__u64 totals0_ns;	    /* CLOCK_MONOTONIC then, 0: not read */
@@ -186,50 +186,6 @@ bool attacher__traces_probe(const char *name, bool detail)
 		if (!strcmp(usdt_probes[i], name))
 			return true;
 	return false;
-}
-
-#define TRACEFS "/sys/kernel/tracing"
-#define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
-
-/*
- * libbpf needs tracefs for the futex tracepoints; it is not always mounted (nor is it here).
- * Looked at with our effective credentials, as libbpf will open it: access() would ask for the
- * real uid's, which under `setcap` is an ordinary user's, without CAP_DAC_READ_SEARCH.
- */
-static int ensure_tracefs(void)
-{
-	struct stat st;
-	int err;
-
-	if (!stat(TRACEFS "/events", &st))
-		return 0;
-	err = -errno;
-	/* where older systems have it */
-	if (!stat(DEBUGFS_TRACING "/events", &st))
-		return 0;
-	if (err == -EACCES) {
-		fprintf(stderr,
-			"maptrace: cannot read tracefs (" TRACEFS "/events: %s), which the futex "
-			"tracepoints need; grant CAP_DAC_READ_SEARCH (setcap cap_bpf,cap_perfmon,"
-			"cap_dac_read_search+ep maptrace), run as root, or use --no-futex\n",
-			strerror(-err));
-		return err;
-	}
-	if (!mount("nodev", TRACEFS, "tracefs", 0, NULL))
-		return 0;
-	err = -errno;
-	if (err == -EPERM)
-		fprintf(stderr,
-			"maptrace: tracefs is not mounted, and mounting it needs CAP_SYS_ADMIN; "
-			"mount it once as root ('mount -t tracefs nodev " TRACEFS "'), or use "
-			"--no-futex\n");
-	else
-		fprintf(stderr,
-			"maptrace: tracefs is not mounted and mounting it on " TRACEFS " failed "
-			"(%s); mount it with 'mount -t tracefs nodev " TRACEFS "' or use "
-			"--no-futex\n",
-			strerror(-err));
-	return err;
 }
 
 /* The probes that fire on every operation: the ones --overhead-budget switches on and off. */
@@ -413,7 +369,7 @@ static int attach_futex(struct attacher *at, const struct target *t)
 {
 	struct bpf_program *progs[] = { at->skel->progs.futex_enter, at->skel->progs.futex_exit,
 					at->skel->progs.exit_group };
-	int err = ensure_tracefs();
+	int err = sysc__ensure_tracefs();
 
 	if (err)
 		return err;
@@ -434,6 +390,28 @@ static int attach_futex(struct attacher *at, const struct target *t)
 	}
 	(void)t;
 	return 0;
+}
+
+/* The target's futex and exit_group syscall sites (sysc_attach.h). */
+static int attach_sysc(struct attacher *at, const struct target *t)
+{
+	struct sysc_attached got;
+	int exit_fd = at->futex ? bpf_program__fd(at->skel->progs.sysc_exit) : -1;
+	int err = sysc__attach(t, bpf_program__fd(at->skel->progs.sysc_enter), exit_fd, at->fds,
+			       &at->nfds, MAX_LINKS, &got);
+
+	if (err && !target__running(t)) {
+		/* following, run.c says it waits for the next run instead */
+		if (!at->follow)
+			fprintf(stderr, "maptrace: PID %d exited while maptrace was attaching; start "
+					"maptrace while it runs\n", t->pid);
+	} else if (err) {
+		fprintf(stderr, "maptrace: cannot attach to the target's futex and exit calls: %s\n",
+			strerror(-err));
+	} else if (at->futex && !got.futex_sites)
+		fprintf(stderr, "maptrace: no futex call found in the target's code: lock waits "
+				"are not timed (--futex-tracepoints times them)\n");
+	return err;
 }
 
 /* Every hit of the per-operation probes so far, summed over maps and CPUs. */
@@ -676,6 +654,7 @@ int attacher__open(const struct args *a, const struct target *t, const struct pr
 	if (at->detail)
 		print_detail_cost(plan);
 	at->futex = a->futex;
+	at->futex_tp = a->futex_tp;
 	at->pid = t->pid;
 	at->ncpus = libbpf_num_possible_cpus();
 	if (at->ncpus <= 0) {
@@ -744,14 +723,21 @@ int attacher__open(const struct args *a, const struct target *t, const struct pr
 	bpf_map__set_max_entries(at->skel->maps.known_maps, a->max_maps);
 	bpf_map__set_max_entries(at->skel->maps.rehashes, a->max_maps);
 	bpf_map__set_max_entries(at->skel->maps.exit_reads, a->max_maps);
-	if (!a->futex) {
-		bpf_program__set_autoload(at->skel->progs.futex_enter, false);
-		bpf_program__set_autoload(at->skel->progs.futex_exit, false);
-	}
-	/* on the tracefs the futex tracepoints need; without them the last sync's reads stand */
-	if (!a->futex)
-		bpf_program__set_autoload(at->skel->progs.exit_group, false);
-	at->skel->rodata->exit_reading = a->futex;
+	/*
+	 * futex waits and the exit's reads: by default at the target's own syscall sites; the
+	 * tracepoints (--futex-tracepoints) need tracefs, and without them the last sync's reads
+	 * stand
+	 */
+	bpf_program__set_autoload(at->skel->progs.futex_enter, a->futex && a->futex_tp);
+	bpf_program__set_autoload(at->skel->progs.futex_exit, a->futex && a->futex_tp);
+	bpf_program__set_autoload(at->skel->progs.exit_group, a->futex && a->futex_tp);
+	bpf_program__set_autoload(at->skel->progs.sysc_enter, !a->futex_tp);
+	bpf_program__set_autoload(at->skel->progs.sysc_exit, a->futex && !a->futex_tp);
+	bpf_program__set_expected_attach_type(at->skel->progs.sysc_enter,
+					      (enum bpf_attach_type)USDT_TRACE_UPROBE_MULTI);
+	bpf_program__set_expected_attach_type(at->skel->progs.sysc_exit,
+					      (enum bpf_attach_type)USDT_TRACE_UPROBE_MULTI);
+	at->skel->rodata->exit_reading = !a->futex_tp || a->futex;
 	/* the library's probes attach through uprobe_multi links, which need this at load */
 	for (size_t i = 0; i < ARRAY_SIZE(usdt_probes); i++) {
 		struct bpf_program *prog =
@@ -806,8 +792,10 @@ int attacher__attach(struct attacher *at, const struct target *t, const struct p
 	err = attach_usdt(at, t);
 	if (!err)
 		err = attach_profiles(at, t, plan);
-	if (!err && at->futex)
+	if (!err && at->futex && at->futex_tp)
 		err = attach_futex(at, t);
+	if (!err && !at->futex_tp)
+		err = attach_sysc(at, t);
 	if (err)
 		return err;
 
@@ -851,7 +839,8 @@ int attacher__counts_fd(const struct attacher *at)
 
 int attacher__exit_reads_fd(const struct attacher *at, int *specs_fd)
 {
-	bool on = bpf_program__autoload(at->skel->progs.exit_group);
+	bool on = bpf_program__autoload(at->skel->progs.exit_group) ||
+		  bpf_program__autoload(at->skel->progs.sysc_enter);
 
 	*specs_fd = on ? bpf_map__fd(at->skel->maps.exit_specs) : -1;
 	return on ? bpf_map__fd(at->skel->maps.exit_reads) : -1;

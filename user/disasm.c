@@ -397,6 +397,70 @@ cleanup:
 	return err;
 }
 
+/* The general-purpose register (0 %rax .. 15 %r15, as encoded) @r is part of, or -1. */
+static int gpr_of(x86_reg r)
+{
+	static const x86_reg parts[16][5] = {
+		{ X86_REG_RAX, X86_REG_EAX, X86_REG_AX, X86_REG_AL, X86_REG_AH },
+		{ X86_REG_RCX, X86_REG_ECX, X86_REG_CX, X86_REG_CL, X86_REG_CH },
+		{ X86_REG_RDX, X86_REG_EDX, X86_REG_DX, X86_REG_DL, X86_REG_DH },
+		{ X86_REG_RBX, X86_REG_EBX, X86_REG_BX, X86_REG_BL, X86_REG_BH },
+		{ X86_REG_RSP, X86_REG_ESP, X86_REG_SP, X86_REG_SPL },
+		{ X86_REG_RBP, X86_REG_EBP, X86_REG_BP, X86_REG_BPL },
+		{ X86_REG_RSI, X86_REG_ESI, X86_REG_SI, X86_REG_SIL },
+		{ X86_REG_RDI, X86_REG_EDI, X86_REG_DI, X86_REG_DIL },
+		{ X86_REG_R8, X86_REG_R8D, X86_REG_R8W, X86_REG_R8B },
+		{ X86_REG_R9, X86_REG_R9D, X86_REG_R9W, X86_REG_R9B },
+		{ X86_REG_R10, X86_REG_R10D, X86_REG_R10W, X86_REG_R10B },
+		{ X86_REG_R11, X86_REG_R11D, X86_REG_R11W, X86_REG_R11B },
+		{ X86_REG_R12, X86_REG_R12D, X86_REG_R12W, X86_REG_R12B },
+		{ X86_REG_R13, X86_REG_R13D, X86_REG_R13W, X86_REG_R13B },
+		{ X86_REG_R14, X86_REG_R14D, X86_REG_R14W, X86_REG_R14B },
+		{ X86_REG_R15, X86_REG_R15D, X86_REG_R15W, X86_REG_R15B },
+	};
+
+	for (int g = 0; g < 16; g++)
+		for (int k = 0; k < 5; k++)
+			if (parts[g][k] && parts[g][k] == r)
+				return g;
+	return -1;
+}
+
+int disasm__writes_gpr(struct disasm *d, const struct disasm_insn *di, int gpr,
+		       struct disasm_write *w)
+{
+	cs_regs rd, wr;
+	uint8_t nrd, nwr;
+	cs_insn *in = NULL;
+	int writes = 1; /* what cannot be decoded may write it */
+
+	if (!d || !di || !w || gpr < 0 || gpr > 15)
+		return -EINVAL;
+	memset(w, 0, sizeof(*w));
+	w->src = -1;
+	if (cs_disasm(d->cs, di->code, di->len, di->addr, 1, &in) != 1)
+		return writes;
+	if (!cs_regs_access(d->cs, in, rd, &nrd, wr, &nwr)) {
+		writes = 0;
+		for (int i = 0; i < nwr && !writes; i++)
+			writes = gpr_of(wr[i]) == gpr;
+	}
+	/* mov $IMM,%reg or mov %src,%reg of 32 or 64 bits: the whole register */
+	if (writes && in->id == X86_INS_MOV && in->detail->x86.op_count == 2 &&
+	    in->detail->x86.operands[0].type == X86_OP_REG && in->detail->x86.operands[0].size >= 4) {
+		const cs_x86_op *src = &in->detail->x86.operands[1];
+
+		if (src->type == X86_OP_IMM) {
+			w->imm_ok = true;
+			w->imm = src->imm;
+		} else if (src->type == X86_OP_REG && src->size >= 4) {
+			w->src = gpr_of(src->reg);
+		}
+	}
+	cs_free(in, 1);
+	return writes;
+}
+
 /* The symbol of the dynamic relocation (.rela.plt's JUMP_SLOT, .rela.dyn's GLOB_DAT) at @slot. */
 static int reloc_name(Elf *elf, __u64 slot, char *name, size_t len)
 {

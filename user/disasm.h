@@ -15,6 +15,8 @@
 #ifndef MT_DISASM_H
 #define MT_DISASM_H
 
+#include <stdbool.h>
+
 #include <gelf.h>
 #include <linux/types.h>
 
@@ -100,6 +102,23 @@ int disasm__function(struct disasm *d, __u64 vaddr, __u64 size, struct disasm_fu
  * Return: 0; -ENOENT when @vaddr is not such a stub, or its slot has no symbol relocation.
  */
 int disasm__plt_name(struct disasm *d, __u64 vaddr, char *name, size_t len);
+
+/* What an instruction writes into a register, as far as disasm__writes_gpr() tells. */
+struct disasm_write {
+	bool imm_ok; /* a move of an immediate: @imm */
+	__s64 imm;
+	int src;     /* a move of another whole register (0 %rax .. 15 %r15), or -1 */
+};
+
+/**
+ * disasm__writes_gpr() - does instruction @di (from a function @d decoded) write the
+ * general-purpose register @gpr (0 %rax, 1 %rcx, 2 %rdx, 3 %rbx, 4 %rsp, 5 %rbp, 6 %rsi,
+ * 7 %rdi, 8-15 %r8-%r15), or a part of it, explicitly or not?
+ * @w: receives what a 32- or 64-bit move put there: an immediate or another register.
+ * Return: 1 or 0; 1 also when capstone cannot tell; -EINVAL.
+ */
+int disasm__writes_gpr(struct disasm *d, const struct disasm_insn *di, int gpr,
+		       struct disasm_write *w);
 
 /** disasm_func__free() - NULL is allowed. */
 void disasm_func__free(struct disasm_func *fn);

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The default way to see the target's futex and exit_group calls: plain uprobes on both sides
+ * of its own syscall instructions that make them (user/sysc.h finds them).  They fire only in
+ * the target and only as it makes these calls, where the syscall tracepoints (futex.bpf.h,
+ * exit.bpf.h; --futex-tracepoints) put every system call of every task on the host on the
+ * kernel's slow entry path while attached.  Each site's cookie is its call's number, or
+ * MT_SYSC_NR_RAX where %rax holds it (libc's syscall()).  Part of maptrace.bpf.c's one
+ * compilation unit, included after the parts whose bodies it runs.
+ */
+#ifndef MAPTRACE_SYSC_BPF_H
+#define MAPTRACE_SYSC_BPF_H
+
+#include "state.bpf.h"
+#include "futex.bpf.h"
+#include "exit.bpf.h"
+
+#define SYSC_FUTEX	202
+#define SYSC_EXIT_GROUP 231
+
+/* futex_waits' key at a site: the thread and its stack pointer, which syscall does not move */
+static __always_inline __u64 site_key(struct pt_regs *ctx, __u64 id)
+{
+	return (__u64)(__u32)(ctx->rsp >> 3) << 32 | (__u32)id;
+}
+
+/*
+ * The instruction before a syscall: the call is about to be made.  A futex call's start is
+ * noted for its thread (its arguments are read as it returns); an exit_group reads the maps.
+ */
+SEC("uprobe")
+int sysc_enter(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 nr = bpf_get_attach_cookie(ctx);
+	struct futex_state s = {};
+	__u64 key = site_key(ctx, id);
+
+	if (id >> 32 != target_tgid)
+		return 0;
+	if (nr == MT_SYSC_NR_RAX)
+		nr = ctx->rax;
+	if (nr == SYSC_EXIT_GROUP) {
+		exit_read_all();
+		return 0;
+	}
+	if (nr != SYSC_FUTEX || !trace_futex)
+		return 0;
+	s.ts = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&futex_waits, &key, &s, BPF_ANY))
+		count_drop(MT_DROP_STATE);
+	return 0;
+}
+
+/*
+ * The instruction after a futex syscall: %rax holds its result, and %rdi, %rsi and %rdx the
+ * word, the operation and the value it was called with (syscall keeps them).  Reached another
+ * way (a jump there), the thread has no call started and nothing happens.  A call a signal
+ * interrupted and the kernel restarted is one call here, from its start to its last return.
+ */
+SEC("uprobe")
+int sysc_exit(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct futex_state *s;
+	__u64 key = site_key(ctx, id);
+
+	if (id >> 32 != target_tgid)
+		return 0;
+	s = bpf_map_lookup_elem(&futex_waits, &key);
+	if (!s)
+		return 0;
+	s->uaddr = ctx->rdi;
+	s->op = (__u32)ctx->rsi;
+	s->val = (__u32)ctx->rdx;
+	if (is_wait_op(s->op) || is_wake_op(s->op))
+		futex_done(ctx, s, (long)ctx->rax, (__u32)id);
+	bpf_map_delete_elem(&futex_waits, &key);
+	return 0;
+}
+
+#endif /* MAPTRACE_SYSC_BPF_H */

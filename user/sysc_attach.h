@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The target's futex and exit_group syscall sites (sysc.h), in every file it has mapped to run,
+ * attached to the BPF programs that stand in for the syscall tracepoints: one uprobe_multi link
+ * per file and side, filtered to the target's pid.  Code the target loads after this (dlopen)
+ * is not covered; --futex-tracepoints is.
+ */
+#ifndef MT_SYSC_ATTACH_H
+#define MT_SYSC_ATTACH_H
+
+#include <stdbool.h>
+
+struct target;
+
+/* What was attached, for -v and --list. */
+struct sysc_attached {
+	int files;	 /* files with a site */
+	int futex_sites; /* futex calls, libc's syscall() counted as one */
+	int exit_sites;	 /* exit_group calls */
+	int links;
+};
+
+/**
+ * sysc__attach() - attach the syscall sites of target @t.
+ * @t: the target, its mappings read.
+ * @enter_fd: the program for the instruction before each call (sysc_enter), loaded with
+ *	expected attach type USDT_TRACE_UPROBE_MULTI.
+ * @exit_fd: the program for the instruction after each futex call (sysc_exit), loaded the same
+ *	way; -1 to attach no futex site (--no-futex: only exit_group's).
+ * @fds: receives the links' fds, from @fds[*@nfds] on; the caller closes them.
+ * @nfds: in: fds already in @fds; out: with these.
+ * @max: room in @fds.
+ * @out: receives what was attached; may be NULL.
+ * Return: 0; -E2BIG past @max; -ESRCH when the target is gone; another -errno from the kernel.
+ */
+int sysc__attach(const struct target *t, int enter_fd, int exit_fd, int *fds, int *nfds, int max,
+		 struct sysc_attached *out);
+
+/**
+ * sysc__ensure_tracefs() - make sure tracefs, which libbpf needs to attach the syscall
+ * tracepoints (--futex-tracepoints), is there: mount it when it is not.
+ * Return: 0; -errno after a one-line error naming the fix.
+ */
+int sysc__ensure_tracefs(void);
+
+#endif /* MT_SYSC_ATTACH_H */
