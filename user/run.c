@@ -23,6 +23,7 @@
 #include "usdt.h"
 #include "run.h"
 #include "sink.h"
+#include "sysc_attach.h"
 #include "target.h"
 #include "term.h"
 #include "trace_file.h"
@@ -655,6 +656,13 @@ static int print_list(const struct args *a, const struct target *t,
 	if (!t->nmodules)
 		printf("cmap (built-in, USDT probes of lib/): not matched: no mapped object carries "
 		       "provider cmap\n");
+	if (a->futex_tp) {
+		printf("futex waits: the syscall tracepoints (--futex-tracepoints)\n");
+	} else {
+		printf("futex and exit_group calls: uprobes before and after each syscall%s\n",
+		       a->futex ? "" : " (exit_group only: --no-futex)");
+		sysc__attach(t, -1, a->futex ? 0 : -1, NULL, NULL, 0, NULL);
+	}
 	fputs(plan->log, stdout);
 	printf("%d profile probe sites would be attached%s\n",
 	       probe_plan__attached(plan, a->detail || a->budget_pct > 0),

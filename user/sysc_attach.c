@@ -98,10 +98,21 @@ static int attach_file(const struct target *t, const char *mapped, int enter_fd,
 	}
 	for (int i = 0; i < n; i++)
 		futex += s[i].nr != NR_EXIT_GROUP;
-	if (n) {
+	/* --list: what would be attached */
+	if (n && !fds) {
+		int any = 0;
+
+		for (int i = 0; i < n; i++)
+			any += s[i].nr == SYSC_NR_RAX;
+		printf("    %3d futex, %d exit_group, %d of any number (syscall()) in %s\n",
+		       futex - any, n - futex, any, mapped);
+	}
+	if (n && fds) {
 		err = attach_side(path, t->pid, enter_fd, s, n, false, fds, nfds, max);
 		if (!err && exit_fd >= 0)
 			err = attach_side(path, t->pid, exit_fd, s, n, true, fds, nfds, max);
+	}
+	if (n) {
 		out->files++;
 		out->futex_sites += futex;
 		out->exit_sites += n - futex;
@@ -117,7 +128,7 @@ int sysc__attach(const struct target *t, int enter_fd, int exit_fd, int *fds, in
 	struct proc_maps *pm = NULL;
 	const struct proc_map *m;
 	size_t n = 0;
-	int err, before = *nfds;
+	int err, before = nfds ? *nfds : 0;
 
 	err = proc_maps_cache__get(t->maps, t->pid, PROC_MAPS_ANY_AGE, &pm);
 	if (err)
@@ -127,7 +138,7 @@ int sysc__attach(const struct target *t, int enter_fd, int exit_fd, int *fds, in
 		if (m[i].exec && m[i].path[0] == '/' && !m[i].deleted && !seen_file(m, i))
 			err = attach_file(t, m[i].path, enter_fd, exit_fd, fds, nfds, max, &got);
 	proc_maps__put(pm);
-	got.links = *nfds - before;
+	got.links = nfds ? *nfds - before : 0;
 	if (out)
 		*out = got;
 	return err;

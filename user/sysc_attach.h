@@ -27,8 +27,10 @@ struct sysc_attached {
  *	expected attach type USDT_TRACE_UPROBE_MULTI.
  * @exit_fd: the program for the instruction after each futex call (sysc_exit), loaded the same
  *	way; -1 to attach no futex site (--no-futex: only exit_group's).
- * @fds: receives the links' fds, from @fds[*@nfds] on; the caller closes them.
- * @nfds: in: fds already in @fds; out: with these.
+ * @fds: receives the links' fds, from @fds[*@nfds] on; the caller closes them.  NULL: attach
+ *	nothing, print a line per file with its sites instead (--list; @exit_fd -1 or not only
+ *	says whether futex sites count).
+ * @nfds: in: fds already in @fds; out: with these.  NULL with @fds.
  * @max: room in @fds.
  * @out: receives what was attached; may be NULL.
  * Return: 0; -E2BIG past @max; -ESRCH when the target is gone; another -errno from the kernel.
