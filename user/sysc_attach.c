@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "elfsym.h"
 #include "procfs.h"
@@ -108,9 +109,22 @@ static int attach_file(const struct target *t, const char *mapped, int enter_fd,
 		       futex - any, n - futex, any, mapped);
 	}
 	if (n && fds) {
+		int first = *nfds;
+
 		err = attach_side(path, t->pid, enter_fd, s, n, false, fds, nfds, max);
 		if (!err && exit_fd >= 0)
 			err = attach_side(path, t->pid, exit_fd, s, n, true, fds, nfds, max);
+		/* a file whose sites cannot all be attached keeps none; the others go on */
+		if (err && err != -ESRCH && err != -ENOMEM) {
+			while (*nfds > first)
+				close(fds[--*nfds]);
+			fprintf(stderr,
+				"maptrace: cannot attach to the futex and exit calls in %s (%s): "
+				"its lock waits are not timed\n",
+				mapped, strerror(-err));
+			free(s);
+			return 0;
+		}
 	}
 	if (n) {
 		out->files++;
