@@ -105,7 +105,7 @@ void args__usage(void)
 	       "                         probes)\n"
 	       "      --futex-tracepoints\n"
 	       "                         time futex waits with the syscall tracepoints (also in\n"
-	       "                         code loaded later), which slow every syscall on the host\n"
+	       "                         code loaded later); they slow every syscall on the host\n"
 	       "      --ringbuf-mb N     ring buffer size in MiB, a power of two (default %d,\n"
 	       "                         1-1024)\n"
 	       "      --max-maps N       live maps the kernel's per-map tables hold: sync maps,\n"

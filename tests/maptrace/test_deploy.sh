@@ -3,8 +3,8 @@
 # `setcap cap_bpf,cap_perfmon,cap_dac_read_search+ep`, run by an ordinary user created for the
 # test.  Against the user's own processes it traces everything (library probes, futex waits,
 # DWARF stacks) with exact counts; against a process of root or of another user it exits
-# non-zero with one line naming the owner, the reason and the fix, and so it does when tracefs
-# is unmounted or unreadable.
+# non-zero with one line naming the owner, the reason and the fix, and so it does with
+# --futex-tracepoints when tracefs is unmounted or unreadable (the default needs no tracefs).
 # timeout: 300
 source "$(dirname "$0")/lib.sh"
 TUSER=mt-deploy-$$
@@ -60,7 +60,7 @@ check "own process: 20 inserts, 10 per thread ($(jget "$M" "sum(m['inserts'] for
 check "own process: the waiting stack is symbolized (mutex_b)" \
 	grep -q "mutex_b" <(jget "$M" "$LOCK[0]['top_stacks'][0]['frames']")
 
-# a bare pthread mutex: seen only through the futex tracepoints (tracefs read as the user)
+# a bare pthread mutex: seen only through its futex waits (uprobes at libc's futex calls)
 traced ownfutex --json -- $AS_USER "$DEPLOY/contend" pthread 10 20 0.3
 M=$TMP/ownfutex.mt.out
 ADDR=$(jget "$TMP/ownfutex.target.out" "d['lock']")
@@ -126,7 +126,8 @@ check "with cap_sys_ptrace, root's process: the map library found, its mutex con
 	[ "$(jget "$TMP/ptrace.out" "d['library_found'] and any(l['kind'] == 'mutex' and l['map'] and l['contentions'] >= 10 for l in d['locks'])")" = True ]
 kill "$rootpid"
 
-# --- tracefs: unreadable without CAP_DAC_READ_SEARCH, and not mountable without CAP_SYS_ADMIN --
+# --- tracefs, for --futex-tracepoints only: unreadable without CAP_DAC_READ_SEARCH, and not
+# mountable without CAP_SYS_ADMIN; the default needs neither
 sleep 30 &
 victim=$!
 $AS_USER sleep 30 &
@@ -137,22 +138,29 @@ cat >"$DEPLOY/maptrace-as-user" <<EOF
 #!/bin/sh
 exec $AS_USER "$DEPLOY/maptrace-nodac" "\$@"
 EOF
-expect_refusal "tracefs unreadable" \
-	"cannot read tracefs \(/sys/kernel/tracing/events: Permission denied\), which the futex tracepoints need; grant CAP_DAC_READ_SEARCH.*or use --no-futex" \
-	-p "$ownvictim" -d 0.3 --json
-timeout 20 "$MAPTRACE" -p "$ownvictim" -d 0.3 --json --no-futex >"$TMP/nodac.out" 2>"$TMP/nodac.err"
-rc=$?
-check "tracefs unreadable, --no-futex: exit 0 ($rc): $(grep -v 'tracing PID' "$TMP/nodac.err" | head -c 300)" \
-	[ "$rc" -eq 0 ]
+expect_refusal "tracefs unreadable, --futex-tracepoints" \
+	"cannot read tracefs \(/sys/kernel/tracing/events: Permission denied\), which the futex tracepoints need; grant CAP_DAC_READ_SEARCH.*or leave out --futex-tracepoints" \
+	-p "$ownvictim" -d 0.3 --json --futex-tracepoints
+# the default times futex waits without tracefs: the bare mutex's 10 waits, exactly
+traced nodac --json -- $AS_USER "$DEPLOY/contend" pthread 10 20 0.3
+ADDR=$(jget "$TMP/nodac.target.out" "d['lock']")
+check "no CAP_DAC_READ_SEARCH, default: maptrace exited 0 ($nodac_mt_rc): $(grep -v 'tracing PID\|exited' "$TMP/nodac.mt.err" | head -c 300)" \
+	[ "$nodac_mt_rc" -eq 0 ]
+check "no CAP_DAC_READ_SEARCH, default: exactly 10 contentions on the bare mutex $ADDR, kind mutex" \
+	[ "$(jget "$TMP/nodac.mt.out" "[(l['contentions'], l['kind']) for l in d['locks'] if l['addr'] == '$ADDR']")" = "[(10, 'mutex')]" ]
 
 # tracefs unmounted in a mount namespace of the test's own: others keep theirs
 cat >"$DEPLOY/maptrace-as-user" <<EOF
 #!/bin/sh
 exec unshare -m --propagation private sh -c 'umount /sys/kernel/tracing 2>/dev/null; exec $AS_USER "$DEPLOY/maptrace" "\$@"' maptrace "\$@"
 EOF
-expect_refusal "tracefs not mounted" \
-	"tracefs is not mounted, and mounting it needs CAP_SYS_ADMIN; mount it once as root \('mount -t tracefs nodev /sys/kernel/tracing'\), or use --no-futex" \
-	-p "$ownvictim" -d 0.3 --json
+expect_refusal "tracefs not mounted, --futex-tracepoints" \
+	"tracefs is not mounted, and mounting it needs CAP_SYS_ADMIN; mount it once as root \('mount -t tracefs nodev /sys/kernel/tracing'\), or leave out --futex-tracepoints" \
+	-p "$ownvictim" -d 0.3 --json --futex-tracepoints
+timeout 20 "$MAPTRACE" -p "$ownvictim" -d 0.3 --json >"$TMP/nomount.out" 2>"$TMP/nomount.err"
+rc=$?
+check "tracefs not mounted, default: exit 0 ($rc): $(grep -v 'tracing PID' "$TMP/nomount.err" | head -c 300)" \
+	[ "$rc" -eq 0 ]
 check "tracefs is still mounted outside the test's namespace" mountpoint -q /sys/kernel/tracing
 kill "$victim" "$ownvictim"
 
