@@ -53,9 +53,11 @@ int sysc_enter(struct pt_regs *ctx)
 }
 
 /*
- * The instruction after a futex syscall: %rax holds its result, and %rdi, %rsi and %rdx the
- * word, the operation and the value it was called with (syscall keeps them).  Reached another
- * way (a jump there), the thread has no call started and nothing happens.  A call a signal
+ * The instruction after a futex syscall (or the first after it the kernel emulates, those
+ * between keeping the registers): %rax holds its result, and %rdi, %rsi and %rdx the word, the
+ * operation and the value it was called with (syscall keeps them).  Reached another way (a jump
+ * there), the thread has no call started and nothing happens.  A wake known as one where it is
+ * made has no enter probe (user/sysc.h): its exit alone makes the record.  A call a signal
  * interrupted and the kernel restarted is one call here, from its start to its last return.
  */
 SEC("uprobe")
@@ -68,8 +70,14 @@ int sysc_exit(struct pt_regs *ctx)
 	if (id >> 32 != target_tgid)
 		return 0;
 	s = bpf_map_lookup_elem(&futex_waits, &key);
-	if (!s)
+	if (!s) {
+		/* a wake whose site has no enter probe: the exit tells all */
+		struct futex_state w = {.uaddr = ctx->rdi, .op = (__u32)ctx->rsi};
+
+		if ((bpf_get_attach_cookie(ctx) & MT_SYSC_EXIT_CLEAN) && is_wake_op(w.op))
+			futex_done(ctx, &w, (long)ctx->rax, (__u32)id);
 		return 0;
+	}
 	s->uaddr = ctx->rdi;
 	s->op = (__u32)ctx->rsi;
 	s->val = (__u32)ctx->rdx;

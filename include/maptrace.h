@@ -437,6 +437,8 @@ struct mt_probe_spec {
 
 /* A syscall site's cookie (sysc.bpf.h) when %rax holds the call's number, else the number */
 #define MT_SYSC_NR_RAX (~0ULL)
+/* a syscall site's exit cookie: only the call reaches the probed instruction */
+#define MT_SYSC_EXIT_CLEAN 1ULL
 
 #define MT_RESIZE_TIMED 1 /* dur_ns was measured (entry..return, or begin..end) */
 /*

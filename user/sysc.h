@@ -20,6 +20,7 @@
 #ifndef MT_SYSC_H
 #define MT_SYSC_H
 
+#include <stdbool.h>
 #include <linux/types.h>
 
 struct elfsym_file;
@@ -29,9 +30,15 @@ struct elfsym_file;
 
 struct sysc_site {
 	__u64 enter_off; /* file offset of the instruction before the syscall: a uprobe's offset */
-	__u64 exit_off;	 /* file offset of the instruction after it */
+	/*
+	 * file offset of the instruction after it, or of the first one after that the kernel
+	 * emulates (no single-step) when those between keep %rax, %rdi, %rsi and %rdx; 0: none
+	 */
+	__u64 exit_off;
 	__u64 vaddr;	 /* the syscall instruction's ELF virtual address */
 	int nr;		 /* the call's number, or SYSC_NR_RAX */
+	bool exit_clean; /* nothing but the call reaches exit_off (no jump lands there) */
+	bool wake;	 /* a futex wake (op known): its exit alone tells all, no enter needed */
 };
 
 /* What sysc__find() saw, for -v and --list. */

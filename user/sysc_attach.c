@@ -40,8 +40,14 @@ static int attach_side(const char *path, int pid, int prog_fd, const struct sysc
 	for (int i = 0; i < n; i++) {
 		if (exit && (s[i].nr == NR_EXIT_GROUP || !s[i].exit_off))
 			continue;
+		/* a wake's exit alone makes its record: no enter, one hit fewer */
+		if (!exit && s[i].wake)
+			continue;
 		offs[k] = exit ? s[i].exit_off : s[i].enter_off;
-		cookies[k++] = s[i].nr == SYSC_NR_RAX ? MT_SYSC_NR_RAX : (__u64)s[i].nr;
+		if (exit)
+			cookies[k++] = s[i].exit_clean ? MT_SYSC_EXIT_CLEAN : 0;
+		else
+			cookies[k++] = s[i].nr == SYSC_NR_RAX ? MT_SYSC_NR_RAX : (__u64)s[i].nr;
 	}
 	if (!k)
 		goto out;

@@ -5,7 +5,8 @@
  *
  * A fixture library built at test time holds one shape each, in inline assembly, with a label
  * on every syscall instruction: the number moved straight into %eax; through another register;
- * through a register kept across a loop back to the call; two paths that bring different
+ * through a register kept across a loop back to the call; a wake (FUTEX_WAKE_PRIVATE in %esi:
+ * no enter probe); two paths that bring different
  * numbers (unknown: no site); a jump onto the syscall itself (no site: the instruction before
  * it might not run); a call nobody watches (getpid); exit_group.  Expected addresses come from
  * nm, the instructions around each syscall from objdump: tools independent of capstone and of
@@ -53,6 +54,10 @@ static const char fixture_src[] =
 	"  jne sc_jumped\\n\\tnop\\n\\t.globl sc_jumped\\nsc_jumped: syscall\" : \"=a\"(r) : "
 	"\"D\"(a)"
 	"  : SC); return r; }\n"
+	"N long fx_wake(long a) { long r; asm volatile(\"mov $0x81, %%esi\\n\\tmov $202, "
+	"%%eax\\n\\t"
+	"  .globl sc_wake\\nsc_wake: syscall\\n\\ttest %%eax, %%eax\\n\\tjne 1f\\n\\tnop\\n1:\" : "
+	"  \"=a\"(r) : \"D\"(a) : SC, \"rsi\"); return r; }\n"
 	"N long fx_getpid(void) { long r; asm volatile(\"mov $39, %%eax\\n\\t"
 	"  .globl sc_getpid\\nsc_getpid: syscall\" : \"=a\"(r) : : SC); return r; }\n"
 	"N void fx_exit(int c) { asm volatile(\"mov $231, %%eax\\n\\t"
@@ -86,9 +91,10 @@ static __u64 nm_addr(const char *path, const char *sym)
 
 /*
  * objdump's instructions of @path: for the one at @addr, the addresses of the one before and
- * the one after.  Return: 0, -1 when objdump lists no instruction at @addr.
+ * of the one @skip instructions past the next.  Return: 0, -1 when objdump lists no
+ * instruction at @addr.
  */
-static int neighbours(const char *path, __u64 addr, __u64 *before, __u64 *after)
+static int neighbours(const char *path, __u64 addr, int skip, __u64 *before, __u64 *after)
 {
 	char cmd[600], line[512];
 	__u64 prev = 0, a;
@@ -105,7 +111,7 @@ static int neighbours(const char *path, __u64 addr, __u64 *before, __u64 *after)
 	while (fgets(line, sizeof(line), p)) {
 		if (sscanf(line, " %llx:", (unsigned long long *)&a) != 1 || !strchr(line, '\t'))
 			continue;
-		if (found) {
+		if (found && skip-- == 0) {
 			*after = a;
 			pclose(p);
 			return 0;
@@ -142,9 +148,13 @@ static int find(const char *path, struct sysc_site **s, int *n, struct sysc_stat
 	return err;
 }
 
-/* The site of the syscall labelled @label: its number, and enter/exit where objdump says. */
+/*
+ * The site of the syscall labelled @label: its number, a wake or not, entered at the
+ * instruction objdump lists before it and left at the one @skip past the next (a jump the
+ * kernel emulates, where those between keep the registers).
+ */
 static void check_site(const char *so, const struct sysc_site *s, int n, const char *label,
-		       int want_nr)
+		       int want_nr, int skip, bool wake)
 {
 	__u64 addr = nm_addr(so, label), before = 0, after = 0;
 	const struct sysc_site *got = site_at(s, n, addr);
@@ -153,16 +163,18 @@ static void check_site(const char *so, const struct sysc_site *s, int n, const c
 		check(addr && !got, "%s (%#llx) is no site", label, (unsigned long long)addr);
 		return;
 	}
-	check(got && got->nr == want_nr, "%s (%#llx): a site of call %d (got %d)", label,
-	      (unsigned long long)addr, want_nr, got ? got->nr : -99);
-	if (!got || neighbours(so, addr, &before, &after)) {
+	check(got && got->nr == want_nr && got->wake == wake,
+	      "%s (%#llx): a site of call %d, %sa wake (got %d, %d)", label,
+	      (unsigned long long)addr, want_nr, wake ? "" : "not ", got ? got->nr : -99,
+	      got ? got->wake : -1);
+	if (!got || neighbours(so, addr, skip, &before, &after)) {
 		check(0, "%s: objdump lists the instructions around it", label);
 		return;
 	}
 	/* the fixture's text is mapped at its file offset (vaddr == offset in a small .so) */
-	check(got->enter_off == before && got->exit_off == after,
-	      "%s: probed at %#llx and %#llx, the instructions objdump lists before and after "
-	      "(got %#llx, %#llx)",
+	check(got->enter_off == before && got->exit_off == after && got->exit_clean,
+	      "%s: probed at %#llx and %#llx, as objdump lists the instructions (got %#llx, "
+	      "%#llx)",
 	      label, (unsigned long long)before, (unsigned long long)after,
 	      (unsigned long long)got->enter_off, (unsigned long long)got->exit_off);
 }
@@ -186,14 +198,17 @@ static void test_fixture(void)
 	if (!check(!sh(cmd), "fixture built: %s", cmd))
 		return;
 	check(!find(so, &s, &n, &st), "sysc__find() on the fixture");
-	check_site(so, s, n, "sc_direct", 202);
-	check_site(so, s, n, "sc_hop", 202);
-	check_site(so, s, n, "sc_loop", 202);
-	check_site(so, s, n, "sc_exit", 231);
-	check_site(so, s, n, "sc_two", 0);
-	check_site(so, s, n, "sc_jumped", 0);
-	check_site(so, s, n, "sc_getpid", 0);
-	check(n == 4, "exactly 4 sites (got %d)", n);
+	check_site(so, s, n, "sc_direct", 202, 0, false);
+	check_site(so, s, n, "sc_hop", 202, 0, false);
+	/* cmp $-11,%eax keeps the registers: left at the je after it */
+	check_site(so, s, n, "sc_loop", 202, 1, false);
+	check_site(so, s, n, "sc_exit", 231, 0, false);
+	/* FUTEX_WAKE_PRIVATE in %esi: a wake, left at the jne after the test */
+	check_site(so, s, n, "sc_wake", 202, 1, true);
+	check_site(so, s, n, "sc_two", 0, 0, false);
+	check_site(so, s, n, "sc_jumped", 0, 0, false);
+	check_site(so, s, n, "sc_getpid", 0, 0, false);
+	check(n == 5, "exactly 5 sites (got %d)", n);
 	check(st.unknown_nr == 1 && st.jumped_to == 1,
 	      "stats: one call of unknown number (%d), one jumped to (%d)", st.unknown_nr,
 	      st.jumped_to);
