@@ -4,10 +4,12 @@
  * x86-64 `syscall` instructions of one ELF file whose call number is known, found by a byte
  * scan of its executable segments and checked by decoding the function around each (disasm.h).
  *
- * A uprobe cannot sit on a `syscall` instruction (the kernel refuses to single-step it), so a
- * site is probed on both sides: the instruction before it (the call is about to start; its
- * number is known, or in %rax) and the one after it (the call returned: %rax holds its result,
- * and %rdi, %rsi, %rdx still hold its first three arguments, which `syscall` preserves).  Plain
+ * A site is probed on both sides of its `syscall`: the instruction before it (the call is
+ * about to start; its number is known, or in %rax) and the one after it, or the first after
+ * that the kernel emulates (the call returned: %rax holds its result, and %rdi, %rsi, %rdx
+ * still hold its first three arguments, which `syscall` preserves).  Not on the `syscall`
+ * itself: 6.18 single-steps it, as the instruction before, but a call a signal interrupts is
+ * restarted there, and would start twice.  Plain
  * uprobes there fire only in the traced process and only when it makes the call, where the
  * syscall tracepoints send every system call of every task on the host through the kernel's
  * slow entry path while they are attached.
