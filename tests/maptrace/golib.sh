@@ -193,15 +193,18 @@ bt_stop() {
 # more_runs WHAT EXPR WANT NOUN -- BIN ARGS...: never a crash, never another answer: RUNS - 1
 # more traced runs of BIN ARGS (runs 2 to RUNS); a run is bad when maptrace does not exit 0, the
 # program's own lines (the caller's own FILE) differ from $TMP/untraced.out's, or jget EXPR
-# (python over the run's JSON report, `d`) is not WANT.  Each bad run is told as a comment (NOUN
+# (python over the run's JSON report, `d`) is not WANT (a WANT of "@FUNC": what FUNC prints of
+# the run's own output, a per-run oracle).  Each bad run is told as a comment (NOUN
 # names the value), then the check "WHAT (N bad)" that none was
 more_runs() {
-	local what=$1 expr=$2 want=$3 noun=$4 bad=0 i rc got
+	local what=$1 expr=$2 want=$3 want0=$3 noun=$4 bad=0 i rc got
 	shift 4
 	[ "${1-}" = -- ] && shift
 	for i in $(seq 2 "$RUNS"); do
 		"$MAPTRACE" -q -o "$TMP/run.mtr" --force -- "$@" >"$TMP/run.out" 2>"$TMP/run.err"
 		rc=$?
+		# "@FUNC": each run's own expectation, FUNC of its output
+		[[ $want0 == @* ]] && want=$(${want0#@} "$TMP/run.out")
 		got=$("$MAPTRACE" report "$TMP/run.mtr" --json --top 0 >"$TMP/run.json" &&
 			jget "$TMP/run.json" "$expr")
 		if [ $rc -ne 0 ] || ! diff -q <(own "$TMP/untraced.out") <(own "$TMP/run.out") >/dev/null ||

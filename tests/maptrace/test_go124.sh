@@ -187,7 +187,22 @@ check "the Swiss growth rules give 134 grows for $N keys: growToTable, 6 doublin
 # a hint of N: NewMap makes ceil(N x 8 / 7 / 1024) tables, rounded up to a power of 2, each of
 # (N x 8 / 7) / tables slots rounded up to a power of 2: room for N without a grow
 want_hint_tables=$(awk -v n=$N 'BEGIN { c = int(n * 8 / 7); t = 1; while (t * 1024 < c) t *= 2; print t }')
-own() { sed -nE 's/^(grown|hinted) ([0-9]+)$/&/p; s/^dir (grown|hinted) 0x[0-9a-f]+ (.*)$/dir \1 \2/p' "$1"; }
+# The rules hold for an even spread of the keys.  Each map's hash seed is random: in about one
+# run in 150 here (149 of 150 untraced runs: 128 tables) a table draws more than 896 of the
+# 100,000 keys and splits once more, in the filled map or in the hinted one.  So each run's
+# oracle is the program's own directory (and bpftrace), and the output compared between runs
+# leaves the directory's shape out.
+own() { grep -xE '(grown|hinted) [0-9]+' "$1"; }
+# swiss_want FILE: the grows of the program's map[int]int maps, as maptrace lists them, from the
+# directories the run printed: the filled map's growToTable, 6 doublings and a split per table
+# beyond the first; the hinted map's splits beyond the tables make() gave it, when any
+swiss_want() {
+	local t m h
+	read -r _ _ _ _ t _ < <(grep '^dir grown ' "$1")
+	read -r _ _ _ _ m _ h _ < <(grep '^dir hinted ' "$1")
+	python3 -c 'import sys; g, s = map(int, sys.argv[1:]); print(sorted([g] + ([s] if s else [])))' \
+		$((6 + ${t:-0})) $((${h:-0} - ${m:-0}))
+}
 for build in plain stripped; do
 	bin=$DIR/goswiss
 	[ $build = stripped ] && bin=$DIR/goswiss-stripped
@@ -196,11 +211,13 @@ for build in plain stripped; do
 	check "goswiss $build: untraced run exits 0, both maps hold $N keys" \
 		[ "$(grep -cxE "(grown|hinted) $N" "$TMP/untraced.out")" = 2 ]
 	read -r _ _ g _ tables _ depth _ caps < <(grep '^dir grown ' "$TMP/untraced.out")
-	check "goswiss $build: the program's own directory after the fill: $tables tables of 1024 slots, depth $depth, as the rules say ($want_tables)" \
-		[ "$tables $caps" = "$want_tables 1024-1024" -a $((1 << ${depth:-0})) -ge "${tables:-1}" ]
+	check "goswiss $build: the program's own directory after the fill: $tables tables of 1024 slots, depth $depth: the rules' $want_tables, or a few more for an uneven seed" \
+		[ "$caps" = 1024-1024 -a "${tables:-0}" -ge "$want_tables" -a "${tables:-0}" -le $((want_tables + 4)) -a \
+		$((1 << ${depth:-0})) -ge "${tables:-1}" ]
 	read -r _ _ h _ made _ htables _ _ _ hcaps < <(grep '^dir hinted ' "$TMP/untraced.out")
-	check "goswiss $build: the hinted map: make() gave it $want_hint_tables tables, it has as many after the fill, all of 1024 slots ($made, $htables, $hcaps)" \
-		[ "$made $htables $hcaps" = "$want_hint_tables $want_hint_tables 1024-1024" ]
+	check "goswiss $build: the hinted map: make() gave it $want_hint_tables tables, it has as many after the fill (or a few more for an uneven seed), all of 1024 slots ($made, $htables, $hcaps)" \
+		[ "$made $hcaps" = "$want_hint_tables 1024-1024" -a "${htables:-0}" -ge "$want_hint_tables" -a \
+		"${htables:-0}" -le $((want_hint_tables + 4)) ]
 
 	M='internal/runtime/maps'
 	read -r _ p_gtt < <(fn_push "$bin" "^$M\\.\\(\\*Map\\)\\.growToTable\$")
@@ -231,12 +248,16 @@ for build in plain stripped; do
 	bt_kinds="${bs:-0} ${bg:-0} ${bsp:-0}"
 	"$MAPTRACE" report "$TMP/$build-s.mtr" --json --top 0 >"$TMP/s.json"
 	got=$(jget "$TMP/s.json" "[(m['grows'], m['go_type'], m['sizes']) for m in d['maps'] if int(m['addr'], 16) == $g]")
-	check "goswiss $build: grown map $g: $want_grows grows (8 -> 2048 slots), as the rules, the program's directory ($tables tables: $prog_grows) and bpftrace (growToTable, grow, split: $bt_kinds) say (got $got)" \
-		[ "$got" = "[($want_grows, 'map[int]int', [8, 16, 32, 64, 128, 256, 512, 1024, 2048])]" -a \
-		"$prog_grows" = "$want_grows" -a "$bt_sum" = "$want_grows" -a "$bt_kinds" = "1 6 $((want_tables - 1))" ]
+	check "goswiss $build: grown map $g: $prog_grows grows (8 -> 2048 slots), as the program's directory ($tables tables; the rules: $want_grows) and bpftrace (growToTable, grow, split: $bt_kinds) say (got $got)" \
+		[ "$got" = "[($prog_grows, 'map[int]int', [8, 16, 32, 64, 128, 256, 512, 1024, 2048])]" -a \
+		"$prog_grows" -ge "$want_grows" -a "$bt_sum" = "$prog_grows" -a "$bt_kinds" = "1 6 $((${tables:-0} - 1))" ]
 	got=$(jget "$TMP/s.json" "[m['grows'] for m in d['maps'] if int(m['addr'], 16) == $h]")
-	check "goswiss $build: hinted map $h: no grow ($htables tables, as made; bpftrace: $(grep -c "^@g\[$((h)), " "$TMP/bt.out") calls; maptrace: no row, got $got)" \
-		[ "$got" = "[]" -a "$htables" = "$want_hint_tables" -a "$(grep -c "^@g\[$((h)), " "$TMP/bt.out")" = 0 ]
+	read -r _ _ _ _ made _ htables _ < <(grep '^dir hinted ' "$TMP/traced.out")
+	hs=$((${htables:-0} - ${made:-0})) hbt=$(awk -v k="@g[$((h)), split]:" '$1 " " $2 == k { print $3 }' "$TMP/bt.out")
+	hwant="[]"
+	[ "$hs" -gt 0 ] && hwant="[$hs]"
+	check "goswiss $build: hinted map $h: no grow but the splits of an uneven seed ($htables tables, $made made: $hs; bpftrace: $(grep -c "^@g\[$((h)), " "$TMP/bt.out") calls, ${hbt:-0} splits; maptrace: got $got)" \
+		[ "$got" = "$hwant" -a "${hbt:-0}" = "$hs" -a "$(grep -c "^@g\[$((h)), " "$TMP/bt.out")" = $((hs > 0)) ]
 	# the count as the program exits (BPF on exit_group reads Map.used, checked against the
 	# directory: dirLen = 2^globalDepth, at most 896 entries a table): the program's len, and
 	# the advice a hint of it
@@ -246,14 +267,14 @@ for build in plain stripped; do
 	last=$(awk -v k="@used[$((g))]:" '$1 == k { print $2 }' "$TMP/bt.out")
 	adv=$(jget "$TMP/s.json" "[a for a in d['advice'] if a.startswith('Go map $g:')]")
 	check "goswiss $build: the advice: make(map[int]int, $N) (it had $last entries at its last grow, by bpftrace; got $adv)" \
-		grep -qF "grew $want_grows times (8 -> 2048 slots); it held up to $N entries: create it with make(map[int]int, $N)'" <<<"$adv"
+		grep -qF "grew $prog_grows times (8 -> 2048 slots); it held up to $N entries: create it with make(map[int]int, $N)'" <<<"$adv"
 	# the maps whose count was read at the exit: a real map's count, never the garbage of a
 	# freed one's memory (the runtime's environment maps are freed before main ends)
 	got=$(jget "$TMP/s.json" "sorted(m['count'] for m in d['maps'] if m['count'] is not None)")
 	check "goswiss $build: the only count read at the exit is the filled map's (got $got)" [ "$got" = "[$N]" ]
 	[ $FAILS -eq 0 ] || { "$MAPTRACE" report "$TMP/$build-s.mtr" | sed 's/^/# /' | head -30; sed 's/^/# bt: /' "$TMP/bt.out" | head; }
-	more_runs "goswiss $build: $((RUNS - 1)) more traced runs: exit 0, same output, $want_grows grows of the filled map" \
-		"sorted(m['grows'] for m in d['maps'] if m['go_type'] == 'map[int]int')" "[$want_grows]" grows -- "$bin" $N
+	more_runs "goswiss $build: $((RUNS - 1)) more traced runs: exit 0, same output, the grows each run's own directories give" \
+		"sorted(m['grows'] for m in d['maps'] if m['go_type'] == 'map[int]int')" @swiss_want grows -- "$bin" $N
 done
 
 finish
