@@ -27,7 +27,6 @@ struct finder {
 	struct disasm *d;
 	const int *nrs;
 	int nnrs;
-	const char *const *generic;
 	/* the generic wrappers' extents, by symbol: their numbers are in %rax */
 	__u64 gen_start[4], gen_end[4];
 	int ngen;
