@@ -122,7 +122,14 @@ __u32 lockkind__futex_wait(struct lock_guess *g, const struct mt_frame *frames, 
 
 	if (val >= 0 && val < 8)
 		g->vals_seen |= 1u << val;
-	if (kind != MT_LOCK_FUTEX && (g->kind == MT_LOCK_FUTEX || g->guessed)) {
+	/*
+	 * A Go word decided as parking by a stack that showed runtime.futex but not what called it
+	 * (cut short, or a copy that unwound no further) is a runtime mutex once a stack shows
+	 * runtime.lock2: only lock2 sleeps on a mutex word, and a note's waits never pass it.
+	 */
+	if (kind != MT_LOCK_FUTEX &&
+	    (g->kind == MT_LOCK_FUTEX || g->guessed ||
+	     (kind == MT_LOCK_GO_RTLOCK && g->kind == MT_LOCK_GO_PARK))) {
 		g->kind = kind;
 		g->guessed = false;
 	} else if ((g->kind == MT_LOCK_FUTEX || g->guessed) && (g->vals_seen & 1u << 2)) {

@@ -168,6 +168,21 @@ int main(void)
 		lockkind__futex_wait(&r, NULL, 0, 0x52aef8, 2);
 		check(r.kind == MT_LOCK_GO_RTLOCK, "Go: and stays so after a wait with no stack");
 	}
+	{
+		/* a first wait whose stack was cut after runtime.futex, then lock2's own */
+		struct lock_guess r = {0};
+		struct mt_frame cut[1] = {{.func = "runtime.futex.abi0"}};
+		struct mt_frame f[2] = {{.func = "runtime.futex.abi0"}, {.func = "runtime.lock2"}};
+
+		lockkind__futex_wait(&r, cut, 1, 0x52cf18, 2);
+		check(r.kind == MT_LOCK_GO_PARK, "Go: a stack cut after runtime.futex: go-park");
+		lockkind__futex_wait(&r, f, 2, 0x52cf18, 2);
+		check(r.kind == MT_LOCK_GO_RTLOCK,
+		      "Go: a later runtime.lock2 stack makes the word go-rtlock (got %s)",
+		      mt_lock_kind_name(r.kind));
+		lockkind__futex_wait(&r, cut, 1, 0x52cf18, 2);
+		check(r.kind == MT_LOCK_GO_RTLOCK, "Go: and a cut stack after it does not undo that");
+	}
 	check(!strcmp(mt_lock_kind_name(MT_LOCK_GO_PARK), "go-park") &&
 		      !strcmp(mt_lock_kind_name(MT_LOCK_GO_RTLOCK), "go-rtlock"),
 	      "Go kind names");
