@@ -132,11 +132,7 @@ static int attach_file(const struct target *t, const char *mapped, int enter_fd,
 			return 0;
 		}
 	}
-	if (n) {
-		out->files++;
-		out->futex_sites += futex;
-		out->exit_sites += n - futex;
-	}
+	out->futex_sites += futex;
 	free(s);
 	return err;
 }
@@ -148,7 +144,7 @@ int sysc__attach(const struct target *t, int enter_fd, int exit_fd, int *fds, in
 	struct proc_maps *pm = NULL;
 	const struct proc_map *m;
 	size_t n = 0;
-	int err, before = nfds ? *nfds : 0;
+	int err;
 
 	err = proc_maps_cache__get(t->maps, t->pid, PROC_MAPS_ANY_AGE, &pm);
 	if (err)
@@ -158,7 +154,6 @@ int sysc__attach(const struct target *t, int enter_fd, int exit_fd, int *fds, in
 		if (m[i].exec && m[i].path[0] == '/' && !m[i].deleted && !seen_file(m, i))
 			err = attach_file(t, m[i].path, enter_fd, exit_fd, fds, nfds, max, &got);
 	proc_maps__put(pm);
-	got.links = nfds ? *nfds - before : 0;
 	if (out)
 		*out = got;
 	return err;

@@ -12,12 +12,9 @@
 
 struct target;
 
-/* What was attached, for -v and --list. */
+/* What was attached. */
 struct sysc_attached {
-	int files;	 /* files with a site */
 	int futex_sites; /* futex calls, libc's syscall() counted as one */
-	int exit_sites;	 /* exit_group calls */
-	int links;
 };
 
 /**
