@@ -5,7 +5,9 @@
  * the target and only as it makes these calls, where the syscall tracepoints (futex.bpf.h,
  * exit.bpf.h; --futex-tracepoints) put every system call of every task on the host on the
  * kernel's slow entry path while attached.  Each site's cookie is its call's number, or
- * MT_SYSC_NR_RAX where %rax holds it (libc's syscall()).  Part of maptrace.bpf.c's one
+ * MT_SYSC_NR_RAX where %rax holds it (libc's syscall(), when a call of it could not be told),
+ * or, on a call of syscall() whose number is known where it is made (GLib's, Rust's locks), the
+ * number with MT_SYSC_CALL_SITE: an emulated call instead of a single-stepped move in libc.  Part of maptrace.bpf.c's one
  * compilation unit, included after the parts whose bodies it runs.
  */
 #ifndef MAPTRACE_SYSC_BPF_H
@@ -19,9 +21,9 @@
 #define SYSC_EXIT_GROUP 231
 
 /* futex_waits' key at a site: the thread and its stack pointer, which syscall does not move */
-static __always_inline __u64 site_key(struct pt_regs *ctx, __u64 id)
+static __always_inline __u64 site_key(__u64 rsp, __u64 id)
 {
-	return (__u64)(__u32)(ctx->rsp >> 3) << 32 | (__u32)id;
+	return (__u64)(__u32)(rsp >> 3) << 32 | (__u32)id;
 }
 
 /*
@@ -32,14 +34,20 @@ SEC("uprobe")
 int sysc_enter(struct pt_regs *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u64 nr = bpf_get_attach_cookie(ctx);
+	__u64 nr = bpf_get_attach_cookie(ctx), rsp = ctx->rsp;
 	struct futex_state s = {};
-	__u64 key = site_key(ctx, id);
+	__u64 key;
 
 	if (id >> 32 != target_tgid)
 		return 0;
-	if (nr == MT_SYSC_NR_RAX)
+	if (nr == MT_SYSC_NR_RAX) {
 		nr = ctx->rax;
+	} else if (nr & MT_SYSC_CALL_SITE) {
+		/* a call of syscall(): the wrapper's syscall runs below the return address */
+		nr &= ~MT_SYSC_CALL_SITE;
+		rsp -= 8;
+	}
+	key = site_key(rsp, id);
 	if (nr == SYSC_EXIT_GROUP) {
 		exit_read_all();
 		return 0;
@@ -65,7 +73,7 @@ int sysc_exit(struct pt_regs *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct futex_state *s;
-	__u64 key = site_key(ctx, id);
+	__u64 key = site_key(ctx->rsp, id);
 
 	if (id >> 32 != target_tgid)
 		return 0;

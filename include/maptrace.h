@@ -439,6 +439,12 @@ struct mt_probe_spec {
 #define MT_SYSC_NR_RAX (~0ULL)
 /* a syscall site's exit cookie: only the call reaches the probed instruction */
 #define MT_SYSC_EXIT_CLEAN 1ULL
+/*
+ * or'ed into an enter cookie's number: the site is a call of syscall() (its number in %edi), not
+ * the syscall itself; the wrapper sees the stack pointer 8 bytes lower (the return address).  A
+ * tail jump there has the number alone: the stack pointer does not move.
+ */
+#define MT_SYSC_CALL_SITE (1ULL << 32)
 
 #define MT_RESIZE_TIMED 1 /* dur_ns was measured (entry..return, or begin..end) */
 /*

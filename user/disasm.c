@@ -497,7 +497,7 @@ static int reloc_name(Elf *elf, __u64 slot, char *name, size_t len)
 	return -ENOENT;
 }
 
-int disasm__plt_name(struct disasm *d, __u64 vaddr, char *name, size_t len)
+int disasm__plt_slot(struct disasm *d, __u64 vaddr, __u64 *slot)
 {
 	const uint8_t *code;
 	uint64_t addr = vaddr;
@@ -506,7 +506,7 @@ int disasm__plt_name(struct disasm *d, __u64 vaddr, char *name, size_t len)
 	cs_insn *in;
 	int err = -ENOENT;
 
-	if (!d || !name || !len)
+	if (!d || !slot)
 		return -EINVAL;
 	if (read_code(d, vaddr, left, &buf))
 		return -ENOENT;
@@ -524,13 +524,66 @@ int disasm__plt_name(struct disasm *d, __u64 vaddr, char *name, size_t len)
 			continue;
 		if (in->id == X86_INS_JMP && x->op_count == 1 &&
 		    x->operands[0].type == X86_OP_MEM && x->operands[0].mem.base == X86_REG_RIP &&
-		    x->operands[0].mem.index == X86_REG_INVALID)
-			err = reloc_name(d->elf, addr + (__u64)x->operands[0].mem.disp, name, len);
+		    x->operands[0].mem.index == X86_REG_INVALID) {
+			*slot = addr + (__u64)x->operands[0].mem.disp;
+			err = 0;
+		}
 		break;
 	}
 	cs_free(in, 1);
 	free(buf);
 	return err;
+}
+
+int disasm__plt_name(struct disasm *d, __u64 vaddr, char *name, size_t len)
+{
+	__u64 slot;
+	int err;
+
+	if (!d || !name || !len)
+		return -EINVAL;
+	err = disasm__plt_slot(d, vaddr, &slot);
+	return err ? err : reloc_name(d->elf, slot, name, len);
+}
+
+int disasm__got_slots(struct disasm *d, const char *name, __u64 *slots, int max)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	int n = 0;
+
+	while (d && (scn = elf_nextscn(d->elf, scn))) {
+		Elf_Scn *symscn;
+		GElf_Shdr symsh;
+		Elf_Data *data, *syms;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !sh.sh_entsize)
+			continue;
+		symscn = elf_getscn(d->elf, sh.sh_link);
+		if (!symscn || !gelf_getshdr(symscn, &symsh) || symsh.sh_type != SHT_DYNSYM)
+			continue;
+		data = elf_getdata(scn, NULL);
+		syms = elf_getdata(symscn, NULL);
+		for (size_t i = 0; data && syms && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Rela r;
+			GElf_Sym sym;
+			const char *nm;
+			__u32 type;
+
+			if (!gelf_getrela(data, (int)i, &r))
+				continue;
+			type = (__u32)GELF_R_TYPE(r.r_info);
+			if ((type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT) ||
+			    !GELF_R_SYM(r.r_info) ||
+			    !gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &sym))
+				continue;
+			nm = elf_strptr(d->elf, symsh.sh_link, sym.st_name);
+			if (nm && !strncmp(nm, name, strlen(name)) &&
+			    (!nm[strlen(name)] || nm[strlen(name)] == '@') && n < max)
+				slots[n++] = r.r_offset;
+		}
+	}
+	return n;
 }
 
 void disasm_func__free(struct disasm_func *fn)

@@ -103,6 +103,20 @@ int disasm__function(struct disasm *d, __u64 vaddr, __u64 size, struct disasm_fu
  */
 int disasm__plt_name(struct disasm *d, __u64 vaddr, char *name, size_t len);
 
+/**
+ * disasm__plt_slot() - the GOT slot a PLT stub at @vaddr jumps through (see disasm__plt_name()).
+ * Return: 0 and *@slot set; -ENOENT when @vaddr is not such a stub; -EINVAL; -ENOMEM.
+ */
+int disasm__plt_slot(struct disasm *d, __u64 vaddr, __u64 *slot);
+
+/**
+ * disasm__got_slots() - the GOT slots the dynamic linker fills with the address of function
+ * @name (a JUMP_SLOT or GLOB_DAT relocation of that symbol, any version).
+ * @slots: receives up to @max of their ELF virtual addresses.
+ * Return: how many were stored.
+ */
+int disasm__got_slots(struct disasm *d, const char *name, __u64 *slots, int max);
+
 /* What an instruction writes into a register, as far as disasm__writes_gpr() tells. */
 struct disasm_write {
 	bool imm_ok; /* a move of an immediate: @imm */

@@ -30,6 +30,9 @@ struct finder {
 	/* the generic wrappers' extents, by symbol: their numbers are in %rax */
 	__u64 gen_start[4], gen_end[4];
 	int ngen;
+	/* where this file's calls of a generic wrapper go: PLT stubs, its own start; GOT slots */
+	__u64 callee[8], slot[4];
+	int ncallee, nslot;
 	struct disasm_func *fn; /* the function decoded last: the next candidate may be in it */
 	struct sysc_site *sites;
 	int n, cap;
@@ -277,13 +280,13 @@ static bool nr_before(const struct finder *f, const __u8 *lo, const __u8 *p, __u
 	return false;
 }
 
-/* A candidate syscall at @vaddr: decode the function around it (by .eh_frame) once. */
-static int at_candidate(struct finder *f, __u64 vaddr)
+/* The function around @vaddr, decoded once (by .eh_frame) for the candidates in it; NULL: none. */
+static int decode_around(struct finder *f, __u64 vaddr, const struct disasm_func **fn)
 {
 	__u64 start, end;
 	int err;
 
-	f->st.candidates++;
+	*fn = NULL;
 	if (!f->fn || !disasm_func__inside(f->fn, vaddr)) {
 		disasm_func__free(f->fn);
 		f->fn = NULL;
@@ -293,7 +296,19 @@ static int at_candidate(struct finder *f, __u64 vaddr)
 		if (err)
 			return err == -ENOMEM ? err : 0;
 	}
-	return at_syscall(f, f->fn, vaddr);
+	*fn = f->fn;
+	return 0;
+}
+
+/* A candidate syscall at @vaddr. */
+static int at_candidate(struct finder *f, __u64 vaddr)
+{
+	const struct disasm_func *fn;
+	int err;
+
+	f->st.candidates++;
+	err = decode_around(f, vaddr, &fn);
+	return err || !fn ? err : at_syscall(f, fn, vaddr);
 }
 
 /* Every 0f 05 in the file's executable segments that a wanted number's move precedes. */
@@ -320,6 +335,167 @@ static int scan(struct finder *f)
 
 			if (nr_before(f, lo, p, vaddr) || in_generic(f, vaddr))
 				err = at_candidate(f, vaddr);
+		}
+	}
+	return err;
+}
+
+static bool is_callee(const struct finder *f, __u64 vaddr)
+{
+	for (int i = 0; i < f->ncallee; i++)
+		if (f->callee[i] == vaddr)
+			return true;
+	return false;
+}
+
+static bool is_slot(const struct finder *f, __u64 vaddr)
+{
+	for (int i = 0; i < f->nslot; i++)
+		if (f->slot[i] == vaddr)
+			return true;
+	return false;
+}
+
+/*
+ * Where this file's code goes to call a generic wrapper: the wrapper's own start when the file
+ * defines it, its PLT stubs (.plt, .plt.sec, .plt.got) and the GOT slots a -fno-plt `call *SLOT(%rip)`
+ * reads when it is another file's.
+ */
+static void wrapper_entries(struct finder *f, const char *const *generic)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	GElf_Shdr sh;
+
+	for (int i = 0; i < f->ngen && f->ncallee < 8; i++)
+		f->callee[f->ncallee++] = f->gen_start[i];
+	for (int i = 0; generic && generic[i] && f->nslot < 4; i++)
+		f->nslot += disasm__got_slots(f->d, generic[i], f->slot + f->nslot, 4 - f->nslot);
+	if (!f->nslot || elf_getshdrstrndx(f->elf, &shstrndx))
+		return;
+	while ((scn = elf_nextscn(f->elf, scn))) {
+		const char *name;
+
+		__u64 step;
+
+		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(f->elf, shstrndx, sh.sh_name)))
+			continue;
+		/* .plt.got: a function's stub when its address is also taken (8 bytes each) */
+		step = !strcmp(name, ".plt.got") ? 8 : 16;
+		if (strcmp(name, ".plt") && strcmp(name, ".plt.sec") && step != 8)
+			continue;
+		for (__u64 a = sh.sh_addr; a + step <= sh.sh_addr + sh.sh_size && f->ncallee < 8;
+		     a += step) {
+			__u64 slot;
+
+			if (!disasm__plt_slot(f->d, a, &slot) && is_slot(f, slot))
+				f->callee[f->ncallee++] = a;
+		}
+	}
+}
+
+/*
+ * A call of a generic wrapper at @vaddr: an enter site on the call itself when its number, in
+ * %edi there, is known and wanted.  A call whose number cannot be told is counted: the
+ * wrapper's own enter probe must then stay (sysc_stats.callers_unknown).
+ */
+static int at_caller(struct finder *f, __u64 vaddr, bool through_slot)
+{
+	const struct disasm_func *fn;
+	const struct disasm_insn *in;
+	struct sysc_site *s;
+	int i, nr, err;
+
+	if (is_callee(f, vaddr))
+		return 0; /* the stub's own jump through the slot */
+	err = decode_around(f, vaddr, &fn);
+	if (err)
+		return err;
+	if (!fn) {
+		f->st.callers++;
+		f->st.callers_unknown++;
+		return 0;
+	}
+	for (i = 0; i < fn->n && fn->insns[i].addr < vaddr; i++)
+		;
+	if (i == fn->n || fn->insns[i].addr != vaddr)
+		return 0; /* the bytes lie inside another instruction */
+	in = &fn->insns[i];
+	if (through_slot ? in->kind != DISASM_CALL_IND && in->kind != DISASM_JMP_IND
+			 : (in->kind != DISASM_CALL && in->kind != DISASM_JMP) ||
+				   !is_callee(f, in->target))
+		return 0;
+	f->st.callers++;
+	nr = reg_at(f, fn, i, 7);
+	if (nr == NR_UNKNOWN) {
+		f->st.callers_unknown++;
+		return 0;
+	}
+	if (!wanted(f, nr))
+		return 0;
+	if (f->n == f->cap) {
+		void *p =
+			realloc(f->sites, (size_t)(f->cap = f->cap ? 2 * f->cap : 16) * sizeof(*s));
+
+		if (!p)
+			return -ENOMEM;
+		f->sites = p;
+	}
+	s = &f->sites[f->n];
+	memset(s, 0, sizeof(*s));
+	s->vaddr = vaddr;
+	s->nr = nr;
+	s->caller = true;
+	s->call = in->kind == DISASM_CALL || in->kind == DISASM_CALL_IND;
+	if (elfload__vaddr_to_offset(f->elf, vaddr, 1, ELFLOAD_EXEC, NULL, &s->enter_off))
+		return 0;
+	f->n++;
+	return 0;
+}
+
+/*
+ * Every call and tail jump of the file's code to a generic wrapper (wrapper_entries()), and every
+ * load of its address from the GOT (a call through a pointer: counted as of an unknown number).
+ * Not seen: an address a non-PIC executable takes as an immediate.
+ */
+static int scan_callers(struct finder *f)
+{
+	size_t rawlen, nph;
+	const __u8 *raw = (const __u8 *)elf_rawfile(f->elf, &rawlen);
+	int err = 0;
+
+	if (!raw || (!f->ncallee && !f->nslot) || elf_getphdrnum(f->elf, &nph))
+		return 0;
+	for (size_t k = 0; k < nph && !err; k++) {
+		GElf_Phdr ph;
+		const __u8 *lo, *p;
+
+		if (!gelf_getphdr(f->elf, (int)k, &ph) || ph.p_type != PT_LOAD ||
+		    !(ph.p_flags & PF_X) || ph.p_offset > rawlen ||
+		    ph.p_filesz > rawlen - ph.p_offset || ph.p_filesz < 6)
+			continue;
+		lo = raw + ph.p_offset;
+		for (p = lo; !err && p + 6 <= lo + ph.p_filesz; p++) {
+			__u64 vaddr = ph.p_vaddr + (__u64)(p - lo);
+			__s32 rel;
+
+			if (*p == 0xe8 || *p == 0xe9) { /* call, jmp rel32 */
+				memcpy(&rel, p + 1, 4);
+				if (is_callee(f, vaddr + 5 + (__u64)(__s64)rel))
+					err = at_caller(f, vaddr, false);
+			} else if (*p == 0xff && (p[1] == 0x15 || p[1] == 0x25)) { /* *SLOT(%rip) */
+				memcpy(&rel, p + 2, 4);
+				if (is_slot(f, vaddr + 6 + (__u64)(__s64)rel))
+					err = at_caller(f, vaddr, true);
+			} else if ((*p == 0x48 || *p == 0x4c) && p[1] == 0x8b &&
+				   (p[2] & 0xc7) == 0x05 && p + 7 <= lo + ph.p_filesz) {
+				/* mov SLOT(%rip),%reg: the wrapper's address taken, its calls unseen */
+				memcpy(&rel, p + 3, 4);
+				if (is_slot(f, vaddr + 7 + (__u64)(__s64)rel)) {
+					f->st.callers++;
+					f->st.callers_unknown++;
+				}
+			}
 		}
 	}
 	return err;
@@ -376,7 +552,10 @@ int sysc__find(struct elfsym_file *ef, const char *path, const int *nrs, int nnr
 			f.gen_end[f.ngen++] = sym.vaddr + sym.size;
 		}
 	}
+	wrapper_entries(&f, generic);
 	err = scan(&f);
+	if (!err)
+		err = scan_callers(&f);
 	for (size_t i = 0; !err && elfsym__go(ef) && i < sizeof(go_funcs) / sizeof(*go_funcs); i++)
 		err = by_symbol(&f, go_funcs[i]);
 	disasm_func__free(f.fn);

@@ -18,6 +18,14 @@
  * always runs first) and its number is known: an immediate moved into %eax with no branch
  * landing between that move and the call, or, in a function named in @generic of
  * sysc__find(), whatever %rax holds (libc's syscall(), which GLib's and Rust's locks call).
+ *
+ * That instruction in syscall() is a move the kernel single-steps (~5 us a hit here), where a
+ * call it emulates costs ~0.7 us.  So the calls of a generic wrapper are found too (a call or
+ * tail jump to its PLT stub, or to the wrapper itself in the file that defines it, or through
+ * its GOT slot): one whose number is an immediate in %edi there (GLib passes SYS_futex so) is a
+ * site of its own, on the call, and the wrapper's exit sees it return.  The wrapper's own enter
+ * site is needed only while some call of it has a number not known where it is made, or takes
+ * its address (sysc_stats.callers_unknown): sysc_attach.h decides, over every mapped file.
  */
 #ifndef MT_SYSC_H
 #define MT_SYSC_H
@@ -41,6 +49,12 @@ struct sysc_site {
 	int nr;		 /* the call's number, or SYSC_NR_RAX */
 	bool exit_clean; /* nothing but the call reaches exit_off (no jump lands there) */
 	bool wake;	 /* a futex wake (op known): its exit alone tells all, no enter needed */
+	/*
+	 * A call (or tail jump) of a generic wrapper, not a syscall: vaddr and enter_off are the
+	 * call's, its number was in %edi; exit_off 0 (the wrapper's own exit sees it return)
+	 */
+	bool caller;
+	bool call; /* caller: a call, which pushes a return address (the wrapper's %rsp is 8 lower) */
 };
 
 /* What sysc__find() saw, for -v and --list. */
@@ -49,6 +63,8 @@ struct sysc_stats {
 	int decoded;	/* of them, real syscall instructions of a decoded function */
 	int unknown_nr; /* syscalls whose number could not be told (not in a generic wrapper) */
 	int jumped_to;	/* syscalls a branch lands on: not probed */
+	int callers;	     /* calls and tail jumps to a generic wrapper */
+	int callers_unknown; /* of them, those whose number could not be told */
 };
 
 /**

@@ -26,9 +26,13 @@
 /* Functions whose call number is in %rax: libc's syscall(), through which GLib's locks wait. */
 static const char *const generic_wrappers[] = {"syscall", NULL};
 
-/* One side of @n sites as one link: the enter side (@exit false) or the futex calls' exits. */
+/*
+ * One side of @n sites as one link: the enter side (@exit false) or the futex calls' exits.
+ * @generic: the wrappers' own enter sites too (a call of one could not be told); their exits
+ * are attached with it or when @wrapped (a call of one is probed where it is made).
+ */
 static int attach_side(const char *path, int pid, int prog_fd, const struct sysc_site *s, int n,
-		       bool exit, int *fds, int *nfds, int max)
+		       bool exit, bool generic, bool wrapped, int *fds, int *nfds, int max)
 {
 	__u64 *offs = calloc((size_t)n, sizeof(*offs)), *cookies = calloc((size_t)n, sizeof(*offs));
 	int k = 0, fd = 0;
@@ -38,16 +42,20 @@ static int attach_side(const char *path, int pid, int prog_fd, const struct sysc
 		goto out;
 	}
 	for (int i = 0; i < n; i++) {
-		if (exit && (s[i].nr == NR_EXIT_GROUP || !s[i].exit_off))
+		if (exit && (s[i].nr == NR_EXIT_GROUP || !s[i].exit_off ||
+			     (s[i].nr == SYSC_NR_RAX && !generic && !wrapped)))
 			continue;
 		/* a wake's exit alone makes its record: no enter, one hit fewer */
-		if (!exit && s[i].wake)
+		if (!exit && (s[i].wake || (s[i].nr == SYSC_NR_RAX && !generic)))
 			continue;
 		offs[k] = exit ? s[i].exit_off : s[i].enter_off;
+		/* a wrapper's exit without a started call was another call: never a wake alone */
 		if (exit)
-			cookies[k++] = s[i].exit_clean ? MT_SYSC_EXIT_CLEAN : 0;
+			cookies[k++] = s[i].exit_clean && s[i].nr != SYSC_NR_RAX ? MT_SYSC_EXIT_CLEAN : 0;
+		else if (s[i].nr == SYSC_NR_RAX)
+			cookies[k++] = MT_SYSC_NR_RAX;
 		else
-			cookies[k++] = s[i].nr == SYSC_NR_RAX ? MT_SYSC_NR_RAX : (__u64)s[i].nr;
+			cookies[k++] = (__u64)s[i].nr | (s[i].call ? MT_SYSC_CALL_SITE : 0);
 	}
 	if (!k)
 		goto out;
@@ -74,52 +82,72 @@ static bool seen_file(const struct proc_map *pm, size_t i)
 	return false;
 }
 
-/* The sites of one mapped file, attached; *@out counts them. */
-static int attach_file(const struct target *t, const char *mapped, int enter_fd, int exit_fd,
-		       int *fds, int *nfds, int max, struct sysc_attached *out)
+/* One mapped file's sites, found. */
+struct file_sites {
+	char path[4200];
+	const char *mapped; /* as the target maps it */
+	struct sysc_site *s;
+	int n;
+	struct sysc_stats st;
+};
+
+/* The sites of one mapped file (@futex false: exit_group's alone); 0 also when it has none. */
+static int find_file(const struct target *t, const char *mapped, bool futex,
+		     struct file_sites *fs)
 {
 	static const int nrs[] = {NR_FUTEX, NR_EXIT_GROUP};
 	struct elfsym_file *ef = NULL;
-	struct sysc_site *s = NULL;
-	char path[4200];
-	int n = 0, err, futex = 0;
+	int err;
 
-	snprintf(path, sizeof(path), "%s%s", t->root, mapped);
+	memset(fs, 0, sizeof(*fs));
+	fs->mapped = mapped;
+	snprintf(fs->path, sizeof(fs->path), "%s%s", t->root, mapped);
 	/* not ELF, unreadable: it has no site maptrace can see */
-	if (elfsym__open(path, t->root, &ef))
+	if (elfsym__open(fs->path, t->root, &ef))
 		return 0;
-	err = sysc__find(ef, path, nrs, 2, generic_wrappers, &s, &n, NULL);
+	err = sysc__find(ef, fs->path, nrs, 2, generic_wrappers, &fs->s, &fs->n, &fs->st);
 	elfsym__close(ef);
 	if (err == -ENOTSUP)
 		return 0;
 	if (err)
 		return err;
-	/* --no-futex: exit_group's sites alone (and syscall()'s, which may make it) */
-	if (exit_fd < 0) {
+	if (!futex) {
 		int k = 0;
 
-		for (int i = 0; i < n; i++)
-			if (s[i].nr != NR_FUTEX)
-				s[k++] = s[i];
-		n = k;
+		for (int i = 0; i < fs->n; i++)
+			if (fs->s[i].nr != NR_FUTEX)
+				fs->s[k++] = fs->s[i];
+		fs->n = k;
 	}
-	for (int i = 0; i < n; i++)
-		futex += s[i].nr != NR_EXIT_GROUP;
-	/* --list: what would be attached */
-	if (n && !fds) {
-		int any = 0;
+	return 0;
+}
 
-		for (int i = 0; i < n; i++)
-			any += s[i].nr == SYSC_NR_RAX;
-		printf("    %3d futex, %d exit_group, %d of any number (syscall()) in %s\n",
-		       futex - any, n - futex, any, mapped);
+/* One file's sites, attached (or, without @fds, listed); *@out counts them. */
+static int attach_file(const struct target *t, const struct file_sites *fs, bool generic,
+		       bool wrapped, int enter_fd, int exit_fd, int *fds, int *nfds, int max,
+		       struct sysc_attached *out)
+{
+	int futex = 0, wrapper = 0, callers = 0, exits = 0, err = 0;
+
+	for (int i = 0; i < fs->n; i++) {
+		wrapper += fs->s[i].nr == SYSC_NR_RAX;
+		callers += fs->s[i].caller && fs->s[i].nr == NR_FUTEX;
+		futex += fs->s[i].nr == NR_FUTEX;
+		exits += fs->s[i].nr == NR_EXIT_GROUP;
 	}
-	if (n && fds) {
+	/* --list: what would be attached */
+	if (fs->n && !fds)
+		printf("    %3d futex, %d exit_group, %d of any number (syscall()), %d futex calls of "
+		       "syscall() in %s\n",
+		       futex - callers, exits, generic ? wrapper : 0, callers, fs->mapped);
+	if (fs->n && fds) {
 		int first = *nfds;
 
-		err = attach_side(path, t->pid, enter_fd, s, n, false, fds, nfds, max);
+		err = attach_side(fs->path, t->pid, enter_fd, fs->s, fs->n, false, generic, wrapped,
+				  fds, nfds, max);
 		if (!err && exit_fd >= 0)
-			err = attach_side(path, t->pid, exit_fd, s, n, true, fds, nfds, max);
+			err = attach_side(fs->path, t->pid, exit_fd, fs->s, fs->n, true, generic,
+					  wrapped, fds, nfds, max);
 		/* a file whose sites cannot all be attached keeps none; the others go on */
 		if (err && err != -ESRCH && err != -ENOMEM) {
 			while (*nfds > first)
@@ -127,13 +155,11 @@ static int attach_file(const struct target *t, const char *mapped, int enter_fd,
 			fprintf(stderr,
 				"maptrace: cannot attach to the futex and exit calls in %s (%s): "
 				"its lock waits are not timed\n",
-				mapped, strerror(-err));
-			free(s);
+				fs->mapped, strerror(-err));
 			return 0;
 		}
 	}
-	out->futex_sites += futex;
-	free(s);
+	out->futex_sites += futex + (generic ? wrapper : 0);
 	return err;
 }
 
@@ -141,18 +167,40 @@ int sysc__attach(const struct target *t, int enter_fd, int exit_fd, int *fds, in
 		 struct sysc_attached *out)
 {
 	struct sysc_attached got = {0};
+	struct file_sites *fs = NULL;
 	struct proc_maps *pm = NULL;
 	const struct proc_map *m;
-	size_t n = 0;
+	size_t n = 0, nfs = 0;
+	bool generic = false, wrapped = false;
 	int err;
 
 	err = proc_maps_cache__get(t->maps, t->pid, PROC_MAPS_ANY_AGE, &pm);
 	if (err)
 		return err;
 	m = proc_maps__entries(pm, &n);
+	fs = calloc(n ? n : 1, sizeof(*fs));
+	if (!fs)
+		err = -ENOMEM;
+	/* every file's sites first: a call of syscall() anywhere whose number is not known keeps
+	 * the wrapper's own enter probe (single-stepped) */
 	for (size_t i = 0; i < n && !err; i++)
-		if (m[i].exec && m[i].path[0] == '/' && !m[i].deleted && !seen_file(m, i))
-			err = attach_file(t, m[i].path, enter_fd, exit_fd, fds, nfds, max, &got);
+		if (m[i].exec && m[i].path[0] == '/' && !m[i].deleted && !seen_file(m, i)) {
+			err = find_file(t, m[i].path, exit_fd >= 0, &fs[nfs]);
+			generic |= fs[nfs].st.callers_unknown > 0;
+			for (int k = 0; k < fs[nfs].n; k++)
+				wrapped |= fs[nfs].s[k].caller;
+			nfs++;
+		}
+	for (size_t i = 0; i < nfs && !err; i++)
+		err = attach_file(t, &fs[i], generic, wrapped, enter_fd, exit_fd, fds, nfds, max, &got);
+	if (!fds && !err)
+		printf("    calls of syscall(): %s\n",
+		       generic ? "some with a number not known where they are made: syscall()'s "
+				 "own enter probe is attached (single-stepped)"
+			       : "each probed where it is made");
+	for (size_t i = 0; i < nfs; i++)
+		free(fs[i].s);
+	free(fs);
 	proc_maps__put(pm);
 	if (out)
 		*out = got;

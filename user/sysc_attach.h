@@ -2,8 +2,10 @@
 /*
  * The target's futex and exit_group syscall sites (sysc.h), in every file it has mapped to run,
  * attached to the BPF programs that stand in for the syscall tracepoints: one uprobe_multi link
- * per file and side, filtered to the target's pid.  Code the target loads after this (dlopen)
- * is not covered; --futex-tracepoints is.
+ * per file and side, filtered to the target's pid.  Every file's sites are found before any is
+ * attached: libc's syscall() gets its own (single-stepped) enter probe only when some file calls
+ * it with a number not known where the call is made (sysc.h).  Code the target loads after
+ * this (dlopen) is not covered; --futex-tracepoints is.
  */
 #ifndef MT_SYSC_ATTACH_H
 #define MT_SYSC_ATTACH_H

@@ -6,13 +6,16 @@
 #  - the same run, seen by maptrace's sites and by bpftrace on the futex tracepoints (the
 #    independent oracle), has the same futex waits that slept and the same wakes that woke
 #    someone, word by word: glibc's mutex, rwlock, condvar and join paths (contend, mapload)
-#    and GLib's locks, which call libc's syscall() (ghash);
+#    and GLib's locks, which call libc's syscall() with the number a constant where they call
+#    it (ghash: probed on those calls), and a shim that passes its caller's number on (anysys:
+#    probed inside syscall() itself); --list says which;
 #  - the exit's reading still works with --no-futex (exit_group's site, no tracefs needed).
 # Needs root (BPF), bpftrace and bpftool.
 # timeout: 300
 source "$(dirname "$0")/lib.sh"
 
 GHASH=.output/tests/progs/ghash
+ANYSYS=.output/tests/progs/anysys
 
 # start NAME CMD...: the target in the background, sleeping before its work (its START_AFTER);
 # sets $tpid once it printed its pid
@@ -117,6 +120,24 @@ compare rwlock "$CONTEND" rwlock 20 5 3
 compare demo "$MAPLOAD" --variant mutex --threads 4 --keys 20000 --write-pct 60 --new-key-pct 80 \
 	--hold-us 20 --duration 2 --start-after 3
 compare glib "$GHASH" 2 100000 3 20
+compare anysys "$ANYSYS" 2000 3
+
+# --- where calls of syscall() are probed ------------------------------------------------------
+for prog in ghash anysys; do
+	if [ $prog = ghash ]; then start list-$prog "$GHASH" 2 1000 5 0; else start list-$prog "$ANYSYS" 10 5; fi
+	"$MAPTRACE" -p "$tpid" --list >"$TMP/list-$prog.out" 2>&1
+	kill -9 "$tpid" 2>/dev/null
+	wait "$tpid" 2>/dev/null
+	sed -n '/^futex and exit_group/,/^    calls of syscall()/p' "$TMP/list-$prog.out" | sed 's/^/# /'
+done
+check "ghash: GLib's futex calls of syscall() are probed where they are made (unit-sysc checks them against objdump)" \
+	grep -q "^ *0 futex, 0 exit_group, 0 of any number (syscall()), [1-9][0-9]* futex calls of syscall() in .*libglib" "$TMP/list-ghash.out"
+check "ghash: syscall()'s own enter probe is not attached" \
+	grep -q "calls of syscall(): each probed where it is made" "$TMP/list-ghash.out"
+check "anysys: a call of syscall() of a number not known there keeps syscall()'s own probe" \
+	grep -q "calls of syscall(): some with a number not known where they are made" "$TMP/list-anysys.out"
+check "anysys: libc's syscall() is listed as a site of any number" \
+	grep -q "1 of any number (syscall()), 0 futex calls of syscall() in .*libc.so" "$TMP/list-anysys.out"
 
 # --- the exit's reading without futex tracing ---------------------------------------------
 # exitfill fills a map and exits without freeing it, sooner than maptrace's first sync: only the

@@ -12,7 +12,9 @@
  * nm, the instructions around each syscall from objdump: tools independent of capstone and of
  * maptrace.  Then the system's libc: every syscall that objdump shows right after a move of 202
  * into %eax is a futex site, syscall() is the generic one, _exit makes exit_group; and a Go
- * program's runtime.futex and runtime.exit, plain and stripped.
+ * program's runtime.futex and runtime.exit, plain and stripped.  Calls of syscall() (a second
+ * fixture, with and without -fno-plt, and the system's GLib): each whose number objdump shows
+ * as a constant futex is a site on the call itself, the others are counted.
  *
  * Needs gcc, nm and objdump, and the Go test programs (make test-build).
  * Usage: test_sysc [GO_PROGRAM GO_PROGRAM_STRIPPED]   (default: the tests' gogrow, from the
@@ -62,6 +64,20 @@ static const char fixture_src[] =
 	"  .globl sc_getpid\\nsc_getpid: syscall\" : \"=a\"(r) : : SC); return r; }\n"
 	"N void fx_exit(int c) { asm volatile(\"mov $231, %%eax\\n\\t"
 	"  .globl sc_exit\\nsc_exit: syscall\\n\\thlt\" : : \"D\"(c) : SC); }\n";
+
+/*
+ * Calls of libc's syscall(): two futex calls whose number and operation are constants (one a
+ * tail call, one not), one of another number, one whose number is the caller's argument, and
+ * one through a pointer (its address loaded from the GOT: a call that cannot be seen).
+ */
+static const char callers_src[] =
+	"#include <unistd.h>\n"
+	"#define N __attribute__((noipa))\n"
+	"N long cl_wait(int *w) { return syscall(202, w, 0x80, 2, 0); }\n"
+	"N long cl_wake(int *w) { return syscall(202, w, 0x81, 1) + 1; }\n"
+	"N long cl_pid(void) { return syscall(39) + 1; }\n"
+	"N long cl_any(long nr, int *w) { return syscall(nr, w, 0) + 1; }\n"
+	"N long cl_ptr(int *w) { long (*volatile f)(long, ...) = syscall; return f(202, w, 1); }\n";
 
 static char dir[] = "/tmp/test_sysc.XXXXXX";
 
@@ -215,6 +231,121 @@ static void test_fixture(void)
 	free(s);
 }
 
+/*
+ * objdump's calls and jumps to syscall() in @path (through its PLT stub, or *SLOT(%rip) with
+ * -fno-plt): their addresses, whether each is a call, and the function each is in.
+ */
+struct objdump_call {
+	__u64 addr;
+	bool call;
+	char func[64];
+};
+
+static int objdump_calls(const char *path, struct objdump_call *out, int max)
+{
+	char cmd[600], line[512], func[64] = "";
+	int n = 0;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "objdump -d --no-show-raw-insn %s", path);
+	p = popen(cmd, "r");
+	while (p && fgets(line, sizeof(line), p)) {
+		unsigned long long a;
+		char *lt;
+
+		if (sscanf(line, "%llx <%63[^>]>:", &a, func) == 2)
+			continue;
+		if (sscanf(line, " %llx:", &a) != 1 || !strchr(line, '\t') || n >= max ||
+		    (!strstr(line, "<syscall@plt>") && !strstr(line, "<syscall@GLIBC")))
+			continue;
+		/* the stub's own jump through its slot */
+		if ((!strstr(line, "\tcall") && !strstr(line, "\tjmp")) || strstr(func, "@plt"))
+			continue;
+		out[n].addr = a;
+		out[n].call = strstr(line, "\tcall") != NULL;
+		snprintf(out[n].func, sizeof(out[n].func), "%s", func);
+		if ((lt = strchr(out[n].func, '@')))
+			*lt = 0;
+		n++;
+	}
+	if (p)
+		pclose(p);
+	return n;
+}
+
+/* The callers fixture built with @flags: each futex call of syscall() is a site on the call. */
+static void test_callers(const char *flags)
+{
+	char src[128], so[128], cmd[512];
+	struct objdump_call calls[16];
+	struct sysc_site *s = NULL;
+	struct sysc_stats st;
+	int n = 0, nc, sites = 0;
+	FILE *f;
+
+	snprintf(src, sizeof(src), "%s/cl.c", dir);
+	snprintf(so, sizeof(so), "%s/cl%s.so", dir, flags);
+	f = fopen(src, "w");
+	if (!f || fputs(callers_src, f) < 0 || fclose(f)) {
+		check(0, "callers fixture written");
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "gcc -O2 -shared -fPIC %s -o %s %s", flags, so, src);
+	if (!check(!sh(cmd), "callers fixture built: %s", cmd))
+		return;
+	if (!*flags)
+		flags = "with a PLT";
+	nc = objdump_calls(so, calls, 16);
+	check(!find(so, &s, &n, &st), "sysc__find() on the callers fixture (%s)", flags);
+	check(nc == 4 && st.callers == 5 && st.callers_unknown == 2,
+	      "%s: 4 calls of syscall() as objdump lists them (%d) and a load of its address: 5 "
+	      "seen (%d), 2 of them of a number not known where it is made (%d)",
+	      flags, nc, st.callers, st.callers_unknown);
+	for (int i = 0; i < nc; i++) {
+		const struct sysc_site *got = site_at(s, n, calls[i].addr);
+		bool futex = !strcmp(calls[i].func, "cl_wait") || !strcmp(calls[i].func, "cl_wake");
+
+		sites += got != NULL;
+		if (!futex) {
+			check(!got, "%s: the call in %s is no site", flags, calls[i].func);
+			continue;
+		}
+		check(got && got->caller && got->nr == 202 && got->call == calls[i].call &&
+			      got->enter_off == calls[i].addr && !got->exit_off,
+		      "%s: the %s in %s at %#llx is a futex site on the call, a %s (got %s, %d, "
+		      "%s)",
+		      flags, calls[i].call ? "call" : "jmp", calls[i].func,
+		      (unsigned long long)calls[i].addr, calls[i].call ? "call" : "tail jump",
+		      got ? (got->caller ? "caller" : "syscall") : "none", got ? got->nr : -1,
+		      got && got->call ? "call" : "jmp");
+	}
+	check(sites == 2 && n == 2, "%s: two sites in all (%d, %d)", flags, sites, n);
+	free(s);
+}
+
+/* The system's GLib: every call of syscall() has its number where it is made. */
+static void test_glib(void)
+{
+	static const char glib[] = "/usr/lib/x86_64-linux-gnu/libglib-2.0.so.0";
+	struct objdump_call calls[64];
+	struct sysc_site *s = NULL;
+	struct sysc_stats st;
+	int n = 0, nc = objdump_calls(glib, calls, 64), on_calls = 0;
+
+	if (!check(!find(glib, &s, &n, &st), "sysc__find() on %s", glib))
+		return;
+	for (int i = 0; i < n; i++)
+		for (int k = 0; k < nc; k++)
+			on_calls += s[i].caller && s[i].vaddr == calls[k].addr &&
+				    s[i].call == calls[k].call;
+	check(nc > 5 && st.callers == nc && st.callers_unknown == 0,
+	      "GLib: objdump's %d calls of syscall() all seen (%d), every number known (%d "
+	      "unknown)",
+	      nc, st.callers, st.callers_unknown);
+	check(n > 0 && on_calls == n, "GLib: its %d sites are all on those calls (%d)", n, on_calls);
+	free(s);
+}
+
 /* libc: objdump's "mov $0xca,%eax; syscall" pairs are all sites; syscall() and _exit too. */
 static void test_libc(void)
 {
@@ -304,6 +435,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	test_fixture();
+	test_callers("");
+	test_callers("-fno-plt");
+	test_glib();
 	test_libc();
 	test_go(go, go);
 	test_go(go_stripped, go);
