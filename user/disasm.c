@@ -457,6 +457,15 @@ int disasm__writes_gpr(struct disasm *d, const struct disasm_insn *di, int gpr,
 			w->src = gpr_of(src->reg);
 		}
 	}
+	/* xor %reg,%reg (32 or 64 bits): the zeroing idiom, an immediate 0 */
+	if (writes && in->id == X86_INS_XOR && in->detail->x86.op_count == 2 &&
+	    in->detail->x86.operands[0].type == X86_OP_REG &&
+	    in->detail->x86.operands[1].type == X86_OP_REG &&
+	    in->detail->x86.operands[0].reg == in->detail->x86.operands[1].reg &&
+	    in->detail->x86.operands[0].size >= 4) {
+		w->imm_ok = true;
+		w->imm = 0;
+	}
 	cs_free(in, 1);
 	return writes;
 }

@@ -128,7 +128,8 @@ struct disasm_write {
  * disasm__writes_gpr() - does instruction @di (from a function @d decoded) write the
  * general-purpose register @gpr (0 %rax, 1 %rcx, 2 %rdx, 3 %rbx, 4 %rsp, 5 %rbp, 6 %rsi,
  * 7 %rdi, 8-15 %r8-%r15), or a part of it, explicitly or not?
- * @w: receives what a 32- or 64-bit move put there: an immediate or another register.
+ * @w: receives what a 32- or 64-bit move put there: an immediate or another register (a
+ *	register xor'ed with itself: the immediate 0).
  * Return: 1 or 0; 1 also when capstone cannot tell; -EINVAL.
  */
 int disasm__writes_gpr(struct disasm *d, const struct disasm_insn *di, int gpr,

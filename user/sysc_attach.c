@@ -136,10 +136,14 @@ static int attach_file(const struct target *t, const struct file_sites *fs, bool
 		exits += fs->s[i].nr == NR_EXIT_GROUP;
 	}
 	/* --list: what would be attached */
-	if (fs->n && !fds)
+	if ((fs->n || fs->st.callers_unknown) && !fds) {
 		printf("    %3d futex, %d exit_group, %d of any number (syscall()), %d futex calls of "
-		       "syscall() in %s\n",
-		       futex - callers, exits, generic ? wrapper : 0, callers, fs->mapped);
+		       "syscall()",
+		       futex - callers, exits, generic ? wrapper : 0, callers);
+		if (fs->st.callers_unknown)
+			printf(" (and %d of a number not known there)", fs->st.callers_unknown);
+		printf(" in %s\n", fs->mapped);
+	}
 	if (fs->n && fds) {
 		int first = *nfds;
 

@@ -51,6 +51,25 @@ wait_for() {
 	done
 }
 
+# wait_gone PID SECONDS WHAT: wait up to SECONDS for PID (a child) to exit; past that, print
+# what each of its threads is doing (state, wchan, kernel stack), kill it and return 1: a hang
+# is then reported as one, with its cause, instead of the test's timeout.
+wait_gone() {
+	local pid=$1 end=$((SECONDS + $2)) t
+	while kill -0 "$pid" 2>/dev/null && [ "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)" != Z ]; do
+		if [ $SECONDS -ge $end ]; then
+			echo "# $3 (pid $pid) still runs after $2 s:"
+			for t in /proc/"$pid"/task/*; do
+				echo "#   thread ${t##*/} $(cut -d' ' -f3 "$t/stat" 2>/dev/null) wchan $(cat "$t/wchan" 2>/dev/null)"
+				sed 's/^/#     /' "$t/stack" 2>/dev/null | head -8
+			done
+			kill -9 "$pid" 2>/dev/null
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
 # traced NAME MAPTRACE-ARGS -- TARGET-CMD...
 # Starts the target, stops it (SIGSTOP) once it has printed its pid, attaches maptrace, waits
 # until maptrace says it is tracing, then lets the target run.  Leaves:

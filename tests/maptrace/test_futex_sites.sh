@@ -65,7 +65,9 @@ compare() {
 	wait_for "$TMP/$name.mt.err" "tracing PID" 30 || echo "# maptrace did not start"
 	check "$name: both tracers attached" \
 		grep -q "Attaching" "$TMP/$name.bt" && grep -q "tracing PID" "$TMP/$name.mt.err"
+	wait_gone "$tpid" 60 "$name: the target"
 	wait "$tpid"
+	wait_gone "$mpid" 30 "$name: maptrace, after the target's exit"
 	wait "$mpid"
 	local mrc=$?
 	kill -INT "$bpid" 2>/dev/null
