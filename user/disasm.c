@@ -470,8 +470,12 @@ int disasm__writes_gpr(struct disasm *d, const struct disasm_insn *di, int gpr,
 	return writes;
 }
 
-/* The symbol of the dynamic relocation (.rela.plt's JUMP_SLOT, .rela.dyn's GLOB_DAT) at @slot. */
-static int reloc_name(Elf *elf, __u64 slot, char *name, size_t len)
+/*
+ * Each dynamic relocation of @elf (.rela.plt, .rela.dyn) and its symbol's name ("" for none):
+ * @cb(@ctx, ...) until it returns non-zero, which is returned; 0 when all were seen.
+ */
+static int each_dyn_reloc(Elf *elf, int (*cb)(void *ctx, const GElf_Rela *r, const char *name),
+			  void *ctx)
 {
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
@@ -492,18 +496,48 @@ static int reloc_name(Elf *elf, __u64 slot, char *name, size_t len)
 			GElf_Rela r;
 			GElf_Sym sym;
 			const char *nm;
+			int rc;
 
-			if (!gelf_getrela(data, (int)i, &r) || r.r_offset != slot ||
+			if (!gelf_getrela(data, (int)i, &r) ||
 			    !gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &sym))
 				continue;
 			nm = elf_strptr(elf, symsh.sh_link, sym.st_name);
-			if (!nm || !nm[0])
-				return -ENOENT;
-			snprintf(name, len, "%.*s", (int)strcspn(nm, "@"), nm);
-			return 0;
+			rc = cb(ctx, &r, nm ? nm : "");
+			if (rc)
+				return rc;
 		}
 	}
-	return -ENOENT;
+	return 0;
+}
+
+struct reloc_query {
+	__u64 slot;
+	const char *name; /* for got_slot_cb */
+	char *out;	  /* for name_cb */
+	size_t len;
+	__u64 *slots;
+	int n, max;
+};
+
+/* reloc_name()'s: the relocation at the slot names its symbol (1), or none (-ENOENT) */
+static int name_cb(void *ctx, const GElf_Rela *r, const char *name)
+{
+	struct reloc_query *q = ctx;
+
+	if (r->r_offset != q->slot)
+		return 0;
+	if (!name[0])
+		return -ENOENT;
+	snprintf(q->out, q->len, "%.*s", (int)strcspn(name, "@"), name);
+	return 1;
+}
+
+/* The symbol of the dynamic relocation (.rela.plt's JUMP_SLOT, .rela.dyn's GLOB_DAT) at @slot. */
+static int reloc_name(Elf *elf, __u64 slot, char *name, size_t len)
+{
+	struct reloc_query q = {.slot = slot, .out = name, .len = len};
+
+	return each_dyn_reloc(elf, name_cb, &q) == 1 ? 0 : -ENOENT;
 }
 
 int disasm__plt_slot(struct disasm *d, __u64 vaddr, __u64 *slot)
@@ -555,44 +589,27 @@ int disasm__plt_name(struct disasm *d, __u64 vaddr, char *name, size_t len)
 	return err ? err : reloc_name(d->elf, slot, name, len);
 }
 
+/* disasm__got_slots()'s: a JUMP_SLOT or GLOB_DAT of the name, any version */
+static int got_slot_cb(void *ctx, const GElf_Rela *r, const char *name)
+{
+	struct reloc_query *q = ctx;
+	size_t len = strlen(q->name);
+	__u32 type = (__u32)GELF_R_TYPE(r->r_info);
+
+	if ((type == R_X86_64_JUMP_SLOT || type == R_X86_64_GLOB_DAT) &&
+	    !strncmp(name, q->name, len) && (!name[len] || name[len] == '@') && q->n < q->max)
+		q->slots[q->n++] = r->r_offset;
+	return 0;
+}
+
 int disasm__got_slots(struct disasm *d, const char *name, __u64 *slots, int max)
 {
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-	int n = 0;
+	struct reloc_query q = {.name = name, .slots = slots, .max = max};
 
-	while (d && (scn = elf_nextscn(d->elf, scn))) {
-		Elf_Scn *symscn;
-		GElf_Shdr symsh;
-		Elf_Data *data, *syms;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_RELA || !sh.sh_entsize)
-			continue;
-		symscn = elf_getscn(d->elf, sh.sh_link);
-		if (!symscn || !gelf_getshdr(symscn, &symsh) || symsh.sh_type != SHT_DYNSYM)
-			continue;
-		data = elf_getdata(scn, NULL);
-		syms = elf_getdata(symscn, NULL);
-		for (size_t i = 0; data && syms && i < sh.sh_size / sh.sh_entsize; i++) {
-			GElf_Rela r;
-			GElf_Sym sym;
-			const char *nm;
-			__u32 type;
-
-			if (!gelf_getrela(data, (int)i, &r))
-				continue;
-			type = (__u32)GELF_R_TYPE(r.r_info);
-			if ((type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT) ||
-			    !GELF_R_SYM(r.r_info) ||
-			    !gelf_getsym(syms, (int)GELF_R_SYM(r.r_info), &sym))
-				continue;
-			nm = elf_strptr(d->elf, symsh.sh_link, sym.st_name);
-			if (nm && !strncmp(nm, name, strlen(name)) &&
-			    (!nm[strlen(name)] || nm[strlen(name)] == '@') && n < max)
-				slots[n++] = r.r_offset;
-		}
-	}
-	return n;
+	if (!d || !name || !name[0])
+		return 0;
+	each_dyn_reloc(d->elf, got_slot_cb, &q);
+	return q.n;
 }
 
 void disasm_func__free(struct disasm_func *fn)

@@ -193,6 +193,21 @@ static int exit_at(struct finder *f, const struct disasm_func *fn, int i, bool *
 	return i + 1;
 }
 
+/* A zeroed site at the end of f->sites, not yet counted (f->n++ keeps it); NULL: no memory. */
+static struct sysc_site *new_site(struct finder *f)
+{
+	if (f->n == f->cap) {
+		void *p = realloc(f->sites,
+				  (size_t)(f->cap = f->cap ? 2 * f->cap : 16) * sizeof(*f->sites));
+
+		if (!p)
+			return NULL;
+		f->sites = p;
+	}
+	memset(&f->sites[f->n], 0, sizeof(*f->sites));
+	return &f->sites[f->n];
+}
+
 static int add_site(struct finder *f, const struct disasm_func *fn, int i, int nr)
 {
 	struct sysc_site *s;
@@ -200,16 +215,9 @@ static int add_site(struct finder *f, const struct disasm_func *fn, int i, int n
 	for (int k = 0; k < f->n; k++)
 		if (f->sites[k].vaddr == fn->insns[i].addr)
 			return 0; /* found by both the scan and a symbol */
-	if (f->n == f->cap) {
-		void *p =
-			realloc(f->sites, (size_t)(f->cap = f->cap ? 2 * f->cap : 16) * sizeof(*s));
-
-		if (!p)
-			return -ENOMEM;
-		f->sites = p;
-	}
-	s = &f->sites[f->n];
-	memset(s, 0, sizeof(*s));
+	s = new_site(f);
+	if (!s)
+		return -ENOMEM;
 	s->vaddr = fn->insns[i].addr;
 	s->nr = nr;
 	if (elfload__vaddr_to_offset(f->elf, fn->insns[i - 1].addr, 1, ELFLOAD_EXEC, NULL,
@@ -340,20 +348,23 @@ static int scan(struct finder *f)
 	return err;
 }
 
-static bool is_callee(const struct finder *f, __u64 vaddr)
+/* Is @v one of the @n addresses in @a? */
+static bool among(const __u64 *a, int n, __u64 v)
 {
-	for (int i = 0; i < f->ncallee; i++)
-		if (f->callee[i] == vaddr)
+	for (int i = 0; i < n; i++)
+		if (a[i] == v)
 			return true;
 	return false;
 }
 
+static bool is_callee(const struct finder *f, __u64 vaddr)
+{
+	return among(f->callee, f->ncallee, vaddr);
+}
+
 static bool is_slot(const struct finder *f, __u64 vaddr)
 {
-	for (int i = 0; i < f->nslot; i++)
-		if (f->slot[i] == vaddr)
-			return true;
-	return false;
+	return among(f->slot, f->nslot, vaddr);
 }
 
 /*
@@ -433,16 +444,9 @@ static int at_caller(struct finder *f, __u64 vaddr, bool through_slot)
 	}
 	if (!wanted(f, nr))
 		return 0;
-	if (f->n == f->cap) {
-		void *p =
-			realloc(f->sites, (size_t)(f->cap = f->cap ? 2 * f->cap : 16) * sizeof(*s));
-
-		if (!p)
-			return -ENOMEM;
-		f->sites = p;
-	}
-	s = &f->sites[f->n];
-	memset(s, 0, sizeof(*s));
+	s = new_site(f);
+	if (!s)
+		return -ENOMEM;
 	s->vaddr = vaddr;
 	s->nr = nr;
 	s->caller = true;
