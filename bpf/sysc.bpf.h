@@ -7,8 +7,8 @@
  * kernel's slow entry path while attached.  Each site's cookie is its call's number, or
  * MT_SYSC_NR_RAX where %rax holds it (libc's syscall(), when a call of it could not be told),
  * or, on a call of syscall() whose number is known where it is made (GLib's, Rust's locks), the
- * number with MT_SYSC_CALL_SITE: an emulated call instead of a single-stepped move in libc.  Part of maptrace.bpf.c's one
- * compilation unit, included after the parts whose bodies it runs.
+ * number with MT_SYSC_CALL_SITE: an emulated call instead of a single-stepped move in libc.
+ * Part of maptrace.bpf.c's one compilation unit, included after the parts whose bodies it runs.
  */
 #ifndef MAPTRACE_SYSC_BPF_H
 #define MAPTRACE_SYSC_BPF_H

@@ -185,8 +185,10 @@ int sysc__attach(const struct target *t, int enter_fd, int exit_fd, int *fds, in
 	fs = calloc(n ? n : 1, sizeof(*fs));
 	if (!fs)
 		err = -ENOMEM;
-	/* every file's sites first: a call of syscall() anywhere whose number is not known keeps
-	 * the wrapper's own enter probe (single-stepped) */
+	/*
+	 * Every file's sites first: a call of syscall() anywhere whose number is not known keeps
+	 * the wrapper's own enter probe (single-stepped).
+	 */
 	for (size_t i = 0; i < n && !err; i++)
 		if (m[i].exec && m[i].path[0] == '/' && !m[i].deleted && !seen_file(m, i)) {
 			err = find_file(t, m[i].path, exit_fd >= 0, &fs[nfs]);
