@@ -594,14 +594,27 @@ PY
 		check "$name$sfx: the deepest directory of the maps' rows is the events' ($maxdepth)" [ \
 			"$(jget "$F.json" 'max([m["dir_depth"] for m in d["maps"] if m["library"] == "goswiss" and m["dir_depth"] is not None] or [-1])')" = "$maxdepth" ]
 
-		# the text summary after tsgo's output: a row of a map that split says its directory
+		# the text: a row of a map that split says its deepest directory ("dir 2^D; "), no other
+		# row does.  The summary after tsgo's output shows the top rows by rehash time, which
+		# need not include a map that split (small maps' grows preempted for tens of ms can
+		# lead); the offline report with --top 0 shows every row.
 		if [ $name = tsgo ]; then
-			txt=$(awk '$2 == "goswiss" && match($0, /dir 2\^[0-9]+; /) {
-				print $1, substr($0, RSTART + 6, RLENGTH - 8) }' "$F.traced" | sort)
-			want_txt=$(jget "$F.json" '"\n".join(sorted("%s %d" % (m["addr"], m["dir_depth"])
-				for m in d["maps"] if m["library"] == "goswiss" and (m["dir_depth"] or 0) >= 1))' | sort)
-			check "tsgo$sfx: the text's rows of maps that split say 'dir 2^D;' with each map's deepest directory ($(wc -l <<<"$txt") rows)" \
-				[ -n "$txt" -a -z "$(comm -23 <(echo "$txt") <(echo "$want_txt"))" ]
+			# "ADDR D" for each goswiss row of a text report, D "-" without a directory
+			text_dirs() {
+				awk '$2 == "goswiss" { d = "-"
+					if (match($0, /dir 2\^[0-9]+; /)) d = substr($0, RSTART + 6, RLENGTH - 8)
+					print $1, d }' "$1" | sort
+			}
+			jget "$F.json" '"\n".join("%s %s" % (m["addr"], m["dir_depth"] if (m["dir_depth"] or 0) >= 1 else "-")
+				for m in d["maps"] if m["library"] == "goswiss")' | sort >"$F.want_dirs"
+			text_dirs "$F.traced" >"$F.live_dirs"
+			"$MAPTRACE" report "$F.mtr" --top 0 >"$F.all.txt"
+			text_dirs "$F.all.txt" >"$F.all_dirs"
+			check "tsgo$sfx: each row of the summary says 'dir 2^D;' as its map's deepest directory, or nothing before a split ($(wc -l <"$F.live_dirs") rows, $(grep -vc ' -$' "$F.live_dirs") with one)" \
+				[ -s "$F.live_dirs" -a -z "$(comm -23 "$F.live_dirs" "$F.want_dirs")" ]
+			check "tsgo$sfx: report --top 0 names every map that split with its deepest directory ($(grep -vc ' -$' "$F.all_dirs") rows of $(wc -l <"$F.all_dirs") with one; the JSON: $(grep -vc ' -$' "$F.want_dirs"))" \
+				[ "$(grep -v ' -$' "$F.all_dirs")" = "$(grep -v ' -$' "$F.want_dirs")" -a \
+				"$(grep -vc ' -$' "$F.all_dirs")" -ge 1 -a -z "$(comm -23 "$F.all_dirs" "$F.want_dirs")" ]
 		fi
 
 		# the count at a grow is the map's used: 8 at growToTable (the small group is full), and
