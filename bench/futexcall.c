@@ -13,6 +13,12 @@
  *     syscall on the host pays while any syscall tracepoint is attached (the kernel sends
  *     every syscall of every task through its slow entry path then, whatever the program).
  *
+ *   futexcall switch N ROUNDS
+ *     ROUNDS rounds of N handovers between two threads pinned to one CPU, each waiting in
+ *     futex(FUTEX_WAIT) for its turn and waking the other: every handover is a context switch.
+ *     Prints the median ns per handover: what a program on the host pays per switch while
+ *     maptrace watches the scheduler's switches for another process (sysc_block).
+ *
  *   futexcall contend N SPIN_US [START_AFTER_S [LINGER_S]]
  *     N contended waits on a bare pthread mutex (no library probes: only maptrace's futex
  *     tracepoints see them), as fast as two threads can hand the lock over: thread A takes
@@ -72,6 +78,65 @@ static int run_calls(long n, int rounds, bool ppid)
 				syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 		}
 		t[r] = (double)(now_ns() - start) / (double)n;
+	}
+	qsort(t, (size_t)rounds, sizeof(*t), cmp_double);
+	printf("%.1f\n", t[rounds / 2]);
+	free(t);
+	return 0;
+}
+
+/* switch mode: whose turn it is (0 or 1), and the handovers each thread makes */
+struct pingpong {
+	atomic_int turn;
+	long n;
+};
+
+static void pingpong_run(struct pingpong *p, int me)
+{
+	for (long i = 0; i < p->n; i++) {
+		int t;
+
+		while ((t = atomic_load(&p->turn)) != me)
+			syscall(SYS_futex, &p->turn, FUTEX_WAIT_PRIVATE, t, NULL, NULL, 0);
+		atomic_store(&p->turn, !me);
+		syscall(SYS_futex, &p->turn, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	}
+}
+
+static void *pingpong_other(void *arg)
+{
+	pingpong_run(arg, 1);
+	return NULL;
+}
+
+/* ROUNDS rounds of 2 x N handovers between two threads on one CPU. */
+static int run_switch(long n, int rounds)
+{
+	double *t = calloc((size_t)rounds, sizeof(*t));
+	cpu_set_t one;
+
+	if (!t)
+		return 1;
+	/* both on the CPU this one runs on now: a handover is a switch, not a wake across CPUs */
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &one);
+	if (sched_setaffinity(0, sizeof(one), &one)) {
+		perror("futexcall: sched_setaffinity");
+		return 1;
+	}
+	for (int r = 0; r < rounds; r++) {
+		struct pingpong p = {.n = n};
+		pthread_t other;
+		__u64 start = now_ns();
+
+		/* the new thread inherits the affinity */
+		if (pthread_create(&other, NULL, pingpong_other, &p)) {
+			fprintf(stderr, "futexcall: cannot start a thread\n");
+			return 1;
+		}
+		pingpong_run(&p, 0);
+		pthread_join(other, NULL);
+		t[r] = (double)(now_ns() - start) / (double)(2 * n);
 	}
 	qsort(t, (size_t)rounds, sizeof(*t), cmp_double);
 	printf("%.1f\n", t[rounds / 2]);
@@ -174,10 +239,12 @@ int main(int argc, char **argv)
 	if (argc >= 4 && (!strcmp(argv[1], "wake") || !strcmp(argv[1], "getppid")) &&
 	    atol(argv[2]) > 0 && atoi(argv[3]) > 0)
 		return run_calls(atol(argv[2]), atoi(argv[3]), !strcmp(argv[1], "getppid"));
+	if (argc >= 4 && !strcmp(argv[1], "switch") && atol(argv[2]) > 0 && atoi(argv[3]) > 0)
+		return run_switch(atol(argv[2]), atoi(argv[3]));
 	if (argc >= 4 && !strcmp(argv[1], "contend") && atol(argv[2]) > 0 && atol(argv[3]) >= 0)
 		return run_contend(atol(argv[2]), atol(argv[3]), argc > 4 ? atof(argv[4]) : 1.0,
 				   argc > 5 ? atof(argv[5]) : 0.0);
-	fprintf(stderr, "usage: futexcall wake|getppid N ROUNDS\n"
+	fprintf(stderr, "usage: futexcall wake|getppid|switch N ROUNDS\n"
 			"       futexcall contend N SPIN_US [START_AFTER_S [LINGER_S]]\n");
 	return 2;
 }

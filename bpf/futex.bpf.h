@@ -116,6 +116,8 @@ static __always_inline void futex_wake_done(void *ctx, const struct futex_state 
  */
 static __always_inline void futex_done(void *ctx, const struct futex_state *s, long ret, __u32 t)
 {
+	/* the wait ended before its stack is taken (a frame-pointer walk: up to a few us) */
+	__u64 end = bpf_ktime_get_ns();
 	struct mt_futex_wait *r;
 
 	if (is_wake_op(s->op)) {
@@ -129,7 +131,7 @@ static __always_inline void futex_done(void *ctx, const struct futex_state *s, l
 	if (!r)
 		return;
 	r->uaddr = s->uaddr;
-	r->wait_ns = r->h.ts - s->ts;
+	r->wait_ns = end - s->ts;
 	r->ret = ret;
 	r->op = s->op;
 	if (s->val < 256)

@@ -440,6 +440,13 @@ struct mt_probe_spec {
 /* a syscall site's exit cookie: only the call reaches the probed instruction */
 #define MT_SYSC_EXIT_CLEAN 1ULL
 /*
+ * and the site has no enter probe: a wait's start is when the scheduler saw it sleep (sysc_block).
+ * Every exit cookie: its syscall instruction ends (cookie >> MT_SYSC_EXIT_SKIP_SHIFT) bytes before
+ * the exit's (a wait that slept is timed from then, enter probe or not)
+ */
+#define MT_SYSC_EXIT_BLOCK	2ULL
+#define MT_SYSC_EXIT_SKIP_SHIFT 8
+/*
  * or'ed into an enter cookie's number: the site is a call of syscall() (its number in %edi), not
  * the syscall itself; the wrapper sees the stack pointer 8 bytes lower (the return address).  A
  * tail jump there has the number alone: the stack pointer does not move.

@@ -392,13 +392,32 @@ static int attach_futex(struct attacher *at, const struct target *t)
 	return 0;
 }
 
-/* The target's futex and exit_group syscall sites (sysc_attach.h). */
+/*
+ * The target's futex and exit_group syscall sites (sysc_attach.h), and the scheduler's switches
+ * first, where a wait at a site without an enter probe gets its start: without them every site
+ * keeps its enter probe.
+ */
 static int attach_sysc(struct attacher *at, const struct target *t)
 {
 	struct sysc_attached got;
 	int exit_fd = at->futex ? bpf_program__fd(at->skel->progs.sysc_exit) : -1;
-	int err = sysc__attach(t, bpf_program__fd(at->skel->progs.sysc_enter), exit_fd, at->fds,
-			       &at->nfds, MAX_LINKS, &got);
+	bool sleeps = false;
+	int err;
+
+	if (bpf_program__autoload(at->skel->progs.sysc_block)) {
+		struct bpf_link *link = bpf_program__attach(at->skel->progs.sysc_block);
+
+		if (link) {
+			at->links[at->nlinks++] = link;
+			sleeps = true;
+		} else {
+			fprintf(stderr, "maptrace: cannot watch the scheduler's switches (%s): each "
+					"futex wait is timed from a probe before it\n",
+				strerror(errno));
+		}
+	}
+	err = sysc__attach(t, bpf_program__fd(at->skel->progs.sysc_enter), exit_fd, sleeps,
+			   at->fds, &at->nfds, MAX_LINKS, &got);
 
 	if (err && !target__running(t)) {
 		/* following, run.c says it waits for the next run instead */
@@ -733,6 +752,7 @@ int attacher__open(const struct args *a, const struct target *t, const struct pr
 	bpf_program__set_autoload(at->skel->progs.exit_group, a->futex && a->futex_tp);
 	bpf_program__set_autoload(at->skel->progs.sysc_enter, !a->futex_tp);
 	bpf_program__set_autoload(at->skel->progs.sysc_exit, a->futex && !a->futex_tp);
+	bpf_program__set_autoload(at->skel->progs.sysc_block, a->futex && !a->futex_tp);
 	bpf_program__set_expected_attach_type(at->skel->progs.sysc_enter,
 					      (enum bpf_attach_type)USDT_TRACE_UPROBE_MULTI);
 	bpf_program__set_expected_attach_type(at->skel->progs.sysc_exit,

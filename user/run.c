@@ -659,9 +659,10 @@ static int print_list(const struct args *a, const struct target *t,
 	if (a->futex_tp) {
 		printf("futex waits: the syscall tracepoints (--futex-tracepoints)\n");
 	} else {
-		printf("futex and exit_group calls: uprobes before and after each syscall%s\n",
-		       a->futex ? "" : " (exit_group only: --no-futex)");
-		sysc__attach(t, -1, a->futex ? 0 : -1, NULL, NULL, 0, NULL);
+		printf("futex and exit_group calls: uprobes beside each syscall%s\n",
+		       a->futex ? ", and the scheduler's switches (sched_switch)"
+				: " (exit_group only: --no-futex)");
+		sysc__attach(t, -1, a->futex ? 0 : -1, true, NULL, NULL, 0, NULL);
 	}
 	fputs(plan->log, stdout);
 	printf("%d profile probe sites would be attached%s\n",

@@ -230,6 +230,7 @@ static int add_site(struct finder *f, const struct disasm_func *fn, int i, int n
 		if (elfload__vaddr_to_offset(f->elf, fn->insns[j].addr, 1, ELFLOAD_EXEC, NULL,
 					     &s->exit_off))
 			s->exit_off = 0;
+		s->exit_skip = (__u32)(fn->insns[j].addr - (s->vaddr + 2));
 	}
 	s->wake = nr == 202 && s->exit_clean && s->exit_off && static_wake(f, fn, i);
 	f->n++;

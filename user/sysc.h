@@ -48,6 +48,7 @@ struct sysc_site {
 	__u64 vaddr;	 /* the syscall instruction's ELF virtual address */
 	int nr;		 /* the call's number, or SYSC_NR_RAX */
 	bool exit_clean; /* nothing but the call reaches exit_off (no jump lands there) */
+	__u32 exit_skip; /* bytes from the syscall's end to exit_off's instruction */
 	bool wake;	 /* a futex wake (op known): its exit alone tells all, no enter needed */
 	/*
 	 * A call (or tail jump) of a generic wrapper, not a syscall: vaddr and enter_off are the

@@ -27,12 +27,25 @@
 static const char *const generic_wrappers[] = {"syscall", NULL};
 
 /*
+ * A futex call whose exit only the call reaches needs no enter probe (single-stepped, ~5 us a
+ * hit) while the scheduler's switches are watched (sysc_block in sysc.bpf.h): a wait starts
+ * when it sleeps, a wake is known by its exit alone.
+ */
+static bool sleep_timed(const struct sysc_site *s)
+{
+	return s->nr == NR_FUTEX && !s->caller && s->exit_clean && s->exit_off &&
+	       s->exit_skip < 256;
+}
+
+/*
  * One side of @n sites as one link: the enter side (@exit false) or the futex calls' exits.
  * @generic: the wrappers' own enter sites too (a call of one could not be told); their exits
  * are attached with it or when @wrapped (a call of one is probed where it is made).
+ * @sleeps: the scheduler's switches are watched (sleep_timed()).
  */
 static int attach_side(const char *path, int pid, int prog_fd, const struct sysc_site *s, int n,
-		       bool exit, bool generic, bool wrapped, int *fds, int *nfds, int max)
+		       bool exit, bool generic, bool wrapped, bool sleeps, int *fds, int *nfds,
+		       int max)
 {
 	__u64 *offs = calloc((size_t)n, sizeof(*offs)), *cookies = calloc((size_t)n, sizeof(*offs));
 	int k = 0, fd = 0;
@@ -46,12 +59,22 @@ static int attach_side(const char *path, int pid, int prog_fd, const struct sysc
 			     (s[i].nr == SYSC_NR_RAX && !generic && !wrapped)))
 			continue;
 		/* a wake's exit alone makes its record: no enter, one hit fewer */
-		if (!exit && (s[i].wake || (s[i].nr == SYSC_NR_RAX && !generic)))
+		if (!exit && (s[i].wake || (sleeps && sleep_timed(&s[i])) ||
+			      (s[i].nr == SYSC_NR_RAX && !generic)))
 			continue;
 		offs[k] = exit ? s[i].exit_off : s[i].enter_off;
 		/* a wrapper's exit without a started call was another call: never a wake alone */
-		if (exit)
-			cookies[k++] = s[i].exit_clean && s[i].nr != SYSC_NR_RAX ? MT_SYSC_EXIT_CLEAN : 0;
+		if (exit) {
+			/* where the call's syscall ends: a note of its sleep is of this call */
+			__u64 c = s[i].exit_skip < 256 ? (__u64)s[i].exit_skip
+							 << MT_SYSC_EXIT_SKIP_SHIFT : 0;
+
+			if (sleeps && sleep_timed(&s[i]))
+				c |= MT_SYSC_EXIT_CLEAN | MT_SYSC_EXIT_BLOCK;
+			else if (s[i].exit_clean && s[i].nr != SYSC_NR_RAX)
+				c |= MT_SYSC_EXIT_CLEAN;
+			cookies[k++] = c;
+		}
 		else if (s[i].nr == SYSC_NR_RAX)
 			cookies[k++] = MT_SYSC_NR_RAX;
 		else
@@ -124,12 +147,13 @@ static int find_file(const struct target *t, const char *mapped, bool futex,
 
 /* One file's sites, attached (or, without @fds, listed); *@out counts them. */
 static int attach_file(const struct target *t, const struct file_sites *fs, bool generic,
-		       bool wrapped, int enter_fd, int exit_fd, int *fds, int *nfds, int max,
-		       struct sysc_attached *out)
+		       bool wrapped, bool sleeps, int enter_fd, int exit_fd, int *fds, int *nfds,
+		       int max, struct sysc_attached *out)
 {
 	int futex = 0, wrapper = 0, callers = 0, exits = 0, err = 0;
 
 	for (int i = 0; i < fs->n; i++) {
+		out->exit_only += sleeps && sleep_timed(&fs->s[i]) && !fs->s[i].wake;
 		wrapper += fs->s[i].nr == SYSC_NR_RAX;
 		callers += fs->s[i].caller && fs->s[i].nr == NR_FUTEX;
 		futex += fs->s[i].nr == NR_FUTEX;
@@ -148,10 +172,10 @@ static int attach_file(const struct target *t, const struct file_sites *fs, bool
 		int first = *nfds;
 
 		err = attach_side(fs->path, t->pid, enter_fd, fs->s, fs->n, false, generic, wrapped,
-				  fds, nfds, max);
+				  sleeps, fds, nfds, max);
 		if (!err && exit_fd >= 0)
 			err = attach_side(fs->path, t->pid, exit_fd, fs->s, fs->n, true, generic,
-					  wrapped, fds, nfds, max);
+					  wrapped, sleeps, fds, nfds, max);
 		/* a file whose sites cannot all be attached keeps none; the others go on */
 		if (err && err != -ESRCH && err != -ENOMEM) {
 			while (*nfds > first)
@@ -167,8 +191,8 @@ static int attach_file(const struct target *t, const struct file_sites *fs, bool
 	return err;
 }
 
-int sysc__attach(const struct target *t, int enter_fd, int exit_fd, int *fds, int *nfds, int max,
-		 struct sysc_attached *out)
+int sysc__attach(const struct target *t, int enter_fd, int exit_fd, bool sleeps, int *fds,
+		 int *nfds, int max, struct sysc_attached *out)
 {
 	struct sysc_attached got = {0};
 	struct file_sites *fs = NULL;
@@ -198,7 +222,12 @@ int sysc__attach(const struct target *t, int enter_fd, int exit_fd, int *fds, in
 			nfs++;
 		}
 	for (size_t i = 0; i < nfs && !err; i++)
-		err = attach_file(t, &fs[i], generic, wrapped, enter_fd, exit_fd, fds, nfds, max, &got);
+		err = attach_file(t, &fs[i], generic, wrapped, sleeps && exit_fd >= 0, enter_fd,
+				  exit_fd, fds, nfds, max, &got);
+	if (!fds && !err && got.exit_only)
+		printf("    futex waits: %d sites probed after the call alone, a wait timed from "
+		       "when the scheduler saw it sleep (sched_switch)\n",
+		       got.exit_only);
 	if (!fds && !err)
 		printf("    calls of syscall(): %s\n",
 		       generic ? "some with a number not known where they are made: syscall()'s "
