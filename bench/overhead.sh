@@ -360,16 +360,18 @@ done
 echo "   counted: median of the waits maptrace reported; dropped: the most any run lost."
 echo "   maptrace us/wait: maptrace's own CPU (all threads, schedstat) from attach until the work"
 echo "   is done, over the waits it counted (the symbolization at exit is not included)."
-echo "   BPF ns/wait: sysc_enter + sysc_exit run time (bpf_stats, which adds its own clock reads)"
+echo "   BPF ns/wait: sysc_enter + sysc_exit + sysc_block run time (sysc_block: every switch of the host; bpf_stats, which adds its own clock reads)"
 echo "   per traced wait, the wakes' included; the uprobes' traps are in waits/s, not here."
 
 echo
-echo "== 3b. syscalls of a process maptrace does not trace: futex(FUTEX_WAKE), no waiter, and getppid =="
-# interleaved: each run times both calls with no tracer, under maptrace (by default uprobes at
-# the target's own futex and exit_group calls), under maptrace --futex-tracepoints (the futex
-# and exit_group syscall tracepoints attached) and under maptrace --no-futex
+echo "== 3b. a process maptrace does not trace: futex(FUTEX_WAKE), no waiter; getppid; context switches =="
+# interleaved: each run times both calls and a handover between two threads on one CPU (a
+# context switch) with no tracer, under maptrace (by default uprobes at the target's own futex
+# and exit_group calls, and sysc_block on every switch of the host), under maptrace
+# --futex-tracepoints (the futex and exit_group syscall tracepoints attached) and under
+# maptrace --no-futex
 S3B_CONFS=(none mt tp nofutex)
-for c in "${S3B_CONFS[@]}"; do : >"$TMP/s3b.$c.wake"; : >"$TMP/s3b.$c.getppid"; done
+for c in "${S3B_CONFS[@]}"; do : >"$TMP/s3b.$c.wake"; : >"$TMP/s3b.$c.getppid"; : >"$TMP/s3b.$c.switch"; done
 for r in $(seq "$RUNS"); do
 	for c in "${S3B_CONFS[@]}"; do
 		mpid=""
@@ -383,6 +385,7 @@ for r in $(seq "$RUNS"); do
 		fi
 		"$FUTEXCALL" wake 200000 5 >>"$TMP/s3b.$c.wake"
 		"$FUTEXCALL" getppid 200000 5 >>"$TMP/s3b.$c.getppid"
+		"$FUTEXCALL" switch 100000 5 >>"$TMP/s3b.$c.switch"
 		if [ -n "$mpid" ]; then
 			kill -INT "$mpid" 2>/dev/null
 			stop_tracer "$mpid" 10
@@ -392,13 +395,16 @@ done
 FW_NONE=$(med "$TMP/s3b.none.wake") FW_MT=$(med "$TMP/s3b.mt.wake")
 GP_NONE=$(med "$TMP/s3b.none.getppid") GP_MT=$(med "$TMP/s3b.mt.getppid")
 FW_TP=$(med "$TMP/s3b.tp.wake") GP_TP=$(med "$TMP/s3b.tp.getppid")
-printf '%-50s %14s %14s\n' "" "futex ns/call" "getppid ns/call"
-printf '%-50s %14s %14s\n' "no tracer" "$(fmt "$FW_NONE")" "$(fmt "$GP_NONE")" \
-	"maptrace tracing another PID (default)" "$(fmt "$FW_MT")" "$(fmt "$GP_MT")" \
+SW_NONE=$(med "$TMP/s3b.none.switch") SW_MT=$(med "$TMP/s3b.mt.switch")
+printf '%-50s %14s %14s %14s\n' "" "futex ns/call" "getppid ns/call" "ns/switch"
+printf '%-50s %14s %14s %14s\n' "no tracer" "$(fmt "$FW_NONE")" "$(fmt "$GP_NONE")" "$(fmt "$SW_NONE")" \
+	"maptrace tracing another PID (default)" "$(fmt "$FW_MT")" "$(fmt "$GP_MT")" "$(fmt "$SW_MT")" \
 	"maptrace --futex-tracepoints tracing another PID" "$(fmt "$FW_TP")" "$(fmt "$GP_TP")" \
+	"$(fmt "$(med "$TMP/s3b.tp.switch")")" \
 	"maptrace --no-futex tracing another PID" "$(fmt "$(med "$TMP/s3b.nofutex.wake")")" \
-	"$(fmt "$(med "$TMP/s3b.nofutex.getppid")")"
+	"$(fmt "$(med "$TMP/s3b.nofutex.getppid")")" "$(fmt "$(med "$TMP/s3b.nofutex.switch")")"
 echo "default, added per futex call / other syscall of an untraced process: $(fmt "$(calc "$FW_MT - $FW_NONE")") ns ($(ratio "$FW_MT" "$FW_NONE")x) / $(fmt "$(calc "$GP_MT - $GP_NONE")") ns ($(ratio "$GP_MT" "$GP_NONE")x): its uprobes are in the target alone"
+echo "default, added per context switch of the host: $(fmt "$(calc "$SW_MT - $SW_NONE")") ns ($(ratio "$SW_MT" "$SW_NONE")x): sysc_block on sched_switch (the target's futex waits are timed from when they sleep)"
 echo "--futex-tracepoints, the same: $(fmt "$(calc "$FW_TP - $FW_NONE")") ns ($(ratio "$FW_TP" "$FW_NONE")x) / $(fmt "$(calc "$GP_TP - $GP_NONE")") ns ($(ratio "$GP_TP" "$GP_NONE")x): while a syscall tracepoint is attached every syscall takes the kernel's slow entry path; in-kernel filter: $(fmt "$FILTERED_NS") ns per program run, 2 runs per futex call"
 
 # --- 4. start-up and peak RSS --------------------------------------------------------------
