@@ -10,7 +10,8 @@
  * number with MT_SYSC_CALL_SITE: an emulated call instead of a single-stepped move in libc.
  * A futex site whose exit only the call reaches has no enter probe at all: the scheduler's
  * switch (sysc_block) notes when a thread went to sleep in futex(2), and the exit reads the
- * rest.  Part of maptrace.bpf.c's one compilation unit, included after the parts whose bodies it runs.
+ * rest.  Part of maptrace.bpf.c's one compilation unit, included after the parts whose bodies
+ * it runs.
  */
 #ifndef MAPTRACE_SYSC_BPF_H
 #define MAPTRACE_SYSC_BPF_H
