@@ -116,9 +116,8 @@ static __always_inline void futex_wake_done(void *ctx, const struct futex_state 
  */
 static __always_inline void futex_done(void *ctx, const struct futex_state *s, long ret, __u32 t)
 {
-	/* the wait ended before its stack is taken (a frame-pointer walk: up to a few us) */
-	__u64 end = bpf_ktime_get_ns();
 	struct mt_futex_wait *r;
+	__u64 end;
 
 	if (is_wake_op(s->op)) {
 		futex_wake_done(ctx, s, ret);
@@ -127,6 +126,8 @@ static __always_inline void futex_done(void *ctx, const struct futex_state *s, l
 	/* -EAGAIN: the word changed before the thread slept; nobody waited */
 	if (ret == -EAGAIN)
 		return;
+	/* the wait ended before its stack is taken (a frame-pointer walk: up to a few us) */
+	end = bpf_ktime_get_ns();
 	r = rec_new(sizeof(*r), MT_REC_FUTEX_WAIT, user_stack(ctx));
 	if (!r)
 		return;
