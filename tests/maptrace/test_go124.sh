@@ -270,8 +270,8 @@ for build in plain stripped; do
 		grep -qF "grew $prog_grows times (8 -> 2048 slots); it held up to $N entries: create it with make(map[int]int, $N)'" <<<"$adv"
 	# the maps whose count was read at the exit: a real map's count, never the garbage of a
 	# freed one's memory (the runtime's environment maps are freed before main ends). The
-	# live maps known from an event are the grown map and, when an uneven seed split one of
-	# its tables (hs > 0 above), the hinted map: both hold $N.
+	# live maps known from an event are the grown map and, when an uneven seed made the hinted
+	# map split a table (hs > 0 above), the hinted map: both hold $N.
 	got=$(jget "$TMP/s.json" "sorted((int(m['addr'], 16), m['count']) for m in d['maps'] if m['count'] is not None)")
 	cwant=$(python3 -c 'import sys; g, h, hs, n = map(int, sys.argv[1:]); print(sorted([(g, n)] + ([(h, n)] if hs > 0 else [])))' \
 		$((g)) $((h)) "$hs" $N)
